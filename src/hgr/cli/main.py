@@ -1,0 +1,302 @@
+"""The ``hgr`` command: parse arguments, call one library function, render the result.
+
+Errors print ``error: <message> (<CODE>)`` on stderr and exit with status 1 (2 for usage).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hgr import __version__
+from hgr.config import NodeRole
+from hgr.exceptions import HgrError, ValidationFailed
+from hgr.node import Node, init_node, open_node
+from hgr.registry.importer import ImportResult, import_files
+from hgr.registry.queries import ENTITIES, count_summary, list_entities, show_entity
+from hgr.registry.regions import load_regions
+from hgr.registry.report import Issue
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="hgr",
+    help="Registry and governance of human genetic resources.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+regions_app = typer.Typer(help="Administrative regions.", no_args_is_help=True)
+app.add_typer(regions_app, name="regions")
+
+out = Console()
+err = Console(stderr=True)
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", envvar="HGR_HOME", help="The node's data directory."),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="HGR_DATABASE_URL", help="Override the database."),
+]
+
+
+def _fail(exc: HgrError) -> NoReturn:
+    err.print(f"[red]error:[/red] {exc.message} ({exc.code})", highlight=False)
+    if isinstance(exc, ValidationFailed):
+        _print_issues(exc.issues)
+    raise typer.Exit(1)
+
+
+def _print_issues(issues: list[Issue]) -> None:
+    for issue in sorted(issues, key=lambda i: (i.origin.file, i.origin.line or 0)):
+        colour = "red" if issue.severity == "error" else "yellow"
+        err.print(f"  [{colour}]{issue.severity}[/{colour}] {issue}", highlight=False)
+
+
+def _open(home: Path | None, database_url: str | None) -> Node:
+    return open_node(home, database_url=database_url)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return str(getattr(value, "value", value))
+
+
+def _table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = None) -> Table:
+    columns = columns or (list(rows[0]) if rows else [])
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    return table
+
+
+@app.command()
+def version() -> None:
+    """Print hgr's version."""
+    out.print(__version__)
+
+
+@app.command()
+def init(
+    home: Annotated[Path, typer.Argument(help="Directory for the new node.")],
+    role: Annotated[NodeRole, typer.Option(help="Level in the survey hierarchy.")] = NodeRole.ALL,
+    name: Annotated[str, typer.Option(help="Name shown in reports.")] = "hgr node",
+    region: Annotated[str, typer.Option(help="Official code of the node's region.")] = "",
+    institution: Annotated[str, typer.Option(help="Institution served (institution nodes).")] = "",
+    database_url: DatabaseOption = None,
+    regions: Annotated[
+        Path | None, typer.Option(help="Region list CSV instead of China's provinces.")
+    ] = None,
+) -> None:
+    """Create a node: data directory, database, keys and region list."""
+    try:
+        node = init_node(
+            home,
+            role=role,
+            name=name,
+            region_code=region,
+            institution_code=institution,
+            database_url=database_url or "",
+            regions=regions,
+        )
+    except HgrError as exc:
+        _fail(exc)
+    out.print(f"node [bold]{node.settings.name}[/bold] ({role.value}) ready in {home}")
+    out.print(f"  database: {node.db.engine.url.render_as_string(hide_password=True)}")
+    out.print(f"  keys:     {node.keys.directory} (back them up: donors are matched by them)")
+    node.close()
+
+
+def _render_import(result: ImportResult) -> None:
+    if result.families:
+        rows = [
+            {
+                "family": f.family_id,
+                "members": f.members,
+                "founders": f.founders,
+                "generations": f.depth,
+                "errors": f.errors,
+                "warnings": f.warnings,
+            }
+            for f in result.families
+        ]
+        shown = [r for r in rows if r["errors"] or r["warnings"]] or rows[:20]
+        out.print(_table(f"Pedigree check ({len(rows)} families)", shown))
+    if result.report.warnings:
+        err.print(f"{len(result.report.warnings)} warning(s):")
+        _print_issues(result.report.warnings)
+    verb = "would change" if result.dry_run else "changed"
+    rows = [{"entity": name, **c.as_dict()} for name, c in result.changes.items()]
+    out.print(_table(f"What the import {verb}", rows))
+    if result.dry_run:
+        out.print("dry run: nothing was written")
+    elif not result.changed:
+        out.print("nothing changed: everything was already registered")
+    else:
+        out.print(f"import batch {result.batch_id} written")
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Templates, PED/FAM, Phenopackets JSON.")],
+    institution: Annotated[
+        str | None, typer.Option("--institution", "-i", help="Institution code.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Validate and report; write nothing.")] = False,
+    strict: Annotated[bool, typer.Option(help="Pedigree warnings become errors.")] = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Validate files, then register them in one transaction (all or nothing)."""
+    try:
+        node = _open(home, database_url)
+        try:
+            result = import_files(
+                node.db,
+                node.keys,
+                paths,
+                institution=institution or node.settings.institution_code or None,
+                dry_run=dry_run,
+                strict=strict,
+            )
+        finally:
+            node.close()
+    except HgrError as exc:
+        _fail(exc)
+    _render_import(result)
+
+
+@app.command("list")
+def list_(
+    entity: Annotated[str, typer.Argument(help=f"One of: {', '.join(ENTITIES)}.")],
+    institution: Annotated[str | None, typer.Option("--institution", "-i")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """List registered records of one entity."""
+    try:
+        node = _open(home, database_url)
+        with node.db.reader() as session:
+            spec, rows, total = list_entities(
+                session, entity, institution=institution, limit=limit, offset=offset
+            )
+        node.close()
+    except HgrError as exc:
+        _fail(exc)
+    if as_json:
+        for row in rows:
+            sys.stdout.write(json.dumps(row, default=_cell) + "\n")
+        return
+    title = f"{entity}: {offset + 1}-{offset + len(rows)} of {total}" if rows else f"{entity}: none"
+    out.print(_table(title, rows, list(spec.columns)))
+
+
+@app.command()
+def show(
+    entity: Annotated[str, typer.Argument(help=f"One of: {', '.join(ENTITIES)}.")],
+    key: Annotated[str, typer.Argument(help="Natural key (code, pseudonym, reference …).")],
+    institution: Annotated[str | None, typer.Option("--institution", "-i")] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Show one record in full."""
+    try:
+        node = _open(home, database_url)
+        with node.db.reader() as session:
+            detail = show_entity(session, entity, key, institution=institution)
+        node.close()
+    except HgrError as exc:
+        _fail(exc)
+    table = Table(show_header=False)
+    for name, value in detail.items():
+        table.add_row(name, _cell(value))
+    out.print(table)
+
+
+@app.command()
+def summary(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+    """What is registered, per institution."""
+    try:
+        node = _open(home, database_url)
+        with node.db.reader() as session:
+            rows = count_summary(session)
+        node.close()
+    except HgrError as exc:
+        _fail(exc)
+    out.print(_table(f"Registered on {node.settings.name}", rows))
+
+
+@regions_app.command("load")
+def regions_load(
+    path: Annotated[Path, typer.Argument(help="CSV: country,code,name,name_local,level,...")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Load another country's region list."""
+    try:
+        node = _open(home, database_url)
+        added = load_regions(node.db, path)
+        node.close()
+    except HgrError as exc:
+        _fail(exc)
+    out.print(f"{added} new region(s) loaded from {path}")
+
+
+@app.command()
+def synth(
+    out_dir: Annotated[Path, typer.Argument(help="Directory to write the synthetic nation to.")],
+    donors: Annotated[int, typer.Option(min=100, max=1_000_000)] = 300,
+    seed: Annotated[int, typer.Option()] = 1,
+    genotypes: Annotated[bool, typer.Option(help="Simulate genotypes with msprime.")] = True,
+    sites_per_chromosome: Annotated[int, typer.Option(min=10, max=100_000)] = 200,
+) -> None:
+    """Write a seeded synthetic nation: templates, PED and VCF per institution, and truth."""
+    from hgr.synth import SynthConfig, synthesise_nation
+
+    config = SynthConfig(
+        donors=donors, seed=seed, genotypes=genotypes, sites_per_chromosome=sites_per_chromosome
+    )
+    try:
+        nation = synthesise_nation(out_dir, config)
+    except HgrError as exc:
+        _fail(exc)
+    out.print(
+        f"synthetic nation in {out_dir}: {nation.donors} donors at {nation.institutions} "
+        f"institutions in {nation.provinces} provinces, {nation.families} families, "
+        f"{nation.duplicates} people enrolled twice"
+    )
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Where the demo builds its nodes.")],
+    force: Annotated[bool, typer.Option(help="Replace an earlier demo in the directory.")] = False,
+    donors: Annotated[int, typer.Option(min=100, max=100_000)] = 300,
+) -> None:
+    """Run the whole story: synthesise, create nodes, import, summarise."""
+    from hgr.demo import run_demo
+
+    try:
+        run_demo(directory, donors=donors, force=force, console=out)
+    except HgrError as exc:
+        _fail(exc)
+
+
+def main() -> None:
+    app()

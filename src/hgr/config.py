@@ -1,0 +1,148 @@
+"""Settings of a node, built once at start-up and passed down.
+
+A node keeps everything under one data directory::
+
+    <home>/node.toml        the settings below, written by ``hgr init``
+    <home>/hgr.sqlite       the embedded database (when no database URL is given)
+    <home>/keys/            pseudonym key, signing key, Crypt4GH key pair
+
+Nothing here is read at import time: callers build :class:`Settings` with
+:func:`load_settings` (or directly, in tests) and hand it to the services.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+
+from hgr.exceptions import ConfigurationError
+
+__all__ = ["NODE_FILE", "NodeRole", "Settings", "load_settings", "write_settings"]
+
+NODE_FILE = "node.toml"
+
+
+class NodeRole(StrEnum):
+    """Which level of the survey hierarchy a node plays (ARCHITECTURE.md, deployment picture)."""
+
+    INSTITUTION = "institution"
+    PROVINCE = "province"
+    NATION = "nation"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a node needs to know about itself.
+
+    Parameters
+    ----------
+    home
+        The node's data directory.
+    database_url
+        SQLAlchemy URL; empty means the embedded SQLite file under ``home``.
+    role
+        The node's level in the survey hierarchy.
+    name
+        A human-readable name shown in reports.
+    region_code
+        Official code of the node's region (for a province node, its province).
+    institution_code
+        For an institution node, the code of the institution it serves.
+    """
+
+    home: Path
+    database_url: str = ""
+    role: NodeRole = NodeRole.ALL
+    name: str = "hgr node"
+    region_code: str = ""
+    institution_code: str = ""
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The URL to connect to: the configured one, or the node's SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'hgr.sqlite').resolve()}"
+
+    def with_database(self, url: str) -> Settings:
+        return replace(self, database_url=url)
+
+
+def load_settings(home: Path | None = None, *, database_url: str | None = None) -> Settings:
+    """Read a node's settings from ``<home>/node.toml``.
+
+    ``home`` defaults to ``$HGR_HOME``; ``database_url`` (or ``$HGR_DATABASE_URL``) overrides
+    the file so that one node can be pointed at PostgreSQL without editing it.
+
+    Raises
+    ------
+    ConfigurationError
+        When no home is given, or the directory holds no initialised node.
+    """
+    if home is None:
+        env_home = os.environ.get("HGR_HOME")
+        if not env_home:
+            raise ConfigurationError(
+                "no node directory given: pass --home DIR or set HGR_HOME "
+                "(create one with `hgr init DIR`)",
+                code="E_NO_NODE",
+            )
+        home = Path(env_home)
+    path = home / NODE_FILE
+    if not path.is_file():
+        raise ConfigurationError(
+            f"{home} is not an hgr node ({NODE_FILE} is missing): run `hgr init {home}` first",
+            code="E_NO_NODE",
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path} is not valid TOML: {exc}", code="E_NODE_FILE") from exc
+    node = data.get("node", {})
+    try:
+        role = NodeRole(node.get("role", NodeRole.ALL))
+    except ValueError as exc:
+        allowed = ", ".join(r.value for r in NodeRole)
+        raise ConfigurationError(
+            f"{path}: role {node.get('role')!r} is not one of {allowed}", code="E_NODE_FILE"
+        ) from exc
+    url = database_url or os.environ.get("HGR_DATABASE_URL") or node.get("database_url", "")
+    return Settings(
+        home=home,
+        database_url=url,
+        role=role,
+        name=str(node.get("name", "hgr node")),
+        region_code=str(node.get("region_code", "")),
+        institution_code=str(node.get("institution_code", "")),
+    )
+
+
+def _toml_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def write_settings(settings: Settings) -> Path:
+    """Write ``node.toml`` for ``settings`` (atomically) and return its path."""
+    lines = [
+        "# hgr node settings, written by `hgr init`",
+        "[node]",
+        f"name = {_toml_string(settings.name)}",
+        f"role = {_toml_string(settings.role.value)}",
+        f"region_code = {_toml_string(settings.region_code)}",
+        f"institution_code = {_toml_string(settings.institution_code)}",
+        f"database_url = {_toml_string(settings.database_url)}",
+    ]
+    path = settings.home / NODE_FILE
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,109 @@
+"""A node's keys, created once by ``hgr init`` and kept under ``<home>/keys``.
+
+* ``pseudonym.key``: 32 random bytes for donor pseudonyms (HMAC-SHA-256).
+* ``signing.key`` / ``signing.pub``: Ed25519, for signed survey returns, editions and audit
+  checkpoints.
+* ``node.c4gh.sec`` / ``node.c4gh.pub``: the Crypt4GH key pair files at rest are encrypted to.
+
+Private key files are created with mode 0600 and never overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from crypt4gh.keys import c4gh
+
+from hgr.crypto.pseudonym import MIN_KEY_BYTES, Pseudonymiser
+from hgr.exceptions import ConfigurationError
+
+__all__ = ["NodeKeys", "create_node_keys", "load_node_keys"]
+
+PSEUDONYM_KEY = "pseudonym.key"
+SIGNING_KEY = "signing.key"
+SIGNING_PUB = "signing.pub"
+C4GH_SECRET = "node.c4gh.sec"
+C4GH_PUBLIC = "node.c4gh.pub"
+
+
+@dataclass(frozen=True)
+class NodeKeys:
+    """Paths of a node's keys, and the pseudonymiser built from its pseudonym key."""
+
+    directory: Path
+    pseudonymiser: Pseudonymiser
+
+    @property
+    def signing_key(self) -> Path:
+        return self.directory / SIGNING_KEY
+
+    @property
+    def crypt4gh_public(self) -> Path:
+        return self.directory / C4GH_PUBLIC
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def create_node_keys(directory: Path) -> NodeKeys:
+    """Create every key a node needs in ``directory``; existing keys are kept as they are."""
+    directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    if not (directory / PSEUDONYM_KEY).exists():
+        _write_private(directory / PSEUDONYM_KEY, secrets.token_bytes(MIN_KEY_BYTES))
+    if not (directory / SIGNING_KEY).exists():
+        private = Ed25519PrivateKey.generate()
+        _write_private(
+            directory / SIGNING_KEY,
+            private.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        (directory / SIGNING_PUB).write_bytes(
+            private.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+    if not (directory / C4GH_SECRET).exists():
+        # Unprotected secret key: the node must decrypt unattended. Protect the directory
+        # (mode 0700) or use a KMS path in production (ARCHITECTURE.md, keys).
+        with contextlib.redirect_stderr(io.StringIO()):  # its "not encrypted" notice
+            c4gh.generate(
+                str(directory / C4GH_SECRET), str(directory / C4GH_PUBLIC), None, b"hgr node"
+            )
+    return load_node_keys(directory)
+
+
+def load_node_keys(directory: Path) -> NodeKeys:
+    """Load a node's keys.
+
+    Raises
+    ------
+    ConfigurationError
+        When the pseudonym key is missing or too short.
+    """
+    path = directory / PSEUDONYM_KEY
+    if not path.is_file():
+        raise ConfigurationError(
+            f"pseudonym key {path} is missing: run `hgr init` for this node, or restore the "
+            "key from backup (without it, donors cannot be matched to earlier imports)",
+            code="E_NO_KEY",
+        )
+    key = path.read_bytes()
+    if len(key) < MIN_KEY_BYTES:
+        raise ConfigurationError(
+            f"pseudonym key {path} is shorter than {MIN_KEY_BYTES} bytes", code="E_BAD_KEY"
+        )
+    return NodeKeys(directory=directory, pseudonymiser=Pseudonymiser(key))

@@ -1,0 +1,97 @@
+"""The one error hierarchy of hgr.
+
+Every error carries a stable ``code`` (``E_...``) that scripts and the API can rely on, and a
+message that says what went wrong and how to fix it. Adapters map these once: the CLI prints
+``error: <message> (<code>)`` and exits non-zero; the API turns them into problem+json.
+
+::
+
+    HgrError
+    ├── ValidationFailed     input broke a rule; carries the full list of issues
+    ├── FormatError          a file cannot be read as the format it claims to be
+    ├── NotFound             a named record does not exist
+    ├── Conflict             the request contradicts what is already stored
+    ├── PolicyDenied         a governance rule forbids the action
+    ├── IntegrityBroken      stored data fails a checksum, signature or hash-chain check
+    └── ConfigurationError   the node is not set up, or its settings are unsafe
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hgr.registry.report import Issue
+
+__all__ = [
+    "ConfigurationError",
+    "Conflict",
+    "FormatError",
+    "HgrError",
+    "IntegrityBroken",
+    "NotFound",
+    "PolicyDenied",
+    "ValidationFailed",
+]
+
+
+class HgrError(Exception):
+    """Base of every error hgr raises on purpose."""
+
+    code: str = "E_HGR"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.code})"
+
+
+class ValidationFailed(HgrError):
+    """Input broke one or more rules; ``issues`` lists every one of them."""
+
+    code = "E_VALIDATION"
+
+    def __init__(self, message: str, issues: Sequence[Issue] = (), *, code: str | None = None):
+        super().__init__(message, code=code)
+        self.issues = list(issues)
+
+
+class FormatError(HgrError):
+    """A file cannot be parsed as the format it claims to be."""
+
+    code = "E_FORMAT"
+
+
+class NotFound(HgrError):
+    """A record named by the caller does not exist."""
+
+    code = "E_NOT_FOUND"
+
+
+class Conflict(HgrError):
+    """The request contradicts what is already stored."""
+
+    code = "E_CONFLICT"
+
+
+class PolicyDenied(HgrError):
+    """A governance rule forbids the requested action."""
+
+    code = "E_POLICY_DENIED"
+
+
+class IntegrityBroken(HgrError):
+    """Stored data fails a checksum, signature or hash-chain check."""
+
+    code = "E_INTEGRITY"
+
+
+class ConfigurationError(HgrError):
+    """The node is not initialised, or a setting is missing or unsafe."""
+
+    code = "E_CONFIG"

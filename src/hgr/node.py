@@ -1,0 +1,74 @@
+"""Creating and opening a node: its data directory, database and keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from hgr.config import NODE_FILE, NodeRole, Settings, load_settings, write_settings
+from hgr.crypto import NodeKeys, create_node_keys, load_node_keys
+from hgr.db import Database, upgrade_schema
+from hgr.exceptions import ConfigurationError
+from hgr.registry.regions import default_region_file, load_regions
+
+__all__ = ["Node", "init_node", "open_node"]
+
+
+@dataclass
+class Node:
+    """An opened node: settings, database and keys."""
+
+    settings: Settings
+    db: Database
+    keys: NodeKeys
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def init_node(
+    home: Path,
+    *,
+    role: NodeRole = NodeRole.ALL,
+    name: str = "hgr node",
+    region_code: str = "",
+    institution_code: str = "",
+    database_url: str = "",
+    regions: Path | None = None,
+) -> Node:
+    """Create a node in ``home``: settings, keys, database schema, and the region list.
+
+    Running it again on an existing node upgrades the schema and keeps the keys.
+
+    Raises
+    ------
+    ConfigurationError
+        When ``home`` exists and is not empty and not already a node.
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    if any(home.iterdir()) and not (home / NODE_FILE).exists():
+        raise ConfigurationError(
+            f"{home} is not empty and is not an hgr node: choose an empty directory",
+            code="E_NODE_DIR",
+        )
+    settings = Settings(
+        home=home,
+        database_url=database_url,
+        role=role,
+        name=name,
+        region_code=region_code,
+        institution_code=institution_code,
+    )
+    keys = create_node_keys(settings.keys_dir)
+    upgrade_schema(settings.effective_database_url)
+    db = Database(settings.effective_database_url)
+    load_regions(db, regions or default_region_file())
+    write_settings(settings)
+    return Node(settings, db, keys)
+
+
+def open_node(home: Path | None = None, *, database_url: str | None = None) -> Node:
+    """Open an initialised node (``home`` defaults to ``$HGR_HOME``)."""
+    settings = load_settings(home, database_url=database_url)
+    keys = load_node_keys(settings.keys_dir)
+    return Node(settings, Database(settings.effective_database_url), keys)

@@ -1,0 +1,221 @@
+"""Rules that need more than one field: references between records and to the database,
+dates in order, DUO codes with their required parameters, and who controls an institution.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hgr.registry.fields import duo_terms
+from hgr.registry.report import Report
+from hgr.registry.staging import Staging
+from hgr.registry.vocabulary import ConsentStatus, ControlStatus
+
+__all__ = ["KnownRecords", "check_staging"]
+
+DS = duo_terms()["DS"].id
+GS = duo_terms()["GS"].id
+TS = duo_terms()["TS"].id
+FOREIGN_CONTROL_SHARE = 50.0
+
+
+@dataclass
+class KnownRecords:
+    """What the database already holds that staged records may refer to."""
+
+    regions: dict[str, int] = field(default_factory=dict)
+    institutions: dict[str, int] = field(default_factory=dict)
+    legal_ids: dict[str, str] = field(default_factory=dict)
+    collections: set[str] = field(default_factory=set)
+    donor_pseudonyms: set[str] = field(default_factory=set)
+
+
+def _check_institutions(staging: Staging, known: KnownRecords, report: Report) -> None:
+    for record in staging.institutions.values():
+        if record.region_code and record.region_code not in known.regions:
+            report.error(
+                "E_UNKNOWN_REGION",
+                record.origin,
+                f"region {record.region_code} is not in the node's region list",
+                "use an official code (GB/T 2260 for China) or load the country's regions "
+                "with `hgr regions load`",
+                field="region_code",
+            )
+        owner = known.legal_ids.get(record.legal_person_id)
+        if owner is not None and owner != record.code:
+            report.error(
+                "E_LEGAL_ID_TAKEN",
+                record.origin,
+                f"legal-person id {record.legal_person_id} is already registered to "
+                f"institution {owner}",
+                "use that institution's code, or correct the identifier",
+                field="legal_person_id",
+            )
+        # "Actual control" by a foreign party: >= 50 % of equity or votes, or control by
+        # agreement (HGR Regulation Art. 21; Implementation Rules, definition of foreign party).
+        controlled = (
+            (record.foreign_equity_pct or 0) >= FOREIGN_CONTROL_SHARE
+            or (record.foreign_voting_pct or 0) >= FOREIGN_CONTROL_SHARE
+            or record.control_by_agreement
+        )
+        if controlled and record.control is ControlStatus.DOMESTIC:
+            report.error(
+                "E_CONTROL",
+                record.origin,
+                "declared domestic, but a foreign share of 50 % or more, or control by "
+                "agreement, makes it foreign-controlled (HGR Regulation Art. 21)",
+                "set control to foreign_controlled, or correct the shares",
+                field="control",
+            )
+        if record.control is ControlStatus.FOREIGN_CONTROLLED and not controlled:
+            report.warning(
+                "E_CONTROL_FACTS",
+                record.origin,
+                "declared foreign-controlled without a foreign share of 50 % or more or "
+                "control by agreement",
+                "give foreign_equity_pct, foreign_voting_pct or control_by_agreement",
+                field="control",
+            )
+
+
+def _check_references(
+    staging: Staging,
+    known: KnownRecords,
+    pseudonym: Callable[[str], str],
+    report: Report,
+) -> None:
+    collections = known.collections | set(staging.collections)
+    donors_here = set(staging.donors)
+
+    def donor_known(local_id: str) -> bool:
+        return local_id in donors_here or pseudonym(local_id) in known.donor_pseudonyms
+
+    for donor in staging.donors.values():
+        if donor.residence_region and donor.residence_region not in known.regions:
+            report.error(
+                "E_UNKNOWN_REGION",
+                donor.origin,
+                f"region {donor.residence_region} is not in the node's region list",
+                "use an official region code, e.g. 110000 for Beijing",
+                field="residence_region",
+            )
+    for code_field, records in (
+        ("collection_id", staging.samples.values()),
+        ("collection_id", staging.ethics.values()),
+        ("collection_id", staging.data_files.values()),
+    ):
+        for record in records:
+            if record.collection_code and record.collection_code not in collections:
+                report.error(
+                    "E_UNKNOWN_COLLECTION",
+                    record.origin,
+                    f"collection {record.collection_code} is not registered",
+                    "add it to a collections template in this import, or correct the id",
+                    field=code_field,
+                )
+    for record in [*staging.samples.values(), *staging.consents.values()]:
+        if not donor_known(record.donor_id):
+            report.error(
+                "E_UNKNOWN_DONOR",
+                record.origin,
+                f"donor {record.donor_id} is not registered",
+                "add the donor to a donors template in this import, or correct the id",
+                field="donor_id",
+            )
+
+
+def _check_dates(staging: Staging, today: dt.date, report: Report) -> None:
+    for sample in staging.samples.values():
+        if sample.collection_date and sample.collection_date > today:
+            report.error(
+                "E_FUTURE_DATE",
+                sample.origin,
+                f"collection date {sample.collection_date} is in the future",
+                "correct the date",
+                field="collection_date",
+            )
+        donor = staging.donors.get(sample.donor_id)
+        born = donor.birth_year if donor else None
+        if sample.collection_date and born and sample.collection_date.year < born:
+            report.error(
+                "E_BEFORE_BIRTH",
+                sample.origin,
+                f"sample taken in {sample.collection_date.year}, before the donor's birth "
+                f"year {born}",
+                "correct the collection date or the donor's birth year",
+                field="collection_date",
+            )
+    for approval in staging.ethics.values():
+        if approval.valid_to and approval.valid_to < approval.valid_from:
+            report.error(
+                "E_DATE_ORDER",
+                approval.origin,
+                f"valid_to {approval.valid_to} is before valid_from {approval.valid_from}",
+                "swap or correct the dates",
+                field="valid_to",
+            )
+
+
+def _check_consents(staging: Staging, today: dt.date, report: Report) -> None:
+    for consent in staging.consents.values():
+        o = consent.origin
+        if consent.signed_on > today:
+            report.error(
+                "E_FUTURE_DATE", o, f"signed on {consent.signed_on}, a future date",
+                "correct the date", field="signed_on",
+            )  # fmt: skip
+        # DUO: DS is "restricted to" a disease, GS to a place, TS to a date (DUO §5.1).
+        if consent.permission == DS and not consent.disease:
+            report.error(
+                "E_DUO_PARAMETER", o, "disease-specific consent (DS) names no disease",
+                "give the MONDO disease in `disease`", field="disease",
+            )  # fmt: skip
+        if consent.disease and consent.permission != DS:
+            report.error(
+                "E_DUO_PARAMETER", o, "a disease is given but the permission is not DS",
+                "set permission to DS, or clear `disease`", field="disease",
+            )  # fmt: skip
+        if (GS in consent.modifiers) != bool(consent.countries):
+            report.error(
+                "E_DUO_PARAMETER", o, "geographical restriction (GS) and `countries` go together",
+                "give both GS in modifiers and the countries, or neither", field="countries",
+            )  # fmt: skip
+        if (TS in consent.modifiers) != (consent.time_limit is not None):
+            report.error(
+                "E_DUO_PARAMETER", o, "time limit (TS) and `time_limit` go together",
+                "give both TS in modifiers and the end date, or neither", field="time_limit",
+            )  # fmt: skip
+        withdrawn = consent.status is ConsentStatus.WITHDRAWN
+        if withdrawn and consent.withdrawn_on is None:
+            report.error(
+                "E_WITHDRAWAL", o, "status is withdrawn but no withdrawal date is given",
+                "give withdrawn_on", field="withdrawn_on",
+            )  # fmt: skip
+        if not withdrawn and consent.withdrawn_on is not None:
+            report.error(
+                "E_WITHDRAWAL", o, f"a withdrawal date is given but status is {consent.status}",
+                "set status to withdrawn, or clear withdrawn_on", field="status",
+            )  # fmt: skip
+        if consent.withdrawn_on and consent.withdrawn_on < consent.signed_on:
+            report.error(
+                "E_DATE_ORDER", o, "withdrawn before it was signed",
+                "correct withdrawn_on or signed_on", field="withdrawn_on",
+            )  # fmt: skip
+
+
+def check_staging(
+    staging: Staging,
+    known: KnownRecords,
+    pseudonym: Callable[[str], str],
+    report: Report,
+    *,
+    today: dt.date | None = None,
+) -> None:
+    """Run every cross-record rule; problems go to ``report``."""
+    today = today or dt.date.today()
+    _check_institutions(staging, known, report)
+    _check_references(staging, known, pseudonym, report)
+    _check_dates(staging, today, report)
+    _check_consents(staging, today, report)

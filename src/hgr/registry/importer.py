@@ -1,0 +1,598 @@
+"""``hgr import``: validate everything first, then write everything in one transaction.
+
+An import with any error writes nothing. Writing upserts on natural keys, so importing the
+same files again changes nothing (not even the import log). A dry run performs the writes and
+rolls them back, so that its report of what would change is exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from hgr import __version__
+from hgr.crypto import NodeKeys
+from hgr.db import Database
+from hgr.exceptions import NotFound, ValidationFailed
+from hgr.pedigree import NO_FAMILY, FamilyCheck, check_pedigrees, generations
+from hgr.registry import models as m
+from hgr.registry.checks import KnownRecords, check_staging
+from hgr.registry.report import Report
+from hgr.registry.staging import Staging, stage_files
+from hgr.registry.vocabulary import Sex
+
+__all__ = ["ImportResult", "import_files"]
+
+UNSPECIFIED_CONDITION = "unspecified"
+
+
+@dataclass
+class Changes:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged}
+
+
+@dataclass
+class ImportResult:
+    """What an import found and did."""
+
+    report: Report
+    families: list[FamilyCheck]
+    changes: dict[str, Changes] = field(default_factory=dict)
+    dry_run: bool = False
+    batch_id: int | None = None
+
+    @property
+    def changed(self) -> bool:
+        return any(c.inserted or c.updated for c in self.changes.values())
+
+
+def _table(model: type[m.Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _upsert(
+    session: Session,
+    model: type[m.Base],
+    keys: Sequence[str],
+    rows: Iterable[dict[str, Any]],
+    scope: ColumnElement[bool] | None,
+    now: dt.datetime,
+) -> tuple[Changes, dict[tuple[Any, ...], int]]:
+    """Insert new rows and update changed ones, matching on ``keys`` within ``scope``.
+
+    Only the columns present in a row are compared and written. Returns the changes and the
+    id of every row in scope, by key.
+    """
+    table = _table(model)
+    rows = list(rows)
+    changes = Changes()
+    value_columns = sorted({c for row in rows for c in row} - set(keys))
+    query = select(table.c.id, *(table.c[k] for k in keys), *(table.c[c] for c in value_columns))
+    if scope is not None:
+        query = query.where(scope)
+    existing: dict[tuple[Any, ...], tuple[int, dict[str, Any]]] = {}
+    for db_row in session.execute(query):
+        mapping = db_row._mapping
+        existing[tuple(mapping[k] for k in keys)] = (
+            mapping["id"],
+            {c: mapping[c] for c in value_columns},
+        )
+    to_insert, to_update = [], []
+    stamped = "updated_at" in table.c
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        found = existing.get(key)
+        if found is None:
+            to_insert.append(row)
+        elif any(found[1][c] != row[c] for c in row if c not in keys):
+            update_row = {"id": found[0], **{c: row[c] for c in row if c not in keys}}
+            if stamped:
+                update_row["updated_at"] = now
+            to_update.append(update_row)
+        else:
+            changes.unchanged += 1
+    if to_insert:
+        session.execute(insert(table), to_insert)
+    if to_update:
+        _bulk_update(session, table, to_update)
+    changes.inserted, changes.updated = len(to_insert), len(to_update)
+    ids: dict[tuple[Any, ...], int] = {key: value[0] for key, value in existing.items()}
+    if to_insert:
+        id_query = select(table.c.id, *(table.c[k] for k in keys))
+        if scope is not None:
+            id_query = id_query.where(scope)
+        ids = {tuple(r[1:]): r[0] for r in session.execute(id_query)}
+    return changes, ids
+
+
+def _bulk_update(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    # Rows may differ in which columns they set, so group them by column set: one
+    # executemany per group.
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(c for c in row if c != "id")), []).append(row)
+    for columns, group in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values({c: bindparam(f"new_{c}") for c in columns})
+        )
+        params = [{"row_id": r["id"], **{f"new_{c}": r[c] for c in columns}} for r in group]
+        session.execute(statement, params)
+
+
+def _known(session: Session, institution_id: int | None, pseudonyms: bool) -> KnownRecords:
+    known = KnownRecords()
+    known.regions = {code: rid for rid, code in session.execute(select(m.Region.id, m.Region.code))}
+    for iid, code, legal in session.execute(
+        select(m.Institution.id, m.Institution.code, m.Institution.legal_person_id)
+    ):
+        known.institutions[code] = iid
+        known.legal_ids[legal] = code
+    if institution_id is not None:
+        known.collections = set(
+            session.scalars(
+                select(m.Collection.code).where(m.Collection.institution_id == institution_id)
+            )
+        )
+        if pseudonyms:
+            known.donor_pseudonyms = set(
+                session.scalars(
+                    select(m.Donor.pseudonym).where(m.Donor.institution_id == institution_id)
+                )
+            )
+    return known
+
+
+class _Writer:
+    """Writes a checked staging area for one institution, entity by entity."""
+
+    def __init__(
+        self,
+        session: Session,
+        staging: Staging,
+        known: KnownRecords,
+        keys: NodeKeys,
+        institution_code: str | None,
+        families: list[FamilyCheck],
+    ) -> None:
+        self.session = session
+        self.staging = staging
+        self.known = known
+        self.keys = keys
+        self.institution_code = institution_code
+        self.depths = {f.family_id: f.depth for f in families}
+        self.now = dt.datetime.now(dt.UTC)
+        self.changes: dict[str, Changes] = {}
+        self.institution_id: int | None = None
+
+    def upsert(
+        self,
+        name: str,
+        model: type[m.Base],
+        keys: Sequence[str],
+        rows: Iterable[dict[str, Any]],
+        scope: ColumnElement[bool] | None,
+    ) -> dict[tuple[Any, ...], int]:
+        changes, ids = _upsert(self.session, model, keys, rows, scope, self.now)
+        if changes.inserted or changes.updated or changes.unchanged:
+            self.changes[name] = changes
+        return ids
+
+    def pseudonym(self, local_id: str) -> str:
+        assert self.institution_code is not None
+        return self.keys.pseudonymiser.pseudonym(self.institution_code, local_id)
+
+    def write(self) -> None:
+        self.write_institutions()
+        if self.institution_code is None:
+            return
+        self.institution_id = self.known.institutions[self.institution_code]
+        collections = self.write_collections()
+        donors = self.write_donors()
+        self.write_samples(donors, collections)
+        self.write_consents(donors)
+        self.write_ethics(collections)
+        self.write_pedigrees(donors)
+        self.write_data_files(collections)
+
+    def write_institutions(self) -> None:
+        rows = [
+            {
+                "code": r.code,
+                "name": r.name,
+                "kind": r.kind,
+                "legal_person_id": r.legal_person_id,
+                "country": r.country,
+                "region_id": self.known.regions.get(r.region_code) if r.region_code else None,
+                "control": r.control,
+                "foreign_equity_pct": r.foreign_equity_pct,
+                "foreign_voting_pct": r.foreign_voting_pct,
+                "control_by_agreement": r.control_by_agreement,
+                "controlling_party": r.controlling_party,
+            }
+            for r in self.staging.institutions.values()
+        ]
+        if rows:
+            ids = self.upsert("institutions", m.Institution, ["code"], rows, None)
+            self.known.institutions.update({key[0]: i for key, i in ids.items()})
+
+    def write_collections(self) -> dict[str, int]:
+        rows = [
+            {
+                "institution_id": self.institution_id,
+                "code": r.code,
+                "name": r.name,
+                "description": r.description,
+                "material_types": [t.value for t in r.material_types],
+                "data_categories": [t.value for t in r.data_categories],
+                "disease_focus": list(r.disease_focus),
+                "target_size": r.target_size,
+                "duo_codes": list(r.duo_codes),
+            }
+            for r in self.staging.collections.values()
+        ]
+        scope = m.Collection.institution_id == self.institution_id
+        ids = self.upsert("collections", m.Collection, ["institution_id", "code"], rows, scope)
+        return {key[1]: i for key, i in ids.items()}
+
+    def write_donors(self) -> Callable[[str], int]:
+        rows = []
+        pseudonyms = {}
+        for r in self.staging.donors.values():
+            pseudonym = pseudonyms[r.local_id] = self.pseudonym(r.local_id)
+            row: dict[str, Any] = {"institution_id": self.institution_id, "pseudonym": pseudonym}
+            new = pseudonym not in self.known.donor_pseudonyms
+            # Fields a source did not give keep their stored value; a new donor gets defaults.
+            if r.sex is not None and (new or r.sex is not Sex.UNKNOWN):
+                row["sex"] = r.sex
+            elif new:
+                row["sex"] = Sex.UNKNOWN
+            for column, value in (
+                ("birth_year", r.birth_year),
+                ("population", r.population),
+                (
+                    "residence_region_id",
+                    self.known.regions.get(r.residence_region) if r.residence_region else None,
+                ),
+            ):
+                if value is not None or new:
+                    row[column] = value
+            rows.append(row)
+        scope = m.Donor.institution_id == self.institution_id
+        ids = self.upsert("donors", m.Donor, ["institution_id", "pseudonym"], rows, scope)
+        by_pseudonym = {key[1]: i for key, i in ids.items()}
+        self.write_terms(
+            m.DonorPhenotype,
+            "phenotypes",
+            {
+                by_pseudonym[pseudonyms[r.local_id]]: {
+                    (t.id, t.label, t.excluded) for t in r.phenotypes
+                }
+                for r in self.staging.donors.values()
+                if r.phenotypes is not None
+            },
+        )
+        self.write_terms(
+            m.DonorDiagnosis,
+            "diagnoses",
+            {
+                by_pseudonym[pseudonyms[r.local_id]]: {(t.id, t.label, False) for t in r.diagnoses}
+                for r in self.staging.donors.values()
+                if r.diagnoses is not None
+            },
+        )
+
+        def donor_id(local_id: str) -> int:
+            return by_pseudonym[self.pseudonym(local_id)]
+
+        return donor_id
+
+    def write_terms(
+        self, model: type[m.DonorPhenotype] | type[m.DonorDiagnosis], name: str,
+        wanted: dict[int, set[tuple[str, str | None, bool]]],
+    ) -> None:  # fmt: skip
+        """Replace a donor's terms when the given set differs from the stored one."""
+        if not wanted:
+            return
+        table = _table(model)
+        has_excluded = "excluded" in table.c
+        stored: dict[int, set[tuple[str, str | None, bool]]] = {d: set() for d in wanted}
+        columns = [table.c.donor_id, table.c.term_id, table.c.label]
+        if has_excluded:
+            columns.append(table.c.excluded)
+        query = (
+            select(*columns)
+            .join(m.Donor, m.Donor.id == table.c.donor_id)
+            .where(m.Donor.institution_id == self.institution_id)
+        )
+        for row in self.session.execute(query):
+            if row[0] in stored:
+                stored[row[0]].add((row[1], row[2], bool(row[3]) if has_excluded else False))
+        changed = [d for d in wanted if wanted[d] != stored[d]]
+        if changed:
+            for start in range(0, len(changed), 500):
+                chunk = changed[start : start + 500]
+                self.session.execute(delete(table).where(table.c.donor_id.in_(chunk)))
+            rows = [
+                {
+                    "donor_id": d,
+                    "term_id": t,
+                    "label": label,
+                    **({"excluded": excluded} if has_excluded else {}),
+                }
+                for d in changed
+                for t, label, excluded in sorted(wanted[d], key=lambda x: x[0])
+            ]
+            if rows:
+                self.session.execute(insert(table), rows)
+        self.changes[name] = Changes(updated=len(changed), unchanged=len(wanted) - len(changed))
+
+    def write_samples(self, donors: Callable[[str], int], collections: dict[str, int]) -> None:
+        rows = [
+            {
+                "institution_id": self.institution_id,
+                "code": r.code,
+                "donor_id": donors(r.donor_id),
+                "collection_id": collections[r.collection_code] if r.collection_code else None,
+                "material_type": r.material_type,
+                "collection_date": r.collection_date,
+                "storage_status": r.storage_status,
+            }
+            for r in self.staging.samples.values()
+        ]
+        scope = m.Sample.institution_id == self.institution_id
+        self.upsert("samples", m.Sample, ["institution_id", "code"], rows, scope)
+
+    def write_consents(self, donors: Callable[[str], int]) -> None:
+        rows = [
+            {
+                "donor_id": donors(r.donor_id),
+                "document_version": r.document_version,
+                "document_sha256": r.document_sha256,
+                "signed_on": r.signed_on,
+                "permission": r.permission,
+                "disease": r.disease,
+                "modifiers": list(r.modifiers),
+                "countries": list(r.countries),
+                "time_limit": r.time_limit,
+                "status": r.status,
+                "withdrawn_on": r.withdrawn_on,
+            }
+            for r in self.staging.consents.values()
+        ]
+        if rows:
+            scope = m.Consent.donor_id.in_(
+                select(m.Donor.id).where(m.Donor.institution_id == self.institution_id)
+            )
+            self.upsert("consents", m.Consent, ["donor_id", "document_version"], rows, scope)
+
+    def write_ethics(self, collections: dict[str, int]) -> None:
+        rows = [
+            {
+                "institution_id": self.institution_id,
+                "committee": r.committee,
+                "reference": r.reference,
+                "valid_from": r.valid_from,
+                "valid_to": r.valid_to,
+                "scope": r.scope,
+                "collection_id": collections[r.collection_code] if r.collection_code else None,
+            }
+            for r in self.staging.ethics.values()
+        ]
+        scope = m.EthicsApproval.institution_id == self.institution_id
+        keys = ["institution_id", "committee", "reference"]
+        self.upsert("ethics_approvals", m.EthicsApproval, keys, rows, scope)
+
+    def write_pedigrees(self, donors: Callable[[str], int]) -> None:
+        staging = self.staging
+        rows = [
+            {
+                "institution_id": self.institution_id,
+                "code": r.code,
+                "condition": r.condition,
+                "condition_label": r.condition_label,
+                "description": r.description,
+                **({"generations": self.depths[r.code]} if r.code in self.depths else {}),
+            }
+            for r in staging.families.values()
+        ]
+        scope = m.Family.institution_id == self.institution_id
+        family_ids = {
+            key[1]: i
+            for key, i in self.upsert(
+                "families", m.Family, ["institution_id", "code"], rows, scope
+            ).items()
+        }
+        people = [p for p in staging.pedigree if p.family_id != NO_FAMILY]
+        if not people:
+            return
+        generation = {}
+        for check in self._generations():
+            generation.update(check)
+        member_scope = m.PedigreeMember.family_id.in_(
+            select(m.Family.id).where(m.Family.institution_id == self.institution_id)
+        )
+        member_rows = [
+            {
+                "family_id": family_ids[p.family_id],
+                "donor_id": donors(p.individual_id),
+                "generation": generation.get((p.family_id, p.individual_id), 1),
+            }
+            for p in people
+        ]
+        keys = ["family_id", "donor_id"]
+        members = self.upsert("pedigree_members", m.PedigreeMember, keys, member_rows, member_scope)
+
+        def member(family: str, iid: str | None) -> int | None:
+            if iid is None:
+                return None
+            return members[(family_ids[family], donors(iid))]
+
+        links = [
+            {
+                "family_id": family_ids[p.family_id],
+                "donor_id": donors(p.individual_id),
+                "father_id": member(p.family_id, p.father_id),
+                "mother_id": member(p.family_id, p.mother_id),
+            }
+            for p in people
+        ]
+        # Parent links need every member's id, so they are a second pass over the same rows.
+        _upsert(self.session, m.PedigreeMember, keys, links, member_scope, self.now)
+        conditions = {r.code: r.condition for r in staging.families.values()}
+        affection_rows = [
+            {
+                "member_id": members[(family_ids[p.family_id], donors(p.individual_id))],
+                "condition": p.condition or conditions.get(p.family_id) or UNSPECIFIED_CONDITION,
+                "status": p.affected,
+            }
+            for p in people
+        ]
+        affection_scope = m.PedigreeAffection.member_id.in_(
+            select(m.PedigreeMember.id).where(member_scope)
+        )
+        self.upsert(
+            "affected_status",
+            m.PedigreeAffection,
+            ["member_id", "condition"],
+            affection_rows,
+            affection_scope,
+        )
+
+    def _generations(self) -> list[dict[tuple[str, str], int]]:
+        by_family: dict[str, dict[str, Any]] = {}
+        for p in self.staging.pedigree:
+            by_family.setdefault(p.family_id, {})[p.individual_id] = p
+        return [
+            {(family, iid): g for iid, g in generations(people).items()}
+            for family, people in by_family.items()
+        ]
+
+    def write_data_files(self, collections: dict[str, int]) -> None:
+        rows = [
+            {
+                "institution_id": self.institution_id,
+                "location": r.location,
+                "kind": r.kind,
+                "size_bytes": r.size_bytes,
+                "sha256": r.sha256,
+                "encryption": r.encryption,
+                "collection_id": collections[r.collection_code] if r.collection_code else None,
+            }
+            for r in self.staging.data_files.values()
+        ]
+        scope = m.DataFile.institution_id == self.institution_id
+        self.upsert("data_files", m.DataFile, ["institution_id", "location"], rows, scope)
+
+
+def import_files(
+    db: Database,
+    keys: NodeKeys,
+    paths: Sequence[Path],
+    *,
+    institution: str | None = None,
+    dry_run: bool = False,
+    strict: bool = False,
+) -> ImportResult:
+    """Validate ``paths`` and, if every check passes, write them in one transaction.
+
+    Parameters
+    ----------
+    db, keys
+        The node's database and keys (the pseudonym key turns donor ids into pseudonyms).
+    paths
+        CSV/TSV templates, PED/FAM files and Phenopackets JSON, in any order.
+    institution
+        Code of the institution the records belong to; needed for everything except an
+        institutions template.
+    dry_run
+        Validate and compute the changes, then roll everything back.
+    strict
+        Treat pedigree warnings (half-founders, parents of unknown sex) as errors.
+
+    Raises
+    ------
+    ValidationFailed
+        With every issue found, when any is an error. Nothing is written.
+    NotFound
+        When ``institution`` is not registered.
+    """
+    report = Report()
+    staging = stage_files(list(paths), report)
+    families = check_pedigrees(staging.pedigree, report, strict=strict)
+    session = db.session()
+    try:
+        session.begin()
+        institution_id = None
+        if staging.needs_institution:
+            if not institution:
+                raise ValidationFailed(
+                    "these files describe an institution's holdings: name it with "
+                    "--institution CODE",
+                    code="E_INSTITUTION_REQUIRED",
+                )
+            institution_id = session.scalar(
+                select(m.Institution.id).where(m.Institution.code == institution)
+            )
+            if institution_id is None and institution not in staging.institutions:
+                raise NotFound(
+                    f"institution {institution} is not registered: import its row of an "
+                    "institutions template first (or in the same import)",
+                    code="E_UNKNOWN_INSTITUTION",
+                )
+        known = _known(session, institution_id, pseudonyms=bool(staging.needs_institution))
+        code = institution if staging.needs_institution else None
+
+        def pseudonym(local_id: str) -> str:
+            return keys.pseudonymiser.pseudonym(code or "", local_id)
+
+        check_staging(staging, known, pseudonym, report)
+        result = ImportResult(report=report, families=families, dry_run=dry_run)
+        if not report.ok:
+            raise ValidationFailed(
+                f"{len(report.errors)} error(s) in the input; nothing was written",
+                report.issues,
+            )
+        writer = _Writer(session, staging, known, keys, code, families)
+        writer.write()
+        result.changes = writer.changes
+        if dry_run:
+            session.rollback()
+            return result
+        if result.changed:
+            batch = m.ImportBatch(
+                institution_id=writer.institution_id,
+                imported_at=writer.now,
+                provenance={
+                    "software": "hgr",
+                    "version": __version__,
+                    "strict": strict,
+                    "files": [f.as_dict() for f in staging.files],
+                },
+                changes={k: v.as_dict() for k, v in writer.changes.items()},
+            )
+            session.add(batch)
+            session.flush()
+            result.batch_id = batch.id
+        session.commit()
+        return result
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

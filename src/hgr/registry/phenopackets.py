@@ -1,0 +1,222 @@
+"""GA4GH Phenopackets v2 JSON: individuals, phenotypic features, diseases, family pedigrees.
+
+Reads a ``Phenopacket`` (one individual) or a ``Family`` (proband, relatives and a PED-like
+pedigree), following the v2 schema (phenopacket-schema.readthedocs.io, "Phenopacket" and
+"Family"). Elements that the registry does not keep (measurements, medical actions, variant
+interpretations, files) are left to the file itself, which can be registered as a data file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hgr.pedigree.ped import PedigreeRecord
+from hgr.registry import fields as f
+from hgr.registry.records import DonorRecord, FamilyRecord
+from hgr.registry.report import Origin, Report
+from hgr.registry.vocabulary import AffectedStatus, Sex
+
+__all__ = ["PhenopacketContent", "read_phenopacket"]
+
+_SEX = {
+    "MALE": Sex.MALE,
+    "FEMALE": Sex.FEMALE,
+    "OTHER_SEX": Sex.OTHER,
+    "UNKNOWN_SEX": Sex.UNKNOWN,
+}
+_AFFECTED = {
+    "AFFECTED": AffectedStatus.AFFECTED,
+    "UNAFFECTED": AffectedStatus.UNAFFECTED,
+    "MISSING": AffectedStatus.UNKNOWN,
+}
+
+
+class PhenopacketContent:
+    """What one Phenopackets file contributes to an import."""
+
+    def __init__(self) -> None:
+        self.donors: list[DonorRecord] = []
+        self.families: list[FamilyRecord] = []
+        self.pedigree: list[PedigreeRecord] = []
+
+
+def _schema_version(document: dict[str, Any]) -> str | None:
+    meta = document.get("metaData")
+    if not isinstance(meta, dict):
+        return None
+    version = meta.get("phenopacketSchemaVersion")
+    return str(version) if version is not None else None
+
+
+def _individual(
+    packet: dict[str, Any], path: Path, pointer: str, report: Report
+) -> DonorRecord | None:
+    origin = Origin(str(path), pointer=pointer)
+    subject = packet.get("subject")
+    if not isinstance(subject, dict) or not str(subject.get("id", "")).strip():
+        report.error(
+            "E_PHENOPACKET_SUBJECT",
+            origin,
+            "the phenopacket has no subject with an id",
+            "add subject.id: the institution's id of the individual",
+            field="subject.id",
+        )
+        return None
+    failed = False
+
+    def term(parse: Any, raw: Any, where: str) -> f.Term | None:
+        nonlocal failed
+        try:
+            return parse(str(raw)) if raw is not None else None
+        except f.FieldError as exc:
+            failed = True
+            report.error(exc.code, Origin(str(path), pointer=where), exc.problem, exc.fix)
+            return None
+
+    sex_raw = subject.get("sex", "UNKNOWN_SEX")
+    sex = _SEX.get(str(sex_raw))
+    if sex is None:
+        failed = True
+        report.error(
+            "E_FIELD",
+            origin,
+            f"subject.sex {sex_raw!r} is not a Phenopackets sex",
+            f"use one of: {', '.join(_SEX)}",
+            field="subject.sex",
+        )
+    birth_year = None
+    born = subject.get("dateOfBirth")
+    if born:
+        try:
+            birth_year = int(str(born)[:4])
+        except ValueError:
+            failed = True
+            report.error(
+                "E_DATE",
+                origin,
+                f"subject.dateOfBirth {born!r} is not a timestamp",
+                "write an RFC 3339 timestamp, e.g. 1984-03-01T00:00:00Z",
+                field="subject.dateOfBirth",
+            )
+    phenotypes: dict[str, f.Term] = {}
+    for n, feature in enumerate(packet.get("phenotypicFeatures") or []):
+        where = f"{pointer}/phenotypicFeatures/{n}/type/id"
+        parsed = term(f.parse_phenotype, (feature.get("type") or {}).get("id"), where)
+        if parsed is not None:
+            phenotypes[parsed.id] = f.Term(
+                parsed.id, (feature.get("type") or {}).get("label"), bool(feature.get("excluded"))
+            )
+    diagnoses: dict[str, f.Term] = {}
+    diseases = [(n, d.get("term") or {}, d) for n, d in enumerate(packet.get("diseases") or [])]
+    for n, disease_term, disease in diseases:
+        if disease.get("excluded"):
+            continue
+        where = f"{pointer}/diseases/{n}/term/id"
+        parsed = term(f.parse_diagnosis, disease_term.get("id"), where)
+        if parsed is not None:
+            diagnoses[parsed.id] = f.Term(parsed.id, (disease_term.get("label") or "").strip())
+    for n, interpretation in enumerate(packet.get("interpretations") or []):
+        disease_term = ((interpretation.get("diagnosis") or {}).get("disease")) or {}
+        if disease_term.get("id") and disease_term["id"] not in diagnoses:
+            where = f"{pointer}/interpretations/{n}/diagnosis/disease/id"
+            parsed = term(f.parse_diagnosis, disease_term["id"], where)
+            if parsed is not None:
+                diagnoses[parsed.id] = f.Term(parsed.id, (disease_term.get("label") or "").strip())
+    if failed:
+        return None
+    return DonorRecord(
+        local_id=str(subject["id"]).strip(),
+        sex=sex,
+        birth_year=birth_year,
+        phenotypes=tuple(phenotypes.values()),
+        diagnoses=tuple(diagnoses.values()),
+        origin=origin,
+    )
+
+
+def _pedigree(
+    document: dict[str, Any], path: Path, conditions: list[str], report: Report
+) -> list[PedigreeRecord]:
+    records = []
+    persons = (document.get("pedigree") or {}).get("persons") or []
+    for n, person in enumerate(persons):
+        origin = Origin(str(path), pointer=f"/pedigree/persons/{n}")
+        iid = str(person.get("individualId", "")).strip()
+        fid = str(person.get("familyId", "")).strip() or str(document.get("id", "")).strip()
+        if not iid:
+            report.error(
+                "E_PED_ID", origin, "pedigree person has no individualId", "add individualId"
+            )
+            continue
+        status = _AFFECTED.get(str(person.get("affectedStatus", "MISSING")), AffectedStatus.UNKNOWN)
+        records.append(
+            PedigreeRecord(
+                family_id=fid,
+                individual_id=iid,
+                father_id=str(person.get("paternalId") or "").strip() or None,
+                mother_id=str(person.get("maternalId") or "").strip() or None,
+                sex=_SEX.get(str(person.get("sex", "UNKNOWN_SEX")), Sex.UNKNOWN),
+                affected=status,
+                # "affected" refers to the proband's diagnosis, the family's condition
+                condition=conditions[0] if conditions else None,
+                origin=origin,
+            )
+        )
+    return records
+
+
+def read_phenopacket(path: Path, report: Report) -> PhenopacketContent:
+    """Read a Phenopacket or Family document; problems go to ``report``."""
+    content = PhenopacketContent()
+    origin = Origin(str(path))
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        report.error("E_ENCODING", origin, f"not UTF-8 text (byte {exc.start})", "save as UTF-8")
+        return content
+    except json.JSONDecodeError as exc:
+        report.error(
+            "E_JSON",
+            Origin(str(path), exc.lineno),
+            f"not valid JSON: {exc.msg} (column {exc.colno})",
+            "repair the JSON; a validator such as `python -m json.tool FILE` shows where",
+        )
+        return content
+    version = _schema_version(document) if isinstance(document, dict) else None
+    if version is None or not version.startswith("2"):
+        found = f"schema version {version}" if version else "no metaData.phenopacketSchemaVersion"
+        report.error(
+            "E_NOT_PHENOPACKET",
+            origin,
+            f"not a GA4GH Phenopacket v2 document ({found})",
+            "export the record as a Phenopacket v2 (metaData.phenopacketSchemaVersion 2.0)",
+        )
+        return content
+    if "proband" in document:
+        proband = _individual(document["proband"], path, "/proband", report)
+        members = [proband] + [
+            _individual(relative, path, f"/relatives/{n}", report)
+            for n, relative in enumerate(document.get("relatives") or [])
+        ]
+        content.donors = [m for m in members if m is not None]
+        conditions = [d.id for d in (proband.diagnoses or ())] if proband else []
+        content.pedigree = _pedigree(document, path, conditions, report)
+        family_ids = {r.family_id for r in content.pedigree}
+        labels = {d.id: d.label for d in (proband.diagnoses or ())} if proband else {}
+        for family_id in sorted(family_ids):
+            condition = conditions[0] if conditions else None
+            content.families.append(
+                FamilyRecord(
+                    code=family_id,
+                    condition=condition,
+                    condition_label=labels.get(condition) if condition else None,
+                    origin=origin,
+                )
+            )
+    else:
+        donor = _individual(document, path, "", report)
+        if donor is not None:
+            content.donors.append(donor)
+    return content

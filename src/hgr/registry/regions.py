@@ -1,0 +1,119 @@
+"""Administrative regions: China's provincial-level divisions by default, any country from CSV.
+
+The default list is the 31 provincial-level divisions of mainland China with their GB/T 2260
+codes. Another country's list is a CSV with the columns
+``country, code, name, name_local, level, parent_code`` (see ``docs/templates.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hgr.db import Database
+from hgr.exceptions import ValidationFailed
+from hgr.registry import fields as f
+from hgr.registry.models import Region
+from hgr.registry.report import Origin, Report
+from hgr.registry.templates import Cells, read_table
+from hgr.registry.vocabulary import RegionLevel
+
+__all__ = ["RegionRow", "default_region_file", "load_regions", "read_regions"]
+
+REQUIRED = ("country", "code", "name", "level")
+_ORDER = {RegionLevel.NATION: 0, RegionLevel.PROVINCE: 1, RegionLevel.PREFECTURE: 2}
+
+
+@dataclass(frozen=True)
+class RegionRow:
+    country: str
+    code: str
+    name: str
+    name_local: str | None
+    level: RegionLevel
+    parent_code: str | None
+    origin: Origin
+
+
+def default_region_file() -> Path:
+    return Path(str(files("hgr.registry").joinpath("data/regions_cn.csv")))
+
+
+def read_regions(path: Path, report: Report) -> list[RegionRow]:
+    """Read and check a region list: known levels, parents present and one level up."""
+    rows: list[RegionRow] = []
+    for origin, raw in read_table(path, report):
+        missing = [c for c in REQUIRED if c not in raw]
+        if missing:
+            report.error(
+                "E_MISSING_COLUMN", origin, f"columns missing: {', '.join(missing)}",
+                "give country, code, name, name_local, level, parent_code",
+            )  # fmt: skip
+            return []
+        c = Cells(raw, origin, report)
+        row = RegionRow(
+            country=c.need("country", f.parse_country),
+            code=c.need("code", str),
+            name=c.need("name", str),
+            name_local=c.text("name_local"),
+            level=c.need("level", lambda r: f.parse_enum(RegionLevel, r)),
+            parent_code=c.text("parent_code"),
+            origin=origin,
+        )
+        if not c.failed:
+            rows.append(row)
+    by_code = {r.code: r for r in rows}
+    for r in rows:
+        if r.level is RegionLevel.NATION:
+            continue
+        parent = by_code.get(r.parent_code or "")
+        if parent is None:
+            report.error(
+                "E_REGION_PARENT", r.origin, f"parent {r.parent_code!r} is not in the list",
+                "give the code of the region one level up", field="parent_code",
+            )  # fmt: skip
+        elif _ORDER[parent.level] != _ORDER[r.level] - 1:
+            report.error(
+                "E_REGION_PARENT", r.origin,
+                f"a {r.level} cannot sit under the {parent.level} {parent.code}",
+                "provinces sit under a nation, prefectures under a province", field="level",
+            )  # fmt: skip
+    return rows
+
+
+def load_regions(db: Database, path: Path) -> int:
+    """Upsert the regions of ``path``; returns how many were new.
+
+    Raises
+    ------
+    ValidationFailed
+        When the file has any error; nothing is written.
+    """
+    report = Report()
+    rows = read_regions(path, report)
+    if not report.ok:
+        raise ValidationFailed(f"{len(report.errors)} error(s) in {path}", report.issues)
+    with db.transaction() as session:
+        return _upsert_regions(session, rows)
+
+
+def _upsert_regions(session: Session, rows: list[RegionRow]) -> int:
+    existing = {(r.country, r.code): r for r in session.scalars(select(Region))}
+    added = 0
+    for row in sorted(rows, key=lambda r: _ORDER[r.level]):
+        region = existing.get((row.country, row.code))
+        if region is None:
+            region = Region(country=row.country, code=row.code)
+            session.add(region)
+            existing[(row.country, row.code)] = region
+            added += 1
+        region.name = row.name
+        region.name_local = row.name_local
+        region.level = row.level
+        region.parent = existing.get((row.country, row.parent_code or ""))
+    session.flush()
+    return added

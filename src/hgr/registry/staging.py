@@ -1,0 +1,232 @@
+"""Reading every input file of an import into one staging area, keyed by natural keys.
+
+A record given twice with the same content is kept once; given twice with different content
+it is an error that names both places. A donor described by several sources (a donors
+template, a PED file, a Phenopacket) is merged field by field, and any disagreement is an
+error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from hgr.pedigree.ped import NO_FAMILY, PedigreeRecord, read_ped
+from hgr.registry.phenopackets import read_phenopacket
+from hgr.registry.records import (
+    CollectionRecord,
+    ConsentRecord,
+    DataFileRecord,
+    DonorRecord,
+    EthicsRecord,
+    FamilyRecord,
+    InstitutionRecord,
+    SampleRecord,
+)
+from hgr.registry.report import Origin, Report
+from hgr.registry.templates import TEMPLATES, read_template, template_for
+from hgr.registry.vocabulary import Sex
+
+__all__ = ["InputFile", "Staging", "stage_files"]
+
+PED_SUFFIXES = {".ped", ".fam"}
+JSON_SUFFIXES = {".json"}
+TABLE_SUFFIXES = {".csv", ".tsv", ".txt"}
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """Provenance of one input: its name, kind, size and SHA-256."""
+
+    path: str
+    kind: str
+    size_bytes: int
+    sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "size": self.size_bytes, "sha256": self.sha256}
+
+
+@dataclass
+class Staging:
+    """Everything read from the input files, by natural key."""
+
+    files: list[InputFile] = field(default_factory=list)
+    institutions: dict[str, InstitutionRecord] = field(default_factory=dict)
+    collections: dict[str, CollectionRecord] = field(default_factory=dict)
+    donors: dict[str, DonorRecord] = field(default_factory=dict)
+    samples: dict[str, SampleRecord] = field(default_factory=dict)
+    consents: dict[tuple[str, str], ConsentRecord] = field(default_factory=dict)
+    ethics: dict[tuple[str, str], EthicsRecord] = field(default_factory=dict)
+    families: dict[str, FamilyRecord] = field(default_factory=dict)
+    pedigree: list[PedigreeRecord] = field(default_factory=list)
+    data_files: dict[str, DataFileRecord] = field(default_factory=dict)
+    template_donors: set[str] = field(default_factory=set)
+
+    @property
+    def needs_institution(self) -> bool:
+        return any(
+            [
+                self.collections,
+                self.donors,
+                self.samples,
+                self.consents,
+                self.ethics,
+                self.families,
+                self.pedigree,
+                self.data_files,
+            ]
+        )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _put(store: dict[Any, Any], key: Any, record: Any, what: str, report: Report) -> None:
+    first = store.get(key)
+    if first is None:
+        store[key] = record
+    elif first != record:
+        report.error(
+            "E_DUPLICATE_KEY",
+            record.origin,
+            f"{what} {key if isinstance(key, str) else ' / '.join(key)} is given again with "
+            f"different values (first at {first.origin})",
+            "keep one line for it, or make the lines agree",
+        )
+
+
+def _merge_donor(staging: Staging, record: DonorRecord, report: Report) -> None:
+    first = staging.donors.get(record.local_id)
+    if first is None:
+        staging.donors[record.local_id] = record
+        return
+    merged = {}
+    for f in fields(DonorRecord):
+        if f.name in ("local_id", "origin"):
+            continue
+        mine, theirs = getattr(first, f.name), getattr(record, f.name)
+        # An unknown sex carries no information, so it never contradicts a known one.
+        if f.name == "sex" and Sex.UNKNOWN in (mine, theirs):
+            merged[f.name] = theirs if mine in (None, Sex.UNKNOWN) else mine
+            continue
+        if mine is not None and theirs is not None and mine != theirs:
+            report.error(
+                "E_DONOR_CONFLICT",
+                record.origin,
+                f"donor {record.local_id}: {f.name} is {_show(theirs)} here but "
+                f"{_show(mine)} at {first.origin}",
+                "make the files agree on this donor",
+                field=f.name,
+            )
+        merged[f.name] = mine if mine is not None else theirs
+    staging.donors[record.local_id] = replace(first, **merged)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ";".join(getattr(v, "id", str(v)) for v in value) or "(none)"
+    return str(value)
+
+
+def _stage_pedigree(staging: Staging, records: list[PedigreeRecord], report: Report) -> None:
+    for record in records:
+        staging.pedigree.append(record)
+        _merge_donor(
+            staging, DonorRecord(record.individual_id, sex=record.sex, origin=record.origin), report
+        )
+        if record.family_id != NO_FAMILY and record.family_id not in staging.families:
+            staging.families[record.family_id] = FamilyRecord(record.family_id, origin=record.origin)
+
+
+def _stage_template(staging: Staging, path: Path, report: Report) -> str | None:
+    template = template_for(path)
+    if template is None:
+        report.error(
+            "E_UNKNOWN_TEMPLATE",
+            Origin(str(path)),
+            "cannot tell which template this table is",
+            f"start the file name with one of: {', '.join(TEMPLATES)} (e.g. donors.csv)",
+        )
+        return None
+    for record in read_template(path, template, report):
+        match record:
+            case InstitutionRecord():
+                _put(staging.institutions, record.code, record, "institution", report)
+            case CollectionRecord():
+                _put(staging.collections, record.code, record, "collection", report)
+            case DonorRecord():
+                # Two template rows for one donor are a duplicate; a template row and a PED
+                # or Phenopacket entry for one donor are two sources to merge.
+                if record.local_id in staging.template_donors:
+                    _put(staging.donors, record.local_id, record, "donor", report)
+                else:
+                    staging.template_donors.add(record.local_id)
+                    _merge_donor(staging, record, report)
+            case SampleRecord():
+                _put(staging.samples, record.code, record, "sample", report)
+            case ConsentRecord():
+                key = (record.donor_id, record.document_version)
+                _put(staging.consents, key, record, "consent of donor / version", report)
+            case EthicsRecord():
+                key = (record.committee, record.reference)
+                _put(staging.ethics, key, record, "ethics approval", report)
+            case FamilyRecord():
+                first = staging.families.get(record.code)
+                # A family first seen in a PED file carries no details; the template's win.
+                if first is not None and first == FamilyRecord(record.code):
+                    staging.families[record.code] = record
+                else:
+                    _put(staging.families, record.code, record, "family", report)
+            case DataFileRecord():
+                _put(staging.data_files, record.location, record, "data file", report)
+    return template.name
+
+
+def stage_files(paths: list[Path], report: Report) -> Staging:
+    """Read every file in ``paths`` into one :class:`Staging`; problems go to ``report``."""
+    staging = Staging()
+    seen: set[Path] = set()
+    for path in paths:
+        origin = Origin(str(path))
+        if not path.is_file():
+            report.error("E_NO_FILE", origin, "no such file", "check the path")
+            continue
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        suffix = path.suffix.lower()
+        kind: str | None
+        if suffix in PED_SUFFIXES:
+            kind = "ped"
+            _stage_pedigree(staging, read_ped(path, report), report)
+        elif suffix in JSON_SUFFIXES:
+            kind = "phenopacket"
+            content = read_phenopacket(path, report)
+            for donor in content.donors:
+                _merge_donor(staging, donor, report)
+            for family in content.families:
+                _put(staging.families, family.code, family, "family", report)
+            _stage_pedigree(staging, content.pedigree, report)
+        elif suffix in TABLE_SUFFIXES:
+            kind = _stage_template(staging, path, report)
+        else:
+            report.error(
+                "E_UNKNOWN_FORMAT",
+                origin,
+                f"hgr import does not read {suffix or 'extension-less'} files",
+                "give CSV/TSV templates, PED/FAM files or Phenopackets JSON",
+            )
+            kind = None
+        if kind is not None:
+            staging.files.append(
+                InputFile(str(path), kind, path.stat().st_size, _sha256(path))
+            )
+    return staging

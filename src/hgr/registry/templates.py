@@ -1,0 +1,433 @@
+"""CSV/TSV templates: one per entity, with documented columns.
+
+A template file is recognised by its name: ``donors.csv``, ``samples.tsv``,
+``consents-2026.csv`` … start with the template's name. Lists inside a cell are separated by
+``;``. The column reference is ``docs/templates.md``; example files are in ``examples/``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hgr.registry import fields as f
+from hgr.registry.records import (
+    CollectionRecord,
+    ConsentRecord,
+    DataFileRecord,
+    DonorRecord,
+    EthicsRecord,
+    FamilyRecord,
+    InstitutionRecord,
+    SampleRecord,
+)
+from hgr.registry.report import Origin, Report
+from hgr.registry.vocabulary import (
+    ConsentStatus,
+    ControlStatus,
+    DataCategory,
+    Encryption,
+    FileKind,
+    InstitutionKind,
+    MaterialType,
+    Sex,
+    StorageStatus,
+)
+
+__all__ = ["TEMPLATES", "Column", "Template", "read_table", "read_template", "template_for"]
+
+T = TypeVar("T")
+Record = Any
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    required: bool
+    meaning: str
+
+
+class Cells:
+    """The cells of one row, parsed on demand; every failure is reported, none is raised."""
+
+    def __init__(self, row: dict[str, str], origin: Origin, report: Report) -> None:
+        self.row = row
+        self.origin = origin
+        self.report = report
+        self.failed = False
+
+    def _raw(self, name: str) -> str:
+        return (self.row.get(name) or "").strip()
+
+    def get(self, name: str, parse: Callable[[str], T], *, required: bool = False) -> T | None:
+        raw = self._raw(name)
+        if not raw:
+            if required:
+                self.failed = True
+                self.report.error(
+                    "E_REQUIRED",
+                    self.origin,
+                    "value is missing",
+                    f"fill in `{name}`: it is required",
+                    field=name,
+                )
+            return None
+        try:
+            return parse(raw)
+        except f.FieldError as exc:
+            self.failed = True
+            self.report.error(exc.code, self.origin, exc.problem, exc.fix, field=name)
+            return None
+
+    def need(self, name: str, parse: Callable[[str], T]) -> T:
+        # Callers check ``failed`` before using the record, so a placeholder is never stored.
+        value = self.get(name, parse, required=True)
+        return value  # type: ignore[return-value]
+
+    def text(self, name: str, *, required: bool = False) -> str | None:
+        return self.get(name, str, required=required)
+
+    def listed(self, name: str, parse: Callable[[str], T]) -> tuple[T, ...]:
+        return tuple(self.get(name, lambda raw: f.parse_list(parse, raw)) or ())
+
+
+def _institution(c: Cells) -> InstitutionRecord:
+    country = c.need("country", f.parse_country)
+    legal = c.need("legal_person_id", f.parse_uscc if country == "CN" else str)
+    return InstitutionRecord(
+        code=c.need("code", str),
+        name=c.need("name", str),
+        kind=c.need("kind", lambda r: f.parse_enum(InstitutionKind, r)),
+        legal_person_id=legal,
+        country=country,
+        region_code=c.text("region_code"),
+        control=c.need("control", lambda r: f.parse_enum(ControlStatus, r)),
+        foreign_equity_pct=c.get("foreign_equity_pct", f.parse_percent),
+        foreign_voting_pct=c.get("foreign_voting_pct", f.parse_percent),
+        control_by_agreement=bool(c.get("control_by_agreement", f.parse_bool)),
+        controlling_party=c.text("controlling_party"),
+        origin=c.origin,
+    )
+
+
+def _collection(c: Cells) -> CollectionRecord:
+    return CollectionRecord(
+        code=c.need("collection_id", str),
+        name=c.need("name", str),
+        material_types=c.listed("material_types", lambda r: f.parse_enum(MaterialType, r)),
+        data_categories=c.listed("data_categories", lambda r: f.parse_enum(DataCategory, r)),
+        disease_focus=tuple(t.id for t in c.listed("disease_focus", f.parse_diagnosis)),
+        target_size=c.get("target_size", lambda r: f.parse_int(r, low=0)),
+        duo_codes=tuple(t.id for t in c.listed("duo_codes", f.parse_duo)),
+        description=c.text("description"),
+        origin=c.origin,
+    )
+
+
+def _donor(c: Cells) -> DonorRecord:
+    return DonorRecord(
+        local_id=c.need("donor_id", str),
+        sex=c.get("sex", lambda r: f.parse_enum(Sex, r)) or Sex.UNKNOWN,
+        birth_year=c.get("birth_year", lambda r: f.parse_int(r, low=1850, high=2200)),
+        residence_region=c.text("residence_region"),
+        population=c.text("population"),
+        phenotypes=c.listed("phenotypes", f.parse_phenotype),
+        diagnoses=c.listed("diagnoses", f.parse_diagnosis),
+        origin=c.origin,
+    )
+
+
+def _sample(c: Cells) -> SampleRecord:
+    return SampleRecord(
+        code=c.need("sample_id", str),
+        donor_id=c.need("donor_id", str),
+        material_type=c.need("material_type", lambda r: f.parse_enum(MaterialType, r)),
+        collection_code=c.text("collection_id"),
+        collection_date=c.get("collection_date", f.parse_date),
+        storage_status=c.get("storage_status", lambda r: f.parse_enum(StorageStatus, r))
+        or StorageStatus.AVAILABLE,
+        origin=c.origin,
+    )
+
+
+def _consent(c: Cells) -> ConsentRecord:
+    permission = c.need("permission", lambda r: f.parse_duo(r, "permission"))
+    return ConsentRecord(
+        donor_id=c.need("donor_id", str),
+        document_version=c.need("document_version", str),
+        document_sha256=c.need("document_sha256", f.parse_sha256),
+        signed_on=c.need("signed_on", f.parse_date),
+        permission=permission.id if permission else "",
+        status=c.need("status", lambda r: f.parse_enum(ConsentStatus, r)),
+        disease=c.get("disease", f.parse_mondo),
+        modifiers=tuple(t.id for t in c.listed("modifiers", lambda r: f.parse_duo(r, "modifier"))),
+        countries=c.listed("countries", f.parse_country),
+        time_limit=c.get("time_limit", f.parse_date),
+        withdrawn_on=c.get("withdrawn_on", f.parse_date),
+        origin=c.origin,
+    )
+
+
+def _ethics(c: Cells) -> EthicsRecord:
+    return EthicsRecord(
+        committee=c.need("committee", str),
+        reference=c.need("reference", str),
+        valid_from=c.need("valid_from", f.parse_date),
+        valid_to=c.get("valid_to", f.parse_date),
+        scope=c.need("scope", str),
+        collection_code=c.text("collection_id"),
+        origin=c.origin,
+    )
+
+
+def _family(c: Cells) -> FamilyRecord:
+    condition = c.get("condition", f.parse_diagnosis)
+    return FamilyRecord(
+        code=c.need("family_id", str),
+        condition=condition.id if condition else None,
+        condition_label=c.text("condition_label"),
+        description=c.text("description"),
+        origin=c.origin,
+    )
+
+
+def _data_file(c: Cells) -> DataFileRecord:
+    return DataFileRecord(
+        location=c.need("location", str),
+        kind=c.need("kind", lambda r: f.parse_enum(FileKind, r)),
+        size_bytes=c.need("size_bytes", lambda r: f.parse_int(r, low=0)),
+        sha256=c.need("sha256", f.parse_sha256),
+        encryption=c.get("encryption", lambda r: f.parse_enum(Encryption, r)) or Encryption.NONE,
+        collection_code=c.text("collection_id"),
+        origin=c.origin,
+    )
+
+
+@dataclass(frozen=True)
+class Template:
+    """One entity's file layout and how a row becomes a record."""
+
+    name: str
+    columns: tuple[Column, ...]
+    build: Callable[[Cells], Record]
+    needs_institution: bool = True
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(col.name for col in self.columns)
+
+
+def _cols(*spec: tuple[str, bool, str]) -> tuple[Column, ...]:
+    return tuple(Column(*s) for s in spec)
+
+
+TEMPLATES: dict[str, Template] = {
+    t.name: t
+    for t in [
+        Template(
+            "institutions",
+            _cols(
+                ("code", True, "short code of the institution, unique on the node"),
+                ("name", True, "registered name"),
+                ("kind", True, "hospital, university, research_institute, biobank or company"),
+                ("legal_person_id", True, "legal-person identifier (USCC in China)"),
+                ("country", True, "ISO 3166-1 alpha-2 country of registration"),
+                ("region_code", False, "official code of the region, e.g. GB/T 2260 110000"),
+                ("control", True, "domestic, foreign or foreign_controlled"),
+                ("foreign_equity_pct", False, "share of equity held by foreign parties, 0-100"),
+                ("foreign_voting_pct", False, "share of votes held by foreign parties, 0-100"),
+                ("control_by_agreement", False, "true if a foreign party controls by agreement"),
+                ("controlling_party", False, "name of the controlling foreign party"),
+            ),
+            _institution,
+            needs_institution=False,
+        ),
+        Template(
+            "collections",
+            _cols(
+                ("collection_id", True, "the institution's code for the collection"),
+                ("name", True, "name of the collection"),
+                ("material_types", False, "materials held, ;-separated (MIABIS)"),
+                ("data_categories", False, "data held, ;-separated (MIABIS)"),
+                ("disease_focus", False, "diseases studied: ICD10/ORPHA/MONDO/OMIM codes"),
+                ("target_size", False, "number of donors planned"),
+                ("duo_codes", False, "DUO data-use codes of the collection"),
+                ("description", False, "free text"),
+            ),
+            _collection,
+        ),
+        Template(
+            "donors",
+            _cols(
+                ("donor_id", True, "the institution's own donor id (stored only as an HMAC)"),
+                ("sex", False, "male, female, other or unknown"),
+                ("birth_year", False, "year of birth"),
+                ("residence_region", False, "official code of the region of residence"),
+                ("population", False, "population or ethnic group"),
+                ("phenotypes", False, "HPO terms, ;-separated; prefix ! for excluded"),
+                ("diagnoses", False, "ICD10/ORPHA/MONDO/OMIM codes, ;-separated"),
+            ),
+            _donor,
+        ),
+        Template(
+            "samples",
+            _cols(
+                ("sample_id", True, "the institution's sample id"),
+                ("donor_id", True, "the donor it was taken from"),
+                ("material_type", True, "material type (MIABIS)"),
+                ("collection_id", False, "collection it belongs to"),
+                ("collection_date", False, "date taken, YYYY-MM-DD"),
+                ("storage_status", False, "available, reserved, depleted, destroyed, transferred"),
+            ),
+            _sample,
+        ),
+        Template(
+            "consents",
+            _cols(
+                ("donor_id", True, "the donor who signed"),
+                ("document_version", True, "version of the consent form"),
+                ("document_sha256", True, "SHA-256 of the signed document"),
+                ("signed_on", True, "date signed, YYYY-MM-DD"),
+                ("permission", True, "DUO permission: GRU, HMB, DS, POA or NRES"),
+                ("disease", False, "MONDO disease, required with DS"),
+                ("modifiers", False, "DUO modifiers, ;-separated (NCU, IRB, GS, TS …)"),
+                ("countries", False, "ISO countries, required with GS"),
+                ("time_limit", False, "end of permitted use, required with TS"),
+                ("status", True, "active, withdrawn, expired or superseded"),
+                ("withdrawn_on", False, "date of withdrawal, required when withdrawn"),
+            ),
+            _consent,
+        ),
+        Template(
+            "ethics_approvals",
+            _cols(
+                ("committee", True, "name of the ethics committee"),
+                ("reference", True, "the committee's approval reference"),
+                ("valid_from", True, "first day of validity"),
+                ("valid_to", False, "last day of validity"),
+                ("scope", True, "what the approval covers"),
+                ("collection_id", False, "collection the approval covers"),
+            ),
+            _ethics,
+        ),
+        Template(
+            "families",
+            _cols(
+                ("family_id", True, "family id as used in PED files"),
+                ("condition", False, "hereditary condition followed: ICD10/ORPHA/MONDO/OMIM"),
+                ("condition_label", False, "name of the condition"),
+                ("description", False, "free text"),
+            ),
+            _family,
+        ),
+        Template(
+            "data_files",
+            _cols(
+                ("location", True, "path or URI of the file"),
+                ("kind", True, "vcf, bcf, plink, cram, bam, fastq, phenotypes, …"),
+                ("size_bytes", True, "size in bytes"),
+                ("sha256", True, "SHA-256 of the plaintext"),
+                ("encryption", False, "none or crypt4gh"),
+                ("collection_id", False, "collection the file belongs to"),
+            ),
+            _data_file,
+        ),
+    ]
+}
+
+
+def template_for(path: Path) -> Template | None:
+    """The template a file name announces (longest matching name first), or None."""
+    stem = path.name.lower()
+    for name in sorted(TEMPLATES, key=len, reverse=True):
+        if stem.startswith(name):
+            return TEMPLATES[name]
+    return None
+
+
+def read_table(path: Path, report: Report) -> Iterator[tuple[Origin, dict[str, str]]]:
+    """Rows of a CSV (``.csv``) or TSV (anything else) file with a header line.
+
+    Undecodable text, a missing header and rows with the wrong number of cells are reported;
+    comment lines starting with ``#`` are skipped.
+    """
+    delimiter = "," if path.suffix.lower() == ".csv" else "\t"
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        report.error(
+            "E_ENCODING",
+            Origin(str(path)),
+            f"the file is not UTF-8 text (byte {exc.start})",
+            "save it as UTF-8 (Excel: CSV UTF-8)",
+        )
+        return
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if not line.startswith("#")]
+    if not lines:
+        report.error("E_EMPTY", Origin(str(path)), "the file is empty", "add a header line")
+        return
+    reader = csv.reader((line for _, line in lines), delimiter=delimiter, strict=True)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+        for (number, _), cells in zip(lines[1:], reader, strict=False):
+            origin = Origin(str(path), number)
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != len(header):
+                report.error(
+                    "E_CELLS",
+                    origin,
+                    f"{len(cells)} cells where the header has {len(header)}",
+                    "check for a missing or extra separator, or quote cells that contain one",
+                )
+                continue
+            yield origin, dict(zip(header, cells, strict=True))
+    except csv.Error as exc:
+        report.error(
+            "E_CSV", Origin(str(path)), f"not a valid table: {exc}", "quote cells correctly"
+        )
+
+
+def read_template(path: Path, template: Template, report: Report) -> list[Record]:
+    """Read every row of a template file, reporting each bad cell."""
+    records: list[Record] = []
+    header_checked = False
+    for origin, row in read_table(path, report):
+        if not header_checked:
+            header_checked = True
+            if not _check_header(path, template, set(row), report):
+                return []
+        cells = Cells(row, origin, report)
+        record = template.build(cells)
+        if not cells.failed:
+            records.append(record)
+    return records
+
+
+def _check_header(path: Path, template: Template, header: set[str], report: Report) -> bool:
+    origin = Origin(str(path), 1)
+    known = set(template.column_names)
+    ok = True
+    for name in sorted(header - known):
+        ok = False
+        report.error(
+            "E_UNKNOWN_COLUMN",
+            origin,
+            f"unknown column `{name}` in a {template.name} template",
+            f"rename or remove it; the columns are: {', '.join(template.column_names)}",
+            field=name,
+        )
+    for col in template.columns:
+        if col.required and col.name not in header:
+            ok = False
+            report.error(
+                "E_MISSING_COLUMN",
+                origin,
+                f"required column `{col.name}` is missing",
+                f"add a `{col.name}` column: {col.meaning}",
+                field=col.name,
+            )
+    return ok

@@ -1,0 +1,103 @@
+"""Shared fixtures: every registry test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is reached at ``HGR_TEST_POSTGRES_URL`` (default
+``postgresql://postgres@127.0.0.1:5432/test``). Each test session works in a schema of its
+own, so parallel runs and the database's other users are not disturbed. When the server cannot
+be reached the PostgreSQL tests skip with the reason, except under ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hgr.crypto import NodeKeys, create_node_keys
+from hgr.db import Base, Database, upgrade_schema
+from hgr.registry.regions import default_region_file, load_regions
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+POSTGRES_URL = os.environ.get(
+    "HGR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def shared(*parts: str) -> Path:
+    """A file of ../shared/data, or skip when the folder is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data {path} is not available")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url() -> Iterator[str]:
+    schema = f"hgr_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.orig}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (CI=true: the PostgreSQL tests are mandatory)")
+        pytest.skip(message)
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    upgrade_schema(url)
+    yield url
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'hgr.sqlite'}"
+    upgrade_schema(url)
+    return url
+
+
+def _empty(db: Database) -> None:
+    tables = [t for t in reversed(Base.metadata.sorted_tables)]
+    with db.transaction() as session:
+        if db.dialect == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                session.execute(table.delete())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """An empty, migrated registry with the default regions, on each database."""
+    if request.param == "sqlite":
+        url = request.getfixturevalue("sqlite_url")
+    else:
+        url = request.getfixturevalue("postgres_schema_url")
+    database = Database(url)
+    _empty(database)
+    load_regions(database, default_region_file())
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> NodeKeys:
+    return create_node_keys(tmp_path_factory.mktemp("keys"))
+
+
+def table_counts(db: Database) -> dict[str, int]:
+    """Rows per table, to prove that a failed import wrote nothing."""
+    with db.reader() as session:
+        return {
+            t.name: session.scalar(sa.select(sa.func.count()).select_from(t)) or 0
+            for t in Base.metadata.sorted_tables
+        }

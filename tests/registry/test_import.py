@@ -1,0 +1,295 @@
+"""Imports of templates, PED files and Phenopackets: all or nothing, idempotent, on both DBs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from hgr.crypto import NodeKeys
+from hgr.db import Database
+from hgr.exceptions import NotFound, ValidationFailed
+from hgr.registry import models as m
+from hgr.registry.importer import import_files
+from tests.conftest import EXAMPLES, shared, table_counts
+
+INSTITUTION = "BJ-H001"
+HOLDINGS = sorted(p for p in EXAMPLES.iterdir() if p.name != "institutions.csv")
+
+
+@pytest.fixture
+def registered(db: Database, keys: NodeKeys) -> Database:
+    import_files(db, keys, [EXAMPLES / "institutions.csv"])
+    return db
+
+
+def _fails(db: Database, keys: NodeKeys, paths: list[Path], **kw: object) -> list[str]:
+    """Run an import that must fail, check nothing was written, return the issue codes."""
+    before = table_counts(db)
+    with pytest.raises(ValidationFailed) as info:
+        import_files(db, keys, paths, institution=INSTITUTION, **kw)  # type: ignore[arg-type]
+    assert table_counts(db) == before
+    return [i.code for i in info.value.issues if i.severity == "error"]
+
+
+def test_examples_import_everything(registered: Database, keys: NodeKeys) -> None:
+    result = import_files(registered, keys, HOLDINGS, institution=INSTITUTION)
+    assert result.report.ok
+    assert result.changes["donors"].inserted == 6
+    assert result.changes["samples"].inserted == 7
+    assert result.changes["consents"].inserted == 6
+    assert result.changes["pedigree_members"].inserted == 5
+    with registered.reader() as session:
+        family = session.scalars(select(m.Family)).one()
+        assert (family.code, family.condition, family.generations) == ("HD-001", "ORPHA:399", 3)
+        withdrawn = session.scalars(select(m.Consent).where(m.Consent.status == "withdrawn")).one()
+        assert str(withdrawn.withdrawn_on) == "2023-02-14"
+        members = {mem.donor_id: mem for mem in session.scalars(select(m.PedigreeMember))}
+        child = [x for x in members.values() if x.generation == 3]
+        assert len(child) == 1 and child[0].father_id and child[0].mother_id
+        affected = session.scalars(select(m.PedigreeAffection.condition)).all()
+        assert set(affected) == {"ORPHA:399"}
+        batch = session.scalars(
+            select(m.ImportBatch).where(m.ImportBatch.institution_id.is_not(None))
+        ).one()
+        assert {f["path"] for f in batch.provenance["files"]} == {str(p) for p in HOLDINGS}
+
+
+def test_raw_donor_ids_are_never_stored(registered: Database, keys: NodeKeys) -> None:
+    import_files(registered, keys, HOLDINGS, institution=INSTITUTION)
+    with registered.reader() as session:
+        pseudonyms = set(session.scalars(select(m.Donor.pseudonym)))
+    assert keys.pseudonymiser.pseudonym(INSTITUTION, "BJH-0001") in pseudonyms
+    assert all(len(p) == 64 and "BJH" not in p for p in pseudonyms)
+
+
+def test_reimport_changes_nothing(registered: Database, keys: NodeKeys) -> None:
+    import_files(registered, keys, HOLDINGS, institution=INSTITUTION)
+    before = table_counts(registered)
+    again = import_files(registered, keys, HOLDINGS, institution=INSTITUTION)
+    assert not again.changed and again.batch_id is None
+    assert table_counts(registered) == before
+
+
+def test_changed_file_updates_in_place(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    import_files(registered, keys, HOLDINGS, institution=INSTITUTION)
+    samples = tmp_path / "samples.csv"
+    text = (EXAMPLES / "samples.csv").read_text().replace("S-0006,BJH-0005,whole_blood,COL-HD,2020-01-20,available", "S-0006,BJH-0005,whole_blood,COL-HD,2020-01-20,destroyed")  # noqa: E501
+    samples.write_text(text)
+    result = import_files(registered, keys, [samples], institution=INSTITUTION)
+    assert result.changes["samples"].updated == 1
+    with registered.reader() as session:
+        status = session.scalar(select(m.Sample.storage_status).where(m.Sample.code == "S-0006"))
+    assert status == "destroyed"
+
+
+def test_dry_run_reports_changes_and_writes_nothing(registered: Database, keys: NodeKeys) -> None:
+    before = table_counts(registered)
+    result = import_files(registered, keys, HOLDINGS, institution=INSTITUTION, dry_run=True)
+    assert result.dry_run and result.changes["donors"].inserted == 6
+    assert table_counts(registered) == before
+
+
+def test_unknown_institution(registered: Database, keys: NodeKeys) -> None:
+    with pytest.raises(NotFound, match="E_UNKNOWN_INSTITUTION"):
+        import_files(registered, keys, HOLDINGS, institution="NOPE")
+
+
+def test_holdings_need_an_institution(registered: Database, keys: NodeKeys) -> None:
+    with pytest.raises(ValidationFailed, match="--institution"):
+        import_files(registered, keys, HOLDINGS)
+
+
+def _edit(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    path = tmp_path / name
+    text = (EXAMPLES / name).read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def _holdings_with(tmp_path: Path, replaced: Path) -> list[Path]:
+    return [replaced if p.name == replaced.name else p for p in HOLDINGS]
+
+
+BAD_CELLS = [
+    ("donors.csv", "BJH-0002,female,1950", "BJH-0002,femme,1950", "E_FIELD"),
+    ("donors.csv", "BJH-0002,female,1950", "BJH-0002,female,19x0", "E_FIELD"),
+    ("donors.csv", "HP:0002072;HP:0000726", "HP:2072", "E_TERM"),
+    ("donors.csv", "ORPHA:399;ICD10:G10", "ICD10:10G", "E_TERM"),
+    ("donors.csv", "1948,110000", "1948,999999", "E_UNKNOWN_REGION"),
+    ("samples.csv", "S-0003,BJH-0002", "S-0003,BJH-9999", "E_UNKNOWN_DONOR"),
+    ("samples.csv", "COL-HD,2019-04-02,available", "COL-XX,2019-04-02,available", "E_UNKNOWN_COLLECTION"),  # noqa: E501
+    ("samples.csv", "2019-05-11,depleted", "2019-13-11,depleted", "E_DATE"),
+    ("samples.csv", "2019-05-11,depleted", "2099-05-11,depleted", "E_FUTURE_DATE"),
+    ("samples.csv", "S-0003,BJH-0002,whole_blood", "S-0003,BJH-0002,ectoplasm", "E_FIELD"),
+    ("samples.csv", "S-0003,BJH-0002,whole_blood,COL-HD,2019-04-02", "S-0003,BJH-0002,whole_blood,COL-HD,1949-04-02", "E_BEFORE_BIRTH"),  # noqa: E501
+    ("consents.csv", ",DS,MONDO:0007739,IRB;NCU,,,active,", ",DS,,IRB;NCU,,,active,", "E_DUO_PARAMETER"),  # noqa: E501
+    ("consents.csv", "IRB;NCU;GS,CN", "IRB;NCU;GS,", "E_DUO_PARAMETER"),
+    ("consents.csv", "withdrawn,2023-02-14", "withdrawn,", "E_WITHDRAWAL"),
+    ("consents.csv", "2019-05-11,HMB,,IRB", "2019-05-11,HMB,,XYZ", "E_DUO"),
+    ("consents.csv", "2019-05-11,HMB,,IRB", "2019-05-11,NCU,,IRB", "E_DUO"),
+    ("consents.csv", "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef,2019-04-02", "5f70bf18,2019-04-02", "E_CHECKSUM"),  # noqa: E501
+    ("consents.csv", "withdrawn,2023-02-14", "withdrawn,2010-02-14", "E_DATE_ORDER"),
+    ("ethics_approvals.csv", "2019-01-15,2029-01-14", "2019-01-15,2009-01-14", "E_DATE_ORDER"),
+    ("data_files.csv", ",vcf,81234567,", ",vcf,-5,", "E_FIELD"),
+    ("collections.csv", "DS;IRB", "DS;IRB;BOGUS", "E_DUO"),
+    ("HD-001.ped", "BJH-0001\t0\t0\t1\t2", "BJH-0001\t0\t0\t2\t2", "E_PED_FATHER_SEX"),
+    ("HD-001.ped", "BJH-0004\t0\t0\t1\t1", "BJH-0004\tBJH-0005\t0\t1\t1", "E_PED_CYCLE"),
+    ("HD-001.ped", "BJH-0004\t0\t0\t1\t1\n", "", "E_PED_MISSING_PARENT"),
+    ("HD-001.ped", "BJH-0002\t0\t0\t2\t1", "BJH-0002\t0\t0\t1\t1", "E_DONOR_CONFLICT"),
+]
+
+
+@pytest.mark.parametrize(("name", "old", "new", "code"), BAD_CELLS)
+def test_bad_input_is_named_and_nothing_is_written(
+    registered: Database, keys: NodeKeys, tmp_path: Path, name: str, old: str, new: str, code: str
+) -> None:
+    bad = _edit(tmp_path, name, old, new)
+    codes = _fails(registered, keys, _holdings_with(tmp_path, bad))
+    assert code in codes
+
+
+def test_errors_name_file_line_field_and_fix(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    bad = _edit(tmp_path, "donors.csv", "BJH-0002,female,1950", "BJH-0002,femme,1950")
+    with pytest.raises(ValidationFailed) as info:
+        import_files(registered, keys, _holdings_with(tmp_path, bad), institution=INSTITUTION)
+    issue = next(i for i in info.value.issues if i.field == "sex")
+    assert (issue.origin.file, issue.origin.line) == (str(bad), 3)
+    assert "femme" in issue.problem and "male" in issue.fix
+
+
+def test_structural_file_errors(registered: Database, keys: NodeKeys, tmp_path: Path) -> None:
+    cases = {
+        "donors-extra.csv": "donor_id,sexx\nA,male\n",
+        "donors-missing.csv": "sex,birth_year\nmale,1990\n",
+        "donors-cells.csv": "donor_id,sex\nA,male,extra\n",
+        "samples-empty.csv": "",
+        "mystery.csv": "a,b\n1,2\n",
+        "notes.docx": "x",
+    }
+    expected = {
+        "donors-extra.csv": "E_UNKNOWN_COLUMN",
+        "donors-missing.csv": "E_MISSING_COLUMN",
+        "donors-cells.csv": "E_CELLS",
+        "samples-empty.csv": "E_EMPTY",
+        "mystery.csv": "E_UNKNOWN_TEMPLATE",
+        "notes.docx": "E_UNKNOWN_FORMAT",
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        assert expected[name] in _fails(registered, keys, [tmp_path / name]), name
+    binary = tmp_path / "donors-binary.csv"
+    binary.write_bytes(b"donor_id,sex\n\xff\xfe,male\n")
+    assert "E_ENCODING" in _fails(registered, keys, [binary])
+    assert "E_NO_FILE" in _fails(registered, keys, [tmp_path / "absent.csv"])
+
+
+def test_duplicate_keys_with_different_values(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    path = tmp_path / "samples.csv"
+    path.write_text(
+        (EXAMPLES / "samples.csv").read_text() + "S-0001,BJH-0002,whole_blood,COL-HD,,\n"
+    )
+    assert "E_DUPLICATE_KEY" in _fails(registered, keys, _holdings_with(tmp_path, path))
+
+
+def test_foreign_control_must_be_declared(db: Database, keys: NodeKeys, tmp_path: Path) -> None:
+    bad = _edit(tmp_path, "institutions.csv", "foreign_controlled,60", "domestic,60")
+    with pytest.raises(ValidationFailed) as info:
+        import_files(db, keys, [bad])
+    assert "E_CONTROL" in [i.code for i in info.value.issues]
+    bad = _edit(tmp_path, "institutions.csv", "121100004000000014", "121100004000000015")
+    with pytest.raises(ValidationFailed) as info:
+        import_files(db, keys, [bad])
+    assert "E_LEGAL_ID" in [i.code for i in info.value.issues]
+
+
+def test_phenopackets_import(registered: Database, keys: NodeKeys) -> None:
+    folder = shared("phenopackets")
+    packets = sorted(p for p in folder.glob("*.json") if not p.name.startswith("biosamples"))
+    result = import_files(registered, keys, packets, institution=INSTITUTION)
+    assert result.changes["donors"].inserted == len(packets)
+    with registered.reader() as session:
+        pseudonym = keys.pseudonymiser.pseudonym(INSTITUTION, "P123542")
+        donor = session.scalars(select(m.Donor).where(m.Donor.pseudonym == pseudonym)).one()
+        assert donor.sex == "male"
+        # diabetes (MONDO:0005015) is marked excluded in the file, so it is not a diagnosis
+        assert {d.term_id for d in donor.diagnoses} == {"MONDO:0100096", "MONDO:0004994"}
+        sister = keys.pseudonymiser.pseudonym(INSTITUTION, "Patient 2")
+        features = session.scalars(
+            select(m.DonorPhenotype).join(m.Donor).where(m.Donor.pseudonym == sister)
+        ).all()
+        assert any(f.excluded for f in features) and any(not f.excluded for f in features)
+
+
+def test_non_phenopacket_json_is_refused(registered: Database, keys: NodeKeys, tmp_path: Path) -> None:
+    biosample = shared("phenopackets", "biosamples-SAMN05324082.json")
+    assert "E_NOT_PHENOPACKET" in _fails(registered, keys, [biosample])
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"id": "x", ')
+    assert "E_JSON" in _fails(registered, keys, [broken])
+
+
+def test_family_phenopacket(registered: Database, keys: NodeKeys, tmp_path: Path) -> None:
+    import json
+
+    son = json.loads(shared("phenopackets", "PMID_33912663_son.json").read_text())
+    family = {
+        "id": "FAM-33912663",
+        "proband": son,
+        "relatives": [],
+        "pedigree": {
+            "persons": [
+                {"familyId": "F1", "individualId": "son", "paternalId": "dad",
+                 "maternalId": "mum", "sex": "MALE", "affectedStatus": "AFFECTED"},
+                {"familyId": "F1", "individualId": "dad", "sex": "MALE",
+                 "affectedStatus": "UNAFFECTED"},
+                {"familyId": "F1", "individualId": "mum", "sex": "FEMALE",
+                 "affectedStatus": "UNAFFECTED"},
+            ]
+        },
+        "metaData": son["metaData"],
+    }  # fmt: skip
+    path = tmp_path / "family.json"
+    path.write_text(json.dumps(family))
+    result = import_files(registered, keys, [path], institution=INSTITUTION)
+    assert result.changes["pedigree_members"].inserted == 3
+    with registered.reader() as session:
+        fam = session.scalars(select(m.Family)).one()
+        assert fam.condition == "OMIM:621414" and fam.generations == 2
+
+
+def test_ped_files_from_shared_data(registered: Database, keys: NodeKeys) -> None:
+    result = import_files(registered, keys, [shared("ped", "ceph1463.ped")], institution=INSTITUTION)
+    assert result.changes["pedigree_members"].inserted == 17
+    assert result.families[0].depth == 3
+    assert "E_PED_MISSING_PARENT" in _fails(registered, keys, [shared("ped", "ceph1463.bad.ped")])
+    assert "E_PED_DUPLICATE_ID" in _fails(registered, keys, [shared("ped", "duplicate_id.fam")])
+    assert "E_PED_FATHER_SEX" in _fails(registered, keys, [shared("ped", "mendel.fam")])
+
+
+def test_half_founders_warn_and_strict_refuses(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    ped = tmp_path / "half.ped"
+    ped.write_text("F\tkid\tdad\t0\t1\t2\nF\tdad\t0\t0\t1\t1\n")
+    result = import_files(registered, keys, [ped], institution=INSTITUTION, dry_run=True)
+    assert [i.code for i in result.report.warnings] == ["E_PED_HALF_FOUNDER"]
+    assert "E_PED_HALF_FOUNDER" in _fails(registered, keys, [ped], strict=True)
+
+
+def test_copy_of_examples_is_complete() -> None:
+    # Every template has an example file, so the documentation's examples stay runnable.
+    from hgr.registry.templates import TEMPLATES
+
+    names = {p.name.split(".")[0] for p in EXAMPLES.iterdir()}
+    assert set(TEMPLATES) <= names
+    assert shutil.which  # examples are plain files; nothing to build

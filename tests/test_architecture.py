@@ -1,0 +1,64 @@
+"""Imports point down the layers of ARCHITECTURE.md: adapters → services → foundations."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "hgr"
+ADAPTERS = {"cli", "api", "web"}
+GOVERNANCE = {"survey", "catalogue", "access", "policy", "beacon", "federation", "demo", "node"}
+DATA = {"registry", "pedigree", "genotypes", "relatedness", "synth"}
+FOUNDATIONS = {"audit", "crypto", "db", "config", "exceptions", "provenance"}
+FRAMEWORKS = {"typer", "click", "fastapi", "starlette", "jinja2", "rich"}
+RANK = {
+    **{n: 3 for n in ADAPTERS},
+    **{n: 2 for n in GOVERNANCE},
+    **{n: 1 for n in DATA},
+    **{n: 0 for n in FOUNDATIONS},
+}
+# Alembic's env.py sees every table on purpose (it is not imported by the library).
+EXEMPT = {SRC / "db" / "migrations" / "env.py"}
+
+
+def _modules() -> list[Path]:
+    return [p for p in SRC.rglob("*.py") if p not in EXEMPT and "versions" not in p.parts]
+
+
+def _part(path: Path) -> str:
+    return path.relative_to(SRC).parts[0].removesuffix(".py")
+
+
+def _imports(path: Path) -> set[str]:
+    """Modules imported at run time (imports under ``if TYPE_CHECKING:`` are for types only)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            node.body = []
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_imports_point_down(path: Path) -> None:
+    part = _part(path)
+    if part == "__init__":
+        return
+    assert part in RANK, f"{part} is not placed in a layer: add it to this test"
+    for name in _imports(path):
+        top = name.split(".")[0]
+        if top in FRAMEWORKS:
+            assert part in ADAPTERS or (top == "rich" and part == "demo"), (
+                f"{path}: only adapters import {top}"
+            )
+        if top != "hgr" or name == "hgr":
+            continue
+        target = name.split(".")[1]
+        assert RANK[target] <= RANK[part], f"{path} imports {name}, a higher layer"
