@@ -36,7 +36,7 @@ regions_app = typer.Typer(help="Administrative regions.", no_args_is_help=True)
 app.add_typer(regions_app, name="regions")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep
 
 HomeOption = Annotated[
     Path | None,

@@ -120,7 +120,7 @@ def count_summary(session: Session) -> list[dict[str, Any]]:
         query = select(column, func.count()).group_by(column)
         for clause in where:
             query = query.where(clause)
-        return dict(session.execute(query).tuples().all())
+        return dict(session.execute(query).all())
 
     donors = counts(m.Donor.institution_id)
     samples = counts(m.Sample.institution_id)
@@ -128,13 +128,13 @@ def count_summary(session: Session) -> list[dict[str, Any]]:
     consent_join = select(m.Donor.institution_id, func.count()).join(
         m.Consent, m.Consent.donor_id == m.Donor.id
     )
-    consents = dict(session.execute(consent_join.group_by(m.Donor.institution_id)).tuples().all())
+    consents = {k: v for k, v in session.execute(consent_join.group_by(m.Donor.institution_id))}
     withdrawn = dict(
         session.execute(
             consent_join.where(m.Consent.status == ConsentStatus.WITHDRAWN).group_by(
                 m.Donor.institution_id
             )
-        ).tuples().all()
+        ).all()
     )
     summary = []
     for institution in session.scalars(select(m.Institution).order_by(m.Institution.code)):

@@ -254,7 +254,8 @@ def _write_institution(
         })  # fmt: skip
         collection = f"{inst.code}-FAM" if person.family else f"{inst.code}-POP"
         year = min(max(person.birth_year + 18, 2015) + int(rng.integers(0, 8)), 2025)
-        taken = dt.date(year, int(rng.integers(1, 13)), int(rng.integers(1, 29))).isoformat()
+        taken_on = dt.date(year, int(rng.integers(1, 13)), int(rng.integers(1, 29)))
+        taken = taken_on.isoformat()
         for s in range(1 + int(rng.random() < 0.5)):
             code = f"{local_id}-S{s + 1}"
             samples.append({"sample_id": code, "donor_id": local_id,
@@ -272,7 +273,9 @@ def _write_institution(
             "disease": mondo,
             "modifiers": "IRB;NCU" if person.family else "",
             "status": "withdrawn" if withdrawn else "active",
-            "withdrawn_on": "2025-06-30" if withdrawn else "",
+            "withdrawn_on": (taken_on + dt.timedelta(days=int(rng.integers(30, 300)))).isoformat()
+            if withdrawn
+            else "",
         })  # fmt: skip
     _write_table(folder / "donors.csv", "donors", donors)
     _write_table(folder / "samples.csv", "samples", samples)
