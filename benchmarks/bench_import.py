@@ -94,7 +94,9 @@ def main() -> None:
     parser.add_argument("--donors", type=int, default=100_000)
     parser.add_argument(
         "--postgres",
-        default=os.environ.get("HGR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+        default=os.environ.get(
+            "HGR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
     )
     parser.add_argument("--child", nargs=2, metavar=("URL", "DIR"))
     args = parser.parse_args()

@@ -22,9 +22,7 @@ from hgr.registry.regions import default_region_file, load_regions
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-POSTGRES_URL = os.environ.get(
-    "HGR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("HGR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def shared(*parts: str) -> Path:
@@ -65,7 +63,7 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _empty(db: Database) -> None:
-    tables = [t for t in reversed(Base.metadata.sorted_tables)]
+    tables = list(reversed(Base.metadata.sorted_tables))
     with db.transaction() as session:
         if db.dialect == "postgresql":
             names = ", ".join(t.name for t in tables)

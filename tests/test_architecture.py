@@ -14,10 +14,10 @@ DATA = {"registry", "pedigree", "genotypes", "relatedness", "synth"}
 FOUNDATIONS = {"audit", "crypto", "db", "config", "exceptions", "provenance"}
 FRAMEWORKS = {"typer", "click", "fastapi", "starlette", "jinja2", "rich"}
 RANK = {
-    **{n: 3 for n in ADAPTERS},
-    **{n: 2 for n in GOVERNANCE},
-    **{n: 1 for n in DATA},
-    **{n: 0 for n in FOUNDATIONS},
+    **dict.fromkeys(ADAPTERS, 3),
+    **dict.fromkeys(GOVERNANCE, 2),
+    **dict.fromkeys(DATA, 1),
+    **dict.fromkeys(FOUNDATIONS, 0),
 }
 # Alembic's env.py sees every table on purpose (it is not imported by the library).
 EXEMPT = {SRC / "db" / "migrations" / "env.py"}

@@ -19,7 +19,12 @@ def home(tmp_path: Path) -> Path:
     node = tmp_path / "node"
     result = runner.invoke(app, ["init", str(node), "--institution", "BJ-H001"])
     assert result.exit_code == 0, result.output
-    assert runner.invoke(app, ["import", str(EXAMPLES / "institutions.csv"), "--home", str(node)]).exit_code == 0  # noqa: E501
+    assert (
+        runner.invoke(
+            app, ["import", str(EXAMPLES / "institutions.csv"), "--home", str(node)]
+        ).exit_code
+        == 0
+    )
     return node
 
 
@@ -28,39 +33,47 @@ def test_import_list_show(home: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "import batch" in result.output
     listing = runner.invoke(app, ["list", "samples", "--home", str(home), "--json"])
-    assert listing.exit_code == 0 and listing.output.count("\n") == 7
+    assert listing.exit_code == 0
+    assert listing.output.count("\n") == 7
     shown = runner.invoke(app, ["show", "families", "HD-001", "--home", str(home)])
-    assert shown.exit_code == 0 and "ORPHA:399" in shown.output
+    assert shown.exit_code == 0
+    assert "ORPHA:399" in shown.output
     again = runner.invoke(app, ["import", *HOLDINGS, "--home", str(home)])
     assert "nothing changed" in again.output
     summary = runner.invoke(app, ["summary", "--home", str(home)])
-    assert summary.exit_code == 0 and "BJ-H001" in summary.output
+    assert summary.exit_code == 0
+    assert "BJ-H001" in summary.output
 
 
 def test_dry_run_and_errors(home: Path, tmp_path: Path) -> None:
     dry = runner.invoke(app, ["import", *HOLDINGS, "--home", str(home), "--dry-run"])
-    assert dry.exit_code == 0 and "nothing was written" in dry.output
+    assert dry.exit_code == 0
+    assert "nothing was written" in dry.output
     empty = runner.invoke(app, ["list", "donors", "--home", str(home), "--json"])
     assert empty.output == ""
     bad = tmp_path / "donors.csv"
     bad.write_text("donor_id,sex\nA,femme\n")
     failed = runner.invoke(app, ["import", str(bad), "--home", str(home)])
     assert failed.exit_code == 1
-    assert "error:" in failed.stderr and "(E_VALIDATION)" in failed.stderr
+    assert "error:" in failed.stderr
+    assert "(E_VALIDATION)" in failed.stderr
     assert f"{bad}:2: sex:" in failed.stderr
 
 
 def test_errors_print_code_and_exit_non_zero(tmp_path: Path) -> None:
     result = runner.invoke(app, ["list", "donors", "--home", str(tmp_path)])
-    assert result.exit_code == 1 and "(E_NO_NODE)" in result.stderr
+    assert result.exit_code == 1
+    assert "(E_NO_NODE)" in result.stderr
     (tmp_path / "junk").write_text("x")
     result = runner.invoke(app, ["init", str(tmp_path)])
-    assert result.exit_code == 1 and "(E_NODE_DIR)" in result.stderr
+    assert result.exit_code == 1
+    assert "(E_NODE_DIR)" in result.stderr
 
 
 def test_unknown_entity(home: Path) -> None:
     result = runner.invoke(app, ["list", "unicorns", "--home", str(home)])
-    assert result.exit_code == 1 and "(E_ENTITY)" in result.stderr
+    assert result.exit_code == 1
+    assert "(E_ENTITY)" in result.stderr
 
 
 def test_regions_load(home: Path, tmp_path: Path) -> None:
@@ -70,7 +83,11 @@ def test_regions_load(home: Path, tmp_path: Path) -> None:
         "GB,GB,United Kingdom,,nation,\nGB,GB-ENG,England,,province,GB\n"
     )
     result = runner.invoke(app, ["regions", "load", str(regions), "--home", str(home)])
-    assert result.exit_code == 0 and "2 new region" in result.output
-    regions.write_text("country,code,name,name_local,level,parent_code\nGB,GB-WLS,Wales,,province,XX\n")  # noqa: E501
+    assert result.exit_code == 0
+    assert "2 new region" in result.output
+    regions.write_text(
+        "country,code,name,name_local,level,parent_code\nGB,GB-WLS,Wales,,province,XX\n"
+    )
     result = runner.invoke(app, ["regions", "load", str(regions), "--home", str(home)])
-    assert result.exit_code == 1 and "E_REGION_PARENT" in result.stderr
+    assert result.exit_code == 1
+    assert "E_REGION_PARENT" in result.stderr

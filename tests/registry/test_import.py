@@ -48,7 +48,9 @@ def test_examples_import_everything(registered: Database, keys: NodeKeys) -> Non
         assert str(withdrawn.withdrawn_on) == "2023-02-14"
         members = {mem.donor_id: mem for mem in session.scalars(select(m.PedigreeMember))}
         child = [x for x in members.values() if x.generation == 3]
-        assert len(child) == 1 and child[0].father_id and child[0].mother_id
+        assert len(child) == 1
+        assert child[0].father_id
+        assert child[0].mother_id
         affected = session.scalars(select(m.PedigreeAffection.condition)).all()
         assert set(affected) == {"ORPHA:399"}
         batch = session.scalars(
@@ -69,7 +71,8 @@ def test_reimport_changes_nothing(registered: Database, keys: NodeKeys) -> None:
     import_files(registered, keys, HOLDINGS, institution=INSTITUTION)
     before = table_counts(registered)
     again = import_files(registered, keys, HOLDINGS, institution=INSTITUTION)
-    assert not again.changed and again.batch_id is None
+    assert not again.changed
+    assert again.batch_id is None
     assert table_counts(registered) == before
 
 
@@ -78,7 +81,14 @@ def test_changed_file_updates_in_place(
 ) -> None:
     import_files(registered, keys, HOLDINGS, institution=INSTITUTION)
     samples = tmp_path / "samples.csv"
-    text = (EXAMPLES / "samples.csv").read_text().replace("S-0006,BJH-0005,whole_blood,COL-HD,2020-01-20,available", "S-0006,BJH-0005,whole_blood,COL-HD,2020-01-20,destroyed")  # noqa: E501
+    text = (
+        (EXAMPLES / "samples.csv")
+        .read_text()
+        .replace(
+            "S-0006,BJH-0005,whole_blood,COL-HD,2020-01-20,available",
+            "S-0006,BJH-0005,whole_blood,COL-HD,2020-01-20,destroyed",
+        )
+    )
     samples.write_text(text)
     result = import_files(registered, keys, [samples], institution=INSTITUTION)
     assert result.changes["samples"].updated == 1
@@ -90,7 +100,8 @@ def test_changed_file_updates_in_place(
 def test_dry_run_reports_changes_and_writes_nothing(registered: Database, keys: NodeKeys) -> None:
     before = table_counts(registered)
     result = import_files(registered, keys, HOLDINGS, institution=INSTITUTION, dry_run=True)
-    assert result.dry_run and result.changes["donors"].inserted == 6
+    assert result.dry_run
+    assert result.changes["donors"].inserted == 6
     assert table_counts(registered) == before
 
 
@@ -123,17 +134,37 @@ BAD_CELLS = [
     ("donors.csv", "ORPHA:399;ICD10:G10", "ICD10:10G", "E_TERM"),
     ("donors.csv", "1948,110000", "1948,999999", "E_UNKNOWN_REGION"),
     ("samples.csv", "S-0003,BJH-0002", "S-0003,BJH-9999", "E_UNKNOWN_DONOR"),
-    ("samples.csv", "COL-HD,2019-04-02,available", "COL-XX,2019-04-02,available", "E_UNKNOWN_COLLECTION"),  # noqa: E501
+    (
+        "samples.csv",
+        "COL-HD,2019-04-02,available",
+        "COL-XX,2019-04-02,available",
+        "E_UNKNOWN_COLLECTION",
+    ),
     ("samples.csv", "2019-05-11,depleted", "2019-13-11,depleted", "E_DATE"),
     ("samples.csv", "2019-05-11,depleted", "2099-05-11,depleted", "E_FUTURE_DATE"),
     ("samples.csv", "S-0003,BJH-0002,whole_blood", "S-0003,BJH-0002,ectoplasm", "E_FIELD"),
-    ("samples.csv", "S-0003,BJH-0002,whole_blood,COL-HD,2019-04-02", "S-0003,BJH-0002,whole_blood,COL-HD,1949-04-02", "E_BEFORE_BIRTH"),  # noqa: E501
-    ("consents.csv", ",DS,MONDO:0007739,IRB;NCU,,,active,", ",DS,,IRB;NCU,,,active,", "E_DUO_PARAMETER"),  # noqa: E501
+    (
+        "samples.csv",
+        "S-0003,BJH-0002,whole_blood,COL-HD,2019-04-02",
+        "S-0003,BJH-0002,whole_blood,COL-HD,1949-04-02",
+        "E_BEFORE_BIRTH",
+    ),
+    (
+        "consents.csv",
+        ",DS,MONDO:0007739,IRB;NCU,,,active,",
+        ",DS,,IRB;NCU,,,active,",
+        "E_DUO_PARAMETER",
+    ),
     ("consents.csv", "IRB;NCU;GS,CN", "IRB;NCU;GS,", "E_DUO_PARAMETER"),
     ("consents.csv", "withdrawn,2023-02-14", "withdrawn,", "E_WITHDRAWAL"),
     ("consents.csv", "2019-05-11,HMB,,IRB", "2019-05-11,HMB,,XYZ", "E_DUO"),
     ("consents.csv", "2019-05-11,HMB,,IRB", "2019-05-11,NCU,,IRB", "E_DUO"),
-    ("consents.csv", "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef,2019-04-02", "5f70bf18,2019-04-02", "E_CHECKSUM"),  # noqa: E501
+    (
+        "consents.csv",
+        "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef,2019-04-02",
+        "5f70bf18,2019-04-02",
+        "E_CHECKSUM",
+    ),
     ("consents.csv", "withdrawn,2023-02-14", "withdrawn,2010-02-14", "E_DATE_ORDER"),
     ("ethics_approvals.csv", "2019-01-15,2029-01-14", "2019-01-15,2009-01-14", "E_DATE_ORDER"),
     ("data_files.csv", ",vcf,81234567,", ",vcf,-5,", "E_FIELD"),
@@ -162,7 +193,8 @@ def test_errors_name_file_line_field_and_fix(
         import_files(registered, keys, _holdings_with(tmp_path, bad), institution=INSTITUTION)
     issue = next(i for i in info.value.issues if i.field == "sex")
     assert (issue.origin.file, issue.origin.line) == (str(bad), 3)
-    assert "femme" in issue.problem and "male" in issue.fix
+    assert "femme" in issue.problem
+    assert "male" in issue.fix
 
 
 def test_structural_file_errors(registered: Database, keys: NodeKeys, tmp_path: Path) -> None:
@@ -227,10 +259,13 @@ def test_phenopackets_import(registered: Database, keys: NodeKeys) -> None:
         features = session.scalars(
             select(m.DonorPhenotype).join(m.Donor).where(m.Donor.pseudonym == sister)
         ).all()
-        assert any(f.excluded for f in features) and any(not f.excluded for f in features)
+        assert any(f.excluded for f in features)
+        assert any(not f.excluded for f in features)
 
 
-def test_non_phenopacket_json_is_refused(registered: Database, keys: NodeKeys, tmp_path: Path) -> None:
+def test_non_phenopacket_json_is_refused(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
     biosample = shared("phenopackets", "biosamples-SAMN05324082.json")
     assert "E_NOT_PHENOPACKET" in _fails(registered, keys, [biosample])
     broken = tmp_path / "broken.json"
@@ -264,11 +299,14 @@ def test_family_phenopacket(registered: Database, keys: NodeKeys, tmp_path: Path
     assert result.changes["pedigree_members"].inserted == 3
     with registered.reader() as session:
         fam = session.scalars(select(m.Family)).one()
-        assert fam.condition == "OMIM:621414" and fam.generations == 2
+        assert fam.condition == "OMIM:621414"
+        assert fam.generations == 2
 
 
 def test_ped_files_from_shared_data(registered: Database, keys: NodeKeys) -> None:
-    result = import_files(registered, keys, [shared("ped", "ceph1463.ped")], institution=INSTITUTION)
+    result = import_files(
+        registered, keys, [shared("ped", "ceph1463.ped")], institution=INSTITUTION
+    )
     assert result.changes["pedigree_members"].inserted == 17
     assert result.families[0].depth == 3
     assert "E_PED_MISSING_PARENT" in _fails(registered, keys, [shared("ped", "ceph1463.bad.ped")])

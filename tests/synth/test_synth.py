@@ -42,7 +42,8 @@ def test_every_institution_imports_cleanly(nation: Path, db: Database, keys: Nod
     for folder in folders:
         files = [p for p in folder.iterdir() if p.suffix in {".csv", ".ped"}]
         result = import_files(db, keys, files, institution=folder.name)
-        assert result.report.ok and not result.report.warnings
+        assert result.report.ok
+        assert not result.report.warnings
 
 
 def test_truth_matches_genotypes(nation: Path) -> None:
@@ -58,7 +59,11 @@ def test_truth_matches_genotypes(nation: Path) -> None:
         b = genotypes[(row["institution_b"], row["donor_b"])]
         assert np.mean(a != b) < 0.02  # the same person, up to assay noise
     with (nation / "truth" / "relationships.tsv").open() as handle:
-        pairs = [r for r in csv.DictReader(handle, delimiter="\t") if r["relationship"] == "parent-offspring"]  # noqa: E501
+        pairs = [
+            r
+            for r in csv.DictReader(handle, delimiter="\t")
+            if r["relationship"] == "parent-offspring"
+        ]
     assert pairs
     for row in pairs:
         parent = genotypes[(row["institution"], row["donor_a"])]
@@ -66,5 +71,7 @@ def test_truth_matches_genotypes(nation: Path) -> None:
         # Parent and child always share an allele: no opposite homozygotes (IBS0 = 0).
         assert not np.any((parent == 0) & (child == 2) | (parent == 2) & (child == 0))
     unrelated = list(genotypes.values())
-    opposite = np.mean([(unrelated[0] == 0) & (unrelated[-1] == 2) | (unrelated[0] == 2) & (unrelated[-1] == 0)])  # noqa: E501
+    opposite = np.mean(
+        [(unrelated[0] == 0) & (unrelated[-1] == 2) | (unrelated[0] == 2) & (unrelated[-1] == 0)]
+    )
     assert opposite > 0  # while unrelated people do have opposite homozygotes

@@ -17,9 +17,9 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from crypt4gh.keys import c4gh
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from crypt4gh.keys import c4gh
 
 from hgr.crypto.pseudonym import MIN_KEY_BYTES, Pseudonymiser
 from hgr.exceptions import ConfigurationError

@@ -115,12 +115,14 @@ def _check_references(
                     "add it to a collections template in this import, or correct the id",
                     field=code_field,
                 )
-    for record in [*staging.samples.values(), *staging.consents.values()]:
-        if not donor_known(record.donor_id):
+    donor_refs = [(r.donor_id, r.origin) for r in staging.samples.values()]
+    donor_refs += [(r.donor_id, r.origin) for r in staging.consents.values()]
+    for donor_id, origin in donor_refs:
+        if not donor_known(donor_id):
             report.error(
                 "E_UNKNOWN_DONOR",
-                record.origin,
-                f"donor {record.donor_id} is not registered",
+                origin,
+                f"donor {donor_id} is not registered",
                 "add the donor to a donors template in this import, or correct the id",
                 field="donor_id",
             )

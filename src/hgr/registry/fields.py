@@ -84,7 +84,9 @@ def parse_percent(raw: str) -> float:
     try:
         value = float(raw.strip().rstrip("%"))
     except ValueError:
-        raise FieldError(f"{raw!r} is not a number", "write a percentage such as 35 or 51.5") from None
+        raise FieldError(
+            f"{raw!r} is not a number", "write a percentage such as 35 or 51.5"
+        ) from None
     if not 0 <= value <= 100:
         raise FieldError(f"{value} is not a percentage", "give a value from 0 to 100")
     return value
@@ -237,8 +239,7 @@ def parse_duo(raw: str, kind: str | None = None) -> DuoTerm:
     if kind is not None and term.kind != kind:
         raise FieldError(
             f"{term.shorthand} ({term.id}) is a data-use {term.kind}, not a {kind}",
-            "put permissions (GRU, HMB, DS, POA, NRES) in `permission` and the rest in "
-            "`modifiers`",
+            "put permissions (GRU, HMB, DS, POA, NRES) in `permission` and the rest in `modifiers`",
             "E_DUO",
         )
     return term

@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hgr import __version__
 from hgr.crypto import NodeKeys
-from hgr.db import Database
+from hgr.db import Base, Database
 from hgr.exceptions import NotFound, ValidationFailed
 from hgr.pedigree import NO_FAMILY, FamilyCheck, check_pedigrees, generations
 from hgr.registry import models as m
@@ -58,7 +58,7 @@ class ImportResult:
         return any(c.inserted or c.updated for c in self.changes.values())
 
 
-def _table(model: type[m.Base]) -> Table:
+def _table(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
@@ -66,7 +66,7 @@ def _table(model: type[m.Base]) -> Table:
 
 def _upsert(
     session: Session,
-    model: type[m.Base],
+    model: type[Base],
     keys: Sequence[str],
     rows: Iterable[dict[str, Any]],
     scope: ColumnElement[bool] | None,
@@ -183,7 +183,7 @@ class _Writer:
     def upsert(
         self,
         name: str,
-        model: type[m.Base],
+        model: type[Base],
         keys: Sequence[str],
         rows: Iterable[dict[str, Any]],
         scope: ColumnElement[bool] | None,

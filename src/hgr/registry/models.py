@@ -78,12 +78,8 @@ def _now() -> Any:
 
 
 class Timestamps:
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=_now()
-    )
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=_now()
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
 class Region(Base):

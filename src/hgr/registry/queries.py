@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hgr.db import Base
 from hgr.exceptions import NotFound
 from hgr.registry import models as m
 from hgr.registry.vocabulary import ConsentStatus
@@ -20,7 +21,7 @@ class Entity:
     """How one registry entity is listed: its table, natural key and columns to show."""
 
     name: str
-    model: type[m.Base]
+    model: type[Base]
     key: str
     columns: tuple[str, ...]
     institution_scoped: bool = True
@@ -75,11 +76,15 @@ def list_entities(
     count = select(func.count()).select_from(table)
     if institution and entity.institution_scoped:
         iid = _institution_id(session, institution)
-        query = query.where(table.c.institution_id == iid)  # type: ignore[attr-defined]
-        count = count.where(table.c.institution_id == iid)  # type: ignore[attr-defined]
+        query = query.where(table.c.institution_id == iid)
+        count = count.where(table.c.institution_id == iid)
     key = getattr(entity.model, entity.key)
     rows = session.scalars(query.order_by(key).limit(limit).offset(offset)).all()
-    return entity, [{c: getattr(r, c) for c in entity.columns} for r in rows], session.scalar(count) or 0
+    return (
+        entity,
+        [{c: getattr(r, c) for c in entity.columns} for r in rows],
+        session.scalar(count) or 0,
+    )
 
 
 def show_entity(
@@ -91,7 +96,7 @@ def show_entity(
     query = select(entity.model).where(getattr(entity.model, entity.key) == key)
     if institution and entity.institution_scoped:
         iid = _institution_id(session, institution)
-        query = query.where(table.c.institution_id == iid)  # type: ignore[attr-defined]
+        query = query.where(table.c.institution_id == iid)
     found = session.scalars(query).all()
     if not found:
         raise NotFound(f"no {name} record {key!r}", code="E_NOT_FOUND")
@@ -102,7 +107,7 @@ def show_entity(
             code="E_AMBIGUOUS",
         )
     record = found[0]
-    detail = {c.name: getattr(record, c.key) for c in table.columns}  # type: ignore[attr-defined]
+    detail = {c.name: getattr(record, c.key) for c in table.columns}
     if isinstance(record, m.Donor):
         detail["phenotypes"] = [
             ("NOT " if p.excluded else "") + p.term_id for p in record.phenotypes
@@ -128,7 +133,7 @@ def count_summary(session: Session) -> list[dict[str, Any]]:
     consent_join = select(m.Donor.institution_id, func.count()).join(
         m.Consent, m.Consent.donor_id == m.Donor.id
     )
-    consents = {k: v for k, v in session.execute(consent_join.group_by(m.Donor.institution_id))}
+    consents = dict(session.execute(consent_join.group_by(m.Donor.institution_id)).all())
     withdrawn = dict(
         session.execute(
             consent_join.where(m.Consent.status == ConsentStatus.WITHDRAWN).group_by(

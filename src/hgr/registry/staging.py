@@ -46,7 +46,12 @@ class InputFile:
     sha256: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "kind": self.kind, "size": self.size_bytes, "sha256": self.sha256}
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "size": self.size_bytes,
+            "sha256": self.sha256,
+        }
 
 
 @dataclass
@@ -143,7 +148,9 @@ def _stage_pedigree(staging: Staging, records: list[PedigreeRecord], report: Rep
             staging, DonorRecord(record.individual_id, sex=record.sex, origin=record.origin), report
         )
         if record.family_id != NO_FAMILY and record.family_id not in staging.families:
-            staging.families[record.family_id] = FamilyRecord(record.family_id, origin=record.origin)
+            staging.families[record.family_id] = FamilyRecord(
+                record.family_id, origin=record.origin
+            )
 
 
 def _stage_template(staging: Staging, path: Path, report: Report) -> str | None:
@@ -226,7 +233,5 @@ def stage_files(paths: list[Path], report: Report) -> Staging:
             )
             kind = None
         if kind is not None:
-            staging.files.append(
-                InputFile(str(path), kind, path.stat().st_size, _sha256(path))
-            )
+            staging.files.append(InputFile(str(path), kind, path.stat().st_size, _sha256(path)))
     return staging

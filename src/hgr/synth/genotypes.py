@@ -17,7 +17,7 @@ import msprime
 import numpy as np
 import pysam
 
-__all__ = ["GRCH38_LENGTHS", "Haplotypes", "POPULATIONS", "simulate_founders", "write_vcf"]
+__all__ = ["GRCH38_LENGTHS", "POPULATIONS", "Haplotypes", "simulate_founders", "write_vcf"]
 
 POPULATIONS = ("NORTH", "SOUTH", "WEST", "HIGHLAND")
 
@@ -159,7 +159,7 @@ def write_vcf(
             for s, name in enumerate(names):
                 rate = (discordance or {}).get(name, 0.0)
                 if rate:
-                    flip = rng.random(calls.shape[2]) < rate
+                    flip: np.ndarray = np.asarray(rng.random(calls.shape[2]) < rate)
                     calls[s, :, flip] = rng.integers(0, 2, (int(flip.sum()), 2)).astype(np.int8)
             for site in range(calls.shape[2]):
                 gts = "\t".join(f"{a}|{b}" for a, b in calls[:, :, site])

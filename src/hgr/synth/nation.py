@@ -115,7 +115,9 @@ class _Builder:
 
     def build_institutions(self) -> None:
         report = Report()
-        provinces = [r.code for r in read_regions(default_region_file(), report) if r.level == "province"]
+        provinces = [
+            r.code for r in read_regions(default_region_file(), report) if r.level == "province"
+        ]
         n_inst = int(np.clip(self.config.donors // 1_500, 4, 300))
         n_prov = int(np.clip(n_inst // 2, 2, len(provinces)))
         self.provinces = sorted(self.rng.choice(provinces, n_prov, replace=False).tolist())
@@ -155,7 +157,8 @@ class _Builder:
         for p in self.people:
             p.enrolments.append((p.institution, f"D{p.index:07d}"))
         singles = [p for p in self.people if p.family is None]
-        for p in self.rng.choice(singles, min(n_dup, len(singles)), replace=False):
+        picked = self.rng.choice(len(singles), min(n_dup, len(singles)), replace=False)
+        for p in (singles[int(k)] for k in picked):
             other = (p.institution + 1 + int(self.rng.integers(len(self.institutions) - 1))) % len(
                 self.institutions
             )
@@ -230,10 +233,16 @@ def _write_institution(
     inst = builder.institutions[number]
     folder.mkdir(parents=True, exist_ok=True)
     family_ids = sorted({p.family for p, _ in members if p.family})
-    diseases = {builder.families[f][1] for f in family_ids} - {None}
-    collections = [{"collection_id": f"{inst.code}-POP", "name": "Population cohort",
-                    "material_types": "whole_blood;dna;plasma",
-                    "data_categories": "biological_samples;genotype_array", "duo_codes": "GRU"}]
+    diseases = {d for f in family_ids if (d := builder.families[f][1]) is not None}
+    collections = [
+        {
+            "collection_id": f"{inst.code}-POP",
+            "name": "Population cohort",
+            "material_types": "whole_blood;dna;plasma",
+            "data_categories": "biological_samples;genotype_array",
+            "duo_codes": "GRU",
+        }
+    ]
     if family_ids:
         collections.append({"collection_id": f"{inst.code}-FAM", "name": "Family cohort",
                             "material_types": "whole_blood;dna",
@@ -341,8 +350,8 @@ def synthesise_nation(out_dir: Path, config: SynthConfig) -> NationSummary:
             [(position[c.father], position[c.mother]) for c in children],  # type: ignore[index]
             config.seed,
         )
-    for number, inst in enumerate(builder.institutions):
-        folder = out_dir / "institutions" / inst.code
+    for number, institution in enumerate(builder.institutions):
+        folder = out_dir / "institutions" / institution.code
         genotyped = _write_institution(builder, number, folder, members[number])
         if haplotypes is not None and genotyped:
             write_vcf(
@@ -371,10 +380,10 @@ def synthesise_nation(out_dir: Path, config: SynthConfig) -> NationSummary:
                 handle.write(f"{code}\tD{parent:07d}\tD{p.index:07d}\tparent-offspring\n")
             sibs.setdefault((p.father, p.mother), []).append(p)
         for group in sibs.values():
-            for i, a in enumerate(group):
-                for b in group[i + 1 :]:
-                    code = builder.institutions[a.institution].code
-                    handle.write(f"{code}\tD{a.index:07d}\tD{b.index:07d}\tfull-sibling\n")
+            for i, first in enumerate(group):
+                for second in group[i + 1 :]:
+                    code = builder.institutions[first.institution].code
+                    handle.write(f"{code}\tD{first.index:07d}\tD{second.index:07d}\tfull-sibling\n")
     summary = NationSummary(
         donors=sum(len(p.enrolments) for p in builder.people),
         institutions=len(builder.institutions),
