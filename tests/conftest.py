@@ -20,7 +20,11 @@ from hgr.crypto import NodeKeys, create_node_keys
 from hgr.db import Base, Database, upgrade_schema
 from hgr.registry.regions import default_region_file, load_regions
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED_DATA = Path(
+    os.environ.get(
+        "HGR_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    )
+)
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 POSTGRES_URL = os.environ.get("HGR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
