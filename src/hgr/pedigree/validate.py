@@ -30,6 +30,7 @@ class FamilyCheck:
     members: int
     founders: int
     depth: int
+    generation: dict[str, int] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
 
     @property
@@ -116,7 +117,7 @@ def _check_family(family_id: str, lines: list[PedigreeRecord], report: Report) -
                     "give the family a family id in column 1",
                     family=family_id,
                 )
-        return FamilyCheck(family_id, len(people), len(people), 1)
+        return FamilyCheck(family_id, len(people), len(people), 1, dict.fromkeys(people, 1))
 
     for person in people.values():
         parents = [("father", person.father_id, Sex.MALE), ("mother", person.mother_id, Sex.FEMALE)]
@@ -187,7 +188,8 @@ def _check_family(family_id: str, lines: list[PedigreeRecord], report: Report) -
                     family=family_id,
                 )
     founders = sum(1 for p in people.values() if p.father_id is None and p.mother_id is None)
-    return FamilyCheck(family_id, len(people), founders, max(depth_of.values(), default=0))
+    depth = max(depth_of.values(), default=0)
+    return FamilyCheck(family_id, len(people), founders, depth, depth_of)
 
 
 def check_pedigrees(

@@ -21,7 +21,7 @@ from hgr import __version__
 from hgr.crypto import NodeKeys
 from hgr.db import Base, Database
 from hgr.exceptions import NotFound, ValidationFailed
-from hgr.pedigree import NO_FAMILY, FamilyCheck, check_pedigrees, generations
+from hgr.pedigree import NO_FAMILY, FamilyCheck, check_pedigrees
 from hgr.registry import models as m
 from hgr.registry.checks import KnownRecords, check_staging
 from hgr.registry.report import Report
@@ -176,6 +176,7 @@ class _Writer:
         self.keys = keys
         self.institution_code = institution_code
         self.depths = {f.family_id: f.depth for f in families}
+        self.generation = {(f.family_id, i): g for f in families for i, g in f.generation.items()}
         self.now = dt.datetime.now(dt.UTC)
         self.changes: dict[str, Changes] = {}
         self.institution_id: int | None = None
@@ -421,9 +422,6 @@ class _Writer:
         people = [p for p in staging.pedigree if p.family_id != NO_FAMILY]
         if not people:
             return
-        generation = {}
-        for check in self._generations():
-            generation.update(check)
         member_scope = m.PedigreeMember.family_id.in_(
             select(m.Family.id).where(m.Family.institution_id == self.institution_id)
         )
@@ -431,7 +429,7 @@ class _Writer:
             {
                 "family_id": family_ids[p.family_id],
                 "donor_id": donors(p.individual_id),
-                "generation": generation.get((p.family_id, p.individual_id), 1),
+                "generation": self.generation.get((p.family_id, p.individual_id), 1),
             }
             for p in people
         ]
@@ -473,15 +471,6 @@ class _Writer:
             affection_rows,
             affection_scope,
         )
-
-    def _generations(self) -> list[dict[tuple[str, str], int]]:
-        by_family: dict[str, dict[str, Any]] = {}
-        for p in self.staging.pedigree:
-            by_family.setdefault(p.family_id, {})[p.individual_id] = p
-        return [
-            {(family, iid): g for iid, g in generations(people).items()}
-            for family, people in by_family.items()
-        ]
 
     def write_data_files(self, collections: dict[str, int]) -> None:
         rows = [
