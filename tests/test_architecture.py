@@ -11,7 +11,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "hgr"
 ADAPTERS = {"cli", "api", "web"}
 GOVERNANCE = {"survey", "catalogue", "access", "policy", "beacon", "federation", "demo", "node"}
 DATA = {"registry", "pedigree", "genotypes", "relatedness", "synth"}
-FOUNDATIONS = {"audit", "crypto", "db", "config", "exceptions", "provenance"}
+FOUNDATIONS = {"audit", "crypto", "db", "config", "exceptions", "progress", "provenance"}
 FRAMEWORKS = {"typer", "click", "fastapi", "starlette", "jinja2", "rich"}
 RANK = {
     **dict.fromkeys(ADAPTERS, 3),

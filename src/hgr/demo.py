@@ -36,6 +36,7 @@ INSTITUTION_FILES = (
     "ethics_approvals.csv",
     "families.csv",
     "pedigree.ped",
+    "data_files.csv",
 )
 
 
@@ -94,7 +95,7 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
         console.print(f"province    {nodes / f'province-{province}'} ({len(codes)} institutions)")
 
     console.rule("3. Each institution imports what it holds")
-    table = Table("institution", "node", "donors", "samples", "families", "pedigree warnings")
+    table = Table("institution", "donors", "samples", "families", "data files", "pedigree warnings")
     for codes in by_province.values():
         for code in codes:
             node = init_node(
@@ -104,20 +105,21 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
                 institution_code=code,
             )
             folder = nation_dir / "institutions" / code
-            files = [folder / name for name in INSTITUTION_FILES]
+            files = [folder / name for name in INSTITUTION_FILES if (folder / name).exists()]
             import_files(node.db, node.keys, [institutions_csv])
             result = import_files(node.db, node.keys, files, institution=code)
             changes = result.changes
             table.add_row(
                 code,
-                str(nodes / f"institution-{code}"),
                 str(changes["donors"].inserted),
                 str(changes["samples"].inserted),
                 str(changes["families"].inserted) if "families" in changes else "0",
+                str(changes["data_files"].inserted) if "data_files" in changes else "0",
                 str(len(result.report.warnings)),
             )
             node.close()
     console.print(table)
+    console.print(f"institution nodes in {nodes}/institution-<CODE>")
 
     console.rule("4. What the national registry knows")
     with national.db.reader() as session:

@@ -13,7 +13,11 @@ message that says what went wrong and how to fix it. Adapters map these once: th
     ├── Conflict             the request contradicts what is already stored
     ├── PolicyDenied         a governance rule forbids the action
     ├── IntegrityBroken      stored data fails a checksum, signature or hash-chain check
-    └── ConfigurationError   the node is not set up, or its settings are unsafe
+    ├── ConfigurationError   the node is not set up, or its settings are unsafe
+    ├── UsageError           an argument or parameter is malformed
+    ├── NotAuthenticated     no valid credential was presented
+    ├── Forbidden            the caller's role or scope does not allow the action
+    └── RateLimited          the caller sent too many requests
 """
 
 from __future__ import annotations
@@ -27,11 +31,15 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigurationError",
     "Conflict",
+    "Forbidden",
     "FormatError",
     "HgrError",
     "IntegrityBroken",
+    "NotAuthenticated",
     "NotFound",
     "PolicyDenied",
+    "RateLimited",
+    "UsageError",
     "ValidationFailed",
 ]
 
@@ -95,3 +103,31 @@ class ConfigurationError(HgrError):
     """The node is not initialised, or a setting is missing or unsafe."""
 
     code = "E_CONFIG"
+
+
+class UsageError(HgrError):
+    """An argument or request parameter is malformed."""
+
+    code = "E_USAGE"
+
+
+class NotAuthenticated(HgrError):
+    """No credential, or one that is unknown, expired, revoked or badly signed."""
+
+    code = "E_UNAUTHENTICATED"
+
+
+class Forbidden(HgrError):
+    """The caller is known but its role or scope does not allow the action."""
+
+    code = "E_FORBIDDEN"
+
+
+class RateLimited(HgrError):
+    """The caller exceeded its request rate; ``retry_after`` is in seconds."""
+
+    code = "E_RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,25 @@ def test_regions_load(home: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["regions", "load", str(regions), "--home", str(home)])
     assert result.exit_code == 1
     assert "E_REGION_PARENT" in result.stderr
+
+
+def test_list_filters_and_show_composite_keys(home: Path) -> None:
+    assert runner.invoke(app, ["import", *HOLDINGS, "--home", str(home)]).exit_code == 0
+    withdrawn = runner.invoke(
+        app, ["list", "consents", "--where", "status=withdrawn", "--json", "--home", str(home)]
+    )
+    assert withdrawn.exit_code == 0, withdrawn.output
+    (consent,) = [json.loads(line) for line in withdrawn.output.splitlines()]
+    shown = runner.invoke(
+        app,
+        ["show", "consents", consent["donor"], consent["document_version"], "--home", str(home)],
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "2023-02-14" in shown.output
+    members = runner.invoke(app, ["list", "members", "-w", "family=HD-001", "--home", str(home)])
+    assert "of 5" in members.output
+    bad = runner.invoke(app, ["list", "donors", "--where", "sex", "--home", str(home)])
+    assert bad.exit_code == 1
+    assert "(E_USAGE)" in bad.stderr
+    too_many = runner.invoke(app, ["show", "samples", "a", "b", "--home", str(home)])
+    assert "(E_KEY)" in too_many.stderr

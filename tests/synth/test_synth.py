@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -75,3 +76,14 @@ def test_truth_matches_genotypes(nation: Path) -> None:
         [(unrelated[0] == 0) & (unrelated[-1] == 2) | (unrelated[0] == 2) & (unrelated[-1] == 0)]
     )
     assert opposite > 0  # while unrelated people do have opposite homozygotes
+
+
+def test_data_files_record_each_vcf_with_its_checksum(nation: Path) -> None:
+    for folder in (nation / "institutions").iterdir():
+        with (folder / "data_files.csv").open() as handle:
+            rows = {r["location"]: r for r in csv.DictReader(handle)}
+        vcf = folder / "genotypes.vcf.gz"
+        row = rows[f"file:{vcf.name}"]
+        assert row["kind"] == "vcf"
+        assert int(row["size_bytes"]) == vcf.stat().st_size
+        assert row["sha256"] == hashlib.sha256(vcf.read_bytes()).hexdigest()

@@ -7,17 +7,28 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from hgr import __version__
 from hgr.config import NodeRole
-from hgr.exceptions import HgrError, ValidationFailed
+from hgr.exceptions import HgrError, NotFound, UsageError, ValidationFailed
 from hgr.node import Node, init_node, open_node
+from hgr.progress import Progress
 from hgr.registry.importer import ImportResult, import_files
 from hgr.registry.queries import ENTITIES, count_summary, list_entities, show_entity
 from hgr.registry.regions import load_regions
@@ -63,6 +74,35 @@ def _print_issues(issues: list[Issue]) -> None:
 
 def _open(home: Path | None, database_url: str | None) -> Node:
     return open_node(home, database_url=database_url)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Progress]:
+    """A progress callback drawn as a bar on stderr; it vanishes when the work is done."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with RichProgress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        yield update
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"{option} takes NAME=VALUE, not {item!r}", code="E_USAGE")
+        pairs[name.strip()] = value.strip()
+    return pairs
 
 
 def _cell(value: Any) -> str:
@@ -164,14 +204,16 @@ def import_(
     try:
         node = _open(home, database_url)
         try:
-            result = import_files(
-                node.db,
-                node.keys,
-                paths,
-                institution=institution or node.settings.institution_code or None,
-                dry_run=dry_run,
-                strict=strict,
-            )
+            with _progress_bar() as progress:
+                result = import_files(
+                    node.db,
+                    node.keys,
+                    paths,
+                    institution=institution or node.settings.institution_code or None,
+                    dry_run=dry_run,
+                    strict=strict,
+                    progress=progress,
+                )
         finally:
             node.close()
     except HgrError as exc:
@@ -183,18 +225,25 @@ def import_(
 def list_(
     entity: Annotated[str, typer.Argument(help=f"One of: {', '.join(ENTITIES)}.")],
     institution: Annotated[str | None, typer.Option("--institution", "-i")] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option("--where", "-w", help="Filter NAME=VALUE (repeatable), e.g. sex=female."),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """List registered records of one entity."""
+    """List registered records of one entity, in natural-key order."""
     try:
+        filters = _pairs(where or [], "--where")
+        if institution:
+            filters["institution"] = institution
         node = _open(home, database_url)
         with node.db.reader() as session:
             spec, rows, total = list_entities(
-                session, entity, institution=institution, limit=limit, offset=offset
+                session, entity, filters=filters, limit=limit, offset=offset
             )
         node.close()
     except HgrError as exc:
@@ -204,22 +253,37 @@ def list_(
             sys.stdout.write(json.dumps(row, default=_cell) + "\n")
         return
     title = f"{entity}: {offset + 1}-{offset + len(rows)} of {total}" if rows else f"{entity}: none"
-    out.print(_table(title, rows, list(spec.columns)))
+    out.print(_table(title, rows, spec.list_columns))
 
 
 @app.command()
 def show(
     entity: Annotated[str, typer.Argument(help=f"One of: {', '.join(ENTITIES)}.")],
-    key: Annotated[str, typer.Argument(help="Natural key (code, pseudonym, reference …).")],
+    key: Annotated[
+        list[str],
+        typer.Argument(help="The record's natural key (code, pseudonym, reference …)."),
+    ],
     institution: Annotated[str | None, typer.Option("--institution", "-i")] = None,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Show one record in full."""
+    """Show one record in full.
+
+    Keys with several parts are given in order: `show samples S-1`, `show consents PSEUDONYM
+    VERSION`, `show members FAMILY PSEUDONYM`; add --institution when several institutions
+    hold a record with that key.
+    """
     try:
+        spec = ENTITIES.get(entity)
+        parts = [p for p in (spec.key if spec else ()) if p != "institution"]
+        if spec and len(key) > len(parts):
+            raise NotFound(f"{entity} records are named by {' '.join(parts)}", code="E_KEY")
+        named = dict(zip(parts, key, strict=False))
+        if institution:
+            named["institution"] = institution
         node = _open(home, database_url)
         with node.db.reader() as session:
-            detail = show_entity(session, entity, key, institution=institution)
+            detail = show_entity(session, entity, named)
         node.close()
     except HgrError as exc:
         _fail(exc)
@@ -273,7 +337,8 @@ def synth(
         donors=donors, seed=seed, genotypes=genotypes, sites_per_chromosome=sites_per_chromosome
     )
     try:
-        nation = synthesise_nation(out_dir, config)
+        with _progress_bar() as progress:
+            nation = synthesise_nation(out_dir, config, progress)
     except HgrError as exc:
         _fail(exc)
     out.print(

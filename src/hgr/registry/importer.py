@@ -22,6 +22,7 @@ from hgr.crypto import NodeKeys
 from hgr.db import Base, Database
 from hgr.exceptions import NotFound, ValidationFailed
 from hgr.pedigree import NO_FAMILY, FamilyCheck, check_pedigrees
+from hgr.progress import Progress, silent
 from hgr.registry import models as m
 from hgr.registry.checks import KnownRecords, check_staging
 from hgr.registry.report import Report
@@ -198,18 +199,27 @@ class _Writer:
         assert self.institution_code is not None
         return self.keys.pseudonymiser.pseudonym(self.institution_code, local_id)
 
-    def write(self) -> None:
+    def write(self, progress: Progress = silent) -> None:
+        steps = 7
+        progress("writing institutions", 0, steps)
         self.write_institutions()
         if self.institution_code is None:
             return
         self.institution_id = self.known.institutions[self.institution_code]
+        progress("writing collections", 1, steps)
         collections = self.write_collections()
+        progress("writing donors", 2, steps)
         donors = self.write_donors()
+        progress("writing samples", 3, steps)
         self.write_samples(donors, collections)
+        progress("writing consents", 4, steps)
         self.write_consents(donors)
+        progress("writing ethics approvals and pedigrees", 5, steps)
         self.write_ethics(collections)
         self.write_pedigrees(donors)
+        progress("writing data files", 6, steps)
         self.write_data_files(collections)
+        progress("committing", steps, steps)
 
     def write_institutions(self) -> None:
         rows = [
@@ -497,6 +507,7 @@ def import_files(
     institution: str | None = None,
     dry_run: bool = False,
     strict: bool = False,
+    progress: Progress = silent,
 ) -> ImportResult:
     """Validate ``paths`` and, if every check passes, write them in one transaction.
 
@@ -513,6 +524,8 @@ def import_files(
         Validate and compute the changes, then roll everything back.
     strict
         Treat pedigree warnings (half-founders, parents of unknown sex) as errors.
+    progress
+        Told as files are read and entities written.
 
     Raises
     ------
@@ -522,7 +535,8 @@ def import_files(
         When ``institution`` is not registered.
     """
     report = Report()
-    staging = stage_files(list(paths), report)
+    staging = stage_files(list(paths), report, progress)
+    progress("checking", len(paths), len(paths))
     families = check_pedigrees(staging.pedigree, report, strict=strict)
     session = db.session()
     try:
@@ -558,7 +572,7 @@ def import_files(
                 report.issues,
             )
         writer = _Writer(session, staging, known, keys, code, families)
-        writer.write()
+        writer.write(progress)
         result.changes = writer.changes
         if dry_run:
             session.rollback()

@@ -1,56 +1,196 @@
-"""Read-only views of the registry for listings, detail pages and summaries."""
+"""Read-only views of the registry: listings with filters and paging, detail records, summaries.
+
+Every entity is described once (:data:`ENTITIES`) as a set of labelled columns over its table and
+the tables it joins, with its natural key. The CLI and the HTTP API both read through here, so a
+listing looks the same everywhere and row scoping (which institutions a caller may see) is applied
+in one place.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection as Many
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Enum, Select, String, func, select
+from sqlalchemy.orm import Session, aliased
 
 from hgr.db import Base
-from hgr.exceptions import NotFound
+from hgr.exceptions import NotFound, ValidationFailed
 from hgr.registry import models as m
+from hgr.registry.report import Issue, Origin, Severity
 from hgr.registry.vocabulary import ConsentStatus
 
 __all__ = ["ENTITIES", "Entity", "count_summary", "list_entities", "show_entity"]
 
+_Father = aliased(m.PedigreeMember)
+_Mother = aliased(m.PedigreeMember)
+_FatherDonor = aliased(m.Donor)
+_MotherDonor = aliased(m.Donor)
+_Residence = aliased(m.Region)
+_Collection = aliased(m.Collection)
+
 
 @dataclass(frozen=True)
 class Entity:
-    """How one registry entity is listed: its table, natural key and columns to show."""
+    """How one registry entity is read.
+
+    ``columns`` maps a label to a column expression; ``joins`` are (target, on-clause) pairs
+    joined after ``model``; ``institution`` is the owning institution's code (None for entities
+    that belong to no institution); ``key`` are the labels that name one record.
+    """
 
     name: str
     model: type[Base]
-    key: str
-    columns: tuple[str, ...]
-    institution_scoped: bool = True
+    key: tuple[str, ...]
+    columns: Mapping[str, Any]
+    joins: tuple[tuple[Any, Any], ...] = ()
+    outer_joins: tuple[tuple[Any, Any], ...] = ()
+    filters: tuple[str, ...] = ()
+    institution: Any = None
+    detail_only: frozenset[str] = field(default_factory=frozenset)
 
+    @property
+    def list_columns(self) -> list[str]:
+        """Labels shown in listings (detail-only columns are left out)."""
+        return [c for c in self.columns if c not in self.detail_only]
+
+    def base(self, labels: list[str]) -> Select[Any]:
+        query = select(*(self.columns[c].label(c) for c in labels)).select_from(self.model)
+        for target, on in self.joins:
+            query = query.join(target, on)
+        for target, on in self.outer_joins:
+            query = query.outerjoin(target, on)
+        return query
+
+
+_I = m.Institution
 
 ENTITIES: dict[str, Entity] = {
     e.name: e
     for e in [
-        Entity("regions", m.Region, "code", ("country", "code", "name", "name_local", "level"),
-               institution_scoped=False),
-        Entity("institutions", m.Institution, "code",
-               ("code", "name", "kind", "country", "control", "foreign_equity_pct"),
-               institution_scoped=False),
-        Entity("collections", m.Collection, "code",
-               ("code", "name", "material_types", "data_categories", "duo_codes")),
-        Entity("donors", m.Donor, "pseudonym", ("pseudonym", "sex", "birth_year", "population")),
-        Entity("samples", m.Sample, "code",
-               ("code", "material_type", "collection_date", "storage_status")),
-        Entity("ethics", m.EthicsApproval, "reference",
-               ("committee", "reference", "valid_from", "valid_to")),
-        Entity("families", m.Family, "code",
-               ("code", "condition", "condition_label", "generations")),
-        Entity("files", m.DataFile, "location",
-               ("location", "kind", "size_bytes", "encryption")),
+        Entity(
+            "regions", m.Region, ("code",),
+            {"country": m.Region.country, "code": m.Region.code, "name": m.Region.name,
+             "name_local": m.Region.name_local, "level": m.Region.level},
+            filters=("country", "level"),
+        ),
+        Entity(
+            "institutions", _I, ("code",),
+            {"code": _I.code, "name": _I.name, "kind": _I.kind, "country": _I.country,
+             "region": m.Region.code, "control": _I.control,
+             "foreign_equity_pct": _I.foreign_equity_pct,
+             "foreign_voting_pct": _I.foreign_voting_pct,
+             "control_by_agreement": _I.control_by_agreement,
+             "controlling_party": _I.controlling_party, "legal_person_id": _I.legal_person_id},
+            outer_joins=((m.Region, m.Region.id == _I.region_id),),
+            filters=("kind", "country", "region", "control"),
+            institution=_I.code,
+            detail_only=frozenset({"foreign_voting_pct", "control_by_agreement",
+                                   "controlling_party", "legal_person_id"}),
+        ),
+        Entity(
+            "collections", m.Collection, ("institution", "code"),
+            {"institution": _I.code, "code": m.Collection.code, "name": m.Collection.name,
+             "material_types": m.Collection.material_types,
+             "data_categories": m.Collection.data_categories,
+             "duo_codes": m.Collection.duo_codes, "disease_focus": m.Collection.disease_focus,
+             "target_size": m.Collection.target_size, "description": m.Collection.description},
+            joins=((_I, _I.id == m.Collection.institution_id),),
+            filters=("institution",),
+            institution=_I.code,
+            detail_only=frozenset({"disease_focus", "target_size", "description"}),
+        ),
+        Entity(
+            "donors", m.Donor, ("institution", "pseudonym"),
+            {"institution": _I.code, "pseudonym": m.Donor.pseudonym, "sex": m.Donor.sex,
+             "birth_year": m.Donor.birth_year, "population": m.Donor.population,
+             "residence": _Residence.code},
+            joins=((_I, _I.id == m.Donor.institution_id),),
+            outer_joins=((_Residence, _Residence.id == m.Donor.residence_region_id),),
+            filters=("institution", "sex", "population", "residence", "birth_year"),
+            institution=_I.code,
+        ),
+        Entity(
+            "samples", m.Sample, ("institution", "code"),
+            {"institution": _I.code, "code": m.Sample.code, "donor": m.Donor.pseudonym,
+             "collection": _Collection.code, "material_type": m.Sample.material_type,
+             "collection_date": m.Sample.collection_date,
+             "storage_status": m.Sample.storage_status},
+            joins=((_I, _I.id == m.Sample.institution_id),
+                   (m.Donor, m.Donor.id == m.Sample.donor_id)),
+            outer_joins=((_Collection, _Collection.id == m.Sample.collection_id),),
+            filters=("institution", "donor", "collection", "material_type", "storage_status"),
+            institution=_I.code,
+        ),
+        Entity(
+            "consents", m.Consent, ("institution", "donor", "document_version"),
+            {"institution": _I.code, "donor": m.Donor.pseudonym,
+             "document_version": m.Consent.document_version,
+             "permission": m.Consent.permission, "disease": m.Consent.disease,
+             "modifiers": m.Consent.modifiers, "countries": m.Consent.countries,
+             "time_limit": m.Consent.time_limit, "signed_on": m.Consent.signed_on,
+             "status": m.Consent.status, "withdrawn_on": m.Consent.withdrawn_on,
+             "document_sha256": m.Consent.document_sha256},
+            joins=((m.Donor, m.Donor.id == m.Consent.donor_id),
+                   (_I, _I.id == m.Donor.institution_id)),
+            filters=("institution", "donor", "permission", "status"),
+            institution=_I.code,
+            detail_only=frozenset({"countries", "time_limit", "signed_on", "document_sha256"}),
+        ),
+        Entity(
+            "ethics", m.EthicsApproval, ("institution", "committee", "reference"),
+            {"institution": _I.code, "committee": m.EthicsApproval.committee,
+             "reference": m.EthicsApproval.reference,
+             "valid_from": m.EthicsApproval.valid_from, "valid_to": m.EthicsApproval.valid_to,
+             "scope": m.EthicsApproval.scope},
+            joins=((_I, _I.id == m.EthicsApproval.institution_id),),
+            filters=("institution", "committee"),
+            institution=_I.code,
+        ),
+        Entity(
+            "families", m.Family, ("institution", "code"),
+            {"institution": _I.code, "code": m.Family.code, "condition": m.Family.condition,
+             "condition_label": m.Family.condition_label, "generations": m.Family.generations,
+             "description": m.Family.description},
+            joins=((_I, _I.id == m.Family.institution_id),),
+            filters=("institution", "condition", "generations"),
+            institution=_I.code,
+            detail_only=frozenset({"description"}),
+        ),
+        Entity(
+            "members", m.PedigreeMember, ("institution", "family", "donor"),
+            {"institution": _I.code, "family": m.Family.code, "donor": m.Donor.pseudonym,
+             "sex": m.Donor.sex, "father": _FatherDonor.pseudonym,
+             "mother": _MotherDonor.pseudonym, "generation": m.PedigreeMember.generation},
+            joins=((m.Family, m.Family.id == m.PedigreeMember.family_id),
+                   (_I, _I.id == m.Family.institution_id),
+                   (m.Donor, m.Donor.id == m.PedigreeMember.donor_id)),
+            outer_joins=((_Father, _Father.id == m.PedigreeMember.father_id),
+                         (_FatherDonor, _FatherDonor.id == _Father.donor_id),
+                         (_Mother, _Mother.id == m.PedigreeMember.mother_id),
+                         (_MotherDonor, _MotherDonor.id == _Mother.donor_id)),
+            filters=("institution", "family", "donor", "generation"),
+            institution=_I.code,
+        ),
+        Entity(
+            "files", m.DataFile, ("institution", "location"),
+            {"institution": _I.code, "location": m.DataFile.location, "kind": m.DataFile.kind,
+             "size_bytes": m.DataFile.size_bytes, "sha256": m.DataFile.sha256,
+             "encryption": m.DataFile.encryption, "collection": _Collection.code},
+            joins=((_I, _I.id == m.DataFile.institution_id),),
+            outer_joins=((_Collection, _Collection.id == m.DataFile.collection_id),),
+            filters=("institution", "kind", "encryption", "collection"),
+            institution=_I.code,
+            detail_only=frozenset({"sha256"}),
+        ),
     ]
 }  # fmt: skip
 
 
-def _entity(name: str) -> Entity:
+def entity(name: str) -> Entity:
+    """The entity called ``name``, or NotFound listing the names there are."""
     try:
         return ENTITIES[name]
     except KeyError:
@@ -59,66 +199,137 @@ def _entity(name: str) -> Entity:
         ) from None
 
 
-def _institution_id(session: Session, code: str) -> int:
-    found = session.scalar(select(m.Institution.id).where(m.Institution.code == code))
-    if found is None:
-        raise NotFound(f"institution {code} is not registered", code="E_UNKNOWN_INSTITUTION")
-    return found
+def _scoped(spec: Entity, query: Select[Any], visible: Many[str] | None) -> Select[Any]:
+    # ``visible`` is the set of institution codes the caller may see; None means all. Entities
+    # that belong to no institution (regions) are public reference data.
+    if visible is None or spec.institution is None:
+        return query
+    return query.where(spec.institution.in_(sorted(visible)))
+
+
+def _filtered(spec: Entity, query: Select[Any], filters: Mapping[str, str]) -> Select[Any]:
+    for name, value in filters.items():
+        if name not in spec.filters:
+            raise _bad_filter(spec, name, f"unknown filter {name!r}", spec.filters)
+        column = spec.columns[name]
+        if isinstance(column.type, Enum) and value not in column.type.enums:
+            raise _bad_filter(spec, name, f"{value!r} is not a {name}", column.type.enums)
+        query = query.where(_as_text(column) == value)
+    return query
+
+
+def _bad_filter(spec: Entity, name: str, problem: str, choices: Many[str]) -> ValidationFailed:
+    issue = Issue(
+        "E_FILTER",
+        Severity.ERROR,
+        Origin("query"),
+        problem,
+        f"use one of: {', '.join(choices) or 'none'}",
+        field=name,
+    )
+    return ValidationFailed(f"{spec.name}: {problem}", [issue], code="E_FILTER")
+
+
+def _as_text(column: Any) -> Any:
+    # Filters and keys arrive as text (query strings, command arguments); compare non-text
+    # columns (years, generations, vocabularies) through a cast rather than guessing types.
+    return column if isinstance(column.type, String) else func.cast(column, String)
 
 
 def list_entities(
-    session: Session, name: str, *, institution: str | None = None, limit: int = 50, offset: int = 0
+    session: Session,
+    name: str,
+    *,
+    filters: Mapping[str, str] | None = None,
+    visible: Many[str] | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[Entity, list[dict[str, Any]], int]:
-    """One page of an entity's rows (optionally for one institution) and the total count."""
-    entity = _entity(name)
-    table = entity.model.__table__
-    query = select(entity.model)
-    count = select(func.count()).select_from(table)
-    if institution and entity.institution_scoped:
-        iid = _institution_id(session, institution)
-        query = query.where(table.c.institution_id == iid)
-        count = count.where(table.c.institution_id == iid)
-    key = getattr(entity.model, entity.key)
-    rows = session.scalars(query.order_by(key).limit(limit).offset(offset)).all()
-    return (
-        entity,
-        [{c: getattr(r, c) for c in entity.columns} for r in rows],
-        session.scalar(count) or 0,
-    )
+    """One page of an entity's rows, in natural-key order, and the total that match.
+
+    ``filters`` are equality tests on the entity's filterable labels (``institution``, ``sex``,
+    …); ``visible`` restricts rows to those institutions' records.
+    """
+    spec = entity(name)
+    labels = spec.list_columns
+    query = _filtered(spec, _scoped(spec, spec.base(labels), visible), filters or {})
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order = [spec.columns[k] for k in spec.key]
+    rows = session.execute(query.order_by(*order).limit(limit).offset(offset)).mappings().all()
+    return spec, [dict(r) for r in rows], total
 
 
 def show_entity(
-    session: Session, name: str, key: str, *, institution: str | None = None
+    session: Session,
+    name: str,
+    key: Mapping[str, str],
+    *,
+    visible: Many[str] | None = None,
 ) -> dict[str, Any]:
-    """Every column of one record, found by its natural key."""
-    entity = _entity(name)
-    table = entity.model.__table__
-    query = select(entity.model).where(getattr(entity.model, entity.key) == key)
-    if institution and entity.institution_scoped:
-        iid = _institution_id(session, institution)
-        query = query.where(table.c.institution_id == iid)
-    found = session.scalars(query).all()
-    if not found:
-        raise NotFound(f"no {name} record {key!r}", code="E_NOT_FOUND")
-    if len(found) > 1:
+    """Every column of the one record whose natural key is ``key``.
+
+    Key parts may be left out when the rest names one record (``institution`` on a node that
+    holds one institution); if they then name several, the error says which part to add.
+    """
+    spec = entity(name)
+    unknown = set(key) - set(spec.key)
+    if unknown:
         raise NotFound(
-            f"{key!r} names {len(found)} {name} records at different institutions: "
-            "add --institution CODE",
+            f"{name} records are named by {', '.join(spec.key)}, not {', '.join(sorted(unknown))}",
+            code="E_KEY",
+        )
+    query = _scoped(spec, spec.base(list(spec.columns)), visible)
+    for part, value in key.items():
+        query = query.where(_as_text(spec.columns[part]) == value)
+    found = session.execute(query.limit(2)).mappings().all()
+    if not found:
+        shown = ", ".join(f"{k}={v}" for k, v in key.items())
+        raise NotFound(f"no {name} record with {shown}", code="E_NOT_FOUND")
+    if len(found) > 1:
+        missing = [k for k in spec.key if k not in key]
+        raise NotFound(
+            f"{', '.join(f'{v}' for v in key.values())} names several {name} records: "
+            f"also give {', '.join(missing)}",
             code="E_AMBIGUOUS",
         )
-    record = found[0]
-    detail = {c.name: getattr(record, c.key) for c in table.columns}
-    if isinstance(record, m.Donor):
-        detail["phenotypes"] = [
-            ("NOT " if p.excluded else "") + p.term_id for p in record.phenotypes
-        ]
-        detail["diagnoses"] = [d.term_id for d in record.diagnoses]
-    if isinstance(record, m.Family):
-        detail["members"] = len(record.members)
+    detail = dict(found[0])
+    if name == "donors":
+        detail.update(_donor_terms(session, detail))
+    if name == "families":
+        detail["members"] = session.scalar(
+            select(func.count())
+            .select_from(m.PedigreeMember)
+            .join(m.Family, m.Family.id == m.PedigreeMember.family_id)
+            .join(_I, _I.id == m.Family.institution_id)
+            .where(m.Family.code == detail["code"], _I.code == detail["institution"])
+        )
     return detail
 
 
-def count_summary(session: Session) -> list[dict[str, Any]]:
+def _donor_terms(session: Session, donor: Mapping[str, Any]) -> dict[str, list[str]]:
+    owner = (
+        select(m.Donor.id)
+        .join(_I, _I.id == m.Donor.institution_id)
+        .where(m.Donor.pseudonym == donor["pseudonym"], _I.code == donor["institution"])
+        .scalar_subquery()
+    )
+    phenotypes = session.execute(
+        select(m.DonorPhenotype.term_id, m.DonorPhenotype.excluded)
+        .where(m.DonorPhenotype.donor_id == owner)
+        .order_by(m.DonorPhenotype.term_id)
+    ).all()
+    diagnoses = session.scalars(
+        select(m.DonorDiagnosis.term_id)
+        .where(m.DonorDiagnosis.donor_id == owner)
+        .order_by(m.DonorDiagnosis.term_id)
+    ).all()
+    return {
+        "phenotypes": [("NOT " if excluded else "") + term for term, excluded in phenotypes],
+        "diagnoses": list(diagnoses),
+    }
+
+
+def count_summary(session: Session, *, visible: Many[str] | None = None) -> list[dict[str, Any]]:
     """Per institution: donors, samples, families, consents and withdrawals."""
 
     def counts(column: Any, *where: Any) -> dict[int, int]:
@@ -141,8 +352,11 @@ def count_summary(session: Session) -> list[dict[str, Any]]:
             )
         ).all()
     )
+    query = select(_I).order_by(_I.code)
+    if visible is not None:
+        query = query.where(_I.code.in_(sorted(visible)))
     summary = []
-    for institution in session.scalars(select(m.Institution).order_by(m.Institution.code)):
+    for institution in session.scalars(query):
         summary.append(
             {
                 "institution": institution.code,

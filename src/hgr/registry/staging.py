@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hgr.pedigree.ped import NO_FAMILY, PedigreeRecord, read_ped
+from hgr.progress import Progress, silent
 from hgr.registry.phenopackets import read_phenopacket
 from hgr.registry.records import (
     CollectionRecord,
@@ -197,11 +198,12 @@ def _stage_template(staging: Staging, path: Path, report: Report) -> str | None:
     return template.name
 
 
-def stage_files(paths: list[Path], report: Report) -> Staging:
+def stage_files(paths: list[Path], report: Report, progress: Progress = silent) -> Staging:
     """Read every file in ``paths`` into one :class:`Staging`; problems go to ``report``."""
     staging = Staging()
     seen: set[Path] = set()
-    for path in paths:
+    for number, path in enumerate(paths):
+        progress(f"reading {path.name}", number, len(paths))
         origin = Origin(str(path))
         if not path.is_file():
             report.error("E_NO_FILE", origin, "no such file", "check the path")

@@ -348,11 +348,14 @@ def template_for(path: Path) -> Template | None:
     return None
 
 
-def read_table(path: Path, report: Report) -> Iterator[tuple[Origin, dict[str, str]]]:
+def read_table(
+    path: Path, report: Report, check_header: Callable[[set[str]], bool] | None = None
+) -> Iterator[tuple[Origin, dict[str, str]]]:
     """Rows of a CSV (``.csv``) or TSV (anything else) file with a header line.
 
     Undecodable text, a missing header and rows with the wrong number of cells are reported;
-    comment lines starting with ``#`` are skipped.
+    comment lines starting with ``#`` are skipped. ``check_header`` sees the header before any
+    row (so a file with a header alone is checked too); when it returns False no row is read.
     """
     delimiter = "," if path.suffix.lower() == ".csv" else "\t"
     try:
@@ -372,6 +375,8 @@ def read_table(path: Path, report: Report) -> Iterator[tuple[Origin, dict[str, s
     reader = csv.reader((line for _, line in lines), delimiter=delimiter, strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]
+        if check_header is not None and not check_header(set(header)):
+            return
         for (number, _), cells in zip(lines[1:], reader, strict=False):
             origin = Origin(str(path), number)
             if not any(cell.strip() for cell in cells):
@@ -394,12 +399,8 @@ def read_table(path: Path, report: Report) -> Iterator[tuple[Origin, dict[str, s
 def read_template(path: Path, template: Template, report: Report) -> list[Record]:
     """Read every row of a template file, reporting each bad cell."""
     records: list[Record] = []
-    header_checked = False
-    for origin, row in read_table(path, report):
-        if not header_checked:
-            header_checked = True
-            if not _check_header(path, template, set(row), report):
-                return []
+    rows = read_table(path, report, lambda header: _check_header(path, template, header, report))
+    for origin, row in rows:
         cells = Cells(row, origin, report)
         record = template.build(cells)
         if not cells.failed:

@@ -6,7 +6,7 @@ Writes, under one directory::
     institutions.csv                   every institution (some foreign-controlled)
     institutions/<CODE>/               one folder per institution, ready for `hgr import`:
         collections.csv donors.csv samples.csv consents.csv ethics_approvals.csv
-        families.csv pedigree.ped genotypes.vcf.gz (+ .tbi)
+        families.csv pedigree.ped genotypes.vcf.gz (+ .tbi) data_files.csv (the VCF's record)
     truth/duplicates.tsv               people enrolled at two institutions under two ids
     truth/relationships.tsv            declared first-degree relatives (parent-offspring, sibs)
 
@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from hgr.exceptions import ConfigurationError
+from hgr.progress import Progress, silent
 from hgr.registry.fields import USCC_ALPHABET, uscc_check_character
 from hgr.registry.regions import default_region_file, read_regions
 from hgr.registry.report import Report
@@ -221,6 +222,14 @@ def _write_table(path: Path, template: str, rows: Iterable[dict[str, Any]]) -> N
             writer.writerow({c: row.get(c, "") for c in columns})
 
 
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _document_sha256(version: str) -> str:
     return hashlib.sha256(f"consent form {version}".encode()).hexdigest()
 
@@ -311,7 +320,9 @@ def _write_institution(
     return genotyped
 
 
-def synthesise_nation(out_dir: Path, config: SynthConfig) -> NationSummary:
+def synthesise_nation(
+    out_dir: Path, config: SynthConfig, progress: Progress = silent
+) -> NationSummary:
     """Write a synthetic nation to ``out_dir`` (see the module docstring for the layout)."""
     if config.genotypes and config.donors > MAX_GENOTYPED_DONORS:
         raise ConfigurationError(
@@ -319,6 +330,7 @@ def synthesise_nation(out_dir: Path, config: SynthConfig) -> NationSummary:
             "use --no-genotypes for larger nations",
             code="E_SYNTH_SIZE",
         )
+    progress("building people and families", 0, 1)
     builder = _Builder(config)
     builder.build_institutions()
     builder.build_people()
@@ -337,6 +349,7 @@ def synthesise_nation(out_dir: Path, config: SynthConfig) -> NationSummary:
             members[inst].append((person, local_id))
     haplotypes = None
     if config.genotypes:
+        progress("simulating genotypes (msprime)", 0, 1)
         founders = [p for p in builder.people if p.father is None]
         position = {p.index: k for k, p in enumerate(founders)}
         haplotypes = simulate_founders(
@@ -351,16 +364,24 @@ def synthesise_nation(out_dir: Path, config: SynthConfig) -> NationSummary:
             config.seed,
         )
     for number, institution in enumerate(builder.institutions):
+        progress(f"writing {institution.code}", number, len(builder.institutions))
         folder = out_dir / "institutions" / institution.code
         genotyped = _write_institution(builder, number, folder, members[number])
         if haplotypes is not None and genotyped:
+            vcf = folder / "genotypes.vcf.gz"
             write_vcf(
-                folder / "genotypes.vcf.gz",
+                vcf,
                 haplotypes,
                 {s: position[i] for s, i in genotyped.items()},
                 discordance={s: 0.002 for s in genotyped if s.startswith("X")},
                 seed=config.seed + number,
             )
+            _write_table(folder / "data_files.csv", "data_files", [
+                {"location": f"file:{path.name}", "kind": kind,
+                 "size_bytes": path.stat().st_size, "sha256": _file_sha256(path),
+                 "encryption": "none"}
+                for path, kind in ((vcf, "vcf"), (vcf.with_name(vcf.name + ".tbi"), "other"))
+            ])  # fmt: skip
     with (out_dir / "truth" / "duplicates.tsv").open("w", encoding="utf-8") as handle:
         handle.write("institution_a\tdonor_a\tinstitution_b\tdonor_b\n")
         for p in builder.people:
