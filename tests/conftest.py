@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
+import hgr.audit.models  # noqa: F401  (the audit tables are part of every database)
 from hgr.crypto import NodeKeys, create_node_keys
 from hgr.db import Base, Database, upgrade_schema
 from hgr.registry.regions import default_region_file, load_regions
@@ -67,14 +70,30 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _empty(db: Database) -> None:
+    """Delete every row, the append-only audit tables included (as the database owner may)."""
     tables = list(reversed(Base.metadata.sorted_tables))
     with db.transaction() as session:
         if db.dialect == "postgresql":
+            session.execute(sa.text("SET LOCAL session_replication_role = replica"))
             names = ", ".join(t.name for t in tables)
             session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
-            for table in tables:
-                session.execute(table.delete())
+            with sqlite_triggers_dropped(session):
+                for table in tables:
+                    session.execute(table.delete())
+
+
+@contextmanager
+def sqlite_triggers_dropped(session: Session) -> Iterator[None]:
+    """Drop SQLite's triggers for the block and create them again after it."""
+    triggers = session.execute(
+        sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+    ).all()
+    for name, _ in triggers:
+        session.execute(sa.text(f'DROP TRIGGER "{name}"'))
+    yield
+    for _, sql in triggers:
+        session.execute(sa.text(sql))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from hgr.config import NODE_FILE, NodeRole, Settings, load_settings, write_settings
-from hgr.crypto import NodeKeys, create_node_keys, load_node_keys
+from hgr.crypto import (
+    NodeKeys,
+    Signer,
+    Verifier,
+    create_node_keys,
+    load_node_keys,
+    load_signer,
+    load_verifier,
+)
 from hgr.db import Database, upgrade_schema
 from hgr.exceptions import ConfigurationError
 from hgr.registry.regions import default_region_file, load_regions
@@ -21,6 +30,18 @@ class Node:
     settings: Settings
     db: Database
     keys: NodeKeys
+
+    @property
+    def origin(self) -> str:
+        """The name this node signs under (a C2SP note origin: no spaces)."""
+        return "hgr/" + (re.sub(r"[^A-Za-z0-9._-]+", "-", self.settings.name).strip("-") or "node")
+
+    def signer(self) -> Signer:
+        """The node's Ed25519 signer (checkpoints, returns, editions)."""
+        return load_signer(self.keys.signing_key, self.origin)
+
+    def verifier(self) -> Verifier:
+        return load_verifier(self.keys.signing_public, self.origin)
 
     def close(self) -> None:
         self.db.dispose()

@@ -114,3 +114,28 @@ def test_list_filters_and_show_composite_keys(home: Path) -> None:
     assert "(E_USAGE)" in bad.stderr
     too_many = runner.invoke(app, ["show", "samples", "a", "b", "--home", str(home)])
     assert "(E_KEY)" in too_many.stderr
+
+
+def test_imports_are_audited_and_the_log_verifies(home: Path, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["import", *HOLDINGS, "--home", str(home)]).exit_code == 0
+    head = runner.invoke(app, ["audit", "checkpoint", "--home", str(home)])
+    assert head.exit_code == 0, head.output
+    assert head.output.splitlines()[1] == "2"  # two imports: institutions, then holdings
+    witness = tmp_path / "checkpoint.txt"
+    witness.write_text(head.output)
+    verified = runner.invoke(
+        app, ["audit", "verify", "--witness", str(witness), "--home", str(home)]
+    )
+    assert verified.exit_code == 0, verified.output
+    assert "the audit log verifies" in verified.output
+    witness.write_text(head.output.replace("\n2\n", "\n3\n"))
+    forged = runner.invoke(app, ["audit", "verify", "--witness", str(witness), "--home", str(home)])
+    assert forged.exit_code == 1
+    assert "(E_AUDIT_TAMPERED)" in forged.stderr
+    witness.write_text("nonsense")
+    assert (
+        "(E_CHECKPOINT)"
+        in runner.invoke(
+            app, ["audit", "verify", "--witness", str(witness), "--home", str(home)]
+        ).stderr
+    )

@@ -5,6 +5,7 @@ Errors print ``error: <message> (<CODE>)`` on stderr and exit with status 1 (2 f
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from collections.abc import Iterator
@@ -25,8 +26,9 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from hgr import __version__
+from hgr.audit import Actor, checkpoint, parse_checkpoint, verify_log
 from hgr.config import NodeRole
-from hgr.exceptions import HgrError, NotFound, UsageError, ValidationFailed
+from hgr.exceptions import HgrError, IntegrityBroken, NotFound, UsageError, ValidationFailed
 from hgr.node import Node, init_node, open_node
 from hgr.progress import Progress
 from hgr.registry.importer import ImportResult, import_files
@@ -45,6 +47,8 @@ app = typer.Typer(
 )
 regions_app = typer.Typer(help="Administrative regions.", no_args_is_help=True)
 app.add_typer(regions_app, name="regions")
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep
@@ -93,6 +97,11 @@ def _progress_bar() -> Iterator[Progress]:
             bar.update(task, description=stage, completed=done, total=total)
 
         yield update
+
+
+def _operator() -> Actor:
+    """The person at the command line, as the audit log names them."""
+    return Actor(f"cli:{getpass.getuser()}", "operator")
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
@@ -213,6 +222,8 @@ def import_(
                     dry_run=dry_run,
                     strict=strict,
                     progress=progress,
+                    actor=_operator(),
+                    grounds="operator of the node's command line",
                 )
         finally:
             node.close()
@@ -320,6 +331,52 @@ def regions_load(
     except HgrError as exc:
         _fail(exc)
     out.print(f"{added} new region(s) loaded from {path}")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+    """Integrate pending events and print the signed checkpoint (keep it: it is your witness)."""
+    try:
+        node = _open(home, database_url)
+        with node.db.transaction() as session:
+            head = checkpoint(session, node.signer())
+        node.close()
+    except HgrError as exc:
+        _fail(exc)
+    sys.stdout.write(head.note())
+
+
+@audit_app.command("verify")
+def audit_verify(
+    witness: Annotated[
+        Path | None, typer.Option(help="A checkpoint kept earlier; the log must still extend it.")
+    ] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Recompute the log from its events and check every hash and signature."""
+    try:
+        witnessed = parse_checkpoint(witness.read_text(encoding="utf-8")) if witness else None
+        node = _open(home, database_url)
+        with node.db.reader() as session:
+            report = verify_log(session, node.verifier(), witnessed=witnessed)
+        node.close()
+        out.print(
+            f"{report.events} events, {report.leaves} in the tree, {report.pending} pending, "
+            f"{report.checkpoints} signed checkpoints"
+        )
+        if not report.ok:
+            for problem in report.problems:
+                err.print(f"  [red]problem[/red] {problem}", highlight=False)
+            raise IntegrityBroken(
+                f"the audit log fails verification ({len(report.problems)} problem(s))",
+                code="E_AUDIT_TAMPERED",
+            )
+    except OSError as exc:
+        _fail(UsageError(f"cannot read {witness}: {exc.strerror}", code="E_NO_FILE"))
+    except HgrError as exc:
+        _fail(exc)
+    out.print("the audit log verifies")
 
 
 @app.command()

@@ -1,6 +1,16 @@
-"""Cryptographic foundations: node keys and donor pseudonyms."""
+"""Cryptographic foundations: node keys, donor pseudonyms and signatures."""
 
 from hgr.crypto.keys import NodeKeys, create_node_keys, load_node_keys
 from hgr.crypto.pseudonym import Pseudonymiser
+from hgr.crypto.signing import Signer, Verifier, load_signer, load_verifier
 
-__all__ = ["NodeKeys", "Pseudonymiser", "create_node_keys", "load_node_keys"]
+__all__ = [
+    "NodeKeys",
+    "Pseudonymiser",
+    "Signer",
+    "Verifier",
+    "create_node_keys",
+    "load_node_keys",
+    "load_signer",
+    "load_verifier",
+]

@@ -45,6 +45,10 @@ class NodeKeys:
         return self.directory / SIGNING_KEY
 
     @property
+    def signing_public(self) -> Path:
+        return self.directory / SIGNING_PUB
+
+    @property
     def crypt4gh_public(self) -> Path:
         return self.directory / C4GH_PUBLIC
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from hgr import __version__
+from hgr.audit import SYSTEM, Actor, record
 from hgr.crypto import NodeKeys
 from hgr.db import Base, Database
 from hgr.exceptions import NotFound, ValidationFailed
@@ -508,6 +509,9 @@ def import_files(
     dry_run: bool = False,
     strict: bool = False,
     progress: Progress = silent,
+    actor: Actor = SYSTEM,
+    grounds: str = "",
+    request_id: str = "",
 ) -> ImportResult:
     """Validate ``paths`` and, if every check passes, write them in one transaction.
 
@@ -526,6 +530,8 @@ def import_files(
         Treat pedigree warnings (half-founders, parents of unknown sex) as errors.
     progress
         Told as files are read and entities written.
+    actor, grounds, request_id
+        Who imports and why it is allowed, for the audit event written with the changes.
 
     Raises
     ------
@@ -592,6 +598,23 @@ def import_files(
             session.add(batch)
             session.flush()
             result.batch_id = batch.id
+            # The change and its audit event commit together (ARCHITECTURE.md, layers).
+            record(
+                session,
+                actor,
+                "registry.import",
+                f"institutions/{code}" if code else "institutions",
+                grounds=grounds,
+                request_id=request_id,
+                detail={
+                    "batch": batch.id,
+                    "files": [
+                        {"kind": f.kind, "sha256": f.sha256, "size": f.size_bytes}
+                        for f in staging.files
+                    ],
+                    "changes": {k: v.as_dict() for k, v in writer.changes.items()},
+                },
+            )
         session.commit()
         return result
     except BaseException:

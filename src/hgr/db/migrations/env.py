@@ -7,6 +7,7 @@ exempt from the layering rule in tests/test_architecture.py.
 from alembic import context
 from sqlalchemy import create_engine
 
+import hgr.audit.models
 import hgr.registry.models  # noqa: F401  (registers the registry tables)
 from hgr.db.base import Base
 

@@ -1,0 +1,496 @@
+"""The tamper-evident audit log: record events, integrate them into the tree, sign, prove, verify.
+
+How it fits together (security.md §3.3, "minimal design"):
+
+1. :func:`record` adds an event in the caller's transaction, so the event exists exactly when
+   the change it records does.
+2. :func:`integrate` (the sequencer) gives pending events the next leaves of the RFC 6962 tree
+   and stores completed perfect subtrees. One sequencer runs at a time (a PostgreSQL advisory
+   lock; SQLite has one writer anyway). Events wait at most until the next integration, the
+   log's merge delay.
+3. :func:`checkpoint` signs the tree's size and root with the node's Ed25519 key.
+4. :func:`inclusion` and :func:`consistency` serve RFC 9162 proofs, O(log n) stored hashes each.
+5. :func:`verify_log` recomputes everything from the event bodies and checks every stored hash,
+   every checkpoint signature, and optionally a checkpoint an auditor kept (a witness), which is
+   what catches a rewrite by someone who can write to the database but not sign.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
+
+from hgr.audit.merkle import EMPTY_ROOT, Subtree, leaf_hash, node_hash, split_point
+from hgr.audit.merkle import consistency_proof as _consistency_proof
+from hgr.audit.merkle import inclusion_proof as _inclusion_proof
+from hgr.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditNode
+from hgr.crypto.signing import Signer, Verifier
+from hgr.exceptions import NotFound, UsageError
+
+__all__ = [
+    "SYSTEM",
+    "Actor",
+    "Checkpoint",
+    "VerifyReport",
+    "canonical_json",
+    "checkpoint",
+    "consistency",
+    "inclusion",
+    "integrate",
+    "latest_checkpoint",
+    "parse_checkpoint",
+    "record",
+    "tree_size",
+    "verify_log",
+]
+
+_SEQUENCER_LOCK = 0x6867_7261_7564  # "hgraud": the PostgreSQL advisory lock of the sequencer
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a stable name (``token:alice``, ``oidc:<iss>|<sub>``, ``cli:root``) and role."""
+
+    name: str
+    role: str
+
+
+SYSTEM = Actor("system", "system")
+
+
+def canonical_json(value: Mapping[str, Any]) -> str:
+    """JSON with sorted keys and no whitespace: one text for one value (RFC 8785 for the
+    strings, integers, booleans and nulls that events carry)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything here is stored in UTC (ASVS 16.2.2).
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return _utc(moment).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _fields(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "at": _iso(event.at),
+        "actor": event.actor,
+        "role": event.role,
+        "action": event.action,
+        "target": event.target,
+        "outcome": event.outcome,
+        "grounds": event.grounds,
+        "request_id": event.request_id,
+        "detail": event.detail,
+    }
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    target: str,
+    *,
+    outcome: str = "ok",
+    grounds: str = "",
+    request_id: str = "",
+    detail: Mapping[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> AuditEvent:
+    """Add one event to the log in ``session``'s transaction (it commits or rolls back with it).
+
+    ``action`` is a dotted verb (``registry.import``, ``registry.read``), ``target`` the record
+    or route acted on, ``grounds`` why it was allowed (role and scope, a grant), ``outcome``
+    ``ok``, ``denied`` or ``failed``.
+    """
+    event = AuditEvent(
+        at=_utc(at or dt.datetime.now(dt.UTC)),
+        actor=actor.name,
+        role=actor.role,
+        action=action,
+        target=target,
+        outcome=outcome,
+        grounds=grounds,
+        request_id=request_id,
+        detail=dict(detail or {}),
+    )
+    event.body = canonical_json(_fields(event))
+    session.add(event)
+    return event
+
+
+# --- the tree as stored -----------------------------------------------------------------
+
+
+def tree_size(session: Session) -> int:
+    """How many events are integrated into the tree."""
+    last = session.scalar(select(func.max(AuditLeaf.seq)))
+    return 0 if last is None else last + 1
+
+
+def _stored_subtree(session: Session) -> Subtree:
+    """A subtree oracle that reads stored leaves and perfect subtrees (cached per call)."""
+    cache: dict[tuple[int, int], bytes] = {}
+
+    def subtree(start: int, end: int) -> bytes:
+        if (start, end) in cache:
+            return cache[(start, end)]
+        size = end - start
+        if size == 0:
+            return EMPTY_ROOT
+        if size & (size - 1) == 0 and start % size == 0:
+            level = size.bit_length() - 1
+            if level == 0:
+                found = session.scalar(select(AuditLeaf.hash).where(AuditLeaf.seq == start))
+            else:
+                found = session.scalar(
+                    select(AuditNode.hash).where(
+                        AuditNode.level == level, AuditNode.index == start >> level
+                    )
+                )
+            if found is None:
+                raise NotFound(f"audit tree lacks the subtree [{start}, {end})", code="E_AUDIT")
+            value = bytes(found)
+        else:
+            k = split_point(size)
+            value = node_hash(subtree(start, start + k), subtree(start + k, end))
+        cache[(start, end)] = value
+        return value
+
+    return subtree
+
+
+def _frontier(session: Session, size: int) -> list[tuple[int, bytes]]:
+    """The perfect subtrees that cover leaves [0, size), largest first, as (level, hash)."""
+    subtree = _stored_subtree(session)
+    covered, parts = 0, []
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size & (1 << level):
+            parts.append((level, subtree(covered, covered + (1 << level))))
+            covered += 1 << level
+    return parts
+
+
+def _fold(frontier: list[tuple[int, bytes]]) -> bytes:
+    # Right-edge subtrees combine right to left (RFC 6962 §2.1, MTH of an unbalanced tree).
+    if not frontier:
+        return EMPTY_ROOT
+    root = frontier[-1][1]
+    for _, left in reversed(frontier[:-1]):
+        root = node_hash(left, root)
+    return root
+
+
+def _push(frontier: list[tuple[int, bytes]], seq: int, leaf: bytes) -> list[AuditNode]:
+    """Append leaf ``seq`` to a frontier; return the perfect subtrees it completes."""
+    frontier.append((0, leaf))
+    completed = []
+    position = seq
+    while len(frontier) >= 2 and frontier[-1][0] == frontier[-2][0]:
+        (level, right), (_, left) = frontier.pop(), frontier.pop()
+        merged = node_hash(left, right)
+        position >>= 1
+        frontier.append((level + 1, merged))
+        completed.append(AuditNode(level=level + 1, index=position, hash=merged))
+    return completed
+
+
+def integrate(session: Session, batch: int = 50_000) -> int:
+    """Give pending events the next leaves of the tree; returns the new tree size.
+
+    Runs in the caller's transaction; commit it to publish the leaves.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEQUENCER_LOCK})
+    size = tree_size(session)
+    pending = session.execute(
+        select(AuditEvent.id, AuditEvent.body)
+        .where(~select(AuditLeaf.seq).where(AuditLeaf.event_id == AuditEvent.id).exists())
+        .order_by(AuditEvent.id)
+        .limit(batch)
+    ).all()
+    if not pending:
+        return size
+    frontier = _frontier(session, size)
+    leaves, nodes = [], []
+    for event_id, body in pending:
+        leaf = leaf_hash(body.encode())
+        leaves.append({"seq": size, "event_id": event_id, "hash": leaf})
+        nodes.extend(_push(frontier, size, leaf))
+        size += 1
+    session.execute(insert(AuditLeaf), leaves)
+    if nodes:
+        session.execute(
+            insert(AuditNode),
+            [{"level": n.level, "index": n.index, "hash": n.hash} for n in nodes],
+        )
+    return size
+
+
+def root(session: Session, size: int) -> bytes:
+    """The tree's root hash at ``size`` (any size up to the current one)."""
+    _check_size(session, size)
+    return _stored_subtree(session)(0, size)
+
+
+def _check_size(session: Session, *sizes: int) -> None:
+    current = tree_size(session)
+    for size in sizes:
+        if not 0 <= size <= current:
+            raise UsageError(
+                f"tree size {size} is outside the log (0 to {current})", code="E_AUDIT_SIZE"
+            )
+
+
+def inclusion(session: Session, seq: int, size: int) -> list[bytes]:
+    """The RFC 9162 inclusion proof of leaf ``seq`` in the tree of ``size``."""
+    _check_size(session, size)
+    if not 0 <= seq < size:
+        raise UsageError(f"leaf {seq} is not in a tree of {size}", code="E_AUDIT_SIZE")
+    return _inclusion_proof(seq, size, _stored_subtree(session))
+
+
+def consistency(session: Session, first: int, second: int) -> list[bytes]:
+    """The RFC 9162 consistency proof from tree ``first`` to tree ``second``."""
+    _check_size(session, first, second)
+    if not 0 < first <= second:
+        raise UsageError(
+            f"a consistency proof needs 0 < first ≤ second, not {first} and {second}",
+            code="E_AUDIT_SIZE",
+        )
+    return _consistency_proof(first, second, _stored_subtree(session))
+
+
+# --- checkpoints ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed tree head as published: C2SP tlog-checkpoint note text and its signature."""
+
+    origin: str
+    size: int
+    root: bytes
+    at: dt.datetime
+    key_id: str
+    signature: bytes
+
+    @property
+    def body(self) -> str:
+        return (
+            f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
+            f"time {_iso(self.at)}\n"
+        )
+
+    def note(self) -> str:
+        """The signed note: body, blank line, ``— <origin> <base64(key id ‖ signature)>``."""
+        tag = base64.b64encode(bytes.fromhex(self.key_id) + self.signature).decode()
+        return f"{self.body}\n\u2014 {self.origin} {tag}\n"
+
+    def verify(self, verifier: Verifier) -> bool:
+        return self.key_id == verifier.key_id and verifier.verify(
+            self.body.encode(), self.signature
+        )
+
+    @classmethod
+    def from_row(cls, row: AuditCheckpoint) -> Checkpoint:
+        origin = row.note.split("\n", 1)[0]
+        return cls(
+            origin, row.size, bytes(row.root), _utc(row.at), row.key_id, bytes(row.signature)
+        )
+
+
+def parse_checkpoint(note: str) -> Checkpoint:
+    """Read a signed checkpoint note (as :meth:`Checkpoint.note` writes it).
+
+    Raises UsageError naming what is malformed.
+    """
+    try:
+        body, signature_line = note.rstrip("\n").split("\n\n", 1)
+        origin, size, root_b64, time_line = body.split("\n")
+        dash, name, tag = signature_line.split(" ")
+        raw = base64.b64decode(tag, validate=True)
+        if dash != "\u2014" or name != origin or not time_line.startswith("time "):
+            raise ValueError("bad signature line")
+        at = dt.datetime.fromisoformat(time_line.removeprefix("time ").replace("Z", "+00:00"))
+        root_hash = base64.b64decode(root_b64, validate=True)
+        if len(root_hash) != 32 or len(raw) != 68:
+            raise ValueError("bad hash or signature length")
+        return Checkpoint(origin, int(size), root_hash, at, raw[:4].hex(), raw[4:])
+    except ValueError as exc:
+        raise UsageError(f"not a signed hgr checkpoint note: {exc}", code="E_CHECKPOINT") from exc
+
+
+def checkpoint(session: Session, signer: Signer, *, at: dt.datetime | None = None) -> Checkpoint:
+    """Integrate pending events and sign the tree head if the tree grew; return the latest."""
+    size = integrate(session)
+    last = latest_checkpoint(session)
+    if last is not None and last.size == size:
+        return last
+    head = Checkpoint(
+        origin=signer.name,
+        size=size,
+        root=_fold(_frontier(session, size)),
+        at=_utc(at or dt.datetime.now(dt.UTC)),
+        key_id=signer.key_id,
+        signature=b"",
+    )
+    signed = replace(head, signature=signer.sign(head.body.encode()))
+    session.add(
+        AuditCheckpoint(
+            size=size,
+            root=signed.root,
+            at=signed.at,
+            note=signed.body,
+            key_id=signed.key_id,
+            signature=signed.signature,
+        )
+    )
+    session.flush()
+    return signed
+
+
+def latest_checkpoint(session: Session) -> Checkpoint | None:
+    """The most recent signed tree head, or None before the first."""
+    row = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc())).first()
+    return None if row is None else Checkpoint.from_row(row)
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyReport:
+    """What :func:`verify_log` checked and every problem it found."""
+
+    events: int = 0
+    leaves: int = 0
+    pending: int = 0
+    checkpoints: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@contextmanager
+def _rows(session: Session, query: Any) -> Iterator[Any]:
+    """Stream a large result in chunks; the cursor is closed even when the reader stops early."""
+    result = session.execute(query.execution_options(yield_per=5000))
+    try:
+        yield result
+    finally:
+        result.close()
+
+
+def _replay(
+    leaves: Any,
+    stored_nodes: Mapping[tuple[int, int], bytes],
+    roots_wanted: Mapping[int, bytes],
+    report: VerifyReport,
+) -> int:
+    """Rebuild the tree leaf by leaf, comparing every hash; returns the leaves found in order."""
+    frontier: list[tuple[int, bytes]] = []
+    expected = 0
+    for seq, stored_leaf, event in leaves:
+        report.leaves += 1
+        if seq != expected:
+            report.problems.append(f"leaf {expected}: missing (the next leaf is {seq})")
+            break
+        if event is None:
+            report.problems.append(f"leaf {seq}: its event is gone")
+            break
+        leaf = leaf_hash(event.body.encode())
+        if leaf != bytes(stored_leaf):
+            report.problems.append(f"leaf {seq} (event {event.id}): body does not match its hash")
+        if canonical_json(_fields(event)) != event.body:
+            report.problems.append(f"leaf {seq} (event {event.id}): columns differ from the body")
+        for node in _push(frontier, seq, leaf):
+            if stored_nodes.get((node.level, node.index)) != node.hash:
+                report.problems.append(
+                    f"subtree (level {node.level}, index {node.index}): stored hash is wrong"
+                )
+        expected += 1
+        if expected in roots_wanted and _fold(frontier) != roots_wanted[expected]:
+            report.problems.append(
+                f"tree of size {expected}: root differs from the signed checkpoint"
+            )
+    return expected
+
+
+def verify_log(
+    session: Session,
+    verifier: Verifier,
+    *,
+    witnessed: Checkpoint | None = None,
+    pending_grace: dt.timedelta = dt.timedelta(minutes=10),
+    now: dt.datetime | None = None,
+) -> VerifyReport:
+    """Recompute the whole log from its events and compare every stored hash and signature.
+
+    Finds: an event whose columns or body were changed (its leaf no longer matches), a deleted,
+    inserted or reordered leaf (sequence gaps, roots that differ from signed ones), a forged
+    subtree hash (proofs would lie), a bad checkpoint signature, events left unintegrated longer
+    than ``pending_grace``, and, given the ``witnessed`` checkpoint an auditor kept, a log that
+    no longer extends it (a truncation or a rewrite).
+    """
+    report = VerifyReport()
+    now = _utc(now or dt.datetime.now(dt.UTC))
+    heads = {
+        row.size: Checkpoint.from_row(row)
+        for row in session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.size))
+    }
+    report.checkpoints = len(heads)
+    for head in heads.values():
+        if not head.verify(verifier):
+            report.problems.append(f"checkpoint at size {head.size}: signature does not verify")
+    if witnessed is not None and not witnessed.verify(verifier):
+        report.problems.append("the witnessed checkpoint is not signed by this node's key")
+        witnessed = None
+    roots_wanted = {size: head.root for size, head in heads.items()}
+    if witnessed is not None:
+        stored = heads.get(witnessed.size)
+        if stored is not None and stored.root != witnessed.root:
+            report.problems.append(
+                f"checkpoint at size {witnessed.size} differs from the witnessed one "
+                "(the log showed two different trees of the same size)"
+            )
+        roots_wanted[witnessed.size] = witnessed.root
+
+    with _rows(session, select(AuditNode.level, AuditNode.index, AuditNode.hash)) as nodes:
+        stored_nodes = {(row.level, row.index): bytes(row.hash) for row in nodes}
+    query = (
+        select(AuditLeaf.seq, AuditLeaf.hash, AuditEvent)
+        .join(AuditEvent, AuditEvent.id == AuditLeaf.event_id, isouter=True)
+        .order_by(AuditLeaf.seq)
+    )
+    with _rows(session, query) as leaves:
+        size = _replay(leaves, stored_nodes, roots_wanted, report)
+    for wanted in sorted(roots_wanted):
+        if wanted > size:
+            report.problems.append(
+                f"checkpoint at size {wanted} is beyond the log's {size} leaves (truncated)"
+            )
+    report.events = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    late = session.execute(
+        select(func.count(), func.min(AuditEvent.at)).where(
+            ~select(AuditLeaf.seq).where(AuditLeaf.event_id == AuditEvent.id).exists()
+        )
+    ).one()
+    report.pending = late[0] or 0
+    if late[1] is not None and now - _utc(late[1]) > pending_grace:
+        report.problems.append(
+            f"{report.pending} event(s) wait to be integrated, the oldest since {_iso(late[1])}"
+        )
+    return report
