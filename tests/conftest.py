@@ -18,7 +18,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-import hgr.audit.models  # noqa: F401  (the audit tables are part of every database)
+import hgr.audit.models
+import hgr.auth.models  # noqa: F401  (so are users and tokens)
 from hgr.crypto import NodeKeys, create_node_keys
 from hgr.db import Base, Database, upgrade_schema
 from hgr.registry.regions import default_region_file, load_regions

@@ -9,7 +9,9 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "hgr"
 ADAPTERS = {"cli", "api", "web"}
-GOVERNANCE = {"survey", "catalogue", "access", "policy", "beacon", "federation", "demo", "node"}
+GOVERNANCE = {
+    "survey", "catalogue", "access", "auth", "policy", "beacon", "federation", "demo", "node"
+}  # fmt: skip
 DATA = {"registry", "pedigree", "genotypes", "relatedness", "synth"}
 FOUNDATIONS = {"audit", "crypto", "db", "config", "exceptions", "progress", "provenance"}
 FRAMEWORKS = {"typer", "click", "fastapi", "starlette", "jinja2", "rich"}

@@ -20,7 +20,14 @@ from pathlib import Path
 
 from hgr.exceptions import ConfigurationError
 
-__all__ = ["NODE_FILE", "NodeRole", "Settings", "load_settings", "write_settings"]
+__all__ = [
+    "NODE_FILE",
+    "NodeRole",
+    "ServiceSettings",
+    "Settings",
+    "load_settings",
+    "write_settings",
+]
 
 NODE_FILE = "node.toml"
 
@@ -32,6 +39,24 @@ class NodeRole(StrEnum):
     PROVINCE = "province"
     NATION = "nation"
     ALL = "all"
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """How ``hgr serve`` listens and what it refuses (``[service]`` in node.toml).
+
+    ``development`` relaxes the start-up refusals for a laptop; it is never the default.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8470
+    tls_cert: str = ""
+    tls_key: str = ""
+    trusted_proxy: str = ""
+    development: bool = False
+    rate_per_second: float = 50.0
+    burst: int = 200
+    max_body_bytes: int = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -60,6 +85,7 @@ class Settings:
     name: str = "hgr node"
     region_code: str = ""
     institution_code: str = ""
+    service: ServiceSettings = ServiceSettings()
 
     @property
     def keys_dir(self) -> Path:
@@ -116,6 +142,7 @@ def load_settings(home: Path | None = None, *, database_url: str | None = None) 
         ) from exc
     url = database_url or os.environ.get("HGR_DATABASE_URL") or node.get("database_url", "")
     return Settings(
+        service=_service(path, data.get("service", {})),
         home=home,
         database_url=url,
         role=role,
@@ -123,6 +150,26 @@ def load_settings(home: Path | None = None, *, database_url: str | None = None) 
         region_code=str(node.get("region_code", "")),
         institution_code=str(node.get("institution_code", "")),
     )
+
+
+def _service(path: Path, table: dict[str, object]) -> ServiceSettings:
+    known = ServiceSettings.__dataclass_fields__
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ConfigurationError(
+            f"{path}: unknown [service] setting(s) {', '.join(unknown)}; known: {', '.join(known)}",
+            code="E_NODE_FILE",
+        )
+    defaults = ServiceSettings()
+    for name, value in table.items():
+        if type(value) is not type(getattr(defaults, name)) and not (
+            isinstance(value, int) and isinstance(getattr(defaults, name), float)
+        ):
+            raise ConfigurationError(
+                f"{path}: [service] {name} must be a {type(getattr(defaults, name)).__name__}",
+                code="E_NODE_FILE",
+            )
+    return replace(defaults, **table)  # type: ignore[arg-type]
 
 
 def _toml_string(value: str) -> str:

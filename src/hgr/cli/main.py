@@ -27,6 +27,7 @@ from rich.table import Table
 
 from hgr import __version__
 from hgr.audit import Actor, checkpoint, parse_checkpoint, verify_log
+from hgr.auth import Role, add_user, create_token, revoke_token
 from hgr.config import NodeRole
 from hgr.exceptions import HgrError, IntegrityBroken, NotFound, UsageError, ValidationFailed
 from hgr.node import Node, init_node, open_node
@@ -49,6 +50,10 @@ regions_app = typer.Typer(help="Administrative regions.", no_args_is_help=True)
 app.add_typer(regions_app, name="regions")
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+user_app = typer.Typer(help="People who may use the node's API.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+token_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep
@@ -377,6 +382,91 @@ def audit_verify(
     except HgrError as exc:
         _fail(exc)
     out.print("the audit log verifies")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[Role, typer.Option(help="What the user does.")],
+    scope: Annotated[
+        str, typer.Option(help="Institution code or province code, as the role requires.")
+    ] = "",
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Register a user with one role at one scope."""
+    try:
+        node = _open(home, database_url)
+        with node.db.transaction() as session:
+            add_user(session, _operator(), name, role, scope)
+        node.close()
+    except HgrError as exc:
+        _fail(exc)
+    out.print(f"user {name} added as {role.value}" + (f" of {scope}" if scope else ""))
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="The user the token acts for.")],
+    days: Annotated[int, typer.Option(min=1, max=366, help="Days until it expires.")] = 90,
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Issue a personal API token; it is printed once and cannot be shown again."""
+    try:
+        node = _open(home, database_url)
+        with node.db.transaction() as session:
+            issued = create_token(session, _operator(), name, days=days, label=label)
+        node.close()
+    except HgrError as exc:
+        _fail(exc)
+    err.print(f"token {issued.token_id} for {name}, expires {issued.expires_at:%Y-%m-%d}:")
+    sys.stdout.write(issued.value + "\n")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (the part after hgr_).")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Revoke a token at once."""
+    try:
+        node = _open(home, database_url)
+        with node.db.transaction() as session:
+            revoke_token(session, _operator(), token_id)
+        node.close()
+    except HgrError as exc:
+        _fail(exc)
+    out.print(f"token {token_id} revoked")
+
+
+@app.command("serve")
+def serve_(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535)] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Serve the node's HTTP API (refuses unsafe configurations)."""
+    from dataclasses import replace
+
+    from hgr.api.serve import serve
+    from hgr.config import load_settings
+
+    try:
+        settings = load_settings(home, database_url=database_url)
+        service = replace(
+            settings.service,
+            host=host or settings.service.host,
+            port=port or settings.service.port,
+        )
+        settings = replace(settings, service=service)
+        err.print(f"serving {settings.name} on {service.host}:{service.port}")
+        serve(settings)
+    except HgrError as exc:
+        _fail(exc)
 
 
 @app.command()

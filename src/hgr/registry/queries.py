@@ -244,15 +244,20 @@ def list_entities(
     visible: Many[str] | None = None,
     limit: int = 50,
     offset: int = 0,
+    prefix: str | None = None,
 ) -> tuple[Entity, list[dict[str, Any]], int]:
     """One page of an entity's rows, in natural-key order, and the total that match.
 
     ``filters`` are equality tests on the entity's filterable labels (``institution``, ``sex``,
-    …); ``visible`` restricts rows to those institutions' records.
+    …); ``visible`` restricts rows to those institutions' records; ``prefix`` searches the last
+    part of the natural key (a code, pseudonym or reference) by its beginning.
     """
     spec = entity(name)
     labels = spec.list_columns
     query = _filtered(spec, _scoped(spec, spec.base(labels), visible), filters or {})
+    if prefix:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(_as_text(spec.columns[spec.key[-1]]).like(escaped + "%", escape="\\"))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     order = [spec.columns[k] for k in spec.key]
     rows = session.execute(query.order_by(*order).limit(limit).offset(offset)).mappings().all()

@@ -1,0 +1,187 @@
+"""The HTTP face of a node: ``create_app(settings)`` builds it; nothing happens at import.
+
+Every route asks :mod:`hgr.auth.permissions` before it touches data, reads through
+:mod:`hgr.registry.queries` with the caller's scope, and writes an audit event for every
+change, every read of individual-level data and every refusal.
+"""
+
+import base64
+from typing import Annotated, Any, NoReturn
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from hgr import __version__
+from hgr.api.guards import BodyLimit, RateLimiter, SecurityHeaders, principal_from
+from hgr.api.problems import install_problem_handlers
+from hgr.api.registry_routes import add_registry_routes
+from hgr.audit import Actor, checkpoint, consistency, inclusion, latest_checkpoint, record
+from hgr.audit.models import AuditEvent
+from hgr.auth import Action, Principal, authorize
+from hgr.config import Settings
+from hgr.exceptions import Forbidden, NotAuthenticated, NotFound
+from hgr.node import Node, open_node
+from hgr.registry.queries import count_summary
+
+__all__ = ["create_app"]
+
+
+class Me(BaseModel):
+    actor: str
+    role: str
+    scope: str
+
+
+class CheckpointOut(BaseModel):
+    origin: str
+    size: int
+    root: str = Field(description="base64 of the SHA-256 root hash")
+    time: str
+    note: str = Field(description="the signed C2SP checkpoint note")
+
+
+class ProofOut(BaseModel):
+    size: int
+    proof: list[str] = Field(description="base64 hashes, RFC 9162 order")
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    body: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventOut]
+    total: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
+    """Build the API for the node described by ``settings`` (or an already opened ``node``)."""
+    node = node or open_node(settings.home, database_url=settings.database_url or None)
+    db = node.db
+    signer = node.signer()
+    limiter = RateLimiter(settings.service.rate_per_second, settings.service.burst)
+    app = FastAPI(
+        title="hgr",
+        version=__version__,
+        description="Registry and governance of human genetic resources. Authenticate with "
+        "`Authorization: Bearer <token>`; errors are application/problem+json.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_problem_handlers(app)
+
+    def caller(request: Request) -> Principal:
+        principal = principal_from(request, db)
+        limiter.check(principal.actor if principal.authenticated else _client(request))
+        request.state.principal = principal
+        return principal
+
+    def refuse(
+        principal: Principal, action: str, target: str, grounds: str, request: Request
+    ) -> NoReturn:
+        # Refusals are audited (ASVS 16.3.2) in a transaction of their own. An anonymous
+        # caller is told to authenticate; a known one that the action is not theirs.
+        with db.transaction() as session:
+            record(session, Actor(principal.actor, principal.role.value), action, target,
+                   outcome="denied", grounds=grounds,
+                   request_id=request.state.request_id)  # fmt: skip
+        if not principal.authenticated:
+            raise NotAuthenticated("sign in with a bearer token", code="E_UNAUTHENTICATED")
+        raise Forbidden(grounds, code="E_FORBIDDEN")
+
+    Caller = Annotated[Principal, Depends(caller)]
+
+    @app.get("/health", tags=["service"], summary="Liveness and database reachability")
+    def health() -> dict[str, str]:
+        with db.reader() as session:
+            session.execute(select(1))
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/me", tags=["service"], summary="Who the server takes the caller to be")
+    def me(principal: Caller) -> Me:
+        return Me(actor=principal.actor, role=principal.role.value, scope=principal.scope)
+
+    @app.get("/summary", tags=["registry"], summary="What is registered, per visible institution")
+    def summary(principal: Caller, request: Request) -> list[dict[str, Any]]:
+        with db.reader() as session:
+            decision = authorize(session, principal, Action.SUMMARY)
+            if decision.allowed:
+                return count_summary(session, visible=decision.visible)
+        refuse(principal, "registry.summary", "summary", decision.grounds, request)
+
+    add_registry_routes(app, node, Caller, refuse)
+
+    @app.get("/audit/checkpoint", tags=["audit"], summary="The latest signed tree head")
+    def audit_checkpoint(principal: Caller) -> CheckpointOut:
+        with db.transaction() as session:
+            head = checkpoint(session, signer)
+        return CheckpointOut(origin=head.origin, size=head.size, root=_b64(head.root),
+                             time=head.body.splitlines()[3].removeprefix("time "),
+                             note=head.note())  # fmt: skip
+
+    @app.get("/audit/checkpoint.txt", tags=["audit"], response_class=PlainTextResponse,
+             summary="The latest signed tree head as a note")  # fmt: skip
+    def audit_checkpoint_note(principal: Caller) -> str:
+        with db.reader() as session:
+            head = latest_checkpoint(session)
+        if head is None:
+            raise NotFound("no checkpoint has been signed yet", code="E_NO_CHECKPOINT")
+        return head.note()
+
+    @app.get("/audit/proofs/inclusion", tags=["audit"], summary="RFC 9162 inclusion proof")
+    def audit_inclusion(
+        principal: Caller,
+        leaf: Annotated[int, Query(ge=0)],
+        size: Annotated[int, Query(ge=1)],
+    ) -> ProofOut:
+        with db.reader() as session:
+            return ProofOut(size=size, proof=[_b64(h) for h in inclusion(session, leaf, size)])
+
+    @app.get("/audit/proofs/consistency", tags=["audit"], summary="RFC 9162 consistency proof")
+    def audit_consistency(
+        principal: Caller,
+        first: Annotated[int, Query(ge=1)],
+        second: Annotated[int, Query(ge=1)],
+    ) -> ProofOut:
+        with db.reader() as session:
+            proof = consistency(session, first, second)
+        return ProofOut(size=second, proof=[_b64(h) for h in proof])
+
+    @app.get("/audit/events", tags=["audit"], summary="Audit events (auditors, security reviewers)")
+    def audit_events(
+        principal: Caller,
+        request: Request,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> AuditPage:
+        with db.transaction() as session:
+            decision = authorize(session, principal, Action.AUDIT_EVENTS)
+            if decision.allowed:
+                rows = session.execute(
+                    select(AuditEvent.id, AuditEvent.body)
+                    .order_by(AuditEvent.id)
+                    .limit(limit)
+                    .offset(offset)
+                ).all()
+                total = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+                record(session, Actor(principal.actor, principal.role.value), "audit.read",
+                       "audit/events", grounds=decision.grounds,
+                       request_id=request.state.request_id,
+                       detail={"limit": limit, "offset": offset})  # fmt: skip
+                return AuditPage(items=[AuditEventOut(id=i, body=b) for i, b in rows], total=total)
+        refuse(principal, "audit.read", "audit/events", decision.grounds, request)
+
+    app.add_middleware(BodyLimit, limit=settings.service.max_body_bytes)
+    app.add_middleware(SecurityHeaders, hsts=bool(settings.service.tls_cert))
+    return app
+
+
+def _client(request: Request) -> str:
+    return f"ip:{request.client.host if request.client else 'unknown'}"

@@ -1,0 +1,243 @@
+"""Registry routes, generated from the entity descriptions of :mod:`hgr.registry.queries`.
+
+For each entity: ``GET /registry/<entity>`` (filters, paging, key prefix search),
+``GET /registry/<entity>/record`` (one record by its natural key) and, where a template exists,
+``POST /registry/<entity>`` (rows as JSON, through the same validated, all-or-nothing import as
+the CLI). ``POST /registry/import`` takes files as the CLI does.
+"""
+
+import csv
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from hgr.audit import Actor, record
+from hgr.auth import Action, Principal, ScopeLevel, authorize_entity
+from hgr.exceptions import UsageError, ValidationFailed
+from hgr.node import Node
+from hgr.registry.importer import ImportResult, import_files
+from hgr.registry.queries import ENTITIES, Entity, list_entities, show_entity
+from hgr.registry.report import Issue, Origin
+from hgr.registry.templates import TEMPLATES
+
+__all__ = ["add_registry_routes"]
+
+# The import template that creates records of each entity (pedigree members come from PED
+# files or Phenopackets, through POST /registry/import).
+TEMPLATE_OF = {
+    "institutions": "institutions",
+    "collections": "collections",
+    "donors": "donors",
+    "samples": "samples",
+    "consents": "consents",
+    "ethics": "ethics_approvals",
+    "families": "families",
+    "files": "data_files",
+}
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_ROWS = 10_000
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+class ImportOut(BaseModel):
+    dry_run: bool
+    changed: bool
+    batch: int | None
+    changes: dict[str, dict[str, int]]
+    warnings: list[dict[str, Any]]
+
+
+class Rows(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rows: list[dict[str, str]] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+def _filters_model(spec: Entity) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        "limit": (int, Field(50, ge=1, le=1000)),
+        "offset": (int, Field(0, ge=0)),
+        "q": (str | None, Field(None, max_length=200, description="key prefix")),
+    }
+    for name in spec.filters:
+        fields[name] = (str | None, Field(None, max_length=200))
+    return create_model(f"{spec.name.title()}Filters", __config__=ConfigDict(extra="forbid"),
+                        **fields)  # fmt: skip
+
+
+def _key_model(spec: Entity) -> type[BaseModel]:
+    fields: dict[str, Any] = {k: (str, Field(min_length=1, max_length=500)) for k in spec.key}
+    return create_model(f"{spec.name.title()}Key", __config__=ConfigDict(extra="forbid"),
+                        **fields)  # fmt: skip
+
+
+def _result(result: ImportResult) -> ImportOut:
+    return ImportOut(
+        dry_run=result.dry_run,
+        changed=result.changed,
+        batch=result.batch_id,
+        changes={name: change.as_dict() for name, change in result.changes.items()},
+        warnings=[issue.as_dict() for issue in result.report.warnings],
+    )
+
+
+def _relabel(exc: ValidationFailed, folder: Path) -> ValidationFailed:
+    """Point issues at the request instead of the server's temporary files."""
+
+    def where(origin: Origin) -> Origin:
+        name = origin.file.removeprefix(str(folder) + "/")
+        if name.endswith(".rows.csv"):  # rows posted as JSON: line 2 of the file is rows[0]
+            return Origin("rows", None, f"/rows/{(origin.line or 2) - 2}")
+        return Origin(name, origin.line, origin.pointer)
+
+    issues = [Issue(i.code, i.severity, where(i.origin), i.problem, i.fix, i.field, i.family)
+              for i in exc.issues]  # fmt: skip
+    return ValidationFailed(exc.message, issues, code=exc.code)
+
+
+def add_registry_routes(
+    app: FastAPI,
+    node: Node,
+    caller: Any,
+    refuse: Callable[[Principal, str, str, str, Request], NoReturn],
+) -> None:
+    """Add the registry routes for every entity to ``app``."""
+    db = node.db
+
+    def actor(principal: Principal) -> Actor:
+        return Actor(principal.actor, principal.role.value)
+
+    def run_import(principal: Principal, request: Request, paths: list[Path], folder: Path,
+                   institution: str | None, dry_run: bool, entity: str) -> ImportOut:  # fmt: skip
+        with db.reader() as session:
+            decision = authorize_entity(session, principal, entity, Action.WRITE)
+        if institution is None and principal.level is ScopeLevel.INSTITUTION:
+            institution = principal.scope
+        target = f"institutions/{institution}" if institution else "institutions"
+        in_scope = decision.visible is None or (institution or "") in decision.visible
+        if not decision.allowed or not in_scope:
+            grounds = decision.grounds if not decision.allowed else "outside the caller's scope"
+            refuse(principal, "registry.import", target, grounds, request)
+        try:
+            result = import_files(
+                db, node.keys, paths, institution=institution, dry_run=dry_run,
+                actor=actor(principal), grounds=decision.grounds,
+                request_id=request.state.request_id,
+            )  # fmt: skip
+        except ValidationFailed as exc:
+            raise _relabel(exc, folder) from exc
+        return _result(result)
+
+    for spec in ENTITIES.values():
+        _entity_routes(app, spec, caller, refuse, db, actor, run_import)
+
+    @app.post("/registry/import", tags=["registry"], status_code=200,
+              summary="Import template, PED and Phenopacket files (all or nothing)")  # fmt: skip
+    def import_upload(
+        principal: caller,
+        request: Request,
+        files: Annotated[list[UploadFile], File(description="files as `hgr import` reads")],
+        institution: Annotated[str | None, Form(max_length=64)] = None,
+        dry_run: Annotated[bool, Form()] = False,
+    ) -> ImportOut:
+        with tempfile.TemporaryDirectory(prefix="hgr-upload-") as tmp:
+            folder = Path(tmp)
+            paths = []
+            for number, upload in enumerate(files):
+                name = _SAFE_NAME.sub("_", Path(upload.filename or f"file{number}").name)
+                path = folder / name
+                if path.exists() or not name.strip("._"):
+                    raise UsageError(f"upload names a file twice or badly: {upload.filename!r}",
+                                     code="E_UPLOAD_NAME")  # fmt: skip
+                path.write_bytes(upload.file.read())
+                paths.append(path)
+            # Institutions are registered by national officers; everything else an institution
+            # holds by its steward (every holdings entity has the same writers).
+            only_institutions = all(p.name.startswith("institutions") for p in paths)
+            entity = "institutions" if only_institutions else "collections"
+            return run_import(principal, request, paths, folder, institution, dry_run, entity)
+
+
+def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
+                   refuse: Callable[[Principal, str, str, str, Request], NoReturn],
+                   db: Any, actor: Any, run_import: Callable[..., ImportOut]) -> None:  # fmt: skip
+    name = spec.name
+    Filters = _filters_model(spec)
+    Key = _key_model(spec)
+
+    def list_route(principal: caller, request: Request,
+                   params: Annotated[Filters, Query()]) -> Page:  # type: ignore[valid-type]  # fmt: skip
+        values = params.model_dump(exclude_none=True)  # type: ignore[attr-defined]
+        limit, offset, prefix = values.pop("limit"), values.pop("offset"), values.pop("q", None)
+        with db.transaction() as session:
+            decision = authorize_entity(session, principal, name, Action.READ)
+            if decision.allowed:
+                _, rows, total = list_entities(session, name, filters=values,
+                                               visible=decision.visible, limit=limit,
+                                               offset=offset, prefix=prefix)  # fmt: skip
+                if decision.individual:
+                    record(session, actor(principal), "registry.read", name,
+                           grounds=decision.grounds, request_id=request.state.request_id,
+                           detail={"filters": values, "rows": len(rows)})  # fmt: skip
+                return Page(items=rows, total=total, limit=limit, offset=offset)
+        refuse(principal, "registry.read", name, decision.grounds, request)
+
+    def show_route(principal: caller, request: Request,
+                   key: Annotated[Key, Query()]) -> dict[str, Any]:  # type: ignore[valid-type]  # fmt: skip
+        parts = key.model_dump()  # type: ignore[attr-defined]
+        target = f"{name}/" + "/".join(parts.values())
+        with db.transaction() as session:
+            decision = authorize_entity(session, principal, name, Action.READ)
+            if decision.allowed:
+                detail = show_entity(session, name, parts, visible=decision.visible)
+                if decision.individual:
+                    record(session, actor(principal), "registry.read", target,
+                           grounds=decision.grounds,
+                           request_id=request.state.request_id)  # fmt: skip
+                return detail
+        refuse(principal, "registry.read", target, decision.grounds, request)
+
+    app.get(f"/registry/{name}", tags=["registry"], summary=f"List {name}")(list_route)
+    app.get(f"/registry/{name}/record", tags=["registry"],
+            summary=f"One of the {name} by its natural key")(show_route)  # fmt: skip
+
+    template_name = TEMPLATE_OF.get(name)
+    if template_name is None:
+        return
+    template = TEMPLATES[template_name]
+
+    def create_route(principal: caller, request: Request, body: Rows,
+                     institution: Annotated[str | None, Query(max_length=64)] = None,
+                     dry_run: bool = False) -> ImportOut:  # fmt: skip
+        with tempfile.TemporaryDirectory(prefix="hgr-rows-") as tmp:
+            folder = Path(tmp)
+            path = folder / f"{template.name}.rows.csv"
+            header = sorted(
+                {c for row in body.rows for c in row}, key=_order(template.column_names)
+            )
+            with path.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(header)
+                for row in body.rows:
+                    writer.writerow([row.get(c, "") for c in header])
+            return run_import(principal, request, [path], folder, institution, dry_run, name)
+
+    app.post(f"/registry/{name}", tags=["registry"], status_code=200,
+             summary=f"Create or update {name} from template rows (all or nothing)",
+             description=f"Columns: {', '.join(template.column_names)} (docs/templates.md).",
+             )(create_route)  # fmt: skip
+
+
+def _order(columns: tuple[str, ...] | list[str]) -> Callable[[str], tuple[int, str]]:
+    position = {c: n for n, c in enumerate(columns)}
+    return lambda c: (position.get(c, len(position)), c)

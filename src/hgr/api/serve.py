@@ -1,0 +1,87 @@
+"""Starting the server safely: refuse configurations that would expose the node.
+
+Genetic-resource databases have been found open on the internet; ``hgr serve`` will not be the
+next (security.md §5). It refuses to start when:
+
+* it would listen beyond loopback without TLS or a declared trusted reverse proxy;
+* TLS is half configured or its files are missing;
+* outside development mode, a key file is readable by others or the database URL carries a
+  well-known default password.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from hgr.config import Settings
+from hgr.crypto.keys import PSEUDONYM_KEY, SIGNING_KEY
+from hgr.exceptions import ConfigurationError
+
+__all__ = ["check_service", "serve"]
+
+DEFAULT_PASSWORDS = {"postgres", "password", "changeme", "admin", "secret", "hgr", "test"}
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_service(settings: Settings) -> list[str]:
+    """Every reason the node must not serve as configured (empty: safe to start)."""
+    service = settings.service
+    refusals = []
+    tls = bool(service.tls_cert or service.tls_key)
+    if tls and not (service.tls_cert and service.tls_key):
+        refusals.append("TLS needs both tls_cert and tls_key")
+    for path in (service.tls_cert, service.tls_key):
+        if path and not Path(path).is_file():
+            refusals.append(f"TLS file {path} does not exist")
+    if not _loopback(service.host) and not tls and not service.trusted_proxy:
+        refusals.append(
+            f"refusing to listen on {service.host} without TLS: set tls_cert and tls_key, or "
+            "declare the reverse proxy that terminates TLS as trusted_proxy"
+        )
+    if service.development:
+        return refusals
+    for name in (PSEUDONYM_KEY, SIGNING_KEY):
+        key = settings.keys_dir / name
+        if not key.is_file():
+            refusals.append(f"key {key} is missing")
+        elif key.stat().st_mode & 0o077:
+            refusals.append(f"key {key} can be read by others: chmod 600 {key}")
+    if settings.database_url:
+        url = make_url(settings.database_url)
+        if url.password and url.password.lower() in DEFAULT_PASSWORDS:
+            refusals.append("the database password is a well-known default: change it")
+    return refusals
+
+
+def serve(settings: Settings) -> None:
+    """Check the configuration, then serve the API with uvicorn until interrupted."""
+    refusals = check_service(settings)
+    if refusals:
+        raise ConfigurationError("; ".join(refusals), code="E_UNSAFE_CONFIG")
+    import uvicorn
+
+    from hgr.api.app import create_app
+
+    service = settings.service
+    uvicorn.run(
+        create_app(settings),
+        host=service.host,
+        port=service.port,
+        ssl_certfile=service.tls_cert or None,
+        ssl_keyfile=service.tls_key or None,
+        proxy_headers=bool(service.trusted_proxy),
+        forwarded_allow_ips=service.trusted_proxy or None,
+        server_header=False,
+        log_level="warning",
+    )

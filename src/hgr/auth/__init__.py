@@ -1,0 +1,20 @@
+"""Authentication and authorization: users, tokens, roles, scopes, and the access rules."""
+
+from hgr.auth.permissions import Action, Decision, authorize, authorize_entity
+from hgr.auth.roles import Principal, Role, ScopeLevel, anonymous
+from hgr.auth.users import add_user, authenticate_token, create_token, revoke_token
+
+__all__ = [
+    "Action",
+    "Decision",
+    "Principal",
+    "Role",
+    "ScopeLevel",
+    "add_user",
+    "anonymous",
+    "authenticate_token",
+    "authorize",
+    "authorize_entity",
+    "create_token",
+    "revoke_token",
+]

@@ -1,0 +1,182 @@
+"""Who may do what, decided in one place (OWASP ASVS 5.0 V8.1.1, 8.2.1-8.2.2, 8.4.1).
+
+Everything is denied unless a rule below allows it. A rule names the roles allowed an action;
+the caller's scope then limits which institutions' records they see:
+
+* institution-level roles see their own institution's records;
+* a provincial officer sees the institutions registered in the province (or below it);
+* national roles see every institution.
+
+Registry entities fall into four classes (docs/access.md gives the full table):
+
+``reference``     regions: public.
+``directory``     institutions, collections: any signed-in user (researchers find resources).
+``institutional`` ethics approvals, data files, families: the officers, committees,
+                  security reviewers and auditors whose scope covers the institution.
+``individual``    donors, samples, consents, pedigree members: the institution's steward;
+                  consents also its ethics committee; a researcher only with a grant
+                  (granted by governed access). Every such read is audited.
+
+A record outside the caller's scope is reported as not found, exactly like a record that does
+not exist, so that scope cannot be probed (security.md §5.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from hgr.auth.roles import Principal, Role, ScopeLevel
+from hgr.registry import models as m
+
+__all__ = [
+    "ENTITY_CLASS",
+    "Action",
+    "Decision",
+    "authorize",
+    "authorize_entity",
+    "visible_institutions",
+]
+
+R = Role
+EVERYONE = frozenset(Role)
+SIGNED_IN = EVERYONE - {R.PUBLIC}
+OVERSIGHT = frozenset({R.INSTITUTION_STEWARD, R.PROVINCIAL_OFFICER, R.NATIONAL_OFFICER,
+                       R.ETHICS_COMMITTEE, R.ACCESS_COMMITTEE, R.SECURITY_REVIEWER,
+                       R.AUDITOR})  # fmt: skip
+
+
+class Action(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    SUMMARY = "summary"
+    AUDIT_EVENTS = "audit.events"
+    AUDIT_PROOFS = "audit.proofs"
+
+
+ENTITY_CLASS = {
+    "regions": "reference",
+    "institutions": "directory",
+    "collections": "directory",
+    "ethics": "institutional",
+    "files": "institutional",
+    "families": "institutional",
+    "donors": "individual",
+    "samples": "individual",
+    "consents": "individual",
+    "members": "individual",
+}
+
+READERS = {
+    "reference": EVERYONE,
+    "directory": SIGNED_IN,
+    "institutional": OVERSIGHT,
+    "individual": frozenset({R.INSTITUTION_STEWARD}),
+}
+# Ethics committees check what donors agreed to, so they read consents (not donors or samples).
+EXTRA_READERS = {"consents": frozenset({R.ETHICS_COMMITTEE})}
+
+# Writing: a national officer registers institutions (their control facts feed the transfer
+# rules, so an institution does not declare its own); a steward registers what its own
+# institution holds.
+WRITERS = {
+    "institutions": frozenset({R.NATIONAL_OFFICER}),
+    **{
+        name: frozenset({R.INSTITUTION_STEWARD})
+        for name in ENTITY_CLASS
+        if name not in {"regions", "institutions"}
+    },
+}
+
+OTHER_ACTIONS = {
+    Action.SUMMARY: OVERSIGHT - {R.ETHICS_COMMITTEE, R.ACCESS_COMMITTEE},
+    Action.AUDIT_EVENTS: frozenset({R.AUDITOR, R.SECURITY_REVIEWER}),
+    # Checkpoints and proofs carry hashes only; anyone may witness the log (RFC 9162 §8).
+    Action.AUDIT_PROOFS: EVERYONE,
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of an authorization check.
+
+    ``visible`` is the set of institution codes whose records the caller may see (None: all);
+    ``individual`` says the action touches individual-level data and must be audited;
+    ``grounds`` says why it was allowed or refused, for the audit log.
+    """
+
+    allowed: bool
+    grounds: str
+    visible: frozenset[str] | None = None
+    individual: bool = False
+
+
+def visible_institutions(session: Session, principal: Principal) -> frozenset[str] | None:
+    """Codes of the institutions within the caller's scope (None: every institution)."""
+    level = principal.level
+    if level is ScopeLevel.INSTITUTION:
+        return frozenset({principal.scope})
+    if level is ScopeLevel.PROVINCE:
+        return frozenset(_institutions_in_region(session, principal.scope))
+    if level is ScopeLevel.NATION:
+        return None
+    return frozenset() if principal.role is Role.PUBLIC else None
+
+
+def _institutions_in_region(session: Session, code: str) -> Iterable[str]:
+    # The province itself and every region below it (prefectures, cities).
+    region = aliased(m.Region)
+    tree = select(region.id).where(region.code == code).cte(recursive=True)
+    child = aliased(m.Region)
+    tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
+    return session.scalars(
+        select(m.Institution.code).where(m.Institution.region_id.in_(select(tree.c.id)))
+    ).all()
+
+
+def _scope_words(principal: Principal) -> str:
+    if principal.level in (ScopeLevel.INSTITUTION, ScopeLevel.PROVINCE):
+        return f"{principal.role.value} of {principal.scope}"
+    return principal.role.value
+
+
+def authorize_entity(
+    session: Session, principal: Principal, entity: str, action: Action
+) -> Decision:
+    """May ``principal`` read or write records of ``entity``, and which institutions' records."""
+    kind = ENTITY_CLASS.get(entity)
+    if kind is None:
+        return Decision(False, f"unknown entity {entity}")
+    individual = kind == "individual"
+    if action is Action.READ:
+        allowed = principal.role in READERS[kind] | EXTRA_READERS.get(entity, frozenset())
+        if not allowed and individual and principal.role is Role.RESEARCHER:
+            # Researchers reach individual-level data only through a grant of governed access.
+            return Decision(False, "researcher without a grant for individual-level data",
+                            individual=True)  # fmt: skip
+    elif action is Action.WRITE:
+        allowed = principal.role in WRITERS.get(entity, frozenset())
+    else:
+        return Decision(False, f"{action.value} is not an entity action")
+    if not allowed:
+        return Decision(False, f"{principal.role.value} may not {action.value} {entity}",
+                        individual=individual)  # fmt: skip
+    if kind == "reference":
+        return Decision(True, "public reference data")
+    visible = visible_institutions(session, principal)
+    if kind == "directory" and action is Action.READ and principal.level is ScopeLevel.NONE:
+        visible = None  # the national directory of resources is open to signed-in users
+    return Decision(True, _scope_words(principal), visible, individual)
+
+
+def authorize(session: Session, principal: Principal, action: Action) -> Decision:
+    """May ``principal`` take an action that is not about one entity (summary, audit)."""
+    roles = OTHER_ACTIONS.get(action)
+    if roles is None or principal.role not in roles:
+        return Decision(False, f"{principal.role.value} may not {action.value}")
+    visible = None if action is Action.AUDIT_PROOFS else visible_institutions(session, principal)
+    return Decision(True, _scope_words(principal), visible)

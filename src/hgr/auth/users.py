@@ -1,0 +1,175 @@
+"""Managing users and personal API tokens, and recognising a token on a request.
+
+Every change here is a state change, so each writes its audit event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hgr.audit import Actor, record
+from hgr.auth.models import ApiToken, User
+from hgr.auth.roles import ROLE_SCOPE, Principal, Role, ScopeLevel
+from hgr.exceptions import Conflict, NotAuthenticated, NotFound, UsageError
+from hgr.registry import models as m
+from hgr.registry.vocabulary import RegionLevel
+
+__all__ = [
+    "IssuedToken",
+    "add_user",
+    "authenticate_token",
+    "create_token",
+    "principal_for",
+    "revoke_token",
+]
+
+TOKEN_PREFIX = "hgr"
+_TOKEN = re.compile(r"^hgr_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+_NAME = re.compile(r"^[A-Za-z0-9._@-]{1,100}$")
+MAX_TOKEN_DAYS = 366
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token as issued: ``value`` is shown once and never stored."""
+
+    value: str
+    token_id: str
+    expires_at: dt.datetime
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def _check_scope(session: Session, role: Role, scope: str) -> None:
+    level = ROLE_SCOPE[role]
+    if level is ScopeLevel.INSTITUTION:
+        if not session.scalar(select(m.Institution.id).where(m.Institution.code == scope)):
+            raise NotFound(
+                f"a {role.value} works for one institution: {scope!r} is not a registered "
+                "institution code",
+                code="E_SCOPE",
+            )
+    elif level is ScopeLevel.PROVINCE:
+        found = session.scalar(
+            select(m.Region.id).where(
+                m.Region.code == scope, m.Region.level == RegionLevel.PROVINCE
+            )
+        )
+        if not found:
+            raise NotFound(
+                f"a {role.value} works for one province: {scope!r} is not a province code",
+                code="E_SCOPE",
+            )
+    elif scope:
+        raise UsageError(f"a {role.value} has no scope; drop {scope!r}", code="E_SCOPE")
+
+
+def add_user(
+    session: Session, by: Actor, name: str, role: Role, scope: str = "", *, oidc_subject: str = ""
+) -> User:
+    """Register a user with a role and scope (checked against the registry)."""
+    if not _NAME.match(name):
+        raise UsageError(
+            f"user name {name!r}: use 1-100 letters, digits and . _ @ -", code="E_USER_NAME"
+        )
+    if role is Role.PUBLIC:
+        raise UsageError("the public role is for anonymous callers, not users", code="E_ROLE")
+    _check_scope(session, role, scope)
+    if session.scalar(select(User.id).where(User.name == name)):
+        raise Conflict(f"user {name} exists already", code="E_USER_EXISTS")
+    user = User(
+        name=name,
+        role=role.value,
+        scope=scope,
+        oidc_subject=oidc_subject or None,
+        created_at=_now(),
+    )
+    session.add(user)
+    record(session, by, "auth.user.add", f"users/{name}",
+           detail={"role": role.value, "scope": scope, "oidc": bool(oidc_subject)})  # fmt: skip
+    return user
+
+
+def _user(session: Session, name: str) -> User:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFound(f"no user called {name}", code="E_NO_USER")
+    return user
+
+
+def create_token(
+    session: Session, by: Actor, name: str, *, days: int = 90, label: str = ""
+) -> IssuedToken:
+    """Issue a personal token for user ``name`` valid for ``days`` days."""
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise UsageError(f"a token lives 1 to {MAX_TOKEN_DAYS} days, not {days}", code="E_TOKEN")
+    user = _user(session, name)
+    if user.disabled_at is not None:
+        raise Conflict(f"user {name} is disabled", code="E_USER_DISABLED")
+    token_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    expires = _now() + dt.timedelta(days=days)
+    session.add(
+        ApiToken(
+            token_id=token_id,
+            user_id=user.id,
+            secret_sha256=hashlib.sha256(secret.encode()).hexdigest(),
+            label=label,
+            created_at=_now(),
+            expires_at=expires,
+        )
+    )
+    record(session, by, "auth.token.create", f"users/{name}/tokens/{token_id}",
+           detail={"expires_at": expires.isoformat(), "label": label})  # fmt: skip
+    return IssuedToken(f"{TOKEN_PREFIX}_{token_id}_{secret}", token_id, expires)
+
+
+def revoke_token(session: Session, by: Actor, token_id: str) -> None:
+    """Revoke a token at once; requests carrying it fail from the next one on."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_id == token_id))
+    if token is None:
+        raise NotFound(f"no token {token_id}", code="E_NO_TOKEN")
+    if token.revoked_at is None:
+        token.revoked_at = _now()
+        record(session, by, "auth.token.revoke", f"users/{token.user.name}/tokens/{token_id}")
+
+
+def principal_for(user: User, via: str) -> Principal:
+    """The principal a user acts as, named for the audit log by how they authenticated."""
+    return Principal(f"{via}:{user.name}", user.role_enum, user.scope)
+
+
+def authenticate_token(session: Session, value: str, now: dt.datetime | None = None) -> Principal:
+    """The principal a personal token belongs to.
+
+    Raises NotAuthenticated for a malformed, unknown, wrong, expired or revoked token, or a
+    disabled user, with one message for all, so that a caller learns nothing about which.
+    """
+    now = now or _now()
+    refused = NotAuthenticated("the token is not valid", code="E_BAD_TOKEN")
+    match = _TOKEN.match(value)
+    if not match:
+        raise refused
+    token = session.scalar(select(ApiToken).where(ApiToken.token_id == match[1]))
+    digest = hashlib.sha256(match[2].encode()).hexdigest()
+    if token is None or not hmac.compare_digest(digest, token.secret_sha256):
+        raise refused
+    if token.revoked_at is not None or _utc(token.expires_at) <= now:
+        raise refused
+    if token.user.disabled_at is not None:
+        raise refused
+    return principal_for(token.user, "token")

@@ -1,0 +1,70 @@
+"""An API over a registry with two institutions in two provinces, and a user for every role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hgr.api.app import create_app
+from hgr.audit import Actor
+from hgr.auth import Role, add_user, create_token
+from hgr.config import ServiceSettings, Settings
+from hgr.crypto import NodeKeys
+from hgr.db import Database
+from hgr.node import Node
+from hgr.registry.importer import import_files
+from tests.conftest import EXAMPLES
+
+HOLDINGS = sorted(p for p in EXAMPLES.iterdir() if p.name != "institutions.csv")
+ADMIN = Actor("cli:test", "operator")
+
+# name: (role, scope)
+USERS = {
+    "steward_bj": (Role.INSTITUTION_STEWARD, "BJ-H001"),
+    "steward_sh": (Role.INSTITUTION_STEWARD, "SH-C001"),
+    "officer_bj": (Role.PROVINCIAL_OFFICER, "110000"),
+    "officer_sh": (Role.PROVINCIAL_OFFICER, "310000"),
+    "national": (Role.NATIONAL_OFFICER, ""),
+    "ethics_bj": (Role.ETHICS_COMMITTEE, "BJ-H001"),
+    "dac_bj": (Role.ACCESS_COMMITTEE, "BJ-H001"),
+    "security": (Role.SECURITY_REVIEWER, ""),
+    "researcher": (Role.RESEARCHER, ""),
+    "auditor": (Role.AUDITOR, ""),
+}
+
+
+class Api:
+    """A test client and one bearer token per user."""
+
+    def __init__(self, client: TestClient, tokens: dict[str, str], db: Database) -> None:
+        self.client, self.tokens, self.db = client, tokens, db
+
+    def headers(self, user: str | None) -> dict[str, str]:
+        return {} if user is None else {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def get(self, user: str | None, path: str, **params: object):  # type: ignore[no-untyped-def]
+        return self.client.get(path, params=params, headers=self.headers(user))
+
+    def post(self, user: str | None, path: str, **kw: object):  # type: ignore[no-untyped-def]
+        headers = {**self.headers(user), **kw.pop("headers", {})}  # type: ignore[dict-item]
+        return self.client.post(path, headers=headers, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def api(db: Database, keys: NodeKeys, tmp_path: Path) -> Iterator[Api]:
+    import_files(db, keys, [EXAMPLES / "institutions.csv"])
+    for code in ("BJ-H001", "SH-C001"):
+        import_files(db, keys, HOLDINGS, institution=code)
+    tokens = {}
+    with db.transaction() as session:
+        for name, (role, scope) in USERS.items():
+            add_user(session, ADMIN, name, role, scope)
+            tokens[name] = create_token(session, ADMIN, name).value
+    settings = Settings(home=tmp_path, name="test node",
+                        service=ServiceSettings(rate_per_second=1000, burst=1000))  # fmt: skip
+    app = create_app(settings, Node(settings, db, keys))
+    with TestClient(app) as client:
+        yield Api(client, tokens, db)

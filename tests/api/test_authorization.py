@@ -1,0 +1,148 @@
+"""The authorization matrix: every registry route × role × scope (security.md §5.2, T9a).
+
+The expected outcomes are written out here from docs/access.md, not read from the rules in
+hgr.auth.permissions, so a change to the rules that the document does not share fails here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hgr.registry.fields import uscc_check_character
+from hgr.registry.queries import ENTITIES
+from tests.api.conftest import USERS, Api
+
+BJ, SH = "BJ-H001", "SH-C001"
+CLASS = {"regions": "reference", "institutions": "directory", "collections": "directory",
+         "ethics": "institutional", "files": "institutional", "families": "institutional",
+         "donors": "individual", "samples": "individual", "consents": "individual",
+         "members": "individual"}  # fmt: skip
+ALL, NONE = "all", "none"
+# What each caller sees of each class: all, none, or the institutions in its scope.
+SEES: dict[str | None, dict[str, object]] = {
+    None: {"reference": ALL, "directory": NONE, "institutional": NONE, "individual": NONE},
+    "steward_bj": {"reference": ALL, "directory": {BJ}, "institutional": {BJ}, "individual": {BJ}},
+    "steward_sh": {"reference": ALL, "directory": {SH}, "institutional": {SH}, "individual": {SH}},
+    "officer_bj": {"reference": ALL, "directory": {BJ}, "institutional": {BJ}, "individual": NONE},
+    "officer_sh": {"reference": ALL, "directory": {SH}, "institutional": {SH}, "individual": NONE},
+    "national": {"reference": ALL, "directory": ALL, "institutional": ALL, "individual": NONE},
+    "ethics_bj": {"reference": ALL, "directory": {BJ}, "institutional": {BJ}, "individual": NONE,
+                  "consents": {BJ}},
+    "dac_bj": {"reference": ALL, "directory": {BJ}, "institutional": {BJ}, "individual": NONE},
+    "security": {"reference": ALL, "directory": ALL, "institutional": ALL, "individual": NONE},
+    "auditor": {"reference": ALL, "directory": ALL, "institutional": ALL, "individual": NONE},
+    "researcher": {"reference": ALL, "directory": ALL, "institutional": NONE, "individual": NONE},
+}  # fmt: skip
+CALLERS = [None, *USERS]
+
+
+def _sees(user: str | None, entity: str) -> object:
+    return SEES[user].get(entity, SEES[user][CLASS[entity]])
+
+
+def _owner(entity: str, row: dict[str, object]) -> str:
+    return str(row["code"] if entity == "institutions" else row.get("institution", ""))
+
+
+def test_the_matrix_covers_every_entity_and_user() -> None:
+    assert set(CLASS) == set(ENTITIES)
+    assert set(SEES) == {None, *USERS}
+
+
+@pytest.mark.parametrize("user", CALLERS, ids=lambda u: u or "anonymous")
+def test_list_and_read_by_key(api: Api, user: str | None) -> None:
+    national = "steward_bj"  # reads records to probe with; checked against a national view
+    for entity in ENTITIES:
+        sees = _sees(user, entity)
+        listing = api.get(user, f"/registry/{entity}", limit=1000)
+        if sees == NONE:
+            assert listing.status_code == (401 if user is None else 403), (user, entity)
+            assert listing.headers["content-type"] == "application/problem+json"
+            assert "items" not in listing.json()
+        else:
+            assert listing.status_code == 200, (user, entity, listing.text)
+            owners = {_owner(entity, r) for r in listing.json()["items"]}
+            if sees == ALL:
+                expected = {BJ, SH} if entity != "regions" else {""}
+                assert owners == expected, (user, entity)
+            else:
+                assert owners == sees, (user, entity)
+        # Read one record of each institution by its key: in scope 200, out of scope 404
+        # (as if it did not exist), and 401/403 where the role may not read the entity at all.
+        for owner in (BJ, SH):
+            probe = _a_record(api, entity, owner, national)
+            response = api.get(user, f"/registry/{entity}/record", **probe)
+            if sees == NONE:
+                assert response.status_code == (401 if user is None else 403), (user, entity)
+            elif sees == ALL or owner in sees:  # type: ignore[operator]
+                assert response.status_code == 200, (user, entity, owner, response.text)
+            else:
+                assert response.status_code == 404, (user, entity, owner)
+                assert response.json()["code"] == "E_NOT_FOUND"
+
+
+def _a_record(api: Api, entity: str, owner: str, _: str) -> dict[str, str]:
+    """The natural key of some record of ``owner`` (read with that institution's steward)."""
+    steward = {BJ: "steward_bj", SH: "steward_sh"}[owner]
+    items = api.get(steward, f"/registry/{entity}", limit=1).json()["items"]
+    if entity == "regions":
+        items = [{"code": "110000" if owner == BJ else "310000"}]
+    spec = ENTITIES[entity]
+    return {k: str(items[0][k]) for k in spec.key}
+
+
+def test_a_missing_record_and_a_hidden_one_look_the_same(api: Api) -> None:
+    hidden = _a_record(api, "donors", SH, "")
+    missing = {**hidden, "pseudonym": "0" * 64}
+    a = api.get("steward_bj", "/registry/donors/record", **hidden)
+    b = api.get("steward_bj", "/registry/donors/record", **{**missing, "institution": BJ})
+    assert a.status_code == b.status_code == 404
+    assert a.json()["code"] == b.json()["code"]
+
+
+@pytest.mark.parametrize(
+    ("user", "institution", "status"),
+    [("steward_bj", BJ, 200), ("steward_bj", SH, 403), ("steward_sh", SH, 200),
+     ("officer_bj", BJ, 403), ("national", BJ, 403), ("researcher", BJ, 403),
+     ("auditor", BJ, 403), (None, BJ, 401)],
+)  # fmt: skip
+def test_who_may_register_holdings(
+    api: Api, user: str | None, institution: str, status: int
+) -> None:
+    rows = {"rows": [{"donor_id": "NEW-1", "sex": "female", "birth_year": "1990"}]}
+    response = api.post(user, "/registry/donors", params={"institution": institution}, json=rows)
+    assert response.status_code == status, response.text
+
+
+@pytest.mark.parametrize(
+    ("user", "status"), [("national", 200), ("steward_bj", 403), ("officer_bj", 403)]
+)
+def test_only_national_officers_register_institutions(api: Api, user: str, status: int) -> None:
+    stem = "12440000MB2C98765"
+    row = {"code": "GZ-H009", "name": "Guangzhou Test Hospital", "kind": "hospital",
+           "legal_person_id": stem + uscc_check_character(stem), "country": "CN",
+           "region_code": "440000", "control": "domestic"}  # fmt: skip
+    response = api.post(user, "/registry/institutions", json={"rows": [row]})
+    assert response.status_code == status, response.text
+    if status == 200:
+        assert response.json()["changes"]["institutions"]["inserted"] == 1
+
+
+@pytest.mark.parametrize(
+    ("user", "status"),
+    [("auditor", 200), ("security", 200), ("national", 403), ("steward_bj", 403), (None, 401)],
+)
+def test_audit_events_are_for_auditors(api: Api, user: str | None, status: int) -> None:
+    assert api.get(user, "/audit/events").status_code == status
+
+
+@pytest.mark.parametrize(
+    ("user", "institutions"),
+    [("steward_bj", {BJ}), ("officer_sh", {SH}), ("national", {BJ, SH}), ("researcher", None)],
+)
+def test_summary_is_scoped(api: Api, user: str, institutions: set[str] | None) -> None:
+    response = api.get(user, "/summary")
+    if institutions is None:
+        assert response.status_code == 403
+    else:
+        assert {r["institution"] for r in response.json()} == institutions
