@@ -19,7 +19,7 @@ from hgr.config import ServiceSettings, Settings
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.node import Node
-from tests.api.conftest import ADMIN, HOLDINGS, Api
+from tests.api.conftest import ADMIN, Api
 from tests.conftest import EXAMPLES
 
 
@@ -171,6 +171,22 @@ def test_serve_refuses_unsafe_settings(
         (keys.directory / "signing.key").chmod(0o600)
 
 
-def test_holdings_fixture_is_complete() -> None:
-    assert EXAMPLES.joinpath("institutions.csv").exists()
-    assert len(HOLDINGS) >= 8
+def test_a_steward_cannot_slip_institutions_into_an_upload(api: Api) -> None:
+    files = [
+        ("files", ("institutions.csv", (EXAMPLES / "institutions.csv").read_bytes(), "text/csv")),
+        ("files", ("donors.csv", b"donor_id,sex\nZ-9,male\n", "text/csv")),
+    ]
+    response = api.post("steward_bj", "/registry/import", files=files)
+    assert response.status_code == 403
+    assert api.get("steward_bj", "/registry/donors").json()["total"] == 6
+
+
+def test_rows_cannot_hide_as_comments_or_break_lines(api: Api) -> None:
+    rows = {"rows": [{"donor_id": "#Z-1", "sex": "male"}]}
+    response = api.post("steward_bj", "/registry/donors", json=rows)
+    assert response.status_code == 200, response.text
+    assert response.json()["changes"]["donors"]["inserted"] == 1
+    rows = {"rows": [{"donor_id": "Z-2", "sex": "male\nfemale"}]}
+    response = api.post("steward_bj", "/registry/donors", json=rows)
+    assert response.status_code == 422
+    assert response.json()["issues"][0]["code"] == "E_LINE_BREAK"

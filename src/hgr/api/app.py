@@ -123,7 +123,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         with db.transaction() as session:
             head = checkpoint(session, signer)
         return CheckpointOut(origin=head.origin, size=head.size, root=_b64(head.root),
-                             time=head.body.splitlines()[3].removeprefix("time "),
+                             time=head.at.isoformat(),
                              note=head.note())  # fmt: skip
 
     @app.get("/audit/checkpoint.txt", tags=["audit"], response_class=PlainTextResponse,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
@@ -138,8 +139,6 @@ class _TooLarge(Exception):
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    import json
-
     body = json.dumps({"type": "urn:hgr:problem:E_TOO_LARGE", "title": "Request too large",
                        "status": 413, "code": "E_TOO_LARGE",
                        "detail": f"the request body is over {limit} bytes"}).encode()  # fmt: skip

@@ -22,8 +22,8 @@ from hgr.exceptions import UsageError, ValidationFailed
 from hgr.node import Node
 from hgr.registry.importer import ImportResult, import_files
 from hgr.registry.queries import ENTITIES, Entity, list_entities, show_entity
-from hgr.registry.report import Issue, Origin
-from hgr.registry.templates import TEMPLATES
+from hgr.registry.report import Issue, Origin, Severity
+from hgr.registry.templates import TEMPLATES, template_for
 
 __all__ = ["add_registry_routes"]
 
@@ -118,20 +118,26 @@ def add_registry_routes(
         return Actor(principal.actor, principal.role.value)
 
     def run_import(principal: Principal, request: Request, paths: list[Path], folder: Path,
-                   institution: str | None, dry_run: bool, entity: str) -> ImportOut:  # fmt: skip
-        with db.reader() as session:
-            decision = authorize_entity(session, principal, entity, Action.WRITE)
+                   institution: str | None, dry_run: bool,
+                   entities: set[str]) -> ImportOut:  # fmt: skip
+        # Every kind of record in the request must be the caller's to write: a steward cannot
+        # slip an institutions template in among its holdings.
         if institution is None and principal.level is ScopeLevel.INSTITUTION:
             institution = principal.scope
         target = f"institutions/{institution}" if institution else "institutions"
-        in_scope = decision.visible is None or (institution or "") in decision.visible
-        if not decision.allowed or not in_scope:
-            grounds = decision.grounds if not decision.allowed else "outside the caller's scope"
-            refuse(principal, "registry.import", target, grounds, request)
+        with db.reader() as session:
+            decisions = [authorize_entity(session, principal, e, Action.WRITE)
+                         for e in sorted(entities)]  # fmt: skip
+        for decision in decisions:
+            if not decision.allowed:
+                refuse(principal, "registry.import", target, decision.grounds, request)
+            if decision.visible is not None and (institution or "") not in decision.visible:
+                refuse(principal, "registry.import", target, "outside the caller's scope",
+                       request)  # fmt: skip
         try:
             result = import_files(
                 db, node.keys, paths, institution=institution, dry_run=dry_run,
-                actor=actor(principal), grounds=decision.grounds,
+                actor=actor(principal), grounds=decisions[0].grounds,
                 request_id=request.state.request_id,
             )  # fmt: skip
         except ValidationFailed as exc:
@@ -161,11 +167,14 @@ def add_registry_routes(
                                      code="E_UPLOAD_NAME")  # fmt: skip
                 path.write_bytes(upload.file.read())
                 paths.append(path)
-            # Institutions are registered by national officers; everything else an institution
-            # holds by its steward (every holdings entity has the same writers).
-            only_institutions = all(p.name.startswith("institutions") for p in paths)
-            entity = "institutions" if only_institutions else "collections"
-            return run_import(principal, request, paths, folder, institution, dry_run, entity)
+            # Institutions are registered by national officers; everything an institution holds
+            # by its steward (every holdings entity has the same writers, so collections
+            # stands for them all).
+            entities = {
+                "institutions" if template_for(p) is TEMPLATES["institutions"] else "collections"
+                for p in paths
+            }
+            return run_import(principal, request, paths, folder, institution, dry_run, entities)
 
 
 def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
@@ -219,6 +228,7 @@ def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
     def create_route(principal: caller, request: Request, body: Rows,
                      institution: Annotated[str | None, Query(max_length=64)] = None,
                      dry_run: bool = False) -> ImportOut:  # fmt: skip
+        _check_cells(body)
         with tempfile.TemporaryDirectory(prefix="hgr-rows-") as tmp:
             folder = Path(tmp)
             path = folder / f"{template.name}.rows.csv"
@@ -226,16 +236,31 @@ def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
                 {c for row in body.rows for c in row}, key=_order(template.column_names)
             )
             with path.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
+                # Every cell quoted, so that no row can pass for a `#` comment line.
+                writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
                 writer.writerow(header)
                 for row in body.rows:
                     writer.writerow([row.get(c, "") for c in header])
-            return run_import(principal, request, [path], folder, institution, dry_run, name)
+            return run_import(principal, request, [path], folder, institution, dry_run, {name})
 
     app.post(f"/registry/{name}", tags=["registry"], status_code=200,
              summary=f"Create or update {name} from template rows (all or nothing)",
              description=f"Columns: {', '.join(template.column_names)} (docs/templates.md).",
              )(create_route)  # fmt: skip
+
+
+def _check_cells(body: Rows) -> None:
+    """Refuse line breaks in cells: templates are one record per line."""
+    issues = [
+        Issue("E_LINE_BREAK", Severity.ERROR, Origin("rows", None, f"/rows/{n}"),
+              "the cell holds a line break", "write the value on one line", field=column)
+        for n, row in enumerate(body.rows)
+        for column, value in row.items()
+        if "\n" in value or "\r" in value or "\n" in column or "\r" in column
+    ]  # fmt: skip
+    if issues:
+        raise ValidationFailed(f"{len(issues)} cell(s) hold line breaks; nothing was written",
+                               issues)  # fmt: skip
 
 
 def _order(columns: tuple[str, ...] | list[str]) -> Callable[[str], tuple[int, str]]:

@@ -167,10 +167,10 @@ def authorize_entity(
                         individual=individual)  # fmt: skip
     if kind == "reference":
         return Decision(True, "public reference data")
-    visible = visible_institutions(session, principal)
-    if kind == "directory" and action is Action.READ and principal.level is ScopeLevel.NONE:
-        visible = None  # the national directory of resources is open to signed-in users
-    return Decision(True, _scope_words(principal), visible, individual)
+    # Researchers (no scope) see every institution's directory entries: the national directory
+    # of resources is open to signed-in users.
+    return Decision(True, _scope_words(principal), visible_institutions(session, principal),
+                    individual)  # fmt: skip
 
 
 def authorize(session: Session, principal: Principal, action: Action) -> Decision:
