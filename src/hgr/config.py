@@ -17,12 +17,15 @@ import tomllib
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from hgr.exceptions import ConfigurationError
 
 __all__ = [
     "NODE_FILE",
     "NodeRole",
+    "OidcSettings",
+    "PassportSettings",
     "ServiceSettings",
     "Settings",
     "load_settings",
@@ -30,6 +33,8 @@ __all__ = [
 ]
 
 NODE_FILE = "node.toml"
+
+T = TypeVar("T")
 
 
 class NodeRole(StrEnum):
@@ -57,6 +62,45 @@ class ServiceSettings:
     rate_per_second: float = 50.0
     burst: int = 200
     max_body_bytes: int = 64 * 1024 * 1024
+    checkpoint_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """The OpenID Connect issuer whose bearer JWTs the node accepts (``[oidc]`` in node.toml).
+
+    ``jwks_uri`` may be empty, in which case it is discovered from the issuer's
+    ``/.well-known/openid-configuration``. A subject that no user names (``hgr user add
+    --oidc-subject``) is refused unless ``admit_unregistered`` makes it a researcher.
+    """
+
+    issuer: str = ""
+    audience: str = ""
+    jwks_uri: str = ""
+    algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256", "EdDSA")
+    admit_unregistered: bool = False
+    leeway_seconds: int = 60
+    jwks_cache_seconds: int = 300
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer)
+
+
+@dataclass(frozen=True)
+class PassportSettings:
+    """Which GA4GH visa issuers are trusted (``[passport]`` in node.toml).
+
+    ``trusted`` lists ``"<iss> <jku>"`` pairs: a visa counts only when both its issuer and the
+    key-set URL in its header are listed together (GA4GH AAI; the EGA SDA allow-list).
+    ``binding`` is ``broker-bound`` (any visa subject), ``strict-sub`` or ``strict-iss-sub``.
+    """
+
+    trusted: tuple[str, ...] = ()
+    binding: str = "broker-bound"
+    max_visas: int = 200
+    max_visa_bytes: int = 16 * 1024
+    max_key_fetches: int = 10
 
 
 @dataclass(frozen=True)
@@ -86,6 +130,8 @@ class Settings:
     region_code: str = ""
     institution_code: str = ""
     service: ServiceSettings = ServiceSettings()
+    oidc: OidcSettings = OidcSettings()
+    passport: PassportSettings = PassportSettings()
 
     @property
     def keys_dir(self) -> Path:
@@ -142,7 +188,9 @@ def load_settings(home: Path | None = None, *, database_url: str | None = None) 
         ) from exc
     url = database_url or os.environ.get("HGR_DATABASE_URL") or node.get("database_url", "")
     return Settings(
-        service=_service(path, data.get("service", {})),
+        service=_section(path, "service", ServiceSettings(), data.get("service", {})),
+        oidc=_section(path, "oidc", OidcSettings(), data.get("oidc", {})),
+        passport=_passport(path, data.get("passport", {})),
         home=home,
         database_url=url,
         role=role,
@@ -152,24 +200,48 @@ def load_settings(home: Path | None = None, *, database_url: str | None = None) 
     )
 
 
-def _service(path: Path, table: dict[str, object]) -> ServiceSettings:
-    known = ServiceSettings.__dataclass_fields__
+def _section(path: Path, name: str, defaults: T, table: dict[str, object]) -> T:
+    """``defaults`` with the values of one node.toml table, each checked against its type."""
+    known = defaults.__dataclass_fields__  # type: ignore[attr-defined]
     unknown = sorted(set(table) - set(known))
     if unknown:
         raise ConfigurationError(
-            f"{path}: unknown [service] setting(s) {', '.join(unknown)}; known: {', '.join(known)}",
+            f"{path}: unknown [{name}] setting(s) {', '.join(unknown)}; known: {', '.join(known)}",
             code="E_NODE_FILE",
         )
-    defaults = ServiceSettings()
-    for name, value in table.items():
-        if type(value) is not type(getattr(defaults, name)) and not (
-            isinstance(value, int) and isinstance(getattr(defaults, name), float)
-        ):
+    values: dict[str, object] = {}
+    for key, value in table.items():
+        default = getattr(defaults, key)
+        if isinstance(default, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigurationError(
+                    f"{path}: [{name}] {key} must be a list of strings", code="E_NODE_FILE"
+                )
+            value = tuple(value)
+        elif isinstance(value, int) and not isinstance(value, bool) and type(default) is float:
+            value = float(value)
+        elif type(value) is not type(default):
             raise ConfigurationError(
-                f"{path}: [service] {name} must be a {type(getattr(defaults, name)).__name__}",
+                f"{path}: [{name}] {key} must be a {type(default).__name__}", code="E_NODE_FILE"
+            )
+        values[key] = value
+    return replace(defaults, **values)  # type: ignore[type-var]
+
+
+def _passport(path: Path, table: dict[str, object]) -> PassportSettings:
+    settings = _section(path, "passport", PassportSettings(), table)
+    for pair in settings.trusted:
+        if len(pair.split()) != 2:
+            raise ConfigurationError(
+                f'{path}: [passport] trusted entry {pair!r} must be "<iss> <jku>"',
                 code="E_NODE_FILE",
             )
-    return replace(defaults, **table)  # type: ignore[arg-type]
+    if settings.binding not in ("broker-bound", "strict-sub", "strict-iss-sub"):
+        raise ConfigurationError(
+            f"{path}: [passport] binding must be broker-bound, strict-sub or strict-iss-sub",
+            code="E_NODE_FILE",
+        )
+    return settings
 
 
 def _toml_string(value: str) -> str:

@@ -112,9 +112,17 @@ class UsageError(HgrError):
 
 
 class NotAuthenticated(HgrError):
-    """No credential, or one that is unknown, expired, revoked or badly signed."""
+    """No credential, or one that is unknown, expired, revoked or badly signed.
+
+    ``reason`` says which, for the audit log; the caller is told only ``message``, the same for
+    every bad credential, so that it learns nothing about which check failed.
+    """
 
     code = "E_UNAUTHENTICATED"
+
+    def __init__(self, message: str, *, code: str | None = None, reason: str = "") -> None:
+        super().__init__(message, code=code)
+        self.reason = reason or message
 
 
 class Forbidden(HgrError):

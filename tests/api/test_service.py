@@ -40,7 +40,8 @@ def test_bad_credentials_are_refused_alike(api: Api) -> None:
                          "i": api.tokens["national"].split("_")[1]})  # fmt: skip
     assert api.get("national", "/me").status_code == 401
     assert api.get("auditor", "/me").json() == {"actor": "token:auditor", "role": "auditor",
-                                                "scope": ""}  # fmt: skip
+                                                "scope": "", "registered_access": False,
+                                                "grants": []}  # fmt: skip
 
 
 def test_broken_requests_get_problem_details(api: Api) -> None:

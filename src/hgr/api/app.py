@@ -20,6 +20,7 @@ from hgr.api.registry_routes import add_registry_routes
 from hgr.audit import Actor, checkpoint, consistency, inclusion, latest_checkpoint, record
 from hgr.audit.models import AuditEvent
 from hgr.auth import Action, Principal, authorize
+from hgr.auth.credentials import Authenticator
 from hgr.config import Settings
 from hgr.exceptions import Forbidden, NotAuthenticated, NotFound
 from hgr.node import Node, open_node
@@ -32,6 +33,10 @@ class Me(BaseModel):
     actor: str
     role: str
     scope: str
+    registered_access: bool = Field(
+        description="whether verified GA4GH visas show bona fide researcher status"
+    )
+    grants: list[str] = Field(description="datasets granted by ControlledAccessGrants visas")
 
 
 class CheckpointOut(BaseModel):
@@ -67,6 +72,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     db = node.db
     signer = node.signer()
     limiter = RateLimiter(settings.service.rate_per_second, settings.service.burst)
+    authenticator = Authenticator(settings)
     app = FastAPI(
         title="hgr",
         version=__version__,
@@ -78,7 +84,18 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     install_problem_handlers(app)
 
     def caller(request: Request) -> Principal:
-        principal = principal_from(request, db)
+        try:
+            principal = principal_from(request, db, authenticator)
+        except NotAuthenticated as exc:
+            # Failed authentication is audited (ASVS 16.3.1) with the reason the caller is
+            # not told; the client's address is rate-limited first so that this cannot be
+            # used to flood the log.
+            limiter.check(_client(request))
+            with db.transaction() as session:
+                record(session, Actor(_client(request), "public"), "auth.authenticate",
+                       "credentials", outcome="denied", grounds=exc.reason,
+                       request_id=request.state.request_id)  # fmt: skip
+            raise
         limiter.check(principal.actor if principal.authenticated else _client(request))
         request.state.principal = principal
         return principal
@@ -106,7 +123,10 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
 
     @app.get("/me", tags=["service"], summary="Who the server takes the caller to be")
     def me(principal: Caller) -> Me:
-        return Me(actor=principal.actor, role=principal.role.value, scope=principal.scope)
+        passport = principal.passport
+        return Me(actor=principal.actor, role=principal.role.value, scope=principal.scope,
+                  registered_access=bool(passport and passport.registered_access),
+                  grants=list(passport.controlled_access_grants if passport else ()))  # fmt: skip
 
     @app.get("/summary", tags=["registry"], summary="What is registered, per visible institution")
     def summary(principal: Caller, request: Request) -> list[dict[str, Any]]:

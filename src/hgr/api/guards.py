@@ -13,7 +13,8 @@ from typing import Any
 
 from fastapi import Request
 
-from hgr.auth import Principal, anonymous, authenticate_token
+from hgr.auth import Principal, anonymous
+from hgr.auth.credentials import Authenticator
 from hgr.db import Database
 from hgr.exceptions import NotAuthenticated, RateLimited
 
@@ -26,16 +27,17 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def principal_from(request: Request, db: Database) -> Principal:
+def principal_from(request: Request, db: Database, authenticator: Authenticator) -> Principal:
     """The caller named by the ``Authorization: Bearer`` header (anonymous without one)."""
     header = request.headers.get("authorization")
     if header is None:
         return anonymous()
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        raise NotAuthenticated("use `Authorization: Bearer <token>`", code="E_BAD_TOKEN")
+        raise NotAuthenticated("use `Authorization: Bearer <token>`", code="E_BAD_TOKEN",
+                               reason=f"authorization scheme {scheme[:20]!r}")  # fmt: skip
     with db.reader() as session:
-        return authenticate_token(session, value.strip())
+        return authenticator.principal(session, value.strip())
 
 
 @dataclass

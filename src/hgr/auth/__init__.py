@@ -1,15 +1,21 @@
 """Authentication and authorization: users, tokens, roles, scopes, and the access rules."""
 
+from hgr.auth.credentials import Authenticator
+from hgr.auth.passport import Passport, Visa, VisaType, verify_passport
 from hgr.auth.permissions import Action, Decision, authorize, authorize_entity
 from hgr.auth.roles import Principal, Role, ScopeLevel, anonymous
 from hgr.auth.users import add_user, authenticate_token, create_token, revoke_token
 
 __all__ = [
     "Action",
+    "Authenticator",
     "Decision",
+    "Passport",
     "Principal",
     "Role",
     "ScopeLevel",
+    "Visa",
+    "VisaType",
     "add_user",
     "anonymous",
     "authenticate_token",
@@ -17,4 +23,5 @@ __all__ = [
     "authorize_entity",
     "create_token",
     "revoke_token",
+    "verify_passport",
 ]

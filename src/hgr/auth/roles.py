@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hgr.auth.passport import Passport
 
 __all__ = ["ROLE_SCOPE", "Principal", "Role", "ScopeLevel", "anonymous"]
 
@@ -55,13 +59,15 @@ class Principal:
     ``actor`` is the name the audit log records (``token:alice``, ``oidc:<iss>|<sub>``);
     ``scope`` is an institution code (institution level), a region code (province level) or
     empty; ``grants`` names datasets a data access committee opened to this caller (governed
-    access fills it; until then it is empty and individual-level data stays closed).
+    access fills it; until then it is empty and individual-level data stays closed);
+    ``passport`` holds the verified GA4GH visas the caller presented, if any.
     """
 
     actor: str
     role: Role
     scope: str = ""
     grants: tuple[str, ...] = field(default=())
+    passport: Passport | None = None
 
     @property
     def level(self) -> ScopeLevel:

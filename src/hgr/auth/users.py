@@ -35,6 +35,7 @@ TOKEN_PREFIX = "hgr"
 _TOKEN = re.compile(r"^hgr_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 _NAME = re.compile(r"^[A-Za-z0-9._@-]{1,100}$")
 MAX_TOKEN_DAYS = 366
+BAD_CREDENTIAL = "the token is not valid"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ def add_user(
     _check_scope(session, role, scope)
     if session.scalar(select(User.id).where(User.name == name)):
         raise Conflict(f"user {name} exists already", code="E_USER_EXISTS")
+    if oidc_subject and session.scalar(select(User.id).where(User.oidc_subject == oidc_subject)):
+        raise Conflict(f"OIDC subject {oidc_subject} belongs to another user",
+                       code="E_USER_EXISTS")  # fmt: skip
     user = User(
         name=name,
         role=role.value,
@@ -160,16 +164,23 @@ def authenticate_token(session: Session, value: str, now: dt.datetime | None = N
     disabled user, with one message for all, so that a caller learns nothing about which.
     """
     now = now or _now()
-    refused = NotAuthenticated("the token is not valid", code="E_BAD_TOKEN")
+
+    def refused(reason: str) -> NotAuthenticated:
+        return NotAuthenticated(BAD_CREDENTIAL, code="E_BAD_TOKEN", reason=reason)
+
     match = _TOKEN.match(value)
     if not match:
-        raise refused
+        raise refused("malformed personal token")
     token = session.scalar(select(ApiToken).where(ApiToken.token_id == match[1]))
     digest = hashlib.sha256(match[2].encode()).hexdigest()
-    if token is None or not hmac.compare_digest(digest, token.secret_sha256):
-        raise refused
-    if token.revoked_at is not None or _utc(token.expires_at) <= now:
-        raise refused
+    if token is None:
+        raise refused(f"unknown token {match[1]}")
+    if not hmac.compare_digest(digest, token.secret_sha256):
+        raise refused(f"wrong secret for token {match[1]}")
+    if token.revoked_at is not None:
+        raise refused(f"token {match[1]} is revoked")
+    if _utc(token.expires_at) <= now:
+        raise refused(f"token {match[1]} expired")
     if token.user.disabled_at is not None:
-        raise refused
+        raise refused(f"user {token.user.name} is disabled")
     return principal_for(token.user, "token")

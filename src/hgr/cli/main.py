@@ -391,6 +391,10 @@ def user_add(
     scope: Annotated[
         str, typer.Option(help="Institution code or province code, as the role requires.")
     ] = "",
+    oidc_subject: Annotated[
+        str,
+        typer.Option(help="The user's `sub` at the configured OIDC issuer, if they sign in there."),
+    ] = "",
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -398,7 +402,7 @@ def user_add(
     try:
         node = _open(home, database_url)
         with node.db.transaction() as session:
-            add_user(session, _operator(), name, role, scope)
+            add_user(session, _operator(), name, role, scope, oidc_subject=oidc_subject)
         node.close()
     except HgrError as exc:
         _fail(exc)
