@@ -190,4 +190,4 @@ def test_rows_cannot_hide_as_comments_or_break_lines(api: Api) -> None:
     rows = {"rows": [{"donor_id": "Z-2", "sex": "male\nfemale"}]}
     response = api.post("steward_bj", "/registry/donors", json=rows)
     assert response.status_code == 422
-    assert response.json()["issues"][0]["code"] == "E_LINE_BREAK"
+    assert response.json()["issues"][0]["code"] == "E_CONTROL_CHARACTER"

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from hgr import __version__
 from hgr.api.guards import BodyLimit, RateLimiter, SecurityHeaders, principal_from
-from hgr.api.problems import install_problem_handlers
+from hgr.api.problems import MAX_POSITION, document_problems, install_problem_handlers
 from hgr.api.registry_routes import add_registry_routes
 from hgr.audit import Actor, checkpoint, consistency, inclusion, latest_checkpoint, record
 from hgr.audit.models import AuditEvent
@@ -158,8 +158,8 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     @app.get("/audit/proofs/inclusion", tags=["audit"], summary="RFC 9162 inclusion proof")
     def audit_inclusion(
         principal: Caller,
-        leaf: Annotated[int, Query(ge=0)],
-        size: Annotated[int, Query(ge=1)],
+        leaf: Annotated[int, Query(ge=0, le=MAX_POSITION)],
+        size: Annotated[int, Query(ge=1, le=MAX_POSITION)],
     ) -> ProofOut:
         with db.reader() as session:
             return ProofOut(size=size, proof=[_b64(h) for h in inclusion(session, leaf, size)])
@@ -167,8 +167,8 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     @app.get("/audit/proofs/consistency", tags=["audit"], summary="RFC 9162 consistency proof")
     def audit_consistency(
         principal: Caller,
-        first: Annotated[int, Query(ge=1)],
-        second: Annotated[int, Query(ge=1)],
+        first: Annotated[int, Query(ge=1, le=MAX_POSITION)],
+        second: Annotated[int, Query(ge=1, le=MAX_POSITION)],
     ) -> ProofOut:
         with db.reader() as session:
             proof = consistency(session, first, second)
@@ -179,7 +179,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         principal: Caller,
         request: Request,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     ) -> AuditPage:
         with db.transaction() as session:
             decision = authorize(session, principal, Action.AUDIT_EVENTS)
@@ -198,6 +198,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
                 return AuditPage(items=[AuditEventOut(id=i, body=b) for i, b in rows], total=total)
         refuse(principal, "audit.read", "audit/events", decision.grounds, request)
 
+    document_problems(app)
     app.add_middleware(BodyLimit, limit=settings.service.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=bool(settings.service.tls_cert))
     return app

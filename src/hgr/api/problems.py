@@ -24,9 +24,12 @@ from hgr.exceptions import (
     ValidationFailed,
 )
 
-__all__ = ["PROBLEM", "install_problem_handlers", "problem"]
+__all__ = ["MAX_POSITION", "PROBLEM", "document_problems", "install_problem_handlers", "problem"]
 
 PROBLEM = "application/problem+json"
+MAX_POSITION = 2**53 - 1
+"""The largest offset, leaf index or tree size a request may name: exact in JSON numbers,
+and within the databases' 64-bit integers."""
 
 STATUS: list[tuple[type[HgrError], int]] = [
     (ValidationFailed, 422),
@@ -99,3 +102,62 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         return problem(500, "E_INTERNAL", "the node could not complete the request")
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `code` is hgr's stable error code.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "issues": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+ANY_ROUTE = (400, 401, 403, 404, 422, 429, 500)
+WRITES = (409, 413)
+
+
+def document_problems(app: FastAPI) -> None:
+    """Declare the problem+json answers of every operation in the OpenAPI document.
+
+    Every route can refuse a request it cannot act on (400), a credential (401), a role (403),
+    a missing or unseen record (404), a malformed request (422), a caller over its rate (429),
+    or fail (500); routes that take a body can also refuse a conflict (409) or a size (413).
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        components = document.setdefault("components", {})
+        components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        components["securitySchemes"] = {"bearer": {
+            "type": "http", "scheme": "bearer",
+            "description": "a personal token (hgr_...) or a JWT from the configured OIDC issuer",
+        }}  # fmt: skip
+        # Credentials are optional: without one the caller is the public, and each route
+        # answers what the public may see (docs/access.md).
+        document["security"] = [{}, {"bearer": []}]
+        document["components"]["schemas"].pop("HTTPValidationError", None)
+        document["components"]["schemas"].pop("ValidationError", None)
+        ref = {"$ref": "#/components/schemas/Problem"}
+        for path in document.get("paths", {}).values():
+            for method, operation in path.items():
+                statuses = ANY_ROUTE + (WRITES if method in ("post", "put", "patch") else ())
+                responses = operation.setdefault("responses", {})
+                for status in statuses:
+                    responses[str(status)] = {
+                        "description": TITLES.get(status, "Error"),
+                        "content": {PROBLEM: {"schema": ref}},
+                    }
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -11,17 +11,18 @@ import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from hgr.api.problems import MAX_POSITION
 from hgr.audit import Actor, record
 from hgr.auth import Action, Principal, ScopeLevel, authorize_entity
 from hgr.exceptions import UsageError, ValidationFailed
 from hgr.node import Node
 from hgr.registry.importer import ImportResult, import_files
-from hgr.registry.queries import ENTITIES, Entity, list_entities, show_entity
+from hgr.registry.queries import ENTITIES, Entity, filter_choices, list_entities, show_entity
 from hgr.registry.report import Issue, Origin, Severity
 from hgr.registry.templates import TEMPLATES, template_for
 
@@ -40,6 +41,10 @@ TEMPLATE_OF = {
     "files": "data_files",
 }
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+"""Query values and keys: no control characters (they name nothing, and NUL cannot be
+stored in PostgreSQL text)."""
 MAX_ROWS = 10_000
 
 
@@ -66,17 +71,25 @@ class Rows(BaseModel):
 def _filters_model(spec: Entity) -> type[BaseModel]:
     fields: dict[str, Any] = {
         "limit": (int, Field(50, ge=1, le=1000)),
-        "offset": (int, Field(0, ge=0)),
-        "q": (str | None, Field(None, max_length=200, description="key prefix")),
+        "offset": (int, Field(0, ge=0, le=MAX_POSITION)),
+        "q": (str | None, Field(None, max_length=200, pattern=PRINTABLE, description="key prefix")),
     }
     for name in spec.filters:
-        fields[name] = (str | None, Field(None, max_length=200))
+        choices = filter_choices(spec, name)
+        # A controlled vocabulary is an enum in the document, so clients see the choices.
+        kind: Any = Literal[choices] if choices else str  # type: ignore[valid-type]
+        fields[name] = (
+            kind | None,
+            None if choices else Field(None, max_length=200, pattern=PRINTABLE),
+        )
     return create_model(f"{spec.name.title()}Filters", __config__=ConfigDict(extra="forbid"),
                         **fields)  # fmt: skip
 
 
 def _key_model(spec: Entity) -> type[BaseModel]:
-    fields: dict[str, Any] = {k: (str, Field(min_length=1, max_length=500)) for k in spec.key}
+    fields: dict[str, Any] = {
+        k: (str, Field(min_length=1, max_length=500, pattern=PRINTABLE)) for k in spec.key
+    }
     return create_model(f"{spec.name.title()}Key", __config__=ConfigDict(extra="forbid"),
                         **fields)  # fmt: skip
 
@@ -250,17 +263,19 @@ def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
 
 
 def _check_cells(body: Rows) -> None:
-    """Refuse line breaks in cells: templates are one record per line."""
+    """Refuse line breaks and other control characters in cells: templates are one record
+    per line, and no registry value holds a control character."""
     issues = [
-        Issue("E_LINE_BREAK", Severity.ERROR, Origin("rows", None, f"/rows/{n}"),
-              "the cell holds a line break", "write the value on one line", field=column)
+        Issue("E_CONTROL_CHARACTER", Severity.ERROR, Origin("rows", None, f"/rows/{n}"),
+              "the cell holds a line break or another control character",
+              "write the value on one line, without control characters", field=column)
         for n, row in enumerate(body.rows)
         for column, value in row.items()
-        if "\n" in value or "\r" in value or "\n" in column or "\r" in column
+        if CONTROL.search(value) or CONTROL.search(column)
     ]  # fmt: skip
     if issues:
-        raise ValidationFailed(f"{len(issues)} cell(s) hold line breaks; nothing was written",
-                               issues)  # fmt: skip
+        raise ValidationFailed(f"{len(issues)} cell(s) hold control characters; nothing was "
+                               "written", issues)  # fmt: skip
 
 
 def _order(columns: tuple[str, ...] | list[str]) -> Callable[[str], tuple[int, str]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -115,18 +116,40 @@ def record(
     """
     event = AuditEvent(
         at=_utc(at or dt.datetime.now(dt.UTC)),
-        actor=actor.name,
-        role=actor.role,
-        action=action,
-        target=target,
-        outcome=outcome,
-        grounds=grounds,
-        request_id=request_id,
-        detail=dict(detail or {}),
+        actor=_encoded(actor.name)[:300],
+        role=_encoded(actor.role)[:32],
+        action=_encoded(action)[:100],
+        target=_encoded(target)[:500],
+        outcome=_encoded(outcome)[:16],
+        grounds=_encoded(grounds),
+        request_id=_encoded(request_id)[:64],
+        detail=_encoded_values(dict(detail or {})),
     )
     event.body = canonical_json(_fields(event))
     session.add(event)
     return event
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def _encoded(text: str) -> str:
+    """``text`` with control characters (CR, LF, NUL...) and lone surrogates escaped.
+
+    Much of what is logged comes from requests: escaping keeps a forged line out of the log
+    (ASVS 16.4.1) and keeps the row storable (PostgreSQL text cannot hold NUL).
+    """
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def _encoded_values(value: Any) -> Any:
+    if isinstance(value, str):
+        return _encoded(value)
+    if isinstance(value, dict):
+        return {_encoded(str(k)): _encoded_values(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encoded_values(v) for v in value]
+    return value
 
 
 # --- the tree as stored -----------------------------------------------------------------

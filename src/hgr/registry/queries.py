@@ -218,6 +218,12 @@ def _filtered(spec: Entity, query: Select[Any], filters: Mapping[str, str]) -> S
     return query
 
 
+def filter_choices(spec: Entity, name: str) -> tuple[str, ...] | None:
+    """The values a filter can take when it is a controlled vocabulary, else None."""
+    column = spec.columns[name]
+    return tuple(column.type.enums) if isinstance(column.type, Enum) else None
+
+
 def _bad_filter(spec: Entity, name: str, problem: str, choices: Many[str]) -> ValidationFailed:
     issue = Issue(
         "E_FILTER",
