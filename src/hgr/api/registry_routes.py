@@ -77,7 +77,7 @@ def _filters_model(spec: Entity) -> type[BaseModel]:
     for name in spec.filters:
         choices = filter_choices(spec, name)
         # A controlled vocabulary is an enum in the document, so clients see the choices.
-        kind: Any = Literal[choices] if choices else str  # type: ignore[valid-type]
+        kind: Any = Literal[choices] if choices else str
         fields[name] = (
             kind | None,
             None if choices else Field(None, max_length=200, pattern=PRINTABLE),
