@@ -51,6 +51,8 @@ class ServiceSettings:
     """How ``hgr serve`` listens and what it refuses (``[service]`` in node.toml).
 
     ``development`` relaxes the start-up refusals for a laptop; it is never the default.
+    ``checkpoint_seconds`` is how often the running server signs an audit checkpoint (0: only
+    on request).
     """
 
     host: str = "127.0.0.1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,9 @@ from fastapi.testclient import TestClient
 
 from hgr.api.app import create_app
 from hgr.api.serve import check_service
+from hgr.audit import latest_checkpoint
 from hgr.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
+from hgr.audit.models import AuditEvent
 from hgr.auth import revoke_token
 from hgr.config import ServiceSettings, Settings
 from hgr.crypto import NodeKeys
@@ -191,3 +194,27 @@ def test_rows_cannot_hide_as_comments_or_break_lines(api: Api) -> None:
     response = api.post("steward_bj", "/registry/donors", json=rows)
     assert response.status_code == 422
     assert response.json()["issues"][0]["code"] == "E_CONTROL_CHARACTER"
+
+
+def test_checkpoints_are_signed_at_an_interval(
+    db: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    settings = Settings(home=tmp_path, service=ServiceSettings(checkpoint_seconds=0.2))
+    with TestClient(create_app(settings, Node(settings, db, keys))) as client:
+        assert client.get("/registry/donors").status_code == 401  # an audited refusal
+        deadline = time.monotonic() + 10
+        while True:
+            with db.reader() as session:
+                head = latest_checkpoint(session)
+            if head is not None and head.size >= 1:
+                break
+            assert time.monotonic() < deadline, "no checkpoint was signed"
+            time.sleep(0.05)
+        assert client.get("/registry/samples").status_code == 401
+    # Shutting down signs what came since.
+    with db.reader() as session:
+        head = latest_checkpoint(session)
+        events = session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    assert head is not None
+    assert head.size == events == 2
+    assert Node(settings, db, keys).signer().verifier.verify(head.body.encode(), head.signature)

@@ -6,9 +6,12 @@ change, every read of individual-level data and every refusal.
 """
 
 import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, NoReturn
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -18,6 +21,7 @@ from hgr.api.guards import BodyLimit, RateLimiter, SecurityHeaders, principal_fr
 from hgr.api.problems import MAX_POSITION, document_problems, install_problem_handlers
 from hgr.api.registry_routes import add_registry_routes
 from hgr.audit import Actor, checkpoint, consistency, inclusion, latest_checkpoint, record
+from hgr.audit.checkpointer import Checkpointer
 from hgr.audit.models import AuditEvent
 from hgr.auth import Action, Principal, authorize
 from hgr.auth.credentials import Authenticator
@@ -73,7 +77,21 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     signer = node.signer()
     limiter = RateLimiter(settings.service.rate_per_second, settings.service.burst)
     authenticator = Authenticator(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Checkpoints are signed at an interval while the server runs (issue: audit log);
+        # a zero interval leaves it to `hgr audit checkpoint` and GET /audit/checkpoint.
+        checkpointer = None
+        if settings.service.checkpoint_seconds > 0:
+            checkpointer = Checkpointer(db, signer, settings.service.checkpoint_seconds)
+            checkpointer.start()
+        yield
+        if checkpointer is not None:
+            await run_in_threadpool(checkpointer.stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="hgr",
         version=__version__,
         description="Registry and governance of human genetic resources. Authenticate with "
