@@ -52,7 +52,8 @@ class ServiceSettings:
 
     ``development`` relaxes the start-up refusals for a laptop; it is never the default.
     ``checkpoint_seconds`` is how often the running server signs an audit checkpoint (0: only
-    on request).
+    on request); ``workers`` how many server processes share the port (rate limits are kept
+    per process).
     """
 
     host: str = "127.0.0.1"
@@ -65,6 +66,7 @@ class ServiceSettings:
     burst: int = 200
     max_body_bytes: int = 64 * 1024 * 1024
     checkpoint_seconds: float = 60.0
+    workers: int = 1
 
 
 @dataclass(frozen=True)

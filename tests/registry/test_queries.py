@@ -25,7 +25,7 @@ def loaded(db: Database, keys: NodeKeys) -> Database:
 @pytest.mark.parametrize("name", sorted(ENTITIES))
 def test_every_entity_lists_and_shows_its_first_row(loaded: Database, name: str) -> None:
     with loaded.reader() as session:
-        spec, rows, total = list_entities(session, name, limit=2)
+        spec, rows, total, _ = list_entities(session, name, limit=2)
         assert total >= 1
         assert list(rows[0]) == spec.list_columns
         key = {k: str(rows[0][k]) for k in spec.key}
@@ -35,7 +35,7 @@ def test_every_entity_lists_and_shows_its_first_row(loaded: Database, name: str)
 
 def test_consents_list_withdrawals_by_filter(loaded: Database) -> None:
     with loaded.reader() as session:
-        _, rows, total = list_entities(session, "consents", filters={"status": "withdrawn"})
+        _, rows, total, _ = list_entities(session, "consents", filters={"status": "withdrawn"})
         assert total == 1
         assert rows[0]["withdrawn_on"].isoformat() == "2023-02-14"
         total = list_entities(session, "consents")[2]
@@ -44,28 +44,38 @@ def test_consents_list_withdrawals_by_filter(loaded: Database) -> None:
 
 def test_members_name_parents_by_pseudonym(loaded: Database) -> None:
     with loaded.reader() as session:
-        _, rows, total = list_entities(session, "members", filters={"generation": "3"})
+        _, rows, total, _ = list_entities(session, "members", filters={"generation": "3"})
         assert total == 1
         child = rows[0]
-        _, everyone, _ = list_entities(session, "members")
+        _, everyone, _, _ = list_entities(session, "members")
         sex = {p["donor"]: p["sex"] for p in everyone}
         assert (sex[child["father"]], sex[child["mother"]]) == ("male", "female")
 
 
 def test_paging_is_stable_and_total_counts_all(loaded: Database) -> None:
     with loaded.reader() as session:
-        _, first, total = list_entities(session, "samples", limit=3)
-        _, second, _ = list_entities(session, "samples", limit=3, offset=3)
-        _, whole, _ = list_entities(session, "samples", limit=100)
+        _, first, total, _ = list_entities(session, "samples", limit=3)
+        _, second, _, _ = list_entities(session, "samples", limit=3, offset=3)
+        _, whole, _, _ = list_entities(session, "samples", limit=100)
     assert total == 7
     assert first + second == whole[:6]
 
 
+def test_totals_beyond_the_cap_say_so(loaded: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("hgr.registry.queries.COUNT_CAP", 5)
+    with loaded.reader() as session:
+        over = list_entities(session, "samples", limit=2)
+        under = list_entities(session, "samples", filters={"material_type": "dna"})
+    assert (over.total, over.exact, len(over.rows)) == (5, False, 2)
+    assert under.exact
+    assert under.total == len(under.rows)
+
+
 def test_visible_limits_rows_to_those_institutions(loaded: Database) -> None:
     with loaded.reader() as session:
-        _, rows, total = list_entities(session, "donors", visible={"SH-C001"})
+        _, rows, total, _ = list_entities(session, "donors", visible={"SH-C001"})
         assert (rows, total) == ([], 0)
-        _, institutions, _ = list_entities(session, "institutions", visible={INSTITUTION})
+        _, institutions, _, _ = list_entities(session, "institutions", visible={INSTITUTION})
         assert [i["code"] for i in institutions] == [INSTITUTION]
         sample = list_entities(session, "samples", limit=1)[1][0]
         with pytest.raises(NotFound):

@@ -50,7 +50,8 @@ MAX_ROWS = 10_000
 
 class Page(BaseModel):
     items: list[dict[str, Any]]
-    total: int
+    total: int = Field(description="how many records match (at most 1,000 are counted)")
+    total_exact: bool = Field(description="false when more than `total` records match")
     limit: int
     offset: int
 
@@ -204,14 +205,15 @@ def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
         with db.transaction() as session:
             decision = authorize_entity(session, principal, name, Action.READ)
             if decision.allowed:
-                _, rows, total = list_entities(session, name, filters=values,
+                _, rows, total, exact = list_entities(session, name, filters=values,
                                                visible=decision.visible, limit=limit,
                                                offset=offset, prefix=prefix)  # fmt: skip
                 if decision.individual:
                     record(session, actor(principal), "registry.read", name,
                            grounds=decision.grounds, request_id=request.state.request_id,
                            detail={"filters": values, "rows": len(rows)})  # fmt: skip
-                return Page(items=rows, total=total, limit=limit, offset=offset)
+                return Page(items=rows, total=total, total_exact=exact, limit=limit,
+                            offset=offset)  # fmt: skip
         refuse(principal, "registry.read", name, decision.grounds, request)
 
     def show_route(principal: caller, request: Request,

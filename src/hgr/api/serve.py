@@ -12,11 +12,16 @@ next (security.md §5). It refuses to start when:
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
-from hgr.config import Settings
+from hgr.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 from hgr.crypto.keys import PSEUDONYM_KEY, SIGNING_KEY
 from hgr.exceptions import ConfigurationError
 
@@ -64,6 +69,13 @@ def check_service(settings: Settings) -> list[str]:
     return refusals
 
 
+def app_from_environment() -> FastAPI:
+    """The app of the node named by ``$HGR_HOME`` (for each of several worker processes)."""
+    from hgr.api.app import create_app
+
+    return create_app(load_settings())
+
+
 def serve(settings: Settings) -> None:
     """Check the configuration, then serve the API with uvicorn until interrupted."""
     refusals = check_service(settings)
@@ -74,8 +86,20 @@ def serve(settings: Settings) -> None:
     from hgr.api.app import create_app
 
     service = settings.service
+    app: object
+    if service.workers == 1:
+        app = create_app(settings)
+    else:
+        # Several processes each build their own app from the node's settings, which reach
+        # them through the environment (uvicorn starts them from an import string).
+        os.environ["HGR_HOME"] = str(settings.home)
+        if settings.database_url:
+            os.environ["HGR_DATABASE_URL"] = settings.database_url
+        app = "hgr.api.serve:app_from_environment"
     uvicorn.run(
-        create_app(settings),
+        app,
+        factory=service.workers > 1,
+        workers=service.workers,
         host=service.host,
         port=service.port,
         ssl_certfile=service.tls_cert or None,

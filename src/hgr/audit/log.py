@@ -107,27 +107,27 @@ def record(
     request_id: str = "",
     detail: Mapping[str, Any] | None = None,
     at: dt.datetime | None = None,
-) -> AuditEvent:
+) -> None:
     """Add one event to the log in ``session``'s transaction (it commits or rolls back with it).
 
     ``action`` is a dotted verb (``registry.import``, ``registry.read``), ``target`` the record
     or route acted on, ``grounds`` why it was allowed (role and scope, a grant), ``outcome``
     ``ok``, ``denied`` or ``failed``.
     """
-    event = AuditEvent(
-        at=_utc(at or dt.datetime.now(dt.UTC)),
-        actor=_encoded(actor.name)[:300],
-        role=_encoded(actor.role)[:32],
-        action=_encoded(action)[:100],
-        target=_encoded(target)[:500],
-        outcome=_encoded(outcome)[:16],
-        grounds=_encoded(grounds),
-        request_id=_encoded(request_id)[:64],
-        detail=_encoded_values(dict(detail or {})),
-    )
-    event.body = canonical_json(_fields(event))
-    session.add(event)
-    return event
+    values: dict[str, Any] = {
+        "at": _utc(at or dt.datetime.now(dt.UTC)),
+        "actor": _encoded(actor.name)[:300],
+        "role": _encoded(actor.role)[:32],
+        "action": _encoded(action)[:100],
+        "target": _encoded(target)[:500],
+        "outcome": _encoded(outcome)[:16],
+        "grounds": _encoded(grounds),
+        "request_id": _encoded(request_id)[:64],
+        "detail": _encoded_values(dict(detail or {})),
+    }
+    values["body"] = canonical_json(_fields(AuditEvent(**values)))
+    # A plain INSERT rather than the unit of work: an event is never read back or changed here.
+    session.execute(insert(AuditEvent), [values])
 
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")

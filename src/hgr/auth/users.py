@@ -171,16 +171,20 @@ def authenticate_token(session: Session, value: str, now: dt.datetime | None = N
     match = _TOKEN.match(value)
     if not match:
         raise refused("malformed personal token")
-    token = session.scalar(select(ApiToken).where(ApiToken.token_id == match[1]))
+    found = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_id == match[1])
+    ).first()  # fmt: skip
     digest = hashlib.sha256(match[2].encode()).hexdigest()
-    if token is None:
+    if found is None:
         raise refused(f"unknown token {match[1]}")
+    token, user = found
     if not hmac.compare_digest(digest, token.secret_sha256):
         raise refused(f"wrong secret for token {match[1]}")
     if token.revoked_at is not None:
         raise refused(f"token {match[1]} is revoked")
     if _utc(token.expires_at) <= now:
         raise refused(f"token {match[1]} expired")
-    if token.user.disabled_at is not None:
-        raise refused(f"user {token.user.name} is disabled")
-    return principal_for(token.user, "token")
+    if user.disabled_at is not None:
+        raise refused(f"user {user.name} is disabled")
+    return principal_for(user, "token")

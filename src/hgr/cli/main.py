@@ -258,7 +258,7 @@ def list_(
             filters["institution"] = institution
         node = _open(home, database_url)
         with node.db.reader() as session:
-            spec, rows, total = list_entities(
+            spec, rows, total, exact = list_entities(
                 session, entity, filters=filters, limit=limit, offset=offset
             )
         node.close()
@@ -268,7 +268,8 @@ def list_(
         for row in rows:
             sys.stdout.write(json.dumps(row, default=_cell) + "\n")
         return
-    title = f"{entity}: {offset + 1}-{offset + len(rows)} of {total}" if rows else f"{entity}: none"
+    of = f"{total}" if exact else f"more than {total}"
+    title = f"{entity}: {offset + 1}-{offset + len(rows)} of {of}" if rows else f"{entity}: none"
     out.print(_table(title, rows, spec.list_columns))
 
 
@@ -450,6 +451,9 @@ def token_revoke(
 def serve_(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535)] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Server processes sharing the port.")
+    ] = None,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -465,6 +469,7 @@ def serve_(
             settings.service,
             host=host or settings.service.host,
             port=port or settings.service.port,
+            workers=workers or settings.service.workers,
         )
         settings = replace(settings, service=service)
         err.print(f"serving {settings.name} on {service.host}:{service.port}")

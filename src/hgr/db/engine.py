@@ -36,9 +36,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+POOL_SIZE = 20
+"""Connections kept open to a server database: one per request the server runs at once (the
+default of five made every request beyond the fifth open and close a connection of its own)."""
+
+
 def _make_engine(url: str) -> Engine:
     url = normalise_url(url)
-    engine = create_engine(url, future=True)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, future=True)
+    else:
+        engine = create_engine(url, future=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

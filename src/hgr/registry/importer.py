@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -182,6 +182,7 @@ class _Writer:
         self.now = dt.datetime.now(dt.UTC)
         self.changes: dict[str, Changes] = {}
         self.institution_id: int | None = None
+        self.rows_written: dict[str, int] = {}
 
     def upsert(
         self,
@@ -194,7 +195,11 @@ class _Writer:
         changes, ids = _upsert(self.session, model, keys, rows, scope, self.now)
         if changes.inserted or changes.updated or changes.unchanged:
             self.changes[name] = changes
+        self._wrote(model.__tablename__, changes.inserted + changes.updated)
         return ids
+
+    def _wrote(self, table: str, rows: int) -> None:
+        self.rows_written[table] = self.rows_written.get(table, 0) + rows
 
     def pseudonym(self, local_id: str) -> str:
         assert self.institution_code is not None
@@ -352,6 +357,7 @@ class _Writer:
             ]
             if rows:
                 self.session.execute(insert(table), rows)
+                self._wrote(table.name, len(rows))
         self.changes[name] = Changes(updated=len(changed), unchanged=len(wanted) - len(changed))
 
     def write_samples(self, donors: Callable[[str], int], collections: dict[str, int]) -> None:
@@ -616,9 +622,27 @@ def import_files(
                 },
             )
         session.commit()
-        return result
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+    _refresh_statistics(db, writer.rows_written)
+    return result
+
+
+ANALYZE_AFTER_ROWS = 1000
+
+
+def _refresh_statistics(db: Database, rows_written: dict[str, int]) -> None:
+    """Bring PostgreSQL's planner statistics up to date after a large import.
+
+    Autovacuum analyses a table only after a while; until then the planner takes a freshly
+    filled table for an empty one and picks plans that scan it whole for every page read.
+    """
+    tables = sorted(t for t, n in rows_written.items() if n >= ANALYZE_AFTER_ROWS)
+    if db.dialect != "postgresql" or not tables:
+        return
+    with db.transaction() as session:
+        for table in tables:
+            session.execute(text(f'ANALYZE "{table}"'))

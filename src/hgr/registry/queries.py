@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection as Many
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Enum, Select, String, func, select
 from sqlalchemy.orm import Session, aliased
@@ -38,7 +38,8 @@ class Entity:
 
     ``columns`` maps a label to a column expression; ``joins`` are (target, on-clause) pairs
     joined after ``model``; ``institution`` is the owning institution's code (None for entities
-    that belong to no institution); ``key`` are the labels that name one record.
+    that belong to no institution) and ``owner`` the column holding its id; ``key`` are the
+    labels that name one record.
     """
 
     name: str
@@ -49,6 +50,7 @@ class Entity:
     outer_joins: tuple[tuple[Any, Any], ...] = ()
     filters: tuple[str, ...] = ()
     institution: Any = None
+    owner: Any = None
     detail_only: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -86,7 +88,7 @@ ENTITIES: dict[str, Entity] = {
              "controlling_party": _I.controlling_party, "legal_person_id": _I.legal_person_id},
             outer_joins=((m.Region, m.Region.id == _I.region_id),),
             filters=("kind", "country", "region", "control"),
-            institution=_I.code,
+            institution=_I.code, owner=_I.id,
             detail_only=frozenset({"foreign_voting_pct", "control_by_agreement",
                                    "controlling_party", "legal_person_id"}),
         ),
@@ -99,7 +101,7 @@ ENTITIES: dict[str, Entity] = {
              "target_size": m.Collection.target_size, "description": m.Collection.description},
             joins=((_I, _I.id == m.Collection.institution_id),),
             filters=("institution",),
-            institution=_I.code,
+            institution=_I.code, owner=m.Collection.institution_id,
             detail_only=frozenset({"disease_focus", "target_size", "description"}),
         ),
         Entity(
@@ -110,7 +112,7 @@ ENTITIES: dict[str, Entity] = {
             joins=((_I, _I.id == m.Donor.institution_id),),
             outer_joins=((_Residence, _Residence.id == m.Donor.residence_region_id),),
             filters=("institution", "sex", "population", "residence", "birth_year"),
-            institution=_I.code,
+            institution=_I.code, owner=m.Donor.institution_id,
         ),
         Entity(
             "samples", m.Sample, ("institution", "code"),
@@ -122,7 +124,7 @@ ENTITIES: dict[str, Entity] = {
                    (m.Donor, m.Donor.id == m.Sample.donor_id)),
             outer_joins=((_Collection, _Collection.id == m.Sample.collection_id),),
             filters=("institution", "donor", "collection", "material_type", "storage_status"),
-            institution=_I.code,
+            institution=_I.code, owner=m.Sample.institution_id,
         ),
         Entity(
             "consents", m.Consent, ("institution", "donor", "document_version"),
@@ -136,7 +138,7 @@ ENTITIES: dict[str, Entity] = {
             joins=((m.Donor, m.Donor.id == m.Consent.donor_id),
                    (_I, _I.id == m.Donor.institution_id)),
             filters=("institution", "donor", "permission", "status"),
-            institution=_I.code,
+            institution=_I.code, owner=m.Donor.institution_id,
             detail_only=frozenset({"countries", "time_limit", "signed_on", "document_sha256"}),
         ),
         Entity(
@@ -147,7 +149,7 @@ ENTITIES: dict[str, Entity] = {
              "scope": m.EthicsApproval.scope},
             joins=((_I, _I.id == m.EthicsApproval.institution_id),),
             filters=("institution", "committee"),
-            institution=_I.code,
+            institution=_I.code, owner=m.EthicsApproval.institution_id,
         ),
         Entity(
             "families", m.Family, ("institution", "code"),
@@ -156,7 +158,7 @@ ENTITIES: dict[str, Entity] = {
              "description": m.Family.description},
             joins=((_I, _I.id == m.Family.institution_id),),
             filters=("institution", "condition", "generations"),
-            institution=_I.code,
+            institution=_I.code, owner=m.Family.institution_id,
             detail_only=frozenset({"description"}),
         ),
         Entity(
@@ -172,7 +174,7 @@ ENTITIES: dict[str, Entity] = {
                          (_Mother, _Mother.id == m.PedigreeMember.mother_id),
                          (_MotherDonor, _MotherDonor.id == _Mother.donor_id)),
             filters=("institution", "family", "donor", "generation"),
-            institution=_I.code,
+            institution=_I.code, owner=m.Family.institution_id,
         ),
         Entity(
             "files", m.DataFile, ("institution", "location"),
@@ -182,7 +184,7 @@ ENTITIES: dict[str, Entity] = {
             joins=((_I, _I.id == m.DataFile.institution_id),),
             outer_joins=((_Collection, _Collection.id == m.DataFile.collection_id),),
             filters=("institution", "kind", "encryption", "collection"),
-            institution=_I.code,
+            institution=_I.code, owner=m.DataFile.institution_id,
             detail_only=frozenset({"sha256"}),
         ),
     ]
@@ -199,12 +201,16 @@ def entity(name: str) -> Entity:
         ) from None
 
 
-def _scoped(spec: Entity, query: Select[Any], visible: Many[str] | None) -> Select[Any]:
+def _scoped(
+    session: Session, spec: Entity, query: Select[Any], visible: Many[str] | None
+) -> Select[Any]:
     # ``visible`` is the set of institution codes the caller may see; None means all. Entities
-    # that belong to no institution (regions) are public reference data.
+    # that belong to no institution (regions) are public reference data. The codes are turned
+    # into ids first so that the planner filters the owning column with its own statistics.
     if visible is None or spec.institution is None:
         return query
-    return query.where(spec.institution.in_(sorted(visible)))
+    ids = session.scalars(select(_I.id).where(_I.code.in_(sorted(visible)))).all()
+    return query.where(spec.owner.in_(ids))
 
 
 def _filtered(spec: Entity, query: Select[Any], filters: Mapping[str, str]) -> Select[Any]:
@@ -242,6 +248,21 @@ def _as_text(column: Any) -> Any:
     return column if isinstance(column.type, String) else func.cast(column, String)
 
 
+COUNT_CAP = 1_000
+"""Totals are counted up to here and reported as "more than" beyond (as search engines do):
+an exact count of millions of rows would cost more than the page it comes with."""
+
+
+class Listing(NamedTuple):
+    """One page of rows; ``total`` matches in all, exact unless ``exact`` is False, in which
+    case there are more than ``total``."""
+
+    spec: Entity
+    rows: list[dict[str, Any]]
+    total: int
+    exact: bool
+
+
 def list_entities(
     session: Session,
     name: str,
@@ -251,8 +272,11 @@ def list_entities(
     limit: int = 50,
     offset: int = 0,
     prefix: str | None = None,
-) -> tuple[Entity, list[dict[str, Any]], int]:
-    """One page of an entity's rows, in natural-key order, and the total that match.
+) -> Listing:
+    """One page of an entity's rows, in the order they were registered, and how many match.
+
+    Registration order (the primary key) keeps paging stable while records are added and
+    costs an index walk of one page, however large the table.
 
     ``filters`` are equality tests on the entity's filterable labels (``institution``, ``sex``,
     …); ``visible`` restricts rows to those institutions' records; ``prefix`` searches the last
@@ -260,14 +284,20 @@ def list_entities(
     """
     spec = entity(name)
     labels = spec.list_columns
-    query = _filtered(spec, _scoped(spec, spec.base(labels), visible), filters or {})
+    query = _filtered(spec, _scoped(session, spec, spec.base(labels), visible), filters or {})
     if prefix:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(_as_text(spec.columns[spec.key[-1]]).like(escaped + "%", escape="\\"))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    order = [spec.columns[k] for k in spec.key]
-    rows = session.execute(query.order_by(*order).limit(limit).offset(offset)).mappings().all()
-    return spec, [dict(r) for r in rows], total
+    order = spec.model.id  # type: ignore[attr-defined]
+    page = session.execute(query.order_by(order).limit(limit).offset(offset)).mappings()
+    rows = [dict(r) for r in page]
+    if len(rows) < limit and (rows or offset == 0):
+        return Listing(spec, rows, offset + len(rows), True)  # the last page: nothing to count
+    counted = session.scalar(
+        select(func.count()).select_from(query.limit(COUNT_CAP + 1).subquery())
+    )
+    counted = counted or 0
+    return Listing(spec, rows, min(counted, COUNT_CAP), counted <= COUNT_CAP)
 
 
 def show_entity(
@@ -289,7 +319,7 @@ def show_entity(
             f"{name} records are named by {', '.join(spec.key)}, not {', '.join(sorted(unknown))}",
             code="E_KEY",
         )
-    query = _scoped(spec, spec.base(list(spec.columns)), visible)
+    query = _scoped(session, spec, spec.base(list(spec.columns)), visible)
     for part, value in key.items():
         query = query.where(_as_text(spec.columns[part]) == value)
     found = session.execute(query.limit(2)).mappings().all()
