@@ -24,9 +24,9 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from hgr.audit.merkle import EMPTY_ROOT, Subtree, leaf_hash, node_hash, split_point
@@ -125,10 +125,13 @@ def record(
         "request_id": _encoded(request_id)[:64],
         "detail": _encoded_values(dict(detail or {})),
     }
-    values["body"] = canonical_json(_fields(AuditEvent(**values)))
-    # A plain INSERT rather than the unit of work: an event is never read back or changed here.
-    session.execute(insert(AuditEvent), [values])
+    values["body"] = canonical_json({**values, "at": _iso(values["at"])})
+    # A plain INSERT into the table rather than the unit of work: an event is never read back
+    # or changed here, and a request writes one with every read of individual-level data.
+    session.connection().execute(_EVENTS.insert(), values)
 
+
+_EVENTS = cast(Table, AuditEvent.__table__)
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
