@@ -5,7 +5,7 @@ under 100 ms and no errors, on the 2-core machine. Every request authenticates a
 token, is authorized with the steward's scope, reads a page of donors, samples or consents,
 and writes its audit event (these are individual-level reads) in its own transaction.
 
-    python benchmarks/bench_service.py [--seconds 60] [--connections 8] [--workers 1]
+    python benchmarks/bench_service.py [--seconds 60] [--connections 8] [--workers 2]
 
 Needs Debian's `wrk` (`apt-get install wrk`).
 """
@@ -124,7 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--donors", type=int, default=20_000)
     parser.add_argument("--path", action="append", help="request these paths instead")
     parser.add_argument("--postgres", default=os.environ.get(
