@@ -26,6 +26,7 @@ class Checkpointer:
         self.db, self.signer, self.seconds = db, signer, seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hgr-checkpointer", daemon=True)
+        self._full = True  # the first run looks at every event (see integrate)
 
     def start(self) -> None:
         self._thread.start()
@@ -40,7 +41,8 @@ class Checkpointer:
         interval tries again, and requests are never held up by it."""
         try:
             with self.db.transaction() as session:
-                checkpoint(session, self.signer)
+                checkpoint(session, self.signer, full=self._full)
+            self._full = False
         except Exception:
             log.exception("signing the audit checkpoint failed; retrying in %s s", self.seconds)
 

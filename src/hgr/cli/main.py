@@ -345,7 +345,7 @@ def audit_checkpoint(home: HomeOption = None, database_url: DatabaseOption = Non
     try:
         node = _open(home, database_url)
         with node.db.transaction() as session:
-            head = checkpoint(session, node.signer())
+            head = checkpoint(session, node.signer(), full=True)
         node.close()
     except HgrError as exc:
         _fail(exc)
