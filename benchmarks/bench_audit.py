@@ -11,12 +11,13 @@ from the event bodies. Runs on PostgreSQL and SQLite.
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
+
+from scratch import DEFAULT_POSTGRES, postgres_schema
 
 TARGET = 1000.0
 
@@ -70,40 +71,29 @@ def run(name: str, url: str, events: int, folder: Path) -> None:
         report = verify_log(session, signer.verifier)
     verify = time.perf_counter() - start
     db.dispose()
-    assert report.ok and report.events == total, report.problems
+    assert report.ok, report.problems
+    assert report.events == total
     # The target is the log's capacity under a server's concurrent requests; one writer alone
     # waits for each commit's flush to disk in turn, and is shown for comparison.
     verdict = "ok" if parallel >= TARGET else "MISSED"
     print(f"{name:<11}{single:>10.0f}{parallel:>13.0f} ({threads}){sequenced:>12.0f}"
-          f"{signing * 1000:>10.0f}{total / verify:>11.0f}   {verdict} (>= {TARGET:.0f}/s)")  # fmt: skip
+          f"{signing * 1000:>10.0f}{total / verify:>11.0f}   {verdict} "
+          f"(>= {TARGET:.0f}/s)")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--postgres", default=os.environ.get(
-        "HGR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))  # fmt: skip
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     args = parser.parse_args()
-    import sqlalchemy as sa
-
-    schema = f"hgr_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(args.postgres.replace("postgresql://", "postgresql+psycopg://"))
-    with admin.begin() as c:
-        c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     print(f"audit log, {args.events:,} events appended one per transaction, then sequenced, "
           "signed and verified (events/s unless marked)")  # fmt: skip
     print(f"{'database':<11}{'append 1':>10}{'append (threads)':>17}{'sequence':>12}"
           f"{'sign ms':>10}{'verify':>11}")  # fmt: skip
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            run("postgresql", f"{args.postgres}?options=-csearch_path%3D{schema}", args.events,
-                folder)  # fmt: skip
-            run("sqlite", f"sqlite:///{folder / 'audit.sqlite'}", args.events, folder)
-    finally:
-        with admin.begin() as c:
-            c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with tempfile.TemporaryDirectory() as tmp, postgres_schema(args.postgres) as (pg, _, _):
+        folder = Path(tmp)
+        run("postgresql", pg, args.events, folder)
+        run("sqlite", f"sqlite:///{folder / 'audit.sqlite'}", args.events, folder)
 
 
 if __name__ == "__main__":

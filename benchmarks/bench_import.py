@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import os
 import resource
 import subprocess
 import sys
@@ -21,6 +20,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from scratch import DEFAULT_POSTGRES, postgres_schema
 
 TARGET_SECONDS = 60.0
 TARGET_MIB = 1024.0
@@ -92,47 +93,28 @@ def child(url: str, folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--donors", type=int, default=100_000)
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get(
-            "HGR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--child", nargs=2, metavar=("URL", "DIR"))
     args = parser.parse_args()
     if args.child:
         child(args.child[0], Path(args.child[1]))
         return
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, postgres_schema(args.postgres) as (pg, _, _):
         folder = Path(tmp)
         write_templates(folder, args.donors)
-        schema = f"hgr_bench_{uuid.uuid4().hex[:8]}"
-        import sqlalchemy as sa
-
-        admin = sa.create_engine(args.postgres.replace("postgresql://", "postgresql+psycopg://"))
-        with admin.begin() as c:
-            c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        targets = {
-            "sqlite": f"sqlite:///{folder / 'bench.sqlite'}",
-            "postgresql": f"{args.postgres}?options=-csearch_path%3D{schema}",
-        }
+        targets = {"sqlite": f"sqlite:///{folder / 'bench.sqlite'}", "postgresql": pg}
         print(f"import of {args.donors:,} donors, {2 * args.donors:,} samples, "
               f"{args.donors:,} consents from CSV templates (one transaction)")  # fmt: skip
         print(f"{'database':<12}{'first s':>10}{'re-import s':>13}{'peak MiB':>10}{'target':>22}")
-        try:
-            for name, url in targets.items():
-                out = subprocess.run(
-                    [sys.executable, __file__, "--child", url, str(folder)],
-                    check=True, capture_output=True, text=True,
-                ).stdout.split()  # fmt: skip
-                first, second, peak = float(out[0]), float(out[1]), float(out[2])
-                verdict = "ok" if first < TARGET_SECONDS and peak < TARGET_MIB else "MISSED"
-                print(f"{name:<12}{first:>10.1f}{second:>13.1f}{peak:>10.0f}"
-                      f"{'< 60 s, < 1024 MiB ' + verdict:>22}")  # fmt: skip
-        finally:
-            with admin.begin() as c:
-                c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        for name, url in targets.items():
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", url, str(folder)],
+                check=True, capture_output=True, text=True,
+            ).stdout.split()  # fmt: skip
+            first, second, peak = float(out[0]), float(out[1]), float(out[2])
+            verdict = "ok" if first < TARGET_SECONDS and peak < TARGET_MIB else "MISSED"
+            print(f"{name:<12}{first:>10.1f}{second:>13.1f}{peak:>10.0f}"
+                  f"{'< 60 s, < 1024 MiB ' + verdict:>22}")  # fmt: skip
 
 
 if __name__ == "__main__":

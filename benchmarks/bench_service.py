@@ -13,7 +13,6 @@ Needs Debian's `wrk` (`apt-get install wrk`).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import socket
@@ -22,8 +21,9 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from pathlib import Path
+
+from scratch import DEFAULT_POSTGRES, postgres_schema
 
 TARGET_RPS = 500.0
 TARGET_P99_MS = 100.0
@@ -127,49 +127,40 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--donors", type=int, default=20_000)
     parser.add_argument("--path", action="append", help="request these paths instead")
-    parser.add_argument("--postgres", default=os.environ.get(
-        "HGR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))  # fmt: skip
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("skipped: wrk is not installed (apt-get install wrk)")
         return
     import sqlalchemy as sa
 
-    schema = f"hgr_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(args.postgres.replace("postgresql://", "postgresql+psycopg://"))
-    with admin.begin() as c:
-        c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{args.postgres}?options=-csearch_path%3D{schema}"
     hgr = Path(sys.executable).parent / "hgr"
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            home = Path(tmp) / "node"
-            token = _setup(home, url, args.donors)
-            script = Path(tmp) / "paths.lua"
-            quoted = ", ".join(f'"{p}"' for p in args.path or PATHS)
-            # wrk calls request() for each request: cycle through the paths.
-            script.write_text(f"local paths = {{{quoted}}}\nlocal i = 0\n"
-                              "request = function()\n  i = i + 1\n"
-                              "  return wrk.format('GET', paths[i % #paths + 1])\n"
-                              "end\n")  # fmt: skip
-            port = _free_port()
-            server = subprocess.Popen([str(hgr), "serve", "--home", str(home), "--port",
-                                       str(port), "--workers", str(args.workers)])  # fmt: skip
-            try:
-                _wait(port, server)
-                _wrk(port, token, 5, args.connections, script)  # warm-up
-                with admin.connect() as c:
-                    before = c.scalar(sa.text(f'SELECT count(*) FROM "{schema}".audit_event'))
-                result = _parse(_wrk(port, token, args.seconds, args.connections, script))
-                with admin.connect() as c:
-                    after = c.scalar(sa.text(f'SELECT count(*) FROM "{schema}".audit_event'))
-            finally:
-                server.terminate()
-                server.wait(30)
-    finally:
-        with admin.begin() as c:
-            c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with tempfile.TemporaryDirectory() as tmp, postgres_schema(args.postgres) as scratch:
+        url, schema, admin = scratch
+        home = Path(tmp) / "node"
+        token = _setup(home, url, args.donors)
+        script = Path(tmp) / "paths.lua"
+        quoted = ", ".join(f'"{p}"' for p in args.path or PATHS)
+        # wrk calls request() for each request: cycle through the paths.
+        script.write_text(f"local paths = {{{quoted}}}\nlocal i = 0\n"
+                          "request = function()\n  i = i + 1\n"
+                          "  return wrk.format('GET', paths[i % #paths + 1])\n"
+                          "end\n")  # fmt: skip
+        port = _free_port()
+        server = subprocess.Popen([str(hgr), "serve", "--home", str(home), "--port", str(port),
+                                   "--workers", str(args.workers)])  # fmt: skip
+        events = sa.text(f'SELECT count(*) FROM "{schema}".audit_event')
+        try:
+            _wait(port, server)
+            _wrk(port, token, 5, args.connections, script)  # warm-up
+            with admin.connect() as c:
+                before = c.scalar(events)
+            result = _parse(_wrk(port, token, args.seconds, args.connections, script))
+            with admin.connect() as c:
+                after = c.scalar(events)
+        finally:
+            server.terminate()
+            server.wait(30)
     ok = (result["rps"] >= TARGET_RPS and result["p99"] < TARGET_P99_MS
           and result["errors"] == 0)  # fmt: skip
     print(f"hgr serve on PostgreSQL, {args.workers} worker(s), wrk {args.connections} "

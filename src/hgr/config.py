@@ -12,6 +12,7 @@ Nothing here is read at import time: callers build :class:`Settings` with
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, replace
@@ -28,6 +29,7 @@ __all__ = [
     "PassportSettings",
     "ServiceSettings",
     "Settings",
+    "is_loopback",
     "load_settings",
     "write_settings",
 ]
@@ -246,6 +248,16 @@ def _passport(path: Path, table: dict[str, object]) -> PassportSettings:
             code="E_NODE_FILE",
         )
     return settings
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) names this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _toml_string(value: str) -> str:

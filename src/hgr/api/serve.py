@@ -11,14 +11,13 @@ next (security.md §5). It refuses to start when:
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
-from hgr.config import Settings, load_settings
+from hgr.config import Settings, is_loopback, load_settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -28,15 +27,6 @@ from hgr.exceptions import ConfigurationError
 __all__ = ["check_service", "serve"]
 
 DEFAULT_PASSWORDS = {"postgres", "password", "changeme", "admin", "secret", "hgr", "test"}
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_service(settings: Settings) -> list[str]:
@@ -49,7 +39,7 @@ def check_service(settings: Settings) -> list[str]:
     for path in (service.tls_cert, service.tls_key):
         if path and not Path(path).is_file():
             refusals.append(f"TLS file {path} does not exist")
-    if not _loopback(service.host) and not tls and not service.trusted_proxy:
+    if not is_loopback(service.host) and not tls and not service.trusted_proxy:
         refusals.append(
             f"refusing to listen on {service.host} without TLS: set tls_cert and tls_key, or "
             "declare the reverse proxy that terminates TLS as trusted_proxy"

@@ -10,7 +10,6 @@ on the same machine) and ``file`` for a key set pinned on disk.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import threading
 import time
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 
 import jwt
 
+from hgr.config import is_loopback
 from hgr.exceptions import ConfigurationError, NotAuthenticated
 
 __all__ = ["KeySets", "SigningKey", "check_key_url", "fetch_json"]
@@ -41,21 +41,12 @@ def check_key_url(url: str) -> str:
         return url
     if parts.scheme == "file" and parts.path:
         return url
-    if parts.scheme == "http" and parts.hostname and _loopback(parts.hostname):
+    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
         return url
     raise ConfigurationError(
         f"key address {url!r} must be https (http only on loopback, or a file:// path)",
         code="E_KEY_URL",
     )
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def fetch_json(url: str) -> dict[str, Any]:
