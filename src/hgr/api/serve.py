@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from hgr.config import Settings, is_loopback, load_settings
+from hgr.crypto.keys import PSEUDONYM_KEY, SIGNING_KEY
+from hgr.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
-from hgr.crypto.keys import PSEUDONYM_KEY, SIGNING_KEY
-from hgr.exceptions import ConfigurationError
 
 __all__ = ["check_service", "serve"]
 

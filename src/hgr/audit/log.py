@@ -125,7 +125,7 @@ def record(
         "request_id": _encoded(request_id)[:64],
         "detail": _encoded_values(dict(detail or {})),
     }
-    values["body"] = canonical_json({**values, "at": _iso(values["at"])})
+    values["body"] = canonical_json(_fields(AuditEvent(**values)))  # as verify_log reads it
     # A plain INSERT into the table rather than the unit of work: an event is never read back
     # or changed here, and a request writes one with every read of individual-level data.
     session.connection().execute(_EVENTS.insert(), values)
