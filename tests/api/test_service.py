@@ -68,6 +68,15 @@ def test_broken_requests_get_problem_details(api: Api) -> None:
         assert body["code"].startswith("E_")
     issue = cases[5].json()["issues"][0]
     assert (issue["pointer"], issue["field"]) == ("/rows/0", "sex")
+    # A column missing from every row is the rows' fault, not one row's.
+    missing = api.post(
+        "steward_bj", "/registry/collections", json={"rows": [{"collection_id": "X"}]}
+    )
+    pointers = {i["pointer"] for i in missing.json()["issues"] if i["code"] == "E_MISSING_COLUMN"}
+    assert pointers == {"/rows"}
+    nul = api.post("steward_bj", "/registry/donors", params={"institution": "BJ\x00"},
+                   json={"rows": [{"donor_id": "A", "sex": "male"}]})  # fmt: skip
+    assert nul.status_code == 422
 
 
 def test_a_failed_upload_writes_nothing_and_a_good_one_is_audited(api: Api) -> None:

@@ -28,7 +28,7 @@ class Issuer:
             public = json.loads(ECAlgorithm.to_jwk(self.key.public_key()))
         self.jwk = {**public, "kid": kid, "use": "sig", "alg": self.alg}
         folder.mkdir(parents=True, exist_ok=True)
-        self.jwks_path = folder / f"{abs(hash(name)):x}-{kid}.jwks.json"
+        self.jwks_path = folder / f"{kid}.jwks.json"
         self.publish()
 
     @property

@@ -111,7 +111,9 @@ def _relabel(exc: ValidationFailed, folder: Path) -> ValidationFailed:
     def where(origin: Origin) -> Origin:
         name = origin.file.removeprefix(str(folder) + "/")
         if name.endswith(".rows.csv"):  # rows posted as JSON: line 2 of the file is rows[0]
-            return Origin("rows", None, f"/rows/{(origin.line or 2) - 2}")
+            if origin.line is None or origin.line < 2:  # the header: the columns of every row
+                return Origin("rows", None, "/rows")
+            return Origin("rows", None, f"/rows/{origin.line - 2}")
         return Origin(name, origin.line, origin.pointer)
 
     issues = [Issue(i.code, i.severity, where(i.origin), i.problem, i.fix, i.field, i.family)
@@ -167,7 +169,7 @@ def add_registry_routes(
         principal: caller,
         request: Request,
         files: Annotated[list[UploadFile], File(description="files as `hgr import` reads")],
-        institution: Annotated[str | None, Form(max_length=64)] = None,
+        institution: Annotated[str | None, Form(max_length=64, pattern=PRINTABLE)] = None,
         dry_run: Annotated[bool, Form()] = False,
     ) -> ImportOut:
         with tempfile.TemporaryDirectory(prefix="hgr-upload-") as tmp:
@@ -241,7 +243,8 @@ def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
     template = TEMPLATES[template_name]
 
     def create_route(principal: caller, request: Request, body: Rows,
-                     institution: Annotated[str | None, Query(max_length=64)] = None,
+                     institution: Annotated[str | None,
+                                            Query(max_length=64, pattern=PRINTABLE)] = None,
                      dry_run: bool = False) -> ImportOut:  # fmt: skip
         _check_cells(body)
         with tempfile.TemporaryDirectory(prefix="hgr-rows-") as tmp:
