@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import hgr.audit.models
-import hgr.auth.models  # noqa: F401  (so are users and tokens)
+import hgr.auth.models
+import hgr.genotypes.models  # noqa: F401  (so are users, tokens and genotype stores)
 from hgr.crypto import NodeKeys, create_node_keys
 from hgr.db import Base, Database, upgrade_schema
 from hgr.registry.regions import default_region_file, load_regions

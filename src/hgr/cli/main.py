@@ -5,37 +5,37 @@ Errors print ``error: <message> (<CODE>)`` on stderr and exit with status 1 (2 f
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from hgr import __version__
-from hgr.audit import Actor, checkpoint, parse_checkpoint, verify_log
+from hgr.audit import checkpoint, parse_checkpoint, verify_log
 from hgr.auth import Role, add_user, create_token, revoke_token
+from hgr.cli.common import (
+    DatabaseOption,
+    HomeOption,
+    cell,
+    err,
+    fail,
+    open_node_of,
+    operator,
+    out,
+    print_issues,
+    progress_bar,
+    table,
+)
+from hgr.cli.genotypes import genotypes_app
 from hgr.config import NodeRole
-from hgr.exceptions import HgrError, IntegrityBroken, NotFound, UsageError, ValidationFailed
-from hgr.node import Node, init_node, open_node
-from hgr.progress import Progress
+from hgr.exceptions import HgrError, IntegrityBroken, NotFound, UsageError
+from hgr.node import init_node
 from hgr.registry.importer import ImportResult, import_files
 from hgr.registry.queries import ENTITIES, count_summary, list_entities, show_entity
 from hgr.registry.regions import load_regions
-from hgr.registry.report import Issue
 
 __all__ = ["app", "main"]
 
@@ -54,59 +54,7 @@ user_app = typer.Typer(help="People who may use the node's API.", no_args_is_hel
 app.add_typer(user_app, name="user")
 token_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
-
-out = Console()
-err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep
-
-HomeOption = Annotated[
-    Path | None,
-    typer.Option("--home", envvar="HGR_HOME", help="The node's data directory."),
-]
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database-url", envvar="HGR_DATABASE_URL", help="Override the database."),
-]
-
-
-def _fail(exc: HgrError) -> NoReturn:
-    err.print(f"[red]error:[/red] {exc.message} ({exc.code})", highlight=False)
-    if isinstance(exc, ValidationFailed):
-        _print_issues(exc.issues)
-    raise typer.Exit(1)
-
-
-def _print_issues(issues: list[Issue]) -> None:
-    for issue in sorted(issues, key=lambda i: (i.origin.file, i.origin.line or 0)):
-        colour = "red" if issue.severity == "error" else "yellow"
-        err.print(f"  [{colour}]{issue.severity}[/{colour}] {issue}", highlight=False)
-
-
-def _open(home: Path | None, database_url: str | None) -> Node:
-    return open_node(home, database_url=database_url)
-
-
-@contextmanager
-def _progress_bar() -> Iterator[Progress]:
-    """A progress callback drawn as a bar on stderr; it vanishes when the work is done."""
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with RichProgress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("starting", total=None)
-
-        def update(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total)
-
-        yield update
-
-
-def _operator() -> Actor:
-    """The person at the command line, as the audit log names them."""
-    return Actor(f"cli:{getpass.getuser()}", "operator")
+app.add_typer(genotypes_app, name="genotypes")
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
@@ -117,24 +65,6 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
             raise UsageError(f"{option} takes NAME=VALUE, not {item!r}", code="E_USAGE")
         pairs[name.strip()] = value.strip()
     return pairs
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
-    return str(getattr(value, "value", value))
-
-
-def _table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = None) -> Table:
-    columns = columns or (list(rows[0]) if rows else [])
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
-    return table
 
 
 @app.command()
@@ -167,7 +97,7 @@ def init(
             regions=regions,
         )
     except HgrError as exc:
-        _fail(exc)
+        fail(exc)
     out.print(f"node [bold]{node.settings.name}[/bold] ({role.value}) ready in {home}")
     out.print(f"  database: {node.db.engine.url.render_as_string(hide_password=True)}")
     out.print(f"  keys:     {node.keys.directory} (back them up: donors are matched by them)")
@@ -188,13 +118,13 @@ def _render_import(result: ImportResult) -> None:
             for f in result.families
         ]
         shown = [r for r in rows if r["errors"] or r["warnings"]] or rows[:20]
-        out.print(_table(f"Pedigree check ({len(rows)} families)", shown))
+        out.print(table(f"Pedigree check ({len(rows)} families)", shown))
     if result.report.warnings:
         err.print(f"{len(result.report.warnings)} warning(s):")
-        _print_issues(result.report.warnings)
+        print_issues(result.report.warnings)
     verb = "would change" if result.dry_run else "changed"
     rows = [{"entity": name, **c.as_dict()} for name, c in result.changes.items()]
-    out.print(_table(f"What the import {verb}", rows))
+    out.print(table(f"What the import {verb}", rows))
     if result.dry_run:
         out.print("dry run: nothing was written")
     elif not result.changed:
@@ -216,9 +146,9 @@ def import_(
 ) -> None:
     """Validate files, then register them in one transaction (all or nothing)."""
     try:
-        node = _open(home, database_url)
+        node = open_node_of(home, database_url)
         try:
-            with _progress_bar() as progress:
+            with progress_bar() as progress:
                 result = import_files(
                     node.db,
                     node.keys,
@@ -227,13 +157,13 @@ def import_(
                     dry_run=dry_run,
                     strict=strict,
                     progress=progress,
-                    actor=_operator(),
+                    actor=operator(),
                     grounds="operator of the node's command line",
                 )
         finally:
             node.close()
     except HgrError as exc:
-        _fail(exc)
+        fail(exc)
     _render_import(result)
 
 
@@ -256,21 +186,21 @@ def list_(
         filters = _pairs(where or [], "--where")
         if institution:
             filters["institution"] = institution
-        node = _open(home, database_url)
+        node = open_node_of(home, database_url)
         with node.db.reader() as session:
             spec, rows, total, exact = list_entities(
                 session, entity, filters=filters, limit=limit, offset=offset
             )
         node.close()
     except HgrError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         for row in rows:
-            sys.stdout.write(json.dumps(row, default=_cell) + "\n")
+            sys.stdout.write(json.dumps(row, default=cell) + "\n")
         return
     of = f"{total}" if exact else f"more than {total}"
     title = f"{entity}: {offset + 1}-{offset + len(rows)} of {of}" if rows else f"{entity}: none"
-    out.print(_table(title, rows, spec.list_columns))
+    out.print(table(title, rows, spec.list_columns))
 
 
 @app.command()
@@ -298,29 +228,29 @@ def show(
         named = dict(zip(parts, key, strict=False))
         if institution:
             named["institution"] = institution
-        node = _open(home, database_url)
+        node = open_node_of(home, database_url)
         with node.db.reader() as session:
             detail = show_entity(session, entity, named)
         node.close()
     except HgrError as exc:
-        _fail(exc)
-    table = Table(show_header=False)
+        fail(exc)
+    grid = Table(show_header=False)
     for name, value in detail.items():
-        table.add_row(name, _cell(value))
-    out.print(table)
+        grid.add_row(name, cell(value))
+    out.print(grid)
 
 
 @app.command()
 def summary(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """What is registered, per institution."""
     try:
-        node = _open(home, database_url)
+        node = open_node_of(home, database_url)
         with node.db.reader() as session:
             rows = count_summary(session)
         node.close()
     except HgrError as exc:
-        _fail(exc)
-    out.print(_table(f"Registered on {node.settings.name}", rows))
+        fail(exc)
+    out.print(table(f"Registered on {node.settings.name}", rows))
 
 
 @regions_app.command("load")
@@ -331,11 +261,11 @@ def regions_load(
 ) -> None:
     """Load another country's region list."""
     try:
-        node = _open(home, database_url)
+        node = open_node_of(home, database_url)
         added = load_regions(node.db, path)
         node.close()
     except HgrError as exc:
-        _fail(exc)
+        fail(exc)
     out.print(f"{added} new region(s) loaded from {path}")
 
 
@@ -343,12 +273,12 @@ def regions_load(
 def audit_checkpoint(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Integrate pending events and print the signed checkpoint (keep it: it is your witness)."""
     try:
-        node = _open(home, database_url)
+        node = open_node_of(home, database_url)
         with node.db.transaction() as session:
             head = checkpoint(session, node.signer(), full=True)
         node.close()
     except HgrError as exc:
-        _fail(exc)
+        fail(exc)
     sys.stdout.write(head.note())
 
 
@@ -363,7 +293,7 @@ def audit_verify(
     """Recompute the log from its events and check every hash and signature."""
     try:
         witnessed = parse_checkpoint(witness.read_text(encoding="utf-8")) if witness else None
-        node = _open(home, database_url)
+        node = open_node_of(home, database_url)
         with node.db.reader() as session:
             report = verify_log(session, node.verifier(), witnessed=witnessed)
         node.close()
@@ -379,9 +309,9 @@ def audit_verify(
                 code="E_AUDIT_TAMPERED",
             )
     except OSError as exc:
-        _fail(UsageError(f"cannot read {witness}: {exc.strerror}", code="E_NO_FILE"))
+        fail(UsageError(f"cannot read {witness}: {exc.strerror}", code="E_NO_FILE"))
     except HgrError as exc:
-        _fail(exc)
+        fail(exc)
     out.print("the audit log verifies")
 
 
@@ -401,12 +331,12 @@ def user_add(
 ) -> None:
     """Register a user with one role at one scope."""
     try:
-        node = _open(home, database_url)
+        node = open_node_of(home, database_url)
         with node.db.transaction() as session:
-            add_user(session, _operator(), name, role, scope, oidc_subject=oidc_subject)
+            add_user(session, operator(), name, role, scope, oidc_subject=oidc_subject)
         node.close()
     except HgrError as exc:
-        _fail(exc)
+        fail(exc)
     out.print(f"user {name} added as {role.value}" + (f" of {scope}" if scope else ""))
 
 
@@ -420,12 +350,12 @@ def token_create(
 ) -> None:
     """Issue a personal API token; it is printed once and cannot be shown again."""
     try:
-        node = _open(home, database_url)
+        node = open_node_of(home, database_url)
         with node.db.transaction() as session:
-            issued = create_token(session, _operator(), name, days=days, label=label)
+            issued = create_token(session, operator(), name, days=days, label=label)
         node.close()
     except HgrError as exc:
-        _fail(exc)
+        fail(exc)
     err.print(f"token {issued.token_id} for {name}, expires {issued.expires_at:%Y-%m-%d}:")
     sys.stdout.write(issued.value + "\n")
 
@@ -438,12 +368,12 @@ def token_revoke(
 ) -> None:
     """Revoke a token at once."""
     try:
-        node = _open(home, database_url)
+        node = open_node_of(home, database_url)
         with node.db.transaction() as session:
-            revoke_token(session, _operator(), token_id)
+            revoke_token(session, operator(), token_id)
         node.close()
     except HgrError as exc:
-        _fail(exc)
+        fail(exc)
     out.print(f"token {token_id} revoked")
 
 
@@ -475,7 +405,7 @@ def serve_(
         err.print(f"serving {settings.name} on {service.host}:{service.port}")
         serve(settings)
     except HgrError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @app.command()
@@ -493,10 +423,10 @@ def synth(
         donors=donors, seed=seed, genotypes=genotypes, sites_per_chromosome=sites_per_chromosome
     )
     try:
-        with _progress_bar() as progress:
+        with progress_bar() as progress:
             nation = synthesise_nation(out_dir, config, progress)
     except HgrError as exc:
-        _fail(exc)
+        fail(exc)
     out.print(
         f"synthetic nation in {out_dir}: {nation.donors} donors at {nation.institutions} "
         f"institutions in {nation.provinces} provinces, {nation.families} families, "
@@ -516,7 +446,7 @@ def demo(
     try:
         run_demo(directory, donors=donors, force=force, console=out)
     except HgrError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import create_engine
 
 import hgr.audit.models
 import hgr.auth.models
+import hgr.genotypes.models
 import hgr.registry.models  # noqa: F401  (registers the registry tables)
 from hgr.db.base import Base
 

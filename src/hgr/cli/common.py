@@ -1,0 +1,112 @@
+"""What every ``hgr`` subcommand shares: consoles, options, errors, progress, tables."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+from hgr.audit import Actor
+from hgr.exceptions import HgrError, ValidationFailed
+from hgr.node import Node, open_node
+from hgr.progress import Progress
+from hgr.registry.report import Issue
+
+__all__ = [
+    "DatabaseOption",
+    "HomeOption",
+    "cell",
+    "err",
+    "fail",
+    "open_node_of",
+    "operator",
+    "out",
+    "print_issues",
+    "progress_bar",
+    "table",
+]
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", envvar="HGR_HOME", help="The node's data directory."),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="HGR_DATABASE_URL", help="Override the database."),
+]
+
+
+def fail(exc: HgrError) -> NoReturn:
+    err.print(f"[red]error:[/red] {exc.message} ({exc.code})", highlight=False)
+    if isinstance(exc, ValidationFailed):
+        print_issues(exc.issues)
+    raise typer.Exit(1)
+
+
+def print_issues(issues: list[Issue]) -> None:
+    for issue in sorted(issues, key=lambda i: (i.origin.file, i.origin.line or 0)):
+        colour = "red" if issue.severity == "error" else "yellow"
+        err.print(f"  [{colour}]{issue.severity}[/{colour}] {issue}", highlight=False)
+
+
+def open_node_of(home: Path | None, database_url: str | None) -> Node:
+    return open_node(home, database_url=database_url)
+
+
+@contextmanager
+def progress_bar() -> Iterator[Progress]:
+    """A progress callback drawn as a bar on stderr; it vanishes when the work is done."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with RichProgress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        yield update
+
+
+def operator() -> Actor:
+    """The person at the command line, as the audit log names them."""
+    return Actor(f"cli:{getpass.getuser()}", "operator")
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return str(getattr(value, "value", value))
+
+
+def table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = None) -> Table:
+    columns = columns or (list(rows[0]) if rows else [])
+    grid = Table(title=title)
+    for column in columns:
+        grid.add_column(column)
+    for row in rows:
+        grid.add_row(*(cell(row.get(c)) for c in columns))
+    return grid

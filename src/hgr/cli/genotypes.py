@@ -1,0 +1,144 @@
+"""``hgr genotypes``: ingest genotype files into a collection's store, and verify it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hgr.cli.common import (
+    DatabaseOption,
+    HomeOption,
+    fail,
+    open_node_of,
+    operator,
+    out,
+    progress_bar,
+    table,
+)
+from hgr.exceptions import HgrError, IntegrityBroken
+from hgr.genotypes import GenomeBuild, ingest, verify_store
+
+__all__ = ["genotypes_app"]
+
+genotypes_app = typer.Typer(
+    help="Genotype stores: VCF/BCF into VCF Zarr, sealed raw files.", no_args_is_help=True
+)
+
+CollectionOption = Annotated[
+    str, typer.Option("--collection", "-c", help="Code of the collection the genotypes join.")
+]
+InstitutionOption = Annotated[
+    str | None,
+    typer.Option("--institution", "-i", help="Institution code (default: the node's)."),
+]
+
+
+def _institution(given: str | None, default: str) -> str:
+    if given or default:
+        return given or default
+    fail(
+        HgrError(
+            "name the institution with --institution (this node serves several)",
+            code="E_USAGE",
+        )
+    )
+
+
+@genotypes_app.command("ingest")
+def ingest_(
+    files: Annotated[list[Path], typer.Argument(help="VCF (plain, gzip, BGZF) or BCF files.")],
+    collection: CollectionOption,
+    institution: InstitutionOption = None,
+    sample_map: Annotated[
+        Path | None,
+        typer.Option(help="TSV: id in the file, registry sample code (one pair per line)."),
+    ] = None,
+    build: Annotated[
+        GenomeBuild | None, typer.Option(help="Genome build, when the header does not tell.")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=0, help="Worker processes for encoding.")] = 2,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Seal, check and encode files into the collection's store (all or nothing)."""
+    try:
+        node = open_node_of(home, database_url)
+        try:
+            with progress_bar() as progress:
+                result = ingest(
+                    node.db,
+                    node.settings.home,
+                    node.keys,
+                    files,
+                    institution=_institution(institution, node.settings.institution_code),
+                    collection=collection,
+                    sample_map=sample_map,
+                    build=build,
+                    workers=workers,
+                    progress=progress,
+                    actor=operator(),
+                    grounds="operator of the node's command line",
+                )
+        finally:
+            node.close()
+    except HgrError as exc:
+        fail(exc)
+    out.print(
+        f"collection {result.collection}: store version {result.version}, {result.samples} "
+        f"samples × {result.variants} variants ({result.added_variants} new), "
+        f"{result.build} (from {result.build_evidence})"
+    )
+    out.print(f"  store: {result.location}")
+    if result.swept:
+        out.print(f"  removed {len(result.swept)} leftover(s) of an interrupted ingestion")
+
+
+@genotypes_app.command("verify")
+def verify(
+    collection: CollectionOption,
+    institution: InstitutionOption = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Compare the store with its sealed source files, genotype by genotype."""
+    try:
+        node = open_node_of(home, database_url)
+        try:
+            with progress_bar() as progress:
+                report = verify_store(
+                    node.db,
+                    node.settings.home,
+                    node.keys,
+                    institution=_institution(institution, node.settings.institution_code),
+                    collection=collection,
+                    progress=progress,
+                )
+        finally:
+            node.close()
+    except HgrError as exc:
+        fail(exc)
+    out.print(
+        table(
+            f"Store {report.location}",
+            [
+                {
+                    "sources": report.sources,
+                    "variants": report.variants,
+                    "calls": report.calls,
+                    "differences": report.differences,
+                }
+            ],
+        )
+    )
+    if not report.ok:
+        for problem in report.problems:
+            out.print(f"  {problem}", highlight=False)
+        fail(
+            IntegrityBroken(
+                f"the store differs from its source files in {report.differences} place(s)",
+                code="E_STORE_DIFFERS",
+            )
+        )
+    out.print("the store matches its source files, genotype by genotype")

@@ -1,0 +1,24 @@
+"""The genotype store: VCF/BCF files into one VCF Zarr store per collection, sealed at rest."""
+
+from hgr.genotypes.builds import GenomeBuild, detect_build
+from hgr.genotypes.ingest import IngestResult, current_store, ingest
+from hgr.genotypes.models import GenotypeSample, GenotypeSource, GenotypeStore
+from hgr.genotypes.raw_files import SealedFile
+from hgr.genotypes.store import CollectionDirectory, open_store
+from hgr.genotypes.verify import StoreVerification, verify_store
+
+__all__ = [
+    "CollectionDirectory",
+    "GenomeBuild",
+    "GenotypeSample",
+    "GenotypeSource",
+    "GenotypeStore",
+    "IngestResult",
+    "SealedFile",
+    "StoreVerification",
+    "current_store",
+    "detect_build",
+    "ingest",
+    "open_store",
+    "verify_store",
+]

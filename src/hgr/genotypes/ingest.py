@@ -1,0 +1,611 @@
+"""``ingest``: genotype files into a collection's VCF Zarr store, all or nothing.
+
+The steps follow bio2zarr's own (scan → explode → encode → verify), with hgr's checks and
+bookkeeping around them:
+
+1. **Seal and scan** each file in one read: its SHA-256, a Crypt4GH copy to the node's key,
+   a line-by-line check (``vcf_scan``) and a BGZF working copy.
+2. **Match** the sample columns to registry samples and **detect the build**; a collection
+   keeps one build.
+3. **Encode** with bio2zarr (``explode`` then ``encode``, in worker processes) into a staging
+   directory, then check every call's ploidy on the arrays.
+4. **Publish**: rename the store and the sealed files into place, and write the rows that make
+   them visible, with the audit event, in one transaction.
+
+A failure at any step, a ``kill -9`` included, leaves the previous version in use and nothing
+new visible; the next ingestion sweeps the leftovers (``store.CollectionDirectory.sweep``).
+A second ingestion into a collection adds variants: the new version is encoded from the
+sealed files of the previous version plus the new ones, which must hold the same samples.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pysam.bcftools
+from bio2zarr import vcf as bio2zarr_vcf
+from pysam.utils import SamtoolsError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hgr.audit import SYSTEM, Actor, record
+from hgr.crypto import NodeKeys
+from hgr.db import Database
+from hgr.exceptions import Conflict, FormatError, NotFound, UsageError
+from hgr.genotypes.builds import AUTOSOMES, GenomeBuild, canonical_contig, detect_build
+from hgr.genotypes.models import GenotypeSample, GenotypeSource, GenotypeStore
+from hgr.genotypes.raw_files import SealedFile, seal, unseal
+from hgr.genotypes.sample_map import match_samples, read_sample_map
+from hgr.genotypes.store import STORE_FORMAT, CollectionDirectory
+from hgr.genotypes.vcf_scan import VcfLayout, at_line
+from hgr.genotypes.vcf_source import SourceReader, scan_bcf
+from hgr.progress import Progress, silent
+from hgr.registry import models as m
+from hgr.registry.vocabulary import Encryption, FileKind
+
+__all__ = ["IngestResult", "current_store", "find_collection", "ingest", "store_sources"]
+
+_READ_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What an ingestion wrote."""
+
+    institution: str
+    collection: str
+    version: int
+    location: str
+    build: GenomeBuild
+    build_evidence: str
+    samples: int
+    variants: int
+    added_variants: int
+    sources: tuple[str, ...]
+    swept: tuple[str, ...]
+
+
+@dataclass
+class _Source:
+    """A file on its way into the store: where its sealed and working copies are."""
+
+    name: str
+    sealed: SealedFile
+    kind: str
+    layout: VcfLayout
+    working: Path
+    data_file_id: int | None = None  # set for files of the previous version
+    start: int = 0  # its first variant in the new store
+
+
+def find_collection(session: Session, institution: str, collection: str) -> m.Collection:
+    """The collection ``collection`` of institution ``institution``.
+
+    Raises
+    ------
+    NotFound
+        When either is not registered.
+    """
+    found = session.scalar(
+        select(m.Collection)
+        .join(m.Institution, m.Institution.id == m.Collection.institution_id)
+        .where(m.Institution.code == institution, m.Collection.code == collection)
+    )
+    if found is None:
+        raise NotFound(
+            f"institution {institution!r} has no collection {collection!r}: register it in a "
+            "collections template first (hgr import)",
+            code="E_NO_COLLECTION",
+        )
+    return found
+
+
+def current_store(session: Session, collection_id: int) -> GenotypeStore | None:
+    """The version of a collection's store in use (the newest), or None."""
+    return session.scalar(
+        select(GenotypeStore)
+        .where(GenotypeStore.collection_id == collection_id)
+        .order_by(GenotypeStore.version.desc())
+        .limit(1)
+    )
+
+
+def _referenced(session: Session, collection_id: int) -> set[str]:
+    """What the database names on disk: the store in use and every sealed file."""
+    current = current_store(session, collection_id)
+    stores = [current.location] if current else []
+    files = session.scalars(
+        select(m.DataFile.location)
+        .join(GenotypeSource, GenotypeSource.data_file_id == m.DataFile.id)
+        .join(GenotypeStore, GenotypeStore.id == GenotypeSource.store_id)
+        .where(GenotypeStore.collection_id == collection_id)
+    )
+    return set(stores) | set(files)
+
+
+def _prepare_new(path: Path, work: Path, index: int, keys: NodeKeys) -> _Source:
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file", code="E_NO_FILE")
+    reader = SourceReader(str(path), work / f"source-{index}.gz")
+    try:
+        sealed = seal(path, work / f"{uuid.uuid4().hex}.c4gh", keys, [reader])
+        layout = reader.finish()
+    finally:
+        reader.close()
+    return _finish_source(path.name, sealed, reader, layout)
+
+
+def _prepare_previous(
+    sealed: SealedFile, data_file_id: int, work: Path, index: int, keys: NodeKeys
+) -> _Source:
+    reader = SourceReader(sealed.name, work / f"source-{index}.gz")
+    try:
+        with unseal(sealed, keys, work / f"plain-{index}") as plain, plain.open("rb") as handle:
+            while chunk := handle.read(_READ_CHUNK):
+                reader(memoryview(chunk))
+        layout = reader.finish()
+    finally:
+        reader.close()
+    source = _finish_source(sealed.name, sealed, reader, layout)
+    source.data_file_id = data_file_id
+    return source
+
+
+def _finish_source(
+    name: str, sealed: SealedFile, reader: SourceReader, layout: VcfLayout
+) -> _Source:
+    working = reader.working.with_suffix(".bcf" if reader.kind == "bcf" else ".vcf.gz")
+    reader.working.rename(working)
+    if reader.kind == "bcf":
+        layout = scan_bcf(layout.source, working)
+    if layout.records == 0:
+        raise FormatError(f"{layout.source}: the file holds no records", code="E_VCF_EMPTY")
+    try:
+        pysam.bcftools.index(str(working), catch_stdout=False)
+    except SamtoolsError as exc:
+        raise FormatError(
+            f"{layout.source}: htslib cannot index it: {exc}", code="E_VCF_INDEX"
+        ) from exc
+    return _Source(name, sealed, reader.kind, layout, working)
+
+
+def _check_same_samples(sources: Sequence[_Source]) -> None:
+    first = sources[0]
+    for other in sources[1:]:
+        if other.layout.samples != first.layout.samples:
+            raise Conflict(
+                f"{other.layout.source} holds different samples (or the same in another "
+                f"order) than {first.layout.source}: files ingested together hold the same "
+                "samples, and add variants; merge them first (bcftools merge)",
+                code="E_SAMPLES_DIFFER",
+            )
+
+
+def _encode(sources: Sequence[_Source], work: Path, workers: int) -> tuple[Path, Any]:
+    target = work / "store.vcz"
+    try:
+        group = bio2zarr_vcf.convert(
+            [source.working for source in sources],
+            target,
+            mode="r+",
+            icf_path=work / "icf",
+            worker_processes=workers,
+        )
+    except ValueError as exc:
+        text = str(exc)
+        if "overlap" in text.lower():
+            raise Conflict(
+                "the files hold overlapping regions of the genome: a variant may come from "
+                f"one file only ({text})",
+                code="E_SOURCES_OVERLAP",
+            ) from exc
+        raise FormatError(
+            "the files' headers are not compatible (their INFO, FORMAT, FILTER or contig "
+            f"definitions differ): {text}; make them agree (bcftools reheader)",
+            code="E_VCF_HEADER",
+        ) from exc
+    except Exception as exc:
+        _locate_parse_error(sources)
+        raise FormatError(
+            f"bio2zarr could not encode the files: {exc}", code="E_VCF_MALFORMED"
+        ) from exc
+    return target, group
+
+
+def _locate_parse_error(sources: Sequence[_Source]) -> None:
+    """Find the record htslib refused, to name its line; raises when it finds one."""
+    import cyvcf2
+
+    for source in sources:
+        index = 0
+        try:
+            reader = cyvcf2.VCF(str(source.working))
+            for index, variant in enumerate(reader):  # noqa: B007
+                variant.genotype  # noqa: B018  (parses the calls)
+        except Exception as exc:
+            raise FormatError(
+                f"{at_line(source.layout.source, source.layout.line_of_record(index + 1))}: "
+                f"htslib cannot parse this record ({exc})",
+                code="E_VCF_MALFORMED",
+            ) from exc
+
+
+def _place_sources(sources: list[_Source], group: Any) -> list[_Source]:
+    """Order sources as bio2zarr placed them; each must be one unbroken block of variants."""
+    contig_ids = [str(c) for c in group["contig_id"][:]]
+    contigs = group["variant_contig"][:]
+    positions = group["variant_position"][:]
+    for source in sources:
+        contig = contig_ids.index(source.layout.contigs[0])
+        hits = np.flatnonzero((contigs == contig) & (positions == source.layout.first_position))
+        source.start = int(hits[0]) if len(hits) else -1
+    placed = sorted(sources, key=lambda s: s.start)
+    expected = 0
+    for source in placed:
+        if source.start != expected:
+            raise Conflict(
+                f"{source.layout.source}: its variants interleave with another file's: each "
+                "file must hold its own contigs or regions",
+                code="E_SOURCES_OVERLAP",
+            )
+        expected += source.layout.records
+    if expected != len(positions):
+        raise FormatError(
+            f"the store holds {len(positions)} variants where the files hold {expected}",
+            code="E_ENCODE",
+        )
+    return placed
+
+
+def _check_ploidy(group: Any, placed: Sequence[_Source]) -> None:
+    """Diploid calls everywhere, haploid allowed on X, Y and MT (VCF 4.3 §1.6.2, GT)."""
+    genotypes = group["call_genotype"]
+    ploidy = genotypes.shape[2]
+    contig_ids = [str(c) for c in group["contig_id"][:]]
+    contigs = group["variant_contig"][:]
+    autosomal = np.array([canonical_contig(c) in AUTOSOMES for c in contig_ids] or [False])
+    step = genotypes.chunks[0]
+    for start in range(0, genotypes.shape[0], step):
+        block = genotypes[start : start + step]
+        bad = np.zeros(block.shape[0], dtype=bool)
+        if ploidy > 2:
+            bad |= (block[:, :, 2:] != -2).any(axis=(1, 2))
+        if ploidy >= 2:
+            haploid = (block[:, :, 1] == -2) & (block[:, :, 0] != -2)
+            bad |= haploid.any(axis=1) & autosomal[contigs[start : start + step]]
+        elif ploidy == 1:
+            bad |= autosomal[contigs[start : start + step]]
+        if bad.any():
+            index = start + int(np.flatnonzero(bad)[0])
+            source = next(s for s in reversed(placed) if s.start <= index)
+            line = source.layout.line_of_record(index - source.start)
+            polyploid = ploidy > 2 and bool((block[index - start, :, 2:] != -2).any())
+            raise FormatError(
+                f"{at_line(source.layout.source, line)}: wrong ploidy: a call has "
+                f"{'more than two alleles' if polyploid else 'one allele'} where diploid "
+                "calls are expected (only X, Y and MT may be haploid)",
+                code="E_VCF_PLOIDY",
+            )
+
+
+def ingest(
+    db: Database,
+    home: Path,
+    keys: NodeKeys,
+    files: Sequence[Path],
+    *,
+    institution: str,
+    collection: str,
+    sample_map: Path | None = None,
+    build: GenomeBuild | None = None,
+    workers: int = 0,
+    progress: Progress = silent,
+    actor: Actor = SYSTEM,
+    grounds: str = "",
+) -> IngestResult:
+    """Ingest VCF/BCF ``files`` into a collection's genotype store, all or nothing.
+
+    Parameters
+    ----------
+    db, home, keys
+        The node's database, home directory and keys.
+    files
+        VCF (plain, gzip or BGZF) or BCF files holding the same samples.
+    institution, collection
+        The codes of the collection the genotypes belong to.
+    sample_map
+        A file mapping the files' sample ids to registry sample codes.
+    build
+        The genome build, for files whose header does not tell it.
+    workers
+        Worker processes for encoding (0: in this process).
+
+    Raises
+    ------
+    FormatError, ValidationFailed, Conflict, NotFound, UsageError
+        For bad input; nothing is written.
+    """
+    if not files:
+        raise UsageError("name at least one genotype file", code="E_NO_FILE")
+    mapping = read_sample_map(sample_map) if sample_map is not None else None
+    with db.reader() as session:
+        target = find_collection(session, institution, collection)
+        collection_id, institution_id = target.id, target.institution_id
+    directory = CollectionDirectory(home, collection_id)
+    with directory.locked():
+        with db.reader() as session:
+            swept = directory.sweep(_referenced(session, collection_id))
+            previous = current_store(session, collection_id)
+            previous_sources = store_sources(session, previous, directory)
+            previous_samples = (
+                list(
+                    session.scalars(
+                        select(GenotypeSample.sample_id)
+                        .where(GenotypeSample.store_id == previous.id)
+                        .order_by(GenotypeSample.position)
+                    )
+                )
+                if previous
+                else []
+            )
+        with directory.staging() as work:
+            progress("seal", 0, len(files))
+            new = []
+            for index, path in enumerate(files):
+                new.append(_prepare_new(path, work, index, keys))
+                progress("seal", index + 1, len(files))
+            _check_same_samples(new)
+            with db.reader() as session:
+                samples = match_samples(
+                    session,
+                    institution_id,
+                    new[0].layout.samples,
+                    mapping,
+                    source=new[0].layout.source,
+                )
+                sample_rows = [(s.id, s.code) for s in samples]
+            evidence = [
+                detect_build(
+                    s.layout.contig_lengths,
+                    s.layout.max_positions,
+                    source=s.layout.source,
+                    assume=build,
+                )
+                for s in new
+            ]
+            found = {e.build for e in evidence}
+            if len(found) > 1:
+                raise Conflict(
+                    "the files are on different genome builds ("
+                    + ", ".join(
+                        f"{s.layout.source}: {e.build}" for s, e in zip(new, evidence, strict=True)
+                    )
+                    + "): a collection holds one build; lift them over to one",
+                    code="E_BUILD_MIXED",
+                )
+            if previous is not None and previous.build != evidence[0].build:
+                raise Conflict(
+                    f"{new[0].layout.source} is on {evidence[0].build} but collection "
+                    f"{collection} holds {previous.build}: a collection holds one build; "
+                    "lift the file over first",
+                    code="E_BUILD_MIXED",
+                )
+            if previous is not None and previous_samples != [row[0] for row in sample_rows]:
+                raise Conflict(
+                    f"{new[0].layout.source} holds other samples than collection "
+                    f"{collection}'s store: a later batch adds variants for the same samples, "
+                    "in the same order (bcftools view -s to reorder)",
+                    code="E_BATCH_SAMPLES",
+                )
+            old = [
+                _prepare_previous(sealed, file_id, work, len(files) + i, keys)
+                for i, (_row, sealed, file_id) in enumerate(previous_sources)
+            ]
+            sources = old + new
+            progress("encode", 0, 1)
+            store_path, group = _encode(sources, work, workers)
+            placed = _place_sources(sources, group)
+            _check_ploidy(group, placed)
+            version = (previous.version if previous else 0) + 1
+            group.attrs["hgr"] = {
+                "store_format": STORE_FORMAT,
+                "institution": institution,
+                "collection": collection,
+                "version": version,
+                "build": str(evidence[0].build),
+            }
+            variants = int(group["variant_position"].shape[0])
+            vcf_zarr_version = str(group.attrs.get("vcf_zarr_version", ""))
+            progress("encode", 1, 1)
+            final = directory.path / f"v{version:04d}-{uuid.uuid4().hex[:8]}.vcz"
+            return _publish(
+                db,
+                directory,
+                final,
+                store_path,
+                placed,
+                new,
+                sample_rows,
+                institution_id=institution_id,
+                collection_id=collection_id,
+                institution=institution,
+                collection=collection,
+                version=version,
+                build=evidence[0].build,
+                build_by=evidence[0].by,
+                variants=variants,
+                vcf_zarr_version=vcf_zarr_version,
+                added=variants - (previous.variants if previous else 0),
+                swept=swept,
+                previous_location=previous.location if previous else None,
+                actor=actor,
+                grounds=grounds,
+            )
+
+
+def store_sources(
+    session: Session, store: GenotypeStore | None, directory: CollectionDirectory
+) -> list[tuple[GenotypeSource, SealedFile, int]]:
+    """A store version's source files in store order: row, sealed copy, data file id."""
+    if store is None:
+        return []
+    rows = session.execute(
+        select(GenotypeSource, m.DataFile)
+        .join(m.DataFile, m.DataFile.id == GenotypeSource.data_file_id)
+        .where(GenotypeSource.store_id == store.id)
+        .order_by(GenotypeSource.ordinal)
+    ).all()
+    return [
+        (
+            source,
+            SealedFile(
+                source.name, directory.absolute(data.location), data.size_bytes, data.sha256
+            ),
+            data.id,
+        )
+        for source, data in rows
+    ]
+
+
+def _publish(
+    db: Database,
+    directory: CollectionDirectory,
+    final: Path,
+    store_path: Path,
+    placed: Sequence[_Source],
+    new: Sequence[_Source],
+    sample_rows: Sequence[tuple[int, str]],
+    *,
+    institution_id: int,
+    collection_id: int,
+    institution: str,
+    collection: str,
+    version: int,
+    build: GenomeBuild,
+    build_by: str,
+    variants: int,
+    vcf_zarr_version: str,
+    added: int,
+    swept: list[str],
+    previous_location: str | None,
+    actor: Actor,
+    grounds: str,
+) -> IngestResult:
+    """Rename into place, then commit the rows that make the new version visible.
+
+    The previous version's store is removed once the new one is committed (its rows stay,
+    as history); its sealed files stay, as the new version is built from them too.
+    """
+    for source in new:
+        sealed_at = directory.raw / source.sealed.sealed.name
+        source.sealed.sealed.replace(sealed_at)
+        source.sealed = SealedFile(source.name, sealed_at, source.sealed.size, source.sealed.sha256)
+    store_path.replace(final)
+    _fsync_directory(directory.raw)
+    _fsync_directory(directory.path)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        with db.transaction() as session:
+            store = GenotypeStore(
+                collection_id=collection_id,
+                version=version,
+                location=directory.relative(final),
+                build=str(build),
+                vcf_zarr_version=vcf_zarr_version,
+                samples=len(sample_rows),
+                variants=variants,
+                created_at=now,
+            )
+            session.add(store)
+            session.flush()
+            for ordinal, source in enumerate(placed):
+                if source.data_file_id is None:
+                    data_file = m.DataFile(
+                        institution_id=institution_id,
+                        location=directory.relative(source.sealed.sealed),
+                        kind=FileKind.BCF if source.kind == "bcf" else FileKind.VCF,
+                        size_bytes=source.sealed.size,
+                        sha256=source.sealed.sha256,
+                        encryption=Encryption.CRYPT4GH,
+                        collection_id=collection_id,
+                    )
+                    session.add(data_file)
+                    session.flush()
+                    source.data_file_id = data_file.id
+                session.add(
+                    GenotypeSource(
+                        store_id=store.id,
+                        data_file_id=source.data_file_id,
+                        name=source.name,
+                        kind=source.kind,
+                        header_lines=source.layout.header_lines,
+                        records=source.layout.records,
+                        ordinal=ordinal,
+                    )
+                )
+            session.add_all(
+                GenotypeSample(
+                    store_id=store.id,
+                    sample_id=sample_id,
+                    position=position,
+                    file_sample_id=file_id,
+                )
+                for position, ((sample_id, _code), file_id) in enumerate(
+                    zip(sample_rows, new[0].layout.samples, strict=True)
+                )
+            )
+            record(
+                session,
+                actor,
+                "genotypes.ingest",
+                f"institutions/{institution}/collections/{collection}/genotypes",
+                grounds=grounds,
+                detail={
+                    "version": version,
+                    "build": str(build),
+                    "samples": len(sample_rows),
+                    "variants": variants,
+                    "files": [
+                        {"name": s.name, "sha256": s.sealed.sha256, "size": s.sealed.size}
+                        for s in new
+                    ],
+                },
+            )
+    except BaseException:
+        # Not committed: take the new files back out of sight at once (a crash instead
+        # leaves them to the next sweep).
+        shutil.rmtree(final, ignore_errors=True)
+        for source in new:
+            source.sealed.sealed.unlink(missing_ok=True)
+        raise
+    if previous_location:
+        shutil.rmtree(directory.absolute(previous_location), ignore_errors=True)
+    return IngestResult(
+        institution=institution,
+        collection=collection,
+        version=version,
+        location=directory.relative(final),
+        build=build,
+        build_evidence=build_by,
+        samples=len(sample_rows),
+        variants=variants,
+        added_variants=added,
+        sources=tuple(s.name for s in placed),
+        swept=tuple(swept),
+    )
+
+
+def _fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

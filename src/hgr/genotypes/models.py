@@ -1,0 +1,75 @@
+"""Tables of the genotype store: store versions, their source files and their samples.
+
+A collection's genotypes live in one VCF Zarr store on disk; each ingestion writes a new
+version and the newest row names the one in use. A store directory that no row names is a
+leftover of an interrupted ingestion and is removed (see ``store.sweep``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hgr.db.base import Base
+
+__all__ = ["GenotypeSample", "GenotypeSource", "GenotypeStore"]
+
+
+class GenotypeStore(Base):
+    """One version of a collection's VCF Zarr store."""
+
+    __tablename__ = "genotype_store"
+    __table_args__ = (
+        UniqueConstraint("collection_id", "version"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    location: Mapped[str] = mapped_column(String(1000))  # relative to the node's home
+    build: Mapped[str] = mapped_column(String(16))
+    vcf_zarr_version: Mapped[str] = mapped_column(String(16))
+    samples: Mapped[int] = mapped_column(Integer)
+    variants: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GenotypeSource(Base):
+    """A raw file a store version was built from; its sealed copy is a registry data file."""
+
+    __tablename__ = "genotype_source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("genotype_store.id"), index=True)
+    data_file_id: Mapped[int] = mapped_column(ForeignKey("data_file.id"), index=True)
+    name: Mapped[str] = mapped_column(String(500))  # the file's name when it was ingested
+    kind: Mapped[str] = mapped_column(String(16))  # vcf, vcf.gz, vcf.bgz, bcf
+    header_lines: Mapped[int] = mapped_column(Integer)
+    records: Mapped[int] = mapped_column(Integer)
+    ordinal: Mapped[int] = mapped_column(Integer)  # its place in the store's variant order
+
+
+class GenotypeSample(Base):
+    """A column of a store version: the registry sample it holds, under its id in the file."""
+
+    __tablename__ = "genotype_sample"
+    __table_args__ = (
+        UniqueConstraint("store_id", "sample_id"),
+        UniqueConstraint("store_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("genotype_store.id"), index=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("sample.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    file_sample_id: Mapped[str] = mapped_column(String(200))
