@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
+from crypt4gh.keys import c4gh
 from typer.testing import CliRunner
 
 from hgr.cli.main import app
@@ -50,6 +53,26 @@ def test_ingest_then_verify(tmp_path: Path) -> None:
     checked = runner.invoke(app, ["genotypes", "verify", "-c", "COL-GT", "--home", str(node)])
     assert checked.exit_code == 0, checked.output
     assert "matches its source files" in checked.output
+    public = tmp_path / "recipient.pub"
+    with contextlib.redirect_stderr(io.StringIO()):
+        c4gh.generate(str(tmp_path / "recipient.sec"), str(public), None, b"r")
+    exported = runner.invoke(
+        app,
+        [
+            "genotypes",
+            "export-raw",
+            "-c",
+            "COL-GT",
+            "--public-key",
+            str(public),
+            "--out",
+            str(tmp_path / "out"),
+            "--home",
+            str(node),
+        ],
+    )
+    assert exported.exit_code == 0, exported.output
+    assert (tmp_path / "out" / "batch1.vcf.gz.c4gh").is_file()
 
 
 def test_a_refused_file_exits_1_naming_the_line(tmp_path: Path) -> None:

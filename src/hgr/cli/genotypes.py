@@ -13,12 +13,12 @@ from hgr.cli.common import (
     fail,
     open_node_of,
     operator,
-    out,
     progress_bar,
     table,
 )
+from hgr.cli.common import out as console
 from hgr.exceptions import HgrError, IntegrityBroken
-from hgr.genotypes import GenomeBuild, ingest, verify_store
+from hgr.genotypes import GenomeBuild, export_raw, ingest, verify_store
 
 __all__ = ["genotypes_app"]
 
@@ -85,14 +85,14 @@ def ingest_(
             node.close()
     except HgrError as exc:
         fail(exc)
-    out.print(
+    console.print(
         f"collection {result.collection}: store version {result.version}, {result.samples} "
         f"samples × {result.variants} variants ({result.added_variants} new), "
         f"{result.build} (from {result.build_evidence})"
     )
-    out.print(f"  store: {result.location}")
+    console.print(f"  store: {result.location}")
     if result.swept:
-        out.print(f"  removed {len(result.swept)} leftover(s) of an interrupted ingestion")
+        console.print(f"  removed {len(result.swept)} leftover(s) of an interrupted ingestion")
 
 
 @genotypes_app.command("verify")
@@ -119,7 +119,7 @@ def verify(
             node.close()
     except HgrError as exc:
         fail(exc)
-    out.print(
+    console.print(
         table(
             f"Store {report.location}",
             [
@@ -134,11 +134,43 @@ def verify(
     )
     if not report.ok:
         for problem in report.problems:
-            out.print(f"  {problem}", highlight=False)
+            console.print(f"  {problem}", highlight=False)
         fail(
             IntegrityBroken(
                 f"the store differs from its source files in {report.differences} place(s)",
                 code="E_STORE_DIFFERS",
             )
         )
-    out.print("the store matches its source files, genotype by genotype")
+    console.print("the store matches its source files, genotype by genotype")
+
+
+@genotypes_app.command("export-raw")
+def export_raw_(
+    collection: CollectionOption,
+    public_key: Annotated[Path, typer.Option(help="The recipient's Crypt4GH public key.")],
+    out: Annotated[Path, typer.Option(help="Directory for the re-encrypted files.")],
+    institution: InstitutionOption = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Re-encrypt the collection's raw files to a recipient's key (checked on the way)."""
+    try:
+        node = open_node_of(home, database_url)
+        try:
+            exported = export_raw(
+                node.db,
+                node.settings.home,
+                node.keys,
+                institution=_institution(institution, node.settings.institution_code),
+                collection=collection,
+                recipient=public_key,
+                out_dir=out,
+                actor=operator(),
+                grounds="operator of the node's command line",
+            )
+        finally:
+            node.close()
+    except HgrError as exc:
+        fail(exc)
+    rows = [{"file": f.path, "plaintext sha256": f.sha256} for f in exported]
+    console.print(table(f"Encrypted to {public_key}", rows))

@@ -1,6 +1,7 @@
 """The genotype store: VCF/BCF files into one VCF Zarr store per collection, sealed at rest."""
 
 from hgr.genotypes.builds import GenomeBuild, detect_build
+from hgr.genotypes.export import ExportedFile, export_raw
 from hgr.genotypes.ingest import IngestResult, current_store, ingest
 from hgr.genotypes.models import GenotypeSample, GenotypeSource, GenotypeStore
 from hgr.genotypes.raw_files import SealedFile
@@ -9,6 +10,7 @@ from hgr.genotypes.verify import StoreVerification, verify_store
 
 __all__ = [
     "CollectionDirectory",
+    "ExportedFile",
     "GenomeBuild",
     "GenotypeSample",
     "GenotypeSource",
@@ -18,6 +20,7 @@ __all__ = [
     "StoreVerification",
     "current_store",
     "detect_build",
+    "export_raw",
     "ingest",
     "open_store",
     "verify_store",

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import io
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from crypt4gh.keys import get_private_key, get_public_key
 from hgr.crypto import NodeKeys
 from hgr.exceptions import ConfigurationError, IntegrityBroken, UsageError
 
-__all__ = ["SealedFile", "export_sealed", "seal", "unseal"]
+__all__ = ["SealedFile", "export_sealed", "recipient_key", "seal", "unseal"]
 
 Sink = Callable[[memoryview], None]
 
@@ -85,7 +86,14 @@ def _node_secret(keys: NodeKeys) -> bytes:
     return secret
 
 
-def _public_key(path: Path) -> bytes:
+def recipient_key(path: Path) -> bytes:
+    """The Crypt4GH (or OpenSSH ed25519) public key in the file ``path``.
+
+    Raises
+    ------
+    UsageError
+        ``E_BAD_PUBLIC_KEY`` when the file holds no such key.
+    """
     try:
         key: bytes = get_public_key(str(path))
     except (OSError, ValueError, NotImplementedError) as exc:
@@ -111,11 +119,33 @@ def seal(source: Path, target: Path, keys: NodeKeys, sinks: list[Sink]) -> Seale
     return SealedFile(source.name, target, reader.size, reader.digest.hexdigest())
 
 
+def _decrypt_checked(sealed: SealedFile, secret: bytes, sink: BinaryIO) -> None:
+    """Decrypt ``sealed`` into ``sink``, then check the bytes were the ones sealed."""
+    writer = _HashingWriter(sink)
+    with sealed.sealed.open("rb") as handle:
+        try:
+            c4gh_lib.decrypt([(0, secret, None)], handle, writer)
+        except ValueError as exc:
+            raise IntegrityBroken(
+                f"{sealed.sealed} (raw copy of {sealed.name}) does not decrypt with this "
+                f"node's key: {exc}",
+                code="E_RAW_DECRYPT",
+            ) from exc
+    if writer.size != sealed.size or writer.digest.hexdigest() != sealed.sha256:
+        raise IntegrityBroken(
+            f"{sealed.sealed} (raw copy of {sealed.name}) decrypts to {writer.size} bytes "
+            f"with SHA-256 {writer.digest.hexdigest()[:16]}…, not the {sealed.size} bytes "
+            f"with SHA-256 {sealed.sha256[:16]}… that were sealed: the stored file is "
+            "truncated or was replaced; restore it from backup",
+            code="E_RAW_CHECKSUM",
+        )
+
+
 @contextlib.contextmanager
 def unseal(sealed: SealedFile, keys: NodeKeys, into: Path) -> Iterator[Path]:
     """Decrypt ``sealed`` to the file ``into``, check its size and SHA-256, yield its path.
 
-    The plaintext is removed when the block ends.
+    The plaintext is removed when the block ends; put ``into`` in a private directory.
 
     Raises
     ------
@@ -125,42 +155,41 @@ def unseal(sealed: SealedFile, keys: NodeKeys, into: Path) -> Iterator[Path]:
     """
     secret = _node_secret(keys)
     try:
-        with sealed.sealed.open("rb") as handle, into.open("wb") as out:
-            writer = _HashingWriter(out)
-            try:
-                c4gh_lib.decrypt([(0, secret, None)], handle, writer)
-            except (ValueError, OSError) as exc:
-                raise IntegrityBroken(
-                    f"{sealed.sealed} (raw copy of {sealed.name}) does not decrypt with this "
-                    f"node's key: {exc}",
-                    code="E_RAW_DECRYPT",
-                ) from exc
-        if writer.size != sealed.size or writer.digest.hexdigest() != sealed.sha256:
-            raise IntegrityBroken(
-                f"{sealed.sealed} (raw copy of {sealed.name}) decrypts to {writer.size} bytes "
-                f"with SHA-256 {writer.digest.hexdigest()[:16]}…, not the {sealed.size} bytes "
-                f"with SHA-256 {sealed.sha256[:16]}… that were sealed: the stored file is "
-                "truncated or was replaced; restore it from backup",
-                code="E_RAW_CHECKSUM",
-            )
+        with into.open("wb") as out:
+            _decrypt_checked(sealed, secret, out)
         yield into
     finally:
         into.unlink(missing_ok=True)
 
 
-def export_sealed(sealed: SealedFile, keys: NodeKeys, recipient: Path, target: Path) -> None:
-    """Write ``sealed`` re-encrypted to the public key file ``recipient``, at ``target``.
+def export_sealed(sealed: SealedFile, keys: NodeKeys, recipient: bytes, target: Path) -> None:
+    """Write ``sealed`` re-encrypted to the public key ``recipient``, at ``target``.
 
-    The plaintext is checked against its recorded SHA-256 on the way, so a damaged file is
-    never passed on; it exists only briefly, next to ``target``.
+    The plaintext streams from decryption to encryption through a pipe and never touches
+    the disk; it is checked against its recorded SHA-256 on the way, and a file that fails
+    the check is not written.
     """
-    public = _public_key(recipient)
     secret = _node_secret(keys)
     partial = target.with_name(f".{target.name}.partial")
-    plain = target.with_name(f".{target.name}.plain")
+    read_end, write_end = os.pipe()
+    failure: list[BaseException] = []
+
+    def decrypt() -> None:
+        try:
+            with os.fdopen(write_end, "wb") as sink:
+                _decrypt_checked(sealed, secret, sink)
+        except BaseException as exc:  # handed to the caller's thread below
+            failure.append(exc)
+
+    producer = threading.Thread(target=decrypt, name="hgr-unseal")
+    producer.start()
     try:
-        with unseal(sealed, keys, plain), plain.open("rb") as handle, partial.open("wb") as out:
-            c4gh_lib.encrypt([(0, secret, public)], handle, out)
+        with os.fdopen(read_end, "rb") as source, partial.open("wb") as out:
+            c4gh_lib.encrypt([(0, secret, recipient)], source, out)
+        producer.join()
+        if failure:
+            raise failure[0]
         partial.replace(target)
     finally:
+        producer.join()
         partial.unlink(missing_ok=True)
