@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 from pathlib import Path
 
 from crypt4gh.keys import c4gh
@@ -53,6 +54,14 @@ def test_ingest_then_verify(tmp_path: Path) -> None:
     checked = runner.invoke(app, ["genotypes", "verify", "-c", "COL-GT", "--home", str(node)])
     assert checked.exit_code == 0, checked.output
     assert "matches its source files" in checked.output
+    qc = runner.invoke(app, ["genotypes", "qc", "-c", "COL-GT", "--home", str(node)])
+    assert qc.exit_code == 0, qc.output
+    assert "1 of 3 flagged" in qc.output  # S2 misses one call in four
+    every = runner.invoke(
+        app, ["genotypes", "qc", "-c", "COL-GT", "--all", "--json", "--home", str(node)]
+    )
+    rows = [json.loads(line) for line in every.output.splitlines()]
+    assert [row["sample"] for row in rows] == list(SAMPLES)
     public = tmp_path / "recipient.pub"
     with contextlib.redirect_stderr(io.StringIO()):
         c4gh.generate(str(tmp_path / "recipient.sec"), str(public), None, b"r")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +20,7 @@ from hgr.cli.common import (
 )
 from hgr.cli.common import out as console
 from hgr.exceptions import HgrError, IntegrityBroken
-from hgr.genotypes import GenomeBuild, export_raw, ingest, verify_store
+from hgr.genotypes import GenomeBuild, export_raw, ingest, qc_report, verify_store
 
 __all__ = ["genotypes_app"]
 
@@ -174,3 +176,47 @@ def export_raw_(
         fail(exc)
     rows = [{"file": f.path, "plaintext sha256": f.sha256} for f in exported]
     console.print(table(f"Encrypted to {public_key}", rows))
+
+
+@genotypes_app.command("qc")
+def qc(
+    collection: CollectionOption,
+    institution: InstitutionOption = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Every sample, not only flagged.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per sample.")] = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Quality control of the collection's genotypes: flagged samples and variant counts."""
+    try:
+        node = open_node_of(home, database_url)
+        try:
+            report = qc_report(
+                node.db,
+                institution=_institution(institution, node.settings.institution_code),
+                collection=collection,
+            )
+        finally:
+            node.close()
+    except HgrError as exc:
+        fail(exc)
+    rows = report.samples if show_all else report.flagged
+    if as_json:
+        for row in rows:
+            sys.stdout.write(json.dumps(row) + "\n")
+        return
+    shown = [
+        {**row, **{k: _rounded(row[k]) for k in ("call_rate", "heterozygosity", "ti_tv", "x_f")}}
+        for row in rows
+    ]
+    console.print(
+        table(f"Variants of {collection} (store version {report.version})", [report.variant_counts])
+    )
+    title = "Samples" if show_all else "Flagged samples"
+    console.print(table(f"{title}: {len(report.flagged)} of {len(report.samples)} flagged", shown))
+
+
+def _rounded(value: float | None) -> str:
+    return "" if value is None else f"{value:.4g}"

@@ -20,6 +20,7 @@ sealed files of the previous version plus the new ones, which must hold the same
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -41,7 +42,8 @@ from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import Conflict, FormatError, NotFound, UsageError
 from hgr.genotypes.builds import AUTOSOMES, GenomeBuild, canonical_contig, detect_build
-from hgr.genotypes.models import GenotypeSample, GenotypeSource, GenotypeStore
+from hgr.genotypes.models import GenotypeSample, GenotypeSampleQc, GenotypeSource, GenotypeStore
+from hgr.genotypes.qc import StoreSummary, summarise_store
 from hgr.genotypes.raw_files import SealedFile, seal, unseal
 from hgr.genotypes.sample_map import match_samples, read_sample_map
 from hgr.genotypes.store import STORE_FORMAT, CollectionDirectory
@@ -372,6 +374,7 @@ def ingest(
                     source=new[0].layout.source,
                 )
                 sample_rows = [(s.id, s.code) for s in samples]
+                facts = _donor_facts(session, [s.id for s in samples])
             evidence = [
                 detect_build(
                     s.layout.contig_lengths,
@@ -414,6 +417,14 @@ def ingest(
             store_path, group = _encode(sources, work, workers)
             placed = _place_sources(sources, group)
             _check_ploidy(group, placed)
+            progress("quality control", 0, 1)
+            summary = summarise_store(
+                group,
+                evidence[0].build,
+                declared_sex=[f[0] for f in facts],
+                groupings={"population": [f[1] for f in facts], "region": [f[2] for f in facts]},
+            )
+            progress("quality control", 1, 1)
             version = (previous.version if previous else 0) + 1
             group.attrs["hgr"] = {
                 "store_format": STORE_FORMAT,
@@ -444,11 +455,29 @@ def ingest(
                 variants=variants,
                 vcf_zarr_version=vcf_zarr_version,
                 added=variants - (previous.variants if previous else 0),
+                summary=summary,
                 swept=swept,
                 previous_location=previous.location if previous else None,
                 actor=actor,
                 grounds=grounds,
             )
+
+
+def _donor_facts(
+    session: Session, sample_ids: Sequence[int]
+) -> list[tuple[str, str | None, str | None]]:
+    """Each sample's donor: declared sex, population and residence region code."""
+    found: dict[int, tuple[str, str | None, str | None]] = {}
+    for chunk in range(0, len(sample_ids), 500):
+        rows = session.execute(
+            select(m.Sample.id, m.Donor.sex, m.Donor.population, m.Region.code)
+            .join(m.Donor, m.Donor.id == m.Sample.donor_id)
+            .outerjoin(m.Region, m.Region.id == m.Donor.residence_region_id)
+            .where(m.Sample.id.in_(sample_ids[chunk : chunk + 500]))
+        )
+        for sample_id, sex, population, region in rows:
+            found[sample_id] = (str(sex), population, region)
+    return [found[sample_id] for sample_id in sample_ids]
 
 
 def store_sources(
@@ -494,6 +523,7 @@ def _publish(
     variants: int,
     vcf_zarr_version: str,
     added: int,
+    summary: StoreSummary,
     swept: list[str],
     previous_location: str | None,
     actor: Actor,
@@ -523,6 +553,11 @@ def _publish(
                 samples=len(sample_rows),
                 variants=variants,
                 created_at=now,
+                qc={
+                    "thresholds": dataclasses.asdict(summary.thresholds),
+                    "variants": summary.variant_counts,
+                    "groups": summary.group_ids,
+                },
             )
             session.add(store)
             session.flush()
@@ -561,6 +596,22 @@ def _publish(
                 for position, ((sample_id, _code), file_id) in enumerate(
                     zip(sample_rows, new[0].layout.samples, strict=True)
                 )
+            )
+            session.add_all(
+                GenotypeSampleQc(
+                    store_id=store.id,
+                    sample_id=sample_rows[qc.position][0],
+                    call_rate=qc.call_rate,
+                    heterozygosity=qc.heterozygosity,
+                    ti_tv=qc.ti_tv,
+                    x_f=qc.x_f,
+                    x_sites=qc.x_sites,
+                    y_call_rate=qc.y_call_rate,
+                    inferred_sex=qc.inferred_sex,
+                    declared_sex=qc.declared_sex,
+                    flags=list(qc.flags),
+                )
+                for qc in summary.samples
             )
             record(
                 session,

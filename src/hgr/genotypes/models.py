@@ -8,10 +8,12 @@ leftover of an interrupted ingestion and is removed (see ``store.sweep``).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hgr.db.base import Base
 
-__all__ = ["GenotypeSample", "GenotypeSource", "GenotypeStore"]
+__all__ = ["GenotypeSample", "GenotypeSampleQc", "GenotypeSource", "GenotypeStore"]
 
 
 class GenotypeStore(Base):
@@ -42,6 +44,8 @@ class GenotypeStore(Base):
     samples: Mapped[int] = mapped_column(Integer)
     variants: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Variant QC: thresholds, counts of variants below them, the population and region ids.
+    qc: Mapped[dict[str, Any]] = mapped_column()
 
 
 class GenotypeSource(Base):
@@ -73,3 +77,23 @@ class GenotypeSample(Base):
     sample_id: Mapped[int] = mapped_column(ForeignKey("sample.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     file_sample_id: Mapped[str] = mapped_column(String(200))
+
+
+class GenotypeSampleQc(Base):
+    """One sample's quality control in a store version, and the flags it raised."""
+
+    __tablename__ = "genotype_sample_qc"
+    __table_args__ = (UniqueConstraint("store_id", "sample_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("genotype_store.id"), index=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("sample.id"), index=True)
+    call_rate: Mapped[float] = mapped_column(Float)
+    heterozygosity: Mapped[float | None] = mapped_column(Float)
+    ti_tv: Mapped[float | None] = mapped_column(Float)
+    x_f: Mapped[float | None] = mapped_column(Float)
+    x_sites: Mapped[int] = mapped_column(Integer)
+    y_call_rate: Mapped[float | None] = mapped_column(Float)
+    inferred_sex: Mapped[str] = mapped_column(String(16))
+    declared_sex: Mapped[str] = mapped_column(String(16))
+    flags: Mapped[list[str]] = mapped_column()

@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-22 07:56:01.907043
+Create Date: 2026-11-22 08:15:29.429476
 """
 
 import sqlalchemy as sa
@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("samples", sa.Integer(), nullable=False),
         sa.Column("variants", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("qc", sa.JSON(), nullable=False),
         sa.CheckConstraint("version >= 1", name=op.f("ck_genotype_store_version")),
         sa.ForeignKeyConstraint(
             ["collection_id"],
@@ -72,6 +73,41 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_genotype_sample_store_id"), ["store_id"], unique=False)
 
     op.create_table(
+        "genotype_sample_qc",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("store_id", sa.Integer(), nullable=False),
+        sa.Column("sample_id", sa.Integer(), nullable=False),
+        sa.Column("call_rate", sa.Float(), nullable=False),
+        sa.Column("heterozygosity", sa.Float(), nullable=True),
+        sa.Column("ti_tv", sa.Float(), nullable=True),
+        sa.Column("x_f", sa.Float(), nullable=True),
+        sa.Column("x_sites", sa.Integer(), nullable=False),
+        sa.Column("y_call_rate", sa.Float(), nullable=True),
+        sa.Column("inferred_sex", sa.String(length=16), nullable=False),
+        sa.Column("declared_sex", sa.String(length=16), nullable=False),
+        sa.Column("flags", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["sample_id"], ["sample.id"], name=op.f("fk_genotype_sample_qc_sample_id_sample")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"],
+            ["genotype_store.id"],
+            name=op.f("fk_genotype_sample_qc_store_id_genotype_store"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_genotype_sample_qc")),
+        sa.UniqueConstraint(
+            "store_id", "sample_id", name=op.f("uq_genotype_sample_qc_store_id_sample_id")
+        ),
+    )
+    with op.batch_alter_table("genotype_sample_qc", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_genotype_sample_qc_sample_id"), ["sample_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_genotype_sample_qc_store_id"), ["store_id"], unique=False
+        )
+
+    op.create_table(
         "genotype_source",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("store_id", sa.Integer(), nullable=False),
@@ -106,6 +142,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_genotype_source_data_file_id"))
 
     op.drop_table("genotype_source")
+    with op.batch_alter_table("genotype_sample_qc", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_genotype_sample_qc_store_id"))
+        batch_op.drop_index(batch_op.f("ix_genotype_sample_qc_sample_id"))
+
+    op.drop_table("genotype_sample_qc")
     with op.batch_alter_table("genotype_sample", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_genotype_sample_store_id"))
         batch_op.drop_index(batch_op.f("ix_genotype_sample_sample_id"))
