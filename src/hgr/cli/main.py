@@ -434,6 +434,20 @@ def synth(
     )
 
 
+@app.command("synth-cohort")
+def synth_cohort(
+    out_file: Annotated[Path, typer.Argument(help="The bgzipped VCF to write (.vcf.gz).")],
+    samples: Annotated[int, typer.Option(min=1, max=1_000_000)] = 5_000,
+    variants: Annotated[int, typer.Option(min=22, max=10_000_000)] = 100_000,
+    seed: Annotated[int, typer.Option()] = 1,
+) -> None:
+    """Write a seeded VCF of unrelated people (msprime), for benchmarks and scale tests."""
+    from hgr.synth.genotypes import write_cohort_vcf
+
+    write_cohort_vcf(out_file, samples, variants, seed)
+    out.print(f"{out_file}: {samples:,} samples, about {variants:,} variants (GRCh38)")
+
+
 @app.command()
 def demo(
     directory: Annotated[Path, typer.Argument(help="Where the demo builds its nodes.")],

@@ -423,6 +423,7 @@ def ingest(
                 evidence[0].build,
                 declared_sex=[f[0] for f in facts],
                 groupings={"population": [f[1] for f in facts], "region": [f[2] for f in facts]},
+                strata=[f[1] for f in facts],
             )
             progress("quality control", 1, 1)
             version = (previous.version if previous else 0) + 1

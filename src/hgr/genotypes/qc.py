@@ -10,9 +10,10 @@ Methods, as in the tools researchers know:
 * sex from the chrX inbreeding coefficient F outside the pseudo-autosomal regions, as PLINK's
   ``--check-sex`` (F < 0.2 female, F > 0.8 male), with chrY call rate where chrX is silent;
   a haploid or half-missing call on chrX/chrY (``0``, ``0/.``) is a hemizygous call;
-* heterozygosity outliers beyond 3 standard deviations of the collection's mean, and samples
-  below 95% call rate (Anderson et al. 2010, Nat Protoc 5:1564, "Data quality control in
-  genetic case-control association studies");
+* samples below 95% call rate, and heterozygosity outliers (Anderson et al. 2010, Nat Protoc
+  5:1564, "Data quality control in genetic case-control association studies"), judged within
+  the sample's population by median and MAD, 5 robust standard deviations out: Anderson's
+  ±3 SD would flag 0.3% of any large cohort by chance alone;
 * Ti/Tv counted as in ``bcftools stats``: a sample's non-reference calls at SNVs.
 """
 
@@ -52,7 +53,7 @@ class QcThresholds:
     """Where a sample or a variant is flagged; the defaults follow Anderson et al. (2010)."""
 
     min_sample_call_rate: float = 0.95
-    heterozygosity_sd: float = 3.0
+    heterozygosity_robust_sd: float = 5.0
     female_max_f: float = 0.2
     male_min_f: float = 0.8
     min_sex_sites: int = 20
@@ -136,6 +137,7 @@ def summarise_store(
     *,
     declared_sex: Sequence[str],
     groupings: dict[str, Sequence[str | None]],
+    strata: Sequence[str | None] | None = None,
     thresholds: QcThresholds | None = None,
 ) -> StoreSummary:
     """QC and allele counts of the store ``group`` (opened for writing), chunk by chunk.
@@ -153,6 +155,10 @@ def summarise_store(
     groupings
         Named labellings of the samples (``population``, ``region``), in store order; a
         sample with no label counts in no group.
+    strata
+        Each sample's population: heterozygosity is judged against the sample's own
+        population where it has enough genotyped members, since populations differ in
+        diversity (a small isolated one is less heterozygous, and not for poor quality).
     """
     limits = thresholds or QcThresholds()
     genotypes = group["call_genotype"]
@@ -238,7 +244,14 @@ def summarise_store(
         _add_array(group, name, data=data, chunks=(step, *data.shape[1:]),
                            dimensions=dimensions)  # fmt: skip
 
-    samples = _sample_results(limits, declared_sex, n_variants, int(y_non_par.sum()), per_sample)
+    samples = _sample_results(
+        limits,
+        declared_sex,
+        strata or [None] * n_samples,
+        n_variants,
+        int(y_non_par.sum()),
+        per_sample,
+    )
     tested = ~np.isnan(hwe_p)
     return StoreSummary(
         samples=samples,
@@ -266,9 +279,54 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return float(numerator) / float(denominator) if denominator else None
 
 
+MIN_STRATUM = 10
+
+
+def _inferred_sex(f: float | None, y_rate: float | None, limits: QcThresholds) -> str:
+    """Sex from chrX F and chrY call rate: one decisive and the other silent or agreeing.
+
+    They disagree in sex-chromosome aneuploidy (XXY, X0) or a contaminated sample: unknown.
+    """
+    by_x = by_y = None
+    if f is not None:
+        by_x = "male" if f > limits.male_min_f else "female" if f < limits.female_max_f else None
+    if y_rate is not None:
+        by_y = "male" if y_rate >= 0.5 else "female" if y_rate <= 0.1 else None
+    if by_x and by_y and by_x != by_y:
+        return "unknown"
+    return by_x or by_y or "unknown"
+
+
+def _heterozygosity_bounds(
+    het: Sequence[float | None], strata: Sequence[str | None]
+) -> list[tuple[float, float]]:
+    """Each sample's reference (median, robust sd = 1.4826 × MAD): its population's when the
+    population has enough genotyped members, none when it has too few (a minority population
+    set against the majority would look like an outlier), the whole collection's for a
+    sample of no stated population."""
+
+    def moments(values: list[float]) -> tuple[float, float]:
+        if len(values) < 2:
+            return math.nan, math.nan
+        array = np.array(values, dtype=np.float64)
+        median = float(np.median(array))
+        return median, 1.4826 * float(np.median(np.abs(array - median)))
+
+    overall = moments([h for h in het if h is not None])
+    members: dict[str, list[float]] = {}
+    for h, stratum in zip(het, strata, strict=True):
+        if h is not None and stratum:
+            members.setdefault(stratum, []).append(h)
+    by_stratum = {k: moments(v) for k, v in members.items() if len(v) >= MIN_STRATUM}
+    return [
+        by_stratum.get(stratum, (math.nan, math.nan)) if stratum else overall for stratum in strata
+    ]
+
+
 def _sample_results(
     limits: QcThresholds,
     declared: Sequence[str],
+    strata: Sequence[str | None],
     n_variants: int,
     n_y: int,
     per_sample: NDArray[np.float64],
@@ -277,31 +335,21 @@ def _sample_results(
         per_sample
     )
     het = [_ratio(h, c) for h, c in zip(auto_het, auto_called, strict=True)]
-    known = np.array([h for h in het if h is not None], dtype=np.float64)
-    mean = float(known.mean()) if len(known) >= 2 else math.nan
-    sd = float(known.std(ddof=1)) if len(known) >= 2 else math.nan
+    bounds = _heterozygosity_bounds(het, strata)
     results = []
     for i, sex in enumerate(declared):
         f = None
         if x_sites[i] >= limits.min_sex_sites and x_sites[i] > x_exp_hom[i]:
             f = float((x_obs_hom[i] - x_exp_hom[i]) / (x_sites[i] - x_exp_hom[i]))
         y_rate = _ratio(y_called[i], n_y) if n_y >= limits.min_sex_sites else None
-        inferred = "unknown"
-        if f is not None:
-            inferred = (
-                "male"
-                if f > limits.male_min_f
-                else "female"
-                if f < limits.female_max_f
-                else "unknown"
-            )
-        elif y_rate is not None:
-            inferred = "male" if y_rate >= 0.5 else "female" if y_rate <= 0.1 else "unknown"
+        inferred = _inferred_sex(f, y_rate, limits)
         call_rate = float(called_n[i]) / n_variants if n_variants else 0.0
         flags = []
         if call_rate < limits.min_sample_call_rate:
             flags.append("low_call_rate")
-        if het[i] is not None and sd > 0 and abs(het[i] - mean) > limits.heterozygosity_sd * sd:  # type: ignore[operator]
+        mean, sd = bounds[i]
+        h = het[i]
+        if h is not None and sd > 0 and abs(h - mean) > limits.heterozygosity_robust_sd * sd:
             flags.append("heterozygosity_outlier")
         if {sex, inferred} == {"male", "female"}:
             flags.append("sex_mismatch")

@@ -9,6 +9,9 @@ Writes, under one directory::
         families.csv pedigree.ped genotypes.vcf.gz (+ .tbi) data_files.csv (the VCF's record)
     truth/duplicates.tsv               people enrolled at two institutions under two ids
     truth/relationships.tsv            declared first-degree relatives (parent-offspring, sibs)
+    truth/planted.tsv                  planted errors for QC to find: a declared sex that is
+                                       not the genetic one, two samples swapped in a VCF, a
+                                       low-quality sample (10% calls missing, 1% noise)
 
 The same seed gives the same files. Families span 2-4 generations; some carry an autosomal
 dominant disease with affected members in at least three generations.
@@ -58,6 +61,10 @@ class SynthConfig:
     duplicate_fraction: float = 0.02
     family_fraction: float = 0.3
     withdrawal_fraction: float = 0.05
+    # Planted errors (at least one of each when genotypes are simulated).
+    sex_mismatch_fraction: float = 0.01
+    swap_fraction: float = 0.005
+    low_quality_fraction: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -234,8 +241,58 @@ def _document_sha256(version: str) -> str:
     return hashlib.sha256(f"consent form {version}".encode()).hexdigest()
 
 
+@dataclass
+class Planted:
+    """Errors planted in the files, and written to truth/planted.tsv."""
+
+    sex_flipped: set[int] = field(default_factory=set)  # person indices
+    low_quality: set[int] = field(default_factory=set)
+    swapped: dict[int, int] = field(default_factory=dict)  # person → whose genotypes they get
+
+
+def _plant(builder: _Builder) -> Planted:
+    """Choose people to carry planted errors: singles enrolled once, each error once."""
+    config, rng = builder.config, np.random.default_rng(builder.config.seed + 17)
+    singles = [p for p in builder.people if p.family is None and len(p.enrolments) == 1]
+    order = [singles[int(k)] for k in rng.permutation(len(singles))]
+    n = len(builder.people)
+
+    def count(fraction: float) -> int:
+        return max(1, int(n * fraction))
+
+    planted = Planted()
+    planted.sex_flipped = {p.index for p in order[: count(config.sex_mismatch_fraction)]}
+    rest = order[len(planted.sex_flipped) :]
+    planted.low_quality = {p.index for p in rest[: count(config.low_quality_fraction)]}
+    rest = rest[len(planted.low_quality) :]
+    pairs = 0
+    for first in rest:
+        if pairs >= count(config.swap_fraction):
+            break
+        if first.index in planted.swapped:
+            continue
+        partners = (
+            p
+            for p in rest
+            if p.index != first.index
+            and p.index not in planted.swapped
+            and p.sex == first.sex
+            and p.institution == first.institution
+        )
+        second = next(partners, None)
+        if second is not None:  # same sex: a swap that sex checks cannot see
+            planted.swapped[first.index] = second.index
+            planted.swapped[second.index] = first.index
+            pairs += 1
+    return planted
+
+
 def _write_institution(
-    builder: _Builder, number: int, folder: Path, members: list[tuple[Person, str]]
+    builder: _Builder,
+    number: int,
+    folder: Path,
+    members: list[tuple[Person, str]],
+    planted: Planted,
 ) -> dict[str, int]:
     """Write one institution's templates; returns its VCF samples (sample id → person)."""
     rng = np.random.default_rng(builder.config.seed * 7919 + number)
@@ -264,8 +321,11 @@ def _write_institution(
     for person, local_id in members:
         disease = builder.families[person.family][1] if person.family else None
         terms = next((d for d in DISEASES if d[0] == disease), None)
+        declared = person.sex
+        if person.index in planted.sex_flipped:
+            declared = "female" if person.sex == "male" else "male"
         donors.append({
-            "donor_id": local_id, "sex": person.sex, "birth_year": person.birth_year,
+            "donor_id": local_id, "sex": declared, "birth_year": person.birth_year,
             "residence_region": inst.province, "population": person.population,
             "phenotypes": ";".join(terms[2]) if terms and person.affected else "",
             "diagnoses": terms[0] if terms and person.affected else "",
@@ -280,7 +340,7 @@ def _write_institution(
                             "material_type": "dna" if s == 0 else str(rng.choice(MATERIALS)),
                             "collection_id": collection, "collection_date": taken,
                             "storage_status": "available"})  # fmt: skip
-        genotyped[f"{local_id}-S1"] = person.index
+        genotyped[f"{local_id}-S1"] = planted.swapped.get(person.index, person.index)
         withdrawn = rng.random() < builder.config.withdrawal_fraction
         mondo = MONDO.get(disease or "", "")
         version = "FAM-v2" if person.family else "POP-v1"
@@ -348,12 +408,16 @@ def synthesise_nation(
         for inst, local_id in person.enrolments:
             members[inst].append((person, local_id))
     haplotypes = None
+    planted = _plant(builder) if config.genotypes else Planted()
     if config.genotypes:
         progress("simulating genotypes (msprime)", 0, 1)
         founders = [p for p in builder.people if p.father is None]
         position = {p.index: k for k, p in enumerate(founders)}
         haplotypes = simulate_founders(
-            [p.population for p in founders], config.sites_per_chromosome, config.seed
+            [p.population for p in founders],
+            config.sites_per_chromosome,
+            config.seed,
+            sexes=[p.sex for p in founders],
         )
         children = [p for p in builder.people if p.father is not None]
         for k, child in enumerate(children):
@@ -362,18 +426,23 @@ def synthesise_nation(
             haplotypes,
             [(position[c.father], position[c.mother]) for c in children],  # type: ignore[index]
             config.seed,
+            sexes=[c.sex for c in children],
         )
     for number, institution in enumerate(builder.institutions):
         progress(f"writing {institution.code}", number, len(builder.institutions))
         folder = out_dir / "institutions" / institution.code
-        genotyped = _write_institution(builder, number, folder, members[number])
+        genotyped = _write_institution(builder, number, folder, members[number], planted)
         if haplotypes is not None and genotyped:
             vcf = folder / "genotypes.vcf.gz"
             write_vcf(
                 vcf,
                 haplotypes,
                 {s: position[i] for s, i in genotyped.items()},
-                discordance={s: 0.002 for s in genotyped if s.startswith("X")},
+                discordance={
+                    **{s: 0.002 for s in genotyped if s.startswith("X")},
+                    **{f"D{i:07d}-S1": 0.01 for i in planted.low_quality},
+                },
+                missing={f"D{i:07d}-S1": 0.10 for i in planted.low_quality},
                 seed=config.seed + number,
             )
             _write_table(folder / "data_files.csv", "data_files", [
@@ -405,6 +474,7 @@ def synthesise_nation(
                 for second in group[i + 1 :]:
                     code = builder.institutions[first.institution].code
                     handle.write(f"{code}\tD{first.index:07d}\tD{second.index:07d}\tfull-sibling\n")
+    _write_planted(out_dir / "truth" / "planted.tsv", builder, planted)
     summary = NationSummary(
         donors=sum(len(p.enrolments) for p in builder.people),
         institutions=len(builder.institutions),
@@ -418,3 +488,19 @@ def synthesise_nation(
         encoding="utf-8",
     )  # fmt: skip
     return summary
+
+
+def _write_planted(path: Path, builder: _Builder, planted: Planted) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("institution\tdonor_id\tsample_id\tkind\tdetail\n")
+        for p in builder.people:
+            code = builder.institutions[p.institution].code
+            where = f"{code}\tD{p.index:07d}\tD{p.index:07d}-S1"
+            if p.index in planted.sex_flipped:
+                declared = "female" if p.sex == "male" else "male"
+                handle.write(f"{where}\tsex_mismatch\tdeclared {declared}, genetically {p.sex}\n")
+            if p.index in planted.low_quality:
+                handle.write(f"{where}\tlow_quality\t10% calls missing, 1% discordant\n")
+            if p.index in planted.swapped:
+                other = planted.swapped[p.index]
+                handle.write(f"{where}\tsample_swap\tholds the genotypes of D{other:07d}\n")
