@@ -28,10 +28,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import numcodecs
 import numpy as np
 import pysam.bcftools
+from bio2zarr import plink as bio2zarr_plink
 from bio2zarr import vcf as bio2zarr_vcf
 from pysam.utils import SamtoolsError
 from sqlalchemy import select
@@ -41,8 +43,9 @@ from hgr.audit import SYSTEM, Actor, record
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import Conflict, FormatError, NotFound, UsageError
-from hgr.genotypes.builds import AUTOSOMES, GenomeBuild, canonical_contig, detect_build
+from hgr.genotypes.builds import GenomeBuild, detect_build
 from hgr.genotypes.models import GenotypeSample, GenotypeSampleQc, GenotypeSource, GenotypeStore
+from hgr.genotypes.plink_source import PLINK_SUFFIXES, PlinkFiles, find_plink, scan_plink
 from hgr.genotypes.qc import StoreSummary, summarise_store
 from hgr.genotypes.raw_files import SealedFile, seal, unseal
 from hgr.genotypes.sample_map import match_samples, read_sample_map
@@ -56,6 +59,10 @@ from hgr.registry.vocabulary import Encryption, FileKind
 __all__ = ["IngestResult", "current_store", "find_collection", "ingest", "store_sources"]
 
 _READ_CHUNK = 1 << 20
+_FILE_KINDS = {"vcf": FileKind.VCF, "bcf": FileKind.BCF, "plink": FileKind.PLINK}
+# bio2zarr's intermediate columnar files live only as long as the ingestion: compress them
+# for speed (LZ4, level 1) rather than for size (its default is Zstandard, level 7).
+ICF_COMPRESSOR = numcodecs.Blosc(cname="lz4", clevel=1, shuffle=numcodecs.Blosc.NOSHUFFLE)
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,42 @@ def _prepare_previous(
     return source
 
 
+def _prepare_plink(files: PlinkFiles, work: Path, keys: NodeKeys) -> list[_Source]:
+    """Seal the three files of a fileset, with working copies under one prefix."""
+    prefix = work / "plink"
+    sealed = []
+    for path in files.paths:
+        with (prefix.with_suffix(path.suffix)).open("wb") as copy:
+
+            def keep(view: memoryview, copy: BinaryIO = copy) -> None:
+                copy.write(view)
+
+            sealed.append(seal(path, work / f"{uuid.uuid4().hex}.c4gh", keys, [keep]))
+    layout = scan_plink(
+        PlinkFiles(*(prefix.with_suffix(p.suffix) for p in files.paths)),
+        str(files.bed.with_suffix("")),
+    )
+    return [
+        _Source(path.name, seal_, f"plink{path.suffix}", layout, prefix.with_suffix(path.suffix))
+        for path, seal_ in zip(files.paths, sealed, strict=True)
+    ]
+
+
+def _plink_fileset(files: Sequence[Path]) -> PlinkFiles | None:
+    """The one PLINK fileset ``files`` name, None for VCF/BCF files; a mix is refused."""
+    found = {fileset for path in files if (fileset := find_plink(path)) is not None}
+    if not found:
+        return None
+    named = {path.with_suffix("") if path.suffix in PLINK_SUFFIXES else path for path in files}
+    if len(found) > 1 or len(named) > 1:
+        raise UsageError(
+            "ingest one PLINK fileset at a time, and without VCF files (name its prefix, or "
+            "its .bed)",
+            code="E_PLINK_ALONE",
+        )
+    return found.pop()
+
+
 def _finish_source(
     name: str, sealed: SealedFile, reader: SourceReader, layout: VcfLayout
 ) -> _Source:
@@ -194,13 +237,13 @@ def _check_same_samples(sources: Sequence[_Source]) -> None:
 def _encode(sources: Sequence[_Source], work: Path, workers: int) -> tuple[Path, Any]:
     target = work / "store.vcz"
     try:
-        group = bio2zarr_vcf.convert(
+        bio2zarr_vcf.explode(
+            work / "icf",
             [source.working for source in sources],
-            target,
-            mode="r+",
-            icf_path=work / "icf",
             worker_processes=workers,
+            compressor=ICF_COMPRESSOR,
         )
+        group = bio2zarr_vcf.encode(work / "icf", target, worker_processes=workers, mode="r+")
     except ValueError as exc:
         text = str(exc)
         if "overlap" in text.lower():
@@ -219,6 +262,12 @@ def _encode(sources: Sequence[_Source], work: Path, workers: int) -> tuple[Path,
         raise FormatError(
             f"bio2zarr could not encode the files: {exc}", code="E_VCF_MALFORMED"
         ) from exc
+    return target, group
+
+
+def _encode_plink(work: Path, workers: int) -> tuple[Path, Any]:
+    target = work / "store.vcz"
+    group = bio2zarr_plink.convert(work / "plink", target, worker_processes=workers, mode="r+")
     return target, group
 
 
@@ -267,35 +316,17 @@ def _place_sources(sources: list[_Source], group: Any) -> list[_Source]:
     return placed
 
 
-def _check_ploidy(group: Any, placed: Sequence[_Source]) -> None:
+def _refuse_ploidy(summary: StoreSummary, placed: Sequence[_Source]) -> None:
     """Diploid calls everywhere, haploid allowed on X, Y and MT (VCF 4.3 §1.6.2, GT)."""
-    genotypes = group["call_genotype"]
-    ploidy = genotypes.shape[2]
-    contig_ids = [str(c) for c in group["contig_id"][:]]
-    contigs = group["variant_contig"][:]
-    autosomal = np.array([canonical_contig(c) in AUTOSOMES for c in contig_ids] or [False])
-    step = genotypes.chunks[0]
-    for start in range(0, genotypes.shape[0], step):
-        block = genotypes[start : start + step]
-        bad = np.zeros(block.shape[0], dtype=bool)
-        if ploidy > 2:
-            bad |= (block[:, :, 2:] != -2).any(axis=(1, 2))
-        if ploidy >= 2:
-            haploid = (block[:, :, 1] == -2) & (block[:, :, 0] != -2)
-            bad |= haploid.any(axis=1) & autosomal[contigs[start : start + step]]
-        elif ploidy == 1:
-            bad |= autosomal[contigs[start : start + step]]
-        if bad.any():
-            index = start + int(np.flatnonzero(bad)[0])
-            source = next(s for s in reversed(placed) if s.start <= index)
-            line = source.layout.line_of_record(index - source.start)
-            polyploid = ploidy > 2 and bool((block[index - start, :, 2:] != -2).any())
-            raise FormatError(
-                f"{at_line(source.layout.source, line)}: wrong ploidy: a call has "
-                f"{'more than two alleles' if polyploid else 'one allele'} where diploid "
-                "calls are expected (only X, Y and MT may be haploid)",
-                code="E_VCF_PLOIDY",
-            )
+    for index, kind in summary.ploidy_errors:
+        source = next(s for s in reversed(placed) if s.start <= index)
+        line = source.layout.line_of_record(index - source.start)
+        raise FormatError(
+            f"{at_line(source.layout.source, line)}: wrong ploidy: a call has "
+            f"{'more than two alleles' if kind == 2 else 'one allele'} where diploid "
+            "calls are expected (only X, Y and MT may be haploid)",
+            code="E_VCF_PLOIDY",
+        )
 
 
 def ingest(
@@ -337,6 +368,7 @@ def ingest(
     """
     if not files:
         raise UsageError("name at least one genotype file", code="E_NO_FILE")
+    plink = _plink_fileset(files)
     mapping = read_sample_map(sample_map) if sample_map is not None else None
     with db.reader() as session:
         target = find_collection(session, institution, collection)
@@ -361,7 +393,15 @@ def ingest(
         with directory.staging() as work:
             progress("seal", 0, len(files))
             new = []
-            for index, path in enumerate(files):
+            if plink is not None:
+                if previous is not None:
+                    raise Conflict(
+                        f"collection {collection} has genotypes already: a PLINK fileset can "
+                        "only start a collection's store (convert it to VCF to add it)",
+                        code="E_BATCH_FORMAT",
+                    )
+                new = _prepare_plink(plink, work, keys)
+            for index, path in enumerate(files if plink is None else []):
                 new.append(_prepare_new(path, work, index, keys))
                 progress("seal", index + 1, len(files))
             _check_same_samples(new)
@@ -414,9 +454,12 @@ def ingest(
             ]
             sources = old + new
             progress("encode", 0, 1)
-            store_path, group = _encode(sources, work, workers)
-            placed = _place_sources(sources, group)
-            _check_ploidy(group, placed)
+            if plink is not None:
+                store_path, group = _encode_plink(work, workers)
+                placed = sources
+            else:
+                store_path, group = _encode(sources, work, workers)
+                placed = _place_sources(sources, group)
             progress("quality control", 0, 1)
             summary = summarise_store(
                 group,
@@ -424,7 +467,9 @@ def ingest(
                 declared_sex=[f[0] for f in facts],
                 groupings={"population": [f[1] for f in facts], "region": [f[2] for f in facts]},
                 strata=[f[1] for f in facts],
+                threads=max(1, workers),
             )
+            _refuse_ploidy(summary, placed)
             progress("quality control", 1, 1)
             version = (previous.version if previous else 0) + 1
             group.attrs["hgr"] = {
@@ -567,7 +612,7 @@ def _publish(
                     data_file = m.DataFile(
                         institution_id=institution_id,
                         location=directory.relative(source.sealed.sealed),
-                        kind=FileKind.BCF if source.kind == "bcf" else FileKind.VCF,
+                        kind=_FILE_KINDS[source.kind.split(".")[0]],
                         size_bytes=source.sealed.size,
                         sha256=source.sealed.sha256,
                         encryption=Encryption.CRYPT4GH,
@@ -583,7 +628,9 @@ def _publish(
                         name=source.name,
                         kind=source.kind,
                         header_lines=source.layout.header_lines,
-                        records=source.layout.records,
+                        records=len(source.layout.samples)
+                        if source.kind == "plink.fam"
+                        else source.layout.records,
                         ordinal=ordinal,
                     )
                 )

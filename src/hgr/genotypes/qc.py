@@ -20,7 +20,9 @@ Methods, as in the tools researchers know:
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +92,7 @@ class StoreSummary:
     group_ids: dict[str, list[str]]
     variant_counts: dict[str, int] = field(default_factory=dict)
     thresholds: QcThresholds = field(default_factory=QcThresholds)
+    ploidy_errors: list[tuple[int, int]] = field(default_factory=list)  # (variant, kind)
 
 
 def _site_classes(
@@ -139,6 +142,7 @@ def summarise_store(
     groupings: dict[str, Sequence[str | None]],
     strata: Sequence[str | None] | None = None,
     thresholds: QcThresholds | None = None,
+    threads: int = 1,
 ) -> StoreSummary:
     """QC and allele counts of the store ``group`` (opened for writing), chunk by chunk.
 
@@ -159,6 +163,11 @@ def summarise_store(
         Each sample's population: heterozygosity is judged against the sample's own
         population where it has enough genotyped members, since populations differ in
         diversity (a small isolated one is less heterozygous, and not for poor quality).
+    threads
+        Chunks summarised at once.
+
+    The same pass checks ploidy: ``StoreSummary.ploidy_errors`` lists the variants holding a
+    call of more than two alleles (kind 2), or a haploid call on an autosome (kind 1).
     """
     limits = thresholds or QcThresholds()
     genotypes = group["call_genotype"]
@@ -197,9 +206,16 @@ def summarise_store(
     allele_count = np.zeros((n_variants, n_alleles), dtype=np.int32)
     allele_total = np.zeros(n_variants, dtype=np.int32)
     hwe_counts = np.zeros((n_variants, 3), dtype=np.int64)
+    ploidy_error = np.zeros(n_variants, dtype=np.int8)
     per_sample = np.zeros((9, n_samples), dtype=np.float64)
-    for start in range(0, n_variants, step):
+    lock = threading.Lock()
+
+    def chunk(start: int) -> None:
+        # Chunks touch disjoint variants; only the per-sample sums are shared, so each
+        # chunk sums into its own array first. The kernel releases the GIL (nogil), as
+        # does Blosc decompression, so chunks run in parallel on threads.
         stop = min(start + step, n_variants)
+        mine = np.zeros((9, n_samples), dtype=np.float64)
         counts = np.zeros((stop - start, labels.shape[0], max(widths), n_alleles), np.int32)
         totals = np.zeros((stop - start, labels.shape[0], max(widths)), np.int32)
         _accumulate(
@@ -213,17 +229,23 @@ def summarise_store(
             y_non_par,
             testable,
             labels,
-            per_sample,
+            mine,
             call_rate,
             allele_count,
             allele_total,
             hwe_counts,
+            ploidy_error,
             counts,
             totals,
         )
         for k, (count_array, total_array) in enumerate(grouped):
             count_array[start:stop] = counts[:, k, : widths[k]]
             total_array[start:stop] = totals[:, k, : widths[k]]
+        with lock:
+            np.add(per_sample, mine, out=per_sample)
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        list(pool.map(chunk, range(0, n_variants, step)))
 
     hwe_p = np.full(n_variants, np.nan, dtype=np.float64)
     hwe_p[testable] = hwe_exact(
@@ -264,6 +286,7 @@ def summarise_store(
             "monomorphic": int(((allele_count > 0).sum(axis=1) <= 1).sum()),
         },
         thresholds=limits,
+        ploidy_errors=[(int(v), int(ploidy_error[v])) for v in np.flatnonzero(ploidy_error)[:1]],
     )
 
 
@@ -387,6 +410,7 @@ def _accumulate(
     allele_count: NDArray[np.int32],
     allele_total: NDArray[np.int32],
     hwe_counts: NDArray[np.int64],
+    ploidy_error: NDArray[np.int8],
     group_counts: NDArray[np.int32],
     group_totals: NDArray[np.int32],
 ) -> None:
@@ -416,6 +440,11 @@ def _accumulate(
         for s in range(n_samples):
             a0 = g[v, s, 0]
             a1 = g[v, s, 1] if ploidy > 1 else -2
+            for k in range(2, ploidy):
+                if g[v, s, k] != -2:
+                    ploidy_error[site] = 2
+            if auto[site] and a0 != -2 and a1 == -2 and ploidy_error[site] == 0:
+                ploidy_error[site] = 1
             present = 0
             for k in range(ploidy):
                 allele = g[v, s, k]
