@@ -8,8 +8,10 @@ bookkeeping around them:
 2. **Match** the sample columns to registry samples and **detect the build**; a collection
    keeps one build.
 3. **Encode** with bio2zarr (``explode`` then ``encode``, in worker processes) into a staging
-   directory, then check every call's ploidy on the arrays.
-4. **Publish**: rename the store and the sealed files into place, and write the rows that make
+   directory.
+4. **Summarise** in one pass over the genotype chunks (``qc``): QC, allele counts, and every
+   call's ploidy.
+5. **Publish**: rename the store and the sealed files into place, and write the rows that make
    them visible, with the audit event, in one transaction.
 
 A failure at any step, a ``kill -9`` included, leaves the previous version in use and nothing
@@ -28,41 +30,36 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
 
-import numcodecs
-import numpy as np
-import pysam.bcftools
-from bio2zarr import plink as bio2zarr_plink
-from bio2zarr import vcf as bio2zarr_vcf
-from pysam.utils import SamtoolsError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.audit import SYSTEM, Actor, record
 from hgr.crypto import NodeKeys
 from hgr.db import Database
-from hgr.exceptions import Conflict, FormatError, NotFound, UsageError
+from hgr.exceptions import Conflict, NotFound, UsageError
 from hgr.genotypes.builds import GenomeBuild, detect_build
+from hgr.genotypes.encode import encode_plink, encode_vcf, place_sources, refuse_ploidy
 from hgr.genotypes.models import GenotypeSample, GenotypeSampleQc, GenotypeSource, GenotypeStore
-from hgr.genotypes.plink_source import PLINK_SUFFIXES, PlinkFiles, find_plink, scan_plink
 from hgr.genotypes.qc import StoreSummary, summarise_store
-from hgr.genotypes.raw_files import SealedFile, seal, unseal
+from hgr.genotypes.raw_files import SealedFile
 from hgr.genotypes.sample_map import match_samples, read_sample_map
+from hgr.genotypes.sources import (
+    Source,
+    check_same_samples,
+    plink_fileset,
+    prepare_new,
+    prepare_plink,
+    prepare_previous,
+)
 from hgr.genotypes.store import STORE_FORMAT, CollectionDirectory
-from hgr.genotypes.vcf_scan import VcfLayout, at_line
-from hgr.genotypes.vcf_source import SourceReader, scan_bcf
 from hgr.progress import Progress, silent
 from hgr.registry import models as m
 from hgr.registry.vocabulary import Encryption, FileKind
 
 __all__ = ["IngestResult", "current_store", "find_collection", "ingest", "store_sources"]
 
-_READ_CHUNK = 1 << 20
 _FILE_KINDS = {"vcf": FileKind.VCF, "bcf": FileKind.BCF, "plink": FileKind.PLINK}
-# bio2zarr's intermediate columnar files live only as long as the ingestion: compress them
-# for speed (LZ4, level 1) rather than for size (its default is Zstandard, level 7).
-ICF_COMPRESSOR = numcodecs.Blosc(cname="lz4", clevel=1, shuffle=numcodecs.Blosc.NOSHUFFLE)
 
 
 @dataclass(frozen=True)
@@ -80,19 +77,6 @@ class IngestResult:
     added_variants: int
     sources: tuple[str, ...]
     swept: tuple[str, ...]
-
-
-@dataclass
-class _Source:
-    """A file on its way into the store: where its sealed and working copies are."""
-
-    name: str
-    sealed: SealedFile
-    kind: str
-    layout: VcfLayout
-    working: Path
-    data_file_id: int | None = None  # set for files of the previous version
-    start: int = 0  # its first variant in the new store
 
 
 def find_collection(session: Session, institution: str, collection: str) -> m.Collection:
@@ -140,195 +124,6 @@ def _referenced(session: Session, collection_id: int) -> set[str]:
     return set(stores) | set(files)
 
 
-def _prepare_new(path: Path, work: Path, index: int, keys: NodeKeys) -> _Source:
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file", code="E_NO_FILE")
-    reader = SourceReader(str(path), work / f"source-{index}.gz")
-    try:
-        sealed = seal(path, work / f"{uuid.uuid4().hex}.c4gh", keys, [reader])
-        layout = reader.finish()
-    finally:
-        reader.close()
-    return _finish_source(path.name, sealed, reader, layout)
-
-
-def _prepare_previous(
-    sealed: SealedFile, data_file_id: int, work: Path, index: int, keys: NodeKeys
-) -> _Source:
-    reader = SourceReader(sealed.name, work / f"source-{index}.gz")
-    try:
-        with unseal(sealed, keys, work / f"plain-{index}") as plain, plain.open("rb") as handle:
-            while chunk := handle.read(_READ_CHUNK):
-                reader(memoryview(chunk))
-        layout = reader.finish()
-    finally:
-        reader.close()
-    source = _finish_source(sealed.name, sealed, reader, layout)
-    source.data_file_id = data_file_id
-    return source
-
-
-def _prepare_plink(files: PlinkFiles, work: Path, keys: NodeKeys) -> list[_Source]:
-    """Seal the three files of a fileset, with working copies under one prefix."""
-    prefix = work / "plink"
-    sealed = []
-    for path in files.paths:
-        with (prefix.with_suffix(path.suffix)).open("wb") as copy:
-
-            def keep(view: memoryview, copy: BinaryIO = copy) -> None:
-                copy.write(view)
-
-            sealed.append(seal(path, work / f"{uuid.uuid4().hex}.c4gh", keys, [keep]))
-    layout = scan_plink(
-        PlinkFiles(*(prefix.with_suffix(p.suffix) for p in files.paths)),
-        str(files.bed.with_suffix("")),
-    )
-    return [
-        _Source(path.name, seal_, f"plink{path.suffix}", layout, prefix.with_suffix(path.suffix))
-        for path, seal_ in zip(files.paths, sealed, strict=True)
-    ]
-
-
-def _plink_fileset(files: Sequence[Path]) -> PlinkFiles | None:
-    """The one PLINK fileset ``files`` name, None for VCF/BCF files; a mix is refused."""
-    found = {fileset for path in files if (fileset := find_plink(path)) is not None}
-    if not found:
-        return None
-    named = {path.with_suffix("") if path.suffix in PLINK_SUFFIXES else path for path in files}
-    if len(found) > 1 or len(named) > 1:
-        raise UsageError(
-            "ingest one PLINK fileset at a time, and without VCF files (name its prefix, or "
-            "its .bed)",
-            code="E_PLINK_ALONE",
-        )
-    return found.pop()
-
-
-def _finish_source(
-    name: str, sealed: SealedFile, reader: SourceReader, layout: VcfLayout
-) -> _Source:
-    working = reader.working.with_suffix(".bcf" if reader.kind == "bcf" else ".vcf.gz")
-    reader.working.rename(working)
-    if reader.kind == "bcf":
-        layout = scan_bcf(layout.source, working)
-    if layout.records == 0:
-        raise FormatError(f"{layout.source}: the file holds no records", code="E_VCF_EMPTY")
-    try:
-        pysam.bcftools.index(str(working), catch_stdout=False)
-    except SamtoolsError as exc:
-        raise FormatError(
-            f"{layout.source}: htslib cannot index it: {exc}", code="E_VCF_INDEX"
-        ) from exc
-    return _Source(name, sealed, reader.kind, layout, working)
-
-
-def _check_same_samples(sources: Sequence[_Source]) -> None:
-    first = sources[0]
-    for other in sources[1:]:
-        if other.layout.samples != first.layout.samples:
-            raise Conflict(
-                f"{other.layout.source} holds different samples (or the same in another "
-                f"order) than {first.layout.source}: files ingested together hold the same "
-                "samples, and add variants; merge them first (bcftools merge)",
-                code="E_SAMPLES_DIFFER",
-            )
-
-
-def _encode(sources: Sequence[_Source], work: Path, workers: int) -> tuple[Path, Any]:
-    target = work / "store.vcz"
-    try:
-        bio2zarr_vcf.explode(
-            work / "icf",
-            [source.working for source in sources],
-            worker_processes=workers,
-            compressor=ICF_COMPRESSOR,
-        )
-        group = bio2zarr_vcf.encode(work / "icf", target, worker_processes=workers, mode="r+")
-    except ValueError as exc:
-        text = str(exc)
-        if "overlap" in text.lower():
-            raise Conflict(
-                "the files hold overlapping regions of the genome: a variant may come from "
-                f"one file only ({text})",
-                code="E_SOURCES_OVERLAP",
-            ) from exc
-        raise FormatError(
-            "the files' headers are not compatible (their INFO, FORMAT, FILTER or contig "
-            f"definitions differ): {text}; make them agree (bcftools reheader)",
-            code="E_VCF_HEADER",
-        ) from exc
-    except Exception as exc:
-        _locate_parse_error(sources)
-        raise FormatError(
-            f"bio2zarr could not encode the files: {exc}", code="E_VCF_MALFORMED"
-        ) from exc
-    return target, group
-
-
-def _encode_plink(work: Path, workers: int) -> tuple[Path, Any]:
-    target = work / "store.vcz"
-    group = bio2zarr_plink.convert(work / "plink", target, worker_processes=workers, mode="r+")
-    return target, group
-
-
-def _locate_parse_error(sources: Sequence[_Source]) -> None:
-    """Find the record htslib refused, to name its line; raises when it finds one."""
-    import cyvcf2
-
-    for source in sources:
-        index = 0
-        try:
-            reader = cyvcf2.VCF(str(source.working))
-            for index, variant in enumerate(reader):  # noqa: B007
-                variant.genotype  # noqa: B018  (parses the calls)
-        except Exception as exc:
-            raise FormatError(
-                f"{at_line(source.layout.source, source.layout.line_of_record(index + 1))}: "
-                f"htslib cannot parse this record ({exc})",
-                code="E_VCF_MALFORMED",
-            ) from exc
-
-
-def _place_sources(sources: list[_Source], group: Any) -> list[_Source]:
-    """Order sources as bio2zarr placed them; each must be one unbroken block of variants."""
-    contig_ids = [str(c) for c in group["contig_id"][:]]
-    contigs = group["variant_contig"][:]
-    positions = group["variant_position"][:]
-    for source in sources:
-        contig = contig_ids.index(source.layout.contigs[0])
-        hits = np.flatnonzero((contigs == contig) & (positions == source.layout.first_position))
-        source.start = int(hits[0]) if len(hits) else -1
-    placed = sorted(sources, key=lambda s: s.start)
-    expected = 0
-    for source in placed:
-        if source.start != expected:
-            raise Conflict(
-                f"{source.layout.source}: its variants interleave with another file's: each "
-                "file must hold its own contigs or regions",
-                code="E_SOURCES_OVERLAP",
-            )
-        expected += source.layout.records
-    if expected != len(positions):
-        raise FormatError(
-            f"the store holds {len(positions)} variants where the files hold {expected}",
-            code="E_ENCODE",
-        )
-    return placed
-
-
-def _refuse_ploidy(summary: StoreSummary, placed: Sequence[_Source]) -> None:
-    """Diploid calls everywhere, haploid allowed on X, Y and MT (VCF 4.3 §1.6.2, GT)."""
-    for index, kind in summary.ploidy_errors:
-        source = next(s for s in reversed(placed) if s.start <= index)
-        line = source.layout.line_of_record(index - source.start)
-        raise FormatError(
-            f"{at_line(source.layout.source, line)}: wrong ploidy: a call has "
-            f"{'more than two alleles' if kind == 2 else 'one allele'} where diploid "
-            "calls are expected (only X, Y and MT may be haploid)",
-            code="E_VCF_PLOIDY",
-        )
-
-
 def ingest(
     db: Database,
     home: Path,
@@ -368,7 +163,7 @@ def ingest(
     """
     if not files:
         raise UsageError("name at least one genotype file", code="E_NO_FILE")
-    plink = _plink_fileset(files)
+    plink = plink_fileset(files)
     mapping = read_sample_map(sample_map) if sample_map is not None else None
     with db.reader() as session:
         target = find_collection(session, institution, collection)
@@ -400,11 +195,11 @@ def ingest(
                         "only start a collection's store (convert it to VCF to add it)",
                         code="E_BATCH_FORMAT",
                     )
-                new = _prepare_plink(plink, work, keys)
+                new = prepare_plink(plink, work, keys)
             for index, path in enumerate(files if plink is None else []):
-                new.append(_prepare_new(path, work, index, keys))
+                new.append(prepare_new(path, work, index, keys))
                 progress("seal", index + 1, len(files))
-            _check_same_samples(new)
+            check_same_samples(new)
             with db.reader() as session:
                 samples = match_samples(
                     session,
@@ -449,17 +244,17 @@ def ingest(
                     code="E_BATCH_SAMPLES",
                 )
             old = [
-                _prepare_previous(sealed, file_id, work, len(files) + i, keys)
+                prepare_previous(sealed, file_id, work, len(files) + i, keys)
                 for i, (_row, sealed, file_id) in enumerate(previous_sources)
             ]
             sources = old + new
             progress("encode", 0, 1)
             if plink is not None:
-                store_path, group = _encode_plink(work, workers)
+                store_path, group = encode_plink(work, workers)
                 placed = sources
             else:
-                store_path, group = _encode(sources, work, workers)
-                placed = _place_sources(sources, group)
+                store_path, group = encode_vcf(sources, work, workers)
+                placed = place_sources(sources, group)
             progress("quality control", 0, 1)
             summary = summarise_store(
                 group,
@@ -469,7 +264,7 @@ def ingest(
                 strata=[f[1] for f in facts],
                 threads=max(1, workers),
             )
-            _refuse_ploidy(summary, placed)
+            refuse_ploidy(summary, placed)
             progress("quality control", 1, 1)
             version = (previous.version if previous else 0) + 1
             group.attrs["hgr"] = {
@@ -555,8 +350,8 @@ def _publish(
     directory: CollectionDirectory,
     final: Path,
     store_path: Path,
-    placed: Sequence[_Source],
-    new: Sequence[_Source],
+    placed: Sequence[Source],
+    new: Sequence[Source],
     sample_rows: Sequence[tuple[int, str]],
     *,
     institution_id: int,

@@ -1,0 +1,123 @@
+"""Encoding prepared sources into a VCF Zarr store with bio2zarr, and placing them in it.
+
+bio2zarr explodes the files into its intermediate columnar format and encodes that into the
+store (in worker processes). A refusal from htslib is traced back to the file and line it
+came from; each source's first variant in the store is found so that later checks can name
+the line of any variant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import cyvcf2
+import numcodecs
+import numpy as np
+from bio2zarr import plink as bio2zarr_plink
+from bio2zarr import vcf as bio2zarr_vcf
+
+from hgr.exceptions import Conflict, FormatError
+from hgr.genotypes.qc import StoreSummary
+from hgr.genotypes.sources import Source
+from hgr.genotypes.vcf_scan import at_line
+
+__all__ = ["ICF_COMPRESSOR", "encode_plink", "encode_vcf", "place_sources", "refuse_ploidy"]
+
+# bio2zarr's intermediate columnar files live only as long as the ingestion: compress them
+# for speed (LZ4, level 1) rather than for size (its default is Zstandard, level 7).
+ICF_COMPRESSOR = numcodecs.Blosc(cname="lz4", clevel=1, shuffle=numcodecs.Blosc.NOSHUFFLE)
+
+
+def encode_vcf(sources: Sequence[Source], work: Path, workers: int) -> tuple[Path, Any]:
+    target = work / "store.vcz"
+    try:
+        bio2zarr_vcf.explode(
+            work / "icf",
+            [source.working for source in sources],
+            worker_processes=workers,
+            compressor=ICF_COMPRESSOR,
+        )
+        group = bio2zarr_vcf.encode(work / "icf", target, worker_processes=workers, mode="r+")
+    except ValueError as exc:
+        text = str(exc)
+        if "overlap" in text.lower():
+            raise Conflict(
+                "the files hold overlapping regions of the genome: a variant may come from "
+                f"one file only ({text})",
+                code="E_SOURCES_OVERLAP",
+            ) from exc
+        raise FormatError(
+            "the files' headers are not compatible (their INFO, FORMAT, FILTER or contig "
+            f"definitions differ): {text}; make them agree (bcftools reheader)",
+            code="E_VCF_HEADER",
+        ) from exc
+    except Exception as exc:
+        _locate_parse_error(sources)
+        raise FormatError(
+            f"bio2zarr could not encode the files: {exc}", code="E_VCF_MALFORMED"
+        ) from exc
+    return target, group
+
+
+def encode_plink(work: Path, workers: int) -> tuple[Path, Any]:
+    target = work / "store.vcz"
+    group = bio2zarr_plink.convert(work / "plink", target, worker_processes=workers, mode="r+")
+    return target, group
+
+
+def _locate_parse_error(sources: Sequence[Source]) -> None:
+    """Find the record htslib refused, to name its line; raises when it finds one."""
+    for source in sources:
+        index = 0
+        try:
+            reader = cyvcf2.VCF(str(source.working))
+            for index, variant in enumerate(reader):  # noqa: B007
+                variant.genotype  # noqa: B018  (parses the calls)
+        except Exception as exc:
+            raise FormatError(
+                f"{at_line(source.layout.source, source.layout.line_of_record(index + 1))}: "
+                f"htslib cannot parse this record ({exc})",
+                code="E_VCF_MALFORMED",
+            ) from exc
+
+
+def place_sources(sources: list[Source], group: Any) -> list[Source]:
+    """Order sources as bio2zarr placed them; each must be one unbroken block of variants."""
+    contig_ids = [str(c) for c in group["contig_id"][:]]
+    contigs = group["variant_contig"][:]
+    positions = group["variant_position"][:]
+    for source in sources:
+        contig = contig_ids.index(source.layout.contigs[0])
+        hits = np.flatnonzero((contigs == contig) & (positions == source.layout.first_position))
+        source.start = int(hits[0]) if len(hits) else -1
+    placed = sorted(sources, key=lambda s: s.start)
+    expected = 0
+    for source in placed:
+        if source.start != expected:
+            raise Conflict(
+                f"{source.layout.source}: its variants interleave with another file's: each "
+                "file must hold its own contigs or regions",
+                code="E_SOURCES_OVERLAP",
+            )
+        expected += source.layout.records
+    if expected != len(positions):
+        raise FormatError(
+            f"the store holds {len(positions)} variants where the files hold {expected}",
+            code="E_ENCODE",
+        )
+    return placed
+
+
+def refuse_ploidy(summary: StoreSummary, placed: Sequence[Source]) -> None:
+    """Diploid calls everywhere, haploid allowed on X, Y and MT (VCF 4.3 §1.6.2, GT)."""
+    for index, kind in summary.ploidy_errors:
+        source = next(s for s in reversed(placed) if s.start <= index)
+        line = source.layout.line_of_record(index - source.start)
+        raise FormatError(
+            f"{at_line(source.layout.source, line)}: wrong ploidy: a call has "
+            f"{'more than two alleles' if kind == 2 else 'one allele'} where diploid "
+            "calls are expected (only X, Y and MT may be haploid)",
+            code="E_VCF_PLOIDY",
+        )
