@@ -3,7 +3,8 @@
 1. synthesise a nation;
 2. create a node per institution, per province and one for the nation;
 3. register institutions upward (each province knows its institutions, the nation all);
-4. each institution imports its own templates, pedigrees and genotype file list;
+4. each institution imports its own templates, pedigrees and genotype file list, and
+   ingests its genotypes (sealed, checked, encoded to VCF Zarr, quality-controlled);
 5. summarise what was registered where.
 
 Later stages of hgr (survey, catalogue, access, beacon) extend this pipeline.
@@ -20,6 +21,7 @@ from rich.table import Table
 
 from hgr.config import NodeRole
 from hgr.exceptions import ConfigurationError
+from hgr.genotypes import ingest, qc_report
 from hgr.node import init_node
 from hgr.registry.importer import import_files
 from hgr.registry.queries import count_summary
@@ -95,7 +97,16 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
         console.print(f"province    {nodes / f'province-{province}'} ({len(codes)} institutions)")
 
     console.rule("3. Each institution imports what it holds")
-    table = Table("institution", "donors", "samples", "families", "data files", "pedigree warnings")
+    table = Table(
+        "institution",
+        "donors",
+        "samples",
+        "families",
+        "pedigree warnings",
+        "genotyped",
+        "variants",
+        "QC flags",
+    )
     for codes in by_province.values():
         for code in codes:
             node = init_node(
@@ -109,13 +120,28 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
             import_files(node.db, node.keys, [institutions_csv])
             result = import_files(node.db, node.keys, files, institution=code)
             changes = result.changes
+            genotyped, variants, flagged = "0", "0", "0"
+            if (folder / "genotypes.vcf.gz").exists():
+                stored = ingest(
+                    node.db,
+                    node.settings.home,
+                    node.keys,
+                    [folder / "genotypes.vcf.gz"],
+                    institution=code,
+                    collection=f"{code}-POP",
+                )
+                qc = qc_report(node.db, institution=code, collection=f"{code}-POP")
+                genotyped, variants = str(stored.samples), str(stored.variants)
+                flagged = str(len(qc.flagged))
             table.add_row(
                 code,
                 str(changes["donors"].inserted),
                 str(changes["samples"].inserted),
                 str(changes["families"].inserted) if "families" in changes else "0",
-                str(changes["data_files"].inserted) if "data_files" in changes else "0",
                 str(len(result.report.warnings)),
+                genotyped,
+                variants,
+                flagged,
             )
             node.close()
     console.print(table)
@@ -132,10 +158,11 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
     )
     console.rule("Where to look")
     console.print(f"synthetic files:   {nation_dir}")
-    console.print(f"truth (duplicates, relatives): {nation_dir / 'truth'}")
+    console.print(f"truth (duplicates, relatives, planted errors): {nation_dir / 'truth'}")
     first = next(iter(next(iter(by_province.values()))))
     console.print(
         f"try:  hgr summary --home {nodes / f'institution-{first}'}\n"
         f"      hgr list families --home {nodes / f'institution-{first}'}\n"
+        f"      hgr genotypes qc -c {first}-POP --home {nodes / f'institution-{first}'}\n"
         f"      hgr list institutions --home {nodes / 'nation'}"
     )

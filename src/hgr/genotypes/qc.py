@@ -366,7 +366,10 @@ def _sample_results(
             f = float((x_obs_hom[i] - x_exp_hom[i]) / (x_sites[i] - x_exp_hom[i]))
         y_rate = _ratio(y_called[i], n_y) if n_y >= limits.min_sex_sites else None
         inferred = _inferred_sex(f, y_rate, limits)
-        call_rate = float(called_n[i]) / n_variants if n_variants else 0.0
+        # Women have no chrY: its sites stay out of everyone's call rate (as PLINK's --mind
+        # ignores women's chrY).
+        counted = n_variants - n_y
+        call_rate = float(called_n[i]) / counted if counted else 0.0
         flags = []
         if call_rate < limits.min_sample_call_rate:
             flags.append("low_call_rate")
@@ -416,8 +419,9 @@ def _accumulate(
 ) -> None:
     """Add one chunk of genotypes (variants × samples × ploidy) to every accumulator.
 
-    ``per_sample`` rows: called, autosomal called, autosomal heterozygous, transitions,
-    transversions, chrX observed homozygous, chrX expected homozygous, chrX sites, chrY called.
+    ``per_sample`` rows: called (outside chrY), autosomal called, autosomal heterozygous,
+    transitions, transversions, chrX observed homozygous, chrX expected homozygous, chrX
+    sites, chrY called.
     """
     n_variants, n_samples, ploidy = g.shape
     n_alleles = allele_count.shape[1]
@@ -466,7 +470,8 @@ def _accumulate(
                 continue
             called_here += 1
             het = diploid and a0 != a1
-            per_sample[0, s] += 1
+            if not y_non_par[site]:
+                per_sample[0, s] += 1
             if auto[site]:
                 per_sample[1, s] += 1
                 if het:
