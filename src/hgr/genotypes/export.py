@@ -15,8 +15,8 @@ from pathlib import Path
 from hgr.audit import SYSTEM, Actor, record
 from hgr.crypto import NodeKeys
 from hgr.db import Database
-from hgr.exceptions import NotFound, UsageError
-from hgr.genotypes.ingest import current_store, find_collection, store_sources
+from hgr.exceptions import UsageError
+from hgr.genotypes.ingest import required_store, store_sources
 from hgr.genotypes.raw_files import export_sealed, recipient_key
 from hgr.genotypes.store import CollectionDirectory
 
@@ -56,11 +56,9 @@ def export_raw(
     """
     public = recipient_key(recipient)
     with db.reader() as session:
-        target = find_collection(session, institution, collection)
+        target, store = required_store(session, institution, collection)
         directory = CollectionDirectory(home, target.id)
-        sources = store_sources(session, current_store(session, target.id), directory)
-    if not sources:
-        raise NotFound(f"collection {collection} has no genotypes to export", code="E_NO_GENOTYPES")
+        sources = store_sources(session, store, directory)
     out_dir.mkdir(parents=True, exist_ok=True)
     targets = [out_dir / f"{row.name}.c4gh" for row, _sealed, _id in sources]
     clashing = [str(path) for path in targets if path.exists()]

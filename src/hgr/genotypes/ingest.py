@@ -57,7 +57,14 @@ from hgr.progress import Progress, silent
 from hgr.registry import models as m
 from hgr.registry.vocabulary import Encryption, FileKind
 
-__all__ = ["IngestResult", "current_store", "find_collection", "ingest", "store_sources"]
+__all__ = [
+    "IngestResult",
+    "current_store",
+    "find_collection",
+    "ingest",
+    "required_store",
+    "store_sources",
+]
 
 _FILE_KINDS = {"vcf": FileKind.VCF, "bcf": FileKind.BCF, "plink": FileKind.PLINK}
 
@@ -99,6 +106,26 @@ def find_collection(session: Session, institution: str, collection: str) -> m.Co
             code="E_NO_COLLECTION",
         )
     return found
+
+
+def required_store(
+    session: Session, institution: str, collection: str
+) -> tuple[m.Collection, GenotypeStore]:
+    """A collection and the version of its store in use.
+
+    Raises
+    ------
+    NotFound
+        ``E_NO_COLLECTION``, or ``E_NO_GENOTYPES`` when nothing was ingested into it.
+    """
+    target = find_collection(session, institution, collection)
+    store = current_store(session, target.id)
+    if store is None:
+        raise NotFound(
+            f"collection {collection} has no genotypes: ingest them first (hgr genotypes ingest)",
+            code="E_NO_GENOTYPES",
+        )
+    return target, store
 
 
 def current_store(session: Session, collection_id: int) -> GenotypeStore | None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from hgr.db import Database
-from hgr.exceptions import NotFound
-from hgr.genotypes.ingest import current_store, find_collection
+from hgr.genotypes.ingest import required_store
 from hgr.genotypes.models import GenotypeSampleQc
 from hgr.genotypes.qc import QcReport
 from hgr.registry import models as m
@@ -23,14 +22,7 @@ def qc_report(db: Database, *, institution: str, collection: str) -> QcReport:
         When the collection has no genotypes.
     """
     with db.reader() as session:
-        target = find_collection(session, institution, collection)
-        store = current_store(session, target.id)
-        if store is None:
-            raise NotFound(
-                f"collection {collection} has no genotypes: ingest them first "
-                "(hgr genotypes ingest)",
-                code="E_NO_GENOTYPES",
-            )
+        _collection, store = required_store(session, institution, collection)
         rows = session.execute(
             select(GenotypeSampleQc, m.Sample.code)
             .join(m.Sample, m.Sample.id == GenotypeSampleQc.sample_id)

@@ -19,8 +19,7 @@ from bio2zarr import plink as bio2zarr_plink
 
 from hgr.crypto import NodeKeys
 from hgr.db import Database
-from hgr.exceptions import NotFound
-from hgr.genotypes.ingest import current_store, find_collection, store_sources
+from hgr.genotypes.ingest import required_store, store_sources
 from hgr.genotypes.models import GenotypeSource
 from hgr.genotypes.raw_files import SealedFile, unseal
 from hgr.genotypes.store import CollectionDirectory, open_store
@@ -74,14 +73,7 @@ def verify_store(
         store is missing.
     """
     with db.reader() as session:
-        target = find_collection(session, institution, collection)
-        store = current_store(session, target.id)
-        if store is None:
-            raise NotFound(
-                f"collection {collection} has no genotypes: ingest them first "
-                "(hgr genotypes ingest)",
-                code="E_NO_GENOTYPES",
-            )
+        target, store = required_store(session, institution, collection)
         directory = CollectionDirectory(home, target.id)
         rows = store_sources(session, store, directory)
         location, expected_variants = store.location, store.variants
