@@ -19,7 +19,7 @@ from hgr.cli.common import (
     table,
 )
 from hgr.cli.common import out as console
-from hgr.exceptions import HgrError, IntegrityBroken
+from hgr.exceptions import HgrError, IntegrityBroken, UsageError
 from hgr.genotypes import GenomeBuild, export_raw, ingest, qc_report, verify_store
 
 __all__ = ["genotypes_app"]
@@ -40,12 +40,7 @@ InstitutionOption = Annotated[
 def _institution(given: str | None, default: str) -> str:
     if given or default:
         return given or default
-    fail(
-        HgrError(
-            "name the institution with --institution (this node serves several)",
-            code="E_USAGE",
-        )
-    )
+    fail(UsageError("name the institution with --institution (this node serves several)"))
 
 
 @genotypes_app.command("ingest")
