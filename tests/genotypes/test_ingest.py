@@ -24,6 +24,7 @@ from hgr.genotypes import (
     GenotypeStore,
     ingest,
     open_store,
+    qc_report,
     verify_store,
 )
 from hgr.registry import models as m
@@ -175,7 +176,64 @@ def test_a_batch_overlapping_the_store_is_refused(
     assert table_counts(db) == before
 
 
-def test_a_batch_of_other_samples_is_refused(db: Database, keys: NodeKeys, tmp_path: Path) -> None:
+def test_a_batch_of_new_samples_at_the_same_sites(
+    db: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    second = ["T1", "T2"]
+    register(db, keys, tmp_path / "t", [*SAMPLES, *second])
+    sites = [*header(), *GOOD]
+    first = _ingest(db, tmp_path, keys, write(tmp_path / "a.vcf.gz", sites))
+    batch = [
+        *header(second),
+        record("1", 100, ["1/1", "0/0"]),
+        record("1", 200, ["0|1", "1|1"], ref="C", alt="T"),
+        record("2", 50, ["0/2", "./."], ref="G", alt="A,T"),
+        record("X", 3_000_000, ["1", "0/1"]),
+    ]
+    result = _ingest(db, tmp_path, keys, write(tmp_path / "b.vcf.gz", batch))
+    assert (result.version, result.samples, result.variants) == (2, 5, 4)
+    assert result.added_variants == 0
+    assert not (tmp_path / first.location).exists()
+    group = open_store(tmp_path / result.location)
+    assert [str(s) for s in group["sample_id"][:]] == [*SAMPLES, *second]
+    assert group["call_genotype"][0].tolist() == [[0, 1], [1, 1], [0, 0], [1, 1], [0, 0]]
+    assert group["call_genotype"][2, 3:].tolist() == [[0, 2], [-1, -1]]
+    assert group["call_genotype_phased"][1].tolist() == [False, False, True, True, True]
+    assert group["variant_allele_total"][0] == 10  # allele counts over all five
+    report = verify_store(db, tmp_path, keys, institution=INSTITUTION, collection="COL-GT")
+    assert report.ok, report.problems
+    assert report.calls == 4 * 5
+    rows = qc_report(db, institution=INSTITUTION, collection="COL-GT").samples
+    assert sorted(row["sample"] for row in rows) == sorted([*SAMPLES, *second])
+
+    # New variants for a store of two sample batches are refused, as are other sites.
+    before = table_counts(db)
+    with pytest.raises(Conflict) as caught:
+        _ingest(
+            db,
+            tmp_path,
+            keys,
+            write(
+                tmp_path / "c.vcf.gz", [*header([*SAMPLES, *second]), record("2", 900, ["0/0"] * 5)]
+            ),
+        )
+    assert caught.value.code == "E_BATCH_SAMPLES"
+    register_more = ["U1"]
+    register(db, keys, tmp_path / "u", register_more, collections=("COL-U",))
+    with pytest.raises(Conflict) as caught:
+        _ingest(
+            db,
+            tmp_path,
+            keys,
+            write(tmp_path / "d.vcf.gz", [*header(register_more), record("1", 100, ["0/1"])]),
+        )
+    assert caught.value.code == "E_BATCH_SITES"
+    assert table_counts(db)["genotype_store"] == before["genotype_store"]
+
+
+def test_a_batch_sharing_some_samples_is_refused(
+    db: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
     register(db, keys, tmp_path / "t", [*SAMPLES, "S4"])
     _ingest(db, tmp_path, keys, write(tmp_path / "a.vcf.gz", [*header(), GOOD[0]]))
     before, on_disk = table_counts(db), _visible(tmp_path)

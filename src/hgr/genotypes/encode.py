@@ -8,6 +8,7 @@ the line of any variant.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import cyvcf2
 import numcodecs
 import numpy as np
+import zarr
 from bio2zarr import plink as bio2zarr_plink
 from bio2zarr import vcf as bio2zarr_vcf
 
@@ -23,7 +25,14 @@ from hgr.genotypes.qc import StoreSummary
 from hgr.genotypes.sources import Source
 from hgr.genotypes.vcf_scan import at_line
 
-__all__ = ["ICF_COMPRESSOR", "encode_plink", "encode_vcf", "place_sources", "refuse_ploidy"]
+__all__ = [
+    "ICF_COMPRESSOR",
+    "encode_plink",
+    "encode_vcf",
+    "merge_samples",
+    "place_sources",
+    "refuse_ploidy",
+]
 
 # bio2zarr's intermediate columnar files live only as long as the ingestion: compress them
 # for speed (LZ4, level 1) rather than for size (its default is Zstandard, level 7).
@@ -121,3 +130,81 @@ def refuse_ploidy(summary: StoreSummary, placed: Sequence[Source]) -> None:
             "calls are expected (only X, Y and MT may be haploid)",
             code="E_VCF_PLOIDY",
         )
+
+
+def _sites(group: Any) -> tuple[list[str], list[int], list[list[str]]]:
+    names = [str(c) for c in group["contig_id"][:]]
+    contigs = [names[i] for i in group["variant_contig"][:]]
+    alleles = [[str(a) for a in row if str(a)] for row in group["variant_allele"][:]]
+    return contigs, group["variant_position"][:].tolist(), alleles
+
+
+def merge_samples(previous: Path, batch: Any, target: Path, source: str) -> Any:
+    """The previous store with a batch of new samples at the same sites appended, at ``target``.
+
+    Every array along ``samples`` (genotypes, phasing, FORMAT fields, sample ids) is
+    extended with the batch's columns; what ``qc`` added is dropped, to be computed again
+    over all samples.
+
+    Raises
+    ------
+    Conflict
+        ``E_BATCH_SITES`` when the batch's variants (contig, position, alleles, in order)
+        are not the store's; ``E_BATCH_FIELDS`` when its FORMAT fields or ploidy differ.
+    """
+    if _sites(zarr.open_group(str(previous), mode="r")) != _sites(batch):
+        raise Conflict(
+            f"{source} holds new samples but not at the store's sites (the same contigs, "
+            "positions and alleles, in order): a batch of samples must be typed on the same "
+            "sites; restrict both to their common sites (bcftools isec) and ingest again",
+            code="E_BATCH_SITES",
+        )
+    shutil.copytree(previous, target)
+    group: Any = zarr.open_group(str(target), mode="r+")
+    for name in group.attrs.get("hgr_summary_arrays", []):
+        del group[name]
+    group.attrs["hgr_summary_arrays"] = []
+    by_sample = {
+        name
+        for name, array in group.arrays()
+        if "samples" in array.attrs.get("_ARRAY_DIMENSIONS", [])
+    }
+    theirs = {
+        name
+        for name, array in batch.arrays()
+        if "samples" in array.attrs.get("_ARRAY_DIMENSIONS", [])
+    }
+    if by_sample != theirs:
+        raise Conflict(
+            f"{source} carries other per-sample fields ({', '.join(sorted(theirs ^ by_sample))} "
+            "differ) than the store: keep the same FORMAT fields in every batch "
+            "(bcftools annotate -x)",
+            code="E_BATCH_FIELDS",
+        )
+    for name in sorted(by_sample):
+        mine: Any = group[name]
+        extra: Any = batch[name]
+        axis = mine.attrs["_ARRAY_DIMENSIONS"].index("samples")
+        if (
+            mine.shape[:axis] + mine.shape[axis + 1 :]
+            != extra.shape[:axis] + extra.shape[axis + 1 :]
+        ):
+            raise Conflict(
+                f"{source}: {name} has shape {extra.shape} where the store has {mine.shape}: "
+                "the batch differs in ploidy or field width",
+                code="E_BATCH_FIELDS",
+            )
+        width = mine.shape[axis]
+        shape = list(mine.shape)
+        shape[axis] += extra.shape[axis]
+        mine.resize(tuple(shape))
+        # A block of variants at a time: a batch's genotypes need not fit in memory.
+        rows = mine.chunks[0] if axis > 0 else shape[0]
+        for start in range(0, shape[0] if axis > 0 else 1, rows):
+            index: list[slice] = [slice(None)] * len(shape)
+            index[axis] = slice(width, shape[axis])
+            source_index: list[slice] = [slice(None)] * len(shape)
+            if axis > 0:
+                index[0] = source_index[0] = slice(start, start + rows)
+            mine[tuple(index)] = extra[tuple(source_index)]
+    return group

@@ -39,7 +39,13 @@ from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import Conflict, NotFound, UsageError
 from hgr.genotypes.builds import GenomeBuild, detect_build
-from hgr.genotypes.encode import encode_plink, encode_vcf, place_sources, refuse_ploidy
+from hgr.genotypes.encode import (
+    encode_plink,
+    encode_vcf,
+    merge_samples,
+    place_sources,
+    refuse_ploidy,
+)
 from hgr.genotypes.models import GenotypeSample, GenotypeSampleQc, GenotypeSource, GenotypeStore
 from hgr.genotypes.qc import StoreSummary, summarise_store
 from hgr.genotypes.raw_files import SealedFile
@@ -53,6 +59,7 @@ from hgr.genotypes.sources import (
     prepare_previous,
 )
 from hgr.genotypes.store import STORE_FORMAT, CollectionDirectory
+from hgr.genotypes.vcf_scan import VcfLayout
 from hgr.progress import Progress, silent
 from hgr.registry import models as m
 from hgr.registry.vocabulary import Encryption, FileKind
@@ -201,27 +208,31 @@ def ingest(
             swept = directory.sweep(_referenced(session, collection_id))
             previous = current_store(session, collection_id)
             previous_sources = store_sources(session, previous, directory)
-            previous_samples = (
-                list(
-                    session.scalars(
-                        select(GenotypeSample.sample_id)
+            previous_columns = (
+                [
+                    (row.sample_id, row.file_sample_id)
+                    for row in session.scalars(
+                        select(GenotypeSample)
                         .where(GenotypeSample.store_id == previous.id)
                         .order_by(GenotypeSample.position)
                     )
-                )
+                ]
                 if previous
                 else []
             )
+            previous_samples = [sample_id for sample_id, _file_id in previous_columns]
         with directory.staging() as work:
             progress("seal", 0, len(files))
             new = []
+            from_plink = bool(previous_sources) and previous_sources[0][0].kind.startswith("plink")
+            if previous is not None and (plink is not None or from_plink):
+                raise Conflict(
+                    f"collection {collection} has genotypes already, and a store holds one "
+                    "PLINK fileset alone: convert the filesets to VCF (plink --recode vcf) and "
+                    "ingest them together",
+                    code="E_BATCH_FORMAT",
+                )
             if plink is not None:
-                if previous is not None:
-                    raise Conflict(
-                        f"collection {collection} has genotypes already: a PLINK fileset can "
-                        "only start a collection's store (convert it to VCF to add it)",
-                        code="E_BATCH_FORMAT",
-                    )
                 new = prepare_plink(plink, work, keys)
             for index, path in enumerate(files if plink is None else []):
                 new.append(prepare_new(path, work, index, keys))
@@ -235,8 +246,7 @@ def ingest(
                     mapping,
                     source=new[0].layout.source,
                 )
-                sample_rows = [(s.id, s.code) for s in samples]
-                facts = _donor_facts(session, [s.id for s in samples])
+                new_ids = [s.id for s in samples]
             evidence = [
                 detect_build(
                     s.layout.contig_lengths,
@@ -263,25 +273,40 @@ def ingest(
                     "lift the file over first",
                     code="E_BUILD_MIXED",
                 )
-            if previous is not None and previous_samples != [row[0] for row in sample_rows]:
-                raise Conflict(
-                    f"{new[0].layout.source} holds other samples than collection "
-                    f"{collection}'s store: a later batch adds variants for the same samples, "
-                    "in the same order (bcftools view -s to reorder)",
-                    code="E_BATCH_SAMPLES",
-                )
-            old = [
-                prepare_previous(sealed, file_id, work, len(files) + i, keys)
-                for i, (_row, sealed, file_id) in enumerate(previous_sources)
+            adds_samples = previous is not None and _batch_kind(
+                previous_samples, new_ids, previous_sources, new[0].layout.source, collection
+            )
+            columns = [
+                *(previous_columns if adds_samples else []),
+                *zip(new_ids, new[0].layout.samples, strict=True),
             ]
-            sources = old + new
+            with db.reader() as session:
+                facts = _donor_facts(session, [sample_id for sample_id, _ in columns])
             progress("encode", 0, 1)
             if plink is not None:
                 store_path, group = encode_plink(work, workers)
-                placed = sources
+                placed = named = new
+            elif adds_samples:
+                assert previous is not None
+                _path, batch = encode_vcf(new, work, workers)
+                named = place_sources(new, batch)
+                for source in named:
+                    source.sample_offset = len(previous_samples)
+                store_path = work / "merged.vcz"
+                group = merge_samples(
+                    directory.absolute(previous.location),
+                    batch,
+                    store_path,
+                    new[0].layout.source,
+                )
+                placed = [*_recorded(previous_sources), *named]
             else:
-                store_path, group = encode_vcf(sources, work, workers)
-                placed = place_sources(sources, group)
+                old = [
+                    prepare_previous(sealed, file_id, work, len(files) + i, keys)
+                    for i, (_row, sealed, file_id) in enumerate(previous_sources)
+                ]
+                store_path, group = encode_vcf(old + new, work, workers)
+                placed = named = place_sources(old + new, group)
             progress("quality control", 0, 1)
             summary = summarise_store(
                 group,
@@ -291,7 +316,7 @@ def ingest(
                 strata=[f[1] for f in facts],
                 threads=max(1, workers),
             )
-            refuse_ploidy(summary, placed)
+            refuse_ploidy(summary, named)
             progress("quality control", 1, 1)
             version = (previous.version if previous else 0) + 1
             group.attrs["hgr"] = {
@@ -312,7 +337,7 @@ def ingest(
                 store_path,
                 placed,
                 new,
-                sample_rows,
+                columns,
                 institution_id=institution_id,
                 collection_id=collection_id,
                 institution=institution,
@@ -329,6 +354,56 @@ def ingest(
                 actor=actor,
                 grounds=grounds,
             )
+
+
+def _batch_kind(
+    previous: Sequence[int],
+    new: Sequence[int],
+    previous_sources: Sequence[tuple[GenotypeSource, SealedFile, int]],
+    source: str,
+    collection: str,
+) -> bool:
+    """Whether files of ``new`` samples add samples (True) or variants (False) to a store.
+
+    Raises
+    ------
+    Conflict
+        ``E_BATCH_SAMPLES`` when they share some samples with the store but not all, or add
+        variants to a store already built of several sample batches.
+    """
+    if list(new) == list(previous):
+        if len({row.sample_offset for row, _sealed, _id in previous_sources}) > 1:
+            raise Conflict(
+                f"collection {collection}'s store was built from several batches of samples: "
+                "new variants must come per batch, which is not supported; ingest the "
+                "variants for all its samples in one file",
+                code="E_BATCH_SAMPLES",
+            )
+        return False
+    if set(new) & set(previous):
+        raise Conflict(
+            f"{source} holds some of the samples already in collection {collection}'s store "
+            "but not all (or not in the same order): a batch adds either new variants for "
+            "the same samples, in order (bcftools view -s), or new samples at the same sites",
+            code="E_BATCH_SAMPLES",
+        )
+    return True
+
+
+def _recorded(rows: Sequence[tuple[GenotypeSource, SealedFile, int]]) -> list[Source]:
+    """The sources of the previous version as they stand, for a version that keeps them."""
+    return [
+        Source(
+            row.name,
+            sealed,
+            row.kind,
+            VcfLayout(row.name, header_lines=row.header_lines, records=row.records),
+            Path(),
+            data_file_id=file_id,
+            sample_offset=row.sample_offset,
+        )
+        for row, sealed, file_id in rows
+    ]
 
 
 def _donor_facts(
@@ -379,7 +454,7 @@ def _publish(
     store_path: Path,
     placed: Sequence[Source],
     new: Sequence[Source],
-    sample_rows: Sequence[tuple[int, str]],
+    columns: Sequence[tuple[int, str]],
     *,
     institution_id: int,
     collection_id: int,
@@ -418,7 +493,7 @@ def _publish(
                 location=directory.relative(final),
                 build=str(build),
                 vcf_zarr_version=vcf_zarr_version,
-                samples=len(sample_rows),
+                samples=len(columns),
                 variants=variants,
                 created_at=now,
                 qc={
@@ -451,8 +526,9 @@ def _publish(
                         kind=source.kind,
                         header_lines=source.layout.header_lines,
                         records=len(source.layout.samples)
-                        if source.kind == "plink.fam"
+                        if source.kind == "plink.fam" and source.layout.samples
                         else source.layout.records,
+                        sample_offset=source.sample_offset,
                         ordinal=ordinal,
                     )
                 )
@@ -463,14 +539,12 @@ def _publish(
                     position=position,
                     file_sample_id=file_id,
                 )
-                for position, ((sample_id, _code), file_id) in enumerate(
-                    zip(sample_rows, new[0].layout.samples, strict=True)
-                )
+                for position, (sample_id, file_id) in enumerate(columns)
             )
             session.add_all(
                 GenotypeSampleQc(
                     store_id=store.id,
-                    sample_id=sample_rows[qc.position][0],
+                    sample_id=columns[qc.position][0],
                     call_rate=qc.call_rate,
                     heterozygosity=qc.heterozygosity,
                     ti_tv=qc.ti_tv,
@@ -492,7 +566,7 @@ def _publish(
                 detail={
                     "version": version,
                     "build": str(build),
-                    "samples": len(sample_rows),
+                    "samples": len(columns),
                     "variants": variants,
                     "files": [
                         {"name": s.name, "sha256": s.sealed.sha256, "size": s.sealed.size}
@@ -516,7 +590,7 @@ def _publish(
         location=directory.relative(final),
         build=build,
         build_evidence=build_by,
-        samples=len(sample_rows),
+        samples=len(columns),
         variants=variants,
         added_variants=added,
         sources=tuple(s.name for s in placed),

@@ -61,6 +61,9 @@ class GenotypeSource(Base):
     header_lines: Mapped[int] = mapped_column(Integer)
     records: Mapped[int] = mapped_column(Integer)
     ordinal: Mapped[int] = mapped_column(Integer)  # its place in the store's variant order
+    # Its first sample column: a store grows by batches of variants (same samples, offset 0)
+    # or of samples (the same sites, each batch's files at their own offset).
+    sample_offset: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class GenotypeSample(Base):

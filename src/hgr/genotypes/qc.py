@@ -295,6 +295,7 @@ def _add_array(group: Any, name: str, *, dimensions: list[str], **spec: Any) -> 
     (the xarray convention ``_ARRAY_DIMENSIONS``, as bio2zarr writes every array)."""
     array = group.create_array(name, **spec)
     array.attrs["_ARRAY_DIMENSIONS"] = dimensions
+    group.attrs["hgr_summary_arrays"] = [*group.attrs.get("hgr_summary_arrays", []), name]
     return array
 
 

@@ -47,6 +47,7 @@ class Source:
     working: Path
     data_file_id: int | None = None  # set for files of the previous version
     start: int = 0  # its first variant in the new store
+    sample_offset: int = 0  # its first sample column in the new store
 
 
 def prepare_new(path: Path, work: Path, index: int, keys: NodeKeys) -> Source:

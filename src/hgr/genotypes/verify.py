@@ -84,19 +84,25 @@ def verify_store(
         report.note(
             f"the store holds {stored_variants} variants; the registry says {expected_variants}"
         )
-    start = 0
     if rows and rows[0][0].kind.startswith("plink"):
         with directory.staging() as work:
             _compare_plink(group, rows, keys, work, report)
         return report
+    # Each batch of samples (one sample offset) covers every variant, file after file.
+    starts: dict[int, int] = {}
     with directory.staging() as work:
         for number, (source, sealed, _file_id) in enumerate(rows, start=1):
+            start = starts.get(source.sample_offset, 0)
             with unseal(sealed, keys, work / f"plain-{number}") as plain:
                 _compare(group, plain, source, start, report)
-            start += source.records
+            starts[source.sample_offset] = start + source.records
             progress("verify", number, len(rows))
-    if start != stored_variants:
-        report.note(f"the sources hold {start} records; the store holds {stored_variants} variants")
+    for offset, total in sorted(starts.items()):
+        if total != stored_variants:
+            report.note(
+                f"the files of the samples from column {offset + 1} hold {total} records; the "
+                f"store holds {stored_variants} variants"
+            )
     return report
 
 
@@ -138,17 +144,18 @@ def _compare(
                         f"{where}: alleles {[variant.REF, *variant.ALT]} are {kept} in the store"
                     )
                 calls = variant.genotype.array()
+                columns = slice(source.sample_offset, source.sample_offset + calls.shape[0])
                 source_alleles = np.full((calls.shape[0], ploidy), -2, dtype=np.int16)
                 width = min(ploidy, calls.shape[1] - 1)
                 source_alleles[:, :width] = calls[:, :width]
                 report.calls += calls.shape[0]
-                wrong = (source_alleles != stored[offset]).any(axis=1)
+                wrong = (source_alleles != stored[offset][columns]).any(axis=1)
                 diploid = source_alleles[:, 1] != -2 if ploidy > 1 else np.zeros(len(calls), bool)
-                wrong |= diploid & (calls[:, -1].astype(bool) != stored_phase[offset])
+                wrong |= diploid & (calls[:, -1].astype(bool) != stored_phase[offset][columns])
                 if wrong.any():
                     report.note(
                         f"{where}: {int(wrong.sum())} call(s) differ from the store, the first "
-                        f"in column {int(np.flatnonzero(wrong)[0]) + 10}",
+                        f"in column {int(np.flatnonzero(wrong)[0]) + 10} of the file",
                         int(wrong.sum()),
                     )
         if next(records, None) is not None:

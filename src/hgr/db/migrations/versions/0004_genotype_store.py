@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-22 08:15:29.429476
+Create Date: 2026-11-22 09:17:08.482012
 """
 
 import sqlalchemy as sa
@@ -117,6 +117,7 @@ def upgrade() -> None:
         sa.Column("header_lines", sa.Integer(), nullable=False),
         sa.Column("records", sa.Integer(), nullable=False),
         sa.Column("ordinal", sa.Integer(), nullable=False),
+        sa.Column("sample_offset", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["data_file_id"],
             ["data_file.id"],
