@@ -18,7 +18,6 @@ from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import Conflict, FormatError, HgrError, IntegrityBroken, ValidationFailed
 from hgr.genotypes import (
-    CollectionDirectory,
     GenomeBuild,
     GenotypeSample,
     GenotypeStore,
@@ -462,5 +461,4 @@ def test_the_collection_must_exist(db: Database, keys: NodeKeys, tmp_path: Path)
             collection="NOPE",
         )
     assert caught.value.code == "E_NO_COLLECTION"
-    CollectionDirectory(tmp_path, 1)  # nothing was created for it
-    assert not (tmp_path / "genotypes").exists()
+    assert not (tmp_path / "genotypes").exists()  # nothing was created for it

@@ -11,7 +11,6 @@ import pytest
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.genotypes import ingest, open_store, qc_report
-from hgr.genotypes.builds import GenomeBuild
 from tests.conftest import shared
 from tests.genotypes.conftest import INSTITUTION, register
 from tests.genotypes.test_hwe import _plink_rows
@@ -135,7 +134,6 @@ def test_no_sex_evidence_means_unknown(db: Database, keys: NodeKeys, tmp_path: P
     assert {row["inferred_sex"] for row in report.samples} == {"unknown"}
     assert report.flagged == []
     assert report.variant_counts["variants"] == 1
-    assert GenomeBuild.GRCH37 in GenomeBuild
 
 
 def test_qc_finds_what_synth_planted(db: Database, keys: NodeKeys, tmp_path: Path) -> None:

@@ -70,6 +70,11 @@ class VcfTextScanner:
         self._position = 0
         self._finished_contigs: set[bytes] = set()
 
+    @property
+    def lines(self) -> int:
+        """Lines read so far."""
+        return self._line
+
     def feed(self, data: bytes) -> None:
         """Scan the complete lines in ``data`` (with what was left of the previous chunk)."""
         if not data:

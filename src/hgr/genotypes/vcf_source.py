@@ -84,7 +84,7 @@ class SourceReader:
                 out = self._z.decompress(data)
             except zlib.error as exc:
                 raise FormatError(
-                    f"{at_line(self.source, self._scanner._line + 1)}: the compressed data is "
+                    f"{at_line(self.source, self._scanner.lines + 1)}: the compressed data is "
                     f"corrupt ({exc}); fetch the file again",
                     code="E_GZIP_CORRUPT",
                 ) from exc
@@ -130,13 +130,13 @@ class SourceReader:
                 if self._member_open:
                     raise FormatError(
                         f"{self.source}: the file is truncated: the compressed data stops in "
-                        f"the middle (after line {self._scanner._line}); fetch it again",
+                        f"the middle (after line {self._scanner.lines}); fetch it again",
                         code="E_TRUNCATED",
                     )
                 if self._raw_copy is not None and self._tail != BGZF_EOF:
                     raise FormatError(
                         f"{self.source}: the file is truncated: it lacks the BGZF end-of-file "
-                        f"block (after line {self._scanner._line}); fetch it again",
+                        f"block (after line {self._scanner.lines}); fetch it again",
                         code="E_TRUNCATED",
                     )
             if not self.kind:
