@@ -18,6 +18,7 @@ from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import Conflict, FormatError, HgrError, IntegrityBroken, ValidationFailed
 from hgr.genotypes import (
+    CollectionDirectory,
     GenomeBuild,
     GenotypeSample,
     GenotypeStore,
@@ -462,3 +463,20 @@ def test_the_collection_must_exist(db: Database, keys: NodeKeys, tmp_path: Path)
         )
     assert caught.value.code == "E_NO_COLLECTION"
     assert not (tmp_path / "genotypes").exists()  # nothing was created for it
+
+
+def test_one_ingestion_at_a_time_and_missing_files(
+    db: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    register(db, keys, tmp_path / "t", SAMPLES)
+    vcf = good_vcf(tmp_path / "a.vcf.gz")
+    with pytest.raises(HgrError) as caught:
+        _ingest(db, tmp_path, keys, tmp_path / "absent.vcf.gz")
+    assert caught.value.code == "E_NO_FILE"
+    with db.reader() as session:
+        collection_id = session.scalar(sa.select(m.Collection.id))
+    with CollectionDirectory(tmp_path, collection_id).locked():
+        with pytest.raises(Conflict) as caught:
+            _ingest(db, tmp_path, keys, vcf)
+        assert caught.value.code == "E_INGEST_RUNNING"
+    assert _ingest(db, tmp_path, keys, vcf).version == 1
