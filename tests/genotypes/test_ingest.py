@@ -480,3 +480,25 @@ def test_one_ingestion_at_a_time_and_missing_files(
             _ingest(db, tmp_path, keys, vcf)
         assert caught.value.code == "E_INGEST_RUNNING"
     assert _ingest(db, tmp_path, keys, vcf).version == 1
+
+
+def test_a_sample_batch_whose_values_outgrow_the_store_is_refused(
+    db: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    register(db, keys, tmp_path / "t", ["S1", "T1"])
+    dp = '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">'
+
+    def batch(sample: str, depth: int) -> list[str]:
+        lines = header([sample])
+        lines.insert(-1, dp)
+        return [*lines, record("1", 100, ["0/1"]).replace("\tGT\t0/1", f"\tGT:DP\t0/1:{depth}")]
+
+    _ingest(db, tmp_path, keys, write(tmp_path / "a.vcf.gz", batch("S1", 12)))
+    before = table_counts(db)
+    with pytest.raises(Conflict) as caught:
+        _ingest(db, tmp_path, keys, write(tmp_path / "b.vcf.gz", batch("T1", 40_000)))
+    assert caught.value.code == "E_BATCH_FIELDS"
+    assert "call_DP" in caught.value.message
+    assert table_counts(db) == before
+    fits = _ingest(db, tmp_path, keys, write(tmp_path / "c.vcf.gz", batch("T1", 30)))
+    assert open_store(tmp_path / fits.location)["call_DP"][:].tolist() == [[12, 30]]

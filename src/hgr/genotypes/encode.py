@@ -206,5 +206,23 @@ def merge_samples(previous: Path, batch: Any, target: Path, source: str) -> Any:
             source_index: list[slice] = [slice(None)] * len(shape)
             if axis > 0:
                 index[0] = source_index[0] = slice(start, start + rows)
-            mine[tuple(index)] = extra[tuple(source_index)]
+            block = extra[tuple(source_index)]
+            _check_fits(block, mine.dtype, name, source)
+            mine[tuple(index)] = block
     return group
+
+
+def _check_fits(block: Any, dtype: Any, name: str, source: str) -> None:
+    """Refuse values the store's narrower integer type would wrap around (bio2zarr sizes each
+    field's type to the values of the files it encoded)."""
+    if block.dtype == dtype or np.can_cast(block.dtype, dtype):
+        return
+    if np.issubdtype(dtype, np.integer) and np.issubdtype(block.dtype, np.integer):
+        limits = np.iinfo(dtype)
+        if block.size == 0 or (block.min() >= limits.min and block.max() <= limits.max):
+            return
+    raise Conflict(
+        f"{source}: {name} holds values beyond the store's {dtype} (the store was sized to "
+        "the first batch's values): ingest every batch's files together instead",
+        code="E_BATCH_FIELDS",
+    )
