@@ -54,16 +54,19 @@ def find_plink(path: Path) -> PlinkFiles | None:
     return files
 
 
-def _fields(path: Path) -> list[tuple[int, list[str]]]:
+def _fields(path: Path, shown: Path) -> list[tuple[int, list[str]]]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise FormatError(f"{path}: not a text file ({exc})", code="E_PLINK_MALFORMED") from exc
+        raise FormatError(f"{shown}: not a text file ({exc})", code="E_PLINK_MALFORMED") from exc
     return [(n, line.split()) for n, line in enumerate(text.splitlines(), start=1)]
 
 
-def scan_plink(files: PlinkFiles, source: str) -> VcfLayout:
+def scan_plink(files: PlinkFiles, shown: PlinkFiles) -> VcfLayout:
     """Check the .fam and .bim line by line and the .bed's size; return the layout.
+
+    ``files`` are read; errors name ``shown`` (the files as the user gave them, when
+    ``files`` are copies of them).
 
     Raises
     ------
@@ -72,12 +75,12 @@ def scan_plink(files: PlinkFiles, source: str) -> VcfLayout:
         ``E_VCF_DUPLICATE_SAMPLE``, ``E_VCF_UNSORTED``, ``E_PLINK_BED`` (not variant-major,
         or a size that does not fit the .bim and .fam: a truncated or mismatched .bed).
     """
-    layout = VcfLayout(source)
+    layout = VcfLayout(str(shown.bed.with_suffix("")))
     samples = []
-    for number, parts in _fields(files.fam):
+    for number, parts in _fields(files.fam, shown.fam):
         if len(parts) != 6:
             raise FormatError(
-                f"{at_line(str(files.fam), number)}: expected 6 columns (family, individual, "
+                f"{at_line(str(shown.fam), number)}: expected 6 columns (family, individual, "
                 f"father, mother, sex, phenotype), found {len(parts)}",
                 code="E_PLINK_MALFORMED",
             )
@@ -86,17 +89,17 @@ def scan_plink(files: PlinkFiles, source: str) -> VcfLayout:
     if duplicated:
         line = samples.index(duplicated[0], samples.index(duplicated[0]) + 1) + 1
         raise FormatError(
-            f"{at_line(str(files.fam), line)}: sample id {duplicated[0]!r} appears more than "
+            f"{at_line(str(shown.fam), line)}: sample id {duplicated[0]!r} appears more than "
             "once: every line must be a different individual",
             code="E_VCF_DUPLICATE_SAMPLE",
         )
     if not samples:
-        raise FormatError(f"{files.fam}: the file lists no samples", code="E_VCF_NO_SAMPLES")
+        raise FormatError(f"{shown.fam}: the file lists no samples", code="E_VCF_NO_SAMPLES")
     layout.samples = tuple(samples)
     finished: set[str] = set()
     chrom, position = "", 0
-    for number, parts in _fields(files.bim):
-        here = at_line(str(files.bim), number)
+    for number, parts in _fields(files.bim, shown.bim):
+        here = at_line(str(shown.bim), number)
         if len(parts) != 6 or not parts[3].isdigit():
             raise FormatError(
                 f"{here}: expected 6 columns (chromosome, id, cM, position, allele 1, allele "
@@ -131,13 +134,13 @@ def scan_plink(files: PlinkFiles, source: str) -> VcfLayout:
     size = files.bed.stat().st_size
     if magic != BED_MAGIC:
         raise FormatError(
-            f"{files.bed}: not a variant-major PLINK 1 .bed (its first bytes are "
+            f"{shown.bed}: not a variant-major PLINK 1 .bed (its first bytes are "
             f"{magic.hex()}, not 6c1b01): rewrite it with plink --make-bed",
             code="E_PLINK_BED",
         )
     if size != expected:
         raise FormatError(
-            f"{files.bed}: {size} bytes where {layout.records} variants × {len(samples)} "
+            f"{shown.bed}: {size} bytes where {layout.records} variants × {len(samples)} "
             f"samples need {expected}: the .bed is truncated or belongs to another .bim/.fam",
             code="E_PLINK_BED",
         )

@@ -89,10 +89,7 @@ def prepare_plink(files: PlinkFiles, work: Path, keys: NodeKeys) -> list[Source]
                 copy.write(view)
 
             sealed.append(seal(path, work / f"{uuid.uuid4().hex}.c4gh", keys, [keep]))
-    layout = scan_plink(
-        PlinkFiles(*(prefix.with_suffix(p.suffix) for p in files.paths)),
-        str(files.bed.with_suffix("")),
-    )
+    layout = scan_plink(PlinkFiles(*(prefix.with_suffix(p.suffix) for p in files.paths)), files)
     return [
         Source(path.name, seal_, f"plink{path.suffix}", layout, prefix.with_suffix(path.suffix))
         for path, seal_ in zip(files.paths, sealed, strict=True)
