@@ -68,7 +68,11 @@ class CollectionDirectory:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the collection's lock for the block; another ingestion is refused at once."""
+        """Hold the collection's lock for the block; another holder is refused at once.
+
+        Ingestion holds it, and so does verification: an ingestion's sweep removes staging
+        directories and replaced stores that a verification would be reading.
+        """
         self.raw.mkdir(parents=True, exist_ok=True)
         os.chmod(self.home / "genotypes", 0o700)
         with (self.path / ".lock").open("a") as handle:
@@ -76,8 +80,8 @@ class CollectionDirectory:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
                 raise Conflict(
-                    f"another ingestion into collection {self.collection_id} is running; wait "
-                    "for it to finish",
+                    f"collection {self.collection_id}'s genotype store is busy: an ingestion "
+                    "or a verification is running; wait for it to finish",
                     code="E_INGEST_RUNNING",
                 ) from exc
             try:

@@ -73,10 +73,24 @@ def verify_store(
         store is missing.
     """
     with db.reader() as session:
-        target, store = required_store(session, institution, collection)
-        directory = CollectionDirectory(home, target.id)
-        rows = store_sources(session, store, directory)
-        location, expected_variants = store.location, store.variants
+        target, _store = required_store(session, institution, collection)
+    directory = CollectionDirectory(home, target.id)
+    with directory.locked():  # the version read next stays in place until the end
+        with db.reader() as session:
+            _target, store = required_store(session, institution, collection)
+            rows = store_sources(session, store, directory)
+            location, expected_variants = store.location, store.variants
+        return _verify(directory, location, expected_variants, rows, keys, progress)
+
+
+def _verify(
+    directory: CollectionDirectory,
+    location: str,
+    expected_variants: int,
+    rows: list[tuple[GenotypeSource, SealedFile, int]],
+    keys: NodeKeys,
+    progress: Progress,
+) -> StoreVerification:
     group = open_store(directory.absolute(location))
     report = StoreVerification(location, sources=len(rows))
     stored_variants = int(group["variant_position"].shape[0])
