@@ -30,9 +30,9 @@ __all__ = [
     "DatabaseOption",
     "HomeOption",
     "cell",
+    "command_node",
     "err",
     "fail",
-    "open_node_of",
     "operator",
     "out",
     "print_issues",
@@ -66,8 +66,21 @@ def print_issues(issues: list[Issue]) -> None:
         err.print(f"  [{colour}]{issue.severity}[/{colour}] {issue}", highlight=False)
 
 
-def open_node_of(home: Path | None, database_url: str | None) -> Node:
-    return open_node(home, database_url=database_url)
+@contextmanager
+def command_node(home: Path | None, database_url: str | None) -> Iterator[Node]:
+    """The node one command works on, closed when the block ends.
+
+    An ``HgrError`` raised in the block ends the command the one way errors end here:
+    ``error: <message> (<code>)`` and exit status 1.
+    """
+    try:
+        node = open_node(home, database_url=database_url)
+        try:
+            yield node
+        finally:
+            node.close()
+    except HgrError as exc:
+        fail(exc)
 
 
 @contextmanager

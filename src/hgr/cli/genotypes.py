@@ -12,14 +12,14 @@ import typer
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
+    command_node,
     fail,
-    open_node_of,
     operator,
     progress_bar,
     table,
 )
 from hgr.cli.common import out as console
-from hgr.exceptions import HgrError, IntegrityBroken, UsageError
+from hgr.exceptions import IntegrityBroken, UsageError
 from hgr.genotypes import GenomeBuild, export_raw, ingest, qc_report, verify_store
 
 __all__ = ["genotypes_app"]
@@ -60,28 +60,21 @@ def ingest_(
     database_url: DatabaseOption = None,
 ) -> None:
     """Seal, check and encode files into the collection's store (all or nothing)."""
-    try:
-        node = open_node_of(home, database_url)
-        try:
-            with progress_bar() as progress:
-                result = ingest(
-                    node.db,
-                    node.settings.home,
-                    node.keys,
-                    files,
-                    institution=_institution(institution, node.settings.institution_code),
-                    collection=collection,
-                    sample_map=sample_map,
-                    build=build,
-                    workers=workers,
-                    progress=progress,
-                    actor=operator(),
-                    grounds="operator of the node's command line",
-                )
-        finally:
-            node.close()
-    except HgrError as exc:
-        fail(exc)
+    with command_node(home, database_url) as node, progress_bar() as progress:
+        result = ingest(
+            node.db,
+            node.settings.home,
+            node.keys,
+            files,
+            institution=_institution(institution, node.settings.institution_code),
+            collection=collection,
+            sample_map=sample_map,
+            build=build,
+            workers=workers,
+            progress=progress,
+            actor=operator(),
+            grounds="operator of the node's command line",
+        )
     console.print(
         f"collection {result.collection}: store version {result.version}, {result.samples} "
         f"samples × {result.variants} variants ({result.added_variants} new), "
@@ -100,22 +93,15 @@ def verify(
     database_url: DatabaseOption = None,
 ) -> None:
     """Compare the store with its sealed source files, genotype by genotype."""
-    try:
-        node = open_node_of(home, database_url)
-        try:
-            with progress_bar() as progress:
-                report = verify_store(
-                    node.db,
-                    node.settings.home,
-                    node.keys,
-                    institution=_institution(institution, node.settings.institution_code),
-                    collection=collection,
-                    progress=progress,
-                )
-        finally:
-            node.close()
-    except HgrError as exc:
-        fail(exc)
+    with command_node(home, database_url) as node, progress_bar() as progress:
+        report = verify_store(
+            node.db,
+            node.settings.home,
+            node.keys,
+            institution=_institution(institution, node.settings.institution_code),
+            collection=collection,
+            progress=progress,
+        )
     console.print(
         table(
             f"Store {report.location}",
@@ -151,24 +137,18 @@ def export_raw_(
     database_url: DatabaseOption = None,
 ) -> None:
     """Re-encrypt the collection's raw files to a recipient's key (checked on the way)."""
-    try:
-        node = open_node_of(home, database_url)
-        try:
-            exported = export_raw(
-                node.db,
-                node.settings.home,
-                node.keys,
-                institution=_institution(institution, node.settings.institution_code),
-                collection=collection,
-                recipient=public_key,
-                out_dir=out,
-                actor=operator(),
-                grounds="operator of the node's command line",
-            )
-        finally:
-            node.close()
-    except HgrError as exc:
-        fail(exc)
+    with command_node(home, database_url) as node:
+        exported = export_raw(
+            node.db,
+            node.settings.home,
+            node.keys,
+            institution=_institution(institution, node.settings.institution_code),
+            collection=collection,
+            recipient=public_key,
+            out_dir=out,
+            actor=operator(),
+            grounds="operator of the node's command line",
+        )
     rows = [{"file": f.path, "plaintext sha256": f.sha256} for f in exported]
     console.print(table(f"Encrypted to {public_key}", rows))
 
@@ -185,18 +165,12 @@ def qc(
     database_url: DatabaseOption = None,
 ) -> None:
     """Quality control of the collection's genotypes: flagged samples and variant counts."""
-    try:
-        node = open_node_of(home, database_url)
-        try:
-            report = qc_report(
-                node.db,
-                institution=_institution(institution, node.settings.institution_code),
-                collection=collection,
-            )
-        finally:
-            node.close()
-    except HgrError as exc:
-        fail(exc)
+    with command_node(home, database_url) as node:
+        report = qc_report(
+            node.db,
+            institution=_institution(institution, node.settings.institution_code),
+            collection=collection,
+        )
     rows = report.samples if show_all else report.flagged
     if as_json:
         for row in rows:

@@ -20,9 +20,9 @@ from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
     cell,
+    command_node,
     err,
     fail,
-    open_node_of,
     operator,
     out,
     print_issues,
@@ -145,25 +145,18 @@ def import_(
     database_url: DatabaseOption = None,
 ) -> None:
     """Validate files, then register them in one transaction (all or nothing)."""
-    try:
-        node = open_node_of(home, database_url)
-        try:
-            with progress_bar() as progress:
-                result = import_files(
-                    node.db,
-                    node.keys,
-                    paths,
-                    institution=institution or node.settings.institution_code or None,
-                    dry_run=dry_run,
-                    strict=strict,
-                    progress=progress,
-                    actor=operator(),
-                    grounds="operator of the node's command line",
-                )
-        finally:
-            node.close()
-    except HgrError as exc:
-        fail(exc)
+    with command_node(home, database_url) as node, progress_bar() as progress:
+        result = import_files(
+            node.db,
+            node.keys,
+            paths,
+            institution=institution or node.settings.institution_code or None,
+            dry_run=dry_run,
+            strict=strict,
+            progress=progress,
+            actor=operator(),
+            grounds="operator of the node's command line",
+        )
     _render_import(result)
 
 
@@ -182,18 +175,14 @@ def list_(
     database_url: DatabaseOption = None,
 ) -> None:
     """List registered records of one entity, in natural-key order."""
-    try:
+    with command_node(home, database_url) as node:
         filters = _pairs(where or [], "--where")
         if institution:
             filters["institution"] = institution
-        node = open_node_of(home, database_url)
         with node.db.reader() as session:
             spec, rows, total, exact = list_entities(
                 session, entity, filters=filters, limit=limit, offset=offset
             )
-        node.close()
-    except HgrError as exc:
-        fail(exc)
     if as_json:
         for row in rows:
             sys.stdout.write(json.dumps(row, default=cell) + "\n")
@@ -220,7 +209,7 @@ def show(
     VERSION`, `show members FAMILY PSEUDONYM`; add --institution when several institutions
     hold a record with that key.
     """
-    try:
+    with command_node(home, database_url) as node:
         spec = ENTITIES.get(entity)
         parts = [p for p in (spec.key if spec else ()) if p != "institution"]
         if spec and len(key) > len(parts):
@@ -228,12 +217,8 @@ def show(
         named = dict(zip(parts, key, strict=False))
         if institution:
             named["institution"] = institution
-        node = open_node_of(home, database_url)
         with node.db.reader() as session:
             detail = show_entity(session, entity, named)
-        node.close()
-    except HgrError as exc:
-        fail(exc)
     grid = Table(show_header=False)
     for name, value in detail.items():
         grid.add_row(name, cell(value))
@@ -243,13 +228,8 @@ def show(
 @app.command()
 def summary(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """What is registered, per institution."""
-    try:
-        node = open_node_of(home, database_url)
-        with node.db.reader() as session:
-            rows = count_summary(session)
-        node.close()
-    except HgrError as exc:
-        fail(exc)
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        rows = count_summary(session)
     out.print(table(f"Registered on {node.settings.name}", rows))
 
 
@@ -260,25 +240,16 @@ def regions_load(
     database_url: DatabaseOption = None,
 ) -> None:
     """Load another country's region list."""
-    try:
-        node = open_node_of(home, database_url)
+    with command_node(home, database_url) as node:
         added = load_regions(node.db, path)
-        node.close()
-    except HgrError as exc:
-        fail(exc)
     out.print(f"{added} new region(s) loaded from {path}")
 
 
 @audit_app.command("checkpoint")
 def audit_checkpoint(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Integrate pending events and print the signed checkpoint (keep it: it is your witness)."""
-    try:
-        node = open_node_of(home, database_url)
-        with node.db.transaction() as session:
-            head = checkpoint(session, node.signer(), full=True)
-        node.close()
-    except HgrError as exc:
-        fail(exc)
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        head = checkpoint(session, node.signer(), full=True)
     sys.stdout.write(head.note())
 
 
@@ -291,12 +262,14 @@ def audit_verify(
     database_url: DatabaseOption = None,
 ) -> None:
     """Recompute the log from its events and check every hash and signature."""
-    try:
-        witnessed = parse_checkpoint(witness.read_text(encoding="utf-8")) if witness else None
-        node = open_node_of(home, database_url)
+    with command_node(home, database_url) as node:
+        try:
+            text = witness.read_text(encoding="utf-8") if witness else None
+        except OSError as exc:
+            raise UsageError(f"cannot read {witness}: {exc.strerror}", code="E_NO_FILE") from exc
+        witnessed = parse_checkpoint(text) if text is not None else None
         with node.db.reader() as session:
             report = verify_log(session, node.verifier(), witnessed=witnessed)
-        node.close()
         out.print(
             f"{report.events} events, {report.leaves} in the tree, {report.pending} pending, "
             f"{report.checkpoints} signed checkpoints"
@@ -308,10 +281,6 @@ def audit_verify(
                 f"the audit log fails verification ({len(report.problems)} problem(s))",
                 code="E_AUDIT_TAMPERED",
             )
-    except OSError as exc:
-        fail(UsageError(f"cannot read {witness}: {exc.strerror}", code="E_NO_FILE"))
-    except HgrError as exc:
-        fail(exc)
     out.print("the audit log verifies")
 
 
@@ -330,13 +299,8 @@ def user_add(
     database_url: DatabaseOption = None,
 ) -> None:
     """Register a user with one role at one scope."""
-    try:
-        node = open_node_of(home, database_url)
-        with node.db.transaction() as session:
-            add_user(session, operator(), name, role, scope, oidc_subject=oidc_subject)
-        node.close()
-    except HgrError as exc:
-        fail(exc)
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        add_user(session, operator(), name, role, scope, oidc_subject=oidc_subject)
     out.print(f"user {name} added as {role.value}" + (f" of {scope}" if scope else ""))
 
 
@@ -349,13 +313,8 @@ def token_create(
     database_url: DatabaseOption = None,
 ) -> None:
     """Issue a personal API token; it is printed once and cannot be shown again."""
-    try:
-        node = open_node_of(home, database_url)
-        with node.db.transaction() as session:
-            issued = create_token(session, operator(), name, days=days, label=label)
-        node.close()
-    except HgrError as exc:
-        fail(exc)
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        issued = create_token(session, operator(), name, days=days, label=label)
     err.print(f"token {issued.token_id} for {name}, expires {issued.expires_at:%Y-%m-%d}:")
     sys.stdout.write(issued.value + "\n")
 
@@ -367,13 +326,8 @@ def token_revoke(
     database_url: DatabaseOption = None,
 ) -> None:
     """Revoke a token at once."""
-    try:
-        node = open_node_of(home, database_url)
-        with node.db.transaction() as session:
-            revoke_token(session, operator(), token_id)
-        node.close()
-    except HgrError as exc:
-        fail(exc)
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        revoke_token(session, operator(), token_id)
     out.print(f"token {token_id} revoked")
 
 
