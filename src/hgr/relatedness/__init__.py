@@ -1,0 +1,1 @@
+"""Identity and relatedness: KING-robust kinship, duplicates across institutions, pedigrees."""

@@ -1,0 +1,155 @@
+"""Compiled kernels: KING counts for a tile of sample pairs from bit-packed genotypes.
+
+For samples i and j (planes from ``packed.py``) the counts per pair are, over sites where
+both are called:
+
+- ``hethet``: both heterozygous;
+- ``ibs0``: opposite homozygotes (one AA, the other aa);
+- ``het_i``: i heterozygous; ``het_j``: j heterozygous;
+- ``n``: both called.
+
+KING-robust needs only these (Manichaikul et al. 2010, Bioinformatics 26:2867, eq. 11).
+For two samples without a missing call, "both called" is every site, so a word-pair costs two
+popcounts: ``het_i & het_j`` and ``~het_i & ~het_j & (alt_i ^ alt_j)`` (both homozygous, one
+of them alt); the het totals come from the per-sample counts. Only pairs where a sample has a
+missing call read the ``called`` plane. LLVM compiles ``ctpop`` over a contiguous word range
+to the CPU's vector popcount (AVX-512 VPOPCNTQ where present).
+
+Work is blocked like a matrix product: a tile of rows × columns is swept one chunk of words
+at a time, so the columns' chunk stays in the core's cache while every row passes over it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+from numpy.typing import NDArray
+
+__all__ = ["COUNTS", "count_tile"]
+
+COUNTS = ("hethet", "ibs0", "het_i", "het_j", "n")
+# 128 words = 8,192 sites: a column's two planes take 2 KiB of the chunk, so a 256-column
+# tile sweeps 512 KiB, inside a 1 MiB L2 cache. (Measured on 2 Zen 4 cores: 64 and 256
+# words are within 5% of this.)
+CHUNK_WORDS = 128
+
+
+def _ctpop(typingctx: Any, value: Any) -> Any:
+    """LLVM's ``ctpop`` on a uint64, typed int64 so that sums stay integers.
+
+    (numba types int64 + uint64 as float64: a uint64 count would turn every sum into floats.)
+    """
+    signature = types.int64(types.uint64)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        function = builder.module.declare_intrinsic("llvm.ctpop", [ir.IntType(64)])
+        return builder.call(function, args)
+
+    return signature, codegen
+
+
+_popcount: Any = intrinsic(_ctpop)
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _both_complete(het_i, alt_i, het_j, alt_j):  # type: ignore[no-untyped-def]
+    # Loops start at 0 over slices: with a variable start, numba's negative-index
+    # wraparound check stops LLVM from vectorizing (measured: 5x slower).
+    hethet = 0
+    ibs0 = 0
+    for w in range(het_i.size):
+        hi = het_i[w]
+        hj = het_j[w]
+        hethet += _popcount(hi & hj)
+        ibs0 += _popcount(~(hi | hj) & (alt_i[w] ^ alt_j[w]))
+    return hethet, ibs0
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _with_missing(het_i, alt_i, called_i, het_j, alt_j, called_j):  # type: ignore[no-untyped-def]
+    hethet = 0
+    ibs0 = 0
+    het_i_called = 0
+    het_j_called = 0
+    both = 0
+    for w in range(het_i.size):
+        hi = het_i[w]
+        hj = het_j[w]
+        ci = called_i[w]
+        cj = called_j[w]
+        hethet += _popcount(hi & hj)
+        ibs0 += _popcount(ci & cj & ~(hi | hj) & (alt_i[w] ^ alt_j[w]))
+        het_i_called += _popcount(hi & cj)
+        het_j_called += _popcount(hj & ci)
+        both += _popcount(ci & cj)
+    return hethet, ibs0, het_i_called, het_j_called, both
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _count_tile(planes, complete, het_count, n_sites, rows, cols, upper, counts):  # type: ignore[no-untyped-def]
+    het = planes[0]
+    alt = planes[1]
+    called = planes[2]
+    n_words = planes.shape[2]
+    for start in range(0, n_words, CHUNK_WORDS):
+        stop = min(start + CHUNK_WORDS, n_words)
+        for r in range(rows.size):
+            i = rows[r]
+            het_i = het[i, start:stop]
+            alt_i = alt[i, start:stop]
+            for c in range(cols.size):
+                j = cols[c]
+                if upper and j <= i:
+                    continue
+                if complete[i] and complete[j]:
+                    hh, ib = _both_complete(het_i, alt_i, het[j, start:stop], alt[j, start:stop])
+                    counts[r, c, 0] += hh
+                    counts[r, c, 1] += ib
+                else:
+                    hh, ib, hic, hjc, n = _with_missing(
+                        het_i,
+                        alt_i,
+                        called[i, start:stop],
+                        het[j, start:stop],
+                        alt[j, start:stop],
+                        called[j, start:stop],
+                    )
+                    counts[r, c, 0] += hh
+                    counts[r, c, 1] += ib
+                    counts[r, c, 2] += hic
+                    counts[r, c, 3] += hjc
+                    counts[r, c, 4] += n
+    # Pairs of complete samples: het totals and site count come from the per-sample counts.
+    for r in range(rows.size):
+        i = rows[r]
+        for c in range(cols.size):
+            j = cols[c]
+            if complete[i] and complete[j]:
+                counts[r, c, 2] = het_count[i]
+                counts[r, c, 3] = het_count[j]
+                counts[r, c, 4] = n_sites
+
+
+def count_tile(
+    planes: NDArray[np.uint64],
+    complete: NDArray[np.bool_],
+    het_count: NDArray[np.int64],
+    n_sites: int,
+    rows: NDArray[np.int64],
+    cols: NDArray[np.int64],
+    *,
+    upper: bool,
+) -> NDArray[np.int64]:
+    """KING counts for every (row, col) sample pair of a tile: shape (rows, cols, 5).
+
+    With ``upper``, only pairs with col index > row index are counted (the rest stay zero):
+    a tile on the diagonal of the all-pairs matrix.
+    """
+    counts = np.zeros((rows.size, cols.size, len(COUNTS)), dtype=np.int64)
+    _count_tile(planes, complete, het_count, n_sites, rows, cols, upper, counts)
+    return counts

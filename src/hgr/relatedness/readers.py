@@ -1,0 +1,206 @@
+"""Genotypes for relatedness from files: VCF/BCF (plain, gzip, BGZF) or a PLINK 1 fileset.
+
+Only autosomal, biallelic SNVs enter KING (the sites PLINK 2 ``--make-king`` and KING are
+meant for): sex chromosomes would mix haploid and diploid calls, and indels and multi-allelic
+sites are where genotyping errors gather. A site whose ALT is ``.`` (monomorphic) is kept; it
+adds to the number of sites compared and to nothing else. What was left out is counted by
+reason, so the user can see why a file gave fewer sites than it holds.
+
+Every file is checked before it is read: a VCF line by line (``genotypes.vcf_scan``), a BCF
+record by record, a PLINK fileset by its .fam, .bim and .bed size. Several files are read as
+one set of sites (a VCF per chromosome, say) and must hold the same samples in the same order.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cyvcf2
+import numpy as np
+from numpy.typing import NDArray
+
+from hgr.exceptions import FormatError, UsageError
+from hgr.genotypes.plink_source import PlinkFiles, find_plink, scan_plink
+from hgr.genotypes.vcf_source import SourceReader, scan_bcf
+from hgr.relatedness.packed import MISSING, PackedGenotypes, pack_dosages
+
+__all__ = ["SiteCounts", "is_autosome", "read_genotype_files"]
+
+_BASES = frozenset("ACGTacgt")
+_AUTOSOMES = frozenset(str(c) for c in range(1, 23))
+# cyvcf2's gt_types codes: 0 hom-ref, 1 het, 2 unknown, 3 hom-alt.
+_CYVCF2_TO_DOSAGE = np.array([0, 1, MISSING, 2], dtype=np.int8)
+# PLINK 1 .bed two-bit codes, low bits first: 00 hom A1, 01 missing, 10 het, 11 hom A2.
+# A1 is usually the minor (alternate) allele; orientation does not change KING's counts.
+_BED_CODES = np.array([2, MISSING, 1, 0], dtype=np.int8)
+_BED_LOOKUP = np.array(
+    [[_BED_CODES[(byte >> (2 * k)) & 3] for k in range(4)] for byte in range(256)],
+    dtype=np.int8,
+)
+_BLOCK_SITES = 8192
+_READ_CHUNK = 1 << 20
+
+
+def is_autosome(contig: str) -> bool:
+    """True for 1-22, with or without a ``chr`` prefix."""
+    name = contig[3:] if contig.lower().startswith("chr") else contig
+    return name in _AUTOSOMES
+
+
+@dataclass
+class SiteCounts:
+    """Sites read, kept for KING, and left out by reason."""
+
+    read: int = 0
+    kept: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] += 1
+
+
+def _site_reason(contig: str, ref: str, alts: Sequence[str]) -> str | None:
+    """Why a site is left out, or None to keep it."""
+    if not is_autosome(contig):
+        return "not autosomal"
+    if len(alts) > 1:
+        return "multi-allelic"
+    alt = alts[0] if alts else "."
+    if len(ref) != 1 or ref not in _BASES or (alt != "." and (len(alt) != 1 or alt not in _BASES)):
+        return "not an SNV"
+    return None
+
+
+def _checked_vcf(path: Path, work: Path) -> Path:
+    """Scan a VCF/BCF fully (``E_...`` errors name file and line); return a BGZF/BCF copy."""
+    working = work / "source.gz"
+    reader = SourceReader(str(path), working)
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(_READ_CHUNK):
+                reader(memoryview(chunk))
+        reader.finish()
+    finally:
+        reader.close()
+    if reader.kind == "bcf":
+        scan_bcf(str(path), working)
+    return working
+
+
+def _vcf_blocks(
+    path: Path, checked: Path, counts: SiteCounts
+) -> tuple[tuple[str, ...], Iterator[NDArray[np.int8]]]:
+    try:
+        vcf = cyvcf2.VCF(str(checked), gts012=False, lazy=True, threads=2)
+    except OSError as exc:
+        raise FormatError(f"{path}: htslib cannot read the file: {exc}", code="E_FORMAT") from exc
+    samples = tuple(vcf.samples)
+
+    def blocks() -> Iterator[NDArray[np.int8]]:
+        rows: list[NDArray[np.int8]] = []
+        try:
+            for variant in vcf:
+                counts.read += 1
+                reason = _site_reason(variant.CHROM, variant.REF, variant.ALT)
+                if reason is None and variant.ploidy != 2:
+                    reason = "not diploid"
+                if reason is not None:
+                    counts.skip(reason)
+                    continue
+                rows.append(_CYVCF2_TO_DOSAGE[variant.gt_types])
+                counts.kept += 1
+                if len(rows) == _BLOCK_SITES:
+                    yield np.stack(rows)
+                    rows = []
+            if rows:
+                yield np.stack(rows)
+        finally:
+            vcf.close()
+
+    return samples, blocks()
+
+
+def _plink_blocks(
+    files: PlinkFiles, counts: SiteCounts
+) -> tuple[tuple[str, ...], Iterator[NDArray[np.int8]]]:
+    layout = scan_plink(files, files)
+    samples = layout.samples
+    keep = []
+    for line in files.bim.read_text(encoding="utf-8").splitlines():
+        contig, _id, _cm, _pos, a1, a2 = line.split()
+        counts.read += 1
+        alts = [] if a1 in {"0", "."} else [a1]
+        reason = _site_reason(contig, a2, alts)
+        if reason is not None:
+            counts.skip(reason)
+        keep.append(reason is None)
+    kept = np.flatnonzero(np.array(keep, dtype=bool))
+    counts.kept = int(kept.size)
+    width = (len(samples) + 3) // 4
+    bed = np.memmap(files.bed, dtype=np.uint8, mode="r", offset=3, shape=(layout.records, width))
+
+    def blocks() -> Iterator[NDArray[np.int8]]:
+        for start in range(0, kept.size, _BLOCK_SITES):
+            rows = np.asarray(bed[kept[start : start + _BLOCK_SITES]])
+            yield _BED_LOOKUP[rows].reshape(rows.shape[0], -1)[:, : len(samples)]
+
+    return samples, blocks()
+
+
+def read_genotype_files(paths: Sequence[Path]) -> tuple[PackedGenotypes, SiteCounts]:
+    """Read and pack the autosomal biallelic SNVs of ``paths`` (VCF/BCF files or one PLINK).
+
+    Raises
+    ------
+    UsageError
+        ``E_NO_FILE`` for a missing file; ``E_RELATE_SAMPLES`` when files hold different
+        samples; ``E_RELATE_NO_SITES`` when no usable site is left; ``E_RELATE_SAMPLES`` for
+        fewer than two samples.
+    FormatError
+        Any error of the file checks, naming the file and line.
+    """
+    if not paths:
+        raise UsageError("give at least one genotype file", code="E_USAGE")
+    counts = SiteCounts()
+    samples: tuple[str, ...] | None = None
+    with tempfile.TemporaryDirectory(prefix="hgr-relate-") as tmp:
+        packers: list[tuple[Path, tuple[str, ...], Iterator[NDArray[np.int8]]]] = []
+        for number, path in enumerate(paths):
+            plink = find_plink(path)
+            if plink is None and not path.is_file():
+                raise UsageError(f"{path}: no such file", code="E_NO_FILE")
+            if plink is not None:
+                names, blocks = _plink_blocks(plink, counts)
+            else:
+                work = Path(tmp) / str(number)
+                work.mkdir()
+                names, blocks = _vcf_blocks(path, _checked_vcf(path, work), counts)
+            if samples is not None and names != samples:
+                raise UsageError(
+                    f"{path}: its samples differ from those of {paths[0]}: every file must "
+                    "hold the same samples in the same order (bcftools merge or concat first)",
+                    code="E_RELATE_SAMPLES",
+                )
+            samples = names
+            packers.append((path, names, blocks))
+        if samples is None or len(samples) < 2:
+            raise UsageError(
+                f"{paths[0]}: relatedness needs at least two samples", code="E_RELATE_SAMPLES"
+            )
+
+        def every_block() -> Iterator[NDArray[np.int8]]:
+            for _path, _names, blocks in packers:
+                yield from blocks
+
+        packed = pack_dosages(samples, every_block())
+    if packed.n_sites == 0:
+        reasons = ", ".join(f"{n} {why}" for why, n in counts.skipped.most_common())
+        raise UsageError(
+            f"{paths[0]}: no autosomal biallelic SNV to compare ({reasons or 'no sites'})",
+            code="E_RELATE_NO_SITES",
+        )
+    return packed, counts
