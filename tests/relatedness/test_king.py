@@ -10,12 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from hgr.relatedness.king import (
-    Relationship,
-    classify,
-    king_all_pairs,
-    king_kinship,
-)
+from hgr.registry.vocabulary import Relationship
+from hgr.relatedness.king import classify, king_all_pairs, king_kinship
 from hgr.relatedness.packed import MISSING, pack_dosages
 from hgr.relatedness.readers import read_genotype_files
 from hgr.relatedness.reference import reference_counts

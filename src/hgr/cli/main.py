@@ -30,6 +30,7 @@ from hgr.cli.common import (
     table,
 )
 from hgr.cli.genotypes import genotypes_app
+from hgr.cli.relate import relate
 from hgr.config import NodeRole
 from hgr.exceptions import HgrError, IntegrityBroken, NotFound, UsageError
 from hgr.node import init_node
@@ -55,6 +56,7 @@ app.add_typer(user_app, name="user")
 token_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(genotypes_app, name="genotypes")
+app.command()(relate)
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:

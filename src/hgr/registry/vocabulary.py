@@ -20,6 +20,7 @@ __all__ = [
     "InstitutionKind",
     "MaterialType",
     "RegionLevel",
+    "Relationship",
     "Sex",
     "StorageStatus",
     "choices",
@@ -136,3 +137,18 @@ class Encryption(StrEnum):
 def choices(enum: type[StrEnum]) -> str:
     """The allowed values of a vocabulary, for error messages."""
     return ", ".join(member.value for member in enum)
+
+
+class Relationship(StrEnum):
+    """How two people are related, in the classes genotypes can tell apart (KING's degrees).
+
+    Both a declared pedigree and the KING-robust kinship of two samples are put in these
+    classes, so the two compare directly.
+    """
+
+    DUPLICATE = "duplicate"  # the same person, or monozygotic twins
+    PARENT_OFFSPRING = "parent-offspring"
+    FULL_SIBLINGS = "full-siblings"
+    SECOND_DEGREE = "second-degree"  # half-siblings, grandparent, aunt or uncle
+    THIRD_DEGREE = "third-degree"  # first cousins, great-grandparent
+    UNRELATED = "unrelated"

@@ -31,23 +31,23 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hgr.exceptions import UsageError
+from hgr.registry.vocabulary import Relationship
 from hgr.relatedness.kernels import count_tile
 from hgr.relatedness.packed import PackedGenotypes
 
 __all__ = [
     "DEFAULT_MIN_KINSHIP",
     "KingPairs",
-    "Relationship",
     "classify",
     "king_all_pairs",
     "king_kinship",
+    "king_listed_pairs",
     "unrelated_ibs0",
 ]
 
@@ -58,17 +58,6 @@ THIRD_DEGREE_MIN = 0.0442
 DEFAULT_MIN_KINSHIP = THIRD_DEGREE_MIN
 PO_IBS0_FRACTION = 0.1
 DEFAULT_TILE = 256
-
-
-class Relationship(StrEnum):
-    """Relationship classes inferred from kinship and IBS0."""
-
-    DUPLICATE = "duplicate"
-    PARENT_OFFSPRING = "parent-offspring"
-    FULL_SIBLINGS = "full-siblings"
-    SECOND_DEGREE = "second-degree"
-    THIRD_DEGREE = "third-degree"
-    UNRELATED = "unrelated"
 
 
 def king_kinship(
@@ -243,6 +232,22 @@ def king_all_pairs(
                 parts.append(future.result())
                 if progress:
                     progress(done, len(tiles))
+    return _assemble(packed, parts)
+
+
+def king_listed_pairs(packed: PackedGenotypes, pairs: list[tuple[int, int]]) -> KingPairs:
+    """KING counts and kinship of the listed sample pairs (by index), whatever their kinship.
+
+    For the few pairs a pedigree declares; all pairs of a cohort go through
+    ``king_all_pairs``.
+    """
+    shared = (packed.planes, packed.complete, packed.het_count, packed.n_sites)
+    parts = []
+    for first, second in pairs:
+        a, b = min(first, second), max(first, second)
+        parts.append(
+            tile_pairs(*shared, np.array([a]), np.array([b]), -np.inf)  # one-pair tile
+        )
     return _assemble(packed, parts)
 
 

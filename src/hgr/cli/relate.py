@@ -1,0 +1,81 @@
+"""``hgr relate``: kinship and pedigree checks straight from genotype files, no node needed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hgr.cli.common import fail, progress_bar, table
+from hgr.cli.common import out as console
+from hgr.exceptions import HgrError
+from hgr.relatedness.king import DEFAULT_MIN_KINSHIP
+from hgr.relatedness.relate import relate_files
+
+__all__ = ["relate"]
+
+
+def relate(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="VCF/BCF files (the same samples, e.g. one per chromosome) or a PLINK 1 prefix."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Prefix of the output files.")],
+    ped: Annotated[
+        Path | None, typer.Option(help="PED/FAM file of declared families to verify.")
+    ] = None,
+    min_kinship: Annotated[
+        float,
+        typer.Option(help="Write pairs with at least this kinship (-1 writes every pair)."),
+    ] = DEFAULT_MIN_KINSHIP,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="Threads (default: every CPU available).")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of a Dask scheduler (tcp://host:8786) to compute on."),
+    ] = None,
+) -> None:
+    """KING-robust kinship of every pair of samples; with --ped, check the declared families."""
+    try:
+        with progress_bar() as progress:
+            result = relate_files(
+                files,
+                out,
+                ped=ped,
+                min_kinship=min_kinship,
+                threads=threads,
+                scheduler=scheduler,
+                progress=progress,
+            )
+    except HgrError as exc:
+        fail(exc)
+    skipped = ", ".join(f"{n:,} {why}" for why, n in result.sites.skipped.most_common())
+    console.print(
+        f"{result.samples:,} samples × {result.sites.kept:,} autosomal biallelic SNVs"
+        + (f" (left out: {skipped})" if skipped else ""),
+        highlight=False,
+    )
+    classes = Counter(result.pairs.relationships())
+    console.print(
+        table(
+            f"{len(result.pairs):,} pairs with kinship ≥ {min_kinship:g}",
+            [{"relationship": str(k), "pairs": v} for k, v in sorted(classes.items())],
+        )
+    )
+    if result.families:
+        flagged = [f for f in result.families if not f.ok]
+        console.print(f"{len(result.families)} families checked, {len(flagged)} with flags")
+        rows = [
+            {"family": f.family, "flag": flag.kind, "samples": list(flag.samples)}
+            for f in flagged
+            for flag in f.flags
+        ]
+        if rows:
+            console.print(table("Pedigree flags", rows))
+    for path in result.written:
+        console.print(f"  wrote {path}", highlight=False)

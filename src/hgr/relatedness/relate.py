@@ -1,0 +1,194 @@
+"""``hgr relate``: relatedness of the samples in genotype files, for users without a node.
+
+Reads VCF/BCF files or a PLINK fileset, computes KING-robust kinship for every pair, and
+writes:
+
+- ``PREFIX.pairs.tsv``: ``sample_a sample_b kinship ibs0 n_sites relationship`` for every pair
+  with kinship at least ``min_kinship`` (``ibs0`` is the proportion of compared sites, as in
+  KING's and PLINK's tables);
+- with a PED file, ``PREFIX.pedigree.tsv`` (``family sample_a sample_b declared inferred
+  kinship ibs0 status``, one row per pair of genotyped members of a family), and the full
+  report per family as ``PREFIX.pedigree.json`` and ``PREFIX.pedigree.html``.
+
+The outputs are written to temporary names and renamed into place only when all of them are
+complete: a failed run leaves no partial or stale-looking file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hgr.exceptions import UsageError, ValidationFailed
+from hgr.pedigree.ped import PedigreeRecord, read_ped
+from hgr.pedigree.validate import check_pedigrees
+from hgr.progress import Progress, silent
+from hgr.registry.report import Report
+from hgr.relatedness.king import DEFAULT_MIN_KINSHIP, KingPairs, king_all_pairs
+from hgr.relatedness.pedigree_check import FamilyReport, verify_pedigrees
+from hgr.relatedness.pedigree_report import pedigree_html, pedigree_json
+from hgr.relatedness.readers import SiteCounts, read_genotype_files
+
+__all__ = ["RelateResult", "relate_files", "write_pairs_tsv"]
+
+PAIRS_HEADER = ("sample_a", "sample_b", "kinship", "ibs0", "n_sites", "relationship")
+PEDIGREE_HEADER = (
+    "family", "sample_a", "sample_b", "declared", "inferred", "kinship", "ibs0", "status",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RelateResult:
+    """What a run read, found and wrote."""
+
+    samples: int
+    sites: SiteCounts
+    pairs: KingPairs
+    families: list[FamilyReport]
+    written: list[Path]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _number(value: float, digits: int) -> str:
+    return "nan" if math.isnan(value) else f"{value:.{digits}g}"
+
+
+def write_pairs_tsv(path: Path, pairs: KingPairs) -> None:
+    """Write the pairs table (see the module docstring)."""
+    relationships = pairs.relationships()
+    ibs0 = pairs.ibs0_fraction
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write("\t".join(PAIRS_HEADER) + "\n")
+        for row in range(len(pairs)):
+            handle.write(
+                f"{pairs.samples[int(pairs.a[row])]}\t{pairs.samples[int(pairs.b[row])]}\t"
+                f"{_number(float(pairs.kinship[row]), 7)}\t{_number(float(ibs0[row]), 7)}\t"
+                f"{int(pairs.n_sites[row])}\t{relationships[row]}\n"
+            )
+
+
+def _write_pedigree_tsv(path: Path, reports: list[FamilyReport]) -> None:
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write("\t".join(PEDIGREE_HEADER) + "\n")
+        for report in reports:
+            for p in report.pairs:
+                handle.write(
+                    f"{p.family}\t{p.sample_a}\t{p.sample_b}\t{p.declared}\t{p.inferred}\t"
+                    f"{_number(p.kinship, 7)}\t{_number(p.ibs0, 7)}\t{p.status}\n"
+                )
+
+
+def _read_pedigree(path: Path) -> list[PedigreeRecord]:
+    report = Report()
+    records = read_ped(path, report)
+    check_pedigrees(records, report)
+    if not report.ok:
+        raise ValidationFailed(
+            f"{path}: the pedigree has {len(report.errors)} errors; correct them and run again",
+            report.errors,
+            code="E_PED_INVALID",
+        )
+    return records
+
+
+@contextmanager
+def _staged(final: list[Path]) -> Iterator[list[Path]]:
+    """Temporary paths for ``final``; renamed over them only if the block succeeds."""
+    temporary = [p.with_name(f".{p.name}.{os.getpid()}.tmp") for p in final]
+    try:
+        yield temporary
+        for staged, target in zip(temporary, final, strict=True):
+            staged.replace(target)
+    finally:
+        for staged in temporary:
+            staged.unlink(missing_ok=True)
+
+
+def relate_files(
+    paths: Sequence[Path],
+    out_prefix: Path,
+    *,
+    ped: Path | None = None,
+    min_kinship: float = DEFAULT_MIN_KINSHIP,
+    threads: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress = silent,
+) -> RelateResult:
+    """Compute relatedness of the samples in ``paths`` and write the tables (module docstring).
+
+    Raises
+    ------
+    UsageError
+        An output folder that does not exist, a Dask scheduler that cannot be reached, and
+        the readers' errors.
+    ValidationFailed
+        A PED file with errors (``E_PED_INVALID``), with every issue listed.
+    FormatError
+        A genotype file that cannot be read, naming the file and line.
+    """
+    if not out_prefix.parent.is_dir():
+        raise UsageError(f"{out_prefix.parent}: no such folder for the output", code="E_NO_FILE")
+    if math.isnan(min_kinship):
+        raise UsageError("--min-kinship must be a number", code="E_USAGE")
+    records = _read_pedigree(ped) if ped is not None else None
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    progress("reading genotypes", 0, 1)
+    packed, sites = read_genotype_files(paths)
+    seconds["read"] = time.perf_counter() - started
+    started = time.perf_counter()
+    with _client(scheduler) as client:
+        pairs = king_all_pairs(
+            packed,
+            min_kinship=min_kinship,
+            threads=threads,
+            client=client,
+            progress=lambda done, total: progress("kinship", done, total),
+        )
+    seconds["kinship"] = time.perf_counter() - started
+    families: list[FamilyReport] = []
+    if records is not None:
+        started = time.perf_counter()
+        families = verify_pedigrees(records, packed, pairs)
+        seconds["pedigree"] = time.perf_counter() - started
+    base = str(out_prefix)
+    final = [Path(base + ".pairs.tsv")]
+    if records is not None:
+        final += [Path(base + s) for s in (".pedigree.tsv", ".pedigree.json", ".pedigree.html")]
+    with _staged(final) as staged:
+        write_pairs_tsv(staged[0], pairs)
+        if records is not None:
+            _write_pedigree_tsv(staged[1], families)
+            document: dict[str, Any] = pedigree_json(families)
+            staged[2].write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+            title = f"Pedigree check: {', '.join(p.name for p in paths)}"
+            staged[3].write_text(pedigree_html(families, title), encoding="utf-8")
+    return RelateResult(len(packed.samples), sites, pairs, families, final, seconds)
+
+
+@contextmanager
+def _client(address: str | None) -> Iterator[Any]:
+    """A Dask client for ``address``, or None to compute in this process."""
+    if address is None:
+        yield None
+        return
+    import distributed  # only a run given --scheduler needs it
+
+    connect: Any = distributed.Client
+    try:
+        client = connect(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(
+            f"cannot reach the Dask scheduler at {address}: {exc}", code="E_SCHEDULER"
+        ) from exc
+    try:
+        yield client
+    finally:
+        client.close()

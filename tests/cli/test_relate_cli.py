@@ -1,0 +1,170 @@
+"""``hgr relate`` end to end: real files, the output tables, and bad input that writes nothing."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hgr.cli.main import app
+from tests.conftest import shared
+from tests.genotypes.test_plink import write_plink
+from tests.genotypes.vcfs import good_vcf, header, record, write
+from tests.relatedness.families import write_family_cohort
+
+runner = CliRunner()
+
+
+def _invoke(*args: object) -> object:
+    return runner.invoke(app, ["relate", *(str(a) for a in args)])
+
+
+def test_giab_trio_with_its_pedigree(tmp_path: Path) -> None:
+    folder = shared("giab_trio")
+    out = tmp_path / "giab"
+    result = _invoke(
+        folder / "ashk-trio.vcf.gz", "--ped", folder / "ashk-trio.ped", "--out", out,
+        "--min-kinship", "-1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    lines = Path(f"{out}.pairs.tsv").read_text().splitlines()
+    assert lines[0].split("\t") == [
+        "sample_a", "sample_b", "kinship", "ibs0", "n_sites", "relationship",
+    ]  # fmt: skip
+    rows = {frozenset(r.split("\t")[:2]): r.split("\t") for r in lines[1:]}
+    assert len(rows) == 3
+    for parent in ("HG003", "HG004"):
+        row = rows[frozenset(("HG002", parent))]
+        assert abs(float(row[2]) - 0.25) < 0.02
+        assert row[5] == "parent-offspring"
+    assert rows[frozenset(("HG003", "HG004"))][5] == "unrelated"
+    pedigree = Path(f"{out}.pedigree.tsv").read_text().splitlines()
+    assert pedigree[0].split("\t") == [
+        "family", "sample_a", "sample_b", "declared", "inferred", "kinship", "ibs0", "status",
+    ]  # fmt: skip
+    assert [line.split("\t")[-1] for line in pedigree[1:]] == ["ok", "ok", "ok"]
+    document = json.loads(Path(f"{out}.pedigree.json").read_text())
+    (trio,) = document["families"][0]["trios"]
+    assert trio["child"] == "HG002"
+    assert trio["rate"] < 0.01
+    assert "<table>" in Path(f"{out}.pedigree.html").read_text()
+
+
+def test_thousand_genomes_chromosome_files_together(tmp_path: Path) -> None:
+    folder = shared("1kg_phase3_subset", "vcf")
+    files = sorted(folder.glob("1KG_phase3_subset_chr[0-9]*.vcf.gz"))
+    out = tmp_path / "kg"
+    result = _invoke(*files, "--out", out, "--threads", "2")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    rows = [line.split("\t") for line in Path(f"{out}.pairs.tsv").read_text().splitlines()[1:]]
+    first = [r for r in rows if r[5] in {"parent-offspring", "full-siblings"}]
+    assert len(first) == 9
+    assert all(r[4] == "22220" for r in rows)
+    assert "22,220 autosomal biallelic SNVs" in result.output  # type: ignore[attr-defined]
+
+
+def test_flags_of_a_planted_cohort_reach_the_tables(tmp_path: Path) -> None:
+    vcf, ped = write_family_cohort(tmp_path, sites_per_chromosome=200)
+    result = _invoke(vcf, "--ped", ped, "--out", tmp_path / "c")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "sample-swap" in result.output  # type: ignore[attr-defined]
+    table = Path(f"{tmp_path / 'c'}.pedigree.tsv").read_text()
+    assert "B\tB-K2\tB-UF\tparent-offspring\tunrelated\t" in table
+
+
+def test_a_plink_fileset_gives_the_vcf_answer(tmp_path: Path) -> None:
+    vcf, _ped = write_family_cohort(tmp_path, sites_per_chromosome=60)
+    from hgr.relatedness.readers import read_genotype_files
+
+    packed, _ = read_genotype_files([vcf])
+    dosages = packed.dosages()
+    variants = [
+        (str(1 + k // 60), 1000 + k, "G", "A", [None if d < 0 else int(d) for d in row])
+        for k, row in enumerate(dosages.tolist())
+    ]
+    write_plink(tmp_path / "c", packed.samples, variants)
+    assert _invoke(vcf, "--out", tmp_path / "v", "--min-kinship", "-1").exit_code == 0  # type: ignore[attr-defined]
+    assert _invoke(tmp_path / "c", "--out", tmp_path / "p", "--min-kinship", "-1").exit_code == 0  # type: ignore[attr-defined]
+    assert (
+        Path(f"{tmp_path / 'v'}.pairs.tsv").read_text()
+        == Path(f"{tmp_path / 'p'}.pairs.tsv").read_text()
+    )
+
+
+def _truncated(folder: Path) -> list[Path]:
+    vcf = good_vcf(folder / "t.vcf.gz", compress="gzip")
+    data = vcf.read_bytes()
+    vcf.write_bytes(data[: len(data) // 2])
+    return [vcf]
+
+
+def _malformed(folder: Path) -> list[Path]:
+    lines = [*header(), record("1", 100, ["0/1", "1/1"])]  # a column short
+    return [write(folder / "m.vcf", lines, compress="none")]
+
+
+def _different_samples(folder: Path) -> list[Path]:
+    return [good_vcf(folder / "a.vcf.gz"), good_vcf(folder / "b.vcf.gz", samples=("S1", "S2", "X"))]
+
+
+def _no_autosomal_snv(folder: Path) -> list[Path]:
+    lines = [*header(), record("X", 3_000_000, ["0/1", "1/1", "0/0"])]
+    return [write(folder / "x.vcf.gz", lines)]
+
+
+def _one_sample(folder: Path) -> list[Path]:
+    lines = [*header(("S1",)), record("1", 100, ["0/1"])]
+    return [write(folder / "one.vcf.gz", lines)]
+
+
+def _missing(folder: Path) -> list[Path]:
+    return [folder / "absent.vcf.gz"]
+
+
+def _not_gzip_inside(folder: Path) -> list[Path]:
+    path = folder / "junk.vcf.gz"
+    path.write_bytes(gzip.compress(b"this is not a vcf\n"))
+    return [path]
+
+
+@pytest.mark.parametrize(
+    ("make", "code"),
+    [
+        (_truncated, "E_TRUNCATED"),
+        (_malformed, "E_VCF_MALFORMED"),
+        (_different_samples, "E_RELATE_SAMPLES"),
+        (_no_autosomal_snv, "E_RELATE_NO_SITES"),
+        (_one_sample, "E_RELATE_SAMPLES"),
+        (_missing, "E_NO_FILE"),
+        (_not_gzip_inside, "E_VCF_HEADER"),
+    ],
+)
+def test_bad_genotype_files_are_named_and_write_nothing(
+    tmp_path: Path, make: object, code: str
+) -> None:
+    files = make(tmp_path)  # type: ignore[operator]
+    out = tmp_path / "out"
+    result = _invoke(*files, "--out", out)
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    assert f"({code}" in result.output  # type: ignore[attr-defined]
+    assert str(files[0]) in result.output or files[0].name in result.output  # type: ignore[attr-defined]
+    assert not list(tmp_path.glob("out*"))
+
+
+def test_a_bad_pedigree_stops_before_any_output(tmp_path: Path) -> None:
+    vcf = good_vcf(tmp_path / "g.vcf.gz")
+    bad = shared("ped", "ceph1463.bad.ped")
+    result = _invoke(vcf, "--ped", bad, "--out", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "E_PED_INVALID" in result.output  # type: ignore[attr-defined]
+    assert not list(tmp_path.glob("out*"))
+
+
+def test_an_output_folder_that_does_not_exist(tmp_path: Path) -> None:
+    vcf = good_vcf(tmp_path / "g.vcf.gz")
+    result = _invoke(vcf, "--out", tmp_path / "nowhere" / "out")
+    assert result.exit_code == 1
+    assert "E_NO_FILE" in result.output  # type: ignore[attr-defined]
