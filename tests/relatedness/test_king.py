@@ -88,13 +88,15 @@ def test_a_sample_and_its_copy_with_a_few_flipped_genotypes_are_duplicates(
     assert pairs.relationships()[row] is Relationship.DUPLICATE
 
 
-def test_classes_follow_king_thresholds() -> None:
-    kinship = np.array([0.5, 0.25, 0.25, 0.125, 0.0625, 0.01, np.nan])
-    ibs0 = np.array([0.0, 0.0001, 0.004, 0.005, 0.006, 0.01, 0.0])
+def test_classes_follow_king_thresholds_and_ibd_coefficients() -> None:
+    kinship = np.array([0.5, 0.25, 0.25, 0.18, 0.125, 0.0625, 0.01, np.nan])
+    # With unrelated IBS0 0.016: k0 = 0.006, 0.25, 0.28 (k2 = 0.25, 0.0), 0.31, ...
+    ibs0 = np.array([0.0, 0.0001, 0.004, 0.0045, 0.005, 0.006, 0.01, 0.0])
     assert classify(kinship, ibs0, unrelated=0.016) == [
         Relationship.DUPLICATE,
         Relationship.PARENT_OFFSPRING,
         Relationship.FULL_SIBLINGS,
+        Relationship.SECOND_DEGREE,  # first-degree kinship, but no IBD2: a grandparent
         Relationship.SECOND_DEGREE,
         Relationship.THIRD_DEGREE,
         Relationship.UNRELATED,

@@ -79,3 +79,5 @@ def relate(
             console.print(table("Pedigree flags", rows))
     for path in result.written:
         console.print(f"  wrote {path}", highlight=False)
+    timings = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.seconds.items())
+    console.print(f"  time: {timings}", highlight=False)

@@ -30,7 +30,7 @@ from numba import types
 from numba.extending import intrinsic
 from numpy.typing import NDArray
 
-__all__ = ["COUNTS", "count_tile"]
+__all__ = ["COUNTS", "count_tile", "decode_bed", "pack_block"]
 
 COUNTS = ("hethet", "ibs0", "het_i", "het_j", "n")
 # 128 words = 8,192 sites: a column's two planes take 2 KiB of the chunk, so a 256-column
@@ -153,3 +153,74 @@ def count_tile(
     counts = np.zeros((rows.size, cols.size, len(COUNTS)), dtype=np.int64)
     _count_tile(planes, complete, het_count, n_sites, rows, cols, upper, counts)
     return counts
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _pack_block(block, first_site, planes, het_count, called_count, site_alt, site_called):  # type: ignore[no-untyped-def]
+    sites, n = block.shape
+    het_word = np.zeros(n, dtype=np.uint64)
+    alt_word = np.zeros(n, dtype=np.uint64)
+    called_word = np.zeros(n, dtype=np.uint64)
+    t = 0
+    while t < sites:
+        w = (first_site + t) >> 6
+        end = min(sites, ((w + 1) << 6) - first_site)  # the sites that fall in word w
+        het_word[:] = 0
+        alt_word[:] = 0
+        called_word[:] = 0
+        for u in range(t, end):
+            # Branch-free over a contiguous row of samples, so the loop vectorises.
+            row = block[u]
+            shift = np.uint64((first_site + u) & 63)
+            alleles = 0
+            called = 0
+            for s in range(n):
+                g = row[s]
+                het_word[s] |= np.uint64(g == 1) << shift
+                alt_word[s] |= np.uint64(g == 2) << shift
+                called_word[s] |= np.uint64(g >= 0) << shift
+                alleles += max(g, 0)
+                called += g >= 0
+            site_alt[u] = alleles
+            site_called[u] = called
+        for s in range(n):
+            planes[0, s, w] |= het_word[s]
+            planes[1, s, w] |= alt_word[s]
+            planes[2, s, w] |= called_word[s]
+            het_count[s] += _popcount(het_word[s])
+            called_count[s] += _popcount(called_word[s])
+        t = end
+
+
+def pack_block(
+    block: NDArray[np.int8],
+    first_site: int,
+    planes: NDArray[np.uint64],
+    het_count: NDArray[np.int64],
+    called_count: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Set the bits of a (sites, samples) dosage block at ``first_site`` onwards.
+
+    Adds to the per-sample ``het_count`` and ``called_count``; returns per site the number of
+    alternate alleles and of called samples.
+    """
+    site_alt = np.zeros(block.shape[0], dtype=np.int64)
+    site_called = np.zeros(block.shape[0], dtype=np.int64)
+    _pack_block(block, first_site, planes, het_count, called_count, site_alt, site_called)
+    return site_alt, site_called
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _decode_bed(rows, n, codes, out):  # type: ignore[no-untyped-def]
+    for t in range(rows.shape[0]):
+        for s in range(n):
+            out[t, s] = codes[(rows[t, s >> 2] >> ((s & 3) << 1)) & 3]
+
+
+def decode_bed(
+    rows: NDArray[np.uint8], n_samples: int, codes: NDArray[np.int8]
+) -> NDArray[np.int8]:
+    """PLINK 1 .bed rows (sites, ceil(samples / 4) bytes) as dosages via ``codes`` (4 values)."""
+    out = np.empty((rows.shape[0], n_samples), dtype=np.int8)
+    _decode_bed(np.ascontiguousarray(rows), n_samples, codes, out)
+    return out

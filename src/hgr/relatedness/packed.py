@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hgr.exceptions import UsageError
+from hgr.relatedness.kernels import pack_block
 
 __all__ = ["MISSING", "PackedGenotypes", "pack_dosages"]
 
@@ -105,75 +106,42 @@ class _Packer:
         self.samples = tuple(samples)
         words = max(1, -(-capacity_sites // WORD_BITS))
         self.planes = np.zeros((3, len(samples), words), dtype=np.uint64)
+        self.het_count = np.zeros(len(samples), dtype=np.int64)
+        self.called_count = np.zeros(len(samples), dtype=np.int64)
         self.sites = 0
-        self._pending: list[NDArray[np.int8]] = []
-        self._pending_sites = 0
         self._frequencies: list[NDArray[np.float64]] = []
 
     def add(self, block: NDArray[np.int8]) -> None:
         """Append sites: ``block`` is (sites, samples) with codes 0, 1, 2 and ``MISSING``."""
         if block.shape[0] == 0:
             return
-        self._pending.append(block)
-        self._pending_sites += block.shape[0]
-        if self._pending_sites >= 4096:
-            self._flush(final=False)
-
-    def _flush(self, *, final: bool) -> None:
-        if not self._pending:
-            return
-        block = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
-        usable = block.shape[0] if final else block.shape[0] // WORD_BITS * WORD_BITS
-        head, tail = block[:usable], block[usable:]
-        self._pending = [tail] if tail.shape[0] else []
-        self._pending_sites = tail.shape[0]
-        if usable == 0:
-            return
-        if self.sites % WORD_BITS:
-            raise AssertionError("blocks are packed on word boundaries")
-        needed = -(-(self.sites + usable) // WORD_BITS)
+        needed = -(-(self.sites + block.shape[0]) // WORD_BITS)
         if needed > self.planes.shape[2]:
-            grown = np.zeros(
-                (3, len(self.samples), max(needed, 2 * self.planes.shape[2])), np.uint64
-            )
+            width = max(needed, 2 * self.planes.shape[2])
+            grown = np.zeros((3, len(self.samples), width), dtype=np.uint64)
             grown[:, :, : self.planes.shape[2]] = self.planes
             self.planes = grown
-        first = self.sites // WORD_BITS
-        for plane, mask in enumerate((head == 1, head == 2, head != MISSING)):
-            bits = np.packbits(mask.T, axis=1, bitorder="little")
-            pad = (-bits.shape[1]) % 8
-            if pad:
-                bits = np.pad(bits, ((0, 0), (0, pad)))
-            words = np.ascontiguousarray(bits).view(np.uint64)
-            self.planes[plane, :, first : first + words.shape[1]] = words
-        called = (head != MISSING).sum(axis=1, dtype=np.int64)
-        alt = np.where(head > 0, head, 0).sum(axis=1, dtype=np.int64)
+        alt, called = pack_block(
+            np.ascontiguousarray(block), self.sites, self.planes, self.het_count, self.called_count
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             self._frequencies.append(np.where(called > 0, alt / (2.0 * called), np.nan))
-        self.sites += usable
+        self.sites += block.shape[0]
 
     def finish(self) -> PackedGenotypes:
-        self._flush(final=True)
         words = max(1, -(-self.sites // WORD_BITS))
-        planes = np.ascontiguousarray(self.planes[:, :, :words])
-        het_count = _popcount_rows(planes[0])
-        called_count = _popcount_rows(planes[2])
+        planes = self.planes
+        if planes.shape[2] != words:
+            planes = np.ascontiguousarray(planes[:, :, :words])
         return PackedGenotypes(
             samples=self.samples,
             n_sites=self.sites,
             planes=planes,
-            complete=called_count == self.sites,
-            het_count=het_count,
-            called_count=called_count,
+            complete=self.called_count == self.sites,
+            het_count=self.het_count,
+            called_count=self.called_count,
             alt_frequency=(np.concatenate(self._frequencies) if self._frequencies else np.zeros(0)),
         )
-
-
-def _popcount_rows(words: NDArray[np.uint64]) -> NDArray[np.int64]:
-    counts: NDArray[np.int64] = np.unpackbits(words.view(np.uint8), axis=1).sum(
-        axis=1, dtype=np.int64
-    )
-    return counts
 
 
 def pack_dosages(

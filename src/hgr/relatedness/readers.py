@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from hgr.exceptions import FormatError, UsageError
 from hgr.genotypes.plink_source import PlinkFiles, find_plink, scan_plink
 from hgr.genotypes.vcf_source import SourceReader, scan_bcf
+from hgr.relatedness.kernels import decode_bed
 from hgr.relatedness.packed import MISSING, PackedGenotypes, pack_dosages
 
 __all__ = ["SiteCounts", "is_autosome", "read_genotype_files"]
@@ -37,10 +38,6 @@ _CYVCF2_TO_DOSAGE = np.array([0, 1, MISSING, 2], dtype=np.int8)
 # PLINK 1 .bed two-bit codes, low bits first: 00 hom A1, 01 missing, 10 het, 11 hom A2.
 # A1 is usually the minor (alternate) allele; orientation does not change KING's counts.
 _BED_CODES = np.array([2, MISSING, 1, 0], dtype=np.int8)
-_BED_LOOKUP = np.array(
-    [[_BED_CODES[(byte >> (2 * k)) & 3] for k in range(4)] for byte in range(256)],
-    dtype=np.int8,
-)
 _BLOCK_SITES = 8192
 _READ_CHUNK = 1 << 20
 
@@ -138,15 +135,21 @@ def _plink_blocks(
         if reason is not None:
             counts.skip(reason)
         keep.append(reason is None)
-    kept = np.flatnonzero(np.array(keep, dtype=bool))
-    counts.kept = int(kept.size)
+    kept = np.array(keep, dtype=bool)
+    counts.kept = int(kept.sum())
     width = (len(samples) + 3) // 4
-    bed = np.memmap(files.bed, dtype=np.uint8, mode="r", offset=3, shape=(layout.records, width))
 
     def blocks() -> Iterator[NDArray[np.int8]]:
-        for start in range(0, kept.size, _BLOCK_SITES):
-            rows = np.asarray(bed[kept[start : start + _BLOCK_SITES]])
-            yield _BED_LOOKUP[rows].reshape(rows.shape[0], -1)[:, : len(samples)]
+        # Plain reads, not a memory map: mapped pages would count as the process's memory.
+        with files.bed.open("rb") as handle:
+            handle.seek(3)
+            for start in range(0, layout.records, _BLOCK_SITES):
+                stop = min(start + _BLOCK_SITES, layout.records)
+                data = handle.read((stop - start) * width)
+                rows = np.frombuffer(data, dtype=np.uint8).reshape(stop - start, width)
+                wanted = kept[start:stop]
+                if wanted.any():
+                    yield decode_bed(rows[wanted], len(samples), _BED_CODES)
 
     return samples, blocks()
 
