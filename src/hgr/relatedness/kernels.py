@@ -30,7 +30,15 @@ from numba import types
 from numba.extending import intrinsic
 from numpy.typing import NDArray
 
-__all__ = ["COUNTS", "count_tile", "decode_bed", "pack_block"]
+__all__ = [
+    "COUNTS",
+    "NO_KEY",
+    "band_keys",
+    "count_tile",
+    "decode_bed",
+    "listed_pair_counts",
+    "pack_block",
+]
 
 COUNTS = ("hethet", "ibs0", "het_i", "het_j", "n")
 # 128 words = 8,192 sites: a column's two planes take 2 KiB of the chunk, so a 256-column
@@ -224,3 +232,79 @@ def decode_bed(
     out = np.empty((rows.shape[0], n_samples), dtype=np.int8)
     _decode_bed(np.ascontiguousarray(rows), n_samples, codes, out)
     return out
+
+
+NO_KEY = np.uint64(2**64 - 1)  # a band with a missing call has no key
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _band_keys(planes, band_sites, keys):  # type: ignore[no-untyped-def]
+    n = planes.shape[1]
+    bands, width = band_sites.shape
+    for s in range(n):
+        for band in range(bands):
+            key = np.uint64(0)
+            for k in range(width):
+                site = band_sites[band, k]
+                w = site >> 6
+                bit = np.uint64(site & 63)
+                if not (planes[2, s, w] >> bit) & np.uint64(1):
+                    key = NO_KEY
+                    break
+                code = ((planes[0, s, w] >> bit) & np.uint64(1)) | (
+                    ((planes[1, s, w] >> bit) & np.uint64(1)) << np.uint64(1)
+                )
+                key = (key << np.uint64(2)) | code
+            keys[band, s] = key
+
+
+def band_keys(planes: NDArray[np.uint64], band_sites: NDArray[np.int64]) -> NDArray[np.uint64]:
+    """Each sample's genotypes at each band's sites, two bits a site: shape (bands, samples).
+
+    A band of at most 31 sites fits a uint64 exactly, so equal keys mean equal genotypes;
+    a band where the sample has a missing call gets ``NO_KEY``.
+    """
+    if band_sites.shape[1] > 31:
+        raise ValueError("a band holds at most 31 sites")
+    keys = np.empty((band_sites.shape[0], planes.shape[1]), dtype=np.uint64)
+    _band_keys(planes, np.ascontiguousarray(band_sites, dtype=np.int64), keys)
+    return keys
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _listed_pair_counts(planes, a, b, counts):  # type: ignore[no-untyped-def]
+    for k in range(a.size):
+        hi_row = planes[0, a[k]]
+        ai_row = planes[1, a[k]]
+        ci_row = planes[2, a[k]]
+        hj_row = planes[0, b[k]]
+        aj_row = planes[1, b[k]]
+        cj_row = planes[2, b[k]]
+        hethet, ibs0, het_i, het_j, both, differ = 0, 0, 0, 0, 0, 0
+        for w in range(hi_row.size):
+            hi = hi_row[w]
+            hj = hj_row[w]
+            ai = ai_row[w]
+            aj = aj_row[w]
+            called = ci_row[w] & cj_row[w]
+            hethet += _popcount(hi & hj)
+            ibs0 += _popcount(called & ~(hi | hj) & (ai ^ aj))
+            het_i += _popcount(hi & called)
+            het_j += _popcount(hj & called)
+            both += _popcount(called)
+            differ += _popcount(called & ((hi ^ hj) | (ai ^ aj)))
+        counts[k, 0] = hethet
+        counts[k, 1] = ibs0
+        counts[k, 2] = het_i
+        counts[k, 3] = het_j
+        counts[k, 4] = both
+        counts[k, 5] = differ
+
+
+def listed_pair_counts(
+    planes: NDArray[np.uint64], a: NDArray[np.int64], b: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """KING counts (``COUNTS``) and discordant calls of the pairs (a[k], b[k]): (pairs, 6)."""
+    counts = np.zeros((a.size, len(COUNTS) + 1), dtype=np.int64)
+    _listed_pair_counts(planes, a, b, counts)
+    return counts

@@ -46,7 +46,7 @@ from numpy.typing import NDArray
 
 from hgr.exceptions import UsageError
 from hgr.registry.vocabulary import Relationship
-from hgr.relatedness.kernels import count_tile
+from hgr.relatedness.kernels import count_tile, listed_pair_counts
 from hgr.relatedness.packed import PackedGenotypes
 
 __all__ = [
@@ -254,17 +254,16 @@ def king_all_pairs(
 def king_listed_pairs(packed: PackedGenotypes, pairs: list[tuple[int, int]]) -> KingPairs:
     """KING counts and kinship of the listed sample pairs (by index), whatever their kinship.
 
-    For the few pairs a pedigree declares; all pairs of a cohort go through
-    ``king_all_pairs``.
+    For the pairs a pedigree declares or a duplicate search proposes; all pairs of a cohort
+    go through ``king_all_pairs``.
     """
-    shared = (packed.planes, packed.complete, packed.het_count, packed.n_sites)
-    parts = []
-    for first, second in pairs:
-        a, b = min(first, second), max(first, second)
-        parts.append(
-            tile_pairs(*shared, np.array([a]), np.array([b]), -np.inf)  # one-pair tile
-        )
-    return _assemble(packed, parts)
+    index = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    a, b = index.min(axis=1), index.max(axis=1)
+    counts = listed_pair_counts(packed.planes, a, b)
+    hethet, ibs0, het_a, het_b, n = (counts[:, k] for k in range(5))
+    part = {"a": a, "b": b, "hethet": hethet, "ibs0": ibs0, "het_a": het_a, "het_b": het_b,
+            "n_sites": n, "kinship": king_kinship(hethet, ibs0, het_a, het_b)}  # fmt: skip
+    return _assemble(packed, [part])
 
 
 def _run_on_dask(

@@ -131,8 +131,9 @@ class _Packer:
     def finish(self) -> PackedGenotypes:
         words = max(1, -(-self.sites // WORD_BITS))
         planes = self.planes
-        if planes.shape[2] != words:
+        if planes.shape[2] != words:  # the kernels need C-contiguous planes: copy once
             planes = np.ascontiguousarray(planes[:, :, :words])
+            self.planes = planes
         return PackedGenotypes(
             samples=self.samples,
             n_sites=self.sites,

@@ -72,20 +72,23 @@ def _site_reason(contig: str, ref: str, alts: Sequence[str]) -> str | None:
     return None
 
 
-def _checked_vcf(path: Path, work: Path) -> Path:
-    """Scan a VCF/BCF fully (``E_...`` errors name file and line); return a BGZF/BCF copy."""
+def _checked_vcf(path: Path, work: Path) -> tuple[Path, int]:
+    """Scan a VCF/BCF fully (``E_...`` errors name file and line).
+
+    Returns a BGZF (or BCF) working copy and its number of records (0 for a BCF).
+    """
     working = work / "source.gz"
     reader = SourceReader(str(path), working)
     try:
         with path.open("rb") as handle:
             while chunk := handle.read(_READ_CHUNK):
                 reader(memoryview(chunk))
-        reader.finish()
+        layout = reader.finish()
     finally:
         reader.close()
     if reader.kind == "bcf":
-        scan_bcf(str(path), working)
-    return working
+        layout = scan_bcf(str(path), working)
+    return working, layout.records
 
 
 def _vcf_blocks(
@@ -136,7 +139,7 @@ def _plink_blocks(
             counts.skip(reason)
         keep.append(reason is None)
     kept = np.array(keep, dtype=bool)
-    counts.kept = int(kept.sum())
+    counts.kept += int(kept.sum())
     width = (len(samples) + 3) // 4
 
     def blocks() -> Iterator[NDArray[np.int8]]:
@@ -172,16 +175,23 @@ def read_genotype_files(paths: Sequence[Path]) -> tuple[PackedGenotypes, SiteCou
     samples: tuple[str, ...] | None = None
     with tempfile.TemporaryDirectory(prefix="hgr-relate-") as tmp:
         packers: list[tuple[Path, tuple[str, ...], Iterator[NDArray[np.int8]]]] = []
+        # Sizing the planes once (for a VCF, by its records: an upper bound) keeps peak
+        # memory at one copy of them.
+        capacity = 0
         for number, path in enumerate(paths):
             plink = find_plink(path)
             if plink is None and not path.is_file():
                 raise UsageError(f"{path}: no such file", code="E_NO_FILE")
             if plink is not None:
+                before = counts.kept
                 names, blocks = _plink_blocks(plink, counts)
+                capacity += counts.kept - before
             else:
                 work = Path(tmp) / str(number)
                 work.mkdir()
-                names, blocks = _vcf_blocks(path, _checked_vcf(path, work), counts)
+                checked, records = _checked_vcf(path, work)
+                names, blocks = _vcf_blocks(path, checked, counts)
+                capacity += records
             if samples is not None and names != samples:
                 raise UsageError(
                     f"{path}: its samples differ from those of {paths[0]}: every file must "
@@ -199,7 +209,7 @@ def read_genotype_files(paths: Sequence[Path]) -> tuple[PackedGenotypes, SiteCou
             for _path, _names, blocks in packers:
                 yield from blocks
 
-        packed = pack_dosages(samples, every_block())
+        packed = pack_dosages(samples, every_block(), expected_sites=capacity)
     if packed.n_sites == 0:
         reasons = ", ".join(f"{n} {why}" for why, n in counts.skipped.most_common())
         raise UsageError(
