@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 import hgr.audit.models
 import hgr.auth.models
-import hgr.genotypes.models  # noqa: F401  (so are users, tokens and genotype stores)
+import hgr.genotypes.models
+import hgr.relatedness.models  # noqa: F401  (so are users, tokens, genotype stores, links)
 from hgr.crypto import NodeKeys, create_node_keys
 from hgr.db import Base, Database, upgrade_schema
 from hgr.registry.regions import default_region_file, load_regions

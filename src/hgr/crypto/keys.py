@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from crypt4gh.keys import c4gh
+from crypt4gh.keys import c4gh, get_private_key
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -51,6 +51,24 @@ class NodeKeys:
     @property
     def crypt4gh_public(self) -> Path:
         return self.directory / C4GH_PUBLIC
+
+    def crypt4gh_secret(self) -> bytes:
+        """The node's Crypt4GH private key, to seal files to it and open what is sealed to it.
+
+        Raises
+        ------
+        ConfigurationError
+            ``E_NO_KEY`` when the key file is missing.
+        """
+        path = self.directory / C4GH_SECRET
+        if not path.is_file():
+            raise ConfigurationError(
+                f"the node's Crypt4GH key {path} is missing: run `hgr init` on this node, or "
+                "restore the key from backup (without it, sealed files cannot be read)",
+                code="E_NO_KEY",
+            )
+        secret: bytes = get_private_key(str(path), lambda: "")
+        return secret
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from crypt4gh import lib as c4gh_lib
-from crypt4gh.keys import get_private_key, get_public_key
+from crypt4gh.keys import get_public_key
 
 from hgr.crypto import NodeKeys
-from hgr.exceptions import ConfigurationError, IntegrityBroken, UsageError
+from hgr.exceptions import IntegrityBroken, UsageError
 
 __all__ = ["SealedFile", "export_sealed", "recipient_key", "seal", "unseal"]
 
@@ -74,18 +74,6 @@ class _HashingWriter:
         return self._handle.write(data)
 
 
-def _node_secret(keys: NodeKeys) -> bytes:
-    path = keys.directory / "node.c4gh.sec"
-    if not path.is_file():
-        raise ConfigurationError(
-            f"the node's Crypt4GH key {path} is missing: run `hgr init` on this node, or "
-            "restore the key from backup (without it, sealed files cannot be read)",
-            code="E_NO_KEY",
-        )
-    secret: bytes = get_private_key(str(path), lambda: "")
-    return secret
-
-
 def recipient_key(path: Path) -> bytes:
     """The Crypt4GH (or OpenSSH ed25519) public key in the file ``path``.
 
@@ -109,7 +97,7 @@ def seal(source: Path, target: Path, keys: NodeKeys, sinks: list[Sink]) -> Seale
     Reading the file once serves everything ingestion needs from the raw bytes: the checksum,
     the encrypted copy, and (through ``sinks``) the scan and the working copy.
     """
-    secret = _node_secret(keys)
+    secret = keys.crypt4gh_secret()
     recipient = get_public_key(str(keys.crypt4gh_public))
     with source.open("rb") as handle, target.open("wb") as out:
         reader = _TeeReader(handle, sinks)
@@ -153,7 +141,7 @@ def unseal(sealed: SealedFile, keys: NodeKeys, into: Path) -> Iterator[Path]:
         ``E_RAW_CHECKSUM`` when the decrypted bytes are not the ones sealed (a truncated or
         replaced file), ``E_RAW_DECRYPT`` when the file does not decrypt with the node's key.
     """
-    secret = _node_secret(keys)
+    secret = keys.crypt4gh_secret()
     try:
         with into.open("wb") as out:
             _decrypt_checked(sealed, secret, out)
@@ -169,7 +157,7 @@ def export_sealed(sealed: SealedFile, keys: NodeKeys, recipient: bytes, target: 
     the disk; it is checked against its recorded SHA-256 on the way, and a file that fails
     the check is not written.
     """
-    secret = _node_secret(keys)
+    secret = keys.crypt4gh_secret()
     partial = target.with_name(f".{target.name}.partial")
     read_end, write_end = os.pipe()
     failure: list[BaseException] = []

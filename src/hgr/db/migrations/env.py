@@ -7,10 +7,6 @@ exempt from the layering rule in tests/test_architecture.py.
 from alembic import context
 from sqlalchemy import create_engine
 
-import hgr.audit.models
-import hgr.auth.models
-import hgr.genotypes.models
-import hgr.registry.models  # noqa: F401  (registers the registry tables)
 from hgr.db.base import Base
 
 target_metadata = Base.metadata

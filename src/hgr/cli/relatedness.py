@@ -1,0 +1,99 @@
+"""``hgr relatedness``: identity fingerprints, duplicate links, unique-donor counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hgr.cli.common import DatabaseOption, HomeOption, command_node, fail, operator
+from hgr.cli.common import out as console
+from hgr.exceptions import HgrError, UsageError
+from hgr.relatedness.fingerprints import (
+    fingerprint_collection,
+    read_panel,
+    seal_fingerprints,
+    select_panel,
+)
+from hgr.relatedness.identity import link_duplicates, unique_donors
+
+__all__ = ["relatedness_app"]
+
+relatedness_app = typer.Typer(
+    help="Identity across institutions: fingerprints, duplicate links, unique donors.",
+    no_args_is_help=True,
+)
+
+
+@relatedness_app.command("panel")
+def panel(
+    vcf: Annotated[Path, typer.Argument(help="Reference VCF/BCF to draw common SNPs from.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Panel TSV to write.")],
+    sites: Annotated[int, typer.Option(min=100, max=100_000)] = 2_048,
+) -> None:
+    """Choose the federation's fingerprint panel: common, unambiguous autosomal SNVs."""
+    try:
+        chosen = select_panel(vcf, sites)
+    except HgrError as exc:
+        fail(exc)
+    out.write_text(chosen.text(), encoding="utf-8")
+    console.print(f"{out}: {len(chosen.sites)} sites, panel {chosen.panel_id[:16]}")
+
+
+@relatedness_app.command("fingerprint")
+def fingerprint(
+    collection: Annotated[str, typer.Option("--collection", "-c")],
+    panel_file: Annotated[Path, typer.Option("--panel", help="The federation's panel TSV.")],
+    recipient: Annotated[
+        Path, typer.Option(help="Crypt4GH public key of the node that compares fingerprints.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Sealed fingerprint file to write.")],
+    institution: Annotated[str | None, typer.Option("--institution", "-i")] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Fingerprint a collection's donors and seal the file to the recipient's key."""
+    with command_node(home, database_url) as node:
+        code = institution or node.settings.institution_code
+        if not code:
+            raise UsageError("name the institution with --institution", code="E_USAGE")
+        prints = fingerprint_collection(
+            node.db, node.settings.home, read_panel(panel_file), institution=code,
+            collection=collection,
+        )  # fmt: skip
+        seal_fingerprints(prints, recipient, out, node.keys)
+    console.print(
+        f"{out}: {len(prints.genotypes.samples)} donors × {prints.genotypes.n_sites} sites, "
+        f"sealed to {recipient}"
+    )
+
+
+@relatedness_app.command("link")
+def link(
+    files: Annotated[list[Path], typer.Argument(help="Sealed fingerprint files.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Find the same people across fingerprint files and record the links in the registry."""
+    with command_node(home, database_url) as node:
+        result = link_duplicates(
+            node.db,
+            node.keys,
+            files,
+            actor=operator(),
+            grounds="operator of the node's command line",
+        )
+    console.print(
+        f"{result.fingerprints} fingerprints, {result.candidates} candidate pairs checked, "
+        f"{result.duplicates} duplicates, {result.new_links} new links"
+        + (f", {result.unregistered} of unregistered institutions" if result.unregistered else "")
+    )
+
+
+@relatedness_app.command("unique-donors")
+def unique(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+    """Count people: donor records joined by duplicate links count once."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        people = unique_donors(session)
+    console.print(f"{people} unique donors")

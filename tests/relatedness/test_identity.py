@@ -1,0 +1,105 @@
+"""Fingerprints from institutions' stores, sealed to the national node, linked, counted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from hgr.cli.main import app
+from hgr.exceptions import FormatError, IntegrityBroken
+from hgr.node import open_node
+from hgr.relatedness.fingerprints import open_fingerprints
+from hgr.relatedness.identity import unique_donors
+from hgr.relatedness.models import DonorLink
+from hgr.synth import SynthConfig, synthesise_nation
+
+runner = CliRunner()
+
+
+def _ok(*args: object) -> str:
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return str(result.output)
+
+
+@pytest.fixture(scope="module")
+def nation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A synthetic nation: one node per institution, a national node, sealed fingerprints."""
+    root = tmp_path_factory.mktemp("nation")
+    synthesise_nation(root / "synth", SynthConfig(donors=300, seed=11, sites_per_chromosome=150))
+    institutions = root / "synth" / "institutions.csv"
+    codes = sorted(p.name for p in (root / "synth" / "institutions").iterdir())
+    national = root / "national"
+    _ok("init", national, "--role", "nation")
+    _ok("import", institutions, "--home", national)
+    panel = root / "panel.tsv"
+    first_vcf = root / "synth" / "institutions" / codes[0] / "genotypes.vcf.gz"
+    _ok("relatedness", "panel", first_vcf, "--out", panel, "--sites", "600")
+    files = []
+    for code in codes:
+        folder = root / "synth" / "institutions" / code
+        if not (folder / "genotypes.vcf.gz").exists():
+            continue
+        home = root / code
+        _ok("init", home, "--institution", code)
+        _ok("import", institutions, "--home", home)
+        templates = [p for p in sorted(folder.iterdir()) if p.suffix in {".csv", ".ped"}]
+        _ok("import", *templates, "--home", home, "--institution", code)
+        _ok("genotypes", "ingest", folder / "genotypes.vcf.gz", "-c", f"{code}-POP", "--home", home)
+        sealed = root / f"{code}.fp.c4gh"
+        _ok(
+            "relatedness", "fingerprint", "-c", f"{code}-POP", "--panel", panel,
+            "--recipient", national / "keys" / "node.c4gh.pub", "--out", sealed, "--home", home,
+        )  # fmt: skip
+        files.append(sealed)
+    return {"root": root, "national": national, "files": files, "codes": codes}
+
+
+def test_duplicates_across_institutions_become_links(nation: dict[str, object]) -> None:
+    national = nation["national"]
+    output = _ok("relatedness", "link", *nation["files"], "--home", national)  # type: ignore[misc]
+    root = Path(str(nation["root"]))
+    truth = (root / "synth" / "truth" / "duplicates.tsv").read_text().splitlines()[1:]
+    # Duplicates are enrolled in population cohorts; planted sample swaps and low-quality
+    # samples are all singles, so every planted duplicate pair is genotyped twice.
+    node = open_node(Path(str(national)))
+    try:
+        with node.db.reader() as session:
+            links = session.scalars(select(DonorLink)).all()
+            # The people behind the linked records, and one donor enrolled once.
+            linked = [(k.institution_a, k.donor_a) for k in links]
+            linked += [(k.institution_b, k.donor_b) for k in links]
+            people = unique_donors(session, [*linked, ("INS-00-000", "single")])
+    finally:
+        node.close()
+    assert people == len(links) + 1
+    expected = {frozenset({line.split("\t")[0], line.split("\t")[2]}) for line in truth}
+    found = {frozenset({link.institution_a, link.institution_b}) for link in links}
+    assert len(links) == len(truth)
+    assert found == expected
+    assert all(link.kinship > 0.354 and link.discordance < 0.03 for link in links)
+    assert f"{len(truth)} new links" in output
+    again = _ok("relatedness", "link", *nation["files"], "--home", national)  # type: ignore[misc]
+    assert "0 new links" in again
+
+
+def test_a_fingerprint_file_opens_only_where_it_was_sealed_to(
+    nation: dict[str, object], tmp_path: Path
+) -> None:
+    from hgr.crypto import load_node_keys
+
+    files = nation["files"]
+    sealed = files[0]  # type: ignore[index]
+    institution_keys = load_node_keys(Path(str(nation["root"])) / nation["codes"][0] / "keys")  # type: ignore[index]
+    with pytest.raises(IntegrityBroken) as caught:
+        open_fingerprints(sealed, institution_keys)
+    assert caught.value.code == "E_FINGERPRINT_SEAL"
+    national_keys = load_node_keys(Path(str(nation["national"])) / "keys")
+    assert len(open_fingerprints(sealed, national_keys).genotypes.samples) > 0
+    damaged = tmp_path / "damaged.c4gh"
+    damaged.write_bytes(sealed.read_bytes()[:-100])  # type: ignore[attr-defined]
+    with pytest.raises((IntegrityBroken, FormatError)):
+        open_fingerprints(damaged, national_keys)
