@@ -103,3 +103,24 @@ def test_a_fingerprint_file_opens_only_where_it_was_sealed_to(
     damaged.write_bytes(sealed.read_bytes()[:-100])  # type: ignore[attr-defined]
     with pytest.raises((IntegrityBroken, FormatError)):
         open_fingerprints(damaged, national_keys)
+
+
+def test_an_institutions_families_are_checked_against_its_store(
+    nation: dict[str, object], tmp_path: Path
+) -> None:
+    root = Path(str(nation["root"]))
+    truth = (root / "synth" / "truth" / "relationships.tsv").read_text().splitlines()[1:]
+    code = next(line.split("\t")[0] for line in truth)
+    output = _ok(
+        "relatedness", "pedigree", "-c", f"{code}-POP", "--out", tmp_path / "fam",
+        "--home", root / code,
+    )  # fmt: skip
+    assert "families with genotyped members checked" in output
+    rows = [line.split("\t") for line in (tmp_path / "fam.pedigree.tsv").read_text().splitlines()]
+    assert rows[0][-1] == "status"
+    parent_child = [r for r in rows[1:] if r[3] == "parent-offspring"]
+    assert parent_child
+    # The synthetic families are declared truly (planted errors are among single donors).
+    assert all(r[4] == "parent-offspring" for r in parent_child)
+    assert "wrong-parent" not in output
+    assert "sample-swap" not in output

@@ -10,6 +10,7 @@ import typer
 from hgr.cli.common import DatabaseOption, HomeOption, command_node, fail, operator
 from hgr.cli.common import out as console
 from hgr.exceptions import HgrError, UsageError
+from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
 from hgr.relatedness.fingerprints import (
     fingerprint_collection,
     read_panel,
@@ -17,6 +18,7 @@ from hgr.relatedness.fingerprints import (
     select_panel,
 )
 from hgr.relatedness.identity import link_duplicates, unique_donors
+from hgr.relatedness.relate import pedigree_paths, staged_outputs, write_pedigree_files
 
 __all__ = ["relatedness_app"]
 
@@ -89,6 +91,40 @@ def link(
         f"{result.duplicates} duplicates, {result.new_links} new links"
         + (f", {result.unregistered} of unregistered institutions" if result.unregistered else "")
     )
+
+
+@relatedness_app.command("pedigree")
+def pedigree(
+    collection: Annotated[str, typer.Option("--collection", "-c")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Prefix of the report files.")],
+    institution: Annotated[str | None, typer.Option("--institution", "-i")] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Check the institution's declared families against a collection's genotypes."""
+    with command_node(home, database_url) as node:
+        code = institution or node.settings.institution_code
+        if not code:
+            raise UsageError("name the institution with --institution", code="E_USAGE")
+        if not out.parent.is_dir():
+            raise UsageError(f"{out.parent}: no such folder for the output", code="E_NO_FILE")
+        checked = verify_collection_pedigrees(
+            node.db, node.settings.home, institution=code, collection=collection
+        )
+        final = pedigree_paths(out)
+        with staged_outputs(final) as staged:
+            title = f"Pedigree check: {code} {collection} (store version {checked.store_version})"
+            write_pedigree_files(staged, checked.families, title)
+    flagged = [f for f in checked.families if not f.ok]
+    console.print(
+        f"{len(checked.families)} families with genotyped members checked against "
+        f"{checked.samples} samples × {checked.sites.kept} SNVs; {len(flagged)} with flags"
+    )
+    for family in flagged:
+        for flag in family.flags:
+            console.print(f"  {family.family}: {flag.kind} ({', '.join(flag.samples)})")
+    for path in final:
+        console.print(f"  wrote {path}", highlight=False)
 
 
 @relatedness_app.command("unique-donors")

@@ -29,7 +29,7 @@ from hgr.genotypes.vcf_source import SourceReader, scan_bcf
 from hgr.relatedness.kernels import decode_bed
 from hgr.relatedness.packed import MISSING, PackedGenotypes, pack_dosages
 
-__all__ = ["SiteCounts", "is_autosome", "read_genotype_files"]
+__all__ = ["SiteCounts", "is_autosome", "read_genotype_files", "read_store_genotypes"]
 
 _BASES = frozenset("ACGTacgt")
 _AUTOSOMES = frozenset(str(c) for c in range(1, 23))
@@ -217,3 +217,46 @@ def read_genotype_files(paths: Sequence[Path]) -> tuple[PackedGenotypes, SiteCou
             code="E_RELATE_NO_SITES",
         )
     return packed, counts
+
+
+def read_store_genotypes(
+    group: object, samples: Sequence[str], columns: Sequence[int]
+) -> tuple[PackedGenotypes, SiteCounts]:
+    """Pack the autosomal biallelic SNVs of a VCF Zarr store, for the store ``columns``.
+
+    ``samples`` names the columns (registry sample codes, say). A call with a missing allele
+    or of other than two alleles counts as missing.
+    """
+    counts = SiteCounts()
+    contig_names = [str(c) for c in group["contig_id"][:]]  # type: ignore[index]
+    contigs = group["variant_contig"][:]  # type: ignore[index]
+    alleles = group["variant_allele"][:]  # type: ignore[index]
+    genotypes = group["call_genotype"]  # type: ignore[index]
+    keep = np.zeros(contigs.size, dtype=bool)
+    for k in range(contigs.size):
+        counts.read += 1
+        present = [str(a) for a in alleles[k] if str(a)]
+        reason = _site_reason(
+            contig_names[int(contigs[k])], present[0] if present else "", present[1:]
+        )
+        if reason is None:
+            keep[k] = True
+        else:
+            counts.skip(reason)
+    counts.kept = int(keep.sum())
+    index = np.asarray(columns, dtype=np.int64)
+    step = int(genotypes.chunks[0])
+
+    def blocks() -> Iterator[NDArray[np.int8]]:
+        for start in range(0, contigs.size, step):
+            wanted = keep[start : start + step]
+            if not wanted.any():
+                continue
+            calls = np.asarray(genotypes[start : start + step])[wanted][:, index]
+            dosage = (calls > 0).sum(axis=2, dtype=np.int8)
+            if calls.shape[2] != 2:
+                dosage[:] = MISSING
+            dosage[(calls < 0).any(axis=2)] = MISSING
+            yield dosage
+
+    return pack_dosages(samples, blocks(), expected_sites=counts.kept), counts

@@ -36,7 +36,14 @@ from hgr.relatedness.pedigree_check import FamilyReport, verify_pedigrees
 from hgr.relatedness.pedigree_report import pedigree_html, pedigree_json
 from hgr.relatedness.readers import SiteCounts, read_genotype_files
 
-__all__ = ["RelateResult", "relate_files", "write_pairs_tsv"]
+__all__ = [
+    "RelateResult",
+    "pedigree_paths",
+    "relate_files",
+    "staged_outputs",
+    "write_pairs_tsv",
+    "write_pedigree_files",
+]
 
 PAIRS_HEADER = ("sample_a", "sample_b", "kinship", "ibs0", "n_sites", "relationship")
 PEDIGREE_HEADER = (
@@ -98,8 +105,21 @@ def _read_pedigree(path: Path) -> list[PedigreeRecord]:
     return records
 
 
+def pedigree_paths(prefix: Path) -> list[Path]:
+    """Where the pedigree check goes: ``PREFIX.pedigree.tsv``, ``.json`` and ``.html``."""
+    return [Path(f"{prefix}.pedigree{suffix}") for suffix in (".tsv", ".json", ".html")]
+
+
+def write_pedigree_files(paths: Sequence[Path], reports: list[FamilyReport], title: str) -> None:
+    """Write the pedigree TSV, JSON and HTML reports to ``paths`` (in that order)."""
+    _write_pedigree_tsv(paths[0], reports)
+    document: dict[str, Any] = pedigree_json(reports)
+    paths[1].write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    paths[2].write_text(pedigree_html(reports, title), encoding="utf-8")
+
+
 @contextmanager
-def _staged(final: list[Path]) -> Iterator[list[Path]]:
+def staged_outputs(final: list[Path]) -> Iterator[list[Path]]:
     """Temporary paths for ``final``; renamed over them only if the block succeeds."""
     temporary = [p.with_name(f".{p.name}.{os.getpid()}.tmp") for p in final]
     try:
@@ -158,18 +178,14 @@ def relate_files(
         started = time.perf_counter()
         families = verify_pedigrees(records, packed, pairs)
         seconds["pedigree"] = time.perf_counter() - started
-    base = str(out_prefix)
-    final = [Path(base + ".pairs.tsv")]
+    final = [Path(f"{out_prefix}.pairs.tsv")]
     if records is not None:
-        final += [Path(base + s) for s in (".pedigree.tsv", ".pedigree.json", ".pedigree.html")]
-    with _staged(final) as staged:
+        final += pedigree_paths(out_prefix)
+    with staged_outputs(final) as staged:
         write_pairs_tsv(staged[0], pairs)
         if records is not None:
-            _write_pedigree_tsv(staged[1], families)
-            document: dict[str, Any] = pedigree_json(families)
-            staged[2].write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
             title = f"Pedigree check: {', '.join(p.name for p in paths)}"
-            staged[3].write_text(pedigree_html(families, title), encoding="utf-8")
+            write_pedigree_files(staged[1:], families, title)
     return RelateResult(len(packed.samples), sites, pairs, families, final, seconds)
 
 
