@@ -4,8 +4,11 @@
 2. create a node per institution, per province and one for the nation;
 3. register institutions upward (each province knows its institutions, the nation all);
 4. each institution imports its own templates, pedigrees and genotype file list, and
-   ingests its genotypes (sealed, checked, encoded to VCF Zarr, quality-controlled);
-5. summarise what was registered where.
+   ingests its genotypes (sealed, checked, encoded to VCF Zarr, quality-controlled); it
+   checks its declared families against the genotypes, and sends the nation a fingerprint
+   of its donors, sealed to the national node's key;
+5. the nation links the same people across institutions and counts unique donors;
+6. summarise what was registered where.
 
 Later stages of hgr (survey, catalogue, access, beacon) extend this pipeline.
 """
@@ -18,16 +21,25 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
+from hgr.audit import Actor
 from hgr.config import NodeRole
 from hgr.exceptions import ConfigurationError
 from hgr.genotypes import ingest, qc_report
 from hgr.node import init_node
 from hgr.registry.importer import import_files
+from hgr.registry.models import Donor
 from hgr.registry.queries import count_summary
+from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
+from hgr.relatedness.fingerprints import fingerprint_collection, seal_fingerprints, select_panel
+from hgr.relatedness.identity import link_duplicates, unique_donors
 from hgr.synth import SynthConfig, synthesise_nation
 
 __all__ = ["run_demo"]
+
+PANEL_SITES = 600
+DEMO_ACTOR = Actor("demo", "operator")
 
 MARKER = ".hgr-demo"
 INSTITUTION_FILES = (
@@ -97,6 +109,12 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
         console.print(f"province    {nodes / f'province-{province}'} ({len(codes)} institutions)")
 
     console.rule("3. Each institution imports what it holds")
+    # The federation's fingerprint panel: common SNPs drawn from one cohort's genotypes.
+    first_vcf = next(iter(sorted(nation_dir.glob("institutions/*/genotypes.vcf.gz"))))
+    panel = select_panel(first_vcf, PANEL_SITES)
+    national_key = nodes / "nation" / "keys" / "node.c4gh.pub"
+    fingerprints: list[Path] = []
+    registered: list[tuple[str, str]] = []  # (institution, pseudonym), as survey returns list
     table = Table(
         "institution",
         "donors",
@@ -106,6 +124,7 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
         "genotyped",
         "variants",
         "QC flags",
+        "families flagged",
     )
     for codes in by_province.values():
         for code in codes:
@@ -120,7 +139,7 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
             import_files(node.db, node.keys, [institutions_csv])
             result = import_files(node.db, node.keys, files, institution=code)
             changes = result.changes
-            genotyped, variants, flagged = "0", "0", "0"
+            genotyped, variants, flagged, families_flagged = "0", "0", "0", "0"
             if (folder / "genotypes.vcf.gz").exists():
                 stored = ingest(
                     node.db,
@@ -133,6 +152,21 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
                 qc = qc_report(node.db, institution=code, collection=f"{code}-POP")
                 genotyped, variants = str(stored.samples), str(stored.variants)
                 flagged = str(len(qc.flagged))
+                checked = verify_collection_pedigrees(
+                    node.db, node.settings.home, institution=code, collection=f"{code}-POP"
+                )
+                families_flagged = f"{sum(not f.ok for f in checked.families)}/" + str(
+                    len(checked.families)
+                )
+                prints = fingerprint_collection(
+                    node.db, node.settings.home, panel, institution=code, collection=f"{code}-POP"
+                )
+                sealed = directory / "fingerprints" / f"{code}.c4gh"
+                sealed.parent.mkdir(exist_ok=True)
+                seal_fingerprints(prints, national_key, sealed, node.keys)
+                fingerprints.append(sealed)
+            with node.db.reader() as session:
+                registered += [(code, p) for p in session.scalars(select(Donor.pseudonym))]
             table.add_row(
                 code,
                 str(changes["donors"].inserted),
@@ -142,12 +176,25 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
                 genotyped,
                 variants,
                 flagged,
+                families_flagged,
             )
             node.close()
     console.print(table)
     console.print(f"institution nodes in {nodes}/institution-<CODE>")
 
-    console.rule("4. What the national registry knows")
+    console.rule("4. The same person at two institutions")
+    linked = link_duplicates(
+        national.db, national.keys, fingerprints, actor=DEMO_ACTOR, grounds="hgr demo"
+    )
+    with national.db.reader() as session:
+        people = unique_donors(session, registered)
+    console.print(
+        f"{linked.fingerprints} fingerprints ({len(panel.sites)} SNPs each, sealed to the "
+        f"nation) compared: {linked.candidates} candidate pairs, {linked.duplicates} duplicates "
+        f"linked; {len(registered)} donor records are {people} people"
+    )
+
+    console.rule("5. What the national registry knows")
     with national.db.reader() as session:
         rows = count_summary(session)
     national.close()
@@ -164,5 +211,7 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
         f"try:  hgr summary --home {nodes / f'institution-{first}'}\n"
         f"      hgr list families --home {nodes / f'institution-{first}'}\n"
         f"      hgr genotypes qc -c {first}-POP --home {nodes / f'institution-{first}'}\n"
+        f"      hgr relatedness pedigree -c {first}-POP -o {directory / first} "
+        f"--home {nodes / f'institution-{first}'}\n"
         f"      hgr list institutions --home {nodes / 'nation'}"
     )

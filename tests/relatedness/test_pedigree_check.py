@@ -9,7 +9,12 @@ from hgr.pedigree.ped import read_ped
 from hgr.registry.report import Report
 from hgr.registry.vocabulary import Relationship
 from hgr.relatedness.king import king_all_pairs
-from hgr.relatedness.pedigree_check import FlagKind, mendelian_errors, verify_pedigrees
+from hgr.relatedness.pedigree_check import (
+    FlagKind,
+    consistent,
+    mendelian_errors,
+    verify_pedigrees,
+)
 from hgr.relatedness.readers import read_genotype_files
 from tests.relatedness.families import write_family_cohort
 
@@ -75,3 +80,13 @@ def test_mendelian_errors_follow_transmission() -> None:
     mother = np.array([1, 2, 1, 0, 1, 0, 2, 0])
     # ok, ok, ok, error (hom-alt father), error (hom-ref father), error, error, missing
     assert mendelian_errors(child, father, mother) == (7, 4)
+
+
+def test_distant_classes_one_step_apart_are_consistent() -> None:
+    assert consistent(Relationship.SECOND_DEGREE, Relationship.THIRD_DEGREE)
+    assert consistent(Relationship.THIRD_DEGREE, Relationship.UNRELATED)
+    assert consistent(Relationship.UNRELATED, Relationship.THIRD_DEGREE)
+    assert not consistent(Relationship.SECOND_DEGREE, Relationship.UNRELATED)
+    assert not consistent(Relationship.PARENT_OFFSPRING, Relationship.FULL_SIBLINGS)
+    assert not consistent(Relationship.FULL_SIBLINGS, Relationship.SECOND_DEGREE)
+    assert not consistent(Relationship.UNRELATED, Relationship.SECOND_DEGREE)

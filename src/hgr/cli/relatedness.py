@@ -10,6 +10,7 @@ import typer
 from hgr.cli.common import DatabaseOption, HomeOption, command_node, fail, operator
 from hgr.cli.common import out as console
 from hgr.exceptions import HgrError, UsageError
+from hgr.node import Node
 from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
 from hgr.relatedness.fingerprints import (
     fingerprint_collection,
@@ -26,6 +27,19 @@ relatedness_app = typer.Typer(
     help="Identity across institutions: fingerprints, duplicate links, unique donors.",
     no_args_is_help=True,
 )
+
+
+CollectionOption = Annotated[str, typer.Option("--collection", "-c", help="Collection code.")]
+InstitutionOption = Annotated[
+    str | None, typer.Option("--institution", "-i", help="Institution code (default: the node's).")
+]
+
+
+def _institution(node: Node, given: str | None) -> str:
+    code = given or node.settings.institution_code
+    if not code:
+        raise UsageError("name the institution with --institution", code="E_USAGE")
+    return code
 
 
 @relatedness_app.command("panel")
@@ -45,21 +59,19 @@ def panel(
 
 @relatedness_app.command("fingerprint")
 def fingerprint(
-    collection: Annotated[str, typer.Option("--collection", "-c")],
+    collection: CollectionOption,
     panel_file: Annotated[Path, typer.Option("--panel", help="The federation's panel TSV.")],
     recipient: Annotated[
         Path, typer.Option(help="Crypt4GH public key of the node that compares fingerprints.")
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Sealed fingerprint file to write.")],
-    institution: Annotated[str | None, typer.Option("--institution", "-i")] = None,
+    institution: InstitutionOption = None,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Fingerprint a collection's donors and seal the file to the recipient's key."""
     with command_node(home, database_url) as node:
-        code = institution or node.settings.institution_code
-        if not code:
-            raise UsageError("name the institution with --institution", code="E_USAGE")
+        code = _institution(node, institution)
         prints = fingerprint_collection(
             node.db, node.settings.home, read_panel(panel_file), institution=code,
             collection=collection,
@@ -95,17 +107,15 @@ def link(
 
 @relatedness_app.command("pedigree")
 def pedigree(
-    collection: Annotated[str, typer.Option("--collection", "-c")],
+    collection: CollectionOption,
     out: Annotated[Path, typer.Option("--out", "-o", help="Prefix of the report files.")],
-    institution: Annotated[str | None, typer.Option("--institution", "-i")] = None,
+    institution: InstitutionOption = None,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Check the institution's declared families against a collection's genotypes."""
     with command_node(home, database_url) as node:
-        code = institution or node.settings.institution_code
-        if not code:
-            raise UsageError("name the institution with --institution", code="E_USAGE")
+        code = _institution(node, institution)
         if not out.parent.is_dir():
             raise UsageError(f"{out.parent}: no such folder for the output", code="E_NO_FILE")
         checked = verify_collection_pedigrees(

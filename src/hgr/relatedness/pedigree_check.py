@@ -15,6 +15,12 @@ whole cohort's close pairs each family gets flags, with the evidence:
 - ``mendelian-errors``: a trio (child and both parents genotyped) whose Mendelian error rate is
   above ``MENDEL_MAX_RATE``.
 
+Kinship separates the classes reliably up to the second degree (the KING manual); beyond the
+first degree the share of the genome relatives inherit varies enough to land a pair in the
+next class (a half-sibling pair at 0.08, first cousins at 0.03). So a declared second-degree
+or more distant pair whose inferred class is one step away (second / third / unrelated) is
+consistent; first-degree and duplicate classes must match exactly.
+
 A Mendelian error is a child's genotype that the parents' cannot produce, counted over sites
 where all three are called (PLINK's ``--mendel`` for biallelic sites).
 """
@@ -41,6 +47,7 @@ __all__ = [
     "FlagKind",
     "PairCheck",
     "TrioCheck",
+    "consistent",
     "verify_pedigrees",
 ]
 
@@ -54,6 +61,16 @@ _CLOSE = {
     Relationship.SECOND_DEGREE,
 }
 _FIRST_DEGREE = {Relationship.PARENT_OFFSPRING, Relationship.FULL_SIBLINGS}
+_DISTANT = [Relationship.SECOND_DEGREE, Relationship.THIRD_DEGREE, Relationship.UNRELATED]
+
+
+def consistent(declared: Relationship, inferred: Relationship) -> bool:
+    """Whether an inferred class agrees with the declared one (module docstring)."""
+    if declared is inferred:
+        return True
+    if declared in _DISTANT and inferred in _DISTANT:
+        return abs(_DISTANT.index(declared) - _DISTANT.index(inferred)) == 1
+    return False
 
 
 class FlagKind(StrEnum):
@@ -81,7 +98,7 @@ class PairCheck:
 
     @property
     def status(self) -> str:
-        return "ok" if self.declared is self.inferred else "mismatch"
+        return "ok" if consistent(self.declared, self.inferred) else "mismatch"
 
 
 @dataclass(frozen=True)
