@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from hgr.audit import Actor
 from hgr.cli.main import app
 from hgr.exceptions import FormatError, IntegrityBroken
 from hgr.node import open_node
@@ -124,3 +125,91 @@ def test_an_institutions_families_are_checked_against_its_store(
     assert all(r[4] == "parent-offspring" for r in parent_child)
     assert "wrong-parent" not in output
     assert "sample-swap" not in output
+
+
+def test_bad_panels_are_named(tmp_path: Path) -> None:
+    from hgr.exceptions import UsageError
+    from hgr.relatedness.fingerprints import read_panel
+
+    with pytest.raises(UsageError) as missing:
+        read_panel(tmp_path / "absent.tsv")
+    assert missing.value.code == "E_NO_FILE"
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("#contig\tposition\tref\talt\n1\t100\tA\tG\n1\tten\tA\tG\n")
+    with pytest.raises(FormatError) as malformed:
+        read_panel(bad)
+    assert malformed.value.code == "E_PANEL"
+    assert f"{bad}:3" in str(malformed.value)
+    short = tmp_path / "short.tsv"
+    short.write_text("".join(f"1\t{100 + k}\tA\tG\n" for k in range(50)))
+    with pytest.raises(FormatError, match="at least 100"):
+        read_panel(short)
+
+
+def test_fingerprints_of_another_panel_or_another_build_are_refused(
+    nation: dict[str, object], tmp_path: Path
+) -> None:
+    from hgr.crypto import load_node_keys
+    from hgr.exceptions import Conflict
+    from hgr.relatedness.fingerprints import Fingerprints, seal_fingerprints
+    from hgr.relatedness.identity import link_duplicates
+
+    root = Path(str(nation["root"]))
+    national = Path(str(nation["national"]))
+    keys = load_node_keys(national / "keys")
+    files = nation["files"]
+    original = open_fingerprints(files[0], keys)  # type: ignore[index]
+    other = tmp_path / "other-panel.c4gh"
+    seal_fingerprints(
+        Fingerprints("0" * 64, original.genotypes), national / "keys" / "node.c4gh.pub", other, keys
+    )
+    node = open_node(national)
+    try:
+        with pytest.raises(Conflict) as caught:
+            link_duplicates(
+                node.db,
+                node.keys,
+                [files[1], other],
+                actor=Actor("t", "operator"),
+                grounds="t",  # type: ignore[index]
+            )
+    finally:
+        node.close()
+    assert caught.value.code == "E_FINGERPRINT_PANEL"
+    # A panel on other coordinates (another build) covers none of the store's sites.
+    panel = tmp_path / "elsewhere.tsv"
+    panel.write_text("".join(f"1\t{10_000_000 + 7 * k}\tA\tG\n" for k in range(200)))
+    code = str(nation["codes"][0])  # type: ignore[index]
+    result = runner.invoke(app, [
+        "relatedness", "fingerprint", "-c", f"{code}-POP", "--panel", str(panel),
+        "--recipient", str(national / "keys" / "node.c4gh.pub"), "--out",
+        str(tmp_path / "x.c4gh"), "--home", str(root / code),
+    ])  # fmt: skip
+    assert result.exit_code == 1
+    assert "E_PANEL_COVERAGE" in result.output
+    assert not (tmp_path / "x.c4gh").exists()
+
+
+def test_not_a_fingerprint_file_inside_a_good_seal(
+    nation: dict[str, object], tmp_path: Path
+) -> None:
+    from crypt4gh import lib as c4gh_lib
+
+    from hgr.crypto import load_node_keys
+
+    keys = load_node_keys(Path(str(nation["national"])) / "keys")
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(b"hello, this is no fingerprint")
+    sealed = tmp_path / "sealed.c4gh"
+    public = crypt4gh_public(keys)
+    with plain.open("rb") as source, sealed.open("wb") as target:
+        c4gh_lib.encrypt([(0, keys.crypt4gh_secret(), public)], source, target)
+    with pytest.raises(FormatError) as caught:
+        open_fingerprints(sealed, keys)
+    assert caught.value.code == "E_FINGERPRINT_FORMAT"
+
+
+def crypt4gh_public(keys: object) -> bytes:
+    from hgr.genotypes.raw_files import recipient_key
+
+    return recipient_key(keys.crypt4gh_public)  # type: ignore[attr-defined]

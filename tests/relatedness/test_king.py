@@ -12,7 +12,7 @@ from hypothesis.extra.numpy import arrays
 
 from hgr.registry.vocabulary import Relationship
 from hgr.relatedness.king import classify, king_all_pairs, king_kinship
-from hgr.relatedness.packed import MISSING, pack_dosages
+from hgr.relatedness.packed import MISSING, PackedGenotypes, pack_dosages
 from hgr.relatedness.readers import read_genotype_files
 from hgr.relatedness.reference import reference_counts
 from tests.conftest import shared
@@ -163,3 +163,17 @@ def test_1000_genomes_cryptic_relatives_are_classed(
     # IBS0 separates the two siblings pairs from the seven parent-child pairs.
     assert sum(c is Relationship.FULL_SIBLINGS for c in classes) == 2
     assert found[frozenset(("NA20320", "NA20321"))] is Relationship.PARENT_OFFSPRING
+
+
+def test_planes_rewrapped_or_joined_keep_every_total() -> None:
+    rng = np.random.default_rng(5)
+    dosages = rng.integers(-1, 3, (300, 9)).astype(np.int8)
+    whole = pack_dosages(_names(9), [dosages])
+    again = PackedGenotypes.from_planes(whole.samples, whole.n_sites, whole.planes)
+    left = pack_dosages(_names(9)[:4], [dosages[:, :4]])
+    right = pack_dosages(_names(9)[4:], [dosages[:, 4:]])
+    joined = PackedGenotypes.concatenate([left, right])
+    for other in (again, joined):
+        for name in ("complete", "het_count", "called_count", "site_alt", "site_called"):
+            np.testing.assert_array_equal(getattr(other, name), getattr(whole, name))
+        np.testing.assert_array_equal(other.planes, whole.planes)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -280,24 +279,11 @@ def open_fingerprints(path: Path, keys: NodeKeys) -> Fingerprints:
             planes = np.ascontiguousarray(archive["planes"], dtype=np.uint64)
         samples = tuple(str(s) for s in header["samples"])
         n_sites = int(header["n_sites"])
-        if header.get("format") != FORMAT or planes.shape[:2] != (3, len(samples)):
-            raise ValueError("not an hgr fingerprint file")
-    except (ValueError, KeyError, TypeError, OSError) as exc:
+        if header.get("format") != FORMAT:
+            raise ValueError(f"format {header.get('format')!r}")
+        genotypes = PackedGenotypes.from_planes(samples, n_sites, planes)
+    except (ValueError, KeyError, TypeError, OSError, UsageError) as exc:
         raise FormatError(
             f"{path}: not an hgr fingerprint file ({exc})", code="E_FINGERPRINT_FORMAT"
         ) from exc
-    return Fingerprints(str(header["panel_id"]), _repack(samples, n_sites, planes))
-
-
-def _repack(samples: Sequence[str], n_sites: int, planes: NDArray[np.uint64]) -> PackedGenotypes:
-    """PackedGenotypes from stored planes (totals recomputed, never trusted from the file)."""
-    unpacked = PackedGenotypes(
-        samples=tuple(samples),
-        n_sites=n_sites,
-        planes=planes,
-        complete=np.zeros(len(samples), dtype=bool),
-        het_count=np.zeros(len(samples), dtype=np.int64),
-        called_count=np.zeros(len(samples), dtype=np.int64),
-        alt_frequency=np.zeros(n_sites),
-    )
-    return pack_dosages(samples, [unpacked.dosages()])
+    return Fingerprints(str(header["panel_id"]), genotypes)

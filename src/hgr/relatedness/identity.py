@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,7 +27,7 @@ from hgr.registry import models as m
 from hgr.relatedness.duplicates import LshSettings, find_duplicates
 from hgr.relatedness.fingerprints import Fingerprints, open_fingerprints
 from hgr.relatedness.models import DonorLink
-from hgr.relatedness.packed import PackedGenotypes, pack_dosages
+from hgr.relatedness.packed import PackedGenotypes
 
 __all__ = ["LinkResult", "link_duplicates", "unique_donors"]
 
@@ -53,9 +52,8 @@ def _merge(sets: Sequence[Fingerprints], paths: Sequence[Path]) -> PackedGenotyp
                 f"{panel[:12]}…: fingerprints of different panels cannot be compared",
                 code="E_FINGERPRINT_PANEL",
             )
-    samples = [s for f in sets for s in f.genotypes.samples]
     # Every file was packed at the same panel sites, so the planes line up site by site.
-    return pack_dosages(samples, [np.concatenate([f.genotypes.dosages() for f in sets], axis=1)])
+    return PackedGenotypes.concatenate([f.genotypes for f in sets])
 
 
 def _donor(name: str) -> tuple[str, str]:

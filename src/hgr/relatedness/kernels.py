@@ -308,3 +308,35 @@ def listed_pair_counts(
     counts = np.zeros((a.size, len(COUNTS) + 1), dtype=np.int64)
     _listed_pair_counts(planes, a, b, counts)
     return counts
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _plane_totals(planes, n_sites, het_count, called_count, site_alt, site_called):  # type: ignore[no-untyped-def]
+    n = planes.shape[1]
+    for s in range(n):
+        for w in range(planes.shape[2]):
+            het = planes[0, s, w]
+            alt = planes[1, s, w]
+            called = planes[2, s, w]
+            het_count[s] += _popcount(het)
+            called_count[s] += _popcount(called)
+            bits = called
+            while bits:
+                low = bits & (~bits + np.uint64(1))  # the lowest set bit
+                site = w * 64 + _popcount(low - np.uint64(1))
+                if site < n_sites:
+                    site_called[site] += 1
+                    site_alt[site] += (1 if het & low else 0) + (2 if alt & low else 0)
+                bits ^= low
+
+
+def plane_totals(
+    planes: NDArray[np.uint64], n_sites: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Per-sample het and called counts, per-site alt-allele and called counts, from the bits."""
+    het_count = np.zeros(planes.shape[1], dtype=np.int64)
+    called_count = np.zeros(planes.shape[1], dtype=np.int64)
+    site_alt = np.zeros(n_sites, dtype=np.int64)
+    site_called = np.zeros(n_sites, dtype=np.int64)
+    _plane_totals(planes, n_sites, het_count, called_count, site_alt, site_called)
+    return het_count, called_count, site_alt, site_called

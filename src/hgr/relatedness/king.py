@@ -182,7 +182,8 @@ def tile_pairs(
     counts = count_tile(planes, complete, het_count, n_sites, rows, cols, upper=upper)
     hethet, ibs0, het_i, het_j, n = (counts[:, :, k] for k in range(5))
     kinship = king_kinship(hethet, ibs0, het_i, het_j)
-    keep = kinship >= min_kinship if np.isfinite(min_kinship) else np.ones_like(kinship, bool)
+    # -inf keeps every pair, also those without a kinship (no het call in either sample).
+    keep = np.ones_like(kinship, bool) if min_kinship == -np.inf else kinship >= min_kinship
     if upper:
         keep &= rows[:, None] < cols[None, :]
     r, c = np.nonzero(keep)

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hgr.exceptions import UsageError
-from hgr.relatedness.kernels import pack_block
+from hgr.relatedness.kernels import pack_block, plane_totals
 
 __all__ = ["MISSING", "PackedGenotypes", "pack_dosages"]
 
@@ -39,8 +39,8 @@ class PackedGenotypes:
 
     ``planes`` has shape (3, samples, words): het, alt, called. ``het_count`` and
     ``called_count`` are per-sample totals, used where a pair's partner has no missing call.
-    ``alt_frequency`` is each site's alternate allele frequency among the called samples
-    it was packed from (NaN where none is called).
+    ``site_alt`` and ``site_called`` count, per site, the alternate alleles and the called
+    samples among those it was packed from (a subset keeps its source's counts).
     """
 
     samples: tuple[str, ...]
@@ -49,7 +49,60 @@ class PackedGenotypes:
     complete: NDArray[np.bool_]
     het_count: NDArray[np.int64]
     called_count: NDArray[np.int64]
-    alt_frequency: NDArray[np.float64]
+    site_alt: NDArray[np.int64]
+    site_called: NDArray[np.int64]
+
+    @classmethod
+    def from_planes(
+        cls, samples: Sequence[str], n_sites: int, planes: NDArray[np.uint64]
+    ) -> PackedGenotypes:
+        """Wrap planes (from a file, say), recomputing every total from the bits themselves."""
+        if planes.ndim != 3 or planes.shape[:2] != (3, len(samples)):
+            raise UsageError(
+                f"planes of shape {planes.shape} do not hold {len(samples)} samples",
+                code="E_RELATE_SHAPE",
+            )
+        if planes.shape[2] * WORD_BITS < n_sites:
+            raise UsageError(f"planes too short for {n_sites} sites", code="E_RELATE_SHAPE")
+        planes = np.ascontiguousarray(planes, dtype=np.uint64)
+        het_count, called_count, site_alt, site_called = plane_totals(planes, n_sites)
+        return cls(
+            samples=tuple(samples),
+            n_sites=n_sites,
+            planes=planes,
+            complete=called_count == n_sites,
+            het_count=het_count,
+            called_count=called_count,
+            site_alt=site_alt,
+            site_called=site_called,
+        )
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[PackedGenotypes]) -> PackedGenotypes:
+        """The samples of ``parts`` side by side; they must hold the same sites."""
+        if len({p.n_sites for p in parts}) != 1:
+            raise UsageError(
+                "packed genotypes of different sites cannot be joined", code="E_RELATE_SHAPE"
+            )
+        return cls(
+            samples=tuple(s for p in parts for s in p.samples),
+            n_sites=parts[0].n_sites,
+            planes=np.concatenate([p.planes for p in parts], axis=1),
+            complete=np.concatenate([p.complete for p in parts]),
+            het_count=np.concatenate([p.het_count for p in parts]),
+            called_count=np.concatenate([p.called_count for p in parts]),
+            site_alt=np.sum([p.site_alt for p in parts], axis=0),
+            site_called=np.sum([p.site_called for p in parts], axis=0),
+        )
+
+    @property
+    def alt_frequency(self) -> NDArray[np.float64]:
+        """Alternate allele frequency per site among the called samples (NaN: none called)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frequency: NDArray[np.float64] = np.where(
+                self.site_called > 0, self.site_alt / (2.0 * self.site_called), np.nan
+            )
+        return frequency
 
     @property
     def het(self) -> NDArray[np.uint64]:
@@ -68,7 +121,7 @@ class PackedGenotypes:
         return int(self.planes.shape[2])
 
     def dosages(self) -> NDArray[np.int8]:
-        """Unpack to a (sites, samples) matrix of 0/1/2 and ``MISSING`` (for tests)."""
+        """Unpack to a (sites, samples) matrix of 0/1/2 and ``MISSING`` (for a few samples)."""
         bits = [
             np.unpackbits(plane.view(np.uint8), axis=1, bitorder="little")[:, : self.n_sites]
             for plane in self.planes
@@ -88,7 +141,8 @@ class PackedGenotypes:
             complete=self.complete[index],
             het_count=self.het_count[index],
             called_count=self.called_count[index],
-            alt_frequency=self.alt_frequency,
+            site_alt=self.site_alt,
+            site_called=self.site_called,
         )
 
 
@@ -109,7 +163,8 @@ class _Packer:
         self.het_count = np.zeros(len(samples), dtype=np.int64)
         self.called_count = np.zeros(len(samples), dtype=np.int64)
         self.sites = 0
-        self._frequencies: list[NDArray[np.float64]] = []
+        self._site_alt: list[NDArray[np.int64]] = []
+        self._site_called: list[NDArray[np.int64]] = []
 
     def add(self, block: NDArray[np.int8]) -> None:
         """Append sites: ``block`` is (sites, samples) with codes 0, 1, 2 and ``MISSING``."""
@@ -124,8 +179,8 @@ class _Packer:
         alt, called = pack_block(
             np.ascontiguousarray(block), self.sites, self.planes, self.het_count, self.called_count
         )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self._frequencies.append(np.where(called > 0, alt / (2.0 * called), np.nan))
+        self._site_alt.append(alt)
+        self._site_called.append(called)
         self.sites += block.shape[0]
 
     def finish(self) -> PackedGenotypes:
@@ -141,7 +196,10 @@ class _Packer:
             complete=self.called_count == self.sites,
             het_count=self.het_count,
             called_count=self.called_count,
-            alt_frequency=(np.concatenate(self._frequencies) if self._frequencies else np.zeros(0)),
+            site_alt=np.concatenate(self._site_alt) if self._site_alt else np.zeros(0, np.int64),
+            site_called=(
+                np.concatenate(self._site_called) if self._site_called else np.zeros(0, np.int64)
+            ),
         )
 
 
