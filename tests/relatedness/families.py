@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hgr.synth.genotypes import add_children, simulate_founders, write_vcf
+from hgr.synth.genotypes import Haplotypes, add_children, simulate_founders, write_vcf
 
 # Founders 0-9; children follow in the order they are added.
 FOUNDERS = ["NORTH"] * 10
@@ -55,10 +55,15 @@ C\tC-NG\tC-F\tC-M\t2\t1
 """
 
 
+def family_haplotypes(sites_per_chromosome: int) -> Haplotypes:
+    """The founders and children of the cohort (seeded)."""
+    haplotypes = simulate_founders(FOUNDERS, sites_per_chromosome, seed=5)
+    return add_children(haplotypes, CHILDREN, seed=6)
+
+
 def write_family_cohort(folder: Path, sites_per_chromosome: int = 400) -> tuple[Path, Path]:
     """Write ``cohort.vcf.gz`` and ``cohort.ped`` into ``folder``; return their paths."""
-    haplotypes = simulate_founders(FOUNDERS, sites_per_chromosome, seed=5)
-    add_children(haplotypes, CHILDREN, seed=6)
+    haplotypes = family_haplotypes(sites_per_chromosome)
     vcf = folder / "cohort.vcf.gz"
     write_vcf(vcf, haplotypes, SAMPLES, discordance={"A-C3": 0.002}, seed=7)
     ped = folder / "cohort.ped"

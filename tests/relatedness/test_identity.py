@@ -213,3 +213,23 @@ def crypt4gh_public(keys: object) -> bytes:
     from hgr.genotypes.raw_files import recipient_key
 
     return recipient_key(keys.crypt4gh_public)  # type: ignore[attr-defined]
+
+
+def test_kinship_of_a_collection_from_the_command_line(
+    nation: dict[str, object], tmp_path: Path
+) -> None:
+    root = Path(str(nation["root"]))
+    code = str(nation["codes"][0])  # type: ignore[index]
+    output = _ok(
+        "relatedness", "king", "-c", f"{code}-POP", "--out", tmp_path / "k", "--home", root / code
+    )
+    lines = (tmp_path / "k.pairs.tsv").read_text().splitlines()
+    assert lines[0] == "sample_a\tsample_b\tkinship\tibs0\tn_sites\trelationship"
+    assert all(line.startswith(f"{code}/{code}-POP/") for line in lines[1:])
+    assert "shared SNVs" in output
+    missing = runner.invoke(
+        app, ["relatedness", "king", "-c", "NOPE", "--out", str(tmp_path / "n"),
+              "--home", str(root / code)],
+    )  # fmt: skip
+    assert missing.exit_code == 1
+    assert "E_NO_COLLECTION" in missing.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from hgr.cli.common import DatabaseOption, HomeOption, command_node, fail, opera
 from hgr.cli.common import out as console
 from hgr.exceptions import HgrError, UsageError
 from hgr.node import Node
+from hgr.relatedness.collection_kinship import collections_kinship
 from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
 from hgr.relatedness.fingerprints import (
     fingerprint_collection,
@@ -19,7 +21,14 @@ from hgr.relatedness.fingerprints import (
     select_panel,
 )
 from hgr.relatedness.identity import link_duplicates, unique_donors
-from hgr.relatedness.relate import pedigree_paths, staged_outputs, write_pedigree_files
+from hgr.relatedness.king import DEFAULT_MIN_KINSHIP
+from hgr.relatedness.relate import (
+    dask_client,
+    pedigree_paths,
+    staged_outputs,
+    write_pairs_tsv,
+    write_pedigree_files,
+)
 
 __all__ = ["relatedness_app"]
 
@@ -135,6 +144,50 @@ def pedigree(
             console.print(f"  {family.family}: {flag.kind} ({', '.join(flag.samples)})")
     for path in final:
         console.print(f"  wrote {path}", highlight=False)
+
+
+@relatedness_app.command("king")
+def king(
+    collections: Annotated[
+        list[str],
+        typer.Option(
+            "--collection",
+            "-c",
+            help="Collection code, or INSTITUTION/COLLECTION; repeat for several.",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Prefix of PREFIX.pairs.tsv.")],
+    min_kinship: Annotated[float, typer.Option(help="Write pairs at least this close.")] = (
+        DEFAULT_MIN_KINSHIP
+    ),
+    threads: Annotated[int | None, typer.Option(min=1)] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """KING-robust kinship of every pair of samples within and across collections."""
+    with command_node(home, database_url) as node:
+        named = []
+        for given in collections:
+            institution, _, collection = given.rpartition("/")
+            named.append((institution or _institution(node, None), collection))
+        if not out.parent.is_dir():
+            raise UsageError(f"{out.parent}: no such folder for the output", code="E_NO_FILE")
+        with dask_client(scheduler) as client:
+            result = collections_kinship(
+                node.db, node.settings.home, named, min_kinship=min_kinship, threads=threads,
+                client=client,
+            )  # fmt: skip
+        final = [Path(f"{out}.pairs.tsv")]
+        with staged_outputs(final) as staged:
+            write_pairs_tsv(staged[0], result.pairs)
+    classes = Counter(str(r) for r in result.pairs.relationships())
+    console.print(
+        f"{len(result.pairs.samples)} samples of {len(named)} collections × "
+        f"{result.shared_sites} shared SNVs: {len(result.pairs)} pairs with kinship ≥ "
+        f"{min_kinship:g} ({', '.join(f'{n} {k}' for k, n in sorted(classes.items())) or 'none'})"
+    )
+    console.print(f"  wrote {final[0]}", highlight=False)
 
 
 @relatedness_app.command("unique-donors")

@@ -29,7 +29,14 @@ from hgr.genotypes.vcf_source import SourceReader, scan_bcf
 from hgr.relatedness.kernels import decode_bed
 from hgr.relatedness.packed import MISSING, PackedGenotypes, pack_dosages
 
-__all__ = ["SiteCounts", "is_autosome", "read_genotype_files", "read_store_genotypes"]
+__all__ = [
+    "SiteCounts",
+    "SiteKey",
+    "is_autosome",
+    "read_genotype_files",
+    "read_store_genotypes",
+    "store_sites",
+]
 
 _BASES = frozenset("ACGTacgt")
 _AUTOSOMES = frozenset(str(c) for c in range(1, 23))
@@ -219,40 +226,60 @@ def read_genotype_files(paths: Sequence[Path]) -> tuple[PackedGenotypes, SiteCou
     return packed, counts
 
 
-def read_store_genotypes(
-    group: object, samples: Sequence[str], columns: Sequence[int]
-) -> tuple[PackedGenotypes, SiteCounts]:
-    """Pack the autosomal biallelic SNVs of a VCF Zarr store, for the store ``columns``.
+SiteKey = tuple[str, int, str, str]  # canonical contig, position, REF, ALT
 
-    ``samples`` names the columns (registry sample codes, say). A call with a missing allele
-    or of other than two alleles counts as missing.
-    """
-    counts = SiteCounts()
+
+def store_sites(group: object, counts: SiteCounts | None = None) -> dict[SiteKey, int]:
+    """The store's autosomal biallelic SNVs: site key → variant index, in store order."""
     contig_names = [str(c) for c in group["contig_id"][:]]  # type: ignore[index]
     contigs = group["variant_contig"][:]  # type: ignore[index]
+    positions = group["variant_position"][:]  # type: ignore[index]
     alleles = group["variant_allele"][:]  # type: ignore[index]
-    genotypes = group["call_genotype"]  # type: ignore[index]
-    keep = np.zeros(contigs.size, dtype=bool)
+    sites: dict[SiteKey, int] = {}
     for k in range(contigs.size):
-        counts.read += 1
-        present = [str(a) for a in alleles[k] if str(a)]
-        reason = _site_reason(
-            contig_names[int(contigs[k])], present[0] if present else "", present[1:]
-        )
+        contig = contig_names[int(contigs[k])]
+        present = [str(a).upper() for a in alleles[k] if str(a)]
+        reason = _site_reason(contig, present[0] if present else "", present[1:])
+        if counts is not None:
+            counts.read += 1
+            if reason is not None:
+                counts.skip(reason)
         if reason is None:
-            keep[k] = True
-        else:
-            counts.skip(reason)
-    counts.kept = int(keep.sum())
+            bare = contig[3:] if contig.lower().startswith("chr") else contig
+            alt = present[1] if len(present) > 1 else "."
+            sites[(bare, int(positions[k]), present[0], alt)] = k
+    return sites
+
+
+def read_store_genotypes(
+    group: object,
+    samples: Sequence[str],
+    columns: Sequence[int],
+    sites: Sequence[SiteKey] | None = None,
+) -> tuple[PackedGenotypes, SiteCounts]:
+    """Pack a VCF Zarr store's autosomal biallelic SNVs for the store ``columns``.
+
+    ``samples`` names the columns (registry sample codes, say). With ``sites``, exactly those
+    sites are packed, in that order (to line several stores up); each must be in the store.
+    A call with a missing allele or of other than two alleles counts as missing.
+    """
+    counts = SiteCounts()
+    index_of = store_sites(group, counts)
+    order = np.array(
+        list(index_of.values()) if sites is None else [index_of[key] for key in sites],
+        dtype=np.int64,
+    )
+    counts.kept = int(order.size)
+    genotypes = group["call_genotype"]  # type: ignore[index]
     index = np.asarray(columns, dtype=np.int64)
     step = int(genotypes.chunks[0])
 
     def blocks() -> Iterator[NDArray[np.int8]]:
-        for start in range(0, contigs.size, step):
-            wanted = keep[start : start + step]
-            if not wanted.any():
-                continue
-            calls = np.asarray(genotypes[start : start + step])[wanted][:, index]
+        for start in range(0, order.size, step):
+            wanted = order[start : start + step]
+            ascending = np.argsort(wanted)
+            calls = np.asarray(genotypes.oindex[wanted[ascending], :])[:, index]
+            calls = calls[np.argsort(ascending)]  # back to the order asked for
             dosage = (calls > 0).sum(axis=2, dtype=np.int8)
             if calls.shape[2] != 2:
                 dosage[:] = MISSING

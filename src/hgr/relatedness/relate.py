@@ -38,6 +38,7 @@ from hgr.relatedness.readers import SiteCounts, read_genotype_files
 
 __all__ = [
     "RelateResult",
+    "dask_client",
     "pedigree_paths",
     "relate_files",
     "staged_outputs",
@@ -164,7 +165,7 @@ def relate_files(
     packed, sites = read_genotype_files(paths)
     seconds["read"] = time.perf_counter() - started
     started = time.perf_counter()
-    with _client(scheduler) as client:
+    with dask_client(scheduler) as client:
         pairs = king_all_pairs(
             packed,
             min_kinship=min_kinship,
@@ -190,7 +191,7 @@ def relate_files(
 
 
 @contextmanager
-def _client(address: str | None) -> Iterator[Any]:
+def dask_client(address: str | None) -> Iterator[Any]:
     """A Dask client for ``address``, or None to compute in this process."""
     if address is None:
         yield None
