@@ -161,27 +161,28 @@ def _panel_dosages(group: object, panel: FingerprintPanel) -> tuple[NDArray[np.i
     genotypes = group["call_genotype"]  # type: ignore[index]
     n_samples = int(genotypes.shape[1])
     dosages = np.full((len(panel.sites), n_samples), MISSING, dtype=np.int8)
-    found = 0
+    rows, variants, flips = [], [], []
     for row, (contig, position, ref, alt) in enumerate(panel.sites):
         k = where.get((contig, position))
         if k is None:
             continue
         stored = [str(a).upper() for a in alleles[k] if str(a)]
-        if stored == [ref, alt]:
-            flip = False
-        elif stored == [alt, ref]:
-            flip = True
-        else:
+        if stored not in ([ref, alt], [alt, ref]):
             continue  # another variant at the same position
-        calls = np.asarray(genotypes[k])  # (samples, ploidy); -1 missing
-        missing = (calls < 0).any(axis=1) | (calls.shape[1] != 2)
-        dose = (calls > 0).sum(axis=1).astype(np.int8)
-        if flip:
-            dose = (2 - dose).astype(np.int8)
-        dose[missing] = MISSING
-        dosages[row] = dose
-        found += 1
-    return dosages, found
+        rows.append(row)
+        variants.append(k)
+        flips.append(stored == [alt, ref])
+    if variants:
+        # One orthogonal read: each chunk holding panel sites is decompressed once.
+        order = np.argsort(variants)
+        calls = np.asarray(genotypes.oindex[np.asarray(variants)[order], :])
+        calls = calls[np.argsort(order)]  # (sites found, samples, ploidy); -1 missing
+        dose = (calls > 0).sum(axis=2, dtype=np.int8)
+        flip = np.asarray(flips)
+        dose[flip] = 2 - dose[flip]
+        dose[(calls < 0).any(axis=2) | (calls.shape[2] != 2)] = MISSING
+        dosages[np.asarray(rows)] = dose
+    return dosages, len(rows)
 
 
 def fingerprint_collection(
