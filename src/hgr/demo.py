@@ -33,7 +33,7 @@ from hgr.registry.models import Donor
 from hgr.registry.queries import count_summary
 from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
 from hgr.relatedness.fingerprints import fingerprint_collection, seal_fingerprints, select_panel
-from hgr.relatedness.identity import link_duplicates, unique_donors
+from hgr.relatedness.identity import link_donors, unique_donors
 from hgr.synth import SynthConfig, synthesise_nation
 
 __all__ = ["run_demo"]
@@ -183,7 +183,7 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
     console.print(f"institution nodes in {nodes}/institution-<CODE>")
 
     console.rule("4. The same person at two institutions")
-    linked = link_duplicates(
+    linked = link_donors(
         national.db, national.keys, fingerprints, actor=DEMO_ACTOR, grounds="hgr demo"
     )
     with national.db.reader() as session:

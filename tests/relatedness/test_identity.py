@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from hgr.audit import Actor
 from hgr.cli.main import app
+from hgr.crypto import load_node_keys
 from hgr.exceptions import FormatError, IntegrityBroken
 from hgr.node import open_node
 from hgr.relatedness.fingerprints import open_fingerprints
@@ -152,7 +153,7 @@ def test_fingerprints_of_another_panel_or_another_build_are_refused(
     from hgr.crypto import load_node_keys
     from hgr.exceptions import Conflict
     from hgr.relatedness.fingerprints import Fingerprints, seal_fingerprints
-    from hgr.relatedness.identity import link_duplicates
+    from hgr.relatedness.identity import link_donors
 
     root = Path(str(nation["root"]))
     national = Path(str(nation["national"]))
@@ -166,7 +167,7 @@ def test_fingerprints_of_another_panel_or_another_build_are_refused(
     node = open_node(national)
     try:
         with pytest.raises(Conflict) as caught:
-            link_duplicates(
+            link_donors(
                 node.db,
                 node.keys,
                 [files[1], other],
@@ -233,3 +234,57 @@ def test_kinship_of_a_collection_from_the_command_line(
     )  # fmt: skip
     assert missing.exit_code == 1
     assert "E_NO_COLLECTION" in missing.output
+
+
+def test_relatives_at_other_institutions_are_linked_on_request(
+    nation: dict[str, object], tmp_path: Path
+) -> None:
+    import dataclasses
+
+    from hgr.relatedness.fingerprints import Fingerprints, seal_fingerprints
+    from hgr.relatedness.identity import link_donors
+    from hgr.synth.fingerprints import synthetic_fingerprints
+
+    root = Path(str(nation["root"]))
+    home = tmp_path / "nation2"
+    _ok("init", home, "--role", "nation")
+    _ok("import", root / "synth" / "institutions.csv", "--home", home)
+    codes = [str(c) for c in nation["codes"]][:2]  # type: ignore[attr-defined]
+    synthetic = synthetic_fingerprints(300, 1_024, duplicates=6, siblings=12, seed=21)
+    where = [codes[i % 2] for i in range(len(synthetic.fingerprints.samples))]
+    names = tuple(f"{where[i]}/p{i}" for i in range(len(where)))
+    packed = dataclasses.replace(synthetic.fingerprints, samples=names)
+    sealed = []
+    for code in codes:
+        mine = [i for i, c in enumerate(where) if c == code]
+        path = tmp_path / f"{code}.c4gh"
+        prints = Fingerprints("p" * 64, packed.subset(mine))
+        seal_fingerprints(
+            prints, home / "keys" / "node.c4gh.pub", path, load_node_keys(home / "keys")
+        )
+        sealed.append(path)
+    node = open_node(home)
+    try:
+        plain = link_donors(node.db, node.keys, sealed, actor=Actor("t", "operator"), grounds="t")
+        assert plain.relatives == 0
+        result = link_donors(
+            node.db, node.keys, sealed, actor=Actor("t", "operator"), grounds="t", relatives=True
+        )
+        with node.db.reader() as session:
+            links = session.scalars(select(DonorLink)).all()
+            people = unique_donors(
+                session, [(n.partition("/")[0], n.partition("/")[2]) for n in names]
+            )
+    finally:
+        node.close()
+    across = {(a, b) for a, b in synthetic.siblings if where[a] != where[b]}
+    kinds = {}
+    for link in links:
+        pair = tuple(sorted(int(d.removeprefix("p")) for d in (link.donor_a, link.donor_b)))
+        kinds[pair] = link.relationship
+    # Duplicates are linked wherever they are (one person enrolled twice at one institution
+    # too); relatives only across institutions.
+    assert {p for p, k in kinds.items() if k == "duplicate"} == synthetic.duplicates
+    assert {p for p, k in kinds.items() if k == "full-siblings"} == across
+    assert result.relatives == len(across)
+    assert people == len(names) - len(synthetic.duplicates)  # relatives are not one person

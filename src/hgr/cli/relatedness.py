@@ -20,7 +20,7 @@ from hgr.relatedness.fingerprints import (
     seal_fingerprints,
     select_panel,
 )
-from hgr.relatedness.identity import link_duplicates, unique_donors
+from hgr.relatedness.identity import link_donors, unique_donors
 from hgr.relatedness.king import DEFAULT_MIN_KINSHIP
 from hgr.relatedness.relate import (
     dask_client,
@@ -95,21 +95,33 @@ def fingerprint(
 @relatedness_app.command("link")
 def link(
     files: Annotated[list[Path], typer.Argument(help="Sealed fingerprint files.")],
+    relatives: Annotated[
+        bool,
+        typer.Option(
+            help="Also link close relatives at different institutions (all pairs: "
+            "quadratic in the fingerprints)."
+        ),
+    ] = False,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Find the same people across fingerprint files and record the links in the registry."""
-    with command_node(home, database_url) as node:
-        result = link_duplicates(
+    with command_node(home, database_url) as node, dask_client(scheduler) as client:
+        result = link_donors(
             node.db,
             node.keys,
             files,
             actor=operator(),
             grounds="operator of the node's command line",
+            relatives=relatives,
+            client=client,
         )
     console.print(
         f"{result.fingerprints} fingerprints, {result.candidates} candidate pairs checked, "
-        f"{result.duplicates} duplicates, {result.new_links} new links"
+        f"{result.duplicates} duplicates"
+        + (f", {result.relatives} relatives at other institutions" if relatives else "")
+        + f", {result.new_links} new links"
         + (f", {result.unregistered} of unregistered institutions" if result.unregistered else "")
     )
 

@@ -52,6 +52,7 @@ class DuplicatePairs:
     a: NDArray[np.int64]
     b: NDArray[np.int64]
     kinship: NDArray[np.float64]
+    ibs0: NDArray[np.int64]
     discordant: NDArray[np.int64]
     n_sites: NDArray[np.int64]
     candidates: int
@@ -132,6 +133,7 @@ def find_duplicates(
         a=a[keep],
         b=b[keep],
         kinship=kinship[keep],
+        ibs0=counts[keep, 1],
         discordant=counts[keep, 5],
         n_sites=counts[keep, 4],
         candidates=int(a.size),

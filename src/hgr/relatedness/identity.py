@@ -1,11 +1,15 @@
 """One person, many donor records: duplicate links in the registry, and unique-donor counts.
 
-``link_duplicates`` opens the sealed fingerprint files institutions sent to this node, runs the
+``link_donors`` opens the sealed fingerprint files institutions sent to this node, runs the
 duplicate search over all of them together (``duplicates``), and records each pair found as a
-``DonorLink`` with its evidence, in one transaction with its audit event. Donors are named by
-institution code and pseudonym; fingerprints of an institution this registry does not know are
-counted and left out. ``unique_donors`` counts people: donors joined by links (transitively: a
-person enrolled at three institutions) count once.
+``DonorLink`` with its evidence, in one transaction with its audit event. With ``relatives``
+it also runs all-pairs KING over the fingerprints and links first-degree relatives held at
+different institutions: quadratic in the number of fingerprints (about an
+hour for a million on two cores), so it is asked for, and can run on a Dask cluster.
+
+Donors are named by institution code and pseudonym; fingerprints of an institution this
+registry does not know are counted and left out. ``unique_donors`` counts people: donors
+linked as duplicates (transitively: a person enrolled at three institutions) count once.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,12 +30,20 @@ from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import Conflict
 from hgr.registry import models as m
+from hgr.registry.vocabulary import Relationship
 from hgr.relatedness.duplicates import LshSettings, find_duplicates
 from hgr.relatedness.fingerprints import Fingerprints, open_fingerprints
+from hgr.relatedness.kernels import listed_pair_counts
+from hgr.relatedness.king import FIRST_DEGREE_MIN, king_all_pairs
 from hgr.relatedness.models import DonorLink
 from hgr.relatedness.packed import PackedGenotypes
 
-__all__ = ["LinkResult", "link_duplicates", "unique_donors"]
+__all__ = ["RELATIVES", "LinkResult", "link_donors", "unique_donors"]
+
+# First degree only: over a panel of a few thousand SNPs kinship has a standard error near
+# 0.02, so unrelated pairs reach the second-degree cut (0.088) by chance among many pairs,
+# while the first-degree cut (0.177) stays far from both.
+RELATIVES = {Relationship.PARENT_OFFSPRING, Relationship.FULL_SIBLINGS}
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,7 @@ class LinkResult:
     fingerprints: int
     candidates: int
     duplicates: int
+    relatives: int
     new_links: int
     unregistered: int  # fingerprints of institutions this registry does not hold
 
@@ -68,16 +83,64 @@ def _registered(session: Session, names: Sequence[str]) -> set[str]:
     return set(session.scalars(select(m.Institution.code).where(m.Institution.code.in_(codes))))
 
 
-def link_duplicates(
+@dataclass(frozen=True)
+class _Finding:
+    a: int
+    b: int
+    relationship: Relationship
+    kinship: float
+    ibs0: int
+    discordant: int
+    n_sites: int
+
+
+def _duplicates(
+    merged: PackedGenotypes, settings: LshSettings | None
+) -> tuple[list[_Finding], int]:
+    found = find_duplicates(merged, settings=settings)
+    findings = [
+        _Finding(int(found.a[k]), int(found.b[k]), Relationship.DUPLICATE,
+                 float(found.kinship[k]), int(found.ibs0[k]), int(found.discordant[k]),
+                 int(found.n_sites[k]))
+        for k in range(len(found))
+    ]  # fmt: skip
+    return findings, found.candidates
+
+
+def _relatives(merged: PackedGenotypes, client: Any) -> list[_Finding]:
+    """First-degree relatives at different institutions, by all-pairs KING over fingerprints."""
+    pairs = king_all_pairs(merged, min_kinship=FIRST_DEGREE_MIN, client=client)
+    institution = [_donor(name)[0] for name in merged.samples]
+    chosen = [
+        k
+        for k, relation in enumerate(pairs.relationships())
+        if relation in RELATIVES and institution[int(pairs.a[k])] != institution[int(pairs.b[k])]
+    ]
+    if not chosen:
+        return []
+    index = np.array(chosen, dtype=np.int64)
+    counts = listed_pair_counts(merged.planes, pairs.a[index], pairs.b[index])
+    classes = pairs.relationships()
+    return [
+        _Finding(int(pairs.a[k]), int(pairs.b[k]), classes[k], float(pairs.kinship[k]),
+                 int(pairs.ibs0[k]), int(counts[row, 5]), int(pairs.n_sites[k]))
+        for row, k in enumerate(chosen)
+    ]  # fmt: skip
+
+
+def link_donors(
     db: Database,
     keys: NodeKeys,
     paths: Sequence[Path],
     *,
     actor: Actor,
     grounds: str,
+    relatives: bool = False,
     settings: LshSettings | None = None,
+    client: Any = None,
 ) -> LinkResult:
-    """Find the same people across the sealed fingerprint files and link their donor records.
+    """Find the same people (and, with ``relatives``, close relatives at other institutions)
+    across the sealed fingerprint files, and link their donor records.
 
     Raises
     ------
@@ -88,7 +151,11 @@ def link_duplicates(
     """
     sets = [open_fingerprints(path, keys) for path in paths]
     merged = _merge(sets, paths)
-    found = find_duplicates(merged, settings=settings)
+    findings, candidates = _duplicates(merged, settings)
+    duplicates = len(findings)
+    if relatives:
+        seen = {(f.a, f.b) for f in findings}
+        findings += [f for f in _relatives(merged, client) if (f.a, f.b) not in seen]
     now = dt.datetime.now(dt.UTC)
     with db.transaction() as session:
         registered = _registered(session, merged.samples)
@@ -104,8 +171,8 @@ def link_duplicates(
             )
         }
         new = 0
-        for k in range(len(found)):
-            first, second = sorted(_donor(merged.samples[int(i)]) for i in (found.a[k], found.b[k]))
+        for finding in findings:
+            first, second = sorted(_donor(merged.samples[i]) for i in (finding.a, finding.b))
             key = (first[0], first[1], second[0], second[1])
             if first == second or first[0] not in registered or second[0] not in registered:
                 continue
@@ -118,9 +185,11 @@ def link_duplicates(
                     donor_a=first[1],
                     institution_b=second[0],
                     donor_b=second[1],
-                    kinship=float(found.kinship[k]),
-                    discordance=float(found.discordance[k]),
-                    n_sites=int(found.n_sites[k]),
+                    relationship=finding.relationship.value,
+                    kinship=finding.kinship,
+                    ibs0=finding.ibs0 / finding.n_sites if finding.n_sites else 0.0,
+                    discordance=finding.discordant / finding.n_sites if finding.n_sites else 0.0,
+                    n_sites=finding.n_sites,
                     panel_id=sets[0].panel_id,
                     created_at=now,
                 )
@@ -135,17 +204,20 @@ def link_duplicates(
             grounds=grounds,
             detail={
                 "fingerprints": len(merged.samples),
-                "duplicates": len(found),
+                "duplicates": duplicates,
+                "relatives": len(findings) - duplicates,
                 "new_links": new,
                 "unregistered": unknown,
                 "panel_id": sets[0].panel_id,
             },
         )
-    return LinkResult(len(merged.samples), found.candidates, len(found), new, unknown)
+    return LinkResult(
+        len(merged.samples), candidates, duplicates, len(findings) - duplicates, new, unknown
+    )
 
 
 def unique_donors(session: Session, donors: Sequence[tuple[str, str]] | None = None) -> int:
-    """The number of people among donors, counting donors joined by links once.
+    """The number of people among donors, counting donors linked as duplicates once.
 
     ``donors`` are (institution code, pseudonym) pairs, such as an edition's returns list;
     by default every donor record of this registry.
@@ -169,7 +241,7 @@ def unique_donors(session: Session, donors: Sequence[tuple[str, str]] | None = N
 
     links = select(
         DonorLink.institution_a, DonorLink.donor_a, DonorLink.institution_b, DonorLink.donor_b
-    )
+    ).where(DonorLink.relationship == Relationship.DUPLICATE.value)
     for institution_a, donor_a, institution_b, donor_b in session.execute(links):
         first, second = (institution_a, donor_a), (institution_b, donor_b)
         if first in parent and second in parent:

@@ -13,13 +13,16 @@ __all__ = ["DonorLink"]
 
 
 class DonorLink(Base):
-    """Two donor records, usually at two institutions, that genotypes show to be one person.
+    """Two donor records, usually at two institutions, that genotypes show to be related.
 
-    Donors are named as institutions know them in the registry: institution code and keyed
-    pseudonym. A national node holds links without holding the donor records themselves,
-    and each institution's survey return counts its donors under the same pseudonyms. The
-    pair is stored in sorted order. The evidence is kept with the link: KING-robust kinship
-    and discordance over the fingerprint sites both were called at, and the panel used.
+    ``relationship`` is ``duplicate`` when they are one person (the survey then counts them
+    once), or a relative class (``parent-offspring``, ``full-siblings``)
+    found by the optional relatives search. Donors are named as institutions know them in
+    the registry: institution code and keyed pseudonym. A national node holds links without
+    holding the donor records themselves, and each institution's survey return counts its
+    donors under the same pseudonyms. The pair is stored in sorted order. The evidence is
+    kept with the link: KING-robust kinship, IBS0 and discordance over the fingerprint sites
+    both were called at, and the panel used.
     """
 
     __tablename__ = "donor_link"
@@ -30,7 +33,9 @@ class DonorLink(Base):
     donor_a: Mapped[str] = mapped_column(String(64))
     institution_b: Mapped[str] = mapped_column(String(64), index=True)
     donor_b: Mapped[str] = mapped_column(String(64))
+    relationship: Mapped[str] = mapped_column(String(32))
     kinship: Mapped[float] = mapped_column(Float)
+    ibs0: Mapped[float] = mapped_column(Float)
     discordance: Mapped[float] = mapped_column(Float)
     n_sites: Mapped[int] = mapped_column(Integer)
     panel_id: Mapped[str] = mapped_column(String(64))

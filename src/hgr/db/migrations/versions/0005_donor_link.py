@@ -1,4 +1,4 @@
-"""donor links: the same person at two institutions
+"""donor links: the same person, or relatives, at two institutions
 
 Revision ID: 0005
 Revises: 0004
@@ -22,7 +22,9 @@ def upgrade() -> None:
         sa.Column("donor_a", sa.String(length=64), nullable=False),
         sa.Column("institution_b", sa.String(length=64), nullable=False),
         sa.Column("donor_b", sa.String(length=64), nullable=False),
+        sa.Column("relationship", sa.String(length=32), nullable=False),
         sa.Column("kinship", sa.Float(), nullable=False),
+        sa.Column("ibs0", sa.Float(), nullable=False),
         sa.Column("discordance", sa.Float(), nullable=False),
         sa.Column("n_sites", sa.Integer(), nullable=False),
         sa.Column("panel_id", sa.String(length=64), nullable=False),
