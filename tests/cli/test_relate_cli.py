@@ -168,3 +168,32 @@ def test_an_output_folder_that_does_not_exist(tmp_path: Path) -> None:
     result = _invoke(vcf, "--out", tmp_path / "nowhere" / "out")
     assert result.exit_code == 1
     assert "E_NO_FILE" in result.output  # type: ignore[attr-defined]
+
+
+def test_a_bcf_gives_the_vcf_answer(tmp_path: Path) -> None:
+    import pysam
+
+    vcf, _ped = write_family_cohort(tmp_path, sites_per_chromosome=60)
+    bcf = tmp_path / "cohort.bcf"
+    with (
+        pysam.VariantFile(str(vcf)) as source,
+        pysam.VariantFile(str(bcf), "wb", header=source.header) as target,
+    ):
+        for record in source:
+            target.write(record)
+    assert _invoke(vcf, "--out", tmp_path / "v", "--min-kinship", "-1").exit_code == 0  # type: ignore[attr-defined]
+    assert _invoke(bcf, "--out", tmp_path / "b", "--min-kinship", "-1").exit_code == 0  # type: ignore[attr-defined]
+    assert (
+        Path(f"{tmp_path / 'v'}.pairs.tsv").read_text()
+        == Path(f"{tmp_path / 'b'}.pairs.tsv").read_text()
+    )
+
+
+def test_a_truncated_bed_is_named_and_writes_nothing(tmp_path: Path) -> None:
+    prefix = write_plink(tmp_path / "p")
+    bed = prefix.with_suffix(".bed")
+    bed.write_bytes(bed.read_bytes()[:-1])
+    result = _invoke(prefix, "--out", tmp_path / "out")
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert "(E_PLINK_BED)" in result.output  # type: ignore[attr-defined]
+    assert not list(tmp_path.glob("out*"))
