@@ -13,6 +13,7 @@ one set of sites (a VCF per chromosome, say) and must hold the same samples in t
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -181,7 +182,7 @@ def read_genotype_files(paths: Sequence[Path]) -> tuple[PackedGenotypes, SiteCou
     counts = SiteCounts()
     samples: tuple[str, ...] | None = None
     with tempfile.TemporaryDirectory(prefix="hgr-relate-") as tmp:
-        packers: list[tuple[Path, tuple[str, ...], Iterator[NDArray[np.int8]]]] = []
+        sources: list[Iterator[NDArray[np.int8]]] = []
         # Sizing the planes once (for a VCF, by its records: an upper bound) keeps peak
         # memory at one copy of them.
         capacity = 0
@@ -206,17 +207,13 @@ def read_genotype_files(paths: Sequence[Path]) -> tuple[PackedGenotypes, SiteCou
                     code="E_RELATE_SAMPLES",
                 )
             samples = names
-            packers.append((path, names, blocks))
+            sources.append(blocks)
         if samples is None or len(samples) < 2:
             raise UsageError(
                 f"{paths[0]}: relatedness needs at least two samples", code="E_RELATE_SAMPLES"
             )
 
-        def every_block() -> Iterator[NDArray[np.int8]]:
-            for _path, _names, blocks in packers:
-                yield from blocks
-
-        packed = pack_dosages(samples, every_block(), expected_sites=capacity)
+        packed = pack_dosages(samples, itertools.chain(*sources), expected_sites=capacity)
     if packed.n_sites == 0:
         reasons = ", ".join(f"{n} {why}" for why, n in counts.skipped.most_common())
         raise UsageError(
