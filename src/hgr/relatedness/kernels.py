@@ -38,6 +38,7 @@ __all__ = [
     "decode_bed",
     "listed_pair_counts",
     "pack_block",
+    "plane_totals",
 ]
 
 COUNTS = ("hethet", "ibs0", "het_i", "het_j", "n")
