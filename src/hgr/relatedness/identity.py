@@ -4,8 +4,8 @@
 duplicate search over all of them together (``duplicates``), and records each pair found as a
 ``DonorLink`` with its evidence, in one transaction with its audit event. With ``relatives``
 it also runs all-pairs KING over the fingerprints and links first-degree relatives held at
-different institutions: quadratic in the number of fingerprints (about 4.6
-hours for a million on two cores), so it is asked for, and can run on a Dask cluster.
+different institutions: quadratic in the number of fingerprints (about 4.6 hours for a
+million on two cores), so it is asked for, and can run on a Dask cluster.
 
 Donors are named by institution code and pseudonym; fingerprints of an institution this
 registry does not know are counted and left out. ``unique_donors`` counts people: donors
