@@ -288,3 +288,15 @@ def test_relatives_at_other_institutions_are_linked_on_request(
     assert {p for p, k in kinds.items() if k == "full-siblings"} == across
     assert result.relatives == len(across)
     assert people == len(names) - len(synthetic.duplicates)  # relatives are not one person
+
+
+def test_a_broken_reference_vcf_gives_no_panel(tmp_path: Path) -> None:
+    from tests.genotypes.vcfs import good_vcf
+
+    vcf = good_vcf(tmp_path / "ref.vcf.gz", compress="gzip")
+    vcf.write_bytes(vcf.read_bytes()[:-20])
+    out = tmp_path / "panel.tsv"
+    result = runner.invoke(app, ["relatedness", "panel", str(vcf), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "(E_TRUNCATED)" in result.output
+    assert not out.exists()

@@ -45,8 +45,8 @@ def _check_against_reference(dosages: np.ndarray, tile: int) -> None:
 
 def test_kernels_equal_the_reference_with_missing_calls_and_odd_sizes() -> None:
     rng = np.random.default_rng(7)
-    # 1,000 sites: not a multiple of 64, and more than one 8,192-site packing block is not
-    # needed to cross word boundaries; tiles of 5 leave ragged edges.
+    # 1,000 sites: not a multiple of 64, so the last word is partly padding; tiles of 5
+    # leave ragged edges.
     dosages = rng.integers(0, 3, (1_000, 23)).astype(np.int8)
     dosages[rng.random(dosages.shape) < 0.05] = MISSING
     dosages[:, :8] = np.abs(dosages[:, :8])  # complete samples: the two-popcount path

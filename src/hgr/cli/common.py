@@ -21,7 +21,7 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from hgr.audit import Actor
-from hgr.exceptions import HgrError, ValidationFailed
+from hgr.exceptions import HgrError, UsageError, ValidationFailed
 from hgr.node import Node, open_node
 from hgr.progress import Progress
 from hgr.registry.report import Issue
@@ -33,6 +33,7 @@ __all__ = [
     "command_node",
     "err",
     "fail",
+    "institution_of",
     "operator",
     "out",
     "print_issues",
@@ -100,6 +101,16 @@ def progress_bar() -> Iterator[Progress]:
             bar.update(task, description=stage, completed=done, total=total)
 
         yield update
+
+
+def institution_of(node: Node, given: str | None) -> str:
+    """The institution a command acts for: ``--institution``, or the node's own."""
+    code = given or node.settings.institution_code
+    if not code:
+        raise UsageError(
+            "name the institution with --institution (this node serves several)", code="E_USAGE"
+        )
+    return code
 
 
 def operator() -> Actor:

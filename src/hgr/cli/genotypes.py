@@ -14,12 +14,13 @@ from hgr.cli.common import (
     HomeOption,
     command_node,
     fail,
+    institution_of,
     operator,
     progress_bar,
     table,
 )
 from hgr.cli.common import out as console
-from hgr.exceptions import IntegrityBroken, UsageError
+from hgr.exceptions import IntegrityBroken
 from hgr.genotypes import GenomeBuild, export_raw, ingest, qc_report, verify_store
 
 __all__ = ["genotypes_app"]
@@ -35,12 +36,6 @@ InstitutionOption = Annotated[
     str | None,
     typer.Option("--institution", "-i", help="Institution code (default: the node's)."),
 ]
-
-
-def _institution(given: str | None, default: str) -> str:
-    if given or default:
-        return given or default
-    fail(UsageError("name the institution with --institution (this node serves several)"))
 
 
 @genotypes_app.command("ingest")
@@ -66,7 +61,7 @@ def ingest_(
             node.settings.home,
             node.keys,
             files,
-            institution=_institution(institution, node.settings.institution_code),
+            institution=institution_of(node, institution),
             collection=collection,
             sample_map=sample_map,
             build=build,
@@ -98,7 +93,7 @@ def verify(
             node.db,
             node.settings.home,
             node.keys,
-            institution=_institution(institution, node.settings.institution_code),
+            institution=institution_of(node, institution),
             collection=collection,
             progress=progress,
         )
@@ -142,7 +137,7 @@ def export_raw_(
             node.db,
             node.settings.home,
             node.keys,
-            institution=_institution(institution, node.settings.institution_code),
+            institution=institution_of(node, institution),
             collection=collection,
             recipient=public_key,
             out_dir=out,
@@ -168,7 +163,7 @@ def qc(
     with command_node(home, database_url) as node:
         report = qc_report(
             node.db,
-            institution=_institution(institution, node.settings.institution_code),
+            institution=institution_of(node, institution),
             collection=collection,
         )
     rows = report.samples if show_all else report.flagged

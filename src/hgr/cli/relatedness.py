@@ -8,10 +8,16 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import DatabaseOption, HomeOption, command_node, fail, operator
+from hgr.cli.common import (
+    DatabaseOption,
+    HomeOption,
+    command_node,
+    fail,
+    institution_of,
+    operator,
+)
 from hgr.cli.common import out as console
-from hgr.exceptions import HgrError, UsageError
-from hgr.node import Node
+from hgr.exceptions import HgrError
 from hgr.relatedness.collection_kinship import collections_kinship
 from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
 from hgr.relatedness.fingerprints import (
@@ -23,6 +29,7 @@ from hgr.relatedness.fingerprints import (
 from hgr.relatedness.identity import link_donors, unique_donors
 from hgr.relatedness.king import DEFAULT_MIN_KINSHIP
 from hgr.relatedness.relate import (
+    check_output_prefix,
     dask_client,
     pedigree_paths,
     staged_outputs,
@@ -42,13 +49,6 @@ CollectionOption = Annotated[str, typer.Option("--collection", "-c", help="Colle
 InstitutionOption = Annotated[
     str | None, typer.Option("--institution", "-i", help="Institution code (default: the node's).")
 ]
-
-
-def _institution(node: Node, given: str | None) -> str:
-    code = given or node.settings.institution_code
-    if not code:
-        raise UsageError("name the institution with --institution", code="E_USAGE")
-    return code
 
 
 @relatedness_app.command("panel")
@@ -80,7 +80,7 @@ def fingerprint(
 ) -> None:
     """Fingerprint a collection's donors and seal the file to the recipient's key."""
     with command_node(home, database_url) as node:
-        code = _institution(node, institution)
+        code = institution_of(node, institution)
         prints = fingerprint_collection(
             node.db, node.settings.home, read_panel(panel_file), institution=code,
             collection=collection,
@@ -136,9 +136,8 @@ def pedigree(
 ) -> None:
     """Check the institution's declared families against a collection's genotypes."""
     with command_node(home, database_url) as node:
-        code = _institution(node, institution)
-        if not out.parent.is_dir():
-            raise UsageError(f"{out.parent}: no such folder for the output", code="E_NO_FILE")
+        code = institution_of(node, institution)
+        check_output_prefix(out)
         checked = verify_collection_pedigrees(
             node.db, node.settings.home, institution=code, collection=collection
         )
@@ -182,9 +181,8 @@ def king(
         named = []
         for given in collections:
             institution, _, collection = given.rpartition("/")
-            named.append((institution or _institution(node, None), collection))
-        if not out.parent.is_dir():
-            raise UsageError(f"{out.parent}: no such folder for the output", code="E_NO_FILE")
+            named.append((institution or institution_of(node, None), collection))
+        check_output_prefix(out)
         with dask_client(scheduler) as client:
             result = collections_kinship(
                 node.db, node.settings.home, named, min_kinship=min_kinship, threads=threads,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from hgr.genotypes.raw_files import recipient_key
 from hgr.genotypes.store import open_store
 from hgr.registry import models as m
 from hgr.relatedness.packed import MISSING, PackedGenotypes, pack_dosages
+from hgr.relatedness.readers import checked_vcf_copy, store_dosages
 
 __all__ = [
     "FingerprintPanel",
@@ -107,11 +109,29 @@ def read_panel(path: Path) -> FingerprintPanel:
 
 
 def select_panel(vcf: Path, sites: int) -> FingerprintPanel:
-    """Draw ``sites`` panel sites, evenly spread, from the qualifying sites of a VCF/BCF."""
+    """Draw ``sites`` panel sites, evenly spread, from the qualifying sites of a VCF/BCF.
+
+    The file is checked line by line first, as every genotype file is
+    (``readers.checked_vcf_copy``).
+    """
     if not vcf.is_file():
         raise UsageError(f"{vcf}: no such file", code="E_NO_FILE")
+    with tempfile.TemporaryDirectory(prefix="hgr-panel-") as work:
+        checked, _records = checked_vcf_copy(vcf, Path(work))
+        qualifying = _qualifying_sites(vcf, checked)
+    if len(qualifying) < sites:
+        raise UsageError(
+            f"{vcf}: only {len(qualifying)} sites qualify (autosomal biallelic SNVs, MAF ≥ "
+            f"{MIN_PANEL_MAF}, call rate ≥ {MIN_PANEL_CALL_RATE}); ask for fewer sites",
+            code="E_PANEL_SITES",
+        )
+    chosen = np.linspace(0, len(qualifying) - 1, sites).round().astype(int)
+    return FingerprintPanel(tuple(qualifying[i] for i in np.unique(chosen)))
+
+
+def _qualifying_sites(vcf: Path, checked: Path) -> list[tuple[str, int, str, str]]:
     try:
-        reader = cyvcf2.VCF(str(vcf), gts012=True, lazy=True)
+        reader = cyvcf2.VCF(str(checked), gts012=True, lazy=True)
     except OSError as exc:
         raise FormatError(f"{vcf}: htslib cannot read it: {exc}", code="E_FORMAT") from exc
     qualifying = []
@@ -130,14 +150,7 @@ def select_panel(vcf: Path, sites: int) -> FingerprintPanel:
         if min(frequency, 1 - frequency) >= MIN_PANEL_MAF:
             qualifying.append((contig, int(variant.POS), ref, alt))
     reader.close()
-    if len(qualifying) < sites:
-        raise UsageError(
-            f"{vcf}: only {len(qualifying)} sites qualify (autosomal biallelic SNVs, MAF ≥ "
-            f"{MIN_PANEL_MAF}, call rate ≥ {MIN_PANEL_CALL_RATE}); ask for fewer sites",
-            code="E_PANEL_SITES",
-        )
-    chosen = np.linspace(0, len(qualifying) - 1, sites).round().astype(int)
-    return FingerprintPanel(tuple(qualifying[i] for i in np.unique(chosen)))
+    return qualifying
 
 
 @dataclass(frozen=True)
@@ -176,12 +189,9 @@ def _panel_dosages(group: object, panel: FingerprintPanel) -> tuple[NDArray[np.i
         # One orthogonal read: each chunk holding panel sites is decompressed once.
         order = np.argsort(variants)
         calls = np.asarray(genotypes.oindex[np.asarray(variants)[order], :])
-        calls = calls[np.argsort(order)]  # (sites found, samples, ploidy); -1 missing
-        dose = (calls > 0).sum(axis=2, dtype=np.int8)
-        flip = np.asarray(flips)
-        dose[flip] = 2 - dose[flip]
-        dose[(calls < 0).any(axis=2) | (calls.shape[2] != 2)] = MISSING
-        dosages[np.asarray(rows)] = dose
+        dose = store_dosages(calls[np.argsort(order)])
+        flip = np.asarray(flips)[:, None] & (dose != MISSING)
+        dosages[np.asarray(rows)] = np.where(flip, 2 - dose, dose)
     return dosages, len(rows)
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hgr.exceptions import FormatError, UsageError
+from hgr.genotypes.builds import AUTOSOMES, canonical_contig
 from hgr.genotypes.plink_source import PlinkFiles, find_plink, scan_plink
 from hgr.genotypes.vcf_source import SourceReader, scan_bcf
 from hgr.relatedness.kernels import decode_bed
@@ -33,14 +34,14 @@ from hgr.relatedness.packed import MISSING, PackedGenotypes, pack_dosages
 __all__ = [
     "SiteCounts",
     "SiteKey",
-    "is_autosome",
+    "checked_vcf_copy",
     "read_genotype_files",
     "read_store_genotypes",
+    "store_dosages",
     "store_sites",
 ]
 
 _BASES = frozenset("ACGTacgt")
-_AUTOSOMES = frozenset(str(c) for c in range(1, 23))
 # cyvcf2's gt_types codes: 0 hom-ref, 1 het, 2 unknown, 3 hom-alt.
 _CYVCF2_TO_DOSAGE = np.array([0, 1, MISSING, 2], dtype=np.int8)
 # PLINK 1 .bed two-bit codes, low bits first: 00 hom A1, 01 missing, 10 het, 11 hom A2.
@@ -48,12 +49,6 @@ _CYVCF2_TO_DOSAGE = np.array([0, 1, MISSING, 2], dtype=np.int8)
 _BED_CODES = np.array([2, MISSING, 1, 0], dtype=np.int8)
 _BLOCK_SITES = 8192
 _READ_CHUNK = 1 << 20
-
-
-def is_autosome(contig: str) -> bool:
-    """True for 1-22, with or without a ``chr`` prefix."""
-    name = contig[3:] if contig.lower().startswith("chr") else contig
-    return name in _AUTOSOMES
 
 
 @dataclass
@@ -70,7 +65,7 @@ class SiteCounts:
 
 def _site_reason(contig: str, ref: str, alts: Sequence[str]) -> str | None:
     """Why a site is left out, or None to keep it."""
-    if not is_autosome(contig):
+    if canonical_contig(contig) not in AUTOSOMES:
         return "not autosomal"
     if len(alts) > 1:
         return "multi-allelic"
@@ -80,7 +75,7 @@ def _site_reason(contig: str, ref: str, alts: Sequence[str]) -> str | None:
     return None
 
 
-def _checked_vcf(path: Path, work: Path) -> tuple[Path, int]:
+def checked_vcf_copy(path: Path, work: Path) -> tuple[Path, int]:
     """Scan a VCF/BCF fully (``E_...`` errors name file and line).
 
     Returns a BGZF (or BCF) working copy and its number of records (0 for a BCF).
@@ -197,7 +192,7 @@ def read_genotype_files(paths: Sequence[Path]) -> tuple[PackedGenotypes, SiteCou
             else:
                 work = Path(tmp) / str(number)
                 work.mkdir()
-                checked, records = _checked_vcf(path, work)
+                checked, records = checked_vcf_copy(path, work)
                 names, blocks = _vcf_blocks(path, checked, counts)
                 capacity += records
             if samples is not None and names != samples:
@@ -223,6 +218,19 @@ def read_genotype_files(paths: Sequence[Path]) -> tuple[PackedGenotypes, SiteCou
     return packed, counts
 
 
+def store_dosages(calls: NDArray[np.int8]) -> NDArray[np.int8]:
+    """Alt-allele counts of VCF Zarr calls (sites, samples, ploidy).
+
+    A call with a missing or absent allele (negative), or a store that is not diploid, gives
+    ``MISSING``.
+    """
+    dosage: NDArray[np.int8] = (calls > 0).sum(axis=2, dtype=np.int8)
+    if calls.shape[2] != 2:
+        dosage[:] = MISSING
+    dosage[(calls < 0).any(axis=2)] = MISSING
+    return dosage
+
+
 SiteKey = tuple[str, int, str, str]  # canonical contig, position, REF, ALT
 
 
@@ -242,9 +250,8 @@ def store_sites(group: object, counts: SiteCounts | None = None) -> dict[SiteKey
             if reason is not None:
                 counts.skip(reason)
         if reason is None:
-            bare = contig[3:] if contig.lower().startswith("chr") else contig
             alt = present[1] if len(present) > 1 else "."
-            sites[(bare, int(positions[k]), present[0], alt)] = k
+            sites[(str(canonical_contig(contig)), int(positions[k]), present[0], alt)] = k
     return sites
 
 
@@ -276,11 +283,6 @@ def read_store_genotypes(
             wanted = order[start : start + step]
             ascending = np.argsort(wanted)
             calls = np.asarray(genotypes.oindex[wanted[ascending], :])[:, index]
-            calls = calls[np.argsort(ascending)]  # back to the order asked for
-            dosage = (calls > 0).sum(axis=2, dtype=np.int8)
-            if calls.shape[2] != 2:
-                dosage[:] = MISSING
-            dosage[(calls < 0).any(axis=2)] = MISSING
-            yield dosage
+            yield store_dosages(calls[np.argsort(ascending)])  # in the order asked for
 
     return pack_dosages(samples, blocks(), expected_sites=counts.kept), counts

@@ -38,6 +38,7 @@ from hgr.relatedness.readers import SiteCounts, read_genotype_files
 
 __all__ = [
     "RelateResult",
+    "check_output_prefix",
     "dask_client",
     "pedigree_paths",
     "relate_files",
@@ -106,6 +107,12 @@ def _read_pedigree(path: Path) -> list[PedigreeRecord]:
     return records
 
 
+def check_output_prefix(prefix: Path) -> None:
+    """Refuse an output prefix whose folder does not exist, before any work is done."""
+    if not prefix.parent.is_dir():
+        raise UsageError(f"{prefix.parent}: no such folder for the output", code="E_NO_FILE")
+
+
 def pedigree_paths(prefix: Path) -> list[Path]:
     """Where the pedigree check goes: ``PREFIX.pedigree.tsv``, ``.json`` and ``.html``."""
     return [Path(f"{prefix}.pedigree{suffix}") for suffix in (".tsv", ".json", ".html")]
@@ -154,8 +161,7 @@ def relate_files(
     FormatError
         A genotype file that cannot be read, naming the file and line.
     """
-    if not out_prefix.parent.is_dir():
-        raise UsageError(f"{out_prefix.parent}: no such folder for the output", code="E_NO_FILE")
+    check_output_prefix(out_prefix)
     if math.isnan(min_kinship):
         raise UsageError("--min-kinship must be a number", code="E_USAGE")
     records = _read_pedigree(ped) if ped is not None else None
