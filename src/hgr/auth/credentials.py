@@ -60,7 +60,7 @@ class Authenticator:
         if user is not None:
             if user.disabled_at is not None:
                 raise NotAuthenticated(BAD_CREDENTIAL, reason=f"user {user.name} is disabled")
-            principal = principal_for(user, "oidc")
+            principal = principal_for(user.name, user.role, user.scope, "oidc")
         elif self.oidc.settings.admit_unregistered or (passport and passport.registered_access):
             # An identity the node does not know is at most a researcher: what it may see
             # beyond public data comes from grants, never from its own claims.

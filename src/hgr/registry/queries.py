@@ -209,8 +209,22 @@ def _scoped(
     # into ids first so that the planner filters the owning column with its own statistics.
     if visible is None or spec.institution is None:
         return query
-    ids = session.scalars(select(_I.id).where(_I.code.in_(sorted(visible)))).all()
-    return query.where(spec.owner.in_(ids))
+    return query.where(spec.owner.in_(institution_ids(session, visible)))
+
+
+def institution_ids(session: Session, codes: Many[str]) -> list[int]:
+    """The ids of the institutions registered under ``codes`` (unknown codes have none).
+
+    An institution keeps its id for life (none is ever deleted), so the ids are remembered
+    on the pooled connection: every scoped request asks for them, and a query per request
+    for a fact that never changes would cost as much as the page itself.
+    """
+    known: dict[str, int] = session.connection().info.setdefault("hgr.institution_ids", {})
+    missing = sorted(c for c in codes if c not in known)
+    if missing:
+        rows = session.execute(select(_I.code, _I.id).where(_I.code.in_(missing)))
+        known.update((code, id_) for code, id_ in rows)
+    return sorted(known[c] for c in codes if c in known)
 
 
 def _filtered(spec: Entity, query: Select[Any], filters: Mapping[str, str]) -> Select[Any]:
