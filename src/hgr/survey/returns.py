@@ -1,0 +1,393 @@
+"""Institution returns: counted from the registry, checked, reviewed and signed by the steward.
+
+A return answers a cycle's data dictionary for one institution. The computed fields are
+counted from the registry (and the genotype stores) as they stand when the draft is made; the
+form fields come from the steward's answers. ``draft_return`` makes the body for review;
+``submit_return`` checks it again, numbers it (a resubmission is the next version and names the
+digest of the one it replaces) and signs it.
+
+The body also lists the pseudonyms of the institution's donors: the nation needs them to count
+persons across institutions with the relatedness engine's duplicate links (issue: survey,
+"unique donors"). They are keyed pseudonyms, never published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hgr.audit import Actor
+from hgr.crypto import Signer
+from hgr.exceptions import NotFound, ValidationFailed
+from hgr.genotypes.models import GenotypeSample
+from hgr.registry import models as m
+from hgr.registry.report import Issue, Origin, Severity
+from hgr.registry.vocabulary import AffectedStatus, ConsentStatus, RegionLevel
+from hgr.relatedness.identity import unique_donors
+from hgr.survey.cycles import cycle_dictionary, get_cycle
+from hgr.survey.dictionary import DataDictionary, FieldSpec
+from hgr.survey.documents import latest_documents, sign_document, store_document
+from hgr.survey.models import SurveyCycle, SurveyDocument
+
+__all__ = ["draft_return", "submit_return", "validate_return"]
+
+SCHEMA = "hgr-survey-return/1"
+MAX_TEXT = 4000
+
+
+def _count(session: Session, query: Any) -> int:
+    return int(session.scalar(query) or 0)
+
+
+def _table(session: Session, query: Any) -> dict[str, int]:
+    return {str(getattr(k, "value", k) if k is not None else "unknown"): int(n)
+            for k, n in session.execute(query)}  # fmt: skip
+
+
+def _provinces(session: Session) -> dict[int, str]:
+    """Each region's province code (a province is its own)."""
+    regions = {rid: (code, level, parent) for rid, code, level, parent in session.execute(
+        select(m.Region.id, m.Region.code, m.Region.level, m.Region.parent_id))}  # fmt: skip
+    province: dict[int, str] = {}
+    for rid in regions:
+        at: int | None = rid
+        while at is not None and regions[at][1] not in (RegionLevel.PROVINCE, "province"):
+            at = regions[at][2]
+        province[rid] = regions[at][0] if at is not None else "unknown"
+    return province
+
+
+def _institution(session: Session, code: str) -> m.Institution:
+    found = session.scalar(select(m.Institution).where(m.Institution.code == code))
+    if found is None:
+        raise NotFound(f"no institution {code!r} in the registry", code="E_NO_INSTITUTION")
+    return found
+
+
+def compute_fields(session: Session, institution: m.Institution,
+                   cycle: SurveyCycle) -> dict[str, Any]:  # fmt: skip
+    """Every computable field for ``institution`` as the registry stands now."""
+    iid = institution.id
+    D, S, C = m.Donor, m.Sample, m.Consent
+    donor_rows = session.execute(
+        select(D.id, D.pseudonym, D.sex, D.population, D.residence_region_id)
+        .where(D.institution_id == iid)
+    ).all()  # fmt: skip
+    donor_ids = {r.id for r in donor_rows}
+    pseudonyms = sorted(r.pseudonym for r in donor_rows)
+    provinces = _provinces(session)
+    samples = session.execute(
+        select(S.donor_id, S.collection_id, S.material_type).where(S.institution_id == iid)
+    ).all()
+    by_material: Counter[str] = Counter(str(s.material_type) for s in samples)
+    donors_material: dict[str, set[int]] = defaultdict(set)
+    donors_collection: dict[int | None, set[int]] = defaultdict(set)
+    samples_collection: Counter[int | None] = Counter()
+    for s in samples:
+        donors_material[str(s.material_type)].add(s.donor_id)
+        donors_collection[s.collection_id].add(s.donor_id)
+        samples_collection[s.collection_id] += 1
+    collections = session.scalars(
+        select(m.Collection).where(m.Collection.institution_id == iid).order_by(m.Collection.code)
+    ).all()
+    donors_category: dict[str, set[int]] = defaultdict(set)
+    for collection in collections:
+        for category in collection.data_categories or []:
+            donors_category[category] |= donors_collection.get(collection.id, set())
+    genotyped = _count(session, select(func.count(func.distinct(S.donor_id)))
+                       .join(GenotypeSample, GenotypeSample.sample_id == S.id)
+                       .where(S.institution_id == iid))  # fmt: skip
+    active = session.execute(
+        select(C.donor_id, C.permission, C.modifiers)
+        .join(D, D.id == C.donor_id)
+        .where(D.institution_id == iid, C.status == ConsentStatus.ACTIVE)
+    ).all()  # fmt: skip
+    modifiers: Counter[str] = Counter(mod for c in active for mod in (c.modifiers or []))
+    withdrawn = _count(session, select(func.count()).select_from(C).join(D, D.id == C.donor_id)
+                       .where(D.institution_id == iid, C.status == ConsentStatus.WITHDRAWN,
+                              C.withdrawn_on >= cycle.period_start,
+                              C.withdrawn_on <= cycle.period_end))  # fmt: skip
+    E = m.EthicsApproval
+    ref = cycle.reference_date
+    valid = _count(session, select(func.count()).select_from(E).where(
+        E.institution_id == iid, E.valid_from <= ref,
+        (E.valid_to.is_(None)) | (E.valid_to >= ref)))  # fmt: skip
+    expired = _count(session, select(func.count()).select_from(E).where(
+        E.institution_id == iid, E.valid_to < ref))  # fmt: skip
+    families = session.scalars(
+        select(m.Family).where(m.Family.institution_id == iid).order_by(m.Family.code)
+    ).all()
+    members = _count(session, select(func.count()).select_from(m.PedigreeMember)
+                     .join(m.Family, m.Family.id == m.PedigreeMember.family_id)
+                     .where(m.Family.institution_id == iid))  # fmt: skip
+    return {
+        "donors": len(donor_rows),
+        "persons": unique_donors(session, [(institution.code, p) for p in pseudonyms]),
+        "donors_by_sex": dict(sorted(Counter(str(r.sex) for r in donor_rows).items())),
+        "samples": len(samples),
+        "samples_by_material": dict(sorted(by_material.items())),
+        "donors_by_material": {k: len(v) for k, v in sorted(donors_material.items())},
+        "persons_by_data_category": {k: len(v) for k, v in sorted(donors_category.items())},
+        "genotyped_donors": genotyped,
+        "donors_by_disease": _table(
+            session,
+            select(m.DonorDiagnosis.term_id, func.count(func.distinct(D.id)))
+            .join(D, D.id == m.DonorDiagnosis.donor_id)
+            .where(D.institution_id == iid)
+            .group_by(m.DonorDiagnosis.term_id),
+        ),
+        "donors_by_population": dict(
+            sorted(Counter(r.population or "unknown" for r in donor_rows).items())
+        ),
+        "donors_by_residence": dict(
+            sorted(
+                Counter(
+                    provinces.get(r.residence_region_id, "unknown")
+                    if r.residence_region_id
+                    else "unknown"
+                    for r in donor_rows
+                ).items()
+            )
+        ),
+        "collections": [
+            {
+                "code": c.code,
+                "name": c.name,
+                "materials": sorted(c.material_types or []),
+                "data_categories": sorted(c.data_categories or []),
+                "disease_focus": sorted(c.disease_focus or []),
+                "donors": len(donors_collection.get(c.id, ())),
+                "samples": samples_collection.get(c.id, 0),
+            }
+            for c in collections
+        ],
+        "consents_by_scope": dict(sorted(Counter(c.permission for c in active).items())),
+        "consent_modifiers": dict(sorted(modifiers.items())),
+        "consents_withdrawn": withdrawn,
+        "donors_without_consent": len(donor_ids - {c.donor_id for c in active}),
+        "ethics_approvals": valid,
+        "ethics_expired": expired,
+        "families": len(families),
+        "pedigree_members": members,
+        "declared_pedigrees": [_pedigree(session, f) for f in families if f.condition],
+    }
+
+
+def _pedigree(session: Session, family: m.Family) -> dict[str, Any]:
+    P, A = m.PedigreeMember, m.PedigreeAffection
+    rows = session.execute(select(P.id, P.generation).where(P.family_id == family.id)).all()
+    affected = session.execute(
+        select(P.id, P.generation).join(A, A.member_id == P.id)
+        .where(P.family_id == family.id, A.condition == family.condition,
+               A.status == AffectedStatus.AFFECTED)
+    ).all()  # fmt: skip
+    return {
+        "code": family.code,
+        "condition": family.condition,
+        "condition_label": family.condition_label,
+        "generations": family.generations,
+        "members": len(rows),
+        "affected": len({a.id for a in affected}),
+        "generations_affected": len({a.generation for a in affected}),
+    }
+
+
+def draft_return(
+    session: Session, cycle_code: str, institution_code: str, answers: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The body of ``institution_code``'s return to ``cycle_code``, for the steward to review.
+
+    The header (version, replaces) is filled in when it is signed. Validation issues are
+    not raised here: ``validate_return`` lists them for review.
+    """
+    cycle = get_cycle(session, cycle_code)
+    dictionary = cycle_dictionary(cycle)
+    institution = _institution(session, institution_code)
+    computed = compute_fields(session, institution, cycle)
+    region = institution.region_id
+    return {
+        "kind": "return",
+        "schema": SCHEMA,
+        "cycle": cycle.code,
+        "cycle_document": cycle.document_sha256,
+        "dictionary": dictionary.version,
+        "reference_date": cycle.reference_date.isoformat(),
+        "subject": institution.code,
+        "institution": {
+            "code": institution.code,
+            "name": institution.name,
+            "kind": str(institution.kind),
+            "province": _provinces(session).get(region, "unknown") if region else "unknown",
+            "country": institution.country,
+            "control": str(institution.control),
+        },
+        "fields": {f.code: computed[f.code] for f in dictionary.computed},
+        "form": dict(answers),
+        "donor_pseudonyms": list(
+            session.scalars(
+                select(m.Donor.pseudonym)
+                .where(m.Donor.institution_id == institution.id)
+                .order_by(m.Donor.pseudonym)
+            )
+        ),
+        "version": None,
+        "replaces": None,
+    }
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def _form_issues(spec: FieldSpec, value: Any) -> list[str]:
+    if spec.kind == "count":
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return [] if ok else [f"{spec.code} must be a whole number of at least 0, not {value!r}"]
+    if spec.kind == "boolean":
+        return [] if isinstance(value, bool) else [f"{spec.code} must be true or false"]
+    if spec.kind == "text":
+        if not isinstance(value, str) or len(value) > MAX_TEXT:
+            return [f"{spec.code} must be text of at most {MAX_TEXT} characters"]
+        return []
+    if spec.kind == "list":
+        if not isinstance(value, list) or not all(
+            isinstance(v, dict) and all(isinstance(x, str) for x in v.values()) for v in value
+        ):
+            return [f"{spec.code} must be a list of objects with text values"]
+        return []
+    if spec.kind == "table" and (
+        not isinstance(value, dict)
+        or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value.values()
+        )
+    ):
+        return [f"{spec.code} must map categories to whole numbers of at least 0"]
+    return []
+
+
+def validate_return(body: Mapping[str, Any], dictionary: DataDictionary,
+                    origin: str = "return") -> list[Issue]:  # fmt: skip
+    """Every rule a return must meet; errors block signing, warnings go to the reviewer.
+
+    The same rules run at the province on every return it receives.
+    """
+    issues: list[Issue] = []
+
+    def issue(code: str, severity: Severity, pointer: str, problem: str, fix: str) -> None:
+        issues.append(Issue(code, severity, Origin(origin, None, pointer), problem, fix))
+
+    fields = body.get("fields") if isinstance(body.get("fields"), dict) else {}
+    form = body.get("form") if isinstance(body.get("form"), dict) else {}
+    assert isinstance(fields, dict)
+    assert isinstance(form, dict)
+    if body.get("dictionary") != dictionary.version:
+        issue("E_SURVEY_DICTIONARY", Severity.ERROR, "/dictionary",
+              f"the return answers dictionary {body.get('dictionary')!r}, the cycle asks "
+              f"{dictionary.version}", "draft the return again for this cycle")  # fmt: skip
+    for spec in dictionary.computed:
+        if spec.code not in fields:
+            issue("E_SURVEY_MISSING", Severity.ERROR, f"/fields/{spec.code}",
+                  f"computed field {spec.code} is missing", "draft the return again")  # fmt: skip
+    known = {f.code for f in dictionary.form}
+    for name in sorted(set(form) - known):
+        issue("E_SURVEY_FORM_UNKNOWN", Severity.ERROR, f"/form/{name}",
+              f"{name} is not a form field of {dictionary.version}",
+              f"answer only: {', '.join(sorted(known))}")  # fmt: skip
+    for spec in dictionary.form:
+        if spec.code not in form:
+            if spec.required:
+                issue("E_SURVEY_FORM_MISSING", Severity.ERROR, f"/form/{spec.code}",
+                      f"{spec.label} ({spec.code}) is not answered",
+                      f"answer {spec.code} in the form file")  # fmt: skip
+            continue
+        for problem in _form_issues(spec, form[spec.code]):
+            issue("E_SURVEY_FORM_VALUE", Severity.ERROR, f"/form/{spec.code}", problem,
+                  spec.help or "correct the answer")  # fmt: skip
+    for spec in dictionary.computed:
+        value = fields.get(spec.code)
+        if spec.code in fields and spec.kind in ("count", "table"):
+            for problem in _form_issues(spec, value):
+                issue("E_SURVEY_VALUE", Severity.ERROR, f"/fields/{spec.code}", problem,
+                      "draft the return again")  # fmt: skip
+    if issues:
+        return issues  # the consistency rules below assume well-formed values
+    issues.extend(_consistency(fields, form, origin))
+    return issues
+
+
+def _consistency(fields: Mapping[str, Any], form: Mapping[str, Any], origin: str) -> list[Issue]:
+    found: list[Issue] = []
+
+    def add(code: str, severity: Severity, pointer: str, problem: str, fix: str) -> None:
+        found.append(Issue(code, severity, Origin(origin, None, pointer), problem, fix))
+
+    donors = fields.get("donors")
+    sums = [("samples_by_material", "samples"), ("donors_by_sex", "donors"),
+            ("donors_by_population", "donors"), ("donors_by_residence", "donors")]  # fmt: skip
+    for table, total in sums:
+        if table in fields and total in fields and sum(fields[table].values()) != fields[total]:
+            add("E_SURVEY_SUM", Severity.ERROR, f"/fields/{table}",
+                f"{table} adds up to {sum(fields[table].values())}, not {total} = "
+                f"{fields[total]}", "draft the return again")  # fmt: skip
+    if donors is not None:
+        for name in ("persons", "donors_without_consent", "genotyped_donors"):
+            if name in fields and fields[name] > donors:
+                add("E_SURVEY_BOUND", Severity.ERROR, f"/fields/{name}",
+                    f"{name} ({fields[name]}) exceeds donors ({donors})",
+                    "draft the return again")  # fmt: skip
+        for table in ("donors_by_material", "persons_by_data_category", "donors_by_disease"):
+            over = {k: v for k, v in fields.get(table, {}).items() if v > donors}
+            if over:
+                add("E_SURVEY_BOUND", Severity.ERROR, f"/fields/{table}",
+                    f"{table} counts more donors than there are: {over}",
+                    "draft the return again")  # fmt: skip
+        if fields.get("donors_without_consent"):
+            add("W_SURVEY_NO_CONSENT", Severity.WARNING, "/fields/donors_without_consent",
+                f"{fields['donors_without_consent']} donor(s) have no active consent",
+                "register their consents, or record their withdrawal")  # fmt: skip
+        if donors and fields.get("ethics_approvals") == 0:
+            add("W_SURVEY_NO_ETHICS", Severity.WARNING, "/fields/ethics_approvals",
+                "the institution holds donors but no ethics approval is valid at the reference "
+                "date", "register the approvals its collections were made under")  # fmt: skip
+    if form.get("foreign_cooperation_projects") and not form.get("foreign_partners"):
+        add("W_SURVEY_PARTNERS", Severity.WARNING, "/form/foreign_partners",
+            "international cooperation is reported but no foreign party is named",
+            "list each foreign party with its country")  # fmt: skip
+    return found
+
+
+# --- signing ----------------------------------------------------------------------------
+
+
+def submit_return(
+    session: Session,
+    signer: Signer,
+    by: Actor,
+    body: Mapping[str, Any],
+    origin: str = "return",
+) -> SurveyDocument:
+    """Sign and keep a reviewed return: the next version of the institution's chain.
+
+    Raises ValidationFailed (nothing is signed) when a validation rule fails.
+    """
+    cycle = get_cycle(session, str(body.get("cycle")))
+    issues = validate_return(body, cycle_dictionary(cycle), origin)
+    errors = [i for i in issues if i.severity is Severity.ERROR]
+    if errors:
+        raise ValidationFailed(f"{origin}: {len(errors)} rule(s) fail; nothing was signed",
+                               errors, code="E_SURVEY_RETURN")  # fmt: skip
+    subject = str(body.get("subject"))
+    _institution(session, subject)
+    latest = latest_documents(session, "return", cycle.code).get(subject)
+    signed = {
+        **body,
+        "version": 1 if latest is None else latest.version + 1,
+        "replaces": None if latest is None else latest.sha256,
+        "signed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "warnings": [i.as_dict() for i in issues],
+    }
+    return store_document(session, by, sign_document(signer, signed), [signer.verifier])

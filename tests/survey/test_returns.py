@@ -1,0 +1,195 @@
+"""Survey cycles and institution returns: counted from the registry, validated, signed, chained."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hgr.audit import Actor
+from hgr.crypto import NodeKeys, Signer, load_signer
+from hgr.db import Database
+from hgr.exceptions import Conflict, IntegrityBroken, UsageError, ValidationFailed
+from hgr.registry.importer import import_files
+from hgr.survey import (
+    DEFAULT_DICTIONARY,
+    DataDictionary,
+    Envelope,
+    default_dates,
+    draft_return,
+    open_cycle,
+    store_document,
+    submit_return,
+    validate_return,
+)
+from hgr.survey.cycles import CycleDates
+from hgr.survey.models import SurveyDocument
+from tests.conftest import EXAMPLES, table_counts
+
+INSTITUTION = "BJ-H001"
+HOLDINGS = sorted(p for p in EXAMPLES.iterdir() if p.name != "institutions.csv")
+ACTOR = Actor("test", "operator")
+ANSWERS = {"foreign_cooperation_projects": 0, "information_provided_abroad": 0,
+           "specific_region_resources": False}  # fmt: skip
+
+
+@pytest.fixture
+def signer(keys: NodeKeys) -> Signer:
+    return load_signer(keys.signing_key, "hgr/test")
+
+
+@pytest.fixture
+def registry(db: Database, keys: NodeKeys, signer: Signer) -> Database:
+    import_files(db, keys, [EXAMPLES / "institutions.csv"])
+    import_files(db, keys, HOLDINGS, institution=INSTITUTION)
+    with db.transaction() as session:
+        open_cycle(session, signer, ACTOR, "2025", dates=default_dates(dt.date(2025, 12, 31)))
+    return db
+
+
+def test_a_return_counts_the_registry(registry: Database) -> None:
+    with registry.reader() as session:
+        body = draft_return(session, "2025", INSTITUTION, ANSWERS)
+    fields = body["fields"]
+    # examples/: a Huntington family of five over three generations (one of whom withdrew
+    # in 2023 and lives in Hebei) and one donor of the population cohort.
+    assert fields["donors"] == 6
+    assert fields["persons"] == 6
+    assert fields["samples"] == 7
+    assert fields["samples_by_material"]["whole_blood"] == 5
+    assert fields["donors_by_material"] == {"dna": 1, "plasma": 1, "whole_blood": 5}
+    assert fields["consents_withdrawn"] == 1
+    assert fields["donors_without_consent"] == 1
+    assert fields["consents_by_scope"] == {"DUO:0000007": 4, "DUO:0000042": 1}  # DS, GRU
+    assert fields["consent_modifiers"]["DUO:0000021"] == 4  # IRB
+    assert fields["donors_by_residence"] == {"110000": 5, "130000": 1}
+    assert fields["donors_by_disease"]["ORPHA:399"] == 2
+    assert fields["families"] == 1
+    assert fields["pedigree_members"] == 5
+    (pedigree,) = fields["declared_pedigrees"]
+    assert pedigree["condition"] == "ORPHA:399"
+    assert (pedigree["affected"], pedigree["generations_affected"]) == (3, 3)
+    # One approval (2021-KY-044) ended in February 2026, after the 2025 reference date.
+    assert fields["ethics_approvals"] == 2
+    assert fields["ethics_expired"] == 0
+    assert fields["persons_by_data_category"]["whole_exome"] == 5
+    assert fields["persons_by_data_category"]["genotype_array"] == 1
+    assert [c["donors"] for c in fields["collections"]] == [5, 1]
+    assert body["institution"]["province"] == "110000"
+    assert len(body["donor_pseudonyms"]) == 6
+    assert [i for i in validate_return(body, DEFAULT_DICTIONARY) if i.severity == "error"] == []
+
+
+def test_signed_returns_chain_and_verify(registry: Database, signer: Signer) -> None:
+    with registry.transaction() as session:
+        body = draft_return(session, "2025", INSTITUTION, ANSWERS)
+        first = submit_return(session, signer, ACTOR, body)
+        second = submit_return(
+            session, signer, ACTOR, {**body, "form": {**ANSWERS, "remarks": "corrected"}}
+        )
+    assert (first.version, first.replaces) == (1, None)
+    assert (second.version, second.replaces) == (2, first.sha256)
+    envelope = Envelope(second.body, second.sha256, second.signer, second.key_id,
+                        second.signature)  # fmt: skip
+    assert envelope.check([signer.verifier]) is None
+    forged = Envelope(second.body.replace('"corrected"', '"forged"'), second.sha256,
+                      second.signer, second.key_id, second.signature)  # fmt: skip
+    assert "SHA-256" in (forged.check([signer.verifier]) or "")
+
+
+def test_a_return_that_fails_a_rule_is_not_signed(registry: Database, signer: Signer) -> None:
+    with registry.reader() as session:
+        body = draft_return(session, "2025", INSTITUTION, {"foreign_cooperation_projects": -1,
+                                                           "surprise": 1})  # fmt: skip
+    before = table_counts(registry)
+    with pytest.raises(ValidationFailed) as raised, registry.transaction() as session:
+        submit_return(session, signer, ACTOR, body)
+    codes = {i.code for i in raised.value.issues}
+    assert codes == {"E_SURVEY_FORM_UNKNOWN", "E_SURVEY_FORM_VALUE", "E_SURVEY_FORM_MISSING"}
+    assert table_counts(registry) == before
+
+
+def test_inconsistent_counts_are_errors(registry: Database) -> None:
+    with registry.reader() as session:
+        body = draft_return(session, "2025", INSTITUTION, ANSWERS)
+    body["fields"]["samples_by_material"]["dna"] += 1
+    body["fields"]["persons"] = body["fields"]["donors"] + 1
+    codes = [i.code for i in validate_return(body, DEFAULT_DICTIONARY)]
+    assert codes.count("E_SURVEY_SUM") == 1
+    assert codes.count("E_SURVEY_BOUND") == 1
+
+
+def test_a_document_out_of_its_chain_is_refused(registry: Database, signer: Signer) -> None:
+    with registry.transaction() as session:
+        body = draft_return(session, "2025", INSTITUTION, ANSWERS)
+        submit_return(session, signer, ACTOR, body)
+    from hgr.survey import sign_document
+
+    skipped = sign_document(signer, {**body, "version": 3, "replaces": "0" * 64})
+    with pytest.raises(Conflict, match="does not follow"), registry.transaction() as session:
+        store_document(session, ACTOR, skipped, [signer.verifier])
+
+
+def test_a_document_signed_by_an_untrusted_key_is_refused(
+    registry: Database, signer: Signer, tmp_path: Path
+) -> None:
+    from hgr.crypto import create_node_keys
+
+    stranger = load_signer(create_node_keys(tmp_path / "other").signing_key, "hgr/other")
+    with registry.reader() as session:
+        body = draft_return(session, "2025", INSTITUTION, ANSWERS)
+    envelope = sign_document_for(stranger, body)
+    with pytest.raises(IntegrityBroken, match="no trusted key"), registry.transaction() as s:
+        store_document(s, ACTOR, envelope, [signer.verifier])
+
+
+def sign_document_for(signer: Signer, body: dict[str, object]) -> Envelope:
+    from hgr.survey import sign_document
+
+    return sign_document(signer, {**body, "version": 1, "replaces": None})
+
+
+def test_stored_documents_are_append_only(registry: Database, signer: Signer) -> None:
+    with registry.transaction() as session:
+        submit_return(session, signer, ACTOR, draft_return(session, "2025", INSTITUTION, ANSWERS))
+    with pytest.raises(sa.exc.DatabaseError), registry.transaction() as session:
+        session.execute(sa.update(SurveyDocument).values(body="{}"))
+    with pytest.raises(sa.exc.DatabaseError), registry.transaction() as session:
+        session.execute(sa.delete(SurveyDocument))
+
+
+def test_cycle_dates_and_codes_are_checked(registry: Database, signer: Signer) -> None:
+    dates = default_dates(dt.date(2025, 12, 31))
+    late = CycleDates(dates.period_start, dates.period_end, dates.reference_date,
+                      dates.national_due, dates.province_due, dates.institution_due)  # fmt: skip
+    for code, given, error in [("2025", dates, Conflict), ("bad code", dates, UsageError),
+                               ("2026", late, UsageError)]:  # fmt: skip
+        with pytest.raises(error), registry.transaction() as session:
+            open_cycle(session, signer, ACTOR, code, dates=given)
+
+
+def test_a_dictionary_is_checked_field_by_field(tmp_path: Path) -> None:
+    good = DataDictionary.from_dict(DEFAULT_DICTIONARY.as_dict())
+    assert good == DEFAULT_DICTIONARY
+    bad = {"version": "x/1", "fields": [
+        {"code": "donors", "label": "Donors", "source": "computed", "kind": "count"},
+        {"code": "donors", "label": "again", "source": "computed", "kind": "count"},
+        {"code": "made_up", "label": "?", "source": "computed", "kind": "count"},
+        {"code": "x", "label": "?", "source": "guess", "kind": "colour"},
+        {"code": "y", "label": "?", "source": "form", "kind": "count", "colour": "red"},
+    ]}  # fmt: skip
+    with pytest.raises(ValidationFailed) as raised:
+        DataDictionary.from_dict(bad)
+    pointers = sorted(i.origin.pointer or "" for i in raised.value.issues)
+    assert pointers == ["/fields/1/code", "/fields/2/code", "/fields/3/kind", "/fields/3/source",
+                        "/fields/4"]  # fmt: skip
+    broken = tmp_path / "d.json"
+    broken.write_text("{not json")
+    from hgr.survey import read_dictionary
+
+    with pytest.raises(ValidationFailed, match="not a data dictionary"):
+        read_dictionary(broken)
+    assert json.loads(json.dumps(good.as_dict()))["version"] == "hgr-survey/1"
