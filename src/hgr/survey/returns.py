@@ -34,7 +34,7 @@ from hgr.survey.dictionary import DataDictionary, FieldSpec
 from hgr.survey.documents import latest_documents, sign_document, store_document
 from hgr.survey.models import SurveyCycle, SurveyDocument
 
-__all__ = ["draft_return", "submit_return", "validate_return"]
+__all__ = ["draft_return", "province_of", "submit_return", "validate_return"]
 
 SCHEMA = "hgr-survey-return/1"
 MAX_TEXT = 4000
@@ -49,7 +49,7 @@ def _table(session: Session, query: Any) -> dict[str, int]:
             for k, n in session.execute(query)}  # fmt: skip
 
 
-def _provinces(session: Session) -> dict[int, str]:
+def province_of(session: Session) -> dict[int, str]:
     """Each region's province code (a province is its own)."""
     regions = {rid: (code, level, parent) for rid, code, level, parent in session.execute(
         select(m.Region.id, m.Region.code, m.Region.level, m.Region.parent_id))}  # fmt: skip
@@ -80,7 +80,7 @@ def compute_fields(session: Session, institution: m.Institution,
     ).all()  # fmt: skip
     donor_ids = {r.id for r in donor_rows}
     pseudonyms = sorted(r.pseudonym for r in donor_rows)
-    provinces = _provinces(session)
+    provinces = province_of(session)
     samples = session.execute(
         select(S.donor_id, S.collection_id, S.material_type).where(S.institution_id == iid)
     ).all()
@@ -222,7 +222,7 @@ def draft_return(
             "code": institution.code,
             "name": institution.name,
             "kind": str(institution.kind),
-            "province": _provinces(session).get(region, "unknown") if region else "unknown",
+            "province": province_of(session).get(region, "unknown") if region else "unknown",
             "country": institution.country,
             "control": str(institution.control),
         },

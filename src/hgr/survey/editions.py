@@ -1,0 +1,397 @@
+"""Provincial and national editions: compiled from signed returns, signed in their turn.
+
+A province compiles the latest return of each of its institutions (IR Art. 23: provinces
+compile their region's data and report it), after checking every signature and validation
+rule again; the edition names each return by digest and by the key that signed it, so the
+nation can check returns it never received directly. The nation compiles the provinces'
+editions into the national edition, counting **persons** rather than donor records with the
+duplicate links of the relatedness engine.
+
+Editions carry the exact counts: they pass between authorities and are not published.
+Published tables go through :mod:`hgr.survey.disclosure`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hgr.audit import Actor
+from hgr.crypto import Signer, Verifier
+from hgr.exceptions import Conflict, FormatError, IntegrityBroken, NotFound, ValidationFailed
+from hgr.registry import models as m
+from hgr.registry.report import Issue, Origin, Severity
+from hgr.relatedness.identity import unique_donors
+from hgr.survey.cycles import cycle_dictionary, get_cycle
+from hgr.survey.documents import (
+    Envelope,
+    envelope_of,
+    latest_documents,
+    sign_document,
+    store_document,
+    trusted_verifiers,
+)
+from hgr.survey.models import SurveyCycle, SurveyDocument
+from hgr.survey.returns import province_of, validate_return
+
+__all__ = [
+    "ADDITIVE_COUNTS",
+    "CHANGE_WARNING",
+    "InstitutionStatus",
+    "compile_nation",
+    "compile_province",
+    "completeness",
+    "package",
+    "previous_cycle",
+    "receive_package",
+]
+
+ADDITIVE_COUNTS = ("donors", "samples", "genotyped_donors", "consents_withdrawn",
+                   "donors_without_consent", "ethics_approvals", "ethics_expired", "families",
+                   "pedigree_members")  # fmt: skip
+"""Count fields that add up over institutions (persons do not: one person may be enrolled at
+several institutions)."""
+ADDITIVE_TABLES = ("donors_by_sex", "samples_by_material", "donors_by_material",
+                   "persons_by_data_category", "donors_by_disease", "donors_by_population",
+                   "donors_by_residence", "consents_by_scope", "consent_modifiers")  # fmt: skip
+CHANGE_WARNING = 0.5
+"""A count that moved by more than half since the previous cycle is flagged for review."""
+
+
+@dataclass
+class InstitutionStatus:
+    """Where one institution of a province stands in a cycle."""
+
+    institution: str
+    name: str
+    state: str  # returned | late | missing | overdue | invalid
+    version: int | None = None
+    sha256: str | None = None
+    received_at: dt.datetime | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def _province_institutions(session: Session, province: str) -> list[m.Institution]:
+    provinces = province_of(session)
+    region = session.scalar(select(m.Region.id).where(m.Region.code == province))
+    if region is None:
+        raise NotFound(f"no region {province!r}", code="E_NO_REGION")
+    return [
+        i
+        for i in session.scalars(select(m.Institution).order_by(m.Institution.code))
+        if i.region_id is not None and provinces.get(i.region_id) == province
+    ]
+
+
+def _verifiers(session: Session, level: str, subject: str, own: Verifier | None) -> list[Verifier]:
+    # A node always trusts its own key (it signs for every level it plays); other nodes'
+    # keys are trusted by `hgr survey trust`.
+    return [*trusted_verifiers(session, level, subject), *([own] if own else [])]
+
+
+def _check_return(session: Session, cycle: SurveyCycle, document: SurveyDocument,
+                  own: Verifier | None) -> list[str]:  # fmt: skip
+    problems = []
+    envelope = envelope_of(document)
+    why = envelope.check(_verifiers(session, "institution", document.subject, own))
+    if why:
+        problems.append(f"signature: {why}")
+    issues = validate_return(envelope.content, cycle_dictionary(cycle), document.subject)
+    problems += [str(i) for i in issues if i.severity is Severity.ERROR]
+    return problems
+
+
+def completeness(
+    session: Session, cycle_code: str, province: str, *, today: dt.date | None = None,
+    own: Verifier | None = None,
+) -> list[InstitutionStatus]:  # fmt: skip
+    """Who in ``province`` has returned, who is late, who has failed validation."""
+    today = today or dt.date.today()
+    cycle = get_cycle(session, cycle_code)
+    returns = latest_documents(session, "return", cycle.code)
+    found = []
+    for institution in _province_institutions(session, province):
+        document = returns.get(institution.code)
+        if document is None:
+            state = "overdue" if today > cycle.institution_due else "missing"
+            found.append(InstitutionStatus(institution.code, institution.name, state))
+            continue
+        problems = _check_return(session, cycle, document, own)
+        received = _utc(document.received_at)
+        state = "invalid" if problems else (
+            "late" if received.date() > cycle.institution_due else "returned")  # fmt: skip
+        found.append(InstitutionStatus(institution.code, institution.name, state,
+                                       document.version, document.sha256, received,
+                                       problems))  # fmt: skip
+    return found
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def previous_cycle(session: Session, cycle: SurveyCycle) -> SurveyCycle | None:
+    """The cycle before ``cycle`` (by reference date), if any."""
+    return session.scalar(
+        select(SurveyCycle)
+        .where(SurveyCycle.reference_date < cycle.reference_date)
+        .order_by(SurveyCycle.reference_date.desc())
+        .limit(1)
+    )
+
+
+def _sum_fields(bodies: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    counts: Counter[str] = Counter()
+    tables: dict[str, Counter[str]] = {name: Counter() for name in ADDITIVE_TABLES}
+    for body in bodies:
+        fields = body["fields"]
+        for name in ADDITIVE_COUNTS:
+            counts[name] += int(fields.get(name, 0))
+        for name in ADDITIVE_TABLES:
+            tables[name].update(fields.get(name, {}))
+    return {**{n: counts[n] for n in ADDITIVE_COUNTS},
+            **{n: dict(sorted(t.items())) for n, t in tables.items()}}  # fmt: skip
+
+
+def _changes(now: Mapping[str, Any], before: Mapping[str, Any] | None,
+             where: str) -> list[dict[str, Any]]:  # fmt: skip
+    """Counts that moved by more than CHANGE_WARNING since the previous cycle."""
+    if before is None:
+        return []
+    flagged = []
+    for name in ("donors", "samples", "families"):
+        old, new = int(before.get(name, 0)), int(now.get(name, 0))
+        if old and abs(new - old) / old > CHANGE_WARNING:
+            flagged.append({"where": where, "field": name, "previous": old, "now": new,
+                            "change": round((new - old) / old, 3)})  # fmt: skip
+    return flagged
+
+
+def _next_header(session: Session, kind: str, cycle: str, subject: str) -> dict[str, Any]:
+    latest = latest_documents(session, kind, cycle).get(subject)
+    return {"kind": kind, "cycle": cycle, "subject": subject,
+            "version": 1 if latest is None else latest.version + 1,
+            "replaces": None if latest is None else latest.sha256}  # fmt: skip
+
+
+def compile_province(
+    session: Session, signer: Signer, by: Actor, cycle_code: str, province: str
+) -> SurveyDocument:
+    """Compile, sign and keep the province's edition (the next version of its chain).
+
+    Returns that fail their signature or a validation rule stop the compilation (they must be
+    corrected first); institutions that have not returned are listed as missing, and a later
+    return makes a corrected edition.
+    """
+    cycle = get_cycle(session, cycle_code)
+    own = signer.verifier
+    statuses = completeness(session, cycle.code, province, own=own)
+    invalid = [s for s in statuses if s.state == "invalid"]
+    if invalid:
+        issues = [Issue("E_SURVEY_INVALID_RETURN", Severity.ERROR,
+                        Origin(s.institution, None, f"/returns/{s.institution}"), p,
+                        "the institution corrects its return and signs a new version")
+                  for s in invalid for p in s.problems]  # fmt: skip
+        raise ValidationFailed(f"province {province}: {len(invalid)} return(s) fail their "
+                               "checks; no edition was signed", issues,
+                               code="E_SURVEY_INVALID_RETURN")  # fmt: skip
+    returned = [s for s in statuses if s.sha256]
+    documents = latest_documents(session, "return", cycle.code)
+    bodies = {s.institution: envelope_of(documents[s.institution]).content for s in returned}
+    earlier = previous_cycle(session, cycle)
+    before = latest_documents(session, "return", earlier.code) if earlier else {}
+    changes = [
+        change
+        for code, body in bodies.items()
+        for change in _changes(
+            body["fields"],
+            envelope_of(before[code]).content["fields"] if code in before else None,
+            code,
+        )
+    ]
+    body = {
+        **_next_header(session, "province", cycle.code, province),
+        "cycle_document": cycle.document_sha256,
+        "dictionary": cycle_dictionary(cycle).version,
+        "returns": [
+            {
+                "institution": s.institution,
+                "version": s.version,
+                "sha256": s.sha256,
+                "signer": documents[s.institution].signer,
+                "key": _key_of(session, documents[s.institution], own),
+                "late": s.state == "late",
+            }
+            for s in returned
+        ],
+        "missing": [s.institution for s in statuses if not s.sha256],
+        "totals": _sum_fields(bodies.values()),
+        "changes": changes,
+        "compiled_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    return store_document(session, by, sign_document(signer, body), [own])
+
+
+def _key_of(session: Session, document: SurveyDocument, own: Verifier | None) -> str:
+    """The public key (hex) that verifies ``document``: the edition vouches for it."""
+    envelope = envelope_of(document)
+    for verifier in _verifiers(session, "institution", document.subject, own):
+        if envelope.check([verifier]) is None:
+            return verifier.public.hex()
+    raise IntegrityBroken(f"return of {document.subject} verifies under no trusted key",
+                          code="E_SIGNATURE")  # fmt: skip
+
+
+def compile_nation(
+    session: Session, signer: Signer, by: Actor, cycle_code: str, nation: str = "CN"
+) -> SurveyDocument:
+    """Compile, sign and keep the national edition from the provinces' latest editions.
+
+    Every province edition is checked against the keys trusted for its province, and every
+    return it names must be held here, with the digest it names, signed by the key it names.
+    Persons are counted once across institutions with the duplicate links (unique donors).
+    """
+    cycle = get_cycle(session, cycle_code)
+    own = signer.verifier
+    editions = latest_documents(session, "province", cycle.code)
+    if not editions:
+        raise Conflict(f"no province has submitted an edition for {cycle.code}",
+                       code="E_SURVEY_NO_EDITIONS")  # fmt: skip
+    returns_by_digest = {
+        d.sha256: d for d in session.scalars(select(SurveyDocument).where(
+            SurveyDocument.kind == "return", SurveyDocument.cycle == cycle.code))
+    }  # fmt: skip
+    bodies: dict[str, dict[str, Any]] = {}
+    provinces: dict[str, Any] = {}
+    for province, edition in sorted(editions.items()):
+        content = _checked_edition(session, edition, own)
+        returned = []
+        for entry in content["returns"]:
+            document = returns_by_digest.get(entry["sha256"])
+            if document is None:
+                raise IntegrityBroken(f"edition of {province} names return {entry['sha256']} "
+                                      f"of {entry['institution']}, which is not held here",
+                                      code="E_SURVEY_MISSING_RETURN")  # fmt: skip
+            vouched = Verifier(entry["signer"], bytes.fromhex(entry["key"]))
+            why = envelope_of(document).check([vouched])
+            if why:
+                raise IntegrityBroken(f"return of {entry['institution']}: {why}",
+                                      code="E_SIGNATURE")  # fmt: skip
+            bodies[entry["institution"]] = envelope_of(document).content
+            returned.append(entry["institution"])
+        provinces[province] = {"edition": edition.sha256, "version": edition.version,
+                               "institutions": returned, "missing": content["missing"],
+                               "totals": content["totals"]}  # fmt: skip
+    donors = [(code, p) for code, body in bodies.items() for p in body["donor_pseudonyms"]]
+    totals = _sum_fields(bodies.values())
+    persons = unique_donors(session, donors)
+    by_kind: dict[str, dict[str, Any]] = {}
+    for kind in sorted({b["institution"]["kind"] for b in bodies.values()}):
+        by_kind[kind] = _sum_fields(b for b in bodies.values() if b["institution"]["kind"] == kind)
+    earlier = previous_cycle(session, cycle)
+    before = latest_documents(session, "nation", earlier.code).get(nation) if earlier else None
+    previous_totals = envelope_of(before).content["totals"] if before else None
+    body = {
+        **_next_header(session, "nation", cycle.code, nation),
+        "cycle_document": cycle.document_sha256,
+        "dictionary": cycle_dictionary(cycle).version,
+        "provinces": provinces,
+        "institutions": {
+            code: {
+                "province": b["institution"]["province"],
+                "kind": b["institution"]["kind"],
+                "name": b["institution"]["name"],
+                "fields": {
+                    k: v
+                    for k, v in b["fields"].items()
+                    if k in ADDITIVE_COUNTS or k in ADDITIVE_TABLES or k == "persons"
+                },
+            }
+            for code, b in sorted(bodies.items())
+        },
+        "totals": {**totals, "persons": persons},
+        "by_kind": by_kind,
+        "previous": None
+        if before is None
+        else {
+            "cycle": earlier.code if earlier else None,
+            "edition": before.sha256,
+            "totals": previous_totals,
+        },
+        "changes": _changes(totals, previous_totals, nation),
+        "compiled_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    return store_document(session, by, sign_document(signer, body), [own])
+
+
+def _checked_edition(session: Session, edition: SurveyDocument,
+                     own: Verifier | None) -> dict[str, Any]:  # fmt: skip
+    envelope = envelope_of(edition)
+    why = envelope.check(_verifiers(session, "province", edition.subject, own))
+    if why:
+        raise IntegrityBroken(f"edition of {edition.subject}: {why}", code="E_SIGNATURE")
+    return envelope.content
+
+
+def package(session: Session, edition: SurveyDocument) -> dict[str, Any]:
+    """An edition with every return it names, each with the versions it replaces: what a
+    province sends the nation."""
+    content = envelope_of(edition).content
+    latest = {e["institution"]: e["version"] for e in content.get("returns", [])}
+    chains = session.scalars(
+        select(SurveyDocument)
+        .where(SurveyDocument.kind == "return", SurveyDocument.cycle == edition.cycle,
+               SurveyDocument.subject.in_(sorted(latest)))
+        .order_by(SurveyDocument.subject, SurveyDocument.version)
+    )  # fmt: skip
+    earlier = session.scalars(
+        select(SurveyDocument)
+        .where(SurveyDocument.kind == "province", SurveyDocument.cycle == edition.cycle,
+               SurveyDocument.subject == edition.subject,
+               SurveyDocument.version < edition.version)
+        .order_by(SurveyDocument.version)
+    )  # fmt: skip
+    return {"edition": envelope_of(edition).as_dict(),
+            "earlier": [envelope_of(d).as_dict() for d in earlier],
+            "returns": [envelope_of(d).as_dict() for d in chains
+                        if d.version <= latest[d.subject]]}  # fmt: skip
+
+
+def receive_package(session: Session, by: Actor, sent: Any,
+                    own: Verifier | None = None) -> SurveyDocument:  # fmt: skip
+    """Keep a province's edition and the returns it names, after checking every signature.
+
+    The edition is checked first, against the keys trusted for its province; each return is
+    then checked against the key the edition names for its institution.
+    """
+    if not isinstance(sent, Mapping) or not isinstance(sent.get("returns"), list):
+        raise FormatError("a package is an object with `edition` and a list of `returns`",
+                          code="E_PACKAGE")  # fmt: skip
+    edition = Envelope.from_dict(sent.get("edition"), "package edition")
+    content = edition.content
+    if content["kind"] != "province":
+        raise FormatError(f"a package carries a province edition, not a {content['kind']}",
+                          code="E_PACKAGE")  # fmt: skip
+    why = edition.check(_verifiers(session, "province", content["subject"], own))
+    if why:
+        raise IntegrityBroken(f"edition of {content['subject']}: {why}", code="E_SIGNATURE")
+    keys = {e["institution"]: Verifier(e["signer"], bytes.fromhex(e["key"]))
+            for e in content.get("returns", [])}  # fmt: skip
+    for n, raw in enumerate(sent["returns"]):
+        envelope = Envelope.from_dict(raw, f"package return {n}")
+        subject = envelope.content["subject"]
+        if envelope.content["kind"] != "return" or subject not in keys:
+            raise IntegrityBroken(f"package return {n} is not a return the edition names",
+                                  code="E_PACKAGE")  # fmt: skip
+        store_document(session, by, envelope, [keys[subject]])
+    province_keys = _verifiers(session, "province", content["subject"], own)
+    for n, raw in enumerate(sent.get("earlier") or []):
+        store_document(session, by, Envelope.from_dict(raw, f"package earlier {n}"),
+                       province_keys)  # fmt: skip
+    return store_document(session, by, edition, province_keys)

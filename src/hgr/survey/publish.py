@@ -1,0 +1,83 @@
+"""The published tables of a national edition, each protected by disclosure control.
+
+Every table covers the institutions, their provinces, their kinds and the nation at once, so
+that one suppression pattern serves every level (:mod:`hgr.survey.disclosure`). Persons are
+published for the nation, with primary suppression only: persons do not add up over
+institutions (one person may be enrolled at two), so no margin relates them to the tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hgr.survey.disclosure import DEFAULT_THRESHOLD, Protected, Table, protect
+from hgr.survey.editions import ADDITIVE_COUNTS
+
+__all__ = ["PARTITIONS", "PublishedSurvey", "publish"]
+
+PARTITIONS = {"samples_by_material": "samples", "donors_by_sex": "donors",
+              "donors_by_population": "donors", "donors_by_residence": "donors"}  # fmt: skip
+"""Tables whose categories split a count: each row adds up to it."""
+TABLES = ("samples_by_material", "donors_by_sex", "donors_by_material",
+          "persons_by_data_category", "donors_by_disease", "donors_by_population",
+          "donors_by_residence", "consents_by_scope")  # fmt: skip
+COUNTS = "counts"
+
+
+@dataclass
+class PublishedSurvey:
+    """What may be published of one national edition."""
+
+    cycle: str
+    edition: str
+    threshold: int
+    tables: dict[str, Protected]
+    persons: dict[str, int | None]
+    provinces: list[str]
+    kinds: list[str]
+    institutions: dict[str, dict[str, str]]
+
+
+def _groups(institutions: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for code, facts in sorted(institutions.items()):
+        groups.setdefault(f"province:{facts['province']}", []).append(code)
+        groups.setdefault(f"kind:{facts['kind']}", []).append(code)
+    groups["nation"] = sorted(institutions)
+    return groups
+
+
+def publish(edition: Mapping[str, Any], edition_sha256: str,
+            threshold: int = DEFAULT_THRESHOLD) -> PublishedSurvey:  # fmt: skip
+    """Protect every table of the national edition ``edition`` (its signed content)."""
+    institutions = edition["institutions"]
+    groups = _groups(institutions)
+    tables = {}
+    counts = Table(COUNTS, list(ADDITIVE_COUNTS),
+                   {code: {k: facts["fields"].get(k, 0) for k in ADDITIVE_COUNTS}
+                    for code, facts in institutions.items()}, groups)  # fmt: skip
+    tables[COUNTS] = protect(counts, threshold)
+    for name in TABLES:
+        rows = {code: dict(facts["fields"].get(name, {})) for code, facts in institutions.items()}
+        categories = sorted({c for row in rows.values() for c in row})
+        table = Table(name, categories, rows, groups, partition=name in PARTITIONS)
+        tables[name] = protect(table, threshold)
+    # Persons are resolved across institutions only by the nation (duplicate links); a
+    # province's persons would need the nation's links, so the nation publishes its own.
+    national = int(edition["totals"]["persons"])
+    persons: dict[str, int | None] = {"nation": None if 0 < national < threshold else national}
+    return PublishedSurvey(
+        cycle=edition["cycle"],
+        edition=edition_sha256,
+        threshold=threshold,
+        tables=tables,
+        persons=persons,
+        provinces=sorted(p for p in edition["provinces"]),
+        kinds=sorted({facts["kind"] for facts in institutions.values()}),
+        institutions={
+            code: {"name": f["name"], "province": f["province"], "kind": f["kind"]}
+            for code, f in sorted(institutions.items())
+        },
+    )

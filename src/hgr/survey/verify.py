@@ -1,0 +1,93 @@
+"""``hgr survey verify``: every signature, digest and version chain, down to the returns.
+
+Each stored document must hash to its digest, be in canonical form, and be signed by a key
+trusted for its subject: the cycle and national editions by the nation's keys, provincial
+editions by the province's, returns by the institution's, or by the key a verified
+provincial edition names for them (the province vouches for the institutions it compiled).
+Each version after the first must replace the one before it; each edition must name
+documents that are held, with the digests it names.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hgr.crypto import Verifier
+from hgr.survey.documents import LEVEL_OF_KIND, envelope_of, trusted_verifiers
+from hgr.survey.models import SurveyDocument
+
+__all__ = ["SurveyCheck", "verify_survey"]
+
+
+@dataclass
+class SurveyCheck:
+    """What ``verify_survey`` checked and what it found wrong."""
+
+    documents: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_survey(session: Session, cycle: str | None = None,
+                  own: Verifier | None = None) -> SurveyCheck:  # fmt: skip
+    """Check every survey document (of ``cycle``, or of all cycles)."""
+    query = select(SurveyDocument).order_by(SurveyDocument.id)
+    if cycle is not None:
+        query = query.where(SurveyDocument.cycle == cycle)
+    documents = list(session.scalars(query))
+    by_digest = {d.sha256: d for d in documents}
+    problems: list[str] = []
+    vouched: dict[tuple[str, str], list[Verifier]] = defaultdict(list)
+    name = {d.id: f"{d.cycle}/{d.kind}/{d.subject}/v{d.version}" for d in documents}
+
+    def trusted(document: SurveyDocument) -> list[Verifier]:
+        level = LEVEL_OF_KIND[document.kind]
+        keys = trusted_verifiers(session, level, document.subject) + ([own] if own else [])
+        return keys + vouched.get((document.cycle, document.subject), [])
+
+    # Editions first, so that the keys they vouch for are known when returns are checked.
+    rank = {"cycle": 0, "nation": 1, "province": 2, "return": 3}
+    for document in sorted(documents, key=lambda d: (rank[d.kind], d.id)):
+        envelope = envelope_of(document)
+        why = envelope.check(trusted(document))
+        if why:
+            problems.append(f"{name[document.id]}: {why}")
+            continue
+        content = envelope.content
+        header = (content["kind"], content["cycle"], content["subject"], content["version"],
+                  content["replaces"])  # fmt: skip
+        stored = (document.kind, document.cycle, document.subject, document.version,
+                  document.replaces)  # fmt: skip
+        if header != stored:
+            problems.append(f"{name[document.id]}: the stored header differs from the signed one")
+        if document.version > 1:
+            before = by_digest.get(document.replaces or "")
+            if before is None or (before.kind, before.subject, before.version) != (
+                document.kind, document.subject, document.version - 1):  # fmt: skip
+                problems.append(f"{name[document.id]}: it does not replace version "
+                                f"{document.version - 1} of its chain")  # fmt: skip
+        elif document.replaces is not None:
+            problems.append(f"{name[document.id]}: a first version replaces nothing")
+        if document.kind == "province":
+            for entry in content.get("returns", []):
+                vouched[(document.cycle, entry["institution"])].append(
+                    Verifier(entry["signer"], bytes.fromhex(entry["key"])))  # fmt: skip
+                held = by_digest.get(entry["sha256"])
+                if held is None or held.subject != entry["institution"]:
+                    problems.append(f"{name[document.id]}: names return {entry['sha256'][:12]} "
+                                    f"of {entry['institution']}, which is not held")  # fmt: skip
+        if document.kind == "nation":
+            for province, entry in content.get("provinces", {}).items():
+                held = by_digest.get(entry["edition"])
+                if held is None or held.subject != province:
+                    digest = entry["edition"][:12]
+                    problems.append(f"{name[document.id]}: names edition {digest} of "
+                                    f"{province}, which is not held")  # fmt: skip
+    return SurveyCheck(len(documents), problems)
