@@ -29,6 +29,7 @@ __all__ = [
     "PassportSettings",
     "ServiceSettings",
     "Settings",
+    "SurveySettings",
     "is_loopback",
     "load_settings",
     "write_settings",
@@ -110,6 +111,18 @@ class PassportSettings:
 
 
 @dataclass(frozen=True)
+class SurveySettings:
+    """The survey's disclosure control and catalogue (``[survey]`` in node.toml).
+
+    ``suppress_below``: published counts above zero and below this are hidden (with every
+    cell that would give one away). ``nation``: the code the national edition speaks for.
+    """
+
+    suppress_below: int = 5
+    nation: str = "CN"
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a node needs to know about itself.
 
@@ -138,6 +151,7 @@ class Settings:
     service: ServiceSettings = ServiceSettings()
     oidc: OidcSettings = OidcSettings()
     passport: PassportSettings = PassportSettings()
+    survey: SurveySettings = SurveySettings()
 
     @property
     def keys_dir(self) -> Path:
@@ -197,6 +211,7 @@ def load_settings(home: Path | None = None, *, database_url: str | None = None) 
         service=_section(path, "service", ServiceSettings(), data.get("service", {})),
         oidc=_section(path, "oidc", OidcSettings(), data.get("oidc", {})),
         passport=_passport(path, data.get("passport", {})),
+        survey=_survey(path, data.get("survey", {})),
         home=home,
         database_url=url,
         role=role,
@@ -247,6 +262,14 @@ def _passport(path: Path, table: dict[str, object]) -> PassportSettings:
             f"{path}: [passport] binding must be broker-bound, strict-sub or strict-iss-sub",
             code="E_NODE_FILE",
         )
+    return settings
+
+
+def _survey(path: Path, table: dict[str, object]) -> SurveySettings:
+    settings = _section(path, "survey", SurveySettings(), table)
+    if settings.suppress_below < 1:
+        raise ConfigurationError(f"{path}: [survey] suppress_below must be at least 1",
+                                 code="E_NODE_FILE")  # fmt: skip
     return settings
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.optimize import linprog
 
 from hgr.survey.disclosure import TOTAL, Cell, Protected, Table, protect
 
@@ -49,7 +51,26 @@ def attack(protected: Protected) -> dict[Cell, Fraction]:
     for r, col in enumerate(pivots):
         if sum(1 for x in rows[r][:-1] if x != 0) == 1:
             recovered[hidden[col]] = rows[r][-1]
-    return recovered
+    return recovered | bounds_attack(hidden, rows)
+
+
+def bounds_attack(hidden: list[Cell], rows: list[list[Fraction]]) -> dict[Cell, Fraction]:
+    """Cells pinned by what a reader also knows: a hidden count is at least 1 (zeros are
+    published). Each cell's least and greatest value under the relations, by linear programs."""
+    if not rows:
+        return {}
+    matrix = np.array([[float(x) for x in row[:-1]] for row in rows])
+    rhs = np.array([float(row[-1]) for row in rows])
+    pinned = {}
+    for j, cell in enumerate(hidden):
+        objective = np.zeros(len(hidden))
+        objective[j] = 1
+        low = linprog(objective, A_eq=matrix, b_eq=rhs, bounds=(1, None), method="highs")
+        high = linprog(-objective, A_eq=matrix, b_eq=rhs, bounds=(1, None), method="highs")
+        assert low.status == 0, "the published table admits its own true values"
+        if high.status == 0 and round(-high.fun - low.fun, 6) == 0:
+            pinned[cell] = Fraction(round(low.fun))
+    return pinned
 
 
 def nation(leaves: dict[str, dict[str, int]], provinces: dict[str, list[str]],
@@ -62,6 +83,22 @@ def nation(leaves: dict[str, dict[str, int]], provinces: dict[str, list[str]],
     groups.update(kinds)
     groups["nation"] = sorted(leaves)
     return Table("samples_by_material", categories, leaves, groups, partition)
+
+
+def test_the_attacker_recovers_what_primary_suppression_alone_leaves() -> None:
+    table = nation({"A": {"dna": 3, "blood": 40}, "B": {"dna": 20, "blood": 31}},
+                   {"11": ["A", "B"]})  # fmt: skip
+    values = table.values()
+    alone = Protected(table, 5, {c: None if c == ("A", "dna") else v for c, v in values.items()})
+    assert attack(alone) == {("A", "dna"): 3}
+    # Two hidden ones summing to 2 are both 1: the bounds give them away.
+    ones = nation(
+        {"A": {"dna": 1, "blood": 1, "rna": 30}, "B": {"dna": 9, "blood": 9, "rna": 9}},
+        {"11": ["A", "B"]},
+    )
+    hidden = {("A", "dna"), ("A", "blood")}
+    pair = Protected(ones, 5, {c: None if c in hidden else v for c, v in ones.values().items()})
+    assert attack(pair) == {("A", "dna"): 1, ("A", "blood"): 1}
 
 
 def test_a_lone_small_cell_gets_a_partner_in_every_relation() -> None:

@@ -32,6 +32,7 @@ from hgr.cli.common import (
 from hgr.cli.genotypes import genotypes_app
 from hgr.cli.relate import relate
 from hgr.cli.relatedness import relatedness_app
+from hgr.cli.survey import survey_app
 from hgr.config import NodeRole
 from hgr.exceptions import HgrError, IntegrityBroken, NotFound, UsageError
 from hgr.node import init_node
@@ -59,6 +60,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(genotypes_app, name="genotypes")
 app.command()(relate)
 app.add_typer(relatedness_app, name="relatedness")
+app.add_typer(survey_app, name="survey")
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:

@@ -1,0 +1,299 @@
+"""``hgr survey``: cycles, returns, editions, packages between nodes, verification, tables."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hgr.cli.common import (
+    DatabaseOption,
+    HomeOption,
+    command_node,
+    fail,
+    institution_of,
+    operator,
+    print_issues,
+    table,
+)
+from hgr.cli.common import out as console
+from hgr.crypto import load_verifier
+from hgr.exceptions import FormatError, IntegrityBroken, UsageError
+from hgr.survey import (
+    DEFAULT_DICTIONARY,
+    CycleDates,
+    default_dates,
+    draft_return,
+    get_cycle,
+    open_cycle,
+    read_dictionary,
+    submit_return,
+    trust_key,
+    validate_return,
+)
+from hgr.survey.cycles import cycle_dictionary
+from hgr.survey.documents import latest_documents
+from hgr.survey.editions import (
+    compile_nation,
+    compile_province,
+    completeness,
+    package,
+    receive_package,
+)
+from hgr.survey.publish import publish
+from hgr.survey.verify import verify_survey
+
+__all__ = ["survey_app"]
+
+survey_app = typer.Typer(
+    help="The national survey: cycles, institution returns, provincial and national editions.",
+    no_args_is_help=True,
+)
+
+CycleOption = Annotated[str, typer.Option("--cycle", help="Code of the survey cycle.")]
+DateOption = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"])]
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail(FormatError(f"{path}: cannot read the {what}: {exc}", code="E_JSON"))
+
+
+def _write_json(path: Path, value: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)  # whole or not at all
+
+
+@survey_app.command("open")
+def open_(
+    code: Annotated[str, typer.Argument(help="Code of the new cycle, e.g. 2025.")],
+    reference_date: Annotated[
+        dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="The date counts refer to.")
+    ],
+    kind: Annotated[str, typer.Option(help="five_year (the default) or ad_hoc.")] = "five_year",
+    title: Annotated[str, typer.Option(help="Title shown in returns and the report.")] = "",
+    dictionary: Annotated[
+        Path | None, typer.Option(help="Data dictionary JSON (default: hgr-survey/1).")
+    ] = None,
+    institution_due: DateOption = None,
+    province_due: DateOption = None,
+    national_due: DateOption = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Open a survey cycle and sign its definition as the nation."""
+    with command_node(home, database_url) as node:
+        usual = default_dates(reference_date.date(), kind)
+        dates = CycleDates(
+            usual.period_start, usual.period_end, usual.reference_date,
+            institution_due.date() if institution_due else usual.institution_due,
+            province_due.date() if province_due else usual.province_due,
+            national_due.date() if national_due else usual.national_due,
+        )  # fmt: skip
+        fields = read_dictionary(dictionary) if dictionary else DEFAULT_DICTIONARY
+        with node.db.transaction() as session:
+            cycle = open_cycle(session, node.signer(), operator(), code, dates=dates, kind=kind,
+                               title=title, nation=node.settings.survey.nation,
+                               dictionary=fields)  # fmt: skip
+            console.print(
+                f"cycle {cycle.code} open: period {cycle.period_start}..{cycle.period_end}, "
+                f"institutions due {cycle.institution_due}, provinces {cycle.province_due}, "
+                f"nation {cycle.national_due}; dictionary {fields.version}"
+            )
+
+
+@survey_app.command("draft")
+def draft(
+    cycle: CycleOption,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Draft return (JSON) to write.")],
+    answers: Annotated[
+        Path | None, typer.Option(help="JSON object answering the cycle's form fields.")
+    ] = None,
+    institution: Annotated[
+        str | None, typer.Option("--institution", "-i", help="Institution (default: the node's).")
+    ] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Count the institution's return from the registry, for the steward to review."""
+    given = _read_json(answers, "form answers") if answers else {}
+    if not isinstance(given, dict):
+        fail(FormatError(f"{answers}: the answers must be a JSON object", code="E_JSON"))
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        body = draft_return(session, cycle, institution_of(node, institution), given)
+        issues = validate_return(body, cycle_dictionary(get_cycle(session, cycle)), str(out))
+    _write_json(out, body)
+    fields = body["fields"]
+    collections = len(fields["collections"])
+    console.print(f"{out}: {fields['donors']} donors ({fields['persons']} persons), "
+                  f"{fields['samples']} samples, {collections} collections")  # fmt: skip
+    if issues:
+        print_issues(issues)
+    errors = sum(i.severity == "error" for i in issues)
+    if errors:
+        console.print(f"{errors} error(s) must be corrected before the return can be signed")
+
+
+@survey_app.command("submit")
+def submit(
+    draft_file: Annotated[Path, typer.Argument(help="The reviewed draft return.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Sign the reviewed return with the node's key and keep it (a new version if resubmitted)."""
+    body = _read_json(draft_file, "draft return")
+    if not isinstance(body, dict) or body.get("kind") != "return":
+        fail(FormatError(f"{draft_file}: not a draft return", code="E_JSON"))
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        document = submit_return(session, node.signer(), operator(), body, str(draft_file))
+        replaced = f", replacing {document.replaces[:12]}" if document.replaces else ""
+        console.print(f"return of {document.subject} to {document.cycle}: version "
+                      f"{document.version}{replaced}, sha256 {document.sha256}")  # fmt: skip
+
+
+@survey_app.command("status")
+def status(
+    cycle: CycleOption,
+    province: Annotated[str, typer.Option(help="Province code.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Who in the province has returned, who is late, who has failed validation."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        found = completeness(session, cycle, province, own=node.verifier())
+    rows = [{"institution": s.institution, "name": s.name, "state": s.state,
+             "version": s.version, "received": s.received_at.date() if s.received_at else None,
+             "problems": len(s.problems)} for s in found]  # fmt: skip
+    columns = ["institution", "name", "state", "version", "received", "problems"]
+    console.print(table(f"Returns of {province} to {cycle}", rows, columns))
+    for s in found:
+        for problem in s.problems:
+            console.print(f"  {s.institution}: {problem}", highlight=False)
+
+
+@survey_app.command("compile")
+def compile_(
+    cycle: CycleOption,
+    province: Annotated[
+        str | None, typer.Option(help="Compile this province's edition (else the nation's).")
+    ] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Compile and sign a provincial edition, or the national edition."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        if province:
+            document = compile_province(session, node.signer(), operator(), cycle, province)
+        else:
+            document = compile_nation(session, node.signer(), operator(), cycle,
+                                      node.settings.survey.nation)  # fmt: skip
+        console.print(f"{document.kind} edition of {document.subject} for {cycle}: version "
+                      f"{document.version}, sha256 {document.sha256}")  # fmt: skip
+
+
+@survey_app.command("export")
+def export(
+    cycle: CycleOption,
+    province: Annotated[str, typer.Option(help="The province whose edition to send.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Package file (JSON) to write.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Write the province's latest edition with the returns it names, for the nation."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        edition = latest_documents(session, "province", cycle).get(province)
+        if edition is None:
+            fail(UsageError(f"{province} has no edition for {cycle}: run `hgr survey compile`",
+                            code="E_SURVEY_NO_EDITIONS"))  # fmt: skip
+        sent = package(session, edition)
+    _write_json(out, sent)
+    console.print(f"{out}: edition v{edition.version} of {province} and "
+                  f"{len(sent['returns'])} return(s)")  # fmt: skip
+
+
+@survey_app.command("receive")
+def receive(
+    file: Annotated[Path, typer.Argument(help="A package written by `hgr survey export`.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Check and keep a province's package (edition and returns); nothing is kept if any
+    signature fails."""
+    sent = _read_json(file, "package")
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        document = receive_package(session, operator(), sent, node.verifier())
+        console.print(f"kept edition v{document.version} of {document.subject} for "
+                      f"{document.cycle}")  # fmt: skip
+
+
+@survey_app.command("trust")
+def trust(
+    level: Annotated[str, typer.Option(help="institution, province or nation.")],
+    subject: Annotated[str, typer.Option(help="Code of the institution, province or nation.")],
+    key: Annotated[Path, typer.Option(help="The other node's signing.pub (PEM).")],
+    signer: Annotated[str, typer.Option(help="The name the other node signs as.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Trust another node's key to sign survey documents for a subject."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        verifier = load_verifier(key, signer)
+        added = trust_key(session, operator(), level, subject, verifier)
+    console.print(f"{'trusted' if added else 'already trusted'}: {signer} (key "
+                  f"{verifier.key_id}) for {level} {subject}")  # fmt: skip
+
+
+@survey_app.command("verify")
+def verify(
+    cycle: Annotated[str | None, typer.Option("--cycle", help="Only this cycle.")] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Check every survey signature, digest and version chain down to the returns."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        check = verify_survey(session, cycle, node.verifier())
+    for problem in check.problems:
+        console.print(f"[red]fail[/red] {problem}", highlight=False)
+    if not check.ok:
+        fail(IntegrityBroken(f"{len(check.problems)} problem(s) in {check.documents} survey "
+                             "document(s)", code="E_SURVEY_VERIFY"))  # fmt: skip
+    console.print(f"ok: {check.documents} survey document(s) verify")
+
+
+@survey_app.command("tables")
+def tables(
+    cycle: CycleOption,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the published tables.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Write the national edition's tables as published: small counts suppressed."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        nation = node.settings.survey.nation
+        edition = latest_documents(session, "nation", cycle).get(nation)
+        if edition is None:
+            fail(UsageError(f"no national edition for {cycle}: run `hgr survey compile`",
+                            code="E_SURVEY_NO_EDITIONS"))  # fmt: skip
+        published = publish(json.loads(edition.body), edition.sha256,
+                            node.settings.survey.suppress_below)  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    for name, protected in published.tables.items():
+        path = out / f"{name}.csv"
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["unit", *protected.table.columns])
+            for unit in protected.table.units:
+                row = protected.row(unit)
+                writer.writerow([unit, *("x" if v is None else v for v in row.values())])
+        tmp.replace(path)
+    console.print(f"{out}: {len(published.tables)} tables of edition {edition.sha256[:12]}; "
+                  f"counts below {published.threshold} and the cells that would reveal them "
+                  "are shown as x")  # fmt: skip
