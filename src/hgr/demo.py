@@ -8,16 +8,24 @@
    checks its declared families against the genotypes, and sends the nation a fingerprint
    of its donors, sealed to the national node's key;
 5. the nation links the same people across institutions and counts unique donors;
-6. summarise what was registered where.
+6. run a survey cycle across the nodes: the nation opens it, institutions return signed
+   counts to their provinces, provinces compile signed editions for the nation, one
+   institution corrects its return, and the nation compiles its edition (persons counted
+   once through the duplicate links) and publishes disclosure-controlled tables;
+7. summarise what was registered where.
 
-Later stages of hgr (survey, catalogue, access, beacon) extend this pipeline.
+Later stages of hgr (catalogue, access, beacon) extend this pipeline.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import json
 import shutil
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -27,13 +35,33 @@ from hgr.audit import Actor
 from hgr.config import NodeRole
 from hgr.exceptions import ConfigurationError
 from hgr.genotypes import ingest, qc_report
-from hgr.node import init_node
+from hgr.node import Node, init_node, open_node
 from hgr.registry.importer import import_files
 from hgr.registry.models import Donor
 from hgr.registry.queries import count_summary
 from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
 from hgr.relatedness.fingerprints import fingerprint_collection, seal_fingerprints, select_panel
 from hgr.relatedness.identity import link_donors, unique_donors
+from hgr.survey import (
+    CycleDates,
+    default_dates,
+    draft_return,
+    import_cycle,
+    open_cycle,
+    submit_return,
+)
+from hgr.survey.cycles import cycle_envelope
+from hgr.survey.documents import envelope_of, trust_key
+from hgr.survey.editions import (
+    compile_nation,
+    compile_province,
+    completeness,
+    package,
+    receive_package,
+)
+from hgr.survey.publish import publish, write_tables
+from hgr.survey.returns import receive_return
+from hgr.survey.verify import verify_survey
 from hgr.synth import SynthConfig, synthesise_nation
 
 __all__ = ["run_demo"]
@@ -77,6 +105,111 @@ def _institutions_by_province(path: Path) -> dict[str, list[str]]:
         for row in csv.DictReader(handle):
             grouped.setdefault(row["region_code"], []).append(row["code"])
     return grouped
+
+
+def _cycle_dates() -> tuple[str, CycleDates]:
+    """A cycle counted at the end of last year, with its deadlines still ahead."""
+    today = dt.date.today()
+    reference = dt.date(today.year - 1, 12, 31)
+    usual = default_dates(reference)
+    dates = CycleDates(usual.period_start, usual.period_end, reference,
+                       today + dt.timedelta(days=30), today + dt.timedelta(days=60),
+                       today + dt.timedelta(days=90))  # fmt: skip
+    return str(reference.year), dates
+
+
+def _answers(control: str) -> dict[str, object]:
+    """The form part of a demo return: foreign-controlled institutions cooperate abroad."""
+    foreign = control != "domestic"
+    return {
+        "foreign_cooperation_projects": 1 if foreign else 0,
+        "foreign_partners": [{"name": "Example Holdings Inc.", "country": "US"}] if foreign else [],
+        "information_provided_abroad": 0,
+        "specific_region_resources": False,
+    }
+
+
+def _survey(
+    directory: Path,
+    national: Node,
+    nodes: Path,
+    by_province: dict[str, list[str]],
+    institutions_csv: Path,
+    console: Console,
+) -> dict[str, Any]:
+    """One survey cycle across the demo's nodes; the national edition's content."""
+    cycle_code, dates = _cycle_dates()
+    with institutions_csv.open(encoding="utf-8") as handle:
+        control = {row["code"]: row["control"] for row in csv.DictReader(handle)}
+    nation_key = national.verifier()
+    with national.db.transaction() as session:
+        open_cycle(session, national.signer(), DEMO_ACTOR, cycle_code, dates=dates)
+        cycle = cycle_envelope(session, cycle_code)
+
+    def join_cycle(node: Node) -> None:
+        with node.db.transaction() as session:
+            trust_key(session, DEMO_ACTOR, "nation", "CN", nation_key)
+            import_cycle(session, DEMO_ACTOR, cycle, [nation_key])
+
+    def send_return(code: str, province: Node, remarks: str = "") -> None:
+        institution = open_node(nodes / f"institution-{code}")
+        try:
+            with institution.db.transaction() as session:
+                answers = _answers(control[code]) | ({"remarks": remarks} if remarks else {})
+                body = draft_return(session, cycle_code, code, answers)
+                sent = envelope_of(submit_return(session, institution.signer(), DEMO_ACTOR, body))
+            with province.db.transaction() as session:
+                trust_key(session, DEMO_ACTOR, "institution", code, institution.verifier())
+                receive_return(session, DEMO_ACTOR, sent.as_dict())
+        finally:
+            institution.close()
+
+    def send_edition(code: str, province: Node) -> None:
+        with province.db.transaction() as session:
+            edition = compile_province(session, province.signer(), DEMO_ACTOR, cycle_code, code)
+            sent = package(session, edition)
+        with national.db.transaction() as session:
+            trust_key(session, DEMO_ACTOR, "province", code, province.verifier())
+            receive_package(session, DEMO_ACTOR, sent, nation_key)
+
+    provinces = {code: open_node(nodes / f"province-{code}") for code in by_province}
+    try:
+        for code, institutions in sorted(by_province.items()):
+            join_cycle(provinces[code])
+            for institution in institutions:
+                node = open_node(nodes / f"institution-{institution}")
+                join_cycle(node)
+                node.close()
+                send_return(institution, provinces[code])
+            send_edition(code, provinces[code])
+        with national.db.transaction() as session:
+            first = compile_nation(session, national.signer(), DEMO_ACTOR, cycle_code)
+        # A correction travels the same way and makes a new version at every level.
+        code, institutions = sorted(by_province.items())[0]
+        send_return(institutions[0], provinces[code], remarks="corrected after review")
+        send_edition(code, provinces[code])
+        with national.db.transaction() as session:
+            latest = compile_nation(session, national.signer(), DEMO_ACTOR, cycle_code)
+        for code, province in sorted(provinces.items()):
+            with province.db.reader() as session:
+                states = Counter(s.state for s in completeness(session, cycle_code, code))
+            console.print(f"province {code}: {dict(states)}", highlight=False)
+    finally:
+        for province in provinces.values():
+            province.close()
+    with national.db.reader() as session:
+        check = verify_survey(session, cycle_code, nation_key)
+    content: dict[str, Any] = json.loads(latest.body)
+    published = publish(content, latest.sha256, national.settings.survey.suppress_below)
+    hidden = sum(len(p.primary) + len(p.secondary) for p in published.tables.values())
+    write_tables(published, directory / "survey" / cycle_code)
+    console.print(
+        f"national edition v{latest.version} replaces v{first.version} "
+        f"({latest.replaces[:12] if latest.replaces else ''}); survey verify: "
+        f"{'ok' if check.ok else check.problems} over {check.documents} documents at the "
+        f"nation; {hidden} table cells suppressed below {published.threshold}"
+    )
+    return content
 
 
 def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console: Console) -> None:
@@ -194,7 +327,15 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
         f"linked; {len(registered)} donor records are {people} people"
     )
 
-    console.rule("5. What the national registry knows")
+    console.rule("5. The national survey")
+    edition = _survey(directory, national, nodes, by_province, institutions_csv, console)
+    truth = summary.donors - summary.duplicates
+    console.print(
+        f"national edition v{edition['version']}: {edition['totals']['donors']} donor records, "
+        f"{edition['totals']['persons']} persons (synthetic truth: {truth} people)"
+    )
+
+    console.rule("6. What the national registry knows")
     with national.db.reader() as session:
         rows = count_summary(session)
     national.close()
@@ -205,6 +346,7 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
     )
     console.rule("Where to look")
     console.print(f"synthetic files:   {nation_dir}")
+    console.print(f"survey tables (as published): {directory / 'survey'}")
     console.print(f"truth (duplicates, relatives, planted errors): {nation_dir / 'truth'}")
     first = next(iter(next(iter(by_province.values()))))
     console.print(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from pathlib import Path
@@ -44,7 +43,7 @@ from hgr.survey.editions import (
     package,
     receive_package,
 )
-from hgr.survey.publish import publish
+from hgr.survey.publish import publish, write_tables
 from hgr.survey.verify import verify_survey
 
 __all__ = ["survey_app"]
@@ -283,17 +282,7 @@ def tables(
                             code="E_SURVEY_NO_EDITIONS"))  # fmt: skip
         published = publish(json.loads(edition.body), edition.sha256,
                             node.settings.survey.suppress_below)  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
-    for name, protected in published.tables.items():
-        path = out / f"{name}.csv"
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["unit", *protected.table.columns])
-            for unit in protected.table.units:
-                row = protected.row(unit)
-                writer.writerow([unit, *("x" if v is None else v for v in row.values())])
-        tmp.replace(path)
+    write_tables(published, out)
     console.print(f"{out}: {len(published.tables)} tables of edition {edition.sha256[:12]}; "
                   f"counts below {published.threshold} and the cells that would reveal them "
                   "are shown as x")  # fmt: skip

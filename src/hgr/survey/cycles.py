@@ -19,12 +19,13 @@ from hgr.audit import Actor, record
 from hgr.crypto import Signer, Verifier
 from hgr.exceptions import Conflict, NotFound, UsageError
 from hgr.survey.dictionary import DEFAULT_DICTIONARY, DataDictionary
-from hgr.survey.documents import Envelope, sign_document, store_document
-from hgr.survey.models import SurveyCycle
+from hgr.survey.documents import Envelope, envelope_of, sign_document, store_document
+from hgr.survey.models import SurveyCycle, SurveyDocument
 
 __all__ = [
     "CycleDates",
     "cycle_dictionary",
+    "cycle_envelope",
     "default_dates",
     "get_cycle",
     "import_cycle",
@@ -117,10 +118,10 @@ def import_cycle(
     session: Session, by: Actor, envelope: Envelope, verifiers: list[Verifier]
 ) -> SurveyCycle:
     """Keep a cycle definition signed by the nation (on this node or received from it)."""
-    document = store_document(session, by, envelope, verifiers)
     content = envelope.content
     if content["kind"] != "cycle":
         raise UsageError(f"a {content['kind']} document is not a cycle", code="E_CYCLE")
+    document = store_document(session, by, envelope, verifiers)
     found = session.scalar(select(SurveyCycle).where(SurveyCycle.code == document.cycle))
     if found is not None:
         return found
@@ -145,6 +146,16 @@ def get_cycle(session: Session, code: str) -> SurveyCycle:
         raise NotFound(f"no survey cycle {code!r} (open: {', '.join(known) or 'none'})",
                        code="E_NO_CYCLE")  # fmt: skip
     return cycle
+
+
+def cycle_envelope(session: Session, code: str) -> Envelope:
+    """The signed definition of cycle ``code``, to send to provinces and institutions."""
+    cycle = get_cycle(session, code)
+    document = session.scalar(
+        select(SurveyDocument).where(SurveyDocument.sha256 == cycle.document_sha256)
+    )
+    assert document is not None, "a cycle is kept with its signed definition"
+    return envelope_of(document)
 
 
 def cycle_dictionary(cycle: SurveyCycle) -> DataDictionary:

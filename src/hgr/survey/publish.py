@@ -8,14 +8,16 @@ institutions (one person may be enrolled at two), so no margin relates them to t
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hgr.survey.disclosure import DEFAULT_THRESHOLD, Protected, Table, protect
 from hgr.survey.editions import ADDITIVE_COUNTS
 
-__all__ = ["PARTITIONS", "PublishedSurvey", "publish"]
+__all__ = ["HIDDEN", "PARTITIONS", "PublishedSurvey", "publish", "write_tables"]
 
 PARTITIONS = {"samples_by_material": "samples", "donors_by_sex": "donors",
               "donors_by_population": "donors", "donors_by_residence": "donors"}  # fmt: skip
@@ -24,6 +26,8 @@ TABLES = ("samples_by_material", "donors_by_sex", "donors_by_material",
           "persons_by_data_category", "donors_by_disease", "donors_by_population",
           "donors_by_residence", "consents_by_scope")  # fmt: skip
 COUNTS = "counts"
+HIDDEN = "x"
+"""How a suppressed cell is shown."""
 
 
 @dataclass
@@ -81,3 +85,21 @@ def publish(edition: Mapping[str, Any], edition_sha256: str,
             for code, f in sorted(institutions.items())
         },
     )
+
+
+def write_tables(published: PublishedSurvey, folder: Path) -> list[Path]:
+    """Write each published table as CSV (suppressed cells shown as ``x``); the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, protected in published.tables.items():
+        path = folder / f"{name}.csv"
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["unit", *protected.table.columns])
+            for unit in protected.table.units:
+                row = protected.row(unit).values()
+                writer.writerow([unit, *(HIDDEN if v is None else v for v in row)])
+        tmp.replace(path)  # a table is whole or absent
+        written.append(path)
+    return written

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor
-from hgr.crypto import Signer
+from hgr.crypto import Signer, Verifier
 from hgr.exceptions import NotFound, ValidationFailed
 from hgr.genotypes.models import GenotypeSample
 from hgr.registry import models as m
@@ -31,10 +31,16 @@ from hgr.registry.vocabulary import AffectedStatus, ConsentStatus, RegionLevel
 from hgr.relatedness.identity import unique_donors
 from hgr.survey.cycles import cycle_dictionary, get_cycle
 from hgr.survey.dictionary import DataDictionary, FieldSpec
-from hgr.survey.documents import latest_documents, sign_document, store_document
+from hgr.survey.documents import (
+    Envelope,
+    latest_documents,
+    sign_document,
+    store_document,
+    trusted_verifiers,
+)
 from hgr.survey.models import SurveyCycle, SurveyDocument
 
-__all__ = ["draft_return", "province_of", "submit_return", "validate_return"]
+__all__ = ["draft_return", "province_of", "receive_return", "submit_return", "validate_return"]
 
 SCHEMA = "hgr-survey-return/1"
 MAX_TEXT = 4000
@@ -391,3 +397,21 @@ def submit_return(
         "warnings": [i.as_dict() for i in issues],
     }
     return store_document(session, by, sign_document(signer, signed), [signer.verifier])
+
+
+def receive_return(session: Session, by: Actor, sent: Any,
+                   own: Verifier | None = None) -> SurveyDocument:  # fmt: skip
+    """Keep an institution's signed return, sent to this (provincial) node.
+
+    It must be signed by a key trusted for that institution, answer a cycle held here, and
+    follow the institution's chain of versions. Validation rules are run again by the
+    province when it compiles.
+    """
+    envelope = Envelope.from_dict(sent, "return")
+    content = envelope.content
+    if content["kind"] != "return":
+        raise ValidationFailed(f"a {content['kind']} document is not a return", [],
+                               code="E_SURVEY_RETURN")  # fmt: skip
+    get_cycle(session, str(content["cycle"]))
+    keys = trusted_verifiers(session, "institution", str(content["subject"]))
+    return store_document(session, by, envelope, keys + ([own] if own else []))
