@@ -39,6 +39,7 @@ from hgr.node import Node, init_node, open_node
 from hgr.registry.importer import import_files
 from hgr.registry.models import Donor
 from hgr.registry.queries import count_summary
+from hgr.registry.regions import region_names
 from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
 from hgr.relatedness.fingerprints import fingerprint_collection, seal_fingerprints, select_panel
 from hgr.relatedness.identity import link_donors, unique_donors
@@ -46,11 +47,12 @@ from hgr.survey import (
     CycleDates,
     default_dates,
     draft_return,
+    get_cycle,
     import_cycle,
     open_cycle,
     submit_return,
 )
-from hgr.survey.cycles import cycle_envelope
+from hgr.survey.cycles import cycle_envelope, cycle_facts
 from hgr.survey.documents import envelope_of, trust_key
 from hgr.survey.editions import (
     compile_nation,
@@ -63,6 +65,7 @@ from hgr.survey.publish import publish, write_tables
 from hgr.survey.returns import receive_return
 from hgr.survey.verify import verify_survey
 from hgr.synth import SynthConfig, synthesise_nation
+from hgr.web.report import ReportFiles, render_report
 
 __all__ = ["run_demo"]
 
@@ -136,8 +139,8 @@ def _survey(
     by_province: dict[str, list[str]],
     institutions_csv: Path,
     console: Console,
-) -> dict[str, Any]:
-    """One survey cycle across the demo's nodes; the national edition's content."""
+) -> tuple[dict[str, Any], ReportFiles]:
+    """One survey cycle across the demo's nodes: the national edition's content, the report."""
     cycle_code, dates = _cycle_dates()
     with institutions_csv.open(encoding="utf-8") as handle:
         control = {row["code"]: row["control"] for row in csv.DictReader(handle)}
@@ -203,13 +206,18 @@ def _survey(
     published = publish(content, latest.sha256, national.settings.survey.suppress_below)
     hidden = sum(len(p.primary) + len(p.secondary) for p in published.tables.values())
     write_tables(published, directory / "survey" / cycle_code)
+    with national.db.reader() as session:
+        facts = cycle_facts(get_cycle(session, cycle_code))
+        names = region_names(session)
+    report = render_report(published, content, facts, directory / "survey" / cycle_code,
+                           province_names=names, issuer=national.settings.name)  # fmt: skip
     console.print(
         f"national edition v{latest.version} replaces v{first.version} "
         f"({latest.replaces[:12] if latest.replaces else ''}); survey verify: "
         f"{'ok' if check.ok else check.problems} over {check.documents} documents at the "
         f"nation; {hidden} table cells suppressed below {published.threshold}"
     )
-    return content
+    return content, report
 
 
 def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console: Console) -> None:
@@ -328,7 +336,7 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
     )
 
     console.rule("5. The national survey")
-    edition = _survey(directory, national, nodes, by_province, institutions_csv, console)
+    edition, report = _survey(directory, national, nodes, by_province, institutions_csv, console)
     truth = summary.donors - summary.duplicates
     console.print(
         f"national edition v{edition['version']}: {edition['totals']['donors']} donor records, "
@@ -346,7 +354,7 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
     )
     console.rule("Where to look")
     console.print(f"synthetic files:   {nation_dir}")
-    console.print(f"survey tables (as published): {directory / 'survey'}")
+    console.print(f"survey tables (as published): {report.html.parent}")
     console.print(f"truth (duplicates, relatives, planted errors): {nation_dir / 'truth'}")
     first = next(iter(next(iter(by_province.values()))))
     console.print(
@@ -355,5 +363,10 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
         f"      hgr genotypes qc -c {first}-POP --home {nodes / f'institution-{first}'}\n"
         f"      hgr relatedness pedigree -c {first}-POP -o {directory / first} "
         f"--home {nodes / f'institution-{first}'}\n"
-        f"      hgr list institutions --home {nodes / 'nation'}"
+        f"      hgr list institutions --home {nodes / 'nation'}\n"
+        f"      hgr survey verify --home {nodes / 'nation'}"
     )
+    console.rule("The national survey report")
+    for path in (report.html, report.pdf):
+        if path is not None:
+            console.print(str(path), highlight=False, soft_wrap=True)

@@ -22,6 +22,7 @@ from hgr.cli.common import (
 from hgr.cli.common import out as console
 from hgr.crypto import load_verifier
 from hgr.exceptions import FormatError, IntegrityBroken, UsageError
+from hgr.registry.regions import region_names
 from hgr.survey import (
     DEFAULT_DICTIONARY,
     CycleDates,
@@ -34,7 +35,7 @@ from hgr.survey import (
     trust_key,
     validate_return,
 )
-from hgr.survey.cycles import cycle_dictionary
+from hgr.survey.cycles import cycle_dictionary, cycle_facts
 from hgr.survey.documents import latest_documents
 from hgr.survey.editions import (
     compile_nation,
@@ -286,3 +287,29 @@ def tables(
     console.print(f"{out}: {len(published.tables)} tables of edition {edition.sha256[:12]}; "
                   f"counts below {published.threshold} and the cells that would reveal them "
                   "are shown as x")  # fmt: skip
+
+
+@survey_app.command("report")
+def report(
+    cycle: CycleOption,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the report files.")],
+    pdf: Annotated[bool, typer.Option(help="Also lay the report out as PDF.")] = True,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Write the national survey report (HTML and PDF) from the latest national edition."""
+    from hgr.web.report import render_report
+
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        nation = node.settings.survey.nation
+        edition = latest_documents(session, "nation", cycle).get(nation)
+        if edition is None:
+            fail(UsageError(f"no national edition for {cycle}: run `hgr survey compile`",
+                            code="E_SURVEY_NO_EDITIONS"))  # fmt: skip
+        facts = get_cycle(session, cycle)
+        names = region_names(session)
+        content = json.loads(edition.body)
+        published = publish(content, edition.sha256, node.settings.survey.suppress_below)
+        files = render_report(published, content, cycle_facts(facts), out,
+                              province_names=names, issuer=node.settings.name, pdf=pdf)  # fmt: skip
+    console.print(f"report: {files.html}" + (f" and {files.pdf}" if files.pdf else ""))

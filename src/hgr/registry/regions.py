@@ -22,7 +22,7 @@ from hgr.registry.report import Origin, Report
 from hgr.registry.templates import Cells, read_table
 from hgr.registry.vocabulary import RegionLevel
 
-__all__ = ["RegionRow", "default_region_file", "load_regions", "read_regions"]
+__all__ = ["RegionRow", "default_region_file", "load_regions", "read_regions", "region_names"]
 
 REQUIRED = ("country", "code", "name", "level")
 _ORDER = {RegionLevel.NATION: 0, RegionLevel.PROVINCE: 1, RegionLevel.PREFECTURE: 2}
@@ -117,3 +117,8 @@ def _upsert_regions(session: Session, rows: list[RegionRow]) -> int:
         region.parent = existing.get((row.country, row.parent_code or ""))
     session.flush()
     return added
+
+
+def region_names(session: Session) -> dict[str, str]:
+    """Each region's name by its code."""
+    return dict(session.execute(select(Region.code, Region.name)).all())

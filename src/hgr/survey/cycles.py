@@ -26,6 +26,7 @@ __all__ = [
     "CycleDates",
     "cycle_dictionary",
     "cycle_envelope",
+    "cycle_facts",
     "default_dates",
     "get_cycle",
     "import_cycle",
@@ -156,6 +157,13 @@ def cycle_envelope(session: Session, code: str) -> Envelope:
     )
     assert document is not None, "a cycle is kept with its signed definition"
     return envelope_of(document)
+
+
+def cycle_facts(cycle: SurveyCycle) -> dict[str, str]:
+    """What a report says of a cycle: title, kind and dates (ISO)."""
+    facts = {"code": cycle.code, "title": cycle.title, "kind": cycle.kind}
+    return facts | {name: getattr(cycle, name).isoformat()
+                    for name in CycleDates.__dataclass_fields__}  # fmt: skip
 
 
 def cycle_dictionary(cycle: SurveyCycle) -> DataDictionary:

@@ -312,6 +312,10 @@ def compile_nation(
                     for k, v in b["fields"].items()
                     if k in ADDITIVE_COUNTS or k in ADDITIVE_TABLES or k == "persons"
                 },
+                "declared_pedigrees": [
+                    {k: p.get(k) for k in ("condition", "condition_label", "generations_affected")}
+                    for p in b["fields"].get("declared_pedigrees", [])
+                ],
             }
             for code, b in sorted(bodies.items())
         },

@@ -1,0 +1,1 @@
+"""Rendered documents: the national survey report (HTML and PDF)."""
