@@ -208,7 +208,7 @@ def export(
 ) -> None:
     """Write the province's latest edition with the returns it names, for the nation."""
     with command_node(home, database_url) as node, node.db.reader() as session:
-        edition = latest_documents(session, "province", cycle).get(province)
+        edition = latest_documents(session, "province", cycle, [province]).get(province)
         if edition is None:
             fail(UsageError(f"{province} has no edition for {cycle}: run `hgr survey compile`",
                             code="E_SURVEY_NO_EDITIONS"))  # fmt: skip
@@ -277,7 +277,7 @@ def tables(
     """Write the national edition's tables as published: small counts suppressed."""
     with command_node(home, database_url) as node, node.db.reader() as session:
         nation = node.settings.survey.nation
-        edition = latest_documents(session, "nation", cycle).get(nation)
+        edition = latest_documents(session, "nation", cycle, [nation]).get(nation)
         if edition is None:
             fail(UsageError(f"no national edition for {cycle}: run `hgr survey compile`",
                             code="E_SURVEY_NO_EDITIONS"))  # fmt: skip
@@ -302,7 +302,7 @@ def report(
 
     with command_node(home, database_url) as node, node.db.reader() as session:
         nation = node.settings.survey.nation
-        edition = latest_documents(session, "nation", cycle).get(nation)
+        edition = latest_documents(session, "nation", cycle, [nation]).get(nation)
         if edition is None:
             fail(UsageError(f"no national edition for {cycle}: run `hgr survey compile`",
                             code="E_SURVEY_NO_EDITIONS"))  # fmt: skip

@@ -16,7 +16,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,11 +189,17 @@ def envelope_of(document: SurveyDocument) -> Envelope:
                     document.signature)  # fmt: skip
 
 
-def latest_documents(session: Session, kind: str, cycle: str) -> dict[str, SurveyDocument]:
-    """The latest version of each subject's document of ``kind`` in ``cycle``."""
+def latest_documents(
+    session: Session, kind: str, cycle: str, subjects: Collection[str] | None = None
+) -> dict[str, SurveyDocument]:
+    """The latest version of each subject's document of ``kind`` in ``cycle`` (of the given
+    ``subjects`` only, when named: returns are large, and a province reads its own)."""
+    where = [SurveyDocument.kind == kind, SurveyDocument.cycle == cycle]
+    if subjects is not None:
+        where.append(SurveyDocument.subject.in_(sorted(subjects)))
     newest = (
         select(SurveyDocument.subject, func.max(SurveyDocument.version).label("version"))
-        .where(SurveyDocument.kind == kind, SurveyDocument.cycle == cycle)
+        .where(*where)
         .group_by(SurveyDocument.subject)
         .subquery()
     )
@@ -204,6 +210,6 @@ def latest_documents(session: Session, kind: str, cycle: str) -> dict[str, Surve
             (SurveyDocument.subject == newest.c.subject)
             & (SurveyDocument.version == newest.c.version),
         )
-        .where(SurveyDocument.kind == kind, SurveyDocument.cycle == cycle)
+        .where(*where)
     )
     return {d.subject: d for d in rows}

@@ -114,9 +114,10 @@ def completeness(
     """Who in ``province`` has returned, who is late, who has failed validation."""
     today = today or dt.date.today()
     cycle = get_cycle(session, cycle_code)
-    returns = latest_documents(session, "return", cycle.code)
+    institutions = _province_institutions(session, province)
+    returns = latest_documents(session, "return", cycle.code, [i.code for i in institutions])
     found = []
-    for institution in _province_institutions(session, province):
+    for institution in institutions:
         document = returns.get(institution.code)
         if document is None:
             state = "overdue" if today > cycle.institution_due else "missing"
@@ -174,7 +175,7 @@ def _changes(now: Mapping[str, Any], before: Mapping[str, Any] | None,
 
 
 def _next_header(session: Session, kind: str, cycle: str, subject: str) -> dict[str, Any]:
-    latest = latest_documents(session, kind, cycle).get(subject)
+    latest = latest_documents(session, kind, cycle, [subject]).get(subject)
     return {"kind": kind, "cycle": cycle, "subject": subject,
             "version": 1 if latest is None else latest.version + 1,
             "replaces": None if latest is None else latest.sha256}  # fmt: skip
@@ -202,10 +203,11 @@ def compile_province(
                                "checks; no edition was signed", issues,
                                code="E_SURVEY_INVALID_RETURN")  # fmt: skip
     returned = [s for s in statuses if s.sha256]
-    documents = latest_documents(session, "return", cycle.code)
+    codes = [s.institution for s in returned]
+    documents = latest_documents(session, "return", cycle.code, codes)
     bodies = {s.institution: envelope_of(documents[s.institution]).content for s in returned}
     earlier = previous_cycle(session, cycle)
-    before = latest_documents(session, "return", earlier.code) if earlier else {}
+    before = latest_documents(session, "return", earlier.code, codes) if earlier else {}
     changes = [
         change
         for code, body in bodies.items()
@@ -295,7 +297,9 @@ def compile_nation(
     for kind in sorted({b["institution"]["kind"] for b in bodies.values()}):
         by_kind[kind] = _sum_fields(b for b in bodies.values() if b["institution"]["kind"] == kind)
     earlier = previous_cycle(session, cycle)
-    before = latest_documents(session, "nation", earlier.code).get(nation) if earlier else None
+    before = (
+        latest_documents(session, "nation", earlier.code, [nation]).get(nation) if earlier else None
+    )
     previous_totals = envelope_of(before).content["totals"] if before else None
     body = {
         **_next_header(session, "nation", cycle.code, nation),
@@ -396,6 +400,10 @@ def receive_package(session: Session, by: Actor, sent: Any,
         store_document(session, by, envelope, [keys[subject]])
     province_keys = _verifiers(session, "province", content["subject"], own)
     for n, raw in enumerate(sent.get("earlier") or []):
-        store_document(session, by, Envelope.from_dict(raw, f"package earlier {n}"),
-                       province_keys)  # fmt: skip
+        earlier = Envelope.from_dict(raw, f"package earlier {n}")
+        found = (earlier.content["kind"], earlier.content["subject"])
+        if found != ("province", content["subject"]):
+            raise IntegrityBroken(f"package earlier {n} is not an edition of "
+                                  f"{content['subject']}", code="E_PACKAGE")  # fmt: skip
+        store_document(session, by, earlier, province_keys)
     return store_document(session, by, edition, province_keys)

@@ -388,7 +388,7 @@ def submit_return(
                                errors, code="E_SURVEY_RETURN")  # fmt: skip
     subject = str(body.get("subject"))
     _institution(session, subject)
-    latest = latest_documents(session, "return", cycle.code).get(subject)
+    latest = latest_documents(session, "return", cycle.code, [subject]).get(subject)
     signed = {
         **body,
         "version": 1 if latest is None else latest.version + 1,
