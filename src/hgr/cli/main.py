@@ -30,6 +30,7 @@ from hgr.cli.common import (
     table,
 )
 from hgr.cli.genotypes import genotypes_app
+from hgr.cli.pedigree import pedigree_app
 from hgr.cli.relate import relate
 from hgr.cli.relatedness import relatedness_app
 from hgr.cli.survey import survey_app
@@ -61,6 +62,7 @@ app.add_typer(genotypes_app, name="genotypes")
 app.command()(relate)
 app.add_typer(relatedness_app, name="relatedness")
 app.add_typer(survey_app, name="survey")
+app.add_typer(pedigree_app, name="pedigree")
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
