@@ -219,3 +219,27 @@ def test_published_tables_hide_small_counts(nation_db: Database, signer: Signer)
     assert materials.published[("BJ-H001", "dna")] is None  # one DNA sample
     assert materials.published[("SH-C001", "saliva")] == 8
     assert all(v is None or not 0 < v < 5 for v in materials.published.values())
+
+
+def test_changes_since_the_previous_cycle_are_flagged(
+    nation_db: Database, keys: NodeKeys, signer: Signer, tmp_path: Path
+) -> None:
+    _submit(nation_db, signer, "SH-C001")
+    with nation_db.transaction() as session:
+        compile_province(session, signer, ACTOR, "2025", "310000")
+        compile_nation(session, signer, ACTOR, "2025")
+    # Twelve more donors at SH-C001 (8 → 20) by the next, ad hoc, cycle.
+    import_files(nation_db, keys, _holdings(tmp_path / "more", "SX", 12), institution="SH-C001")
+    with nation_db.transaction() as session:
+        open_cycle(session, signer, ACTOR, "2026", kind="ad_hoc",
+                   dates=default_dates(dt.date(2026, 6, 30), "ad_hoc"))  # fmt: skip
+        body = draft_return(session, "2026", "SH-C001", ANSWERS)
+        submit_return(session, signer, ACTOR, body)
+        province = envelope_of(compile_province(session, signer, ACTOR, "2026", "310000"))
+        national = envelope_of(compile_nation(session, signer, ACTOR, "2026")).content
+    (change, *_) = province.content["changes"]
+    assert change == {"where": "SH-C001", "field": "donors", "previous": 8, "now": 20,
+                      "change": 1.5}  # fmt: skip
+    assert national["previous"]["cycle"] == "2025"
+    assert national["previous"]["totals"]["donors"] == 8
+    assert {c["field"] for c in national["changes"]} >= {"donors", "samples"}
