@@ -16,6 +16,7 @@ from rich.table import Table
 from hgr import __version__
 from hgr.audit import checkpoint, parse_checkpoint, verify_log
 from hgr.auth import Role, add_user, create_token, revoke_token
+from hgr.cli.catalogue import catalogue_app
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
@@ -63,6 +64,7 @@ app.command()(relate)
 app.add_typer(relatedness_app, name="relatedness")
 app.add_typer(survey_app, name="survey")
 app.add_typer(pedigree_app, name="pedigree")
+app.add_typer(catalogue_app, name="catalogue")
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:

@@ -1,0 +1,23 @@
+"""The catalogue of important genetic pedigrees and specific-region resources."""
+
+from hgr.catalogue.entries import (
+    declare_pedigree,
+    draw_entry,
+    entries_csv,
+    entries_json,
+    find_entry,
+    is_protected,
+    register,
+    review,
+)
+
+__all__ = [
+    "declare_pedigree",
+    "draw_entry",
+    "entries_csv",
+    "entries_json",
+    "find_entry",
+    "is_protected",
+    "register",
+    "review",
+]

@@ -1,0 +1,317 @@
+"""Declaring, checking, reviewing and registering important genetic pedigrees.
+
+The institution that finds a family declares it (IR Art. 26; regulations.md CN-SUR-7); hgr
+gathers the evidence it can check by itself; the province reviews the declaration and the
+nation registers it (IR Arts. 24-25). A registered entry is **protected**: the policy engine
+treats its data as an important pedigree (CN-13, security review before provision abroad).
+
+Evidence gathered on declaration:
+
+* affected members across at least three generations (the registry's pedigree affections for
+  the declared condition);
+* the condition is not on the exclusion list of common conditions (configurable; by default
+  hypertension, diabetes, red-green colour blindness, haemophilia);
+* when the family's members are genotyped, the relatedness engine's verification of the
+  declared relationships (no wrong parent, swap or duplicate; Mendelian error rates).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from hgr.audit import Actor, record
+from hgr.catalogue.models import CatalogueEntry
+from hgr.exceptions import Conflict, NotFound, ValidationFailed
+from hgr.pedigree.drawing import DrawnPerson, draw_pedigree
+from hgr.registry import models as m
+from hgr.registry.report import Issue, Origin, Severity
+from hgr.registry.vocabulary import AffectedStatus, RegionLevel
+from hgr.relatedness.pedigree_check import FamilyReport
+
+__all__ = [
+    "DEFAULT_EXCLUDED",
+    "MIN_AFFECTED_GENERATIONS",
+    "declare_pedigree",
+    "draw_entry",
+    "entries_csv",
+    "entries_json",
+    "find_entry",
+    "is_protected",
+    "register",
+    "review",
+]
+
+MIN_AFFECTED_GENERATIONS = 3
+DEFAULT_EXCLUDED = (
+    "hypertension", "HP:0000822", "MONDO:0005044",
+    "diabetes", "HP:0000819", "MONDO:0005015",
+    "colour blindness", "color blindness", "colour vision", "color vision", "HP:0000551",
+    "haemophilia", "hemophilia", "ORPHA:448", "MONDO:0010602",
+)  # fmt: skip
+"""Common conditions that do not make a family an important pedigree (codes or label words)."""
+
+# One transition table: (state, step) -> next state.
+TRANSITIONS = {
+    ("declared", "approve"): "province_approved",
+    ("declared", "reject"): "province_rejected",
+    ("province_approved", "register"): "registered",
+    ("province_approved", "reject"): "rejected",
+}
+REDECLARABLE = {"declared", "province_rejected", "rejected"}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _excluded(condition: str, label: str, excluded: Sequence[str]) -> str | None:
+    for term in excluded:
+        if term.upper() == condition.upper() or (":" not in term and term.lower() in label.lower()):
+            return term
+    return None
+
+
+def _province(session: Session, institution: m.Institution) -> str:
+    region = aliased(m.Region)
+    at = institution.region_id
+    while at is not None:
+        code, level, parent = session.execute(
+            select(region.code, region.level, region.parent_id).where(region.id == at)
+        ).one()
+        if level in (RegionLevel.PROVINCE, "province"):
+            return str(code)
+        at = parent
+    return "unknown"
+
+
+def _family(session: Session, institution: str, family: str) -> tuple[m.Institution, m.Family]:
+    found = session.execute(
+        select(m.Institution, m.Family)
+        .join(m.Family, m.Family.institution_id == m.Institution.id)
+        .where(m.Institution.code == institution, m.Family.code == family)
+    ).first()
+    if found is None:
+        raise NotFound(f"no family {family!r} registered for {institution}", code="E_NO_FAMILY")
+    return found[0], found[1]
+
+
+def _genotype_evidence(verification: FamilyReport | None) -> dict[str, Any]:
+    if verification is None:
+        return {"checked": False}
+    rates = [t.errors / t.sites for t in verification.trios if t.sites]
+    return {
+        "checked": True,
+        "ok": verification.ok,
+        "flags": [
+            {"kind": str(f.kind), "samples": list(f.samples), "evidence": f.evidence}
+            for f in verification.flags
+        ],
+        "pairs": len(verification.pairs),
+        "not_genotyped": list(verification.not_genotyped),
+        "max_mendelian_error_rate": max(rates) if rates else None,
+    }
+
+
+def declare_pedigree(
+    session: Session,
+    by: Actor,
+    institution: str,
+    family: str,
+    *,
+    trait: str = "",
+    verification: FamilyReport | None = None,
+    excluded: Sequence[str] = DEFAULT_EXCLUDED,
+) -> CatalogueEntry:
+    """Declare a registered family as an important pedigree, with the evidence hgr checks.
+
+    A declaration that was not yet accepted may be made again (new evidence replaces the old);
+    one under review or registered may not. Raises NotFound for an unknown family and
+    ValidationFailed for a family that names no condition.
+    """
+    owner, found = _family(session, institution, family)
+    if not found.condition:
+        raise ValidationFailed(f"family {family} names no condition", [Issue(
+            "E_CATALOGUE_CONDITION", Severity.ERROR, Origin("families", None, f"/{family}"),
+            "an important pedigree is declared for a condition or trait",
+            "register the family's condition (families.csv `condition`)")],
+            code="E_CATALOGUE_CONDITION")  # fmt: skip
+    P, A = m.PedigreeMember, m.PedigreeAffection
+    members = session.scalar(select(P.id).where(P.family_id == found.id).limit(1))
+    affected = session.execute(
+        select(P.id, P.generation).join(A, A.member_id == P.id)
+        .where(P.family_id == found.id, A.condition == found.condition,
+               A.status == AffectedStatus.AFFECTED)
+    ).all()  # fmt: skip
+    generations = len({g for _, g in affected})
+    exclusion = _excluded(found.condition, found.condition_label or "", excluded)
+    genotype = _genotype_evidence(verification)
+    evidence = {
+        "affected_generations": generations,
+        "affected_generations_rule": generations >= MIN_AFFECTED_GENERATIONS,
+        "excluded_condition": exclusion,
+        "genotype": genotype,
+        "members_registered": members is not None,
+    }
+    evidence["criteria_met"] = bool(
+        evidence["affected_generations_rule"] and exclusion is None
+        and genotype.get("ok", True)
+    )  # fmt: skip
+    entry = session.scalar(select(CatalogueEntry).where(
+        CatalogueEntry.kind == "pedigree", CatalogueEntry.institution == institution,
+        CatalogueEntry.subject == family))  # fmt: skip
+    now = _now()
+    if entry is not None and entry.status not in REDECLARABLE:
+        raise Conflict(f"pedigree {family} of {institution} is {entry.status}: it cannot be "
+                       "declared again", code="E_CATALOGUE_STATE")  # fmt: skip
+    values = {
+        "province": _province(session, owner),
+        "condition": found.condition,
+        "trait": trait or found.condition_label or found.condition,
+        "generations": found.generations,
+        "affected": len({member for member, _ in affected}),
+        "evidence": evidence,
+        "status": "declared",
+        "updated_at": now,
+    }
+    if entry is None:
+        entry = CatalogueEntry(
+            kind="pedigree", institution=institution, subject=family, declared_at=now,
+            review_note="", protected=False, **values,
+        )  # fmt: skip
+        session.add(entry)
+    else:
+        for name, value in values.items():
+            setattr(entry, name, value)
+    session.flush()
+    detail = {"condition": found.condition, "criteria_met": evidence["criteria_met"]}
+    record(session, by, "catalogue.declare", f"catalogue/pedigree/{institution}/{family}",
+           detail=detail)  # fmt: skip
+    return entry
+
+
+def find_entry(session: Session, institution: str, subject: str,
+               kind: str = "pedigree") -> CatalogueEntry:  # fmt: skip
+    entry = session.scalar(select(CatalogueEntry).where(
+        CatalogueEntry.kind == kind, CatalogueEntry.institution == institution,
+        CatalogueEntry.subject == subject))  # fmt: skip
+    if entry is None:
+        raise NotFound(f"no catalogue entry for {kind} {subject} of {institution}",
+                       code="E_NO_ENTRY")  # fmt: skip
+    return entry
+
+
+def _step(session: Session, by: Actor, entry: CatalogueEntry, step: str, note: str) -> None:
+    target = TRANSITIONS.get((entry.status, step))
+    if target is None:
+        done = {"approve": "approved", "reject": "rejected", "register": "registered"}[step]
+        raise Conflict(f"{entry.kind} {entry.subject} of {entry.institution} is {entry.status}: "
+                       f"it cannot be {done} now", code="E_CATALOGUE_STATE")  # fmt: skip
+    entry.status = target
+    entry.review_note = note
+    entry.updated_at = _now()
+    record(session, by, f"catalogue.{step}",
+           f"catalogue/{entry.kind}/{entry.institution}/{entry.subject}",
+           detail={"status": target, "note": note})  # fmt: skip
+
+
+def review(session: Session, by: Actor, entry: CatalogueEntry, *, approve: bool,
+           note: str = "") -> CatalogueEntry:  # fmt: skip
+    """The province's review. Approving a declaration whose evidence falls short needs a note
+    saying why (the reviewers may know what hgr cannot check); rejecting always does."""
+    if (not approve or not entry.evidence.get("criteria_met")) and not note.strip():
+        raise ValidationFailed("a rejection, or an approval against the evidence, gives its "
+                               "reasons", [], code="E_CATALOGUE_NOTE")  # fmt: skip
+    _step(session, by, entry, "approve" if approve else "reject", note)
+    return entry
+
+
+def register(session: Session, by: Actor, entry: CatalogueEntry, *, approve: bool = True,
+             note: str = "") -> CatalogueEntry:  # fmt: skip
+    """The nation's decision: registration (numbered, protected) or rejection (with reasons)."""
+    if not approve:
+        if not note.strip():
+            raise ValidationFailed("a rejection gives its reasons", [],
+                                   code="E_CATALOGUE_NOTE")  # fmt: skip
+        _step(session, by, entry, "reject", note)
+        return entry
+    _step(session, by, entry, "register", note)
+    entry.number = f"HGP-{entry.updated_at.year}-{entry.id:06d}"
+    entry.protected = True
+    return entry
+
+
+def is_protected(session: Session, institution: str, subject: str,
+                 kind: str = "pedigree") -> bool:  # fmt: skip
+    """Whether the resource is a registered, protected catalogue entry (for the policy engine)."""
+    return bool(session.scalar(select(CatalogueEntry.protected).where(
+        CatalogueEntry.kind == kind, CatalogueEntry.institution == institution,
+        CatalogueEntry.subject == subject)))  # fmt: skip
+
+
+EXPORT_COLUMNS = ("number", "kind", "institution", "province", "subject", "condition", "trait",
+                  "generations", "affected", "status", "protected", "criteria_met",
+                  "affected_generations", "excluded_condition", "genotype_checked",
+                  "genotype_ok")  # fmt: skip
+
+
+def _row(entry: CatalogueEntry) -> dict[str, Any]:
+    evidence = entry.evidence
+    genotype = evidence.get("genotype", {})
+    return {
+        "number": entry.number, "kind": entry.kind, "institution": entry.institution,
+        "province": entry.province, "subject": entry.subject, "condition": entry.condition,
+        "trait": entry.trait, "generations": entry.generations, "affected": entry.affected,
+        "status": entry.status, "protected": entry.protected,
+        "criteria_met": evidence.get("criteria_met"),
+        "affected_generations": evidence.get("affected_generations"),
+        "excluded_condition": evidence.get("excluded_condition"),
+        "genotype_checked": genotype.get("checked"), "genotype_ok": genotype.get("ok"),
+    }  # fmt: skip
+
+
+def entries_json(entries: Sequence[CatalogueEntry]) -> str:
+    """The entries as a JSON array, evidence included."""
+    return json.dumps([_row(e) | {"evidence": e.evidence, "review_note": e.review_note}
+                       for e in entries], indent=2, ensure_ascii=False) + "\n"  # fmt: skip
+
+
+def entries_csv(entries: Sequence[CatalogueEntry]) -> str:
+    """The entries as CSV, one row each."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
+    writer.writeheader()
+    for entry in entries:
+        writer.writerow(_row(entry))
+    return buffer.getvalue()
+
+
+def draw_entry(session: Session, entry: CatalogueEntry) -> str:
+    """The declared family as an SVG pedigree, affected members filled for its condition."""
+    _, family = _family(session, entry.institution, entry.subject)
+    P, A = m.PedigreeMember, m.PedigreeAffection
+    rows = session.execute(
+        select(P.id, m.Donor.pseudonym, m.Donor.sex, P.father_id, P.mother_id)
+        .join(m.Donor, m.Donor.id == P.donor_id)
+        .where(P.family_id == family.id).order_by(P.generation, P.id)
+    ).all()  # fmt: skip
+    status = dict(session.execute(
+        select(A.member_id, A.status).join(P, P.id == A.member_id)
+        .where(P.family_id == family.id, A.condition == family.condition)).all())  # fmt: skip
+    # Members are shown by their place in the family, never by pseudonym or source id.
+    label = {member: f"{entry.subject}-{n}" for n, (member, *_rest) in enumerate(rows, start=1)}
+    people = [
+        DrawnPerson(label[member], sex, label.get(father) if father else None,
+                    label.get(mother) if mother else None,
+                    AffectedStatus(status.get(member, AffectedStatus.UNKNOWN)))
+        for member, _pseudonym, sex, father, mother in rows
+    ]  # fmt: skip
+    title = f"{entry.number or entry.subject}: {entry.trait}"
+    return draw_pedigree(people, title=title)

@@ -1,0 +1,43 @@
+"""The catalogue of important genetic pedigrees and specific-region resources."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hgr.db import Base
+
+__all__ = ["CatalogueEntry"]
+
+
+class CatalogueEntry(Base):
+    """One declared resource and where it stands: declared by the institution that found it,
+    reviewed by its province, registered by the nation (IR Arts. 24-26).
+
+    ``kind`` is ``pedigree`` (a family, ``subject`` its code) or ``region`` (a population of a
+    specific region, ``subject`` the population). ``evidence`` holds what hgr checked by
+    itself; ``protected`` is set on registration and read by the policy engine.
+    """
+
+    __tablename__ = "catalogue_entry"
+    __table_args__ = (UniqueConstraint("kind", "institution", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    institution: Mapped[str] = mapped_column(String(64), index=True)
+    province: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(100))
+    condition: Mapped[str | None] = mapped_column(String(64))
+    trait: Mapped[str] = mapped_column(Text)
+    generations: Mapped[int] = mapped_column(Integer)
+    affected: Mapped[int] = mapped_column(Integer)
+    evidence: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(24))
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    declared_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
