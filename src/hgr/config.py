@@ -23,7 +23,9 @@ from typing import TypeVar
 from hgr.exceptions import ConfigurationError
 
 __all__ = [
+    "EXCLUDED_CONDITIONS",
     "NODE_FILE",
+    "CatalogueSettings",
     "NodeRole",
     "OidcSettings",
     "PassportSettings",
@@ -122,6 +124,24 @@ class SurveySettings:
     nation: str = "CN"
 
 
+EXCLUDED_CONDITIONS = (
+    "hypertension", "HP:0000822", "MONDO:0005044",
+    "diabetes", "HP:0000819", "MONDO:0005015",
+    "colour blindness", "color blindness", "colour vision", "color vision", "HP:0000551",
+    "haemophilia", "hemophilia", "ORPHA:448", "MONDO:0010602",
+)  # fmt: skip
+"""Common conditions that do not make a family an important pedigree: codes (CURIEs) or words
+of the condition's label."""
+
+
+@dataclass(frozen=True)
+class CatalogueSettings:
+    """The pedigree catalogue (``[catalogue]`` in node.toml): ``excluded`` replaces the list of
+    common conditions that are not declared as important pedigrees."""
+
+    excluded: tuple[str, ...] = EXCLUDED_CONDITIONS
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a node needs to know about itself.
@@ -152,6 +172,7 @@ class Settings:
     oidc: OidcSettings = OidcSettings()
     passport: PassportSettings = PassportSettings()
     survey: SurveySettings = SurveySettings()
+    catalogue: CatalogueSettings = CatalogueSettings()
 
     @property
     def keys_dir(self) -> Path:
@@ -212,6 +233,7 @@ def load_settings(home: Path | None = None, *, database_url: str | None = None) 
         oidc=_section(path, "oidc", OidcSettings(), data.get("oidc", {})),
         passport=_passport(path, data.get("passport", {})),
         survey=_survey(path, data.get("survey", {})),
+        catalogue=_section(path, "catalogue", CatalogueSettings(), data.get("catalogue", {})),
         home=home,
         database_url=url,
         role=role,

@@ -34,3 +34,14 @@ def test_the_threshold_is_read_from_the_node_file(tmp_path: Path) -> None:
 def test_bad_survey_settings_are_refused(tmp_path: Path, line: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message.replace("[", r"\[")):
         load_settings(_node(tmp_path, line))
+
+
+def test_the_catalogue_exclusion_list_can_be_replaced(tmp_path: Path) -> None:
+    from hgr.config import EXCLUDED_CONDITIONS
+
+    assert "haemophilia" in load_settings(_node(tmp_path / "a", "")).catalogue.excluded
+    path = _node(tmp_path / "b", "")
+    with (path / NODE_FILE).open("a") as handle:
+        handle.write('[catalogue]\nexcluded = ["ORPHA:399"]\n')
+    assert load_settings(path).catalogue.excluded == ("ORPHA:399",)
+    assert "ORPHA:399" not in EXCLUDED_CONDITIONS

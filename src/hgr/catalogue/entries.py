@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, aliased
 
 from hgr.audit import Actor, record
 from hgr.catalogue.models import CatalogueEntry
+from hgr.config import EXCLUDED_CONDITIONS
 from hgr.exceptions import Conflict, NotFound, ValidationFailed
 from hgr.pedigree.drawing import DrawnPerson, draw_pedigree
 from hgr.registry import models as m
@@ -50,13 +51,7 @@ __all__ = [
 ]
 
 MIN_AFFECTED_GENERATIONS = 3
-DEFAULT_EXCLUDED = (
-    "hypertension", "HP:0000822", "MONDO:0005044",
-    "diabetes", "HP:0000819", "MONDO:0005015",
-    "colour blindness", "color blindness", "colour vision", "color vision", "HP:0000551",
-    "haemophilia", "hemophilia", "ORPHA:448", "MONDO:0010602",
-)  # fmt: skip
-"""Common conditions that do not make a family an important pedigree (codes or label words)."""
+DEFAULT_EXCLUDED = EXCLUDED_CONDITIONS  # replaced per node by [catalogue] excluded
 
 # One transition table: (state, step) -> next state.
 TRANSITIONS = {

@@ -65,7 +65,8 @@ def declare(
             verification = next((f for f in checked.families if f.family == family), None)
         with node.db.transaction() as session:
             entry = declare_pedigree(session, operator(), code, family, trait=trait,
-                                     verification=verification)  # fmt: skip
+                                     verification=verification,
+                                     excluded=node.settings.catalogue.excluded)  # fmt: skip
             evidence = entry.evidence
     genotype = evidence["genotype"]
     agreement = ("agree" if genotype["ok"] else "disagree") if genotype["checked"] else "unchecked"
