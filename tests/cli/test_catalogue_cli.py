@@ -6,27 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from hgr.cli.main import app
-from tests.conftest import EXAMPLES
-
-runner = CliRunner()
-
-
-def hgr(node: Path, *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, [*args, "--home", str(node)])
-    return result.exit_code, " ".join(result.output.split())
+from tests.cli.conftest import hgr
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> Path:
-    home = tmp_path / "node"
-    assert runner.invoke(app, ["init", str(home), "--institution", "BJ-H001"]).exit_code == 0
-    holdings = [str(p) for p in sorted(EXAMPLES.iterdir()) if p.name != "institutions.csv"]
-    assert hgr(home, "import", str(EXAMPLES / "institutions.csv"))[0] == 0
-    assert hgr(home, "import", *holdings)[0] == 0
-    return home
+def node(examples_node: Path) -> Path:
+    return examples_node
 
 
 def test_declare_review_register_export(node: Path, tmp_path: Path) -> None:

@@ -7,33 +7,20 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from hgr.cli.main import app
-from tests.conftest import EXAMPLES
+from tests.cli.conftest import hgr
 
-runner = CliRunner()
 ANSWERS = {"foreign_cooperation_projects": 1, "information_provided_abroad": 0,
            "specific_region_resources": False,
            "foreign_partners": [{"name": "Example University", "country": "GB"}]}  # fmt: skip
 
 
-def hgr(node: Path, *args: str) -> tuple[int, str]:
-    """Exit status and output, with rich's line wrapping undone."""
-    result = runner.invoke(app, [*args, "--home", str(node)])
-    return result.exit_code, " ".join(result.output.split())
-
-
 @pytest.fixture
-def node(tmp_path: Path) -> Path:
-    home = tmp_path / "node"
-    assert runner.invoke(app, ["init", str(home), "--institution", "BJ-H001"]).exit_code == 0
-    holdings = [str(p) for p in sorted(EXAMPLES.iterdir()) if p.name != "institutions.csv"]
-    assert hgr(home, "import", str(EXAMPLES / "institutions.csv"))[0] == 0
-    assert hgr(home, "import", *holdings)[0] == 0
-    code, output = hgr(home, "survey", "open", "2025", "--reference-date", "2025-12-31")
+def node(examples_node: Path) -> Path:
+    """The examples' node with cycle 2025 open."""
+    code, output = hgr(examples_node, "survey", "open", "2025", "--reference-date", "2025-12-31")
     assert code == 0, output
-    return home
+    return examples_node
 
 
 def test_a_whole_cycle_on_one_node(node: Path, tmp_path: Path) -> None:

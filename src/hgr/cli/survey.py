@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.orm import Session
 
 from hgr.cli.common import (
     DatabaseOption,
@@ -22,6 +23,7 @@ from hgr.cli.common import (
 from hgr.cli.common import out as console
 from hgr.crypto import load_verifier
 from hgr.exceptions import FormatError, IntegrityBroken, UsageError
+from hgr.node import Node
 from hgr.registry.regions import region_names
 from hgr.survey import (
     DEFAULT_DICTIONARY,
@@ -44,7 +46,8 @@ from hgr.survey.editions import (
     package,
     receive_package,
 )
-from hgr.survey.publish import publish, write_tables
+from hgr.survey.models import SurveyDocument
+from hgr.survey.publish import PublishedSurvey, publish, write_tables
 from hgr.survey.verify import verify_survey
 
 __all__ = ["survey_app"]
@@ -267,6 +270,19 @@ def verify(
     console.print(f"ok: {check.documents} survey document(s) verify")
 
 
+def _published(
+    session: Session, node: Node, cycle: str
+) -> tuple[SurveyDocument, dict[str, Any], PublishedSurvey]:
+    """The latest national edition of ``cycle``, its content, and its protected tables."""
+    nation = node.settings.survey.nation
+    edition = latest_documents(session, "nation", cycle, [nation]).get(nation)
+    if edition is None:
+        fail(UsageError(f"no national edition for {cycle}: run `hgr survey compile`",
+                        code="E_SURVEY_NO_EDITIONS"))  # fmt: skip
+    content = json.loads(edition.body)
+    return edition, content, publish(content, edition.sha256, node.settings.survey.suppress_below)
+
+
 @survey_app.command("tables")
 def tables(
     cycle: CycleOption,
@@ -276,13 +292,7 @@ def tables(
 ) -> None:
     """Write the national edition's tables as published: small counts suppressed."""
     with command_node(home, database_url) as node, node.db.reader() as session:
-        nation = node.settings.survey.nation
-        edition = latest_documents(session, "nation", cycle, [nation]).get(nation)
-        if edition is None:
-            fail(UsageError(f"no national edition for {cycle}: run `hgr survey compile`",
-                            code="E_SURVEY_NO_EDITIONS"))  # fmt: skip
-        published = publish(json.loads(edition.body), edition.sha256,
-                            node.settings.survey.suppress_below)  # fmt: skip
+        edition, _, published = _published(session, node, cycle)
     write_tables(published, out)
     console.print(f"{out}: {len(published.tables)} tables of edition {edition.sha256[:12]}; "
                   f"counts below {published.threshold} and the cells that would reveal them "
@@ -301,15 +311,9 @@ def report(
     from hgr.web.report import render_report
 
     with command_node(home, database_url) as node, node.db.reader() as session:
-        nation = node.settings.survey.nation
-        edition = latest_documents(session, "nation", cycle, [nation]).get(nation)
-        if edition is None:
-            fail(UsageError(f"no national edition for {cycle}: run `hgr survey compile`",
-                            code="E_SURVEY_NO_EDITIONS"))  # fmt: skip
+        _, content, published = _published(session, node, cycle)
         facts = get_cycle(session, cycle)
         names = region_names(session)
-        content = json.loads(edition.body)
-        published = publish(content, edition.sha256, node.settings.survey.suppress_below)
         files = render_report(published, content, cycle_facts(facts), out,
                               province_names=names, issuer=node.settings.name, pdf=pdf)  # fmt: skip
     console.print(f"report: {files.html}" + (f" and {files.pdf}" if files.pdf else ""))

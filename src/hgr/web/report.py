@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hgr.exceptions import ConfigurationError
+from hgr.survey.disclosure import Protected
 from hgr.survey.publish import HIDDEN, PublishedSurvey
 
 __all__ = ["ReportFiles", "render_report"]
@@ -107,6 +108,11 @@ def _table_rows(published: PublishedSurvey, name: str, units: Sequence[str],
 
 
 TREND_FIELDS = ("donors", "samples", "families")
+COUNT_COLUMNS = ("donors", "samples", "families", "ethics_approvals", "consents_withdrawn")
+
+
+def _count_row(counts: Protected, unit: str, names: Mapping[str, str]) -> dict[str, Any]:
+    return {"unit": names[unit], "cells": [_shown(counts.row(unit)[c]) for c in COUNT_COLUMNS]}
 
 
 def _trend(previous: Mapping[str, Any] | None, nation: Mapping[str, int | None],
@@ -197,42 +203,9 @@ def _context(published: PublishedSurvey, edition: Mapping[str, Any],
             ("Institutions returned", f"{returned:,} of {returned + missing:,}"),
             ("Provinces", f"{len(published.provinces):,}"),
         ],
-        "counts_columns": [
-            _label(c)
-            for c in ("donors", "samples", "families", "ethics_approvals", "consents_withdrawn")
-        ],
-        "province_rows": [
-            {
-                "unit": names[u],
-                "cells": [
-                    _shown(counts.row(u)[c])
-                    for c in (
-                        "donors",
-                        "samples",
-                        "families",
-                        "ethics_approvals",
-                        "consents_withdrawn",
-                    )
-                ],
-            }
-            for u in [*provinces, "nation"]
-        ],
-        "kind_rows": [
-            {
-                "unit": names[u],
-                "cells": [
-                    _shown(counts.row(u)[c])
-                    for c in (
-                        "donors",
-                        "samples",
-                        "families",
-                        "ethics_approvals",
-                        "consents_withdrawn",
-                    )
-                ],
-            }
-            for u in kinds
-        ],
+        "counts_columns": [_label(c) for c in COUNT_COLUMNS],
+        "province_rows": [_count_row(counts, u, names) for u in [*provinces, "nation"]],
+        "kind_rows": [_count_row(counts, u, names) for u in kinds],
         "material_columns": [_label(c) for c in materials.table.columns],
         "material_rows": _table_rows(
             published, "samples_by_material", [*provinces, "nation"], names
