@@ -20,6 +20,7 @@ from hgr import __version__
 from hgr.api.guards import BodyLimit, RateLimiter, SecurityHeaders, principal_from
 from hgr.api.problems import MAX_POSITION, document_problems, install_problem_handlers
 from hgr.api.registry_routes import add_registry_routes
+from hgr.api.survey_routes import add_survey_routes
 from hgr.audit import Actor, checkpoint, consistency, inclusion, latest_checkpoint, record
 from hgr.audit.checkpointer import Checkpointer
 from hgr.audit.models import AuditEvent
@@ -155,6 +156,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         refuse(principal, "registry.summary", "summary", decision.grounds, request)
 
     add_registry_routes(app, node, Caller, refuse)
+    add_survey_routes(app, node, Caller, refuse)
 
     @app.get("/audit/checkpoint", tags=["audit"], summary="The latest signed tree head")
     def audit_checkpoint(principal: Caller) -> CheckpointOut:

@@ -56,6 +56,9 @@ class Action(StrEnum):
     SUMMARY = "summary"
     AUDIT_EVENTS = "audit.events"
     AUDIT_PROOFS = "audit.proofs"
+    SURVEY_SUBMIT = "survey.submit"
+    SURVEY_SEND = "survey.send"
+    SURVEY_STATUS = "survey.status"
 
 
 ENTITY_CLASS = {
@@ -97,6 +100,11 @@ OTHER_ACTIONS = {
     Action.AUDIT_EVENTS: frozenset({R.AUDITOR, R.SECURITY_REVIEWER}),
     # Checkpoints and proofs carry hashes only; anyone may witness the log (RFC 9162 §8).
     Action.AUDIT_PROOFS: EVERYONE,
+    # Survey documents travel upward: a steward sends the institution's return, a provincial
+    # officer the province's edition; completeness is for the officers above the returns.
+    Action.SURVEY_SUBMIT: frozenset({R.INSTITUTION_STEWARD}),
+    Action.SURVEY_SEND: frozenset({R.PROVINCIAL_OFFICER}),
+    Action.SURVEY_STATUS: frozenset({R.PROVINCIAL_OFFICER, R.NATIONAL_OFFICER}),
 }
 
 

@@ -1,0 +1,192 @@
+"""Survey routes: how institution, province and national nodes exchange signed documents.
+
+``GET /survey/cycles/{code}`` hands out a cycle's signed definition; ``POST /survey/returns``
+takes an institution's signed return (from its steward); ``POST /survey/packages`` takes a
+province's edition with the returns it names (from its provincial officer); ``GET
+/survey/{cycle}/status`` shows a province's completeness; ``GET /survey/{cycle}/tables/{name}``
+serves the national edition's tables as published, with disclosure control.
+
+A document that does not verify is refused as unprocessable (422): the caller sent it, and
+nothing of it is kept.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, NoReturn
+
+from fastapi import FastAPI, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from hgr.audit import Actor
+from hgr.auth import Action, Principal, authorize
+from hgr.exceptions import FormatError, IntegrityBroken, NotFound, ValidationFailed
+from hgr.node import Node
+from hgr.survey.cycles import cycle_envelope
+from hgr.survey.documents import Envelope, latest_documents
+from hgr.survey.editions import completeness, receive_package
+from hgr.survey.publish import TABLES, PublishedSurvey, publish
+from hgr.survey.returns import receive_return
+
+__all__ = ["add_survey_routes"]
+
+CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+MAX_DOCUMENT = 64 * 1024 * 1024  # a return lists every donor's pseudonym (65 bytes each)
+TableName = Literal[("counts", *TABLES)]  # type: ignore[valid-type]
+
+
+class EnvelopeIn(BaseModel):
+    """A signed survey document as it travels between nodes."""
+
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(max_length=MAX_DOCUMENT, description="canonical JSON that was signed")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    signer: str = Field(max_length=200)
+    key_id: str = Field(pattern=r"^[0-9a-f]{8}$")
+    signature: str = Field(max_length=100, description="base64 Ed25519 signature")
+
+
+class PackageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    edition: EnvelopeIn
+    earlier: list[EnvelopeIn] = Field(default_factory=list, max_length=1000)
+    returns: list[EnvelopeIn] = Field(max_length=100_000)
+
+
+class StoredOut(BaseModel):
+    kind: str
+    cycle: str
+    subject: str
+    version: int
+    sha256: str
+
+
+class StatusOut(BaseModel):
+    institution: str
+    name: str
+    state: str = Field(description="returned, late, missing, overdue or invalid")
+    version: int | None
+    sha256: str | None
+    received_at: dt.datetime | None
+    problems: list[str]
+
+
+class TableOut(BaseModel):
+    name: str
+    edition: str = Field(description="SHA-256 of the national edition")
+    threshold: int
+    columns: list[str]
+    rows: list[dict[str, Any]] = Field(description="unit, then each column (null: withheld)")
+
+
+def _content(envelope: EnvelopeIn) -> dict[str, Any]:
+    try:
+        return Envelope.from_dict(envelope.model_dump()).content
+    except FormatError as exc:  # the body is not a survey document
+        raise ValidationFailed(exc.message, code="E_DOCUMENT") from None
+
+
+def add_survey_routes(
+    app: FastAPI,
+    node: Node,
+    caller: Any,
+    refuse: Callable[[Principal, str, str, str, Request], NoReturn],
+) -> None:
+    """Add the survey routes to ``app``."""
+    db = node.db
+    own = node.verifier()
+    settings = node.settings.survey
+    # Protecting the tables solves linear programs: once per edition, not once per request.
+    published_of: dict[str, PublishedSurvey] = {}
+
+    def stored(document: Any) -> StoredOut:
+        return StoredOut(kind=document.kind, cycle=document.cycle, subject=document.subject,
+                         version=document.version, sha256=document.sha256)  # fmt: skip
+
+    def keep(work: Callable[[], Any]) -> Any:
+        # A document that does not verify is the sender's problem, not a server error.
+        try:
+            return work()
+        except IntegrityBroken as exc:
+            raise ValidationFailed(exc.message, code=exc.code) from None
+
+    @app.get("/survey/cycles/{code}", tags=["survey"], summary="A cycle's signed definition")
+    def cycle_definition(
+        principal: caller, code: Annotated[str, Path(pattern=CODE)]
+    ) -> dict[str, str]:
+        with db.reader() as session:
+            return cycle_envelope(session, code).as_dict()
+
+    @app.post("/survey/returns", tags=["survey"], summary="Receive an institution's signed return")
+    def post_return(principal: caller, request: Request, document: EnvelopeIn) -> StoredOut:
+        with db.reader() as session:
+            decision = authorize(session, principal, Action.SURVEY_SUBMIT)
+        if not decision.allowed:
+            refuse(principal, "survey.return.store", "survey/returns", decision.grounds, request)
+        content = _content(document)
+        subject = str(content["subject"])
+        target = f"survey/{content['cycle']}/returns/{subject}"
+        if principal.scope != subject:
+            refuse(principal, "survey.return.store", target, "outside the caller's scope",
+                   request)  # fmt: skip
+        with db.transaction() as session:
+            return stored(keep(lambda: receive_return(session, _actor(principal),
+                                                      document.model_dump(), own)))  # fmt: skip
+
+    @app.post("/survey/packages", tags=["survey"],
+              summary="Receive a province's signed edition and the returns it names")  # fmt: skip
+    def post_package(principal: caller, request: Request, sent: PackageIn) -> StoredOut:
+        with db.reader() as session:
+            decision = authorize(session, principal, Action.SURVEY_SEND)
+        if not decision.allowed:
+            refuse(principal, "survey.package.store", "survey/packages", decision.grounds,
+                   request)  # fmt: skip
+        content = _content(sent.edition)
+        subject = str(content["subject"])
+        target = f"survey/{content['cycle']}/editions/{subject}"
+        if principal.scope != subject:
+            refuse(principal, "survey.package.store", target, "outside the caller's scope",
+                   request)  # fmt: skip
+        with db.transaction() as session:
+            return stored(keep(lambda: receive_package(session, _actor(principal),
+                                                       sent.model_dump(), own)))  # fmt: skip
+
+    @app.get("/survey/{cycle}/status", tags=["survey"], summary="Who in a province has returned")
+    def status(
+        principal: caller,
+        request: Request,
+        cycle: Annotated[str, Path(pattern=CODE)],
+        province: Annotated[str, Query(pattern=CODE)],
+    ) -> list[StatusOut]:
+        target = f"survey/{cycle}/status/{province}"
+        with db.reader() as session:
+            decision = authorize(session, principal, Action.SURVEY_STATUS)
+            if decision.allowed and principal.scope in ("", province):
+                return [StatusOut(**s.__dict__)
+                        for s in completeness(session, cycle, province, own=own)]  # fmt: skip
+        grounds = decision.grounds if not decision.allowed else "outside the caller's scope"
+        refuse(principal, "survey.status", target, grounds, request)
+
+    @app.get("/survey/{cycle}/tables/{name}", tags=["survey"],
+             summary="A table of the national edition, as published")  # fmt: skip
+    def table(
+        principal: caller, cycle: Annotated[str, Path(pattern=CODE)], name: TableName
+    ) -> TableOut:
+        with db.reader() as session:
+            edition = latest_documents(session, "nation", cycle, [settings.nation]).get(
+                settings.nation
+            )
+        if edition is None:
+            raise NotFound(f"no national edition of {cycle} is published", code="E_NO_EDITION")
+        if edition.sha256 not in published_of:
+            published_of[edition.sha256] = publish(json.loads(edition.body), edition.sha256,
+                                                   settings.suppress_below)  # fmt: skip
+        published = published_of[edition.sha256]
+        protected = published.tables[name]
+        rows = [{"unit": unit, **protected.row(unit)} for unit in protected.table.units]
+        return TableOut(name=name, edition=edition.sha256, threshold=published.threshold,
+                        columns=protected.table.columns, rows=rows)  # fmt: skip
+
+
+def _actor(principal: Principal) -> Actor:
+    return Actor(principal.actor, principal.role.value)

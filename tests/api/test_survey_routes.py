@@ -1,0 +1,93 @@
+"""Survey routes: who may send returns and editions, who sees completeness, what is public."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hgr.crypto import NodeKeys, Signer, load_signer
+from hgr.survey import default_dates, draft_return, open_cycle, sign_document
+from hgr.survey.documents import envelope_of
+from hgr.survey.editions import compile_nation, compile_province, package
+from hgr.survey.models import SurveyDocument
+from tests.api.conftest import ADMIN, Api
+from tests.conftest import table_counts
+
+ANSWERS = {"foreign_cooperation_projects": 0, "information_provided_abroad": 0,
+           "specific_region_resources": False}  # fmt: skip
+
+
+@pytest.fixture
+def signer(keys: NodeKeys) -> Signer:
+    return load_signer(keys.signing_key, "hgr/test-node")  # the api node signs as this
+
+
+@pytest.fixture
+def cycle(api: Api, signer: Signer) -> str:
+    with api.db.transaction() as session:
+        open_cycle(session, signer, ADMIN, "2025", dates=default_dates(dt.date(2025, 12, 31)))
+    return "2025"
+
+
+def _return(api: Api, signer: Signer, institution: str) -> dict[str, str]:
+    with api.db.reader() as session:
+        body = draft_return(session, "2025", institution, ANSWERS)
+    signed = {**body, "version": 1, "replaces": None, "warnings": []}
+    return sign_document(signer, signed).as_dict()
+
+
+@pytest.mark.parametrize(
+    ("user", "status"),
+    [("steward_bj", 200), ("steward_sh", 403), ("officer_bj", 403), ("national", 403),
+     ("researcher", 403), (None, 401)],
+)  # fmt: skip
+def test_only_the_institutions_steward_sends_its_return(
+    api: Api, signer: Signer, cycle: str, user: str | None, status: int
+) -> None:
+    response = api.post(user, "/survey/returns", json=_return(api, signer, "BJ-H001"))
+    assert response.status_code == status, response.text
+    if status == 200:
+        assert response.json()["version"] == 1
+
+
+def test_a_forged_return_is_refused_and_nothing_kept(api: Api, signer: Signer, cycle: str) -> None:
+    document = _return(api, signer, "BJ-H001")
+    document["body"] = document["body"].replace('"donors":6', '"donors":7')
+    before = table_counts(api.db)
+    response = api.post("steward_bj", "/survey/returns", json=document)
+    assert response.status_code == 422, response.text
+    assert "SHA-256" in response.json()["detail"]
+    counts = table_counts(api.db)
+    assert counts["survey_document"] == before["survey_document"]
+    not_a_document = {**document, "body": "[]"}
+    assert api.post("steward_bj", "/survey/returns", json=not_a_document).status_code == 422
+
+
+def test_packages_status_and_published_tables(api: Api, signer: Signer, cycle: str) -> None:
+    assert api.post("steward_bj", "/survey/returns",
+                    json=_return(api, signer, "BJ-H001")).status_code == 200  # fmt: skip
+    with api.db.transaction() as session:
+        edition = compile_province(session, signer, ADMIN, "2025", "110000")
+        sent = package(session, edition)
+    for user, status in [("officer_sh", 403), ("steward_bj", 403), ("officer_bj", 200)]:
+        response = api.post(user, "/survey/packages", json=sent)
+        assert response.status_code == status, (user, response.text)
+    for user, province, status in [("officer_bj", "110000", 200), ("officer_bj", "310000", 403),
+                                   ("national", "310000", 200), ("steward_bj", "110000", 403),
+                                   (None, "110000", 401)]:  # fmt: skip
+        response = api.get(user, "/survey/2025/status", province=province)
+        assert response.status_code == status, (user, province, response.text)
+    assert api.get(None, "/survey/2025/tables/samples_by_material").status_code == 404
+    with api.db.transaction() as session:
+        compile_nation(session, signer, ADMIN, "2025")
+    table = api.get(None, "/survey/2025/tables/samples_by_material")
+    assert table.status_code == 200, table.text
+    nation = next(r for r in table.json()["rows"] if r["unit"] == "nation")
+    assert nation["dna"] is None  # one DNA sample: withheld
+    assert nation["total"] == 7
+    definition = api.get(None, "/survey/cycles/2025").json()
+    with api.db.reader() as session:
+        stored = session.query(SurveyDocument).filter_by(kind="cycle").one()
+    assert definition == envelope_of(stored).as_dict()
+    assert api.get(None, "/survey/cycles/1999").status_code == 404
