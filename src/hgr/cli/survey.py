@@ -23,6 +23,7 @@ from hgr.cli.common import (
 from hgr.cli.common import out as console
 from hgr.crypto import load_verifier
 from hgr.exceptions import FormatError, IntegrityBroken, UsageError
+from hgr.federation import get_json, post_json
 from hgr.node import Node
 from hgr.registry.regions import region_names
 from hgr.survey import (
@@ -31,6 +32,7 @@ from hgr.survey import (
     default_dates,
     draft_return,
     get_cycle,
+    import_cycle,
     open_cycle,
     read_dictionary,
     submit_return,
@@ -38,7 +40,7 @@ from hgr.survey import (
     validate_return,
 )
 from hgr.survey.cycles import cycle_dictionary, cycle_facts
-from hgr.survey.documents import latest_documents
+from hgr.survey.documents import Envelope, envelope_of, latest_documents, trusted_verifiers
 from hgr.survey.editions import (
     compile_nation,
     compile_province,
@@ -317,3 +319,64 @@ def report(
         files = render_report(published, content, cycle_facts(facts), out,
                               province_names=names, issuer=node.settings.name, pdf=pdf)  # fmt: skip
     console.print(f"report: {files.html}" + (f" and {files.pdf}" if files.pdf else ""))
+
+
+UrlOption = Annotated[str, typer.Option(help="Address of the other node, e.g. https://host:8470.")]
+TokenOption = Annotated[
+    str | None, typer.Option(envvar="HGR_REMOTE_TOKEN", help="API token on the other node.")
+]
+
+
+@survey_app.command("fetch")
+def fetch(
+    cycle: CycleOption,
+    source: Annotated[str, typer.Option("--from", help="Address of the node that has it.")],
+    token: TokenOption = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Fetch a cycle's signed definition from another node and keep it (the nation's key must
+    be trusted: `hgr survey trust --level nation`)."""
+    with command_node(home, database_url) as node:
+        sent = Envelope.from_dict(get_json(source, f"/survey/cycles/{cycle}", token), source)
+        nation = node.settings.survey.nation
+        with node.db.transaction() as session:
+            keys = [*trusted_verifiers(session, "nation", nation), node.verifier()]
+            kept = import_cycle(session, operator(), sent, keys)
+            console.print(f"cycle {kept.code} kept: institutions due {kept.institution_due}")
+
+
+@survey_app.command("send")
+def send(
+    cycle: CycleOption,
+    to: UrlOption,
+    token: TokenOption = None,
+    province: Annotated[
+        str | None,
+        typer.Option(help="Send this province's edition (else the institution's return)."),
+    ] = None,
+    institution: Annotated[
+        str | None, typer.Option("--institution", "-i", help="Institution (default: the node's).")
+    ] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Send the latest signed return (or provincial edition and its returns) to another node."""
+    with command_node(home, database_url) as node:
+        with node.db.reader() as session:
+            if province:
+                edition = latest_documents(session, "province", cycle, [province]).get(province)
+                if edition is None:
+                    raise UsageError(f"{province} has no edition for {cycle}: run "
+                                     "`hgr survey compile --province`",
+                                     code="E_SURVEY_NO_EDITIONS")  # fmt: skip
+                path, payload = "/survey/packages", package(session, edition)
+            else:
+                code = institution_of(node, institution)
+                sent = latest_documents(session, "return", cycle, [code]).get(code)
+                if sent is None:
+                    raise UsageError(f"{code} has signed no return for {cycle}: run `hgr survey "
+                                     "submit`", code="E_SURVEY_NO_RETURN")  # fmt: skip
+                path, payload = "/survey/returns", envelope_of(sent).as_dict()
+        answer = post_json(to, path, payload, token)
+    console.print(f"{to} kept {answer['kind']} v{answer['version']} of {answer['subject']}")

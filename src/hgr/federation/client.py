@@ -1,0 +1,67 @@
+"""A small JSON client for another node's API, with its errors turned into hgr's own.
+
+The other node answers errors as RFC 9457 problem details; the same exception class is raised
+here (by status), with the other node's message, so a command line shows what the far side
+said. Standard library only: certificates are checked against the system's store.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from hgr.exceptions import (
+    Conflict,
+    Forbidden,
+    HgrError,
+    NotAuthenticated,
+    NotFound,
+    UsageError,
+    ValidationFailed,
+)
+
+__all__ = ["get_json", "post_json"]
+
+TIMEOUT_SECONDS = 60.0
+_BY_STATUS: dict[int, type[HgrError]] = {401: NotAuthenticated, 403: Forbidden, 404: NotFound,
+                                         409: Conflict, 422: ValidationFailed}  # fmt: skip
+
+
+def _request(url: str, path: str, token: str | None, payload: Any | None) -> Any:
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"{url!r} is not an http(s) address", code="E_URL")
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(url.rstrip("/") + path, data=data,
+                                     method="GET" if payload is None else "POST")  # fmt: skip
+    request.add_header("Accept", "application/json")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            problem = json.loads(exc.read())
+        except (ValueError, OSError):
+            problem = {}
+        detail = problem.get("detail") or exc.reason
+        kind = _BY_STATUS.get(exc.code, UsageError)
+        raise kind(f"{url}{path} answered {exc.code}: {detail}",
+                   code=problem.get("code") or "E_REMOTE") from None  # fmt: skip
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise UsageError(f"cannot reach {url}: {reason}", code="E_UNREACHABLE") from None
+
+
+def get_json(url: str, path: str, token: str | None = None) -> Any:
+    """GET ``path`` of the node at ``url``; its JSON answer."""
+    return _request(url, path, token, None)
+
+
+def post_json(url: str, path: str, payload: Any, token: str | None = None) -> Any:
+    """POST ``payload`` as JSON to ``path`` of the node at ``url``; its JSON answer."""
+    return _request(url, path, token, payload)
