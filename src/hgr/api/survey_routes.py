@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, NoReturn
 
 from fastapi import FastAPI, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from hgr.audit import Actor
 from hgr.auth import Action, Principal, authorize
@@ -117,39 +118,33 @@ def add_survey_routes(
         with db.reader() as session:
             return cycle_envelope(session, code).as_dict()
 
+    def receive(principal: Principal, request: Request, action: Action, verb: str,
+                sender: EnvelopeIn, kept: Callable[[Session], Any]) -> StoredOut:  # fmt: skip
+        # One way in for every document: the role may send, the document speaks for the
+        # caller's own institution or province, and it verifies (or nothing is kept).
+        with db.reader() as session:
+            decision = authorize(session, principal, action)
+        if not decision.allowed:
+            refuse(principal, verb, f"survey/{action.value}", decision.grounds, request)
+        content = _content(sender)
+        if principal.scope != str(content["subject"]):
+            target = f"survey/{content['cycle']}/{content['kind']}/{content['subject']}"
+            refuse(principal, verb, target, "outside the caller's scope", request)
+        with db.transaction() as session:
+            return stored(keep(lambda: kept(session)))
+
     @app.post("/survey/returns", tags=["survey"], summary="Receive an institution's signed return")
     def post_return(principal: caller, request: Request, document: EnvelopeIn) -> StoredOut:
-        with db.reader() as session:
-            decision = authorize(session, principal, Action.SURVEY_SUBMIT)
-        if not decision.allowed:
-            refuse(principal, "survey.return.store", "survey/returns", decision.grounds, request)
-        content = _content(document)
-        subject = str(content["subject"])
-        target = f"survey/{content['cycle']}/returns/{subject}"
-        if principal.scope != subject:
-            refuse(principal, "survey.return.store", target, "outside the caller's scope",
-                   request)  # fmt: skip
-        with db.transaction() as session:
-            return stored(keep(lambda: receive_return(session, _actor(principal),
-                                                      document.model_dump(), own)))  # fmt: skip
+        return receive(principal, request, Action.SURVEY_SUBMIT, "survey.return.store", document,
+                       lambda session: receive_return(session, _actor(principal),
+                                                      document.model_dump(), own))  # fmt: skip
 
     @app.post("/survey/packages", tags=["survey"],
               summary="Receive a province's signed edition and the returns it names")  # fmt: skip
     def post_package(principal: caller, request: Request, sent: PackageIn) -> StoredOut:
-        with db.reader() as session:
-            decision = authorize(session, principal, Action.SURVEY_SEND)
-        if not decision.allowed:
-            refuse(principal, "survey.package.store", "survey/packages", decision.grounds,
-                   request)  # fmt: skip
-        content = _content(sent.edition)
-        subject = str(content["subject"])
-        target = f"survey/{content['cycle']}/editions/{subject}"
-        if principal.scope != subject:
-            refuse(principal, "survey.package.store", target, "outside the caller's scope",
-                   request)  # fmt: skip
-        with db.transaction() as session:
-            return stored(keep(lambda: receive_package(session, _actor(principal),
-                                                       sent.model_dump(), own)))  # fmt: skip
+        return receive(principal, request, Action.SURVEY_SEND, "survey.package.store",
+                       sent.edition, lambda session: receive_package(
+                           session, _actor(principal), sent.model_dump(), own))  # fmt: skip
 
     @app.get("/survey/{cycle}/status", tags=["survey"], summary="Who in a province has returned")
     def status(

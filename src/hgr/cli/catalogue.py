@@ -21,6 +21,7 @@ from hgr.catalogue.models import CatalogueEntry
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
+    InstitutionOption,
     command_node,
     institution_of,
     operator,
@@ -37,10 +38,6 @@ catalogue_app = typer.Typer(
 )
 
 FamilyArgument = Annotated[str, typer.Argument(help="Code of the registered family.")]
-InstitutionOption = Annotated[
-    str | None,
-    typer.Option("--institution", "-i", help="Institution code (default: the node's)."),
-]
 
 
 @catalogue_app.command("declare")

@@ -29,6 +29,7 @@ from hgr.registry.report import Issue
 __all__ = [
     "DatabaseOption",
     "HomeOption",
+    "InstitutionOption",
     "cell",
     "command_node",
     "err",
@@ -47,6 +48,10 @@ err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep
 HomeOption = Annotated[
     Path | None,
     typer.Option("--home", envvar="HGR_HOME", help="The node's data directory."),
+]
+InstitutionOption = Annotated[
+    str | None,
+    typer.Option("--institution", "-i", help="Institution code (default: the node's)."),
 ]
 DatabaseOption = Annotated[
     str | None,

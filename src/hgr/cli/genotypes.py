@@ -12,6 +12,7 @@ import typer
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
+    InstitutionOption,
     command_node,
     fail,
     institution_of,
@@ -31,10 +32,6 @@ genotypes_app = typer.Typer(
 
 CollectionOption = Annotated[
     str, typer.Option("--collection", "-c", help="Code of the collection the genotypes join.")
-]
-InstitutionOption = Annotated[
-    str | None,
-    typer.Option("--institution", "-i", help="Institution code (default: the node's)."),
 ]
 
 

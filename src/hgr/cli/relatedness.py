@@ -11,6 +11,7 @@ import typer
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
+    InstitutionOption,
     command_node,
     fail,
     institution_of,
@@ -46,9 +47,6 @@ relatedness_app = typer.Typer(
 
 
 CollectionOption = Annotated[str, typer.Option("--collection", "-c", help="Collection code.")]
-InstitutionOption = Annotated[
-    str | None, typer.Option("--institution", "-i", help="Institution code (default: the node's).")
-]
 
 
 @relatedness_app.command("panel")

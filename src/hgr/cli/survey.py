@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
+    InstitutionOption,
     command_node,
     fail,
     institution_of,
@@ -121,9 +122,7 @@ def draft(
     answers: Annotated[
         Path | None, typer.Option(help="JSON object answering the cycle's form fields.")
     ] = None,
-    institution: Annotated[
-        str | None, typer.Option("--institution", "-i", help="Institution (default: the node's).")
-    ] = None,
+    institution: InstitutionOption = None,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -355,9 +354,7 @@ def send(
         str | None,
         typer.Option(help="Send this province's edition (else the institution's return)."),
     ] = None,
-    institution: Annotated[
-        str | None, typer.Option("--institution", "-i", help="Institution (default: the node's).")
-    ] = None,
+    institution: InstitutionOption = None,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
