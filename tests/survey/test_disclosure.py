@@ -115,9 +115,9 @@ def test_a_lone_small_cell_gets_a_partner_in_every_relation() -> None:
     assert protected.published[("nation", TOTAL)] == 170  # nothing more is hidden than needed
 
 
-def test_without_the_audit_step_relations_together_would_expose_a_cell() -> None:
-    # Two provinces of two institutions; A's DNA is small. Hiding one partner per relation
-    # is not enough once the kind and nation margins are published as well.
+def test_two_small_cells_under_crossing_province_and_kind_margins_stay_hidden() -> None:
+    # Two provinces of two institutions, with kind margins crossing them; A's and D's DNA are
+    # small. The attacker has every margin and still recovers neither.
     table = nation(
         {"A": {"dna": 2, "blood": 50, "saliva": 7}, "B": {"dna": 9, "blood": 8, "saliva": 60},
          "C": {"dna": 40, "blood": 6, "saliva": 8}, "D": {"dna": 3, "blood": 70, "saliva": 9}},

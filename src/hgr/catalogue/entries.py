@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from hgr.audit import Actor, record
 from hgr.catalogue.models import CatalogueEntry
@@ -33,8 +33,9 @@ from hgr.config import EXCLUDED_CONDITIONS
 from hgr.exceptions import Conflict, NotFound, ValidationFailed
 from hgr.pedigree.drawing import DrawnPerson, draw_pedigree
 from hgr.registry import models as m
+from hgr.registry.regions import province_codes
 from hgr.registry.report import Issue, Origin, Severity
-from hgr.registry.vocabulary import AffectedStatus, RegionLevel
+from hgr.registry.vocabulary import AffectedStatus
 from hgr.relatedness.pedigree_check import FamilyReport
 
 __all__ = [
@@ -72,19 +73,6 @@ def _excluded(condition: str, label: str, excluded: Sequence[str]) -> str | None
         if term.upper() == condition.upper() or (":" not in term and term.lower() in label.lower()):
             return term
     return None
-
-
-def _province(session: Session, institution: m.Institution) -> str:
-    region = aliased(m.Region)
-    at = institution.region_id
-    while at is not None:
-        code, level, parent = session.execute(
-            select(region.code, region.level, region.parent_id).where(region.id == at)
-        ).one()
-        if level in (RegionLevel.PROVINCE, "province"):
-            return str(code)
-        at = parent
-    return "unknown"
 
 
 def _family(session: Session, institution: str, family: str) -> tuple[m.Institution, m.Family]:
@@ -167,7 +155,7 @@ def declare_pedigree(
         raise Conflict(f"pedigree {family} of {institution} is {entry.status}: it cannot be "
                        "declared again", code="E_CATALOGUE_STATE")  # fmt: skip
     values = {
-        "province": _province(session, owner),
+        "province": province_codes(session).get(owner.region_id or -1, "unknown"),
         "condition": found.condition,
         "trait": trait or found.condition_label or found.condition,
         "generations": found.generations,

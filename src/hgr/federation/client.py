@@ -42,11 +42,19 @@ def _request(url: str, path: str, token: str | None, payload: Any | None) -> Any
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            return json.loads(response.read())
+            text = response.read()
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise UsageError(
+                f"{url}{path} did not answer JSON: is it an hgr node?", code="E_REMOTE"
+            ) from None
     except urllib.error.HTTPError as exc:
         try:
             problem = json.loads(exc.read())
         except (ValueError, OSError):
+            problem = {}
+        if not isinstance(problem, dict):
             problem = {}
         detail = problem.get("detail") or exc.reason
         kind = _BY_STATUS.get(exc.code, UsageError)

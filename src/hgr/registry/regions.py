@@ -22,7 +22,14 @@ from hgr.registry.report import Origin, Report
 from hgr.registry.templates import Cells, read_table
 from hgr.registry.vocabulary import RegionLevel
 
-__all__ = ["RegionRow", "default_region_file", "load_regions", "read_regions", "region_names"]
+__all__ = [
+    "RegionRow",
+    "default_region_file",
+    "load_regions",
+    "province_codes",
+    "read_regions",
+    "region_names",
+]
 
 REQUIRED = ("country", "code", "name", "level")
 _ORDER = {RegionLevel.NATION: 0, RegionLevel.PROVINCE: 1, RegionLevel.PREFECTURE: 2}
@@ -122,3 +129,16 @@ def _upsert_regions(session: Session, rows: list[RegionRow]) -> int:
 def region_names(session: Session) -> dict[str, str]:
     """Each region's name by its code."""
     return dict(session.execute(select(Region.code, Region.name)).all())
+
+
+def province_codes(session: Session) -> dict[int, str]:
+    """The code of each region's province, by region id (a province is its own)."""
+    regions = {rid: (code, level, parent) for rid, code, level, parent in session.execute(
+        select(Region.id, Region.code, Region.level, Region.parent_id))}  # fmt: skip
+    province: dict[int, str] = {}
+    for rid in regions:
+        at: int | None = rid
+        while at is not None and regions[at][1] != RegionLevel.PROVINCE:
+            at = regions[at][2]
+        province[rid] = regions[at][0] if at is not None else "unknown"
+    return province

@@ -26,6 +26,7 @@ from hgr.audit import Actor
 from hgr.crypto import Signer, Verifier
 from hgr.exceptions import Conflict, FormatError, IntegrityBroken, NotFound, ValidationFailed
 from hgr.registry import models as m
+from hgr.registry.regions import province_codes
 from hgr.registry.report import Issue, Origin, Severity
 from hgr.relatedness.identity import unique_donors
 from hgr.survey.cycles import cycle_dictionary, get_cycle
@@ -38,7 +39,7 @@ from hgr.survey.documents import (
     trusted_verifiers,
 )
 from hgr.survey.models import SurveyCycle, SurveyDocument
-from hgr.survey.returns import province_of, validate_return
+from hgr.survey.returns import validate_return
 
 __all__ = [
     "ADDITIVE_COUNTS",
@@ -78,7 +79,7 @@ class InstitutionStatus:
 
 
 def _province_institutions(session: Session, province: str) -> list[m.Institution]:
-    provinces = province_of(session)
+    provinces = province_codes(session)
     region = session.scalar(select(m.Region.id).where(m.Region.code == province))
     if region is None:
         raise NotFound(f"no region {province!r}", code="E_NO_REGION")

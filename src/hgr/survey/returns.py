@@ -26,8 +26,9 @@ from hgr.crypto import Signer, Verifier
 from hgr.exceptions import NotFound, ValidationFailed
 from hgr.genotypes.models import GenotypeSample
 from hgr.registry import models as m
+from hgr.registry.regions import province_codes
 from hgr.registry.report import Issue, Origin, Severity
-from hgr.registry.vocabulary import AffectedStatus, ConsentStatus, RegionLevel
+from hgr.registry.vocabulary import AffectedStatus, ConsentStatus
 from hgr.relatedness.identity import unique_donors
 from hgr.survey.cycles import cycle_dictionary, get_cycle
 from hgr.survey.dictionary import DataDictionary, FieldSpec
@@ -40,7 +41,7 @@ from hgr.survey.documents import (
 )
 from hgr.survey.models import SurveyCycle, SurveyDocument
 
-__all__ = ["draft_return", "province_of", "receive_return", "submit_return", "validate_return"]
+__all__ = ["draft_return", "receive_return", "submit_return", "validate_return"]
 
 SCHEMA = "hgr-survey-return/1"
 MAX_TEXT = 4000
@@ -55,19 +56,6 @@ def _table(session: Session, query: Any) -> dict[str, int]:
             for k, n in session.execute(query)}  # fmt: skip
 
 
-def province_of(session: Session) -> dict[int, str]:
-    """Each region's province code (a province is its own)."""
-    regions = {rid: (code, level, parent) for rid, code, level, parent in session.execute(
-        select(m.Region.id, m.Region.code, m.Region.level, m.Region.parent_id))}  # fmt: skip
-    province: dict[int, str] = {}
-    for rid in regions:
-        at: int | None = rid
-        while at is not None and regions[at][1] not in (RegionLevel.PROVINCE, "province"):
-            at = regions[at][2]
-        province[rid] = regions[at][0] if at is not None else "unknown"
-    return province
-
-
 def _institution(session: Session, code: str) -> m.Institution:
     found = session.scalar(select(m.Institution).where(m.Institution.code == code))
     if found is None:
@@ -75,9 +63,10 @@ def _institution(session: Session, code: str) -> m.Institution:
     return found
 
 
-def compute_fields(session: Session, institution: m.Institution,
-                   cycle: SurveyCycle) -> dict[str, Any]:  # fmt: skip
-    """Every computable field for ``institution`` as the registry stands now."""
+def compute_fields(session: Session, institution: m.Institution, cycle: SurveyCycle,
+                   provinces: Mapping[int, str]) -> tuple[dict[str, Any], list[str]]:  # fmt: skip
+    """Every computable field for ``institution`` as the registry stands now, and its donors'
+    pseudonyms (sorted); ``provinces`` maps region ids to province codes."""
     iid = institution.id
     D, S, C = m.Donor, m.Sample, m.Consent
     donor_rows = session.execute(
@@ -86,7 +75,6 @@ def compute_fields(session: Session, institution: m.Institution,
     ).all()  # fmt: skip
     donor_ids = {r.id for r in donor_rows}
     pseudonyms = sorted(r.pseudonym for r in donor_rows)
-    provinces = province_of(session)
     samples = session.execute(
         select(S.donor_id, S.collection_id, S.material_type).where(S.institution_id == iid)
     ).all()
@@ -131,7 +119,7 @@ def compute_fields(session: Session, institution: m.Institution,
     members = _count(session, select(func.count()).select_from(m.PedigreeMember)
                      .join(m.Family, m.Family.id == m.PedigreeMember.family_id)
                      .where(m.Family.institution_id == iid))  # fmt: skip
-    return {
+    fields = {
         "donors": len(donor_rows),
         "persons": unique_donors(session, [(institution.code, p) for p in pseudonyms]),
         "donors_by_sex": dict(sorted(Counter(str(r.sex) for r in donor_rows).items())),
@@ -182,6 +170,7 @@ def compute_fields(session: Session, institution: m.Institution,
         "pedigree_members": members,
         "declared_pedigrees": [_pedigree(session, f) for f in families if f.condition],
     }
+    return fields, pseudonyms
 
 
 def _pedigree(session: Session, family: m.Family) -> dict[str, Any]:
@@ -214,7 +203,8 @@ def draft_return(
     cycle = get_cycle(session, cycle_code)
     dictionary = cycle_dictionary(cycle)
     institution = _institution(session, institution_code)
-    computed = compute_fields(session, institution, cycle)
+    provinces = province_codes(session)
+    computed, pseudonyms = compute_fields(session, institution, cycle, provinces)
     region = institution.region_id
     return {
         "kind": "return",
@@ -228,19 +218,13 @@ def draft_return(
             "code": institution.code,
             "name": institution.name,
             "kind": str(institution.kind),
-            "province": province_of(session).get(region, "unknown") if region else "unknown",
+            "province": provinces.get(region, "unknown") if region else "unknown",
             "country": institution.country,
             "control": str(institution.control),
         },
         "fields": {f.code: computed[f.code] for f in dictionary.computed},
         "form": dict(answers),
-        "donor_pseudonyms": list(
-            session.scalars(
-                select(m.Donor.pseudonym)
-                .where(m.Donor.institution_id == institution.id)
-                .order_by(m.Donor.pseudonym)
-            )
-        ),
+        "donor_pseudonyms": pseudonyms,
         "version": None,
         "replaces": None,
     }
