@@ -100,3 +100,6 @@ def test_exports_and_drawing(registry: Database, tmp_path: Path) -> None:
     texts = [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert "HD-001-1" in texts
     assert not any("BJH" in t for t in texts), "no donor id or pseudonym is drawn"
+    # examples: BJH-0001 (the first founder) is deceased and BJH-0005 is the proband.
+    assert "P" in texts, "the proband's arrow is labelled P"
+    assert svg.count('class="deceased"') == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,10 @@ def test_examples_import_everything(registered: Database, keys: NodeKeys) -> Non
         assert child[0].mother_id
         affected = session.scalars(select(m.PedigreeAffection.condition)).all()
         assert set(affected) == {"ORPHA:399"}
+        (proband,) = [x for x in members.values() if x.proband]
+        assert proband is child[0]
+        deceased = session.scalars(select(m.Donor).where(m.Donor.vital_status == "deceased"))
+        assert [d.birth_year for d in deceased] == [1948]
         batch = session.scalars(
             select(m.ImportBatch).where(m.ImportBatch.institution_id.is_not(None))
         ).one()
@@ -132,6 +137,8 @@ BAD_CELLS = [
     ("donors.csv", "HP:0002072;HP:0000726", "HP:2072", "E_TERM"),
     ("donors.csv", "ORPHA:399;ICD10:G10", "ICD10:10G", "E_TERM"),
     ("donors.csv", "1948,110000", "1948,999999", "E_UNKNOWN_REGION"),
+    ("donors.csv", "Han,deceased", "Han,departed", "E_FIELD"),
+    ("families.csv", "in each,BJH-0005", "in each,BJH-0101", "E_PROBAND"),
     ("samples.csv", "S-0003,BJH-0002", "S-0003,BJH-9999", "E_UNKNOWN_DONOR"),
     (
         "samples.csv",
@@ -254,6 +261,11 @@ def test_phenopackets_import(registered: Database, keys: NodeKeys) -> None:
         pseudonym = keys.pseudonymiser.pseudonym(INSTITUTION, "P123542")
         donor = session.scalars(select(m.Donor).where(m.Donor.pseudonym == pseudonym)).one()
         assert donor.sex == "male"
+        # covid19.json and PMID_30359777 record subject.vitalStatus DECEASED; the others none.
+        assert donor.vital_status == "deceased"
+        statuses = session.scalars(select(m.Donor.vital_status)).all()
+        assert sorted(statuses).count("deceased") == 2
+        assert statuses.count("unknown") == len(packets) - 2
         # diabetes (MONDO:0005015) is marked excluded in the file, so it is not a diagnosis
         assert {d.term_id for d in donor.diagnoses} == {"MONDO:0100096", "MONDO:0004994"}
         sister = keys.pseudonymiser.pseudonym(INSTITUTION, "Patient 2")
@@ -275,8 +287,6 @@ def test_non_phenopacket_json_is_refused(
 
 
 def test_family_phenopacket(registered: Database, keys: NodeKeys, tmp_path: Path) -> None:
-    import json
-
     son = json.loads(shared("phenopackets", "PMID_33912663_son.json").read_text())
     family = {
         "id": "FAM-33912663",
@@ -302,6 +312,10 @@ def test_family_phenopacket(registered: Database, keys: NodeKeys, tmp_path: Path
         fam = session.scalars(select(m.Family)).one()
         assert fam.condition == "OMIM:621414"
         assert fam.generations == 2
+        proband = session.scalar(select(m.Donor.pseudonym).join(
+            m.PedigreeMember, m.PedigreeMember.donor_id == m.Donor.id
+        ).where(m.PedigreeMember.proband))  # fmt: skip
+        assert proband == keys.pseudonymiser.pseudonym(INSTITUTION, "son")
 
 
 def test_ped_files_from_shared_data(registered: Database, keys: NodeKeys) -> None:

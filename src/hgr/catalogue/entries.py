@@ -35,7 +35,7 @@ from hgr.pedigree.drawing import DrawnPerson, draw_pedigree
 from hgr.registry import models as m
 from hgr.registry.regions import province_codes
 from hgr.registry.report import Issue, Origin, Severity
-from hgr.registry.vocabulary import AffectedStatus
+from hgr.registry.vocabulary import AffectedStatus, VitalStatus
 from hgr.relatedness.pedigree_check import FamilyReport
 
 __all__ = [
@@ -281,7 +281,7 @@ def draw_entry(session: Session, entry: CatalogueEntry) -> str:
     _, family = _family(session, entry.institution, entry.subject)
     P, A = m.PedigreeMember, m.PedigreeAffection
     rows = session.execute(
-        select(P.id, m.Donor.pseudonym, m.Donor.sex, P.father_id, P.mother_id)
+        select(P.id, m.Donor.sex, P.father_id, P.mother_id, m.Donor.vital_status, P.proband)
         .join(m.Donor, m.Donor.id == P.donor_id)
         .where(P.family_id == family.id).order_by(P.generation, P.id)
     ).all()  # fmt: skip
@@ -293,8 +293,9 @@ def draw_entry(session: Session, entry: CatalogueEntry) -> str:
     people = [
         DrawnPerson(label[member], sex, label.get(father) if father else None,
                     label.get(mother) if mother else None,
-                    AffectedStatus(status.get(member, AffectedStatus.UNKNOWN)))
-        for member, _pseudonym, sex, father, mother in rows
+                    AffectedStatus(status.get(member, AffectedStatus.UNKNOWN)),
+                    deceased=vital == VitalStatus.DECEASED, proband=proband)
+        for member, sex, father, mother, vital, proband in rows
     ]  # fmt: skip
     title = f"{entry.number or entry.subject}: {entry.trait}"
     return draw_pedigree(people, title=title)

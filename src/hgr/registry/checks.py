@@ -128,6 +128,22 @@ def _check_references(
             )
 
 
+def _check_probands(staging: Staging, report: Report) -> None:
+    # A proband is marked on the family's pedigree, so it must come with it (NSGC notation
+    # draws the arrow on a member of the drawn family).
+    members = {(p.family_id, p.individual_id) for p in staging.pedigree}
+    for family in staging.families.values():
+        if family.proband and (family.code, family.proband) not in members:
+            report.error(
+                "E_PROBAND",
+                family.origin,
+                f"proband {family.proband} is not a member of family {family.code} in the "
+                "pedigree of this import",
+                "import the family's PED file together with families.csv, or correct the proband",
+                field="proband",
+            )
+
+
 def _check_dates(staging: Staging, today: dt.date, report: Report) -> None:
     for sample in staging.samples.values():
         if sample.collection_date and sample.collection_date > today:
@@ -219,5 +235,6 @@ def check_staging(
     today = today or dt.date.today()
     _check_institutions(staging, known, report)
     _check_references(staging, known, pseudonym, report)
+    _check_probands(staging, report)
     _check_dates(staging, today, report)
     _check_consents(staging, today, report)

@@ -28,7 +28,7 @@ from hgr.registry import models as m
 from hgr.registry.checks import KnownRecords, check_staging
 from hgr.registry.report import Report
 from hgr.registry.staging import Staging, stage_files
-from hgr.registry.vocabulary import Sex
+from hgr.registry.vocabulary import Sex, VitalStatus
 
 __all__ = ["ImportResult", "import_files"]
 
@@ -279,6 +279,8 @@ class _Writer:
                 row["sex"] = r.sex
             elif new:
                 row["sex"] = Sex.UNKNOWN
+            if r.vital_status is not None or new:
+                row["vital_status"] = r.vital_status or VitalStatus.UNKNOWN
             for column, value in (
                 ("birth_year", r.birth_year),
                 ("population", r.population),
@@ -442,11 +444,13 @@ class _Writer:
         member_scope = m.PedigreeMember.family_id.in_(
             select(m.Family.id).where(m.Family.institution_id == self.institution_id)
         )
+        probands = {r.code: r.proband for r in staging.families.values() if r.proband}
         member_rows = [
             {
                 "family_id": family_ids[p.family_id],
                 "donor_id": donors(p.individual_id),
                 "generation": self.generation.get((p.family_id, p.individual_id), 1),
+                "proband": probands.get(p.family_id) == p.individual_id,
             }
             for p in people
         ]

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -40,6 +41,7 @@ from hgr.registry.vocabulary import (
     RegionLevel,
     Sex,
     StorageStatus,
+    VitalStatus,
 )
 
 __all__ = [
@@ -168,6 +170,9 @@ class Donor(Timestamps, Base):
     birth_year: Mapped[int | None] = mapped_column(Integer)
     residence_region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     population: Mapped[str | None] = mapped_column(String(100))
+    vital_status: Mapped[VitalStatus] = mapped_column(
+        _vocab(VitalStatus), default=VitalStatus.UNKNOWN, server_default=VitalStatus.UNKNOWN.value
+    )
 
     phenotypes: Mapped[list[DonorPhenotype]] = relationship(
         cascade="all, delete-orphan", order_by="DonorPhenotype.term_id"
@@ -299,6 +304,8 @@ class PedigreeMember(Base):
     father_id: Mapped[int | None] = mapped_column(ForeignKey("pedigree_member.id"))
     mother_id: Mapped[int | None] = mapped_column(ForeignKey("pedigree_member.id"))
     generation: Mapped[int] = mapped_column(Integer, default=1)
+    # The person through whom the family came to attention (NSGC: arrow with "P").
+    proband: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     family: Mapped[Family] = relationship(back_populates="members")
     donor: Mapped[Donor] = relationship()

@@ -16,7 +16,7 @@ from hgr.pedigree.ped import PedigreeRecord
 from hgr.registry import fields as f
 from hgr.registry.records import DonorRecord, FamilyRecord
 from hgr.registry.report import Origin, Report
-from hgr.registry.vocabulary import AffectedStatus, Sex
+from hgr.registry.vocabulary import AffectedStatus, Sex, VitalStatus
 
 __all__ = ["PhenopacketContent", "read_phenopacket"]
 
@@ -25,6 +25,11 @@ _SEX = {
     "FEMALE": Sex.FEMALE,
     "OTHER_SEX": Sex.OTHER,
     "UNKNOWN_SEX": Sex.UNKNOWN,
+}
+_VITAL = {
+    "ALIVE": VitalStatus.ALIVE,
+    "DECEASED": VitalStatus.DECEASED,
+    "UNKNOWN_STATUS": VitalStatus.UNKNOWN,
 }
 _AFFECTED = {
     "AFFECTED": AffectedStatus.AFFECTED,
@@ -86,6 +91,17 @@ def _individual(
             f"use one of: {', '.join(_SEX)}",
             field="subject.sex",
         )
+    vital_raw = (subject.get("vitalStatus") or {}).get("status")
+    vital = _VITAL.get(str(vital_raw)) if vital_raw is not None else None
+    if vital_raw is not None and vital is None:
+        failed = True
+        report.error(
+            "E_FIELD",
+            origin,
+            f"subject.vitalStatus.status {vital_raw!r} is not a Phenopackets vital status",
+            f"use one of: {', '.join(_VITAL)}",
+            field="subject.vitalStatus.status",
+        )
     birth_year = None
     born = subject.get("dateOfBirth")
     if born:
@@ -130,6 +146,7 @@ def _individual(
         local_id=str(subject["id"]).strip(),
         sex=sex,
         birth_year=birth_year,
+        vital_status=vital,
         phenotypes=tuple(phenotypes.values()),
         diagnoses=tuple(diagnoses.values()),
         origin=origin,
@@ -212,6 +229,7 @@ def read_phenopacket(path: Path, report: Report) -> PhenopacketContent:
                     code=family_id,
                     condition=condition,
                     condition_label=labels.get(condition) if condition else None,
+                    proband=proband.local_id if proband else None,
                     origin=origin,
                 )
             )

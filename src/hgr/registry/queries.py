@@ -108,11 +108,12 @@ ENTITIES: dict[str, Entity] = {
             "donors", m.Donor, ("institution", "pseudonym"),
             {"institution": _I.code, "pseudonym": m.Donor.pseudonym, "sex": m.Donor.sex,
              "birth_year": m.Donor.birth_year, "population": m.Donor.population,
-             "residence": _Residence.code},
+             "residence": _Residence.code, "vital_status": m.Donor.vital_status},
             joins=((_I, _I.id == m.Donor.institution_id),),
             outer_joins=((_Residence, _Residence.id == m.Donor.residence_region_id),),
             filters=("institution", "sex", "population", "residence", "birth_year"),
             institution=_I.code, owner=m.Donor.institution_id,
+            detail_only=frozenset({"vital_status"}),
         ),
         Entity(
             "samples", m.Sample, ("institution", "code"),

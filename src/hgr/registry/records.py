@@ -23,6 +23,7 @@ from hgr.registry.vocabulary import (
     MaterialType,
     Sex,
     StorageStatus,
+    VitalStatus,
 )
 
 __all__ = [
@@ -75,6 +76,7 @@ class DonorRecord:
     birth_year: int | None = None
     residence_region: str | None = None
     population: str | None = None
+    vital_status: VitalStatus | None = None
     phenotypes: tuple[Term, ...] | None = None
     diagnoses: tuple[Term, ...] | None = None
     origin: Origin = _ORIGIN
@@ -124,6 +126,7 @@ class FamilyRecord:
     condition: str | None = None
     condition_label: str | None = None
     description: str | None = None
+    proband: str | None = None
     origin: Origin = _ORIGIN
 
 

@@ -35,6 +35,7 @@ from hgr.registry.vocabulary import (
     MaterialType,
     Sex,
     StorageStatus,
+    VitalStatus,
 )
 
 __all__ = ["TEMPLATES", "Column", "Template", "read_table", "read_template", "template_for"]
@@ -134,6 +135,7 @@ def _donor(c: Cells) -> DonorRecord:
         birth_year=c.get("birth_year", lambda r: f.parse_int(r, low=1850, high=2200)),
         residence_region=c.text("residence_region"),
         population=c.text("population"),
+        vital_status=c.get("vital_status", lambda r: f.parse_enum(VitalStatus, r)),
         phenotypes=c.listed("phenotypes", f.parse_phenotype),
         diagnoses=c.listed("diagnoses", f.parse_diagnosis),
         origin=c.origin,
@@ -190,6 +192,7 @@ def _family(c: Cells) -> FamilyRecord:
         condition=condition.id if condition else None,
         condition_label=c.text("condition_label"),
         description=c.text("description"),
+        proband=c.text("proband"),
         origin=c.origin,
     )
 
@@ -267,6 +270,7 @@ TEMPLATES: dict[str, Template] = {
                 ("birth_year", False, "year of birth"),
                 ("residence_region", False, "official code of the region of residence"),
                 ("population", False, "population or ethnic group"),
+                ("vital_status", False, "alive, deceased or unknown"),
                 ("phenotypes", False, "HPO terms, ;-separated; prefix ! for excluded"),
                 ("diagnoses", False, "ICD10/ORPHA/MONDO/OMIM codes, ;-separated"),
             ),
@@ -320,6 +324,7 @@ TEMPLATES: dict[str, Template] = {
                 ("condition", False, "hereditary condition followed: ICD10/ORPHA/MONDO/OMIM"),
                 ("condition_label", False, "name of the condition"),
                 ("description", False, "free text"),
+                ("proband", False, "donor id of the proband, a member in the family's PED"),
             ),
             _family,
         ),

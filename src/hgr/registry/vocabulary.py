@@ -23,6 +23,7 @@ __all__ = [
     "Relationship",
     "Sex",
     "StorageStatus",
+    "VitalStatus",
     "choices",
 ]
 
@@ -109,6 +110,14 @@ class ConsentStatus(StrEnum):
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
     SUPERSEDED = "superseded"
+
+
+class VitalStatus(StrEnum):
+    """Whether a donor is alive, after Phenopackets v2 VitalStatus."""
+
+    ALIVE = "alive"
+    DECEASED = "deceased"
+    UNKNOWN = "unknown"
 
 
 class AffectedStatus(StrEnum):

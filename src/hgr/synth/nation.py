@@ -23,7 +23,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,8 @@ DISEASES = (
 )
 # Disease-specific consent (DUO DS) names a MONDO disease.
 MONDO = {"ORPHA:399": "MONDO:0007739", "ORPHA:558": "MONDO:0007947"}
+# Founders born before this year are recorded as deceased (pedigree drawings slash them).
+DECEASED_BORN_BEFORE = 1935
 MATERIALS = ("whole_blood", "dna", "plasma", "serum", "saliva", "tissue_frozen")
 
 
@@ -287,6 +289,17 @@ def _plant(builder: _Builder) -> Planted:
     return planted
 
 
+def _probands(members: Sequence[tuple[Person, str]]) -> dict[str, str]:
+    """Each family's proband: its youngest affected member, the one who came to attention."""
+    chosen: dict[str, tuple[Person, str]] = {}
+    for person, local_id in members:
+        if person.family and person.affected:
+            best = chosen.get(person.family)
+            if best is None or person.birth_year > best[0].birth_year:
+                chosen[person.family] = (person, local_id)
+    return {family: local_id for family, (_, local_id) in chosen.items()}
+
+
 def _write_institution(
     builder: _Builder,
     number: int,
@@ -327,6 +340,7 @@ def _write_institution(
         donors.append({
             "donor_id": local_id, "sex": declared, "birth_year": person.birth_year,
             "residence_region": inst.province, "population": person.population,
+            "vital_status": "deceased" if person.birth_year < DECEASED_BORN_BEFORE else "alive",
             "phenotypes": ";".join(terms[2]) if terms and person.affected else "",
             "diagnoses": terms[0] if terms and person.affected else "",
         })  # fmt: skip
@@ -363,9 +377,11 @@ def _write_institution(
         "valid_from": "2015-01-01", "valid_to": "2030-12-31",
         "scope": "Collection, storage and genetic research use of donated samples",
     }])  # fmt: skip
+    probands = _probands(members)
     _write_table(folder / "families.csv", "families", [
         {"family_id": f, "condition": builder.families[f][1] or "",
-         "condition_label": next((d[1] for d in DISEASES if d[0] == builder.families[f][1]), "")}
+         "condition_label": next((d[1] for d in DISEASES if d[0] == builder.families[f][1]), ""),
+         "proband": probands.get(f, "")}
         for f in family_ids
     ])  # fmt: skip
     ids = {p.index: local for p, local in members}
