@@ -8,13 +8,18 @@
    checks its declared families against the genotypes, and sends the nation a fingerprint
    of its donors, sealed to the national node's key;
 5. the nation links the same people across institutions and counts unique donors;
-6. run a survey cycle across the nodes: the nation opens it, institutions return signed
+6. build the catalogue: institutions declare their families followed for a hereditary
+   condition (with the genotype verification of step 3 as evidence) and their highland
+   cohorts, provinces review the signed declarations, the nation registers what was
+   approved and signs its register, and every node takes the protected flags from it;
+7. run a survey cycle across the nodes: the nation opens it, institutions return signed
    counts to their provinces, provinces compile signed editions for the nation, one
    institution corrects its return, and the nation compiles its edition (persons counted
-   once through the duplicate links) and publishes disclosure-controlled tables;
-7. summarise what was registered where.
+   once through the duplicate links) and publishes disclosure-controlled tables and the
+   report, with the catalogue's summary;
+8. summarise what was registered where.
 
-Later stages of hgr (catalogue, access, beacon) extend this pipeline.
+Later stages of hgr (access, beacon) extend this pipeline.
 """
 
 from __future__ import annotations
@@ -32,17 +37,37 @@ from rich.table import Table
 from sqlalchemy import select
 
 from hgr.audit import Actor
+from hgr.catalogue import (
+    declare_pedigree,
+    declare_region,
+    draw_entry,
+    entries_json,
+    register,
+    review,
+)
+from hgr.catalogue import summary as catalogue_summary
+from hgr.catalogue.exchange import (
+    apply_register,
+    receive_declarations,
+    receive_review,
+    review_package,
+    sign_declarations,
+    sign_register,
+    sign_review,
+)
+from hgr.catalogue.models import CatalogueEntry
 from hgr.config import NodeRole
 from hgr.exceptions import ConfigurationError
 from hgr.genotypes import ingest, qc_report
 from hgr.node import Node, init_node, open_node
 from hgr.registry.importer import import_files
-from hgr.registry.models import Donor
+from hgr.registry.models import Donor, Family
 from hgr.registry.queries import count_summary
 from hgr.registry.regions import region_names
 from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
 from hgr.relatedness.fingerprints import fingerprint_collection, seal_fingerprints, select_panel
 from hgr.relatedness.identity import link_donors, unique_donors
+from hgr.relatedness.pedigree_check import FamilyReport
 from hgr.survey import (
     CycleDates,
     default_dates,
@@ -70,6 +95,7 @@ from hgr.web.report import ReportFiles, render_report
 __all__ = ["run_demo"]
 
 PANEL_SITES = 600
+HIGHLAND_COHORT = 5  # an institution with this many highland donors declares them
 DEMO_ACTOR = Actor("demo", "operator")
 
 MARKER = ".hgr-demo"
@@ -132,12 +158,100 @@ def _answers(control: str) -> dict[str, object]:
     }
 
 
+def _catalogue(
+    directory: Path,
+    national: Node,
+    nodes: Path,
+    by_province: dict[str, list[str]],
+    verified: dict[str, dict[str, FamilyReport]],
+    console: Console,
+) -> dict[str, Any]:
+    """The catalogue across the demo's nodes; its summary at the nation."""
+    declared = 0
+    nation_key = national.verifier()
+    for province_code, codes in sorted(by_province.items()):
+        province = open_node(nodes / f"province-{province_code}")
+        try:
+            for code in codes:
+                node = open_node(nodes / f"institution-{code}")
+                try:
+                    with node.db.transaction() as session:
+                        families = session.scalars(select(Family.code).where(
+                            Family.condition.is_not(None)).order_by(Family.code)).all()  # fmt: skip
+                        for family in families:
+                            declare_pedigree(session, DEMO_ACTOR, code, family,
+                                             verification=verified.get(code, {}).get(family),
+                                             excluded=node.settings.catalogue.excluded)  # fmt: skip
+                        populations = Counter(session.scalars(select(Donor.population)))
+                        if populations["HIGHLAND"] >= HIGHLAND_COHORT:
+                            declare_region(session, DEMO_ACTOR, code, "HIGHLAND", province_code,
+                                           trait="high-altitude adaptation")  # fmt: skip
+                        if session.scalar(select(CatalogueEntry.id).limit(1)) is None:
+                            continue  # nothing to declare
+                        signed = sign_declarations(session, node.signer(), DEMO_ACTOR, code)
+                        sent = envelope_of(signed).as_dict()
+                        declared += len(json.loads(signed.body)["entries"])
+                    with province.db.transaction() as session:
+                        trust_key(session, DEMO_ACTOR, "institution", code, node.verifier())
+                        receive_declarations(session, DEMO_ACTOR, sent)
+                finally:
+                    node.close()
+            # The province approves what meets the criteria and gives reasons for the rest.
+            with province.db.transaction() as session:
+                entries = session.scalars(select(CatalogueEntry).where(
+                    CatalogueEntry.status == "declared")).all()  # fmt: skip
+                if not entries:
+                    continue
+                for entry in entries:
+                    met = bool(entry.evidence.get("criteria_met"))
+                    note = "" if met else "the evidence does not meet the criteria"
+                    review(session, DEMO_ACTOR, entry, approve=met, note=note)
+                sent_review = review_package(session, sign_review(
+                    session, province.signer(), DEMO_ACTOR, province_code))  # fmt: skip
+            with national.db.transaction() as session:
+                trust_key(session, DEMO_ACTOR, "province", province_code, province.verifier())
+                receive_review(session, DEMO_ACTOR, sent_review, nation_key)
+        finally:
+            province.close()
+    with national.db.transaction() as session:
+        for entry in session.scalars(select(CatalogueEntry).where(
+                CatalogueEntry.status == "province_approved")).all():  # fmt: skip
+            register(session, DEMO_ACTOR, entry)
+        register_sent = envelope_of(sign_register(session, national.signer(), DEMO_ACTOR, "CN"))
+        entries = session.scalars(select(CatalogueEntry).order_by(CatalogueEntry.id)).all()
+        out = directory / "catalogue"
+        out.mkdir(exist_ok=True)
+        (out / "catalogue.json").write_text(entries_json(entries), encoding="utf-8")
+        for entry in entries:
+            if entry.pedigree and entry.status == "registered":
+                (out / f"{entry.number}.svg").write_text(draw_entry(entry), encoding="utf-8")
+        summary = catalogue_summary(session)
+    for home in sorted(nodes.glob("institution-*")):
+        node = open_node(home)
+        try:
+            with node.db.transaction() as session:
+                trust_key(session, DEMO_ACTOR, "nation", "CN", nation_key)
+                apply_register(session, DEMO_ACTOR, register_sent.as_dict(), "CN")
+        finally:
+            node.close()
+    totals = summary["totals"]
+    console.print(
+        f"{declared} declarations signed by institutions; registered: "
+        f"{totals['pedigree']['registered']} important pedigrees, "
+        f"{totals['region']['registered']} specific-region resources; not accepted: "
+        f"{totals['pedigree']['rejected'] + totals['region']['rejected']}; every institution "
+        f"holds the signed register; exported to {out}"
+    )
+    return summary
+
+
 def _survey(
     directory: Path,
     national: Node,
     nodes: Path,
     by_province: dict[str, list[str]],
     institutions_csv: Path,
+    catalogue: dict[str, Any],
     console: Console,
 ) -> tuple[dict[str, Any], ReportFiles]:
     """One survey cycle across the demo's nodes: the national edition's content, the report."""
@@ -210,7 +324,8 @@ def _survey(
         facts = cycle_facts(get_cycle(session, cycle_code))
         names = region_names(session)
     report = render_report(published, content, facts, directory / "survey" / cycle_code,
-                           province_names=names, issuer=national.settings.name)  # fmt: skip
+                           province_names=names, issuer=national.settings.name,
+                           catalogue=catalogue)  # fmt: skip
     console.print(
         f"national edition v{latest.version} replaces v{first.version} "
         f"({latest.replaces[:12] if latest.replaces else ''}); survey verify: "
@@ -256,6 +371,7 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
     national_key = nodes / "nation" / "keys" / "node.c4gh.pub"
     fingerprints: list[Path] = []
     registered: list[tuple[str, str]] = []  # (institution, pseudonym), as survey returns list
+    verified: dict[str, dict[str, FamilyReport]] = {}  # institution -> family -> verification
     table = Table(
         "institution",
         "donors",
@@ -299,6 +415,7 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
                 families_flagged = f"{sum(not f.ok for f in checked.families)}/" + str(
                     len(checked.families)
                 )
+                verified[code] = {f.family: f for f in checked.families}
                 prints = fingerprint_collection(
                     node.db, node.settings.home, panel, institution=code, collection=f"{code}-POP"
                 )
@@ -335,15 +452,19 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
         f"linked; {len(registered)} donor records are {people} people"
     )
 
-    console.rule("5. The national survey")
-    edition, report = _survey(directory, national, nodes, by_province, institutions_csv, console)
+    console.rule("5. The catalogue of important pedigrees and specific-region resources")
+    catalogue = _catalogue(directory, national, nodes, by_province, verified, console)
+
+    console.rule("6. The national survey")
+    edition, report = _survey(directory, national, nodes, by_province, institutions_csv,
+                              catalogue, console)  # fmt: skip
     truth = summary.donors - summary.duplicates
     console.print(
         f"national edition v{edition['version']}: {edition['totals']['donors']} donor records, "
         f"{edition['totals']['persons']} persons (synthetic truth: {truth} people)"
     )
 
-    console.rule("6. What the national registry knows")
+    console.rule("7. What the national registry knows")
     with national.db.reader() as session:
         rows = count_summary(session)
     national.close()
@@ -355,6 +476,7 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
     console.rule("Where to look")
     console.print(f"synthetic files:   {nation_dir}")
     console.print(f"survey tables (as published): {report.html.parent}")
+    console.print(f"catalogue (JSON, registered pedigrees as SVG): {directory / 'catalogue'}")
     console.print(f"truth (duplicates, relatives, planted errors): {nation_dir / 'truth'}")
     first = next(iter(next(iter(by_province.values()))))
     console.print(
@@ -364,7 +486,8 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
         f"      hgr relatedness pedigree -c {first}-POP -o {directory / first} "
         f"--home {nodes / f'institution-{first}'}\n"
         f"      hgr list institutions --home {nodes / 'nation'}\n"
-        f"      hgr survey verify --home {nodes / 'nation'}"
+        f"      hgr survey verify --home {nodes / 'nation'}\n"
+        f"      hgr catalogue list --home {nodes / 'nation'}"
     )
     console.rule("The national survey report")
     for path in (report.html, report.pdf):

@@ -13,6 +13,7 @@ import pytest
 from hgr.audit import Actor
 from hgr.catalogue import (
     declare_pedigree,
+    declare_region,
     draw_entry,
     entries_csv,
     entries_json,
@@ -95,7 +96,7 @@ def test_exports_and_drawing(registry: Database, tmp_path: Path) -> None:
         assert rows[0]["subject"] == "HD-001"
         assert rows[0]["criteria_met"] == "True"
         assert json.loads(entries_json([entry]))[0]["evidence"]["affected_generations"] == 3
-        svg = draw_entry(session, entry)
+        svg = draw_entry(entry)
     root = ET.fromstring(svg)
     texts = [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert "HD-001-1" in texts
@@ -103,3 +104,29 @@ def test_exports_and_drawing(registry: Database, tmp_path: Path) -> None:
     # examples: BJH-0001 (the first founder) is deceased and BJH-0005 is the proband.
     assert "P" in texts, "the proband's arrow is labelled P"
     assert svg.count('class="deceased"') == 1
+
+
+def test_a_specific_region_resource_is_declared_with_its_donors(registry: Database) -> None:
+    with registry.transaction() as session:
+        # examples: five Han donors; four live in Beijing (110000), one in Hebei (130000).
+        entry = declare_region(session, ACTOR, BJ, "han", "110000", trait="a founder population")
+        assert (entry.kind, entry.subject, entry.region) == ("region", "han", "110000")
+        assert entry.evidence == {"population_donors": 5, "resident_donors": 4,
+                                  "resident_samples": 5, "criteria_met": True}  # fmt: skip
+        elsewhere = declare_region(session, ACTOR, BJ, "Hui", "130000", trait="a small group")
+        assert elsewhere.evidence["criteria_met"] is False
+        with pytest.raises(ValidationFailed, match="gives its reasons"):
+            review(session, ACTOR, elsewhere, approve=True)
+        with pytest.raises(NotFound, match="no region"):
+            declare_region(session, ACTOR, BJ, "Han", "999999", trait="x")
+        with pytest.raises(NotFound, match="no institution"):
+            declare_region(session, ACTOR, "XX-000", "Han", "110000", trait="x")
+        with pytest.raises(ValidationFailed, match="what makes it important"):
+            declare_region(session, ACTOR, BJ, "Han", "110000", trait=" ")
+        review(session, ACTOR, entry, approve=True)
+        register(session, ACTOR, entry)
+        assert (entry.number or "")[:4] == "HGS-"
+        assert is_protected(session, BJ, "han", "region")
+        assert not is_protected(session, BJ, "han")  # a pedigree of that name is not
+        with pytest.raises(ValidationFailed, match="no pedigree to draw"):
+            draw_entry(entry)

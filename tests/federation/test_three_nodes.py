@@ -22,6 +22,7 @@ import pytest
 
 from hgr.audit import Actor
 from hgr.auth import Role, add_user, create_token
+from hgr.catalogue import find_entry
 from hgr.node import init_node, open_node
 from hgr.registry.importer import import_files
 from hgr.survey.documents import latest_documents
@@ -192,6 +193,53 @@ def test_a_cycle_with_a_late_institution_and_a_correction(
     nation = next(r for r in table["rows"] if r["unit"] == "nation")
     assert nation["saliva"] == 9
     assert nation["dna"] is None
+
+
+def test_the_catalogue_travels_between_nodes(federation: dict[str, object]) -> None:
+    homes: dict[str, Path] = federation["homes"]  # type: ignore[assignment]
+    tokens: dict[str, str] = federation["tokens"]  # type: ignore[assignment]
+    urls: dict[str, str] = federation["urls"]  # type: ignore[assignment]
+
+    def run(who: str, *args: str) -> str:
+        code, output = hgr(homes[who], *args)
+        assert code == 0, (who, args, output)
+        return output
+
+    run("BJ-H001", "catalogue", "declare", "HD-001")
+    run("BJ-H001", "catalogue", "declare-region", "Han", "--region", "110000", "--trait",
+        "a founder population")  # fmt: skip
+    sent = run("BJ-H001", "catalogue", "send", "--to", urls["province"], "--token",
+               tokens["BJ-H001"])  # fmt: skip
+    assert "kept declarations v1" in sent
+    run("province", "catalogue", "review", "HD-001", "-i", "BJ-H001", "--approve")
+    run("province", "catalogue", "review", "Han", "-i", "BJ-H001", "--kind", "region",
+        "--reject", "--note", "not distinct from the majority population")  # fmt: skip
+    sent = run("province", "catalogue", "send", "--province", "110000", "--to", urls["nation"],
+               "--token", tokens["province"])  # fmt: skip
+    assert "kept review v1" in sent
+    assert "registered" in run("nation", "catalogue", "register", "HD-001", "-i", "BJ-H001")
+    assert "2 decided entries" in run("nation", "catalogue", "publish")
+    reader = _token(homes["nation"], "steward-bj", Role.INSTITUTION_STEWARD, "BJ-H001")
+    assert "1 protected entry" in run("BJ-H001", "catalogue", "fetch", "--from", urls["nation"],
+                                      "--token", reader)  # fmt: skip
+    node = open_node(homes["BJ-H001"])
+    try:
+        with node.db.reader() as session:
+            family = find_entry(session, "BJ-H001", "HD-001")
+            region = find_entry(session, "BJ-H001", "Han", "region")
+            assert (family.status, family.protected) == ("registered", True)
+            assert (family.number or "").startswith("HGP-")
+            assert (region.status, region.protected) == ("province_rejected", False)
+            assert region.review_note == "not distinct from the majority population"
+    finally:
+        node.close()
+    # Only the roles whose nodes enforce the register read it.
+    researcher = _token(homes["nation"], "researcher", Role.RESEARCHER, "")
+    code, output = hgr(homes["BJ-H001"], "catalogue", "fetch", "--from", urls["nation"],
+                       "--token", researcher)  # fmt: skip
+    assert code == 1
+    assert "403" in output
+    assert "verify" in run("nation", "survey", "verify", "--cycle", "catalogue")
 
 
 def test_a_token_of_another_institution_is_refused(federation: dict[str, object],

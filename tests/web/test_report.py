@@ -40,9 +40,14 @@ CYCLE = {"code": "2025", "title": "Survey 2025", "period_start": "2021-01-01",
 
 def test_the_report_shows_published_values_only(tmp_path: Path) -> None:
     published = publish(edition(), "ab" * 32, threshold=5)
-    files = render_report(published, edition(), CYCLE, tmp_path,
+    catalogue = {"totals": {"pedigree": {"registered": 2, "under_review": 1, "rejected": 0},
+                            "region": {"registered": 1, "under_review": 0, "rejected": 1}},
+                 "registered_by_province": {"110000": {"pedigree": 2, "region": 1}}}  # fmt: skip
+    files = render_report(published, edition(), CYCLE, tmp_path, catalogue=catalogue,
                           province_names={"110000": "Beijing", "310000": "Shanghai"})  # fmt: skip
     html = files.html.read_text(encoding="utf-8")
+    assert "<b>2</b> registered\nimportant pedigrees" in html
+    assert "<td>Beijing</td><td>2</td>" in html
     assert "Beijing" in html
     assert "Change since cycle 2020" in html
     # Every table cell is a published value or x, and no hidden value shows in a table.

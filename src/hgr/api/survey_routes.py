@@ -6,6 +6,12 @@ province's edition with the returns it names (from its provincial officer); ``GE
 /survey/{cycle}/status`` shows a province's completeness; ``GET /survey/{cycle}/tables/{name}``
 serves the national edition's tables as published, with disclosure control.
 
+The catalogue's documents take the same road: ``POST /catalogue/declarations`` takes an
+institution's signed declarations (from its steward), ``POST /catalogue/reviews`` a province's
+signed review with the declarations it names (from its provincial officer), and ``GET
+/catalogue/register`` hands out the nation's signed register of protected resources to the
+officers, committees and reviewers whose nodes enforce it.
+
 A document that does not verify is refused as unprocessable (422): the caller sent it, and
 nothing of it is kept.
 """
@@ -21,10 +27,11 @@ from sqlalchemy.orm import Session
 
 from hgr.audit import Actor
 from hgr.auth import Action, Principal, authorize
+from hgr.catalogue.exchange import latest_register, receive_declarations, receive_review
 from hgr.exceptions import FormatError, IntegrityBroken, NotFound, ValidationFailed
 from hgr.node import Node
 from hgr.survey.cycles import cycle_envelope
-from hgr.survey.documents import Envelope, latest_documents
+from hgr.survey.documents import Envelope, envelope_of, latest_documents
 from hgr.survey.editions import completeness, receive_package
 from hgr.survey.publish import TABLES, PublishedSurvey, publish
 from hgr.survey.returns import receive_return
@@ -52,6 +59,12 @@ class PackageIn(BaseModel):
     edition: EnvelopeIn
     earlier: list[EnvelopeIn] = Field(default_factory=list, max_length=1000)
     returns: list[EnvelopeIn] = Field(max_length=100_000)
+
+
+class ReviewPackageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    review: EnvelopeIn
+    declarations: list[EnvelopeIn] = Field(max_length=10_000)
 
 
 class StoredOut(BaseModel):
@@ -145,6 +158,33 @@ def add_survey_routes(
         return receive(principal, request, Action.SURVEY_SEND, "survey.package.store",
                        sent.edition, lambda session: receive_package(
                            session, _actor(principal), sent.model_dump(), own))  # fmt: skip
+
+    @app.post("/catalogue/declarations", tags=["catalogue"],
+              summary="Receive an institution's signed catalogue declarations")  # fmt: skip
+    def post_declarations(principal: caller, request: Request, document: EnvelopeIn) -> StoredOut:
+        return receive(principal, request, Action.SURVEY_SUBMIT, "catalogue.declare.receive",
+                       document, lambda session: receive_declarations(
+                           session, _actor(principal), document.model_dump(), own))  # fmt: skip
+
+    @app.post(
+        "/catalogue/reviews",
+        tags=["catalogue"],
+        summary="Receive a province's signed review and the declarations it names",
+    )
+    def post_review(principal: caller, request: Request, sent: ReviewPackageIn) -> StoredOut:
+        return receive(principal, request, Action.SURVEY_SEND, "catalogue.review.receive",
+                       sent.review, lambda session: receive_review(
+                           session, _actor(principal), sent.model_dump(), own))  # fmt: skip
+
+    @app.get("/catalogue/register", tags=["catalogue"],
+             summary="The nation's signed register of protected resources")  # fmt: skip
+    def catalogue_register(principal: caller, request: Request) -> dict[str, str]:
+        with db.reader() as session:
+            decision = authorize(session, principal, Action.CATALOGUE_READ)
+            if decision.allowed:
+                return envelope_of(latest_register(session, settings.nation)).as_dict()
+        refuse(principal, "catalogue.register.read", "catalogue/register", decision.grounds,
+               request)  # fmt: skip
 
     @app.get("/survey/{cycle}/status", tags=["survey"], summary="Who in a province has returned")
     def status(

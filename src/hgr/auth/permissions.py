@@ -59,6 +59,7 @@ class Action(StrEnum):
     SURVEY_SUBMIT = "survey.submit"
     SURVEY_SEND = "survey.send"
     SURVEY_STATUS = "survey.status"
+    CATALOGUE_READ = "catalogue.read"
 
 
 ENTITY_CLASS = {
@@ -100,11 +101,15 @@ OTHER_ACTIONS = {
     Action.AUDIT_EVENTS: frozenset({R.AUDITOR, R.SECURITY_REVIEWER}),
     # Checkpoints and proofs carry hashes only; anyone may witness the log (RFC 9162 §8).
     Action.AUDIT_PROOFS: EVERYONE,
-    # Survey documents travel upward: a steward sends the institution's return, a provincial
-    # officer the province's edition; completeness is for the officers above the returns.
+    # Survey documents travel upward: a steward sends the institution's return (and catalogue
+    # declarations), a provincial officer the province's edition (and catalogue review);
+    # completeness is for the officers above the returns.
     Action.SURVEY_SUBMIT: frozenset({R.INSTITUTION_STEWARD}),
     Action.SURVEY_SEND: frozenset({R.PROVINCIAL_OFFICER}),
     Action.SURVEY_STATUS: frozenset({R.PROVINCIAL_OFFICER, R.NATIONAL_OFFICER}),
+    # The register of protected resources is enforced by every node's policy engine, so the
+    # roles that run or oversee a node read it; researchers and the public do not.
+    Action.CATALOGUE_READ: OVERSIGHT,
 }
 
 

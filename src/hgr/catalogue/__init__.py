@@ -2,6 +2,7 @@
 
 from hgr.catalogue.entries import (
     declare_pedigree,
+    declare_region,
     draw_entry,
     entries_csv,
     entries_json,
@@ -9,10 +10,12 @@ from hgr.catalogue.entries import (
     is_protected,
     register,
     review,
+    summary,
 )
 
 __all__ = [
     "declare_pedigree",
+    "declare_region",
     "draw_entry",
     "entries_csv",
     "entries_json",
@@ -20,4 +23,5 @@ __all__ = [
     "is_protected",
     "register",
     "review",
+    "summary",
 ]

@@ -1,11 +1,13 @@
-"""Declaring, checking, reviewing and registering important genetic pedigrees.
+"""Declaring, checking, reviewing and registering important genetic pedigrees and the
+resources of populations of specific regions.
 
-The institution that finds a family declares it (IR Art. 26; regulations.md CN-SUR-7); hgr
-gathers the evidence it can check by itself; the province reviews the declaration and the
-nation registers it (IR Arts. 24-25). A registered entry is **protected**: the policy engine
-treats its data as an important pedigree (CN-13, security review before provision abroad).
+The institution that finds a family or a specific-region population declares it (IR Art. 26;
+regulations.md CN-SUR-7); hgr gathers the evidence it can check by itself; the province
+reviews the declaration and the nation registers it (IR Arts. 24-25). A registered entry is
+**protected**: the policy engine treats its data as an important pedigree or specific-region
+resource (CN-05 collection licence, CN-13 security review before provision abroad).
 
-Evidence gathered on declaration:
+Evidence gathered on declaring a pedigree:
 
 * affected members across at least three generations (the registry's pedigree affections for
   the declared condition);
@@ -13,6 +15,11 @@ Evidence gathered on declaration:
   hypertension, diabetes, red-green colour blindness, haemophilia);
 * when the family's members are genotyped, the relatedness engine's verification of the
   declared relationships (no wrong parent, swap or duplicate; Mendelian error rates).
+
+Evidence gathered on declaring a specific-region population: how many of the institution's
+donors belong to the population, how many of those live in the region, and their samples.
+The regulations set no size for such a resource; a declaration needs at least one donor of the
+population resident in the region, and the province judges the rest.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor, record
@@ -35,13 +42,15 @@ from hgr.pedigree.drawing import DrawnPerson, draw_pedigree
 from hgr.registry import models as m
 from hgr.registry.regions import province_codes
 from hgr.registry.report import Issue, Origin, Severity
-from hgr.registry.vocabulary import AffectedStatus, VitalStatus
+from hgr.registry.vocabulary import AffectedStatus, Sex, VitalStatus
 from hgr.relatedness.pedigree_check import FamilyReport
 
 __all__ = [
     "DEFAULT_EXCLUDED",
+    "KINDS",
     "MIN_AFFECTED_GENERATIONS",
     "declare_pedigree",
+    "declare_region",
     "draw_entry",
     "entries_csv",
     "entries_json",
@@ -49,9 +58,12 @@ __all__ = [
     "is_protected",
     "register",
     "review",
+    "summary",
 ]
 
 MIN_AFFECTED_GENERATIONS = 3
+KINDS = ("pedigree", "region")
+NUMBER_PREFIX = {"pedigree": "HGP", "region": "HGS"}  # registration numbers by kind
 DEFAULT_EXCLUDED = EXCLUDED_CONDITIONS  # replaced per node by [catalogue] excluded
 
 # One transition table: (state, step) -> next state.
@@ -150,34 +162,100 @@ def declare_pedigree(
     entry = session.scalar(select(CatalogueEntry).where(
         CatalogueEntry.kind == "pedigree", CatalogueEntry.institution == institution,
         CatalogueEntry.subject == family))  # fmt: skip
-    now = _now()
-    if entry is not None and entry.status not in REDECLARABLE:
-        raise Conflict(f"pedigree {family} of {institution} is {entry.status}: it cannot be "
-                       "declared again", code="E_CATALOGUE_STATE")  # fmt: skip
     values = {
         "province": province_codes(session).get(owner.region_id or -1, "unknown"),
+        "region": None,
         "condition": found.condition,
         "trait": trait or found.condition_label or found.condition,
         "generations": found.generations,
         "affected": len({member for member, _ in affected}),
         "evidence": evidence,
-        "status": "declared",
-        "updated_at": now,
+        "pedigree": _drawn_family(session, family, found),
     }
+    return _keep_declaration(session, by, entry, "pedigree", institution, family, values)
+
+
+def _keep_declaration(session: Session, by: Actor, entry: CatalogueEntry | None, kind: str,
+                      institution: str, subject: str,
+                      values: dict[str, Any]) -> CatalogueEntry:  # fmt: skip
+    """A new or renewed declaration (one not yet accepted), with its evidence, audited."""
+    now = _now()
+    if entry is not None and entry.status not in REDECLARABLE:
+        raise Conflict(f"{kind} {subject} of {institution} is {entry.status}: it cannot be "
+                       "declared again", code="E_CATALOGUE_STATE")  # fmt: skip
+    values = {**values, "status": "declared", "updated_at": now, "declaration": None}
     if entry is None:
-        entry = CatalogueEntry(
-            kind="pedigree", institution=institution, subject=family, declared_at=now,
-            review_note="", protected=False, **values,
-        )  # fmt: skip
+        entry = CatalogueEntry(kind=kind, institution=institution, subject=subject,
+                               declared_at=now, review_note="", protected=False,
+                               **values)  # fmt: skip
         session.add(entry)
     else:
         for name, value in values.items():
             setattr(entry, name, value)
     session.flush()
-    detail = {"condition": found.condition, "criteria_met": evidence["criteria_met"]}
-    record(session, by, "catalogue.declare", f"catalogue/pedigree/{institution}/{family}",
+    detail = {"condition": entry.condition, "region": entry.region,
+              "criteria_met": entry.evidence["criteria_met"]}  # fmt: skip
+    record(session, by, "catalogue.declare", f"catalogue/{kind}/{institution}/{subject}",
            detail=detail)  # fmt: skip
     return entry
+
+
+def declare_region(
+    session: Session,
+    by: Actor,
+    institution: str,
+    population: str,
+    region: str,
+    *,
+    trait: str,
+) -> CatalogueEntry:
+    """Declare the institution's resources of ``population`` in ``region`` as a specific-region
+    resource, with the donor counts hgr can check.
+
+    ``trait`` says what makes the population's resources important (isolation, adaptation,
+    founder effects). An institution declares a population once, in one region. Raises
+    NotFound for an unknown institution or region and ValidationFailed without a trait.
+    """
+    owner = session.scalar(select(m.Institution).where(m.Institution.code == institution))
+    if owner is None:
+        raise NotFound(f"no institution {institution}", code="E_NO_INSTITUTION")
+    place = session.scalar(select(m.Region).where(m.Region.code == region))
+    if place is None:
+        raise NotFound(f"no region {region} in the node's region list", code="E_UNKNOWN_REGION")
+    if not trait.strip():
+        raise ValidationFailed("a specific-region resource is declared with what makes it "
+                               "important", [], code="E_CATALOGUE_TRAIT")  # fmt: skip
+    provinces = province_codes(session)
+    # The region may be a province or a prefecture: a donor resident anywhere inside counts.
+    inside = {rid for rid, code in provinces.items() if code == region} | {place.id}
+    D = m.Donor
+    rows = session.execute(
+        select(D.id, D.residence_region_id).where(
+            D.institution_id == owner.id, func.lower(D.population) == population.lower())
+    ).all()  # fmt: skip
+    resident = [donor for donor, lives in rows if lives in inside]
+    samples = session.scalar(select(func.count(m.Sample.id)).where(
+        m.Sample.donor_id.in_(resident))) if resident else 0  # fmt: skip
+    evidence = {
+        "population_donors": len(rows),
+        "resident_donors": len(resident),
+        "resident_samples": samples or 0,
+        "criteria_met": bool(resident),
+    }
+    entry = session.scalar(select(CatalogueEntry).where(
+        CatalogueEntry.kind == "region", CatalogueEntry.institution == institution,
+        CatalogueEntry.subject == population))  # fmt: skip
+    values = {
+        "province": provinces.get(owner.region_id or -1, "unknown"),
+        "region": region,
+        "condition": None,
+        "trait": trait.strip(),
+        "generations": 0,
+        "affected": 0,
+        "evidence": evidence,
+        "pedigree": None,
+    }
+    return _keep_declaration(session, by, entry, "region", institution, population, values)
 
 
 def find_entry(session: Session, institution: str, subject: str,
@@ -226,7 +304,7 @@ def register(session: Session, by: Actor, entry: CatalogueEntry, *, approve: boo
         _step(session, by, entry, "reject", note)
         return entry
     _step(session, by, entry, "register", note)
-    entry.number = f"HGP-{entry.updated_at.year}-{entry.id:06d}"
+    entry.number = f"{NUMBER_PREFIX[entry.kind]}-{entry.updated_at.year}-{entry.id:06d}"
     entry.protected = True
     return entry
 
@@ -239,10 +317,28 @@ def is_protected(session: Session, institution: str, subject: str,
         CatalogueEntry.subject == subject)))  # fmt: skip
 
 
-EXPORT_COLUMNS = ("number", "kind", "institution", "province", "subject", "condition", "trait",
-                  "generations", "affected", "status", "protected", "criteria_met",
+def summary(session: Session) -> dict[str, Any]:
+    """Entries by kind and stage, and registered entries by province and kind: the catalogue
+    as the national survey report states it (counts only, no family or institution named)."""
+    stage = {"declared": "under_review", "province_approved": "under_review",
+             "registered": "registered", "province_rejected": "rejected",
+             "rejected": "rejected"}  # fmt: skip
+    totals = {kind: dict.fromkeys(("registered", "under_review", "rejected"), 0) for kind in KINDS}
+    by_province: dict[str, dict[str, int]] = {}
+    rows = session.execute(select(CatalogueEntry.kind, CatalogueEntry.status,
+                                  CatalogueEntry.province))  # fmt: skip
+    for kind, status, province in rows:
+        totals[kind][stage[status]] += 1
+        if status == "registered":
+            counts = by_province.setdefault(province, dict.fromkeys(KINDS, 0))
+            counts[kind] += 1
+    return {"totals": totals, "registered_by_province": dict(sorted(by_province.items()))}
+
+
+EXPORT_COLUMNS = ("number", "kind", "institution", "province", "subject", "region", "condition",
+                  "trait", "generations", "affected", "status", "protected", "criteria_met",
                   "affected_generations", "excluded_condition", "genotype_checked",
-                  "genotype_ok")  # fmt: skip
+                  "genotype_ok", "resident_donors")  # fmt: skip
 
 
 def _row(entry: CatalogueEntry) -> dict[str, Any]:
@@ -250,13 +346,14 @@ def _row(entry: CatalogueEntry) -> dict[str, Any]:
     genotype = evidence.get("genotype", {})
     return {
         "number": entry.number, "kind": entry.kind, "institution": entry.institution,
-        "province": entry.province, "subject": entry.subject, "condition": entry.condition,
-        "trait": entry.trait, "generations": entry.generations, "affected": entry.affected,
-        "status": entry.status, "protected": entry.protected,
+        "province": entry.province, "subject": entry.subject, "region": entry.region,
+        "condition": entry.condition, "trait": entry.trait, "generations": entry.generations,
+        "affected": entry.affected, "status": entry.status, "protected": entry.protected,
         "criteria_met": evidence.get("criteria_met"),
         "affected_generations": evidence.get("affected_generations"),
         "excluded_condition": evidence.get("excluded_condition"),
         "genotype_checked": genotype.get("checked"), "genotype_ok": genotype.get("ok"),
+        "resident_donors": evidence.get("resident_donors"),
     }  # fmt: skip
 
 
@@ -276,9 +373,10 @@ def entries_csv(entries: Sequence[CatalogueEntry]) -> str:
     return buffer.getvalue()
 
 
-def draw_entry(session: Session, entry: CatalogueEntry) -> str:
-    """The declared family as an SVG pedigree, affected members filled for its condition."""
-    _, family = _family(session, entry.institution, entry.subject)
+def _drawn_family(session: Session, code: str, family: m.Family) -> list[dict[str, Any]]:
+    """The family as the drawing needs it: members known by their place in it (never by
+    pseudonym or source id), sex, parents, affection for the family's condition, whether
+    deceased, and the proband."""
     P, A = m.PedigreeMember, m.PedigreeAffection
     rows = session.execute(
         select(P.id, m.Donor.sex, P.father_id, P.mother_id, m.Donor.vital_status, P.proband)
@@ -288,14 +386,28 @@ def draw_entry(session: Session, entry: CatalogueEntry) -> str:
     status = dict(session.execute(
         select(A.member_id, A.status).join(P, P.id == A.member_id)
         .where(P.family_id == family.id, A.condition == family.condition)).all())  # fmt: skip
-    # Members are shown by their place in the family, never by pseudonym or source id.
-    label = {member: f"{entry.subject}-{n}" for n, (member, *_rest) in enumerate(rows, start=1)}
-    people = [
-        DrawnPerson(label[member], sex, label.get(father) if father else None,
-                    label.get(mother) if mother else None,
-                    AffectedStatus(status.get(member, AffectedStatus.UNKNOWN)),
-                    deceased=vital == VitalStatus.DECEASED, proband=proband)
+    label = {member: f"{code}-{n}" for n, (member, *_rest) in enumerate(rows, start=1)}
+    return [
+        {"id": label[member], "sex": str(sex),
+         "father": label.get(father) if father else None,
+         "mother": label.get(mother) if mother else None,
+         "affected": str(status.get(member, AffectedStatus.UNKNOWN)),
+         "deceased": vital == VitalStatus.DECEASED, "proband": bool(proband)}
         for member, sex, father, mother, vital, proband in rows
+    ]  # fmt: skip
+
+
+def draw_entry(entry: CatalogueEntry) -> str:
+    """A declared pedigree as SVG in standard notation, from the family as declared (so any
+    node that holds the entry can draw it). Raises ValidationFailed for an entry without one."""
+    if not entry.pedigree:
+        raise ValidationFailed(f"{entry.kind} {entry.subject} of {entry.institution} has no "
+                               "pedigree to draw", [], code="E_CATALOGUE_DRAWING")  # fmt: skip
+    people = [
+        DrawnPerson(p["id"], Sex(p["sex"]), p.get("father"), p.get("mother"),
+                    AffectedStatus(p["affected"]), deceased=bool(p.get("deceased")),
+                    proband=bool(p.get("proband")))
+        for p in entry.pedigree
     ]  # fmt: skip
     title = f"{entry.number or entry.subject}: {entry.trait}"
     return draw_pedigree(people, title=title)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hgr.db import Base
@@ -18,8 +18,12 @@ class CatalogueEntry(Base):
     reviewed by its province, registered by the nation (IR Arts. 24-26).
 
     ``kind`` is ``pedigree`` (a family, ``subject`` its code) or ``region`` (a population of a
-    specific region, ``subject`` the population). ``evidence`` holds what hgr checked by
-    itself; ``protected`` is set on registration and read by the policy engine.
+    specific region, ``subject`` the population, ``region`` the region's code). ``evidence``
+    holds what hgr checked by itself; ``pedigree`` the family as drawn, members known only by
+    their place in it, so that a provincial or national node can draw it without the
+    registry; ``declaration`` the digest of the signed document the entry arrived in (None
+    where it was declared on this node). ``protected`` is set on registration and read by the
+    policy engine.
     """
 
     __tablename__ = "catalogue_entry"
@@ -30,11 +34,14 @@ class CatalogueEntry(Base):
     institution: Mapped[str] = mapped_column(String(64), index=True)
     province: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(32))
     condition: Mapped[str | None] = mapped_column(String(64))
     trait: Mapped[str] = mapped_column(Text)
     generations: Mapped[int] = mapped_column(Integer)
     affected: Mapped[int] = mapped_column(Integer)
     evidence: Mapped[dict[str, Any]] = mapped_column()
+    pedigree: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    declaration: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(24))
     review_note: Mapped[str] = mapped_column(Text, default="")
     number: Mapped[str | None] = mapped_column(String(32), unique=True)

@@ -1,4 +1,5 @@
-"""``hgr catalogue``: declare, review and register important genetic pedigrees."""
+"""``hgr catalogue``: declare, review and register important genetic pedigrees and
+specific-region resources, and exchange them between institution, province and nation."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from hgr.catalogue import (
     declare_pedigree,
+    declare_region,
     draw_entry,
     entries_csv,
     entries_json,
@@ -17,27 +19,43 @@ from hgr.catalogue import (
     register,
     review,
 )
+from hgr.catalogue.exchange import (
+    apply_register,
+    review_package,
+    sign_declarations,
+    sign_register,
+    sign_review,
+)
 from hgr.catalogue.models import CatalogueEntry
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
     InstitutionOption,
+    TokenOption,
+    UrlOption,
     command_node,
     institution_of,
     operator,
     table,
 )
 from hgr.cli.common import out as console
+from hgr.federation import get_json, post_json
 from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
+from hgr.survey.documents import envelope_of
 
 __all__ = ["catalogue_app"]
 
 catalogue_app = typer.Typer(
-    help="The catalogue of important genetic pedigrees: declaration, review, registration.",
+    help="The catalogue of important genetic pedigrees and specific-region resources: "
+    "declaration, review, registration, and the signed documents between nodes.",
     no_args_is_help=True,
 )
 
 FamilyArgument = Annotated[str, typer.Argument(help="Code of the registered family.")]
+SubjectArgument = Annotated[
+    str, typer.Argument(help="The family's code, or the population of a region entry.")
+]
+KindOption = Annotated[str, typer.Option(help="pedigree or region.")]
 
 
 @catalogue_app.command("declare")
@@ -75,36 +93,59 @@ def declare(
     )
 
 
+@catalogue_app.command("declare-region")
+def declare_region_(
+    population: Annotated[str, typer.Argument(help="The population, as in donors.csv.")],
+    region: Annotated[str, typer.Option(help="Code of the region it lives in.")],
+    trait: Annotated[str, typer.Option(help="What makes its resources important.")],
+    institution: InstitutionOption = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Declare the institution's resources of a population of a specific region."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        code = institution_of(node, institution)
+        evidence = declare_region(session, operator(), code, population, region,
+                                  trait=trait).evidence  # fmt: skip
+    console.print(
+        f"declared {population} in {region} of {code}: {evidence['resident_donors']} of "
+        f"{evidence['population_donors']} donor(s) of the population live in the region; "
+        f"criteria {'met' if evidence['criteria_met'] else 'NOT met'}"
+    )
+
+
 @catalogue_app.command("review")
 def review_(
-    family: FamilyArgument,
+    subject: SubjectArgument,
     institution: Annotated[str, typer.Option("--institution", "-i", help="Institution code.")],
     approve: Annotated[bool, typer.Option("--approve/--reject", help="The province's decision.")],
     note: Annotated[str, typer.Option(help="Reasons (required to reject or to overrule).")] = "",
+    kind: KindOption = "pedigree",
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """The province's review of a declaration."""
     with command_node(home, database_url) as node, node.db.transaction() as session:
-        entry = review(session, operator(), find_entry(session, institution, family),
+        entry = review(session, operator(), find_entry(session, institution, subject, kind),
                        approve=approve, note=note)  # fmt: skip
-        console.print(f"{family} of {institution}: {entry.status}")
+        console.print(f"{subject} of {institution}: {entry.status}")
 
 
 @catalogue_app.command("register")
 def register_(
-    family: FamilyArgument,
+    subject: SubjectArgument,
     institution: Annotated[str, typer.Option("--institution", "-i", help="Institution code.")],
     reject: Annotated[bool, typer.Option(help="Reject instead of registering.")] = False,
     note: Annotated[str, typer.Option(help="Reasons (required to reject).")] = "",
+    kind: KindOption = "pedigree",
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """The nation's registration (numbered and protected) or rejection."""
     with command_node(home, database_url) as node, node.db.transaction() as session:
-        entry = register(session, operator(), find_entry(session, institution, family),
+        entry = register(session, operator(), find_entry(session, institution, subject, kind),
                          approve=not reject, note=note)  # fmt: skip
-        console.print(f"{family} of {institution}: {entry.status}"
+        console.print(f"{subject} of {institution}: {entry.status}"
                       + (f", number {entry.number}" if entry.number else ""))  # fmt: skip
 
 
@@ -113,11 +154,71 @@ def list_(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Every catalogue entry and where it stands."""
     with command_node(home, database_url) as node, node.db.reader() as session:
         entries = session.scalars(select(CatalogueEntry).order_by(CatalogueEntry.id)).all()
-        rows = [{"number": e.number, "institution": e.institution, "family": e.subject,
-                 "condition": e.condition, "status": e.status, "protected": e.protected,
-                 "criteria": e.evidence.get("criteria_met")} for e in entries]  # fmt: skip
-    console.print(table("Catalogue", rows, ["number", "institution", "family", "condition",
-                                            "status", "protected", "criteria"]))  # fmt: skip
+        rows = [{"number": e.number, "kind": e.kind, "institution": e.institution,
+                 "subject": e.subject, "condition": e.condition or e.region, "status": e.status,
+                 "protected": e.protected, "criteria": e.evidence.get("criteria_met")}
+                for e in entries]  # fmt: skip
+    console.print(table("Catalogue", rows, ["number", "kind", "institution", "subject",
+                                            "condition", "status", "protected",
+                                            "criteria"]))  # fmt: skip
+
+
+@catalogue_app.command("send")
+def send(
+    to: UrlOption,
+    token: TokenOption = None,
+    province: Annotated[
+        str | None,
+        typer.Option(help="Send this province's review (else the institution's declarations)."),
+    ] = None,
+    institution: InstitutionOption = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Sign and send the institution's declarations to its province, or the province's review
+    (with the declarations it names) to the nation."""
+    with command_node(home, database_url) as node:
+        with node.db.transaction() as session:
+            if province:
+                review = sign_review(session, node.signer(), operator(), province)
+                path, payload = "/catalogue/reviews", review_package(session, review)
+            else:
+                code = institution_of(node, institution)
+                signed = sign_declarations(session, node.signer(), operator(), code)
+                path, payload = "/catalogue/declarations", envelope_of(signed).as_dict()
+        answer = post_json(to, path, payload, token)
+    console.print(f"{to} kept {answer['kind']} v{answer['version']} of {answer['subject']}")
+
+
+@catalogue_app.command("publish")
+def publish(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+    """Sign the national register of registered and rejected entries (served to other nodes
+    at GET /catalogue/register)."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        document = sign_register(session, node.signer(), operator(), node.settings.survey.nation)
+        count = len(envelope_of(document).content["entries"])
+    console.print(f"register v{document.version}: {count} decided entr"
+                  f"{'y' if count == 1 else 'ies'}")  # fmt: skip
+
+
+@catalogue_app.command("fetch")
+def fetch(
+    source: Annotated[str, typer.Option("--from", help="Address of the national node.")],
+    token: TokenOption = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Fetch the nation's signed register and take its decisions (the nation's key must be
+    trusted: `hgr survey trust --level nation`)."""
+    with command_node(home, database_url) as node:
+        sent = get_json(source, "/catalogue/register", token)
+        nation = node.settings.survey.nation
+        with node.db.transaction() as session:
+            document = apply_register(session, operator(), sent, nation, node.verifier())
+            protected = session.scalars(select(CatalogueEntry.number).where(
+                CatalogueEntry.protected)).all()  # fmt: skip
+    console.print(f"register v{document.version} of {nation} applied: {len(protected)} "
+                  f"protected entr{'y' if len(protected) == 1 else 'ies'}")  # fmt: skip
 
 
 @catalogue_app.command("export")
@@ -137,8 +238,8 @@ def export(
             query = query.where(CatalogueEntry.status == "registered")
         entries = session.scalars(query).all()
         text = entries_csv(entries) if out.suffix.lower() == ".csv" else entries_json(entries)
-        svgs = {f"{e.institution}-{e.subject}.svg": draw_entry(session, e)
-                for e in entries} if drawings else {}  # fmt: skip
+        svgs = {f"{e.institution}-{e.subject}.svg": draw_entry(e)
+                for e in entries if e.pedigree} if drawings else {}  # fmt: skip
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(out)

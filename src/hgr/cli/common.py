@@ -30,6 +30,8 @@ __all__ = [
     "DatabaseOption",
     "HomeOption",
     "InstitutionOption",
+    "TokenOption",
+    "UrlOption",
     "cell",
     "command_node",
     "err",
@@ -52,6 +54,10 @@ HomeOption = Annotated[
 InstitutionOption = Annotated[
     str | None,
     typer.Option("--institution", "-i", help="Institution code (default: the node's)."),
+]
+UrlOption = Annotated[str, typer.Option(help="Address of the other node, e.g. https://host:8470.")]
+TokenOption = Annotated[
+    str | None, typer.Option(envvar="HGR_REMOTE_TOKEN", help="API token on the other node.")
 ]
 DatabaseOption = Annotated[
     str | None,

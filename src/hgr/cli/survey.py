@@ -10,10 +10,13 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
+from hgr.catalogue import summary as catalogue_summary
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
     InstitutionOption,
+    TokenOption,
+    UrlOption,
     command_node,
     fail,
     institution_of,
@@ -308,7 +311,8 @@ def report(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Write the national survey report (HTML and PDF) from the latest national edition."""
+    """Write the national survey report (HTML and PDF) from the latest national edition, with
+    the summary of this node's catalogue."""
     from hgr.web.report import render_report
 
     with command_node(home, database_url) as node, node.db.reader() as session:
@@ -316,14 +320,9 @@ def report(
         facts = get_cycle(session, cycle)
         names = region_names(session)
         files = render_report(published, content, cycle_facts(facts), out,
-                              province_names=names, issuer=node.settings.name, pdf=pdf)  # fmt: skip
+                              province_names=names, issuer=node.settings.name, pdf=pdf,
+                              catalogue=catalogue_summary(session))  # fmt: skip
     console.print(f"report: {files.html}" + (f" and {files.pdf}" if files.pdf else ""))
-
-
-UrlOption = Annotated[str, typer.Option(help="Address of the other node, e.g. https://host:8470.")]
-TokenOption = Annotated[
-    str | None, typer.Option(envvar="HGR_REMOTE_TOKEN", help="API token on the other node.")
-]
 
 
 @survey_app.command("fetch")

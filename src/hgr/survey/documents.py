@@ -40,9 +40,11 @@ __all__ = [
     "trusted_verifiers",
 ]
 
-KINDS = ("cycle", "return", "province", "nation")
+# The survey's documents, then the catalogue's (hgr.catalogue.exchange, cycle "catalogue").
+KINDS = ("cycle", "return", "province", "nation", "declarations", "review", "register")
 LEVEL_OF_KIND = {"cycle": "nation", "return": "institution", "province": "province",
-                 "nation": "nation"}  # fmt: skip
+                 "nation": "nation", "declarations": "institution", "review": "province",
+                 "register": "nation"}  # fmt: skip
 _HEADER = ("kind", "cycle", "subject", "version", "replaces")
 
 

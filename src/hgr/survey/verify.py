@@ -5,7 +5,9 @@ trusted for its subject: the cycle and national editions by the nation's keys, p
 editions by the province's, returns by the institution's, or by the key a verified
 provincial edition names for them (the province vouches for the institutions it compiled).
 Each version after the first must replace the one before it; each edition must name
-documents that are held, with the digests it names.
+documents that are held, with the digests it names. The catalogue's documents (declarations,
+reviews, the register: hgr.catalogue.exchange) are checked the same way, a review vouching
+for its institutions' keys as a provincial edition does.
 """
 
 from __future__ import annotations
@@ -53,7 +55,15 @@ def verify_survey(session: Session, cycle: str | None = None,
         return keys + vouched.get((document.cycle, document.subject), [])
 
     # Editions first, so that the keys they vouch for are known when returns are checked.
-    rank = {"cycle": 0, "nation": 1, "province": 2, "return": 3}
+    rank = {
+        "cycle": 0,
+        "nation": 1,
+        "register": 1,
+        "province": 2,
+        "review": 2,
+        "return": 3,
+        "declarations": 3,
+    }
     for document in sorted(documents, key=lambda d: (rank[d.kind], d.id)):
         envelope = envelope_of(document)
         why = envelope.check(trusted(document))
@@ -83,6 +93,16 @@ def verify_survey(session: Session, cycle: str | None = None,
                 if held is None or held.subject != entry["institution"]:
                     problems.append(f"{name[document.id]}: names return {entry['sha256'][:12]} "
                                     f"of {entry['institution']}, which is not held")  # fmt: skip
+        if document.kind == "review":
+            for institution, key in content.get("institutions", {}).items():
+                vouched[(document.cycle, institution)].append(
+                    Verifier(key["signer"], bytes.fromhex(key["key"])))  # fmt: skip
+            for decision in content.get("decisions", []):
+                held = by_digest.get(decision.get("declaration") or "")
+                if decision.get("declaration") and held is None:
+                    digest = decision["declaration"][:12]
+                    problems.append(f"{name[document.id]}: names declaration {digest}, "
+                                    "which is not held")  # fmt: skip
         if document.kind == "nation":
             for province, entry in content.get("provinces", {}).items():
                 held = by_digest.get(entry["edition"])

@@ -140,9 +140,20 @@ def _trend(previous: Mapping[str, Any] | None, nation: Mapping[str, int | None],
     return {"cycle": previous["cycle"], "rows": rows, "chart": chart}
 
 
+def _catalogue(catalogue: Mapping[str, Any] | None,
+               names: Mapping[str, str]) -> dict[str, Any] | None:  # fmt: skip
+    """The catalogue section: entries by kind and stage, registered ones by province."""
+    if catalogue is None:
+        return None
+    totals = catalogue["totals"]
+    rows = [{"province": names.get(p, p), "pedigree": c["pedigree"], "region": c["region"]}
+            for p, c in catalogue["registered_by_province"].items()]  # fmt: skip
+    return {"totals": totals, "rows": rows}
+
+
 def _context(published: PublishedSurvey, edition: Mapping[str, Any],
              cycle: Mapping[str, Any], province_names: Mapping[str, str],
-             issuer: str) -> dict[str, Any]:  # fmt: skip
+             issuer: str, catalogue: Mapping[str, Any] | None) -> dict[str, Any]:  # fmt: skip
     counts = published.tables["counts"]
     provinces = [f"province:{p}" for p in published.provinces]
     kinds = [f"kind:{k}" for k in published.kinds]
@@ -225,6 +236,7 @@ def _context(published: PublishedSurvey, edition: Mapping[str, Any],
                 qualifying if qualifying >= published.threshold or not qualifying else None
             ),
         },
+        "catalogue": _catalogue(catalogue, province_names),
         "trend": trend,
         "charts": charts,
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -234,11 +246,13 @@ def _context(published: PublishedSurvey, edition: Mapping[str, Any],
 def render_report(published: PublishedSurvey, edition: Mapping[str, Any],
                   cycle: Mapping[str, Any], out: Path, *,
                   province_names: Mapping[str, str] | None = None,
-                  issuer: str = "National authority", pdf: bool = True) -> ReportFiles:  # fmt: skip
-    """Write ``survey-report.html`` (and ``.pdf``) for a national edition into ``out``."""
+                  issuer: str = "National authority", pdf: bool = True,
+                  catalogue: Mapping[str, Any] | None = None) -> ReportFiles:  # fmt: skip
+    """Write ``survey-report.html`` (and ``.pdf``) for a national edition into ``out``;
+    ``catalogue`` is :func:`hgr.catalogue.summary` of the national node's catalogue."""
     environment = Environment(loader=PackageLoader("hgr.web", "templates"),
                               autoescape=select_autoescape(["html", "j2"]))  # fmt: skip
-    context = _context(published, edition, cycle, province_names or {}, issuer)
+    context = _context(published, edition, cycle, province_names or {}, issuer, catalogue)
     html = environment.get_template("survey_report.html.j2").render(**context)
     out.mkdir(parents=True, exist_ok=True)
     html_path = out / "survey-report.html"
