@@ -34,6 +34,8 @@ SHARED_DATA = Path(
     )
 )
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+# An institution's example holdings: every template file but the institutions list.
+HOLDINGS = sorted(p for p in EXAMPLES.iterdir() if p.is_file() and p.name != "institutions.csv")
 POSTGRES_URL = os.environ.get("HGR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 

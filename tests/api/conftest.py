@@ -16,9 +16,8 @@ from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.node import Node
 from hgr.registry.importer import import_files
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, HOLDINGS
 
-HOLDINGS = sorted(p for p in EXAMPLES.iterdir() if p.name != "institutions.csv")
 ADMIN = Actor("cli:test", "operator")
 
 # name: (role, scope)

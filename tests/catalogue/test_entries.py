@@ -27,7 +27,7 @@ from hgr.db import Database
 from hgr.exceptions import Conflict, NotFound, ValidationFailed
 from hgr.registry.importer import import_files
 from hgr.relatedness.pedigree_check import FamilyReport, Flag, FlagKind
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, HOLDINGS
 
 ACTOR = Actor("test", "operator")
 BJ = "BJ-H001"
@@ -36,7 +36,7 @@ BJ = "BJ-H001"
 @pytest.fixture
 def registry(db: Database, keys: NodeKeys) -> Database:
     import_files(db, keys, [EXAMPLES / "institutions.csv"])
-    import_files(db, keys, sorted(p for p in EXAMPLES.iterdir() if p.name != "institutions.csv"),
+    import_files(db, keys, HOLDINGS,
                  institution=BJ)  # fmt: skip
     return db
 

@@ -36,7 +36,7 @@ from hgr.registry.importer import import_files
 from hgr.survey import sign_document
 from hgr.survey.documents import envelope_of, trust_key
 from hgr.survey.verify import verify_survey
-from tests.conftest import EXAMPLES, table_counts
+from tests.conftest import EXAMPLES, HOLDINGS, table_counts
 
 ACTOR = Actor("test", "operator")
 BJ, PROVINCE, NATION = "BJ-H001", "110000", "CN"
@@ -57,7 +57,7 @@ def nodes(db: Database, keys: NodeKeys, tmp_path: Path) -> Iterator[dict[str, An
     """An institution node (on each database) with examples/ declared, and a province and a
     nation node, each trusting the keys of the node below (or above) it."""
     import_files(db, keys, [EXAMPLES / "institutions.csv"])
-    import_files(db, keys, sorted(p for p in EXAMPLES.iterdir() if p.name != "institutions.csv"),
+    import_files(db, keys, HOLDINGS,
                  institution=BJ)  # fmt: skip
     signers = {n: _signer(tmp_path, n) for n in ("institution", "province", "nation")}
     province, nation = _node(tmp_path, "province"), _node(tmp_path, "nation")

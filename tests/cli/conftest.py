@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hgr.cli.main import app
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, HOLDINGS
 
 runner = CliRunner()
 
@@ -25,7 +25,7 @@ def examples_node(tmp_path: Path) -> Path:
     """A node of BJ-H001 holding everything in examples/."""
     home = tmp_path / "node"
     assert runner.invoke(app, ["init", str(home), "--institution", "BJ-H001"]).exit_code == 0
-    holdings = [str(p) for p in sorted(EXAMPLES.iterdir()) if p.name != "institutions.csv"]
+    holdings = [str(p) for p in HOLDINGS]
     assert hgr(home, "import", str(EXAMPLES / "institutions.csv"))[0] == 0
     assert hgr(home, "import", *holdings)[0] == 0
     return home

@@ -10,9 +10,10 @@ from typer.testing import CliRunner
 
 from hgr.cli.main import app
 from tests.conftest import EXAMPLES
+from tests.conftest import HOLDINGS as HOLDING_PATHS
 
 runner = CliRunner()
-HOLDINGS = [str(p) for p in sorted(EXAMPLES.iterdir()) if p.name != "institutions.csv"]
+HOLDINGS = [str(p) for p in HOLDING_PATHS]
 
 
 @pytest.fixture

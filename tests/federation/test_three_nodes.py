@@ -27,7 +27,7 @@ from hgr.node import init_node, open_node
 from hgr.registry.importer import import_files
 from hgr.survey.documents import latest_documents
 from tests.cli.conftest import hgr
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, HOLDINGS
 
 HGR = Path(sys.executable).parent / "hgr"
 ADMIN = Actor("cli:test", "operator")
@@ -102,7 +102,7 @@ def federation(tmp_path: Path) -> Iterator[dict[str, object]]:
                          institution_code=key if key.startswith("BJ") else "")  # fmt: skip
         import_files(node.db, node.keys, [institutions])
         if key == "BJ-H001":
-            holdings = sorted(p for p in EXAMPLES.iterdir() if p.name != "institutions.csv")
+            holdings = HOLDINGS
             import_files(node.db, node.keys, holdings, institution=key)
         if key == "BJ-U002":
             import_files(node.db, node.keys, sorted(late.glob("*.csv")), institution=key)

@@ -13,10 +13,9 @@ from hgr.db import Database
 from hgr.exceptions import NotFound, ValidationFailed
 from hgr.registry import models as m
 from hgr.registry.importer import import_files
-from tests.conftest import EXAMPLES, shared, table_counts
+from tests.conftest import EXAMPLES, HOLDINGS, shared, table_counts
 
 INSTITUTION = "BJ-H001"
-HOLDINGS = sorted(p for p in EXAMPLES.iterdir() if p.name != "institutions.csv")
 
 
 @pytest.fixture

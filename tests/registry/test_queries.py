@@ -9,10 +9,9 @@ from hgr.db import Database
 from hgr.exceptions import NotFound, ValidationFailed
 from hgr.registry.importer import import_files
 from hgr.registry.queries import ENTITIES, count_summary, list_entities, show_entity
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, HOLDINGS
 
 INSTITUTION = "BJ-H001"
-HOLDINGS = sorted(p for p in EXAMPLES.iterdir() if p.name != "institutions.csv")
 
 
 @pytest.fixture

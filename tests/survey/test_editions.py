@@ -29,7 +29,7 @@ from hgr.survey.editions import (
 from hgr.survey.models import SurveyDocument
 from hgr.survey.publish import publish
 from hgr.survey.verify import verify_survey
-from tests.conftest import EXAMPLES, sqlite_triggers_dropped
+from tests.conftest import EXAMPLES, HOLDINGS, sqlite_triggers_dropped
 
 ACTOR = Actor("test", "operator")
 ANSWERS = {"foreign_cooperation_projects": 0, "information_provided_abroad": 0,
@@ -66,7 +66,7 @@ def signer(keys: NodeKeys) -> Signer:
 def nation_db(db: Database, keys: NodeKeys, signer: Signer, tmp_path: Path) -> Database:
     """BJ-H001 (Beijing, the examples) and SH-C001 (Shanghai, 8 donors) in cycle 2025."""
     import_files(db, keys, [EXAMPLES / "institutions.csv"])
-    import_files(db, keys, sorted(p for p in EXAMPLES.iterdir() if p.name != "institutions.csv"),
+    import_files(db, keys, HOLDINGS,
                  institution="BJ-H001")  # fmt: skip
     import_files(db, keys, _holdings(tmp_path / "sh", "SH", 8), institution="SH-C001")
     with db.transaction() as session:

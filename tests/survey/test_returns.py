@@ -27,10 +27,9 @@ from hgr.survey import (
 )
 from hgr.survey.cycles import CycleDates
 from hgr.survey.models import SurveyDocument
-from tests.conftest import EXAMPLES, table_counts
+from tests.conftest import EXAMPLES, HOLDINGS, table_counts
 
 INSTITUTION = "BJ-H001"
-HOLDINGS = sorted(p for p in EXAMPLES.iterdir() if p.name != "institutions.csv")
 ACTOR = Actor("test", "operator")
 ANSWERS = {"foreign_cooperation_projects": 0, "information_provided_abroad": 0,
            "specific_region_resources": False}  # fmt: skip

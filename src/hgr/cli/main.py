@@ -32,6 +32,7 @@ from hgr.cli.common import (
 )
 from hgr.cli.genotypes import genotypes_app
 from hgr.cli.pedigree import pedigree_app
+from hgr.cli.policy import policy_app
 from hgr.cli.relate import relate
 from hgr.cli.relatedness import relatedness_app
 from hgr.cli.survey import survey_app
@@ -65,6 +66,7 @@ app.add_typer(relatedness_app, name="relatedness")
 app.add_typer(survey_app, name="survey")
 app.add_typer(pedigree_app, name="pedigree")
 app.add_typer(catalogue_app, name="catalogue")
+app.add_typer(policy_app, name="policy")
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:

@@ -1,0 +1,58 @@
+"""``hgr policy``: decide a request under the rule packs, and list the rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hgr.cli.common import fail, table
+from hgr.cli.common import out as console
+from hgr.exceptions import HgrError
+from hgr.policy import AccessRequest, NodeFacts, evaluate, load_packs, read_model
+
+__all__ = ["policy_app"]
+
+policy_app = typer.Typer(
+    help="The policy engine: jurisdiction-aware decisions on requests, from YAML rule packs.",
+    no_args_is_help=True,
+)
+
+PacksOption = Annotated[
+    Path | None,
+    typer.Option("--packs", help="A folder of rule packs that replace or add to the shipped ones."),
+]
+
+
+@policy_app.command("evaluate")
+def evaluate_(
+    request: Annotated[Path, typer.Argument(help="The request, as YAML (docs/policy.md).")],
+    facts: Annotated[
+        Path | None, typer.Option(help="What the node knows of it (catalogue, debarment), YAML.")
+    ] = None,
+    packs: PacksOption = None,
+) -> None:
+    """Print the decision on a request as JSON: outcome, every rule that fired with its citation
+    and reason, and the obligations."""
+    try:
+        asked = read_model(AccessRequest, request)
+        known = read_model(NodeFacts, facts) if facts else NodeFacts()
+        decision = evaluate(asked, known, load_packs(packs))
+    except HgrError as exc:
+        fail(exc)
+    typer.echo(json.dumps(decision.as_dict(), indent=2, ensure_ascii=False))
+
+
+@policy_app.command("rules")
+def rules(packs: PacksOption = None) -> None:
+    """Every pack and rule, with its outcome, citation and verification mark."""
+    try:
+        loaded = load_packs(packs)
+    except HgrError as exc:
+        fail(exc)
+    rows = [{"pack": f"{p.id} {p.version}", "rule": r.id, "outcome": r.outcome,
+             "check": r.check, "citation": r.citation}
+            for p in loaded for r in (*p.exemptions, *p.rules)]  # fmt: skip
+    console.print(table("Rule packs", rows, ["pack", "rule", "outcome", "check", "citation"]))

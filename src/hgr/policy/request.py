@@ -1,0 +1,268 @@
+"""What a request asks and what the node knows about it, as the policy engine reads them.
+
+An :class:`AccessRequest` is what the requester declares (purpose, organisations, data,
+destination); :class:`NodeFacts` is what the node looks up for itself (the catalogue's
+protected flags, the debarment list, earlier transactions with the same counterparty). Both are
+read from YAML with every field checked; :func:`fact_values` flattens them into the named facts
+that rule conditions test (the vocabulary of regulations.md §0.2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hgr.exceptions import ValidationFailed
+from hgr.registry.report import Issue, Origin, Severity
+from hgr.registry.vocabulary import DataCategory
+
+__all__ = [
+    "FACT_TYPES",
+    "AccessRequest",
+    "NodeFacts",
+    "Organisation",
+    "fact_values",
+    "read_model",
+]
+
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code")]
+Percent = Annotated[float, Field(ge=0, le=100)]
+Action = Literal["collect", "preserve", "use", "provide", "open_use", "export_material"]
+# The transaction classes of 28 CFR 202 and of research practice.
+Transaction = Literal["research_collaboration", "data_brokerage", "vendor", "employment",
+                      "investment", "clinical_trial", "publication"]  # fmt: skip
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Organisation(_Strict):
+    """An organisation taking part in a request, with the ownership and control facts the
+    foreign-party (HGR IR "actual control") and covered-person (28 CFR 202.211) tests need."""
+
+    name: str = Field(min_length=1)
+    country: Country
+    not_for_profit: bool = False
+    foreign_equity_pct: Percent = Field(
+        default=0, description="held by foreign organisations/persons"
+    )
+    foreign_voting_pct: Percent = 0
+    control_by_agreement: bool = Field(default=False, description="foreign dominance by agreement")
+    concern_ownership_pct: Percent = Field(
+        default=0, description="held by countries of concern or covered persons (28 CFR 202.211)"
+    )
+    identifiers: tuple[str, ...] = Field(default=(), description="e.g. USCC, LEI, Companies House")
+
+
+class Purpose(_Strict):
+    """The research purpose, as a DUO term (regulations.md §5) and the flags rules test."""
+
+    duo: Literal["NRES", "GRU", "HMB", "DS", "POA"]
+    disease: str | None = Field(default=None, pattern=r"^MONDO:\d{7}$")
+    commercial: bool = False
+    methods_development: bool = False
+    clinical_trial_for_marketing: bool = Field(
+        default=False, description="a trial to obtain marketing authorisation (HGR Reg. Art. 22 ¶2)"
+    )
+    large_population_research: bool = False
+    research_platform: bool = Field(
+        default=False, description="preservation as a research platform"
+    )
+    description: str = ""
+
+
+class Data(_Strict):
+    categories: tuple[DataCategory, ...] = Field(min_length=1)
+    persons: int = Field(ge=0)
+    donors_from: tuple[Country, ...] = Field(min_length=1, description="whose law protects them")
+    state_secret: bool = False
+
+
+class AccessRequest(_Strict):
+    """A request to collect, keep, use, provide or export genetic resources."""
+
+    id: str = Field(min_length=1, max_length=64)
+    action: Action
+    purpose: Purpose
+    project: str = Field(min_length=1)
+    provider: Organisation
+    requester: Organisation
+    recipient: Organisation | None = Field(default=None, description="defaults to the requester")
+    domestic_partner: Organisation | None = None
+    data: Data
+    destination_country: Country
+    access_mode: Literal["download", "secure_environment", "aggregate"] = "download"
+    transaction: Transaction = "research_collaboration"
+    duration_months: int = Field(ge=1, le=600)
+    ethics_approved: bool
+    written_consent: bool
+    sale: bool = Field(default=False, description="paid beyond reasonable costs (HGR Reg. Art. 10)")
+    within_approved_cooperation: bool = False
+    changes_approved_cooperation: bool = False
+    meets_technical_specifications: bool = True
+    usg_funded: bool = Field(default=False, description="official US Government business (202.504)")
+    nih_funded: bool = False
+    nih_controlled_access: bool = False
+    regulatory_approval_data: bool = False
+    gdpr_basis: Literal["explicit_consent", "research_safeguards", "public_health", "healthcare",
+                        "none"] = "none"  # fmt: skip
+    transfer_basis: Literal["adequacy", "safeguards", "derogation", "none"] = "none"
+    dpia_done: bool = False
+
+    @property
+    def receiver(self) -> Organisation:
+        return self.recipient or self.requester
+
+
+class NodeFacts(_Strict):
+    """What the node knows about a request: looked up, never declared by the requester."""
+
+    important_pedigree: bool = False
+    specific_region: bool = False
+    debarment: Literal["none", "discretionary", "mandatory"] = "none"
+    debarment_reference: str = ""
+    cn_ban: bool = Field(default=False, description="a ban under HGR Reg. Art. 43")
+    prior_us_persons_12m: int = Field(
+        default=0, ge=0, description="same counterparty, last 12 months"
+    )
+    nist_800_171_attested: bool = False
+    today: dt.date = Field(default_factory=dt.date.today)
+
+    @field_validator("today", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> Any:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def foreign_party(org: Organisation) -> bool:
+    """A foreign party in the sense of HGR Reg. Art. 21: a foreign organisation, or one a
+    foreign organisation or person controls (IR actual-control tests: ≥50% of equity or votes,
+    or dominance by agreement; regulations.md §1.2). Hong Kong, Macao and Taiwan entities are
+    managed by reference to the foreign-party rules (🟡 MOST service guide)."""
+    return (
+        org.country != "CN"
+        or org.foreign_equity_pct >= 50
+        or org.foreign_voting_pct >= 50
+        or org.control_by_agreement
+    )
+
+
+# Every fact a condition may test, with its type (hgr.policy.conditions checks packs with it).
+FACT_TYPES: dict[str, type] = {
+    "action": str,
+    "purpose": str,
+    "commercial": bool,
+    "clinical_trial_for_marketing": bool,
+    "large_population_research": bool,
+    "research_platform": bool,
+    "data_categories": list,
+    "n_persons": int,
+    "source_jurisdictions": list,
+    "state_secret": bool,
+    "provider_country": str,
+    "requester_country": str,
+    "recipient_country": str,
+    "destination_country": str,
+    "provider_foreign_party": bool,
+    "requester_foreign_party": bool,
+    "recipient_foreign_party": bool,
+    "has_chinese_partner": bool,
+    "recipient_not_for_profit": bool,
+    "recipient_concern_ownership_pct": int,
+    "access_mode": str,
+    "transaction": str,
+    "ethics_approved": bool,
+    "written_consent": bool,
+    "sale": bool,
+    "within_approved_cooperation": bool,
+    "changes_approved_cooperation": bool,
+    "meets_technical_specifications": bool,
+    "usg_funded": bool,
+    "nih_funded": bool,
+    "nih_controlled_access": bool,
+    "regulatory_approval_data": bool,
+    "gdpr_basis": str,
+    "transfer_basis": str,
+    "dpia_done": bool,
+    "important_pedigree": bool,
+    "specific_region": bool,
+    "debarment": str,
+    "cn_ban": bool,
+    "us_persons_12m": int,
+    "nist_800_171_attested": bool,
+}
+
+
+def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
+    """The named facts of ``request`` and ``facts``, as conditions test them."""
+    receiver = request.receiver
+    partner = request.domestic_partner
+    values: dict[str, Any] = {
+        "action": request.action,
+        "purpose": request.purpose.duo,
+        "commercial": request.purpose.commercial,
+        "clinical_trial_for_marketing": request.purpose.clinical_trial_for_marketing,
+        "large_population_research": request.purpose.large_population_research,
+        "research_platform": request.purpose.research_platform,
+        "data_categories": [str(c) for c in request.data.categories],
+        "n_persons": request.data.persons,
+        "source_jurisdictions": list(request.data.donors_from),
+        "state_secret": request.data.state_secret,
+        "provider_country": request.provider.country,
+        "requester_country": request.requester.country,
+        "recipient_country": receiver.country,
+        "destination_country": request.destination_country,
+        "provider_foreign_party": foreign_party(request.provider),
+        "requester_foreign_party": foreign_party(request.requester),
+        "recipient_foreign_party": foreign_party(receiver),
+        "has_chinese_partner": partner is not None and not foreign_party(partner),
+        "recipient_not_for_profit": receiver.not_for_profit,
+        "recipient_concern_ownership_pct": int(receiver.concern_ownership_pct),
+        "access_mode": request.access_mode,
+        "transaction": request.transaction,
+        # 28 CFR 202.205: bulk is counted over the preceding 12 months, aggregated across
+        # transactions with the same counterparty.
+        "us_persons_12m": (request.data.persons if "US" in request.data.donors_from else 0)
+        + facts.prior_us_persons_12m,
+    }
+    for name in ("ethics_approved", "written_consent", "sale", "within_approved_cooperation",
+                 "changes_approved_cooperation", "meets_technical_specifications", "usg_funded",
+                 "nih_funded", "nih_controlled_access", "regulatory_approval_data",
+                 "gdpr_basis", "transfer_basis", "dpia_done"):  # fmt: skip
+        values[name] = getattr(request, name)
+    for name in ("important_pedigree", "specific_region", "debarment", "cn_ban",
+                 "nist_800_171_attested"):  # fmt: skip
+        values[name] = getattr(facts, name)
+    assert set(values) == set(FACT_TYPES), set(values) ^ set(FACT_TYPES)
+    return values
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_model(model: type[M], path: Path) -> M:
+    """A request or facts file (YAML or JSON); ValidationFailed naming each bad field."""
+    origin = Origin(str(path))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        issue = Issue("E_POLICY_FILE", Severity.ERROR, origin, f"cannot read it: {exc}",
+                      "give a YAML or JSON file")  # fmt: skip
+        raise ValidationFailed(f"{path}: not readable", [issue], code="E_POLICY_FILE") from None
+    try:
+        return model.model_validate(raw if raw is not None else {})
+    except ValidationError as exc:
+        issues = [
+            Issue("E_POLICY_FIELD", Severity.ERROR,
+                  Origin(str(path), None, "/" + "/".join(str(p) for p in error["loc"])),
+                  error["msg"], "see docs/policy.md for the fields", field=".".join(
+                      str(p) for p in error["loc"]) or None)
+            for error in exc.errors()
+        ]  # fmt: skip
+        raise ValidationFailed(f"{path}: {len(issues)} field(s) are wrong", issues,
+                               code="E_POLICY_FIELD") from None  # fmt: skip
