@@ -25,6 +25,7 @@ from hgr.exceptions import ConfigurationError
 __all__ = [
     "EXCLUDED_CONDITIONS",
     "NODE_FILE",
+    "AccessSettings",
     "CatalogueSettings",
     "NodeRole",
     "OidcSettings",
@@ -143,6 +144,17 @@ class CatalogueSettings:
 
 
 @dataclass(frozen=True)
+class AccessSettings:
+    """Governed access (``[access]`` in node.toml): ``disease_ontology`` is an OBO file (MONDO's
+    ``mondo.obo``; a relative path is read from the node's home) whose hierarchy lets a
+    disease-specific consent cover the diseases below its own; ``packs`` a folder of rule packs
+    that replace or add to the shipped ones. Empty means none."""
+
+    disease_ontology: str = ""
+    packs: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a node needs to know about itself.
 
@@ -173,6 +185,7 @@ class Settings:
     passport: PassportSettings = PassportSettings()
     survey: SurveySettings = SurveySettings()
     catalogue: CatalogueSettings = CatalogueSettings()
+    access: AccessSettings = AccessSettings()
 
     @property
     def keys_dir(self) -> Path:
@@ -234,6 +247,7 @@ def load_settings(home: Path | None = None, *, database_url: str | None = None) 
         passport=_passport(path, data.get("passport", {})),
         survey=_survey(path, data.get("survey", {})),
         catalogue=_section(path, "catalogue", CatalogueSettings(), data.get("catalogue", {})),
+        access=_section(path, "access", AccessSettings(), data.get("access", {})),
         home=home,
         database_url=url,
         role=role,

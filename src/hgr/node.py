@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from hgr.access.ontology import DiseaseOntology, read_obo
 from hgr.config import NODE_FILE, NodeRole, Settings, load_settings, write_settings
 from hgr.crypto import (
     NodeKeys,
@@ -18,6 +19,7 @@ from hgr.crypto import (
 )
 from hgr.db import Database, upgrade_schema
 from hgr.exceptions import ConfigurationError
+from hgr.policy.packs import Pack, load_packs
 from hgr.registry.regions import default_region_file, load_regions
 
 __all__ = ["Node", "init_node", "open_node"]
@@ -42,6 +44,19 @@ class Node:
 
     def verifier(self) -> Verifier:
         return load_verifier(self.keys.signing_public, self.origin)
+
+    def disease_ontology(self) -> DiseaseOntology:
+        """The disease hierarchy consent matching walks (``[access] disease_ontology``); an
+        empty one when none is configured."""
+        name = self.settings.access.disease_ontology
+        if not name:
+            return DiseaseOntology()
+        return read_obo(self.settings.home / name)  # an absolute path stays itself
+
+    def rule_packs(self) -> list[Pack]:
+        """The shipped rule packs with the node's own (``[access] packs``)."""
+        folder = self.settings.access.packs
+        return load_packs(self.settings.home / folder if folder else None)
 
     def close(self) -> None:
         self.db.dispose()
