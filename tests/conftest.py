@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 import hgr.audit.models
 import hgr.auth.models
 import hgr.catalogue.models
+import hgr.debarment.models
 import hgr.genotypes.models
 import hgr.relatedness.models
-import hgr.survey.models  # noqa: F401  (users, tokens, genotype stores, links, surveys, catalogue)
+import hgr.survey.models  # noqa: F401  (users, tokens, stores, links, surveys, catalogue, debarment)
 from hgr.crypto import NodeKeys, create_node_keys
 from hgr.db import Base, Database, upgrade_schema
 from hgr.registry.regions import default_region_file, load_regions

@@ -11,7 +11,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "hgr"
 # The demo composes every layer into the main story (down to the report), like an adapter.
 ADAPTERS = {"cli", "api", "web", "demo"}
 GOVERNANCE = {
-    "survey", "catalogue", "access", "auth", "policy", "beacon", "federation", "node"
+    "survey", "catalogue", "access", "auth", "policy", "debarment", "beacon", "federation",
+    "node",
 }  # fmt: skip
 DATA = {"registry", "pedigree", "genotypes", "relatedness", "synth"}
 FOUNDATIONS = {"audit", "crypto", "db", "config", "exceptions", "progress", "provenance"}

@@ -95,7 +95,10 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers.extend(SECURITY_HEADERS)
+                # A route may set a header of the set itself (the public HTML pages allow
+                # their inline style in their own content-security-policy).
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
                 headers.append((b"x-request-id", request_id.encode()))
                 if self.hsts:
                     headers.append((b"strict-transport-security", b"max-age=31536000"))

@@ -30,6 +30,7 @@ from hgr.cli.common import (
     progress_bar,
     table,
 )
+from hgr.cli.debarment import debarment_app
 from hgr.cli.genotypes import genotypes_app
 from hgr.cli.pedigree import pedigree_app
 from hgr.cli.policy import policy_app
@@ -67,6 +68,7 @@ app.add_typer(survey_app, name="survey")
 app.add_typer(pedigree_app, name="pedigree")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(policy_app, name="policy")
+app.add_typer(debarment_app, name="debarment")
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import fail, table
+from hgr.access.facts import node_facts
+from hgr.cli.common import DatabaseOption, HomeOption, command_node, fail, table
 from hgr.cli.common import out as console
 from hgr.exceptions import HgrError
 from hgr.policy import AccessRequest, NodeFacts, evaluate, load_packs, read_model
@@ -33,13 +34,27 @@ def evaluate_(
         Path | None, typer.Option(help="What the node knows of it (catalogue, debarment), YAML.")
     ] = None,
     packs: PacksOption = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
 ) -> None:
     """Print the decision on a request as JSON: outcome, every rule that fired with its citation
-    and reason, and the obligations."""
+    and reason, and the obligations.
+
+    With a node (``--home`` or HGR_HOME), the catalogue's protected flags and the debarment
+    list's finding come from the node, and its own rule packs are used; a facts file then adds
+    only what the node does not record (earlier US transactions, NIST attestation)."""
     try:
         asked = read_model(AccessRequest, request)
-        known = read_model(NodeFacts, facts) if facts else NodeFacts()
-        decision = evaluate(asked, known, load_packs(packs))
+        given = read_model(NodeFacts, facts) if facts else NodeFacts()
+        if home is None and database_url is None:
+            decision = evaluate(asked, given, load_packs(packs))
+        else:
+            with command_node(home, database_url) as node, node.db.reader() as session:
+                known = node_facts(session, asked, given.today,
+                                   prior_us_persons_12m=given.prior_us_persons_12m,
+                                   nist_800_171_attested=given.nist_800_171_attested)  # fmt: skip
+                decision = evaluate(asked, known, load_packs(packs) if packs else
+                                    node.rule_packs())  # fmt: skip
     except HgrError as exc:
         fail(exc)
     typer.echo(json.dumps(decision.as_dict(), indent=2, ensure_ascii=False))

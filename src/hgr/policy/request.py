@@ -23,6 +23,7 @@ from hgr.registry.vocabulary import DataCategory
 __all__ = [
     "FACT_TYPES",
     "AccessRequest",
+    "Cohort",
     "NodeFacts",
     "Organisation",
     "fact_values",
@@ -83,6 +84,15 @@ class Data(_Strict):
     state_secret: bool = False
 
 
+class Cohort(_Strict):
+    """Where the requested donors are: the node looks their families and populations up in the
+    catalogue of protected resources."""
+
+    institution: str = Field(min_length=1)
+    families: tuple[str, ...] = ()
+    populations: tuple[str, ...] = ()
+
+
 class AccessRequest(_Strict):
     """A request to collect, keep, use, provide or export genetic resources."""
 
@@ -95,6 +105,7 @@ class AccessRequest(_Strict):
     recipient: Organisation | None = Field(default=None, description="defaults to the requester")
     domestic_partner: Organisation | None = None
     data: Data
+    cohort: Cohort | None = None
     destination_country: Country
     access_mode: Literal["download", "secure_environment", "aggregate"] = "download"
     transaction: Transaction = "research_collaboration"

@@ -1,0 +1,203 @@
+"""``hgr debarment``: the debarment process, control relations, checks and the published list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from hgr.cli.common import DatabaseOption, HomeOption, command_node, operator, table
+from hgr.cli.common import out as console
+from hgr.debarment import (
+    add_control,
+    decide,
+    entries_csv,
+    find_case,
+    finding_for,
+    list_entry,
+    notify,
+    open_case,
+    public_entries,
+    remove,
+    represent,
+    resume,
+    suspend,
+)
+from hgr.debarment.models import DebarmentEntry
+from hgr.web.debarment import entries_html
+
+__all__ = ["debarment_app"]
+
+debarment_app = typer.Typer(
+    help="The debarment list: investigation, notice, representations, decision, standstill, "
+    "listing and removal; control relations; the published list.",
+    no_args_is_help=True,
+)
+
+CaseArgument = Annotated[str, typer.Argument(help="The case number, e.g. DEB-2026-0001.")]
+
+
+@debarment_app.command("open")
+def open_(
+    organisation: Annotated[str, typer.Option(help="The organisation's name.")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 code.")],
+    identifier: Annotated[list[str], typer.Option(help="USCC, LEI, company number… (repeat).")],
+    ground: Annotated[str, typer.Option(help="The ground: the paragraph or article breached.")],
+    mandatory: Annotated[bool, typer.Option("--mandatory/--discretionary")],
+    regime: Annotated[str, typer.Option(help="hgr, uk or cn-art43.")] = "hgr",
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Open an investigation into an organisation."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        entry = open_case(session, operator(), organisation=organisation, country=country,
+                          identifiers=identifier, regime=regime, ground=ground,
+                          mandatory=mandatory)  # fmt: skip
+        console.print(f"{entry.number}: investigation of {entry.organisation} opened")
+
+
+@debarment_app.command("notify")
+def notify_(case: CaseArgument, home: HomeOption = None,
+            database_url: DatabaseOption = None) -> None:  # fmt: skip
+    """Record the notice sent to the organisation (grounds, how to make representations)."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        entry = notify(session, operator(), find_case(session, case))
+        console.print(f"{case}: {entry.status} on {entry.notice_on}")
+
+
+@debarment_app.command("represent")
+def represent_(
+    case: CaseArgument,
+    text: Annotated[str, typer.Argument(help="The organisation's representations.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Record the organisation's representations."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        entry = represent(session, operator(), find_case(session, case), text)
+        console.print(f"{case}: {len(entry.representations)} representation(s) recorded")
+
+
+@debarment_app.command("decide")
+def decide_(
+    case: CaseArgument,
+    debar: Annotated[bool, typer.Option("--debar/--clear", help="The decision.")],
+    reasons: Annotated[str, typer.Option(help="The reasons, as published.")],
+    until: Annotated[
+        str | None, typer.Option(help="Expected end, YYYY-MM-DD (at most five years).")
+    ] = None,
+    permanent: Annotated[bool, typer.Option(help="A permanent ban (HGR Reg. Art. 43).")] = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Decide the case: debarment (then a standstill of 8 working days) or clearance."""
+    end = dt.date.fromisoformat(until) if until else None
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        entry = decide(session, operator(), find_case(session, case), debar=debar,
+                       reasons=reasons, expected_end=end, permanent=permanent)  # fmt: skip
+        after = f"; standstill until {entry.standstill_ends}" if entry.standstill_ends else ""
+        console.print(f"{case}: {entry.status}{after}")
+
+
+@debarment_app.command("enter")
+def enter(case: CaseArgument, home: HomeOption = None,
+          database_url: DatabaseOption = None) -> None:  # fmt: skip
+    """Enter the organisation on the published list, once the standstill has ended."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        entry = list_entry(session, operator(), find_case(session, case))
+        until = "permanently" if entry.permanent else f"until {entry.expected_end}"
+        console.print(f"{case}: listed {until}")
+
+
+@debarment_app.command("suspend")
+def suspend_(case: CaseArgument, note: Annotated[str, typer.Option(help="The proceedings.")],
+             home: HomeOption = None, database_url: DatabaseOption = None) -> None:  # fmt: skip
+    """Suspend entry while proceedings brought in the standstill run (s.63)."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        console.print(
+            f"{case}: {suspend(session, operator(), find_case(session, case), note).status}"
+        )
+
+
+@debarment_app.command("resume")
+def resume_(case: CaseArgument, note: Annotated[str, typer.Option(help="The outcome.")],
+            home: HomeOption = None, database_url: DatabaseOption = None) -> None:  # fmt: skip
+    """Resume the standstill after proceedings that left the decision standing."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        console.print(
+            f"{case}: {resume(session, operator(), find_case(session, case), note).status}"
+        )
+
+
+@debarment_app.command("remove")
+def remove_(case: CaseArgument, note: Annotated[str, typer.Option(help="The reasons.")],
+            home: HomeOption = None, database_url: DatabaseOption = None) -> None:  # fmt: skip
+    """Remove an entry: appeal allowed, decision quashed, or self-cleansing shown (ss.64-65)."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        console.print(
+            f"{case}: {remove(session, operator(), find_case(session, case), note).status}"
+        )
+
+
+@debarment_app.command("control")
+def control(
+    controller: Annotated[str, typer.Argument(help="Identifier of the controlling organisation.")],
+    controlled: Annotated[str, typer.Argument(help="Identifier of the controlled organisation.")],
+    basis: Annotated[str, typer.Option(help="Shareholding, voting rights, agreement…")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Record that one organisation controls another, so the list reaches it."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        added = add_control(session, operator(), controller, controlled, basis)
+    console.print(f"{controller} controls {controlled}" + ("" if added else " (already known)"))
+
+
+@debarment_app.command("check")
+def check(
+    identifier: Annotated[list[str], typer.Argument(help="The organisation's identifiers.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """What the list says of an organisation, through the organisations that control it."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        found = finding_for(session, identifier)
+    console.print(f"{found.level}" + (f": {', '.join(found.entries)}" if found.entries else ""))
+
+
+@debarment_app.command("cases")
+def cases(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+    """Every case and where it stands (the published list shows only entries in force)."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        entries = session.scalars(select(DebarmentEntry).order_by(DebarmentEntry.id))
+        rows = [{"number": e.number, "organisation": e.organisation, "regime": e.regime,
+                 "mandatory": e.mandatory, "status": e.status,
+                 "until": "permanent" if e.permanent else e.expected_end}
+                for e in entries]  # fmt: skip
+    console.print(table("Debarment cases", rows))
+
+
+@debarment_app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write: .json, .csv or .html.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Write the published list (entries in force) as JSON, CSV or the public HTML page."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        rows = public_entries(session)
+        suffix = out.suffix.lower()
+        if suffix == ".csv":
+            text = entries_csv(rows)
+        elif suffix in (".html", ".htm"):
+            text = entries_html(rows, issuer=node.settings.name, today=dt.date.today())
+        else:
+            text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    console.print(f"{out}: {len(rows)} entr{'y' if len(rows) == 1 else 'ies'} in force")

@@ -1,0 +1,41 @@
+"""The published debarment list: cases, control relations and the lookup every request uses."""
+
+from hgr.debarment.cases import (
+    REGIMES,
+    TRANSITIONS,
+    Finding,
+    add_control,
+    decide,
+    find_case,
+    finding_for,
+    list_entry,
+    notify,
+    open_case,
+    public_entries,
+    remove,
+    represent,
+    resume,
+    suspend,
+    working_days_after,
+)
+from hgr.debarment.publish import entries_csv
+
+__all__ = [
+    "REGIMES",
+    "TRANSITIONS",
+    "Finding",
+    "add_control",
+    "decide",
+    "entries_csv",
+    "find_case",
+    "finding_for",
+    "list_entry",
+    "notify",
+    "open_case",
+    "public_entries",
+    "remove",
+    "represent",
+    "resume",
+    "suspend",
+    "working_days_after",
+]

@@ -1,0 +1,298 @@
+"""Debarment cases: investigation, notice, representations, decision, standstill, listing,
+removal; and the lookup every request goes through.
+
+The process follows the UK Procurement Act 2023 (regulations.md §3.1): an investigation (s.60),
+a notice that sets out the grounds and how to make representations, a decision with its reasons
+and, for each ground, whether it is mandatory and when it is expected to cease (s.61-62), entry
+only after a standstill of 8 working days (s.62(5)-(6)), proceedings that suspend entry (s.63),
+appeal or removal (ss.64-65), and an entry of at most five years (Sch. 6 para 44). China's bans
+under HGR Reg. Art. 43 (one to five years, or permanent) take the same road with regime
+``cn-art43``. Every step is one row of :data:`TRANSITIONS` and is audited.
+
+Working days here are Monday to Friday: public holidays are not known to hgr, so a standstill
+may end earlier than the statutory count where a holiday falls inside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hgr.audit import Actor, record
+from hgr.debarment.models import ControlRelation, DebarmentEntry
+from hgr.exceptions import Conflict, NotFound, ValidationFailed
+
+__all__ = [
+    "REGIMES",
+    "TRANSITIONS",
+    "Finding",
+    "add_control",
+    "decide",
+    "find_case",
+    "finding_for",
+    "list_entry",
+    "notify",
+    "open_case",
+    "public_entries",
+    "remove",
+    "represent",
+    "resume",
+    "suspend",
+    "working_days_after",
+]
+
+REGIMES = ("hgr", "uk", "cn-art43")
+STANDSTILL_WORKING_DAYS = 8  # Procurement Act 2023 s.62(6)
+MAX_YEARS = 5  # Sch. 6 para 44; HGR Reg. Art. 43 (1-5 years unless permanent)
+
+# One transition table: (state, step) -> next state.
+TRANSITIONS = {
+    ("investigation", "notify"): "notified",
+    ("notified", "represent"): "notified",
+    ("notified", "debar"): "standstill",
+    ("notified", "clear"): "cleared",
+    ("standstill", "suspend"): "suspended",
+    ("suspended", "resume"): "standstill",
+    ("suspended", "remove"): "removed",
+    ("standstill", "list"): "listed",
+    ("listed", "remove"): "removed",
+}
+
+
+def working_days_after(start: dt.date, days: int) -> dt.date:
+    """The date ``days`` working days (Monday to Friday) after ``start``."""
+    current = start
+    while days:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _step(session: Session, by: Actor, entry: DebarmentEntry, step: str,
+          detail: dict[str, object]) -> None:  # fmt: skip
+    target = TRANSITIONS.get((entry.status, step))
+    if target is None:
+        raise Conflict(f"debarment case {entry.number} is {entry.status}: it cannot {step} now",
+                       code="E_DEBARMENT_STATE")  # fmt: skip
+    entry.status = target
+    entry.updated_at = dt.datetime.now(dt.UTC)
+    record(session, by, f"debarment.{step}", f"debarment/{entry.number}",
+           detail={"status": target, **detail})  # fmt: skip
+
+
+def open_case(session: Session, by: Actor, *, organisation: str, country: str,
+              identifiers: Iterable[str], regime: str, ground: str, mandatory: bool,
+              today: dt.date | None = None) -> DebarmentEntry:  # fmt: skip
+    """Open an investigation into an organisation (s.60). Raises ValidationFailed for a case
+    without identifiers, ground or a known regime."""
+    today = today or dt.date.today()
+    names = sorted({i.strip() for i in identifiers if i.strip()})
+    problems = [p for p, bad in (
+        ("name the organisation's identifiers (USCC, LEI, company number…)", not names),
+        (f"regime is one of {', '.join(REGIMES)}", regime not in REGIMES),
+        ("state the ground (the Schedule paragraph or the article breached)", not ground.strip()),
+        ("country is an ISO 3166-1 alpha-2 code", len(country) != 2 or not country.isupper()),
+        ("name the organisation", not organisation.strip()),
+    ) if bad]  # fmt: skip
+    if problems:
+        raise ValidationFailed("the case cannot be opened: " + "; ".join(problems), [],
+                               code="E_DEBARMENT_CASE")  # fmt: skip
+    year_count = session.scalar(select(func.count(DebarmentEntry.id)).where(
+        DebarmentEntry.number.like(f"DEB-{today.year}-%"))) or 0  # fmt: skip
+    entry = DebarmentEntry(
+        number=f"DEB-{today.year}-{year_count + 1:04d}", organisation=organisation.strip(),
+        country=country, identifiers=names, regime=regime, ground=ground.strip(),
+        mandatory=mandatory, status="investigation", reasons="", representations=[],
+        opened_on=today, permanent=False, closing_note="",
+        updated_at=dt.datetime.now(dt.UTC),
+    )  # fmt: skip
+    session.add(entry)
+    session.flush()
+    record(session, by, "debarment.open", f"debarment/{entry.number}",
+           detail={"organisation": entry.organisation, "regime": regime,
+                   "mandatory": mandatory})  # fmt: skip
+    return entry
+
+
+def find_case(session: Session, number: str) -> DebarmentEntry:
+    entry = session.scalar(select(DebarmentEntry).where(DebarmentEntry.number == number))
+    if entry is None:
+        raise NotFound(f"no debarment case {number}", code="E_NO_CASE")
+    return entry
+
+
+def notify(session: Session, by: Actor, entry: DebarmentEntry,
+           today: dt.date | None = None) -> DebarmentEntry:  # fmt: skip
+    """The notice to the organisation: the grounds and how to make representations."""
+    entry.notice_on = today or dt.date.today()
+    _step(session, by, entry, "notify", {"notice_on": entry.notice_on.isoformat()})
+    return entry
+
+
+def represent(session: Session, by: Actor, entry: DebarmentEntry, text: str,
+              today: dt.date | None = None) -> DebarmentEntry:  # fmt: skip
+    """Record the organisation's representations."""
+    if not text.strip():
+        raise ValidationFailed("representations have content", [], code="E_DEBARMENT_CASE")
+    on = (today or dt.date.today()).isoformat()
+    entry.representations = [*entry.representations, {"on": on, "text": text.strip()}]
+    _step(session, by, entry, "represent", {"on": on})
+    return entry
+
+
+def decide(session: Session, by: Actor, entry: DebarmentEntry, *, debar: bool, reasons: str,
+           expected_end: dt.date | None = None, permanent: bool = False,
+           today: dt.date | None = None) -> DebarmentEntry:  # fmt: skip
+    """The decision, with its reasons (published: s.61). Debarment sets the expected end (at
+    most five years; permanent only under HGR Reg. Art. 43) and starts the standstill."""
+    today = today or dt.date.today()
+    if not reasons.strip():
+        raise ValidationFailed("a decision gives its reasons", [], code="E_DEBARMENT_REASONS")
+    if debar:
+        limit = _years_after(today, MAX_YEARS)
+        if permanent and entry.regime != "cn-art43":
+            raise ValidationFailed("only a ban under HGR Reg. Art. 43 may be permanent", [],
+                                   code="E_DEBARMENT_END")  # fmt: skip
+        if not permanent and (expected_end is None or not today < expected_end <= limit):
+            raise ValidationFailed(f"the expected end falls after today and by {limit} (five "
+                                   "years)", [], code="E_DEBARMENT_END")  # fmt: skip
+        entry.expected_end = None if permanent else expected_end
+        entry.permanent = permanent
+        entry.standstill_ends = working_days_after(today, STANDSTILL_WORKING_DAYS)
+    entry.reasons = reasons.strip()
+    entry.decided_on = today
+    _step(session, by, entry, "debar" if debar else "clear",
+          {"expected_end": entry.expected_end.isoformat() if entry.expected_end else None,
+           "permanent": entry.permanent})  # fmt: skip
+    if not debar:
+        entry.closed_on = today
+    return entry
+
+
+def list_entry(session: Session, by: Actor, entry: DebarmentEntry,
+               today: dt.date | None = None) -> DebarmentEntry:  # fmt: skip
+    """Enter the organisation on the list, once the standstill has ended (s.62(5))."""
+    today = today or dt.date.today()
+    if entry.status == "standstill" and entry.standstill_ends and today <= entry.standstill_ends:
+        raise Conflict(f"the standstill of {entry.number} runs until {entry.standstill_ends}",
+                       code="E_DEBARMENT_STANDSTILL")  # fmt: skip
+    entry.listed_on = today
+    _step(session, by, entry, "list", {"listed_on": today.isoformat()})
+    return entry
+
+
+def suspend(session: Session, by: Actor, entry: DebarmentEntry, note: str) -> DebarmentEntry:
+    """Proceedings brought during the standstill suspend entry (s.63)."""
+    entry.closing_note = note
+    _step(session, by, entry, "suspend", {"note": note})
+    return entry
+
+
+def resume(session: Session, by: Actor, entry: DebarmentEntry, note: str) -> DebarmentEntry:
+    """The proceedings ended without setting the decision aside."""
+    entry.closing_note = note
+    _step(session, by, entry, "resume", {"note": note})
+    return entry
+
+
+def remove(session: Session, by: Actor, entry: DebarmentEntry, note: str,
+           today: dt.date | None = None) -> DebarmentEntry:  # fmt: skip
+    """Removal after an appeal, a quashed decision or self-cleansing (ss.64-65), with reasons."""
+    if not note.strip():
+        raise ValidationFailed("a removal gives its reasons", [], code="E_DEBARMENT_REASONS")
+    entry.closed_on = today or dt.date.today()
+    entry.closing_note = note.strip()
+    _step(session, by, entry, "remove", {"note": note.strip()})
+    return entry
+
+
+def add_control(session: Session, by: Actor, controller: str, controlled: str,
+                basis: str) -> bool:  # fmt: skip
+    """Record that ``controller`` owns or controls ``controlled``; False if already known."""
+    if controller == controlled or not controller.strip() or not controlled.strip():
+        raise ValidationFailed("a control relation joins two different identifiers", [],
+                               code="E_CONTROL")  # fmt: skip
+    R = ControlRelation
+    known = session.scalar(select(R).where(R.controller == controller, R.controlled == controlled))
+    if known is not None:
+        return False
+    session.add(ControlRelation(controller=controller, controlled=controlled, basis=basis,
+                                recorded_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+    record(session, by, "debarment.control", f"control/{controller}/{controlled}",
+           detail={"basis": basis})  # fmt: skip
+    return True
+
+
+def in_force(entry: DebarmentEntry, today: dt.date) -> bool:
+    """Whether a listed entry still applies on ``today``."""
+    return entry.status == "listed" and (
+        entry.permanent or (entry.expected_end is not None and today <= entry.expected_end)
+    )
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What the list says of an organisation: ``none``, ``discretionary`` or ``mandatory``,
+    whether a Chinese Art. 43 ban is among them, and the entries found."""
+
+    level: str
+    cn_ban: bool
+    entries: tuple[str, ...]
+
+
+def finding_for(session: Session, identifiers: Iterable[str],
+                today: dt.date | None = None) -> Finding:  # fmt: skip
+    """The list's finding for an organisation known by ``identifiers``: its own entries and
+    those of every organisation that controls it, directly or through others."""
+    today = today or dt.date.today()
+    reach = {i for i in identifiers if i}
+    frontier = set(reach)
+    while frontier:  # walk up the control relations to every controller
+        above = set(session.scalars(select(ControlRelation.controller).where(
+            ControlRelation.controlled.in_(sorted(frontier)))))  # fmt: skip
+        frontier = above - reach
+        reach |= above
+    listed = session.scalars(select(DebarmentEntry).where(DebarmentEntry.status == "listed"))
+    hits = [e for e in listed if reach & set(e.identifiers) and in_force(e, today)]
+    if not hits:
+        return Finding("none", False, ())
+    level = "mandatory" if any(e.mandatory for e in hits) else "discretionary"
+    return Finding(
+        level, any(e.regime == "cn-art43" for e in hits), tuple(sorted(e.number for e in hits))
+    )
+
+
+PUBLIC_COLUMNS = ("number", "organisation", "country", "identifiers", "regime", "ground",
+                  "mandatory", "reasons", "decided_on", "listed_on", "expected_end",
+                  "permanent")  # fmt: skip
+
+
+def public_entries(session: Session, today: dt.date | None = None) -> list[dict[str, object]]:
+    """The published list: every entry in force, with its ground and reasons."""
+    today = today or dt.date.today()
+    rows = []
+    for e in session.scalars(select(DebarmentEntry).where(
+            DebarmentEntry.status == "listed").order_by(DebarmentEntry.number)):  # fmt: skip
+        if in_force(e, today):
+            rows.append({
+                "number": e.number, "organisation": e.organisation, "country": e.country,
+                "identifiers": list(e.identifiers), "regime": e.regime, "ground": e.ground,
+                "mandatory": e.mandatory, "reasons": e.reasons,
+                "decided_on": e.decided_on.isoformat() if e.decided_on else None,
+                "listed_on": e.listed_on.isoformat() if e.listed_on else None,
+                "expected_end": e.expected_end.isoformat() if e.expected_end else None,
+                "permanent": e.permanent,
+            })  # fmt: skip
+    return rows

@@ -1,0 +1,102 @@
+"""``hgr debarment`` through a whole case, and ``hgr policy evaluate`` reading the node's list
+and catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+
+from hgr.cli.main import app
+from hgr.debarment.models import DebarmentEntry
+from hgr.node import open_node
+from tests.cli.conftest import hgr, runner
+from tests.conftest import EXAMPLES
+
+REQUEST = EXAMPLES / "policy" / "foreign-wgs-request.yaml"
+
+
+def _end_standstill(home: Path, number: str) -> None:
+    # The standstill runs 8 working days from today: the test moves it into the past.
+    node = open_node(home)
+    try:
+        with node.db.transaction() as session:
+            entry = session.scalars(select(DebarmentEntry).where(
+                DebarmentEntry.number == number)).one()  # fmt: skip
+            entry.standstill_ends = dt.date.today() - dt.timedelta(days=1)
+    finally:
+        node.close()
+
+
+def _decision(home: Path, request: Path) -> dict[str, object]:
+    result = runner.invoke(app, ["policy", "evaluate", str(request), "--home", str(home)])
+    assert result.exit_code == 0, result.output
+    decision: dict[str, object] = json.loads(result.stdout)
+    return decision
+
+
+def test_a_case_from_investigation_to_the_published_page(examples_node: Path,
+                                                        tmp_path: Path) -> None:  # fmt: skip
+    home = examples_node
+    number = f"DEB-{dt.date.today().year}-0001"
+    ground = "Sch. 6 para 35: national security"
+    code, out = hgr(home, "debarment", "open", "--organisation", "Example Holdings plc",
+                    "--country", "GB", "--identifier", "CH:00000001", "--ground", ground,
+                    "--mandatory", "--regime", "uk")  # fmt: skip
+    assert code == 0, out
+    assert number in out
+    assert hgr(home, "debarment", "control", "CH:00000001", "CH:00000002", "--basis",
+               "100% of shares")[0] == 0  # fmt: skip
+    assert hgr(home, "debarment", "notify", number)[0] == 0
+    assert hgr(home, "debarment", "represent", number, "We object.")[0] == 0
+    until = (dt.date.today() + dt.timedelta(days=700)).isoformat()
+    code, out = hgr(home, "debarment", "decide", number, "--debar", "--reasons",
+                    "Genomes were passed to an excluded party.", "--until", until)  # fmt: skip
+    assert code == 0, out
+    assert "standstill until" in out
+    code, out = hgr(home, "debarment", "enter", number)
+    assert code == 1
+    assert "standstill" in out
+    _end_standstill(home, number)
+    assert hgr(home, "debarment", "enter", number)[0] == 0
+    assert hgr(home, "debarment", "check", "CH:00000002")[1] == f"mandatory: {number}"
+    page = tmp_path / "list.html"
+    assert hgr(home, "debarment", "export", "-o", str(page))[0] == 0
+    assert "Genomes were passed to an excluded party." in page.read_text()
+    cases = hgr(home, "debarment", "cases")[1]
+    assert number in cases
+    assert "listed" in cases
+    # The subsidiary asks: the node's list makes the request prohibited (DEB-M).
+    asked = tmp_path / "request.yaml"
+    subsidiary = "  not_for_profit: true\n  identifiers: [CH:00000002]"
+    asked.write_text(REQUEST.read_text().replace("  not_for_profit: true", subsidiary))
+    decision = _decision(home, asked)
+    assert decision["outcome"] == "prohibited"
+    assert "DEB-M" in [r["rule"] for r in decision["rules"]]  # type: ignore[union-attr]
+
+
+def test_the_catalogue_protects_a_cohort(examples_node: Path, tmp_path: Path) -> None:
+    home = examples_node
+    asked = tmp_path / "request.yaml"
+    asked.write_text(REQUEST.read_text().replace("persons: 800", "persons: 5")
+                     + "cohort:\n  institution: BJ-H001\n  families: [HD-001]\n")  # fmt: skip
+    assert _decision(home, asked)["outcome"] == "approval"
+    for args in (("catalogue", "declare", "HD-001"),
+                 ("catalogue", "review", "HD-001", "-i", "BJ-H001", "--approve"),
+                 ("catalogue", "register", "HD-001", "-i", "BJ-H001")):  # fmt: skip
+        assert hgr(home, *args)[0] == 0
+    decision = _decision(home, asked)
+    assert decision["outcome"] == "security_review"
+    assert "CN-13" in [r["rule"] for r in decision["rules"]]  # type: ignore[union-attr]
+
+
+def test_bad_debarment_input(examples_node: Path) -> None:
+    code, out = hgr(examples_node, "debarment", "open", "--organisation", "X", "--country",
+                    "Britain", "--identifier", "CH:1", "--ground", "g", "--mandatory")  # fmt: skip
+    assert code == 1
+    assert "ISO" in out
+    code, out = hgr(examples_node, "debarment", "notify", "DEB-1999-0001")
+    assert code == 1
+    assert "no debarment case" in out
