@@ -13,6 +13,7 @@ from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import ConfigurationError, FormatError
 from hgr.node import init_node, open_node
+from hgr.policy import AccessRequest, read_model
 from hgr.registry import models as m
 from hgr.registry.importer import import_files
 from tests.conftest import EXAMPLES, HOLDINGS
@@ -185,3 +186,15 @@ def test_the_node_reads_its_ontology_and_packs(tmp_path: Path) -> None:
         settings.write("[access.extra]\n")
     with pytest.raises(ConfigurationError, match=r"\[access\]"):
         open_node(home)
+
+
+def test_the_use_a_request_proposes() -> None:
+    request = read_model(AccessRequest, EXAMPLES / "policy" / "foreign-wgs-request.yaml")
+    use = ProposedUse.of(request, dt.date(2026, 11, 22))
+    assert (use.purpose, use.disease, use.country) == ("DS", "MONDO:0005044", "GB")
+    assert use.ends_on == dt.date(2029, 11, 22)  # 36 months on
+    short = request.model_copy(update={"duration_months": 1})
+    assert ProposedUse.of(short, dt.date(2027, 1, 31)).ends_on == dt.date(2027, 2, 28)
+    assert use.genetic
+    assert use.not_for_profit
+    assert use.ethics_approved

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.access.ontology import DiseaseOntology
+from hgr.policy.request import AccessRequest
 from hgr.registry import models as m
 from hgr.registry.fields import duo_terms
 from hgr.registry.vocabulary import ConsentStatus
@@ -32,6 +33,9 @@ from hgr.registry.vocabulary import ConsentStatus
 __all__ = ["ConsentMatch", "ProposedUse", "Release", "eligible_donors", "match_consent"]
 
 PURPOSES = ("GRU", "HMB", "DS", "POA")
+# Data with a genotype component, for GSO (genetic studies only).
+GENETIC = frozenset({"whole_genome", "whole_exome", "genotype_array", "targeted_sequencing",
+                     "biological_samples"})  # fmt: skip
 OBLIGATIONS = {
     "PUB": "make the results available to the wider scientific community",
     "COL": "collaborate with the primary study investigators",
@@ -60,6 +64,27 @@ class ProposedUse:
     country: str = ""
     ends_on: dt.date | None = None
     ethics_approved: bool = False
+
+    @classmethod
+    def of(cls, request: AccessRequest, today: dt.date) -> ProposedUse:
+        """The use ``request`` proposes, from ``today`` for its duration. A purpose stated as
+        NRES asks for no particular kind of research, so it is matched as general research."""
+        purpose = request.purpose
+        months = today.month - 1 + request.duration_months
+        year, month = today.year + months // 12, months % 12 + 1
+        last_day = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+        ends = dt.date(year, month, min(today.day, last_day))  # 31 January + 1 month: 28/29 Feb
+        return cls(
+            purpose="GRU" if purpose.duo == "NRES" else purpose.duo,
+            disease=purpose.disease,
+            commercial=purpose.commercial,
+            not_for_profit=request.receiver.not_for_profit,
+            methods_development=purpose.methods_development,
+            genetic=any(str(c) in GENETIC for c in request.data.categories),
+            country=request.destination_country,
+            ends_on=ends,
+            ethics_approved=request.ethics_approved,
+        )
 
     def __post_init__(self) -> None:
         if self.purpose not in PURPOSES:
