@@ -18,13 +18,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+import hgr.access.models
 import hgr.audit.models
 import hgr.auth.models
 import hgr.catalogue.models
 import hgr.debarment.models
 import hgr.genotypes.models
 import hgr.relatedness.models
-import hgr.survey.models  # noqa: F401  (users, tokens, stores, links, surveys, catalogue, debarment)
+import hgr.survey.models  # noqa: F401  (requests, users, stores, surveys, catalogue, lists)
 from hgr.crypto import NodeKeys, create_node_keys
 from hgr.db import Base, Database, upgrade_schema
 from hgr.registry.regions import default_region_file, load_regions

@@ -15,7 +15,7 @@ GOVERNANCE = {
     "node",
 }  # fmt: skip
 DATA = {"registry", "pedigree", "genotypes", "relatedness", "synth"}
-FOUNDATIONS = {"audit", "crypto", "db", "config", "exceptions", "progress", "provenance"}
+FOUNDATIONS = {"audit", "crypto", "db", "config", "dates", "exceptions", "progress", "provenance"}
 FRAMEWORKS = {"typer", "click", "fastapi", "starlette", "jinja2", "rich"}
 RANK = {
     **dict.fromkeys(ADAPTERS, 3),

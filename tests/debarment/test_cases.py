@@ -9,6 +9,7 @@ import io
 import pytest
 
 from hgr.audit import Actor
+from hgr.dates import working_days_after
 from hgr.db import Database
 from hgr.debarment import (
     add_control,
@@ -23,7 +24,6 @@ from hgr.debarment import (
     represent,
     resume,
     suspend,
-    working_days_after,
 )
 from hgr.debarment.models import DebarmentEntry
 from hgr.exceptions import Conflict, ValidationFailed

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.access.ontology import DiseaseOntology
+from hgr.dates import months_after
 from hgr.policy.request import AccessRequest
 from hgr.registry import models as m
 from hgr.registry.fields import duo_terms
@@ -70,10 +71,6 @@ class ProposedUse:
         """The use ``request`` proposes, from ``today`` for its duration. A purpose stated as
         NRES asks for no particular kind of research, so it is matched as general research."""
         purpose = request.purpose
-        months = today.month - 1 + request.duration_months
-        year, month = today.year + months // 12, months % 12 + 1
-        last_day = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-        ends = dt.date(year, month, min(today.day, last_day))  # 31 January + 1 month: 28/29 Feb
         return cls(
             purpose="GRU" if purpose.duo == "NRES" else purpose.duo,
             disease=purpose.disease,
@@ -82,7 +79,7 @@ class ProposedUse:
             methods_development=purpose.methods_development,
             genetic=any(str(c) in GENETIC for c in request.data.categories),
             country=request.destination_country,
-            ends_on=ends,
+            ends_on=months_after(today, request.duration_months),
             ethics_approved=request.ethics_approved,
         )
 

@@ -4,7 +4,13 @@ from hgr.auth.credentials import Authenticator
 from hgr.auth.passport import Passport, Visa, VisaType, verify_passport
 from hgr.auth.permissions import Action, Decision, authorize, authorize_entity
 from hgr.auth.roles import Principal, Role, ScopeLevel, anonymous
-from hgr.auth.users import add_user, authenticate_token, create_token, revoke_token
+from hgr.auth.users import (
+    add_user,
+    authenticate_token,
+    create_token,
+    find_user,
+    revoke_token,
+)
 
 __all__ = [
     "Action",
@@ -22,6 +28,7 @@ __all__ = [
     "authorize",
     "authorize_entity",
     "create_token",
+    "find_user",
     "revoke_token",
     "verify_passport",
 ]

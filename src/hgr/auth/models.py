@@ -27,6 +27,9 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(32))
     scope: Mapped[str] = mapped_column(String(64), default="")
+    # The organisation the person works for (name or identifier): four-eyes review keeps
+    # reviewers from the requester's own organisation off a request.
+    organisation: Mapped[str] = mapped_column(String(300), default="", server_default="")
     oidc_subject: Mapped[str | None] = mapped_column(String(500), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

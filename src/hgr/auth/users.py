@@ -27,6 +27,7 @@ __all__ = [
     "add_user",
     "authenticate_token",
     "create_token",
+    "find_user",
     "principal_for",
     "revoke_token",
 ]
@@ -80,9 +81,17 @@ def _check_scope(session: Session, role: Role, scope: str) -> None:
 
 
 def add_user(
-    session: Session, by: Actor, name: str, role: Role, scope: str = "", *, oidc_subject: str = ""
+    session: Session,
+    by: Actor,
+    name: str,
+    role: Role,
+    scope: str = "",
+    *,
+    oidc_subject: str = "",
+    organisation: str = "",
 ) -> User:
-    """Register a user with a role and scope (checked against the registry)."""
+    """Register a user with a role and scope (checked against the registry), and the
+    organisation they work for."""
     if not _NAME.match(name):
         raise UsageError(
             f"user name {name!r}: use 1-100 letters, digits and . _ @ -", code="E_USER_NAME"
@@ -100,15 +109,18 @@ def add_user(
         role=role.value,
         scope=scope,
         oidc_subject=oidc_subject or None,
+        organisation=organisation.strip(),
         created_at=_now(),
     )
     session.add(user)
     record(session, by, "auth.user.add", f"users/{name}",
-           detail={"role": role.value, "scope": scope, "oidc": bool(oidc_subject)})  # fmt: skip
+           detail={"role": role.value, "scope": scope, "oidc": bool(oidc_subject),
+                   "organisation": organisation.strip()})  # fmt: skip
     return user
 
 
-def _user(session: Session, name: str) -> User:
+def find_user(session: Session, name: str) -> User:
+    """The user called ``name``; NotFound when there is none."""
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
         raise NotFound(f"no user called {name}", code="E_NO_USER")
@@ -121,7 +133,7 @@ def create_token(
     """Issue a personal token for user ``name`` valid for ``days`` days."""
     if not 1 <= days <= MAX_TOKEN_DAYS:
         raise UsageError(f"a token lives 1 to {MAX_TOKEN_DAYS} days, not {days}", code="E_TOKEN")
-    user = _user(session, name)
+    user = find_user(session, name)
     if user.disabled_at is not None:
         raise Conflict(f"user {name} is disabled", code="E_USER_DISABLED")
     token_id = secrets.token_hex(8)

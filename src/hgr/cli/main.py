@@ -16,6 +16,7 @@ from rich.table import Table
 from hgr import __version__
 from hgr.audit import checkpoint, parse_checkpoint, verify_log
 from hgr.auth import Role, add_user, create_token, revoke_token
+from hgr.cli.access import access_app
 from hgr.cli.catalogue import catalogue_app
 from hgr.cli.common import (
     DatabaseOption,
@@ -69,6 +70,7 @@ app.add_typer(pedigree_app, name="pedigree")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(policy_app, name="policy")
 app.add_typer(debarment_app, name="debarment")
+app.add_typer(access_app, name="access")
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
@@ -309,12 +311,16 @@ def user_add(
         str,
         typer.Option(help="The user's `sub` at the configured OIDC issuer, if they sign in there."),
     ] = "",
+    organisation: Annotated[
+        str, typer.Option(help="The organisation they work for (name or identifier).")
+    ] = "",
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Register a user with one role at one scope."""
     with command_node(home, database_url) as node, node.db.transaction() as session:
-        add_user(session, operator(), name, role, scope, oidc_subject=oidc_subject)
+        add_user(session, operator(), name, role, scope, oidc_subject=oidc_subject,
+                 organisation=organisation)  # fmt: skip
     out.print(f"user {name} added as {role.value}" + (f" of {scope}" if scope else ""))
 
 

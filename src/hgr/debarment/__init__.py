@@ -16,7 +16,6 @@ from hgr.debarment.cases import (
     represent,
     resume,
     suspend,
-    working_days_after,
 )
 from hgr.debarment.publish import entries_csv
 
@@ -37,5 +36,4 @@ __all__ = [
     "represent",
     "resume",
     "suspend",
-    "working_days_after",
 ]

@@ -9,8 +9,7 @@ appeal or removal (ss.64-65), and an entry of at most five years (Sch. 6 para 44
 under HGR Reg. Art. 43 (one to five years, or permanent) take the same road with regime
 ``cn-art43``. Every step is one row of :data:`TRANSITIONS` and is audited.
 
-Working days here are Monday to Friday: public holidays are not known to hgr, so a standstill
-may end earlier than the statutory count where a holiday falls inside it.
+Working days are counted by :func:`hgr.dates.working_days_after` (Monday to Friday).
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor, record
+from hgr.dates import working_days_after, years_after
 from hgr.debarment.models import ControlRelation, DebarmentEntry
 from hgr.exceptions import Conflict, NotFound, ValidationFailed
 
@@ -42,7 +42,6 @@ __all__ = [
     "represent",
     "resume",
     "suspend",
-    "working_days_after",
 ]
 
 REGIMES = ("hgr", "uk", "cn-art43")
@@ -61,23 +60,6 @@ TRANSITIONS = {
     ("standstill", "list"): "listed",
     ("listed", "remove"): "removed",
 }
-
-
-def working_days_after(start: dt.date, days: int) -> dt.date:
-    """The date ``days`` working days (Monday to Friday) after ``start``."""
-    current = start
-    while days:
-        current += dt.timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
-
-
-def _years_after(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def _step(session: Session, by: Actor, entry: DebarmentEntry, step: str,
@@ -161,7 +143,7 @@ def decide(session: Session, by: Actor, entry: DebarmentEntry, *, debar: bool, r
     if not reasons.strip():
         raise ValidationFailed("a decision gives its reasons", [], code="E_DEBARMENT_REASONS")
     if debar:
-        limit = _years_after(today, MAX_YEARS)
+        limit = years_after(today, MAX_YEARS)
         if permanent and entry.regime != "cn-art43":
             raise ValidationFailed("only a ban under HGR Reg. Art. 43 may be permanent", [],
                                    code="E_DEBARMENT_END")  # fmt: skip

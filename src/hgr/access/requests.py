@@ -1,0 +1,249 @@
+"""Access requests: one lifecycle, decided by rule, reviewed by the right people, four eyes each.
+
+draft → submitted → under_review → approved | rejected; approved → active → expired | revoked |
+closed. On submission the policy engine decides (:mod:`hgr.policy`): a prohibited request is
+rejected at once with the rules that forbid it; any other goes to the reviews its outcome calls
+for. Every request goes to the data access committee; one that needs an approval also to the
+ethics committee (ethics review is a precondition: HGR Reg. Art. 9, Art. 22); one that needs a
+security review also to the national security review (Reg. Art. 28 ¶1). Each review needs the
+approval of two different reviewers of the matching role (four eyes), never the requester nor
+anyone of the requester's organisation, and the committees of the institution that holds the
+data; one rejection rejects the request. The decision is due
+20 working days after submission (Reg. Art. 32; regulations.md CN-22).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hgr.access.models import AccessReview, RequestRecord
+from hgr.audit import Actor, record
+from hgr.auth.models import User
+from hgr.auth.roles import ROLE_SCOPE, Role, ScopeLevel
+from hgr.dates import months_after, working_days_after
+from hgr.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from hgr.policy import AccessRequest, NodeFacts, Pack, evaluate
+
+__all__ = [
+    "APPROVALS",
+    "REVIEWER_ROLE",
+    "TRANSITIONS",
+    "ReviewState",
+    "activate",
+    "create_request",
+    "end",
+    "find_request",
+    "review",
+    "review_state",
+    "reviews_for",
+    "submit",
+]
+
+# One transition table: (state, step) -> next state.
+TRANSITIONS = {
+    ("draft", "submit"): "submitted",
+    ("submitted", "route"): "under_review",
+    ("submitted", "refuse"): "rejected",
+    ("under_review", "approve"): "approved",
+    ("under_review", "reject"): "rejected",
+    ("approved", "activate"): "active",
+    ("approved", "close"): "closed",
+    ("active", "expire"): "expired",
+    ("active", "revoke"): "revoked",
+    ("active", "close"): "closed",
+}
+REVIEWER_ROLE = {"dac": Role.ACCESS_COMMITTEE, "ethics": Role.ETHICS_COMMITTEE,
+                 "security": Role.SECURITY_REVIEWER}  # fmt: skip
+APPROVALS = 2  # four eyes
+DUE_WORKING_DAYS = 20  # HGR Reg. Art. 32
+
+
+def reviews_for(outcome: str) -> list[str]:
+    """The reviews a policy outcome calls for (none for a prohibited request)."""
+    if outcome == "prohibited":
+        return []
+    kinds = ["dac"]
+    if outcome in ("approval", "security_review"):
+        kinds.append("ethics")
+    if outcome == "security_review":
+        kinds.append("security")
+    return kinds
+
+
+def _step(session: Session, by: Actor, entry: RequestRecord, step: str,
+          detail: dict[str, object] | None = None) -> None:  # fmt: skip
+    target = TRANSITIONS.get((entry.status, step))
+    if target is None:
+        raise Conflict(f"request {entry.number} is {entry.status}: it cannot {step} now",
+                       code="E_REQUEST_STATE")  # fmt: skip
+    entry.status = target
+    entry.updated_at = dt.datetime.now(dt.UTC)
+    record(session, by, f"access.request.{step}", f"access/requests/{entry.number}",
+           detail={"status": target, **(detail or {})})  # fmt: skip
+
+
+def create_request(session: Session, by: Actor, requester: User,
+                   request: AccessRequest) -> RequestRecord:  # fmt: skip
+    """Keep ``request`` as a draft of ``requester``'s."""
+    now = dt.datetime.now(dt.UTC)
+    count = session.scalar(select(func.count(RequestRecord.id)).where(
+        RequestRecord.number.like(f"REQ-{now.year}-%"))) or 0  # fmt: skip
+    entry = RequestRecord(
+        number=f"REQ-{now.year}-{count + 1:05d}", requester=requester.name, status="draft",
+        body=request.model_dump(mode="json"), reviews_needed=[], note="", created_at=now,
+        updated_at=now,
+    )  # fmt: skip
+    session.add(entry)
+    session.flush()
+    record(session, by, "access.request.create", f"access/requests/{entry.number}",
+           detail={"requester": requester.name, "request": request.id})  # fmt: skip
+    return entry
+
+
+def find_request(session: Session, number: str) -> RequestRecord:
+    entry = session.scalar(select(RequestRecord).where(RequestRecord.number == number))
+    if entry is None:
+        raise NotFound(f"no access request {number}", code="E_NO_REQUEST")
+    return entry
+
+
+def submit(session: Session, by: Actor, entry: RequestRecord, facts: NodeFacts,
+           packs: Sequence[Pack]) -> RequestRecord:  # fmt: skip
+    """Submit the request: the policy engine decides, and the request is refused (prohibited)
+    or routed to its reviews, with the decision kept as it was made."""
+    request = AccessRequest.model_validate(entry.body)
+    _step(session, by, entry, "submit")
+    decision = evaluate(request, facts, packs)
+    entry.decision = decision.as_dict()
+    entry.outcome = decision.outcome
+    entry.submitted_on = facts.today
+    if decision.outcome == "prohibited":
+        entry.decided_on = facts.today
+        forbidding = [f.rule.id for f in decision.fired if f.rule.outcome == "prohibited"]
+        entry.note = "prohibited by " + ", ".join(forbidding)
+        _step(session, by, entry, "refuse", {"rules": forbidding})
+        return entry
+    entry.reviews_needed = reviews_for(decision.outcome)
+    entry.due_on = working_days_after(facts.today, DUE_WORKING_DAYS)
+    _step(session, by, entry, "route", {"outcome": decision.outcome,
+                                        "reviews": entry.reviews_needed})  # fmt: skip
+    return entry
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """Approvals per review kind, what is still missing, and the days left to decide."""
+
+    approvals: dict[str, list[str]]
+    missing: dict[str, int]
+    due_on: dt.date | None
+    overdue: bool
+
+
+def review_state(session: Session, entry: RequestRecord,
+                 today: dt.date | None = None) -> ReviewState:  # fmt: skip
+    today = today or dt.date.today()
+    approvals: dict[str, list[str]] = {kind: [] for kind in entry.reviews_needed}
+    for kind, reviewer in session.execute(select(AccessReview.kind, AccessReview.reviewer).where(
+            AccessReview.request_id == entry.id, AccessReview.approve)):  # fmt: skip
+        approvals.setdefault(kind, []).append(reviewer)
+    missing = {k: APPROVALS - len(v) for k, v in approvals.items() if len(v) < APPROVALS}
+    overdue = entry.status == "under_review" and entry.due_on is not None and today > entry.due_on
+    return ReviewState(approvals, missing, entry.due_on, overdue)
+
+
+def _same_organisation(reviewer: User, request: AccessRequest) -> bool:
+    own = reviewer.organisation.strip().casefold()
+    if not own:
+        return False
+    parties = [request.requester, request.receiver]
+    names = {p.name.strip().casefold() for p in parties}
+    names |= {i.strip().casefold() for p in parties for i in p.identifiers}
+    return own in names
+
+
+def review(
+    session: Session,
+    by: Actor,
+    entry: RequestRecord,
+    reviewer: User,
+    kind: str,
+    *,
+    approve: bool,
+    note: str = "",
+    today: dt.date | None = None,
+) -> RequestRecord:
+    """One reviewer's decision on one review of the request (four eyes: see the module)."""
+    today = today or dt.date.today()
+    if entry.status != "under_review":
+        raise Conflict(f"request {entry.number} is {entry.status}: it is not under review",
+                       code="E_REQUEST_STATE")  # fmt: skip
+    if kind not in entry.reviews_needed:
+        raise ValidationFailed(f"request {entry.number} needs no {kind} review (it needs "
+                               f"{', '.join(entry.reviews_needed)})", [],
+                               code="E_REVIEW_KIND")  # fmt: skip
+    request = AccessRequest.model_validate(entry.body)
+    if reviewer.role != REVIEWER_ROLE[kind].value:
+        raise Forbidden(f"a {kind} review is for {REVIEWER_ROLE[kind].value}, not "
+                        f"{reviewer.role}", code="E_REVIEWER")  # fmt: skip
+    holder = request.cohort.institution if request.cohort else None
+    if holder and ROLE_SCOPE[REVIEWER_ROLE[kind]] is ScopeLevel.INSTITUTION and (
+            reviewer.scope != holder):  # fmt: skip
+        raise Forbidden(f"{reviewer.name} reviews for {reviewer.scope}, not for {holder}, "
+                        "which holds the data", code="E_REVIEWER")  # fmt: skip
+    if reviewer.name == entry.requester or _same_organisation(reviewer, request):
+        raise Forbidden(f"{reviewer.name} may not review a request of their own or of their "
+                        "organisation", code="E_REVIEWER")  # fmt: skip
+    if session.scalar(select(AccessReview.id).where(
+            AccessReview.request_id == entry.id, AccessReview.kind == kind,
+            AccessReview.reviewer == reviewer.name)):  # fmt: skip
+        raise Conflict(f"{reviewer.name} has reviewed {entry.number} ({kind}) already: the "
+                       "second pair of eyes is someone else's", code="E_REVIEWER")  # fmt: skip
+    if not approve and not note.strip():
+        raise ValidationFailed("a rejection gives its reasons", [], code="E_REVIEW_NOTE")
+    session.add(AccessReview(request_id=entry.id, kind=kind, reviewer=reviewer.name,
+                             organisation=reviewer.organisation, approve=approve, note=note,
+                             at=dt.datetime.now(dt.UTC)))  # fmt: skip
+    session.flush()
+    record(session, by, "access.review", f"access/requests/{entry.number}",
+           detail={"kind": kind, "reviewer": reviewer.name, "approve": approve})  # fmt: skip
+    if not approve:
+        entry.decided_on, entry.note = today, f"{kind} review: {note.strip()}"
+        _step(session, by, entry, "reject", {"kind": kind})
+    elif not review_state(session, entry, today).missing:
+        entry.decided_on = today
+        _step(session, by, entry, "approve")
+    return entry
+
+
+def activate(session: Session, by: Actor, entry: RequestRecord,
+             today: dt.date | None = None) -> RequestRecord:  # fmt: skip
+    """Start an approved request's use, for the months it asked."""
+    today = today or dt.date.today()
+    months = AccessRequest.model_validate(entry.body).duration_months
+    entry.active_from = today
+    entry.expires_on = months_after(today, months)
+    _step(session, by, entry, "activate", {"expires_on": entry.expires_on.isoformat()})
+    return entry
+
+
+def end(session: Session, by: Actor, entry: RequestRecord, how: str, note: str = "",
+        today: dt.date | None = None) -> RequestRecord:  # fmt: skip
+    """End a request: ``expire`` (after its term), ``revoke`` (with reasons) or ``close``."""
+    today = today or dt.date.today()
+    if how == "expire" and (entry.expires_on is None or today <= entry.expires_on):
+        raise Conflict(f"request {entry.number} runs until {entry.expires_on}",
+                       code="E_REQUEST_STATE")  # fmt: skip
+    if how == "revoke" and not note.strip():
+        raise ValidationFailed("a revocation gives its reasons", [], code="E_REVIEW_NOTE")
+    if how not in ("expire", "revoke", "close"):
+        raise ValidationFailed(f"{how!r} is not expire, revoke or close", [],
+                               code="E_REQUEST_STATE")  # fmt: skip
+    entry.note = note.strip() or entry.note
+    _step(session, by, entry, how, {"note": note.strip()})
+    return entry

@@ -1,0 +1,113 @@
+"""``hgr access``: access requests from submission through review to the end of their use."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hgr.access.facts import node_facts
+from hgr.access.requests import activate, create_request, end, find_request, review, review_state
+from hgr.access.requests import submit as submit_request
+from hgr.auth import find_user
+from hgr.cli.common import DatabaseOption, HomeOption, command_node, operator
+from hgr.cli.common import out as console
+from hgr.policy import AccessRequest, NodeFacts, read_model
+
+__all__ = ["access_app"]
+
+access_app = typer.Typer(
+    help="Access requests: decided by the rule packs, reviewed by two people per review.",
+    no_args_is_help=True,
+)
+
+NumberArgument = Annotated[str, typer.Argument(help="The request number, e.g. REQ-2026-00001.")]
+
+
+@access_app.command("submit")
+def submit(
+    request: Annotated[Path, typer.Argument(help="The request, as YAML (docs/policy.md).")],
+    requester: Annotated[str, typer.Option(help="The user the request is made by.")],
+    facts: Annotated[
+        Path | None, typer.Option(help="What the node records elsewhere (earlier US transfers).")
+    ] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Submit a request: the policy engine decides, and it is refused or sent to its reviews."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        asked = read_model(AccessRequest, request)
+        given = read_model(NodeFacts, facts) if facts else NodeFacts()
+        entry = create_request(session, operator(), find_user(session, requester), asked)
+        known = node_facts(session, asked, given.today,
+                           prior_us_persons_12m=given.prior_us_persons_12m,
+                           nist_800_171_attested=given.nist_800_171_attested)  # fmt: skip
+        submit_request(session, operator(), entry, known, node.rule_packs())
+        line = f"{entry.number}: {entry.status} ({entry.outcome})"
+        if entry.reviews_needed:
+            line += f"; reviews: {', '.join(entry.reviews_needed)}; due {entry.due_on}"
+        else:
+            line += f"; {entry.note}"
+    console.print(line)
+
+
+@access_app.command("review")
+def review_(
+    number: NumberArgument,
+    kind: Annotated[str, typer.Option(help="dac, ethics or security.")],
+    reviewer: Annotated[str, typer.Option(help="The reviewing user.")],
+    approve: Annotated[bool, typer.Option("--approve/--reject")],
+    note: Annotated[str, typer.Option(help="Reasons (required to reject).")] = "",
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """One reviewer's decision; the request is approved when every review has two approvals."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        entry = review(session, operator(), find_request(session, number),
+                       find_user(session, reviewer), kind, approve=approve, note=note)  # fmt: skip
+        console.print(f"{number}: {entry.status}")
+
+
+@access_app.command("show")
+def show(number: NumberArgument, home: HomeOption = None,
+         database_url: DatabaseOption = None) -> None:  # fmt: skip
+    """A request's status, decision, reviews and deadline, as JSON."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        entry = find_request(session, number)
+        state = review_state(session, entry)
+        shown = {
+            "number": entry.number, "requester": entry.requester, "status": entry.status,
+            "outcome": entry.outcome, "decision": entry.decision,
+            "reviews": {"needed": entry.reviews_needed, "approvals": state.approvals,
+                        "missing": state.missing},
+            "due_on": str(entry.due_on) if entry.due_on else None, "overdue": state.overdue,
+            "active_from": str(entry.active_from) if entry.active_from else None,
+            "expires_on": str(entry.expires_on) if entry.expires_on else None,
+            "note": entry.note,
+        }  # fmt: skip
+    typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+
+
+@access_app.command("activate")
+def activate_(number: NumberArgument, home: HomeOption = None,
+              database_url: DatabaseOption = None) -> None:  # fmt: skip
+    """Start an approved request's use, for the months it asked."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        entry = activate(session, operator(), find_request(session, number))
+        console.print(f"{number}: active until {entry.expires_on}")
+
+
+@access_app.command("end")
+def end_(
+    number: NumberArgument,
+    how: Annotated[str, typer.Option(help="expire, revoke or close.")],
+    note: Annotated[str, typer.Option(help="Reasons (required to revoke).")] = "",
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """End a request's use."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        entry = end(session, operator(), find_request(session, number), how, note)
+        console.print(f"{number}: {entry.status}")

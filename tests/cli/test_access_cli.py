@@ -1,0 +1,51 @@
+"""``hgr access`` from submission through four-eyes review to the end of use."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hgr.cli.main import app
+from tests.cli.conftest import hgr, runner
+from tests.conftest import EXAMPLES
+
+REQUEST = EXAMPLES / "policy" / "foreign-wgs-request.yaml"
+
+
+def test_a_request_from_the_command_line(examples_node: Path, tmp_path: Path) -> None:
+    home = examples_node
+    users = [("alice", "researcher", "", "Example University of Oxbridge")]
+    users += [(f"{short}{n}", role, scope, "") for short, role, scope in (
+        ("dac", "access_committee", "BJ-H001"), ("eth", "ethics_committee", "BJ-H001"),
+        ("sec", "security_reviewer", "")) for n in (1, 2)]  # fmt: skip
+    for name, role, scope, organisation in users:
+        args = ["user", "add", name, "--role", role, "--organisation", organisation]
+        assert hgr(home, *args, *(["--scope", scope] if scope else []))[0] == 0
+    code, out = hgr(home, "access", "submit", str(REQUEST), "--requester", "alice")
+    assert code == 0, out
+    number = out.split(":")[0]
+    assert "under_review (security_review); reviews: dac, ethics, security" in out
+    for who, kind in (("dac1", "dac"), ("dac2", "dac"), ("eth1", "ethics"), ("eth2", "ethics"),
+                      ("sec1", "security")):  # fmt: skip
+        assert hgr(home, "access", "review", number, "--kind", kind, "--reviewer", who,
+                   "--approve")[1] == f"{number}: under_review"  # fmt: skip
+    code, out = hgr(home, "access", "review", number, "--kind", "security", "--reviewer",
+                    "alice", "--approve")  # fmt: skip
+    assert code == 1
+    assert "security_reviewer" in out
+    assert hgr(home, "access", "review", number, "--kind", "security", "--reviewer", "sec2",
+               "--approve")[1] == f"{number}: approved"  # fmt: skip
+    result = runner.invoke(app, ["access", "show", number, "--home", str(home)])
+    shown = json.loads(result.stdout)
+    assert shown["status"] == "approved"
+    assert shown["reviews"]["missing"] == {}
+    assert "active until" in hgr(home, "access", "activate", number)[1]
+    assert hgr(home, "access", "end", number, "--how", "close")[1] == f"{number}: closed"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\n")
+    code, out = hgr(home, "access", "submit", str(bad), "--requester", "alice")
+    assert code == 1
+    assert "E_POLICY_FIELD" in out
+    code, out = hgr(home, "access", "submit", str(REQUEST), "--requester", "nobody")
+    assert code == 1
+    assert "no user called nobody" in out
