@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hgr.access.export import file_provision
 from hgr.access.requests import (
     activate,
     create_request,
@@ -80,7 +82,7 @@ def _review(db: Database, users: dict[str, User], number: str, who: str, kind: s
 
 
 def test_a_foreign_request_through_every_review_to_revocation(
-    db: Database, users: dict[str, User]
+    db: Database, users: dict[str, User], tmp_path: Path
 ) -> None:
     number = _submitted(db, users, COHORT)
     with db.reader() as session:
@@ -108,7 +110,14 @@ def test_a_foreign_request_through_every_review_to_revocation(
         assert review_state(session, find_request(session, number),
                             dt.date(2026, 12, 22)).overdue  # fmt: skip
     assert _review(db, users, number, "sec2", "security") == "approved"
+    with pytest.raises(Conflict, match="file it first"), db.transaction() as session:
+        activate(session, ACTOR, find_request(session, number), today=TODAY)
+    backup = tmp_path / "backup.bin"
+    backup.write_bytes(b"backup")
     with db.transaction() as session:
+        file_provision(session, ACTOR, find_request(session, number), backup, TODAY)
+        with pytest.raises(Conflict, match="filed already"):
+            file_provision(session, ACTOR, find_request(session, number), backup, TODAY)
         entry = activate(session, ACTOR, find_request(session, number), today=TODAY)
         assert (entry.status, entry.expires_on) == ("active", dt.date(2029, 11, 23))
         with pytest.raises(Conflict, match="runs until"):

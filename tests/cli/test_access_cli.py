@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
+
+from crypt4gh.keys import c4gh
 
 from hgr.cli.main import app
 from tests.cli.conftest import hgr, runner
@@ -39,7 +43,25 @@ def test_a_request_from_the_command_line(examples_node: Path, tmp_path: Path) ->
     shown = json.loads(result.stdout)
     assert shown["status"] == "approved"
     assert shown["reviews"]["missing"] == {}
+    code, out = hgr(home, "access", "activate", number)
+    assert code == 1
+    assert "file it first" in out
+    backup = tmp_path / "backup.bin"
+    backup.write_bytes(b"backup")
+    filing = tmp_path / "filing.json"
+    assert hgr(home, "access", "file", number, "--backup", str(backup), "-o", str(filing))[0] == 0
+    assert json.loads(filing.read_text())["recipient"]["country"] == "GB"
     assert "active until" in hgr(home, "access", "activate", number)[1]
+    code, out = hgr(home, "access", "key", number, "--public-key", str(filing))
+    assert code == 1
+    assert "not a Crypt4GH" in out
+    with contextlib.redirect_stderr(io.StringIO()):
+        c4gh.generate(str(tmp_path / "r.sec"), str(tmp_path / "r.pub"), None, b"r")
+    assert hgr(home, "access", "key", number, "--public-key", str(tmp_path / "r.pub"))[0] == 0
+    code, out = hgr(home, "access", "export", number, "-o", str(tmp_path / "out"))
+    assert code == 1
+    assert "names no cohort" in out  # this request asked for no cohort to export
+    assert hgr(home, "access", "withdrawals")[1] == "0 withdrawal notice(s) published"
     assert hgr(home, "access", "end", number, "--how", "close")[1] == f"{number}: closed"
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\n")

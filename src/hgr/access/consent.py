@@ -18,7 +18,7 @@ consents when it runs, so a withdrawal recorded a moment before is already in fo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -31,7 +31,14 @@ from hgr.registry import models as m
 from hgr.registry.fields import duo_terms
 from hgr.registry.vocabulary import ConsentStatus
 
-__all__ = ["ConsentMatch", "ProposedUse", "Release", "eligible_donors", "match_consent"]
+__all__ = [
+    "ConsentMatch",
+    "ProposedUse",
+    "Release",
+    "eligible_donors",
+    "match_consent",
+    "standing",
+]
 
 PURPOSES = ("GRU", "HMB", "DS", "POA")
 # Data with a genotype component, for GSO (genetic studies only).
@@ -178,6 +185,16 @@ class Release:
     review: set[str] = field(default_factory=set)
 
 
+def standing(held: Sequence[m.Consent]) -> tuple[list[m.Consent], dt.date | None]:
+    """A donor's consents in force (active, and signed after their last withdrawal, if any),
+    and the date of that withdrawal: a withdrawal ends every consent signed before it."""
+    dates = [c.withdrawn_on for c in held if c.withdrawn_on is not None]
+    last = max(dates) if dates else None
+    live = [c for c in held if c.status == ConsentStatus.ACTIVE
+            and (last is None or c.signed_on > last)]  # fmt: skip
+    return live, None if live else last
+
+
 def eligible_donors(
     session: Session,
     donor_ids: Iterable[int],
@@ -195,10 +212,7 @@ def eligible_donors(
         consents[consent.donor_id].append(consent)
     release = Release()
     for donor, held in sorted(consents.items()):
-        withdrawn = [c.withdrawn_on for c in held if c.withdrawn_on is not None]
-        last_withdrawal = max(withdrawn) if withdrawn else None
-        live = [c for c in held if c.status == ConsentStatus.ACTIVE
-                and (last_withdrawal is None or c.signed_on > last_withdrawal)]  # fmt: skip
+        live, withdrawn = standing(held)
         if not live:
             release.refused[donor] = ("withdrawn" if withdrawn else "no active consent",)
             continue

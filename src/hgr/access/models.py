@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hgr.db import Base
 
-__all__ = ["AccessReview", "RequestRecord"]
+__all__ = ["AccessReview", "ExportPackage", "Filing", "RequestRecord", "WithdrawalNotice"]
 
 
 class RequestRecord(Base):
@@ -33,6 +33,8 @@ class RequestRecord(Base):
     active_from: Mapped[dt.date | None] = mapped_column(Date)
     expires_on: Mapped[dt.date | None] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
+    # The recipient's Crypt4GH public key (hex), registered before any export.
+    recipient_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
@@ -50,3 +52,46 @@ class AccessReview(Base):
     approve: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Filing(Base):
+    """The filing made before an outbound provision (HGR Reg. Art. 28 ¶2): recipient, data,
+    legal basis, and the checksum of the information backup deposited with the authority."""
+
+    __tablename__ = "access_filing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("access_request.id"), unique=True)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    backup_sha256: Mapped[str] = mapped_column(String(64))
+    filed_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class ExportPackage(Base):
+    """One export made from an active request: which donors (as pseudonyms) and fields went,
+    and the digest of its signed manifest."""
+
+    __tablename__ = "access_export"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("access_request.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    donors: Mapped[list[str]] = mapped_column(JSON)
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WithdrawalNotice(Base):
+    """A donor of an export withdrew: the recipient must delete their data (published to the
+    recipient through ``GET /access/notices``)."""
+
+    __tablename__ = "withdrawal_notice"
+    __table_args__ = (UniqueConstraint("export_id", "donor"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("access_request.id"), index=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("access_export.id"))
+    donor: Mapped[str] = mapped_column(String(64))
+    withdrawn_on: Mapped[dt.date] = mapped_column(Date)
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

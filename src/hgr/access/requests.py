@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hgr.access.models import AccessReview, RequestRecord
+from hgr.access.export import needs_filing
+from hgr.access.models import AccessReview, Filing, RequestRecord
 from hgr.audit import Actor, record
 from hgr.auth.models import User
 from hgr.auth.roles import ROLE_SCOPE, Role, ScopeLevel
@@ -223,8 +224,13 @@ def review(
 
 def activate(session: Session, by: Actor, entry: RequestRecord,
              today: dt.date | None = None) -> RequestRecord:  # fmt: skip
-    """Start an approved request's use, for the months it asked."""
+    """Start an approved request's use, for the months it asked; an outbound provision only
+    once it is filed (HGR Reg. Art. 28 ¶2: the filing comes before the provision)."""
     today = today or dt.date.today()
+    if needs_filing(entry) and session.scalar(
+            select(Filing.id).where(Filing.request_id == entry.id)) is None:  # fmt: skip
+        raise Conflict(f"request {entry.number} provides data abroad: file it first (the "
+                       "filing record with the backup's checksum)", code="E_NOT_FILED")  # fmt: skip
     months = AccessRequest.model_validate(entry.body).duration_months
     entry.active_from = today
     entry.expires_on = months_after(today, months)

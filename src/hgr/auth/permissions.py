@@ -60,6 +60,7 @@ class Action(StrEnum):
     SURVEY_SEND = "survey.send"
     SURVEY_STATUS = "survey.status"
     CATALOGUE_READ = "catalogue.read"
+    ACCESS_NOTICES = "access.notices"
 
 
 ENTITY_CLASS = {
@@ -110,6 +111,9 @@ OTHER_ACTIONS = {
     # The register of protected resources is enforced by every node's policy engine, so the
     # roles that run or oversee a node read it; researchers and the public do not.
     Action.CATALOGUE_READ: OVERSIGHT,
+    # Recipients read the withdrawal notices of their own requests; national officers and
+    # auditors read them all (the route narrows the rows).
+    Action.ACCESS_NOTICES: frozenset({R.RESEARCHER, R.NATIONAL_OFFICER, R.AUDITOR}),
 }
 
 

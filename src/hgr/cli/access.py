@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from hgr.access.export import file_provision, make_export, publish_withdrawals, register_key
 from hgr.access.facts import node_facts
 from hgr.access.requests import activate, create_request, end, find_request, review, review_state
 from hgr.access.requests import submit as submit_request
@@ -111,3 +112,62 @@ def end_(
     with command_node(home, database_url) as node, node.db.transaction() as session:
         entry = end(session, operator(), find_request(session, number), how, note)
         console.print(f"{number}: {entry.status}")
+
+
+@access_app.command("key")
+def key(
+    number: NumberArgument,
+    public_key: Annotated[Path, typer.Option(help="The recipient's Crypt4GH public key.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Register the key the request's exports are encrypted to."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        register_key(session, operator(), find_request(session, number), public_key)
+    console.print(f"{number}: recipient key registered")
+
+
+@access_app.command("file")
+def file(
+    number: NumberArgument,
+    backup: Annotated[
+        Path, typer.Option(help="The information backup deposited with the authority.")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the filing as JSON.")
+    ] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Make the filing record of an outbound provision (recipient, data, legal basis, the
+    backup's SHA-256) before it starts."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        filing = file_provision(session, operator(), find_request(session, number), backup)
+        text = json.dumps(filing.record, indent=2, ensure_ascii=False) + "\n"
+    if out:
+        out.write_text(text, encoding="utf-8")
+    console.print(f"{number}: filed, backup SHA-256 {filing.backup_sha256}")
+
+
+@access_app.command("export")
+def export(
+    number: NumberArgument,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the package into.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Make an export package of an active request: consented donors only, requested fields
+    only, encrypted to the recipient's key, with a signed manifest."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        publish_withdrawals(session, operator(), node.keys)
+        made = make_export(session, operator(), find_request(session, number), node.keys,
+                           node.signer(), out, node.disease_ontology())  # fmt: skip
+    console.print(f"{made.folder}: {made.released} donor(s) released, {made.withheld} withheld")
+
+
+@access_app.command("withdrawals")
+def withdrawals(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+    """Publish a notice to the recipients of every exported donor who has withdrawn since."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        notices = publish_withdrawals(session, operator(), node.keys)
+    console.print(f"{len(notices)} withdrawal notice(s) published")

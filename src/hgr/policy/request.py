@@ -77,8 +77,16 @@ class Purpose(_Strict):
     description: str = ""
 
 
+# The registry fields an export may carry, one column each (hgr.access.export).
+DonorField = Literal["sex", "birth_year", "population", "residence", "vital_status",
+                     "diagnoses", "phenotypes"]  # fmt: skip
+
+
 class Data(_Strict):
     categories: tuple[DataCategory, ...] = Field(min_length=1)
+    fields: tuple[DonorField, ...] = Field(
+        default=("sex", "birth_year"), description="the donor fields an export carries"
+    )
     persons: int = Field(ge=0)
     donors_from: tuple[Country, ...] = Field(min_length=1, description="whose law protects them")
     state_secret: bool = False

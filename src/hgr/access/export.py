@@ -1,0 +1,278 @@
+"""Filing, export packages and withdrawal notices: what leaves the node, and what follows it.
+
+* **Filing** (HGR Reg. Art. 28 ¶2; regulations.md CN-12): before an outbound provision a filing
+  record is made of the recipient, the data, the legal basis (every rule that fired, with its
+  citation) and the SHA-256 of the information backup deposited with the authority. A request
+  whose decision asks for a filing, or whose data leaves the provider's country, cannot start
+  without one.
+* **Export** (an approved, active request only): the donors of its cohort whose consent allows
+  its use *at the moment of export* (:func:`hgr.access.consent.eligible_donors`), with only the
+  requested fields, known to the recipient by identifiers of this request alone (so two exports
+  cannot be joined on them). The table is Crypt4GH-encrypted to the recipient's registered key;
+  ``manifest.json`` lists every file with its plaintext and encrypted SHA-256 (Crypt4GH does not
+  detect truncation at a segment boundary) and is signed with the node's Ed25519 key. Every
+  package is audited.
+* **Withdrawal**: when a donor of an export withdraws, a notice is published to the recipient
+  (``GET /access/notices``) and the request is flagged.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import io
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crypt4gh import lib as c4gh_lib
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hgr.access.consent import ProposedUse, eligible_donors, standing
+from hgr.access.models import ExportPackage, Filing, RequestRecord, WithdrawalNotice
+from hgr.access.ontology import DiseaseOntology
+from hgr.audit import Actor, record
+from hgr.audit.log import canonical_json
+from hgr.crypto import NodeKeys, Signer
+from hgr.exceptions import Conflict, UsageError
+from hgr.genotypes.raw_files import recipient_key
+from hgr.policy import AccessRequest
+from hgr.registry import models as m
+
+__all__ = [
+    "ExportResult",
+    "file_provision",
+    "make_export",
+    "needs_filing",
+    "publish_withdrawals",
+    "recipient_id",
+    "register_key",
+]
+
+MANIFEST_FORMAT = "hgr-export/1"
+
+
+def _request(entry: RequestRecord) -> AccessRequest:
+    return AccessRequest.model_validate(entry.body)
+
+
+def needs_filing(entry: RequestRecord) -> bool:
+    """Whether the request may start only after a filing: its decision asks for one, or its
+    data leaves the provider's country."""
+    request = _request(entry)
+    kinds = {o["kind"] for o in (entry.decision or {}).get("obligations", [])}
+    return bool(kinds & {"filing", "backup"}) or (
+        request.destination_country != request.provider.country)  # fmt: skip
+
+
+def register_key(session: Session, by: Actor, entry: RequestRecord, public_key: Path) -> str:
+    """Register the recipient's Crypt4GH public key for the request's exports."""
+    key = recipient_key(public_key).hex()
+    entry.recipient_key = key
+    record(session, by, "access.key", f"access/requests/{entry.number}",
+           detail={"key_sha256": hashlib.sha256(bytes.fromhex(key)).hexdigest()})  # fmt: skip
+    return key
+
+
+def file_provision(session: Session, by: Actor, entry: RequestRecord, backup: Path,
+                   today: dt.date | None = None) -> Filing:  # fmt: skip
+    """Make the filing record of an approved request, with the backup's checksum."""
+    if entry.status not in ("approved", "active"):
+        raise Conflict(f"request {entry.number} is {entry.status}: only an approved request is "
+                       "filed", code="E_REQUEST_STATE")  # fmt: skip
+    if session.scalar(select(Filing.id).where(Filing.request_id == entry.id)) is not None:
+        raise Conflict(f"request {entry.number} is filed already", code="E_FILED")
+    digest = hashlib.sha256()
+    try:
+        with backup.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise UsageError(f"{backup}: cannot read the backup: {exc}", code="E_NO_FILE") from None
+    request = _request(entry)
+    today = today or dt.date.today()
+    decision = entry.decision or {}
+    body = {
+        "request": entry.number, "filed_on": today.isoformat(),
+        "provider": request.provider.model_dump(mode="json"),
+        "recipient": request.receiver.model_dump(mode="json"),
+        "destination_country": request.destination_country,
+        "data": request.data.model_dump(mode="json"),
+        "purpose": request.purpose.model_dump(mode="json"),
+        "legal_basis": [{"rule": r["rule"], "citation": r["citation"]}
+                        for r in decision.get("rules", [])],
+        "backup_sha256": digest.hexdigest(),
+    }  # fmt: skip
+    filing = Filing(request_id=entry.id, record=body, backup_sha256=digest.hexdigest(),
+                    filed_on=today)  # fmt: skip
+    session.add(filing)
+    session.flush()
+    record(session, by, "access.filing", f"access/requests/{entry.number}",
+           detail={"backup_sha256": digest.hexdigest()})  # fmt: skip
+    return filing
+
+
+def _cohort(session: Session, request: AccessRequest) -> list[int]:
+    """The donor ids of the request's cohort: its families' members and its populations'
+    donors at its institution (every donor there when it names neither)."""
+    cohort = request.cohort
+    if cohort is None:
+        raise UsageError("the request names no cohort (institution, families, populations) to "
+                         "export", code="E_NO_COHORT")  # fmt: skip
+    owner = select(m.Institution.id).where(m.Institution.code == cohort.institution)
+    holder = owner.scalar_subquery()
+    query = select(m.Donor.id).where(m.Donor.institution_id == holder)
+    if cohort.families or cohort.populations:
+        members = (
+            select(m.PedigreeMember.donor_id)
+            .join(m.Family)
+            .where(m.Family.code.in_(cohort.families), m.Family.institution_id == holder)
+        )
+        query = query.where(m.Donor.id.in_(members) | m.Donor.population.in_(cohort.populations))
+    return list(session.scalars(query.order_by(m.Donor.id)))
+
+
+def recipient_id(keys: NodeKeys, request_number: str, pseudonym: str) -> str:
+    """The identifier a donor has in a request's exports: the same in every export of the
+    request, unrelated to those of any other request."""
+    return keys.pseudonymiser.pseudonym(request_number, pseudonym)[:20]
+
+
+def _rows(session: Session, donors: list[int], fields: tuple[str, ...], keys: NodeKeys,
+          request_number: str) -> tuple[list[str], str]:  # fmt: skip
+    """The export table (TSV) and the donors' registry pseudonyms, in order."""
+    region = {i: c for i, c in session.execute(select(m.Region.id, m.Region.code))}  # noqa: C416
+    terms: dict[int, dict[str, list[str]]] = {d: {"diagnoses": [], "phenotypes": []}
+                                              for d in donors}  # fmt: skip
+    D, P = m.DonorDiagnosis, m.DonorPhenotype
+    for owner, term in session.execute(select(D.donor_id, D.term_id).where(D.donor_id.in_(donors))):
+        terms[owner]["diagnoses"].append(term)
+    for owner, term, excluded in session.execute(
+            select(P.donor_id, P.term_id, P.excluded).where(P.donor_id.in_(donors))):  # fmt: skip
+        terms[owner]["phenotypes"].append(("!" if excluded else "") + term)
+    out = io.StringIO()
+    out.write("\t".join(("donor", *fields)) + "\n")
+    pseudonyms = []
+    for donor in session.scalars(select(m.Donor).where(m.Donor.id.in_(donors))
+                                 .order_by(m.Donor.id)):  # fmt: skip
+        pseudonyms.append(donor.pseudonym)
+        values = {
+            "sex": str(donor.sex), "birth_year": str(donor.birth_year or ""),
+            "population": donor.population or "",
+            "residence": region.get(donor.residence_region_id or -1, ""),
+            "vital_status": str(donor.vital_status),
+            "diagnoses": ";".join(sorted(terms[donor.id]["diagnoses"])),
+            "phenotypes": ";".join(sorted(terms[donor.id]["phenotypes"])),
+        }  # fmt: skip
+        ident = recipient_id(keys, request_number, donor.pseudonym)
+        out.write("\t".join((ident, *(values[f] for f in fields))) + "\n")
+    return pseudonyms, out.getvalue()
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    package: ExportPackage
+    folder: Path
+    released: int
+    withheld: int
+
+
+def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKeys,
+                signer: Signer, out: Path, ontology: DiseaseOntology,
+                today: dt.date | None = None) -> ExportResult:  # fmt: skip
+    """Write an export package of the request into ``out/<export number>/`` (all or nothing)."""
+    today = today or dt.date.today()
+    if entry.status != "active" or (entry.expires_on is not None and today > entry.expires_on):
+        raise Conflict(f"request {entry.number} is {entry.status}"
+                       + (f" and expired on {entry.expires_on}" if entry.status == "active" else "")
+                       + ": exports are made only from an active request",
+                       code="E_REQUEST_STATE")  # fmt: skip
+    if not entry.recipient_key:
+        raise UsageError(f"request {entry.number} has no recipient key: register it first "
+                         "(hgr access key)", code="E_NO_RECIPIENT_KEY")  # fmt: skip
+    request = _request(entry)
+    use = ProposedUse.of(request, entry.active_from or today)
+    release = eligible_donors(session, _cohort(session, request), use, ontology, today)
+    exports = session.scalar(select(func.count(ExportPackage.id)).where(
+        ExportPackage.request_id == entry.id)) or 0  # fmt: skip
+    number = f"{entry.number}-E{exports + 1:02d}"
+    pseudonyms, table = _rows(session, release.donors, request.data.fields, keys, entry.number)
+    folder = out / number
+    if folder.exists():
+        raise Conflict(f"{folder} exists already", code="E_EXISTS")
+    tmp = out / f".{number}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        plain = table.encode()
+        sealed = io.BytesIO()
+        c4gh_lib.encrypt([(0, keys.crypt4gh_secret(), bytes.fromhex(entry.recipient_key))],
+                         io.BytesIO(plain), sealed)  # fmt: skip
+        (tmp / "donors.tsv.c4gh").write_bytes(sealed.getvalue())
+        manifest: dict[str, Any] = {
+            "format": MANIFEST_FORMAT, "export": number, "request": entry.number,
+            "created_on": today.isoformat(), "expires_on": str(entry.expires_on),
+            "recipient_key_sha256": hashlib.sha256(bytes.fromhex(entry.recipient_key)).hexdigest(),
+            "donors": len(pseudonyms), "withheld": len(release.refused),
+            "fields": list(request.data.fields),
+            "obligations": sorted(release.obligations),
+            "files": [{"name": "donors.tsv.c4gh", "plaintext_size": len(plain),
+                       "plaintext_sha256": hashlib.sha256(plain).hexdigest(),
+                       "sha256": hashlib.sha256(sealed.getvalue()).hexdigest()}],
+        }  # fmt: skip
+        text = canonical_json(manifest)
+        (tmp / "manifest.json").write_text(text, encoding="utf-8")
+        signed = base64.b64encode(signer.sign(text.encode())).decode()
+        signature = {"signer": signer.name, "key_id": signer.key_id, "signature": signed}
+        (tmp / "manifest.sig").write_text(json.dumps(signature) + "\n", encoding="utf-8")
+        package = ExportPackage(request_id=entry.id, number=number, donors=pseudonyms,
+                                fields=list(request.data.fields),
+                                manifest_sha256=hashlib.sha256(text.encode()).hexdigest(),
+                                created_at=dt.datetime.now(dt.UTC))  # fmt: skip
+        session.add(package)
+        session.flush()
+        record(session, by, "access.export", f"access/requests/{entry.number}",
+               detail={"export": number, "donors": len(pseudonyms), "withheld":
+                       len(release.refused), "manifest": package.manifest_sha256})  # fmt: skip
+        tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return ExportResult(package, folder, len(pseudonyms), len(release.refused))
+
+
+def publish_withdrawals(session: Session, by: Actor, keys: NodeKeys) -> list[WithdrawalNotice]:
+    """Publish a notice for every exported donor whose consent has since been withdrawn, and
+    flag the request: the recipient deletes the donor's data (HGR Reg. Art. 12: withdrawal at
+    any time, without conditions). Returns the notices published now."""
+    published = []
+    rows = session.execute(select(ExportPackage, RequestRecord).join(RequestRecord)).all()
+    exported = {p for package, _ in rows for p in package.donors}
+    held: dict[str, list[m.Consent]] = {p: [] for p in exported}
+    for pseudonym, consent in session.execute(
+            select(m.Donor.pseudonym, m.Consent).join(m.Consent)
+            .where(m.Donor.pseudonym.in_(sorted(exported)))):  # fmt: skip
+        held[pseudonym].append(consent)
+    withdrawn = {p: when for p, consents in held.items()
+                 if (when := standing(consents)[1]) is not None}  # fmt: skip
+    for package, entry in rows:
+        noticed = set(session.scalars(select(WithdrawalNotice.donor).where(
+            WithdrawalNotice.export_id == package.id)))  # fmt: skip
+        for pseudonym in package.donors:
+            ident = recipient_id(keys, entry.number, pseudonym)
+            if pseudonym not in withdrawn or ident in noticed:
+                continue
+            notice = WithdrawalNotice(request_id=entry.id, export_id=package.id, donor=ident,
+                                      withdrawn_on=withdrawn[pseudonym],
+                                      published_at=dt.datetime.now(dt.UTC))  # fmt: skip
+            published.append(notice)
+            session.add(notice)
+            entry.note = "; ".join(filter(None, (entry.note, f"donor {ident} withdrew")))
+            record(session, by, "access.withdrawal", f"access/requests/{entry.number}",
+                   detail={"export": package.number, "donor": ident})  # fmt: skip
+    session.flush()
+    return published
