@@ -34,6 +34,7 @@ BASE = read_model(AccessRequest, EXAMPLES / "policy" / "foreign-wgs-request.yaml
 REQUEST = AccessRequest.model_validate(BASE.model_dump(mode="json") | {
     "purpose": {"duo": "DS", "disease": "MONDO:0007739"},
     "cohort": {"institution": "BJ-H001", "families": ["HD-001"]},
+    "ethics_reference": "2019-KY-017",
     "data": BASE.data.model_dump(mode="json") | {"fields": ["sex", "diagnoses"]},
 })  # fmt: skip
 REVIEWERS = [("dac_bj", "dac"), ("dac2", "dac"), ("ethics_bj", "ethics"), ("eth2", "ethics"),
@@ -54,7 +55,15 @@ def test_a_foreign_request_from_submission_to_withdrawal(
         add_user(session, ADMIN, "dac2", Role.ACCESS_COMMITTEE, "BJ-H001")
         add_user(session, ADMIN, "eth2", Role.ETHICS_COMMITTEE, "BJ-H001")
         add_user(session, ADMIN, "sec2", Role.SECURITY_REVIEWER)
-        entry = create_request(session, ADMIN, find_user(session, "researcher"), REQUEST)
+        researcher = find_user(session, "researcher")
+        # An approval the institution does not hold, or one that has expired, blocks the use
+        # whatever the requester declares (CN-16).
+        for reference in (None, "2021-KY-044"):
+            asked = REQUEST.model_copy(update={"ethics_reference": reference})
+            refused = create_request(session, ADMIN, researcher, asked)
+            submit(session, ADMIN, refused, node_facts(session, asked), load_packs())
+            assert (refused.status, refused.note) == ("rejected", "prohibited by CN-16")
+        entry = create_request(session, ADMIN, researcher, REQUEST)
         submit(session, ADMIN, entry, node_facts(session, REQUEST), load_packs())
         number = entry.number
         # 800 genomes to the UK with a Chinese partner: filing, backup, security review.
@@ -116,3 +125,12 @@ def test_a_foreign_request_from_submission_to_withdrawal(
         assert "withdrew" in entry.note
         again = make_export(session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology())
     assert (again.released, again.folder.name) == (2, f"{number}-E02")
+    # The approval expires: the request's use stops with it.
+    with api.db.transaction() as session:
+        E = m.EthicsApproval
+        approval = session.scalars(select(E).join(m.Institution).where(
+            E.reference == "2019-KY-017", m.Institution.code == "BJ-H001")).one()  # fmt: skip
+        approval.valid_to = dt.date.today() - dt.timedelta(days=1)
+    with pytest.raises(Conflict, match="ethics approval"), api.db.transaction() as session:
+        make_export(session, ADMIN, find_request(session, number), keys, signer, tmp_path,
+                    DiseaseOntology())  # fmt: skip

@@ -24,7 +24,7 @@ import hashlib
 import io
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hgr.access.consent import ProposedUse, eligible_donors, standing
+from hgr.access.facts import ethics_standing
 from hgr.access.models import ExportPackage, Filing, RequestRecord, WithdrawalNotice
 from hgr.access.ontology import DiseaseOntology
 from hgr.audit import Actor, record
@@ -195,8 +196,15 @@ def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKey
         raise UsageError(f"request {entry.number} has no recipient key: register it first "
                          "(hgr access key)", code="E_NO_RECIPIENT_KEY")  # fmt: skip
     request = _request(entry)
-    use = ProposedUse.of(request, entry.active_from or today)
-    release = eligible_donors(session, _cohort(session, request), use, ontology, today)
+    donors = _cohort(session, request)
+    assert request.cohort is not None  # _cohort refuses a request without one
+    # The approval is checked again at every use: one that has expired since blocks it.
+    if not ethics_standing(session, request.cohort.institution, request.ethics_reference, today):
+        raise Conflict(f"request {entry.number}: ethics approval {request.ethics_reference!r} "
+                       f"is not valid at {request.cohort.institution} on {today}",
+                       code="E_ETHICS")  # fmt: skip
+    use = replace(ProposedUse.of(request, entry.active_from or today), ethics_approved=True)
+    release = eligible_donors(session, donors, use, ontology, today)
     exports = session.scalar(select(func.count(ExportPackage.id)).where(
         ExportPackage.request_id == entry.id)) or 0  # fmt: skip
     number = f"{entry.number}-E{exports + 1:02d}"

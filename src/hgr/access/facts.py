@@ -1,41 +1,88 @@
 """What the node knows of a request: the facts the policy engine takes from the node's own
 records, never from the requester (regulations.md §0.2: ``is_important_pedigree`` and
-``is_specific_region`` from the catalogue; ``debarred`` from the debarment list)."""
+``is_specific_region`` from the catalogue; ``debarred`` from the debarment list; the ethics
+approval from the registry; earlier US transfers to the same counterparty from its exports)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hgr.access.models import ExportPackage, RequestRecord
 from hgr.catalogue import is_protected
 from hgr.debarment import finding_for
-from hgr.policy.request import AccessRequest, NodeFacts
+from hgr.policy.request import AccessRequest, NodeFacts, Organisation
+from hgr.registry import models as m
 
-__all__ = ["node_facts"]
+__all__ = ["ethics_standing", "node_facts", "prior_us_persons"]
 
 LEVELS = ("none", "discretionary", "mandatory")
+BULK_WINDOW = dt.timedelta(days=365)  # 28 CFR 202.205: the preceding 12 months
+
+
+def ethics_standing(session: Session, institution: str, reference: str | None,
+                    today: dt.date) -> bool:  # fmt: skip
+    """Whether the institution holds the ethics approval ``reference`` and it is valid today:
+    a missing, not yet valid or expired approval blocks use (HGR Reg. Art. 9 ¶1)."""
+    if not reference:
+        return False
+    found = session.execute(
+        select(m.EthicsApproval.valid_from, m.EthicsApproval.valid_to)
+        .join(m.Institution, m.Institution.id == m.EthicsApproval.institution_id)
+        .where(m.Institution.code == institution, m.EthicsApproval.reference == reference)
+    ).all()  # fmt: skip
+    return any(start <= today and (end is None or today <= end) for start, end in found)
+
+
+def _same_party(body: dict[str, object], party: Organisation) -> bool:
+    recipient = body.get("recipient") or body.get("requester")
+    if not isinstance(recipient, dict):
+        return False
+    names = {str(recipient.get("name", "")).casefold()} | set(recipient.get("identifiers") or [])
+    return party.name.casefold() in names or bool(names & set(party.identifiers))
+
+
+def prior_us_persons(session: Session, party: Organisation, today: dt.date) -> int:
+    """US persons whose data this node exported to ``party`` in the last 12 months."""
+    since = dt.datetime.combine(today - BULK_WINDOW, dt.time(), dt.UTC)
+    total = 0
+    for package, body in session.execute(
+            select(ExportPackage, RequestRecord.body).join(RequestRecord)
+            .where(ExportPackage.created_at >= since)):  # fmt: skip
+        data = body.get("data") or {}
+        if "US" in (data.get("donors_from") or []) and _same_party(body, party):
+            total += len(package.donors)
+    return total
 
 
 def node_facts(session: Session, request: AccessRequest, today: dt.date | None = None,
                **known: object) -> NodeFacts:  # fmt: skip
-    """The node's facts about ``request``: the catalogue's protected flags for its cohort, and
-    the debarment list's strongest finding for the requester and the recipient (and whoever
-    controls them). ``known`` adds what the node records elsewhere (``prior_us_persons_12m``,
-    ``nist_800_171_attested``)."""
+    """The node's facts about ``request``: the catalogue's protected flags and the ethics
+    approval for its cohort, the debarment list's strongest finding for the requester and the
+    recipient (and whoever controls them), and the US persons already exported to the recipient
+    this year. ``known`` adds what the node records elsewhere (``prior_us_persons_12m`` from
+    other channels, added to the node's own count; ``nist_800_171_attested``)."""
     today = today or dt.date.today()
     cohort = request.cohort
     pedigree = region = False
+    ethics: bool | None = None
     if cohort is not None:
         pedigree = any(is_protected(session, cohort.institution, f) for f in cohort.families)
         region = any(is_protected(session, cohort.institution, p, "region")
                      for p in cohort.populations)  # fmt: skip
+        ethics = ethics_standing(session, cohort.institution, request.ethics_reference, today)
     findings = [finding_for(session, org.identifiers, today)
                 for org in {request.requester, request.receiver} if org.identifiers]  # fmt: skip
     level = max((f.level for f in findings), key=LEVELS.index, default="none")
     references = sorted({e for f in findings for e in f.entries})
+    elsewhere = known.pop("prior_us_persons_12m", 0)
+    assert isinstance(elsewhere, int)
     return NodeFacts.model_validate({
         "important_pedigree": pedigree, "specific_region": region, "debarment": level,
         "debarment_reference": ", ".join(references),
-        "cn_ban": any(f.cn_ban for f in findings), "today": today, **known,
+        "cn_ban": any(f.cn_ban for f in findings), "ethics_approved": ethics, "today": today,
+        "prior_us_persons_12m": elsewhere + prior_us_persons(session, request.receiver, today),
+        **known,
     })  # fmt: skip

@@ -118,7 +118,10 @@ class AccessRequest(_Strict):
     access_mode: Literal["download", "secure_environment", "aggregate"] = "download"
     transaction: Transaction = "research_collaboration"
     duration_months: int = Field(ge=1, le=600)
-    ethics_approved: bool
+    ethics_approved: bool = Field(description="as the requester declares it")
+    ethics_reference: str | None = Field(
+        default=None, description="the project's ethics approval at the cohort's institution"
+    )
     written_consent: bool
     sale: bool = Field(default=False, description="paid beyond reasonable costs (HGR Reg. Art. 10)")
     within_approved_cooperation: bool = False
@@ -146,6 +149,9 @@ class NodeFacts(_Strict):
     debarment: Literal["none", "discretionary", "mandatory"] = "none"
     debarment_reference: str = ""
     cn_ban: bool = Field(default=False, description="a ban under HGR Reg. Art. 43")
+    ethics_approved: bool | None = Field(
+        default=None, description="the node's record of the approval (None: not checked)"
+    )
     prior_us_persons_12m: int = Field(
         default=0, ge=0, description="same counterparty, last 12 months"
     )
@@ -249,7 +255,11 @@ def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
         "us_persons_12m": (request.data.persons if "US" in request.data.donors_from else 0)
         + facts.prior_us_persons_12m,
     }
-    for name in ("ethics_approved", "written_consent", "sale", "within_approved_cooperation",
+    # The node's record of the ethics approval, where it checked one, outranks the declaration.
+    values["ethics_approved"] = (
+        request.ethics_approved if facts.ethics_approved is None else facts.ethics_approved
+    )
+    for name in ("written_consent", "sale", "within_approved_cooperation",
                  "changes_approved_cooperation", "meets_technical_specifications", "usg_funded",
                  "nih_funded", "nih_controlled_access", "regulatory_approval_data",
                  "gdpr_basis", "transfer_basis", "dpia_done"):  # fmt: skip
