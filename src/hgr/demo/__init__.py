@@ -17,9 +17,14 @@
    institution corrects its return, and the nation compiles its edition (persons counted
    once through the duplicate links) and publishes disclosure-controlled tables and the
    report, with the catalogue's summary;
-8. summarise what was registered where.
+8. governed access: a UK university asks for a registered pedigree's genotypes; the rule packs
+   call for a filing, a backup and a security review; six reviewers approve, two per review;
+   the provision is filed, exported encrypted to the recipient with a signed manifest, and a
+   donor's later withdrawal is published to the recipient; the nation lists a debarred company
+   whose subsidiary is then refused;
+9. summarise what was registered where.
 
-Later stages of hgr (access, beacon) extend this pipeline.
+Later stages of hgr (the beacon) extend this pipeline.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ from hgr.catalogue.exchange import (
 )
 from hgr.catalogue.models import CatalogueEntry
 from hgr.config import NodeRole
+from hgr.demo.access import run_access
 from hgr.exceptions import ConfigurationError
 from hgr.genotypes import ingest, qc_report
 from hgr.node import Node, init_node, open_node
@@ -464,7 +470,10 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
         f"{edition['totals']['persons']} persons (synthetic truth: {truth} people)"
     )
 
-    console.rule("7. What the national registry knows")
+    console.rule("7. Governed access and the debarment list")
+    run_access(directory, nodes, national, console)
+
+    console.rule("8. What the national registry knows")
     with national.db.reader() as session:
         rows = count_summary(session)
     national.close()

@@ -1,0 +1,175 @@
+"""The demo's governed-access story: a foreign request for a registered pedigree, decided by
+the rule packs, reviewed with four eyes, filed, exported encrypted, and followed by a donor's
+withdrawal; and the published debarment list turning a request away."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+from crypt4gh.keys import c4gh
+from rich.console import Console
+from sqlalchemy import select
+
+from hgr.access.export import file_provision, make_export, publish_withdrawals, register_key
+from hgr.access.facts import node_facts
+from hgr.access.requests import activate, create_request, review, submit
+from hgr.audit import Actor
+from hgr.auth import Role, add_user, find_user
+from hgr.catalogue.models import CatalogueEntry
+from hgr.dates import years_after
+from hgr.debarment import (
+    add_control,
+    decide,
+    finding_for,
+    list_entry,
+    notify,
+    open_case,
+    public_entries,
+)
+from hgr.node import Node, open_node
+from hgr.policy import AccessRequest, NodeFacts, evaluate
+from hgr.registry import models as m
+from hgr.registry.vocabulary import ConsentStatus
+from hgr.web.debarment import entries_html
+
+__all__ = ["run_access"]
+
+ACTOR = Actor("demo", "operator")
+RECIPIENT_NAME = "Example University of Oxbridge"
+RECIPIENT = {"name": RECIPIENT_NAME, "country": "GB", "not_for_profit": True,
+             "identifiers": ["GB-CH:RC000999"]}  # fmt: skip
+REVIEWS = (("dac", Role.ACCESS_COMMITTEE), ("ethics", Role.ETHICS_COMMITTEE),
+           ("security", Role.SECURITY_REVIEWER))  # fmt: skip
+
+
+def _request(node: Node, institution: str, family: str) -> AccessRequest:
+    """A UK university's request for the family's genotypes, with a Chinese partner, for the
+    research its donors consented to."""
+    with node.db.reader() as session:
+        members = session.scalars(
+            select(m.PedigreeMember.donor_id).join(m.Family).where(m.Family.code == family)
+        ).all()
+        disease = session.scalar(select(m.Consent.disease).where(
+            m.Consent.donor_id.in_(members), m.Consent.disease.is_not(None)).limit(1))  # fmt: skip
+    purpose = {"duo": "DS", "disease": disease} if disease else {"duo": "HMB"}
+    return AccessRequest.model_validate({
+        "id": f"DEMO-{family}", "action": "provide", "purpose": purpose,
+        "project": f"Genetic architecture of the condition in family {family}",
+        "provider": {"name": institution, "country": "CN"}, "requester": RECIPIENT,
+        "domestic_partner": {"name": "Example Institute of Genetics", "country": "CN"},
+        "data": {"categories": ["genotype_array"], "persons": len(members),
+                 "donors_from": ["CN"], "fields": ["sex", "birth_year", "diagnoses"]},
+        "cohort": {"institution": institution, "families": [family]},
+        "ethics_reference": f"{institution}-EC-2015-01",
+        "destination_country": "GB", "duration_months": 24, "ethics_approved": True,
+        "written_consent": True,
+    })  # fmt: skip
+
+
+def _users(node: Node, institution: str) -> None:
+    with node.db.transaction() as session:
+        add_user(session, ACTOR, "r.smith", Role.RESEARCHER, organisation=RECIPIENT_NAME)
+        for kind, role in REVIEWS:
+            scope = institution if role is not Role.SECURITY_REVIEWER else ""
+            for n in (1, 2):
+                add_user(session, ACTOR, f"{kind}{n}", role, scope)
+
+
+def _grant(node: Node, directory: Path, institution: str, family: str,
+           console: Console) -> None:  # fmt: skip
+    _users(node, institution)
+    asked = _request(node, institution, family)
+    out = directory / "access"
+    out.mkdir(exist_ok=True)
+    secret, public = out / "recipient.sec", out / "recipient.pub"
+    with contextlib.redirect_stderr(io.StringIO()):  # the key tool reports on stderr
+        c4gh.generate(str(secret), str(public), None, b"recipient")
+    with node.db.transaction() as session:
+        entry = create_request(session, ACTOR, find_user(session, "r.smith"), asked)
+        submit(session, ACTOR, entry, node_facts(session, asked), node.rule_packs())
+        fired = [r["rule"] for r in (entry.decision or {}).get("rules", [])]
+        console.print(f"{entry.number} ({asked.project}): {entry.outcome}; rules "
+                      f"{', '.join(fired)}; reviews {', '.join(entry.reviews_needed)}, due "
+                      f"{entry.due_on}", highlight=False)  # fmt: skip
+        for kind in entry.reviews_needed:
+            for n in (1, 2):  # four eyes
+                review(session, ACTOR, entry, find_user(session, f"{kind}{n}"), kind,
+                       approve=True)  # fmt: skip
+        backup = out / f"{entry.number}-backup.json"
+        backup.write_text(json.dumps(entry.body, indent=2), encoding="utf-8")
+        filing = file_provision(session, ACTOR, entry, backup)
+        (out / f"{entry.number}-filing.json").write_text(json.dumps(filing.record, indent=2))
+        activate(session, ACTOR, entry)
+        register_key(session, ACTOR, entry, public)
+        made = make_export(session, ACTOR, entry, node.keys, node.signer(), out / "exports",
+                           node.disease_ontology())  # fmt: skip
+        first = made.package.donors[0]
+    console.print(f"{entry.status}: filed (backup SHA-256 {filing.backup_sha256[:12]}…); "
+                  f"export {made.folder} holds {made.released} donor(s), {made.withheld} "
+                  "withheld by their consent, encrypted to the recipient with a signed "
+                  "manifest", highlight=False)  # fmt: skip
+    with node.db.transaction() as session:
+        consent = session.scalars(select(m.Consent).join(m.Donor).where(
+            m.Donor.pseudonym == first, m.Consent.status == "active")).first()  # fmt: skip
+        if consent is not None:
+            consent.status, consent.withdrawn_on = ConsentStatus.WITHDRAWN, dt.date.today()
+        notices = publish_withdrawals(session, ACTOR, node.keys)
+    console.print(f"a donor of the export withdraws: {len(notices)} notice(s) published to the "
+                  "recipient at GET /access/notices", highlight=False)  # fmt: skip
+
+
+def _debarment(national: Node, directory: Path, console: Console) -> None:
+    today = dt.date.today()
+    opened = today - dt.timedelta(days=40)
+    with national.db.transaction() as session:
+        case = open_case(session, ACTOR, organisation="Example Sequencing Holdings Ltd",
+                         country="HK", identifiers=["HK-CR:0000001"], regime="cn-art43",
+                         ground="HGR Reg. Art. 41: human genetic resources provided abroad",
+                         mandatory=True, today=opened)  # fmt: skip
+        notify(session, ACTOR, case, today=opened)
+        decide(session, ACTOR, case, debar=True, today=opened + dt.timedelta(days=20),
+               reasons="Exome data of 2,300 persons was sent abroad without approval, filing "
+               "or security review.", expected_end=years_after(opened, 3))  # fmt: skip
+        list_entry(session, ACTOR, case, today=today)
+        add_control(session, ACTOR, "HK-CR:0000001", "USCC:91440300MA5EXAMPLE",
+                    "100% of the shares")  # fmt: skip
+        found = finding_for(session, ["USCC:91440300MA5EXAMPLE"])
+        rows = public_entries(session)
+    page = directory / "debarment" / "debarment.html"
+    page.parent.mkdir(exist_ok=True)
+    page.write_text(entries_html(rows, issuer=national.settings.name, today=today),
+                    encoding="utf-8")  # fmt: skip
+    subsidiary = {"name": "Example Shenzhen Lab", "country": "CN",
+                  "identifiers": ["USCC:91440300MA5EXAMPLE"]}  # fmt: skip
+    asked = AccessRequest.model_validate({
+        "id": "DEMO-DEBARRED", "action": "use", "purpose": {"duo": "HMB"}, "project": "x",
+        "provider": {"name": "Any hospital", "country": "CN"}, "requester": subsidiary,
+        "data": {"categories": ["genotype_array"], "persons": 10, "donors_from": ["CN"]},
+        "destination_country": "CN", "duration_months": 12, "ethics_approved": True,
+        "written_consent": True,
+    })  # fmt: skip
+    facts = NodeFacts.model_validate({"debarment": found.level, "cn_ban": found.cn_ban})
+    decision = evaluate(asked, facts, national.rule_packs())
+    console.print(f"debarment list: {case.number} listed; a subsidiary it controls asks for "
+                  f"data: {decision.outcome} ({', '.join(f.rule.id for f in decision.fired)}); "
+                  f"public page {page}", highlight=False)  # fmt: skip
+
+
+def run_access(directory: Path, nodes: Path, national: Node, console: Console) -> None:
+    """The governed-access story across the demo's nodes."""
+    with national.db.reader() as session:
+        registered = session.execute(
+            select(CatalogueEntry.institution, CatalogueEntry.subject).where(
+                CatalogueEntry.kind == "pedigree", CatalogueEntry.status == "registered")
+            .order_by(CatalogueEntry.id).limit(1)).first()  # fmt: skip
+    if registered is not None:
+        node = open_node(nodes / f"institution-{registered[0]}")
+        try:
+            _grant(node, directory, registered[0], registered[1], console)
+        finally:
+            node.close()
+    _debarment(national, directory, console)
