@@ -179,5 +179,10 @@ def test_broken_documents_are_refused(nodes: dict[str, Any]) -> None:
             apply_register(session, ACTOR, bad.as_dict(), NATION)
         with pytest.raises(FormatError):
             apply_register(session, ACTOR, {"body": "{}"}, NATION)
+    content = json.loads(_declarations(nodes)["body"])
+    content["entries"][0]["pedigree"] = [{"id": "x", "sex": "dragon", "affected": "yes"}]
+    forged = sign_document(nodes["signers"]["institution"], content).as_dict()
+    with pytest.raises(FormatError, match="pedigree"), nodes["province"].transaction() as session:
+        receive_declarations(session, ACTOR, forged)
     with pytest.raises(FormatError, match="package"), nodes["nation"].transaction() as session:
         receive_review(session, ACTOR, {"review": {}})

@@ -106,3 +106,12 @@ def test_requests_and_facts_are_read_with_every_bad_field_named(tmp_path: Path) 
     with pytest.raises(ValidationFailed) as info:
         read_model(NodeFacts, bad)
     assert info.value.issues[0].field == "surprise"
+
+
+def test_a_disease_specific_purpose_names_its_disease(tmp_path: Path) -> None:
+    bad = tmp_path / "ds.yaml"
+    bad.write_text((EXAMPLES / "policy" / "foreign-wgs-request.yaml").read_text().replace(
+        "  disease: MONDO:0005044        # hypertensive disorder\n", ""))  # fmt: skip
+    with pytest.raises(ValidationFailed) as info:
+        read_model(AccessRequest, bad)
+    assert "names its MONDO disease" in info.value.issues[0].problem

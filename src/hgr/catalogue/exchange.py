@@ -32,6 +32,7 @@ from hgr.catalogue.entries import KINDS, REDECLARABLE
 from hgr.catalogue.models import CatalogueEntry
 from hgr.crypto import Signer, Verifier
 from hgr.exceptions import Conflict, FormatError, IntegrityBroken, NotFound, UsageError
+from hgr.registry.vocabulary import AffectedStatus, Sex
 from hgr.survey.documents import (
     Envelope,
     envelope_of,
@@ -96,6 +97,13 @@ def _entry_content(raw: Any, where: str) -> dict[str, Any]:
     if not all(isinstance(raw[n], int) for n in ("generations", "affected")):
         raise FormatError(f"{where}: generations and affected are whole numbers",
                           code="E_CATALOGUE")  # fmt: skip
+    pedigree = raw["pedigree"]
+    if pedigree is not None and not (isinstance(pedigree, list) and all(
+            isinstance(p, Mapping) and isinstance(p.get("id"), str)
+            and p.get("sex") in set(Sex) and p.get("affected") in set(AffectedStatus)
+            for p in pedigree)):  # fmt: skip
+        raise FormatError(f"{where}: the pedigree is a list of members with id, sex and "
+                          "affected status", code="E_CATALOGUE")  # fmt: skip
     return dict(raw)
 
 

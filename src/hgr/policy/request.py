@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from hgr.exceptions import ValidationFailed
 from hgr.registry.report import Issue, Origin, Severity
@@ -75,6 +82,13 @@ class Purpose(_Strict):
         default=False, description="preservation as a research platform"
     )
     description: str = ""
+
+    @model_validator(mode="after")
+    def _disease_named(self) -> Purpose:
+        # DUO DS is "disease specific": the disease is part of the purpose (DUO:0000007).
+        if self.duo == "DS" and not self.disease:
+            raise ValueError("a disease-specific purpose (DS) names its MONDO disease")
+        return self
 
 
 # The registry fields an export may carry, one column each (hgr.access.export).
