@@ -1,27 +1,66 @@
-"""Access routes: the withdrawal notices a recipient must act on.
+"""Access routes: requests, their reviews, and the withdrawal notices a recipient acts on.
 
-``GET /access/notices`` publishes first (a withdrawal recorded a moment ago is already in the
-answer) and then lists the notices of the caller's own requests; national officers and auditors
-see every notice.
+``POST /access/requests`` submits a researcher's request: the policy engine decides with the
+node's facts, and a prohibited request is refused at once. ``GET /access/requests/{number}``
+shows it to its requester, its reviewers, national officers and auditors.
+``POST /access/requests/{number}/reviews`` records the caller's review (four eyes: see
+:mod:`hgr.access.requests`). ``GET /access/notices`` publishes first (a withdrawal recorded a
+moment ago is already in the answer) and then lists the notices of the caller's own requests;
+national officers and auditors see every notice.
 """
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
-from fastapi import FastAPI, Request
-from pydantic import BaseModel
+from fastapi import FastAPI, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hgr.access.export import publish_withdrawals
+from hgr.access.facts import node_facts
 from hgr.access.models import ExportPackage, RequestRecord, WithdrawalNotice
+from hgr.access.requests import (
+    REVIEWER_ROLE,
+    create_request,
+    find_request,
+    review,
+    review_state,
+    submit,
+)
 from hgr.audit import Actor
-from hgr.auth import Action, Principal, Role, authorize
+from hgr.auth import Action, Principal, Role, authorize, find_user
+from hgr.exceptions import NotFound
 from hgr.node import Node
+from hgr.policy import AccessRequest
 
 __all__ = ["add_access_routes"]
 
 OVERSEERS = {Role.NATIONAL_OFFICER, Role.AUDITOR}
+NUMBER = r"^REQ-\d{4}-\d{5}$"
+
+
+class RequestOut(BaseModel):
+    number: str
+    requester: str
+    status: str
+    outcome: str | None
+    rules: list[dict[str, Any]] = Field(description="every rule that fired, with its citation")
+    obligations: list[dict[str, Any]]
+    reviews_needed: list[str]
+    approvals: dict[str, list[str]]
+    due_on: dt.date | None
+    overdue: bool
+    expires_on: dt.date | None
+    note: str
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["dac", "ethics", "security"]
+    approve: bool
+    note: str = Field(default="", max_length=5000)
 
 
 class NoticeOut(BaseModel):
@@ -40,6 +79,69 @@ def add_access_routes(
 ) -> None:
     """Add the access routes to ``app``."""
     db = node.db
+
+    def user_of(principal: Principal) -> str:
+        return principal.actor.split(":", 1)[-1]
+
+    def shown(session: Session, entry: RequestRecord) -> RequestOut:
+        state = review_state(session, entry)
+        decision = entry.decision or {}
+        return RequestOut(number=entry.number, requester=entry.requester, status=entry.status,
+                          outcome=entry.outcome, rules=decision.get("rules", []),
+                          obligations=decision.get("obligations", []),
+                          reviews_needed=entry.reviews_needed, approvals=state.approvals,
+                          due_on=entry.due_on, overdue=state.overdue,
+                          expires_on=entry.expires_on, note=entry.note)  # fmt: skip
+
+    def allowed(principal: Principal, request: Request, action: Action, verb: str,
+                target: str) -> None:  # fmt: skip
+        with db.reader() as session:
+            decision = authorize(session, principal, action)
+        if not decision.allowed:
+            refuse(principal, verb, target, decision.grounds, request)
+
+    @app.post("/access/requests", tags=["access"], summary="Submit an access request")
+    def post_request(principal: caller, request: Request, body: AccessRequest) -> RequestOut:
+        allowed(principal, request, Action.ACCESS_REQUEST, "access.request.create",
+                "access/requests")  # fmt: skip
+        actor = Actor(principal.actor, principal.role.value)
+        with db.transaction() as session:
+            entry = create_request(session, actor, find_user(session, user_of(principal)), body)
+            submit(session, actor, entry, node_facts(session, body), node.rule_packs())
+            return shown(session, entry)
+
+    def readable(principal: Principal, entry: RequestRecord) -> bool:
+        if principal.role in OVERSEERS:
+            return True
+        if principal.role is Role.RESEARCHER:
+            return entry.requester == user_of(principal)
+        kinds = [k for k, role in REVIEWER_ROLE.items() if role is principal.role]
+        return any(k in entry.reviews_needed for k in kinds)
+
+    @app.get("/access/requests/{number}", tags=["access"], summary="An access request")
+    def get_request(principal: caller, request: Request,
+                    number: Annotated[str, Path(pattern=NUMBER)]) -> RequestOut:  # fmt: skip
+        target = f"access/requests/{number}"
+        allowed(principal, request, Action.ACCESS_READ, "access.request.read", target)
+        with db.reader() as session:
+            entry = session.scalar(select(RequestRecord).where(RequestRecord.number == number))
+            # Another's request is reported as not found, like one that does not exist.
+            if entry is not None and readable(principal, entry):
+                return shown(session, entry)
+        raise NotFound(f"no access request {number}", code="E_NO_REQUEST")
+
+    @app.post("/access/requests/{number}/reviews", tags=["access"],
+              summary="Review an access request (four eyes)")  # fmt: skip
+    def post_review(principal: caller, request: Request, body: ReviewIn,
+                    number: Annotated[str, Path(pattern=NUMBER)]) -> RequestOut:  # fmt: skip
+        allowed(principal, request, Action.ACCESS_REVIEW, "access.review",
+                f"access/requests/{number}")  # fmt: skip
+        actor = Actor(principal.actor, principal.role.value)
+        with db.transaction() as session:
+            entry = find_request(session, number)
+            review(session, actor, entry, find_user(session, user_of(principal)), body.kind,
+                   approve=body.approve, note=body.note)  # fmt: skip
+            return shown(session, entry)
 
     @app.get("/access/notices", tags=["access"],
              summary="Withdrawal notices for the caller's requests")  # fmt: skip

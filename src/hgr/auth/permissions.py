@@ -61,6 +61,9 @@ class Action(StrEnum):
     SURVEY_STATUS = "survey.status"
     CATALOGUE_READ = "catalogue.read"
     ACCESS_NOTICES = "access.notices"
+    ACCESS_REQUEST = "access.request"
+    ACCESS_REVIEW = "access.review"
+    ACCESS_READ = "access.read"
 
 
 ENTITY_CLASS = {
@@ -97,6 +100,8 @@ WRITERS = {
     },
 }
 
+REVIEWERS = frozenset({R.ACCESS_COMMITTEE, R.ETHICS_COMMITTEE, R.SECURITY_REVIEWER})
+
 OTHER_ACTIONS = {
     Action.SUMMARY: OVERSIGHT - {R.ETHICS_COMMITTEE, R.ACCESS_COMMITTEE},
     Action.AUDIT_EVENTS: frozenset({R.AUDITOR, R.SECURITY_REVIEWER}),
@@ -114,6 +119,12 @@ OTHER_ACTIONS = {
     # Recipients read the withdrawal notices of their own requests; national officers and
     # auditors read them all (the route narrows the rows).
     Action.ACCESS_NOTICES: frozenset({R.RESEARCHER, R.NATIONAL_OFFICER, R.AUDITOR}),
+    # Researchers ask; the committees and the security reviewers review (the request decides
+    # which reviews it needs, and hgr.access.requests which reviewer may give one); a request
+    # is read by its requester, its reviewers, national officers and auditors.
+    Action.ACCESS_REQUEST: frozenset({R.RESEARCHER}),
+    Action.ACCESS_REVIEW: REVIEWERS,
+    Action.ACCESS_READ: REVIEWERS | {R.RESEARCHER, R.NATIONAL_OFFICER, R.AUDITOR},
 }
 
 
