@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from hgr.access.facts import ethics_standing, node_facts
 from hgr.access.models import ExportPackage, RequestRecord
@@ -48,7 +49,7 @@ def test_bulk_counts_the_node_own_exports_of_the_last_year(db: Database) -> None
     assert "US-D08" in [f.rule.id for f in decision.fired]
 
 
-def test_ethics_standing(db: Database, keys: NodeKeys) -> None:
+def test_ethics_standing(db: Database, keys: NodeKeys, tmp_path: Path) -> None:
     import_files(db, keys, [EXAMPLES / "institutions.csv"])
     import_files(db, keys, HOLDINGS, institution="BJ-H001")
     with db.reader() as session:
@@ -58,6 +59,15 @@ def test_ethics_standing(db: Database, keys: NodeKeys) -> None:
         assert not ethics_standing(session, "BJ-H001", "2021-KY-044", TODAY)  # expired
         assert not ethics_standing(session, "BJ-H001", None, TODAY)
         assert not ethics_standing(session, "SH-C001", "2019-KY-017", TODAY)
+    # The committee suspends it: a file that names the status changes it, one that does not
+    # leaves it standing.
+    suspended = tmp_path / "ethics_approvals.csv"
+    text = (EXAMPLES / "ethics_approvals.csv").read_text().splitlines()
+    suspended.write_text("\n".join([text[0] + ",status", text[1] + ",suspended"]) + "\n")
+    import_files(db, keys, [suspended], institution="BJ-H001")
+    import_files(db, keys, [EXAMPLES / "ethics_approvals.csv"], institution="BJ-H001")
+    with db.reader() as session:
+        assert not ethics_standing(session, "BJ-H001", "2019-KY-017", TODAY)
         cohort = AccessRequest.model_validate(
             build().model_dump(mode="json") | {"cohort": {"institution": "BJ-H001"},
                                                "ethics_reference": "2021-KY-044"})  # fmt: skip

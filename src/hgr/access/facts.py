@@ -15,6 +15,7 @@ from hgr.catalogue import is_protected
 from hgr.debarment import finding_for
 from hgr.policy.request import AccessRequest, NodeFacts, Organisation
 from hgr.registry import models as m
+from hgr.registry.vocabulary import EthicsStatus
 
 __all__ = ["ethics_standing", "node_facts", "prior_us_persons"]
 
@@ -24,16 +25,19 @@ BULK_WINDOW = dt.timedelta(days=365)  # 28 CFR 202.205: the preceding 12 months
 
 def ethics_standing(session: Session, institution: str, reference: str | None,
                     today: dt.date) -> bool:  # fmt: skip
-    """Whether the institution holds the ethics approval ``reference`` and it is valid today:
-    a missing, not yet valid or expired approval blocks use (HGR Reg. Art. 9 ¶1)."""
+    """Whether the institution holds the ethics approval ``reference`` and it stands today:
+    a missing, pending (not yet valid), expired, suspended or withdrawn approval blocks use
+    (HGR Reg. Art. 9 ¶1)."""
     if not reference:
         return False
+    E = m.EthicsApproval
     found = session.execute(
-        select(m.EthicsApproval.valid_from, m.EthicsApproval.valid_to)
-        .join(m.Institution, m.Institution.id == m.EthicsApproval.institution_id)
-        .where(m.Institution.code == institution, m.EthicsApproval.reference == reference)
+        select(E.valid_from, E.valid_to, E.status)
+        .join(m.Institution, m.Institution.id == E.institution_id)
+        .where(m.Institution.code == institution, E.reference == reference)
     ).all()  # fmt: skip
-    return any(start <= today and (end is None or today <= end) for start, end in found)
+    return any(status == EthicsStatus.ACTIVE and start <= today and (end is None or today <= end)
+               for start, end, status in found)  # fmt: skip
 
 
 def _same_party(body: dict[str, object], party: Organisation) -> bool:

@@ -411,6 +411,8 @@ class _Writer:
                 "valid_to": r.valid_to,
                 "scope": r.scope,
                 "collection_id": collections[r.collection_code] if r.collection_code else None,
+                # A file without statuses leaves a suspension or withdrawal standing.
+                **({"status": r.status} if r.status is not None else {}),
             }
             for r in self.staging.ethics.values()
         ]

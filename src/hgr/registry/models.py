@@ -35,6 +35,7 @@ from hgr.registry.vocabulary import (
     ConsentStatus,
     ControlStatus,
     Encryption,
+    EthicsStatus,
     FileKind,
     InstitutionKind,
     MaterialType,
@@ -271,6 +272,9 @@ class EthicsApproval(Timestamps, Base):
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     scope: Mapped[str] = mapped_column(Text)
     collection_id: Mapped[int | None] = mapped_column(ForeignKey("collection.id"), index=True)
+    status: Mapped[EthicsStatus] = mapped_column(
+        _vocab(EthicsStatus), default=EthicsStatus.ACTIVE, server_default=EthicsStatus.ACTIVE.value
+    )
 
 
 class Family(Timestamps, Base):

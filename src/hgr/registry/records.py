@@ -18,6 +18,7 @@ from hgr.registry.vocabulary import (
     ControlStatus,
     DataCategory,
     Encryption,
+    EthicsStatus,
     FileKind,
     InstitutionKind,
     MaterialType,
@@ -117,6 +118,7 @@ class EthicsRecord:
     scope: str
     valid_to: dt.date | None = None
     collection_code: str | None = None
+    status: EthicsStatus | None = None  # None: not given (a new approval is active)
     origin: Origin = _ORIGIN
 
 

@@ -30,6 +30,7 @@ from hgr.registry.vocabulary import (
     ControlStatus,
     DataCategory,
     Encryption,
+    EthicsStatus,
     FileKind,
     InstitutionKind,
     MaterialType,
@@ -181,6 +182,7 @@ def _ethics(c: Cells) -> EthicsRecord:
         valid_to=c.get("valid_to", f.parse_date),
         scope=c.need("scope", str),
         collection_code=c.text("collection_id"),
+        status=c.get("status", lambda r: f.parse_enum(EthicsStatus, r)),
         origin=c.origin,
     )
 
@@ -314,6 +316,7 @@ TEMPLATES: dict[str, Template] = {
                 ("valid_to", False, "last day of validity"),
                 ("scope", True, "what the approval covers"),
                 ("collection_id", False, "collection the approval covers"),
+                ("status", False, "active (default), suspended or withdrawn"),
             ),
             _ethics,
         ),

@@ -16,6 +16,7 @@ __all__ = [
     "ControlStatus",
     "DataCategory",
     "Encryption",
+    "EthicsStatus",
     "FileKind",
     "InstitutionKind",
     "MaterialType",
@@ -110,6 +111,15 @@ class ConsentStatus(StrEnum):
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
     SUPERSEDED = "superseded"
+
+
+class EthicsStatus(StrEnum):
+    """Where an ethics approval stands besides its dates: a committee may suspend or withdraw
+    it before it ends (an approval's validity window gives pending and expired)."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    WITHDRAWN = "withdrawn"
 
 
 class VitalStatus(StrEnum):
