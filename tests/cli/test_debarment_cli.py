@@ -81,7 +81,8 @@ def test_the_catalogue_protects_a_cohort(examples_node: Path, tmp_path: Path) ->
     home = examples_node
     asked = tmp_path / "request.yaml"
     asked.write_text(REQUEST.read_text().replace("persons: 800", "persons: 5")
-                     + "cohort:\n  institution: BJ-H001\n  families: [HD-001]\n")  # fmt: skip
+                     + "cohort:\n  institution: BJ-H001\n  families: [HD-001]\n"
+                     + "ethics_reference: 2019-KY-017\n")  # fmt: skip
     assert _decision(home, asked)["outcome"] == "approval"
     for args in (("catalogue", "declare", "HD-001"),
                  ("catalogue", "review", "HD-001", "-i", "BJ-H001", "--approve"),

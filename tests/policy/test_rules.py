@@ -11,7 +11,7 @@ from hgr.policy.packs import rule_ids
 from tests.policy.scenarios import EU_BASE, FOREIGN, PARTNER, UK_BASE, US_BASE, facts, request
 
 PROVIDE_ABROAD = {"action": "provide", "requester": FOREIGN, "destination_country": "GB",
-                  "domestic_partner": PARTNER}  # fmt: skip
+                  "domestic_partner": PARTNER, "gdpr_basis": "research_safeguards"}  # fmt: skip
 COOPERATION = {"requester": FOREIGN, "domestic_partner": PARTNER}
 CONCERN = {"name": "Example Genomics Co.", "country": "CN"}
 FOREIGN_HELD = {"name": "Example Foreign-held Lab", "country": "CN", "foreign_equity_pct": 60}
@@ -120,3 +120,17 @@ def test_a_protected_catalogue_entry_triggers_the_security_review() -> None:
     asked = request(PROVIDE_ABROAD)
     assert evaluate(asked, facts(), PACKS).outcome == "approval"
     assert evaluate(asked, facts(specific_region=True), PACKS).outcome == "security_review"
+
+
+def test_a_recipient_in_the_uk_or_the_eea_brings_its_data_protection_law() -> None:
+    # GDPR and UK GDPR Art. 3(1): the recipient's processing is governed where it is established.
+    to_uk = request(PROVIDE_ABROAD, {"gdpr_basis": "none"})
+    decision = evaluate(to_uk, facts(), PACKS)
+    assert "UK-DP01" in [f.rule.id for f in decision.fired]
+    assert decision.outcome == "prohibited"
+    german = {"name": "Example Universität", "country": "DE"}
+    to_de = request(PROVIDE_ABROAD, {"requester": german, "destination_country": "DE"})
+    decision = evaluate(to_de, facts(), PACKS)
+    assert {p.pack for p in decision.packs if p.applied} == {"cn-hgr", "eu-gdpr", "debarment"}
+    # The transfer rules are the data's source's: Chinese data to Germany is no EEA export.
+    assert not {"EU-G05", "EU-G05-S"} & {f.rule.id for f in decision.fired}

@@ -66,7 +66,7 @@ def _request(node: Node, institution: str, family: str) -> AccessRequest:
         "cohort": {"institution": institution, "families": [family]},
         "ethics_reference": f"{institution}-EC-2015-01",
         "destination_country": "GB", "duration_months": 24, "ethics_approved": True,
-        "written_consent": True,
+        "written_consent": True, "gdpr_basis": "research_safeguards",
     })  # fmt: skip
 
 
