@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import io
 import json
 from pathlib import Path
 
+from crypt4gh import lib as c4gh_lib
+from crypt4gh.keys import get_private_key
 from rich.console import Console
 
 from hgr.demo import run_demo
@@ -24,8 +28,23 @@ def test_the_demo_runs_the_whole_story(tmp_path: Path) -> None:
     assert {e["status"] for e in catalogue} == {"registered"}
     assert "security_review; rules CN-07, CN-10, CN-12, CN-13" in text
     assert "1 notice(s) published" in text
-    exports = list((demo / "access" / "exports").iterdir())
-    assert [p.name for p in sorted(exports[0].iterdir())] == [
-        "donors.tsv.c4gh", "manifest.json", "manifest.sig"]  # fmt: skip
+    (export,) = list((demo / "access" / "exports").iterdir())
+    names = sorted(p.name for p in export.iterdir())
+    assert names[0] == "donors.tsv.c4gh"
+    assert names[1].startswith("genotypes-")
+    assert names[1].endswith("-POP.vcf.gz.c4gh")
+    assert names[2:] == ["manifest.json", "manifest.sig"]
+    manifest = json.loads((export / "manifest.json").read_text())
+    assert [f["name"] for f in manifest["files"]] == names[:2]
+    # The recipient decrypts the genotypes: one column per released donor, by request ids.
+    secret = get_private_key(str(demo / "access" / "recipient.sec"), lambda: "")
+    plain = io.BytesIO()
+    with (export / names[1]).open("rb") as handle:
+        c4gh_lib.decrypt([(0, secret, None)], handle, plain)
+    header = next(line for line in gzip.decompress(plain.getvalue()).decode().splitlines()
+                  if line.startswith("#CHROM"))  # fmt: skip
+    table = next(f for f in manifest["files"] if f["name"] == names[1])
+    assert hashlib.sha256(plain.getvalue()).hexdigest() == table["plaintext_sha256"]
+    assert len(header.split("\t")[9:]) == manifest["donors"]
     assert "prohibited (CN-21, DEB-M)" in text
     assert "Exome data of 2,300 persons" in (demo / "debarment" / "debarment.html").read_text()

@@ -84,9 +84,11 @@ def test_a_foreign_request_from_submission_to_withdrawal(
         activate(session, ADMIN, entry)
         signer = load_signer(keys.signing_key, "hgr/test-node")
         with pytest.raises(UsageError, match="recipient key"):
-            make_export(session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology())
+            make_export(session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology(), tmp_path)
         register_key(session, ADMIN, entry, public_path)
-        made = make_export(session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology())
+        made = make_export(
+            session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology(), tmp_path
+        )
     # BJH-0001, -0002 and -0005 consented to HD research; BJH-0003 only in China (GS),
     # and BJH-0004 withdrew.
     assert (made.released, made.withheld) == (3, 2)
@@ -123,7 +125,9 @@ def test_a_foreign_request_from_submission_to_withdrawal(
     with api.db.transaction() as session:
         entry = find_request(session, number)
         assert "withdrew" in entry.note
-        again = make_export(session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology())
+        again = make_export(
+            session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology(), tmp_path
+        )
     assert (again.released, again.folder.name) == (2, f"{number}-E02")
     # The approval expires: the request's use stops with it.
     with api.db.transaction() as session:
@@ -133,4 +137,4 @@ def test_a_foreign_request_from_submission_to_withdrawal(
         approval.valid_to = dt.date.today() - dt.timedelta(days=1)
     with pytest.raises(Conflict, match="ethics approval"), api.db.transaction() as session:
         make_export(session, ADMIN, find_request(session, number), keys, signer, tmp_path,
-                    DiseaseOntology())  # fmt: skip
+                    DiseaseOntology(), tmp_path)  # fmt: skip

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gzip
 import hashlib
 import io
 import json
@@ -40,7 +41,11 @@ from hgr.audit import Actor, record
 from hgr.audit.log import canonical_json
 from hgr.crypto import NodeKeys, Signer
 from hgr.exceptions import Conflict, UsageError
+from hgr.genotypes.export import write_vcf_subset
+from hgr.genotypes.ingest import current_store
+from hgr.genotypes.models import GenotypeSample
 from hgr.genotypes.raw_files import recipient_key
+from hgr.genotypes.store import open_store
 from hgr.policy import AccessRequest
 from hgr.registry import models as m
 
@@ -143,6 +148,45 @@ def recipient_id(keys: NodeKeys, request_number: str, pseudonym: str) -> str:
     return keys.pseudonymiser.pseudonym(request_number, pseudonym)[:20]
 
 
+GENOTYPED = frozenset({"whole_genome", "whole_exome", "genotype_array", "targeted_sequencing"})
+
+
+def _genotype_files(session: Session, home: Path, request: AccessRequest, donors: list[int],
+                    keys: NodeKeys, number: str) -> dict[str, bytes]:  # fmt: skip
+    """For a request of genotype data: each collection store's genotypes of the released
+    donors as a gzipped VCF (``genotypes-<collection>.vcf.gz``), samples under the donors'
+    request identifiers."""
+    if not GENOTYPED & {str(c) for c in request.data.categories} or request.cohort is None:
+        return {}
+    files = {}
+    S, G = m.Sample, GenotypeSample
+    collections = session.scalars(select(m.Collection).join(m.Institution).where(
+        m.Institution.code == request.cohort.institution).order_by(m.Collection.code))  # fmt: skip
+    for collection in collections:
+        store = current_store(session, collection.id)
+        if store is None:
+            continue
+        rows = session.execute(
+            select(G.position, m.Donor.pseudonym, S.code).join(S, S.id == G.sample_id)
+            .join(m.Donor, m.Donor.id == S.donor_id)
+            .where(G.store_id == store.id, S.donor_id.in_(donors)).order_by(G.position)
+        ).all()  # fmt: skip
+        if not rows:
+            continue
+        seen: dict[str, int] = {}
+        names = []
+        for _position, pseudonym, _code in rows:  # a donor's second sample gets a suffix
+            ident = recipient_id(keys, number, pseudonym)
+            seen[ident] = seen.get(ident, 0) + 1
+            names.append(ident if seen[ident] == 1 else f"{ident}-{seen[ident]}")
+        buffer = io.BytesIO()
+        with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as packed:
+            write_vcf_subset(open_store(home / store.location), [r[0] for r in rows], names,
+                             packed)  # type: ignore[arg-type]  # fmt: skip
+        files[f"genotypes-{collection.code}.vcf.gz"] = buffer.getvalue()
+    return files
+
+
 def _rows(session: Session, donors: list[int], fields: tuple[str, ...], keys: NodeKeys,
           request_number: str) -> tuple[list[str], str]:  # fmt: skip
     """The export table (TSV) and the donors' registry pseudonyms, in order."""
@@ -183,9 +227,11 @@ class ExportResult:
 
 
 def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKeys,
-                signer: Signer, out: Path, ontology: DiseaseOntology,
+                signer: Signer, out: Path, ontology: DiseaseOntology, home: Path,
                 today: dt.date | None = None) -> ExportResult:  # fmt: skip
-    """Write an export package of the request into ``out/<export number>/`` (all or nothing)."""
+    """Write an export package of the request into ``out/<export number>/`` (all or nothing):
+    the donor table and, for a request of genotype data, the released donors' genotypes from
+    the collections' stores under the node's ``home``."""
     today = today or dt.date.today()
     if entry.status != "active" or (entry.expires_on is not None and today > entry.expires_on):
         raise Conflict(f"request {entry.number} is {entry.status}"
@@ -209,6 +255,8 @@ def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKey
         ExportPackage.request_id == entry.id)) or 0  # fmt: skip
     number = f"{entry.number}-E{exports + 1:02d}"
     pseudonyms, table = _rows(session, release.donors, request.data.fields, keys, entry.number)
+    contents = {"donors.tsv": table.encode()}
+    contents |= _genotype_files(session, home, request, release.donors, keys, entry.number)
     folder = out / number
     if folder.exists():
         raise Conflict(f"{folder} exists already", code="E_EXISTS")
@@ -216,21 +264,23 @@ def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKey
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        plain = table.encode()
-        sealed = io.BytesIO()
-        c4gh_lib.encrypt([(0, keys.crypt4gh_secret(), bytes.fromhex(entry.recipient_key))],
-                         io.BytesIO(plain), sealed)  # fmt: skip
-        (tmp / "donors.tsv.c4gh").write_bytes(sealed.getvalue())
+        recipient = bytes.fromhex(entry.recipient_key)
+        listed = []
+        for name, plain in contents.items():
+            sealed = io.BytesIO()
+            c4gh_lib.encrypt([(0, keys.crypt4gh_secret(), recipient)], io.BytesIO(plain),
+                             sealed)  # fmt: skip
+            (tmp / f"{name}.c4gh").write_bytes(sealed.getvalue())
+            listed.append({"name": f"{name}.c4gh", "plaintext_size": len(plain),
+                           "plaintext_sha256": hashlib.sha256(plain).hexdigest(),
+                           "sha256": hashlib.sha256(sealed.getvalue()).hexdigest()})  # fmt: skip
         manifest: dict[str, Any] = {
             "format": MANIFEST_FORMAT, "export": number, "request": entry.number,
             "created_on": today.isoformat(), "expires_on": str(entry.expires_on),
-            "recipient_key_sha256": hashlib.sha256(bytes.fromhex(entry.recipient_key)).hexdigest(),
+            "recipient_key_sha256": hashlib.sha256(recipient).hexdigest(),
             "donors": len(pseudonyms), "withheld": len(release.refused),
             "fields": list(request.data.fields),
-            "obligations": sorted(release.obligations),
-            "files": [{"name": "donors.tsv.c4gh", "plaintext_size": len(plain),
-                       "plaintext_sha256": hashlib.sha256(plain).hexdigest(),
-                       "sha256": hashlib.sha256(sealed.getvalue()).hexdigest()}],
+            "obligations": sorted(release.obligations), "files": listed,
         }  # fmt: skip
         text = canonical_json(manifest)
         (tmp / "manifest.json").write_text(text, encoding="utf-8")

@@ -161,7 +161,8 @@ def export(
     with command_node(home, database_url) as node, node.db.transaction() as session:
         publish_withdrawals(session, operator(), node.keys)
         made = make_export(session, operator(), find_request(session, number), node.keys,
-                           node.signer(), out, node.disease_ontology())  # fmt: skip
+                           node.signer(), out, node.disease_ontology(),
+                           node.settings.home)  # fmt: skip
     console.print(f"{made.folder}: {made.released} donor(s) released, {made.withheld} withheld")
 
 

@@ -9,8 +9,12 @@ access's job; this is the mechanism it calls.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
 
 from hgr.audit import SYSTEM, Actor, record
 from hgr.crypto import NodeKeys
@@ -20,7 +24,9 @@ from hgr.genotypes.ingest import required_store, store_sources
 from hgr.genotypes.raw_files import export_sealed, recipient_key
 from hgr.genotypes.store import CollectionDirectory
 
-__all__ = ["ExportedFile", "export_raw"]
+__all__ = ["ExportedFile", "export_raw", "write_vcf_subset"]
+
+BLOCK = 20_000  # variants read from the store at a time
 
 
 @dataclass(frozen=True)
@@ -83,3 +89,41 @@ def export_raw(
             },
         )
     return exported
+
+
+def write_vcf_subset(group: Any, columns: Sequence[int], names: Sequence[str],
+                     out: BinaryIO, *, source: str = "hgr") -> int:  # fmt: skip
+    """Write the genotypes (GT) of the store's sample ``columns``, renamed ``names``, as a
+    VCF 4.3 to ``out``; returns the number of records. Alleles, positions and phasing come
+    from the VCF Zarr arrays (``contig_id``, ``variant_contig``, ``variant_position``,
+    ``variant_allele``, ``call_genotype``, ``call_genotype_phased``); a missing call is ``.``."""
+    if len(columns) != len(names) or not columns:
+        raise UsageError("name each exported sample column once", code="E_EXPORT_SAMPLES")
+    contigs = [str(c) for c in group["contig_id"][:]]
+    header = ["##fileformat=VCFv4.3", f"##source={source}",
+              *(f"##contig=<ID={c}>" for c in contigs),
+              '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+              "#" + "\t".join(("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO",
+                                "FORMAT", *names))]  # fmt: skip
+    out.write(("\n".join(header) + "\n").encode())
+    total = int(group["variant_position"].shape[0])
+    picked = np.asarray(columns)
+    for start in range(0, total, BLOCK):
+        end = min(start + BLOCK, total)
+        contig = group["variant_contig"][start:end]
+        position = group["variant_position"][start:end]
+        alleles = group["variant_allele"][start:end]
+        calls = np.asarray(group["call_genotype"][start:end])[:, picked, :]
+        phased = np.asarray(group["call_genotype_phased"][start:end])[:, picked]
+        lines = []
+        for i in range(end - start):
+            allele = [str(a) for a in alleles[i] if str(a)]
+            cells = []
+            for j in range(len(picked)):
+                call = [("." if a < 0 else str(a)) for a in calls[i, j] if a != -2]  # -2: pad
+                cells.append(("|" if phased[i, j] else "/").join(call) or ".")
+            lines.append("\t".join((contigs[int(contig[i])], str(int(position[i])), ".",
+                                    allele[0], ",".join(allele[1:]) or ".", ".", ".", ".",
+                                    "GT", *cells)))  # fmt: skip
+        out.write(("\n".join(lines) + "\n").encode())
+    return total
