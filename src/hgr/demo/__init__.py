@@ -486,6 +486,8 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
     console.print(f"synthetic files:   {nation_dir}")
     console.print(f"survey tables (as published): {report.html.parent}")
     console.print(f"catalogue (JSON, registered pedigrees as SVG): {directory / 'catalogue'}")
+    console.print(f"access (filing, encrypted export, recipient key): {directory / 'access'}")
+    console.print(f"debarment list (public page): {directory / 'debarment' / 'debarment.html'}")
     console.print(f"truth (duplicates, relatives, planted errors): {nation_dir / 'truth'}")
     first = next(iter(next(iter(by_province.values()))))
     console.print(
