@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from hgr import __version__
 from hgr.api.access_routes import add_access_routes
+from hgr.api.beacon_routes import add_beacon_routes
 from hgr.api.debarment_routes import add_debarment_routes
 from hgr.api.guards import BodyLimit, RateLimiter, SecurityHeaders, principal_from
 from hgr.api.problems import MAX_POSITION, document_problems, install_problem_handlers
@@ -161,6 +162,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     add_survey_routes(app, node, Caller, refuse)
     add_debarment_routes(app, node, Caller)
     add_access_routes(app, node, Caller, refuse)
+    add_beacon_routes(app, node, Caller)
 
     @app.get("/audit/checkpoint", tags=["audit"], summary="The latest signed tree head")
     def audit_checkpoint(principal: Caller) -> CheckpointOut:
