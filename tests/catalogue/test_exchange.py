@@ -124,6 +124,18 @@ def test_a_declaration_travels_up_and_the_register_comes_back(nodes: dict[str, A
         assert check.documents >= 2
 
 
+def test_a_send_tried_again_sends_the_same_version(nodes: dict[str, Any]) -> None:
+    # Nothing changed since the last signing (a send that failed on the network, say):
+    # no new version, so the province, which never saw version 1, can still chain it.
+    first, again = _declarations(nodes), _declarations(nodes)
+    assert first == again
+    with nodes["province"].transaction() as session:
+        assert receive_declarations(session, ACTOR, again).version == 1
+    with nodes["institution"].transaction() as session:
+        declare_region(session, ACTOR, BJ, "Han", PROVINCE, trait="another trait")
+    assert json.loads(_declarations(nodes)["body"])["version"] == 2
+
+
 def test_a_forged_declaration_is_refused_and_nothing_kept(nodes: dict[str, Any]) -> None:
     sent = _declarations(nodes)
     sent["body"] = sent["body"].replace('"affected":3', '"affected":9')

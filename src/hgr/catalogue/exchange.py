@@ -21,6 +21,7 @@ a declaration is withdrawn only by the reviewers' rejection.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -28,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor, record
+from hgr.audit.log import canonical_json
 from hgr.catalogue.entries import KINDS, REDECLARABLE
 from hgr.catalogue.models import CatalogueEntry
 from hgr.crypto import Signer, Verifier
@@ -124,15 +126,20 @@ def _put(session: Session, content: Mapping[str, Any], **state: Any) -> Catalogu
     return entry
 
 
-def _next(session: Session, kind: str, subject: str) -> dict[str, Any]:
+def _sign(session: Session, signer: Signer, by: Actor, kind: str, subject: str,
+          payload: dict[str, Any]) -> SurveyDocument:  # fmt: skip
+    """The next version of ``subject``'s chain of ``kind`` with ``payload``, or the latest one
+    when it says the same already: a send that failed and is tried again then sends the version
+    the receiver has not seen, instead of a later one it cannot chain."""
     latest = latest_documents(session, kind, CYCLE, [subject]).get(subject)
-    return {"kind": kind, "cycle": CYCLE, "subject": subject,
+    if latest is not None:
+        held = envelope_of(latest).content
+        if all(held.get(k) == v for k, v in json.loads(canonical_json(payload)).items()):
+            return latest
+    signed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    body = {"kind": kind, "cycle": CYCLE, "subject": subject, "signed_at": signed_at,
             "version": 1 if latest is None else latest.version + 1,
-            "replaces": None if latest is None else latest.sha256,
-            "signed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}  # fmt: skip
-
-
-def _sign(session: Session, signer: Signer, by: Actor, body: dict[str, Any]) -> SurveyDocument:
+            "replaces": None if latest is None else latest.sha256, **payload}  # fmt: skip
     return store_document(session, by, sign_document(signer, body), [signer.verifier])
 
 
@@ -162,9 +169,14 @@ def sign_declarations(session: Session, signer: Signer, by: Actor,
     if not entries:
         raise UsageError(f"{institution} has declared nothing: run `hgr catalogue declare`",
                          code="E_CATALOGUE_EMPTY")  # fmt: skip
-    body = _next(session, "declarations", institution) | {
-        "entries": [declared(e) for e in entries]}  # fmt: skip
-    return _sign(session, signer, by, body)
+    return _sign(
+        session,
+        signer,
+        by,
+        "declarations",
+        institution,
+        {"entries": [declared(e) for e in entries]},
+    )
 
 
 def receive_declarations(session: Session, by: Actor, sent: Any,
@@ -223,9 +235,14 @@ def sign_review(session: Session, signer: Signer, by: Actor, province: str) -> S
         for key in trusted_verifiers(session, "institution", document.subject):
             if envelope.check([key]) is None:
                 institutions[document.subject] = {"signer": key.name, "key": key.public.hex()}
-    body = _next(session, "review", province) | {"decisions": decisions,
-                                                 "institutions": institutions}  # fmt: skip
-    return _sign(session, signer, by, body)
+    return _sign(
+        session,
+        signer,
+        by,
+        "review",
+        province,
+        {"decisions": decisions, "institutions": institutions},
+    )
 
 
 def review_package(session: Session, review: SurveyDocument) -> dict[str, Any]:
@@ -233,10 +250,10 @@ def review_package(session: Session, review: SurveyDocument) -> dict[str, Any]:
     province sends the nation."""
     content = envelope_of(review).content
     named = {d["declaration"] for d in content["decisions"] if d["declaration"]}
-    documents = session.scalars(select(SurveyDocument).where(
-        SurveyDocument.sha256.in_(sorted(named)))).all()  # fmt: skip
-    newest = {d.subject: max(x.version for x in documents if x.subject == d.subject)
-              for d in documents}  # fmt: skip
+    newest: dict[str, int] = {}
+    for document in session.scalars(select(SurveyDocument).where(
+            SurveyDocument.sha256.in_(sorted(named)))):  # fmt: skip
+        newest[document.subject] = max(newest.get(document.subject, 0), document.version)
     chains = session.scalars(
         select(SurveyDocument)
         .where(SurveyDocument.kind == "declarations", SurveyDocument.cycle == CYCLE,
@@ -315,7 +332,7 @@ def sign_register(session: Session, signer: Signer, by: Actor, nation: str) -> S
         CatalogueEntry.status.in_(ENDED)).order_by(CatalogueEntry.id)).all()  # fmt: skip
     listed = [declared(e) | {"status": e.status, "number": e.number, "protected": e.protected,
                              "note": e.review_note} for e in entries]  # fmt: skip
-    return _sign(session, signer, by, _next(session, "register", nation) | {"entries": listed})
+    return _sign(session, signer, by, "register", nation, {"entries": listed})
 
 
 def apply_register(session: Session, by: Actor, sent: Any, nation: str,
