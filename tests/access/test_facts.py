@@ -9,7 +9,7 @@ from hgr.access.facts import ethics_standing, node_facts
 from hgr.access.models import ExportPackage, RequestRecord
 from hgr.crypto import NodeKeys
 from hgr.db import Database
-from hgr.policy import AccessRequest, evaluate, load_packs
+from hgr.policy import AccessRequest, NodeFacts, evaluate, load_packs
 from hgr.registry.importer import import_files
 from tests.conftest import EXAMPLES, HOLDINGS
 from tests.policy.scenarios import US_BASE, merged
@@ -41,7 +41,7 @@ def test_bulk_counts_the_node_own_exports_of_the_last_year(db: Database) -> None
     other = merged(body, {"requester": {"name": "Someone Else", "identifiers": []}})
     _exported(db, other, 500, days_ago=10)
     with db.reader() as session:
-        facts = node_facts(session, asked, TODAY, prior_us_persons_12m=5)
+        facts = node_facts(session, asked, NodeFacts(today=TODAY, prior_us_persons_12m=5))
     assert facts.prior_us_persons_12m == 45 + 30 + 5
     # 50 now + 80 before: more than 100 US persons' genomes to a Chinese lab this year.
     decision = evaluate(asked, facts, load_packs())
@@ -71,6 +71,7 @@ def test_ethics_standing(db: Database, keys: NodeKeys, tmp_path: Path) -> None:
         cohort = AccessRequest.model_validate(
             build().model_dump(mode="json") | {"cohort": {"institution": "BJ-H001"},
                                                "ethics_reference": "2021-KY-044"})  # fmt: skip
-        facts = node_facts(session, cohort, TODAY)
+        facts = node_facts(session, cohort, NodeFacts(today=TODAY, debarment="mandatory"))
     assert facts.ethics_approved is False
+    assert facts.debarment == "none"  # the node's list, not the file, says who is debarred
     assert "CN-16" in [f.rule.id for f in evaluate(cohort, facts, load_packs()).fired]

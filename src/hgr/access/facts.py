@@ -61,14 +61,16 @@ def prior_us_persons(session: Session, party: Organisation, today: dt.date) -> i
     return total
 
 
-def node_facts(session: Session, request: AccessRequest, today: dt.date | None = None,
-               **known: object) -> NodeFacts:  # fmt: skip
+def node_facts(session: Session, request: AccessRequest,
+               recorded: NodeFacts | None = None) -> NodeFacts:  # fmt: skip
     """The node's facts about ``request``: the catalogue's protected flags and the ethics
     approval for its cohort, the debarment list's strongest finding for the requester and the
     recipient (and whoever controls them), and the US persons already exported to the recipient
-    this year. ``known`` adds what the node records elsewhere (``prior_us_persons_12m`` from
-    other channels, added to the node's own count; ``nist_800_171_attested``)."""
-    today = today or dt.date.today()
+    this year. ``recorded`` holds what the node records elsewhere (a facts file): its day, its
+    US persons given through other channels (added to the node's own count) and its NIST
+    attestation; its other facts are the node's to look up, never taken from it."""
+    recorded = recorded or NodeFacts()
+    today = recorded.today
     cohort = request.cohort
     pedigree = region = False
     ethics: bool | None = None
@@ -81,12 +83,11 @@ def node_facts(session: Session, request: AccessRequest, today: dt.date | None =
                 for org in {request.requester, request.receiver} if org.identifiers]  # fmt: skip
     level = max((f.level for f in findings), key=LEVELS.index, default="none")
     references = sorted({e for f in findings for e in f.entries})
-    elsewhere = known.pop("prior_us_persons_12m", 0)
-    assert isinstance(elsewhere, int)
+    own = prior_us_persons(session, request.receiver, today)
     return NodeFacts.model_validate({
         "important_pedigree": pedigree, "specific_region": region, "debarment": level,
         "debarment_reference": ", ".join(references),
         "cn_ban": any(f.cn_ban for f in findings), "ethics_approved": ethics, "today": today,
-        "prior_us_persons_12m": elsewhere + prior_us_persons(session, request.receiver, today),
-        **known,
+        "prior_us_persons_12m": recorded.prior_us_persons_12m + own,
+        "nist_800_171_attested": recorded.nist_800_171_attested,
     })  # fmt: skip

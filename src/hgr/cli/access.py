@@ -42,9 +42,7 @@ def submit(
         asked = read_model(AccessRequest, request)
         given = read_model(NodeFacts, facts) if facts else NodeFacts()
         entry = create_request(session, operator(), find_user(session, requester), asked)
-        known = node_facts(session, asked, given.today,
-                           prior_us_persons_12m=given.prior_us_persons_12m,
-                           nist_800_171_attested=given.nist_800_171_attested)  # fmt: skip
+        known = node_facts(session, asked, given)
         submit_request(session, operator(), entry, known, node.rule_packs())
         line = f"{entry.number}: {entry.status} ({entry.outcome})"
         if entry.reviews_needed:

@@ -36,10 +36,11 @@ from hgr.cli.common import (
     command_node,
     institution_of,
     operator,
+    send_document,
     table,
 )
 from hgr.cli.common import out as console
-from hgr.federation import get_json, post_json
+from hgr.federation import get_json
 from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
 from hgr.survey.documents import envelope_of
 
@@ -186,8 +187,7 @@ def send(
                 code = institution_of(node, institution)
                 signed = sign_declarations(session, node.signer(), operator(), code)
                 path, payload = "/catalogue/declarations", envelope_of(signed).as_dict()
-        answer = post_json(to, path, payload, token)
-    console.print(f"{to} kept {answer['kind']} v{answer['version']} of {answer['subject']}")
+        send_document(to, path, payload, token)
 
 
 @catalogue_app.command("publish")

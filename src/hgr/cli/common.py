@@ -22,6 +22,7 @@ from rich.table import Table
 
 from hgr.audit import Actor
 from hgr.exceptions import HgrError, UsageError, ValidationFailed
+from hgr.federation import post_json
 from hgr.node import Node, open_node
 from hgr.progress import Progress
 from hgr.registry.report import Issue
@@ -41,6 +42,7 @@ __all__ = [
     "out",
     "print_issues",
     "progress_bar",
+    "send_document",
     "table",
 ]
 
@@ -145,3 +147,9 @@ def table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = No
     for row in rows:
         grid.add_row(*(cell(row.get(c)) for c in columns))
     return grid
+
+
+def send_document(to: str, path: str, payload: object, token: str | None) -> None:
+    """POST a signed document (or package) to another node and say what it kept."""
+    answer = post_json(to, path, payload, token)
+    out.print(f"{to} kept {answer['kind']} v{answer['version']} of {answer['subject']}")

@@ -50,9 +50,7 @@ def evaluate_(
             decision = evaluate(asked, given, load_packs(packs))
         else:
             with command_node(home, database_url) as node, node.db.reader() as session:
-                known = node_facts(session, asked, given.today,
-                                   prior_us_persons_12m=given.prior_us_persons_12m,
-                                   nist_800_171_attested=given.nist_800_171_attested)  # fmt: skip
+                known = node_facts(session, asked, given)
                 decision = evaluate(asked, known, load_packs(packs) if packs else
                                     node.rule_packs())  # fmt: skip
     except HgrError as exc:

@@ -22,12 +22,13 @@ from hgr.cli.common import (
     institution_of,
     operator,
     print_issues,
+    send_document,
     table,
 )
 from hgr.cli.common import out as console
 from hgr.crypto import load_verifier
 from hgr.exceptions import FormatError, IntegrityBroken, UsageError
-from hgr.federation import get_json, post_json
+from hgr.federation import get_json
 from hgr.node import Node
 from hgr.registry.regions import region_names
 from hgr.survey import (
@@ -374,5 +375,4 @@ def send(
                     raise UsageError(f"{code} has signed no return for {cycle}: run `hgr survey "
                                      "submit`", code="E_SURVEY_NO_RETURN")  # fmt: skip
                 path, payload = "/survey/returns", envelope_of(sent).as_dict()
-        answer = post_json(to, path, payload, token)
-    console.print(f"{to} kept {answer['kind']} v{answer['version']} of {answer['subject']}")
+        send_document(to, path, payload, token)
