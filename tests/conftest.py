@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 import hgr.access.models
 import hgr.audit.models
 import hgr.auth.models
+import hgr.beacon.models
 import hgr.catalogue.models
 import hgr.debarment.models
 import hgr.genotypes.models

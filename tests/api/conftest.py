@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.node import Node
 from hgr.registry.importer import import_files
+from tests.api.beacon_node import BeaconNode, build_beacon_node, copy_node
 from tests.conftest import EXAMPLES, HOLDINGS
 
 ADMIN = Actor("cli:test", "operator")
@@ -67,3 +69,20 @@ def api(db: Database, keys: NodeKeys, tmp_path: Path) -> Iterator[Api]:
     app = create_app(settings, Node(settings, db, keys))
     with TestClient(app) as client:
         yield Api(client, tokens, db)
+
+
+@pytest.fixture(scope="session")
+def beacon_template(tmp_path_factory: pytest.TempPathFactory) -> BeaconNode:
+    return build_beacon_node(tmp_path_factory.mktemp("beacon-template"))
+
+
+@pytest.fixture
+def beacon_api(beacon_template: BeaconNode, tmp_path: Path) -> Iterator[Api]:
+    """An API over a copy of the genotyped beacon node, with its own disclosure ledger."""
+    node, tokens = copy_node(beacon_template, tmp_path)
+    service = replace(node.settings.service, rate_per_second=1000, burst=1000)
+    settings = replace(node.settings, service=service)
+    app = create_app(settings, Node(settings, node.db, node.keys))
+    with TestClient(app) as client:
+        yield Api(client, tokens, node.db)
+    node.close()

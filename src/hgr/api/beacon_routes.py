@@ -1,15 +1,22 @@
-"""Beacon v2 under ``/api``: the framework's informational endpoints, open to everyone.
+"""Beacon v2 under ``/api``: the framework's informational endpoints, open to everyone, and
+the query endpoints (g_variants, individuals, biosamples, datasets, cohorts) by GET and POST.
 
-They describe the beacon (what it is, what it serves, which terms a query may filter on); the
-query endpoints, with tiered exposure and the defences against membership inference, come on top
-of these.
+Query errors are answered as Beacon v2 ``beaconErrorResponse`` documents (the shape Beacon
+clients and aggregators read), with the HTTP status of the error. Record-level answers are
+reads of individual-level data and are written to the audit log in the transaction that
+answers them.
 """
 
+import datetime as dt
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Body, FastAPI, Request
+from fastapi.responses import JSONResponse
 
+from hgr.api.problems import STATUS
+from hgr.audit import Actor, record
+from hgr.auth.roles import Principal
 from hgr.beacon import (
     BeaconIdentity,
     beacon_map,
@@ -19,6 +26,11 @@ from hgr.beacon import (
     info,
     service_info,
 )
+from hgr.beacon.exposure import requester_for
+from hgr.beacon.framework import API_VERSION
+from hgr.beacon.query import ENTRY_PATHS, BeaconQuery, from_body, from_params
+from hgr.beacon.service import answer
+from hgr.exceptions import HgrError, RateLimited
 from hgr.node import Node
 
 __all__ = ["add_beacon_routes"]
@@ -26,8 +38,22 @@ __all__ = ["add_beacon_routes"]
 TERMS_TTL = 60.0  # seconds
 
 
+def _error(beacon: BeaconIdentity, exc: HgrError, granularity: str = "boolean") -> JSONResponse:
+    status = next((code for kind, code in STATUS if isinstance(exc, kind)), 500)
+    message = exc.message if status < 500 else "the node could not complete the request"
+    body = {"meta": {"beaconId": beacon.id, "apiVersion": API_VERSION, "returnedSchemas": [],
+                     "returnedGranularity": granularity,
+                     "receivedRequestSummary": {"apiVersion": API_VERSION,
+                                                "requestedSchemas": [],
+                                                "pagination": {"skip": 0, "limit": 0},
+                                                "requestedGranularity": granularity}},
+            "error": {"errorCode": status, "errorMessage": f"{message} ({exc.code})"}}  # fmt: skip
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
-    """Add the Beacon v2 framework's informational routes to ``app``."""
+    """Add the Beacon v2 routes to ``app``."""
     settings = node.settings
     organisation = settings.institution_code or settings.region_code or settings.name
 
@@ -69,3 +95,53 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
         terms = cached[beacon.root_url][1]
         assert terms is not None
         return terms
+
+    def respond(principal: Principal, request: Request, parse: Any) -> Any:
+        beacon = identity(request)
+        try:
+            query: BeaconQuery = parse()
+            address = request.client.host if request.client else "unknown"
+            with node.db.transaction() as session:
+                requester = requester_for(session, principal, address, dt.date.today())
+                document = answer(session, settings.home, node.keys, beacon, requester, query)
+                granularity = document["meta"]["returnedGranularity"]
+                if granularity == "record" and query.entry in ("g_variants", "individuals",
+                                                               "biosamples"):  # fmt: skip
+                    record(session, Actor(principal.actor, principal.role.value),
+                           "beacon.records", f"api/{query.entry}",
+                           grounds="controlled-access grant",
+                           request_id=request.state.request_id,
+                           detail={"question": query.question()[:1000],
+                                   "results": document["responseSummary"].get(
+                                       "numTotalResults", 0)})  # fmt: skip
+            return document
+        except HgrError as exc:
+            return _error(beacon, exc)
+
+    for path in ENTRY_PATHS:
+        _add_entry_routes(app, caller, path, respond)
+
+
+def _add_entry_routes(app: FastAPI, caller: Any, path: str, respond: Any) -> None:
+    summary = {"g_variants": "genomic variants", "individuals": "individuals",
+               "biosamples": "biosamples", "datasets": "datasets",
+               "cohorts": "cohorts"}[path]  # fmt: skip
+
+    @app.get(f"/api/{path}", tags=["beacon"], summary=f"Query {summary} (GET)",
+             name=f"beacon_{path}_get")  # fmt: skip
+    def query_get(principal: caller, request: Request) -> Any:
+        return respond(principal, request, lambda: from_params(path, dict(request.query_params)))
+
+    @app.post(f"/api/{path}", tags=["beacon"], summary=f"Query {summary} (POST)",
+              name=f"beacon_{path}_post")  # fmt: skip
+    def query_post(principal: caller, request: Request,
+                   body: Annotated[dict[str, Any], Body()]) -> Any:  # fmt: skip
+        return respond(principal, request, lambda: from_body(path, body))
+
+    if path in ("datasets", "cohorts"):
+
+        @app.get(f"/api/{path}/{{entry_id}}", tags=["beacon"], summary=f"One of the {summary}",
+                 name=f"beacon_{path}_one")  # fmt: skip
+        def query_one(principal: caller, request: Request, entry_id: str) -> Any:
+            params = dict(request.query_params)
+            return respond(principal, request, lambda: from_params(path, params, entry_id))

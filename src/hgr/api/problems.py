@@ -123,6 +123,16 @@ ANY_ROUTE = (400, 401, 403, 404, 422, 429, 500)
 WRITES = (409, 413)
 
 
+BEACON_ERRORS = (400, 403, 404, 429, 500)
+BEACON_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["meta", "error"],
+    "properties": {"meta": {"type": "object"}, "error": {
+        "type": "object", "required": ["errorCode"],
+        "properties": {"errorCode": {"type": "integer"}, "errorMessage": {"type": "string"}}}},
+}  # fmt: skip
+
+
 def document_problems(app: FastAPI) -> None:
     """Declare the problem+json answers of every operation in the OpenAPI document.
 
@@ -148,14 +158,19 @@ def document_problems(app: FastAPI) -> None:
         document["components"]["schemas"].pop("HTTPValidationError", None)
         document["components"]["schemas"].pop("ValidationError", None)
         ref = {"$ref": "#/components/schemas/Problem"}
-        for path in document.get("paths", {}).values():
+        for route, path in document.get("paths", {}).items():
             for method, operation in path.items():
                 statuses = ANY_ROUTE + (WRITES if method in ("post", "put", "patch") else ())
                 responses = operation.setdefault("responses", {})
                 for status in statuses:
+                    content: dict[str, Any] = {PROBLEM: {"schema": ref}}
+                    if route.startswith("/api/") and status in BEACON_ERRORS:
+                        # Beacon queries answer their own refusals as Beacon v2 error
+                        # documents; authentication and rate refusals stay problem+json.
+                        content["application/json"] = {"schema": BEACON_ERROR_SCHEMA}
                     responses[str(status)] = {
                         "description": TITLES.get(status, "Error"),
-                        "content": {PROBLEM: {"schema": ref}},
+                        "content": content,
                     }
         app.openapi_schema = document
         return document

@@ -30,6 +30,7 @@ class User(Base):
     # The organisation the person works for (name or identifier): four-eyes review keeps
     # reviewers from the requester's own organisation off a request.
     organisation: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    country: Mapped[str] = mapped_column(String(2), default="", server_default="")
     oidc_subject: Mapped[str | None] = mapped_column(String(500), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -89,9 +89,11 @@ def add_user(
     *,
     oidc_subject: str = "",
     organisation: str = "",
+    country: str = "",
 ) -> User:
     """Register a user with a role and scope (checked against the registry), and the
-    organisation they work for."""
+    organisation they work for and its country (ISO 3166-1 alpha-2; the beacon's disclosure
+    rules depend on it)."""
     if not _NAME.match(name):
         raise UsageError(
             f"user name {name!r}: use 1-100 letters, digits and . _ @ -", code="E_USER_NAME"
@@ -99,6 +101,10 @@ def add_user(
     if role is Role.PUBLIC:
         raise UsageError("the public role is for anonymous callers, not users", code="E_ROLE")
     _check_scope(session, role, scope)
+    country = country.strip().upper()
+    if country and not re.fullmatch(r"[A-Z]{2}", country):
+        raise UsageError(f"country {country!r}: give an ISO 3166-1 alpha-2 code such as CN",
+                         code="E_COUNTRY")  # fmt: skip
     if session.scalar(select(User.id).where(User.name == name)):
         raise Conflict(f"user {name} exists already", code="E_USER_EXISTS")
     if oidc_subject and session.scalar(select(User.id).where(User.oidc_subject == oidc_subject)):
@@ -110,12 +116,13 @@ def add_user(
         scope=scope,
         oidc_subject=oidc_subject or None,
         organisation=organisation.strip(),
+        country=country,
         created_at=_now(),
     )
     session.add(user)
     record(session, by, "auth.user.add", f"users/{name}",
            detail={"role": role.value, "scope": scope, "oidc": bool(oidc_subject),
-                   "organisation": organisation.strip()})  # fmt: skip
+                   "organisation": organisation.strip(), "country": country})  # fmt: skip
     return user
 
 

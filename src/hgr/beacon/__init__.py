@@ -1,4 +1,5 @@
-"""GA4GH Beacon v2 discovery: the framework's informational endpoints (more as they land)."""
+"""GA4GH Beacon v2 discovery: the framework documents, queries with tiered exposure, and the
+defences against membership inference (see docs/beacon.md)."""
 
 from hgr.beacon.framework import (
     API_VERSION,

@@ -314,13 +314,16 @@ def user_add(
     organisation: Annotated[
         str, typer.Option(help="The organisation they work for (name or identifier).")
     ] = "",
+    country: Annotated[
+        str, typer.Option(help="The organisation's country (ISO 3166-1 alpha-2, e.g. CN).")
+    ] = "",
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Register a user with one role at one scope."""
     with command_node(home, database_url) as node, node.db.transaction() as session:
         add_user(session, operator(), name, role, scope, oidc_subject=oidc_subject,
-                 organisation=organisation)  # fmt: skip
+                 organisation=organisation, country=country)  # fmt: skip
     out.print(f"user {name} added as {role.value}" + (f" of {scope}" if scope else ""))
 
 

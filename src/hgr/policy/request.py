@@ -45,8 +45,23 @@ Transaction = Literal["research_collaboration", "data_brokerage", "vendor", "emp
                       "investment", "clinical_trial", "publication"]  # fmt: skip
 
 
+def _refuse_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text may not contain NUL characters")
+    if isinstance(value, list | tuple):
+        for item in value:
+            _refuse_nul(item)
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A NUL is never meaningful in a request and PostgreSQL cannot store one in text.
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return _refuse_nul(value)
 
 
 class Organisation(_Strict):
@@ -96,8 +111,13 @@ DonorField = Literal["sex", "birth_year", "population", "residence", "vital_stat
                      "diagnoses", "phenotypes"]  # fmt: skip
 
 
+# Beyond the registry's own categories: counts and frequencies computed from the data, as a
+# discovery service (the beacon) answers them (regulations.md §0.2, ``aggregate_stats``).
+Category = DataCategory | Literal["aggregate_stats"]
+
+
 class Data(_Strict):
-    categories: tuple[DataCategory, ...] = Field(min_length=1)
+    categories: tuple[Category, ...] = Field(min_length=1)
     fields: tuple[DonorField, ...] = Field(
         default=("sex", "birth_year"), description="the donor fields an export carries"
     )

@@ -1,0 +1,251 @@
+"""Who is asking, which datasets there are, and what each requester may see of each.
+
+Three tiers (Beacon v2 ``securityLevels``, security.md §1.6):
+
+- **anonymous** (PUBLIC): booleans only;
+- **registered** (REGISTERED): a user of this node, or a GA4GH Passport with bona fide
+  ResearcherStatus and accepted terms: counts, with a floor, rounding and differential privacy;
+- **controlled** (CONTROLLED): an active grant for the dataset (an access request of this node,
+  a ControlledAccessGrants visa naming it, or the steward of its own institution): records.
+
+What a dataset gives each tier is data (``beacon_dataset``, :class:`Exposure`). Above the
+anonymous tier the requester's organisation and country go through the policy engine, as a
+provision of aggregate statistics: where the rules do not allow it outright the requester gets
+booleans; an organisation debarred on a mandatory ground gets nothing at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field, replace
+from enum import IntEnum
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hgr.access.models import RequestRecord
+from hgr.auth.models import User
+from hgr.auth.roles import Principal, Role
+from hgr.beacon.entries import dataset_donors
+from hgr.beacon.models import BeaconDataset
+from hgr.debarment.cases import finding_for
+from hgr.genotypes.ingest import current_store
+from hgr.policy.engine import evaluate
+from hgr.policy.packs import Pack, load_packs
+from hgr.policy.request import AccessRequest, NodeFacts
+from hgr.registry import models as m
+from hgr.registry.vocabulary import EthicsStatus
+
+__all__ = [
+    "LEVELS",
+    "Dataset",
+    "Exposure",
+    "Requester",
+    "Tier",
+    "allowed_level",
+    "datasets",
+    "requester_for",
+]
+
+LEVELS = ("none", "boolean", "count", "record")
+UNKNOWN_COUNTRY = "ZZ"  # ISO 3166-1 user-assigned: a country the node was not told
+
+
+class Tier(IntEnum):
+    ANONYMOUS = 0
+    REGISTERED = 1
+    CONTROLLED = 2
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What a dataset gives each tier, and the thresholds of its answers (the defaults apply
+    to a collection that has no ``beacon_dataset`` row)."""
+
+    anonymous: str = "boolean"
+    registered: str = "count"
+    controlled: str = "record"
+    # Alleles carried by fewer than k donors are not shown below the controlled tier.
+    min_carriers: int = 5
+    # Counts below the floor are given as 0; others rounded to the nearest multiple of step.
+    count_floor: int = 5
+    count_step: int = 5
+    # Each distinct count costs this epsilon (discrete Laplace, sensitivity 1), charged to the
+    # identity and to its organisation, each of which may spend epsilon_budget on the dataset.
+    count_epsilon: float = 0.5
+    epsilon_budget: float = 10.0
+    # The evidence (nats) that shown alleles may give away about any one donor, summed over
+    # every requester: ln 2 bounds a likelihood-ratio test's power at 2 × its false-positive
+    # rate (security.md §2.3), 0.10 at 5%.
+    evidence_budget: float = math.log(2)
+
+    def level(self, tier: Tier) -> str:
+        return (self.anonymous, self.registered, self.controlled)[tier]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A collection as the beacon serves it."""
+
+    id: str  # INSTITUTION:COLLECTION
+    collection_id: int
+    institution: str
+    institution_id: int
+    institution_country: str
+    name: str
+    description: str
+    duo_codes: tuple[str, ...]
+    donors: int
+    store: Path | None  # the current genotype store version, if any
+    store_version: int
+    exposure: Exposure
+    ethics_standing: bool  # an active ethics approval covers the collection today
+
+
+def _exposure(row: BeaconDataset | None) -> Exposure:
+    if row is None:
+        return Exposure()
+    return Exposure(row.anonymous, row.registered, row.controlled, row.min_carriers,
+                    row.count_floor, row.count_step, row.count_epsilon, row.epsilon_budget,
+                    row.evidence_budget)  # fmt: skip
+
+
+def _ethics(session: Session, collection: m.Collection, today: dt.date) -> bool:
+    E = m.EthicsApproval
+    rows = session.execute(select(E.valid_from, E.valid_to, E.status, E.collection_id).where(
+        E.institution_id == collection.institution_id)).all()  # fmt: skip
+    return any(status == EthicsStatus.ACTIVE and start <= today and (end is None or today <= end)
+               and coll in (None, collection.id) for start, end, status, coll in rows)  # fmt: skip
+
+
+def datasets(session: Session, home: Path, today: dt.date | None = None) -> list[Dataset]:
+    """Every collection of the node, as a beacon dataset, in id order."""
+    today = today or dt.date.today()
+    exposures = {r.collection_id: r for r in session.scalars(select(BeaconDataset))}
+    out = []
+    rows = session.execute(select(m.Collection, m.Institution).join(
+        m.Institution, m.Institution.id == m.Collection.institution_id)).all()  # fmt: skip
+    for collection, institution in rows:
+        store = current_store(session, collection.id)
+        out.append(Dataset(
+            id=f"{institution.code}:{collection.code}", collection_id=collection.id,
+            institution=institution.code, institution_id=institution.id,
+            institution_country=institution.country, name=collection.name,
+            description=collection.description or "", duo_codes=tuple(collection.duo_codes),
+            donors=int(session.scalar(select(func.count()).select_from(
+                dataset_donors(collection.id).subquery())) or 0),
+            store=home / store.location if store else None,
+            store_version=store.version if store else 0,
+            exposure=_exposure(exposures.get(collection.id)),
+            ethics_standing=_ethics(session, collection, today),
+        ))  # fmt: skip
+    return sorted(out, key=lambda d: d.id)
+
+
+@dataclass(frozen=True)
+class Requester:
+    """The caller as the beacon sees them."""
+
+    identity: str  # the federation-wide name budgets are charged to
+    organisation: str
+    country: str
+    tier: Tier  # by credential, before any dataset's grants
+    user: str | None = None  # this node's user name, when there is one
+    institution: str = ""  # a steward's own institution
+    grants: frozenset[str] = field(default_factory=frozenset)
+    debarred: bool = False  # on the debarment list on a mandatory ground
+
+    @property
+    def holders(self) -> tuple[str, ...]:
+        """Who a question is charged to: the identity, and its organisation, so that accounts
+        of one organisation share one budget."""
+        org = f"org:{self.organisation.lower()}" if self.organisation else ""
+        return (f"id:{self.identity}", org) if org else (f"id:{self.identity}",)
+
+
+def requester_for(session: Session, principal: Principal, address: str,
+                  today: dt.date | None = None) -> Requester:  # fmt: skip
+    """The requester behind ``principal`` (``address``: the client's, for anonymous callers)."""
+    today = today or dt.date.today()
+    if not principal.authenticated:
+        return Requester(f"anonymous:{address}", "", UNKNOWN_COUNTRY, Tier.ANONYMOUS)
+    passport = principal.passport
+    name = principal.actor.split(":", 1)[1] if ":" in principal.actor else principal.actor
+    user = session.scalar(select(User).where(User.name == name))
+    identity = (f"passport:{passport.issuer}|{passport.subject}" if passport
+                else f"{principal.actor}")  # fmt: skip
+    registered = user is not None or bool(passport and passport.registered_access)
+    organisation = user.organisation if user else ""
+    requester = Requester(
+        identity=identity,
+        organisation=organisation,
+        country=(user.country if user and user.country else UNKNOWN_COUNTRY),
+        tier=Tier.REGISTERED if registered else Tier.ANONYMOUS,
+        user=user.name if user else None,
+        institution=(principal.scope if principal.role is Role.INSTITUTION_STEWARD else ""),
+        grants=frozenset(passport.controlled_access_grants if passport else ()),
+    )
+    if organisation and finding_for(session, [organisation], today).level == "mandatory":
+        requester = replace(requester, debarred=True)
+    return requester
+
+
+def _granted(session: Session, requester: Requester, dataset: Dataset, today: dt.date) -> bool:
+    if requester.tier < Tier.REGISTERED:
+        return False
+    if requester.institution and requester.institution == dataset.institution:
+        return True
+    if dataset.id in requester.grants or any(g.endswith(f"/{dataset.id}")
+                                             for g in requester.grants):  # fmt: skip
+        return True
+    if requester.user is None:
+        return False
+    active = session.scalars(select(RequestRecord.body).where(
+        RequestRecord.requester == requester.user, RequestRecord.status == "active",
+        RequestRecord.expires_on >= today))  # fmt: skip
+    return any((body.get("cohort") or {}).get("institution") == dataset.institution
+               for body in active)  # fmt: skip
+
+
+@cache
+def _packs() -> tuple[Pack, ...]:
+    return tuple(load_packs())
+
+
+def _counts_allowed(requester: Requester, dataset: Dataset, today: dt.date) -> bool:
+    """Whether the rules allow giving this requester counts from this dataset: a provision of
+    aggregate statistics from the dataset's institution to the requester's organisation."""
+    request = AccessRequest.model_validate({
+        "id": "beacon", "action": "provide", "purpose": {"duo": "GRU"},
+        "project": "Beacon discovery", "access_mode": "aggregate",
+        "provider": {"name": dataset.institution, "country": dataset.institution_country},
+        "requester": {"name": requester.organisation or requester.identity,
+                      "country": requester.country},
+        "data": {"categories": ["aggregate_stats"], "persons": dataset.donors,
+                 "donors_from": [dataset.institution_country]},
+        "destination_country": requester.country, "duration_months": 1,
+        # The answers are given under the approval that covers the collection itself.
+        "ethics_approved": dataset.ethics_standing, "written_consent": True,
+    })  # fmt: skip
+    facts = NodeFacts(ethics_approved=dataset.ethics_standing, today=today)
+    return evaluate(request, facts, _packs()).outcome in ("allow", "notify")
+
+
+def allowed_level(session: Session, requester: Requester, dataset: Dataset,
+                  today: dt.date | None = None) -> str:  # fmt: skip
+    """The most this requester may see of this dataset: none, boolean, count or record."""
+    today = today or dt.date.today()
+    if requester.debarred:
+        return "none"
+    tier = Tier.CONTROLLED if _granted(session, requester, dataset, today) else requester.tier
+    level = dataset.exposure.level(tier)
+    if tier is Tier.CONTROLLED:
+        return level  # the grant was decided under the policy engine when it was made
+    if LEVELS.index(level) >= LEVELS.index("count") and not _counts_allowed(
+        requester, dataset, today
+    ):
+        level = "boolean"  # the rules keep counts from this requester, not existence
+    return level

@@ -1,0 +1,111 @@
+"""The beacon's tables: what each dataset exposes, and the disclosure ledger.
+
+The ledger is what makes the defences hold across requests, restarts and accounts:
+
+- ``beacon_allele`` fixes, the first time an allele is asked about, whether the beacon shows
+  it below the controlled tier; every later question, from anyone, gets the same answer, so
+  repeating or splitting a question gains nothing.
+- ``beacon_donor_budget`` is the evidence about each donor that shown alleles have given away,
+  summed over every requester (Raisaro et al. 2017, JAMIA 24:799, per-individual budgets;
+  security.md §1.5: per-user budgets are defeated by Sybil accounts, per-individual ones are not).
+- ``beacon_count_release`` keeps each differentially private count as released, and
+  ``beacon_epsilon_spent`` the privacy loss each identity and each organisation has spent on a
+  dataset's counts (security.md T6(c): per researcher and per dataset, surviving restarts).
+- ``beacon_requester_budget`` counts each identity's and organisation's new questions per day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hgr.db import Base
+
+__all__ = [
+    "BeaconAllele",
+    "BeaconCountRelease",
+    "BeaconDataset",
+    "BeaconDonorBudget",
+    "BeaconEpsilonSpent",
+    "BeaconRequesterBudget",
+]
+
+
+class BeaconDataset(Base):
+    """What one collection exposes to each tier, and the thresholds of its answers. A
+    collection without a row exposes the defaults of :mod:`hgr.beacon.exposure`."""
+
+    __tablename__ = "beacon_dataset"
+
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), primary_key=True)
+    anonymous: Mapped[str] = mapped_column(String(16))  # none | boolean
+    registered: Mapped[str] = mapped_column(String(16))  # none | boolean | count
+    controlled: Mapped[str] = mapped_column(String(16))  # none | boolean | count | record
+    min_carriers: Mapped[int] = mapped_column(Integer)  # k: fewer carriers, the allele is hidden
+    count_floor: Mapped[int] = mapped_column(Integer)
+    count_step: Mapped[int] = mapped_column(Integer)
+    count_epsilon: Mapped[float] = mapped_column(Float)  # per released count
+    epsilon_budget: Mapped[float] = mapped_column(Float)  # per identity and organisation
+    evidence_budget: Mapped[float] = mapped_column(Float)  # nats per donor, over all alleles
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BeaconAllele(Base):
+    """Whether an allele of a dataset is shown below the controlled tier, decided once."""
+
+    __tablename__ = "beacon_allele"
+
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), primary_key=True)
+    allele: Mapped[str] = mapped_column(String(400), primary_key=True)  # contig:pos:ref:alt
+    shown: Mapped[bool] = mapped_column(Boolean)
+    carriers: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[float] = mapped_column(Float)  # nats charged to each carrier when shown
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BeaconDonorBudget(Base):
+    """The evidence (nats) about one donor that shown alleles have spent."""
+
+    __tablename__ = "beacon_donor_budget"
+
+    donor_id: Mapped[int] = mapped_column(
+        ForeignKey("donor.id", ondelete="CASCADE"), primary_key=True
+    )
+    spent: Mapped[float] = mapped_column(Float)
+
+
+class BeaconCountRelease(Base):
+    """A differentially private count as released, with the question it answers."""
+
+    __tablename__ = "beacon_count_release"
+
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), primary_key=True)
+    question: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 hex
+    value: Mapped[int] = mapped_column(Integer)  # the noisy count, before floor and rounding
+    epsilon: Mapped[float] = mapped_column(Float)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    released_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BeaconEpsilonSpent(Base):
+    """The privacy loss (epsilon) one holder (an identity or an organisation) has spent on a
+    dataset's count releases."""
+
+    __tablename__ = "beacon_epsilon_spent"
+
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(400), primary_key=True)
+    spent: Mapped[float] = mapped_column(Float)
+
+
+class BeaconRequesterBudget(Base):
+    """New questions asked on one day by one identity or one organisation."""
+
+    __tablename__ = "beacon_requester_budget"
+
+    holder: Mapped[str] = mapped_column(String(400), primary_key=True)  # identity: / org:
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    questions: Mapped[int] = mapped_column(Integer)

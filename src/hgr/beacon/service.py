@@ -1,0 +1,311 @@
+"""Answering a Beacon v2 query: which datasets the requester may see, at which granularity,
+through the defences of :mod:`hgr.beacon.disclosure`, as a Beacon v2 response document.
+
+The returned granularity is the one requested, lowered to the most any dataset allows this
+requester; a dataset that allows less contributes only what it allows (a boolean dataset to
+``exists``, a count dataset a count without records).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hgr.beacon.disclosure import (
+    AlleleFacts,
+    charge_question,
+    needs_carriers,
+    present_count,
+    release_count,
+    shown_alleles,
+)
+from hgr.beacon.entries import (
+    biosample_record,
+    collection_record,
+    individual_record,
+    load_donors,
+    matching_donors,
+)
+from hgr.beacon.exposure import LEVELS, Dataset, Requester, allowed_level, datasets
+from hgr.beacon.framework import API_VERSION, SCHEMA_BASE, BeaconIdentity
+from hgr.beacon.query import BeaconQuery
+from hgr.beacon.variants import Hit, StoreIndex, index_for, variant_type
+from hgr.crypto import NodeKeys
+from hgr.exceptions import Forbidden, UsageError
+from hgr.genotypes.ingest import current_store
+from hgr.genotypes.models import GenotypeSample
+from hgr.registry import models as m
+
+__all__ = ["MAX_VARIANT_DONOR_HITS", "answer"]
+
+MAX_VARIANT_DONOR_HITS = 1_000  # alleles an individuals query by variant may read carriers of
+SCHEMAS = {
+    "g_variants": ("genomicVariation", "genomicVariations"),
+    "individuals": ("individual", "individuals"),
+    "biosamples": ("biosample", "biosamples"),
+    "datasets": ("dataset", "datasets"),
+    "cohorts": ("cohort", "cohorts"),
+}
+
+
+@dataclass
+class _Part:
+    """One dataset's contribution to an answer."""
+
+    dataset: Dataset
+    level: str
+    exists: bool = False
+    count: int | None = None
+    records: list[dict[str, Any]] | None = None
+
+
+def _store_donors(session: Session, dataset: Dataset, index: StoreIndex) -> np.ndarray:
+    """Each store column's donor id (cached on the index: the store version never changes)."""
+    cached = getattr(index, "donor_of", None)
+    if cached is None:
+        store = current_store(session, dataset.collection_id)
+        assert store is not None
+        rows = session.execute(select(GenotypeSample.position, m.Sample.donor_id).join(
+            m.Sample, m.Sample.id == GenotypeSample.sample_id).where(
+            GenotypeSample.store_id == store.id)).all()  # fmt: skip
+        cached = np.zeros(index.samples, dtype=np.int64)
+        for position, donor in rows:
+            cached[position] = donor
+        index.donor_of = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _allele_facts(session: Session, dataset: Dataset, index: StoreIndex,
+                  hits: list[Hit]) -> list[AlleleFacts]:  # fmt: skip
+    donor_of = _store_donors(session, dataset, index)
+    donors = len(set(donor_of.tolist()))
+    _, counts, _totals = index.counts(hits)
+    facts = []
+    for hit, count in zip(hits, counts, strict=True):
+        key = f"{hit.contig}:{hit.position}:{hit.ref}:{hit.alt}"
+        lower = (int(count) + 1) // 2  # a donor carries at most two copies
+        if int(count) == 0:
+            facts.append(AlleleFacts(key, None, 0))
+        elif needs_carriers(lower, donors, dataset.exposure):
+            facts.append(AlleleFacts(key, np.unique(donor_of[index.carriers(hit)])))
+        else:
+            facts.append(AlleleFacts(key, None, lower))
+    return facts
+
+
+def _visible_hits(session: Session, dataset: Dataset, level: str, hits: list[Hit],
+                  now: dt.datetime) -> list[Hit]:  # fmt: skip
+    if level == "record" or not hits:
+        return hits  # a controlled requester sees every allele
+    assert dataset.store is not None
+    index = index_for(dataset.store)
+    donors = len(set(_store_donors(session, dataset, index).tolist()))
+    shown = shown_alleles(session, dataset.collection_id, donors, dataset.exposure,
+                          _allele_facts(session, dataset, index, hits), now)  # fmt: skip
+    return [h for h, ok in zip(hits, shown, strict=True) if ok]
+
+
+def _variant_record(dataset: Dataset, index: StoreIndex, hit: Hit) -> dict[str, Any]:
+    _, counts, totals = index.counts([hit])
+    frequencies = []
+    for grouping in ("population", "region"):
+        try:
+            ids, group_counts, group_totals = index.counts([hit], grouping)
+        except KeyError:
+            continue
+        for k, name in enumerate(ids):
+            total = int(group_totals[0][k])
+            if name and total > 0:
+                frequency = float(group_counts[0][k]) / total
+                frequencies.append(
+                    {"population": f"{grouping}:{name}", "alleleFrequency": frequency}
+                )
+    record: dict[str, Any] = {
+        "variantInternalId": f"{dataset.id}:{hit.contig}:{hit.position}:{hit.ref}:{hit.alt}",
+        "variation": {"referenceBases": hit.ref, "alternateBases": hit.alt,
+                      "variantType": variant_type(hit.ref, hit.alt),
+                      "location": {"type": "SequenceLocation",
+                                   "sequence_id": f"chromosome:{hit.contig}",
+                                   "interval": {"type": "SequenceInterval",
+                                                "start": {"type": "Number", "value": hit.start},
+                                                "end": {"type": "Number", "value": hit.end}}}},
+        "variantLevelData": {"info": {"alleleCount": int(counts[0]),
+                                      "alleleNumber": int(totals[0])}},
+    }  # fmt: skip
+    if int(totals[0]) > 0:
+        frequencies.insert(
+            0, {"population": dataset.id, "alleleFrequency": float(counts[0]) / float(totals[0])}
+        )
+    if frequencies:
+        record["frequencyInPopulations"] = [{"source": dataset.name,
+                                             "sourceReference": f"hgr:{dataset.id}",
+                                             "frequencies": frequencies}]  # fmt: skip
+    return record
+
+
+def _g_variants(session: Session, query: BeaconQuery, part: _Part, now: dt.datetime) -> None:
+    dataset = part.dataset
+    if query.variant is None or dataset.store is None:
+        return
+    index = index_for(dataset.store)
+    hits = _visible_hits(session, dataset, part.level, index.find(query.variant), now)
+    part.exists = bool(hits)
+    part.count = len(hits)
+    if part.level == "record":
+        page = hits[query.skip : query.skip + query.limit]
+        part.records = [_variant_record(dataset, index, h) for h in page]
+
+
+def _donors_of_query(session: Session, query: BeaconQuery, part: _Part,
+                     now: dt.datetime) -> set[int]:  # fmt: skip
+    dataset = part.dataset
+    donors = matching_donors(session, dataset.collection_id, query.filters)
+    if query.variant is None:
+        return donors
+    if dataset.store is None:
+        return set()
+    index = index_for(dataset.store)
+    hits = index.find(query.variant)
+    if len(hits) > MAX_VARIANT_DONOR_HITS:
+        raise UsageError(f"the variant query matches {len(hits):,} alleles, more than "
+                         f"{MAX_VARIANT_DONOR_HITS:,}: narrow it",
+                         code="E_BEACON_QUERY")  # fmt: skip
+    hits = _visible_hits(session, dataset, part.level, hits, now)
+    donor_of = _store_donors(session, dataset, index)
+    carriers: set[int] = set()
+    for hit in hits:
+        carriers |= set(donor_of[index.carriers(hit)].tolist())
+    return donors & carriers
+
+
+def _people(session: Session, keys: NodeKeys, requester: Requester, query: BeaconQuery,
+            part: _Part, now: dt.datetime) -> None:  # fmt: skip
+    dataset = part.dataset
+    donors = _donors_of_query(session, query, part, now)
+    if part.level == "record":
+        part.exists, part.count = bool(donors), len(donors)
+        chosen = sorted(donors)
+        if query.entry == "individuals":
+            page = load_donors(session, chosen)[query.skip : query.skip + query.limit]
+            part.records = [individual_record(keys, requester.identity, d, r) for d, r in page]
+        else:
+            rows = session.execute(select(m.Sample, m.Donor).join(
+                m.Donor, m.Donor.id == m.Sample.donor_id).where(
+                m.Sample.collection_id == dataset.collection_id,
+                m.Sample.donor_id.in_(chosen)).order_by(m.Sample.id)).all()  # fmt: skip
+            part.count = len(rows)
+            part.exists = bool(rows)
+            part.records = [biosample_record(keys, requester.identity, s, d)
+                            for s, d in rows[query.skip : query.skip + query.limit]]  # fmt: skip
+        return
+    # Below the controlled tier a set smaller than k is "nobody": one person with a rare
+    # combination of terms would otherwise be announced.
+    true_count = len(donors)
+    part.exists = true_count >= dataset.exposure.min_carriers
+    if part.level == "count":
+        released = release_count(session, dataset.collection_id, requester, dataset.exposure,
+                                 query.question(), true_count, now)  # fmt: skip
+        if released is None:
+            part.level = "boolean"  # this requester's epsilon on the dataset is spent
+        else:
+            part.count = present_count(released, dataset.exposure)
+            part.exists = part.count > 0
+
+
+def _collections(query: BeaconQuery, part: _Part) -> None:
+    dataset = part.dataset
+    part.exists = True
+    part.count = 1
+    size = present_count(dataset.donors, dataset.exposure) if part.level != "boolean" else None
+    part.records = [collection_record(dataset, query.entry.rstrip("s"), size)]
+
+
+def _meta(beacon: BeaconIdentity, query: BeaconQuery, granularity: str) -> dict[str, Any]:
+    entity, folder = SCHEMAS[query.entry]
+    schema = f"{SCHEMA_BASE}/models/json/beacon-v2-default-model/{folder}/defaultSchema.json"
+    meta: dict[str, Any] = {"beaconId": beacon.id, "apiVersion": API_VERSION,
+            "returnedGranularity": granularity, "receivedRequestSummary": query.summary(),
+            "returnedSchemas": [{"entityType": entity, "schema": schema}]}  # fmt: skip
+    if query.test_mode:
+        meta["testMode"] = True
+    return meta
+
+
+def answer(session: Session, home: Path, keys: NodeKeys, beacon: BeaconIdentity,
+           requester: Requester, query: BeaconQuery,
+           now: dt.datetime | None = None) -> dict[str, Any]:  # fmt: skip
+    """The Beacon v2 response to ``query`` from ``requester``.
+
+    Raises
+    ------
+    UsageError
+        A query this beacon cannot answer (E_BEACON_QUERY).
+    QuestionsExhausted
+        The requester's daily questions are used up (checked before any data is read).
+    Forbidden
+        The requester's organisation is debarred on a mandatory ground.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    if requester.debarred:
+        raise Forbidden("your organisation is on the debarment list: this beacon gives it "
+                        "no answers", code="E_DEBARRED")  # fmt: skip
+    if query.entry == "g_variants" and query.variant is None and query.target is None:
+        raise UsageError("a g_variants query names a variant: referenceName and start, with "
+                         "alternateBases or an end", code="E_BEACON_QUERY")  # fmt: skip
+    charge_question(session, requester, now.date())
+    parts = []
+    for dataset in datasets(session, home, now.date()):
+        if query.entry in ("datasets", "cohorts") and query.target not in (None, dataset.id):
+            continue
+        level = allowed_level(session, requester, dataset, now.date())
+        if level == "none":
+            continue
+        parts.append(_Part(dataset, level))
+    wanted = max((LEVELS.index(p.level) for p in parts), default=1)
+    granularity = LEVELS[min(LEVELS.index(query.granularity), wanted)]
+    for part in parts:
+        part.level = LEVELS[min(LEVELS.index(part.level), LEVELS.index(granularity))]
+        if query.entry == "g_variants":
+            _g_variants(session, query, part, now)
+        elif query.entry in ("individuals", "biosamples"):
+            _people(session, keys, requester, query, part, now)
+        else:
+            _collections(query, part)
+    return _response(beacon, query, granularity, parts)
+
+
+def _response(beacon: BeaconIdentity, query: BeaconQuery, granularity: str,
+              parts: list[_Part]) -> dict[str, Any]:  # fmt: skip
+    exists = any(p.exists for p in parts)
+    document: dict[str, Any] = {"meta": _meta(beacon, query, granularity),
+                                "responseSummary": {"exists": exists}}  # fmt: skip
+    if granularity == "boolean":
+        return document
+    total = sum(p.count or 0 for p in parts if p.level != "boolean")
+    document["responseSummary"]["numTotalResults"] = total
+    if granularity == "count":
+        return document
+    if query.entry in ("datasets", "cohorts"):
+        collections = [r for p in parts for r in (p.records or [])]
+        document["response"] = {"collections": collections[query.skip : query.skip + query.limit]}
+        document["responseSummary"]["numTotalResults"] = len(collections)
+        return document
+    sets = []
+    for part in parts:
+        if query.include == "HIT" and not part.exists:
+            continue
+        if query.include == "MISS" and part.exists:
+            continue
+        if query.include == "NONE":
+            continue
+        sets.append({"id": part.dataset.id, "setType": "dataset", "exists": part.exists,
+                     "resultsCount": part.count or 0, "results": part.records or [],
+                     "info": {"granularity": part.level}})  # fmt: skip
+    document["response"] = {"resultSets": sets}
+    return document

@@ -1,0 +1,121 @@
+"""The disclosure ledger: rare alleles hidden, per-donor evidence budgets shared by every
+requester, decisions fixed once, differentially private counts released once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from hgr.beacon.disclosure import (
+    AlleleFacts,
+    QuestionsExhausted,
+    charge_question,
+    evidence_cost,
+    present_count,
+    release_count,
+    shown_alleles,
+)
+from hgr.beacon.exposure import Exposure, Requester, Tier
+from hgr.beacon.models import BeaconDonorBudget
+from hgr.crypto import NodeKeys
+from hgr.db import Database
+from hgr.registry import models as m
+from hgr.registry.importer import import_files
+from tests.conftest import EXAMPLES, HOLDINGS
+
+NOW = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def donors(db: Database, keys: NodeKeys) -> tuple[int, list[int]]:
+    import_files(db, keys, [EXAMPLES / "institutions.csv"])
+    import_files(db, keys, HOLDINGS, institution="BJ-H001")
+    with db.reader() as session:
+        collection = session.scalars(select(m.Collection.id)).first()
+        ids = list(session.scalars(select(m.Donor.id).order_by(m.Donor.id)))
+    assert collection is not None
+    return collection, ids
+
+
+def test_evidence_cost_falls_with_carriers() -> None:
+    assert evidence_cost(4, 1000, 5) == math.inf  # hidden anyway
+    costs = [evidence_cost(c, 1000, 5) for c in (5, 8, 15, 40, 200)]
+    assert costs == sorted(costs, reverse=True)
+    assert costs[0] > 0.5 > costs[1] > 0  # at k, a yes is most of a donor's ln 2
+    assert costs[-1] < 1e-6
+
+
+Donors = tuple[int, list[int]]
+
+
+def test_alleles_are_hidden_charged_and_decided_once(db: Database, donors: Donors) -> None:
+    collection, ids = donors
+    exposure = Exposure(min_carriers=3, evidence_budget=1.0)
+    few = AlleleFacts("1:100:A:G", np.array(ids[:2]))
+    some = AlleleFacts("1:200:C:T", np.array(ids[:4]))
+    with db.transaction() as session:
+        shown = shown_alleles(session, collection, len(ids), exposure, [few, some], NOW)
+    assert shown == [False, True]  # two carriers < k = 3
+    cost = evidence_cost(4, len(ids), 3)
+    with db.reader() as session:
+        spent = dict(session.execute(select(BeaconDonorBudget.donor_id,
+                                            BeaconDonorBudget.spent)).all())  # fmt: skip
+    assert spent == pytest.approx(dict.fromkeys(ids[:4], cost))
+    # Asked again by anyone: the same answers, nothing charged again.
+    with db.transaction() as session:
+        assert shown_alleles(session, collection, len(ids), exposure, [some, few], NOW) == [
+            True, False]  # fmt: skip
+        again = dict(session.execute(select(BeaconDonorBudget.donor_id,
+                                            BeaconDonorBudget.spent)).all())  # fmt: skip
+    assert again == spent
+    # New alleles of the same carriers until their budget runs out: then "no", and a
+    # refused allele charges nobody.
+    answers = []
+    for position in range(300, 320):
+        with db.transaction() as session:
+            allele = AlleleFacts(f"1:{position}:G:A", np.array(ids[:4]))
+            answers += shown_alleles(session, collection, len(ids), exposure, [allele], NOW)
+    assert answers[0]
+    assert not answers[-1]
+    with db.reader() as session:
+        final = session.scalars(select(BeaconDonorBudget.spent)).all()
+    assert max(final) <= exposure.evidence_budget + 1e-9
+
+
+def test_counts_are_released_once_and_spend_each_holder(db: Database, donors: Donors) -> None:
+    collection, _ids = donors
+    exposure = Exposure(count_epsilon=1.0, epsilon_budget=2.0)
+    alice = Requester("token:alice", "Org A", "CN", Tier.REGISTERED)
+    bob = Requester("token:bob", "Org A", "CN", Tier.REGISTERED)
+    with db.transaction() as session:
+        first = release_count(session, collection, alice, exposure, "q1", 40, NOW)
+        repeat = release_count(session, collection, bob, exposure, "q1", 40, NOW)
+        assert first == repeat
+        assert release_count(session, collection, bob, exposure, "q2", 40, NOW) is not None
+        # Org A has spent its 2.0 on this dataset: a third question by any of its accounts
+        # gets no count.
+        assert release_count(session, collection, bob, exposure, "q3", 40, NOW) is None
+        assert release_count(session, collection, alice, exposure, "q1", 40, NOW) == first
+
+
+def test_presented_counts_are_floored_and_rounded() -> None:
+    exposure = Exposure(count_floor=5, count_step=5)
+    assert [present_count(v, exposure) for v in (0, 4, 5, 7, 8, 103)] == [0, 0, 5, 5, 10, 105]
+
+
+def test_daily_questions_are_capped_per_identity(db: Database) -> None:
+    day = NOW.date()
+    with db.transaction() as session:
+        for n in range(200):
+            charge_question(session, Requester(f"anonymous:{n % 3}", "", "ZZ",
+                                               Tier.ANONYMOUS), day)  # fmt: skip
+    caller = Requester("anonymous:0", "", "ZZ", Tier.ANONYMOUS)
+    with db.transaction() as session:
+        for _ in range(200 - 67):
+            charge_question(session, caller, day)  # the rest of its 200 for the day
+    with pytest.raises(QuestionsExhausted), db.transaction() as session:
+        charge_question(session, caller, day)
