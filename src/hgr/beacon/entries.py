@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import CompoundSelect, and_, exists, select
+from sqlalchemy import Select, Subquery, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from hgr.beacon.framework import SEX_TERMS
@@ -29,6 +29,7 @@ __all__ = [
     "biosample_record",
     "collection_record",
     "dataset_donors",
+    "donor_counts",
     "donor_filter",
     "individual_record",
     "matching_donors",
@@ -64,13 +65,29 @@ def donor_filter(item: Filter) -> Any:
     )
 
 
-def dataset_donors(collection_id: int) -> CompoundSelect[Any]:
-    """The donors of a dataset: those with samples in the collection, and those whose samples
-    were genotyped into the collection's store."""
+def _memberships() -> Subquery:
+    """(collection, donor) pairs: donors with samples in a collection, and donors whose
+    samples were genotyped into the collection's store."""
     S, G, T = m.Sample, GenotypeSample, GenotypeStore
-    genotyped = (select(S.donor_id).join(G, G.sample_id == S.id).join(T, T.id == G.store_id)
-                 .where(T.collection_id == collection_id))  # fmt: skip
-    return select(S.donor_id).where(S.collection_id == collection_id).union(genotyped)
+    sampled = select(S.collection_id.label("collection_id"), S.donor_id.label("donor_id")).where(
+        S.collection_id.is_not(None))  # fmt: skip
+    genotyped = (select(T.collection_id, S.donor_id).join(G, G.sample_id == S.id)
+                 .join(T, T.id == G.store_id))  # fmt: skip
+    return sampled.union(genotyped).subquery()
+
+
+def dataset_donors(collection_id: int) -> Select[Any]:
+    """The donors of one dataset (see :func:`_memberships`)."""
+    pairs = _memberships()
+    return select(pairs.c.donor_id).where(pairs.c.collection_id == collection_id)
+
+
+def donor_counts(session: Session) -> dict[int, int]:
+    """Every dataset's number of donors, in one query."""
+    pairs = _memberships()
+    rows = session.execute(select(pairs.c.collection_id, func.count()).group_by(
+        pairs.c.collection_id)).all()  # fmt: skip
+    return {int(collection): int(count) for collection, count in rows}
 
 
 def matching_donors(session: Session, collection_id: int, filters: Sequence[Filter]) -> set[int]:

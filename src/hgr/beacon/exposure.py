@@ -20,16 +20,16 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.access.models import RequestRecord
 from hgr.auth.models import User
 from hgr.auth.roles import Principal, Role
-from hgr.beacon.entries import dataset_donors
+from hgr.beacon.entries import donor_counts
 from hgr.beacon.models import BeaconDataset
 from hgr.debarment.cases import finding_for
 from hgr.genotypes.ingest import current_store
@@ -93,14 +93,12 @@ class Dataset:
     id: str  # INSTITUTION:COLLECTION
     collection_id: int
     institution: str
-    institution_id: int
     institution_country: str
     name: str
     description: str
     duo_codes: tuple[str, ...]
     donors: int
     store: Path | None  # the current genotype store version, if any
-    store_version: int
     exposure: Exposure
     ethics_standing: bool  # an active ethics approval covers the collection today
 
@@ -113,18 +111,23 @@ def _exposure(row: BeaconDataset | None) -> Exposure:
                     row.evidence_budget)  # fmt: skip
 
 
-def _ethics(session: Session, collection: m.Collection, today: dt.date) -> bool:
+def _ethics_covered(session: Session, today: dt.date) -> tuple[set[int], set[int]]:
+    """The institutions whose institution-wide approval stands today, and the collections
+    that an approval of their own covers."""
     E = m.EthicsApproval
-    rows = session.execute(select(E.valid_from, E.valid_to, E.status, E.collection_id).where(
-        E.institution_id == collection.institution_id)).all()  # fmt: skip
-    return any(status == EthicsStatus.ACTIVE and start <= today and (end is None or today <= end)
-               and coll in (None, collection.id) for start, end, status, coll in rows)  # fmt: skip
+    standing = session.execute(select(E.institution_id, E.collection_id).where(
+        E.status == EthicsStatus.ACTIVE, E.valid_from <= today,
+        (E.valid_to.is_(None)) | (E.valid_to >= today))).all()  # fmt: skip
+    institutions = {i for i, collection in standing if collection is None}
+    return institutions, {c for _i, c in standing if c is not None}
 
 
 def datasets(session: Session, home: Path, today: dt.date | None = None) -> list[Dataset]:
     """Every collection of the node, as a beacon dataset, in id order."""
     today = today or dt.date.today()
     exposures = {r.collection_id: r for r in session.scalars(select(BeaconDataset))}
+    donors = donor_counts(session)
+    approved_institutions, approved_collections = _ethics_covered(session, today)
     out = []
     rows = session.execute(select(m.Collection, m.Institution).join(
         m.Institution, m.Institution.id == m.Collection.institution_id)).all()  # fmt: skip
@@ -132,15 +135,14 @@ def datasets(session: Session, home: Path, today: dt.date | None = None) -> list
         store = current_store(session, collection.id)
         out.append(Dataset(
             id=f"{institution.code}:{collection.code}", collection_id=collection.id,
-            institution=institution.code, institution_id=institution.id,
+            institution=institution.code,
             institution_country=institution.country, name=collection.name,
             description=collection.description or "", duo_codes=tuple(collection.duo_codes),
-            donors=int(session.scalar(select(func.count()).select_from(
-                dataset_donors(collection.id).subquery())) or 0),
+            donors=donors.get(collection.id, 0),
             store=home / store.location if store else None,
-            store_version=store.version if store else 0,
             exposure=_exposure(exposures.get(collection.id)),
-            ethics_standing=_ethics(session, collection, today),
+            ethics_standing=(collection.institution_id in approved_institutions
+                             or collection.id in approved_collections),
         ))  # fmt: skip
     return sorted(out, key=lambda d: d.id)
 
@@ -218,19 +220,29 @@ def _packs() -> tuple[Pack, ...]:
 def _counts_allowed(requester: Requester, dataset: Dataset, today: dt.date) -> bool:
     """Whether the rules allow giving this requester counts from this dataset: a provision of
     aggregate statistics from the dataset's institution to the requester's organisation."""
+    return _provision_allowed(requester.organisation or requester.identity, requester.country,
+                              dataset.institution, dataset.institution_country, dataset.donors,
+                              dataset.ethics_standing, today)  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _provision_allowed(organisation: str, country: str, institution: str,
+                       institution_country: str, persons: int, ethics: bool,
+                       today: dt.date) -> bool:  # fmt: skip
+    # The decision depends only on these facts, so it is made once per combination rather
+    # than on every query (the packs are pure; regulations.md §0).
     request = AccessRequest.model_validate({
         "id": "beacon", "action": "provide", "purpose": {"duo": "GRU"},
         "project": "Beacon discovery", "access_mode": "aggregate",
-        "provider": {"name": dataset.institution, "country": dataset.institution_country},
-        "requester": {"name": requester.organisation or requester.identity,
-                      "country": requester.country},
-        "data": {"categories": ["aggregate_stats"], "persons": dataset.donors,
-                 "donors_from": [dataset.institution_country]},
-        "destination_country": requester.country, "duration_months": 1,
+        "provider": {"name": institution, "country": institution_country},
+        "requester": {"name": organisation, "country": country},
+        "data": {"categories": ["aggregate_stats"], "persons": persons,
+                 "donors_from": [institution_country]},
+        "destination_country": country, "duration_months": 1,
         # The answers are given under the approval that covers the collection itself.
-        "ethics_approved": dataset.ethics_standing, "written_consent": True,
+        "ethics_approved": ethics, "written_consent": True,
     })  # fmt: skip
-    facts = NodeFacts(ethics_approved=dataset.ethics_standing, today=today)
+    facts = NodeFacts(ethics_approved=ethics, today=today)
     return evaluate(request, facts, _packs()).outcome in ("allow", "notify")
 
 

@@ -61,11 +61,6 @@ class Filter:
     operator: str = "="
     value: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        if self.value is None:
-            return {"id": self.id}
-        return {"id": self.id, "operator": self.operator, "value": self.value}
-
 
 @dataclass(frozen=True)
 class VariantParams:

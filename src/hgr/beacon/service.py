@@ -9,6 +9,7 @@ requester; a dataset that allows less contributes only what it allows (a boolean
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,26 +66,43 @@ class _Part:
     records: list[dict[str, Any]] | None = None
 
 
-def _store_donors(session: Session, dataset: Dataset, index: StoreIndex) -> np.ndarray:
-    """Each store column's donor id (cached on the index: the store version never changes)."""
-    cached = getattr(index, "donor_of", None)
-    if cached is None:
-        store = current_store(session, dataset.collection_id)
-        assert store is not None
-        rows = session.execute(select(GenotypeSample.position, m.Sample.donor_id).join(
-            m.Sample, m.Sample.id == GenotypeSample.sample_id).where(
-            GenotypeSample.store_id == store.id)).all()  # fmt: skip
-        cached = np.zeros(index.samples, dtype=np.int64)
-        for position, donor in rows:
-            cached[position] = donor
-        index.donor_of = cached  # type: ignore[attr-defined]
-    return cached
+@dataclass(frozen=True)
+class _StoreDonors:
+    """Each column's donor id in one store version, and the number of distinct donors."""
+
+    donor_of: np.ndarray
+    count: int
 
 
-def _allele_facts(session: Session, dataset: Dataset, index: StoreIndex,
+_DONORS: dict[str, _StoreDonors] = {}
+_DONORS_LOCK = threading.Lock()
+
+
+def _store_donors(session: Session, dataset: Dataset, index: StoreIndex) -> _StoreDonors:
+    """The donors of the dataset's current store version, read once per process (a store
+    version never changes; a new one has a new path)."""
+    assert dataset.store is not None
+    key = str(dataset.store)
+    with _DONORS_LOCK:
+        found = _DONORS.get(key)
+    if found is not None:
+        return found
+    store = current_store(session, dataset.collection_id)
+    assert store is not None
+    rows = session.execute(select(GenotypeSample.position, m.Sample.donor_id).join(
+        m.Sample, m.Sample.id == GenotypeSample.sample_id).where(
+        GenotypeSample.store_id == store.id)).all()  # fmt: skip
+    donor_of = np.zeros(index.samples, dtype=np.int64)
+    for position, donor in rows:
+        donor_of[position] = donor
+    found = _StoreDonors(donor_of, len(np.unique(donor_of)))
+    with _DONORS_LOCK:
+        _DONORS[key] = found
+    return found
+
+
+def _allele_facts(dataset: Dataset, index: StoreIndex, donors: _StoreDonors,
                   hits: list[Hit]) -> list[AlleleFacts]:  # fmt: skip
-    donor_of = _store_donors(session, dataset, index)
-    donors = len(set(donor_of.tolist()))
     _, counts, _totals = index.counts(hits)
     facts = []
     for hit, count in zip(hits, counts, strict=True):
@@ -92,8 +110,8 @@ def _allele_facts(session: Session, dataset: Dataset, index: StoreIndex,
         lower = (int(count) + 1) // 2  # a donor carries at most two copies
         if int(count) == 0:
             facts.append(AlleleFacts(key, None, 0))
-        elif needs_carriers(lower, donors, dataset.exposure):
-            facts.append(AlleleFacts(key, np.unique(donor_of[index.carriers(hit)])))
+        elif needs_carriers(lower, donors.count, dataset.exposure):
+            facts.append(AlleleFacts(key, np.unique(donors.donor_of[index.carriers(hit)])))
         else:
             facts.append(AlleleFacts(key, None, lower))
     return facts
@@ -105,9 +123,9 @@ def _visible_hits(session: Session, dataset: Dataset, level: str, hits: list[Hit
         return hits  # a controlled requester sees every allele
     assert dataset.store is not None
     index = index_for(dataset.store)
-    donors = len(set(_store_donors(session, dataset, index).tolist()))
-    shown = shown_alleles(session, dataset.collection_id, donors, dataset.exposure,
-                          _allele_facts(session, dataset, index, hits), now)  # fmt: skip
+    donors = _store_donors(session, dataset, index)
+    shown = shown_alleles(session, dataset.collection_id, donors.count, dataset.exposure,
+                          _allele_facts(dataset, index, donors, hits), now)  # fmt: skip
     return [h for h, ok in zip(hits, shown, strict=True) if ok]
 
 
@@ -177,7 +195,7 @@ def _donors_of_query(session: Session, query: BeaconQuery, part: _Part,
                          f"{MAX_VARIANT_DONOR_HITS:,}: narrow it",
                          code="E_BEACON_QUERY")  # fmt: skip
     hits = _visible_hits(session, dataset, part.level, hits, now)
-    donor_of = _store_donors(session, dataset, index)
+    donor_of = _store_donors(session, dataset, index).donor_of
     carriers: set[int] = set()
     for hit in hits:
         carriers |= set(donor_of[index.carriers(hit)].tolist())
