@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hgr.beacon.disclosure import (
     AlleleFacts,
@@ -84,6 +84,37 @@ def test_alleles_are_hidden_charged_and_decided_once(db: Database, donors: Donor
     with db.reader() as session:
         final = session.scalars(select(BeaconDonorBudget.spent)).all()
     assert max(final) <= exposure.evidence_budget + 1e-9
+
+
+def test_an_exhausted_donor_is_left_out_not_hidden_behind(db: Database, donors: Donors) -> None:
+    """Once a donor's budget is spent, answers are decided as if the donor were absent: an
+    allele that enough other carriers can pay for is still shown, so a member's alleles do
+    not all turn to "no" (which would single the member out)."""
+    collection, ids = donors
+    exposure = Exposure(min_carriers=3, evidence_budget=1.0)
+    spent_donor, others = ids[0], ids[1:6]
+    with db.transaction() as session:
+        session.add(BeaconDonorBudget(donor_id=spent_donor, spent=1.0))
+    carriers = np.array([spent_donor, *others[:4]])
+    with db.transaction() as session:
+        shown = shown_alleles(session, collection, len(ids), exposure,
+                              [AlleleFacts("2:10:A:C", carriers)], NOW)  # fmt: skip
+    assert shown == [True]
+    with db.reader() as session:
+        spent = dict(session.execute(select(BeaconDonorBudget.donor_id,
+                                            BeaconDonorBudget.spent)).all())  # fmt: skip
+    # Four payers, charged at the cost of four carriers; the spent donor paid nothing more.
+    assert spent[spent_donor] == 1.0
+    assert spent == pytest.approx(
+        {spent_donor: 1.0, **dict.fromkeys(others[:4], evidence_cost(4, len(ids), 3))}
+    )
+    # With only two carriers left able to pay (fewer than k), the allele is "no".
+    tight = np.array([spent_donor, others[0], others[4]])  # others[0] paid above
+    with db.transaction() as session:
+        session.execute(update(BeaconDonorBudget).where(
+            BeaconDonorBudget.donor_id == others[0]).values(spent=1.0))  # fmt: skip
+        assert shown_alleles(session, collection, len(ids), exposure,
+                             [AlleleFacts("2:20:G:T", tight)], NOW) == [False]  # fmt: skip
 
 
 def test_counts_are_released_once_and_spend_each_holder(db: Database, donors: Donors) -> None:

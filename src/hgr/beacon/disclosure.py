@@ -2,7 +2,9 @@
 
 Below the controlled tier:
 
-1. **Rare alleles are hidden.** An allele carried by fewer than k donors is answered "no".
+1. **Rare alleles are hidden.** An allele carried by fewer than k donors is answered "no"
+   (or fewer than the count whose "yes" a donor's whole budget can pay for, if higher:
+   :func:`threshold`).
 2. **Each donor has an evidence budget, summed over every requester.** A "yes" about an allele
    carried by c of N donors tells an attacker who holds a carrier's genotype
    ``ln(P(yes | carrier in) / P(yes | carrier out))`` nats that the carrier is in the dataset,
@@ -10,9 +12,11 @@ Below the controlled tier:
    P(Bin(N, p) >= k)`` (security.md §1.7, attacker B). ``p`` is taken at a one-sided lower
    confidence bound of c/N, since the attacker may know that the allele is rarer in the
    population than here, and a rarer allele makes a "yes" stronger evidence. The cost is
-   charged to every carrier; an allele whose carriers cannot all pay is answered "no"
-   (Raisaro et al. 2017, JAMIA 24:799: budgets per individual, not per user, so that Sybil
-   accounts cannot multiply them).
+   charged to every carrier (Raisaro et al. 2017, JAMIA 24:799: budgets per individual, not
+   per user, so that Sybil accounts cannot multiply them). A donor whose budget cannot pay is
+   left out of the answer, as if not in the dataset: the allele is decided on the carriers
+   that can pay (security.md §1.5, "exclude exhausted individuals"). Hiding every allele of
+   an exhausted donor instead would make members stand out by their many "no" answers.
 3. **Answers are decided once.** Whether an allele is shown is fixed the first time anyone asks
    and kept (``beacon_allele``), so repeating, rephrasing or splitting a question gains
    nothing, and an allele added by a new donor later is not revealed by comparing answers
@@ -39,7 +43,6 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import beta, binom
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hgr.beacon.exposure import Exposure, Requester, Tier
@@ -50,6 +53,7 @@ from hgr.beacon.models import (
     BeaconEpsilonSpent,
     BeaconRequesterBudget,
 )
+from hgr.db.inserts import insert_missing
 from hgr.exceptions import RateLimited
 
 __all__ = [
@@ -57,11 +61,13 @@ __all__ = [
     "NEGLIGIBLE",
     "AlleleFacts",
     "QuestionsExhausted",
+    "admit_questions",
     "charge_question",
     "evidence_cost",
     "present_count",
     "release_count",
     "shown_alleles",
+    "threshold",
 ]
 
 # Questions per day: (per identity, per organisation), by tier.
@@ -71,6 +77,7 @@ DAILY_QUESTIONS = {Tier.ANONYMOUS: (200, 200), Tier.REGISTERED: (2_000, 10_000),
 # nothing about anyone, and its carriers need not be read.
 NEGLIGIBLE = 1e-6
 CONFIDENCE = 0.8  # of the lower bound on the allele's population carrier frequency
+KEYS_PER_STATEMENT = 5_000
 
 
 class QuestionsExhausted(RateLimited):
@@ -93,6 +100,22 @@ def evidence_cost(carriers: int, donors: int, k: int) -> float:
     return max(0.0, math.log(inside / out))
 
 
+@lru_cache(maxsize=4_096)
+def threshold(donors: int, k: int, budget: float) -> int:
+    """The fewest carriers an allele is shown with: at least k, and at least the count at
+    which a donor with a whole budget can pay for a "yes".
+
+    The costs are then figured for the rule "shown when at least this many carriers can pay"
+    rather than for k: a budget too small for a "yes" at k raises the bar, and a "yes" just
+    above a higher bar is about as telling as one just above k, so charging it as k's would
+    undercharge.
+    """
+    t = max(1, k)
+    while t <= donors and evidence_cost(t, donors, t) > budget:
+        t += 1
+    return t
+
+
 @dataclass(frozen=True)
 class AlleleFacts:
     """What the defences need of one allele: a stable key, and its carriers (donor ids) or,
@@ -104,22 +127,42 @@ class AlleleFacts:
 
 
 def _decided(session: Session, collection_id: int, keys: Sequence[str]) -> dict[str, bool]:
-    rows = session.execute(select(BeaconAllele.allele, BeaconAllele.shown).where(
-        BeaconAllele.collection_id == collection_id,
-        BeaconAllele.allele.in_(list(keys)))).all()  # fmt: skip
-    return {key: bool(shown) for key, shown in rows}
+    found: dict[str, bool] = {}
+    unique = list(dict.fromkeys(keys))
+    # In slices: a range query may touch more alleles than a statement may have parameters.
+    for start in range(0, len(unique), KEYS_PER_STATEMENT):
+        rows = session.execute(select(BeaconAllele.allele, BeaconAllele.shown).where(
+            BeaconAllele.collection_id == collection_id,
+            BeaconAllele.allele.in_(unique[start : start + KEYS_PER_STATEMENT]))).all()  # fmt: skip
+        found.update((key, bool(shown)) for key, shown in rows)
+    return found
 
 
-def _charge_donors(session: Session, donors: NDArray[np.int64], cost: float,
-                   budget: float) -> bool:  # fmt: skip
-    """Charge ``cost`` to every donor, or to none when any of them cannot pay."""
-    ids = [int(d) for d in donors]
-    have = set(session.scalars(select(BeaconDonorBudget.donor_id).where(
-        BeaconDonorBudget.donor_id.in_(ids))))  # fmt: skip
-    for donor in ids:
-        if donor not in have:
-            session.add(BeaconDonorBudget(donor_id=donor, spent=0.0))
-    session.flush()
+def _payers(session: Session, carriers: NDArray[np.int64], donors: int, k: int,
+            budget: float) -> tuple[list[int], float]:  # fmt: skip
+    """The carriers that can pay for a "yes" and its cost to each, leaving out those whose
+    budget cannot pay; fewer than ``k`` payers is a "no" (an infinite cost).
+
+    Leaving a carrier out lowers the count and raises the cost, so the set shrinks until
+    every donor left can pay.
+    """
+    ids = [int(d) for d in carriers]
+    rows = session.execute(select(BeaconDonorBudget.donor_id, BeaconDonorBudget.spent).where(
+        BeaconDonorBudget.donor_id.in_(ids))).all()  # fmt: skip
+    spent = {int(donor): float(value) for donor, value in rows}
+    while True:
+        cost = evidence_cost(len(ids), donors, k)
+        if not math.isfinite(cost):
+            return [], math.inf
+        able = [d for d in ids if spent.get(d, 0.0) + cost <= budget]
+        if len(able) == len(ids):
+            return ids, cost
+        ids = able
+
+
+def _charge_donors(session: Session, ids: list[int], cost: float, budget: float) -> bool:
+    """Charge ``cost`` to every donor, or to none when any of them can no longer pay."""
+    insert_missing(session, BeaconDonorBudget, [{"donor_id": d, "spent": 0.0} for d in ids])
     # One statement: on PostgreSQL the rows are locked as they are updated, so two requests
     # cannot both spend a donor's last budget.
     charged = session.execute(update(BeaconDonorBudget).where(
@@ -135,7 +178,9 @@ def shown_alleles(session: Session, collection_id: int, donors: int, exposure: E
     """Whether each allele is shown below the controlled tier, deciding (and charging) the
     ones never asked about before. Alleles nobody carries are "no" and not recorded."""
     known = _decided(session, collection_id, [a.key for a in alleles])
+    k = threshold(donors, exposure.min_carriers, exposure.evidence_budget)
     out = []
+    decisions: list[dict[str, object]] = []
     for allele in alleles:
         if allele.key in known:
             out.append(known[allele.key])
@@ -144,36 +189,40 @@ def shown_alleles(session: Session, collection_id: int, donors: int, exposure: E
         if count == 0:
             out.append(False)
             continue
-        cost = evidence_cost(count, donors, exposure.min_carriers)
-        shown = count >= exposure.min_carriers
+        cost = evidence_cost(count, donors, k)
+        shown = count >= k
         if shown and cost >= NEGLIGIBLE:
             assert allele.carriers is not None, "a costly allele's carriers must be read"
-            with session.begin_nested() as nested:
-                shown = math.isfinite(cost) and _charge_donors(
-                    session, allele.carriers, cost, exposure.evidence_budget
-                )
-                if not shown:
-                    nested.rollback()
-        try:
-            with session.begin_nested():
-                session.add(BeaconAllele(collection_id=collection_id, allele=allele.key,
-                                         shown=shown, carriers=count,
-                                         cost=cost if math.isfinite(cost) else -1.0,
-                                         decided_at=now))  # fmt: skip
-        except IntegrityError:
-            # Another request decided it first; its decision stands (and it charged).
-            shown = _decided(session, collection_id, [allele.key])[allele.key]
+            payers, cost = _payers(session, allele.carriers, donors, k,
+                                   exposure.evidence_budget)  # fmt: skip
+            shown = bool(payers)
+            if shown and cost >= NEGLIGIBLE:
+                with session.begin_nested() as nested:
+                    shown = _charge_donors(session, payers, cost, exposure.evidence_budget)
+                    if not shown:
+                        nested.rollback()  # a concurrent request spent a payer's budget
         known[allele.key] = shown
         out.append(shown)
+        decisions.append({"collection_id": collection_id, "allele": allele.key,
+                          "shown": shown, "carriers": count,
+                          "cost": cost if math.isfinite(cost) else -1.0,
+                          "decided_at": now})  # fmt: skip
+    if decisions:
+        insert_missing(session, BeaconAllele, decisions)
+        # Where a concurrent request decided an allele first, its decision stands (and it
+        # charged; what this one charged stays charged, which errs on the safe side).
+        stored = _decided(session, collection_id, [str(d["allele"]) for d in decisions])
+        out = [stored.get(a.key, shown) for a, shown in zip(alleles, out, strict=True)]
     return out
 
 
 def needs_carriers(count_lower: int, donors: int, exposure: Exposure) -> bool:
     """Whether an allele with at least ``count_lower`` carriers must have them read: only
     when a "yes" could cost something."""
-    if count_lower < exposure.min_carriers:
+    k = threshold(donors, exposure.min_carriers, exposure.evidence_budget)
+    if count_lower < k:
         return True
-    return evidence_cost(count_lower, donors, exposure.min_carriers) >= NEGLIGIBLE
+    return evidence_cost(count_lower, donors, k) >= NEGLIGIBLE
 
 
 def _question_id(collection_id: int, question: str) -> str:
@@ -226,17 +275,14 @@ def release_count(session: Session, collection_id: int, requester: Requester,
             nested.rollback()
             return None
     value = max(0, _noisy(true_count, exposure.count_epsilon))
-    try:
-        with session.begin_nested():
-            session.add(BeaconCountRelease(
-                collection_id=collection_id, question=qid, value=value,
-                epsilon=exposure.count_epsilon, released_at=now,
-                detail={"question": question[:2000], "by": requester.identity}))  # fmt: skip
-    except IntegrityError:
-        value = int(session.scalar(select(BeaconCountRelease.value).where(
-            BeaconCountRelease.collection_id == collection_id,
-            BeaconCountRelease.question == qid)) or 0)  # fmt: skip
-    return value
+    insert_missing(session, BeaconCountRelease, [{
+        "collection_id": collection_id, "question": qid, "value": value,
+        "epsilon": exposure.count_epsilon, "released_at": now,
+        "detail": {"question": question[:2000], "by": requester.identity}}])  # fmt: skip
+    # A concurrent request that released the same question first: its release stands.
+    return int(session.scalar(select(BeaconCountRelease.value).where(
+        BeaconCountRelease.collection_id == collection_id,
+        BeaconCountRelease.question == qid)) or 0)  # fmt: skip
 
 
 def present_count(value: int, exposure: Exposure) -> int:
@@ -245,6 +291,40 @@ def present_count(value: int, exposure: Exposure) -> int:
         return 0
     step = max(1, exposure.count_step)
     return max(exposure.count_floor, round(value / step) * step)
+
+
+def admit_questions(session: Session, requester: Requester, day: dt.date, count: int) -> int:
+    """Count up to ``count`` new questions against the requester's daily caps, and return how
+    many the caps admit (the first ones asked)."""
+    limits = DAILY_QUESTIONS[requester.tier]
+    admitted = count
+    for holder, limit in zip(requester.holders, limits, strict=False):
+        insert_missing(session, BeaconRequesterBudget,
+                       [{"holder": holder, "day": day, "questions": 0}])  # fmt: skip
+        used = (
+            session.scalar(
+                select(BeaconRequesterBudget.questions).where(
+                    BeaconRequesterBudget.holder == holder, BeaconRequesterBudget.day == day
+                )
+            )
+            or 0
+        )
+        admitted = max(0, min(admitted, limit - used))
+    if admitted == 0:
+        return 0
+    # One conditional update per holder: on PostgreSQL the row is locked as it is updated,
+    # so concurrent requests cannot both take the last question.
+    with session.begin_nested() as nested:
+        for holder, limit in zip(requester.holders, limits, strict=False):
+            charged = session.execute(update(BeaconRequesterBudget).where(
+                BeaconRequesterBudget.holder == holder, BeaconRequesterBudget.day == day,
+                BeaconRequesterBudget.questions + admitted <= limit,
+            ).values(questions=BeaconRequesterBudget.questions + admitted).execution_options(
+                synchronize_session=False))  # fmt: skip
+            if charged.rowcount != 1:  # type: ignore[attr-defined]
+                nested.rollback()  # a concurrent request took them first
+                return 0
+    return admitted
 
 
 def charge_question(session: Session, requester: Requester, day: dt.date) -> None:
@@ -256,22 +336,9 @@ def charge_question(session: Session, requester: Requester, day: dt.date) -> Non
         When the identity or its organisation has asked its questions for the day. The
         refusal is the same whatever was asked.
     """
-    limits = DAILY_QUESTIONS[requester.tier]
-    for holder, limit in zip(requester.holders, limits, strict=False):
-        if session.get(BeaconRequesterBudget, (holder, day)) is None:
-            try:
-                with session.begin_nested():
-                    session.add(BeaconRequesterBudget(holder=holder, day=day, questions=0))
-            except IntegrityError:
-                pass
-        charged = session.execute(update(BeaconRequesterBudget).where(
-            BeaconRequesterBudget.holder == holder, BeaconRequesterBudget.day == day,
-            BeaconRequesterBudget.questions < limit,
-        ).values(questions=BeaconRequesterBudget.questions + 1).execution_options(
-            synchronize_session=False))  # fmt: skip
-        if charged.rowcount != 1:  # type: ignore[attr-defined]
-            tomorrow = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
-            wait = int((tomorrow - dt.datetime.now(dt.UTC)).total_seconds())
-            raise QuestionsExhausted(
-                "this beacon's daily question allowance is used up; ask again tomorrow",
-                retry_after=max(1, wait), code="E_BEACON_BUDGET")  # fmt: skip
+    if admit_questions(session, requester, day, 1) == 0:
+        tomorrow = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
+        wait = int((tomorrow - dt.datetime.now(dt.UTC)).total_seconds())
+        raise QuestionsExhausted(
+            "this beacon's daily question allowance is used up; ask again tomorrow",
+            retry_after=max(1, wait), code="E_BEACON_BUDGET")  # fmt: skip

@@ -17,6 +17,7 @@ from hgr import __version__
 from hgr.audit import checkpoint, parse_checkpoint, verify_log
 from hgr.auth import Role, add_user, create_token, revoke_token
 from hgr.cli.access import access_app
+from hgr.cli.beacon import beacon_app
 from hgr.cli.catalogue import catalogue_app
 from hgr.cli.common import (
     DatabaseOption,
@@ -71,6 +72,7 @@ app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(policy_app, name="policy")
 app.add_typer(debarment_app, name="debarment")
 app.add_typer(access_app, name="access")
+app.add_typer(beacon_app, name="beacon")
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:

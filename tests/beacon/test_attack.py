@@ -1,0 +1,102 @@
+"""The membership-inference attack simulation (security.md §1.7, T1–T3), at CI size: the
+attacks must have teeth against an undefended beacon and fail against the defended one."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from hgr.beacon.attack import (
+    Scenario,
+    power_at,
+    run_simulation,
+    simulate_population,
+)
+from hgr.beacon.attack import _log_ratios as log_ratios
+from hgr.cli.main import app
+from hgr.db import Database
+from tests.conftest import table_counts
+
+
+def test_power_is_read_at_five_percent_false_positives() -> None:
+    outsiders = np.arange(100, dtype=float)  # the 5 highest: 95..99
+    assert power_at(np.full(50, 99.5), outsiders) == 1.0
+    assert power_at(np.full(50, 94.5), outsiders) == 1.0  # above all but 5% of outsiders
+    assert power_at(np.full(50, 93.5), outsiders) == 0.0  # would catch 6% of outsiders
+    assert power_at(np.full(50, -1.0), outsiders) == 1.0  # low scores betray members too
+    same = np.random.default_rng(1).normal(size=2_000)
+    other = np.random.default_rng(2).normal(size=2_000)
+    assert power_at(same, other) < 0.08
+
+
+def test_simulated_population_follows_the_spectrum() -> None:
+    population = simulate_population(members=400, outsiders=100, variants=20_000, seed=3)
+    carriers = np.diff(population.allele_start)
+    expected = 400 * (1 - (1 - population.frequencies) ** 2)
+    assert carriers.sum() == pytest.approx(expected.sum(), rel=0.02)
+    # The two indexes agree: person 7 carries allele j iff 7 is among j's carriers.
+    for allele in population.carried_by(7)[:50]:
+        assert 7 in population.carriers_of(int(allele))
+    assert population.outsiders == 100
+    assert len(population.carried_by(450)) > 0  # outsiders carry alleles too
+
+
+def test_attacker_ratios_are_finite_and_informative() -> None:
+    population = simulate_population(members=1_000, outsiders=10, variants=5_000, seed=4)
+    for k in (1, 5):
+        on_yes, on_no, kl = log_ratios(population, k)
+        assert np.isfinite(on_yes).all()
+        assert np.isfinite(on_no).all()
+        assert (kl >= -1e-9).all()
+    # Against k = 5 the most telling alleles are those expected near k carriers, not the
+    # common ones.
+    _, _, kl = log_ratios(population, 5)
+    top = population.frequencies[np.argsort(-kl)[:20]]
+    assert (2 * 1_000 * top < 10).all()
+
+
+def test_attacks_have_teeth_without_defences_and_fail_with_them(sqlite_url: str) -> None:
+    """CI size (security.md T1–T3): 1,000 donors, 50,000 alleles, 100 members and 100
+    outsiders. The defended beacon answers through the same code path and ledger."""
+    db = Database(sqlite_url)
+    population = simulate_population(members=1_000, outsiders=100, variants=50_000, seed=11)
+    scenarios = [
+        Scenario("undefended-informed", "informed", defended=False, questions=100),
+        Scenario("defended-informed", "informed", defended=True, questions=1_000),
+        Scenario("defended-sybil", "informed", defended=True, accounts=10, questions=10_000),
+    ]
+    report = run_simulation(db, population, scenarios, victims=100, seed=5,
+                            utility_questions=3_000)  # fmt: skip
+    assert report.curve("undefended-informed").max_power >= 0.95
+    one = report.curve("defended-informed")
+    sybil = report.curve("defended-sybil")
+    assert one.max_power <= 0.10, one.power
+    assert sybil.max_power <= 0.10, sybil.power
+    assert set(sybil.power) >= {5, 100, 1_000}  # every victim's alleles were asked about
+    assert report.shortfalls() == []
+    # A benign client still sees most alleles the beacon may show.
+    assert report.utility > 0.8
+    assert not math.isnan(report.utility)
+    db.dispose()
+
+
+def test_the_simulation_leaves_the_database_as_it_found_it(db: Database) -> None:
+    before = table_counts(db)
+    population = simulate_population(members=200, outsiders=20, variants=3_000, seed=2)
+    report = run_simulation(db, population, [Scenario("d", "informed", defended=True,
+                                                      accounts=2, questions=200)],
+                            victims=20, seed=3, utility_questions=500)  # fmt: skip
+    assert report.curve("d").power
+    assert table_counts(db) == before
+
+
+def test_the_command_prints_power_curves(tmp_path: object) -> None:
+    result = CliRunner().invoke(app, ["beacon", "attack-sim", "--members", "200",
+                                      "--victims", "20", "--variants", "2000",
+                                      "--questions", "50"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Power at 5% false positives" in result.output
+    assert "utility" in result.output
