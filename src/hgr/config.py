@@ -26,6 +26,7 @@ __all__ = [
     "EXCLUDED_CONDITIONS",
     "NODE_FILE",
     "AccessSettings",
+    "BeaconSettings",
     "CatalogueSettings",
     "NodeRole",
     "OidcSettings",
@@ -155,6 +156,20 @@ class AccessSettings:
 
 
 @dataclass(frozen=True)
+class BeaconSettings:
+    """The beacon network (``[beacon]`` in node.toml): ``peers`` lists ``"<beacon id> <url>"``
+    pairs (the id each peer gives in its ``/api/info``), the province and institution beacons
+    this node asks too and whose answers it merges with its own; ``timeout_seconds`` how long
+    it waits for each."""
+
+    peers: tuple[str, ...] = ()
+    timeout_seconds: float = 10.0
+
+    def peer_urls(self) -> dict[str, str]:
+        return dict(pair.split() for pair in self.peers)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a node needs to know about itself.
 
@@ -186,6 +201,7 @@ class Settings:
     survey: SurveySettings = SurveySettings()
     catalogue: CatalogueSettings = CatalogueSettings()
     access: AccessSettings = AccessSettings()
+    beacon: BeaconSettings = BeaconSettings()
 
     @property
     def keys_dir(self) -> Path:
@@ -248,6 +264,7 @@ def load_settings(home: Path | None = None, *, database_url: str | None = None) 
         survey=_survey(path, data.get("survey", {})),
         catalogue=_section(path, "catalogue", CatalogueSettings(), data.get("catalogue", {})),
         access=_section(path, "access", AccessSettings(), data.get("access", {})),
+        beacon=_beacon(path, data.get("beacon", {})),
         home=home,
         database_url=url,
         role=role,
@@ -298,6 +315,26 @@ def _passport(path: Path, table: dict[str, object]) -> PassportSettings:
             f"{path}: [passport] binding must be broker-bound, strict-sub or strict-iss-sub",
             code="E_NODE_FILE",
         )
+    return settings
+
+
+def _beacon(path: Path, table: dict[str, object]) -> BeaconSettings:
+    settings = _section(path, "beacon", BeaconSettings(), table)
+    ids = []
+    for pair in settings.peers:
+        parts = pair.split()
+        if (len(parts) != 2 or "," in parts[0]
+                or not parts[1].startswith(("http://", "https://"))):  # fmt: skip
+            raise ConfigurationError(
+                f'{path}: [beacon] peers entry {pair!r} must be "<beacon id> <http(s) url>"',
+                code="E_NODE_FILE",
+            )
+        ids.append(parts[0])
+    if len(set(ids)) != len(ids):
+        raise ConfigurationError(f"{path}: [beacon] peers name one id twice", code="E_NODE_FILE")
+    if not 0 < settings.timeout_seconds <= 120:
+        raise ConfigurationError(f"{path}: [beacon] timeout_seconds must be in (0, 120]",
+                                 code="E_NODE_FILE")  # fmt: skip
     return settings
 
 

@@ -28,6 +28,7 @@ from hgr.beacon import (
 )
 from hgr.beacon.exposure import requester_for
 from hgr.beacon.framework import API_VERSION
+from hgr.beacon.network import MAX_VIA, VIA_HEADER, ask_peers, forwardable, merge
 from hgr.beacon.query import ENTRY_PATHS, BeaconQuery, from_body, from_params
 from hgr.beacon.service import answer
 from hgr.exceptions import HgrError, RateLimited
@@ -36,6 +37,7 @@ from hgr.node import Node
 __all__ = ["add_beacon_routes"]
 
 TERMS_TTL = 60.0  # seconds
+NETWORK_ENTRIES = ("g_variants", "individuals", "biosamples")  # asked of the peers too
 
 
 def _error(beacon: BeaconIdentity, exc: HgrError, granularity: str = "boolean") -> JSONResponse:
@@ -96,7 +98,10 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
         assert terms is not None
         return terms
 
-    def respond(principal: Principal, request: Request, parse: Any) -> Any:
+    peers = settings.beacon.peer_urls()
+
+    def respond(principal: Principal, request: Request, parse: Any,
+                body: dict[str, Any] | None = None) -> Any:  # fmt: skip
         beacon = identity(request)
         try:
             query: BeaconQuery = parse()
@@ -114,9 +119,17 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
                            detail={"question": query.question()[:1000],
                                    "results": document["responseSummary"].get(
                                        "numTotalResults", 0)})  # fmt: skip
-            return document
         except HgrError as exc:
             return _error(beacon, exc)
+        if peers and query.entry in NETWORK_ENTRIES:
+            # After the transaction: no database work waits on other nodes.
+            via = [v for v in request.headers.get(VIA_HEADER, "").split(",") if v.strip()]
+            answers = ask_peers(peers, query.entry, dict(request.query_params), body,
+                                forwardable(request.headers.get("authorization")),
+                                [*via[:MAX_VIA], beacon.id],
+                                settings.beacon.timeout_seconds)  # fmt: skip
+            document = merge(document, beacon.id, answers, query.granularity)
+        return document
 
     for path in ENTRY_PATHS:
         _add_entry_routes(app, caller, path, respond)
@@ -136,7 +149,7 @@ def _add_entry_routes(app: FastAPI, caller: Any, path: str, respond: Any) -> Non
               name=f"beacon_{path}_post")  # fmt: skip
     def query_post(principal: caller, request: Request,
                    body: Annotated[dict[str, Any], Body()]) -> Any:  # fmt: skip
-        return respond(principal, request, lambda: from_body(path, body))
+        return respond(principal, request, lambda: from_body(path, body), body)
 
     if path in ("datasets", "cohorts"):
 

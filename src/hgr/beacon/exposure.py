@@ -26,11 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.access.models import RequestRecord
+from hgr.audit import Actor, record
 from hgr.auth.models import User
 from hgr.auth.roles import Principal, Role
 from hgr.beacon.entries import donor_counts
 from hgr.beacon.models import BeaconDataset
 from hgr.debarment.cases import finding_for
+from hgr.exceptions import NotFound, UsageError
 from hgr.genotypes.ingest import current_store
 from hgr.policy.engine import evaluate
 from hgr.policy.packs import Pack, load_packs
@@ -47,6 +49,7 @@ __all__ = [
     "allowed_level",
     "datasets",
     "requester_for",
+    "set_exposure",
 ]
 
 LEVELS = ("none", "boolean", "count", "record")
@@ -263,3 +266,55 @@ def allowed_level(session: Session, requester: Requester, dataset: Dataset,
     ):
         level = "boolean"  # the rules keep counts from this requester, not existence
     return level
+
+
+# What each tier may be given at most (security.md §1.6: booleans for anonymous callers).
+TIER_LEVELS = {"anonymous": LEVELS[:2], "registered": LEVELS[:3], "controlled": LEVELS}
+
+
+def set_exposure(session: Session, actor: Actor, dataset_id: str, now: dt.datetime,
+                 **changes: str | int | float) -> Exposure:  # fmt: skip
+    """Change what a dataset (``INSTITUTION:COLLECTION``) exposes; the rest stays as it was.
+    The change is written to the audit log.
+
+    Raises
+    ------
+    NotFound
+        No such collection.
+    UsageError
+        A level a tier may not have, or a threshold out of range.
+    """
+    code, _, collection_code = dataset_id.partition(":")
+    collection = session.scalar(select(m.Collection).join(
+        m.Institution, m.Institution.id == m.Collection.institution_id).where(
+        m.Institution.code == code, m.Collection.code == collection_code))  # fmt: skip
+    if collection is None:
+        raise NotFound(f"no collection {dataset_id!r} (give INSTITUTION:COLLECTION)",
+                       code="E_NOT_FOUND")  # fmt: skip
+    row = session.get(BeaconDataset, collection.id)
+    before = _exposure(row)
+    unknown = sorted(set(changes) - set(Exposure.__dataclass_fields__))
+    if unknown:
+        raise UsageError(f"unknown exposure setting(s): {', '.join(unknown)}", code="E_USAGE")
+    after = replace(before, **changes)  # type: ignore[arg-type]
+    for tier, allowed in TIER_LEVELS.items():
+        if getattr(after, tier) not in allowed:
+            raise UsageError(f"{tier} requesters may be given {', '.join(allowed)}, not "
+                             f"{getattr(after, tier)!r}", code="E_USAGE")  # fmt: skip
+    if after.min_carriers < 2 or after.count_floor < 1 or after.count_step < 1:
+        raise UsageError("min_carriers must be at least 2, count_floor and count_step at "
+                         "least 1", code="E_USAGE")  # fmt: skip
+    if not (0 < after.count_epsilon <= after.epsilon_budget) or after.evidence_budget <= 0:
+        raise UsageError("count_epsilon must be above 0 and at most epsilon_budget, and "
+                         "evidence_budget above 0", code="E_USAGE")  # fmt: skip
+    values = {name: getattr(after, name) for name in Exposure.__dataclass_fields__}
+    if row is None:
+        session.add(BeaconDataset(collection_id=collection.id, updated_at=now, **values))
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.updated_at = now
+    record(session, actor, "beacon.exposure", f"collection/{dataset_id}",
+           detail={"before": {k: getattr(before, k) for k in changes},
+                   "after": {k: getattr(after, k) for k in changes}})  # fmt: skip
+    return after

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import tempfile
 from pathlib import Path
@@ -15,7 +16,16 @@ from hgr.beacon.attack import (
     run_simulation,
     simulate_population,
 )
-from hgr.cli.common import fail, progress_bar, table
+from hgr.beacon.exposure import datasets, set_exposure
+from hgr.cli.common import (
+    DatabaseOption,
+    HomeOption,
+    command_node,
+    fail,
+    operator,
+    progress_bar,
+    table,
+)
 from hgr.cli.common import out as console
 from hgr.db import Database, upgrade_schema
 from hgr.exceptions import HgrError
@@ -23,6 +33,51 @@ from hgr.exceptions import HgrError
 __all__ = ["beacon_app"]
 
 beacon_app = typer.Typer(help="The Beacon v2 discovery service.", no_args_is_help=True)
+
+Level = Annotated[str | None, typer.Option(help="none, boolean, count or record.")]
+
+
+@beacon_app.command("datasets")
+def datasets_(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+    """What each dataset exposes to each tier, and its thresholds."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        found = datasets(session, node.settings.home)
+    for d in found:
+        e = d.exposure
+        console.print(f"{d.id}: {d.donors} donors; anonymous {e.anonymous}, registered "
+                      f"{e.registered}, controlled {e.controlled}; k {e.min_carriers}; counts "
+                      f"floored at {e.count_floor} and rounded to {e.count_step}, epsilon "
+                      f"{e.count_epsilon} each of {e.epsilon_budget}; evidence budget "
+                      f"{e.evidence_budget} nats", highlight=False, soft_wrap=True)  # fmt: skip
+    if not found:
+        console.print("no datasets")
+
+
+@beacon_app.command("exposure")
+def exposure(
+    dataset: Annotated[str, typer.Argument(help="INSTITUTION:COLLECTION.")],
+    anonymous: Level = None,
+    registered: Level = None,
+    controlled: Level = None,
+    min_carriers: Annotated[int | None, typer.Option(help="Hide alleles below k.")] = None,
+    count_floor: Annotated[int | None, typer.Option()] = None,
+    count_step: Annotated[int | None, typer.Option()] = None,
+    count_epsilon: Annotated[float | None, typer.Option(help="Per released count.")] = None,
+    epsilon_budget: Annotated[float | None, typer.Option(help="Per holder.")] = None,
+    evidence_budget: Annotated[float | None, typer.Option(help="Nats per donor.")] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Set what a dataset exposes to each tier, and its thresholds (the rest stays)."""
+    given = {"anonymous": anonymous, "registered": registered, "controlled": controlled,
+             "min_carriers": min_carriers, "count_floor": count_floor,
+             "count_step": count_step, "count_epsilon": count_epsilon,
+             "epsilon_budget": epsilon_budget, "evidence_budget": evidence_budget}  # fmt: skip
+    changes = {k: v for k, v in given.items() if v is not None}
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        after = set_exposure(session, operator(), dataset, dt.datetime.now(dt.UTC), **changes)
+    console.print(f"{dataset}: anonymous {after.anonymous}, registered {after.registered}, "
+                  f"controlled {after.controlled}, k {after.min_carriers}")  # fmt: skip
 
 
 @beacon_app.command("attack-sim")

@@ -29,7 +29,9 @@ _BY_STATUS: dict[int, type[HgrError]] = {401: NotAuthenticated, 403: Forbidden, 
                                          409: Conflict, 422: ValidationFailed}  # fmt: skip
 
 
-def _request(url: str, path: str, token: str | None, payload: Any | None) -> Any:
+def _request(url: str, path: str, token: str | None, payload: Any | None,
+             headers: dict[str, str] | None = None,
+             timeout: float = TIMEOUT_SECONDS) -> Any:  # fmt: skip
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"{url!r} is not an http(s) address", code="E_URL")
     data = None if payload is None else json.dumps(payload).encode()
@@ -40,8 +42,10 @@ def _request(url: str, path: str, token: str | None, payload: Any | None) -> Any
         request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             text = response.read()
         try:
             return json.loads(text)
@@ -56,7 +60,10 @@ def _request(url: str, path: str, token: str | None, payload: Any | None) -> Any
             problem = {}
         if not isinstance(problem, dict):
             problem = {}
-        detail = problem.get("detail") or exc.reason
+        error = problem.get("error")  # a Beacon v2 beaconErrorResponse
+        detail = (problem.get("detail")
+                  or (error.get("errorMessage") if isinstance(error, dict) else None)
+                  or exc.reason)  # fmt: skip
         kind = _BY_STATUS.get(exc.code, UsageError)
         raise kind(f"{url}{path} answered {exc.code}: {detail}",
                    code=problem.get("code") or "E_REMOTE") from None  # fmt: skip
@@ -65,11 +72,15 @@ def _request(url: str, path: str, token: str | None, payload: Any | None) -> Any
         raise UsageError(f"cannot reach {url}: {reason}", code="E_UNREACHABLE") from None
 
 
-def get_json(url: str, path: str, token: str | None = None) -> Any:
+def get_json(url: str, path: str, token: str | None = None, *,
+             headers: dict[str, str] | None = None,
+             timeout: float = TIMEOUT_SECONDS) -> Any:  # fmt: skip
     """GET ``path`` of the node at ``url``; its JSON answer."""
-    return _request(url, path, token, None)
+    return _request(url, path, token, None, headers, timeout)
 
 
-def post_json(url: str, path: str, payload: Any, token: str | None = None) -> Any:
+def post_json(url: str, path: str, payload: Any, token: str | None = None, *,
+              headers: dict[str, str] | None = None,
+              timeout: float = TIMEOUT_SECONDS) -> Any:  # fmt: skip
     """POST ``payload`` as JSON to ``path`` of the node at ``url``; its JSON answer."""
-    return _request(url, path, token, payload)
+    return _request(url, path, token, payload, headers, timeout)

@@ -1,0 +1,81 @@
+"""Merging peer beacons' answers, and what may be passed on to them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hgr.beacon.network import PeerAnswer, ask_peers, forwardable, merge
+from hgr.config import load_settings
+from hgr.exceptions import ConfigurationError
+from hgr.node import init_node
+
+
+def _document(granularity: str, exists: bool, count: int | None = None,
+              sets: list[dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
+    document: dict[str, Any] = {"meta": {"beaconId": "x", "returnedGranularity": granularity},
+                                "responseSummary": {"exists": exists}}  # fmt: skip
+    if count is not None:
+        document["responseSummary"]["numTotalResults"] = count
+    if sets is not None:
+        document["response"] = {"resultSets": sets}
+    return document
+
+
+def test_counts_add_up_over_the_beacons_that_gave_counts() -> None:
+    local = _document("count", True, 10)
+    answers = [PeerAnswer("p", "answered", _document("count", True, 15)),
+               PeerAnswer("q", "answered", _document("boolean", True)),
+               PeerAnswer("r", "unreachable", None, "cannot reach"),
+               PeerAnswer("s", "answered", _document("count", False, -3))]  # fmt: skip
+    merged = merge(local, "me", answers, "count")
+    assert merged["responseSummary"] == {"exists": True, "numTotalResults": 25}
+    rows = {r["beaconId"]: r for r in merged["info"]["network"]}
+    assert rows["r"] == {"beaconId": "r", "status": "unreachable", "detail": "cannot reach"}
+    assert rows["s"]["numTotalResults"] == 0  # a nonsense count counts for nothing
+    assert merged["meta"]["returnedGranularity"] == "count"
+
+
+def test_granularity_is_the_most_given_up_to_the_one_asked() -> None:
+    local = _document("boolean", False)
+    peer = _document("record", True, 2, [{"id": "A:B", "setType": "dataset", "exists": True,
+                                          "resultsCount": 2, "results": []}])  # fmt: skip
+    merged = merge(local, "me", [PeerAnswer("p", "answered", peer)], "record")
+    assert merged["meta"]["returnedGranularity"] == "record"
+    assert merged["response"]["resultSets"][0]["info"] == {"beaconId": "p"}
+    assert merge(local, "me", [PeerAnswer("p", "answered", peer)], "count")["meta"][
+        "returnedGranularity"] == "count"  # fmt: skip
+    assert "numTotalResults" not in merge(local, "me", [], "count")["responseSummary"]
+
+
+def test_only_credentials_a_peer_can_check_are_passed_on() -> None:
+    assert forwardable("Bearer aaa.bbb.ccc") == "aaa.bbb.ccc"  # a JWT
+    assert forwardable("Bearer hgr_0123_secret") is None  # this node's own token
+    assert forwardable("Basic dXNlcjpwdw==") is None
+    assert forwardable(None) is None
+
+
+def test_no_peer_is_asked_twice() -> None:
+    peers = {"a": "http://127.0.0.1:9", "b": "http://127.0.0.1:9"}
+    assert ask_peers(peers, "g_variants", {}, None, None, ["me", "a", "b"], 1.0) == []
+    answers = ask_peers(peers, "g_variants", {}, None, None, ["me", "a"], 1.0)
+    assert [(a.peer, a.status) for a in answers] == [("b", "unreachable")]
+
+
+@pytest.mark.parametrize("table", [
+    'peers = ["only-an-id"]',
+    'peers = ["a ftp://host"]',
+    'peers = ["a,b http://host"]',
+    'peers = ["a http://one", "a http://two"]',
+    "timeout_seconds = 0.0",
+    "unknown = 1",
+])  # fmt: skip
+def test_bad_peer_settings_are_refused(tmp_path: Path, table: str) -> None:
+    home = tmp_path / "node"
+    init_node(home, name="n").close()
+    with (home / "node.toml").open("a", encoding="utf-8") as handle:
+        handle.write(f"\n[beacon]\n{table}\n")
+    with pytest.raises(ConfigurationError, match=r"\[beacon\]"):
+        load_settings(home)
