@@ -5,8 +5,8 @@ The simulation follows security.md §1.7 (tests T1–T3):
 - A population with a log-uniform site-frequency spectrum on [1e-5, 0.5]: N members are the
   beacon's donors, and outsiders are drawn from the same population. A person carries allele
   j with probability ``1 - (1 - f_j)^2`` (Hardy–Weinberg).
-- The beacon's answers come from the beacon's own code: every question is charged by
-  :func:`hgr.beacon.disclosure.charge_question` and answered by
+- The beacon's answers come from the beacon's own code: every question is counted against
+  the daily caps by :func:`hgr.beacon.disclosure.admit_questions` and answered by
   :func:`hgr.beacon.disclosure.shown_alleles`, with the disclosure ledger in a real database.
   Each victim is attacked on a fresh ledger (a savepoint rolled back afterwards), so that
   every attack meets the beacon at its most exposed.
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import binom
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from hgr.beacon.disclosure import (
@@ -270,9 +270,8 @@ def _beacon(db: Database, members: int) -> Iterator[tuple[Session, int, NDArray[
                                            "pseudonym": f"SIM-{i:07d}"}
                                           for i in range(members)])  # fmt: skip
         session.flush()
-        donor_ids = np.array(sorted(session.scalars(
-            m.Donor.__table__.select().with_only_columns(m.Donor.id).where(
-                m.Donor.institution_id == institution.id))), dtype=np.int64)  # fmt: skip
+        donor_ids = np.array(sorted(session.scalars(select(m.Donor.id).where(
+            m.Donor.institution_id == institution.id))), dtype=np.int64)  # fmt: skip
         yield session, collection.id, donor_ids
     finally:
         session.rollback()
