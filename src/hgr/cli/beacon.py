@@ -124,7 +124,7 @@ def attack_sim(
     steps = [n for n in QUERY_STEPS if any(n in c.power for c in report.curves)]
     rows = []
     for curve in report.curves:
-        row: dict[str, object] = {"attack": curve.scenario.label}
+        row: dict[str, object] = {"attack": curve.scenario.name}
         row.update({f"n={n:,}": f"{curve.power[n]:.2f}" if n in curve.power else ""
                     for n in steps})  # fmt: skip
         row["max"] = f"{curve.max_power:.2f}"
@@ -133,6 +133,8 @@ def attack_sim(
     console.print(table(f"Power at 5% false positives: N = {members:,} donors, "
                         f"{variants:,} alleles, {report.victims} members and as many "
                         "outsiders attacked", rows))  # fmt: skip
+    for curve in report.curves:
+        console.print(f"{curve.scenario.name}: {curve.scenario.label}")
     console.print(f"utility: {report.utility:.3f} of alleles with at least "
                   f"{report.exposure.min_carriers} carriers shown to a benign client "
                   f"({report.utility_questions:,} random questions)")  # fmt: skip
