@@ -79,3 +79,19 @@ def test_bad_peer_settings_are_refused(tmp_path: Path, table: str) -> None:
         handle.write(f"\n[beacon]\n{table}\n")
     with pytest.raises(ConfigurationError, match=r"\[beacon\]"):
         load_settings(home)
+
+
+@pytest.mark.parametrize("reply", [
+    [1, 2],
+    {"meta": {}},
+    {"meta": {}, "responseSummary": "yes"},
+    {"meta": "x", "responseSummary": {"exists": True}},
+])  # fmt: skip
+def test_a_peer_answer_that_is_not_a_beacon_response_is_reported(
+    monkeypatch: pytest.MonkeyPatch, reply: Any
+) -> None:
+    monkeypatch.setattr("hgr.beacon.network.get_json", lambda *a, **k: reply)
+    answers = ask_peers({"p": "http://127.0.0.1:9"}, "g_variants", {}, None, None, ["me"], 1.0)
+    assert [(a.peer, a.status) for a in answers] == [("p", "failed")]
+    merged = merge(_document("boolean", False), "me", answers, "boolean")
+    assert merged["info"]["network"][1]["status"] == "failed"

@@ -231,13 +231,8 @@ def _question_id(collection_id: int, question: str) -> str:
 
 def _spend_epsilon(session: Session, collection_id: int, holders: Sequence[str],
                    epsilon: float, budget: float) -> bool:  # fmt: skip
-    for holder in holders:
-        exists = session.scalar(select(BeaconEpsilonSpent.spent).where(
-            BeaconEpsilonSpent.collection_id == collection_id,
-            BeaconEpsilonSpent.holder == holder))  # fmt: skip
-        if exists is None:
-            session.add(BeaconEpsilonSpent(collection_id=collection_id, holder=holder, spent=0.0))
-    session.flush()
+    insert_missing(session, BeaconEpsilonSpent, [
+        {"collection_id": collection_id, "holder": h, "spent": 0.0} for h in holders])  # fmt: skip
     charged = session.execute(update(BeaconEpsilonSpent).where(
         BeaconEpsilonSpent.collection_id == collection_id,
         BeaconEpsilonSpent.holder.in_(list(holders)),

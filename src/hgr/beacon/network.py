@@ -62,7 +62,9 @@ def _ask(peer: str, url: str, entry: str, params: dict[str, str], body: dict[str
     except HgrError as exc:
         status = "unreachable" if exc.code == "E_UNREACHABLE" else "refused"
         return PeerAnswer(peer, status, None, exc.message)
-    if not isinstance(document, dict) or "responseSummary" not in document:
+    if not (isinstance(document, dict)
+            and isinstance(document.get("responseSummary"), dict)
+            and isinstance(document.get("meta", {}), dict)):  # fmt: skip
         return PeerAnswer(peer, "failed", None, "the answer is not a Beacon v2 response")
     return PeerAnswer(peer, "answered", document)
 
