@@ -23,6 +23,7 @@ from hgr.api.debarment_routes import add_debarment_routes
 from hgr.api.guards import BodyLimit, RateLimiter, SecurityHeaders, principal_from
 from hgr.api.problems import MAX_POSITION, document_problems, install_problem_handlers
 from hgr.api.registry_routes import add_registry_routes
+from hgr.api.statistics_routes import add_statistics_routes
 from hgr.api.survey_routes import add_survey_routes
 from hgr.audit import Actor, checkpoint, consistency, inclusion, latest_checkpoint, record
 from hgr.audit.checkpointer import Checkpointer
@@ -163,6 +164,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     add_debarment_routes(app, node, Caller)
     add_access_routes(app, node, Caller, refuse)
     add_beacon_routes(app, node, Caller)
+    add_statistics_routes(app, node, Caller)
 
     @app.get("/audit/checkpoint", tags=["audit"], summary="The latest signed tree head")
     def audit_checkpoint(principal: Caller) -> CheckpointOut:

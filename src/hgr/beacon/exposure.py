@@ -48,6 +48,7 @@ __all__ = [
     "Tier",
     "allowed_level",
     "datasets",
+    "granted",
     "requester_for",
     "set_exposure",
 ]
@@ -86,6 +87,18 @@ class Exposure:
     # measured 0.11-0.12). With N = 1,000 donors it also raises the bar from k = 5 to 8
     # carriers (disclosure.threshold): a "yes" at 5 carriers tells 0.62 nats.
     evidence_budget: float = 0.5
+    # Allele frequencies for approved collaborators (hgr.beacon.frequencies), released with
+    # zCDP Gaussian noise whose standard deviation on a frequency is frequency_sd, whatever
+    # the slice: a small slice costs more rho per variant, so it gets fewer variants per year,
+    # not noisier ones (security.md T5). All releases of a year together may spend
+    # frequency_rho, one organisation frequency_rho_per_organisation of it. At rho 0.25 a
+    # tracing attack on a typical member has power about 0.08 at 5% false positives, and no
+    # test can pass 0.17 (Gaussian DP, mu = sqrt(2 rho)); at 0.5 those are 0.09 and 0.26,
+    # too close to the 0.10 target (hgr beacon tracing-sim).
+    frequency_sd: float = 0.01
+    frequency_rho: float = 0.25
+    frequency_rho_per_organisation: float = 0.125
+    frequency_min_donors: int = 50
 
     def level(self, tier: Tier) -> str:
         return (self.anonymous, self.registered, self.controlled)[tier]
@@ -111,9 +124,7 @@ class Dataset:
 def _exposure(row: BeaconDataset | None) -> Exposure:
     if row is None:
         return Exposure()
-    return Exposure(row.anonymous, row.registered, row.controlled, row.min_carriers,
-                    row.count_floor, row.count_step, row.count_epsilon, row.epsilon_budget,
-                    row.evidence_budget)  # fmt: skip
+    return Exposure(**{name: getattr(row, name) for name in Exposure.__dataclass_fields__})
 
 
 def _ethics_covered(session: Session, today: dt.date) -> tuple[set[int], set[int]]:
@@ -200,7 +211,10 @@ def requester_for(session: Session, principal: Principal, address: str,
     return requester
 
 
-def _granted(session: Session, requester: Requester, dataset: Dataset, today: dt.date) -> bool:
+def granted(session: Session, requester: Requester, dataset: Dataset, today: dt.date) -> bool:
+    """Whether the requester holds a grant for the dataset: its institution's steward, a
+    ControlledAccessGrants visa naming it, or an active access request of this node covering
+    its institution (decided under the policy engine when it was approved)."""
     if requester.tier < Tier.REGISTERED:
         return False
     if requester.institution and requester.institution == dataset.institution:
@@ -257,7 +271,7 @@ def allowed_level(session: Session, requester: Requester, dataset: Dataset,
     today = today or dt.date.today()
     if requester.debarred:
         return "none"
-    tier = Tier.CONTROLLED if _granted(session, requester, dataset, today) else requester.tier
+    tier = Tier.CONTROLLED if granted(session, requester, dataset, today) else requester.tier
     level = dataset.exposure.level(tier)
     if tier is Tier.CONTROLLED:
         return level  # the grant was decided under the policy engine when it was made
@@ -307,6 +321,11 @@ def set_exposure(session: Session, actor: Actor, dataset_id: str, now: dt.dateti
     if not (0 < after.count_epsilon <= after.epsilon_budget) or after.evidence_budget <= 0:
         raise UsageError("count_epsilon must be above 0 and at most epsilon_budget, and "
                          "evidence_budget above 0", code="E_USAGE")  # fmt: skip
+    if not (0 < after.frequency_sd <= 0.5 and 0 < after.frequency_rho_per_organisation
+            <= after.frequency_rho) or after.frequency_min_donors < 10:  # fmt: skip
+        raise UsageError("frequency_sd must be above 0 and at most 0.5, "
+                         "frequency_rho_per_organisation above 0 and at most frequency_rho, "
+                         "and frequency_min_donors at least 10", code="E_USAGE")  # fmt: skip
     values = {name: getattr(after, name) for name in Exposure.__dataclass_fields__}
     if row is None:
         session.add(BeaconDataset(collection_id=collection.id, updated_at=now, **values))

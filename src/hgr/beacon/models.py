@@ -12,6 +12,10 @@ The ledger is what makes the defences hold across requests, restarts and account
   ``beacon_epsilon_spent`` the privacy loss each identity and each organisation has spent on a
   dataset's counts (security.md T6(c): per researcher and per dataset, surviving restarts).
 - ``beacon_requester_budget`` counts each identity's and organisation's new questions per day.
+- ``beacon_frequency_slice`` and ``beacon_frequency_release`` keep the differentially private
+  slice sizes and allele counts released to approved collaborators, and ``beacon_rho_spent``
+  the privacy loss (zCDP rho) each year's releases have spent on a dataset, in all and per
+  organisation.
 """
 
 from __future__ import annotations
@@ -30,7 +34,10 @@ __all__ = [
     "BeaconDataset",
     "BeaconDonorBudget",
     "BeaconEpsilonSpent",
+    "BeaconFrequencyRelease",
+    "BeaconFrequencySlice",
     "BeaconRequesterBudget",
+    "BeaconRhoSpent",
 ]
 
 
@@ -50,6 +57,10 @@ class BeaconDataset(Base):
     count_epsilon: Mapped[float] = mapped_column(Float)  # per released count
     epsilon_budget: Mapped[float] = mapped_column(Float)  # per identity and organisation
     evidence_budget: Mapped[float] = mapped_column(Float)  # nats per donor, over all alleles
+    frequency_sd: Mapped[float] = mapped_column(Float)  # noise on a released frequency
+    frequency_rho: Mapped[float] = mapped_column(Float)  # zCDP per year, all requesters
+    frequency_rho_per_organisation: Mapped[float] = mapped_column(Float)  # per year
+    frequency_min_donors: Mapped[int] = mapped_column(Integer)  # smallest slice released
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -109,3 +120,48 @@ class BeaconRequesterBudget(Base):
     holder: Mapped[str] = mapped_column(String(400), primary_key=True)  # identity: / org:
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     questions: Mapped[int] = mapped_column(Integer)
+
+
+class BeaconFrequencySlice(Base):
+    """The differentially private size of one slice of a store version's donors (all of them,
+    a population or a province), released once and reused by every later release."""
+
+    __tablename__ = "beacon_frequency_slice"
+
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), primary_key=True)
+    store: Mapped[str] = mapped_column(String(400), primary_key=True)  # the version's location
+    slice: Mapped[str] = mapped_column(String(200), primary_key=True)  # all | population:X | …
+    donors: Mapped[int] = mapped_column(Integer)  # noisy
+    rho: Mapped[float] = mapped_column(Float)
+    released_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BeaconFrequencyRelease(Base):
+    """Allele counts released with differential privacy for a list of variants in one slice:
+    ``detail`` holds the variants asked about and their noisy counts, so that the same
+    question asked again gets the same release at no further cost."""
+
+    __tablename__ = "beacon_frequency_release"
+
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), primary_key=True)
+    question: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 hex
+    slice: Mapped[str] = mapped_column(String(200))
+    variants: Mapped[int] = mapped_column(Integer)
+    rho: Mapped[float] = mapped_column(Float)
+    noise_sd: Mapped[float] = mapped_column(Float)  # of each count
+    donors: Mapped[int] = mapped_column(Integer)  # the slice's noisy size
+    requester: Mapped[str] = mapped_column(String(400))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    released_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BeaconRhoSpent(Base):
+    """The privacy loss (zCDP rho) spent on a dataset's frequency releases in one calendar
+    year by one holder: ``dataset`` (every requester together) or an organisation."""
+
+    __tablename__ = "beacon_rho_spent"
+
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(400), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spent: Mapped[float] = mapped_column(Float)

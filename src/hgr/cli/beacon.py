@@ -17,6 +17,10 @@ from hgr.beacon.attack import (
     simulate_population,
 )
 from hgr.beacon.exposure import datasets, set_exposure
+from hgr.beacon.frequencies import frequency_ledger as frequency_ledger_of
+from hgr.beacon.tracing import ATTACKS, trace
+from hgr.beacon.tracing import default_scenarios as tracing_scenarios
+from hgr.beacon.tracing import shortfalls as tracing_shortfalls
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
@@ -28,7 +32,7 @@ from hgr.cli.common import (
 )
 from hgr.cli.common import out as console
 from hgr.db import Database, upgrade_schema
-from hgr.exceptions import HgrError
+from hgr.exceptions import HgrError, UsageError
 
 __all__ = ["beacon_app"]
 
@@ -48,7 +52,10 @@ def datasets_(home: HomeOption = None, database_url: DatabaseOption = None) -> N
                       f"{e.registered}, controlled {e.controlled}; k {e.min_carriers}; counts "
                       f"floored at {e.count_floor} and rounded to {e.count_step}, epsilon "
                       f"{e.count_epsilon} each of {e.epsilon_budget}; evidence budget "
-                      f"{e.evidence_budget} nats", highlight=False, soft_wrap=True)  # fmt: skip
+                      f"{e.evidence_budget} nats; frequencies with noise {e.frequency_sd}, rho "
+                      f"{e.frequency_rho} a year ({e.frequency_rho_per_organisation} per "
+                      f"organisation), slices of at least {e.frequency_min_donors} donors",
+                      highlight=False, soft_wrap=True)  # fmt: skip
     if not found:
         console.print("no datasets")
 
@@ -65,6 +72,18 @@ def exposure(
     count_epsilon: Annotated[float | None, typer.Option(help="Per released count.")] = None,
     epsilon_budget: Annotated[float | None, typer.Option(help="Per holder.")] = None,
     evidence_budget: Annotated[float | None, typer.Option(help="Nats per donor.")] = None,
+    frequency_sd: Annotated[
+        float | None, typer.Option(help="Noise (sd) on each released frequency.")
+    ] = None,
+    frequency_rho: Annotated[
+        float | None, typer.Option(help="zCDP rho a year for frequency releases.")
+    ] = None,
+    frequency_rho_per_organisation: Annotated[
+        float | None, typer.Option(help="Of which one organisation may spend.")
+    ] = None,
+    frequency_min_donors: Annotated[
+        int | None, typer.Option(help="Smallest slice whose frequencies are released.")
+    ] = None,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -72,12 +91,42 @@ def exposure(
     given = {"anonymous": anonymous, "registered": registered, "controlled": controlled,
              "min_carriers": min_carriers, "count_floor": count_floor,
              "count_step": count_step, "count_epsilon": count_epsilon,
-             "epsilon_budget": epsilon_budget, "evidence_budget": evidence_budget}  # fmt: skip
+             "epsilon_budget": epsilon_budget, "evidence_budget": evidence_budget,
+             "frequency_sd": frequency_sd, "frequency_rho": frequency_rho,
+             "frequency_rho_per_organisation": frequency_rho_per_organisation,
+             "frequency_min_donors": frequency_min_donors}  # fmt: skip
     changes = {k: v for k, v in given.items() if v is not None}
     with command_node(home, database_url) as node, node.db.transaction() as session:
         after = set_exposure(session, operator(), dataset, dt.datetime.now(dt.UTC), **changes)
     console.print(f"{dataset}: anonymous {after.anonymous}, registered {after.registered}, "
                   f"controlled {after.controlled}, k {after.min_carriers}")  # fmt: skip
+
+
+@beacon_app.command("frequency-ledger")
+def frequency_ledger(
+    dataset: Annotated[
+        str | None, typer.Argument(help="INSTITUTION:COLLECTION (default: all).")
+    ] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """The allele-frequency releases made to collaborators, and the privacy (zCDP rho) each
+    year's releases have spent, per dataset and per organisation."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        try:
+            ledger = frequency_ledger_of(session, dataset)
+        except HgrError as exc:
+            fail(exc)
+    for entry in ledger.releases:
+        console.print(f"{entry.released_at:%Y-%m-%d %H:%M} {entry.dataset} {entry.slice}: "
+                      f"{entry.variants:,} variants over ~{entry.donors} donors, rho "
+                      f"{entry.rho:.4g}, for {entry.requester}", highlight=False,
+                      soft_wrap=True)  # fmt: skip
+    for spent in ledger.spent:
+        console.print(f"{spent.dataset} {spent.year} {spent.holder}: rho {spent.spent:.4g} of "
+                      f"{spent.budget:g} spent", highlight=False, soft_wrap=True)  # fmt: skip
+    if not ledger.releases and not ledger.spent:
+        console.print("no frequency releases")
 
 
 @beacon_app.command("attack-sim")
@@ -145,5 +194,52 @@ def attack_sim(
         console.print(f"[red]target missed[/red]: {line}")
     if not missed:
         console.print("targets met: power at most 0.10 with defences, at least 0.95 without")
+    if check and missed:
+        raise typer.Exit(1)
+
+
+@beacon_app.command("tracing-sim")
+def tracing_sim(
+    members: Annotated[int, typer.Option(min=100, help="Donors in the released slice.")] = 1_000,
+    victims: Annotated[
+        int,
+        typer.Option(min=20, help="Members attacked, and as many outsiders (at most --members)."),
+    ] = 1_000,
+    seed: Annotated[int, typer.Option(help="Seed of the simulation.")] = 7,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures here.")] = None,
+    check: Annotated[
+        bool, typer.Option(help="Exit with status 1 when a target is missed.")
+    ] = False,
+) -> None:
+    """Attack released allele frequencies (Homer, likelihood ratio, inner product) with and
+    without differential privacy, and print each attack's power at 5% false positives."""
+    if victims > members:
+        fail(UsageError("--victims cannot exceed --members", code="E_USAGE"))
+    results = []
+    for scenario in tracing_scenarios(members):
+        result = trace(members, victims, scenario.variants, scenario.frequency_sd, seed=seed)
+        results.append((scenario, result))
+    rows = [{"release": s.name, "variants": f"{s.variants:,}",
+             "noise sd": f"{s.frequency_sd:.3g}" if s.frequency_sd else "none",
+             "rho": f"{r.rho:.2f}" if s.frequency_sd else "-",
+             **{a: f"{r.power[a]:.2f}" for a in ATTACKS}, "bound": f"{r.bound:.2f}",
+             "within 0.01": f"{r.released_within_001:.2f}"}
+            for s, r in results]  # fmt: skip
+    console.print(table(f"Power at 5% false positives: {members:,} donors, {victims} members "
+                        "and as many outsiders attacked", rows))  # fmt: skip
+    if json_out:
+        figures = [{"release": s.name, "variants": s.variants, "frequency_sd": s.frequency_sd,
+                    "rho": r.rho if s.frequency_sd else None, "power": r.power,
+                    "bound": r.bound, "within_0.01": r.released_within_001}
+                   for s, r in results]  # fmt: skip
+        json_out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    missed = tracing_shortfalls(results)
+    for line in missed:
+        console.print(f"[red]target missed[/red]: {line}")
+    if not missed:
+        console.print(
+            "targets met: private releases under their bound and at most 0.10 on "
+            "average; plain ones traced"
+        )
     if check and missed:
         raise typer.Exit(1)
