@@ -160,10 +160,15 @@ class BeaconSettings:
     """The beacon network (``[beacon]`` in node.toml): ``peers`` lists ``"<beacon id> <url>"``
     pairs (the id each peer gives in its ``/api/info``), the province and institution beacons
     this node asks too and whose answers it merges with its own; ``timeout_seconds`` how long
-    it waits for each."""
+    it waits for each. ``ledger`` is the URL of the node that keeps the federation's question
+    ledger (normally the national node), and ``ledger_token_file`` a file, relative to the
+    node's home, holding this node's bearer token there; without them the node keeps its
+    own."""
 
     peers: tuple[str, ...] = ()
     timeout_seconds: float = 10.0
+    ledger: str = ""
+    ledger_token_file: str = ""
 
     def peer_urls(self) -> dict[str, str]:
         return dict(pair.split() for pair in self.peers)
@@ -334,6 +339,11 @@ def _beacon(path: Path, table: dict[str, object]) -> BeaconSettings:
         raise ConfigurationError(f"{path}: [beacon] peers name one id twice", code="E_NODE_FILE")
     if not 0 < settings.timeout_seconds <= 120:
         raise ConfigurationError(f"{path}: [beacon] timeout_seconds must be in (0, 120]",
+                                 code="E_NODE_FILE")  # fmt: skip
+    if settings.ledger and (not settings.ledger.startswith(("http://", "https://"))
+                            or not settings.ledger_token_file):  # fmt: skip
+        raise ConfigurationError(f"{path}: [beacon] ledger must be an http(s) URL, with "
+                                 "ledger_token_file naming this node's token there",
                                  code="E_NODE_FILE")  # fmt: skip
     return settings
 

@@ -13,13 +13,13 @@ from sqlalchemy import select, update
 from hgr.beacon.disclosure import (
     AlleleFacts,
     QuestionsExhausted,
-    charge_question,
     evidence_cost,
     present_count,
     release_count,
     shown_alleles,
 )
 from hgr.beacon.exposure import Exposure, Requester, Tier
+from hgr.beacon.ledger import charge_question
 from hgr.beacon.models import BeaconDonorBudget
 from hgr.crypto import NodeKeys
 from hgr.db import Database
@@ -143,10 +143,10 @@ def test_daily_questions_are_capped_per_identity(db: Database) -> None:
     with db.transaction() as session:
         for n in range(200):
             charge_question(session, Requester(f"anonymous:{n % 3}", "", "ZZ",
-                                               Tier.ANONYMOUS), day)  # fmt: skip
+                                               Tier.ANONYMOUS), day, f"q{n}")  # fmt: skip
     caller = Requester("anonymous:0", "", "ZZ", Tier.ANONYMOUS)
     with db.transaction() as session:
         for _ in range(200 - 67):
-            charge_question(session, caller, day)  # the rest of its 200 for the day
+            charge_question(session, caller, day, "q")  # the rest of its 200 for the day
     with pytest.raises(QuestionsExhausted), db.transaction() as session:
-        charge_question(session, caller, day)
+        charge_question(session, caller, day, "q")

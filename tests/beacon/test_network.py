@@ -71,6 +71,8 @@ def test_no_peer_is_asked_twice() -> None:
     'peers = ["a http://one", "a http://two"]',
     "timeout_seconds = 0.0",
     "unknown = 1",
+    'ledger = "ftp://host"\nledger_token_file = "t"',
+    'ledger = "http://host"',
 ])  # fmt: skip
 def test_bad_peer_settings_are_refused(tmp_path: Path, table: str) -> None:
     home = tmp_path / "node"

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from hgr.api.problems import STATUS
 from hgr.audit import Actor, record
-from hgr.auth.roles import Principal
+from hgr.auth.roles import Principal, Role
 from hgr.beacon import (
     BeaconIdentity,
     beacon_map,
@@ -28,16 +28,19 @@ from hgr.beacon import (
 )
 from hgr.beacon.exposure import requester_for
 from hgr.beacon.framework import API_VERSION
+from hgr.beacon.ledger import LEDGER_PATH, RemoteLedger, admit_federated, parse_charge
 from hgr.beacon.network import MAX_VIA, VIA_HEADER, ask_peers, forwardable, merge
 from hgr.beacon.query import ENTRY_PATHS, BeaconQuery, from_body, from_params
 from hgr.beacon.service import answer
-from hgr.exceptions import HgrError, RateLimited
+from hgr.exceptions import Forbidden, HgrError, NotAuthenticated, NotFound, RateLimited
 from hgr.node import Node
 
 __all__ = ["add_beacon_routes"]
 
 TERMS_TTL = 60.0  # seconds
 NETWORK_ENTRIES = ("g_variants", "individuals", "biosamples")  # asked of the peers too
+# The accounts the federation's nodes hold at one another.
+NODE_ROLES = (Role.INSTITUTION_STEWARD, Role.PROVINCIAL_OFFICER, Role.NATIONAL_OFFICER)
 
 
 def _error(beacon: BeaconIdentity, exc: HgrError, granularity: str = "boolean") -> JSONResponse:
@@ -99,6 +102,32 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
         return terms
 
     peers = settings.beacon.peer_urls()
+    ledger = RemoteLedger.from_settings(settings)
+
+    @app.post(LEDGER_PATH, tags=["beacon"],
+              summary="Count a question against the federation's daily caps")  # fmt: skip
+    def ledger_questions(principal: caller, request: Request,
+                         body: Annotated[Any, Body()] = None) -> dict[str, Any]:  # fmt: skip
+        """For the other nodes of the federation (their accounts here: stewards and
+        officers): ``{"holders": [...], "tier": "registered", "question": "<sha256>"}``
+        answers ``{"admitted": true}`` when every holder's cap admits the question today."""
+        if ledger is not None:
+            raise NotFound(f"this node does not keep the federation's question ledger; "
+                           f"{settings.beacon.ledger} does", code="E_NOT_FOUND")  # fmt: skip
+        if not principal.authenticated:
+            raise NotAuthenticated("sign in with a bearer token", code="E_UNAUTHENTICATED")
+        if principal.role not in NODE_ROLES:
+            with node.db.transaction() as session:
+                record(session, Actor(principal.actor, principal.role.value),
+                       "beacon.ledger", "ledger", outcome="denied",
+                       grounds="only the federation's nodes count questions here",
+                       request_id=request.state.request_id)  # fmt: skip
+            raise Forbidden("only the federation's nodes (stewards' and officers' accounts) "
+                            "count questions here", code="E_FORBIDDEN")  # fmt: skip
+        holders, tier, question = parse_charge(body)
+        with node.db.transaction() as session:
+            admitted = admit_federated(session, holders, tier, dt.date.today(), question)
+        return {"admitted": admitted}
 
     def respond(principal: Principal, request: Request, parse: Any,
                 body: dict[str, Any] | None = None) -> Any:  # fmt: skip
@@ -108,7 +137,8 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
             address = request.client.host if request.client else "unknown"
             with node.db.transaction() as session:
                 requester = requester_for(session, principal, address, dt.date.today())
-                document = answer(session, settings.home, node.keys, beacon, requester, query)
+                document = answer(session, settings.home, node.keys, beacon, requester, query,
+                                  ledger=ledger)  # fmt: skip
                 granularity = document["meta"]["returnedGranularity"]
                 if granularity == "record" and query.entry in ("g_variants", "individuals",
                                                                "biosamples"):  # fmt: skip

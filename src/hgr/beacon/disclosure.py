@@ -61,10 +61,11 @@ __all__ = [
     "NEGLIGIBLE",
     "AlleleFacts",
     "QuestionsExhausted",
+    "admit_holders",
     "admit_questions",
-    "charge_question",
     "evidence_cost",
     "present_count",
+    "questions_exhausted",
     "release_count",
     "shown_alleles",
     "threshold",
@@ -292,25 +293,27 @@ def admit_questions(session: Session, requester: Requester, day: dt.date, count:
     """Count up to ``count`` new questions against the requester's daily caps, and return how
     many the caps admit (the first ones asked)."""
     limits = DAILY_QUESTIONS[requester.tier]
+    return admit_holders(session, list(zip(requester.holders, limits, strict=False)), day, count)
+
+
+def admit_holders(session: Session, limits: Sequence[tuple[str, int]], day: dt.date,
+                  count: int) -> int:  # fmt: skip
+    """Count up to ``count`` questions against each holder's daily cap (holder, cap), and
+    return how many every cap admits (the same number is charged to each)."""
     admitted = count
-    for holder, limit in zip(requester.holders, limits, strict=False):
+    for holder, limit in limits:
         insert_missing(session, BeaconRequesterBudget,
                        [{"holder": holder, "day": day, "questions": 0}])  # fmt: skip
-        used = (
-            session.scalar(
-                select(BeaconRequesterBudget.questions).where(
-                    BeaconRequesterBudget.holder == holder, BeaconRequesterBudget.day == day
-                )
-            )
-            or 0
-        )
+        used = session.scalar(select(BeaconRequesterBudget.questions).where(
+            BeaconRequesterBudget.holder == holder,
+            BeaconRequesterBudget.day == day)) or 0  # fmt: skip
         admitted = max(0, min(admitted, limit - used))
-    if admitted == 0:
-        return 0
+    if admitted == 0 or not limits:
+        return admitted
     # One conditional update per holder: on PostgreSQL the row is locked as it is updated,
     # so concurrent requests cannot both take the last question.
     with session.begin_nested() as nested:
-        for holder, limit in zip(requester.holders, limits, strict=False):
+        for holder, limit in limits:
             charged = session.execute(update(BeaconRequesterBudget).where(
                 BeaconRequesterBudget.holder == holder, BeaconRequesterBudget.day == day,
                 BeaconRequesterBudget.questions + admitted <= limit,
@@ -322,18 +325,10 @@ def admit_questions(session: Session, requester: Requester, day: dt.date, count:
     return admitted
 
 
-def charge_question(session: Session, requester: Requester, day: dt.date) -> None:
-    """Count one question against the requester's daily caps, or refuse it.
-
-    Raises
-    ------
-    QuestionsExhausted
-        When the identity or its organisation has asked its questions for the day. The
-        refusal is the same whatever was asked.
-    """
-    if admit_questions(session, requester, day, 1) == 0:
-        tomorrow = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
-        wait = int((tomorrow - dt.datetime.now(dt.UTC)).total_seconds())
-        raise QuestionsExhausted(
-            "this beacon's daily question allowance is used up; ask again tomorrow",
-            retry_after=max(1, wait), code="E_BEACON_BUDGET")  # fmt: skip
+def questions_exhausted(day: dt.date) -> QuestionsExhausted:
+    """The refusal of a question over a daily cap: the same whatever was asked."""
+    tomorrow = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
+    wait = int((tomorrow - dt.datetime.now(dt.UTC)).total_seconds())
+    return QuestionsExhausted(
+        "this beacon's daily question allowance is used up; ask again tomorrow",
+        retry_after=max(1, wait), code="E_BEACON_BUDGET")  # fmt: skip

@@ -11,7 +11,9 @@ The ledger is what makes the defences hold across requests, restarts and account
 - ``beacon_count_release`` keeps each differentially private count as released, and
   ``beacon_epsilon_spent`` the privacy loss each identity and each organisation has spent on a
   dataset's counts (security.md T6(c): per researcher and per dataset, surviving restarts).
-- ``beacon_requester_budget`` counts each identity's and organisation's new questions per day.
+- ``beacon_requester_budget`` counts each identity's and organisation's new questions per day;
+  ``beacon_federated_question`` the questions the federation's ledger has counted for holders
+  every node knows, so that one question reaching several nodes counts once.
 - ``beacon_frequency_slice`` and ``beacon_frequency_release`` keep the differentially private
   slice sizes and allele counts released to approved collaborators, and ``beacon_rho_spent``
   the privacy loss (zCDP rho) each year's releases have spent on a dataset, in all and per
@@ -34,6 +36,7 @@ __all__ = [
     "BeaconDataset",
     "BeaconDonorBudget",
     "BeaconEpsilonSpent",
+    "BeaconFederatedQuestion",
     "BeaconFrequencyRelease",
     "BeaconFrequencySlice",
     "BeaconRequesterBudget",
@@ -165,3 +168,13 @@ class BeaconRhoSpent(Base):
     holder: Mapped[str] = mapped_column(String(400), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     spent: Mapped[float] = mapped_column(Float)
+
+
+class BeaconFederatedQuestion(Base):
+    """A question (its SHA-256) counted on one day against a federated holder's cap."""
+
+    __tablename__ = "beacon_federated_question"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    holder: Mapped[str] = mapped_column(String(400), primary_key=True)
+    question: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from hgr.beacon.disclosure import (
     AlleleFacts,
-    charge_question,
     needs_carriers,
     present_count,
     release_count,
@@ -35,6 +34,7 @@ from hgr.beacon.entries import (
 )
 from hgr.beacon.exposure import LEVELS, Dataset, Requester, allowed_level, datasets
 from hgr.beacon.framework import API_VERSION, SCHEMA_BASE, BeaconIdentity
+from hgr.beacon.ledger import RemoteLedger, charge_question
 from hgr.beacon.query import BeaconQuery
 from hgr.beacon.variants import Hit, StoreIndex, index_for, variant_type
 from hgr.crypto import NodeKeys
@@ -256,9 +256,10 @@ def _meta(beacon: BeaconIdentity, query: BeaconQuery, granularity: str) -> dict[
 
 
 def answer(session: Session, home: Path, keys: NodeKeys, beacon: BeaconIdentity,
-           requester: Requester, query: BeaconQuery,
-           now: dt.datetime | None = None) -> dict[str, Any]:  # fmt: skip
-    """The Beacon v2 response to ``query`` from ``requester``.
+           requester: Requester, query: BeaconQuery, now: dt.datetime | None = None,
+           ledger: RemoteLedger | None = None) -> dict[str, Any]:  # fmt: skip
+    """The Beacon v2 response to ``query`` from ``requester``; ``ledger`` is the federation's
+    question ledger where another node keeps it.
 
     Raises
     ------
@@ -266,6 +267,8 @@ def answer(session: Session, home: Path, keys: NodeKeys, beacon: BeaconIdentity,
         A query this beacon cannot answer (E_BEACON_QUERY).
     QuestionsExhausted
         The requester's daily questions are used up (checked before any data is read).
+    LedgerUnreachable
+        The federation's question ledger did not answer (before any data is read).
     Forbidden
         The requester's organisation is debarred on a mandatory ground.
     """
@@ -276,7 +279,7 @@ def answer(session: Session, home: Path, keys: NodeKeys, beacon: BeaconIdentity,
     if query.entry == "g_variants" and query.variant is None and query.target is None:
         raise UsageError("a g_variants query names a variant: referenceName and start, with "
                          "alternateBases or an end", code="E_BEACON_QUERY")  # fmt: skip
-    charge_question(session, requester, now.date())
+    charge_question(session, requester, now.date(), query.question(), ledger)
     parts = []
     for dataset in datasets(session, home, now.date()):
         if query.entry in ("datasets", "cohorts") and query.target not in (None, dataset.id):

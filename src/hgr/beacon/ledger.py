@@ -1,0 +1,192 @@
+"""The federation's question ledger: daily question caps summed over every node.
+
+A node's own caps (:func:`hgr.beacon.disclosure.admit_questions`) count what is asked of it.
+An identity the whole federation knows (a GA4GH Passport or OIDC subject) or an organisation
+could ask each node its full allowance; security.md T3 asks for budgets per identity summed
+across the federation, which colluding accounts cannot multiply. So those holders are charged
+at one node, the ledger (normally the national node; ``[beacon] ledger`` names it on the
+others): a question from ``passport:…``, ``oidc:…`` or an organisation counts once a day
+against the holder's cap, at whichever node it is asked, however many nodes of the network
+it reaches (the network passes the same question and the same JWT to every peer, so the
+ledger knows the question by its hash and counts it once). Identities only one node knows (its
+own API tokens, anonymous addresses) are counted there.
+
+If the ledger cannot be reached the question is refused, the same way whatever was asked:
+an unreachable ledger must not lift the caps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hgr.beacon.disclosure import DAILY_QUESTIONS, admit_holders, questions_exhausted
+from hgr.beacon.exposure import Requester, Tier
+from hgr.beacon.models import BeaconFederatedQuestion
+from hgr.config import Settings
+from hgr.db.inserts import insert_missing
+from hgr.exceptions import ConfigurationError, HgrError, RateLimited, UsageError
+from hgr.federation import post_json
+
+__all__ = [
+    "FEDERATED",
+    "LEDGER_PATH",
+    "LedgerUnreachable",
+    "RemoteLedger",
+    "admit_federated",
+    "charge_question",
+    "is_federated",
+    "parse_charge",
+    "question_hash",
+]
+
+LEDGER_PATH = "/beacon/ledger/questions"
+# Holders every node of the federation knows by the same name.
+FEDERATED = ("id:passport:", "id:oidc:", "org:")
+
+
+class LedgerUnreachable(RateLimited):
+    """The federation's question ledger did not answer; the question is refused unasked."""
+
+    code = "E_LEDGER_UNREACHABLE"
+
+
+def is_federated(holder: str) -> bool:
+    return holder.startswith(FEDERATED)
+
+
+def parse_charge(body: object) -> tuple[list[str], Tier, str]:
+    """A ledger request's holders, tier and question hash.
+
+    Raises
+    ------
+    UsageError
+        A field is missing or malformed, or a holder is not a federated one.
+    """
+    if not isinstance(body, dict) or set(body) != {"holders", "tier", "question"}:
+        raise UsageError("the body must be an object with holders, tier and question",
+                         code="E_LEDGER_REQUEST")  # fmt: skip
+    holders, tier, question = body["holders"], body["tier"], body["question"]
+    if (not isinstance(holders, list) or not 0 < len(holders) <= 4
+            or not all(isinstance(h, str) and is_federated(h) and len(h) <= 400
+                       for h in holders)):  # fmt: skip
+        raise UsageError(f"holders must be 1 to 4 names starting {', '.join(FEDERATED)}",
+                         code="E_LEDGER_REQUEST")  # fmt: skip
+    if tier not in ("anonymous", "registered", "controlled"):
+        raise UsageError("tier must be anonymous, registered or controlled",
+                         code="E_LEDGER_REQUEST")  # fmt: skip
+    if not isinstance(question, str) or not re.fullmatch(r"[0-9a-f]{64}", question):
+        raise UsageError("question must be a SHA-256 in hex", code="E_LEDGER_REQUEST")
+    return list(dict.fromkeys(holders)), Tier[tier.upper()], question
+
+
+def question_hash(question: str) -> str:
+    return hashlib.sha256(question.encode()).hexdigest()
+
+
+def admit_federated(session: Session, holders: Sequence[str], tier: Tier, day: dt.date,
+                    question: str) -> bool:  # fmt: skip
+    """Count the question (its hash) once a day against each federated holder's cap: on this
+    node, which is the ledger. True when every holder has it admitted (or had it before)."""
+    identity_cap, organisation_cap = DAILY_QUESTIONS[tier]
+    F = BeaconFederatedQuestion
+    seen = set(session.scalars(select(F.holder).where(
+        F.day == day, F.question == question, F.holder.in_(list(holders)))))  # fmt: skip
+    new = [h for h in holders if h not in seen]
+    if not new:
+        return True
+    limits = [(h, organisation_cap if h.startswith("org:") else identity_cap) for h in new]
+    if admit_holders(session, limits, day, 1) == 0:
+        return False
+    insert_missing(session, F, [{"day": day, "holder": h, "question": question} for h in new])
+    return True
+
+
+@dataclass(frozen=True)
+class RemoteLedger:
+    """The ledger node, as this node reaches it."""
+
+    url: str
+    token: str
+    timeout: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RemoteLedger | None:
+        """The ledger ``[beacon]`` names, or None when this node keeps its own.
+
+        Raises
+        ------
+        ConfigurationError
+            The token file cannot be read or is empty.
+        """
+        beacon = settings.beacon
+        if not beacon.ledger:
+            return None
+        path = Path(beacon.ledger_token_file)
+        path = path if path.is_absolute() else settings.home / path
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigurationError(f"[beacon] ledger_token_file {path} cannot be read: "
+                                     f"{exc.strerror}", code="E_NODE_FILE") from None  # fmt: skip
+        if not token:
+            raise ConfigurationError(f"[beacon] ledger_token_file {path} is empty",
+                                     code="E_NODE_FILE")  # fmt: skip
+        return cls(beacon.ledger, token, beacon.timeout_seconds)
+
+    def admit(self, holders: Sequence[str], tier: Tier, question: str) -> bool:
+        """Whether the ledger admits the question for every holder.
+
+        Raises
+        ------
+        LedgerUnreachable
+            The ledger did not answer, or not as a ledger does.
+        """
+        try:
+            answer = post_json(self.url, LEDGER_PATH, {
+                "holders": list(holders), "tier": tier.name.lower(), "question": question},
+                self.token, timeout=self.timeout)  # fmt: skip
+        except HgrError as exc:
+            raise LedgerUnreachable(
+                f"the federation's question ledger did not answer ({exc.code}); ask again later",
+                retry_after=60,
+            ) from None
+        if not isinstance(answer, dict) or not isinstance(answer.get("admitted"), bool):
+            raise LedgerUnreachable("the federation's question ledger gave no answer; ask "
+                                    "again later", retry_after=60)  # fmt: skip
+        return bool(answer["admitted"])
+
+
+def charge_question(session: Session, requester: Requester, day: dt.date, question: str,
+                    ledger: RemoteLedger | None = None) -> None:  # fmt: skip
+    """Count one question against the requester's daily caps, or refuse it: holders only
+    this node knows here, federated ones at the ledger (``ledger``, or this node when it is
+    None).
+
+    Raises
+    ------
+    QuestionsExhausted
+        A cap is reached. The refusal is the same whatever was asked.
+    LedgerUnreachable
+        The ledger did not answer.
+    """
+    identity_cap, organisation_cap = DAILY_QUESTIONS[requester.tier]
+    caps = dict(zip(requester.holders, (identity_cap, organisation_cap), strict=False))
+    local = [(h, cap) for h, cap in caps.items() if not is_federated(h)]
+    federated = [h for h in caps if is_federated(h)]
+    if local and admit_holders(session, local, day, 1) == 0:
+        raise questions_exhausted(day)
+    if not federated:
+        return
+    digest = question_hash(question)
+    admitted = (ledger.admit(federated, requester.tier, digest) if ledger is not None
+                else admit_federated(session, federated, requester.tier, day, digest))  # fmt: skip
+    if not admitted:
+        raise questions_exhausted(day)

@@ -1,0 +1,74 @@
+"""The question ledger on the node that keeps it: federated holders (organisations, Passport
+and OIDC identities) counted once per question a day, local ones every time; and a ledger
+elsewhere that cannot be reached or read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from hgr.beacon.disclosure import DAILY_QUESTIONS, QuestionsExhausted
+from hgr.beacon.exposure import Requester, Tier
+from hgr.beacon.ledger import LedgerUnreachable, RemoteLedger, charge_question
+from hgr.beacon.models import BeaconRequesterBudget
+from hgr.config import BeaconSettings, Settings
+from hgr.db import Database
+from hgr.exceptions import ConfigurationError
+
+DAY = dt.date(2026, 11, 22)
+
+
+def _counts(db: Database) -> dict[str, int]:
+    with db.reader() as session:
+        return {r.holder: r.questions for r in session.scalars(select(BeaconRequesterBudget))}
+
+
+def test_federated_holders_count_a_question_once(db: Database) -> None:
+    local = Requester("token:bob", "Org A", "CN", Tier.REGISTERED)
+    passport = Requester("passport:https://broker|sub-1", "", "GB", Tier.REGISTERED)
+    with db.transaction() as session:
+        for requester in (local, local, passport, passport):
+            charge_question(session, requester, DAY, "q1")
+        charge_question(session, passport, DAY, "q2")
+    assert _counts(db) == {"id:token:bob": 2, "org:org a": 1,
+                           "id:passport:https://broker|sub-1": 2}  # fmt: skip
+
+
+def test_a_federated_holder_at_its_cap_is_refused(db: Database) -> None:
+    colleague = Requester("token:carol", "Org A", "CN", Tier.REGISTERED)
+    with db.transaction() as session:
+        charge_question(session, colleague, DAY, "q0")
+        session.execute(update(BeaconRequesterBudget).where(
+            BeaconRequesterBudget.holder == "org:org a").values(
+            questions=DAILY_QUESTIONS[Tier.REGISTERED][1]))  # fmt: skip
+    with pytest.raises(QuestionsExhausted), db.transaction() as session:
+        charge_question(session, colleague, DAY, "q1")
+    with db.transaction() as session:
+        charge_question(session, colleague, DAY, "q0")  # asked before: counted already
+    assert _counts(db)["id:token:carol"] == 2  # the refused question was rolled back
+
+
+def test_a_ledger_elsewhere_needs_a_readable_token(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, beacon=BeaconSettings(ledger="http://127.0.0.1:9",
+                                                             ledger_token_file="t"))  # fmt: skip
+    with pytest.raises(ConfigurationError, match="cannot be read"):
+        RemoteLedger.from_settings(settings)
+    (tmp_path / "t").write_text("\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="empty"):
+        RemoteLedger.from_settings(settings)
+    (tmp_path / "t").write_text("secret\n", encoding="utf-8")
+    ledger = RemoteLedger.from_settings(settings)
+    assert ledger == RemoteLedger("http://127.0.0.1:9", "secret", 10.0)
+    assert RemoteLedger.from_settings(replace(settings, beacon=BeaconSettings())) is None
+    with pytest.raises(LedgerUnreachable):
+        ledger.admit(["org:a"], Tier.REGISTERED, "a" * 64)
+
+
+def test_a_ledger_answer_that_is_not_one_is_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("hgr.beacon.ledger.post_json", lambda *a, **k: {"admitted": "yes"})
+    with pytest.raises(LedgerUnreachable):
+        RemoteLedger("http://x", "t", 1.0).admit(["org:a"], Tier.REGISTERED, "a" * 64)
