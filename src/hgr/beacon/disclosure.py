@@ -63,6 +63,7 @@ __all__ = [
     "QuestionsExhausted",
     "admit_holders",
     "admit_questions",
+    "decided_alleles",
     "evidence_cost",
     "present_count",
     "questions_exhausted",
@@ -127,7 +128,9 @@ class AlleleFacts:
     at_least: int = 0
 
 
-def _decided(session: Session, collection_id: int, keys: Sequence[str]) -> dict[str, bool]:
+def decided_alleles(session: Session, collection_id: int, keys: Sequence[str]) -> dict[str, bool]:
+    """Whether each allele among ``keys`` decided before is shown (those never asked about
+    are absent)."""
     found: dict[str, bool] = {}
     unique = list(dict.fromkeys(keys))
     # In slices: a range query may touch more alleles than a statement may have parameters.
@@ -178,7 +181,7 @@ def shown_alleles(session: Session, collection_id: int, donors: int, exposure: E
                   alleles: Sequence[AlleleFacts], now: dt.datetime) -> list[bool]:  # fmt: skip
     """Whether each allele is shown below the controlled tier, deciding (and charging) the
     ones never asked about before. Alleles nobody carries are "no" and not recorded."""
-    known = _decided(session, collection_id, [a.key for a in alleles])
+    known = decided_alleles(session, collection_id, [a.key for a in alleles])
     k = threshold(donors, exposure.min_carriers, exposure.evidence_budget)
     out = []
     decisions: list[dict[str, object]] = []
@@ -212,7 +215,7 @@ def shown_alleles(session: Session, collection_id: int, donors: int, exposure: E
         insert_missing(session, BeaconAllele, decisions)
         # Where a concurrent request decided an allele first, its decision stands (and it
         # charged; what this one charged stays charged, which errs on the safe side).
-        stored = _decided(session, collection_id, [str(d["allele"]) for d in decisions])
+        stored = decided_alleles(session, collection_id, [str(d["allele"]) for d in decisions])
         out = [stored.get(a.key, shown) for a, shown in zip(alleles, out, strict=True)]
     return out
 
@@ -300,6 +303,8 @@ def admit_holders(session: Session, limits: Sequence[tuple[str, int]], day: dt.d
                   count: int) -> int:  # fmt: skip
     """Count up to ``count`` questions against each holder's daily cap (holder, cap), and
     return how many every cap admits (the same number is charged to each)."""
+    if count == 1 and _take_one(session, limits, day):
+        return 1  # the common case: one question, every holder under its cap
     admitted = count
     for holder, limit in limits:
         insert_missing(session, BeaconRequesterBudget,
@@ -314,15 +319,37 @@ def admit_holders(session: Session, limits: Sequence[tuple[str, int]], day: dt.d
     # so concurrent requests cannot both take the last question.
     with session.begin_nested() as nested:
         for holder, limit in limits:
-            charged = session.execute(update(BeaconRequesterBudget).where(
-                BeaconRequesterBudget.holder == holder, BeaconRequesterBudget.day == day,
-                BeaconRequesterBudget.questions + admitted <= limit,
-            ).values(questions=BeaconRequesterBudget.questions + admitted).execution_options(
-                synchronize_session=False))  # fmt: skip
-            if charged.rowcount != 1:  # type: ignore[attr-defined]
+            if not _take(session, holder, limit, day, admitted):
                 nested.rollback()  # a concurrent request took them first
                 return 0
     return admitted
+
+
+def _take(session: Session, holder: str, limit: int, day: dt.date, count: int) -> bool:
+    """Add ``count`` to the holder's row if that keeps it within ``limit`` (one conditional
+    update, atomic on both databases)."""
+    charged = session.execute(update(BeaconRequesterBudget).where(
+        BeaconRequesterBudget.holder == holder, BeaconRequesterBudget.day == day,
+        BeaconRequesterBudget.questions + count <= limit,
+    ).values(questions=BeaconRequesterBudget.questions + count).execution_options(
+        synchronize_session=False))  # fmt: skip
+    return bool(charged.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _take_one(session: Session, limits: Sequence[tuple[str, int]], day: dt.date) -> bool:
+    """One question taken from every holder whose row exists and has room, one statement
+    each; False (and nothing taken) when a row is missing or full, for the slow path."""
+    taken: list[str] = []
+    for holder, limit in limits:
+        if not _take(session, holder, limit, day, 1):
+            for back in taken:  # undo, rather than a savepoint round trip on every question
+                session.execute(update(BeaconRequesterBudget).where(
+                    BeaconRequesterBudget.holder == back, BeaconRequesterBudget.day == day,
+                ).values(questions=BeaconRequesterBudget.questions - 1).execution_options(
+                    synchronize_session=False))  # fmt: skip
+            return False
+        taken.append(holder)
+    return True
 
 
 def questions_exhausted(day: dt.date) -> QuestionsExhausted:

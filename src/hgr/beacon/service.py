@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from hgr.beacon.disclosure import (
     AlleleFacts,
+    decided_alleles,
     needs_carriers,
     present_count,
     release_count,
@@ -101,12 +102,16 @@ def _store_donors(session: Session, dataset: Dataset, index: StoreIndex) -> _Sto
     return found
 
 
+def _allele_key(hit: Hit) -> str:
+    return f"{hit.contig}:{hit.position}:{hit.ref}:{hit.alt}"
+
+
 def _allele_facts(dataset: Dataset, index: StoreIndex, donors: _StoreDonors,
                   hits: list[Hit]) -> list[AlleleFacts]:  # fmt: skip
     _, counts, _totals = index.counts(hits)
     facts = []
     for hit, count in zip(hits, counts, strict=True):
-        key = f"{hit.contig}:{hit.position}:{hit.ref}:{hit.alt}"
+        key = _allele_key(hit)
         lower = (int(count) + 1) // 2  # a donor carries at most two copies
         if int(count) == 0:
             facts.append(AlleleFacts(key, None, 0))
@@ -124,9 +129,16 @@ def _visible_hits(session: Session, dataset: Dataset, level: str, hits: list[Hit
     assert dataset.store is not None
     index = index_for(dataset.store)
     donors = _store_donors(session, dataset, index)
-    shown = shown_alleles(session, dataset.collection_id, donors.count, dataset.exposure,
-                          _allele_facts(dataset, index, donors, hits), now)  # fmt: skip
-    return [h for h, ok in zip(hits, shown, strict=True) if ok]
+    # Alleles decided before are read from the ledger; only new ones need their counts and
+    # carriers (a carrier lookup decodes a chunk of genotypes).
+    shown = decided_alleles(session, dataset.collection_id, [_allele_key(h) for h in hits])
+    new = [h for h in hits if _allele_key(h) not in shown]
+    if new:
+        facts = _allele_facts(dataset, index, donors, new)
+        decided = shown_alleles(session, dataset.collection_id, donors.count,
+                                dataset.exposure, facts, now)  # fmt: skip
+        shown.update(zip((f.key for f in facts), decided, strict=True))
+    return [h for h in hits if shown[_allele_key(h)]]
 
 
 def _variant_record(dataset: Dataset, index: StoreIndex, hit: Hit) -> dict[str, Any]:

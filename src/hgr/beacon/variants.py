@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ __all__ = ["MAX_CANDIDATES", "Hit", "StoreIndex", "index_for", "variant_type"]
 # A range or bracket query reads at most this many records: a wider one is refused with a
 # request to narrow it, so that no single query scans a chromosome.
 MAX_CANDIDATES = 100_000
+CACHED_CHUNKS = 64  # decoded chunks of per-variant arrays kept per store version
 IUPAC = {"A": "A", "C": "C", "G": "G", "T": "T", "U": "T", "N": "[ACGTN]", "R": "[AG]",
          "Y": "[CT]", "S": "[CG]", "W": "[AT]", "K": "[GT]", "M": "[AC]", "B": "[CGT]",
          "D": "[AGT]", "H": "[ACT]", "V": "[ACG]"}  # fmt: skip
@@ -109,6 +111,40 @@ class StoreIndex:
         self.n_alleles = int(self.group["variant_allele"].shape[1])
         self.samples = int(self.group["sample_id"].shape[0])
         self._max_ref: int | None = None
+        # Opened arrays and decoded chunks of the small per-variant arrays, kept because a
+        # store version never changes: opening an array reads its metadata, and decoding a
+        # chunk of allele strings costs more than the rest of a lookup.
+        self._arrays: dict[str, Any] = {}
+        self._chunks: OrderedDict[tuple[str, int], NDArray[Any]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def array(self, name: str) -> Any:
+        """The store's array ``name``, opened once."""
+        found = self._arrays.get(name)
+        if found is None:
+            found = self._arrays[name] = self.group[name]
+        return found
+
+    def rows(self, name: str, lo: int, hi: int) -> NDArray[Any]:
+        """Rows ``lo`` to ``hi`` (exclusive) of a per-variant array, from decoded chunks kept
+        in a small LRU cache."""
+        array = self.array(name)
+        step = int(array.chunks[0])
+        parts = []
+        for chunk in range(lo // step, (hi - 1) // step + 1):
+            key = (name, chunk)
+            with self._cache_lock:
+                block = self._chunks.get(key)
+                if block is not None:
+                    self._chunks.move_to_end(key)
+            if block is None:
+                block = np.asarray(array[chunk * step : (chunk + 1) * step])
+                with self._cache_lock:
+                    self._chunks[key] = block
+                    while len(self._chunks) > CACHED_CHUNKS:
+                        self._chunks.popitem(last=False)
+            parts.append(block[max(lo - chunk * step, 0) : hi - chunk * step])
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def _row(self, sorted_index: int) -> int:
         return int(self.order[sorted_index]) if self.order is not None else sorted_index
@@ -183,11 +219,10 @@ class StoreIndex:
         return hits
 
     def _alleles(self, rows: list[int]) -> list[list[str]]:
-        array = self.group["variant_allele"]
         if self.order is None:
-            block = array[rows[0] : rows[-1] + 1]
+            block = self.rows("variant_allele", rows[0], rows[-1] + 1)
             return [[str(a) for a in block[r - rows[0]]] for r in rows]
-        return [[str(a) for a in array[r]] for r in rows]
+        return [[str(a) for a in self.rows("variant_allele", r, r + 1)[0]] for r in rows]
 
     def counts(self, hits: list[Hit], grouping: str = "variant") -> tuple[list[str], Any, Any]:
         """Allele counts and numbers of called alleles of each hit: overall
@@ -198,8 +233,8 @@ class StoreIndex:
         rows = np.array([h.row for h in hits])
         alleles = np.array([h.allele for h in hits])
         lo, hi = int(rows.min()), int(rows.max()) + 1
-        count = self.group[f"{grouping}_allele_count"][lo:hi]
-        total = self.group[f"{grouping}_allele_total"][lo:hi]
+        count = self.rows(f"{grouping}_allele_count", lo, hi)
+        total = self.rows(f"{grouping}_allele_total", lo, hi)
         if grouping == "variant":
             return [], count[rows - lo, alleles], total[rows - lo]
         ids = [str(g) for g in self.group[f"{grouping}_id"][:]]
@@ -207,7 +242,7 @@ class StoreIndex:
 
     def carriers(self, hit: Hit) -> NDArray[np.int64]:
         """The store columns (sample positions) whose genotype carries the hit's allele."""
-        calls = np.asarray(self.group["call_genotype"][hit.row])
+        calls = np.asarray(self.array("call_genotype")[hit.row])
         return np.flatnonzero((calls == hit.allele).any(axis=1)).astype(np.int64)
 
 
