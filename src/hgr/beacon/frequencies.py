@@ -374,11 +374,11 @@ def _locate(
             continue
         lo, hi = bounds
         a, b = np.searchsorted(index.position[lo:hi], [int(position), int(position) + 1])
-        candidates.extend((i, index._row(lo + int(s))) for s in range(int(a), int(b)))
+        candidates.extend((i, index.row(lo + int(s))) for s in range(int(a), int(b)))
     if not candidates:
         return rows, alleles
     wanted = np.array(sorted({row for _i, row in candidates}), dtype=np.int64)
-    found = _read_rows(index.group["variant_allele"], wanted)
+    found = _read_rows(index.array("variant_allele"), wanted)
     at = {int(r): k for k, r in enumerate(wanted)}
     for i, row in candidates:
         if rows[i] >= 0:
@@ -404,7 +404,7 @@ def _true_counts(index: StoreIndex, variants: Sequence[str], columns: NDArray[np
     for start in range(0, held.size, batch):
         part = held[start : start + batch]
         sites = np.unique(rows[part])
-        calls = _read_rows(index.group["call_genotype"], sites)[:, columns, :]
+        calls = _read_rows(index.array("call_genotype"), sites)[:, columns, :]
         which = np.searchsorted(sites, rows[part])
         counts[part] = (calls[which] == alleles[part][:, None, None]).sum(axis=(1, 2))
     return [int(c) for c in counts]

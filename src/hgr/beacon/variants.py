@@ -146,7 +146,8 @@ class StoreIndex:
             parts.append(block[max(lo - chunk * step, 0) : hi - chunk * step])
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
-    def _row(self, sorted_index: int) -> int:
+    def row(self, sorted_index: int) -> int:
+        """The store row of the ``sorted_index``-th variant in genome order."""
         return int(self.order[sorted_index]) if self.order is not None else sorted_index
 
     def max_ref_length(self) -> int:
@@ -186,7 +187,7 @@ class StoreIndex:
         return self._match(variant, contig or variant.reference_name, lo + int(a), lo + int(b))
 
     def _match(self, variant: VariantParams, contig: str, a: int, b: int) -> list[Hit]:
-        rows = [self._row(i) for i in range(a, b)]
+        rows = [self.row(i) for i in range(a, b)]
         alleles = self._alleles(rows)
         ref_pattern = _pattern(variant.reference_bases) if variant.reference_bases else None
         alt_pattern = (_pattern(variant.alternate_bases)
