@@ -172,6 +172,8 @@ def test_a_variant_the_store_lacks_is_answered_like_the_others(stats_api: Api) -
     rows = answer.json()["frequencies"]
     assert [r["variant"] for r in rows] == ["22-1-A-T", "X-5-C-G"]
     assert all(set(r) == set(rows[0]) for r in rows)
+    # Noised like any other count over the same slice: nothing marks them as absent.
+    assert {r["alleleNumber"] for r in rows} == {2 * answer.json()["donors"]}
 
 
 @pytest.mark.parametrize("body", [
@@ -183,6 +185,8 @@ def test_a_variant_the_store_lacks_is_answered_like_the_others(stats_api: Api) -
     {"dataset": "X:Y", "variants": [12]},
     {"dataset": "X:Y", "variants": ["1-1-A-G"], "population": "P", "province": "Q"},
     {"dataset": "X:Y", "variants": ["1-1-A-G"], "population": ""},
+    {"dataset": "X:Y", "variants": ["1-1-A-G"], "population": "Han\x00"},
+    {"dataset": "X:Y", "variants": ["1-1-A-G"], "province": "CN-11\n"},
     {"dataset": "X:Y", "variants": ["1-1-A-G"], "limit": 3},
     {"dataset": "X:Y", "variants": ["1-1-A-G"] * 100_001},
 ])  # fmt: skip

@@ -181,6 +181,7 @@ def test_only_the_federations_nodes_may_count_at_the_ledger(
     assert _post(url, LEDGER_PATH, body, tokens["alice"])[0] == 403
     for bad in (None, [], {"holders": ["id:token:x"], "tier": "registered", "question": "a" * 64},
                 {"holders": ["org:x"], "tier": "gold", "question": "a" * 64},
+                {"holders": ["org:x\x00"], "tier": "registered", "question": "a" * 64},
                 {"holders": ["org:x"], "tier": "registered", "question": "xyz"},
                 {**body, "extra": 1}):  # fmt: skip
         status, problem = _post(url, LEDGER_PATH, bad, tokens["node-b"])

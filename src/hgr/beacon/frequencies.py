@@ -148,8 +148,10 @@ def parse_question(body: object) -> FrequencyQuestion:
     if len(slices) > 1:
         raise UsageError("give population or province, not both", code="E_FREQUENCY_QUESTION")
     for name, value in slices.items():
-        if not isinstance(value, str) or not value.strip() or len(value) > 100:
-            raise UsageError(f"{name} must be a name of at most 100 characters",
+        # Printable only: the slice is stored in the ledger, and PostgreSQL holds no NUL.
+        if (not isinstance(value, str) or not value.strip() or len(value) > 100
+                or not value.isprintable()):  # fmt: skip
+            raise UsageError(f"{name} must be a printable name of at most 100 characters",
                              code="E_FREQUENCY_QUESTION")  # fmt: skip
     return FrequencyQuestion(dataset, keys, population=slices.get("population"),
                              province=slices.get("province"))  # fmt: skip

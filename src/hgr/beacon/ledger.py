@@ -76,8 +76,9 @@ def parse_charge(body: object) -> tuple[list[str], Tier, str]:
     holders, tier, question = body["holders"], body["tier"], body["question"]
     if (not isinstance(holders, list) or not 0 < len(holders) <= 4
             or not all(isinstance(h, str) and is_federated(h) and len(h) <= 400
-                       for h in holders)):  # fmt: skip
-        raise UsageError(f"holders must be 1 to 4 names starting {', '.join(FEDERATED)}",
+                       and h.isprintable() for h in holders)):  # fmt: skip
+        raise UsageError(f"holders must be 1 to 4 printable names starting "
+                         f"{', '.join(FEDERATED)}",
                          code="E_LEDGER_REQUEST")  # fmt: skip
     if tier not in ("anonymous", "registered", "controlled"):
         raise UsageError("tier must be anonymous, registered or controlled",
