@@ -33,6 +33,7 @@ from hgr.audit.merkle import EMPTY_ROOT, Subtree, leaf_hash, node_hash, split_po
 from hgr.audit.merkle import consistency_proof as _consistency_proof
 from hgr.audit.merkle import inclusion_proof as _inclusion_proof
 from hgr.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditNode
+from hgr.audit.stamp import mark_changed
 from hgr.crypto.signing import Signer, Verifier
 from hgr.exceptions import NotFound, UsageError
 
@@ -129,6 +130,7 @@ def record(
     # A plain INSERT into the table rather than the unit of work: an event is never read back
     # or changed here, and a request writes one with every read of individual-level data.
     session.connection().execute(_EVENTS.insert(), values)
+    mark_changed(session)  # its own reads now see what it changed: none of them is cached
 
 
 _EVENTS = cast(Table, AuditEvent.__table__)

@@ -192,7 +192,7 @@ def authenticate_token(session: Session, value: str, now: dt.datetime | None = N
         raise refused("malformed personal token")
     # Columns rather than ORM objects: this runs on every request, and loading two entities
     # into the session costs more than the query itself.
-    found = session.execute(_TOKEN_LOOKUP, {"token_id": match[1]}).first()
+    found = session.connection().execute(_TOKEN_LOOKUP, {"token_id": match[1]}).first()
     digest = hashlib.sha256(match[2].encode()).hexdigest()
     if found is None:
         raise refused(f"unknown token {match[1]}")

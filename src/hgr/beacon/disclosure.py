@@ -38,11 +38,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import beta, binom
-from sqlalchemy import select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from hgr.beacon.exposure import Exposure, Requester, Tier
@@ -133,13 +134,22 @@ def decided_alleles(session: Session, collection_id: int, keys: Sequence[str]) -
     are absent)."""
     found: dict[str, bool] = {}
     unique = list(dict.fromkeys(keys))
+    connection = session.connection()
     # In slices: a range query may touch more alleles than a statement may have parameters.
     for start in range(0, len(unique), KEYS_PER_STATEMENT):
-        rows = session.execute(select(BeaconAllele.allele, BeaconAllele.shown).where(
-            BeaconAllele.collection_id == collection_id,
-            BeaconAllele.allele.in_(unique[start : start + KEYS_PER_STATEMENT]))).all()  # fmt: skip
+        rows = connection.execute(
+            _DECIDED,
+            {"collection": collection_id, "keys": unique[start : start + KEYS_PER_STATEMENT]},
+        )
         found.update((key, bool(shown)) for key, shown in rows)
     return found
+
+
+_ALLELES = cast(Table, BeaconAllele.__table__)
+# Built once, as the statements below: they run on every question.
+_DECIDED = select(_ALLELES.c.allele, _ALLELES.c.shown).where(
+    _ALLELES.c.collection_id == bindparam("collection"),
+    _ALLELES.c.allele.in_(bindparam("keys", expanding=True)))  # fmt: skip
 
 
 def _payers(session: Session, carriers: NDArray[np.int64], donors: int, k: int,
@@ -337,19 +347,37 @@ def _take(session: Session, holder: str, limit: int, day: dt.date, count: int) -
 
 
 def _take_one(session: Session, limits: Sequence[tuple[str, int]], day: dt.date) -> bool:
-    """One question taken from every holder whose row exists and has room, one statement
-    each; False (and nothing taken) when a row is missing or full, for the slow path."""
-    taken: list[str] = []
-    for holder, limit in limits:
-        if not _take(session, holder, limit, day, 1):
-            for back in taken:  # undo, rather than a savepoint round trip on every question
-                session.execute(update(BeaconRequesterBudget).where(
-                    BeaconRequesterBudget.holder == back, BeaconRequesterBudget.day == day,
-                ).values(questions=BeaconRequesterBudget.questions - 1).execution_options(
-                    synchronize_session=False))  # fmt: skip
-            return False
-        taken.append(holder)
-    return True
+    """One question taken from every holder, in one statement, where each holder's row
+    exists and has room; False (and nothing taken) otherwise, for the slow path."""
+    # On the table rather than the mapped class: this runs on every question, and the ORM's
+    # bulk-update machinery costs more than the statement.
+    connection = session.connection()
+    values: dict[str, object] = {"on_day": day}
+    for n, (holder, limit) in enumerate(limits):
+        values[f"holder{n}"], values[f"limit{n}"] = holder, limit
+    taken = connection.execute(_take_statement(len(limits)), values).scalars().all()
+    if len(taken) == len(limits):
+        return True
+    if taken:  # undo, rather than a savepoint round trip on every question
+        B = _BUDGETS.c
+        connection.execute(update(_BUDGETS).where(B.day == day, B.holder.in_(list(taken))).values(
+            questions=B.questions - 1))  # fmt: skip
+    return False
+
+
+@lru_cache(maxsize=8)
+def _take_statement(holders: int) -> Any:
+    """``UPDATE .. SET questions = questions + 1 .. RETURNING holder`` for ``holders``
+    holders, each under its own limit; built once per number of holders."""
+    B = _BUDGETS.c
+    room = or_(*(and_(B.holder == bindparam(f"holder{n}"),
+                      B.questions + 1 <= bindparam(f"limit{n}"))
+                 for n in range(holders)))  # fmt: skip
+    return update(_BUDGETS).where(B.day == bindparam("on_day"), room).values(
+        questions=B.questions + 1).returning(B.holder)  # fmt: skip
+
+
+_BUDGETS = cast(Table, BeaconRequesterBudget.__table__)
 
 
 def questions_exhausted(day: dt.date) -> QuestionsExhausted:

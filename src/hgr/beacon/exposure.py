@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from hgr.access.models import RequestRecord
 from hgr.audit import Actor, record
+from hgr.audit.stamp import cached
 from hgr.auth.models import User
 from hgr.auth.roles import Principal, Role
 from hgr.beacon.entries import donor_counts
@@ -139,8 +140,15 @@ def _ethics_covered(session: Session, today: dt.date) -> tuple[set[int], set[int
 
 
 def datasets(session: Session, home: Path, today: dt.date | None = None) -> list[Dataset]:
-    """Every collection of the node, as a beacon dataset, in id order."""
+    """Every collection of the node, as a beacon dataset, in id order (read once per state of
+    the registry: every question asks for them)."""
     today = today or dt.date.today()
+    found = cached(session, ("beacon.datasets", str(home), today),
+                   lambda: tuple(_read_datasets(session, home, today)))  # fmt: skip
+    return list(found)
+
+
+def _read_datasets(session: Session, home: Path, today: dt.date) -> list[Dataset]:
     exposures = {r.collection_id: r for r in session.scalars(select(BeaconDataset))}
     donors = donor_counts(session)
     approved_institutions, approved_collections = _ethics_covered(session, today)
@@ -192,7 +200,7 @@ def requester_for(session: Session, principal: Principal, address: str,
         return Requester(f"anonymous:{address}", "", UNKNOWN_COUNTRY, Tier.ANONYMOUS)
     passport = principal.passport
     name = principal.actor.split(":", 1)[1] if ":" in principal.actor else principal.actor
-    user = session.scalar(select(User).where(User.name == name))
+    user = cached(session, ("beacon.user", name), lambda: _user_facts(session, name))
     identity = (f"passport:{passport.issuer}|{passport.subject}" if passport
                 else f"{principal.actor}")  # fmt: skip
     registered = user is not None or bool(passport and passport.registered_access)
@@ -206,9 +214,24 @@ def requester_for(session: Session, principal: Principal, address: str,
         institution=(principal.scope if principal.role is Role.INSTITUTION_STEWARD else ""),
         grants=frozenset(passport.controlled_access_grants if passport else ()),
     )
-    if organisation and finding_for(session, [organisation], today).level == "mandatory":
+    if organisation and cached(session, ("beacon.finding", organisation, today),
+                               lambda: finding_for(session, [organisation], today).level
+                               ) == "mandatory":  # fmt: skip
         requester = replace(requester, debarred=True)
     return requester
+
+
+@dataclass(frozen=True)
+class _UserFacts:
+    name: str
+    organisation: str
+    country: str
+
+
+def _user_facts(session: Session, name: str) -> _UserFacts | None:
+    row = session.execute(select(User.name, User.organisation, User.country).where(
+        User.name == name)).first()  # fmt: skip
+    return _UserFacts(row.name, row.organisation or "", row.country or "") if row else None
 
 
 def granted(session: Session, requester: Requester, dataset: Dataset, today: dt.date) -> bool:
@@ -224,11 +247,21 @@ def granted(session: Session, requester: Requester, dataset: Dataset, today: dt.
         return True
     if requester.user is None:
         return False
+    return dataset.institution in cached(
+        session,
+        ("beacon.grants", requester.user, today),
+        lambda: _granted_institutions(session, requester, today),
+    )
+
+
+def _granted_institutions(session: Session, requester: Requester,
+                          today: dt.date) -> frozenset[str]:  # fmt: skip
+    """The institutions whose data the requester's active access requests cover."""
     active = session.scalars(select(RequestRecord.body).where(
         RequestRecord.requester == requester.user, RequestRecord.status == "active",
         RequestRecord.expires_on >= today))  # fmt: skip
-    return any((body.get("cohort") or {}).get("institution") == dataset.institution
-               for body in active)  # fmt: skip
+    named = ((body.get("cohort") or {}).get("institution") for body in active)
+    return frozenset(str(code) for code in named if code)
 
 
 @cache

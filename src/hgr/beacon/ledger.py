@@ -22,16 +22,19 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, delete
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hgr.beacon.disclosure import DAILY_QUESTIONS, admit_holders, questions_exhausted
 from hgr.beacon.exposure import Requester, Tier
 from hgr.beacon.models import BeaconFederatedQuestion
 from hgr.config import Settings
-from hgr.db.inserts import insert_missing
 from hgr.exceptions import ConfigurationError, HgrError, RateLimited, UsageError
 from hgr.federation import post_json
 
@@ -96,18 +99,50 @@ def admit_federated(session: Session, holders: Sequence[str], tier: Tier, day: d
                     question: str) -> bool:  # fmt: skip
     """Count the question (its hash) once a day against each federated holder's cap: on this
     node, which is the ledger. True when every holder has it admitted (or had it before)."""
+    return _admit(session, [], _limits(holders, tier), day, question)
+
+
+def _limits(holders: Sequence[str], tier: Tier) -> list[tuple[str, int]]:
     identity_cap, organisation_cap = DAILY_QUESTIONS[tier]
-    F = BeaconFederatedQuestion
-    seen = set(session.scalars(select(F.holder).where(
-        F.day == day, F.question == question, F.holder.in_(list(holders)))))  # fmt: skip
-    new = [h for h in holders if h not in seen]
-    if not new:
+    return [(h, organisation_cap if h.startswith("org:") else identity_cap) for h in holders]
+
+
+def _admit(session: Session, local: list[tuple[str, int]], federated: list[tuple[str, int]],
+           day: dt.date, question: str) -> bool:  # fmt: skip
+    """Charge one question to every local holder, and to each federated one that has not
+    been charged this question (its hash) today; False, with nothing charged, when a cap is
+    reached. Two statements in the common case: the question noted, the caps taken."""
+    F = _QUESTIONS.c
+    new: set[str] = set()
+    connection = session.connection()
+    note = _note_question(connection.dialect.name)
+    for holder, _cap in federated:
+        # RETURNING gives the row when this statement inserted it: the holder is new to the
+        # question. A concurrent request inserting the same row makes this one wait for its
+        # outcome.
+        values = {"day": day, "holder": holder, "question": question}
+        new.update(connection.execute(note, values).scalars())
+    limits = local + [(h, cap) for h, cap in federated if h in new]
+    if not limits or admit_holders(session, limits, day, 1) > 0:
         return True
-    limits = [(h, organisation_cap if h.startswith("org:") else identity_cap) for h in new]
-    if admit_holders(session, limits, day, 1) == 0:
-        return False
-    insert_missing(session, F, [{"day": day, "holder": h, "question": question} for h in new])
-    return True
+    if new:
+        connection.execute(delete(_QUESTIONS).where(F.day == day, F.question == question,
+                                           F.holder.in_(sorted(new))))  # fmt: skip
+    return False
+
+
+_QUESTIONS = cast(Table, BeaconFederatedQuestion.__table__)
+
+
+@cache
+def _note_question(dialect: str) -> Any:
+    """``INSERT .. ON CONFLICT DO NOTHING RETURNING holder`` for one question and holder,
+    built once: it runs on every question."""
+    make = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    F = _QUESTIONS.c
+    return make(_QUESTIONS).values(day=bindparam("day"), holder=bindparam("holder"),
+                                   question=bindparam("question")).on_conflict_do_nothing(
+                                   ).returning(F.holder)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -181,13 +216,13 @@ def charge_question(session: Session, requester: Requester, day: dt.date, questi
     identity_cap, organisation_cap = DAILY_QUESTIONS[requester.tier]
     caps = dict(zip(requester.holders, (identity_cap, organisation_cap), strict=False))
     local = [(h, cap) for h, cap in caps.items() if not is_federated(h)]
-    federated = [h for h in caps if is_federated(h)]
+    federated = [(h, cap) for h, cap in caps.items() if is_federated(h)]
+    if ledger is None:  # this node keeps the ledger: every cap in one go
+        if not _admit(session, local, federated, day, question_hash(question)):
+            raise questions_exhausted(day)
+        return
     if local and admit_holders(session, local, day, 1) == 0:
         raise questions_exhausted(day)
-    if not federated:
-        return
-    digest = question_hash(question)
-    admitted = (ledger.admit(federated, requester.tier, digest) if ledger is not None
-                else admit_federated(session, federated, requester.tier, day, digest))  # fmt: skip
-    if not admitted:
+    if federated and not ledger.admit([h for h, _ in federated], requester.tier,
+                                      question_hash(question)):  # fmt: skip
         raise questions_exhausted(day)
