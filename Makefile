@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/hgr demo $(DEMO_DIR) --force
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15  # the slowest tests, for keeping CI under its limit
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null 2>&1 || echo "note: Debian's wrk could not be installed; the load benchmark will be skipped"
