@@ -62,7 +62,8 @@ def _setup(home: Path, url: str, donors: int) -> str:
 
     node = init_node(home, database_url=url, name="bench")
     import_files(node.db, node.keys, [EXAMPLES / "institutions.csv"])
-    holdings = sorted(p for p in EXAMPLES.glob("*.csv") if p.name != "institutions.csv")
+    # Every holdings file, the pedigree (PED) with the families that name its probands.
+    holdings = sorted(p for p in EXAMPLES.iterdir() if p.is_file() and p.name != "institutions.csv")
     import_files(node.db, node.keys, holdings, institution="BJ-H001")
     import_files(node.db, node.keys, _donor_templates(home, donors), institution="BJ-H001")
     admin = Actor("bench", "operator")
