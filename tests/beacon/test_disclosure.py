@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from hgr.beacon.disclosure import (
     AlleleFacts,
     QuestionsExhausted,
+    admit_holders,
     evidence_cost,
     present_count,
     release_count,
@@ -20,7 +21,7 @@ from hgr.beacon.disclosure import (
 )
 from hgr.beacon.exposure import Exposure, Requester, Tier
 from hgr.beacon.ledger import charge_question
-from hgr.beacon.models import BeaconDonorBudget
+from hgr.beacon.models import BeaconDonorBudget, BeaconRequesterBudget
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.registry import models as m
@@ -150,3 +151,18 @@ def test_daily_questions_are_capped_per_identity(db: Database) -> None:
             charge_question(session, caller, day, "q")  # the rest of its 200 for the day
     with pytest.raises(QuestionsExhausted), db.transaction() as session:
         charge_question(session, caller, day, "q")
+
+
+def test_a_question_one_cap_refuses_takes_nothing_from_the_others(db: Database) -> None:
+    # What admit_questions answers is committed (the attack simulation counts with it): a
+    # refusal by the organisation's cap must give back what the identity's cap had taken.
+    day = NOW.date()
+    with db.transaction() as session:
+        assert admit_holders(session, [("id:a", 10), ("org:o", 1)], day, 1) == 1
+    with db.transaction() as session:
+        assert admit_holders(session, [("id:a", 10), ("org:o", 1)], day, 1) == 0
+        assert admit_holders(session, [("id:b", 10), ("org:o", 1)], day, 1) == 0
+    with db.reader() as session:
+        rows = session.execute(select(BeaconRequesterBudget.holder,
+                                      BeaconRequesterBudget.questions)).all()  # fmt: skip
+    assert dict(rows) == {"id:a": 1, "org:o": 1, "id:b": 0}

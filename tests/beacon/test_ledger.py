@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 
 from hgr.beacon.disclosure import DAILY_QUESTIONS, QuestionsExhausted
 from hgr.beacon.exposure import Requester, Tier
-from hgr.beacon.ledger import LedgerUnreachable, RemoteLedger, charge_question
-from hgr.beacon.models import BeaconRequesterBudget
+from hgr.beacon.ledger import LedgerUnreachable, RemoteLedger, admit_federated, charge_question
+from hgr.beacon.models import BeaconFederatedQuestion, BeaconRequesterBudget
 from hgr.config import BeaconSettings, Settings
 from hgr.db import Database
 from hgr.exceptions import ConfigurationError
@@ -50,6 +50,26 @@ def test_a_federated_holder_at_its_cap_is_refused(db: Database) -> None:
     with db.transaction() as session:
         charge_question(session, colleague, DAY, "q0")  # asked before: counted already
     assert _counts(db)["id:token:carol"] == 2  # the refused question was rolled back
+
+
+def test_a_question_the_ledger_refuses_is_not_counted_as_asked(db: Database) -> None:
+    # The ledger's route commits its refusals: the question must not stay noted, or asking it
+    # again would pass as "asked before" without a cap to pay for it.
+    organisation = ["org:org b"]
+    with db.transaction() as session:
+        assert admit_federated(session, organisation, Tier.REGISTERED, DAY, "a" * 64)
+        session.execute(update(BeaconRequesterBudget).where(
+            BeaconRequesterBudget.holder == "org:org b").values(
+            questions=DAILY_QUESTIONS[Tier.REGISTERED][1]))  # fmt: skip
+    for _ in range(2):
+        with db.transaction() as session:
+            assert not admit_federated(session, organisation, Tier.REGISTERED, DAY, "b" * 64)
+    with db.reader() as session:
+        noted = set(session.scalars(select(BeaconFederatedQuestion.question)))
+    assert noted == {"a" * 64}
+    with db.transaction() as session:  # the question admitted before is still free
+        assert admit_federated(session, organisation, Tier.REGISTERED, DAY, "a" * 64)
+    assert _counts(db)["org:org b"] == DAILY_QUESTIONS[Tier.REGISTERED][1]
 
 
 def test_a_ledger_elsewhere_needs_a_readable_token(tmp_path: Path) -> None:
