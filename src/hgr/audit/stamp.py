@@ -44,7 +44,7 @@ _STAMP = "hgr.audit.stamp"  # session.info key: the stamp this session read
 
 @dataclass
 class _Generation:
-    """The values computed under one stamp of one database, with when each was computed."""
+    """The values computed under one stamp of one database, each with when it expires."""
 
     stamp: int
     values: dict[Hashable, tuple[float, Any]] = field(default_factory=dict)  # (expiry, value)
