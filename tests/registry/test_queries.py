@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import NotFound, ValidationFailed
 from hgr.registry.importer import import_files
-from hgr.registry.queries import ENTITIES, count_summary, list_entities, show_entity
+from hgr.registry.queries import (
+    ENTITIES,
+    count_summary,
+    filter_choices,
+    list_entities,
+    show_entity,
+)
 from tests.conftest import EXAMPLES, HOLDINGS
 
 INSTITUTION = "BJ-H001"
@@ -84,6 +91,43 @@ def test_visible_limits_rows_to_those_institutions(loaded: Database) -> None:
         assert [r["institution"] for r in count_summary(session, visible={INSTITUTION})] == [
             INSTITUTION
         ]
+
+
+def test_every_join_looks_up_one_row() -> None:
+    """Listings leave out joins their conditions do not need (``Entity.joined``): that is
+    sound only while each join finds exactly one row (inner) or at most one (outer)."""
+    for spec in ENTITIES.values():
+        for target, on, required in [(t, on, True) for t, on in spec.joins] + [
+            (t, on, False) for t, on in spec.outer_joins
+        ]:
+            table = sa.inspect(target).selectable
+            key, reference = (on.left, on.right) if on.left.table is table else (on.right, on.left)
+            assert key.table is table, (spec.name, str(on))
+            assert key.primary_key, (spec.name, str(on))
+            assert reference.table is not table, (spec.name, str(on))
+            if required:
+                assert not reference.nullable, (spec.name, str(on))
+                assert any(fk.column is key._deannotate() for fk in reference.foreign_keys)
+
+
+@pytest.mark.parametrize("name", sorted(ENTITIES))
+def test_each_filter_picks_the_rows_it_names(loaded: Database, name: str) -> None:
+    """Every filter, with a value that occurs and one that does not, against the whole
+    listing filtered here; totals and paging past a filtered page included."""
+    spec = ENTITIES[name]
+    with loaded.reader() as session:
+        everything = list_entities(session, name, limit=1000).rows
+        for label in spec.filters:
+            seen = sorted({str(r[label]) for r in everything if r.get(label) is not None})
+            for value in seen[:2]:
+                expected = [r for r in everything if str(r[label]) == value]
+                listing = list_entities(session, name, filters={label: value}, limit=1000)
+                assert listing.rows == expected, (label, value)
+                assert (listing.total, listing.exact) == (len(expected), True)
+                past = list_entities(session, name, filters={label: value}, offset=len(expected))
+                assert (past.rows, past.total) == ([], len(expected))
+            if filter_choices(spec, label) is None:
+                assert list_entities(session, name, filters={label: "NONE-SUCH"}).total == 0
 
 
 def test_bad_filters_and_keys_are_named(loaded: Database) -> None:

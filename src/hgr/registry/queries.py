@@ -8,13 +8,15 @@ in one place.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection as Many
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Enum, Select, String, func, select
+from sqlalchemy import Enum, Select, String, bindparam, func, inspect, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.util import find_tables
 
 from hgr.db import Base
 from hgr.exceptions import NotFound, ValidationFailed
@@ -59,11 +61,33 @@ class Entity:
         return [c for c in self.columns if c not in self.detail_only]
 
     def base(self, labels: list[str]) -> Select[Any]:
+        """A select of the columns labelled ``labels`` from the entity and its joins."""
         query = select(*(self.columns[c].label(c) for c in labels)).select_from(self.model)
-        for target, on in self.joins:
-            query = query.join(target, on)
-        for target, on in self.outer_joins:
-            query = query.outerjoin(target, on)
+        return self.joined(query)
+
+    def joined(self, query: Select[Any], needed_by: Many[Any] | None = None) -> Select[Any]:
+        """``query`` (whose FROM holds the entity's table) with the tables it joins.
+
+        Given ``needed_by`` (conditions), only the joins those conditions reach. Every join
+        looks up one row by its primary key through a required foreign key (for inner joins;
+        a test holds every entity to this), so a join left out neither adds nor drops rows.
+        """
+        joins = [(t, on, False) for t, on in self.joins]
+        joins += [(t, on, True) for t, on in self.outer_joins]
+        if needed_by is not None:
+            tables = {
+                t
+                for c in needed_by
+                for t in find_tables(c, include_aliases=True, check_columns=True)
+            }
+            kept = []
+            for target, on, outer in reversed(joins):
+                if inspect(target).selectable in tables:
+                    kept.append((target, on, outer))
+                    tables.update(find_tables(on, include_aliases=True, check_columns=True))
+            joins = kept[::-1]
+        for target, on, outer in joins:
+            query = query.outerjoin(target, on) if outer else query.join(target, on)
         return query
 
 
@@ -202,15 +226,20 @@ def entity(name: str) -> Entity:
         ) from None
 
 
-def _scoped(
-    session: Session, spec: Entity, query: Select[Any], visible: Many[str] | None
-) -> Select[Any]:
-    # ``visible`` is the set of institution codes the caller may see; None means all. Entities
-    # that belong to no institution (regions) are public reference data. The codes are turned
-    # into ids first so that the planner filters the owning column with its own statistics.
+def _scope(
+    session: Session, spec: Entity, visible: Many[str] | None, params: dict[str, Any]
+) -> bool:
+    """Whether rows are restricted to the ``visible`` institutions, whose ids go into
+    ``params`` as ``scope_ids``.
+
+    ``visible`` None means all. Entities that belong to no institution (regions) are public
+    reference data. The codes are turned into ids first so that the planner filters the
+    owning column with its own statistics.
+    """
     if visible is None or spec.institution is None:
-        return query
-    return query.where(spec.owner.in_(institution_ids(session, visible)))
+        return False
+    params["scope_ids"] = institution_ids(session, visible)
+    return True
 
 
 def institution_ids(session: Session, codes: Many[str]) -> list[int]:
@@ -228,15 +257,12 @@ def institution_ids(session: Session, codes: Many[str]) -> list[int]:
     return sorted(known[c] for c in codes if c in known)
 
 
-def _filtered(spec: Entity, query: Select[Any], filters: Mapping[str, str]) -> Select[Any]:
-    for name, value in filters.items():
-        if name not in spec.filters:
-            raise _bad_filter(spec, name, f"unknown filter {name!r}", spec.filters)
-        column = spec.columns[name]
-        if isinstance(column.type, Enum) and value not in column.type.enums:
-            raise _bad_filter(spec, name, f"{value!r} is not a {name}", column.type.enums)
-        query = query.where(_as_text(column) == value)
-    return query
+def _check_filter(spec: Entity, name: str, value: str) -> None:
+    if name not in spec.filters:
+        raise _bad_filter(spec, name, f"unknown filter {name!r}", spec.filters)
+    column = spec.columns[name]
+    if isinstance(column.type, Enum) and value not in column.type.enums:
+        raise _bad_filter(spec, name, f"{value!r} is not a {name}", column.type.enums)
 
 
 def filter_choices(spec: Entity, name: str) -> tuple[str, ...] | None:
@@ -298,21 +324,74 @@ def list_entities(
     part of the natural key (a code, pseudonym or reference) by its beginning.
     """
     spec = entity(name)
-    labels = spec.list_columns
-    query = _filtered(spec, _scoped(session, spec, spec.base(labels), visible), filters or {})
+    filters = filters or {}
+    for label, value in filters.items():
+        _check_filter(spec, label, value)
+    params: dict[str, Any] = {f"f_{label}": value for label, value in filters.items()}
+    scoped = _scope(session, spec, visible, params)
+    page, count = _listing(name, tuple(sorted(filters)), scoped, bool(prefix))
     if prefix:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(_as_text(spec.columns[spec.key[-1]]).like(escaped + "%", escape="\\"))
-    order = spec.model.id  # type: ignore[attr-defined]
-    page = session.execute(query.order_by(order).limit(limit).offset(offset)).mappings()
-    rows = [dict(r) for r in page]
-    if len(rows) < limit and (rows or offset == 0):
-        return Listing(spec, rows, offset + len(rows), True)  # the last page: nothing to count
-    counted = session.scalar(
-        select(func.count()).select_from(query.limit(COUNT_CAP + 1).subquery())
-    )
-    counted = counted or 0
+        params["key_prefix"] = escaped + "%"
+    params["count_cap"] = COUNT_CAP + 1
+    connection = session.connection()
+    result = connection.execute(page, {**params, "page_limit": limit, "page_offset": offset})
+    *labels, _ = result.keys()  # the last column is the count of matches
+    found = result.all()
+    rows = [dict(zip(labels, row, strict=False)) for row in found]
+    if found:
+        counted = found[0][-1]
+    elif offset == 0:
+        counted = 0
+    else:  # past the end: the page is empty, and the total is still asked for
+        counted = connection.execute(count, params).scalar_one()
+    if len(rows) < limit and rows:
+        return Listing(spec, rows, offset + len(rows), True)  # the last page: exact
     return Listing(spec, rows, min(counted, COUNT_CAP), counted <= COUNT_CAP)
+
+
+@functools.lru_cache(maxsize=2048)
+def _listing(
+    name: str, filters: tuple[str, ...], scoped: bool, prefixed: bool
+) -> tuple[Select[Any], Select[Any]]:
+    """The page and count statements for one shape of listing, built once.
+
+    Every request of a shape runs the same statement objects with new parameters, so that
+    SQLAlchemy neither rebuilds nor re-keys them (building a select of joined, labelled
+    columns cost several times what the database spends answering it).
+
+    The page picks its rows' ids first, joining only what the conditions need, and joins the
+    shown columns for those rows alone: an offset deep into a table then skips bare ids
+    rather than joined rows. The count of matches (at most ``count_cap``) rides along as a
+    column, so a full page costs one statement.
+    """
+    spec = ENTITIES[name]
+    conditions = []
+    for label in filters:
+        conditions.append(_as_text(spec.columns[label]) == bindparam(f"f_{label}"))
+    if scoped:
+        conditions.append(spec.owner.in_(bindparam("scope_ids", expanding=True)))
+    if prefixed:
+        key = _as_text(spec.columns[spec.key[-1]])
+        conditions.append(key.like(bindparam("key_prefix"), escape="\\"))
+    order = spec.model.id  # type: ignore[attr-defined]
+    matching = spec.joined(select(order), needed_by=conditions).where(*conditions)
+    matches = (
+        select(func.count())
+        .select_from(matching.limit(bindparam("count_cap")).subquery())
+        .scalar_subquery()
+    )
+    ids = (
+        matching.order_by(order)
+        .limit(bindparam("page_limit"))
+        .offset(bindparam("page_offset"))
+        .subquery("page")
+    )
+    page: Select[Any] = select(*(spec.columns[c].label(c) for c in spec.list_columns),
+                  matches.label("__matches")).select_from(ids)  # fmt: skip
+    page = spec.joined(page.join(spec.model, order == ids.c.id)).order_by(ids.c.id)
+    count: Select[Any] = select(matches)
+    return page, count
 
 
 def show_entity(
@@ -334,10 +413,10 @@ def show_entity(
             f"{name} records are named by {', '.join(spec.key)}, not {', '.join(sorted(unknown))}",
             code="E_KEY",
         )
-    query = _scoped(session, spec, spec.base(list(spec.columns)), visible)
-    for part, value in key.items():
-        query = query.where(_as_text(spec.columns[part]) == value)
-    found = session.execute(query.limit(2)).mappings().all()
+    params: dict[str, Any] = {f"k_{part}": value for part, value in key.items()}
+    scoped = _scope(session, spec, visible, params)
+    query = _record(name, tuple(sorted(key)), scoped)
+    found = session.connection().execute(query, params).mappings().all()
     if not found:
         shown = ", ".join(f"{k}={v}" for k, v in key.items())
         raise NotFound(f"no {name} record with {shown}", code="E_NOT_FOUND")
@@ -360,6 +439,19 @@ def show_entity(
             .where(m.Family.code == detail["code"], _I.code == detail["institution"])
         )
     return detail
+
+
+@functools.lru_cache(maxsize=256)
+def _record(name: str, parts: tuple[str, ...], scoped: bool) -> Select[Any]:
+    """The statement that finds one record by the key ``parts`` (two rows tell of an
+    ambiguous key), built once per shape as :func:`_listing` is."""
+    spec = ENTITIES[name]
+    query = spec.base(list(spec.columns))
+    for part in parts:
+        query = query.where(_as_text(spec.columns[part]) == bindparam(f"k_{part}"))
+    if scoped:
+        query = query.where(spec.owner.in_(bindparam("scope_ids", expanding=True)))
+    return query.limit(2)
 
 
 def _donor_terms(session: Session, donor: Mapping[str, Any]) -> dict[str, list[str]]:
