@@ -36,7 +36,7 @@ def principal_from(request: Request, db: Database, authenticator: Authenticator)
     if scheme.lower() != "bearer" or not value.strip():
         raise NotAuthenticated("use `Authorization: Bearer <token>`", code="E_BAD_TOKEN",
                                reason=f"authorization scheme {scheme[:20]!r}")  # fmt: skip
-    with db.reader() as session:
+    with db.autocommit_reader() as session:
         return authenticator.principal(session, value.strip())
 
 

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
 
-from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+import pydantic_core
+from fastapi import FastAPI, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from hgr.api.problems import MAX_POSITION
@@ -201,7 +202,7 @@ def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
     Key = _key_model(spec)
 
     def list_route(principal: caller, request: Request,
-                   params: Annotated[Filters, Query()]) -> Page:  # type: ignore[valid-type]  # fmt: skip
+                   params: Annotated[Filters, Query()]) -> Response:  # type: ignore[valid-type]  # fmt: skip
         values = params.model_dump(exclude_none=True)  # type: ignore[attr-defined]
         limit, offset, prefix = values.pop("limit"), values.pop("offset"), values.pop("q", None)
         with db.transaction() as session:
@@ -214,12 +215,12 @@ def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
                     record(session, actor(principal), "registry.read", name,
                            grounds=decision.grounds, request_id=request.state.request_id,
                            detail={"filters": values, "rows": len(rows)})  # fmt: skip
-                return Page(items=rows, total=total, total_exact=exact, limit=limit,
-                            offset=offset)  # fmt: skip
+                return _json(Page(items=rows, total=total, total_exact=exact, limit=limit,
+                                  offset=offset))  # fmt: skip
         refuse(principal, "registry.read", name, decision.grounds, request)
 
     def show_route(principal: caller, request: Request,
-                   key: Annotated[Key, Query()]) -> dict[str, Any]:  # type: ignore[valid-type]  # fmt: skip
+                   key: Annotated[Key, Query()]) -> Response:  # type: ignore[valid-type]  # fmt: skip
         parts = key.model_dump()  # type: ignore[attr-defined]
         target = f"{name}/" + "/".join(parts.values())
         with db.transaction() as session:
@@ -230,11 +231,12 @@ def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
                     record(session, actor(principal), "registry.read", target,
                            grounds=decision.grounds,
                            request_id=request.state.request_id)  # fmt: skip
-                return detail
+                return _json(detail)
         refuse(principal, "registry.read", target, decision.grounds, request)
 
-    app.get(f"/registry/{name}", tags=["registry"], summary=f"List {name}")(list_route)
-    app.get(f"/registry/{name}/record", tags=["registry"],
+    app.get(f"/registry/{name}", tags=["registry"], summary=f"List {name}",
+            response_model=Page)(list_route)  # fmt: skip
+    app.get(f"/registry/{name}/record", tags=["registry"], response_model=dict[str, Any],
             summary=f"One of the {name} by its natural key")(show_route)  # fmt: skip
 
     template_name = TEMPLATE_OF.get(name)
@@ -265,6 +267,20 @@ def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
              summary=f"Create or update {name} from template rows (all or nothing)",
              description=f"Columns: {', '.join(template.column_names)} (docs/templates.md).",
              )(create_route)  # fmt: skip
+
+
+def _json(value: BaseModel | dict[str, Any]) -> Response:
+    """``value`` as the JSON body FastAPI would write for it, written directly.
+
+    Listings and records are read on every request and are built here from registry
+    columns, so FastAPI's validation of the returned value against the declared response
+    model would only repeat what the columns guarantee (it cost a tenth of a listing's time).
+    The OpenAPI document still declares the model, and the schema tests hold the responses
+    to it.
+    """
+    if isinstance(value, BaseModel):
+        return Response(value.model_dump_json(), media_type="application/json")
+    return Response(pydantic_core.to_json(value), media_type="application/json")
 
 
 def _check_cells(body: Rows) -> None:
