@@ -197,3 +197,38 @@ def test_a_truncated_bed_is_named_and_writes_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 1  # type: ignore[attr-defined]
     assert "(E_PLINK_BED)" in result.output  # type: ignore[attr-defined]
     assert not list(tmp_path.glob("out*"))
+
+
+def test_the_default_device_and_the_cpu_write_the_same_tables(tmp_path: Path) -> None:
+    # The default is the GPU where PyTorch sees one, else the CPU: the tables are the same.
+    vcf, ped = write_family_cohort(tmp_path, sites_per_chromosome=100)
+    assert _invoke(vcf, "--ped", ped, "--out", tmp_path / "a").exit_code == 0  # type: ignore[attr-defined]
+    result = _invoke(vcf, "--ped", ped, "--out", tmp_path / "c", "--device", "cpu")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "kinship on the cpu" in result.output  # type: ignore[attr-defined]
+    for suffix in (".pairs.tsv", ".pedigree.tsv"):
+        assert (
+            Path(f"{tmp_path / 'a'}{suffix}").read_text()
+            == Path(f"{tmp_path / 'c'}{suffix}").read_text()
+        )
+
+
+@pytest.mark.parametrize(
+    ("options", "code"),
+    [
+        (["--device", "gpu"], "E_NO_GPU"),
+        (["--device", "tpu"], "E_USAGE"),
+        (["--device", "gpu", "--scheduler", "tcp://127.0.0.1:9"], "E_USAGE"),
+    ],
+)
+def test_a_device_that_cannot_be_used_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: list[str], code: str
+) -> None:
+    from hgr.relatedness import gpu
+
+    monkeypatch.setattr(gpu, "cuda_available", lambda: False)
+    vcf = good_vcf(tmp_path / "g.vcf.gz")
+    result = _invoke(vcf, "--out", tmp_path / "out", *options)
+    assert result.exit_code == 1
+    assert code in result.output  # type: ignore[attr-defined]
+    assert not list(tmp_path.glob("out*"))

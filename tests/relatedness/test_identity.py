@@ -234,6 +234,13 @@ def test_kinship_of_a_collection_from_the_command_line(
     )  # fmt: skip
     assert missing.exit_code == 1
     assert "E_NO_COLLECTION" in missing.output
+    no_such_device = runner.invoke(
+        app, ["relatedness", "king", "-c", f"{code}-POP", "--out", str(tmp_path / "d"),
+              "--home", str(root / code), "--device", "tpu"],
+    )  # fmt: skip
+    assert no_such_device.exit_code == 1
+    assert "E_USAGE" in no_such_device.output
+    assert not (tmp_path / "d.pairs.tsv").exists()
 
 
 def test_relatives_at_other_institutions_are_linked_on_request(

@@ -29,6 +29,7 @@ from hgr.registry.report import Issue
 
 __all__ = [
     "DatabaseOption",
+    "DeviceOption",
     "HomeOption",
     "InstitutionOption",
     "TokenOption",
@@ -64,6 +65,12 @@ TokenOption = Annotated[
 DatabaseOption = Annotated[
     str | None,
     typer.Option("--database-url", envvar="HGR_DATABASE_URL", help="Override the database."),
+]
+DeviceOption = Annotated[
+    str,
+    typer.Option(
+        help="Where kinship is computed: auto (a CUDA GPU when PyTorch sees one), cpu or gpu."
+    ),
 ]
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import fail, progress_bar, table
+from hgr.cli.common import DeviceOption, fail, progress_bar, table
 from hgr.cli.common import out as console
 from hgr.exceptions import HgrError
 from hgr.relatedness.king import DEFAULT_MIN_KINSHIP
@@ -39,6 +39,7 @@ def relate(
         str | None,
         typer.Option(help="Address of a Dask scheduler (tcp://host:8786) to compute on."),
     ] = None,
+    device: DeviceOption = "auto",
 ) -> None:
     """KING-robust kinship of every pair of samples; with --ped, check the declared families."""
     try:
@@ -50,6 +51,7 @@ def relate(
                 min_kinship=min_kinship,
                 threads=threads,
                 scheduler=scheduler,
+                device=device,
                 progress=progress,
             )
     except HgrError as exc:
@@ -80,4 +82,4 @@ def relate(
     for path in result.written:
         console.print(f"  wrote {path}", highlight=False)
     timings = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.seconds.items())
-    console.print(f"  time: {timings}", highlight=False)
+    console.print(f"  time: {timings} (kinship on the {result.device})", highlight=False)

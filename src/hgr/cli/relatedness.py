@@ -10,6 +10,7 @@ import typer
 
 from hgr.cli.common import (
     DatabaseOption,
+    DeviceOption,
     HomeOption,
     InstitutionOption,
     command_node,
@@ -27,6 +28,7 @@ from hgr.relatedness.fingerprints import (
     seal_fingerprints,
     select_panel,
 )
+from hgr.relatedness.gpu import choose_device
 from hgr.relatedness.identity import link_donors, unique_donors
 from hgr.relatedness.king import DEFAULT_MIN_KINSHIP
 from hgr.relatedness.relate import (
@@ -171,11 +173,13 @@ def king(
     ),
     threads: Annotated[int | None, typer.Option(min=1)] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    device: DeviceOption = "auto",
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """KING-robust kinship of every pair of samples within and across collections."""
     with command_node(home, database_url) as node:
+        chosen = choose_device(device, distributed=scheduler is not None)
         named = []
         for given in collections:
             institution, _, collection = given.rpartition("/")
@@ -184,7 +188,7 @@ def king(
         with dask_client(scheduler) as client:
             result = collections_kinship(
                 node.db, node.settings.home, named, min_kinship=min_kinship, threads=threads,
-                client=client,
+                client=client, device=chosen,
             )  # fmt: skip
         final = [Path(f"{out}.pairs.tsv")]
         with staged_outputs(final) as staged:

@@ -46,8 +46,11 @@ def collections_kinship(
     min_kinship: float = DEFAULT_MIN_KINSHIP,
     threads: int | None = None,
     client: Any = None,
+    device: str = "cpu",
 ) -> CollectionKinship:
     """All-pairs kinship of the samples of ``collections`` ((institution, collection) pairs).
+
+    ``device`` is ``cpu`` or ``gpu``, as ``king.king_all_pairs`` takes it.
 
     Raises
     ------
@@ -85,6 +88,10 @@ def collections_kinship(
         for group, (_location, names, columns) in zip(groups, stores, strict=True)
     ]
     pairs = king_all_pairs(
-        PackedGenotypes.concatenate(parts), min_kinship=min_kinship, threads=threads, client=client
+        PackedGenotypes.concatenate(parts),
+        min_kinship=min_kinship,
+        threads=threads,
+        client=client,
+        device=device,
     )
     return CollectionKinship([f"{i}/{c}" for i, c in collections], len(shared), pairs)

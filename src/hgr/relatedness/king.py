@@ -30,7 +30,8 @@ degree.
 
 The all-pairs matrix is cut into square tiles; only tiles on or above the diagonal are
 computed. Tiles run on a thread pool (the kernels release the GIL) or, given a Dask client,
-as tasks on a cluster; either way the pairs come back in the same order.
+as tasks on a cluster; on a GPU the same counts come from matrix products (``gpu.py``).
+Whichever computes them, the pairs come back with the same values in the same order.
 """
 
 from __future__ import annotations
@@ -211,6 +212,7 @@ def king_all_pairs(
     tile: int = DEFAULT_TILE,
     client: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    device: str = "cpu",
 ) -> KingPairs:
     """KING counts and kinship of every sample pair, keeping those at ``min_kinship`` or more.
 
@@ -229,9 +231,22 @@ def king_all_pairs(
         A ``dask.distributed.Client``: tiles run as tasks on its cluster instead.
     progress
         Called with (tiles done, tiles) as tiles finish.
+    device
+        ``cpu`` (the compiled kernels, on threads or on ``client``'s cluster) or ``gpu``
+        (``gpu.torch_pairs`` on the first CUDA device; see ``gpu.choose_device``).
     """
     if tile < 1:
         raise UsageError("the tile size must be at least 1", code="E_USAGE")
+    if device == "gpu":
+        if client is not None:
+            raise UsageError("the GPU backend does not run on a Dask cluster", code="E_USAGE")
+        from hgr.relatedness.gpu import torch_pairs  # PyTorch is optional
+
+        return _assemble(
+            packed, torch_pairs(packed, min_kinship=min_kinship, device="cuda", progress=progress)
+        )
+    if device != "cpu":
+        raise UsageError(f"unknown device {device!r}: cpu or gpu", code="E_USAGE")
     n = len(packed.samples)
     tiles = list(_tiles(n, tile))
     shared = (packed.planes, packed.complete, packed.het_count, packed.n_sites)
@@ -289,6 +304,7 @@ def _run_on_dask(
 
 
 def _assemble(packed: PackedGenotypes, parts: list[dict[str, NDArray[Any]]]) -> KingPairs:
+    """One ``KingPairs`` from the parts the tiles (or GPU blocks) returned, ordered by pair."""
     columns: dict[str, NDArray[Any]] = {}
     for name in _FIELDS:
         dtype = np.float64 if name == "kinship" else np.int64

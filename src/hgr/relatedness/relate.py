@@ -31,6 +31,7 @@ from hgr.pedigree.ped import PedigreeRecord, read_ped
 from hgr.pedigree.validate import check_pedigrees
 from hgr.progress import Progress, silent
 from hgr.registry.report import Report
+from hgr.relatedness.gpu import choose_device
 from hgr.relatedness.king import DEFAULT_MIN_KINSHIP, KingPairs, king_all_pairs
 from hgr.relatedness.pedigree_check import FamilyReport, verify_pedigrees
 from hgr.relatedness.pedigree_report import pedigree_html, pedigree_json
@@ -63,6 +64,7 @@ class RelateResult:
     families: list[FamilyReport]
     written: list[Path]
     seconds: dict[str, float] = field(default_factory=dict)
+    device: str = "cpu"
 
 
 def _number(value: float, digits: int) -> str:
@@ -147,15 +149,18 @@ def relate_files(
     min_kinship: float = DEFAULT_MIN_KINSHIP,
     threads: int | None = None,
     scheduler: str | None = None,
+    device: str = "auto",
     progress: Progress = silent,
 ) -> RelateResult:
     """Compute relatedness of the samples in ``paths`` and write the tables (module docstring).
 
+    ``device`` is ``auto`` (the GPU when PyTorch sees one, else the CPU), ``cpu`` or ``gpu``.
+
     Raises
     ------
     UsageError
-        An output folder that does not exist, a Dask scheduler that cannot be reached, and
-        the readers' errors.
+        An output folder that does not exist, a Dask scheduler that cannot be reached,
+        ``--device gpu`` without a GPU, and the readers' errors.
     ValidationFailed
         A PED file with errors (``E_PED_INVALID``), with every issue listed.
     FormatError
@@ -164,6 +169,7 @@ def relate_files(
     check_output_prefix(out_prefix)
     if math.isnan(min_kinship):
         raise UsageError("--min-kinship must be a number", code="E_USAGE")
+    device = choose_device(device, distributed=scheduler is not None)
     records = _read_pedigree(ped) if ped is not None else None
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -178,6 +184,7 @@ def relate_files(
             threads=threads,
             client=client,
             progress=lambda done, total: progress("kinship", done, total),
+            device=device,
         )
     seconds["kinship"] = time.perf_counter() - started
     families: list[FamilyReport] = []
@@ -193,7 +200,7 @@ def relate_files(
         if records is not None:
             title = f"Pedigree check: {', '.join(p.name for p in paths)}"
             write_pedigree_files(staged[1:], families, title)
-    return RelateResult(len(packed.samples), sites, pairs, families, final, seconds)
+    return RelateResult(len(packed.samples), sites, pairs, families, final, seconds, device)
 
 
 @contextmanager
