@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "hgr"
-# The demo composes every layer into the main story (down to the report), like an adapter.
-ADAPTERS = {"cli", "api", "web", "demo"}
+# The demo composes every layer into the main story (down to the report), like an adapter;
+# ``python -m hgr`` (__main__) is the command line.
+ADAPTERS = {"cli", "api", "web", "demo", "__main__"}
 GOVERNANCE = {
     "survey", "catalogue", "access", "auth", "policy", "debarment", "beacon", "federation",
     "node",
