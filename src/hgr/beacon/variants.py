@@ -7,6 +7,10 @@ and their per-population and per-region arrays, written by the genotype store's 
 and, when an answer must name or charge individuals, the genotype calls of those rows.
 
 A hit is one alternate allele of one VCF record: Beacon's unit of a genomic variant.
+
+A sequence query with plain bases (A, C, G, T) is matched on ``variant_allele_hash``, one
+chunk of integers, instead of the chunk of allele strings, which costs far more to decode
+(``allele_hash.py``); stores written before that array existed are matched on the strings.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from numpy.typing import NDArray
 
 from hgr.beacon.query import VariantParams
 from hgr.exceptions import UsageError
+from hgr.genotypes.allele_hash import allele_hash
 from hgr.genotypes.builds import canonical_contig
 from hgr.genotypes.store import open_store
 
@@ -59,6 +64,19 @@ def _type_matches(asked: str, ref: str, alt: str) -> bool:
     if found == "INDEL":
         return wanted == ("DEL" if len(ref) > len(alt) else "INS")
     return False
+
+
+PLAIN_BASES = re.compile(r"[ACGT]+\Z")  # bases that match only themselves
+
+
+def _kind_and_length_match(variant: VariantParams, ref: str, alt: str) -> bool:
+    """Whether an allele passes the query's variantType and length limits."""
+    if variant.variant_type and not _type_matches(variant.variant_type, ref, alt):
+        return False
+    length = max(len(ref), len(alt))
+    if variant.min_length is not None and length < variant.min_length:
+        return False
+    return variant.max_length is None or length <= variant.max_length
 
 
 def _pattern(bases: str) -> re.Pattern[str]:
@@ -110,6 +128,7 @@ class StoreIndex:
         self.variants = int(position.size)
         self.n_alleles = int(self.group["variant_allele"].shape[1])
         self.samples = int(self.group["sample_id"].shape[0])
+        self.hashed = "variant_allele_hash" in self.group
         self._max_ref: int | None = None
         # Opened arrays and decoded chunks of the small per-variant arrays, kept because a
         # store version never changes: opening an array reads its metadata, and decoding a
@@ -187,6 +206,16 @@ class StoreIndex:
         return self._match(variant, contig or variant.reference_name, lo + int(a), lo + int(b))
 
     def _match(self, variant: VariantParams, contig: str, a: int, b: int) -> list[Hit]:
+        ref, alt = variant.reference_bases, variant.alternate_bases
+        if (
+            self.hashed
+            and variant.kind == "sequence"
+            and ref
+            and alt
+            and PLAIN_BASES.match(ref)
+            and PLAIN_BASES.match(alt)
+        ):
+            return self._match_exact(variant, contig, a, b, ref, alt)
         rows = [self.row(i) for i in range(a, b)]
         alleles = self._alleles(rows)
         ref_pattern = _pattern(variant.reference_bases) if variant.reference_bases else None
@@ -209,14 +238,23 @@ class StoreIndex:
                     continue
                 if alt_pattern is not None and not alt_pattern.match(alt):
                     continue
-                if variant.variant_type and not _type_matches(variant.variant_type, ref, alt):
-                    continue
-                length = max(len(ref), len(alt))
-                if variant.min_length is not None and length < variant.min_length:
-                    continue
-                if variant.max_length is not None and length > variant.max_length:
-                    continue
-                hits.append(Hit(row, index, contig, position, ref, alt))
+                if _kind_and_length_match(variant, ref, alt):
+                    hits.append(Hit(row, index, contig, position, ref, alt))
+        return hits
+
+    def _match_exact(
+        self, variant: VariantParams, contig: str, a: int, b: int, ref: str, alt: str
+    ) -> list[Hit]:
+        """``_match`` for a sequence query of plain bases, on the allele hashes."""
+        if not _kind_and_length_match(variant, ref, alt):
+            return []
+        wanted = allele_hash(ref, alt)
+        hits = []
+        for i in range(a, b):
+            row = self.row(i)
+            hashes = self.rows("variant_allele_hash", row, row + 1)[0]
+            for index in np.flatnonzero(hashes == wanted).tolist():
+                hits.append(Hit(row, index, contig, int(self.position[i]), ref, alt))
         return hits
 
     def _alleles(self, rows: list[int]) -> list[list[str]]:

@@ -30,6 +30,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from hgr.genotypes.allele_hash import allele_hashes
 from hgr.genotypes.builds import AUTOSOMES, GenomeBuild, canonical_contig
 from hgr.genotypes.hwe import hwe_exact
 
@@ -147,8 +148,9 @@ def summarise_store(
     """QC and allele counts of the store ``group`` (opened for writing), chunk by chunk.
 
     Adds to the store, along ``variants``: ``variant_call_rate``, ``variant_allele_count``,
-    ``variant_allele_total``, ``variant_allele_frequency`` and ``variant_hwe_p_value`` (NaN
-    where the exact test does not apply: multiallelic or non-autosomal sites); and for each
+    ``variant_allele_total``, ``variant_allele_frequency``, ``variant_hwe_p_value`` (NaN
+    where the exact test does not apply: multiallelic or non-autosomal sites) and
+    ``variant_allele_hash`` (``allele_hash.py``, for exact lookups); and for each
     grouping NAME, ``NAME_id`` with ``NAME_allele_count`` (variants × groups × alleles) and
     ``NAME_allele_total`` (variants × groups).
 
@@ -261,6 +263,7 @@ def summarise_store(
         "variant_allele_total": allele_total,
         "variant_allele_frequency": frequency,
         "variant_hwe_p_value": hwe_p,
+        "variant_allele_hash": allele_hashes(alleles),
     }.items():
         dimensions = ["variants", "alleles"] if data.ndim == 2 else ["variants"]
         _add_array(group, name, data=data, chunks=(step, *data.shape[1:]),
