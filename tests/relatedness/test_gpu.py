@@ -162,3 +162,13 @@ def test_king_all_pairs_on_the_gpu_equals_the_cpu() -> None:
         king_all_pairs(packed, min_kinship=-np.inf),
         king_all_pairs(packed, min_kinship=-np.inf, device="gpu"),
     )
+
+
+def test_blocks_shrink_to_fit_a_smaller_gpu() -> None:
+    sites = gpu.DEFAULT_CHUNK_WORDS * 64
+    assert gpu.fit_block(gpu.DEFAULT_BLOCK, sites, 80 * 2**30) == gpu.DEFAULT_BLOCK
+    smaller = gpu.fit_block(gpu.DEFAULT_BLOCK, sites, 8 * 2**30)
+    assert 32 <= smaller < gpu.DEFAULT_BLOCK
+    assert smaller % 32 == 0
+    assert gpu._working_bytes(smaller, sites) <= 0.6 * 8 * 2**30
+    assert gpu.fit_block(gpu.DEFAULT_BLOCK, sites, 1) == 32  # never below one aligned block

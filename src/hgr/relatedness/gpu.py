@@ -46,6 +46,7 @@ __all__ = [
     "DEVICES",
     "choose_device",
     "cuda_available",
+    "fit_block",
     "torch_pairs",
 ]
 
@@ -62,6 +63,9 @@ _ALIGN = 32
 # The planes are copied to the GPU once when they take at most this share of its free memory;
 # otherwise each block is copied when it is needed.
 _RESIDENT_SHARE = 0.25
+# A block pair's working set may take at most this share of the GPU's free memory; a smaller
+# GPU gets smaller blocks.
+_WORKING_SHARE = 0.6
 
 
 def _torch() -> Any:
@@ -112,6 +116,23 @@ def _round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
 
 
+def _working_bytes(block: int, sites: int) -> int:
+    """GPU memory a block pair needs at most, for ``block`` samples a side over ``sites``.
+
+    Each side holds H, C (with the alternate plane: 3 bytes a genotype) and X (1), and
+    unpacking one side passes through two temporaries of 3 bytes a genotype; the products
+    (five int32) and the kinship arithmetic (about five 8-byte matrices) are per pair.
+    """
+    return 14 * block * sites + (5 * 4 + 5 * 8) * block * block
+
+
+def fit_block(block: int, sites: int, free_bytes: int) -> int:
+    """``block`` halved until a block pair fits in ``_WORKING_SHARE`` of ``free_bytes``."""
+    while block > _ALIGN and _working_bytes(block, sites) > _WORKING_SHARE * free_bytes:
+        block = max(_ALIGN, block // 2 // _ALIGN * _ALIGN)
+    return block
+
+
 class _Planes:
     """The packed planes as bytes on the compute device, whole or one block at a time."""
 
@@ -153,10 +174,7 @@ class _Planes:
 
 def _product(torch: Any, a: Any, b: Any) -> Any:
     """``a · bᵀ`` as int32, for int8 ``a`` (rows × sites) and ``b`` (columns × sites)."""
-    try:
-        return torch._int_mm(a, b.t())
-    except RuntimeError:  # a build whose int8 product wants its second operand contiguous
-        return torch._int_mm(a, b.t().contiguous())
+    return torch._int_mm(a, b.t())
 
 
 def torch_pairs(
@@ -171,7 +189,8 @@ def torch_pairs(
     """The pairs with kinship at least ``min_kinship``, as ``king.tile_pairs`` returns them.
 
     ``device`` is a PyTorch device (``cuda``, ``cuda:1``; ``cpu`` runs the same arithmetic on
-    the CPU, for checking it). ``block`` is rounded down to a multiple of 32 samples.
+    the CPU, for checking it). ``block`` is rounded down to a multiple of 32 samples, and on a
+    GPU halved until a block pair fits in its free memory (``fit_block``).
     """
     if block < _ALIGN or chunk_words < 1:
         raise UsageError(
@@ -185,10 +204,13 @@ def torch_pairs(
     if planes.shape[2] == 0:  # no sites: one zero word gives every pair zero counts
         planes = np.zeros((3, n, 1), dtype=np.uint64)
     words = planes.shape[2]
-    block = min(block // _ALIGN * _ALIGN, _round_up(max(n, 1), _ALIGN))
-    starts = list(range(0, n, block))
     chunks = [(w, min(w + chunk_words, words)) for w in range(0, words, chunk_words)]
     source = _Planes(torch, planes, target)
+    block = min(block // _ALIGN * _ALIGN, _round_up(max(n, 1), _ALIGN))
+    if target.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(target)
+        block = fit_block(block, min(words, chunk_words) * 64, free)
+    starts = list(range(0, n, block))
     het_count = torch.from_numpy(packed.het_count).to(target)
     complete = packed.complete
     total = len(starts) * (len(starts) + 1) // 2
