@@ -40,6 +40,7 @@ CACHED_CHUNKS = 64  # decoded chunks of per-variant arrays kept per store versio
 IUPAC = {"A": "A", "C": "C", "G": "G", "T": "T", "U": "T", "N": "[ACGTN]", "R": "[AG]",
          "Y": "[CT]", "S": "[CG]", "W": "[AT]", "K": "[GT]", "M": "[AC]", "B": "[CGT]",
          "D": "[AGT]", "H": "[ACT]", "V": "[ACG]"}  # fmt: skip
+PLAIN_BASES = re.compile(r"[ACGT]+\Z")  # bases that match only themselves
 # Beacon variantType values and the EFO copy-number terms it permits, as the classes below.
 TYPE_SYNONYMS = {"EFO:0030067": "DEL", "EFO:0030068": "DEL", "EFO:0030069": "DEL",
                  "EFO:0020073": "DEL", "EFO:0030070": "DUP", "EFO:0030071": "DUP",
@@ -64,9 +65,6 @@ def _type_matches(asked: str, ref: str, alt: str) -> bool:
     if found == "INDEL":
         return wanted == ("DEL" if len(ref) > len(alt) else "INS")
     return False
-
-
-PLAIN_BASES = re.compile(r"[ACGT]+\Z")  # bases that match only themselves
 
 
 def _kind_and_length_match(variant: VariantParams, ref: str, alt: str) -> bool:

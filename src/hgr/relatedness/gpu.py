@@ -266,7 +266,11 @@ def _kept_pairs(
     rows: tuple[int, int],
     cols: tuple[int, int],
 ) -> dict[str, NDArray[Any]]:
-    """Kinship of one block pair from its products, and the pairs kept, back on the host."""
+    """Kinship of one block pair from its products, and the pairs kept, back on the host.
+
+    ``sums`` holds ``H·Hᵀ`` and ``X·Xᵀ``, then, unless both blocks are of complete samples,
+    ``C·Cᵀ``, ``H·Cᵀ`` and ``C·Hᵀ`` (the module docstring); padding rows are cut off here.
+    """
     r = rows[1] - rows[0]
     c = cols[1] - cols[0]
     hethet, xx = sums[0][:r, :c], sums[1][:r, :c]

@@ -43,7 +43,6 @@ _TRUTH = {
                       ("H1", "C2")],
     "third-degree": [("C1", "C3"), ("C2", "C3")],
 }  # fmt: skip
-_CODES = np.array([0b11, 0b10, 0b00], dtype=np.uint8)  # dosage 0, 1, 2 as PLINK 1 codes
 DUPLICATE_DISCORDANCE = 0.01
 
 
@@ -117,7 +116,8 @@ def write_related_cohort(
             frequency = rng.beta(*shape, size=(4, m))
             haplotypes = np.zeros((people, 2, m), dtype=bool)
             # An allele is alternate when a uniform 16-bit draw falls under its frequency in
-            # 65,536ths: a few times faster than drawing doubles, and finer than any sample.
+            # 65,536ths: a few times faster than drawing doubles, and a step far below the
+            # frequencies' own sampling error.
             threshold = np.minimum(np.round(frequency * 65536), 65535).astype(np.uint16)
             haplotypes[founders] = (
                 rng.integers(0, 65536, (int(founders.sum()), 2, m), dtype=np.uint16)
@@ -157,8 +157,8 @@ def write_related_cohort(
 def _write_bed_rows(handle: object, dosage: NDArray[np.int8]) -> None:
     """Append variant-major .bed rows for a (sites, samples) dosage matrix."""
     sites, n = dosage.shape
-    # Dosage 0, 1, 2 to PLINK 1 codes 0b11, 0b10, 0b00 (as _CODES), in arithmetic: a lookup
-    # through fancy indexing costs several times more.
+    # Dosage 0, 1, 2 to the PLINK 1 codes 0b11, 0b10, 0b00 (homozygous A2, heterozygous,
+    # homozygous A1), in arithmetic: a lookup table through fancy indexing costs more.
     codes = (3 - dosage - (dosage == 2)).astype(np.uint8)
     padded = np.zeros((sites, -(-n // 4) * 4), dtype=np.uint8)
     padded[:, :n] = codes
