@@ -38,7 +38,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import binom
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -231,6 +230,8 @@ def power_at(members: NDArray[np.float64], outsiders: NDArray[np.float64],
 def _log_ratios(population: Population, k: int) -> tuple[NDArray[np.float64], ...]:
     """Per allele: log P1/P0 of a "yes", log (1-P1)/(1-P0) of a "no", and KL(P1 || P0), for a
     beacon hiding alleles with fewer than k carriers (§1.7, attacker B; δ-corrected)."""
+    from scipy.stats import binom  # here: scipy.stats is slow to import (disclosure.py)
+
     n = population.members
     c = 1.0 - (1.0 - population.frequencies) ** 2
     yes0, no0 = binom.logsf(k - 1, n, c), binom.logcdf(k - 1, n, c)

@@ -42,7 +42,6 @@ from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import beta, binom
 from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -94,6 +93,10 @@ def evidence_cost(carriers: int, donors: int, k: int) -> float:
     """Nats of membership evidence that a "yes" gives about each carrier (module docstring)."""
     if carriers < k or donors <= 1:
         return math.inf
+    # Imported here: scipy.stats takes most of a second to import, and every command-line
+    # start would pay it (the answers are cached, so this runs once per distinct question).
+    from scipy.stats import beta, binom
+
     low = float(beta.ppf(1 - CONFIDENCE, carriers, donors - carriers + 1))
     p = max(low, 1e-12)
     out = float(binom.sf(k - 1, donors, p))

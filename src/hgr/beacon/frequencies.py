@@ -46,7 +46,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import norm
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -211,6 +210,8 @@ def membership_bound(rho: float, fpr: float = 0.05) -> float:
     """The most power any membership test has at ``fpr`` against Gaussian releases of total
     zCDP ``rho``: they are sqrt(2 rho)-GDP (Dong, Roth & Su 2022, Gaussian differential
     privacy, JRSS B 84:3), whose trade-off curve is Φ(Φ⁻¹(fpr) + μ)."""
+    from scipy.stats import norm  # here: scipy.stats is slow to import (disclosure.py)
+
     return float(norm.cdf(norm.ppf(fpr) + math.sqrt(2 * rho)))
 
 
