@@ -63,6 +63,13 @@ def _run(command: list[str]) -> tuple[float, float, float, str]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text
 
 
+def _kinship_rate(text: str, samples: int, variants: int) -> tuple[float, float]:
+    """The kinship stage's seconds (from ``hgr relate``'s output) and its word-pairs/s."""
+    seconds = float(re.search(r"kinship ([\d.]+) s", text).group(1))  # type: ignore[union-attr]
+    words = -(-variants // 64)
+    return seconds, samples * (samples - 1) / 2 * words / seconds
+
+
 def _cohort(samples: int, variants: int) -> tuple[Path, dict[str, set[frozenset[str]]]]:
     prefix = ROOT / "build" / "bench" / f"related-{samples}x{variants}"
     truth_file = prefix.with_suffix(".truth.tsv")
@@ -128,9 +135,7 @@ def _one_size(samples: int, variants: int, threads: int, plink2: str | None) -> 
             [*HGR, "relate", str(prefix), "--out", str(out), "--threads", str(threads),
              "--device", "cpu"]
         )  # fmt: skip
-        kinship_seconds = float(re.search(r"kinship ([\d.]+) s", text).group(1))  # type: ignore[union-attr]
-        words = -(-variants // 64)
-        rate = samples * (samples - 1) / 2 * words / kinship_seconds
+        kinship_seconds, rate = _kinship_rate(text, samples, variants)
         print(f"{samples:,} samples × {variants:,} SNPs, {threads} threads")
         print(
             f"  hgr relate: {wall:.1f} s wall, {cpu:.1f} s CPU, peak {mib:.0f} MiB "
@@ -179,9 +184,7 @@ def _on_gpu(samples: int, variants: int) -> None:
             [*HGR, "relate", str(prefix), "--out", str(out), "--device", "gpu"]
         )
         stages = re.search(r"time: (.*)", text)
-        kinship_seconds = float(re.search(r"kinship ([\d.]+) s", text).group(1))  # type: ignore[union-attr]
-        words = -(-variants // 64)
-        rate = samples * (samples - 1) / 2 * words / kinship_seconds
+        _seconds, rate = _kinship_rate(text, samples, variants)
         verdict = "ok" if wall < TARGET_GPU_SECONDS else "MISSED"
         print(f"{samples:,} samples × {variants:,} SNPs on the GPU")
         print(

@@ -5,8 +5,7 @@ allele strings means decoding the chunk of ``variant_allele`` that holds the row
 rows of variable-length strings); the summary pass therefore also writes
 ``variant_allele_hash`` (variants × alleles, uint64), whose column k is the hash of the
 record's REF and its k-th allele (0 in column 0 and where there is no allele, empty or
-``.``). A lookup then
-reads one chunk of integers and compares.
+``.``). A lookup then reads one chunk of integers and compares.
 
 The hash is the first 8 bytes of BLAKE2b over ``REF > ALT`` (RFC 7693), the same in every
 process and on every machine. Two distinct pairs at one position share a hash with
