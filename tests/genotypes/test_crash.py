@@ -33,7 +33,10 @@ def _sealing(collection: Path) -> bool:
 
 
 def _encoding(collection: Path) -> bool:
-    return any(collection.glob(".staging-*/icf/*"))
+    # bio2zarr's work in progress: its intermediate format, or the writer's partitions.
+    return any(collection.glob(".staging-*/icf/*")) or any(
+        collection.glob(".staging-*/store.vcz/wip/partitions/*")
+    )
 
 
 def _encoded(collection: Path) -> bool:

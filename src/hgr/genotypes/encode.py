@@ -1,9 +1,12 @@
 """Encoding prepared sources into a VCF Zarr store with bio2zarr, and placing them in it.
 
-bio2zarr explodes the files into its intermediate columnar format and encodes that into the
-store (in worker processes). A refusal from htslib is traced back to the file and line it
-came from; each source's first variant in the store is found so that later checks can name
-the line of any variant.
+Files that carry only GT were parsed into call blocks as they were sealed (``call_blocks``);
+bio2zarr's VCF Zarr writer encodes those blocks directly. Other files (INFO or further
+FORMAT fields, BCF) go through bio2zarr's VCF reader: it explodes them into its intermediate
+columnar format and encodes that. Both run in worker processes and write the same arrays for
+the fixed columns and the calls. A refusal from htslib is traced back to the file and line
+it came from; each source's first variant in the store is found so that later checks can
+name the line of any variant.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ import numpy as np
 import zarr
 from bio2zarr import plink as bio2zarr_plink
 from bio2zarr import vcf as bio2zarr_vcf
+from bio2zarr import vcz
 
 from hgr.exceptions import Conflict, FormatError
+from hgr.genotypes.call_blocks import CallSetSource, plan_call_sets
 from hgr.genotypes.qc import StoreSummary
-from hgr.genotypes.sources import Source
+from hgr.genotypes.sources import Source, index_working_copy
 from hgr.genotypes.vcf_scan import at_line
 
 __all__ = [
@@ -40,7 +45,20 @@ ICF_COMPRESSOR = numcodecs.Blosc(cname="lz4", clevel=1, shuffle=numcodecs.Blosc.
 
 
 def encode_vcf(sources: Sequence[Source], work: Path, workers: int) -> tuple[Path, Any]:
+    """Encode VCF/BCF sources into ``work/store.vcz``; returns its path and open group."""
     target = work / "store.vcz"
+    if all(source.layout.calls is not None for source in sources):
+        plan = plan_call_sets(
+            [source.layout.calls for source in sources if source.layout.calls],
+            work / "calls-plan.json",
+        )
+        calls = CallSetSource(plan)
+        group = vcz.encode(
+            calls, calls.generate_schema(), target, worker_processes=workers, mode="r+"
+        )
+        return target, group
+    for source in sources:
+        index_working_copy(source)
     try:
         bio2zarr_vcf.explode(
             work / "icf",

@@ -429,9 +429,21 @@ def _accumulate(
     """
     n_variants, n_samples, ploidy = g.shape
     n_alleles = allele_count.shape[1]
+    n_groupings = labels.shape[0]
+    # Per-site counters, added to the shared arrays once per site: numba cannot tell that
+    # the output arrays do not alias the site classes, so sums kept in them would be
+    # reloaded and stored for every call.
+    site_counts = np.zeros(n_alleles, dtype=np.int64)
+    hwe = np.zeros(3, dtype=np.int64)
     for v in range(n_variants):
         site = offset + v
-        called_here = 0
+        is_auto = auto[site]
+        is_y = y_non_par[site]
+        is_ts = ts[site]
+        is_tv = tv[site] and not is_ts
+        not_y = not is_y
+        is_testable = testable[site]
+        may_be_haploid = haploid_allowed[site]
         p = 0.0
         if x_sites_mask[site]:  # the site's alternate allele frequency, for chrX F
             alt = 0
@@ -445,60 +457,65 @@ def _accumulate(
             p = alt / total if total > 0 else 0.0
         x_usable = x_sites_mask[site] and 0.0 < p < 1.0
         expected_hom = 1.0 - 2.0 * p * (1.0 - p)
+        site_counts[:] = 0
+        hwe[:] = 0
+        present_here = 0
+        called_here = 0
+        error = 0
         for s in range(n_samples):
             a0 = g[v, s, 0]
             a1 = g[v, s, 1] if ploidy > 1 else -2
             for k in range(2, ploidy):
                 if g[v, s, k] != -2:
-                    ploidy_error[site] = 2
-            if auto[site] and a0 != -2 and a1 == -2 and ploidy_error[site] == 0:
-                ploidy_error[site] = 1
+                    error = 2
+            if is_auto and a0 != -2 and a1 == -2 and error == 0:
+                error = 1
             present = 0
             for k in range(ploidy):
                 allele = g[v, s, k]
                 if allele >= 0:
                     present += 1
                     if allele < n_alleles:
-                        allele_count[site, allele] += 1
-                        for j in range(labels.shape[0]):
+                        site_counts[allele] += 1
+                        for j in range(n_groupings):
                             if labels[j, s] >= 0:
                                 group_counts[v, j, labels[j, s], allele] += 1
-            allele_total[site] += present
-            for j in range(labels.shape[0]):
-                if labels[j, s] >= 0:
-                    group_totals[v, j, labels[j, s]] += present
-            diploid = a0 >= 0 and a1 >= 0
+            if present:
+                present_here += present
+                for j in range(n_groupings):
+                    if labels[j, s] >= 0:
+                        group_totals[v, j, labels[j, s]] += present
+            # Branch-free from here: whether a call is heterozygous or carries an
+            # alternate allele is as good as random, and a mispredicted branch costs more
+            # than the arithmetic.
+            diploid = (a0 >= 0) & (a1 >= 0)
             hemizygous = (a0 >= 0) != (a1 >= 0)
-            called = diploid or (hemizygous and haploid_allowed[site])
-            if not called:
-                continue
-            called_here += 1
-            het = diploid and a0 != a1
-            if not y_non_par[site]:
-                per_sample[0, s] += 1
-            if auto[site]:
-                per_sample[1, s] += 1
-                if het:
-                    per_sample[2, s] += 1
-            if a0 > 0 or a1 > 0:
-                if ts[site]:
-                    per_sample[3, s] += 1
-                elif tv[site]:
-                    per_sample[4, s] += 1
+            called = diploid | (hemizygous & may_be_haploid)
+            het = called & diploid & (a0 != a1)
+            carrier = called & ((a0 > 0) | (a1 > 0))
+            called_here += called
+            per_sample[0, s] += called & not_y
+            per_sample[1, s] += called & is_auto
+            per_sample[2, s] += het & is_auto
+            per_sample[3, s] += carrier & is_ts
+            per_sample[4, s] += carrier & is_tv
             if x_usable:
-                if not het:
-                    per_sample[5, s] += 1
-                per_sample[6, s] += expected_hom
-                per_sample[7, s] += 1
-            if y_non_par[site]:
-                per_sample[8, s] += 1
-            if testable[site] and diploid:
-                if a0 == 0 and a1 == 0:
-                    hwe_counts[site, 0] += 1
-                elif a0 != a1:
-                    hwe_counts[site, 1] += 1
-                elif a0 == 1:
-                    hwe_counts[site, 2] += 1
+                per_sample[5, s] += called and not het
+                per_sample[6, s] += expected_hom * called
+                per_sample[7, s] += called
+            if is_y:
+                per_sample[8, s] += called
+            if is_testable:
+                hwe[0] += diploid & (a0 == 0) & (a1 == 0)
+                hwe[1] += het
+                hwe[2] += diploid & (a0 == 1) & (a1 == 1)
+        for allele in range(n_alleles):
+            allele_count[site, allele] += site_counts[allele]
+        allele_total[site] += present_here
+        for k in range(3):
+            hwe_counts[site, k] += hwe[k]
+        if error:
+            ploidy_error[site] = error
         call_rate[site] = called_here / n_samples
 
 

@@ -1,7 +1,9 @@
 """Genotype files on their way into a store: sealed, scanned, copied for indexing.
 
 Each new file is read once (``raw_files.seal``): hashed, encrypted to the node's key,
-scanned line by line (``vcf_scan``), and copied to a BGZF working copy that htslib indexes.
+scanned line by line (``vcf_scan``), and copied to a BGZF working copy for htslib (and
+bio2zarr's VCF reader, which indexes it); the calls of a file that carries only GT are
+parsed on the way (``call_blocks``).
 Files of a store's previous version are decrypted (their checksum checked) and go through
 the same scan. A PLINK fileset's three files are sealed and copied under one prefix.
 """
@@ -27,6 +29,7 @@ from hgr.genotypes.vcf_source import SourceReader, scan_bcf
 __all__ = [
     "Source",
     "check_same_samples",
+    "index_working_copy",
     "plink_fileset",
     "prepare_new",
     "prepare_plink",
@@ -53,7 +56,7 @@ class Source:
 def prepare_new(path: Path, work: Path, index: int, keys: NodeKeys) -> Source:
     if not path.is_file():
         raise UsageError(f"{path}: no such file", code="E_NO_FILE")
-    reader = SourceReader(str(path), work / f"source-{index}.gz")
+    reader = SourceReader(str(path), work / f"source-{index}.gz", work / f"calls-{index}")
     try:
         sealed = seal(path, work / f"{uuid.uuid4().hex}.c4gh", keys, [reader])
         layout = reader.finish()
@@ -65,7 +68,7 @@ def prepare_new(path: Path, work: Path, index: int, keys: NodeKeys) -> Source:
 def prepare_previous(
     sealed: SealedFile, data_file_id: int, work: Path, index: int, keys: NodeKeys
 ) -> Source:
-    reader = SourceReader(sealed.name, work / f"source-{index}.gz")
+    reader = SourceReader(sealed.name, work / f"source-{index}.gz", work / f"calls-{index}")
     try:
         with unseal(sealed, keys, work / f"plain-{index}") as plain, plain.open("rb") as handle:
             while chunk := handle.read(_READ_CHUNK):
@@ -120,15 +123,25 @@ def _finish_source(
         layout = scan_bcf(layout.source, working)
     if layout.records == 0:
         raise FormatError(f"{layout.source}: the file holds no records", code="E_VCF_EMPTY")
+    return Source(name, sealed, reader.kind, layout, working)
+
+
+def index_working_copy(source: Source) -> None:
+    """Index a working copy with htslib, for bio2zarr's VCF reader to split into partitions.
+
+    Raises
+    ------
+    FormatError
+        ``E_VCF_INDEX`` when htslib cannot index it.
+    """
     try:
         # Two decompression threads: indexing reads the whole file again, and is bound by
         # inflating it (a third faster on the 5,000 × 100,000 benchmark file).
-        pysam.bcftools.index("--threads", "2", str(working), catch_stdout=False)
+        pysam.bcftools.index("--threads", "2", str(source.working), catch_stdout=False)
     except SamtoolsError as exc:
         raise FormatError(
-            f"{layout.source}: htslib cannot index it: {exc}", code="E_VCF_INDEX"
+            f"{source.layout.source}: htslib cannot index it: {exc}", code="E_VCF_INDEX"
         ) from exc
-    return Source(name, sealed, reader.kind, layout, working)
 
 
 def check_same_samples(sources: Sequence[Source]) -> None:

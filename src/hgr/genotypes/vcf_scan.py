@@ -5,19 +5,26 @@ so files of any size pass through in constant memory. It checks the header (file
 the ``#CHROM`` line, unique sample names, contig declarations) and every record's shape: the
 number of columns, an integer position, a REF allele, GT first in FORMAT, and the order (one
 block per contig, positions non-decreasing within it), which indexing and the VCF Zarr
-encoding need (VCF 4.3 §1.6.2). Genotype values themselves are checked after encoding, on the
-arrays (see ``ingest``). Every error names the file and line.
+encoding need (VCF 4.3 §1.6.2). Every error names the file and line.
+
+Given a folder for them, the scanner also hands each record of a file that carries only GT
+(no INFO or other FORMAT field declared) to a ``call_blocks.CallWriter``, which parses its
+calls: such files are encoded from those blocks instead of by bio2zarr's VCF reader. The
+genotype values of other files are checked after encoding, on the arrays (see ``ingest``).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
 
 from hgr.exceptions import FormatError
 
-__all__ = ["VcfLayout", "VcfTextScanner", "at_line"]
+__all__ = ["RecordSink", "VcfLayout", "VcfTextScanner", "at_line"]
 
 _FIXED = [b"#CHROM", b"POS", b"ID", b"REF", b"ALT", b"QUAL", b"FILTER", b"INFO"]
 _CONTIG = re.compile(rb"^##contig=<(.*)>\s*$")
@@ -25,6 +32,11 @@ _CONTIG_ID = re.compile(rb"(?:^|,)ID=([^,>]+)")
 _CONTIG_LENGTH = re.compile(rb"(?:^|,)length=(\d+)")
 _REF = re.compile(rb"^[ACGTNacgtn]+$")
 _CHROM = re.compile(rb"^[!-~]+$")
+_META = re.compile(rb"^##([^=]+)=(.*)$")
+_ID = re.compile(rb"(?:^|,)ID=([^,>]+)")
+_DESCRIPTION = re.compile(rb'(?:^|,)Description="((?:[^"\\]|\\.)*)"')
+# Header lines that VCF Zarr keeps in arrays rather than in "vcf_meta_information".
+_STRUCTURED = frozenset({b"contig", b"FILTER", b"INFO", b"FORMAT"})
 
 
 def at_line(source: str, line: int) -> str:
@@ -45,10 +57,33 @@ class VcfLayout:
     max_positions: dict[str, int] = field(default_factory=dict)
     first_position: int = 0
     records: int = 0
+    meta: list[tuple[str, str]] = field(default_factory=list)  # unstructured ## lines
+    filters: list[tuple[str, str]] = field(default_factory=list)  # ##FILTER: ID, description
+    calls_only: bool = True  # no INFO and no FORMAT field but GT is declared
+    calls: Path | None = None  # the call blocks written during the scan, if any
 
     def line_of_record(self, index: int) -> int:
         """The line number of the record at ``index`` (0-based) in the file."""
         return self.header_lines + index + 1
+
+
+class RecordSink(Protocol):
+    """Takes a file's records as the scan checks them (see ``call_blocks.CallWriter``)."""
+
+    def add(
+        self,
+        line: int,
+        chrom: bytes,
+        position: int,
+        ident: bytes,
+        ref: bytes,
+        alt: bytes,
+        quality: bytes,
+        filters: bytes,
+        columns: bytes,
+    ) -> None: ...
+
+    def close(self) -> Path: ...
 
 
 class VcfTextScanner:
@@ -60,8 +95,12 @@ class VcfTextScanner:
         At the first line that breaks a rule, naming the file and the line.
     """
 
-    def __init__(self, source: str) -> None:
+    def __init__(
+        self, source: str, records: Callable[[VcfLayout], RecordSink] | None = None
+    ) -> None:
         self.layout = VcfLayout(source)
+        self._sink_for = records
+        self._calls: RecordSink | None = None
         self._pending = b""
         self._line = 0
         self._columns = 0
@@ -100,6 +139,8 @@ class VcfTextScanner:
                 "E_VCF_HEADER",
                 line=max(self._line, 1),
             )
+        if self._calls is not None:
+            self.layout.calls = self._calls.close()
         return self.layout
 
     def _error(self, message: str, code: str, *, line: int | None = None) -> FormatError:
@@ -122,11 +163,13 @@ class VcfTextScanner:
                     "E_VCF_HEADER",
                 )
             self.layout.fileformat = line[len(b"##fileformat=") :].decode("ascii", "replace")
+            self._meta_line(line)
             return
         if line.startswith(b"##"):
             match = _CONTIG.match(line)
             if match:
                 self._declare_contig(match.group(1))
+            self._meta_line(line)
             return
         if not line.startswith(b"#CHROM"):
             raise self._error(
@@ -161,6 +204,32 @@ class VcfTextScanner:
         self.layout.header_lines = self._line
         self._columns = len(columns)
         self._in_header = False
+        if self._sink_for is not None and self.layout.calls_only:
+            self._calls = self._sink_for(self.layout)
+
+    def _meta_line(self, line: bytes) -> None:
+        """Keep what the store records of a ``##`` line (VCF 4.3 §1.4)."""
+        match = _META.match(line)
+        if not match:
+            return
+        key, value = match.groups()
+        layout = self.layout
+        if key not in _STRUCTURED:
+            pair = (key.decode("utf-8", "replace"), value.decode("utf-8", "replace"))
+            if pair not in layout.meta:  # htslib keeps one of identical lines
+                layout.meta.append(pair)
+        elif key == b"INFO":
+            layout.calls_only = False
+        elif key in (b"FORMAT", b"FILTER"):
+            body = value.strip(b"<>")
+            name = _ID.search(body)
+            ident = name.group(1).decode("utf-8", "replace") if name else ""
+            if key == b"FORMAT":
+                layout.calls_only = layout.calls_only and ident == "GT"
+            elif ident:
+                described = _DESCRIPTION.search(body)
+                text = described.group(1).decode("utf-8", "replace") if described else ""
+                layout.filters.append((ident, text))
 
     def _declare_contig(self, body: bytes) -> None:
         name = _CONTIG_ID.search(body)
@@ -182,7 +251,7 @@ class VcfTextScanner:
                 "(tab-separated): the line is cut short or has extra columns",
                 "E_VCF_MALFORMED",
             )
-        chrom, pos, _id, ref, alt, _qual, _filter, _info, fmt, calls = fields
+        chrom, pos, ident, ref, alt, quality, filters, _info, fmt, calls = fields
         if calls.endswith(b"\r"):
             raise self._error(
                 "the line ends in a carriage return (Windows line endings): convert the file "
@@ -210,7 +279,10 @@ class VcfTextScanner:
                 "puts GT first)",
                 "E_VCF_NO_GT",
             )
-        self._order(chrom, int(pos))
+        position = int(pos)
+        self._order(chrom, position)
+        if self._calls is not None:
+            self._calls.add(self._line, chrom, position, ident, ref, alt, quality, filters, calls)
 
     def _order(self, chrom: bytes, position: int) -> None:
         layout = self.layout

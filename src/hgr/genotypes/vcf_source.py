@@ -3,8 +3,9 @@
 The raw bytes pass through once (see ``raw_files.seal``). On the way they are decompressed
 (plain, gzip or BGZF; a gzip stream that ends inside a member, or a BGZF file without its
 end-of-file block, is truncated), scanned line by line (``vcf_scan``), and written to a BGZF
-working copy that htslib can index and bio2zarr can read in parallel partitions. A BCF is
-binary: it is copied as it is and scanned record by record with htslib after sealing.
+working copy that htslib can index and bio2zarr can read in parallel partitions. A file that
+carries only GT has its calls parsed on the way too, into ``calls`` (``call_blocks``). A BCF
+is binary: it is copied as it is and scanned record by record with htslib after sealing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import cyvcf2
 from pysam.libcbgzf import BGZFile
 
 from hgr.exceptions import FormatError
-from hgr.genotypes.vcf_scan import VcfLayout, VcfTextScanner, at_line
+from hgr.genotypes.call_blocks import CallWriter
+from hgr.genotypes.vcf_scan import RecordSink, VcfLayout, VcfTextScanner, at_line
 
 __all__ = ["SourceReader", "scan_bcf"]
 
@@ -33,11 +35,12 @@ _SNIFF = 18
 class SourceReader:
     """Consumes a source's raw bytes (a ``seal`` sink); ``finish`` returns its layout.
 
-    ``working`` is where the BGZF working copy goes.
+    ``working`` is where the BGZF working copy goes, ``calls`` where the call blocks go.
     """
 
     source: str
     working: Path
+    calls: Path | None = None
 
     def __post_init__(self) -> None:
         self.kind = ""  # "vcf", "vcf.gz", "vcf.bgz" or "bcf"
@@ -45,10 +48,14 @@ class SourceReader:
         self._tail = b""
         self._z: Any = None
         self._member_open = False
-        self._scanner = VcfTextScanner(self.source)
+        self._scanner = VcfTextScanner(self.source, self._call_writer if self.calls else None)
         self._raw_copy: Any = None
         self._bgzf: Any = None
         self._is_bcf: bool | None = None
+
+    def _call_writer(self, layout: VcfLayout) -> RecordSink:
+        assert self.calls is not None
+        return CallWriter(self.calls, layout)
 
     def __call__(self, view: memoryview) -> None:
         data = bytes(view)
