@@ -28,12 +28,11 @@ __all__ = ["RecordSink", "VcfLayout", "VcfTextScanner", "at_line"]
 
 _FIXED = [b"#CHROM", b"POS", b"ID", b"REF", b"ALT", b"QUAL", b"FILTER", b"INFO"]
 _CONTIG = re.compile(rb"^##contig=<(.*)>\s*$")
-_CONTIG_ID = re.compile(rb"(?:^|,)ID=([^,>]+)")
+_ID = re.compile(rb"(?:^|,)ID=([^,>]+)")  # of a structured line: contig, FILTER, FORMAT
 _CONTIG_LENGTH = re.compile(rb"(?:^|,)length=(\d+)")
 _REF = re.compile(rb"^[ACGTNacgtn]+$")
 _CHROM = re.compile(rb"^[!-~]+$")
 _META = re.compile(rb"^##([^=]+)=(.*)$")
-_ID = re.compile(rb"(?:^|,)ID=([^,>]+)")
 _DESCRIPTION = re.compile(rb'(?:^|,)Description="((?:[^"\\]|\\.)*)"')
 # Header lines that VCF Zarr keeps in arrays rather than in "vcf_meta_information".
 _STRUCTURED = frozenset({b"contig", b"FILTER", b"INFO", b"FORMAT"})
@@ -232,7 +231,7 @@ class VcfTextScanner:
                 layout.filters.append((ident, text))
 
     def _declare_contig(self, body: bytes) -> None:
-        name = _CONTIG_ID.search(body)
+        name = _ID.search(body)
         if not name:
             raise self._error("a ##contig line has no ID", "E_VCF_HEADER")
         length = _CONTIG_LENGTH.search(body)
