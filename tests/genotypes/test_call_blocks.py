@@ -24,7 +24,7 @@ from hgr.exceptions import Conflict, FormatError
 from hgr.genotypes.call_blocks import BLOCK, CALLS_COMPRESSOR, plan_call_sets
 from hgr.genotypes.encode import encode_vcf
 from hgr.genotypes.gt_text import BAD_ALLELE, OK, TOO_MANY_ALLELES, TOO_PLOID, parse_calls
-from hgr.genotypes.sources import Source, prepare_new
+from hgr.genotypes.sources import Source, keep_working_copies, prepare_new
 from tests.conftest import shared
 from tests.genotypes.vcfs import header, record, write
 
@@ -52,7 +52,7 @@ def _prepared(path: Path, work: Path, keys: NodeKeys, index: int = 0) -> Source:
     return prepare_new(path, work, index, keys)
 
 
-def _both(sources: Sequence[Source], folder: Path) -> tuple[Any, Any]:
+def _both(sources: Sequence[Source], folder: Path, keys: NodeKeys) -> tuple[Any, Any]:
     """The store from the call blocks and the store from bio2zarr's VCF reader."""
     fast_work, reference_work = folder / "fast", folder / "reference"
     fast_work.mkdir()
@@ -62,6 +62,7 @@ def _both(sources: Sequence[Source], folder: Path) -> tuple[Any, Any]:
     plain = [
         dataclasses.replace(s, layout=dataclasses.replace(s.layout, calls=None)) for s in sources
     ]
+    keep_working_copies(plain, reference_work, keys)
     _path, reference = encode_vcf(plain, reference_work, 0)
     return fast, reference
 
@@ -93,7 +94,7 @@ def _assert_same_store(fast: Any, reference: Any) -> None:
 
 def test_edge_cases_equal_bio2zarr(keys: NodeKeys, tmp_path: Path) -> None:
     source = _prepared(write(tmp_path / "edges.vcf.gz", EDGES), tmp_path / "work", keys)
-    fast, reference = _both([source], tmp_path)
+    fast, reference = _both([source], tmp_path, keys)
     _assert_same_store(fast, reference)
     # What the edges exercise, so that agreement is not agreement on nothing.
     assert fast["call_genotype"][2].tolist() == [[10, 11], [0, 0], [0, 0], [0, 0]]
@@ -114,7 +115,7 @@ def test_many_blocks_and_partitions_equal_bio2zarr(keys: NodeKeys, tmp_path: Pat
     fast_work = tmp_path / "fast-workers"
     fast_work.mkdir()
     _path, fast = encode_vcf([source], fast_work, 2)  # partitions in worker processes
-    _unused, reference = _both([source], tmp_path)
+    _unused, reference = _both([source], tmp_path, keys)
     _assert_same_store(fast, reference)
 
 
@@ -123,7 +124,7 @@ def test_1000_genomes_subset_equals_bio2zarr(keys: NodeKeys, tmp_path: Path) -> 
         shared("1kg_phase3_subset", "vcf", f"1KG_phase3_subset_chr{c}.vcf.gz") for c in (21, 22)
     ]
     sources = [_prepared(f, tmp_path / "work", keys, i) for i, f in enumerate(files)]
-    fast, reference = _both(sources, tmp_path)
+    fast, reference = _both(sources, tmp_path, keys)
     _assert_same_store(fast, reference)
     assert fast["call_genotype"].shape[0] > 1000
 
@@ -166,7 +167,7 @@ def test_generated_files_equal_bio2zarr(keys: NodeKeys, tmp_path: Path) -> None:
         folder = tmp_path / f"case{next(counter)}"
         folder.mkdir()
         source = _prepared(write(folder / "g.vcf.gz", lines), folder / "work", keys)
-        _assert_same_store(*_both([source], folder))
+        _assert_same_store(*_both([source], folder, keys))
 
     same()
 
@@ -175,9 +176,17 @@ def test_files_with_other_fields_go_to_bio2zarr_reader(keys: NodeKeys, tmp_path:
     lines = header()
     lines.insert(1, '##INFO=<ID=AC,Number=A,Type=Integer,Description="Allele count">')
     path = write(tmp_path / "info.vcf.gz", [*lines, record("1", 5, ["0/1", "0/0", "1/1"])])
-    assert _prepared(path, tmp_path / "work", keys).layout.calls is None
-    bcf_free = write(tmp_path / "gt.vcf.gz", [*header(), record("1", 5, ["0/1", "0/0", "1/1"])])
-    assert _prepared(bcf_free, tmp_path / "work2", keys).layout.calls is not None
+    with_info = _prepared(path, tmp_path / "work", keys)
+    assert with_info.layout.calls is None
+    assert with_info.working is not None
+    assert with_info.working.exists()
+    for compress in ("bgzf", "gzip", "none"):
+        lines = [*header(), record("1", 5, ["0/1", "0/0", "1/1"])]
+        gt_only = write(tmp_path / f"gt-{compress}.vcf.gz", lines, compress=compress)
+        source = _prepared(gt_only, tmp_path / f"work-{compress}", keys)
+        assert source.layout.calls is not None
+        assert source.working is None  # not copied again: the calls were parsed instead
+        assert list((tmp_path / f"work-{compress}").glob("source-*")) == []
 
 
 def _parsed(text: str, samples: int) -> tuple[tuple[int, int, int], list[list[int]], list[bool]]:
@@ -272,7 +281,7 @@ def test_a_store_of_two_files_equals_bio2zarr(keys: NodeKeys, tmp_path: Path) ->
     )
     work = tmp_path / "work"
     sources = [_prepared(first, work, keys, 0), _prepared(second, work, keys, 1)]
-    fast, reference = _both(sources, tmp_path)
+    fast, reference = _both(sources, tmp_path, keys)
     _assert_same_store(fast, reference)
     assert zarr.open_group(str(tmp_path / "fast" / "store.vcz"))["variant_contig"][:].tolist() == [
         0,

@@ -502,3 +502,22 @@ def test_a_sample_batch_whose_values_outgrow_the_store_is_refused(
     assert table_counts(db) == before
     fits = _ingest(db, tmp_path, keys, write(tmp_path / "c.vcf.gz", batch("T1", 30)))
     assert open_store(tmp_path / fits.location)["call_DP"][:].tolist() == [[12, 30]]
+
+
+def test_a_text_batch_joins_a_store_built_from_a_bcf(
+    db: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    """A BCF goes through bio2zarr's VCF reader, so the whole next version does: the new
+    GT-only text file (gzip), whose working copy was dropped while it was sealed, is read
+    again from its sealed copy."""
+    register(db, keys, tmp_path / "t", SAMPLES)
+    text = write(tmp_path / "chr1.vcf.gz", [*header(), GOOD[0], GOOD[1]])
+    bcf = tmp_path / "chr1.bcf"
+    pysam.bcftools.view("-Ob", "-o", str(bcf), str(text), catch_stdout=False)
+    second = write(tmp_path / "chr2.vcf.gz", [*header(), GOOD[2]], compress="gzip")
+    _ingest(db, tmp_path, keys, bcf)
+    joined = _ingest(db, tmp_path, keys, second)
+    assert (joined.version, joined.variants) == (2, 3)
+    group = open_store(tmp_path / joined.location)
+    assert group["call_genotype"][2].tolist() == [[1, 1], [0, 1], [0, 0]]
+    assert verify_store(db, tmp_path, keys, institution=INSTITUTION, collection="COL-GT").ok

@@ -58,7 +58,7 @@ def encode_vcf(sources: Sequence[Source], work: Path, workers: int) -> tuple[Pat
         )
         return target, group
     for source in sources:
-        index_working_copy(source)
+        index_working_copy(source)  # each has one: see sources.keep_working_copies
     try:
         bio2zarr_vcf.explode(
             work / "icf",

@@ -53,6 +53,7 @@ from hgr.genotypes.sample_map import match_samples, read_sample_map
 from hgr.genotypes.sources import (
     Source,
     check_same_samples,
+    keep_working_copies,
     plink_fileset,
     prepare_new,
     prepare_plink,
@@ -288,6 +289,7 @@ def ingest(
                 placed = named = new
             elif adds_samples:
                 assert previous is not None
+                keep_working_copies(new, work, keys)
                 _path, batch = encode_vcf(new, work, workers)
                 named = place_sources(new, batch)
                 for source in named:
@@ -305,6 +307,7 @@ def ingest(
                     prepare_previous(sealed, file_id, work, len(files) + i, keys)
                     for i, (_row, sealed, file_id) in enumerate(previous_sources)
                 ]
+                keep_working_copies(old + new, work, keys)
                 store_path, group = encode_vcf(old + new, work, workers)
                 placed = named = place_sources(old + new, group)
             progress("quality control", 0, 1)

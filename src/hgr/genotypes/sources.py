@@ -30,6 +30,7 @@ __all__ = [
     "Source",
     "check_same_samples",
     "index_working_copy",
+    "keep_working_copies",
     "plink_fileset",
     "prepare_new",
     "prepare_plink",
@@ -47,7 +48,7 @@ class Source:
     sealed: SealedFile
     kind: str
     layout: VcfLayout
-    working: Path
+    working: Path | None  # None where the calls were parsed instead (see vcf_source)
     data_file_id: int | None = None  # set for files of the previous version
     start: int = 0  # its first variant in the new store
     sample_offset: int = 0  # its first sample column in the new store
@@ -56,7 +57,7 @@ class Source:
 def prepare_new(path: Path, work: Path, index: int, keys: NodeKeys) -> Source:
     if not path.is_file():
         raise UsageError(f"{path}: no such file", code="E_NO_FILE")
-    reader = SourceReader(str(path), work / f"source-{index}.gz", work / f"calls-{index}")
+    reader = SourceReader(str(path), work / f"source-{index}.gz", work / f"calls-new-{index}")
     try:
         sealed = seal(path, work / f"{uuid.uuid4().hex}.c4gh", keys, [reader])
         layout = reader.finish()
@@ -66,9 +67,17 @@ def prepare_new(path: Path, work: Path, index: int, keys: NodeKeys) -> Source:
 
 
 def prepare_previous(
-    sealed: SealedFile, data_file_id: int, work: Path, index: int, keys: NodeKeys
+    sealed: SealedFile,
+    data_file_id: int | None,
+    work: Path,
+    index: int,
+    keys: NodeKeys,
+    *,
+    parse_calls: bool = True,
+    prefix: str = "source",
 ) -> Source:
-    reader = SourceReader(sealed.name, work / f"source-{index}.gz", work / f"calls-{index}")
+    calls = work / f"calls-{prefix}-{index}" if parse_calls else None
+    reader = SourceReader(sealed.name, work / f"{prefix}-{index}.gz", calls)
     try:
         with unseal(sealed, keys, work / f"plain-{index}") as plain, plain.open("rb") as handle:
             while chunk := handle.read(_READ_CHUNK):
@@ -117,13 +126,32 @@ def plink_fileset(files: Sequence[Path]) -> PlinkFiles | None:
 def _finish_source(
     name: str, sealed: SealedFile, reader: SourceReader, layout: VcfLayout
 ) -> Source:
-    working = reader.working.with_suffix(".bcf" if reader.kind == "bcf" else ".vcf.gz")
-    reader.working.rename(working)
+    working = None
+    if reader.has_working_copy:
+        working = reader.working.with_suffix(".bcf" if reader.kind == "bcf" else ".vcf.gz")
+        reader.working.rename(working)
     if reader.kind == "bcf":
+        assert working is not None
         layout = scan_bcf(layout.source, working)
     if layout.records == 0:
         raise FormatError(f"{layout.source}: the file holds no records", code="E_VCF_EMPTY")
     return Source(name, sealed, reader.kind, layout, working)
+
+
+def keep_working_copies(sources: Sequence[Source], work: Path, keys: NodeKeys) -> None:
+    """Give every source a working copy when they cannot all be encoded from call blocks.
+
+    bio2zarr's VCF reader then reads them all: a GT-only file, whose copy was dropped while
+    it was sealed, is read again from its sealed copy (rare: it takes a batch of GT-only
+    files joining files that carry other fields).
+    """
+    if all(source.layout.calls is not None for source in sources):
+        return
+    for index, source in enumerate(sources):
+        if source.working is None:
+            again = prepare_previous(source.sealed, source.data_file_id, work, index, keys,
+                                     parse_calls=False, prefix="again")  # fmt: skip
+            source.working, source.layout = again.working, again.layout
 
 
 def index_working_copy(source: Source) -> None:
@@ -134,6 +162,7 @@ def index_working_copy(source: Source) -> None:
     FormatError
         ``E_VCF_INDEX`` when htslib cannot index it.
     """
+    assert source.working is not None
     try:
         # Two decompression threads: indexing reads the whole file again, and is bound by
         # inflating it (a third faster on the 5,000 × 100,000 benchmark file).

@@ -4,8 +4,10 @@ The raw bytes pass through once (see ``raw_files.seal``). On the way they are de
 (plain, gzip or BGZF; a gzip stream that ends inside a member, or a BGZF file without its
 end-of-file block, is truncated), scanned line by line (``vcf_scan``), and written to a BGZF
 working copy that htslib can index and bio2zarr can read in parallel partitions. A file that
-carries only GT has its calls parsed on the way too, into ``calls`` (``call_blocks``). A BCF
-is binary: it is copied as it is and scanned record by record with htslib after sealing.
+carries only GT has its calls parsed on the way instead, into ``calls`` (``call_blocks``): its
+working copy is dropped as soon as the header says so, which spares compressing a plain or
+gzip file's text again. A BCF is binary: it is copied as it is and scanned record by record
+with htslib after sealing.
 """
 
 from __future__ import annotations
@@ -52,9 +54,17 @@ class SourceReader:
         self._raw_copy: Any = None
         self._bgzf: Any = None
         self._is_bcf: bool | None = None
+        self._bgzf_input = False
+
+    @property
+    def has_working_copy(self) -> bool:
+        """Whether the working copy was kept (it is not for a file encoded from its calls)."""
+        return self.working.exists()
 
     def _call_writer(self, layout: VcfLayout) -> RecordSink:
         assert self.calls is not None
+        self.close()
+        self.working.unlink(missing_ok=True)
         return CallWriter(self.calls, layout)
 
     def __call__(self, view: memoryview) -> None:
@@ -76,6 +86,7 @@ class SourceReader:
     def _start(self, head: bytes) -> None:
         if head[:2] == _GZIP_MAGIC:
             bgzf = head[3] & 0x04 and head[12:14] == b"BC"
+            self._bgzf_input = bool(bgzf)
             self.kind = "vcf.bgz" if bgzf else "vcf.gz"
             self._z = zlib.decompressobj(wbits=31)
             if bgzf:
@@ -109,7 +120,7 @@ class SourceReader:
             self._is_bcf = data.startswith(_BCF_MAGIC)
             if self._is_bcf:
                 self.kind = "bcf"
-                if self._raw_copy is None:
+                if not self._bgzf_input:
                     raise FormatError(
                         f"{self.source}: a BCF file must be BGZF-compressed (bcftools view -Ob)",
                         code="E_FORMAT",
@@ -140,7 +151,7 @@ class SourceReader:
                         f"the middle (after line {self._scanner.lines}); fetch it again",
                         code="E_TRUNCATED",
                     )
-                if self._raw_copy is not None and self._tail != BGZF_EOF:
+                if self._bgzf_input and self._tail != BGZF_EOF:
                     raise FormatError(
                         f"{self.source}: the file is truncated: it lacks the BGZF end-of-file "
                         f"block (after line {self._scanner.lines}); fetch it again",
