@@ -83,18 +83,15 @@ def _iso(moment: dt.datetime) -> str:
     return _utc(moment).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def _fields(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "at": _iso(event.at),
-        "actor": event.actor,
-        "role": event.role,
-        "action": event.action,
-        "target": event.target,
-        "outcome": event.outcome,
-        "grounds": event.grounds,
-        "request_id": event.request_id,
-        "detail": event.detail,
-    }
+# What an event's body holds, in the order of the table (its canonical JSON sorts them).
+_BODY_FIELDS = ("at", "actor", "role", "action", "target", "outcome", "grounds", "request_id",
+                "detail")  # fmt: skip
+
+
+def _fields(event: AuditEvent | Mapping[str, Any]) -> dict[str, Any]:
+    """The fields an event's body is made of, from a stored row or the values to insert."""
+    found = event if isinstance(event, Mapping) else {n: getattr(event, n) for n in _BODY_FIELDS}
+    return {name: _iso(found["at"]) if name == "at" else found[name] for name in _BODY_FIELDS}
 
 
 def record(
@@ -126,14 +123,16 @@ def record(
         "request_id": _encoded(request_id)[:64],
         "detail": _encoded_values(dict(detail or {})),
     }
-    values["body"] = canonical_json(_fields(AuditEvent(**values)))  # as verify_log reads it
-    # A plain INSERT into the table rather than the unit of work: an event is never read back
-    # or changed here, and a request writes one with every read of individual-level data.
-    session.connection().execute(_EVENTS.insert(), values)
+    values["body"] = canonical_json(_fields(values))  # as verify_log reads it from the row
+    # A plain INSERT into the table, built once, rather than the unit of work: an event is
+    # never read back or changed here, and a request writes one with every read of
+    # individual-level data.
+    session.connection().execute(_INSERT_EVENT, values)
     mark_changed(session)  # its own reads now see what it changed: none of them is cached
 
 
 _EVENTS = cast(Table, AuditEvent.__table__)
+_INSERT_EVENT = _EVENTS.insert()
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
