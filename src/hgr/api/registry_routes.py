@@ -215,8 +215,9 @@ def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
                     record(session, actor(principal), "registry.read", name,
                            grounds=decision.grounds, request_id=request.state.request_id,
                            detail={"filters": values, "rows": len(rows)})  # fmt: skip
-                return _json(Page(items=rows, total=total, total_exact=exact, limit=limit,
-                                  offset=offset))  # fmt: skip
+                # A Page's fields as a dict: the Page model would validate (copy) every row.
+                return _json({"items": rows, "total": total, "total_exact": exact,
+                              "limit": limit, "offset": offset})  # fmt: skip
         refuse(principal, "registry.read", name, decision.grounds, request)
 
     def show_route(principal: caller, request: Request,
