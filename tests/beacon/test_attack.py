@@ -11,9 +11,12 @@ from typer.testing import CliRunner
 
 from hgr.beacon.attack import (
     Scenario,
+    UpdateDiff,
     power_at,
     run_simulation,
     simulate_population,
+    update_diff,
+    update_shortfalls,
 )
 from hgr.beacon.attack import _log_ratios as log_ratios
 from hgr.cli.main import app
@@ -100,3 +103,32 @@ def test_the_command_prints_power_curves(tmp_path: object) -> None:
     assert result.exit_code == 0, result.output
     assert "Power at 5% false positives" in result.output
     assert "utility" in result.output
+    assert "Attacker D, update diff" in result.output
+
+
+def test_update_diff_reveals_singletons_only_without_defences(db: Database) -> None:
+    """security.md T4 at CI size: an update of 1, 2 or 5 donors to a beacon of 1,000, diffed
+    over every allele the newcomers carry."""
+    before = table_counts(db)
+    population = simulate_population(members=1_000, outsiders=10, variants=50_000, seed=11)
+    diffs = [update_diff(db, population, added, seed=3, defended=defended)
+             for added in (1, 2, 5) for defended in (False, True)]  # fmt: skip
+    for diff in diffs:
+        assert diff.singletons > 0
+        if diff.defended:
+            assert diff.revealed_singletons == 0.0
+            assert diff.revealed_doubletons == 0.0
+            assert diff.changed == 0  # decide-once: no answer moves with the update
+        else:
+            assert diff.revealed_singletons == 1.0  # the attack has teeth
+    assert update_shortfalls(diffs) == []
+    assert table_counts(db) == before
+
+
+def test_update_shortfalls_name_what_is_missed() -> None:
+    leaky = UpdateDiff(1, True, 3, 10, 1 / 3, 0.0, 1)
+    weak = UpdateDiff(1, False, 3, 10, 0.5, 0.0, 2)
+    missed = update_shortfalls([leaky, weak])
+    assert len(missed) == 2
+    assert "0.33 of the newcomers' singletons revealed with defences" in missed[0]
+    assert "too weak" in missed[1]

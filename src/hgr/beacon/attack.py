@@ -23,6 +23,12 @@ The simulation follows security.md §1.7 (tests T1–T3):
   a defence-aware attacker would also notice members answered "no" too often.
 - **Utility**: the share of alleles with at least k carriers that a benign client, asking
   about random alleles, is shown.
+- **Attacker D** (update diff, security.md T4; Ayoz et al. 2021, PoPETs) asks about every
+  allele the newcomers of an update carry, before and after they join, and reads the answers
+  that changed from "no" to "yes". What it learns is measured as the shares of the newcomers'
+  singleton and doubleton alleles (one or two carriers after the update) so revealed
+  (target: none of the singletons). The ledger is kept across the update, as a node keeps
+  it across store versions.
 
 Without defences the beacon answers "yes" whenever anyone carries the allele, through the
 same code path (k = 1, an unlimited evidence budget, no question caps).
@@ -56,20 +62,25 @@ from hgr.registry.vocabulary import ControlStatus, InstitutionKind
 __all__ = [
     "FALSE_POSITIVE_RATE",
     "QUERY_STEPS",
+    "UPDATE_SIZES",
     "Curve",
     "Population",
     "Scenario",
     "SimulationReport",
+    "UpdateDiff",
     "default_scenarios",
     "power_at",
     "run_simulation",
     "simulate_population",
+    "update_diff",
+    "update_shortfalls",
 ]
 
 FALSE_POSITIVE_RATE = 0.05
 DEFENDED_TARGET = 0.10  # power with defences, at most (the issue's target)
 UNDEFENDED_TARGET = 0.95  # power without defences, at least: the attacks have teeth
 QUERY_STEPS = (5, 10, 30, 100, 300, 1_000, 3_000, 10_000)
+UPDATE_SIZES = (1, 2, 5)  # donors added by one update (security.md T4)
 MISMATCH = 1e-6  # genotyping mismatch rate δ (S&B)
 LOG_FLOOR = -700.0
 BATCH = 250  # questions answered per call of the beacon
@@ -423,3 +434,72 @@ def run_simulation(db: Database, population: Population, scenarios: Sequence[Sce
     return SimulationReport(population.members, population.outsiders, population.variants,
                             len(members), exposure, curves, utility,
                             utility_questions)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class UpdateDiff:
+    """What attacker D learned from one update of ``added`` donors: of the newcomers'
+    alleles with one carrier (singletons) and two (doubletons) after the update, how many
+    there are and the share answered "no" before and "yes" after."""
+
+    added: int
+    defended: bool
+    singletons: int
+    doubletons: int
+    revealed_singletons: float
+    revealed_doubletons: float
+    changed: int  # answers that changed, over all the newcomers' alleles
+
+
+def update_diff(db: Database, population: Population, added: int, seed: int,
+                exposure: Exposure | None = None, *,
+                defended: bool = True) -> UpdateDiff:  # fmt: skip
+    """Attacker D against an update that adds ``added`` of ``population``'s members to a
+    beacon of the others; its ledger lives in ``db`` and is rolled back afterwards.
+
+    The attacker asks, through the beacon's own ``shown_alleles``, about every allele the
+    newcomers carry, before and after, as often as it likes (the daily caps are left out:
+    the worst case). Undefended, the beacon answers "yes" whenever anyone carries the allele.
+    """
+    exposure = exposure or Exposure()
+    if not defended:
+        exposure = replace(exposure, min_carriers=1, evidence_budget=math.inf)
+    rng = np.random.default_rng(seed)
+    newcomers = np.sort(rng.choice(population.members, size=added, replace=False))
+    alleles = np.unique(np.concatenate([population.carried_by(int(p)) for p in newcomers]))
+    carriers = [population.carriers_of(int(a)) for a in alleles]
+    counts = np.array([len(c) for c in carriers], dtype=np.int64)
+    with _beacon(db, population.members) as (session, collection_id, donor_ids):
+
+        def answers(donors: int, leave_out: NDArray[np.int64]) -> NDArray[np.bool_]:
+            shown: list[bool] = []
+            for start in range(0, len(alleles), BATCH):
+                facts = [AlleleFacts(f"sim:{alleles[i]}",
+                                     donor_ids[np.setdiff1d(carriers[i], leave_out)])
+                         for i in range(start, min(start + BATCH, len(alleles)))]  # fmt: skip
+                shown.extend(shown_alleles(session, collection_id, donors, exposure, facts,
+                                           NOW))  # fmt: skip
+            return np.array(shown, dtype=bool)
+
+        before = answers(population.members - added, newcomers)
+        after = answers(population.members, np.zeros(0, dtype=np.int64))
+    changed = ~before & after
+
+    def share(rows: NDArray[np.bool_]) -> float:
+        return float(changed[rows].mean()) if rows.any() else 0.0
+
+    return UpdateDiff(added, defended, int((counts == 1).sum()), int((counts == 2).sum()),
+                      share(counts == 1), share(counts == 2), int(changed.sum()))  # fmt: skip
+
+
+def update_shortfalls(diffs: Sequence[UpdateDiff]) -> list[str]:
+    """The T4 targets these runs miss: with defences, no singleton revealed; without, every
+    one (the attack has teeth)."""
+    missed = [f"update of {d.added}: {d.revealed_singletons:.2f} of the newcomers' "
+              "singletons revealed with defences (target 0)"
+              for d in diffs if d.defended and d.revealed_singletons > 0]  # fmt: skip
+    bare = [d.revealed_singletons for d in diffs if not d.defended and d.singletons]
+    if bare and min(bare) < UNDEFENDED_TARGET:
+        missed.append(f"update diff, undefended: {min(bare):.2f} of singletons revealed "
+                      f"< {UNDEFENDED_TARGET:.2f}: the attack is too weak")  # fmt: skip
+    return missed

@@ -12,9 +12,12 @@ import typer
 
 from hgr.beacon.attack import (
     QUERY_STEPS,
+    UPDATE_SIZES,
     default_scenarios,
     run_simulation,
     simulate_population,
+    update_diff,
+    update_shortfalls,
 )
 from hgr.beacon.exposure import datasets, set_exposure
 from hgr.beacon.frequencies import frequency_ledger as frequency_ledger_of
@@ -166,6 +169,8 @@ def attack_sim(
                 with progress_bar() as progress:
                     report = run_simulation(db, population, default_scenarios(questions),
                                             victims, seed, progress=progress)  # fmt: skip
+                diffs = [update_diff(db, population, added, seed, defended=defended)
+                         for added in UPDATE_SIZES for defended in (False, True)]  # fmt: skip
             finally:
                 db.dispose()
         except HgrError as exc:
@@ -187,9 +192,16 @@ def attack_sim(
     console.print(f"utility: {report.utility:.3f} of alleles with at least "
                   f"{report.exposure.min_carriers} carriers shown to a benign client "
                   f"({report.utility_questions:,} random questions)")  # fmt: skip
+    console.print(table("Attacker D, update diff: the newcomers' rare alleles revealed by "
+                        "answers that changed from no to yes", [
+        {"added": d.added, "beacon": "defended" if d.defended else "undefended",
+         "singletons": d.singletons, "revealed": f"{d.revealed_singletons:.2f}",
+         "doubletons": d.doubletons, "revealed ": f"{d.revealed_doubletons:.2f}",
+         "answers changed": d.changed} for d in diffs]))  # fmt: skip
     if json_out:
-        json_out.write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
-    missed = report.shortfalls()
+        figures = {**report.as_dict(), "update_diff": [vars(d) for d in diffs]}
+        json_out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    missed = report.shortfalls() + update_shortfalls(diffs)
     for line in missed:
         console.print(f"[red]target missed[/red]: {line}")
     if not missed:
