@@ -10,13 +10,13 @@ are parsed (``gt_text``) into 1,000-record blocks of ``int8`` alleles, compresse
 files. The arrays written are those bio2zarr writes for the same VCF (``call_genotype``,
 ``call_genotype_phased``, ``call_genotype_mask``, ``variant_*``, ``contig_*``, ``filter_*``,
 ``sample_id``), with the same types and chunks; the per-call arrays are compressed faster
-(``CALLS_COMPRESSOR``).
+(``CALLS_COMPRESSOR``), and a one-allele call is always marked phased (``gt_text``).
 
-::
+In an ingestion's staging folder::
 
-    calls-<n>/manifest.json   samples, contigs, filters, header lines, per-contig runs
-    calls-<n>/b000000.pkl     records 0–999: sites, and the compressed calls
-    calls-plan.json           the files of one store, in store order (CallSetSource's path)
+    calls-…/manifest.json   samples, contigs, filters, header lines, per-contig runs
+    calls-…/b000000.pkl     records 0–999: sites, and the compressed calls
+    calls-plan.json         the files of one store, in store order (CallSetSource's path)
 """
 
 from __future__ import annotations
