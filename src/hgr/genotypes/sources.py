@@ -1,9 +1,9 @@
 """Genotype files on their way into a store: sealed, scanned, copied for indexing.
 
 Each new file is read once (``raw_files.seal``): hashed, encrypted to the node's key,
-scanned line by line (``vcf_scan``), and copied to a BGZF working copy for htslib (and
-bio2zarr's VCF reader, which indexes it); the calls of a file that carries only GT are
-parsed on the way (``call_blocks``).
+scanned line by line (``vcf_scan``), and copied to a BGZF working copy for bio2zarr's VCF
+reader (which has htslib index it); the calls of a file that carries only GT are parsed on
+the way instead (``call_blocks``), and it keeps no working copy.
 Files of a store's previous version are decrypted (their checksum checked) and go through
 the same scan. A PLINK fileset's three files are sealed and copied under one prefix.
 """
@@ -79,7 +79,8 @@ def prepare_previous(
     calls = work / f"calls-{prefix}-{index}" if parse_calls else None
     reader = SourceReader(sealed.name, work / f"{prefix}-{index}.gz", calls)
     try:
-        with unseal(sealed, keys, work / f"plain-{index}") as plain, plain.open("rb") as handle:
+        with (unseal(sealed, keys, work / f"plain-{prefix}-{index}") as plain,
+              plain.open("rb") as handle):  # fmt: skip
             while chunk := handle.read(_READ_CHUNK):
                 reader(memoryview(chunk))
         layout = reader.finish()
@@ -142,8 +143,9 @@ def keep_working_copies(sources: Sequence[Source], work: Path, keys: NodeKeys) -
     """Give every source a working copy when they cannot all be encoded from call blocks.
 
     bio2zarr's VCF reader then reads them all: a GT-only file, whose copy was dropped while
-    it was sealed, is read again from its sealed copy (rare: it takes a batch of GT-only
-    files joining files that carry other fields).
+    it was sealed, is read again from its sealed copy. This takes a BCF among the files
+    (BCF is read by htslib, never into call blocks): files whose headers differ in their
+    INFO or FORMAT fields are refused together anyway (``E_VCF_HEADER``).
     """
     if all(source.layout.calls is not None for source in sources):
         return
