@@ -13,6 +13,7 @@ Needs Debian's `wrk` (`apt-get install wrk`).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import socket
@@ -103,6 +104,22 @@ def _wrk(port: int, token: str, seconds: int, connections: int, script: Path) ->
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of process ``pid`` and every process below it (the server's
+    workers), from /proc: what a request costs the server, whatever else the machine runs."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # the process ended meanwhile
+    return total
+
+
 def _ms(text: str) -> float:
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
@@ -156,7 +173,9 @@ def main() -> None:
             _wrk(port, token, 5, args.connections, script)  # warm-up
             with admin.connect() as c:
                 before = c.scalar(events)
+            cpu = _cpu_seconds(server.pid)
             result = _parse(_wrk(port, token, args.seconds, args.connections, script))
+            cpu = _cpu_seconds(server.pid) - cpu
             with admin.connect() as c:
                 after = c.scalar(events)
         finally:
@@ -172,6 +191,9 @@ def main() -> None:
     print(f"  p50 latency  {result['p50']:>9.1f} ms")
     print(f"  p99 latency  {result['p99']:>9.1f} ms (target < {TARGET_P99_MS:.0f} ms)")
     print(f"  errors       {result['errors']:>9d}")
+    # The machine is shared and its speed varies between runs; the server's CPU time per
+    # request is what to compare across them.
+    print(f"  server CPU   {1000 * cpu / max(1, result['total']):>9.2f} ms a request (all workers)")
     print(f"  audit events {after - before:>9d} written during the run "
           f"({(after - before) / args.seconds:.0f}/s)")  # fmt: skip
     print(f"  verdict: {'ok' if ok else 'MISSED'}")
