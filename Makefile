@@ -23,6 +23,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null 2>&1 || echo "note: Debian's wrk could not be installed; the load benchmark will be skipped"
 	@command -v bcftools >/dev/null || apt-get install -y -q bcftools >/dev/null 2>&1 || echo "note: Debian's bcftools could not be installed; the genotype benchmark will be skipped"
+	@command -v bgzip >/dev/null || apt-get install -y -q tabix >/dev/null 2>&1 || echo "note: Debian's tabix (bgzip) could not be installed; bench_beacon.py --repeat needs it"
 	@command -v plink2 >/dev/null || apt-get install -y -q plink2 >/dev/null 2>&1 || echo "note: Debian's plink2 could not be installed; the relatedness benchmark runs hgr alone"
 	@set -e; for script in benchmarks/bench_*.py; do \
 		echo "== $$script"; $(BIN)/python $$script; \
