@@ -159,11 +159,13 @@ class AccessSettings:
 class BeaconSettings:
     """The beacon network (``[beacon]`` in node.toml): ``peers`` lists ``"<beacon id> <url>"``
     pairs (the id each peer gives in its ``/api/info``), the province and institution beacons
-    this node asks too and whose answers it merges with its own; ``timeout_seconds`` how long
-    it waits for each. ``ledger`` is the URL of the node that keeps the federation's question
-    ledger (normally the national node), and ``ledger_token_file`` a file, relative to the
-    node's home, holding this node's bearer token there; without them the node keeps its
-    own."""
+    this node asks too and whose answers it merges with its own, each optionally followed by
+    a file, relative to the node's home, holding this node's bearer token at that peer (then
+    the node asks on behalf of callers the peer cannot recognise: hgr.beacon.forwarding);
+    ``timeout_seconds`` how long it waits for each. ``ledger`` is the URL of the node that
+    keeps the federation's question ledger (normally the national node), and
+    ``ledger_token_file`` a file, relative to the node's home, holding this node's bearer
+    token there; without them the node keeps its own."""
 
     peers: tuple[str, ...] = ()
     timeout_seconds: float = 10.0
@@ -171,7 +173,11 @@ class BeaconSettings:
     ledger_token_file: str = ""
 
     def peer_urls(self) -> dict[str, str]:
-        return dict(pair.split() for pair in self.peers)
+        return {parts[0]: parts[1] for parts in map(str.split, self.peers)}
+
+    def peer_token_files(self) -> dict[str, str]:
+        """The token file named for each peer that has one."""
+        return {parts[0]: parts[2] for parts in map(str.split, self.peers) if len(parts) == 3}
 
 
 @dataclass(frozen=True)
@@ -328,10 +334,11 @@ def _beacon(path: Path, table: dict[str, object]) -> BeaconSettings:
     ids = []
     for pair in settings.peers:
         parts = pair.split()
-        if (len(parts) != 2 or "," in parts[0]
+        if (len(parts) not in (2, 3) or "," in parts[0]
                 or not parts[1].startswith(("http://", "https://"))):  # fmt: skip
             raise ConfigurationError(
-                f'{path}: [beacon] peers entry {pair!r} must be "<beacon id> <http(s) url>"',
+                f'{path}: [beacon] peers entry {pair!r} must be "<beacon id> <http(s) url>", '
+                "optionally followed by the file of this node's token at the peer",
                 code="E_NODE_FILE",
             )
         ids.append(parts[0])

@@ -8,12 +8,14 @@ that the disclosure ledger one test fills does not reach another.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from hgr.audit import Actor
 from hgr.auth import Role, add_user, create_token
+from hgr.db import Database
 from hgr.genotypes import ingest
 from hgr.node import Node, init_node, open_node
 from hgr.registry.importer import import_files
@@ -75,3 +77,15 @@ def copy_node(template: BeaconNode, into: Path) -> tuple[Node, dict[str, str]]:
         add_user(session, ADMIN, "steward", Role.INSTITUTION_STEWARD, template.institution)
         tokens["steward"] = create_token(session, ADMIN, "steward").value
     return node, tokens
+
+
+def debar(db: Database, number: str, identifier: str) -> None:
+    """List the organisation with ``identifier`` on the debarment list, on a mandatory ground."""
+    from hgr.debarment.models import DebarmentEntry
+
+    today = dt.date.today()
+    with db.transaction() as session:
+        session.add(DebarmentEntry(
+            number=number, organisation="Debarred Ltd", country="GB", identifiers=[identifier],
+            regime="hgr", ground="test", mandatory=True, status="listed", opened_on=today,
+            listed_on=today, permanent=True, updated_at=dt.datetime.now(dt.UTC)))  # fmt: skip

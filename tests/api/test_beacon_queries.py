@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.beacon_node import debar
 from tests.api.conftest import Api
 from tests.beacon.schemas import problems
 
@@ -137,17 +138,7 @@ def test_a_repeated_count_is_the_same_release(beacon_api: Api) -> None:
 
 
 def test_a_mandatorily_debarred_organisation_gets_nothing(beacon_api: Api) -> None:
-    import datetime as dt
-
-    from hgr.debarment.models import DebarmentEntry
-
-    today = dt.date.today()
-    with beacon_api.db.transaction() as session:
-        session.add(DebarmentEntry(
-            number="DEB-TEST-1", organisation="Debarred Ltd", country="GB",
-            identifiers=["USCC-DEBARRED-1"], regime="hgr", ground="test", mandatory=True,
-            status="listed", opened_on=today, listed_on=today, permanent=True,
-            updated_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+    debar(beacon_api.db, "DEB-TEST-1", "USCC-DEBARRED-1")
     answer = beacon_api.get("debarred", "/api/individuals")
     assert answer.status_code == 403
     assert problems(answer.json(), f"{RESPONSES}/beaconErrorResponse.json") == []

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from hgr.beacon.network import PeerAnswer, ask_peers, forwardable, merge
+from hgr.beacon.forwarding import ON_BEHALF_HEADER
+from hgr.beacon.network import VIA_HEADER, PeerAnswer, ask_peers, forwardable, merge
 from hgr.config import load_settings
 from hgr.exceptions import ConfigurationError
 from hgr.node import init_node
@@ -57,6 +58,47 @@ def test_only_credentials_a_peer_can_check_are_passed_on() -> None:
     assert forwardable(None) is None
 
 
+def test_a_node_asks_with_its_own_account_for_callers_a_peer_cannot_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: dict[str, tuple[str | None, dict[str, str]]] = {}
+
+    def get_json(url: str, path: str, token: str | None, *, headers: dict[str, str],
+                 timeout: float) -> dict[str, Any]:  # fmt: skip
+        asked[url] = (token, headers)
+        return _document("boolean", True)
+
+    monkeypatch.setattr("hgr.beacon.network.get_json", get_json)
+    peers = {"a": "http://a", "b": "http://b"}
+    ask_peers(peers, "g_variants", {}, None, None, ["me"], 1.0, node_tokens={"a": "hgr_a"},
+              on_behalf='{"identity":"x"}')  # fmt: skip
+    assert asked["http://a"] == ("hgr_a", {VIA_HEADER: "me,a,b",
+                                           ON_BEHALF_HEADER: '{"identity":"x"}'})  # fmt: skip
+    # A peer that issued this node no account sees an anonymous caller.
+    assert asked["http://b"] == (None, {VIA_HEADER: "me,a,b"})
+    # A credential the peers check themselves goes as it is, and nobody vouches for it.
+    ask_peers(peers, "g_variants", {}, None, "j.w.t", ["me"], 1.0, node_tokens={"a": "hgr_a"},
+              on_behalf='{"identity":"x"}')  # fmt: skip
+    assert asked["http://a"] == ("j.w.t", {VIA_HEADER: "me,a,b"})
+
+
+def test_a_peers_token_file_is_read_at_startup(tmp_path: Path) -> None:
+    from hgr.api.app import create_app
+
+    home = tmp_path / "node"
+    init_node(home, name="n").close()
+    with (home / "node.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[beacon]\npeers = ["p http://127.0.0.1:9 p.token"]\n')
+    settings = load_settings(home)
+    assert settings.beacon.peer_urls() == {"p": "http://127.0.0.1:9"}
+    assert settings.beacon.peer_token_files() == {"p": "p.token"}
+    with pytest.raises(ConfigurationError, match=r"token file of p .*p\.token cannot be read"):
+        create_app(settings)
+    (home / "p.token").write_text("\n")
+    with pytest.raises(ConfigurationError, match="is empty"):
+        create_app(settings)
+
+
 def test_no_peer_is_asked_twice() -> None:
     peers = {"a": "http://127.0.0.1:9", "b": "http://127.0.0.1:9"}
     assert ask_peers(peers, "g_variants", {}, None, None, ["me", "a", "b"], 1.0) == []
@@ -69,6 +111,7 @@ def test_no_peer_is_asked_twice() -> None:
     'peers = ["a ftp://host"]',
     'peers = ["a,b http://host"]',
     'peers = ["a http://one", "a http://two"]',
+    'peers = ["a http://one token extra"]',
     "timeout_seconds = 0.0",
     "unknown = 1",
     'ledger = "ftp://host"\nledger_token_file = "t"',

@@ -33,6 +33,7 @@ BEACON_IDS = {key: BeaconIdentity(name, "", "").id for key, name in NAMES.items(
 
 
 def _peers(home: Path, peers: dict[str, str]) -> None:
+    # Each value: "<url>", or "<url> <token file>" where the node holds an account there.
     lines = ", ".join(f'"{BEACON_IDS[k]} {url}"' for k, url in peers.items())
     with (home / "node.toml").open("a", encoding="utf-8") as handle:
         handle.write(f"\n[beacon]\npeers = [{lines}]\ntimeout_seconds = 20.0\n")
@@ -84,6 +85,14 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                  organisation="Fudan University", country="CN")  # fmt: skip
         token = create_token(session, ADMIN, "researcher").value
     node.close()
+    # The nation holds an account at the province (a national officer's), with which it asks
+    # there on behalf of its callers; none at the institution.
+    node = open_node(homes["province"][0])
+    with node.db.transaction() as session:
+        add_user(session, ADMIN, "nation-node", Role.NATIONAL_OFFICER)
+        (homes["nation"][0] / "province.token").write_text(
+            create_token(session, ADMIN, "nation-node").value)  # fmt: skip
+    node.close()
     try:
         for key in ("institution", "province"):
             urls[key], servers[key] = _serve(homes[key][0])
@@ -93,7 +102,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         servers["province"].terminate()
         servers["province"].wait()
         urls["province"], servers["province"] = _serve(homes["province"][0])
-        _peers(homes["nation"][0], {"province": urls["province"],
+        _peers(homes["nation"][0], {"province": f"{urls['province']} province.token",
                                     "institution": urls["institution"]})  # fmt: skip
         urls["nation"], servers["nation"] = _serve(homes["nation"][0])
         yield {"urls": urls, "servers": servers, "homes": homes, "token": token,
@@ -152,6 +161,15 @@ def test_the_nation_merges_its_peers_answers(network: dict[str, Any]) -> None:
     assert document["responseSummary"]["exists"] is True
 
 
+def _holders(home: Path) -> set[str]:
+    node = open_node(home)
+    try:
+        with node.db.reader() as session:
+            return set(session.scalars(select(BeaconRequesterBudget.holder)))
+    finally:
+        node.close()
+
+
 def test_counts_are_summed_and_local_tokens_stay_home(network: dict[str, Any]) -> None:
     urls = network["urls"]
     body = {"meta": {"apiVersion": "v2.0.0"},
@@ -161,23 +179,26 @@ def test_counts_are_summed_and_local_tokens_stay_home(network: dict[str, Any]) -
     _valid(document, "beaconCountResponse")
     assert document["meta"]["returnedGranularity"] == "count"
     rows = _rows(document)
-    # The nation's own user gets counts there; its token is the nation's secret and is not
-    # passed on, so the peers answer an anonymous caller: booleans.
+    # The nation's own user gets counts there. Its token is the nation's secret and is not
+    # passed on: the province, where the nation holds an account, hears from the nation who
+    # asks and gives a registered user counts; the institution, where it holds none, answers
+    # an anonymous caller: booleans.
     assert rows[BEACON_IDS["nation"]]["returnedGranularity"] == "count"
-    assert rows[BEACON_IDS["province"]]["returnedGranularity"] == "boolean"
+    assert rows[BEACON_IDS["province"]]["returnedGranularity"] == "count"
     assert rows[BEACON_IDS["institution"]]["returnedGranularity"] == "boolean"
     own = rows[BEACON_IDS["nation"]]["numTotalResults"]
+    province = rows[BEACON_IDS["province"]]["numTotalResults"]
     assert own > 0
-    assert document["responseSummary"]["numTotalResults"] == own  # booleans add no count
-    home = network["homes"]["province"][0]
-    node = open_node(home)
-    try:
-        with node.db.reader() as session:
-            holders = set(session.scalars(select(BeaconRequesterBudget.holder)))
-    finally:
-        node.close()
-    assert holders
-    assert all(h.startswith("id:anonymous:") for h in holders)
+    assert province > 0
+    assert document["responseSummary"]["numTotalResults"] == own + province
+    network_token = network["token"]
+    assert all(network_token not in h for h in _holders(network["homes"]["province"][0]))
+    # The province charged the researcher as the nation's, and the organisation.
+    assert {"id:via:token:nation-node|token:researcher", "org:fudan university"} <= _holders(
+        network["homes"]["province"][0])  # fmt: skip
+    institution = _holders(network["homes"]["institution"][0])
+    assert institution
+    assert all(h.startswith("id:anonymous:") for h in institution)
 
 
 def test_an_unreachable_peer_is_reported_not_hidden(network: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from hgr.api.problems import STATUS
 from hgr.audit import Actor, record
-from hgr.auth.roles import Principal, Role
+from hgr.auth.roles import Principal
 from hgr.beacon import (
     BeaconIdentity,
     beacon_map,
@@ -27,20 +27,20 @@ from hgr.beacon import (
     service_info,
 )
 from hgr.beacon.exposure import requester_for
+from hgr.beacon.forwarding import NODE_ROLES, ON_BEHALF_HEADER, forwarded_requester, on_behalf
 from hgr.beacon.framework import API_VERSION
 from hgr.beacon.ledger import LEDGER_PATH, RemoteLedger, admit_federated, parse_charge
 from hgr.beacon.network import MAX_VIA, VIA_HEADER, ask_peers, forwardable, merge
 from hgr.beacon.query import ENTRY_PATHS, BeaconQuery, from_body, from_params
 from hgr.beacon.service import answer
 from hgr.exceptions import Forbidden, HgrError, NotAuthenticated, NotFound, RateLimited
+from hgr.federation import read_token_file
 from hgr.node import Node
 
 __all__ = ["add_beacon_routes"]
 
 TERMS_TTL = 60.0  # seconds
 NETWORK_ENTRIES = ("g_variants", "individuals", "biosamples")  # asked of the peers too
-# The accounts the federation's nodes hold at one another.
-NODE_ROLES = (Role.INSTITUTION_STEWARD, Role.PROVINCIAL_OFFICER, Role.NATIONAL_OFFICER)
 
 
 def _error(beacon: BeaconIdentity, exc: HgrError, granularity: str = "boolean") -> JSONResponse:
@@ -102,6 +102,9 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
         return terms
 
     peers = settings.beacon.peer_urls()
+    # This node's accounts at its peers, read at startup so that a bad file stops the server.
+    node_tokens = {peer: read_token_file(settings.home, name, f"[beacon] token file of {peer}")
+                   for peer, name in settings.beacon.peer_token_files().items()}  # fmt: skip
     ledger = RemoteLedger.from_settings(settings)
 
     @app.post(LEDGER_PATH, tags=["beacon"],
@@ -135,8 +138,13 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
         try:
             query: BeaconQuery = parse()
             address = request.client.host if request.client else "unknown"
+            behalf = request.headers.get(ON_BEHALF_HEADER)
             with node.db.transaction() as session:
-                requester = requester_for(session, principal, address, dt.date.today())
+                requester = (
+                    requester_for(session, principal, address, dt.date.today())
+                    if behalf is None
+                    else forwarded_requester(session, principal, behalf, dt.date.today())
+                )
                 document = answer(session, settings.home, node.keys, beacon, requester, query,
                                   ledger=ledger)  # fmt: skip
                 granularity = document["meta"]["returnedGranularity"]
@@ -154,10 +162,14 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
         if peers and query.entry in NETWORK_ENTRIES:
             # After the transaction: no database work waits on other nodes.
             via = [v for v in request.headers.get(VIA_HEADER, "").split(",") if v.strip()]
+            # A caller the peers cannot check themselves is vouched for by this node where
+            # it holds an account there (hgr.beacon.forwarding).
+            credential = None if behalf is not None else forwardable(
+                request.headers.get("authorization"))  # fmt: skip
             answers = ask_peers(peers, query.entry, dict(request.query_params), body,
-                                forwardable(request.headers.get("authorization")),
-                                [*via[:MAX_VIA], beacon.id],
-                                settings.beacon.timeout_seconds)  # fmt: skip
+                                credential, [*via[:MAX_VIA], beacon.id],
+                                settings.beacon.timeout_seconds, node_tokens=node_tokens,
+                                on_behalf=on_behalf(requester))  # fmt: skip
             document = merge(document, beacon.id, answers, query.granularity)
         return document
 

@@ -52,6 +52,7 @@ __all__ = [
     "granted",
     "requester_for",
     "set_exposure",
+    "with_finding",
 ]
 
 LEVELS = ("none", "boolean", "count", "record")
@@ -214,10 +215,17 @@ def requester_for(session: Session, principal: Principal, address: str,
         institution=(principal.scope if principal.role is Role.INSTITUTION_STEWARD else ""),
         grants=frozenset(passport.controlled_access_grants if passport else ()),
     )
+    return with_finding(session, requester, today)
+
+
+def with_finding(session: Session, requester: Requester, today: dt.date) -> Requester:
+    """``requester``, marked debarred when its organisation is on the debarment list on a
+    mandatory ground."""
+    organisation = requester.organisation
     if organisation and cached(session, ("beacon.finding", organisation, today),
                                lambda: finding_for(session, [organisation], today).level
                                ) == "mandatory":  # fmt: skip
-        requester = replace(requester, debarred=True)
+        return replace(requester, debarred=True)
     return requester
 
 

@@ -23,7 +23,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete
@@ -35,8 +34,8 @@ from hgr.beacon.disclosure import DAILY_QUESTIONS, admit_holders, questions_exha
 from hgr.beacon.exposure import Requester, Tier
 from hgr.beacon.models import BeaconFederatedQuestion
 from hgr.config import Settings
-from hgr.exceptions import ConfigurationError, HgrError, RateLimited, UsageError
-from hgr.federation import post_json
+from hgr.exceptions import HgrError, RateLimited, UsageError
+from hgr.federation import post_json, read_token_file
 
 __all__ = [
     "FEDERATED",
@@ -165,16 +164,8 @@ class RemoteLedger:
         beacon = settings.beacon
         if not beacon.ledger:
             return None
-        path = Path(beacon.ledger_token_file)
-        path = path if path.is_absolute() else settings.home / path
-        try:
-            token = path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigurationError(f"[beacon] ledger_token_file {path} cannot be read: "
-                                     f"{exc.strerror}", code="E_NODE_FILE") from None  # fmt: skip
-        if not token:
-            raise ConfigurationError(f"[beacon] ledger_token_file {path} is empty",
-                                     code="E_NODE_FILE")  # fmt: skip
+        token = read_token_file(settings.home, beacon.ledger_token_file,
+                                "[beacon] ledger_token_file")  # fmt: skip
         return cls(beacon.ledger, token, beacon.timeout_seconds)
 
     def admit(self, holders: Sequence[str], tier: Tier, question: str) -> bool:

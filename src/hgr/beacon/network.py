@@ -2,9 +2,11 @@
 question it was asked and merges their answers with its own.
 
 Each peer applies its own rules: it sees the same requester where the requester's credential
-is one it can check itself (an OIDC or GA4GH Passport JWT, passed on unchanged), and an
-anonymous caller otherwise. A node's personal API tokens are never passed on: they are secrets
-of the node that issued them. A question carries the beacons it has passed through
+is one it can check itself (an OIDC or GA4GH Passport JWT, passed on unchanged). A node's
+personal API tokens are never passed on: they are secrets of the node that issued them. For
+those callers, and anonymous ones, a node that holds an account at the peer asks with it on
+the caller's behalf (:mod:`hgr.beacon.forwarding`); without one the peer sees an anonymous
+caller. A question carries the beacons it has passed through
 (``Hgr-Beacon-Via``), so that no beacon is asked twice and a ring of peers cannot loop.
 
 Merging (Beacon v2 aggregators do the same): ``exists`` if any beacon says so; the returned
@@ -16,11 +18,13 @@ for a whole one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from hgr.beacon.forwarding import ON_BEHALF_HEADER
 from hgr.exceptions import HgrError
 from hgr.federation import get_json, post_json
 
@@ -50,8 +54,11 @@ def forwardable(authorization: str | None) -> str | None:
 
 
 def _ask(peer: str, url: str, entry: str, params: dict[str, str], body: dict[str, Any] | None,
-         token: str | None, via: list[str], timeout: float) -> PeerAnswer:  # fmt: skip
+         token: str | None, via: list[str], timeout: float,
+         behalf: tuple[str, str] | None) -> PeerAnswer:  # fmt: skip
     headers = {VIA_HEADER: ",".join(via)}
+    if token is None and behalf is not None:
+        token, headers[ON_BEHALF_HEADER] = behalf
     path = f"/api/{entry}"
     try:
         if body is None:
@@ -71,15 +78,29 @@ def _ask(peer: str, url: str, entry: str, params: dict[str, str], body: dict[str
 
 def ask_peers(peers: dict[str, str], entry: str, params: dict[str, str],
               body: dict[str, Any] | None, token: str | None, via: list[str],
-              timeout: float) -> list[PeerAnswer]:  # fmt: skip
+              timeout: float, *, node_tokens: Mapping[str, str] | None = None,
+              on_behalf: str | None = None) -> list[PeerAnswer]:  # fmt: skip
     """Ask every peer not yet on ``via`` at once, by GET with ``params`` or by POST with
-    ``body``; each answer, or why there is none, in the order of ``peers``."""
+    ``body``; each answer, or why there is none, in the order of ``peers``.
+
+    ``token`` is the caller's own credential where a peer can check it (:func:`forwardable`);
+    without one, a peer for which ``node_tokens`` holds this node's token is asked with it
+    on behalf of the caller that ``on_behalf`` describes (:func:`hgr.beacon.forwarding.on_behalf`).
+    """
     chosen = {p: u for p, u in peers.items() if p not in via}
     if not chosen or len(via) >= MAX_VIA:
         return []
     onward = [*via, *chosen]  # a peer does not ask its siblings either
+    tokens = node_tokens or {}
+
+    def behalf(peer: str) -> tuple[str, str] | None:
+        if on_behalf is None or peer not in tokens:
+            return None
+        return tokens[peer], on_behalf
+
     with ThreadPoolExecutor(max_workers=min(8, len(chosen))) as pool:
-        futures = [pool.submit(_ask, peer, url, entry, params, body, token, onward, timeout)
+        futures = [pool.submit(_ask, peer, url, entry, params, body, token, onward, timeout,
+                               behalf(peer))
                    for peer, url in chosen.items()]  # fmt: skip
         return [f.result() for f in futures]
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from hgr.exceptions import (
+    ConfigurationError,
     Conflict,
     Forbidden,
     HgrError,
@@ -22,7 +24,7 @@ from hgr.exceptions import (
     ValidationFailed,
 )
 
-__all__ = ["get_json", "post_json"]
+__all__ = ["get_json", "post_json", "read_token_file"]
 
 TIMEOUT_SECONDS = 60.0
 _BY_STATUS: dict[int, type[HgrError]] = {401: NotAuthenticated, 403: Forbidden, 404: NotFound,
@@ -84,3 +86,24 @@ def post_json(url: str, path: str, payload: Any, token: str | None = None, *,
               timeout: float = TIMEOUT_SECONDS) -> Any:  # fmt: skip
     """POST ``payload`` as JSON to ``path`` of the node at ``url``; its JSON answer."""
     return _request(url, path, token, payload, headers, timeout)
+
+
+def read_token_file(home: Path, name: str, setting: str) -> str:
+    """The bearer token this node holds at another node, from the file ``name`` (relative to
+    the node's ``home``) that the setting ``setting`` names.
+
+    Raises
+    ------
+    ConfigurationError
+        The file cannot be read or is empty.
+    """
+    path = Path(name)
+    path = path if path.is_absolute() else home / path
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigurationError(f"{setting} {path} cannot be read: {exc.strerror}",
+                                 code="E_NODE_FILE") from None  # fmt: skip
+    if not token:
+        raise ConfigurationError(f"{setting} {path} is empty", code="E_NODE_FILE")
+    return token
