@@ -132,28 +132,39 @@ def _repeated(bcftools: str, vcf: Path, copies: int) -> Path:
     for (contig, position), (after, later) in itertools.pairwise(sites):
         if after == contig:
             next_position[(contig, int(position))] = int(later)
+    bgzip_path = shutil.which("bgzip")
+    if bgzip_path is None:
+        raise SystemExit("--repeat needs Debian's bgzip (apt-get install tabix)")
     partial = path.with_name(path.name + ".partial")
-    bgzip = subprocess.Popen(["bgzip", "-@", "2", "-c"], stdin=subprocess.PIPE,
-                             stdout=partial.open("wb"))  # fmt: skip
-    assert bgzip.stdin is not None
     lengths: dict[str, int] = {}
-    with gzip.open(vcf, "rb") as source:
-        for line in source:
-            if line.startswith(b"#"):
-                found = re.match(rb"##contig=<ID=([^,>]+),length=(\d+)", line)
-                if found:
-                    lengths[found[1].decode()] = int(found[2])
-                bgzip.stdin.write(line)
-                continue
-            contig, position, rest = line.split(b"\t", 2)
-            first = int(position)
-            end = min(next_position.get((contig.decode(), first), first + copies),
-                      lengths.get(contig.decode(), first + copies) + 1, first + copies)  # fmt: skip
-            for at in range(first, end):
-                bgzip.stdin.write(b"%s\t%d\t%s" % (contig, at, rest))
-    bgzip.stdin.close()
-    if bgzip.wait() != 0:
-        raise SystemExit("bgzip failed")
+    with partial.open("wb") as out, gzip.open(vcf, "rb") as source:
+        bgzip = subprocess.Popen([bgzip_path, "-@", "2", "-c"], stdin=subprocess.PIPE,
+                                 stdout=out)  # fmt: skip
+        assert bgzip.stdin is not None
+        try:
+            for line in source:
+                if line.startswith(b"#"):
+                    found = re.match(rb"##contig=<ID=([^,>]+),length=(\d+)", line)
+                    if found:
+                        lengths[found[1].decode()] = int(found[2])
+                    bgzip.stdin.write(line)
+                    continue
+                contig, position, rest = line.split(b"\t", 2)
+                first = int(position)
+                # At least the record itself, even where the next one shares its position.
+                name = contig.decode()
+                end = min(
+                    next_position.get((name, first), first + copies),
+                    lengths.get(name, first + copies) + 1,
+                    first + copies,
+                )
+                end = max(end, first + 1)
+                for at in range(first, end):
+                    bgzip.stdin.write(b"%s\t%d\t%s" % (contig, at, rest))
+        finally:
+            bgzip.stdin.close()
+            if bgzip.wait() != 0:
+                raise SystemExit("bgzip failed")
     partial.rename(path)
     subprocess.run([bcftools, "index", "-t", str(path)], check=True)
     print(f"repeated {vcf.name} {copies} times in {time.perf_counter() - started:.0f} s")

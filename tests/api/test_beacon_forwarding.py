@@ -3,8 +3,6 @@ may send the header, what tier the requester gets, and what the caps are charged
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy import select
 
@@ -50,16 +48,6 @@ def test_a_forwarded_anonymous_caller_gets_booleans_on_its_own_allowance(
     assert status == 200
     assert answer["meta"]["returnedGranularity"] == "boolean"  # type: ignore[index]
     assert _holders(beacon_api) == {"id:via:token:steward|anonymous:203.0.113.7"}
-
-
-def test_the_tier_vouched_for_is_at_most_registered() -> None:
-    controlled = Requester("token:bob", "Fudan University", "CN", Tier.CONTROLLED)
-    assert json.loads(on_behalf(controlled))["tier"] == "registered"
-    # An anonymous requester carries no organisation or country.
-    anonymous = Requester("anonymous:1.2.3.4", "Fudan University", "CN", Tier.ANONYMOUS)
-    assert json.loads(on_behalf(anonymous)) == {"identity": "anonymous:1.2.3.4",
-                                               "tier": "anonymous", "organisation": "",
-                                               "country": "ZZ"}  # fmt: skip
 
 
 @pytest.mark.parametrize("user", ["domestic", None])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hgr.beacon.forwarding import ON_BEHALF_HEADER
+from hgr.beacon.exposure import Requester, Tier
+from hgr.beacon.forwarding import ON_BEHALF_HEADER, on_behalf
 from hgr.beacon.network import VIA_HEADER, PeerAnswer, ask_peers, forwardable, merge
 from hgr.config import load_settings
 from hgr.exceptions import ConfigurationError
@@ -97,6 +99,16 @@ def test_a_peers_token_file_is_read_at_startup(tmp_path: Path) -> None:
     (home / "p.token").write_text("\n")
     with pytest.raises(ConfigurationError, match="is empty"):
         create_app(settings)
+
+
+def test_the_tier_vouched_for_is_at_most_registered() -> None:
+    controlled = Requester("token:bob", "Fudan University", "CN", Tier.CONTROLLED)
+    assert json.loads(on_behalf(controlled))["tier"] == "registered"
+    # An anonymous requester carries no organisation or country.
+    anonymous = Requester("anonymous:1.2.3.4", "Fudan University", "CN", Tier.ANONYMOUS)
+    assert json.loads(on_behalf(anonymous)) == {"identity": "anonymous:1.2.3.4",
+                                               "tier": "anonymous", "organisation": "",
+                                               "country": "ZZ"}  # fmt: skip
 
 
 def test_no_peer_is_asked_twice() -> None:

@@ -166,10 +166,11 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
             # it holds an account there (hgr.beacon.forwarding).
             credential = None if behalf is not None else forwardable(
                 request.headers.get("authorization"))  # fmt: skip
+            vouched = on_behalf(requester) if node_tokens else None
             answers = ask_peers(peers, query.entry, dict(request.query_params), body,
                                 credential, [*via[:MAX_VIA], beacon.id],
                                 settings.beacon.timeout_seconds, node_tokens=node_tokens,
-                                on_behalf=on_behalf(requester))  # fmt: skip
+                                on_behalf=vouched)  # fmt: skip
             document = merge(document, beacon.id, answers, query.granularity)
         return document
 
