@@ -6,6 +6,7 @@ change, every read of individual-level data and every refusal.
 """
 
 import base64
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, NoReturn
@@ -30,6 +31,7 @@ from hgr.audit.checkpointer import Checkpointer
 from hgr.audit.models import AuditEvent
 from hgr.auth import Action, Principal, authorize
 from hgr.auth.credentials import Authenticator
+from hgr.beacon.service import open_store_indexes
 from hgr.config import Settings
 from hgr.exceptions import Forbidden, NotAuthenticated, NotFound
 from hgr.node import Node, open_node
@@ -91,6 +93,9 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         if settings.service.checkpoint_seconds > 0:
             checkpointer = Checkpointer(db, signer, settings.service.checkpoint_seconds)
             checkpointer.start()
+        # Stores' lookup indexes open in the background: the server answers meanwhile.
+        threading.Thread(target=open_store_indexes, args=(db, settings.home), daemon=True,
+                         name="hgr-store-indexes").start()  # fmt: skip
         yield
         if checkpointer is not None:
             await run_in_threadpool(checkpointer.stop)

@@ -9,13 +9,14 @@ requester; a dataset that allows less contributes only what it allows (a boolean
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hgr.beacon.disclosure import (
@@ -39,12 +40,15 @@ from hgr.beacon.ledger import RemoteLedger, charge_question
 from hgr.beacon.query import BeaconQuery
 from hgr.beacon.variants import Hit, StoreIndex, index_for, variant_type
 from hgr.crypto import NodeKeys
+from hgr.db import Database
 from hgr.exceptions import Forbidden, UsageError
 from hgr.genotypes.ingest import current_store
-from hgr.genotypes.models import GenotypeSample
+from hgr.genotypes.models import GenotypeSample, GenotypeStore
 from hgr.registry import models as m
 
-__all__ = ["MAX_VARIANT_DONOR_HITS", "answer"]
+__all__ = ["MAX_VARIANT_DONOR_HITS", "answer", "open_store_indexes"]
+
+log = logging.getLogger("hgr.beacon")
 
 MAX_VARIANT_DONOR_HITS = 1_000  # alleles an individuals query by variant may read carriers of
 SCHEMAS = {
@@ -100,6 +104,28 @@ def _store_donors(session: Session, dataset: Dataset, index: StoreIndex) -> _Sto
     with _DONORS_LOCK:
         _DONORS[key] = found
     return found
+
+
+def open_store_indexes(db: Database, home: Path) -> None:
+    """Open the lookup index of every collection's current store version, as a server starts,
+    so that its first questions do not wait the seconds a large store takes to open (run in
+    a thread of its own; a question arriving meanwhile waits only for the store it asks of).
+    A store that cannot be opened is logged and left to the questions, which report it."""
+    newest = (select(GenotypeStore.collection_id, func.max(GenotypeStore.version).label("v"))
+              .group_by(GenotypeStore.collection_id).subquery())  # fmt: skip
+    try:
+        with db.transaction() as session:
+            locations = session.scalars(select(GenotypeStore.location).join(newest, (
+                GenotypeStore.collection_id == newest.c.collection_id) & (
+                GenotypeStore.version == newest.c.v))).all()  # fmt: skip
+    except Exception as exc:  # a head start only: each question reads afresh
+        log.warning("the stores were not opened at startup: %s", exc)
+        return
+    for location in locations:
+        try:
+            index_for(home / location)
+        except Exception as exc:  # as above: the questions report it
+            log.warning("the store %s was not opened at startup: %s", location, exc)
 
 
 def _allele_key(hit: Hit) -> str:

@@ -1,15 +1,16 @@
 """Variant lookups in a collection's VCF Zarr store: sequence, range and bracket queries.
 
 A :class:`StoreIndex` holds what a lookup needs in memory (each contig's sorted positions,
-4 bytes a variant) and reads the rest from the store only for the rows a query touches: the
-alleles, the precomputed allele counts (``variant_allele_count``, ``variant_allele_total``
-and their per-population and per-region arrays, written by the genotype store's summary pass)
-and, when an answer must name or charge individuals, the genotype calls of those rows.
+4 bytes a variant, and the allele hashes, 8 bytes an allele) and reads the rest from the
+store only for the rows a query touches: the alleles, the precomputed allele counts
+(``variant_allele_count``, ``variant_allele_total`` and their per-population and per-region
+arrays, written by the genotype store's summary pass) and, when an answer must name or charge
+individuals, the genotype calls of those rows.
 
 A hit is one alternate allele of one VCF record: Beacon's unit of a genomic variant.
 
-A sequence query with plain bases (A, C, G, T) is matched on ``variant_allele_hash``, one
-chunk of integers, instead of the chunk of allele strings, which costs far more to decode
+A sequence query with plain bases (A, C, G, T) is matched on ``variant_allele_hash``, held
+in memory, instead of a chunk of allele strings, which costs far more to decode
 (``allele_hash.py``); stores written before that array existed are matched on the strings.
 """
 
@@ -37,6 +38,7 @@ __all__ = ["MAX_CANDIDATES", "Hit", "StoreIndex", "index_for", "variant_type"]
 # request to narrow it, so that no single query scans a chromosome.
 MAX_CANDIDATES = 100_000
 CACHED_CHUNKS = 64  # decoded chunks of per-variant arrays kept per store version
+POSITION_MIN, POSITION_MAX = np.iinfo(np.int32).min, np.iinfo(np.int32).max
 IUPAC = {"A": "A", "C": "C", "G": "G", "T": "T", "U": "T", "N": "[ACGTN]", "R": "[AG]",
          "Y": "[CT]", "S": "[CG]", "W": "[AT]", "K": "[GT]", "M": "[AC]", "B": "[CGT]",
          "D": "[AGT]", "H": "[ACT]", "V": "[ACG]"}  # fmt: skip
@@ -126,7 +128,13 @@ class StoreIndex:
         self.variants = int(position.size)
         self.n_alleles = int(self.group["variant_allele"].shape[1])
         self.samples = int(self.group["sample_id"].shape[0])
-        self.hashed = "variant_allele_hash" in self.group
+        # The allele hashes are held whole (8 bytes an allele: 160 MB for 10,000,000
+        # biallelic records): an exact lookup, the question a beacon is asked most, then
+        # reads no chunk at all. Decoding one per lookup cost about a millisecond at that
+        # size, most of it in zarr's I/O thread.
+        self.hashes: NDArray[np.uint64] | None = None
+        if "variant_allele_hash" in self.group:
+            self.hashes = np.asarray(self.group["variant_allele_hash"][:])
         self._max_ref: int | None = None
         # Opened arrays and decoded chunks of the small per-variant arrays, kept because a
         # store version never changes: opening an array reads its metadata, and decoding a
@@ -194,7 +202,10 @@ class StoreIndex:
             first, last = variant.start[0] + 2 - self.max_ref_length(), variant.end[0]
         else:
             first, last = variant.start[0] + 1, variant.start[1] + 1
-        a, b = np.searchsorted(positions, [first, last + 1])
+        # The bounds in the positions' own dtype: mixed dtypes would make numpy cast the
+        # whole contig's positions (tens of megabytes at full size) for every lookup.
+        limits = np.clip([first, last + 1], POSITION_MIN, POSITION_MAX).astype(positions.dtype)
+        a, b = np.searchsorted(positions, limits)
         if b - a > MAX_CANDIDATES:
             raise UsageError(
                 f"the query covers {b - a:,} records, more than {MAX_CANDIDATES:,}: narrow "
@@ -206,7 +217,7 @@ class StoreIndex:
     def _match(self, variant: VariantParams, contig: str, a: int, b: int) -> list[Hit]:
         ref, alt = variant.reference_bases, variant.alternate_bases
         if (
-            self.hashed
+            self.hashes is not None
             and variant.kind == "sequence"
             and ref
             and alt
@@ -246,12 +257,12 @@ class StoreIndex:
         """``_match`` for a sequence query of plain bases, on the allele hashes."""
         if not _kind_and_length_match(variant, ref, alt):
             return []
+        assert self.hashes is not None
         wanted = allele_hash(ref, alt)
         hits = []
         for i in range(a, b):
             row = self.row(i)
-            hashes = self.rows("variant_allele_hash", row, row + 1)[0]
-            for index in np.flatnonzero(hashes == wanted).tolist():
+            for index in np.flatnonzero(self.hashes[row] == wanted).tolist():
                 hits.append(Hit(row, index, contig, int(self.position[i]), ref, alt))
         return hits
 
@@ -284,15 +295,33 @@ class StoreIndex:
 
 
 _INDEXES: dict[str, StoreIndex] = {}
+_OPENING: dict[str, threading.Lock] = {}
 _LOCK = threading.Lock()
 
 
 def index_for(path: Path) -> StoreIndex:
     """The index of the store version at ``path``, opened once per process (a new version has
-    a new path, so an ingestion never leaves a stale index in use)."""
+    a new path, so an ingestion never leaves a stale index in use).
+
+    Opening reads the positions and allele hashes whole (seconds at 10,000,000 variants):
+    callers asking for the same version wait for the one opening it, others do not. Opening a
+    version drops the index of any other version of the same collection (the directory
+    holding both), which no new question will ask for.
+    """
     key = str(path)
     with _LOCK:
         found = _INDEXES.get(key)
+        if found is not None:
+            return found
+        opening = _OPENING.setdefault(key, threading.Lock())
+    with opening:
+        with _LOCK:
+            found = _INDEXES.get(key)
         if found is None:
-            found = _INDEXES[key] = StoreIndex(path)
+            found = StoreIndex(path)
+            with _LOCK:
+                for other in [k for k in _INDEXES if Path(k).parent == path.parent]:
+                    del _INDEXES[other]
+                _INDEXES[key] = found
+                _OPENING.pop(key, None)
         return found
