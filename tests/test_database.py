@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from hgr.audit import Actor, record
 from hgr.audit.models import AuditEvent
-from hgr.db import Database
+from hgr.db import Database, after_commit
 
 EVENTS = sa.select(sa.func.count()).select_from(AuditEvent)
 BY = Actor("test", "operator")
@@ -45,3 +45,24 @@ def test_connections_return_to_the_pool_transactional(db: Database) -> None:
             _write_then_fail(db)
     with db.reader() as session:
         assert session.scalar(EVENTS) == before
+
+
+def test_actions_after_commit_run_on_commit_and_their_undos_on_rollback(db: Database) -> None:
+    done: list[str] = []
+    with db.transaction() as session:
+        after_commit(session, lambda: done.append("published"), undo=lambda: done.append("undone"))
+        assert done == []  # not before the commit
+    assert done == ["published"]
+    done.clear()
+
+    def register_then_fail() -> None:
+        with db.transaction() as session:
+            after_commit(session, lambda: done.append("published"),
+                         undo=lambda: done.append("undone"))  # fmt: skip
+            raise ValueError("the transaction fails")
+
+    with pytest.raises(ValueError, match="fails"):
+        register_then_fail()
+    assert done == ["undone"]
+    with db.reader() as session, pytest.raises(RuntimeError, match=r"Database\.transaction"):
+        after_commit(session, lambda: None)

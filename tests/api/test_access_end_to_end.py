@@ -89,6 +89,24 @@ def test_a_foreign_request_from_submission_to_withdrawal(
         made = make_export(
             session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology(), tmp_path
         )
+        assert not made.folder.exists()  # the package appears when the database records it
+    # A transaction that fails after the export leaves neither the package nor its record
+    # (the next export below is still E02).
+    failed: list[Path] = []
+
+    def export_then_fail() -> None:
+        with api.db.transaction() as session:
+            entry = find_request(session, number)
+            made = make_export(session, ADMIN, entry, keys, signer, tmp_path,
+                               DiseaseOntology(), tmp_path)  # fmt: skip
+            failed.append(made.folder)
+            raise RuntimeError("the transaction fails after the export")
+
+    with pytest.raises(RuntimeError, match="fails"):
+        export_then_fail()
+    assert failed
+    assert not failed[0].exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     # BJH-0001, -0002 and -0005 consented to HD research; BJH-0003 only in China (GS),
     # and BJH-0004 withdrew.
     assert (made.released, made.withheld) == (3, 2)

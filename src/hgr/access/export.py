@@ -40,6 +40,7 @@ from hgr.access.ontology import DiseaseOntology
 from hgr.audit import Actor, record
 from hgr.audit.log import canonical_json
 from hgr.crypto import NodeKeys, Signer
+from hgr.db import after_commit
 from hgr.exceptions import Conflict, UsageError
 from hgr.genotypes.export import write_vcf_subset
 from hgr.genotypes.ingest import current_store
@@ -231,7 +232,9 @@ def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKey
                 today: dt.date | None = None) -> ExportResult:  # fmt: skip
     """Write an export package of the request into ``out/<export number>/`` (all or nothing):
     the donor table and, for a request of genotype data, the released donors' genotypes from
-    the collections' stores under the node's ``home``."""
+    the collections' stores under the node's ``home``. The folder is written under a hidden
+    name and moved into place when ``session``'s transaction (a ``Database.transaction``)
+    commits."""
     today = today or dt.date.today()
     if entry.status != "active" or (entry.expires_on is not None and today > entry.expires_on):
         raise Conflict(f"request {entry.number} is {entry.status}"
@@ -296,10 +299,13 @@ def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKey
         record(session, by, "access.export", f"access/requests/{entry.number}",
                detail={"export": number, "donors": len(pseudonyms), "withheld":
                        len(release.refused), "manifest": package.manifest_sha256})  # fmt: skip
-        tmp.rename(folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    # The package appears only once the database records it (and its audit event); if the
+    # transaction rolls back, it never appears.
+    after_commit(session, lambda: tmp.rename(folder),
+                 undo=lambda: shutil.rmtree(tmp, ignore_errors=True))  # fmt: skip
     return ExportResult(package, folder, len(pseudonyms), len(release.refused))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,27 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hgr.exceptions import ConfigurationError
 
-__all__ = ["Database", "normalise_url", "upgrade_schema"]
+__all__ = ["Database", "after_commit", "normalise_url", "upgrade_schema"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_HOOKS = "hgr.after_commit"  # session.info key: (action, undo) pairs of Database.transaction
+
+
+def after_commit(session: Session, action: Callable[[], object],
+                 undo: Callable[[], object] | None = None) -> None:  # fmt: skip
+    """Run ``action`` once the transaction of ``session`` has committed, or ``undo`` if it
+    rolls back: for a change outside the database that must not be seen before the database
+    records it (an export package moved into place), and must not stay if it never does.
+
+    Raises
+    ------
+    RuntimeError
+        ``session`` was not opened by :meth:`Database.transaction`, which alone runs them.
+    """
+    hooks = session.info.get(_HOOKS)
+    if hooks is None:
+        raise RuntimeError("after_commit needs a session opened by Database.transaction")
+    hooks.append((action, undo))
 
 
 def normalise_url(url: str) -> str:
@@ -69,9 +87,21 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work is committed on success and rolled back on any error."""
-        with self._sessions() as session, session.begin():
-            yield session
+        """A session whose work is committed on success and rolled back on any error; then
+        the actions registered with :func:`after_commit` run, or their undos."""
+        with self._sessions() as session:
+            hooks: list[tuple[Callable[[], object], Callable[[], object] | None]] = []
+            session.info[_HOOKS] = hooks
+            try:
+                with session.begin():
+                    yield session
+            except BaseException:
+                for _action, undo in hooks:
+                    if undo is not None:
+                        undo()
+                raise
+            for action, _undo in hooks:
+                action()
 
     def session(self) -> Session:
         """A bare session; the caller commits or rolls back (used by dry runs)."""
