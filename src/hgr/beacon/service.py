@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.beacon.disclosure import (
@@ -111,13 +111,11 @@ def open_store_indexes(db: Database, home: Path) -> None:
     so that its first questions do not wait the seconds a large store takes to open (run in
     a thread of its own; a question arriving meanwhile waits only for the store it asks of).
     A store that cannot be opened is logged and left to the questions, which report it."""
-    newest = (select(GenotypeStore.collection_id, func.max(GenotypeStore.version).label("v"))
-              .group_by(GenotypeStore.collection_id).subquery())  # fmt: skip
     try:
-        with db.transaction() as session:
-            locations = session.scalars(select(GenotypeStore.location).join(newest, (
-                GenotypeStore.collection_id == newest.c.collection_id) & (
-                GenotypeStore.version == newest.c.v))).all()  # fmt: skip
+        with db.reader() as session:
+            collections = session.scalars(select(GenotypeStore.collection_id).distinct())
+            stores = [current_store(session, c) for c in collections.all()]
+            locations = [store.location for store in stores if store is not None]
     except Exception as exc:  # a head start only: each question reads afresh
         log.warning("the stores were not opened at startup: %s", exc)
         return
