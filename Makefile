@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= build/demo
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test test-random bench lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: hgr needs Python >= 3.11 (set PYTHON=...)"; exit 1; }
@@ -19,6 +19,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest --durations=15  # the slowest tests, for keeping CI under its limit
+
+# The suite in a shuffled order (modules, and tests within each): what an order dependence
+# would break. The seed is printed; RANDOM_ORDER_SEED=N replays one order.
+test-random: $(STAMP)
+	$(BIN)/python -m pytest --random-order $(if $(RANDOM_ORDER_SEED),--random-order-seed=$(RANDOM_ORDER_SEED))
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null 2>&1 || echo "note: Debian's wrk could not be installed; the load benchmark will be skipped"

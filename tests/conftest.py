@@ -8,15 +8,18 @@ be reached the PostgreSQL tests skip with the reason, except under ``CI=true``, 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import hypothesis
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from time_machine import TimeMachineFixture
 
 import hgr.access.models
 import hgr.audit.models
@@ -40,6 +43,10 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # An institution's example holdings: every template file but the institutions list.
 HOLDINGS = sorted(p for p in EXAMPLES.iterdir() if p.is_file() and p.name != "institutions.csv")
 POSTGRES_URL = os.environ.get("HGR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# The day the date-dependent tests live in. The example holdings carry real validity windows
+# (an ethics approval to 2029-01-14, a consent's time limit of 2030-12-31, a three-year use):
+# read against the run's own date, their outcome would change as the years pass.
+FROZEN_AT = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
 
 def shared(*parts: str) -> Path:
@@ -48,6 +55,32 @@ def shared(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared data {path} is not available")
     return path
+
+
+# Hypothesis draws the same examples on every run ("deterministic", the default), and keeps
+# no example database in the work tree; `pytest --hypothesis-profile=explore` searches anew
+# with a random seed (printed with any failure, to replay it).
+hypothesis.settings.register_profile("deterministic", derandomize=True, database=None)
+hypothesis.settings.register_profile("explore", derandomize=False, database=None,
+                                     print_blob=True)  # fmt: skip
+hypothesis.settings.load_profile("deterministic")
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node named by the environment (HGR_HOME, HGR_DATABASE_URL, HGR_REMOTE_TOKEN) would
+    be used by the CLI and by served nodes in place of the test's own."""
+    for name in ("HGR_HOME", "HGR_DATABASE_URL", "HGR_REMOTE_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def frozen_clock(time_machine: TimeMachineFixture) -> dt.datetime:
+    """Every clock of this process (``utc_now``, ``date.today``, ``time.time``) set to
+    FROZEN_AT, running on from there, so that no date the test compares moves with the run's
+    date. Servers started in other processes keep the real clock: pin their data instead."""
+    time_machine.move_to(FROZEN_AT, tick=True)
+    return FROZEN_AT
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +112,20 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def _empty(db: Database) -> None:
+@pytest.fixture(scope="session")
+def sqlite_triggers(sqlite_url: str) -> dict[str, str]:
+    """The migrated SQLite schema's triggers (name -> CREATE statement), as first made."""
+    engine = sa.create_engine(sqlite_url)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text(_TRIGGERS)).all()
+    engine.dispose()
+    return {str(name): str(sql) for name, sql in rows}
+
+
+_TRIGGERS = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+
+
+def empty_database(db: Database) -> None:
     """Delete every row, the append-only audit tables included (as the database owner may)."""
     tables = list(reversed(Base.metadata.sorted_tables))
     with db.transaction() as session:
@@ -95,15 +141,37 @@ def _empty(db: Database) -> None:
 
 @contextmanager
 def sqlite_triggers_dropped(session: Session) -> Iterator[None]:
-    """Drop SQLite's triggers for the block and create them again after it."""
-    triggers = session.execute(
-        sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-    ).all()
+    """Drop SQLite's triggers for the block and create them again after it, however the block
+    ends (SQLite's DDL is not undone with the block's transaction)."""
+    triggers = session.execute(sa.text(_TRIGGERS)).all()
     for name, _ in triggers:
         session.execute(sa.text(f'DROP TRIGGER "{name}"'))
-    yield
-    for _, sql in triggers:
-        session.execute(sa.text(sql))
+    try:
+        yield
+    finally:
+        for _, sql in triggers:
+            session.execute(sa.text(sql))
+
+
+def _restore_triggers(db: Database, triggers: dict[str, str]) -> None:
+    """Create any of the schema's triggers that an earlier test left dropped: the
+    append-only guarantees every test starts from are the migrated schema's."""
+    with db.transaction() as session:
+        present = set(session.scalars(sa.text(_TRIGGERS.replace("name, sql", "name"))))
+        for name, sql in triggers.items():
+            if name not in present:
+                session.execute(sa.text(sql))
+
+
+def _fresh(url: str, triggers: dict[str, str] | None) -> Database:
+    """The database at ``url`` emptied, with the default regions (and on SQLite with the
+    schema's ``triggers``)."""
+    database = Database(url)
+    if triggers is not None:
+        _restore_triggers(database, triggers)
+    empty_database(database)
+    load_regions(database, default_region_file())
+    return database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -111,11 +179,17 @@ def db(request: pytest.FixtureRequest) -> Iterator[Database]:
     """An empty, migrated registry with the default regions, on each database."""
     if request.param == "sqlite":
         url = request.getfixturevalue("sqlite_url")
+        database = _fresh(url, request.getfixturevalue("sqlite_triggers"))
     else:
-        url = request.getfixturevalue("postgres_schema_url")
-    database = Database(url)
-    _empty(database)
-    load_regions(database, default_region_file())
+        database = _fresh(request.getfixturevalue("postgres_schema_url"), None)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sqlite_db(sqlite_url: str, sqlite_triggers: dict[str, str]) -> Iterator[Database]:
+    """The ``db`` fixture on SQLite alone, for tests whose code is the same on both."""
+    database = _fresh(sqlite_url, sqlite_triggers)
     yield database
     database.dispose()
 

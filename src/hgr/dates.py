@@ -1,10 +1,27 @@
-"""Calendar arithmetic the rules need: working days, and months and years that keep the day."""
+"""The node's clock, and the calendar arithmetic the rules need: working days, and months and
+years that keep the day.
+
+Every date the node compares (a consent's time limit, an approval's validity, a request's
+expiry, a day's question cap, a year's privacy budget) is a date in UTC, read from
+:func:`utc_now`. A node in Beijing and one in London then agree on which day a question was
+charged to, and a deployment's local time zone cannot move a deadline.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["months_after", "working_days_after", "years_after"]
+__all__ = ["months_after", "utc_now", "utc_today", "working_days_after", "years_after"]
+
+
+def utc_now() -> dt.datetime:
+    """This moment, in UTC (timezone-aware)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def utc_today() -> dt.date:
+    """Today's date in UTC."""
+    return utc_now().date()
 
 
 def working_days_after(start: dt.date, days: int) -> dt.date:

@@ -8,13 +8,13 @@ that the disclosure ledger one test fills does not reach another.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from hgr.audit import Actor
+from hgr.audit import Actor, record
 from hgr.auth import Role, add_user, create_token
+from hgr.dates import utc_now, utc_today
 from hgr.db import Database
 from hgr.genotypes import ingest
 from hgr.node import Node, init_node, open_node
@@ -83,9 +83,12 @@ def debar(db: Database, number: str, identifier: str) -> None:
     """List the organisation with ``identifier`` on the debarment list, on a mandatory ground."""
     from hgr.debarment.models import DebarmentEntry
 
-    today = dt.date.today()
+    today = utc_today()
     with db.transaction() as session:
         session.add(DebarmentEntry(
             number=number, organisation="Debarred Ltd", country="GB", identifiers=[identifier],
             regime="hgr", ground="test", mandatory=True, status="listed", opened_on=today,
-            listed_on=today, permanent=True, updated_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+            listed_on=today, permanent=True, updated_at=utc_now()))  # fmt: skip
+        # As the node's own writes do: an audit event moves the state that cached reads
+        # (hgr.audit.stamp.cached) are keyed on, so no reader keeps the list as it was.
+        record(session, ADMIN, "debarment.enter", f"debarment/{number}", grounds="test listing")

@@ -23,11 +23,15 @@ from hgr.access.facts import node_facts
 from hgr.access.requests import activate, create_request, find_request, review, submit
 from hgr.auth import Role, add_user, find_user
 from hgr.crypto import NodeKeys, load_signer
+from hgr.dates import utc_today
 from hgr.exceptions import Conflict, UsageError
 from hgr.policy import AccessRequest, load_packs, read_model
 from hgr.registry import models as m
 from tests.api.conftest import ADMIN, Api
 from tests.conftest import EXAMPLES
+
+# The example holdings' approvals, consents and uses have real end dates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 BASE = read_model(AccessRequest, EXAMPLES / "policy" / "foreign-wgs-request.yaml")
 # Huntington disease research on family HD-001, the disease its donors consented to (DS).
@@ -131,7 +135,7 @@ def test_a_foreign_request_from_submission_to_withdrawal(
     with api.db.transaction() as session:
         consent = session.scalars(select(m.Consent).join(m.Donor).where(
             m.Donor.pseudonym == first)).one()  # fmt: skip
-        consent.status, consent.withdrawn_on = "withdrawn", dt.date.today()
+        consent.status, consent.withdrawn_on = "withdrawn", utc_today()
     notices = api.get("researcher", "/access/notices").json()
     donor = recipient_id(keys, number, first)
     assert [(n["request"], n["donor"]) for n in notices] == [(number, donor)]
@@ -152,7 +156,7 @@ def test_a_foreign_request_from_submission_to_withdrawal(
         E = m.EthicsApproval
         approval = session.scalars(select(E).join(m.Institution).where(
             E.reference == "2019-KY-017", m.Institution.code == "BJ-H001")).one()  # fmt: skip
-        approval.valid_to = dt.date.today() - dt.timedelta(days=1)
+        approval.valid_to = utc_today() - dt.timedelta(days=1)
     with pytest.raises(Conflict, match="ethics approval"), api.db.transaction() as session:
         make_export(session, ADMIN, find_request(session, number), keys, signer, tmp_path,
                     DiseaseOntology(), tmp_path)  # fmt: skip

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from hgr.auth import Role, add_user, create_token
 from hgr.policy import AccessRequest, read_model
 from tests.api.conftest import ADMIN, Api
 from tests.conftest import EXAMPLES
+
+# The example holdings' approvals, consents and uses have real end dates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 BODY: dict[str, Any] = read_model(
     AccessRequest, EXAMPLES / "policy" / "foreign-wgs-request.yaml"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hgr.dates import utc_today
 from hgr.debarment import decide, list_entry, notify, open_case
 from tests.api.conftest import ADMIN, Api
 
@@ -11,7 +12,7 @@ from tests.api.conftest import ADMIN, Api
 def test_the_list_is_public_in_three_forms(api: Api) -> None:
     assert api.get(None, "/debarment").json() == []
     assert "No organisation" in api.get(None, "/debarment.html").text
-    today = dt.date.today()
+    today = utc_today()
     with api.db.transaction() as session:
         entry = open_case(session, ADMIN, organisation="Example Genomics Ltd", country="GB",
                           identifiers=["CH:07654321"], regime="hgr",

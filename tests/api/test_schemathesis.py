@@ -17,7 +17,7 @@ from schemathesis.checks import positive_data_acceptance
 from hgr.db import Database
 from hgr.registry.regions import default_region_file, load_regions
 from tests.api.conftest import Api
-from tests.conftest import _empty
+from tests.conftest import empty_database
 
 CALLERS = [None, "steward_bj", "officer_sh", "national", "researcher", "auditor"]
 EXAMPLES = 25
@@ -27,7 +27,7 @@ EXAMPLES = 25
 def db(postgres_schema_url: str) -> Iterator[Database]:
     """Only PostgreSQL here: the other tests already run every route on both databases."""
     database = Database(postgres_schema_url)
-    _empty(database)
+    empty_database(database)
     load_regions(database, default_region_file())
     yield database
     database.dispose()

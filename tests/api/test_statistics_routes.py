@@ -4,6 +4,7 @@ collaborators, with the budget, the slice threshold, decide-once and refusals au
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from hgr.access.models import RequestRecord
+from hgr.audit import record
 from hgr.audit.models import AuditEvent
 from hgr.beacon.exposure import datasets, set_exposure
+from hgr.beacon.frequencies import SLICE_RHO, rho_for
 from hgr.beacon.models import BeaconFrequencyRelease, BeaconFrequencySlice, BeaconRhoSpent
+from hgr.dates import utc_now
+from hgr.genotypes.models import GenotypeSample
+from hgr.registry.models import Sample
 from tests.api.beacon_node import ADMIN
 from tests.api.conftest import Api
 
@@ -28,7 +34,7 @@ def dataset_id(api: Api) -> str:
 def approve(api: Api, user: str, institution: str) -> None:
     """An active access request of ``user`` covering ``institution`` (as governed access
     leaves it once approved)."""
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     with api.db.transaction() as session:
         session.add(RequestRecord(
             number=f"AR-TEST-{user}", requester=user, status="active",
@@ -36,6 +42,9 @@ def approve(api: Api, user: str, institution: str) -> None:
             reviews_needed=[], active_from=now.date(),
             expires_on=now.date() + dt.timedelta(days=30), note="", created_at=now,
             updated_at=now))  # fmt: skip
+        # As governed access does: an audit event, so that no cached read keeps the old grants.
+        number = f"access/requests/AR-TEST-{user}"
+        record(session, ADMIN, "access.request.activate", number, grounds="test grant")
 
 
 def common_variants(api: Api, n: int) -> list[tuple[str, float]]:
@@ -53,17 +62,39 @@ def common_variants(api: Api, n: int) -> list[tuple[str, float]]:
     return sorted(out, key=lambda x: -x[1])[:n]
 
 
+ASKED = 6  # the variants the first test asks for
+SD = 0.1  # noise on a frequency: the test store is too small for the default 0.01
+
+
+def store_donors(api: Api) -> int:
+    """The true number of genotyped donors of the test store (the "all" slice)."""
+    with api.db.reader() as session:
+        return len(set(session.scalars(select(Sample.donor_id).join(
+            GenotypeSample, GenotypeSample.sample_id == Sample.id))))  # fmt: skip
+
+
 @pytest.fixture
 def stats_api(beacon_api: Api) -> Api:
-    """The beacon node with the foreign user approved, noise of 0.1 on a frequency and slices
-    of at least 20 donors (the test store's ~60 donors would afford no variant a year at the
-    default 0.01)."""
+    """The beacon node with the foreign user approved and a budget that pays for the tests'
+    questions whatever noise the slice's size draws.
+
+    The size is released with discrete Gaussian noise of sigma 5 donors (SLICE_RHO), which
+    cannot be seeded. The threshold is set half-way between the empty slice and the store's
+    true size (65 donors: more than six sigma from either), and each holder's budget pays for
+    sizing the slice and for ASKED variants over a slice as small as the threshold admits: so
+    every slice the node admits affords the question by construction, not by a margin.
+    """
     name = dataset_id(beacon_api)
     approve(beacon_api, "foreign", name.split(":")[0])
+    true_size = store_donors(beacon_api)
+    threshold = true_size // 2
+    sigma = 1 / math.sqrt(2 * SLICE_RHO)
+    assert threshold >= 6 * sigma, f"the test store has too few donors ({true_size})"
+    budget = SLICE_RHO + rho_for(ASKED, threshold, SD)
     with beacon_api.db.transaction() as session:
-        set_exposure(
-            session, ADMIN, name, dt.datetime.now(dt.UTC), frequency_sd=0.1, frequency_min_donors=20
-        )
+        set_exposure(session, ADMIN, name, utc_now(), frequency_sd=SD,
+                     frequency_min_donors=threshold, frequency_rho=budget,
+                     frequency_rho_per_organisation=budget)  # fmt: skip
     return beacon_api
 
 
@@ -73,12 +104,12 @@ def ask(api: Api, user: str | None, **body: Any):  # type: ignore[no-untyped-def
 
 def test_an_approved_foreign_collaborator_gets_frequencies(stats_api: Api) -> None:
     name = dataset_id(stats_api)
-    variants = common_variants(stats_api, 6)
+    variants = common_variants(stats_api, ASKED)
     answer = ask(stats_api, "foreign", dataset=name, variants=[v for v, _f in variants])
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["slice"] == "all"
-    assert body["donors"] > 20
+    assert body["donors"] >= store_donors(stats_api) // 2
     rows = body["frequencies"]
     assert [r["variant"] for r in rows] == [v for v, _f in variants]
     for row, (_v, truth) in zip(rows, variants, strict=True):
@@ -86,11 +117,11 @@ def test_an_approved_foreign_collaborator_gets_frequencies(stats_api: Api) -> No
         if not row["suppressed"]:
             # Noise sd 0.1 plus sampling: five standard errors is a generous bound.
             assert abs(row["alleleFrequency"] - truth) < 5 * row["standardError"], row
-    assert body["noise"]["frequencyStandardDeviation"] == 0.1
+    assert body["noise"]["frequencyStandardDeviation"] == SD
     privacy = body["privacy"]
-    expected = 6 / (2 * body["donors"] ** 2 * 0.1**2)
+    expected = ASKED / (2 * body["donors"] ** 2 * SD**2)
     assert privacy["rho"] == pytest.approx(expected)
-    assert privacy["datasetRhoSpentThisYear"] == pytest.approx(expected + 0.02, abs=1e-6)
+    assert privacy["datasetRhoSpentThisYear"] == pytest.approx(expected + SLICE_RHO, abs=1e-6)
     assert 0 < privacy["membershipPowerBoundAt5PercentFpr"] < 1
     with stats_api.db.reader() as session:
         events = session.scalars(select(AuditEvent).where(
@@ -141,8 +172,8 @@ def test_the_budget_runs_out_with_a_refusal_that_says_what_it_affords(stats_api:
         # The slice's size was kept although the release was refused, and nothing else spent.
         (size,) = session.query(BeaconFrequencySlice).all()
         assert {r.holder: r.spent for r in session.query(BeaconRhoSpent)} == {
-            "dataset": pytest.approx(0.02),
-            "org:example university": pytest.approx(0.02),
+            "dataset": pytest.approx(SLICE_RHO),
+            "org:example university": pytest.approx(SLICE_RHO),
         }
     granted = ask(stats_api, "foreign", dataset=name, variants=many[:affordable])
     assert granted.status_code == 200, granted.text

@@ -61,10 +61,10 @@ def test_attacker_ratios_are_finite_and_informative() -> None:
     assert (2 * 1_000 * top < 10).all()
 
 
-def test_attacks_have_teeth_without_defences_and_fail_with_them(sqlite_url: str) -> None:
+def test_attacks_have_teeth_without_defences_and_fail_with_them(sqlite_db: Database) -> None:
     """CI size (security.md T1–T3): 1,000 donors, 50,000 alleles, 100 members and 100
     outsiders. The defended beacon answers through the same code path and ledger."""
-    db = Database(sqlite_url)
+    db = sqlite_db
     population = simulate_population(members=1_000, outsiders=100, variants=50_000, seed=11)
     scenarios = [
         Scenario("undefended-informed", "informed", defended=False, questions=100),
@@ -106,11 +106,11 @@ def test_the_command_prints_power_curves(tmp_path: object) -> None:
     assert "Attacker D, update diff" in result.output
 
 
-def test_update_diff_reveals_singletons_only_without_defences(sqlite_url: str) -> None:
+def test_update_diff_reveals_singletons_only_without_defences(sqlite_db: Database) -> None:
     """security.md T4 at CI size: an update of 1, 2 or 5 donors to a beacon of 1,000, diffed
     over every allele the newcomers carry. On SQLite, as the other attacks at CI size: the
     ledger's code is the same on both databases, and PostgreSQL triples the time."""
-    db = Database(sqlite_url)
+    db = sqlite_db
     before = table_counts(db)
     population = simulate_population(members=1_000, outsiders=10, variants=50_000, seed=11)
     diffs = [update_diff(db, population, added, seed=3, defended=defended)

@@ -7,13 +7,18 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from hgr.cli.main import app
+from hgr.dates import utc_today
 from hgr.debarment.models import DebarmentEntry
 from hgr.node import open_node
 from tests.cli.conftest import hgr, runner
 from tests.conftest import EXAMPLES
+
+# The example holdings' approvals, consents and uses have real end dates (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 REQUEST = EXAMPLES / "policy" / "foreign-wgs-request.yaml"
 
@@ -25,7 +30,7 @@ def _end_standstill(home: Path, number: str) -> None:
         with node.db.transaction() as session:
             entry = session.scalars(select(DebarmentEntry).where(
                 DebarmentEntry.number == number)).one()  # fmt: skip
-            entry.standstill_ends = dt.date.today() - dt.timedelta(days=1)
+            entry.standstill_ends = utc_today() - dt.timedelta(days=1)
     finally:
         node.close()
 
@@ -40,7 +45,7 @@ def _decision(home: Path, request: Path) -> dict[str, object]:
 def test_a_case_from_investigation_to_the_published_page(examples_node: Path,
                                                         tmp_path: Path) -> None:  # fmt: skip
     home = examples_node
-    number = f"DEB-{dt.date.today().year}-0001"
+    number = f"DEB-{utc_today().year}-0001"
     ground = "Sch. 6 para 35: national security"
     code, out = hgr(home, "debarment", "open", "--organisation", "Example Holdings plc",
                     "--country", "GB", "--identifier", "CH:00000001", "--ground", ground,
@@ -51,7 +56,7 @@ def test_a_case_from_investigation_to_the_published_page(examples_node: Path,
                "100% of shares")[0] == 0  # fmt: skip
     assert hgr(home, "debarment", "notify", number)[0] == 0
     assert hgr(home, "debarment", "represent", number, "We object.")[0] == 0
-    until = (dt.date.today() + dt.timedelta(days=700)).isoformat()
+    until = (utc_today() + dt.timedelta(days=700)).isoformat()
     code, out = hgr(home, "debarment", "decide", number, "--debar", "--reasons",
                     "Genomes were passed to an excluded party.", "--until", until)  # fmt: skip
     assert code == 0, out

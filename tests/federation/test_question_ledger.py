@@ -26,6 +26,7 @@ from hgr.beacon.ledger import LEDGER_PATH
 from hgr.beacon.models import BeaconFederatedQuestion, BeaconRequesterBudget
 from hgr.config import BeaconSettings
 from hgr.node import Node, init_node, open_node
+from hgr.registry import models as m
 from hgr.registry.importer import import_files
 from tests.conftest import EXAMPLES, HOLDINGS
 from tests.federation.test_three_nodes import ADMIN, _serve
@@ -49,6 +50,9 @@ def _node(home: Path, name: str, users: dict[str, Role]) -> dict[str, str]:
         import_files(node.db, node.keys, HOLDINGS, institution="BJ-H001")
         tokens = {}
         with node.db.transaction() as session:
+            # The nation is served in a process of its own, on the real clock: the examples'
+            # approvals are made open-ended so that the datasets stand whatever the run's date.
+            session.execute(update(m.EthicsApproval).values(valid_to=None))
             for user, role in users.items():
                 add_user(session, ADMIN, user, role, "", organisation=ORGANISATION,
                          country="CN")  # fmt: skip
@@ -150,17 +154,26 @@ def test_the_ledger_refuses_an_organisation_over_its_cap(
     client, _node_b, bob = node_b
     org = "org:" + ORGANISATION.lower()
     assert _ask(client, bob, QUESTION).status_code == 200  # the holder's row exists
-    ledger = open_node(nation["home"])
+    used = _nation_counts(nation["home"])[0][org]
+    _set_questions(nation["home"], org, DAILY_QUESTIONS[Tier.REGISTERED][1])
+    try:
+        refused = _ask(client, bob, _question(FEMALE, MALE))
+        assert refused.status_code == 429, refused.text
+        assert "E_BEACON_BUDGET" in refused.json()["error"]["errorMessage"]
+    finally:
+        # The nation is shared by the module's tests: its count is put back.
+        _set_questions(nation["home"], org, used)
+
+
+def _set_questions(home: Path, holder: str, questions: int) -> None:
+    """Set today's count of ``holder`` at the ledger, as its database's owner may."""
+    ledger = open_node(home)
     try:
         with ledger.db.transaction() as session:
             session.execute(update(BeaconRequesterBudget).where(
-                BeaconRequesterBudget.holder == org).values(
-                questions=DAILY_QUESTIONS[Tier.REGISTERED][1]))  # fmt: skip
+                BeaconRequesterBudget.holder == holder).values(questions=questions))  # fmt: skip
     finally:
         ledger.close()
-    refused = _ask(client, bob, _question(FEMALE, MALE))
-    assert refused.status_code == 429, refused.text
-    assert "E_BEACON_BUDGET" in refused.json()["error"]["errorMessage"]
 
 
 def test_an_unreachable_ledger_refuses_and_charges_nothing(tmp_path: Path) -> None:

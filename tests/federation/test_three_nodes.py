@@ -41,8 +41,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve(home: Path) -> tuple[str, subprocess.Popen[bytes]]:
-    port = _free_port()
+def _serve(home: Path, port: int | None = None) -> tuple[str, subprocess.Popen[bytes]]:
+    """``hgr serve`` for ``home`` on ``port`` (a free one by default), once it answers."""
+    port = port or _free_port()
     log = home / "serve.log"
     with log.open("wb") as handle:  # the child keeps its own descriptor
         server = subprocess.Popen([str(HGR), "serve", "--home", str(home), "--port", str(port)],

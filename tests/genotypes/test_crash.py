@@ -65,7 +65,10 @@ def _run(home: Path, files: list[Path]) -> subprocess.Popen[bytes]:
         "--home",
         str(home),
     ]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # A session of its own, so that the kill takes its workers too (as a crash of the machine
+    # would): a worker left running could write staging files after the next run's sweep.
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)  # fmt: skip
 
 
 @pytest.mark.slow
@@ -93,7 +96,7 @@ def test_kill_9_at_each_stage_leaves_no_partial_store(
             assert process.poll() is None, f"ingestion ended before {stage}: {process.stderr}"
             assert time.monotonic() < deadline, f"ingestion never reached {stage}"
             time.sleep(0.005)
-        os.kill(process.pid, signal.SIGKILL)
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         assert process.stderr is not None
         process.stderr.close()

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from hgr.audit import Actor
 from hgr.crypto import NodeKeys, Signer, create_node_keys, load_signer
+from hgr.dates import utc_now
 from hgr.db import Database, upgrade_schema
 from hgr.exceptions import IntegrityBroken, ValidationFailed
 from hgr.registry import models as m
@@ -111,7 +112,7 @@ def test_the_nation_counts_persons_once_across_institutions(
             institution_a="BJ-H001", donor_a=_pseudonym(nation_db, "BJ-H001"),
             institution_b="SH-C001", donor_b=_pseudonym(nation_db, "SH-C001"),
             relationship="duplicate", kinship=0.5, ibs0=0.0, discordance=0.0, n_sites=2000,
-            panel_id="p", created_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+            panel_id="p", created_at=utc_now()))  # fmt: skip
     with nation_db.transaction() as session:
         for province in ("110000", "310000"):
             compile_province(session, signer, ACTOR, "2025", province)

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.access.ontology import DiseaseOntology
-from hgr.dates import months_after
+from hgr.dates import months_after, utc_today
 from hgr.policy.request import AccessRequest
 from hgr.registry import models as m
 from hgr.registry.fields import duo_terms
@@ -204,7 +204,7 @@ def eligible_donors(
 ) -> Release:
     """Of ``donor_ids``, those whose consent allows ``use``: an active consent that matches, and
     no withdrawal after it was signed. Read now, so a withdrawal takes effect at once."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     wanted: Collection[int] = set(donor_ids)
     consents: dict[int, list[m.Consent]] = {d: [] for d in wanted}
     for consent in session.scalars(select(m.Consent).where(

@@ -40,6 +40,7 @@ from hgr.access.ontology import DiseaseOntology
 from hgr.audit import Actor, record
 from hgr.audit.log import canonical_json
 from hgr.crypto import NodeKeys, Signer
+from hgr.dates import utc_now, utc_today
 from hgr.db import after_commit
 from hgr.exceptions import Conflict, UsageError
 from hgr.genotypes.export import write_vcf_subset
@@ -101,7 +102,7 @@ def file_provision(session: Session, by: Actor, entry: RequestRecord, backup: Pa
     except OSError as exc:
         raise UsageError(f"{backup}: cannot read the backup: {exc}", code="E_NO_FILE") from None
     request = _request(entry)
-    today = today or dt.date.today()
+    today = today or utc_today()
     decision = entry.decision or {}
     body = {
         "request": entry.number, "filed_on": today.isoformat(),
@@ -235,7 +236,7 @@ def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKey
     the collections' stores under the node's ``home``. The folder is written under a hidden
     name and moved into place when ``session``'s transaction (a ``Database.transaction``)
     commits."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     if entry.status != "active" or (entry.expires_on is not None and today > entry.expires_on):
         raise Conflict(f"request {entry.number} is {entry.status}"
                        + (f" and expired on {entry.expires_on}" if entry.status == "active" else "")
@@ -293,7 +294,7 @@ def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKey
         package = ExportPackage(request_id=entry.id, number=number, donors=pseudonyms,
                                 fields=list(request.data.fields),
                                 manifest_sha256=hashlib.sha256(text.encode()).hexdigest(),
-                                created_at=dt.datetime.now(dt.UTC))  # fmt: skip
+                                created_at=utc_now())  # fmt: skip
         session.add(package)
         session.flush()
         record(session, by, "access.export", f"access/requests/{entry.number}",
@@ -332,7 +333,7 @@ def publish_withdrawals(session: Session, by: Actor, keys: NodeKeys) -> list[Wit
                 continue
             notice = WithdrawalNotice(request_id=entry.id, export_id=package.id, donor=ident,
                                       withdrawn_on=withdrawn[pseudonym],
-                                      published_at=dt.datetime.now(dt.UTC))  # fmt: skip
+                                      published_at=utc_now())  # fmt: skip
             published.append(notice)
             session.add(notice)
             entry.note = "; ".join(filter(None, (entry.note, f"donor {ident} withdrew")))

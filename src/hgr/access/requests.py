@@ -26,7 +26,7 @@ from hgr.access.models import AccessReview, Filing, RequestRecord
 from hgr.audit import Actor, record
 from hgr.auth.models import User
 from hgr.auth.roles import ROLE_SCOPE, Role, ScopeLevel
-from hgr.dates import months_after, working_days_after
+from hgr.dates import months_after, utc_now, utc_today, working_days_after
 from hgr.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from hgr.policy import AccessRequest, NodeFacts, Pack, evaluate
 
@@ -83,7 +83,7 @@ def _step(session: Session, by: Actor, entry: RequestRecord, step: str,
         raise Conflict(f"request {entry.number} is {entry.status}: it cannot {step} now",
                        code="E_REQUEST_STATE")  # fmt: skip
     entry.status = target
-    entry.updated_at = dt.datetime.now(dt.UTC)
+    entry.updated_at = utc_now()
     record(session, by, f"access.request.{step}", f"access/requests/{entry.number}",
            detail={"status": target, **(detail or {})})  # fmt: skip
 
@@ -91,7 +91,7 @@ def _step(session: Session, by: Actor, entry: RequestRecord, step: str,
 def create_request(session: Session, by: Actor, requester: User,
                    request: AccessRequest) -> RequestRecord:  # fmt: skip
     """Keep ``request`` as a draft of ``requester``'s."""
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     count = session.scalar(select(func.count(RequestRecord.id)).where(
         RequestRecord.number.like(f"REQ-{now.year}-%"))) or 0  # fmt: skip
     entry = RequestRecord(
@@ -148,7 +148,7 @@ class ReviewState:
 
 def review_state(session: Session, entry: RequestRecord,
                  today: dt.date | None = None) -> ReviewState:  # fmt: skip
-    today = today or dt.date.today()
+    today = today or utc_today()
     approvals: dict[str, list[str]] = {kind: [] for kind in entry.reviews_needed}
     for kind, reviewer in session.execute(select(AccessReview.kind, AccessReview.reviewer).where(
             AccessReview.request_id == entry.id, AccessReview.approve)):  # fmt: skip
@@ -180,7 +180,7 @@ def review(
     today: dt.date | None = None,
 ) -> RequestRecord:
     """One reviewer's decision on one review of the request (four eyes: see the module)."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     if entry.status != "under_review":
         raise Conflict(f"request {entry.number} is {entry.status}: it is not under review",
                        code="E_REQUEST_STATE")  # fmt: skip
@@ -209,7 +209,7 @@ def review(
         raise ValidationFailed("a rejection gives its reasons", [], code="E_REVIEW_NOTE")
     session.add(AccessReview(request_id=entry.id, kind=kind, reviewer=reviewer.name,
                              organisation=reviewer.organisation, approve=approve, note=note,
-                             at=dt.datetime.now(dt.UTC)))  # fmt: skip
+                             at=utc_now()))  # fmt: skip
     session.flush()
     record(session, by, "access.review", f"access/requests/{entry.number}",
            detail={"kind": kind, "reviewer": reviewer.name, "approve": approve})  # fmt: skip
@@ -226,7 +226,7 @@ def activate(session: Session, by: Actor, entry: RequestRecord,
              today: dt.date | None = None) -> RequestRecord:  # fmt: skip
     """Start an approved request's use, for the months it asked; an outbound provision only
     once it is filed (HGR Reg. Art. 28 ¶2: the filing comes before the provision)."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     if needs_filing(entry) and session.scalar(
             select(Filing.id).where(Filing.request_id == entry.id)) is None:  # fmt: skip
         raise Conflict(f"request {entry.number} provides data abroad: file it first (the "
@@ -241,7 +241,7 @@ def activate(session: Session, by: Actor, entry: RequestRecord,
 def end(session: Session, by: Actor, entry: RequestRecord, how: str, note: str = "",
         today: dt.date | None = None) -> RequestRecord:  # fmt: skip
     """End a request: ``expire`` (after its term), ``revoke`` (with reasons) or ``close``."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     if how == "expire" and (entry.expires_on is None or today <= entry.expires_on):
         raise Conflict(f"request {entry.number} runs until {entry.expires_on}",
                        code="E_REQUEST_STATE")  # fmt: skip

@@ -7,7 +7,6 @@ reads of individual-level data and are written to the audit log in the transacti
 answers them.
 """
 
-import datetime as dt
 import time
 from typing import Annotated, Any
 
@@ -33,6 +32,7 @@ from hgr.beacon.ledger import LEDGER_PATH, RemoteLedger, admit_federated, parse_
 from hgr.beacon.network import MAX_VIA, VIA_HEADER, ask_peers, forwardable, merge
 from hgr.beacon.query import ENTRY_PATHS, BeaconQuery, from_body, from_params
 from hgr.beacon.service import answer
+from hgr.dates import utc_today
 from hgr.exceptions import Forbidden, HgrError, NotAuthenticated, NotFound, RateLimited
 from hgr.federation import read_token_file
 from hgr.node import Node
@@ -129,7 +129,7 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
                             "count questions here", code="E_FORBIDDEN")  # fmt: skip
         holders, tier, question = parse_charge(body)
         with node.db.transaction() as session:
-            admitted = admit_federated(session, holders, tier, dt.date.today(), question)
+            admitted = admit_federated(session, holders, tier, utc_today(), question)
         return {"admitted": admitted}
 
     def respond(principal: Principal, request: Request, parse: Any,
@@ -141,9 +141,9 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
             behalf = request.headers.get(ON_BEHALF_HEADER)
             with node.db.transaction() as session:
                 requester = (
-                    requester_for(session, principal, address, dt.date.today())
+                    requester_for(session, principal, address, utc_today())
                     if behalf is None
-                    else forwarded_requester(session, principal, behalf, dt.date.today())
+                    else forwarded_requester(session, principal, behalf, utc_today())
                 )
                 document = answer(session, settings.home, node.keys, beacon, requester, query,
                                   ledger=ledger)  # fmt: skip

@@ -4,13 +4,13 @@ The list is public by design (Procurement Act 2023 s.62; HGR Reg. Art. 43 ¶3: b
 publicised), so these routes need no token; they show only the entries in force.
 """
 
-import datetime as dt
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel
 
+from hgr.dates import utc_today
 from hgr.debarment import entries_csv, public_entries
 from hgr.node import Node
 from hgr.web.debarment import entries_html
@@ -62,5 +62,5 @@ def add_debarment_routes(app: FastAPI, node: Node, caller: Any) -> None:
     @app.get("/debarment.html", tags=["debarment"], summary="The public debarment page",
              response_class=HTMLResponse)  # fmt: skip
     def debarment_page(principal: caller) -> HTMLResponse:
-        page = entries_html(rows(), issuer=node.settings.name, today=dt.date.today())
+        page = entries_html(rows(), issuer=node.settings.name, today=utc_today())
         return HTMLResponse(page, headers={"content-security-policy": PAGE_POLICY})

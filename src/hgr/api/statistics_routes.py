@@ -5,7 +5,6 @@ A refusal (no grant, a debarred organisation, a slice too small, a spent privacy
 written to the audit log in a transaction of its own, as every refusal is (security.md T6(b)).
 """
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Request
@@ -14,6 +13,7 @@ from hgr.audit import Actor, record
 from hgr.auth.roles import Principal
 from hgr.beacon.exposure import Dataset, datasets, requester_for
 from hgr.beacon.frequencies import parse_question, release_frequencies, size_slice
+from hgr.dates import utc_now
 from hgr.exceptions import Forbidden, NotAuthenticated, NotFound, PolicyDenied
 from hgr.node import Node
 
@@ -42,7 +42,7 @@ def add_statistics_routes(app: FastAPI, node: Node, caller: Any) -> None:
             raise NotAuthenticated("sign in with a bearer token", code="E_UNAUTHENTICATED")
         question = parse_question(body)
         actor = Actor(p.actor, p.role.value)
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         try:
             # The slice's size is released and committed first, on its own: a refusal below
             # must not roll it back, or it would be drawn afresh at every attempt.

@@ -35,6 +35,7 @@ from hgr.audit.merkle import inclusion_proof as _inclusion_proof
 from hgr.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditNode
 from hgr.audit.stamp import mark_changed
 from hgr.crypto.signing import Signer, Verifier
+from hgr.dates import utc_now
 from hgr.exceptions import NotFound, UsageError
 
 __all__ = [
@@ -113,7 +114,7 @@ def record(
     ``ok``, ``denied`` or ``failed``.
     """
     values: dict[str, Any] = {
-        "at": _utc(at or dt.datetime.now(dt.UTC)),
+        "at": _utc(at or utc_now()),
         "actor": _encoded(actor.name)[:300],
         "role": _encoded(actor.role)[:32],
         "action": _encoded(action)[:100],
@@ -382,7 +383,7 @@ def checkpoint(
         origin=signer.name,
         size=size,
         root=_fold(_frontier(session, size)),
-        at=_utc(at or dt.datetime.now(dt.UTC)),
+        at=_utc(at or utc_now()),
         key_id=signer.key_id,
         signature=b"",
     )
@@ -487,7 +488,7 @@ def verify_log(
     no longer extends it (a truncation or a rewrite).
     """
     report = VerifyReport()
-    now = _utc(now or dt.datetime.now(dt.UTC))
+    now = _utc(now or utc_now())
     heads = {
         row.size: Checkpoint.from_row(row)
         for row in session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.size))

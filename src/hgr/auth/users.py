@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from hgr.audit import Actor, record
 from hgr.auth.models import ApiToken, User
 from hgr.auth.roles import ROLE_SCOPE, Principal, Role, ScopeLevel
+from hgr.dates import utc_now
 from hgr.exceptions import Conflict, NotAuthenticated, NotFound, UsageError
 from hgr.registry import models as m
 from hgr.registry.vocabulary import RegionLevel
@@ -46,10 +47,6 @@ class IssuedToken:
     value: str
     token_id: str
     expires_at: dt.datetime
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -117,7 +114,7 @@ def add_user(
         oidc_subject=oidc_subject or None,
         organisation=organisation.strip(),
         country=country,
-        created_at=_now(),
+        created_at=utc_now(),
     )
     session.add(user)
     record(session, by, "auth.user.add", f"users/{name}",
@@ -145,14 +142,14 @@ def create_token(
         raise Conflict(f"user {name} is disabled", code="E_USER_DISABLED")
     token_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
-    expires = _now() + dt.timedelta(days=days)
+    expires = utc_now() + dt.timedelta(days=days)
     session.add(
         ApiToken(
             token_id=token_id,
             user_id=user.id,
             secret_sha256=hashlib.sha256(secret.encode()).hexdigest(),
             label=label,
-            created_at=_now(),
+            created_at=utc_now(),
             expires_at=expires,
         )
     )
@@ -167,7 +164,7 @@ def revoke_token(session: Session, by: Actor, token_id: str) -> None:
     if token is None:
         raise NotFound(f"no token {token_id}", code="E_NO_TOKEN")
     if token.revoked_at is None:
-        token.revoked_at = _now()
+        token.revoked_at = utc_now()
         record(session, by, "auth.token.revoke", f"users/{token.user.name}/tokens/{token_id}")
 
 
@@ -182,7 +179,7 @@ def authenticate_token(session: Session, value: str, now: dt.datetime | None = N
     Raises NotAuthenticated for a malformed, unknown, wrong, expired or revoked token, or a
     disabled user, with one message for all, so that a caller learns nothing about which.
     """
-    now = now or _now()
+    now = now or utc_now()
 
     def refused(reason: str) -> NotAuthenticated:
         return NotAuthenticated(BAD_CREDENTIAL, code="E_BAD_TOKEN", reason=reason)

@@ -53,6 +53,7 @@ from hgr.beacon.models import (
     BeaconEpsilonSpent,
     BeaconRequesterBudget,
 )
+from hgr.dates import utc_now
 from hgr.db.inserts import insert_missing
 from hgr.exceptions import RateLimited
 
@@ -386,7 +387,7 @@ _BUDGETS = cast(Table, BeaconRequesterBudget.__table__)
 def questions_exhausted(day: dt.date) -> QuestionsExhausted:
     """The refusal of a question over a daily cap: the same whatever was asked."""
     tomorrow = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
-    wait = int((tomorrow - dt.datetime.now(dt.UTC)).total_seconds())
+    wait = int((tomorrow - utc_now()).total_seconds())
     return QuestionsExhausted(
         "this beacon's daily question allowance is used up; ask again tomorrow",
         retry_after=max(1, wait), code="E_BEACON_BUDGET")  # fmt: skip

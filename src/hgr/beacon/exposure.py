@@ -32,6 +32,7 @@ from hgr.auth.models import User
 from hgr.auth.roles import Principal, Role
 from hgr.beacon.entries import donor_counts
 from hgr.beacon.models import BeaconDataset
+from hgr.dates import utc_today
 from hgr.debarment.cases import finding_for
 from hgr.exceptions import NotFound, UsageError
 from hgr.genotypes.ingest import current_store
@@ -143,7 +144,7 @@ def _ethics_covered(session: Session, today: dt.date) -> tuple[set[int], set[int
 def datasets(session: Session, home: Path, today: dt.date | None = None) -> list[Dataset]:
     """Every collection of the node, as a beacon dataset, in id order (read once per state of
     the registry: every question asks for them)."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     found = cached(session, ("beacon.datasets", str(home), today),
                    lambda: tuple(_read_datasets(session, home, today)))  # fmt: skip
     return list(found)
@@ -196,7 +197,7 @@ class Requester:
 def requester_for(session: Session, principal: Principal, address: str,
                   today: dt.date | None = None) -> Requester:  # fmt: skip
     """The requester behind ``principal`` (``address``: the client's, for anonymous callers)."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     if not principal.authenticated:
         return Requester(f"anonymous:{address}", "", UNKNOWN_COUNTRY, Tier.ANONYMOUS)
     passport = principal.passport
@@ -309,7 +310,7 @@ def _provision_allowed(organisation: str, country: str, institution: str,
 def allowed_level(session: Session, requester: Requester, dataset: Dataset,
                   today: dt.date | None = None) -> str:  # fmt: skip
     """The most this requester may see of this dataset: none, boolean, count or record."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     if requester.debarred:
         return "none"
     tier = Tier.CONTROLLED if granted(session, requester, dataset, today) else requester.tier

@@ -40,6 +40,7 @@ from hgr.beacon.ledger import RemoteLedger, charge_question
 from hgr.beacon.query import BeaconQuery
 from hgr.beacon.variants import Hit, StoreIndex, index_for, variant_type
 from hgr.crypto import NodeKeys
+from hgr.dates import utc_now
 from hgr.db import Database
 from hgr.exceptions import Forbidden, UsageError
 from hgr.genotypes.ingest import current_store
@@ -308,7 +309,7 @@ def answer(session: Session, home: Path, keys: NodeKeys, beacon: BeaconIdentity,
     Forbidden
         The requester's organisation is debarred on a mandatory ground.
     """
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utc_now()
     if requester.debarred:
         raise Forbidden("your organisation is on the debarment list: this beacon gives it "
                         "no answers", code="E_DEBARRED")  # fmt: skip

@@ -25,7 +25,6 @@ population resident in the region, and the province judges the rest.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 from collections.abc import Sequence
@@ -37,6 +36,7 @@ from sqlalchemy.orm import Session
 from hgr.audit import Actor, record
 from hgr.catalogue.models import CatalogueEntry
 from hgr.config import EXCLUDED_CONDITIONS
+from hgr.dates import utc_now
 from hgr.exceptions import Conflict, NotFound, ValidationFailed
 from hgr.pedigree.drawing import DrawnPerson, draw_pedigree
 from hgr.registry import models as m
@@ -74,10 +74,6 @@ TRANSITIONS = {
     ("province_approved", "reject"): "rejected",
 }
 REDECLARABLE = {"declared", "province_rejected", "rejected"}
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _excluded(condition: str, label: str, excluded: Sequence[str]) -> str | None:
@@ -179,7 +175,7 @@ def _keep_declaration(session: Session, by: Actor, entry: CatalogueEntry | None,
                       institution: str, subject: str,
                       values: dict[str, Any]) -> CatalogueEntry:  # fmt: skip
     """A new or renewed declaration (one not yet accepted), with its evidence, audited."""
-    now = _now()
+    now = utc_now()
     if entry is not None and entry.status not in REDECLARABLE:
         raise Conflict(f"{kind} {subject} of {institution} is {entry.status}: it cannot be "
                        "declared again", code="E_CATALOGUE_STATE")  # fmt: skip
@@ -277,7 +273,7 @@ def _step(session: Session, by: Actor, entry: CatalogueEntry, step: str, note: s
                        f"it cannot be {done} now", code="E_CATALOGUE_STATE")  # fmt: skip
     entry.status = target
     entry.review_note = note
-    entry.updated_at = _now()
+    entry.updated_at = utc_now()
     record(session, by, f"catalogue.{step}",
            f"catalogue/{entry.kind}/{entry.institution}/{entry.subject}",
            detail={"status": target, "note": note})  # fmt: skip

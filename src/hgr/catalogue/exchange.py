@@ -33,6 +33,7 @@ from hgr.audit.log import canonical_json
 from hgr.catalogue.entries import KINDS, REDECLARABLE
 from hgr.catalogue.models import CatalogueEntry
 from hgr.crypto import Signer, Verifier
+from hgr.dates import utc_now
 from hgr.exceptions import Conflict, FormatError, IntegrityBroken, NotFound, UsageError
 from hgr.registry.vocabulary import AffectedStatus, Sex
 from hgr.survey.documents import (
@@ -113,7 +114,7 @@ def _put(session: Session, content: Mapping[str, Any], **state: Any) -> Catalogu
     """Create or overwrite the entry ``content`` describes, in the given state."""
     entry = _find(session, content)
     values = {name: content[name] for name in DECLARED} | state
-    values["updated_at"] = dt.datetime.now(dt.UTC)
+    values["updated_at"] = utc_now()
     if entry is None:
         entry = CatalogueEntry(
             **({"review_note": "", "protected": False} | values),
@@ -136,7 +137,7 @@ def _sign(session: Session, signer: Signer, by: Actor, kind: str, subject: str,
         held = envelope_of(latest).content
         if all(held.get(k) == v for k, v in json.loads(canonical_json(payload)).items()):
             return latest
-    signed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    signed_at = utc_now().isoformat(timespec="seconds")
     body = {"kind": kind, "cycle": CYCLE, "subject": subject, "signed_at": signed_at,
             "version": 1 if latest is None else latest.version + 1,
             "replaces": None if latest is None else latest.sha256, **payload}  # fmt: skip

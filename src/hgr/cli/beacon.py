@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import tempfile
 from pathlib import Path
@@ -34,6 +33,7 @@ from hgr.cli.common import (
     table,
 )
 from hgr.cli.common import out as console
+from hgr.dates import utc_now
 from hgr.db import Database, upgrade_schema
 from hgr.exceptions import HgrError, UsageError
 
@@ -100,7 +100,7 @@ def exposure(
              "frequency_min_donors": frequency_min_donors}  # fmt: skip
     changes = {k: v for k, v in given.items() if v is not None}
     with command_node(home, database_url) as node, node.db.transaction() as session:
-        after = set_exposure(session, operator(), dataset, dt.datetime.now(dt.UTC), **changes)
+        after = set_exposure(session, operator(), dataset, utc_now(), **changes)
     console.print(f"{dataset}: anonymous {after.anonymous}, registered {after.registered}, "
                   f"controlled {after.controlled}, k {after.min_carriers}")  # fmt: skip
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from hgr.cli.common import DatabaseOption, HomeOption, command_node, operator, table
 from hgr.cli.common import out as console
+from hgr.dates import utc_today
 from hgr.debarment import (
     add_control,
     decide,
@@ -194,7 +195,7 @@ def export(
         if suffix == ".csv":
             text = entries_csv(rows)
         elif suffix in (".html", ".htm"):
-            text = entries_html(rows, issuer=node.settings.name, today=dt.date.today())
+            text = entries_html(rows, issuer=node.settings.name, today=utc_today())
         else:
             text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     tmp = out.with_name(out.name + ".tmp")

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor, record
-from hgr.dates import working_days_after, years_after
+from hgr.dates import utc_now, utc_today, working_days_after, years_after
 from hgr.debarment.models import ControlRelation, DebarmentEntry
 from hgr.exceptions import Conflict, NotFound, ValidationFailed
 
@@ -69,7 +69,7 @@ def _step(session: Session, by: Actor, entry: DebarmentEntry, step: str,
         raise Conflict(f"debarment case {entry.number} is {entry.status}: it cannot {step} now",
                        code="E_DEBARMENT_STATE")  # fmt: skip
     entry.status = target
-    entry.updated_at = dt.datetime.now(dt.UTC)
+    entry.updated_at = utc_now()
     record(session, by, f"debarment.{step}", f"debarment/{entry.number}",
            detail={"status": target, **detail})  # fmt: skip
 
@@ -79,7 +79,7 @@ def open_case(session: Session, by: Actor, *, organisation: str, country: str,
               today: dt.date | None = None) -> DebarmentEntry:  # fmt: skip
     """Open an investigation into an organisation (s.60). Raises ValidationFailed for a case
     without identifiers, ground or a known regime."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     names = sorted({i.strip() for i in identifiers if i.strip()})
     problems = [p for p, bad in (
         ("name the organisation's identifiers (USCC, LEI, company number…)", not names),
@@ -98,7 +98,7 @@ def open_case(session: Session, by: Actor, *, organisation: str, country: str,
         country=country, identifiers=names, regime=regime, ground=ground.strip(),
         mandatory=mandatory, status="investigation", reasons="", representations=[],
         opened_on=today, permanent=False, closing_note="",
-        updated_at=dt.datetime.now(dt.UTC),
+        updated_at=utc_now(),
     )  # fmt: skip
     session.add(entry)
     session.flush()
@@ -118,7 +118,7 @@ def find_case(session: Session, number: str) -> DebarmentEntry:
 def notify(session: Session, by: Actor, entry: DebarmentEntry,
            today: dt.date | None = None) -> DebarmentEntry:  # fmt: skip
     """The notice to the organisation: the grounds and how to make representations."""
-    entry.notice_on = today or dt.date.today()
+    entry.notice_on = today or utc_today()
     _step(session, by, entry, "notify", {"notice_on": entry.notice_on.isoformat()})
     return entry
 
@@ -128,7 +128,7 @@ def represent(session: Session, by: Actor, entry: DebarmentEntry, text: str,
     """Record the organisation's representations."""
     if not text.strip():
         raise ValidationFailed("representations have content", [], code="E_DEBARMENT_CASE")
-    on = (today or dt.date.today()).isoformat()
+    on = (today or utc_today()).isoformat()
     entry.representations = [*entry.representations, {"on": on, "text": text.strip()}]
     _step(session, by, entry, "represent", {"on": on})
     return entry
@@ -139,7 +139,7 @@ def decide(session: Session, by: Actor, entry: DebarmentEntry, *, debar: bool, r
            today: dt.date | None = None) -> DebarmentEntry:  # fmt: skip
     """The decision, with its reasons (published: s.61). Debarment sets the expected end (at
     most five years; permanent only under HGR Reg. Art. 43) and starts the standstill."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     if not reasons.strip():
         raise ValidationFailed("a decision gives its reasons", [], code="E_DEBARMENT_REASONS")
     if debar:
@@ -166,7 +166,7 @@ def decide(session: Session, by: Actor, entry: DebarmentEntry, *, debar: bool, r
 def list_entry(session: Session, by: Actor, entry: DebarmentEntry,
                today: dt.date | None = None) -> DebarmentEntry:  # fmt: skip
     """Enter the organisation on the list, once the standstill has ended (s.62(5))."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     if entry.status == "standstill" and entry.standstill_ends and today <= entry.standstill_ends:
         raise Conflict(f"the standstill of {entry.number} runs until {entry.standstill_ends}",
                        code="E_DEBARMENT_STANDSTILL")  # fmt: skip
@@ -194,7 +194,7 @@ def remove(session: Session, by: Actor, entry: DebarmentEntry, note: str,
     """Removal after an appeal, a quashed decision or self-cleansing (ss.64-65), with reasons."""
     if not note.strip():
         raise ValidationFailed("a removal gives its reasons", [], code="E_DEBARMENT_REASONS")
-    entry.closed_on = today or dt.date.today()
+    entry.closed_on = today or utc_today()
     entry.closing_note = note.strip()
     _step(session, by, entry, "remove", {"note": note.strip()})
     return entry
@@ -211,7 +211,7 @@ def add_control(session: Session, by: Actor, controller: str, controlled: str,
     if known is not None:
         return False
     session.add(ControlRelation(controller=controller, controlled=controlled, basis=basis,
-                                recorded_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+                                recorded_at=utc_now()))  # fmt: skip
     record(session, by, "debarment.control", f"control/{controller}/{controlled}",
            detail={"basis": basis})  # fmt: skip
     return True
@@ -238,7 +238,7 @@ def finding_for(session: Session, identifiers: Iterable[str],
                 today: dt.date | None = None) -> Finding:  # fmt: skip
     """The list's finding for an organisation known by ``identifiers``: its own entries and
     those of every organisation that controls it, directly or through others."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     reach = {i for i in identifiers if i}
     frontier = set(reach)
     while frontier:  # walk up the control relations to every controller
@@ -263,7 +263,7 @@ PUBLIC_COLUMNS = ("number", "organisation", "country", "identifiers", "regime", 
 
 def public_entries(session: Session, today: dt.date | None = None) -> list[dict[str, object]]:
     """The published list: every entry in force, with its ground and reasons."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     rows = []
     for e in session.scalars(select(DebarmentEntry).where(
             DebarmentEntry.status == "listed").order_by(DebarmentEntry.number)):  # fmt: skip

@@ -62,6 +62,7 @@ from hgr.catalogue.exchange import (
 )
 from hgr.catalogue.models import CatalogueEntry
 from hgr.config import NodeRole
+from hgr.dates import utc_today
 from hgr.demo.access import run_access
 from hgr.exceptions import ConfigurationError
 from hgr.genotypes import ingest, qc_report
@@ -144,7 +145,7 @@ def _institutions_by_province(path: Path) -> dict[str, list[str]]:
 
 def _cycle_dates() -> tuple[str, CycleDates]:
     """A cycle counted at the end of last year, with its deadlines still ahead."""
-    today = dt.date.today()
+    today = utc_today()
     reference = dt.date(today.year - 1, 12, 31)
     usual = default_dates(reference)
     dates = CycleDates(usual.period_start, usual.period_end, reference,

@@ -20,7 +20,7 @@ from hgr.access.requests import activate, create_request, review, submit
 from hgr.audit import Actor
 from hgr.auth import Role, add_user, find_user
 from hgr.catalogue.models import CatalogueEntry
-from hgr.dates import years_after
+from hgr.dates import utc_today, years_after
 from hgr.debarment import (
     add_control,
     decide,
@@ -116,14 +116,14 @@ def _grant(node: Node, directory: Path, institution: str, family: str,
         consent = session.scalars(select(m.Consent).join(m.Donor).where(
             m.Donor.pseudonym == first, m.Consent.status == "active")).first()  # fmt: skip
         if consent is not None:
-            consent.status, consent.withdrawn_on = ConsentStatus.WITHDRAWN, dt.date.today()
+            consent.status, consent.withdrawn_on = ConsentStatus.WITHDRAWN, utc_today()
         notices = publish_withdrawals(session, ACTOR, node.keys)
     console.print(f"a donor of the export withdraws: {len(notices)} notice(s) published to the "
                   "recipient at GET /access/notices", highlight=False)  # fmt: skip
 
 
 def _debarment(national: Node, directory: Path, console: Console) -> None:
-    today = dt.date.today()
+    today = utc_today()
     opened = today - dt.timedelta(days=40)
     with national.db.transaction() as session:
         case = open_case(session, ACTOR, organisation="Example Sequencing Holdings Ltd",

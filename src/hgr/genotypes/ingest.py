@@ -23,7 +23,6 @@ sealed files of the previous version plus the new ones, which must hold the same
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import os
 import shutil
 import uuid
@@ -36,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from hgr.audit import SYSTEM, Actor, record
 from hgr.crypto import NodeKeys
+from hgr.dates import utc_now
 from hgr.db import Database
 from hgr.exceptions import Conflict, NotFound, UsageError
 from hgr.genotypes.builds import GenomeBuild, detect_build
@@ -487,7 +487,7 @@ def _publish(
     store_path.replace(final)
     _fsync_directory(directory.raw)
     _fsync_directory(directory.path)
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     try:
         with db.transaction() as session:
             store = GenotypeStore(

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from hgr.dates import utc_today
 from hgr.exceptions import ValidationFailed
 from hgr.registry.report import Issue, Origin, Severity
 from hgr.registry.vocabulary import DataCategory
@@ -190,7 +191,7 @@ class NodeFacts(_Strict):
         default=0, ge=0, description="same counterparty, last 12 months"
     )
     nist_800_171_attested: bool = False
-    today: dt.date = Field(default_factory=dt.date.today)
+    today: dt.date = Field(default_factory=utc_today)
 
     @field_validator("today", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hgr.dates import utc_today
 from hgr.registry.fields import duo_terms
 from hgr.registry.report import Report
 from hgr.registry.staging import Staging
@@ -232,7 +233,7 @@ def check_staging(
     today: dt.date | None = None,
 ) -> None:
     """Run every cross-record rule; problems go to ``report``."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     _check_institutions(staging, known, report)
     _check_references(staging, known, pseudonym, report)
     _check_probands(staging, report)

@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from hgr import __version__
 from hgr.audit import SYSTEM, Actor, record
 from hgr.crypto import NodeKeys
+from hgr.dates import utc_now
 from hgr.db import Base, Database
 from hgr.exceptions import NotFound, ValidationFailed
 from hgr.pedigree import NO_FAMILY, FamilyCheck, check_pedigrees
@@ -179,7 +180,7 @@ class _Writer:
         self.institution_code = institution_code
         self.depths = {f.family_id: f.depth for f in families}
         self.generation = {(f.family_id, i): g for f in families for i, g in f.generation.items()}
-        self.now = dt.datetime.now(dt.UTC)
+        self.now = utc_now()
         self.changes: dict[str, Changes] = {}
         self.institution_id: int | None = None
         self.rows_written: dict[str, int] = {}

@@ -14,7 +14,6 @@ linked as duplicates (transitively: a person enrolled at three institutions) cou
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 from hgr.audit import Actor
 from hgr.audit import record as audit
 from hgr.crypto import NodeKeys
+from hgr.dates import utc_now
 from hgr.db import Database
 from hgr.exceptions import Conflict
 from hgr.registry import models as m
@@ -156,7 +156,7 @@ def link_donors(
     if relatives:
         seen = {(f.a, f.b) for f in findings}
         findings += [f for f in _relatives(merged, client) if (f.a, f.b) not in seen]
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     with db.transaction() as session:
         registered = _registered(session, merged.samples)
         existing: set[tuple[str, str, str, str]] = {

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from hgr.audit import Actor, record
 from hgr.crypto import Signer, Verifier
+from hgr.dates import utc_now
 from hgr.exceptions import Conflict, NotFound, UsageError
 from hgr.survey.dictionary import DEFAULT_DICTIONARY, DataDictionary
 from hgr.survey.documents import Envelope, envelope_of, sign_document, store_document
@@ -130,7 +131,7 @@ def import_cycle(
              for name in CycleDates.__dataclass_fields__}  # fmt: skip
     cycle = SurveyCycle(code=document.cycle, kind=content["cycle_kind"], title=content["title"],
                         dictionary=content["dictionary"], document_sha256=document.sha256,
-                        opened_at=dt.datetime.now(dt.UTC), **dates)  # fmt: skip
+                        opened_at=utc_now(), **dates)  # fmt: skip
     session.add(cycle)
     session.flush()
     record(session, by, "survey.cycle.open", f"survey/{cycle.code}",

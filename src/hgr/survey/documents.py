@@ -13,7 +13,6 @@ envelope, unchanged, in the append-only ``survey_document`` table.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Collection, Mapping
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 from hgr.audit import Actor, record
 from hgr.audit.log import canonical_json
 from hgr.crypto import Signer, Verifier
+from hgr.dates import utc_now
 from hgr.exceptions import Conflict, FormatError, IntegrityBroken
 from hgr.survey.models import SurveyDocument, SurveyKey
 
@@ -129,7 +129,7 @@ def trust_key(session: Session, by: Actor, level: str, subject: str, verifier: V
         return False
     session.add(SurveyKey(level=level, subject=subject, signer=verifier.name,
                           public_key=verifier.public.hex(), key_id=verifier.key_id,
-                          added_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+                          added_at=utc_now()))  # fmt: skip
     record(session, by, "survey.key.trust", f"survey/keys/{level}/{subject}",
            detail={"signer": verifier.name, "key_id": verifier.key_id})  # fmt: skip
     return True
@@ -177,7 +177,7 @@ def store_document(
         kind=kind, cycle=cycle, subject=subject, version=version, replaces=replaces,
         body=envelope.body, sha256=envelope.sha256, signer=envelope.signer,
         key_id=envelope.key_id, signature=envelope.signature,
-        received_at=dt.datetime.now(dt.UTC),
+        received_at=utc_now(),
     )  # fmt: skip
     session.add(document)
     session.flush()

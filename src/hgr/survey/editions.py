@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from hgr.audit import Actor
 from hgr.crypto import Signer, Verifier
+from hgr.dates import utc_now, utc_today
 from hgr.exceptions import Conflict, FormatError, IntegrityBroken, NotFound, ValidationFailed
 from hgr.registry import models as m
 from hgr.registry.regions import province_codes
@@ -113,7 +114,7 @@ def completeness(
     own: Verifier | None = None,
 ) -> list[InstitutionStatus]:  # fmt: skip
     """Who in ``province`` has returned, who is late, who has failed validation."""
-    today = today or dt.date.today()
+    today = today or utc_today()
     cycle = get_cycle(session, cycle_code)
     institutions = _province_institutions(session, province)
     returns = latest_documents(session, "return", cycle.code, [i.code for i in institutions])
@@ -236,7 +237,7 @@ def compile_province(
         "missing": [s.institution for s in statuses if not s.sha256],
         "totals": _sum_fields(bodies.values()),
         "changes": changes,
-        "compiled_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "compiled_at": utc_now().isoformat(timespec="seconds"),
     }
     return store_document(session, by, sign_document(signer, body), [own])
 
@@ -334,7 +335,7 @@ def compile_nation(
             "totals": previous_totals,
         },
         "changes": _changes(totals, previous_totals, nation),
-        "compiled_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "compiled_at": utc_now().isoformat(timespec="seconds"),
     }
     return store_document(session, by, sign_document(signer, body), [own])
 

@@ -13,7 +13,6 @@ persons across institutions with the relatedness engine's duplicate links (issue
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from hgr.audit import Actor
 from hgr.crypto import Signer, Verifier
+from hgr.dates import utc_now
 from hgr.exceptions import NotFound, ValidationFailed
 from hgr.genotypes.models import GenotypeSample
 from hgr.registry import models as m
@@ -377,7 +377,7 @@ def submit_return(
         **body,
         "version": 1 if latest is None else latest.version + 1,
         "replaces": None if latest is None else latest.sha256,
-        "signed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "signed_at": utc_now().isoformat(timespec="seconds"),
         "warnings": [i.as_dict() for i in issues],
     }
     return store_document(session, by, sign_document(signer, signed), [signer.verifier])

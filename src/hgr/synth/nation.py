@@ -374,7 +374,9 @@ def _write_institution(
     _write_table(folder / "consents.csv", "consents", consents)
     _write_table(folder / "ethics_approvals.csv", "ethics_approvals", [{
         "committee": f"{inst.name} Ethics Committee", "reference": f"{inst.code}-EC-2015-01",
-        "valid_from": "2015-01-01", "valid_to": "2030-12-31",
+        # Open-ended, as an institution-wide approval renewed by annual review is: an end date
+        # here would make every dataset of the synthetic nation lapse on that day.
+        "valid_from": "2015-01-01", "valid_to": "",
         "scope": "Collection, storage and genetic research use of donated samples",
     }])  # fmt: skip
     probands = _probands(members)

@@ -8,7 +8,6 @@ inline SVG; the PDF is the same HTML laid out by WeasyPrint for A4 paper.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from hgr.dates import utc_now
 from hgr.exceptions import ConfigurationError
 from hgr.survey.disclosure import Protected
 from hgr.survey.publish import HIDDEN, PublishedSurvey
@@ -239,7 +239,7 @@ def _context(published: PublishedSurvey, edition: Mapping[str, Any],
         "catalogue": _catalogue(catalogue, province_names),
         "trend": trend,
         "charts": charts,
-        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": utc_now().strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
