@@ -5,6 +5,7 @@ once however many nodes it reaches, and an unreachable ledger refuses questions.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import urllib.error
@@ -25,6 +26,7 @@ from hgr.beacon.exposure import Tier
 from hgr.beacon.ledger import LEDGER_PATH
 from hgr.beacon.models import BeaconFederatedQuestion, BeaconRequesterBudget
 from hgr.config import BeaconSettings
+from hgr.dates import utc_today
 from hgr.node import Node, init_node, open_node
 from hgr.registry import models as m
 from hgr.registry.importer import import_files
@@ -62,11 +64,19 @@ def _node(home: Path, name: str, users: dict[str, Role]) -> dict[str, str]:
         node.close()
 
 
+def _zone_on_another_day() -> str:
+    """A POSIX time zone whose date is not UTC's now (for the next hours): the ledger is
+    served there, as a node in Beijing is on a UTC evening, so that any date read from the
+    local clock instead of UTC's charges another day."""
+    hour = dt.datetime.now(dt.UTC).hour
+    return "LEDGER+12" if hour < 12 else "LEDGER-14"  # POSIX: +12 is twelve hours behind
+
+
 @pytest.fixture(scope="module")
 def nation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("ledger") / "nation"
     tokens = _node(home, "Nation", {"alice": Role.RESEARCHER, "node-b": Role.NATIONAL_OFFICER})
-    url, server = _serve(home)
+    url, server = _serve(home, env={"TZ": _zone_on_another_day()})
     try:
         yield {"home": home, "url": url, "tokens": tokens}
     finally:
@@ -111,6 +121,17 @@ def _post(url: str, path: str, body: Any, token: str | None = None) -> tuple[int
         return exc.code, json.loads(exc.read())
 
 
+def _org_rows(home: Path, org: str) -> dict[dt.date, int]:
+    """The organisation's questions at the ledger, per day charged."""
+    node = open_node(home)
+    try:
+        with node.db.reader() as session:
+            return {r.day: r.questions for r in session.scalars(select(BeaconRequesterBudget)
+                    .where(BeaconRequesterBudget.holder == org))}  # fmt: skip
+    finally:
+        node.close()
+
+
 def _nation_counts(home: Path) -> tuple[dict[str, int], int]:
     node = open_node(home)
     try:
@@ -146,6 +167,24 @@ def test_organisation_caps_are_counted_once_at_the_ledger(
     with node.db.reader() as session:
         local = {r.holder: r.questions for r in session.scalars(select(BeaconRequesterBudget))}
     assert local == {"id:token:bob": 2}
+
+
+def test_a_question_is_charged_to_one_day_whatever_the_ledgers_time_zone(
+    nation: dict[str, Any], node_b: tuple[TestClient, Node, str]
+) -> None:
+    # The ledger is served in a zone whose date is not UTC's. A question that reaches it from
+    # node B, and the same question asked there directly, are one question of one (UTC) day.
+    client, _node, bob = node_b
+    org = "org:" + ORGANISATION.lower()
+    before = _org_rows(nation["home"], org)
+    path = "/api/biosamples"  # a question no other test of the module asks
+    body = {"meta": {"apiVersion": "v2.0.0"}, "query": {"requestedGranularity": "boolean"}}
+    answer = client.post(path, json=body, headers={"Authorization": f"Bearer {bob}"})
+    assert answer.status_code == 200, answer.text
+    assert _post(nation["url"], path, body, nation["tokens"]["alice"])[0] == 200
+    after = _org_rows(nation["home"], org)
+    charged = {day: n - before.get(day, 0) for day, n in after.items() if n != before.get(day)}
+    assert charged == {utc_today(): 1}
 
 
 def test_the_ledger_refuses_an_organisation_over_its_cap(

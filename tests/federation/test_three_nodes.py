@@ -10,6 +10,7 @@ both make new versions up the chain, and the nation's documents all verify.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -41,13 +42,16 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve(home: Path, port: int | None = None) -> tuple[str, subprocess.Popen[bytes]]:
-    """``hgr serve`` for ``home`` on ``port`` (a free one by default), once it answers."""
+def _serve(home: Path, port: int | None = None,
+           env: dict[str, str] | None = None) -> tuple[str, subprocess.Popen[bytes]]:  # fmt: skip
+    """``hgr serve`` for ``home`` on ``port`` (a free one by default), with ``env`` added to
+    the environment, once it answers."""
     port = port or _free_port()
     log = home / "serve.log"
     with log.open("wb") as handle:  # the child keeps its own descriptor
         server = subprocess.Popen([str(HGR), "serve", "--home", str(home), "--port", str(port)],
-                                  stdout=handle, stderr=subprocess.STDOUT)  # fmt: skip
+                                  stdout=handle, stderr=subprocess.STDOUT,
+                                  env={**os.environ, **(env or {})})  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
