@@ -65,3 +65,22 @@ def test_imports_point_down(path: Path) -> None:
             continue
         target = name.split(".")[1]
         assert RANK[target] <= RANK[part], f"{path} imports {name}, a higher layer"
+
+
+# Reading the clock anywhere but hgr.dates: the local date (date.today, naive now) or a second
+# UTC clock that a frozen test clock and the rules' one day could disagree with.
+_CLOCK_READS = {("date", "today"), ("datetime", "now"), ("datetime", "utcnow"), ("time", "time")}
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_the_clock_is_read_only_through_hgr_dates(path: Path) -> None:
+    if path == SRC / "dates.py":
+        return
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute | ast.Name):
+            owner = node.value.attr if isinstance(node.value, ast.Attribute) else node.value.id
+            assert (owner, node.attr) not in _CLOCK_READS, (
+                f"{path}:{node.lineno} reads the clock as {owner}.{node.attr}: use "
+                "hgr.dates.utc_now() or utc_today()"
+            )

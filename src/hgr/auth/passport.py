@@ -20,7 +20,6 @@ Visa types the spec does not define (URL-named custom types) are kept but mean n
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -30,6 +29,7 @@ import jwt
 from hgr.auth.keysets import KeySets
 from hgr.auth.oidc import ASYMMETRIC, decode_signed
 from hgr.config import PassportSettings
+from hgr.dates import utc_now
 from hgr.exceptions import HgrError, NotAuthenticated
 
 __all__ = [
@@ -139,7 +139,7 @@ def verify_passport(
             f"a passport holds at most {settings.max_visas} visas, not {len(raw)}",
             code="E_BAD_PASSPORT",
         )
-    moment = int(time.time())
+    moment = int(utc_now().timestamp())
     trusted = {tuple(pair.split()) for pair in settings.trusted}
     issuer, subject = str(claims.get("iss", "")), str(claims.get("sub", ""))
     visas: list[Visa] = []
