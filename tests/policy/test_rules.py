@@ -51,11 +51,18 @@ SCENARIOS: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
     "US-N03": ([US_BASE, {"nih_controlled_access": True, "requester": CONCERN}], {}),
     "US-N05": ([US_BASE, {"nih_funded": True, "requester": CONCERN,
                           "data": {"categories": ["biological_samples"]}}], {}),
+    "UK-DP01-C": ([UK_BASE], {}),
+    "UK-DP01-J": ([UK_BASE], {}),
     "UK-DP01": ([UK_BASE, {"gdpr_basis": "none"}], {}),
     "UK-DP03": ([UK_BASE, {"access_mode": "download", "destination_country": "SG"}], {}),
     "UK-DP03-S": ([UK_BASE, {"access_mode": "download", "destination_country": "SG",
                              "transfer_basis": "safeguards"}], {}),
     "UK-G01": ([UK_BASE, {"access_mode": "download"}], {}),
+    "EU-G01": ([EU_BASE], {}),
+    "EU-G03-J": ([EU_BASE, {"gdpr_basis": "research_safeguards"}], {}),
+    "EU-G03-A": ([EU_BASE], {}),
+    "EU-G03-I": ([EU_BASE, {"gdpr_basis": "public_health"}], {}),
+    "EU-G03-H": ([EU_BASE, {"gdpr_basis": "healthcare"}], {}),
     "EU-G02": ([EU_BASE, {"gdpr_basis": "none"}], {}),
     "EU-G05": ([EU_BASE, {"destination_country": "SG"}], {}),
     "EU-G05-S": ([EU_BASE, {"destination_country": "SG", "transfer_basis": "safeguards"}], {}),
@@ -134,3 +141,28 @@ def test_a_recipient_in_the_uk_or_the_eea_brings_its_data_protection_law() -> No
     assert {p.pack for p in decision.packs if p.applied} == {"cn-hgr", "eu-gdpr", "debarment"}
     # The transfer rules are the data's source's: Chinese data to Germany is no EEA export.
     assert not {"EU-G05", "EU-G05-S"} & {f.rule.id for f in decision.fired}
+
+
+def test_an_eu_transfer_of_genetic_data_is_flagged_special_category_with_its_condition() -> None:
+    # GDPR Art. 9(1): recording the Art. 46 safeguards of the transfer is not enough; the data
+    # is special-category, and research use names its Art. 9(2)(j) condition and the
+    # Art. 89(1) safeguards, each obligation with its citation.
+    transfer = {"destination_country": "SG", "transfer_basis": "safeguards",
+                "gdpr_basis": "research_safeguards"}  # fmt: skip
+    decision = evaluate(request(EU_BASE, transfer), facts(), PACKS)
+    obligations = {o["kind"]: o for o in decision.as_dict()["obligations"]}
+    assert {"transfer_basis", "special_category", "research_safeguards"} <= set(obligations)
+    assert "Art. 9(1)" in obligations["special_category"]["citation"]
+    assert obligations["research_safeguards"]["citation"] == "GDPR Art. 9(2)(j); Art. 89(1)"
+    assert decision.outcome == "approval"  # the transfer's own approval (EU-G05-S) stands
+
+
+def test_the_uk_pack_flags_genomic_data_special_category_and_names_the_research_condition() -> None:
+    decision = evaluate(request(UK_BASE), facts(), PACKS)
+    kinds = {o["kind"]: o["citation"] for o in decision.as_dict()["obligations"]}
+    assert "Art. 9(1)" in kinds["special_category"]
+    assert "Art. 9(2)(j)" in kinds["research_safeguards"]
+    # Data that is not genetic brings no special-category flag from these rules.
+    survey = evaluate(request(UK_BASE, {"data": {"categories": ["survey_data"]}}), facts(),
+                      PACKS)  # fmt: skip
+    assert "special_category" not in {o["kind"] for o in survey.as_dict()["obligations"]}

@@ -65,8 +65,9 @@ class Decision:
             "packs": [p.__dict__ for p in self.packs],
             "rules": [f.as_dict() for f in self.fired],
             "exemptions": [f.as_dict() for f in self.exempted],
-            "obligations": [{"rule": rule, "kind": o.kind, "text": o.text,
-                             "due_months": o.due_months} for rule, o in self.obligations],
+            "obligations": [{"rule": f.rule.id, "citation": f.rule.citation, "kind": o.kind,
+                             "text": o.text, "due_months": o.due_months}
+                            for f in self.fired for o in f.rule.obligations],
         }  # fmt: skip
 
 
