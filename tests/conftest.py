@@ -206,3 +206,17 @@ def table_counts(db: Database) -> dict[str, int]:
             t.name: session.scalar(sa.select(sa.func.count()).select_from(t)) or 0
             for t in Base.metadata.sorted_tables
         }
+
+
+def register_pedigree(db: Database, institution: str, family: str) -> None:
+    """Register ``family`` as an important pedigree, as the province and the nation would
+    (declared, approved, registered): the catalogue then protects it (HGR Reg. Art. 28 ¶1)."""
+    from hgr.audit import Actor
+    from hgr.catalogue import entries
+
+    officer = Actor("cli:test", "operator")
+    with db.transaction() as session:
+        entry = entries.declare_pedigree(session, officer, institution, family)
+        entries.review(session, officer, entry, approve=True,
+                       note="registered for the test, whatever the evidence")  # fmt: skip
+        entries.register(session, officer, entry)

@@ -28,7 +28,7 @@ from hgr.exceptions import Conflict, UsageError
 from hgr.policy import AccessRequest, load_packs, read_model
 from hgr.registry import models as m
 from tests.api.conftest import ADMIN, Api
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, register_pedigree
 
 # The example holdings' approvals, consents and uses have real end dates (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("frozen_clock")
@@ -41,6 +41,7 @@ REQUEST = AccessRequest.model_validate(BASE.model_dump(mode="json") | {
     "ethics_reference": "2019-KY-017",
     "data": BASE.data.model_dump(mode="json") | {"fields": ["sex", "diagnoses"]},
 })  # fmt: skip
+PACKS = load_packs()
 REVIEWERS = [("dac_bj", "dac"), ("dac2", "dac"), ("ethics_bj", "ethics"), ("eth2", "ethics"),
              ("security", "security"), ("sec2", "security")]  # fmt: skip
 
@@ -55,6 +56,7 @@ def _recipient(folder: Path) -> tuple[Path, Path]:
 def test_a_foreign_request_from_submission_to_withdrawal(
     api: Api, keys: NodeKeys, tmp_path: Path
 ) -> None:
+    register_pedigree(api.db, "BJ-H001", "HD-001")
     with api.db.transaction() as session:
         add_user(session, ADMIN, "dac2", Role.ACCESS_COMMITTEE, "BJ-H001")
         add_user(session, ADMIN, "eth2", Role.ETHICS_COMMITTEE, "BJ-H001")
@@ -70,8 +72,12 @@ def test_a_foreign_request_from_submission_to_withdrawal(
         entry = create_request(session, ADMIN, researcher, REQUEST)
         submit(session, ADMIN, entry, node_facts(session, REQUEST), load_packs())
         number = entry.number
-        # 800 genomes to the UK with a Chinese partner: filing, backup, security review.
+        # A registered important pedigree to the UK with a Chinese partner: filing, backup,
+        # security review (CN-13), decided on the family's persons, not the 800 declared.
         assert (entry.status, entry.outcome) == ("under_review", "security_review")
+        assert entry.decision["counted"] == [
+            "declared 800 persons; the node counts 5 in the cohort, and decided on 5"
+        ]
         for name, kind in REVIEWERS:
             review(session, ADMIN, entry, find_user(session, name), kind, approve=True)
         assert entry.status == "approved"
@@ -88,10 +94,12 @@ def test_a_foreign_request_from_submission_to_withdrawal(
         activate(session, ADMIN, entry)
         signer = load_signer(keys.signing_key, "hgr/test-node")
         with pytest.raises(UsageError, match="recipient key"):
-            make_export(session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology(), tmp_path)
+            make_export(
+                session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology(), tmp_path, PACKS
+            )
         register_key(session, ADMIN, entry, public_path)
         made = make_export(
-            session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology(), tmp_path
+            session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology(), tmp_path, PACKS
         )
         assert not made.folder.exists()  # the package appears when the database records it
     # A transaction that fails after the export leaves neither the package nor its record
@@ -102,7 +110,7 @@ def test_a_foreign_request_from_submission_to_withdrawal(
         with api.db.transaction() as session:
             entry = find_request(session, number)
             made = make_export(session, ADMIN, entry, keys, signer, tmp_path,
-                               DiseaseOntology(), tmp_path)  # fmt: skip
+                               DiseaseOntology(), tmp_path, PACKS)  # fmt: skip
             failed.append(made.folder)
             raise RuntimeError("the transaction fails after the export")
 
@@ -148,7 +156,7 @@ def test_a_foreign_request_from_submission_to_withdrawal(
         entry = find_request(session, number)
         assert "withdrew" in entry.note
         again = make_export(
-            session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology(), tmp_path
+            session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology(), tmp_path, PACKS
         )
     assert (again.released, again.folder.name) == (2, f"{number}-E02")
     # The approval expires: the request's use stops with it.
@@ -159,4 +167,4 @@ def test_a_foreign_request_from_submission_to_withdrawal(
         approval.valid_to = utc_today() - dt.timedelta(days=1)
     with pytest.raises(Conflict, match="ethics approval"), api.db.transaction() as session:
         make_export(session, ADMIN, find_request(session, number), keys, signer, tmp_path,
-                    DiseaseOntology(), tmp_path)  # fmt: skip
+                    DiseaseOntology(), tmp_path, PACKS)  # fmt: skip

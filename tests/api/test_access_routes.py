@@ -9,7 +9,7 @@ import pytest
 from hgr.auth import Role, add_user, create_token
 from hgr.policy import AccessRequest, read_model
 from tests.api.conftest import ADMIN, Api
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, register_pedigree
 
 # The example holdings' approvals, consents and uses have real end dates (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("frozen_clock")
@@ -23,6 +23,7 @@ BODY: dict[str, Any] = read_model(
 
 
 def test_submit_read_and_review(api: Api) -> None:
+    register_pedigree(api.db, "BJ-H001", "HD-001")  # a protected pedigree: CN-13
     for user, status in [("dac_bj", 403), ("steward_bj", 403), (None, 401)]:
         assert api.post(user, "/access/requests", json=BODY).status_code == status
     for broken in ({**BODY, "action": "steal"}, {**BODY, "surprise": 1}, {"id": "x"}, []):

@@ -25,6 +25,7 @@ import hashlib
 import io
 import json
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hgr.access.consent import ProposedUse, eligible_donors, standing
-from hgr.access.facts import ethics_standing
+from hgr.access.facts import cohort_donors, count_persons, ethics_standing, node_facts
 from hgr.access.models import ExportPackage, Filing, RequestRecord, WithdrawalNotice
 from hgr.access.ontology import DiseaseOntology
 from hgr.audit import Actor, record
@@ -48,7 +49,7 @@ from hgr.genotypes.ingest import current_store
 from hgr.genotypes.models import GenotypeSample
 from hgr.genotypes.raw_files import recipient_key
 from hgr.genotypes.store import open_store
-from hgr.policy import AccessRequest
+from hgr.policy import OUTCOMES, AccessRequest, NodeFacts, Pack, evaluate
 from hgr.registry import models as m
 
 __all__ = [
@@ -122,26 +123,6 @@ def file_provision(session: Session, by: Actor, entry: RequestRecord, backup: Pa
     record(session, by, "access.filing", f"access/requests/{entry.number}",
            detail={"backup_sha256": digest.hexdigest()})  # fmt: skip
     return filing
-
-
-def _cohort(session: Session, request: AccessRequest) -> list[int]:
-    """The donor ids of the request's cohort: its families' members and its populations'
-    donors at its institution (every donor there when it names neither)."""
-    cohort = request.cohort
-    if cohort is None:
-        raise UsageError("the request names no cohort (institution, families, populations) to "
-                         "export", code="E_NO_COHORT")  # fmt: skip
-    owner = select(m.Institution.id).where(m.Institution.code == cohort.institution)
-    holder = owner.scalar_subquery()
-    query = select(m.Donor.id).where(m.Donor.institution_id == holder)
-    if cohort.families or cohort.populations:
-        members = (
-            select(m.PedigreeMember.donor_id)
-            .join(m.Family)
-            .where(m.Family.code.in_(cohort.families), m.Family.institution_id == holder)
-        )
-        query = query.where(m.Donor.id.in_(members) | m.Donor.population.in_(cohort.populations))
-    return list(session.scalars(query.order_by(m.Donor.id)))
 
 
 def recipient_id(keys: NodeKeys, request_number: str, pseudonym: str) -> str:
@@ -228,12 +209,34 @@ class ExportResult:
     withheld: int
 
 
+def _decide_again(session: Session, entry: RequestRecord, request: AccessRequest,
+                  released: list[int], packs: Sequence[Pack], today: dt.date) -> None:  # fmt: skip
+    """Decide the request again on what this export releases (the persons counted among the
+    released donors, the catalogue's flags and the debarment list as they stand today), and
+    refuse the export when that decision is more restrictive than the one the request was
+    approved under: a cohort that grew past a threshold after the approval, or a family that
+    the catalogue has since protected, goes back to its reviews."""
+    known = node_facts(session, request, NodeFacts(today=today))
+    persons = count_persons(session, released)
+    decision = evaluate(request, known.model_copy(update={"persons": persons}), packs)
+    approved = entry.outcome or "allow"
+    if OUTCOMES.index(decision.outcome) > OUTCOMES.index(approved):
+        rules = ", ".join(f.rule.id for f in decision.fired if f.rule.outcome == decision.outcome)
+        raise Conflict(f"request {entry.number} was approved as {approved}; this export would "
+                       f"release {persons} persons (the request declared "
+                       f"{request.data.persons}), and on what it releases the request needs "
+                       f"{decision.outcome} ({rules}): submit it again for that decision",
+                       code="E_DECISION_CHANGED")  # fmt: skip
+
+
 def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKeys,
                 signer: Signer, out: Path, ontology: DiseaseOntology, home: Path,
-                today: dt.date | None = None) -> ExportResult:  # fmt: skip
+                packs: Sequence[Pack], today: dt.date | None = None) -> ExportResult:  # fmt: skip
     """Write an export package of the request into ``out/<export number>/`` (all or nothing):
     the donor table and, for a request of genotype data, the released donors' genotypes from
-    the collections' stores under the node's ``home``. The folder is written under a hidden
+    the collections' stores under the node's ``home``. The request is decided again under
+    ``packs`` on the persons the export releases; a decision more restrictive than the
+    approved one refuses the export (E_DECISION_CHANGED). The folder is written under a hidden
     name and moved into place when ``session``'s transaction (a ``Database.transaction``)
     commits."""
     today = today or utc_today()
@@ -246,8 +249,8 @@ def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKey
         raise UsageError(f"request {entry.number} has no recipient key: register it first "
                          "(hgr access key)", code="E_NO_RECIPIENT_KEY")  # fmt: skip
     request = _request(entry)
-    donors = _cohort(session, request)
-    assert request.cohort is not None  # _cohort refuses a request without one
+    donors = cohort_donors(session, request)
+    assert request.cohort is not None  # cohort_donors refuses a request without one
     # The approval is checked again at every use: one that has expired since blocks it.
     if not ethics_standing(session, request.cohort.institution, request.ethics_reference, today):
         raise Conflict(f"request {entry.number}: ethics approval {request.ethics_reference!r} "
@@ -255,6 +258,7 @@ def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKey
                        code="E_ETHICS")  # fmt: skip
     use = replace(ProposedUse.of(request, entry.active_from or today), ethics_approved=True)
     release = eligible_donors(session, donors, use, ontology, today)
+    _decide_again(session, entry, request, release.donors, packs, today)
     exports = session.scalar(select(func.count(ExportPackage.id)).where(
         ExportPackage.request_id == entry.id)) or 0  # fmt: skip
     number = f"{entry.number}-E{exports + 1:02d}"

@@ -1,7 +1,8 @@
 """What the node knows of a request: the facts the policy engine takes from the node's own
 records, never from the requester (regulations.md §0.2: ``is_important_pedigree`` and
 ``is_specific_region`` from the catalogue; ``debarred`` from the debarment list; the ethics
-approval from the registry; earlier US transfers to the same counterparty from its exports)."""
+approval from the registry; earlier US transfers to the same counterparty from its exports;
+the persons its cohort holds, counted in the registry)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from sqlalchemy.orm import Session
 from hgr.access.models import ExportPackage, RequestRecord
 from hgr.catalogue import is_protected
 from hgr.debarment import finding_for
+from hgr.exceptions import UsageError
 from hgr.policy.request import AccessRequest, NodeFacts, Organisation
 from hgr.registry import models as m
 from hgr.registry.vocabulary import EthicsStatus
+from hgr.relatedness.identity import unique_donors
 
-__all__ = ["ethics_standing", "node_facts", "prior_us_persons"]
+__all__ = ["cohort_donors", "count_persons", "ethics_standing", "node_facts", "prior_us_persons"]
 
 LEVELS = ("none", "discretionary", "mandatory")
 BULK_WINDOW = dt.timedelta(days=365)  # 28 CFR 202.205: the preceding 12 months
@@ -38,6 +41,41 @@ def ethics_standing(session: Session, institution: str, reference: str | None,
     ).all()  # fmt: skip
     return any(status == EthicsStatus.ACTIVE and start <= today and (end is None or today <= end)
                for start, end, status in found)  # fmt: skip
+
+
+def cohort_donors(session: Session, request: AccessRequest) -> list[int]:
+    """The donor ids of the request's cohort: its families' members and its populations'
+    donors at its institution (every donor there when it names neither).
+
+    Raises
+    ------
+    UsageError
+        The request names no cohort.
+    """
+    cohort = request.cohort
+    if cohort is None:
+        raise UsageError("the request names no cohort (institution, families, populations) to "
+                         "export", code="E_NO_COHORT")  # fmt: skip
+    owner = select(m.Institution.id).where(m.Institution.code == cohort.institution)
+    holder = owner.scalar_subquery()
+    query = select(m.Donor.id).where(m.Donor.institution_id == holder)
+    if cohort.families or cohort.populations:
+        members = (
+            select(m.PedigreeMember.donor_id)
+            .join(m.Family)
+            .where(m.Family.code.in_(cohort.families), m.Family.institution_id == holder)
+        )
+        query = query.where(m.Donor.id.in_(members) | m.Donor.population.in_(cohort.populations))
+    return list(session.scalars(query.order_by(m.Donor.id)))
+
+
+def count_persons(session: Session, donors: list[int]) -> int:
+    """The persons among donor records: two records linked as the same person (a duplicate
+    link of the relatedness engine) count once, as in the survey."""
+    named = session.execute(select(m.Institution.code, m.Donor.pseudonym).join(
+        m.Institution, m.Institution.id == m.Donor.institution_id).where(
+        m.Donor.id.in_(donors))).all()  # fmt: skip
+    return unique_donors(session, [(code, pseudonym) for code, pseudonym in named])
 
 
 def _same_party(body: dict[str, object], party: Organisation) -> bool:
@@ -63,18 +101,23 @@ def prior_us_persons(session: Session, party: Organisation, today: dt.date) -> i
 
 def node_facts(session: Session, request: AccessRequest,
                recorded: NodeFacts | None = None) -> NodeFacts:  # fmt: skip
-    """The node's facts about ``request``: the catalogue's protected flags and the ethics
-    approval for its cohort, the debarment list's strongest finding for the requester and the
-    recipient (and whoever controls them), and the US persons already exported to the recipient
-    this year. ``recorded`` holds what the node records elsewhere (a facts file): its day, its
-    US persons given through other channels (added to the node's own count) and its NIST
-    attestation; its other facts are the node's to look up, never taken from it."""
+    """The node's facts about ``request``: the catalogue's protected flags, the ethics approval
+    and the persons of its cohort, the debarment list's strongest finding for the requester
+    and the recipient (and whoever controls them), and the US persons already exported to the
+    recipient this year. ``recorded`` holds what the node records elsewhere (a facts file):
+    its day, its US persons given through other channels (added to the node's own count) and
+    its NIST attestation; its other facts are the node's to look up, never taken from it."""
     recorded = recorded or NodeFacts()
     today = recorded.today
     cohort = request.cohort
     pedigree = region = False
     ethics: bool | None = None
+    persons: int | None = None
     if cohort is not None:
+        # Every person the cohort holds: an export releases those of them whose consent
+        # covers the use, never more, so the decision is made on an upper bound here and
+        # again on the released set at each export (hgr.access.export).
+        persons = count_persons(session, cohort_donors(session, request))
         pedigree = any(is_protected(session, cohort.institution, f) for f in cohort.families)
         region = any(is_protected(session, cohort.institution, p, "region")
                      for p in cohort.populations)  # fmt: skip
@@ -88,6 +131,7 @@ def node_facts(session: Session, request: AccessRequest,
         "important_pedigree": pedigree, "specific_region": region, "debarment": level,
         "debarment_reference": ", ".join(references),
         "cn_ban": any(f.cn_ban for f in findings), "ethics_approved": ethics, "today": today,
+        "persons": persons,
         "prior_us_persons_12m": recorded.prior_us_persons_12m + own,
         "nist_800_171_attested": recorded.nist_800_171_attested,
     })  # fmt: skip

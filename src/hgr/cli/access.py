@@ -160,7 +160,7 @@ def export(
         publish_withdrawals(session, operator(), node.keys)
         made = make_export(session, operator(), find_request(session, number), node.keys,
                            node.signer(), out, node.disease_ontology(),
-                           node.settings.home)  # fmt: skip
+                           node.settings.home, node.rule_packs())  # fmt: skip
     console.print(f"{made.folder}: {made.released} donor(s) released, {made.withheld} withheld")
 
 

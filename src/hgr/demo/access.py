@@ -106,7 +106,8 @@ def _grant(node: Node, directory: Path, institution: str, family: str,
         activate(session, ACTOR, entry)
         register_key(session, ACTOR, entry, public)
         made = make_export(session, ACTOR, entry, node.keys, node.signer(), out / "exports",
-                           node.disease_ontology(), node.settings.home)  # fmt: skip
+                           node.disease_ontology(), node.settings.home,
+                           node.rule_packs())  # fmt: skip
         first = made.package.donors[0]
     console.print(f"{entry.status}: filed (backup SHA-256 {filing.backup_sha256[:12]}…); "
                   f"export {made.folder} holds {made.released} donor(s), {made.withheld} "

@@ -52,6 +52,8 @@ class Decision:
     packs: list[PackUse]
     fired: list[Fired]
     exempted: list[Fired] = field(default_factory=list)
+    # Where the node's count differs from the request's declaration, what was decided on.
+    counted: list[str] = field(default_factory=list)
 
     @property
     def obligations(self) -> list[tuple[str, Obligation]]:
@@ -65,6 +67,7 @@ class Decision:
             "packs": [p.__dict__ for p in self.packs],
             "rules": [f.as_dict() for f in self.fired],
             "exemptions": [f.as_dict() for f in self.exempted],
+            "counted": list(self.counted),
             "obligations": [{"rule": f.rule.id, "citation": f.rule.citation, "kind": o.kind,
                              "text": o.text, "due_months": o.due_months}
                             for f in self.fired for o in f.rule.obligations],
@@ -92,4 +95,9 @@ def evaluate(request: AccessRequest, facts: NodeFacts, packs: Sequence[Pack]) ->
         uses.append(PackUse(pack.id, pack.version, True, ""))
         fired += [Fired(pack.id, r) for r in pack.rules if holds(r.when, values, pack.sets)]
     outcome = max((f.rule.outcome for f in fired), key=OUTCOMES.index, default="allow")
-    return Decision(request.id, outcome, uses, fired, exempted)
+    counted = []
+    declared, persons = request.data.persons, facts.persons
+    if persons is not None and persons != declared:
+        counted.append(f"declared {declared} persons; the node counts {persons} in the "
+                       f"cohort, and decided on {persons}")  # fmt: skip
+    return Decision(request.id, outcome, uses, fired, exempted, counted)

@@ -191,6 +191,11 @@ class NodeFacts(_Strict):
         default=0, ge=0, description="same counterparty, last 12 months"
     )
     nist_800_171_attested: bool = False
+    persons: int | None = Field(
+        default=None, ge=0,
+        description="the distinct persons of the request's cohort, counted by the node (None: "
+        "no cohort); it outranks the request's declared data.persons",
+    )  # fmt: skip
     today: dt.date = Field(default_factory=utc_today)
 
     @field_validator("today", mode="before")
@@ -262,6 +267,8 @@ def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
     """The named facts of ``request`` and ``facts``, as conditions test them."""
     receiver = request.receiver
     partner = request.domestic_partner
+    # What the node counted outranks what the request declares (regulations.md §0.2).
+    persons = request.data.persons if facts.persons is None else facts.persons
     values: dict[str, Any] = {
         "action": request.action,
         "purpose": request.purpose.duo,
@@ -270,7 +277,7 @@ def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
         "large_population_research": request.purpose.large_population_research,
         "research_platform": request.purpose.research_platform,
         "data_categories": [str(c) for c in request.data.categories],
-        "n_persons": request.data.persons,
+        "n_persons": persons,
         "source_jurisdictions": list(request.data.donors_from),
         "state_secret": request.data.state_secret,
         "provider_country": request.provider.country,
@@ -287,7 +294,7 @@ def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
         "transaction": request.transaction,
         # 28 CFR 202.205: bulk is counted over the preceding 12 months, aggregated across
         # transactions with the same counterparty.
-        "us_persons_12m": (request.data.persons if "US" in request.data.donors_from else 0)
+        "us_persons_12m": (persons if "US" in request.data.donors_from else 0)
         + facts.prior_us_persons_12m,
     }
     # The node's record of the ethics approval, where it checked one, outranks the declaration.

@@ -1,0 +1,165 @@
+"""Counted, not declared: the persons a request's cohort holds are counted by the node, and an
+export is decided again on the persons it releases (regulations.md §0.2; the Implementing
+Rules' security-review threshold of more than 500 persons, CN-13)."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+from crypt4gh.keys import c4gh
+from sqlalchemy import select
+
+from hgr.access import DiseaseOntology
+from hgr.access.export import file_provision, make_export, register_key
+from hgr.access.facts import node_facts
+from hgr.access.requests import activate, create_request, find_request, review, submit
+from hgr.audit import Actor
+from hgr.auth import Role, add_user, find_user
+from hgr.crypto import NodeKeys, load_signer
+from hgr.dates import utc_now
+from hgr.db import Database
+from hgr.exceptions import Conflict
+from hgr.policy import AccessRequest, NodeFacts, load_packs, read_model
+from hgr.registry import models as m
+from hgr.registry.importer import import_files
+from hgr.relatedness.models import DonorLink
+from tests.conftest import EXAMPLES, HOLDINGS
+
+ACTOR = Actor("test", "operator")
+TODAY = dt.date(2026, 11, 23)
+PACKS = load_packs()
+BASE = read_model(AccessRequest, EXAMPLES / "policy" / "foreign-wgs-request.yaml")
+CONSENT_HEADER = ("donor_id,document_version,document_sha256,signed_on,permission,disease,"
+                  "modifiers,countries,time_limit,status,withdrawn_on")  # fmt: skip
+
+
+def _request(declared: int) -> AccessRequest:
+    """Whole genomes of the Yi donors of BJ-H001 for a UK university with a Chinese partner,
+    for general research use, declaring ``declared`` persons."""
+    body = BASE.model_dump(mode="json") | {
+        "purpose": {"duo": "GRU"},
+        "cohort": {"institution": "BJ-H001", "populations": ["Yi"]},
+        "ethics_reference": "2019-KY-017",
+    }
+    body["data"] = body["data"] | {"persons": declared}
+    return AccessRequest.model_validate(body)
+
+
+def _add_donors(db: Database, keys: NodeKeys, folder: Path, first: int, count: int) -> None:
+    """``count`` Yi donors of BJ-H001 (YI-<n> from ``first``), each with a broad consent."""
+    folder.mkdir(parents=True)
+    with open(folder / "donors.csv", "w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["donor_id", "sex", "birth_year", "residence_region", "population",
+                      "vital_status", "phenotypes", "diagnoses"])  # fmt: skip
+        for n in range(first, first + count):
+            out.writerow([f"YI-{n:04d}", "female", 1970, "530000", "Yi", "alive", "", ""])
+    lines = [CONSENT_HEADER] + [f"YI-{n:04d},GEN-2020-v1,{'ab' * 32},2020-05-01,GRU,,,,,active,"
+                                for n in range(first, first + count)]  # fmt: skip
+    (folder / "consents.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import_files(db, keys, [folder / "donors.csv", folder / "consents.csv"],
+                 institution="BJ-H001")  # fmt: skip
+
+
+@pytest.fixture
+def node(db: Database, keys: NodeKeys) -> Database:
+    import_files(db, keys, [EXAMPLES / "institutions.csv"])
+    import_files(db, keys, HOLDINGS, institution="BJ-H001")
+    with db.transaction() as session:
+        add_user(session, ACTOR, "alice", Role.RESEARCHER, "",
+                 organisation="Example University of Oxbridge")  # fmt: skip
+        reviewers = {"dac1": Role.ACCESS_COMMITTEE, "dac2": Role.ACCESS_COMMITTEE,
+                     "eth1": Role.ETHICS_COMMITTEE, "eth2": Role.ETHICS_COMMITTEE}  # fmt: skip
+        for name, role in reviewers.items():
+            add_user(session, ACTOR, name, role, "BJ-H001")
+    return db
+
+
+def _decide(db: Database, request: AccessRequest) -> dict[str, object]:
+    with db.transaction() as session:
+        entry = create_request(session, ACTOR, find_user(session, "alice"), request)
+        submit(session, ACTOR, entry, node_facts(session, request, NodeFacts(today=TODAY)), PACKS)
+        return {"number": entry.number, "outcome": entry.outcome, **(entry.decision or {})}
+
+
+def test_an_under_declared_cohort_goes_to_the_security_review(
+    node: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    # 600 donors' genomes declared as 400: under the threshold by the declaration, over it by
+    # the registry. The node decides on its count, and says so.
+    _add_donors(node, keys, tmp_path / "yi", 1, 600)
+    decided = _decide(node, _request(declared=400))
+    assert decided["outcome"] == "security_review"
+    assert "CN-13" in [r["rule"] for r in decided["rules"]]  # type: ignore[attr-defined]
+    assert decided["counted"] == [
+        "declared 400 persons; the node counts 600 in the cohort, and decided on 600"
+    ]
+
+
+def test_one_person_registered_twice_counts_once(
+    node: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    # 501 records, two of them the same person (a duplicate link of the relatedness engine):
+    # 500 persons, not over the threshold, whatever was declared.
+    _add_donors(node, keys, tmp_path / "yi", 1, 501)
+    first, second = sorted(_yi_pseudonyms(node)[:2])
+    with node.transaction() as session:
+        session.add(DonorLink(institution_a="BJ-H001", donor_a=first, institution_b="BJ-H001",
+                              donor_b=second, relationship="duplicate", kinship=0.5, ibs0=0.0,
+                              discordance=0.0, n_sites=1000, panel_id="test",
+                              created_at=utc_now()))  # fmt: skip
+    with node.reader() as session:
+        facts = node_facts(session, _request(declared=501), NodeFacts(today=TODAY))
+    assert facts.persons == 500
+    decided = _decide(node, _request(declared=501))
+    assert decided["outcome"] == "approval"
+    assert "CN-13" not in [r["rule"] for r in decided["rules"]]  # type: ignore[attr-defined]
+
+
+def _yi_pseudonyms(db: Database) -> list[str]:
+    """The registry's pseudonyms of the Yi donors, in the order they were imported."""
+    with db.reader() as session:
+        return list(session.scalars(select(m.Donor.pseudonym).where(
+            m.Donor.population == "Yi").order_by(m.Donor.id)))  # fmt: skip
+
+
+def test_an_export_is_decided_again_on_what_it_releases(
+    node: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    # Approved honestly for 450 persons (no security review); the cohort then grows by 100.
+    # The next export would release 550 persons' genomes abroad: it is refused, and the
+    # request goes back for the decision its release needs.
+    _add_donors(node, keys, tmp_path / "yi", 1, 450)
+    decided = _decide(node, _request(declared=450))
+    assert (decided["outcome"], decided["counted"]) == ("approval", [])
+    number = str(decided["number"])
+    backup = tmp_path / "backup.tar"
+    backup.write_bytes(b"backup")
+    with contextlib.redirect_stderr(io.StringIO()):
+        c4gh.generate(str(tmp_path / "r.sec"), str(tmp_path / "r.pub"), None, b"r")
+    signer = load_signer(keys.signing_key, "hgr/test-node")
+    with node.transaction() as session:
+        entry = find_request(session, number)
+        for name, kind in (("dac1", "dac"), ("dac2", "dac"), ("eth1", "ethics"),
+                           ("eth2", "ethics")):  # fmt: skip
+            review(session, ACTOR, entry, find_user(session, name), kind, approve=True,
+                   today=TODAY)  # fmt: skip
+        file_provision(session, ACTOR, entry, backup, TODAY)
+        activate(session, ACTOR, entry, today=TODAY)
+        register_key(session, ACTOR, entry, tmp_path / "r.pub")
+        first = make_export(session, ACTOR, entry, keys, signer, tmp_path / "out",
+                            DiseaseOntology(), tmp_path, PACKS, today=TODAY)  # fmt: skip
+    assert first.released == 450
+    _add_donors(node, keys, tmp_path / "more", 451, 100)
+    with node.transaction() as session, pytest.raises(Conflict) as refused:
+        make_export(session, ACTOR, find_request(session, number), keys, signer,
+                    tmp_path / "out", DiseaseOntology(), tmp_path, PACKS, today=TODAY)  # fmt: skip
+    assert refused.value.code == "E_DECISION_CHANGED"
+    assert "release 550 persons" in str(refused.value)
+    assert "security_review (CN-13)" in str(refused.value)
+    assert len(list((tmp_path / "out").iterdir())) == 1  # nothing written for the refusal
