@@ -29,6 +29,7 @@ from hgr.auth.roles import ROLE_SCOPE, Role, ScopeLevel
 from hgr.dates import months_after, utc_now, utc_today, working_days_after
 from hgr.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from hgr.policy import AccessRequest, NodeFacts, Pack, evaluate
+from hgr.registry import models as m
 
 __all__ = [
     "APPROVALS",
@@ -39,6 +40,8 @@ __all__ = [
     "create_request",
     "end",
     "find_request",
+    "holding_institution",
+    "institution_may_act",
     "review",
     "review_state",
     "reviews_for",
@@ -158,6 +161,32 @@ def review_state(session: Session, entry: RequestRecord,
     return ReviewState(approvals, missing, entry.due_on, overdue)
 
 
+def holding_institution(session: Session, request: AccessRequest) -> str | None:
+    """The code of the institution whose data the request asks for: its cohort's, or, for a
+    request without a cohort, the registered institution it names as the provider (by its
+    legal identifier, its code or its registered name); None when the node holds none of
+    them. Its committees, and only they, review and read the request."""
+    if request.cohort is not None:
+        return request.cohort.institution
+    provider = request.provider
+    keys = {provider.name.strip().casefold()} | {i.strip().casefold() for i in provider.identifiers}
+    for code, name, legal in session.execute(select(m.Institution.code, m.Institution.name,
+                                                    m.Institution.legal_person_id)):  # fmt: skip
+        if {code.casefold(), name.strip().casefold(), legal.casefold()} & keys:
+            return str(code)
+    return None
+
+
+def institution_may_act(session: Session, role: Role, scope: str, entry: RequestRecord) -> bool:
+    """Whether a user of ``role`` and ``scope`` may read or review ``entry`` for its
+    institution: a committee of the institution that holds the data, or a role the request's
+    institution does not bound (the security reviewers of the national authority)."""
+    if ROLE_SCOPE[role] is not ScopeLevel.INSTITUTION:
+        return True
+    holder = holding_institution(session, AccessRequest.model_validate(entry.body))
+    return holder is not None and scope == holder
+
+
 def _same_organisation(reviewer: User, request: AccessRequest) -> bool:
     own = reviewer.organisation.strip().casefold()
     if not own:
@@ -192,9 +221,8 @@ def review(
     if reviewer.role != REVIEWER_ROLE[kind].value:
         raise Forbidden(f"a {kind} review is for {REVIEWER_ROLE[kind].value}, not "
                         f"{reviewer.role}", code="E_REVIEWER")  # fmt: skip
-    holder = request.cohort.institution if request.cohort else None
-    if holder and ROLE_SCOPE[REVIEWER_ROLE[kind]] is ScopeLevel.INSTITUTION and (
-            reviewer.scope != holder):  # fmt: skip
+    if not institution_may_act(session, REVIEWER_ROLE[kind], reviewer.scope, entry):
+        holder = holding_institution(session, request) or "no institution of this node"
         raise Forbidden(f"{reviewer.name} reviews for {reviewer.scope}, not for {holder}, "
                         "which holds the data", code="E_REVIEWER")  # fmt: skip
     if reviewer.name == entry.requester or _same_organisation(reviewer, request):

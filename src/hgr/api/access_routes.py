@@ -25,6 +25,7 @@ from hgr.access.requests import (
     REVIEWER_ROLE,
     create_request,
     find_request,
+    institution_may_act,
     review,
     review_state,
     submit,
@@ -110,13 +111,16 @@ def add_access_routes(
             submit(session, actor, entry, node_facts(session, body), node.rule_packs())
             return shown(session, entry)
 
-    def readable(principal: Principal, entry: RequestRecord) -> bool:
+    def readable(session: Session, principal: Principal, entry: RequestRecord) -> bool:
         if principal.role in OVERSEERS:
             return True
         if principal.role is Role.RESEARCHER:
             return entry.requester == user_of(principal)
         kinds = [k for k, role in REVIEWER_ROLE.items() if role is principal.role]
-        return any(k in entry.reviews_needed for k in kinds)
+        if not any(k in entry.reviews_needed for k in kinds):
+            return False
+        # A committee reads only the requests its own institution holds the data of.
+        return institution_may_act(session, principal.role, principal.scope, entry)
 
     @app.get("/access/requests/{number}", tags=["access"], summary="An access request")
     def get_request(principal: caller, request: Request,
@@ -126,7 +130,7 @@ def add_access_routes(
         with db.reader() as session:
             entry = session.scalar(select(RequestRecord).where(RequestRecord.number == number))
             # Another's request is reported as not found, like one that does not exist.
-            if entry is not None and readable(principal, entry):
+            if entry is not None and readable(session, principal, entry):
                 return shown(session, entry)
         raise NotFound(f"no access request {number}", code="E_NO_REQUEST")
 
@@ -139,6 +143,9 @@ def add_access_routes(
         actor = Actor(principal.actor, principal.role.value)
         with db.transaction() as session:
             entry = find_request(session, number)
+            # Another institution's request is not found, as for reading it.
+            if not institution_may_act(session, principal.role, principal.scope, entry):
+                raise NotFound(f"no access request {number}", code="E_NO_REQUEST")
             review(session, actor, entry, find_user(session, user_of(principal)), body.kind,
                    approve=body.approve, note=body.note)  # fmt: skip
             return shown(session, entry)
