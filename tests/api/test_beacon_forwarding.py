@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from hgr.auth.models import User
+from hgr.beacon.disclosure import DAILY_QUESTIONS
 from hgr.beacon.exposure import Requester, Tier
 from hgr.beacon.forwarding import ON_BEHALF_HEADER, on_behalf
 from hgr.beacon.models import BeaconRequesterBudget
@@ -37,7 +39,8 @@ def test_a_node_account_asks_for_a_registered_user_of_its_own(beacon_api: Api) -
     # pass to the requester it vouches for, who asked for records and gets counts.
     assert answer["meta"]["returnedGranularity"] == "count"  # type: ignore[index]
     assert problems(answer, "framework/json/responses/beaconCountResponse.json") == []
-    assert _holders(beacon_api) == {"id:via:token:steward|token:alice", "org:fudan university"}
+    assert _holders(beacon_api) == {"id:via:token:steward|token:alice", "org:fudan university",
+                                    f"node:{_scope(beacon_api)}"}  # fmt: skip
 
 
 def test_a_forwarded_anonymous_caller_gets_booleans_on_its_own_allowance(
@@ -47,7 +50,41 @@ def test_a_forwarded_anonymous_caller_gets_booleans_on_its_own_allowance(
     status, answer = _ask(beacon_api, "steward", on_behalf(caller))
     assert status == 200
     assert answer["meta"]["returnedGranularity"] == "boolean"  # type: ignore[index]
-    assert _holders(beacon_api) == {"id:via:token:steward|anonymous:203.0.113.7"}
+    assert _holders(beacon_api) == {"id:via:token:steward|anonymous:203.0.113.7",
+                                    f"node:{_scope(beacon_api)}"}  # fmt: skip
+
+
+def test_a_node_naming_a_fresh_identity_on_every_question_gains_nothing(beacon_api: Api) -> None:
+    # The attack: a node account vouches for a new identity on every question, so that no
+    # identity's cap is ever reached. Everyone it vouches for shares the node's own total,
+    # an organisation's allowance (200 a day for anonymous callers).
+    cap = DAILY_QUESTIONS[Tier.ANONYMOUS][1]
+    statuses = []
+    for n in range(cap + 5):
+        caller = Requester(f"anonymous:198.51.100.{n % 250}-{n}", "", "ZZ", Tier.ANONYMOUS)
+        # A different question each time: the same one again would count once (its answer
+        # is decided once, and repeating it reveals nothing more).
+        variant = {"referenceName": "1", "start": [1_000 + n], "referenceBases": "A",
+                   "alternateBases": "G"}  # fmt: skip
+        question = {
+            "meta": {"apiVersion": "v2.0.0"},
+            "query": {"requestParameters": variant, "requestedGranularity": "boolean"},
+        }
+        answer = beacon_api.post("steward", "/api/g_variants", json=question,
+                                 headers={ON_BEHALF_HEADER: on_behalf(caller)})  # fmt: skip
+        statuses.append(answer.status_code)
+    assert statuses.count(200) == cap
+    assert statuses[cap:] == [429] * 5
+    with beacon_api.db.reader() as session:
+        used = session.scalar(select(BeaconRequesterBudget.questions).where(
+            BeaconRequesterBudget.holder == f"node:{_scope(beacon_api)}"))  # fmt: skip
+    assert used == cap
+
+
+def _scope(api: Api) -> str:
+    """The institution the test node's steward account is scoped to."""
+    with api.db.reader() as session:
+        return str(session.scalar(select(User.scope).where(User.name == "steward")))
 
 
 @pytest.mark.parametrize("user", ["domestic", None])

@@ -22,7 +22,8 @@ from sqlalchemy import select, update
 from hgr.api.app import create_app
 from hgr.auth import Role, add_user, create_token
 from hgr.beacon.disclosure import DAILY_QUESTIONS
-from hgr.beacon.exposure import Tier
+from hgr.beacon.exposure import Requester, Tier
+from hgr.beacon.forwarding import ON_BEHALF_HEADER, on_behalf
 from hgr.beacon.ledger import LEDGER_PATH
 from hgr.beacon.models import BeaconFederatedQuestion, BeaconRequesterBudget
 from hgr.config import BeaconSettings
@@ -122,7 +123,7 @@ def _post(url: str, path: str, body: Any, token: str | None = None) -> tuple[int
 
 
 def _org_rows(home: Path, org: str) -> dict[dt.date, int]:
-    """The organisation's questions at the ledger, per day charged."""
+    """A holder's questions at the ledger (an organisation's, a node's), per day charged."""
     node = open_node(home)
     try:
         with node.db.reader() as session:
@@ -185,6 +186,27 @@ def test_a_question_is_charged_to_one_day_whatever_the_ledgers_time_zone(
     after = _org_rows(nation["home"], org)
     charged = {day: n - before.get(day, 0) for day, n in after.items() if n != before.get(day)}
     assert charged == {utc_today(): 1}
+
+
+def test_a_forwarding_nodes_total_is_counted_at_the_ledger(
+    nation: dict[str, Any], node_b: tuple[TestClient, Node, str]
+) -> None:
+    # Node B's account asks there on behalf of callers (hgr.beacon.forwarding): the node's
+    # total is a federated holder, so what it vouches for is summed at the ledger with what
+    # the same node asks elsewhere.
+    client, node, _bob = node_b
+    with node.db.transaction() as session:
+        add_user(session, ADMIN, "node-a", Role.INSTITUTION_STEWARD, "BJ-H001")
+        token = create_token(session, ADMIN, "node-a").value
+    before = _org_rows(nation["home"], "node:BJ-H001")
+    for n in range(3):  # three callers, two questions: the same question counts once
+        caller = Requester(f"anonymous:192.0.2.{n}", "", "ZZ", Tier.ANONYMOUS)
+        body = QUESTION if n < 2 else OTHER
+        answer = client.post("/api/individuals", json=body, headers={
+            "Authorization": f"Bearer {token}", ON_BEHALF_HEADER: on_behalf(caller)})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+    after = _org_rows(nation["home"], "node:BJ-H001")
+    assert sum(after.values()) - sum(before.values()) == 2
 
 
 def test_the_ledger_refuses_an_organisation_over_its_cap(

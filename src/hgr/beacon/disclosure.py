@@ -67,6 +67,8 @@ __all__ = [
     "decided_alleles",
     "evidence_cost",
     "present_count",
+    "question_cap",
+    "question_caps",
     "questions_exhausted",
     "release_count",
     "shown_alleles",
@@ -306,11 +308,22 @@ def present_count(value: int, exposure: Exposure) -> int:
     return max(exposure.count_floor, round(value / step) * step)
 
 
+def question_cap(holder: str, tier: Tier) -> int:
+    """A holder's daily questions at ``tier``: an identity's own allowance; an organisation's,
+    or a forwarding node's (the sum over everyone it vouches for), the shared one."""
+    identity_cap, shared_cap = DAILY_QUESTIONS[tier]
+    return identity_cap if holder.startswith("id:") else shared_cap
+
+
+def question_caps(requester: Requester) -> list[tuple[str, int]]:
+    """Every holder the requester's questions are charged to, with its daily cap."""
+    return [(h, question_cap(h, requester.tier)) for h in requester.holders]
+
+
 def admit_questions(session: Session, requester: Requester, day: dt.date, count: int) -> int:
     """Count up to ``count`` new questions against the requester's daily caps, and return how
     many the caps admit (the first ones asked)."""
-    limits = DAILY_QUESTIONS[requester.tier]
-    return admit_holders(session, list(zip(requester.holders, limits, strict=False)), day, count)
+    return admit_holders(session, question_caps(requester), day, count)
 
 
 def admit_holders(session: Session, limits: Sequence[tuple[str, int]], day: dt.date,

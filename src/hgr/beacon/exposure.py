@@ -185,13 +185,26 @@ class Requester:
     institution: str = ""  # a steward's own institution
     grants: frozenset[str] = field(default_factory=frozenset)
     debarred: bool = False  # on the debarment list on a mandatory ground
+    # The federation node that vouches for a forwarded requester (hgr.beacon.forwarding).
+    forwarder: str = ""
 
     @property
     def holders(self) -> tuple[str, ...]:
-        """Who a question is charged to: the identity, and its organisation, so that accounts
-        of one organisation share one budget."""
-        org = f"org:{self.organisation.lower()}" if self.organisation else ""
-        return (f"id:{self.identity}", org) if org else (f"id:{self.identity}",)
+        """Who a question is charged to: the identity, its organisation (so that accounts of
+        one organisation share one budget), and the node that vouches for a forwarded
+        requester (so that everyone it vouches for shares one budget, and a node that names a
+        fresh identity for every question gains nothing by it)."""
+        out = [f"id:{self.identity}"]
+        if self.organisation:
+            out.append(f"org:{self.organisation.lower()}")
+        if self.forwarder:
+            out.append(f"node:{self.forwarder}")
+        return tuple(out)
+
+    @property
+    def organisation_holder(self) -> str:
+        """The organisation's holder, or the identity's for a requester without one."""
+        return f"org:{self.organisation.lower()}" if self.organisation else f"id:{self.identity}"
 
 
 def requester_for(session: Session, principal: Principal, address: str,

@@ -16,8 +16,10 @@ organisation and country as the forwarding node established them. The peer then:
 - gives the requester at most the registered tier: grants are a node's own, so controlled
   access comes only from credentials the peer checks itself;
 - names the requester after the forwarding account (``via:<account>|<identity>``), so that one
-  node cannot speak for another's users, and charges the daily caps to that name and to the
-  organisation (which the federation's question ledger sums over every node);
+  node cannot speak for another's users, and charges the daily caps to that name, to the
+  organisation, and to the forwarding node itself (``node:<scope>``, with an organisation's
+  cap): a node that names a fresh identity on every question is held to its own total, and
+  the federation's question ledger sums the organisation's and the node's over every node;
 - puts the organisation and country through its own debarment list and policy engine, as for
   its own users.
 
@@ -38,7 +40,7 @@ from hgr.auth.roles import Principal, Role
 from hgr.beacon.exposure import UNKNOWN_COUNTRY, Requester, Tier, with_finding
 from hgr.exceptions import Forbidden, UsageError
 
-__all__ = ["NODE_ROLES", "ON_BEHALF_HEADER", "forwarded_requester", "on_behalf"]
+__all__ = ["NODE_ROLES", "ON_BEHALF_HEADER", "forwarded_requester", "forwarder", "on_behalf"]
 
 ON_BEHALF_HEADER = "Hgr-Beacon-On-Behalf"
 # The accounts the federation's nodes hold at one another.
@@ -79,8 +81,15 @@ def forwarded_requester(session: Session, principal: Principal, value: str,
     fields = _parse(value)
     identity = f"via:{principal.actor}|{fields['identity']}"[:MAX_IDENTITY]
     requester = Requester(identity, fields["organisation"], fields["country"],
-                          _TIERS[fields["tier"]])  # fmt: skip
+                          _TIERS[fields["tier"]], forwarder=forwarder(principal))  # fmt: skip
     return with_finding(session, requester, today)
+
+
+def forwarder(principal: Principal) -> str:
+    """The federation-wide name of the node a forwarding account speaks for: the institution,
+    province or nation its account is scoped to, the same at every peer that holds an
+    account of it, so that the ledger sums its questions over the network."""
+    return principal.scope or "nation"
 
 
 def _parse(value: str) -> dict[str, str]:

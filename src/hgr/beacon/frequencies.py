@@ -303,7 +303,7 @@ def _holders(requester: Requester, exposure: Exposure) -> dict[str, float]:
     """Who a release is charged to, with their budgets: the dataset (every requester together)
     and the requester's organisation (or identity, without one)."""
     return {DATASET_HOLDER: exposure.frequency_rho,
-            requester.holders[-1]: exposure.frequency_rho_per_organisation}  # fmt: skip
+            requester.organisation_holder: exposure.frequency_rho_per_organisation}  # fmt: skip
 
 
 def _check_granted(session: Session, requester: Requester, dataset: Dataset,
@@ -460,7 +460,7 @@ def release_frequencies(
     _check_granted(session, requester, dataset, now.date())
     exposure = dataset.exposure
     holders = _holders(requester, exposure)
-    organisation = requester.holders[-1]
+    organisation = requester.organisation_holder
     part = _slice_columns(session, dataset, question)
     sized = _stored_size(session, dataset, part.store_id, question)
     if sized is None:

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from hgr.beacon.disclosure import DAILY_QUESTIONS, admit_holders, questions_exhausted
+from hgr.beacon.disclosure import admit_holders, question_cap, question_caps, questions_exhausted
 from hgr.beacon.exposure import Requester, Tier
 from hgr.beacon.models import BeaconFederatedQuestion
 from hgr.config import Settings
@@ -50,8 +50,9 @@ __all__ = [
 ]
 
 LEDGER_PATH = "/beacon/ledger/questions"
-# Holders every node of the federation knows by the same name.
-FEDERATED = ("id:passport:", "id:oidc:", "org:")
+# Holders every node of the federation knows by the same name: a forwarding node is named by
+# the institution, province or nation its accounts are scoped to (hgr.beacon.forwarding).
+FEDERATED = ("id:passport:", "id:oidc:", "org:", "node:")
 
 
 class LedgerUnreachable(RateLimited):
@@ -102,8 +103,7 @@ def admit_federated(session: Session, holders: Sequence[str], tier: Tier, day: d
 
 
 def _limits(holders: Sequence[str], tier: Tier) -> list[tuple[str, int]]:
-    identity_cap, organisation_cap = DAILY_QUESTIONS[tier]
-    return [(h, organisation_cap if h.startswith("org:") else identity_cap) for h in holders]
+    return [(h, question_cap(h, tier)) for h in holders]
 
 
 def _admit(session: Session, local: list[tuple[str, int]], federated: list[tuple[str, int]],
@@ -204,10 +204,9 @@ def charge_question(session: Session, requester: Requester, day: dt.date, questi
     LedgerUnreachable
         The ledger did not answer.
     """
-    identity_cap, organisation_cap = DAILY_QUESTIONS[requester.tier]
-    caps = dict(zip(requester.holders, (identity_cap, organisation_cap), strict=False))
-    local = [(h, cap) for h, cap in caps.items() if not is_federated(h)]
-    federated = [(h, cap) for h, cap in caps.items() if is_federated(h)]
+    caps = question_caps(requester)
+    local = [(h, cap) for h, cap in caps if not is_federated(h)]
+    federated = [(h, cap) for h, cap in caps if is_federated(h)]
     if ledger is None:  # this node keeps the ledger: every cap in one go
         if not _admit(session, local, federated, day, question_hash(question)):
             raise questions_exhausted(day)
