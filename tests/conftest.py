@@ -28,6 +28,7 @@ import hgr.beacon.models
 import hgr.catalogue.models
 import hgr.debarment.models
 import hgr.genotypes.models
+import hgr.organisations.models
 import hgr.relatedness.models
 import hgr.survey.models  # noqa: F401  (requests, users, stores, surveys, catalogue, lists)
 from hgr.crypto import NodeKeys, create_node_keys

@@ -69,6 +69,7 @@ SCENARIOS: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
     "EU-G06": ([EU_BASE, {"data": {"persons": 1000}}], {}),
     "DEB-M": ([], {"debarment": "mandatory"}),
     "DEB-D": ([], {"debarment": "discretionary"}),
+    "DEB-N": ([], {"debarment_near_miss": True}),
 }  # fmt: skip
 
 PACKS = load_packs()

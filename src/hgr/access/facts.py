@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from hgr.access.models import ExportPackage, RequestRecord
 from hgr.catalogue import is_protected
-from hgr.debarment import finding_for
 from hgr.exceptions import UsageError
+from hgr.organisations import Screening, organisation_by_identity, screen, screen_names
 from hgr.policy.request import AccessRequest, NodeFacts, Organisation
 from hgr.registry import models as m
 from hgr.registry.vocabulary import EthicsStatus
@@ -99,6 +99,24 @@ def prior_us_persons(session: Session, party: Organisation, today: dt.date) -> i
     return total
 
 
+def _screened(session: Session, party: Organisation, today: dt.date) -> Screening:
+    """The debarment list's finding for a party of the request: through the organisation
+    registry when it knows the party (by an identifier, or by its normalised name in its
+    country), reaching every organisation that controls it; otherwise by the identifiers and
+    the name the request gives. Never by the declared identifiers alone."""
+    registered = organisation_by_identity(session, party.identifiers, party.name, party.country)
+    if registered is not None:
+        found = screen(session, registered, today)
+        if party.identifiers:  # identifiers the registry does not hold are looked up too
+            extra = screen_names(session, party.identifiers, [party.name], today)
+            return Screening(max(found.level, extra.level, key=LEVELS.index),
+                             found.cn_ban or extra.cn_ban,
+                             tuple(sorted(set(found.entries) | set(extra.entries))),
+                             found.near_misses + extra.near_misses)  # fmt: skip
+        return found
+    return screen_names(session, party.identifiers, [party.name], today)
+
+
 def node_facts(session: Session, request: AccessRequest,
                recorded: NodeFacts | None = None) -> NodeFacts:  # fmt: skip
     """The node's facts about ``request``: the catalogue's protected flags, the ethics approval
@@ -122,14 +140,16 @@ def node_facts(session: Session, request: AccessRequest,
         region = any(is_protected(session, cohort.institution, p, "region")
                      for p in cohort.populations)  # fmt: skip
         ethics = ethics_standing(session, cohort.institution, request.ethics_reference, today)
-    findings = [finding_for(session, org.identifiers, today)
-                for org in {request.requester, request.receiver} if org.identifiers]  # fmt: skip
+    findings = [_screened(session, org, today) for org in {request.requester, request.receiver}]
     level = max((f.level for f in findings), key=LEVELS.index, default="none")
     references = sorted({e for f in findings for e in f.entries})
+    near = sorted({f"{n.entry} ({n.listed!r} ~ {n.name!r}, {n.score:g})"
+                   for f in findings for n in f.near_misses})  # fmt: skip
     own = prior_us_persons(session, request.receiver, today)
     return NodeFacts.model_validate({
         "important_pedigree": pedigree, "specific_region": region, "debarment": level,
         "debarment_reference": ", ".join(references),
+        "debarment_near_miss": bool(near), "debarment_candidates": "; ".join(near),
         "cn_ban": any(f.cn_ban for f in findings), "ethics_approved": ethics, "today": today,
         "persons": persons,
         "prior_us_persons_12m": recorded.prior_us_persons_12m + own,

@@ -34,6 +34,7 @@ from hgr.cli.common import (
 )
 from hgr.cli.debarment import debarment_app
 from hgr.cli.genotypes import genotypes_app
+from hgr.cli.organisations import org_app
 from hgr.cli.pedigree import pedigree_app
 from hgr.cli.policy import policy_app
 from hgr.cli.relate import relate
@@ -71,6 +72,7 @@ app.add_typer(pedigree_app, name="pedigree")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(policy_app, name="policy")
 app.add_typer(debarment_app, name="debarment")
+app.add_typer(org_app, name="org")
 app.add_typer(access_app, name="access")
 app.add_typer(beacon_app, name="beacon")
 

@@ -183,6 +183,10 @@ class NodeFacts(_Strict):
     specific_region: bool = False
     debarment: Literal["none", "discretionary", "mandatory"] = "none"
     debarment_reference: str = ""
+    debarment_near_miss: bool = Field(
+        default=False, description="a name close to a listed one, for a person to compare"
+    )
+    debarment_candidates: str = ""
     cn_ban: bool = Field(default=False, description="a ban under HGR Reg. Art. 43")
     ethics_approved: bool | None = Field(
         default=None, description="the node's record of the approval (None: not checked)"
@@ -257,6 +261,7 @@ FACT_TYPES: dict[str, type] = {
     "important_pedigree": bool,
     "specific_region": bool,
     "debarment": str,
+    "debarment_near_miss": bool,
     "cn_ban": bool,
     "us_persons_12m": int,
     "nist_800_171_attested": bool,
@@ -306,8 +311,8 @@ def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
                  "nih_funded", "nih_controlled_access", "regulatory_approval_data",
                  "gdpr_basis", "transfer_basis", "dpia_done"):  # fmt: skip
         values[name] = getattr(request, name)
-    for name in ("important_pedigree", "specific_region", "debarment", "cn_ban",
-                 "nist_800_171_attested"):  # fmt: skip
+    for name in ("important_pedigree", "specific_region", "debarment", "debarment_near_miss",
+                 "cn_ban", "nist_800_171_attested"):  # fmt: skip
         values[name] = getattr(facts, name)
     assert set(values) == set(FACT_TYPES), set(values) ^ set(FACT_TYPES)
     return values

@@ -1,0 +1,146 @@
+"""``hgr org``: the organisation registry (names, identifiers, control) and what the node
+computes from it (foreign party, controllers, the debarment list's finding)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from hgr.cli.common import DatabaseOption, HomeOption, command_node, operator
+from hgr.cli.common import out as console
+from hgr.dates import utc_today
+from hgr.organisations import (
+    Fact,
+    add_control,
+    add_identifier,
+    add_name,
+    controllers,
+    find_organisation,
+    foreign_party,
+    register_organisation,
+    screen,
+)
+from hgr.organisations.models import Organisation, OrganisationIdentifier, OrganisationName
+
+__all__ = ["org_app"]
+
+org_app = typer.Typer(
+    help="The organisation registry: who the node deals with, their identifiers and names, "
+    "and who holds or controls them; each fact with its source and verifying officer.",
+    no_args_is_help=True,
+)
+
+KeyArgument = Annotated[str, typer.Argument(help="The organisation's registry key.")]
+SourceOption = Annotated[str, typer.Option(help="Where the fact comes from (a register, a "
+                                           "filing, a document).")]  # fmt: skip
+VerifiedOption = Annotated[str, typer.Option(help="The officer who verified the fact.")]
+
+
+@org_app.command("add")
+def add(
+    key: KeyArgument,
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 code of establishment.")],
+    name: Annotated[str, typer.Option(help="Its name.")],
+    source: SourceOption,
+    verified_by: VerifiedOption,
+    language: Annotated[str, typer.Option(help="The name's language (en, zh…).")] = "en",
+    identifier: Annotated[
+        list[str] | None, typer.Option(help="SCHEME:VALUE (USCC:…, CH:…, LEI:…); repeat.")
+    ] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Register an organisation."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        register_organisation(session, operator(), key, country, name,
+                              Fact(source, verified_by), language=language,
+                              identifiers=identifier or [])  # fmt: skip
+    console.print(f"{key}: registered")
+
+
+@org_app.command("name")
+def name_(
+    key: KeyArgument,
+    name: Annotated[str, typer.Argument(help="The name.")],
+    source: SourceOption,
+    verified_by: VerifiedOption,
+    language: Annotated[str, typer.Option(help="The name's language.")] = "en",
+    former: Annotated[bool, typer.Option(help="A name it no longer uses.")] = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Add a name in another language, or a former name."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        add_name(session, operator(), find_organisation(session, key), name,
+                 Fact(source, verified_by), language=language, former=former)  # fmt: skip
+    console.print(f"{key}: name added")
+
+
+@org_app.command("identifier")
+def identifier_(
+    key: KeyArgument,
+    identifier: Annotated[str, typer.Argument(help="SCHEME:VALUE.")],
+    source: SourceOption,
+    verified_by: VerifiedOption,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Add a legal identifier."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        add_identifier(session, operator(), find_organisation(session, key), identifier,
+                       Fact(source, verified_by))  # fmt: skip
+    console.print(f"{key}: identifier added")
+
+
+@org_app.command("control")
+def control(
+    controller: Annotated[str, typer.Argument(help="The key of the holder or controller.")],
+    controlled: Annotated[str, typer.Argument(help="The key of the organisation held.")],
+    source: SourceOption,
+    verified_by: VerifiedOption,
+    equity: Annotated[float | None, typer.Option(help="Percent of the equity held.")] = None,
+    votes: Annotated[float | None, typer.Option(help="Percent of the votes held.")] = None,
+    agreement: Annotated[bool, typer.Option(help="Control by agreement.")] = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Record a holding of equity or votes, or control by agreement (one per command)."""
+    given: list[tuple[str, float | None]] = [
+        (k, v) for k, v in (("equity", equity), ("votes", votes)) if v is not None
+    ]
+    if agreement:
+        given.append(("agreement", None))
+    if len(given) != 1:
+        raise typer.BadParameter("give exactly one of --equity PCT, --votes PCT, --agreement")
+    kind, share = given[0]
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        add_control(session, operator(), controller, controlled, kind, share,
+                    Fact(source, verified_by))  # fmt: skip
+    console.print(f"{controller} → {controlled}: {kind}" + (f" {share:g}%" if share else ""))
+
+
+@org_app.command("show")
+def show(key: KeyArgument, home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+    """An organisation with what the node computes from the registry (JSON)."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        organisation = find_organisation(session, key)
+        above = controllers(session, organisation.id)
+        found = screen(session, organisation, utc_today())
+        shown = {
+            "key": organisation.key, "country": organisation.country,
+            "names": [{"name": n.name, "language": n.language, "former": n.former}
+                      for n in session.scalars(select(OrganisationName).where(
+                          OrganisationName.organisation_id == organisation.id))],
+            "identifiers": sorted(session.scalars(select(OrganisationIdentifier.identifier)
+                                  .where(OrganisationIdentifier.organisation_id
+                                         == organisation.id))),
+            "controlled_by": sorted(session.scalars(select(Organisation.key).where(
+                Organisation.id.in_(sorted(above))))),
+            "foreign_party": foreign_party(session, organisation),
+            "debarment": {"level": found.level, "entries": list(found.entries),
+                          "near_misses": [n.__dict__ for n in found.near_misses]},
+        }  # fmt: skip
+    console.print_json(json.dumps(shown, ensure_ascii=False))

@@ -1,0 +1,33 @@
+"""The organisation registry: who the node deals with, who controls them, and what the
+debarment list says of them (docs/policy.md, "The organisation registry")."""
+
+from hgr.organisations.names import normalise_name
+from hgr.organisations.registry import (
+    Fact,
+    add_control,
+    add_identifier,
+    add_name,
+    controllers,
+    find_organisation,
+    foreign_party,
+    organisation_by_identity,
+    register_organisation,
+)
+from hgr.organisations.screening import NearMiss, Screening, screen, screen_names
+
+__all__ = [
+    "Fact",
+    "NearMiss",
+    "Screening",
+    "add_control",
+    "add_identifier",
+    "add_name",
+    "controllers",
+    "find_organisation",
+    "foreign_party",
+    "normalise_name",
+    "organisation_by_identity",
+    "register_organisation",
+    "screen",
+    "screen_names",
+]

@@ -1,0 +1,306 @@
+"""Registering organisations, their names, identifiers and control, and walking the control
+graph.
+
+Control follows the actual-control tests of the HGR Regulation's Implementing Rules (and of
+28 CFR 202.211 for the US covered-person test): an organisation controls another when it holds
+50% or more of its equity or of its votes, or dominates it by agreement. Control is transitive:
+the controller of a controller controls. The walk keeps the organisations it has seen, so a
+cycle that reached the tables by other means than this module (which refuses one) ends it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from hgr.audit import Actor, record
+from hgr.dates import utc_now
+from hgr.exceptions import NotFound, ValidationFailed
+from hgr.organisations.models import (
+    Organisation,
+    OrganisationControl,
+    OrganisationIdentifier,
+    OrganisationName,
+)
+from hgr.organisations.names import normalise_name
+
+__all__ = [
+    "CONTROL_SHARE",
+    "KINDS",
+    "Fact",
+    "add_control",
+    "add_identifier",
+    "add_name",
+    "controllers",
+    "find_organisation",
+    "foreign_party",
+    "organisation_by_identity",
+    "register_organisation",
+]
+
+CONTROL_SHARE = 50.0  # percent of equity or votes that controls (IR actual-control tests)
+KINDS = ("equity", "votes", "agreement")
+_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9-]{0,15}:[A-Za-z0-9._/-]{1,80}$")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Where a fact about an organisation comes from, and the officer who verified it."""
+
+    source: str
+    verified_by: str
+
+    def checked(self) -> Fact:
+        if not self.source.strip() or not self.verified_by.strip():
+            raise ValidationFailed("every fact of the organisation registry names its source "
+                                   "(--source) and the officer who verified it (--verified-by)",
+                                   [], code="E_ORG_FACT")  # fmt: skip
+        return Fact(self.source.strip()[:500], self.verified_by.strip()[:100])
+
+
+def _bad(message: str) -> ValidationFailed:
+    return ValidationFailed(message, [], code="E_ORG_FIELD")
+
+
+def find_organisation(session: Session, key: str) -> Organisation:
+    """The organisation registered under ``key``.
+
+    Raises
+    ------
+    NotFound
+        No such key, with how to register one.
+    """
+    found = session.scalar(select(Organisation).where(Organisation.key == key))
+    if found is None:
+        raise NotFound(f"no organisation {key!r} in the registry: register it with hgr org add "
+                       f"{key} --country CC --name NAME --source S --verified-by OFFICER",
+                       code="E_UNKNOWN_ORGANISATION")  # fmt: skip
+    return found
+
+
+def register_organisation(session: Session, by: Actor, key: str, country: str, name: str,
+                          fact: Fact, *, language: str = "en",
+                          identifiers: Iterable[str] = ()) -> Organisation:  # fmt: skip
+    """Register an organisation with its first name and its identifiers.
+
+    Raises
+    ------
+    ValidationFailed
+        A malformed key, country, name or identifier, a key already taken, or a fact without
+        its source or verifier.
+    """
+    fact = fact.checked()
+    if not _KEY.match(key):
+        raise _bad(f"key {key!r}: 2 to 64 lower-case letters, digits, '.', '_' or '-'")
+    if not _COUNTRY.match(country):
+        raise _bad(f"country {country!r}: an ISO 3166-1 alpha-2 code such as CN or GB")
+    if session.scalar(select(Organisation.id).where(Organisation.key == key)) is not None:
+        raise _bad(f"key {key!r} is registered already: add names or identifiers to it")
+    organisation = Organisation(key=key, country=country, source=fact.source,
+                                verified_by=fact.verified_by, recorded_at=utc_now())  # fmt: skip
+    session.add(organisation)
+    session.flush()
+    add_name(session, by, organisation, name, fact, language=language, audit=False)
+    for identifier in identifiers:
+        add_identifier(session, by, organisation, identifier, fact, audit=False)
+    record(session, by, "org.register", f"organisations/{key}",
+           detail={"country": country, "name": name, "identifiers": sorted(identifiers),
+                   "source": fact.source, "verified_by": fact.verified_by})  # fmt: skip
+    return organisation
+
+
+def add_name(
+    session: Session,
+    by: Actor,
+    organisation: Organisation,
+    name: str,
+    fact: Fact,
+    *,
+    language: str = "en",
+    former: bool = False,
+    audit: bool = True,
+) -> None:
+    """Add a name (in ``language``, or a ``former`` name) to the organisation."""
+    fact = fact.checked()
+    normalised = normalise_name(name)
+    if not normalised or len(name) > 300 or any(ord(c) < 32 for c in name):
+        raise _bad(f"name {name[:80]!r}: give the organisation's name (at most 300 characters, "
+                   "no control characters)")  # fmt: skip
+    session.add(
+        OrganisationName(
+            organisation_id=organisation.id,
+            name=name.strip(),
+            language=language[:16],
+            former=former,
+            normalised=normalised,
+            source=fact.source,
+            verified_by=fact.verified_by,
+        )
+    )
+    if audit:
+        record(session, by, "org.name", f"organisations/{organisation.key}",
+               detail={"name": name, "language": language, "former": former,
+                       "source": fact.source, "verified_by": fact.verified_by})  # fmt: skip
+
+
+def add_identifier(session: Session, by: Actor, organisation: Organisation, identifier: str,
+                   fact: Fact, *, audit: bool = True) -> None:  # fmt: skip
+    """Add a legal identifier (``SCHEME:VALUE``) to the organisation.
+
+    Raises
+    ------
+    ValidationFailed
+        A malformed identifier, or one another organisation holds.
+    """
+    fact = fact.checked()
+    identifier = identifier.strip()
+    if not _IDENTIFIER.match(identifier):
+        raise _bad(f"identifier {identifier[:80]!r}: write SCHEME:VALUE, such as "
+                   "USCC:91310000MA1FL0001R, CH:00000001 or LEI:5493001KJTIIGC8Y1R12")  # fmt: skip
+    holder = session.scalar(select(Organisation.key).join(OrganisationIdentifier).where(
+        OrganisationIdentifier.identifier == identifier))  # fmt: skip
+    if holder is not None:
+        raise _bad(f"identifier {identifier} belongs to {holder} already")
+    session.add(
+        OrganisationIdentifier(
+            organisation_id=organisation.id,
+            identifier=identifier,
+            source=fact.source,
+            verified_by=fact.verified_by,
+        )
+    )
+    if audit:
+        record(session, by, "org.identifier", f"organisations/{organisation.key}",
+               detail={"identifier": identifier, "source": fact.source,
+                       "verified_by": fact.verified_by})  # fmt: skip
+
+
+def _controlling() -> object:
+    C = OrganisationControl
+    return or_(C.kind == "agreement", C.share >= CONTROL_SHARE)
+
+
+def controllers(session: Session, organisation_id: int) -> set[int]:
+    """Every organisation that controls ``organisation_id``, directly or through others
+    (not the organisation itself)."""
+    C = OrganisationControl
+    seen: set[int] = set()
+    frontier = {organisation_id}
+    while frontier:
+        above = set(session.scalars(select(C.controller_id).where(
+            C.controlled_id.in_(sorted(frontier)), _controlling())))  # type: ignore[arg-type]  # fmt: skip
+        frontier = above - seen - {organisation_id}
+        seen |= frontier
+    return seen
+
+
+def add_control(session: Session, by: Actor, controller: str, controlled: str, kind: str,
+                share: float | None, fact: Fact) -> OrganisationControl:  # fmt: skip
+    """Record that ``controller`` holds ``share`` percent of ``controlled``'s equity or votes,
+    or controls it by agreement.
+
+    Raises
+    ------
+    NotFound
+        An organisation key the registry does not hold.
+    ValidationFailed
+        An organisation controlling itself, a share out of range or missing, shares of one
+        kind summing above 100%, a relation that would make a control cycle, or a fact
+        without its source or verifier.
+    """
+    fact = fact.checked()
+    upper, lower = find_organisation(session, controller), find_organisation(session, controlled)
+    if upper.id == lower.id:
+        raise _bad(f"{controller} cannot hold or control itself")
+    if kind not in KINDS:
+        raise _bad(f"kind {kind!r}: one of {', '.join(KINDS)}")
+    if kind == "agreement":
+        if share is not None:
+            raise _bad("control by agreement has no share: leave it out")
+    elif share is None or not 0 < share <= 100:
+        raise _bad(f"a holding of {kind} gives its share, above 0 and at most 100 percent")
+    C = OrganisationControl
+    if session.scalar(select(C.id).where(C.controller_id == upper.id,
+                                         C.controlled_id == lower.id, C.kind == kind)):  # fmt: skip
+        raise _bad(f"{controller}'s {kind} in {controlled} is recorded already")
+    if share is not None:
+        held = session.scalar(select(func.coalesce(func.sum(C.share), 0.0)).where(
+            C.controlled_id == lower.id, C.kind == kind)) or 0.0  # fmt: skip
+        if held + share > 100 + 1e-9:
+            raise _bad(f"the recorded holdings of {controlled}'s {kind} come to {held:g}%: "
+                       f"{share:g}% more would exceed 100%")  # fmt: skip
+    if (kind == "agreement" or (share or 0) >= CONTROL_SHARE) and (
+            lower.id in controllers(session, upper.id)):  # fmt: skip
+        raise _bad(f"{controlled} controls {controller} already: {controller} controlling "
+                   f"{controlled} would make a control cycle")  # fmt: skip
+    relation = OrganisationControl(controller_id=upper.id, controlled_id=lower.id, kind=kind,
+                                   share=share, source=fact.source,
+                                   verified_by=fact.verified_by, recorded_at=utc_now())  # fmt: skip
+    session.add(relation)
+    session.flush()
+    record(session, by, "org.control", f"organisations/{controlled}",
+           detail={"controller": controller, "kind": kind, "share": share,
+                   "source": fact.source, "verified_by": fact.verified_by})  # fmt: skip
+    return relation
+
+
+def organisation_by_identity(session: Session, identifiers: Iterable[str], name: str,
+                             country: str = "") -> Organisation | None:  # fmt: skip
+    """The registered organisation with one of ``identifiers``, or else the one whose
+    normalised name (any language, or a former name) is ``name``'s, in ``country`` when
+    given; None when the registry holds neither."""
+    wanted = [i.strip() for i in identifiers if i.strip()]
+    if wanted:
+        found = session.scalar(select(Organisation).join(OrganisationIdentifier).where(
+            OrganisationIdentifier.identifier.in_(wanted)))  # fmt: skip
+        if found is not None:
+            return found
+    normalised = normalise_name(name)
+    if not normalised:
+        return None
+    query = select(Organisation).join(OrganisationName).where(
+        OrganisationName.normalised == normalised)  # fmt: skip
+    if country:
+        query = query.where(Organisation.country == country)
+    return session.scalars(query.order_by(Organisation.id)).first()
+
+
+def foreign_party(session: Session, organisation: Organisation, home: str = "CN") -> bool:
+    """Whether the organisation is a foreign party of ``home`` (HGR Reg. Art. 21 and the
+    Implementing Rules): established abroad, or controlled, directly or through others, by
+    an organisation established abroad, or 50% or more of its equity or votes held by foreign
+    parties together."""
+    return _foreign(session, organisation.id, home, frozenset())
+
+
+def _foreign(session: Session, organisation_id: int, home: str, seen: frozenset[int]) -> bool:
+    # ``seen`` ends the recursion on a ring of minority holdings (A holds 10% of B, B of A).
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        return False
+    if organisation.country != home:
+        return True
+    seen = seen | {organisation_id}
+    above = controllers(session, organisation_id)
+    if above and session.scalar(select(func.count(Organisation.id)).where(
+            Organisation.id.in_(sorted(above)), Organisation.country != home)):  # fmt: skip
+        return True
+    C = OrganisationControl
+    for member in {organisation_id} | above:
+        for kind in ("equity", "votes"):
+            held = session.execute(select(C.controller_id, C.share).where(
+                C.controlled_id == member, C.kind == kind)).all()  # fmt: skip
+            foreign = sum(
+                share or 0.0
+                for holder, share in held
+                if holder not in seen and _foreign(session, holder, home, seen)
+            )
+            if foreign >= CONTROL_SHARE:
+                return True
+    return False

@@ -1,0 +1,142 @@
+"""An organisation screened against the debarment list through the registry.
+
+The list is consulted for the organisation and for every organisation that controls it,
+directly or through others (hgr.organisations.registry), by what the node knows of each:
+its registry identifiers and every name it has had, normalised (hgr.organisations.names). A
+listed organisation is thus reached whatever identifiers a request declares, under its exact
+listed name, and through any subsidiary the registry knows. A name close to a listed one but
+not the same is never a silent pass: it is returned as a near miss, with the candidate
+listing, for a person to decide (UK Procurement Act 2023 s.62: a debarment reaches the
+supplier and those connected to it; regulations.md §3.1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hgr.audit.stamp import cached
+from hgr.debarment.cases import in_force
+from hgr.debarment.models import ControlRelation, DebarmentEntry
+from hgr.organisations.models import Organisation, OrganisationIdentifier, OrganisationName
+from hgr.organisations.names import normalise_name
+from hgr.organisations.registry import controllers
+
+__all__ = ["NEAR_MISS", "NearMiss", "Screening", "screen", "screen_names"]
+
+NEAR_MISS = 88.0  # rapidfuzz's ratio (0-100) from which a different name goes to a person
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    """A name of the organisation (or of one that controls it) close to a listed name."""
+
+    entry: str
+    listed: str
+    name: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What the list says of an organisation: ``none``, ``discretionary`` or ``mandatory``,
+    whether a Chinese Art. 43 ban is among the entries, the entries found, and the near
+    misses a person must look at."""
+
+    level: str
+    cn_ban: bool
+    entries: tuple[str, ...]
+    near_misses: tuple[NearMiss, ...]
+
+
+@dataclass(frozen=True)
+class _Listed:
+    number: str
+    organisation: str
+    mandatory: bool
+    cn_ban: bool
+
+
+@dataclass(frozen=True)
+class _ListIndex:
+    """The entries in force on a day, by identifier and by normalised name."""
+
+    by_identifier: dict[str, tuple[_Listed, ...]]
+    by_name: dict[str, tuple[_Listed, ...]]
+    names: tuple[str, ...]
+
+
+def _build_index(session: Session, today: dt.date) -> _ListIndex:
+    by_identifier: dict[str, list[_Listed]] = {}
+    by_name: dict[str, list[_Listed]] = {}
+    for entry in session.scalars(select(DebarmentEntry).where(DebarmentEntry.status == "listed")):
+        if not in_force(entry, today):
+            continue
+        listed = _Listed(entry.number, entry.organisation, entry.mandatory,
+                         entry.regime == "cn-art43")  # fmt: skip
+        for identifier in entry.identifiers:
+            by_identifier.setdefault(identifier, []).append(listed)
+        by_name.setdefault(normalise_name(entry.organisation), []).append(listed)
+    return _ListIndex({k: tuple(v) for k, v in by_identifier.items()},
+                      {k: tuple(v) for k, v in by_name.items()}, tuple(by_name))  # fmt: skip
+
+
+def _index(session: Session, today: dt.date) -> _ListIndex:
+    # Built once per state of the node: every change to the list writes an audit event.
+    return cached(session, ("organisations.list-index", today),
+                  lambda: _build_index(session, today))  # fmt: skip
+
+
+def _list_controllers(session: Session, identifiers: set[str]) -> set[str]:
+    """``identifiers`` and those of every organisation the list's own control relations
+    (hgr debarment control) record above them."""
+    reach, frontier = set(identifiers), set(identifiers)
+    while frontier:
+        above = set(session.scalars(select(ControlRelation.controller).where(
+            ControlRelation.controlled.in_(sorted(frontier)))))  # fmt: skip
+        frontier = above - reach
+        reach |= above
+    return reach
+
+
+def screen_names(session: Session, identifiers: Iterable[str], names: Iterable[str],
+                 today: dt.date) -> Screening:  # fmt: skip
+    """The list's finding for an organisation known by ``identifiers`` and ``names``: the
+    entries it is listed under by identifier (and through the list's own control relations)
+    or by normalised name, and the listed names close to one of its names."""
+    index = _index(session, today)
+    hits: dict[str, _Listed] = {}
+    for identifier in _list_controllers(session, {i for i in identifiers if i}):
+        hits.update((e.number, e) for e in index.by_identifier.get(identifier, ()))
+    ours = {normalise_name(n): n for n in names}
+    ours.pop("", None)
+    for normalised in ours:
+        hits.update((e.number, e) for e in index.by_name.get(normalised, ()))
+    near: set[NearMiss] = set()
+    for normalised, name in ours.items():
+        for match, score, _ in process.extract(normalised, index.names, scorer=fuzz.ratio,
+                                               score_cutoff=NEAR_MISS, limit=5):  # fmt: skip
+            if match != normalised:
+                near |= {NearMiss(e.number, e.organisation, name, round(float(score), 1))
+                         for e in index.by_name[match] if e.number not in hits}  # fmt: skip
+    if not hits:
+        level = "none"
+    else:
+        level = "mandatory" if any(e.mandatory for e in hits.values()) else "discretionary"
+    return Screening(level, any(e.cn_ban for e in hits.values()), tuple(sorted(hits)),
+                     tuple(sorted(near, key=lambda n: (-n.score, n.entry))))  # fmt: skip
+
+
+def screen(session: Session, organisation: Organisation, today: dt.date) -> Screening:
+    """Screen a registered organisation and every organisation that controls it."""
+    reach = sorted({organisation.id} | controllers(session, organisation.id))
+    identifiers = session.scalars(select(OrganisationIdentifier.identifier).where(
+        OrganisationIdentifier.organisation_id.in_(reach)))  # fmt: skip
+    names = session.scalars(select(OrganisationName.name).where(
+        OrganisationName.organisation_id.in_(reach)))  # fmt: skip
+    return screen_names(session, list(identifiers), list(names), today)

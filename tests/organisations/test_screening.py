@@ -1,0 +1,89 @@
+"""The debarment list reached by identity: a listed organisation under its own name in any
+spelling, its subsidiaries through the registry's control walk, and near-miss names sent to a
+person, whatever identifiers the request declares (security review of issue: the list was
+consulted only through the identifiers the requester chose to give)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hgr.access.facts import node_facts
+from hgr.audit import Actor, record
+from hgr.dates import utc_now, utc_today
+from hgr.db import Database
+from hgr.debarment.models import DebarmentEntry
+from hgr.organisations import Fact, add_control, register_organisation
+from hgr.policy import AccessRequest, NodeFacts, evaluate, load_packs, read_model
+from tests.conftest import EXAMPLES
+
+OFFICER = Actor("cli:test", "operator")
+FACT = Fact("Hong Kong Companies Registry extract, 2026-11-30", "officer.wang")
+BASE = read_model(AccessRequest, EXAMPLES / "policy" / "foreign-wgs-request.yaml")
+LISTED = "Example Sequencing Holdings Ltd"
+
+
+@pytest.fixture
+def listed(db: Database) -> Database:
+    """The list holds LISTED (HK-CR:0000001) on a mandatory ground; the registry knows it and
+    its UK subsidiary, which is not listed."""
+    today = utc_today()
+    with db.transaction() as session:
+        session.add(DebarmentEntry(
+            number="DEB-2026-0001", organisation=LISTED, country="HK",
+            identifiers=["HK-CR:0000001"], regime="cn-art43", ground="HGR Reg. Art. 41",
+            mandatory=True, status="listed", opened_on=today, listed_on=today, permanent=True,
+            updated_at=utc_now()))  # fmt: skip
+        record(session, OFFICER, "debarment.enter", "debarment/DEB-2026-0001")
+        register_organisation(session, OFFICER, "example-seq", "HK", LISTED, FACT,
+                              identifiers=["HK-CR:0000001"])  # fmt: skip
+        subsidiary = "Example Genomics UK Ltd"
+        register_organisation(session, OFFICER, "example-genomics-uk", "GB", subsidiary, FACT,
+                              identifiers=["CH:00000002"])  # fmt: skip
+        add_control(session, OFFICER, "example-seq", "example-genomics-uk", "equity", 100.0,
+                    FACT)  # fmt: skip
+    return db
+
+
+def _decide(db: Database, requester: dict[str, Any]) -> tuple[NodeFacts, Any]:
+    body = BASE.model_dump(mode="json") | {"requester": requester}
+    request = AccessRequest.model_validate(body)
+    with db.reader() as session:
+        facts = node_facts(session, request)
+    return facts, evaluate(request, facts, load_packs())
+
+
+@pytest.mark.parametrize("requester", [
+    {"name": LISTED, "country": "HK"},  # its exact listed name, no identifiers
+    {"name": "EXAMPLE SEQUENCING HOLDINGS LIMITED", "country": "HK"},
+    {"name": "Ｅｘａｍｐｌｅ Sequencing Holdings, Ltd.", "country": "HK"},
+    {"name": "Example Genomics UK Ltd", "country": "GB"},  # the subsidiary, by name alone
+    {"name": "EG UK", "country": "GB", "identifiers": ["CH:00000002"]},  # by its identifier
+    {"name": "Example Genomics (UK) Limited", "country": "GB"},  # its name, spelt otherwise
+], ids=["listed-name", "upper-case", "full-width", "subsidiary", "subsidiary-id",
+        "subsidiary-spelling"])  # fmt: skip
+def test_a_listed_organisation_and_its_subsidiary_are_refused_on_identity(
+    listed: Database, requester: dict[str, Any]
+) -> None:
+    facts, decision = _decide(listed, requester)
+    assert facts.debarment == "mandatory"
+    assert facts.debarment_reference == "DEB-2026-0001"
+    assert decision.outcome == "prohibited"
+    assert "DEB-M" in [f.rule.id for f in decision.fired]
+
+
+def test_a_near_miss_name_goes_to_a_person_with_the_candidate(listed: Database) -> None:
+    facts, decision = _decide(listed, {"name": "Exampel Sequencing Holdings", "country": "HK"})
+    assert facts.debarment == "none"
+    assert facts.debarment_near_miss
+    assert "DEB-2026-0001" in facts.debarment_candidates
+    assert LISTED in facts.debarment_candidates
+    assert "DEB-N" in [f.rule.id for f in decision.fired]
+
+
+def test_an_unrelated_organisation_passes_without_a_flag(listed: Database) -> None:
+    facts, decision = _decide(listed, {"name": "Example University of Oxbridge", "country": "GB",
+                                       "not_for_profit": True})  # fmt: skip
+    assert (facts.debarment, facts.debarment_near_miss) == ("none", False)
+    assert not {"DEB-M", "DEB-D", "DEB-N"} & {f.rule.id for f in decision.fired}
