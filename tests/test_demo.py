@@ -46,5 +46,8 @@ def test_the_demo_runs_the_whole_story(tmp_path: Path) -> None:
     table = next(f for f in manifest["files"] if f["name"] == names[1])
     assert hashlib.sha256(plain.getvalue()).hexdigest() == table["plaintext_sha256"]
     assert len(header.split("\t")[9:]) == manifest["donors"]
-    assert "prohibited (CN-21, DEB-M)" in text
+    # The listed company's lab, asking under its Chinese name with no identifier, is found
+    # through the organisation registry; the registry also makes it a foreign party (CN-03).
+    assert "prohibited (CN-21, CN-03, DEB-M, found through the organisation registry" in text
+    assert "declared 10 persons; the node counts" in text
     assert "Exome data of 2,300 persons" in (demo / "debarment" / "debarment.html").read_text()

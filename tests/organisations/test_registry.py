@@ -136,7 +136,11 @@ def test_a_party_is_found_by_identifier_or_by_its_names(db: Database) -> None:
             found = organisation_by_identity(session, identifiers, name, country)
             assert found is not None, (identifiers, name)
             assert found.key == "seq"
-        assert organisation_by_identity(session, [], "Example Sequencing", "GB") is None
+        # A declared country does not hide the only organisation of that name.
+        elsewhere = organisation_by_identity(session, [], "Example Sequencing", "GB")
+        assert elsewhere is not None
+        assert elsewhere.key == "seq"
+        assert organisation_by_identity(session, [], "Example Sequencers", "HK") is None
 
 
 Attempt = Callable[[Database], Any]

@@ -15,7 +15,7 @@ from hgr.dates import utc_now, utc_today
 from hgr.db import Database
 from hgr.debarment.models import DebarmentEntry
 from hgr.organisations import Fact, add_control, register_organisation
-from hgr.policy import AccessRequest, NodeFacts, evaluate, load_packs, read_model
+from hgr.policy import AccessRequest, NodeFacts, evaluate, fact_values, load_packs, read_model
 from tests.conftest import EXAMPLES
 
 OFFICER = Actor("cli:test", "operator")
@@ -87,3 +87,34 @@ def test_an_unrelated_organisation_passes_without_a_flag(listed: Database) -> No
                                        "not_for_profit": True})  # fmt: skip
     assert (facts.debarment, facts.debarment_near_miss) == ("none", False)
     assert not {"DEB-M", "DEB-D", "DEB-N"} & {f.rule.id for f in decision.fired}
+
+
+def test_a_false_country_does_not_hide_the_subsidiary(listed: Database) -> None:
+    facts, decision = _decide(listed, {"name": "Example Genomics UK Ltd", "country": "CN"})
+    assert facts.debarment == "mandatory"
+    assert decision.outcome == "prohibited"
+
+
+def test_foreign_control_is_taken_from_the_registry_not_the_request(db: Database) -> None:
+    # A lab that declares itself Chinese with no foreign holding, which the registry records
+    # as 60% held by a US company: the node decides on the registry, and says so.
+    with db.transaction() as session:
+        register_organisation(session, OFFICER, "domestic-lab", "CN", "Example Domestic Lab",
+                              FACT, identifiers=["USCC:91110000EXAMPLE01"])  # fmt: skip
+        register_organisation(session, OFFICER, "us-parent", "US", "Example US Parent Inc.",
+                              FACT)  # fmt: skip
+        add_control(session, OFFICER, "us-parent", "domestic-lab", "equity", 60.0, FACT)
+    facts, decision = _decide(db, {"name": "Example Domestic Lab", "country": "CN"})
+    assert facts.parties["requester"].foreign_party is True
+    assert fact_values(decision_request(), facts)["requester_foreign_party"] is True
+    assert any(
+        "the requester declared not a foreign party; the registry holds domestic-lab" in note
+        for note in decision.counted
+    ), decision.counted
+
+
+def decision_request() -> AccessRequest:
+    body = BASE.model_dump(mode="json") | {
+        "requester": {"name": "Example Domestic Lab", "country": "CN"}
+    }
+    return AccessRequest.model_validate(body)

@@ -14,13 +14,28 @@ from sqlalchemy.orm import Session
 from hgr.access.models import ExportPackage, RequestRecord
 from hgr.catalogue import is_protected
 from hgr.exceptions import UsageError
-from hgr.organisations import Screening, organisation_by_identity, screen, screen_names
-from hgr.policy.request import AccessRequest, NodeFacts, Organisation
+from hgr.organisations import (
+    Screening,
+    foreign_party,
+    organisation_by_identity,
+    organisations_named,
+    screen,
+    screen_names,
+)
+from hgr.policy.request import AccessRequest, NodeFacts, Organisation, RegisteredParty
 from hgr.registry import models as m
 from hgr.registry.vocabulary import EthicsStatus
 from hgr.relatedness.identity import unique_donors
 
-__all__ = ["cohort_donors", "count_persons", "ethics_standing", "node_facts", "prior_us_persons"]
+__all__ = [
+    "cohort_donors",
+    "count_persons",
+    "ethics_standing",
+    "node_facts",
+    "prior_us_persons",
+    "registered_parties",
+    "screen_party",
+]
 
 LEVELS = ("none", "discretionary", "mandatory")
 BULK_WINDOW = dt.timedelta(days=365)  # 28 CFR 202.205: the preceding 12 months
@@ -99,22 +114,44 @@ def prior_us_persons(session: Session, party: Organisation, today: dt.date) -> i
     return total
 
 
-def _screened(session: Session, party: Organisation, today: dt.date) -> Screening:
-    """The debarment list's finding for a party of the request: through the organisation
-    registry when it knows the party (by an identifier, or by its normalised name in its
-    country), reaching every organisation that controls it; otherwise by the identifiers and
-    the name the request gives. Never by the declared identifiers alone."""
-    registered = organisation_by_identity(session, party.identifiers, party.name, party.country)
-    if registered is not None:
-        found = screen(session, registered, today)
-        if party.identifiers:  # identifiers the registry does not hold are looked up too
-            extra = screen_names(session, party.identifiers, [party.name], today)
-            return Screening(max(found.level, extra.level, key=LEVELS.index),
-                             found.cn_ban or extra.cn_ban,
-                             tuple(sorted(set(found.entries) | set(extra.entries))),
-                             found.near_misses + extra.near_misses)  # fmt: skip
-        return found
-    return screen_names(session, party.identifiers, [party.name], today)
+def screen_party(session: Session, party: Organisation, today: dt.date) -> Screening:
+    """The debarment list's finding for a party of the request, never by the declared
+    identifiers alone: through the organisation registry for the organisation it holds under
+    one of those identifiers and for every registered organisation with the party's name (in
+    any country), reaching every organisation that controls them; and by the identifiers and
+    the name the request gives."""
+    known = {o.id: o for o in organisations_named(session, party.name)}
+    by_identifier = organisation_by_identity(session, party.identifiers, "", "")
+    if by_identifier is not None:
+        known[by_identifier.id] = by_identifier
+    findings = [screen(session, o, today) for o in known.values()]
+    findings.append(screen_names(session, party.identifiers, [party.name], today))
+    hits = {e for f in findings for e in f.entries}
+    return Screening(max((f.level for f in findings), key=LEVELS.index),
+                     any(f.cn_ban for f in findings), tuple(sorted(hits)),
+                     tuple(dict.fromkeys(n for f in findings for n in f.near_misses
+                                         if n.entry not in hits)))  # fmt: skip
+
+
+def registered_parties(session: Session, request: AccessRequest) -> dict[str, RegisteredParty]:
+    """The parties of the request the organisation registry knows (by identifier, or by
+    normalised name in the declared country), with the country it records and the
+    foreign-party test computed from its control graph."""
+    parties = {
+        "provider": request.provider,
+        "requester": request.requester,
+        "recipient": request.receiver,
+        "domestic_partner": request.domestic_partner,
+    }
+    out = {}
+    for role, party in parties.items():
+        if party is None:
+            continue
+        known = organisation_by_identity(session, party.identifiers, party.name, party.country)
+        if known is not None:
+            out[role] = RegisteredParty(key=known.key, country=known.country,
+                                        foreign_party=foreign_party(session, known))  # fmt: skip
+    return out
 
 
 def node_facts(session: Session, request: AccessRequest,
@@ -140,7 +177,8 @@ def node_facts(session: Session, request: AccessRequest,
         region = any(is_protected(session, cohort.institution, p, "region")
                      for p in cohort.populations)  # fmt: skip
         ethics = ethics_standing(session, cohort.institution, request.ethics_reference, today)
-    findings = [_screened(session, org, today) for org in {request.requester, request.receiver}]
+    findings = [screen_party(session, org, today)
+                for org in {request.requester, request.receiver}]  # fmt: skip
     level = max((f.level for f in findings), key=LEVELS.index, default="none")
     references = sorted({e for f in findings for e in f.entries})
     near = sorted({f"{n.entry} ({n.listed!r} ~ {n.name!r}, {n.score:g})"
@@ -151,7 +189,7 @@ def node_facts(session: Session, request: AccessRequest,
         "debarment_reference": ", ".join(references),
         "debarment_near_miss": bool(near), "debarment_candidates": "; ".join(near),
         "cn_ban": any(f.cn_ban for f in findings), "ethics_approved": ethics, "today": today,
-        "persons": persons,
+        "persons": persons, "parties": registered_parties(session, request),
         "prior_us_persons_12m": recorded.prior_us_persons_12m + own,
         "nist_800_171_attested": recorded.nist_800_171_attested,
     })  # fmt: skip

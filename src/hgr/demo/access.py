@@ -12,7 +12,7 @@ from pathlib import Path
 
 from crypt4gh.keys import c4gh
 from rich.console import Console
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hgr.access.export import file_provision, make_export, publish_withdrawals, register_key
 from hgr.access.facts import node_facts
@@ -21,17 +21,16 @@ from hgr.audit import Actor
 from hgr.auth import Role, add_user, find_user
 from hgr.catalogue.models import CatalogueEntry
 from hgr.dates import utc_today, years_after
-from hgr.debarment import (
-    add_control,
-    decide,
-    finding_for,
-    list_entry,
-    notify,
-    open_case,
-    public_entries,
-)
+from hgr.debarment import decide, list_entry, notify, open_case, public_entries
 from hgr.node import Node, open_node
-from hgr.policy import AccessRequest, NodeFacts, evaluate
+from hgr.organisations import (
+    Fact,
+    add_control,
+    add_name,
+    find_organisation,
+    register_organisation,
+)
+from hgr.policy import AccessRequest, evaluate
 from hgr.registry import models as m
 from hgr.registry.vocabulary import ConsentStatus
 from hgr.web.debarment import entries_html
@@ -136,16 +135,25 @@ def _debarment(national: Node, directory: Path, console: Console) -> None:
                reasons="Exome data of 2,300 persons was sent abroad without approval, filing "
                "or security review.", expected_end=years_after(opened, 3))  # fmt: skip
         list_entry(session, ACTOR, case, today=today)
-        add_control(session, ACTOR, "HK-CR:0000001", "USCC:91440300MA5EXAMPLE",
-                    "100% of the shares")  # fmt: skip
-        found = finding_for(session, ["USCC:91440300MA5EXAMPLE"])
+        # The registry knows the Shenzhen lab and that the listed company holds all of it.
+        fact = Fact("Hong Kong Companies Registry and SAMR filings", "national officer")
+        register_organisation(session, ACTOR, "example-seq-hk", "HK",
+                              "Example Sequencing Holdings Ltd", fact,
+                              identifiers=["HK-CR:0000001"])  # fmt: skip
+        register_organisation(session, ACTOR, "example-shenzhen-lab", "CN",
+                              "Example Shenzhen Lab", fact,
+                              identifiers=["USCC:91440300MA5EXAMPLE"])  # fmt: skip
+        add_name(session, ACTOR, find_organisation(session, "example-shenzhen-lab"),
+                 "示例深圳实验室有限公司", fact, language="zh")  # fmt: skip
+        add_control(session, ACTOR, "example-seq-hk", "example-shenzhen-lab", "equity", 100.0,
+                    fact)  # fmt: skip
         rows = public_entries(session)
     page = directory / "debarment" / "debarment.html"
     page.parent.mkdir(exist_ok=True)
     page.write_text(entries_html(rows, issuer=national.settings.name, today=today),
                     encoding="utf-8")  # fmt: skip
-    subsidiary = {"name": "Example Shenzhen Lab", "country": "CN",
-                  "identifiers": ["USCC:91440300MA5EXAMPLE"]}  # fmt: skip
+    # The subsidiary asks under its Chinese name, declaring no identifier at all.
+    subsidiary = {"name": "示例深圳实验室有限公司", "country": "CN"}
     asked = AccessRequest.model_validate({
         "id": "DEMO-DEBARRED", "action": "use", "purpose": {"duo": "HMB"}, "project": "x",
         "provider": {"name": "Any hospital", "country": "CN"}, "requester": subsidiary,
@@ -153,11 +161,39 @@ def _debarment(national: Node, directory: Path, console: Console) -> None:
         "destination_country": "CN", "duration_months": 12, "ethics_approved": True,
         "written_consent": True,
     })  # fmt: skip
-    facts = NodeFacts.model_validate({"debarment": found.level, "cn_ban": found.cn_ban})
+    with national.db.reader() as session:
+        facts = node_facts(session, asked)
     decision = evaluate(asked, facts, national.rule_packs())
-    console.print(f"debarment list: {case.number} listed; a subsidiary it controls asks for "
-                  f"data: {decision.outcome} ({', '.join(f.rule.id for f in decision.fired)}); "
-                  f"public page {page}", highlight=False)  # fmt: skip
+    console.print(f"debarment list: {case.number} listed; the lab it holds asks for data under "
+                  f"its Chinese name with no identifier: {decision.outcome} "
+                  f"({', '.join(f.rule.id for f in decision.fired)}, found through the "
+                  f"organisation registry: {facts.debarment_reference}); public page {page}",
+                  highlight=False)  # fmt: skip
+
+
+def _under_declared(node: Node, institution: str, console: Console) -> None:
+    """A request that declares fewer persons than its cohort holds, decided on the count."""
+    with node.db.reader() as session:
+        population = session.scalar(select(m.Donor.population).join(m.Institution).where(
+            m.Institution.code == institution, m.Donor.population.is_not(None)).group_by(
+            m.Donor.population).order_by(func.count().desc()).limit(1))  # fmt: skip
+    asked = AccessRequest.model_validate({
+        "id": "DEMO-UNDER-DECLARED", "action": "provide", "purpose": {"duo": "GRU"},
+        "project": "Population reference panel", "requester": RECIPIENT,
+        "provider": {"name": institution, "country": "CN"},
+        "domestic_partner": {"name": "Example Institute of Genetics", "country": "CN"},
+        "data": {"categories": ["whole_genome"], "persons": 10, "donors_from": ["CN"]},
+        "cohort": {"institution": institution, "populations": [population or "Han"]},
+        "ethics_reference": f"{institution}-EC-2015-01", "destination_country": "GB",
+        "duration_months": 24, "ethics_approved": True, "written_consent": True,
+        "gdpr_basis": "research_safeguards",
+    })  # fmt: skip
+    with node.db.reader() as session:
+        facts = node_facts(session, asked)
+    decision = evaluate(asked, facts, node.rule_packs())
+    console.print(f"an under-declared request ({population} genomes abroad): {decision.outcome}"
+                  f" ({', '.join(f.rule.id for f in decision.fired)}); "
+                  f"{'; '.join(decision.counted)}", highlight=False)  # fmt: skip
 
 
 def run_access(directory: Path, nodes: Path, national: Node, console: Console) -> None:
@@ -171,6 +207,7 @@ def run_access(directory: Path, nodes: Path, national: Node, console: Console) -
         node = open_node(nodes / f"institution-{registered[0]}")
         try:
             _grant(node, directory, registered[0], registered[1], console)
+            _under_declared(node, registered[0], console)
         finally:
             node.close()
     _debarment(national, directory, console)

@@ -11,6 +11,7 @@ from hgr.organisations.registry import (
     find_organisation,
     foreign_party,
     organisation_by_identity,
+    organisations_named,
     register_organisation,
 )
 from hgr.organisations.screening import NearMiss, Screening, screen, screen_names
@@ -27,6 +28,7 @@ __all__ = [
     "foreign_party",
     "normalise_name",
     "organisation_by_identity",
+    "organisations_named",
     "register_organisation",
     "screen",
     "screen_names",

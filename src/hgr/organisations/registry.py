@@ -39,6 +39,7 @@ __all__ = [
     "find_organisation",
     "foreign_party",
     "organisation_by_identity",
+    "organisations_named",
     "register_organisation",
 ]
 
@@ -250,25 +251,34 @@ def add_control(session: Session, by: Actor, controller: str, controlled: str, k
     return relation
 
 
+def organisations_named(session: Session, name: str) -> list[Organisation]:
+    """Every registered organisation one of whose names (any language, or a former name)
+    normalises as ``name`` does, in any country."""
+    normalised = normalise_name(name)
+    if not normalised:
+        return []
+    query = select(Organisation).join(OrganisationName).where(
+        OrganisationName.normalised == normalised)  # fmt: skip
+    return list(session.scalars(query.distinct().order_by(Organisation.id)))
+
+
 def organisation_by_identity(session: Session, identifiers: Iterable[str], name: str,
                              country: str = "") -> Organisation | None:  # fmt: skip
-    """The registered organisation with one of ``identifiers``, or else the one whose
-    normalised name (any language, or a former name) is ``name``'s, in ``country`` when
-    given; None when the registry holds neither."""
+    """The registered organisation with one of ``identifiers``; or else the one whose
+    normalised name is ``name``'s, in ``country`` when one there has it, or the only one
+    anywhere that has it (a declared country does not hide an organisation); None when the
+    registry holds none, or several abroad with that name."""
     wanted = [i.strip() for i in identifiers if i.strip()]
     if wanted:
         found = session.scalar(select(Organisation).join(OrganisationIdentifier).where(
             OrganisationIdentifier.identifier.in_(wanted)))  # fmt: skip
         if found is not None:
             return found
-    normalised = normalise_name(name)
-    if not normalised:
-        return None
-    query = select(Organisation).join(OrganisationName).where(
-        OrganisationName.normalised == normalised)  # fmt: skip
-    if country:
-        query = query.where(Organisation.country == country)
-    return session.scalars(query.order_by(Organisation.id)).first()
+    named = organisations_named(session, name)
+    here = [o for o in named if o.country == country]
+    if here:
+        return here[0]
+    return named[0] if len(named) == 1 else None
 
 
 def foreign_party(session: Session, organisation: Organisation, home: str = "CN") -> bool:

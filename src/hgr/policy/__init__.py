@@ -2,7 +2,14 @@
 
 from hgr.policy.engine import Decision, Fired, PackUse, evaluate
 from hgr.policy.packs import OUTCOMES, Pack, Rule, load_packs, read_pack
-from hgr.policy.request import AccessRequest, NodeFacts, Organisation, fact_values, read_model
+from hgr.policy.request import (
+    AccessRequest,
+    NodeFacts,
+    Organisation,
+    RegisteredParty,
+    fact_values,
+    read_model,
+)
 
 __all__ = [
     "OUTCOMES",
@@ -13,6 +20,7 @@ __all__ = [
     "Organisation",
     "Pack",
     "PackUse",
+    "RegisteredParty",
     "Rule",
     "evaluate",
     "fact_values",

@@ -17,7 +17,7 @@ from typing import Any
 
 from hgr.policy.conditions import holds
 from hgr.policy.packs import OUTCOMES, Obligation, Pack, Rule
-from hgr.policy.request import AccessRequest, NodeFacts, fact_values
+from hgr.policy.request import AccessRequest, NodeFacts, fact_values, foreign_party
 
 __all__ = ["Decision", "Fired", "PackUse", "evaluate"]
 
@@ -100,4 +100,24 @@ def evaluate(request: AccessRequest, facts: NodeFacts, packs: Sequence[Pack]) ->
     if persons is not None and persons != declared:
         counted.append(f"declared {declared} persons; the node counts {persons} in the "
                        f"cohort, and decided on {persons}")  # fmt: skip
+    parties = {
+        "provider": request.provider,
+        "requester": request.requester,
+        "recipient": request.receiver,
+        "domestic_partner": request.domestic_partner,
+    }
+    for role, known in sorted(facts.parties.items()):
+        party = parties.get(role)
+        if party is None:
+            continue
+        said = [f"country {party.country}"] if party.country != known.country else []
+        if foreign_party(party) != known.foreign_party:
+            said.append("a foreign party" if foreign_party(party) else "not a foreign party")
+        if said:
+            registry = f"country {known.country}, " + (
+                "a foreign party" if known.foreign_party else "not a foreign party"
+            )
+            counted.append(f"the {role.replace('_', ' ')} declared {' and '.join(said)}; the "
+                           f"registry holds {known.key}: {registry}, and decided on the "
+                           "registry")  # fmt: skip
     return Decision(request.id, outcome, uses, fired, exempted, counted)

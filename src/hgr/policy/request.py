@@ -176,6 +176,18 @@ class AccessRequest(_Strict):
         return self.recipient or self.requester
 
 
+class RegisteredParty(_Strict):
+    """What the organisation registry says of a party of the request: its key, its country
+    and whether it is a foreign party (computed by walking the control graph)."""
+
+    key: str
+    country: Country
+    foreign_party: bool
+
+
+PARTY_ROLES = ("provider", "requester", "recipient", "domestic_partner")
+
+
 class NodeFacts(_Strict):
     """What the node knows about a request: looked up, never declared by the requester."""
 
@@ -195,6 +207,11 @@ class NodeFacts(_Strict):
         default=0, ge=0, description="same counterparty, last 12 months"
     )
     nist_800_171_attested: bool = False
+    parties: dict[str, RegisteredParty] = Field(
+        default_factory=dict,
+        description="the parties the organisation registry knows, by role (provider, "
+        "requester, recipient, domestic_partner); they outrank the request's declarations",
+    )
     persons: int | None = Field(
         default=None, ge=0,
         description="the distinct persons of the request's cohort, counted by the node (None: "
@@ -274,6 +291,15 @@ def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
     partner = request.domestic_partner
     # What the node counted outranks what the request declares (regulations.md §0.2).
     persons = request.data.persons if facts.persons is None else facts.persons
+
+    def country(role: str, org: Organisation) -> str:
+        known = facts.parties.get(role)
+        return known.country if known else org.country
+
+    def foreign(role: str, org: Organisation) -> bool:
+        known = facts.parties.get(role)
+        return known.foreign_party if known else foreign_party(org)
+
     values: dict[str, Any] = {
         "action": request.action,
         "purpose": request.purpose.duo,
@@ -285,14 +311,14 @@ def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
         "n_persons": persons,
         "source_jurisdictions": list(request.data.donors_from),
         "state_secret": request.data.state_secret,
-        "provider_country": request.provider.country,
-        "requester_country": request.requester.country,
-        "recipient_country": receiver.country,
+        "provider_country": country("provider", request.provider),
+        "requester_country": country("requester", request.requester),
+        "recipient_country": country("recipient", receiver),
         "destination_country": request.destination_country,
-        "provider_foreign_party": foreign_party(request.provider),
-        "requester_foreign_party": foreign_party(request.requester),
-        "recipient_foreign_party": foreign_party(receiver),
-        "has_chinese_partner": partner is not None and not foreign_party(partner),
+        "provider_foreign_party": foreign("provider", request.provider),
+        "requester_foreign_party": foreign("requester", request.requester),
+        "recipient_foreign_party": foreign("recipient", receiver),
+        "has_chinese_partner": partner is not None and not foreign("domestic_partner", partner),
         "recipient_not_for_profit": receiver.not_for_profit,
         "recipient_concern_ownership_pct": int(receiver.concern_ownership_pct),
         "access_mode": request.access_mode,
