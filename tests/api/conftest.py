@@ -35,6 +35,8 @@ USERS = {
     "researcher": (Role.RESEARCHER, ""),
     "auditor": (Role.AUDITOR, ""),
 }
+# The organisation a user belongs to, where a test needs one (the examples' requester).
+ORGANISATIONS = {"researcher": "Example University of Oxbridge"}
 
 
 class Api:
@@ -62,7 +64,7 @@ def api(db: Database, keys: NodeKeys, tmp_path: Path) -> Iterator[Api]:
     tokens = {}
     with db.transaction() as session:
         for name, (role, scope) in USERS.items():
-            add_user(session, ADMIN, name, role, scope)
+            add_user(session, ADMIN, name, role, scope, organisation=ORGANISATIONS.get(name, ""))
             tokens[name] = create_token(session, ADMIN, name).value
     settings = Settings(home=tmp_path, name="test node",
                         service=ServiceSettings(rate_per_second=1000, burst=1000))  # fmt: skip

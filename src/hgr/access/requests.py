@@ -28,6 +28,8 @@ from hgr.auth.models import User
 from hgr.auth.roles import ROLE_SCOPE, Role, ScopeLevel
 from hgr.dates import months_after, utc_now, utc_today, working_days_after
 from hgr.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from hgr.organisations import normalise_name, organisation_by_identity, organisations_named
+from hgr.organisations.models import Organisation, OrganisationName
 from hgr.policy import AccessRequest, NodeFacts, Pack, evaluate
 from hgr.registry import models as m
 
@@ -91,9 +93,49 @@ def _step(session: Session, by: Actor, entry: RequestRecord, step: str,
            detail={"status": target, **(detail or {})})  # fmt: skip
 
 
-def create_request(session: Session, by: Actor, requester: User,
-                   request: AccessRequest) -> RequestRecord:  # fmt: skip
-    """Keep ``request`` as a draft of ``requester``'s."""
+def _own_organisation(session: Session, user: User, request: AccessRequest) -> None:
+    """Refuse a request whose requester is not the submitting user's own organisation: the
+    registered organisation the user belongs to (by registry key or name), compared by
+    registry identity where the registry knows the request's requester, else by normalised
+    name."""
+    declared = request.requester
+    if not user.organisation.strip():
+        raise Forbidden(f"user {user.name} belongs to no organisation, so cannot request for "
+                        f"{declared.name}: give the user one (hgr user add --organisation)",
+                        code="E_NOT_YOUR_ORGANISATION")  # fmt: skip
+    own = session.scalar(select(Organisation).where(Organisation.key == user.organisation))
+    if own is None:
+        named = organisations_named(session, user.organisation)
+        own = named[0] if len(named) == 1 else None
+    asked = organisation_by_identity(session, declared.identifiers, declared.name,
+                                     declared.country)  # fmt: skip
+    if own is not None and asked is not None:
+        same = own.id == asked.id
+    else:
+        same = normalise_name(user.organisation) == normalise_name(declared.name) or (
+            own is not None and normalise_name(declared.name) in {
+                normalise_name(n.name) for n in session.scalars(select(OrganisationName).where(
+                    OrganisationName.organisation_id == own.id))})  # fmt: skip
+    if not same:
+        raise Forbidden(f"{user.name} belongs to {user.organisation}, and requests only for "
+                        f"it, not for {declared.name}: an officer files for another party "
+                        "with hgr access submit --for-party",
+                        code="E_NOT_YOUR_ORGANISATION")  # fmt: skip
+
+
+def create_request(session: Session, by: Actor, requester: User, request: AccessRequest, *,
+                   for_party: bool = False) -> RequestRecord:  # fmt: skip
+    """Keep ``request`` as a draft of ``requester``'s. The request is for the requester's own
+    organisation; ``for_party`` is an officer's explicit filing for another party, which the
+    audit log records as such.
+
+    Raises
+    ------
+    Forbidden
+        The request names another organisation than the user's own, and is not filed for it.
+    """
+    if not for_party:
+        _own_organisation(session, requester, request)
     now = utc_now()
     count = session.scalar(select(func.count(RequestRecord.id)).where(
         RequestRecord.number.like(f"REQ-{now.year}-%"))) or 0  # fmt: skip
@@ -104,8 +146,12 @@ def create_request(session: Session, by: Actor, requester: User,
     )  # fmt: skip
     session.add(entry)
     session.flush()
-    record(session, by, "access.request.create", f"access/requests/{entry.number}",
-           detail={"requester": requester.name, "request": request.id})  # fmt: skip
+    detail = {"requester": requester.name, "request": request.id}
+    if for_party:
+        # The officer's word that the party asked, kept with who gave it (by).
+        detail |= {"filed_for": request.requester.name, "user_organisation":
+                   requester.organisation}  # fmt: skip
+    record(session, by, "access.request.create", f"access/requests/{entry.number}", detail=detail)
     return entry
 
 

@@ -31,6 +31,14 @@ NumberArgument = Annotated[str, typer.Argument(help="The request number, e.g. RE
 def submit(
     request: Annotated[Path, typer.Argument(help="The request, as YAML (docs/policy.md).")],
     requester: Annotated[str, typer.Option(help="The user the request is made by.")],
+    for_party: Annotated[
+        bool,
+        typer.Option(
+            "--for-party",
+            help="File for a party other than the user's own organisation (an "
+            "officer's filing; the audit log records it).",
+        ),
+    ] = False,
     facts: Annotated[
         Path | None, typer.Option(help="What the node records elsewhere (earlier US transfers).")
     ] = None,
@@ -41,7 +49,8 @@ def submit(
     with command_node(home, database_url) as node, node.db.transaction() as session:
         asked = read_model(AccessRequest, request)
         given = read_model(NodeFacts, facts) if facts else NodeFacts()
-        entry = create_request(session, operator(), find_user(session, requester), asked)
+        entry = create_request(session, operator(), find_user(session, requester), asked,
+                               for_party=for_party)  # fmt: skip
         known = node_facts(session, asked, given)
         submit_request(session, operator(), entry, known, node.rule_packs())
         line = f"{entry.number}: {entry.status} ({entry.outcome})"
