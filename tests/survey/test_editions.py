@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from hgr.registry.importer import import_files
 from hgr.registry.regions import default_region_file, load_regions
 from hgr.relatedness.models import DonorLink
 from hgr.survey import default_dates, draft_return, open_cycle, submit_return
-from hgr.survey.documents import envelope_of, trust_key
+from hgr.survey.documents import Envelope, envelope_of, sign_document, trust_key
 from hgr.survey.editions import (
     compile_nation,
     compile_province,
@@ -176,8 +177,107 @@ def test_an_invalid_return_stops_the_province(nation_db: Database, signer: Signe
         compile_province(session, signer, ACTOR, "2025", "310000")
 
 
+def _other_nation(tmp_path: Path, keys: NodeKeys, signer: Signer) -> tuple[Database, Signer]:
+    """A second node, the nation: the institutions list, and the province 310000 trusted."""
+    url = f"sqlite:///{tmp_path / 'nation.sqlite'}"
+    upgrade_schema(url)
+    other = Database(url)
+    load_regions(other, default_region_file())
+    import_files(other, keys, [EXAMPLES / "institutions.csv"])
+    with other.transaction() as session:
+        trust_key(session, ACTOR, "province", "310000", signer.verifier)
+    return other, load_signer(create_node_keys(tmp_path / "nation-keys").signing_key, "hgr/nation")
+
+
+def _forged_package(db: Database, signer: Signer, invented: Signer,
+                    change: Any) -> dict[str, Any]:  # fmt: skip
+    """Shanghai's package with BJ-H001's return added, signed with ``invented`` (a key the
+    province made up) after ``change`` edits its body; the edition, naming it with that key,
+    is signed with the province's own trusted key."""
+    _submit(db, signer, "SH-C001")
+    with db.transaction() as session:
+        edition = compile_province(session, signer, ACTOR, "2025", "310000")
+        sent = json.loads(json.dumps(package(session, edition)))
+        body = draft_return(session, "2025", "BJ-H001", ANSWERS)
+    change(body)
+    forged = sign_document(invented, body)
+    content = dict(Envelope.from_dict(sent["edition"], "edition").content)
+    content["returns"] = [
+        *content["returns"],
+        {
+            "institution": "BJ-H001",
+            "version": body["version"],
+            "sha256": forged.sha256,
+            "signer": invented.name,
+            "key": invented.verifier.public.hex(),
+            "late": False,
+        },
+    ]
+    content["totals"] = {**content["totals"], "donors": content["totals"]["donors"] + 100_000}
+    return {
+        **sent,
+        "edition": sign_document(signer, content).as_dict(),
+        "returns": [*sent["returns"], forged.as_dict()],
+    }
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    (lambda body: None, "belongs to 110000"),
+    (lambda body: body["institution"].update(province="310000"), "belongs to 110000"),
+], ids=["another-provinces-institution", "moved-by-its-body"])  # fmt: skip
+def test_a_province_cannot_vouch_for_another_provinces_institution(
+    nation_db: Database, signer: Signer, keys: NodeKeys, tmp_path: Path, change: Any, says: str
+) -> None:
+    # The attack: Shanghai signs an edition vouching for a Beijing institution's return,
+    # signed with a key Shanghai invented, adding 100,000 donors. The nation refuses it and
+    # keeps nothing.
+    invented = load_signer(create_node_keys(tmp_path / "invented").signing_key, "hgr/invented")
+    sent = _forged_package(nation_db, signer, invented, change)
+    other, national = _other_nation(tmp_path, keys, signer)
+    try:
+        with pytest.raises(IntegrityBroken, match=says) as refused, other.transaction() as s:
+            receive_package(s, ACTOR, sent, national.verifier)
+        assert refused.value.code == "E_SURVEY_NOT_ITS_INSTITUTION"
+        with other.reader() as session:
+            assert session.scalar(sa.select(sa.func.count()).select_from(SurveyDocument)) == 0
+    finally:
+        other.dispose()
+
+
+def test_a_return_cannot_move_its_institution_to_another_province(
+    nation_db: Database, signer: Signer
+) -> None:
+    # An institution's own return that claims another province is not counted there.
+    with nation_db.transaction() as session:
+        body = draft_return(session, "2025", "SH-C001", ANSWERS)
+        body["institution"]["province"] = "110000"
+        submit_return(session, signer, ACTOR, body)
+    with pytest.raises(IntegrityBroken, match="cannot move an institution"), \
+            nation_db.transaction() as session:  # fmt: skip
+        compile_province(session, signer, ACTOR, "2025", "310000")
+
+
+def test_a_registered_institution_key_must_be_the_one_vouched_for(
+    nation_db: Database, signer: Signer, keys: NodeKeys, tmp_path: Path
+) -> None:
+    _submit(nation_db, signer, "SH-C001")
+    with nation_db.transaction() as session:
+        edition = compile_province(session, signer, ACTOR, "2025", "310000")
+        sent = json.loads(json.dumps(package(session, edition)))
+    other, national = _other_nation(tmp_path, keys, signer)
+    registered = load_signer(create_node_keys(tmp_path / "sh-keys").signing_key, "hgr/sh")
+    try:
+        with other.transaction() as session:
+            trust_key(session, ACTOR, "institution", "SH-C001", registered.verifier)
+        with pytest.raises(IntegrityBroken, match="not the one registered"), \
+                other.transaction() as session:  # fmt: skip
+            receive_package(session, ACTOR, sent, national.verifier)
+    finally:
+        other.dispose()
+
+
 def test_a_package_travels_to_another_node(
-    nation_db: Database, signer: Signer, tmp_path: Path
+    nation_db: Database, signer: Signer, keys: NodeKeys, tmp_path: Path
 ) -> None:
     _submit(nation_db, signer, "SH-C001")
     _submit(nation_db, signer, "SH-C001", remarks="corrected")
@@ -188,6 +288,7 @@ def test_a_package_travels_to_another_node(
     upgrade_schema(url)
     other = Database(url)
     load_regions(other, default_region_file())
+    import_files(other, keys, [EXAMPLES / "institutions.csv"])
     national = load_signer(create_node_keys(tmp_path / "nation-keys").signing_key, "hgr/nation")
     try:
         with pytest.raises(IntegrityBroken, match="no trusted key"), other.transaction() as s:

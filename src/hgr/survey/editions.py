@@ -208,6 +208,8 @@ def compile_province(
     codes = [s.institution for s in returned]
     documents = latest_documents(session, "return", cycle.code, codes)
     bodies = {s.institution: envelope_of(documents[s.institution]).content for s in returned}
+    for code, returned_body in bodies.items():
+        _bind(session, province, code, returned_body)
     earlier = previous_cycle(session, cycle)
     before = latest_documents(session, "return", earlier.code, codes) if earlier else {}
     changes = [
@@ -287,6 +289,8 @@ def compile_nation(
             if why:
                 raise IntegrityBroken(f"return of {entry['institution']}: {why}",
                                       code="E_SIGNATURE")  # fmt: skip
+            _bind(session, province, entry["institution"], envelope_of(document).content)
+            _registered_key(session, entry["institution"], vouched)
             bodies[entry["institution"]] = envelope_of(document).content
             returned.append(entry["institution"])
         provinces[province] = {"edition": edition.sha256, "version": edition.version,
@@ -338,6 +342,47 @@ def compile_nation(
         "compiled_at": utc_now().isoformat(timespec="seconds"),
     }
     return store_document(session, by, sign_document(signer, body), [own])
+
+
+def _bind(session: Session, province: str, institution: str,
+          body: Mapping[str, Any] | None = None) -> None:  # fmt: skip
+    """Refuse a return that ``province`` cannot vouch for: an institution this node's registry
+    does not hold, one the registry places in another province, or a return whose own body
+    places it elsewhere (the registry decides where an institution belongs, not a document).
+
+    Raises
+    ------
+    IntegrityBroken
+        With the institution, the provinces and the fix.
+    """
+    row = session.execute(select(m.Institution.region_id).where(
+        m.Institution.code == institution)).first()  # fmt: skip
+    if row is None:
+        raise IntegrityBroken(f"the edition of {province} vouches for {institution}, which this "
+                              "node's registry does not hold: import the institutions list "
+                              "first (hgr import institutions.csv)",
+                              code="E_SURVEY_UNKNOWN_INSTITUTION")  # fmt: skip
+    registered = province_codes(session).get(row[0]) if row[0] is not None else None
+    if registered != province:
+        raise IntegrityBroken(f"the edition of {province} vouches for {institution}, which "
+                              f"belongs to {registered or 'no province'}: a province vouches "
+                              "only for its own institutions",
+                              code="E_SURVEY_NOT_ITS_INSTITUTION")  # fmt: skip
+    claimed = ((body or {}).get("institution") or {}).get("province", province)
+    if claimed != registered:
+        raise IntegrityBroken(f"the return of {institution} places it in {claimed}, but it "
+                              f"belongs to {registered}: a return cannot move an institution",
+                              code="E_SURVEY_NOT_ITS_INSTITUTION")  # fmt: skip
+
+
+def _registered_key(session: Session, institution: str, vouched: Verifier) -> None:
+    """Refuse a key the edition names for an institution whose signing keys this node has
+    registered (hgr survey trust institution …), when it is not one of them."""
+    registered = trusted_verifiers(session, "institution", institution)
+    if registered and vouched.public not in {v.public for v in registered}:
+        raise IntegrityBroken(f"the return of {institution} is vouched for with a key that is "
+                              "not the one registered for it here",
+                              code="E_SIGNATURE")  # fmt: skip
 
 
 def _checked_edition(session: Session, edition: SurveyDocument,
@@ -393,12 +438,16 @@ def receive_package(session: Session, by: Actor, sent: Any,
         raise IntegrityBroken(f"edition of {content['subject']}: {why}", code="E_SIGNATURE")
     keys = {e["institution"]: Verifier(e["signer"], bytes.fromhex(e["key"]))
             for e in content.get("returns", [])}  # fmt: skip
+    for institution, key in keys.items():
+        _bind(session, content["subject"], institution)
+        _registered_key(session, institution, key)
     for n, raw in enumerate(sent["returns"]):
         envelope = Envelope.from_dict(raw, f"package return {n}")
         subject = envelope.content["subject"]
         if envelope.content["kind"] != "return" or subject not in keys:
             raise IntegrityBroken(f"package return {n} is not a return the edition names",
                                   code="E_PACKAGE")  # fmt: skip
+        _bind(session, content["subject"], subject, envelope.content)
         store_document(session, by, envelope, [keys[subject]])
     province_keys = _verifiers(session, "province", content["subject"], own)
     for n, raw in enumerate(sent.get("earlier") or []):
