@@ -20,7 +20,13 @@ from hgr.registry.importer import import_files
 from hgr.registry.regions import default_region_file, load_regions
 from hgr.relatedness.models import DonorLink
 from hgr.survey import default_dates, draft_return, open_cycle, submit_return
-from hgr.survey.documents import Envelope, envelope_of, sign_document, trust_key
+from hgr.survey.documents import (
+    Envelope,
+    envelope_of,
+    latest_anchored,
+    sign_document,
+    trust_key,
+)
 from hgr.survey.editions import (
     compile_nation,
     compile_province,
@@ -345,3 +351,42 @@ def test_changes_since_the_previous_cycle_are_flagged(
     assert national["previous"]["cycle"] == "2025"
     assert national["previous"]["totals"]["donors"] == 8
     assert {c["field"] for c in national["changes"]} >= {"donors", "samples"}
+
+
+def test_a_rolled_back_correction_is_seen_and_not_published(
+    nation_db: Database, signer: Signer
+) -> None:
+    # The attack: a database superuser deletes the latest versions of the national edition,
+    # the province edition and the return, undoing a correction. Each chain that is left
+    # verifies on its own; the audit log still records the versions removed.
+    _submit(nation_db, signer, "SH-C001")
+    _submit(nation_db, signer, "BJ-H001")
+    for remarks in ("first", "a corrected count"):
+        if remarks != "first":
+            _submit(nation_db, signer, "SH-C001", remarks=remarks)
+        with nation_db.transaction() as session:
+            for province in ("110000", "310000"):
+                compile_province(session, signer, ACTOR, "2025", province)
+            compile_nation(session, signer, ACTOR, "2025")
+    with nation_db.reader() as session:
+        assert latest_anchored(session, "nation", "2025", "CN") is not None
+        assert verify_survey(session, "2025", signer.verifier).ok
+    with nation_db.transaction() as session:
+        doomed = sa.delete(SurveyDocument).where(SurveyDocument.version == 2,
+                                                 SurveyDocument.kind != "cycle")  # fmt: skip
+        if nation_db.dialect == "postgresql":
+            session.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            session.execute(doomed)
+        else:
+            with sqlite_triggers_dropped(session):
+                session.execute(doomed)
+    with nation_db.reader() as session:
+        check = verify_survey(session, "2025", signer.verifier)
+        assert not check.ok
+        missing = [p for p in check.problems if "recorded in the audit log" in p]
+        assert {p.split(":")[0] for p in missing} == {
+            "2025/nation/CN/v2", "2025/province/310000/v2", "2025/province/110000/v2",
+            "2025/return/SH-C001/v2"}  # fmt: skip
+        with pytest.raises(IntegrityBroken, match="version 2 in the audit log") as refused:
+            latest_anchored(session, "nation", "2025", "CN")
+        assert refused.value.code == "E_SURVEY_ROLLBACK"

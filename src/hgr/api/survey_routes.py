@@ -31,7 +31,7 @@ from hgr.catalogue.exchange import latest_register, receive_declarations, receiv
 from hgr.exceptions import FormatError, IntegrityBroken, NotFound, ValidationFailed
 from hgr.node import Node
 from hgr.survey.cycles import cycle_envelope
-from hgr.survey.documents import Envelope, envelope_of, latest_documents
+from hgr.survey.documents import Envelope, envelope_of, latest_anchored
 from hgr.survey.editions import completeness, receive_package
 from hgr.survey.publish import TABLES, PublishedSurvey, publish
 from hgr.survey.returns import receive_return
@@ -208,9 +208,7 @@ def add_survey_routes(
         principal: caller, cycle: Annotated[str, Path(pattern=CODE)], name: TableName
     ) -> TableOut:
         with db.reader() as session:
-            edition = latest_documents(session, "nation", cycle, [settings.nation]).get(
-                settings.nation
-            )
+            edition = latest_anchored(session, "nation", cycle, settings.nation)
         if edition is None:
             raise NotFound(f"no national edition of {cycle} is published", code="E_NO_EDITION")
         if edition.sha256 not in published_of:

@@ -45,7 +45,13 @@ from hgr.survey import (
     validate_return,
 )
 from hgr.survey.cycles import cycle_dictionary, cycle_facts
-from hgr.survey.documents import Envelope, envelope_of, latest_documents, trusted_verifiers
+from hgr.survey.documents import (
+    Envelope,
+    envelope_of,
+    latest_anchored,
+    latest_documents,
+    trusted_verifiers,
+)
 from hgr.survey.editions import (
     compile_nation,
     compile_province,
@@ -280,7 +286,10 @@ def _published(
 ) -> tuple[SurveyDocument, dict[str, Any], PublishedSurvey]:
     """The latest national edition of ``cycle``, its content, and its protected tables."""
     nation = node.settings.survey.nation
-    edition = latest_documents(session, "nation", cycle, [nation]).get(nation)
+    try:
+        edition = latest_anchored(session, "nation", cycle, nation)
+    except IntegrityBroken as exc:
+        fail(exc)
     if edition is None:
         fail(UsageError(f"no national edition for {cycle}: run `hgr survey compile`",
                         code="E_SURVEY_NO_EDITIONS"))  # fmt: skip

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from hgr.audit import Actor, record
 from hgr.audit.log import canonical_json
+from hgr.audit.models import AuditEvent
 from hgr.crypto import Signer, Verifier
 from hgr.dates import utc_now
 from hgr.exceptions import Conflict, FormatError, IntegrityBroken
@@ -33,7 +34,9 @@ __all__ = [
     "KINDS",
     "Envelope",
     "envelope_of",
+    "latest_anchored",
     "latest_documents",
+    "recorded_versions",
     "sign_document",
     "store_document",
     "trust_key",
@@ -184,6 +187,49 @@ def store_document(
     record(session, by, f"survey.{kind}.store", f"survey/{cycle}/{kind}/{subject}/v{version}",
            detail={"sha256": envelope.sha256, "replaces": replaces})  # fmt: skip
     return document
+
+
+def recorded_versions(
+    session: Session, cycle: str | None = None
+) -> dict[str, tuple[str, int, str]]:
+    """Every survey document the audit log records as stored (of ``cycle``, or of all
+    cycles): digest -> (chain, version, action), the chain being ``cycle/kind/subject``. The
+    audit log is append-only and anchored in signed checkpoints (``hgr audit verify``), so
+    it remembers a version that has since been deleted from the documents."""
+    prefix = f"survey/{cycle}/" if cycle is not None else "survey/"
+    A = AuditEvent
+    rows = session.execute(select(A.target, A.detail, A.action).where(
+        A.action.like("survey.%.store"), A.target.like(f"{prefix}%")))  # fmt: skip
+    out = {}
+    for target, detail, action in rows:
+        chain, _, version = str(target).removeprefix("survey/").rpartition("/v")
+        digest = (detail or {}).get("sha256")
+        if digest and version.isdigit():
+            out[str(digest)] = (chain, int(version), str(action))
+    return out
+
+
+def latest_anchored(session: Session, kind: str, cycle: str, subject: str) -> SurveyDocument | None:
+    """The latest stored version of a chain, refused when the audit log records a later
+    version that is no longer held (a rollback: a correction deleted, the older version left
+    to be published).
+
+    Raises
+    ------
+    IntegrityBroken
+        The audit log knows a later version than the documents hold.
+    """
+    latest = latest_documents(session, kind, cycle, [subject]).get(subject)
+    chain = f"{cycle}/{kind}/{subject}"
+    known = max((v for c, v, _a in recorded_versions(session, cycle).values() if c == chain),
+                default=0)  # fmt: skip
+    held = latest.version if latest is not None else 0
+    if known > held:
+        raise IntegrityBroken(f"the {kind} of {subject} for {cycle} is at version {known} in the "
+                              f"audit log, but version {held or 'none'} is the latest held: a "
+                              "later version was removed; restore it from a backup before "
+                              "publishing", code="E_SURVEY_ROLLBACK")  # fmt: skip
+    return latest
 
 
 def envelope_of(document: SurveyDocument) -> Envelope:

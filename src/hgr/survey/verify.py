@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.crypto import Verifier
-from hgr.survey.documents import LEVEL_OF_KIND, envelope_of, trusted_verifiers
+from hgr.survey.documents import LEVEL_OF_KIND, envelope_of, recorded_versions, trusted_verifiers
 from hgr.survey.models import SurveyDocument
 
 __all__ = ["SurveyCheck", "verify_survey"]
@@ -110,4 +110,12 @@ def verify_survey(session: Session, cycle: str | None = None,
                     digest = entry["edition"][:12]
                     problems.append(f"{name[document.id]}: names edition {digest} of "
                                     f"{province}, which is not held")  # fmt: skip
+    # A version the audit log records as stored must still be held: deleting the latest
+    # version of a chain (undoing a correction) leaves a chain that verifies on its own.
+    held_digests = set(session.scalars(select(SurveyDocument.sha256)))
+    for digest, (chain, version, _action) in sorted(recorded_versions(session, cycle).items(),
+                                                    key=lambda item: item[1]):  # fmt: skip
+        if digest not in held_digests:
+            problems.append(f"{chain}/v{version}: recorded in the audit log ({digest[:12]}) "
+                            "but missing: a version was removed")  # fmt: skip
     return SurveyCheck(len(documents), problems)
