@@ -39,6 +39,7 @@ __all__ = [
 
 LEVELS = ("none", "discretionary", "mandatory")
 BULK_WINDOW = dt.timedelta(days=365)  # 28 CFR 202.205: the preceding 12 months
+CHUNK = 10_000
 
 
 def ethics_standing(session: Session, institution: str, reference: str | None,
@@ -87,10 +88,13 @@ def cohort_donors(session: Session, request: AccessRequest) -> list[int]:
 def count_persons(session: Session, donors: list[int]) -> int:
     """The persons among donor records: two records linked as the same person (a duplicate
     link of the relatedness engine) count once, as in the survey."""
-    named = session.execute(select(m.Institution.code, m.Donor.pseudonym).join(
-        m.Institution, m.Institution.id == m.Donor.institution_id).where(
-        m.Donor.id.in_(donors))).all()  # fmt: skip
-    return unique_donors(session, [(code, pseudonym) for code, pseudonym in named])
+    named: list[tuple[str, str]] = []
+    for start in range(0, len(donors), CHUNK):  # a cohort may pass SQLite's bound parameters
+        named += [(code, pseudonym) for code, pseudonym in session.execute(
+            select(m.Institution.code, m.Donor.pseudonym).join(
+                m.Institution, m.Institution.id == m.Donor.institution_id).where(
+                m.Donor.id.in_(donors[start:start + CHUNK])))]  # fmt: skip
+    return unique_donors(session, named)
 
 
 def _same_party(body: dict[str, object], party: Organisation) -> bool:
@@ -135,8 +139,8 @@ def screen_party(session: Session, party: Organisation, today: dt.date) -> Scree
 
 def registered_parties(session: Session, request: AccessRequest) -> dict[str, RegisteredParty]:
     """The parties of the request the organisation registry knows (by identifier, or by
-    normalised name in the declared country), with the country it records and the
-    foreign-party test computed from its control graph."""
+    normalised name: hgr.organisations.organisation_by_identity), with the country it records
+    and the foreign-party test computed from its control graph."""
     parties = {
         "provider": request.provider,
         "requester": request.requester,
