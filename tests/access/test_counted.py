@@ -104,9 +104,11 @@ def test_an_under_declared_cohort_goes_to_the_security_review(
 def test_one_person_registered_twice_counts_once(
     node: Database, keys: NodeKeys, tmp_path: Path
 ) -> None:
-    # 501 records, two of them the same person (a duplicate link of the relatedness engine):
-    # 500 persons, not over the threshold, whatever was declared.
+    # 501 records declared as 500 persons: over the threshold by the records, until two of
+    # them are linked as the same person (a duplicate link of the relatedness engine).
     _add_donors(node, keys, tmp_path / "yi", 1, 501)
+    before = _decide(node, _request(declared=500))
+    assert before["outcome"] == "security_review"
     first, second = sorted(_yi_pseudonyms(node)[:2])
     with node.transaction() as session:
         session.add(DonorLink(institution_a="BJ-H001", donor_a=first, institution_b="BJ-H001",
@@ -114,11 +116,25 @@ def test_one_person_registered_twice_counts_once(
                               discordance=0.0, n_sites=1000, panel_id="test",
                               created_at=utc_now()))  # fmt: skip
     with node.reader() as session:
-        facts = node_facts(session, _request(declared=501), NodeFacts(today=TODAY))
+        facts = node_facts(session, _request(declared=500), NodeFacts(today=TODAY))
     assert facts.persons == 500
-    decided = _decide(node, _request(declared=501))
-    assert decided["outcome"] == "approval"
-    assert "CN-13" not in [r["rule"] for r in decided["rules"]]  # type: ignore[attr-defined]
+    decided = _decide(node, _request(declared=500))
+    assert (decided["outcome"], decided["counted"]) == ("approval", [])
+
+
+def test_a_cohort_the_node_does_not_hold_does_not_lower_the_declaration(
+    node: Database,
+) -> None:
+    # 800 genomes declared for a family the node does not hold: the count (0) does not
+    # lower the decision below what was declared.
+    body = _request(declared=800).model_dump(mode="json") | {
+        "cohort": {"institution": "BJ-H001", "families": ["NOPE"]}
+    }
+    decided = _decide(node, AccessRequest.model_validate(body))
+    assert decided["outcome"] == "security_review"
+    assert decided["counted"] == [
+        "declared 800 persons; the node counts 0 in the cohort, and decided on the 800 declared"
+    ]
 
 
 def _yi_pseudonyms(db: Database) -> list[str]:

@@ -90,3 +90,17 @@ def test_an_officers_filing_for_another_party_is_explicit_and_audited(node: Data
     assert event.target == f"access/requests/{number}"
     assert event.detail["filed_for"] == "Shanghai Example Institute"
     assert event.detail["user_organisation"] == "oxbridge"
+
+
+def test_a_users_name_with_another_organisations_identifier_is_refused(node: Database) -> None:
+    with pytest.raises(Forbidden):
+        _create(node, "bob", {"name": "Example University of Oxbridge", "country": "CN",
+                              "identifiers": ["USCC:91310000EXAMPLE02"]})  # fmt: skip
+
+
+def test_an_ambiguous_user_organisation_must_be_a_registry_key(node: Database) -> None:
+    with node.transaction() as session:
+        register_organisation(session, ACTOR, "oxbridge-cn", "CN", "Example University of "
+                              "Oxbridge", FACT)  # fmt: skip
+    with pytest.raises(Forbidden, match="registry key"):
+        _create(node, "bob", {"name": "Example University of Oxbridge", "country": "CN"})

@@ -73,10 +73,11 @@ def test_a_foreign_request_from_submission_to_withdrawal(
         submit(session, ADMIN, entry, node_facts(session, REQUEST), load_packs())
         number = entry.number
         # A registered important pedigree to the UK with a Chinese partner: filing, backup,
-        # security review (CN-13), decided on the family's persons, not the 800 declared.
+        # security review (CN-13). The family holds 5 persons; a count below the declaration
+        # does not lower it.
         assert (entry.status, entry.outcome) == ("under_review", "security_review")
         assert entry.decision["counted"] == [
-            "declared 800 persons; the node counts 5 in the cohort, and decided on 5"
+            "declared 800 persons; the node counts 5 in the cohort, and decided on the 800 declared"
         ]
         for name, kind in REVIEWERS:
             review(session, ADMIN, entry, find_user(session, name), kind, approve=True)

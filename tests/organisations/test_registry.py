@@ -40,6 +40,10 @@ FACT = Fact("Companies House register, 2026-11-30", "officer.wang")
     ("示例基因测序股份有限公司", "示例基因测序"),
     ("Beispiel GmbH", "beispiel"),
     ("Ltd", "ltd"),  # a name that is only a legal form keeps it
+    ("示例基因有限 公司", "示例基因"),  # spaces inside a Chinese name
+    ("示例基因 有限 公司", "示例基因"),
+    ("示例基因集团股份有限公司", "示例基因"),  # legal forms stripped as many as there are
+    ("Example_Genomics Ltd", "example genomics"),
 ])  # fmt: skip
 def test_names_are_matched_in_normalised_form(name: str, normalised: str) -> None:
     assert normalise_name(name) == normalised

@@ -118,3 +118,34 @@ def decision_request() -> AccessRequest:
         "requester": {"name": "Example Domestic Lab", "country": "CN"}
     }
     return AccessRequest.model_validate(body)
+
+
+@pytest.mark.parametrize("requester", [
+    # The subsidiary's identifier with an innocent organisation's added: all are screened.
+    {"name": "SZ Sub Labs", "country": "CN", "identifiers": ["CH:00000002", "USCC:INNOCENT01"]},
+    # The listed identifier as typed by someone else: lower case, spaces.
+    {"name": "Anything", "country": "HK", "identifiers": [" hk-cr: 0000001 "]},
+])  # fmt: skip
+def test_identifiers_cannot_be_diluted_or_respelt(
+    listed: Database, requester: dict[str, Any]
+) -> None:
+    with listed.transaction() as session:
+        register_organisation(session, OFFICER, "innocent", "CN", "Innocent Lab", FACT,
+                              identifiers=["USCC:INNOCENT01"])  # fmt: skip
+    facts, decision = _decide(listed, requester)
+    assert facts.debarment == "mandatory"
+    assert decision.outcome == "prohibited"
+
+
+def test_another_organisations_identifier_does_not_make_a_foreign_party_domestic(
+    db: Database,
+) -> None:
+    with db.transaction() as session:
+        register_organisation(session, OFFICER, "sh-inst", "CN", "Shanghai Example Institute",
+                              FACT, identifiers=["USCC:91310000EXAMPLE02"])  # fmt: skip
+        register_organisation(session, OFFICER, "foreign-gen", "GB", "Foreign Genomics Ltd",
+                              FACT)  # fmt: skip
+    facts, _decision = _decide(db, {"name": "Foreign Genomics Ltd", "country": "CN",
+                                   "identifiers": ["USCC:91310000EXAMPLE02"]})  # fmt: skip
+    assert facts.parties["requester"].foreign_party is True
+    assert "foreign-gen" in facts.parties["requester"].key

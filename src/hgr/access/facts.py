@@ -17,8 +17,7 @@ from hgr.exceptions import UsageError
 from hgr.organisations import (
     Screening,
     foreign_party,
-    organisation_by_identity,
-    organisations_named,
+    organisations_matching,
     screen,
     screen_names,
 )
@@ -124,11 +123,8 @@ def screen_party(session: Session, party: Organisation, today: dt.date) -> Scree
     one of those identifiers and for every registered organisation with the party's name (in
     any country), reaching every organisation that controls them; and by the identifiers and
     the name the request gives."""
-    known = {o.id: o for o in organisations_named(session, party.name)}
-    by_identifier = organisation_by_identity(session, party.identifiers, "", "")
-    if by_identifier is not None:
-        known[by_identifier.id] = by_identifier
-    findings = [screen(session, o, today) for o in known.values()]
+    known = organisations_matching(session, party.identifiers, party.name)
+    findings = [screen(session, o, today) for o in known]
     findings.append(screen_names(session, party.identifiers, [party.name], today))
     hits = {e for f in findings for e in f.entries}
     return Screening(max((f.level for f in findings), key=LEVELS.index),
@@ -151,10 +147,15 @@ def registered_parties(session: Session, request: AccessRequest) -> dict[str, Re
     for role, party in parties.items():
         if party is None:
             continue
-        known = organisation_by_identity(session, party.identifiers, party.name, party.country)
-        if known is not None:
-            out[role] = RegisteredParty(key=known.key, country=known.country,
-                                        foreign_party=foreign_party(session, known))  # fmt: skip
+        known = organisations_matching(session, party.identifiers, party.name)
+        if not known:
+            continue
+        # Several organisations behind one party (another's identifier added, or a namesake):
+        # the most restrictive of them stands, and the decision names them all.
+        foreign = {o.key: foreign_party(session, o) for o in known}
+        chosen = next((o for o in known if foreign[o.key]), known[0])
+        out[role] = RegisteredParty(key="|".join(o.key for o in known), country=chosen.country,
+                                    foreign_party=foreign[chosen.key])  # fmt: skip
     return out
 
 

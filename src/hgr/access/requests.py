@@ -28,7 +28,7 @@ from hgr.auth.models import User
 from hgr.auth.roles import ROLE_SCOPE, Role, ScopeLevel
 from hgr.dates import months_after, utc_now, utc_today, working_days_after
 from hgr.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
-from hgr.organisations import normalise_name, organisation_by_identity, organisations_named
+from hgr.organisations import normalise_name, organisations_matching, organisations_named
 from hgr.organisations.models import Organisation, OrganisationName
 from hgr.policy import AccessRequest, NodeFacts, Pack, evaluate
 from hgr.registry import models as m
@@ -106,16 +106,23 @@ def _own_organisation(session: Session, user: User, request: AccessRequest) -> N
     own = session.scalar(select(Organisation).where(Organisation.key == user.organisation))
     if own is None:
         named = organisations_named(session, user.organisation)
-        own = named[0] if len(named) == 1 else None
-    asked = organisation_by_identity(session, declared.identifiers, declared.name,
-                                     declared.country)  # fmt: skip
-    if own is not None and asked is not None:
-        same = own.id == asked.id
+        if len(named) > 1:
+            raise Forbidden(f"user {user.name}'s organisation {user.organisation!r} names "
+                            f"{len(named)} registered organisations: give the user its "
+                            "registry key (hgr user add --organisation KEY)",
+                            code="E_NOT_YOUR_ORGANISATION")  # fmt: skip
+        own = named[0] if named else None
+    asked = organisations_matching(session, declared.identifiers, declared.name)
+    if asked:
+        # Every organisation the declared name and identifiers point to must be the user's:
+        # another's identifier added to one's own name is not one's own organisation.
+        same = own is not None and {o.id for o in asked} == {own.id}
+    elif own is not None:
+        names = {normalise_name(n) for n in session.scalars(select(OrganisationName.name).where(
+            OrganisationName.organisation_id == own.id))}  # fmt: skip
+        same = normalise_name(declared.name) in names
     else:
-        same = normalise_name(user.organisation) == normalise_name(declared.name) or (
-            own is not None and normalise_name(declared.name) in {
-                normalise_name(n.name) for n in session.scalars(select(OrganisationName).where(
-                    OrganisationName.organisation_id == own.id))})  # fmt: skip
+        same = normalise_name(user.organisation) == normalise_name(declared.name)
     if not same:
         raise Forbidden(f"{user.name} belongs to {user.organisation}, and requests only for "
                         f"it, not for {declared.name}: an officer files for another party "
@@ -209,18 +216,18 @@ def review_state(session: Session, entry: RequestRecord,
 
 def holding_institution(session: Session, request: AccessRequest) -> str | None:
     """The code of the institution whose data the request asks for: its cohort's, or, for a
-    request without a cohort, the registered institution it names as the provider (by its
-    legal identifier, its code or its registered name); None when the node holds none of
-    them. Its committees, and only they, review and read the request."""
+    request without a cohort, the one registered institution the provider it names is (by
+    legal identifier, code or registered name); None when the node holds none of them, or
+    when the name and identifiers point to several (a requester cannot pick the committee).
+    Its committees, and only they, review and read the request."""
     if request.cohort is not None:
         return request.cohort.institution
     provider = request.provider
-    keys = {provider.name.strip().casefold()} | {i.strip().casefold() for i in provider.identifiers}
-    for code, name, legal in session.execute(select(m.Institution.code, m.Institution.name,
-                                                    m.Institution.legal_person_id)):  # fmt: skip
-        if {code.casefold(), name.strip().casefold(), legal.casefold()} & keys:
-            return str(code)
-    return None
+    keys = {normalise_name(provider.name)} | {i.strip().casefold() for i in provider.identifiers}
+    found = {str(code) for code, name, legal in session.execute(select(
+        m.Institution.code, m.Institution.name, m.Institution.legal_person_id))
+        if {code.casefold(), normalise_name(name), legal.casefold()} & keys}  # fmt: skip
+    return found.pop() if len(found) == 1 else None
 
 
 def institution_may_act(session: Session, role: Role, scope: str, entry: RequestRecord) -> bool:

@@ -18,24 +18,30 @@ LEGAL_FORMS = sorted({
     "as", "oy", "kk", "pte", "pty", "holdings", "group",
     "有限公司", "有限责任公司", "股份有限公司", "集团有限公司", "集团", "公司",
 }, key=len, reverse=True)  # fmt: skip
-_NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_CJK_GAP = re.compile(f"(?<=[{_CJK}]) +(?=[{_CJK}])")
+_CHINESE_FORMS = [f for f in LEGAL_FORMS if not f.isascii()]
 
 
 def normalise_name(name: str) -> str:
     """``name`` in NFKC (full-width letters become ASCII), case-folded, with punctuation and
-    whitespace reduced to single spaces and trailing legal forms removed."""
+    whitespace reduced to single spaces (none between Chinese characters) and trailing legal
+    forms removed, as many as there are (示例基因集团股份有限公司 → 示例基因)."""
     text = unicodedata.normalize("NFKC", name).casefold()
-    words = [w for w in _NOT_WORD.sub(" ", text).split() if w]
+    joined = _CJK_GAP.sub("", " ".join(_NOT_WORD.sub(" ", text).split()))
     changed = True
-    while changed and len(words) > 1:
+    while changed:
         changed = False
-        if words[-1] in LEGAL_FORMS:
-            words.pop()
+        words = joined.split(" ")
+        if len(words) > 1 and words[-1] in LEGAL_FORMS:
+            joined = " ".join(words[:-1])
             changed = True
-    joined = " ".join(words)
-    # Chinese names carry their legal form without a space: 示例基因有限公司.
-    for form in LEGAL_FORMS:
-        if not form.isascii() and joined.endswith(form) and len(joined) > len(form):
-            joined = joined[: -len(form)].rstrip()
-            break
+            continue
+        # Chinese names carry their legal form without a space: 示例基因有限公司.
+        for form in _CHINESE_FORMS:
+            if joined.endswith(form) and len(joined) > len(form):
+                joined = joined[: -len(form)].rstrip()
+                changed = True
+                break
     return joined

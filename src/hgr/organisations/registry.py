@@ -38,7 +38,9 @@ __all__ = [
     "controllers",
     "find_organisation",
     "foreign_party",
+    "normalise_identifier",
     "organisation_by_identity",
+    "organisations_matching",
     "organisations_named",
     "register_organisation",
 ]
@@ -47,7 +49,7 @@ CONTROL_SHARE = 50.0  # percent of equity or votes that controls (IR actual-cont
 KINDS = ("equity", "votes", "agreement")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
-_IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9-]{0,15}:[A-Za-z0-9._/-]{1,80}$")
+_IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9-]{0,15}:[A-Z0-9._/-]{1,80}$")
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ def add_identifier(session: Session, by: Actor, organisation: Organisation, iden
         A malformed identifier, or one another organisation holds.
     """
     fact = fact.checked()
-    identifier = identifier.strip()
+    identifier = normalise_identifier(identifier)
     if not _IDENTIFIER.match(identifier):
         raise _bad(f"identifier {identifier[:80]!r}: write SCHEME:VALUE, such as "
                    "USCC:91310000MA1FL0001R, CH:00000001 or LEI:5493001KJTIIGC8Y1R12")  # fmt: skip
@@ -262,21 +264,44 @@ def organisations_named(session: Session, name: str) -> list[Organisation]:
     return list(session.scalars(query.distinct().order_by(Organisation.id)))
 
 
+def normalise_identifier(identifier: str) -> str:
+    """An identifier as identifiers are stored: no spaces, scheme and value upper-case
+    ("uscc: 9131…" and "USCC:9131…" are one identifier)."""
+    return "".join(identifier.split()).upper()
+
+
+def organisations_matching(session: Session, identifiers: Iterable[str],
+                           name: str) -> list[Organisation]:  # fmt: skip
+    """Every registered organisation that holds one of ``identifiers`` or has ``name`` (in
+    normalised form, in any country): all of them, so that adding another organisation's
+    identifier to a request, or naming a namesake, cannot make one of them stand for the
+    rest."""
+    wanted = sorted({normalise_identifier(i) for i in identifiers if i.strip()})
+    found = {o.id: o for o in organisations_named(session, name)}
+    if wanted:
+        held = select(Organisation).join(OrganisationIdentifier).where(
+            OrganisationIdentifier.identifier.in_(wanted))  # fmt: skip
+        found |= {o.id: o for o in session.scalars(held)}
+    return [found[k] for k in sorted(found)]
+
+
 def organisation_by_identity(session: Session, identifiers: Iterable[str], name: str,
                              country: str = "") -> Organisation | None:  # fmt: skip
-    """The registered organisation with one of ``identifiers``; or else the one whose
-    normalised name is ``name``'s, in ``country`` when one there has it, or the only one
-    anywhere that has it (a declared country does not hide an organisation); None when the
-    registry holds none, or several abroad with that name."""
-    wanted = [i.strip() for i in identifiers if i.strip()]
+    """The one registered organisation the identifiers and the name point to: by
+    identifier, else by normalised name (in ``country`` first, else the only one anywhere);
+    None when they point to none, or to several (hgr.organisations.organisations_matching
+    gives them all)."""
+    wanted = sorted({normalise_identifier(i) for i in identifiers if i.strip()})
     if wanted:
-        found = session.scalar(select(Organisation).join(OrganisationIdentifier).where(
-            OrganisationIdentifier.identifier.in_(wanted)))  # fmt: skip
-        if found is not None:
-            return found
+        held = list(session.scalars(select(Organisation).join(OrganisationIdentifier).where(
+            OrganisationIdentifier.identifier.in_(wanted)).distinct()))  # fmt: skip
+        if len(held) == 1:
+            return held[0]
+        if held:
+            return None
     named = organisations_named(session, name)
     here = [o for o in named if o.country == country]
-    if here:
+    if len(here) == 1:
         return here[0]
     return named[0] if len(named) == 1 else None
 
@@ -286,31 +311,37 @@ def foreign_party(session: Session, organisation: Organisation, home: str = "CN"
     Implementing Rules): established abroad, or controlled, directly or through others, by
     an organisation established abroad, or 50% or more of its equity or votes held by foreign
     parties together."""
-    return _foreign(session, organisation.id, home, frozenset())
+    return _foreign(session, organisation.id, home, frozenset(), {})
 
 
-def _foreign(session: Session, organisation_id: int, home: str, seen: frozenset[int]) -> bool:
-    # ``seen`` ends the recursion on a ring of minority holdings (A holds 10% of B, B of A).
+def _foreign(session: Session, organisation_id: int, home: str, seen: frozenset[int],
+             memo: dict[int, bool]) -> bool:  # fmt: skip
+    # ``seen`` ends the recursion on a ring of minority holdings (A holds 10% of B, B of A);
+    # ``memo`` keeps each holder's answer, so a lattice of holdings is walked once.
+    if organisation_id in memo:
+        return memo[organisation_id]
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         return False
     if organisation.country != home:
+        memo[organisation_id] = True
         return True
     seen = seen | {organisation_id}
     above = controllers(session, organisation_id)
     if above and session.scalar(select(func.count(Organisation.id)).where(
             Organisation.id.in_(sorted(above)), Organisation.country != home)):  # fmt: skip
+        memo[organisation_id] = True
         return True
     C = OrganisationControl
     for member in {organisation_id} | above:
         for kind in ("equity", "votes"):
             held = session.execute(select(C.controller_id, C.share).where(
                 C.controlled_id == member, C.kind == kind)).all()  # fmt: skip
-            foreign = sum(
-                share or 0.0
-                for holder, share in held
-                if holder not in seen and _foreign(session, holder, home, seen)
-            )
+            foreign = sum(share or 0.0 for holder, share in held
+                          if holder not in seen
+                          and _foreign(session, holder, home, seen, memo))  # fmt: skip
             if foreign >= CONTROL_SHARE:
+                memo[organisation_id] = True
                 return True
+    memo[organisation_id] = False
     return False

@@ -25,7 +25,7 @@ from hgr.debarment.cases import in_force
 from hgr.debarment.models import ControlRelation, DebarmentEntry
 from hgr.organisations.models import Organisation, OrganisationIdentifier, OrganisationName
 from hgr.organisations.names import normalise_name
-from hgr.organisations.registry import controllers
+from hgr.organisations.registry import controllers, normalise_identifier
 
 __all__ = ["NEAR_MISS", "NearMiss", "Screening", "screen", "screen_names"]
 
@@ -80,7 +80,7 @@ def _build_index(session: Session, today: dt.date) -> _ListIndex:
         listed = _Listed(entry.number, entry.organisation, entry.mandatory,
                          entry.regime == "cn-art43")  # fmt: skip
         for identifier in entry.identifiers:
-            by_identifier.setdefault(identifier, []).append(listed)
+            by_identifier.setdefault(normalise_identifier(identifier), []).append(listed)
         by_name.setdefault(normalise_name(entry.organisation), []).append(listed)
     return _ListIndex({k: tuple(v) for k, v in by_identifier.items()},
                       {k: tuple(v) for k, v in by_name.items()}, tuple(by_name))  # fmt: skip
@@ -95,7 +95,9 @@ def _index(session: Session, today: dt.date) -> _ListIndex:
 def _list_controllers(session: Session, identifiers: set[str]) -> set[str]:
     """``identifiers`` and those of every organisation the list's own control relations
     (hgr debarment control) record above them."""
-    reach, frontier = set(identifiers), set(identifiers)
+    # The list's relations keep identifiers as they were typed: look both forms up.
+    reach = set(identifiers) | {normalise_identifier(i) for i in identifiers}
+    frontier = set(reach)
     while frontier:
         above = set(session.scalars(select(ControlRelation.controller).where(
             ControlRelation.controlled.in_(sorted(frontier)))))  # fmt: skip
@@ -111,8 +113,9 @@ def screen_names(session: Session, identifiers: Iterable[str], names: Iterable[s
     or by normalised name, and the listed names close to one of its names."""
     index = _index(session, today)
     hits: dict[str, _Listed] = {}
-    for identifier in _list_controllers(session, {i for i in identifiers if i}):
-        hits.update((e.number, e) for e in index.by_identifier.get(identifier, ()))
+    for identifier in _list_controllers(session, {i for i in identifiers if i.strip()}):
+        listed = index.by_identifier.get(normalise_identifier(identifier), ())
+        hits.update((e.number, e) for e in listed)
     ours = {normalise_name(n): n for n in names}
     ours.pop("", None)
     for normalised in ours:

@@ -97,9 +97,12 @@ def evaluate(request: AccessRequest, facts: NodeFacts, packs: Sequence[Pack]) ->
     outcome = max((f.rule.outcome for f in fired), key=OUTCOMES.index, default="allow")
     counted = []
     declared, persons = request.data.persons, facts.persons
-    if persons is not None and persons != declared:
+    if persons is not None and persons > declared:
         counted.append(f"declared {declared} persons; the node counts {persons} in the "
                        f"cohort, and decided on {persons}")  # fmt: skip
+    elif persons is not None and persons < declared:
+        counted.append(f"declared {declared} persons; the node counts {persons} in the "
+                       f"cohort, and decided on the {declared} declared")  # fmt: skip
     parties = {
         "provider": request.provider,
         "requester": request.requester,

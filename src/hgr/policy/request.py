@@ -290,15 +290,19 @@ def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
     receiver = request.receiver
     partner = request.domestic_partner
     # What the node counted outranks what the request declares (regulations.md §0.2).
-    persons = request.data.persons if facts.persons is None else facts.persons
+    # A count above the declaration stands; one below it does not lower what was declared
+    # (a cohort naming a family the node does not hold counts nobody).
+    persons = max(request.data.persons, facts.persons or 0)
 
     def country(role: str, org: Organisation) -> str:
         known = facts.parties.get(role)
         return known.country if known else org.country
 
     def foreign(role: str, org: Organisation) -> bool:
+        # The registry's walk, or the declaration where it says more (a foreign holding the
+        # registry has not recorded yet): never the less restrictive of the two.
         known = facts.parties.get(role)
-        return known.foreign_party if known else foreign_party(org)
+        return foreign_party(org) or (known is not None and known.foreign_party)
 
     values: dict[str, Any] = {
         "action": request.action,
