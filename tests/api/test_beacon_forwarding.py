@@ -131,3 +131,14 @@ def test_a_debarred_organisation_is_refused_through_a_node_too(beacon_api: Api) 
     status, answer = _ask(beacon_api, "steward", on_behalf(vouched))
     assert status == 403
     assert "E_DEBARRED" in answer["error"]["errorMessage"]  # type: ignore[index]
+
+
+def test_a_debarred_organisation_is_refused_under_its_name_spelt_otherwise(
+    beacon_api: Api,
+) -> None:
+    # The list holds "Debarred Ltd"; the node vouches for a requester of "DEBARRED LIMITED".
+    debar(beacon_api.db, "DEB-TEST-3", "USCC-DEBARRED-9")
+    vouched = Requester("token:mallory", "DEBARRED LIMITED", "GB", Tier.REGISTERED)
+    status, answer = _ask(beacon_api, "steward", on_behalf(vouched))
+    assert status == 403
+    assert "E_DEBARRED" in answer["error"]["errorMessage"]  # type: ignore[index]

@@ -36,6 +36,7 @@ from hgr.dates import utc_today
 from hgr.debarment.cases import finding_for
 from hgr.exceptions import NotFound, UsageError
 from hgr.genotypes.ingest import current_store
+from hgr.organisations import organisations_named, screen, screen_names
 from hgr.policy.engine import evaluate
 from hgr.policy.packs import Pack, load_packs
 from hgr.policy.request import AccessRequest, NodeFacts
@@ -237,10 +238,24 @@ def with_finding(session: Session, requester: Requester, today: dt.date) -> Requ
     mandatory ground."""
     organisation = requester.organisation
     if organisation and cached(session, ("beacon.finding", organisation, today),
-                               lambda: finding_for(session, [organisation], today).level
+                               lambda: _list_level(session, organisation, today)
                                ) == "mandatory":  # fmt: skip
         return replace(requester, debarred=True)
     return requester
+
+
+def _list_level(session: Session, organisation: str, today: dt.date) -> str:
+    """The list's strongest finding for an organisation known to the beacon by one string: as
+    an identifier, as a name (normalised), and through every registered organisation of that
+    name and those that control it."""
+    findings = [
+        finding_for(session, [organisation], today).level,
+        screen_names(session, [organisation], [organisation], today).level,
+    ]
+    findings += [
+        screen(session, o, today).level for o in organisations_named(session, organisation)
+    ]
+    return max(findings, key=("none", "discretionary", "mandatory").index)
 
 
 @dataclass(frozen=True)
