@@ -104,3 +104,26 @@ def test_an_ambiguous_user_organisation_must_be_a_registry_key(node: Database) -
                               "Oxbridge", FACT)  # fmt: skip
     with pytest.raises(Forbidden, match="registry key"):
         _create(node, "bob", {"name": "Example University of Oxbridge", "country": "CN"})
+
+
+def test_a_reviewer_of_the_requesters_organisation_is_refused_whatever_it_is_called(
+    node: Database,
+) -> None:
+    # A committee member registered under the registry key of the requester's organisation,
+    # or under its name spelt otherwise, cannot review the request.
+    from hgr.access.requests import review, submit
+    from hgr.policy import NodeFacts, load_packs
+
+    with node.transaction() as session:
+        add_user(session, ACTOR, "dac_key", Role.ACCESS_COMMITTEE, "BJ-H001",
+                 organisation="oxbridge")  # fmt: skip
+        add_user(session, ACTOR, "dac_ltd", Role.ACCESS_COMMITTEE, "BJ-H001",
+                 organisation="Example University of Oxbridge Ltd")  # fmt: skip
+    body = BASE.model_dump(mode="json") | {"cohort": {"institution": "BJ-H001"}}
+    with node.transaction() as session:
+        entry = create_request(session, ACTOR, find_user(session, "alice"),
+                               AccessRequest.model_validate(body))  # fmt: skip
+        submit(session, ACTOR, entry, NodeFacts(), load_packs())
+        for reviewer in ("dac_key", "dac_ltd"):
+            with pytest.raises(Forbidden, match="of their organisation"):
+                review(session, ACTOR, entry, find_user(session, reviewer), "dac", approve=True)

@@ -240,14 +240,23 @@ def institution_may_act(session: Session, role: Role, scope: str, entry: Request
     return holder is not None and scope == holder
 
 
-def _same_organisation(reviewer: User, request: AccessRequest) -> bool:
-    own = reviewer.organisation.strip().casefold()
+def _same_organisation(session: Session, reviewer: User, request: AccessRequest) -> bool:
+    """Whether the reviewer belongs to the requester or the recipient: by the registry (the
+    reviewer's organisation as a key or a name, against every organisation the parties'
+    identifiers and names point to), or by normalised name or identifier."""
+    own = reviewer.organisation.strip()
     if not own:
         return False
     parties = [request.requester, request.receiver]
-    names = {p.name.strip().casefold() for p in parties}
+    names = {normalise_name(p.name) for p in parties}
     names |= {i.strip().casefold() for p in parties for i in p.identifiers}
-    return own in names
+    if normalise_name(own) in names or own.casefold() in names:
+        return True
+    mine = {o.id for o in organisations_named(session, own)}
+    mine |= set(session.scalars(select(Organisation.id).where(Organisation.key == own)))
+    theirs = {o.id for p in parties
+              for o in organisations_matching(session, p.identifiers, p.name)}  # fmt: skip
+    return bool(mine & theirs)
 
 
 def review(
@@ -278,7 +287,7 @@ def review(
         holder = holding_institution(session, request) or "no institution of this node"
         raise Forbidden(f"{reviewer.name} reviews for {reviewer.scope}, not for {holder}, "
                         "which holds the data", code="E_REVIEWER")  # fmt: skip
-    if reviewer.name == entry.requester or _same_organisation(reviewer, request):
+    if reviewer.name == entry.requester or _same_organisation(session, reviewer, request):
         raise Forbidden(f"{reviewer.name} may not review a request of their own or of their "
                         "organisation", code="E_REVIEWER")  # fmt: skip
     if session.scalar(select(AccessReview.id).where(
