@@ -50,4 +50,5 @@ def test_the_demo_runs_the_whole_story(tmp_path: Path) -> None:
     # through the organisation registry; the registry also makes it a foreign party (CN-03).
     assert "prohibited (CN-21, CN-03, DEB-M, found through the organisation registry" in text
     assert "declared 10 persons; the node counts" in text
+    assert "applies the national debarment list of CN, version 1" in text
     assert "Exome data of 2,300 persons" in (demo / "debarment" / "debarment.html").read_text()

@@ -149,10 +149,13 @@ class AccessSettings:
     """Governed access (``[access]`` in node.toml): ``disease_ontology`` is an OBO file (MONDO's
     ``mondo.obo``; a relative path is read from the node's home) whose hierarchy lets a
     disease-specific consent cover the diseases below its own; ``packs`` a folder of rule packs
-    that replace or add to the shipped ones. Empty means none."""
+    that replace or add to the shipped ones. Empty means none. ``debarment_list_max_days`` is
+    how old an institution's or province's copy of the national debarment list may be for it
+    to decide outbound requests (hgr.debarment.national)."""
 
     disease_ontology: str = ""
     packs: str = ""
+    debarment_list_max_days: int = 7
 
 
 @dataclass(frozen=True)

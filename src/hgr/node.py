@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from hgr.access.ontology import DiseaseOntology, read_obo
 from hgr.config import NODE_FILE, NodeRole, Settings, load_settings, write_settings
 from hgr.crypto import (
@@ -18,6 +20,7 @@ from hgr.crypto import (
     load_verifier,
 )
 from hgr.db import Database, upgrade_schema
+from hgr.debarment.national import ListCopy, require_fresh_list
 from hgr.exceptions import ConfigurationError
 from hgr.policy.packs import Pack, load_packs
 from hgr.registry.regions import default_region_file, load_regions
@@ -57,6 +60,15 @@ class Node:
         """The shipped rule packs with the node's own (``[access] packs``)."""
         folder = self.settings.access.packs
         return load_packs(self.settings.home / folder if folder else None)
+
+    def outbound_list(self, session: Session, action: str) -> ListCopy | None:
+        """The national debarment list an outbound request is decided with: an institution or
+        province node refuses one while its copy is missing or too old (E_LIST_STALE); the
+        nation keeps the list itself, and a node playing every level is its own nation."""
+        if self.settings.role not in (NodeRole.INSTITUTION, NodeRole.PROVINCE):
+            return None
+        return require_fresh_list(session, self.settings.survey.nation, action,
+                                  self.settings.access.debarment_list_max_days)  # fmt: skip
 
     def close(self) -> None:
         self.db.dispose()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hgr.crypto import NodeKeys, load_signer
 from hgr.dates import utc_today
 from hgr.debarment import decide, list_entry, notify, open_case
+from hgr.debarment.national import publish_national_list
+from hgr.survey.documents import Envelope
 from tests.api.conftest import ADMIN, Api
 
 
@@ -41,3 +44,15 @@ def test_the_list_is_public_in_three_forms(api: Api) -> None:
     assert api.get(None, "/debarment").headers["content-security-policy"] == (
         "default-src 'none'; frame-ancestors 'none'")  # fmt: skip
     assert api.get(None, "/debarment", unexpected="x").status_code == 200
+
+
+def test_the_nations_signed_list_is_served_once_published(api: Api, keys: NodeKeys) -> None:
+    missing = api.get(None, "/debarment/national")
+    assert missing.status_code == 404
+    with api.db.transaction() as session:
+        publish_national_list(session, load_signer(keys.signing_key, "hgr/test"), ADMIN, "CN")
+        publish_national_list(session, load_signer(keys.signing_key, "hgr/test"), ADMIN, "CN")
+    served = api.get(None, "/debarment/national")
+    assert served.status_code == 200
+    envelope = Envelope.from_dict(served.json())
+    assert (envelope.content["kind"], envelope.content["version"]) == ("debarment", 2)

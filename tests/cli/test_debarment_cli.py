@@ -14,6 +14,8 @@ from hgr.cli.main import app
 from hgr.dates import utc_today
 from hgr.debarment.models import DebarmentEntry
 from hgr.node import open_node
+from hgr.survey.documents import envelope_of
+from hgr.survey.models import SurveyDocument
 from tests.cli.conftest import hgr, runner
 from tests.conftest import EXAMPLES
 
@@ -106,3 +108,48 @@ def test_bad_debarment_input(examples_node: Path) -> None:
     code, out = hgr(examples_node, "debarment", "notify", "DEB-1999-0001")
     assert code == 1
     assert "no debarment case" in out
+
+
+def test_the_national_list_travels_to_an_institution_node(
+    examples_node: Path, tmp_path: Path
+) -> None:
+    nation = examples_node
+    institution = tmp_path / "institution"
+    code, out = hgr(nation, "debarment", "open", "--organisation", "Example Holdings plc",
+                    "--country", "GB", "--identifier", "CH:00000001", "--ground", "g",
+                    "--mandatory")  # fmt: skip
+    assert code == 0, out
+    assert runner.invoke(app, ["init", str(institution), "--institution", "BJ-H001", "--role",
+                               "institution"]).exit_code == 0  # fmt: skip
+    # An institution node decides nothing outbound without the nation's list.
+    code, out = hgr(institution, "access", "submit", str(REQUEST), "--requester", "nobody")
+    assert code == 1
+    assert "E_LIST_STALE" in out or "no copy of the national debarment list" in out
+    code, out = hgr(nation, "debarment", "publish")
+    assert code == 0, out
+    assert "version 1" in out
+    sent = tmp_path / "national.json"
+    node = open_node(nation)
+    try:
+        with node.db.reader() as session:
+            kept = session.scalars(select(SurveyDocument).where(
+                SurveyDocument.kind == "debarment")).one()  # fmt: skip
+            sent.write_text(json.dumps(envelope_of(kept).as_dict()), encoding="utf-8")
+        signer = node.signer().name
+    finally:
+        node.close()
+    code, out = hgr(institution, "debarment", "fetch", str(sent))
+    assert code == 1  # the nation's key is not trusted yet
+    assert "trust the nation's key" in out
+    assert hgr(institution, "survey", "trust", "--level", "nation", "--subject", "CN", "--key",
+               str(nation / "keys" / "signing.pub"), "--signer", signer)[0] == 0  # fmt: skip
+    code, out = hgr(institution, "debarment", "fetch", str(sent))
+    assert code == 0, out
+    assert "version 1" in out
+    code, out = hgr(institution, "debarment", "status")
+    assert "(current)" in out, out
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    code, out = hgr(institution, "debarment", "fetch", str(bad))
+    assert code == 1
+    assert "not a JSON document" in out

@@ -107,6 +107,7 @@ def add_access_routes(
                 "access/requests")  # fmt: skip
         actor = Actor(principal.actor, principal.role.value)
         with db.transaction() as session:
+            node.outbound_list(session, body.action)
             entry = create_request(session, actor, find_user(session, user_of(principal)), body)
             submit(session, actor, entry, node_facts(session, body), node.rule_packs())
             return shown(session, entry)

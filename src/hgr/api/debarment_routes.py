@@ -12,7 +12,10 @@ from pydantic import BaseModel
 
 from hgr.dates import utc_today
 from hgr.debarment import entries_csv, public_entries
+from hgr.debarment.national import CYCLE, KIND
+from hgr.exceptions import NotFound
 from hgr.node import Node
+from hgr.survey.documents import envelope_of, latest_anchored
 from hgr.web.debarment import entries_html
 
 __all__ = ["add_debarment_routes"]
@@ -58,6 +61,17 @@ def add_debarment_routes(app: FastAPI, node: Node, caller: Any) -> None:
              response_class=CsvResponse)  # fmt: skip
     def debarment_csv(principal: caller) -> CsvResponse:
         return CsvResponse(entries_csv(rows()))
+
+    @app.get("/debarment/national", tags=["debarment"],
+             summary="The nation's signed debarment list, for every node to fetch")  # fmt: skip
+    def national(principal: caller) -> dict[str, str]:
+        nation = node.settings.survey.nation
+        with db.reader() as session:
+            kept = latest_anchored(session, KIND, CYCLE, nation)
+        if kept is None:
+            raise NotFound(f"this node has published no national debarment list of {nation}",
+                           code="E_NOT_FOUND")  # fmt: skip
+        return envelope_of(kept).as_dict()
 
     @app.get("/debarment.html", tags=["debarment"], summary="The public debarment page",
              response_class=HTMLResponse)  # fmt: skip

@@ -49,6 +49,7 @@ def submit(
     with command_node(home, database_url) as node, node.db.transaction() as session:
         asked = read_model(AccessRequest, request)
         given = read_model(NodeFacts, facts) if facts else NodeFacts()
+        node.outbound_list(session, asked.action)
         entry = create_request(session, operator(), find_user(session, requester), asked,
                                for_party=for_party)  # fmt: skip
         known = node_facts(session, asked, given)

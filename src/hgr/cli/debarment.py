@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from hgr.cli.common import DatabaseOption, HomeOption, command_node, operator, table
+from hgr.cli.common import DatabaseOption, HomeOption, command_node, fail, operator, table
 from hgr.cli.common import out as console
-from hgr.dates import utc_today
+from hgr.dates import utc_now, utc_today
 from hgr.debarment import (
     add_control,
     decide,
@@ -29,6 +29,9 @@ from hgr.debarment import (
     suspend,
 )
 from hgr.debarment.models import DebarmentEntry
+from hgr.debarment.national import held_list, publish_national_list, receive_national_list
+from hgr.exceptions import UsageError
+from hgr.federation import get_json
 from hgr.web.debarment import entries_html
 
 __all__ = ["debarment_app"]
@@ -202,3 +205,51 @@ def export(
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(out)
     console.print(f"{out}: {len(rows)} entr{'y' if len(rows) == 1 else 'ies'} in force")
+
+
+@debarment_app.command("publish")
+def publish_(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+    """Sign the next version of the national list, for every node to fetch (the nation)."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        kept = publish_national_list(session, node.signer(), operator(),
+                                     node.settings.survey.nation)  # fmt: skip
+        console.print(f"national debarment list version {kept.version} signed "
+                      f"({kept.sha256[:12]}…): served at GET /debarment/national")  # fmt: skip
+
+
+@debarment_app.command("fetch")
+def fetch(
+    source: Annotated[str, typer.Argument(help="The national node's address, or a file.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Fetch the nation's signed list, check it against the nation's trusted key, and apply
+    it alongside this node's own."""
+    path = Path(source)
+    if path.is_file():
+        try:
+            sent = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            fail(UsageError(f"{source}: not a JSON document: {exc}", code="E_LIST_FORMAT"))
+    else:
+        sent = get_json(source, "/debarment/national")
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        kept = receive_national_list(session, operator(), sent)
+        found = held_list(session, str(json.loads(kept.body)["subject"]))
+    assert found is not None
+    console.print(f"applying {found[0].describe()}")
+
+
+@debarment_app.command("status")
+def status(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+    """Which version of the national list this node applies, and how old it is."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        found = held_list(session, node.settings.survey.nation)
+        limit = node.settings.access.debarment_list_max_days
+    if found is None:
+        console.print(f"no national debarment list of {node.settings.survey.nation} is held: "
+                      "fetch it (hgr debarment fetch URL)")  # fmt: skip
+        return
+    age = found[0].age_days(utc_now())
+    verdict = "current" if age <= limit else f"stale: older than {limit} days"
+    console.print(f"applying {found[0].describe()}; {age:.1f} days old ({verdict})")

@@ -22,6 +22,7 @@ from hgr.auth import Role, add_user, find_user
 from hgr.catalogue.models import CatalogueEntry
 from hgr.dates import utc_today, years_after
 from hgr.debarment import decide, list_entry, notify, open_case, public_entries
+from hgr.debarment.national import publish_national_list, receive_national_list
 from hgr.node import Node, open_node
 from hgr.organisations import (
     Fact,
@@ -33,6 +34,7 @@ from hgr.organisations import (
 from hgr.policy import AccessRequest, evaluate
 from hgr.registry import models as m
 from hgr.registry.vocabulary import ConsentStatus
+from hgr.survey.documents import envelope_of
 from hgr.web.debarment import entries_html
 
 __all__ = ["run_access"]
@@ -197,17 +199,34 @@ def _under_declared(node: Node, institution: str, console: Console) -> None:
 
 
 def run_access(directory: Path, nodes: Path, national: Node, console: Console) -> None:
-    """The governed-access story across the demo's nodes."""
+    """The governed-access story across the demo's nodes: the debarment list (listed, signed
+    and fetched by the institution), then a foreign request through the institution."""
     with national.db.reader() as session:
         registered = session.execute(
             select(CatalogueEntry.institution, CatalogueEntry.subject).where(
                 CatalogueEntry.kind == "pedigree", CatalogueEntry.status == "registered")
             .order_by(CatalogueEntry.id).limit(1)).first()  # fmt: skip
+    _debarment(national, directory, console)
     if registered is not None:
         node = open_node(nodes / f"institution-{registered[0]}")
         try:
+            _fetch_list(national, node, console)
             _grant(node, directory, registered[0], registered[1], console)
             _under_declared(node, registered[0], console)
         finally:
             node.close()
-    _debarment(national, directory, console)
+
+
+def _fetch_list(national: Node, node: Node, console: Console) -> None:
+    """The nation signs its list; the institution checks it against the nation's key and
+    applies it, as it must before deciding anything outbound (hgr.debarment.national)."""
+    with national.db.transaction() as session:
+        kept = publish_national_list(session, national.signer(), ACTOR,
+                                     national.settings.survey.nation)  # fmt: skip
+        sent = envelope_of(kept).as_dict()
+    with node.db.transaction() as session:
+        receive_national_list(session, ACTOR, sent)
+    with node.db.reader() as session:
+        copy = node.outbound_list(session, "provide")
+    if copy is not None:
+        console.print(f"{node.settings.name} applies {copy.describe()}", highlight=False)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from hgr.audit.stamp import cached
 from hgr.debarment.cases import in_force
 from hgr.debarment.models import ControlRelation, DebarmentEntry
+from hgr.debarment.national import held_national_entries
 from hgr.organisations.models import Organisation, OrganisationIdentifier, OrganisationName
 from hgr.organisations.names import normalise_name
 from hgr.organisations.registry import controllers, normalise_identifier
@@ -82,6 +83,13 @@ def _build_index(session: Session, today: dt.date) -> _ListIndex:
         for identifier in entry.identifiers:
             by_identifier.setdefault(normalise_identifier(identifier), []).append(listed)
         by_name.setdefault(normalise_name(entry.organisation), []).append(listed)
+    # The nation's list, as held here (hgr.debarment.national), applies alongside the node's.
+    for held in held_national_entries(session, today):
+        listed = _Listed(str(held["number"]), str(held["organisation"]),
+                         bool(held["mandatory"]), held.get("regime") == "cn-art43")  # fmt: skip
+        for identifier in held.get("identifiers") or []:
+            by_identifier.setdefault(normalise_identifier(str(identifier)), []).append(listed)
+        by_name.setdefault(normalise_name(listed.organisation), []).append(listed)
     return _ListIndex({k: tuple(v) for k, v in by_identifier.items()},
                       {k: tuple(v) for k, v in by_name.items()}, tuple(by_name))  # fmt: skip
 

@@ -43,11 +43,13 @@ __all__ = [
     "trusted_verifiers",
 ]
 
-# The survey's documents, then the catalogue's (hgr.catalogue.exchange, cycle "catalogue").
-KINDS = ("cycle", "return", "province", "nation", "declarations", "review", "register")
+# The survey's documents, then the catalogue's (hgr.catalogue.exchange, cycle "catalogue"),
+# then the nation's debarment list (hgr.debarment.national, cycle "debarment").
+KINDS = ("cycle", "return", "province", "nation", "declarations", "review", "register",
+         "debarment")  # fmt: skip
 LEVEL_OF_KIND = {"cycle": "nation", "return": "institution", "province": "province",
                  "nation": "nation", "declarations": "institution", "review": "province",
-                 "register": "nation"}  # fmt: skip
+                 "register": "nation", "debarment": "nation"}  # fmt: skip
 _HEADER = ("kind", "cycle", "subject", "version", "replaces")
 
 
