@@ -221,3 +221,19 @@ def register_pedigree(db: Database, institution: str, family: str) -> None:
         entries.review(session, officer, entry, approve=True,
                        note="registered for the test, whatever the evidence")  # fmt: skip
         entries.register(session, officer, entry)
+
+
+def list_organisation(session: Session, number: str, organisation: str, country: str,
+                      identifiers: list[str], regime: str = "cn-art43") -> None:  # fmt: skip
+    """List ``organisation`` on the debarment list, permanently and on a mandatory ground, as
+    a listing's last step leaves it, with the audit event the node's own writes make."""
+    from hgr.audit import Actor, record
+    from hgr.dates import utc_now, utc_today
+    from hgr.debarment.models import DebarmentEntry
+
+    today = utc_today()
+    session.add(DebarmentEntry(
+        number=number, organisation=organisation, country=country, identifiers=identifiers,
+        regime=regime, ground="HGR Reg. Art. 41", mandatory=True, status="listed",
+        opened_on=today, listed_on=today, permanent=True, updated_at=utc_now()))  # fmt: skip
+    record(session, Actor("cli:test", "operator"), "debarment.enter", f"debarment/{number}")

@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from hgr.audit import Actor, record
+from hgr.audit import Actor
 from hgr.crypto import NodeKeys, Signer, create_node_keys, load_signer
-from hgr.dates import utc_now, utc_today
+from hgr.dates import utc_today
 from hgr.db import Database, upgrade_schema
-from hgr.debarment.models import DebarmentEntry
 from hgr.debarment.national import (
     held_list,
     publish_national_list,
@@ -28,7 +27,7 @@ from hgr.organisations import screen_names
 from hgr.registry.regions import default_region_file, load_regions
 from hgr.survey.documents import Envelope, sign_document, trust_key
 from hgr.survey.models import SurveyDocument
-from tests.conftest import sqlite_triggers_dropped
+from tests.conftest import list_organisation, sqlite_triggers_dropped
 
 ACTOR = Actor("test", "operator")
 LISTED = "Example Sequencing Holdings Ltd"
@@ -38,14 +37,8 @@ LISTED = "Example Sequencing Holdings Ltd"
 def nation(db: Database, keys: NodeKeys) -> tuple[Database, Signer]:
     """The national node, with one organisation listed on a mandatory ground."""
     signer = load_signer(keys.signing_key, "hgr/nation")
-    today = utc_today()
     with db.transaction() as session:
-        session.add(DebarmentEntry(
-            number="DEB-2026-0001", organisation=LISTED, country="HK",
-            identifiers=["HK-CR:0000001"], regime="cn-art43", ground="HGR Reg. Art. 41",
-            mandatory=True, status="listed", opened_on=today, listed_on=today, permanent=True,
-            updated_at=utc_now()))  # fmt: skip
-        record(session, ACTOR, "debarment.enter", "debarment/DEB-2026-0001")
+        list_organisation(session, "DEB-2026-0001", LISTED, "HK", ["HK-CR:0000001"])
     return db, signer
 
 

@@ -10,13 +10,11 @@ from typing import Any
 import pytest
 
 from hgr.access.facts import node_facts
-from hgr.audit import Actor, record
-from hgr.dates import utc_now, utc_today
+from hgr.audit import Actor
 from hgr.db import Database
-from hgr.debarment.models import DebarmentEntry
 from hgr.organisations import Fact, add_control, register_organisation
 from hgr.policy import AccessRequest, NodeFacts, evaluate, fact_values, load_packs, read_model
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, list_organisation
 
 OFFICER = Actor("cli:test", "operator")
 FACT = Fact("Hong Kong Companies Registry extract, 2026-11-30", "officer.wang")
@@ -28,14 +26,8 @@ LISTED = "Example Sequencing Holdings Ltd"
 def listed(db: Database) -> Database:
     """The list holds LISTED (HK-CR:0000001) on a mandatory ground; the registry knows it and
     its UK subsidiary, which is not listed."""
-    today = utc_today()
     with db.transaction() as session:
-        session.add(DebarmentEntry(
-            number="DEB-2026-0001", organisation=LISTED, country="HK",
-            identifiers=["HK-CR:0000001"], regime="cn-art43", ground="HGR Reg. Art. 41",
-            mandatory=True, status="listed", opened_on=today, listed_on=today, permanent=True,
-            updated_at=utc_now()))  # fmt: skip
-        record(session, OFFICER, "debarment.enter", "debarment/DEB-2026-0001")
+        list_organisation(session, "DEB-2026-0001", LISTED, "HK", ["HK-CR:0000001"])
         register_organisation(session, OFFICER, "example-seq", "HK", LISTED, FACT,
                               identifiers=["HK-CR:0000001"])  # fmt: skip
         subsidiary = "Example Genomics UK Ltd"
