@@ -36,6 +36,7 @@ from tests.federation.test_three_nodes import ADMIN, _serve
 
 ORGANISATION = "Fudan University"
 FEMALE, MALE = {"id": "NCIT:C16576"}, {"id": "NCIT:C20197"}
+PHENOTYPE = {"id": "HP:0000726"}  # a phenotype of the examples' Huntington family
 
 
 def _question(*filters: dict[str, str]) -> dict[str, Any]:
@@ -149,19 +150,22 @@ def test_organisation_caps_are_counted_once_at_the_ledger(
     nation: dict[str, Any], node_b: tuple[TestClient, Node, str]
 ) -> None:
     client, node, bob = node_b
+    # Questions no other test of the module asks (the nation is shared, in any order): one
+    # the organisation asked before today would not count again.
+    first, second = _question(FEMALE, PHENOTYPE), _question(MALE, PHENOTYPE)
     before, _ = _nation_counts(nation["home"])
     org = "org:" + ORGANISATION.lower()
     start = before.get(org, 0)
-    answer = _ask(client, bob, QUESTION)
+    answer = _ask(client, bob, first)
     assert answer.status_code == 200, answer.text
     assert answer.json()["meta"]["returnedGranularity"] == "count"
     assert _nation_counts(nation["home"])[0][org] == start + 1
     # The same question again, at node B or by a colleague at the nation: counted once.
-    assert _ask(client, bob, QUESTION).status_code == 200
+    assert _ask(client, bob, first).status_code == 200
     alice = nation["tokens"]["alice"]
-    assert _post(nation["url"], "/api/individuals", QUESTION, alice)[0] == 200
+    assert _post(nation["url"], "/api/individuals", first, alice)[0] == 200
     assert _nation_counts(nation["home"])[0][org] == start + 1
-    assert _post(nation["url"], "/api/individuals", OTHER, alice)[0] == 200
+    assert _post(nation["url"], "/api/individuals", second, alice)[0] == 200
     assert _nation_counts(nation["home"])[0][org] == start + 2
     # Node B keeps its own accounts' caps (they mean nothing elsewhere), not the
     # organisation's: that is the ledger's.
