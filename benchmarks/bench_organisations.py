@@ -21,11 +21,11 @@ import time
 import sqlalchemy as sa
 from scratch import DEFAULT_POSTGRES, postgres_schema
 
-from hgr.access.facts import screen_party
 from hgr.dates import utc_now, utc_today
 from hgr.db import Database, upgrade_schema
 from hgr.debarment import finding_for
 from hgr.debarment.models import DebarmentEntry
+from hgr.organisations import screen_party
 from hgr.organisations.models import (
     Organisation,
     OrganisationControl,
@@ -102,7 +102,7 @@ def main() -> None:
                 party = Party(name=names[n + 1], country="GB",
                               identifiers=[f"LEI:BENCH{n:010d}"] if k % 2 else [])  # fmt: skip
                 t0 = time.perf_counter()
-                screen_party(session, party, today)
+                screen_party(session, party.identifiers, party.name, today)
                 t1 = time.perf_counter()
                 finding_for(session, party.identifiers, today)
                 t2 = time.perf_counter()

@@ -14,13 +14,7 @@ from sqlalchemy.orm import Session
 from hgr.access.models import ExportPackage, RequestRecord
 from hgr.catalogue import is_protected
 from hgr.exceptions import UsageError
-from hgr.organisations import (
-    Screening,
-    foreign_party,
-    organisations_matching,
-    screen,
-    screen_names,
-)
+from hgr.organisations import foreign_party, organisations_matching, screen_party
 from hgr.policy.request import AccessRequest, NodeFacts, Organisation, RegisteredParty
 from hgr.registry import models as m
 from hgr.registry.vocabulary import EthicsStatus
@@ -33,7 +27,6 @@ __all__ = [
     "node_facts",
     "prior_us_persons",
     "registered_parties",
-    "screen_party",
 ]
 
 LEVELS = ("none", "discretionary", "mandatory")
@@ -117,22 +110,6 @@ def prior_us_persons(session: Session, party: Organisation, today: dt.date) -> i
     return total
 
 
-def screen_party(session: Session, party: Organisation, today: dt.date) -> Screening:
-    """The debarment list's finding for a party of the request, never by the declared
-    identifiers alone: through the organisation registry for the organisation it holds under
-    one of those identifiers and for every registered organisation with the party's name (in
-    any country), reaching every organisation that controls them; and by the identifiers and
-    the name the request gives."""
-    known = organisations_matching(session, party.identifiers, party.name)
-    findings = [screen(session, o, today) for o in known]
-    findings.append(screen_names(session, party.identifiers, [party.name], today))
-    hits = {e for f in findings for e in f.entries}
-    return Screening(max((f.level for f in findings), key=LEVELS.index),
-                     any(f.cn_ban for f in findings), tuple(sorted(hits)),
-                     tuple(dict.fromkeys(n for f in findings for n in f.near_misses
-                                         if n.entry not in hits)))  # fmt: skip
-
-
 def registered_parties(session: Session, request: AccessRequest) -> dict[str, RegisteredParty]:
     """The parties of the request the organisation registry knows (by identifier, or by
     normalised name: hgr.organisations.organisation_by_identity), with the country it records
@@ -182,7 +159,7 @@ def node_facts(session: Session, request: AccessRequest,
         region = any(is_protected(session, cohort.institution, p, "region")
                      for p in cohort.populations)  # fmt: skip
         ethics = ethics_standing(session, cohort.institution, request.ethics_reference, today)
-    findings = [screen_party(session, org, today)
+    findings = [screen_party(session, org.identifiers, org.name, today)
                 for org in {request.requester, request.receiver}]  # fmt: skip
     level = max((f.level for f in findings), key=LEVELS.index, default="none")
     references = sorted({e for f in findings for e in f.entries})

@@ -36,7 +36,7 @@ from hgr.dates import utc_today
 from hgr.debarment.cases import finding_for
 from hgr.exceptions import NotFound, UsageError
 from hgr.genotypes.ingest import current_store
-from hgr.organisations import organisations_named, screen, screen_names
+from hgr.organisations import screen_party
 from hgr.policy.engine import evaluate
 from hgr.policy.packs import Pack, load_packs
 from hgr.policy.request import AccessRequest, NodeFacts
@@ -245,17 +245,11 @@ def with_finding(session: Session, requester: Requester, today: dt.date) -> Requ
 
 
 def _list_level(session: Session, organisation: str, today: dt.date) -> str:
-    """The list's strongest finding for an organisation known to the beacon by one string: as
-    an identifier, as a name (normalised), and through every registered organisation of that
-    name and those that control it."""
-    findings = [
-        finding_for(session, [organisation], today).level,
-        screen_names(session, [organisation], [organisation], today).level,
-    ]
-    findings += [
-        screen(session, o, today).level for o in organisations_named(session, organisation)
-    ]
-    return max(findings, key=("none", "discretionary", "mandatory").index)
+    """The list's strongest finding for an organisation known to the beacon by one string,
+    taken as an identifier and as a name (hgr.organisations.screen_party)."""
+    return max(finding_for(session, [organisation], today).level,
+               screen_party(session, [organisation], organisation, today).level,
+               key=("none", "discretionary", "mandatory").index)  # fmt: skip
 
 
 @dataclass(frozen=True)

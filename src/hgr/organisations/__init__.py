@@ -16,7 +16,7 @@ from hgr.organisations.registry import (
     organisations_named,
     register_organisation,
 )
-from hgr.organisations.screening import NearMiss, Screening, screen, screen_names
+from hgr.organisations.screening import NearMiss, Screening, screen, screen_names, screen_party
 
 __all__ = [
     "Fact",
@@ -36,4 +36,5 @@ __all__ = [
     "register_organisation",
     "screen",
     "screen_names",
+    "screen_party",
 ]

@@ -26,9 +26,9 @@ from hgr.debarment.models import ControlRelation, DebarmentEntry
 from hgr.debarment.national import held_national_entries
 from hgr.organisations.models import Organisation, OrganisationIdentifier, OrganisationName
 from hgr.organisations.names import normalise_name
-from hgr.organisations.registry import controllers, normalise_identifier
+from hgr.organisations.registry import controllers, normalise_identifier, organisations_matching
 
-__all__ = ["NEAR_MISS", "NearMiss", "Screening", "screen", "screen_names"]
+__all__ = ["NEAR_MISS", "NearMiss", "Screening", "screen", "screen_names", "screen_party"]
 
 NEAR_MISS = 88.0  # rapidfuzz's ratio (0-100) from which a different name goes to a person
 
@@ -151,3 +151,20 @@ def screen(session: Session, organisation: Organisation, today: dt.date) -> Scre
     names = session.scalars(select(OrganisationName.name).where(
         OrganisationName.organisation_id.in_(reach)))  # fmt: skip
     return screen_names(session, list(identifiers), list(names), today)
+
+
+def screen_party(session: Session, identifiers: Iterable[str], name: str,
+                 today: dt.date) -> Screening:  # fmt: skip
+    """A party known only by what it gave (identifiers and a name), never by the declared
+    identifiers alone: every registry organisation they point to, with its controllers, and
+    the identifiers and name themselves; the most restrictive finding of them all."""
+    identifiers = list(identifiers)
+    findings = [screen(session, o, today)
+                for o in organisations_matching(session, identifiers, name)]  # fmt: skip
+    findings.append(screen_names(session, identifiers, [name], today))
+    hits = {e for f in findings for e in f.entries}
+    levels = ("none", "discretionary", "mandatory")
+    return Screening(max((f.level for f in findings), key=levels.index),
+                     any(f.cn_ban for f in findings), tuple(sorted(hits)),
+                     tuple(dict.fromkeys(n for f in findings for n in f.near_misses
+                                         if n.entry not in hits)))  # fmt: skip
