@@ -237,3 +237,35 @@ def list_organisation(session: Session, number: str, organisation: str, country:
         regime=regime, ground="HGR Reg. Art. 41", mandatory=True, status="listed",
         opened_on=today, listed_on=today, permanent=True, updated_at=utc_now()))  # fmt: skip
     record(session, Actor("cli:test", "operator"), "debarment.enter", f"debarment/{number}")
+
+
+def register_parties(session: Session, request: object) -> None:
+    """Register each organisation of ``request`` (an AccessRequest, or its fields as a dict)
+    that the organisation registry does not know yet, under a key made from its name, as an
+    officer would from the request's documents; the provider is left alone where it is one of
+    the node's institutions."""
+    from hgr.access.parties import ROLES, node_institution
+    from hgr.audit import Actor
+    from hgr.organisations import Fact, organisations_matching, register_organisation
+    from hgr.policy import AccessRequest
+
+    asked = request if isinstance(request, AccessRequest) else AccessRequest.model_validate(request)
+    for role in ROLES:
+        party = getattr(asked, role)
+        if party is None or party.key is not None:
+            continue
+        if organisations_matching(session, party.identifiers, party.name):
+            continue
+        if role == "provider" and node_institution(session, party) is not None:
+            continue
+        key = "-".join("".join(c if c.isascii() and c.isalnum() else " " for c in
+                               party.name.casefold()).split())[:60] or f"org-{role}"  # fmt: skip
+        from hgr.organisations.models import Organisation
+
+        taken = set(session.scalars(sa.select(Organisation.key).where(
+            Organisation.key.like(f"{key}%"))))  # fmt: skip
+        key = next(k for n in range(len(taken) + 1)
+                   if (k := key if n == 0 else f"{key}-{n}") not in taken)  # fmt: skip
+        register_organisation(session, Actor("cli:test", "operator"), key, party.country or "CN",
+                              party.name, Fact("test registry", "registry officer"),
+                              identifiers=party.identifiers)  # fmt: skip

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 from pathlib import Path
 
 from crypt4gh import lib as c4gh_lib
@@ -49,6 +50,14 @@ def test_the_demo_runs_the_whole_story(tmp_path: Path) -> None:
     # The listed company's lab, asking under its Chinese name with no identifier, is found
     # through the organisation registry; the registry also makes it a foreign party (CN-03).
     assert "prohibited (CN-21, CN-03, DEB-M, found through the organisation registry" in text
-    assert "declared 10 persons; the node counts" in text
+    # Arrays of 10 persons declared; the cohort holds the 540-genome panel besides: the
+    # security review, on the node's count of persons and of data categories.
+    under = text[text.index("an under-declared request") :]
+    assert under.split("\n")[0].split(": ")[1].startswith("security_review (CN-07, CN-10, "
+                                                           "CN-12, CN-13")  # fmt: skip
+    counted = re.search(r"declared 10 persons; the node counts (\d+) in the cohort", under)
+    assert counted is not None
+    assert int(counted[1]) > 540  # the panel and the population's own
+    assert "an export of the cohort also releases whole_genome" in under
     assert "applies the national debarment list of CN, version 1" in text
     assert "Exome data of 2,300 persons" in (demo / "debarment" / "debarment.html").read_text()

@@ -28,7 +28,7 @@ from hgr.policy import AccessRequest, NodeFacts, load_packs, read_model
 from hgr.registry import models as m
 from hgr.registry.importer import import_files
 from hgr.relatedness.models import DonorLink
-from tests.conftest import EXAMPLES, HOLDINGS
+from tests.conftest import EXAMPLES, HOLDINGS, register_parties
 
 ACTOR = Actor("test", "operator")
 TODAY = dt.date(2026, 11, 23)
@@ -38,20 +38,23 @@ CONSENT_HEADER = ("donor_id,document_version,document_sha256,signed_on,permissio
                   "modifiers,countries,time_limit,status,withdrawn_on")  # fmt: skip
 
 
-def _request(declared: int) -> AccessRequest:
-    """Whole genomes of the Yi donors of BJ-H001 for a UK university with a Chinese partner,
-    for general research use, declaring ``declared`` persons."""
+def _request(declared: int, categories: tuple[str, ...] = ("whole_genome",)) -> AccessRequest:
+    """Whole genomes (or ``categories``) of the Yi donors of BJ-H001 for a UK university with
+    a Chinese partner, for general research use, declaring ``declared`` persons."""
     body = BASE.model_dump(mode="json") | {
         "purpose": {"duo": "GRU"},
         "cohort": {"institution": "BJ-H001", "populations": ["Yi"]},
         "ethics_reference": "2019-KY-017",
     }
-    body["data"] = body["data"] | {"persons": declared}
+    body["data"] = body["data"] | {"persons": declared, "categories": list(categories)}
     return AccessRequest.model_validate(body)
 
 
-def _add_donors(db: Database, keys: NodeKeys, folder: Path, first: int, count: int) -> None:
-    """``count`` Yi donors of BJ-H001 (YI-<n> from ``first``), each with a broad consent."""
+def _add_donors(db: Database, keys: NodeKeys, folder: Path, first: int, count: int,
+                sequenced: str = "") -> None:  # fmt: skip
+    """``count`` Yi donors of BJ-H001 (YI-<n> from ``first``), each with a broad consent, and,
+    when ``sequenced`` names a data category, a DNA sample each in a collection of that
+    category (YI-SEQ)."""
     folder.mkdir(parents=True)
     with open(folder / "donors.csv", "w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
@@ -62,8 +65,19 @@ def _add_donors(db: Database, keys: NodeKeys, folder: Path, first: int, count: i
     lines = [CONSENT_HEADER] + [f"YI-{n:04d},GEN-2020-v1,{'ab' * 32},2020-05-01,GRU,,,,,active,"
                                 for n in range(first, first + count)]  # fmt: skip
     (folder / "consents.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    import_files(db, keys, [folder / "donors.csv", folder / "consents.csv"],
-                 institution="BJ-H001")  # fmt: skip
+    files = [folder / "donors.csv", folder / "consents.csv"]
+    if sequenced:
+        (folder / "collections.csv").write_text(
+            "collection_id,name,material_types,data_categories,disease_focus,target_size,"
+            f"duo_codes,description\nYI-SEQ,Yi cohort,dna,biological_samples;{sequenced},,,GRU,\n",
+            encoding="utf-8")  # fmt: skip
+        rows = [f"YI-{n:04d}-S1,YI-{n:04d},dna,YI-SEQ,2020-05-01,available"
+                for n in range(first, first + count)]  # fmt: skip
+        (folder / "samples.csv").write_text(
+            "sample_id,donor_id,material_type,collection_id,collection_date,storage_status\n"
+            + "\n".join(rows) + "\n", encoding="utf-8")  # fmt: skip
+        files[1:1] = [folder / "collections.csv", folder / "samples.csv"]
+    import_files(db, keys, files, institution="BJ-H001")
 
 
 @pytest.fixture
@@ -71,6 +85,7 @@ def node(db: Database, keys: NodeKeys) -> Database:
     import_files(db, keys, [EXAMPLES / "institutions.csv"])
     import_files(db, keys, HOLDINGS, institution="BJ-H001")
     with db.transaction() as session:
+        register_parties(session, BASE)
         add_user(session, ACTOR, "alice", Role.RESEARCHER, "",
                  organisation="Example University of Oxbridge")  # fmt: skip
         reviewers = {"dac1": Role.ACCESS_COMMITTEE, "dac2": Role.ACCESS_COMMITTEE,
@@ -99,6 +114,40 @@ def test_an_under_declared_cohort_goes_to_the_security_review(
     assert decided["counted"] == [
         "declared 400 persons; the node counts 600 in the cohort, and decided on 600"
     ]
+
+
+def test_genomes_declared_as_arrays_are_decided_as_genomes(
+    node: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    # 600 sequenced donors, their genomes asked for as "genotype_array" (and as 600 persons):
+    # the security review's trigger is exome or genome data of more than 500 persons, and an
+    # export of genotypes carries whatever the cohort's collections hold. The node decides on
+    # the categories its registry records, and says so.
+    _add_donors(node, keys, tmp_path / "yi", 1, 600, sequenced="whole_genome")
+    arrays = _request(declared=600, categories=("genotype_array",))
+    with node.reader() as session:
+        facts = node_facts(session, arrays, NodeFacts(today=TODAY))
+    assert facts.categories == ("whole_genome",)
+    decided = _decide(node, arrays)
+    assert decided["outcome"] == "security_review"
+    assert "CN-13" in [r["rule"] for r in decided["rules"]]  # type: ignore[attr-defined]
+    assert decided["counted"] == [
+        "declared genotype_array; an export of the cohort also releases whole_genome, as the "
+        "node's registry holds them, and decided on both"
+    ]
+
+
+def test_a_request_without_genotypes_is_not_charged_with_them(
+    node: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    # The donor table alone (no genotype category asked) carries no genomes, so the cohort's
+    # sequencing does not count against it; arrays of an array-typed cohort add nothing.
+    _add_donors(node, keys, tmp_path / "yi", 1, 600, sequenced="genotype_array")
+    with node.reader() as session:
+        table = node_facts(session, _request(600, ("medical_records",)), NodeFacts(today=TODAY))
+        arrays = node_facts(session, _request(600, ("genotype_array",)), NodeFacts(today=TODAY))
+    assert (table.categories, arrays.categories) == ((), ())
+    assert _decide(node, _request(600, ("genotype_array",)))["outcome"] == "approval"
 
 
 def test_one_person_registered_twice_counts_once(

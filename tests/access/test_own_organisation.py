@@ -16,7 +16,7 @@ from hgr.audit.models import AuditEvent
 from hgr.auth import Role, add_user, find_user
 from hgr.crypto import NodeKeys
 from hgr.db import Database
-from hgr.exceptions import Forbidden
+from hgr.exceptions import Forbidden, ValidationFailed
 from hgr.organisations import Fact, add_name, find_organisation, register_organisation
 from hgr.policy import AccessRequest, read_model
 from hgr.registry.importer import import_files
@@ -56,7 +56,7 @@ def _create(db: Database, user: str, requester: dict[str, Any], **kw: Any) -> st
     ("alice", {"name": "Shanghai Example Institute", "country": "CN"}),  # a domestic party
     ("alice", {"name": "Anything", "country": "CN", "identifiers": ["USCC:91310000EXAMPLE02"]}),
     ("bob", {"name": "Shanghai Example Institute", "country": "CN"}),
-    ("bob", {"name": "Some Unregistered Lab", "country": "CN"}),
+    ("alice", {"key": "shanghai-inst"}),
     ("nobody", {"name": "Example University of Oxbridge", "country": "GB"}),
 ])  # fmt: skip
 def test_a_user_cannot_request_as_another_organisation(
@@ -92,18 +92,72 @@ def test_an_officers_filing_for_another_party_is_explicit_and_audited(node: Data
     assert event.detail["user_organisation"] == "oxbridge"
 
 
-def test_a_users_name_with_another_organisations_identifier_is_refused(node: Database) -> None:
-    with pytest.raises(Forbidden):
-        _create(node, "bob", {"name": "Example University of Oxbridge", "country": "CN",
-                              "identifiers": ["USCC:91310000EXAMPLE02"]})  # fmt: skip
+@pytest.mark.parametrize("requester", [
+    # One's own name with another's identifier: two organisations, and the node will not pick.
+    {"name": "Example University of Oxbridge", "country": "CN",
+     "identifiers": ["USCC:91310000EXAMPLE02"]},
+    {"key": "oxbridge", "identifiers": ["USCC:91310000EXAMPLE02"]},
+    {"key": "oxbridge", "name": "Shanghai Example Institute"},  # a key under another's name
+])  # fmt: skip
+def test_a_party_with_another_organisations_identity_is_refused(
+    node: Database, requester: dict[str, Any]
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        _create(node, "bob", requester)
+    assert refused.value.code == "E_UNREGISTERED_PARTY"
+    assert str(refused.value).startswith("requester: ")
+    with node.reader() as session:
+        assert session.scalar(select(RequestRecord.id)) is None
+
+
+@pytest.mark.parametrize(("role", "party"), [
+    ("requester", {"name": "Some Unregistered Lab", "country": "CN"}),
+    ("requester", {"key": "no-such-org"}),
+    ("domestic_partner", {"name": "A Partner Nobody Registered", "country": "CN"}),
+    ("recipient", {"name": "Foreign Genomics Ltd", "country": "US",
+                   "identifiers": ["LEI:5493001KJTIIGC8Y1R12"]}),
+    ("provider", {"name": "A Hospital This Node Does Not Hold", "country": "CN"}),
+])  # fmt: skip
+def test_an_organisation_the_registry_does_not_hold_is_refused_with_how_to_register_it(
+    node: Database, role: str, party: dict[str, Any]
+) -> None:
+    body = BASE.model_dump(mode="json") | {"requester": {"key": "oxbridge"}, role: party}
+    with node.transaction() as session, pytest.raises(ValidationFailed) as refused:
+        create_request(session, ACTOR, find_user(session, "alice"),
+                       AccessRequest.model_validate(body))  # fmt: skip
+    assert refused.value.code == "E_UNREGISTERED_PARTY"
+    message = str(refused.value)
+    assert message.startswith(role.replace("_", " ") + ": ")
+    assert "hgr org add" in message
+    with node.reader() as session:
+        assert session.scalar(select(RequestRecord.id)) is None
+
+
+def test_a_request_names_its_organisations_by_registry_key(node: Database) -> None:
+    # The key alone suffices; the node fills in the registry's name, country and identifiers,
+    # whatever country the request declares for it (here CN, to pass as a domestic party).
+    number = _create(node, "alice", {"key": "oxbridge", "country": "CN"})
+    with node.reader() as session:
+        kept = session.scalars(select(RequestRecord).where(RequestRecord.number == number)).one()
+    assert kept.body["requester"] == {
+        "key": "oxbridge", "name": "Example University of Oxbridge", "country": "GB",
+        "identifiers": ["CH:RC000999"], "not_for_profit": False, "foreign_equity_pct": 0.0,
+        "foreign_voting_pct": 0.0, "control_by_agreement": False, "concern_ownership_pct": 0.0,
+    }  # fmt: skip
+    # The partner, named by name, is bound to its key; the provider is the node's BJ-H001.
+    assert kept.body["domestic_partner"]["key"] == "shanghai-inst"
+    assert kept.body["provider"] == BASE.model_dump(mode="json")["provider"]
 
 
 def test_an_ambiguous_user_organisation_must_be_a_registry_key(node: Database) -> None:
     with node.transaction() as session:
         register_organisation(session, ACTOR, "oxbridge-cn", "CN", "Example University of "
                               "Oxbridge", FACT)  # fmt: skip
+        add_user(session, ACTOR, "carol", Role.RESEARCHER, organisation="Unregistered Lab")
     with pytest.raises(Forbidden, match="registry key"):
-        _create(node, "bob", {"name": "Example University of Oxbridge", "country": "CN"})
+        _create(node, "bob", {"key": "oxbridge"})
+    with pytest.raises(Forbidden, match="is not in the organisation registry"):
+        _create(node, "carol", {"key": "oxbridge"})
 
 
 def test_a_reviewer_of_the_requesters_organisation_is_refused_whatever_it_is_called(

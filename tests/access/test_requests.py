@@ -26,7 +26,7 @@ from hgr.db import Database
 from hgr.exceptions import Conflict, Forbidden, ValidationFailed
 from hgr.policy import AccessRequest, NodeFacts, load_packs, read_model
 from hgr.registry.importer import import_files
-from tests.conftest import EXAMPLES, HOLDINGS
+from tests.conftest import EXAMPLES, HOLDINGS, register_parties
 
 ACTOR = Actor("test", "operator")
 TODAY = dt.date(2026, 11, 23)  # a Monday
@@ -52,6 +52,7 @@ def users(db: Database, keys: NodeKeys) -> dict[str, User]:
         "sec2": (Role.SECURITY_REVIEWER, "", "National authority"),
     }
     with db.transaction() as session:
+        register_parties(session, REQUEST)
         for name, (role, scope, organisation) in people.items():
             add_user(session, ACTOR, name, role, scope, organisation=organisation)
     with db.reader() as session:

@@ -16,9 +16,10 @@ from hgr.config import ServiceSettings, Settings
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.node import Node
+from hgr.policy import AccessRequest, read_model
 from hgr.registry.importer import import_files
 from tests.api.beacon_node import BeaconNode, build_beacon_node, copy_node
-from tests.conftest import EXAMPLES, HOLDINGS
+from tests.conftest import EXAMPLES, HOLDINGS, register_parties
 
 ADMIN = Actor("cli:test", "operator")
 
@@ -37,6 +38,7 @@ USERS = {
 }
 # The organisation a user belongs to, where a test needs one (the examples' requester).
 ORGANISATIONS = {"researcher": "Example University of Oxbridge"}
+EXAMPLE_REQUEST = EXAMPLES / "policy" / "foreign-wgs-request.yaml"
 
 
 class Api:
@@ -63,6 +65,8 @@ def api(db: Database, keys: NodeKeys, tmp_path: Path) -> Iterator[Api]:
         import_files(db, keys, HOLDINGS, institution=code)
     tokens = {}
     with db.transaction() as session:
+        # The example request's organisations, registered as an officer would.
+        register_parties(session, read_model(AccessRequest, EXAMPLE_REQUEST))
         for name, (role, scope) in USERS.items():
             add_user(session, ADMIN, name, role, scope, organisation=ORGANISATIONS.get(name, ""))
             tokens[name] = create_token(session, ADMIN, name).value

@@ -74,10 +74,14 @@ def test_a_foreign_request_from_submission_to_withdrawal(
         number = entry.number
         # A registered important pedigree to the UK with a Chinese partner: filing, backup,
         # security review (CN-13). The family holds 5 persons; a count below the declaration
-        # does not lower it.
+        # does not lower it. Its family collection holds exomes, which an export of its
+        # genotypes would carry besides the genomes declared.
         assert (entry.status, entry.outcome) == ("under_review", "security_review")
         assert entry.decision["counted"] == [
-            "declared 800 persons; the node counts 5 in the cohort, and decided on the 800 declared"
+            "declared 800 persons; the node counts 5 in the cohort, and decided on the 800 "
+            "declared",
+            "declared whole_genome; an export of the cohort also releases whole_exome, as the "
+            "node's registry holds them, and decided on both",
         ]
         for name, kind in REVIEWERS:
             review(session, ADMIN, entry, find_user(session, name), kind, approve=True)

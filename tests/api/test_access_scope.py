@@ -11,7 +11,7 @@ import pytest
 from hgr.auth import Role, add_user, create_token
 from hgr.policy import AccessRequest, read_model
 from tests.api.conftest import ADMIN, Api
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, register_parties
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")  # the examples' approvals end in 2029
 
@@ -73,7 +73,13 @@ def test_only_the_holding_institutions_committees_read_and_review(
 
 
 def test_a_request_naming_no_institution_of_the_node_has_no_committee(scoped: Api) -> None:
-    # Before, any institution's committee could approve a request without a cohort.
+    # Before, any institution's committee could approve a request without a cohort. The
+    # provider is known to the registry (else the request is refused at submission), but
+    # holds no data here.
+    refused = scoped.post("researcher", "/access/requests", json=ELSEWHERE)
+    assert (refused.status_code, refused.json()["code"]) == (422, "E_UNREGISTERED_PARTY")
+    with scoped.db.transaction() as session:
+        register_parties(session, ELSEWHERE)
     number, _reviews = _submit(scoped, ELSEWHERE)
     path = f"/access/requests/{number}"
     for user in ("dac_bj", "ethics_bj", "dac_sh", "ethics_sh"):

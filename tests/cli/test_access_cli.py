@@ -18,8 +18,17 @@ REQUEST = EXAMPLES / "policy" / "foreign-wgs-request.yaml"
 
 def test_a_request_from_the_command_line(examples_node: Path, tmp_path: Path) -> None:
     home = examples_node
-    users = [("alice", "researcher", "", "Example University of Oxbridge")]
-    users += [(f"{short}{n}", role, scope, "") for short, role, scope in (
+    assert hgr(home, "user", "add", "alice", "--role", "researcher", "--organisation",
+               "oxbridge")[0] == 0  # fmt: skip
+    code, out = hgr(home, "access", "submit", str(REQUEST), "--requester", "alice")
+    assert code == 1
+    assert "E_UNREGISTERED_PARTY" in out  # the example's organisations are not registered yet
+    assert "hgr org add" in out
+    for key, country, name in (("oxbridge", "GB", "Example University of Oxbridge"),
+                               ("shanghai-inst", "CN", "Shanghai Example Institute")):  # fmt: skip
+        assert hgr(home, "org", "add", key, "--country", country, "--name", name, "--source",
+                   "registration documents", "--verified-by", "officer.wang")[0] == 0  # fmt: skip
+    users = [(f"{short}{n}", role, scope, "") for short, role, scope in (
         ("dac", "access_committee", "BJ-H001"), ("eth", "ethics_committee", "BJ-H001"),
         ("sec", "security_reviewer", "")) for n in (1, 2)]  # fmt: skip
     for name, role, scope, organisation in users:

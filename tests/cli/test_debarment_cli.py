@@ -69,6 +69,28 @@ def test_a_case_from_investigation_to_the_published_page(examples_node: Path,
     _end_standstill(home, number)
     assert hgr(home, "debarment", "enter", number)[0] == 0
     assert hgr(home, "debarment", "check", "CH:00000002")[1] == f"mandatory: {number}"
+    # As a request's party is screened: by name alone, in another form; a subsidiary known to
+    # the registry by its key; a near miss shown for a person to compare.
+    assert hgr(home, "debarment", "check", "--name", "EXAMPLE HOLDINGS PLC.")[1] == (
+        f"mandatory: {number}")  # fmt: skip
+    assert hgr(home, "org", "add", "ex-lab", "--country", "CN", "--name", "Example Lab",
+               "--identifier", "USCC:91110000MA00000009", "--source", "SAMR",
+               "--verified-by", "officer")[0] == 0  # fmt: skip
+    assert hgr(home, "org", "add", "ex-holdings", "--country", "GB", "--name", "Example "
+               "Holdings plc", "--source", "CH", "--verified-by", "officer")[0] == 0  # fmt: skip
+    assert hgr(home, "org", "control", "ex-holdings", "ex-lab", "--equity", "100", "--source",
+               "CH", "--verified-by", "officer")[0] == 0  # fmt: skip
+    assert hgr(home, "debarment", "check", "--key", "ex-lab")[1] == f"mandatory: {number}"
+    code, out = hgr(home, "debarment", "check", "--name", "Examples Holdings")
+    assert code == 0
+    assert out.startswith("none near miss, for a person to compare: 'Examples Holdings' ~ "
+                          f"'Example Holdings plc' ({number}, ")  # fmt: skip
+    code, out = hgr(home, "debarment", "check", "--key", "no-such-org")
+    assert code == 1
+    assert "hgr org add" in out
+    code, out = hgr(home, "debarment", "check")
+    assert code == 1
+    assert "--name or --key" in out
     page = tmp_path / "list.html"
     assert hgr(home, "debarment", "export", "-o", str(page))[0] == 0
     assert "Genomes were passed to an excluded party." in page.read_text()

@@ -15,7 +15,6 @@ from hgr.debarment import (
     add_control,
     decide,
     entries_csv,
-    finding_for,
     list_entry,
     notify,
     open_case,
@@ -27,6 +26,7 @@ from hgr.debarment import (
 )
 from hgr.debarment.models import DebarmentEntry
 from hgr.exceptions import Conflict, ValidationFailed
+from hgr.organisations import screen_party
 from hgr.web.debarment import entries_html
 
 ACTOR = Actor("test", "national_officer")
@@ -71,14 +71,14 @@ def test_the_process_from_investigation_to_listing(db: Database) -> None:
         assert (entry.status, entry.standstill_ends) == ("standstill", dt.date(2026, 12, 3))
         with pytest.raises(Conflict, match="standstill"):
             list_entry(session, ACTOR, entry, today=dt.date(2026, 12, 3))
-        assert finding_for(session, [PARENT], MONDAY).level == "none"
+        assert screen_party(session, [PARENT], "", MONDAY).level == "none"
         list_entry(session, ACTOR, entry, today=dt.date(2026, 12, 4))
         assert entry.status == "listed"
-        found = finding_for(session, ["CH:01234567"], dt.date(2027, 1, 1))
+        found = screen_party(session, ["CH:01234567"], "", dt.date(2027, 1, 1))
         assert (found.level, found.cn_ban, found.entries) == ("mandatory", False,
                                                               ("DEB-2026-0001",))  # fmt: skip
         # After its expected end an entry is no longer in force nor published.
-        assert finding_for(session, [PARENT], dt.date(2028, 11, 24)).level == "none"
+        assert screen_party(session, [PARENT], "", dt.date(2028, 11, 24)).level == "none"
         assert public_entries(session, dt.date(2028, 11, 24)) == []
 
 
@@ -89,8 +89,8 @@ def test_the_list_reaches_controlled_entities(db: Database) -> None:
         add_control(session, ACTOR, "USCC:91110000MA00000001", "LAB-7", "board control")
         assert not add_control(session, ACTOR, PARENT, "USCC:91110000MA00000001", "again")
         today = dt.date(2027, 1, 1)
-        assert finding_for(session, ["LAB-7"], today).level == "discretionary"
-        assert finding_for(session, ["OTHER"], today).level == "none"
+        assert screen_party(session, ["LAB-7"], "", today).level == "discretionary"
+        assert screen_party(session, ["OTHER"], "", today).level == "none"
         # Control runs downward only: a debarred subsidiary does not reach its parent.
         with pytest.raises(ValidationFailed, match="two different"):
             add_control(session, ACTOR, "X", "X", "self")
@@ -113,7 +113,7 @@ def test_a_permanent_ban_is_chinas_and_says_so(db: Database) -> None:
         decide(session, ACTOR, ban, debar=True, reasons="Art. 41: provision abroad.",
                permanent=True, today=MONDAY)  # fmt: skip
         list_entry(session, ACTOR, ban, today=dt.date(2026, 12, 4))
-        found = finding_for(session, [PARENT], dt.date(2040, 1, 1))
+        found = screen_party(session, [PARENT], "", dt.date(2040, 1, 1))
         assert (found.level, found.cn_ban) == ("mandatory", True)
 
 
@@ -137,7 +137,7 @@ def test_clearing_suspension_and_removal(db: Database) -> None:
             remove(session, ACTOR, challenged, "")
         remove(session, ACTOR, challenged, "Self-cleansing shown (s.65).")
         assert challenged.status == "removed"
-        assert finding_for(session, [PARENT], dt.date(2027, 2, 1)).level == "none"
+        assert screen_party(session, [PARENT], "", dt.date(2027, 2, 1)).level == "none"
 
 
 def test_bad_cases_are_refused(db: Database) -> None:

@@ -65,6 +65,29 @@ def test_a_listed_organisation_and_its_subsidiary_are_refused_on_identity(
     assert "DEB-M" in [f.rule.id for f in decision.fired]
 
 
+@pytest.mark.parametrize("requester", [
+    {"key": "sz-lab"},
+    {"name": "SZ Sub Labs", "country": "CN"},
+    {"name": "Anything", "country": "CN", "identifiers": ["USCC:91440300MA5SZLAB01"]},
+])  # fmt: skip
+def test_control_is_followed_across_the_registry_and_the_lists_own_relations(
+    listed: Database, requester: dict[str, Any]
+) -> None:
+    # The list's own relations (hgr debarment control, by identifier) record that the listed
+    # company's UK subsidiary controls a Shenzhen lab; the registry knows the lab and, apart,
+    # the UK subsidiary's owner. Neither record alone reaches the listing.
+    from hgr.debarment import add_control as list_control
+
+    with listed.transaction() as session:
+        register_organisation(session, OFFICER, "sz-lab", "CN", "SZ Sub Labs", FACT,
+                              identifiers=["USCC:91440300MA5SZLAB01"])  # fmt: skip
+        list_control(session, OFFICER, "CH:00000002", "USCC:91440300MA5SZLAB01",
+                     "board control (SAMR filing)")  # fmt: skip
+    facts, decision = _decide(listed, requester)
+    assert (facts.debarment, facts.debarment_reference) == ("mandatory", "DEB-2026-0001")
+    assert decision.outcome == "prohibited"
+
+
 def test_a_near_miss_name_goes_to_a_person_with_the_candidate(listed: Database) -> None:
     facts, decision = _decide(listed, {"name": "Exampel Sequencing Holdings", "country": "HK"})
     assert facts.debarment == "none"

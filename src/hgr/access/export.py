@@ -35,7 +35,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hgr.access.consent import ProposedUse, eligible_donors, standing
-from hgr.access.facts import cohort_donors, count_persons, ethics_standing, node_facts
+from hgr.access.facts import (
+    GENOTYPE_CATEGORIES,
+    cohort_donors,
+    count_persons,
+    ethics_standing,
+    node_facts,
+    released_categories,
+)
 from hgr.access.models import ExportPackage, Filing, RequestRecord, WithdrawalNotice
 from hgr.access.ontology import DiseaseOntology
 from hgr.audit import Actor, record
@@ -131,15 +138,13 @@ def recipient_id(keys: NodeKeys, request_number: str, pseudonym: str) -> str:
     return keys.pseudonymiser.pseudonym(request_number, pseudonym)[:20]
 
 
-GENOTYPED = frozenset({"whole_genome", "whole_exome", "genotype_array", "targeted_sequencing"})
-
-
 def _genotype_files(session: Session, home: Path, request: AccessRequest, donors: list[int],
                     keys: NodeKeys, number: str) -> dict[str, bytes]:  # fmt: skip
     """For a request of genotype data: each collection store's genotypes of the released
     donors as a gzipped VCF (``genotypes-<collection>.vcf.gz``), samples under the donors'
     request identifiers."""
-    if not GENOTYPED & {str(c) for c in request.data.categories} or request.cohort is None:
+    asked = {str(c) for c in request.data.categories}
+    if not GENOTYPE_CATEGORIES & asked or request.cohort is None:
         return {}
     files = {}
     S, G = m.Sample, GenotypeSample
@@ -212,13 +217,15 @@ class ExportResult:
 def _decide_again(session: Session, entry: RequestRecord, request: AccessRequest,
                   released: list[int], packs: Sequence[Pack], today: dt.date) -> None:  # fmt: skip
     """Decide the request again on what this export releases (the persons counted among the
-    released donors, the catalogue's flags and the debarment list as they stand today), and
-    refuse the export when that decision is more restrictive than the one the request was
-    approved under: a cohort that grew past a threshold after the approval, or a family that
-    the catalogue has since protected, goes back to its reviews."""
+    released donors and the data categories they are held under, the catalogue's flags and
+    the debarment list as they stand today), and refuse the export when that decision is more
+    restrictive than the one the request was approved under: a cohort that grew past a
+    threshold or was sequenced after the approval, or a family that the catalogue has since
+    protected, goes back to its reviews."""
     known = node_facts(session, request, NodeFacts(today=today))
     persons = count_persons(session, released)
-    decision = evaluate(request, known.model_copy(update={"persons": persons}), packs)
+    counted = {"persons": persons, "categories": released_categories(session, request, released)}
+    decision = evaluate(request, known.model_copy(update=counted), packs)
     approved = entry.outcome or "allow"
     if OUTCOMES.index(decision.outcome) > OUTCOMES.index(approved):
         rules = ", ".join(f.rule.id for f in decision.fired if f.rule.outcome == decision.outcome)

@@ -2,7 +2,8 @@
 records, never from the requester (regulations.md §0.2: ``is_important_pedigree`` and
 ``is_specific_region`` from the catalogue; ``debarred`` from the debarment list; the ethics
 approval from the registry; earlier US transfers to the same counterparty from its exports;
-the persons its cohort holds, counted in the registry)."""
+the persons its cohort holds and the data categories an export of it releases, counted in the
+registry)."""
 
 from __future__ import annotations
 
@@ -15,23 +16,30 @@ from hgr.access.models import ExportPackage, RequestRecord
 from hgr.catalogue import is_protected
 from hgr.exceptions import UsageError
 from hgr.organisations import foreign_party, organisations_matching, screen_party
+from hgr.organisations.models import Organisation as Registered
 from hgr.policy.request import AccessRequest, NodeFacts, Organisation, RegisteredParty
 from hgr.registry import models as m
 from hgr.registry.vocabulary import EthicsStatus
 from hgr.relatedness.identity import unique_donors
 
 __all__ = [
+    "GENOTYPE_CATEGORIES",
+    "cohort_categories",
     "cohort_donors",
     "count_persons",
     "ethics_standing",
     "node_facts",
     "prior_us_persons",
     "registered_parties",
+    "released_categories",
 ]
 
 LEVELS = ("none", "discretionary", "mandatory")
 BULK_WINDOW = dt.timedelta(days=365)  # 28 CFR 202.205: the preceding 12 months
 CHUNK = 10_000
+# The data categories an export carries as genotypes (hgr.access.export).
+GENOTYPE_CATEGORIES = frozenset({"whole_genome", "whole_exome", "genotype_array",
+                                 "targeted_sequencing"})  # fmt: skip
 
 
 def ethics_standing(session: Session, institution: str, reference: str | None,
@@ -89,6 +97,32 @@ def count_persons(session: Session, donors: list[int]) -> int:
     return unique_donors(session, named)
 
 
+def cohort_categories(session: Session, donors: list[int]) -> list[str]:
+    """The data categories the registry records for ``donors``: those of every collection
+    that holds a sample of theirs (as the survey counts them, hgr.survey.returns)."""
+    collections: set[int] = set()
+    for start in range(0, len(donors), CHUNK):
+        collections |= set(session.scalars(select(m.Sample.collection_id).where(
+            m.Sample.donor_id.in_(donors[start:start + CHUNK]),
+            m.Sample.collection_id.is_not(None)).distinct()))  # fmt: skip
+    held = session.scalars(select(m.Collection.data_categories).where(
+        m.Collection.id.in_(sorted(collections))))  # fmt: skip
+    return sorted({str(c) for categories in held for c in categories or []})
+
+
+def released_categories(session: Session, request: AccessRequest, donors: list[int]) -> list[str]:
+    """The data categories an export of ``donors`` under ``request`` releases as the registry
+    records them, beyond what the request declares: an export of genotype data carries the
+    genotypes of every collection holding the donors (hgr.access.export), so a request that
+    declares arrays of a cohort sequenced in whole receives genomes, and is decided as such
+    (Implementing Rules: exome or genome sequencing information of more than 500 persons)."""
+    asked = {str(c) for c in request.data.categories}
+    if not GENOTYPE_CATEGORIES & asked:
+        return []
+    return [c for c in cohort_categories(session, donors)
+            if c in GENOTYPE_CATEGORIES and c not in asked]  # fmt: skip
+
+
 def _same_party(body: dict[str, object], party: Organisation) -> bool:
     recipient = body.get("recipient") or body.get("requester")
     if not isinstance(recipient, dict):
@@ -125,6 +159,10 @@ def registered_parties(session: Session, request: AccessRequest) -> dict[str, Re
         if party is None:
             continue
         known = organisations_matching(session, party.identifiers, party.name)
+        if party.key is not None:
+            keyed = session.scalar(select(Registered).where(Registered.key == party.key))
+            if keyed is not None and keyed.id not in {o.id for o in known}:
+                known.insert(0, keyed)
         if not known:
             continue
         # Several organisations behind one party (another's identifier added, or a namesake):
@@ -139,27 +177,31 @@ def registered_parties(session: Session, request: AccessRequest) -> dict[str, Re
 def node_facts(session: Session, request: AccessRequest,
                recorded: NodeFacts | None = None) -> NodeFacts:  # fmt: skip
     """The node's facts about ``request``: the catalogue's protected flags, the ethics approval
-    and the persons of its cohort, the debarment list's strongest finding for the requester
-    and the recipient (and whoever controls them), and the US persons already exported to the
-    recipient this year. ``recorded`` holds what the node records elsewhere (a facts file):
-    its day, its US persons given through other channels (added to the node's own count) and
-    its NIST attestation; its other facts are the node's to look up, never taken from it."""
+    and the persons of its cohort, the data categories an export of it releases beyond those
+    declared, the debarment list's strongest finding for the requester and the recipient (and
+    whoever controls them), and the US persons already exported to the recipient this year.
+    ``recorded`` holds what the node records elsewhere (a facts file): its day, its US persons
+    given through other channels (added to the node's own count) and its NIST attestation; its
+    other facts are the node's to look up, never taken from it."""
     recorded = recorded or NodeFacts()
     today = recorded.today
     cohort = request.cohort
     pedigree = region = False
     ethics: bool | None = None
     persons: int | None = None
+    categories: list[str] = []
     if cohort is not None:
         # Every person the cohort holds: an export releases those of them whose consent
         # covers the use, never more, so the decision is made on an upper bound here and
         # again on the released set at each export (hgr.access.export).
-        persons = count_persons(session, cohort_donors(session, request))
+        donors = cohort_donors(session, request)
+        persons = count_persons(session, donors)
+        categories = released_categories(session, request, donors)
         pedigree = any(is_protected(session, cohort.institution, f) for f in cohort.families)
         region = any(is_protected(session, cohort.institution, p, "region")
                      for p in cohort.populations)  # fmt: skip
         ethics = ethics_standing(session, cohort.institution, request.ethics_reference, today)
-    findings = [screen_party(session, org.identifiers, org.name, today)
+    findings = [screen_party(session, org.identifiers, org.name, today, key=org.key)
                 for org in {request.requester, request.receiver}]  # fmt: skip
     level = max((f.level for f in findings), key=LEVELS.index, default="none")
     references = sorted({e for f in findings for e in f.entries})
@@ -171,7 +213,8 @@ def node_facts(session: Session, request: AccessRequest,
         "debarment_reference": ", ".join(references),
         "debarment_near_miss": bool(near), "debarment_candidates": "; ".join(near),
         "cn_ban": any(f.cn_ban for f in findings), "ethics_approved": ethics, "today": today,
-        "persons": persons, "parties": registered_parties(session, request),
+        "persons": persons, "categories": categories,
+        "parties": registered_parties(session, request),
         "prior_us_persons_12m": recorded.prior_us_persons_12m + own,
         "nist_800_171_attested": recorded.nist_800_171_attested,
     })  # fmt: skip

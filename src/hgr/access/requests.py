@@ -23,15 +23,15 @@ from sqlalchemy.orm import Session
 
 from hgr.access.export import needs_filing
 from hgr.access.models import AccessReview, Filing, RequestRecord
+from hgr.access.parties import bind_parties, node_institution
 from hgr.audit import Actor, record
 from hgr.auth.models import User
 from hgr.auth.roles import ROLE_SCOPE, Role, ScopeLevel
 from hgr.dates import months_after, utc_now, utc_today, working_days_after
 from hgr.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from hgr.organisations import normalise_name, organisations_matching, organisations_named
-from hgr.organisations.models import Organisation, OrganisationName
+from hgr.organisations.models import Organisation
 from hgr.policy import AccessRequest, NodeFacts, Pack, evaluate
-from hgr.registry import models as m
 
 __all__ = [
     "APPROVALS",
@@ -94,39 +94,29 @@ def _step(session: Session, by: Actor, entry: RequestRecord, step: str,
 
 
 def _own_organisation(session: Session, user: User, request: AccessRequest) -> None:
-    """Refuse a request whose requester is not the submitting user's own organisation: the
-    registered organisation the user belongs to (by registry key or name), compared by
-    registry identity where the registry knows the request's requester, else by normalised
-    name."""
+    """Refuse a request whose requester (bound to the registry: hgr.access.parties) is not
+    the submitting user's own registered organisation, known by its registry key or by the
+    one registered organisation its name is."""
     declared = request.requester
+    where = "give the user its registry key (hgr user add --organisation KEY)"
     if not user.organisation.strip():
         raise Forbidden(f"user {user.name} belongs to no organisation, so cannot request for "
-                        f"{declared.name}: give the user one (hgr user add --organisation)",
-                        code="E_NOT_YOUR_ORGANISATION")  # fmt: skip
+                        f"{declared.name}: {where}", code="E_NOT_YOUR_ORGANISATION")  # fmt: skip
     own = session.scalar(select(Organisation).where(Organisation.key == user.organisation))
     if own is None:
         named = organisations_named(session, user.organisation)
-        if len(named) > 1:
-            raise Forbidden(f"user {user.name}'s organisation {user.organisation!r} names "
-                            f"{len(named)} registered organisations: give the user its "
-                            "registry key (hgr user add --organisation KEY)",
+        if len(named) != 1:
+            found = f"names {len(named)} registered organisations" if named else \
+                "is not in the organisation registry"  # fmt: skip
+            raise Forbidden(f"user {user.name}'s organisation {user.organisation!r} {found}, "
+                            f"so the node cannot tell it is {declared.name}'s: register it "
+                            f"(hgr org add) and {where}",
                             code="E_NOT_YOUR_ORGANISATION")  # fmt: skip
-        own = named[0] if named else None
-    asked = organisations_matching(session, declared.identifiers, declared.name)
-    if asked:
-        # Every organisation the declared name and identifiers point to must be the user's:
-        # another's identifier added to one's own name is not one's own organisation.
-        same = own is not None and {o.id for o in asked} == {own.id}
-    elif own is not None:
-        names = {normalise_name(n) for n in session.scalars(select(OrganisationName.name).where(
-            OrganisationName.organisation_id == own.id))}  # fmt: skip
-        same = normalise_name(declared.name) in names
-    else:
-        same = normalise_name(user.organisation) == normalise_name(declared.name)
-    if not same:
-        raise Forbidden(f"{user.name} belongs to {user.organisation}, and requests only for "
-                        f"it, not for {declared.name}: an officer files for another party "
-                        "with hgr access submit --for-party",
+        own = named[0]
+    if own.key != declared.key:
+        raise Forbidden(f"{user.name} belongs to {own.key}, and requests only for it, not for "
+                        f"{declared.key} ({declared.name}): an officer files for another "
+                        "party with hgr access submit --for-party",
                         code="E_NOT_YOUR_ORGANISATION")  # fmt: skip
 
 
@@ -136,11 +126,17 @@ def create_request(session: Session, by: Actor, requester: User, request: Access
     organisation; ``for_party`` is an officer's explicit filing for another party, which the
     audit log records as such.
 
+    The request's organisations are bound to the registry first (hgr.access.parties), and the
+    request is kept as bound.
+
     Raises
     ------
+    ValidationFailed
+        A party the registry does not hold, or names ambiguously (E_UNREGISTERED_PARTY).
     Forbidden
         The request names another organisation than the user's own, and is not filed for it.
     """
+    request = bind_parties(session, request)
     if not for_party:
         _own_organisation(session, requester, request)
     now = utc_now()
@@ -222,12 +218,8 @@ def holding_institution(session: Session, request: AccessRequest) -> str | None:
     Its committees, and only they, review and read the request."""
     if request.cohort is not None:
         return request.cohort.institution
-    provider = request.provider
-    keys = {normalise_name(provider.name)} | {i.strip().casefold() for i in provider.identifiers}
-    found = {str(code) for code, name, legal in session.execute(select(
-        m.Institution.code, m.Institution.name, m.Institution.legal_person_id))
-        if {code.casefold(), normalise_name(name), legal.casefold()} & keys}  # fmt: skip
-    return found.pop() if len(found) == 1 else None
+    institution = node_institution(session, request.provider)
+    return institution.code if institution is not None else None
 
 
 def institution_may_act(session: Session, role: Role, scope: str, entry: RequestRecord) -> bool:
@@ -256,6 +248,8 @@ def _same_organisation(session: Session, reviewer: User, request: AccessRequest)
     mine |= set(session.scalars(select(Organisation.id).where(Organisation.key == own)))
     theirs = {o.id for p in parties
               for o in organisations_matching(session, p.identifiers, p.name)}  # fmt: skip
+    keys = sorted({p.key for p in parties if p.key})
+    theirs |= set(session.scalars(select(Organisation.id).where(Organisation.key.in_(keys))))
     return bool(mine & theirs)
 
 

@@ -109,7 +109,8 @@ def add_access_routes(
         with db.transaction() as session:
             node.outbound_list(session, body.action)
             entry = create_request(session, actor, find_user(session, user_of(principal)), body)
-            submit(session, actor, entry, node_facts(session, body), node.rule_packs())
+            bound = AccessRequest.model_validate(entry.body)  # its parties as registered
+            submit(session, actor, entry, node_facts(session, bound), node.rule_packs())
             return shown(session, entry)
 
     def readable(session: Session, principal: Principal, entry: RequestRecord) -> bool:

@@ -33,7 +33,6 @@ from hgr.auth.roles import Principal, Role
 from hgr.beacon.entries import donor_counts
 from hgr.beacon.models import BeaconDataset
 from hgr.dates import utc_today
-from hgr.debarment.cases import finding_for
 from hgr.exceptions import NotFound, UsageError
 from hgr.genotypes.ingest import current_store
 from hgr.organisations import screen_party
@@ -246,10 +245,8 @@ def with_finding(session: Session, requester: Requester, today: dt.date) -> Requ
 
 def _list_level(session: Session, organisation: str, today: dt.date) -> str:
     """The list's strongest finding for an organisation known to the beacon by one string,
-    taken as an identifier and as a name (hgr.organisations.screen_party)."""
-    return max(finding_for(session, [organisation], today).level,
-               screen_party(session, [organisation], organisation, today).level,
-               key=("none", "discretionary", "mandatory").index)  # fmt: skip
+    taken as a registry key, an identifier and a name (hgr.organisations.screen_party)."""
+    return screen_party(session, [organisation], organisation, today, key=organisation).level
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def submit(
         node.outbound_list(session, asked.action)
         entry = create_request(session, operator(), find_user(session, requester), asked,
                                for_party=for_party)  # fmt: skip
-        known = node_facts(session, asked, given)
+        known = node_facts(session, AccessRequest.model_validate(entry.body), given)
         submit_request(session, operator(), entry, known, node.rule_packs())
         line = f"{entry.number}: {entry.status} ({entry.outcome})"
         if entry.reviews_needed:

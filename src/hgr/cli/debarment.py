@@ -18,7 +18,6 @@ from hgr.debarment import (
     decide,
     entries_csv,
     find_case,
-    finding_for,
     list_entry,
     notify,
     open_case,
@@ -32,6 +31,7 @@ from hgr.debarment.models import DebarmentEntry
 from hgr.debarment.national import held_list, publish_national_list, receive_national_list
 from hgr.exceptions import UsageError
 from hgr.federation import get_json
+from hgr.organisations import find_organisation, screen_party
 from hgr.web.debarment import entries_html
 
 __all__ = ["debarment_app"]
@@ -163,14 +163,30 @@ def control(
 
 @debarment_app.command("check")
 def check(
-    identifier: Annotated[list[str], typer.Argument(help="The organisation's identifiers.")],
+    identifier: Annotated[
+        list[str] | None, typer.Argument(help="The organisation's identifiers (SCHEME:VALUE).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Its name, in any language or form.")] = "",
+    key: Annotated[str, typer.Option(help="Its key in the organisation registry.")] = "",
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """What the list says of an organisation, through the organisations that control it."""
+    """What the list says of an organisation, as a request's party is screened: by its registry
+    identity, every identifier and normalised name, and every organisation that controls it;
+    names close to a listed one are shown for a person to compare."""
+    if not (identifier or name.strip() or key.strip()):
+        fail(UsageError("name the organisation: its identifiers, --name or --key",
+                        code="E_USAGE"))  # fmt: skip
     with command_node(home, database_url) as node, node.db.reader() as session:
-        found = finding_for(session, identifier)
-    console.print(f"{found.level}" + (f": {', '.join(found.entries)}" if found.entries else ""))
+        if key.strip():
+            find_organisation(session, key.strip())  # an unknown key says how to register it
+        found = screen_party(session, identifier or [], name, utc_today(),
+                             key=key.strip() or None)  # fmt: skip
+    console.print(f"{found.level}" + (f": {', '.join(found.entries)}" if found.entries else ""),
+                  highlight=False)  # fmt: skip
+    for near in found.near_misses:
+        console.print(f"near miss, for a person to compare: {near.name!r} ~ {near.listed!r} "
+                      f"({near.entry}, {near.score:g})", highlight=False)  # fmt: skip
 
 
 @debarment_app.command("cases")

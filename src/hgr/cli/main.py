@@ -316,7 +316,8 @@ def user_add(
         typer.Option(help="The user's `sub` at the configured OIDC issuer, if they sign in there."),
     ] = "",
     organisation: Annotated[
-        str, typer.Option(help="The organisation they work for (name or identifier).")
+        str,
+        typer.Option(help="The organisation they work for: its registry key (hgr org add)."),
     ] = "",
     country: Annotated[
         str, typer.Option(help="The organisation's country (ISO 3166-1 alpha-2, e.g. CN).")

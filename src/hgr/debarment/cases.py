@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,11 +28,9 @@ from hgr.exceptions import Conflict, NotFound, ValidationFailed
 __all__ = [
     "REGIMES",
     "TRANSITIONS",
-    "Finding",
     "add_control",
     "decide",
     "find_case",
-    "finding_for",
     "list_entry",
     "notify",
     "open_case",
@@ -221,38 +218,6 @@ def in_force(entry: DebarmentEntry, today: dt.date) -> bool:
     """Whether a listed entry still applies on ``today``."""
     return entry.status == "listed" and (
         entry.permanent or (entry.expected_end is not None and today <= entry.expected_end)
-    )
-
-
-@dataclass(frozen=True)
-class Finding:
-    """What the list says of an organisation: ``none``, ``discretionary`` or ``mandatory``,
-    whether a Chinese Art. 43 ban is among them, and the entries found."""
-
-    level: str
-    cn_ban: bool
-    entries: tuple[str, ...]
-
-
-def finding_for(session: Session, identifiers: Iterable[str],
-                today: dt.date | None = None) -> Finding:  # fmt: skip
-    """The list's finding for an organisation known by ``identifiers``: its own entries and
-    those of every organisation that controls it, directly or through others."""
-    today = today or utc_today()
-    reach = {i for i in identifiers if i}
-    frontier = set(reach)
-    while frontier:  # walk up the control relations to every controller
-        above = set(session.scalars(select(ControlRelation.controller).where(
-            ControlRelation.controlled.in_(sorted(frontier)))))  # fmt: skip
-        frontier = above - reach
-        reach |= above
-    listed = session.scalars(select(DebarmentEntry).where(DebarmentEntry.status == "listed"))
-    hits = [e for e in listed if reach & set(e.identifiers) and in_force(e, today)]
-    if not hits:
-        return Finding("none", False, ())
-    level = "mandatory" if any(e.mandatory for e in hits) else "discretionary"
-    return Finding(
-        level, any(e.regime == "cn-art43" for e in hits), tuple(sorted(e.number for e in hits))
     )
 
 

@@ -33,6 +33,7 @@ from hgr.organisations import (
 )
 from hgr.policy import AccessRequest, evaluate
 from hgr.registry import models as m
+from hgr.registry.importer import import_files
 from hgr.registry.vocabulary import ConsentStatus
 from hgr.survey.documents import envelope_of
 from hgr.web.debarment import entries_html
@@ -41,8 +42,10 @@ __all__ = ["run_access"]
 
 ACTOR = Actor("demo", "operator")
 RECIPIENT_NAME = "Example University of Oxbridge"
+RECIPIENT_KEY = "oxbridge-univ"
+RECIPIENT_IDS = ["GB-CH:RC000999"]
 RECIPIENT = {"name": RECIPIENT_NAME, "country": "GB", "not_for_profit": True,
-             "identifiers": ["GB-CH:RC000999"]}  # fmt: skip
+             "identifiers": RECIPIENT_IDS}  # fmt: skip
 REVIEWS = (("dac", Role.ACCESS_COMMITTEE), ("ethics", Role.ETHICS_COMMITTEE),
            ("security", Role.SECURITY_REVIEWER))  # fmt: skip
 
@@ -60,8 +63,8 @@ def _request(node: Node, institution: str, family: str) -> AccessRequest:
     return AccessRequest.model_validate({
         "id": f"DEMO-{family}", "action": "provide", "purpose": purpose,
         "project": f"Genetic architecture of the condition in family {family}",
-        "provider": {"name": institution, "country": "CN"}, "requester": RECIPIENT,
-        "domestic_partner": {"name": "Example Institute of Genetics", "country": "CN"},
+        "provider": {"name": institution, "country": "CN"}, "requester": {"key": RECIPIENT_KEY},
+        "domestic_partner": {"key": "example-genetics-inst"},
         "data": {"categories": ["genotype_array"], "persons": len(members),
                  "donors_from": ["CN"], "fields": ["sex", "birth_year", "diagnoses"]},
         "cohort": {"institution": institution, "families": [family]},
@@ -72,8 +75,16 @@ def _request(node: Node, institution: str, family: str) -> AccessRequest:
 
 
 def _users(node: Node, institution: str) -> None:
+    """The institution's registry officer registers the foreign university and the Chinese
+    partner (a request names only registered organisations); the university's researcher and
+    the institution's reviewers get their accounts."""
     with node.db.transaction() as session:
-        add_user(session, ACTOR, "r.smith", Role.RESEARCHER, organisation=RECIPIENT_NAME)
+        fact = Fact("Companies House and SAMR registration documents", "registry officer")
+        register_organisation(session, ACTOR, RECIPIENT_KEY, "GB", RECIPIENT_NAME, fact,
+                              identifiers=RECIPIENT_IDS)  # fmt: skip
+        register_organisation(session, ACTOR, "example-genetics-inst", "CN",
+                              "Example Institute of Genetics", fact)  # fmt: skip
+        add_user(session, ACTOR, "r.smith", Role.RESEARCHER, organisation=RECIPIENT_KEY)
         for kind, role in REVIEWS:
             scope = institution if role is not Role.SECURITY_REVIEWER else ""
             for n in (1, 2):
@@ -91,7 +102,8 @@ def _grant(node: Node, directory: Path, institution: str, family: str,
         c4gh.generate(str(secret), str(public), None, b"recipient")
     with node.db.transaction() as session:
         entry = create_request(session, ACTOR, find_user(session, "r.smith"), asked)
-        submit(session, ACTOR, entry, node_facts(session, asked), node.rule_packs())
+        bound = AccessRequest.model_validate(entry.body)
+        submit(session, ACTOR, entry, node_facts(session, bound), node.rule_packs())
         fired = [r["rule"] for r in (entry.decision or {}).get("rules", [])]
         console.print(f"{entry.number} ({asked.project}): {entry.outcome}; rules "
                       f"{', '.join(fired)}; reviews {', '.join(entry.reviews_needed)}, due "
@@ -173,19 +185,53 @@ def _debarment(national: Node, directory: Path, console: Console) -> None:
                   highlight=False)  # fmt: skip
 
 
-def _under_declared(node: Node, institution: str, console: Console) -> None:
-    """A request that declares fewer persons than its cohort holds, decided on the count."""
+PANEL = 540  # whole genomes: past the Implementing Rules' 500-person security-review threshold
+
+
+def _sequence_panel(node: Node, directory: Path, institution: str, population: str) -> None:
+    """The institution registers a whole-genome reference panel of its population: ``PANEL``
+    donors, each with a DNA sample in a collection of whole genomes and a broad consent."""
+    folder = directory / "access" / "panel"
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = [f"{institution}-WGS-{n:04d}" for n in range(1, PANEL + 1)]
+    files = {
+        "collections.csv": ["collection_id,name,material_types,data_categories,disease_focus,"
+                            "target_size,duo_codes,description",
+                            f"{institution}-WGS,Population reference panel,dna,"
+                            f"biological_samples;whole_genome,,{PANEL},GRU,"],
+        "donors.csv": ["donor_id,sex,birth_year,residence_region,population,vital_status,"
+                       "phenotypes,diagnoses"]
+        + [f"{d},{('female', 'male')[n % 2]},{1950 + n % 50},,{population},alive,,"
+           for n, d in enumerate(ids)],
+        "samples.csv": ["sample_id,donor_id,material_type,collection_id,collection_date,"
+                        "storage_status"]
+        + [f"{d}-S1,{d},dna,{institution}-WGS,2024-03-01,available" for d in ids],
+        "consents.csv": ["donor_id,document_version,document_sha256,signed_on,permission,"
+                         "disease,modifiers,countries,time_limit,status,withdrawn_on"]
+        + [f"{d},WGS-v1,{'ab' * 32},2024-03-01,GRU,,,,,active," for d in ids],
+    }  # fmt: skip
+    for name, lines in files.items():
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import_files(node.db, node.keys, [folder / n for n in files], institution=institution)
+
+
+def _under_declared(node: Node, directory: Path, institution: str, console: Console) -> None:
+    """A request that declares fewer persons, and a lesser kind of data, than an export of its
+    cohort releases, decided on what the node counts."""
     with node.db.reader() as session:
         population = session.scalar(select(m.Donor.population).join(m.Institution).where(
             m.Institution.code == institution, m.Donor.population.is_not(None)).group_by(
-            m.Donor.population).order_by(func.count().desc()).limit(1))  # fmt: skip
+            m.Donor.population).order_by(func.count().desc()).limit(1)) or "Han"  # fmt: skip
+    _sequence_panel(node, directory, institution, population)
+    console.print(f"{institution} registers a whole-genome reference panel of {PANEL} "
+                  f"{population} donors", highlight=False)  # fmt: skip
     asked = AccessRequest.model_validate({
         "id": "DEMO-UNDER-DECLARED", "action": "provide", "purpose": {"duo": "GRU"},
         "project": "Population reference panel", "requester": RECIPIENT,
         "provider": {"name": institution, "country": "CN"},
         "domestic_partner": {"name": "Example Institute of Genetics", "country": "CN"},
-        "data": {"categories": ["whole_genome"], "persons": 10, "donors_from": ["CN"]},
-        "cohort": {"institution": institution, "populations": [population or "Han"]},
+        "data": {"categories": ["genotype_array"], "persons": 10, "donors_from": ["CN"]},
+        "cohort": {"institution": institution, "populations": [population]},
         "ethics_reference": f"{institution}-EC-2015-01", "destination_country": "GB",
         "duration_months": 24, "ethics_approved": True, "written_consent": True,
         "gdpr_basis": "research_safeguards",
@@ -193,8 +239,8 @@ def _under_declared(node: Node, institution: str, console: Console) -> None:
     with node.db.reader() as session:
         facts = node_facts(session, asked)
     decision = evaluate(asked, facts, node.rule_packs())
-    console.print(f"an under-declared request ({population} genomes abroad): {decision.outcome}"
-                  f" ({', '.join(f.rule.id for f in decision.fired)}); "
+    console.print(f"an under-declared request ({population} arrays abroad, 10 persons): "
+                  f"{decision.outcome} ({', '.join(f.rule.id for f in decision.fired)}); "
                   f"{'; '.join(decision.counted)}", highlight=False)  # fmt: skip
 
 
@@ -212,7 +258,7 @@ def run_access(directory: Path, nodes: Path, national: Node, console: Console) -
         try:
             _fetch_list(national, node, console)
             _grant(node, directory, registered[0], registered[1], console)
-            _under_declared(node, registered[0], console)
+            _under_declared(node, directory, registered[0], console)
         finally:
             node.close()
 

@@ -26,7 +26,11 @@ from hgr.debarment.models import ControlRelation, DebarmentEntry
 from hgr.debarment.national import held_national_entries
 from hgr.organisations.models import Organisation, OrganisationIdentifier, OrganisationName
 from hgr.organisations.names import normalise_name
-from hgr.organisations.registry import controllers, normalise_identifier, organisations_matching
+from hgr.organisations.registry import (
+    controllers,
+    normalise_identifier,
+    organisations_matching,
+)
 
 __all__ = ["NEAR_MISS", "NearMiss", "Screening", "screen", "screen_names", "screen_party"]
 
@@ -143,28 +147,54 @@ def screen_names(session: Session, identifiers: Iterable[str], names: Iterable[s
                      tuple(sorted(near, key=lambda n: (-n.score, n.entry))))  # fmt: skip
 
 
+def _reach(session: Session, organisations: set[int],
+           identifiers: set[str]) -> tuple[set[int], set[str]]:  # fmt: skip
+    """The organisations and identifiers that control ``organisations`` and ``identifiers``,
+    by both records of control to their common end: the registry's (hgr org control, between
+    organisations) and the list's own (hgr debarment control, between identifiers). An
+    organisation the list's relations reach by identifier brings its registry controllers,
+    whose identifiers bring theirs on the list, and so on: neither record alone stops the
+    walk (UK Procurement Act 2023 s.62: connected persons)."""
+    orgs: set[int] = set()
+    ids = {i for i in identifiers if i.strip()}
+    frontier = set(organisations)
+    while True:
+        for member in frontier - orgs:
+            orgs |= {member} | controllers(session, member)
+        if orgs:
+            ids |= set(session.scalars(select(OrganisationIdentifier.identifier).where(
+                OrganisationIdentifier.organisation_id.in_(sorted(orgs)))))  # fmt: skip
+        ids = _list_controllers(session, ids)
+        wanted = sorted({normalise_identifier(i) for i in ids})
+        holders = set(session.scalars(select(OrganisationIdentifier.organisation_id).where(
+            OrganisationIdentifier.identifier.in_(wanted)))) if wanted else set()  # fmt: skip
+        frontier = holders - orgs
+        if not frontier:
+            return orgs, ids
+
+
+def _screen_reach(session: Session, organisations: set[int], identifiers: Iterable[str],
+                  names: Iterable[str], today: dt.date) -> Screening:  # fmt: skip
+    orgs, ids = _reach(session, organisations, set(identifiers))
+    held: list[str] = list(session.scalars(select(OrganisationName.name).where(
+        OrganisationName.organisation_id.in_(sorted(orgs))))) if orgs else []  # fmt: skip
+    return screen_names(session, sorted(ids), [*names, *held], today)
+
+
 def screen(session: Session, organisation: Organisation, today: dt.date) -> Screening:
-    """Screen a registered organisation and every organisation that controls it."""
-    reach = sorted({organisation.id} | controllers(session, organisation.id))
-    identifiers = session.scalars(select(OrganisationIdentifier.identifier).where(
-        OrganisationIdentifier.organisation_id.in_(reach)))  # fmt: skip
-    names = session.scalars(select(OrganisationName.name).where(
-        OrganisationName.organisation_id.in_(reach)))  # fmt: skip
-    return screen_names(session, list(identifiers), list(names), today)
+    """Screen a registered organisation and every organisation that controls it, by the
+    registry's control relations and the list's own."""
+    return _screen_reach(session, {organisation.id}, [], [], today)
 
 
-def screen_party(session: Session, identifiers: Iterable[str], name: str,
-                 today: dt.date) -> Screening:  # fmt: skip
-    """A party known only by what it gave (identifiers and a name), never by the declared
-    identifiers alone: every registry organisation they point to, with its controllers, and
-    the identifiers and name themselves; the most restrictive finding of them all."""
+def screen_party(session: Session, identifiers: Iterable[str], name: str, today: dt.date,
+                 key: str | None = None) -> Screening:  # fmt: skip
+    """A party known by what it gave (identifiers and a name, and its registry ``key`` where
+    it has one), never by the declared identifiers alone: the keyed organisation and every
+    registry organisation the identifiers and name point to, each with its controllers, and
+    the identifiers and name themselves, screened together: the most restrictive finding."""
     identifiers = list(identifiers)
-    findings = [screen(session, o, today)
-                for o in organisations_matching(session, identifiers, name)]  # fmt: skip
-    findings.append(screen_names(session, identifiers, [name], today))
-    hits = {e for f in findings for e in f.entries}
-    levels = ("none", "discretionary", "mandatory")
-    return Screening(max((f.level for f in findings), key=levels.index),
-                     any(f.cn_ban for f in findings), tuple(sorted(hits)),
-                     tuple(dict.fromkeys(n for f in findings for n in f.near_misses
-                                         if n.entry not in hits)))  # fmt: skip
+    known = {o.id for o in organisations_matching(session, identifiers, name)}
+    if key is not None:
+        known |= set(session.scalars(select(Organisation.id).where(Organisation.key == key)))
+    return _screen_reach(session, known, identifiers, [name], today)

@@ -103,6 +103,12 @@ def evaluate(request: AccessRequest, facts: NodeFacts, packs: Sequence[Pack]) ->
     elif persons is not None and persons < declared:
         counted.append(f"declared {declared} persons; the node counts {persons} in the "
                        f"cohort, and decided on the {declared} declared")  # fmt: skip
+    extra = [str(c) for c in facts.categories if c not in request.data.categories]
+    if extra:
+        asked = ", ".join(str(c) for c in request.data.categories)
+        counted.append(f"declared {asked}; an export of the cohort also releases "
+                       f"{', '.join(extra)}, as the node's registry holds them, and decided on "
+                       "both")  # fmt: skip
     parties = {
         "provider": request.provider,
         "requester": request.requester,

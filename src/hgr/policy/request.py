@@ -69,8 +69,14 @@ class Organisation(_Strict):
     """An organisation taking part in a request, with the ownership and control facts the
     foreign-party (HGR IR "actual control") and covered-person (28 CFR 202.211) tests need."""
 
-    name: str = Field(min_length=1)
-    country: Country
+    key: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$",
+        description="its key in the node's organisation registry (hgr org add); the node "
+        "fills in its name, country and identifiers from the registry",
+    )
+    name: str = Field(default="", max_length=300)
+    country: Country | None = None
     not_for_profit: bool = False
     foreign_equity_pct: Percent = Field(
         default=0, description="held by foreign organisations/persons"
@@ -81,6 +87,15 @@ class Organisation(_Strict):
         default=0, description="held by countries of concern or covered persons (28 CFR 202.211)"
     )
     identifiers: tuple[str, ...] = Field(default=(), description="e.g. USCC, LEI, Companies House")
+
+    @model_validator(mode="after")
+    def _named(self) -> Organisation:
+        # A party is named by its registry key, or by its name and country until the node
+        # binds it to the registry (hgr.access.parties).
+        if self.key is None and (not self.name.strip() or self.country is None):
+            raise ValueError("name the organisation by its registry key (key), or give its "
+                             "name and country")  # fmt: skip
+        return self
 
 
 class Purpose(_Strict):
@@ -217,6 +232,12 @@ class NodeFacts(_Strict):
         description="the distinct persons of the request's cohort, counted by the node (None: "
         "no cohort); it outranks the request's declared data.persons",
     )  # fmt: skip
+    categories: tuple[Category, ...] = Field(
+        default=(),
+        description="data categories an export of the request's cohort releases beyond those "
+        "the request declares, as the node's registry records them; they are added to "
+        "data.categories",
+    )
     today: dt.date = Field(default_factory=utc_today)
 
     @field_validator("today", mode="before")
@@ -285,6 +306,13 @@ FACT_TYPES: dict[str, type] = {
 }
 
 
+def decided_categories(request: AccessRequest, facts: NodeFacts) -> list[str]:
+    """The data categories the request is decided on: those it declares, and those the node
+    finds an export of its cohort would release besides (regulations.md §0.2)."""
+    declared = [str(c) for c in request.data.categories]
+    return declared + [str(c) for c in facts.categories if str(c) not in declared]
+
+
 def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
     """The named facts of ``request`` and ``facts``, as conditions test them."""
     receiver = request.receiver
@@ -296,7 +324,9 @@ def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
 
     def country(role: str, org: Organisation) -> str:
         known = facts.parties.get(role)
-        return known.country if known else org.country
+        # A party named by key alone, decided without its node (hgr policy check), has no
+        # country: it matches no country a rule names, and counts as foreign.
+        return known.country if known else org.country or ""
 
     def foreign(role: str, org: Organisation) -> bool:
         # The registry's walk, or the declaration where it says more (a foreign holding the
@@ -311,7 +341,7 @@ def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
         "clinical_trial_for_marketing": request.purpose.clinical_trial_for_marketing,
         "large_population_research": request.purpose.large_population_research,
         "research_platform": request.purpose.research_platform,
-        "data_categories": [str(c) for c in request.data.categories],
+        "data_categories": decided_categories(request, facts),
         "n_persons": persons,
         "source_jurisdictions": list(request.data.donors_from),
         "state_secret": request.data.state_secret,
