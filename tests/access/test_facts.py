@@ -19,7 +19,8 @@ TODAY = dt.date(2026, 11, 23)
 LAB = {"name": "Example Genomics Co.", "country": "CN", "identifiers": ["USCC:X1"]}
 
 
-def _exported(db: Database, body: dict[str, object], donors: int, days_ago: int) -> None:
+def _exported(db: Database, body: dict[str, object], donors: int, days_ago: int,
+              first: int = 0) -> None:  # fmt: skip
     at = dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(), dt.UTC)
     with db.transaction() as session:
         number = f"REQ-2026-{days_ago:05d}"
@@ -28,7 +29,8 @@ def _exported(db: Database, body: dict[str, object], donors: int, days_ago: int)
         session.add(entry)
         session.flush()
         session.add(ExportPackage(request_id=entry.id, number=f"{number}-E01",
-                                  donors=[f"p{n}" for n in range(donors)], fields=["sex"],
+                                  donors=[f"p{n}" for n in range(first, first + donors)],
+                                  fields=["sex"],
                                   manifest_sha256="0" * 64, created_at=at))  # fmt: skip
 
 
@@ -36,13 +38,17 @@ def test_bulk_counts_the_node_own_exports_of_the_last_year(db: Database) -> None
     asked = build(US_BASE, {"action": "provide", "requester": LAB, "destination_country": "CN"})
     body = asked.model_dump(mode="json")
     _exported(db, body, 45, days_ago=30)
-    _exported(db, body, 30, days_ago=200)
-    _exported(db, body, 500, days_ago=400)  # more than 12 months ago
+    _exported(db, body, 30, days_ago=200, first=100)
+    _exported(db, body, 45, days_ago=20)  # the same 45 persons again: counted once
+    _exported(db, body, 500, days_ago=400, first=1000)  # more than 12 months ago
     other = merged(body, {"requester": {"name": "Someone Else", "identifiers": []}})
-    _exported(db, other, 500, days_ago=10)
+    _exported(db, other, 500, days_ago=10, first=2000)
+    # The same lab, its name spelt otherwise: the same counterparty.
+    respelt = merged(body, {"requester": LAB | {"name": "EXAMPLE GENOMICS CO., LTD."}})
+    _exported(db, respelt, 5, days_ago=5, first=300)
     with db.reader() as session:
         facts = node_facts(session, asked, NodeFacts(today=TODAY, prior_us_persons_12m=5))
-    assert facts.prior_us_persons_12m == 45 + 30 + 5
+    assert facts.prior_us_persons_12m == 45 + 30 + 5 + 5
     # 50 now + 80 before: more than 100 US persons' genomes to a Chinese lab this year.
     decision = evaluate(asked, facts, load_packs())
     assert decision.outcome == "prohibited"

@@ -38,10 +38,9 @@ from hgr.access.consent import ProposedUse, eligible_donors, standing
 from hgr.access.facts import (
     GENOTYPE_CATEGORIES,
     cohort_donors,
-    count_persons,
+    counted,
     ethics_standing,
     node_facts,
-    released_categories,
 )
 from hgr.access.models import ExportPackage, Filing, RequestRecord, WithdrawalNotice
 from hgr.access.ontology import DiseaseOntology
@@ -223,9 +222,9 @@ def _decide_again(session: Session, entry: RequestRecord, request: AccessRequest
     threshold or was sequenced after the approval, or a family that the catalogue has since
     protected, goes back to its reviews."""
     known = node_facts(session, request, NodeFacts(today=today))
-    persons = count_persons(session, released)
-    counted = {"persons": persons, "categories": released_categories(session, request, released)}
-    decision = evaluate(request, known.model_copy(update=counted), packs)
+    release = counted(session, request, released)
+    persons = release["persons"]
+    decision = evaluate(request, known.model_copy(update=release), packs)
     approved = entry.outcome or "allow"
     if OUTCOMES.index(decision.outcome) > OUTCOMES.index(approved):
         rules = ", ".join(f.rule.id for f in decision.fired if f.rule.outcome == decision.outcome)

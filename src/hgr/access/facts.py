@@ -8,14 +8,22 @@ registry)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hgr.access.models import ExportPackage, RequestRecord
 from hgr.catalogue import is_protected
 from hgr.exceptions import UsageError
-from hgr.organisations import foreign_party, organisations_matching, screen_party
+from hgr.organisations import (
+    concern_ownership,
+    foreign_party,
+    normalise_identifier,
+    normalise_name,
+    organisations_matching,
+    screen_party,
+)
 from hgr.organisations.models import Organisation as Registered
 from hgr.policy.request import AccessRequest, NodeFacts, Organisation, RegisteredParty
 from hgr.registry import models as m
@@ -26,7 +34,9 @@ __all__ = [
     "GENOTYPE_CATEGORIES",
     "cohort_categories",
     "cohort_donors",
+    "cohort_jurisdictions",
     "count_persons",
+    "counted",
     "ethics_standing",
     "node_facts",
     "prior_us_persons",
@@ -110,6 +120,34 @@ def cohort_categories(session: Session, donors: list[int]) -> list[str]:
     return sorted({str(c) for categories in held for c in categories or []})
 
 
+def cohort_jurisdictions(session: Session, donors: list[int]) -> dict[str, list[int]]:
+    """``donors`` by the country whose law protects them: the country of their residence
+    region, else their institution's country."""
+    out: dict[str, list[int]] = {}
+    for start in range(0, len(donors), CHUNK):
+        rows = session.execute(
+            select(m.Donor.id, m.Region.country, m.Institution.country)
+            .join(m.Institution, m.Institution.id == m.Donor.institution_id)
+            .outerjoin(m.Region, m.Region.id == m.Donor.residence_region_id)
+            .where(m.Donor.id.in_(donors[start:start + CHUNK])))  # fmt: skip
+        for donor, lives, held in rows:
+            out.setdefault(str(lives or held), []).append(donor)
+    return out
+
+
+def counted(session: Session, request: AccessRequest, donors: list[int]) -> dict[str, Any]:
+    """What the node counts of the donors an export of ``request`` would release: the
+    persons, the US persons among them, the countries they live in beyond those the request
+    declares, and the data categories beyond those it declares (NodeFacts' fields)."""
+    by_country = cohort_jurisdictions(session, donors)
+    return {
+        "persons": count_persons(session, donors),
+        "us_persons": count_persons(session, by_country.get("US", [])),
+        "jurisdictions": sorted(set(by_country) - set(request.data.donors_from)),
+        "categories": released_categories(session, request, donors),
+    }
+
+
 def released_categories(session: Session, request: AccessRequest, donors: list[int]) -> list[str]:
     """The data categories an export of ``donors`` under ``request`` releases as the registry
     records them, beyond what the request declares: an export of genotype data carries the
@@ -123,25 +161,50 @@ def released_categories(session: Session, request: AccessRequest, donors: list[i
             if c in GENOTYPE_CATEGORIES and c not in asked]  # fmt: skip
 
 
-def _same_party(body: dict[str, object], party: Organisation) -> bool:
+def _same_party(body: dict[str, Any], party: Organisation) -> bool:
+    """Whether an earlier request's recipient is ``party``: the same registry key, else the
+    same normalised name or a shared identifier."""
     recipient = body.get("recipient") or body.get("requester")
     if not isinstance(recipient, dict):
         return False
-    names = {str(recipient.get("name", "")).casefold()} | set(recipient.get("identifiers") or [])
-    return party.name.casefold() in names or bool(names & set(party.identifiers))
+    if party.key and recipient.get("key"):
+        return bool(recipient["key"] == party.key)
+    ids = {normalise_identifier(str(i)) for i in recipient.get("identifiers") or []}
+    same_name = normalise_name(str(recipient.get("name", ""))) == normalise_name(party.name)
+    return same_name or bool(ids & {normalise_identifier(i) for i in party.identifiers})
 
 
 def prior_us_persons(session: Session, party: Organisation, today: dt.date) -> int:
-    """US persons whose data this node exported to ``party`` in the last 12 months."""
+    """The distinct US persons whose data this node exported to ``party`` in the last 12
+    months (28 CFR 202.205: bulk is counted in aggregate over the counterparty's
+    transactions): every donor of an export whose request declared US donors, and the donors
+    of any other export to it whom the registry knows to live in the US; each person once,
+    however many exports carried them."""
     since = dt.datetime.combine(today - BULK_WINDOW, dt.time(), dt.UTC)
-    total = 0
+    us: set[tuple[str, str]] = set()
+    looked_up: dict[str, set[str]] = {}
     for package, body in session.execute(
             select(ExportPackage, RequestRecord.body).join(RequestRecord)
             .where(ExportPackage.created_at >= since)):  # fmt: skip
-        data = body.get("data") or {}
-        if "US" in (data.get("donors_from") or []) and _same_party(body, party):
-            total += len(package.donors)
-    return total
+        if not _same_party(body, party):
+            continue
+        institution = str((body.get("cohort") or {}).get("institution") or "")
+        if "US" in ((body.get("data") or {}).get("donors_from") or []):
+            us |= {(institution, str(p)) for p in package.donors}
+        elif institution:
+            looked_up.setdefault(institution, set()).update(str(p) for p in package.donors)
+    for institution, pseudonyms in sorted(looked_up.items()):
+        names = sorted(pseudonyms)
+        for start in range(0, len(names), CHUNK):
+            us |= {(institution, p) for p in session.scalars(
+                select(m.Donor.pseudonym)
+                .join(m.Institution, m.Institution.id == m.Donor.institution_id)
+                .outerjoin(m.Region, m.Region.id == m.Donor.residence_region_id)
+                .where(m.Institution.code == institution,
+                       m.Donor.pseudonym.in_(names[start:start + CHUNK]),
+                       func.coalesce(m.Region.country, m.Institution.country) == "US")
+            )}  # fmt: skip
+    return unique_donors(session, sorted(us)) if us else 0
 
 
 def registered_parties(session: Session, request: AccessRequest) -> dict[str, RegisteredParty]:
@@ -169,8 +232,10 @@ def registered_parties(session: Session, request: AccessRequest) -> dict[str, Re
         # the most restrictive of them stands, and the decision names them all.
         foreign = {o.key: foreign_party(session, o) for o in known}
         chosen = next((o for o in known if foreign[o.key]), known[0])
+        owned = max(concern_ownership(session, o) for o in known)
         out[role] = RegisteredParty(key="|".join(o.key for o in known), country=chosen.country,
-                                    foreign_party=foreign[chosen.key])  # fmt: skip
+                                    foreign_party=foreign[chosen.key],
+                                    concern_ownership_pct=owned)  # fmt: skip
     return out
 
 
@@ -188,15 +253,12 @@ def node_facts(session: Session, request: AccessRequest,
     cohort = request.cohort
     pedigree = region = False
     ethics: bool | None = None
-    persons: int | None = None
-    categories: list[str] = []
+    counts: dict[str, Any] = {}
     if cohort is not None:
         # Every person the cohort holds: an export releases those of them whose consent
         # covers the use, never more, so the decision is made on an upper bound here and
         # again on the released set at each export (hgr.access.export).
-        donors = cohort_donors(session, request)
-        persons = count_persons(session, donors)
-        categories = released_categories(session, request, donors)
+        counts = counted(session, request, cohort_donors(session, request))
         pedigree = any(is_protected(session, cohort.institution, f) for f in cohort.families)
         region = any(is_protected(session, cohort.institution, p, "region")
                      for p in cohort.populations)  # fmt: skip
@@ -213,8 +275,7 @@ def node_facts(session: Session, request: AccessRequest,
         "debarment_reference": ", ".join(references),
         "debarment_near_miss": bool(near), "debarment_candidates": "; ".join(near),
         "cn_ban": any(f.cn_ban for f in findings), "ethics_approved": ethics, "today": today,
-        "persons": persons, "categories": categories,
-        "parties": registered_parties(session, request),
+        **counts, "parties": registered_parties(session, request),
         "prior_us_persons_12m": recorded.prior_us_persons_12m + own,
         "nist_800_171_attested": recorded.nist_800_171_attested,
     })  # fmt: skip

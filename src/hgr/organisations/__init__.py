@@ -3,10 +3,12 @@ debarment list says of them (docs/policy.md, "The organisation registry")."""
 
 from hgr.organisations.names import normalise_name
 from hgr.organisations.registry import (
+    COUNTRIES_OF_CONCERN,
     Fact,
     add_control,
     add_identifier,
     add_name,
+    concern_ownership,
     controllers,
     find_organisation,
     foreign_party,
@@ -19,12 +21,14 @@ from hgr.organisations.registry import (
 from hgr.organisations.screening import NearMiss, Screening, screen, screen_names, screen_party
 
 __all__ = [
+    "COUNTRIES_OF_CONCERN",
     "Fact",
     "NearMiss",
     "Screening",
     "add_control",
     "add_identifier",
     "add_name",
+    "concern_ownership",
     "controllers",
     "find_organisation",
     "foreign_party",

@@ -30,11 +30,13 @@ from hgr.organisations.names import normalise_name
 
 __all__ = [
     "CONTROL_SHARE",
+    "COUNTRIES_OF_CONCERN",
     "KINDS",
     "Fact",
     "add_control",
     "add_identifier",
     "add_name",
+    "concern_ownership",
     "controllers",
     "find_organisation",
     "foreign_party",
@@ -46,6 +48,9 @@ __all__ = [
 ]
 
 CONTROL_SHARE = 50.0  # percent of equity or votes that controls (IR actual-control tests)
+# 28 CFR 202.601: China (with Hong Kong and Macau), Cuba, Iran, North Korea, Russia, Venezuela;
+# the US rule pack's countries_of_concern set is the same list (tests/access/test_counted_us.py).
+COUNTRIES_OF_CONCERN = frozenset({"CN", "HK", "MO", "CU", "IR", "KP", "RU", "VE"})
 KINDS = ("equity", "votes", "agreement")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -345,3 +350,35 @@ def _foreign(session: Session, organisation_id: int, home: str, seen: frozenset[
                 return True
     memo[organisation_id] = False
     return False
+
+
+def concern_ownership(session: Session, organisation: Organisation,
+                      concern: frozenset[str] = COUNTRIES_OF_CONCERN) -> float:  # fmt: skip
+    """The percent of the organisation's equity owned, directly or indirectly, individually or
+    in aggregate, by countries of concern and covered persons (28 CFR 202.211(a)(1)): every
+    holder established in a country of ``concern``, or itself so owned 50% or more (a covered
+    person), counts with its whole share; 100 for an organisation established in one."""
+    return _concern(session, organisation.id, concern, frozenset(), {})
+
+
+def _concern(session: Session, organisation_id: int, concern: frozenset[str],
+             seen: frozenset[int], memo: dict[int, float]) -> float:  # fmt: skip
+    if organisation_id in memo:
+        return memo[organisation_id]
+    country = session.scalar(select(Organisation.country).where(
+        Organisation.id == organisation_id))  # fmt: skip
+    if country is None:
+        return 0.0
+    if country in concern:
+        memo[organisation_id] = 100.0
+        return 100.0
+    seen = seen | {organisation_id}
+    C = OrganisationControl
+    held = session.execute(select(C.controller_id, C.share).where(
+        C.controlled_id == organisation_id, C.kind == "equity")).all()  # fmt: skip
+    # A ring of minority holdings (A holds B, B holds A) ends at ``seen``.
+    owned = sum(share or 0.0 for holder, share in held
+                if holder not in seen
+                and _concern(session, holder, concern, seen, memo) >= CONTROL_SHARE)  # fmt: skip
+    memo[organisation_id] = min(owned, 100.0)
+    return memo[organisation_id]

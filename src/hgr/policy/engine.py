@@ -103,6 +103,11 @@ def evaluate(request: AccessRequest, facts: NodeFacts, packs: Sequence[Pack]) ->
     elif persons is not None and persons < declared:
         counted.append(f"declared {declared} persons; the node counts {persons} in the "
                        f"cohort, and decided on the {declared} declared")  # fmt: skip
+    lives = [j for j in facts.jurisdictions if j not in request.data.donors_from]
+    if lives:
+        us = f" ({facts.us_persons} US persons)" if "US" in lives and facts.us_persons else ""
+        counted.append(f"declared donors from {', '.join(request.data.donors_from)}; the cohort "
+                       f"holds donors of {', '.join(lives)}{us}, and decided on both")  # fmt: skip
     extra = [str(c) for c in facts.categories if c not in request.data.categories]
     if extra:
         asked = ", ".join(str(c) for c in request.data.categories)

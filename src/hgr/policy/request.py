@@ -198,6 +198,10 @@ class RegisteredParty(_Strict):
     key: str
     country: Country
     foreign_party: bool
+    concern_ownership_pct: Percent = Field(
+        default=0, description="owned by countries of concern and covered persons, by the "
+        "registry's holdings (28 CFR 202.211(a)(1))",
+    )  # fmt: skip
 
 
 PARTY_ROLES = ("provider", "requester", "recipient", "domestic_partner")
@@ -231,6 +235,16 @@ class NodeFacts(_Strict):
         default=None, ge=0,
         description="the distinct persons of the request's cohort, counted by the node (None: "
         "no cohort); it outranks the request's declared data.persons",
+    )  # fmt: skip
+    jurisdictions: tuple[Country, ...] = Field(
+        default=(),
+        description="where the cohort's donors live (else their institution's country), "
+        "beyond the request's donors_from; they are added to it",
+    )
+    us_persons: int | None = Field(
+        default=None, ge=0,
+        description="the distinct persons of the cohort who live in the US, counted by the "
+        "node (None: no cohort)",
     )  # fmt: skip
     categories: tuple[Category, ...] = Field(
         default=(),
@@ -343,7 +357,10 @@ def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
         "research_platform": request.purpose.research_platform,
         "data_categories": decided_categories(request, facts),
         "n_persons": persons,
-        "source_jurisdictions": list(request.data.donors_from),
+        "source_jurisdictions": [
+            *request.data.donors_from,
+            *(j for j in facts.jurisdictions if j not in request.data.donors_from),
+        ],
         "state_secret": request.data.state_secret,
         "provider_country": country("provider", request.provider),
         "requester_country": country("requester", request.requester),
@@ -354,12 +371,19 @@ def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
         "recipient_foreign_party": foreign("recipient", receiver),
         "has_chinese_partner": partner is not None and not foreign("domestic_partner", partner),
         "recipient_not_for_profit": receiver.not_for_profit,
-        "recipient_concern_ownership_pct": int(receiver.concern_ownership_pct),
+        "recipient_concern_ownership_pct": int(
+            max(
+                receiver.concern_ownership_pct,
+                known.concern_ownership_pct if (known := facts.parties.get("recipient")) else 0,
+            )
+        ),
         "access_mode": request.access_mode,
         "transaction": request.transaction,
         # 28 CFR 202.205: bulk is counted over the preceding 12 months, aggregated across
         # transactions with the same counterparty.
-        "us_persons_12m": (persons if "US" in request.data.donors_from else 0)
+        # The cohort's US persons as the node counts them; every person where the request
+        # declares US donors (the node cannot tell which of them the declaration means).
+        "us_persons_12m": (persons if "US" in request.data.donors_from else facts.us_persons or 0)
         + facts.prior_us_persons_12m,
     }
     # The node's record of the ethics approval, where it checked one, outranks the declaration.

@@ -1,0 +1,109 @@
+"""US persons are counted where they live, and covered-person ownership is walked in the
+registry: a request that declares only Chinese donors, or a recipient that declares no owner
+of concern, is decided on what the node knows (28 CFR 202.205, 202.211, 202.303)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hgr.access.facts import node_facts
+from hgr.audit import Actor
+from hgr.crypto import NodeKeys
+from hgr.db import Database
+from hgr.organisations import COUNTRIES_OF_CONCERN, Fact, add_control, register_organisation
+from hgr.policy import AccessRequest, NodeFacts, evaluate, load_packs, read_model
+from hgr.registry.importer import import_files
+from hgr.registry.regions import load_regions
+from tests.conftest import EXAMPLES, HOLDINGS
+
+OFFICER = Actor("cli:test", "operator")
+FACT = Fact("Companies House and Hong Kong Companies Registry extracts", "officer.wang")
+BASE = read_model(AccessRequest, EXAMPLES / "policy" / "foreign-wgs-request.yaml")
+PACKS = load_packs()
+
+
+@pytest.fixture
+def node(db: Database, keys: NodeKeys, tmp_path: Path) -> Database:
+    """BJ-H001 with 150 donors who live in California (a region of the US the node loaded),
+    registered in a population of their own (US-RES), each with a broad consent."""
+    regions = tmp_path / "us-regions.csv"
+    regions.write_text("country,code,name,name_local,level,parent_code\n"
+                       "US,US,United States,,nation,\nUS,US-CA,California,,province,US\n",
+                       encoding="utf-8")  # fmt: skip
+    load_regions(db, regions)
+    import_files(db, keys, [EXAMPLES / "institutions.csv"])
+    import_files(db, keys, HOLDINGS, institution="BJ-H001")
+    donors = ["donor_id,sex,birth_year,residence_region,population,vital_status,phenotypes,"
+              "diagnoses"] + [f"US-{n:03d},female,1980,US-CA,US-RES,alive,,"
+                              for n in range(150)]  # fmt: skip
+    (tmp_path / "donors.csv").write_text("\n".join(donors) + "\n", encoding="utf-8")
+    import_files(db, keys, [tmp_path / "donors.csv"], institution="BJ-H001")
+    with db.transaction() as session:
+        register_organisation(session, OFFICER, "hk-holdings", "HK", "Example HK Holdings Ltd",
+                              FACT, identifiers=["HK-CR:0000042"])  # fmt: skip
+        register_organisation(session, OFFICER, "uk-genomics", "GB", "Example Genomics UK Ltd",
+                              FACT, identifiers=["CH:00000042"])  # fmt: skip
+    return db
+
+
+def _decide(db: Database, **changes: Any) -> tuple[NodeFacts, Any]:
+    body = (
+        BASE.model_dump(mode="json")
+        | {
+            "purpose": {"duo": "GRU"},
+            "cohort": {"institution": "BJ-H001", "populations": ["US-RES"]},
+            "data": {"categories": ["whole_genome"], "persons": 150, "donors_from": ["CN"]},
+            "requester": {"name": "Example Genomics UK Ltd", "country": "GB"},
+        }
+        | changes
+    )
+    request = AccessRequest.model_validate(body)
+    with db.reader() as session:
+        facts = node_facts(session, request, NodeFacts())
+    return facts, evaluate(request, facts, PACKS)
+
+
+def test_donors_who_live_in_the_us_bring_the_us_rules(node: Database) -> None:
+    # Declared as Chinese donors: the node finds 150 US residents, so the US pack applies and
+    # counts them; the decision says what it added.
+    facts, decision = _decide(node)
+    assert (facts.jurisdictions, facts.us_persons) == (("US",), 150)
+    assert any(use.pack == "us-dsp" and use.applied for use in decision.packs)
+    assert ("declared donors from CN; the cohort holds donors of US (150 US persons), and "
+            "decided on both") in decision.counted  # fmt: skip
+
+
+def test_a_covered_person_is_found_through_its_owners(node: Database) -> None:
+    # The UK recipient declares no owner of concern; the registry records a Hong Kong company
+    # holding 60% of it: a covered person (28 CFR 202.211(a)(1)), and 150 US persons' genomes
+    # are bulk human 'omic data (more than 100): prohibited (US-D08).
+    facts, decision = _decide(node)
+    assert "US-D08" not in [f.rule.id for f in decision.fired]
+    with node.transaction() as session:
+        add_control(session, OFFICER, "hk-holdings", "uk-genomics", "equity", 60.0, FACT)
+    facts, decision = _decide(node)
+    assert facts.parties["requester"].concern_ownership_pct == 60.0
+    assert decision.outcome == "prohibited"
+    assert "US-D08" in [f.rule.id for f in decision.fired]
+
+
+def test_ownership_of_concern_adds_up_through_covered_holders(node: Database) -> None:
+    # 30% held directly by the Hong Kong company, 30% by a UK holding it owns 100% of: 60% in
+    # aggregate, through a holder that is itself covered.
+    with node.transaction() as session:
+        register_organisation(session, OFFICER, "uk-holding", "GB", "Example UK Holding Ltd",
+                              FACT)  # fmt: skip
+        add_control(session, OFFICER, "hk-holdings", "uk-holding", "equity", 100.0, FACT)
+        add_control(session, OFFICER, "hk-holdings", "uk-genomics", "equity", 30.0, FACT)
+        add_control(session, OFFICER, "uk-holding", "uk-genomics", "equity", 30.0, FACT)
+    facts, decision = _decide(node)
+    assert facts.parties["requester"].concern_ownership_pct == 60.0
+    assert "US-D08" in [f.rule.id for f in decision.fired]
+
+
+def test_the_registry_and_the_us_pack_name_the_same_countries_of_concern() -> None:
+    us = next(p for p in PACKS if p.id == "us-dsp")
+    assert frozenset(us.sets["countries_of_concern"]) == COUNTRIES_OF_CONCERN
