@@ -14,6 +14,7 @@ on the same data in the same run.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import random
 import statistics
 import time
@@ -23,8 +24,8 @@ from scratch import DEFAULT_POSTGRES, postgres_schema
 
 from hgr.dates import utc_now, utc_today
 from hgr.db import Database, upgrade_schema
-from hgr.debarment import finding_for
-from hgr.debarment.models import DebarmentEntry
+from hgr.debarment.cases import in_force
+from hgr.debarment.models import ControlRelation, DebarmentEntry
 from hgr.organisations import screen_party
 from hgr.organisations.models import (
     Organisation,
@@ -77,6 +78,22 @@ def _populate(db: Database, organisations: int, listings: int, rng: random.Rando
     return list(range(organisations // 2, organisations))  # parties with controllers
 
 
+def _declared_identifiers_only(session: sa.orm.Session, identifiers: list[str],
+                               today: dt.date) -> str:  # fmt: skip
+    """The lookup the node made before the registry: the list's own control relations walked
+    up from the identifiers the request declares, and the entries holding one of them."""
+    reach = set(identifiers)
+    frontier = set(reach)
+    while frontier:
+        above = set(session.scalars(sa.select(ControlRelation.controller).where(
+            ControlRelation.controlled.in_(sorted(frontier)))))  # fmt: skip
+        frontier = above - reach
+        reach |= above
+    listed = session.scalars(sa.select(DebarmentEntry).where(DebarmentEntry.status == "listed"))
+    hits = [e for e in listed if reach & set(e.identifiers) and in_force(e, today)]
+    return "mandatory" if any(e.mandatory for e in hits) else "discretionary" if hits else "none"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--organisations", type=int, default=100_000)
@@ -104,7 +121,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 screen_party(session, party.identifiers, party.name, today)
                 t1 = time.perf_counter()
-                finding_for(session, party.identifiers, today)
+                _declared_identifiers_only(session, list(party.identifiers), today)
                 t2 = time.perf_counter()
                 new.append((t1 - t0) * 1000)
                 old.append((t2 - t1) * 1000)

@@ -116,7 +116,9 @@ def federation(tmp_path: Path) -> Iterator[dict[str, object]]:
     for key in ("province", "BJ-H001", "BJ-U002"):
         _trust(homes[key], "nation", "CN", homes["nation"], signer["nation"])
     for key in ("BJ-H001", "BJ-U002"):
+        # The province and the nation register each institution's key as it joins.
         _trust(homes["province"], "institution", key, homes[key], signer[key])
+        _trust(homes["nation"], "institution", key, homes[key], signer[key])
     _trust(homes["nation"], "province", "110000", homes["province"], signer["province"])
     tokens = {
         "BJ-H001": _token(homes["province"], "steward-bj", Role.INSTITUTION_STEWARD, "BJ-H001"),

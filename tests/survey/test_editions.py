@@ -34,7 +34,7 @@ from hgr.survey.editions import (
     package,
     receive_package,
 )
-from hgr.survey.models import SurveyDocument
+from hgr.survey.models import SurveyDocument, SurveyKey
 from hgr.survey.publish import publish
 from hgr.survey.verify import verify_survey
 from tests.conftest import EXAMPLES, HOLDINGS, sqlite_triggers_dropped
@@ -183,8 +183,10 @@ def test_an_invalid_return_stops_the_province(nation_db: Database, signer: Signe
         compile_province(session, signer, ACTOR, "2025", "310000")
 
 
-def _other_nation(tmp_path: Path, keys: NodeKeys, signer: Signer) -> tuple[Database, Signer]:
-    """A second node, the nation: the institutions list, and the province 310000 trusted."""
+def _other_nation(tmp_path: Path, keys: NodeKeys, signer: Signer,
+                  institution_key: bool = True) -> tuple[Database, Signer]:  # fmt: skip
+    """A second node, the nation: the institutions list, the province 310000 trusted, and
+    (with ``institution_key``) the key of its institution SH-C001 registered."""
     url = f"sqlite:///{tmp_path / 'nation.sqlite'}"
     upgrade_schema(url)
     other = Database(url)
@@ -192,6 +194,8 @@ def _other_nation(tmp_path: Path, keys: NodeKeys, signer: Signer) -> tuple[Datab
     import_files(other, keys, [EXAMPLES / "institutions.csv"])
     with other.transaction() as session:
         trust_key(session, ACTOR, "province", "310000", signer.verifier)
+        if institution_key:
+            trust_key(session, ACTOR, "institution", "SH-C001", signer.verifier)
     return other, load_signer(create_node_keys(tmp_path / "nation-keys").signing_key, "hgr/nation")
 
 
@@ -270,7 +274,7 @@ def test_a_registered_institution_key_must_be_the_one_vouched_for(
     with nation_db.transaction() as session:
         edition = compile_province(session, signer, ACTOR, "2025", "310000")
         sent = json.loads(json.dumps(package(session, edition)))
-    other, national = _other_nation(tmp_path, keys, signer)
+    other, national = _other_nation(tmp_path, keys, signer, institution_key=False)
     registered = load_signer(create_node_keys(tmp_path / "sh-keys").signing_key, "hgr/sh")
     try:
         with other.transaction() as session:
@@ -301,12 +305,31 @@ def test_a_package_travels_to_another_node(
             receive_package(s, ACTOR, sent, national.verifier)
         with other.transaction() as session:
             trust_key(session, ACTOR, "province", "310000", signer.verifier)
+        # The province is trusted, but the institution's own key is not registered here: the
+        # province cannot vouch for a key the nation does not know, and nothing is kept.
+        with pytest.raises(IntegrityBroken) as unregistered, other.transaction() as session:
+            receive_package(session, ACTOR, sent, national.verifier)
+        assert unregistered.value.code == "E_SURVEY_KEY_UNREGISTERED"
+        assert "hgr survey trust --level institution --subject SH-C001" in str(unregistered.value)
+        with other.reader() as session:
+            assert session.scalar(sa.select(sa.func.count()).select_from(SurveyDocument)) == 0
+        with other.transaction() as session:
+            trust_key(session, ACTOR, "institution", "SH-C001", signer.verifier)
         with other.transaction() as session:
             stored = receive_package(session, ACTOR, sent, national.verifier)
             assert stored.sha256 == edition.sha256
             held = session.scalars(sa.select(SurveyDocument.version)
                                    .where(SurveyDocument.kind == "return")).all()  # fmt: skip
             assert sorted(held) == [1, 2]
+        with other.reader() as session:
+            assert verify_survey(session, "2025", national.verifier).ok
+        # Unregister the institution's key, as a superuser could: verify names the edition.
+        with other.transaction() as session:
+            session.execute(sa.delete(SurveyKey).where(SurveyKey.level == "institution"))
+        with other.reader() as session:
+            check = verify_survey(session, "2025", national.verifier)
+        assert any("vouches for SH-C001 with a key not registered here" in p
+                   for p in check.problems), check.problems  # fmt: skip
         tampered = {**sent, "returns": [{**sent["returns"][0], "signer": "x"}, *sent["returns"]]}
         tampered["returns"][0]["body"] = tampered["returns"][0]["body"].replace("8", "9", 1)
         with pytest.raises(IntegrityBroken), other.transaction() as session:

@@ -285,6 +285,10 @@ def _survey(
             with province.db.transaction() as session:
                 trust_key(session, DEMO_ACTOR, "institution", code, institution.verifier())
                 receive_return(session, DEMO_ACTOR, sent.as_dict())
+            # The nation registers each institution's key as it joins: a province vouches for
+            # its returns only with those keys.
+            with national.db.transaction() as session:
+                trust_key(session, DEMO_ACTOR, "institution", code, institution.verifier())
         finally:
             institution.close()
 

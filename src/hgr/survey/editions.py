@@ -290,7 +290,7 @@ def compile_nation(
                 raise IntegrityBroken(f"return of {entry['institution']}: {why}",
                                       code="E_SIGNATURE")  # fmt: skip
             _bind(session, province, entry["institution"], envelope_of(document).content)
-            _registered_key(session, entry["institution"], vouched)
+            _registered_key(session, entry["institution"], vouched, own)
             bodies[entry["institution"]] = envelope_of(document).content
             returned.append(entry["institution"])
         provinces[province] = {"edition": edition.sha256, "version": edition.version,
@@ -375,11 +375,28 @@ def _bind(session: Session, province: str, institution: str,
                               code="E_SURVEY_NOT_ITS_INSTITUTION")  # fmt: skip
 
 
-def _registered_key(session: Session, institution: str, vouched: Verifier) -> None:
-    """Refuse a key the edition names for an institution whose signing keys this node has
-    registered (hgr survey trust institution …), when it is not one of them."""
+def _registered_key(session: Session, institution: str, vouched: Verifier,
+                    own: Verifier | None) -> None:  # fmt: skip
+    """Refuse a key an edition names for an institution unless this node has registered it
+    for that institution (hgr survey trust institution …), or it is this node's own: a
+    province vouches for its institutions' returns, but only with the keys the institutions
+    registered, never with one it made up (docs/survey.md, "Binding").
+
+    Raises
+    ------
+    IntegrityBroken
+        With the institution and how to register its key.
+    """
     registered = trusted_verifiers(session, "institution", institution)
-    if registered and vouched.public not in {v.public for v in registered}:
+    if own is not None and vouched.public == own.public:
+        return
+    if not registered:
+        raise IntegrityBroken(f"no signing key of {institution} is registered here, so its "
+                              "return cannot be checked: register the key the institution "
+                              f"gave (hgr survey trust --level institution --subject "
+                              f"{institution} --key KEY --signer NAME)",
+                              code="E_SURVEY_KEY_UNREGISTERED")  # fmt: skip
+    if vouched.public not in {v.public for v in registered}:
         raise IntegrityBroken(f"the return of {institution} is vouched for with a key that is "
                               "not the one registered for it here",
                               code="E_SIGNATURE")  # fmt: skip
@@ -440,7 +457,7 @@ def receive_package(session: Session, by: Actor, sent: Any,
             for e in content.get("returns", [])}  # fmt: skip
     for institution, key in keys.items():
         _bind(session, content["subject"], institution)
-        _registered_key(session, institution, key)
+        _registered_key(session, institution, key, own)
     for n, raw in enumerate(sent["returns"]):
         envelope = Envelope.from_dict(raw, f"package return {n}")
         subject = envelope.content["subject"]

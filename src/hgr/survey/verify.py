@@ -90,6 +90,14 @@ def verify_survey(session: Session, cycle: str | None = None,
             for entry in content.get("returns", []):
                 vouched[(document.cycle, entry["institution"])].append(
                     Verifier(entry["signer"], bytes.fromhex(entry["key"])))  # fmt: skip
+                # A province vouches only with the keys its institutions registered here
+                # (hgr.survey.editions), whatever reached the table past the receiving code.
+                known = {v.public for v in trusted_verifiers(
+                    session, "institution", entry["institution"])}  # fmt: skip
+                known |= {own.public} if own else set()
+                if bytes.fromhex(entry["key"]) not in known:
+                    problems.append(f"{name[document.id]}: vouches for {entry['institution']} "
+                                    "with a key not registered here")  # fmt: skip
                 held = by_digest.get(entry["sha256"])
                 if held is None or held.subject != entry["institution"]:
                     problems.append(f"{name[document.id]}: names return {entry['sha256'][:12]} "
