@@ -60,4 +60,6 @@ def test_the_demo_runs_the_whole_story(tmp_path: Path) -> None:
     assert int(counted[1]) > 540  # the panel and the population's own
     assert "an export of the cohort also releases whole_genome" in under
     assert "applies the national debarment list of CN, version 1" in text
+    assert ("a request naming an unregistered organisation is refused: requester: 'Example "
+            "Unregistered Lab' is not in the node's organisation registry") in text  # fmt: skip
     assert "Exome data of 2,300 persons" in (demo / "debarment" / "debarment.html").read_text()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from hgr.access.models import RequestRecord
 from hgr.auth import Role, add_user, create_token
 from hgr.policy import AccessRequest, read_model
 from tests.api.conftest import ADMIN, Api
@@ -20,6 +22,27 @@ BODY: dict[str, Any] = read_model(
     "cohort": {"institution": "BJ-H001", "families": ["HD-001"]},
     "ethics_reference": "2019-KY-017",
 }  # fmt: skip
+
+
+@pytest.mark.parametrize(("party", "status", "code"), [
+    ({"key": "Not A Key!"}, 422, None),  # not a registry key's form
+    ({"country": "GB"}, 422, None),  # neither a key nor a name
+    ({"key": "no-such-org"}, 422, "E_UNREGISTERED_PARTY"),
+    ({"name": "Example University of Oxbridge", "country": "GB",
+      "identifiers": ["CH:99999999"], "key": "x" * 65}, 422, None),
+    ({"key": "example-university-of-oxbridge", "name": "Shanghai Example Institute"}, 422,
+     "E_UNREGISTERED_PARTY"),  # a key under another organisation's name
+])  # fmt: skip
+def test_a_requester_that_is_not_a_registered_organisation_is_refused(
+    api: Api, party: dict[str, Any], status: int, code: str | None
+) -> None:
+    answer = api.post("researcher", "/access/requests", json=BODY | {"requester": party})
+    assert answer.status_code == status, answer.text
+    if code is not None:
+        assert answer.json()["code"] == code
+        assert answer.json()["detail"].startswith("requester: ")
+    with api.db.reader() as session:  # nothing kept
+        assert session.scalar(select(RequestRecord.id)) is None
 
 
 def test_submit_read_and_review(api: Api) -> None:

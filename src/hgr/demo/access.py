@@ -23,6 +23,7 @@ from hgr.catalogue.models import CatalogueEntry
 from hgr.dates import utc_today, years_after
 from hgr.debarment import decide, list_entry, notify, open_case, public_entries
 from hgr.debarment.national import publish_national_list, receive_national_list
+from hgr.exceptions import ValidationFailed
 from hgr.node import Node, open_node
 from hgr.organisations import (
     Fact,
@@ -32,6 +33,7 @@ from hgr.organisations import (
     register_organisation,
 )
 from hgr.policy import AccessRequest, evaluate
+from hgr.policy import Organisation as Party
 from hgr.registry import models as m
 from hgr.registry.importer import import_files
 from hgr.registry.vocabulary import ConsentStatus
@@ -100,6 +102,16 @@ def _grant(node: Node, directory: Path, institution: str, family: str,
     secret, public = out / "recipient.sec", out / "recipient.pub"
     with contextlib.redirect_stderr(io.StringIO()):  # the key tool reports on stderr
         c4gh.generate(str(secret), str(public), None, b"recipient")
+    # The same request from a laboratory the institution has not registered: refused, with
+    # how to register it, and nothing kept.
+    stranger = asked.model_copy(update={"requester": Party(name="Example Unregistered Lab",
+                                                           country="GB")})  # fmt: skip
+    try:
+        with node.db.transaction() as session:
+            create_request(session, ACTOR, find_user(session, "r.smith"), stranger)
+    except ValidationFailed as refused:
+        console.print(f"a request naming an unregistered organisation is refused: "
+                      f"{refused.message} ({refused.code})", highlight=False)  # fmt: skip
     with node.db.transaction() as session:
         entry = create_request(session, ACTOR, find_user(session, "r.smith"), asked)
         bound = AccessRequest.model_validate(entry.body)
