@@ -239,14 +239,32 @@ def list_organisation(session: Session, number: str, organisation: str, country:
     record(session, Actor("cli:test", "operator"), "debarment.enter", f"debarment/{number}")
 
 
-def register_parties(session: Session, request: object) -> None:
-    """Register each organisation of ``request`` (an AccessRequest, or its fields as a dict)
-    that the organisation registry does not know yet, under a key made from its name, as an
-    officer would from the request's documents; the provider is left alone where it is one of
-    the node's institutions."""
-    from hgr.access.parties import ROLES, node_institution
+def register_named(session: Session, name: str, country: str,
+                   identifiers: tuple[str, ...] | list[str] = ()) -> None:  # fmt: skip
+    """Register the organisation ``name`` (of ``country``, with ``identifiers``) under a key
+    made from its name, as an officer would, unless the registry knows it already."""
     from hgr.audit import Actor
     from hgr.organisations import Fact, organisations_matching, register_organisation
+    from hgr.organisations.models import Organisation
+
+    if organisations_matching(session, identifiers, name):
+        return
+    key = "-".join("".join(c if c.isascii() and c.isalnum() else " " for c in
+                           name.casefold()).split())[:60] or "org"  # fmt: skip
+    taken = set(session.scalars(sa.select(Organisation.key).where(
+        Organisation.key.like(f"{key}%"))))  # fmt: skip
+    key = next(k for n in range(len(taken) + 1)
+               if (k := key if n == 0 else f"{key}-{n}") not in taken)  # fmt: skip
+    register_organisation(session, Actor("cli:test", "operator"), key, country, name,
+                          Fact("test registry", "registry officer"),
+                          identifiers=identifiers)  # fmt: skip
+
+
+def register_parties(session: Session, request: object) -> None:
+    """Register each organisation of ``request`` (an AccessRequest, or its fields as a dict)
+    that the organisation registry does not know yet (register_named); the provider is left
+    alone where it is one of the node's institutions."""
+    from hgr.access.parties import ROLES, node_institution
     from hgr.policy import AccessRequest
 
     asked = request if isinstance(request, AccessRequest) else AccessRequest.model_validate(request)
@@ -254,18 +272,6 @@ def register_parties(session: Session, request: object) -> None:
         party = getattr(asked, role)
         if party is None or party.key is not None:
             continue
-        if organisations_matching(session, party.identifiers, party.name):
-            continue
         if role == "provider" and node_institution(session, party) is not None:
             continue
-        key = "-".join("".join(c if c.isascii() and c.isalnum() else " " for c in
-                               party.name.casefold()).split())[:60] or f"org-{role}"  # fmt: skip
-        from hgr.organisations.models import Organisation
-
-        taken = set(session.scalars(sa.select(Organisation.key).where(
-            Organisation.key.like(f"{key}%"))))  # fmt: skip
-        key = next(k for n in range(len(taken) + 1)
-                   if (k := key if n == 0 else f"{key}-{n}") not in taken)  # fmt: skip
-        register_organisation(session, Actor("cli:test", "operator"), key, party.country or "CN",
-                              party.name, Fact("test registry", "registry officer"),
-                              identifiers=party.identifiers)  # fmt: skip
+        register_named(session, party.name, party.country or "CN", party.identifiers)

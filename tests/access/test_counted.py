@@ -150,6 +150,33 @@ def test_a_request_without_genotypes_is_not_charged_with_them(
     assert _decide(node, _request(600, ("genotype_array",)))["outcome"] == "approval"
 
 
+def test_a_store_whose_collection_records_no_genotype_category_counts_as_genomes(
+    node: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    # The collection says only "biological_samples", but a genotype store of it holds the
+    # donors' genotypes, and an export of arrays would carry them: the node cannot tell that
+    # they are less than genomes, so it decides as if they were.
+    from hgr.genotypes.models import GenotypeSample, GenotypeStore
+
+    _add_donors(node, keys, tmp_path / "yi", 1, 600, sequenced="other")
+    with node.transaction() as session:
+        collection = session.scalars(select(m.Collection).where(
+            m.Collection.code == "YI-SEQ")).one()  # fmt: skip
+        store = GenotypeStore(collection_id=collection.id, version=1, location="stores/x",
+                              build="GRCh38", vcf_zarr_version="0.4", samples=600, variants=1,
+                              created_at=utc_now(), qc={})  # fmt: skip
+        session.add(store)
+        session.flush()
+        samples = session.scalars(select(m.Sample.id).where(
+            m.Sample.collection_id == collection.id).order_by(m.Sample.id))  # fmt: skip
+        session.add_all(GenotypeSample(store_id=store.id, sample_id=sample, position=n,
+                                       file_sample_id=f"s{n}")
+                        for n, sample in enumerate(samples))  # fmt: skip
+    with node.reader() as session:
+        facts = node_facts(session, _request(600, ("genotype_array",)), NodeFacts(today=TODAY))
+    assert facts.categories == ("whole_genome",)
+
+
 def test_one_person_registered_twice_counts_once(
     node: Database, keys: NodeKeys, tmp_path: Path
 ) -> None:

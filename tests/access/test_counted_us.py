@@ -4,10 +4,12 @@ of concern, is decided on what the node knows (28 CFR 202.205, 202.211, 202.303)
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from hgr.access.facts import node_facts
 from hgr.audit import Actor
@@ -102,6 +104,55 @@ def test_ownership_of_concern_adds_up_through_covered_holders(node: Database) ->
     facts, decision = _decide(node)
     assert facts.parties["requester"].concern_ownership_pct == 60.0
     assert "US-D08" in [f.rule.id for f in decision.fired]
+
+
+def test_a_ring_of_holdings_does_not_hide_a_covered_owner(node: Database) -> None:
+    # The recipient is 30% held by B and 30% by C; B is 60% held by the Hong Kong company and
+    # 10% by C; C is 50% held by B. B is covered, so C is (50% by B), so the recipient is 60%
+    # owned by covered persons, whichever way round the ring is walked.
+    with node.transaction() as session:
+        for key in ("ring-b", "ring-c"):
+            register_organisation(session, OFFICER, key, "GB", f"Example {key} Ltd", FACT)
+        for upper, lower, share in (("ring-b", "uk-genomics", 30.0),
+                                    ("ring-c", "uk-genomics", 30.0),
+                                    ("hk-holdings", "ring-b", 60.0), ("ring-c", "ring-b", 10.0),
+                                    ("ring-b", "ring-c", 50.0)):  # fmt: skip
+            add_control(session, OFFICER, upper, lower, "equity", share, FACT)
+    facts, decision = _decide(node)
+    assert facts.parties["requester"].concern_ownership_pct == 60.0
+    assert "US-D08" in [f.rule.id for f in decision.fired]
+
+
+def test_persons_exported_before_are_counted_once(node: Database) -> None:
+    # 60 of the 150 went to the same recipient last month. They are among the 150 this request
+    # counts, so the bulk count is 150, not 210; the examples' 6 donors, moved to the US, who
+    # went with them are added.
+    from hgr.access.models import ExportPackage, RequestRecord
+    from hgr.dates import utc_now
+    from hgr.registry import models as m
+
+    with node.transaction() as session:
+        residents = list(session.scalars(select(m.Donor.pseudonym).where(
+            m.Donor.population == "US-RES").order_by(m.Donor.id)))  # fmt: skip
+        others = list(session.scalars(select(m.Donor.pseudonym).where(
+            m.Donor.population != "US-RES").order_by(m.Donor.id).limit(10)))  # fmt: skip
+        for donor in session.scalars(select(m.Donor).where(m.Donor.pseudonym.in_(others))):
+            donor.residence_region_id = session.scalar(select(m.Region.id).where(
+                m.Region.code == "US-CA"))  # fmt: skip
+        body = BASE.model_dump(mode="json") | {
+            "requester": {"name": "Example Genomics UK Ltd", "country": "GB"},
+            "cohort": {"institution": "BJ-H001"}}  # fmt: skip
+        at = utc_now() - dt.timedelta(days=30)
+        entry = RequestRecord(number="REQ-2026-09999", requester="r", status="active",
+                              body=body, reviews_needed=[], note="", created_at=at,
+                              updated_at=at)  # fmt: skip
+        session.add(entry)
+        session.flush()
+        session.add(ExportPackage(request_id=entry.id, number="REQ-2026-09999-E01",
+                                  donors=residents[:60] + others, fields=["sex"],
+                                  manifest_sha256="0" * 64, created_at=at))  # fmt: skip
+    facts, _decision = _decide(node)
+    assert (facts.us_persons, facts.prior_us_persons_12m) == (150, len(others)) == (150, 6)
 
 
 def test_the_registry_and_the_us_pack_name_the_same_countries_of_concern() -> None:

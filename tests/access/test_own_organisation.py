@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from hgr.access.export import needs_filing
 from hgr.access.models import RequestRecord
 from hgr.access.requests import create_request
 from hgr.audit import Actor
@@ -40,7 +41,6 @@ def node(db: Database, keys: NodeKeys) -> Database:
         add_user(session, ACTOR, "alice", Role.RESEARCHER, organisation="oxbridge")
         add_user(session, ACTOR, "bob", Role.RESEARCHER,
                  organisation="Example University of Oxbridge")  # fmt: skip
-        add_user(session, ACTOR, "nobody", Role.RESEARCHER)
     return db
 
 
@@ -57,7 +57,6 @@ def _create(db: Database, user: str, requester: dict[str, Any], **kw: Any) -> st
     ("alice", {"name": "Anything", "country": "CN", "identifiers": ["USCC:91310000EXAMPLE02"]}),
     ("bob", {"name": "Shanghai Example Institute", "country": "CN"}),
     ("alice", {"key": "shanghai-inst"}),
-    ("nobody", {"name": "Example University of Oxbridge", "country": "GB"}),
 ])  # fmt: skip
 def test_a_user_cannot_request_as_another_organisation(
     node: Database, user: str, requester: dict[str, Any]
@@ -133,6 +132,57 @@ def test_an_organisation_the_registry_does_not_hold_is_refused_with_how_to_regis
         assert session.scalar(select(RequestRecord.id)) is None
 
 
+def test_a_key_is_one_organisation_not_its_namesakes(node: Database) -> None:
+    # Two registered "Genome Institute"s, one in China and one in the US: a request naming the
+    # Chinese one by key (with or without its name) is decided on it alone, not as foreign.
+    from hgr.access.facts import node_facts
+    from hgr.policy import evaluate, fact_values, load_packs
+
+    with node.transaction() as session:
+        register_organisation(session, ACTOR, "cn-inst", "CN", "Genome Institute", FACT)
+        register_organisation(session, ACTOR, "us-inst", "US", "Genome Institute", FACT)
+    for partner in ({"key": "cn-inst"}, {"key": "cn-inst", "name": "Genome Institute"}):
+        body = BASE.model_dump(mode="json") | {"requester": {"key": "oxbridge"},
+                                               "domestic_partner": partner}  # fmt: skip
+        with node.transaction() as session:
+            entry = create_request(session, ACTOR, find_user(session, "alice"),
+                                   AccessRequest.model_validate(body))  # fmt: skip
+            bound = AccessRequest.model_validate(entry.body)
+            facts = node_facts(session, bound)
+        assert facts.parties["domestic_partner"].key == "cn-inst"
+        assert fact_values(bound, facts)["has_chinese_partner"] is True
+        # Decided without the node's binding (hgr policy evaluate --home), a key alone is
+        # the registry's organisation too.
+        unbound = AccessRequest.model_validate(body)
+        with node.reader() as session:
+            loose = node_facts(session, unbound)
+        assert fact_values(unbound, loose)["has_chinese_partner"] is True
+        assert not any("domestic partner" in c for c in evaluate(unbound, loose,
+                                                                 load_packs()).counted)  # fmt: skip
+
+
+def test_the_provider_is_the_cohorts_institution_as_the_node_records_it(node: Database) -> None:
+    # Declaring the provider in the destination's country (so that no filing seems due), or
+    # naming another institution than the one holding the cohort, does not stand.
+    cohort = {"cohort": {"institution": "BJ-H001"}}
+    body = (
+        BASE.model_dump(mode="json")
+        | cohort
+        | {"provider": {"name": "Beijing Example Hospital", "country": "GB"}}
+    )
+    with node.transaction() as session:
+        entry = create_request(session, ACTOR, find_user(session, "alice"),
+                               AccessRequest.model_validate(body))  # fmt: skip
+        assert entry.body["provider"]["country"] == "CN"
+        assert needs_filing(entry)
+    other = body | {"provider": {"name": "Shanghai Example Genomics Co. Ltd", "country": "CN"}}
+    with node.transaction() as session, pytest.raises(ValidationFailed) as refused:
+        create_request(session, ACTOR, find_user(session, "alice"),
+                       AccessRequest.model_validate(other))  # fmt: skip
+    assert str(refused.value).startswith("provider: ")
+    assert "BJ-H001, which holds the cohort" in str(refused.value)
+
+
 def test_a_request_names_its_organisations_by_registry_key(node: Database) -> None:
     # The key alone suffices; the node fills in the registry's name, country and identifiers,
     # whatever country the request declares for it (here CN, to pass as a domestic party).
@@ -153,11 +203,46 @@ def test_an_ambiguous_user_organisation_must_be_a_registry_key(node: Database) -
     with node.transaction() as session:
         register_organisation(session, ACTOR, "oxbridge-cn", "CN", "Example University of "
                               "Oxbridge", FACT)  # fmt: skip
-        add_user(session, ACTOR, "carol", Role.RESEARCHER, organisation="Unregistered Lab")
+    # Bob's organisation was one registered name when he was added; it now names two.
     with pytest.raises(Forbidden, match="registry key"):
         _create(node, "bob", {"key": "oxbridge"})
-    with pytest.raises(Forbidden, match="is not in the organisation registry"):
-        _create(node, "carol", {"key": "oxbridge"})
+
+
+@pytest.mark.parametrize(("role", "organisation", "says"), [
+    (Role.RESEARCHER, "", "a researcher belongs to a registered organisation"),
+    (Role.RESEARCHER, "Unregistered Lab", "is not in the organisation registry"),
+    (Role.RESEARCHER, "no-such-key", "is not in the organisation registry"),
+    (Role.ACCESS_COMMITTEE, "Someone Else Entirely", "is not in the organisation registry"),
+])  # fmt: skip
+def test_every_user_belongs_to_a_registered_organisation(
+    node: Database, role: Role, organisation: str, says: str
+) -> None:
+    from hgr.auth.models import User
+    from hgr.exceptions import UsageError
+
+    scope = "BJ-H001" if role is Role.ACCESS_COMMITTEE else ""
+    with node.transaction() as session, pytest.raises(UsageError, match=says) as refused:
+        add_user(session, ACTOR, "carol", role, scope, organisation=organisation)
+    assert refused.value.code == "E_USER_ORGANISATION"
+    assert "hgr org add" in str(refused.value)
+    with node.reader() as session:
+        assert session.scalar(select(User.id).where(User.name == "carol")) is None
+
+
+@pytest.mark.parametrize(("role", "organisation"), [
+    (Role.RESEARCHER, "oxbridge"),  # its registry key
+    (Role.RESEARCHER, "牛桥示例大学"),  # one of its registered names
+    (Role.RESEARCHER, "CH:RC000999"),  # its identifier
+    (Role.ACCESS_COMMITTEE, "BJ-H001"),  # the node's own institution, by code
+    (Role.ACCESS_COMMITTEE, "Beijing Example Hospital"),  # or by name
+    (Role.ACCESS_COMMITTEE, ""),  # an institution's committee member may leave it out
+])  # fmt: skip
+def test_a_user_of_a_registered_organisation_is_added(
+    node: Database, role: Role, organisation: str
+) -> None:
+    scope = "BJ-H001" if role is Role.ACCESS_COMMITTEE else ""
+    with node.transaction() as session:
+        add_user(session, ACTOR, "carol", role, scope, organisation=organisation)
 
 
 def test_a_reviewer_of_the_requesters_organisation_is_refused_whatever_it_is_called(

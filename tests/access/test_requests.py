@@ -44,12 +44,12 @@ def users(db: Database, keys: NodeKeys) -> dict[str, User]:
         "alice": (Role.RESEARCHER, "", OXBRIDGE),
         "dac1": (Role.ACCESS_COMMITTEE, "BJ-H001", "Beijing Example Hospital"),
         "dac2": (Role.ACCESS_COMMITTEE, "BJ-H001", "Beijing Example Hospital"),
-        "dac_other": (Role.ACCESS_COMMITTEE, "SH-C001", "Shanghai Example Centre"),
+        "dac_other": (Role.ACCESS_COMMITTEE, "SH-C001", "SH-C001"),
         "dac_oxbridge": (Role.ACCESS_COMMITTEE, "BJ-H001", OXBRIDGE.upper()),
         "eth1": (Role.ETHICS_COMMITTEE, "BJ-H001", ""),
         "eth2": (Role.ETHICS_COMMITTEE, "BJ-H001", ""),
-        "sec1": (Role.SECURITY_REVIEWER, "", "National authority"),
-        "sec2": (Role.SECURITY_REVIEWER, "", "National authority"),
+        "sec1": (Role.SECURITY_REVIEWER, "", ""),
+        "sec2": (Role.SECURITY_REVIEWER, "", ""),
     }
     with db.transaction() as session:
         register_parties(session, REQUEST)

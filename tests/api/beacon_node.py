@@ -20,6 +20,7 @@ from hgr.genotypes import ingest
 from hgr.node import Node, init_node, open_node
 from hgr.registry.importer import import_files
 from hgr.synth import SynthConfig, synthesise_nation
+from tests.conftest import register_named
 
 ADMIN = Actor("cli:test", "operator")
 INSTITUTION_FILES = ("collections.csv", "donors.csv", "samples.csv", "consents.csv",
@@ -29,7 +30,7 @@ BEACON_USERS = {
     "domestic": (Role.RESEARCHER, "", "Peking Union Medical College", "CN"),
     "domestic2": (Role.RESEARCHER, "", "Fudan University", "CN"),
     "foreign": (Role.RESEARCHER, "", "Example University", "US"),
-    "debarred": (Role.RESEARCHER, "", "USCC-DEBARRED-1", "GB"),
+    "debarred": (Role.RESEARCHER, "", "GB-CH:DEBARRED1", "GB"),
 }
 
 
@@ -70,6 +71,13 @@ def copy_node(template: BeaconNode, into: Path) -> tuple[Node, dict[str, str]]:
     node = open_node(home)
     tokens = {}
     with node.db.transaction() as session:
+        # Each user's organisation, registered as the node's officer would (the debarred
+        # user's known by its Companies House number).
+        for _role, _scope, organisation, country in BEACON_USERS.values():
+            if ":" in organisation:
+                register_named(session, "Debarred Ltd", country, [organisation])
+            else:
+                register_named(session, organisation, country)
         for name, (role, scope, organisation, country) in BEACON_USERS.items():
             add_user(session, ADMIN, name, role, scope, organisation=organisation,
                      country=country)  # fmt: skip

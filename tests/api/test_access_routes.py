@@ -58,7 +58,8 @@ def test_submit_read_and_review(api: Api) -> None:
     assert (shown["status"], shown["outcome"]) == ("under_review", "security_review")
     assert "CN-13" in [r["rule"] for r in shown["rules"]]
     with api.db.transaction() as session:
-        add_user(session, ADMIN, "other", Role.RESEARCHER)
+        add_user(session, ADMIN, "other", Role.RESEARCHER,
+                 organisation="Example University of Oxbridge")  # fmt: skip
         api.tokens["other"] = create_token(session, ADMIN, "other").value
     for user, status in [("researcher", 200), ("dac_bj", 200), ("security", 200),
                          ("national", 200), ("other", 404), ("steward_bj", 403),

@@ -138,7 +138,7 @@ def test_a_repeated_count_is_the_same_release(beacon_api: Api) -> None:
 
 
 def test_a_mandatorily_debarred_organisation_gets_nothing(beacon_api: Api) -> None:
-    debar(beacon_api.db, "DEB-TEST-1", "USCC-DEBARRED-1")
+    debar(beacon_api.db, "DEB-TEST-1", "GB-CH:DEBARRED1")
     answer = beacon_api.get("debarred", "/api/individuals")
     assert answer.status_code == 403
     assert problems(answer.json(), f"{RESPONSES}/beaconErrorResponse.json") == []

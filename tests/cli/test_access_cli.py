@@ -18,16 +18,22 @@ REQUEST = EXAMPLES / "policy" / "foreign-wgs-request.yaml"
 
 def test_a_request_from_the_command_line(examples_node: Path, tmp_path: Path) -> None:
     home = examples_node
+    fact = ["--source", "registration documents", "--verified-by", "officer.wang"]
+    code, out = hgr(home, "user", "add", "alice", "--role", "researcher", "--organisation",
+                    "oxbridge")  # fmt: skip
+    assert code == 1
+    assert "E_USER_ORGANISATION" in out  # not registered yet: the user cannot be added
+    assert hgr(home, "org", "add", "oxbridge", "--country", "GB", "--name",
+               "Example University of Oxbridge", *fact)[0] == 0  # fmt: skip
     assert hgr(home, "user", "add", "alice", "--role", "researcher", "--organisation",
                "oxbridge")[0] == 0  # fmt: skip
     code, out = hgr(home, "access", "submit", str(REQUEST), "--requester", "alice")
     assert code == 1
-    assert "E_UNREGISTERED_PARTY" in out  # the example's organisations are not registered yet
+    assert "E_UNREGISTERED_PARTY" in out  # the example's Chinese partner is not registered yet
+    assert "domestic partner: 'Shanghai Example Institute'" in out
     assert "hgr org add" in out
-    for key, country, name in (("oxbridge", "GB", "Example University of Oxbridge"),
-                               ("shanghai-inst", "CN", "Shanghai Example Institute")):  # fmt: skip
-        assert hgr(home, "org", "add", key, "--country", country, "--name", name, "--source",
-                   "registration documents", "--verified-by", "officer.wang")[0] == 0  # fmt: skip
+    assert hgr(home, "org", "add", "shanghai-inst", "--country", "CN", "--name",
+               "Shanghai Example Institute", *fact)[0] == 0  # fmt: skip
     users = [(f"{short}{n}", role, scope, "") for short, role, scope in (
         ("dac", "access_committee", "BJ-H001"), ("eth", "ethics_committee", "BJ-H001"),
         ("sec", "security_reviewer", "")) for n in (1, 2)]  # fmt: skip

@@ -25,7 +25,7 @@ from hgr.synth import SynthConfig, synthesise_nation
 from tests.api.beacon_node import INSTITUTION_FILES
 from tests.beacon.schemas import problems
 from tests.cli.conftest import hgr
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, register_named
 from tests.federation.test_three_nodes import ADMIN, _serve
 
 NAMES = {"nation": "Nation", "province": "Province", "institution": "Institution"}
@@ -81,6 +81,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     assert code == 0, output
     node = open_node(homes["nation"][0])
     with node.db.transaction() as session:
+        register_named(session, "Fudan University", "CN")
         add_user(session, ADMIN, "researcher", Role.RESEARCHER, "",
                  organisation="Fudan University", country="CN")  # fmt: skip
         token = create_token(session, ADMIN, "researcher").value

@@ -31,7 +31,7 @@ from hgr.dates import utc_today
 from hgr.node import Node, init_node, open_node
 from hgr.registry import models as m
 from hgr.registry.importer import import_files
-from tests.conftest import EXAMPLES, HOLDINGS
+from tests.conftest import EXAMPLES, HOLDINGS, register_named
 from tests.federation.test_three_nodes import ADMIN, _serve
 
 ORGANISATION = "Fudan University"
@@ -57,6 +57,7 @@ def _node(home: Path, name: str, users: dict[str, Role]) -> dict[str, str]:
             # The nation is served in a process of its own, on the real clock: the examples'
             # approvals are made open-ended so that the datasets stand whatever the run's date.
             session.execute(update(m.EthicsApproval).values(valid_to=None))
+            register_named(session, ORGANISATION, "CN")
             for user, role in users.items():
                 add_user(session, ADMIN, user, role, "", organisation=ORGANISATION,
                          country="CN")  # fmt: skip

@@ -28,7 +28,7 @@ from hgr.node import init_node, open_node
 from hgr.registry.importer import import_files
 from hgr.survey.documents import latest_documents
 from tests.cli.conftest import hgr
-from tests.conftest import EXAMPLES, HOLDINGS
+from tests.conftest import EXAMPLES, HOLDINGS, register_named
 
 HGR = Path(sys.executable).parent / "hgr"
 ADMIN = Actor("cli:test", "operator")
@@ -70,7 +70,11 @@ def _token(home: Path, name: str, role: Role, scope: str) -> str:
     node = open_node(home)
     try:
         with node.db.transaction() as session:
-            add_user(session, ADMIN, name, role, scope)
+            organisation = ""
+            if role is Role.RESEARCHER:  # a researcher belongs to a registered organisation
+                organisation = "Example University of Oxbridge"
+                register_named(session, organisation, "GB")
+            add_user(session, ADMIN, name, role, scope, organisation=organisation)
             return create_token(session, ADMIN, name).value
     finally:
         node.close()

@@ -222,7 +222,7 @@ def _decide_again(session: Session, entry: RequestRecord, request: AccessRequest
     threshold or was sequenced after the approval, or a family that the catalogue has since
     protected, goes back to its reviews."""
     known = node_facts(session, request, NodeFacts(today=today))
-    release = counted(session, request, released)
+    release = counted(session, request, released, today)
     persons = release["persons"]
     decision = evaluate(request, known.model_copy(update=release), packs)
     approved = entry.outcome or "allow"

@@ -16,15 +16,15 @@ from sqlalchemy.orm import Session
 from hgr.access.models import ExportPackage, RequestRecord
 from hgr.catalogue import is_protected
 from hgr.exceptions import UsageError
+from hgr.genotypes.models import GenotypeSample, GenotypeStore
 from hgr.organisations import (
     concern_ownership,
     foreign_party,
     normalise_identifier,
     normalise_name,
-    organisations_matching,
+    organisations_of_party,
     screen_party,
 )
-from hgr.organisations.models import Organisation as Registered
 from hgr.policy.request import AccessRequest, NodeFacts, Organisation, RegisteredParty
 from hgr.registry import models as m
 from hgr.registry.vocabulary import EthicsStatus
@@ -95,16 +95,21 @@ def cohort_donors(session: Session, request: AccessRequest) -> list[int]:
     return list(session.scalars(query.order_by(m.Donor.id)))
 
 
-def count_persons(session: Session, donors: list[int]) -> int:
-    """The persons among donor records: two records linked as the same person (a duplicate
-    link of the relatedness engine) count once, as in the survey."""
+def _named(session: Session, donors: list[int]) -> list[tuple[str, str]]:
+    """The donors as (institution code, pseudonym), as survey returns and links name them."""
     named: list[tuple[str, str]] = []
     for start in range(0, len(donors), CHUNK):  # a cohort may pass SQLite's bound parameters
         named += [(code, pseudonym) for code, pseudonym in session.execute(
             select(m.Institution.code, m.Donor.pseudonym).join(
                 m.Institution, m.Institution.id == m.Donor.institution_id).where(
                 m.Donor.id.in_(donors[start:start + CHUNK])))]  # fmt: skip
-    return unique_donors(session, named)
+    return named
+
+
+def count_persons(session: Session, donors: list[int]) -> int:
+    """The persons among donor records: two records linked as the same person (a duplicate
+    link of the relatedness engine) count once, as in the survey."""
+    return unique_donors(session, _named(session, donors))
 
 
 def cohort_categories(session: Session, donors: list[int]) -> list[str]:
@@ -135,30 +140,56 @@ def cohort_jurisdictions(session: Session, donors: list[int]) -> dict[str, list[
     return out
 
 
-def counted(session: Session, request: AccessRequest, donors: list[int]) -> dict[str, Any]:
+def counted(session: Session, request: AccessRequest, donors: list[int],
+            today: dt.date) -> dict[str, Any]:  # fmt: skip
     """What the node counts of the donors an export of ``request`` would release: the
     persons, the US persons among them, the countries they live in beyond those the request
-    declares, and the data categories beyond those it declares (NodeFacts' fields)."""
+    declares, the data categories beyond those it declares, and the US persons already
+    exported to its recipient this year who are not among them (NodeFacts' fields)."""
     by_country = cohort_jurisdictions(session, donors)
+    # The persons this request counts as US persons: all of them where it declares US donors.
+    us = donors if "US" in request.data.donors_from else by_country.get("US", [])
+    before = prior_us_persons(session, request.receiver, today, beyond=_named(session, us))
     return {
         "persons": count_persons(session, donors),
         "us_persons": count_persons(session, by_country.get("US", [])),
         "jurisdictions": sorted(set(by_country) - set(request.data.donors_from)),
         "categories": released_categories(session, request, donors),
+        "prior_us_persons_12m": before,
     }
+
+
+def _stored_categories(session: Session, donors: list[int]) -> set[str]:
+    """The genotype categories of the collections whose genotype stores hold a sample of
+    ``donors``, the data an export of genotypes reads (hgr.access.export); a collection that
+    records none is taken as whole genomes, since the node cannot tell that it holds less."""
+    S, G, T = m.Sample, GenotypeSample, GenotypeStore
+    collections: set[int] = set()
+    for start in range(0, len(donors), CHUNK):
+        collections |= set(session.scalars(
+            select(T.collection_id).join(G, G.store_id == T.id).join(S, S.id == G.sample_id)
+            .where(S.donor_id.in_(donors[start:start + CHUNK])).distinct()))  # fmt: skip
+    out: set[str] = set()
+    for categories in session.scalars(select(m.Collection.data_categories).where(
+            m.Collection.id.in_(sorted(collections)))):  # fmt: skip
+        held = GENOTYPE_CATEGORIES & {str(c) for c in categories or []}
+        out |= held or {"whole_genome"}
+    return out
 
 
 def released_categories(session: Session, request: AccessRequest, donors: list[int]) -> list[str]:
     """The data categories an export of ``donors`` under ``request`` releases as the registry
     records them, beyond what the request declares: an export of genotype data carries the
-    genotypes of every collection holding the donors (hgr.access.export), so a request that
-    declares arrays of a cohort sequenced in whole receives genomes, and is decided as such
-    (Implementing Rules: exome or genome sequencing information of more than 500 persons)."""
+    genotypes of every collection store holding the donors (hgr.access.export), so a request
+    that declares arrays of a cohort sequenced in whole receives genomes, and is decided as
+    such (Implementing Rules: exome or genome sequencing information of more than 500
+    persons). The categories are those of the collections holding the donors' samples and of
+    those whose stores hold their genotypes."""
     asked = {str(c) for c in request.data.categories}
     if not GENOTYPE_CATEGORIES & asked:
         return []
-    return [c for c in cohort_categories(session, donors)
-            if c in GENOTYPE_CATEGORIES and c not in asked]  # fmt: skip
+    held = set(cohort_categories(session, donors)) | _stored_categories(session, donors)
+    return sorted(c for c in held if c in GENOTYPE_CATEGORIES and c not in asked)
 
 
 def _same_party(body: dict[str, Any], party: Organisation) -> bool:
@@ -169,17 +200,20 @@ def _same_party(body: dict[str, Any], party: Organisation) -> bool:
         return False
     if party.key and recipient.get("key"):
         return bool(recipient["key"] == party.key)
-    ids = {normalise_identifier(str(i)) for i in recipient.get("identifiers") or []}
-    same_name = normalise_name(str(recipient.get("name", ""))) == normalise_name(party.name)
+    ids = {normalise_identifier(str(i)) for i in recipient.get("identifiers") or []} - {""}
+    name = normalise_name(party.name)
+    same_name = bool(name) and normalise_name(str(recipient.get("name", ""))) == name
     return same_name or bool(ids & {normalise_identifier(i) for i in party.identifiers})
 
 
-def prior_us_persons(session: Session, party: Organisation, today: dt.date) -> int:
+def prior_us_persons(session: Session, party: Organisation, today: dt.date,
+                     beyond: list[tuple[str, str]] | None = None) -> int:  # fmt: skip
     """The distinct US persons whose data this node exported to ``party`` in the last 12
     months (28 CFR 202.205: bulk is counted in aggregate over the counterparty's
-    transactions): every donor of an export whose request declared US donors, and the donors
-    of any other export to it whom the registry knows to live in the US; each person once,
-    however many exports carried them."""
+    transactions), not counting the persons among ``beyond`` (those the request in hand
+    counts already): every donor of an export whose request declared US donors, and the
+    donors of any other export to it whom the registry knows to live in the US; each person
+    once, however many exports carried them."""
     since = dt.datetime.combine(today - BULK_WINDOW, dt.time(), dt.UTC)
     us: set[tuple[str, str]] = set()
     looked_up: dict[str, set[str]] = {}
@@ -204,7 +238,12 @@ def prior_us_persons(session: Session, party: Organisation, today: dt.date) -> i
                        m.Donor.pseudonym.in_(names[start:start + CHUNK]),
                        func.coalesce(m.Region.country, m.Institution.country) == "US")
             )}  # fmt: skip
-    return unique_donors(session, sorted(us)) if us else 0
+    if not us:
+        return 0
+    current = sorted(set(beyond or ()))
+    return unique_donors(session, sorted(us | set(current))) - (
+        unique_donors(session, current) if current else 0
+    )
 
 
 def registered_parties(session: Session, request: AccessRequest) -> dict[str, RegisteredParty]:
@@ -221,11 +260,7 @@ def registered_parties(session: Session, request: AccessRequest) -> dict[str, Re
     for role, party in parties.items():
         if party is None:
             continue
-        known = organisations_matching(session, party.identifiers, party.name)
-        if party.key is not None:
-            keyed = session.scalar(select(Registered).where(Registered.key == party.key))
-            if keyed is not None and keyed.id not in {o.id for o in known}:
-                known.insert(0, keyed)
+        known = organisations_of_party(session, party.key, party.identifiers, party.name)
         if not known:
             continue
         # Several organisations behind one party (another's identifier added, or a namesake):
@@ -258,7 +293,7 @@ def node_facts(session: Session, request: AccessRequest,
         # Every person the cohort holds: an export releases those of them whose consent
         # covers the use, never more, so the decision is made on an upper bound here and
         # again on the released set at each export (hgr.access.export).
-        counts = counted(session, request, cohort_donors(session, request))
+        counts = counted(session, request, cohort_donors(session, request), today)
         pedigree = any(is_protected(session, cohort.institution, f) for f in cohort.families)
         region = any(is_protected(session, cohort.institution, p, "region")
                      for p in cohort.populations)  # fmt: skip
@@ -269,7 +304,9 @@ def node_facts(session: Session, request: AccessRequest,
     references = sorted({e for f in findings for e in f.entries})
     near = sorted({f"{n.entry} ({n.listed!r} ~ {n.name!r}, {n.score:g})"
                    for f in findings for n in f.near_misses})  # fmt: skip
-    own = prior_us_persons(session, request.receiver, today)
+    own = counts.pop("prior_us_persons_12m", None)
+    if own is None:
+        own = prior_us_persons(session, request.receiver, today)
     return NodeFacts.model_validate({
         "important_pedigree": pedigree, "specific_region": region, "debarment": level,
         "debarment_reference": ", ".join(references),

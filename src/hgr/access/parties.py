@@ -60,7 +60,8 @@ def _registered(session: Session, organisation: Registered, party: Organisation)
     name = next((n for n, normal in names if normal == declared), names[0][0] if names else "")
     held = session.scalars(select(OrganisationIdentifier.identifier).where(
         OrganisationIdentifier.organisation_id == organisation.id))  # fmt: skip
-    identifiers = sorted(set(held) | {normalise_identifier(i) for i in party.identifiers})
+    given = {normalise_identifier(i) for i in party.identifiers if i.strip()}
+    identifiers = sorted(set(held) | given)
     return party.model_copy(update={"key": organisation.key, "name": name or party.name,
                                     "country": organisation.country,
                                     "identifiers": tuple(identifiers)})  # fmt: skip
@@ -68,17 +69,19 @@ def _registered(session: Session, organisation: Registered, party: Organisation)
 
 def _bind(session: Session, role: str, party: Organisation) -> Organisation:
     named = party.name.strip()
-    found = organisations_matching(session, party.identifiers, named)
     if party.key is not None:
         try:
             organisation = find_organisation(session, party.key)
         except NotFound as exc:
             raise _refuse(role, str(exc), "or name an organisation that is registered") from None
-        others = [o.key for o in found if o.id != organisation.id]
+        # A key names one organisation: a namesake elsewhere is not it, but an identifier of
+        # another organisation given with it is a contradiction.
+        others = [o.key for o in organisations_matching(session, party.identifiers, "")
+                  if o.id != organisation.id]  # fmt: skip
         if others:
             raise _refuse(
                 role,
-                f"the name or identifiers given with {party.key} are those of {', '.join(others)}",
+                f"the identifiers given with {party.key} are those of {', '.join(others)}",
                 "name the one organisation by its key alone",
             )
         own = set(session.scalars(select(OrganisationName.normalised).where(
@@ -88,14 +91,19 @@ def _bind(session: Session, role: str, party: Organisation) -> Organisation:
                           f"add the name to it (hgr org name {party.key} ...) or leave the "
                           "name out")  # fmt: skip
         return _registered(session, organisation, party)
+    found = organisations_matching(session, party.identifiers, named)
     if len(found) > 1:
         raise _refuse(role, f"{named!r} names {len(found)} registered organisations "
                       f"({', '.join(o.key for o in found)})",
                       "name the one meant by its registry key (key: ...)")  # fmt: skip
     if found:
         return _registered(session, found[0], party)
-    if role == "provider" and node_institution(session, party) is not None:
-        return party
+    institution = node_institution(session, party) if role == "provider" else None
+    if institution is not None:
+        # One of the node's own institutions: the registry's country, whatever was declared
+        # (a provider declared in the destination's country would skip the filing).
+        return party.model_copy(update={"name": institution.name,
+                                        "country": institution.country})  # fmt: skip
     ids = f" ({', '.join(party.identifiers)})" if party.identifiers else ""
     raise _refuse(role, f"{named!r}{ids} is not in the node's organisation registry",
                   f"an officer registers it (hgr org add KEY --country {party.country or 'CC'} "
@@ -113,9 +121,20 @@ def bind_parties(session: Session, request: AccessRequest) -> AccessRequest:
     ------
     ValidationFailed
         (E_UNREGISTERED_PARTY) A party the registries do not hold, one whose name and
-        identifiers point to several organisations, or a key given with another
-        organisation's name or identifiers; the message names the party and how to fix it.
+        identifiers point to several organisations, a key given with another organisation's
+        name or identifiers, or a provider that is not the cohort's institution; the message
+        names the party and how to fix it.
     """
     bound = {role: _bind(session, role, party) for role in ROLES
              if (party := getattr(request, role)) is not None}  # fmt: skip
+    cohort = request.cohort
+    if cohort is not None:
+        # The data is the cohort's institution's to provide: a request cannot name another
+        # provider (another country, another committee) for it.
+        provider = bound["provider"]
+        holder = node_institution(session, provider)
+        if holder is None or holder.code != cohort.institution:
+            raise _refuse("provider", f"{provider.name!r} is not {cohort.institution}, "
+                          "which holds the cohort", "name the cohort's institution as the "
+                          "provider")  # fmt: skip
     return request.model_copy(update=bound)

@@ -29,7 +29,7 @@ from hgr.auth.models import User
 from hgr.auth.roles import ROLE_SCOPE, Role, ScopeLevel
 from hgr.dates import months_after, utc_now, utc_today, working_days_after
 from hgr.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
-from hgr.organisations import normalise_name, organisations_matching, organisations_named
+from hgr.organisations import normalise_name, organisations_named, organisations_of_party
 from hgr.organisations.models import Organisation
 from hgr.policy import AccessRequest, NodeFacts, Pack, evaluate
 
@@ -247,9 +247,7 @@ def _same_organisation(session: Session, reviewer: User, request: AccessRequest)
     mine = {o.id for o in organisations_named(session, own)}
     mine |= set(session.scalars(select(Organisation.id).where(Organisation.key == own)))
     theirs = {o.id for p in parties
-              for o in organisations_matching(session, p.identifiers, p.name)}  # fmt: skip
-    keys = sorted({p.key for p in parties if p.key})
-    theirs |= set(session.scalars(select(Organisation.id).where(Organisation.key.in_(keys))))
+              for o in organisations_of_party(session, p.key, p.identifiers, p.name)}  # fmt: skip
     return bool(mine & theirs)
 
 

@@ -20,6 +20,7 @@ from hgr.auth.models import ApiToken, User
 from hgr.auth.roles import ROLE_SCOPE, Principal, Role, ScopeLevel
 from hgr.dates import utc_now
 from hgr.exceptions import Conflict, NotAuthenticated, NotFound, UsageError
+from hgr.organisations import normalise_name, organisations_of_party
 from hgr.registry import models as m
 from hgr.registry.vocabulary import RegionLevel
 
@@ -77,6 +78,35 @@ def _check_scope(session: Session, role: Role, scope: str) -> None:
         raise UsageError(f"a {role.value} has no scope; drop {scope!r}", code="E_SCOPE")
 
 
+def _check_organisation(session: Session, role: Role, organisation: str) -> None:
+    """Refuse an organisation the node cannot look up: a user belongs to a registered
+    organisation (its registry key, or the names or identifier of exactly one), or to one of
+    the node's institutions (its code or name). A researcher, who may request data, must name
+    one; the authorities' own officers, reviewers and auditors may leave it out."""
+    given = organisation.strip()
+    fix = ("register it (hgr org add KEY --country CC --name NAME --source S --verified-by "
+           "OFFICER) and give the user its key (--organisation KEY)")  # fmt: skip
+    if not given:
+        if role is Role.RESEARCHER:
+            raise UsageError(f"a researcher belongs to a registered organisation: {fix}",
+                             code="E_USER_ORGANISATION")  # fmt: skip
+        return
+    institutions = session.execute(select(m.Institution.code, m.Institution.name)).all()
+    if any(given == code or normalise_name(given) == normalise_name(name)
+           for code, name in institutions):  # fmt: skip
+        return
+    identifiers = [given] if ":" in given else []
+    key = given if re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,63}", given) else None
+    found = organisations_of_party(session, key, identifiers, given)
+    if key is not None and not found:
+        found = organisations_of_party(session, None, identifiers, given)
+    if len(found) == 1:
+        return
+    what = f"names {len(found)} registered organisations" if found else \
+        "is not in the organisation registry"  # fmt: skip
+    raise UsageError(f"organisation {given!r} {what}: {fix}", code="E_USER_ORGANISATION")
+
+
 def add_user(
     session: Session,
     by: Actor,
@@ -98,6 +128,7 @@ def add_user(
     if role is Role.PUBLIC:
         raise UsageError("the public role is for anonymous callers, not users", code="E_ROLE")
     _check_scope(session, role, scope)
+    _check_organisation(session, role, organisation)
     country = country.strip().upper()
     if country and not re.fullmatch(r"[A-Z]{2}", country):
         raise UsageError(f"country {country!r}: give an ISO 3166-1 alpha-2 code such as CN",

@@ -16,6 +16,7 @@ from hgr.organisations.registry import (
     organisation_by_identity,
     organisations_matching,
     organisations_named,
+    organisations_of_party,
     register_organisation,
 )
 from hgr.organisations.screening import NearMiss, Screening, screen, screen_names, screen_party
@@ -37,6 +38,7 @@ __all__ = [
     "organisation_by_identity",
     "organisations_matching",
     "organisations_named",
+    "organisations_of_party",
     "register_organisation",
     "screen",
     "screen_names",

@@ -11,7 +11,7 @@ cycle that reached the tables by other means than this module (which refuses one
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -44,6 +44,7 @@ __all__ = [
     "organisation_by_identity",
     "organisations_matching",
     "organisations_named",
+    "organisations_of_party",
     "register_organisation",
 ]
 
@@ -290,6 +291,20 @@ def organisations_matching(session: Session, identifiers: Iterable[str],
     return [found[k] for k in sorted(found)]
 
 
+def organisations_of_party(session: Session, key: str | None, identifiers: Iterable[str],
+                           name: str) -> list[Organisation]:  # fmt: skip
+    """The registered organisations a request's party stands for. A party with a registry
+    ``key`` is that organisation and every holder of an identifier it gives (another's
+    identifier added is not dropped), never a namesake: its name is the registry's. A party
+    without one is every organisation its identifiers and name point to
+    (organisations_matching)."""
+    if key is None:
+        return organisations_matching(session, identifiers, name)
+    found = {o.id: o for o in session.scalars(select(Organisation).where(Organisation.key == key))}
+    found |= {o.id: o for o in organisations_matching(session, identifiers, "")}
+    return list(found.values())
+
+
 def organisation_by_identity(session: Session, identifiers: Iterable[str], name: str,
                              country: str = "") -> Organisation | None:  # fmt: skip
     """The one registered organisation the identifiers and the name point to: by
@@ -311,45 +326,61 @@ def organisation_by_identity(session: Session, identifiers: Iterable[str], name:
     return named[0] if len(named) == 1 else None
 
 
+@dataclass(frozen=True)
+class _Above:
+    """Every organisation above one in the control graph, at any level: who holds what of
+    whom (``held``: controlled -> (controller, kind, share)), and each one's country."""
+
+    held: dict[int, list[tuple[int, str, float]]]
+    countries: dict[int, str]
+
+
+def _above(session: Session, organisation_id: int, kinds: tuple[str, ...]) -> _Above:
+    C = OrganisationControl
+    held: dict[int, list[tuple[int, str, float]]] = {}
+    members = frontier = {organisation_id}
+    while frontier:
+        rows = session.execute(select(C.controlled_id, C.controller_id, C.kind, C.share).where(
+            C.controlled_id.in_(sorted(frontier)), C.kind.in_(kinds))).all()  # fmt: skip
+        for lower, upper, kind, share in rows:
+            held.setdefault(lower, []).append((upper, kind, share or 0.0))
+        frontier = {upper for _, upper, _, _ in rows} - members
+        members = members | frontier
+    countries = dict(session.execute(select(Organisation.id, Organisation.country).where(
+        Organisation.id.in_(sorted(members)))).all())  # fmt: skip
+    return _Above(held, countries)
+
+
+def _fixpoint(above: _Above, seeds: set[int], joins: Callable[[int, set[int]], bool]) -> set[int]:
+    """``seeds`` and every organisation above that ``joins`` the set given the set so far,
+    until none is added: a ring of holdings counts in full, whichever way it is reached."""
+    found = set(seeds)
+    while added := {o for o in above.countries.keys() - found if joins(o, found)}:
+        found |= added
+    return found
+
+
+def _share(above: _Above, member: int, kind: str, holders: set[int]) -> float:
+    return min(sum(share for upper, k, share in above.held.get(member, ())
+                   if k == kind and upper in holders), 100.0)  # fmt: skip
+
+
 def foreign_party(session: Session, organisation: Organisation, home: str = "CN") -> bool:
     """Whether the organisation is a foreign party of ``home`` (HGR Reg. Art. 21 and the
     Implementing Rules): established abroad, or controlled, directly or through others, by
-    an organisation established abroad, or 50% or more of its equity or votes held by foreign
-    parties together."""
-    return _foreign(session, organisation.id, home, frozenset(), {})
+    a foreign party, or 50% or more of its equity or votes held by foreign parties together
+    (the same of each organisation above it, found as a fixpoint)."""
+    above = _above(session, organisation.id, KINDS)
 
+    def joins(member: int, foreign: set[int]) -> bool:
+        pairs = above.held.get(member, ())
+        controlled = any(upper in foreign and (kind == "agreement" or share >= CONTROL_SHARE)
+                         for upper, kind, share in pairs)  # fmt: skip
+        return controlled or any(_share(above, member, kind, foreign) >= CONTROL_SHARE
+                                 for kind in ("equity", "votes"))  # fmt: skip
 
-def _foreign(session: Session, organisation_id: int, home: str, seen: frozenset[int],
-             memo: dict[int, bool]) -> bool:  # fmt: skip
-    # ``seen`` ends the recursion on a ring of minority holdings (A holds 10% of B, B of A);
-    # ``memo`` keeps each holder's answer, so a lattice of holdings is walked once.
-    if organisation_id in memo:
-        return memo[organisation_id]
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None:
-        return False
-    if organisation.country != home:
-        memo[organisation_id] = True
-        return True
-    seen = seen | {organisation_id}
-    above = controllers(session, organisation_id)
-    if above and session.scalar(select(func.count(Organisation.id)).where(
-            Organisation.id.in_(sorted(above)), Organisation.country != home)):  # fmt: skip
-        memo[organisation_id] = True
-        return True
-    C = OrganisationControl
-    for member in {organisation_id} | above:
-        for kind in ("equity", "votes"):
-            held = session.execute(select(C.controller_id, C.share).where(
-                C.controlled_id == member, C.kind == kind)).all()  # fmt: skip
-            foreign = sum(share or 0.0 for holder, share in held
-                          if holder not in seen
-                          and _foreign(session, holder, home, seen, memo))  # fmt: skip
-            if foreign >= CONTROL_SHARE:
-                memo[organisation_id] = True
-                return True
-    memo[organisation_id] = False
-    return False
+    abroad = {o for o, country in above.countries.items() if country != home}
+    return organisation.id in _fixpoint(above, abroad, joins)
 
 
 def concern_ownership(session: Session, organisation: Organisation,
@@ -357,28 +388,12 @@ def concern_ownership(session: Session, organisation: Organisation,
     """The percent of the organisation's equity owned, directly or indirectly, individually or
     in aggregate, by countries of concern and covered persons (28 CFR 202.211(a)(1)): every
     holder established in a country of ``concern``, or itself so owned 50% or more (a covered
-    person), counts with its whole share; 100 for an organisation established in one."""
-    return _concern(session, organisation.id, concern, frozenset(), {})
-
-
-def _concern(session: Session, organisation_id: int, concern: frozenset[str],
-             seen: frozenset[int], memo: dict[int, float]) -> float:  # fmt: skip
-    if organisation_id in memo:
-        return memo[organisation_id]
-    country = session.scalar(select(Organisation.country).where(
-        Organisation.id == organisation_id))  # fmt: skip
-    if country is None:
-        return 0.0
-    if country in concern:
-        memo[organisation_id] = 100.0
+    person, found as a fixpoint over the organisations above), counts with its whole share;
+    100 for an organisation established in one."""
+    above = _above(session, organisation.id, ("equity",))
+    if above.countries.get(organisation.id) in concern:
         return 100.0
-    seen = seen | {organisation_id}
-    C = OrganisationControl
-    held = session.execute(select(C.controller_id, C.share).where(
-        C.controlled_id == organisation_id, C.kind == "equity")).all()  # fmt: skip
-    # A ring of minority holdings (A holds B, B holds A) ends at ``seen``.
-    owned = sum(share or 0.0 for holder, share in held
-                if holder not in seen
-                and _concern(session, holder, concern, seen, memo) >= CONTROL_SHARE)  # fmt: skip
-    memo[organisation_id] = min(owned, 100.0)
-    return memo[organisation_id]
+    seeds = {o for o, country in above.countries.items() if country in concern}
+    covered = _fixpoint(above, seeds, lambda member, found: _share(
+        above, member, "equity", found) >= CONTROL_SHARE)  # fmt: skip
+    return _share(above, organisation.id, "equity", covered)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hgr.audit.stamp import cached
@@ -29,7 +29,7 @@ from hgr.organisations.names import normalise_name
 from hgr.organisations.registry import (
     controllers,
     normalise_identifier,
-    organisations_matching,
+    organisations_of_party,
 )
 
 __all__ = ["NEAR_MISS", "NearMiss", "Screening", "screen", "screen_names", "screen_party"]
@@ -107,14 +107,17 @@ def _index(session: Session, today: dt.date) -> _ListIndex:
 def _list_controllers(session: Session, identifiers: set[str]) -> set[str]:
     """``identifiers`` and those of every organisation the list's own control relations
     (hgr debarment control) record above them."""
-    # The list's relations keep identifiers as they were typed: look both forms up.
+    # The list's relations keep identifiers as they were typed: compare them as identifiers
+    # are stored (no spaces, upper case), at every level ("uscc: 1" and "USCC:1" are one).
+    typed = func.upper(func.replace(ControlRelation.controlled, " ", ""))
     reach = set(identifiers) | {normalise_identifier(i) for i in identifiers}
-    frontier = set(reach)
+    frontier = {normalise_identifier(i) for i in reach}
     while frontier:
         above = set(session.scalars(select(ControlRelation.controller).where(
-            ControlRelation.controlled.in_(sorted(frontier)))))  # fmt: skip
-        frontier = above - reach
-        reach |= above
+            typed.in_(sorted(frontier)))))  # fmt: skip
+        found = above | {normalise_identifier(i) for i in above}
+        frontier = {normalise_identifier(i) for i in above} - reach
+        reach |= found
     return reach
 
 
@@ -194,7 +197,5 @@ def screen_party(session: Session, identifiers: Iterable[str], name: str, today:
     registry organisation the identifiers and name point to, each with its controllers, and
     the identifiers and name themselves, screened together: the most restrictive finding."""
     identifiers = list(identifiers)
-    known = {o.id for o in organisations_matching(session, identifiers, name)}
-    if key is not None:
-        known |= set(session.scalars(select(Organisation.id).where(Organisation.key == key)))
+    known = {o.id for o in organisations_of_party(session, key, identifiers, name)}
     return _screen_reach(session, known, identifiers, [name], today)

@@ -124,6 +124,8 @@ def evaluate(request: AccessRequest, facts: NodeFacts, packs: Sequence[Pack]) ->
         party = parties.get(role)
         if party is None:
             continue
+        if party.country is None:
+            continue  # named by key alone: nothing declared to differ from the registry
         said = [f"country {party.country}"] if party.country != known.country else []
         if foreign_party(party) != known.foreign_party:
             said.append("a foreign party" if foreign_party(party) else "not a foreign party")

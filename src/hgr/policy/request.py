@@ -346,6 +346,8 @@ def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
         # The registry's walk, or the declaration where it says more (a foreign holding the
         # registry has not recorded yet): never the less restrictive of the two.
         known = facts.parties.get(role)
+        if known is not None and org.country is None:
+            return known.foreign_party  # named by key alone: the registry says it all
         return foreign_party(org) or (known is not None and known.foreign_party)
 
     values: dict[str, Any] = {
