@@ -16,7 +16,8 @@ GOVERNANCE = {
     "node", "organisations",
 }  # fmt: skip
 DATA = {"registry", "pedigree", "genotypes", "relatedness", "synth"}
-FOUNDATIONS = {"audit", "crypto", "db", "config", "dates", "exceptions", "progress", "provenance"}
+FOUNDATIONS = {"audit", "crypto", "db", "config", "dates", "exceptions", "progress", "provenance",
+               "spreadsheets"}  # fmt: skip
 FRAMEWORKS = {"typer", "click", "fastapi", "starlette", "jinja2", "rich"}
 RANK = {
     **dict.fromkeys(ADAPTERS, 3),

@@ -394,6 +394,10 @@ def write_settings(settings: Settings) -> Path:
     ]
     path = settings.home / NODE_FILE
     tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Owner-only (0600): the database URL may carry a password.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    os.chmod(tmp, 0o600)  # an older file of that name kept its mode through O_TRUNC
     tmp.replace(path)
     return path

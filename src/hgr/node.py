@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from hgr.crypto import (
     load_signer,
     load_verifier,
 )
+from hgr.dates import utc_now
 from hgr.db import Database, upgrade_schema
 from hgr.debarment.national import ListCopy, require_fresh_list
 from hgr.exceptions import ConfigurationError
@@ -83,22 +85,38 @@ def init_node(
     institution_code: str = "",
     database_url: str = "",
     regions: Path | None = None,
+    force: bool = False,
 ) -> Node:
     """Create a node in ``home``: settings, keys, database schema, and the region list.
 
-    Running it again on an existing node upgrades the schema and keeps the keys.
+    An existing node is refused unless ``force`` is given: then its settings are rewritten
+    (the previous ``node.toml`` kept beside it as ``node.toml.<time>``), its schema upgraded,
+    and its keys kept as they are, never rewritten.
 
     Raises
     ------
     ConfigurationError
-        When ``home`` exists and is not empty and not already a node.
+        When ``home`` exists and is not empty and not already a node (E_NODE_DIR), or is a
+        node already and ``force`` is not given (E_NODE_EXISTS).
     """
     home.mkdir(parents=True, exist_ok=True)
-    if any(home.iterdir()) and not (home / NODE_FILE).exists():
+    existing = home / NODE_FILE
+    if any(home.iterdir()) and not existing.exists():
         raise ConfigurationError(
             f"{home} is not empty and is not an hgr node: choose an empty directory",
             code="E_NODE_DIR",
         )
+    if existing.exists():
+        if not force:
+            raise ConfigurationError(
+                f"{home} is an hgr node already, and its settings ({NODE_FILE}: role, "
+                "institution, database) stay as they are: hgr init --force rewrites them, "
+                "keeping the previous file and the keys",
+                code="E_NODE_EXISTS",
+            )
+        # Nothing is overwritten without a version: the settings as they were stay beside.
+        stamp = utc_now().strftime("%Y%m%dT%H%M%S%fZ")
+        shutil.copy2(existing, existing.with_name(f"{NODE_FILE}.{stamp}"))
     settings = Settings(
         home=home,
         database_url=database_url,

@@ -72,6 +72,28 @@ def test_errors_print_code_and_exit_non_zero(tmp_path: Path) -> None:
     assert "(E_NODE_DIR)" in result.stderr
 
 
+def test_init_on_an_existing_node_refuses_unless_forced_and_never_rewrites_keys(
+    home: Path,
+) -> None:
+    # Before, a second hgr init rewrote node.toml with its defaults: the institution node
+    # became role "all" with no institution, silently.
+    settings = (home / "node.toml").read_text()
+    keys = {p.name: p.read_bytes() for p in (home / "keys").iterdir()}
+    assert (home / "node.toml").stat().st_mode & 0o777 == 0o600  # it may hold a password
+    again = runner.invoke(app, ["init", str(home)])
+    assert again.exit_code == 1
+    assert "(E_NODE_EXISTS)" in again.stderr
+    assert "--force" in again.stderr
+    assert (home / "node.toml").read_text() == settings
+    forced = runner.invoke(app, ["init", str(home), "--name", "renamed", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert 'name = "renamed"' in (home / "node.toml").read_text()
+    (kept,) = home.glob("node.toml.*")  # the settings as they were, kept beside
+    assert kept.read_text() == settings
+    assert {p.name: p.read_bytes() for p in (home / "keys").iterdir()} == keys
+    assert (home / "node.toml").stat().st_mode & 0o777 == 0o600
+
+
 def test_unknown_entity(home: Path) -> None:
     result = runner.invoke(app, ["list", "unicorns", "--home", str(home)])
     assert result.exit_code == 1

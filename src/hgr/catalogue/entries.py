@@ -44,6 +44,7 @@ from hgr.registry.regions import province_codes
 from hgr.registry.report import Issue, Origin, Severity
 from hgr.registry.vocabulary import AffectedStatus, Sex, VitalStatus
 from hgr.relatedness.pedigree_check import FamilyReport
+from hgr.spreadsheets import safe_record
 
 __all__ = [
     "DEFAULT_EXCLUDED",
@@ -360,12 +361,13 @@ def entries_json(entries: Sequence[CatalogueEntry]) -> str:
 
 
 def entries_csv(entries: Sequence[CatalogueEntry]) -> str:
-    """The entries as CSV, one row each."""
+    """The entries as CSV, one row each, every text cell safe to open in a spreadsheet
+    (hgr.spreadsheets)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
     for entry in entries:
-        writer.writerow(_row(entry))
+        writer.writerow(safe_record(_row(entry)))
     return buffer.getvalue()
 
 

@@ -104,6 +104,14 @@ def init(
     regions: Annotated[
         Path | None, typer.Option(help="Region list CSV instead of China's provinces.")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Rewrite an existing node's settings (the previous node.toml is kept beside "
+            "it; the keys are never rewritten).",
+        ),
+    ] = False,
 ) -> None:
     """Create a node: data directory, database, keys and region list."""
     try:
@@ -115,6 +123,7 @@ def init(
             institution_code=institution,
             database_url=database_url or "",
             regions=regions,
+            force=force,
         )
     except HgrError as exc:
         fail(exc)

