@@ -95,21 +95,21 @@ def cohort_donors(session: Session, request: AccessRequest) -> list[int]:
     return list(session.scalars(query.order_by(m.Donor.id)))
 
 
-def _named(session: Session, donors: list[int]) -> list[tuple[str, str]]:
-    """The donors as (institution code, pseudonym), as survey returns and links name them."""
-    named: list[tuple[str, str]] = []
+def _named(session: Session, donors: list[int]) -> dict[int, tuple[str, str]]:
+    """Each donor as (institution code, pseudonym), as survey returns and links name them."""
+    named: dict[int, tuple[str, str]] = {}
     for start in range(0, len(donors), CHUNK):  # a cohort may pass SQLite's bound parameters
-        named += [(code, pseudonym) for code, pseudonym in session.execute(
-            select(m.Institution.code, m.Donor.pseudonym).join(
+        named |= {donor: (code, pseudonym) for donor, code, pseudonym in session.execute(
+            select(m.Donor.id, m.Institution.code, m.Donor.pseudonym).join(
                 m.Institution, m.Institution.id == m.Donor.institution_id).where(
-                m.Donor.id.in_(donors[start:start + CHUNK])))]  # fmt: skip
+                m.Donor.id.in_(donors[start:start + CHUNK])))}  # fmt: skip
     return named
 
 
 def count_persons(session: Session, donors: list[int]) -> int:
     """The persons among donor records: two records linked as the same person (a duplicate
     link of the relatedness engine) count once, as in the survey."""
-    return unique_donors(session, _named(session, donors))
+    return unique_donors(session, list(_named(session, donors).values()))
 
 
 def cohort_categories(session: Session, donors: list[int]) -> list[str]:
@@ -147,12 +147,14 @@ def counted(session: Session, request: AccessRequest, donors: list[int],
     declares, the data categories beyond those it declares, and the US persons already
     exported to its recipient this year who are not among them (NodeFacts' fields)."""
     by_country = cohort_jurisdictions(session, donors)
+    named = _named(session, donors)
+    residents = [named[d] for d in by_country.get("US", []) if d in named]
     # The persons this request counts as US persons: all of them where it declares US donors.
-    us = donors if "US" in request.data.donors_from else by_country.get("US", [])
-    before = prior_us_persons(session, request.receiver, today, beyond=_named(session, us))
+    us = list(named.values()) if "US" in request.data.donors_from else residents
+    before = prior_us_persons(session, request.receiver, today, beyond=us)
     return {
-        "persons": count_persons(session, donors),
-        "us_persons": count_persons(session, by_country.get("US", [])),
+        "persons": unique_donors(session, list(named.values())),
+        "us_persons": unique_donors(session, residents) if residents else 0,
         "jurisdictions": sorted(set(by_country) - set(request.data.donors_from)),
         "categories": released_categories(session, request, donors),
         "prior_us_persons_12m": before,

@@ -21,6 +21,7 @@ from hgr.auth.roles import ROLE_SCOPE, Principal, Role, ScopeLevel
 from hgr.dates import utc_now
 from hgr.exceptions import Conflict, NotAuthenticated, NotFound, UsageError
 from hgr.organisations import normalise_name, organisations_of_party
+from hgr.policy.request import REGISTRY_KEY
 from hgr.registry import models as m
 from hgr.registry.vocabulary import RegionLevel
 
@@ -96,7 +97,7 @@ def _check_organisation(session: Session, role: Role, organisation: str) -> None
            for code, name in institutions):  # fmt: skip
         return
     identifiers = [given] if ":" in given else []
-    key = given if re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,63}", given) else None
+    key = given if re.match(REGISTRY_KEY, given) else None
     found = organisations_of_party(session, key, identifiers, given)
     if key is not None and not found:
         found = organisations_of_party(session, None, identifiers, given)

@@ -27,6 +27,7 @@ from hgr.organisations.models import (
     OrganisationName,
 )
 from hgr.organisations.names import normalise_name
+from hgr.policy.request import REGISTRY_KEY
 
 __all__ = [
     "CONTROL_SHARE",
@@ -53,7 +54,7 @@ CONTROL_SHARE = 50.0  # percent of equity or votes that controls (IR actual-cont
 # the US rule pack's countries_of_concern set is the same list (tests/access/test_counted_us.py).
 COUNTRIES_OF_CONCERN = frozenset({"CN", "HK", "MO", "CU", "IR", "KP", "RU", "VE"})
 KINDS = ("equity", "votes", "agreement")
-_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+_KEY = re.compile(REGISTRY_KEY)
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9-]{0,15}:[A-Z0-9._/-]{1,80}$")
 

@@ -30,6 +30,7 @@ from hgr.registry.vocabulary import DataCategory
 
 __all__ = [
     "FACT_TYPES",
+    "REGISTRY_KEY",
     "AccessRequest",
     "Cohort",
     "NodeFacts",
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code")]
+# The form of a key of the organisation registry (hgr.organisations), which requests carry.
+REGISTRY_KEY = r"^[a-z0-9][a-z0-9._-]{1,63}$"
 Percent = Annotated[float, Field(ge=0, le=100)]
 Action = Literal["collect", "preserve", "use", "provide", "open_use", "export_material"]
 # The transaction classes of 28 CFR 202 and of research practice.
@@ -71,7 +74,7 @@ class Organisation(_Strict):
 
     key: str | None = Field(
         default=None,
-        pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$",
+        pattern=REGISTRY_KEY,
         description="its key in the node's organisation registry (hgr org add); the node "
         "fills in its name, country and identifiers from the registry",
     )
