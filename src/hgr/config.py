@@ -5,6 +5,7 @@ A node keeps everything under one data directory::
     <home>/node.toml        the settings below, written by ``hgr init``
     <home>/hgr.sqlite       the embedded database (when no database URL is given)
     <home>/keys/            pseudonym key, signing key, Crypt4GH key pair
+    <home>/audit/head.note  the latest signed audit head, outside the database
 
 Nothing here is read at import time: callers build :class:`Settings` with
 :func:`load_settings` (or directly, in tests) and hand it to the services.
@@ -220,6 +221,11 @@ class Settings:
     @property
     def keys_dir(self) -> Path:
         return self.home / "keys"
+
+    @property
+    def audit_head_file(self) -> Path:
+        """The latest signed audit head, kept outside the database (hgr.audit.heads)."""
+        return self.home / "audit" / "head.note"
 
     @property
     def effective_database_url(self) -> str:

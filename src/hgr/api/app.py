@@ -91,7 +91,9 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         # a zero interval leaves it to `hgr audit checkpoint` and GET /audit/checkpoint.
         checkpointer = None
         if settings.service.checkpoint_seconds > 0:
-            checkpointer = Checkpointer(db, signer, settings.service.checkpoint_seconds)
+            checkpointer = Checkpointer(
+                db, signer, settings.service.checkpoint_seconds, settings.audit_head_file
+            )
             checkpointer.start()
         # Stores' lookup indexes open in the background: the server answers meanwhile.
         threading.Thread(target=open_store_indexes, args=(db, settings.home), daemon=True,
@@ -174,7 +176,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     @app.get("/audit/checkpoint", tags=["audit"], summary="The latest signed tree head")
     def audit_checkpoint(principal: Caller) -> CheckpointOut:
         with db.transaction() as session:
-            head = checkpoint(session, signer)
+            head = checkpoint(session, signer, head_file=settings.audit_head_file)
         return CheckpointOut(origin=head.origin, size=head.size, root=_b64(head.root),
                              time=head.at.isoformat(),
                              note=head.note())  # fmt: skip

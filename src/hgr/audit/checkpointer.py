@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
-from hgr.audit.log import checkpoint
+from hgr.audit.heads import checkpoint
 from hgr.crypto.signing import Signer
 from hgr.db import Database
 
@@ -22,11 +23,10 @@ log = logging.getLogger("hgr.audit")
 class Checkpointer:
     """A thread that signs a checkpoint every ``seconds``; ``start`` and ``stop`` it."""
 
-    def __init__(self, db: Database, signer: Signer, seconds: float) -> None:
-        self.db, self.signer, self.seconds = db, signer, seconds
+    def __init__(self, db: Database, signer: Signer, seconds: float, head_file: Path) -> None:
+        self.db, self.signer, self.seconds, self.head_file = db, signer, seconds, head_file
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hgr-checkpointer", daemon=True)
-        self._full = True  # the first run looks at every event (see integrate)
 
     def start(self) -> None:
         self._thread.start()
@@ -41,8 +41,7 @@ class Checkpointer:
         interval tries again, and requests are never held up by it."""
         try:
             with self.db.transaction() as session:
-                checkpoint(session, self.signer, full=self._full)
-            self._full = False
+                checkpoint(session, self.signer, head_file=self.head_file)
         except Exception:
             log.exception("signing the audit checkpoint failed; retrying in %s s", self.seconds)
 

@@ -8,7 +8,8 @@ How it fits together (security.md §3.3, "minimal design"):
    and stores completed perfect subtrees. One sequencer runs at a time (a PostgreSQL advisory
    lock; SQLite has one writer anyway). Events wait at most until the next integration, the
    log's merge delay.
-3. :func:`checkpoint` signs the tree's size and root with the node's Ed25519 key.
+3. :func:`hgr.audit.heads.checkpoint` signs the tree's size and root with the node's Ed25519
+   key, only when the tree extends every head signed before.
 4. :func:`inclusion` and :func:`consistency` serve RFC 9162 proofs, O(log n) stored hashes each.
 5. :func:`verify_log` recomputes everything from the event bodies and checks every stored hash,
    every checkpoint signature, and optionally a checkpoint an auditor kept (a witness), which is
@@ -23,7 +24,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, text
@@ -32,9 +33,9 @@ from sqlalchemy.orm import Session
 from hgr.audit.merkle import EMPTY_ROOT, Subtree, leaf_hash, node_hash, split_point
 from hgr.audit.merkle import consistency_proof as _consistency_proof
 from hgr.audit.merkle import inclusion_proof as _inclusion_proof
-from hgr.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditNode
+from hgr.audit.models import AuditCheckpoint, AuditCounter, AuditEvent, AuditLeaf, AuditNode
 from hgr.audit.stamp import mark_changed
-from hgr.crypto.signing import Signer, Verifier
+from hgr.crypto.signing import Verifier
 from hgr.dates import utc_now
 from hgr.exceptions import NotFound, UsageError
 
@@ -44,7 +45,6 @@ __all__ = [
     "Checkpoint",
     "VerifyReport",
     "canonical_json",
-    "checkpoint",
     "consistency",
     "inclusion",
     "integrate",
@@ -127,13 +127,20 @@ def record(
     values["body"] = canonical_json(_fields(values))  # as verify_log reads it from the row
     # A plain INSERT into the table, built once, rather than the unit of work: an event is
     # never read back or changed here, and a request writes one with every read of
-    # individual-level data.
-    session.connection().execute(_INSERT_EVENT, values)
+    # individual-level data. PostgreSQL numbers the event at commit (migration 0018).
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    connection.execute(_INSERT_EVENT if postgres else _INSERT_NUMBERED_EVENT, values)
     mark_changed(session)  # its own reads now see what it changed: none of them is cached
 
 
 _EVENTS = cast(Table, AuditEvent.__table__)
 _INSERT_EVENT = _EVENTS.insert()
+# SQLite has one writer at a time, so the next number is the largest so far plus one, and a
+# rolled-back event takes its number with it.
+_INSERT_NUMBERED_EVENT = _EVENTS.insert().values(
+    seq=select(func.coalesce(func.max(AuditEvent.seq), -1) + 1).scalar_subquery()
+)
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
@@ -233,40 +240,36 @@ def _push(frontier: list[tuple[int, bytes]], seq: int, leaf: bytes) -> list[Audi
     return completed
 
 
-STRAGGLER_WINDOW = 100_000
-"""How far below the newest integrated event a routine run looks for events that committed
-late (a transaction that took its id early and committed after later ones)."""
-
-
-def integrate(session: Session, batch: int = 50_000, *, full: bool = False) -> int:
+def integrate(session: Session, batch: int = 50_000) -> int:
     """Give pending events the next leaves of the tree; returns the new tree size.
 
-    A routine run looks only at events above the newest integrated one, less
-    :data:`STRAGGLER_WINDOW`, so its cost does not grow with the log; ``full`` looks at every
-    event (the server does so once at start, ``hgr audit checkpoint`` always). An event left
-    out by both is still caught: ``verify_log`` reports events left pending.
+    Leaf ``n`` is the event numbered ``seq = n``, so a run reads only the events above the
+    tree, in their commit order, and stops at a hole: a missing number is an event deleted
+    before it was integrated, which :func:`verify_log` reports and no later leaf may paper over.
     Runs in the caller's transaction; commit it to publish the leaves.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEQUENCER_LOCK})
     size = tree_size(session)
-    query = select(AuditEvent.id, AuditEvent.body).where(
-        ~select(AuditLeaf.seq).where(AuditLeaf.event_id == AuditEvent.id).exists()
-    )
-    newest = None if full else session.scalar(select(func.max(AuditLeaf.event_id)))
-    if newest is not None:
-        query = query.where(AuditEvent.id > newest - STRAGGLER_WINDOW)
-    pending = session.execute(query.order_by(AuditEvent.id).limit(batch)).all()
+    pending = session.execute(
+        select(AuditEvent.id, AuditEvent.seq, AuditEvent.body)
+        .where(AuditEvent.seq >= size)
+        .order_by(AuditEvent.seq)
+        .limit(batch)
+    ).all()
     if not pending:
         return size
     frontier = _frontier(session, size)
     leaves, nodes = [], []
-    for event_id, body in pending:
+    for event_id, seq, body in pending:
+        if seq != size:
+            break  # a hole: verify_log names it
         leaf = leaf_hash(body.encode())
         leaves.append({"seq": size, "event_id": event_id, "hash": leaf})
         nodes.extend(_push(frontier, size, leaf))
         size += 1
-    session.execute(insert(AuditLeaf), leaves)
+    if leaves:
+        session.execute(insert(AuditLeaf), leaves)
     if nodes:
         session.execute(
             insert(AuditNode),
@@ -369,39 +372,6 @@ def parse_checkpoint(note: str) -> Checkpoint:
         raise UsageError(f"not a signed hgr checkpoint note: {exc}", code="E_CHECKPOINT") from exc
 
 
-def checkpoint(
-    session: Session, signer: Signer, *, at: dt.datetime | None = None, full: bool = False
-) -> Checkpoint:
-    """Integrate pending events and sign the tree head if the tree grew; return the latest.
-
-    ``full`` is passed to :func:`integrate`."""
-    size = integrate(session, full=full)
-    last = latest_checkpoint(session)
-    if last is not None and last.size == size:
-        return last
-    head = Checkpoint(
-        origin=signer.name,
-        size=size,
-        root=_fold(_frontier(session, size)),
-        at=_utc(at or utc_now()),
-        key_id=signer.key_id,
-        signature=b"",
-    )
-    signed = replace(head, signature=signer.sign(head.body.encode()))
-    session.add(
-        AuditCheckpoint(
-            size=size,
-            root=signed.root,
-            at=signed.at,
-            note=signed.body,
-            key_id=signed.key_id,
-            signature=signed.signature,
-        )
-    )
-    session.flush()
-    return signed
-
-
 def latest_checkpoint(session: Session) -> Checkpoint | None:
     """The most recent signed tree head, or None before the first."""
     row = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc())).first()
@@ -453,6 +423,8 @@ def _replay(
         if event is None:
             report.problems.append(f"leaf {seq}: its event is gone")
             break
+        if event.seq != seq:
+            report.problems.append(f"leaf {seq}: holds event number {event.seq} (reordered)")
         leaf = leaf_hash(event.body.encode())
         if leaf != bytes(stored_leaf):
             report.problems.append(f"leaf {seq} (event {event.id}): body does not match its hash")
@@ -476,6 +448,7 @@ def verify_log(
     verifier: Verifier,
     *,
     witnessed: Checkpoint | None = None,
+    kept: Checkpoint | None = None,
     pending_grace: dt.timedelta = dt.timedelta(minutes=10),
     now: dt.datetime | None = None,
 ) -> VerifyReport:
@@ -483,9 +456,11 @@ def verify_log(
 
     Finds: an event whose columns or body were changed (its leaf no longer matches), a deleted,
     inserted or reordered leaf (sequence gaps, roots that differ from signed ones), a forged
-    subtree hash (proofs would lie), a bad checkpoint signature, events left unintegrated longer
-    than ``pending_grace``, and, given the ``witnessed`` checkpoint an auditor kept, a log that
-    no longer extends it (a truncation or a rewrite).
+    subtree hash (proofs would lie), a bad checkpoint signature, a hole in the events' gapless
+    numbering (an event deleted before it was integrated), events left unintegrated or
+    unsigned longer than ``pending_grace``, a log with events and no signed checkpoint, and,
+    given the ``witnessed`` checkpoint an auditor kept or the head the node ``kept`` outside its
+    database, a log that no longer extends it (a truncation or a rewrite).
     """
     report = VerifyReport()
     now = _utc(now or utc_now())
@@ -497,18 +472,26 @@ def verify_log(
     for head in heads.values():
         if not head.verify(verifier):
             report.problems.append(f"checkpoint at size {head.size}: signature does not verify")
-    if witnessed is not None and not witnessed.verify(verifier):
-        report.problems.append("the witnessed checkpoint is not signed by this node's key")
-        witnessed = None
     roots_wanted = {size: head.root for size, head in heads.items()}
-    if witnessed is not None:
-        stored = heads.get(witnessed.size)
-        if stored is not None and stored.root != witnessed.root:
+    for name, outside in (("witnessed", witnessed), ("kept", kept)):
+        if outside is None:
+            continue
+        if not outside.verify(verifier):
+            report.problems.append(f"the {name} checkpoint is not signed by this node's key")
+            continue
+        stored = heads.get(outside.size)
+        if stored is not None and stored.root != outside.root:
             report.problems.append(
-                f"checkpoint at size {witnessed.size} differs from the witnessed one "
+                f"checkpoint at size {outside.size} differs from the {name} one "
                 "(the log showed two different trees of the same size)"
             )
-        roots_wanted[witnessed.size] = witnessed.root
+        if roots_wanted.setdefault(outside.size, outside.root) != outside.root:
+            report.problems.append(f"the {name} checkpoint differs from the other one kept")
+        if name == "kept" and outside.size not in heads:
+            report.problems.append(
+                f"the head kept outside the database (size {outside.size}) is missing from "
+                "its checkpoints (they were removed)"
+            )
 
     with _rows(session, select(AuditNode.level, AuditNode.index, AuditNode.hash)) as nodes:
         stored_nodes = {(row.level, row.index): bytes(row.hash) for row in nodes}
@@ -525,14 +508,60 @@ def verify_log(
                 f"checkpoint at size {wanted} is beyond the log's {size} leaves (truncated)"
             )
     report.events = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
-    late = session.execute(
-        select(func.count(), func.min(AuditEvent.at)).where(
-            ~select(AuditLeaf.seq).where(AuditLeaf.event_id == AuditEvent.id).exists()
+    _check_numbering(session, size, report)
+    _check_pending(session, size, max(heads, default=0), now - pending_grace, report)
+    return report
+
+
+def _check_numbering(session: Session, size: int, report: VerifyReport) -> None:
+    """Events above the tree must carry the next numbers with no hole, and (on PostgreSQL) as
+    many as the counter gave: a missing number is an event deleted before integration."""
+    unnumbered = session.scalar(select(func.count()).where(AuditEvent.seq.is_(None))) or 0
+    if unnumbered:
+        report.problems.append(f"{unnumbered} event(s) carry no number (numbering was bypassed)")
+    expected = size
+    with _rows(session, select(AuditEvent.seq).where(AuditEvent.seq >= size)
+               .order_by(AuditEvent.seq)) as numbers:  # fmt: skip
+        for (seq,) in numbers:
+            if seq != expected:
+                report.problems.append(
+                    f"events numbered {expected} to {seq - 1} are missing (deleted before "
+                    "they were integrated)"
+                )
+            expected = seq + 1
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    given = session.scalar(select(AuditCounter.next).where(AuditCounter.id == 1))
+    if given is not None and given > expected:
+        report.problems.append(
+            f"the counter gave numbers up to {given - 1}, but the log ends at {expected - 1} "
+            "(its last events were deleted)"
         )
+
+
+def _check_pending(session: Session, size: int, signed: int, since: dt.datetime,
+                   report: VerifyReport) -> None:  # fmt: skip
+    """Events wait to be integrated, and leaves to be signed, no longer than the grace."""
+    late = session.execute(
+        select(func.count(), func.min(AuditEvent.at)).where(AuditEvent.seq >= size)
     ).one()
     report.pending = late[0] or 0
-    if late[1] is not None and now - _utc(late[1]) > pending_grace:
+    if late[1] is not None and _utc(late[1]) < since:
         report.problems.append(
             f"{report.pending} event(s) wait to be integrated, the oldest since {_iso(late[1])}"
         )
-    return report
+    if size == 0:
+        return
+    if signed == 0:  # leaves are integrated as a checkpoint is signed: the heads were removed
+        report.problems.append(f"no signed checkpoint covers the log's {size} leaves")
+        return
+    oldest_unsigned = session.scalar(
+        select(func.min(AuditEvent.at))
+        .join(AuditLeaf, AuditLeaf.event_id == AuditEvent.id)
+        .where(AuditLeaf.seq >= signed)
+    )
+    if oldest_unsigned is not None and _utc(oldest_unsigned) < since:
+        report.problems.append(
+            f"leaves {signed} to {size - 1} are covered by no signed checkpoint, the oldest "
+            f"since {_iso(oldest_unsigned)}"
+        )

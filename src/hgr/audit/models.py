@@ -4,7 +4,8 @@
 sequencer (:func:`hgr.audit.log.integrate`) later gives each event the next leaf of the tree in
 ``audit_leaf`` and stores the hashes of completed perfect subtrees in ``audit_node``, the way
 Trillian's sequencer integrates queued leaves. All four tables are append-only: triggers
-created by migration 0002 reject UPDATE and DELETE.
+created by migration 0002 reject UPDATE and DELETE. Every event carries ``seq``, a gapless number
+in commit order (migration 0018), and leaf ``n`` is always event ``seq = n``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hgr.db import Base
 
-__all__ = ["APPEND_ONLY_TABLES", "AuditCheckpoint", "AuditEvent", "AuditLeaf", "AuditNode"]
+__all__ = [
+    "APPEND_ONLY_TABLES",
+    "AuditCheckpoint",
+    "AuditCounter",
+    "AuditEvent",
+    "AuditLeaf",
+    "AuditNode",
+]
 
 # BIGINT keys, except on SQLite where only INTEGER PRIMARY KEY auto-increments (rowid).
 _BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -30,7 +38,9 @@ class AuditEvent(Base):
 
     ``body`` is the canonical JSON (sorted keys, no spaces; RFC 8785 for the value types used)
     of every other field; the leaf hash is computed over it, and verification checks that the
-    columns still say what the body says.
+    columns still say what the body says. ``seq`` is the event's gapless number in commit
+    order: given at commit on PostgreSQL (so it is NULL inside the writing transaction), at
+    insert on SQLite.
     """
 
     __tablename__ = "audit_event"
@@ -46,6 +56,20 @@ class AuditEvent(Base):
     request_id: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column()
     body: Mapped[str] = mapped_column(Text)
+    seq: Mapped[int | None] = mapped_column(_BigId, unique=True, index=True)
+
+
+class AuditCounter(Base):
+    """PostgreSQL's count of numbered events: the next ``seq`` to give (one row, ``id`` 1).
+
+    Verification compares it with the events present, so events deleted from the end of the
+    log before they were integrated are caught too.
+    """
+
+    __tablename__ = "audit_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    next: Mapped[int] = mapped_column(_BigId)
 
 
 class AuditLeaf(Base):

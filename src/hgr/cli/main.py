@@ -5,6 +5,7 @@ Errors print ``error: <message> (<CODE>)`` on stderr and exit with status 1 (2 f
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from rich.table import Table
 
 from hgr import __version__
 from hgr.audit import checkpoint, parse_checkpoint, verify_log
+from hgr.audit.heads import read_head
+from hgr.audit.witness import check_step, cosigned_note, keep, kept_head_file
 from hgr.auth import Role, add_user, create_token, revoke_token
 from hgr.cli.access import access_app
 from hgr.cli.beacon import beacon_app
@@ -41,7 +44,9 @@ from hgr.cli.relate import relate
 from hgr.cli.relatedness import relatedness_app
 from hgr.cli.survey import survey_app
 from hgr.config import NodeRole
+from hgr.crypto.signing import load_verifier
 from hgr.exceptions import HgrError, IntegrityBroken, NotFound, UsageError
+from hgr.federation.client import get_json
 from hgr.node import init_node
 from hgr.registry.importer import ImportResult, import_files
 from hgr.registry.queries import ENTITIES, count_summary, list_entities, show_entity
@@ -278,7 +283,7 @@ def regions_load(
 def audit_checkpoint(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Integrate pending events and print the signed checkpoint (keep it: it is your witness)."""
     with command_node(home, database_url) as node, node.db.transaction() as session:
-        head = checkpoint(session, node.signer(), full=True)
+        head = checkpoint(session, node.signer(), head_file=node.settings.audit_head_file)
     sys.stdout.write(head.note())
 
 
@@ -297,8 +302,14 @@ def audit_verify(
         except OSError as exc:
             raise UsageError(f"cannot read {witness}: {exc.strerror}", code="E_NO_FILE") from exc
         witnessed = parse_checkpoint(text) if text is not None else None
+        try:
+            kept, unreadable = read_head(node.settings.audit_head_file, node.verifier()), None
+        except IntegrityBroken as exc:
+            kept, unreadable = None, str(exc)
         with node.db.reader() as session:
-            report = verify_log(session, node.verifier(), witnessed=witnessed)
+            report = verify_log(session, node.verifier(), witnessed=witnessed, kept=kept)
+        if unreadable:
+            report.problems.append(unreadable)
         out.print(
             f"{report.events} events, {report.leaves} in the tree, {report.pending} pending, "
             f"{report.checkpoints} signed checkpoints"
@@ -311,6 +322,39 @@ def audit_verify(
                 code="E_AUDIT_TAMPERED",
             )
     out.print("the audit log verifies")
+
+
+@audit_app.command("witness")
+def audit_witness(
+    url: Annotated[str, typer.Argument(help="The peer node's address (https://...).")],
+    key: Annotated[Path, typer.Option(help="The peer's public signing key (its signing.pub).")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Witness a peer's audit log: fetch its head, check it extends the last one kept, co-sign.
+
+    The co-signed note is printed; the head is kept under <home>/witness/. A peer whose log
+    was rewritten or cut is refused (E_WITNESS_INCONSISTENT)."""
+    with command_node(home, database_url) as node:
+        answer = get_json(url, "/audit/checkpoint")
+        fetched = parse_checkpoint(str(answer.get("note", "")) if isinstance(answer, dict)
+                                   else "")  # fmt: skip
+        peer = load_verifier(key, fetched.origin)
+        directory = node.settings.home / "witness"
+        kept = read_head(kept_head_file(directory, fetched.origin), peer)
+        proof: list[bytes] = []
+        if kept is not None and 0 < kept.size < fetched.size:
+            answer = get_json(url, f"/audit/proofs/consistency?first={kept.size}"
+                                   f"&second={fetched.size}")  # fmt: skip
+            try:
+                proof = [base64.b64decode(p, validate=True) for p in answer["proof"]]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise UsageError(f"{url} answered no consistency proof",
+                                 code="E_REMOTE") from exc  # fmt: skip
+        check_step(kept, fetched, proof, peer)
+        keep(directory, fetched)
+        note = cosigned_note(fetched, node.signer())
+    sys.stdout.write(note)
 
 
 @user_app.command("add")
