@@ -83,7 +83,8 @@ class OidcSettings:
 
     ``jwks_uri`` may be empty, in which case it is discovered from the issuer's
     ``/.well-known/openid-configuration``. A subject that no user names (``hgr user add
-    --oidc-subject``) is refused unless ``admit_unregistered`` makes it a researcher.
+    --oidc-subject``) is refused unless ``admit_unregistered`` makes it a researcher. A token
+    whose ``exp - iat`` exceeds ``max_lifetime_seconds`` is refused.
     """
 
     issuer: str = ""
@@ -93,6 +94,7 @@ class OidcSettings:
     admit_unregistered: bool = False
     leeway_seconds: int = 60
     jwks_cache_seconds: int = 300
+    max_lifetime_seconds: int = 24 * 3600
 
     @property
     def enabled(self) -> bool:

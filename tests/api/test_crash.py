@@ -56,8 +56,11 @@ def _free_port() -> int:
 
 @contextmanager
 def _server(home: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    # Its own temporary folder, to see what a killed server leaves there.
+    env = {**os.environ, "TMPDIR": str(home / "tmp")}
     process = subprocess.Popen([str(HGR), "serve", "--home", str(home), "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env=env)  # fmt: skip
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -123,6 +126,10 @@ def test_kill_9_mid_import_leaves_nothing_partial(
     shutil.copytree(keys.directory, home / "keys")
     settings = Settings(home=home, database_url=db.engine.url.render_as_string(False))
     write_settings(settings)
+    if db.dialect == "postgresql":  # the test role: a password-less superuser, for development
+        with (home / "node.toml").open("a", encoding="utf-8") as toml:
+            toml.write("[service]\ndevelopment = true\n")
+    (home / "tmp").mkdir()
     paths = _templates(tmp_path)
     before = table_counts(db)
     port = _free_port()
@@ -144,8 +151,12 @@ def test_kill_9_mid_import_leaves_nothing_partial(
     # Nothing of the killed transaction is visible (PostgreSQL rolls it back when it notices
     # the dead client; SQLite ignores the uncommitted frames in its write-ahead log).
     assert table_counts(db) == before
+    # And no copy of the uploaded identifiers stays on disk: they were held in memory.
+    left = [p for p in (home / "tmp").rglob("*") if p.is_file() and not p.is_symlink()]
+    assert left == [], left
 
     with _server(home, port):
+        assert not list((home / "tmp").glob("hgr-upload-*"))  # the dead server's, removed
         donors = requests.get(f"http://127.0.0.1:{port}/registry/donors", params={"limit": 1},
                               headers={"Authorization": f"Bearer {token}"}, timeout=10)  # fmt: skip
         assert donors.json()["total"] == before["donor"]

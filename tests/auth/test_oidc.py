@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -86,6 +87,8 @@ def test_every_bad_token_is_refused_alike_and_audited(
         "wrong issuer": issuer.token(iss="https://evil.example.org"),
         "expired": issuer.token(exp=1_600_000_000, iat=1_599_999_000),
         "no expiry": issuer.token(exp=None),
+        "a lifetime of 100 years": issuer.token(exp=int(time.time()) + 100 * 365 * 86400),
+        "a lifetime of a day and a minute": issuer.token(exp=int(time.time()) + 86460),
         "no subject": issuer.token(sub=None),
         "unknown subject": issuer.token(sub="mallory"),
         "other key, same kid": other.token(),
@@ -107,6 +110,7 @@ def test_every_bad_token_is_refused_alike_and_audited(
     assert any("Audience" in r or "audience" in r for r in reasons)
     assert any("mallory is not a user" in r for r in reasons)
     assert any("algorithm 'HS256'" in r for r in reasons)
+    assert any("max_lifetime_seconds" in r for r in reasons)
 
 
 def _denials(db: Database) -> list[str]:

@@ -21,11 +21,12 @@ from hgr import __version__
 from hgr.api.access_routes import add_access_routes
 from hgr.api.beacon_routes import add_beacon_routes
 from hgr.api.debarment_routes import add_debarment_routes
-from hgr.api.guards import BodyLimit, RateLimiter, SecurityHeaders, principal_from
+from hgr.api.guards import BodyLimit, HeaderLimit, RateLimiter, SecurityHeaders, principal_from
 from hgr.api.problems import MAX_POSITION, document_problems, install_problem_handlers
 from hgr.api.registry_routes import add_registry_routes
 from hgr.api.statistics_routes import add_statistics_routes
 from hgr.api.survey_routes import add_survey_routes
+from hgr.api.uploads import clean_stale, keep_uploads_in_memory
 from hgr.audit import Actor, checkpoint, consistency, inclusion, latest_checkpoint, record
 from hgr.audit.checkpointer import Checkpointer
 from hgr.audit.models import AuditEvent
@@ -83,6 +84,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     db = node.db
     signer = node.signer()
     limiter = RateLimiter(settings.service.rate_per_second, settings.service.burst)
+    keep_uploads_in_memory(settings.service.max_body_bytes)
     authenticator = Authenticator(settings)
 
     @asynccontextmanager
@@ -95,6 +97,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
                 db, signer, settings.service.checkpoint_seconds, settings.audit_head_file
             )
             checkpointer.start()
+        clean_stale()  # uploads a crashed server left (links only: their data was in memory)
         # Stores' lookup indexes open in the background: the server answers meanwhile.
         threading.Thread(target=open_store_indexes, args=(db, settings.home), daemon=True,
                          name="hgr-store-indexes").start()  # fmt: skip
@@ -235,6 +238,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
 
     document_problems(app)
     app.add_middleware(BodyLimit, limit=settings.service.max_body_bytes)
+    app.add_middleware(HeaderLimit)
     app.add_middleware(SecurityHeaders, hsts=bool(settings.service.tls_cert))
     return app
 

@@ -18,7 +18,7 @@ from hgr.auth.credentials import Authenticator
 from hgr.db import Database
 from hgr.exceptions import NotAuthenticated, RateLimited
 
-__all__ = ["BodyLimit", "RateLimiter", "SecurityHeaders", "principal_from"]
+__all__ = ["BodyLimit", "HeaderLimit", "RateLimiter", "SecurityHeaders", "principal_from"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -144,10 +144,37 @@ class _TooLarge(Exception):
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"type": "urn:hgr:problem:E_TOO_LARGE", "title": "Request too large",
-                       "status": 413, "code": "E_TOO_LARGE",
-                       "detail": f"the request body is over {limit} bytes"}).encode()  # fmt: skip
-    await send({"type": "http.response.start", "status": 413,
+    await _refuse(send, 413, "E_TOO_LARGE", "Request too large",
+                  f"the request body is over {limit} bytes")  # fmt: skip
+
+
+MAX_HEADER_BYTES = 16 * 1024
+"""All of a request's header lines together, at most (nginx's large_client_header_buffers
+default is 4 x 8 KiB; a bearer token, cookies and a forwarded chain fit well within)."""
+
+
+class HeaderLimit:
+    """Refuses requests whose headers add up to more than ``limit`` bytes, with 431 (RFC 6585
+    §5): every header is parsed and held in memory for the whole request."""
+
+    def __init__(self, app: ASGIApp, *, limit: int = MAX_HEADER_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = sum(len(name) + len(value) + 4 for name, value in scope.get("headers", []))
+            if size > self.limit:
+                await _refuse(send, 431, "E_HEADERS_TOO_LARGE",
+                              "Request header fields too large",
+                              f"the request's headers are over {self.limit} bytes")  # fmt: skip
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send, status: int, code: str, title: str, detail: str) -> None:
+    body = json.dumps({"type": f"urn:hgr:problem:{code}", "title": title, "status": status,
+                       "code": code, "detail": detail}).encode()  # fmt: skip
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/problem+json"),
                             (b"content-length", str(len(body)).encode())]})  # fmt: skip
     await send({"type": "http.response.body", "body": body})

@@ -97,10 +97,17 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, f"E_HTTP_{exc.status_code}", str(exc.detail))
+        # Starlette's headers carry what the status promises: Allow on 405 (RFC 9110 §15.5.6).
+        return problem(exc.status_code, f"E_HTTP_{exc.status_code}", str(exc.detail),
+                       dict(exc.headers or {}))  # fmt: skip
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, UnicodeEncodeError) and "surrogates" in str(exc):
+            # JSON lets a \u escape name half a surrogate pair (RFC 8259 §8.2); such a string
+            # reaches no store, and the transaction it broke was rolled back.
+            return problem(400, "E_TEXT", "the request holds a lone UTF-16 surrogate "
+                           "(\\ud800-\\udfff), which is not text: send valid Unicode")  # fmt: skip
         return problem(500, "E_INTERNAL", "the node could not complete the request")
 
 

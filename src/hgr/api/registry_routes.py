@@ -7,8 +7,8 @@ the CLI). ``POST /registry/import`` takes files as the CLI does.
 """
 
 import csv
+import io
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
@@ -18,6 +18,7 @@ from fastapi import FastAPI, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from hgr.api.problems import MAX_POSITION
+from hgr.api.uploads import upload_folder
 from hgr.audit import Actor, record
 from hgr.auth import Action, Principal, ScopeLevel, authorize_entity
 from hgr.exceptions import UsageError, ValidationFailed
@@ -42,7 +43,10 @@ TEMPLATE_OF = {
     "files": "data_files",
 }
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+MAX_NAME = 200  # characters of an uploaded file's name (it names the file in every issue)
+# Control characters, and the halves of a UTF-16 surrogate pair that JSON's \\u escapes can
+# carry alone (RFC 8259 §8.2): neither is text a registry value can hold.
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 """Query values and keys: no control characters (they name nothing, and NUL cannot be
 stored in PostgreSQL text)."""
@@ -173,17 +177,18 @@ def add_registry_routes(
         institution: Annotated[str | None, Form(max_length=64, pattern=PRINTABLE)] = None,
         dry_run: Annotated[bool, Form()] = False,
     ) -> ImportOut:
-        with tempfile.TemporaryDirectory(prefix="hgr-upload-") as tmp:
-            folder = Path(tmp)
+        with upload_folder() as uploads:
+            folder = uploads.path
             paths = []
             for number, upload in enumerate(files):
                 name = _SAFE_NAME.sub("_", Path(upload.filename or f"file{number}").name)
                 path = folder / name
-                if path.exists() or not name.strip("._"):
-                    raise UsageError(f"upload names a file twice or badly: {upload.filename!r}",
+                # NAME_MAX is 255 bytes on every file system the node runs on.
+                if len(name) > MAX_NAME or path.exists() or not name.strip("._"):
+                    raise UsageError(f"upload names a file twice, badly or in over {MAX_NAME} "
+                                     f"characters: {(upload.filename or '')[:80]!r}",
                                      code="E_UPLOAD_NAME")  # fmt: skip
-                path.write_bytes(upload.file.read())
-                paths.append(path)
+                paths.append(uploads.add(name, upload.file.read()))
             # Institutions are registered by national officers; everything an institution holds
             # by its steward (every holdings entity has the same writers, so collections
             # stands for them all).
@@ -250,18 +255,16 @@ def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
                                             Query(max_length=64, pattern=PRINTABLE)] = None,
                      dry_run: bool = False) -> ImportOut:  # fmt: skip
         _check_cells(body)
-        with tempfile.TemporaryDirectory(prefix="hgr-rows-") as tmp:
-            folder = Path(tmp)
-            path = folder / f"{template.name}.rows.csv"
-            header = sorted(
-                {c for row in body.rows for c in row}, key=_order(template.column_names)
-            )
-            with path.open("w", newline="", encoding="utf-8") as handle:
-                # Every cell quoted, so that no row can pass for a `#` comment line.
-                writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
-                writer.writerow(header)
-                for row in body.rows:
-                    writer.writerow([row.get(c, "") for c in header])
+        header = sorted({c for row in body.rows for c in row}, key=_order(template.column_names))
+        text = io.StringIO()
+        # Every cell quoted, so that no row can pass for a `#` comment line.
+        writer = csv.writer(text, quoting=csv.QUOTE_ALL)
+        writer.writerow(header)
+        for row in body.rows:
+            writer.writerow([row.get(c, "") for c in header])
+        with upload_folder() as uploads:
+            folder = uploads.path
+            path = uploads.add(f"{template.name}.rows.csv", text.getvalue().encode("utf-8"))
             return run_import(principal, request, [path], folder, institution, dry_run, {name})
 
     app.post(f"/registry/{name}", tags=["registry"], status_code=200,
@@ -289,8 +292,8 @@ def _check_cells(body: Rows) -> None:
     per line, and no registry value holds a control character."""
     issues = [
         Issue("E_CONTROL_CHARACTER", Severity.ERROR, Origin("rows", None, f"/rows/{n}"),
-              "the cell holds a line break or another control character",
-              "write the value on one line, without control characters", field=column)
+              "the cell holds a line break, another control character or a lone surrogate",
+              "write the value on one line, as plain text", field=column)
         for n, row in enumerate(body.rows)
         for column, value in row.items()
         if CONTROL.search(value) or CONTROL.search(column)

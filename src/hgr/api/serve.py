@@ -5,27 +5,33 @@ next (security.md §5). It refuses to start when:
 
 * it would listen beyond loopback without TLS or a declared trusted reverse proxy;
 * TLS is half configured or its files are missing;
-* outside development mode, a key file is readable by others or the database URL carries a
-  well-known default password.
+* a private key file (the Crypt4GH secret included) is readable by group or others;
+* a trusted proxy is a wildcard or not an address (a spoofed X-Forwarded-For would then pass
+  every rate limit and the beacon's anonymous caps);
+* outside development mode, the database URL carries a well-known default password or none,
+  or its role is a superuser (who can switch off the audit log's triggers).
 """
 
 from __future__ import annotations
 
 import gc
+import ipaddress
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from hgr.config import Settings, is_loopback, load_settings
-from hgr.crypto.keys import PSEUDONYM_KEY, SIGNING_KEY
+from hgr.crypto.keys import PSEUDONYM_KEY, SIGNING_KEY, exposed_keys
+from hgr.db import Database
 from hgr.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["check_service", "serve"]
+__all__ = ["check_service", "database_refusals", "serve"]
 
 DEFAULT_PASSWORDS = {"postgres", "password", "changeme", "admin", "secret", "hgr", "test"}
 
@@ -45,19 +51,53 @@ def check_service(settings: Settings) -> list[str]:
             f"refusing to listen on {service.host} without TLS: set tls_cert and tls_key, or "
             "declare the reverse proxy that terminates TLS as trusted_proxy"
         )
+    refusals.extend(_proxy_refusals(service.trusted_proxy))
+    for name in (PSEUDONYM_KEY, SIGNING_KEY):
+        if not (settings.keys_dir / name).is_file():
+            refusals.append(f"key {settings.keys_dir / name} is missing")
+    refusals.extend(f"key {key} can be read by others: chmod 600 {key}"
+                    for key in exposed_keys(settings.keys_dir))  # fmt: skip
     if service.development:
         return refusals
-    for name in (PSEUDONYM_KEY, SIGNING_KEY):
-        key = settings.keys_dir / name
-        if not key.is_file():
-            refusals.append(f"key {key} is missing")
-        elif key.stat().st_mode & 0o077:
-            refusals.append(f"key {key} can be read by others: chmod 600 {key}")
     if settings.database_url:
         url = make_url(settings.database_url)
         if url.password and url.password.lower() in DEFAULT_PASSWORDS:
             refusals.append("the database password is a well-known default: change it")
+        if url.get_backend_name() == "postgresql" and not url.password:
+            refusals.append("the database URL gives no password: give the node's role one "
+                            "(trust authentication lets anyone on the host act as it)")  # fmt: skip
     return refusals
+
+
+def _proxy_refusals(trusted: str) -> list[str]:
+    """Each trusted proxy must be an address or a network (uvicorn's forwarded_allow_ips)."""
+    refusals = []
+    for entry in filter(None, (part.strip() for part in trusted.split(","))):
+        try:
+            network = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            refusals.append(f"trusted_proxy {entry!r} is not an IP address or network: name "
+                            "the reverse proxy's address (no wildcards)")  # fmt: skip
+            continue
+        if network.prefixlen == 0:
+            refusals.append(f"trusted_proxy {entry!r} trusts every address: name the reverse "
+                            "proxy's address")  # fmt: skip
+    return refusals
+
+
+def database_refusals(settings: Settings, db: Database) -> list[str]:
+    """What the database role itself makes unsafe, asked of the server: a superuser can switch
+    off the audit log's append-only and numbering triggers (session_replication_role)."""
+    if settings.service.development or db.dialect != "postgresql":
+        return []
+    with db.reader() as session:
+        superuser = session.scalar(
+            text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        )
+    if superuser:
+        return ["the database role is a superuser: serve with a role that owns the schema and "
+                "nothing more (CREATE ROLE hgr LOGIN PASSWORD '...')"]  # fmt: skip
+    return []
 
 
 def app_from_environment() -> FastAPI:
@@ -81,6 +121,12 @@ def _settle() -> None:
 def serve(settings: Settings) -> None:
     """Check the configuration, then serve the API with uvicorn until interrupted."""
     refusals = check_service(settings)
+    if not refusals:
+        db = Database(settings.effective_database_url)
+        try:
+            refusals = database_refusals(settings, db)
+        finally:
+            db.dispose()
     if refusals:
         raise ConfigurationError("; ".join(refusals), code="E_UNSAFE_CONFIG")
     import uvicorn

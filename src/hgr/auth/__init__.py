@@ -8,7 +8,9 @@ from hgr.auth.users import (
     add_user,
     authenticate_token,
     create_token,
+    disable_user,
     find_user,
+    list_tokens,
     revoke_token,
 )
 
@@ -28,7 +30,9 @@ __all__ = [
     "authorize",
     "authorize_entity",
     "create_token",
+    "disable_user",
     "find_user",
+    "list_tokens",
     "revoke_token",
     "verify_passport",
 ]

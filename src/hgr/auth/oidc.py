@@ -97,8 +97,11 @@ class OidcVerifier:
         return self._jwks_uri
 
     def verify(self, token: str) -> dict[str, Any]:
-        """The claims of a valid token from this issuer for this audience."""
-        return decode_signed(
+        """The claims of a valid token from this issuer for this audience, whose lifetime
+        (``exp - iat``) is at most ``max_lifetime_seconds``: a stolen token of a hundred years
+        would work for a hundred years (RFC 9068 §5 and RFC 8725 §3.10 leave the limit to the
+        resource server)."""
+        claims = decode_signed(
             token,
             self.keys,
             self.jwks_uri(),
@@ -108,3 +111,16 @@ class OidcVerifier:
             leeway=self.settings.leeway_seconds,
             options={"require": ["exp", "iat", "iss", "sub", "aud"]},
         )
+        try:
+            lifetime = float(claims["exp"]) - float(claims["iat"])
+        except (TypeError, ValueError):
+            raise NotAuthenticated("the token's exp or iat is not a number",
+                                   code="E_BAD_TOKEN") from None  # fmt: skip
+        longest = self.settings.max_lifetime_seconds
+        if lifetime > longest:
+            raise NotAuthenticated(
+                f"the token lives {lifetime:.0f} s, longer than the {longest} s this node "
+                "accepts ([oidc] max_lifetime_seconds): ask the issuer for a shorter one",
+                code="E_TOKEN_LIFETIME",
+            )
+        return claims

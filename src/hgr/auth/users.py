@@ -27,10 +27,13 @@ from hgr.registry.vocabulary import RegionLevel
 
 __all__ = [
     "IssuedToken",
+    "TokenRow",
     "add_user",
     "authenticate_token",
     "create_token",
+    "disable_user",
     "find_user",
+    "list_tokens",
     "principal_for",
     "revoke_token",
 ]
@@ -198,6 +201,57 @@ def revoke_token(session: Session, by: Actor, token_id: str) -> None:
     if token.revoked_at is None:
         token.revoked_at = utc_now()
         record(session, by, "auth.token.revoke", f"users/{token.user.name}/tokens/{token_id}")
+
+
+def disable_user(session: Session, by: Actor, name: str, *, reason: str = "") -> int:
+    """Disable user ``name``: their tokens and sign-ins fail from the next request on, and
+    each of their live tokens is revoked too. Returns how many tokens were revoked.
+
+    The account stays (its audit trail names it); a disabled user is never re-enabled in place:
+    add a new account if they return."""
+    user = find_user(session, name)
+    if user.disabled_at is not None:
+        raise Conflict(f"user {name} is disabled already", code="E_USER_DISABLED")
+    now = utc_now()
+    user.disabled_at = now
+    revoked = 0
+    for token in user.tokens:
+        if token.revoked_at is None:
+            token.revoked_at = now
+            revoked += 1
+    record(session, by, "auth.user.disable", f"users/{name}", grounds=reason,
+           detail={"tokens_revoked": revoked})  # fmt: skip
+    return revoked
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """What an operator sees of a token: never its secret."""
+
+    token_id: str
+    user: str
+    role: str
+    label: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    status: str  # live, expired, revoked, user disabled
+
+
+def list_tokens(session: Session, name: str | None = None,
+                now: dt.datetime | None = None) -> list[TokenRow]:  # fmt: skip
+    """Every token (or user ``name``'s), newest first, with whether it still works."""
+    now = now or utc_now()
+    query = select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+    if name is not None:
+        query = query.where(User.id == find_user(session, name).id)
+    rows = []
+    for token, user in session.execute(query.order_by(ApiToken.created_at.desc())).all():
+        status = ("revoked" if token.revoked_at is not None
+                  else "user disabled" if user.disabled_at is not None
+                  else "expired" if _utc(token.expires_at) <= now else "live")  # fmt: skip
+        rows.append(TokenRow(token.token_id, user.name, user.role, token.label,
+                             _utc(token.created_at), _utc(token.expires_at), status))  # fmt: skip
+    return rows
 
 
 def principal_for(name: str, role: str, scope: str, via: str) -> Principal:

@@ -146,7 +146,7 @@ def _int(name: str, raw: Any, minimum: int = 0) -> int:
         raise _refuse(f"{name} must be an integer, not {raw!r}")
     try:
         value = int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e400 reads as infinity
         raise _refuse(f"{name} must be an integer, not {raw!r}") from None
     if isinstance(raw, float) and raw != value:
         raise _refuse(f"{name} must be an integer, not {raw!r}")

@@ -18,7 +18,7 @@ from hgr import __version__
 from hgr.audit import checkpoint, parse_checkpoint, verify_log
 from hgr.audit.heads import read_head
 from hgr.audit.witness import check_step, cosigned_note, keep, kept_head_file
-from hgr.auth import Role, add_user, create_token, revoke_token
+from hgr.auth import Role, add_user, create_token, disable_user, list_tokens, revoke_token
 from hgr.cli.access import access_app
 from hgr.cli.beacon import beacon_app
 from hgr.cli.catalogue import catalogue_app
@@ -383,6 +383,34 @@ def user_add(
         add_user(session, operator(), name, role, scope, oidc_subject=oidc_subject,
                  organisation=organisation, country=country)  # fmt: skip
     out.print(f"user {name} added as {role.value}" + (f" of {scope}" if scope else ""))
+
+
+@user_app.command("disable")
+def user_disable(
+    name: Annotated[str, typer.Argument(help="The user to disable.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")] = "",
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Disable a user at once, and revoke every token they hold."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        revoked = disable_user(session, operator(), name, reason=reason)
+    out.print(f"user {name} disabled; {revoked} token(s) revoked")
+
+
+@token_app.command("list")
+def token_list(
+    user: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Every API token, newest first, with whether it still works (never its secret)."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        rows = list_tokens(session, user)
+    out.print(table("API tokens", [
+        {"token": r.token_id, "user": r.user, "role": r.role, "label": r.label,
+         "created": f"{r.created_at:%Y-%m-%d %H:%M}", "expires": f"{r.expires_at:%Y-%m-%d}",
+         "status": r.status} for r in rows]))  # fmt: skip
 
 
 @token_app.command("create")

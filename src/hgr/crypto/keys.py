@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hgr.crypto.pseudonym import MIN_KEY_BYTES, Pseudonymiser
 from hgr.exceptions import ConfigurationError
 
-__all__ = ["NodeKeys", "create_node_keys", "load_node_keys"]
+__all__ = ["PRIVATE_KEYS", "NodeKeys", "create_node_keys", "exposed_keys", "load_node_keys"]
 
 PSEUDONYM_KEY = "pseudonym.key"
 SIGNING_KEY = "signing.key"
@@ -108,14 +108,42 @@ def create_node_keys(directory: Path) -> NodeKeys:
     return load_node_keys(directory)
 
 
+PRIVATE_KEYS = (PSEUDONYM_KEY, SIGNING_KEY, C4GH_SECRET)
+
+
+def exposed_keys(directory: Path) -> list[Path]:
+    """The private key files in ``directory`` that group or others may read or write."""
+    return [
+        directory / name
+        for name in PRIVATE_KEYS
+        if (directory / name).is_file() and (directory / name).stat().st_mode & 0o077
+    ]
+
+
+def _require_private(directory: Path) -> None:
+    """Refuse key files others can read: the Crypt4GH secret opens every sealed file, the
+    signing key speaks for the node, and the pseudonym key re-identifies every donor (ASVS
+    13.3.1, as ssh refuses an unprotected private key)."""
+    exposed = exposed_keys(directory)
+    if exposed:
+        listed = " ".join(str(path) for path in exposed)
+        raise ConfigurationError(
+            f"key file(s) readable by group or others: {listed}; run `chmod 600 {listed}` "
+            "(and find out who could read them)",
+            code="E_KEY_MODE",
+        )
+
+
 def load_node_keys(directory: Path) -> NodeKeys:
     """Load a node's keys.
 
     Raises
     ------
     ConfigurationError
-        When the pseudonym key is missing or too short.
+        When the pseudonym key is missing or too short (``E_NO_KEY``, ``E_BAD_KEY``), or when
+        any private key file can be read or written by group or others (``E_KEY_MODE``).
     """
+    _require_private(directory)
     path = directory / PSEUDONYM_KEY
     if not path.is_file():
         raise ConfigurationError(
