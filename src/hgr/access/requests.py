@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.access.export import needs_filing
@@ -28,6 +28,7 @@ from hgr.audit import Actor, record
 from hgr.auth.models import User
 from hgr.auth.roles import ROLE_SCOPE, Role, ScopeLevel
 from hgr.dates import months_after, utc_now, utc_today, working_days_after
+from hgr.db import next_number
 from hgr.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from hgr.organisations import normalise_name, organisations_named, organisations_of_party
 from hgr.organisations.models import Organisation
@@ -140,10 +141,9 @@ def create_request(session: Session, by: Actor, requester: User, request: Access
     if not for_party:
         _own_organisation(session, requester, request)
     now = utc_now()
-    count = session.scalar(select(func.count(RequestRecord.id)).where(
-        RequestRecord.number.like(f"REQ-{now.year}-%"))) or 0  # fmt: skip
+    number = next_number(session, "REQ", now.year)
     entry = RequestRecord(
-        number=f"REQ-{now.year}-{count + 1:05d}", requester=requester.name, status="draft",
+        number=f"REQ-{now.year}-{number:05d}", requester=requester.name, status="draft",
         body=request.model_dump(mode="json"), reviews_needed=[], note="", created_at=now,
         updated_at=now,
     )  # fmt: skip

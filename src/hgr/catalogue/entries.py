@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor, record
@@ -189,7 +190,14 @@ def _keep_declaration(session: Session, by: Actor, entry: CatalogueEntry | None,
     else:
         for name, value in values.items():
             setattr(entry, name, value)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same subject declared by another request meanwhile
+        raise Conflict(
+            f"{kind} {subject} of {institution} was declared by another request at "
+            "the same time; nothing was written",
+            code="E_CATALOGUE_STATE",
+        ) from exc
     detail = {"condition": entry.condition, "region": entry.region,
               "criteria_met": entry.evidence["criteria_met"]}  # fmt: skip
     record(session, by, "catalogue.declare", f"catalogue/{kind}/{institution}/{subject}",

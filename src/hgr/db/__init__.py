@@ -2,5 +2,6 @@
 
 from hgr.db.base import Base
 from hgr.db.engine import Database, after_commit, upgrade_schema
+from hgr.db.numbering import NumberCounter, next_number
 
-__all__ = ["Base", "Database", "after_commit", "upgrade_schema"]
+__all__ = ["Base", "Database", "NumberCounter", "after_commit", "next_number", "upgrade_schema"]

@@ -17,11 +17,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor, record
 from hgr.dates import utc_now, utc_today, working_days_after, years_after
+from hgr.db import next_number
 from hgr.debarment.models import ControlRelation, DebarmentEntry
 from hgr.exceptions import Conflict, NotFound, ValidationFailed
 
@@ -88,10 +89,9 @@ def open_case(session: Session, by: Actor, *, organisation: str, country: str,
     if problems:
         raise ValidationFailed("the case cannot be opened: " + "; ".join(problems), [],
                                code="E_DEBARMENT_CASE")  # fmt: skip
-    year_count = session.scalar(select(func.count(DebarmentEntry.id)).where(
-        DebarmentEntry.number.like(f"DEB-{today.year}-%"))) or 0  # fmt: skip
+    number = next_number(session, "DEB", today.year)
     entry = DebarmentEntry(
-        number=f"DEB-{today.year}-{year_count + 1:04d}", organisation=organisation.strip(),
+        number=f"DEB-{today.year}-{number:04d}", organisation=organisation.strip(),
         country=country, identifiers=names, regime=regime, ground=ground.strip(),
         mandatory=mandatory, status="investigation", reasons="", representations=[],
         opened_on=today, permanent=False, closing_note="",

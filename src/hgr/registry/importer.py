@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -22,7 +23,7 @@ from hgr.audit import SYSTEM, Actor, record
 from hgr.crypto import NodeKeys
 from hgr.dates import utc_now
 from hgr.db import Base, Database
-from hgr.exceptions import NotFound, ValidationFailed
+from hgr.exceptions import Conflict, NotFound, ValidationFailed
 from hgr.pedigree import NO_FAMILY, FamilyCheck, check_pedigrees
 from hgr.progress import Progress, silent
 from hgr.registry import models as m
@@ -552,6 +553,9 @@ def import_files(
         With every issue found, when any is an error. Nothing is written.
     NotFound
         When ``institution`` is not registered.
+    Conflict
+        ``E_CONCURRENT_IMPORT`` when another import registered some of the same new records
+        while this one ran; it names them, and nothing of this import is written.
     """
     report = Report()
     staging = stage_files(list(paths), report, progress)
@@ -629,6 +633,17 @@ def import_files(
                 },
             )
         session.commit()
+    except IntegrityError as exc:
+        # Another import wrote some of the same new records after this one looked (both saw
+        # them as new); the database kept one of each, and this import rolls back whole.
+        session.rollback()
+        taken = _taken_meanwhile(db, staging, known, keys, code)
+        raise Conflict(
+            "another import registered the same records while this one ran"
+            + (f" ({', '.join(taken[:10])}{' …' if len(taken) > 10 else ''})" if taken else "")
+            + "; nothing of this import was written: import it again to see what it changes",
+            code="E_CONCURRENT_IMPORT",
+        ) from exc
     except BaseException:
         session.rollback()
         raise
@@ -636,6 +651,25 @@ def import_files(
         session.close()
     _refresh_statistics(db, writer.rows_written)
     return result
+
+
+def _taken_meanwhile(db: Database, staging: Staging, before: KnownRecords, keys: NodeKeys,
+                     code: str | None) -> list[str]:  # fmt: skip
+    """The staged records, by the keys the importer's files give them, that were new when the
+    import looked and are registered now."""
+    with db.reader() as session:
+        institution_id = session.scalar(select(m.Institution.id)
+                                        .where(m.Institution.code == (code or "")))  # fmt: skip
+        now = _known(session, institution_id, pseudonyms=code is not None)
+    taken = [f"institution {c}" for c in sorted(staging.institutions)
+             if c not in before.institutions and c in now.institutions]  # fmt: skip
+    taken += [f"collection {c}" for c in sorted(staging.collections)
+              if c not in before.collections and c in now.collections]  # fmt: skip
+    for local_id in sorted(staging.donors):
+        pseudonym = keys.pseudonymiser.pseudonym(code or "", local_id)
+        if pseudonym not in before.donor_pseudonyms and pseudonym in now.donor_pseudonyms:
+            taken.append(f"donor {local_id}")
+    return taken
 
 
 ANALYZE_AFTER_ROWS = 1000

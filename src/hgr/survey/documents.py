@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor, record
@@ -185,7 +186,14 @@ def store_document(
         received_at=utc_now(),
     )  # fmt: skip
     session.add(document)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same version stored by another transaction meanwhile
+        raise Conflict(
+            f"{kind} of {subject} for {cycle}: version {version} was stored by another request "
+            "at the same time; nothing was written: fetch the chain and send again",
+            code="E_VERSION",
+        ) from exc
     record(session, by, f"survey.{kind}.store", f"survey/{cycle}/{kind}/{subject}/v{version}",
            detail={"sha256": envelope.sha256, "replaces": replaces})  # fmt: skip
     return document

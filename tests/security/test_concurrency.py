@@ -1,0 +1,81 @@
+"""Concurrent writers get distinct numbers or a clear 409, never a server error.
+
+Numbers were taken as count + 1, so 7 of 8 simultaneous access-request submissions failed with
+500; two imports of the same new donors at once failed with 500 too."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hgr.audit import Actor
+from hgr.crypto import NodeKeys
+from hgr.db import Database
+from hgr.debarment import open_case
+from hgr.exceptions import Conflict
+from hgr.registry.importer import import_files
+from tests.api.test_access_routes import BODY
+from tests.conftest import EXAMPLES
+from tests.security.conftest import Api
+
+pytestmark = [pytest.mark.usefixtures("frozen_clock"),
+              pytest.mark.parametrize("db", ["postgresql"], indirect=True)]  # fmt: skip
+
+OFFICER = Actor("cli:test", "operator")
+
+
+def _at_once(count: int, work: Any) -> list[Any]:
+    """``work(n)`` from ``count`` threads released together."""
+    start = threading.Barrier(count)
+
+    def run(n: int) -> Any:
+        start.wait()
+        try:
+            return work(n)
+        except Exception as exc:
+            return exc
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_twenty_simultaneous_submissions_all_get_distinct_numbers(api: Api) -> None:
+    answers = _at_once(20, lambda _: api.post("researcher", "/access/requests", json=BODY))
+    statuses = [a.status_code for a in answers]
+    assert statuses == [200] * 20, [a.text for a in answers if a.status_code != 200][:3]
+    numbers = {a.json()["number"] for a in answers}
+    assert len(numbers) == 20
+
+
+def test_simultaneous_debarment_cases_get_distinct_numbers(db: Database) -> None:
+    def open_one(n: int) -> str:
+        with db.transaction() as session:
+            case = open_case(session, OFFICER, organisation=f"Org {n}", country="GB",
+                             identifiers=[f"CH:{n:08d}"], regime="uk", ground="s.60",
+                             mandatory=True)  # fmt: skip
+            return case.number
+
+    numbers = _at_once(12, open_one)
+    assert all(isinstance(n, str) for n in numbers), numbers
+    assert len(set(numbers)) == 12
+
+
+def test_two_imports_of_the_same_new_donors_give_one_success_and_one_409(
+    db: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    import_files(db, keys, [EXAMPLES / "institutions.csv"])
+    import_files(db, keys, [EXAMPLES / "collections.csv"], institution="BJ-H001")
+    donors = tmp_path / "donors.csv"
+    rows = "".join(f"NEW-{n:04d},female,1980,110000,Han\n" for n in range(300))
+    donors.write_text("donor_id,sex,birth_year,residence_region,population\n" + rows)
+    outcomes = _at_once(2, lambda _: import_files(db, keys, [donors], institution="BJ-H001"))
+    failures = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(failures) == 1, outcomes
+    refused = failures[0]
+    assert isinstance(refused, Conflict), repr(refused)
+    assert refused.code == "E_CONCURRENT_IMPORT"
+    assert "NEW-0000" in str(refused)
