@@ -164,10 +164,11 @@ def _restore_triggers(db: Database, triggers: dict[str, str]) -> None:
                 session.execute(sa.text(sql))
 
 
-def _fresh(url: str, triggers: dict[str, str] | None) -> Database:
+def _fresh(url: str, triggers: dict[str, str] | None, keys: NodeKeys) -> Database:
     """The database at ``url`` emptied, with the default regions (and on SQLite with the
-    schema's ``triggers``)."""
+    schema's ``triggers``), sealing with the record key of ``keys`` as a node's does."""
     database = Database(url)
+    database.seal_with(keys.record_key())
     if triggers is not None:
         _restore_triggers(database, triggers)
     empty_database(database)
@@ -176,21 +177,22 @@ def _fresh(url: str, triggers: dict[str, str] | None) -> Database:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest) -> Iterator[Database]:
+def db(request: pytest.FixtureRequest, keys: NodeKeys) -> Iterator[Database]:
     """An empty, migrated registry with the default regions, on each database."""
     if request.param == "sqlite":
         url = request.getfixturevalue("sqlite_url")
-        database = _fresh(url, request.getfixturevalue("sqlite_triggers"))
+        database = _fresh(url, request.getfixturevalue("sqlite_triggers"), keys)
     else:
-        database = _fresh(request.getfixturevalue("postgres_schema_url"), None)
+        database = _fresh(request.getfixturevalue("postgres_schema_url"), None, keys)
     yield database
     database.dispose()
 
 
 @pytest.fixture
-def sqlite_db(sqlite_url: str, sqlite_triggers: dict[str, str]) -> Iterator[Database]:
+def sqlite_db(sqlite_url: str, sqlite_triggers: dict[str, str],
+              keys: NodeKeys) -> Iterator[Database]:  # fmt: skip
     """The ``db`` fixture on SQLite alone, for tests whose code is the same on both."""
-    database = _fresh(sqlite_url, sqlite_triggers)
+    database = _fresh(sqlite_url, sqlite_triggers, keys)
     yield database
     database.dispose()
 

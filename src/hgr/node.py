@@ -38,6 +38,9 @@ class Node:
     db: Database
     keys: NodeKeys
 
+    def __post_init__(self) -> None:
+        self.db.seal_with(self.keys.record_key())
+
     @property
     def origin(self) -> str:
         """The name this node signs under (a C2SP note origin: no spaces)."""

@@ -14,6 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
+from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.registry.regions import default_region_file, load_regions
 from tests.api.conftest import Api
@@ -24,9 +25,10 @@ EXAMPLES = 25
 
 
 @pytest.fixture
-def db(postgres_schema_url: str) -> Iterator[Database]:
+def db(postgres_schema_url: str, keys: NodeKeys) -> Iterator[Database]:
     """Only PostgreSQL here: the other tests already run every route on both databases."""
     database = Database(postgres_schema_url)
+    database.seal_with(keys.record_key())
     empty_database(database)
     load_regions(database, default_region_file())
     yield database

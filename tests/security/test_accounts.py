@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from hgr.audit import Actor
 from hgr.auth import Role, add_user, authenticate_token, create_token
 from hgr.cli.main import app
-from hgr.db import Database
 from hgr.exceptions import NotAuthenticated
+from hgr.node import open_node
 from tests.cli.conftest import hgr, runner
 
 ADMIN = Actor("cli:test", "operator")
@@ -18,7 +20,8 @@ ADMIN = Actor("cli:test", "operator")
 def test_a_disabled_user_is_refused_and_listed(tmp_path: Path) -> None:
     home = tmp_path / "node"
     assert runner.invoke(app, ["init", str(home)]).exit_code == 0
-    db = Database(f"sqlite:///{home / 'hgr.sqlite'}")
+    node = open_node(home)
+    db = node.db
     try:
         with db.transaction() as session:
             add_user(session, ADMIN, "auditor1", Role.AUDITOR)
@@ -46,5 +49,39 @@ def test_a_disabled_user_is_refused_and_listed(tmp_path: Path) -> None:
         code, output = hgr(home, "user", "disable", "auditor1")
         assert code != 0
         assert "E_USER_DISABLED" in output
+
+        assert hgr(home, "audit", "verify", "--records")[0] == 0
+        with db.transaction() as session:
+            session.execute(sa.text("UPDATE app_user SET disabled_at = NULL"))
+        code, output = hgr(home, "audit", "verify", "--records")
+        assert code != 0
+        assert "app_user auditor1: edited outside the node" in output
     finally:
         db.dispose()
+
+
+def test_reseal_lists_before_it_seals_and_never_blesses_an_edit(tmp_path: Path) -> None:
+    home = tmp_path / "node"
+    assert runner.invoke(app, ["init", str(home)]).exit_code == 0
+    node = open_node(home)
+    try:
+        with node.db.transaction() as session:
+            add_user(session, ADMIN, "old", Role.AUDITOR)
+            add_user(session, ADMIN, "edited", Role.SECURITY_REVIEWER)
+        with node.db.transaction() as session:  # as a node made before seals left them
+            session.execute(sa.text("UPDATE app_user SET seal = NULL WHERE name = 'old'"))
+            session.execute(sa.text("UPDATE app_user SET role = 'auditor' "
+                                    "WHERE name = 'edited'"))  # fmt: skip
+        code, output = hgr(home, "user", "reseal")
+        assert code == 0
+        assert "app_user old (auditor)" in output
+        assert "edited" not in output
+        assert hgr(home, "audit", "verify", "--records")[0] != 0
+        code, output = hgr(home, "user", "reseal", "--yes")
+        assert "1 row(s) sealed" in output
+        code, output = hgr(home, "audit", "verify", "--records")
+        assert code != 0
+        assert "app_user old" not in output
+        assert "app_user edited: edited outside the node" in output
+    finally:
+        node.close()

@@ -13,8 +13,10 @@ from hgr.auth.models import User
 from hgr.auth.oidc import OidcVerifier, looks_like_jwt
 from hgr.auth.passport import verify_passport
 from hgr.auth.roles import Principal, Role
+from hgr.auth.seals import user_is_sealed
 from hgr.auth.users import BAD_CREDENTIAL, TOKEN_PREFIX, authenticate_token, principal_for
 from hgr.config import Settings
+from hgr.db import seal_key
 from hgr.exceptions import NotAuthenticated
 
 __all__ = ["Authenticator"]
@@ -60,6 +62,9 @@ class Authenticator:
         if user is not None:
             if user.disabled_at is not None:
                 raise NotAuthenticated(BAD_CREDENTIAL, reason=f"user {user.name} is disabled")
+            if not user_is_sealed(seal_key(session), user):  # edited in SQL (hgr.auth.seals)
+                raise NotAuthenticated(BAD_CREDENTIAL, reason=f"user {user.name} was changed "
+                                       "outside the node")  # fmt: skip
             principal = principal_for(user.name, user.role, user.scope, "oidc")
         elif self.oidc.settings.admit_unregistered or (passport and passport.registered_access):
             # An identity the node does not know is at most a researcher: what it may see

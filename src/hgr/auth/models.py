@@ -34,6 +34,8 @@ class User(Base):
     oidc_subject: Mapped[str | None] = mapped_column(String(500), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # HMAC of what the row grants, keyed outside the database (hgr.auth.seals).
+    seal: Mapped[str | None] = mapped_column(String(64))
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -55,5 +57,6 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    seal: Mapped[str | None] = mapped_column(String(64))  # hgr.auth.seals
 
     user: Mapped[User] = relationship(back_populates="tokens")

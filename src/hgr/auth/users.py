@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 from hgr.audit import Actor, record
 from hgr.auth.models import ApiToken, User
 from hgr.auth.roles import ROLE_SCOPE, Principal, Role, ScopeLevel
+from hgr.auth.seals import seal_token, seal_user, token_seal, user_is_sealed, user_seal
 from hgr.dates import utc_now
+from hgr.db import seal_key
 from hgr.exceptions import Conflict, NotAuthenticated, NotFound, UsageError
 from hgr.organisations import normalise_name, organisations_of_party
 from hgr.policy.request import REGISTRY_KEY
@@ -151,6 +153,7 @@ def add_user(
         country=country,
         created_at=utc_now(),
     )
+    seal_user(seal_key(session), user)
     session.add(user)
     record(session, by, "auth.user.add", f"users/{name}",
            detail={"role": role.value, "scope": scope, "oidc": bool(oidc_subject),
@@ -175,19 +178,22 @@ def create_token(
     user = find_user(session, name)
     if user.disabled_at is not None:
         raise Conflict(f"user {name} is disabled", code="E_USER_DISABLED")
+    if not user_is_sealed(seal_key(session), user):
+        raise Conflict(f"user {name}'s record was changed outside the node: see hgr audit "
+                       "verify --records", code="E_RECORD_TAMPERED")  # fmt: skip
     token_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     expires = utc_now() + dt.timedelta(days=days)
-    session.add(
-        ApiToken(
-            token_id=token_id,
-            user_id=user.id,
-            secret_sha256=hashlib.sha256(secret.encode()).hexdigest(),
-            label=label,
-            created_at=utc_now(),
-            expires_at=expires,
-        )
+    token = ApiToken(
+        token_id=token_id,
+        user_id=user.id,
+        secret_sha256=hashlib.sha256(secret.encode()).hexdigest(),
+        label=label,
+        created_at=utc_now(),
+        expires_at=expires,
     )
+    seal_token(seal_key(session), token, user.name)
+    session.add(token)
     record(session, by, "auth.token.create", f"users/{name}/tokens/{token_id}",
            detail={"expires_at": expires.isoformat(), "label": label})  # fmt: skip
     return IssuedToken(f"{TOKEN_PREFIX}_{token_id}_{secret}", token_id, expires)
@@ -200,6 +206,7 @@ def revoke_token(session: Session, by: Actor, token_id: str) -> None:
         raise NotFound(f"no token {token_id}", code="E_NO_TOKEN")
     if token.revoked_at is None:
         token.revoked_at = utc_now()
+        seal_token(seal_key(session), token, token.user.name)
         record(session, by, "auth.token.revoke", f"users/{token.user.name}/tokens/{token_id}")
 
 
@@ -213,11 +220,14 @@ def disable_user(session: Session, by: Actor, name: str, *, reason: str = "") ->
     if user.disabled_at is not None:
         raise Conflict(f"user {name} is disabled already", code="E_USER_DISABLED")
     now = utc_now()
+    key = seal_key(session)
     user.disabled_at = now
+    seal_user(key, user)
     revoked = 0
     for token in user.tokens:
         if token.revoked_at is None:
             token.revoked_at = now
+            seal_token(key, token, user.name)
             revoked += 1
     record(session, by, "auth.user.disable", f"users/{name}", grounds=reason,
            detail={"tokens_revoked": revoked})  # fmt: skip
@@ -287,12 +297,23 @@ def authenticate_token(session: Session, value: str, now: dt.datetime | None = N
         raise refused(f"token {match[1]} expired")
     if found.disabled_at is not None:
         raise refused(f"user {found.name} is disabled")
+    # A row edited or inserted in SQL carries no valid seal (hgr.auth.seals).
+    key = seal_key(session)
+    user = user_seal(key, found.name, found.role, found.scope, found.organisation, found.country,
+                     found.oidc_subject, found.disabled_at)  # fmt: skip
+    token = token_seal(key, match[1], found.name, found.secret_sha256, found.expires_at,
+                       found.revoked_at)  # fmt: skip
+    if not (hmac.compare_digest(user, found.user_seal or "")
+            and hmac.compare_digest(token, found.token_seal or "")):  # fmt: skip
+        raise refused(f"token {match[1]} or user {found.name} was changed outside the node")
     return principal_for(found.name, found.role, found.scope, "token")
 
 
 _TOKEN_LOOKUP = (
-    select(ApiToken.secret_sha256, ApiToken.revoked_at, ApiToken.expires_at, User.name,
-           User.role, User.scope, User.disabled_at)
+    select(ApiToken.secret_sha256, ApiToken.revoked_at, ApiToken.expires_at,
+           ApiToken.seal.label("token_seal"), User.name, User.role, User.scope,
+           User.disabled_at, User.organisation, User.country, User.oidc_subject,
+           User.seal.label("user_seal"))
     .join(User, User.id == ApiToken.user_id)
     .where(ApiToken.token_id == bindparam("token_id"))
 )  # fmt: skip

@@ -15,10 +15,11 @@ import typer
 from rich.table import Table
 
 from hgr import __version__
-from hgr.audit import checkpoint, parse_checkpoint, verify_log
+from hgr.audit import checkpoint, parse_checkpoint, record, verify_log
 from hgr.audit.heads import read_head
 from hgr.audit.witness import check_step, cosigned_note, keep, kept_head_file
 from hgr.auth import Role, add_user, create_token, disable_user, list_tokens, revoke_token
+from hgr.auth.seals import seal_unsealed, unsealed_accounts
 from hgr.cli.access import access_app
 from hgr.cli.beacon import beacon_app
 from hgr.cli.catalogue import catalogue_app
@@ -292,6 +293,9 @@ def audit_verify(
     witness: Annotated[
         Path | None, typer.Option(help="A checkpoint kept earlier; the log must still extend it.")
     ] = None,
+    records: Annotated[
+        bool, typer.Option("--records", help="Also check the seal of every user and token row.")
+    ] = False,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -308,6 +312,8 @@ def audit_verify(
             kept, unreadable = None, str(exc)
         with node.db.reader() as session:
             report = verify_log(session, node.verifier(), witnessed=witnessed, kept=kept)
+            if records:
+                report.problems.extend(unsealed_accounts(session, node.keys.record_key()))
         if unreadable:
             report.problems.append(unreadable)
         out.print(
@@ -396,6 +402,30 @@ def user_disable(
     with command_node(home, database_url) as node, node.db.transaction() as session:
         revoked = disable_user(session, operator(), name, reason=reason)
     out.print(f"user {name} disabled; {revoked} token(s) revoked")
+
+
+@user_app.command("reseal")
+def user_reseal(
+    yes: Annotated[bool, typer.Option("--yes", help="Seal them (else only list them).")] = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Seal the user and token rows that carry no seal (made before seals existed).
+
+    Read the list first: a row inserted in SQL has no seal either, and sealing it would let
+    it work. A row whose seal is wrong is never resealed."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        found = seal_unsealed(session, node.keys.record_key(), write=yes)
+        if yes and found:
+            record(session, operator(), "auth.reseal", "users", detail={"rows": found})
+    for row in found:
+        out.print(row)
+    if not found:
+        out.print("every user and token row is sealed")
+    elif not yes:
+        out.print(f"{len(found)} row(s) carry no seal: check them, then run again with --yes")
+    else:
+        out.print(f"{len(found)} row(s) sealed")
 
 
 @token_app.command("list")

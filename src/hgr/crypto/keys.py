@@ -31,6 +31,7 @@ SIGNING_KEY = "signing.key"
 SIGNING_PUB = "signing.pub"
 C4GH_SECRET = "node.c4gh.sec"
 C4GH_PUBLIC = "node.c4gh.pub"
+RECORD_KEY = "records.key"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,16 @@ class NodeKeys:
     @property
     def crypt4gh_public(self) -> Path:
         return self.directory / C4GH_PUBLIC
+
+    def record_key(self) -> bytes:
+        """The HMAC key that seals the rows granting access (users, tokens), kept here and not
+        in the database, so that a database superuser cannot forge a seal. A node made before
+        the key existed gets it the first time it asks."""
+        path = self.directory / RECORD_KEY
+        if not path.is_file():
+            with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+                _write_private(path, secrets.token_bytes(MIN_KEY_BYTES))
+        return path.read_bytes()
 
     def crypt4gh_secret(self) -> bytes:
         """The node's Crypt4GH private key, to seal files to it and open what is sealed to it.
@@ -83,6 +94,8 @@ def create_node_keys(directory: Path) -> NodeKeys:
     os.chmod(directory, 0o700)
     if not (directory / PSEUDONYM_KEY).exists():
         _write_private(directory / PSEUDONYM_KEY, secrets.token_bytes(MIN_KEY_BYTES))
+    if not (directory / RECORD_KEY).exists():
+        _write_private(directory / RECORD_KEY, secrets.token_bytes(MIN_KEY_BYTES))
     if not (directory / SIGNING_KEY).exists():
         private = Ed25519PrivateKey.generate()
         _write_private(
@@ -108,7 +121,7 @@ def create_node_keys(directory: Path) -> NodeKeys:
     return load_node_keys(directory)
 
 
-PRIVATE_KEYS = (PSEUDONYM_KEY, SIGNING_KEY, C4GH_SECRET)
+PRIVATE_KEYS = (PSEUDONYM_KEY, SIGNING_KEY, C4GH_SECRET, RECORD_KEY)
 
 
 def exposed_keys(directory: Path) -> list[Path]:

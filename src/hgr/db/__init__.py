@@ -1,7 +1,15 @@
 """Database foundation: the declarative base, engines, sessions and migrations."""
 
 from hgr.db.base import Base
-from hgr.db.engine import Database, after_commit, upgrade_schema
+from hgr.db.engine import Database, after_commit, seal_key, upgrade_schema
 from hgr.db.numbering import NumberCounter, next_number
 
-__all__ = ["Base", "Database", "NumberCounter", "after_commit", "next_number", "upgrade_schema"]
+__all__ = [
+    "Base",
+    "Database",
+    "NumberCounter",
+    "after_commit",
+    "next_number",
+    "seal_key",
+    "upgrade_schema",
+]

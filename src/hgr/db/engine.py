@@ -16,10 +16,27 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hgr.exceptions import ConfigurationError
 
-__all__ = ["Database", "after_commit", "normalise_url", "upgrade_schema"]
+__all__ = ["Database", "after_commit", "normalise_url", "seal_key", "upgrade_schema"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _HOOKS = "hgr.after_commit"  # session.info key: (action, undo) pairs of Database.transaction
+_SEAL_KEY = "hgr.seal_key"  # session.info key: the node's record key (Database.seal_with)
+
+
+def seal_key(session: Session) -> bytes:
+    """The key that seals records written through ``session`` (see :meth:`Database.seal_with`).
+
+    Raises
+    ------
+    ConfigurationError
+        ``E_NO_KEY`` when the database was opened without the node's keys.
+    """
+    key = session.info.get(_SEAL_KEY)
+    if key is None:
+        raise ConfigurationError("this database was opened without the node's record key: "
+                                 "open it through the node (hgr.node.open_node)",
+                                 code="E_NO_KEY")  # fmt: skip
+    return bytes(key)
 
 
 def after_commit(session: Session, action: Callable[[], object],
@@ -84,6 +101,12 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def seal_with(self, key: bytes) -> None:
+        """Give every session of this database the node's record key, kept outside the
+        database, with which the rows that grant access are sealed (hgr.auth.seals)."""
+        for factory in (self._sessions, self._autocommit_sessions):
+            factory.configure(info={_SEAL_KEY: key})
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
