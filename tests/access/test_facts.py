@@ -70,7 +70,7 @@ def test_ethics_standing(db: Database, keys: NodeKeys, tmp_path: Path) -> None:
     suspended = tmp_path / "ethics_approvals.csv"
     text = (EXAMPLES / "ethics_approvals.csv").read_text().splitlines()
     suspended.write_text("\n".join([text[0] + ",status", text[1] + ",suspended"]) + "\n")
-    import_files(db, keys, [suspended], institution="BJ-H001")
+    import_files(db, keys, [suspended], institution="BJ-H001", update=True)
     import_files(db, keys, [EXAMPLES / "ethics_approvals.csv"], institution="BJ-H001")
     with db.reader() as session:
         assert not ethics_standing(session, "BJ-H001", "2019-KY-017", TODAY)

@@ -93,7 +93,9 @@ def test_changed_file_updates_in_place(
         )
     )
     samples.write_text(text)
-    result = import_files(registered, keys, [samples], institution=INSTITUTION)
+    with pytest.raises(ValidationFailed, match="E_UPDATE_NOT_CONFIRMED"):
+        import_files(registered, keys, [samples], institution=INSTITUTION)
+    result = import_files(registered, keys, [samples], institution=INSTITUTION, update=True)
     assert result.changes["samples"].updated == 1
     with registered.reader() as session:
         status = session.scalar(select(m.Sample.storage_status).where(m.Sample.code == "S-0006"))

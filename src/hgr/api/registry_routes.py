@@ -23,6 +23,7 @@ from hgr.audit import Actor, record
 from hgr.auth import Action, Principal, ScopeLevel, authorize_entity
 from hgr.exceptions import UsageError, ValidationFailed
 from hgr.node import Node
+from hgr.registry.history import HISTORY_TABLES, find_row, history
 from hgr.registry.importer import ImportResult, import_files
 from hgr.registry.queries import ENTITIES, Entity, filter_choices, list_entities, show_entity
 from hgr.registry.report import Issue, Origin, Severity
@@ -67,6 +68,11 @@ class ImportOut(BaseModel):
     batch: int | None
     changes: dict[str, dict[str, int]]
     warnings: list[dict[str, Any]]
+    differences: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="every field of a registered record changed (or, in a dry run, that "
+        "would be): table, record, field, before, after",
+    )
 
 
 class Rows(BaseModel):
@@ -107,6 +113,7 @@ def _result(result: ImportResult) -> ImportOut:
         batch=result.batch_id,
         changes={name: change.as_dict() for name, change in result.changes.items()},
         warnings=[issue.as_dict() for issue in result.report.warnings],
+        differences=[change.as_dict() for change in result.differences],
     )
 
 
@@ -139,7 +146,7 @@ def add_registry_routes(
         return Actor(principal.actor, principal.role.value)
 
     def run_import(principal: Principal, request: Request, paths: list[Path], folder: Path,
-                   institution: str | None, dry_run: bool,
+                   institution: str | None, dry_run: bool, update: bool,
                    entities: set[str]) -> ImportOut:  # fmt: skip
         # Every kind of record in the request must be the caller's to write: a steward cannot
         # slip an institutions template in among its holdings.
@@ -157,7 +164,7 @@ def add_registry_routes(
                        request)  # fmt: skip
         try:
             result = import_files(
-                db, node.keys, paths, institution=institution, dry_run=dry_run,
+                db, node.keys, paths, institution=institution, dry_run=dry_run, update=update,
                 actor=actor(principal), grounds=decisions[0].grounds,
                 request_id=request.state.request_id,
             )  # fmt: skip
@@ -168,6 +175,38 @@ def add_registry_routes(
     for spec in ENTITIES.values():
         _entity_routes(app, spec, caller, refuse, db, actor, run_import)
 
+    @app.get("/registry/history", tags=["registry"],
+             summary="Every change to one registered record, values before and after")  # fmt: skip
+    def record_history(
+        principal: caller,
+        request: Request,
+        entity: Annotated[Literal[tuple(HISTORY_TABLES)], Query()],  # type: ignore[valid-type]
+        key: Annotated[str, Query(min_length=1, max_length=200, pattern=PRINTABLE)],
+        institution: Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)] = None,
+    ) -> list[dict[str, Any]]:
+        target = f"{entity}/{institution or ''}/{key}"
+        with db.transaction() as session:
+            decision = authorize_entity(session, principal, entity, Action.READ)
+            if institution is None and principal.level is ScopeLevel.INSTITUTION:
+                institution = principal.scope
+            outside = (decision.visible is not None and entity != "institutions"
+                       and (institution or "") not in decision.visible)  # fmt: skip
+            if decision.allowed and not outside:
+                table_name, rows = find_row(session, entity, key, institution,
+                                            node.keys.pseudonymiser.pseudonym)  # fmt: skip
+                lines = history(session, table_name, rows)
+                record(session, actor(principal), "registry.history", target,
+                       grounds=decision.grounds,
+                       request_id=request.state.request_id)  # fmt: skip
+                return lines
+        refuse(
+            principal,
+            "registry.history",
+            target,
+            decision.grounds if not outside else "outside the caller's scope",
+            request,
+        )
+
     @app.post("/registry/import", tags=["registry"], status_code=200,
               summary="Import template, PED and Phenopacket files (all or nothing)")  # fmt: skip
     def import_upload(
@@ -176,6 +215,7 @@ def add_registry_routes(
         files: Annotated[list[UploadFile], File(description="files as `hgr import` reads")],
         institution: Annotated[str | None, Form(max_length=64, pattern=PRINTABLE)] = None,
         dry_run: Annotated[bool, Form()] = False,
+        update: Annotated[bool, Form(description="allow changes to registered records")] = False,
     ) -> ImportOut:
         with upload_folder() as uploads:
             folder = uploads.path
@@ -196,7 +236,8 @@ def add_registry_routes(
                 "institutions" if template_for(p) is TEMPLATES["institutions"] else "collections"
                 for p in paths
             }
-            return run_import(principal, request, paths, folder, institution, dry_run, entities)
+            return run_import(principal, request, paths, folder, institution, dry_run, update,
+                              entities)  # fmt: skip
 
 
 def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
@@ -253,7 +294,7 @@ def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
     def create_route(principal: caller, request: Request, body: Rows,
                      institution: Annotated[str | None,
                                             Query(max_length=64, pattern=PRINTABLE)] = None,
-                     dry_run: bool = False) -> ImportOut:  # fmt: skip
+                     dry_run: bool = False, update: bool = False) -> ImportOut:  # fmt: skip
         _check_cells(body)
         header = sorted({c for row in body.rows for c in row}, key=_order(template.column_names))
         text = io.StringIO()
@@ -265,7 +306,8 @@ def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
         with upload_folder() as uploads:
             folder = uploads.path
             path = uploads.add(f"{template.name}.rows.csv", text.getvalue().encode("utf-8"))
-            return run_import(principal, request, [path], folder, institution, dry_run, {name})
+            return run_import(principal, request, [path], folder, institution, dry_run, update,
+                              {name})  # fmt: skip
 
     app.post(f"/registry/{name}", tags=["registry"], status_code=200,
              summary=f"Create or update {name} from template rows (all or nothing)",

@@ -41,6 +41,7 @@ from hgr.cli.genotypes import genotypes_app
 from hgr.cli.organisations import org_app
 from hgr.cli.pedigree import pedigree_app
 from hgr.cli.policy import policy_app
+from hgr.cli.records import history_command, sample_app
 from hgr.cli.relate import relate
 from hgr.cli.relatedness import relatedness_app
 from hgr.cli.survey import survey_app
@@ -81,6 +82,8 @@ app.add_typer(debarment_app, name="debarment")
 app.add_typer(org_app, name="org")
 app.add_typer(access_app, name="access")
 app.add_typer(beacon_app, name="beacon")
+app.add_typer(sample_app, name="sample")
+app.command("history")(history_command)
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
@@ -160,6 +163,10 @@ def _render_import(result: ImportResult) -> None:
     verb = "would change" if result.dry_run else "changed"
     rows = [{"entity": name, **c.as_dict()} for name, c in result.changes.items()]
     out.print(table(f"What the import {verb}", rows))
+    if result.differences:
+        shown = [d.as_dict() for d in result.differences]
+        out.print(table(f"Fields of registered records the import {verb}", shown,
+                        ["record", "field", "before", "after"]))  # fmt: skip
     if result.dry_run:
         out.print("dry run: nothing was written")
     elif not result.changed:
@@ -176,10 +183,21 @@ def import_(
     ] = None,
     dry_run: Annotated[bool, typer.Option(help="Validate and report; write nothing.")] = False,
     strict: Annotated[bool, typer.Option(help="Pedigree warnings become errors.")] = False,
+    update: Annotated[
+        bool, typer.Option(help="Allow changes to registered records (see them with --dry-run).")
+    ] = False,
+    clear: Annotated[
+        list[str] | None,
+        typer.Option(help="A column whose empty cells clear the registered value (repeatable)."),
+    ] = None,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Validate files, then register them in one transaction (all or nothing)."""
+    """Validate files, then register them in one transaction (all or nothing).
+
+    A file that changes registered records is refused until --update is given; run it with
+    --dry-run first to see every field it changes. An empty cell never clears a registered
+    value unless its column is named with --clear."""
     with command_node(home, database_url) as node, progress_bar() as progress:
         result = import_files(
             node.db,
@@ -188,6 +206,8 @@ def import_(
             institution=institution or node.settings.institution_code or None,
             dry_run=dry_run,
             strict=strict,
+            update=update,
+            clear=frozenset(clear or ()),
             progress=progress,
             actor=operator(),
             grounds="operator of the node's command line",

@@ -25,12 +25,14 @@ from hgr.dates import utc_now
 from hgr.db import Base, Database
 from hgr.exceptions import Conflict, NotFound, ValidationFailed
 from hgr.pedigree import NO_FAMILY, FamilyCheck, check_pedigrees
+from hgr.pedigree.ped import PedigreeRecord
 from hgr.progress import Progress, silent
 from hgr.registry import models as m
 from hgr.registry.checks import KnownRecords, check_staging
-from hgr.registry.report import Report
+from hgr.registry.history import FieldChange, keep_versions
+from hgr.registry.report import Issue, Origin, Report, Severity
 from hgr.registry.staging import Staging, stage_files
-from hgr.registry.vocabulary import Sex, VitalStatus
+from hgr.registry.vocabulary import AffectedStatus, Sex, VitalStatus
 
 __all__ = ["ImportResult", "import_files"]
 
@@ -56,6 +58,8 @@ class ImportResult:
     changes: dict[str, Changes] = field(default_factory=dict)
     dry_run: bool = False
     batch_id: int | None = None
+    differences: list[FieldChange] = field(default_factory=list)
+    """Every field of a registered record the import changes (or, in a dry run, would)."""
 
     @property
     def changed(self) -> bool:
@@ -68,6 +72,11 @@ def _table(model: type[Base]) -> Table:
     return table
 
 
+def _blank(value: Any) -> bool:
+    """Whether a value is what an empty cell gives: nothing, or an empty list."""
+    return value is None or value == [] or value == ()
+
+
 def _upsert(
     session: Session,
     model: type[Base],
@@ -75,11 +84,18 @@ def _upsert(
     rows: Iterable[dict[str, Any]],
     scope: ColumnElement[bool] | None,
     now: dt.datetime,
+    *,
+    diffs: list[FieldChange] | None = None,
+    names: Callable[[tuple[Any, ...]], str] | None = None,
+    clear: frozenset[str] | None = frozenset(),
 ) -> tuple[Changes, dict[tuple[Any, ...], int]]:
     """Insert new rows and update changed ones, matching on ``keys`` within ``scope``.
 
-    Only the columns present in a row are compared and written. Returns the changes and the
-    id of every row in scope, by key.
+    Only the columns present in a row are compared and written. An empty value (an empty
+    cell) never overwrites a registered one, unless its column is in ``clear``; ``clear=None``
+    makes every given value count, empty or not (a PED line states its parents in full). Each
+    field an update changes goes to ``diffs``, its record named by ``names(key)``. Returns the
+    changes and the id of every row in scope, by key.
     """
     table = _table(model)
     rows = list(rows)
@@ -102,13 +118,21 @@ def _upsert(
         found = existing.get(key)
         if found is None:
             to_insert.append(row)
-        elif any(found[1][c] != row[c] for c in row if c not in keys):
-            update_row = {"id": found[0], **{c: row[c] for c in row if c not in keys}}
-            if stamped:
-                update_row["updated_at"] = now
-            to_update.append(update_row)
-        else:
+            continue
+        changed = {c: row[c] for c in row
+                   if c not in keys and found[1][c] != row[c]
+                   and (clear is None or c in clear or not _blank(row[c]))}  # fmt: skip
+        if not changed:
             changes.unchanged += 1
+            continue
+        update_row = {"id": found[0], **changed}
+        if stamped:
+            update_row["updated_at"] = now
+        to_update.append(update_row)
+        if diffs is not None:
+            record = names(key) if names else f"{table.name} {'/'.join(map(str, key[1:]))}"
+            diffs.extend(FieldChange(table.name, found[0], record, c, found[1][c], v)
+                         for c, v in changed.items())  # fmt: skip
     if to_insert:
         session.execute(insert(table), to_insert)
     if to_update:
@@ -173,8 +197,13 @@ class _Writer:
         keys: NodeKeys,
         institution_code: str | None,
         families: list[FamilyCheck],
+        clear: frozenset[str] = frozenset(),
     ) -> None:
         self.session = session
+        self.clear = clear
+        self.diffs: list[FieldChange] = []
+        self.local_ids: dict[str, str] = {}  # donor pseudonym -> the institution's own id
+        self.donor_names: dict[int, str] = {}  # donor id -> "donor <the institution's id>"
         self.staging = staging
         self.known = known
         self.keys = keys
@@ -193,8 +222,10 @@ class _Writer:
         keys: Sequence[str],
         rows: Iterable[dict[str, Any]],
         scope: ColumnElement[bool] | None,
+        names: Callable[[tuple[Any, ...]], str] | None = None,
     ) -> dict[tuple[Any, ...], int]:
-        changes, ids = _upsert(self.session, model, keys, rows, scope, self.now)
+        changes, ids = _upsert(self.session, model, keys, rows, scope, self.now,
+                               diffs=self.diffs, names=names, clear=self.clear)  # fmt: skip
         if changes.inserted or changes.updated or changes.unchanged:
             self.changes[name] = changes
         self._wrote(model.__tablename__, changes.inserted + changes.updated)
@@ -294,27 +325,40 @@ class _Writer:
                 if value is not None or new:
                     row[column] = value
             rows.append(row)
+        self.local_ids.update({p: local for local, p in pseudonyms.items()})
         scope = m.Donor.institution_id == self.institution_id
-        ids = self.upsert("donors", m.Donor, ["institution_id", "pseudonym"], rows, scope)
+        ids = self.upsert(
+            "donors",
+            m.Donor,
+            ["institution_id", "pseudonym"],
+            rows,
+            scope,
+            names=lambda key: f"donor {self.local_ids.get(key[1], key[1])}",
+        )
         by_pseudonym = {key[1]: i for key, i in ids.items()}
+        self.donor_names = {i: f"donor {self.local_ids.get(p, p)}"
+                            for p, i in by_pseudonym.items()}  # fmt: skip
         self.write_terms(
             m.DonorPhenotype,
             "phenotypes",
             {
                 by_pseudonym[pseudonyms[r.local_id]]: {
-                    (t.id, t.label, t.excluded) for t in r.phenotypes
+                    (t.id, t.label, t.excluded) for t in r.phenotypes or ()
                 }
                 for r in self.staging.donors.values()
-                if r.phenotypes is not None
+                # An empty cell keeps the registered terms, unless asked to clear them.
+                if r.phenotypes or "phenotypes" in self.clear
             },
         )
         self.write_terms(
             m.DonorDiagnosis,
             "diagnoses",
             {
-                by_pseudonym[pseudonyms[r.local_id]]: {(t.id, t.label, False) for t in r.diagnoses}
+                by_pseudonym[pseudonyms[r.local_id]]: {
+                    (t.id, t.label, False) for t in r.diagnoses or ()
+                }
                 for r in self.staging.donors.values()
-                if r.diagnoses is not None
+                if r.diagnoses or "diagnoses" in self.clear
             },
         )
 
@@ -345,6 +389,11 @@ class _Writer:
             if row[0] in stored:
                 stored[row[0]].add((row[1], row[2], bool(row[3]) if has_excluded else False))
         changed = [d for d in wanted if wanted[d] != stored[d]]
+        self.diffs.extend(
+            FieldChange("donor", d, self.donor_names.get(d, f"donor {d}"), name,
+                        sorted(stored[d]), sorted(wanted[d]))
+            for d in changed if stored[d]  # a donor's first terms are news, not a change
+        )  # fmt: skip
         if changed:
             for start in range(0, len(changed), 500):
                 chunk = changed[start : start + 500]
@@ -378,7 +427,36 @@ class _Writer:
             for r in self.staging.samples.values()
         ]
         scope = m.Sample.institution_id == self.institution_id
-        self.upsert("samples", m.Sample, ["institution_id", "code"], rows, scope)
+        self._refuse_moves(rows, scope)
+        self.upsert(
+            "samples",
+            m.Sample,
+            ["institution_id", "code"],
+            rows,
+            scope,
+            names=lambda key: f"sample {key[1]}",
+        )
+
+    def _refuse_moves(self, rows: list[dict[str, Any]], scope: ColumnElement[bool]) -> None:
+        """A registered sample stays with its donor: moving it is an operation of its own
+        (``hgr sample move``), named and audited, never a side effect of a file."""
+        query = select(m.Sample.code, m.Sample.donor_id).where(scope)
+        owner = {row[0]: row[1] for row in self.session.execute(query)}
+        moved = [(r, self.staging.samples[r["code"]]) for r in rows
+                 if r["code"] in owner and owner[r["code"]] != r["donor_id"]]  # fmt: skip
+        if not moved:
+            return
+        issues = [
+            Issue("E_SAMPLE_MOVE", Severity.ERROR, record.origin,
+                  f"sample {record.code} is registered to another donor; the file gives "
+                  f"{record.donor_id}",
+                  f"if the sample was misattributed, move it with `hgr sample move {record.code}"
+                  f" --to {record.donor_id} --reason ...`, then import again; else correct "
+                  "the donor_id", field="donor_id")
+            for _row, record in moved
+        ]  # fmt: skip
+        raise ValidationFailed(f"{len(issues)} sample(s) would move to another donor; nothing "
+                               "was written", issues)  # fmt: skip
 
     def write_consents(self, donors: Callable[[str], int]) -> None:
         rows = [
@@ -436,6 +514,10 @@ class _Writer:
             for r in staging.families.values()
         ]
         scope = m.Family.institution_id == self.institution_id
+        member_scope = m.PedigreeMember.family_id.in_(
+            select(m.Family.id).where(m.Family.institution_id == self.institution_id)
+        )
+        registered = set(self.session.scalars(select(m.PedigreeMember.id).where(member_scope)))
         family_ids = {
             key[1]: i
             for key, i in self.upsert(
@@ -445,9 +527,6 @@ class _Writer:
         people = [p for p in staging.pedigree if p.family_id != NO_FAMILY]
         if not people:
             return
-        member_scope = m.PedigreeMember.family_id.in_(
-            select(m.Family.id).where(m.Family.institution_id == self.institution_id)
-        )
         probands = {r.code: r.proband for r in staging.families.values() if r.proband}
         member_rows = [
             {
@@ -475,8 +554,22 @@ class _Writer:
             }
             for p in people
         ]
-        # Parent links need every member's id, so they are a second pass over the same rows.
-        _upsert(self.session, m.PedigreeMember, keys, links, member_scope, self.now)
+        # Parent links need every member's id, so they are a second pass over the same rows;
+        # a PED line states both parents, so an empty one is a change too (clear=None).
+        link_diffs: list[FieldChange] = []
+        _upsert(self.session, m.PedigreeMember, keys, links, member_scope, self.now,
+                diffs=link_diffs, clear=None)  # fmt: skip
+        donor_of = {i: key[1] for key, i in members.items()}
+
+        def parent(member_id: int | None) -> str | None:
+            donor = donor_of.get(member_id) if member_id is not None else None
+            return None if donor is None else self.donor_names.get(donor, f"donor {donor}")
+
+        self.diffs.extend(
+            FieldChange(d.table, d.row_id, f"pedigree member {parent(d.row_id)}", d.field,
+                        parent(d.before), parent(d.after))
+            for d in link_diffs if d.row_id in registered  # a new member's links are news
+        )  # fmt: skip
         conditions = {r.code: r.condition for r in staging.families.values()}
         affection_rows = [
             {
@@ -522,6 +615,8 @@ def import_files(
     institution: str | None = None,
     dry_run: bool = False,
     strict: bool = False,
+    update: bool = False,
+    clear: frozenset[str] = frozenset(),
     progress: Progress = silent,
     actor: Actor = SYSTEM,
     grounds: str = "",
@@ -542,6 +637,12 @@ def import_files(
         Validate and compute the changes, then roll everything back.
     strict
         Treat pedigree warnings (half-founders, parents of unknown sex) as errors.
+    update
+        Allow changes to registered records. Without it an import that would change one is
+        refused with every field it would change (``E_UPDATE_NOT_CONFIRMED``); a dry run
+        lists them in ``differences`` either way.
+    clear
+        Columns whose empty cells clear a registered value (an empty cell otherwise keeps it).
     progress
         Told as files are read and entities written.
     actor, grounds, request_id
@@ -594,9 +695,18 @@ def import_files(
                 f"{len(report.errors)} error(s) in the input; nothing was written",
                 report.issues,
             )
-        writer = _Writer(session, staging, known, keys, code, families)
+        writer = _Writer(session, staging, known, keys, code, families,
+                         clear=frozenset(_column(c) for c in clear))  # fmt: skip
         writer.write(progress)
         result.changes = writer.changes
+        result.differences = writer.diffs
+        _recheck_families(session, writer, strict)
+        if writer.diffs and not update and not dry_run:
+            raise ValidationFailed(
+                f"the import would change {len(writer.diffs)} field(s) of registered records; "
+                "nothing was written: check each change, then import with --update",
+                [_as_issue(d) for d in writer.diffs], code="E_UPDATE_NOT_CONFIRMED",
+            )  # fmt: skip
         if dry_run:
             session.rollback()
             return result
@@ -615,6 +725,8 @@ def import_files(
             session.add(batch)
             session.flush()
             result.batch_id = batch.id
+            keep_versions(session, writer.diffs, actor=actor.name,
+                          source=f"import batch {batch.id}", at=writer.now)  # fmt: skip
             # The change and its audit event commit together (ARCHITECTURE.md, layers).
             record(
                 session,
@@ -651,6 +763,58 @@ def import_files(
         session.close()
     _refresh_statistics(db, writer.rows_written)
     return result
+
+
+# Template columns that name a stored column differently.
+_COLUMNS = {"residence_region": "residence_region_id", "collection_id": "collection_id"}
+
+
+def _column(name: str) -> str:
+    return _COLUMNS.get(name, name)
+
+
+def _as_issue(change: FieldChange) -> Issue:
+    before, after = change.as_dict()["before"], change.as_dict()["after"]
+    return Issue("E_WOULD_CHANGE", Severity.ERROR, Origin(change.record),
+                 f"{change.record}: {change.field} would change: {before} → {after}",
+                 "if this is meant, import again with --update (the old value is kept in its "
+                 "history); else correct the file", field=change.field)  # fmt: skip
+
+
+def _recheck_families(session: Session, writer: _Writer, strict: bool) -> None:
+    """Check again every registered family with a member whose sex or parents this import
+    changed: a mother made male breaks her family as surely as a wrong PED line does."""
+    donors = {d.row_id for d in writer.diffs if d.table == "donor" and d.field == "sex"}
+    members = {d.row_id for d in writer.diffs if d.table == "pedigree_member"}
+    if not donors and not members:
+        return
+    families = set(session.scalars(
+        select(m.PedigreeMember.family_id).where(
+            m.PedigreeMember.donor_id.in_(donors) | m.PedigreeMember.id.in_(members))))  # fmt: skip
+    rows = session.execute(
+        select(m.Family.code, m.PedigreeMember, m.Donor.sex)
+        .join(m.PedigreeMember, m.PedigreeMember.family_id == m.Family.id)
+        .join(m.Donor, m.Donor.id == m.PedigreeMember.donor_id)
+        .where(m.Family.id.in_(families))
+    ).all()
+    name = {member.id: writer.donor_names.get(member.donor_id, f"donor-{member.donor_id}")
+            .removeprefix("donor ") for _code, member, _sex in rows}  # fmt: skip
+    records = [
+        PedigreeRecord(family_id=code, individual_id=name[member.id],
+                       father_id=name.get(member.father_id) if member.father_id else None,
+                       mother_id=name.get(member.mother_id) if member.mother_id else None,
+                       sex=sex, affected=AffectedStatus.UNKNOWN,
+                       origin=Origin(f"registered family {code}"))
+        for code, member, sex in rows
+    ]  # fmt: skip
+    report = Report()
+    check_pedigrees(records, report, strict=strict)
+    if report.errors:
+        raise ValidationFailed(
+            f"the change breaks {len({i.family for i in report.errors})} registered "
+            "family(ies); nothing was written",
+            report.errors,
+        )
 
 
 def _taken_meanwhile(db: Database, staging: Staging, before: KnownRecords, keys: NodeKeys,

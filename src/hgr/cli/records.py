@@ -1,0 +1,59 @@
+"""``hgr history`` and ``hgr sample move``: what changed in a registered record, and the one
+change to a sample a file import never makes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hgr.cli.common import DatabaseOption, HomeOption, command_node, operator, out
+from hgr.registry.history import HISTORY_TABLES, find_row, history
+from hgr.registry.samples import move_sample
+
+__all__ = ["history_command", "sample_app"]
+
+sample_app = typer.Typer(help="Operations on registered samples.", no_args_is_help=True)
+
+
+def history_command(
+    entity: Annotated[str, typer.Argument(help=f"One of: {', '.join(HISTORY_TABLES)}.")],
+    key: Annotated[str, typer.Argument(help="The institution's own identifier of the record.")],
+    institution: Annotated[str | None, typer.Option("--institution", "-i")] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Every change to one registered record: when, by whom, by which import or operation,
+    and each field's value before and after."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        code = institution or node.settings.institution_code or None
+        table_name, rows = find_row(session, entity, key, code,
+                                    node.keys.pseudonymiser.pseudonym)  # fmt: skip
+        lines = history(session, table_name, rows)
+    if not lines:
+        out.print(f"{entity} {key} has not changed since it was registered")
+        return
+    # One change to a line, unwrapped and untruncated in any terminal width.
+    out.print(f"History of {entity} {key} ({len(lines)} change(s), oldest first)")
+    for line in lines:
+        out.print(f"{line['at']}  {line['by']}  {line['source']}", highlight=False, soft_wrap=True)
+        out.print(f"  {line['record']}: {line['field']}: {line['before']} → {line['after']}",
+                  highlight=False, soft_wrap=True)  # fmt: skip
+
+
+@sample_app.command("move")
+def sample_move(
+    sample: Annotated[str, typer.Argument(help="The sample's identifier.")],
+    to: Annotated[str, typer.Option("--to", help="The donor it belongs to (their identifier).")],
+    reason: Annotated[str, typer.Option(help="Why it moves (kept in the audit log).")],
+    institution: Annotated[str | None, typer.Option("--institution", "-i")] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Move a misattributed sample to its donor, with the reason; the move is audited and
+    kept in the sample's history."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        code = institution or node.settings.institution_code
+        move_sample(session, operator(), node.keys, institution=code, sample=sample, donor=to,
+                    reason=reason)  # fmt: skip
+    out.print(f"sample {sample} moved to donor {to}")
