@@ -13,7 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "hgr"
 ADAPTERS = {"cli", "api", "web", "demo", "__main__"}
 GOVERNANCE = {
     "survey", "catalogue", "access", "auth", "policy", "debarment", "beacon", "federation",
-    "node", "organisations",
+    "node", "organisations", "backup",
 }  # fmt: skip
 DATA = {"registry", "pedigree", "genotypes", "relatedness", "synth"}
 FOUNDATIONS = {"audit", "crypto", "db", "config", "dates", "exceptions", "progress", "provenance",

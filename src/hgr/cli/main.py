@@ -21,6 +21,7 @@ from hgr.audit.witness import check_step, cosigned_note, keep, kept_head_file
 from hgr.auth import Role, add_user, create_token, disable_user, list_tokens, revoke_token
 from hgr.auth.seals import seal_unsealed, unsealed_accounts
 from hgr.cli.access import access_app
+from hgr.cli.backups import backup_command, restore_command
 from hgr.cli.beacon import beacon_app
 from hgr.cli.catalogue import catalogue_app
 from hgr.cli.common import (
@@ -84,6 +85,8 @@ app.add_typer(access_app, name="access")
 app.add_typer(beacon_app, name="beacon")
 app.add_typer(sample_app, name="sample")
 app.command("history")(history_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
