@@ -23,6 +23,10 @@ def test_the_demo_runs_the_whole_story(tmp_path: Path) -> None:
     # Persons counted once through the duplicate links equal the synthetic truth.
     assert "294 persons (synthetic truth: 294 people)" in text
     assert "survey verify: ok" in text
+    # The careless re-import is refused with its difference, then kept in the history.
+    assert "refused (E_UPDATE_NOT_CONFIRMED), nothing written" in text
+    assert "cells cleared 0 (an empty cell keeps what is registered)" in text
+    assert re.search(r"history of donor \S+: birth_year \d+ → \d+ \(import batch \d+", text)
     demo = tmp_path / "demo"
     assert len(list((demo / "survey").glob("*/survey-report.html"))) == 1  # last year's cycle
     catalogue = json.loads((demo / "catalogue" / "catalogue.json").read_text())

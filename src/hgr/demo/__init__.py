@@ -64,6 +64,7 @@ from hgr.catalogue.models import CatalogueEntry
 from hgr.config import NodeRole
 from hgr.dates import utc_today
 from hgr.demo.access import run_access
+from hgr.demo.reimport import careless_reimport
 from hgr.exceptions import ConfigurationError
 from hgr.genotypes import ingest, qc_report
 from hgr.node import Node, init_node, open_node
@@ -451,6 +452,15 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
     console.print(table)
     console.print(f"institution nodes in {nodes}/institution-<CODE>")
 
+    console.rule("3b. A careless re-import changes nothing unseen")
+    first = next(iter(next(iter(by_province.values()))))
+    steward_node = open_node(nodes / f"institution-{first}")
+    try:
+        careless_reimport(steward_node, nation_dir / "institutions" / first / "donors.csv",
+                          directory / "reimport", first, DEMO_ACTOR, console)  # fmt: skip
+    finally:
+        steward_node.close()
+
     console.rule("4. The same person at two institutions")
     linked = link_donors(
         national.db, national.keys, fingerprints, actor=DEMO_ACTOR, grounds="hgr demo"
@@ -494,7 +504,6 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
     console.print(f"access (filing, encrypted export, recipient key): {directory / 'access'}")
     console.print(f"debarment list (public page): {directory / 'debarment' / 'debarment.html'}")
     console.print(f"truth (duplicates, relatives, planted errors): {nation_dir / 'truth'}")
-    first = next(iter(next(iter(by_province.values()))))
     console.print(
         f"try:  hgr summary --home {nodes / f'institution-{first}'}\n"
         f"      hgr list families --home {nodes / f'institution-{first}'}\n"
