@@ -132,6 +132,7 @@ def main() -> None:
         load_regions(db, default_region_file())
         provinces = _provinces(url)
         keys = create_node_keys(Path(tmp) / "keys")
+        db.seal_with(keys.record_key())  # as the node opens it
         signer = load_signer(keys.signing_key, "hgr/bench")
         import_files(db, keys, [_institutions_csv(Path(tmp), provinces, args.institutions)])
         with db.transaction() as session:

@@ -45,6 +45,7 @@ from hgr.crypto.signing import load_verifier
 from hgr.dates import utc_now
 from hgr.exceptions import ConfigurationError, IntegrityBroken, UsageError
 from hgr.node import Node, open_node
+from hgr.registry.seals import unsealed_rows
 
 __all__ = ["BackupManifest", "RestoreReport", "backup", "restore"]
 
@@ -239,7 +240,9 @@ def restore(source: Path, home: Path, keys: Path, *, database_url: str | None = 
         kept = read_head(node.settings.audit_head_file, verifier)
         with node.db.reader() as session:
             report = verify_log(session, verifier, kept=kept, now=now)
-            problems = report.problems + unsealed_accounts(session, node.keys.record_key())
+            key = node.keys.record_key()
+            problems = [*report.problems, *unsealed_accounts(session, key),
+                        *unsealed_rows(session, key)]  # fmt: skip
         return RestoreReport(home, len(manifest.files), report.events, problems)
     finally:
         node.close()

@@ -54,6 +54,7 @@ from hgr.node import init_node
 from hgr.registry.importer import ImportResult, import_files
 from hgr.registry.queries import ENTITIES, count_summary, list_entities, show_entity
 from hgr.registry.regions import load_regions
+from hgr.registry.seals import unsealed_rows
 
 __all__ = ["app", "main"]
 
@@ -317,7 +318,11 @@ def audit_verify(
         Path | None, typer.Option(help="A checkpoint kept earlier; the log must still extend it.")
     ] = None,
     records: Annotated[
-        bool, typer.Option("--records", help="Also check the seal of every user and token row.")
+        bool,
+        typer.Option(
+            "--records",
+            help="Also check the seal of every sealed row (accounts, donors, samples, consents).",
+        ),
     ] = False,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
@@ -336,7 +341,9 @@ def audit_verify(
         with node.db.reader() as session:
             report = verify_log(session, node.verifier(), witnessed=witnessed, kept=kept)
             if records:
-                report.problems.extend(unsealed_accounts(session, node.keys.record_key()))
+                key = node.keys.record_key()
+                report.problems.extend(unsealed_accounts(session, key))
+                report.problems.extend(unsealed_rows(session, key))
         if unreadable:
             report.problems.append(unreadable)
         out.print(

@@ -35,8 +35,8 @@ from hgr.organisations import (
 from hgr.policy import AccessRequest, evaluate
 from hgr.policy import Organisation as Party
 from hgr.registry import models as m
+from hgr.registry.consents import withdraw_consent
 from hgr.registry.importer import import_files
-from hgr.registry.vocabulary import ConsentStatus
 from hgr.survey.documents import envelope_of
 from hgr.web.debarment import entries_html
 
@@ -142,7 +142,8 @@ def _grant(node: Node, directory: Path, institution: str, family: str,
         consent = session.scalars(select(m.Consent).join(m.Donor).where(
             m.Donor.pseudonym == first, m.Consent.status == "active")).first()  # fmt: skip
         if consent is not None:
-            consent.status, consent.withdrawn_on = ConsentStatus.WITHDRAWN, utc_today()
+            withdraw_consent(session, ACTOR, consent, utc_today(),
+                             grounds="the donor's written withdrawal")  # fmt: skip
         notices = publish_withdrawals(session, ACTOR, node.keys)
     console.print(f"a donor of the export withdraws: {len(notices)} notice(s) published to the "
                   "recipient at GET /access/notices", highlight=False)  # fmt: skip

@@ -31,6 +31,7 @@ from hgr.registry import models as m
 from hgr.registry.checks import KnownRecords, check_staging
 from hgr.registry.history import FieldChange, keep_versions
 from hgr.registry.report import Issue, Origin, Report, Severity
+from hgr.registry.seals import SEALED, Sealing
 from hgr.registry.staging import Staging, stage_files
 from hgr.registry.vocabulary import AffectedStatus, Sex, VitalStatus
 
@@ -88,20 +89,28 @@ def _upsert(
     diffs: list[FieldChange] | None = None,
     names: Callable[[tuple[Any, ...]], str] | None = None,
     clear: frozenset[str] | None = frozenset(),
+    sealing: Sealing | None = None,
 ) -> tuple[Changes, dict[tuple[Any, ...], int]]:
     """Insert new rows and update changed ones, matching on ``keys`` within ``scope``.
 
     Only the columns present in a row are compared and written. An empty value (an empty
     cell) never overwrites a registered one, unless its column is in ``clear``; ``clear=None``
     makes every given value count, empty or not (a PED line states its parents in full). Each
-    field an update changes goes to ``diffs``, its record named by ``names(key)``. Returns the
-    changes and the id of every row in scope, by key.
+    field an update changes goes to ``diffs``, its record named by ``names(key)``. Rows of a
+    sealed table (hgr.registry.seals) are sealed by ``sealing``, which a sealed table needs.
+    Returns the changes and the id of every row in scope, by key.
     """
     table = _table(model)
     rows = list(rows)
     changes = Changes()
     value_columns = sorted({c for row in rows for c in row} - set(keys))
-    query = select(table.c.id, *(table.c[k] for k in keys), *(table.c[c] for c in value_columns))
+    sealed = SEALED.get(table.name, ())
+    if sealed and sealing is None:
+        raise AssertionError(f"rows of {table.name} are sealed: pass the writer's sealing")
+    read = sorted(set(value_columns) | set(sealed) - set(keys))
+    query = select(table.c.id, *(table.c[k] for k in keys), *(table.c[c] for c in read))
+    if sealed:
+        query = query.add_columns(table.c.seal)
     if scope is not None:
         query = query.where(scope)
     existing: dict[tuple[Any, ...], tuple[int, dict[str, Any]]] = {}
@@ -109,7 +118,7 @@ def _upsert(
         mapping = db_row._mapping
         existing[tuple(mapping[k] for k in keys)] = (
             mapping["id"],
-            {c: mapping[c] for c in value_columns},
+            {c: mapping[c] for c in (*keys, *read, *(["seal"] if sealed else []))},
         )
     to_insert, to_update = [], []
     stamped = "updated_at" in table.c
@@ -117,6 +126,8 @@ def _upsert(
         key = tuple(row[k] for k in keys)
         found = existing.get(key)
         if found is None:
+            if sealing is not None and sealed:
+                sealing.inserted(table.name, row)
             to_insert.append(row)
             continue
         changed = {c: row[c] for c in row
@@ -126,6 +137,9 @@ def _upsert(
             changes.unchanged += 1
             continue
         update_row = {"id": found[0], **changed}
+        if sealing is not None and sealed:
+            update_row["seal"] = sealing.updated(table.name, found[1], found[1] | changed,
+                                                 found[1]["seal"])  # fmt: skip
         if stamped:
             update_row["updated_at"] = now
         to_update.append(update_row)
@@ -201,6 +215,7 @@ class _Writer:
     ) -> None:
         self.session = session
         self.clear = clear
+        self.sealing = Sealing(session)
         self.diffs: list[FieldChange] = []
         self.local_ids: dict[str, str] = {}  # donor pseudonym -> the institution's own id
         self.donor_names: dict[int, str] = {}  # donor id -> "donor <the institution's id>"
@@ -225,7 +240,8 @@ class _Writer:
         names: Callable[[tuple[Any, ...]], str] | None = None,
     ) -> dict[tuple[Any, ...], int]:
         changes, ids = _upsert(self.session, model, keys, rows, scope, self.now,
-                               diffs=self.diffs, names=names, clear=self.clear)  # fmt: skip
+                               diffs=self.diffs, names=names, clear=self.clear,
+                               sealing=self.sealing)  # fmt: skip
         if changes.inserted or changes.updated or changes.unchanged:
             self.changes[name] = changes
         self._wrote(model.__tablename__, changes.inserted + changes.updated)
@@ -742,6 +758,8 @@ def import_files(
                         for f in staging.files
                     ],
                     "changes": {k: v.as_dict() for k, v in writer.changes.items()},
+                    # The change to the sealed tables' totals (hgr.registry.seals).
+                    "seals": writer.sealing.as_detail(),
                 },
             )
         session.commit()

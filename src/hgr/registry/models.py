@@ -174,6 +174,7 @@ class Donor(Timestamps, Base):
     vital_status: Mapped[VitalStatus] = mapped_column(
         _vocab(VitalStatus), default=VitalStatus.UNKNOWN, server_default=VitalStatus.UNKNOWN.value
     )
+    seal: Mapped[str | None] = mapped_column(String(64))  # hgr.registry.seals
 
     phenotypes: Mapped[list[DonorPhenotype]] = relationship(
         cascade="all, delete-orphan", order_by="DonorPhenotype.term_id"
@@ -224,6 +225,7 @@ class Sample(Timestamps, Base):
     storage_status: Mapped[StorageStatus] = mapped_column(
         _vocab(StorageStatus), default=StorageStatus.AVAILABLE
     )
+    seal: Mapped[str | None] = mapped_column(String(64))  # hgr.registry.seals
 
 
 class Consent(Timestamps, Base):
@@ -253,6 +255,7 @@ class Consent(Timestamps, Base):
     time_limit: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[ConsentStatus] = mapped_column(_vocab(ConsentStatus))
     withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
+    seal: Mapped[str | None] = mapped_column(String(64))  # hgr.registry.seals
 
 
 class EthicsApproval(Timestamps, Base):

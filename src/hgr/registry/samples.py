@@ -17,6 +17,7 @@ from hgr.dates import utc_now
 from hgr.exceptions import NotFound, UsageError
 from hgr.registry import models as m
 from hgr.registry.history import FieldChange, keep_versions
+from hgr.registry.seals import SEALED, Sealing
 
 __all__ = ["move_sample"]
 
@@ -48,6 +49,9 @@ def move_sample(session: Session, by: Actor, keys: NodeKeys, *, institution: str
         raise UsageError(f"sample {sample} is donor {donor}'s already", code="E_NO_CHANGE")
     before = session.scalar(select(m.Donor.pseudonym).where(m.Donor.id == found.donor_id))
     now = utc_now()
+    sealing = Sealing(session)
+    old = {f: getattr(found, f) for f in SEALED["sample"]}
+    found.seal = sealing.updated("sample", old, old | {"donor_id": target}, found.seal)
     found.donor_id = target
     found.updated_at = now
     change = FieldChange("sample", found.id, f"sample {sample}", "donor_id",
@@ -55,4 +59,5 @@ def move_sample(session: Session, by: Actor, keys: NodeKeys, *, institution: str
     keep_versions(session, [change], actor=by.name, source=f"sample move: {reason.strip()}",
                   at=now)  # fmt: skip
     record(session, by, "registry.sample.move", f"institutions/{institution}/samples/{sample}",
-           grounds=reason.strip(), detail={"to_donor": pseudonym})  # fmt: skip
+           grounds=reason.strip(),
+           detail={"to_donor": pseudonym, "seals": sealing.as_detail()})  # fmt: skip
