@@ -72,12 +72,12 @@ def test_reseal_lists_before_it_seals_and_never_blesses_an_edit(tmp_path: Path) 
             session.execute(sa.text("UPDATE app_user SET seal = NULL WHERE name = 'old'"))
             session.execute(sa.text("UPDATE app_user SET role = 'auditor' "
                                     "WHERE name = 'edited'"))  # fmt: skip
-        code, output = hgr(home, "user", "reseal")
+        code, output = hgr(home, "audit", "reseal")
         assert code == 0
         assert "app_user old (auditor)" in output
         assert "edited" not in output
         assert hgr(home, "audit", "verify", "--records")[0] != 0
-        code, output = hgr(home, "user", "reseal", "--yes")
+        code, output = hgr(home, "audit", "reseal", "--yes")
         assert "1 row(s) sealed" in output
         code, output = hgr(home, "audit", "verify", "--records")
         assert code != 0

@@ -129,3 +129,28 @@ def test_the_cli_names_the_edited_donor(tmp_path: Path) -> None:
     code, output = hgr(home, "audit", "verify", "--records")
     assert code != 0
     assert "edited outside the node" in output
+
+
+def test_reseal_seals_rows_made_before_seals_and_keeps_the_totals(
+    node: Database, keys: NodeKeys
+) -> None:
+    from hgr.audit import record
+    from hgr.registry.seals import seal_unsealed_rows
+
+    _sql(node, "UPDATE sample SET seal = NULL WHERE code = 'S-0001'")  # as before seals
+    donor = _donor_id(node, keys, "BJH-0003")
+    _sql(node, f"UPDATE donor SET sex = 'male' WHERE id = {donor}")  # and a forgery
+    problems = _problems(node, keys)
+    assert any(p.endswith(": not sealed") for p in problems)
+    with node.transaction() as session:
+        counts, sealing = seal_unsealed_rows(session, write=True)
+        record(session, ADMIN, "registry.reseal", "records",
+               detail={"rows": counts, "seals": sealing.as_detail()})  # fmt: skip
+    assert counts == {"sample": 1}
+    # Resealed, the sample now counts twice in the events (its import and the reseal): emptying
+    # a seal the node had written is itself tampering, and the table says so. The forged
+    # donor is never blessed.
+    remaining = _problems(node, keys)
+    assert f"donor {donor}: edited outside the node" in remaining
+    assert any(p.startswith("table sample:") for p in remaining)
+    assert not any(p.endswith(": not sealed") for p in remaining)

@@ -54,7 +54,7 @@ from hgr.node import init_node
 from hgr.registry.importer import ImportResult, import_files
 from hgr.registry.queries import ENTITIES, count_summary, list_entities, show_entity
 from hgr.registry.regions import load_regions
-from hgr.registry.seals import unsealed_rows
+from hgr.registry.seals import seal_unsealed_rows, unsealed_rows
 
 __all__ = ["app", "main"]
 
@@ -360,6 +360,37 @@ def audit_verify(
     out.print("the audit log verifies")
 
 
+@audit_app.command("reseal")
+def audit_reseal(
+    yes: Annotated[bool, typer.Option("--yes", help="Seal them (else only list them).")] = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Seal the rows that carry no seal: users, tokens, donors, samples, consents made before
+    seals existed.
+
+    Read the list first: a row inserted in SQL has no seal either, and sealing it would bless
+    it. A row whose seal is present but wrong is never resealed: it stays reported."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        accounts = seal_unsealed(session, node.keys.record_key(), write=yes)
+        counts, sealing = seal_unsealed_rows(session, write=yes)
+        if yes and (accounts or counts):
+            record(session, operator(), "registry.reseal", "records",
+                   detail={"accounts": accounts, "rows": counts,
+                           "seals": sealing.as_detail()})  # fmt: skip
+    for row in accounts:
+        out.print(row)
+    for name, count in counts.items():
+        out.print(f"{name}: {count} row(s)")
+    found = len(accounts) + sum(counts.values())
+    if not found:
+        out.print("every sealed row carries its seal")
+    elif not yes:
+        out.print(f"{found} row(s) carry no seal: check them, then run again with --yes")
+    else:
+        out.print(f"{found} row(s) sealed")
+
+
 @audit_app.command("witness")
 def audit_witness(
     url: Annotated[str, typer.Argument(help="The peer node's address (https://...).")],
@@ -432,30 +463,6 @@ def user_disable(
     with command_node(home, database_url) as node, node.db.transaction() as session:
         revoked = disable_user(session, operator(), name, reason=reason)
     out.print(f"user {name} disabled; {revoked} token(s) revoked")
-
-
-@user_app.command("reseal")
-def user_reseal(
-    yes: Annotated[bool, typer.Option("--yes", help="Seal them (else only list them).")] = False,
-    home: HomeOption = None,
-    database_url: DatabaseOption = None,
-) -> None:
-    """Seal the user and token rows that carry no seal (made before seals existed).
-
-    Read the list first: a row inserted in SQL has no seal either, and sealing it would let
-    it work. A row whose seal is wrong is never resealed."""
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        found = seal_unsealed(session, node.keys.record_key(), write=yes)
-        if yes and found:
-            record(session, operator(), "auth.reseal", "users", detail={"rows": found})
-    for row in found:
-        out.print(row)
-    if not found:
-        out.print("every user and token row is sealed")
-    elif not yes:
-        out.print(f"{len(found)} row(s) carry no seal: check them, then run again with --yes")
-    else:
-        out.print(f"{len(found)} row(s) sealed")
 
 
 @token_app.command("list")

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from hgr.audit.models import AuditEvent
@@ -36,7 +36,14 @@ from hgr.db import seal_key
 from hgr.registry import models as m
 from hgr.registry.history import plain
 
-__all__ = ["SEALED", "SEALING_ACTIONS", "Sealing", "row_seal", "unsealed_rows"]
+__all__ = [
+    "SEALED",
+    "SEALING_ACTIONS",
+    "Sealing",
+    "row_seal",
+    "seal_unsealed_rows",
+    "unsealed_rows",
+]
 
 # The fields a seal covers, per table: what the registry's governance decides on.
 SEALED: dict[str, tuple[str, ...]] = {
@@ -49,7 +56,12 @@ SEALED: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 _MODELS: dict[str, Any] = {"donor": m.Donor, "sample": m.Sample, "consent": m.Consent}
 
-SEALING_ACTIONS = ("registry.import", "registry.sample.move", "registry.consent.withdraw")
+SEALING_ACTIONS = (
+    "registry.import",
+    "registry.sample.move",
+    "registry.consent.withdraw",
+    "registry.reseal",
+)
 """The audit actions whose events carry the change to the running totals."""
 
 
@@ -131,3 +143,28 @@ def unsealed_rows(session: Session, key: bytes) -> list[str]:
             problems.append(f"table {table}: its rows do not add up to what the node wrote "
                             "(a row was deleted, or one was copied in)")  # fmt: skip
     return problems
+
+
+def seal_unsealed_rows(session: Session, *, write: bool) -> tuple[dict[str, int], Sealing]:
+    """How many rows of each sealed table carry no seal (made before seals existed, or
+    inserted outside the node), sealed as they stand when ``write``. The returned sealing holds
+    the change to the totals, for the audit event of the reseal. A row whose seal is present
+    but wrong is never sealed again here: it was edited, and stays reported."""
+    sealing = Sealing(session)
+    counts: dict[str, int] = {}
+    for table, fields in SEALED.items():
+        model = _MODELS[table]
+        rows = session.execute(select(model.id, *(getattr(model, f) for f in fields))
+                               .where(model.seal.is_(None))).all()  # fmt: skip
+        if rows:
+            counts[table] = len(rows)
+        if write and rows:
+            updates = []
+            for row in rows:
+                values = dict(row._mapping)
+                sealing.inserted(table, values)
+                updates.append({"row_id": values["id"], "new_seal": values["seal"]})
+            columns: Table = model.__table__
+            session.execute(update(columns).where(columns.c.id == bindparam("row_id"))
+                            .values(seal=bindparam("new_seal")), updates)  # fmt: skip
+    return counts, sealing

@@ -5,7 +5,7 @@ Revises: 0019
 Create Date: 2026-12-06 02:10:00
 
 Rows made before have no seal and no longer authenticate until an operator seals them with
-``hgr user reseal`` (the migration cannot: the key is outside the database).
+``hgr audit reseal`` (the migration cannot: the key is outside the database).
 """
 
 import sqlalchemy as sa

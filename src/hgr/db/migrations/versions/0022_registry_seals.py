@@ -4,7 +4,8 @@ Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-06 02:40:00
 
-Rows made before carry none, and ``hgr audit verify --records`` reports them as not sealed.
+Rows made before carry none, and ``hgr audit verify --records`` reports them as not sealed
+until an operator seals them with ``hgr audit reseal``.
 """
 
 import sqlalchemy as sa
