@@ -8,7 +8,8 @@ A backup is a folder:
 - ``files/``, everything else under the node's home: settings, genotype stores, export
   packages, the audit head kept outside the database, the heads it witnesses;
 - ``manifest.json``, the SHA-256 of every file, the schema revision and the audit head at the
-  time, so that a restore refuses a backup that was altered or cut short.
+  time, and ``manifest.hmac``, its MAC under the node's record key, so that a restore refuses
+  a backup that was altered or cut short, or a manifest rewritten to match.
 
 **The keys are not in it, on purpose.** The pseudonym key re-identifies every donor, the
 Crypt4GH secret opens every sealed file, and the signing and record keys speak for the node. A
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -40,7 +42,7 @@ from hgr.audit import latest_checkpoint, parse_checkpoint, verify_log
 from hgr.audit.heads import read_head
 from hgr.auth.seals import unsealed_accounts
 from hgr.config import NODE_FILE, load_settings
-from hgr.crypto.keys import PRIVATE_KEYS, SIGNING_PUB, load_node_keys
+from hgr.crypto.keys import PRIVATE_KEYS, RECORD_KEY, SIGNING_PUB, load_node_keys
 from hgr.crypto.signing import load_verifier
 from hgr.dates import utc_now
 from hgr.exceptions import ConfigurationError, IntegrityBroken, UsageError
@@ -50,6 +52,7 @@ from hgr.registry.seals import unsealed_rows
 __all__ = ["BackupManifest", "RestoreReport", "backup", "restore"]
 
 MANIFEST = "manifest.json"
+MANIFEST_MAC = "manifest.hmac"
 FORMAT = "hgr-backup/1"
 # What of the home a backup leaves out: the keys (kept apart, see above), the live SQLite files
 # (copied through the backup API instead) and settings backups of ``hgr init --force``.
@@ -69,22 +72,49 @@ class BackupManifest:
     files: dict[str, str] = field(default_factory=dict)  # relative path -> SHA-256
     format: str = FORMAT
 
-    def write(self, folder: Path) -> None:
-        (folder / MANIFEST).write_text(json.dumps(self.__dict__, indent=2, sort_keys=True) + "\n",
-                                       encoding="utf-8")  # fmt: skip
+    def _text(self) -> str:
+        return json.dumps(self.__dict__, indent=2, sort_keys=True) + "\n"
+
+    def write(self, folder: Path, key: bytes) -> None:
+        """Write the manifest and its MAC (keyed with the node's record key, so that whoever
+        can edit the backup cannot rewrite its digests to match)."""
+        text = self._text()
+        (folder / MANIFEST).write_text(text, encoding="utf-8")
+        (folder / MANIFEST_MAC).write_text(_mac(key, text) + "\n", encoding="utf-8")
 
     @classmethod
-    def read(cls, folder: Path) -> BackupManifest:
+    def read(cls, folder: Path, key: bytes) -> BackupManifest:
+        """The manifest of the backup in ``folder``, checked against its MAC and confined to
+        the backup's own files.
+
+        Raises UsageError for a folder that is no backup, IntegrityBroken
+        (``E_BACKUP_CORRUPT``) for a manifest that was altered or names a path it must not.
+        """
         try:
-            data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-            manifest = cls(**data)
+            text = (folder / MANIFEST).read_text(encoding="utf-8")
+            mac = (folder / MANIFEST_MAC).read_text(encoding="utf-8").strip()
+            manifest = cls(**json.loads(text))
         except (OSError, ValueError, TypeError) as exc:
             raise UsageError(f"{folder} is not an hgr backup (its {MANIFEST} is missing or "
                              f"unreadable: {exc})", code="E_BACKUP") from exc  # fmt: skip
         if manifest.format != FORMAT:
             raise UsageError(f"{folder} is a backup of format {manifest.format}, not {FORMAT}",
                              code="E_BACKUP")  # fmt: skip
+        if not hmac.compare_digest(_mac(key, text), mac):
+            raise IntegrityBroken(f"the manifest of {folder} was altered, or these are not the "
+                                  "node's keys", code="E_BACKUP_CORRUPT")  # fmt: skip
+        for relative in manifest.files:
+            parts = Path(relative).parts
+            if (Path(relative).is_absolute() or ".." in parts
+                    or (parts[0] == "files" and parts[1:2] == ("keys",))
+                    or (parts[0] != "files" and len(parts) != 1)):  # fmt: skip
+                raise IntegrityBroken(f"the manifest names {relative!r}, which a backup never "
+                                      "holds", code="E_BACKUP_CORRUPT")  # fmt: skip
         return manifest
+
+
+def _mac(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 def _sha256(path: Path) -> str:
@@ -95,18 +125,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _postgres_target(url: str) -> tuple[str, list[str]]:
-    """A libpq connection string for ``url`` and the pg_dump/pg_restore options that keep to
-    its schema when the URL names one through ``options=-csearch_path=...``."""
+def _postgres_target(url: str) -> tuple[str, list[str], dict[str, str]]:
+    """A libpq connection string for ``url`` without its password, the pg_dump/pg_restore
+    options that keep to its schema when the URL names one through
+    ``options=-csearch_path=...``, and the environment that carries the password (a command
+    line is visible to every user of the host; the environment is not)."""
     parsed = make_url(url)
     query = dict(parsed.query)
     options = str(query.get("options", ""))
     schema = options.removeprefix("-csearch_path=") if "search_path" in options else ""
-    plain = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    return plain, (["--schema", urllib.parse.unquote(schema)] if schema else [])
+    env = dict(os.environ)
+    if parsed.password:
+        env["PGPASSWORD"] = str(parsed.password)
+    plain = parsed.set(drivername="postgresql", password=None).render_as_string()
+    return plain, (["--schema", urllib.parse.unquote(schema)] if schema else []), env
 
 
-def _run(command: list[str], what: str, env: dict[str, str] | None = None) -> None:
+def _run(command: list[str], what: str, env: dict[str, str]) -> None:
     try:
         done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     except FileNotFoundError as exc:
@@ -128,6 +163,19 @@ def backup(node: Node, destination: Path) -> BackupManifest:
                          code="E_BACKUP_EXISTS")  # fmt: skip
     destination.mkdir(parents=True, exist_ok=True)
     os.chmod(destination, 0o700)
+    # The files first: the audit head kept among them is then never newer than the database
+    # copied after it (a log that extends its head verifies; one shorter than it does not).
+    files: dict[str, str] = {}
+    home = node.settings.home
+    for path in sorted(home.rglob("*")):
+        relative = path.relative_to(home)
+        if relative.parts[0] in _SKIPPED or relative.name.startswith(f"{NODE_FILE}."):
+            continue
+        if path.is_file() and not path.is_symlink():
+            copied = destination / "files" / relative
+            copied.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copied)
+            files[str(Path("files") / relative)] = _sha256(copied)
     with node.db.reader() as session:
         head = latest_checkpoint(session)
         revision = str(session.scalar(text("SELECT version_num FROM alembic_version")))
@@ -142,26 +190,17 @@ def backup(node: Node, destination: Path) -> BackupManifest:
             source.close()
     else:
         target = destination / "database.pgdump"
-        connection, schema = _postgres_target(node.db.url)
+        connection, schema, env = _postgres_target(node.db.url)
         _run(["pg_dump", "--format=custom", "--no-owner", *schema, f"--file={target}",
-              f"--dbname={connection}"], "pg_dump")  # fmt: skip
+              f"--dbname={connection}"], "pg_dump", env)  # fmt: skip
     manifest = BackupManifest(
         node=node.settings.name, taken_at=utc_now().isoformat(), database=node.db.dialect,
         schema_revision=revision, audit_size=head.size if head else 0,
         audit_root=head.root.hex() if head else "",
     )  # fmt: skip
+    manifest.files.update(files)
     manifest.files[target.name] = _sha256(target)
-    home = node.settings.home
-    for path in sorted(home.rglob("*")):
-        relative = path.relative_to(home)
-        if relative.parts[0] in _SKIPPED or relative.name.startswith(f"{NODE_FILE}."):
-            continue
-        if path.is_file() and not path.is_symlink():
-            copied = destination / "files" / relative
-            copied.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, copied)
-            manifest.files[str(Path("files") / relative)] = _sha256(copied)
-    manifest.write(destination)
+    manifest.write(destination, node.keys.record_key())
     return manifest
 
 
@@ -200,19 +239,19 @@ def restore(source: Path, home: Path, keys: Path, *, database_url: str | None = 
     for a file that is missing or altered, ConfigurationError (``E_BACKUP_KEYS``) for keys that
     did not sign the backup's audit head, UsageError for a ``home`` that is not empty.
     """
-    manifest = BackupManifest.read(source)
     if home.exists() and any(home.iterdir()):
         raise UsageError(f"{home} is not empty: restore into a new folder", code="E_NODE_EXISTS")
-    for relative, digest in manifest.files.items():
-        path = source / relative
-        if not path.is_file() or _sha256(path) != digest:
-            raise IntegrityBroken(f"the backup's {relative} is missing or altered: it does not "
-                                  "match the manifest", code="E_BACKUP_CORRUPT")  # fmt: skip
     missing = [name for name in (*PRIVATE_KEYS, SIGNING_PUB) if not (keys / name).is_file()]
     if missing:
         raise ConfigurationError(f"the key folder {keys} lacks {', '.join(missing)}",
                                  code="E_BACKUP_KEYS")  # fmt: skip
     _require_signer(source, keys)
+    manifest = BackupManifest.read(source, (keys / RECORD_KEY).read_bytes())
+    for relative, digest in manifest.files.items():
+        path = source / relative
+        if not path.is_file() or _sha256(path) != digest:
+            raise IntegrityBroken(f"the backup's {relative} is missing or altered: it does not "
+                                  "match the manifest", code="E_BACKUP_CORRUPT")  # fmt: skip
     home.mkdir(parents=True, exist_ok=True)
     try:
         shutil.copytree(keys, home / "keys")
@@ -225,12 +264,15 @@ def restore(source: Path, home: Path, keys: Path, *, database_url: str | None = 
         settings = load_settings(home)
         if manifest.database == "sqlite":
             shutil.copy2(source / "database.sqlite", home / "hgr.sqlite")
-            url = None
+            # Named outright: $HGR_DATABASE_URL must not send the check to another database.
+            url = f"sqlite:///{(home / 'hgr.sqlite').resolve()}"
         else:
             url = database_url or settings.database_url
-            connection, _schema = _postgres_target(url)  # the dump recreates its schema
-            _run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={connection}",
-                  str(source / "database.pgdump")], "pg_restore")  # fmt: skip
+            connection, _schema, env = _postgres_target(url)  # the dump recreates its schema
+            # One transaction: a restore that fails leaves the database as it found it.
+            _run(["pg_restore", "--no-owner", "--exit-on-error", "--single-transaction",
+                  f"--dbname={connection}", str(source / "database.pgdump")],
+                 "pg_restore", env)  # fmt: skip
         node = open_node(home, database_url=url)
     except BaseException:
         shutil.rmtree(home, ignore_errors=True)
@@ -238,8 +280,10 @@ def restore(source: Path, home: Path, keys: Path, *, database_url: str | None = 
     try:
         verifier = node.verifier()
         kept = read_head(node.settings.audit_head_file, verifier)
+        # Events waiting when the backup was taken are judged at that moment, not today's.
+        taken = dt.datetime.fromisoformat(manifest.taken_at)
         with node.db.reader() as session:
-            report = verify_log(session, verifier, kept=kept, now=now)
+            report = verify_log(session, verifier, kept=kept, now=now or taken)
             key = node.keys.record_key()
             problems = [*report.problems, *unsealed_accounts(session, key),
                         *unsealed_rows(session, key)]  # fmt: skip

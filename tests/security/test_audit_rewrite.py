@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hgr.audit import Actor, checkpoint, integrate, record, verify_log
+from hgr.audit import Actor, checkpoint, integrate, parse_checkpoint, record, verify_log
 from hgr.audit.heads import read_head
 from hgr.cli.main import app
 from hgr.crypto import NodeKeys, Signer, load_signer
@@ -172,3 +172,16 @@ def test_the_cli_keeps_the_head_and_refuses_the_forgery(tmp_path: Path) -> None:
     code, output = hgr(home, "audit", "verify")
     assert code != 0
     assert "missing from its checkpoints" in output, output
+
+
+def test_the_kept_head_never_moves_back(db: Database, signer: Signer, head_file: Path) -> None:
+    from hgr.audit.heads import write_head
+
+    _events(db, 5)
+    _sign(db, signer, head_file)
+    newer = read_head(head_file, signer.verifier)
+    assert newer is not None
+    older = parse_checkpoint(newer.note().replace("\n5\n", "\n3\n"))
+    # A checkpoint that finished late (another worker, an anonymous GET) does not shrink it.
+    write_head(head_file, older)
+    assert read_head(head_file, signer.verifier) == newer

@@ -5,6 +5,8 @@ restore."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -113,6 +115,18 @@ def test_an_altered_backup_or_foreign_keys_are_refused(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "E_BACKUP_CORRUPT" in result.output
     assert not (tmp_path / "r2").exists()
+
+    # The manifest rewritten to match the altered dump, or naming a key file: its MAC fails.
+    manifest_path = tmp_path / "backup" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["database.sqlite"] = hashlib.sha256(dump.read_bytes()).hexdigest()
+    manifest["files"]["files/keys/records.key"] = "0" * 64
+    manifest_path.write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["restore", str(tmp_path / "backup"), str(tmp_path / "r3"),
+                                 "--keys", str(home / "keys")])  # fmt: skip
+    assert result.exit_code != 0
+    assert "E_BACKUP_CORRUPT" in result.output
+    assert not (tmp_path / "r3").exists()
 
     result = runner.invoke(app, ["restore", str(tmp_path / "backup"), str(home),
                                  "--keys", str(home / "keys")])  # fmt: skip

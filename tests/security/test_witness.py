@@ -4,6 +4,7 @@ with a consistency proof, and co-signs. A node whose host and database were both
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +101,20 @@ def test_a_same_size_head_with_another_root_is_refused(tmp_path: Path, peer: Pat
     check_step(kept, kept, [], signer.verifier)
     with pytest.raises(IntegrityBroken, match="does not extend"):
         check_step(kept, forged, [], signer.verifier)
+
+
+def test_a_first_empty_head_does_not_lock_the_peer_out(tmp_path: Path, peer: Path) -> None:
+    witness = _node(tmp_path / "witness", "SH-H001")
+    assert _witness(witness, peer)[0] == 0
+    kept = parse_checkpoint(next((witness / "witness").glob("*.note")).read_text("utf-8"))
+    signer = load_signer(peer / "keys" / "signing.key", kept.origin)
+    empty = Checkpoint(**{**kept.__dict__, "size": 0, "root": hashlib.sha256(b"").digest()})
+    empty = Checkpoint(**{**empty.__dict__, "signature": signer.sign(empty.body.encode())})
+    # Before, a witness that first saw the empty log refused every later head of the peer.
+    check_step(empty, kept, [], signer.verifier)
+    # The same key under another name would start a second history: refused.
+    other = load_signer(peer / "keys" / "signing.key", "hgr/someone-else")
+    renamed = Checkpoint(**{**kept.__dict__, "origin": other.name, "key_id": other.key_id})
+    renamed = Checkpoint(**{**renamed.__dict__, "signature": other.sign(renamed.body.encode())})
+    with pytest.raises(IntegrityBroken, match="now signs as"):
+        check_step(kept, renamed, [], other.verifier)

@@ -15,6 +15,7 @@ an attacker with superuser rights controls:
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import tempfile
 from dataclasses import replace
@@ -107,18 +108,32 @@ def read_head(path: Path, verifier: Verifier) -> Checkpoint | None:
 
 def write_head(path: Path, head: Checkpoint) -> None:
     """Replace the head in ``path`` with ``head``, atomically (a crash leaves the old or the
-    new one, never half of either)."""
+    new one, never half of either), unless the file already holds a larger head.
+
+    Checkpoints commit from several places (the server's interval, any ``GET
+    /audit/checkpoint``, other workers) and may finish out of order. The kept head only ever
+    grows, so a truncation back to an older size stays caught. Writers take an exclusive lock
+    on a file beside it while they compare and replace.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".head-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(head.note())
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            current = parse_checkpoint(path.read_text(encoding="utf-8"))
+        except (OSError, HgrError):
+            current = None
+        if current is not None and current.size > head.size:
+            return
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".head-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(head.note())
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
 
 
 def require_extends(session: Session, head: Checkpoint, size: int) -> None:

@@ -10,7 +10,7 @@ tlog-witness cosignatures do. A node caught showing two histories is caught by i
 from __future__ import annotations
 
 import base64
-import re
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,9 +23,10 @@ from hgr.exceptions import IntegrityBroken
 __all__ = ["check_step", "cosigned_note", "keep", "kept_head_file"]
 
 
-def kept_head_file(directory: Path, origin: str) -> Path:
-    """Where a witness keeps the last head it accepted from ``origin``."""
-    return directory / (re.sub(r"[^A-Za-z0-9._-]+", "_", origin) + ".note")
+def kept_head_file(directory: Path, peer: Verifier) -> Path:
+    """Where a witness keeps the last head it accepted from the peer with this key: named by
+    the key, so that a peer changing its origin keeps the same history."""
+    return directory / (hashlib.sha256(peer.public).hexdigest()[:16] + ".note")
 
 
 def check_step(
@@ -44,10 +45,17 @@ def check_step(
         )
     if kept is None:
         return
+    if fetched.origin != kept.origin:
+        raise IntegrityBroken(
+            f"the peer now signs as {fetched.origin}, not {kept.origin}: a log does not change "
+            "its name, so this witness will not start a second history for the same key",
+            code="E_WITNESS_INCONSISTENT",
+        )
     if fetched.size < kept.size or (
         fetched.size == kept.size and fetched.root != kept.root
     ) or (
-        fetched.size > kept.size
+        # Every tree extends the empty one (RFC 9162 §2.1.4 proves from a size of 1 up).
+        fetched.size > kept.size > 0
         and not verify_consistency(kept.size, fetched.size, kept.root, fetched.root, proof)
     ):  # fmt: skip
         raise IntegrityBroken(
@@ -65,6 +73,6 @@ def cosigned_note(head: Checkpoint, witness: Signer) -> str:
     return head.note() + f"\u2014 {witness.name} {tag}\n"
 
 
-def keep(directory: Path, head: Checkpoint) -> None:
-    """Keep ``head`` as the last one accepted from its origin."""
-    write_head(kept_head_file(directory, head.origin), head)
+def keep(directory: Path, head: Checkpoint, peer: Verifier) -> None:
+    """Keep ``head`` as the last one accepted from the peer with this key."""
+    write_head(kept_head_file(directory, peer), head)

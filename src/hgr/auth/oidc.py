@@ -113,7 +113,7 @@ class OidcVerifier:
         )
         try:
             lifetime = float(claims["exp"]) - float(claims["iat"])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise NotAuthenticated("the token's exp or iat is not a number",
                                    code="E_BAD_TOKEN") from None  # fmt: skip
         longest = self.settings.max_lifetime_seconds

@@ -408,7 +408,7 @@ def audit_witness(
                                    else "")  # fmt: skip
         peer = load_verifier(key, fetched.origin)
         directory = node.settings.home / "witness"
-        kept = read_head(kept_head_file(directory, fetched.origin), peer)
+        kept = read_head(kept_head_file(directory, peer), peer)
         proof: list[bytes] = []
         if kept is not None and 0 < kept.size < fetched.size:
             answer = get_json(url, f"/audit/proofs/consistency?first={kept.size}"
@@ -419,7 +419,7 @@ def audit_witness(
                 raise UsageError(f"{url} answered no consistency proof",
                                  code="E_REMOTE") from exc  # fmt: skip
         check_step(kept, fetched, proof, peer)
-        keep(directory, fetched)
+        keep(directory, fetched, peer)
         note = cosigned_note(fetched, node.signer())
     sys.stdout.write(note)
 

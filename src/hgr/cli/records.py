@@ -37,7 +37,7 @@ def history_command(
     out.print(f"History of {entity} {key} ({len(lines)} change(s), oldest first)")
     for line in lines:
         out.print(f"{line['at']}  {line['by']}  {line['source']}", highlight=False, soft_wrap=True)
-        out.print(f"  {line['record']}: {line['field']}: {line['before']} → {line['after']}",
+        out.print(f"  {line['table']} {line['field']}: {line['before']} → {line['after']}",
                   highlight=False, soft_wrap=True)  # fmt: skip
 
 

@@ -59,9 +59,18 @@ class NodeKeys:
         the key existed gets it the first time it asks."""
         path = self.directory / RECORD_KEY
         if not path.is_file():
+            # Written whole under another name, then linked into place: a process starting
+            # beside this one sees no key or the whole key, never half of it.
+            temporary = path.with_name(f".{RECORD_KEY}.{secrets.token_hex(4)}")
+            _write_private(temporary, secrets.token_bytes(MIN_KEY_BYTES))
             with contextlib.suppress(FileExistsError):  # another process made it meanwhile
-                _write_private(path, secrets.token_bytes(MIN_KEY_BYTES))
-        return path.read_bytes()
+                os.link(temporary, path)
+            temporary.unlink()
+        key = path.read_bytes()
+        if len(key) < MIN_KEY_BYTES:
+            raise ConfigurationError(f"record key {path} is shorter than {MIN_KEY_BYTES} bytes",
+                                     code="E_BAD_KEY")  # fmt: skip
+        return key
 
     def crypt4gh_secret(self) -> bytes:
         """The node's Crypt4GH private key, to seal files to it and open what is sealed to it.

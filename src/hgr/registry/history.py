@@ -55,8 +55,10 @@ class RecordVersion(Base):
 class FieldChange:
     """A field of a registered row that an import or an operation changes.
 
-    ``record`` names the row as the institution knows it (``donor DLC-003``); ``row_id`` is
-    the registry's own id of it.
+    ``record`` names the row as the institution knows it (``donor DLC-003``), for the person
+    importing, who gave that identifier; it is never stored, since a donor's own identifier
+    never is (hgr.registry.models). ``row_id`` is the registry's own id of the row, and the
+    values are stored as they stand in the registry.
     """
 
     table: str
@@ -71,9 +73,8 @@ class FieldChange:
                 "before": plain(self.before), "after": plain(self.after)}  # fmt: skip
 
     def as_version(self) -> dict[str, Any]:
-        """What a version keeps of the change (its row names the table)."""
-        return {"record": self.record, "field": self.field, "before": plain(self.before),
-                "after": plain(self.after)}  # fmt: skip
+        """What a version keeps of the change: its row names the table and the row."""
+        return {"field": self.field, "before": plain(self.before), "after": plain(self.after)}
 
 
 def plain(value: Any) -> Any:
@@ -164,7 +165,7 @@ def history(session: Session, table: str, row_ids: list[int]) -> list[dict[str, 
                                    .order_by(RecordVersion.id)):  # fmt: skip
         for change in version.changes:
             lines.append({"at": version.at.isoformat(timespec="seconds"), "by": version.actor,
-                          "source": version.source, "record": change.get("record", ""),
+                          "source": version.source, "table": version.table_name,
                           "field": change["field"], "before": change["before"],
                           "after": change["after"]})  # fmt: skip
     return lines

@@ -33,7 +33,7 @@ from hgr.registry.history import FieldChange, keep_versions
 from hgr.registry.report import Issue, Origin, Report, Severity
 from hgr.registry.seals import SEALED, Sealing
 from hgr.registry.staging import Staging, stage_files
-from hgr.registry.vocabulary import AffectedStatus, Sex, VitalStatus
+from hgr.registry.vocabulary import AffectedStatus, Sex, StorageStatus, VitalStatus
 
 __all__ = ["ImportResult", "import_files"]
 
@@ -219,6 +219,7 @@ class _Writer:
         self.diffs: list[FieldChange] = []
         self.local_ids: dict[str, str] = {}  # donor pseudonym -> the institution's own id
         self.donor_names: dict[int, str] = {}  # donor id -> "donor <the institution's id>"
+        self.donor_ids: dict[tuple[Any, ...], int] = {}  # (institution, pseudonym) -> donor id
         self.staging = staging
         self.known = known
         self.keys = keys
@@ -238,9 +239,10 @@ class _Writer:
         rows: Iterable[dict[str, Any]],
         scope: ColumnElement[bool] | None,
         names: Callable[[tuple[Any, ...]], str] | None = None,
+        clear: frozenset[str] = frozenset(),
     ) -> dict[tuple[Any, ...], int]:
         changes, ids = _upsert(self.session, model, keys, rows, scope, self.now,
-                               diffs=self.diffs, names=names, clear=self.clear,
+                               diffs=self.diffs, names=names, clear=self.clear | clear,
                                sealing=self.sealing)  # fmt: skip
         if changes.inserted or changes.updated or changes.unchanged:
             self.changes[name] = changes
@@ -352,6 +354,7 @@ class _Writer:
             names=lambda key: f"donor {self.local_ids.get(key[1], key[1])}",
         )
         by_pseudonym = {key[1]: i for key, i in ids.items()}
+        self.donor_ids = ids
         self.donor_names = {i: f"donor {self.local_ids.get(p, p)}"
                             for p, i in by_pseudonym.items()}  # fmt: skip
         self.write_terms(
@@ -443,7 +446,10 @@ class _Writer:
             for r in self.staging.samples.values()
         ]
         scope = m.Sample.institution_id == self.institution_id
-        self._refuse_moves(rows, scope)
+        registered = self._refuse_moves(rows, scope)
+        for row in rows:  # an empty cell keeps a registered status; a new sample is available
+            if row["storage_status"] is None and row["code"] not in registered:
+                row["storage_status"] = StorageStatus.AVAILABLE
         self.upsert(
             "samples",
             m.Sample,
@@ -453,15 +459,16 @@ class _Writer:
             names=lambda key: f"sample {key[1]}",
         )
 
-    def _refuse_moves(self, rows: list[dict[str, Any]], scope: ColumnElement[bool]) -> None:
+    def _refuse_moves(self, rows: list[dict[str, Any]], scope: ColumnElement[bool]) -> set[str]:
         """A registered sample stays with its donor: moving it is an operation of its own
-        (``hgr sample move``), named and audited, never a side effect of a file."""
+        (``hgr sample move``), named and audited, never a side effect of a file. Returns the
+        codes of the samples already registered."""
         query = select(m.Sample.code, m.Sample.donor_id).where(scope)
         owner = {row[0]: row[1] for row in self.session.execute(query)}
         moved = [(r, self.staging.samples[r["code"]]) for r in rows
                  if r["code"] in owner and owner[r["code"]] != r["donor_id"]]  # fmt: skip
         if not moved:
-            return
+            return set(owner)
         issues = [
             Issue("E_SAMPLE_MOVE", Severity.ERROR, record.origin,
                   f"sample {record.code} is registered to another donor; the file gives "
@@ -495,7 +502,10 @@ class _Writer:
             scope = m.Consent.donor_id.in_(
                 select(m.Donor.id).where(m.Donor.institution_id == self.institution_id)
             )
-            self.upsert("consents", m.Consent, ["donor_id", "document_version"], rows, scope)
+            # The withdrawal date follows the status: an empty one beside a status that is not
+            # "withdrawn" clears it (the database checks that the two agree).
+            self.upsert("consents", m.Consent, ["donor_id", "document_version"], rows, scope,
+                        clear=frozenset({"withdrawn_on"}))  # fmt: skip
 
     def write_ethics(self, collections: dict[str, int]) -> None:
         rows = [
@@ -577,9 +587,12 @@ class _Writer:
                 diffs=link_diffs, clear=None)  # fmt: skip
         donor_of = {i: key[1] for key, i in members.items()}
 
+        pseudonym_of = {i: key[1] for key, i in self.donor_ids.items()}
+
         def parent(member_id: int | None) -> str | None:
+            # By pseudonym: a version is stored, and a donor's own identifier never is.
             donor = donor_of.get(member_id) if member_id is not None else None
-            return None if donor is None else self.donor_names.get(donor, f"donor {donor}")
+            return None if donor is None else f"donor {pseudonym_of.get(donor, '?')[:12]}…"
 
         self.diffs.extend(
             FieldChange(d.table, d.row_id, f"pedigree member {parent(d.row_id)}", d.field,
@@ -768,9 +781,13 @@ def import_files(
         # them as new); the database kept one of each, and this import rolls back whole.
         session.rollback()
         taken = _taken_meanwhile(db, staging, known, keys, code)
+        if not taken:  # no race: a rule the database enforces that the checks let through
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise Conflict(f"the import breaks a rule of the registry ({reason}); nothing was "
+                           "written", code="E_REGISTRY_RULE") from exc  # fmt: skip
         raise Conflict(
             "another import registered the same records while this one ran"
-            + (f" ({', '.join(taken[:10])}{' …' if len(taken) > 10 else ''})" if taken else "")
+            + f" ({', '.join(taken[:10])}{' …' if len(taken) > 10 else ''})"
             + "; nothing of this import was written: import it again to see what it changes",
             code="E_CONCURRENT_IMPORT",
         ) from exc

@@ -90,7 +90,7 @@ class SampleRecord:
     material_type: MaterialType
     collection_code: str | None = None
     collection_date: dt.date | None = None
-    storage_status: StorageStatus = StorageStatus.AVAILABLE
+    storage_status: StorageStatus | None = None  # None: the registered one stands
     origin: Origin = _ORIGIN
 
 

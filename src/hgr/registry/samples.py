@@ -54,8 +54,9 @@ def move_sample(session: Session, by: Actor, keys: NodeKeys, *, institution: str
     found.seal = sealing.updated("sample", old, old | {"donor_id": target}, found.seal)
     found.donor_id = target
     found.updated_at = now
+    # The donors by pseudonym: a donor's own identifier is never stored.
     change = FieldChange("sample", found.id, f"sample {sample}", "donor_id",
-                         f"donor with pseudonym {str(before)[:12]}…", f"donor {donor}")  # fmt: skip
+                         f"donor {str(before)[:12]}…", f"donor {pseudonym[:12]}…")  # fmt: skip
     keep_versions(session, [change], actor=by.name, source=f"sample move: {reason.strip()}",
                   at=now)  # fmt: skip
     record(session, by, "registry.sample.move", f"institutions/{institution}/samples/{sample}",

@@ -150,8 +150,8 @@ def _sample(c: Cells) -> SampleRecord:
         material_type=c.need("material_type", lambda r: f.parse_enum(MaterialType, r)),
         collection_code=c.text("collection_id"),
         collection_date=c.get("collection_date", f.parse_date),
-        storage_status=c.get("storage_status", lambda r: f.parse_enum(StorageStatus, r))
-        or StorageStatus.AVAILABLE,
+        # Empty: the registered status stands (a new sample is available; hgr.registry.importer).
+        storage_status=c.get("storage_status", lambda r: f.parse_enum(StorageStatus, r)),
         origin=c.origin,
     )
 

@@ -74,11 +74,14 @@ def upgrade() -> None:
         "UPDATE audit_event SET seq = (SELECT seq FROM audit_leaf "
         "WHERE audit_leaf.event_id = audit_event.id)"
     )
-    op.execute(
-        "UPDATE audit_event SET seq = (SELECT coalesce(max(seq), -1) FROM audit_event) + "
-        "(SELECT count(*) FROM audit_event AS earlier WHERE earlier.seq IS NULL "
-        "AND earlier.id <= audit_event.id) WHERE seq IS NULL"
-    )
+    # Numbered one by one: SQLite's UPDATE sees the rows it has already changed, so a
+    # subquery counting the unnumbered ones would give them all the same number.
+    bind = op.get_bind()
+    last = bind.execute(sa.text("SELECT coalesce(max(seq), -1) FROM audit_event")).scalar_one()
+    pending = bind.execute(sa.text("SELECT id FROM audit_event WHERE seq IS NULL ORDER BY id"))
+    numbers = [{"id": event_id, "seq": last + 1 + n} for n, (event_id,) in enumerate(pending)]
+    if numbers:
+        bind.execute(sa.text("UPDATE audit_event SET seq = :seq WHERE id = :id"), numbers)
     op.execute(
         "INSERT INTO audit_counter (id, next) SELECT 1, coalesce(max(seq), -1) + 1 FROM audit_event"
     )
