@@ -154,6 +154,19 @@ def sqlite_triggers_dropped(session: Session) -> Iterator[None]:
             session.execute(sa.text(sql))
 
 
+@contextmanager
+def as_superuser(db: Database) -> Iterator[Session]:
+    """A transaction with the append-only triggers off, as a database superuser can have it
+    (PostgreSQL's replica role; on SQLite, the triggers dropped for the block)."""
+    with db.transaction() as session:
+        if db.dialect == "postgresql":
+            session.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            yield session
+        else:
+            with sqlite_triggers_dropped(session):
+                yield session
+
+
 def _restore_triggers(db: Database, triggers: dict[str, str]) -> None:
     """Create any of the schema's triggers that an earlier test left dropped: the
     append-only guarantees every test starts from are the migrated schema's."""

@@ -3,12 +3,8 @@ every kind of tampering a database superuser could attempt (security.md §3, tes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from hgr.audit import (
     Actor,
@@ -28,7 +24,7 @@ from hgr.audit.models import AuditEvent
 from hgr.crypto import NodeKeys, Signer, load_signer
 from hgr.db import Database
 from hgr.exceptions import UsageError
-from tests.conftest import sqlite_triggers_dropped
+from tests.conftest import as_superuser
 
 ALICE = Actor("token:alice", "institution_steward")
 
@@ -48,18 +44,6 @@ def _events(db: Database, count: int, start: int = 0) -> None:
 def _signed(db: Database, signer: Signer) -> Checkpoint:
     with db.transaction() as session:
         return checkpoint(session, signer)
-
-
-@contextmanager
-def _as_superuser(db: Database) -> Iterator[Session]:
-    """A transaction that bypasses the append-only triggers, as a database superuser can."""
-    with db.transaction() as session:
-        if db.dialect == "postgresql":
-            session.execute(sa.text("SET LOCAL session_replication_role = replica"))
-            yield session
-        else:
-            with sqlite_triggers_dropped(session):
-                yield session
 
 
 def _problems(db: Database, signer: Signer, witnessed: Checkpoint | None = None) -> list[str]:
@@ -170,7 +154,7 @@ def test_tampering_is_detected(db: Database, signer: Signer, attack: str) -> Non
     _events(db, 20)
     _signed(db, signer)
     assert _problems(db, signer) == []
-    with _as_superuser(db) as session:
+    with as_superuser(db) as session:
         for statement in TAMPERING[attack]:
             session.execute(sa.text(statement))
     assert _problems(db, signer), attack
@@ -181,7 +165,7 @@ def test_rewriting_the_tail_is_caught_by_a_witnessed_checkpoint(
 ) -> None:
     _events(db, 20)
     witnessed = _signed(db, signer)
-    with _as_superuser(db) as session:  # truncate the tail, checkpoints and all
+    with as_superuser(db) as session:  # truncate the tail, checkpoints and all
         session.execute(sa.text("DELETE FROM audit_checkpoint"))
         session.execute(sa.text("DELETE FROM audit_node"))
         session.execute(sa.text("DELETE FROM audit_leaf WHERE seq >= 15"))
@@ -198,7 +182,7 @@ def _rebuilt_problems(db: Database, signer: Signer) -> list[str]:
     without a witness: only the missing checkpoints tell."""
     from hgr.audit.log import _push
 
-    with _as_superuser(db) as session:
+    with as_superuser(db) as session:
         frontier: list[tuple[int, bytes]] = []
         leaves = session.execute(sa.text("SELECT seq, hash FROM audit_leaf ORDER BY seq")).all()
         for seq, leaf in leaves:

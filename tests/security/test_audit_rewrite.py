@@ -10,8 +10,6 @@ never signs a head that does not extend it, as a Certificate Transparency log) o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,7 +23,7 @@ from hgr.crypto import NodeKeys, Signer, load_signer
 from hgr.db import Database
 from hgr.exceptions import IntegrityBroken
 from tests.cli.conftest import hgr, runner
-from tests.conftest import EXAMPLES, sqlite_triggers_dropped
+from tests.conftest import EXAMPLES, as_superuser
 
 ALICE = Actor("token:alice", "institution_steward")
 
@@ -51,18 +49,6 @@ def _sign(db: Database, signer: Signer, head_file: Path) -> None:
         checkpoint(session, signer, head_file=head_file)
 
 
-@contextmanager
-def _as_superuser(db: Database) -> Iterator[Session]:
-    """A transaction with the append-only triggers off, as a database superuser can have."""
-    with db.transaction() as session:
-        if db.dialect == "postgresql":
-            session.execute(sa.text("SET LOCAL session_replication_role = replica"))
-            yield session
-        else:
-            with sqlite_triggers_dropped(session):
-                yield session
-
-
 def _empty_tree(session: Session) -> None:
     for table in ("audit_checkpoint", "audit_node", "audit_leaf"):
         session.execute(sa.text(f"DELETE FROM {table}"))
@@ -79,7 +65,7 @@ def test_a_rewritten_log_with_an_emptied_tree_is_not_signed(
 ) -> None:
     _events(db, 30)
     _sign(db, signer, head_file)
-    with _as_superuser(db) as session:
+    with as_superuser(db) as session:
         session.execute(sa.text("UPDATE audit_event SET actor = 'cli:root', "
                                 "body = replace(body, 'token:alice', 'cli:root')"))  # fmt: skip
         _empty_tree(session)
@@ -96,7 +82,7 @@ def test_a_rewritten_log_with_an_emptied_tree_is_not_signed(
 def test_a_log_cut_short_is_not_signed(db: Database, signer: Signer, head_file: Path) -> None:
     _events(db, 80)
     _sign(db, signer, head_file)
-    with _as_superuser(db) as session:  # the last 50 events go, and the tree is rebuilt
+    with as_superuser(db) as session:  # the last 50 events go, and the tree is rebuilt
         _empty_tree(session)
         session.execute(sa.text("DELETE FROM audit_event WHERE seq >= 30"))
     with pytest.raises(IntegrityBroken, match="fewer than the 80"):
@@ -120,7 +106,7 @@ def test_an_event_deleted_before_integration_leaves_a_hole(
     _sign(db, signer, head_file)
     _events(db, 5, start=5)  # events 5..9 wait for the next integration
     doomed = 7 if where == "middle" else 9
-    with _as_superuser(db) as session:
+    with as_superuser(db) as session:
         session.execute(sa.text("DELETE FROM audit_event WHERE seq = :s"), {"s": doomed})
         if db.dialect == "sqlite" and where == "end":
             pytest.skip("SQLite keeps no counter: a deleted last pending event leaves no trace")
@@ -135,7 +121,7 @@ def test_an_event_deleted_before_integration_leaves_a_hole(
 def test_numbering_bypassed_is_reported(db: Database, signer: Signer, head_file: Path) -> None:
     _events(db, 3)
     _sign(db, signer, head_file)
-    with _as_superuser(db) as session:
+    with as_superuser(db) as session:
         session.execute(sa.text(
             "INSERT INTO audit_event (at, actor, role, action, target, outcome, grounds, "
             "request_id, detail, body) SELECT at, actor, role, action, target, outcome, grounds, "
@@ -161,7 +147,7 @@ def test_the_cli_keeps_the_head_and_refuses_the_forgery(tmp_path: Path) -> None:
     assert (home / "audit" / "head.note").is_file()
     db = Database(f"sqlite:///{home / 'hgr.sqlite'}")
     try:
-        with _as_superuser(db) as session:
+        with as_superuser(db) as session:
             _empty_tree(session)
             session.execute(sa.text("DELETE FROM audit_event"))
     finally:
