@@ -42,6 +42,7 @@ from hgr.audit import latest_checkpoint, parse_checkpoint, verify_log
 from hgr.audit.heads import read_head
 from hgr.auth.seals import unsealed_accounts
 from hgr.config import NODE_FILE, load_settings
+from hgr.crypto.digests import file_sha256
 from hgr.crypto.keys import PRIVATE_KEYS, RECORD_KEY, SIGNING_PUB, load_node_keys
 from hgr.crypto.signing import load_verifier
 from hgr.dates import utc_now
@@ -117,14 +118,6 @@ def _mac(key: bytes, text: str) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _postgres_target(url: str) -> tuple[str, list[str], dict[str, str]]:
     """A libpq connection string for ``url`` without its password, the pg_dump/pg_restore
     options that keep to its schema when the URL names one through
@@ -175,7 +168,7 @@ def backup(node: Node, destination: Path) -> BackupManifest:
             copied = destination / "files" / relative
             copied.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, copied)
-            files[str(Path("files") / relative)] = _sha256(copied)
+            files[str(Path("files") / relative)] = file_sha256(copied)
     with node.db.reader() as session:
         head = latest_checkpoint(session)
         revision = str(session.scalar(text("SELECT version_num FROM alembic_version")))
@@ -199,7 +192,7 @@ def backup(node: Node, destination: Path) -> BackupManifest:
         audit_root=head.root.hex() if head else "",
     )  # fmt: skip
     manifest.files.update(files)
-    manifest.files[target.name] = _sha256(target)
+    manifest.files[target.name] = file_sha256(target)
     manifest.write(destination, node.keys.record_key())
     return manifest
 
@@ -249,7 +242,7 @@ def restore(source: Path, home: Path, keys: Path, *, database_url: str | None = 
     manifest = BackupManifest.read(source, (keys / RECORD_KEY).read_bytes())
     for relative, digest in manifest.files.items():
         path = source / relative
-        if not path.is_file() or _sha256(path) != digest:
+        if not path.is_file() or file_sha256(path) != digest:
             raise IntegrityBroken(f"the backup's {relative} is missing or altered: it does not "
                                   "match the manifest", code="E_BACKUP_CORRUPT")  # fmt: skip
     home.mkdir(parents=True, exist_ok=True)

@@ -46,7 +46,7 @@ from hgr.access.models import ExportPackage, Filing, RequestRecord, WithdrawalNo
 from hgr.access.ontology import DiseaseOntology
 from hgr.audit import Actor, record
 from hgr.audit.log import canonical_json
-from hgr.crypto import NodeKeys, Signer
+from hgr.crypto import NodeKeys, Signer, file_sha256
 from hgr.dates import utc_now, utc_today
 from hgr.db import after_commit
 from hgr.exceptions import Conflict, UsageError
@@ -101,11 +101,8 @@ def file_provision(session: Session, by: Actor, entry: RequestRecord, backup: Pa
                        "filed", code="E_REQUEST_STATE")  # fmt: skip
     if session.scalar(select(Filing.id).where(Filing.request_id == entry.id)) is not None:
         raise Conflict(f"request {entry.number} is filed already", code="E_FILED")
-    digest = hashlib.sha256()
     try:
-        with backup.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        backup_sha256 = file_sha256(backup)
     except OSError as exc:
         raise UsageError(f"{backup}: cannot read the backup: {exc}", code="E_NO_FILE") from None
     request = _request(entry)
@@ -120,14 +117,14 @@ def file_provision(session: Session, by: Actor, entry: RequestRecord, backup: Pa
         "purpose": request.purpose.model_dump(mode="json"),
         "legal_basis": [{"rule": r["rule"], "citation": r["citation"]}
                         for r in decision.get("rules", [])],
-        "backup_sha256": digest.hexdigest(),
+        "backup_sha256": backup_sha256,
     }  # fmt: skip
-    filing = Filing(request_id=entry.id, record=body, backup_sha256=digest.hexdigest(),
+    filing = Filing(request_id=entry.id, record=body, backup_sha256=backup_sha256,
                     filed_on=today)  # fmt: skip
     session.add(filing)
     session.flush()
     record(session, by, "access.filing", f"access/requests/{entry.number}",
-           detail={"backup_sha256": digest.hexdigest()})  # fmt: skip
+           detail={"backup_sha256": backup_sha256})  # fmt: skip
     return filing
 
 

@@ -8,11 +8,11 @@ error.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from hgr.crypto import file_sha256
 from hgr.pedigree.ped import NO_FAMILY, PedigreeRecord, read_ped
 from hgr.progress import Progress, silent
 from hgr.registry.phenopackets import read_phenopacket
@@ -85,14 +85,6 @@ class Staging:
                 self.data_files,
             ]
         )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _put(store: dict[Any, Any], key: Any, record: Any, what: str, report: Report) -> None:
@@ -235,5 +227,5 @@ def stage_files(paths: list[Path], report: Report, progress: Progress = silent) 
             )
             kind = None
         if kind is not None:
-            staging.files.append(InputFile(str(path), kind, path.stat().st_size, _sha256(path)))
+            staging.files.append(InputFile(str(path), kind, path.stat().st_size, file_sha256(path)))
     return staging

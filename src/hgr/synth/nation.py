@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from hgr.crypto import file_sha256
 from hgr.exceptions import ConfigurationError
 from hgr.progress import Progress, silent
 from hgr.registry.fields import USCC_ALPHABET, uscc_check_character
@@ -229,14 +230,6 @@ def _write_table(path: Path, template: str, rows: Iterable[dict[str, Any]]) -> N
         writer.writeheader()
         for row in rows:
             writer.writerow({c: row.get(c, "") for c in columns})
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _document_sha256(version: str) -> str:
@@ -465,7 +458,7 @@ def synthesise_nation(
             )
             _write_table(folder / "data_files.csv", "data_files", [
                 {"location": f"file:{path.name}", "kind": kind,
-                 "size_bytes": path.stat().st_size, "sha256": _file_sha256(path),
+                 "size_bytes": path.stat().st_size, "sha256": file_sha256(path),
                  "encryption": "none"}
                 for path, kind in ((vcf, "vcf"), (vcf.with_name(vcf.name + ".tbi"), "other"))
             ])  # fmt: skip
