@@ -171,3 +171,18 @@ def test_the_kept_head_never_moves_back(db: Database, signer: Signer, head_file:
     # A checkpoint that finished late (another worker, an anonymous GET) does not shrink it.
     write_head(head_file, older)
     assert read_head(head_file, signer.verifier) == newer
+
+
+def test_a_checkpoint_that_changes_nothing_writes_no_file(
+    db: Database, signer: Signer, head_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _events(db, 3)
+    _sign(db, signer, head_file)
+    writes: list[int] = []
+    monkeypatch.setattr("hgr.audit.heads.write_head", lambda _path, head: writes.append(head.size))
+    for _ in range(5):  # as anonymous GET /audit/checkpoint requests would
+        _sign(db, signer, head_file)
+    assert writes == []
+    _events(db, 1, start=3)
+    _sign(db, signer, head_file)
+    assert writes == [4]

@@ -56,9 +56,8 @@ def checkpoint(
     """
     size = integrate(session)
     verifier = signer.verifier
-    known = [head for head in (latest_checkpoint(session),
-                               read_head(head_file, verifier) if head_file else None)
-             if head is not None]  # fmt: skip
+    kept = read_head(head_file, verifier) if head_file else None
+    known = [head for head in (latest_checkpoint(session), kept) if head is not None]
     for head in known:
         if not head.verify(verifier):
             raise IntegrityBroken(f"the stored checkpoint at size {head.size} is not signed by "
@@ -76,7 +75,9 @@ def checkpoint(
                                     key_id=signed.key_id,
                                     signature=signed.signature))  # fmt: skip
         session.flush()
-    if head_file is not None:
+    # Only a head the file lacks is written: any caller may ask for a checkpoint, and one
+    # that changes nothing must not cost the node a write and an fsync.
+    if head_file is not None and (kept is None or kept.size < signed.size):
         after_commit(session, lambda: write_head(head_file, signed))
     return signed
 
