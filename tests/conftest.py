@@ -177,26 +177,31 @@ def _restore_triggers(db: Database, triggers: dict[str, str]) -> None:
                 session.execute(sa.text(sql))
 
 
-def _fresh(url: str, triggers: dict[str, str] | None, keys: NodeKeys) -> Database:
-    """The database at ``url`` emptied, with the default regions (and on SQLite with the
-    schema's ``triggers``), sealing with the record key of ``keys`` as a node's does."""
+def _fresh(url: str, triggers: dict[str, str] | None, keys: NodeKeys,
+           regions: bool = True) -> Database:  # fmt: skip
+    """The database at ``url`` emptied, with the default regions unless not ``regions`` (and
+    on SQLite with the schema's ``triggers``), sealing with the record key of ``keys`` as a
+    node's does."""
     database = Database(url)
     database.seal_with(keys.record_key())
     if triggers is not None:
         _restore_triggers(database, triggers)
     empty_database(database)
-    load_regions(database, default_region_file())
+    if regions:
+        load_regions(database, default_region_file())
     return database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, keys: NodeKeys) -> Iterator[Database]:
-    """An empty, migrated registry with the default regions, on each database."""
+    """An empty, migrated registry with the default regions, on each database (an audit log
+    with no event, for tests marked ``without_regions``)."""
+    regions = request.node.get_closest_marker("without_regions") is None
     if request.param == "sqlite":
         url = request.getfixturevalue("sqlite_url")
-        database = _fresh(url, request.getfixturevalue("sqlite_triggers"), keys)
+        database = _fresh(url, request.getfixturevalue("sqlite_triggers"), keys, regions)
     else:
-        database = _fresh(request.getfixturevalue("postgres_schema_url"), None, keys)
+        database = _fresh(request.getfixturevalue("postgres_schema_url"), None, keys, regions)
     yield database
     database.dispose()
 

@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url
 
 from hgr.audit import latest_checkpoint, parse_checkpoint, verify_log
 from hgr.audit.heads import read_head
+from hgr.audit.records import unsealed_rows
 from hgr.auth.seals import unsealed_accounts
 from hgr.config import NODE_FILE, load_settings
 from hgr.crypto.digests import file_sha256
@@ -48,7 +49,6 @@ from hgr.crypto.signing import load_verifier
 from hgr.dates import utc_now
 from hgr.exceptions import ConfigurationError, IntegrityBroken, UsageError
 from hgr.node import Node, open_node
-from hgr.registry.seals import unsealed_rows
 
 __all__ = ["BackupManifest", "RestoreReport", "backup", "restore"]
 

@@ -131,6 +131,7 @@ def init_node(
     keys = create_node_keys(settings.keys_dir)
     upgrade_schema(settings.effective_database_url)
     db = Database(settings.effective_database_url)
+    db.seal_with(keys.record_key())
     load_regions(db, regions or default_region_file())
     write_settings(settings)
     return Node(settings, db, keys)

@@ -9,12 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from hgr.access import DiseaseOntology, ProposedUse, eligible_donors, match_consent, read_obo
+from hgr.audit import Actor
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import ConfigurationError, FormatError
 from hgr.node import init_node, open_node
 from hgr.policy import AccessRequest, read_model
 from hgr.registry import models as m
+from hgr.registry.consents import withdraw_consent
 from hgr.registry.importer import import_files
 from tests.conftest import EXAMPLES, HOLDINGS
 
@@ -83,8 +85,7 @@ def test_a_withdrawal_takes_effect_at_once(db: Database, donors: dict[str, int])
     with db.transaction() as session:
         consent = session.scalars(select(m.Consent).where(
             m.Consent.donor_id == donors["BJH-0001"])).one()  # fmt: skip
-        consent.status = "withdrawn"
-        consent.withdrawn_on = TODAY
+        withdraw_consent(session, Actor("test", "operator"), consent, TODAY)
     released, refused = _release(db, donors, HD_STUDY)
     assert "BJH-0001" not in released
     assert refused["BJH-0001"] == "withdrawn"

@@ -18,7 +18,7 @@ from hgr.access import DiseaseOntology
 from hgr.access.export import file_provision, make_export, register_key
 from hgr.access.facts import node_facts
 from hgr.access.requests import activate, create_request, find_request, review, submit
-from hgr.audit import Actor
+from hgr.audit import Actor, record
 from hgr.auth import Role, add_user, find_user
 from hgr.crypto import NodeKeys, load_signer
 from hgr.dates import utc_now
@@ -172,6 +172,7 @@ def test_a_store_whose_collection_records_no_genotype_category_counts_as_genomes
         session.add_all(GenotypeSample(store_id=store.id, sample_id=sample, position=n,
                                        file_sample_id=f"s{n}")
                         for n, sample in enumerate(samples))  # fmt: skip
+        record(session, ACTOR, "genotypes.ingest", "stores/x")  # as the ingest audits it
     with node.reader() as session:
         facts = node_facts(session, _request(600, ("genotype_array",)), NodeFacts(today=TODAY))
     assert facts.categories == ("whole_genome",)
@@ -191,6 +192,7 @@ def test_one_person_registered_twice_counts_once(
                               donor_b=second, relationship="duplicate", kinship=0.5, ibs0=0.0,
                               discordance=0.0, n_sites=1000, panel_id="test",
                               created_at=utc_now()))  # fmt: skip
+        record(session, ACTOR, "relatedness.link", "donor_link")  # as the engine audits it
     with node.reader() as session:
         facts = node_facts(session, _request(declared=500), NodeFacts(today=TODAY))
     assert facts.persons == 500

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hgr.access.facts import ethics_standing, node_facts
 from hgr.access.models import ExportPackage, RequestRecord
+from hgr.audit import Actor, record
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.policy import AccessRequest, NodeFacts, evaluate, load_packs
@@ -32,6 +33,8 @@ def _exported(db: Database, body: dict[str, object], donors: int, days_ago: int,
                                   donors=[f"p{n}" for n in range(first, first + donors)],
                                   fields=["sex"],
                                   manifest_sha256="0" * 64, created_at=at))  # fmt: skip
+        # The test stands in for the export process, which audits what it writes.
+        record(session, Actor("test", "operator"), "access.export", number)
 
 
 def test_bulk_counts_the_node_own_exports_of_the_last_year(db: Database) -> None:

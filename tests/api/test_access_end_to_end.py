@@ -21,12 +21,14 @@ from hgr.access import DiseaseOntology
 from hgr.access.export import file_provision, make_export, recipient_id, register_key
 from hgr.access.facts import node_facts
 from hgr.access.requests import activate, create_request, find_request, review, submit
+from hgr.audit import Actor, record
 from hgr.auth import Role, add_user, find_user
 from hgr.crypto import NodeKeys, load_signer
 from hgr.dates import utc_today
 from hgr.exceptions import Conflict, UsageError
 from hgr.policy import AccessRequest, load_packs, read_model
 from hgr.registry import models as m
+from hgr.registry.consents import withdraw_consent
 from tests.api.conftest import ADMIN, Api
 from tests.conftest import EXAMPLES, register_pedigree
 
@@ -148,7 +150,7 @@ def test_a_foreign_request_from_submission_to_withdrawal(
     with api.db.transaction() as session:
         consent = session.scalars(select(m.Consent).join(m.Donor).where(
             m.Donor.pseudonym == first)).one()  # fmt: skip
-        consent.status, consent.withdrawn_on = "withdrawn", utc_today()
+        withdraw_consent(session, Actor("test", "operator"), consent, utc_today())
     notices = api.get("researcher", "/access/notices").json()
     donor = recipient_id(keys, number, first)
     assert [(n["request"], n["donor"]) for n in notices] == [(number, donor)]
@@ -170,6 +172,7 @@ def test_a_foreign_request_from_submission_to_withdrawal(
         approval = session.scalars(select(E).join(m.Institution).where(
             E.reference == "2019-KY-017", m.Institution.code == "BJ-H001")).one()  # fmt: skip
         approval.valid_to = utc_today() - dt.timedelta(days=1)
+        record(session, ADMIN, "test.clock", "ethics approval 2019-KY-017")  # time passes
     with pytest.raises(Conflict, match="ethics approval"), api.db.transaction() as session:
         make_export(session, ADMIN, find_request(session, number), keys, signer, tmp_path,
                     DiseaseOntology(), tmp_path, PACKS)  # fmt: skip

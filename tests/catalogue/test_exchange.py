@@ -49,7 +49,9 @@ def _signer(tmp_path: Path, name: str) -> Signer:
 def _node(tmp_path: Path, name: str) -> Database:
     url = f"sqlite:///{tmp_path / name}.sqlite"
     upgrade_schema(url)
-    return Database(url)
+    database = Database(url)
+    database.seal_with(create_node_keys(tmp_path / f"{name}-keys").record_key())
+    return database
 
 
 @pytest.fixture

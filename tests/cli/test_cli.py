@@ -143,7 +143,8 @@ def test_imports_are_audited_and_the_log_verifies(home: Path, tmp_path: Path) ->
     assert runner.invoke(app, ["import", *HOLDINGS, "--home", str(home)]).exit_code == 0
     head = runner.invoke(app, ["audit", "checkpoint", "--home", str(home)])
     assert head.exit_code == 0, head.output
-    assert head.output.splitlines()[1] == "2"  # two imports: institutions, then holdings
+    # The regions loaded by init, then two imports: institutions, then holdings.
+    assert head.output.splitlines()[1] == "3"
     witness = tmp_path / "checkpoint.txt"
     witness.write_text(head.output)
     verified = runner.invoke(
@@ -151,7 +152,7 @@ def test_imports_are_audited_and_the_log_verifies(home: Path, tmp_path: Path) ->
     )
     assert verified.exit_code == 0, verified.output
     assert "the audit log verifies" in verified.output
-    witness.write_text(head.output.replace("\n2\n", "\n3\n"))
+    witness.write_text(head.output.replace("\n3\n", "\n4\n"))
     forged = runner.invoke(app, ["audit", "verify", "--witness", str(witness), "--home", str(home)])
     assert forged.exit_code == 1
     assert "(E_AUDIT_TAMPERED)" in forged.stderr

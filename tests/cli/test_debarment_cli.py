@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from hgr.audit import Actor, record
 from hgr.cli.main import app
 from hgr.dates import utc_today
 from hgr.debarment.models import DebarmentEntry
@@ -33,6 +34,7 @@ def _end_standstill(home: Path, number: str) -> None:
             entry = session.scalars(select(DebarmentEntry).where(
                 DebarmentEntry.number == number)).one()  # fmt: skip
             entry.standstill_ends = utc_today() - dt.timedelta(days=1)
+            record(session, Actor("test", "operator"), "debarment.test.clock", number)
     finally:
         node.close()
 

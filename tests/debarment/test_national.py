@@ -43,11 +43,13 @@ def nation(db: Database, keys: NodeKeys) -> tuple[Database, Signer]:
 
 
 @pytest.fixture
-def province(tmp_path: Path, nation: tuple[Database, Signer]) -> Iterator[Database]:
+def province(tmp_path: Path, nation: tuple[Database, Signer],
+             keys: NodeKeys) -> Iterator[Database]:  # fmt: skip
     """Another node: the nation's key trusted, no list of its own."""
     url = f"sqlite:///{tmp_path / 'province.sqlite'}"
     upgrade_schema(url)
     other = Database(url)
+    other.seal_with(keys.record_key())
     load_regions(other, default_region_file())
     with other.transaction() as session:
         trust_key(session, ACTOR, "nation", "CN", nation[1].verifier)

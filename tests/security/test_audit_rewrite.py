@@ -25,6 +25,9 @@ from hgr.exceptions import IntegrityBroken
 from tests.cli.conftest import hgr, runner
 from tests.conftest import EXAMPLES, as_superuser
 
+# The audit log starts empty: the tests count its events from the first.
+pytestmark = pytest.mark.without_regions
+
 ALICE = Actor("token:alice", "institution_steward")
 
 

@@ -13,13 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from hgr.audit import Actor
+from hgr.audit.records import unsealed_rows
 from hgr.crypto import NodeKeys
 from hgr.db import Database
+from hgr.exceptions import IntegrityBroken
 from hgr.registry import models as m
 from hgr.registry.consents import withdraw_consent
 from hgr.registry.importer import import_files
 from hgr.registry.samples import move_sample
-from hgr.registry.seals import unsealed_rows
 from tests.conftest import EXAMPLES, HOLDINGS
 
 ADMIN = Actor("cli:test", "operator")
@@ -95,19 +96,19 @@ def test_a_donor_copied_in_is_caught(node: Database, keys: NodeKeys) -> None:
     assert any(p.startswith("table donor:") for p in problems)
 
 
-def test_an_edit_stays_found_after_the_node_writes_the_row_again(
+def test_the_node_does_not_write_over_an_edited_row(
     node: Database, keys: NodeKeys, tmp_path: Path
 ) -> None:
+    # Writing over it would seal the forgery's other fields as the node's own.
     donor = _donor_id(node, keys, "BJH-0003")
     _sql(node, f"UPDATE donor SET birth_year = 1990 WHERE id = {donor}")
     later = tmp_path / "donors.csv"
     later.write_text("donor_id,sex,birth_year\nBJH-0003,female,1991\n", encoding="utf-8")
-    import_files(node, keys, [later], institution="BJ-H001", update=True)
-    # The row's own seal is whole again, but the table's total keeps the forgery's trace.
-    assert _problems(node, keys) == [
-        "table donor: its rows do not add up to what the node wrote (a row was deleted, or one "
-        "was copied in)"
-    ]
+    with pytest.raises(IntegrityBroken) as refused:
+        import_files(node, keys, [later], institution="BJ-H001", update=True)
+    assert refused.value.code == "E_ROW_TAMPERED"
+    assert f"donor {donor} was edited outside the node" in str(refused.value)
+    assert _problems(node, keys) == [f"donor {donor}: edited outside the node"]
 
 
 def test_the_cli_names_the_edited_donor(tmp_path: Path) -> None:
@@ -135,7 +136,7 @@ def test_reseal_seals_rows_made_before_seals_and_keeps_the_totals(
     node: Database, keys: NodeKeys
 ) -> None:
     from hgr.audit import record
-    from hgr.registry.seals import seal_unsealed_rows
+    from hgr.audit.records import seal_unsealed_rows
 
     _sql(node, "UPDATE sample SET seal = NULL WHERE code = 'S-0001'")  # as before seals
     donor = _donor_id(node, keys, "BJH-0003")
@@ -143,9 +144,8 @@ def test_reseal_seals_rows_made_before_seals_and_keeps_the_totals(
     problems = _problems(node, keys)
     assert any(p.endswith(": not sealed") for p in problems)
     with node.transaction() as session:
-        counts, sealing = seal_unsealed_rows(session, write=True)
-        record(session, ADMIN, "registry.reseal", "records",
-               detail={"rows": counts, "seals": sealing.as_detail()})  # fmt: skip
+        counts = seal_unsealed_rows(session, write=True)
+        record(session, ADMIN, "registry.reseal", "records", detail={"rows": counts})
     assert counts == {"sample": 1}
     # Resealed, the sample now counts twice in the events (its import and the reseal): emptying
     # a seal the node had written is itself tampering, and the table says so. The forged

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from hgr.audit import Actor
+from hgr.audit import Actor, record
 from hgr.crypto import NodeKeys, Signer, create_node_keys, load_signer
 from hgr.dates import utc_now
 from hgr.db import Database, upgrade_schema
@@ -120,6 +120,7 @@ def test_the_nation_counts_persons_once_across_institutions(
             institution_b="SH-C001", donor_b=_pseudonym(nation_db, "SH-C001"),
             relationship="duplicate", kinship=0.5, ibs0=0.0, discordance=0.0, n_sites=2000,
             panel_id="p", created_at=utc_now()))  # fmt: skip
+        record(session, ACTOR, "relatedness.link", "donor_link")  # as the engine audits it
     with nation_db.transaction() as session:
         for province in ("110000", "310000"):
             compile_province(session, signer, ACTOR, "2025", province)
@@ -190,6 +191,7 @@ def _other_nation(tmp_path: Path, keys: NodeKeys, signer: Signer,
     url = f"sqlite:///{tmp_path / 'nation.sqlite'}"
     upgrade_schema(url)
     other = Database(url)
+    other.seal_with(keys.record_key())
     load_regions(other, default_region_file())
     import_files(other, keys, [EXAMPLES / "institutions.csv"])
     with other.transaction() as session:
@@ -297,6 +299,7 @@ def test_a_package_travels_to_another_node(
     url = f"sqlite:///{tmp_path / 'nation.sqlite'}"
     upgrade_schema(url)
     other = Database(url)
+    other.seal_with(keys.record_key())
     load_regions(other, default_region_file())
     import_files(other, keys, [EXAMPLES / "institutions.csv"])
     national = load_signer(create_node_keys(tmp_path / "nation-keys").signing_key, "hgr/nation")

@@ -9,15 +9,34 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hgr.db import Base
+from hgr.db.seals import Sealed
 
 __all__ = ["AccessReview", "ExportPackage", "Filing", "RequestRecord", "WithdrawalNotice"]
 
 
-class RequestRecord(Base):
+class RequestRecord(Sealed, Base):
     """An access request as submitted (``body``: the request's fields), the policy decision it
     received (``decision``), and where it stands."""
 
     __tablename__ = "access_request"
+    __sealed__ = (
+        "number",
+        "requester",
+        "status",
+        "body",
+        "outcome",
+        "decision",
+        "reviews_needed",
+        "submitted_on",
+        "due_on",
+        "decided_on",
+        "active_from",
+        "expires_on",
+        "note",
+        "recipient_key",
+        "created_at",
+        "updated_at",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -39,10 +58,11 @@ class RequestRecord(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class AccessReview(Base):
+class AccessReview(Sealed, Base):
     """One reviewer's decision on one kind of review of a request."""
 
     __tablename__ = "access_review"
+    __sealed__ = ("request_id", "kind", "reviewer", "organisation", "approve", "note", "at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("access_request.id"), index=True)
@@ -54,11 +74,12 @@ class AccessReview(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class Filing(Base):
+class Filing(Sealed, Base):
     """The filing made before an outbound provision (HGR Reg. Art. 28 ¶2): recipient, data,
     legal basis, and the checksum of the information backup deposited with the authority."""
 
     __tablename__ = "access_filing"
+    __sealed__ = ("request_id", "record", "backup_sha256", "filed_on")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("access_request.id"), unique=True)
@@ -67,11 +88,12 @@ class Filing(Base):
     filed_on: Mapped[dt.date] = mapped_column(Date)
 
 
-class ExportPackage(Base):
+class ExportPackage(Sealed, Base):
     """One export made from an active request: which donors (as pseudonyms) and fields went,
     and the digest of its signed manifest."""
 
     __tablename__ = "access_export"
+    __sealed__ = ("request_id", "number", "donors", "fields", "manifest_sha256", "created_at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("access_request.id"), index=True)
@@ -82,11 +104,12 @@ class ExportPackage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class WithdrawalNotice(Base):
+class WithdrawalNotice(Sealed, Base):
     """A donor of an export withdrew: the recipient must delete their data (published to the
     recipient through ``GET /access/notices``)."""
 
     __tablename__ = "withdrawal_notice"
+    __sealed__ = ("request_id", "export_id", "donor", "withdrawn_on", "published_at")
     __table_args__ = (UniqueConstraint("export_id", "donor"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

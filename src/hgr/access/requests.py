@@ -204,7 +204,10 @@ def review_state(session: Session, entry: RequestRecord,
     approvals: dict[str, list[str]] = {kind: [] for kind in entry.reviews_needed}
     for kind, reviewer in session.execute(select(AccessReview.kind, AccessReview.reviewer).where(
             AccessReview.request_id == entry.id, AccessReview.approve)):  # fmt: skip
-        approvals.setdefault(kind, []).append(reviewer)
+        # Four eyes are two people: a reviewer's row counted twice (a copy slipped into the
+        # table) is still one pair of eyes.
+        if reviewer not in approvals.setdefault(kind, []):
+            approvals[kind].append(reviewer)
     missing = {k: APPROVALS - len(v) for k, v in approvals.items() if len(v) < APPROVALS}
     overdue = entry.status == "under_review" and entry.due_on is not None and today > entry.due_on
     return ReviewState(approvals, missing, entry.due_on, overdue)

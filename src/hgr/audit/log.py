@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, text
@@ -37,6 +38,7 @@ from hgr.audit.models import AuditCheckpoint, AuditCounter, AuditEvent, AuditLea
 from hgr.audit.stamp import mark_changed
 from hgr.crypto.signing import Verifier
 from hgr.dates import utc_now
+from hgr.db.seals import SEAL_EVENT, take_seals
 from hgr.exceptions import NotFound, UsageError
 
 __all__ = [
@@ -111,8 +113,17 @@ def record(
 
     ``action`` is a dotted verb (``registry.import``, ``registry.read``), ``target`` the record
     or route acted on, ``grounds`` why it was allowed (role and scope, a grant), ``outcome``
-    ``ok``, ``denied`` or ``failed``.
+    ``ok``, ``denied`` or ``failed``. The change the transaction made to sealed rows since
+    the last event goes into ``detail.seals`` (hgr.db.seals).
     """
+    detail = dict(detail or {})
+    if "seals" in detail:
+        raise ValueError("detail.seals is the seal totals' own: hgr.db.seals.take_seals")
+    seals = take_seals(session)
+    if seals:
+        detail["seals"] = seals
+    # Sealed rows the transaction changes after this event go into one more event at commit.
+    session.info[SEAL_EVENT] = partial(_seals_after, actor, action, target, request_id)
     values: dict[str, Any] = {
         "at": _utc(at or utc_now()),
         "actor": _encoded(actor.name)[:300],
@@ -122,7 +133,7 @@ def record(
         "outcome": _encoded(outcome)[:16],
         "grounds": _encoded(grounds),
         "request_id": _encoded(request_id)[:64],
-        "detail": _encoded_values(dict(detail or {})),
+        "detail": _encoded_values(detail),
     }
     values["body"] = canonical_json(_fields(values))  # as verify_log reads it from the row
     # A plain INSERT into the table, built once, rather than the unit of work: an event is
@@ -132,6 +143,12 @@ def record(
     postgres = connection.dialect.name == "postgresql"
     connection.execute(_INSERT_EVENT if postgres else _INSERT_NUMBERED_EVENT, values)
     mark_changed(session)  # its own reads now see what it changed: none of them is cached
+
+
+def _seals_after(actor: Actor, action: str, target: str, request_id: str,
+                 session: Session) -> None:  # fmt: skip
+    """The event of the seals that a transaction changed after its last event (``action``)."""
+    record(session, actor, "audit.seals", target, request_id=request_id, detail={"after": action})
 
 
 _EVENTS = cast(Table, AuditEvent.__table__)

@@ -9,11 +9,12 @@ from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hgr.db import Base
+from hgr.db.seals import Sealed
 
 __all__ = ["CatalogueEntry"]
 
 
-class CatalogueEntry(Base):
+class CatalogueEntry(Sealed, Base):
     """One declared resource and where it stands: declared by the institution that found it,
     reviewed by its province, registered by the nation (IR Arts. 24-26).
 
@@ -27,6 +28,26 @@ class CatalogueEntry(Base):
     """
 
     __tablename__ = "catalogue_entry"
+    __sealed__ = (
+        "kind",
+        "institution",
+        "province",
+        "subject",
+        "region",
+        "condition",
+        "trait",
+        "generations",
+        "affected",
+        "evidence",
+        "pedigree",
+        "declaration",
+        "status",
+        "review_note",
+        "number",
+        "protected",
+        "declared_at",
+        "updated_at",
+    )
     __table_args__ = (UniqueConstraint("kind", "institution", "subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -170,6 +171,8 @@ def attack_sim(
         try:
             upgrade_schema(url)
             db = Database(url)
+            # A throwaway database of simulated donors: a key of its own seals its rows.
+            db.seal_with(secrets.token_bytes(32))
             try:
                 with progress_bar() as progress:
                     report = run_simulation(db, population, default_scenarios(questions),

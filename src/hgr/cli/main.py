@@ -17,6 +17,7 @@ from rich.table import Table
 from hgr import __version__
 from hgr.audit import checkpoint, parse_checkpoint, record, verify_log
 from hgr.audit.heads import read_head
+from hgr.audit.records import seal_unsealed_rows, unsealed_rows
 from hgr.audit.witness import check_step, cosigned_note, keep, kept_head_file
 from hgr.auth import Role, add_user, create_token, disable_user, list_tokens, revoke_token
 from hgr.auth.seals import seal_unsealed, unsealed_accounts
@@ -54,7 +55,6 @@ from hgr.node import init_node
 from hgr.registry.importer import ImportResult, import_files
 from hgr.registry.queries import ENTITIES, count_summary, list_entities, show_entity
 from hgr.registry.regions import load_regions
-from hgr.registry.seals import seal_unsealed_rows, unsealed_rows
 
 __all__ = ["app", "main"]
 
@@ -300,7 +300,7 @@ def regions_load(
 ) -> None:
     """Load another country's region list."""
     with command_node(home, database_url) as node:
-        added = load_regions(node.db, path)
+        added = load_regions(node.db, path, operator())
     out.print(f"{added} new region(s) loaded from {path}")
 
 
@@ -373,11 +373,10 @@ def audit_reseal(
     it. A row whose seal is present but wrong is never resealed: it stays reported."""
     with command_node(home, database_url) as node, node.db.transaction() as session:
         accounts = seal_unsealed(session, node.keys.record_key(), write=yes)
-        counts, sealing = seal_unsealed_rows(session, write=yes)
+        counts = seal_unsealed_rows(session, write=yes)
         if yes and (accounts or counts):
             record(session, operator(), "registry.reseal", "records",
-                   detail={"accounts": accounts, "rows": counts,
-                           "seals": sealing.as_detail()})  # fmt: skip
+                   detail={"accounts": accounts, "rows": counts})  # fmt: skip
     for row in accounts:
         out.print(row)
     for name, count in counts.items():

@@ -1,8 +1,9 @@
 """Database foundation: the declarative base, engines, sessions and migrations."""
 
 from hgr.db.base import Base
-from hgr.db.engine import Database, after_commit, seal_key, upgrade_schema
+from hgr.db.engine import Database, after_commit, upgrade_schema
 from hgr.db.numbering import NumberCounter, next_number
+from hgr.db.seals import seal_key
 
 __all__ = [
     "Base",

@@ -14,29 +14,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hgr.db.seals import SEAL_KEY, watch
 from hgr.exceptions import ConfigurationError
 
-__all__ = ["Database", "after_commit", "normalise_url", "seal_key", "upgrade_schema"]
+__all__ = ["Database", "after_commit", "normalise_url", "upgrade_schema"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _HOOKS = "hgr.after_commit"  # session.info key: (action, undo) pairs of Database.transaction
-_SEAL_KEY = "hgr.seal_key"  # session.info key: the node's record key (Database.seal_with)
-
-
-def seal_key(session: Session) -> bytes:
-    """The key that seals records written through ``session`` (see :meth:`Database.seal_with`).
-
-    Raises
-    ------
-    ConfigurationError
-        ``E_NO_KEY`` when the database was opened without the node's keys.
-    """
-    key = session.info.get(_SEAL_KEY)
-    if key is None:
-        raise ConfigurationError("this database was opened without the node's record key: "
-                                 "open it through the node (hgr.node.open_node)",
-                                 code="E_NO_KEY")  # fmt: skip
-    return bytes(key)
 
 
 def after_commit(session: Session, action: Callable[[], object],
@@ -97,6 +81,8 @@ class Database:
         self._autocommit_sessions = sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
         )
+        watch(self._sessions)
+        watch(self._autocommit_sessions)
 
     @property
     def dialect(self) -> str:
@@ -106,7 +92,7 @@ class Database:
         """Give every session of this database the node's record key, kept outside the
         database, with which the rows that grant access are sealed (hgr.auth.seals)."""
         for factory in (self._sessions, self._autocommit_sessions):
-            factory.configure(info={_SEAL_KEY: key})
+            factory.configure(info={SEAL_KEY: key})
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -8,11 +8,12 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hgr.db import Base
+from hgr.db.seals import Sealed
 
 __all__ = ["ControlRelation", "DebarmentEntry"]
 
 
-class DebarmentEntry(Base):
+class DebarmentEntry(Sealed, Base):
     """One organisation's case, from investigation to listing and removal.
 
     Modelled on the UK Procurement Act 2023 list (ss.60-65; regulations.md §3.1, UK-P03 to
@@ -22,6 +23,28 @@ class DebarmentEntry(Base):
     """
 
     __tablename__ = "debarment_entry"
+    __sealed__ = (
+        "number",
+        "organisation",
+        "country",
+        "identifiers",
+        "regime",
+        "ground",
+        "mandatory",
+        "status",
+        "reasons",
+        "representations",
+        "opened_on",
+        "notice_on",
+        "decided_on",
+        "standstill_ends",
+        "listed_on",
+        "expected_end",
+        "permanent",
+        "closed_on",
+        "closing_note",
+        "updated_at",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -46,11 +69,12 @@ class DebarmentEntry(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class ControlRelation(Base):
+class ControlRelation(Sealed, Base):
     """``controller`` owns or controls ``controlled`` (both organisation identifiers), so a
     debarment of the controller reaches the controlled entity."""
 
     __tablename__ = "control_relation"
+    __sealed__ = ("controller", "controlled", "basis", "recorded_at")
     __table_args__ = (UniqueConstraint("controller", "controlled"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -22,14 +22,26 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hgr.db.base import Base
+from hgr.db.seals import Sealed
 
 __all__ = ["GenotypeSample", "GenotypeSampleQc", "GenotypeSource", "GenotypeStore"]
 
 
-class GenotypeStore(Base):
+class GenotypeStore(Sealed, Base):
     """One version of a collection's VCF Zarr store."""
 
     __tablename__ = "genotype_store"
+    __sealed__ = (
+        "collection_id",
+        "version",
+        "location",
+        "build",
+        "vcf_zarr_version",
+        "samples",
+        "variants",
+        "qc",
+        "created_at",
+    )
     __table_args__ = (
         UniqueConstraint("collection_id", "version"),
         CheckConstraint("version >= 1", name="version"),
@@ -48,10 +60,20 @@ class GenotypeStore(Base):
     qc: Mapped[dict[str, Any]] = mapped_column()
 
 
-class GenotypeSource(Base):
+class GenotypeSource(Sealed, Base):
     """A raw file a store version was built from; its sealed copy is a registry data file."""
 
     __tablename__ = "genotype_source"
+    __sealed__ = (
+        "store_id",
+        "data_file_id",
+        "name",
+        "kind",
+        "header_lines",
+        "records",
+        "ordinal",
+        "sample_offset",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("genotype_store.id"), index=True)
@@ -66,10 +88,11 @@ class GenotypeSource(Base):
     sample_offset: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class GenotypeSample(Base):
+class GenotypeSample(Sealed, Base):
     """A column of a store version: the registry sample it holds, under its id in the file."""
 
     __tablename__ = "genotype_sample"
+    __sealed__ = ("store_id", "sample_id", "position", "file_sample_id")
     __table_args__ = (
         UniqueConstraint("store_id", "sample_id"),
         UniqueConstraint("store_id", "position"),
@@ -82,10 +105,23 @@ class GenotypeSample(Base):
     file_sample_id: Mapped[str] = mapped_column(String(200))
 
 
-class GenotypeSampleQc(Base):
+class GenotypeSampleQc(Sealed, Base):
     """One sample's quality control in a store version, and the flags it raised."""
 
     __tablename__ = "genotype_sample_qc"
+    __sealed__ = (
+        "store_id",
+        "sample_id",
+        "call_rate",
+        "heterozygosity",
+        "ti_tv",
+        "x_f",
+        "x_sites",
+        "y_call_rate",
+        "inferred_sex",
+        "declared_sex",
+        "flags",
+    )
     __table_args__ = (UniqueConstraint("store_id", "sample_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

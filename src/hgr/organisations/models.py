@@ -16,15 +16,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hgr.db import Base
+from hgr.db.seals import Sealed
 
 __all__ = ["Organisation", "OrganisationControl", "OrganisationIdentifier", "OrganisationName"]
 
 
-class Organisation(Base):
+class Organisation(Sealed, Base):
     """An organisation, known by its registry ``key`` (a short stable name the officer
     chooses, such as ``oxbridge-univ``)."""
 
     __tablename__ = "organisation"
+    __sealed__ = ("key", "country", "source", "verified_by", "recorded_at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -34,11 +36,20 @@ class Organisation(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class OrganisationName(Base):
+class OrganisationName(Sealed, Base):
     """One name of an organisation in one language, or a former name; ``normalised`` is the
     form names are matched by (hgr.organisations.names)."""
 
     __tablename__ = "organisation_name"
+    __sealed__ = (
+        "organisation_id",
+        "name",
+        "language",
+        "former",
+        "normalised",
+        "source",
+        "verified_by",
+    )
     __table_args__ = (UniqueConstraint("organisation_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,11 +62,12 @@ class OrganisationName(Base):
     verified_by: Mapped[str] = mapped_column(String(100))
 
 
-class OrganisationIdentifier(Base):
+class OrganisationIdentifier(Sealed, Base):
     """A legal identifier, written ``SCHEME:VALUE`` (USCC, CH for Companies House, LEI…):
     one organisation's only."""
 
     __tablename__ = "organisation_identifier"
+    __sealed__ = ("organisation_id", "identifier", "source", "verified_by")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
@@ -64,11 +76,20 @@ class OrganisationIdentifier(Base):
     verified_by: Mapped[str] = mapped_column(String(100))
 
 
-class OrganisationControl(Base):
+class OrganisationControl(Sealed, Base):
     """``controller`` holds ``share`` percent of the equity or the votes of ``controlled``,
     or controls it by agreement (``kind`` ``agreement``, no share)."""
 
     __tablename__ = "organisation_control"
+    __sealed__ = (
+        "controller_id",
+        "controlled_id",
+        "kind",
+        "share",
+        "source",
+        "verified_by",
+        "recorded_at",
+    )
     __table_args__ = (
         UniqueConstraint("controller_id", "controlled_id", "kind"),
         CheckConstraint("controller_id <> controlled_id", name="not_itself"),

@@ -11,7 +11,6 @@ from hgr.audit import Actor, record
 from hgr.dates import utc_now
 from hgr.registry import models as m
 from hgr.registry.history import FieldChange, keep_versions
-from hgr.registry.seals import SEALED, Sealing
 from hgr.registry.vocabulary import ConsentStatus
 
 __all__ = ["withdraw_consent"]
@@ -20,10 +19,9 @@ __all__ = ["withdraw_consent"]
 def withdraw_consent(session: Session, by: Actor, consent: m.Consent, on: dt.date, *,
                      grounds: str = "") -> None:  # fmt: skip
     """Record that the donor withdrew ``consent`` on ``on``: resealed, versioned, audited."""
-    sealing = Sealing(session)
-    old = {f: getattr(consent, f) for f in SEALED["consent"]}
-    new = old | {"status": ConsentStatus.WITHDRAWN, "withdrawn_on": on}
-    consent.seal = sealing.updated("consent", old, new, consent.seal)
+    old = {"status": consent.status, "withdrawn_on": consent.withdrawn_on}
+    new = {"status": ConsentStatus.WITHDRAWN, "withdrawn_on": on}
+    # Resealed as it is flushed (hgr.db.seals).
     consent.status, consent.withdrawn_on = ConsentStatus.WITHDRAWN, on
     now = utc_now()
     consent.updated_at = now
@@ -33,4 +31,4 @@ def withdraw_consent(session: Session, by: Actor, consent: m.Consent, on: dt.dat
                                         new[field]) for field in ("status", "withdrawn_on")],
                   actor=by.name, source="consent withdrawn", at=now)  # fmt: skip
     record(session, by, "registry.consent.withdraw", f"consents/{consent.id}", grounds=grounds,
-           detail={"on": on.isoformat(), "seals": sealing.as_detail()})  # fmt: skip
+           detail={"on": on.isoformat()})  # fmt: skip

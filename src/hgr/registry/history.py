@@ -10,16 +10,16 @@ registry is overwritten without one. ``hgr history ENTITY KEY`` and ``GET
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, select
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, Table, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from hgr.db.base import Base
+from hgr.db.seals import Sealed, Sealing, allocate_ids, plain
 from hgr.exceptions import NotFound, UsageError
 from hgr.registry import models as m
 
@@ -34,10 +34,11 @@ __all__ = [
 ]
 
 
-class RecordVersion(Base):
+class RecordVersion(Sealed, Base):
     """One change to one registry row: the fields it changed, before and after."""
 
     __tablename__ = "record_version"
+    __sealed__ = ("table_name", "row_id", "at", "actor", "source", "changes")
     __table_args__ = (Index("ix_record_version_row", "table_name", "row_id"),)
 
     id: Mapped[int] = mapped_column(
@@ -77,19 +78,6 @@ class FieldChange:
         return {"field": self.field, "before": plain(self.before), "after": plain(self.after)}
 
 
-def plain(value: Any) -> Any:
-    """``value`` as JSON holds it: dates as ISO text, enumerations by value, sets sorted."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, set | frozenset):
-        return sorted(plain(v) for v in value)
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
-
-
 def keep_versions(session: Session, changes: Iterable[FieldChange], *, actor: str, source: str,
                   at: dt.datetime) -> int:  # fmt: skip
     """Write one version per changed row (its fields before and after); returns how many."""
@@ -100,7 +88,12 @@ def keep_versions(session: Session, changes: Iterable[FieldChange], *, actor: st
              "source": source[:200], "changes": fields}
             for (table, row_id), fields in by_row.items()]  # fmt: skip
     if rows:
-        session.execute(RecordVersion.__table__.insert(), rows)  # type: ignore[attr-defined]
+        table = cast(Table, RecordVersion.__table__)
+        sealing = Sealing(session)
+        for row, row_id in zip(rows, allocate_ids(session, table, len(rows)), strict=True):
+            row["id"] = row_id
+            sealing.inserted(table.name, row)
+        session.execute(table.insert(), rows)
     return len(rows)
 
 

@@ -23,6 +23,7 @@ from hgr.audit import SYSTEM, Actor, record
 from hgr.crypto import NodeKeys
 from hgr.dates import utc_now
 from hgr.db import Base, Database
+from hgr.db.seals import Sealing, allocate_ids, sealed_tables
 from hgr.exceptions import Conflict, NotFound, ValidationFailed
 from hgr.pedigree import NO_FAMILY, FamilyCheck, check_pedigrees
 from hgr.pedigree.ped import PedigreeRecord
@@ -31,7 +32,6 @@ from hgr.registry import models as m
 from hgr.registry.checks import KnownRecords, check_staging
 from hgr.registry.history import FieldChange, keep_versions
 from hgr.registry.report import Issue, Origin, Report, Severity
-from hgr.registry.seals import SEALED, Sealing
 from hgr.registry.staging import Staging, stage_files
 from hgr.registry.vocabulary import AffectedStatus, Sex, StorageStatus, VitalStatus
 
@@ -89,7 +89,6 @@ def _upsert(
     diffs: list[FieldChange] | None = None,
     names: Callable[[tuple[Any, ...]], str] | None = None,
     clear: frozenset[str] | None = frozenset(),
-    sealing: Sealing | None = None,
 ) -> tuple[Changes, dict[tuple[Any, ...], int]]:
     """Insert new rows and update changed ones, matching on ``keys`` within ``scope``.
 
@@ -97,16 +96,15 @@ def _upsert(
     cell) never overwrites a registered one, unless its column is in ``clear``; ``clear=None``
     makes every given value count, empty or not (a PED line states its parents in full). Each
     field an update changes goes to ``diffs``, its record named by ``names(key)``. Rows of a
-    sealed table (hgr.registry.seals) are sealed by ``sealing``, which a sealed table needs.
+    sealed table are sealed as written (hgr.db.seals); a new row takes its id first.
     Returns the changes and the id of every row in scope, by key.
     """
     table = _table(model)
     rows = list(rows)
     changes = Changes()
     value_columns = sorted({c for row in rows for c in row} - set(keys))
-    sealed = SEALED.get(table.name, ())
-    if sealed and sealing is None:
-        raise AssertionError(f"rows of {table.name} are sealed: pass the writer's sealing")
+    sealed = sealed_tables().get(table.name, ())
+    sealing = Sealing(session) if sealed else None
     read = sorted(set(value_columns) | set(sealed) - set(keys))
     query = select(table.c.id, *(table.c[k] for k in keys), *(table.c[c] for c in read))
     if sealed:
@@ -118,7 +116,7 @@ def _upsert(
         mapping = db_row._mapping
         existing[tuple(mapping[k] for k in keys)] = (
             mapping["id"],
-            {c: mapping[c] for c in (*keys, *read, *(["seal"] if sealed else []))},
+            {c: mapping[c] for c in ("id", *keys, *read, *(["seal"] if sealed else []))},
         )
     to_insert, to_update = [], []
     stamped = "updated_at" in table.c
@@ -126,8 +124,6 @@ def _upsert(
         key = tuple(row[k] for k in keys)
         found = existing.get(key)
         if found is None:
-            if sealing is not None and sealed:
-                sealing.inserted(table.name, row)
             to_insert.append(row)
             continue
         changed = {c: row[c] for c in row
@@ -137,7 +133,7 @@ def _upsert(
             changes.unchanged += 1
             continue
         update_row = {"id": found[0], **changed}
-        if sealing is not None and sealed:
+        if sealing is not None:
             update_row["seal"] = sealing.updated(table.name, found[1], found[1] | changed,
                                                  found[1]["seal"])  # fmt: skip
         if stamped:
@@ -147,6 +143,11 @@ def _upsert(
             record = names(key) if names else f"{table.name} {'/'.join(map(str, key[1:]))}"
             diffs.extend(FieldChange(table.name, found[0], record, c, found[1][c], v)
                          for c, v in changed.items())  # fmt: skip
+    if to_insert and sealing is not None:
+        for row, row_id in zip(to_insert, allocate_ids(session, table, len(to_insert)),
+                               strict=True):  # fmt: skip
+            row["id"] = row_id
+            sealing.inserted(table.name, row)
     if to_insert:
         session.execute(insert(table), to_insert)
     if to_update:
@@ -215,7 +216,6 @@ class _Writer:
     ) -> None:
         self.session = session
         self.clear = clear
-        self.sealing = Sealing(session)
         self.diffs: list[FieldChange] = []
         self.local_ids: dict[str, str] = {}  # donor pseudonym -> the institution's own id
         self.donor_names: dict[int, str] = {}  # donor id -> "donor <the institution's id>"
@@ -242,8 +242,8 @@ class _Writer:
         clear: frozenset[str] = frozenset(),
     ) -> dict[tuple[Any, ...], int]:
         changes, ids = _upsert(self.session, model, keys, rows, scope, self.now,
-                               diffs=self.diffs, names=names, clear=self.clear | clear,
-                               sealing=self.sealing)  # fmt: skip
+                               diffs=self.diffs, names=names,
+                               clear=self.clear | clear)  # fmt: skip
         if changes.inserted or changes.updated or changes.unchanged:
             self.changes[name] = changes
         self._wrote(model.__tablename__, changes.inserted + changes.updated)
@@ -414,8 +414,13 @@ class _Writer:
             for d in changed if stored[d]  # a donor's first terms are news, not a change
         )  # fmt: skip
         if changed:
+            sealing = Sealing(self.session)
+            fields = sealed_tables()[table.name]
             for start in range(0, len(changed), 500):
                 chunk = changed[start : start + 500]
+                gone = select(table.c.id, table.c.seal, *(table.c[f] for f in fields))
+                for old in self.session.execute(gone.where(table.c.donor_id.in_(chunk))):
+                    sealing.deleted(table.name, old._mapping, old.seal)
                 self.session.execute(delete(table).where(table.c.donor_id.in_(chunk)))
             rows = [
                 {
@@ -428,6 +433,10 @@ class _Writer:
                 for t, label, excluded in sorted(wanted[d], key=lambda x: x[0])
             ]
             if rows:
+                for new, row_id in zip(rows, allocate_ids(self.session, table, len(rows)),
+                                       strict=True):  # fmt: skip
+                    new["id"] = row_id
+                    sealing.inserted(table.name, new)
                 self.session.execute(insert(table), rows)
                 self._wrote(table.name, len(rows))
         self.changes[name] = Changes(updated=len(changed), unchanged=len(wanted) - len(changed))
@@ -771,8 +780,6 @@ def import_files(
                         for f in staging.files
                     ],
                     "changes": {k: v.as_dict() for k, v in writer.changes.items()},
-                    # The change to the sealed tables' totals (hgr.registry.seals).
-                    "seals": writer.sealing.as_detail(),
                 },
             )
         session.commit()

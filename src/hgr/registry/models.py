@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hgr.db.base import Base
+from hgr.db.seals import Sealed
 from hgr.registry.vocabulary import (
     AffectedStatus,
     ConsentStatus,
@@ -85,10 +86,11 @@ class Timestamps:
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
-class Region(Base):
+class Region(Sealed, Base):
     """An administrative area: nation → province → prefecture, with its official code."""
 
     __tablename__ = "region"
+    __sealed__ = ("country", "code", "name", "name_local", "level", "parent_id")
     __table_args__ = (UniqueConstraint("country", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,7 +104,7 @@ class Region(Base):
     parent: Mapped[Region | None] = relationship(remote_side=[id])
 
 
-class Institution(Timestamps, Base):
+class Institution(Timestamps, Sealed, Base):
     """A legal person that holds genetic resources, with the facts that decide who controls it.
 
     The control facts follow the "actual control" tests for a foreign party (HGR Regulation
@@ -110,6 +112,19 @@ class Institution(Timestamps, Base):
     """
 
     __tablename__ = "institution"
+    __sealed__ = (
+        "code",
+        "name",
+        "kind",
+        "legal_person_id",
+        "country",
+        "region_id",
+        "control",
+        "foreign_equity_pct",
+        "foreign_voting_pct",
+        "control_by_agreement",
+        "controlling_party",
+    )
     __table_args__ = (
         CheckConstraint(
             "foreign_equity_pct IS NULL OR (foreign_equity_pct >= 0 AND foreign_equity_pct <= 100)",
@@ -137,10 +152,21 @@ class Institution(Timestamps, Base):
     region: Mapped[Region | None] = relationship()
 
 
-class Collection(Timestamps, Base):
+class Collection(Timestamps, Sealed, Base):
     """A biobank collection (MIABIS 2.0 Collection): what it holds and how it may be used."""
 
     __tablename__ = "collection"
+    __sealed__ = (
+        "institution_id",
+        "code",
+        "name",
+        "description",
+        "material_types",
+        "data_categories",
+        "disease_focus",
+        "target_size",
+        "duo_codes",
+    )
     __table_args__ = (UniqueConstraint("institution_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -155,10 +181,19 @@ class Collection(Timestamps, Base):
     duo_codes: Mapped[list[str]] = mapped_column(default=list)
 
 
-class Donor(Timestamps, Base):
+class Donor(Timestamps, Sealed, Base):
     """A person who gave material or data, known only by a keyed pseudonym."""
 
     __tablename__ = "donor"
+    __sealed__ = (
+        "institution_id",
+        "pseudonym",
+        "sex",
+        "birth_year",
+        "residence_region_id",
+        "population",
+        "vital_status",
+    )
     __table_args__ = (
         UniqueConstraint("institution_id", "pseudonym"),
         CheckConstraint("birth_year IS NULL OR birth_year BETWEEN 1850 AND 2200", name="birth"),
@@ -174,7 +209,6 @@ class Donor(Timestamps, Base):
     vital_status: Mapped[VitalStatus] = mapped_column(
         _vocab(VitalStatus), default=VitalStatus.UNKNOWN, server_default=VitalStatus.UNKNOWN.value
     )
-    seal: Mapped[str | None] = mapped_column(String(64))  # hgr.registry.seals
 
     phenotypes: Mapped[list[DonorPhenotype]] = relationship(
         cascade="all, delete-orphan", order_by="DonorPhenotype.term_id"
@@ -184,10 +218,11 @@ class Donor(Timestamps, Base):
     )
 
 
-class DonorPhenotype(Base):
+class DonorPhenotype(Sealed, Base):
     """An observed (or explicitly excluded) phenotypic feature, as an HPO term."""
 
     __tablename__ = "donor_phenotype"
+    __sealed__ = ("donor_id", "term_id", "label", "excluded")
     __table_args__ = (UniqueConstraint("donor_id", "term_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -197,10 +232,11 @@ class DonorPhenotype(Base):
     excluded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class DonorDiagnosis(Base):
+class DonorDiagnosis(Sealed, Base):
     """A diagnosis as an ICD-10, ORPHA, MONDO or OMIM term."""
 
     __tablename__ = "donor_diagnosis"
+    __sealed__ = ("donor_id", "term_id", "label")
     __table_args__ = (UniqueConstraint("donor_id", "term_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -209,10 +245,19 @@ class DonorDiagnosis(Base):
     label: Mapped[str | None] = mapped_column(String(300))
 
 
-class Sample(Timestamps, Base):
+class Sample(Timestamps, Sealed, Base):
     """A physical sample: its material, when it was taken, and whether it is still there."""
 
     __tablename__ = "sample"
+    __sealed__ = (
+        "institution_id",
+        "code",
+        "donor_id",
+        "collection_id",
+        "material_type",
+        "collection_date",
+        "storage_status",
+    )
     __table_args__ = (UniqueConstraint("institution_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -225,10 +270,9 @@ class Sample(Timestamps, Base):
     storage_status: Mapped[StorageStatus] = mapped_column(
         _vocab(StorageStatus), default=StorageStatus.AVAILABLE
     )
-    seal: Mapped[str | None] = mapped_column(String(64))  # hgr.registry.seals
 
 
-class Consent(Timestamps, Base):
+class Consent(Timestamps, Sealed, Base):
     """A signed consent: which document, and what use it allows, as DUO codes.
 
     ``permission`` is one DUO data-use permission (GRU, HMB, DS, POA, NRES); ``modifiers`` are
@@ -236,6 +280,19 @@ class Consent(Timestamps, Base):
     """
 
     __tablename__ = "consent"
+    __sealed__ = (
+        "donor_id",
+        "document_version",
+        "document_sha256",
+        "signed_on",
+        "permission",
+        "disease",
+        "modifiers",
+        "countries",
+        "time_limit",
+        "status",
+        "withdrawn_on",
+    )
     __table_args__ = (
         UniqueConstraint("donor_id", "document_version"),
         CheckConstraint(
@@ -255,13 +312,22 @@ class Consent(Timestamps, Base):
     time_limit: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[ConsentStatus] = mapped_column(_vocab(ConsentStatus))
     withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
-    seal: Mapped[str | None] = mapped_column(String(64))  # hgr.registry.seals
 
 
-class EthicsApproval(Timestamps, Base):
+class EthicsApproval(Timestamps, Sealed, Base):
     """An ethics committee's approval, valid for a period and a scope."""
 
     __tablename__ = "ethics_approval"
+    __sealed__ = (
+        "institution_id",
+        "committee",
+        "reference",
+        "valid_from",
+        "valid_to",
+        "scope",
+        "collection_id",
+        "status",
+    )
     __table_args__ = (
         UniqueConstraint("institution_id", "committee", "reference"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="validity"),
@@ -280,10 +346,18 @@ class EthicsApproval(Timestamps, Base):
     )
 
 
-class Family(Timestamps, Base):
+class Family(Timestamps, Sealed, Base):
     """A declared family, optionally with the hereditary condition it is followed for."""
 
     __tablename__ = "family"
+    __sealed__ = (
+        "institution_id",
+        "code",
+        "condition",
+        "condition_label",
+        "description",
+        "generations",
+    )
     __table_args__ = (UniqueConstraint("institution_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -299,10 +373,11 @@ class Family(Timestamps, Base):
     )
 
 
-class PedigreeMember(Base):
+class PedigreeMember(Sealed, Base):
     """A donor's place in a family: declared father and mother, and generation (founders = 1)."""
 
     __tablename__ = "pedigree_member"
+    __sealed__ = ("family_id", "donor_id", "father_id", "mother_id", "generation", "proband")
     __table_args__ = (UniqueConstraint("family_id", "donor_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -319,10 +394,11 @@ class PedigreeMember(Base):
     affections: Mapped[list[PedigreeAffection]] = relationship(cascade="all, delete-orphan")
 
 
-class PedigreeAffection(Base):
+class PedigreeAffection(Sealed, Base):
     """Affected status of a pedigree member for one condition."""
 
     __tablename__ = "pedigree_affection"
+    __sealed__ = ("member_id", "condition", "status")
     __table_args__ = (UniqueConstraint("member_id", "condition"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -333,10 +409,19 @@ class PedigreeAffection(Base):
     status: Mapped[AffectedStatus] = mapped_column(_vocab(AffectedStatus))
 
 
-class DataFile(Timestamps, Base):
+class DataFile(Timestamps, Sealed, Base):
     """A data file held by the institution: where it is, how big, its checksum, its encryption."""
 
     __tablename__ = "data_file"
+    __sealed__ = (
+        "institution_id",
+        "location",
+        "kind",
+        "size_bytes",
+        "sha256",
+        "encryption",
+        "collection_id",
+    )
     __table_args__ = (
         UniqueConstraint("institution_id", "location"),
         CheckConstraint("size_bytes >= 0", name="size"),
@@ -352,10 +437,11 @@ class DataFile(Timestamps, Base):
     collection_id: Mapped[int | None] = mapped_column(ForeignKey("collection.id"), index=True)
 
 
-class ImportBatch(Base):
+class ImportBatch(Sealed, Base):
     """Provenance of one import: which files (with checksums), what changed, which software."""
 
     __tablename__ = "import_batch"
+    __sealed__ = ("institution_id", "imported_at", "provenance", "changes")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)

@@ -14,6 +14,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hgr.audit import SYSTEM, Actor, record
+from hgr.crypto import file_sha256
 from hgr.db import Database
 from hgr.exceptions import ValidationFailed
 from hgr.registry import fields as f
@@ -92,8 +94,8 @@ def read_regions(path: Path, report: Report) -> list[RegionRow]:
     return rows
 
 
-def load_regions(db: Database, path: Path) -> int:
-    """Upsert the regions of ``path``; returns how many were new.
+def load_regions(db: Database, path: Path, by: Actor = SYSTEM) -> int:
+    """Upsert the regions of ``path``, audited as done ``by``; returns how many were new.
 
     Raises
     ------
@@ -105,7 +107,15 @@ def load_regions(db: Database, path: Path) -> int:
     if not report.ok:
         raise ValidationFailed(f"{len(report.errors)} error(s) in {path}", report.issues)
     with db.transaction() as session:
-        return _upsert_regions(session, rows)
+        added = _upsert_regions(session, rows)
+        record(
+            session,
+            by,
+            "registry.regions.load",
+            path.name,
+            detail={"sha256": file_sha256(path), "regions": len(rows), "added": added},
+        )
+        return added
 
 
 def _upsert_regions(session: Session, rows: list[RegionRow]) -> int:

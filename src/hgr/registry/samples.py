@@ -17,7 +17,6 @@ from hgr.dates import utc_now
 from hgr.exceptions import NotFound, UsageError
 from hgr.registry import models as m
 from hgr.registry.history import FieldChange, keep_versions
-from hgr.registry.seals import SEALED, Sealing
 
 __all__ = ["move_sample"]
 
@@ -49,10 +48,7 @@ def move_sample(session: Session, by: Actor, keys: NodeKeys, *, institution: str
         raise UsageError(f"sample {sample} is donor {donor}'s already", code="E_NO_CHANGE")
     before = session.scalar(select(m.Donor.pseudonym).where(m.Donor.id == found.donor_id))
     now = utc_now()
-    sealing = Sealing(session)
-    old = {f: getattr(found, f) for f in SEALED["sample"]}
-    found.seal = sealing.updated("sample", old, old | {"donor_id": target}, found.seal)
-    found.donor_id = target
+    found.donor_id = target  # resealed as it is flushed (hgr.db.seals)
     found.updated_at = now
     # The donors by pseudonym: a donor's own identifier is never stored.
     change = FieldChange("sample", found.id, f"sample {sample}", "donor_id",
@@ -61,4 +57,4 @@ def move_sample(session: Session, by: Actor, keys: NodeKeys, *, institution: str
                   at=now)  # fmt: skip
     record(session, by, "registry.sample.move", f"institutions/{institution}/samples/{sample}",
            grounds=reason.strip(),
-           detail={"to_donor": pseudonym, "seals": sealing.as_detail()})  # fmt: skip
+           detail={"to_donor": pseudonym})  # fmt: skip

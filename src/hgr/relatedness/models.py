@@ -8,11 +8,12 @@ from sqlalchemy import DateTime, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hgr.db import Base
+from hgr.db.seals import Sealed
 
 __all__ = ["DonorLink"]
 
 
-class DonorLink(Base):
+class DonorLink(Sealed, Base):
     """Two donor records, usually at two institutions, that genotypes show to be related.
 
     ``relationship`` is ``duplicate`` when they are one person (the survey then counts them
@@ -26,6 +27,19 @@ class DonorLink(Base):
     """
 
     __tablename__ = "donor_link"
+    __sealed__ = (
+        "institution_a",
+        "donor_a",
+        "institution_b",
+        "donor_b",
+        "relationship",
+        "kinship",
+        "ibs0",
+        "discordance",
+        "n_sites",
+        "panel_id",
+        "created_at",
+    )
     __table_args__ = (UniqueConstraint("institution_a", "donor_a", "institution_b", "donor_b"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,14 +15,29 @@ from sqlalchemy import Date, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hgr.db import Base
+from hgr.db.seals import Sealed
 
 __all__ = ["SurveyCycle", "SurveyDocument", "SurveyKey"]
 
 
-class SurveyCycle(Base):
+class SurveyCycle(Sealed, Base):
     """A survey cycle as opened by the national authority: period, dates and dictionary."""
 
     __tablename__ = "survey_cycle"
+    __sealed__ = (
+        "code",
+        "kind",
+        "title",
+        "period_start",
+        "period_end",
+        "reference_date",
+        "institution_due",
+        "province_due",
+        "national_due",
+        "dictionary",
+        "document_sha256",
+        "opened_at",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -39,7 +54,7 @@ class SurveyCycle(Base):
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class SurveyDocument(Base):
+class SurveyDocument(Sealed, Base):
     """One signed survey document, exactly as signed.
 
     ``kind`` is ``cycle``, ``return``, ``province`` or ``nation``; ``subject`` the code of the
@@ -48,6 +63,19 @@ class SurveyDocument(Base):
     """
 
     __tablename__ = "survey_document"
+    __sealed__ = (
+        "kind",
+        "cycle",
+        "subject",
+        "version",
+        "replaces",
+        "body",
+        "sha256",
+        "signer",
+        "key_id",
+        "signature",
+        "received_at",
+    )
     __table_args__ = (UniqueConstraint("kind", "cycle", "subject", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,10 +92,11 @@ class SurveyDocument(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class SurveyKey(Base):
+class SurveyKey(Sealed, Base):
     """A public key trusted to sign for one institution, province or the nation."""
 
     __tablename__ = "survey_key"
+    __sealed__ = ("level", "subject", "signer", "public_key", "key_id", "added_at")
     __table_args__ = (UniqueConstraint("level", "subject", "key_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
