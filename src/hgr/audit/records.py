@@ -14,7 +14,7 @@ from sqlalchemy import Text, bindparam, cast, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from hgr.audit.models import AuditEvent
-from hgr.db.seals import Sealing, row_seal, sealed_tables, table_of, totals_mac
+from hgr.db.seals import Sealing, key_of, row_seal, sealed_tables, table_of, totals_mac
 
 __all__ = ["seal_unsealed_rows", "unsealed_rows"]
 
@@ -62,8 +62,8 @@ def _unchecked_tables(session: Session) -> set[str]:
 def _duplicates(session: Session, table: str) -> list[int]:
     """Ids held by more than one row (possible only with the primary key dropped): copies of
     a row would cancel each other in the total."""
-    columns = table_of(table)
-    query = select(columns.c.id).group_by(columns.c.id).having(func.count() > 1)
+    key = key_of(table)
+    query = select(key).group_by(key).having(func.count() > 1)
     return list(session.scalars(query))
 
 
@@ -80,20 +80,21 @@ def unsealed_rows(session: Session, key: bytes) -> list[str]:
         columns = table_of(table)
         problems.extend(f"{table} {row_id}: held by more than one row"
                         for row_id in _duplicates(session, table))  # fmt: skip
-        query = select(
-            columns.c.id, columns.c.seal, *(columns.c[f] for f in fields)
-        ).execution_options(yield_per=10_000)
+        identity = key_of(table)
+        query = select(identity, columns.c.seal, *(columns.c[f] for f in fields)).execution_options(
+            yield_per=10_000
+        )
         total = 0
         result = session.execute(query)
         try:
             for row in result:
                 values = row._mapping
                 if values["seal"] is None:
-                    problems.append(f"{table} {values['id']}: not sealed")
+                    problems.append(f"{table} {values[identity.name]}: not sealed")
                     continue
                 total ^= int(values["seal"], 16)
                 if not hmac.compare_digest(row_seal(key, table, values), values["seal"]):
-                    problems.append(f"{table} {values['id']}: edited outside the node")
+                    problems.append(f"{table} {values[identity.name]}: edited outside the node")
         finally:
             result.close()
         if total != expected.get(table, 0):
@@ -111,7 +112,8 @@ def seal_unsealed_rows(session: Session, *, write: bool) -> dict[str, int]:
     counts: dict[str, int] = {}
     for table, fields in sorted(sealed_tables().items()):
         columns = table_of(table)
-        rows = session.execute(select(columns.c.id, *(columns.c[f] for f in fields))
+        key = key_of(table)
+        rows = session.execute(select(key, *(columns.c[f] for f in fields))
                                .where(columns.c.seal.is_(None))).all()  # fmt: skip
         if rows:
             counts[table] = len(rows)
@@ -120,7 +122,7 @@ def seal_unsealed_rows(session: Session, *, write: bool) -> dict[str, int]:
             for row in rows:
                 values = dict(row._mapping)
                 sealing.inserted(table, values)
-                updates.append({"row_id": values["id"], "new_seal": values["seal"]})
-            session.execute(update(columns).where(columns.c.id == bindparam("row_id"))
+                updates.append({"row_id": values[key.name], "new_seal": values["seal"]})
+            session.execute(update(columns).where(key == bindparam("row_id"))
                             .values(seal=bindparam("new_seal")), updates)  # fmt: skip
     return counts

@@ -29,6 +29,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hgr.db import Base
+from hgr.db.seals import Sealed
 
 __all__ = [
     "BeaconAllele",
@@ -44,11 +45,17 @@ __all__ = [
 ]
 
 
-class BeaconDataset(Base):
+class BeaconDataset(Sealed, Base):
     """What one collection exposes to each tier, and the thresholds of its answers. A
     collection without a row exposes the defaults of :mod:`hgr.beacon.exposure`."""
 
     __tablename__ = "beacon_dataset"
+    # The officer's exposure decision: what each tier may learn, and the privacy budgets.
+    __sealed__ = (
+        "anonymous", "registered", "controlled", "min_carriers", "count_floor", "count_step",
+        "count_epsilon", "epsilon_budget", "evidence_budget", "frequency_sd", "frequency_rho",
+        "frequency_rho_per_organisation", "frequency_min_donors", "updated_at",
+    )  # fmt: skip
 
     collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), primary_key=True)
     anonymous: Mapped[str] = mapped_column(String(16))  # none | boolean

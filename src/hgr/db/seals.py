@@ -25,7 +25,7 @@ A sealed row written any other way (a bare ``insert()`` or ``update()``) is foun
 as if a superuser had written it. A transaction that changes a sealed row and writes no audit
 event is refused at commit (``E_UNAUDITED_WRITE``).
 
-The database id is sealed with the row, so that swapping two rows' ids (and with them every
+The row's key (its id) is sealed with the row, so that swapping two rows' ids (and with them every
 reference to the rows) breaks both seals; rows written in bulk take their ids from
 :func:`allocate_ids` before they are sealed.
 """
@@ -52,6 +52,7 @@ __all__ = [
     "Sealed",
     "Sealing",
     "allocate_ids",
+    "key_of",
     "plain",
     "row_seal",
     "seal_key",
@@ -89,8 +90,8 @@ def seal_key(session: Session) -> bytes:
 
 class Sealed:
     """A model whose rows are sealed: it names the fields its seal covers in ``__sealed__``
-    (every column but ``id``, ``seal`` and the stamps the database sets itself; a test holds
-    them to that)."""
+    (every column but its key, ``seal`` and the stamps the database sets itself; a test holds
+    them to that). Its primary key is one column, sealed with the row."""
 
     __sealed__: ClassVar[tuple[str, ...]]
     seal: Mapped[str | None] = mapped_column(String(64))
@@ -119,6 +120,13 @@ def table_of(table: str) -> Table:
     return found
 
 
+def key_of(table: str) -> Any:
+    """The column that identifies a row of the sealed table ``table`` (its one-column primary
+    key: ``id``, or the collection a Beacon dataset is of)."""
+    (column,) = table_of(table).primary_key.columns
+    return column
+
+
 def plain(value: Any) -> Any:
     """``value`` as JSON holds it: dates as ISO text (instants in UTC), enumerations by value,
     sets sorted."""
@@ -139,9 +147,10 @@ def plain(value: Any) -> Any:
 
 
 def row_seal(key: bytes, table: str, values: Mapping[Any, Any]) -> str:
-    """The seal of the row ``values`` of ``table`` (its id and its sealed fields)."""
+    """The seal of the row ``values`` of ``table`` (its key and its sealed fields)."""
     fields = sealed_tables()[table]
-    text_ = json.dumps([table, values["id"], *(plain(values.get(f)) for f in fields)],
+    row_key = values[key_of(table).name]
+    text_ = json.dumps([table, row_key, *(plain(values.get(f)) for f in fields)],
                        separators=(",", ":"), ensure_ascii=False, sort_keys=True)  # fmt: skip
     return hmac.new(key, text_.encode(), hashlib.sha256).hexdigest()
 
@@ -222,10 +231,11 @@ class Sealing:
         """
         if stored is None or not hmac.compare_digest(row_seal(self.key, table, before), stored):
             state = "carries no seal" if stored is None else "was edited outside the node"
+            row = before[key_of(table).name]
             raise IntegrityBroken(
-                f"{table} {before['id']} {state}: nothing was written; check it with `hgr "
-                "audit verify --records` (a row made before seals is sealed by `hgr audit "
-                "reseal --yes`)", code="E_ROW_TAMPERED")  # fmt: skip
+                f"{table} {row} {state}: nothing was written; check it with `hgr audit verify "
+                "--records` (a row made before seals is sealed by `hgr audit reseal --yes`)",
+                code="E_ROW_TAMPERED")  # fmt: skip
         _fold(self.session, table, stored)
 
 
@@ -262,7 +272,8 @@ def write_lock(session: Session, table: Table) -> None:
     what it will write over (its driver opens a transaction only at the first write, and
     another writer could commit in between). PostgreSQL locks rows instead (FOR UPDATE)."""
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(table).where(false()).values(id=table.c.id))
+        (key,) = table.primary_key.columns
+        session.execute(update(table).where(false()).values({key.name: key}))
 
 
 def _stored(session: Session, table: str, ids: Iterable[int],
@@ -276,12 +287,12 @@ def _stored(session: Session, table: str, ids: Iterable[int],
         write_lock(session, columns)
     rows: dict[int, dict[str, Any]] = {}
     for start in range(0, len(wanted), 500):
-        query = select(columns.c.id, columns.c.seal,
-                       *(columns.c[f] for f in sealed_tables()[table])).where(
-            columns.c.id.in_(wanted[start : start + 500]))  # fmt: skip
+        key = key_of(table)
+        query = select(key, columns.c.seal, *(columns.c[f] for f in sealed_tables()[table])
+                       ).where(key.in_(wanted[start : start + 500]))  # fmt: skip
         if lock and session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
-        rows.update((row.id, dict(row._mapping)) for row in session.execute(query))
+        rows.update((row[0], dict(row._mapping)) for row in session.execute(query))
     return rows
 
 
@@ -299,9 +310,10 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     reseal: list[Any] = session.info.setdefault(_RESEAL, [])
     sealing = Sealing(session)
     for table, objects in _by_table([*changed, *session.deleted]).items():
-        stored = _stored(session, table, (o.id for o in objects), lock=True)
+        name = key_of(table).name
+        stored = _stored(session, table, (getattr(o, name) for o in objects), lock=True)
         for obj in objects:
-            before = stored.get(obj.id)
+            before = stored.get(getattr(obj, name))
             if before is not None:  # else deleted meanwhile: the flush itself then fails
                 sealing.deleted(table, before, before["seal"])
     reseal.extend(changed)
@@ -311,16 +323,17 @@ def _after_flush(session: Session, _context: Any) -> None:
     """Seal the rows the flush inserted or changed, as the database now stores them."""
     written = [*session.new, *session.info.pop(_RESEAL, [])]
     for table, objects in _by_table(written).items():
-        key = seal_key(session)
-        stored = _stored(session, table, (o.id for o in objects))
+        secret = seal_key(session)
+        key = key_of(table)
+        stored = _stored(session, table, (getattr(o, key.name) for o in objects))
         updates = []
         for obj in objects:
-            seal = row_seal(key, table, stored[obj.id])
+            seal = row_seal(secret, table, stored[getattr(obj, key.name)])
             _fold(session, table, seal)
-            updates.append({"row_id": obj.id, "new_seal": seal})
+            updates.append({"row_id": getattr(obj, key.name), "new_seal": seal})
             attributes.set_committed_value(obj, "seal", seal)
         columns = table_of(table)
-        session.execute(update(columns).where(columns.c.id == bindparam("row_id"))
+        session.execute(update(columns).where(key == bindparam("row_id"))
                         .values(seal=bindparam("new_seal")), updates)  # fmt: skip
 
 

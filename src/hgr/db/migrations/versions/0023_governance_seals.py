@@ -25,7 +25,7 @@ TABLES = (
     "withdrawal_notice", "debarment_entry", "control_relation", "catalogue_entry",
     "organisation", "organisation_control", "organisation_identifier", "organisation_name",
     "survey_cycle", "survey_document", "survey_key", "genotype_store", "genotype_source",
-    "genotype_sample", "genotype_sample_qc", "donor_link", "record_version",
+    "genotype_sample", "genotype_sample_qc", "donor_link", "record_version", "beacon_dataset",
 )  # fmt: skip
 RESEALED = ("donor", "sample", "consent")
 
