@@ -23,7 +23,8 @@ from hgr.audit.records import unsealed_rows
 from hgr.crypto import create_node_keys
 from hgr.dates import utc_now
 from hgr.db import Database, upgrade_schema
-from hgr.db.seals import Sealing, allocate_ids, sealed_tables, table_of
+from hgr.db.seals import Sealing, allocate_ids, key_of, sealed_tables, table_of
+from hgr.node import TABLES  # every sealed table, as a node checks them
 from hgr.registry import models as m
 from hgr.registry.importer import import_files
 from hgr.registry.regions import default_region_file, load_regions
@@ -31,6 +32,9 @@ from hgr.registry.regions import default_region_file, load_regions
 TARGET_S = 60.0
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CHUNK = 20_000
+
+
+assert TABLES
 
 
 def _populate(db: Database, rows: int) -> None:
@@ -62,7 +66,7 @@ def _plain_read(db: Database) -> int:
     with db.reader() as session:
         for table, fields in sealed_tables().items():
             columns = table_of(table)
-            query = sa.select(columns.c.id, columns.c.seal, *(columns.c[f] for f in fields))
+            query = sa.select(key_of(table), columns.c.seal, *(columns.c[f] for f in fields))
             result = session.execute(query.execution_options(yield_per=10_000))
             for _row in result:
                 count += 1

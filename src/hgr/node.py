@@ -9,7 +9,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from hgr.access import models as access_models
 from hgr.access.ontology import DiseaseOntology, read_obo
+from hgr.audit import models as audit_models
+from hgr.auth import models as auth_models
+from hgr.beacon import models as beacon_models
+from hgr.catalogue import models as catalogue_models
 from hgr.config import NODE_FILE, NodeRole, Settings, load_settings, write_settings
 from hgr.crypto import (
     NodeKeys,
@@ -22,12 +27,26 @@ from hgr.crypto import (
 )
 from hgr.dates import utc_now
 from hgr.db import Database, upgrade_schema
+from hgr.debarment import models as debarment_models
 from hgr.debarment.national import ListCopy, require_fresh_list
 from hgr.exceptions import ConfigurationError
+from hgr.genotypes import models as genotypes_models
+from hgr.organisations import models as organisations_models
 from hgr.policy.packs import Pack, load_packs
+from hgr.registry import models as registry_models
+from hgr.registry.history import RecordVersion
 from hgr.registry.regions import default_region_file, load_regions
+from hgr.relatedness import models as relatedness_models
+from hgr.survey import models as survey_models
 
-__all__ = ["Node", "init_node", "open_node"]
+__all__ = ["TABLES", "Node", "init_node", "open_node"]
+
+
+TABLES = (access_models, audit_models, auth_models, beacon_models, catalogue_models,
+          debarment_models, genotypes_models, organisations_models, registry_models,
+          relatedness_models, survey_models, RecordVersion)  # fmt: skip
+"""Every package's tables, loaded whoever opens a node: a check of every sealed table
+(``hgr audit verify --records``, a restore) then checks them all."""
 
 
 @dataclass

@@ -365,3 +365,21 @@ def test_a_beacon_loosened_in_sql_is_named(db: Database, keys: NodeKeys) -> None
         session.execute(sa.text("UPDATE beacon_dataset SET min_carriers = 1"))
         row = session.scalar(sa.text("SELECT collection_id FROM beacon_dataset"))
     assert f"beacon_dataset {row}: edited outside the node" in _problems(db, keys)
+
+
+def test_whoever_opens_a_node_checks_every_sealed_table(sqlite_url: str) -> None:
+    """A restore or a library caller that imports only the node still checks every table
+    that carries seals in the database (a fresh interpreter: this one has every model)."""
+    import subprocess
+    import sys
+
+    program = ("import sys, sqlalchemy as sa; import hgr.node; "
+               "from hgr.db.seals import sealed_tables; "
+               "e = sa.create_engine(sys.argv[1]); i = sa.inspect(e); "
+               "inbase = {t for t in i.get_table_names() "
+               "if any(c['name'] == 'seal' for c in i.get_columns(t))}; "
+               "accounts = {'app_user', 'api_token'}; "
+               "print(sorted(inbase - set(sealed_tables()) - accounts))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", program, sqlite_url], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    assert done.stdout.strip() == "[]"

@@ -127,6 +127,16 @@ def key_of(table: str) -> Any:
     return column
 
 
+_KEY_NAMES: dict[str, str] = {}  # the name of each sealed table's key, asked once per row
+
+
+def _key_name(table: str) -> str:
+    name = _KEY_NAMES.get(table)
+    if name is None:
+        name = _KEY_NAMES[table] = key_of(table).name
+    return name
+
+
 def plain(value: Any) -> Any:
     """``value`` as JSON holds it: dates as ISO text (instants in UTC), enumerations by value,
     sets sorted."""
@@ -149,7 +159,7 @@ def plain(value: Any) -> Any:
 def row_seal(key: bytes, table: str, values: Mapping[Any, Any]) -> str:
     """The seal of the row ``values`` of ``table`` (its key and its sealed fields)."""
     fields = sealed_tables()[table]
-    row_key = values[key_of(table).name]
+    row_key = values[_key_name(table)]
     text_ = json.dumps([table, row_key, *(plain(values.get(f)) for f in fields)],
                        separators=(",", ":"), ensure_ascii=False, sort_keys=True)  # fmt: skip
     return hmac.new(key, text_.encode(), hashlib.sha256).hexdigest()
