@@ -62,7 +62,8 @@ def _node(folder: Path, vcf: Path, url: str) -> tuple[Path, list[str]]:
     import gzip
 
     from hgr.audit import Actor
-    from hgr.auth import Role, add_user, create_token
+    from hgr.auth.roles import Role
+    from hgr.auth.users import add_user, create_token
     from hgr.node import init_node
     from hgr.registry.importer import import_files
 

@@ -57,7 +57,8 @@ def _donor_templates(folder: Path, donors: int) -> list[Path]:
 def _setup(home: Path, url: str, donors: int) -> str:
     """A node on ``url`` holding the examples and ``donors`` more donors; returns a token."""
     from hgr.audit import Actor
-    from hgr.auth import Role, add_user, create_token
+    from hgr.auth.roles import Role
+    from hgr.auth.users import add_user, create_token
     from hgr.node import init_node
     from hgr.registry.importer import import_files
 

@@ -19,7 +19,8 @@ from hgr.access.export import file_provision, make_export, register_key
 from hgr.access.facts import node_facts
 from hgr.access.requests import activate, create_request, find_request, review, submit
 from hgr.audit import Actor, record
-from hgr.auth import Role, add_user, find_user
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user, find_user
 from hgr.crypto import NodeKeys, load_signer
 from hgr.dates import utc_now
 from hgr.db import Database

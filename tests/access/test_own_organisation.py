@@ -14,7 +14,8 @@ from hgr.access.models import RequestRecord
 from hgr.access.requests import create_request
 from hgr.audit import Actor
 from hgr.audit.models import AuditEvent
-from hgr.auth import Role, add_user, find_user
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user, find_user
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import Forbidden, ValidationFailed

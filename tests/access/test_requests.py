@@ -19,8 +19,9 @@ from hgr.access.requests import (
     submit,
 )
 from hgr.audit import Actor
-from hgr.auth import Role, add_user
 from hgr.auth.models import User
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import Conflict, Forbidden, ValidationFailed

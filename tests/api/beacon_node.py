@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hgr.audit import Actor, record
-from hgr.auth import Role, add_user, create_token
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user, create_token
 from hgr.dates import utc_now, utc_today
 from hgr.db import Database
-from hgr.genotypes import ingest
+from hgr.genotypes.ingest import ingest
 from hgr.node import Node, init_node, open_node
 from hgr.registry.importer import import_files
 from hgr.synth import SynthConfig, synthesise_nation

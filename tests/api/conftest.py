@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 
 from hgr.api.app import create_app
 from hgr.audit import Actor
-from hgr.auth import Role, add_user, create_token
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user, create_token
 from hgr.config import ServiceSettings, Settings
 from hgr.crypto import NodeKeys
 from hgr.db import Database

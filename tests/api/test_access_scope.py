@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from hgr.auth import Role, add_user, create_token
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user, create_token
 from hgr.policy import AccessRequest, read_model
 from tests.api.conftest import ADMIN, Api
 from tests.conftest import EXAMPLES, register_parties

@@ -21,7 +21,8 @@ import requests
 import sqlalchemy as sa
 
 from hgr.audit import checkpoint, verify_log
-from hgr.auth import Role, add_user, create_token
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user, create_token
 from hgr.config import Settings, write_settings
 from hgr.crypto import NodeKeys
 from hgr.db import Database

@@ -17,7 +17,7 @@ from hgr.api.serve import check_service
 from hgr.audit import latest_checkpoint
 from hgr.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from hgr.audit.models import AuditEvent
-from hgr.auth import revoke_token
+from hgr.auth.users import revoke_token
 from hgr.config import ServiceSettings, Settings
 from hgr.crypto import NodeKeys
 from hgr.db import Database

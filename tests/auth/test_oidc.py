@@ -19,9 +19,10 @@ from fastapi.testclient import TestClient
 from hgr.api.app import create_app
 from hgr.audit import Actor
 from hgr.audit.models import AuditEvent
-from hgr.auth import Role, add_user
 from hgr.auth.credentials import Authenticator
 from hgr.auth.keysets import KeySets
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user
 from hgr.config import OidcSettings, ServiceSettings, Settings, load_settings
 from hgr.crypto import NodeKeys
 from hgr.db import Database

@@ -10,9 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hgr.api.app import create_app
-from hgr.auth import verify_passport
 from hgr.auth.keysets import KeySets
-from hgr.auth.passport import BONA_FIDE, Passport
+from hgr.auth.passport import BONA_FIDE, Passport, verify_passport
 from hgr.config import OidcSettings, PassportSettings, ServiceSettings, Settings
 from hgr.crypto import NodeKeys
 from hgr.db import Database

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hgr.auth import Role, add_user, create_token
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user, create_token
 from hgr.beacon.framework import BeaconIdentity
 from hgr.beacon.models import BeaconRequesterBudget
-from hgr.genotypes import ingest
+from hgr.genotypes.ingest import ingest
 from hgr.node import init_node, open_node
 from hgr.registry.importer import import_files
 from hgr.synth import SynthConfig, synthesise_nation

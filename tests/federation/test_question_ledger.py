@@ -20,7 +20,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from hgr.api.app import create_app
-from hgr.auth import Role, add_user, create_token
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user, create_token
 from hgr.beacon.disclosure import DAILY_QUESTIONS
 from hgr.beacon.exposure import Requester, Tier
 from hgr.beacon.forwarding import ON_BEHALF_HEADER, on_behalf

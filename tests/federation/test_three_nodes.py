@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from hgr.audit import Actor
-from hgr.auth import Role, add_user, create_token
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user, create_token
 from hgr.catalogue import find_entry
 from hgr.node import init_node, open_node
 from hgr.registry.importer import import_files

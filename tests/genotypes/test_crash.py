@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from hgr.config import Settings, write_settings
 from hgr.crypto import NodeKeys
 from hgr.db import Database
-from hgr.genotypes import GenotypeStore, verify_store
+from hgr.genotypes.models import GenotypeStore
+from hgr.genotypes.verify import verify_store
 from hgr.registry import models as m
 from tests.conftest import shared
 from tests.genotypes.conftest import INSTITUTION, register

@@ -17,16 +17,12 @@ from hgr.audit.models import AuditEvent
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import Conflict, FormatError, HgrError, IntegrityBroken, ValidationFailed
-from hgr.genotypes import (
-    CollectionDirectory,
-    GenomeBuild,
-    GenotypeSample,
-    GenotypeStore,
-    ingest,
-    open_store,
-    qc_report,
-    verify_store,
-)
+from hgr.genotypes.builds import GenomeBuild
+from hgr.genotypes.ingest import ingest
+from hgr.genotypes.models import GenotypeSample, GenotypeStore
+from hgr.genotypes.qc_report import qc_report
+from hgr.genotypes.store import CollectionDirectory, open_store
+from hgr.genotypes.verify import verify_store
 from hgr.registry import models as m
 from tests.conftest import shared, table_counts
 from tests.genotypes.conftest import INSTITUTION, register

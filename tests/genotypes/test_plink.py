@@ -10,7 +10,10 @@ import pytest
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import HgrError
-from hgr.genotypes import GenomeBuild, ingest, open_store, verify_store
+from hgr.genotypes.builds import GenomeBuild
+from hgr.genotypes.ingest import ingest
+from hgr.genotypes.store import open_store
+from hgr.genotypes.verify import verify_store
 from tests.conftest import table_counts
 from tests.genotypes.conftest import INSTITUTION, register
 from tests.genotypes.vcfs import SAMPLES, good_vcf

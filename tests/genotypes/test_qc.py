@@ -10,7 +10,9 @@ import pytest
 
 from hgr.crypto import NodeKeys
 from hgr.db import Database
-from hgr.genotypes import ingest, open_store, qc_report
+from hgr.genotypes.ingest import ingest
+from hgr.genotypes.qc_report import qc_report
+from hgr.genotypes.store import open_store
 from tests.conftest import shared
 from tests.genotypes.conftest import INSTITUTION, register
 from tests.genotypes.test_hwe import _plink_rows

@@ -15,7 +15,8 @@ from crypt4gh.keys import c4gh, get_private_key
 from hgr.crypto import NodeKeys, create_node_keys
 from hgr.db import Database
 from hgr.exceptions import IntegrityBroken, UsageError
-from hgr.genotypes import export_raw, ingest
+from hgr.genotypes.export import export_raw
+from hgr.genotypes.ingest import ingest
 from hgr.genotypes.raw_files import SealedFile, export_sealed, recipient_key, seal, unseal
 from tests.genotypes.conftest import INSTITUTION, register
 from tests.genotypes.vcfs import SAMPLES, good_vcf

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from hgr.crypto import NodeKeys
 from hgr.db import Database
-from hgr.genotypes import ingest, open_store, verify_store
+from hgr.genotypes.ingest import ingest
+from hgr.genotypes.store import open_store
+from hgr.genotypes.verify import verify_store
 from tests.genotypes.conftest import INSTITUTION, register
 from tests.genotypes.vcfs import header, write
 

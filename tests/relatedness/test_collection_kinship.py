@@ -9,7 +9,8 @@ import pytest
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import NotFound, UsageError
-from hgr.genotypes import GenomeBuild, ingest
+from hgr.genotypes.builds import GenomeBuild
+from hgr.genotypes.ingest import ingest
 from hgr.registry.vocabulary import Relationship
 from hgr.relatedness.collection_kinship import collections_kinship
 from hgr.synth.genotypes import write_vcf

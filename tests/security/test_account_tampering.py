@@ -60,7 +60,7 @@ def test_a_token_moved_to_another_user_is_refused(api: Api, keys: NodeKeys) -> N
 
 def test_a_revoked_token_brought_back_is_refused(api: Api, keys: NodeKeys) -> None:
     from hgr.audit import Actor
-    from hgr.auth import revoke_token
+    from hgr.auth.users import revoke_token
 
     token_id = api.tokens["auditor"].split("_")[1]
     with api.db.transaction() as session:

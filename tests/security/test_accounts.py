@@ -8,7 +8,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from hgr.audit import Actor
-from hgr.auth import Role, add_user, authenticate_token, create_token
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user, authenticate_token, create_token
 from hgr.cli.main import app
 from hgr.exceptions import NotAuthenticated
 from hgr.node import open_node

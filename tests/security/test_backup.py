@@ -85,7 +85,7 @@ def test_back_up_destroy_restore_and_verify(tmp_path: Path, database_url: str | 
     assert "BJ-H001" in output
     node = open_node(rebuilt)
     try:
-        from hgr.auth import authenticate_token
+        from hgr.auth.users import authenticate_token
 
         with node.db.reader() as session:
             assert authenticate_token(session, token).actor == "token:auditor1"

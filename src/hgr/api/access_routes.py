@@ -31,7 +31,9 @@ from hgr.access.requests import (
     submit,
 )
 from hgr.audit import Actor
-from hgr.auth import Action, Principal, Role, authorize, find_user
+from hgr.auth.permissions import Action, authorize
+from hgr.auth.roles import Principal, Role
+from hgr.auth.users import find_user
 from hgr.exceptions import NotFound
 from hgr.node import Node
 from hgr.policy import AccessRequest

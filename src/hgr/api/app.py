@@ -30,8 +30,9 @@ from hgr.api.uploads import clean_stale, keep_uploads_in_memory
 from hgr.audit import Actor, checkpoint, consistency, inclusion, latest_checkpoint, record
 from hgr.audit.checkpointer import Checkpointer
 from hgr.audit.models import AuditEvent
-from hgr.auth import Action, Principal, authorize
 from hgr.auth.credentials import Authenticator
+from hgr.auth.permissions import Action, authorize
+from hgr.auth.roles import Principal
 from hgr.beacon.service import open_store_indexes
 from hgr.config import Settings
 from hgr.exceptions import Forbidden, NotAuthenticated, NotFound

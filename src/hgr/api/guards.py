@@ -13,8 +13,8 @@ from typing import Any
 
 from fastapi import Request
 
-from hgr.auth import Principal, anonymous
 from hgr.auth.credentials import Authenticator
+from hgr.auth.roles import Principal, anonymous
 from hgr.db import Database
 from hgr.exceptions import NotAuthenticated, RateLimited
 

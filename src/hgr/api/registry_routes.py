@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from hgr.api.problems import MAX_POSITION
 from hgr.api.uploads import upload_folder
 from hgr.audit import Actor, record
-from hgr.auth import Action, Principal, ScopeLevel, authorize_entity
+from hgr.auth.permissions import Action, authorize_entity
+from hgr.auth.roles import Principal, ScopeLevel
 from hgr.exceptions import UsageError, ValidationFailed
 from hgr.node import Node
 from hgr.registry.history import HISTORY_TABLES, find_row, history

@@ -26,7 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor
-from hgr.auth import Action, Principal, authorize
+from hgr.auth.permissions import Action, authorize
+from hgr.auth.roles import Principal
 from hgr.catalogue.exchange import latest_register, receive_declarations, receive_review
 from hgr.exceptions import FormatError, IntegrityBroken, NotFound, ValidationFailed
 from hgr.node import Node

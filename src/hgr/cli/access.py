@@ -8,14 +8,8 @@ from typing import Annotated
 
 import typer
 
-from hgr.access.export import file_provision, make_export, publish_withdrawals, register_key
-from hgr.access.facts import node_facts
-from hgr.access.requests import activate, create_request, end, find_request, review, review_state
-from hgr.access.requests import submit as submit_request
-from hgr.auth import find_user
 from hgr.cli.common import DatabaseOption, HomeOption, command_node, operator
 from hgr.cli.common import out as console
-from hgr.policy import AccessRequest, NodeFacts, read_model
 
 __all__ = ["access_app"]
 
@@ -46,6 +40,12 @@ def submit(
     database_url: DatabaseOption = None,
 ) -> None:
     """Submit a request: the policy engine decides, and it is refused or sent to its reviews."""
+    from hgr.access.facts import node_facts
+    from hgr.access.requests import create_request
+    from hgr.access.requests import submit as submit_request
+    from hgr.auth.users import find_user
+    from hgr.policy import AccessRequest, NodeFacts, read_model
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         asked = read_model(AccessRequest, request)
         given = read_model(NodeFacts, facts) if facts else NodeFacts()
@@ -73,6 +73,9 @@ def review_(
     database_url: DatabaseOption = None,
 ) -> None:
     """One reviewer's decision; the request is approved when every review has two approvals."""
+    from hgr.access.requests import find_request, review
+    from hgr.auth.users import find_user
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         entry = review(session, operator(), find_request(session, number),
                        find_user(session, reviewer), kind, approve=approve, note=note)  # fmt: skip
@@ -83,6 +86,8 @@ def review_(
 def show(number: NumberArgument, home: HomeOption = None,
          database_url: DatabaseOption = None) -> None:  # fmt: skip
     """A request's status, decision, reviews and deadline, as JSON."""
+    from hgr.access.requests import find_request, review_state
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         entry = find_request(session, number)
         state = review_state(session, entry)
@@ -103,6 +108,8 @@ def show(number: NumberArgument, home: HomeOption = None,
 def activate_(number: NumberArgument, home: HomeOption = None,
               database_url: DatabaseOption = None) -> None:  # fmt: skip
     """Start an approved request's use, for the months it asked."""
+    from hgr.access.requests import activate, find_request
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         entry = activate(session, operator(), find_request(session, number))
         console.print(f"{number}: active until {entry.expires_on}")
@@ -117,6 +124,8 @@ def end_(
     database_url: DatabaseOption = None,
 ) -> None:
     """End a request's use."""
+    from hgr.access.requests import end, find_request
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         entry = end(session, operator(), find_request(session, number), how, note)
         console.print(f"{number}: {entry.status}")
@@ -130,6 +139,9 @@ def key(
     database_url: DatabaseOption = None,
 ) -> None:
     """Register the key the request's exports are encrypted to."""
+    from hgr.access.export import register_key
+    from hgr.access.requests import find_request
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         register_key(session, operator(), find_request(session, number), public_key)
     console.print(f"{number}: recipient key registered")
@@ -149,6 +161,9 @@ def file(
 ) -> None:
     """Make the filing record of an outbound provision (recipient, data, legal basis, the
     backup's SHA-256) before it starts."""
+    from hgr.access.export import file_provision
+    from hgr.access.requests import find_request
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         filing = file_provision(session, operator(), find_request(session, number), backup)
         text = json.dumps(filing.record, indent=2, ensure_ascii=False) + "\n"
@@ -166,6 +181,9 @@ def export(
 ) -> None:
     """Make an export package of an active request: consented donors only, requested fields
     only, encrypted to the recipient's key, with a signed manifest."""
+    from hgr.access.export import make_export, publish_withdrawals
+    from hgr.access.requests import find_request
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         publish_withdrawals(session, operator(), node.keys)
         made = make_export(session, operator(), find_request(session, number), node.keys,
@@ -177,6 +195,8 @@ def export(
 @access_app.command("withdrawals")
 def withdrawals(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Publish a notice to the recipients of every exported donor who has withdrawn since."""
+    from hgr.access.export import publish_withdrawals
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         notices = publish_withdrawals(session, operator(), node.keys)
     console.print(f"{len(notices)} withdrawal notice(s) published")

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from hgr.backup import backup, restore
 from hgr.cli.common import DatabaseOption, HomeOption, command_node, err, fail, out
 from hgr.exceptions import HgrError, IntegrityBroken
 
@@ -22,6 +21,8 @@ def backup_command(
 ) -> None:
     """Back the node up: its database (a consistent copy), genotype stores, settings and audit
     heads. The keys are left out on purpose: keep the key folder apart (docs/security.md)."""
+    from hgr.backup import backup
+
     with command_node(home, database_url) as node:
         manifest = backup(node, destination)
     out.print(f"backed up {len(manifest.files)} file(s) of {manifest.node} to {destination} "
@@ -40,6 +41,8 @@ def restore_command(
 ) -> None:
     """Rebuild a node from a backup and its keys, then verify it as `hgr audit verify
     --records` does."""
+    from hgr.backup import restore
+
     try:
         report = restore(source, home, keys, database_url=database_url)
         out.print(f"restored {report.files} file(s) into {home}; {report.events} audit events")

@@ -10,20 +10,6 @@ from typing import Annotated
 
 import typer
 
-from hgr.beacon.attack import (
-    QUERY_STEPS,
-    UPDATE_SIZES,
-    default_scenarios,
-    run_simulation,
-    simulate_population,
-    update_diff,
-    update_shortfalls,
-)
-from hgr.beacon.exposure import datasets, set_exposure
-from hgr.beacon.frequencies import frequency_ledger as frequency_ledger_of
-from hgr.beacon.tracing import ATTACKS, trace
-from hgr.beacon.tracing import default_scenarios as tracing_scenarios
-from hgr.beacon.tracing import shortfalls as tracing_shortfalls
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
@@ -35,7 +21,6 @@ from hgr.cli.common import (
 )
 from hgr.cli.common import out as console
 from hgr.dates import utc_now
-from hgr.db import Database, upgrade_schema
 from hgr.exceptions import HgrError, UsageError
 
 __all__ = ["beacon_app"]
@@ -48,6 +33,8 @@ Level = Annotated[str | None, typer.Option(help="none, boolean, count or record.
 @beacon_app.command("datasets")
 def datasets_(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """What each dataset exposes to each tier, and its thresholds."""
+    from hgr.beacon.exposure import datasets
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         found = datasets(session, node.settings.home)
     for d in found:
@@ -92,6 +79,8 @@ def exposure(
     database_url: DatabaseOption = None,
 ) -> None:
     """Set what a dataset exposes to each tier, and its thresholds (the rest stays)."""
+    from hgr.beacon.exposure import set_exposure
+
     given = {"anonymous": anonymous, "registered": registered, "controlled": controlled,
              "min_carriers": min_carriers, "count_floor": count_floor,
              "count_step": count_step, "count_epsilon": count_epsilon,
@@ -116,6 +105,8 @@ def frequency_ledger(
 ) -> None:
     """The allele-frequency releases made to collaborators, and the privacy (zCDP rho) each
     year's releases have spent, per dataset and per organisation."""
+    from hgr.beacon.frequencies import frequency_ledger as frequency_ledger_of
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         try:
             ledger = frequency_ledger_of(session, dataset)
@@ -165,6 +156,17 @@ def attack_sim(
     """Attack the beacon's defences with simulated membership-inference attackers
     (Shringarpure–Bustamante, an informed attacker, colluding accounts) and print their
     power at a 5% false-positive rate, with and without the defences."""
+    from hgr.beacon.attack import (
+        QUERY_STEPS,
+        UPDATE_SIZES,
+        default_scenarios,
+        run_simulation,
+        simulate_population,
+        update_diff,
+        update_shortfalls,
+    )
+    from hgr.db import Database, upgrade_schema
+
     population = simulate_population(members, victims, variants, seed)
     with tempfile.TemporaryDirectory(prefix="hgr-attack-") as folder:
         url = database_url or f"sqlite:///{Path(folder) / 'ledger.db'}"
@@ -233,6 +235,10 @@ def tracing_sim(
 ) -> None:
     """Attack released allele frequencies (Homer, likelihood ratio, inner product) with and
     without differential privacy, and print each attack's power at 5% false positives."""
+    from hgr.beacon.tracing import ATTACKS, trace
+    from hgr.beacon.tracing import default_scenarios as tracing_scenarios
+    from hgr.beacon.tracing import shortfalls as tracing_shortfalls
+
     if victims > members:
         fail(UsageError("--victims cannot exceed --members", code="E_USAGE"))
     results = []

@@ -7,26 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
-from hgr.catalogue import (
-    declare_pedigree,
-    declare_region,
-    draw_entry,
-    entries_csv,
-    entries_json,
-    find_entry,
-    register,
-    review,
-)
-from hgr.catalogue.exchange import (
-    apply_register,
-    review_package,
-    sign_declarations,
-    sign_register,
-    sign_review,
-)
-from hgr.catalogue.models import CatalogueEntry
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
@@ -41,8 +22,6 @@ from hgr.cli.common import (
 )
 from hgr.cli.common import out as console
 from hgr.federation import get_json
-from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
-from hgr.survey.documents import envelope_of
 
 __all__ = ["catalogue_app"]
 
@@ -71,6 +50,9 @@ def declare(
     database_url: DatabaseOption = None,
 ) -> None:
     """Declare a family as an important pedigree; hgr gathers the evidence it can check."""
+    from hgr.catalogue import declare_pedigree
+    from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
+
     with command_node(home, database_url) as node:
         code = institution_of(node, institution)
         verification = None
@@ -104,6 +86,8 @@ def declare_region_(
     database_url: DatabaseOption = None,
 ) -> None:
     """Declare the institution's resources of a population of a specific region."""
+    from hgr.catalogue import declare_region
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         code = institution_of(node, institution)
         evidence = declare_region(session, operator(), code, population, region,
@@ -126,6 +110,8 @@ def review_(
     database_url: DatabaseOption = None,
 ) -> None:
     """The province's review of a declaration."""
+    from hgr.catalogue import find_entry, review
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         entry = review(session, operator(), find_entry(session, institution, subject, kind),
                        approve=approve, note=note)  # fmt: skip
@@ -143,6 +129,8 @@ def register_(
     database_url: DatabaseOption = None,
 ) -> None:
     """The nation's registration (numbered and protected) or rejection."""
+    from hgr.catalogue import find_entry, register
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         entry = register(session, operator(), find_entry(session, institution, subject, kind),
                          approve=not reject, note=note)  # fmt: skip
@@ -153,6 +141,10 @@ def register_(
 @catalogue_app.command("list")
 def list_(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Every catalogue entry and where it stands."""
+    from sqlalchemy import select
+
+    from hgr.catalogue.models import CatalogueEntry
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         entries = session.scalars(select(CatalogueEntry).order_by(CatalogueEntry.id)).all()
         rows = [{"number": e.number, "kind": e.kind, "institution": e.institution,
@@ -178,6 +170,9 @@ def send(
 ) -> None:
     """Sign and send the institution's declarations to its province, or the province's review
     (with the declarations it names) to the nation."""
+    from hgr.catalogue.exchange import review_package, sign_declarations, sign_review
+    from hgr.survey.documents import envelope_of
+
     with command_node(home, database_url) as node:
         with node.db.transaction() as session:
             if province:
@@ -194,6 +189,9 @@ def send(
 def publish(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Sign the national register of registered and rejected entries (served to other nodes
     at GET /catalogue/register)."""
+    from hgr.catalogue.exchange import sign_register
+    from hgr.survey.documents import envelope_of
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         document = sign_register(session, node.signer(), operator(), node.settings.survey.nation)
         count = len(envelope_of(document).content["entries"])
@@ -210,6 +208,11 @@ def fetch(
 ) -> None:
     """Fetch the nation's signed register and take its decisions (the nation's key must be
     trusted: `hgr survey trust --level nation`)."""
+    from sqlalchemy import select
+
+    from hgr.catalogue.exchange import apply_register
+    from hgr.catalogue.models import CatalogueEntry
+
     with command_node(home, database_url) as node:
         sent = get_json(source, "/catalogue/register", token)
         nation = node.settings.survey.nation
@@ -232,6 +235,11 @@ def export(
     database_url: DatabaseOption = None,
 ) -> None:
     """Export the catalogue as JSON or CSV, with pedigree drawings in standard notation."""
+    from sqlalchemy import select
+
+    from hgr.catalogue import draw_entry, entries_csv, entries_json
+    from hgr.catalogue.models import CatalogueEntry
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         query = select(CatalogueEntry).order_by(CatalogueEntry.id)
         if registered_only:

@@ -6,7 +6,7 @@ import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -20,12 +20,15 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from hgr.audit import Actor
 from hgr.exceptions import HgrError, UsageError, ValidationFailed
 from hgr.federation import post_json
-from hgr.node import Node, open_node
 from hgr.progress import Progress
 from hgr.registry.report import Issue
+
+if TYPE_CHECKING:
+    from hgr.audit import Actor
+    from hgr.node import Node
+
 
 __all__ = [
     "DatabaseOption",
@@ -94,6 +97,8 @@ def command_node(home: Path | None, database_url: str | None) -> Iterator[Node]:
     An ``HgrError`` raised in the block ends the command the one way errors end here:
     ``error: <message> (<code>)`` and exit status 1.
     """
+    from hgr.node import open_node
+
     try:
         node = open_node(home, database_url=database_url)
         try:
@@ -135,6 +140,8 @@ def institution_of(node: Node, given: str | None) -> str:
 
 def operator() -> Actor:
     """The person at the command line, as the audit log names them."""
+    from hgr.audit import Actor
+
     return Actor(f"cli:{getpass.getuser()}", "operator")
 
 

@@ -8,31 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from hgr.cli.common import DatabaseOption, HomeOption, command_node, fail, operator, table
 from hgr.cli.common import out as console
 from hgr.dates import utc_now, utc_today
-from hgr.debarment import (
-    add_control,
-    decide,
-    entries_csv,
-    find_case,
-    list_entry,
-    notify,
-    open_case,
-    public_entries,
-    remove,
-    represent,
-    resume,
-    suspend,
-)
-from hgr.debarment.models import DebarmentEntry
-from hgr.debarment.national import held_list, publish_national_list, receive_national_list
 from hgr.exceptions import UsageError
 from hgr.federation import get_json
-from hgr.organisations import find_organisation, screen_party
-from hgr.web.debarment import entries_html
 
 __all__ = ["debarment_app"]
 
@@ -57,6 +38,8 @@ def open_(
     database_url: DatabaseOption = None,
 ) -> None:
     """Open an investigation into an organisation."""
+    from hgr.debarment import open_case
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         entry = open_case(session, operator(), organisation=organisation, country=country,
                           identifiers=identifier, regime=regime, ground=ground,
@@ -68,6 +51,8 @@ def open_(
 def notify_(case: CaseArgument, home: HomeOption = None,
             database_url: DatabaseOption = None) -> None:  # fmt: skip
     """Record the notice sent to the organisation (grounds, how to make representations)."""
+    from hgr.debarment import find_case, notify
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         entry = notify(session, operator(), find_case(session, case))
         console.print(f"{case}: {entry.status} on {entry.notice_on}")
@@ -81,6 +66,8 @@ def represent_(
     database_url: DatabaseOption = None,
 ) -> None:
     """Record the organisation's representations."""
+    from hgr.debarment import find_case, represent
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         entry = represent(session, operator(), find_case(session, case), text)
         console.print(f"{case}: {len(entry.representations)} representation(s) recorded")
@@ -99,6 +86,8 @@ def decide_(
     database_url: DatabaseOption = None,
 ) -> None:
     """Decide the case: debarment (then a standstill of 8 working days) or clearance."""
+    from hgr.debarment import decide, find_case
+
     end = dt.date.fromisoformat(until) if until else None
     with command_node(home, database_url) as node, node.db.transaction() as session:
         entry = decide(session, operator(), find_case(session, case), debar=debar,
@@ -111,6 +100,8 @@ def decide_(
 def enter(case: CaseArgument, home: HomeOption = None,
           database_url: DatabaseOption = None) -> None:  # fmt: skip
     """Enter the organisation on the published list, once the standstill has ended."""
+    from hgr.debarment import find_case, list_entry
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         entry = list_entry(session, operator(), find_case(session, case))
         until = "permanently" if entry.permanent else f"until {entry.expected_end}"
@@ -121,6 +112,8 @@ def enter(case: CaseArgument, home: HomeOption = None,
 def suspend_(case: CaseArgument, note: Annotated[str, typer.Option(help="The proceedings.")],
              home: HomeOption = None, database_url: DatabaseOption = None) -> None:  # fmt: skip
     """Suspend entry while proceedings brought in the standstill run (s.63)."""
+    from hgr.debarment import find_case, suspend
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         console.print(
             f"{case}: {suspend(session, operator(), find_case(session, case), note).status}"
@@ -131,6 +124,8 @@ def suspend_(case: CaseArgument, note: Annotated[str, typer.Option(help="The pro
 def resume_(case: CaseArgument, note: Annotated[str, typer.Option(help="The outcome.")],
             home: HomeOption = None, database_url: DatabaseOption = None) -> None:  # fmt: skip
     """Resume the standstill after proceedings that left the decision standing."""
+    from hgr.debarment import find_case, resume
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         console.print(
             f"{case}: {resume(session, operator(), find_case(session, case), note).status}"
@@ -141,6 +136,8 @@ def resume_(case: CaseArgument, note: Annotated[str, typer.Option(help="The outc
 def remove_(case: CaseArgument, note: Annotated[str, typer.Option(help="The reasons.")],
             home: HomeOption = None, database_url: DatabaseOption = None) -> None:  # fmt: skip
     """Remove an entry: appeal allowed, decision quashed, or self-cleansing shown (ss.64-65)."""
+    from hgr.debarment import find_case, remove
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         console.print(
             f"{case}: {remove(session, operator(), find_case(session, case), note).status}"
@@ -156,6 +153,8 @@ def control(
     database_url: DatabaseOption = None,
 ) -> None:
     """Record that one organisation controls another, so the list reaches it."""
+    from hgr.debarment import add_control
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         added = add_control(session, operator(), controller, controlled, basis)
     console.print(f"{controller} controls {controlled}" + ("" if added else " (already known)"))
@@ -174,6 +173,8 @@ def check(
     """What the list says of an organisation, as a request's party is screened: by its registry
     identity, every identifier and normalised name, and every organisation that controls it;
     names close to a listed one are shown for a person to compare."""
+    from hgr.organisations import find_organisation, screen_party
+
     if not (identifier or name.strip() or key.strip()):
         fail(UsageError("name the organisation: its identifiers, --name or --key",
                         code="E_USAGE"))  # fmt: skip
@@ -192,6 +193,10 @@ def check(
 @debarment_app.command("cases")
 def cases(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Every case and where it stands (the published list shows only entries in force)."""
+    from sqlalchemy import select
+
+    from hgr.debarment.models import DebarmentEntry
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         entries = session.scalars(select(DebarmentEntry).order_by(DebarmentEntry.id))
         rows = [{"number": e.number, "organisation": e.organisation, "regime": e.regime,
@@ -208,6 +213,9 @@ def export(
     database_url: DatabaseOption = None,
 ) -> None:
     """Write the published list (entries in force) as JSON, CSV or the public HTML page."""
+    from hgr.debarment import entries_csv, public_entries
+    from hgr.web.debarment import entries_html
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         rows = public_entries(session)
         suffix = out.suffix.lower()
@@ -226,6 +234,8 @@ def export(
 @debarment_app.command("publish")
 def publish_(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Sign the next version of the national list, for every node to fetch (the nation)."""
+    from hgr.debarment.national import publish_national_list
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         kept = publish_national_list(session, node.signer(), operator(),
                                      node.settings.survey.nation)  # fmt: skip
@@ -241,6 +251,8 @@ def fetch(
 ) -> None:
     """Fetch the nation's signed list, check it against the nation's trusted key, and apply
     it alongside this node's own."""
+    from hgr.debarment.national import held_list, receive_national_list
+
     path = Path(source)
     if path.is_file():
         try:
@@ -259,6 +271,8 @@ def fetch(
 @debarment_app.command("status")
 def status(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Which version of the national list this node applies, and how old it is."""
+    from hgr.debarment.national import held_list
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         found = held_list(session, node.settings.survey.nation)
         limit = node.settings.access.debarment_list_max_days

@@ -22,7 +22,7 @@ from hgr.cli.common import (
 )
 from hgr.cli.common import out as console
 from hgr.exceptions import IntegrityBroken
-from hgr.genotypes import GenomeBuild, export_raw, ingest, qc_report, verify_store
+from hgr.genotypes.builds import GenomeBuild
 
 __all__ = ["genotypes_app"]
 
@@ -52,6 +52,8 @@ def ingest_(
     database_url: DatabaseOption = None,
 ) -> None:
     """Seal, check and encode files into the collection's store (all or nothing)."""
+    from hgr.genotypes.ingest import ingest
+
     with command_node(home, database_url) as node, progress_bar() as progress:
         result = ingest(
             node.db,
@@ -85,6 +87,8 @@ def verify(
     database_url: DatabaseOption = None,
 ) -> None:
     """Compare the store with its sealed source files, genotype by genotype."""
+    from hgr.genotypes.verify import verify_store
+
     with command_node(home, database_url) as node, progress_bar() as progress:
         report = verify_store(
             node.db,
@@ -129,6 +133,8 @@ def export_raw_(
     database_url: DatabaseOption = None,
 ) -> None:
     """Re-encrypt the collection's raw files to a recipient's key (checked on the way)."""
+    from hgr.genotypes.export import export_raw
+
     with command_node(home, database_url) as node:
         exported = export_raw(
             node.db,
@@ -157,6 +163,8 @@ def qc(
     database_url: DatabaseOption = None,
 ) -> None:
     """Quality control of the collection's genotypes: flagged samples and variant counts."""
+    from hgr.genotypes.qc_report import qc_report
+
     with command_node(home, database_url) as node:
         report = qc_report(
             node.db,

@@ -9,18 +9,12 @@ import base64
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from hgr import __version__
-from hgr.audit import checkpoint, parse_checkpoint, record, verify_log
-from hgr.audit.heads import read_head
-from hgr.audit.records import seal_unsealed_rows, unsealed_rows
-from hgr.audit.witness import check_step, cosigned_note, keep, kept_head_file
-from hgr.auth import Role, add_user, create_token, disable_user, list_tokens, revoke_token
-from hgr.auth.seals import seal_unsealed, unsealed_accounts
+from hgr.auth.roles import Role
 from hgr.cli.access import access_app
 from hgr.cli.backups import backup_command, restore_command
 from hgr.cli.beacon import beacon_app
@@ -48,13 +42,13 @@ from hgr.cli.relate import relate
 from hgr.cli.relatedness import relatedness_app
 from hgr.cli.survey import survey_app
 from hgr.config import NodeRole
-from hgr.crypto.signing import load_verifier
 from hgr.exceptions import HgrError, IntegrityBroken, NotFound, UsageError
 from hgr.federation.client import get_json
-from hgr.node import init_node
-from hgr.registry.importer import ImportResult, import_files
-from hgr.registry.queries import ENTITIES, count_summary, list_entities, show_entity
-from hgr.registry.regions import load_regions
+from hgr.registry.entity_names import ENTITY_NAMES
+
+if TYPE_CHECKING:
+    from hgr.registry.importer import ImportResult
+
 
 __all__ = ["app", "main"]
 
@@ -100,9 +94,31 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
     return pairs
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from hgr import __version__
+
+        out.print(__version__)
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print hgr's version."
+        ),
+    ] = None,
+) -> None:
+    """Registry and governance of human genetic resources."""
+
+
 @app.command()
 def version() -> None:
     """Print hgr's version."""
+    from hgr import __version__
+
     out.print(__version__)
 
 
@@ -127,6 +143,8 @@ def init(
     ] = False,
 ) -> None:
     """Create a node: data directory, database, keys and region list."""
+    from hgr.node import init_node
+
     try:
         node = init_node(
             home,
@@ -202,6 +220,8 @@ def import_(
     A file that changes registered records is refused until --update is given; run it with
     --dry-run first to see every field it changes. An empty cell never clears a registered
     value unless its column is named with --clear."""
+    from hgr.registry.importer import import_files
+
     with command_node(home, database_url) as node, progress_bar() as progress:
         result = import_files(
             node.db,
@@ -221,7 +241,7 @@ def import_(
 
 @app.command("list")
 def list_(
-    entity: Annotated[str, typer.Argument(help=f"One of: {', '.join(ENTITIES)}.")],
+    entity: Annotated[str, typer.Argument(help=f"One of: {', '.join(ENTITY_NAMES)}.")],
     institution: Annotated[str | None, typer.Option("--institution", "-i")] = None,
     where: Annotated[
         list[str] | None,
@@ -234,6 +254,8 @@ def list_(
     database_url: DatabaseOption = None,
 ) -> None:
     """List registered records of one entity, in natural-key order."""
+    from hgr.registry.queries import list_entities
+
     with command_node(home, database_url) as node:
         filters = _pairs(where or [], "--where")
         if institution:
@@ -253,7 +275,7 @@ def list_(
 
 @app.command()
 def show(
-    entity: Annotated[str, typer.Argument(help=f"One of: {', '.join(ENTITIES)}.")],
+    entity: Annotated[str, typer.Argument(help=f"One of: {', '.join(ENTITY_NAMES)}.")],
     key: Annotated[
         list[str],
         typer.Argument(help="The record's natural key (code, pseudonym, reference …)."),
@@ -268,6 +290,8 @@ def show(
     VERSION`, `show members FAMILY PSEUDONYM`; add --institution when several institutions
     hold a record with that key.
     """
+    from hgr.registry.queries import ENTITIES, show_entity
+
     with command_node(home, database_url) as node:
         spec = ENTITIES.get(entity)
         parts = [p for p in (spec.key if spec else ()) if p != "institution"]
@@ -287,6 +311,8 @@ def show(
 @app.command()
 def summary(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """What is registered, per institution."""
+    from hgr.registry.queries import count_summary
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         rows = count_summary(session)
     out.print(table(f"Registered on {node.settings.name}", rows))
@@ -299,6 +325,8 @@ def regions_load(
     database_url: DatabaseOption = None,
 ) -> None:
     """Load another country's region list."""
+    from hgr.registry.regions import load_regions
+
     with command_node(home, database_url) as node:
         added = load_regions(node.db, path, operator())
     out.print(f"{added} new region(s) loaded from {path}")
@@ -307,6 +335,8 @@ def regions_load(
 @audit_app.command("checkpoint")
 def audit_checkpoint(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Integrate pending events and print the signed checkpoint (keep it: it is your witness)."""
+    from hgr.audit import checkpoint
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         head = checkpoint(session, node.signer(), head_file=node.settings.audit_head_file)
     sys.stdout.write(head.note())
@@ -328,6 +358,11 @@ def audit_verify(
     database_url: DatabaseOption = None,
 ) -> None:
     """Recompute the log from its events and check every hash and signature."""
+    from hgr.audit import parse_checkpoint, verify_log
+    from hgr.audit.heads import read_head
+    from hgr.audit.records import unsealed_rows
+    from hgr.auth.seals import unsealed_accounts
+
     with command_node(home, database_url) as node:
         try:
             text = witness.read_text(encoding="utf-8") if witness else None
@@ -371,6 +406,10 @@ def audit_reseal(
 
     Read the list first: a row inserted in SQL has no seal either, and sealing it would bless
     it. A row whose seal is present but wrong is never resealed: it stays reported."""
+    from hgr.audit import record
+    from hgr.audit.records import seal_unsealed_rows
+    from hgr.auth.seals import seal_unsealed
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         accounts = seal_unsealed(session, node.keys.record_key(), write=yes)
         counts = seal_unsealed_rows(session, write=yes)
@@ -401,6 +440,11 @@ def audit_witness(
 
     The co-signed note is printed; the head is kept under <home>/witness/. A peer whose log
     was rewritten or cut is refused (E_WITNESS_INCONSISTENT)."""
+    from hgr.audit import parse_checkpoint
+    from hgr.audit.heads import read_head
+    from hgr.audit.witness import check_step, cosigned_note, keep, kept_head_file
+    from hgr.crypto.signing import load_verifier
+
     with command_node(home, database_url) as node:
         answer = get_json(url, "/audit/checkpoint")
         fetched = parse_checkpoint(str(answer.get("note", "")) if isinstance(answer, dict)
@@ -445,6 +489,8 @@ def user_add(
     database_url: DatabaseOption = None,
 ) -> None:
     """Register a user with one role at one scope."""
+    from hgr.auth.users import add_user
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         add_user(session, operator(), name, role, scope, oidc_subject=oidc_subject,
                  organisation=organisation, country=country)  # fmt: skip
@@ -459,6 +505,8 @@ def user_disable(
     database_url: DatabaseOption = None,
 ) -> None:
     """Disable a user at once, and revoke every token they hold."""
+    from hgr.auth.users import disable_user
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         revoked = disable_user(session, operator(), name, reason=reason)
     out.print(f"user {name} disabled; {revoked} token(s) revoked")
@@ -471,6 +519,8 @@ def token_list(
     database_url: DatabaseOption = None,
 ) -> None:
     """Every API token, newest first, with whether it still works (never its secret)."""
+    from hgr.auth.users import list_tokens
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         rows = list_tokens(session, user)
     out.print(table("API tokens", [
@@ -488,6 +538,8 @@ def token_create(
     database_url: DatabaseOption = None,
 ) -> None:
     """Issue a personal API token; it is printed once and cannot be shown again."""
+    from hgr.auth.users import create_token
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         issued = create_token(session, operator(), name, days=days, label=label)
     err.print(f"token {issued.token_id} for {name}, expires {issued.expires_at:%Y-%m-%d}:")
@@ -501,6 +553,8 @@ def token_revoke(
     database_url: DatabaseOption = None,
 ) -> None:
     """Revoke a token at once."""
+    from hgr.auth.users import revoke_token
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         revoke_token(session, operator(), token_id)
     out.print(f"token {token_id} revoked")

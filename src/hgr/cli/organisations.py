@@ -7,23 +7,10 @@ import json
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from hgr.cli.common import DatabaseOption, HomeOption, command_node, operator
 from hgr.cli.common import out as console
 from hgr.dates import utc_today
-from hgr.organisations import (
-    Fact,
-    add_control,
-    add_identifier,
-    add_name,
-    controllers,
-    find_organisation,
-    foreign_party,
-    register_organisation,
-    screen,
-)
-from hgr.organisations.models import Organisation, OrganisationIdentifier, OrganisationName
 
 __all__ = ["org_app"]
 
@@ -54,6 +41,8 @@ def add(
     database_url: DatabaseOption = None,
 ) -> None:
     """Register an organisation."""
+    from hgr.organisations import Fact, register_organisation
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         register_organisation(session, operator(), key, country, name,
                               Fact(source, verified_by), language=language,
@@ -73,6 +62,8 @@ def name_(
     database_url: DatabaseOption = None,
 ) -> None:
     """Add a name in another language, or a former name."""
+    from hgr.organisations import Fact, add_name, find_organisation
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         add_name(session, operator(), find_organisation(session, key), name,
                  Fact(source, verified_by), language=language, former=former)  # fmt: skip
@@ -89,6 +80,8 @@ def identifier_(
     database_url: DatabaseOption = None,
 ) -> None:
     """Add a legal identifier."""
+    from hgr.organisations import Fact, add_identifier, find_organisation
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         add_identifier(session, operator(), find_organisation(session, key), identifier,
                        Fact(source, verified_by))  # fmt: skip
@@ -108,6 +101,8 @@ def control(
     database_url: DatabaseOption = None,
 ) -> None:
     """Record a holding of equity or votes, or control by agreement (one per command)."""
+    from hgr.organisations import Fact, add_control
+
     given: list[tuple[str, float | None]] = [
         (k, v) for k, v in (("equity", equity), ("votes", votes)) if v is not None
     ]
@@ -125,6 +120,11 @@ def control(
 @org_app.command("show")
 def show(key: KeyArgument, home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """An organisation with what the node computes from the registry (JSON)."""
+    from sqlalchemy import select
+
+    from hgr.organisations import controllers, find_organisation, foreign_party, screen
+    from hgr.organisations.models import Organisation, OrganisationIdentifier, OrganisationName
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         organisation = find_organisation(session, key)
         above = controllers(session, organisation.id)

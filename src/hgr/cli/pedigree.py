@@ -10,8 +10,6 @@ import typer
 from hgr.cli.common import fail, print_issues
 from hgr.cli.common import out as console
 from hgr.exceptions import ValidationFailed
-from hgr.pedigree.drawing import DrawnPerson, draw_pedigree
-from hgr.pedigree.ped import read_ped
 from hgr.registry.report import Report
 
 __all__ = ["pedigree_app"]
@@ -29,6 +27,9 @@ def draw(
     deceased: Annotated[list[str] | None, typer.Option(help="Id of a deceased member.")] = None,
 ) -> None:
     """Draw one family of a PED file as SVG (squares, circles, filled when affected)."""
+    from hgr.pedigree.drawing import DrawnPerson, draw_pedigree
+    from hgr.pedigree.ped import read_ped
+
     report = Report()
     records = read_ped(ped, report)
     if report.errors:

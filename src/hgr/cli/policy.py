@@ -8,11 +8,9 @@ from typing import Annotated
 
 import typer
 
-from hgr.access.facts import node_facts
 from hgr.cli.common import DatabaseOption, HomeOption, command_node, fail, table
 from hgr.cli.common import out as console
 from hgr.exceptions import HgrError
-from hgr.policy import AccessRequest, NodeFacts, evaluate, load_packs, read_model
 
 __all__ = ["policy_app"]
 
@@ -43,6 +41,9 @@ def evaluate_(
     With a node (``--home`` or HGR_HOME), the catalogue's protected flags and the debarment
     list's finding come from the node, and its own rule packs are used; a facts file then adds
     only what the node does not record (earlier US transactions, NIST attestation)."""
+    from hgr.access.facts import node_facts
+    from hgr.policy import AccessRequest, NodeFacts, evaluate, load_packs, read_model
+
     try:
         asked = read_model(AccessRequest, request)
         given = read_model(NodeFacts, facts) if facts else NodeFacts()
@@ -61,6 +62,8 @@ def evaluate_(
 @policy_app.command("rules")
 def rules(packs: PacksOption = None) -> None:
     """Every pack and rule, with its outcome, citation and verification mark."""
+    from hgr.policy import load_packs
+
     try:
         loaded = load_packs(packs)
     except HgrError as exc:

@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from hgr.cli.common import DatabaseOption, HomeOption, command_node, operator, out
-from hgr.registry.history import HISTORY_TABLES, find_row, history
-from hgr.registry.samples import move_sample
+from hgr.registry.entity_names import HISTORY_TABLES
 
 __all__ = ["history_command", "sample_app"]
 
@@ -25,6 +24,8 @@ def history_command(
 ) -> None:
     """Every change to one registered record: when, by whom, by which import or operation,
     and each field's value before and after."""
+    from hgr.registry.history import find_row, history
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         code = institution or node.settings.institution_code or None
         table_name, rows = find_row(session, entity, key, code,
@@ -52,6 +53,8 @@ def sample_move(
 ) -> None:
     """Move a misattributed sample to its donor, with the reason; the move is audited and
     kept in the sample's history."""
+    from hgr.registry.samples import move_sample
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         code = institution or node.settings.institution_code
         move_sample(session, operator(), node.keys, institution=code, sample=sample, donor=to,

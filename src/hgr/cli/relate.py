@@ -11,8 +11,7 @@ import typer
 from hgr.cli.common import DeviceOption, fail, progress_bar, table
 from hgr.cli.common import out as console
 from hgr.exceptions import HgrError
-from hgr.relatedness.king import DEFAULT_MIN_KINSHIP
-from hgr.relatedness.relate import relate_files
+from hgr.relatedness.degrees import DEFAULT_MIN_KINSHIP
 
 __all__ = ["relate"]
 
@@ -42,6 +41,8 @@ def relate(
     device: DeviceOption = "auto",
 ) -> None:
     """KING-robust kinship of every pair of samples; with --ped, check the declared families."""
+    from hgr.relatedness.relate import relate_files
+
     try:
         with progress_bar() as progress:
             result = relate_files(

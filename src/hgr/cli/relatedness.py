@@ -20,25 +20,7 @@ from hgr.cli.common import (
 )
 from hgr.cli.common import out as console
 from hgr.exceptions import HgrError
-from hgr.relatedness.collection_kinship import collections_kinship
-from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
-from hgr.relatedness.fingerprints import (
-    fingerprint_collection,
-    read_panel,
-    seal_fingerprints,
-    select_panel,
-)
-from hgr.relatedness.gpu import choose_device
-from hgr.relatedness.identity import link_donors, unique_donors
-from hgr.relatedness.king import DEFAULT_MIN_KINSHIP
-from hgr.relatedness.relate import (
-    check_output_prefix,
-    dask_client,
-    pedigree_paths,
-    staged_outputs,
-    write_pairs_tsv,
-    write_pedigree_files,
-)
+from hgr.relatedness.degrees import DEFAULT_MIN_KINSHIP
 
 __all__ = ["relatedness_app"]
 
@@ -58,6 +40,8 @@ def panel(
     sites: Annotated[int, typer.Option(min=100, max=100_000)] = 2_048,
 ) -> None:
     """Choose the federation's fingerprint panel: common, unambiguous autosomal SNVs."""
+    from hgr.relatedness.fingerprints import select_panel
+
     try:
         chosen = select_panel(vcf, sites)
     except HgrError as exc:
@@ -79,6 +63,8 @@ def fingerprint(
     database_url: DatabaseOption = None,
 ) -> None:
     """Fingerprint a collection's donors and seal the file to the recipient's key."""
+    from hgr.relatedness.fingerprints import fingerprint_collection, read_panel, seal_fingerprints
+
     with command_node(home, database_url) as node:
         code = institution_of(node, institution)
         prints = fingerprint_collection(
@@ -107,6 +93,9 @@ def link(
     database_url: DatabaseOption = None,
 ) -> None:
     """Find the same people across fingerprint files and record the links in the registry."""
+    from hgr.relatedness.identity import link_donors
+    from hgr.relatedness.relate import dask_client
+
     with command_node(home, database_url) as node, dask_client(scheduler) as client:
         result = link_donors(
             node.db,
@@ -135,6 +124,14 @@ def pedigree(
     database_url: DatabaseOption = None,
 ) -> None:
     """Check the institution's declared families against a collection's genotypes."""
+    from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
+    from hgr.relatedness.relate import (
+        check_output_prefix,
+        pedigree_paths,
+        staged_outputs,
+        write_pedigree_files,
+    )
+
     with command_node(home, database_url) as node:
         code = institution_of(node, institution)
         check_output_prefix(out)
@@ -178,6 +175,15 @@ def king(
     database_url: DatabaseOption = None,
 ) -> None:
     """KING-robust kinship of every pair of samples within and across collections."""
+    from hgr.relatedness.collection_kinship import collections_kinship
+    from hgr.relatedness.gpu import choose_device
+    from hgr.relatedness.relate import (
+        check_output_prefix,
+        dask_client,
+        staged_outputs,
+        write_pairs_tsv,
+    )
+
     with command_node(home, database_url) as node:
         chosen = choose_device(device, distributed=scheduler is not None)
         named = []
@@ -205,6 +211,8 @@ def king(
 @relatedness_app.command("unique-donors")
 def unique(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Count people: donor records joined by duplicate links count once."""
+    from hgr.relatedness.identity import unique_donors
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         people = unique_donors(session)
     console.print(f"{people} unique donors")

@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.orm import Session
 
-from hgr.catalogue import summary as catalogue_summary
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
@@ -26,42 +24,16 @@ from hgr.cli.common import (
     table,
 )
 from hgr.cli.common import out as console
-from hgr.crypto import load_verifier
 from hgr.exceptions import FormatError, IntegrityBroken, UsageError
 from hgr.federation import get_json
-from hgr.node import Node
-from hgr.registry.regions import region_names
-from hgr.survey import (
-    DEFAULT_DICTIONARY,
-    CycleDates,
-    default_dates,
-    draft_return,
-    get_cycle,
-    import_cycle,
-    open_cycle,
-    read_dictionary,
-    submit_return,
-    trust_key,
-    validate_return,
-)
-from hgr.survey.cycles import cycle_dictionary, cycle_facts
-from hgr.survey.documents import (
-    Envelope,
-    envelope_of,
-    latest_anchored,
-    latest_documents,
-    trusted_verifiers,
-)
-from hgr.survey.editions import (
-    compile_nation,
-    compile_province,
-    completeness,
-    package,
-    receive_package,
-)
-from hgr.survey.models import SurveyDocument
-from hgr.survey.publish import PublishedSurvey, publish, write_tables
-from hgr.survey.verify import verify_survey
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from hgr.node import Node
+    from hgr.survey.models import SurveyDocument
+    from hgr.survey.publish import PublishedSurvey
+
 
 __all__ = ["survey_app"]
 
@@ -105,6 +77,14 @@ def open_(
     database_url: DatabaseOption = None,
 ) -> None:
     """Open a survey cycle and sign its definition as the nation."""
+    from hgr.survey import (
+        DEFAULT_DICTIONARY,
+        CycleDates,
+        default_dates,
+        open_cycle,
+        read_dictionary,
+    )
+
     with command_node(home, database_url) as node:
         usual = default_dates(reference_date.date(), kind)
         dates = CycleDates(
@@ -137,6 +117,9 @@ def draft(
     database_url: DatabaseOption = None,
 ) -> None:
     """Count the institution's return from the registry, for the steward to review."""
+    from hgr.survey import draft_return, get_cycle, validate_return
+    from hgr.survey.cycles import cycle_dictionary
+
     given = _read_json(answers, "form answers") if answers else {}
     if not isinstance(given, dict):
         fail(FormatError(f"{answers}: the answers must be a JSON object", code="E_JSON"))
@@ -162,6 +145,8 @@ def submit(
     database_url: DatabaseOption = None,
 ) -> None:
     """Sign the reviewed return with the node's key and keep it (a new version if resubmitted)."""
+    from hgr.survey import submit_return
+
     body = _read_json(draft_file, "draft return")
     if not isinstance(body, dict) or body.get("kind") != "return":
         fail(FormatError(f"{draft_file}: not a draft return", code="E_JSON"))
@@ -180,6 +165,8 @@ def status(
     database_url: DatabaseOption = None,
 ) -> None:
     """Who in the province has returned, who is late, who has failed validation."""
+    from hgr.survey.editions import completeness
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         found = completeness(session, cycle, province, own=node.verifier())
     rows = [{"institution": s.institution, "name": s.name, "state": s.state,
@@ -202,6 +189,8 @@ def compile_(
     database_url: DatabaseOption = None,
 ) -> None:
     """Compile and sign a provincial edition, or the national edition."""
+    from hgr.survey.editions import compile_nation, compile_province
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         if province:
             document = compile_province(session, node.signer(), operator(), cycle, province)
@@ -221,6 +210,9 @@ def export(
     database_url: DatabaseOption = None,
 ) -> None:
     """Write the province's latest edition with the returns it names, for the nation."""
+    from hgr.survey.documents import latest_documents
+    from hgr.survey.editions import package
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         edition = latest_documents(session, "province", cycle, [province]).get(province)
         if edition is None:
@@ -240,6 +232,8 @@ def receive(
 ) -> None:
     """Check and keep a province's package (edition and returns); nothing is kept if any
     signature fails."""
+    from hgr.survey.editions import receive_package
+
     sent = _read_json(file, "package")
     with command_node(home, database_url) as node, node.db.transaction() as session:
         document = receive_package(session, operator(), sent, node.verifier())
@@ -257,6 +251,9 @@ def trust(
     database_url: DatabaseOption = None,
 ) -> None:
     """Trust another node's key to sign survey documents for a subject."""
+    from hgr.crypto import load_verifier
+    from hgr.survey import trust_key
+
     with command_node(home, database_url) as node, node.db.transaction() as session:
         verifier = load_verifier(key, signer)
         added = trust_key(session, operator(), level, subject, verifier)
@@ -271,6 +268,8 @@ def verify(
     database_url: DatabaseOption = None,
 ) -> None:
     """Check every survey signature, digest and version chain down to the returns."""
+    from hgr.survey.verify import verify_survey
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         check = verify_survey(session, cycle, node.verifier())
     for problem in check.problems:
@@ -285,6 +284,9 @@ def _published(
     session: Session, node: Node, cycle: str
 ) -> tuple[SurveyDocument, dict[str, Any], PublishedSurvey]:
     """The latest national edition of ``cycle``, its content, and its protected tables."""
+    from hgr.survey.documents import latest_anchored
+    from hgr.survey.publish import publish
+
     nation = node.settings.survey.nation
     try:
         edition = latest_anchored(session, "nation", cycle, nation)
@@ -305,6 +307,8 @@ def tables(
     database_url: DatabaseOption = None,
 ) -> None:
     """Write the national edition's tables as published: small counts suppressed."""
+    from hgr.survey.publish import write_tables
+
     with command_node(home, database_url) as node, node.db.reader() as session:
         edition, _, published = _published(session, node, cycle)
     write_tables(published, out)
@@ -323,6 +327,10 @@ def report(
 ) -> None:
     """Write the national survey report (HTML and PDF) from the latest national edition, with
     the summary of this node's catalogue."""
+    from hgr.catalogue import summary as catalogue_summary
+    from hgr.registry.regions import region_names
+    from hgr.survey import get_cycle
+    from hgr.survey.cycles import cycle_facts
     from hgr.web.report import render_report
 
     with command_node(home, database_url) as node, node.db.reader() as session:
@@ -345,6 +353,9 @@ def fetch(
 ) -> None:
     """Fetch a cycle's signed definition from another node and keep it (the nation's key must
     be trusted: `hgr survey trust --level nation`)."""
+    from hgr.survey import import_cycle
+    from hgr.survey.documents import Envelope, trusted_verifiers
+
     with command_node(home, database_url) as node:
         sent = Envelope.from_dict(get_json(source, f"/survey/cycles/{cycle}", token), source)
         nation = node.settings.survey.nation
@@ -368,6 +379,9 @@ def send(
     database_url: DatabaseOption = None,
 ) -> None:
     """Send the latest signed return (or provincial edition and its returns) to another node."""
+    from hgr.survey.documents import envelope_of, latest_documents
+    from hgr.survey.editions import package
+
     with command_node(home, database_url) as node:
         with node.db.reader() as session:
             if province:

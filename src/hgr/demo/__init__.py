@@ -66,7 +66,8 @@ from hgr.dates import utc_today
 from hgr.demo.access import run_access
 from hgr.demo.reimport import careless_reimport
 from hgr.exceptions import ConfigurationError
-from hgr.genotypes import ingest, qc_report
+from hgr.genotypes.ingest import ingest
+from hgr.genotypes.qc_report import qc_report
 from hgr.node import Node, init_node, open_node
 from hgr.registry.importer import import_files
 from hgr.registry.models import Donor, Family

@@ -18,7 +18,8 @@ from hgr.access.export import file_provision, make_export, publish_withdrawals, 
 from hgr.access.facts import node_facts
 from hgr.access.requests import activate, create_request, review, submit
 from hgr.audit import Actor
-from hgr.auth import Role, add_user, find_user
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user, find_user
 from hgr.catalogue.models import CatalogueEntry
 from hgr.dates import utc_today, years_after
 from hgr.debarment import decide, list_entry, notify, open_case, public_entries

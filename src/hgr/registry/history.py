@@ -22,6 +22,7 @@ from hgr.db.base import Base
 from hgr.db.seals import Sealed, Sealing, allocate_ids, plain
 from hgr.exceptions import NotFound, UsageError
 from hgr.registry import models as m
+from hgr.registry.entity_names import HISTORY_TABLES
 
 __all__ = [
     "HISTORY_TABLES",
@@ -103,11 +104,6 @@ def versions_of(session: Session, table: str, row_id: int) -> list[RecordVersion
         select(RecordVersion).where(RecordVersion.table_name == table,
                                     RecordVersion.row_id == row_id)
         .order_by(RecordVersion.id)))  # fmt: skip
-
-
-# The entities whose history can be asked for, and the table each is kept under.
-HISTORY_TABLES = {"donors": "donor", "samples": "sample", "collections": "collection",
-                  "families": "family", "institutions": "institution"}  # fmt: skip
 
 
 def find_row(session: Session, entity: str, key: str, institution: str | None,

@@ -23,8 +23,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hgr.exceptions import UsageError
+from hgr.relatedness.degrees import DUPLICATE_MIN
 from hgr.relatedness.kernels import NO_KEY, band_keys, listed_pair_counts
-from hgr.relatedness.king import DUPLICATE_MIN, king_kinship
+from hgr.relatedness.king import king_kinship
 from hgr.relatedness.packed import PackedGenotypes
 
 __all__ = ["DuplicatePairs", "LshSettings", "find_duplicates"]

@@ -31,10 +31,11 @@ from hgr.db import Database
 from hgr.exceptions import Conflict
 from hgr.registry import models as m
 from hgr.registry.vocabulary import Relationship
+from hgr.relatedness.degrees import FIRST_DEGREE_MIN
 from hgr.relatedness.duplicates import LshSettings, find_duplicates
 from hgr.relatedness.fingerprints import Fingerprints, open_fingerprints
 from hgr.relatedness.kernels import listed_pair_counts
-from hgr.relatedness.king import FIRST_DEGREE_MIN, king_all_pairs
+from hgr.relatedness.king import king_all_pairs
 from hgr.relatedness.models import DonorLink
 from hgr.relatedness.packed import PackedGenotypes
 

@@ -47,6 +47,15 @@ from numpy.typing import NDArray
 
 from hgr.exceptions import UsageError
 from hgr.registry.vocabulary import Relationship
+from hgr.relatedness.degrees import (
+    DEFAULT_MIN_KINSHIP,
+    DUPLICATE_MIN,
+    FIRST_DEGREE_MIN,
+    FS_MIN_K2,
+    PO_MAX_K0,
+    SECOND_DEGREE_MIN,
+    THIRD_DEGREE_MIN,
+)
 from hgr.relatedness.kernels import count_tile, listed_pair_counts
 from hgr.relatedness.packed import PackedGenotypes
 
@@ -60,13 +69,6 @@ __all__ = [
     "unrelated_ibs0",
 ]
 
-DUPLICATE_MIN = 0.354
-FIRST_DEGREE_MIN = 0.177
-SECOND_DEGREE_MIN = 0.0884
-THIRD_DEGREE_MIN = 0.0442
-DEFAULT_MIN_KINSHIP = THIRD_DEGREE_MIN
-PO_MAX_K0 = 0.1
-FS_MIN_K2 = 0.0625
 DEFAULT_TILE = 256
 
 
