@@ -143,7 +143,7 @@ def _run(command: list[str], what: str, env: dict[str, str]) -> None:
                                  code="E_PG_TOOLS") from exc  # fmt: skip
     if done.returncode != 0:
         raise ConfigurationError(f"{what} failed: {done.stderr.strip()[-500:]}",
-                                 code="E_BACKUP")  # fmt: skip
+                                 code="E_PG_FAILED")  # fmt: skip
 
 
 def backup(node: Node, destination: Path) -> BackupManifest:
@@ -230,10 +230,12 @@ def restore(source: Path, home: Path, keys: Path, *, database_url: str | None = 
     ``database_url`` is where a PostgreSQL backup is restored (it must hold no hgr tables);
     by default, the one in the backed-up settings. Raises IntegrityBroken (``E_BACKUP_CORRUPT``)
     for a file that is missing or altered, ConfigurationError (``E_BACKUP_KEYS``) for keys that
-    did not sign the backup's audit head, UsageError for a ``home`` that is not empty.
+    did not sign the backup's audit head, UsageError (``E_RESTORE_EXISTS``) for a ``home`` that
+    is not empty.
     """
     if home.exists() and any(home.iterdir()):
-        raise UsageError(f"{home} is not empty: restore into a new folder", code="E_NODE_EXISTS")
+        raise UsageError(f"{home} is not empty: restore into a new folder",
+                         code="E_RESTORE_EXISTS")  # fmt: skip
     missing = [name for name in (*PRIVATE_KEYS, SIGNING_PUB) if not (keys / name).is_file()]
     if missing:
         raise ConfigurationError(f"the key folder {keys} lacks {', '.join(missing)}",

@@ -61,7 +61,9 @@ def test_a_forged_return_is_refused_and_nothing_kept(api: Api, signer: Signer, c
     counts = table_counts(api.db)
     assert counts["survey_document"] == before["survey_document"]
     not_a_document = {**document, "body": "[]"}
-    assert api.post("steward_bj", "/survey/returns", json=not_a_document).status_code == 422
+    refused = api.post("steward_bj", "/survey/returns", json=not_a_document)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "E_NOT_A_DOCUMENT"
 
 
 def test_packages_status_and_published_tables(api: Api, signer: Signer, cycle: str) -> None:

@@ -131,4 +131,4 @@ def test_an_altered_backup_or_foreign_keys_are_refused(tmp_path: Path) -> None:
     result = runner.invoke(app, ["restore", str(tmp_path / "backup"), str(home),
                                  "--keys", str(home / "keys")])  # fmt: skip
     assert result.exit_code != 0
-    assert "E_NODE_EXISTS" in result.output
+    assert "E_RESTORE_EXISTS" in result.output

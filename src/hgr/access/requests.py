@@ -289,7 +289,8 @@ def review(
             AccessReview.request_id == entry.id, AccessReview.kind == kind,
             AccessReview.reviewer == reviewer.name)):  # fmt: skip
         raise Conflict(f"{reviewer.name} has reviewed {entry.number} ({kind}) already: the "
-                       "second pair of eyes is someone else's", code="E_REVIEWER")  # fmt: skip
+                       "second pair of eyes is someone else's",
+                       code="E_ALREADY_REVIEWED")  # fmt: skip
     if not approve and not note.strip():
         raise ValidationFailed("a rejection gives its reasons", [], code="E_REVIEW_NOTE")
     session.add(AccessReview(request_id=entry.id, kind=kind, reviewer=reviewer.name,
@@ -334,7 +335,7 @@ def end(session: Session, by: Actor, entry: RequestRecord, how: str, note: str =
         raise ValidationFailed("a revocation gives its reasons", [], code="E_REVIEW_NOTE")
     if how not in ("expire", "revoke", "close"):
         raise ValidationFailed(f"{how!r} is not expire, revoke or close", [],
-                               code="E_REQUEST_STATE")  # fmt: skip
+                               code="E_REQUEST_END")  # fmt: skip
     entry.note = note.strip() or entry.note
     _step(session, by, entry, how, {"note": note.strip()})
     return entry

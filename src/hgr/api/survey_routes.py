@@ -98,7 +98,7 @@ def _content(envelope: EnvelopeIn) -> dict[str, Any]:
     try:
         return Envelope.from_dict(envelope.model_dump()).content
     except FormatError as exc:  # the body is not a survey document
-        raise ValidationFailed(exc.message, code="E_DOCUMENT") from None
+        raise ValidationFailed(exc.message, code="E_NOT_A_DOCUMENT") from None
 
 
 def add_survey_routes(

@@ -81,7 +81,7 @@ def _check_scope(session: Session, role: Role, scope: str) -> None:
                 code="E_SCOPE",
             )
     elif scope:
-        raise UsageError(f"a {role.value} has no scope; drop {scope!r}", code="E_SCOPE")
+        raise UsageError(f"a {role.value} has no scope; drop {scope!r}", code="E_UNSCOPED_ROLE")
 
 
 def _check_organisation(session: Session, role: Role, organisation: str) -> None:

@@ -193,7 +193,8 @@ def receive_declarations(session: Session, by: Actor, sent: Any,
     for entry in entries:
         if entry["institution"] != institution:
             raise IntegrityBroken(f"{institution} signed a declaration for "
-                                  f"{entry['institution']}", code="E_CATALOGUE")  # fmt: skip
+                                  f"{entry['institution']}",
+                                  code="E_CATALOGUE_MISMATCH")  # fmt: skip
     document = store_document(session, by, envelope, _keys(session, "institution", institution,
                                                            own))  # fmt: skip
     for entry in entries:
@@ -300,14 +301,14 @@ def receive_review(session: Session, by: Actor, sent: Any,
         entry = _entry_content(decision.get("entry"), f"review decision {n}")
         if entry["province"] != province:
             raise IntegrityBroken(f"{province} reviewed an entry of province "
-                                  f"{entry['province']}", code="E_CATALOGUE")  # fmt: skip
+                                  f"{entry['province']}", code="E_CATALOGUE_MISMATCH")  # fmt: skip
         digest = decision.get("declaration")
         if digest is not None:
             original = signed.get(digest, {}).get((entry["kind"], entry["subject"]))
             if original is None or any(original.get(k) != entry[k] for k in DECLARED):
                 raise IntegrityBroken(f"review decision {n}: {entry['subject']} is not what "
                                       f"{entry['institution']} declared in {str(digest)[:12]}",
-                                      code="E_CATALOGUE")  # fmt: skip
+                                      code="E_CATALOGUE_MISMATCH")  # fmt: skip
         status = "province_approved" if decision.get("decision") == "approve" else (
             "province_rejected")  # fmt: skip
         held = _find(session, entry)
@@ -343,7 +344,7 @@ def apply_register(session: Session, by: Actor, sent: Any, nation: str,
     envelope = _envelope(sent, "register", "register")
     if envelope.content["subject"] != nation:
         raise IntegrityBroken(f"the register is signed for {envelope.content['subject']}, not "
-                              f"{nation}", code="E_CATALOGUE")  # fmt: skip
+                              f"{nation}", code="E_CATALOGUE_MISMATCH")  # fmt: skip
     listed = []
     for n, raw in enumerate(envelope.content.get("entries") or []):
         entry = _entry_content(raw, f"register entry {n}")

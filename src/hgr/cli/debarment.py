@@ -12,7 +12,7 @@ import typer
 from hgr.cli.common import DatabaseOption, HomeOption, command_node, fail, operator, table
 from hgr.cli.common import out as console
 from hgr.dates import utc_now, utc_today
-from hgr.exceptions import UsageError
+from hgr.exceptions import FormatError, UsageError
 from hgr.federation import get_json
 
 __all__ = ["debarment_app"]
@@ -258,7 +258,7 @@ def fetch(
         try:
             sent = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
-            fail(UsageError(f"{source}: not a JSON document: {exc}", code="E_LIST_FORMAT"))
+            fail(FormatError(f"{source}: not a JSON document: {exc}", code="E_LIST_FORMAT"))
     else:
         sent = get_json(source, "/debarment/national")
     with command_node(home, database_url) as node, node.db.transaction() as session:

@@ -116,13 +116,13 @@ def find_row(session: Session, entity: str, key: str, institution: str | None,
     """
     if entity not in HISTORY_TABLES:
         raise UsageError(f"history is kept for {', '.join(HISTORY_TABLES)}, not {entity}",
-                         code="E_ENTITY")  # fmt: skip
+                         code="E_NO_HISTORY")  # fmt: skip
     if entity == "institutions":
         found = session.scalar(select(m.Institution.id).where(m.Institution.code == key))
         return "institution", _found(found, entity, key)
     if not institution:
         raise UsageError(f"name the institution whose {entity} these are (--institution)",
-                         code="E_INSTITUTION_REQUIRED")  # fmt: skip
+                         code="E_HISTORY_INSTITUTION")  # fmt: skip
     owner = select(m.Institution.id).where(m.Institution.code == institution).scalar_subquery()
     model: Any = {"donors": m.Donor, "samples": m.Sample, "collections": m.Collection,
                   "families": m.Family}[entity]  # fmt: skip

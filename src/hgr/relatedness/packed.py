@@ -155,7 +155,7 @@ class _Packer:
             raise UsageError(
                 f"sample ids occur more than once: {', '.join(duplicated[:5])}; "
                 "give every sample a distinct id",
-                code="E_DUPLICATE_SAMPLE",
+                code="E_RELATE_DUPLICATE_SAMPLE",
             )
         self.samples = tuple(samples)
         words = max(1, -(-capacity_sites // WORD_BITS))

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from hgr.audit import Actor
 from hgr.crypto import Signer, Verifier
 from hgr.dates import utc_now, utc_today
-from hgr.exceptions import Conflict, FormatError, IntegrityBroken, NotFound, ValidationFailed
+from hgr.exceptions import FormatError, IntegrityBroken, NotFound, UsageError, ValidationFailed
 from hgr.registry import models as m
 from hgr.registry.regions import province_codes
 from hgr.registry.report import Issue, Origin, Severity
@@ -267,8 +267,8 @@ def compile_nation(
     own = signer.verifier
     editions = latest_documents(session, "province", cycle.code)
     if not editions:
-        raise Conflict(f"no province has submitted an edition for {cycle.code}",
-                       code="E_SURVEY_NO_EDITIONS")  # fmt: skip
+        raise UsageError(f"no province has submitted an edition for {cycle.code}",
+                         code="E_SURVEY_NO_EDITIONS")  # fmt: skip
     returns_by_digest = {
         d.sha256: d for d in session.scalars(select(SurveyDocument).where(
             SurveyDocument.kind == "return", SurveyDocument.cycle == cycle.code))
@@ -463,7 +463,7 @@ def receive_package(session: Session, by: Actor, sent: Any,
         subject = envelope.content["subject"]
         if envelope.content["kind"] != "return" or subject not in keys:
             raise IntegrityBroken(f"package return {n} is not a return the edition names",
-                                  code="E_PACKAGE")  # fmt: skip
+                                  code="E_PACKAGE_MISMATCH")  # fmt: skip
         _bind(session, content["subject"], subject, envelope.content)
         store_document(session, by, envelope, [keys[subject]])
     province_keys = _verifiers(session, "province", content["subject"], own)
@@ -472,6 +472,6 @@ def receive_package(session: Session, by: Actor, sent: Any,
         found = (earlier.content["kind"], earlier.content["subject"])
         if found != ("province", content["subject"]):
             raise IntegrityBroken(f"package earlier {n} is not an edition of "
-                                  f"{content['subject']}", code="E_PACKAGE")  # fmt: skip
+                                  f"{content['subject']}", code="E_PACKAGE_MISMATCH")  # fmt: skip
         store_document(session, by, earlier, province_keys)
     return store_document(session, by, edition, province_keys)
