@@ -16,8 +16,8 @@ GOVERNANCE = {
     "node", "organisations", "backup",
 }  # fmt: skip
 DATA = {"registry", "pedigree", "genotypes", "relatedness", "synth"}
-FOUNDATIONS = {"audit", "crypto", "db", "config", "dates", "exceptions", "progress", "provenance",
-               "spreadsheets"}  # fmt: skip
+FOUNDATIONS = {"audit", "crypto", "db", "config", "dates", "error_codes", "exceptions",
+               "progress", "provenance", "spreadsheets"}  # fmt: skip
 FRAMEWORKS = {"typer", "click", "fastapi", "starlette", "jinja2", "rich"}
 RANK = {
     **dict.fromkeys(ADAPTERS, 3),
