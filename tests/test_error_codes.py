@@ -380,6 +380,14 @@ def test_docs_errors_md_is_rendered_from_the_registry() -> None:
     assert written == render_markdown(), "run: python -m hgr.error_codes > docs/errors.md"
 
 
+def test_an_error_knows_its_remedy() -> None:
+    assert exceptions.Conflict("taken", code="E_USER_EXISTS").remedy == (
+        BY_CODE["E_USER_EXISTS"].remedy
+    )
+    assert exceptions.NotFound("gone").remedy == BY_CODE["E_NOT_FOUND"].remedy
+    assert exceptions.UsageError("odd", code="E_NOT_DECLARED").remedy is None
+
+
 # --- The checks, tested on planted violations.
 
 PLANTED = """

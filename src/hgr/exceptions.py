@@ -1,7 +1,8 @@
 """The one error hierarchy of hgr.
 
 Every error carries a stable ``code`` (``E_...``) that scripts and the API can rely on, and a
-message that says what went wrong and how to fix it. Adapters map these once: the CLI prints
+message that says what went wrong and how to fix it; ``hgr.error_codes`` declares each code,
+with a remedy (``remedy``) for the person who meets it. Adapters map these once: the CLI prints
 ``error: <message> (<code>)`` and exits non-zero; the API turns them into problem+json.
 
 ::
@@ -57,6 +58,14 @@ class HgrError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.code})"
+
+    @property
+    def remedy(self) -> str | None:
+        """What the person who meets this error does next, as hgr.error_codes declares it."""
+        from hgr.error_codes import declared  # the registry imports this module
+
+        found = declared(self.code)
+        return found.remedy if found else None
 
 
 class ValidationFailed(HgrError):
