@@ -25,7 +25,7 @@ demo: $(RUNTIME)
 	$(BIN)/hgr demo $(DEMO_DIR) --force
 
 test: $(STAMP)
-	$(BIN)/python -m pytest --durations=15  # the slowest tests, for keeping CI under its limit
+	$(BIN)/python -m pytest -n auto --durations=15  # on every core; the slowest tests printed
 
 # The suite in a shuffled order (modules, and tests within each): what an order dependence
 # would break. The seed is printed; RANDOM_ORDER_SEED=N replays one order.

@@ -127,17 +127,34 @@ _TRIGGERS = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
 
 
 def empty_database(db: Database) -> None:
-    """Delete every row, the append-only audit tables included (as the database owner may)."""
-    tables = list(reversed(Base.metadata.sorted_tables))
+    """Delete every row, the append-only audit tables included (as the database owner may).
+
+    On PostgreSQL every table of the schema is emptied by DELETE with the triggers off (the
+    replica role) and every sequence is set back to 1, as TRUNCATE ... RESTART IDENTITY would:
+    TRUNCATE makes new files for each of the schema's tables, 60 times slower on an emptied
+    test database than deleting the few rows a test wrote.
+    """
     with db.transaction() as session:
         if db.dialect == "postgresql":
             session.execute(sa.text("SET LOCAL session_replication_role = replica"))
-            names = ", ".join(t.name for t in tables)
-            session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            names = session.scalars(sa.text(_PG_TABLES)).all()
+            session.execute(sa.text("; ".join(f'DELETE FROM "{name}"' for name in names)))
+            session.execute(sa.text(_PG_RESTART))
         else:
             with sqlite_triggers_dropped(session):
-                for table in tables:
+                for table in reversed(Base.metadata.sorted_tables):
                     session.execute(table.delete())
+
+
+# The schema's tables but Alembic's version row, and its sequences restarted as new.
+_PG_TABLES = (
+    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+    "AND tablename <> 'alembic_version'"
+)
+_PG_RESTART = (
+    "SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S' "
+    "AND c.relnamespace = current_schema()::regnamespace"
+)
 
 
 @contextmanager

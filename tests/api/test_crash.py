@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,6 +84,9 @@ def _server(home: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
             process.stderr.close()
 
 
+SERVER_NAME = f"hgr-crash-{uuid.uuid4().hex[:12]}"
+
+
 @contextmanager
 def _writing(db: Database) -> Iterator[Callable[[], bool]]:
     """A probe: whether the server is inside the import's write transaction."""
@@ -92,8 +96,9 @@ def _writing(db: Database) -> Iterator[Callable[[], bool]]:
         def busy() -> bool:
             with probe.connect() as connection:
                 return bool(connection.scalar(sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
-                    "AND state <> 'idle' AND query ILIKE 'INSERT INTO sample%'")))  # fmt: skip
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+                    "AND state <> 'idle' AND query ILIKE 'INSERT INTO sample%'"),
+                    {"name": SERVER_NAME}))  # fmt: skip
 
         try:
             yield busy
@@ -125,7 +130,12 @@ def test_kill_9_mid_import_leaves_nothing_partial(
     home = tmp_path / "node"
     home.mkdir()
     shutil.copytree(keys.directory, home / "keys")
-    settings = Settings(home=home, database_url=db.engine.url.render_as_string(False))
+    # The server's connections carry a name of their own, so that the probe below sees this
+    # server's import and not one that another test (or another worker) runs at the moment.
+    url = db.engine.url
+    if db.dialect == "postgresql":
+        url = url.update_query_dict({"application_name": SERVER_NAME})
+    settings = Settings(home=home, database_url=url.render_as_string(False))
     write_settings(settings)
     if db.dialect == "postgresql":  # the test role: a password-less superuser, for development
         with (home / "node.toml").open("a", encoding="utf-8") as toml:
