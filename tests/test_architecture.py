@@ -1,4 +1,5 @@
-"""Imports point down the layers of ARCHITECTURE.md: adapters → services → foundations."""
+"""The map of docs/architecture.md holds: every import is one the allowed-imports table
+(tests/architecture.py) names, and the table itself points down the layers."""
 
 from __future__ import annotations
 
@@ -7,65 +8,103 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "hgr"
-# The demo composes every layer into the main story (down to the report), like an adapter;
-# ``python -m hgr`` (__main__) is the command line.
-ADAPTERS = {"cli", "api", "web", "demo", "__main__"}
-GOVERNANCE = {
-    "survey", "catalogue", "access", "auth", "policy", "debarment", "beacon", "federation",
-    "node", "organisations", "backup",
-}  # fmt: skip
-DATA = {"registry", "pedigree", "genotypes", "relatedness", "synth"}
-FOUNDATIONS = {"audit", "crypto", "db", "config", "dates", "error_codes", "exceptions",
-               "progress", "provenance", "spreadsheets"}  # fmt: skip
-FRAMEWORKS = {"typer", "click", "fastapi", "starlette", "jinja2", "rich"}
-RANK = {
-    **dict.fromkeys(ADAPTERS, 3),
-    **dict.fromkeys(GOVERNANCE, 2),
-    **dict.fromkeys(DATA, 1),
-    **dict.fromkeys(FOUNDATIONS, 0),
-}
-# Alembic's env.py sees every table on purpose (it is not imported by the library).
-EXEMPT = {SRC / "db" / "migrations" / "env.py"}
+from tests.architecture import (
+    ALLOWED,
+    LAYERS,
+    RANK,
+    SRC,
+    modules,
+    part_of,
+    render_table,
+    violations,
+)
+
+DOC = SRC.parents[1] / "docs" / "architecture.md"
 
 
 def _modules() -> list[Path]:
-    return [p for p in SRC.rglob("*.py") if p not in EXEMPT and "versions" not in p.parts]
-
-
-def _part(path: Path) -> str:
-    return path.relative_to(SRC).parts[0].removesuffix(".py")
-
-
-def _imports(path: Path) -> set[str]:
-    """Modules imported at run time (imports under ``if TYPE_CHECKING:`` are for types only)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
-            node.body = []
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
+    return modules()
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
-def test_imports_point_down(path: Path) -> None:
-    part = _part(path)
-    if part == "__init__":
-        return
-    assert part in RANK, f"{part} is not placed in a layer: add it to this test"
-    for name in _imports(path):
-        top = name.split(".")[0]
-        if top in FRAMEWORKS:
-            assert part in ADAPTERS, f"{path}: only adapters import {top}"
-        if top != "hgr" or name == "hgr":
-            continue
-        target = name.split(".")[1]
-        assert RANK[target] <= RANK[part], f"{path} imports {name}, a higher layer"
+def test_every_import_is_on_the_map(path: Path) -> None:
+    relative = path.relative_to(SRC)
+    assert violations(relative, path.read_text(encoding="utf-8")) == []
+
+
+def test_every_package_is_placed_in_one_layer() -> None:
+    parts = {part_of(p.relative_to(SRC)) for p in modules()} - {"__init__"}
+    placed = [part for layer in LAYERS.values() for part in layer]
+    assert len(placed) == len(set(placed)), "a package is placed in two layers"
+    assert parts == set(placed) == set(ALLOWED)
+
+
+def test_the_table_points_down_the_layers() -> None:
+    """The table cannot be edited into an upward import: each allowed import is of the same
+    layer or a lower one."""
+    upward = [
+        (part, target)
+        for part, targets in ALLOWED.items()
+        for target in targets
+        if RANK[target] > RANK[part]
+    ]
+    assert upward == []
+
+
+def test_the_map_in_the_docs_is_the_table() -> None:
+    assert render_table() in DOC.read_text(encoding="utf-8"), (
+        "docs/architecture.md differs from the table: paste `python -m tests.architecture`"
+    )
+
+
+# Each form of import that leaves the table, planted where it does not belong.
+PLANTED = [
+    ("db/engine.py", "from hgr import survey\n", "db may not import survey"),
+    ("registry/models.py", "from ..survey import cycles\n", "registry may not import survey"),
+    ("registry/models.py", "from .. import beacon\n", "registry may not import beacon"),
+    (
+        "db/engine.py",
+        "import importlib\nimportlib.import_module('hgr.survey.cycles')\n",
+        "db may not import survey",
+    ),
+    ("db/engine.py", "__import__('hgr.access')\n", "db may not import access"),
+    (
+        "db/engine.py",
+        "import importlib\nname = 'hgr.x'\nimportlib.import_module(name)\n",
+        "a module named at run time",
+    ),
+    (
+        "policy/engine.py",
+        "from hgr.access.consent import match_consent\n",
+        "policy may not import access",
+    ),
+    ("survey/returns.py", "import hgr.beacon.query\n", "survey may not import beacon"),
+    ("node.py", "import uvicorn\n", "only adapters may"),
+    ("audit/log.py", "from typer import Option\n", "only adapters may"),
+    ("newpackage/x.py", "import os\n", "no row in the allowed-imports table"),
+]
+
+
+@pytest.mark.parametrize(("where", "source", "expected"), PLANTED)
+def test_a_planted_violation_is_reported(where: str, source: str, expected: str) -> None:
+    found = violations(Path(where), source)
+    assert any(expected in problem for problem in found), found
+
+
+def test_allowed_forms_pass() -> None:
+    """The same forms within the table (and imports for types only) are not reported."""
+    source = (
+        "from __future__ import annotations\n"
+        "from typing import TYPE_CHECKING\n"
+        "from . import numbering\n"
+        "from .base import Base\n"
+        "from hgr import exceptions\n"
+        "from hgr import __version__\n"
+        "import hgr.exceptions\n"
+        "if TYPE_CHECKING:\n"
+        "    from hgr.survey.cycles import Cycle\n"
+    )
+    assert violations(Path("db/engine.py"), source) == []
 
 
 # Reading the clock anywhere but hgr.dates: the local date (date.today, naive now) or a second

@@ -58,6 +58,8 @@ PASS_THROUGHS = {
     ("registry/templates.py Cells.get", "exc.code"),
     ("survey/returns.py validate_return.issue", "code"),
     ("survey/returns.py _consistency.add", "code"),
+    # A lifecycle's refusal: its code is declared where the Lifecycle is (raised as Conflict).
+    ("lifecycle.py step", "lifecycle.refused"),
 }
 # Declared codes made by a pass-through from a prefix and a status.
 FAMILIES = {"E_HTTP_": ("api/problems.py install_problem_handlers.http_error",
@@ -152,6 +154,9 @@ def scan(path: str, tree: ast.Module, classes: Mapping[str, str | None]) -> Scan
         elif id(node) in raised and any(k.arg == "code" for k in node.keywords):
             # Raised under a class the scan cannot name (chosen at run time).
             use(_argument(node, None, "code"), f"?{name}", None, where)
+        elif name == "Lifecycle":
+            # A step its table does not allow is refused as a Conflict under this code.
+            use(_argument(node, None, "refused"), "Conflict", None, where)
         elif name == "Issue":
             severity = _severity(_argument(node, 1, "severity"))
             use(_argument(node, 0, "code"), "issue", severity, where)

@@ -42,7 +42,13 @@ from hgr.access.facts import (
     ethics_standing,
     node_facts,
 )
-from hgr.access.models import ExportPackage, Filing, RequestRecord, WithdrawalNotice
+from hgr.access.models import (
+    ExportPackage,
+    Filing,
+    RequestRecord,
+    RequestStatus,
+    WithdrawalNotice,
+)
 from hgr.access.ontology import DiseaseOntology
 from hgr.audit import Actor, record
 from hgr.audit.log import canonical_json
@@ -81,24 +87,33 @@ def needs_filing(entry: RequestRecord) -> bool:
     request = _request(entry)
     kinds = {o["kind"] for o in (entry.decision or {}).get("obligations", [])}
     return bool(kinds & {"filing", "backup"}) or (
-        request.destination_country != request.provider.country)  # fmt: skip
+        request.destination_country != request.provider.country
+    )
 
 
 def register_key(session: Session, by: Actor, entry: RequestRecord, public_key: Path) -> str:
     """Register the recipient's Crypt4GH public key for the request's exports."""
     key = recipient_key(public_key).hex()
     entry.recipient_key = key
-    record(session, by, "access.key", f"access/requests/{entry.number}",
-           detail={"key_sha256": hashlib.sha256(bytes.fromhex(key)).hexdigest()})  # fmt: skip
+    record(
+        session,
+        by,
+        "access.key",
+        f"access/requests/{entry.number}",
+        detail={"key_sha256": hashlib.sha256(bytes.fromhex(key)).hexdigest()},
+    )
     return key
 
 
-def file_provision(session: Session, by: Actor, entry: RequestRecord, backup: Path,
-                   today: dt.date | None = None) -> Filing:  # fmt: skip
+def file_provision(
+    session: Session, by: Actor, entry: RequestRecord, backup: Path, today: dt.date | None = None
+) -> Filing:
     """Make the filing record of an approved request, with the backup's checksum."""
-    if entry.status not in ("approved", "active"):
-        raise Conflict(f"request {entry.number} is {entry.status}: only an approved request is "
-                       "filed", code="E_REQUEST_STATE")  # fmt: skip
+    if entry.status not in (RequestStatus.APPROVED, RequestStatus.ACTIVE):
+        raise Conflict(
+            f"request {entry.number} is {entry.status}: only an approved request is filed",
+            code="E_REQUEST_STATE",
+        )
     if session.scalar(select(Filing.id).where(Filing.request_id == entry.id)) is not None:
         raise Conflict(f"request {entry.number} is filed already", code="E_FILED")
     try:
@@ -109,22 +124,28 @@ def file_provision(session: Session, by: Actor, entry: RequestRecord, backup: Pa
     today = today or utc_today()
     decision = entry.decision or {}
     body = {
-        "request": entry.number, "filed_on": today.isoformat(),
+        "request": entry.number,
+        "filed_on": today.isoformat(),
         "provider": request.provider.model_dump(mode="json"),
         "recipient": request.receiver.model_dump(mode="json"),
         "destination_country": request.destination_country,
         "data": request.data.model_dump(mode="json"),
         "purpose": request.purpose.model_dump(mode="json"),
-        "legal_basis": [{"rule": r["rule"], "citation": r["citation"]}
-                        for r in decision.get("rules", [])],
+        "legal_basis": [
+            {"rule": r["rule"], "citation": r["citation"]} for r in decision.get("rules", [])
+        ],
         "backup_sha256": backup_sha256,
-    }  # fmt: skip
-    filing = Filing(request_id=entry.id, record=body, backup_sha256=backup_sha256,
-                    filed_on=today)  # fmt: skip
+    }
+    filing = Filing(request_id=entry.id, record=body, backup_sha256=backup_sha256, filed_on=today)
     session.add(filing)
     session.flush()
-    record(session, by, "access.filing", f"access/requests/{entry.number}",
-           detail={"backup_sha256": backup_sha256})  # fmt: skip
+    record(
+        session,
+        by,
+        "access.filing",
+        f"access/requests/{entry.number}",
+        detail={"backup_sha256": backup_sha256},
+    )
     return filing
 
 
@@ -134,8 +155,14 @@ def recipient_id(keys: NodeKeys, request_number: str, pseudonym: str) -> str:
     return keys.pseudonymiser.pseudonym(request_number, pseudonym)[:20]
 
 
-def _genotype_files(session: Session, home: Path, request: AccessRequest, donors: list[int],
-                    keys: NodeKeys, number: str) -> dict[str, bytes]:  # fmt: skip
+def _genotype_files(
+    session: Session,
+    home: Path,
+    request: AccessRequest,
+    donors: list[int],
+    keys: NodeKeys,
+    number: str,
+) -> dict[str, bytes]:
     """For a request of genotype data: each collection store's genotypes of the released
     donors as a gzipped VCF (``genotypes-<collection>.vcf.gz``), samples under the donors'
     request identifiers."""
@@ -144,17 +171,23 @@ def _genotype_files(session: Session, home: Path, request: AccessRequest, donors
         return {}
     files = {}
     S, G = m.Sample, GenotypeSample
-    collections = session.scalars(select(m.Collection).join(m.Institution).where(
-        m.Institution.code == request.cohort.institution).order_by(m.Collection.code))  # fmt: skip
+    collections = session.scalars(
+        select(m.Collection)
+        .join(m.Institution)
+        .where(m.Institution.code == request.cohort.institution)
+        .order_by(m.Collection.code)
+    )
     for collection in collections:
         store = current_store(session, collection.id)
         if store is None:
             continue
         rows = session.execute(
-            select(G.position, m.Donor.pseudonym, S.code).join(S, S.id == G.sample_id)
+            select(G.position, m.Donor.pseudonym, S.code)
+            .join(S, S.id == G.sample_id)
             .join(m.Donor, m.Donor.id == S.donor_id)
-            .where(G.store_id == store.id, S.donor_id.in_(donors)).order_by(G.position)
-        ).all()  # fmt: skip
+            .where(G.store_id == store.id, S.donor_id.in_(donors))
+            .order_by(G.position)
+        ).all()
         if not rows:
             continue
         seen: dict[str, int] = {}
@@ -165,38 +198,46 @@ def _genotype_files(session: Session, home: Path, request: AccessRequest, donors
             names.append(ident if seen[ident] == 1 else f"{ident}-{seen[ident]}")
         buffer = io.BytesIO()
         with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as packed:
-            write_vcf_subset(open_store(home / store.location), [r[0] for r in rows], names,
-                             packed)  # type: ignore[arg-type]  # fmt: skip
+            write_vcf_subset(open_store(home / store.location), [r[0] for r in rows], names, packed)  # type: ignore[arg-type]
         files[f"genotypes-{collection.code}.vcf.gz"] = buffer.getvalue()
     return files
 
 
-def _rows(session: Session, donors: list[int], fields: tuple[str, ...], keys: NodeKeys,
-          request_number: str) -> tuple[list[str], str]:  # fmt: skip
+def _rows(
+    session: Session,
+    donors: list[int],
+    fields: tuple[str, ...],
+    keys: NodeKeys,
+    request_number: str,
+) -> tuple[list[str], str]:
     """The export table (TSV) and the donors' registry pseudonyms, in order."""
     region = {i: c for i, c in session.execute(select(m.Region.id, m.Region.code))}  # noqa: C416
-    terms: dict[int, dict[str, list[str]]] = {d: {"diagnoses": [], "phenotypes": []}
-                                              for d in donors}  # fmt: skip
+    terms: dict[int, dict[str, list[str]]] = {
+        d: {"diagnoses": [], "phenotypes": []} for d in donors
+    }
     D, P = m.DonorDiagnosis, m.DonorPhenotype
     for owner, term in session.execute(select(D.donor_id, D.term_id).where(D.donor_id.in_(donors))):
         terms[owner]["diagnoses"].append(term)
     for owner, term, excluded in session.execute(
-            select(P.donor_id, P.term_id, P.excluded).where(P.donor_id.in_(donors))):  # fmt: skip
+        select(P.donor_id, P.term_id, P.excluded).where(P.donor_id.in_(donors))
+    ):
         terms[owner]["phenotypes"].append(("!" if excluded else "") + term)
     out = io.StringIO()
     out.write("\t".join(("donor", *fields)) + "\n")
     pseudonyms = []
-    for donor in session.scalars(select(m.Donor).where(m.Donor.id.in_(donors))
-                                 .order_by(m.Donor.id)):  # fmt: skip
+    for donor in session.scalars(
+        select(m.Donor).where(m.Donor.id.in_(donors)).order_by(m.Donor.id)
+    ):
         pseudonyms.append(donor.pseudonym)
         values = {
-            "sex": str(donor.sex), "birth_year": str(donor.birth_year or ""),
+            "sex": str(donor.sex),
+            "birth_year": str(donor.birth_year or ""),
             "population": donor.population or "",
             "residence": region.get(donor.residence_region_id or -1, ""),
             "vital_status": str(donor.vital_status),
             "diagnoses": ";".join(sorted(terms[donor.id]["diagnoses"])),
             "phenotypes": ";".join(sorted(terms[donor.id]["phenotypes"])),
-        }  # fmt: skip
+        }
         ident = recipient_id(keys, request_number, donor.pseudonym)
         out.write("\t".join((ident, *(values[f] for f in fields))) + "\n")
     return pseudonyms, out.getvalue()
@@ -210,8 +251,14 @@ class ExportResult:
     withheld: int
 
 
-def _decide_again(session: Session, entry: RequestRecord, request: AccessRequest,
-                  released: list[int], packs: Sequence[Pack], today: dt.date) -> None:  # fmt: skip
+def _decide_again(
+    session: Session,
+    entry: RequestRecord,
+    request: AccessRequest,
+    released: list[int],
+    packs: Sequence[Pack],
+    today: dt.date,
+) -> None:
     """Decide the request again on what this export releases (the persons counted among the
     released donors and the data categories they are held under, the catalogue's flags and
     the debarment list as they stand today), and refuse the export when that decision is more
@@ -225,16 +272,27 @@ def _decide_again(session: Session, entry: RequestRecord, request: AccessRequest
     approved = entry.outcome or "allow"
     if OUTCOMES.index(decision.outcome) > OUTCOMES.index(approved):
         rules = ", ".join(f.rule.id for f in decision.fired if f.rule.outcome == decision.outcome)
-        raise Conflict(f"request {entry.number} was approved as {approved}; this export would "
-                       f"release {persons} persons (the request declared "
-                       f"{request.data.persons}), and on what it releases the request needs "
-                       f"{decision.outcome} ({rules}): submit it again for that decision",
-                       code="E_DECISION_CHANGED")  # fmt: skip
+        raise Conflict(
+            f"request {entry.number} was approved as {approved}; this export would "
+            f"release {persons} persons (the request declared "
+            f"{request.data.persons}), and on what it releases the request needs "
+            f"{decision.outcome} ({rules}): submit it again for that decision",
+            code="E_DECISION_CHANGED",
+        )
 
 
-def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKeys,
-                signer: Signer, out: Path, ontology: DiseaseOntology, home: Path,
-                packs: Sequence[Pack], today: dt.date | None = None) -> ExportResult:  # fmt: skip
+def make_export(
+    session: Session,
+    by: Actor,
+    entry: RequestRecord,
+    keys: NodeKeys,
+    signer: Signer,
+    out: Path,
+    ontology: DiseaseOntology,
+    home: Path,
+    packs: Sequence[Pack],
+    today: dt.date | None = None,
+) -> ExportResult:
     """Write an export package of the request into ``out/<export number>/`` (all or nothing):
     the donor table and, for a request of genotype data, the released donors' genotypes from
     the collections' stores under the node's ``home``. The request is decided again under
@@ -243,27 +301,43 @@ def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKey
     name and moved into place when ``session``'s transaction (a ``Database.transaction``)
     commits."""
     today = today or utc_today()
-    if entry.status != "active" or (entry.expires_on is not None and today > entry.expires_on):
-        raise Conflict(f"request {entry.number} is {entry.status}"
-                       + (f" and expired on {entry.expires_on}" if entry.status == "active" else "")
-                       + ": exports are made only from an active request",
-                       code="E_REQUEST_STATE")  # fmt: skip
+    if entry.status != RequestStatus.ACTIVE or (
+        entry.expires_on is not None and today > entry.expires_on
+    ):
+        raise Conflict(
+            f"request {entry.number} is {entry.status}"
+            + (
+                f" and expired on {entry.expires_on}"
+                if entry.status == RequestStatus.ACTIVE
+                else ""
+            )
+            + ": exports are made only from an active request",
+            code="E_REQUEST_STATE",
+        )
     if not entry.recipient_key:
-        raise UsageError(f"request {entry.number} has no recipient key: register it first "
-                         "(hgr access key)", code="E_NO_RECIPIENT_KEY")  # fmt: skip
+        raise UsageError(
+            f"request {entry.number} has no recipient key: register it first (hgr access key)",
+            code="E_NO_RECIPIENT_KEY",
+        )
     request = _request(entry)
     donors = cohort_donors(session, request)
     assert request.cohort is not None  # cohort_donors refuses a request without one
     # The approval is checked again at every use: one that has expired since blocks it.
     if not ethics_standing(session, request.cohort.institution, request.ethics_reference, today):
-        raise Conflict(f"request {entry.number}: ethics approval {request.ethics_reference!r} "
-                       f"is not valid at {request.cohort.institution} on {today}",
-                       code="E_ETHICS")  # fmt: skip
+        raise Conflict(
+            f"request {entry.number}: ethics approval {request.ethics_reference!r} "
+            f"is not valid at {request.cohort.institution} on {today}",
+            code="E_ETHICS",
+        )
     use = replace(ProposedUse.of(request, entry.active_from or today), ethics_approved=True)
     release = eligible_donors(session, donors, use, ontology, today)
     _decide_again(session, entry, request, release.donors, packs, today)
-    exports = session.scalar(select(func.count(ExportPackage.id)).where(
-        ExportPackage.request_id == entry.id)) or 0  # fmt: skip
+    exports = (
+        session.scalar(
+            select(func.count(ExportPackage.id)).where(ExportPackage.request_id == entry.id)
+        )
+        or 0
+    )
     number = f"{entry.number}-E{exports + 1:02d}"
     pseudonyms, table = _rows(session, release.donors, request.data.fields, keys, entry.number)
     contents = {"donors.tsv": table.encode()}
@@ -279,41 +353,64 @@ def make_export(session: Session, by: Actor, entry: RequestRecord, keys: NodeKey
         listed = []
         for name, plain in contents.items():
             sealed = io.BytesIO()
-            c4gh_lib.encrypt([(0, keys.crypt4gh_secret(), recipient)], io.BytesIO(plain),
-                             sealed)  # fmt: skip
+            c4gh_lib.encrypt([(0, keys.crypt4gh_secret(), recipient)], io.BytesIO(plain), sealed)
             (tmp / f"{name}.c4gh").write_bytes(sealed.getvalue())
-            listed.append({"name": f"{name}.c4gh", "plaintext_size": len(plain),
-                           "plaintext_sha256": hashlib.sha256(plain).hexdigest(),
-                           "sha256": hashlib.sha256(sealed.getvalue()).hexdigest()})  # fmt: skip
+            listed.append(
+                {
+                    "name": f"{name}.c4gh",
+                    "plaintext_size": len(plain),
+                    "plaintext_sha256": hashlib.sha256(plain).hexdigest(),
+                    "sha256": hashlib.sha256(sealed.getvalue()).hexdigest(),
+                }
+            )
         manifest: dict[str, Any] = {
-            "format": MANIFEST_FORMAT, "export": number, "request": entry.number,
-            "created_on": today.isoformat(), "expires_on": str(entry.expires_on),
+            "format": MANIFEST_FORMAT,
+            "export": number,
+            "request": entry.number,
+            "created_on": today.isoformat(),
+            "expires_on": str(entry.expires_on),
             "recipient_key_sha256": hashlib.sha256(recipient).hexdigest(),
-            "donors": len(pseudonyms), "withheld": len(release.refused),
+            "donors": len(pseudonyms),
+            "withheld": len(release.refused),
             "fields": list(request.data.fields),
-            "obligations": sorted(release.obligations), "files": listed,
-        }  # fmt: skip
+            "obligations": sorted(release.obligations),
+            "files": listed,
+        }
         text = canonical_json(manifest)
         (tmp / "manifest.json").write_text(text, encoding="utf-8")
         signed = base64.b64encode(signer.sign(text.encode())).decode()
         signature = {"signer": signer.name, "key_id": signer.key_id, "signature": signed}
         (tmp / "manifest.sig").write_text(json.dumps(signature) + "\n", encoding="utf-8")
-        package = ExportPackage(request_id=entry.id, number=number, donors=pseudonyms,
-                                fields=list(request.data.fields),
-                                manifest_sha256=hashlib.sha256(text.encode()).hexdigest(),
-                                created_at=utc_now())  # fmt: skip
+        package = ExportPackage(
+            request_id=entry.id,
+            number=number,
+            donors=pseudonyms,
+            fields=list(request.data.fields),
+            manifest_sha256=hashlib.sha256(text.encode()).hexdigest(),
+            created_at=utc_now(),
+        )
         session.add(package)
         session.flush()
-        record(session, by, "access.export", f"access/requests/{entry.number}",
-               detail={"export": number, "donors": len(pseudonyms), "withheld":
-                       len(release.refused), "manifest": package.manifest_sha256})  # fmt: skip
+        record(
+            session,
+            by,
+            "access.export",
+            f"access/requests/{entry.number}",
+            detail={
+                "export": number,
+                "donors": len(pseudonyms),
+                "withheld": len(release.refused),
+                "manifest": package.manifest_sha256,
+            },
+        )
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     # The package appears only once the database records it (and its audit event); if the
     # transaction rolls back, it never appears.
-    after_commit(session, lambda: tmp.rename(folder),
-                 undo=lambda: shutil.rmtree(tmp, ignore_errors=True))  # fmt: skip
+    after_commit(
+        session, lambda: tmp.rename(folder), undo=lambda: shutil.rmtree(tmp, ignore_errors=True)
+    )
     return ExportResult(package, folder, len(pseudonyms), len(release.refused))
 
 
@@ -326,25 +423,40 @@ def publish_withdrawals(session: Session, by: Actor, keys: NodeKeys) -> list[Wit
     exported = {p for package, _ in rows for p in package.donors}
     held: dict[str, list[m.Consent]] = {p: [] for p in exported}
     for pseudonym, consent in session.execute(
-            select(m.Donor.pseudonym, m.Consent).join(m.Consent)
-            .where(m.Donor.pseudonym.in_(sorted(exported)))):  # fmt: skip
+        select(m.Donor.pseudonym, m.Consent)
+        .join(m.Consent)
+        .where(m.Donor.pseudonym.in_(sorted(exported)))
+    ):
         held[pseudonym].append(consent)
-    withdrawn = {p: when for p, consents in held.items()
-                 if (when := standing(consents)[1]) is not None}  # fmt: skip
+    withdrawn = {
+        p: when for p, consents in held.items() if (when := standing(consents)[1]) is not None
+    }
     for package, entry in rows:
-        noticed = set(session.scalars(select(WithdrawalNotice.donor).where(
-            WithdrawalNotice.export_id == package.id)))  # fmt: skip
+        noticed = set(
+            session.scalars(
+                select(WithdrawalNotice.donor).where(WithdrawalNotice.export_id == package.id)
+            )
+        )
         for pseudonym in package.donors:
             ident = recipient_id(keys, entry.number, pseudonym)
             if pseudonym not in withdrawn or ident in noticed:
                 continue
-            notice = WithdrawalNotice(request_id=entry.id, export_id=package.id, donor=ident,
-                                      withdrawn_on=withdrawn[pseudonym],
-                                      published_at=utc_now())  # fmt: skip
+            notice = WithdrawalNotice(
+                request_id=entry.id,
+                export_id=package.id,
+                donor=ident,
+                withdrawn_on=withdrawn[pseudonym],
+                published_at=utc_now(),
+            )
             published.append(notice)
             session.add(notice)
             entry.note = "; ".join(filter(None, (entry.note, f"donor {ident} withdrew")))
-            record(session, by, "access.withdrawal", f"access/requests/{entry.number}",
-                   detail={"export": package.number, "donor": ident})  # fmt: skip
+            record(
+                session,
+                by,
+                "access.withdrawal",
+                f"access/requests/{entry.number}",
+                detail={"export": package.number, "donor": ident},
+            )
     session.flush()
     return published

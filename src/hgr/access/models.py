@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, String, Text, UniqueConstraint
@@ -11,7 +12,28 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hgr.db import Base
 from hgr.db.seals import Sealed
 
-__all__ = ["AccessReview", "ExportPackage", "Filing", "RequestRecord", "WithdrawalNotice"]
+__all__ = [
+    "AccessReview",
+    "ExportPackage",
+    "Filing",
+    "RequestRecord",
+    "RequestStatus",
+    "WithdrawalNotice",
+]
+
+
+class RequestStatus(StrEnum):
+    """The states of an access request."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    CLOSED = "closed"
 
 
 class RequestRecord(Sealed, Base):

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.access.export import needs_filing
-from hgr.access.models import AccessReview, Filing, RequestRecord
+from hgr.access.models import AccessReview, Filing, RequestRecord, RequestStatus
 from hgr.access.parties import bind_parties, node_institution
 from hgr.audit import Actor, record
 from hgr.auth.models import User
@@ -30,14 +30,16 @@ from hgr.auth.roles import ROLE_SCOPE, Role, ScopeLevel
 from hgr.dates import months_after, utc_now, utc_today, working_days_after
 from hgr.db import next_number
 from hgr.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from hgr.lifecycle import Lifecycle, step
 from hgr.organisations import normalise_name, organisations_named, organisations_of_party
 from hgr.organisations.models import Organisation
 from hgr.policy import AccessRequest, NodeFacts, Pack, evaluate
 
 __all__ = [
     "APPROVALS",
+    "LIFECYCLE",
     "REVIEWER_ROLE",
-    "TRANSITIONS",
+    "RequestStatus",
     "ReviewState",
     "activate",
     "create_request",
@@ -51,21 +53,29 @@ __all__ = [
     "submit",
 ]
 
-# One transition table: (state, step) -> next state.
-TRANSITIONS = {
-    ("draft", "submit"): "submitted",
-    ("submitted", "route"): "under_review",
-    ("submitted", "refuse"): "rejected",
-    ("under_review", "approve"): "approved",
-    ("under_review", "reject"): "rejected",
-    ("approved", "activate"): "active",
-    ("approved", "close"): "closed",
-    ("active", "expire"): "expired",
-    ("active", "revoke"): "revoked",
-    ("active", "close"): "closed",
+_R = RequestStatus
+LIFECYCLE = Lifecycle(
+    RequestStatus,
+    {
+        (_R.DRAFT, "submit"): _R.SUBMITTED,
+        (_R.SUBMITTED, "route"): _R.UNDER_REVIEW,
+        (_R.SUBMITTED, "refuse"): _R.REJECTED,
+        (_R.UNDER_REVIEW, "approve"): _R.APPROVED,
+        (_R.UNDER_REVIEW, "reject"): _R.REJECTED,
+        (_R.APPROVED, "activate"): _R.ACTIVE,
+        (_R.APPROVED, "close"): _R.CLOSED,
+        (_R.ACTIVE, "expire"): _R.EXPIRED,
+        (_R.ACTIVE, "revoke"): _R.REVOKED,
+        (_R.ACTIVE, "close"): _R.CLOSED,
+    },
+    action="access.request",
+    refused="E_REQUEST_STATE",
+)
+REVIEWER_ROLE = {
+    "dac": Role.ACCESS_COMMITTEE,
+    "ethics": Role.ETHICS_COMMITTEE,
+    "security": Role.SECURITY_REVIEWER,
 }
-REVIEWER_ROLE = {"dac": Role.ACCESS_COMMITTEE, "ethics": Role.ETHICS_COMMITTEE,
-                 "security": Role.SECURITY_REVIEWER}  # fmt: skip
 APPROVALS = 2  # four eyes
 DUE_WORKING_DAYS = 20  # HGR Reg. Art. 32
 
@@ -82,16 +92,23 @@ def reviews_for(outcome: str) -> list[str]:
     return kinds
 
 
-def _step(session: Session, by: Actor, entry: RequestRecord, step: str,
-          detail: dict[str, object] | None = None) -> None:  # fmt: skip
-    target = TRANSITIONS.get((entry.status, step))
-    if target is None:
-        raise Conflict(f"request {entry.number} is {entry.status}: it cannot {step} now",
-                       code="E_REQUEST_STATE")  # fmt: skip
-    entry.status = target
-    entry.updated_at = utc_now()
-    record(session, by, f"access.request.{step}", f"access/requests/{entry.number}",
-           detail={"status": target, **(detail or {})})  # fmt: skip
+def _step(
+    session: Session,
+    by: Actor,
+    entry: RequestRecord,
+    name: str,
+    detail: dict[str, object] | None = None,
+) -> None:
+    step(
+        session,
+        by,
+        LIFECYCLE,
+        entry,
+        name,
+        target=f"access/requests/{entry.number}",
+        refusal=f"request {entry.number} is {entry.status}: it cannot {name} now",
+        detail=detail,
+    )
 
 
 def _own_organisation(session: Session, user: User, request: AccessRequest) -> None:
@@ -101,28 +118,39 @@ def _own_organisation(session: Session, user: User, request: AccessRequest) -> N
     declared = request.requester
     where = "give the user its registry key (hgr user add --organisation KEY)"
     if not user.organisation.strip():
-        raise Forbidden(f"user {user.name} belongs to no organisation, so cannot request for "
-                        f"{declared.name}: {where}", code="E_NOT_YOUR_ORGANISATION")  # fmt: skip
+        raise Forbidden(
+            f"user {user.name} belongs to no organisation, so cannot request for "
+            f"{declared.name}: {where}",
+            code="E_NOT_YOUR_ORGANISATION",
+        )
     own = session.scalar(select(Organisation).where(Organisation.key == user.organisation))
     if own is None:
         named = organisations_named(session, user.organisation)
         if len(named) != 1:
-            found = f"names {len(named)} registered organisations" if named else \
-                "is not in the organisation registry"  # fmt: skip
-            raise Forbidden(f"user {user.name}'s organisation {user.organisation!r} {found}, "
-                            f"so the node cannot tell it is {declared.name}'s: register it "
-                            f"(hgr org add) and {where}",
-                            code="E_NOT_YOUR_ORGANISATION")  # fmt: skip
+            found = (
+                f"names {len(named)} registered organisations"
+                if named
+                else "is not in the organisation registry"
+            )
+            raise Forbidden(
+                f"user {user.name}'s organisation {user.organisation!r} {found}, "
+                f"so the node cannot tell it is {declared.name}'s: register it "
+                f"(hgr org add) and {where}",
+                code="E_NOT_YOUR_ORGANISATION",
+            )
         own = named[0]
     if own.key != declared.key:
-        raise Forbidden(f"{user.name} belongs to {own.key}, and requests only for it, not for "
-                        f"{declared.key} ({declared.name}): an officer files for another "
-                        "party with hgr access submit --for-party",
-                        code="E_NOT_YOUR_ORGANISATION")  # fmt: skip
+        raise Forbidden(
+            f"{user.name} belongs to {own.key}, and requests only for it, not for "
+            f"{declared.key} ({declared.name}): an officer files for another "
+            "party with hgr access submit --for-party",
+            code="E_NOT_YOUR_ORGANISATION",
+        )
 
 
-def create_request(session: Session, by: Actor, requester: User, request: AccessRequest, *,
-                   for_party: bool = False) -> RequestRecord:  # fmt: skip
+def create_request(
+    session: Session, by: Actor, requester: User, request: AccessRequest, *, for_party: bool = False
+) -> RequestRecord:
     """Keep ``request`` as a draft of ``requester``'s. The request is for the requester's own
     organisation; ``for_party`` is an officer's explicit filing for another party, which the
     audit log records as such.
@@ -143,17 +171,21 @@ def create_request(session: Session, by: Actor, requester: User, request: Access
     now = utc_now()
     number = next_number(session, "REQ", now.year)
     entry = RequestRecord(
-        number=f"REQ-{now.year}-{number:05d}", requester=requester.name, status="draft",
-        body=request.model_dump(mode="json"), reviews_needed=[], note="", created_at=now,
+        number=f"REQ-{now.year}-{number:05d}",
+        requester=requester.name,
+        status=RequestStatus.DRAFT.value,
+        body=request.model_dump(mode="json"),
+        reviews_needed=[],
+        note="",
+        created_at=now,
         updated_at=now,
-    )  # fmt: skip
+    )
     session.add(entry)
     session.flush()
     detail = {"requester": requester.name, "request": request.id}
     if for_party:
         # The officer's word that the party asked, kept with who gave it (by).
-        detail |= {"filed_for": request.requester.name, "user_organisation":
-                   requester.organisation}  # fmt: skip
+        detail |= {"filed_for": request.requester.name, "user_organisation": requester.organisation}
     record(session, by, "access.request.create", f"access/requests/{entry.number}", detail=detail)
     return entry
 
@@ -165,8 +197,9 @@ def find_request(session: Session, number: str) -> RequestRecord:
     return entry
 
 
-def submit(session: Session, by: Actor, entry: RequestRecord, facts: NodeFacts,
-           packs: Sequence[Pack]) -> RequestRecord:  # fmt: skip
+def submit(
+    session: Session, by: Actor, entry: RequestRecord, facts: NodeFacts, packs: Sequence[Pack]
+) -> RequestRecord:
     """Submit the request: the policy engine decides, and the request is refused (prohibited)
     or routed to its reviews, with the decision kept as it was made."""
     request = AccessRequest.model_validate(entry.body)
@@ -183,8 +216,9 @@ def submit(session: Session, by: Actor, entry: RequestRecord, facts: NodeFacts,
         return entry
     entry.reviews_needed = reviews_for(decision.outcome)
     entry.due_on = working_days_after(facts.today, DUE_WORKING_DAYS)
-    _step(session, by, entry, "route", {"outcome": decision.outcome,
-                                        "reviews": entry.reviews_needed})  # fmt: skip
+    _step(
+        session, by, entry, "route", {"outcome": decision.outcome, "reviews": entry.reviews_needed}
+    )
     return entry
 
 
@@ -198,18 +232,26 @@ class ReviewState:
     overdue: bool
 
 
-def review_state(session: Session, entry: RequestRecord,
-                 today: dt.date | None = None) -> ReviewState:  # fmt: skip
+def review_state(
+    session: Session, entry: RequestRecord, today: dt.date | None = None
+) -> ReviewState:
     today = today or utc_today()
     approvals: dict[str, list[str]] = {kind: [] for kind in entry.reviews_needed}
-    for kind, reviewer in session.execute(select(AccessReview.kind, AccessReview.reviewer).where(
-            AccessReview.request_id == entry.id, AccessReview.approve)):  # fmt: skip
+    for kind, reviewer in session.execute(
+        select(AccessReview.kind, AccessReview.reviewer).where(
+            AccessReview.request_id == entry.id, AccessReview.approve
+        )
+    ):
         # Four eyes are two people: a reviewer's row counted twice (a copy slipped into the
         # table) is still one pair of eyes.
         if reviewer not in approvals.setdefault(kind, []):
             approvals[kind].append(reviewer)
     missing = {k: APPROVALS - len(v) for k, v in approvals.items() if len(v) < APPROVALS}
-    overdue = entry.status == "under_review" and entry.due_on is not None and today > entry.due_on
+    overdue = (
+        entry.status == RequestStatus.UNDER_REVIEW
+        and entry.due_on is not None
+        and today > entry.due_on
+    )
     return ReviewState(approvals, missing, entry.due_on, overdue)
 
 
@@ -249,8 +291,9 @@ def _same_organisation(session: Session, reviewer: User, request: AccessRequest)
         return True
     mine = {o.id for o in organisations_named(session, own)}
     mine |= set(session.scalars(select(Organisation.id).where(Organisation.key == own)))
-    theirs = {o.id for p in parties
-              for o in organisations_of_party(session, p.key, p.identifiers, p.name)}  # fmt: skip
+    theirs = {
+        o.id for p in parties for o in organisations_of_party(session, p.key, p.identifiers, p.name)
+    }
     return bool(mine & theirs)
 
 
@@ -267,38 +310,68 @@ def review(
 ) -> RequestRecord:
     """One reviewer's decision on one review of the request (four eyes: see the module)."""
     today = today or utc_today()
-    if entry.status != "under_review":
-        raise Conflict(f"request {entry.number} is {entry.status}: it is not under review",
-                       code="E_REQUEST_STATE")  # fmt: skip
+    if entry.status != RequestStatus.UNDER_REVIEW:
+        raise Conflict(
+            f"request {entry.number} is {entry.status}: it is not under review",
+            code="E_REQUEST_STATE",
+        )
     if kind not in entry.reviews_needed:
-        raise ValidationFailed(f"request {entry.number} needs no {kind} review (it needs "
-                               f"{', '.join(entry.reviews_needed)})", [],
-                               code="E_REVIEW_KIND")  # fmt: skip
+        raise ValidationFailed(
+            f"request {entry.number} needs no {kind} review (it needs "
+            f"{', '.join(entry.reviews_needed)})",
+            [],
+            code="E_REVIEW_KIND",
+        )
     request = AccessRequest.model_validate(entry.body)
     if reviewer.role != REVIEWER_ROLE[kind].value:
-        raise Forbidden(f"a {kind} review is for {REVIEWER_ROLE[kind].value}, not "
-                        f"{reviewer.role}", code="E_REVIEWER")  # fmt: skip
+        raise Forbidden(
+            f"a {kind} review is for {REVIEWER_ROLE[kind].value}, not {reviewer.role}",
+            code="E_REVIEWER",
+        )
     if not institution_may_act(session, REVIEWER_ROLE[kind], reviewer.scope, entry):
         holder = holding_institution(session, request) or "no institution of this node"
-        raise Forbidden(f"{reviewer.name} reviews for {reviewer.scope}, not for {holder}, "
-                        "which holds the data", code="E_REVIEWER")  # fmt: skip
+        raise Forbidden(
+            f"{reviewer.name} reviews for {reviewer.scope}, not for {holder}, which holds the data",
+            code="E_REVIEWER",
+        )
     if reviewer.name == entry.requester or _same_organisation(session, reviewer, request):
-        raise Forbidden(f"{reviewer.name} may not review a request of their own or of their "
-                        "organisation", code="E_REVIEWER")  # fmt: skip
-    if session.scalar(select(AccessReview.id).where(
-            AccessReview.request_id == entry.id, AccessReview.kind == kind,
-            AccessReview.reviewer == reviewer.name)):  # fmt: skip
-        raise Conflict(f"{reviewer.name} has reviewed {entry.number} ({kind}) already: the "
-                       "second pair of eyes is someone else's",
-                       code="E_ALREADY_REVIEWED")  # fmt: skip
+        raise Forbidden(
+            f"{reviewer.name} may not review a request of their own or of their organisation",
+            code="E_REVIEWER",
+        )
+    if session.scalar(
+        select(AccessReview.id).where(
+            AccessReview.request_id == entry.id,
+            AccessReview.kind == kind,
+            AccessReview.reviewer == reviewer.name,
+        )
+    ):
+        raise Conflict(
+            f"{reviewer.name} has reviewed {entry.number} ({kind}) already: the "
+            "second pair of eyes is someone else's",
+            code="E_ALREADY_REVIEWED",
+        )
     if not approve and not note.strip():
         raise ValidationFailed("a rejection gives its reasons", [], code="E_REVIEW_NOTE")
-    session.add(AccessReview(request_id=entry.id, kind=kind, reviewer=reviewer.name,
-                             organisation=reviewer.organisation, approve=approve, note=note,
-                             at=utc_now()))  # fmt: skip
+    session.add(
+        AccessReview(
+            request_id=entry.id,
+            kind=kind,
+            reviewer=reviewer.name,
+            organisation=reviewer.organisation,
+            approve=approve,
+            note=note,
+            at=utc_now(),
+        )
+    )
     session.flush()
-    record(session, by, "access.review", f"access/requests/{entry.number}",
-           detail={"kind": kind, "reviewer": reviewer.name, "approve": approve})  # fmt: skip
+    record(
+        session,
+        by,
+        "access.review",
+        f"access/requests/{entry.number}",
+        detail={"kind": kind, "reviewer": reviewer.name, "approve": approve},
+    )
     if not approve:
         entry.decided_on, entry.note = today, f"{kind} review: {note.strip()}"
         _step(session, by, entry, "reject", {"kind": kind})
@@ -308,15 +381,21 @@ def review(
     return entry
 
 
-def activate(session: Session, by: Actor, entry: RequestRecord,
-             today: dt.date | None = None) -> RequestRecord:  # fmt: skip
+def activate(
+    session: Session, by: Actor, entry: RequestRecord, today: dt.date | None = None
+) -> RequestRecord:
     """Start an approved request's use, for the months it asked; an outbound provision only
     once it is filed (HGR Reg. Art. 28 ¶2: the filing comes before the provision)."""
     today = today or utc_today()
-    if needs_filing(entry) and session.scalar(
-            select(Filing.id).where(Filing.request_id == entry.id)) is None:  # fmt: skip
-        raise Conflict(f"request {entry.number} provides data abroad: file it first (the "
-                       "filing record with the backup's checksum)", code="E_NOT_FILED")  # fmt: skip
+    if (
+        needs_filing(entry)
+        and session.scalar(select(Filing.id).where(Filing.request_id == entry.id)) is None
+    ):
+        raise Conflict(
+            f"request {entry.number} provides data abroad: file it first (the "
+            "filing record with the backup's checksum)",
+            code="E_NOT_FILED",
+        )
     months = AccessRequest.model_validate(entry.body).duration_months
     entry.active_from = today
     entry.expires_on = months_after(today, months)
@@ -324,18 +403,24 @@ def activate(session: Session, by: Actor, entry: RequestRecord,
     return entry
 
 
-def end(session: Session, by: Actor, entry: RequestRecord, how: str, note: str = "",
-        today: dt.date | None = None) -> RequestRecord:  # fmt: skip
+def end(
+    session: Session,
+    by: Actor,
+    entry: RequestRecord,
+    how: str,
+    note: str = "",
+    today: dt.date | None = None,
+) -> RequestRecord:
     """End a request: ``expire`` (after its term), ``revoke`` (with reasons) or ``close``."""
     today = today or utc_today()
     if how == "expire" and (entry.expires_on is None or today <= entry.expires_on):
-        raise Conflict(f"request {entry.number} runs until {entry.expires_on}",
-                       code="E_REQUEST_STATE")  # fmt: skip
+        raise Conflict(
+            f"request {entry.number} runs until {entry.expires_on}", code="E_REQUEST_STATE"
+        )
     if how == "revoke" and not note.strip():
         raise ValidationFailed("a revocation gives its reasons", [], code="E_REVIEW_NOTE")
     if how not in ("expire", "revoke", "close"):
-        raise ValidationFailed(f"{how!r} is not expire, revoke or close", [],
-                               code="E_REQUEST_END")  # fmt: skip
+        raise ValidationFailed(f"{how!r} is not expire, revoke or close", [], code="E_REQUEST_END")
     entry.note = note.strip() or entry.note
     _step(session, by, entry, how, {"note": note.strip()})
     return entry

@@ -35,10 +35,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor, record
-from hgr.catalogue.models import CatalogueEntry
+from hgr.catalogue.models import CatalogueEntry, CatalogueStatus
 from hgr.config import EXCLUDED_CONDITIONS
 from hgr.dates import utc_now
 from hgr.exceptions import Conflict, NotFound, ValidationFailed
+from hgr.lifecycle import Lifecycle, step
 from hgr.pedigree.drawing import DrawnPerson, draw_pedigree
 from hgr.registry import models as m
 from hgr.registry.regions import province_codes
@@ -68,14 +69,19 @@ KINDS = ("pedigree", "region")
 NUMBER_PREFIX = {"pedigree": "HGP", "region": "HGS"}  # registration numbers by kind
 DEFAULT_EXCLUDED = EXCLUDED_CONDITIONS  # replaced per node by [catalogue] excluded
 
-# One transition table: (state, step) -> next state.
-TRANSITIONS = {
-    ("declared", "approve"): "province_approved",
-    ("declared", "reject"): "province_rejected",
-    ("province_approved", "register"): "registered",
-    ("province_approved", "reject"): "rejected",
-}
-REDECLARABLE = {"declared", "province_rejected", "rejected"}
+_C = CatalogueStatus
+LIFECYCLE = Lifecycle(
+    CatalogueStatus,
+    {
+        (_C.DECLARED, "approve"): _C.PROVINCE_APPROVED,
+        (_C.DECLARED, "reject"): _C.PROVINCE_REJECTED,
+        (_C.PROVINCE_APPROVED, "register"): _C.REGISTERED,
+        (_C.PROVINCE_APPROVED, "reject"): _C.REJECTED,
+    },
+    action="catalogue",
+    refused="E_CATALOGUE_STATE",
+)
+REDECLARABLE = {_C.DECLARED, _C.PROVINCE_REJECTED, _C.REJECTED}
 
 
 def _excluded(condition: str, label: str, excluded: Sequence[str]) -> str | None:
@@ -131,18 +137,30 @@ def declare_pedigree(
     """
     owner, found = _family(session, institution, family)
     if not found.condition:
-        raise ValidationFailed(f"family {family} names no condition", [Issue(
-            "E_CATALOGUE_CONDITION", Severity.ERROR, Origin("families", None, f"/{family}"),
-            "an important pedigree is declared for a condition or trait",
-            "register the family's condition (families.csv `condition`)")],
-            code="E_CATALOGUE_CONDITION")  # fmt: skip
+        raise ValidationFailed(
+            f"family {family} names no condition",
+            [
+                Issue(
+                    "E_CATALOGUE_CONDITION",
+                    Severity.ERROR,
+                    Origin("families", None, f"/{family}"),
+                    "an important pedigree is declared for a condition or trait",
+                    "register the family's condition (families.csv `condition`)",
+                )
+            ],
+            code="E_CATALOGUE_CONDITION",
+        )
     P, A = m.PedigreeMember, m.PedigreeAffection
     members = session.scalar(select(P.id).where(P.family_id == found.id).limit(1))
     affected = session.execute(
-        select(P.id, P.generation).join(A, A.member_id == P.id)
-        .where(P.family_id == found.id, A.condition == found.condition,
-               A.status == AffectedStatus.AFFECTED)
-    ).all()  # fmt: skip
+        select(P.id, P.generation)
+        .join(A, A.member_id == P.id)
+        .where(
+            P.family_id == found.id,
+            A.condition == found.condition,
+            A.status == AffectedStatus.AFFECTED,
+        )
+    ).all()
     generations = len({g for _, g in affected})
     exclusion = _excluded(found.condition, found.condition_label or "", excluded)
     genotype = _genotype_evidence(verification)
@@ -154,12 +172,15 @@ def declare_pedigree(
         "members_registered": members is not None,
     }
     evidence["criteria_met"] = bool(
-        evidence["affected_generations_rule"] and exclusion is None
-        and genotype.get("ok", True)
-    )  # fmt: skip
-    entry = session.scalar(select(CatalogueEntry).where(
-        CatalogueEntry.kind == "pedigree", CatalogueEntry.institution == institution,
-        CatalogueEntry.subject == family))  # fmt: skip
+        evidence["affected_generations_rule"] and exclusion is None and genotype.get("ok", True)
+    )
+    entry = session.scalar(
+        select(CatalogueEntry).where(
+            CatalogueEntry.kind == "pedigree",
+            CatalogueEntry.institution == institution,
+            CatalogueEntry.subject == family,
+        )
+    )
     values = {
         "province": province_codes(session).get(owner.region_id or -1, "unknown"),
         "region": None,
@@ -173,19 +194,38 @@ def declare_pedigree(
     return _keep_declaration(session, by, entry, "pedigree", institution, family, values)
 
 
-def _keep_declaration(session: Session, by: Actor, entry: CatalogueEntry | None, kind: str,
-                      institution: str, subject: str,
-                      values: dict[str, Any]) -> CatalogueEntry:  # fmt: skip
+def _keep_declaration(
+    session: Session,
+    by: Actor,
+    entry: CatalogueEntry | None,
+    kind: str,
+    institution: str,
+    subject: str,
+    values: dict[str, Any],
+) -> CatalogueEntry:
     """A new or renewed declaration (one not yet accepted), with its evidence, audited."""
     now = utc_now()
     if entry is not None and entry.status not in REDECLARABLE:
-        raise Conflict(f"{kind} {subject} of {institution} is {entry.status}: it cannot be "
-                       "declared again", code="E_CATALOGUE_STATE")  # fmt: skip
-    values = {**values, "status": "declared", "updated_at": now, "declaration": None}
+        raise Conflict(
+            f"{kind} {subject} of {institution} is {entry.status}: it cannot be declared again",
+            code="E_CATALOGUE_STATE",
+        )
+    values = {
+        **values,
+        "status": CatalogueStatus.DECLARED.value,
+        "updated_at": now,
+        "declaration": None,
+    }
     if entry is None:
-        entry = CatalogueEntry(kind=kind, institution=institution, subject=subject,
-                               declared_at=now, review_note="", protected=False,
-                               **values)  # fmt: skip
+        entry = CatalogueEntry(
+            kind=kind,
+            institution=institution,
+            subject=subject,
+            declared_at=now,
+            review_note="",
+            protected=False,
+            **values,
+        )
         session.add(entry)
     else:
         for name, value in values.items():
@@ -198,10 +238,14 @@ def _keep_declaration(session: Session, by: Actor, entry: CatalogueEntry | None,
             "the same time; nothing was written",
             code="E_CATALOGUE_STATE",
         ) from exc
-    detail = {"condition": entry.condition, "region": entry.region,
-              "criteria_met": entry.evidence["criteria_met"]}  # fmt: skip
-    record(session, by, "catalogue.declare", f"catalogue/{kind}/{institution}/{subject}",
-           detail=detail)  # fmt: skip
+    detail = {
+        "condition": entry.condition,
+        "region": entry.region,
+        "criteria_met": entry.evidence["criteria_met"],
+    }
+    record(
+        session, by, "catalogue.declare", f"catalogue/{kind}/{institution}/{subject}", detail=detail
+    )
     return entry
 
 
@@ -228,28 +272,39 @@ def declare_region(
     if place is None:
         raise NotFound(f"no region {region} in the node's region list", code="E_UNKNOWN_REGION")
     if not trait.strip():
-        raise ValidationFailed("a specific-region resource is declared with what makes it "
-                               "important", [], code="E_CATALOGUE_TRAIT")  # fmt: skip
+        raise ValidationFailed(
+            "a specific-region resource is declared with what makes it important",
+            [],
+            code="E_CATALOGUE_TRAIT",
+        )
     provinces = province_codes(session)
     # The region may be a province or a prefecture: a donor resident anywhere inside counts.
     inside = {rid for rid, code in provinces.items() if code == region} | {place.id}
     D = m.Donor
     rows = session.execute(
         select(D.id, D.residence_region_id).where(
-            D.institution_id == owner.id, func.lower(D.population) == population.lower())
-    ).all()  # fmt: skip
+            D.institution_id == owner.id, func.lower(D.population) == population.lower()
+        )
+    ).all()
     resident = [donor for donor, lives in rows if lives in inside]
-    samples = session.scalar(select(func.count(m.Sample.id)).where(
-        m.Sample.donor_id.in_(resident))) if resident else 0  # fmt: skip
+    samples = (
+        session.scalar(select(func.count(m.Sample.id)).where(m.Sample.donor_id.in_(resident)))
+        if resident
+        else 0
+    )
     evidence = {
         "population_donors": len(rows),
         "resident_donors": len(resident),
         "resident_samples": samples or 0,
         "criteria_met": bool(resident),
     }
-    entry = session.scalar(select(CatalogueEntry).where(
-        CatalogueEntry.kind == "region", CatalogueEntry.institution == institution,
-        CatalogueEntry.subject == population))  # fmt: skip
+    entry = session.scalar(
+        select(CatalogueEntry).where(
+            CatalogueEntry.kind == "region",
+            CatalogueEntry.institution == institution,
+            CatalogueEntry.subject == population,
+        )
+    )
     values = {
         "province": provinces.get(owner.region_id or -1, "unknown"),
         "region": region,
@@ -263,49 +318,61 @@ def declare_region(
     return _keep_declaration(session, by, entry, "region", institution, population, values)
 
 
-def find_entry(session: Session, institution: str, subject: str,
-               kind: str = "pedigree") -> CatalogueEntry:  # fmt: skip
-    entry = session.scalar(select(CatalogueEntry).where(
-        CatalogueEntry.kind == kind, CatalogueEntry.institution == institution,
-        CatalogueEntry.subject == subject))  # fmt: skip
+def find_entry(
+    session: Session, institution: str, subject: str, kind: str = "pedigree"
+) -> CatalogueEntry:
+    entry = session.scalar(
+        select(CatalogueEntry).where(
+            CatalogueEntry.kind == kind,
+            CatalogueEntry.institution == institution,
+            CatalogueEntry.subject == subject,
+        )
+    )
     if entry is None:
-        raise NotFound(f"no catalogue entry for {kind} {subject} of {institution}",
-                       code="E_NO_ENTRY")  # fmt: skip
+        raise NotFound(
+            f"no catalogue entry for {kind} {subject} of {institution}", code="E_NO_ENTRY"
+        )
     return entry
 
 
-def _step(session: Session, by: Actor, entry: CatalogueEntry, step: str, note: str) -> None:
-    target = TRANSITIONS.get((entry.status, step))
-    if target is None:
-        done = {"approve": "approved", "reject": "rejected", "register": "registered"}[step]
-        raise Conflict(f"{entry.kind} {entry.subject} of {entry.institution} is {entry.status}: "
-                       f"it cannot be {done} now", code="E_CATALOGUE_STATE")  # fmt: skip
-    entry.status = target
-    entry.review_note = note
-    entry.updated_at = utc_now()
-    record(session, by, f"catalogue.{step}",
-           f"catalogue/{entry.kind}/{entry.institution}/{entry.subject}",
-           detail={"status": target, "note": note})  # fmt: skip
+def _step(session: Session, by: Actor, entry: CatalogueEntry, name: str, note: str) -> None:
+    done = {"approve": "approved", "reject": "rejected", "register": "registered"}[name]
+    step(
+        session,
+        by,
+        LIFECYCLE,
+        entry,
+        name,
+        target=f"catalogue/{entry.kind}/{entry.institution}/{entry.subject}",
+        refusal=f"{entry.kind} {entry.subject} of {entry.institution} is {entry.status}: "
+        f"it cannot be {done} now",
+        detail={"note": note},
+        fields={"review_note": note},
+    )
 
 
-def review(session: Session, by: Actor, entry: CatalogueEntry, *, approve: bool,
-           note: str = "") -> CatalogueEntry:  # fmt: skip
+def review(
+    session: Session, by: Actor, entry: CatalogueEntry, *, approve: bool, note: str = ""
+) -> CatalogueEntry:
     """The province's review. Approving a declaration whose evidence falls short needs a note
     saying why (the reviewers may know what hgr cannot check); rejecting always does."""
     if (not approve or not entry.evidence.get("criteria_met")) and not note.strip():
-        raise ValidationFailed("a rejection, or an approval against the evidence, gives its "
-                               "reasons", [], code="E_CATALOGUE_NOTE")  # fmt: skip
+        raise ValidationFailed(
+            "a rejection, or an approval against the evidence, gives its reasons",
+            [],
+            code="E_CATALOGUE_NOTE",
+        )
     _step(session, by, entry, "approve" if approve else "reject", note)
     return entry
 
 
-def register(session: Session, by: Actor, entry: CatalogueEntry, *, approve: bool = True,
-             note: str = "") -> CatalogueEntry:  # fmt: skip
+def register(
+    session: Session, by: Actor, entry: CatalogueEntry, *, approve: bool = True, note: str = ""
+) -> CatalogueEntry:
     """The nation's decision: registration (numbered, protected) or rejection (with reasons)."""
     if not approve:
         if not note.strip():
-            raise ValidationFailed("a rejection gives its reasons", [],
-                                   code="E_CATALOGUE_NOTE")  # fmt: skip
+            raise ValidationFailed("a rejection gives its reasons", [], code="E_CATALOGUE_NOTE")
         _step(session, by, entry, "reject", note)
         return entry
     _step(session, by, entry, "register", note)
@@ -314,24 +381,34 @@ def register(session: Session, by: Actor, entry: CatalogueEntry, *, approve: boo
     return entry
 
 
-def is_protected(session: Session, institution: str, subject: str,
-                 kind: str = "pedigree") -> bool:  # fmt: skip
+def is_protected(session: Session, institution: str, subject: str, kind: str = "pedigree") -> bool:
     """Whether the resource is a registered, protected catalogue entry (for the policy engine)."""
-    return bool(session.scalar(select(CatalogueEntry.protected).where(
-        CatalogueEntry.kind == kind, CatalogueEntry.institution == institution,
-        CatalogueEntry.subject == subject)))  # fmt: skip
+    return bool(
+        session.scalar(
+            select(CatalogueEntry.protected).where(
+                CatalogueEntry.kind == kind,
+                CatalogueEntry.institution == institution,
+                CatalogueEntry.subject == subject,
+            )
+        )
+    )
 
 
 def summary(session: Session) -> dict[str, Any]:
     """Entries by kind and stage, and registered entries by province and kind: the catalogue
     as the national survey report states it (counts only, no family or institution named)."""
-    stage = {"declared": "under_review", "province_approved": "under_review",
-             "registered": "registered", "province_rejected": "rejected",
-             "rejected": "rejected"}  # fmt: skip
+    stage = {
+        "declared": "under_review",
+        "province_approved": "under_review",
+        "registered": "registered",
+        "province_rejected": "rejected",
+        "rejected": "rejected",
+    }
     totals = {kind: dict.fromkeys(("registered", "under_review", "rejected"), 0) for kind in KINDS}
     by_province: dict[str, dict[str, int]] = {}
-    rows = session.execute(select(CatalogueEntry.kind, CatalogueEntry.status,
-                                  CatalogueEntry.province))  # fmt: skip
+    rows = session.execute(
+        select(CatalogueEntry.kind, CatalogueEntry.status, CatalogueEntry.province)
+    )
     for kind, status, province in rows:
         totals[kind][stage[status]] += 1
         if status == "registered":
@@ -340,32 +417,63 @@ def summary(session: Session) -> dict[str, Any]:
     return {"totals": totals, "registered_by_province": dict(sorted(by_province.items()))}
 
 
-EXPORT_COLUMNS = ("number", "kind", "institution", "province", "subject", "region", "condition",
-                  "trait", "generations", "affected", "status", "protected", "criteria_met",
-                  "affected_generations", "excluded_condition", "genotype_checked",
-                  "genotype_ok", "resident_donors")  # fmt: skip
+EXPORT_COLUMNS = (
+    "number",
+    "kind",
+    "institution",
+    "province",
+    "subject",
+    "region",
+    "condition",
+    "trait",
+    "generations",
+    "affected",
+    "status",
+    "protected",
+    "criteria_met",
+    "affected_generations",
+    "excluded_condition",
+    "genotype_checked",
+    "genotype_ok",
+    "resident_donors",
+)
 
 
 def _row(entry: CatalogueEntry) -> dict[str, Any]:
     evidence = entry.evidence
     genotype = evidence.get("genotype", {})
     return {
-        "number": entry.number, "kind": entry.kind, "institution": entry.institution,
-        "province": entry.province, "subject": entry.subject, "region": entry.region,
-        "condition": entry.condition, "trait": entry.trait, "generations": entry.generations,
-        "affected": entry.affected, "status": entry.status, "protected": entry.protected,
+        "number": entry.number,
+        "kind": entry.kind,
+        "institution": entry.institution,
+        "province": entry.province,
+        "subject": entry.subject,
+        "region": entry.region,
+        "condition": entry.condition,
+        "trait": entry.trait,
+        "generations": entry.generations,
+        "affected": entry.affected,
+        "status": entry.status,
+        "protected": entry.protected,
         "criteria_met": evidence.get("criteria_met"),
         "affected_generations": evidence.get("affected_generations"),
         "excluded_condition": evidence.get("excluded_condition"),
-        "genotype_checked": genotype.get("checked"), "genotype_ok": genotype.get("ok"),
+        "genotype_checked": genotype.get("checked"),
+        "genotype_ok": genotype.get("ok"),
         "resident_donors": evidence.get("resident_donors"),
-    }  # fmt: skip
+    }
 
 
 def entries_json(entries: Sequence[CatalogueEntry]) -> str:
     """The entries as a JSON array, evidence included."""
-    return json.dumps([_row(e) | {"evidence": e.evidence, "review_note": e.review_note}
-                       for e in entries], indent=2, ensure_ascii=False) + "\n"  # fmt: skip
+    return (
+        json.dumps(
+            [_row(e) | {"evidence": e.evidence, "review_note": e.review_note} for e in entries],
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
 
 
 def entries_csv(entries: Sequence[CatalogueEntry]) -> str:
@@ -387,33 +495,51 @@ def _drawn_family(session: Session, code: str, family: m.Family) -> list[dict[st
     rows = session.execute(
         select(P.id, m.Donor.sex, P.father_id, P.mother_id, m.Donor.vital_status, P.proband)
         .join(m.Donor, m.Donor.id == P.donor_id)
-        .where(P.family_id == family.id).order_by(P.generation, P.id)
-    ).all()  # fmt: skip
-    status = dict(session.execute(
-        select(A.member_id, A.status).join(P, P.id == A.member_id)
-        .where(P.family_id == family.id, A.condition == family.condition)).all())  # fmt: skip
+        .where(P.family_id == family.id)
+        .order_by(P.generation, P.id)
+    ).all()
+    status = dict(
+        session.execute(
+            select(A.member_id, A.status)
+            .join(P, P.id == A.member_id)
+            .where(P.family_id == family.id, A.condition == family.condition)
+        ).all()
+    )
     label = {member: f"{code}-{n}" for n, (member, *_rest) in enumerate(rows, start=1)}
     return [
-        {"id": label[member], "sex": str(sex),
-         "father": label.get(father) if father else None,
-         "mother": label.get(mother) if mother else None,
-         "affected": str(status.get(member, AffectedStatus.UNKNOWN)),
-         "deceased": vital == VitalStatus.DECEASED, "proband": bool(proband)}
+        {
+            "id": label[member],
+            "sex": str(sex),
+            "father": label.get(father) if father else None,
+            "mother": label.get(mother) if mother else None,
+            "affected": str(status.get(member, AffectedStatus.UNKNOWN)),
+            "deceased": vital == VitalStatus.DECEASED,
+            "proband": bool(proband),
+        }
         for member, sex, father, mother, vital, proband in rows
-    ]  # fmt: skip
+    ]
 
 
 def draw_entry(entry: CatalogueEntry) -> str:
     """A declared pedigree as SVG in standard notation, from the family as declared (so any
     node that holds the entry can draw it). Raises ValidationFailed for an entry without one."""
     if not entry.pedigree:
-        raise ValidationFailed(f"{entry.kind} {entry.subject} of {entry.institution} has no "
-                               "pedigree to draw", [], code="E_CATALOGUE_DRAWING")  # fmt: skip
+        raise ValidationFailed(
+            f"{entry.kind} {entry.subject} of {entry.institution} has no pedigree to draw",
+            [],
+            code="E_CATALOGUE_DRAWING",
+        )
     people = [
-        DrawnPerson(p["id"], Sex(p["sex"]), p.get("father"), p.get("mother"),
-                    AffectedStatus(p["affected"]), deceased=bool(p.get("deceased")),
-                    proband=bool(p.get("proband")))
+        DrawnPerson(
+            p["id"],
+            Sex(p["sex"]),
+            p.get("father"),
+            p.get("mother"),
+            AffectedStatus(p["affected"]),
+            deceased=bool(p.get("deceased")),
+            proband=bool(p.get("proband")),
+        )
         for p in entry.pedigree
-    ]  # fmt: skip
+    ]
     title = f"{entry.number or entry.subject}: {entry.trait}"
     return draw_pedigree(people, title=title)

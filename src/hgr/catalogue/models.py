@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, UniqueConstraint
@@ -11,7 +12,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hgr.db import Base
 from hgr.db.seals import Sealed
 
-__all__ = ["CatalogueEntry"]
+__all__ = ["CatalogueEntry", "CatalogueStatus"]
+
+
+class CatalogueStatus(StrEnum):
+    """The states of a catalogue entry: declared by the institution, decided by the province,
+    registered or rejected by the nation."""
+
+    DECLARED = "declared"
+    PROVINCE_APPROVED = "province_approved"
+    PROVINCE_REJECTED = "province_rejected"
+    REGISTERED = "registered"
+    REJECTED = "rejected"
 
 
 class CatalogueEntry(Sealed, Base):

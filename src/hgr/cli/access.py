@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import DatabaseOption, HomeOption, command_node, operator
+from hgr.cli.common import DatabaseOption, HomeOption, changing, reading
 from hgr.cli.common import out as console
 
 __all__ = ["access_app"]
@@ -46,14 +46,15 @@ def submit(
     from hgr.auth.users import find_user
     from hgr.policy import AccessRequest, NodeFacts, read_model
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
+    with changing(home, database_url) as (node, session, by):
         asked = read_model(AccessRequest, request)
         given = read_model(NodeFacts, facts) if facts else NodeFacts()
         node.outbound_list(session, asked.action)
-        entry = create_request(session, operator(), find_user(session, requester), asked,
-                               for_party=for_party)  # fmt: skip
+        entry = create_request(
+            session, by, find_user(session, requester), asked, for_party=for_party
+        )
         known = node_facts(session, AccessRequest.model_validate(entry.body), given)
-        submit_request(session, operator(), entry, known, node.rule_packs())
+        submit_request(session, by, entry, known, node.rule_packs())
         line = f"{entry.number}: {entry.status} ({entry.outcome})"
         if entry.reviews_needed:
             line += f"; reviews: {', '.join(entry.reviews_needed)}; due {entry.due_on}"
@@ -76,42 +77,58 @@ def review_(
     from hgr.access.requests import find_request, review
     from hgr.auth.users import find_user
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        entry = review(session, operator(), find_request(session, number),
-                       find_user(session, reviewer), kind, approve=approve, note=note)  # fmt: skip
+    with changing(home, database_url) as (_node, session, by):
+        entry = review(
+            session,
+            by,
+            find_request(session, number),
+            find_user(session, reviewer),
+            kind,
+            approve=approve,
+            note=note,
+        )
         console.print(f"{number}: {entry.status}")
 
 
 @access_app.command("show")
-def show(number: NumberArgument, home: HomeOption = None,
-         database_url: DatabaseOption = None) -> None:  # fmt: skip
+def show(
+    number: NumberArgument, home: HomeOption = None, database_url: DatabaseOption = None
+) -> None:
     """A request's status, decision, reviews and deadline, as JSON."""
     from hgr.access.requests import find_request, review_state
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (_node, session):
         entry = find_request(session, number)
         state = review_state(session, entry)
         shown = {
-            "number": entry.number, "requester": entry.requester, "status": entry.status,
-            "outcome": entry.outcome, "decision": entry.decision,
-            "reviews": {"needed": entry.reviews_needed, "approvals": state.approvals,
-                        "missing": state.missing},
-            "due_on": str(entry.due_on) if entry.due_on else None, "overdue": state.overdue,
+            "number": entry.number,
+            "requester": entry.requester,
+            "status": entry.status,
+            "outcome": entry.outcome,
+            "decision": entry.decision,
+            "reviews": {
+                "needed": entry.reviews_needed,
+                "approvals": state.approvals,
+                "missing": state.missing,
+            },
+            "due_on": str(entry.due_on) if entry.due_on else None,
+            "overdue": state.overdue,
             "active_from": str(entry.active_from) if entry.active_from else None,
             "expires_on": str(entry.expires_on) if entry.expires_on else None,
             "note": entry.note,
-        }  # fmt: skip
+        }
     typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
 @access_app.command("activate")
-def activate_(number: NumberArgument, home: HomeOption = None,
-              database_url: DatabaseOption = None) -> None:  # fmt: skip
+def activate_(
+    number: NumberArgument, home: HomeOption = None, database_url: DatabaseOption = None
+) -> None:
     """Start an approved request's use, for the months it asked."""
     from hgr.access.requests import activate, find_request
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        entry = activate(session, operator(), find_request(session, number))
+    with changing(home, database_url) as (_node, session, by):
+        entry = activate(session, by, find_request(session, number))
         console.print(f"{number}: active until {entry.expires_on}")
 
 
@@ -126,8 +143,8 @@ def end_(
     """End a request's use."""
     from hgr.access.requests import end, find_request
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        entry = end(session, operator(), find_request(session, number), how, note)
+    with changing(home, database_url) as (_node, session, by):
+        entry = end(session, by, find_request(session, number), how, note)
         console.print(f"{number}: {entry.status}")
 
 
@@ -142,8 +159,8 @@ def key(
     from hgr.access.export import register_key
     from hgr.access.requests import find_request
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        register_key(session, operator(), find_request(session, number), public_key)
+    with changing(home, database_url) as (_node, session, by):
+        register_key(session, by, find_request(session, number), public_key)
     console.print(f"{number}: recipient key registered")
 
 
@@ -164,8 +181,8 @@ def file(
     from hgr.access.export import file_provision
     from hgr.access.requests import find_request
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        filing = file_provision(session, operator(), find_request(session, number), backup)
+    with changing(home, database_url) as (_node, session, by):
+        filing = file_provision(session, by, find_request(session, number), backup)
         text = json.dumps(filing.record, indent=2, ensure_ascii=False) + "\n"
     if out:
         out.write_text(text, encoding="utf-8")
@@ -184,11 +201,19 @@ def export(
     from hgr.access.export import make_export, publish_withdrawals
     from hgr.access.requests import find_request
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        publish_withdrawals(session, operator(), node.keys)
-        made = make_export(session, operator(), find_request(session, number), node.keys,
-                           node.signer(), out, node.disease_ontology(),
-                           node.settings.home, node.rule_packs())  # fmt: skip
+    with changing(home, database_url) as (node, session, by):
+        publish_withdrawals(session, by, node.keys)
+        made = make_export(
+            session,
+            by,
+            find_request(session, number),
+            node.keys,
+            node.signer(),
+            out,
+            node.disease_ontology(),
+            node.settings.home,
+            node.rule_packs(),
+        )
     console.print(f"{made.folder}: {made.released} donor(s) released, {made.withheld} withheld")
 
 
@@ -197,6 +222,6 @@ def withdrawals(home: HomeOption = None, database_url: DatabaseOption = None) ->
     """Publish a notice to the recipients of every exported donor who has withdrawn since."""
     from hgr.access.export import publish_withdrawals
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        notices = publish_withdrawals(session, operator(), node.keys)
+    with changing(home, database_url) as (node, session, by):
+        notices = publish_withdrawals(session, by, node.keys)
     console.print(f"{len(notices)} withdrawal notice(s) published")

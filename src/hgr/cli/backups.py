@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import DatabaseOption, HomeOption, command_node, err, fail, out
-from hgr.exceptions import HgrError, IntegrityBroken
+from hgr.cli.common import DatabaseOption, HomeOption, command_node, err, out
+from hgr.exceptions import IntegrityBroken
 
 __all__ = ["backup_command", "restore_command"]
 
@@ -25,9 +25,11 @@ def backup_command(
 
     with command_node(home, database_url) as node:
         manifest = backup(node, destination)
-    out.print(f"backed up {len(manifest.files)} file(s) of {manifest.node} to {destination} "
-              f"(audit log at {manifest.audit_size} events); the keys are not in it: keep "
-              f"{node.settings.keys_dir} apart")  # fmt: skip
+    out.print(
+        f"backed up {len(manifest.files)} file(s) of {manifest.node} to {destination} "
+        f"(audit log at {manifest.audit_size} events); the keys are not in it: keep "
+        f"{node.settings.keys_dir} apart"
+    )
 
 
 def restore_command(
@@ -43,15 +45,13 @@ def restore_command(
     --records` does."""
     from hgr.backup import restore
 
-    try:
-        report = restore(source, home, keys, database_url=database_url)
-        out.print(f"restored {report.files} file(s) into {home}; {report.events} audit events")
-        if report.problems:
-            for problem in report.problems:
-                err.print(f"  [red]problem[/red] {problem}", highlight=False)
-            raise IntegrityBroken(f"the restored node fails verification "
-                                  f"({len(report.problems)} problem(s))",
-                                  code="E_AUDIT_TAMPERED")  # fmt: skip
-    except HgrError as exc:
-        fail(exc)
+    report = restore(source, home, keys, database_url=database_url)
+    out.print(f"restored {report.files} file(s) into {home}; {report.events} audit events")
+    if report.problems:
+        for problem in report.problems:
+            err.print(f"  [red]problem[/red] {problem}", highlight=False)
+        raise IntegrityBroken(
+            f"the restored node fails verification ({len(report.problems)} problem(s))",
+            code="E_AUDIT_TAMPERED",
+        )
     out.print("the restored node verifies")

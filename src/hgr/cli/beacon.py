@@ -13,15 +13,14 @@ import typer
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
-    command_node,
-    fail,
-    operator,
+    changing,
     progress_bar,
+    reading,
     table,
 )
 from hgr.cli.common import out as console
 from hgr.dates import utc_now
-from hgr.exceptions import HgrError, UsageError
+from hgr.exceptions import UsageError
 
 __all__ = ["beacon_app"]
 
@@ -35,18 +34,21 @@ def datasets_(home: HomeOption = None, database_url: DatabaseOption = None) -> N
     """What each dataset exposes to each tier, and its thresholds."""
     from hgr.beacon.exposure import datasets
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (node, session):
         found = datasets(session, node.settings.home)
     for d in found:
         e = d.exposure
-        console.print(f"{d.id}: {d.donors} donors; anonymous {e.anonymous}, registered "
-                      f"{e.registered}, controlled {e.controlled}; k {e.min_carriers}; counts "
-                      f"floored at {e.count_floor} and rounded to {e.count_step}, epsilon "
-                      f"{e.count_epsilon} each of {e.epsilon_budget}; evidence budget "
-                      f"{e.evidence_budget} nats; frequencies with noise {e.frequency_sd}, rho "
-                      f"{e.frequency_rho} a year ({e.frequency_rho_per_organisation} per "
-                      f"organisation), slices of at least {e.frequency_min_donors} donors",
-                      highlight=False, soft_wrap=True)  # fmt: skip
+        console.print(
+            f"{d.id}: {d.donors} donors; anonymous {e.anonymous}, registered "
+            f"{e.registered}, controlled {e.controlled}; k {e.min_carriers}; counts "
+            f"floored at {e.count_floor} and rounded to {e.count_step}, epsilon "
+            f"{e.count_epsilon} each of {e.epsilon_budget}; evidence budget "
+            f"{e.evidence_budget} nats; frequencies with noise {e.frequency_sd}, rho "
+            f"{e.frequency_rho} a year ({e.frequency_rho_per_organisation} per "
+            f"organisation), slices of at least {e.frequency_min_donors} donors",
+            highlight=False,
+            soft_wrap=True,
+        )
     if not found:
         console.print("no datasets")
 
@@ -81,18 +83,28 @@ def exposure(
     """Set what a dataset exposes to each tier, and its thresholds (the rest stays)."""
     from hgr.beacon.exposure import set_exposure
 
-    given = {"anonymous": anonymous, "registered": registered, "controlled": controlled,
-             "min_carriers": min_carriers, "count_floor": count_floor,
-             "count_step": count_step, "count_epsilon": count_epsilon,
-             "epsilon_budget": epsilon_budget, "evidence_budget": evidence_budget,
-             "frequency_sd": frequency_sd, "frequency_rho": frequency_rho,
-             "frequency_rho_per_organisation": frequency_rho_per_organisation,
-             "frequency_min_donors": frequency_min_donors}  # fmt: skip
+    given = {
+        "anonymous": anonymous,
+        "registered": registered,
+        "controlled": controlled,
+        "min_carriers": min_carriers,
+        "count_floor": count_floor,
+        "count_step": count_step,
+        "count_epsilon": count_epsilon,
+        "epsilon_budget": epsilon_budget,
+        "evidence_budget": evidence_budget,
+        "frequency_sd": frequency_sd,
+        "frequency_rho": frequency_rho,
+        "frequency_rho_per_organisation": frequency_rho_per_organisation,
+        "frequency_min_donors": frequency_min_donors,
+    }
     changes = {k: v for k, v in given.items() if v is not None}
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        after = set_exposure(session, operator(), dataset, utc_now(), **changes)
-    console.print(f"{dataset}: anonymous {after.anonymous}, registered {after.registered}, "
-                  f"controlled {after.controlled}, k {after.min_carriers}")  # fmt: skip
+    with changing(home, database_url) as (_node, session, by):
+        after = set_exposure(session, by, dataset, utc_now(), **changes)
+    console.print(
+        f"{dataset}: anonymous {after.anonymous}, registered {after.registered}, "
+        f"controlled {after.controlled}, k {after.min_carriers}"
+    )
 
 
 @beacon_app.command("frequency-ledger")
@@ -107,19 +119,23 @@ def frequency_ledger(
     year's releases have spent, per dataset and per organisation."""
     from hgr.beacon.frequencies import frequency_ledger as frequency_ledger_of
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
-        try:
-            ledger = frequency_ledger_of(session, dataset)
-        except HgrError as exc:
-            fail(exc)
+    with reading(home, database_url) as (_node, session):
+        ledger = frequency_ledger_of(session, dataset)
     for entry in ledger.releases:
-        console.print(f"{entry.released_at:%Y-%m-%d %H:%M} {entry.dataset} {entry.slice}: "
-                      f"{entry.variants:,} variants over ~{entry.donors} donors, rho "
-                      f"{entry.rho:.4g}, for {entry.requester}", highlight=False,
-                      soft_wrap=True)  # fmt: skip
+        console.print(
+            f"{entry.released_at:%Y-%m-%d %H:%M} {entry.dataset} {entry.slice}: "
+            f"{entry.variants:,} variants over ~{entry.donors} donors, rho "
+            f"{entry.rho:.4g}, for {entry.requester}",
+            highlight=False,
+            soft_wrap=True,
+        )
     for spent in ledger.spent:
-        console.print(f"{spent.dataset} {spent.year} {spent.holder}: rho {spent.spent:.4g} of "
-                      f"{spent.budget:g} spent", highlight=False, soft_wrap=True)  # fmt: skip
+        console.print(
+            f"{spent.dataset} {spent.year} {spent.holder}: rho {spent.spent:.4g} of "
+            f"{spent.budget:g} spent",
+            highlight=False,
+            soft_wrap=True,
+        )
     if not ledger.releases and not ledger.spent:
         console.print("no frequency releases")
 
@@ -170,44 +186,63 @@ def attack_sim(
     population = simulate_population(members, victims, variants, seed)
     with tempfile.TemporaryDirectory(prefix="hgr-attack-") as folder:
         url = database_url or f"sqlite:///{Path(folder) / 'ledger.db'}"
+        upgrade_schema(url)
+        db = Database(url)
+        # A throwaway database of simulated donors: a key of its own seals its rows.
+        db.seal_with(secrets.token_bytes(32))
         try:
-            upgrade_schema(url)
-            db = Database(url)
-            # A throwaway database of simulated donors: a key of its own seals its rows.
-            db.seal_with(secrets.token_bytes(32))
-            try:
-                with progress_bar() as progress:
-                    report = run_simulation(db, population, default_scenarios(questions),
-                                            victims, seed, progress=progress)  # fmt: skip
-                diffs = [update_diff(db, population, added, seed, defended=defended)
-                         for added in UPDATE_SIZES for defended in (False, True)]  # fmt: skip
-            finally:
-                db.dispose()
-        except HgrError as exc:
-            fail(exc)
+            with progress_bar() as progress:
+                report = run_simulation(
+                    db, population, default_scenarios(questions), victims, seed, progress=progress
+                )
+            diffs = [
+                update_diff(db, population, added, seed, defended=defended)
+                for added in UPDATE_SIZES
+                for defended in (False, True)
+            ]
+        finally:
+            db.dispose()
     steps = [n for n in QUERY_STEPS if any(n in c.power for c in report.curves)]
     rows = []
     for curve in report.curves:
         row: dict[str, object] = {"attack": curve.scenario.name}
-        row.update({f"n={n:,}": f"{curve.power[n]:.2f}" if n in curve.power else ""
-                    for n in steps})  # fmt: skip
+        row.update({f"n={n:,}": f"{curve.power[n]:.2f}" if n in curve.power else "" for n in steps})
         row["max"] = f"{curve.max_power:.2f}"
         row["refused"] = f"{curve.refused:.0%}"
         rows.append(row)
-    console.print(table(f"Power at 5% false positives: N = {members:,} donors, "
-                        f"{variants:,} alleles, {report.victims} members and as many "
-                        "outsiders attacked", rows))  # fmt: skip
+    console.print(
+        table(
+            f"Power at 5% false positives: N = {members:,} donors, "
+            f"{variants:,} alleles, {report.victims} members and as many "
+            "outsiders attacked",
+            rows,
+        )
+    )
     for curve in report.curves:
         console.print(f"{curve.scenario.name}: {curve.scenario.label}")
-    console.print(f"utility: {report.utility:.3f} of alleles with at least "
-                  f"{report.exposure.min_carriers} carriers shown to a benign client "
-                  f"({report.utility_questions:,} random questions)")  # fmt: skip
-    console.print(table("Attacker D, update diff: the newcomers' rare alleles revealed by "
-                        "answers that changed from no to yes", [
-        {"added": d.added, "beacon": "defended" if d.defended else "undefended",
-         "singletons": d.singletons, "revealed": f"{d.revealed_singletons:.2f}",
-         "doubletons": d.doubletons, "revealed ": f"{d.revealed_doubletons:.2f}",
-         "answers changed": d.changed} for d in diffs]))  # fmt: skip
+    console.print(
+        f"utility: {report.utility:.3f} of alleles with at least "
+        f"{report.exposure.min_carriers} carriers shown to a benign client "
+        f"({report.utility_questions:,} random questions)"
+    )
+    console.print(
+        table(
+            "Attacker D, update diff: the newcomers' rare alleles revealed by "
+            "answers that changed from no to yes",
+            [
+                {
+                    "added": d.added,
+                    "beacon": "defended" if d.defended else "undefended",
+                    "singletons": d.singletons,
+                    "revealed": f"{d.revealed_singletons:.2f}",
+                    "doubletons": d.doubletons,
+                    "revealed ": f"{d.revealed_doubletons:.2f}",
+                    "answers changed": d.changed,
+                }
+                for d in diffs
+            ],
+        )
+    )
     if json_out:
         figures = {**report.as_dict(), "update_diff": [vars(d) for d in diffs]}
         json_out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
@@ -240,24 +275,43 @@ def tracing_sim(
     from hgr.beacon.tracing import shortfalls as tracing_shortfalls
 
     if victims > members:
-        fail(UsageError("--victims cannot exceed --members", code="E_USAGE"))
+        raise UsageError("--victims cannot exceed --members", code="E_USAGE")
     results = []
     for scenario in tracing_scenarios(members):
         result = trace(members, victims, scenario.variants, scenario.frequency_sd, seed=seed)
         results.append((scenario, result))
-    rows = [{"release": s.name, "variants": f"{s.variants:,}",
-             "noise sd": f"{s.frequency_sd:.3g}" if s.frequency_sd else "none",
-             "rho": f"{r.rho:.2f}" if s.frequency_sd else "-",
-             **{a: f"{r.power[a]:.2f}" for a in ATTACKS}, "bound": f"{r.bound:.2f}",
-             "within 0.01": f"{r.released_within_001:.2f}"}
-            for s, r in results]  # fmt: skip
-    console.print(table(f"Power at 5% false positives: {members:,} donors, {victims} members "
-                        "and as many outsiders attacked", rows))  # fmt: skip
+    rows = [
+        {
+            "release": s.name,
+            "variants": f"{s.variants:,}",
+            "noise sd": f"{s.frequency_sd:.3g}" if s.frequency_sd else "none",
+            "rho": f"{r.rho:.2f}" if s.frequency_sd else "-",
+            **{a: f"{r.power[a]:.2f}" for a in ATTACKS},
+            "bound": f"{r.bound:.2f}",
+            "within 0.01": f"{r.released_within_001:.2f}",
+        }
+        for s, r in results
+    ]
+    console.print(
+        table(
+            f"Power at 5% false positives: {members:,} donors, {victims} members "
+            "and as many outsiders attacked",
+            rows,
+        )
+    )
     if json_out:
-        figures = [{"release": s.name, "variants": s.variants, "frequency_sd": s.frequency_sd,
-                    "rho": r.rho if s.frequency_sd else None, "power": r.power,
-                    "bound": r.bound, "within_0.01": r.released_within_001}
-                   for s, r in results]  # fmt: skip
+        figures = [
+            {
+                "release": s.name,
+                "variants": s.variants,
+                "frequency_sd": s.frequency_sd,
+                "rho": r.rho if s.frequency_sd else None,
+                "power": r.power,
+                "bound": r.bound,
+                "within_0.01": r.released_within_001,
+            }
+            for s, r in results
+        ]
         json_out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     missed = tracing_shortfalls(results)
     for line in missed:

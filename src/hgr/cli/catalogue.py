@@ -14,9 +14,11 @@ from hgr.cli.common import (
     InstitutionOption,
     TokenOption,
     UrlOption,
+    changing,
     command_node,
     institution_of,
     operator,
+    reading,
     send_document,
     table,
 )
@@ -62,9 +64,15 @@ def declare(
             )
             verification = next((f for f in checked.families if f.family == family), None)
         with node.db.transaction() as session:
-            entry = declare_pedigree(session, operator(), code, family, trait=trait,
-                                     verification=verification,
-                                     excluded=node.settings.catalogue.excluded)  # fmt: skip
+            entry = declare_pedigree(
+                session,
+                operator(),
+                code,
+                family,
+                trait=trait,
+                verification=verification,
+                excluded=node.settings.catalogue.excluded,
+            )
             evidence = entry.evidence
     genotype = evidence["genotype"]
     agreement = ("agree" if genotype["ok"] else "disagree") if genotype["checked"] else "unchecked"
@@ -88,10 +96,9 @@ def declare_region_(
     """Declare the institution's resources of a population of a specific region."""
     from hgr.catalogue import declare_region
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
+    with changing(home, database_url) as (node, session, by):
         code = institution_of(node, institution)
-        evidence = declare_region(session, operator(), code, population, region,
-                                  trait=trait).evidence  # fmt: skip
+        evidence = declare_region(session, by, code, population, region, trait=trait).evidence
     console.print(
         f"declared {population} in {region} of {code}: {evidence['resident_donors']} of "
         f"{evidence['population_donors']} donor(s) of the population live in the region; "
@@ -112,9 +119,10 @@ def review_(
     """The province's review of a declaration."""
     from hgr.catalogue import find_entry, review
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        entry = review(session, operator(), find_entry(session, institution, subject, kind),
-                       approve=approve, note=note)  # fmt: skip
+    with changing(home, database_url) as (_node, session, by):
+        entry = review(
+            session, by, find_entry(session, institution, subject, kind), approve=approve, note=note
+        )
         console.print(f"{subject} of {institution}: {entry.status}")
 
 
@@ -131,11 +139,18 @@ def register_(
     """The nation's registration (numbered and protected) or rejection."""
     from hgr.catalogue import find_entry, register
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        entry = register(session, operator(), find_entry(session, institution, subject, kind),
-                         approve=not reject, note=note)  # fmt: skip
-        console.print(f"{subject} of {institution}: {entry.status}"
-                      + (f", number {entry.number}" if entry.number else ""))  # fmt: skip
+    with changing(home, database_url) as (_node, session, by):
+        entry = register(
+            session,
+            by,
+            find_entry(session, institution, subject, kind),
+            approve=not reject,
+            note=note,
+        )
+        console.print(
+            f"{subject} of {institution}: {entry.status}"
+            + (f", number {entry.number}" if entry.number else "")
+        )
 
 
 @catalogue_app.command("list")
@@ -145,15 +160,37 @@ def list_(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
 
     from hgr.catalogue.models import CatalogueEntry
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (_node, session):
         entries = session.scalars(select(CatalogueEntry).order_by(CatalogueEntry.id)).all()
-        rows = [{"number": e.number, "kind": e.kind, "institution": e.institution,
-                 "subject": e.subject, "condition": e.condition or e.region, "status": e.status,
-                 "protected": e.protected, "criteria": e.evidence.get("criteria_met")}
-                for e in entries]  # fmt: skip
-    console.print(table("Catalogue", rows, ["number", "kind", "institution", "subject",
-                                            "condition", "status", "protected",
-                                            "criteria"]))  # fmt: skip
+        rows = [
+            {
+                "number": e.number,
+                "kind": e.kind,
+                "institution": e.institution,
+                "subject": e.subject,
+                "condition": e.condition or e.region,
+                "status": e.status,
+                "protected": e.protected,
+                "criteria": e.evidence.get("criteria_met"),
+            }
+            for e in entries
+        ]
+    console.print(
+        table(
+            "Catalogue",
+            rows,
+            [
+                "number",
+                "kind",
+                "institution",
+                "subject",
+                "condition",
+                "status",
+                "protected",
+                "criteria",
+            ],
+        )
+    )
 
 
 @catalogue_app.command("send")
@@ -192,11 +229,12 @@ def publish(home: HomeOption = None, database_url: DatabaseOption = None) -> Non
     from hgr.catalogue.exchange import sign_register
     from hgr.survey.documents import envelope_of
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        document = sign_register(session, node.signer(), operator(), node.settings.survey.nation)
+    with changing(home, database_url) as (node, session, by):
+        document = sign_register(session, node.signer(), by, node.settings.survey.nation)
         count = len(envelope_of(document).content["entries"])
-    console.print(f"register v{document.version}: {count} decided entr"
-                  f"{'y' if count == 1 else 'ies'}")  # fmt: skip
+    console.print(
+        f"register v{document.version}: {count} decided entr{'y' if count == 1 else 'ies'}"
+    )
 
 
 @catalogue_app.command("fetch")
@@ -218,10 +256,13 @@ def fetch(
         nation = node.settings.survey.nation
         with node.db.transaction() as session:
             document = apply_register(session, operator(), sent, nation, node.verifier())
-            protected = session.scalars(select(CatalogueEntry.number).where(
-                CatalogueEntry.protected)).all()  # fmt: skip
-    console.print(f"register v{document.version} of {nation} applied: {len(protected)} "
-                  f"protected entr{'y' if len(protected) == 1 else 'ies'}")  # fmt: skip
+            protected = session.scalars(
+                select(CatalogueEntry.number).where(CatalogueEntry.protected)
+            ).all()
+    console.print(
+        f"register v{document.version} of {nation} applied: {len(protected)} "
+        f"protected entr{'y' if len(protected) == 1 else 'ies'}"
+    )
 
 
 @catalogue_app.command("export")
@@ -240,14 +281,17 @@ def export(
     from hgr.catalogue import draw_entry, entries_csv, entries_json
     from hgr.catalogue.models import CatalogueEntry
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (_node, session):
         query = select(CatalogueEntry).order_by(CatalogueEntry.id)
         if registered_only:
             query = query.where(CatalogueEntry.status == "registered")
         entries = session.scalars(query).all()
         text = entries_csv(entries) if out.suffix.lower() == ".csv" else entries_json(entries)
-        svgs = {f"{e.institution}-{e.subject}.svg": draw_entry(e)
-                for e in entries if e.pedigree} if drawings else {}  # fmt: skip
+        svgs = (
+            {f"{e.institution}-{e.subject}.svg": draw_entry(e) for e in entries if e.pedigree}
+            if drawings
+            else {}
+        )
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(out)
@@ -255,5 +299,6 @@ def export(
         drawings.mkdir(parents=True, exist_ok=True)
         for name, svg in svgs.items():
             (drawings / name).write_text(svg, encoding="utf-8")
-    console.print(f"{out}: {len(entries)} entries" + (f"; drawings in {drawings}" if drawings
-                                                       else ""))  # fmt: skip
+    console.print(
+        f"{out}: {len(entries)} entries" + (f"; drawings in {drawings}" if drawings else "")
+    )

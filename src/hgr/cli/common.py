@@ -19,6 +19,7 @@ from rich.progress import (
 )
 from rich.progress import Progress as RichProgress
 from rich.table import Table
+from typer.core import TyperGroup
 
 from hgr.exceptions import HgrError, UsageError, ValidationFailed
 from hgr.federation import post_json
@@ -26,11 +27,14 @@ from hgr.progress import Progress
 from hgr.registry.report import Issue
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from hgr.audit import Actor
     from hgr.node import Node
 
 
 __all__ = [
+    "Commands",
     "DatabaseOption",
     "DeviceOption",
     "HomeOption",
@@ -38,6 +42,7 @@ __all__ = [
     "TokenOption",
     "UrlOption",
     "cell",
+    "changing",
     "command_node",
     "err",
     "fail",
@@ -46,6 +51,7 @@ __all__ = [
     "out",
     "print_issues",
     "progress_bar",
+    "reading",
     "send_document",
     "table",
 ]
@@ -77,7 +83,20 @@ DeviceOption = Annotated[
 ]
 
 
+class Commands(TyperGroup):
+    """hgr's command group. An ``HgrError`` raised by any command ends it the one way errors
+    end here: ``error: <message> (<code>)`` on stderr, the issues of a failed validation
+    under it, and exit status 1."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own click Context, not exported by name
+        try:
+            return super().invoke(ctx)
+        except HgrError as exc:
+            fail(exc)
+
+
 def fail(exc: HgrError) -> NoReturn:
+    """Print ``exc`` as the command line reports errors, and exit with status 1."""
     err.print(f"[red]error:[/red] {exc.message} ({exc.code})", highlight=False)
     if isinstance(exc, ValidationFailed):
         print_issues(exc.issues)
@@ -92,21 +111,30 @@ def print_issues(issues: list[Issue]) -> None:
 
 @contextmanager
 def command_node(home: Path | None, database_url: str | None) -> Iterator[Node]:
-    """The node one command works on, closed when the block ends.
-
-    An ``HgrError`` raised in the block ends the command the one way errors end here:
-    ``error: <message> (<code>)`` and exit status 1.
-    """
+    """The node one command works on, closed when the block ends."""
     from hgr.node import open_node
 
+    node = open_node(home, database_url=database_url)
     try:
-        node = open_node(home, database_url=database_url)
-        try:
-            yield node
-        finally:
-            node.close()
-    except HgrError as exc:
-        fail(exc)
+        yield node
+    finally:
+        node.close()
+
+
+@contextmanager
+def changing(home: Path | None, database_url: str | None) -> Iterator[tuple[Node, Session, Actor]]:
+    """What a command that changes the node works with: the node, one transaction (committed
+    when the block ends, rolled back by an error) and the operator, as the audit log names
+    them."""
+    with command_node(home, database_url) as node, node.db.transaction() as session:
+        yield node, session, operator()
+
+
+@contextmanager
+def reading(home: Path | None, database_url: str | None) -> Iterator[tuple[Node, Session]]:
+    """What a command that only reads the node works with: the node and a read-only session."""
+    with command_node(home, database_url) as node, node.db.reader() as session:
+        yield node, session
 
 
 @contextmanager

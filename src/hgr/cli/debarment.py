@@ -9,7 +9,13 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import DatabaseOption, HomeOption, command_node, fail, operator, table
+from hgr.cli.common import (
+    DatabaseOption,
+    HomeOption,
+    changing,
+    reading,
+    table,
+)
 from hgr.cli.common import out as console
 from hgr.dates import utc_now, utc_today
 from hgr.exceptions import FormatError, UsageError
@@ -40,21 +46,29 @@ def open_(
     """Open an investigation into an organisation."""
     from hgr.debarment import open_case
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        entry = open_case(session, operator(), organisation=organisation, country=country,
-                          identifiers=identifier, regime=regime, ground=ground,
-                          mandatory=mandatory)  # fmt: skip
+    with changing(home, database_url) as (_node, session, by):
+        entry = open_case(
+            session,
+            by,
+            organisation=organisation,
+            country=country,
+            identifiers=identifier,
+            regime=regime,
+            ground=ground,
+            mandatory=mandatory,
+        )
         console.print(f"{entry.number}: investigation of {entry.organisation} opened")
 
 
 @debarment_app.command("notify")
-def notify_(case: CaseArgument, home: HomeOption = None,
-            database_url: DatabaseOption = None) -> None:  # fmt: skip
+def notify_(
+    case: CaseArgument, home: HomeOption = None, database_url: DatabaseOption = None
+) -> None:
     """Record the notice sent to the organisation (grounds, how to make representations)."""
     from hgr.debarment import find_case, notify
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        entry = notify(session, operator(), find_case(session, case))
+    with changing(home, database_url) as (_node, session, by):
+        entry = notify(session, by, find_case(session, case))
         console.print(f"{case}: {entry.status} on {entry.notice_on}")
 
 
@@ -68,8 +82,8 @@ def represent_(
     """Record the organisation's representations."""
     from hgr.debarment import find_case, represent
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        entry = represent(session, operator(), find_case(session, case), text)
+    with changing(home, database_url) as (_node, session, by):
+        entry = represent(session, by, find_case(session, case), text)
         console.print(f"{case}: {len(entry.representations)} representation(s) recorded")
 
 
@@ -89,59 +103,71 @@ def decide_(
     from hgr.debarment import decide, find_case
 
     end = dt.date.fromisoformat(until) if until else None
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        entry = decide(session, operator(), find_case(session, case), debar=debar,
-                       reasons=reasons, expected_end=end, permanent=permanent)  # fmt: skip
+    with changing(home, database_url) as (_node, session, by):
+        entry = decide(
+            session,
+            by,
+            find_case(session, case),
+            debar=debar,
+            reasons=reasons,
+            expected_end=end,
+            permanent=permanent,
+        )
         after = f"; standstill until {entry.standstill_ends}" if entry.standstill_ends else ""
         console.print(f"{case}: {entry.status}{after}")
 
 
 @debarment_app.command("enter")
-def enter(case: CaseArgument, home: HomeOption = None,
-          database_url: DatabaseOption = None) -> None:  # fmt: skip
+def enter(case: CaseArgument, home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Enter the organisation on the published list, once the standstill has ended."""
     from hgr.debarment import find_case, list_entry
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        entry = list_entry(session, operator(), find_case(session, case))
+    with changing(home, database_url) as (_node, session, by):
+        entry = list_entry(session, by, find_case(session, case))
         until = "permanently" if entry.permanent else f"until {entry.expected_end}"
         console.print(f"{case}: listed {until}")
 
 
 @debarment_app.command("suspend")
-def suspend_(case: CaseArgument, note: Annotated[str, typer.Option(help="The proceedings.")],
-             home: HomeOption = None, database_url: DatabaseOption = None) -> None:  # fmt: skip
+def suspend_(
+    case: CaseArgument,
+    note: Annotated[str, typer.Option(help="The proceedings.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
     """Suspend entry while proceedings brought in the standstill run (s.63)."""
     from hgr.debarment import find_case, suspend
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        console.print(
-            f"{case}: {suspend(session, operator(), find_case(session, case), note).status}"
-        )
+    with changing(home, database_url) as (_node, session, by):
+        console.print(f"{case}: {suspend(session, by, find_case(session, case), note).status}")
 
 
 @debarment_app.command("resume")
-def resume_(case: CaseArgument, note: Annotated[str, typer.Option(help="The outcome.")],
-            home: HomeOption = None, database_url: DatabaseOption = None) -> None:  # fmt: skip
+def resume_(
+    case: CaseArgument,
+    note: Annotated[str, typer.Option(help="The outcome.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
     """Resume the standstill after proceedings that left the decision standing."""
     from hgr.debarment import find_case, resume
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        console.print(
-            f"{case}: {resume(session, operator(), find_case(session, case), note).status}"
-        )
+    with changing(home, database_url) as (_node, session, by):
+        console.print(f"{case}: {resume(session, by, find_case(session, case), note).status}")
 
 
 @debarment_app.command("remove")
-def remove_(case: CaseArgument, note: Annotated[str, typer.Option(help="The reasons.")],
-            home: HomeOption = None, database_url: DatabaseOption = None) -> None:  # fmt: skip
+def remove_(
+    case: CaseArgument,
+    note: Annotated[str, typer.Option(help="The reasons.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
     """Remove an entry: appeal allowed, decision quashed, or self-cleansing shown (ss.64-65)."""
     from hgr.debarment import find_case, remove
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        console.print(
-            f"{case}: {remove(session, operator(), find_case(session, case), note).status}"
-        )
+    with changing(home, database_url) as (_node, session, by):
+        console.print(f"{case}: {remove(session, by, find_case(session, case), note).status}")
 
 
 @debarment_app.command("control")
@@ -155,8 +181,8 @@ def control(
     """Record that one organisation controls another, so the list reaches it."""
     from hgr.debarment import add_control
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        added = add_control(session, operator(), controller, controlled, basis)
+    with changing(home, database_url) as (_node, session, by):
+        added = add_control(session, by, controller, controlled, basis)
     console.print(f"{controller} controls {controlled}" + ("" if added else " (already known)"))
 
 
@@ -176,18 +202,21 @@ def check(
     from hgr.organisations import find_organisation, screen_party
 
     if not (identifier or name.strip() or key.strip()):
-        fail(UsageError("name the organisation: its identifiers, --name or --key",
-                        code="E_USAGE"))  # fmt: skip
-    with command_node(home, database_url) as node, node.db.reader() as session:
+        raise UsageError("name the organisation: its identifiers, --name or --key", code="E_USAGE")
+    with reading(home, database_url) as (_node, session):
         if key.strip():
             find_organisation(session, key.strip())  # an unknown key says how to register it
-        found = screen_party(session, identifier or [], name, utc_today(),
-                             key=key.strip() or None)  # fmt: skip
-    console.print(f"{found.level}" + (f": {', '.join(found.entries)}" if found.entries else ""),
-                  highlight=False)  # fmt: skip
+        found = screen_party(session, identifier or [], name, utc_today(), key=key.strip() or None)
+    console.print(
+        f"{found.level}" + (f": {', '.join(found.entries)}" if found.entries else ""),
+        highlight=False,
+    )
     for near in found.near_misses:
-        console.print(f"near miss, for a person to compare: {near.name!r} ~ {near.listed!r} "
-                      f"({near.entry}, {near.score:g})", highlight=False)  # fmt: skip
+        console.print(
+            f"near miss, for a person to compare: {near.name!r} ~ {near.listed!r} "
+            f"({near.entry}, {near.score:g})",
+            highlight=False,
+        )
 
 
 @debarment_app.command("cases")
@@ -197,12 +226,19 @@ def cases(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
 
     from hgr.debarment.models import DebarmentEntry
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (_node, session):
         entries = session.scalars(select(DebarmentEntry).order_by(DebarmentEntry.id))
-        rows = [{"number": e.number, "organisation": e.organisation, "regime": e.regime,
-                 "mandatory": e.mandatory, "status": e.status,
-                 "until": "permanent" if e.permanent else e.expected_end}
-                for e in entries]  # fmt: skip
+        rows = [
+            {
+                "number": e.number,
+                "organisation": e.organisation,
+                "regime": e.regime,
+                "mandatory": e.mandatory,
+                "status": e.status,
+                "until": "permanent" if e.permanent else e.expected_end,
+            }
+            for e in entries
+        ]
     console.print(table("Debarment cases", rows))
 
 
@@ -216,7 +252,7 @@ def export(
     from hgr.debarment import entries_csv, public_entries
     from hgr.web.debarment import entries_html
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (node, session):
         rows = public_entries(session)
         suffix = out.suffix.lower()
         if suffix == ".csv":
@@ -236,11 +272,12 @@ def publish_(home: HomeOption = None, database_url: DatabaseOption = None) -> No
     """Sign the next version of the national list, for every node to fetch (the nation)."""
     from hgr.debarment.national import publish_national_list
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        kept = publish_national_list(session, node.signer(), operator(),
-                                     node.settings.survey.nation)  # fmt: skip
-        console.print(f"national debarment list version {kept.version} signed "
-                      f"({kept.sha256[:12]}…): served at GET /debarment/national")  # fmt: skip
+    with changing(home, database_url) as (node, session, by):
+        kept = publish_national_list(session, node.signer(), by, node.settings.survey.nation)
+        console.print(
+            f"national debarment list version {kept.version} signed "
+            f"({kept.sha256[:12]}…): served at GET /debarment/national"
+        )
 
 
 @debarment_app.command("fetch")
@@ -258,11 +295,13 @@ def fetch(
         try:
             sent = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
-            fail(FormatError(f"{source}: not a JSON document: {exc}", code="E_LIST_FORMAT"))
+            raise FormatError(
+                f"{source}: not a JSON document: {exc}", code="E_LIST_FORMAT"
+            ) from exc
     else:
         sent = get_json(source, "/debarment/national")
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        kept = receive_national_list(session, operator(), sent)
+    with changing(home, database_url) as (_node, session, by):
+        kept = receive_national_list(session, by, sent)
         found = held_list(session, str(json.loads(kept.body)["subject"]))
     assert found is not None
     console.print(f"applying {found[0].describe()}")
@@ -273,12 +312,14 @@ def status(home: HomeOption = None, database_url: DatabaseOption = None) -> None
     """Which version of the national list this node applies, and how old it is."""
     from hgr.debarment.national import held_list
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (node, session):
         found = held_list(session, node.settings.survey.nation)
         limit = node.settings.access.debarment_list_max_days
     if found is None:
-        console.print(f"no national debarment list of {node.settings.survey.nation} is held: "
-                      "fetch it (hgr debarment fetch URL)")  # fmt: skip
+        console.print(
+            f"no national debarment list of {node.settings.survey.nation} is held: "
+            "fetch it (hgr debarment fetch URL)"
+        )
         return
     age = found[0].age_days(utc_now())
     verdict = "current" if age <= limit else f"stale: older than {limit} days"

@@ -14,7 +14,6 @@ from hgr.cli.common import (
     HomeOption,
     InstitutionOption,
     command_node,
-    fail,
     institution_of,
     operator,
     progress_bar,
@@ -114,11 +113,9 @@ def verify(
     if not report.ok:
         for problem in report.problems:
             console.print(f"  {problem}", highlight=False)
-        fail(
-            IntegrityBroken(
-                f"the store differs from its source files in {report.differences} place(s)",
-                code="E_STORE_DIFFERS",
-            )
+        raise IntegrityBroken(
+            f"the store differs from its source files in {report.differences} place(s)",
+            code="E_STORE_DIFFERS",
         )
     console.print("the store matches its source files, genotype by genotype")
 

@@ -20,16 +20,18 @@ from hgr.cli.backups import backup_command, restore_command
 from hgr.cli.beacon import beacon_app
 from hgr.cli.catalogue import catalogue_app
 from hgr.cli.common import (
+    Commands,
     DatabaseOption,
     HomeOption,
     cell,
+    changing,
     command_node,
     err,
-    fail,
     operator,
     out,
     print_issues,
     progress_bar,
+    reading,
     table,
 )
 from hgr.cli.debarment import debarment_app
@@ -42,7 +44,7 @@ from hgr.cli.relate import relate
 from hgr.cli.relatedness import relatedness_app
 from hgr.cli.survey import survey_app
 from hgr.config import NodeRole
-from hgr.exceptions import HgrError, IntegrityBroken, NotFound, UsageError
+from hgr.exceptions import IntegrityBroken, NotFound, UsageError
 from hgr.federation.client import get_json
 from hgr.registry.entity_names import ENTITY_NAMES
 
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = ["app", "main"]
 
 app = typer.Typer(
+    cls=Commands,
     name="hgr",
     help="Registry and governance of human genetic resources.",
     no_args_is_help=True,
@@ -145,19 +148,16 @@ def init(
     """Create a node: data directory, database, keys and region list."""
     from hgr.node import init_node
 
-    try:
-        node = init_node(
-            home,
-            role=role,
-            name=name,
-            region_code=region,
-            institution_code=institution,
-            database_url=database_url or "",
-            regions=regions,
-            force=force,
-        )
-    except HgrError as exc:
-        fail(exc)
+    node = init_node(
+        home,
+        role=role,
+        name=name,
+        region_code=region,
+        institution_code=institution,
+        database_url=database_url or "",
+        regions=regions,
+        force=force,
+    )
     out.print(f"node [bold]{node.settings.name}[/bold] ({role.value}) ready in {home}")
     out.print(f"  database: {node.db.engine.url.render_as_string(hide_password=True)}")
     out.print(f"  keys:     {node.keys.directory} (back them up: donors are matched by them)")
@@ -187,8 +187,13 @@ def _render_import(result: ImportResult) -> None:
     out.print(table(f"What the import {verb}", rows))
     if result.differences:
         shown = [d.as_dict() for d in result.differences]
-        out.print(table(f"Fields of registered records the import {verb}", shown,
-                        ["record", "field", "before", "after"]))  # fmt: skip
+        out.print(
+            table(
+                f"Fields of registered records the import {verb}",
+                shown,
+                ["record", "field", "before", "after"],
+            )
+        )
     if result.dry_run:
         out.print("dry run: nothing was written")
     elif not result.changed:
@@ -313,7 +318,7 @@ def summary(home: HomeOption = None, database_url: DatabaseOption = None) -> Non
     """What is registered, per institution."""
     from hgr.registry.queries import count_summary
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (node, session):
         rows = count_summary(session)
     out.print(table(f"Registered on {node.settings.name}", rows))
 
@@ -337,7 +342,7 @@ def audit_checkpoint(home: HomeOption = None, database_url: DatabaseOption = Non
     """Integrate pending events and print the signed checkpoint (keep it: it is your witness)."""
     from hgr.audit import checkpoint
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
+    with changing(home, database_url) as (node, session, _by):
         head = checkpoint(session, node.signer(), head_file=node.settings.audit_head_file)
     sys.stdout.write(head.note())
 
@@ -410,12 +415,17 @@ def audit_reseal(
     from hgr.audit.records import seal_unsealed_rows
     from hgr.auth.seals import seal_unsealed
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
+    with changing(home, database_url) as (node, session, by):
         accounts = seal_unsealed(session, node.keys.record_key(), write=yes)
         counts = seal_unsealed_rows(session, write=yes)
         if yes and (accounts or counts):
-            record(session, operator(), "registry.reseal", "records",
-                   detail={"accounts": accounts, "rows": counts})  # fmt: skip
+            record(
+                session,
+                by,
+                "registry.reseal",
+                "records",
+                detail={"accounts": accounts, "rows": counts},
+            )
     for row in accounts:
         out.print(row)
     for name, count in counts.items():
@@ -447,20 +457,19 @@ def audit_witness(
 
     with command_node(home, database_url) as node:
         answer = get_json(url, "/audit/checkpoint")
-        fetched = parse_checkpoint(str(answer.get("note", "")) if isinstance(answer, dict)
-                                   else "")  # fmt: skip
+        fetched = parse_checkpoint(str(answer.get("note", "")) if isinstance(answer, dict) else "")
         peer = load_verifier(key, fetched.origin)
         directory = node.settings.home / "witness"
         kept = read_head(kept_head_file(directory, peer), peer)
         proof: list[bytes] = []
         if kept is not None and 0 < kept.size < fetched.size:
-            answer = get_json(url, f"/audit/proofs/consistency?first={kept.size}"
-                                   f"&second={fetched.size}")  # fmt: skip
+            answer = get_json(
+                url, f"/audit/proofs/consistency?first={kept.size}&second={fetched.size}"
+            )
             try:
                 proof = [base64.b64decode(p, validate=True) for p in answer["proof"]]
             except (KeyError, TypeError, ValueError) as exc:
-                raise UsageError(f"{url} answered no consistency proof",
-                                 code="E_REMOTE") from exc  # fmt: skip
+                raise UsageError(f"{url} answered no consistency proof", code="E_REMOTE") from exc
         check_step(kept, fetched, proof, peer)
         keep(directory, fetched, peer)
         note = cosigned_note(fetched, node.signer())
@@ -491,9 +500,17 @@ def user_add(
     """Register a user with one role at one scope."""
     from hgr.auth.users import add_user
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        add_user(session, operator(), name, role, scope, oidc_subject=oidc_subject,
-                 organisation=organisation, country=country)  # fmt: skip
+    with changing(home, database_url) as (_node, session, by):
+        add_user(
+            session,
+            by,
+            name,
+            role,
+            scope,
+            oidc_subject=oidc_subject,
+            organisation=organisation,
+            country=country,
+        )
     out.print(f"user {name} added as {role.value}" + (f" of {scope}" if scope else ""))
 
 
@@ -507,8 +524,8 @@ def user_disable(
     """Disable a user at once, and revoke every token they hold."""
     from hgr.auth.users import disable_user
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        revoked = disable_user(session, operator(), name, reason=reason)
+    with changing(home, database_url) as (_node, session, by):
+        revoked = disable_user(session, by, name, reason=reason)
     out.print(f"user {name} disabled; {revoked} token(s) revoked")
 
 
@@ -521,12 +538,25 @@ def token_list(
     """Every API token, newest first, with whether it still works (never its secret)."""
     from hgr.auth.users import list_tokens
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (_node, session):
         rows = list_tokens(session, user)
-    out.print(table("API tokens", [
-        {"token": r.token_id, "user": r.user, "role": r.role, "label": r.label,
-         "created": f"{r.created_at:%Y-%m-%d %H:%M}", "expires": f"{r.expires_at:%Y-%m-%d}",
-         "status": r.status} for r in rows]))  # fmt: skip
+    out.print(
+        table(
+            "API tokens",
+            [
+                {
+                    "token": r.token_id,
+                    "user": r.user,
+                    "role": r.role,
+                    "label": r.label,
+                    "created": f"{r.created_at:%Y-%m-%d %H:%M}",
+                    "expires": f"{r.expires_at:%Y-%m-%d}",
+                    "status": r.status,
+                }
+                for r in rows
+            ],
+        )
+    )
 
 
 @token_app.command("create")
@@ -540,8 +570,8 @@ def token_create(
     """Issue a personal API token; it is printed once and cannot be shown again."""
     from hgr.auth.users import create_token
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        issued = create_token(session, operator(), name, days=days, label=label)
+    with changing(home, database_url) as (_node, session, by):
+        issued = create_token(session, by, name, days=days, label=label)
     err.print(f"token {issued.token_id} for {name}, expires {issued.expires_at:%Y-%m-%d}:")
     sys.stdout.write(issued.value + "\n")
 
@@ -555,8 +585,8 @@ def token_revoke(
     """Revoke a token at once."""
     from hgr.auth.users import revoke_token
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        revoke_token(session, operator(), token_id)
+    with changing(home, database_url) as (_node, session, by):
+        revoke_token(session, by, token_id)
     out.print(f"token {token_id} revoked")
 
 
@@ -576,19 +606,16 @@ def serve_(
     from hgr.api.serve import serve
     from hgr.config import load_settings
 
-    try:
-        settings = load_settings(home, database_url=database_url)
-        service = replace(
-            settings.service,
-            host=host or settings.service.host,
-            port=port or settings.service.port,
-            workers=workers or settings.service.workers,
-        )
-        settings = replace(settings, service=service)
-        err.print(f"serving {settings.name} on {service.host}:{service.port}")
-        serve(settings)
-    except HgrError as exc:
-        fail(exc)
+    settings = load_settings(home, database_url=database_url)
+    service = replace(
+        settings.service,
+        host=host or settings.service.host,
+        port=port or settings.service.port,
+        workers=workers or settings.service.workers,
+    )
+    settings = replace(settings, service=service)
+    err.print(f"serving {settings.name} on {service.host}:{service.port}")
+    serve(settings)
 
 
 @app.command()
@@ -605,11 +632,8 @@ def synth(
     config = SynthConfig(
         donors=donors, seed=seed, genotypes=genotypes, sites_per_chromosome=sites_per_chromosome
     )
-    try:
-        with progress_bar() as progress:
-            nation = synthesise_nation(out_dir, config, progress)
-    except HgrError as exc:
-        fail(exc)
+    with progress_bar() as progress:
+        nation = synthesise_nation(out_dir, config, progress)
     out.print(
         f"synthetic nation in {out_dir}: {nation.donors} donors at {nation.institutions} "
         f"institutions in {nation.provinces} provinces, {nation.families} families, "
@@ -640,10 +664,7 @@ def demo(
     """Run the whole story: synthesise, create nodes, import, summarise."""
     from hgr.demo import run_demo
 
-    try:
-        run_demo(directory, donors=donors, force=force, console=out)
-    except HgrError as exc:
-        fail(exc)
+    run_demo(directory, donors=donors, force=force, console=out)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import DatabaseOption, HomeOption, command_node, operator
+from hgr.cli.common import DatabaseOption, HomeOption, changing, reading
 from hgr.cli.common import out as console
 from hgr.dates import utc_today
 
@@ -21,8 +21,9 @@ org_app = typer.Typer(
 )
 
 KeyArgument = Annotated[str, typer.Argument(help="The organisation's registry key.")]
-SourceOption = Annotated[str, typer.Option(help="Where the fact comes from (a register, a "
-                                           "filing, a document).")]  # fmt: skip
+SourceOption = Annotated[
+    str, typer.Option(help="Where the fact comes from (a register, a filing, a document).")
+]
 VerifiedOption = Annotated[str, typer.Option(help="The officer who verified the fact.")]
 
 
@@ -43,10 +44,17 @@ def add(
     """Register an organisation."""
     from hgr.organisations import Fact, register_organisation
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        register_organisation(session, operator(), key, country, name,
-                              Fact(source, verified_by), language=language,
-                              identifiers=identifier or [])  # fmt: skip
+    with changing(home, database_url) as (_node, session, by):
+        register_organisation(
+            session,
+            by,
+            key,
+            country,
+            name,
+            Fact(source, verified_by),
+            language=language,
+            identifiers=identifier or [],
+        )
     console.print(f"{key}: registered")
 
 
@@ -64,9 +72,16 @@ def name_(
     """Add a name in another language, or a former name."""
     from hgr.organisations import Fact, add_name, find_organisation
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        add_name(session, operator(), find_organisation(session, key), name,
-                 Fact(source, verified_by), language=language, former=former)  # fmt: skip
+    with changing(home, database_url) as (_node, session, by):
+        add_name(
+            session,
+            by,
+            find_organisation(session, key),
+            name,
+            Fact(source, verified_by),
+            language=language,
+            former=former,
+        )
     console.print(f"{key}: name added")
 
 
@@ -82,9 +97,10 @@ def identifier_(
     """Add a legal identifier."""
     from hgr.organisations import Fact, add_identifier, find_organisation
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        add_identifier(session, operator(), find_organisation(session, key), identifier,
-                       Fact(source, verified_by))  # fmt: skip
+    with changing(home, database_url) as (_node, session, by):
+        add_identifier(
+            session, by, find_organisation(session, key), identifier, Fact(source, verified_by)
+        )
     console.print(f"{key}: identifier added")
 
 
@@ -111,9 +127,8 @@ def control(
     if len(given) != 1:
         raise typer.BadParameter("give exactly one of --equity PCT, --votes PCT, --agreement")
     kind, share = given[0]
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        add_control(session, operator(), controller, controlled, kind, share,
-                    Fact(source, verified_by))  # fmt: skip
+    with changing(home, database_url) as (_node, session, by):
+        add_control(session, by, controller, controlled, kind, share, Fact(source, verified_by))
     console.print(f"{controller} → {controlled}: {kind}" + (f" {share:g}%" if share else ""))
 
 
@@ -125,22 +140,36 @@ def show(key: KeyArgument, home: HomeOption = None, database_url: DatabaseOption
     from hgr.organisations import controllers, find_organisation, foreign_party, screen
     from hgr.organisations.models import Organisation, OrganisationIdentifier, OrganisationName
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (_node, session):
         organisation = find_organisation(session, key)
         above = controllers(session, organisation.id)
         found = screen(session, organisation, utc_today())
         shown = {
-            "key": organisation.key, "country": organisation.country,
-            "names": [{"name": n.name, "language": n.language, "former": n.former}
-                      for n in session.scalars(select(OrganisationName).where(
-                          OrganisationName.organisation_id == organisation.id))],
-            "identifiers": sorted(session.scalars(select(OrganisationIdentifier.identifier)
-                                  .where(OrganisationIdentifier.organisation_id
-                                         == organisation.id))),
-            "controlled_by": sorted(session.scalars(select(Organisation.key).where(
-                Organisation.id.in_(sorted(above))))),
+            "key": organisation.key,
+            "country": organisation.country,
+            "names": [
+                {"name": n.name, "language": n.language, "former": n.former}
+                for n in session.scalars(
+                    select(OrganisationName).where(
+                        OrganisationName.organisation_id == organisation.id
+                    )
+                )
+            ],
+            "identifiers": sorted(
+                session.scalars(
+                    select(OrganisationIdentifier.identifier).where(
+                        OrganisationIdentifier.organisation_id == organisation.id
+                    )
+                )
+            ),
+            "controlled_by": sorted(
+                session.scalars(select(Organisation.key).where(Organisation.id.in_(sorted(above))))
+            ),
             "foreign_party": foreign_party(session, organisation),
-            "debarment": {"level": found.level, "entries": list(found.entries),
-                          "near_misses": [n.__dict__ for n in found.near_misses]},
-        }  # fmt: skip
+            "debarment": {
+                "level": found.level,
+                "entries": list(found.entries),
+                "near_misses": [n.__dict__ for n in found.near_misses],
+            },
+        }
     console.print_json(json.dumps(shown, ensure_ascii=False))

@@ -7,15 +7,16 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import fail, print_issues
 from hgr.cli.common import out as console
+from hgr.cli.common import print_issues
 from hgr.exceptions import ValidationFailed
 from hgr.registry.report import Report
 
 __all__ = ["pedigree_app"]
 
-pedigree_app = typer.Typer(help="Pedigree files: drawings in standard notation.",
-                           no_args_is_help=True)  # fmt: skip
+pedigree_app = typer.Typer(
+    help="Pedigree files: drawings in standard notation.", no_args_is_help=True
+)
 
 
 @pedigree_app.command("draw")
@@ -34,25 +35,32 @@ def draw(
     records = read_ped(ped, report)
     if report.errors:
         print_issues(report.errors)
-        fail(ValidationFailed(f"{ped}: the pedigree file has errors", report.errors))
+        raise ValidationFailed(f"{ped}: the pedigree file has errors", report.errors)
     families = list(dict.fromkeys(r.family_id for r in records))
     chosen = family or (families[0] if families else None)
     members = [r for r in records if r.family_id == chosen]
     if not members:
-        fail(ValidationFailed(f"{ped}: no family {chosen!r} (families: "
-                              f"{', '.join(families) or 'none'})", []))  # fmt: skip
+        raise ValidationFailed(
+            f"{ped}: no family {chosen!r} (families: {', '.join(families) or 'none'})", []
+        )
     gone = set(deceased or ())
     named = gone | ({proband} if proband else set())
     unknown = sorted(named - {r.individual_id for r in members})
     if unknown:
-        fail(ValidationFailed(f"{ped}: {', '.join(unknown)} not in family {chosen}", []))
-    people = [DrawnPerson(r.individual_id, r.sex, r.father_id, r.mother_id, r.affected,
-                          deceased=r.individual_id in gone, proband=r.individual_id == proband)
-              for r in members]  # fmt: skip
-    try:
-        svg = draw_pedigree(people, title=f"Family {chosen}")
-    except ValidationFailed as exc:
-        fail(exc)
+        raise ValidationFailed(f"{ped}: {', '.join(unknown)} not in family {chosen}", [])
+    people = [
+        DrawnPerson(
+            r.individual_id,
+            r.sex,
+            r.father_id,
+            r.mother_id,
+            r.affected,
+            deceased=r.individual_id in gone,
+            proband=r.individual_id == proband,
+        )
+        for r in members
+    ]
+    svg = draw_pedigree(people, title=f"Family {chosen}")
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(svg, encoding="utf-8")
     tmp.replace(out)

@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import DatabaseOption, HomeOption, command_node, fail, table
+from hgr.cli.common import DatabaseOption, HomeOption, reading, table
 from hgr.cli.common import out as console
-from hgr.exceptions import HgrError
 
 __all__ = ["policy_app"]
 
@@ -44,18 +43,14 @@ def evaluate_(
     from hgr.access.facts import node_facts
     from hgr.policy import AccessRequest, NodeFacts, evaluate, load_packs, read_model
 
-    try:
-        asked = read_model(AccessRequest, request)
-        given = read_model(NodeFacts, facts) if facts else NodeFacts()
-        if home is None and database_url is None:
-            decision = evaluate(asked, given, load_packs(packs))
-        else:
-            with command_node(home, database_url) as node, node.db.reader() as session:
-                known = node_facts(session, asked, given)
-                decision = evaluate(asked, known, load_packs(packs) if packs else
-                                    node.rule_packs())  # fmt: skip
-    except HgrError as exc:
-        fail(exc)
+    asked = read_model(AccessRequest, request)
+    given = read_model(NodeFacts, facts) if facts else NodeFacts()
+    if home is None and database_url is None:
+        decision = evaluate(asked, given, load_packs(packs))
+    else:
+        with reading(home, database_url) as (node, session):
+            known = node_facts(session, asked, given)
+            decision = evaluate(asked, known, load_packs(packs) if packs else node.rule_packs())
     typer.echo(json.dumps(decision.as_dict(), indent=2, ensure_ascii=False))
 
 
@@ -64,11 +59,16 @@ def rules(packs: PacksOption = None) -> None:
     """Every pack and rule, with its outcome, citation and verification mark."""
     from hgr.policy import load_packs
 
-    try:
-        loaded = load_packs(packs)
-    except HgrError as exc:
-        fail(exc)
-    rows = [{"pack": f"{p.id} {p.version}", "rule": r.id, "outcome": r.outcome,
-             "check": r.check, "citation": r.citation}
-            for p in loaded for r in (*p.exemptions, *p.rules)]  # fmt: skip
+    loaded = load_packs(packs)
+    rows = [
+        {
+            "pack": f"{p.id} {p.version}",
+            "rule": r.id,
+            "outcome": r.outcome,
+            "check": r.check,
+            "citation": r.citation,
+        }
+        for p in loaded
+        for r in (*p.exemptions, *p.rules)
+    ]
     console.print(table("Rule packs", rows, ["pack", "rule", "outcome", "check", "citation"]))

@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import DatabaseOption, HomeOption, command_node, operator, out
+from hgr.cli.common import (
+    DatabaseOption,
+    HomeOption,
+    changing,
+    out,
+    reading,
+)
 from hgr.registry.entity_names import HISTORY_TABLES
 
 __all__ = ["history_command", "sample_app"]
@@ -26,10 +32,9 @@ def history_command(
     and each field's value before and after."""
     from hgr.registry.history import find_row, history
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (node, session):
         code = institution or node.settings.institution_code or None
-        table_name, rows = find_row(session, entity, key, code,
-                                    node.keys.pseudonymiser.pseudonym)  # fmt: skip
+        table_name, rows = find_row(session, entity, key, code, node.keys.pseudonymiser.pseudonym)
         lines = history(session, table_name, rows)
     if not lines:
         out.print(f"{entity} {key} has not changed since it was registered")
@@ -38,8 +43,11 @@ def history_command(
     out.print(f"History of {entity} {key} ({len(lines)} change(s), oldest first)")
     for line in lines:
         out.print(f"{line['at']}  {line['by']}  {line['source']}", highlight=False, soft_wrap=True)
-        out.print(f"  {line['table']} {line['field']}: {line['before']} → {line['after']}",
-                  highlight=False, soft_wrap=True)  # fmt: skip
+        out.print(
+            f"  {line['table']} {line['field']}: {line['before']} → {line['after']}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @sample_app.command("move")
@@ -55,8 +63,9 @@ def sample_move(
     kept in the sample's history."""
     from hgr.registry.samples import move_sample
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
+    with changing(home, database_url) as (node, session, by):
         code = institution or node.settings.institution_code
-        move_sample(session, operator(), node.keys, institution=code, sample=sample, donor=to,
-                    reason=reason)  # fmt: skip
+        move_sample(
+            session, by, node.keys, institution=code, sample=sample, donor=to, reason=reason
+        )
     out.print(f"sample {sample} moved to donor {to}")

@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import DeviceOption, fail, progress_bar, table
+from hgr.cli.common import DeviceOption, progress_bar, table
 from hgr.cli.common import out as console
-from hgr.exceptions import HgrError
 from hgr.relatedness.degrees import DEFAULT_MIN_KINSHIP
 
 __all__ = ["relate"]
@@ -43,20 +42,17 @@ def relate(
     """KING-robust kinship of every pair of samples; with --ped, check the declared families."""
     from hgr.relatedness.relate import relate_files
 
-    try:
-        with progress_bar() as progress:
-            result = relate_files(
-                files,
-                out,
-                ped=ped,
-                min_kinship=min_kinship,
-                threads=threads,
-                scheduler=scheduler,
-                device=device,
-                progress=progress,
-            )
-    except HgrError as exc:
-        fail(exc)
+    with progress_bar() as progress:
+        result = relate_files(
+            files,
+            out,
+            ped=ped,
+            min_kinship=min_kinship,
+            threads=threads,
+            scheduler=scheduler,
+            device=device,
+            progress=progress,
+        )
     skipped = ", ".join(f"{n:,} {why}" for why, n in result.sites.skipped.most_common())
     console.print(
         f"{result.samples:,} samples × {result.sites.kept:,} autosomal biallelic SNVs"

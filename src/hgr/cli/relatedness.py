@@ -14,12 +14,11 @@ from hgr.cli.common import (
     HomeOption,
     InstitutionOption,
     command_node,
-    fail,
     institution_of,
     operator,
+    reading,
 )
 from hgr.cli.common import out as console
-from hgr.exceptions import HgrError
 from hgr.relatedness.degrees import DEFAULT_MIN_KINSHIP
 
 __all__ = ["relatedness_app"]
@@ -42,10 +41,7 @@ def panel(
     """Choose the federation's fingerprint panel: common, unambiguous autosomal SNVs."""
     from hgr.relatedness.fingerprints import select_panel
 
-    try:
-        chosen = select_panel(vcf, sites)
-    except HgrError as exc:
-        fail(exc)
+    chosen = select_panel(vcf, sites)
     out.write_text(chosen.text(), encoding="utf-8")
     console.print(f"{out}: {len(chosen.sites)} sites, panel {chosen.panel_id[:16]}")
 
@@ -68,9 +64,12 @@ def fingerprint(
     with command_node(home, database_url) as node:
         code = institution_of(node, institution)
         prints = fingerprint_collection(
-            node.db, node.settings.home, read_panel(panel_file), institution=code,
+            node.db,
+            node.settings.home,
+            read_panel(panel_file),
+            institution=code,
             collection=collection,
-        )  # fmt: skip
+        )
         seal_fingerprints(prints, recipient, out, node.keys)
     console.print(
         f"{out}: {len(prints.genotypes.samples)} donors × {prints.genotypes.n_sites} sites, "
@@ -193,9 +192,14 @@ def king(
         check_output_prefix(out)
         with dask_client(scheduler) as client:
             result = collections_kinship(
-                node.db, node.settings.home, named, min_kinship=min_kinship, threads=threads,
-                client=client, device=chosen,
-            )  # fmt: skip
+                node.db,
+                node.settings.home,
+                named,
+                min_kinship=min_kinship,
+                threads=threads,
+                client=client,
+                device=chosen,
+            )
         final = [Path(f"{out}.pairs.tsv")]
         with staged_outputs(final) as staged:
             write_pairs_tsv(staged[0], result.pairs)
@@ -213,6 +217,6 @@ def unique(home: HomeOption = None, database_url: DatabaseOption = None) -> None
     """Count people: donor records joined by duplicate links count once."""
     from hgr.relatedness.identity import unique_donors
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (_node, session):
         people = unique_donors(session)
     console.print(f"{people} unique donors")

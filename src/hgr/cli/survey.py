@@ -15,11 +15,12 @@ from hgr.cli.common import (
     InstitutionOption,
     TokenOption,
     UrlOption,
+    changing,
     command_node,
-    fail,
     institution_of,
     operator,
     print_issues,
+    reading,
     send_document,
     table,
 )
@@ -50,7 +51,7 @@ def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        fail(FormatError(f"{path}: cannot read the {what}: {exc}", code="E_JSON"))
+        raise FormatError(f"{path}: cannot read the {what}: {exc}", code="E_JSON") from exc
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -88,16 +89,26 @@ def open_(
     with command_node(home, database_url) as node:
         usual = default_dates(reference_date.date(), kind)
         dates = CycleDates(
-            usual.period_start, usual.period_end, usual.reference_date,
+            usual.period_start,
+            usual.period_end,
+            usual.reference_date,
             institution_due.date() if institution_due else usual.institution_due,
             province_due.date() if province_due else usual.province_due,
             national_due.date() if national_due else usual.national_due,
-        )  # fmt: skip
+        )
         fields = read_dictionary(dictionary) if dictionary else DEFAULT_DICTIONARY
         with node.db.transaction() as session:
-            cycle = open_cycle(session, node.signer(), operator(), code, dates=dates, kind=kind,
-                               title=title, nation=node.settings.survey.nation,
-                               dictionary=fields)  # fmt: skip
+            cycle = open_cycle(
+                session,
+                node.signer(),
+                operator(),
+                code,
+                dates=dates,
+                kind=kind,
+                title=title,
+                nation=node.settings.survey.nation,
+                dictionary=fields,
+            )
             console.print(
                 f"cycle {cycle.code} open: period {cycle.period_start}..{cycle.period_end}, "
                 f"institutions due {cycle.institution_due}, provinces {cycle.province_due}, "
@@ -122,15 +133,17 @@ def draft(
 
     given = _read_json(answers, "form answers") if answers else {}
     if not isinstance(given, dict):
-        fail(FormatError(f"{answers}: the answers must be a JSON object", code="E_JSON"))
-    with command_node(home, database_url) as node, node.db.reader() as session:
+        raise FormatError(f"{answers}: the answers must be a JSON object", code="E_JSON")
+    with reading(home, database_url) as (node, session):
         body = draft_return(session, cycle, institution_of(node, institution), given)
         issues = validate_return(body, cycle_dictionary(get_cycle(session, cycle)), str(out))
     _write_json(out, body)
     fields = body["fields"]
     collections = len(fields["collections"])
-    console.print(f"{out}: {fields['donors']} donors ({fields['persons']} persons), "
-                  f"{fields['samples']} samples, {collections} collections")  # fmt: skip
+    console.print(
+        f"{out}: {fields['donors']} donors ({fields['persons']} persons), "
+        f"{fields['samples']} samples, {collections} collections"
+    )
     if issues:
         print_issues(issues)
     errors = sum(i.severity == "error" for i in issues)
@@ -149,12 +162,14 @@ def submit(
 
     body = _read_json(draft_file, "draft return")
     if not isinstance(body, dict) or body.get("kind") != "return":
-        fail(FormatError(f"{draft_file}: not a draft return", code="E_JSON"))
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        document = submit_return(session, node.signer(), operator(), body, str(draft_file))
+        raise FormatError(f"{draft_file}: not a draft return", code="E_JSON")
+    with changing(home, database_url) as (node, session, by):
+        document = submit_return(session, node.signer(), by, body, str(draft_file))
         replaced = f", replacing {document.replaces[:12]}" if document.replaces else ""
-        console.print(f"return of {document.subject} to {document.cycle}: version "
-                      f"{document.version}{replaced}, sha256 {document.sha256}")  # fmt: skip
+        console.print(
+            f"return of {document.subject} to {document.cycle}: version "
+            f"{document.version}{replaced}, sha256 {document.sha256}"
+        )
 
 
 @survey_app.command("status")
@@ -167,11 +182,19 @@ def status(
     """Who in the province has returned, who is late, who has failed validation."""
     from hgr.survey.editions import completeness
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (node, session):
         found = completeness(session, cycle, province, own=node.verifier())
-    rows = [{"institution": s.institution, "name": s.name, "state": s.state,
-             "version": s.version, "received": s.received_at.date() if s.received_at else None,
-             "problems": len(s.problems)} for s in found]  # fmt: skip
+    rows = [
+        {
+            "institution": s.institution,
+            "name": s.name,
+            "state": s.state,
+            "version": s.version,
+            "received": s.received_at.date() if s.received_at else None,
+            "problems": len(s.problems),
+        }
+        for s in found
+    ]
     columns = ["institution", "name", "state", "version", "received", "problems"]
     console.print(table(f"Returns of {province} to {cycle}", rows, columns))
     for s in found:
@@ -191,14 +214,17 @@ def compile_(
     """Compile and sign a provincial edition, or the national edition."""
     from hgr.survey.editions import compile_nation, compile_province
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
+    with changing(home, database_url) as (node, session, by):
         if province:
-            document = compile_province(session, node.signer(), operator(), cycle, province)
+            document = compile_province(session, node.signer(), by, cycle, province)
         else:
-            document = compile_nation(session, node.signer(), operator(), cycle,
-                                      node.settings.survey.nation)  # fmt: skip
-        console.print(f"{document.kind} edition of {document.subject} for {cycle}: version "
-                      f"{document.version}, sha256 {document.sha256}")  # fmt: skip
+            document = compile_nation(
+                session, node.signer(), by, cycle, node.settings.survey.nation
+            )
+        console.print(
+            f"{document.kind} edition of {document.subject} for {cycle}: version "
+            f"{document.version}, sha256 {document.sha256}"
+        )
 
 
 @survey_app.command("export")
@@ -213,15 +239,18 @@ def export(
     from hgr.survey.documents import latest_documents
     from hgr.survey.editions import package
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (_node, session):
         edition = latest_documents(session, "province", cycle, [province]).get(province)
         if edition is None:
-            fail(UsageError(f"{province} has no edition for {cycle}: run `hgr survey compile`",
-                            code="E_SURVEY_NO_EDITIONS"))  # fmt: skip
+            raise UsageError(
+                f"{province} has no edition for {cycle}: run `hgr survey compile`",
+                code="E_SURVEY_NO_EDITIONS",
+            )
         sent = package(session, edition)
     _write_json(out, sent)
-    console.print(f"{out}: edition v{edition.version} of {province} and "
-                  f"{len(sent['returns'])} return(s)")  # fmt: skip
+    console.print(
+        f"{out}: edition v{edition.version} of {province} and {len(sent['returns'])} return(s)"
+    )
 
 
 @survey_app.command("receive")
@@ -235,10 +264,11 @@ def receive(
     from hgr.survey.editions import receive_package
 
     sent = _read_json(file, "package")
-    with command_node(home, database_url) as node, node.db.transaction() as session:
-        document = receive_package(session, operator(), sent, node.verifier())
-        console.print(f"kept edition v{document.version} of {document.subject} for "
-                      f"{document.cycle}")  # fmt: skip
+    with changing(home, database_url) as (node, session, by):
+        document = receive_package(session, by, sent, node.verifier())
+        console.print(
+            f"kept edition v{document.version} of {document.subject} for {document.cycle}"
+        )
 
 
 @survey_app.command("trust")
@@ -254,11 +284,13 @@ def trust(
     from hgr.crypto import load_verifier
     from hgr.survey import trust_key
 
-    with command_node(home, database_url) as node, node.db.transaction() as session:
+    with changing(home, database_url) as (_node, session, by):
         verifier = load_verifier(key, signer)
-        added = trust_key(session, operator(), level, subject, verifier)
-    console.print(f"{'trusted' if added else 'already trusted'}: {signer} (key "
-                  f"{verifier.key_id}) for {level} {subject}")  # fmt: skip
+        added = trust_key(session, by, level, subject, verifier)
+    console.print(
+        f"{'trusted' if added else 'already trusted'}: {signer} (key "
+        f"{verifier.key_id}) for {level} {subject}"
+    )
 
 
 @survey_app.command("verify")
@@ -270,13 +302,15 @@ def verify(
     """Check every survey signature, digest and version chain down to the returns."""
     from hgr.survey.verify import verify_survey
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (node, session):
         check = verify_survey(session, cycle, node.verifier())
     for problem in check.problems:
         console.print(f"[red]fail[/red] {problem}", highlight=False)
     if not check.ok:
-        fail(IntegrityBroken(f"{len(check.problems)} problem(s) in {check.documents} survey "
-                             "document(s)", code="E_SURVEY_VERIFY"))  # fmt: skip
+        raise IntegrityBroken(
+            f"{len(check.problems)} problem(s) in {check.documents} survey document(s)",
+            code="E_SURVEY_VERIFY",
+        )
     console.print(f"ok: {check.documents} survey document(s) verify")
 
 
@@ -288,13 +322,12 @@ def _published(
     from hgr.survey.publish import publish
 
     nation = node.settings.survey.nation
-    try:
-        edition = latest_anchored(session, "nation", cycle, nation)
-    except IntegrityBroken as exc:
-        fail(exc)
+    edition = latest_anchored(session, "nation", cycle, nation)
     if edition is None:
-        fail(UsageError(f"no national edition for {cycle}: run `hgr survey compile`",
-                        code="E_SURVEY_NO_EDITIONS"))  # fmt: skip
+        raise UsageError(
+            f"no national edition for {cycle}: run `hgr survey compile`",
+            code="E_SURVEY_NO_EDITIONS",
+        )
     content = json.loads(edition.body)
     return edition, content, publish(content, edition.sha256, node.settings.survey.suppress_below)
 
@@ -309,12 +342,14 @@ def tables(
     """Write the national edition's tables as published: small counts suppressed."""
     from hgr.survey.publish import write_tables
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (node, session):
         edition, _, published = _published(session, node, cycle)
     write_tables(published, out)
-    console.print(f"{out}: {len(published.tables)} tables of edition {edition.sha256[:12]}; "
-                  f"counts below {published.threshold} and the cells that would reveal them "
-                  "are shown as x")  # fmt: skip
+    console.print(
+        f"{out}: {len(published.tables)} tables of edition {edition.sha256[:12]}; "
+        f"counts below {published.threshold} and the cells that would reveal them "
+        "are shown as x"
+    )
 
 
 @survey_app.command("report")
@@ -333,13 +368,20 @@ def report(
     from hgr.survey.cycles import cycle_facts
     from hgr.web.report import render_report
 
-    with command_node(home, database_url) as node, node.db.reader() as session:
+    with reading(home, database_url) as (node, session):
         _, content, published = _published(session, node, cycle)
         facts = get_cycle(session, cycle)
         names = region_names(session)
-        files = render_report(published, content, cycle_facts(facts), out,
-                              province_names=names, issuer=node.settings.name, pdf=pdf,
-                              catalogue=catalogue_summary(session))  # fmt: skip
+        files = render_report(
+            published,
+            content,
+            cycle_facts(facts),
+            out,
+            province_names=names,
+            issuer=node.settings.name,
+            pdf=pdf,
+            catalogue=catalogue_summary(session),
+        )
     console.print(f"report: {files.html}" + (f" and {files.pdf}" if files.pdf else ""))
 
 
@@ -387,15 +429,19 @@ def send(
             if province:
                 edition = latest_documents(session, "province", cycle, [province]).get(province)
                 if edition is None:
-                    raise UsageError(f"{province} has no edition for {cycle}: run "
-                                     "`hgr survey compile --province`",
-                                     code="E_SURVEY_NO_EDITIONS")  # fmt: skip
+                    raise UsageError(
+                        f"{province} has no edition for {cycle}: run "
+                        "`hgr survey compile --province`",
+                        code="E_SURVEY_NO_EDITIONS",
+                    )
                 path, payload = "/survey/packages", package(session, edition)
             else:
                 code = institution_of(node, institution)
                 sent = latest_documents(session, "return", cycle, [code]).get(code)
                 if sent is None:
-                    raise UsageError(f"{code} has signed no return for {cycle}: run `hgr survey "
-                                     "submit`", code="E_SURVEY_NO_RETURN")  # fmt: skip
+                    raise UsageError(
+                        f"{code} has signed no return for {cycle}: run `hgr survey submit`",
+                        code="E_SURVEY_NO_RETURN",
+                    )
                 path, payload = "/survey/returns", envelope_of(sent).as_dict()
         send_document(to, path, payload, token)

@@ -1,8 +1,8 @@
 """The published debarment list: cases, control relations and the lookup every request uses."""
 
 from hgr.debarment.cases import (
+    LIFECYCLE,
     REGIMES,
-    TRANSITIONS,
     add_control,
     decide,
     find_case,
@@ -18,8 +18,8 @@ from hgr.debarment.cases import (
 from hgr.debarment.publish import entries_csv
 
 __all__ = [
+    "LIFECYCLE",
     "REGIMES",
-    "TRANSITIONS",
     "add_control",
     "decide",
     "entries_csv",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,7 +11,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hgr.db import Base
 from hgr.db.seals import Sealed
 
-__all__ = ["ControlRelation", "DebarmentEntry"]
+__all__ = ["ControlRelation", "DebarmentEntry", "DebarmentStatus"]
+
+
+class DebarmentStatus(StrEnum):
+    """The states of a debarment case."""
+
+    INVESTIGATION = "investigation"
+    NOTIFIED = "notified"
+    STANDSTILL = "standstill"
+    SUSPENDED = "suspended"
+    LISTED = "listed"
+    CLEARED = "cleared"
+    REMOVED = "removed"
 
 
 class DebarmentEntry(Sealed, Base):

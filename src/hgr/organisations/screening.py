@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from hgr.audit.stamp import cached
 from hgr.debarment.cases import in_force
-from hgr.debarment.models import ControlRelation, DebarmentEntry
+from hgr.debarment.models import ControlRelation, DebarmentEntry, DebarmentStatus
 from hgr.debarment.national import held_national_entries
 from hgr.organisations.models import Organisation, OrganisationIdentifier, OrganisationName
 from hgr.organisations.names import normalise_name
@@ -79,29 +79,40 @@ class _ListIndex:
 def _build_index(session: Session, today: dt.date) -> _ListIndex:
     by_identifier: dict[str, list[_Listed]] = {}
     by_name: dict[str, list[_Listed]] = {}
-    for entry in session.scalars(select(DebarmentEntry).where(DebarmentEntry.status == "listed")):
+    for entry in session.scalars(
+        select(DebarmentEntry).where(DebarmentEntry.status == DebarmentStatus.LISTED.value)
+    ):
         if not in_force(entry, today):
             continue
-        listed = _Listed(entry.number, entry.organisation, entry.mandatory,
-                         entry.regime == "cn-art43")  # fmt: skip
+        listed = _Listed(
+            entry.number, entry.organisation, entry.mandatory, entry.regime == "cn-art43"
+        )
         for identifier in entry.identifiers:
             by_identifier.setdefault(normalise_identifier(identifier), []).append(listed)
         by_name.setdefault(normalise_name(entry.organisation), []).append(listed)
     # The nation's list, as held here (hgr.debarment.national), applies alongside the node's.
     for held in held_national_entries(session, today):
-        listed = _Listed(str(held["number"]), str(held["organisation"]),
-                         bool(held["mandatory"]), held.get("regime") == "cn-art43")  # fmt: skip
+        listed = _Listed(
+            str(held["number"]),
+            str(held["organisation"]),
+            bool(held["mandatory"]),
+            held.get("regime") == "cn-art43",
+        )
         for identifier in held.get("identifiers") or []:
             by_identifier.setdefault(normalise_identifier(str(identifier)), []).append(listed)
         by_name.setdefault(normalise_name(listed.organisation), []).append(listed)
-    return _ListIndex({k: tuple(v) for k, v in by_identifier.items()},
-                      {k: tuple(v) for k, v in by_name.items()}, tuple(by_name))  # fmt: skip
+    return _ListIndex(
+        {k: tuple(v) for k, v in by_identifier.items()},
+        {k: tuple(v) for k, v in by_name.items()},
+        tuple(by_name),
+    )
 
 
 def _index(session: Session, today: dt.date) -> _ListIndex:
     # Built once per state of the node: every change to the list writes an audit event.
-    return cached(session, ("organisations.list-index", today),
-                  lambda: _build_index(session, today))  # fmt: skip
+    return cached(
+        session, ("organisations.list-index", today), lambda: _build_index(session, today)
+    )
 
 
 def _list_controllers(session: Session, identifiers: set[str]) -> set[str]:
@@ -113,16 +124,18 @@ def _list_controllers(session: Session, identifiers: set[str]) -> set[str]:
     reach = set(identifiers) | {normalise_identifier(i) for i in identifiers}
     frontier = {normalise_identifier(i) for i in reach}
     while frontier:
-        above = set(session.scalars(select(ControlRelation.controller).where(
-            typed.in_(sorted(frontier)))))  # fmt: skip
+        above = set(
+            session.scalars(select(ControlRelation.controller).where(typed.in_(sorted(frontier))))
+        )
         found = above | {normalise_identifier(i) for i in above}
         frontier = {normalise_identifier(i) for i in above} - reach
         reach |= found
     return reach
 
 
-def screen_names(session: Session, identifiers: Iterable[str], names: Iterable[str],
-                 today: dt.date) -> Screening:  # fmt: skip
+def screen_names(
+    session: Session, identifiers: Iterable[str], names: Iterable[str], today: dt.date
+) -> Screening:
     """The list's finding for an organisation known by ``identifiers`` and ``names``: the
     entries it is listed under by identifier (and through the list's own control relations)
     or by normalised name, and the listed names close to one of its names."""
@@ -137,21 +150,30 @@ def screen_names(session: Session, identifiers: Iterable[str], names: Iterable[s
         hits.update((e.number, e) for e in index.by_name.get(normalised, ()))
     near: set[NearMiss] = set()
     for normalised, name in ours.items():
-        for match, score, _ in process.extract(normalised, index.names, scorer=fuzz.ratio,
-                                               score_cutoff=NEAR_MISS, limit=5):  # fmt: skip
+        for match, score, _ in process.extract(
+            normalised, index.names, scorer=fuzz.ratio, score_cutoff=NEAR_MISS, limit=5
+        ):
             if match != normalised:
-                near |= {NearMiss(e.number, e.organisation, name, round(float(score), 1))
-                         for e in index.by_name[match] if e.number not in hits}  # fmt: skip
+                near |= {
+                    NearMiss(e.number, e.organisation, name, round(float(score), 1))
+                    for e in index.by_name[match]
+                    if e.number not in hits
+                }
     if not hits:
         level = "none"
     else:
         level = "mandatory" if any(e.mandatory for e in hits.values()) else "discretionary"
-    return Screening(level, any(e.cn_ban for e in hits.values()), tuple(sorted(hits)),
-                     tuple(sorted(near, key=lambda n: (-n.score, n.entry))))  # fmt: skip
+    return Screening(
+        level,
+        any(e.cn_ban for e in hits.values()),
+        tuple(sorted(hits)),
+        tuple(sorted(near, key=lambda n: (-n.score, n.entry))),
+    )
 
 
-def _reach(session: Session, organisations: set[int],
-           identifiers: set[str]) -> tuple[set[int], set[str]]:  # fmt: skip
+def _reach(
+    session: Session, organisations: set[int], identifiers: set[str]
+) -> tuple[set[int], set[str]]:
     """The organisations and identifiers that control ``organisations`` and ``identifiers``,
     by both records of control to their common end: the registry's (hgr org control, between
     organisations) and the list's own (hgr debarment control, between identifiers). An
@@ -165,22 +187,50 @@ def _reach(session: Session, organisations: set[int],
         for member in frontier - orgs:
             orgs |= {member} | controllers(session, member)
         if orgs:
-            ids |= set(session.scalars(select(OrganisationIdentifier.identifier).where(
-                OrganisationIdentifier.organisation_id.in_(sorted(orgs)))))  # fmt: skip
+            ids |= set(
+                session.scalars(
+                    select(OrganisationIdentifier.identifier).where(
+                        OrganisationIdentifier.organisation_id.in_(sorted(orgs))
+                    )
+                )
+            )
         ids = _list_controllers(session, ids)
         wanted = sorted({normalise_identifier(i) for i in ids})
-        holders = set(session.scalars(select(OrganisationIdentifier.organisation_id).where(
-            OrganisationIdentifier.identifier.in_(wanted)))) if wanted else set()  # fmt: skip
+        holders = (
+            set(
+                session.scalars(
+                    select(OrganisationIdentifier.organisation_id).where(
+                        OrganisationIdentifier.identifier.in_(wanted)
+                    )
+                )
+            )
+            if wanted
+            else set()
+        )
         frontier = holders - orgs
         if not frontier:
             return orgs, ids
 
 
-def _screen_reach(session: Session, organisations: set[int], identifiers: Iterable[str],
-                  names: Iterable[str], today: dt.date) -> Screening:  # fmt: skip
+def _screen_reach(
+    session: Session,
+    organisations: set[int],
+    identifiers: Iterable[str],
+    names: Iterable[str],
+    today: dt.date,
+) -> Screening:
     orgs, ids = _reach(session, organisations, set(identifiers))
-    held: list[str] = list(session.scalars(select(OrganisationName.name).where(
-        OrganisationName.organisation_id.in_(sorted(orgs))))) if orgs else []  # fmt: skip
+    held: list[str] = (
+        list(
+            session.scalars(
+                select(OrganisationName.name).where(
+                    OrganisationName.organisation_id.in_(sorted(orgs))
+                )
+            )
+        )
+        if orgs
+        else []
+    )
     return screen_names(session, sorted(ids), [*names, *held], today)
 
 
@@ -190,8 +240,9 @@ def screen(session: Session, organisation: Organisation, today: dt.date) -> Scre
     return _screen_reach(session, {organisation.id}, [], [], today)
 
 
-def screen_party(session: Session, identifiers: Iterable[str], name: str, today: dt.date,
-                 key: str | None = None) -> Screening:  # fmt: skip
+def screen_party(
+    session: Session, identifiers: Iterable[str], name: str, today: dt.date, key: str | None = None
+) -> Screening:
     """A party known by what it gave (identifiers and a name, and its registry ``key`` where
     it has one), never by the declared identifiers alone: the keyed organisation and every
     registry organisation the identifiers and name point to, each with its controllers, and
