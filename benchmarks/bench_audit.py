@@ -31,9 +31,15 @@ def _append(db: object, events: int, threads: int) -> float:
         actor = Actor(f"token:user{n}", "institution_steward")
         for i in range(per_thread):
             with db.transaction() as session:  # type: ignore[attr-defined]
-                record(session, actor, "registry.read", f"donors/BJ-H001/{n}-{i}",
-                       grounds="steward of BJ-H001", request_id=uuid.uuid4().hex,
-                       detail={"filters": {"sex": "female"}, "rows": 50})  # fmt: skip
+                record(
+                    session,
+                    actor,
+                    "registry.read",
+                    f"donors/BJ-H001/{n}-{i}",
+                    grounds="steward of BJ-H001",
+                    request_id=uuid.uuid4().hex,
+                    detail={"filters": {"sex": "female"}, "rows": 50},
+                )
 
     start = time.perf_counter()
     workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
@@ -76,9 +82,11 @@ def run(name: str, url: str, events: int, folder: Path) -> None:
     # The target is the log's capacity under a server's concurrent requests; one writer alone
     # waits for each commit's flush to disk in turn, and is shown for comparison.
     verdict = "ok" if parallel >= TARGET else "MISSED"
-    print(f"{name:<11}{single:>10.0f}{parallel:>13.0f} ({threads}){sequenced:>12.0f}"
-          f"{signing * 1000:>10.0f}{total / verify:>11.0f}   {verdict} "
-          f"(>= {TARGET:.0f}/s)")  # fmt: skip
+    print(
+        f"{name:<11}{single:>10.0f}{parallel:>13.0f} ({threads}){sequenced:>12.0f}"
+        f"{signing * 1000:>10.0f}{total / verify:>11.0f}   {verdict} "
+        f"(>= {TARGET:.0f}/s)"
+    )
 
 
 def main() -> None:
@@ -86,10 +94,14 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     args = parser.parse_args()
-    print(f"audit log, {args.events:,} events appended one per transaction, then sequenced, "
-          "signed and verified (events/s unless marked)")  # fmt: skip
-    print(f"{'database':<11}{'append 1':>10}{'append (threads)':>17}{'sequence':>12}"
-          f"{'sign ms':>10}{'verify':>11}")  # fmt: skip
+    print(
+        f"audit log, {args.events:,} events appended one per transaction, then sequenced, "
+        "signed and verified (events/s unless marked)"
+    )
+    print(
+        f"{'database':<11}{'append 1':>10}{'append (threads)':>17}{'sequence':>12}"
+        f"{'sign ms':>10}{'verify':>11}"
+    )
     with tempfile.TemporaryDirectory() as tmp, postgres_schema(args.postgres) as (pg, _, _):
         folder = Path(tmp)
         run("postgresql", pg, args.events, folder)

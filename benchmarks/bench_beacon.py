@@ -71,30 +71,53 @@ def _node(folder: Path, vcf: Path, url: str) -> tuple[Path, list[str]]:
         samples = next(line for line in handle if line.startswith("#CHROM")).split()[9:]
     home = folder / "node"
     node = init_node(home, database_url=url, name="bench", institution_code="BENCH")
-    files = {"institutions": "code,name,kind,legal_person_id,country,region_code,control\n"
-             "BENCH,Benchmark biobank,biobank,121100004000000014,CN,110000,domestic\n",
-             "collections": "collection_id,name,material_types,data_categories\n"
-             "GT,Cohort,dna,genotype_array\n",
-             "donors": "donor_id,sex,population\n" + "".join(
-                 f"D{s},{'female' if i % 2 else 'male'},Han\n" for i, s in enumerate(samples)),
-             "samples": "sample_id,donor_id,material_type,collection_id\n" + "".join(
-                 f"{s},D{s},dna,GT\n" for s in samples)}  # fmt: skip
+    files = {
+        "institutions": "code,name,kind,legal_person_id,country,region_code,control\n"
+        "BENCH,Benchmark biobank,biobank,121100004000000014,CN,110000,domestic\n",
+        "collections": "collection_id,name,material_types,data_categories\n"
+        "GT,Cohort,dna,genotype_array\n",
+        "donors": "donor_id,sex,population\n"
+        + "".join(f"D{s},{'female' if i % 2 else 'male'},Han\n" for i, s in enumerate(samples)),
+        "samples": "sample_id,donor_id,material_type,collection_id\n"
+        + "".join(f"{s},D{s},dna,GT\n" for s in samples),
+    }
     for name, text in files.items():
         (folder / f"{name}.csv").write_text(text, encoding="utf-8")
     import_files(node.db, node.keys, [folder / "institutions.csv"])
-    import_files(node.db, node.keys, [folder / f"{n}.csv" for n in list(files)[1:]],
-                 institution="BENCH")  # fmt: skip
+    import_files(
+        node.db, node.keys, [folder / f"{n}.csv" for n in list(files)[1:]], institution="BENCH"
+    )
     admin = Actor("bench", "operator")
     tokens = []
     with node.db.transaction() as session:
         for i in range(CALLERS):
-            add_user(session, admin, f"researcher{i}", Role.RESEARCHER, "",
-                     organisation=f"Organisation {i}", country="CN")  # fmt: skip
+            add_user(
+                session,
+                admin,
+                f"researcher{i}",
+                Role.RESEARCHER,
+                "",
+                organisation=f"Organisation {i}",
+                country="CN",
+            )
             tokens.append(create_token(session, admin, f"researcher{i}").value)
     node.close()
-    subprocess.run([str(HGR), "genotypes", "ingest", str(vcf), "--collection", "GT",
-                    "--workers", "2", "--home", str(home)],
-                   check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [
+            str(HGR),
+            "genotypes",
+            "ingest",
+            str(vcf),
+            "--collection",
+            "GT",
+            "--workers",
+            "2",
+            "--home",
+            str(home),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     with (home / "node.toml").open("a") as settings:
         # The load comes from one address: lift the per-caller rate limit above what is measured.
         settings.write("[service]\nrate_per_second = 1000000.0\nburst = 1000000\n")
@@ -104,8 +127,12 @@ def _node(folder: Path, vcf: Path, url: str) -> tuple[Path, list[str]]:
 def _sites(bcftools: str, vcf: Path) -> list[str]:
     """Every record of the VCF as ``CONTIG\tPOS\tREF\tALT`` (bcftools reads the sites
     without decoding the genotypes)."""
-    listing = subprocess.run([bcftools, "query", "-f", "%CHROM\t%POS\t%REF\t%ALT\n", str(vcf)],
-                             check=True, capture_output=True, text=True).stdout  # fmt: skip
+    listing = subprocess.run(
+        [bcftools, "query", "-f", "%CHROM\t%POS\t%REF\t%ALT\n", str(vcf)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return listing.splitlines()
 
 
@@ -139,8 +166,7 @@ def _repeated(bcftools: str, vcf: Path, copies: int) -> Path:
     partial = path.with_name(path.name + ".partial")
     lengths: dict[str, int] = {}
     with partial.open("wb") as out, gzip.open(vcf, "rb") as source:
-        bgzip = subprocess.Popen([bgzip_path, "-@", "2", "-c"], stdin=subprocess.PIPE,
-                                 stdout=out)  # fmt: skip
+        bgzip = subprocess.Popen([bgzip_path, "-@", "2", "-c"], stdin=subprocess.PIPE, stdout=out)
         assert bgzip.stdin is not None
         try:
             for line in source:
@@ -174,12 +200,15 @@ def _repeated(bcftools: str, vcf: Path, copies: int) -> Path:
 
 def _path(question: tuple[str, int, str, str]) -> str:
     contig, position, ref, alt = question
-    return (f"/api/g_variants?referenceName={contig}&start={position - 1}"
-            f"&referenceBases={ref}&alternateBases={alt}")  # fmt: skip
+    return (
+        f"/api/g_variants?referenceName={contig}&start={position - 1}"
+        f"&referenceBases={ref}&alternateBases={alt}"
+    )
 
 
-def _open_loop(port: int, tokens: list[str], paths: list[str], rate: float,
-               seconds: int) -> tuple[list[float], int]:  # fmt: skip
+def _open_loop(
+    port: int, tokens: list[str], paths: list[str], rate: float, seconds: int
+) -> tuple[list[float], int]:
     """Send ``rate`` requests/s for ``seconds`` from a pool of persistent connections; the
     latency of each (ms, from when it was due) and the number of failures."""
     total = int(rate * seconds)
@@ -237,8 +266,9 @@ def _wrk_figures(report: str) -> dict[str, float]:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", report)[1])  # type: ignore[index]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)\s*$", report, re.M)[1])  # type: ignore[index]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", report)
-    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                        report)  # fmt: skip
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", report
+    )
     errors = (int(bad[1]) if bad else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
     return {"rps": rps, "p99": p99, "errors": errors}
 
@@ -252,8 +282,11 @@ def _bcftools(bcftools: str, vcf: Path, questions: list[tuple[str, int, str, str
     prefix = "chr" if first.startswith("chr") else ""
     started = time.perf_counter()
     for contig, position, _ref, _alt in questions:
-        subprocess.run([bcftools, "view", "-H", "-r", f"{prefix}{contig}:{position}", str(vcf)],
-                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            [bcftools, "view", "-H", "-r", f"{prefix}{contig}:{position}", str(vcf)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return (time.perf_counter() - started) / len(questions)
 
 
@@ -261,8 +294,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=2_000)
     parser.add_argument("--variants", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="records written per simulated one (docstring)")  # fmt: skip
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="records written per simulated one (docstring)"
+    )
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
@@ -278,22 +312,37 @@ def main() -> int:
     questions = _questions(sites, 1_000)
     paths = [_path(q) for q in questions]
     reference = _bcftools(bcftools, vcf, questions[:100])
-    with (tempfile.TemporaryDirectory(prefix="hgr-bench-") as scratch,
-          postgres_schema(args.postgres) as (url, _schema, _admin)):  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory(prefix="hgr-bench-") as scratch,
+        postgres_schema(args.postgres) as (url, _schema, _admin),
+    ):
         home, tokens = _node(Path(scratch), vcf, url)
         script = Path(scratch) / "paths.lua"
         quoted = ", ".join(f'"{p}"' for p in paths)
         token_list = ", ".join(f'"{t}"' for t in tokens)
         # wrk calls request() for each request: cycle through the questions and the callers.
-        script.write_text(f"local paths = {{{quoted}}}\nlocal tokens = {{{token_list}}}\n"
-                          "local i = 0\nrequest = function()\n  i = i + 1\n"
-                          "  local bearer = 'Bearer ' .. tokens[i % #tokens + 1]\n"
-                          "  return wrk.format('GET', paths[i % #paths + 1], "
-                          "{Authorization = bearer})\nend\n")  # fmt: skip
+        script.write_text(
+            f"local paths = {{{quoted}}}\nlocal tokens = {{{token_list}}}\n"
+            "local i = 0\nrequest = function()\n  i = i + 1\n"
+            "  local bearer = 'Bearer ' .. tokens[i % #tokens + 1]\n"
+            "  return wrk.format('GET', paths[i % #paths + 1], "
+            "{Authorization = bearer})\nend\n"
+        )
         port = _free_port()
-        server = subprocess.Popen([str(HGR), "serve", "--home", str(home), "--port", str(port),
-                                   "--workers", str(args.workers)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        server = subprocess.Popen(
+            [
+                str(HGR),
+                "serve",
+                "--home",
+                str(home),
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             _wait(port, server)
             # Warm-up: every question once (each allele decided), the store's index opened.
@@ -309,17 +358,27 @@ def main() -> int:
     p50, p99 = _percentiles(latencies)
     easy_p50, easy_p99 = _percentiles(easy)
     ok = p99 < TARGET_P99_MS and failures == 0
-    print(f"store: {args.samples:,} samples × {len(sites):,} variants (target size "
-          f"2,000 × 10,000,000); hgr serve, {args.workers} workers; {len(paths):,} "
-          f"distinct questions from {CALLERS} researchers")  # fmt: skip
-    print(f"  at {TARGET_RATE:.0f} requests/s for {args.seconds} s: p50 {p50:.1f} ms, p99 "
-          f"{p99:.1f} ms (target < {TARGET_P99_MS:.0f} ms), {failures} failed")  # fmt: skip
-    print(f"  throughput (wrk, 8 connections): {loaded['rps']:.0f} requests/s, p99 "
-          f"{loaded['p99']:.1f} ms, {loaded['errors']:.0f} errors")  # fmt: skip
-    print(f"  at {easy_rate:.0f} requests/s (half that): p50 {easy_p50:.1f} ms, p99 "
-          f"{easy_p99:.1f} ms, {easy_failures} failed")  # fmt: skip
-    print(f"  bcftools view -H -r, one lookup per process: {reference * 1000:.1f} ms; hgr p50 "
-          f"at {easy_rate:.0f}/s over it: {easy_p50 / (reference * 1000):.2f}")  # fmt: skip
+    print(
+        f"store: {args.samples:,} samples × {len(sites):,} variants (target size "
+        f"2,000 × 10,000,000); hgr serve, {args.workers} workers; {len(paths):,} "
+        f"distinct questions from {CALLERS} researchers"
+    )
+    print(
+        f"  at {TARGET_RATE:.0f} requests/s for {args.seconds} s: p50 {p50:.1f} ms, p99 "
+        f"{p99:.1f} ms (target < {TARGET_P99_MS:.0f} ms), {failures} failed"
+    )
+    print(
+        f"  throughput (wrk, 8 connections): {loaded['rps']:.0f} requests/s, p99 "
+        f"{loaded['p99']:.1f} ms, {loaded['errors']:.0f} errors"
+    )
+    print(
+        f"  at {easy_rate:.0f} requests/s (half that): p50 {easy_p50:.1f} ms, p99 "
+        f"{easy_p99:.1f} ms, {easy_failures} failed"
+    )
+    print(
+        f"  bcftools view -H -r, one lookup per process: {reference * 1000:.1f} ms; hgr p50 "
+        f"at {easy_rate:.0f}/s over it: {easy_p50 / (reference * 1000):.2f}"
+    )
     print(f"  verdict: {'ok' if ok else 'MISSED'}")
     return 0
 

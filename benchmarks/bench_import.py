@@ -34,8 +34,17 @@ def write_templates(folder: Path, donors: int) -> list[Path]:
     with (folder / "institutions.csv").open("w", newline="") as h:
         w = csv.writer(h)
         w.writerow(["code", "name", "kind", "legal_person_id", "country", "region_code", "control"])
-        w.writerow(["BENCH", "Benchmark biobank", "biobank", "121100004000000014", "CN", "110000",
-                    "domestic"])  # fmt: skip
+        w.writerow(
+            [
+                "BENCH",
+                "Benchmark biobank",
+                "biobank",
+                "121100004000000014",
+                "CN",
+                "110000",
+                "domestic",
+            ]
+        )
     with (folder / "collections.csv").open("w", newline="") as h:
         w = csv.writer(h)
         w.writerow(["collection_id", "name", "material_types", "duo_codes"])
@@ -44,8 +53,16 @@ def write_templates(folder: Path, donors: int) -> list[Path]:
         w = csv.writer(h)
         w.writerow(["donor_id", "sex", "birth_year", "residence_region", "population", "diagnoses"])
         for i in range(donors):
-            w.writerow([f"D{i:08d}", "male" if i % 2 else "female", 1930 + i % 70,
-                        provinces[i % 4], "Han", "ICD10:E11" if i % 10 == 0 else ""])  # fmt: skip
+            w.writerow(
+                [
+                    f"D{i:08d}",
+                    "male" if i % 2 else "female",
+                    1930 + i % 70,
+                    provinces[i % 4],
+                    "Han",
+                    "ICD10:E11" if i % 10 == 0 else "",
+                ]
+            )
     with (folder / "samples.csv").open("w", newline="") as h:
         w = csv.writer(h)
         w.writerow(["sample_id", "donor_id", "material_type", "collection_id", "collection_date"])
@@ -54,13 +71,30 @@ def write_templates(folder: Path, donors: int) -> list[Path]:
                 w.writerow([f"S{i:08d}-{s}", f"D{i:08d}", material, "C1", "2020-05-01"])
     with (folder / "consents.csv").open("w", newline="") as h:
         w = csv.writer(h)
-        w.writerow(["donor_id", "document_version", "document_sha256", "signed_on", "permission",
-                    "status", "withdrawn_on"])  # fmt: skip
+        w.writerow(
+            [
+                "donor_id",
+                "document_version",
+                "document_sha256",
+                "signed_on",
+                "permission",
+                "status",
+                "withdrawn_on",
+            ]
+        )
         for i in range(donors):
             withdrawn = i % 50 == 0
-            w.writerow([f"D{i:08d}", "v1", sha, "2020-05-01", "GRU",
-                        "withdrawn" if withdrawn else "active",
-                        "2024-01-01" if withdrawn else ""])  # fmt: skip
+            w.writerow(
+                [
+                    f"D{i:08d}",
+                    "v1",
+                    sha,
+                    "2020-05-01",
+                    "GRU",
+                    "withdrawn" if withdrawn else "active",
+                    "2024-01-01" if withdrawn else "",
+                ]
+            )
     for name in ("collections", "donors", "samples", "consents"):
         paths.append(folder / f"{name}.csv")
     return paths
@@ -104,18 +138,24 @@ def main() -> None:
         folder = Path(tmp)
         write_templates(folder, args.donors)
         targets = {"sqlite": f"sqlite:///{folder / 'bench.sqlite'}", "postgresql": pg}
-        print(f"import of {args.donors:,} donors, {2 * args.donors:,} samples, "
-              f"{args.donors:,} consents from CSV templates (one transaction)")  # fmt: skip
+        print(
+            f"import of {args.donors:,} donors, {2 * args.donors:,} samples, "
+            f"{args.donors:,} consents from CSV templates (one transaction)"
+        )
         print(f"{'database':<12}{'first s':>10}{'re-import s':>13}{'peak MiB':>10}{'target':>22}")
         for name, url in targets.items():
             out = subprocess.run(
                 [sys.executable, __file__, "--child", url, str(folder)],
-                check=True, capture_output=True, text=True,
-            ).stdout.split()  # fmt: skip
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.split()
             first, second, peak = float(out[0]), float(out[1]), float(out[2])
             verdict = "ok" if first < TARGET_SECONDS and peak < TARGET_MIB else "MISSED"
-            print(f"{name:<12}{first:>10.1f}{second:>13.1f}{peak:>10.0f}"
-                  f"{'< 60 s, < 1024 MiB ' + verdict:>22}")  # fmt: skip
+            print(
+                f"{name:<12}{first:>10.1f}{second:>13.1f}{peak:>10.0f}"
+                f"{'< 60 s, < 1024 MiB ' + verdict:>22}"
+            )
 
 
 if __name__ == "__main__":

@@ -40,8 +40,9 @@ assert TABLES
 def _populate(db: Database, rows: int) -> None:
     """``rows`` sealed donors of one institution, with the audit event that balances them."""
     with db.transaction() as session:
-        institution = session.scalar(sa.select(m.Institution.id).where(m.Institution.code ==
-                                                                       "BJ-H001"))  # fmt: skip
+        institution = session.scalar(
+            sa.select(m.Institution.id).where(m.Institution.code == "BJ-H001")
+        )
         sealing = Sealing(session)
         now = utc_now()
         sexes = ("female", "male")
@@ -49,10 +50,18 @@ def _populate(db: Database, rows: int) -> None:
         for start in range(0, rows, CHUNK):
             chunk = []
             for n in range(start, min(rows, start + CHUNK)):
-                row = {"id": ids[n], "institution_id": institution, "pseudonym": f"{n:064x}",
-                       "sex": sexes[n % 2], "birth_year": 1930 + n % 80,
-                       "vital_status": "alive", "residence_region_id": None,
-                       "population": "Han", "created_at": now, "updated_at": now}  # fmt: skip
+                row = {
+                    "id": ids[n],
+                    "institution_id": institution,
+                    "pseudonym": f"{n:064x}",
+                    "sex": sexes[n % 2],
+                    "birth_year": 1930 + n % 80,
+                    "vital_status": "alive",
+                    "residence_region_id": None,
+                    "population": "Han",
+                    "created_at": now,
+                    "updated_at": now,
+                }
                 sealing.inserted("donor", row)
                 chunk.append(row)
             session.execute(sa.insert(m.Donor), chunk)
@@ -85,9 +94,12 @@ def main() -> None:
         db.seal_with(keys.record_key())
         load_regions(db, default_region_file())
         import_files(db, keys, [EXAMPLES / "institutions.csv"])
-        import_files(db, keys, sorted(p for p in EXAMPLES.iterdir()
-                                      if p.is_file() and p.name != "institutions.csv"),
-                     institution="BJ-H001")  # fmt: skip
+        import_files(
+            db,
+            keys,
+            sorted(p for p in EXAMPLES.iterdir() if p.is_file() and p.name != "institutions.csv"),
+            institution="BJ-H001",
+        )
         started = time.perf_counter()
         _populate(db, args.rows)
         with db.transaction() as session:

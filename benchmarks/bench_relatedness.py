@@ -132,9 +132,18 @@ def _one_size(samples: int, variants: int, threads: int, plink2: str | None) -> 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "hgr"
         wall, cpu, mib, text = _run(
-            [*HGR, "relate", str(prefix), "--out", str(out), "--threads", str(threads),
-             "--device", "cpu"]
-        )  # fmt: skip
+            [
+                *HGR,
+                "relate",
+                str(prefix),
+                "--out",
+                str(out),
+                "--threads",
+                str(threads),
+                "--device",
+                "cpu",
+            ]
+        )
         kinship_seconds, rate = _kinship_rate(text, samples, variants)
         print(f"{samples:,} samples × {variants:,} SNPs, {threads} threads")
         print(
@@ -150,10 +159,18 @@ def _one_size(samples: int, variants: int, threads: int, plink2: str | None) -> 
             return
         p_wall, p_cpu, p_mib, _ = _run(
             [
-                plink2, "--bfile", str(prefix), "--make-king-table", "--king-table-filter",
-                MIN_KINSHIP, "--threads", str(threads), "--out", str(Path(tmp) / "plink"),
+                plink2,
+                "--bfile",
+                str(prefix),
+                "--make-king-table",
+                "--king-table-filter",
+                MIN_KINSHIP,
+                "--threads",
+                str(threads),
+                "--out",
+                str(Path(tmp) / "plink"),
             ]
-        )  # fmt: skip
+        )
         ratio = cpu / p_cpu
         print(
             f"  plink2 --make-king-table: {p_wall:.1f} s wall, {p_cpu:.1f} s CPU, "

@@ -41,8 +41,11 @@ PATHS = [
 def _donor_templates(folder: Path, donors: int) -> list[Path]:
     sha = "0" * 64
     files = {name: folder / f"{name}.csv" for name in ("donors", "samples", "consents")}
-    with (files["donors"].open("w") as d, files["samples"].open("w") as s,
-          files["consents"].open("w") as c):  # fmt: skip
+    with (
+        files["donors"].open("w") as d,
+        files["samples"].open("w") as s,
+        files["consents"].open("w") as c,
+    ):
         d.write("donor_id,sex,birth_year,residence_region,population\n")
         s.write("sample_id,donor_id,material_type,collection_id,collection_date\n")
         c.write("donor_id,document_version,document_sha256,signed_on,permission,status\n")
@@ -99,9 +102,23 @@ def _wait(port: int, server: subprocess.Popen[bytes]) -> None:
 
 
 def _wrk(port: int, token: str, seconds: int, connections: int, script: Path) -> str:
-    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency",
-               "--timeout", "5s", "-s", str(script), "-H", f"Authorization: Bearer {token}",
-               f"http://127.0.0.1:{port}"]  # fmt: skip
+    command = [
+        "wrk",
+        "-t",
+        "1",
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--latency",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        "-H",
+        f"Authorization: Bearer {token}",
+        f"http://127.0.0.1:{port}",
+    ]
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
 
@@ -133,8 +150,9 @@ def _parse(report: str) -> dict[str, float]:
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", report, re.M)[1])  # type: ignore[index]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)$", report, re.M)[1])  # type: ignore[index]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", report)
-    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                        report)  # fmt: skip
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", report
+    )
     errors = (int(bad[1]) if bad else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
     return {"rps": rps, "total": total, "p50": p50, "p99": p99, "errors": errors}
 
@@ -161,13 +179,25 @@ def main() -> None:
         script = Path(tmp) / "paths.lua"
         quoted = ", ".join(f'"{p}"' for p in args.path or PATHS)
         # wrk calls request() for each request: cycle through the paths.
-        script.write_text(f"local paths = {{{quoted}}}\nlocal i = 0\n"
-                          "request = function()\n  i = i + 1\n"
-                          "  return wrk.format('GET', paths[i % #paths + 1])\n"
-                          "end\n")  # fmt: skip
+        script.write_text(
+            f"local paths = {{{quoted}}}\nlocal i = 0\n"
+            "request = function()\n  i = i + 1\n"
+            "  return wrk.format('GET', paths[i % #paths + 1])\n"
+            "end\n"
+        )
         port = _free_port()
-        server = subprocess.Popen([str(hgr), "serve", "--home", str(home), "--port", str(port),
-                                   "--workers", str(args.workers)])  # fmt: skip
+        server = subprocess.Popen(
+            [
+                str(hgr),
+                "serve",
+                "--home",
+                str(home),
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ]
+        )
         events = sa.text(f'SELECT count(*) FROM "{schema}".audit_event')
         try:
             _wait(port, server)
@@ -182,21 +212,26 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(30)
-    ok = (result["rps"] >= TARGET_RPS and result["p99"] < TARGET_P99_MS
-          and result["errors"] == 0)  # fmt: skip
-    print(f"hgr serve on PostgreSQL, {args.workers} worker(s), wrk {args.connections} "
-          f"connections, {args.seconds} s of authenticated list/record reads "
-          f"({args.donors:,} donors)")  # fmt: skip
-    print(f"  requests/s   {result['rps']:>9.0f}   (target >= {TARGET_RPS:.0f}; "
-          f"ratio {result['rps'] / TARGET_RPS:.2f})")  # fmt: skip
+    ok = result["rps"] >= TARGET_RPS and result["p99"] < TARGET_P99_MS and result["errors"] == 0
+    print(
+        f"hgr serve on PostgreSQL, {args.workers} worker(s), wrk {args.connections} "
+        f"connections, {args.seconds} s of authenticated list/record reads "
+        f"({args.donors:,} donors)"
+    )
+    print(
+        f"  requests/s   {result['rps']:>9.0f}   (target >= {TARGET_RPS:.0f}; "
+        f"ratio {result['rps'] / TARGET_RPS:.2f})"
+    )
     print(f"  p50 latency  {result['p50']:>9.1f} ms")
     print(f"  p99 latency  {result['p99']:>9.1f} ms (target < {TARGET_P99_MS:.0f} ms)")
     print(f"  errors       {result['errors']:>9d}")
     # The machine is shared and its speed varies between runs; the server's CPU time per
     # request is what to compare across them.
     print(f"  server CPU   {1000 * cpu / max(1, result['total']):>9.2f} ms a request (all workers)")
-    print(f"  audit events {after - before:>9d} written during the run "
-          f"({(after - before) / args.seconds:.0f}/s)")  # fmt: skip
+    print(
+        f"  audit events {after - before:>9d} written during the run "
+        f"({(after - before) / args.seconds:.0f}/s)"
+    )
     print(f"  verdict: {'ok' if ok else 'MISSED'}")
 
 

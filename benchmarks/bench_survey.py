@@ -35,11 +35,16 @@ from scratch import DEFAULT_POSTGRES, postgres_schema  # noqa: E402
 from hgr.audit import Actor  # noqa: E402
 from hgr.crypto import create_node_keys, load_signer  # noqa: E402
 from hgr.db import Database, upgrade_schema  # noqa: E402
+from hgr.federation.documents import (  # noqa: E402
+    envelope_of,
+    sign_document,
+    store_document,
+)
 from hgr.registry.importer import import_files  # noqa: E402
 from hgr.registry.regions import default_region_file, load_regions  # noqa: E402
 from hgr.relatedness.models import DonorLink  # noqa: E402
-from hgr.survey import DEFAULT_DICTIONARY, default_dates, open_cycle, sign_document  # noqa: E402
-from hgr.survey.documents import envelope_of, store_document  # noqa: E402
+from hgr.survey.cycles import default_dates, open_cycle  # noqa: E402
+from hgr.survey.dictionary import DEFAULT_DICTIONARY  # noqa: E402
 from hgr.survey.editions import compile_nation, compile_province  # noqa: E402
 from hgr.survey.publish import publish  # noqa: E402
 
@@ -52,8 +57,11 @@ CATEGORIES = ("biological_samples", "genotype_array", "whole_exome", "whole_geno
 def _provinces(url: str) -> list[str]:
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.connect() as c:
-        codes = c.execute(sa.text("SELECT code FROM region WHERE level = 'province' "
-                                  "ORDER BY code")).scalars().all()  # fmt: skip
+        codes = (
+            c.execute(sa.text("SELECT code FROM region WHERE level = 'province' ORDER BY code"))
+            .scalars()
+            .all()
+        )
     engine.dispose()
     return list(codes)
 
@@ -65,8 +73,10 @@ def _institutions_csv(folder: Path, provinces: list[str], count: int) -> Path:
         for n in range(count):
             # A legal person id is 18 characters; the check character is not verified for
             # these synthetic ids, which use the registry's documented test prefix.
-            out.write(f"B{n:05d},Institution {n},hospital,{_uscc(n)},CN,"
-                      f"{provinces[n % len(provinces)]},domestic\n")  # fmt: skip
+            out.write(
+                f"B{n:05d},Institution {n},hospital,{_uscc(n)},CN,"
+                f"{provinces[n % len(provinces)]},domestic\n"
+            )
     return path
 
 
@@ -77,14 +87,17 @@ def _uscc(n: int) -> str:
     return first17 + uscc_check_character(first17)
 
 
-def _body(code: str, province: str, pseudonyms: list[str], rng: np.random.Generator,
-          cycle: dict[str, str]) -> dict[str, object]:  # fmt: skip
+def _body(
+    code: str, province: str, pseudonyms: list[str], rng: np.random.Generator, cycle: dict[str, str]
+) -> dict[str, object]:
     donors = len(pseudonyms)
-    samples_by_material = dict(zip(MATERIALS, rng.multinomial(int(donors * 1.5), [0.2] * 5)
-                                   .tolist(), strict=True))  # fmt: skip
+    samples_by_material = dict(
+        zip(MATERIALS, rng.multinomial(int(donors * 1.5), [0.2] * 5).tolist(), strict=True)
+    )
     females = int(rng.binomial(donors, 0.5))
     fields = {
-        "donors": donors, "persons": donors,
+        "donors": donors,
+        "persons": donors,
         "donors_by_sex": {"female": females, "male": donors - females},
         "samples": sum(samples_by_material.values()),
         "samples_by_material": samples_by_material,
@@ -94,27 +107,52 @@ def _body(code: str, province: str, pseudonyms: list[str], rng: np.random.Genera
         "donors_by_disease": {"ORPHA:399": int(rng.integers(0, 20))},
         "donors_by_population": {"Han": donors},
         "donors_by_residence": {province: donors},
-        "collections": [{"code": f"{code}-POP", "name": "cohort", "donors": donors,
-                         "samples": sum(samples_by_material.values())}],
+        "collections": [
+            {
+                "code": f"{code}-POP",
+                "name": "cohort",
+                "donors": donors,
+                "samples": sum(samples_by_material.values()),
+            }
+        ],
         "consents_by_scope": {"DUO:0000042": donors},
         "consent_modifiers": {},
         "consents_withdrawn": int(rng.integers(0, 10)),
         "donors_without_consent": 0,
-        "ethics_approvals": 2, "ethics_expired": 0, "families": 3, "pedigree_members": 12,
+        "ethics_approvals": 2,
+        "ethics_expired": 0,
+        "families": 3,
+        "pedigree_members": 12,
         "declared_pedigrees": [],
-    }  # fmt: skip
+    }
     return {
-        "kind": "return", "schema": "hgr-survey-return/1", "cycle": "2025",
-        "cycle_document": cycle["sha256"], "dictionary": DEFAULT_DICTIONARY.version,
-        "reference_date": "2025-12-31", "subject": code,
-        "institution": {"code": code, "name": code, "kind": "hospital", "province": province,
-                        "country": "CN", "control": "domestic"},
+        "kind": "return",
+        "schema": "hgr-survey-return/1",
+        "cycle": "2025",
+        "cycle_document": cycle["sha256"],
+        "dictionary": DEFAULT_DICTIONARY.version,
+        "reference_date": "2025-12-31",
+        "subject": code,
+        "institution": {
+            "code": code,
+            "name": code,
+            "kind": "hospital",
+            "province": province,
+            "country": "CN",
+            "control": "domestic",
+        },
         "fields": fields,
-        "form": {"foreign_cooperation_projects": 0, "information_provided_abroad": 0,
-                 "specific_region_resources": False},
-        "donor_pseudonyms": pseudonyms, "version": 1, "replaces": None,
-        "signed_at": "2026-02-01T00:00:00+00:00", "warnings": [],
-    }  # fmt: skip
+        "form": {
+            "foreign_cooperation_projects": 0,
+            "information_provided_abroad": 0,
+            "specific_region_resources": False,
+        },
+        "donor_pseudonyms": pseudonyms,
+        "version": 1,
+        "replaces": None,
+        "signed_at": "2026-02-01T00:00:00+00:00",
+        "warnings": [],
+    }
 
 
 def main() -> None:
@@ -136,8 +174,9 @@ def main() -> None:
         signer = load_signer(keys.signing_key, "hgr/bench")
         import_files(db, keys, [_institutions_csv(Path(tmp), provinces, args.institutions)])
         with db.transaction() as session:
-            cycle = open_cycle(session, signer, ACTOR, "2025",
-                               dates=default_dates(dt.date(2025, 12, 31)))  # fmt: skip
+            cycle = open_cycle(
+                session, signer, ACTOR, "2025", dates=default_dates(dt.date(2025, 12, 31))
+            )
             cycle_facts = {"sha256": cycle.document_sha256}
         # Donor records: each person once, 1% of them a second time at another institution.
         records = args.donors
@@ -155,19 +194,36 @@ def main() -> None:
             members[institution].append(people + k)
         codes = [f"B{n:05d}" for n in range(args.institutions)]
         for n, code in enumerate(codes):
-            body = _body(code, provinces[n % len(provinces)],
-                         pseudonyms[members[n]].tolist(), rng, cycle_facts)  # fmt: skip
+            body = _body(
+                code,
+                provinces[n % len(provinces)],
+                pseudonyms[members[n]].tolist(),
+                rng,
+                cycle_facts,
+            )
             with db.transaction() as session:
                 store_document(session, ACTOR, sign_document(signer, body), [signer.verifier])
         now = dt.datetime.now(dt.UTC)
         with db.transaction() as session:
-            session.execute(sa.insert(DonorLink), [
-                {"institution_a": codes[int(owner[k])], "donor_a": pseudonyms[k],
-                 "institution_b": codes[int(second[k])], "donor_b": pseudonyms[people + k],
-                 "relationship": "duplicate", "kinship": 0.5, "ibs0": 0.0, "discordance": 0.0,
-                 "n_sites": 2048, "panel_id": "bench", "created_at": now}
-                for k in range(twice)
-            ])  # fmt: skip
+            session.execute(
+                sa.insert(DonorLink),
+                [
+                    {
+                        "institution_a": codes[int(owner[k])],
+                        "donor_a": pseudonyms[k],
+                        "institution_b": codes[int(second[k])],
+                        "donor_b": pseudonyms[people + k],
+                        "relationship": "duplicate",
+                        "kinship": 0.5,
+                        "ibs0": 0.0,
+                        "discordance": 0.0,
+                        "n_sites": 2048,
+                        "panel_id": "bench",
+                        "created_at": now,
+                    }
+                    for k in range(twice)
+                ],
+            )
         province_started = time.perf_counter()
         with db.transaction() as session:
             for province in sorted({provinces[n % len(provinces)] for n in range(len(codes))}):
@@ -189,15 +245,23 @@ def main() -> None:
         cells = sum(len(p.published) for p in published.tables.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ok = seconds < TARGET_SECONDS and totals["persons"] == people and totals["donors"] == records
-    print(f"national edition from {args.institutions:,} returns, {records:,} donor records "
-          f"({twice:,} duplicates linked), PostgreSQL")  # fmt: skip
-    print(f"  setup (returns signed and stored, {len(set(provinces))} provincial editions in "
-          f"{province_seconds:.1f} s): {setup:.1f} s")  # fmt: skip
-    print(f"  compile_nation   {seconds:>8.1f} s   (target < {TARGET_SECONDS:.0f} s; ratio "
-          f"{seconds / TARGET_SECONDS:.2f})")  # fmt: skip
+    print(
+        f"national edition from {args.institutions:,} returns, {records:,} donor records "
+        f"({twice:,} duplicates linked), PostgreSQL"
+    )
+    print(
+        f"  setup (returns signed and stored, {len(set(provinces))} provincial editions in "
+        f"{province_seconds:.1f} s): {setup:.1f} s"
+    )
+    print(
+        f"  compile_nation   {seconds:>8.1f} s   (target < {TARGET_SECONDS:.0f} s; ratio "
+        f"{seconds / TARGET_SECONDS:.2f})"
+    )
     print(f"  persons          {totals['persons']:>10,}   (truth {people:,})")
-    print(f"  publish          {publish_seconds:>8.1f} s   ({len(published.tables)} protected "
-          f"tables, {hidden:,} of {cells:,} cells hidden; not part of the target)")  # fmt: skip
+    print(
+        f"  publish          {publish_seconds:>8.1f} s   ({len(published.tables)} protected "
+        f"tables, {hidden:,} of {cells:,} cells hidden; not part of the target)"
+    )
     print(f"  peak memory      {peak:>8.0f} MiB (whole run)")
     print(f"  verdict: {'ok' if ok else 'MISSED'}")
 

@@ -27,6 +27,7 @@ import hgr.auth.models
 import hgr.beacon.models
 import hgr.catalogue.models
 import hgr.debarment.models
+import hgr.federation.models
 import hgr.genotypes.models
 import hgr.organisations.models
 import hgr.relatedness.models
@@ -62,8 +63,7 @@ def shared(*parts: str) -> Path:
 # no example database in the work tree; `pytest --hypothesis-profile=explore` searches anew
 # with a random seed (printed with any failure, to replay it).
 hypothesis.settings.register_profile("deterministic", derandomize=True, database=None)
-hypothesis.settings.register_profile("explore", derandomize=False, database=None,
-                                     print_blob=True)  # fmt: skip
+hypothesis.settings.register_profile("explore", derandomize=False, database=None, print_blob=True)
 hypothesis.settings.load_profile("deterministic")
 
 
@@ -194,8 +194,9 @@ def _restore_triggers(db: Database, triggers: dict[str, str]) -> None:
                 session.execute(sa.text(sql))
 
 
-def _fresh(url: str, triggers: dict[str, str] | None, keys: NodeKeys,
-           regions: bool = True) -> Database:  # fmt: skip
+def _fresh(
+    url: str, triggers: dict[str, str] | None, keys: NodeKeys, regions: bool = True
+) -> Database:
     """The database at ``url`` emptied, with the default regions unless not ``regions`` (and
     on SQLite with the schema's ``triggers``), sealing with the record key of ``keys`` as a
     node's does."""
@@ -224,8 +225,9 @@ def db(request: pytest.FixtureRequest, keys: NodeKeys) -> Iterator[Database]:
 
 
 @pytest.fixture
-def sqlite_db(sqlite_url: str, sqlite_triggers: dict[str, str],
-              keys: NodeKeys) -> Iterator[Database]:  # fmt: skip
+def sqlite_db(
+    sqlite_url: str, sqlite_triggers: dict[str, str], keys: NodeKeys
+) -> Iterator[Database]:
     """The ``db`` fixture on SQLite alone, for tests whose code is the same on both."""
     database = _fresh(sqlite_url, sqlite_triggers, keys)
     yield database
@@ -255,13 +257,24 @@ def register_pedigree(db: Database, institution: str, family: str) -> None:
     officer = Actor("cli:test", "operator")
     with db.transaction() as session:
         entry = entries.declare_pedigree(session, officer, institution, family)
-        entries.review(session, officer, entry, approve=True,
-                       note="registered for the test, whatever the evidence")  # fmt: skip
+        entries.review(
+            session,
+            officer,
+            entry,
+            approve=True,
+            note="registered for the test, whatever the evidence",
+        )
         entries.register(session, officer, entry)
 
 
-def list_organisation(session: Session, number: str, organisation: str, country: str,
-                      identifiers: list[str], regime: str = "cn-art43") -> None:  # fmt: skip
+def list_organisation(
+    session: Session,
+    number: str,
+    organisation: str,
+    country: str,
+    identifiers: list[str],
+    regime: str = "cn-art43",
+) -> None:
     """List ``organisation`` on the debarment list, permanently and on a mandatory ground, as
     a listing's last step leaves it, with the audit event the node's own writes make."""
     from hgr.audit import Actor, record
@@ -269,15 +282,28 @@ def list_organisation(session: Session, number: str, organisation: str, country:
     from hgr.debarment.models import DebarmentEntry
 
     today = utc_today()
-    session.add(DebarmentEntry(
-        number=number, organisation=organisation, country=country, identifiers=identifiers,
-        regime=regime, ground="HGR Reg. Art. 41", mandatory=True, status="listed",
-        opened_on=today, listed_on=today, permanent=True, updated_at=utc_now()))  # fmt: skip
+    session.add(
+        DebarmentEntry(
+            number=number,
+            organisation=organisation,
+            country=country,
+            identifiers=identifiers,
+            regime=regime,
+            ground="HGR Reg. Art. 41",
+            mandatory=True,
+            status="listed",
+            opened_on=today,
+            listed_on=today,
+            permanent=True,
+            updated_at=utc_now(),
+        )
+    )
     record(session, Actor("cli:test", "operator"), "debarment.enter", f"debarment/{number}")
 
 
-def register_named(session: Session, name: str, country: str,
-                   identifiers: tuple[str, ...] | list[str] = ()) -> None:  # fmt: skip
+def register_named(
+    session: Session, name: str, country: str, identifiers: tuple[str, ...] | list[str] = ()
+) -> None:
     """Register the organisation ``name`` (of ``country``, with ``identifiers``) under a key
     made from its name, as an officer would, unless the registry knows it already."""
     from hgr.audit import Actor
@@ -286,15 +312,27 @@ def register_named(session: Session, name: str, country: str,
 
     if organisations_matching(session, identifiers, name):
         return
-    key = "-".join("".join(c if c.isascii() and c.isalnum() else " " for c in
-                           name.casefold()).split())[:60] or "org"  # fmt: skip
-    taken = set(session.scalars(sa.select(Organisation.key).where(
-        Organisation.key.like(f"{key}%"))))  # fmt: skip
-    key = next(k for n in range(len(taken) + 1)
-               if (k := key if n == 0 else f"{key}-{n}") not in taken)  # fmt: skip
-    register_organisation(session, Actor("cli:test", "operator"), key, country, name,
-                          Fact("test registry", "registry officer"),
-                          identifiers=identifiers)  # fmt: skip
+    key = (
+        "-".join(
+            "".join(c if c.isascii() and c.isalnum() else " " for c in name.casefold()).split()
+        )[:60]
+        or "org"
+    )
+    taken = set(
+        session.scalars(sa.select(Organisation.key).where(Organisation.key.like(f"{key}%")))
+    )
+    key = next(
+        k for n in range(len(taken) + 1) if (k := key if n == 0 else f"{key}-{n}") not in taken
+    )
+    register_organisation(
+        session,
+        Actor("cli:test", "operator"),
+        key,
+        country,
+        name,
+        Fact("test registry", "registry officer"),
+        identifiers=identifiers,
+    )
 
 
 def register_parties(session: Session, request: object) -> None:

@@ -13,6 +13,7 @@ from tests.architecture import (
     LAYERS,
     RANK,
     SRC,
+    adapter_work,
     modules,
     part_of,
     render_table,
@@ -49,6 +50,26 @@ def test_the_table_points_down_the_layers() -> None:
         if RANK[target] > RANK[part]
     ]
     assert upward == []
+
+
+def test_no_package_imports_itself_round_a_cycle() -> None:
+    """Each package can be understood, and tested, from the ones it imports alone."""
+
+    def reach(part: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [part]
+        while todo:
+            for target in ALLOWED[todo.pop()] - seen:
+                seen.add(target)
+                todo.append(target)
+        return seen
+
+    assert [part for part in ALLOWED if part in reach(part)] == []
+
+
+def test_no_service_imports_the_attack_simulations() -> None:
+    """The simulated attacks drive the services; the services never depend on them."""
+    assert [part for part, targets in ALLOWED.items() if "attacks" in targets] == ["cli"]
 
 
 def test_the_map_in_the_docs_is_the_table() -> None:
@@ -91,6 +112,31 @@ def test_a_planted_violation_is_reported(where: str, source: str, expected: str)
     assert any(expected in problem for problem in found), found
 
 
+def test_adapters_leave_the_database_and_the_audit_log_to_services() -> None:
+    """The command line, the API and the pages query nothing and audit nothing themselves."""
+    done = [w for p in modules() for w in adapter_work(p.relative_to(SRC), p.read_text("utf-8"))]
+    assert done == []
+
+
+def test_planted_adapter_work_is_reported() -> None:
+    source = (
+        "from sqlalchemy import select\n"
+        "from hgr.audit import record\n"
+        "def command(session, by):\n"
+        "    session.execute(select(1))\n"
+        "    record(session, by, 'x.y', 'x')\n"
+        "    found = latest(session).get('k')\n"
+    )
+    work = adapter_work(Path("cli/x.py"), source)
+    assert sorted(w.split(": ", 1)[1] for w in work) == [
+        "calls record()",
+        "calls select()",
+        "calls session.execute()",
+        "imports sqlalchemy",
+    ]
+    assert adapter_work(Path("survey/x.py"), source) == []  # services do their own work
+
+
 def test_allowed_forms_pass() -> None:
     """The same forms within the table (and imports for types only) are not reported."""
     source = (
@@ -124,3 +170,18 @@ def test_the_clock_is_read_only_through_hgr_dates(path: Path) -> None:
                 f"{path}:{node.lineno} reads the clock as {owner}.{node.attr}: use "
                 "hgr.dates.utc_now() or utc_today()"
             )
+
+
+def test_the_formatter_is_trusted() -> None:
+    """No code is kept from the formatter (make lint checks the rest is formatted)."""
+    root = SRC.parents[1]
+    # Spelt apart, so that this file holds neither.
+    markers = ("fmt: " + "skip", "fmt: " + "off")
+    kept = [
+        f"{p.relative_to(root)}:{n}"
+        for folder in ("src", "tests", "benchmarks")
+        for p in (root / folder).rglob("*.py")
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if any(marker in line for marker in markers)
+    ]
+    assert kept == []

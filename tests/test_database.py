@@ -57,8 +57,9 @@ def test_actions_after_commit_run_on_commit_and_their_undos_on_rollback(db: Data
 
     def register_then_fail() -> None:
         with db.transaction() as session:
-            after_commit(session, lambda: done.append("published"),
-                         undo=lambda: done.append("undone"))  # fmt: skip
+            after_commit(
+                session, lambda: done.append("published"), undo=lambda: done.append("undone")
+            )
             raise ValueError("the transaction fails")
 
     with pytest.raises(ValueError, match="fails"):

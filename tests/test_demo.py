@@ -46,8 +46,11 @@ def test_the_demo_runs_the_whole_story(tmp_path: Path) -> None:
     plain = io.BytesIO()
     with (export / names[1]).open("rb") as handle:
         c4gh_lib.decrypt([(0, secret, None)], handle, plain)
-    header = next(line for line in gzip.decompress(plain.getvalue()).decode().splitlines()
-                  if line.startswith("#CHROM"))  # fmt: skip
+    header = next(
+        line
+        for line in gzip.decompress(plain.getvalue()).decode().splitlines()
+        if line.startswith("#CHROM")
+    )
     table = next(f for f in manifest["files"] if f["name"] == names[1])
     assert hashlib.sha256(plain.getvalue()).hexdigest() == table["plaintext_sha256"]
     assert len(header.split("\t")[9:]) == manifest["donors"]
@@ -57,13 +60,18 @@ def test_the_demo_runs_the_whole_story(tmp_path: Path) -> None:
     # Arrays of 10 persons declared; the cohort holds the 540-genome panel besides: the
     # security review, on the node's count of persons and of data categories.
     under = text[text.index("an under-declared request") :]
-    assert under.split("\n")[0].split(": ")[1].startswith("security_review (CN-07, CN-10, "
-                                                           "CN-12, CN-13")  # fmt: skip
+    assert (
+        under.split("\n")[0]
+        .split(": ")[1]
+        .startswith("security_review (CN-07, CN-10, CN-12, CN-13")
+    )
     counted = re.search(r"declared 10 persons; the node counts (\d+) in the cohort", under)
     assert counted is not None
     assert int(counted[1]) > 540  # the panel and the population's own
     assert "an export of the cohort also releases whole_genome" in under
     assert "applies the national debarment list of CN, version 1" in text
-    assert ("a request naming an unregistered organisation is refused: requester: 'Example "
-            "Unregistered Lab' is not in the node's organisation registry") in text  # fmt: skip
+    assert (
+        "a request naming an unregistered organisation is refused: requester: 'Example "
+        "Unregistered Lab' is not in the node's organisation registry"
+    ) in text
     assert "Exome data of 2,300 persons" in (demo / "debarment" / "debarment.html").read_text()

@@ -18,7 +18,7 @@ import pytest
 
 from hgr import exceptions
 from hgr.api.problems import STATUS
-from hgr.error_codes import BY_CODE, CODES, Declared, render_markdown
+from hgr.error_codes import BY_CODE, CODES, Declared, remedy_of, render_markdown
 from hgr.exceptions import HgrError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,8 +53,8 @@ PASS_THROUGHS = {
     ("genotypes/vcf_scan.py VcfTextScanner._error", "code"),
     ("pedigree/validate.py check_pedigrees", "i.code"),
     ("registry/phenopackets.py _individual.term", "exc.code"),
-    ("registry/report.py Report.error", "code"),
-    ("registry/report.py Report.warning", "code"),
+    ("issues.py Report.error", "code"),
+    ("issues.py Report.warning", "code"),
     ("registry/templates.py Cells.get", "exc.code"),
     ("survey/returns.py validate_return.issue", "code"),
     ("survey/returns.py _consistency.add", "code"),
@@ -62,8 +62,12 @@ PASS_THROUGHS = {
     ("lifecycle.py step", "lifecycle.refused"),
 }
 # Declared codes made by a pass-through from a prefix and a status.
-FAMILIES = {"E_HTTP_": ("api/problems.py install_problem_handlers.http_error",
-                        "f'E_HTTP_{exc.status_code}'")}  # fmt: skip
+FAMILIES = {
+    "E_HTTP_": (
+        "api/problems.py install_problem_handlers.http_error",
+        "f'E_HTTP_{exc.status_code}'",
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -161,8 +165,7 @@ def scan(path: str, tree: ast.Module, classes: Mapping[str, str | None]) -> Scan
             severity = _severity(_argument(node, 1, "severity"))
             use(_argument(node, 0, "code"), "issue", severity, where)
         elif name == "problem":
-            use(_argument(node, 1, "code"), "problem", _status(_argument(node, 0, "status")),
-                where)  # fmt: skip
+            use(_argument(node, 1, "code"), "problem", _status(_argument(node, 0, "status")), where)
         elif name in ("error", "warning") and isinstance(node.func, ast.Attribute) and node.args:
             codes = _literals(node.args[0]) or []
             if (codes and all(CODE.fullmatch(c) for c in codes)) or len(node.args) >= 4:
@@ -265,21 +268,30 @@ def misused(uses: list[Use], codes: Mapping[str, Declared]) -> list[str]:
             found.append(f"{use.where}: {use.code} is not declared in hgr.error_codes")
         elif use.how == "issue":
             if declared.issue is None or declared.issue != use.detail:
-                found.append(f"{use.where}: {use.code} is listed as an issue ({use.detail}); "
-                             f"it is declared {declared.reported}")  # fmt: skip
+                found.append(
+                    f"{use.where}: {use.code} is listed as an issue ({use.detail}); "
+                    f"it is declared {declared.reported}"
+                )
         elif use.how == "problem":
             if declared.raised or declared.issue or declared.status != use.detail:
-                found.append(f"{use.where}: {use.code} is answered with status {use.detail}; "
-                             f"it is declared {declared.reported}, {declared.status}")  # fmt: skip
+                found.append(
+                    f"{use.where}: {use.code} is answered with status {use.detail}; "
+                    f"it is declared {declared.reported}, {declared.status}"
+                )
         elif use.how != declared.raised:
-            found.append(f"{use.where}: {use.code} is raised as {use.how.lstrip('?')}; it is "
-                         f"declared {declared.reported}")  # fmt: skip
+            found.append(
+                f"{use.where}: {use.code} is raised as {use.how.lstrip('?')}; it is "
+                f"declared {declared.reported}"
+            )
     return found
 
 
 def unmentioned(mentions: list[Use], codes: Mapping[str, Declared]) -> list[str]:
-    return [f"{m.where}: {m.code} is not declared in hgr.error_codes"
-            for m in mentions if m.code not in codes]  # fmt: skip
+    return [
+        f"{m.where}: {m.code} is not declared in hgr.error_codes"
+        for m in mentions
+        if m.code not in codes
+    ]
 
 
 def unused(scanned: Scan, codes: Mapping[str, Declared]) -> list[str]:
@@ -320,19 +332,23 @@ def misstated(codes: Mapping[str, Declared], classes: Mapping[str, str | None]) 
             family = next((f for f in FAMILIES if code.startswith(f)), None)
             expected = int(code.removeprefix(family)) if family else declared.status
         if declared.status != expected:
-            found.append(f"{code} declares status {declared.status}; the API answers "
-                         f"{expected}")  # fmt: skip
+            found.append(f"{code} declares status {declared.status}; the API answers {expected}")
     return found
 
 
 def unknown_passes(passes: list[PassThrough]) -> list[str]:
     found = {(p.where, p.expression) for p in passes}
     return [
-        *(f"{w}: the code {e} is not a literal: check what it hands on, then add it to "
-          "PASS_THROUGHS" for w, e in sorted(found - PASS_THROUGHS)),
-        *(f"{w}: {e} is no longer there: remove it from PASS_THROUGHS"
-          for w, e in sorted(PASS_THROUGHS - found)),
-    ]  # fmt: skip
+        *(
+            f"{w}: the code {e} is not a literal: check what it hands on, then add it to "
+            "PASS_THROUGHS"
+            for w, e in sorted(found - PASS_THROUGHS)
+        ),
+        *(
+            f"{w}: {e} is no longer there: remove it from PASS_THROUGHS"
+            for w, e in sorted(PASS_THROUGHS - found)
+        ),
+    ]
 
 
 # --- The source, checked.
@@ -385,12 +401,11 @@ def test_docs_errors_md_is_rendered_from_the_registry() -> None:
     assert written == render_markdown(), "run: python -m hgr.error_codes > docs/errors.md"
 
 
-def test_an_error_knows_its_remedy() -> None:
-    assert exceptions.Conflict("taken", code="E_USER_EXISTS").remedy == (
-        BY_CODE["E_USER_EXISTS"].remedy
-    )
-    assert exceptions.NotFound("gone").remedy == BY_CODE["E_NOT_FOUND"].remedy
-    assert exceptions.UsageError("odd", code="E_NOT_DECLARED").remedy is None
+def test_an_error_has_its_remedy() -> None:
+    taken = exceptions.Conflict("taken", code="E_USER_EXISTS")
+    assert remedy_of(taken) == BY_CODE["E_USER_EXISTS"].remedy
+    assert remedy_of(exceptions.NotFound("gone")) == BY_CODE["E_NOT_FOUND"].remedy
+    assert remedy_of(exceptions.UsageError("odd", code="E_NOT_DECLARED")) is None
 
 
 # --- The checks, tested on planted violations.

@@ -16,12 +16,19 @@ def test_waiting_events_are_numbered_in_order(tmp_path: Path) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         for n in range(5):
-            connection.execute(sa.text(
-                "INSERT INTO audit_event (at, actor, role, action, target, outcome, grounds, "
-                "request_id, detail, body) VALUES ('2026-01-01', 'a', 'r', 'x', :t, 'ok', '', "
-                "'', '{}', :b)"), {"t": f"t{n}", "b": f"body{n}"})  # fmt: skip
-        connection.execute(sa.text("INSERT INTO audit_leaf (seq, event_id, hash) "
-                                   "VALUES (0, 1, x'00'), (1, 2, x'01')"))  # fmt: skip
+            connection.execute(
+                sa.text(
+                    "INSERT INTO audit_event (at, actor, role, action, target, outcome, grounds, "
+                    "request_id, detail, body) VALUES ('2026-01-01', 'a', 'r', 'x', :t, 'ok', '', "
+                    "'', '{}', :b)"
+                ),
+                {"t": f"t{n}", "b": f"body{n}"},
+            )
+        connection.execute(
+            sa.text(
+                "INSERT INTO audit_leaf (seq, event_id, hash) VALUES (0, 1, x'00'), (1, 2, x'01')"
+            )
+        )
     engine.dispose()
     upgrade_schema(url)  # before, it failed on the unique index: the three waiting got one seq
     engine = sa.create_engine(url)

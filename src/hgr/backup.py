@@ -96,21 +96,31 @@ class BackupManifest:
             mac = (folder / MANIFEST_MAC).read_text(encoding="utf-8").strip()
             manifest = cls(**json.loads(text))
         except (OSError, ValueError, TypeError) as exc:
-            raise UsageError(f"{folder} is not an hgr backup (its {MANIFEST} is missing or "
-                             f"unreadable: {exc})", code="E_BACKUP") from exc  # fmt: skip
+            raise UsageError(
+                f"{folder} is not an hgr backup (its {MANIFEST} is missing or unreadable: {exc})",
+                code="E_BACKUP",
+            ) from exc
         if manifest.format != FORMAT:
-            raise UsageError(f"{folder} is a backup of format {manifest.format}, not {FORMAT}",
-                             code="E_BACKUP")  # fmt: skip
+            raise UsageError(
+                f"{folder} is a backup of format {manifest.format}, not {FORMAT}", code="E_BACKUP"
+            )
         if not hmac.compare_digest(_mac(key, text), mac):
-            raise IntegrityBroken(f"the manifest of {folder} was altered, or these are not the "
-                                  "node's keys", code="E_BACKUP_CORRUPT")  # fmt: skip
+            raise IntegrityBroken(
+                f"the manifest of {folder} was altered, or these are not the node's keys",
+                code="E_BACKUP_CORRUPT",
+            )
         for relative in manifest.files:
             parts = Path(relative).parts
-            if (Path(relative).is_absolute() or ".." in parts
-                    or (parts[0] == "files" and parts[1:2] == ("keys",))
-                    or (parts[0] != "files" and len(parts) != 1)):  # fmt: skip
-                raise IntegrityBroken(f"the manifest names {relative!r}, which a backup never "
-                                      "holds", code="E_BACKUP_CORRUPT")  # fmt: skip
+            if (
+                Path(relative).is_absolute()
+                or ".." in parts
+                or (parts[0] == "files" and parts[1:2] == ("keys",))
+                or (parts[0] != "files" and len(parts) != 1)
+            ):
+                raise IntegrityBroken(
+                    f"the manifest names {relative!r}, which a backup never holds",
+                    code="E_BACKUP_CORRUPT",
+                )
         return manifest
 
 
@@ -138,12 +148,13 @@ def _run(command: list[str], what: str, env: dict[str, str]) -> None:
     try:
         done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     except FileNotFoundError as exc:
-        raise ConfigurationError(f"{command[0]} is not installed: {what} needs PostgreSQL's "
-                                 "client tools (Debian: postgresql-client)",
-                                 code="E_PG_TOOLS") from exc  # fmt: skip
+        raise ConfigurationError(
+            f"{command[0]} is not installed: {what} needs PostgreSQL's "
+            "client tools (Debian: postgresql-client)",
+            code="E_PG_TOOLS",
+        ) from exc
     if done.returncode != 0:
-        raise ConfigurationError(f"{what} failed: {done.stderr.strip()[-500:]}",
-                                 code="E_PG_FAILED")  # fmt: skip
+        raise ConfigurationError(f"{what} failed: {done.stderr.strip()[-500:]}", code="E_PG_FAILED")
 
 
 def backup(node: Node, destination: Path) -> BackupManifest:
@@ -152,8 +163,9 @@ def backup(node: Node, destination: Path) -> BackupManifest:
     Raises UsageError when ``destination`` exists and is not empty.
     """
     if destination.exists() and any(destination.iterdir()):
-        raise UsageError(f"{destination} is not empty: back up into a new folder",
-                         code="E_BACKUP_EXISTS")  # fmt: skip
+        raise UsageError(
+            f"{destination} is not empty: back up into a new folder", code="E_BACKUP_EXISTS"
+        )
     destination.mkdir(parents=True, exist_ok=True)
     os.chmod(destination, 0o700)
     # The files first: the audit head kept among them is then never newer than the database
@@ -184,13 +196,26 @@ def backup(node: Node, destination: Path) -> BackupManifest:
     else:
         target = destination / "database.pgdump"
         connection, schema, env = _postgres_target(node.db.url)
-        _run(["pg_dump", "--format=custom", "--no-owner", *schema, f"--file={target}",
-              f"--dbname={connection}"], "pg_dump", env)  # fmt: skip
+        _run(
+            [
+                "pg_dump",
+                "--format=custom",
+                "--no-owner",
+                *schema,
+                f"--file={target}",
+                f"--dbname={connection}",
+            ],
+            "pg_dump",
+            env,
+        )
     manifest = BackupManifest(
-        node=node.settings.name, taken_at=utc_now().isoformat(), database=node.db.dialect,
-        schema_revision=revision, audit_size=head.size if head else 0,
+        node=node.settings.name,
+        taken_at=utc_now().isoformat(),
+        database=node.db.dialect,
+        schema_revision=revision,
+        audit_size=head.size if head else 0,
         audit_root=head.root.hex() if head else "",
-    )  # fmt: skip
+    )
     manifest.files.update(files)
     manifest.files[target.name] = file_sha256(target)
     manifest.write(destination, node.keys.record_key())
@@ -222,8 +247,14 @@ class RestoreReport:
     problems: list[str]
 
 
-def restore(source: Path, home: Path, keys: Path, *, database_url: str | None = None,
-            now: dt.datetime | None = None) -> RestoreReport:  # fmt: skip
+def restore(
+    source: Path,
+    home: Path,
+    keys: Path,
+    *,
+    database_url: str | None = None,
+    now: dt.datetime | None = None,
+) -> RestoreReport:
     """Rebuild the node backed up in ``source`` in the new folder ``home``, with the key folder
     ``keys``, and verify it (audit log, its kept head, and every sealed row).
 
@@ -234,19 +265,21 @@ def restore(source: Path, home: Path, keys: Path, *, database_url: str | None = 
     is not empty.
     """
     if home.exists() and any(home.iterdir()):
-        raise UsageError(f"{home} is not empty: restore into a new folder",
-                         code="E_RESTORE_EXISTS")  # fmt: skip
+        raise UsageError(f"{home} is not empty: restore into a new folder", code="E_RESTORE_EXISTS")
     missing = [name for name in (*PRIVATE_KEYS, SIGNING_PUB) if not (keys / name).is_file()]
     if missing:
-        raise ConfigurationError(f"the key folder {keys} lacks {', '.join(missing)}",
-                                 code="E_BACKUP_KEYS")  # fmt: skip
+        raise ConfigurationError(
+            f"the key folder {keys} lacks {', '.join(missing)}", code="E_BACKUP_KEYS"
+        )
     _require_signer(source, keys)
     manifest = BackupManifest.read(source, (keys / RECORD_KEY).read_bytes())
     for relative, digest in manifest.files.items():
         path = source / relative
         if not path.is_file() or file_sha256(path) != digest:
-            raise IntegrityBroken(f"the backup's {relative} is missing or altered: it does not "
-                                  "match the manifest", code="E_BACKUP_CORRUPT")  # fmt: skip
+            raise IntegrityBroken(
+                f"the backup's {relative} is missing or altered: it does not match the manifest",
+                code="E_BACKUP_CORRUPT",
+            )
     home.mkdir(parents=True, exist_ok=True)
     try:
         shutil.copytree(keys, home / "keys")
@@ -265,9 +298,18 @@ def restore(source: Path, home: Path, keys: Path, *, database_url: str | None = 
             url = database_url or settings.database_url
             connection, _schema, env = _postgres_target(url)  # the dump recreates its schema
             # One transaction: a restore that fails leaves the database as it found it.
-            _run(["pg_restore", "--no-owner", "--exit-on-error", "--single-transaction",
-                  f"--dbname={connection}", str(source / "database.pgdump")],
-                 "pg_restore", env)  # fmt: skip
+            _run(
+                [
+                    "pg_restore",
+                    "--no-owner",
+                    "--exit-on-error",
+                    "--single-transaction",
+                    f"--dbname={connection}",
+                    str(source / "database.pgdump"),
+                ],
+                "pg_restore",
+                env,
+            )
         node = open_node(home, database_url=url)
     except BaseException:
         shutil.rmtree(home, ignore_errors=True)
@@ -280,8 +322,11 @@ def restore(source: Path, home: Path, keys: Path, *, database_url: str | None = 
         with node.db.reader() as session:
             report = verify_log(session, verifier, kept=kept, now=now or taken)
             key = node.keys.record_key()
-            problems = [*report.problems, *unsealed_accounts(session, key),
-                        *unsealed_rows(session, key)]  # fmt: skip
+            problems = [
+                *report.problems,
+                *unsealed_accounts(session, key),
+                *unsealed_rows(session, key),
+            ]
         return RestoreReport(home, len(manifest.files), report.events, problems)
     finally:
         node.close()

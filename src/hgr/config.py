@@ -130,11 +130,22 @@ class SurveySettings:
 
 
 EXCLUDED_CONDITIONS = (
-    "hypertension", "HP:0000822", "MONDO:0005044",
-    "diabetes", "HP:0000819", "MONDO:0005015",
-    "colour blindness", "color blindness", "colour vision", "color vision", "HP:0000551",
-    "haemophilia", "hemophilia", "ORPHA:448", "MONDO:0010602",
-)  # fmt: skip
+    "hypertension",
+    "HP:0000822",
+    "MONDO:0005044",
+    "diabetes",
+    "HP:0000819",
+    "MONDO:0005015",
+    "colour blindness",
+    "color blindness",
+    "colour vision",
+    "color vision",
+    "HP:0000551",
+    "haemophilia",
+    "hemophilia",
+    "ORPHA:448",
+    "MONDO:0010602",
+)
 """Common conditions that do not make a family an important pedigree: codes (CURIEs) or words
 of the condition's label."""
 
@@ -345,8 +356,11 @@ def _beacon(path: Path, table: dict[str, object]) -> BeaconSettings:
     ids = []
     for pair in settings.peers:
         parts = pair.split()
-        if (len(parts) not in (2, 3) or "," in parts[0]
-                or not parts[1].startswith(("http://", "https://"))):  # fmt: skip
+        if (
+            len(parts) not in (2, 3)
+            or "," in parts[0]
+            or not parts[1].startswith(("http://", "https://"))
+        ):
             raise ConfigurationError(
                 f'{path}: [beacon] peers entry {pair!r} must be "<beacon id> <http(s) url>", '
                 "optionally followed by the file of this node's token at the peer",
@@ -356,21 +370,26 @@ def _beacon(path: Path, table: dict[str, object]) -> BeaconSettings:
     if len(set(ids)) != len(ids):
         raise ConfigurationError(f"{path}: [beacon] peers name one id twice", code="E_NODE_FILE")
     if not 0 < settings.timeout_seconds <= 120:
-        raise ConfigurationError(f"{path}: [beacon] timeout_seconds must be in (0, 120]",
-                                 code="E_NODE_FILE")  # fmt: skip
-    if settings.ledger and (not settings.ledger.startswith(("http://", "https://"))
-                            or not settings.ledger_token_file):  # fmt: skip
-        raise ConfigurationError(f"{path}: [beacon] ledger must be an http(s) URL, with "
-                                 "ledger_token_file naming this node's token there",
-                                 code="E_NODE_FILE")  # fmt: skip
+        raise ConfigurationError(
+            f"{path}: [beacon] timeout_seconds must be in (0, 120]", code="E_NODE_FILE"
+        )
+    if settings.ledger and (
+        not settings.ledger.startswith(("http://", "https://")) or not settings.ledger_token_file
+    ):
+        raise ConfigurationError(
+            f"{path}: [beacon] ledger must be an http(s) URL, with "
+            "ledger_token_file naming this node's token there",
+            code="E_NODE_FILE",
+        )
     return settings
 
 
 def _survey(path: Path, table: dict[str, object]) -> SurveySettings:
     settings = _section(path, "survey", SurveySettings(), table)
     if settings.suppress_below < 1:
-        raise ConfigurationError(f"{path}: [survey] suppress_below must be at least 1",
-                                 code="E_NODE_FILE")  # fmt: skip
+        raise ConfigurationError(
+            f"{path}: [survey] suppress_below must be at least 1", code="E_NODE_FILE"
+        )
     return settings
 
 

@@ -2,8 +2,8 @@
 
 Every error carries a stable ``code`` (``E_...``) that scripts and the API can rely on, and a
 message that says what went wrong and how to fix it; ``hgr.error_codes`` declares each code,
-with a remedy (``remedy``) for the person who meets it. Adapters map these once: the CLI prints
-``error: <message> (<code>)`` and exits non-zero; the API turns them into problem+json.
+with a remedy for the person who meets it (``remedy_of``). Adapters map these once: the CLI
+prints ``error: <message> (<code>)`` and exits non-zero; the API turns them into problem+json.
 
 ::
 
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hgr.registry.report import Issue
+    from hgr.issues import Issue
 
 __all__ = [
     "ConfigurationError",
@@ -58,14 +58,6 @@ class HgrError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.code})"
-
-    @property
-    def remedy(self) -> str | None:
-        """What the person who meets this error does next, as hgr.error_codes declares it."""
-        from hgr.error_codes import declared  # the registry imports this module
-
-        found = declared(self.code)
-        return found.remedy if found else None
 
 
 class ValidationFailed(HgrError):

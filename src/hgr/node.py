@@ -30,6 +30,7 @@ from hgr.db import Database, upgrade_schema
 from hgr.debarment import models as debarment_models
 from hgr.debarment.national import ListCopy, require_fresh_list
 from hgr.exceptions import ConfigurationError
+from hgr.federation import models as federation_models
 from hgr.genotypes import models as genotypes_models
 from hgr.organisations import models as organisations_models
 from hgr.policy.packs import Pack, load_packs
@@ -42,9 +43,21 @@ from hgr.survey import models as survey_models
 __all__ = ["TABLES", "Node", "init_node", "open_node"]
 
 
-TABLES = (access_models, audit_models, auth_models, beacon_models, catalogue_models,
-          debarment_models, genotypes_models, organisations_models, registry_models,
-          relatedness_models, survey_models, RecordVersion)  # fmt: skip
+TABLES = (
+    access_models,
+    audit_models,
+    auth_models,
+    beacon_models,
+    catalogue_models,
+    debarment_models,
+    federation_models,
+    genotypes_models,
+    organisations_models,
+    registry_models,
+    relatedness_models,
+    survey_models,
+    RecordVersion,
+)
 """Every package's tables, loaded whoever opens a node: a check of every sealed table
 (``hgr audit verify --records``, a restore) then checks them all."""
 
@@ -91,8 +104,12 @@ class Node:
         nation keeps the list itself, and a node playing every level is its own nation."""
         if self.settings.role not in (NodeRole.INSTITUTION, NodeRole.PROVINCE):
             return None
-        return require_fresh_list(session, self.settings.survey.nation, action,
-                                  self.settings.access.debarment_list_max_days)  # fmt: skip
+        return require_fresh_list(
+            session,
+            self.settings.survey.nation,
+            action,
+            self.settings.access.debarment_list_max_days,
+        )
 
     def close(self) -> None:
         self.db.dispose()

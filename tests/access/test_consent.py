@@ -25,8 +25,9 @@ TODAY = dt.date(2026, 11, 22)
 HD = "MONDO:0007739"  # Huntington disease, the examples' DS consents
 FRAGMENT = read_obo(Path(__file__).parent / "mondo-fragment.obo")
 NONE = DiseaseOntology()
-HD_STUDY = ProposedUse("DS", HD, not_for_profit=True, country="CN", ethics_approved=True,
-                       ends_on=dt.date(2029, 12, 31))  # fmt: skip
+HD_STUDY = ProposedUse(
+    "DS", HD, not_for_profit=True, country="CN", ethics_approved=True, ends_on=dt.date(2029, 12, 31)
+)
 
 
 @pytest.fixture
@@ -36,13 +37,15 @@ def donors(db: Database, keys: NodeKeys) -> dict[str, int]:
     with db.reader() as session:
         rows = session.execute(select(m.Donor.pseudonym, m.Donor.id)).all()
     ids = dict(rows)
-    return {local: ids[keys.pseudonymiser.pseudonym(BJ, local)]
-            for local in ("BJH-0001", "BJH-0002", "BJH-0003", "BJH-0004", "BJH-0005",
-                          "BJH-0101")}  # fmt: skip
+    return {
+        local: ids[keys.pseudonymiser.pseudonym(BJ, local)]
+        for local in ("BJH-0001", "BJH-0002", "BJH-0003", "BJH-0004", "BJH-0005", "BJH-0101")
+    }
 
 
-def _release(db: Database, donors: dict[str, int], use: ProposedUse,
-             ontology: DiseaseOntology = NONE) -> tuple[set[str], dict[str, str]]:  # fmt: skip
+def _release(
+    db: Database, donors: dict[str, int], use: ProposedUse, ontology: DiseaseOntology = NONE
+) -> tuple[set[str], dict[str, str]]:
     name = {i: local for local, i in donors.items()}
     with db.reader() as session:
         release = eligible_donors(session, donors.values(), use, ontology, TODAY)
@@ -64,16 +67,25 @@ def test_a_study_of_the_consented_disease(db: Database, donors: dict[str, int]) 
         ({"commercial": True}, {"BJH-0001", "BJH-0002", "BJH-0003"}, "NCU"),
         ({"ends_on": dt.date(2031, 1, 1)}, {"BJH-0005"}, "TS: use ends by 2030-12-31"),
         ({"ethics_approved": False}, {"BJH-0001", "BJH-0002", "BJH-0003", "BJH-0005"}, "IRB"),
-        ({"purpose": "HMB", "disease": None}, {"BJH-0001", "BJH-0002", "BJH-0003", "BJH-0005"},
-         "DS consent covers research on"),
-        ({"disease": "MONDO:0005044"}, {"BJH-0001", "BJH-0002", "BJH-0003", "BJH-0005"},
-         "not MONDO:0005044"),
+        (
+            {"purpose": "HMB", "disease": None},
+            {"BJH-0001", "BJH-0002", "BJH-0003", "BJH-0005"},
+            "DS consent covers research on",
+        ),
+        (
+            {"disease": "MONDO:0005044"},
+            {"BJH-0001", "BJH-0002", "BJH-0003", "BJH-0005"},
+            "not MONDO:0005044",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_condition_refuses_the_donors_it_binds(
-    db: Database, donors: dict[str, int], change: dict[str, object], refused: set[str],
+    db: Database,
+    donors: dict[str, int],
+    change: dict[str, object],
+    refused: set[str],
     reason: str,
-) -> None:  # fmt: skip
+) -> None:
     use = ProposedUse(**(HD_STUDY.__dict__ | change))
     released, why = _release(db, donors, use)
     assert set(why) - {"BJH-0004"} == refused
@@ -83,19 +95,27 @@ def test_each_condition_refuses_the_donors_it_binds(
 
 def test_a_withdrawal_takes_effect_at_once(db: Database, donors: dict[str, int]) -> None:
     with db.transaction() as session:
-        consent = session.scalars(select(m.Consent).where(
-            m.Consent.donor_id == donors["BJH-0001"])).one()  # fmt: skip
+        consent = session.scalars(
+            select(m.Consent).where(m.Consent.donor_id == donors["BJH-0001"])
+        ).one()
         withdraw_consent(session, Actor("test", "operator"), consent, TODAY)
     released, refused = _release(db, donors, HD_STUDY)
     assert "BJH-0001" not in released
     assert refused["BJH-0001"] == "withdrawn"
 
 
-def _consent(permission: str, disease: str | None = None, *modifiers: str,
-             countries: tuple[str, ...] = ()) -> m.Consent:  # fmt: skip
-    return m.Consent(permission=permission, disease=disease, modifiers=list(modifiers),
-                     countries=list(countries), status="active", time_limit=None,
-                     signed_on=dt.date(2020, 1, 1))  # fmt: skip
+def _consent(
+    permission: str, disease: str | None = None, *modifiers: str, countries: tuple[str, ...] = ()
+) -> m.Consent:
+    return m.Consent(
+        permission=permission,
+        disease=disease,
+        modifiers=list(modifiers),
+        countries=list(countries),
+        status="active",
+        time_limit=None,
+        signed_on=dt.date(2020, 1, 1),
+    )
 
 
 def test_disease_descendants_match_only_with_an_ontology() -> None:
@@ -106,8 +126,7 @@ def test_disease_descendants_match_only_with_an_ontology() -> None:
     # Walking up, never down: DS(type 2) does not cover research on diabetes in general.
     narrow = _consent("DS", "MONDO:0005148")
     assert not match_consent(narrow, ProposedUse("DS", "MONDO:0005015"), FRAGMENT, TODAY).allowed
-    assert not match_consent(diabetes, ProposedUse("DS", "MONDO:0005044"), FRAGMENT,
-                             TODAY).allowed  # fmt: skip
+    assert not match_consent(diabetes, ProposedUse("DS", "MONDO:0005044"), FRAGMENT, TODAY).allowed
 
 
 @pytest.mark.parametrize(
@@ -124,14 +143,18 @@ def test_disease_descendants_match_only_with_an_ontology() -> None:
         (("GRU", None, "NPUNCU"), ProposedUse("HMB", not_for_profit=True, commercial=True), False),
         (("GRU", None, "GSO"), ProposedUse("HMB", genetic=False), False),
         (("GRU", None, "NMDS"), ProposedUse("HMB", methods_development=True), False),
-        (("DS", "MONDO:0005015", "NMDS"), ProposedUse("DS", "MONDO:0005148",
-                                                     methods_development=True), True),
+        (
+            ("DS", "MONDO:0005015", "NMDS"),
+            ProposedUse("DS", "MONDO:0005148", methods_development=True),
+            True,
+        ),
         (("GRU", None), ProposedUse("HMB", clinical_care=True), False),
         (("GRU", None, "CC"), ProposedUse("HMB", clinical_care=True), True),
     ],
-)  # fmt: skip
-def test_permissions_and_modifiers(consent: tuple[str | None, ...], use: ProposedUse,
-                                   allowed: bool) -> None:  # fmt: skip
+)
+def test_permissions_and_modifiers(
+    consent: tuple[str | None, ...], use: ProposedUse, allowed: bool
+) -> None:
     permission, disease, *modifiers = consent
     assert permission is not None
     record = _consent(permission, disease, *(x for x in modifiers if x))
@@ -152,8 +175,11 @@ def test_bad_uses_and_ontologies_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="names its disease"):
         ProposedUse("DS")
     assert "MONDO:9999999" not in FRAGMENT.names
-    assert FRAGMENT.ancestors("MONDO:0005148") == {"MONDO:0005148", "MONDO:0005015",
-                                                  "MONDO:0000001"}  # fmt: skip
+    assert FRAGMENT.ancestors("MONDO:0005148") == {
+        "MONDO:0005148",
+        "MONDO:0005015",
+        "MONDO:0000001",
+    }
     bad = tmp_path / "bad.obo"
     bad.write_text("[Term]\nthis line has no tag\n")
     with pytest.raises(FormatError, match=r"bad\.obo:2"):
@@ -170,8 +196,10 @@ def test_the_node_reads_its_ontology_and_packs(tmp_path: Path) -> None:
     init_node(home).close()
     (home / "packs").mkdir()
     (home / "packs" / "debarment.yaml").write_text(
-        (Path(__file__).parents[2] / "src/hgr/policy/packs/debarment.yaml").read_text()
-        .replace('version: "2025.1"', 'version: "local"'))  # fmt: skip
+        (Path(__file__).parents[2] / "src/hgr/policy/packs/debarment.yaml")
+        .read_text()
+        .replace('version: "2025.1"', 'version: "local"')
+    )
     fragment = Path(__file__).parent / "mondo-fragment.obo"
     with (home / "node.toml").open("a") as settings:
         settings.write(f'[access]\ndisease_ontology = "{fragment}"\npacks = "packs"\n')

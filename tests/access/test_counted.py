@@ -35,8 +35,10 @@ ACTOR = Actor("test", "operator")
 TODAY = dt.date(2026, 11, 23)
 PACKS = load_packs()
 BASE = read_model(AccessRequest, EXAMPLES / "policy" / "foreign-wgs-request.yaml")
-CONSENT_HEADER = ("donor_id,document_version,document_sha256,signed_on,permission,disease,"
-                  "modifiers,countries,time_limit,status,withdrawn_on")  # fmt: skip
+CONSENT_HEADER = (
+    "donor_id,document_version,document_sha256,signed_on,permission,disease,"
+    "modifiers,countries,time_limit,status,withdrawn_on"
+)
 
 
 def _request(declared: int, categories: tuple[str, ...] = ("whole_genome",)) -> AccessRequest:
@@ -51,32 +53,51 @@ def _request(declared: int, categories: tuple[str, ...] = ("whole_genome",)) -> 
     return AccessRequest.model_validate(body)
 
 
-def _add_donors(db: Database, keys: NodeKeys, folder: Path, first: int, count: int,
-                sequenced: str = "") -> None:  # fmt: skip
+def _add_donors(
+    db: Database, keys: NodeKeys, folder: Path, first: int, count: int, sequenced: str = ""
+) -> None:
     """``count`` Yi donors of BJ-H001 (YI-<n> from ``first``), each with a broad consent, and,
     when ``sequenced`` names a data category, a DNA sample each in a collection of that
     category (YI-SEQ)."""
     folder.mkdir(parents=True)
     with open(folder / "donors.csv", "w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
-        out.writerow(["donor_id", "sex", "birth_year", "residence_region", "population",
-                      "vital_status", "phenotypes", "diagnoses"])  # fmt: skip
+        out.writerow(
+            [
+                "donor_id",
+                "sex",
+                "birth_year",
+                "residence_region",
+                "population",
+                "vital_status",
+                "phenotypes",
+                "diagnoses",
+            ]
+        )
         for n in range(first, first + count):
             out.writerow([f"YI-{n:04d}", "female", 1970, "530000", "Yi", "alive", "", ""])
-    lines = [CONSENT_HEADER] + [f"YI-{n:04d},GEN-2020-v1,{'ab' * 32},2020-05-01,GRU,,,,,active,"
-                                for n in range(first, first + count)]  # fmt: skip
+    lines = [CONSENT_HEADER] + [
+        f"YI-{n:04d},GEN-2020-v1,{'ab' * 32},2020-05-01,GRU,,,,,active,"
+        for n in range(first, first + count)
+    ]
     (folder / "consents.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     files = [folder / "donors.csv", folder / "consents.csv"]
     if sequenced:
         (folder / "collections.csv").write_text(
             "collection_id,name,material_types,data_categories,disease_focus,target_size,"
             f"duo_codes,description\nYI-SEQ,Yi cohort,dna,biological_samples;{sequenced},,,GRU,\n",
-            encoding="utf-8")  # fmt: skip
-        rows = [f"YI-{n:04d}-S1,YI-{n:04d},dna,YI-SEQ,2020-05-01,available"
-                for n in range(first, first + count)]  # fmt: skip
+            encoding="utf-8",
+        )
+        rows = [
+            f"YI-{n:04d}-S1,YI-{n:04d},dna,YI-SEQ,2020-05-01,available"
+            for n in range(first, first + count)
+        ]
         (folder / "samples.csv").write_text(
             "sample_id,donor_id,material_type,collection_id,collection_date,storage_status\n"
-            + "\n".join(rows) + "\n", encoding="utf-8")  # fmt: skip
+            + "\n".join(rows)
+            + "\n",
+            encoding="utf-8",
+        )
         files[1:1] = [folder / "collections.csv", folder / "samples.csv"]
     import_files(db, keys, files, institution="BJ-H001")
 
@@ -87,10 +108,20 @@ def node(db: Database, keys: NodeKeys) -> Database:
     import_files(db, keys, HOLDINGS, institution="BJ-H001")
     with db.transaction() as session:
         register_parties(session, BASE)
-        add_user(session, ACTOR, "alice", Role.RESEARCHER, "",
-                 organisation="Example University of Oxbridge")  # fmt: skip
-        reviewers = {"dac1": Role.ACCESS_COMMITTEE, "dac2": Role.ACCESS_COMMITTEE,
-                     "eth1": Role.ETHICS_COMMITTEE, "eth2": Role.ETHICS_COMMITTEE}  # fmt: skip
+        add_user(
+            session,
+            ACTOR,
+            "alice",
+            Role.RESEARCHER,
+            "",
+            organisation="Example University of Oxbridge",
+        )
+        reviewers = {
+            "dac1": Role.ACCESS_COMMITTEE,
+            "dac2": Role.ACCESS_COMMITTEE,
+            "eth1": Role.ETHICS_COMMITTEE,
+            "eth2": Role.ETHICS_COMMITTEE,
+        }
         for name, role in reviewers.items():
             add_user(session, ACTOR, name, role, "BJ-H001")
     return db
@@ -161,18 +192,29 @@ def test_a_store_whose_collection_records_no_genotype_category_counts_as_genomes
 
     _add_donors(node, keys, tmp_path / "yi", 1, 600, sequenced="other")
     with node.transaction() as session:
-        collection = session.scalars(select(m.Collection).where(
-            m.Collection.code == "YI-SEQ")).one()  # fmt: skip
-        store = GenotypeStore(collection_id=collection.id, version=1, location="stores/x",
-                              build="GRCh38", vcf_zarr_version="0.4", samples=600, variants=1,
-                              created_at=utc_now(), qc={})  # fmt: skip
+        collection = session.scalars(
+            select(m.Collection).where(m.Collection.code == "YI-SEQ")
+        ).one()
+        store = GenotypeStore(
+            collection_id=collection.id,
+            version=1,
+            location="stores/x",
+            build="GRCh38",
+            vcf_zarr_version="0.4",
+            samples=600,
+            variants=1,
+            created_at=utc_now(),
+            qc={},
+        )
         session.add(store)
         session.flush()
-        samples = session.scalars(select(m.Sample.id).where(
-            m.Sample.collection_id == collection.id).order_by(m.Sample.id))  # fmt: skip
-        session.add_all(GenotypeSample(store_id=store.id, sample_id=sample, position=n,
-                                       file_sample_id=f"s{n}")
-                        for n, sample in enumerate(samples))  # fmt: skip
+        samples = session.scalars(
+            select(m.Sample.id).where(m.Sample.collection_id == collection.id).order_by(m.Sample.id)
+        )
+        session.add_all(
+            GenotypeSample(store_id=store.id, sample_id=sample, position=n, file_sample_id=f"s{n}")
+            for n, sample in enumerate(samples)
+        )
         record(session, ACTOR, "genotypes.ingest", "stores/x")  # as the ingest audits it
     with node.reader() as session:
         facts = node_facts(session, _request(600, ("genotype_array",)), NodeFacts(today=TODAY))
@@ -189,10 +231,21 @@ def test_one_person_registered_twice_counts_once(
     assert before["outcome"] == "security_review"
     first, second = sorted(_yi_pseudonyms(node)[:2])
     with node.transaction() as session:
-        session.add(DonorLink(institution_a="BJ-H001", donor_a=first, institution_b="BJ-H001",
-                              donor_b=second, relationship="duplicate", kinship=0.5, ibs0=0.0,
-                              discordance=0.0, n_sites=1000, panel_id="test",
-                              created_at=utc_now()))  # fmt: skip
+        session.add(
+            DonorLink(
+                institution_a="BJ-H001",
+                donor_a=first,
+                institution_b="BJ-H001",
+                donor_b=second,
+                relationship="duplicate",
+                kinship=0.5,
+                ibs0=0.0,
+                discordance=0.0,
+                n_sites=1000,
+                panel_id="test",
+                created_at=utc_now(),
+            )
+        )
         record(session, ACTOR, "relatedness.link", "donor_link")  # as the engine audits it
     with node.reader() as session:
         facts = node_facts(session, _request(declared=500), NodeFacts(today=TODAY))
@@ -219,8 +272,11 @@ def test_a_cohort_the_node_does_not_hold_does_not_lower_the_declaration(
 def _yi_pseudonyms(db: Database) -> list[str]:
     """The registry's pseudonyms of the Yi donors, in the order they were imported."""
     with db.reader() as session:
-        return list(session.scalars(select(m.Donor.pseudonym).where(
-            m.Donor.population == "Yi").order_by(m.Donor.id)))  # fmt: skip
+        return list(
+            session.scalars(
+                select(m.Donor.pseudonym).where(m.Donor.population == "Yi").order_by(m.Donor.id)
+            )
+        )
 
 
 def test_an_export_is_decided_again_on_what_it_releases(
@@ -240,20 +296,43 @@ def test_an_export_is_decided_again_on_what_it_releases(
     signer = load_signer(keys.signing_key, "hgr/test-node")
     with node.transaction() as session:
         entry = find_request(session, number)
-        for name, kind in (("dac1", "dac"), ("dac2", "dac"), ("eth1", "ethics"),
-                           ("eth2", "ethics")):  # fmt: skip
-            review(session, ACTOR, entry, find_user(session, name), kind, approve=True,
-                   today=TODAY)  # fmt: skip
+        for name, kind in (
+            ("dac1", "dac"),
+            ("dac2", "dac"),
+            ("eth1", "ethics"),
+            ("eth2", "ethics"),
+        ):
+            review(session, ACTOR, entry, find_user(session, name), kind, approve=True, today=TODAY)
         file_provision(session, ACTOR, entry, backup, TODAY)
         activate(session, ACTOR, entry, today=TODAY)
         register_key(session, ACTOR, entry, tmp_path / "r.pub")
-        first = make_export(session, ACTOR, entry, keys, signer, tmp_path / "out",
-                            DiseaseOntology(), tmp_path, PACKS, today=TODAY)  # fmt: skip
+        first = make_export(
+            session,
+            ACTOR,
+            entry,
+            keys,
+            signer,
+            tmp_path / "out",
+            DiseaseOntology(),
+            tmp_path,
+            PACKS,
+            today=TODAY,
+        )
     assert first.released == 450
     _add_donors(node, keys, tmp_path / "more", 451, 100)
     with node.transaction() as session, pytest.raises(Conflict) as refused:
-        make_export(session, ACTOR, find_request(session, number), keys, signer,
-                    tmp_path / "out", DiseaseOntology(), tmp_path, PACKS, today=TODAY)  # fmt: skip
+        make_export(
+            session,
+            ACTOR,
+            find_request(session, number),
+            keys,
+            signer,
+            tmp_path / "out",
+            DiseaseOntology(),
+            tmp_path,
+            PACKS,
+            today=TODAY,
+        )
     assert refused.value.code == "E_DECISION_CHANGED"
     assert "release 550 persons" in str(refused.value)
     assert "security_review (CN-13)" in str(refused.value)

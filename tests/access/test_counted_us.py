@@ -32,22 +32,38 @@ def node(db: Database, keys: NodeKeys, tmp_path: Path) -> Database:
     """BJ-H001 with 150 donors who live in California (a region of the US the node loaded),
     registered in a population of their own (US-RES), each with a broad consent."""
     regions = tmp_path / "us-regions.csv"
-    regions.write_text("country,code,name,name_local,level,parent_code\n"
-                       "US,US,United States,,nation,\nUS,US-CA,California,,province,US\n",
-                       encoding="utf-8")  # fmt: skip
+    regions.write_text(
+        "country,code,name,name_local,level,parent_code\n"
+        "US,US,United States,,nation,\nUS,US-CA,California,,province,US\n",
+        encoding="utf-8",
+    )
     load_regions(db, regions)
     import_files(db, keys, [EXAMPLES / "institutions.csv"])
     import_files(db, keys, HOLDINGS, institution="BJ-H001")
-    donors = ["donor_id,sex,birth_year,residence_region,population,vital_status,phenotypes,"
-              "diagnoses"] + [f"US-{n:03d},female,1980,US-CA,US-RES,alive,,"
-                              for n in range(150)]  # fmt: skip
+    donors = [
+        "donor_id,sex,birth_year,residence_region,population,vital_status,phenotypes,diagnoses"
+    ] + [f"US-{n:03d},female,1980,US-CA,US-RES,alive,," for n in range(150)]
     (tmp_path / "donors.csv").write_text("\n".join(donors) + "\n", encoding="utf-8")
     import_files(db, keys, [tmp_path / "donors.csv"], institution="BJ-H001")
     with db.transaction() as session:
-        register_organisation(session, OFFICER, "hk-holdings", "HK", "Example HK Holdings Ltd",
-                              FACT, identifiers=["HK-CR:0000042"])  # fmt: skip
-        register_organisation(session, OFFICER, "uk-genomics", "GB", "Example Genomics UK Ltd",
-                              FACT, identifiers=["CH:00000042"])  # fmt: skip
+        register_organisation(
+            session,
+            OFFICER,
+            "hk-holdings",
+            "HK",
+            "Example HK Holdings Ltd",
+            FACT,
+            identifiers=["HK-CR:0000042"],
+        )
+        register_organisation(
+            session,
+            OFFICER,
+            "uk-genomics",
+            "GB",
+            "Example Genomics UK Ltd",
+            FACT,
+            identifiers=["CH:00000042"],
+        )
     return db
 
 
@@ -74,8 +90,10 @@ def test_donors_who_live_in_the_us_bring_the_us_rules(node: Database) -> None:
     facts, decision = _decide(node)
     assert (facts.jurisdictions, facts.us_persons) == (("US",), 150)
     assert any(use.pack == "us-dsp" and use.applied for use in decision.packs)
-    assert ("declared donors from CN; the cohort holds donors of US (150 US persons), and "
-            "decided on both") in decision.counted  # fmt: skip
+    assert (
+        "declared donors from CN; the cohort holds donors of US (150 US persons), and "
+        "decided on both"
+    ) in decision.counted
 
 
 def test_a_covered_person_is_found_through_its_owners(node: Database) -> None:
@@ -96,8 +114,7 @@ def test_ownership_of_concern_adds_up_through_covered_holders(node: Database) ->
     # 30% held directly by the Hong Kong company, 30% by a UK holding it owns 100% of: 60% in
     # aggregate, through a holder that is itself covered.
     with node.transaction() as session:
-        register_organisation(session, OFFICER, "uk-holding", "GB", "Example UK Holding Ltd",
-                              FACT)  # fmt: skip
+        register_organisation(session, OFFICER, "uk-holding", "GB", "Example UK Holding Ltd", FACT)
         add_control(session, OFFICER, "hk-holdings", "uk-holding", "equity", 100.0, FACT)
         add_control(session, OFFICER, "hk-holdings", "uk-genomics", "equity", 30.0, FACT)
         add_control(session, OFFICER, "uk-holding", "uk-genomics", "equity", 30.0, FACT)
@@ -113,10 +130,13 @@ def test_a_ring_of_holdings_does_not_hide_a_covered_owner(node: Database) -> Non
     with node.transaction() as session:
         for key in ("ring-b", "ring-c"):
             register_organisation(session, OFFICER, key, "GB", f"Example {key} Ltd", FACT)
-        for upper, lower, share in (("ring-b", "uk-genomics", 30.0),
-                                    ("ring-c", "uk-genomics", 30.0),
-                                    ("hk-holdings", "ring-b", 60.0), ("ring-c", "ring-b", 10.0),
-                                    ("ring-b", "ring-c", 50.0)):  # fmt: skip
+        for upper, lower, share in (
+            ("ring-b", "uk-genomics", 30.0),
+            ("ring-c", "uk-genomics", 30.0),
+            ("hk-holdings", "ring-b", 60.0),
+            ("ring-c", "ring-b", 10.0),
+            ("ring-b", "ring-c", 50.0),
+        ):
             add_control(session, OFFICER, upper, lower, "equity", share, FACT)
     facts, decision = _decide(node)
     assert facts.parties["requester"].concern_ownership_pct == 60.0
@@ -133,25 +153,50 @@ def test_persons_exported_before_are_counted_once(node: Database) -> None:
     from hgr.registry import models as m
 
     with node.transaction() as session:
-        residents = list(session.scalars(select(m.Donor.pseudonym).where(
-            m.Donor.population == "US-RES").order_by(m.Donor.id)))  # fmt: skip
-        others = list(session.scalars(select(m.Donor.pseudonym).where(
-            m.Donor.population != "US-RES").order_by(m.Donor.id).limit(10)))  # fmt: skip
+        residents = list(
+            session.scalars(
+                select(m.Donor.pseudonym).where(m.Donor.population == "US-RES").order_by(m.Donor.id)
+            )
+        )
+        others = list(
+            session.scalars(
+                select(m.Donor.pseudonym)
+                .where(m.Donor.population != "US-RES")
+                .order_by(m.Donor.id)
+                .limit(10)
+            )
+        )
         for donor in session.scalars(select(m.Donor).where(m.Donor.pseudonym.in_(others))):
-            donor.residence_region_id = session.scalar(select(m.Region.id).where(
-                m.Region.code == "US-CA"))  # fmt: skip
+            donor.residence_region_id = session.scalar(
+                select(m.Region.id).where(m.Region.code == "US-CA")
+            )
         body = BASE.model_dump(mode="json") | {
             "requester": {"name": "Example Genomics UK Ltd", "country": "GB"},
-            "cohort": {"institution": "BJ-H001"}}  # fmt: skip
+            "cohort": {"institution": "BJ-H001"},
+        }
         at = utc_now() - dt.timedelta(days=30)
-        entry = RequestRecord(number="REQ-2026-09999", requester="r", status="active",
-                              body=body, reviews_needed=[], note="", created_at=at,
-                              updated_at=at)  # fmt: skip
+        entry = RequestRecord(
+            number="REQ-2026-09999",
+            requester="r",
+            status="active",
+            body=body,
+            reviews_needed=[],
+            note="",
+            created_at=at,
+            updated_at=at,
+        )
         session.add(entry)
         session.flush()
-        session.add(ExportPackage(request_id=entry.id, number="REQ-2026-09999-E01",
-                                  donors=residents[:60] + others, fields=["sex"],
-                                  manifest_sha256="0" * 64, created_at=at))  # fmt: skip
+        session.add(
+            ExportPackage(
+                request_id=entry.id,
+                number="REQ-2026-09999-E01",
+                donors=residents[:60] + others,
+                fields=["sex"],
+                manifest_sha256="0" * 64,
+                created_at=at,
+            )
+        )
         # The test stands in for the processes, which audit what they write.
         record(session, Actor("test", "operator"), "access.export", entry.number)
     facts, _decision = _decide(node)

@@ -20,19 +20,34 @@ TODAY = dt.date(2026, 11, 23)
 LAB = {"name": "Example Genomics Co.", "country": "CN", "identifiers": ["USCC:X1"]}
 
 
-def _exported(db: Database, body: dict[str, object], donors: int, days_ago: int,
-              first: int = 0) -> None:  # fmt: skip
+def _exported(
+    db: Database, body: dict[str, object], donors: int, days_ago: int, first: int = 0
+) -> None:
     at = dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(), dt.UTC)
     with db.transaction() as session:
         number = f"REQ-2026-{days_ago:05d}"
-        entry = RequestRecord(number=number, requester="r", status="closed", body=body,
-                              reviews_needed=[], note="", created_at=at, updated_at=at)  # fmt: skip
+        entry = RequestRecord(
+            number=number,
+            requester="r",
+            status="closed",
+            body=body,
+            reviews_needed=[],
+            note="",
+            created_at=at,
+            updated_at=at,
+        )
         session.add(entry)
         session.flush()
-        session.add(ExportPackage(request_id=entry.id, number=f"{number}-E01",
-                                  donors=[f"p{n}" for n in range(first, first + donors)],
-                                  fields=["sex"],
-                                  manifest_sha256="0" * 64, created_at=at))  # fmt: skip
+        session.add(
+            ExportPackage(
+                request_id=entry.id,
+                number=f"{number}-E01",
+                donors=[f"p{n}" for n in range(first, first + donors)],
+                fields=["sex"],
+                manifest_sha256="0" * 64,
+                created_at=at,
+            )
+        )
         # The test stands in for the export process, which audits what it writes.
         record(session, Actor("test", "operator"), "access.export", number)
 
@@ -78,8 +93,9 @@ def test_ethics_standing(db: Database, keys: NodeKeys, tmp_path: Path) -> None:
     with db.reader() as session:
         assert not ethics_standing(session, "BJ-H001", "2019-KY-017", TODAY)
         cohort = AccessRequest.model_validate(
-            build().model_dump(mode="json") | {"cohort": {"institution": "BJ-H001"},
-                                               "ethics_reference": "2021-KY-044"})  # fmt: skip
+            build().model_dump(mode="json")
+            | {"cohort": {"institution": "BJ-H001"}, "ethics_reference": "2021-KY-044"}
+        )
         facts = node_facts(session, cohort, NodeFacts(today=TODAY, debarment="mandatory"))
     assert facts.ethics_approved is False
     assert facts.debarment == "none"  # the node's list, not the file, says who is debarred

@@ -63,8 +63,7 @@ def users(db: Database, keys: NodeKeys) -> dict[str, User]:
     return found
 
 
-def _submitted(db: Database, users: dict[str, User], *changes: dict[str, Any],
-               **facts: Any) -> str:  # fmt: skip
+def _submitted(db: Database, users: dict[str, User], *changes: dict[str, Any], **facts: Any) -> str:
     body = REQUEST.model_dump(mode="json")
     for change in changes:
         body |= change
@@ -75,11 +74,26 @@ def _submitted(db: Database, users: dict[str, User], *changes: dict[str, Any],
         return entry.number
 
 
-def _review(db: Database, users: dict[str, User], number: str, who: str, kind: str,
-            approve: bool = True, note: str = "") -> str:  # fmt: skip
+def _review(
+    db: Database,
+    users: dict[str, User],
+    number: str,
+    who: str,
+    kind: str,
+    approve: bool = True,
+    note: str = "",
+) -> str:
     with db.transaction() as session:
-        entry = review(session, ACTOR, find_request(session, number), users[who], kind,
-                       approve=approve, note=note, today=TODAY)  # fmt: skip
+        entry = review(
+            session,
+            ACTOR,
+            find_request(session, number),
+            users[who],
+            kind,
+            approve=approve,
+            note=note,
+            today=TODAY,
+        )
         return entry.status
 
 
@@ -102,15 +116,18 @@ def test_a_foreign_request_through_every_review_to_revocation(
         _review(db, users, number, "dac_other", "dac")
     with pytest.raises(Forbidden, match="is for access_committee"):
         _review(db, users, number, "eth1", "dac")
-    for who, kind in (("dac2", "dac"), ("eth1", "ethics"), ("eth2", "ethics"),
-                      ("sec1", "security")):  # fmt: skip
+    for who, kind in (
+        ("dac2", "dac"),
+        ("eth1", "ethics"),
+        ("eth2", "ethics"),
+        ("sec1", "security"),
+    ):
         assert _review(db, users, number, who, kind) == "under_review"
     with db.reader() as session:
         state = review_state(session, find_request(session, number), TODAY)
         assert state.missing == {"security": 1}
         assert not state.overdue
-        assert review_state(session, find_request(session, number),
-                            dt.date(2026, 12, 22)).overdue  # fmt: skip
+        assert review_state(session, find_request(session, number), dt.date(2026, 12, 22)).overdue
     assert _review(db, users, number, "sec2", "security") == "approved"
     with pytest.raises(Conflict, match="file it first"), db.transaction() as session:
         activate(session, ACTOR, find_request(session, number), today=TODAY)
@@ -148,4 +165,5 @@ def test_one_rejection_rejects_and_gives_reasons(db: Database, users: dict[str, 
     with pytest.raises(ValidationFailed, match="reasons"):
         _review(db, users, number, "eth1", "ethics", approve=False)
     assert _review(db, users, number, "eth1", "ethics", False, "No ethics approval seen.") == (
-        "rejected")  # fmt: skip
+        "rejected"
+    )

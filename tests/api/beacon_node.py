@@ -24,8 +24,14 @@ from hgr.synth import SynthConfig, synthesise_nation
 from tests.conftest import register_named
 
 ADMIN = Actor("cli:test", "operator")
-INSTITUTION_FILES = ("collections.csv", "donors.csv", "samples.csv", "consents.csv",
-                     "ethics_approvals.csv", "families.csv")  # fmt: skip
+INSTITUTION_FILES = (
+    "collections.csv",
+    "donors.csv",
+    "samples.csv",
+    "consents.csv",
+    "ethics_approvals.csv",
+    "families.csv",
+)
 # name: (role, scope, organisation, country)
 BEACON_USERS = {
     "domestic": (Role.RESEARCHER, "", "Peking Union Medical College", "CN"),
@@ -47,8 +53,9 @@ def build_beacon_node(root: Path) -> BeaconNode:
     """Synthesise, import and ingest into ``root``/node (slow: once per session)."""
     nation = root / "nation"
     synthesise_nation(nation, SynthConfig(donors=240, seed=11, sites_per_chromosome=120))
-    folders = sorted(p for p in (nation / "institutions").iterdir()
-                     if (p / "genotypes.vcf.gz").exists())  # fmt: skip
+    folders = sorted(
+        p for p in (nation / "institutions").iterdir() if (p / "genotypes.vcf.gz").exists()
+    )
     # The institution with the most genotyped donors.
     folder = max(folders, key=lambda p: len((p / "donors.csv").read_text().splitlines()))
     code = folder.name
@@ -57,10 +64,19 @@ def build_beacon_node(root: Path) -> BeaconNode:
     files = [folder / n for n in INSTITUTION_FILES if (folder / n).exists()]
     import_files(node.db, node.keys, files, institution=code)
     with open(folder / "collections.csv", encoding="utf-8") as handle:
-        collection = next(r["collection_id"] for r in csv.DictReader(handle)
-                          if r["collection_id"].endswith("-POP"))  # fmt: skip
-    ingest(node.db, node.settings.home, node.keys, [folder / "genotypes.vcf.gz"],
-           institution=code, collection=collection)  # fmt: skip
+        collection = next(
+            r["collection_id"]
+            for r in csv.DictReader(handle)
+            if r["collection_id"].endswith("-POP")
+        )
+    ingest(
+        node.db,
+        node.settings.home,
+        node.keys,
+        [folder / "genotypes.vcf.gz"],
+        institution=code,
+        collection=collection,
+    )
     node.close()
     return BeaconNode(root / "node", code, collection, folder / "genotypes.vcf.gz")
 
@@ -80,8 +96,7 @@ def copy_node(template: BeaconNode, into: Path) -> tuple[Node, dict[str, str]]:
             else:
                 register_named(session, organisation, country)
         for name, (role, scope, organisation, country) in BEACON_USERS.items():
-            add_user(session, ADMIN, name, role, scope, organisation=organisation,
-                     country=country)  # fmt: skip
+            add_user(session, ADMIN, name, role, scope, organisation=organisation, country=country)
             tokens[name] = create_token(session, ADMIN, name).value
         add_user(session, ADMIN, "steward", Role.INSTITUTION_STEWARD, template.institution)
         tokens["steward"] = create_token(session, ADMIN, "steward").value
@@ -94,10 +109,22 @@ def debar(db: Database, number: str, identifier: str) -> None:
 
     today = utc_today()
     with db.transaction() as session:
-        session.add(DebarmentEntry(
-            number=number, organisation="Debarred Ltd", country="GB", identifiers=[identifier],
-            regime="hgr", ground="test", mandatory=True, status="listed", opened_on=today,
-            listed_on=today, permanent=True, updated_at=utc_now()))  # fmt: skip
+        session.add(
+            DebarmentEntry(
+                number=number,
+                organisation="Debarred Ltd",
+                country="GB",
+                identifiers=[identifier],
+                regime="hgr",
+                ground="test",
+                mandatory=True,
+                status="listed",
+                opened_on=today,
+                listed_on=today,
+                permanent=True,
+                updated_at=utc_now(),
+            )
+        )
         # As the node's own writes do: an audit event moves the state that cached reads
         # (hgr.audit.stamp.cached) are keyed on, so no reader keeps the list as it was.
         record(session, ADMIN, "debarment.enter", f"debarment/{number}", grounds="test listing")

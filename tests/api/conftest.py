@@ -71,8 +71,9 @@ def api(db: Database, keys: NodeKeys, tmp_path: Path) -> Iterator[Api]:
         for name, (role, scope) in USERS.items():
             add_user(session, ADMIN, name, role, scope, organisation=ORGANISATIONS.get(name, ""))
             tokens[name] = create_token(session, ADMIN, name).value
-    settings = Settings(home=tmp_path, name="test node",
-                        service=ServiceSettings(rate_per_second=1000, burst=1000))  # fmt: skip
+    settings = Settings(
+        home=tmp_path, name="test node", service=ServiceSettings(rate_per_second=1000, burst=1000)
+    )
     app = create_app(settings, Node(settings, db, keys))
     with TestClient(app) as client:
         yield Api(client, tokens, db)

@@ -38,15 +38,24 @@ pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 BASE = read_model(AccessRequest, EXAMPLES / "policy" / "foreign-wgs-request.yaml")
 # Huntington disease research on family HD-001, the disease its donors consented to (DS).
-REQUEST = AccessRequest.model_validate(BASE.model_dump(mode="json") | {
-    "purpose": {"duo": "DS", "disease": "MONDO:0007739"},
-    "cohort": {"institution": "BJ-H001", "families": ["HD-001"]},
-    "ethics_reference": "2019-KY-017",
-    "data": BASE.data.model_dump(mode="json") | {"fields": ["sex", "diagnoses"]},
-})  # fmt: skip
+REQUEST = AccessRequest.model_validate(
+    BASE.model_dump(mode="json")
+    | {
+        "purpose": {"duo": "DS", "disease": "MONDO:0007739"},
+        "cohort": {"institution": "BJ-H001", "families": ["HD-001"]},
+        "ethics_reference": "2019-KY-017",
+        "data": BASE.data.model_dump(mode="json") | {"fields": ["sex", "diagnoses"]},
+    }
+)
 PACKS = load_packs()
-REVIEWERS = [("dac_bj", "dac"), ("dac2", "dac"), ("ethics_bj", "ethics"), ("eth2", "ethics"),
-             ("security", "security"), ("sec2", "security")]  # fmt: skip
+REVIEWERS = [
+    ("dac_bj", "dac"),
+    ("dac2", "dac"),
+    ("ethics_bj", "ethics"),
+    ("eth2", "ethics"),
+    ("security", "security"),
+    ("sec2", "security"),
+]
 
 
 def _recipient(folder: Path) -> tuple[Path, Path]:
@@ -117,8 +126,9 @@ def test_a_foreign_request_from_submission_to_withdrawal(
     def export_then_fail() -> None:
         with api.db.transaction() as session:
             entry = find_request(session, number)
-            made = make_export(session, ADMIN, entry, keys, signer, tmp_path,
-                               DiseaseOntology(), tmp_path, PACKS)  # fmt: skip
+            made = make_export(
+                session, ADMIN, entry, keys, signer, tmp_path, DiseaseOntology(), tmp_path, PACKS
+            )
             failed.append(made.folder)
             raise RuntimeError("the transaction fails after the export")
 
@@ -137,8 +147,9 @@ def test_a_foreign_request_from_submission_to_withdrawal(
     sealed = (made.folder / "donors.tsv.c4gh").read_bytes()
     assert hashlib.sha256(sealed).hexdigest() == manifest["files"][0]["sha256"]
     plain = io.BytesIO()
-    c4gh_lib.decrypt([(0, get_private_key(str(secret_path), lambda: ""), None)],
-                     io.BytesIO(sealed), plain)  # fmt: skip
+    c4gh_lib.decrypt(
+        [(0, get_private_key(str(secret_path), lambda: ""), None)], io.BytesIO(sealed), plain
+    )
     table = plain.getvalue().decode()
     assert hashlib.sha256(plain.getvalue()).hexdigest() == manifest["files"][0]["plaintext_sha256"]
     rows = [line.split("\t") for line in table.splitlines()]
@@ -149,8 +160,9 @@ def test_a_foreign_request_from_submission_to_withdrawal(
     assert api.get("researcher", "/access/notices").json() == []
     first = keys.pseudonymiser.pseudonym("BJ-H001", "BJH-0001")
     with api.db.transaction() as session:
-        consent = session.scalars(select(m.Consent).join(m.Donor).where(
-            m.Donor.pseudonym == first)).one()  # fmt: skip
+        consent = session.scalars(
+            select(m.Consent).join(m.Donor).where(m.Donor.pseudonym == first)
+        ).one()
         withdraw_consent(session, Actor("test", "operator"), consent, utc_today())
     notices = api.get("researcher", "/access/notices").json()
     donor = recipient_id(keys, number, first)
@@ -170,10 +182,22 @@ def test_a_foreign_request_from_submission_to_withdrawal(
     # The approval expires: the request's use stops with it.
     with api.db.transaction() as session:
         E = m.EthicsApproval
-        approval = session.scalars(select(E).join(m.Institution).where(
-            E.reference == "2019-KY-017", m.Institution.code == "BJ-H001")).one()  # fmt: skip
+        approval = session.scalars(
+            select(E)
+            .join(m.Institution)
+            .where(E.reference == "2019-KY-017", m.Institution.code == "BJ-H001")
+        ).one()
         approval.valid_to = utc_today() - dt.timedelta(days=1)
         record(session, ADMIN, "test.clock", "ethics approval 2019-KY-017")  # time passes
     with pytest.raises(Conflict, match="ethics approval"), api.db.transaction() as session:
-        make_export(session, ADMIN, find_request(session, number), keys, signer, tmp_path,
-                    DiseaseOntology(), tmp_path, PACKS)  # fmt: skip
+        make_export(
+            session,
+            ADMIN,
+            find_request(session, number),
+            keys,
+            signer,
+            tmp_path,
+            DiseaseOntology(),
+            tmp_path,
+            PACKS,
+        )

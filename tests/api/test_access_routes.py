@@ -22,18 +22,32 @@ BODY: dict[str, Any] = read_model(
 ).model_dump(mode="json") | {
     "cohort": {"institution": "BJ-H001", "families": ["HD-001"]},
     "ethics_reference": "2019-KY-017",
-}  # fmt: skip
+}
 
 
-@pytest.mark.parametrize(("party", "status", "code"), [
-    ({"key": "Not A Key!"}, 422, None),  # not a registry key's form
-    ({"country": "GB"}, 422, None),  # neither a key nor a name
-    ({"key": "no-such-org"}, 422, "E_UNREGISTERED_PARTY"),
-    ({"name": "Example University of Oxbridge", "country": "GB",
-      "identifiers": ["CH:99999999"], "key": "x" * 65}, 422, None),
-    ({"key": "example-university-of-oxbridge", "name": "Shanghai Example Institute"}, 422,
-     "E_UNREGISTERED_PARTY"),  # a key under another organisation's name
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("party", "status", "code"),
+    [
+        ({"key": "Not A Key!"}, 422, None),  # not a registry key's form
+        ({"country": "GB"}, 422, None),  # neither a key nor a name
+        ({"key": "no-such-org"}, 422, "E_UNREGISTERED_PARTY"),
+        (
+            {
+                "name": "Example University of Oxbridge",
+                "country": "GB",
+                "identifiers": ["CH:99999999"],
+                "key": "x" * 65,
+            },
+            422,
+            None,
+        ),
+        (
+            {"key": "example-university-of-oxbridge", "name": "Shanghai Example Institute"},
+            422,
+            "E_UNREGISTERED_PARTY",
+        ),  # a key under another organisation's name
+    ],
+)
 def test_a_requester_that_is_not_a_registered_organisation_is_refused(
     api: Api, party: dict[str, Any], status: int, code: str | None
 ) -> None:
@@ -59,12 +73,19 @@ def test_submit_read_and_review(api: Api) -> None:
     assert (shown["status"], shown["outcome"]) == ("under_review", "security_review")
     assert "CN-13" in [r["rule"] for r in shown["rules"]]
     with api.db.transaction() as session:
-        add_user(session, ADMIN, "other", Role.RESEARCHER,
-                 organisation="Example University of Oxbridge")  # fmt: skip
+        add_user(
+            session, ADMIN, "other", Role.RESEARCHER, organisation="Example University of Oxbridge"
+        )
         api.tokens["other"] = create_token(session, ADMIN, "other").value
-    for user, status in [("researcher", 200), ("dac_bj", 200), ("security", 200),
-                         ("national", 200), ("other", 404), ("steward_bj", 403),
-                         (None, 401)]:  # fmt: skip
+    for user, status in [
+        ("researcher", 200),
+        ("dac_bj", 200),
+        ("security", 200),
+        ("national", 200),
+        ("other", 404),
+        ("steward_bj", 403),
+        (None, 401),
+    ]:
         assert api.get(user, f"/access/requests/{number}").status_code == status, user
     assert api.get("researcher", "/access/requests/REQ-2026-99999").status_code == 404
     assert api.get("researcher", "/access/requests/nonsense").status_code == 422
@@ -79,7 +100,10 @@ def test_submit_read_and_review(api: Api) -> None:
     assert api.post("dac_bj", path, json={"kind": "magic", "approve": True}).status_code == 422
     rejected = api.post("ethics_bj", path, json={"kind": "ethics", "approve": False})
     assert rejected.status_code == 422  # a rejection gives its reasons
-    rejected = api.post("ethics_bj", path, json={"kind": "ethics", "approve": False,
-                                                 "note": "Consent forms not seen."})  # fmt: skip
+    rejected = api.post(
+        "ethics_bj",
+        path,
+        json={"kind": "ethics", "approve": False, "note": "Consent forms not seen."},
+    )
     assert rejected.json()["status"] == "rejected"
     assert api.post("security", path, json={"kind": "security", "approve": True}).status_code == 409

@@ -19,17 +19,22 @@ pytestmark = pytest.mark.usefixtures("frozen_clock")  # the examples' approvals 
 BASE: dict[str, Any] = read_model(
     AccessRequest, EXAMPLES / "policy" / "foreign-wgs-request.yaml"
 ).model_dump(mode="json")
-WITH_COHORT = BASE | {"cohort": {"institution": "BJ-H001", "families": ["HD-001"]},
-                      "ethics_reference": "2019-KY-017"}  # fmt: skip
+WITH_COHORT = BASE | {
+    "cohort": {"institution": "BJ-H001", "families": ["HD-001"]},
+    "ethics_reference": "2019-KY-017",
+}
 # No cohort: the provider named is BJ-H001, by its registered name or its legal identifier.
 BY_NAME = BASE
-BY_IDENTIFIER = BASE | {"provider": {"name": "北京示例医院", "country": "CN",
-                                     "identifiers": ["121100004000000014"]}}  # fmt: skip
+BY_IDENTIFIER = BASE | {
+    "provider": {"name": "北京示例医院", "country": "CN", "identifiers": ["121100004000000014"]}
+}
 ELSEWHERE = BASE | {"provider": {"name": "A Hospital This Node Does Not Hold", "country": "CN"}}
 
 # user: (role, scope) beyond the api fixture's users
-COMMITTEES_SH = {"dac_sh": (Role.ACCESS_COMMITTEE, "SH-C001"),
-                 "ethics_sh": (Role.ETHICS_COMMITTEE, "SH-C001")}  # fmt: skip
+COMMITTEES_SH = {
+    "dac_sh": (Role.ACCESS_COMMITTEE, "SH-C001"),
+    "ethics_sh": (Role.ETHICS_COMMITTEE, "SH-C001"),
+}
 
 
 def _submit(api: Api, body: dict[str, Any]) -> tuple[str, list[str]]:
@@ -49,8 +54,11 @@ def scoped(api: Api) -> Api:
     return api
 
 
-@pytest.mark.parametrize("body", [WITH_COHORT, BY_NAME, BY_IDENTIFIER],
-                         ids=["cohort", "provider-name", "provider-identifier"])  # fmt: skip
+@pytest.mark.parametrize(
+    "body",
+    [WITH_COHORT, BY_NAME, BY_IDENTIFIER],
+    ids=["cohort", "provider-name", "provider-identifier"],
+)
 def test_only_the_holding_institutions_committees_read_and_review(
     scoped: Api, body: dict[str, Any]
 ) -> None:
@@ -58,9 +66,19 @@ def test_only_the_holding_institutions_committees_read_and_review(
     path = f"/access/requests/{number}"
     # The national authority's security reviewers read the requests that need their review.
     security = 200 if "security" in reviews else 404
-    expected = {"researcher": 200, "national": 200, "auditor": 200, "security": security,
-                "dac_bj": 200, "ethics_bj": 200, "dac_sh": 404, "ethics_sh": 404,
-                "steward_bj": 403, "steward_sh": 403, "officer_bj": 403}  # fmt: skip
+    expected = {
+        "researcher": 200,
+        "national": 200,
+        "auditor": 200,
+        "security": security,
+        "dac_bj": 200,
+        "ethics_bj": 200,
+        "dac_sh": 404,
+        "ethics_sh": 404,
+        "steward_bj": 403,
+        "steward_sh": 403,
+        "officer_bj": 403,
+    }
     for user, status in expected.items():
         assert scoped.get(user, path).status_code == status, user
     # The other institution's committees cannot act on it either: not found, as for reading.

@@ -13,10 +13,18 @@ from hgr.registry.queries import ENTITIES
 from tests.api.conftest import USERS, Api
 
 BJ, SH = "BJ-H001", "SH-C001"
-CLASS = {"regions": "reference", "institutions": "directory", "collections": "directory",
-         "ethics": "institutional", "files": "institutional", "families": "institutional",
-         "donors": "individual", "samples": "individual", "consents": "individual",
-         "members": "individual"}  # fmt: skip
+CLASS = {
+    "regions": "reference",
+    "institutions": "directory",
+    "collections": "directory",
+    "ethics": "institutional",
+    "files": "institutional",
+    "families": "institutional",
+    "donors": "individual",
+    "samples": "individual",
+    "consents": "individual",
+    "members": "individual",
+}
 ALL, NONE = "all", "none"
 # What each caller sees of each class: all, none, or the institutions in its scope.
 SEES: dict[str | None, dict[str, object]] = {
@@ -26,13 +34,18 @@ SEES: dict[str | None, dict[str, object]] = {
     "officer_bj": {"reference": ALL, "directory": {BJ}, "institutional": {BJ}, "individual": NONE},
     "officer_sh": {"reference": ALL, "directory": {SH}, "institutional": {SH}, "individual": NONE},
     "national": {"reference": ALL, "directory": ALL, "institutional": ALL, "individual": NONE},
-    "ethics_bj": {"reference": ALL, "directory": {BJ}, "institutional": {BJ}, "individual": NONE,
-                  "consents": {BJ}},
+    "ethics_bj": {
+        "reference": ALL,
+        "directory": {BJ},
+        "institutional": {BJ},
+        "individual": NONE,
+        "consents": {BJ},
+    },
     "dac_bj": {"reference": ALL, "directory": {BJ}, "institutional": {BJ}, "individual": NONE},
     "security": {"reference": ALL, "directory": ALL, "institutional": ALL, "individual": NONE},
     "auditor": {"reference": ALL, "directory": ALL, "institutional": ALL, "individual": NONE},
     "researcher": {"reference": ALL, "directory": ALL, "institutional": NONE, "individual": NONE},
-}  # fmt: skip
+}
 CALLERS = [None, *USERS]
 
 
@@ -101,10 +114,17 @@ def test_a_missing_record_and_a_hidden_one_look_the_same(api: Api) -> None:
 
 @pytest.mark.parametrize(
     ("user", "institution", "status"),
-    [("steward_bj", BJ, 200), ("steward_bj", SH, 403), ("steward_sh", SH, 200),
-     ("officer_bj", BJ, 403), ("national", BJ, 403), ("researcher", BJ, 403),
-     ("auditor", BJ, 403), (None, BJ, 401)],
-)  # fmt: skip
+    [
+        ("steward_bj", BJ, 200),
+        ("steward_bj", SH, 403),
+        ("steward_sh", SH, 200),
+        ("officer_bj", BJ, 403),
+        ("national", BJ, 403),
+        ("researcher", BJ, 403),
+        ("auditor", BJ, 403),
+        (None, BJ, 401),
+    ],
+)
 def test_who_may_register_holdings(
     api: Api, user: str | None, institution: str, status: int
 ) -> None:
@@ -118,9 +138,15 @@ def test_who_may_register_holdings(
 )
 def test_only_national_officers_register_institutions(api: Api, user: str, status: int) -> None:
     stem = "12440000MB2C98765"
-    row = {"code": "GZ-H009", "name": "Guangzhou Test Hospital", "kind": "hospital",
-           "legal_person_id": stem + uscc_check_character(stem), "country": "CN",
-           "region_code": "440000", "control": "domestic"}  # fmt: skip
+    row = {
+        "code": "GZ-H009",
+        "name": "Guangzhou Test Hospital",
+        "kind": "hospital",
+        "legal_person_id": stem + uscc_check_character(stem),
+        "country": "CN",
+        "region_code": "440000",
+        "control": "domestic",
+    }
     response = api.post(user, "/registry/institutions", json={"rows": [row]})
     assert response.status_code == status, response.text
     if status == 200:

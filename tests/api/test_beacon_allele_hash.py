@@ -57,15 +57,22 @@ def test_every_sequence_query_matches_as_on_the_strings(store: Path) -> None:
     for contig, position, alleles in _records(hashed):
         ref = alleles[0]
         for alt in [a for a in alleles[1:] if a] + ["T" if ref != "T" else "G"]:
-            for extra in ({}, {"variant_type": "SNP"}, {"variant_type": "INDEL"},
-                          {"min_length": 2}, {"max_length": 1}):  # fmt: skip
-                query = VariantParams(contig, (position - 1,), reference_bases=ref,
-                                      alternate_bases=alt, **extra)  # type: ignore[arg-type]  # fmt: skip
+            for extra in (
+                {},
+                {"variant_type": "SNP"},
+                {"variant_type": "INDEL"},
+                {"min_length": 2},
+                {"max_length": 1},
+            ):
+                query = VariantParams(
+                    contig, (position - 1,), reference_bases=ref, alternate_bases=alt, **extra
+                )  # type: ignore[arg-type]
                 assert hashed.find(query) == strings.find(query), query
                 asked += 1
         # A REF other than the record's matches nothing on either path.
-        wrong = VariantParams(contig, (position - 1,), reference_bases=ref + "A",
-                              alternate_bases=alleles[1] or "A")  # fmt: skip
+        wrong = VariantParams(
+            contig, (position - 1,), reference_bases=ref + "A", alternate_bases=alleles[1] or "A"
+        )
         assert hashed.find(wrong) == strings.find(wrong) == []
     assert asked > 1_000
     found = hashed.find(VariantParams(*_first_snv(hashed)))

@@ -13,16 +13,29 @@ from tests.beacon.schemas import problems
 
 RESPONSES = "framework/json/responses"
 MODELS = "models/json/beacon-v2-default-model"
-BY_GRANULARITY = {"boolean": "beaconBooleanResponse", "count": "beaconCountResponse",
-                  "record": "beaconResultsetsResponse"}  # fmt: skip
-RECORD_SCHEMA = {"g_variants": "genomicVariations", "individuals": "individuals",
-                 "biosamples": "biosamples"}  # fmt: skip
+BY_GRANULARITY = {
+    "boolean": "beaconBooleanResponse",
+    "count": "beaconCountResponse",
+    "record": "beaconResultsetsResponse",
+}
+RECORD_SCHEMA = {
+    "g_variants": "genomicVariations",
+    "individuals": "individuals",
+    "biosamples": "biosamples",
+}
 
 
 def first_variant(api: Api) -> dict[str, Any]:
     """A common variant of the store, asked for by a controlled requester (the steward)."""
-    answer = api.get("steward", "/api/g_variants", referenceName="1", start="0", end="300000000",
-                     requestedGranularity="record", limit=100).json()  # fmt: skip
+    answer = api.get(
+        "steward",
+        "/api/g_variants",
+        referenceName="1",
+        start="0",
+        end="300000000",
+        requestedGranularity="record",
+        limit=100,
+    ).json()
     records = answer["response"]["resultSets"][0]["results"]
     common = max(records, key=lambda r: r["variantLevelData"]["info"]["alleleCount"])
     v = common["variation"]
@@ -35,8 +48,14 @@ def first_variant(api: Api) -> dict[str, Any]:
 
 
 def test_controlled_records_validate(beacon_api: Api) -> None:
-    answer = beacon_api.get("steward", "/api/g_variants", referenceName="1", start="0",
-                            end="300000000", requestedGranularity="record").json()  # fmt: skip
+    answer = beacon_api.get(
+        "steward",
+        "/api/g_variants",
+        referenceName="1",
+        start="0",
+        end="300000000",
+        requestedGranularity="record",
+    ).json()
     assert answer["meta"]["returnedGranularity"] == "record"
     assert problems(answer, f"{RESPONSES}/beaconResultsetsResponse.json") == []
     results = answer["response"]["resultSets"][0]["results"]
@@ -60,8 +79,9 @@ ENTRIES = ["g_variants", "individuals", "biosamples", "datasets", "cohorts"]
 
 @pytest.mark.parametrize("granularity", ["boolean", "count", "record"])
 @pytest.mark.parametrize("entry", ENTRIES)
-def test_every_entry_and_granularity_validates(beacon_api: Api, entry: str,
-                                               granularity: str) -> None:  # fmt: skip
+def test_every_entry_and_granularity_validates(
+    beacon_api: Api, entry: str, granularity: str
+) -> None:
     params: dict[str, Any] = {"requestedGranularity": granularity}
     if entry == "g_variants":
         params.update(first_variant(beacon_api))
@@ -81,8 +101,11 @@ def test_every_entry_and_granularity_validates(beacon_api: Api, entry: str,
         assert answer.status_code == 200, body
         returned = body["meta"]["returnedGranularity"]
         assert returned == granularity
-        schema = ("beaconCollectionsResponse" if entry in ("datasets", "cohorts")
-                  and granularity == "record" else BY_GRANULARITY[returned])  # fmt: skip
+        schema = (
+            "beaconCollectionsResponse"
+            if entry in ("datasets", "cohorts") and granularity == "record"
+            else BY_GRANULARITY[returned]
+        )
         assert problems(body, f"{RESPONSES}/{schema}.json") == []
         if granularity != "record":
             continue
@@ -98,13 +121,15 @@ def test_every_entry_and_granularity_validates(beacon_api: Api, entry: str,
 
 def test_registered_domestic_gets_counts_foreign_booleans(beacon_api: Api) -> None:
     filters = "population:" + first_population(beacon_api)
-    domestic = beacon_api.get("domestic", "/api/individuals", filters=filters,
-                              requestedGranularity="count").json()  # fmt: skip
+    domestic = beacon_api.get(
+        "domestic", "/api/individuals", filters=filters, requestedGranularity="count"
+    ).json()
     assert domestic["meta"]["returnedGranularity"] == "count", domestic
     count = domestic["responseSummary"]["numTotalResults"]
     assert count == 0 or count % 5 == 0  # rounded to the dataset's step
-    foreign = beacon_api.get("foreign", "/api/individuals", filters=filters,
-                             requestedGranularity="count").json()  # fmt: skip
+    foreign = beacon_api.get(
+        "foreign", "/api/individuals", filters=filters, requestedGranularity="count"
+    ).json()
     # CN-03: a foreign party uses China's HGR only in cooperation: existence, not counts.
     assert foreign["meta"]["returnedGranularity"] == "boolean"
     records = beacon_api.get("domestic", "/api/individuals", requestedGranularity="record").json()
@@ -117,11 +142,15 @@ def first_population(api: Api) -> str:
 
 
 def test_a_repeated_count_is_the_same_release(beacon_api: Api) -> None:
-    params = {"filters": "population:" + first_population(beacon_api),
-              "requestedGranularity": "count"}  # fmt: skip
+    params = {
+        "filters": "population:" + first_population(beacon_api),
+        "requestedGranularity": "count",
+    }
     first = beacon_api.get("domestic", "/api/individuals", **params).json()
-    again = [beacon_api.get(user, "/api/individuals", **params).json()
-             for user in ("domestic", "domestic2", "domestic")]  # fmt: skip
+    again = [
+        beacon_api.get(user, "/api/individuals", **params).json()
+        for user in ("domestic", "domestic2", "domestic")
+    ]
     counts = {a["responseSummary"]["numTotalResults"] for a in [first, *again]}
     assert len(counts) == 1
     with beacon_api.db.reader() as session:
@@ -145,22 +174,26 @@ def test_a_mandatorily_debarred_organisation_gets_nothing(beacon_api: Api) -> No
     assert "E_DEBARRED" in answer.json()["error"]["errorMessage"]
 
 
-@pytest.mark.parametrize(("params", "message"), [
-    ({"referenceName": "1"}, "names referenceName and start"),
-    ({"referenceName": "1", "start": "100"}, "names alternateBases"),
-    ({"referenceName": "1", "start": "x", "alternateBases": "A"}, "integer"),
-    ({"referenceName": "1", "start": "10", "end": "5"}, "after start"),
-    ({"referenceName": "1", "start": "1,2", "end": "3"}, "same number"),
-    ({"referenceName": "1", "start": "1", "alternateBases": "Z!"}, "IUPAC"),
-    ({"geneId": "BRAF"}, "does not answer geneId"),
-    ({"bogus": "1"}, "unknown query parameter"),
-    ({"requestedGranularity": "aggregated"}, "requestedGranularity"),
-    ({"limit": "1000"}, "at most"),
-    ({}, "names a variant"),
-    ({"referenceName": "1", "start": "1", "alternateBases": "A", "filters": "HP:\x00"}, "NUL"),
-])  # fmt: skip
-def test_bad_queries_get_beacon_errors(beacon_api: Api, params: dict[str, str],
-                                       message: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"referenceName": "1"}, "names referenceName and start"),
+        ({"referenceName": "1", "start": "100"}, "names alternateBases"),
+        ({"referenceName": "1", "start": "x", "alternateBases": "A"}, "integer"),
+        ({"referenceName": "1", "start": "10", "end": "5"}, "after start"),
+        ({"referenceName": "1", "start": "1,2", "end": "3"}, "same number"),
+        ({"referenceName": "1", "start": "1", "alternateBases": "Z!"}, "IUPAC"),
+        ({"geneId": "BRAF"}, "does not answer geneId"),
+        ({"bogus": "1"}, "unknown query parameter"),
+        ({"requestedGranularity": "aggregated"}, "requestedGranularity"),
+        ({"limit": "1000"}, "at most"),
+        ({}, "names a variant"),
+        ({"referenceName": "1", "start": "1", "alternateBases": "A", "filters": "HP:\x00"}, "NUL"),
+    ],
+)
+def test_bad_queries_get_beacon_errors(
+    beacon_api: Api, params: dict[str, str], message: str
+) -> None:
     answer = beacon_api.get(None, "/api/g_variants", **params)
     assert answer.status_code == 400
     body = answer.json()
@@ -168,10 +201,16 @@ def test_bad_queries_get_beacon_errors(beacon_api: Api, params: dict[str, str],
     assert message in body["error"]["errorMessage"]
 
 
-@pytest.mark.parametrize("body", [[], {"meta": {}, "query": []},
-                                  {"meta": {}, "query": {"requestParameters": 5}},
-                                  {"meta": {}, "query": {"pagination": "x"}},
-                                  {"meta": {}, "query": {"filters": [{"id": 5}]}}])  # fmt: skip
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"meta": {}, "query": []},
+        {"meta": {}, "query": {"requestParameters": 5}},
+        {"meta": {}, "query": {"pagination": "x"}},
+        {"meta": {}, "query": {"filters": [{"id": 5}]}},
+    ],
+)
 def test_bad_bodies_get_beacon_errors(beacon_api: Api, body: Any) -> None:
     answer = beacon_api.post(None, "/api/individuals", json=body)
     assert answer.status_code in (400, 422), answer.text

@@ -28,8 +28,7 @@ def test_a_version_is_opened_once_by_callers_at_once(store: Path, tmp_path: Path
     version = tmp_path / "genotypes" / "7" / "v0001-aaaa.vcz"
     shutil.copytree(store, version)
     opened: list[StoreIndex] = []
-    callers = [threading.Thread(target=lambda: opened.append(index_for(version)))
-               for _ in range(4)]  # fmt: skip
+    callers = [threading.Thread(target=lambda: opened.append(index_for(version))) for _ in range(4)]
     for caller in callers:
         caller.start()
     for caller in callers:
@@ -56,8 +55,10 @@ def test_positions_beyond_any_chromosome_match_nothing(store: Path) -> None:
     index = StoreIndex(store)
     contig = next(iter(index.bounds))
     for start in (2**31, 2**40):
-        assert index.find(VariantParams(contig, (start,), reference_bases="A",
-                                        alternate_bases="G")) == []  # fmt: skip
+        assert (
+            index.find(VariantParams(contig, (start,), reference_bases="A", alternate_bases="G"))
+            == []
+        )
         assert index.find(VariantParams(contig, (start,), (start + 10,))) == []
     last = int(index.position[index.bounds[contig][1] - 1])
     found = index.find(VariantParams(contig, (last - 1,), (2**40,)))

@@ -43,8 +43,9 @@ def _templates(folder: Path) -> list[Path]:
         dw.writerow(["donor_id", "sex", "birth_year", "residence_region", "population"])
         sw.writerow(["sample_id", "donor_id", "material_type", "collection_id", "collection_date"])
         for i in range(DONORS):
-            dw.writerow([f"CR{i:06d}", "female" if i % 2 else "male", 1940 + i % 60, "110000",
-                         "Han"])  # fmt: skip
+            dw.writerow(
+                [f"CR{i:06d}", "female" if i % 2 else "male", 1940 + i % 60, "110000", "Han"]
+            )
             for n, material in enumerate(("whole_blood", "dna")):
                 sw.writerow([f"CS{i:06d}-{n}", f"CR{i:06d}", material, "COL-POP", "2021-03-01"])
     return [donors, samples]
@@ -60,9 +61,12 @@ def _free_port() -> int:
 def _server(home: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
     # Its own temporary folder, to see what a killed server leaves there.
     env = {**os.environ, "TMPDIR": str(home / "tmp")}
-    process = subprocess.Popen([str(HGR), "serve", "--home", str(home), "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env=env)  # fmt: skip
+    process = subprocess.Popen(
+        [str(HGR), "serve", "--home", str(home), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -95,10 +99,15 @@ def _writing(db: Database) -> Iterator[Callable[[], bool]]:
 
         def busy() -> bool:
             with probe.connect() as connection:
-                return bool(connection.scalar(sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-                    "AND state <> 'idle' AND query ILIKE 'INSERT INTO sample%'"),
-                    {"name": SERVER_NAME}))  # fmt: skip
+                return bool(
+                    connection.scalar(
+                        sa.text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+                            "AND state <> 'idle' AND query ILIKE 'INSERT INTO sample%'"
+                        ),
+                        {"name": SERVER_NAME},
+                    )
+                )
 
         try:
             yield busy
@@ -114,8 +123,12 @@ def _writing(db: Database) -> Iterator[Callable[[], bool]]:
 
 def _upload(port: int, token: str, paths: list[Path]) -> requests.Response:
     files = [("files", (p.name, p.read_bytes(), "text/csv")) for p in paths]
-    return requests.post(f"http://127.0.0.1:{port}/registry/import", files=files,
-                         headers={"Authorization": f"Bearer {token}"}, timeout=300)  # fmt: skip
+    return requests.post(
+        f"http://127.0.0.1:{port}/registry/import",
+        files=files,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=300,
+    )
 
 
 @pytest.mark.slow
@@ -168,8 +181,12 @@ def test_kill_9_mid_import_leaves_nothing_partial(
 
     with _server(home, port):
         assert not list((home / "tmp").glob("hgr-upload-*"))  # the dead server's, removed
-        donors = requests.get(f"http://127.0.0.1:{port}/registry/donors", params={"limit": 1},
-                              headers={"Authorization": f"Bearer {token}"}, timeout=10)  # fmt: skip
+        donors = requests.get(
+            f"http://127.0.0.1:{port}/registry/donors",
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
         assert donors.json()["total"] == before["donor"]
         response = _upload(port, token, paths)
         assert response.status_code == 200, response.text

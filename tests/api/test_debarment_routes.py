@@ -8,7 +8,7 @@ from hgr.crypto import NodeKeys, load_signer
 from hgr.dates import utc_today
 from hgr.debarment import decide, list_entry, notify, open_case
 from hgr.debarment.national import publish_national_list
-from hgr.survey.documents import Envelope
+from hgr.federation.documents import Envelope
 from tests.api.conftest import ADMIN, Api
 
 
@@ -17,18 +17,38 @@ def test_the_list_is_public_in_three_forms(api: Api) -> None:
     assert "No organisation" in api.get(None, "/debarment.html").text
     today = utc_today()
     with api.db.transaction() as session:
-        entry = open_case(session, ADMIN, organisation="Example Genomics Ltd", country="GB",
-                          identifiers=["CH:07654321"], regime="hgr",
-                          ground="Provision abroad without filing", mandatory=True,
-                          today=today - dt.timedelta(days=30))  # fmt: skip
+        entry = open_case(
+            session,
+            ADMIN,
+            organisation="Example Genomics Ltd",
+            country="GB",
+            identifiers=["CH:07654321"],
+            regime="hgr",
+            ground="Provision abroad without filing",
+            mandatory=True,
+            today=today - dt.timedelta(days=30),
+        )
         notify(session, ADMIN, entry, today=today - dt.timedelta(days=30))
-        decide(session, ADMIN, entry, debar=True, reasons="Data left without a filing.",
-               expected_end=today + dt.timedelta(days=365),
-               today=today - dt.timedelta(days=20))  # fmt: skip
+        decide(
+            session,
+            ADMIN,
+            entry,
+            debar=True,
+            reasons="Data left without a filing.",
+            expected_end=today + dt.timedelta(days=365),
+            today=today - dt.timedelta(days=20),
+        )
         list_entry(session, ADMIN, entry, today=today)
-        pending = open_case(session, ADMIN, organisation="Under Investigation Ltd",
-                            country="GB", identifiers=["CH:1"], regime="hgr", ground="g",
-                            mandatory=False)  # fmt: skip
+        pending = open_case(
+            session,
+            ADMIN,
+            organisation="Under Investigation Ltd",
+            country="GB",
+            identifiers=["CH:1"],
+            regime="hgr",
+            ground="g",
+            mandatory=False,
+        )
         assert pending.status == "investigation"
     listed = api.get(None, "/debarment")
     assert listed.status_code == 200
@@ -42,7 +62,8 @@ def test_the_list_is_public_in_three_forms(api: Api) -> None:
     assert "Data left without a filing." in page.text
     assert page.headers["content-security-policy"].startswith("default-src 'none'; style-src")
     assert api.get(None, "/debarment").headers["content-security-policy"] == (
-        "default-src 'none'; frame-ancestors 'none'")  # fmt: skip
+        "default-src 'none'; frame-ancestors 'none'"
+    )
     assert api.get(None, "/debarment", unexpected="x").status_code == 200
 
 

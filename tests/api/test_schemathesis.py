@@ -44,17 +44,24 @@ def test_every_answer_matches_the_document(api: Api) -> None:
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def examples(case: schemathesis.Case) -> None:
             # The same input is sent for each caller: refused, answered from one institution
             # or from the whole nation, it must be handled as the document says.
             for caller in CALLERS:
-                case.call_and_validate(headers=api.headers(caller), excluded_checks=[
-                    # Registry validation is semantic (references, ranges, dates): rows the
-                    # schema allows are often, and rightly, refused as invalid records.
-                    positive_data_acceptance,
-                ])  # fmt: skip
+                case.call_and_validate(
+                    headers=api.headers(caller),
+                    excluded_checks=[
+                        # Registry validation is semantic (references, ranges, dates): rows the
+                        # schema allows are often, and rightly, refused as invalid records.
+                        positive_data_acceptance,
+                    ],
+                )
 
         try:
             examples()

@@ -29,8 +29,13 @@ from tests.conftest import EXAMPLES
 def test_bad_credentials_are_refused_alike(api: Api) -> None:
     good = api.tokens["steward_bj"]
     token_id = good.split("_")[1]
-    for header in ["Bearer", "Basic abc", f"Bearer {good[:-1]}x", "Bearer hgr_nonsense",
-                   f"Bearer {good}\x00"]:  # fmt: skip
+    for header in [
+        "Bearer",
+        "Basic abc",
+        f"Bearer {good[:-1]}x",
+        "Bearer hgr_nonsense",
+        f"Bearer {good}\x00",
+    ]:
         response = api.client.get("/me", headers={"Authorization": header})
         assert response.status_code == 401, header
         assert response.headers["www-authenticate"].startswith("Bearer")
@@ -38,13 +43,21 @@ def test_bad_credentials_are_refused_alike(api: Api) -> None:
         revoke_token(session, ADMIN, token_id)
     assert api.get("steward_bj", "/me").status_code == 401
     with api.db.transaction() as session:  # expire another token
-        session.execute(sa.text("UPDATE api_token SET expires_at = :t WHERE token_id = :i"),
-                        {"t": dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
-                         "i": api.tokens["national"].split("_")[1]})  # fmt: skip
+        session.execute(
+            sa.text("UPDATE api_token SET expires_at = :t WHERE token_id = :i"),
+            {
+                "t": dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+                "i": api.tokens["national"].split("_")[1],
+            },
+        )
     assert api.get("national", "/me").status_code == 401
-    assert api.get("auditor", "/me").json() == {"actor": "token:auditor", "role": "auditor",
-                                                "scope": "", "registered_access": False,
-                                                "grants": []}  # fmt: skip
+    assert api.get("auditor", "/me").json() == {
+        "actor": "token:auditor",
+        "role": "auditor",
+        "scope": "",
+        "registered_access": False,
+        "grants": [],
+    }
 
 
 def test_broken_requests_get_problem_details(api: Api) -> None:
@@ -55,11 +68,15 @@ def test_broken_requests_get_problem_details(api: Api) -> None:
         api.get("steward_bj", "/registry/donors/record", institution="BJ-H001"),
         api.post("steward_bj", "/registry/donors", json={"rows": []}),
         api.post("steward_bj", "/registry/donors", json={"rows": [{"donor_id": "A", "sex": "x"}]}),
-        api.post("steward_bj", "/registry/donors", content=b"{not json",
-                 headers={"Content-Type": "application/json"}),
+        api.post(
+            "steward_bj",
+            "/registry/donors",
+            content=b"{not json",
+            headers={"Content-Type": "application/json"},
+        ),
         api.get("auditor", "/audit/proofs/inclusion", leaf=5, size=2),
         api.get(None, "/nowhere"),
-    ]  # fmt: skip
+    ]
     for response in cases:
         assert 400 <= response.status_code < 500, response.text
         assert response.headers["content-type"] == "application/problem+json"
@@ -74,8 +91,12 @@ def test_broken_requests_get_problem_details(api: Api) -> None:
     )
     pointers = {i["pointer"] for i in missing.json()["issues"] if i["code"] == "E_MISSING_COLUMN"}
     assert pointers == {"/rows"}
-    nul = api.post("steward_bj", "/registry/donors", params={"institution": "BJ\x00"},
-                   json={"rows": [{"donor_id": "A", "sex": "male"}]})  # fmt: skip
+    nul = api.post(
+        "steward_bj",
+        "/registry/donors",
+        params={"institution": "BJ\x00"},
+        json={"rows": [{"donor_id": "A", "sex": "male"}]},
+    )
     assert nul.status_code == 422
 
 
@@ -111,31 +132,39 @@ def test_proofs_served_by_the_api_verify(api: Api) -> None:
     second = api.get(None, "/audit/checkpoint").json()
     assert second["size"] > first["size"]
     root1, root2 = base64.b64decode(first["root"]), base64.b64decode(second["root"])
-    proof = api.get(None, "/audit/proofs/consistency", first=first["size"],
-                    second=second["size"]).json()["proof"]  # fmt: skip
-    assert verify_consistency(first["size"], second["size"], root1, root2,
-                              [base64.b64decode(p) for p in proof])  # fmt: skip
+    proof = api.get(
+        None, "/audit/proofs/consistency", first=first["size"], second=second["size"]
+    ).json()["proof"]
+    assert verify_consistency(
+        first["size"], second["size"], root1, root2, [base64.b64decode(p) for p in proof]
+    )
     with api.db.reader() as session:
-        body = session.execute(sa.text(
-            "SELECT e.body FROM audit_event e JOIN audit_leaf l ON l.event_id = e.id "
-            "WHERE l.seq = 0")).scalar_one()  # fmt: skip
+        body = session.execute(
+            sa.text(
+                "SELECT e.body FROM audit_event e JOIN audit_leaf l ON l.event_id = e.id "
+                "WHERE l.seq = 0"
+            )
+        ).scalar_one()
     proof = api.get(None, "/audit/proofs/inclusion", leaf=0, size=second["size"]).json()["proof"]
-    assert verify_inclusion(0, second["size"], leaf_hash(body.encode()),
-                            [base64.b64decode(p) for p in proof], root2)  # fmt: skip
+    assert verify_inclusion(
+        0, second["size"], leaf_hash(body.encode()), [base64.b64decode(p) for p in proof], root2
+    )
     note = api.client.get("/audit/checkpoint.txt")
     assert note.text == second["note"]
 
 
 def test_headers_body_limit_and_rate_limit(db: Database, keys: NodeKeys, tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, service=ServiceSettings(rate_per_second=1, burst=3,
-                                                               max_body_bytes=1000))  # fmt: skip
+    settings = Settings(
+        home=tmp_path, service=ServiceSettings(rate_per_second=1, burst=3, max_body_bytes=1000)
+    )
     with TestClient(create_app(settings, Node(settings, db, keys))) as client:
         first = client.get("/health")
         assert first.headers["x-content-type-options"] == "nosniff"
         assert first.headers["x-frame-options"] == "DENY"
         assert "x-request-id" in first.headers
-        big = client.post("/registry/donors", content=b"x" * 2000,
-                          headers={"Content-Type": "application/json"})  # fmt: skip
+        big = client.post(
+            "/registry/donors", content=b"x" * 2000, headers={"Content-Type": "application/json"}
+        )
         assert big.status_code == 413
         statuses = [client.get("/me").status_code for _ in range(6)]
         assert 429 in statuses
@@ -147,8 +176,14 @@ def test_headers_body_limit_and_rate_limit(db: Database, keys: NodeKeys, tmp_pat
 def test_every_route_is_documented(api: Api) -> None:
     spec = api.client.get("/openapi.json").json()
     paths = set(spec["paths"])
-    wanted = {"/registry/donors", "/registry/donors/record", "/registry/import",
-              "/audit/proofs/inclusion", "/audit/proofs/consistency", "/summary"}  # fmt: skip
+    wanted = {
+        "/registry/donors",
+        "/registry/donors/record",
+        "/registry/import",
+        "/audit/proofs/inclusion",
+        "/audit/proofs/consistency",
+        "/summary",
+    }
     assert wanted <= paths
     assert "/docs" not in paths
 

@@ -36,12 +36,21 @@ def approve(api: Api, user: str, institution: str) -> None:
     leaves it once approved)."""
     now = utc_now()
     with api.db.transaction() as session:
-        session.add(RequestRecord(
-            number=f"AR-TEST-{user}", requester=user, status="active",
-            body={"cohort": {"institution": institution}}, outcome="allow",
-            reviews_needed=[], active_from=now.date(),
-            expires_on=now.date() + dt.timedelta(days=30), note="", created_at=now,
-            updated_at=now))  # fmt: skip
+        session.add(
+            RequestRecord(
+                number=f"AR-TEST-{user}",
+                requester=user,
+                status="active",
+                body={"cohort": {"institution": institution}},
+                outcome="allow",
+                reviews_needed=[],
+                active_from=now.date(),
+                expires_on=now.date() + dt.timedelta(days=30),
+                note="",
+                created_at=now,
+                updated_at=now,
+            )
+        )
         # As governed access does: an audit event, so that no cached read keeps the old grants.
         number = f"access/requests/AR-TEST-{user}"
         record(session, ADMIN, "access.request.activate", number, grounds="test grant")
@@ -50,15 +59,26 @@ def approve(api: Api, user: str, institution: str) -> None:
 def common_variants(api: Api, n: int) -> list[tuple[str, float]]:
     """The ``n`` most common variants of the store as CONTIG-POS-REF-ALT, with their
     frequency over the whole store, read by the steward through Beacon records."""
-    answer = api.get("steward", "/api/g_variants", referenceName="1", start="0",
-                     end="300000000", requestedGranularity="record", limit=100).json()  # fmt: skip
+    answer = api.get(
+        "steward",
+        "/api/g_variants",
+        referenceName="1",
+        start="0",
+        end="300000000",
+        requestedGranularity="record",
+        limit=100,
+    ).json()
     records = answer["response"]["resultSets"][0]["results"]
     out = []
     for r in records:
         v, info = r["variation"], r["variantLevelData"]["info"]
         pos = v["location"]["interval"]["start"]["value"] + 1
-        out.append((f"1-{pos}-{v['referenceBases']}-{v['alternateBases']}",
-                    info["alleleCount"] / info["alleleNumber"]))  # fmt: skip
+        out.append(
+            (
+                f"1-{pos}-{v['referenceBases']}-{v['alternateBases']}",
+                info["alleleCount"] / info["alleleNumber"],
+            )
+        )
     return sorted(out, key=lambda x: -x[1])[:n]
 
 
@@ -69,8 +89,15 @@ SD = 0.1  # noise on a frequency: the test store is too small for the default 0.
 def store_donors(api: Api) -> int:
     """The true number of genotyped donors of the test store (the "all" slice)."""
     with api.db.reader() as session:
-        return len(set(session.scalars(select(Sample.donor_id).join(
-            GenotypeSample, GenotypeSample.sample_id == Sample.id))))  # fmt: skip
+        return len(
+            set(
+                session.scalars(
+                    select(Sample.donor_id).join(
+                        GenotypeSample, GenotypeSample.sample_id == Sample.id
+                    )
+                )
+            )
+        )
 
 
 @pytest.fixture
@@ -92,9 +119,16 @@ def stats_api(beacon_api: Api) -> Api:
     assert threshold >= 6 * sigma, f"the test store has too few donors ({true_size})"
     budget = SLICE_RHO + rho_for(ASKED, threshold, SD)
     with beacon_api.db.transaction() as session:
-        set_exposure(session, ADMIN, name, utc_now(), frequency_sd=SD,
-                     frequency_min_donors=threshold, frequency_rho=budget,
-                     frequency_rho_per_organisation=budget)  # fmt: skip
+        set_exposure(
+            session,
+            ADMIN,
+            name,
+            utc_now(),
+            frequency_sd=SD,
+            frequency_min_donors=threshold,
+            frequency_rho=budget,
+            frequency_rho_per_organisation=budget,
+        )
     return beacon_api
 
 
@@ -124,8 +158,9 @@ def test_an_approved_foreign_collaborator_gets_frequencies(stats_api: Api) -> No
     assert privacy["datasetRhoSpentThisYear"] == pytest.approx(expected + SLICE_RHO, abs=1e-6)
     assert 0 < privacy["membershipPowerBoundAt5PercentFpr"] < 1
     with stats_api.db.reader() as session:
-        events = session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "beacon.frequencies")).all()  # fmt: skip
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "beacon.frequencies")
+        ).all()
     assert [e.outcome for e in events] == ["ok"]
 
 
@@ -137,8 +172,9 @@ def test_a_repeated_question_is_the_same_release_at_no_cost(stats_api: Api) -> N
     again = ask(stats_api, "foreign", dataset=name, variants=colons).json()
     assert again["frequencies"] == first["frequencies"]
     assert again["privacy"]["rho"] == 0
-    assert again["privacy"]["datasetRhoSpentThisYear"] == first["privacy"][
-        "datasetRhoSpentThisYear"]  # fmt: skip
+    assert (
+        again["privacy"]["datasetRhoSpentThisYear"] == first["privacy"]["datasetRhoSpentThisYear"]
+    )
     with stats_api.db.reader() as session:
         assert session.query(BeaconFrequencyRelease).count() == 1
         assert session.query(BeaconFrequencySlice).count() == 1
@@ -153,8 +189,9 @@ def test_requesters_without_a_grant_are_refused_and_audited(stats_api: Api) -> N
         assert refused.status_code == 403, refused.text
         assert refused.json()["code"] == "E_FORBIDDEN"
     with stats_api.db.reader() as session:
-        outcomes = session.scalars(select(AuditEvent.outcome).where(
-            AuditEvent.action == "beacon.frequencies")).all()  # fmt: skip
+        outcomes = session.scalars(
+            select(AuditEvent.outcome).where(AuditEvent.action == "beacon.frequencies")
+        ).all()
         assert list(outcomes) == ["denied", "denied"]
         assert session.query(BeaconRhoSpent).count() == 0  # nothing was charged
 
@@ -187,12 +224,16 @@ def test_the_budget_runs_out_with_a_refusal_that_says_what_it_affords(stats_api:
 
 def test_a_slice_below_the_threshold_is_refused(stats_api: Api) -> None:
     name = dataset_id(stats_api)
-    refused = ask(stats_api, "foreign", dataset=name, variants=["1-1000-A-G"],
-                  population="a population nobody belongs to")  # fmt: skip
+    refused = ask(
+        stats_api,
+        "foreign",
+        dataset=name,
+        variants=["1-1000-A-G"],
+        population="a population nobody belongs to",
+    )
     assert refused.status_code == 403, refused.text
     assert refused.json()["code"] == "E_SLICE_TOO_SMALL"
-    province = ask(stats_api, "foreign", dataset=name, variants=["1-1000-A-G"],
-                   province="XX-NONE")  # fmt: skip
+    province = ask(stats_api, "foreign", dataset=name, variants=["1-1000-A-G"], province="XX-NONE")
     assert province.json()["code"] == "E_SLICE_TOO_SMALL"
 
 
@@ -207,20 +248,28 @@ def test_a_variant_the_store_lacks_is_answered_like_the_others(stats_api: Api) -
     assert {r["alleleNumber"] for r in rows} == {2 * answer.json()["donors"]}
 
 
-@pytest.mark.parametrize("body", [
-    None, [], "text", {}, {"dataset": "X:Y"}, {"dataset": "X:Y", "variants": []},
-    {"dataset": "no colon", "variants": ["1-1-A-G"]},
-    {"dataset": "X:Y", "variants": ["1-0-A-G"]},
-    {"dataset": "X:Y", "variants": ["1-100-A"]},
-    {"dataset": "X:Y", "variants": ["1-100-A-<DEL>"]},
-    {"dataset": "X:Y", "variants": [12]},
-    {"dataset": "X:Y", "variants": ["1-1-A-G"], "population": "P", "province": "Q"},
-    {"dataset": "X:Y", "variants": ["1-1-A-G"], "population": ""},
-    {"dataset": "X:Y", "variants": ["1-1-A-G"], "population": "Han\x00"},
-    {"dataset": "X:Y", "variants": ["1-1-A-G"], "province": "CN-11\n"},
-    {"dataset": "X:Y", "variants": ["1-1-A-G"], "limit": 3},
-    {"dataset": "X:Y", "variants": ["1-1-A-G"] * 100_001},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        [],
+        "text",
+        {},
+        {"dataset": "X:Y"},
+        {"dataset": "X:Y", "variants": []},
+        {"dataset": "no colon", "variants": ["1-1-A-G"]},
+        {"dataset": "X:Y", "variants": ["1-0-A-G"]},
+        {"dataset": "X:Y", "variants": ["1-100-A"]},
+        {"dataset": "X:Y", "variants": ["1-100-A-<DEL>"]},
+        {"dataset": "X:Y", "variants": [12]},
+        {"dataset": "X:Y", "variants": ["1-1-A-G"], "population": "P", "province": "Q"},
+        {"dataset": "X:Y", "variants": ["1-1-A-G"], "population": ""},
+        {"dataset": "X:Y", "variants": ["1-1-A-G"], "population": "Han\x00"},
+        {"dataset": "X:Y", "variants": ["1-1-A-G"], "province": "CN-11\n"},
+        {"dataset": "X:Y", "variants": ["1-1-A-G"], "limit": 3},
+        {"dataset": "X:Y", "variants": ["1-1-A-G"] * 100_001},
+    ],
+)
 def test_bad_bodies_are_refused_with_a_clear_error(stats_api: Api, body: Any) -> None:
     answer = stats_api.post("foreign", PATH, json=body)
     assert answer.status_code in (400, 422), answer.text

@@ -7,15 +7,19 @@ import datetime as dt
 import pytest
 
 from hgr.crypto import NodeKeys, Signer, load_signer
-from hgr.survey import default_dates, draft_return, open_cycle, sign_document
-from hgr.survey.documents import envelope_of
+from hgr.federation.documents import envelope_of, sign_document
+from hgr.federation.models import SignedDocument
+from hgr.survey.cycles import default_dates, open_cycle
 from hgr.survey.editions import compile_nation, compile_province, package
-from hgr.survey.models import SurveyDocument
+from hgr.survey.returns import draft_return
 from tests.api.conftest import ADMIN, Api
 from tests.conftest import table_counts
 
-ANSWERS = {"foreign_cooperation_projects": 0, "information_provided_abroad": 0,
-           "specific_region_resources": False}  # fmt: skip
+ANSWERS = {
+    "foreign_cooperation_projects": 0,
+    "information_provided_abroad": 0,
+    "specific_region_resources": False,
+}
 
 
 @pytest.fixture
@@ -39,9 +43,15 @@ def _return(api: Api, signer: Signer, institution: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("user", "status"),
-    [("steward_bj", 200), ("steward_sh", 403), ("officer_bj", 403), ("national", 403),
-     ("researcher", 403), (None, 401)],
-)  # fmt: skip
+    [
+        ("steward_bj", 200),
+        ("steward_sh", 403),
+        ("officer_bj", 403),
+        ("national", 403),
+        ("researcher", 403),
+        (None, 401),
+    ],
+)
 def test_only_the_institutions_steward_sends_its_return(
     api: Api, signer: Signer, cycle: str, user: str | None, status: int
 ) -> None:
@@ -67,17 +77,23 @@ def test_a_forged_return_is_refused_and_nothing_kept(api: Api, signer: Signer, c
 
 
 def test_packages_status_and_published_tables(api: Api, signer: Signer, cycle: str) -> None:
-    assert api.post("steward_bj", "/survey/returns",
-                    json=_return(api, signer, "BJ-H001")).status_code == 200  # fmt: skip
+    assert (
+        api.post("steward_bj", "/survey/returns", json=_return(api, signer, "BJ-H001")).status_code
+        == 200
+    )
     with api.db.transaction() as session:
         edition = compile_province(session, signer, ADMIN, "2025", "110000")
         sent = package(session, edition)
     for user, status in [("officer_sh", 403), ("steward_bj", 403), ("officer_bj", 200)]:
         response = api.post(user, "/survey/packages", json=sent)
         assert response.status_code == status, (user, response.text)
-    for user, province, status in [("officer_bj", "110000", 200), ("officer_bj", "310000", 403),
-                                   ("national", "310000", 200), ("steward_bj", "110000", 403),
-                                   (None, "110000", 401)]:  # fmt: skip
+    for user, province, status in [
+        ("officer_bj", "110000", 200),
+        ("officer_bj", "310000", 403),
+        ("national", "310000", 200),
+        ("steward_bj", "110000", 403),
+        (None, "110000", 401),
+    ]:
         response = api.get(user, "/survey/2025/status", province=province)
         assert response.status_code == status, (user, province, response.text)
     assert api.get(None, "/survey/2025/tables/samples_by_material").status_code == 404
@@ -90,6 +106,6 @@ def test_packages_status_and_published_tables(api: Api, signer: Signer, cycle: s
     assert nation["total"] == 7
     definition = api.get(None, "/survey/cycles/2025").json()
     with api.db.reader() as session:
-        stored = session.query(SurveyDocument).filter_by(kind="cycle").one()
+        stored = session.query(SignedDocument).filter_by(kind="cycle").one()
     assert definition == envelope_of(stored).as_dict()
     assert api.get(None, "/survey/cycles/1999").status_code == 404

@@ -40,8 +40,14 @@ def signer(keys: NodeKeys) -> Signer:
 def _events(db: Database, count: int, start: int = 0) -> None:
     with db.transaction() as session:
         for n in range(start, start + count):
-            record(session, ALICE, "registry.read", f"donors/{n}", grounds="own institution",
-                   detail={"n": n, "note": 'line\nbreak "quoted"'})  # fmt: skip
+            record(
+                session,
+                ALICE,
+                "registry.read",
+                f"donors/{n}",
+                grounds="own institution",
+                detail={"n": n, "note": 'line\nbreak "quoted"'},
+            )
 
 
 def _signed(db: Database, signer: Signer) -> Checkpoint:
@@ -200,8 +206,9 @@ def _rebuilt_problems(db: Database, signer: Signer) -> list[str]:
 def test_two_trees_of_one_size_are_flagged(db: Database, signer: Signer) -> None:
     _events(db, 5)
     honest = _signed(db, signer)
-    forked = Checkpoint(honest.origin, honest.size, leaf_hash(b"other"), honest.at,
-                        signer.key_id, b"")  # fmt: skip
+    forked = Checkpoint(
+        honest.origin, honest.size, leaf_hash(b"other"), honest.at, signer.key_id, b""
+    )
     forked = Checkpoint(**{**forked.__dict__, "signature": signer.sign(forked.body.encode())})
     problems = _problems(db, signer, witnessed=forked)
     assert any("two different trees" in p for p in problems)

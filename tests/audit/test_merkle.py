@@ -19,8 +19,16 @@ from hgr.audit.merkle import (
 )
 
 # The 8-entry reference tree of RFC 6962's test data (security.md §3.2), and its root.
-CT_ENTRIES = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-              "606162636465666768696a6b6c6d6e6f"]  # fmt: skip
+CT_ENTRIES = [
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
+    "606162636465666768696a6b6c6d6e6f",
+]
 CT_ROOT_8 = "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
 LEAVES = [leaf_hash(i.to_bytes(4, "big")) for i in range(1 << 16)]
 TREE = oracle_from_leaves(LEAVES)
@@ -117,8 +125,13 @@ def test_consistency_proofs_verify_and_no_mutation_does(data: st.DataObject) -> 
         "second*2": (first, second * 2, first_root, second_root, proof),
     }
     for element in range(len(proof)):
-        mutations[f"bit-{element}"] = (first, second, first_root, second_root,
-                                       _flip(proof, element, 4))  # fmt: skip
+        mutations[f"bit-{element}"] = (
+            first,
+            second,
+            first_root,
+            second_root,
+            _flip(proof, element, 4),
+        )
     for name, (m, n, r1, r2, bad) in mutations.items():
         if name == "first+1" and m == n:
             continue

@@ -83,8 +83,7 @@ def test_values_are_kept_per_database(db: Database, tmp_path: Path) -> None:
         other.dispose()
 
 
-def test_a_value_is_recomputed_after_max_age(db: Database,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_value_is_recomputed_after_max_age(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     # A change committed out of id order leaves the stamp as it was; MAX_AGE bounds how long
     # a value computed before it is served.
     clock = [1000.0]

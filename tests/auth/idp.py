@@ -51,15 +51,32 @@ class Issuer:
     def token(self, **overrides: Any) -> str:
         return self.sign(self.claims(**overrides))
 
-    def visa(self, kind: str, value: str, *, jku: str | None = None, header: dict[str, Any]
-             | None = None, **body: Any) -> str:  # fmt: skip
+    def visa(
+        self,
+        kind: str,
+        value: str,
+        *,
+        jku: str | None = None,
+        header: dict[str, Any] | None = None,
+        **body: Any,
+    ) -> str:
         """A Visa Document Token of this issuer."""
         now = int(time.time())
-        visa_body = {"type": kind, "value": value, "source": "https://dac.example.org",
-                     "asserted": now - 3600, "by": "dac", **body}  # fmt: skip
-        claims = {"iss": self.name, "sub": "alice-sub", "iat": now, "exp": now + 3600,
-                  "ga4gh_visa_v1": {k: v for k, v in visa_body.items()
-                                    if v is not None}}  # fmt: skip
+        visa_body = {
+            "type": kind,
+            "value": value,
+            "source": "https://dac.example.org",
+            "asserted": now - 3600,
+            "by": "dac",
+            **body,
+        }
+        claims = {
+            "iss": self.name,
+            "sub": "alice-sub",
+            "iat": now,
+            "exp": now + 3600,
+            "ga4gh_visa_v1": {k: v for k, v in visa_body.items() if v is not None},
+        }
         return self.sign(claims, jku=jku or self.jwks_url, **(header or {}))
 
 

@@ -40,8 +40,9 @@ def issuer(tmp_path: Path) -> Issuer:
 
 
 def _client(db: Database, keys: NodeKeys, tmp_path: Path, oidc: OidcSettings) -> TestClient:
-    settings = Settings(home=tmp_path, oidc=oidc,
-                        service=ServiceSettings(rate_per_second=1000, burst=1000))  # fmt: skip
+    settings = Settings(
+        home=tmp_path, oidc=oidc, service=ServiceSettings(rate_per_second=1000, burst=1000)
+    )
     return TestClient(create_app(settings, Node(settings, db, keys)))
 
 
@@ -127,12 +128,18 @@ def _denials(db: Database) -> list[str]:
 def test_unregistered_subjects_can_be_admitted_as_researchers(
     db: Database, keys: NodeKeys, tmp_path: Path, issuer: Issuer
 ) -> None:
-    oidc = OidcSettings(issuer=ISSUER, audience="hgr", jwks_uri=issuer.jwks_url,
-                        admit_unregistered=True)  # fmt: skip
+    oidc = OidcSettings(
+        issuer=ISSUER, audience="hgr", jwks_uri=issuer.jwks_url, admit_unregistered=True
+    )
     with _client(db, keys, tmp_path, oidc) as client:
         me = _me(client, issuer.token(sub="bob")).json()
-    assert me == {"actor": f"oidc:{ISSUER}|bob", "role": "researcher", "scope": "",
-                  "registered_access": False, "grants": []}  # fmt: skip
+    assert me == {
+        "actor": f"oidc:{ISSUER}|bob",
+        "role": "researcher",
+        "scope": "",
+        "registered_access": False,
+        "grants": [],
+    }
 
 
 class _Idp(BaseHTTPRequestHandler):
@@ -200,16 +207,22 @@ def test_keys_are_discovered_from_the_issuer_and_cached(
     ("table", "message"),
     [
         ('issuer = "https://x.example"\njwks_uri = "https://x.example/k"', "needs an audience"),
-        ('issuer = "https://x.example"\naudience = "hgr"\njwks_uri = "http://x.example/k"',
-         "must be https"),
-        ('issuer = "https://x.example"\naudience = "hgr"\nalgorithms = ["HS256"]',
-         "are not accepted"),
-        ('issuer = "https://x.example"\naudience = "hgr"\nalgorithms = "RS256"',
-         "must be a list of strings"),
+        (
+            'issuer = "https://x.example"\naudience = "hgr"\njwks_uri = "http://x.example/k"',
+            "must be https",
+        ),
+        (
+            'issuer = "https://x.example"\naudience = "hgr"\nalgorithms = ["HS256"]',
+            "are not accepted",
+        ),
+        (
+            'issuer = "https://x.example"\naudience = "hgr"\nalgorithms = "RS256"',
+            "must be a list of strings",
+        ),
         ('issuer = "https://x.example"\nclient_secret = "s"', "unknown [oidc] setting"),
         ("issuer = 5", "must be a str"),
     ],
-)  # fmt: skip
+)
 def test_bad_oidc_settings_are_refused(tmp_path: Path, table: str, message: str) -> None:
     (tmp_path / "node.toml").write_text(f'[node]\nname = "n"\n[oidc]\n{table}\n')
     with pytest.raises(ConfigurationError, match=message.replace("[", r"\[")):

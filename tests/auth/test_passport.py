@@ -44,13 +44,16 @@ def _check(visas: Issuer, tokens: list[str], **overrides: Any) -> Passport:
 
 
 def test_good_visas_give_registered_access_and_grants(visas: Issuer) -> None:
-    passport = _check(visas, [
-        visas.visa("AcceptedTermsAndPolicies", BONA_FIDE, by="self"),
-        visas.visa("ResearcherStatus", BONA_FIDE, by="so"),
-        visas.visa("ControlledAccessGrants", DATASET),
-        visas.visa("AffiliationAndRole", "faculty@example.edu", by="system"),
-        visas.visa("https://example.org/custom-visa", "anything"),
-    ])  # fmt: skip
+    passport = _check(
+        visas,
+        [
+            visas.visa("AcceptedTermsAndPolicies", BONA_FIDE, by="self"),
+            visas.visa("ResearcherStatus", BONA_FIDE, by="so"),
+            visas.visa("ControlledAccessGrants", DATASET),
+            visas.visa("AffiliationAndRole", "faculty@example.edu", by="system"),
+            visas.visa("https://example.org/custom-visa", "anything"),
+        ],
+    )
     assert passport.rejected == ()
     assert passport.registered_access
     assert passport.controlled_access_grants == (DATASET,)
@@ -63,29 +66,40 @@ def test_forged_and_invalid_visas_are_ignored(visas: Issuer, tmp_path: Path) -> 
     impostor = Issuer(tmp_path / "impostor", VISAS, kind="EC")  # same iss and kid, other key
     now = int(time.time())
     grant = {"kind": "ControlledAccessGrants", "value": DATASET}
-    body = {"iss": VISAS, "sub": "alice-sub", "iat": now, "exp": now + 60,
-            "ga4gh_visa_v1": {"type": "ControlledAccessGrants", "value": DATASET,
-                              "source": "https://dac.example.org", "asserted": now,
-                              "by": "dac"}}  # fmt: skip
+    body = {
+        "iss": VISAS,
+        "sub": "alice-sub",
+        "iat": now,
+        "exp": now + 60,
+        "ga4gh_visa_v1": {
+            "type": "ControlledAccessGrants",
+            "value": DATASET,
+            "source": "https://dac.example.org",
+            "asserted": now,
+            "by": "dac",
+        },
+    }
     forged = {
         "bad signature": impostor.visa(**grant, jku=visas.jwks_url),
         "untrusted jku": impostor.visa(**grant),
         "untrusted issuer": Issuer(tmp_path / "x", "https://other.example").visa(
-            **grant, jku=visas.jwks_url),
+            **grant, jku=visas.jwks_url
+        ),
         "alg none": unsigned(body, kid="k1", jku=visas.jwks_url),
         "HMAC": hmac_signed(body, b"secret", kid="k1", jku=visas.jwks_url),
         "no jku (access token format)": visas.sign(body),
         "expired": visas.sign({**body, "exp": now - 3600}, jku=visas.jwks_url),
         "asserted in the future": visas.visa(**grant, asserted=now + 86400),
-        "conditions": visas.visa(**grant, conditions=[[{"type": "AffiliationAndRole",
-                                                        "value": "const:faculty@x.edu"}]]),
+        "conditions": visas.visa(
+            **grant, conditions=[[{"type": "AffiliationAndRole", "value": "const:faculty@x.edu"}]]
+        ),
         "grant without by": visas.visa(**grant, by=None),
         "unknown by": visas.visa(**grant, by="friend"),
         "no source": visas.visa(**grant, source=None),
         "no value": visas.visa("ControlledAccessGrants", ""),
         "oversize": visas.visa(**grant, padding="x" * 17_000),
         "not a JWT": "not-a-jwt",
-    }  # fmt: skip
+    }
     passport = _check(visas, list(forged.values()))
     assert passport.visas == ()
     assert [r.index for r in passport.rejected] == list(range(len(forged)))
@@ -110,9 +124,17 @@ def test_subject_binding(visas: Issuer) -> None:
 
 def _claims(visas: Issuer) -> dict[str, Any]:
     now = int(time.time())
-    return {"iss": VISAS, "iat": now, "exp": now + 60,
-            "ga4gh_visa_v1": {"type": "ResearcherStatus", "value": BONA_FIDE,
-                              "source": "https://so.example.org", "asserted": now}}  # fmt: skip
+    return {
+        "iss": VISAS,
+        "iat": now,
+        "exp": now + 60,
+        "ga4gh_visa_v1": {
+            "type": "ResearcherStatus",
+            "value": BONA_FIDE,
+            "source": "https://so.example.org",
+            "asserted": now,
+        },
+    }
 
 
 def test_passports_that_break_the_limits_are_refused(visas: Issuer, tmp_path: Path) -> None:
@@ -129,8 +151,9 @@ def test_passports_that_break_the_limits_are_refused(visas: Issuer, tmp_path: Pa
         "sub": "alice-sub",
         "ga4gh_passport_v1": [i.visa("ResearcherStatus", BONA_FIDE) for i in issuers],
     }
-    passport = verify_passport(claims, PassportSettings(trusted=trusted, max_key_fetches=3),
-                               KeySets())  # fmt: skip
+    passport = verify_passport(
+        claims, PassportSettings(trusted=trusted, max_key_fetches=3), KeySets()
+    )
     assert len(passport.visas) == 3
     assert "too many key sets" in passport.rejected[0].reason
 
@@ -144,16 +167,24 @@ def test_a_passport_in_the_bearer_token_reaches_the_caller(
         passport=_settings(visas),
         service=ServiceSettings(rate_per_second=1000, burst=1000),
     )
-    token = broker.token(sub="carol", ga4gh_passport_v1=[
-        visas.visa("AcceptedTermsAndPolicies", BONA_FIDE, by="self"),
-        visas.visa("ResearcherStatus", BONA_FIDE, by="so"),
-        visas.visa("ControlledAccessGrants", DATASET),
-    ])  # fmt: skip
+    token = broker.token(
+        sub="carol",
+        ga4gh_passport_v1=[
+            visas.visa("AcceptedTermsAndPolicies", BONA_FIDE, by="self"),
+            visas.visa("ResearcherStatus", BONA_FIDE, by="so"),
+            visas.visa("ControlledAccessGrants", DATASET),
+        ],
+    )
     with TestClient(create_app(settings, Node(settings, db, keys))) as client:
         me = client.get("/me", headers={"Authorization": f"Bearer {token}"}).json()
         # Without registered access an unknown subject is not admitted.
         bare = broker.token(sub="dave", ga4gh_passport_v1=[])
         refused = client.get("/me", headers={"Authorization": f"Bearer {bare}"})
-    assert me == {"actor": f"oidc:{BROKER}|carol", "role": "researcher", "scope": "",
-                  "registered_access": True, "grants": [DATASET]}  # fmt: skip
+    assert me == {
+        "actor": f"oidc:{BROKER}|carol",
+        "role": "researcher",
+        "scope": "",
+        "registered_access": True,
+        "grants": [DATASET],
+    }
     assert refused.status_code == 401

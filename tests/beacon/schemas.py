@@ -27,19 +27,35 @@ _NUMBER = {
 VRS_STAND_IN = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "definitions": {
-        "MolecularVariation": {"type": "object", "required": ["type"], "properties": {
-            "type": {"enum": ["Allele", "Haplotype"]}}},
-        "SystemicVariation": {"type": "object", "required": ["type"], "properties": {
-            "type": {"enum": ["CopyNumberCount", "CopyNumberChange"]}}},
-        "Location": {"type": "object", "required": ["type", "sequence_id", "interval"],
-                     "properties": {
-                         "type": {"const": "SequenceLocation"},
-                         "sequence_id": {"type": "string", "pattern": r"^\w[^:]*:.+$"},
-                         "interval": {"type": "object", "required": ["type", "start", "end"],
-                                      "properties": {"type": {"const": "SequenceInterval"},
-                                                     "start": _NUMBER, "end": _NUMBER}}}},
+        "MolecularVariation": {
+            "type": "object",
+            "required": ["type"],
+            "properties": {"type": {"enum": ["Allele", "Haplotype"]}},
+        },
+        "SystemicVariation": {
+            "type": "object",
+            "required": ["type"],
+            "properties": {"type": {"enum": ["CopyNumberCount", "CopyNumberChange"]}},
+        },
+        "Location": {
+            "type": "object",
+            "required": ["type", "sequence_id", "interval"],
+            "properties": {
+                "type": {"const": "SequenceLocation"},
+                "sequence_id": {"type": "string", "pattern": r"^\w[^:]*:.+$"},
+                "interval": {
+                    "type": "object",
+                    "required": ["type", "start", "end"],
+                    "properties": {
+                        "type": {"const": "SequenceInterval"},
+                        "start": _NUMBER,
+                        "end": _NUMBER,
+                    },
+                },
+            },
+        },
     },
-}  # fmt: skip
+}
 
 
 @cache
@@ -64,5 +80,7 @@ def problems(document: Any, schema: str) -> list[str]:
     """Every way ``document`` fails the schema at ``schema`` (a path in the beacon-v2 folder)."""
     uri = shared("beacon-v2", *schema.split("/")).as_uri()
     validator = jsonschema.Draft202012Validator({"$ref": uri}, registry=_registry())
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-            for e in validator.iter_errors(document)]  # fmt: skip
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(document)
+    ]

@@ -63,15 +63,19 @@ def test_alleles_are_hidden_charged_and_decided_once(db: Database, donors: Donor
     assert shown == [False, True]  # two carriers < k = 3
     cost = evidence_cost(4, len(ids), 3)
     with db.reader() as session:
-        spent = dict(session.execute(select(BeaconDonorBudget.donor_id,
-                                            BeaconDonorBudget.spent)).all())  # fmt: skip
+        spent = dict(
+            session.execute(select(BeaconDonorBudget.donor_id, BeaconDonorBudget.spent)).all()
+        )
     assert spent == pytest.approx(dict.fromkeys(ids[:4], cost))
     # Asked again by anyone: the same answers, nothing charged again.
     with db.transaction() as session:
         assert shown_alleles(session, collection, len(ids), exposure, [some, few], NOW) == [
-            True, False]  # fmt: skip
-        again = dict(session.execute(select(BeaconDonorBudget.donor_id,
-                                            BeaconDonorBudget.spent)).all())  # fmt: skip
+            True,
+            False,
+        ]
+        again = dict(
+            session.execute(select(BeaconDonorBudget.donor_id, BeaconDonorBudget.spent)).all()
+        )
     assert again == spent
     # New alleles of the same carriers until their budget runs out: then "no", and a
     # refused allele charges nobody.
@@ -98,12 +102,14 @@ def test_an_exhausted_donor_is_left_out_not_hidden_behind(db: Database, donors: 
         session.add(BeaconDonorBudget(donor_id=spent_donor, spent=1.0))
     carriers = np.array([spent_donor, *others[:4]])
     with db.transaction() as session:
-        shown = shown_alleles(session, collection, len(ids), exposure,
-                              [AlleleFacts("2:10:A:C", carriers)], NOW)  # fmt: skip
+        shown = shown_alleles(
+            session, collection, len(ids), exposure, [AlleleFacts("2:10:A:C", carriers)], NOW
+        )
     assert shown == [True]
     with db.reader() as session:
-        spent = dict(session.execute(select(BeaconDonorBudget.donor_id,
-                                            BeaconDonorBudget.spent)).all())  # fmt: skip
+        spent = dict(
+            session.execute(select(BeaconDonorBudget.donor_id, BeaconDonorBudget.spent)).all()
+        )
     # Four payers, charged at the cost of four carriers; the spent donor paid nothing more.
     assert spent[spent_donor] == 1.0
     assert spent == pytest.approx(
@@ -112,10 +118,14 @@ def test_an_exhausted_donor_is_left_out_not_hidden_behind(db: Database, donors: 
     # With only two carriers left able to pay (fewer than k), the allele is "no".
     tight = np.array([spent_donor, others[0], others[4]])  # others[0] paid above
     with db.transaction() as session:
-        session.execute(update(BeaconDonorBudget).where(
-            BeaconDonorBudget.donor_id == others[0]).values(spent=1.0))  # fmt: skip
-        assert shown_alleles(session, collection, len(ids), exposure,
-                             [AlleleFacts("2:20:G:T", tight)], NOW) == [False]  # fmt: skip
+        session.execute(
+            update(BeaconDonorBudget)
+            .where(BeaconDonorBudget.donor_id == others[0])
+            .values(spent=1.0)
+        )
+        assert shown_alleles(
+            session, collection, len(ids), exposure, [AlleleFacts("2:20:G:T", tight)], NOW
+        ) == [False]
 
 
 def test_counts_are_released_once_and_spend_each_holder(db: Database, donors: Donors) -> None:
@@ -143,8 +153,9 @@ def test_daily_questions_are_capped_per_identity(db: Database) -> None:
     day = NOW.date()
     with db.transaction() as session:
         for n in range(200):
-            charge_question(session, Requester(f"anonymous:{n % 3}", "", "ZZ",
-                                               Tier.ANONYMOUS), day, f"q{n}")  # fmt: skip
+            charge_question(
+                session, Requester(f"anonymous:{n % 3}", "", "ZZ", Tier.ANONYMOUS), day, f"q{n}"
+            )
     caller = Requester("anonymous:0", "", "ZZ", Tier.ANONYMOUS)
     with db.transaction() as session:
         for _ in range(200 - 67):
@@ -163,6 +174,7 @@ def test_a_question_one_cap_refuses_takes_nothing_from_the_others(db: Database) 
         assert admit_holders(session, [("id:a", 10), ("org:o", 1)], day, 1) == 0
         assert admit_holders(session, [("id:b", 10), ("org:o", 1)], day, 1) == 0
     with db.reader() as session:
-        rows = session.execute(select(BeaconRequesterBudget.holder,
-                                      BeaconRequesterBudget.questions)).all()  # fmt: skip
+        rows = session.execute(
+            select(BeaconRequesterBudget.holder, BeaconRequesterBudget.questions)
+        ).all()
     assert dict(rows) == {"id:a": 1, "org:o": 1, "id:b": 0}

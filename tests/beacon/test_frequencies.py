@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from scipy.stats import beta, norm
 from sqlalchemy import select
 
+from hgr.attacks.tracing import default_scenarios, trace
 from hgr.beacon.exposure import Exposure
 from hgr.beacon.frequencies import (
     MAX_VARIANTS,
@@ -23,7 +24,6 @@ from hgr.beacon.frequencies import (
 )
 from hgr.beacon.frequencies import _spend_rho as spend_rho
 from hgr.beacon.models import BeaconRhoSpent
-from hgr.beacon.tracing import default_scenarios, trace
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import UsageError
@@ -33,23 +33,35 @@ from tests.conftest import EXAMPLES, HOLDINGS
 
 
 def test_questions_are_read_into_canonical_variants() -> None:
-    q = parse_question({"dataset": "A:B", "variants": ["chr1:100:a:g", "1-100-A-G", "X-5-C-CT"],
-                        "population": "Han"})  # fmt: skip
+    q = parse_question(
+        {
+            "dataset": "A:B",
+            "variants": ["chr1:100:a:g", "1-100-A-G", "X-5-C-CT"],
+            "population": "Han",
+        }
+    )
     assert q.variants == ("1-100-A-G", "X-5-C-CT")
     assert q.slice == "population:Han"
     assert parse_question({"dataset": "A:B", "variants": ["MT-1-A-G"]}).slice == "all"
-    assert parse_question({"dataset": "A:B", "variants": ["2-9-A-T"],
-                           "province": "CN-11"}).slice == "province:CN-11"  # fmt: skip
+    assert (
+        parse_question({"dataset": "A:B", "variants": ["2-9-A-T"], "province": "CN-11"}).slice
+        == "province:CN-11"
+    )
 
 
-@pytest.mark.parametrize(("body", "says"), [
-    ({"dataset": "A:B", "variants": ["1-100-A-<DEL>"]}, "not a variant"),
-    ({"dataset": "A:B", "variants": ["1-100-A-G"] * (MAX_VARIANTS + 1)}, "at most"),
-    ({"dataset": "A:B", "variants": ["1-1-A-G"], "population": "x", "province": "y"},
-     "not both"),
-    ({"dataset": "A:B", "variants": ["1-1-A-G"], "skip": 1}, "unknown field"),
-    ({"dataset": "AB", "variants": ["1-1-A-G"]}, "INSTITUTION:COLLECTION"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"dataset": "A:B", "variants": ["1-100-A-<DEL>"]}, "not a variant"),
+        ({"dataset": "A:B", "variants": ["1-100-A-G"] * (MAX_VARIANTS + 1)}, "at most"),
+        (
+            {"dataset": "A:B", "variants": ["1-1-A-G"], "population": "x", "province": "y"},
+            "not both",
+        ),
+        ({"dataset": "A:B", "variants": ["1-1-A-G"], "skip": 1}, "unknown field"),
+        ({"dataset": "AB", "variants": ["1-1-A-G"]}, "INSTITUTION:COLLECTION"),
+    ],
+)
 def test_malformed_questions_say_what_is_wrong(body: object, says: str) -> None:
     with pytest.raises(UsageError, match=says):
         parse_question(body)
@@ -143,10 +155,14 @@ def test_rho_is_charged_to_every_holder_or_to_none(db: Database, keys: NodeKeys)
         assert spend_rho(session, collection, holders, 0.2, 2027)  # a new year, a new budget
     with db.reader() as session:  # committed: a restart does not reset it
         spent = {(r.holder, r.year): r.spent for r in session.scalars(select(BeaconRhoSpent))}
-    assert spent == {("dataset", 2026): pytest.approx(0.45), ("org:a", 2026): pytest.approx(0.2),
-                     ("org:b", 2026): pytest.approx(0.25), ("org:c", 2026): 0.0,
-                     ("dataset", 2027): pytest.approx(0.2),
-                     ("org:a", 2027): pytest.approx(0.2)}  # fmt: skip
+    assert spent == {
+        ("dataset", 2026): pytest.approx(0.45),
+        ("org:a", 2026): pytest.approx(0.2),
+        ("org:b", 2026): pytest.approx(0.25),
+        ("org:c", 2026): 0.0,
+        ("dataset", 2027): pytest.approx(0.2),
+        ("org:a", 2027): pytest.approx(0.2),
+    }
 
 
 def test_tracing_breaks_a_plain_release_and_not_a_private_one() -> None:

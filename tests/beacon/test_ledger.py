@@ -34,17 +34,18 @@ def test_federated_holders_count_a_question_once(db: Database) -> None:
         for requester in (local, local, passport, passport):
             charge_question(session, requester, DAY, "q1")
         charge_question(session, passport, DAY, "q2")
-    assert _counts(db) == {"id:token:bob": 2, "org:org a": 1,
-                           "id:passport:https://broker|sub-1": 2}  # fmt: skip
+    assert _counts(db) == {"id:token:bob": 2, "org:org a": 1, "id:passport:https://broker|sub-1": 2}
 
 
 def test_a_federated_holder_at_its_cap_is_refused(db: Database) -> None:
     colleague = Requester("token:carol", "Org A", "CN", Tier.REGISTERED)
     with db.transaction() as session:
         charge_question(session, colleague, DAY, "q0")
-        session.execute(update(BeaconRequesterBudget).where(
-            BeaconRequesterBudget.holder == "org:org a").values(
-            questions=DAILY_QUESTIONS[Tier.REGISTERED][1]))  # fmt: skip
+        session.execute(
+            update(BeaconRequesterBudget)
+            .where(BeaconRequesterBudget.holder == "org:org a")
+            .values(questions=DAILY_QUESTIONS[Tier.REGISTERED][1])
+        )
     with pytest.raises(QuestionsExhausted), db.transaction() as session:
         charge_question(session, colleague, DAY, "q1")
     with db.transaction() as session:
@@ -58,9 +59,11 @@ def test_a_question_the_ledger_refuses_is_not_counted_as_asked(db: Database) -> 
     organisation = ["org:org b"]
     with db.transaction() as session:
         assert admit_federated(session, organisation, Tier.REGISTERED, DAY, "a" * 64)
-        session.execute(update(BeaconRequesterBudget).where(
-            BeaconRequesterBudget.holder == "org:org b").values(
-            questions=DAILY_QUESTIONS[Tier.REGISTERED][1]))  # fmt: skip
+        session.execute(
+            update(BeaconRequesterBudget)
+            .where(BeaconRequesterBudget.holder == "org:org b")
+            .values(questions=DAILY_QUESTIONS[Tier.REGISTERED][1])
+        )
     for _ in range(2):
         with db.transaction() as session:
             assert not admit_federated(session, organisation, Tier.REGISTERED, DAY, "b" * 64)
@@ -73,8 +76,9 @@ def test_a_question_the_ledger_refuses_is_not_counted_as_asked(db: Database) -> 
 
 
 def test_a_ledger_elsewhere_needs_a_readable_token(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, beacon=BeaconSettings(ledger="http://127.0.0.1:9",
-                                                             ledger_token_file="t"))  # fmt: skip
+    settings = Settings(
+        home=tmp_path, beacon=BeaconSettings(ledger="http://127.0.0.1:9", ledger_token_file="t")
+    )
     with pytest.raises(ConfigurationError, match="cannot be read"):
         RemoteLedger.from_settings(settings)
     (tmp_path / "t").write_text("\n", encoding="utf-8")

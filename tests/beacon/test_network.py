@@ -16,10 +16,16 @@ from hgr.exceptions import ConfigurationError
 from hgr.node import init_node
 
 
-def _document(granularity: str, exists: bool, count: int | None = None,
-              sets: list[dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
-    document: dict[str, Any] = {"meta": {"beaconId": "x", "returnedGranularity": granularity},
-                                "responseSummary": {"exists": exists}}  # fmt: skip
+def _document(
+    granularity: str,
+    exists: bool,
+    count: int | None = None,
+    sets: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "meta": {"beaconId": "x", "returnedGranularity": granularity},
+        "responseSummary": {"exists": exists},
+    }
     if count is not None:
         document["responseSummary"]["numTotalResults"] = count
     if sets is not None:
@@ -29,10 +35,12 @@ def _document(granularity: str, exists: bool, count: int | None = None,
 
 def test_counts_add_up_over_the_beacons_that_gave_counts() -> None:
     local = _document("count", True, 10)
-    answers = [PeerAnswer("p", "answered", _document("count", True, 15)),
-               PeerAnswer("q", "answered", _document("boolean", True)),
-               PeerAnswer("r", "unreachable", None, "cannot reach"),
-               PeerAnswer("s", "answered", _document("count", False, -3))]  # fmt: skip
+    answers = [
+        PeerAnswer("p", "answered", _document("count", True, 15)),
+        PeerAnswer("q", "answered", _document("boolean", True)),
+        PeerAnswer("r", "unreachable", None, "cannot reach"),
+        PeerAnswer("s", "answered", _document("count", False, -3)),
+    ]
     merged = merge(local, "me", answers, "count")
     assert merged["responseSummary"] == {"exists": True, "numTotalResults": 25}
     rows = {r["beaconId"]: r for r in merged["info"]["network"]}
@@ -43,13 +51,21 @@ def test_counts_add_up_over_the_beacons_that_gave_counts() -> None:
 
 def test_granularity_is_the_most_given_up_to_the_one_asked() -> None:
     local = _document("boolean", False)
-    peer = _document("record", True, 2, [{"id": "A:B", "setType": "dataset", "exists": True,
-                                          "resultsCount": 2, "results": []}])  # fmt: skip
+    peer = _document(
+        "record",
+        True,
+        2,
+        [{"id": "A:B", "setType": "dataset", "exists": True, "resultsCount": 2, "results": []}],
+    )
     merged = merge(local, "me", [PeerAnswer("p", "answered", peer)], "record")
     assert merged["meta"]["returnedGranularity"] == "record"
     assert merged["response"]["resultSets"][0]["info"] == {"beaconId": "p"}
-    assert merge(local, "me", [PeerAnswer("p", "answered", peer)], "count")["meta"][
-        "returnedGranularity"] == "count"  # fmt: skip
+    assert (
+        merge(local, "me", [PeerAnswer("p", "answered", peer)], "count")["meta"][
+            "returnedGranularity"
+        ]
+        == "count"
+    )
     assert "numTotalResults" not in merge(local, "me", [], "count")["responseSummary"]
 
 
@@ -65,22 +81,43 @@ def test_a_node_asks_with_its_own_account_for_callers_a_peer_cannot_check(
 ) -> None:
     asked: dict[str, tuple[str | None, dict[str, str]]] = {}
 
-    def get_json(url: str, path: str, token: str | None, *, headers: dict[str, str],
-                 timeout: float) -> dict[str, Any]:  # fmt: skip
+    def get_json(
+        url: str, path: str, token: str | None, *, headers: dict[str, str], timeout: float
+    ) -> dict[str, Any]:
         asked[url] = (token, headers)
         return _document("boolean", True)
 
     monkeypatch.setattr("hgr.beacon.network.get_json", get_json)
     peers = {"a": "http://a", "b": "http://b"}
-    ask_peers(peers, "g_variants", {}, None, None, ["me"], 1.0, node_tokens={"a": "hgr_a"},
-              on_behalf='{"identity":"x"}')  # fmt: skip
-    assert asked["http://a"] == ("hgr_a", {VIA_HEADER: "me,a,b",
-                                           ON_BEHALF_HEADER: '{"identity":"x"}'})  # fmt: skip
+    ask_peers(
+        peers,
+        "g_variants",
+        {},
+        None,
+        None,
+        ["me"],
+        1.0,
+        node_tokens={"a": "hgr_a"},
+        on_behalf='{"identity":"x"}',
+    )
+    assert asked["http://a"] == (
+        "hgr_a",
+        {VIA_HEADER: "me,a,b", ON_BEHALF_HEADER: '{"identity":"x"}'},
+    )
     # A peer that issued this node no account sees an anonymous caller.
     assert asked["http://b"] == (None, {VIA_HEADER: "me,a,b"})
     # A credential the peers check themselves goes as it is, and nobody vouches for it.
-    ask_peers(peers, "g_variants", {}, None, "j.w.t", ["me"], 1.0, node_tokens={"a": "hgr_a"},
-              on_behalf='{"identity":"x"}')  # fmt: skip
+    ask_peers(
+        peers,
+        "g_variants",
+        {},
+        None,
+        "j.w.t",
+        ["me"],
+        1.0,
+        node_tokens={"a": "hgr_a"},
+        on_behalf='{"identity":"x"}',
+    )
     assert asked["http://a"] == ("j.w.t", {VIA_HEADER: "me,a,b"})
 
 
@@ -106,9 +143,12 @@ def test_the_tier_vouched_for_is_at_most_registered() -> None:
     assert json.loads(on_behalf(controlled))["tier"] == "registered"
     # An anonymous requester carries no organisation or country.
     anonymous = Requester("anonymous:1.2.3.4", "Fudan University", "CN", Tier.ANONYMOUS)
-    assert json.loads(on_behalf(anonymous)) == {"identity": "anonymous:1.2.3.4",
-                                               "tier": "anonymous", "organisation": "",
-                                               "country": "ZZ"}  # fmt: skip
+    assert json.loads(on_behalf(anonymous)) == {
+        "identity": "anonymous:1.2.3.4",
+        "tier": "anonymous",
+        "organisation": "",
+        "country": "ZZ",
+    }
 
 
 def test_no_peer_is_asked_twice() -> None:
@@ -118,17 +158,20 @@ def test_no_peer_is_asked_twice() -> None:
     assert [(a.peer, a.status) for a in answers] == [("b", "unreachable")]
 
 
-@pytest.mark.parametrize("table", [
-    'peers = ["only-an-id"]',
-    'peers = ["a ftp://host"]',
-    'peers = ["a,b http://host"]',
-    'peers = ["a http://one", "a http://two"]',
-    'peers = ["a http://one token extra"]',
-    "timeout_seconds = 0.0",
-    "unknown = 1",
-    'ledger = "ftp://host"\nledger_token_file = "t"',
-    'ledger = "http://host"',
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "table",
+    [
+        'peers = ["only-an-id"]',
+        'peers = ["a ftp://host"]',
+        'peers = ["a,b http://host"]',
+        'peers = ["a http://one", "a http://two"]',
+        'peers = ["a http://one token extra"]',
+        "timeout_seconds = 0.0",
+        "unknown = 1",
+        'ledger = "ftp://host"\nledger_token_file = "t"',
+        'ledger = "http://host"',
+    ],
+)
 def test_bad_peer_settings_are_refused(tmp_path: Path, table: str) -> None:
     home = tmp_path / "node"
     init_node(home, name="n").close()
@@ -138,12 +181,15 @@ def test_bad_peer_settings_are_refused(tmp_path: Path, table: str) -> None:
         load_settings(home)
 
 
-@pytest.mark.parametrize("reply", [
-    [1, 2],
-    {"meta": {}},
-    {"meta": {}, "responseSummary": "yes"},
-    {"meta": "x", "responseSummary": {"exists": True}},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "reply",
+    [
+        [1, 2],
+        {"meta": {}},
+        {"meta": {}, "responseSummary": "yes"},
+        {"meta": "x", "responseSummary": {"exists": True}},
+    ],
+)
 def test_a_peer_answer_that_is_not_a_beacon_response_is_reported(
     monkeypatch: pytest.MonkeyPatch, reply: Any
 ) -> None:

@@ -36,8 +36,7 @@ BJ = "BJ-H001"
 @pytest.fixture
 def registry(db: Database, keys: NodeKeys) -> Database:
     import_files(db, keys, [EXAMPLES / "institutions.csv"])
-    import_files(db, keys, HOLDINGS,
-                 institution=BJ)  # fmt: skip
+    import_files(db, keys, HOLDINGS, institution=BJ)
     return db
 
 
@@ -61,8 +60,12 @@ def test_a_declared_family_is_reviewed_registered_and_protected(registry: Databa
 
 
 def test_the_exclusion_list_and_genotypes_count_against_a_family(registry: Database) -> None:
-    wrong_parent = FamilyReport("HD-001", ["S-0001"], [], flags=[
-        Flag(FlagKind.WRONG_PARENT, ("S-0006", "S-0005"), "kinship 0.01")])  # fmt: skip
+    wrong_parent = FamilyReport(
+        "HD-001",
+        ["S-0001"],
+        [],
+        flags=[Flag(FlagKind.WRONG_PARENT, ("S-0006", "S-0005"), "kinship 0.01")],
+    )
     with registry.transaction() as session:
         entry = declare_pedigree(session, ACTOR, BJ, "HD-001", verification=wrong_parent)
         assert entry.evidence["genotype"]["ok"] is False
@@ -111,8 +114,12 @@ def test_a_specific_region_resource_is_declared_with_its_donors(registry: Databa
         # examples: five Han donors; four live in Beijing (110000), one in Hebei (130000).
         entry = declare_region(session, ACTOR, BJ, "han", "110000", trait="a founder population")
         assert (entry.kind, entry.subject, entry.region) == ("region", "han", "110000")
-        assert entry.evidence == {"population_donors": 5, "resident_donors": 4,
-                                  "resident_samples": 5, "criteria_met": True}  # fmt: skip
+        assert entry.evidence == {
+            "population_donors": 5,
+            "resident_donors": 4,
+            "resident_samples": 5,
+            "criteria_met": True,
+        }
         elsewhere = declare_region(session, ACTOR, BJ, "Hui", "130000", trait="a small group")
         assert elsewhere.evidence["criteria_met"] is False
         with pytest.raises(ValidationFailed, match="gives its reasons"):

@@ -32,9 +32,8 @@ from hgr.catalogue.exchange import (
 from hgr.crypto import NodeKeys, Signer, create_node_keys, load_signer
 from hgr.db import Database, upgrade_schema
 from hgr.exceptions import Conflict, FormatError, IntegrityBroken
+from hgr.federation.documents import envelope_of, sign_document, trust_key
 from hgr.registry.importer import import_files
-from hgr.survey import sign_document
-from hgr.survey.documents import envelope_of, trust_key
 from hgr.survey.verify import verify_survey
 from tests.conftest import EXAMPLES, HOLDINGS, table_counts
 
@@ -59,8 +58,7 @@ def nodes(db: Database, keys: NodeKeys, tmp_path: Path) -> Iterator[dict[str, An
     """An institution node (on each database) with examples/ declared, and a province and a
     nation node, each trusting the keys of the node below (or above) it."""
     import_files(db, keys, [EXAMPLES / "institutions.csv"])
-    import_files(db, keys, HOLDINGS,
-                 institution=BJ)  # fmt: skip
+    import_files(db, keys, HOLDINGS, institution=BJ)
     signers = {n: _signer(tmp_path, n) for n in ("institution", "province", "nation")}
     province, nation = _node(tmp_path, "province"), _node(tmp_path, "nation")
     with db.transaction() as session:
@@ -90,8 +88,9 @@ def _to_nation(nodes: dict[str, Any]) -> dict[str, Any]:
         for subject in ("HD-001", "Han"):
             kind = "pedigree" if subject == "HD-001" else "region"
             review(session, ACTOR, find_entry(session, BJ, subject, kind), approve=True)
-        return review_package(session, sign_review(session, nodes["signers"]["province"], ACTOR,
-                                                   PROVINCE))  # fmt: skip
+        return review_package(
+            session, sign_review(session, nodes["signers"]["province"], ACTOR, PROVINCE)
+        )
 
 
 def test_a_declaration_travels_up_and_the_register_comes_back(nodes: dict[str, Any]) -> None:
@@ -151,8 +150,10 @@ def test_an_institution_declares_only_for_itself(nodes: dict[str, Any]) -> None:
     content = json.loads(_declarations(nodes)["body"])
     content["entries"][0]["institution"] = "SH-U002"
     forged = sign_document(nodes["signers"]["institution"], content).as_dict()
-    with pytest.raises(IntegrityBroken, match="SH-U002"), \
-            nodes["province"].transaction() as session:  # fmt: skip
+    with (
+        pytest.raises(IntegrityBroken, match="SH-U002"),
+        nodes["province"].transaction() as session,
+    ):
         receive_declarations(session, ACTOR, forged)
 
 
@@ -162,8 +163,7 @@ def test_a_province_cannot_alter_what_the_institution_declared(nodes: dict[str, 
     content["decisions"][0]["entry"]["affected"] = 9
     package["review"] = sign_document(nodes["signers"]["province"], content).as_dict()
     before = table_counts(nodes["nation"])
-    with pytest.raises(IntegrityBroken, match="not what"), \
-            nodes["nation"].transaction() as session:  # fmt: skip
+    with pytest.raises(IntegrityBroken, match="not what"), nodes["nation"].transaction() as session:
         receive_review(session, ACTOR, package)
     assert table_counts(nodes["nation"]) == before
 
@@ -182,13 +182,30 @@ def test_an_approved_declaration_cannot_change(nodes: dict[str, Any]) -> None:
 def test_broken_documents_are_refused(nodes: dict[str, Any]) -> None:
     signer = nodes["signers"]["nation"]
     with nodes["institution"].transaction() as session:
-        other = sign_document(signer, {"kind": "register", "cycle": "catalogue", "subject": "XX",
-                                       "version": 1, "replaces": None, "entries": []})  # fmt: skip
+        other = sign_document(
+            signer,
+            {
+                "kind": "register",
+                "cycle": "catalogue",
+                "subject": "XX",
+                "version": 1,
+                "replaces": None,
+                "entries": [],
+            },
+        )
         with pytest.raises(IntegrityBroken, match="not CN"):
             apply_register(session, ACTOR, other.as_dict(), NATION)
-        bad = sign_document(signer, {"kind": "register", "cycle": "catalogue", "subject": NATION,
-                                     "version": 1, "replaces": None,
-                                     "entries": [{"kind": "pedigree"}]})  # fmt: skip
+        bad = sign_document(
+            signer,
+            {
+                "kind": "register",
+                "cycle": "catalogue",
+                "subject": NATION,
+                "version": 1,
+                "replaces": None,
+                "entries": [{"kind": "pedigree"}],
+            },
+        )
         with pytest.raises(FormatError, match="an entry names"):
             apply_register(session, ACTOR, bad.as_dict(), NATION)
         with pytest.raises(FormatError):

@@ -19,24 +19,57 @@ REQUEST = EXAMPLES / "policy" / "foreign-wgs-request.yaml"
 def test_a_request_from_the_command_line(examples_node: Path, tmp_path: Path) -> None:
     home = examples_node
     fact = ["--source", "registration documents", "--verified-by", "officer.wang"]
-    code, out = hgr(home, "user", "add", "alice", "--role", "researcher", "--organisation",
-                    "oxbridge")  # fmt: skip
+    code, out = hgr(
+        home, "user", "add", "alice", "--role", "researcher", "--organisation", "oxbridge"
+    )
     assert code == 1
     assert "E_USER_ORGANISATION" in out  # not registered yet: the user cannot be added
-    assert hgr(home, "org", "add", "oxbridge", "--country", "GB", "--name",
-               "Example University of Oxbridge", *fact)[0] == 0  # fmt: skip
-    assert hgr(home, "user", "add", "alice", "--role", "researcher", "--organisation",
-               "oxbridge")[0] == 0  # fmt: skip
+    assert (
+        hgr(
+            home,
+            "org",
+            "add",
+            "oxbridge",
+            "--country",
+            "GB",
+            "--name",
+            "Example University of Oxbridge",
+            *fact,
+        )[0]
+        == 0
+    )
+    assert (
+        hgr(home, "user", "add", "alice", "--role", "researcher", "--organisation", "oxbridge")[0]
+        == 0
+    )
     code, out = hgr(home, "access", "submit", str(REQUEST), "--requester", "alice")
     assert code == 1
     assert "E_UNREGISTERED_PARTY" in out  # the example's Chinese partner is not registered yet
     assert "domestic partner: 'Shanghai Example Institute'" in out
     assert "hgr org add" in out
-    assert hgr(home, "org", "add", "shanghai-inst", "--country", "CN", "--name",
-               "Shanghai Example Institute", *fact)[0] == 0  # fmt: skip
-    users = [(f"{short}{n}", role, scope, "") for short, role, scope in (
-        ("dac", "access_committee", "BJ-H001"), ("eth", "ethics_committee", "BJ-H001"),
-        ("sec", "security_reviewer", "")) for n in (1, 2)]  # fmt: skip
+    assert (
+        hgr(
+            home,
+            "org",
+            "add",
+            "shanghai-inst",
+            "--country",
+            "CN",
+            "--name",
+            "Shanghai Example Institute",
+            *fact,
+        )[0]
+        == 0
+    )
+    users = [
+        (f"{short}{n}", role, scope, "")
+        for short, role, scope in (
+            ("dac", "access_committee", "BJ-H001"),
+            ("eth", "ethics_committee", "BJ-H001"),
+            ("sec", "security_reviewer", ""),
+        )
+        for n in (1, 2)
+    ]
     for name, role, scope, organisation in users:
         args = ["user", "add", name, "--role", role, "--organisation", organisation]
         assert hgr(home, *args, *(["--scope", scope] if scope else []))[0] == 0
@@ -44,16 +77,36 @@ def test_a_request_from_the_command_line(examples_node: Path, tmp_path: Path) ->
     assert code == 0, out
     number = out.split(":")[0]
     assert "under_review (security_review); reviews: dac, ethics, security" in out
-    for who, kind in (("dac1", "dac"), ("dac2", "dac"), ("eth1", "ethics"), ("eth2", "ethics"),
-                      ("sec1", "security")):  # fmt: skip
-        assert hgr(home, "access", "review", number, "--kind", kind, "--reviewer", who,
-                   "--approve")[1] == f"{number}: under_review"  # fmt: skip
-    code, out = hgr(home, "access", "review", number, "--kind", "security", "--reviewer",
-                    "alice", "--approve")  # fmt: skip
+    for who, kind in (
+        ("dac1", "dac"),
+        ("dac2", "dac"),
+        ("eth1", "ethics"),
+        ("eth2", "ethics"),
+        ("sec1", "security"),
+    ):
+        assert (
+            hgr(home, "access", "review", number, "--kind", kind, "--reviewer", who, "--approve")[1]
+            == f"{number}: under_review"
+        )
+    code, out = hgr(
+        home, "access", "review", number, "--kind", "security", "--reviewer", "alice", "--approve"
+    )
     assert code == 1
     assert "security_reviewer" in out
-    assert hgr(home, "access", "review", number, "--kind", "security", "--reviewer", "sec2",
-               "--approve")[1] == f"{number}: approved"  # fmt: skip
+    assert (
+        hgr(
+            home,
+            "access",
+            "review",
+            number,
+            "--kind",
+            "security",
+            "--reviewer",
+            "sec2",
+            "--approve",
+        )[1]
+        == f"{number}: approved"
+    )
     result = runner.invoke(app, ["access", "show", number, "--home", str(home)])
     shown = json.loads(result.stdout)
     assert shown["status"] == "approved"

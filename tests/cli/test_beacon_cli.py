@@ -15,13 +15,29 @@ def test_exposure_is_set_listed_and_audited(examples_node: Path) -> None:
     code, output = hgr(examples_node, "beacon", "datasets")
     assert code == 0, output
     assert "BJ-H001:COL-HD" in output
-    code, output = hgr(examples_node, "beacon", "exposure", "BJ-H001:COL-HD",
-                       "--anonymous", "none", "--min-carriers", "10")  # fmt: skip
+    code, output = hgr(
+        examples_node,
+        "beacon",
+        "exposure",
+        "BJ-H001:COL-HD",
+        "--anonymous",
+        "none",
+        "--min-carriers",
+        "10",
+    )
     assert code == 0, output
     assert "anonymous none" in output
     assert "k 10" in output
-    code, output = hgr(examples_node, "beacon", "exposure", "BJ-H001:COL-HD",
-                       "--frequency-sd", "0.02", "--frequency-min-donors", "100")  # fmt: skip
+    code, output = hgr(
+        examples_node,
+        "beacon",
+        "exposure",
+        "BJ-H001:COL-HD",
+        "--frequency-sd",
+        "0.02",
+        "--frequency-min-donors",
+        "100",
+    )
     assert code == 0, output
     code, output = hgr(examples_node, "beacon", "datasets")
     assert "COL-HD: " in output
@@ -65,16 +81,19 @@ def test_the_frequency_ledger_reads_and_refuses_unknown_datasets(examples_node: 
 
 
 def test_tracing_sim_refuses_more_victims_than_members() -> None:
-    result = CliRunner().invoke(app, ["beacon", "tracing-sim", "--members", "100",
-                                      "--victims", "200"])  # fmt: skip
+    result = CliRunner().invoke(
+        app, ["beacon", "tracing-sim", "--members", "100", "--victims", "200"]
+    )
     assert result.exit_code == 1
     assert "--victims cannot exceed --members" in " ".join(result.output.split())
 
 
 def test_tracing_sim_prints_the_power_of_each_attack(tmp_path: Path) -> None:
     figures = tmp_path / "tracing.json"
-    result = CliRunner().invoke(app, ["beacon", "tracing-sim", "--members", "300",
-                                      "--victims", "300", "--json", str(figures)])  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        ["beacon", "tracing-sim", "--members", "300", "--victims", "300", "--json", str(figures)],
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(figures.read_text())
     assert [r["release"] for r in rows][:3] == ["plain 1k", "plain 10k", "plain 50k"]

@@ -26,8 +26,16 @@ def test_declare_review_register_export(node: Path, tmp_path: Path) -> None:
     assert code == 0, output
     assert "number HGP-" in output
     out, drawings = tmp_path / "catalogue.json", tmp_path / "drawings"
-    code, output = hgr(node, "catalogue", "export", "-o", str(out), "--drawings", str(drawings),
-                       "--registered-only")  # fmt: skip
+    code, output = hgr(
+        node,
+        "catalogue",
+        "export",
+        "-o",
+        str(out),
+        "--drawings",
+        str(drawings),
+        "--registered-only",
+    )
     assert code == 0, output
     (entry,) = json.loads(out.read_text())
     assert entry["protected"] is True

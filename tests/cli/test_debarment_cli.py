@@ -14,9 +14,9 @@ from hgr.audit import Actor, record
 from hgr.cli.main import app
 from hgr.dates import utc_today
 from hgr.debarment.models import DebarmentEntry
+from hgr.federation.documents import envelope_of
+from hgr.federation.models import SignedDocument
 from hgr.node import open_node
-from hgr.survey.documents import envelope_of
-from hgr.survey.models import SurveyDocument
 from tests.cli.conftest import hgr, runner
 from tests.conftest import EXAMPLES
 
@@ -31,8 +31,9 @@ def _end_standstill(home: Path, number: str) -> None:
     node = open_node(home)
     try:
         with node.db.transaction() as session:
-            entry = session.scalars(select(DebarmentEntry).where(
-                DebarmentEntry.number == number)).one()  # fmt: skip
+            entry = session.scalars(
+                select(DebarmentEntry).where(DebarmentEntry.number == number)
+            ).one()
             entry.standstill_ends = utc_today() - dt.timedelta(days=1)
             record(session, Actor("test", "operator"), "debarment.test.clock", number)
     finally:
@@ -46,23 +47,50 @@ def _decision(home: Path, request: Path) -> dict[str, object]:
     return decision
 
 
-def test_a_case_from_investigation_to_the_published_page(examples_node: Path,
-                                                        tmp_path: Path) -> None:  # fmt: skip
+def test_a_case_from_investigation_to_the_published_page(
+    examples_node: Path, tmp_path: Path
+) -> None:
     home = examples_node
     number = f"DEB-{utc_today().year}-0001"
     ground = "Sch. 6 para 35: national security"
-    code, out = hgr(home, "debarment", "open", "--organisation", "Example Holdings plc",
-                    "--country", "GB", "--identifier", "CH:00000001", "--ground", ground,
-                    "--mandatory", "--regime", "uk")  # fmt: skip
+    code, out = hgr(
+        home,
+        "debarment",
+        "open",
+        "--organisation",
+        "Example Holdings plc",
+        "--country",
+        "GB",
+        "--identifier",
+        "CH:00000001",
+        "--ground",
+        ground,
+        "--mandatory",
+        "--regime",
+        "uk",
+    )
     assert code == 0, out
     assert number in out
-    assert hgr(home, "debarment", "control", "CH:00000001", "CH:00000002", "--basis",
-               "100% of shares")[0] == 0  # fmt: skip
+    assert (
+        hgr(
+            home, "debarment", "control", "CH:00000001", "CH:00000002", "--basis", "100% of shares"
+        )[0]
+        == 0
+    )
     assert hgr(home, "debarment", "notify", number)[0] == 0
     assert hgr(home, "debarment", "represent", number, "We object.")[0] == 0
     until = (utc_today() + dt.timedelta(days=700)).isoformat()
-    code, out = hgr(home, "debarment", "decide", number, "--debar", "--reasons",
-                    "Genomes were passed to an excluded party.", "--until", until)  # fmt: skip
+    code, out = hgr(
+        home,
+        "debarment",
+        "decide",
+        number,
+        "--debar",
+        "--reasons",
+        "Genomes were passed to an excluded party.",
+        "--until",
+        until,
+    )
     assert code == 0, out
     assert "standstill until" in out
     code, out = hgr(home, "debarment", "enter", number)
@@ -74,19 +102,67 @@ def test_a_case_from_investigation_to_the_published_page(examples_node: Path,
     # As a request's party is screened: by name alone, in another form; a subsidiary known to
     # the registry by its key; a near miss shown for a person to compare.
     assert hgr(home, "debarment", "check", "--name", "EXAMPLE HOLDINGS PLC.")[1] == (
-        f"mandatory: {number}")  # fmt: skip
-    assert hgr(home, "org", "add", "ex-lab", "--country", "CN", "--name", "Example Lab",
-               "--identifier", "USCC:91110000MA00000009", "--source", "SAMR",
-               "--verified-by", "officer")[0] == 0  # fmt: skip
-    assert hgr(home, "org", "add", "ex-holdings", "--country", "GB", "--name", "Example "
-               "Holdings plc", "--source", "CH", "--verified-by", "officer")[0] == 0  # fmt: skip
-    assert hgr(home, "org", "control", "ex-holdings", "ex-lab", "--equity", "100", "--source",
-               "CH", "--verified-by", "officer")[0] == 0  # fmt: skip
+        f"mandatory: {number}"
+    )
+    assert (
+        hgr(
+            home,
+            "org",
+            "add",
+            "ex-lab",
+            "--country",
+            "CN",
+            "--name",
+            "Example Lab",
+            "--identifier",
+            "USCC:91110000MA00000009",
+            "--source",
+            "SAMR",
+            "--verified-by",
+            "officer",
+        )[0]
+        == 0
+    )
+    assert (
+        hgr(
+            home,
+            "org",
+            "add",
+            "ex-holdings",
+            "--country",
+            "GB",
+            "--name",
+            "Example Holdings plc",
+            "--source",
+            "CH",
+            "--verified-by",
+            "officer",
+        )[0]
+        == 0
+    )
+    assert (
+        hgr(
+            home,
+            "org",
+            "control",
+            "ex-holdings",
+            "ex-lab",
+            "--equity",
+            "100",
+            "--source",
+            "CH",
+            "--verified-by",
+            "officer",
+        )[0]
+        == 0
+    )
     assert hgr(home, "debarment", "check", "--key", "ex-lab")[1] == f"mandatory: {number}"
     code, out = hgr(home, "debarment", "check", "--name", "Examples Holdings")
     assert code == 0
-    assert out.startswith("none near miss, for a person to compare: 'Examples Holdings' ~ "
-                          f"'Example Holdings plc' ({number}, ")  # fmt: skip
+    assert out.startswith(
+        "none near miss, for a person to compare: 'Examples Holdings' ~ "
+        f"'Example Holdings plc' ({number}, "
+    )
     code, out = hgr(home, "debarment", "check", "--key", "no-such-org")
     assert code == 1
     assert "hgr org add" in out
@@ -111,13 +187,17 @@ def test_a_case_from_investigation_to_the_published_page(examples_node: Path,
 def test_the_catalogue_protects_a_cohort(examples_node: Path, tmp_path: Path) -> None:
     home = examples_node
     asked = tmp_path / "request.yaml"
-    asked.write_text(REQUEST.read_text().replace("persons: 800", "persons: 5")
-                     + "cohort:\n  institution: BJ-H001\n  families: [HD-001]\n"
-                     + "ethics_reference: 2019-KY-017\n")  # fmt: skip
+    asked.write_text(
+        REQUEST.read_text().replace("persons: 800", "persons: 5")
+        + "cohort:\n  institution: BJ-H001\n  families: [HD-001]\n"
+        + "ethics_reference: 2019-KY-017\n"
+    )
     assert _decision(home, asked)["outcome"] == "approval"
-    for args in (("catalogue", "declare", "HD-001"),
-                 ("catalogue", "review", "HD-001", "-i", "BJ-H001", "--approve"),
-                 ("catalogue", "register", "HD-001", "-i", "BJ-H001")):  # fmt: skip
+    for args in (
+        ("catalogue", "declare", "HD-001"),
+        ("catalogue", "review", "HD-001", "-i", "BJ-H001", "--approve"),
+        ("catalogue", "register", "HD-001", "-i", "BJ-H001"),
+    ):
         assert hgr(home, *args)[0] == 0
     decision = _decision(home, asked)
     assert decision["outcome"] == "security_review"
@@ -125,8 +205,20 @@ def test_the_catalogue_protects_a_cohort(examples_node: Path, tmp_path: Path) ->
 
 
 def test_bad_debarment_input(examples_node: Path) -> None:
-    code, out = hgr(examples_node, "debarment", "open", "--organisation", "X", "--country",
-                    "Britain", "--identifier", "CH:1", "--ground", "g", "--mandatory")  # fmt: skip
+    code, out = hgr(
+        examples_node,
+        "debarment",
+        "open",
+        "--organisation",
+        "X",
+        "--country",
+        "Britain",
+        "--identifier",
+        "CH:1",
+        "--ground",
+        "g",
+        "--mandatory",
+    )
     assert code == 1
     assert "ISO" in out
     code, out = hgr(examples_node, "debarment", "notify", "DEB-1999-0001")
@@ -139,12 +231,27 @@ def test_the_national_list_travels_to_an_institution_node(
 ) -> None:
     nation = examples_node
     institution = tmp_path / "institution"
-    code, out = hgr(nation, "debarment", "open", "--organisation", "Example Holdings plc",
-                    "--country", "GB", "--identifier", "CH:00000001", "--ground", "g",
-                    "--mandatory")  # fmt: skip
+    code, out = hgr(
+        nation,
+        "debarment",
+        "open",
+        "--organisation",
+        "Example Holdings plc",
+        "--country",
+        "GB",
+        "--identifier",
+        "CH:00000001",
+        "--ground",
+        "g",
+        "--mandatory",
+    )
     assert code == 0, out
-    assert runner.invoke(app, ["init", str(institution), "--institution", "BJ-H001", "--role",
-                               "institution"]).exit_code == 0  # fmt: skip
+    assert (
+        runner.invoke(
+            app, ["init", str(institution), "--institution", "BJ-H001", "--role", "institution"]
+        ).exit_code
+        == 0
+    )
     # An institution node decides nothing outbound without the nation's list.
     code, out = hgr(institution, "access", "submit", str(REQUEST), "--requester", "nobody")
     assert code == 1
@@ -156,8 +263,9 @@ def test_the_national_list_travels_to_an_institution_node(
     node = open_node(nation)
     try:
         with node.db.reader() as session:
-            kept = session.scalars(select(SurveyDocument).where(
-                SurveyDocument.kind == "debarment")).one()  # fmt: skip
+            kept = session.scalars(
+                select(SignedDocument).where(SignedDocument.kind == "debarment")
+            ).one()
             sent.write_text(json.dumps(envelope_of(kept).as_dict()), encoding="utf-8")
         signer = node.signer().name
     finally:
@@ -165,8 +273,22 @@ def test_the_national_list_travels_to_an_institution_node(
     code, out = hgr(institution, "debarment", "fetch", str(sent))
     assert code == 1  # the nation's key is not trusted yet
     assert "trust the nation's key" in out
-    assert hgr(institution, "survey", "trust", "--level", "nation", "--subject", "CN", "--key",
-               str(nation / "keys" / "signing.pub"), "--signer", signer)[0] == 0  # fmt: skip
+    assert (
+        hgr(
+            institution,
+            "survey",
+            "trust",
+            "--level",
+            "nation",
+            "--subject",
+            "CN",
+            "--key",
+            str(nation / "keys" / "signing.pub"),
+            "--signer",
+            signer,
+        )[0]
+        == 0
+    )
     code, out = hgr(institution, "debarment", "fetch", str(sent))
     assert code == 0, out
     assert "version 1" in out

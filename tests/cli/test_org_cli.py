@@ -46,14 +46,26 @@ def test_a_subsidiary_of_a_debarred_company_shows_the_listing(examples_node: Pat
         )[0]
         == 0
     )
-    assert hgr(home, "org", "name", "example-uk", "示例基因英国有限公司", "--language", "zh",
-               *FACT)[0] == 0  # fmt: skip
-    code, out = hgr(home, "org", "control", "example-seq", "example-uk", "--equity", "100",
-                    *FACT)  # fmt: skip
+    assert (
+        hgr(home, "org", "name", "example-uk", "示例基因英国有限公司", "--language", "zh", *FACT)[0]
+        == 0
+    )
+    code, out = hgr(home, "org", "control", "example-seq", "example-uk", "--equity", "100", *FACT)
     assert code == 0, out
-    code, out = hgr(home, "debarment", "open", "--organisation", "Example Sequencing Holdings",
-                    "--country", "HK", "--identifier", "HK-CR:0000001", "--ground", "Art. 41",
-                    "--mandatory")  # fmt: skip
+    code, out = hgr(
+        home,
+        "debarment",
+        "open",
+        "--organisation",
+        "Example Sequencing Holdings",
+        "--country",
+        "HK",
+        "--identifier",
+        "HK-CR:0000001",
+        "--ground",
+        "Art. 41",
+        "--mandatory",
+    )
     assert code == 0, out
     result = runner.invoke(app, ["org", "show", "example-uk", "--home", str(home)])
     assert result.exit_code == 0, result.output
@@ -71,11 +83,22 @@ def test_bad_org_input_says_what_to_do(examples_node: Path) -> None:
     assert "hgr org add nobody" in out
     assert hgr(home, "org", "add", "lab", "--country", "CN", "--name", "Lab", *FACT)[0] == 0
     assert hgr(home, "org", "add", "other", "--country", "CN", "--name", "Other", *FACT)[0] == 0
-    code, out = hgr(home, "org", "control", "other", "lab", "--equity", "10", "--agreement",
-                    *FACT)  # fmt: skip
+    code, out = hgr(home, "org", "control", "other", "lab", "--equity", "10", "--agreement", *FACT)
     assert code != 0
     assert "exactly one" in out
-    code, out = hgr(home, "org", "add", "new", "--country", "CN", "--name", "X",
-                    "--source", "", "--verified-by", "x")  # fmt: skip
+    code, out = hgr(
+        home,
+        "org",
+        "add",
+        "new",
+        "--country",
+        "CN",
+        "--name",
+        "X",
+        "--source",
+        "",
+        "--verified-by",
+        "x",
+    )
     assert code == 1
     assert "--source" in out

@@ -15,8 +15,9 @@ runner = CliRunner()
 def test_draw_writes_an_svg(tmp_path: Path) -> None:
     out = tmp_path / "hd.svg"
     args = ["--proband", "BJH-0005", "--deceased", "BJH-0001"]
-    result = runner.invoke(app, ["pedigree", "draw", str(EXAMPLES / "HD-001.ped"), "-o",
-                                 str(out), *args])  # fmt: skip
+    result = runner.invoke(
+        app, ["pedigree", "draw", str(EXAMPLES / "HD-001.ped"), "-o", str(out), *args]
+    )
     assert result.exit_code == 0, result.output
     assert out.read_text().startswith("<svg")
     assert 'class="proband"' in out.read_text()

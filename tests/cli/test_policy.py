@@ -15,8 +15,13 @@ RUNNER = CliRunner()
 
 def test_evaluate_prints_the_decision_as_json() -> None:
     folder = EXAMPLES / "policy"
-    arguments = ["policy", "evaluate", str(folder / "foreign-wgs-request.yaml"), "--facts",
-                 str(folder / "node-facts.yaml")]  # fmt: skip
+    arguments = [
+        "policy",
+        "evaluate",
+        str(folder / "foreign-wgs-request.yaml"),
+        "--facts",
+        str(folder / "node-facts.yaml"),
+    ]
     result = RUNNER.invoke(app, arguments)
     assert result.exit_code == 0, result.output
     decision = json.loads(result.stdout)

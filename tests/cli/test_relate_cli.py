@@ -26,14 +26,24 @@ def test_giab_trio_with_its_pedigree(tmp_path: Path) -> None:
     folder = shared("giab_trio")
     out = tmp_path / "giab"
     result = _invoke(
-        folder / "ashk-trio.vcf.gz", "--ped", folder / "ashk-trio.ped", "--out", out,
-        "--min-kinship", "-1",
-    )  # fmt: skip
+        folder / "ashk-trio.vcf.gz",
+        "--ped",
+        folder / "ashk-trio.ped",
+        "--out",
+        out,
+        "--min-kinship",
+        "-1",
+    )
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     lines = Path(f"{out}.pairs.tsv").read_text().splitlines()
     assert lines[0].split("\t") == [
-        "sample_a", "sample_b", "kinship", "ibs0", "n_sites", "relationship",
-    ]  # fmt: skip
+        "sample_a",
+        "sample_b",
+        "kinship",
+        "ibs0",
+        "n_sites",
+        "relationship",
+    ]
     rows = {frozenset(r.split("\t")[:2]): r.split("\t") for r in lines[1:]}
     assert len(rows) == 3
     for parent in ("HG003", "HG004"):
@@ -43,8 +53,15 @@ def test_giab_trio_with_its_pedigree(tmp_path: Path) -> None:
     assert rows[frozenset(("HG003", "HG004"))][5] == "unrelated"
     pedigree = Path(f"{out}.pedigree.tsv").read_text().splitlines()
     assert pedigree[0].split("\t") == [
-        "family", "sample_a", "sample_b", "declared", "inferred", "kinship", "ibs0", "status",
-    ]  # fmt: skip
+        "family",
+        "sample_a",
+        "sample_b",
+        "declared",
+        "inferred",
+        "kinship",
+        "ibs0",
+        "status",
+    ]
     assert [line.split("\t")[-1] for line in pedigree[1:]] == ["ok", "ok", "ok"]
     document = json.loads(Path(f"{out}.pedigree.json").read_text())
     (trio,) = document["families"][0]["trios"]

@@ -15,8 +15,22 @@ import pytest
 
 # What costs a command line its start: numerical and plotting stacks, the genotype store, the
 # PDF renderer, the simulator, and the database layer (SQLAlchemy alone takes 0.3 s).
-HEAVY = ("numba", "zarr", "pandas", "scipy", "torch", "matplotlib", "weasyprint", "msprime",
-         "sqlalchemy", "numpy", "dask", "opendp", "fastapi", "uvicorn")  # fmt: skip
+HEAVY = (
+    "numba",
+    "zarr",
+    "pandas",
+    "scipy",
+    "torch",
+    "matplotlib",
+    "weasyprint",
+    "msprime",
+    "sqlalchemy",
+    "numpy",
+    "dask",
+    "opendp",
+    "fastapi",
+    "uvicorn",
+)
 
 _PROBE = """
 import json, sys
@@ -31,13 +45,18 @@ print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})), file=sys.stder
 
 
 def _loaded(*args: str) -> tuple[str, set[str]]:
-    done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args)], capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return done.stdout, set(json.loads(done.stderr.strip().splitlines()[-1]))
 
 
-@pytest.mark.parametrize("args", [("--help",), ("--version",), ("survey", "--help"),
-                                  ("genotypes", "ingest", "--help")])  # fmt: skip
+@pytest.mark.parametrize(
+    "args", [("--help",), ("--version",), ("survey", "--help"), ("genotypes", "ingest", "--help")]
+)
 def test_help_and_version_load_no_heavy_library(args: tuple[str, ...]) -> None:
     output, loaded = _loaded(*args)
     assert output.strip(), "the command printed nothing"

@@ -10,9 +10,12 @@ import pytest
 
 from tests.cli.conftest import hgr
 
-ANSWERS = {"foreign_cooperation_projects": 1, "information_provided_abroad": 0,
-           "specific_region_resources": False,
-           "foreign_partners": [{"name": "Example University", "country": "GB"}]}  # fmt: skip
+ANSWERS = {
+    "foreign_cooperation_projects": 1,
+    "information_provided_abroad": 0,
+    "specific_region_resources": False,
+    "foreign_partners": [{"name": "Example University", "country": "GB"}],
+}
 
 
 @pytest.fixture
@@ -27,8 +30,9 @@ def test_a_whole_cycle_on_one_node(node: Path, tmp_path: Path) -> None:
     answers = tmp_path / "answers.json"
     answers.write_text(json.dumps(ANSWERS))
     draft = tmp_path / "draft.json"
-    code, output = hgr(node, "survey", "draft", "--cycle", "2025", "--answers", str(answers),
-                       "-o", str(draft))  # fmt: skip
+    code, output = hgr(
+        node, "survey", "draft", "--cycle", "2025", "--answers", str(answers), "-o", str(draft)
+    )
     assert code == 0, output
     assert "6 donors" in output
     assert "W_SURVEY_NO_CONSENT" in output
@@ -42,8 +46,9 @@ def test_a_whole_cycle_on_one_node(node: Path, tmp_path: Path) -> None:
         code, output = hgr(node, "survey", "compile", "--cycle", "2025", *args)
         assert code == 0, output
     package = tmp_path / "package.json"
-    code, output = hgr(node, "survey", "export", "--cycle", "2025", "--province", "110000",
-                       "-o", str(package))  # fmt: skip
+    code, output = hgr(
+        node, "survey", "export", "--cycle", "2025", "--province", "110000", "-o", str(package)
+    )
     assert code == 0, output
     assert json.loads(package.read_text())["returns"], output
     code, output = hgr(node, "survey", "verify", "--cycle", "2025")
@@ -65,22 +70,49 @@ def test_broken_inputs_are_refused_with_a_clear_error(node: Path, tmp_path: Path
     listing.write_text("[1, 2]")
     draft = tmp_path / "draft.json"
     cases = [
-        (["survey", "draft", "--cycle", "2025", "--answers", str(garbage), "-o", str(draft)],
-         "cannot read the form answers"),
-        (["survey", "draft", "--cycle", "2025", "--answers", str(listing), "-o", str(draft)],
-         "must be a JSON object"),
+        (
+            ["survey", "draft", "--cycle", "2025", "--answers", str(garbage), "-o", str(draft)],
+            "cannot read the form answers",
+        ),
+        (
+            ["survey", "draft", "--cycle", "2025", "--answers", str(listing), "-o", str(draft)],
+            "must be a JSON object",
+        ),
         (["survey", "draft", "--cycle", "1999", "-o", str(draft)], "no survey cycle '1999'"),
         (["survey", "submit", str(listing)], "not a draft return"),
         (["survey", "receive", str(listing)], "a package is an object"),
         (["survey", "receive", str(garbage)], "cannot read the package"),
-        (["survey", "open", "2030", "--reference-date", "2030-12-31", "--dictionary",
-          str(listing)], "the data dictionary is not valid"),
+        (
+            [
+                "survey",
+                "open",
+                "2030",
+                "--reference-date",
+                "2030-12-31",
+                "--dictionary",
+                str(listing),
+            ],
+            "the data dictionary is not valid",
+        ),
         (["survey", "open", "2025", "--reference-date", "2025-12-31"], "already open"),
         (["survey", "compile", "--cycle", "2025"], "no province has submitted"),
         (["survey", "status", "--cycle", "2025", "--province", "999999"], "no region"),
-        (["survey", "trust", "--level", "province", "--subject", "110000", "--key",
-          str(garbage), "--signer", "x"], "not a PEM public key"),
-    ]  # fmt: skip
+        (
+            [
+                "survey",
+                "trust",
+                "--level",
+                "province",
+                "--subject",
+                "110000",
+                "--key",
+                str(garbage),
+                "--signer",
+                "x",
+            ],
+            "not a PEM public key",
+        ),
+    ]
     for args, message in cases:
         code, output = hgr(node, *args)
         assert code == 1, (args, output)

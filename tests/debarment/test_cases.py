@@ -35,18 +35,32 @@ PARENT = "LEI:5493001KJTIIGC8Y1R12"
 
 
 def _case(session, regime: str = "uk", mandatory: bool = True) -> DebarmentEntry:  # type: ignore[no-untyped-def]
-    return open_case(session, ACTOR, organisation="Example Sequencing Holdings", country="GB",
-                     identifiers=[PARENT, " CH:01234567 "], regime=regime,
-                     ground="Sch. 6 para 35: threat to national security", mandatory=mandatory,
-                     today=MONDAY)  # fmt: skip
+    return open_case(
+        session,
+        ACTOR,
+        organisation="Example Sequencing Holdings",
+        country="GB",
+        identifiers=[PARENT, " CH:01234567 "],
+        regime=regime,
+        ground="Sch. 6 para 35: threat to national security",
+        mandatory=mandatory,
+        today=MONDAY,
+    )
 
 
 def _listed(session, **kw) -> DebarmentEntry:  # type: ignore[no-untyped-def]
     entry = _case(session, **kw)
     notify(session, ACTOR, entry, today=MONDAY)
     represent(session, ACTOR, entry, "We dispute the facts.", today=MONDAY)
-    decide(session, ACTOR, entry, debar=True, reasons="Genomic data was passed to a third party.",
-           expected_end=dt.date(2028, 11, 23), today=MONDAY)  # fmt: skip
+    decide(
+        session,
+        ACTOR,
+        entry,
+        debar=True,
+        reasons="Genomic data was passed to a third party.",
+        expected_end=dt.date(2028, 11, 23),
+        today=MONDAY,
+    )
     list_entry(session, ACTOR, entry, today=dt.date(2026, 12, 10))
     return entry
 
@@ -62,12 +76,26 @@ def test_the_process_from_investigation_to_listing(db: Database) -> None:
         assert (entry.number, entry.status) == ("DEB-2026-0001", "investigation")
         assert entry.identifiers == ["CH:01234567", PARENT]
         with pytest.raises(Conflict, match="cannot debar now"):
-            decide(session, ACTOR, entry, debar=True, reasons="r",
-                   expected_end=dt.date(2027, 1, 1), today=MONDAY)  # fmt: skip
+            decide(
+                session,
+                ACTOR,
+                entry,
+                debar=True,
+                reasons="r",
+                expected_end=dt.date(2027, 1, 1),
+                today=MONDAY,
+            )
         notify(session, ACTOR, entry, today=MONDAY)
         represent(session, ACTOR, entry, "We dispute the facts.", today=MONDAY)
-        decide(session, ACTOR, entry, debar=True, reasons="Genomic data was passed on.",
-               expected_end=dt.date(2028, 11, 23), today=MONDAY)  # fmt: skip
+        decide(
+            session,
+            ACTOR,
+            entry,
+            debar=True,
+            reasons="Genomic data was passed on.",
+            expected_end=dt.date(2028, 11, 23),
+            today=MONDAY,
+        )
         assert (entry.status, entry.standstill_ends) == ("standstill", dt.date(2026, 12, 3))
         with pytest.raises(Conflict, match="standstill"):
             list_entry(session, ACTOR, entry, today=dt.date(2026, 12, 3))
@@ -75,8 +103,11 @@ def test_the_process_from_investigation_to_listing(db: Database) -> None:
         list_entry(session, ACTOR, entry, today=dt.date(2026, 12, 4))
         assert entry.status == "listed"
         found = screen_party(session, ["CH:01234567"], "", dt.date(2027, 1, 1))
-        assert (found.level, found.cn_ban, found.entries) == ("mandatory", False,
-                                                              ("DEB-2026-0001",))  # fmt: skip
+        assert (found.level, found.cn_ban, found.entries) == (
+            "mandatory",
+            False,
+            ("DEB-2026-0001",),
+        )
         # After its expected end an entry is no longer in force nor published.
         assert screen_party(session, [PARENT], "", dt.date(2028, 11, 24)).level == "none"
         assert public_entries(session, dt.date(2028, 11, 24)) == []
@@ -103,15 +134,36 @@ def test_a_permanent_ban_is_chinas_and_says_so(db: Database) -> None:
         with pytest.raises(ValidationFailed, match=r"Art\. 43"):
             decide(session, ACTOR, entry, debar=True, reasons="r", permanent=True, today=MONDAY)
         with pytest.raises(ValidationFailed, match="five years"):
-            decide(session, ACTOR, entry, debar=True, reasons="r",
-                   expected_end=dt.date(2031, 11, 24), today=MONDAY)  # fmt: skip
+            decide(
+                session,
+                ACTOR,
+                entry,
+                debar=True,
+                reasons="r",
+                expected_end=dt.date(2031, 11, 24),
+                today=MONDAY,
+            )
         with pytest.raises(ValidationFailed, match="reasons"):
-            decide(session, ACTOR, entry, debar=True, reasons=" ",
-                   expected_end=dt.date(2027, 1, 1), today=MONDAY)  # fmt: skip
+            decide(
+                session,
+                ACTOR,
+                entry,
+                debar=True,
+                reasons=" ",
+                expected_end=dt.date(2027, 1, 1),
+                today=MONDAY,
+            )
         ban = _case(session, regime="cn-art43")
         notify(session, ACTOR, ban, today=MONDAY)
-        decide(session, ACTOR, ban, debar=True, reasons="Art. 41: provision abroad.",
-               permanent=True, today=MONDAY)  # fmt: skip
+        decide(
+            session,
+            ACTOR,
+            ban,
+            debar=True,
+            reasons="Art. 41: provision abroad.",
+            permanent=True,
+            today=MONDAY,
+        )
         list_entry(session, ACTOR, ban, today=dt.date(2026, 12, 4))
         found = screen_party(session, [PARENT], "", dt.date(2040, 1, 1))
         assert (found.level, found.cn_ban) == ("mandatory", True)
@@ -121,13 +173,26 @@ def test_clearing_suspension_and_removal(db: Database) -> None:
     with db.transaction() as session:
         cleared = _case(session)
         notify(session, ACTOR, cleared, today=MONDAY)
-        decide(session, ACTOR, cleared, debar=False, reasons="The ground is not made out.",
-               today=MONDAY)  # fmt: skip
+        decide(
+            session,
+            ACTOR,
+            cleared,
+            debar=False,
+            reasons="The ground is not made out.",
+            today=MONDAY,
+        )
         assert (cleared.status, cleared.closed_on) == ("cleared", MONDAY)
         challenged = _case(session)
         notify(session, ACTOR, challenged, today=MONDAY)
-        decide(session, ACTOR, challenged, debar=True, reasons="r",
-               expected_end=dt.date(2027, 6, 1), today=MONDAY)  # fmt: skip
+        decide(
+            session,
+            ACTOR,
+            challenged,
+            debar=True,
+            reasons="r",
+            expected_end=dt.date(2027, 6, 1),
+            today=MONDAY,
+        )
         suspend(session, ACTOR, challenged, "Proceedings issued under s.63.")
         with pytest.raises(Conflict):
             list_entry(session, ACTOR, challenged, today=dt.date(2027, 1, 1))
@@ -143,8 +208,16 @@ def test_clearing_suspension_and_removal(db: Database) -> None:
 def test_bad_cases_are_refused(db: Database) -> None:
     with db.transaction() as session:
         with pytest.raises(ValidationFailed) as info:
-            open_case(session, ACTOR, organisation="", country="gb", identifiers=[" "],
-                      regime="fr", ground="", mandatory=True)  # fmt: skip
+            open_case(
+                session,
+                ACTOR,
+                organisation="",
+                country="gb",
+                identifiers=[" "],
+                regime="fr",
+                ground="",
+                mandatory=True,
+            )
         message = info.value.message
         for part in ("identifiers", "regime", "ground", "ISO", "name the organisation"):
             assert part in message
@@ -165,5 +238,6 @@ def test_the_published_list(db: Database) -> None:
     assert "Genomic data was passed to a third party." in page
     assert "mandatory" in page
     assert "No organisation" in entries_html([], issuer="N", today=dt.date(2027, 1, 1))
-    assert "<script>" not in entries_html([{**rows[0], "reasons": "<script>x</script>"}],
-                                          issuer="N", today=dt.date(2027, 1, 1))  # fmt: skip
+    assert "<script>" not in entries_html(
+        [{**rows[0], "reasons": "<script>x</script>"}], issuer="N", today=dt.date(2027, 1, 1)
+    )

@@ -23,10 +23,10 @@ from hgr.debarment.national import (
     require_fresh_list,
 )
 from hgr.exceptions import Conflict, IntegrityBroken, PolicyDenied
+from hgr.federation.documents import Envelope, sign_document, trust_key
+from hgr.federation.models import SignedDocument
 from hgr.organisations import screen_names
 from hgr.registry.regions import default_region_file, load_regions
-from hgr.survey.documents import Envelope, sign_document, trust_key
-from hgr.survey.models import SurveyDocument
 from tests.conftest import list_organisation, sqlite_triggers_dropped
 
 ACTOR = Actor("test", "operator")
@@ -43,8 +43,7 @@ def nation(db: Database, keys: NodeKeys) -> tuple[Database, Signer]:
 
 
 @pytest.fixture
-def province(tmp_path: Path, nation: tuple[Database, Signer],
-             keys: NodeKeys) -> Iterator[Database]:  # fmt: skip
+def province(tmp_path: Path, nation: tuple[Database, Signer], keys: NodeKeys) -> Iterator[Database]:
     """Another node: the nation's key trusted, no list of its own."""
     url = f"sqlite:///{tmp_path / 'province.sqlite'}"
     upgrade_schema(url)
@@ -61,12 +60,18 @@ def _publish(nation: tuple[Database, Signer]) -> dict[str, Any]:
     db, signer = nation
     with db.transaction() as session:
         kept = publish_national_list(session, signer, ACTOR, "CN")
-        return {"body": kept.body, "sha256": kept.sha256, "signer": kept.signer,
-                "key_id": kept.key_id, "signature": kept.signature}  # fmt: skip
+        return {
+            "body": kept.body,
+            "sha256": kept.sha256,
+            "signer": kept.signer,
+            "key_id": kept.key_id,
+            "signature": kept.signature,
+        }
 
 
-def test_a_node_applies_the_nations_list(nation: tuple[Database, Signer],
-                                         province: Database) -> None:  # fmt: skip
+def test_a_node_applies_the_nations_list(
+    nation: tuple[Database, Signer], province: Database
+) -> None:
     sent = _publish(nation)
     with province.reader() as session:  # before: the node's own list is empty
         assert screen_names(session, [], [LISTED], utc_today()).level == "none"
@@ -77,8 +82,10 @@ def test_a_node_applies_the_nations_list(nation: tuple[Database, Signer],
         assert found is not None
         assert (found[0].version, found[0].entries) == (1, 1)
         assert "version 1, issued" in found[0].describe()
-        assert screen_names(session, [], ["EXAMPLE SEQUENCING HOLDINGS LIMITED"],
-                            utc_today()).level == "mandatory"  # fmt: skip
+        assert (
+            screen_names(session, [], ["EXAMPLE SEQUENCING HOLDINGS LIMITED"], utc_today()).level
+            == "mandatory"
+        )
 
 
 @pytest.mark.parametrize("forgery", ["body", "signer"])
@@ -94,11 +101,12 @@ def test_a_forged_list_is_refused_and_nothing_kept(
     with pytest.raises(IntegrityBroken), province.transaction() as session:
         receive_national_list(session, ACTOR, sent)
     with province.reader() as session:
-        assert session.scalar(sa.select(sa.func.count()).select_from(SurveyDocument)) == 0
+        assert session.scalar(sa.select(sa.func.count()).select_from(SignedDocument)) == 0
 
 
-def test_an_older_list_than_the_one_held_is_refused(nation: tuple[Database, Signer],
-                                                    province: Database) -> None:  # fmt: skip
+def test_an_older_list_than_the_one_held_is_refused(
+    nation: tuple[Database, Signer], province: Database
+) -> None:
     first, second = _publish(nation), _publish(nation)
     with province.transaction() as session:
         receive_national_list(session, ACTOR, first)
@@ -112,8 +120,9 @@ def test_an_older_list_than_the_one_held_is_refused(nation: tuple[Database, Sign
         assert found[0].version == 2
 
 
-def test_outbound_decisions_need_a_fresh_copy(nation: tuple[Database, Signer],
-                                              province: Database) -> None:  # fmt: skip
+def test_outbound_decisions_need_a_fresh_copy(
+    nation: tuple[Database, Signer], province: Database
+) -> None:
     with province.reader() as session, pytest.raises(PolicyDenied, match="holds no copy"):
         require_fresh_list(session, "CN", "provide", 7)
     with province.transaction() as session:
@@ -136,7 +145,7 @@ def test_a_rolled_back_copy_is_seen(nation: tuple[Database, Signer], province: D
         receive_national_list(session, ACTOR, _publish(nation))
         receive_national_list(session, ACTOR, _publish(nation))
     with province.transaction() as session, sqlite_triggers_dropped(session):
-        session.execute(sa.delete(SurveyDocument).where(SurveyDocument.version == 2))
+        session.execute(sa.delete(SignedDocument).where(SignedDocument.version == 2))
     with province.reader() as session, pytest.raises(IntegrityBroken) as refused:
         held_list(session, "CN")
     assert refused.value.code == "E_SURVEY_ROLLBACK"

@@ -40,8 +40,9 @@ def _peers(home: Path, peers: dict[str, str]) -> None:
         handle.write(f"\n[beacon]\npeers = [{lines}]\ntimeout_seconds = 20.0\n")
 
 
-def _ask(url: str, path: str, token: str | None = None,
-         body: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+def _ask(
+    url: str, path: str, token: str | None = None, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url + path, data=data, method="POST" if data else "GET")
     request.add_header("Content-Type", "application/json")
@@ -57,8 +58,9 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     root = tmp_path_factory.mktemp("beacon-network")
     nation = root / "synth"
     synthesise_nation(nation, SynthConfig(donors=240, seed=11, sites_per_chromosome=60))
-    folders = sorted(p for p in (nation / "institutions").iterdir()
-                     if (p / "genotypes.vcf.gz").exists())  # fmt: skip
+    folders = sorted(
+        p for p in (nation / "institutions").iterdir() if (p / "genotypes.vcf.gz").exists()
+    )
     assert len(folders) >= 3
     homes, servers, urls = {}, {}, {}
     for key, folder in zip(NAMES, folders, strict=False):
@@ -69,22 +71,43 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             folder / n for n in INSTITUTION_FILES if n != "families.csv" and (folder / n).exists()
         ]  # no pedigrees needed
         import_files(node.db, node.keys, files, institution=folder.name)
-        collection = next(line.split(",")[0] for line in
-                          (folder / "collections.csv").read_text().splitlines()[1:]
-                          if line.split(",")[0].endswith("-POP"))  # fmt: skip
-        ingest(node.db, home, node.keys, [folder / "genotypes.vcf.gz"],
-               institution=folder.name, collection=collection)  # fmt: skip
+        collection = next(
+            line.split(",")[0]
+            for line in (folder / "collections.csv").read_text().splitlines()[1:]
+            if line.split(",")[0].endswith("-POP")
+        )
+        ingest(
+            node.db,
+            home,
+            node.keys,
+            [folder / "genotypes.vcf.gz"],
+            institution=folder.name,
+            collection=collection,
+        )
         node.close()
         homes[key] = (home, f"{folder.name}:{collection}")
     # The institution shows nothing to anonymous callers: its own rule, not the nation's.
-    code, output = hgr(homes["institution"][0], "beacon", "exposure",
-                       homes["institution"][1], "--anonymous", "none")  # fmt: skip
+    code, output = hgr(
+        homes["institution"][0],
+        "beacon",
+        "exposure",
+        homes["institution"][1],
+        "--anonymous",
+        "none",
+    )
     assert code == 0, output
     node = open_node(homes["nation"][0])
     with node.db.transaction() as session:
         register_named(session, "Fudan University", "CN")
-        add_user(session, ADMIN, "researcher", Role.RESEARCHER, "",
-                 organisation="Fudan University", country="CN")  # fmt: skip
+        add_user(
+            session,
+            ADMIN,
+            "researcher",
+            Role.RESEARCHER,
+            "",
+            organisation="Fudan University",
+            country="CN",
+        )
         token = create_token(session, ADMIN, "researcher").value
     node.close()
     # The nation holds an account at the province (a national officer's), with which it asks
@@ -93,22 +116,32 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     with node.db.transaction() as session:
         add_user(session, ADMIN, "nation-node", Role.NATIONAL_OFFICER)
         (homes["nation"][0] / "province.token").write_text(
-            create_token(session, ADMIN, "nation-node").value)  # fmt: skip
+            create_token(session, ADMIN, "nation-node").value
+        )
     node.close()
     try:
         for key in ("institution", "province"):
             urls[key], servers[key] = _serve(homes[key][0])
         # The province also names the nation: a ring, which the Via header must break.
-        _peers(homes["province"][0], {"nation": "http://127.0.0.1:9", "institution":
-                                      urls["institution"]})  # fmt: skip
+        _peers(
+            homes["province"][0],
+            {"nation": "http://127.0.0.1:9", "institution": urls["institution"]},
+        )
         servers["province"].terminate()
         servers["province"].wait()
         urls["province"], servers["province"] = _serve(homes["province"][0])
-        _peers(homes["nation"][0], {"province": f"{urls['province']} province.token",
-                                    "institution": urls["institution"]})  # fmt: skip
+        _peers(
+            homes["nation"][0],
+            {"province": f"{urls['province']} province.token", "institution": urls["institution"]},
+        )
         urls["nation"], servers["nation"] = _serve(homes["nation"][0])
-        yield {"urls": urls, "servers": servers, "homes": homes, "token": token,
-               "vcf": folders[0] / "genotypes.vcf.gz"}  # fmt: skip
+        yield {
+            "urls": urls,
+            "servers": servers,
+            "homes": homes,
+            "token": token,
+            "vcf": folders[0] / "genotypes.vcf.gz",
+        }
     finally:
         for server in servers.values():
             if server.poll() is None:
@@ -128,9 +161,12 @@ def _a_common_variant(vcf: Path) -> dict[str, Any]:
             calls = [c.split(":")[0] for c in fields[9:]]
             carriers = sum(1 for c in calls if "1" in c)
             if carriers >= len(calls) // 3:
-                return {"referenceName": fields[0].removeprefix("chr"),
-                        "start": int(fields[1]) - 1, "referenceBases": fields[3],
-                        "alternateBases": fields[4].split(",")[0]}  # fmt: skip
+                return {
+                    "referenceName": fields[0].removeprefix("chr"),
+                    "start": int(fields[1]) - 1,
+                    "referenceBases": fields[3],
+                    "alternateBases": fields[4].split(",")[0],
+                }
     raise AssertionError("no common variant")
 
 
@@ -174,9 +210,10 @@ def _holders(home: Path) -> set[str]:
 
 def test_counts_are_summed_and_local_tokens_stay_home(network: dict[str, Any]) -> None:
     urls = network["urls"]
-    body = {"meta": {"apiVersion": "v2.0.0"},
-            "query": {"requestedGranularity": "count",
-                      "filters": [{"id": "NCIT:C16576"}]}}  # fmt: skip
+    body = {
+        "meta": {"apiVersion": "v2.0.0"},
+        "query": {"requestedGranularity": "count", "filters": [{"id": "NCIT:C16576"}]},
+    }
     document = _ask(urls["nation"], "/api/individuals", network["token"], body)
     _valid(document, "beaconCountResponse")
     assert document["meta"]["returnedGranularity"] == "count"
@@ -197,7 +234,8 @@ def test_counts_are_summed_and_local_tokens_stay_home(network: dict[str, Any]) -
     assert all(network_token not in h for h in _holders(network["homes"]["province"][0]))
     # The province charged the researcher as the nation's, and the organisation.
     assert {"id:via:token:nation-node|token:researcher", "org:fudan university"} <= _holders(
-        network["homes"]["province"][0])  # fmt: skip
+        network["homes"]["province"][0]
+    )
     institution = _holders(network["homes"]["institution"][0])
     assert institution
     assert all(h.startswith("id:anonymous:") for h in institution)

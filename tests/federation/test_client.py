@@ -14,10 +14,15 @@ from hgr.federation import get_json, post_json
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        answers = {"/text": (200, b"hello", "text/plain"),
-                   "/list-problem": (403, b"[1, 2]", "application/json"),
-                   "/problem": (403, b'{"detail": "not yours", "code": "E_FORBIDDEN"}',
-                                "application/problem+json")}  # fmt: skip
+        answers = {
+            "/text": (200, b"hello", "text/plain"),
+            "/list-problem": (403, b"[1, 2]", "application/json"),
+            "/problem": (
+                403,
+                b'{"detail": "not yours", "code": "E_FORBIDDEN"}',
+                "application/problem+json",
+            ),
+        }
         status, body, kind = answers.get(self.path, (200, b'{"ok": true}', "application/json"))
         self.send_response(status)
         self.send_header("Content-Type", kind)

@@ -41,8 +41,10 @@ PHENOTYPE = {"id": "HP:0000726"}  # a phenotype of the examples' Huntington fami
 
 
 def _question(*filters: dict[str, str]) -> dict[str, Any]:
-    return {"meta": {"apiVersion": "v2.0.0"},
-            "query": {"requestedGranularity": "count", "filters": list(filters)}}  # fmt: skip
+    return {
+        "meta": {"apiVersion": "v2.0.0"},
+        "query": {"requestedGranularity": "count", "filters": list(filters)},
+    }
 
 
 QUESTION, OTHER = _question(FEMALE), _question(MALE)
@@ -60,8 +62,7 @@ def _node(home: Path, name: str, users: dict[str, Role]) -> dict[str, str]:
             session.execute(update(m.EthicsApproval).values(valid_to=None))
             register_named(session, ORGANISATION, "CN")
             for user, role in users.items():
-                add_user(session, ADMIN, user, role, "", organisation=ORGANISATION,
-                         country="CN")  # fmt: skip
+                add_user(session, ADMIN, user, role, "", organisation=ORGANISATION, country="CN")
                 tokens[user] = create_token(session, ADMIN, user).value
         return tokens
     finally:
@@ -130,8 +131,12 @@ def _org_rows(home: Path, org: str) -> dict[dt.date, int]:
     node = open_node(home)
     try:
         with node.db.reader() as session:
-            return {r.day: r.questions for r in session.scalars(select(BeaconRequesterBudget)
-                    .where(BeaconRequesterBudget.holder == org))}  # fmt: skip
+            return {
+                r.day: r.questions
+                for r in session.scalars(
+                    select(BeaconRequesterBudget).where(BeaconRequesterBudget.holder == org)
+                )
+            }
     finally:
         node.close()
 
@@ -140,8 +145,7 @@ def _nation_counts(home: Path) -> tuple[dict[str, int], int]:
     node = open_node(home)
     try:
         with node.db.reader() as session:
-            budget = {r.holder: r.questions for r in session.scalars(
-                select(BeaconRequesterBudget))}  # fmt: skip
+            budget = {r.holder: r.questions for r in session.scalars(select(BeaconRequesterBudget))}
             questions = len(session.scalars(select(BeaconFederatedQuestion)).all())
     finally:
         node.close()
@@ -208,8 +212,11 @@ def test_a_forwarding_nodes_total_is_counted_at_the_ledger(
     for n in range(3):  # three callers, two questions: the same question counts once
         caller = Requester(f"anonymous:192.0.2.{n}", "", "ZZ", Tier.ANONYMOUS)
         body = QUESTION if n < 2 else OTHER
-        answer = client.post("/api/individuals", json=body, headers={
-            "Authorization": f"Bearer {token}", ON_BEHALF_HEADER: on_behalf(caller)})  # fmt: skip
+        answer = client.post(
+            "/api/individuals",
+            json=body,
+            headers={"Authorization": f"Bearer {token}", ON_BEHALF_HEADER: on_behalf(caller)},
+        )
         assert answer.status_code == 200, answer.text
     after = _org_rows(nation["home"], "node:BJ-H001")
     assert sum(after.values()) - sum(before.values()) == 2
@@ -237,8 +244,11 @@ def _set_questions(home: Path, holder: str, questions: int) -> None:
     ledger = open_node(home)
     try:
         with ledger.db.transaction() as session:
-            session.execute(update(BeaconRequesterBudget).where(
-                BeaconRequesterBudget.holder == holder).values(questions=questions))  # fmt: skip
+            session.execute(
+                update(BeaconRequesterBudget)
+                .where(BeaconRequesterBudget.holder == holder)
+                .values(questions=questions)
+            )
     finally:
         ledger.close()
 
@@ -259,11 +269,15 @@ def test_only_the_federations_nodes_may_count_at_the_ledger(
     url, tokens = nation["url"], nation["tokens"]
     assert _post(url, LEDGER_PATH, body)[0] == 401
     assert _post(url, LEDGER_PATH, body, tokens["alice"])[0] == 403
-    for bad in (None, [], {"holders": ["id:token:x"], "tier": "registered", "question": "a" * 64},
-                {"holders": ["org:x"], "tier": "gold", "question": "a" * 64},
-                {"holders": ["org:x\x00"], "tier": "registered", "question": "a" * 64},
-                {"holders": ["org:x"], "tier": "registered", "question": "xyz"},
-                {**body, "extra": 1}):  # fmt: skip
+    for bad in (
+        None,
+        [],
+        {"holders": ["id:token:x"], "tier": "registered", "question": "a" * 64},
+        {"holders": ["org:x"], "tier": "gold", "question": "a" * 64},
+        {"holders": ["org:x\x00"], "tier": "registered", "question": "a" * 64},
+        {"holders": ["org:x"], "tier": "registered", "question": "xyz"},
+        {**body, "extra": 1},
+    ):
         status, problem = _post(url, LEDGER_PATH, bad, tokens["node-b"])
         assert status == 400, (bad, problem)
         assert problem["code"] == "E_LEDGER_REQUEST"

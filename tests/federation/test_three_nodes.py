@@ -25,16 +25,19 @@ from hgr.audit import Actor
 from hgr.auth.roles import Role
 from hgr.auth.users import add_user, create_token
 from hgr.catalogue import find_entry
+from hgr.federation.documents import latest_documents
 from hgr.node import init_node, open_node
 from hgr.registry.importer import import_files
-from hgr.survey.documents import latest_documents
 from tests.cli.conftest import hgr
 from tests.conftest import EXAMPLES, HOLDINGS, register_named
 
 HGR = Path(sys.executable).parent / "hgr"
 ADMIN = Actor("cli:test", "operator")
-ANSWERS = {"foreign_cooperation_projects": 0, "information_provided_abroad": 0,
-           "specific_region_resources": False}  # fmt: skip
+ANSWERS = {
+    "foreign_cooperation_projects": 0,
+    "information_provided_abroad": 0,
+    "specific_region_resources": False,
+}
 
 
 def _free_port() -> int:
@@ -43,16 +46,20 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve(home: Path, port: int | None = None,
-           env: dict[str, str] | None = None) -> tuple[str, subprocess.Popen[bytes]]:  # fmt: skip
+def _serve(
+    home: Path, port: int | None = None, env: dict[str, str] | None = None
+) -> tuple[str, subprocess.Popen[bytes]]:
     """``hgr serve`` for ``home`` on ``port`` (a free one by default), with ``env`` added to
     the environment, once it answers."""
     port = port or _free_port()
     log = home / "serve.log"
     with log.open("wb") as handle:  # the child keeps its own descriptor
-        server = subprocess.Popen([str(HGR), "serve", "--home", str(home), "--port", str(port)],
-                                  stdout=handle, stderr=subprocess.STDOUT,
-                                  env={**os.environ, **(env or {})})  # fmt: skip
+        server = subprocess.Popen(
+            [str(HGR), "serve", "--home", str(home), "--port", str(port)],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -82,8 +89,19 @@ def _token(home: Path, name: str, role: Role, scope: str) -> str:
 
 
 def _trust(home: Path, level: str, subject: str, other: Path, name: str) -> None:
-    code, output = hgr(home, "survey", "trust", "--level", level, "--subject", subject,
-                       "--key", str(other / "keys" / "signing.pub"), "--signer", name)  # fmt: skip
+    code, output = hgr(
+        home,
+        "survey",
+        "trust",
+        "--level",
+        level,
+        "--subject",
+        subject,
+        "--key",
+        str(other / "keys" / "signing.pub"),
+        "--signer",
+        name,
+    )
     assert code == 0, output
 
 
@@ -101,15 +119,26 @@ def federation(tmp_path: Path) -> Iterator[dict[str, object]]:
     (late / "donors.csv").write_text(
         "donor_id,sex\n" + "".join(f"U{n:03d},female\n" for n in range(9))
     )
-    (late / "samples.csv").write_text("sample_id,donor_id,material_type\n" + "".join(
-        f"US{n:03d},U{n:03d},saliva\n" for n in range(9)))  # fmt: skip
-    homes = {"nation": tmp_path / "nation", "province": tmp_path / "province",
-             "BJ-H001": tmp_path / "bj", "BJ-U002": tmp_path / "bju"}  # fmt: skip
-    names = {"nation": "Nation", "province": "Province 110000", "BJ-H001": "BJ-H001",
-             "BJ-U002": "BJ-U002"}  # fmt: skip
+    (late / "samples.csv").write_text(
+        "sample_id,donor_id,material_type\n"
+        + "".join(f"US{n:03d},U{n:03d},saliva\n" for n in range(9))
+    )
+    homes = {
+        "nation": tmp_path / "nation",
+        "province": tmp_path / "province",
+        "BJ-H001": tmp_path / "bj",
+        "BJ-U002": tmp_path / "bju",
+    }
+    names = {
+        "nation": "Nation",
+        "province": "Province 110000",
+        "BJ-H001": "BJ-H001",
+        "BJ-U002": "BJ-U002",
+    }
     for key, home in homes.items():
-        node = init_node(home, name=names[key],
-                         institution_code=key if key.startswith("BJ") else "")  # fmt: skip
+        node = init_node(
+            home, name=names[key], institution_code=key if key.startswith("BJ") else ""
+        )
         import_files(node.db, node.keys, [institutions])
         if key == "BJ-H001":
             holdings = HOLDINGS
@@ -159,13 +188,33 @@ def test_a_cycle_with_a_late_institution_and_a_correction(
         draft = tmp_path / f"{code}.json"
         run(code, "survey", "draft", "--cycle", "2025", "--answers", str(answers), "-o", str(draft))
         run(code, "survey", "submit", str(draft))
-        run(code, "survey", "send", "--cycle", "2025", "--to", urls["province"], "--token",
-            tokens[code])  # fmt: skip
+        run(
+            code,
+            "survey",
+            "send",
+            "--cycle",
+            "2025",
+            "--to",
+            urls["province"],
+            "--token",
+            tokens[code],
+        )
 
     def province_sends() -> None:
         run("province", "survey", "compile", "--cycle", "2025", "--province", "110000")
-        run("province", "survey", "send", "--cycle", "2025", "--province", "110000", "--to",
-            urls["nation"], "--token", tokens["province"])  # fmt: skip
+        run(
+            "province",
+            "survey",
+            "send",
+            "--cycle",
+            "2025",
+            "--province",
+            "110000",
+            "--to",
+            urls["nation"],
+            "--token",
+            tokens["province"],
+        )
 
     run("nation", "survey", "open", "2025", "--reference-date", "2025-12-31")
     for key in ("province", "BJ-H001", "BJ-U002"):
@@ -200,8 +249,11 @@ def test_a_cycle_with_a_late_institution_and_a_correction(
     assert content["totals"]["persons"] == 6 + 9
     assert content["provinces"]["110000"]["missing"] == []
     # The API serves the published tables, small counts withheld.
-    table = json.loads(urllib.request.urlopen(
-        f"{urls['nation']}/survey/2025/tables/samples_by_material", timeout=10).read())  # fmt: skip
+    table = json.loads(
+        urllib.request.urlopen(
+            f"{urls['nation']}/survey/2025/tables/samples_by_material", timeout=10
+        ).read()
+    )
     nation = next(r for r in table["rows"] if r["unit"] == "nation")
     assert nation["saliva"] == 9
     assert nation["dna"] is None
@@ -218,22 +270,52 @@ def test_the_catalogue_travels_between_nodes(federation: dict[str, object]) -> N
         return output
 
     run("BJ-H001", "catalogue", "declare", "HD-001")
-    run("BJ-H001", "catalogue", "declare-region", "Han", "--region", "110000", "--trait",
-        "a founder population")  # fmt: skip
-    sent = run("BJ-H001", "catalogue", "send", "--to", urls["province"], "--token",
-               tokens["BJ-H001"])  # fmt: skip
+    run(
+        "BJ-H001",
+        "catalogue",
+        "declare-region",
+        "Han",
+        "--region",
+        "110000",
+        "--trait",
+        "a founder population",
+    )
+    sent = run(
+        "BJ-H001", "catalogue", "send", "--to", urls["province"], "--token", tokens["BJ-H001"]
+    )
     assert "kept declarations v1" in sent
     run("province", "catalogue", "review", "HD-001", "-i", "BJ-H001", "--approve")
-    run("province", "catalogue", "review", "Han", "-i", "BJ-H001", "--kind", "region",
-        "--reject", "--note", "not distinct from the majority population")  # fmt: skip
-    sent = run("province", "catalogue", "send", "--province", "110000", "--to", urls["nation"],
-               "--token", tokens["province"])  # fmt: skip
+    run(
+        "province",
+        "catalogue",
+        "review",
+        "Han",
+        "-i",
+        "BJ-H001",
+        "--kind",
+        "region",
+        "--reject",
+        "--note",
+        "not distinct from the majority population",
+    )
+    sent = run(
+        "province",
+        "catalogue",
+        "send",
+        "--province",
+        "110000",
+        "--to",
+        urls["nation"],
+        "--token",
+        tokens["province"],
+    )
     assert "kept review v1" in sent
     assert "registered" in run("nation", "catalogue", "register", "HD-001", "-i", "BJ-H001")
     assert "2 decided entries" in run("nation", "catalogue", "publish")
     reader = _token(homes["nation"], "steward-bj", Role.INSTITUTION_STEWARD, "BJ-H001")
-    assert "1 protected entry" in run("BJ-H001", "catalogue", "fetch", "--from", urls["nation"],
-                                      "--token", reader)  # fmt: skip
+    assert "1 protected entry" in run(
+        "BJ-H001", "catalogue", "fetch", "--from", urls["nation"], "--token", reader
+    )
     node = open_node(homes["BJ-H001"])
     try:
         with node.db.reader() as session:
@@ -247,15 +329,17 @@ def test_the_catalogue_travels_between_nodes(federation: dict[str, object]) -> N
         node.close()
     # Only the roles whose nodes enforce the register read it.
     researcher = _token(homes["nation"], "researcher", Role.RESEARCHER, "")
-    code, output = hgr(homes["BJ-H001"], "catalogue", "fetch", "--from", urls["nation"],
-                       "--token", researcher)  # fmt: skip
+    code, output = hgr(
+        homes["BJ-H001"], "catalogue", "fetch", "--from", urls["nation"], "--token", researcher
+    )
     assert code == 1
     assert "403" in output
     assert "verify" in run("nation", "survey", "verify", "--cycle", "catalogue")
 
 
-def test_a_token_of_another_institution_is_refused(federation: dict[str, object],
-                                                   tmp_path: Path) -> None:  # fmt: skip
+def test_a_token_of_another_institution_is_refused(
+    federation: dict[str, object], tmp_path: Path
+) -> None:
     homes: dict[str, Path] = federation["homes"]  # type: ignore[assignment]
     tokens: dict[str, str] = federation["tokens"]  # type: ignore[assignment]
     urls: dict[str, str] = federation["urls"]  # type: ignore[assignment]
@@ -267,14 +351,41 @@ def test_a_token_of_another_institution_is_refused(federation: dict[str, object]
     answers = tmp_path / "answers.json"
     answers.write_text(json.dumps(ANSWERS))
     draft = tmp_path / "draft.json"
-    hgr(homes["BJ-H001"], "survey", "draft", "--cycle", "2025", "--answers", str(answers), "-o",
-        str(draft))  # fmt: skip
+    hgr(
+        homes["BJ-H001"],
+        "survey",
+        "draft",
+        "--cycle",
+        "2025",
+        "--answers",
+        str(answers),
+        "-o",
+        str(draft),
+    )
     assert hgr(homes["BJ-H001"], "survey", "submit", str(draft))[0] == 0
-    code, output = hgr(homes["BJ-H001"], "survey", "send", "--cycle", "2025", "--to",
-                       urls["province"], "--token", tokens["BJ-U002"])  # fmt: skip
+    code, output = hgr(
+        homes["BJ-H001"],
+        "survey",
+        "send",
+        "--cycle",
+        "2025",
+        "--to",
+        urls["province"],
+        "--token",
+        tokens["BJ-U002"],
+    )
     assert code == 1
     assert "403" in output
-    code, output = hgr(homes["BJ-H001"], "survey", "send", "--cycle", "2025", "--to",
-                       "http://127.0.0.1:9", "--token", tokens["BJ-H001"])  # fmt: skip
+    code, output = hgr(
+        homes["BJ-H001"],
+        "survey",
+        "send",
+        "--cycle",
+        "2025",
+        "--to",
+        "http://127.0.0.1:9",
+        "--token",
+        tokens["BJ-H001"],
+    )
     assert code == 1
     assert "cannot reach" in output

@@ -79,8 +79,18 @@ def test_contigs_of_no_build_are_refused(
 
 @pytest.mark.parametrize(
     ("name", "canonical"),
-    [("chr1", "1"), ("22", "22"), ("chrX", "X"), ("x", "X"), ("chrM", "MT"), ("MT", "MT"),
-     ("23", "X"), ("26", "MT"), ("GL000191.1", None), ("chr1_KI270706v1_random", None)],
-)  # fmt: skip
+    [
+        ("chr1", "1"),
+        ("22", "22"),
+        ("chrX", "X"),
+        ("x", "X"),
+        ("chrM", "MT"),
+        ("MT", "MT"),
+        ("23", "X"),
+        ("26", "MT"),
+        ("GL000191.1", None),
+        ("chr1_KI270706v1_random", None),
+    ],
+)
 def test_canonical_contig_names(name: str, canonical: str | None) -> None:
     assert canonical_contig(name) == canonical

@@ -68,8 +68,9 @@ def _run(home: Path, files: list[Path]) -> subprocess.Popen[bytes]:
     ]
     # A session of its own, so that the kill takes its workers too (as a crash of the machine
     # would): a worker left running could write staging files after the next run's sweep.
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)  # fmt: skip
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
 
 
 @pytest.mark.slow

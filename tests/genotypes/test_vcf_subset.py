@@ -13,8 +13,8 @@ from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import UsageError
 from hgr.genotypes.export import write_vcf_subset
-from hgr.genotypes.ingest import ingest, required_store
-from hgr.genotypes.store import CollectionDirectory, open_store
+from hgr.genotypes.ingest import ingest
+from hgr.genotypes.store import CollectionDirectory, open_store, required_store
 from tests.conftest import shared
 from tests.genotypes.conftest import INSTITUTION, register
 

@@ -27,8 +27,11 @@ def header(
             bare = contig.removeprefix("chr")
             lines.append(f"##contig=<ID={contig},length={CHROMOSOME_LENGTHS[build][bare]}>")
     lines.append('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">')
-    lines.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO",
-                            "FORMAT", *samples]))  # fmt: skip
+    lines.append(
+        "\t".join(
+            ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *samples]
+        )
+    )
     return lines
 
 

@@ -31,20 +31,23 @@ OFFICER = Actor("cli:test", "operator")
 FACT = Fact("Companies House register, 2026-11-30", "officer.wang")
 
 
-@pytest.mark.parametrize(("name", "normalised"), [
-    ("Example Sequencing Holdings Ltd", "example sequencing"),
-    ("EXAMPLE SEQUENCING HOLDINGS LIMITED", "example sequencing"),
-    ("Ｅｘａｍｐｌｅ  Sequencing Holdings, Ltd.", "example sequencing"),
-    ("Example-Sequencing (Holdings) Co., Ltd.", "example sequencing"),
-    ("示例基因测序有限公司", "示例基因测序"),
-    ("示例基因测序股份有限公司", "示例基因测序"),
-    ("Beispiel GmbH", "beispiel"),
-    ("Ltd", "ltd"),  # a name that is only a legal form keeps it
-    ("示例基因有限 公司", "示例基因"),  # spaces inside a Chinese name
-    ("示例基因 有限 公司", "示例基因"),
-    ("示例基因集团股份有限公司", "示例基因"),  # legal forms stripped as many as there are
-    ("Example_Genomics Ltd", "example genomics"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "normalised"),
+    [
+        ("Example Sequencing Holdings Ltd", "example sequencing"),
+        ("EXAMPLE SEQUENCING HOLDINGS LIMITED", "example sequencing"),
+        ("Ｅｘａｍｐｌｅ  Sequencing Holdings, Ltd.", "example sequencing"),
+        ("Example-Sequencing (Holdings) Co., Ltd.", "example sequencing"),
+        ("示例基因测序有限公司", "示例基因测序"),
+        ("示例基因测序股份有限公司", "示例基因测序"),
+        ("Beispiel GmbH", "beispiel"),
+        ("Ltd", "ltd"),  # a name that is only a legal form keeps it
+        ("示例基因有限 公司", "示例基因"),  # spaces inside a Chinese name
+        ("示例基因 有限 公司", "示例基因"),
+        ("示例基因集团股份有限公司", "示例基因"),  # legal forms stripped as many as there are
+        ("Example_Genomics Ltd", "example genomics"),
+    ],
+)
 def test_names_are_matched_in_normalised_form(name: str, normalised: str) -> None:
     assert normalise_name(name) == normalised
 
@@ -54,8 +57,13 @@ def _register(db: Database, key: str, country: str, name: str, *identifiers: str
         register_organisation(session, OFFICER, key, country, name, FACT, identifiers=identifiers)
 
 
-def _control(db: Database, controller: str, controlled: str, kind: str = "equity",
-             share: float | None = 100.0) -> None:  # fmt: skip
+def _control(
+    db: Database,
+    controller: str,
+    controlled: str,
+    kind: str = "equity",
+    share: float | None = 100.0,
+) -> None:
     with db.transaction() as session:
         add_control(session, OFFICER, controller, controlled, kind, share, FACT)
 
@@ -84,19 +92,30 @@ def test_a_cycle_written_past_the_registry_does_not_hang_the_walk(db: Database) 
     _control(db, "org-b", "org-c")
     a, c = sorted(_ids(db, "org-a", "org-c"))
     with db.transaction() as session:
-        session.execute(insert(OrganisationControl).values(
-            controller_id=c, controlled_id=a, kind="votes", share=100.0, source="forged",
-            verified_by="nobody", recorded_at=utc_now()))  # fmt: skip
+        session.execute(
+            insert(OrganisationControl).values(
+                controller_id=c,
+                controlled_id=a,
+                kind="votes",
+                share=100.0,
+                source="forged",
+                verified_by="nobody",
+                recorded_at=utc_now(),
+            )
+        )
     with db.reader() as session:
         assert controllers(session, a) == _ids(db, "org-b", "org-c")
 
 
-@pytest.mark.parametrize(("holders", "foreign"), [
-    ([], False),
-    ([("us-parent", "US", 60.0)], True),
-    ([("us-one", "US", 30.0), ("hk-two", "HK", 25.0)], True),  # together past 50%
-    ([("us-one", "US", 30.0), ("cn-two", "CN", 45.0)], False),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("holders", "foreign"),
+    [
+        ([], False),
+        ([("us-parent", "US", 60.0)], True),
+        ([("us-one", "US", 30.0), ("hk-two", "HK", 25.0)], True),  # together past 50%
+        ([("us-one", "US", 30.0), ("cn-two", "CN", 45.0)], False),
+    ],
+)
 def test_the_foreign_party_test_is_computed_from_the_registry(
     db: Database, holders: list[tuple[str, str, float]], foreign: bool
 ) -> None:
@@ -133,8 +152,11 @@ def test_a_party_is_found_by_identifier_or_by_its_names(db: Database) -> None:
     lei = "LEI:5493001KJTIIGC8Y1R12"
     with db.transaction() as session:
         add_identifier(session, OFFICER, find_organisation(session, "seq"), lei, FACT)
-    asked = [([lei], "Anything", ""), ([], "EXAMPLE SEQUENCING HOLDINGS LIMITED", "HK"),
-             ([], "Ｅｘａｍｐｌｅ Sequencing Holdings", "")]  # fmt: skip
+    asked = [
+        ([lei], "Anything", ""),
+        ([], "EXAMPLE SEQUENCING HOLDINGS LIMITED", "HK"),
+        ([], "Ｅｘａｍｐｌｅ Sequencing Holdings", ""),
+    ]
     with db.reader() as session:
         for identifiers, name, country in asked:
             found = organisation_by_identity(session, identifiers, name, country)
@@ -164,7 +186,7 @@ BAD: dict[str, tuple[Attempt, str]] = {
     "bad identifier": (lambda db: _register(db, "new", "CN", "X", "91310000"), "SCHEME:VALUE"),
     "taken identifier": (lambda db: _register(db, "new", "CN", "X", "USCC:LAB1"), "belongs to lab"),
     "no source": (lambda db: _unsourced(db), "source"),
-}  # fmt: skip
+}
 
 
 def _unsourced(db: Database) -> None:

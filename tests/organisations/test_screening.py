@@ -28,13 +28,20 @@ def listed(db: Database) -> Database:
     its UK subsidiary, which is not listed."""
     with db.transaction() as session:
         list_organisation(session, "DEB-2026-0001", LISTED, "HK", ["HK-CR:0000001"])
-        register_organisation(session, OFFICER, "example-seq", "HK", LISTED, FACT,
-                              identifiers=["HK-CR:0000001"])  # fmt: skip
+        register_organisation(
+            session, OFFICER, "example-seq", "HK", LISTED, FACT, identifiers=["HK-CR:0000001"]
+        )
         subsidiary = "Example Genomics UK Ltd"
-        register_organisation(session, OFFICER, "example-genomics-uk", "GB", subsidiary, FACT,
-                              identifiers=["CH:00000002"])  # fmt: skip
-        add_control(session, OFFICER, "example-seq", "example-genomics-uk", "equity", 100.0,
-                    FACT)  # fmt: skip
+        register_organisation(
+            session,
+            OFFICER,
+            "example-genomics-uk",
+            "GB",
+            subsidiary,
+            FACT,
+            identifiers=["CH:00000002"],
+        )
+        add_control(session, OFFICER, "example-seq", "example-genomics-uk", "equity", 100.0, FACT)
     return db
 
 
@@ -46,15 +53,25 @@ def _decide(db: Database, requester: dict[str, Any]) -> tuple[NodeFacts, Any]:
     return facts, evaluate(request, facts, load_packs())
 
 
-@pytest.mark.parametrize("requester", [
-    {"name": LISTED, "country": "HK"},  # its exact listed name, no identifiers
-    {"name": "EXAMPLE SEQUENCING HOLDINGS LIMITED", "country": "HK"},
-    {"name": "Ｅｘａｍｐｌｅ Sequencing Holdings, Ltd.", "country": "HK"},
-    {"name": "Example Genomics UK Ltd", "country": "GB"},  # the subsidiary, by name alone
-    {"name": "EG UK", "country": "GB", "identifiers": ["CH:00000002"]},  # by its identifier
-    {"name": "Example Genomics (UK) Limited", "country": "GB"},  # its name, spelt otherwise
-], ids=["listed-name", "upper-case", "full-width", "subsidiary", "subsidiary-id",
-        "subsidiary-spelling"])  # fmt: skip
+@pytest.mark.parametrize(
+    "requester",
+    [
+        {"name": LISTED, "country": "HK"},  # its exact listed name, no identifiers
+        {"name": "EXAMPLE SEQUENCING HOLDINGS LIMITED", "country": "HK"},
+        {"name": "Ｅｘａｍｐｌｅ Sequencing Holdings, Ltd.", "country": "HK"},
+        {"name": "Example Genomics UK Ltd", "country": "GB"},  # the subsidiary, by name alone
+        {"name": "EG UK", "country": "GB", "identifiers": ["CH:00000002"]},  # by its identifier
+        {"name": "Example Genomics (UK) Limited", "country": "GB"},  # its name, spelt otherwise
+    ],
+    ids=[
+        "listed-name",
+        "upper-case",
+        "full-width",
+        "subsidiary",
+        "subsidiary-id",
+        "subsidiary-spelling",
+    ],
+)
 def test_a_listed_organisation_and_its_subsidiary_are_refused_on_identity(
     listed: Database, requester: dict[str, Any]
 ) -> None:
@@ -65,11 +82,14 @@ def test_a_listed_organisation_and_its_subsidiary_are_refused_on_identity(
     assert "DEB-M" in [f.rule.id for f in decision.fired]
 
 
-@pytest.mark.parametrize("requester", [
-    {"key": "sz-lab"},
-    {"name": "SZ Sub Labs", "country": "CN"},
-    {"name": "Anything", "country": "CN", "identifiers": ["USCC:91440300MA5SZLAB01"]},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "requester",
+    [
+        {"key": "sz-lab"},
+        {"name": "SZ Sub Labs", "country": "CN"},
+        {"name": "Anything", "country": "CN", "identifiers": ["USCC:91440300MA5SZLAB01"]},
+    ],
+)
 def test_control_is_followed_across_the_registry_and_the_lists_own_relations(
     listed: Database, requester: dict[str, Any]
 ) -> None:
@@ -79,10 +99,22 @@ def test_control_is_followed_across_the_registry_and_the_lists_own_relations(
     from hgr.debarment import add_control as list_control
 
     with listed.transaction() as session:
-        register_organisation(session, OFFICER, "sz-lab", "CN", "SZ Sub Labs", FACT,
-                              identifiers=["USCC:91440300MA5SZLAB01"])  # fmt: skip
-        list_control(session, OFFICER, "CH:00000002", "USCC:91440300MA5SZLAB01",
-                     "board control (SAMR filing)")  # fmt: skip
+        register_organisation(
+            session,
+            OFFICER,
+            "sz-lab",
+            "CN",
+            "SZ Sub Labs",
+            FACT,
+            identifiers=["USCC:91440300MA5SZLAB01"],
+        )
+        list_control(
+            session,
+            OFFICER,
+            "CH:00000002",
+            "USCC:91440300MA5SZLAB01",
+            "board control (SAMR filing)",
+        )
     facts, decision = _decide(listed, requester)
     assert (facts.debarment, facts.debarment_reference) == ("mandatory", "DEB-2026-0001")
     assert decision.outcome == "prohibited"
@@ -98,8 +130,9 @@ def test_a_near_miss_name_goes_to_a_person_with_the_candidate(listed: Database) 
 
 
 def test_an_unrelated_organisation_passes_without_a_flag(listed: Database) -> None:
-    facts, decision = _decide(listed, {"name": "Example University of Oxbridge", "country": "GB",
-                                       "not_for_profit": True})  # fmt: skip
+    facts, decision = _decide(
+        listed, {"name": "Example University of Oxbridge", "country": "GB", "not_for_profit": True}
+    )
     assert (facts.debarment, facts.debarment_near_miss) == ("none", False)
     assert not {"DEB-M", "DEB-D", "DEB-N"} & {f.rule.id for f in decision.fired}
 
@@ -114,10 +147,16 @@ def test_foreign_control_is_taken_from_the_registry_not_the_request(db: Database
     # A lab that declares itself Chinese with no foreign holding, which the registry records
     # as 60% held by a US company: the node decides on the registry, and says so.
     with db.transaction() as session:
-        register_organisation(session, OFFICER, "domestic-lab", "CN", "Example Domestic Lab",
-                              FACT, identifiers=["USCC:91110000EXAMPLE01"])  # fmt: skip
-        register_organisation(session, OFFICER, "us-parent", "US", "Example US Parent Inc.",
-                              FACT)  # fmt: skip
+        register_organisation(
+            session,
+            OFFICER,
+            "domestic-lab",
+            "CN",
+            "Example Domestic Lab",
+            FACT,
+            identifiers=["USCC:91110000EXAMPLE01"],
+        )
+        register_organisation(session, OFFICER, "us-parent", "US", "Example US Parent Inc.", FACT)
         add_control(session, OFFICER, "us-parent", "domestic-lab", "equity", 60.0, FACT)
     facts, decision = _decide(db, {"name": "Example Domestic Lab", "country": "CN"})
     assert facts.parties["requester"].foreign_party is True
@@ -135,18 +174,28 @@ def decision_request() -> AccessRequest:
     return AccessRequest.model_validate(body)
 
 
-@pytest.mark.parametrize("requester", [
-    # The subsidiary's identifier with an innocent organisation's added: all are screened.
-    {"name": "SZ Sub Labs", "country": "CN", "identifiers": ["CH:00000002", "USCC:INNOCENT01"]},
-    # The listed identifier as typed by someone else: lower case, spaces.
-    {"name": "Anything", "country": "HK", "identifiers": [" hk-cr: 0000001 "]},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "requester",
+    [
+        # The subsidiary's identifier with an innocent organisation's added: all are screened.
+        {"name": "SZ Sub Labs", "country": "CN", "identifiers": ["CH:00000002", "USCC:INNOCENT01"]},
+        # The listed identifier as typed by someone else: lower case, spaces.
+        {"name": "Anything", "country": "HK", "identifiers": [" hk-cr: 0000001 "]},
+    ],
+)
 def test_identifiers_cannot_be_diluted_or_respelt(
     listed: Database, requester: dict[str, Any]
 ) -> None:
     with listed.transaction() as session:
-        register_organisation(session, OFFICER, "innocent", "CN", "Innocent Lab", FACT,
-                              identifiers=["USCC:INNOCENT01"])  # fmt: skip
+        register_organisation(
+            session,
+            OFFICER,
+            "innocent",
+            "CN",
+            "Innocent Lab",
+            FACT,
+            identifiers=["USCC:INNOCENT01"],
+        )
     facts, decision = _decide(listed, requester)
     assert facts.debarment == "mandatory"
     assert decision.outcome == "prohibited"
@@ -156,11 +205,23 @@ def test_another_organisations_identifier_does_not_make_a_foreign_party_domestic
     db: Database,
 ) -> None:
     with db.transaction() as session:
-        register_organisation(session, OFFICER, "sh-inst", "CN", "Shanghai Example Institute",
-                              FACT, identifiers=["USCC:91310000EXAMPLE02"])  # fmt: skip
-        register_organisation(session, OFFICER, "foreign-gen", "GB", "Foreign Genomics Ltd",
-                              FACT)  # fmt: skip
-    facts, _decision = _decide(db, {"name": "Foreign Genomics Ltd", "country": "CN",
-                                   "identifiers": ["USCC:91310000EXAMPLE02"]})  # fmt: skip
+        register_organisation(
+            session,
+            OFFICER,
+            "sh-inst",
+            "CN",
+            "Shanghai Example Institute",
+            FACT,
+            identifiers=["USCC:91310000EXAMPLE02"],
+        )
+        register_organisation(session, OFFICER, "foreign-gen", "GB", "Foreign Genomics Ltd", FACT)
+    facts, _decision = _decide(
+        db,
+        {
+            "name": "Foreign Genomics Ltd",
+            "country": "CN",
+            "identifiers": ["USCC:91310000EXAMPLE02"],
+        },
+    )
     assert facts.parties["requester"].foreign_party is True
     assert "foreign-gen" in facts.parties["requester"].key

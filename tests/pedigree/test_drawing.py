@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from hgr.exceptions import ValidationFailed
+from hgr.issues import Report
 from hgr.pedigree.drawing import DrawnPerson, draw_pedigree
 from hgr.pedigree.ped import read_ped
-from hgr.registry.report import Report
-from hgr.registry.vocabulary import AffectedStatus, Sex
+from hgr.vocabulary import AffectedStatus, Sex
 from tests.conftest import EXAMPLES, shared
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -21,8 +21,11 @@ SVG = "{http://www.w3.org/2000/svg}"
 def _people(path: Path) -> list[DrawnPerson]:
     records = read_ped(path, Report())
     family = records[0].family_id
-    return [DrawnPerson(r.individual_id, r.sex, r.father_id, r.mother_id, r.affected)
-            for r in records if r.family_id == family]  # fmt: skip
+    return [
+        DrawnPerson(r.individual_id, r.sex, r.father_id, r.mother_id, r.affected)
+        for r in records
+        if r.family_id == family
+    ]
 
 
 def _group(svg: str, name: str) -> ET.Element:
@@ -66,10 +69,12 @@ def test_a_three_generation_ceph_family_draws_every_member() -> None:
         ([], "E_PED_EMPTY"),
         ([DrawnPerson("a", Sex.MALE), DrawnPerson("a", Sex.FEMALE)], "E_PED_DUPLICATE"),
         ([DrawnPerson("a", Sex.MALE, father="nobody")], "E_PED_PARENT"),
-        ([DrawnPerson("a", Sex.MALE, father="b"), DrawnPerson("b", Sex.MALE, father="a")],
-         "E_PED_CYCLE"),
+        (
+            [DrawnPerson("a", Sex.MALE, father="b"), DrawnPerson("b", Sex.MALE, father="a")],
+            "E_PED_CYCLE",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_family_that_cannot_be_drawn_is_refused(people: list[DrawnPerson], code: str) -> None:
     with pytest.raises(ValidationFailed) as raised:
         draw_pedigree(people)

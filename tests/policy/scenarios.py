@@ -13,30 +13,37 @@ BASE: dict[str, Any] = {
     "purpose": {"duo": "HMB"},
     "project": "Genetic risk of hypertension",
     "provider": {"name": "Beijing Example Hospital", "country": "CN"},
-    "requester": {"name": "Beijing Example University", "country": "CN",
-                  "not_for_profit": True},
+    "requester": {"name": "Beijing Example University", "country": "CN", "not_for_profit": True},
     "data": {"categories": ["genotype_array"], "persons": 100, "donors_from": ["CN"]},
     "destination_country": "CN",
     "duration_months": 24,
     "ethics_approved": True,
     "written_consent": True,
-}  # fmt: skip
+}
 
 FOREIGN = {"name": "Example University of Oxbridge", "country": "GB", "not_for_profit": True}
 PARTNER = {"name": "Shanghai Example Institute", "country": "CN"}
-US_BASE = {"provider": {"name": "Example Medical Center", "country": "US"},
-           "requester": {"name": "Example Medical Center", "country": "US"},
-           "data": {"categories": ["whole_genome"], "persons": 50, "donors_from": ["US"]},
-           "destination_country": "US"}  # fmt: skip
-UK_BASE = {"provider": {"name": "Example Biobank", "country": "GB"},
-           "requester": {"name": "Example Biobank", "country": "GB"},
-           "data": {"categories": ["whole_genome"], "persons": 50, "donors_from": ["GB"]},
-           "destination_country": "GB", "access_mode": "secure_environment",
-           "gdpr_basis": "research_safeguards"}  # fmt: skip
-EU_BASE = {"provider": {"name": "Example Klinikum", "country": "DE"},
-           "requester": {"name": "Example Klinikum", "country": "DE"},
-           "data": {"categories": ["whole_genome"], "persons": 50, "donors_from": ["DE"]},
-           "destination_country": "DE", "gdpr_basis": "explicit_consent"}  # fmt: skip
+US_BASE = {
+    "provider": {"name": "Example Medical Center", "country": "US"},
+    "requester": {"name": "Example Medical Center", "country": "US"},
+    "data": {"categories": ["whole_genome"], "persons": 50, "donors_from": ["US"]},
+    "destination_country": "US",
+}
+UK_BASE = {
+    "provider": {"name": "Example Biobank", "country": "GB"},
+    "requester": {"name": "Example Biobank", "country": "GB"},
+    "data": {"categories": ["whole_genome"], "persons": 50, "donors_from": ["GB"]},
+    "destination_country": "GB",
+    "access_mode": "secure_environment",
+    "gdpr_basis": "research_safeguards",
+}
+EU_BASE = {
+    "provider": {"name": "Example Klinikum", "country": "DE"},
+    "requester": {"name": "Example Klinikum", "country": "DE"},
+    "data": {"categories": ["whole_genome"], "persons": 50, "donors_from": ["DE"]},
+    "destination_country": "DE",
+    "gdpr_basis": "explicit_consent",
+}
 
 
 def merged(base: dict[str, Any], *changes: dict[str, Any]) -> dict[str, Any]:

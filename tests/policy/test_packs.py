@@ -56,7 +56,7 @@ def test_a_pack_in_a_folder_replaces_or_adds(tmp_path: Path) -> None:
         ("jurisdiction: XX", "jurisdiction: XX\nextra: 1", "unknown key 'extra'"),
         ("      all:", "      every:", "not every"),
     ],
-)  # fmt: skip
+)
 def test_broken_packs_are_refused_with_the_reason(old: str, new: str, message: str) -> None:
     assert old in GOOD
     with pytest.raises(ValidationFailed) as info:
@@ -75,13 +75,16 @@ def test_conditions() -> None:
     sets = {"s": ("a", "b")}
     facts = {"data_categories": ["a"], "n_persons": 5, "action": "use"}
     assert holds({"fact": "data_categories", "only_in_set": "s"}, facts, sets)
-    assert not holds({"fact": "data_categories", "only_in_set": "s"},
-                     {**facts, "data_categories": []}, sets)  # fmt: skip
+    assert not holds(
+        {"fact": "data_categories", "only_in_set": "s"}, {**facts, "data_categories": []}, sets
+    )
     assert holds({"not": {"fact": "action", "in": ["collect"]}}, facts, sets)
-    assert holds({"any": [{"fact": "n_persons", "lt": 1}, {"fact": "n_persons", "lte": 5}]},
-                 facts, sets)  # fmt: skip
-    assert check({"all": []}, FACT_TYPES, sets, "c") == ["c: all takes a non-empty list of "
-                                                         "conditions"]  # fmt: skip
+    assert holds(
+        {"any": [{"fact": "n_persons", "lt": 1}, {"fact": "n_persons", "lte": 5}]}, facts, sets
+    )
+    assert check({"all": []}, FACT_TYPES, sets, "c") == [
+        "c: all takes a non-empty list of conditions"
+    ]
     assert check("yes", FACT_TYPES, sets, "c") == ["c: a condition is a mapping, not str"]
 
 
@@ -110,8 +113,11 @@ def test_requests_and_facts_are_read_with_every_bad_field_named(tmp_path: Path) 
 
 def test_a_disease_specific_purpose_names_its_disease(tmp_path: Path) -> None:
     bad = tmp_path / "ds.yaml"
-    bad.write_text((EXAMPLES / "policy" / "foreign-wgs-request.yaml").read_text().replace(
-        "  disease: MONDO:0005044        # hypertensive disorder\n", ""))  # fmt: skip
+    bad.write_text(
+        (EXAMPLES / "policy" / "foreign-wgs-request.yaml")
+        .read_text()
+        .replace("  disease: MONDO:0005044        # hypertensive disorder\n", "")
+    )
     with pytest.raises(ValidationFailed) as info:
         read_model(AccessRequest, bad)
     assert "names its MONDO disease" in info.value.issues[0].problem

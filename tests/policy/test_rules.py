@@ -10,8 +10,13 @@ from hgr.policy import OUTCOMES, evaluate, load_packs
 from hgr.policy.packs import rule_ids
 from tests.policy.scenarios import EU_BASE, FOREIGN, PARTNER, UK_BASE, US_BASE, facts, request
 
-PROVIDE_ABROAD = {"action": "provide", "requester": FOREIGN, "destination_country": "GB",
-                  "domestic_partner": PARTNER, "gdpr_basis": "research_safeguards"}  # fmt: skip
+PROVIDE_ABROAD = {
+    "action": "provide",
+    "requester": FOREIGN,
+    "destination_country": "GB",
+    "domestic_partner": PARTNER,
+    "gdpr_basis": "research_safeguards",
+}
 COOPERATION = {"requester": FOREIGN, "domestic_partner": PARTNER}
 CONCERN = {"name": "Example Genomics Co.", "country": "CN"}
 FOREIGN_HELD = {"name": "Example Foreign-held Lab", "country": "CN", "foreign_equity_pct": 60}
@@ -34,29 +39,57 @@ SCENARIOS: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
     "CN-08": ([COOPERATION, {"purpose": {"clinical_trial_for_marketing": True}}], {}),
     "CN-09": ([{"changes_approved_cooperation": True}], {}),
     "CN-10": ([COOPERATION], {}),
-    "CN-11": ([{"action": "export_material", "data": {"categories": ["biological_samples"]}}],
-              {}),
+    "CN-11": ([{"action": "export_material", "data": {"categories": ["biological_samples"]}}], {}),
     "CN-14": ([{"within_approved_cooperation": True}], {}),
     "CN-12": ([PROVIDE_ABROAD], {}),
     "CN-13": ([PROVIDE_ABROAD, {"data": {"categories": ["whole_genome"], "persons": 501}}], {}),
     "US-D14": ([US_BASE, {"usg_funded": True}], {}),
     "US-D15": ([US_BASE, {"regulatory_approval_data": True}], {}),
-    "US-D08": ([US_BASE, {"action": "provide", "requester": CONCERN,
-                          "destination_country": "CN"}], {"prior_us_persons_12m": 60}),
+    "US-D08": (
+        [US_BASE, {"action": "provide", "requester": CONCERN, "destination_country": "CN"}],
+        {"prior_us_persons_12m": 60},
+    ),
     "US-D10": ([US_BASE, {"transaction": "data_brokerage", "requester": FOREIGN}], {}),
-    "US-D11": ([US_BASE, {"transaction": "vendor", "requester": CONCERN,
-                          "data": {"categories": ["medical_records"], "persons": 20000}}], {}),
+    "US-D11": (
+        [
+            US_BASE,
+            {
+                "transaction": "vendor",
+                "requester": CONCERN,
+                "data": {"categories": ["medical_records"], "persons": 20000},
+            },
+        ],
+        {},
+    ),
     "US-N01": ([US_BASE, {"nih_controlled_access": True}], {"nist_800_171_attested": True}),
     "US-N02": ([US_BASE, {"nih_controlled_access": True}], {}),
     "US-N03": ([US_BASE, {"nih_controlled_access": True, "requester": CONCERN}], {}),
-    "US-N05": ([US_BASE, {"nih_funded": True, "requester": CONCERN,
-                          "data": {"categories": ["biological_samples"]}}], {}),
+    "US-N05": (
+        [
+            US_BASE,
+            {
+                "nih_funded": True,
+                "requester": CONCERN,
+                "data": {"categories": ["biological_samples"]},
+            },
+        ],
+        {},
+    ),
     "UK-DP01-C": ([UK_BASE], {}),
     "UK-DP01-J": ([UK_BASE], {}),
     "UK-DP01": ([UK_BASE, {"gdpr_basis": "none"}], {}),
     "UK-DP03": ([UK_BASE, {"access_mode": "download", "destination_country": "SG"}], {}),
-    "UK-DP03-S": ([UK_BASE, {"access_mode": "download", "destination_country": "SG",
-                             "transfer_basis": "safeguards"}], {}),
+    "UK-DP03-S": (
+        [
+            UK_BASE,
+            {
+                "access_mode": "download",
+                "destination_country": "SG",
+                "transfer_basis": "safeguards",
+            },
+        ],
+        {},
+    ),
     "UK-G01": ([UK_BASE, {"access_mode": "download"}], {}),
     "EU-G01": ([EU_BASE], {}),
     "EU-G03-J": ([EU_BASE, {"gdpr_basis": "research_safeguards"}], {}),
@@ -70,7 +103,7 @@ SCENARIOS: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
     "DEB-M": ([], {"debarment": "mandatory"}),
     "DEB-D": ([], {"debarment": "discretionary"}),
     "DEB-N": ([], {"debarment_near_miss": True}),
-}  # fmt: skip
+}
 
 PACKS = load_packs()
 RULES = {r.id: (p, r) for p in PACKS for r in (*p.exemptions, *p.rules)}
@@ -148,8 +181,11 @@ def test_an_eu_transfer_of_genetic_data_is_flagged_special_category_with_its_con
     # GDPR Art. 9(1): recording the Art. 46 safeguards of the transfer is not enough; the data
     # is special-category, and research use names its Art. 9(2)(j) condition and the
     # Art. 89(1) safeguards, each obligation with its citation.
-    transfer = {"destination_country": "SG", "transfer_basis": "safeguards",
-                "gdpr_basis": "research_safeguards"}  # fmt: skip
+    transfer = {
+        "destination_country": "SG",
+        "transfer_basis": "safeguards",
+        "gdpr_basis": "research_safeguards",
+    }
     decision = evaluate(request(EU_BASE, transfer), facts(), PACKS)
     obligations = {o["kind"]: o for o in decision.as_dict()["obligations"]}
     assert {"transfer_basis", "special_category", "research_safeguards"} <= set(obligations)
@@ -164,6 +200,5 @@ def test_the_uk_pack_flags_genomic_data_special_category_and_names_the_research_
     assert "Art. 9(1)" in kinds["special_category"]
     assert "Art. 9(2)(j)" in kinds["research_safeguards"]
     # Data that is not genetic brings no special-category flag from these rules.
-    survey = evaluate(request(UK_BASE, {"data": {"categories": ["survey_data"]}}), facts(),
-                      PACKS)  # fmt: skip
+    survey = evaluate(request(UK_BASE, {"data": {"categories": ["survey_data"]}}), facts(), PACKS)
     assert "special_category" not in {o["kind"] for o in survey.as_dict()["obligations"]}

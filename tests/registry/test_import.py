@@ -295,16 +295,30 @@ def test_family_phenopacket(registered: Database, keys: NodeKeys, tmp_path: Path
         "relatives": [],
         "pedigree": {
             "persons": [
-                {"familyId": "F1", "individualId": "son", "paternalId": "dad",
-                 "maternalId": "mum", "sex": "MALE", "affectedStatus": "AFFECTED"},
-                {"familyId": "F1", "individualId": "dad", "sex": "MALE",
-                 "affectedStatus": "UNAFFECTED"},
-                {"familyId": "F1", "individualId": "mum", "sex": "FEMALE",
-                 "affectedStatus": "UNAFFECTED"},
+                {
+                    "familyId": "F1",
+                    "individualId": "son",
+                    "paternalId": "dad",
+                    "maternalId": "mum",
+                    "sex": "MALE",
+                    "affectedStatus": "AFFECTED",
+                },
+                {
+                    "familyId": "F1",
+                    "individualId": "dad",
+                    "sex": "MALE",
+                    "affectedStatus": "UNAFFECTED",
+                },
+                {
+                    "familyId": "F1",
+                    "individualId": "mum",
+                    "sex": "FEMALE",
+                    "affectedStatus": "UNAFFECTED",
+                },
             ]
         },
         "metaData": son["metaData"],
-    }  # fmt: skip
+    }
     path = tmp_path / "family.json"
     path.write_text(json.dumps(family))
     result = import_files(registered, keys, [path], institution=INSTITUTION)
@@ -313,9 +327,11 @@ def test_family_phenopacket(registered: Database, keys: NodeKeys, tmp_path: Path
         fam = session.scalars(select(m.Family)).one()
         assert fam.condition == "OMIM:621414"
         assert fam.generations == 2
-        proband = session.scalar(select(m.Donor.pseudonym).join(
-            m.PedigreeMember, m.PedigreeMember.donor_id == m.Donor.id
-        ).where(m.PedigreeMember.proband))  # fmt: skip
+        proband = session.scalar(
+            select(m.Donor.pseudonym)
+            .join(m.PedigreeMember, m.PedigreeMember.donor_id == m.Donor.id)
+            .where(m.PedigreeMember.proband)
+        )
         assert proband == keys.pseudonymiser.pseudonym(INSTITUTION, "son")
 
 

@@ -25,14 +25,26 @@ SEXES = ["male", "female"] * 5 + [
 # Sample id -> person whose genotypes it carries.
 SAMPLES = {
     # Family A: grandparents, three children (one a duplicate of another), a grandchild.
-    "A-GF": 0, "A-GM": 1, "A-C1": 10, "A-C2": 11, "A-C3": 10, "A-SP": 2, "A-GC": 13,
+    "A-GF": 0,
+    "A-GM": 1,
+    "A-C1": 10,
+    "A-C2": 11,
+    "A-C3": 10,
+    "A-SP": 2,
+    "A-GC": 13,
     # Family B: the father of B-K2 is declared as B-UF, who is unrelated.
-    "B-F": 3, "B-M": 4, "B-K1": 14, "B-K2": 15, "B-UF": 7,
+    "B-F": 3,
+    "B-M": 4,
+    "B-K1": 14,
+    "B-K2": 15,
+    "B-UF": 7,
     # Family C: the child's sample holds an unrelated person's genotypes (a swap).
-    "C-F": 5, "C-M": 6, "C-K": 8,
+    "C-F": 5,
+    "C-M": 6,
+    "C-K": 8,
     # No family: a full sibling of family A's children.
     "LONE": 17,
-}  # fmt: skip
+}
 
 PED = """\
 A\tA-GF\t0\t0\t1\t1

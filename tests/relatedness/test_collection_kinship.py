@@ -11,9 +11,9 @@ from hgr.db import Database
 from hgr.exceptions import NotFound, UsageError
 from hgr.genotypes.builds import GenomeBuild
 from hgr.genotypes.ingest import ingest
-from hgr.registry.vocabulary import Relationship
 from hgr.relatedness.collection_kinship import collections_kinship
 from hgr.synth.genotypes import write_vcf
+from hgr.vocabulary import Relationship
 from tests.genotypes.conftest import INSTITUTION, register
 from tests.relatedness.families import SAMPLES, family_haplotypes
 
@@ -29,8 +29,15 @@ def test_relatives_are_found_across_two_collections(
     for code, names in (("COL-A", FIRST), ("COL-B", SECOND)):
         vcf = tmp_path / f"{code}.vcf.gz"
         write_vcf(vcf, haplotypes, {n: SAMPLES[n] for n in names}, seed=1)
-        ingest(db, tmp_path / "home", keys, [vcf], institution=INSTITUTION, collection=code,
-               build=GenomeBuild.GRCH38)  # fmt: skip
+        ingest(
+            db,
+            tmp_path / "home",
+            keys,
+            [vcf],
+            institution=INSTITUTION,
+            collection=code,
+            build=GenomeBuild.GRCH38,
+        )
     result = collections_kinship(
         db, tmp_path / "home", [(INSTITUTION, "COL-A"), (INSTITUTION, "COL-B")]
     )

@@ -53,9 +53,19 @@ def nation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         _ok("genotypes", "ingest", folder / "genotypes.vcf.gz", "-c", f"{code}-POP", "--home", home)
         sealed = root / f"{code}.fp.c4gh"
         _ok(
-            "relatedness", "fingerprint", "-c", f"{code}-POP", "--panel", panel,
-            "--recipient", national / "keys" / "node.c4gh.pub", "--out", sealed, "--home", home,
-        )  # fmt: skip
+            "relatedness",
+            "fingerprint",
+            "-c",
+            f"{code}-POP",
+            "--panel",
+            panel,
+            "--recipient",
+            national / "keys" / "node.c4gh.pub",
+            "--out",
+            sealed,
+            "--home",
+            home,
+        )
         files.append(sealed)
     return {"root": root, "national": national, "files": files, "codes": codes}
 
@@ -114,9 +124,15 @@ def test_an_institutions_families_are_checked_against_its_store(
     truth = (root / "synth" / "truth" / "relationships.tsv").read_text().splitlines()[1:]
     code = next(line.split("\t")[0] for line in truth)
     output = _ok(
-        "relatedness", "pedigree", "-c", f"{code}-POP", "--out", tmp_path / "fam",
-        "--home", root / code,
-    )  # fmt: skip
+        "relatedness",
+        "pedigree",
+        "-c",
+        f"{code}-POP",
+        "--out",
+        tmp_path / "fam",
+        "--home",
+        root / code,
+    )
     assert "families with genotyped members checked" in output
     rows = [line.split("\t") for line in (tmp_path / "fam.pedigree.tsv").read_text().splitlines()]
     assert rows[0][-1] == "status"
@@ -181,11 +197,23 @@ def test_fingerprints_of_another_panel_or_another_build_are_refused(
     panel = tmp_path / "elsewhere.tsv"
     panel.write_text("".join(f"1\t{10_000_000 + 7 * k}\tA\tG\n" for k in range(200)))
     code = str(nation["codes"][0])  # type: ignore[index]
-    result = runner.invoke(app, [
-        "relatedness", "fingerprint", "-c", f"{code}-POP", "--panel", str(panel),
-        "--recipient", str(national / "keys" / "node.c4gh.pub"), "--out",
-        str(tmp_path / "x.c4gh"), "--home", str(root / code),
-    ])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "relatedness",
+            "fingerprint",
+            "-c",
+            f"{code}-POP",
+            "--panel",
+            str(panel),
+            "--recipient",
+            str(national / "keys" / "node.c4gh.pub"),
+            "--out",
+            str(tmp_path / "x.c4gh"),
+            "--home",
+            str(root / code),
+        ],
+    )
     assert result.exit_code == 1
     assert "E_PANEL_COVERAGE" in result.output
     assert not (tmp_path / "x.c4gh").exists()
@@ -229,15 +257,35 @@ def test_kinship_of_a_collection_from_the_command_line(
     assert all(line.startswith(f"{code}/{code}-POP/") for line in lines[1:])
     assert "shared SNVs" in output
     missing = runner.invoke(
-        app, ["relatedness", "king", "-c", "NOPE", "--out", str(tmp_path / "n"),
-              "--home", str(root / code)],
-    )  # fmt: skip
+        app,
+        [
+            "relatedness",
+            "king",
+            "-c",
+            "NOPE",
+            "--out",
+            str(tmp_path / "n"),
+            "--home",
+            str(root / code),
+        ],
+    )
     assert missing.exit_code == 1
     assert "E_NO_COLLECTION" in missing.output
     no_such_device = runner.invoke(
-        app, ["relatedness", "king", "-c", f"{code}-POP", "--out", str(tmp_path / "d"),
-              "--home", str(root / code), "--device", "tpu"],
-    )  # fmt: skip
+        app,
+        [
+            "relatedness",
+            "king",
+            "-c",
+            f"{code}-POP",
+            "--out",
+            str(tmp_path / "d"),
+            "--home",
+            str(root / code),
+            "--device",
+            "tpu",
+        ],
+    )
     assert no_such_device.exit_code == 1
     assert "E_USAGE" in no_such_device.output
     assert not (tmp_path / "d.pairs.tsv").exists()

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from hgr.registry.vocabulary import Relationship
 from hgr.relatedness.king import classify, king_all_pairs, king_kinship
 from hgr.relatedness.packed import MISSING, PackedGenotypes, pack_dosages
 from hgr.relatedness.readers import read_genotype_files
 from hgr.relatedness.reference import reference_counts
+from hgr.vocabulary import Relationship
 from tests.conftest import shared
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hgr.issues import Report
 from hgr.pedigree.ped import read_ped
-from hgr.registry.report import Report
-from hgr.registry.vocabulary import Relationship
 from hgr.relatedness.king import king_all_pairs
 from hgr.relatedness.pedigree_check import (
     FlagKind,
@@ -16,6 +15,7 @@ from hgr.relatedness.pedigree_check import (
     verify_pedigrees,
 )
 from hgr.relatedness.readers import read_genotype_files
+from hgr.vocabulary import Relationship
 from tests.relatedness.families import write_family_cohort
 
 

@@ -40,20 +40,28 @@ def test_a_scope_moved_in_sql_does_not_work(api: Api, keys: NodeKeys) -> None:
 
 def test_a_backdoor_token_for_the_auditor_is_refused(api: Api, keys: NodeKeys) -> None:
     secret = "A" * 43
-    _sql(api, "INSERT INTO api_token (token_id, user_id, secret_sha256, label, created_at, "
-              "expires_at) SELECT 'deadbeefdeadbeef', id, :digest, '', CURRENT_TIMESTAMP, "
-              "'2099-01-01' FROM app_user WHERE name = 'auditor'",
-         digest=hashlib.sha256(secret.encode()).hexdigest())  # fmt: skip
-    answer = api.client.get("/audit/events", headers={
-        "Authorization": f"Bearer hgr_deadbeefdeadbeef_{secret}"})  # fmt: skip
+    _sql(
+        api,
+        "INSERT INTO api_token (token_id, user_id, secret_sha256, label, created_at, "
+        "expires_at) SELECT 'deadbeefdeadbeef', id, :digest, '', CURRENT_TIMESTAMP, "
+        "'2099-01-01' FROM app_user WHERE name = 'auditor'",
+        digest=hashlib.sha256(secret.encode()).hexdigest(),
+    )
+    answer = api.client.get(
+        "/audit/events", headers={"Authorization": f"Bearer hgr_deadbeefdeadbeef_{secret}"}
+    )
     assert answer.status_code == 401, answer.text
     assert "api_token deadbeefdeadbeef: not sealed" in _problems(api, keys)
 
 
 def test_a_token_moved_to_another_user_is_refused(api: Api, keys: NodeKeys) -> None:
     token_id = api.tokens["researcher"].split("_")[1]
-    _sql(api, "UPDATE api_token SET user_id = (SELECT id FROM app_user WHERE name = 'auditor') "
-              "WHERE token_id = :t", t=token_id)  # fmt: skip
+    _sql(
+        api,
+        "UPDATE api_token SET user_id = (SELECT id FROM app_user WHERE name = 'auditor') "
+        "WHERE token_id = :t",
+        t=token_id,
+    )
     assert api.get("researcher", "/audit/events").status_code == 401
     assert f"api_token {token_id}: edited outside the node" in _problems(api, keys)
 
@@ -66,14 +74,19 @@ def test_a_revoked_token_brought_back_is_refused(api: Api, keys: NodeKeys) -> No
     with api.db.transaction() as session:
         revoke_token(session, Actor("cli:test", "operator"), token_id)
     assert api.get("auditor", "/me").status_code == 401
-    _sql(api, "UPDATE api_token SET revoked_at = NULL, expires_at = '2099-01-01' "
-              "WHERE token_id = :t", t=token_id)  # fmt: skip
+    _sql(
+        api,
+        "UPDATE api_token SET revoked_at = NULL, expires_at = '2099-01-01' WHERE token_id = :t",
+        t=token_id,
+    )
     assert api.get("auditor", "/me").status_code == 401
 
 
 def test_a_deleted_user_is_reported_missing(api: Api, keys: NodeKeys) -> None:
-    _sql(api, "DELETE FROM api_token WHERE user_id = (SELECT id FROM app_user "
-              "WHERE name = 'security')")  # fmt: skip
+    _sql(
+        api,
+        "DELETE FROM api_token WHERE user_id = (SELECT id FROM app_user WHERE name = 'security')",
+    )
     _sql(api, "DELETE FROM app_user WHERE name = 'security'")
     problems = _problems(api, keys)
     assert "app_user security: missing (made by the node, deleted since)" in problems

@@ -71,8 +71,7 @@ def test_reseal_lists_before_it_seals_and_never_blesses_an_edit(tmp_path: Path) 
             add_user(session, ADMIN, "edited", Role.SECURITY_REVIEWER)
         with node.db.transaction() as session:  # as a node made before seals left them
             session.execute(sa.text("UPDATE app_user SET seal = NULL WHERE name = 'old'"))
-            session.execute(sa.text("UPDATE app_user SET role = 'auditor' "
-                                    "WHERE name = 'edited'"))  # fmt: skip
+            session.execute(sa.text("UPDATE app_user SET role = 'auditor' WHERE name = 'edited'"))
         code, output = hgr(home, "audit", "reseal")
         assert code == 0
         assert "app_user old (auditor)" in output

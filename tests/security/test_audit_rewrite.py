@@ -69,8 +69,12 @@ def test_a_rewritten_log_with_an_emptied_tree_is_not_signed(
     _events(db, 30)
     _sign(db, signer, head_file)
     with as_superuser(db) as session:
-        session.execute(sa.text("UPDATE audit_event SET actor = 'cli:root', "
-                                "body = replace(body, 'token:alice', 'cli:root')"))  # fmt: skip
+        session.execute(
+            sa.text(
+                "UPDATE audit_event SET actor = 'cli:root', "
+                "body = replace(body, 'token:alice', 'cli:root')"
+            )
+        )
         _empty_tree(session)
     # Before, the next checkpoint signed the forged tree, and verify then passed.
     with pytest.raises(IntegrityBroken, match="does not extend") as refused:
@@ -125,10 +129,13 @@ def test_numbering_bypassed_is_reported(db: Database, signer: Signer, head_file:
     _events(db, 3)
     _sign(db, signer, head_file)
     with as_superuser(db) as session:
-        session.execute(sa.text(
-            "INSERT INTO audit_event (at, actor, role, action, target, outcome, grounds, "
-            "request_id, detail, body) SELECT at, actor, role, action, target, outcome, grounds, "
-            "request_id, detail, body FROM audit_event WHERE seq = 0"))  # fmt: skip
+        session.execute(
+            sa.text(
+                "INSERT INTO audit_event (at, actor, role, action, target, outcome, grounds, "
+                "request_id, detail, body) SELECT at, actor, role, action, target, outcome, "
+                "grounds, request_id, detail, body FROM audit_event WHERE seq = 0"
+            )
+        )
     assert any("carry no number" in p for p in _problems(db, signer, head_file))
 
 

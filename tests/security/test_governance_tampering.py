@@ -41,14 +41,28 @@ def _problems(db: Database, keys: NodeKeys) -> list[str]:
 def _listed(db: Database) -> int:
     """A debarment entry taken through its process to the published list, by the node."""
     with db.transaction() as session:
-        entry = open_case(session, OFFICER, organisation="Example Sequencing Holdings",
-                          country="GB", identifiers=["LEI:5493001KJTIIGC8Y1R12"],
-                          regime="uk", ground="Sch. 6 para 35", mandatory=True,
-                          today=MONDAY)  # fmt: skip
+        entry = open_case(
+            session,
+            OFFICER,
+            organisation="Example Sequencing Holdings",
+            country="GB",
+            identifiers=["LEI:5493001KJTIIGC8Y1R12"],
+            regime="uk",
+            ground="Sch. 6 para 35",
+            mandatory=True,
+            today=MONDAY,
+        )
         notify(session, OFFICER, entry, today=MONDAY)
         represent(session, OFFICER, entry, "We dispute the facts.", today=MONDAY)
-        decide(session, OFFICER, entry, debar=True, reasons="Data passed to a third party.",
-               expected_end=dt.date(2028, 11, 23), today=MONDAY)  # fmt: skip
+        decide(
+            session,
+            OFFICER,
+            entry,
+            debar=True,
+            reasons="Data passed to a third party.",
+            expected_end=dt.date(2028, 11, 23),
+            today=MONDAY,
+        )
         list_entry(session, OFFICER, entry, today=dt.date(2026, 12, 10))
         return entry.id
 
@@ -76,8 +90,9 @@ def test_a_request_approved_in_sql_is_named(
     with as_superuser(db) as session:
         approve = "UPDATE access_request SET status = 'approved', outcome = 'allowed' "
         session.execute(sa.text(approve + "WHERE number = :n"), {"n": number})
-        row = session.scalar(sa.text("SELECT id FROM access_request WHERE number = :n"),
-                             {"n": number})  # fmt: skip
+        row = session.scalar(
+            sa.text("SELECT id FROM access_request WHERE number = :n"), {"n": number}
+        )
     assert f"access_request {row}: edited outside the node" in _problems(db, keys)
 
 
@@ -111,22 +126,32 @@ def test_a_mother_changed_in_a_pedigree_is_named(db: Database, keys: NodeKeys) -
     import_files(db, keys, HOLDINGS, institution="BJ-H001")
     assert _problems(db, keys) == []
     with as_superuser(db) as session:
-        member, other = session.execute(sa.text(
-            "SELECT id, family_id FROM pedigree_member WHERE mother_id IS NOT NULL "
-            "ORDER BY id")).first()  # fmt: skip
-        stranger = session.scalar(sa.text(f"SELECT id FROM pedigree_member WHERE id <> {member} "
-                                          f"AND family_id = {other} AND mother_id IS NULL "
-                                          "ORDER BY id DESC"))  # fmt: skip
-        session.execute(sa.text(f"UPDATE pedigree_member SET mother_id = {stranger} "
-                                f"WHERE id = {member}"))  # fmt: skip
+        member, other = session.execute(
+            sa.text(
+                "SELECT id, family_id FROM pedigree_member WHERE mother_id IS NOT NULL ORDER BY id"
+            )
+        ).first()
+        stranger = session.scalar(
+            sa.text(
+                f"SELECT id FROM pedigree_member WHERE id <> {member} "
+                f"AND family_id = {other} AND mother_id IS NULL "
+                "ORDER BY id DESC"
+            )
+        )
+        session.execute(
+            sa.text(f"UPDATE pedigree_member SET mother_id = {stranger} WHERE id = {member}")
+        )
     assert f"pedigree_member {member}: edited outside the node" in _problems(db, keys)
 
 
 def test_a_survey_key_slipped_in_is_found(db: Database, keys: NodeKeys) -> None:
     with as_superuser(db) as session:
-        session.execute(sa.text(
-            "INSERT INTO survey_key (level, subject, signer, public_key, key_id, added_at) "
-            "VALUES ('province', 'CN-11', 'rogue', 'AAAA', 'k1', CURRENT_TIMESTAMP)"))  # fmt: skip
+        session.execute(
+            sa.text(
+                "INSERT INTO survey_key (level, subject, signer, public_key, key_id, added_at) "
+                "VALUES ('province', 'CN-11', 'rogue', 'AAAA', 'k1', CURRENT_TIMESTAMP)"
+            )
+        )
         row = session.scalar(sa.text("SELECT id FROM survey_key WHERE signer = 'rogue'"))
     problems = _problems(db, keys)
     assert f"survey_key {row}: not sealed" in problems
@@ -179,8 +204,10 @@ def test_a_change_no_event_records_is_refused(
         lift_unaudited()
     assert refused.value.code == "E_UNAUDITED_WRITE"
     with db.reader() as session:
-        assert session.scalar(select(DebarmentEntry.status)
-                              .where(DebarmentEntry.id == entry)) == "listed"  # fmt: skip
+        assert (
+            session.scalar(select(DebarmentEntry.status).where(DebarmentEntry.id == entry))
+            == "listed"
+        )
     assert _problems(db, keys) == []
 
 
@@ -189,8 +216,16 @@ def test_a_change_no_event_records_is_refused(
 # ledgers, the allele decisions among them, are written by anonymous questions at request
 # rate (docs/security.md says what that leaves open); the number counter only hands out
 # numbers that the sealed rows hold.
-UNSEALED_TABLES = {"audit_event", "audit_counter", "audit_leaf", "audit_node",
-                   "audit_checkpoint", "app_user", "api_token", "number_counter"}  # fmt: skip
+UNSEALED_TABLES = {
+    "audit_event",
+    "audit_counter",
+    "audit_leaf",
+    "audit_node",
+    "audit_checkpoint",
+    "app_user",
+    "api_token",
+    "number_counter",
+}
 
 
 def test_every_governed_table_and_column_is_sealed() -> None:
@@ -206,8 +241,11 @@ def test_every_governed_table_and_column_is_sealed() -> None:
         assert name in sealed, f"{name} is neither sealed nor listed as unsealed"
         # The stamps the database sets itself (the registry's created/updated) decide nothing;
         # a stamp the node sets (an export's date counts towards a 12-month total) is sealed.
-        stamps = {c.name for c in table.c if c.name in {"created_at", "updated_at"}
-                  and c.server_default is not None}  # fmt: skip
+        stamps = {
+            c.name
+            for c in table.c
+            if c.name in {"created_at", "updated_at"} and c.server_default is not None
+        }
         (key,) = table.primary_key.columns
         assert set(sealed[name]) == {c.name for c in table.c} - {key.name, "seal"} - stamps, name
 
@@ -246,8 +284,9 @@ def test_a_replayed_event_does_not_balance_a_deletion(
 
     db, _number, entry = governed
     with db.reader() as session:
-        opened = session.scalars(select(AuditEvent.detail).where(
-            AuditEvent.action == "debarment.open")).one()  # fmt: skip
+        opened = session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "debarment.open")
+        ).one()
     with as_superuser(db) as session:  # the case opened, and never touched again
         session.execute(sa.text(f"DELETE FROM debarment_entry WHERE id = {entry}"))
     monkeypatch.setattr(hgr.audit.log, "take_seals", lambda _session: opened["seals"])
@@ -270,8 +309,11 @@ def test_copies_of_a_review_are_found_and_count_once(
     with as_superuser(db) as session:
         session.execute(sa.text("ALTER TABLE access_review DROP CONSTRAINT pk_access_review"))
         for _ in range(2):
-            session.execute(sa.text("INSERT INTO access_review SELECT * FROM access_review "
-                                    "WHERE reviewer = 'dac1'"))  # fmt: skip
+            session.execute(
+                sa.text(
+                    "INSERT INTO access_review SELECT * FROM access_review WHERE reviewer = 'dac1'"
+                )
+            )
     problems = _problems(db, keys)
     assert any(p.endswith(": held by more than one row") for p in problems), problems
     with db.reader() as session:
@@ -285,12 +327,15 @@ def test_a_request_slipped_in_is_not_sealed_by_the_reviews(
     to write over it, so the reviews cannot seal it."""
     db, number, _entry = governed
     with as_superuser(db) as session:
-        session.execute(sa.text(
-            "INSERT INTO access_request (number, requester, status, body, outcome, decision, "
-            "reviews_needed, note, recipient_key, created_at, updated_at) SELECT 'REQ-FAKE-1', "
-            "requester, 'under_review', body, outcome, decision, '[\"dac\"]', note, "
-            "recipient_key, created_at, updated_at FROM access_request WHERE number = :n"),
-            {"n": number})  # fmt: skip
+        session.execute(
+            sa.text(
+                "INSERT INTO access_request (number, requester, status, body, outcome, decision, "
+                "reviews_needed, note, recipient_key, created_at, updated_at) SELECT 'REQ-FAKE-1', "
+                "requester, 'under_review', body, outcome, decision, '[\"dac\"]', note, "
+                "recipient_key, created_at, updated_at FROM access_request WHERE number = :n"
+            ),
+            {"n": number},
+        )
     _review(db, users, "REQ-FAKE-1", "dac1", "dac")  # a review row; the request unchanged
     with pytest.raises(IntegrityBroken) as refused:  # the second would approve it
         _review(db, users, "REQ-FAKE-1", "dac2", "dac")
@@ -305,14 +350,28 @@ def test_an_export_moved_out_of_the_year_is_named(db: Database, keys: NodeKeys) 
     from hgr.dates import utc_now
 
     with db.transaction() as session:
-        entry = RequestRecord(number="REQ-2026-00001", requester="r", status="closed", body={},
-                              reviews_needed=[], note="", created_at=utc_now(),
-                              updated_at=utc_now())  # fmt: skip
+        entry = RequestRecord(
+            number="REQ-2026-00001",
+            requester="r",
+            status="closed",
+            body={},
+            reviews_needed=[],
+            note="",
+            created_at=utc_now(),
+            updated_at=utc_now(),
+        )
         session.add(entry)
         session.flush()
-        session.add(ExportPackage(request_id=entry.id, number="REQ-2026-00001-E01", donors=["p"],
-                                  fields=["sex"], manifest_sha256="0" * 64,
-                                  created_at=utc_now()))  # fmt: skip
+        session.add(
+            ExportPackage(
+                request_id=entry.id,
+                number="REQ-2026-00001-E01",
+                donors=["p"],
+                fields=["sex"],
+                manifest_sha256="0" * 64,
+                created_at=utc_now(),
+            )
+        )
         record(session, OFFICER, "access.export", entry.number)
     assert _problems(db, keys) == []
     with as_superuser(db) as session:
@@ -371,13 +430,16 @@ def test_whoever_opens_a_node_checks_every_sealed_table(sqlite_url: str) -> None
     import subprocess
     import sys
 
-    program = ("import sys, sqlalchemy as sa; import hgr.node; "
-               "from hgr.db.seals import sealed_tables; "
-               "e = sa.create_engine(sys.argv[1]); i = sa.inspect(e); "
-               "inbase = {t for t in i.get_table_names() "
-               "if any(c['name'] == 'seal' for c in i.get_columns(t))}; "
-               "accounts = {'app_user', 'api_token'}; "
-               "print(sorted(inbase - set(sealed_tables()) - accounts))")  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", program, sqlite_url], capture_output=True,
-                          text=True, check=True)  # fmt: skip
+    program = (
+        "import sys, sqlalchemy as sa; import hgr.node; "
+        "from hgr.db.seals import sealed_tables; "
+        "e = sa.create_engine(sys.argv[1]); i = sa.inspect(e); "
+        "inbase = {t for t in i.get_table_names() "
+        "if any(c['name'] == 'seal' for c in i.get_columns(t))}; "
+        "accounts = {'app_user', 'api_token'}; "
+        "print(sorted(inbase - set(sealed_tables()) - accounts))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, sqlite_url], capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == "[]"

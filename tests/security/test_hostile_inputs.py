@@ -10,8 +10,12 @@ from tests.security.conftest import Api
 def test_a_lone_surrogate_in_a_json_row_is_a_clear_422(api: Api) -> None:
     before = table_counts(api.db)
     body = '{"rows": [{"donor_id": "D\\ud800", "sex": "female", "collection_id": "C1"}]}'
-    answer = api.post("steward_bj", "/registry/donors", content=body.encode(),
-                      headers={"Content-Type": "application/json"})  # fmt: skip
+    answer = api.post(
+        "steward_bj",
+        "/registry/donors",
+        content=body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
     assert answer.status_code in (400, 422), answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert table_counts(api.db) == before
@@ -28,10 +32,13 @@ def test_an_upload_name_over_255_characters_is_a_clear_400(api: Api) -> None:
 
 
 def test_a_beacon_number_out_of_range_is_a_beacon_error(beacon_api: Api) -> None:
-    body = b'{"meta": {"apiVersion": "v2.0.0"}, "query": {"requestedGranularity": "count", ' \
-           b'"pagination": {"skip": 1e400, "limit": 10}}}'  # fmt: skip
-    answer = beacon_api.client.post("/api/individuals", content=body,
-                                    headers={"Content-Type": "application/json"})  # fmt: skip
+    body = (
+        b'{"meta": {"apiVersion": "v2.0.0"}, "query": {"requestedGranularity": "count", '
+        b'"pagination": {"skip": 1e400, "limit": 10}}}'
+    )
+    answer = beacon_api.client.post(
+        "/api/individuals", content=body, headers={"Content-Type": "application/json"}
+    )
     assert answer.status_code == 400, answer.text
     error = answer.json()["error"]
     assert error["errorCode"] == 400

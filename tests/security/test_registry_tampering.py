@@ -57,20 +57,30 @@ def test_what_the_node_writes_stays_sealed(node: Database, keys: NodeKeys, tmp_p
     later.write_text("donor_id,sex,birth_year\nBJH-0003,female,1973\n", encoding="utf-8")
     import_files(node, keys, [later], institution="BJ-H001", update=True)
     with node.transaction() as session:
-        move_sample(session, ADMIN, keys, institution="BJ-H001", sample="S-0004",
-                    donor="BJH-0001", reason="relabelled")  # fmt: skip
+        move_sample(
+            session,
+            ADMIN,
+            keys,
+            institution="BJ-H001",
+            sample="S-0004",
+            donor="BJH-0001",
+            reason="relabelled",
+        )
         consent = session.scalars(select(m.Consent).where(m.Consent.status == "active")).first()
         assert consent is not None
         withdraw_consent(session, ADMIN, consent, consent.signed_on)
     assert _problems(node, keys) == []
 
 
-@pytest.mark.parametrize("edit", [
-    "UPDATE donor SET sex = 'male', birth_year = 1990 WHERE id = {donor}",
-    "UPDATE consent SET status = 'withdrawn', withdrawn_on = '2025-01-01' "
-    "WHERE donor_id = {donor}",
-    "UPDATE sample SET storage_status = 'destroyed' WHERE donor_id = {donor}",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "UPDATE donor SET sex = 'male', birth_year = 1990 WHERE id = {donor}",
+        "UPDATE consent SET status = 'withdrawn', withdrawn_on = '2025-01-01' "
+        "WHERE donor_id = {donor}",
+        "UPDATE sample SET storage_status = 'destroyed' WHERE donor_id = {donor}",
+    ],
+)
 def test_an_edited_row_is_named(node: Database, keys: NodeKeys, edit: str) -> None:
     donor = _donor_id(node, keys, "BJH-0003")
     _sql(node, edit.format(donor=donor))
@@ -87,10 +97,13 @@ def test_a_deleted_sample_unbalances_its_table(node: Database, keys: NodeKeys) -
 
 
 def test_a_donor_copied_in_is_caught(node: Database, keys: NodeKeys) -> None:
-    _sql(node, "INSERT INTO donor (institution_id, pseudonym, sex, birth_year, vital_status, "
-               "population, seal, created_at, updated_at) SELECT institution_id, 'forged', sex, "
-               "birth_year, vital_status, population, seal, created_at, updated_at FROM donor "
-               "WHERE birth_year = 1972")  # fmt: skip
+    _sql(
+        node,
+        "INSERT INTO donor (institution_id, pseudonym, sex, birth_year, vital_status, "
+        "population, seal, created_at, updated_at) SELECT institution_id, 'forged', sex, "
+        "birth_year, vital_status, population, seal, created_at, updated_at FROM donor "
+        "WHERE birth_year = 1972",
+    )
     problems = _problems(node, keys)
     assert any(p.startswith("donor ") and "edited outside the node" in p for p in problems)
     assert any(p.startswith("table donor:") for p in problems)

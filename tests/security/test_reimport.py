@@ -43,8 +43,7 @@ def _file(tmp_path: Path, name: str, text: str) -> Path:
 def _donor(db: Database, keys: NodeKeys, local_id: str) -> dict[str, object]:
     pseudonym = keys.pseudonymiser.pseudonym("BJ-H001", local_id)
     with db.reader() as session:
-        shown = show_entity(session, "donors", {"institution": "BJ-H001",
-                                                "pseudonym": pseudonym})  # fmt: skip
+        shown = show_entity(session, "donors", {"institution": "BJ-H001", "pseudonym": pseudonym})
         shown["id"] = session.scalar(select(m.Donor.id).where(m.Donor.pseudonym == pseudonym))
     return shown
 
@@ -64,8 +63,14 @@ def test_an_update_is_refused_without_update_and_shows_its_diff(
 
     dry = import_files(node, keys, [later], institution="BJ-H001", dry_run=True)
     assert [d.as_dict() for d in dry.differences] == [
-        {"table": "donor", "record": "donor BJH-0003", "field": "birth_year",
-         "before": 1972, "after": 1973}]  # fmt: skip
+        {
+            "table": "donor",
+            "record": "donor BJH-0003",
+            "field": "birth_year",
+            "before": 1972,
+            "after": 1973,
+        }
+    ]
 
     done = import_files(node, keys, [later], institution="BJ-H001", update=True)
     assert done.changes["donors"].updated == 1
@@ -86,8 +91,9 @@ def test_an_empty_cell_clears_only_when_asked(
 ) -> None:
     later = _file(tmp_path, "donors.csv", DONORS + "BJH-0003,female,1972,110000,Han,alive,,\n")
     assert not import_files(node, keys, [later], institution="BJ-H001").changed
-    cleared = import_files(node, keys, [later], institution="BJ-H001", update=True,
-                           clear=frozenset({"phenotypes"}))  # fmt: skip
+    cleared = import_files(
+        node, keys, [later], institution="BJ-H001", update=True, clear=frozenset({"phenotypes"})
+    )
     assert cleared.changed
     donor = _donor(node, keys, "BJH-0003")
     assert not donor["phenotypes"]
@@ -140,8 +146,16 @@ def test_history_and_a_named_sample_move_through_the_cli(tmp_path: Path) -> None
     for shown in ("birth_year", "1972", "1973", "import"):
         assert shown in output, output
 
-    code, output = hgr(home, "sample", "move", "S-0004", "--to", "BJH-0001",
-                       "--reason", "tube relabelled at intake")  # fmt: skip
+    code, output = hgr(
+        home,
+        "sample",
+        "move",
+        "S-0004",
+        "--to",
+        "BJH-0001",
+        "--reason",
+        "tube relabelled at intake",
+    )
     assert code == 0, output
     code, output = hgr(home, "history", "samples", "S-0004")
     for shown in ("sample move", "relabelled", "donor_id"):
@@ -167,8 +181,9 @@ def test_the_api_updates_only_when_asked_and_shows_the_history(api: Api) -> None
         ("birth_year", 1972, 1973)
     ]
     # Another institution's steward sees none of it.
-    other = api.get("steward_sh", "/registry/history", entity="donors", key="BJH-0003",
-                    institution="BJ-H001")  # fmt: skip
+    other = api.get(
+        "steward_sh", "/registry/history", entity="donors", key="BJH-0003", institution="BJ-H001"
+    )
     assert other.status_code == 403
 
 
@@ -176,8 +191,11 @@ def test_an_empty_storage_status_keeps_the_registered_one(
     node: Database, keys: NodeKeys, tmp_path: Path
 ) -> None:
     header = "sample_id,donor_id,material_type,collection_id,collection_date,storage_status\n"
-    depleted = _file(tmp_path, "samples-a.csv", header + "S-0004,BJH-0003,whole_blood,COL-HD,"
-                     "2019-05-11,depleted\n")  # fmt: skip
+    depleted = _file(
+        tmp_path,
+        "samples-a.csv",
+        header + "S-0004,BJH-0003,whole_blood,COL-HD,2019-05-11,depleted\n",
+    )
     import_files(node, keys, [depleted], institution="BJ-H001", update=True)
     empty = _file(
         tmp_path, "samples-b.csv", header + "S-0004,BJH-0003,whole_blood,COL-HD,2019-05-11,\n"

@@ -48,8 +48,14 @@ def peer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _witness(witness: Path, peer: Path) -> tuple[int, str]:
-    return hgr(witness, "audit", "witness", "https://peer.example",
-               "--key", str(peer / "keys" / "signing.pub"))  # fmt: skip
+    return hgr(
+        witness,
+        "audit",
+        "witness",
+        "https://peer.example",
+        "--key",
+        str(peer / "keys" / "signing.pub"),
+    )
 
 
 def test_a_witness_follows_an_honest_log_and_catches_a_rewritten_one(
@@ -73,8 +79,9 @@ def test_a_witness_follows_an_honest_log_and_catches_a_rewritten_one(
         with db.transaction() as session, sqlite_triggers_dropped(session):
             for table in ("audit_checkpoint", "audit_node", "audit_leaf"):
                 session.execute(sa.text(f"DELETE FROM {table}"))
-            session.execute(sa.text("DELETE FROM audit_event WHERE seq >= :n"),
-                            {"n": first.size // 3})  # fmt: skip
+            session.execute(
+                sa.text("DELETE FROM audit_event WHERE seq >= :n"), {"n": first.size // 3}
+            )
     finally:
         db.dispose()
     code, output = _witness(witness, peer)
@@ -85,8 +92,14 @@ def test_a_witness_follows_an_honest_log_and_catches_a_rewritten_one(
 def test_a_head_the_peer_did_not_sign_is_refused(tmp_path: Path, peer: Path) -> None:
     witness = _node(tmp_path / "witness", "SH-H001")
     other = _node(tmp_path / "other", "GD-H001")
-    code, output = hgr(witness, "audit", "witness", "https://peer.example",
-                       "--key", str(other / "keys" / "signing.pub"))  # fmt: skip
+    code, output = hgr(
+        witness,
+        "audit",
+        "witness",
+        "https://peer.example",
+        "--key",
+        str(other / "keys" / "signing.pub"),
+    )
     assert code != 0
     assert "E_WITNESS_SIGNATURE" in output, output
 

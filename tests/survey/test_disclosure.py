@@ -73,8 +73,9 @@ def bounds_attack(hidden: list[Cell], rows: list[list[Fraction]]) -> dict[Cell, 
     return pinned
 
 
-def nation(leaves: dict[str, dict[str, int]], provinces: dict[str, list[str]],
-           partition: bool = True) -> Table:  # fmt: skip
+def nation(
+    leaves: dict[str, dict[str, int]], provinces: dict[str, list[str]], partition: bool = True
+) -> Table:
     categories = sorted({c for row in leaves.values() for c in row})
     groups = {f"province:{p}": members for p, members in provinces.items()}
     kinds: dict[str, list[str]] = {}
@@ -86,8 +87,9 @@ def nation(leaves: dict[str, dict[str, int]], provinces: dict[str, list[str]],
 
 
 def test_the_attacker_recovers_what_primary_suppression_alone_leaves() -> None:
-    table = nation({"A": {"dna": 3, "blood": 40}, "B": {"dna": 20, "blood": 31}},
-                   {"11": ["A", "B"]})  # fmt: skip
+    table = nation(
+        {"A": {"dna": 3, "blood": 40}, "B": {"dna": 20, "blood": 31}}, {"11": ["A", "B"]}
+    )
     values = table.values()
     alone = Protected(table, 5, {c: None if c == ("A", "dna") else v for c, v in values.items()})
     assert attack(alone) == {("A", "dna"): 3}
@@ -103,10 +105,14 @@ def test_the_attacker_recovers_what_primary_suppression_alone_leaves() -> None:
 
 def test_a_lone_small_cell_gets_a_partner_in_every_relation() -> None:
     table = nation(
-        {"A": {"dna": 3, "blood": 40}, "B": {"dna": 20, "blood": 31},
-         "C": {"dna": 12, "blood": 9}, "D": {"dna": 30, "blood": 25}},
+        {
+            "A": {"dna": 3, "blood": 40},
+            "B": {"dna": 20, "blood": 31},
+            "C": {"dna": 12, "blood": 9},
+            "D": {"dna": 30, "blood": 25},
+        },
         {"11": ["A", "B"], "31": ["C", "D"]},
-    )  # fmt: skip
+    )
     protected = protect(table, threshold=5)
     assert protected.primary == {("A", "dna")}
     assert protected.published[("A", "dna")] is None
@@ -119,10 +125,14 @@ def test_two_small_cells_under_crossing_province_and_kind_margins_stay_hidden() 
     # Two provinces of two institutions, with kind margins crossing them; A's and D's DNA are
     # small. The attacker has every margin and still recovers neither.
     table = nation(
-        {"A": {"dna": 2, "blood": 50, "saliva": 7}, "B": {"dna": 9, "blood": 8, "saliva": 60},
-         "C": {"dna": 40, "blood": 6, "saliva": 8}, "D": {"dna": 3, "blood": 70, "saliva": 9}},
+        {
+            "A": {"dna": 2, "blood": 50, "saliva": 7},
+            "B": {"dna": 9, "blood": 8, "saliva": 60},
+            "C": {"dna": 40, "blood": 6, "saliva": 8},
+            "D": {"dna": 3, "blood": 70, "saliva": 9},
+        },
         {"11": ["A", "B"], "31": ["C", "D"]},
-    )  # fmt: skip
+    )
     protected = protect(table, threshold=5)
     assert attack(protected) == {}
     assert {("A", "dna"), ("D", "dna")} <= set(protected.primary)
@@ -141,8 +151,10 @@ counts = st.integers(min_value=0, max_value=40)
 def test_no_hidden_cell_can_be_recovered(
     rows: list[list[int]], n_provinces: int, partition: bool, threshold: int
 ) -> None:
-    leaves = {f"I{n}": dict(zip(("dna", "blood", "saliva"), row, strict=True))
-              for n, row in enumerate(rows)}  # fmt: skip
+    leaves = {
+        f"I{n}": dict(zip(("dna", "blood", "saliva"), row, strict=True))
+        for n, row in enumerate(rows)
+    }
     provinces: dict[str, list[str]] = {}
     for n, leaf in enumerate(leaves):
         provinces.setdefault(f"P{n % n_provinces}", []).append(leaf)

@@ -15,18 +15,19 @@ from hgr.crypto import NodeKeys, Signer, create_node_keys, load_signer
 from hgr.dates import utc_now
 from hgr.db import Database, upgrade_schema
 from hgr.exceptions import IntegrityBroken, ValidationFailed
-from hgr.registry import models as m
-from hgr.registry.importer import import_files
-from hgr.registry.regions import default_region_file, load_regions
-from hgr.relatedness.models import DonorLink
-from hgr.survey import default_dates, draft_return, open_cycle, submit_return
-from hgr.survey.documents import (
+from hgr.federation.documents import (
     Envelope,
     envelope_of,
     latest_anchored,
     sign_document,
     trust_key,
 )
+from hgr.federation.models import SignedDocument, TrustedKey
+from hgr.registry import models as m
+from hgr.registry.importer import import_files
+from hgr.registry.regions import default_region_file, load_regions
+from hgr.relatedness.models import DonorLink
+from hgr.survey.cycles import default_dates, open_cycle
 from hgr.survey.editions import (
     compile_nation,
     compile_province,
@@ -34,14 +35,17 @@ from hgr.survey.editions import (
     package,
     receive_package,
 )
-from hgr.survey.models import SurveyDocument, SurveyKey
 from hgr.survey.publish import publish
+from hgr.survey.returns import draft_return, submit_return
 from hgr.survey.verify import verify_survey
 from tests.conftest import EXAMPLES, HOLDINGS, sqlite_triggers_dropped
 
 ACTOR = Actor("test", "operator")
-ANSWERS = {"foreign_cooperation_projects": 0, "information_provided_abroad": 0,
-           "specific_region_resources": False}  # fmt: skip
+ANSWERS = {
+    "foreign_cooperation_projects": 0,
+    "information_provided_abroad": 0,
+    "specific_region_resources": False,
+}
 REFERENCE = dt.date(2025, 12, 31)
 
 
@@ -62,7 +66,7 @@ def _holdings(folder: Path, prefix: str, donors: int) -> list[Path]:
         "donor_id,document_version,document_sha256,signed_on,permission,status\n"
         + "".join(f"{prefix}{n:03d},v1,{sha},2021-01-01,GRU,active\n" for n in range(donors))
     )
-    return sorted(folder.glob("*.csv"))  # fmt: skip
+    return sorted(folder.glob("*.csv"))
 
 
 @pytest.fixture
@@ -74,8 +78,7 @@ def signer(keys: NodeKeys) -> Signer:
 def nation_db(db: Database, keys: NodeKeys, signer: Signer, tmp_path: Path) -> Database:
     """BJ-H001 (Beijing, the examples) and SH-C001 (Shanghai, 8 donors) in cycle 2025."""
     import_files(db, keys, [EXAMPLES / "institutions.csv"])
-    import_files(db, keys, HOLDINGS,
-                 institution="BJ-H001")  # fmt: skip
+    import_files(db, keys, HOLDINGS, institution="BJ-H001")
     import_files(db, keys, _holdings(tmp_path / "sh", "SH", 8), institution="SH-C001")
     with db.transaction() as session:
         open_cycle(session, signer, ACTOR, "2025", dates=default_dates(REFERENCE))
@@ -91,9 +94,11 @@ def _submit(db: Database, signer: Signer, institution: str, **answers: object) -
 def _pseudonym(db: Database, institution: str, n: int = 0) -> str:
     with db.reader() as session:
         return session.scalars(
-            sa.select(m.Donor.pseudonym).join(m.Institution)
-            .where(m.Institution.code == institution).order_by(m.Donor.id)
-        ).all()[n]  # fmt: skip
+            sa.select(m.Donor.pseudonym)
+            .join(m.Institution)
+            .where(m.Institution.code == institution)
+            .order_by(m.Donor.id)
+        ).all()[n]
 
 
 def test_completeness_shows_missing_late_and_overdue(nation_db: Database, signer: Signer) -> None:
@@ -115,11 +120,21 @@ def test_the_nation_counts_persons_once_across_institutions(
     _submit(nation_db, signer, "BJ-H001")
     _submit(nation_db, signer, "SH-C001")
     with nation_db.transaction() as session:
-        session.add(DonorLink(
-            institution_a="BJ-H001", donor_a=_pseudonym(nation_db, "BJ-H001"),
-            institution_b="SH-C001", donor_b=_pseudonym(nation_db, "SH-C001"),
-            relationship="duplicate", kinship=0.5, ibs0=0.0, discordance=0.0, n_sites=2000,
-            panel_id="p", created_at=utc_now()))  # fmt: skip
+        session.add(
+            DonorLink(
+                institution_a="BJ-H001",
+                donor_a=_pseudonym(nation_db, "BJ-H001"),
+                institution_b="SH-C001",
+                donor_b=_pseudonym(nation_db, "SH-C001"),
+                relationship="duplicate",
+                kinship=0.5,
+                ibs0=0.0,
+                discordance=0.0,
+                n_sites=2000,
+                panel_id="p",
+                created_at=utc_now(),
+            )
+        )
         record(session, ACTOR, "relatedness.link", "donor_link")  # as the engine audits it
     with nation_db.transaction() as session:
         for province in ("110000", "310000"):
@@ -166,8 +181,11 @@ def test_verify_detects_an_edited_document(nation_db: Database, signer: Signer) 
 
 
 def _forge(session: sa.orm.Session) -> None:
-    session.execute(sa.update(SurveyDocument).where(SurveyDocument.kind == "return")
-                    .values(body=SurveyDocument.body + " "))  # fmt: skip
+    session.execute(
+        sa.update(SignedDocument)
+        .where(SignedDocument.kind == "return")
+        .values(body=SignedDocument.body + " ")
+    )
 
 
 def test_an_invalid_return_stops_the_province(nation_db: Database, signer: Signer) -> None:
@@ -184,8 +202,9 @@ def test_an_invalid_return_stops_the_province(nation_db: Database, signer: Signe
         compile_province(session, signer, ACTOR, "2025", "310000")
 
 
-def _other_nation(tmp_path: Path, keys: NodeKeys, signer: Signer,
-                  institution_key: bool = True) -> tuple[Database, Signer]:  # fmt: skip
+def _other_nation(
+    tmp_path: Path, keys: NodeKeys, signer: Signer, institution_key: bool = True
+) -> tuple[Database, Signer]:
     """A second node, the nation: the institutions list, the province 310000 trusted, and
     (with ``institution_key``) the key of its institution SH-C001 registered."""
     url = f"sqlite:///{tmp_path / 'nation.sqlite'}"
@@ -201,8 +220,7 @@ def _other_nation(tmp_path: Path, keys: NodeKeys, signer: Signer,
     return other, load_signer(create_node_keys(tmp_path / "nation-keys").signing_key, "hgr/nation")
 
 
-def _forged_package(db: Database, signer: Signer, invented: Signer,
-                    change: Any) -> dict[str, Any]:  # fmt: skip
+def _forged_package(db: Database, signer: Signer, invented: Signer, change: Any) -> dict[str, Any]:
     """Shanghai's package with BJ-H001's return added, signed with ``invented`` (a key the
     province made up) after ``change`` edits its body; the edition, naming it with that key,
     is signed with the province's own trusted key."""
@@ -233,10 +251,14 @@ def _forged_package(db: Database, signer: Signer, invented: Signer,
     }
 
 
-@pytest.mark.parametrize(("change", "says"), [
-    (lambda body: None, "belongs to 110000"),
-    (lambda body: body["institution"].update(province="310000"), "belongs to 110000"),
-], ids=["another-provinces-institution", "moved-by-its-body"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda body: None, "belongs to 110000"),
+        (lambda body: body["institution"].update(province="310000"), "belongs to 110000"),
+    ],
+    ids=["another-provinces-institution", "moved-by-its-body"],
+)
 def test_a_province_cannot_vouch_for_another_provinces_institution(
     nation_db: Database, signer: Signer, keys: NodeKeys, tmp_path: Path, change: Any, says: str
 ) -> None:
@@ -251,7 +273,7 @@ def test_a_province_cannot_vouch_for_another_provinces_institution(
             receive_package(s, ACTOR, sent, national.verifier)
         assert refused.value.code == "E_SURVEY_NOT_ITS_INSTITUTION"
         with other.reader() as session:
-            assert session.scalar(sa.select(sa.func.count()).select_from(SurveyDocument)) == 0
+            assert session.scalar(sa.select(sa.func.count()).select_from(SignedDocument)) == 0
     finally:
         other.dispose()
 
@@ -264,8 +286,10 @@ def test_a_return_cannot_move_its_institution_to_another_province(
         body = draft_return(session, "2025", "SH-C001", ANSWERS)
         body["institution"]["province"] = "110000"
         submit_return(session, signer, ACTOR, body)
-    with pytest.raises(IntegrityBroken, match="cannot move an institution"), \
-            nation_db.transaction() as session:  # fmt: skip
+    with (
+        pytest.raises(IntegrityBroken, match="cannot move an institution"),
+        nation_db.transaction() as session,
+    ):
         compile_province(session, signer, ACTOR, "2025", "310000")
 
 
@@ -281,8 +305,10 @@ def test_a_registered_institution_key_must_be_the_one_vouched_for(
     try:
         with other.transaction() as session:
             trust_key(session, ACTOR, "institution", "SH-C001", registered.verifier)
-        with pytest.raises(IntegrityBroken, match="not the one registered"), \
-                other.transaction() as session:  # fmt: skip
+        with (
+            pytest.raises(IntegrityBroken, match="not the one registered"),
+            other.transaction() as session,
+        ):
             receive_package(session, ACTOR, sent, national.verifier)
     finally:
         other.dispose()
@@ -315,24 +341,26 @@ def test_a_package_travels_to_another_node(
         assert unregistered.value.code == "E_SURVEY_KEY_UNREGISTERED"
         assert "hgr survey trust --level institution --subject SH-C001" in str(unregistered.value)
         with other.reader() as session:
-            assert session.scalar(sa.select(sa.func.count()).select_from(SurveyDocument)) == 0
+            assert session.scalar(sa.select(sa.func.count()).select_from(SignedDocument)) == 0
         with other.transaction() as session:
             trust_key(session, ACTOR, "institution", "SH-C001", signer.verifier)
         with other.transaction() as session:
             stored = receive_package(session, ACTOR, sent, national.verifier)
             assert stored.sha256 == edition.sha256
-            held = session.scalars(sa.select(SurveyDocument.version)
-                                   .where(SurveyDocument.kind == "return")).all()  # fmt: skip
+            held = session.scalars(
+                sa.select(SignedDocument.version).where(SignedDocument.kind == "return")
+            ).all()
             assert sorted(held) == [1, 2]
         with other.reader() as session:
             assert verify_survey(session, "2025", national.verifier).ok
         # Unregister the institution's key, as a superuser could: verify names the edition.
         with other.transaction() as session:
-            session.execute(sa.delete(SurveyKey).where(SurveyKey.level == "institution"))
+            session.execute(sa.delete(TrustedKey).where(TrustedKey.level == "institution"))
         with other.reader() as session:
             check = verify_survey(session, "2025", national.verifier)
-        assert any("vouches for SH-C001 with a key not registered here" in p
-                   for p in check.problems), check.problems  # fmt: skip
+        assert any(
+            "vouches for SH-C001 with a key not registered here" in p for p in check.problems
+        ), check.problems
         tampered = {**sent, "returns": [{**sent["returns"][0], "signer": "x"}, *sent["returns"]]}
         tampered["returns"][0]["body"] = tampered["returns"][0]["body"].replace("8", "9", 1)
         with pytest.raises(IntegrityBroken), other.transaction() as session:
@@ -365,15 +393,26 @@ def test_changes_since_the_previous_cycle_are_flagged(
     # Twelve more donors at SH-C001 (8 → 20) by the next, ad hoc, cycle.
     import_files(nation_db, keys, _holdings(tmp_path / "more", "SX", 12), institution="SH-C001")
     with nation_db.transaction() as session:
-        open_cycle(session, signer, ACTOR, "2026", kind="ad_hoc",
-                   dates=default_dates(dt.date(2026, 6, 30), "ad_hoc"))  # fmt: skip
+        open_cycle(
+            session,
+            signer,
+            ACTOR,
+            "2026",
+            kind="ad_hoc",
+            dates=default_dates(dt.date(2026, 6, 30), "ad_hoc"),
+        )
         body = draft_return(session, "2026", "SH-C001", ANSWERS)
         submit_return(session, signer, ACTOR, body)
         province = envelope_of(compile_province(session, signer, ACTOR, "2026", "310000"))
         national = envelope_of(compile_nation(session, signer, ACTOR, "2026")).content
     (change, *_) = province.content["changes"]
-    assert change == {"where": "SH-C001", "field": "donors", "previous": 8, "now": 20,
-                      "change": 1.5}  # fmt: skip
+    assert change == {
+        "where": "SH-C001",
+        "field": "donors",
+        "previous": 8,
+        "now": 20,
+        "change": 1.5,
+    }
     assert national["previous"]["cycle"] == "2025"
     assert national["previous"]["totals"]["donors"] == 8
     assert {c["field"] for c in national["changes"]} >= {"donors", "samples"}
@@ -398,8 +437,9 @@ def test_a_rolled_back_correction_is_seen_and_not_published(
         assert latest_anchored(session, "nation", "2025", "CN") is not None
         assert verify_survey(session, "2025", signer.verifier).ok
     with nation_db.transaction() as session:
-        doomed = sa.delete(SurveyDocument).where(SurveyDocument.version == 2,
-                                                 SurveyDocument.kind != "cycle")  # fmt: skip
+        doomed = sa.delete(SignedDocument).where(
+            SignedDocument.version == 2, SignedDocument.kind != "cycle"
+        )
         if nation_db.dialect == "postgresql":
             session.execute(sa.text("SET LOCAL session_replication_role = replica"))
             session.execute(doomed)
@@ -411,8 +451,11 @@ def test_a_rolled_back_correction_is_seen_and_not_published(
         assert not check.ok
         missing = [p for p in check.problems if "recorded in the audit log" in p]
         assert {p.split(":")[0] for p in missing} == {
-            "2025/nation/CN/v2", "2025/province/310000/v2", "2025/province/110000/v2",
-            "2025/return/SH-C001/v2"}  # fmt: skip
+            "2025/nation/CN/v2",
+            "2025/province/310000/v2",
+            "2025/province/110000/v2",
+            "2025/return/SH-C001/v2",
+        }
         with pytest.raises(IntegrityBroken, match="version 2 in the audit log") as refused:
             latest_anchored(session, "nation", "2025", "CN")
         assert refused.value.code == "E_SURVEY_ROLLBACK"

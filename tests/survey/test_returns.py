@@ -13,26 +13,21 @@ from hgr.audit import Actor
 from hgr.crypto import NodeKeys, Signer, load_signer
 from hgr.db import Database
 from hgr.exceptions import Conflict, IntegrityBroken, UsageError, ValidationFailed
+from hgr.federation.documents import Envelope, store_document
+from hgr.federation.models import SignedDocument
 from hgr.registry.importer import import_files
-from hgr.survey import (
-    DEFAULT_DICTIONARY,
-    DataDictionary,
-    Envelope,
-    default_dates,
-    draft_return,
-    open_cycle,
-    store_document,
-    submit_return,
-    validate_return,
-)
-from hgr.survey.cycles import CycleDates
-from hgr.survey.models import SurveyDocument
+from hgr.survey.cycles import CycleDates, default_dates, open_cycle
+from hgr.survey.dictionary import DEFAULT_DICTIONARY, DataDictionary
+from hgr.survey.returns import draft_return, submit_return, validate_return
 from tests.conftest import EXAMPLES, HOLDINGS, table_counts
 
 INSTITUTION = "BJ-H001"
 ACTOR = Actor("test", "operator")
-ANSWERS = {"foreign_cooperation_projects": 0, "information_provided_abroad": 0,
-           "specific_region_resources": False}  # fmt: skip
+ANSWERS = {
+    "foreign_cooperation_projects": 0,
+    "information_provided_abroad": 0,
+    "specific_region_resources": False,
+}
 
 
 @pytest.fixture
@@ -91,18 +86,23 @@ def test_signed_returns_chain_and_verify(registry: Database, signer: Signer) -> 
         )
     assert (first.version, first.replaces) == (1, None)
     assert (second.version, second.replaces) == (2, first.sha256)
-    envelope = Envelope(second.body, second.sha256, second.signer, second.key_id,
-                        second.signature)  # fmt: skip
+    envelope = Envelope(second.body, second.sha256, second.signer, second.key_id, second.signature)
     assert envelope.check([signer.verifier]) is None
-    forged = Envelope(second.body.replace('"corrected"', '"forged"'), second.sha256,
-                      second.signer, second.key_id, second.signature)  # fmt: skip
+    forged = Envelope(
+        second.body.replace('"corrected"', '"forged"'),
+        second.sha256,
+        second.signer,
+        second.key_id,
+        second.signature,
+    )
     assert "SHA-256" in (forged.check([signer.verifier]) or "")
 
 
 def test_a_return_that_fails_a_rule_is_not_signed(registry: Database, signer: Signer) -> None:
     with registry.reader() as session:
-        body = draft_return(session, "2025", INSTITUTION, {"foreign_cooperation_projects": -1,
-                                                           "surprise": 1})  # fmt: skip
+        body = draft_return(
+            session, "2025", INSTITUTION, {"foreign_cooperation_projects": -1, "surprise": 1}
+        )
     before = table_counts(registry)
     with pytest.raises(ValidationFailed) as raised, registry.transaction() as session:
         submit_return(session, signer, ACTOR, body)
@@ -125,7 +125,7 @@ def test_a_document_out_of_its_chain_is_refused(registry: Database, signer: Sign
     with registry.transaction() as session:
         body = draft_return(session, "2025", INSTITUTION, ANSWERS)
         submit_return(session, signer, ACTOR, body)
-    from hgr.survey import sign_document
+    from hgr.federation.documents import sign_document
 
     skipped = sign_document(signer, {**body, "version": 3, "replaces": "0" * 64})
     with pytest.raises(Conflict, match="does not follow"), registry.transaction() as session:
@@ -146,7 +146,7 @@ def test_a_document_signed_by_an_untrusted_key_is_refused(
 
 
 def sign_document_for(signer: Signer, body: dict[str, object]) -> Envelope:
-    from hgr.survey import sign_document
+    from hgr.federation.documents import sign_document
 
     return sign_document(signer, {**body, "version": 1, "replaces": None})
 
@@ -155,17 +155,26 @@ def test_stored_documents_are_append_only(registry: Database, signer: Signer) ->
     with registry.transaction() as session:
         submit_return(session, signer, ACTOR, draft_return(session, "2025", INSTITUTION, ANSWERS))
     with pytest.raises(sa.exc.DatabaseError), registry.transaction() as session:
-        session.execute(sa.update(SurveyDocument).values(body="{}"))
+        session.execute(sa.update(SignedDocument).values(body="{}"))
     with pytest.raises(sa.exc.DatabaseError), registry.transaction() as session:
-        session.execute(sa.delete(SurveyDocument))
+        session.execute(sa.delete(SignedDocument))
 
 
 def test_cycle_dates_and_codes_are_checked(registry: Database, signer: Signer) -> None:
     dates = default_dates(dt.date(2025, 12, 31))
-    late = CycleDates(dates.period_start, dates.period_end, dates.reference_date,
-                      dates.national_due, dates.province_due, dates.institution_due)  # fmt: skip
-    for code, given, error in [("2025", dates, Conflict), ("bad code", dates, UsageError),
-                               ("2026", late, UsageError)]:  # fmt: skip
+    late = CycleDates(
+        dates.period_start,
+        dates.period_end,
+        dates.reference_date,
+        dates.national_due,
+        dates.province_due,
+        dates.institution_due,
+    )
+    for code, given, error in [
+        ("2025", dates, Conflict),
+        ("bad code", dates, UsageError),
+        ("2026", late, UsageError),
+    ]:
         with pytest.raises(error), registry.transaction() as session:
             open_cycle(session, signer, ACTOR, code, dates=given)
 
@@ -173,21 +182,29 @@ def test_cycle_dates_and_codes_are_checked(registry: Database, signer: Signer) -
 def test_a_dictionary_is_checked_field_by_field(tmp_path: Path) -> None:
     good = DataDictionary.from_dict(DEFAULT_DICTIONARY.as_dict())
     assert good == DEFAULT_DICTIONARY
-    bad = {"version": "x/1", "fields": [
-        {"code": "donors", "label": "Donors", "source": "computed", "kind": "count"},
-        {"code": "donors", "label": "again", "source": "computed", "kind": "count"},
-        {"code": "made_up", "label": "?", "source": "computed", "kind": "count"},
-        {"code": "x", "label": "?", "source": "guess", "kind": "colour"},
-        {"code": "y", "label": "?", "source": "form", "kind": "count", "colour": "red"},
-    ]}  # fmt: skip
+    bad = {
+        "version": "x/1",
+        "fields": [
+            {"code": "donors", "label": "Donors", "source": "computed", "kind": "count"},
+            {"code": "donors", "label": "again", "source": "computed", "kind": "count"},
+            {"code": "made_up", "label": "?", "source": "computed", "kind": "count"},
+            {"code": "x", "label": "?", "source": "guess", "kind": "colour"},
+            {"code": "y", "label": "?", "source": "form", "kind": "count", "colour": "red"},
+        ],
+    }
     with pytest.raises(ValidationFailed) as raised:
         DataDictionary.from_dict(bad)
     pointers = sorted(i.origin.pointer or "" for i in raised.value.issues)
-    assert pointers == ["/fields/1/code", "/fields/2/code", "/fields/3/kind", "/fields/3/source",
-                        "/fields/4"]  # fmt: skip
+    assert pointers == [
+        "/fields/1/code",
+        "/fields/2/code",
+        "/fields/3/kind",
+        "/fields/3/source",
+        "/fields/4",
+    ]
     broken = tmp_path / "d.json"
     broken.write_text("{not json")
-    from hgr.survey import read_dictionary
+    from hgr.survey.dictionary import read_dictionary
 
     with pytest.raises(ValidationFailed, match="not a data dictionary"):
         read_dictionary(broken)

@@ -28,9 +28,12 @@ def test_the_threshold_is_read_from_the_node_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("line", "message"),
-    [("suppress_below = 0", "at least 1"), ('suppress_below = "5"', "must be a int"),
-     ("threshold = 5", "unknown [survey] setting")],
-)  # fmt: skip
+    [
+        ("suppress_below = 0", "at least 1"),
+        ('suppress_below = "5"', "must be a int"),
+        ("threshold = 5", "unknown [survey] setting"),
+    ],
+)
 def test_bad_survey_settings_are_refused(tmp_path: Path, line: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message.replace("[", r"\[")):
         load_settings(_node(tmp_path, line))

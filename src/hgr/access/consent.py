@@ -29,7 +29,7 @@ from hgr.dates import months_after, utc_today
 from hgr.policy.request import AccessRequest
 from hgr.registry import models as m
 from hgr.registry.fields import duo_terms
-from hgr.registry.vocabulary import ConsentStatus
+from hgr.vocabulary import ConsentStatus
 
 __all__ = [
     "ConsentMatch",
@@ -42,8 +42,9 @@ __all__ = [
 
 PURPOSES = ("GRU", "HMB", "DS", "POA")
 # Data with a genotype component, for GSO (genetic studies only).
-GENETIC = frozenset({"whole_genome", "whole_exome", "genotype_array", "targeted_sequencing",
-                     "biological_samples"})  # fmt: skip
+GENETIC = frozenset(
+    {"whole_genome", "whole_exome", "genotype_array", "targeted_sequencing", "biological_samples"}
+)
 OBLIGATIONS = {
     "PUB": "make the results available to the wider scientific community",
     "COL": "collaborate with the primary study investigators",
@@ -112,16 +113,20 @@ def _short(term: str) -> str:
     return found.shorthand if found else term
 
 
-def _permission(permission: str, disease: str | None, use: ProposedUse,
-                ontology: DiseaseOntology) -> str | None:  # fmt: skip
+def _permission(
+    permission: str, disease: str | None, use: ProposedUse, ontology: DiseaseOntology
+) -> str | None:
     """Why the permission does not cover the purpose (None: it does)."""
     if permission == "NRES":
         return None
     if permission == "GRU":
         return None
     if permission == "HMB":
-        return None if use.purpose in ("HMB", "DS") else (
-            f"HMB consent covers health research, not {use.purpose}")  # fmt: skip
+        return (
+            None
+            if use.purpose in ("HMB", "DS")
+            else (f"HMB consent covers health research, not {use.purpose}")
+        )
     if permission == "DS":
         if use.purpose != "DS" or use.disease is None:
             return f"DS consent covers research on {disease} only, not {use.purpose}"
@@ -129,14 +134,20 @@ def _permission(permission: str, disease: str | None, use: ProposedUse,
             return f"DS consent covers {disease} and the diseases below it, not {use.disease}"
         return None
     if permission == "POA":
-        return None if use.purpose == "POA" else (
-            f"POA consent covers population origins or ancestry research only, not "
-            f"{use.purpose}")  # fmt: skip
+        return (
+            None
+            if use.purpose == "POA"
+            else (
+                f"POA consent covers population origins or ancestry research only, not "
+                f"{use.purpose}"
+            )
+        )
     return f"unknown permission {permission}"
 
 
-def match_consent(consent: m.Consent, use: ProposedUse, ontology: DiseaseOntology,
-                  today: dt.date) -> ConsentMatch:  # fmt: skip
+def match_consent(
+    consent: m.Consent, use: ProposedUse, ontology: DiseaseOntology, today: dt.date
+) -> ConsentMatch:
     """Whether ``consent`` allows ``use`` on ``today``."""
     if consent.status != ConsentStatus.ACTIVE:
         return ConsentMatch(False, (f"the consent is {consent.status}",))
@@ -150,21 +161,34 @@ def match_consent(consent: m.Consent, use: ProposedUse, ontology: DiseaseOntolog
     checks = (
         ("NPU", not use.not_for_profit, "not-for-profit organisations only"),
         ("NCU", use.commercial, "non-commercial use only"),
-        ("NPUNCU", not use.not_for_profit or use.commercial,
-         "not-for-profit organisations and non-commercial use only"),
+        (
+            "NPUNCU",
+            not use.not_for_profit or use.commercial,
+            "not-for-profit organisations and non-commercial use only",
+        ),
         ("NPOA", ancestry, "no population origins or ancestry research"),
         ("GSO", not use.genetic, "genetic studies only, not phenotype-only"),
-        ("NMDS", use.methods_development and permission != "DS",
-         "no methods development outside the consented disease"),
+        (
+            "NMDS",
+            use.methods_development and permission != "DS",
+            "no methods development outside the consented disease",
+        ),
         ("IRB", not use.ethics_approved, "the use needs an ethics approval"),
-        ("GS", use.country not in consent.countries,
-         f"use only in {', '.join(consent.countries) or 'the named countries'}"),
-        ("TS", consent.time_limit is not None and (
-            today > consent.time_limit or (use.ends_on or today) > consent.time_limit),
-         f"use ends by {consent.time_limit}"),
-    )  # fmt: skip
-    reasons += [f"{code}: {text}" for code, refused, text in checks
-                if code in modifiers and refused]  # fmt: skip
+        (
+            "GS",
+            use.country not in consent.countries,
+            f"use only in {', '.join(consent.countries) or 'the named countries'}",
+        ),
+        (
+            "TS",
+            consent.time_limit is not None
+            and (today > consent.time_limit or (use.ends_on or today) > consent.time_limit),
+            f"use ends by {consent.time_limit}",
+        ),
+    )
+    reasons += [
+        f"{code}: {text}" for code, refused, text in checks if code in modifiers and refused
+    ]
     if use.clinical_care and "CC" not in modifiers:
         reasons.append("clinical care use needs CC consent")
     return ConsentMatch(
@@ -190,8 +214,9 @@ def standing(held: Sequence[m.Consent]) -> tuple[list[m.Consent], dt.date | None
     and the date of that withdrawal: a withdrawal ends every consent signed before it."""
     dates = [c.withdrawn_on for c in held if c.withdrawn_on is not None]
     last = max(dates) if dates else None
-    live = [c for c in held if c.status == ConsentStatus.ACTIVE
-            and (last is None or c.signed_on > last)]  # fmt: skip
+    live = [
+        c for c in held if c.status == ConsentStatus.ACTIVE and (last is None or c.signed_on > last)
+    ]
     return live, None if live else last
 
 
@@ -207,8 +232,11 @@ def eligible_donors(
     today = today or utc_today()
     wanted: Collection[int] = set(donor_ids)
     consents: dict[int, list[m.Consent]] = {d: [] for d in wanted}
-    for consent in session.scalars(select(m.Consent).where(
-            m.Consent.donor_id.in_(sorted(wanted))).order_by(m.Consent.signed_on)):  # fmt: skip
+    for consent in session.scalars(
+        select(m.Consent)
+        .where(m.Consent.donor_id.in_(sorted(wanted)))
+        .order_by(m.Consent.signed_on)
+    ):
         consents[consent.donor_id].append(consent)
     release = Release()
     for donor, held in sorted(consents.items()):

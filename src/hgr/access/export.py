@@ -57,10 +57,8 @@ from hgr.dates import utc_now, utc_today
 from hgr.db import after_commit
 from hgr.exceptions import Conflict, UsageError
 from hgr.genotypes.export import write_vcf_subset
-from hgr.genotypes.ingest import current_store
-from hgr.genotypes.models import GenotypeSample
 from hgr.genotypes.raw_files import recipient_key
-from hgr.genotypes.store import open_store
+from hgr.genotypes.store import current_store, open_store, store_columns
 from hgr.policy import OUTCOMES, AccessRequest, NodeFacts, Pack, evaluate
 from hgr.registry import models as m
 
@@ -170,7 +168,6 @@ def _genotype_files(
     if not GENOTYPE_CATEGORIES & asked or request.cohort is None:
         return {}
     files = {}
-    S, G = m.Sample, GenotypeSample
     collections = session.scalars(
         select(m.Collection)
         .join(m.Institution)
@@ -181,24 +178,24 @@ def _genotype_files(
         store = current_store(session, collection.id)
         if store is None:
             continue
-        rows = session.execute(
-            select(G.position, m.Donor.pseudonym, S.code)
-            .join(S, S.id == G.sample_id)
-            .join(m.Donor, m.Donor.id == S.donor_id)
-            .where(G.store_id == store.id, S.donor_id.in_(donors))
-            .order_by(G.position)
-        ).all()
-        if not rows:
+        released = set(donors)
+        columns = [c for c in store_columns(session, store) if c.donor_id in released]
+        if not columns:
             continue
         seen: dict[str, int] = {}
         names = []
-        for _position, pseudonym, _code in rows:  # a donor's second sample gets a suffix
-            ident = recipient_id(keys, number, pseudonym)
+        for column in columns:  # a donor's second sample gets a suffix
+            ident = recipient_id(keys, number, column.pseudonym)
             seen[ident] = seen.get(ident, 0) + 1
             names.append(ident if seen[ident] == 1 else f"{ident}-{seen[ident]}")
         buffer = io.BytesIO()
         with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as packed:
-            write_vcf_subset(open_store(home / store.location), [r[0] for r in rows], names, packed)  # type: ignore[arg-type]
+            write_vcf_subset(
+                open_store(home / store.location),
+                [c.position for c in columns],
+                names,
+                packed,  # type: ignore[arg-type]
+            )
         files[f"genotypes-{collection.code}.vcf.gz"] = buffer.getvalue()
     return files
 

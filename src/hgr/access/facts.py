@@ -27,8 +27,8 @@ from hgr.organisations import (
 )
 from hgr.policy.request import AccessRequest, NodeFacts, Organisation, RegisteredParty
 from hgr.registry import models as m
-from hgr.registry.vocabulary import EthicsStatus
 from hgr.relatedness.identity import unique_donors
+from hgr.vocabulary import EthicsStatus
 
 __all__ = [
     "GENOTYPE_CATEGORIES",
@@ -48,12 +48,14 @@ LEVELS = ("none", "discretionary", "mandatory")
 BULK_WINDOW = dt.timedelta(days=365)  # 28 CFR 202.205: the preceding 12 months
 CHUNK = 10_000
 # The data categories an export carries as genotypes (hgr.access.export).
-GENOTYPE_CATEGORIES = frozenset({"whole_genome", "whole_exome", "genotype_array",
-                                 "targeted_sequencing"})  # fmt: skip
+GENOTYPE_CATEGORIES = frozenset(
+    {"whole_genome", "whole_exome", "genotype_array", "targeted_sequencing"}
+)
 
 
-def ethics_standing(session: Session, institution: str, reference: str | None,
-                    today: dt.date) -> bool:  # fmt: skip
+def ethics_standing(
+    session: Session, institution: str, reference: str | None, today: dt.date
+) -> bool:
     """Whether the institution holds the ethics approval ``reference`` and it stands today:
     a missing, pending (not yet valid), expired, suspended or withdrawn approval blocks use
     (HGR Reg. Art. 9 ¶1)."""
@@ -64,9 +66,11 @@ def ethics_standing(session: Session, institution: str, reference: str | None,
         select(E.valid_from, E.valid_to, E.status)
         .join(m.Institution, m.Institution.id == E.institution_id)
         .where(m.Institution.code == institution, E.reference == reference)
-    ).all()  # fmt: skip
-    return any(status == EthicsStatus.ACTIVE and start <= today and (end is None or today <= end)
-               for start, end, status in found)  # fmt: skip
+    ).all()
+    return any(
+        status == EthicsStatus.ACTIVE and start <= today and (end is None or today <= end)
+        for start, end, status in found
+    )
 
 
 def cohort_donors(session: Session, request: AccessRequest) -> list[int]:
@@ -80,8 +84,10 @@ def cohort_donors(session: Session, request: AccessRequest) -> list[int]:
     """
     cohort = request.cohort
     if cohort is None:
-        raise UsageError("the request names no cohort (institution, families, populations) to "
-                         "export", code="E_NO_COHORT")  # fmt: skip
+        raise UsageError(
+            "the request names no cohort (institution, families, populations) to export",
+            code="E_NO_COHORT",
+        )
     owner = select(m.Institution.id).where(m.Institution.code == cohort.institution)
     holder = owner.scalar_subquery()
     query = select(m.Donor.id).where(m.Donor.institution_id == holder)
@@ -99,10 +105,14 @@ def _named(session: Session, donors: list[int]) -> dict[int, tuple[str, str]]:
     """Each donor as (institution code, pseudonym), as survey returns and links name them."""
     named: dict[int, tuple[str, str]] = {}
     for start in range(0, len(donors), CHUNK):  # a cohort may pass SQLite's bound parameters
-        named |= {donor: (code, pseudonym) for donor, code, pseudonym in session.execute(
-            select(m.Donor.id, m.Institution.code, m.Donor.pseudonym).join(
-                m.Institution, m.Institution.id == m.Donor.institution_id).where(
-                m.Donor.id.in_(donors[start:start + CHUNK])))}  # fmt: skip
+        named |= {
+            donor: (code, pseudonym)
+            for donor, code, pseudonym in session.execute(
+                select(m.Donor.id, m.Institution.code, m.Donor.pseudonym)
+                .join(m.Institution, m.Institution.id == m.Donor.institution_id)
+                .where(m.Donor.id.in_(donors[start : start + CHUNK]))
+            )
+        }
     return named
 
 
@@ -117,11 +127,19 @@ def cohort_categories(session: Session, donors: list[int]) -> list[str]:
     that holds a sample of theirs (as the survey counts them, hgr.survey.returns)."""
     collections: set[int] = set()
     for start in range(0, len(donors), CHUNK):
-        collections |= set(session.scalars(select(m.Sample.collection_id).where(
-            m.Sample.donor_id.in_(donors[start:start + CHUNK]),
-            m.Sample.collection_id.is_not(None)).distinct()))  # fmt: skip
-    held = session.scalars(select(m.Collection.data_categories).where(
-        m.Collection.id.in_(sorted(collections))))  # fmt: skip
+        collections |= set(
+            session.scalars(
+                select(m.Sample.collection_id)
+                .where(
+                    m.Sample.donor_id.in_(donors[start : start + CHUNK]),
+                    m.Sample.collection_id.is_not(None),
+                )
+                .distinct()
+            )
+        )
+    held = session.scalars(
+        select(m.Collection.data_categories).where(m.Collection.id.in_(sorted(collections)))
+    )
     return sorted({str(c) for categories in held for c in categories or []})
 
 
@@ -134,14 +152,16 @@ def cohort_jurisdictions(session: Session, donors: list[int]) -> dict[str, list[
             select(m.Donor.id, m.Region.country, m.Institution.country)
             .join(m.Institution, m.Institution.id == m.Donor.institution_id)
             .outerjoin(m.Region, m.Region.id == m.Donor.residence_region_id)
-            .where(m.Donor.id.in_(donors[start:start + CHUNK])))  # fmt: skip
+            .where(m.Donor.id.in_(donors[start : start + CHUNK]))
+        )
         for donor, lives, held in rows:
             out.setdefault(str(lives or held), []).append(donor)
     return out
 
 
-def counted(session: Session, request: AccessRequest, donors: list[int],
-            today: dt.date) -> dict[str, Any]:  # fmt: skip
+def counted(
+    session: Session, request: AccessRequest, donors: list[int], today: dt.date
+) -> dict[str, Any]:
     """What the node counts of the donors an export of ``request`` would release: the
     persons, the US persons among them, the countries they live in beyond those the request
     declares, the data categories beyond those it declares, and the US persons already
@@ -168,12 +188,19 @@ def _stored_categories(session: Session, donors: list[int]) -> set[str]:
     S, G, T = m.Sample, GenotypeSample, GenotypeStore
     collections: set[int] = set()
     for start in range(0, len(donors), CHUNK):
-        collections |= set(session.scalars(
-            select(T.collection_id).join(G, G.store_id == T.id).join(S, S.id == G.sample_id)
-            .where(S.donor_id.in_(donors[start:start + CHUNK])).distinct()))  # fmt: skip
+        collections |= set(
+            session.scalars(
+                select(T.collection_id)
+                .join(G, G.store_id == T.id)
+                .join(S, S.id == G.sample_id)
+                .where(S.donor_id.in_(donors[start : start + CHUNK]))
+                .distinct()
+            )
+        )
     out: set[str] = set()
-    for categories in session.scalars(select(m.Collection.data_categories).where(
-            m.Collection.id.in_(sorted(collections)))):  # fmt: skip
+    for categories in session.scalars(
+        select(m.Collection.data_categories).where(m.Collection.id.in_(sorted(collections)))
+    ):
         held = GENOTYPE_CATEGORIES & {str(c) for c in categories or []}
         out |= held or {"whole_genome"}
     return out
@@ -208,8 +235,12 @@ def _same_party(body: dict[str, Any], party: Organisation) -> bool:
     return same_name or bool(ids & {normalise_identifier(i) for i in party.identifiers})
 
 
-def prior_us_persons(session: Session, party: Organisation, today: dt.date,
-                     beyond: list[tuple[str, str]] | None = None) -> int:  # fmt: skip
+def prior_us_persons(
+    session: Session,
+    party: Organisation,
+    today: dt.date,
+    beyond: list[tuple[str, str]] | None = None,
+) -> int:
     """The distinct US persons whose data this node exported to ``party`` in the last 12
     months (28 CFR 202.205: bulk is counted in aggregate over the counterparty's
     transactions), not counting the persons among ``beyond`` (those the request in hand
@@ -220,8 +251,10 @@ def prior_us_persons(session: Session, party: Organisation, today: dt.date,
     us: set[tuple[str, str]] = set()
     looked_up: dict[str, set[str]] = {}
     for package, body in session.execute(
-            select(ExportPackage, RequestRecord.body).join(RequestRecord)
-            .where(ExportPackage.created_at >= since)):  # fmt: skip
+        select(ExportPackage, RequestRecord.body)
+        .join(RequestRecord)
+        .where(ExportPackage.created_at >= since)
+    ):
         if not _same_party(body, party):
             continue
         institution = str((body.get("cohort") or {}).get("institution") or "")
@@ -232,14 +265,19 @@ def prior_us_persons(session: Session, party: Organisation, today: dt.date,
     for institution, pseudonyms in sorted(looked_up.items()):
         names = sorted(pseudonyms)
         for start in range(0, len(names), CHUNK):
-            us |= {(institution, p) for p in session.scalars(
-                select(m.Donor.pseudonym)
-                .join(m.Institution, m.Institution.id == m.Donor.institution_id)
-                .outerjoin(m.Region, m.Region.id == m.Donor.residence_region_id)
-                .where(m.Institution.code == institution,
-                       m.Donor.pseudonym.in_(names[start:start + CHUNK]),
-                       func.coalesce(m.Region.country, m.Institution.country) == "US")
-            )}  # fmt: skip
+            us |= {
+                (institution, p)
+                for p in session.scalars(
+                    select(m.Donor.pseudonym)
+                    .join(m.Institution, m.Institution.id == m.Donor.institution_id)
+                    .outerjoin(m.Region, m.Region.id == m.Donor.residence_region_id)
+                    .where(
+                        m.Institution.code == institution,
+                        m.Donor.pseudonym.in_(names[start : start + CHUNK]),
+                        func.coalesce(m.Region.country, m.Institution.country) == "US",
+                    )
+                )
+            }
     if not us:
         return 0
     current = sorted(set(beyond or ()))
@@ -270,14 +308,18 @@ def registered_parties(session: Session, request: AccessRequest) -> dict[str, Re
         foreign = {o.key: foreign_party(session, o) for o in known}
         chosen = next((o for o in known if foreign[o.key]), known[0])
         owned = max(concern_ownership(session, o) for o in known)
-        out[role] = RegisteredParty(key="|".join(o.key for o in known), country=chosen.country,
-                                    foreign_party=foreign[chosen.key],
-                                    concern_ownership_pct=owned)  # fmt: skip
+        out[role] = RegisteredParty(
+            key="|".join(o.key for o in known),
+            country=chosen.country,
+            foreign_party=foreign[chosen.key],
+            concern_ownership_pct=owned,
+        )
     return out
 
 
-def node_facts(session: Session, request: AccessRequest,
-               recorded: NodeFacts | None = None) -> NodeFacts:  # fmt: skip
+def node_facts(
+    session: Session, request: AccessRequest, recorded: NodeFacts | None = None
+) -> NodeFacts:
     """The node's facts about ``request``: the catalogue's protected flags, the ethics approval
     and the persons of its cohort, the data categories an export of it releases beyond those
     declared, the debarment list's strongest finding for the requester and the recipient (and
@@ -297,24 +339,40 @@ def node_facts(session: Session, request: AccessRequest,
         # again on the released set at each export (hgr.access.export).
         counts = counted(session, request, cohort_donors(session, request), today)
         pedigree = any(is_protected(session, cohort.institution, f) for f in cohort.families)
-        region = any(is_protected(session, cohort.institution, p, "region")
-                     for p in cohort.populations)  # fmt: skip
+        region = any(
+            is_protected(session, cohort.institution, p, "region") for p in cohort.populations
+        )
         ethics = ethics_standing(session, cohort.institution, request.ethics_reference, today)
-    findings = [screen_party(session, org.identifiers, org.name, today, key=org.key)
-                for org in {request.requester, request.receiver}]  # fmt: skip
+    findings = [
+        screen_party(session, org.identifiers, org.name, today, key=org.key)
+        for org in {request.requester, request.receiver}
+    ]
     level = max((f.level for f in findings), key=LEVELS.index, default="none")
     references = sorted({e for f in findings for e in f.entries})
-    near = sorted({f"{n.entry} ({n.listed!r} ~ {n.name!r}, {n.score:g})"
-                   for f in findings for n in f.near_misses})  # fmt: skip
+    near = sorted(
+        {
+            f"{n.entry} ({n.listed!r} ~ {n.name!r}, {n.score:g})"
+            for f in findings
+            for n in f.near_misses
+        }
+    )
     own = counts.pop("prior_us_persons_12m", None)
     if own is None:
         own = prior_us_persons(session, request.receiver, today)
-    return NodeFacts.model_validate({
-        "important_pedigree": pedigree, "specific_region": region, "debarment": level,
-        "debarment_reference": ", ".join(references),
-        "debarment_near_miss": bool(near), "debarment_candidates": "; ".join(near),
-        "cn_ban": any(f.cn_ban for f in findings), "ethics_approved": ethics, "today": today,
-        **counts, "parties": registered_parties(session, request),
-        "prior_us_persons_12m": recorded.prior_us_persons_12m + own,
-        "nist_800_171_attested": recorded.nist_800_171_attested,
-    })  # fmt: skip
+    return NodeFacts.model_validate(
+        {
+            "important_pedigree": pedigree,
+            "specific_region": region,
+            "debarment": level,
+            "debarment_reference": ", ".join(references),
+            "debarment_near_miss": bool(near),
+            "debarment_candidates": "; ".join(near),
+            "cn_ban": any(f.cn_ban for f in findings),
+            "ethics_approved": ethics,
+            "today": today,
+            **counts,
+            "parties": registered_parties(session, request),
+            "prior_us_persons_12m": recorded.prior_us_persons_12m + own,
+            "nist_800_171_attested": recorded.nist_800_171_attested,
+        }
+    )

@@ -69,8 +69,7 @@ def read_obo(path: Path) -> DiseaseOntology:
         elif line and not line.startswith("!") and stanza is not None:
             key, sep, value = line.partition(":")
             if not sep:
-                raise FormatError(f"{path}:{number}: not an OBO tag-value line",
-                                  code="E_ONTOLOGY")  # fmt: skip
+                raise FormatError(f"{path}:{number}: not an OBO tag-value line", code="E_ONTOLOGY")
             current.setdefault(key.strip(), []).append(value.strip())
     close()
     if not ontology.names:

@@ -11,18 +11,15 @@ national officers and auditors see every notice.
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 from fastapi import FastAPI, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from hgr.access.export import publish_withdrawals
 from hgr.access.facts import node_facts
-from hgr.access.models import ExportPackage, RequestRecord, WithdrawalNotice
+from hgr.access.models import RequestRecord
+from hgr.access.reading import readable_request, user_of, withdrawal_notices
 from hgr.access.requests import (
-    REVIEWER_ROLE,
     create_request,
     find_request,
     institution_may_act,
@@ -32,15 +29,17 @@ from hgr.access.requests import (
 )
 from hgr.audit import Actor
 from hgr.auth.permissions import Action, authorize
-from hgr.auth.roles import Principal, Role
+from hgr.auth.roles import Principal
 from hgr.auth.users import find_user
 from hgr.exceptions import NotFound
 from hgr.node import Node
 from hgr.policy import AccessRequest
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 __all__ = ["add_access_routes"]
 
-OVERSEERS = {Role.NATIONAL_OFFICER, Role.AUDITOR}
 NUMBER = r"^REQ-\d{4}-\d{5}$"
 
 
@@ -83,21 +82,27 @@ def add_access_routes(
     """Add the access routes to ``app``."""
     db = node.db
 
-    def user_of(principal: Principal) -> str:
-        return principal.actor.split(":", 1)[-1]
-
-    def shown(session: Session, entry: RequestRecord) -> RequestOut:
+    def shown(session: "Session", entry: RequestRecord) -> RequestOut:
         state = review_state(session, entry)
         decision = entry.decision or {}
-        return RequestOut(number=entry.number, requester=entry.requester, status=entry.status,
-                          outcome=entry.outcome, rules=decision.get("rules", []),
-                          obligations=decision.get("obligations", []),
-                          reviews_needed=entry.reviews_needed, approvals=state.approvals,
-                          due_on=entry.due_on, overdue=state.overdue,
-                          expires_on=entry.expires_on, note=entry.note)  # fmt: skip
+        return RequestOut(
+            number=entry.number,
+            requester=entry.requester,
+            status=entry.status,
+            outcome=entry.outcome,
+            rules=decision.get("rules", []),
+            obligations=decision.get("obligations", []),
+            reviews_needed=entry.reviews_needed,
+            approvals=state.approvals,
+            due_on=entry.due_on,
+            overdue=state.overdue,
+            expires_on=entry.expires_on,
+            note=entry.note,
+        )
 
-    def allowed(principal: Principal, request: Request, action: Action, verb: str,
-                target: str) -> None:  # fmt: skip
+    def allowed(
+        principal: Principal, request: Request, action: Action, verb: str, target: str
+    ) -> None:
         with db.reader() as session:
             decision = authorize(session, principal, action)
         if not decision.allowed:
@@ -105,8 +110,9 @@ def add_access_routes(
 
     @app.post("/access/requests", tags=["access"], summary="Submit an access request")
     def post_request(principal: caller, request: Request, body: AccessRequest) -> RequestOut:
-        allowed(principal, request, Action.ACCESS_REQUEST, "access.request.create",
-                "access/requests")  # fmt: skip
+        allowed(
+            principal, request, Action.ACCESS_REQUEST, "access.request.create", "access/requests"
+        )
         actor = Actor(principal.actor, principal.role.value)
         with db.transaction() as session:
             node.outbound_list(session, body.action)
@@ -115,60 +121,54 @@ def add_access_routes(
             submit(session, actor, entry, node_facts(session, bound), node.rule_packs())
             return shown(session, entry)
 
-    def readable(session: Session, principal: Principal, entry: RequestRecord) -> bool:
-        if principal.role in OVERSEERS:
-            return True
-        if principal.role is Role.RESEARCHER:
-            return entry.requester == user_of(principal)
-        kinds = [k for k, role in REVIEWER_ROLE.items() if role is principal.role]
-        if not any(k in entry.reviews_needed for k in kinds):
-            return False
-        # A committee reads only the requests its own institution holds the data of.
-        return institution_may_act(session, principal.role, principal.scope, entry)
-
     @app.get("/access/requests/{number}", tags=["access"], summary="An access request")
-    def get_request(principal: caller, request: Request,
-                    number: Annotated[str, Path(pattern=NUMBER)]) -> RequestOut:  # fmt: skip
+    def get_request(
+        principal: caller, request: Request, number: Annotated[str, Path(pattern=NUMBER)]
+    ) -> RequestOut:
         target = f"access/requests/{number}"
         allowed(principal, request, Action.ACCESS_READ, "access.request.read", target)
         with db.reader() as session:
-            entry = session.scalar(select(RequestRecord).where(RequestRecord.number == number))
-            # Another's request is reported as not found, like one that does not exist.
-            if entry is not None and readable(session, principal, entry):
-                return shown(session, entry)
-        raise NotFound(f"no access request {number}", code="E_NO_REQUEST")
+            return shown(session, readable_request(session, principal, number))
 
-    @app.post("/access/requests/{number}/reviews", tags=["access"],
-              summary="Review an access request (four eyes)")  # fmt: skip
-    def post_review(principal: caller, request: Request, body: ReviewIn,
-                    number: Annotated[str, Path(pattern=NUMBER)]) -> RequestOut:  # fmt: skip
-        allowed(principal, request, Action.ACCESS_REVIEW, "access.review",
-                f"access/requests/{number}")  # fmt: skip
+    @app.post(
+        "/access/requests/{number}/reviews",
+        tags=["access"],
+        summary="Review an access request (four eyes)",
+    )
+    def post_review(
+        principal: caller,
+        request: Request,
+        body: ReviewIn,
+        number: Annotated[str, Path(pattern=NUMBER)],
+    ) -> RequestOut:
+        allowed(
+            principal, request, Action.ACCESS_REVIEW, "access.review", f"access/requests/{number}"
+        )
         actor = Actor(principal.actor, principal.role.value)
         with db.transaction() as session:
             entry = find_request(session, number)
             # Another institution's request is not found, as for reading it.
             if not institution_may_act(session, principal.role, principal.scope, entry):
                 raise NotFound(f"no access request {number}", code="E_NO_REQUEST")
-            review(session, actor, entry, find_user(session, user_of(principal)), body.kind,
-                   approve=body.approve, note=body.note)  # fmt: skip
+            review(
+                session,
+                actor,
+                entry,
+                find_user(session, user_of(principal)),
+                body.kind,
+                approve=body.approve,
+                note=body.note,
+            )
             return shown(session, entry)
 
-    @app.get("/access/notices", tags=["access"],
-             summary="Withdrawal notices for the caller's requests")  # fmt: skip
+    @app.get(
+        "/access/notices", tags=["access"], summary="Withdrawal notices for the caller's requests"
+    )
     def notices(principal: caller, request: Request) -> list[NoticeOut]:
         with db.reader() as session:
             decision = authorize(session, principal, Action.ACCESS_NOTICES)
         if not decision.allowed:
             refuse(principal, "access.notices", "access/notices", decision.grounds, request)
         with db.transaction() as session:
-            publish_withdrawals(session, Actor(principal.actor, principal.role.value), node.keys)
-            query = (select(WithdrawalNotice, RequestRecord.number, ExportPackage.number)
-                     .join(RequestRecord, RequestRecord.id == WithdrawalNotice.request_id)
-                     .join(ExportPackage, ExportPackage.id == WithdrawalNotice.export_id)
-                     .order_by(WithdrawalNotice.id))  # fmt: skip
-            if principal.role not in OVERSEERS:
-                query = query.where(RequestRecord.requester == principal.actor.split(":", 1)[-1])
-            return [NoticeOut(request=number, export=export, donor=n.donor,
-                              withdrawn_on=n.withdrawn_on, published_at=n.published_at)
-                    for n, number, export in session.execute(query)]  # fmt: skip
+            found = withdrawal_notices(session, principal, node.keys)
+        return [NoticeOut(**vars(notice)) for notice in found]

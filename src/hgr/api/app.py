@@ -15,7 +15,6 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
 from hgr import __version__
 from hgr.api.access_routes import add_access_routes
@@ -27,9 +26,9 @@ from hgr.api.registry_routes import add_registry_routes
 from hgr.api.statistics_routes import add_statistics_routes
 from hgr.api.survey_routes import add_survey_routes
 from hgr.api.uploads import clean_stale, keep_uploads_in_memory
-from hgr.audit import Actor, checkpoint, consistency, inclusion, latest_checkpoint, record
+from hgr.audit import Actor, checkpoint, consistency, inclusion, latest_checkpoint
+from hgr.audit.access_log import read_events, record_denied
 from hgr.audit.checkpointer import Checkpointer
-from hgr.audit.models import AuditEvent
 from hgr.auth.credentials import Authenticator
 from hgr.auth.permissions import Action, authorize
 from hgr.auth.roles import Principal
@@ -100,8 +99,12 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
             checkpointer.start()
         clean_stale()  # uploads a crashed server left (links only: their data was in memory)
         # Stores' lookup indexes open in the background: the server answers meanwhile.
-        threading.Thread(target=open_store_indexes, args=(db, settings.home), daemon=True,
-                         name="hgr-store-indexes").start()  # fmt: skip
+        threading.Thread(
+            target=open_store_indexes,
+            args=(db, settings.home),
+            daemon=True,
+            name="hgr-store-indexes",
+        ).start()
         yield
         if checkpointer is not None:
             await run_in_threadpool(checkpointer.stop)
@@ -125,10 +128,14 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
             # not told; the client's address is rate-limited first so that this cannot be
             # used to flood the log.
             limiter.check(_client(request))
-            with db.transaction() as session:
-                record(session, Actor(_client(request), "public"), "auth.authenticate",
-                       "credentials", outcome="denied", grounds=exc.reason,
-                       request_id=request.state.request_id)  # fmt: skip
+            record_denied(
+                db,
+                Actor(_client(request), "public"),
+                "auth.authenticate",
+                "credentials",
+                exc.reason,
+                request.state.request_id,
+            )
             raise
         limiter.check(principal.actor if principal.authenticated else _client(request))
         request.state.principal = principal
@@ -139,10 +146,14 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     ) -> NoReturn:
         # Refusals are audited (ASVS 16.3.2) in a transaction of their own. An anonymous
         # caller is told to authenticate; a known one that the action is not theirs.
-        with db.transaction() as session:
-            record(session, Actor(principal.actor, principal.role.value), action, target,
-                   outcome="denied", grounds=grounds,
-                   request_id=request.state.request_id)  # fmt: skip
+        record_denied(
+            db,
+            Actor(principal.actor, principal.role.value),
+            action,
+            target,
+            grounds,
+            request.state.request_id,
+        )
         if not principal.authenticated:
             raise NotAuthenticated("sign in with a bearer token", code="E_UNAUTHENTICATED")
         raise Forbidden(grounds, code="E_FORBIDDEN")
@@ -151,16 +162,19 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
 
     @app.get("/health", tags=["service"], summary="Liveness and database reachability")
     def health() -> dict[str, str]:
-        with db.reader() as session:
-            session.execute(select(1))
+        db.ping()
         return {"status": "ok", "version": __version__}
 
     @app.get("/me", tags=["service"], summary="Who the server takes the caller to be")
     def me(principal: Caller) -> Me:
         passport = principal.passport
-        return Me(actor=principal.actor, role=principal.role.value, scope=principal.scope,
-                  registered_access=bool(passport and passport.registered_access),
-                  grants=list(passport.controlled_access_grants if passport else ()))  # fmt: skip
+        return Me(
+            actor=principal.actor,
+            role=principal.role.value,
+            scope=principal.scope,
+            registered_access=bool(passport and passport.registered_access),
+            grants=list(passport.controlled_access_grants if passport else ()),
+        )
 
     @app.get("/summary", tags=["registry"], summary="What is registered, per visible institution")
     def summary(principal: Caller, request: Request) -> list[dict[str, Any]]:
@@ -181,12 +195,20 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     def audit_checkpoint(principal: Caller) -> CheckpointOut:
         with db.transaction() as session:
             head = checkpoint(session, signer, head_file=settings.audit_head_file)
-        return CheckpointOut(origin=head.origin, size=head.size, root=_b64(head.root),
-                             time=head.at.isoformat(),
-                             note=head.note())  # fmt: skip
+        return CheckpointOut(
+            origin=head.origin,
+            size=head.size,
+            root=_b64(head.root),
+            time=head.at.isoformat(),
+            note=head.note(),
+        )
 
-    @app.get("/audit/checkpoint.txt", tags=["audit"], response_class=PlainTextResponse,
-             summary="The latest signed tree head as a note")  # fmt: skip
+    @app.get(
+        "/audit/checkpoint.txt",
+        tags=["audit"],
+        response_class=PlainTextResponse,
+        summary="The latest signed tree head as a note",
+    )
     def audit_checkpoint_note(principal: Caller) -> str:
         with db.reader() as session:
             head = latest_checkpoint(session)
@@ -223,17 +245,14 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         with db.transaction() as session:
             decision = authorize(session, principal, Action.AUDIT_EVENTS)
             if decision.allowed:
-                rows = session.execute(
-                    select(AuditEvent.id, AuditEvent.body)
-                    .order_by(AuditEvent.id)
-                    .limit(limit)
-                    .offset(offset)
-                ).all()
-                total = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
-                record(session, Actor(principal.actor, principal.role.value), "audit.read",
-                       "audit/events", grounds=decision.grounds,
-                       request_id=request.state.request_id,
-                       detail={"limit": limit, "offset": offset})  # fmt: skip
+                rows, total = read_events(
+                    session,
+                    Actor(principal.actor, principal.role.value),
+                    limit=limit,
+                    offset=offset,
+                    grounds=decision.grounds,
+                    request_id=request.state.request_id,
+                )
                 return AuditPage(items=[AuditEventOut(id=i, body=b) for i, b in rows], total=total)
         refuse(principal, "audit.read", "audit/events", decision.grounds, request)
 

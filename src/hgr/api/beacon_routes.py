@@ -14,7 +14,8 @@ from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from hgr.api.problems import STATUS
-from hgr.audit import Actor, record
+from hgr.audit import Actor
+from hgr.audit.access_log import record_denied
 from hgr.auth.roles import Principal
 from hgr.beacon import (
     BeaconIdentity,
@@ -25,13 +26,12 @@ from hgr.beacon import (
     info,
     service_info,
 )
-from hgr.beacon.exposure import requester_for
-from hgr.beacon.forwarding import NODE_ROLES, ON_BEHALF_HEADER, forwarded_requester, on_behalf
+from hgr.beacon.forwarding import NODE_ROLES, ON_BEHALF_HEADER
 from hgr.beacon.framework import API_VERSION
 from hgr.beacon.ledger import LEDGER_PATH, RemoteLedger, admit_federated, parse_charge
-from hgr.beacon.network import MAX_VIA, VIA_HEADER, ask_peers, forwardable, merge
+from hgr.beacon.network import VIA_HEADER
 from hgr.beacon.query import ENTRY_PATHS, BeaconQuery, from_body, from_params
-from hgr.beacon.service import answer
+from hgr.beacon.responding import Asker, Responder
 from hgr.dates import utc_today
 from hgr.exceptions import Forbidden, HgrError, NotAuthenticated, NotFound, RateLimited
 from hgr.federation import read_token_file
@@ -40,19 +40,26 @@ from hgr.node import Node
 __all__ = ["add_beacon_routes"]
 
 TERMS_TTL = 60.0  # seconds
-NETWORK_ENTRIES = ("g_variants", "individuals", "biosamples")  # asked of the peers too
 
 
 def _error(beacon: BeaconIdentity, exc: HgrError, granularity: str = "boolean") -> JSONResponse:
     status = next((code for kind, code in STATUS if isinstance(exc, kind)), 500)
     message = exc.message if status < 500 else "the node could not complete the request"
-    body = {"meta": {"beaconId": beacon.id, "apiVersion": API_VERSION, "returnedSchemas": [],
-                     "returnedGranularity": granularity,
-                     "receivedRequestSummary": {"apiVersion": API_VERSION,
-                                                "requestedSchemas": [],
-                                                "pagination": {"skip": 0, "limit": 0},
-                                                "requestedGranularity": granularity}},
-            "error": {"errorCode": status, "errorMessage": f"{message} ({exc.code})"}}  # fmt: skip
+    body = {
+        "meta": {
+            "beaconId": beacon.id,
+            "apiVersion": API_VERSION,
+            "returnedSchemas": [],
+            "returnedGranularity": granularity,
+            "receivedRequestSummary": {
+                "apiVersion": API_VERSION,
+                "requestedSchemas": [],
+                "pagination": {"skip": 0, "limit": 0},
+                "requestedGranularity": granularity,
+            },
+        },
+        "error": {"errorCode": status, "errorMessage": f"{message} ({exc.code})"},
+    }
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -103,101 +110,116 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
 
     peers = settings.beacon.peer_urls()
     # This node's accounts at its peers, read at startup so that a bad file stops the server.
-    node_tokens = {peer: read_token_file(settings.home, name, f"[beacon] token file of {peer}")
-                   for peer, name in settings.beacon.peer_token_files().items()}  # fmt: skip
+    node_tokens = {
+        peer: read_token_file(settings.home, name, f"[beacon] token file of {peer}")
+        for peer, name in settings.beacon.peer_token_files().items()
+    }
     ledger = RemoteLedger.from_settings(settings)
+    responder = Responder(
+        node.db,
+        settings.home,
+        node.keys,
+        ledger=ledger,
+        peers=peers,
+        node_tokens=node_tokens,
+        timeout=settings.beacon.timeout_seconds,
+    )
 
-    @app.post(LEDGER_PATH, tags=["beacon"],
-              summary="Count a question against the federation's daily caps")  # fmt: skip
-    def ledger_questions(principal: caller, request: Request,
-                         body: Annotated[Any, Body()] = None) -> dict[str, Any]:  # fmt: skip
+    @app.post(
+        LEDGER_PATH, tags=["beacon"], summary="Count a question against the federation's daily caps"
+    )
+    def ledger_questions(
+        principal: caller, request: Request, body: Annotated[Any, Body()] = None
+    ) -> dict[str, Any]:
         """For the other nodes of the federation (their accounts here: stewards and
         officers): ``{"holders": [...], "tier": "registered", "question": "<sha256>"}``
         answers ``{"admitted": true}`` when every holder's cap admits the question today."""
         if ledger is not None:
-            raise NotFound(f"this node does not keep the federation's question ledger; "
-                           f"{settings.beacon.ledger} does", code="E_NOT_FOUND")  # fmt: skip
+            raise NotFound(
+                f"this node does not keep the federation's question ledger; "
+                f"{settings.beacon.ledger} does",
+                code="E_NOT_FOUND",
+            )
         if not principal.authenticated:
             raise NotAuthenticated("sign in with a bearer token", code="E_UNAUTHENTICATED")
         if principal.role not in NODE_ROLES:
-            with node.db.transaction() as session:
-                record(session, Actor(principal.actor, principal.role.value),
-                       "beacon.ledger", "ledger", outcome="denied",
-                       grounds="only the federation's nodes count questions here",
-                       request_id=request.state.request_id)  # fmt: skip
-            raise Forbidden("only the federation's nodes (stewards' and officers' accounts) "
-                            "count questions here", code="E_FORBIDDEN")  # fmt: skip
+            record_denied(
+                node.db,
+                Actor(principal.actor, principal.role.value),
+                "beacon.ledger",
+                "ledger",
+                "only the federation's nodes count questions here",
+                request.state.request_id,
+            )
+            raise Forbidden(
+                "only the federation's nodes (stewards' and officers' accounts) "
+                "count questions here",
+                code="E_FORBIDDEN",
+            )
         holders, tier, question = parse_charge(body)
         with node.db.transaction() as session:
             admitted = admit_federated(session, holders, tier, utc_today(), question)
         return {"admitted": admitted}
 
-    def respond(principal: Principal, request: Request, parse: Any,
-                body: dict[str, Any] | None = None) -> Any:  # fmt: skip
+    def respond(
+        principal: Principal, request: Request, parse: Any, body: dict[str, Any] | None = None
+    ) -> Any:
         beacon = identity(request)
+        via = request.headers.get(VIA_HEADER, "").split(",")
+        asker = Asker(
+            principal,
+            request.client.host if request.client else "unknown",
+            behalf=request.headers.get(ON_BEHALF_HEADER),
+            authorization=request.headers.get("authorization"),
+            via=tuple(v for v in via if v.strip()),
+            request_id=request.state.request_id,
+            params=dict(request.query_params),
+            body=body,
+        )
         try:
             query: BeaconQuery = parse()
-            address = request.client.host if request.client else "unknown"
-            behalf = request.headers.get(ON_BEHALF_HEADER)
-            with node.db.transaction() as session:
-                requester = (
-                    requester_for(session, principal, address, utc_today())
-                    if behalf is None
-                    else forwarded_requester(session, principal, behalf, utc_today())
-                )
-                document = answer(session, settings.home, node.keys, beacon, requester, query,
-                                  ledger=ledger)  # fmt: skip
-                granularity = document["meta"]["returnedGranularity"]
-                if granularity == "record" and query.entry in ("g_variants", "individuals",
-                                                               "biosamples"):  # fmt: skip
-                    record(session, Actor(principal.actor, principal.role.value),
-                           "beacon.records", f"api/{query.entry}",
-                           grounds="controlled-access grant",
-                           request_id=request.state.request_id,
-                           detail={"question": query.question()[:1000],
-                                   "results": document["responseSummary"].get(
-                                       "numTotalResults", 0)})  # fmt: skip
+            return responder.respond(beacon, asker, query)
         except HgrError as exc:
             return _error(beacon, exc)
-        if peers and query.entry in NETWORK_ENTRIES:
-            # After the transaction: no database work waits on other nodes.
-            via = [v for v in request.headers.get(VIA_HEADER, "").split(",") if v.strip()]
-            # A caller the peers cannot check themselves is vouched for by this node where
-            # it holds an account there (hgr.beacon.forwarding).
-            credential = None if behalf is not None else forwardable(
-                request.headers.get("authorization"))  # fmt: skip
-            vouched = on_behalf(requester) if node_tokens else None
-            answers = ask_peers(peers, query.entry, dict(request.query_params), body,
-                                credential, [*via[:MAX_VIA], beacon.id],
-                                settings.beacon.timeout_seconds, node_tokens=node_tokens,
-                                on_behalf=vouched)  # fmt: skip
-            document = merge(document, beacon.id, answers, query.granularity)
-        return document
 
     for path in ENTRY_PATHS:
         _add_entry_routes(app, caller, path, respond)
 
 
 def _add_entry_routes(app: FastAPI, caller: Any, path: str, respond: Any) -> None:
-    summary = {"g_variants": "genomic variants", "individuals": "individuals",
-               "biosamples": "biosamples", "datasets": "datasets",
-               "cohorts": "cohorts"}[path]  # fmt: skip
+    summary = {
+        "g_variants": "genomic variants",
+        "individuals": "individuals",
+        "biosamples": "biosamples",
+        "datasets": "datasets",
+        "cohorts": "cohorts",
+    }[path]
 
-    @app.get(f"/api/{path}", tags=["beacon"], summary=f"Query {summary} (GET)",
-             name=f"beacon_{path}_get")  # fmt: skip
+    @app.get(
+        f"/api/{path}", tags=["beacon"], summary=f"Query {summary} (GET)", name=f"beacon_{path}_get"
+    )
     def query_get(principal: caller, request: Request) -> Any:
         return respond(principal, request, lambda: from_params(path, dict(request.query_params)))
 
-    @app.post(f"/api/{path}", tags=["beacon"], summary=f"Query {summary} (POST)",
-              name=f"beacon_{path}_post")  # fmt: skip
-    def query_post(principal: caller, request: Request,
-                   body: Annotated[dict[str, Any], Body()]) -> Any:  # fmt: skip
+    @app.post(
+        f"/api/{path}",
+        tags=["beacon"],
+        summary=f"Query {summary} (POST)",
+        name=f"beacon_{path}_post",
+    )
+    def query_post(
+        principal: caller, request: Request, body: Annotated[dict[str, Any], Body()]
+    ) -> Any:
         return respond(principal, request, lambda: from_body(path, body), body)
 
     if path in ("datasets", "cohorts"):
 
-        @app.get(f"/api/{path}/{{entry_id}}", tags=["beacon"], summary=f"One of the {summary}",
-                 name=f"beacon_{path}_one")  # fmt: skip
+        @app.get(
+            f"/api/{path}/{{entry_id}}",
+            tags=["beacon"],
+            summary=f"One of the {summary}",
+            name=f"beacon_{path}_one",
+        )
         def query_one(principal: caller, request: Request, entry_id: str) -> Any:
             params = dict(request.query_params)
             return respond(principal, request, lambda: from_params(path, params, entry_id))

@@ -14,8 +14,8 @@ from hgr.dates import utc_today
 from hgr.debarment import entries_csv, public_entries
 from hgr.debarment.national import CYCLE, KIND
 from hgr.exceptions import NotFound
+from hgr.federation.documents import envelope_of, latest_anchored
 from hgr.node import Node
-from hgr.survey.documents import envelope_of, latest_anchored
 from hgr.web.debarment import entries_html
 
 __all__ = ["add_debarment_routes"]
@@ -57,24 +57,37 @@ def add_debarment_routes(app: FastAPI, node: Node, caller: Any) -> None:
     def debarment_json(principal: caller) -> list[EntryOut]:
         return [EntryOut(**r) for r in rows()]
 
-    @app.get("/debarment.csv", tags=["debarment"], summary="The debarment list as CSV",
-             response_class=CsvResponse)  # fmt: skip
+    @app.get(
+        "/debarment.csv",
+        tags=["debarment"],
+        summary="The debarment list as CSV",
+        response_class=CsvResponse,
+    )
     def debarment_csv(principal: caller) -> CsvResponse:
         return CsvResponse(entries_csv(rows()))
 
-    @app.get("/debarment/national", tags=["debarment"],
-             summary="The nation's signed debarment list, for every node to fetch")  # fmt: skip
+    @app.get(
+        "/debarment/national",
+        tags=["debarment"],
+        summary="The nation's signed debarment list, for every node to fetch",
+    )
     def national(principal: caller) -> dict[str, str]:
         nation = node.settings.survey.nation
         with db.reader() as session:
             kept = latest_anchored(session, KIND, CYCLE, nation)
         if kept is None:
-            raise NotFound(f"this node has published no national debarment list of {nation}",
-                           code="E_NOT_FOUND")  # fmt: skip
+            raise NotFound(
+                f"this node has published no national debarment list of {nation}",
+                code="E_NOT_FOUND",
+            )
         return envelope_of(kept).as_dict()
 
-    @app.get("/debarment.html", tags=["debarment"], summary="The public debarment page",
-             response_class=HTMLResponse)  # fmt: skip
+    @app.get(
+        "/debarment.html",
+        tags=["debarment"],
+        summary="The public debarment page",
+        response_class=HTMLResponse,
+    )
     def debarment_page(principal: caller) -> HTMLResponse:
         page = entries_html(rows(), issuer=node.settings.name, today=utc_today())
         return HTMLResponse(page, headers={"content-security-policy": PAGE_POLICY})

@@ -34,8 +34,11 @@ def principal_from(request: Request, db: Database, authenticator: Authenticator)
         return anonymous()
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        raise NotAuthenticated("use `Authorization: Bearer <token>`", code="E_BAD_TOKEN",
-                               reason=f"authorization scheme {scheme[:20]!r}")  # fmt: skip
+        raise NotAuthenticated(
+            "use `Authorization: Bearer <token>`",
+            code="E_BAD_TOKEN",
+            reason=f"authorization scheme {scheme[:20]!r}",
+        )
     with db.autocommit_reader() as session:
         return authenticator.principal(session, value.strip())
 
@@ -144,8 +147,9 @@ class _TooLarge(Exception):
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    await _refuse(send, 413, "E_TOO_LARGE", "Request too large",
-                  f"the request body is over {limit} bytes")  # fmt: skip
+    await _refuse(
+        send, 413, "E_TOO_LARGE", "Request too large", f"the request body is over {limit} bytes"
+    )
 
 
 MAX_HEADER_BYTES = 16 * 1024
@@ -164,17 +168,35 @@ class HeaderLimit:
         if scope["type"] == "http":
             size = sum(len(name) + len(value) + 4 for name, value in scope.get("headers", []))
             if size > self.limit:
-                await _refuse(send, 431, "E_HEADERS_TOO_LARGE",
-                              "Request header fields too large",
-                              f"the request's headers are over {self.limit} bytes")  # fmt: skip
+                await _refuse(
+                    send,
+                    431,
+                    "E_HEADERS_TOO_LARGE",
+                    "Request header fields too large",
+                    f"the request's headers are over {self.limit} bytes",
+                )
                 return
         await self.app(scope, receive, send)
 
 
 async def _refuse(send: Send, status: int, code: str, title: str, detail: str) -> None:
-    body = json.dumps({"type": f"urn:hgr:problem:{code}", "title": title, "status": status,
-                       "code": code, "detail": detail}).encode()  # fmt: skip
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/problem+json"),
-                            (b"content-length", str(len(body)).encode())]})  # fmt: skip
+    body = json.dumps(
+        {
+            "type": f"urn:hgr:problem:{code}",
+            "title": title,
+            "status": status,
+            "code": code,
+            "detail": detail,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

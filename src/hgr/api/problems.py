@@ -45,10 +45,18 @@ STATUS: list[tuple[type[HgrError], int]] = [
     (ConfigurationError, 500),
 ]
 
-TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
-          405: "Method not allowed", 409: "Conflict", 413: "Request too large",
-          422: "Invalid input", 429: "Too many requests",
-          500: "Internal error"}  # fmt: skip
+TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal error",
+}
 
 
 def problem(
@@ -98,16 +106,21 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Starlette's headers carry what the status promises: Allow on 405 (RFC 9110 §15.5.6).
-        return problem(exc.status_code, f"E_HTTP_{exc.status_code}", str(exc.detail),
-                       dict(exc.headers or {}))  # fmt: skip
+        return problem(
+            exc.status_code, f"E_HTTP_{exc.status_code}", str(exc.detail), dict(exc.headers or {})
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, UnicodeEncodeError) and "surrogates" in str(exc):
             # JSON lets a \u escape name half a surrogate pair (RFC 8259 §8.2); such a string
             # reaches no store, and the transaction it broke was rolled back.
-            return problem(400, "E_TEXT", "the request holds a lone UTF-16 surrogate "
-                           "(\\ud800-\\udfff), which is not text: send valid Unicode")  # fmt: skip
+            return problem(
+                400,
+                "E_TEXT",
+                "the request holds a lone UTF-16 surrogate "
+                "(\\ud800-\\udfff), which is not text: send valid Unicode",
+            )
         return problem(500, "E_INTERNAL", "the node could not complete the request")
 
 
@@ -134,10 +147,15 @@ BEACON_ERRORS = (400, 403, 404, 429, 500)
 BEACON_ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["meta", "error"],
-    "properties": {"meta": {"type": "object"}, "error": {
-        "type": "object", "required": ["errorCode"],
-        "properties": {"errorCode": {"type": "integer"}, "errorMessage": {"type": "string"}}}},
-}  # fmt: skip
+    "properties": {
+        "meta": {"type": "object"},
+        "error": {
+            "type": "object",
+            "required": ["errorCode"],
+            "properties": {"errorCode": {"type": "integer"}, "errorMessage": {"type": "string"}},
+        },
+    },
+}
 
 
 def document_problems(app: FastAPI) -> None:
@@ -155,10 +173,15 @@ def document_problems(app: FastAPI) -> None:
         document = build()
         components = document.setdefault("components", {})
         components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-        components["securitySchemes"] = {"bearer": {
-            "type": "http", "scheme": "bearer",
-            "description": "a personal token (hgr_...) or a JWT from the configured OIDC issuer",
-        }}  # fmt: skip
+        components["securitySchemes"] = {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": (
+                    "a personal token (hgr_...) or a JWT from the configured OIDC issuer"
+                ),
+            }
+        }
         # Credentials are optional: without one the caller is the public, and each route
         # answers what the public may see (docs/access.md).
         document["security"] = [{}, {"bearer": []}]

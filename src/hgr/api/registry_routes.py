@@ -6,10 +6,8 @@ For each entity: ``GET /registry/<entity>`` (filters, paging, key prefix search)
 the CLI). ``POST /registry/import`` takes files as the CLI does.
 """
 
-import csv
-import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
 
@@ -19,15 +17,17 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from hgr.api.problems import MAX_POSITION
 from hgr.api.uploads import upload_folder
-from hgr.audit import Actor, record
-from hgr.auth.permissions import Action, authorize_entity
+from hgr.audit import Actor
+from hgr.auth.permissions import Action, Decision, authorize_entity
 from hgr.auth.roles import Principal, ScopeLevel
 from hgr.exceptions import UsageError, ValidationFailed
+from hgr.issues import Issue, Origin, Severity
 from hgr.node import Node
-from hgr.registry.history import HISTORY_TABLES, find_row, history
+from hgr.registry.history import HISTORY_TABLES
 from hgr.registry.importer import ImportResult, import_files
-from hgr.registry.queries import ENTITIES, Entity, filter_choices, list_entities, show_entity
-from hgr.registry.report import Issue, Origin, Severity
+from hgr.registry.queries import ENTITIES, Entity, filter_choices
+from hgr.registry.reading import Reader, read_history, read_listing, read_record
+from hgr.registry.staging import TemplateRows
 from hgr.registry.templates import TEMPLATES, template_for
 
 __all__ = ["add_registry_routes"]
@@ -95,16 +95,16 @@ def _filters_model(spec: Entity) -> type[BaseModel]:
             kind | None,
             None if choices else Field(None, max_length=200, pattern=PRINTABLE),
         )
-    return create_model(f"{spec.name.title()}Filters", __config__=ConfigDict(extra="forbid"),
-                        **fields)  # fmt: skip
+    return create_model(
+        f"{spec.name.title()}Filters", __config__=ConfigDict(extra="forbid"), **fields
+    )
 
 
 def _key_model(spec: Entity) -> type[BaseModel]:
     fields: dict[str, Any] = {
         k: (str, Field(min_length=1, max_length=500, pattern=PRINTABLE)) for k in spec.key
     }
-    return create_model(f"{spec.name.title()}Key", __config__=ConfigDict(extra="forbid"),
-                        **fields)  # fmt: skip
+    return create_model(f"{spec.name.title()}Key", __config__=ConfigDict(extra="forbid"), **fields)
 
 
 def _result(result: ImportResult) -> ImportOut:
@@ -123,14 +123,12 @@ def _relabel(exc: ValidationFailed, folder: Path) -> ValidationFailed:
 
     def where(origin: Origin) -> Origin:
         name = origin.file.removeprefix(str(folder) + "/")
-        if name.endswith(".rows.csv"):  # rows posted as JSON: line 2 of the file is rows[0]
-            if origin.line is None or origin.line < 2:  # the header: the columns of every row
-                return Origin("rows", None, "/rows")
-            return Origin("rows", None, f"/rows/{origin.line - 2}")
         return Origin(name, origin.line, origin.pointer)
 
-    issues = [Issue(i.code, i.severity, where(i.origin), i.problem, i.fix, i.field, i.family)
-              for i in exc.issues]  # fmt: skip
+    issues = [
+        Issue(i.code, i.severity, where(i.origin), i.problem, i.fix, i.field, i.family)
+        for i in exc.issues
+    ]
     return ValidationFailed(exc.message, issues, code=exc.code)
 
 
@@ -146,38 +144,56 @@ def add_registry_routes(
     def actor(principal: Principal) -> Actor:
         return Actor(principal.actor, principal.role.value)
 
-    def run_import(principal: Principal, request: Request, paths: list[Path], folder: Path,
-                   institution: str | None, dry_run: bool, update: bool,
-                   entities: set[str]) -> ImportOut:  # fmt: skip
+    def run_import(
+        principal: Principal,
+        request: Request,
+        paths: Sequence[Path | TemplateRows],
+        folder: Path | None,
+        institution: str | None,
+        dry_run: bool,
+        update: bool,
+        entities: set[str],
+    ) -> ImportOut:
         # Every kind of record in the request must be the caller's to write: a steward cannot
         # slip an institutions template in among its holdings.
         if institution is None and principal.level is ScopeLevel.INSTITUTION:
             institution = principal.scope
         target = f"institutions/{institution}" if institution else "institutions"
         with db.reader() as session:
-            decisions = [authorize_entity(session, principal, e, Action.WRITE)
-                         for e in sorted(entities)]  # fmt: skip
+            decisions = [
+                authorize_entity(session, principal, e, Action.WRITE) for e in sorted(entities)
+            ]
         for decision in decisions:
             if not decision.allowed:
                 refuse(principal, "registry.import", target, decision.grounds, request)
             if decision.visible is not None and (institution or "") not in decision.visible:
-                refuse(principal, "registry.import", target, "outside the caller's scope",
-                       request)  # fmt: skip
+                refuse(principal, "registry.import", target, "outside the caller's scope", request)
         try:
             result = import_files(
-                db, node.keys, paths, institution=institution, dry_run=dry_run, update=update,
-                actor=actor(principal), grounds=decisions[0].grounds,
+                db,
+                node.keys,
+                paths,
+                institution=institution,
+                dry_run=dry_run,
+                update=update,
+                actor=actor(principal),
+                grounds=decisions[0].grounds,
                 request_id=request.state.request_id,
-            )  # fmt: skip
+            )
         except ValidationFailed as exc:
+            if folder is None:  # rows: their issues already point into the request
+                raise
             raise _relabel(exc, folder) from exc
         return _result(result)
 
     for spec in ENTITIES.values():
         _entity_routes(app, spec, caller, refuse, db, actor, run_import)
 
-    @app.get("/registry/history", tags=["registry"],
-             summary="Every change to one registered record, values before and after")  # fmt: skip
+    @app.get(
+        "/registry/history",
+        tags=["registry"],
+        summary="Every change to one registered record, values before and after",
+    )
     def record_history(
         principal: caller,
         request: Request,
@@ -190,16 +206,17 @@ def add_registry_routes(
             decision = authorize_entity(session, principal, entity, Action.READ)
             if institution is None and principal.level is ScopeLevel.INSTITUTION:
                 institution = principal.scope
-            outside = (decision.visible is not None and entity != "institutions"
-                       and (institution or "") not in decision.visible)  # fmt: skip
+            outside = (
+                decision.visible is not None
+                and entity != "institutions"
+                and (institution or "") not in decision.visible
+            )
             if decision.allowed and not outside:
-                table_name, rows = find_row(session, entity, key, institution,
-                                            node.keys.pseudonymiser.pseudonym)  # fmt: skip
-                lines = history(session, table_name, rows)
-                record(session, actor(principal), "registry.history", target,
-                       grounds=decision.grounds,
-                       request_id=request.state.request_id)  # fmt: skip
-                return lines
+                reader = Reader(
+                    actor(principal), decision.grounds, request_id=request.state.request_id
+                )
+                pseudonym = node.keys.pseudonymiser.pseudonym
+                return read_history(session, reader, entity, key, institution, pseudonym, target)
         refuse(
             principal,
             "registry.history",
@@ -208,8 +225,12 @@ def add_registry_routes(
             request,
         )
 
-    @app.post("/registry/import", tags=["registry"], status_code=200,
-              summary="Import template, PED and Phenopacket files (all or nothing)")  # fmt: skip
+    @app.post(
+        "/registry/import",
+        tags=["registry"],
+        status_code=200,
+        summary="Import template, PED and Phenopacket files (all or nothing)",
+    )
     def import_upload(
         principal: caller,
         request: Request,
@@ -226,9 +247,11 @@ def add_registry_routes(
                 path = folder / name
                 # NAME_MAX is 255 bytes on every file system the node runs on.
                 if len(name) > MAX_NAME or path.exists() or not name.strip("._"):
-                    raise UsageError(f"upload names a file twice, badly or in over {MAX_NAME} "
-                                     f"characters: {(upload.filename or '')[:80]!r}",
-                                     code="E_UPLOAD_NAME")  # fmt: skip
+                    raise UsageError(
+                        f"upload names a file twice, badly or in over {MAX_NAME} "
+                        f"characters: {(upload.filename or '')[:80]!r}",
+                        code="E_UPLOAD_NAME",
+                    )
                 paths.append(uploads.add(name, upload.file.read()))
             # Institutions are registered by national officers; everything an institution holds
             # by its steward (every holdings entity has the same writers, so collections
@@ -237,83 +260,108 @@ def add_registry_routes(
                 "institutions" if template_for(p) is TEMPLATES["institutions"] else "collections"
                 for p in paths
             }
-            return run_import(principal, request, paths, folder, institution, dry_run, update,
-                              entities)  # fmt: skip
+            return run_import(
+                principal, request, paths, folder, institution, dry_run, update, entities
+            )
 
 
-def _entity_routes(app: FastAPI, spec: Entity, caller: Any,
-                   refuse: Callable[[Principal, str, str, str, Request], NoReturn],
-                   db: Any, actor: Any, run_import: Callable[..., ImportOut]) -> None:  # fmt: skip
+def _entity_routes(
+    app: FastAPI,
+    spec: Entity,
+    caller: Any,
+    refuse: Callable[[Principal, str, str, str, Request], NoReturn],
+    db: Any,
+    actor: Any,
+    run_import: Callable[..., ImportOut],
+) -> None:
     name = spec.name
     Filters = _filters_model(spec)
     Key = _key_model(spec)
 
-    def list_route(principal: caller, request: Request,
-                   params: Annotated[Filters, Query()]) -> Response:  # type: ignore[valid-type]  # fmt: skip
+    def reader_of(principal: Principal, decision: Decision, request: Request) -> Reader:
+        return Reader(
+            actor(principal),
+            decision.grounds,
+            visible=decision.visible,
+            individual=decision.individual,
+            request_id=request.state.request_id,
+        )
+
+    def list_route(
+        principal: caller,
+        request: Request,
+        params: Annotated[Filters, Query()],  # type: ignore[valid-type]
+    ) -> Response:
         values = params.model_dump(exclude_none=True)  # type: ignore[attr-defined]
         limit, offset, prefix = values.pop("limit"), values.pop("offset"), values.pop("q", None)
         with db.transaction() as session:
             decision = authorize_entity(session, principal, name, Action.READ)
             if decision.allowed:
-                _, rows, total, exact = list_entities(session, name, filters=values,
-                                               visible=decision.visible, limit=limit,
-                                               offset=offset, prefix=prefix)  # fmt: skip
-                if decision.individual:
-                    record(session, actor(principal), "registry.read", name,
-                           grounds=decision.grounds, request_id=request.state.request_id,
-                           detail={"filters": values, "rows": len(rows)})  # fmt: skip
+                _, rows, total, exact = read_listing(
+                    session,
+                    reader_of(principal, decision, request),
+                    name,
+                    filters=values,
+                    limit=limit,
+                    offset=offset,
+                    prefix=prefix,
+                )
                 # A Page's fields as a dict: the Page model would validate (copy) every row.
-                return _json({"items": rows, "total": total, "total_exact": exact,
-                              "limit": limit, "offset": offset})  # fmt: skip
+                return _json(
+                    {
+                        "items": rows,
+                        "total": total,
+                        "total_exact": exact,
+                        "limit": limit,
+                        "offset": offset,
+                    }
+                )
         refuse(principal, "registry.read", name, decision.grounds, request)
 
-    def show_route(principal: caller, request: Request,
-                   key: Annotated[Key, Query()]) -> Response:  # type: ignore[valid-type]  # fmt: skip
+    def show_route(principal: caller, request: Request, key: Annotated[Key, Query()]) -> Response:  # type: ignore[valid-type]
         parts = key.model_dump()  # type: ignore[attr-defined]
         target = f"{name}/" + "/".join(parts.values())
         with db.transaction() as session:
             decision = authorize_entity(session, principal, name, Action.READ)
             if decision.allowed:
-                detail = show_entity(session, name, parts, visible=decision.visible)
-                if decision.individual:
-                    record(session, actor(principal), "registry.read", target,
-                           grounds=decision.grounds,
-                           request_id=request.state.request_id)  # fmt: skip
-                return _json(detail)
+                reader = reader_of(principal, decision, request)
+                return _json(read_record(session, reader, name, parts, target))
         refuse(principal, "registry.read", target, decision.grounds, request)
 
-    app.get(f"/registry/{name}", tags=["registry"], summary=f"List {name}",
-            response_model=Page)(list_route)  # fmt: skip
-    app.get(f"/registry/{name}/record", tags=["registry"], response_model=dict[str, Any],
-            summary=f"One of the {name} by its natural key")(show_route)  # fmt: skip
+    app.get(f"/registry/{name}", tags=["registry"], summary=f"List {name}", response_model=Page)(
+        list_route
+    )
+    app.get(
+        f"/registry/{name}/record",
+        tags=["registry"],
+        response_model=dict[str, Any],
+        summary=f"One of the {name} by its natural key",
+    )(show_route)
 
     template_name = TEMPLATE_OF.get(name)
     if template_name is None:
         return
     template = TEMPLATES[template_name]
 
-    def create_route(principal: caller, request: Request, body: Rows,
-                     institution: Annotated[str | None,
-                                            Query(max_length=64, pattern=PRINTABLE)] = None,
-                     dry_run: bool = False, update: bool = False) -> ImportOut:  # fmt: skip
+    def create_route(
+        principal: caller,
+        request: Request,
+        body: Rows,
+        institution: Annotated[str | None, Query(max_length=64, pattern=PRINTABLE)] = None,
+        dry_run: bool = False,
+        update: bool = False,
+    ) -> ImportOut:
         _check_cells(body)
-        header = sorted({c for row in body.rows for c in row}, key=_order(template.column_names))
-        text = io.StringIO()
-        # Every cell quoted, so that no row can pass for a `#` comment line.
-        writer = csv.writer(text, quoting=csv.QUOTE_ALL)
-        writer.writerow(header)
-        for row in body.rows:
-            writer.writerow([row.get(c, "") for c in header])
-        with upload_folder() as uploads:
-            folder = uploads.path
-            path = uploads.add(f"{template.name}.rows.csv", text.getvalue().encode("utf-8"))
-            return run_import(principal, request, [path], folder, institution, dry_run, update,
-                              {name})  # fmt: skip
+        rows = TemplateRows(template.name, body.rows)
+        return run_import(principal, request, [rows], None, institution, dry_run, update, {name})
 
-    app.post(f"/registry/{name}", tags=["registry"], status_code=200,
-             summary=f"Create or update {name} from template rows (all or nothing)",
-             description=f"Columns: {', '.join(template.column_names)} (docs/templates.md).",
-             )(create_route)  # fmt: skip
+    app.post(
+        f"/registry/{name}",
+        tags=["registry"],
+        status_code=200,
+        summary=f"Create or update {name} from template rows (all or nothing)",
+        description=f"Columns: {', '.join(template.column_names)} (docs/templates.md).",
+    )(create_route)
 
 
 def _json(value: BaseModel | dict[str, Any]) -> Response:
@@ -334,18 +382,19 @@ def _check_cells(body: Rows) -> None:
     """Refuse line breaks and other control characters in cells: templates are one record
     per line, and no registry value holds a control character."""
     issues = [
-        Issue("E_CONTROL_CHARACTER", Severity.ERROR, Origin("rows", None, f"/rows/{n}"),
-              "the cell holds a line break, another control character or a lone surrogate",
-              "write the value on one line, as plain text", field=column)
+        Issue(
+            "E_CONTROL_CHARACTER",
+            Severity.ERROR,
+            Origin("rows", None, f"/rows/{n}"),
+            "the cell holds a line break, another control character or a lone surrogate",
+            "write the value on one line, as plain text",
+            field=column,
+        )
         for n, row in enumerate(body.rows)
         for column, value in row.items()
         if CONTROL.search(value) or CONTROL.search(column)
-    ]  # fmt: skip
+    ]
     if issues:
-        raise ValidationFailed(f"{len(issues)} cell(s) hold control characters; nothing was "
-                               "written", issues)  # fmt: skip
-
-
-def _order(columns: tuple[str, ...] | list[str]) -> Callable[[str], tuple[int, str]]:
-    position = {c: n for n, c in enumerate(columns)}
-    return lambda c: (position.get(c, len(position)), c)
+        raise ValidationFailed(
+            f"{len(issues)} cell(s) hold control characters; nothing was written", issues
+        )

@@ -20,20 +20,16 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-
 from hgr.config import Settings, is_loopback, load_settings
 from hgr.crypto.keys import PSEUDONYM_KEY, SIGNING_KEY, exposed_keys
 from hgr.db import Database
+from hgr.db.engine import credential_refusals
 from hgr.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
 __all__ = ["check_service", "database_refusals", "serve"]
-
-DEFAULT_PASSWORDS = {"postgres", "password", "changeme", "admin", "secret", "hgr", "test"}
 
 
 def check_service(settings: Settings) -> list[str]:
@@ -55,17 +51,14 @@ def check_service(settings: Settings) -> list[str]:
     for name in (PSEUDONYM_KEY, SIGNING_KEY):
         if not (settings.keys_dir / name).is_file():
             refusals.append(f"key {settings.keys_dir / name} is missing")
-    refusals.extend(f"key {key} can be read by others: chmod 600 {key}"
-                    for key in exposed_keys(settings.keys_dir))  # fmt: skip
+    refusals.extend(
+        f"key {key} can be read by others: chmod 600 {key}"
+        for key in exposed_keys(settings.keys_dir)
+    )
     if service.development:
         return refusals
     if settings.database_url:
-        url = make_url(settings.database_url)
-        if url.password and url.password.lower() in DEFAULT_PASSWORDS:
-            refusals.append("the database password is a well-known default: change it")
-        if url.get_backend_name() == "postgresql" and not url.password:
-            refusals.append("the database URL gives no password: give the node's role one "
-                            "(trust authentication lets anyone on the host act as it)")  # fmt: skip
+        refusals.extend(credential_refusals(settings.database_url))
     return refusals
 
 
@@ -76,27 +69,28 @@ def _proxy_refusals(trusted: str) -> list[str]:
         try:
             network = ipaddress.ip_network(entry, strict=False)
         except ValueError:
-            refusals.append(f"trusted_proxy {entry!r} is not an IP address or network: name "
-                            "the reverse proxy's address (no wildcards)")  # fmt: skip
+            refusals.append(
+                f"trusted_proxy {entry!r} is not an IP address or network: name "
+                "the reverse proxy's address (no wildcards)"
+            )
             continue
         if network.prefixlen == 0:
-            refusals.append(f"trusted_proxy {entry!r} trusts every address: name the reverse "
-                            "proxy's address")  # fmt: skip
+            refusals.append(
+                f"trusted_proxy {entry!r} trusts every address: name the reverse proxy's address"
+            )
     return refusals
 
 
 def database_refusals(settings: Settings, db: Database) -> list[str]:
     """What the database role itself makes unsafe, asked of the server: a superuser can switch
     off the audit log's append-only and numbering triggers (session_replication_role)."""
-    if settings.service.development or db.dialect != "postgresql":
+    if settings.service.development:
         return []
-    with db.reader() as session:
-        superuser = session.scalar(
-            text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        )
-    if superuser:
-        return ["the database role is a superuser: serve with a role that owns the schema and "
-                "nothing more (CREATE ROLE hgr LOGIN PASSWORD '...')"]  # fmt: skip
+    if db.is_superuser():
+        return [
+            "the database role is a superuser: serve with a role that owns the schema and "
+            "nothing more (CREATE ROLE hgr LOGIN PASSWORD '...')"
+        ]
     return []
 
 

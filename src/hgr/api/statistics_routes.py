@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Request
 
-from hgr.audit import Actor, record
+from hgr.audit import Actor
+from hgr.audit.access_log import record_denied
 from hgr.auth.roles import Principal
 from hgr.beacon.exposure import Dataset, datasets, requester_for
 from hgr.beacon.frequencies import parse_question, release_frequencies, size_slice
@@ -27,14 +28,17 @@ def add_statistics_routes(app: FastAPI, node: Node, caller: Any) -> None:
     def dataset_named(session: Any, name: str) -> Dataset:
         found = next((d for d in datasets(session, home) if d.id == name), None)
         if found is None:
-            raise NotFound(f"no dataset {name!r} (give INSTITUTION:COLLECTION)",
-                           code="E_NOT_FOUND")  # fmt: skip
+            raise NotFound(f"no dataset {name!r} (give INSTITUTION:COLLECTION)", code="E_NOT_FOUND")
         return found
 
-    @app.post("/statistics/frequencies", tags=["statistics"],
-              summary="Allele frequencies in a slice, with differential privacy")  # fmt: skip
-    def frequencies(principal: caller, request: Request,
-                    body: Annotated[Any, Body()] = None) -> dict[str, Any]:  # fmt: skip
+    @app.post(
+        "/statistics/frequencies",
+        tags=["statistics"],
+        summary="Allele frequencies in a slice, with differential privacy",
+    )
+    def frequencies(
+        principal: caller, request: Request, body: Annotated[Any, Body()] = None
+    ) -> dict[str, Any]:
         """Body: ``{"dataset": "INSTITUTION:COLLECTION", "variants": ["1-55516888-G-GA", ...],
         "population": "..."}`` (or ``"province": "CODE"``, or neither for every donor)."""
         p: Principal = principal
@@ -48,18 +52,27 @@ def add_statistics_routes(app: FastAPI, node: Node, caller: Any) -> None:
             # must not roll it back, or it would be drawn afresh at every attempt.
             with node.db.transaction() as session:
                 requester = requester_for(session, p, "", now.date())
-                size_slice(session, requester, dataset_named(session, question.dataset),
-                           question, now)  # fmt: skip
+                size_slice(
+                    session, requester, dataset_named(session, question.dataset), question, now
+                )
             with node.db.transaction() as session:
-                release = release_frequencies(session, actor, requester,
-                                              dataset_named(session, question.dataset),
-                                              question, now)  # fmt: skip
+                release = release_frequencies(
+                    session,
+                    actor,
+                    requester,
+                    dataset_named(session, question.dataset),
+                    question,
+                    now,
+                )
                 return release.as_dict()
         except (Forbidden, PolicyDenied) as exc:
-            with node.db.transaction() as session:
-                record(session, actor, "beacon.frequencies", f"collection/{question.dataset}",
-                       outcome="denied", grounds=exc.message,
-                       request_id=request.state.request_id,
-                       detail={"slice": question.slice,
-                               "variants": len(question.variants)})  # fmt: skip
+            record_denied(
+                node.db,
+                actor,
+                "beacon.frequencies",
+                f"collection/{question.dataset}",
+                exc.message,
+                request.state.request_id,
+                detail={"slice": question.slice, "variants": len(question.variants)},
+            )
             raise

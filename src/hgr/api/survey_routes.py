@@ -19,23 +19,25 @@ nothing of it is kept.
 import datetime as dt
 import json
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 from fastapi import FastAPI, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
 from hgr.audit import Actor
 from hgr.auth.permissions import Action, authorize
 from hgr.auth.roles import Principal
 from hgr.catalogue.exchange import latest_register, receive_declarations, receive_review
 from hgr.exceptions import FormatError, IntegrityBroken, NotFound, ValidationFailed
+from hgr.federation.documents import Envelope, envelope_of, latest_anchored
 from hgr.node import Node
 from hgr.survey.cycles import cycle_envelope
-from hgr.survey.documents import Envelope, envelope_of, latest_anchored
 from hgr.survey.editions import completeness, receive_package
 from hgr.survey.publish import TABLES, PublishedSurvey, publish
 from hgr.survey.returns import receive_return
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["add_survey_routes"]
 
@@ -115,8 +117,13 @@ def add_survey_routes(
     published_of: dict[str, PublishedSurvey] = {}
 
     def stored(document: Any) -> StoredOut:
-        return StoredOut(kind=document.kind, cycle=document.cycle, subject=document.subject,
-                         version=document.version, sha256=document.sha256)  # fmt: skip
+        return StoredOut(
+            kind=document.kind,
+            cycle=document.cycle,
+            subject=document.subject,
+            version=document.version,
+            sha256=document.sha256,
+        )
 
     def keep(work: Callable[[], Any]) -> Any:
         # A document that does not verify is the sender's problem, not a server error.
@@ -132,8 +139,14 @@ def add_survey_routes(
         with db.reader() as session:
             return cycle_envelope(session, code).as_dict()
 
-    def receive(principal: Principal, request: Request, action: Action, verb: str,
-                sender: EnvelopeIn, kept: Callable[[Session], Any]) -> StoredOut:  # fmt: skip
+    def receive(
+        principal: Principal,
+        request: Request,
+        action: Action,
+        verb: str,
+        sender: EnvelopeIn,
+        kept: Callable[["Session"], Any],
+    ) -> StoredOut:
         # One way in for every document: the role may send, the document speaks for the
         # caller's own institution or province, and it verifies (or nothing is kept).
         with db.reader() as session:
@@ -149,23 +162,46 @@ def add_survey_routes(
 
     @app.post("/survey/returns", tags=["survey"], summary="Receive an institution's signed return")
     def post_return(principal: caller, request: Request, document: EnvelopeIn) -> StoredOut:
-        return receive(principal, request, Action.SURVEY_SUBMIT, "survey.return.store", document,
-                       lambda session: receive_return(session, _actor(principal),
-                                                      document.model_dump(), own))  # fmt: skip
+        return receive(
+            principal,
+            request,
+            Action.SURVEY_SUBMIT,
+            "survey.return.store",
+            document,
+            lambda session: receive_return(session, _actor(principal), document.model_dump(), own),
+        )
 
-    @app.post("/survey/packages", tags=["survey"],
-              summary="Receive a province's signed edition and the returns it names")  # fmt: skip
+    @app.post(
+        "/survey/packages",
+        tags=["survey"],
+        summary="Receive a province's signed edition and the returns it names",
+    )
     def post_package(principal: caller, request: Request, sent: PackageIn) -> StoredOut:
-        return receive(principal, request, Action.SURVEY_SEND, "survey.package.store",
-                       sent.edition, lambda session: receive_package(
-                           session, _actor(principal), sent.model_dump(), own))  # fmt: skip
+        return receive(
+            principal,
+            request,
+            Action.SURVEY_SEND,
+            "survey.package.store",
+            sent.edition,
+            lambda session: receive_package(session, _actor(principal), sent.model_dump(), own),
+        )
 
-    @app.post("/catalogue/declarations", tags=["catalogue"],
-              summary="Receive an institution's signed catalogue declarations")  # fmt: skip
+    @app.post(
+        "/catalogue/declarations",
+        tags=["catalogue"],
+        summary="Receive an institution's signed catalogue declarations",
+    )
     def post_declarations(principal: caller, request: Request, document: EnvelopeIn) -> StoredOut:
-        return receive(principal, request, Action.SURVEY_SUBMIT, "catalogue.declare.receive",
-                       document, lambda session: receive_declarations(
-                           session, _actor(principal), document.model_dump(), own))  # fmt: skip
+        return receive(
+            principal,
+            request,
+            Action.SURVEY_SUBMIT,
+            "catalogue.declare.receive",
+            document,
+            lambda session: receive_declarations(
+                session, _actor(principal), document.model_dump(), own
+            ),
+        )
 
     @app.post(
         "/catalogue/reviews",
@@ -173,19 +209,28 @@ def add_survey_routes(
         summary="Receive a province's signed review and the declarations it names",
     )
     def post_review(principal: caller, request: Request, sent: ReviewPackageIn) -> StoredOut:
-        return receive(principal, request, Action.SURVEY_SEND, "catalogue.review.receive",
-                       sent.review, lambda session: receive_review(
-                           session, _actor(principal), sent.model_dump(), own))  # fmt: skip
+        return receive(
+            principal,
+            request,
+            Action.SURVEY_SEND,
+            "catalogue.review.receive",
+            sent.review,
+            lambda session: receive_review(session, _actor(principal), sent.model_dump(), own),
+        )
 
-    @app.get("/catalogue/register", tags=["catalogue"],
-             summary="The nation's signed register of protected resources")  # fmt: skip
+    @app.get(
+        "/catalogue/register",
+        tags=["catalogue"],
+        summary="The nation's signed register of protected resources",
+    )
     def catalogue_register(principal: caller, request: Request) -> dict[str, str]:
         with db.reader() as session:
             decision = authorize(session, principal, Action.CATALOGUE_READ)
             if decision.allowed:
                 return envelope_of(latest_register(session, settings.nation)).as_dict()
-        refuse(principal, "catalogue.register.read", "catalogue/register", decision.grounds,
-               request)  # fmt: skip
+        refuse(
+            principal, "catalogue.register.read", "catalogue/register", decision.grounds, request
+        )
 
     @app.get("/survey/{cycle}/status", tags=["survey"], summary="Who in a province has returned")
     def status(
@@ -198,13 +243,17 @@ def add_survey_routes(
         with db.reader() as session:
             decision = authorize(session, principal, Action.SURVEY_STATUS)
             if decision.allowed and principal.scope in ("", province):
-                return [StatusOut(**s.__dict__)
-                        for s in completeness(session, cycle, province, own=own)]  # fmt: skip
+                return [
+                    StatusOut(**s.__dict__) for s in completeness(session, cycle, province, own=own)
+                ]
         grounds = decision.grounds if not decision.allowed else "outside the caller's scope"
         refuse(principal, "survey.status", target, grounds, request)
 
-    @app.get("/survey/{cycle}/tables/{name}", tags=["survey"],
-             summary="A table of the national edition, as published")  # fmt: skip
+    @app.get(
+        "/survey/{cycle}/tables/{name}",
+        tags=["survey"],
+        summary="A table of the national edition, as published",
+    )
     def table(
         principal: caller, cycle: Annotated[str, Path(pattern=CODE)], name: TableName
     ) -> TableOut:
@@ -213,13 +262,19 @@ def add_survey_routes(
         if edition is None:
             raise NotFound(f"no national edition of {cycle} is published", code="E_NO_EDITION")
         if edition.sha256 not in published_of:
-            published_of[edition.sha256] = publish(json.loads(edition.body), edition.sha256,
-                                                   settings.suppress_below)  # fmt: skip
+            published_of[edition.sha256] = publish(
+                json.loads(edition.body), edition.sha256, settings.suppress_below
+            )
         published = published_of[edition.sha256]
         protected = published.tables[name]
         rows = [{"unit": unit, **protected.row(unit)} for unit in protected.table.units]
-        return TableOut(name=name, edition=edition.sha256, threshold=published.threshold,
-                        columns=protected.table.columns, rows=rows)  # fmt: skip
+        return TableOut(
+            name=name,
+            edition=edition.sha256,
+            threshold=published.threshold,
+            columns=protected.table.columns,
+            rows=rows,
+        )
 
 
 def _actor(principal: Principal) -> Actor:

@@ -42,9 +42,12 @@ __all__ = ["checkpoint", "read_head", "require_extends", "write_head"]
 
 
 def checkpoint(
-    session: Session, signer: Signer, *, head_file: Path | None = None,
+    session: Session,
+    signer: Signer,
+    *,
+    head_file: Path | None = None,
     at: dt.datetime | None = None,
-) -> Checkpoint:  # fmt: skip
+) -> Checkpoint:
     """Integrate pending events and sign the tree head if the tree grew; return the latest.
 
     The tree must extend the newest signed head in the database and the head kept in
@@ -60,20 +63,34 @@ def checkpoint(
     known = [head for head in (latest_checkpoint(session), kept) if head is not None]
     for head in known:
         if not head.verify(verifier):
-            raise IntegrityBroken(f"the stored checkpoint at size {head.size} is not signed by "
-                                  "this node's key", code="E_AUDIT_HEAD")  # fmt: skip
+            raise IntegrityBroken(
+                f"the stored checkpoint at size {head.size} is not signed by this node's key",
+                code="E_AUDIT_HEAD",
+            )
         require_extends(session, head, size)
     last = max(known, key=lambda head: head.size, default=None)
     if last is not None and last.size == size:
         signed = last
     else:
-        unsigned = Checkpoint(origin=signer.name, size=size, root=root(session, size),
-                              at=(at or utc_now()).astimezone(dt.UTC), key_id=signer.key_id,
-                              signature=b"")  # fmt: skip
+        unsigned = Checkpoint(
+            origin=signer.name,
+            size=size,
+            root=root(session, size),
+            at=(at or utc_now()).astimezone(dt.UTC),
+            key_id=signer.key_id,
+            signature=b"",
+        )
         signed = replace(unsigned, signature=signer.sign(unsigned.body.encode()))
-        session.add(AuditCheckpoint(size=size, root=signed.root, at=signed.at, note=signed.body,
-                                    key_id=signed.key_id,
-                                    signature=signed.signature))  # fmt: skip
+        session.add(
+            AuditCheckpoint(
+                size=size,
+                root=signed.root,
+                at=signed.at,
+                note=signed.body,
+                key_id=signed.key_id,
+                signature=signed.signature,
+            )
+        )
         session.flush()
     # Only a head the file lacks is written: any caller may ask for a checkpoint, and one
     # that changes nothing must not cost the node a write and an fsync.
@@ -93,13 +110,15 @@ def read_head(path: Path, verifier: Verifier) -> Checkpoint | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise IntegrityBroken(f"cannot read the kept audit head {path}: {exc.strerror}",
-                              code="E_AUDIT_HEAD") from exc  # fmt: skip
+        raise IntegrityBroken(
+            f"cannot read the kept audit head {path}: {exc.strerror}", code="E_AUDIT_HEAD"
+        ) from exc
     try:
         head = parse_checkpoint(note)
     except HgrError as exc:
-        raise IntegrityBroken(f"the kept audit head {path} is unreadable: {exc}",
-                              code="E_AUDIT_HEAD") from exc  # fmt: skip
+        raise IntegrityBroken(
+            f"the kept audit head {path} is unreadable: {exc}", code="E_AUDIT_HEAD"
+        ) from exc
     if not head.verify(verifier):
         raise IntegrityBroken(
             f"the kept audit head {path} is not signed by this node's key", code="E_AUDIT_HEAD"
@@ -157,8 +176,10 @@ def require_extends(session: Session, head: Checkpoint, size: int) -> None:
         current = root(session, size)
         proof = consistency(session, head.size, size)
     except HgrError as exc:  # a stored subtree is missing
-        raise IntegrityBroken(f"the audit tree cannot prove it extends the signed head: {exc}",
-                              code="E_AUDIT_INCONSISTENT") from exc  # fmt: skip
+        raise IntegrityBroken(
+            f"the audit tree cannot prove it extends the signed head: {exc}",
+            code="E_AUDIT_INCONSISTENT",
+        ) from exc
     if not verify_consistency(head.size, size, head.root, current, proof):
         raise IntegrityBroken(
             f"the audit tree of {size} events does not extend the head signed at size "

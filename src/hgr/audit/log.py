@@ -87,8 +87,17 @@ def _iso(moment: dt.datetime) -> str:
 
 
 # What an event's body holds, in the order of the table (its canonical JSON sorts them).
-_BODY_FIELDS = ("at", "actor", "role", "action", "target", "outcome", "grounds", "request_id",
-                "detail")  # fmt: skip
+_BODY_FIELDS = (
+    "at",
+    "actor",
+    "role",
+    "action",
+    "target",
+    "outcome",
+    "grounds",
+    "request_id",
+    "detail",
+)
 
 
 def _fields(event: AuditEvent | Mapping[str, Any]) -> dict[str, Any]:
@@ -145,8 +154,7 @@ def record(
     mark_changed(session)  # its own reads now see what it changed: none of them is cached
 
 
-def _seals_after(actor: Actor, action: str, target: str, request_id: str,
-                 session: Session) -> None:  # fmt: skip
+def _seals_after(actor: Actor, action: str, target: str, request_id: str, session: Session) -> None:
     """The event of the seals that a transaction changed after its last event (``action``)."""
     record(session, actor, "audit.seals", target, request_id=request_id, detail={"after": action})
 
@@ -542,8 +550,9 @@ def _check_numbering(session: Session, size: int, report: VerifyReport) -> None:
     if unnumbered:
         report.problems.append(f"{unnumbered} event(s) carry no number (numbering was bypassed)")
     expected = size
-    with _rows(session, select(AuditEvent.seq).where(AuditEvent.seq >= size)
-               .order_by(AuditEvent.seq)) as numbers:  # fmt: skip
+    with _rows(
+        session, select(AuditEvent.seq).where(AuditEvent.seq >= size).order_by(AuditEvent.seq)
+    ) as numbers:
         for (seq,) in numbers:
             if seq != expected:
                 report.problems.append(
@@ -561,8 +570,9 @@ def _check_numbering(session: Session, size: int, report: VerifyReport) -> None:
         )
 
 
-def _check_pending(session: Session, size: int, signed: int, since: dt.datetime,
-                   report: VerifyReport) -> None:  # fmt: skip
+def _check_pending(
+    session: Session, size: int, signed: int, since: dt.datetime, report: VerifyReport
+) -> None:
     """Events wait to be integrated, and leaves to be signed, no longer than the grace."""
     late = session.execute(
         select(func.count(), func.min(AuditEvent.at)).where(AuditEvent.seq >= size)

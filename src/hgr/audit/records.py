@@ -30,7 +30,8 @@ def _expected_totals(session: Session, key: bytes) -> tuple[dict[str, int], list
     nonces: set[str] = set()
     # A text match first, so that only the events that carry totals are parsed.
     query = select(AuditEvent.id, AuditEvent.seq, AuditEvent.detail).where(
-        cast(AuditEvent.detail, Text).like('%"seals"%'))  # fmt: skip
+        cast(AuditEvent.detail, Text).like('%"seals"%')
+    )
     for event_id, seq, detail in session.execute(query.execution_options(yield_per=10_000)):
         seals = (detail or {}).get("seals")
         if seals is None:
@@ -38,8 +39,11 @@ def _expected_totals(session: Session, key: bytes) -> tuple[dict[str, int], list
         name = f"audit event {seq if seq is not None else f'(id {event_id})'}"
         totals = seals.get("totals") if isinstance(seals, dict) else None
         nonce = seals.get("nonce") if isinstance(seals, dict) else None
-        if not isinstance(totals, dict) or not isinstance(nonce, str) or not hmac.compare_digest(
-                totals_mac(key, nonce, totals), str(seals.get("mac"))):  # fmt: skip
+        if (
+            not isinstance(totals, dict)
+            or not isinstance(nonce, str)
+            or not hmac.compare_digest(totals_mac(key, nonce, totals), str(seals.get("mac")))
+        ):
             problems.append(f"{name}: its seal totals were not written by the node")
             continue
         if nonce in nonces:
@@ -55,8 +59,11 @@ def _unchecked_tables(session: Session) -> set[str]:
     """Tables of the database that carry seals but whose models are not loaded."""
     catalogue = inspect(session.connection())
     known = set(sealed_tables()) | UNSEALED_ACCOUNTS
-    return {name for name in catalogue.get_table_names() if name not in known
-            and any(c["name"] == "seal" for c in catalogue.get_columns(name))}  # fmt: skip
+    return {
+        name
+        for name in catalogue.get_table_names()
+        if name not in known and any(c["name"] == "seal" for c in catalogue.get_columns(name))
+    }
 
 
 def _duplicates(session: Session, table: str) -> list[int]:
@@ -74,12 +81,15 @@ def unsealed_rows(session: Session, key: bytes) -> list[str]:
     expected, problems = _expected_totals(session, key)
     tables = sealed_tables()
     unchecked = (set(expected) - set(tables)) | _unchecked_tables(session)
-    problems.extend(f"table {table}: it is sealed, but its model is not loaded: not checked"
-                    for table in sorted(unchecked))  # fmt: skip
+    problems.extend(
+        f"table {table}: it is sealed, but its model is not loaded: not checked"
+        for table in sorted(unchecked)
+    )
     for table, fields in sorted(tables.items()):
         columns = table_of(table)
-        problems.extend(f"{table} {row_id}: held by more than one row"
-                        for row_id in _duplicates(session, table))  # fmt: skip
+        problems.extend(
+            f"{table} {row_id}: held by more than one row" for row_id in _duplicates(session, table)
+        )
         identity = key_of(table)
         query = select(identity, columns.c.seal, *(columns.c[f] for f in fields)).execution_options(
             yield_per=10_000
@@ -98,8 +108,10 @@ def unsealed_rows(session: Session, key: bytes) -> list[str]:
         finally:
             result.close()
         if total != expected.get(table, 0):
-            problems.append(f"table {table}: its rows do not add up to what the node wrote "
-                            "(a row was deleted, or one was copied in)")  # fmt: skip
+            problems.append(
+                f"table {table}: its rows do not add up to what the node wrote "
+                "(a row was deleted, or one was copied in)"
+            )
     return problems
 
 
@@ -113,8 +125,9 @@ def seal_unsealed_rows(session: Session, *, write: bool) -> dict[str, int]:
     for table, fields in sorted(sealed_tables().items()):
         columns = table_of(table)
         key = key_of(table)
-        rows = session.execute(select(key, *(columns.c[f] for f in fields))
-                               .where(columns.c.seal.is_(None))).all()  # fmt: skip
+        rows = session.execute(
+            select(key, *(columns.c[f] for f in fields)).where(columns.c.seal.is_(None))
+        ).all()
         if rows:
             counts[table] = len(rows)
         if write and rows:
@@ -123,6 +136,10 @@ def seal_unsealed_rows(session: Session, *, write: bool) -> dict[str, int]:
                 values = dict(row._mapping)
                 sealing.inserted(table, values)
                 updates.append({"row_id": values[key.name], "new_seal": values["seal"]})
-            session.execute(update(columns).where(key == bindparam("row_id"))
-                            .values(seal=bindparam("new_seal")), updates)  # fmt: skip
+            session.execute(
+                update(columns)
+                .where(key == bindparam("row_id"))
+                .values(seal=bindparam("new_seal")),
+                updates,
+            )
     return counts

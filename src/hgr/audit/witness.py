@@ -51,13 +51,15 @@ def check_step(
             "its name, so this witness will not start a second history for the same key",
             code="E_WITNESS_INCONSISTENT",
         )
-    if fetched.size < kept.size or (
-        fetched.size == kept.size and fetched.root != kept.root
-    ) or (
-        # Every tree extends the empty one (RFC 9162 §2.1.4 proves from a size of 1 up).
-        fetched.size > kept.size > 0
-        and not verify_consistency(kept.size, fetched.size, kept.root, fetched.root, proof)
-    ):  # fmt: skip
+    if (
+        fetched.size < kept.size
+        or (fetched.size == kept.size and fetched.root != kept.root)
+        or (
+            # Every tree extends the empty one (RFC 9162 §2.1.4 proves from a size of 1 up).
+            fetched.size > kept.size > 0
+            and not verify_consistency(kept.size, fetched.size, kept.root, fetched.root, proof)
+        )
+    ):
         raise IntegrityBroken(
             f"{fetched.origin} shows a tree of {fetched.size} events that does not extend the "
             f"one of {kept.size} this witness signed before: its log was rewritten or cut",

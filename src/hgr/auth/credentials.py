@@ -63,8 +63,9 @@ class Authenticator:
             if user.disabled_at is not None:
                 raise NotAuthenticated(BAD_CREDENTIAL, reason=f"user {user.name} is disabled")
             if not user_is_sealed(seal_key(session), user):  # edited in SQL (hgr.auth.seals)
-                raise NotAuthenticated(BAD_CREDENTIAL, reason=f"user {user.name} was changed "
-                                       "outside the node")  # fmt: skip
+                raise NotAuthenticated(
+                    BAD_CREDENTIAL, reason=f"user {user.name} was changed outside the node"
+                )
             principal = principal_for(user.name, user.role, user.scope, "oidc")
         elif self.oidc.settings.admit_unregistered or (passport and passport.registered_access):
             # An identity the node does not know is at most a researcher: what it may see

@@ -46,8 +46,9 @@ def decode_signed(
         raise NotAuthenticated(f"algorithm {alg!r} is not accepted", code="E_BAD_TOKEN")
     key = keys.key(url, header.get("kid"))
     if key.alg is not None and key.alg != alg:
-        raise NotAuthenticated(f"key {header.get('kid')} is for {key.alg}, not {alg}",
-                               code="E_BAD_TOKEN")  # fmt: skip
+        raise NotAuthenticated(
+            f"key {header.get('kid')} is for {key.alg}, not {alg}", code="E_BAD_TOKEN"
+        )
     try:
         claims: dict[str, Any] = jwt.decode(token, key=key.jwk, algorithms=[alg], **checks)
     except jwt.PyJWTError as exc:
@@ -91,8 +92,9 @@ class OidcVerifier:
         if config.get("issuer") != self.settings.issuer or not isinstance(
             config.get("jwks_uri"), str
         ):
-            raise NotAuthenticated("the issuer's discovery document does not match it",
-                                   code="E_KEYS_UNAVAILABLE")  # fmt: skip
+            raise NotAuthenticated(
+                "the issuer's discovery document does not match it", code="E_KEYS_UNAVAILABLE"
+            )
         self._jwks_uri = check_key_url(config["jwks_uri"])  # discovered once, then kept
         return self._jwks_uri
 
@@ -114,8 +116,9 @@ class OidcVerifier:
         try:
             lifetime = float(claims["exp"]) - float(claims["iat"])
         except (TypeError, ValueError, OverflowError):
-            raise NotAuthenticated("the token's exp or iat is not a number",
-                                   code="E_BAD_TOKEN") from None  # fmt: skip
+            raise NotAuthenticated(
+                "the token's exp or iat is not a number", code="E_BAD_TOKEN"
+            ) from None
         longest = self.settings.max_lifetime_seconds
         if lifetime > longest:
             raise NotAuthenticated(

@@ -45,9 +45,17 @@ __all__ = [
 R = Role
 EVERYONE = frozenset(Role)
 SIGNED_IN = EVERYONE - {R.PUBLIC}
-OVERSIGHT = frozenset({R.INSTITUTION_STEWARD, R.PROVINCIAL_OFFICER, R.NATIONAL_OFFICER,
-                       R.ETHICS_COMMITTEE, R.ACCESS_COMMITTEE, R.SECURITY_REVIEWER,
-                       R.AUDITOR})  # fmt: skip
+OVERSIGHT = frozenset(
+    {
+        R.INSTITUTION_STEWARD,
+        R.PROVINCIAL_OFFICER,
+        R.NATIONAL_OFFICER,
+        R.ETHICS_COMMITTEE,
+        R.ACCESS_COMMITTEE,
+        R.SECURITY_REVIEWER,
+        R.AUDITOR,
+    }
+)
 
 
 class Action(StrEnum):
@@ -184,21 +192,24 @@ def authorize_entity(
         allowed = principal.role in READERS[kind] | EXTRA_READERS.get(entity, frozenset())
         if not allowed and individual and principal.role is Role.RESEARCHER:
             # Researchers reach individual-level data only through a grant of governed access.
-            return Decision(False, "researcher without a grant for individual-level data",
-                            individual=True)  # fmt: skip
+            return Decision(
+                False, "researcher without a grant for individual-level data", individual=True
+            )
     elif action is Action.WRITE:
         allowed = principal.role in WRITERS.get(entity, frozenset())
     else:
         return Decision(False, f"{action.value} is not an entity action")
     if not allowed:
-        return Decision(False, f"{principal.role.value} may not {action.value} {entity}",
-                        individual=individual)  # fmt: skip
+        return Decision(
+            False, f"{principal.role.value} may not {action.value} {entity}", individual=individual
+        )
     if kind == "reference":
         return Decision(True, "public reference data")
     # Researchers (no scope) see every institution's directory entries: the national directory
     # of resources is open to signed-in users.
-    return Decision(True, _scope_words(principal), visible_institutions(session, principal),
-                    individual)  # fmt: skip
+    return Decision(
+        True, _scope_words(principal), visible_institutions(session, principal), individual
+    )
 
 
 def authorize(session: Session, principal: Principal, action: Action) -> Decision:

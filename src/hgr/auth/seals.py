@@ -21,10 +21,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hgr.audit import Actor, record
 from hgr.audit.models import AuditEvent
+from hgr.audit.records import seal_unsealed_rows
 from hgr.auth.models import ApiToken, User
 
-__all__ = ["seal_unsealed", "token_seal", "unsealed_accounts", "user_seal"]
+__all__ = ["reseal", "seal_unsealed", "token_seal", "unsealed_accounts", "user_seal"]
 
 
 def _mac(key: bytes, table: str, fields: dict[str, Any]) -> str:
@@ -39,41 +41,87 @@ def _seconds(moment: dt.datetime | None) -> int | None:
     return round(utc.timestamp())
 
 
-def user_seal(key: bytes, name: str, role: str, scope: str | None, organisation: str | None,
-              country: str | None, oidc_subject: str | None,
-              disabled_at: dt.datetime | None) -> str:  # fmt: skip
+def user_seal(
+    key: bytes,
+    name: str,
+    role: str,
+    scope: str | None,
+    organisation: str | None,
+    country: str | None,
+    oidc_subject: str | None,
+    disabled_at: dt.datetime | None,
+) -> str:
     """The seal of a user row: everything that decides what the user may do."""
-    return _mac(key, "app_user", {"name": name, "role": role, "scope": scope or "",
-                                  "organisation": organisation or "", "country": country or "",
-                                  "oidc_subject": oidc_subject,
-                                  "disabled": _seconds(disabled_at)})  # fmt: skip
+    return _mac(
+        key,
+        "app_user",
+        {
+            "name": name,
+            "role": role,
+            "scope": scope or "",
+            "organisation": organisation or "",
+            "country": country or "",
+            "oidc_subject": oidc_subject,
+            "disabled": _seconds(disabled_at),
+        },
+    )
 
 
-def token_seal(key: bytes, token_id: str, user: str, secret_sha256: str,
-               expires_at: dt.datetime, revoked_at: dt.datetime | None) -> str:  # fmt: skip
+def token_seal(
+    key: bytes,
+    token_id: str,
+    user: str,
+    secret_sha256: str,
+    expires_at: dt.datetime,
+    revoked_at: dt.datetime | None,
+) -> str:
     """The seal of a token row: whose it is, its secret's hash, and how long it works."""
-    return _mac(key, "api_token", {"token_id": token_id, "user": user,
-                                   "secret_sha256": secret_sha256,
-                                   "expires": _seconds(expires_at),
-                                   "revoked": _seconds(revoked_at)})  # fmt: skip
+    return _mac(
+        key,
+        "api_token",
+        {
+            "token_id": token_id,
+            "user": user,
+            "secret_sha256": secret_sha256,
+            "expires": _seconds(expires_at),
+            "revoked": _seconds(revoked_at),
+        },
+    )
 
 
 def seal_user(key: bytes, user: User) -> None:
     """Seal ``user`` as it now stands."""
-    user.seal = user_seal(key, user.name, user.role, user.scope, user.organisation, user.country,
-                          user.oidc_subject, user.disabled_at)  # fmt: skip
+    user.seal = user_seal(
+        key,
+        user.name,
+        user.role,
+        user.scope,
+        user.organisation,
+        user.country,
+        user.oidc_subject,
+        user.disabled_at,
+    )
 
 
 def seal_token(key: bytes, token: ApiToken, user: str) -> None:
     """Seal ``token`` (of user ``user``) as it now stands."""
-    token.seal = token_seal(key, token.token_id, user, token.secret_sha256, token.expires_at,
-                            token.revoked_at)  # fmt: skip
+    token.seal = token_seal(
+        key, token.token_id, user, token.secret_sha256, token.expires_at, token.revoked_at
+    )
 
 
 def user_is_sealed(key: bytes, user: User) -> bool:
     """Whether ``user``'s row is as the node last wrote it."""
-    expected = user_seal(key, user.name, user.role, user.scope, user.organisation, user.country,
-                         user.oidc_subject, user.disabled_at)  # fmt: skip
+    expected = user_seal(
+        key,
+        user.name,
+        user.role,
+        user.scope,
+        user.organisation,
+        user.country,
+        user.oidc_subject,
+        user.disabled_at,
+    )
     return hmac.compare_digest(expected, user.seal or "")
 
 
@@ -90,8 +138,14 @@ def unsealed_accounts(session: Session, key: bytes) -> list[str]:
             )
     for token in session.scalars(select(ApiToken)):
         owner = users.get(token.user_id)
-        expected = token_seal(key, token.token_id, owner.name if owner else "",
-                              token.secret_sha256, token.expires_at, token.revoked_at)  # fmt: skip
+        expected = token_seal(
+            key,
+            token.token_id,
+            owner.name if owner else "",
+            token.secret_sha256,
+            token.expires_at,
+            token.revoked_at,
+        )
         if not hmac.compare_digest(expected, token.seal or ""):
             problems.append(
                 f"api_token {token.token_id}: "
@@ -99,9 +153,12 @@ def unsealed_accounts(session: Session, key: bytes) -> list[str]:
             )
     names = {user.name for user in users.values()}
     tokens = set(session.scalars(select(ApiToken.token_id)))
-    made = session.execute(select(AuditEvent.action, AuditEvent.target).where(
-        AuditEvent.action.in_(("auth.user.add", "auth.token.create")),
-        AuditEvent.outcome == "ok"))  # fmt: skip
+    made = session.execute(
+        select(AuditEvent.action, AuditEvent.target).where(
+            AuditEvent.action.in_(("auth.user.add", "auth.token.create")),
+            AuditEvent.outcome == "ok",
+        )
+    )
     for action, target in made:
         parts = target.split("/")
         if action == "auth.user.add" and parts[-1] not in names:
@@ -123,10 +180,27 @@ def seal_unsealed(session: Session, key: bytes, *, write: bool) -> list[str]:
         if write:
             seal_user(key, user)
     for token, owner in session.execute(
-        select(ApiToken, User.name).join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.seal.is_(None)).order_by(ApiToken.token_id)
-    ):  # fmt: skip
+        select(ApiToken, User.name)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.seal.is_(None))
+        .order_by(ApiToken.token_id)
+    ):
         found.append(f"api_token {token.token_id} of {owner}")
         if write:
             seal_token(key, token, owner)
     return found
+
+
+def reseal(
+    session: Session, by: Actor, key: bytes, *, write: bool
+) -> tuple[list[str], dict[str, int]]:
+    """Every row that carries no seal: the accounts (one line each) and the governed rows
+    (a count per table). With ``write`` they are sealed as they stand, and the sealing is
+    audited; a row whose seal is present but wrong is never sealed again."""
+    accounts = seal_unsealed(session, key, write=write)
+    counts = seal_unsealed_rows(session, write=write)
+    if write and (accounts or counts):
+        record(
+            session, by, "registry.reseal", "records", detail={"accounts": accounts, "rows": counts}
+        )
+    return accounts, counts

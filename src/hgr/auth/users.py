@@ -25,7 +25,7 @@ from hgr.exceptions import Conflict, NotAuthenticated, NotFound, UsageError
 from hgr.organisations import normalise_name, organisations_of_party
 from hgr.policy.request import REGISTRY_KEY
 from hgr.registry import models as m
-from hgr.registry.vocabulary import RegionLevel
+from hgr.vocabulary import RegionLevel
 
 __all__ = [
     "IssuedToken",
@@ -90,16 +90,22 @@ def _check_organisation(session: Session, role: Role, organisation: str) -> None
     the node's institutions (its code or name). A researcher, who may request data, must name
     one; the authorities' own officers, reviewers and auditors may leave it out."""
     given = organisation.strip()
-    fix = ("register it (hgr org add KEY --country CC --name NAME --source S --verified-by "
-           "OFFICER) and give the user its key (--organisation KEY)")  # fmt: skip
+    fix = (
+        "register it (hgr org add KEY --country CC --name NAME --source S --verified-by "
+        "OFFICER) and give the user its key (--organisation KEY)"
+    )
     if not given:
         if role is Role.RESEARCHER:
-            raise UsageError(f"a researcher belongs to a registered organisation: {fix}",
-                             code="E_USER_ORGANISATION")  # fmt: skip
+            raise UsageError(
+                f"a researcher belongs to a registered organisation: {fix}",
+                code="E_USER_ORGANISATION",
+            )
         return
     institutions = session.execute(select(m.Institution.code, m.Institution.name)).all()
-    if any(given == code or normalise_name(given) == normalise_name(name)
-           for code, name in institutions):  # fmt: skip
+    if any(
+        given == code or normalise_name(given) == normalise_name(name)
+        for code, name in institutions
+    ):
         return
     identifiers = [given] if ":" in given else []
     key = given if re.match(REGISTRY_KEY, given) else None
@@ -108,8 +114,11 @@ def _check_organisation(session: Session, role: Role, organisation: str) -> None
         found = organisations_of_party(session, None, identifiers, given)
     if len(found) == 1:
         return
-    what = f"names {len(found)} registered organisations" if found else \
-        "is not in the organisation registry"  # fmt: skip
+    what = (
+        f"names {len(found)} registered organisations"
+        if found
+        else "is not in the organisation registry"
+    )
     raise UsageError(f"organisation {given!r} {what}: {fix}", code="E_USER_ORGANISATION")
 
 
@@ -137,13 +146,13 @@ def add_user(
     _check_organisation(session, role, organisation)
     country = country.strip().upper()
     if country and not re.fullmatch(r"[A-Z]{2}", country):
-        raise UsageError(f"country {country!r}: give an ISO 3166-1 alpha-2 code such as CN",
-                         code="E_COUNTRY")  # fmt: skip
+        raise UsageError(
+            f"country {country!r}: give an ISO 3166-1 alpha-2 code such as CN", code="E_COUNTRY"
+        )
     if session.scalar(select(User.id).where(User.name == name)):
         raise Conflict(f"user {name} exists already", code="E_USER_EXISTS")
     if oidc_subject and session.scalar(select(User.id).where(User.oidc_subject == oidc_subject)):
-        raise Conflict(f"OIDC subject {oidc_subject} belongs to another user",
-                       code="E_USER_EXISTS")  # fmt: skip
+        raise Conflict(f"OIDC subject {oidc_subject} belongs to another user", code="E_USER_EXISTS")
     user = User(
         name=name,
         role=role.value,
@@ -155,9 +164,19 @@ def add_user(
     )
     seal_user(seal_key(session), user)
     session.add(user)
-    record(session, by, "auth.user.add", f"users/{name}",
-           detail={"role": role.value, "scope": scope, "oidc": bool(oidc_subject),
-                   "organisation": organisation.strip(), "country": country})  # fmt: skip
+    record(
+        session,
+        by,
+        "auth.user.add",
+        f"users/{name}",
+        detail={
+            "role": role.value,
+            "scope": scope,
+            "oidc": bool(oidc_subject),
+            "organisation": organisation.strip(),
+            "country": country,
+        },
+    )
     return user
 
 
@@ -179,8 +198,10 @@ def create_token(
     if user.disabled_at is not None:
         raise Conflict(f"user {name} is disabled", code="E_USER_DISABLED")
     if not user_is_sealed(seal_key(session), user):
-        raise Conflict(f"user {name}'s record was changed outside the node: see hgr audit "
-                       "verify --records", code="E_RECORD_TAMPERED")  # fmt: skip
+        raise Conflict(
+            f"user {name}'s record was changed outside the node: see hgr audit verify --records",
+            code="E_RECORD_TAMPERED",
+        )
     token_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     expires = utc_now() + dt.timedelta(days=days)
@@ -194,8 +215,13 @@ def create_token(
     )
     seal_token(seal_key(session), token, user.name)
     session.add(token)
-    record(session, by, "auth.token.create", f"users/{name}/tokens/{token_id}",
-           detail={"expires_at": expires.isoformat(), "label": label})  # fmt: skip
+    record(
+        session,
+        by,
+        "auth.token.create",
+        f"users/{name}/tokens/{token_id}",
+        detail={"expires_at": expires.isoformat(), "label": label},
+    )
     return IssuedToken(f"{TOKEN_PREFIX}_{token_id}_{secret}", token_id, expires)
 
 
@@ -229,8 +255,14 @@ def disable_user(session: Session, by: Actor, name: str, *, reason: str = "") ->
             token.revoked_at = now
             seal_token(key, token, user.name)
             revoked += 1
-    record(session, by, "auth.user.disable", f"users/{name}", grounds=reason,
-           detail={"tokens_revoked": revoked})  # fmt: skip
+    record(
+        session,
+        by,
+        "auth.user.disable",
+        f"users/{name}",
+        grounds=reason,
+        detail={"tokens_revoked": revoked},
+    )
     return revoked
 
 
@@ -247,8 +279,9 @@ class TokenRow:
     status: str  # live, expired, revoked, user disabled
 
 
-def list_tokens(session: Session, name: str | None = None,
-                now: dt.datetime | None = None) -> list[TokenRow]:  # fmt: skip
+def list_tokens(
+    session: Session, name: str | None = None, now: dt.datetime | None = None
+) -> list[TokenRow]:
     """Every token (or user ``name``'s), newest first, with whether it still works."""
     now = now or utc_now()
     query = select(ApiToken, User).join(User, User.id == ApiToken.user_id)
@@ -256,11 +289,26 @@ def list_tokens(session: Session, name: str | None = None,
         query = query.where(User.id == find_user(session, name).id)
     rows = []
     for token, user in session.execute(query.order_by(ApiToken.created_at.desc())).all():
-        status = ("revoked" if token.revoked_at is not None
-                  else "user disabled" if user.disabled_at is not None
-                  else "expired" if _utc(token.expires_at) <= now else "live")  # fmt: skip
-        rows.append(TokenRow(token.token_id, user.name, user.role, token.label,
-                             _utc(token.created_at), _utc(token.expires_at), status))  # fmt: skip
+        status = (
+            "revoked"
+            if token.revoked_at is not None
+            else "user disabled"
+            if user.disabled_at is not None
+            else "expired"
+            if _utc(token.expires_at) <= now
+            else "live"
+        )
+        rows.append(
+            TokenRow(
+                token.token_id,
+                user.name,
+                user.role,
+                token.label,
+                _utc(token.created_at),
+                _utc(token.expires_at),
+                status,
+            )
+        )
     return rows
 
 
@@ -299,21 +347,42 @@ def authenticate_token(session: Session, value: str, now: dt.datetime | None = N
         raise refused(f"user {found.name} is disabled")
     # A row edited or inserted in SQL carries no valid seal (hgr.auth.seals).
     key = seal_key(session)
-    user = user_seal(key, found.name, found.role, found.scope, found.organisation, found.country,
-                     found.oidc_subject, found.disabled_at)  # fmt: skip
-    token = token_seal(key, match[1], found.name, found.secret_sha256, found.expires_at,
-                       found.revoked_at)  # fmt: skip
-    if not (hmac.compare_digest(user, found.user_seal or "")
-            and hmac.compare_digest(token, found.token_seal or "")):  # fmt: skip
+    user = user_seal(
+        key,
+        found.name,
+        found.role,
+        found.scope,
+        found.organisation,
+        found.country,
+        found.oidc_subject,
+        found.disabled_at,
+    )
+    token = token_seal(
+        key, match[1], found.name, found.secret_sha256, found.expires_at, found.revoked_at
+    )
+    if not (
+        hmac.compare_digest(user, found.user_seal or "")
+        and hmac.compare_digest(token, found.token_seal or "")
+    ):
         raise refused(f"token {match[1]} or user {found.name} was changed outside the node")
     return principal_for(found.name, found.role, found.scope, "token")
 
 
 _TOKEN_LOOKUP = (
-    select(ApiToken.secret_sha256, ApiToken.revoked_at, ApiToken.expires_at,
-           ApiToken.seal.label("token_seal"), User.name, User.role, User.scope,
-           User.disabled_at, User.organisation, User.country, User.oidc_subject,
-           User.seal.label("user_seal"))
+    select(
+        ApiToken.secret_sha256,
+        ApiToken.revoked_at,
+        ApiToken.expires_at,
+        ApiToken.seal.label("token_seal"),
+        User.name,
+        User.role,
+        User.scope,
+        User.disabled_at,
+        User.organisation,
+        User.country,
+        User.oidc_subject,
+        User.seal.label("user_seal"),
+    )
     .join(User, User.id == ApiToken.user_id)
     .where(ApiToken.token_id == bindparam("token_id"))
-)  # fmt: skip
+)

@@ -76,8 +76,11 @@ __all__ = [
 ]
 
 # Questions per day: (per identity, per organisation), by tier.
-DAILY_QUESTIONS = {Tier.ANONYMOUS: (200, 200), Tier.REGISTERED: (2_000, 10_000),
-                   Tier.CONTROLLED: (20_000, 100_000)}  # fmt: skip
+DAILY_QUESTIONS = {
+    Tier.ANONYMOUS: (200, 200),
+    Tier.REGISTERED: (2_000, 10_000),
+    Tier.CONTROLLED: (20_000, 100_000),
+}
 # A cost below this many nats is not charged: the allele is common enough that a "yes" says
 # nothing about anyone, and its carriers need not be read.
 NEGLIGIBLE = 1e-6
@@ -155,11 +158,13 @@ _ALLELES = cast(Table, BeaconAllele.__table__)
 # Built once, as the statements below: they run on every question.
 _DECIDED = select(_ALLELES.c.allele, _ALLELES.c.shown).where(
     _ALLELES.c.collection_id == bindparam("collection"),
-    _ALLELES.c.allele.in_(bindparam("keys", expanding=True)))  # fmt: skip
+    _ALLELES.c.allele.in_(bindparam("keys", expanding=True)),
+)
 
 
-def _payers(session: Session, carriers: NDArray[np.int64], donors: int, k: int,
-            budget: float) -> tuple[list[int], float]:  # fmt: skip
+def _payers(
+    session: Session, carriers: NDArray[np.int64], donors: int, k: int, budget: float
+) -> tuple[list[int], float]:
     """The carriers that can pay for a "yes" and its cost to each, leaving out those whose
     budget cannot pay; fewer than ``k`` payers is a "no" (an infinite cost).
 
@@ -167,8 +172,11 @@ def _payers(session: Session, carriers: NDArray[np.int64], donors: int, k: int,
     every donor left can pay.
     """
     ids = [int(d) for d in carriers]
-    rows = session.execute(select(BeaconDonorBudget.donor_id, BeaconDonorBudget.spent).where(
-        BeaconDonorBudget.donor_id.in_(ids))).all()  # fmt: skip
+    rows = session.execute(
+        select(BeaconDonorBudget.donor_id, BeaconDonorBudget.spent).where(
+            BeaconDonorBudget.donor_id.in_(ids)
+        )
+    ).all()
     spent = {int(donor): float(value) for donor, value in rows}
     while True:
         cost = evidence_cost(len(ids), donors, k)
@@ -185,16 +193,26 @@ def _charge_donors(session: Session, ids: list[int], cost: float, budget: float)
     insert_missing(session, BeaconDonorBudget, [{"donor_id": d, "spent": 0.0} for d in ids])
     # One statement: on PostgreSQL the rows are locked as they are updated, so two requests
     # cannot both spend a donor's last budget.
-    charged = session.execute(update(BeaconDonorBudget).where(
-        BeaconDonorBudget.donor_id.in_(ids),
-        BeaconDonorBudget.spent + cost <= budget,
-    ).values(spent=BeaconDonorBudget.spent + cost).execution_options(
-        synchronize_session=False))  # fmt: skip
+    charged = session.execute(
+        update(BeaconDonorBudget)
+        .where(
+            BeaconDonorBudget.donor_id.in_(ids),
+            BeaconDonorBudget.spent + cost <= budget,
+        )
+        .values(spent=BeaconDonorBudget.spent + cost)
+        .execution_options(synchronize_session=False)
+    )
     return bool(charged.rowcount == len(ids))  # type: ignore[attr-defined]
 
 
-def shown_alleles(session: Session, collection_id: int, donors: int, exposure: Exposure,
-                  alleles: Sequence[AlleleFacts], now: dt.datetime) -> list[bool]:  # fmt: skip
+def shown_alleles(
+    session: Session,
+    collection_id: int,
+    donors: int,
+    exposure: Exposure,
+    alleles: Sequence[AlleleFacts],
+    now: dt.datetime,
+) -> list[bool]:
     """Whether each allele is shown below the controlled tier, deciding (and charging) the
     ones never asked about before. Alleles nobody carries are "no" and not recorded."""
     known = decided_alleles(session, collection_id, [a.key for a in alleles])
@@ -213,8 +231,7 @@ def shown_alleles(session: Session, collection_id: int, donors: int, exposure: E
         shown = count >= k
         if shown and cost >= NEGLIGIBLE:
             assert allele.carriers is not None, "a costly allele's carriers must be read"
-            payers, cost = _payers(session, allele.carriers, donors, k,
-                                   exposure.evidence_budget)  # fmt: skip
+            payers, cost = _payers(session, allele.carriers, donors, k, exposure.evidence_budget)
             shown = bool(payers)
             if shown and cost >= NEGLIGIBLE:
                 with session.begin_nested() as nested:
@@ -223,10 +240,16 @@ def shown_alleles(session: Session, collection_id: int, donors: int, exposure: E
                         nested.rollback()  # a concurrent request spent a payer's budget
         known[allele.key] = shown
         out.append(shown)
-        decisions.append({"collection_id": collection_id, "allele": allele.key,
-                          "shown": shown, "carriers": count,
-                          "cost": cost if math.isfinite(cost) else -1.0,
-                          "decided_at": now})  # fmt: skip
+        decisions.append(
+            {
+                "collection_id": collection_id,
+                "allele": allele.key,
+                "shown": shown,
+                "carriers": count,
+                "cost": cost if math.isfinite(cost) else -1.0,
+                "decided_at": now,
+            }
+        )
     if decisions:
         insert_missing(session, BeaconAllele, decisions)
         # Where a concurrent request decided an allele first, its decision stands (and it
@@ -249,16 +272,24 @@ def _question_id(collection_id: int, question: str) -> str:
     return hashlib.sha256(f"{collection_id}\n{question}".encode()).hexdigest()
 
 
-def _spend_epsilon(session: Session, collection_id: int, holders: Sequence[str],
-                   epsilon: float, budget: float) -> bool:  # fmt: skip
-    insert_missing(session, BeaconEpsilonSpent, [
-        {"collection_id": collection_id, "holder": h, "spent": 0.0} for h in holders])  # fmt: skip
-    charged = session.execute(update(BeaconEpsilonSpent).where(
-        BeaconEpsilonSpent.collection_id == collection_id,
-        BeaconEpsilonSpent.holder.in_(list(holders)),
-        BeaconEpsilonSpent.spent + epsilon <= budget + 1e-9,
-    ).values(spent=BeaconEpsilonSpent.spent + epsilon).execution_options(
-        synchronize_session=False))  # fmt: skip
+def _spend_epsilon(
+    session: Session, collection_id: int, holders: Sequence[str], epsilon: float, budget: float
+) -> bool:
+    insert_missing(
+        session,
+        BeaconEpsilonSpent,
+        [{"collection_id": collection_id, "holder": h, "spent": 0.0} for h in holders],
+    )
+    charged = session.execute(
+        update(BeaconEpsilonSpent)
+        .where(
+            BeaconEpsilonSpent.collection_id == collection_id,
+            BeaconEpsilonSpent.holder.in_(list(holders)),
+            BeaconEpsilonSpent.spent + epsilon <= budget + 1e-9,
+        )
+        .values(spent=BeaconEpsilonSpent.spent + epsilon)
+        .execution_options(synchronize_session=False)
+    )
     return bool(charged.rowcount == len(holders))  # type: ignore[attr-defined]
 
 
@@ -267,37 +298,67 @@ def _noisy(true_count: int, epsilon: float) -> int:
     import opendp.prelude as dp
 
     dp.enable_features("contrib")
-    measurement = dp.m.make_laplace(dp.atom_domain(T=int), dp.absolute_distance(T=int),
-                                    scale=1.0 / epsilon)  # fmt: skip
+    measurement = dp.m.make_laplace(
+        dp.atom_domain(T=int), dp.absolute_distance(T=int), scale=1.0 / epsilon
+    )
     return int(measurement(int(true_count)))
 
 
-def release_count(session: Session, collection_id: int, requester: Requester,
-                  exposure: Exposure, question: str, true_count: int,
-                  now: dt.datetime) -> int | None:  # fmt: skip
+def release_count(
+    session: Session,
+    collection_id: int,
+    requester: Requester,
+    exposure: Exposure,
+    question: str,
+    true_count: int,
+    now: dt.datetime,
+) -> int | None:
     """The differentially private count answering ``question`` (before floor and rounding),
     or None when the requester's epsilon budget on this dataset cannot pay for a new
     release. A question released before costs nothing and gets the same answer."""
     qid = _question_id(collection_id, question)
-    released = session.scalar(select(BeaconCountRelease.value).where(
-        BeaconCountRelease.collection_id == collection_id,
-        BeaconCountRelease.question == qid))  # fmt: skip
+    released = session.scalar(
+        select(BeaconCountRelease.value).where(
+            BeaconCountRelease.collection_id == collection_id, BeaconCountRelease.question == qid
+        )
+    )
     if released is not None:
         return int(released)
     with session.begin_nested() as nested:
-        if not _spend_epsilon(session, collection_id, requester.holders,
-                              exposure.count_epsilon, exposure.epsilon_budget):  # fmt: skip
+        if not _spend_epsilon(
+            session,
+            collection_id,
+            requester.holders,
+            exposure.count_epsilon,
+            exposure.epsilon_budget,
+        ):
             nested.rollback()
             return None
     value = max(0, _noisy(true_count, exposure.count_epsilon))
-    insert_missing(session, BeaconCountRelease, [{
-        "collection_id": collection_id, "question": qid, "value": value,
-        "epsilon": exposure.count_epsilon, "released_at": now,
-        "detail": {"question": question[:2000], "by": requester.identity}}])  # fmt: skip
+    insert_missing(
+        session,
+        BeaconCountRelease,
+        [
+            {
+                "collection_id": collection_id,
+                "question": qid,
+                "value": value,
+                "epsilon": exposure.count_epsilon,
+                "released_at": now,
+                "detail": {"question": question[:2000], "by": requester.identity},
+            }
+        ],
+    )
     # A concurrent request that released the same question first: its release stands.
-    return int(session.scalar(select(BeaconCountRelease.value).where(
-        BeaconCountRelease.collection_id == collection_id,
-        BeaconCountRelease.question == qid)) or 0)  # fmt: skip
+    return int(
+        session.scalar(
+            select(BeaconCountRelease.value).where(
+                BeaconCountRelease.collection_id == collection_id,
+                BeaconCountRelease.question == qid,
+            )
+        )
+        or 0
+    )
 
 
 def present_count(value: int, exposure: Exposure) -> int:
@@ -326,19 +387,26 @@ def admit_questions(session: Session, requester: Requester, day: dt.date, count:
     return admit_holders(session, question_caps(requester), day, count)
 
 
-def admit_holders(session: Session, limits: Sequence[tuple[str, int]], day: dt.date,
-                  count: int) -> int:  # fmt: skip
+def admit_holders(
+    session: Session, limits: Sequence[tuple[str, int]], day: dt.date, count: int
+) -> int:
     """Count up to ``count`` questions against each holder's daily cap (holder, cap), and
     return how many every cap admits (the same number is charged to each)."""
     if count == 1 and _take_one(session, limits, day):
         return 1  # the common case: one question, every holder under its cap
     admitted = count
     for holder, limit in limits:
-        insert_missing(session, BeaconRequesterBudget,
-                       [{"holder": holder, "day": day, "questions": 0}])  # fmt: skip
-        used = session.scalar(select(BeaconRequesterBudget.questions).where(
-            BeaconRequesterBudget.holder == holder,
-            BeaconRequesterBudget.day == day)) or 0  # fmt: skip
+        insert_missing(
+            session, BeaconRequesterBudget, [{"holder": holder, "day": day, "questions": 0}]
+        )
+        used = (
+            session.scalar(
+                select(BeaconRequesterBudget.questions).where(
+                    BeaconRequesterBudget.holder == holder, BeaconRequesterBudget.day == day
+                )
+            )
+            or 0
+        )
         admitted = max(0, min(admitted, limit - used))
     if admitted == 0 or not limits:
         return admitted
@@ -355,11 +423,16 @@ def admit_holders(session: Session, limits: Sequence[tuple[str, int]], day: dt.d
 def _take(session: Session, holder: str, limit: int, day: dt.date, count: int) -> bool:
     """Add ``count`` to the holder's row if that keeps it within ``limit`` (one conditional
     update, atomic on both databases)."""
-    charged = session.execute(update(BeaconRequesterBudget).where(
-        BeaconRequesterBudget.holder == holder, BeaconRequesterBudget.day == day,
-        BeaconRequesterBudget.questions + count <= limit,
-    ).values(questions=BeaconRequesterBudget.questions + count).execution_options(
-        synchronize_session=False))  # fmt: skip
+    charged = session.execute(
+        update(BeaconRequesterBudget)
+        .where(
+            BeaconRequesterBudget.holder == holder,
+            BeaconRequesterBudget.day == day,
+            BeaconRequesterBudget.questions + count <= limit,
+        )
+        .values(questions=BeaconRequesterBudget.questions + count)
+        .execution_options(synchronize_session=False)
+    )
     return bool(charged.rowcount == 1)  # type: ignore[attr-defined]
 
 
@@ -377,8 +450,11 @@ def _take_one(session: Session, limits: Sequence[tuple[str, int]], day: dt.date)
         return True
     if taken:  # undo, rather than a savepoint round trip on every question
         B = _BUDGETS.c
-        connection.execute(update(_BUDGETS).where(B.day == day, B.holder.in_(list(taken))).values(
-            questions=B.questions - 1))  # fmt: skip
+        connection.execute(
+            update(_BUDGETS)
+            .where(B.day == day, B.holder.in_(list(taken)))
+            .values(questions=B.questions - 1)
+        )
     return False
 
 
@@ -387,11 +463,18 @@ def _take_statement(holders: int) -> Any:
     """``UPDATE .. SET questions = questions + 1 .. RETURNING holder`` for ``holders``
     holders, each under its own limit; built once per number of holders."""
     B = _BUDGETS.c
-    room = or_(*(and_(B.holder == bindparam(f"holder{n}"),
-                      B.questions + 1 <= bindparam(f"limit{n}"))
-                 for n in range(holders)))  # fmt: skip
-    return update(_BUDGETS).where(B.day == bindparam("on_day"), room).values(
-        questions=B.questions + 1).returning(B.holder)  # fmt: skip
+    room = or_(
+        *(
+            and_(B.holder == bindparam(f"holder{n}"), B.questions + 1 <= bindparam(f"limit{n}"))
+            for n in range(holders)
+        )
+    )
+    return (
+        update(_BUDGETS)
+        .where(B.day == bindparam("on_day"), room)
+        .values(questions=B.questions + 1)
+        .returning(B.holder)
+    )
 
 
 _BUDGETS = cast(Table, BeaconRequesterBudget.__table__)
@@ -403,4 +486,6 @@ def questions_exhausted(day: dt.date) -> QuestionsExhausted:
     wait = int((tomorrow - utc_now()).total_seconds())
     return QuestionsExhausted(
         "this beacon's daily question allowance is used up; ask again tomorrow",
-        retry_after=max(1, wait), code="E_BEACON_BUDGET")  # fmt: skip
+        retry_after=max(1, wait),
+        code="E_BEACON_BUDGET",
+    )

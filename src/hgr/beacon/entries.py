@@ -48,8 +48,10 @@ def donor_filter(item: Filter) -> Any:
     """The SQL condition on ``donor`` that one filtering term sets."""
     D = m.Donor
     if item.value is not None:
-        raise UsageError(f"filter {item.id}: this beacon filters by terms, not by alphanumeric "
-                         "values", code="E_BEACON_QUERY")  # fmt: skip
+        raise UsageError(
+            f"filter {item.id}: this beacon filters by terms, not by alphanumeric values",
+            code="E_BEACON_QUERY",
+        )
     term = item.id
     if term in _SEX_BY_TERM:
         return D.sex == _SEX_BY_TERM[term]
@@ -70,9 +72,11 @@ def _memberships() -> Subquery:
     samples were genotyped into the collection's store."""
     S, G, T = m.Sample, GenotypeSample, GenotypeStore
     sampled = select(S.collection_id.label("collection_id"), S.donor_id.label("donor_id")).where(
-        S.collection_id.is_not(None))  # fmt: skip
-    genotyped = (select(T.collection_id, S.donor_id).join(G, G.sample_id == S.id)
-                 .join(T, T.id == G.store_id))  # fmt: skip
+        S.collection_id.is_not(None)
+    )
+    genotyped = (
+        select(T.collection_id, S.donor_id).join(G, G.sample_id == S.id).join(T, T.id == G.store_id)
+    )
     return sampled.union(genotyped).subquery()
 
 
@@ -85,16 +89,18 @@ def dataset_donors(collection_id: int) -> Select[Any]:
 def donor_counts(session: Session) -> dict[int, int]:
     """Every dataset's number of donors, in one query."""
     pairs = _memberships()
-    rows = session.execute(select(pairs.c.collection_id, func.count()).group_by(
-        pairs.c.collection_id)).all()  # fmt: skip
+    rows = session.execute(
+        select(pairs.c.collection_id, func.count()).group_by(pairs.c.collection_id)
+    ).all()
     return {int(collection): int(count) for collection, count in rows}
 
 
 def matching_donors(session: Session, collection_id: int, filters: Sequence[Filter]) -> set[int]:
     """The ids of the collection's donors that every filter matches."""
     conditions = [donor_filter(f) for f in filters]
-    query = select(m.Donor.id).where(m.Donor.id.in_(dataset_donors(collection_id)), and_(
-        True, *conditions))  # fmt: skip
+    query = select(m.Donor.id).where(
+        m.Donor.id.in_(dataset_donors(collection_id)), and_(True, *conditions)
+    )
     return set(session.scalars(query))
 
 
@@ -102,16 +108,21 @@ def _term(term: str, label: str | None) -> dict[str, str]:
     return {"id": term, "label": label or term}
 
 
-def individual_record(keys: NodeKeys, identity: str, donor: m.Donor,
-                      region: m.Region | None) -> dict[str, Any]:  # fmt: skip
+def individual_record(
+    keys: NodeKeys, identity: str, donor: m.Donor, region: m.Region | None
+) -> dict[str, Any]:
     """A donor as a Beacon ``individual`` (default model)."""
     term, label = SEX_TERMS[str(donor.sex)]
-    record: dict[str, Any] = {"id": requester_id(keys, identity, donor.pseudonym),
-                              "sex": {"id": term, "label": label}}  # fmt: skip
+    record: dict[str, Any] = {
+        "id": requester_id(keys, identity, donor.pseudonym),
+        "sex": {"id": term, "label": label},
+    }
     if donor.diagnoses:
         record["diseases"] = [{"diseaseCode": _term(d.term_id, d.label)} for d in donor.diagnoses]
-    features = [{"featureType": _term(p.term_id, p.label), "excluded": bool(p.excluded)}
-                for p in donor.phenotypes]  # fmt: skip
+    features = [
+        {"featureType": _term(p.term_id, p.label), "excluded": bool(p.excluded)}
+        for p in donor.phenotypes
+    ]
     if features:
         record["phenotypicFeatures"] = features
     if donor.population:
@@ -121,17 +132,20 @@ def individual_record(keys: NodeKeys, identity: str, donor: m.Donor,
     return record
 
 
-def biosample_record(keys: NodeKeys, identity: str, sample: m.Sample,
-                     donor: m.Donor) -> dict[str, Any]:  # fmt: skip
+def biosample_record(
+    keys: NodeKeys, identity: str, sample: m.Sample, donor: m.Donor
+) -> dict[str, Any]:
     """A sample as a Beacon ``biosample`` (default model)."""
     record: dict[str, Any] = {
         "id": requester_id(keys, identity, f"{donor.pseudonym}/{sample.code}"),
         "individualId": requester_id(keys, identity, donor.pseudonym),
         "biosampleStatus": {"id": "EFO:0009654", "label": "reference sample"},
         "sampleOriginType": {"id": "OBI:0001479", "label": "specimen from organism"},
-        "sampleOriginDetail": {"id": f"material:{sample.material_type}",
-                               "label": str(sample.material_type).replace("_", " ")},
-    }  # fmt: skip
+        "sampleOriginDetail": {
+            "id": f"material:{sample.material_type}",
+            "label": str(sample.material_type).replace("_", " "),
+        },
+    }
     if sample.collection_date:
         record["collectionDate"] = sample.collection_date.isoformat()
     return record
@@ -144,9 +158,12 @@ def collection_record(dataset: Any, kind: str, size: int | None) -> dict[str, An
         if dataset.description:
             record["description"] = dataset.description
         if dataset.duo_codes:
-            record["dataUseConditions"] = {"duoDataUse": [
-                {"id": code if ":" in code else f"DUO:{code}", "label": code, "version": "2021"}
-                for code in dataset.duo_codes]}  # fmt: skip
+            record["dataUseConditions"] = {
+                "duoDataUse": [
+                    {"id": code if ":" in code else f"DUO:{code}", "label": code, "version": "2021"}
+                    for code in dataset.duo_codes
+                ]
+            }
         return record
     record = {"id": dataset.id, "name": dataset.name, "cohortType": "study-defined"}
     if size is not None:
@@ -156,7 +173,10 @@ def collection_record(dataset: Any, kind: str, size: int | None) -> dict[str, An
 
 def load_donors(session: Session, ids: Iterable[int]) -> list[tuple[m.Donor, m.Region | None]]:
     """The donors ``ids`` with their regions of residence, in id order."""
-    rows = session.execute(select(m.Donor, m.Region).outerjoin(
-        m.Region, m.Region.id == m.Donor.residence_region_id).where(
-        m.Donor.id.in_(sorted(ids))).order_by(m.Donor.id)).all()  # fmt: skip
+    rows = session.execute(
+        select(m.Donor, m.Region)
+        .outerjoin(m.Region, m.Region.id == m.Donor.residence_region_id)
+        .where(m.Donor.id.in_(sorted(ids)))
+        .order_by(m.Donor.id)
+    ).all()
     return [(donor, region) for donor, region in rows]

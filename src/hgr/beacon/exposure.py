@@ -34,13 +34,13 @@ from hgr.beacon.entries import donor_counts
 from hgr.beacon.models import BeaconDataset
 from hgr.dates import utc_today
 from hgr.exceptions import NotFound, UsageError
-from hgr.genotypes.ingest import current_store
+from hgr.genotypes.store import current_store
 from hgr.organisations import screen_party
 from hgr.policy.engine import evaluate
 from hgr.policy.packs import Pack, load_packs
 from hgr.policy.request import AccessRequest, NodeFacts
 from hgr.registry import models as m
-from hgr.registry.vocabulary import EthicsStatus
+from hgr.vocabulary import EthicsStatus
 
 __all__ = [
     "LEVELS",
@@ -134,9 +134,13 @@ def _ethics_covered(session: Session, today: dt.date) -> tuple[set[int], set[int
     """The institutions whose institution-wide approval stands today, and the collections
     that an approval of their own covers."""
     E = m.EthicsApproval
-    standing = session.execute(select(E.institution_id, E.collection_id).where(
-        E.status == EthicsStatus.ACTIVE, E.valid_from <= today,
-        (E.valid_to.is_(None)) | (E.valid_to >= today))).all()  # fmt: skip
+    standing = session.execute(
+        select(E.institution_id, E.collection_id).where(
+            E.status == EthicsStatus.ACTIVE,
+            E.valid_from <= today,
+            (E.valid_to.is_(None)) | (E.valid_to >= today),
+        )
+    ).all()
     institutions = {i for i, collection in standing if collection is None}
     return institutions, {c for _i, c in standing if c is not None}
 
@@ -145,8 +149,11 @@ def datasets(session: Session, home: Path, today: dt.date | None = None) -> list
     """Every collection of the node, as a beacon dataset, in id order (read once per state of
     the registry: every question asks for them)."""
     today = today or utc_today()
-    found = cached(session, ("beacon.datasets", str(home), today),
-                   lambda: tuple(_read_datasets(session, home, today)))  # fmt: skip
+    found = cached(
+        session,
+        ("beacon.datasets", str(home), today),
+        lambda: tuple(_read_datasets(session, home, today)),
+    )
     return list(found)
 
 
@@ -155,21 +162,31 @@ def _read_datasets(session: Session, home: Path, today: dt.date) -> list[Dataset
     donors = donor_counts(session)
     approved_institutions, approved_collections = _ethics_covered(session, today)
     out = []
-    rows = session.execute(select(m.Collection, m.Institution).join(
-        m.Institution, m.Institution.id == m.Collection.institution_id)).all()  # fmt: skip
+    rows = session.execute(
+        select(m.Collection, m.Institution).join(
+            m.Institution, m.Institution.id == m.Collection.institution_id
+        )
+    ).all()
     for collection, institution in rows:
         store = current_store(session, collection.id)
-        out.append(Dataset(
-            id=f"{institution.code}:{collection.code}", collection_id=collection.id,
-            institution=institution.code,
-            institution_country=institution.country, name=collection.name,
-            description=collection.description or "", duo_codes=tuple(collection.duo_codes),
-            donors=donors.get(collection.id, 0),
-            store=home / store.location if store else None,
-            exposure=_exposure(exposures.get(collection.id)),
-            ethics_standing=(collection.institution_id in approved_institutions
-                             or collection.id in approved_collections),
-        ))  # fmt: skip
+        out.append(
+            Dataset(
+                id=f"{institution.code}:{collection.code}",
+                collection_id=collection.id,
+                institution=institution.code,
+                institution_country=institution.country,
+                name=collection.name,
+                description=collection.description or "",
+                duo_codes=tuple(collection.duo_codes),
+                donors=donors.get(collection.id, 0),
+                store=home / store.location if store else None,
+                exposure=_exposure(exposures.get(collection.id)),
+                ethics_standing=(
+                    collection.institution_id in approved_institutions
+                    or collection.id in approved_collections
+                ),
+            )
+        )
     return sorted(out, key=lambda d: d.id)
 
 
@@ -207,8 +224,9 @@ class Requester:
         return f"org:{self.organisation.lower()}" if self.organisation else f"id:{self.identity}"
 
 
-def requester_for(session: Session, principal: Principal, address: str,
-                  today: dt.date | None = None) -> Requester:  # fmt: skip
+def requester_for(
+    session: Session, principal: Principal, address: str, today: dt.date | None = None
+) -> Requester:
     """The requester behind ``principal`` (``address``: the client's, for anonymous callers)."""
     today = today or utc_today()
     if not principal.authenticated:
@@ -216,8 +234,9 @@ def requester_for(session: Session, principal: Principal, address: str,
     passport = principal.passport
     name = principal.actor.split(":", 1)[1] if ":" in principal.actor else principal.actor
     user = cached(session, ("beacon.user", name), lambda: _user_facts(session, name))
-    identity = (f"passport:{passport.issuer}|{passport.subject}" if passport
-                else f"{principal.actor}")  # fmt: skip
+    identity = (
+        f"passport:{passport.issuer}|{passport.subject}" if passport else f"{principal.actor}"
+    )
     registered = user is not None or bool(passport and passport.registered_access)
     organisation = user.organisation if user else ""
     requester = Requester(
@@ -236,9 +255,15 @@ def with_finding(session: Session, requester: Requester, today: dt.date) -> Requ
     """``requester``, marked debarred when its organisation is on the debarment list on a
     mandatory ground."""
     organisation = requester.organisation
-    if organisation and cached(session, ("beacon.finding", organisation, today),
-                               lambda: _list_level(session, organisation, today)
-                               ) == "mandatory":  # fmt: skip
+    if (
+        organisation
+        and cached(
+            session,
+            ("beacon.finding", organisation, today),
+            lambda: _list_level(session, organisation, today),
+        )
+        == "mandatory"
+    ):
         return replace(requester, debarred=True)
     return requester
 
@@ -257,8 +282,9 @@ class _UserFacts:
 
 
 def _user_facts(session: Session, name: str) -> _UserFacts | None:
-    row = session.execute(select(User.name, User.organisation, User.country).where(
-        User.name == name)).first()  # fmt: skip
+    row = session.execute(
+        select(User.name, User.organisation, User.country).where(User.name == name)
+    ).first()
     return _UserFacts(row.name, row.organisation or "", row.country or "") if row else None
 
 
@@ -270,8 +296,9 @@ def granted(session: Session, requester: Requester, dataset: Dataset, today: dt.
         return False
     if requester.institution and requester.institution == dataset.institution:
         return True
-    if dataset.id in requester.grants or any(g.endswith(f"/{dataset.id}")
-                                             for g in requester.grants):  # fmt: skip
+    if dataset.id in requester.grants or any(
+        g.endswith(f"/{dataset.id}") for g in requester.grants
+    ):
         return True
     if requester.user is None:
         return False
@@ -282,12 +309,15 @@ def granted(session: Session, requester: Requester, dataset: Dataset, today: dt.
     )
 
 
-def _granted_institutions(session: Session, requester: Requester,
-                          today: dt.date) -> frozenset[str]:  # fmt: skip
+def _granted_institutions(session: Session, requester: Requester, today: dt.date) -> frozenset[str]:
     """The institutions whose data the requester's active access requests cover."""
-    active = session.scalars(select(RequestRecord.body).where(
-        RequestRecord.requester == requester.user, RequestRecord.status == "active",
-        RequestRecord.expires_on >= today))  # fmt: skip
+    active = session.scalars(
+        select(RequestRecord.body).where(
+            RequestRecord.requester == requester.user,
+            RequestRecord.status == "active",
+            RequestRecord.expires_on >= today,
+        )
+    )
     named = ((body.get("cohort") or {}).get("institution") for body in active)
     return frozenset(str(code) for code in named if code)
 
@@ -300,34 +330,57 @@ def _packs() -> tuple[Pack, ...]:
 def _counts_allowed(requester: Requester, dataset: Dataset, today: dt.date) -> bool:
     """Whether the rules allow giving this requester counts from this dataset: a provision of
     aggregate statistics from the dataset's institution to the requester's organisation."""
-    return _provision_allowed(requester.organisation or requester.identity, requester.country,
-                              dataset.institution, dataset.institution_country, dataset.donors,
-                              dataset.ethics_standing, today)  # fmt: skip
+    return _provision_allowed(
+        requester.organisation or requester.identity,
+        requester.country,
+        dataset.institution,
+        dataset.institution_country,
+        dataset.donors,
+        dataset.ethics_standing,
+        today,
+    )
 
 
 @lru_cache(maxsize=4096)
-def _provision_allowed(organisation: str, country: str, institution: str,
-                       institution_country: str, persons: int, ethics: bool,
-                       today: dt.date) -> bool:  # fmt: skip
+def _provision_allowed(
+    organisation: str,
+    country: str,
+    institution: str,
+    institution_country: str,
+    persons: int,
+    ethics: bool,
+    today: dt.date,
+) -> bool:
     # The decision depends only on these facts, so it is made once per combination rather
     # than on every query (the packs are pure; regulations.md §0).
-    request = AccessRequest.model_validate({
-        "id": "beacon", "action": "provide", "purpose": {"duo": "GRU"},
-        "project": "Beacon discovery", "access_mode": "aggregate",
-        "provider": {"name": institution, "country": institution_country},
-        "requester": {"name": organisation, "country": country},
-        "data": {"categories": ["aggregate_stats"], "persons": persons,
-                 "donors_from": [institution_country]},
-        "destination_country": country, "duration_months": 1,
-        # The answers are given under the approval that covers the collection itself.
-        "ethics_approved": ethics, "written_consent": True,
-    })  # fmt: skip
+    request = AccessRequest.model_validate(
+        {
+            "id": "beacon",
+            "action": "provide",
+            "purpose": {"duo": "GRU"},
+            "project": "Beacon discovery",
+            "access_mode": "aggregate",
+            "provider": {"name": institution, "country": institution_country},
+            "requester": {"name": organisation, "country": country},
+            "data": {
+                "categories": ["aggregate_stats"],
+                "persons": persons,
+                "donors_from": [institution_country],
+            },
+            "destination_country": country,
+            "duration_months": 1,
+            # The answers are given under the approval that covers the collection itself.
+            "ethics_approved": ethics,
+            "written_consent": True,
+        }
+    )
     facts = NodeFacts(ethics_approved=ethics, today=today)
     return evaluate(request, facts, _packs()).outcome in ("allow", "notify")
 
 
-def allowed_level(session: Session, requester: Requester, dataset: Dataset,
-                  today: dt.date | None = None) -> str:  # fmt: skip
+def allowed_level(
+    session: Session, requester: Requester, dataset: Dataset, today: dt.date | None = None
+) -> str:
     """The most this requester may see of this dataset: none, boolean, count or record."""
     today = today or utc_today()
     if requester.debarred:
@@ -347,8 +400,9 @@ def allowed_level(session: Session, requester: Requester, dataset: Dataset,
 TIER_LEVELS = {"anonymous": LEVELS[:2], "registered": LEVELS[:3], "controlled": LEVELS}
 
 
-def set_exposure(session: Session, actor: Actor, dataset_id: str, now: dt.datetime,
-                 **changes: str | int | float) -> Exposure:  # fmt: skip
+def set_exposure(
+    session: Session, actor: Actor, dataset_id: str, now: dt.datetime, **changes: str | int | float
+) -> Exposure:
     """Change what a dataset (``INSTITUTION:COLLECTION``) exposes; the rest stays as it was.
     The change is written to the audit log.
 
@@ -360,12 +414,15 @@ def set_exposure(session: Session, actor: Actor, dataset_id: str, now: dt.dateti
         A level a tier may not have, or a threshold out of range.
     """
     code, _, collection_code = dataset_id.partition(":")
-    collection = session.scalar(select(m.Collection).join(
-        m.Institution, m.Institution.id == m.Collection.institution_id).where(
-        m.Institution.code == code, m.Collection.code == collection_code))  # fmt: skip
+    collection = session.scalar(
+        select(m.Collection)
+        .join(m.Institution, m.Institution.id == m.Collection.institution_id)
+        .where(m.Institution.code == code, m.Collection.code == collection_code)
+    )
     if collection is None:
-        raise NotFound(f"no collection {dataset_id!r} (give INSTITUTION:COLLECTION)",
-                       code="E_NOT_FOUND")  # fmt: skip
+        raise NotFound(
+            f"no collection {dataset_id!r} (give INSTITUTION:COLLECTION)", code="E_NOT_FOUND"
+        )
     row = session.get(BeaconDataset, collection.id)
     before = _exposure(row)
     unknown = sorted(set(changes) - set(Exposure.__dataclass_fields__))
@@ -374,19 +431,33 @@ def set_exposure(session: Session, actor: Actor, dataset_id: str, now: dt.dateti
     after = replace(before, **changes)  # type: ignore[arg-type]
     for tier, allowed in TIER_LEVELS.items():
         if getattr(after, tier) not in allowed:
-            raise UsageError(f"{tier} requesters may be given {', '.join(allowed)}, not "
-                             f"{getattr(after, tier)!r}", code="E_USAGE")  # fmt: skip
+            raise UsageError(
+                f"{tier} requesters may be given {', '.join(allowed)}, not "
+                f"{getattr(after, tier)!r}",
+                code="E_USAGE",
+            )
     if after.min_carriers < 2 or after.count_floor < 1 or after.count_step < 1:
-        raise UsageError("min_carriers must be at least 2, count_floor and count_step at "
-                         "least 1", code="E_USAGE")  # fmt: skip
+        raise UsageError(
+            "min_carriers must be at least 2, count_floor and count_step at least 1", code="E_USAGE"
+        )
     if not (0 < after.count_epsilon <= after.epsilon_budget) or after.evidence_budget <= 0:
-        raise UsageError("count_epsilon must be above 0 and at most epsilon_budget, and "
-                         "evidence_budget above 0", code="E_USAGE")  # fmt: skip
-    if not (0 < after.frequency_sd <= 0.5 and 0 < after.frequency_rho_per_organisation
-            <= after.frequency_rho) or after.frequency_min_donors < 10:  # fmt: skip
-        raise UsageError("frequency_sd must be above 0 and at most 0.5, "
-                         "frequency_rho_per_organisation above 0 and at most frequency_rho, "
-                         "and frequency_min_donors at least 10", code="E_USAGE")  # fmt: skip
+        raise UsageError(
+            "count_epsilon must be above 0 and at most epsilon_budget, and evidence_budget above 0",
+            code="E_USAGE",
+        )
+    if (
+        not (
+            0 < after.frequency_sd <= 0.5
+            and 0 < after.frequency_rho_per_organisation <= after.frequency_rho
+        )
+        or after.frequency_min_donors < 10
+    ):
+        raise UsageError(
+            "frequency_sd must be above 0 and at most 0.5, "
+            "frequency_rho_per_organisation above 0 and at most frequency_rho, "
+            "and frequency_min_donors at least 10",
+            code="E_USAGE",
+        )
     values = {name: getattr(after, name) for name in Exposure.__dataclass_fields__}
     if row is None:
         session.add(BeaconDataset(collection_id=collection.id, updated_at=now, **values))
@@ -394,7 +465,14 @@ def set_exposure(session: Session, actor: Actor, dataset_id: str, now: dt.dateti
         for name, value in values.items():
             setattr(row, name, value)
         row.updated_at = now
-    record(session, actor, "beacon.exposure", f"collection/{dataset_id}",
-           detail={"before": {k: getattr(before, k) for k in changes},
-                   "after": {k: getattr(after, k) for k in changes}})  # fmt: skip
+    record(
+        session,
+        actor,
+        "beacon.exposure",
+        f"collection/{dataset_id}",
+        detail={
+            "before": {k: getattr(before, k) for k in changes},
+            "after": {k: getattr(after, k) for k in changes},
+        },
+    )
     return after

@@ -56,15 +56,21 @@ def on_behalf(requester: Requester) -> str:
     """The header value that asks a peer on behalf of ``requester`` (at most registered)."""
     tier = min(requester.tier, Tier.REGISTERED)
     anonymous = tier is Tier.ANONYMOUS
-    return json.dumps({"identity": requester.identity,
-                       "tier": "anonymous" if anonymous else "registered",
-                       "organisation": "" if anonymous else requester.organisation,
-                       "country": UNKNOWN_COUNTRY if anonymous else requester.country},
-                      separators=(",", ":"), sort_keys=True)  # fmt: skip
+    return json.dumps(
+        {
+            "identity": requester.identity,
+            "tier": "anonymous" if anonymous else "registered",
+            "organisation": "" if anonymous else requester.organisation,
+            "country": UNKNOWN_COUNTRY if anonymous else requester.country,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    )
 
 
-def forwarded_requester(session: Session, principal: Principal, value: str,
-                        today: dt.date) -> Requester:  # fmt: skip
+def forwarded_requester(
+    session: Session, principal: Principal, value: str, today: dt.date
+) -> Requester:
     """The requester a federation node asks on behalf of (module docstring).
 
     Raises
@@ -75,13 +81,20 @@ def forwarded_requester(session: Session, principal: Principal, value: str,
         The header is not as :func:`on_behalf` writes it.
     """
     if not principal.authenticated or principal.role not in NODE_ROLES:
-        raise Forbidden(f"only the federation's nodes (stewards' and officers' accounts) ask "
-                        f"on behalf of others: send no {ON_BEHALF_HEADER} header",
-                        code="E_FORBIDDEN")  # fmt: skip
+        raise Forbidden(
+            f"only the federation's nodes (stewards' and officers' accounts) ask "
+            f"on behalf of others: send no {ON_BEHALF_HEADER} header",
+            code="E_FORBIDDEN",
+        )
     fields = _parse(value)
     identity = f"via:{principal.actor}|{fields['identity']}"[:MAX_IDENTITY]
-    requester = Requester(identity, fields["organisation"], fields["country"],
-                          _TIERS[fields["tier"]], forwarder=forwarder(principal))  # fmt: skip
+    requester = Requester(
+        identity,
+        fields["organisation"],
+        fields["country"],
+        _TIERS[fields["tier"]],
+        forwarder=forwarder(principal),
+    )
     return with_finding(session, requester, today)
 
 

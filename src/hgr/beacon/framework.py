@@ -45,24 +45,50 @@ SEX_TERMS = {
 
 # id: (name, ontology term, default model folder, path segment, description)
 ENTRY_TYPES = {
-    "dataset": ("Dataset", ("NCIT:C47824", "Data set"), "datasets", "datasets",
-                "A collection of genotypes, samples and donors held by an institution"),
-    "cohort": ("Cohort", ("NCIT:C61512", "Cohort"), "cohorts", "cohorts",
-               "A group of donors studied together"),
-    "genomicVariant": ("Genomic Variants", ("ENSGLOSSARY:0000092", "Variant"),
-                       "genomicVariations", "g_variants", "The variants in the genotype stores"),
-    "individual": ("Individual", ("NCIT:C25190", "Person"), "individuals", "individuals",
-                   "A donor, known only by a pseudonym"),
-    "biosample": ("Biological Sample", ("NCIT:C70699", "Biospecimen"), "biosamples",
-                  "biosamples", "A sample taken from a donor"),
-}  # fmt: skip
+    "dataset": (
+        "Dataset",
+        ("NCIT:C47824", "Data set"),
+        "datasets",
+        "datasets",
+        "A collection of genotypes, samples and donors held by an institution",
+    ),
+    "cohort": (
+        "Cohort",
+        ("NCIT:C61512", "Cohort"),
+        "cohorts",
+        "cohorts",
+        "A group of donors studied together",
+    ),
+    "genomicVariant": (
+        "Genomic Variants",
+        ("ENSGLOSSARY:0000092", "Variant"),
+        "genomicVariations",
+        "g_variants",
+        "The variants in the genotype stores",
+    ),
+    "individual": (
+        "Individual",
+        ("NCIT:C25190", "Person"),
+        "individuals",
+        "individuals",
+        "A donor, known only by a pseudonym",
+    ),
+    "biosample": (
+        "Biological Sample",
+        ("NCIT:C70699", "Biospecimen"),
+        "biosamples",
+        "biosamples",
+        "A sample taken from a donor",
+    ),
+}
 
 
 class BeaconIdentity:
     """Who the beacon is: its id (a reversed domain), name, organisation and root address."""
 
-    def __init__(self, node_name: str, organisation: str, root_url: str,
-                 environment: str = "prod") -> None:  # fmt: skip
+    def __init__(
+        self, node_name: str, organisation: str, root_url: str, environment: str = "prod"
+    ) -> None:
         slug = re.sub(r"[^a-z0-9]+", "-", node_name.lower()).strip("-") or "node"
         self.id = f"org.hgr.{slug}.beacon"
         self.name = f"{node_name} beacon"
@@ -81,47 +107,59 @@ def info(beacon: BeaconIdentity) -> dict[str, Any]:
     return {
         "meta": _meta(beacon),
         "response": {
-            "id": beacon.id, "name": beacon.name, "apiVersion": API_VERSION,
+            "id": beacon.id,
+            "name": beacon.name,
+            "apiVersion": API_VERSION,
             "environment": beacon.environment,
-            "organization": {"id": beacon.organisation.lower().replace(" ", "-"),
-                             "name": beacon.organisation},
+            "organization": {
+                "id": beacon.organisation.lower().replace(" ", "-"),
+                "name": beacon.organisation,
+            },
             "description": "Discovery of human genetic resources held under governed access: "
-                           "counts and records only as each requester's tier and the rules of "
-                           "the data's jurisdiction allow.",
+            "counts and records only as each requester's tier and the rules of "
+            "the data's jurisdiction allow.",
             "version": __version__,
         },
-    }  # fmt: skip
+    }
 
 
 def service_info(beacon: BeaconIdentity) -> dict[str, Any]:
     """``GET /api/service-info``: GA4GH service-info 1.0.0."""
     return {
-        "id": beacon.id, "name": beacon.name,
+        "id": beacon.id,
+        "name": beacon.name,
         "type": {"group": "org.ga4gh", "artifact": "beacon", "version": API_VERSION},
         "organization": {"name": beacon.organisation, "url": beacon.root_url or "https://"},
-        "version": __version__, "environment": beacon.environment,
-    }  # fmt: skip
+        "version": __version__,
+        "environment": beacon.environment,
+    }
 
 
 def _definition(key: str) -> dict[str, Any]:
     name, (term, label), folder, _path, description = ENTRY_TYPES[key]
     return {
-        "id": key, "name": name, "description": description,
+        "id": key,
+        "name": name,
+        "description": description,
         "ontologyTermForThisType": {"id": term, "label": label},
         "partOfSpecification": f"Beacon {API_VERSION}",
         "defaultSchema": {
-            "id": f"ga4gh-beacon-{key}-{API_VERSION}", "name": f"Default schema for {name}",
-            "referenceToSchemaDefinition":
-                f"{SCHEMA_BASE}/models/json/beacon-v2-default-model/{folder}/defaultSchema.json",
+            "id": f"ga4gh-beacon-{key}-{API_VERSION}",
+            "name": f"Default schema for {name}",
+            "referenceToSchemaDefinition": (
+                f"{SCHEMA_BASE}/models/json/beacon-v2-default-model/{folder}/defaultSchema.json"
+            ),
             "schemaVersion": API_VERSION,
         },
-    }  # fmt: skip
+    }
 
 
 def entry_types(beacon: BeaconIdentity) -> dict[str, Any]:
     """``GET /api/entry_types``."""
-    return {"meta": _meta(beacon), "response": {"entryTypes": {k: _definition(k)
-                                                               for k in ENTRY_TYPES}}}  # fmt: skip
+    return {
+        "meta": _meta(beacon),
+        "response": {"entryTypes": {k: _definition(k) for k in ENTRY_TYPES}},
+    }
 
 
 def configuration(beacon: BeaconIdentity) -> dict[str, Any]:
@@ -133,11 +171,13 @@ def configuration(beacon: BeaconIdentity) -> dict[str, Any]:
             "$schema": f"{SCHEMA_BASE}/framework/json/configuration/beaconConfigurationSchema.json",
             "maturityAttributes": {"productionStatus": production},
             # Anonymous callers get booleans; registered callers counts; records need a grant.
-            "securityAttributes": {"defaultGranularity": "boolean",
-                                   "securityLevels": ["PUBLIC", "REGISTERED", "CONTROLLED"]},
+            "securityAttributes": {
+                "defaultGranularity": "boolean",
+                "securityLevels": ["PUBLIC", "REGISTERED", "CONTROLLED"],
+            },
             "entryTypes": {k: _definition(k) for k in ENTRY_TYPES},
         },
-    }  # fmt: skip
+    }
 
 
 def beacon_map(beacon: BeaconIdentity) -> dict[str, Any]:
@@ -145,12 +185,19 @@ def beacon_map(beacon: BeaconIdentity) -> dict[str, Any]:
     root = f"{beacon.root_url}/api"
     sets = {}
     for key, (_name, _term, _folder, path, _description) in ENTRY_TYPES.items():
-        sets[key] = {"entryType": key, "rootUrl": f"{root}/{path}",
-                     "singleEntryUrl": f"{root}/{path}/{{id}}",
-                     "filteringTermsUrl": f"{root}/{path}/filtering_terms"}  # fmt: skip
-    return {"meta": _meta(beacon), "response": {
-        "$schema": f"{SCHEMA_BASE}/framework/json/configuration/beaconMapSchema.json",
-        "endpointSets": sets}}  # fmt: skip
+        sets[key] = {
+            "entryType": key,
+            "rootUrl": f"{root}/{path}",
+            "singleEntryUrl": f"{root}/{path}/{{id}}",
+            "filteringTermsUrl": f"{root}/{path}/filtering_terms",
+        }
+    return {
+        "meta": _meta(beacon),
+        "response": {
+            "$schema": f"{SCHEMA_BASE}/framework/json/configuration/beaconMapSchema.json",
+            "endpointSets": sets,
+        },
+    }
 
 
 def _common(session: Session, column: Any, join: Any | None = None) -> list[tuple[str, str]]:
@@ -159,9 +206,10 @@ def _common(session: Session, column: Any, join: Any | None = None) -> list[tupl
     if join is not None:
         query = query.select_from(join)
     rows = session.execute(
-        query.group_by(column[0]).having(func.count(func.distinct(column[2])) >= MIN_TERM_DONORS)
+        query.group_by(column[0])
+        .having(func.count(func.distinct(column[2])) >= MIN_TERM_DONORS)
         .order_by(column[0])
-    ).all()  # fmt: skip
+    ).all()
     return [(str(term), str(label or term)) for term, label in rows if term]
 
 
@@ -178,15 +226,19 @@ def filtering_terms(session: Session, beacon: BeaconIdentity) -> dict[str, Any]:
                 entry["label"] = label
             terms.append(entry)
 
-    sexes = session.execute(select(D.sex).group_by(D.sex).having(
-        func.count(D.id) >= MIN_TERM_DONORS).order_by(D.sex)).scalars()  # fmt: skip
+    sexes = session.execute(
+        select(D.sex).group_by(D.sex).having(func.count(D.id) >= MIN_TERM_DONORS).order_by(D.sex)
+    ).scalars()
     add((SEX_TERMS[str(s)] for s in sexes), "ontologyTerm", "individual")
     add(_common(session, (Dx.term_id, Dx.label, Dx.donor_id)), "ontologyTerm", "individual")
     add(_common(session, (Ph.term_id, Ph.label, Ph.donor_id)), "ontologyTerm", "individual")
     populations = _common(session, (D.population, D.population, D.id))
     add(((f"population:{p}", label) for p, label in populations), "custom", "individual")
     R = m.Region
-    regions = _common(session, (R.code, R.name, D.id), D.__table__.join(
-        R.__table__, R.id == D.residence_region_id))  # fmt: skip
+    regions = _common(
+        session,
+        (R.code, R.name, D.id),
+        D.__table__.join(R.__table__, R.id == D.residence_region_id),
+    )
     add(((f"region:{code}", name) for code, name in regions), "custom", "individual")
     return {"meta": _meta(beacon), "response": {"filteringTerms": terms}}

@@ -56,9 +56,7 @@ from hgr.beacon.variants import StoreIndex, index_for
 from hgr.db.inserts import insert_missing
 from hgr.exceptions import Forbidden, NotFound, PolicyDenied, UsageError
 from hgr.genotypes.builds import canonical_contig
-from hgr.genotypes.ingest import current_store
-from hgr.genotypes.models import GenotypeSample
-from hgr.registry import models as m
+from hgr.genotypes.store import current_store, store_columns
 from hgr.registry.regions import province_codes
 
 __all__ = [
@@ -107,13 +105,17 @@ class FrequencyQuestion:
 
 def _variant_key(text: object) -> str:
     if not isinstance(text, str):
-        raise UsageError(f"a variant is a string such as 1-55516888-G-GA, not {text!r}",
-                         code="E_FREQUENCY_QUESTION")  # fmt: skip
+        raise UsageError(
+            f"a variant is a string such as 1-55516888-G-GA, not {text!r}",
+            code="E_FREQUENCY_QUESTION",
+        )
     found = _VARIANT.match(text.strip())
     if found is None or int(found[2]) < 1:
-        raise UsageError(f"{text[:80]!r} is not a variant: give CONTIG-POSITION-REF-ALT with a "
-                         "1-based position and bases A, C, G, T or N, such as 1-55516888-G-GA",
-                         code="E_FREQUENCY_QUESTION")  # fmt: skip
+        raise UsageError(
+            f"{text[:80]!r} is not a variant: give CONTIG-POSITION-REF-ALT with a "
+            "1-based position and bases A, C, G, T or N, such as 1-55516888-G-GA",
+            code="E_FREQUENCY_QUESTION",
+        )
     contig = canonical_contig(found[1]) or found[1].upper()
     return f"{contig}-{int(found[2])}-{found[3].upper()}-{found[4].upper()}"
 
@@ -131,8 +133,9 @@ def parse_question(body: object) -> FrequencyQuestion:
         raise UsageError("the body must be a JSON object", code="E_FREQUENCY_QUESTION")
     unknown = sorted(set(body) - {"dataset", "variants", "population", "province"})
     if unknown:
-        raise UsageError(f"unknown field(s): {', '.join(map(str, unknown))}",
-                         code="E_FREQUENCY_QUESTION")  # fmt: skip
+        raise UsageError(
+            f"unknown field(s): {', '.join(map(str, unknown))}", code="E_FREQUENCY_QUESTION"
+        )
     dataset = body.get("dataset")
     if not isinstance(dataset, str) or ":" not in dataset:
         raise UsageError("dataset must be INSTITUTION:COLLECTION", code="E_FREQUENCY_QUESTION")
@@ -140,20 +143,29 @@ def parse_question(body: object) -> FrequencyQuestion:
     if not isinstance(variants, list) or not variants:
         raise UsageError("variants must be a non-empty list", code="E_FREQUENCY_QUESTION")
     if len(variants) > MAX_VARIANTS:
-        raise UsageError(f"{len(variants):,} variants asked; at most {MAX_VARIANTS:,} per "
-                         "question", code="E_FREQUENCY_QUESTION")  # fmt: skip
+        raise UsageError(
+            f"{len(variants):,} variants asked; at most {MAX_VARIANTS:,} per question",
+            code="E_FREQUENCY_QUESTION",
+        )
     keys = tuple(dict.fromkeys(_variant_key(v) for v in variants))
     slices = {k: body.get(k) for k in ("population", "province") if body.get(k) is not None}
     if len(slices) > 1:
         raise UsageError("give population or province, not both", code="E_FREQUENCY_QUESTION")
     for name, value in slices.items():
         # Printable only: the slice is stored in the ledger, and PostgreSQL holds no NUL.
-        if (not isinstance(value, str) or not value.strip() or len(value) > 100
-                or not value.isprintable()):  # fmt: skip
-            raise UsageError(f"{name} must be a printable name of at most 100 characters",
-                             code="E_FREQUENCY_QUESTION")  # fmt: skip
-    return FrequencyQuestion(dataset, keys, population=slices.get("population"),
-                             province=slices.get("province"))  # fmt: skip
+        if (
+            not isinstance(value, str)
+            or not value.strip()
+            or len(value) > 100
+            or not value.isprintable()
+        ):
+            raise UsageError(
+                f"{name} must be a printable name of at most 100 characters",
+                code="E_FREQUENCY_QUESTION",
+            )
+    return FrequencyQuestion(
+        dataset, keys, population=slices.get("population"), province=slices.get("province")
+    )
 
 
 @dataclass(frozen=True)
@@ -167,10 +179,14 @@ class FrequencyRow:
     standard_error: float | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"variant": self.variant, "alleleCount": self.allele_count,
-                "alleleNumber": self.allele_number, "alleleFrequency": self.frequency,
-                "standardError": self.standard_error,
-                "suppressed": self.allele_count is None}  # fmt: skip
+        return {
+            "variant": self.variant,
+            "alleleCount": self.allele_count,
+            "alleleNumber": self.allele_number,
+            "alleleFrequency": self.frequency,
+            "standardError": self.standard_error,
+            "suppressed": self.allele_count is None,
+        }
 
 
 @dataclass(frozen=True)
@@ -192,18 +208,27 @@ class FrequencyRelease:
     def as_dict(self) -> dict[str, Any]:
         within = math.erf(0.01 / (self.frequency_sd * math.sqrt(2)))
         return {
-            "dataset": self.dataset, "slice": self.slice, "donors": self.donors,
+            "dataset": self.dataset,
+            "slice": self.slice,
+            "donors": self.donors,
             "releasedAt": self.first_released.isoformat(),
-            "noise": {"mechanism": "zCDP Gaussian (OpenDP)", "countStandardDeviation":
-                      round(self.noise_sd, 3), "frequencyStandardDeviation":
-                      round(self.frequency_sd, 6), "shareWithin0.01": round(within, 4)},
-            "privacy": {"rho": self.rho, "datasetRhoSpentThisYear": round(
-                self.dataset_rho_spent, 6), "datasetRhoBudget": self.dataset_rho_budget,
+            "noise": {
+                "mechanism": "zCDP Gaussian (OpenDP)",
+                "countStandardDeviation": round(self.noise_sd, 3),
+                "frequencyStandardDeviation": round(self.frequency_sd, 6),
+                "shareWithin0.01": round(within, 4),
+            },
+            "privacy": {
+                "rho": self.rho,
+                "datasetRhoSpentThisYear": round(self.dataset_rho_spent, 6),
+                "datasetRhoBudget": self.dataset_rho_budget,
                 "organisationRhoLeft": round(self.organisation_rho_left, 6),
                 "membershipPowerBoundAt5PercentFpr": round(
-                    membership_bound(self.dataset_rho_spent), 4)},
+                    membership_bound(self.dataset_rho_spent), 4
+                ),
+            },
             "frequencies": [r.as_dict() for r in self.rows],
-        }  # fmt: skip
+        }
 
 
 def membership_bound(rho: float, fpr: float = 0.05) -> float:
@@ -228,11 +253,13 @@ def _gaussian(values: Sequence[int], scale: float, sensitivity: float) -> tuple[
 
     dp.enable_features("contrib")
     if len(values) == 1:
-        scalar = dp.m.make_gaussian(dp.atom_domain(T=int), dp.absolute_distance(T=float),
-                                    scale=scale)  # fmt: skip
+        scalar = dp.m.make_gaussian(
+            dp.atom_domain(T=int), dp.absolute_distance(T=float), scale=scale
+        )
         return [int(scalar(int(values[0])))], float(scalar.map(sensitivity))  # type: ignore[no-untyped-call]
-    vector = dp.m.make_gaussian(dp.vector_domain(dp.atom_domain(T=int)),
-                                dp.l2_distance(T=float), scale=scale)  # fmt: skip
+    vector = dp.m.make_gaussian(
+        dp.vector_domain(dp.atom_domain(T=int)), dp.l2_distance(T=float), scale=scale
+    )
     return [int(v) for v in vector([int(v) for v in values])], float(vector.map(sensitivity))  # type: ignore[no-untyped-call]
 
 
@@ -245,19 +272,31 @@ def noisy_counts(
     return _gaussian(counts, frequency_sd * 2 * donors, 2 * math.sqrt(len(counts)))
 
 
-def _spend_rho(session: Session, collection_id: int, holders: Mapping[str, float],
-               rho: float, year: int) -> bool:  # fmt: skip
+def _spend_rho(
+    session: Session, collection_id: int, holders: Mapping[str, float], rho: float, year: int
+) -> bool:
     """Charge ``rho`` to every holder (name -> budget) or to none."""
-    insert_missing(session, BeaconRhoSpent, [
-        {"collection_id": collection_id, "holder": h, "year": year, "spent": 0.0}
-        for h in holders])  # fmt: skip
+    insert_missing(
+        session,
+        BeaconRhoSpent,
+        [
+            {"collection_id": collection_id, "holder": h, "year": year, "spent": 0.0}
+            for h in holders
+        ],
+    )
     with session.begin_nested() as nested:
         for holder, budget in holders.items():
-            charged = session.execute(update(BeaconRhoSpent).where(
-                BeaconRhoSpent.collection_id == collection_id, BeaconRhoSpent.holder == holder,
-                BeaconRhoSpent.year == year, BeaconRhoSpent.spent + rho <= budget + 1e-12,
-            ).values(spent=BeaconRhoSpent.spent + rho).execution_options(
-                synchronize_session=False))  # fmt: skip
+            charged = session.execute(
+                update(BeaconRhoSpent)
+                .where(
+                    BeaconRhoSpent.collection_id == collection_id,
+                    BeaconRhoSpent.holder == holder,
+                    BeaconRhoSpent.year == year,
+                    BeaconRhoSpent.spent + rho <= budget + 1e-12,
+                )
+                .values(spent=BeaconRhoSpent.spent + rho)
+                .execution_options(synchronize_session=False)
+            )
             if charged.rowcount != 1:  # type: ignore[attr-defined]
                 nested.rollback()
                 return False
@@ -265,9 +304,16 @@ def _spend_rho(session: Session, collection_id: int, holders: Mapping[str, float
 
 
 def _spent(session: Session, collection_id: int, holder: str, year: int) -> float:
-    return float(session.scalar(select(BeaconRhoSpent.spent).where(
-        BeaconRhoSpent.collection_id == collection_id, BeaconRhoSpent.holder == holder,
-        BeaconRhoSpent.year == year)) or 0.0)  # fmt: skip
+    return float(
+        session.scalar(
+            select(BeaconRhoSpent.spent).where(
+                BeaconRhoSpent.collection_id == collection_id,
+                BeaconRhoSpent.holder == holder,
+                BeaconRhoSpent.year == year,
+            )
+        )
+        or 0.0
+    )
 
 
 @dataclass(frozen=True)
@@ -280,12 +326,10 @@ def _slice_columns(session: Session, dataset: Dataset, question: FrequencyQuesti
     store = current_store(session, dataset.collection_id)
     if store is None or dataset.store is None:
         raise NotFound(f"{dataset.id} has no genotypes", code="E_NOT_FOUND")
-    D = m.Donor
-    rows = session.execute(select(GenotypeSample.position, D.id, D.population,
-                                  D.residence_region_id).join(
-        m.Sample, m.Sample.id == GenotypeSample.sample_id).join(
-        D, D.id == m.Sample.donor_id).where(GenotypeSample.store_id == store.id).order_by(
-        GenotypeSample.position)).all()  # fmt: skip
+    rows = [
+        (c.position, c.donor_id, c.population, c.residence_region_id)
+        for c in store_columns(session, store)
+    ]
     provinces = province_codes(session) if question.province is not None else {}
     first: dict[int, int] = {}
     for position, donor, population, region in rows:
@@ -302,28 +346,42 @@ def _slice_columns(session: Session, dataset: Dataset, question: FrequencyQuesti
 def _holders(requester: Requester, exposure: Exposure) -> dict[str, float]:
     """Who a release is charged to, with their budgets: the dataset (every requester together)
     and the requester's organisation (or identity, without one)."""
-    return {DATASET_HOLDER: exposure.frequency_rho,
-            requester.organisation_holder: exposure.frequency_rho_per_organisation}  # fmt: skip
+    return {
+        DATASET_HOLDER: exposure.frequency_rho,
+        requester.organisation_holder: exposure.frequency_rho_per_organisation,
+    }
 
 
-def _check_granted(session: Session, requester: Requester, dataset: Dataset,
-                   today: dt.date) -> None:  # fmt: skip
+def _check_granted(
+    session: Session, requester: Requester, dataset: Dataset, today: dt.date
+) -> None:
     if requester.debarred or not granted(session, requester, dataset, today):
-        raise Forbidden(f"allele frequencies of {dataset.id} are released to requesters with "
-                        "an approved access request for its institution",
-                        code="E_FORBIDDEN")  # fmt: skip
+        raise Forbidden(
+            f"allele frequencies of {dataset.id} are released to requesters with "
+            "an approved access request for its institution",
+            code="E_FORBIDDEN",
+        )
 
 
-def _stored_size(session: Session, dataset: Dataset, store_id: int,
-                 question: FrequencyQuestion) -> int | None:  # fmt: skip
-    return session.scalar(select(BeaconFrequencySlice.donors).where(
-        BeaconFrequencySlice.collection_id == dataset.collection_id,
-        BeaconFrequencySlice.store == str(store_id),
-        BeaconFrequencySlice.slice == question.slice))  # fmt: skip
+def _stored_size(
+    session: Session, dataset: Dataset, store_id: int, question: FrequencyQuestion
+) -> int | None:
+    return session.scalar(
+        select(BeaconFrequencySlice.donors).where(
+            BeaconFrequencySlice.collection_id == dataset.collection_id,
+            BeaconFrequencySlice.store == str(store_id),
+            BeaconFrequencySlice.slice == question.slice,
+        )
+    )
 
 
-def size_slice(session: Session, requester: Requester, dataset: Dataset,
-               question: FrequencyQuestion, now: dt.datetime) -> int:  # fmt: skip
+def size_slice(
+    session: Session,
+    requester: Requester,
+    dataset: Dataset,
+    question: FrequencyQuestion,
+    now: dt.datetime,
+) -> int:
     """The noisy size of the question's slice, released the first time it is needed and kept.
 
     Commit this in a transaction of its own before :func:`release_frequencies`: a refused
@@ -342,13 +400,25 @@ def size_slice(session: Session, requester: Requester, dataset: Dataset,
         return int(released)
     holders = _holders(requester, dataset.exposure)
     if not _spend_rho(session, dataset.collection_id, holders, SLICE_RHO, now.year):
-        raise PolicyDenied(f"this year's privacy budget for {dataset.id} cannot pay for "
-                           "sizing a new slice", code="E_PRIVACY_BUDGET")  # fmt: skip
+        raise PolicyDenied(
+            f"this year's privacy budget for {dataset.id} cannot pay for sizing a new slice",
+            code="E_PRIVACY_BUDGET",
+        )
     (noisy,), _rho = _gaussian([len(part.columns)], 1 / math.sqrt(2 * SLICE_RHO), 1.0)
-    insert_missing(session, BeaconFrequencySlice, [{
-        "collection_id": dataset.collection_id, "store": str(part.store_id),
-        "slice": question.slice, "donors": max(0, noisy), "rho": SLICE_RHO,
-        "released_at": now}])  # fmt: skip
+    insert_missing(
+        session,
+        BeaconFrequencySlice,
+        [
+            {
+                "collection_id": dataset.collection_id,
+                "store": str(part.store_id),
+                "slice": question.slice,
+                "donors": max(0, noisy),
+                "rho": SLICE_RHO,
+                "released_at": now,
+            }
+        ],
+    )
     return int(_stored_size(session, dataset, part.store_id, question) or 0)
 
 
@@ -394,8 +464,9 @@ def _locate(
     return rows, alleles
 
 
-def _true_counts(index: StoreIndex, variants: Sequence[str], columns: NDArray[np.int64],
-                 batch: int = 5_000) -> list[int]:  # fmt: skip
+def _true_counts(
+    index: StoreIndex, variants: Sequence[str], columns: NDArray[np.int64], batch: int = 5_000
+) -> list[int]:
     """Copies of each variant's allele among ``columns`` (none where the store lacks it),
     reading the genotypes of ``batch`` sites at a time."""
     rows, alleles = _locate(index, variants)
@@ -418,8 +489,9 @@ def _question_id(dataset: Dataset, store_id: int, question: FrequencyQuestion, s
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def frequency_rows(variants: Sequence[str], noisy: Sequence[int], donors: int,
-                   frequency_sd: float, min_count: int) -> tuple[FrequencyRow, ...]:  # fmt: skip
+def frequency_rows(
+    variants: Sequence[str], noisy: Sequence[int], donors: int, frequency_sd: float, min_count: int
+) -> tuple[FrequencyRow, ...]:
     """Noisy allele counts over a slice of ``donors`` (noisy) as shown: a count below
     ``min_count`` suppressed, others with their frequency and its standard error."""
     number = 2 * donors
@@ -475,49 +547,82 @@ def release_frequencies(
     sd = exposure.frequency_sd
     noise_sd = sd * 2 * donors
     qid = _question_id(dataset, part.store_id, question, sd)
-    where = (BeaconFrequencyRelease.collection_id == dataset.collection_id,
-             BeaconFrequencyRelease.question == qid)  # fmt: skip
+    where = (
+        BeaconFrequencyRelease.collection_id == dataset.collection_id,
+        BeaconFrequencyRelease.question == qid,
+    )
     existing = session.scalar(select(BeaconFrequencyRelease).where(*where))
     rho = 0.0
     if existing is None:
         rho = rho_for(len(question.variants), donors, sd)
         if not _spend_rho(session, dataset.collection_id, holders, rho, now.year):
-            left = min(budget - _spent(session, dataset.collection_id, holder, now.year)
-                       for holder, budget in holders.items())  # fmt: skip
+            left = min(
+                budget - _spent(session, dataset.collection_id, holder, now.year)
+                for holder, budget in holders.items()
+            )
             affordable = max(0, math.floor(left * 2 * donors**2 * sd**2))
             raise PolicyDenied(
                 f"this year's privacy budget for {dataset.id} has rho {max(left, 0):.4g} left "
                 f"for you: over this slice of about {donors} donors, with noise {sd} on each "
                 f"frequency, that pays for {affordable:,} variants, not "
-                f"{len(question.variants):,}", code="E_PRIVACY_BUDGET")  # fmt: skip
+                f"{len(question.variants):,}",
+                code="E_PRIVACY_BUDGET",
+            )
         index = index_for(dataset.store)  # type: ignore[arg-type]
         true = _true_counts(index, question.variants, part.columns)
         noisy, charged = noisy_counts(true, donors, sd)
         # OpenDP's privacy map is the authority on the cost; it must agree with the formula
         # the budget was charged by (security.md T6(a)).
         assert math.isclose(charged, rho, rel_tol=1e-6), (charged, rho)
-        insert_missing(session, BeaconFrequencyRelease, [{
-            "collection_id": dataset.collection_id, "question": qid, "slice": question.slice,
-            "variants": len(question.variants), "rho": rho, "noise_sd": noise_sd,
-            "donors": donors, "requester": requester.identity[:400],
-            "detail": {"variants": list(question.variants), "counts": noisy},
-            "released_at": now}])  # fmt: skip
+        insert_missing(
+            session,
+            BeaconFrequencyRelease,
+            [
+                {
+                    "collection_id": dataset.collection_id,
+                    "question": qid,
+                    "slice": question.slice,
+                    "variants": len(question.variants),
+                    "rho": rho,
+                    "noise_sd": noise_sd,
+                    "donors": donors,
+                    "requester": requester.identity[:400],
+                    "detail": {"variants": list(question.variants), "counts": noisy},
+                    "released_at": now,
+                }
+            ],
+        )
         existing = session.scalar(select(BeaconFrequencyRelease).where(*where))
     assert existing is not None
-    record(session, actor, "beacon.frequencies", f"collection/{dataset.id}",
-           detail={"slice": question.slice, "variants": len(question.variants), "rho": rho,
-                   "question": qid})  # fmt: skip
+    record(
+        session,
+        actor,
+        "beacon.frequencies",
+        f"collection/{dataset.id}",
+        detail={
+            "slice": question.slice,
+            "variants": len(question.variants),
+            "rho": rho,
+            "question": qid,
+        },
+    )
     detail = existing.detail
     return FrequencyRelease(
-        dataset=dataset.id, slice=question.slice, donors=donors, noise_sd=noise_sd,
-        frequency_sd=sd, rho=rho, first_released=existing.released_at,
-        rows=frequency_rows(detail["variants"], detail["counts"], donors, sd,
-                            exposure.min_carriers),
+        dataset=dataset.id,
+        slice=question.slice,
+        donors=donors,
+        noise_sd=noise_sd,
+        frequency_sd=sd,
+        rho=rho,
+        first_released=existing.released_at,
+        rows=frequency_rows(
+            detail["variants"], detail["counts"], donors, sd, exposure.min_carriers
+        ),
         dataset_rho_spent=_spent(session, dataset.collection_id, DATASET_HOLDER, now.year),
         dataset_rho_budget=exposure.frequency_rho,
         organisation_rho_left=exposure.frequency_rho_per_organisation
         - _spent(session, dataset.collection_id, organisation, now.year),
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -561,20 +666,37 @@ def frequency_ledger(session: Session, dataset: str | None = None) -> FrequencyL
     if dataset is not None:
         known = {c: d for c, d in known.items() if d.id == dataset}
         if not known:
-            raise NotFound(f"no dataset {dataset!r} (give INSTITUTION:COLLECTION)",
-                           code="E_NOT_FOUND")  # fmt: skip
+            raise NotFound(
+                f"no dataset {dataset!r} (give INSTITUTION:COLLECTION)", code="E_NOT_FOUND"
+            )
     R, S = BeaconFrequencyRelease, BeaconRhoSpent
     releases = tuple(
-        LedgerRelease(known[r.collection_id].id, r.slice, r.variants, r.donors, r.rho,
-                      r.requester, r.released_at)
-        for r in session.scalars(select(R).where(R.collection_id.in_(list(known)))
-                                 .order_by(R.released_at, R.question)))  # fmt: skip
+        LedgerRelease(
+            known[r.collection_id].id,
+            r.slice,
+            r.variants,
+            r.donors,
+            r.rho,
+            r.requester,
+            r.released_at,
+        )
+        for r in session.scalars(
+            select(R).where(R.collection_id.in_(list(known))).order_by(R.released_at, R.question)
+        )
+    )
     spent = []
-    for row in session.scalars(select(S).where(S.collection_id.in_(list(known))).order_by(
-            S.collection_id, S.year, S.holder)):  # fmt: skip
+    for row in session.scalars(
+        select(S)
+        .where(S.collection_id.in_(list(known)))
+        .order_by(S.collection_id, S.year, S.holder)
+    ):
         exposure = known[row.collection_id].exposure
-        budget = (exposure.frequency_rho if row.holder == DATASET_HOLDER
-                  else exposure.frequency_rho_per_organisation)  # fmt: skip
-        spent.append(LedgerSpent(known[row.collection_id].id, row.year, row.holder, row.spent,
-                                 budget))  # fmt: skip
+        budget = (
+            exposure.frequency_rho
+            if row.holder == DATASET_HOLDER
+            else exposure.frequency_rho_per_organisation
+        )
+        spent.append(
+            LedgerSpent(known[row.collection_id].id, row.year, row.holder, row.spent, budget)
+        )
     return FrequencyLedger(releases, tuple(spent))

@@ -74,18 +74,26 @@ def parse_charge(body: object) -> tuple[list[str], Tier, str]:
         A field is missing or malformed, or a holder is not a federated one.
     """
     if not isinstance(body, dict) or set(body) != {"holders", "tier", "question"}:
-        raise UsageError("the body must be an object with holders, tier and question",
-                         code="E_LEDGER_REQUEST")  # fmt: skip
+        raise UsageError(
+            "the body must be an object with holders, tier and question", code="E_LEDGER_REQUEST"
+        )
     holders, tier, question = body["holders"], body["tier"], body["question"]
-    if (not isinstance(holders, list) or not 0 < len(holders) <= 4
-            or not all(isinstance(h, str) and is_federated(h) and len(h) <= 400
-                       and h.isprintable() for h in holders)):  # fmt: skip
-        raise UsageError(f"holders must be 1 to 4 printable names starting "
-                         f"{', '.join(FEDERATED)}",
-                         code="E_LEDGER_REQUEST")  # fmt: skip
+    if (
+        not isinstance(holders, list)
+        or not 0 < len(holders) <= 4
+        or not all(
+            isinstance(h, str) and is_federated(h) and len(h) <= 400 and h.isprintable()
+            for h in holders
+        )
+    ):
+        raise UsageError(
+            f"holders must be 1 to 4 printable names starting {', '.join(FEDERATED)}",
+            code="E_LEDGER_REQUEST",
+        )
     if tier not in ("anonymous", "registered", "controlled"):
-        raise UsageError("tier must be anonymous, registered or controlled",
-                         code="E_LEDGER_REQUEST")  # fmt: skip
+        raise UsageError(
+            "tier must be anonymous, registered or controlled", code="E_LEDGER_REQUEST"
+        )
     if not isinstance(question, str) or not re.fullmatch(r"[0-9a-f]{64}", question):
         raise UsageError("question must be a SHA-256 in hex", code="E_LEDGER_REQUEST")
     return list(dict.fromkeys(holders)), Tier[tier.upper()], question
@@ -95,8 +103,9 @@ def question_hash(question: str) -> str:
     return hashlib.sha256(question.encode()).hexdigest()
 
 
-def admit_federated(session: Session, holders: Sequence[str], tier: Tier, day: dt.date,
-                    question: str) -> bool:  # fmt: skip
+def admit_federated(
+    session: Session, holders: Sequence[str], tier: Tier, day: dt.date, question: str
+) -> bool:
     """Count the question (its hash) once a day against each federated holder's cap: on this
     node, which is the ledger. True when every holder has it admitted (or had it before)."""
     return _admit(session, [], _limits(holders, tier), day, question)
@@ -106,8 +115,13 @@ def _limits(holders: Sequence[str], tier: Tier) -> list[tuple[str, int]]:
     return [(h, question_cap(h, tier)) for h in holders]
 
 
-def _admit(session: Session, local: list[tuple[str, int]], federated: list[tuple[str, int]],
-           day: dt.date, question: str) -> bool:  # fmt: skip
+def _admit(
+    session: Session,
+    local: list[tuple[str, int]],
+    federated: list[tuple[str, int]],
+    day: dt.date,
+    question: str,
+) -> bool:
     """Charge one question to every local holder, and to each federated one that has not
     been charged this question (its hash) today; False, with nothing charged, when a cap is
     reached. Two statements in the common case: the question noted, the caps taken."""
@@ -125,8 +139,11 @@ def _admit(session: Session, local: list[tuple[str, int]], federated: list[tuple
     if not limits or admit_holders(session, limits, day, 1) > 0:
         return True
     if new:
-        connection.execute(delete(_QUESTIONS).where(F.day == day, F.question == question,
-                                           F.holder.in_(sorted(new))))  # fmt: skip
+        connection.execute(
+            delete(_QUESTIONS).where(
+                F.day == day, F.question == question, F.holder.in_(sorted(new))
+            )
+        )
     return False
 
 
@@ -139,9 +156,12 @@ def _note_question(dialect: str) -> Any:
     built once: it runs on every question."""
     make = postgresql_insert if dialect == "postgresql" else sqlite_insert
     F = _QUESTIONS.c
-    return make(_QUESTIONS).values(day=bindparam("day"), holder=bindparam("holder"),
-                                   question=bindparam("question")).on_conflict_do_nothing(
-                                   ).returning(F.holder)  # fmt: skip
+    return (
+        make(_QUESTIONS)
+        .values(day=bindparam("day"), holder=bindparam("holder"), question=bindparam("question"))
+        .on_conflict_do_nothing()
+        .returning(F.holder)
+    )
 
 
 @dataclass(frozen=True)
@@ -164,8 +184,9 @@ class RemoteLedger:
         beacon = settings.beacon
         if not beacon.ledger:
             return None
-        token = read_token_file(settings.home, beacon.ledger_token_file,
-                                "[beacon] ledger_token_file")  # fmt: skip
+        token = read_token_file(
+            settings.home, beacon.ledger_token_file, "[beacon] ledger_token_file"
+        )
         return cls(beacon.ledger, token, beacon.timeout_seconds)
 
     def admit(self, holders: Sequence[str], tier: Tier, question: str) -> bool:
@@ -177,22 +198,32 @@ class RemoteLedger:
             The ledger did not answer, or not as a ledger does.
         """
         try:
-            answer = post_json(self.url, LEDGER_PATH, {
-                "holders": list(holders), "tier": tier.name.lower(), "question": question},
-                self.token, timeout=self.timeout)  # fmt: skip
+            answer = post_json(
+                self.url,
+                LEDGER_PATH,
+                {"holders": list(holders), "tier": tier.name.lower(), "question": question},
+                self.token,
+                timeout=self.timeout,
+            )
         except HgrError as exc:
             raise LedgerUnreachable(
                 f"the federation's question ledger did not answer ({exc.code}); ask again later",
                 retry_after=60,
             ) from None
         if not isinstance(answer, dict) or not isinstance(answer.get("admitted"), bool):
-            raise LedgerUnreachable("the federation's question ledger gave no answer; ask "
-                                    "again later", retry_after=60)  # fmt: skip
+            raise LedgerUnreachable(
+                "the federation's question ledger gave no answer; ask again later", retry_after=60
+            )
         return bool(answer["admitted"])
 
 
-def charge_question(session: Session, requester: Requester, day: dt.date, question: str,
-                    ledger: RemoteLedger | None = None) -> None:  # fmt: skip
+def charge_question(
+    session: Session,
+    requester: Requester,
+    day: dt.date,
+    question: str,
+    ledger: RemoteLedger | None = None,
+) -> None:
     """Count one question against the requester's daily caps, or refuse it: holders only
     this node knows here, federated ones at the ledger (``ledger``, or this node when it is
     None).
@@ -213,6 +244,7 @@ def charge_question(session: Session, requester: Requester, day: dt.date, questi
         return
     if local and admit_holders(session, local, day, 1) == 0:
         raise questions_exhausted(day)
-    if federated and not ledger.admit([h for h, _ in federated], requester.tier,
-                                      question_hash(question)):  # fmt: skip
+    if federated and not ledger.admit(
+        [h for h, _ in federated], requester.tier, question_hash(question)
+    ):
         raise questions_exhausted(day)

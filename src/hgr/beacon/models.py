@@ -52,10 +52,21 @@ class BeaconDataset(Sealed, Base):
     __tablename__ = "beacon_dataset"
     # The officer's exposure decision: what each tier may learn, and the privacy budgets.
     __sealed__ = (
-        "anonymous", "registered", "controlled", "min_carriers", "count_floor", "count_step",
-        "count_epsilon", "epsilon_budget", "evidence_budget", "frequency_sd", "frequency_rho",
-        "frequency_rho_per_organisation", "frequency_min_donors", "updated_at",
-    )  # fmt: skip
+        "anonymous",
+        "registered",
+        "controlled",
+        "min_carriers",
+        "count_floor",
+        "count_step",
+        "count_epsilon",
+        "epsilon_budget",
+        "evidence_budget",
+        "frequency_sd",
+        "frequency_rho",
+        "frequency_rho_per_organisation",
+        "frequency_min_donors",
+        "updated_at",
+    )
 
     collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), primary_key=True)
     anonymous: Mapped[str] = mapped_column(String(16))  # none | boolean

@@ -53,9 +53,17 @@ def forwardable(authorization: str | None) -> str | None:
     return token if token.count(".") == 2 else None
 
 
-def _ask(peer: str, url: str, entry: str, params: dict[str, str], body: dict[str, Any] | None,
-         token: str | None, via: list[str], timeout: float,
-         behalf: tuple[str, str] | None) -> PeerAnswer:  # fmt: skip
+def _ask(
+    peer: str,
+    url: str,
+    entry: str,
+    params: dict[str, str],
+    body: dict[str, Any] | None,
+    token: str | None,
+    via: list[str],
+    timeout: float,
+    behalf: tuple[str, str] | None,
+) -> PeerAnswer:
     headers = {VIA_HEADER: ",".join(via)}
     if token is None and behalf is not None:
         token, headers[ON_BEHALF_HEADER] = behalf
@@ -69,17 +77,27 @@ def _ask(peer: str, url: str, entry: str, params: dict[str, str], body: dict[str
     except HgrError as exc:
         status = "unreachable" if exc.code == "E_UNREACHABLE" else "refused"
         return PeerAnswer(peer, status, None, exc.message)
-    if not (isinstance(document, dict)
-            and isinstance(document.get("responseSummary"), dict)
-            and isinstance(document.get("meta", {}), dict)):  # fmt: skip
+    if not (
+        isinstance(document, dict)
+        and isinstance(document.get("responseSummary"), dict)
+        and isinstance(document.get("meta", {}), dict)
+    ):
         return PeerAnswer(peer, "failed", None, "the answer is not a Beacon v2 response")
     return PeerAnswer(peer, "answered", document)
 
 
-def ask_peers(peers: dict[str, str], entry: str, params: dict[str, str],
-              body: dict[str, Any] | None, token: str | None, via: list[str],
-              timeout: float, *, node_tokens: Mapping[str, str] | None = None,
-              on_behalf: str | None = None) -> list[PeerAnswer]:  # fmt: skip
+def ask_peers(
+    peers: dict[str, str],
+    entry: str,
+    params: dict[str, str],
+    body: dict[str, Any] | None,
+    token: str | None,
+    via: list[str],
+    timeout: float,
+    *,
+    node_tokens: Mapping[str, str] | None = None,
+    on_behalf: str | None = None,
+) -> list[PeerAnswer]:
     """Ask every peer not yet on ``via`` at once, by GET with ``params`` or by POST with
     ``body``; each answer, or why there is none, in the order of ``peers``.
 
@@ -99,9 +117,10 @@ def ask_peers(peers: dict[str, str], entry: str, params: dict[str, str],
         return tokens[peer], on_behalf
 
     with ThreadPoolExecutor(max_workers=min(8, len(chosen))) as pool:
-        futures = [pool.submit(_ask, peer, url, entry, params, body, token, onward, timeout,
-                               behalf(peer))
-                   for peer, url in chosen.items()]  # fmt: skip
+        futures = [
+            pool.submit(_ask, peer, url, entry, params, body, token, onward, timeout, behalf(peer))
+            for peer, url in chosen.items()
+        ]
         return [f.result() for f in futures]
 
 
@@ -115,13 +134,15 @@ def _count(document: dict[str, Any]) -> int:
     return value if isinstance(value, int) and value >= 0 else 0
 
 
-def merge(local: dict[str, Any], local_id: str, answers: list[PeerAnswer],
-          requested: str) -> dict[str, Any]:  # fmt: skip
+def merge(
+    local: dict[str, Any], local_id: str, answers: list[PeerAnswer], requested: str
+) -> dict[str, Any]:
     """This beacon's response with its peers' answers merged in (module docstring)."""
     answered = [(a.peer, a.document) for a in answers if a.document is not None]
     documents = [(local_id, local), *answered]
-    level = min(LEVELS.index(requested) if requested in LEVELS else 0,
-                max(_level(d) for _, d in documents))  # fmt: skip
+    level = min(
+        LEVELS.index(requested) if requested in LEVELS else 0, max(_level(d) for _, d in documents)
+    )
     merged: dict[str, Any] = {
         "meta": dict(local["meta"]),
         "responseSummary": {

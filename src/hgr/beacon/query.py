@@ -34,19 +34,40 @@ __all__ = [
 Granularity = Literal["boolean", "count", "record"]
 GRANULARITIES: tuple[Granularity, ...] = ("boolean", "count", "record")
 # Path segment -> entry type id (framework's entry type definitions).
-ENTRY_PATHS = {"g_variants": "genomicVariant", "individuals": "individual",
-               "biosamples": "biosample", "datasets": "dataset", "cohorts": "cohort"}  # fmt: skip
+ENTRY_PATHS = {
+    "g_variants": "genomicVariant",
+    "individuals": "individual",
+    "biosamples": "biosample",
+    "datasets": "dataset",
+    "cohorts": "cohort",
+}
 INCLUDE = ("HIT", "MISS", "ALL", "NONE")
 OPERATORS = ("=", "<", ">", "!", ">=", "<=")
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
 BASES = re.compile(r"^[ACGTUNRYSWKMBDHV.\-]*$")
-VARIANT_KEYS = ("referenceName", "start", "end", "referenceBases", "alternateBases",
-                "assemblyId", "variantType", "variantMinLength", "variantMaxLength")  # fmt: skip
+VARIANT_KEYS = (
+    "referenceName",
+    "start",
+    "end",
+    "referenceBases",
+    "alternateBases",
+    "assemblyId",
+    "variantType",
+    "variantMinLength",
+    "variantMaxLength",
+)
 # Accepted by the specification and refused here: hgr keeps no gene or protein annotation.
 UNSUPPORTED_KEYS = ("geneId", "aminoacidChange", "genomicAlleleShortForm", "mateName")
-QUERY_KEYS = ("requestedGranularity", "filters", "skip", "limit",
-              "includeResultsetResponses", "testMode", "requestedSchema")  # fmt: skip
+QUERY_KEYS = (
+    "requestedGranularity",
+    "filters",
+    "skip",
+    "limit",
+    "includeResultsetResponses",
+    "testMode",
+    "requestedSchema",
+)
 
 
 def _refuse(message: str) -> UsageError:
@@ -84,13 +105,15 @@ class VariantParams:
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"referenceName": self.reference_name, "start": list(self.start)}
-        for key, value in (("end", list(self.end) or None),
-                           ("referenceBases", self.reference_bases),
-                           ("alternateBases", self.alternate_bases),
-                           ("assemblyId", self.assembly_id),
-                           ("variantType", self.variant_type),
-                           ("variantMinLength", self.min_length),
-                           ("variantMaxLength", self.max_length)):  # fmt: skip
+        for key, value in (
+            ("end", list(self.end) or None),
+            ("referenceBases", self.reference_bases),
+            ("alternateBases", self.alternate_bases),
+            ("assemblyId", self.assembly_id),
+            ("variantType", self.variant_type),
+            ("variantMinLength", self.min_length),
+            ("variantMaxLength", self.max_length),
+        ):
             if value is not None:
                 out[key] = value
         return out
@@ -116,9 +139,12 @@ class BeaconQuery:
         (whatever their granularity, paging or parameter order) give the same string. The
         disclosure ledger keys its releases by it, so a repeated question gets the answer it
         got before."""
-        body = {"entry": self.entry, "target": self.target,
-                "filters": sorted((f.id, f.operator, f.value or "") for f in self.filters),
-                "variant": self.variant.as_dict() if self.variant else None}  # fmt: skip
+        body = {
+            "entry": self.entry,
+            "target": self.target,
+            "filters": sorted((f.id, f.operator, f.value or "") for f in self.filters),
+            "variant": self.variant.as_dict() if self.variant else None,
+        }
         return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
     def summary(self) -> dict[str, Any]:
@@ -183,8 +209,10 @@ def _text(name: str, raw: Any) -> str | None:
 def _variant(params: dict[str, Any]) -> VariantParams | None:
     unsupported = [k for k in UNSUPPORTED_KEYS if k in params]
     if unsupported:
-        raise _refuse(f"this beacon does not answer {', '.join(unsupported)} queries: ask by "
-                      "referenceName with start (and end, or alternateBases)")  # fmt: skip
+        raise _refuse(
+            f"this beacon does not answer {', '.join(unsupported)} queries: ask by "
+            "referenceName with start (and end, or alternateBases)"
+        )
     if not any(params.get(k) is not None for k in VARIANT_KEYS):
         return None
     name = _text("referenceName", params.get("referenceName"))
@@ -200,19 +228,27 @@ def _variant(params: dict[str, Any]) -> VariantParams | None:
         alternate_bases=_bases("alternateBases", params.get("alternateBases")),
         assembly_id=_text("assemblyId", params.get("assemblyId")),
         variant_type=_text("variantType", params.get("variantType")),
-        min_length=(None if params.get("variantMinLength") is None
-                    else _int("variantMinLength", params["variantMinLength"])),
-        max_length=(None if params.get("variantMaxLength") is None
-                    else _int("variantMaxLength", params["variantMaxLength"], 1)),
-    )  # fmt: skip
+        min_length=(
+            None
+            if params.get("variantMinLength") is None
+            else _int("variantMinLength", params["variantMinLength"])
+        ),
+        max_length=(
+            None
+            if params.get("variantMaxLength") is None
+            else _int("variantMaxLength", params["variantMaxLength"], 1)
+        ),
+    )
     if len(start) != len(end) and end:
-        raise _refuse("start and end take the same number of positions (1 for a range, "
-                      "2 for a bracket)")  # fmt: skip
+        raise _refuse(
+            "start and end take the same number of positions (1 for a range, 2 for a bracket)"
+        )
     if len(start) == 2 and not end:
         raise _refuse("a bracket query gives two starts and two ends")
     if variant.kind == "sequence" and variant.alternate_bases is None:
-        raise _refuse("a query by start alone names alternateBases (or give an end for a "
-                      "range query)")  # fmt: skip
+        raise _refuse(
+            "a query by start alone names alternateBases (or give an end for a range query)"
+        )
     if variant.kind == "range" and end[0] <= start[0]:
         raise _refuse("end must lie after start")
     if variant.kind == "bracket" and (start[0] > start[1] or end[0] > end[1]):
@@ -236,8 +272,10 @@ def _filters(raw: Any) -> tuple[Filter, ...]:
         if "value" in item:
             operator = item.get("operator", "=")
             if operator not in OPERATORS or not isinstance(item["value"], str):
-                raise _refuse(f"filter {item['id']}: operator is one of {', '.join(OPERATORS)} "
-                              "and value a text")  # fmt: skip
+                raise _refuse(
+                    f"filter {item['id']}: operator is one of {', '.join(OPERATORS)} "
+                    "and value a text"
+                )
             out.append(Filter(item["id"], operator, item["value"]))
         else:
             out.append(Filter(item["id"]))
@@ -252,8 +290,13 @@ def _granularity(raw: Any) -> Granularity:
     return cast(Granularity, raw)
 
 
-def _build(entry: str, target: str | None, params: dict[str, Any], query: dict[str, Any],
-           received: dict[str, Any]) -> BeaconQuery:  # fmt: skip
+def _build(
+    entry: str,
+    target: str | None,
+    params: dict[str, Any],
+    query: dict[str, Any],
+    received: dict[str, Any],
+) -> BeaconQuery:
     variant = _variant(params)
     if variant is not None and entry not in ("g_variants", "individuals", "biosamples"):
         raise _refuse(f"{entry} are not queried by variant")

@@ -43,8 +43,8 @@ from hgr.crypto import NodeKeys
 from hgr.dates import utc_now
 from hgr.db import Database
 from hgr.exceptions import Forbidden, UsageError
-from hgr.genotypes.ingest import current_store
-from hgr.genotypes.models import GenotypeSample, GenotypeStore
+from hgr.genotypes.models import GenotypeStore
+from hgr.genotypes.store import current_store, store_columns
 from hgr.registry import models as m
 
 __all__ = ["MAX_VARIANT_DONOR_HITS", "answer", "open_store_indexes"]
@@ -95,12 +95,9 @@ def _store_donors(session: Session, dataset: Dataset, index: StoreIndex) -> _Sto
         return found
     store = current_store(session, dataset.collection_id)
     assert store is not None
-    rows = session.execute(select(GenotypeSample.position, m.Sample.donor_id).join(
-        m.Sample, m.Sample.id == GenotypeSample.sample_id).where(
-        GenotypeSample.store_id == store.id)).all()  # fmt: skip
     donor_of = np.zeros(index.samples, dtype=np.int64)
-    for position, donor in rows:
-        donor_of[position] = donor
+    for column in store_columns(session, store):
+        donor_of[column.position] = column.donor_id
     found = _StoreDonors(donor_of, len(np.unique(donor_of)))
     with _DONORS_LOCK:
         _DONORS[key] = found
@@ -131,8 +128,9 @@ def _allele_key(hit: Hit) -> str:
     return f"{hit.contig}:{hit.position}:{hit.ref}:{hit.alt}"
 
 
-def _allele_facts(dataset: Dataset, index: StoreIndex, donors: _StoreDonors,
-                  hits: list[Hit]) -> list[AlleleFacts]:  # fmt: skip
+def _allele_facts(
+    dataset: Dataset, index: StoreIndex, donors: _StoreDonors, hits: list[Hit]
+) -> list[AlleleFacts]:
     _, counts, _totals = index.counts(hits)
     facts = []
     for hit, count in zip(hits, counts, strict=True):
@@ -147,8 +145,9 @@ def _allele_facts(dataset: Dataset, index: StoreIndex, donors: _StoreDonors,
     return facts
 
 
-def _visible_hits(session: Session, dataset: Dataset, level: str, hits: list[Hit],
-                  now: dt.datetime) -> list[Hit]:  # fmt: skip
+def _visible_hits(
+    session: Session, dataset: Dataset, level: str, hits: list[Hit], now: dt.datetime
+) -> list[Hit]:
     if level == "record" or not hits:
         return hits  # a controlled requester sees every allele
     assert dataset.store is not None
@@ -160,8 +159,9 @@ def _visible_hits(session: Session, dataset: Dataset, level: str, hits: list[Hit
     new = [h for h in hits if _allele_key(h) not in shown]
     if new:
         facts = _allele_facts(dataset, index, donors, new)
-        decided = shown_alleles(session, dataset.collection_id, donors.count,
-                                dataset.exposure, facts, now)  # fmt: skip
+        decided = shown_alleles(
+            session, dataset.collection_id, donors.count, dataset.exposure, facts, now
+        )
         shown.update(zip((f.key for f in facts), decided, strict=True))
     return [h for h in hits if shown[_allele_key(h)]]
 
@@ -183,24 +183,36 @@ def _variant_record(dataset: Dataset, index: StoreIndex, hit: Hit) -> dict[str, 
                 )
     record: dict[str, Any] = {
         "variantInternalId": f"{dataset.id}:{hit.contig}:{hit.position}:{hit.ref}:{hit.alt}",
-        "variation": {"referenceBases": hit.ref, "alternateBases": hit.alt,
-                      "variantType": variant_type(hit.ref, hit.alt),
-                      "location": {"type": "SequenceLocation",
-                                   "sequence_id": f"chromosome:{hit.contig}",
-                                   "interval": {"type": "SequenceInterval",
-                                                "start": {"type": "Number", "value": hit.start},
-                                                "end": {"type": "Number", "value": hit.end}}}},
-        "variantLevelData": {"info": {"alleleCount": int(counts[0]),
-                                      "alleleNumber": int(totals[0])}},
-    }  # fmt: skip
+        "variation": {
+            "referenceBases": hit.ref,
+            "alternateBases": hit.alt,
+            "variantType": variant_type(hit.ref, hit.alt),
+            "location": {
+                "type": "SequenceLocation",
+                "sequence_id": f"chromosome:{hit.contig}",
+                "interval": {
+                    "type": "SequenceInterval",
+                    "start": {"type": "Number", "value": hit.start},
+                    "end": {"type": "Number", "value": hit.end},
+                },
+            },
+        },
+        "variantLevelData": {
+            "info": {"alleleCount": int(counts[0]), "alleleNumber": int(totals[0])}
+        },
+    }
     if int(totals[0]) > 0:
         frequencies.insert(
             0, {"population": dataset.id, "alleleFrequency": float(counts[0]) / float(totals[0])}
         )
     if frequencies:
-        record["frequencyInPopulations"] = [{"source": dataset.name,
-                                             "sourceReference": f"hgr:{dataset.id}",
-                                             "frequencies": frequencies}]  # fmt: skip
+        record["frequencyInPopulations"] = [
+            {
+                "source": dataset.name,
+                "sourceReference": f"hgr:{dataset.id}",
+                "frequencies": frequencies,
+            }
+        ]
     return record
 
 
@@ -217,8 +229,9 @@ def _g_variants(session: Session, query: BeaconQuery, part: _Part, now: dt.datet
         part.records = [_variant_record(dataset, index, h) for h in page]
 
 
-def _donors_of_query(session: Session, query: BeaconQuery, part: _Part,
-                     now: dt.datetime) -> set[int]:  # fmt: skip
+def _donors_of_query(
+    session: Session, query: BeaconQuery, part: _Part, now: dt.datetime
+) -> set[int]:
     dataset = part.dataset
     donors = matching_donors(session, dataset.collection_id, query.filters)
     if query.variant is None:
@@ -228,9 +241,11 @@ def _donors_of_query(session: Session, query: BeaconQuery, part: _Part,
     index = index_for(dataset.store)
     hits = index.find(query.variant)
     if len(hits) > MAX_VARIANT_DONOR_HITS:
-        raise UsageError(f"the variant query matches {len(hits):,} alleles, more than "
-                         f"{MAX_VARIANT_DONOR_HITS:,}: narrow it",
-                         code="E_BEACON_QUERY")  # fmt: skip
+        raise UsageError(
+            f"the variant query matches {len(hits):,} alleles, more than "
+            f"{MAX_VARIANT_DONOR_HITS:,}: narrow it",
+            code="E_BEACON_QUERY",
+        )
     hits = _visible_hits(session, dataset, part.level, hits, now)
     donor_of = _store_donors(session, dataset, index).donor_of
     carriers: set[int] = set()
@@ -239,8 +254,14 @@ def _donors_of_query(session: Session, query: BeaconQuery, part: _Part,
     return donors & carriers
 
 
-def _people(session: Session, keys: NodeKeys, requester: Requester, query: BeaconQuery,
-            part: _Part, now: dt.datetime) -> None:  # fmt: skip
+def _people(
+    session: Session,
+    keys: NodeKeys,
+    requester: Requester,
+    query: BeaconQuery,
+    part: _Part,
+    now: dt.datetime,
+) -> None:
     dataset = part.dataset
     donors = _donors_of_query(session, query, part, now)
     if part.level == "record":
@@ -250,22 +271,35 @@ def _people(session: Session, keys: NodeKeys, requester: Requester, query: Beaco
             page = load_donors(session, chosen)[query.skip : query.skip + query.limit]
             part.records = [individual_record(keys, requester.identity, d, r) for d, r in page]
         else:
-            rows = session.execute(select(m.Sample, m.Donor).join(
-                m.Donor, m.Donor.id == m.Sample.donor_id).where(
-                m.Sample.collection_id == dataset.collection_id,
-                m.Sample.donor_id.in_(chosen)).order_by(m.Sample.id)).all()  # fmt: skip
+            rows = session.execute(
+                select(m.Sample, m.Donor)
+                .join(m.Donor, m.Donor.id == m.Sample.donor_id)
+                .where(
+                    m.Sample.collection_id == dataset.collection_id, m.Sample.donor_id.in_(chosen)
+                )
+                .order_by(m.Sample.id)
+            ).all()
             part.count = len(rows)
             part.exists = bool(rows)
-            part.records = [biosample_record(keys, requester.identity, s, d)
-                            for s, d in rows[query.skip : query.skip + query.limit]]  # fmt: skip
+            part.records = [
+                biosample_record(keys, requester.identity, s, d)
+                for s, d in rows[query.skip : query.skip + query.limit]
+            ]
         return
     # Below the controlled tier a set smaller than k is "nobody": one person with a rare
     # combination of terms would otherwise be announced.
     true_count = len(donors)
     part.exists = true_count >= dataset.exposure.min_carriers
     if part.level == "count":
-        released = release_count(session, dataset.collection_id, requester, dataset.exposure,
-                                 query.question(), true_count, now)  # fmt: skip
+        released = release_count(
+            session,
+            dataset.collection_id,
+            requester,
+            dataset.exposure,
+            query.question(),
+            true_count,
+            now,
+        )
         if released is None:
             part.level = "boolean"  # this requester's epsilon on the dataset is spent
         else:
@@ -284,17 +318,28 @@ def _collections(query: BeaconQuery, part: _Part) -> None:
 def _meta(beacon: BeaconIdentity, query: BeaconQuery, granularity: str) -> dict[str, Any]:
     entity, folder = SCHEMAS[query.entry]
     schema = f"{SCHEMA_BASE}/models/json/beacon-v2-default-model/{folder}/defaultSchema.json"
-    meta: dict[str, Any] = {"beaconId": beacon.id, "apiVersion": API_VERSION,
-            "returnedGranularity": granularity, "receivedRequestSummary": query.summary(),
-            "returnedSchemas": [{"entityType": entity, "schema": schema}]}  # fmt: skip
+    meta: dict[str, Any] = {
+        "beaconId": beacon.id,
+        "apiVersion": API_VERSION,
+        "returnedGranularity": granularity,
+        "receivedRequestSummary": query.summary(),
+        "returnedSchemas": [{"entityType": entity, "schema": schema}],
+    }
     if query.test_mode:
         meta["testMode"] = True
     return meta
 
 
-def answer(session: Session, home: Path, keys: NodeKeys, beacon: BeaconIdentity,
-           requester: Requester, query: BeaconQuery, now: dt.datetime | None = None,
-           ledger: RemoteLedger | None = None) -> dict[str, Any]:  # fmt: skip
+def answer(
+    session: Session,
+    home: Path,
+    keys: NodeKeys,
+    beacon: BeaconIdentity,
+    requester: Requester,
+    query: BeaconQuery,
+    now: dt.datetime | None = None,
+    ledger: RemoteLedger | None = None,
+) -> dict[str, Any]:
     """The Beacon v2 response to ``query`` from ``requester``; ``ledger`` is the federation's
     question ledger where another node keeps it.
 
@@ -311,11 +356,16 @@ def answer(session: Session, home: Path, keys: NodeKeys, beacon: BeaconIdentity,
     """
     now = now or utc_now()
     if requester.debarred:
-        raise Forbidden("your organisation is on the debarment list: this beacon gives it "
-                        "no answers", code="E_DEBARRED")  # fmt: skip
+        raise Forbidden(
+            "your organisation is on the debarment list: this beacon gives it no answers",
+            code="E_DEBARRED",
+        )
     if query.entry == "g_variants" and query.variant is None and query.target is None:
-        raise UsageError("a g_variants query names a variant: referenceName and start, with "
-                         "alternateBases or an end", code="E_BEACON_QUERY")  # fmt: skip
+        raise UsageError(
+            "a g_variants query names a variant: referenceName and start, with "
+            "alternateBases or an end",
+            code="E_BEACON_QUERY",
+        )
     charge_question(session, requester, now.date(), query.question(), ledger)
     parts = []
     for dataset in datasets(session, home, now.date()):
@@ -338,11 +388,14 @@ def answer(session: Session, home: Path, keys: NodeKeys, beacon: BeaconIdentity,
     return _response(beacon, query, granularity, parts)
 
 
-def _response(beacon: BeaconIdentity, query: BeaconQuery, granularity: str,
-              parts: list[_Part]) -> dict[str, Any]:  # fmt: skip
+def _response(
+    beacon: BeaconIdentity, query: BeaconQuery, granularity: str, parts: list[_Part]
+) -> dict[str, Any]:
     exists = any(p.exists for p in parts)
-    document: dict[str, Any] = {"meta": _meta(beacon, query, granularity),
-                                "responseSummary": {"exists": exists}}  # fmt: skip
+    document: dict[str, Any] = {
+        "meta": _meta(beacon, query, granularity),
+        "responseSummary": {"exists": exists},
+    }
     if granularity == "boolean":
         return document
     total = sum(p.count or 0 for p in parts if p.level != "boolean")
@@ -362,8 +415,15 @@ def _response(beacon: BeaconIdentity, query: BeaconQuery, granularity: str,
             continue
         if query.include == "NONE":
             continue
-        sets.append({"id": part.dataset.id, "setType": "dataset", "exists": part.exists,
-                     "resultsCount": part.count or 0, "results": part.records or [],
-                     "info": {"granularity": part.level}})  # fmt: skip
+        sets.append(
+            {
+                "id": part.dataset.id,
+                "setType": "dataset",
+                "exists": part.exists,
+                "resultsCount": part.count or 0,
+                "results": part.records or [],
+                "info": {"granularity": part.level},
+            }
+        )
     document["response"] = {"resultSets": sets}
     return document

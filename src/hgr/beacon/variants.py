@@ -39,14 +39,35 @@ __all__ = ["MAX_CANDIDATES", "Hit", "StoreIndex", "index_for", "variant_type"]
 MAX_CANDIDATES = 100_000
 CACHED_CHUNKS = 64  # decoded chunks of per-variant arrays kept per store version
 POSITION_MIN, POSITION_MAX = np.iinfo(np.int32).min, np.iinfo(np.int32).max
-IUPAC = {"A": "A", "C": "C", "G": "G", "T": "T", "U": "T", "N": "[ACGTN]", "R": "[AG]",
-         "Y": "[CT]", "S": "[CG]", "W": "[AT]", "K": "[GT]", "M": "[AC]", "B": "[CGT]",
-         "D": "[AGT]", "H": "[ACT]", "V": "[ACG]"}  # fmt: skip
+IUPAC = {
+    "A": "A",
+    "C": "C",
+    "G": "G",
+    "T": "T",
+    "U": "T",
+    "N": "[ACGTN]",
+    "R": "[AG]",
+    "Y": "[CT]",
+    "S": "[CG]",
+    "W": "[AT]",
+    "K": "[GT]",
+    "M": "[AC]",
+    "B": "[CGT]",
+    "D": "[AGT]",
+    "H": "[ACT]",
+    "V": "[ACG]",
+}
 PLAIN_BASES = re.compile(r"[ACGT]+\Z")  # bases that match only themselves
 # Beacon variantType values and the EFO copy-number terms it permits, as the classes below.
-TYPE_SYNONYMS = {"EFO:0030067": "DEL", "EFO:0030068": "DEL", "EFO:0030069": "DEL",
-                 "EFO:0020073": "DEL", "EFO:0030070": "DUP", "EFO:0030071": "DUP",
-                 "EFO:0030072": "DUP"}  # fmt: skip
+TYPE_SYNONYMS = {
+    "EFO:0030067": "DEL",
+    "EFO:0030068": "DEL",
+    "EFO:0030069": "DEL",
+    "EFO:0020073": "DEL",
+    "EFO:0030070": "DUP",
+    "EFO:0030071": "DUP",
+    "EFO:0030072": "DUP",
+}
 
 
 def variant_type(ref: str, alt: str) -> str:
@@ -209,7 +230,9 @@ class StoreIndex:
         if b - a > MAX_CANDIDATES:
             raise UsageError(
                 f"the query covers {b - a:,} records, more than {MAX_CANDIDATES:,}: narrow "
-                "the range", code="E_BEACON_QUERY")  # fmt: skip
+                "the range",
+                code="E_BEACON_QUERY",
+            )
         if b <= a:
             return []
         return self._match(variant, contig or variant.reference_name, lo + int(a), lo + int(b))
@@ -228,8 +251,9 @@ class StoreIndex:
         rows = [self.row(i) for i in range(a, b)]
         alleles = self._alleles(rows)
         ref_pattern = _pattern(variant.reference_bases) if variant.reference_bases else None
-        alt_pattern = (_pattern(variant.alternate_bases)
-                       if variant.alternate_bases is not None else None)  # fmt: skip
+        alt_pattern = (
+            _pattern(variant.alternate_bases) if variant.alternate_bases is not None else None
+        )
         hits = []
         for k, row in enumerate(rows):
             position = int(self.position[a + k])

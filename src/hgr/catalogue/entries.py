@@ -39,19 +39,20 @@ from hgr.catalogue.models import CatalogueEntry, CatalogueStatus
 from hgr.config import EXCLUDED_CONDITIONS
 from hgr.dates import utc_now
 from hgr.exceptions import Conflict, NotFound, ValidationFailed
+from hgr.issues import Issue, Origin, Severity
 from hgr.lifecycle import Lifecycle, step
 from hgr.pedigree.drawing import DrawnPerson, draw_pedigree
 from hgr.registry import models as m
 from hgr.registry.regions import province_codes
-from hgr.registry.report import Issue, Origin, Severity
-from hgr.registry.vocabulary import AffectedStatus, Sex, VitalStatus
 from hgr.relatedness.pedigree_check import FamilyReport
 from hgr.spreadsheets import safe_record
+from hgr.vocabulary import AffectedStatus, Sex, VitalStatus
 
 __all__ = [
     "DEFAULT_EXCLUDED",
     "KINDS",
     "MIN_AFFECTED_GENERATIONS",
+    "catalogue_entries",
     "declare_pedigree",
     "declare_region",
     "draw_entry",
@@ -59,6 +60,7 @@ __all__ = [
     "entries_json",
     "find_entry",
     "is_protected",
+    "protected_numbers",
     "register",
     "review",
     "summary",
@@ -379,6 +381,26 @@ def register(
     entry.number = f"{NUMBER_PREFIX[entry.kind]}-{entry.updated_at.year}-{entry.id:06d}"
     entry.protected = True
     return entry
+
+
+def catalogue_entries(session: Session, *, registered_only: bool = False) -> list[CatalogueEntry]:
+    """Every catalogue entry in the order it was declared (only the registered ones when
+    ``registered_only``)."""
+    query = select(CatalogueEntry).order_by(CatalogueEntry.id)
+    if registered_only:
+        query = query.where(CatalogueEntry.status == CatalogueStatus.REGISTERED.value)
+    return list(session.scalars(query))
+
+
+def protected_numbers(session: Session) -> list[str]:
+    """The registration numbers of the entries the catalogue protects."""
+    return list(
+        session.scalars(
+            select(CatalogueEntry.number)
+            .where(CatalogueEntry.protected)
+            .order_by(CatalogueEntry.number)
+        )
+    )
 
 
 def is_protected(session: Session, institution: str, subject: str, kind: str = "pedigree") -> bool:

@@ -1,7 +1,5 @@
 """``hgr access``: access requests from submission through review to the end of their use."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated

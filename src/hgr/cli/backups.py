@@ -1,8 +1,6 @@
 """``hgr backup`` and ``hgr restore``: a consistent copy of a node, and the node rebuilt from
 it and verified (hgr.backup)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

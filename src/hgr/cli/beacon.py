@@ -1,7 +1,5 @@
 """``hgr beacon``: the Beacon v2 discovery service's own commands."""
 
-from __future__ import annotations
-
 import json
 import secrets
 import tempfile
@@ -172,7 +170,7 @@ def attack_sim(
     """Attack the beacon's defences with simulated membership-inference attackers
     (Shringarpure–Bustamante, an informed attacker, colluding accounts) and print their
     power at a 5% false-positive rate, with and without the defences."""
-    from hgr.beacon.attack import (
+    from hgr.attacks.membership import (
         QUERY_STEPS,
         UPDATE_SIZES,
         default_scenarios,
@@ -270,9 +268,9 @@ def tracing_sim(
 ) -> None:
     """Attack released allele frequencies (Homer, likelihood ratio, inner product) with and
     without differential privacy, and print each attack's power at 5% false positives."""
-    from hgr.beacon.tracing import ATTACKS, trace
-    from hgr.beacon.tracing import default_scenarios as tracing_scenarios
-    from hgr.beacon.tracing import shortfalls as tracing_shortfalls
+    from hgr.attacks.tracing import ATTACKS, trace
+    from hgr.attacks.tracing import default_scenarios as tracing_scenarios
+    from hgr.attacks.tracing import shortfalls as tracing_shortfalls
 
     if victims > members:
         raise UsageError("--victims cannot exceed --members", code="E_USAGE")

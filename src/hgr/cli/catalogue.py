@@ -1,8 +1,6 @@
 """``hgr catalogue``: declare, review and register important genetic pedigrees and
 specific-region resources, and exchange them between institution, province and nation."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +21,6 @@ from hgr.cli.common import (
     table,
 )
 from hgr.cli.common import out as console
-from hgr.federation import get_json
 
 __all__ = ["catalogue_app"]
 
@@ -156,12 +153,10 @@ def register_(
 @catalogue_app.command("list")
 def list_(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Every catalogue entry and where it stands."""
-    from sqlalchemy import select
-
-    from hgr.catalogue.models import CatalogueEntry
+    from hgr.catalogue.entries import catalogue_entries
 
     with reading(home, database_url) as (_node, session):
-        entries = session.scalars(select(CatalogueEntry).order_by(CatalogueEntry.id)).all()
+        entries = catalogue_entries(session)
         rows = [
             {
                 "number": e.number,
@@ -208,7 +203,7 @@ def send(
     """Sign and send the institution's declarations to its province, or the province's review
     (with the declarations it names) to the nation."""
     from hgr.catalogue.exchange import review_package, sign_declarations, sign_review
-    from hgr.survey.documents import envelope_of
+    from hgr.federation.documents import envelope_of
 
     with command_node(home, database_url) as node:
         with node.db.transaction() as session:
@@ -227,7 +222,7 @@ def publish(home: HomeOption = None, database_url: DatabaseOption = None) -> Non
     """Sign the national register of registered and rejected entries (served to other nodes
     at GET /catalogue/register)."""
     from hgr.catalogue.exchange import sign_register
-    from hgr.survey.documents import envelope_of
+    from hgr.federation.documents import envelope_of
 
     with changing(home, database_url) as (node, session, by):
         document = sign_register(session, node.signer(), by, node.settings.survey.nation)
@@ -246,19 +241,16 @@ def fetch(
 ) -> None:
     """Fetch the nation's signed register and take its decisions (the nation's key must be
     trusted: `hgr survey trust --level nation`)."""
-    from sqlalchemy import select
-
+    from hgr.catalogue.entries import protected_numbers
     from hgr.catalogue.exchange import apply_register
-    from hgr.catalogue.models import CatalogueEntry
+    from hgr.federation import get_json
 
     with command_node(home, database_url) as node:
         sent = get_json(source, "/catalogue/register", token)
         nation = node.settings.survey.nation
         with node.db.transaction() as session:
             document = apply_register(session, operator(), sent, nation, node.verifier())
-            protected = session.scalars(
-                select(CatalogueEntry.number).where(CatalogueEntry.protected)
-            ).all()
+            protected = protected_numbers(session)
     console.print(
         f"register v{document.version} of {nation} applied: {len(protected)} "
         f"protected entr{'y' if len(protected) == 1 else 'ies'}"
@@ -276,16 +268,11 @@ def export(
     database_url: DatabaseOption = None,
 ) -> None:
     """Export the catalogue as JSON or CSV, with pedigree drawings in standard notation."""
-    from sqlalchemy import select
-
     from hgr.catalogue import draw_entry, entries_csv, entries_json
-    from hgr.catalogue.models import CatalogueEntry
+    from hgr.catalogue.entries import catalogue_entries
 
     with reading(home, database_url) as (_node, session):
-        query = select(CatalogueEntry).order_by(CatalogueEntry.id)
-        if registered_only:
-            query = query.where(CatalogueEntry.status == "registered")
-        entries = session.scalars(query).all()
+        entries = catalogue_entries(session, registered_only=registered_only)
         text = entries_csv(entries) if out.suffix.lower() == ".csv" else entries_json(entries)
         svgs = (
             {f"{e.institution}-{e.subject}.svg": draw_entry(e) for e in entries if e.pedigree}

@@ -1,7 +1,5 @@
 """What every ``hgr`` subcommand shares: consoles, options, errors, progress, tables."""
 
-from __future__ import annotations
-
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,9 +20,8 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from hgr.exceptions import HgrError, UsageError, ValidationFailed
-from hgr.federation import post_json
+from hgr.issues import Issue
 from hgr.progress import Progress
-from hgr.registry.report import Issue
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -110,7 +107,7 @@ def print_issues(issues: list[Issue]) -> None:
 
 
 @contextmanager
-def command_node(home: Path | None, database_url: str | None) -> Iterator[Node]:
+def command_node(home: Path | None, database_url: str | None) -> "Iterator[Node]":
     """The node one command works on, closed when the block ends."""
     from hgr.node import open_node
 
@@ -122,7 +119,9 @@ def command_node(home: Path | None, database_url: str | None) -> Iterator[Node]:
 
 
 @contextmanager
-def changing(home: Path | None, database_url: str | None) -> Iterator[tuple[Node, Session, Actor]]:
+def changing(
+    home: Path | None, database_url: str | None
+) -> "Iterator[tuple[Node, Session, Actor]]":
     """What a command that changes the node works with: the node, one transaction (committed
     when the block ends, rolled back by an error) and the operator, as the audit log names
     them."""
@@ -131,7 +130,7 @@ def changing(home: Path | None, database_url: str | None) -> Iterator[tuple[Node
 
 
 @contextmanager
-def reading(home: Path | None, database_url: str | None) -> Iterator[tuple[Node, Session]]:
+def reading(home: Path | None, database_url: str | None) -> "Iterator[tuple[Node, Session]]":
     """What a command that only reads the node works with: the node and a read-only session."""
     with command_node(home, database_url) as node, node.db.reader() as session:
         yield node, session
@@ -156,7 +155,7 @@ def progress_bar() -> Iterator[Progress]:
         yield update
 
 
-def institution_of(node: Node, given: str | None) -> str:
+def institution_of(node: "Node", given: str | None) -> str:
     """The institution a command acts for: ``--institution``, or the node's own."""
     code = given or node.settings.institution_code
     if not code:
@@ -166,7 +165,7 @@ def institution_of(node: Node, given: str | None) -> str:
     return code
 
 
-def operator() -> Actor:
+def operator() -> "Actor":
     """The person at the command line, as the audit log names them."""
     from hgr.audit import Actor
 
@@ -193,5 +192,7 @@ def table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = No
 
 def send_document(to: str, path: str, payload: object, token: str | None) -> None:
     """POST a signed document (or package) to another node and say what it kept."""
+    from hgr.federation import post_json
+
     answer = post_json(to, path, payload, token)
     out.print(f"{to} kept {answer['kind']} v{answer['version']} of {answer['subject']}")

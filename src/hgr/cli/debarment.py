@@ -1,7 +1,5 @@
 """``hgr debarment``: the debarment process, control relations, checks and the published list."""
 
-from __future__ import annotations
-
 import datetime as dt
 import json
 from pathlib import Path
@@ -19,7 +17,6 @@ from hgr.cli.common import (
 from hgr.cli.common import out as console
 from hgr.dates import utc_now, utc_today
 from hgr.exceptions import FormatError, UsageError
-from hgr.federation import get_json
 
 __all__ = ["debarment_app"]
 
@@ -222,12 +219,10 @@ def check(
 @debarment_app.command("cases")
 def cases(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Every case and where it stands (the published list shows only entries in force)."""
-    from sqlalchemy import select
-
-    from hgr.debarment.models import DebarmentEntry
+    from hgr.debarment.cases import all_cases
 
     with reading(home, database_url) as (_node, session):
-        entries = session.scalars(select(DebarmentEntry).order_by(DebarmentEntry.id))
+        entries = all_cases(session)
         rows = [
             {
                 "number": e.number,
@@ -289,6 +284,7 @@ def fetch(
     """Fetch the nation's signed list, check it against the nation's trusted key, and apply
     it alongside this node's own."""
     from hgr.debarment.national import held_list, receive_national_list
+    from hgr.federation import get_json
 
     path = Path(source)
     if path.is_file():

@@ -1,7 +1,5 @@
 """``hgr genotypes``: ingest genotype files into a collection's store, and verify it."""
 
-from __future__ import annotations
-
 import json
 import sys
 from pathlib import Path

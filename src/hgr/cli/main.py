@@ -3,9 +3,6 @@
 Errors print ``error: <message> (<CODE>)`` on stderr and exit with status 1 (2 for usage).
 """
 
-from __future__ import annotations
-
-import base64
 import json
 import sys
 from pathlib import Path
@@ -45,7 +42,6 @@ from hgr.cli.relatedness import relatedness_app
 from hgr.cli.survey import survey_app
 from hgr.config import NodeRole
 from hgr.exceptions import IntegrityBroken, NotFound, UsageError
-from hgr.federation.client import get_json
 from hgr.registry.entity_names import ENTITY_NAMES
 
 if TYPE_CHECKING:
@@ -164,7 +160,7 @@ def init(
     node.close()
 
 
-def _render_import(result: ImportResult) -> None:
+def _render_import(result: "ImportResult") -> None:
     if result.families:
         rows = [
             {
@@ -411,21 +407,10 @@ def audit_reseal(
 
     Read the list first: a row inserted in SQL has no seal either, and sealing it would bless
     it. A row whose seal is present but wrong is never resealed: it stays reported."""
-    from hgr.audit import record
-    from hgr.audit.records import seal_unsealed_rows
-    from hgr.auth.seals import seal_unsealed
+    from hgr.auth.seals import reseal
 
     with changing(home, database_url) as (node, session, by):
-        accounts = seal_unsealed(session, node.keys.record_key(), write=yes)
-        counts = seal_unsealed_rows(session, write=yes)
-        if yes and (accounts or counts):
-            record(
-                session,
-                by,
-                "registry.reseal",
-                "records",
-                detail={"accounts": accounts, "rows": counts},
-            )
+        accounts, counts = reseal(session, by, node.keys.record_key(), write=yes)
     for row in accounts:
         out.print(row)
     for name, count in counts.items():
@@ -450,10 +435,13 @@ def audit_witness(
 
     The co-signed note is printed; the head is kept under <home>/witness/. A peer whose log
     was rewritten or cut is refused (E_WITNESS_INCONSISTENT)."""
+    import base64
+
     from hgr.audit import parse_checkpoint
     from hgr.audit.heads import read_head
     from hgr.audit.witness import check_step, cosigned_note, keep, kept_head_file
     from hgr.crypto.signing import load_verifier
+    from hgr.federation.client import get_json
 
     with command_node(home, database_url) as node:
         answer = get_json(url, "/audit/checkpoint")

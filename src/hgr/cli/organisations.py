@@ -1,8 +1,6 @@
 """``hgr org``: the organisation registry (names, identifiers, control) and what the node
 computes from it (foreign party, controllers, the debarment list's finding)."""
 
-from __future__ import annotations
-
 import json
 from typing import Annotated
 
@@ -135,41 +133,8 @@ def control(
 @org_app.command("show")
 def show(key: KeyArgument, home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """An organisation with what the node computes from the registry (JSON)."""
-    from sqlalchemy import select
-
-    from hgr.organisations import controllers, find_organisation, foreign_party, screen
-    from hgr.organisations.models import Organisation, OrganisationIdentifier, OrganisationName
+    from hgr.organisations.profile import organisation_profile
 
     with reading(home, database_url) as (_node, session):
-        organisation = find_organisation(session, key)
-        above = controllers(session, organisation.id)
-        found = screen(session, organisation, utc_today())
-        shown = {
-            "key": organisation.key,
-            "country": organisation.country,
-            "names": [
-                {"name": n.name, "language": n.language, "former": n.former}
-                for n in session.scalars(
-                    select(OrganisationName).where(
-                        OrganisationName.organisation_id == organisation.id
-                    )
-                )
-            ],
-            "identifiers": sorted(
-                session.scalars(
-                    select(OrganisationIdentifier.identifier).where(
-                        OrganisationIdentifier.organisation_id == organisation.id
-                    )
-                )
-            ),
-            "controlled_by": sorted(
-                session.scalars(select(Organisation.key).where(Organisation.id.in_(sorted(above))))
-            ),
-            "foreign_party": foreign_party(session, organisation),
-            "debarment": {
-                "level": found.level,
-                "entries": list(found.entries),
-                "near_misses": [n.__dict__ for n in found.near_misses],
-            },
-        }
+        shown = organisation_profile(session, key, utc_today())
     console.print_json(json.dumps(shown, ensure_ascii=False))

@@ -1,7 +1,5 @@
 """``hgr pedigree``: pedigree files on their own (drawing)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +8,6 @@ import typer
 from hgr.cli.common import out as console
 from hgr.cli.common import print_issues
 from hgr.exceptions import ValidationFailed
-from hgr.registry.report import Report
 
 __all__ = ["pedigree_app"]
 
@@ -28,6 +25,7 @@ def draw(
     deceased: Annotated[list[str] | None, typer.Option(help="Id of a deceased member.")] = None,
 ) -> None:
     """Draw one family of a PED file as SVG (squares, circles, filled when affected)."""
+    from hgr.issues import Report
     from hgr.pedigree.drawing import DrawnPerson, draw_pedigree
     from hgr.pedigree.ped import read_ped
 

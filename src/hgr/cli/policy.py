@@ -1,7 +1,5 @@
 """``hgr policy``: decide a request under the rule packs, and list the rules."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated

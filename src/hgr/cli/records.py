@@ -1,8 +1,6 @@
 """``hgr history`` and ``hgr sample move``: what changed in a registered record, and the one
 change to a sample a file import never makes."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

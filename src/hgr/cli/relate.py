@@ -1,7 +1,5 @@
 """``hgr relate``: kinship and pedigree checks straight from genotype files, no node needed."""
 
-from __future__ import annotations
-
 from collections import Counter
 from pathlib import Path
 from typing import Annotated

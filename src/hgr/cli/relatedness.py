@@ -1,7 +1,5 @@
 """``hgr relatedness``: identity fingerprints, duplicate links, unique-donor counts."""
 
-from __future__ import annotations
-
 from collections import Counter
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """``hgr survey``: cycles, returns, editions, packages between nodes, verification, tables."""
 
-from __future__ import annotations
-
 import datetime as dt
 import json
 from pathlib import Path
@@ -26,13 +24,12 @@ from hgr.cli.common import (
 )
 from hgr.cli.common import out as console
 from hgr.exceptions import FormatError, IntegrityBroken, UsageError
-from hgr.federation import get_json
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from hgr.federation.models import SignedDocument
     from hgr.node import Node
-    from hgr.survey.models import SurveyDocument
     from hgr.survey.publish import PublishedSurvey
 
 
@@ -78,13 +75,8 @@ def open_(
     database_url: DatabaseOption = None,
 ) -> None:
     """Open a survey cycle and sign its definition as the nation."""
-    from hgr.survey import (
-        DEFAULT_DICTIONARY,
-        CycleDates,
-        default_dates,
-        open_cycle,
-        read_dictionary,
-    )
+    from hgr.survey.cycles import CycleDates, default_dates, open_cycle
+    from hgr.survey.dictionary import DEFAULT_DICTIONARY, read_dictionary
 
     with command_node(home, database_url) as node:
         usual = default_dates(reference_date.date(), kind)
@@ -128,8 +120,8 @@ def draft(
     database_url: DatabaseOption = None,
 ) -> None:
     """Count the institution's return from the registry, for the steward to review."""
-    from hgr.survey import draft_return, get_cycle, validate_return
-    from hgr.survey.cycles import cycle_dictionary
+    from hgr.survey.cycles import cycle_dictionary, get_cycle
+    from hgr.survey.returns import draft_return, validate_return
 
     given = _read_json(answers, "form answers") if answers else {}
     if not isinstance(given, dict):
@@ -158,7 +150,7 @@ def submit(
     database_url: DatabaseOption = None,
 ) -> None:
     """Sign the reviewed return with the node's key and keep it (a new version if resubmitted)."""
-    from hgr.survey import submit_return
+    from hgr.survey.returns import submit_return
 
     body = _read_json(draft_file, "draft return")
     if not isinstance(body, dict) or body.get("kind") != "return":
@@ -236,7 +228,7 @@ def export(
     database_url: DatabaseOption = None,
 ) -> None:
     """Write the province's latest edition with the returns it names, for the nation."""
-    from hgr.survey.documents import latest_documents
+    from hgr.federation.documents import latest_documents
     from hgr.survey.editions import package
 
     with reading(home, database_url) as (_node, session):
@@ -282,7 +274,7 @@ def trust(
 ) -> None:
     """Trust another node's key to sign survey documents for a subject."""
     from hgr.crypto import load_verifier
-    from hgr.survey import trust_key
+    from hgr.federation.documents import trust_key
 
     with changing(home, database_url) as (_node, session, by):
         verifier = load_verifier(key, signer)
@@ -315,10 +307,10 @@ def verify(
 
 
 def _published(
-    session: Session, node: Node, cycle: str
-) -> tuple[SurveyDocument, dict[str, Any], PublishedSurvey]:
+    session: "Session", node: "Node", cycle: str
+) -> "tuple[SignedDocument, dict[str, Any], PublishedSurvey]":
     """The latest national edition of ``cycle``, its content, and its protected tables."""
-    from hgr.survey.documents import latest_anchored
+    from hgr.federation.documents import latest_anchored
     from hgr.survey.publish import publish
 
     nation = node.settings.survey.nation
@@ -364,8 +356,7 @@ def report(
     the summary of this node's catalogue."""
     from hgr.catalogue import summary as catalogue_summary
     from hgr.registry.regions import region_names
-    from hgr.survey import get_cycle
-    from hgr.survey.cycles import cycle_facts
+    from hgr.survey.cycles import cycle_facts, get_cycle
     from hgr.web.report import render_report
 
     with reading(home, database_url) as (node, session):
@@ -395,8 +386,9 @@ def fetch(
 ) -> None:
     """Fetch a cycle's signed definition from another node and keep it (the nation's key must
     be trusted: `hgr survey trust --level nation`)."""
-    from hgr.survey import import_cycle
-    from hgr.survey.documents import Envelope, trusted_verifiers
+    from hgr.federation import get_json
+    from hgr.federation.documents import Envelope, trusted_verifiers
+    from hgr.survey.cycles import import_cycle
 
     with command_node(home, database_url) as node:
         sent = Envelope.from_dict(get_json(source, f"/survey/cycles/{cycle}", token), source)
@@ -421,7 +413,7 @@ def send(
     database_url: DatabaseOption = None,
 ) -> None:
     """Send the latest signed return (or provincial edition and its returns) to another node."""
-    from hgr.survey.documents import envelope_of, latest_documents
+    from hgr.federation.documents import envelope_of, latest_documents
     from hgr.survey.editions import package
 
     with command_node(home, database_url) as node:

@@ -68,8 +68,9 @@ class NodeKeys:
             temporary.unlink()
         key = path.read_bytes()
         if len(key) < MIN_KEY_BYTES:
-            raise ConfigurationError(f"record key {path} is shorter than {MIN_KEY_BYTES} bytes",
-                                     code="E_BAD_KEY")  # fmt: skip
+            raise ConfigurationError(
+                f"record key {path} is shorter than {MIN_KEY_BYTES} bytes", code="E_BAD_KEY"
+            )
         return key
 
     def crypt4gh_secret(self) -> bytes:

@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,8 +23,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _HOOKS = "hgr.after_commit"  # session.info key: (action, undo) pairs of Database.transaction
 
 
-def after_commit(session: Session, action: Callable[[], object],
-                 undo: Callable[[], object] | None = None) -> None:  # fmt: skip
+def after_commit(
+    session: Session, action: Callable[[], object], undo: Callable[[], object] | None = None
+) -> None:
     """Run ``action`` once the transaction of ``session`` has committed, or ``undo`` if it
     rolls back: for a change outside the database that must not be seen before the database
     records it (an export package moved into place), and must not stay if it never does.
@@ -38,6 +39,25 @@ def after_commit(session: Session, action: Callable[[], object],
     if hooks is None:
         raise RuntimeError("after_commit needs a session opened by Database.transaction")
     hooks.append((action, undo))
+
+
+# Passwords tried first by anyone who finds the port open.
+DEFAULT_PASSWORDS = {"postgres", "password", "changeme", "admin", "secret", "hgr", "test"}
+
+
+def credential_refusals(url: str) -> list[str]:
+    """What makes the credentials of a database URL unsafe to serve with: a well-known
+    password, or none at all for PostgreSQL."""
+    parsed = make_url(url)
+    refusals = []
+    if parsed.password and parsed.password.lower() in DEFAULT_PASSWORDS:
+        refusals.append("the database password is a well-known default: change it")
+    if parsed.get_backend_name() == "postgresql" and not parsed.password:
+        refusals.append(
+            "the database URL gives no password: give the node's role one "
+            "(trust authentication lets anyone on the host act as it)"
+        )
+    return refusals
 
 
 def normalise_url(url: str) -> str:
@@ -133,6 +153,22 @@ class Database:
         """
         with self._autocommit_sessions() as session:
             yield session
+
+    def ping(self) -> None:
+        """Reach the database with the smallest query; raises when it cannot be reached."""
+        with self.reader() as session:
+            session.execute(text("SELECT 1"))
+
+    def is_superuser(self) -> bool:
+        """Whether the node's database role is a PostgreSQL superuser, which can switch off
+        the append-only and numbering triggers (session_replication_role); False on SQLite,
+        which has no roles."""
+        if self.dialect != "postgresql":
+            return False
+        with self.reader() as session:
+            return bool(
+                session.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
+            )
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -82,9 +82,11 @@ def seal_key(session: Session) -> bytes:
     """
     key = session.info.get(SEAL_KEY)
     if key is None:
-        raise ConfigurationError("this database was opened without the node's record key: "
-                                 "open it through the node (hgr.node.open_node)",
-                                 code="E_NO_KEY")  # fmt: skip
+        raise ConfigurationError(
+            "this database was opened without the node's record key: "
+            "open it through the node (hgr.node.open_node)",
+            code="E_NO_KEY",
+        )
     return bytes(key)
 
 
@@ -160,8 +162,12 @@ def row_seal(key: bytes, table: str, values: Mapping[Any, Any]) -> str:
     """The seal of the row ``values`` of ``table`` (its key and its sealed fields)."""
     fields = sealed_tables()[table]
     row_key = values[_key_name(table)]
-    text_ = json.dumps([table, row_key, *(plain(values.get(f)) for f in fields)],
-                       separators=(",", ":"), ensure_ascii=False, sort_keys=True)  # fmt: skip
+    text_ = json.dumps(
+        [table, row_key, *(plain(values.get(f)) for f in fields)],
+        separators=(",", ":"),
+        ensure_ascii=False,
+        sort_keys=True,
+    )
     return hmac.new(key, text_.encode(), hashlib.sha256).hexdigest()
 
 
@@ -185,8 +191,7 @@ def take_seals(session: Session) -> dict[str, Any]:
     if not totals:
         return {}
     nonce = secrets.token_hex(16)
-    return {"totals": totals, "nonce": nonce,
-            "mac": totals_mac(seal_key(session), nonce, totals)}  # fmt: skip
+    return {"totals": totals, "nonce": nonce, "mac": totals_mac(seal_key(session), nonce, totals)}
 
 
 def totals_mac(key: bytes, nonce: str, totals: Mapping[str, str]) -> str:
@@ -219,8 +224,9 @@ class Sealing:
         row["seal"] = row_seal(self.key, table, row)
         _fold(self.session, table, row["seal"])
 
-    def updated(self, table: str, before: Mapping[str, Any], after: Mapping[str, Any],
-                stored: str | None) -> str:  # fmt: skip
+    def updated(
+        self, table: str, before: Mapping[str, Any], after: Mapping[str, Any], stored: str | None
+    ) -> str:
         """The seal of a row changed from ``before`` (sealed ``stored``) to ``after``; raises
         as :meth:`deleted` does for a row written outside the node."""
         self.deleted(table, before, stored)
@@ -245,7 +251,8 @@ class Sealing:
             raise IntegrityBroken(
                 f"{table} {row} {state}: nothing was written; check it with `hgr audit verify "
                 "--records` (a row made before seals is sealed by `hgr audit reseal --yes`)",
-                code="E_ROW_TAMPERED")  # fmt: skip
+                code="E_ROW_TAMPERED",
+            )
         _fold(self.session, table, stored)
 
 
@@ -268,8 +275,9 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
     if count == 0:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        query = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
-                     "FROM generate_series(1, :count)")  # fmt: skip
+        query = text(
+            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"
+        )
         return list(session.scalars(query, {"table": table.name, "count": count}))
     # SQLite has one writer: holding the write lock, the largest id is this writer's to extend.
     write_lock(session, table)
@@ -286,8 +294,9 @@ def write_lock(session: Session, table: Table) -> None:
         session.execute(update(table).where(false()).values({key.name: key}))
 
 
-def _stored(session: Session, table: str, ids: Iterable[int],
-            lock: bool = False) -> dict[int, dict[str, Any]]:  # fmt: skip
+def _stored(
+    session: Session, table: str, ids: Iterable[int], lock: bool = False
+) -> dict[int, dict[str, Any]]:
     """The sealed fields and the seal of the rows ``ids`` of ``table``, as stored; ``lock``ed
     until the transaction ends when the rows are about to be written over, so that another
     transaction's change to them cannot slip in between the read and the write."""
@@ -298,8 +307,9 @@ def _stored(session: Session, table: str, ids: Iterable[int],
     rows: dict[int, dict[str, Any]] = {}
     for start in range(0, len(wanted), 500):
         key = key_of(table)
-        query = select(key, columns.c.seal, *(columns.c[f] for f in sealed_tables()[table])
-                       ).where(key.in_(wanted[start : start + 500]))  # fmt: skip
+        query = select(key, columns.c.seal, *(columns.c[f] for f in sealed_tables()[table])).where(
+            key.in_(wanted[start : start + 500])
+        )
         if lock and session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
         rows.update((row[0], dict(row._mapping)) for row in session.execute(query))
@@ -343,8 +353,10 @@ def _after_flush(session: Session, _context: Any) -> None:
             updates.append({"row_id": getattr(obj, key.name), "new_seal": seal})
             attributes.set_committed_value(obj, "seal", seal)
         columns = table_of(table)
-        session.execute(update(columns).where(key == bindparam("row_id"))
-                        .values(seal=bindparam("new_seal")), updates)  # fmt: skip
+        session.execute(
+            update(columns).where(key == bindparam("row_id")).values(seal=bindparam("new_seal")),
+            updates,
+        )
 
 
 def _before_commit(session: Session) -> None:
@@ -359,8 +371,10 @@ def _before_commit(session: Session) -> None:
     follow_up = session.info.get(SEAL_EVENT)
     if follow_up is None:
         tables = ", ".join(sorted(t for t, v in session.info[_DELTA].items() if v))
-        raise IntegrityBroken(f"a change to sealed rows ({tables}) was written with no audit "
-                              "event", code="E_UNAUDITED_WRITE")  # fmt: skip
+        raise IntegrityBroken(
+            f"a change to sealed rows ({tables}) was written with no audit event",
+            code="E_UNAUDITED_WRITE",
+        )
     follow_up(session)
 
 
@@ -375,9 +389,11 @@ def _savepoint(session: Session, transaction: Any) -> None:
     """Keep what is pending when a savepoint begins, to go back to it if it rolls back."""
     if transaction.nested:
         saved = session.info.setdefault(_SAVED, {})
-        saved[id(transaction)] = (dict(session.info.get(_DELTA, {})),
-                                  list(session.info.get(_RESEAL, [])),
-                                  session.info.get(SEAL_EVENT))  # fmt: skip
+        saved[id(transaction)] = (
+            dict(session.info.get(_DELTA, {})),
+            list(session.info.get(_RESEAL, [])),
+            session.info.get(SEAL_EVENT),
+        )
 
 
 def _rolled_back(session: Session, previous: Any) -> None:

@@ -31,6 +31,7 @@ __all__ = [
     "LIFECYCLE",
     "REGIMES",
     "add_control",
+    "all_cases",
     "decide",
     "find_case",
     "list_entry",
@@ -142,6 +143,11 @@ def open_case(
         detail={"organisation": entry.organisation, "regime": regime, "mandatory": mandatory},
     )
     return entry
+
+
+def all_cases(session: Session) -> list[DebarmentEntry]:
+    """Every debarment case in the order it was opened, whatever it stands at."""
+    return list(session.scalars(select(DebarmentEntry).order_by(DebarmentEntry.id)))
 
 
 def find_case(session: Session, number: str) -> DebarmentEntry:

@@ -66,6 +66,7 @@ from hgr.dates import utc_today
 from hgr.demo.access import run_access
 from hgr.demo.reimport import careless_reimport
 from hgr.exceptions import ConfigurationError
+from hgr.federation.documents import envelope_of, trust_key
 from hgr.genotypes.ingest import ingest
 from hgr.genotypes.qc_report import qc_report
 from hgr.node import Node, init_node, open_node
@@ -77,17 +78,15 @@ from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
 from hgr.relatedness.fingerprints import fingerprint_collection, seal_fingerprints, select_panel
 from hgr.relatedness.identity import link_donors, unique_donors
 from hgr.relatedness.pedigree_check import FamilyReport
-from hgr.survey import (
+from hgr.survey.cycles import (
     CycleDates,
+    cycle_envelope,
+    cycle_facts,
     default_dates,
-    draft_return,
     get_cycle,
     import_cycle,
     open_cycle,
-    submit_return,
 )
-from hgr.survey.cycles import cycle_envelope, cycle_facts
-from hgr.survey.documents import envelope_of, trust_key
 from hgr.survey.editions import (
     compile_nation,
     compile_province,
@@ -96,7 +95,7 @@ from hgr.survey.editions import (
     receive_package,
 )
 from hgr.survey.publish import publish, write_tables
-from hgr.survey.returns import receive_return
+from hgr.survey.returns import draft_return, receive_return, submit_return
 from hgr.survey.verify import verify_survey
 from hgr.synth import SynthConfig, synthesise_nation
 from hgr.web.report import ReportFiles, render_report
@@ -150,9 +149,14 @@ def _cycle_dates() -> tuple[str, CycleDates]:
     today = utc_today()
     reference = dt.date(today.year - 1, 12, 31)
     usual = default_dates(reference)
-    dates = CycleDates(usual.period_start, usual.period_end, reference,
-                       today + dt.timedelta(days=30), today + dt.timedelta(days=60),
-                       today + dt.timedelta(days=90))  # fmt: skip
+    dates = CycleDates(
+        usual.period_start,
+        usual.period_end,
+        reference,
+        today + dt.timedelta(days=30),
+        today + dt.timedelta(days=60),
+        today + dt.timedelta(days=90),
+    )
     return str(reference.year), dates
 
 
@@ -185,16 +189,30 @@ def _catalogue(
                 node = open_node(nodes / f"institution-{code}")
                 try:
                     with node.db.transaction() as session:
-                        families = session.scalars(select(Family.code).where(
-                            Family.condition.is_not(None)).order_by(Family.code)).all()  # fmt: skip
+                        families = session.scalars(
+                            select(Family.code)
+                            .where(Family.condition.is_not(None))
+                            .order_by(Family.code)
+                        ).all()
                         for family in families:
-                            declare_pedigree(session, DEMO_ACTOR, code, family,
-                                             verification=verified.get(code, {}).get(family),
-                                             excluded=node.settings.catalogue.excluded)  # fmt: skip
+                            declare_pedigree(
+                                session,
+                                DEMO_ACTOR,
+                                code,
+                                family,
+                                verification=verified.get(code, {}).get(family),
+                                excluded=node.settings.catalogue.excluded,
+                            )
                         populations = Counter(session.scalars(select(Donor.population)))
                         if populations["HIGHLAND"] >= HIGHLAND_COHORT:
-                            declare_region(session, DEMO_ACTOR, code, "HIGHLAND", province_code,
-                                           trait="high-altitude adaptation")  # fmt: skip
+                            declare_region(
+                                session,
+                                DEMO_ACTOR,
+                                code,
+                                "HIGHLAND",
+                                province_code,
+                                trait="high-altitude adaptation",
+                            )
                         if session.scalar(select(CatalogueEntry.id).limit(1)) is None:
                             continue  # nothing to declare
                         signed = sign_declarations(session, node.signer(), DEMO_ACTOR, code)
@@ -207,24 +225,27 @@ def _catalogue(
                     node.close()
             # The province approves what meets the criteria and gives reasons for the rest.
             with province.db.transaction() as session:
-                entries = session.scalars(select(CatalogueEntry).where(
-                    CatalogueEntry.status == "declared")).all()  # fmt: skip
+                entries = session.scalars(
+                    select(CatalogueEntry).where(CatalogueEntry.status == "declared")
+                ).all()
                 if not entries:
                     continue
                 for entry in entries:
                     met = bool(entry.evidence.get("criteria_met"))
                     note = "" if met else "the evidence does not meet the criteria"
                     review(session, DEMO_ACTOR, entry, approve=met, note=note)
-                sent_review = review_package(session, sign_review(
-                    session, province.signer(), DEMO_ACTOR, province_code))  # fmt: skip
+                sent_review = review_package(
+                    session, sign_review(session, province.signer(), DEMO_ACTOR, province_code)
+                )
             with national.db.transaction() as session:
                 trust_key(session, DEMO_ACTOR, "province", province_code, province.verifier())
                 receive_review(session, DEMO_ACTOR, sent_review, nation_key)
         finally:
             province.close()
     with national.db.transaction() as session:
-        for entry in session.scalars(select(CatalogueEntry).where(
-                CatalogueEntry.status == "province_approved")).all():  # fmt: skip
+        for entry in session.scalars(
+            select(CatalogueEntry).where(CatalogueEntry.status == "province_approved")
+        ).all():
             register(session, DEMO_ACTOR, entry)
         register_sent = envelope_of(sign_register(session, national.signer(), DEMO_ACTOR, "CN"))
         entries = session.scalars(select(CatalogueEntry).order_by(CatalogueEntry.id)).all()
@@ -336,9 +357,15 @@ def _survey(
     with national.db.reader() as session:
         facts = cycle_facts(get_cycle(session, cycle_code))
         names = region_names(session)
-    report = render_report(published, content, facts, directory / "survey" / cycle_code,
-                           province_names=names, issuer=national.settings.name,
-                           catalogue=catalogue)  # fmt: skip
+    report = render_report(
+        published,
+        content,
+        facts,
+        directory / "survey" / cycle_code,
+        province_names=names,
+        issuer=national.settings.name,
+        catalogue=catalogue,
+    )
     console.print(
         f"national edition v{latest.version} replaces v{first.version} "
         f"({latest.replaces[:12] if latest.replaces else ''}); survey verify: "
@@ -457,8 +484,14 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
     first = next(iter(next(iter(by_province.values()))))
     steward_node = open_node(nodes / f"institution-{first}")
     try:
-        careless_reimport(steward_node, nation_dir / "institutions" / first / "donors.csv",
-                          directory / "reimport", first, DEMO_ACTOR, console)  # fmt: skip
+        careless_reimport(
+            steward_node,
+            nation_dir / "institutions" / first / "donors.csv",
+            directory / "reimport",
+            first,
+            DEMO_ACTOR,
+            console,
+        )
     finally:
         steward_node.close()
 
@@ -478,8 +511,9 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
     catalogue = _catalogue(directory, national, nodes, by_province, verified, console)
 
     console.rule("6. The national survey")
-    edition, report = _survey(directory, national, nodes, by_province, institutions_csv,
-                              catalogue, console)  # fmt: skip
+    edition, report = _survey(
+        directory, national, nodes, by_province, institutions_csv, catalogue, console
+    )
     truth = summary.donors - summary.duplicates
     console.print(
         f"national edition v{edition['version']}: {edition['totals']['donors']} donor records, "

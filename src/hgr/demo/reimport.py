@@ -19,8 +19,9 @@ from hgr.registry.importer import import_files
 __all__ = ["careless_reimport"]
 
 
-def careless_reimport(node: Node, source: Path, folder: Path, code: str, actor: Actor,
-                      console: Console) -> None:  # fmt: skip
+def careless_reimport(
+    node: Node, source: Path, folder: Path, code: str, actor: Actor, console: Console
+) -> None:
     """Re-import the first donor of ``source`` (a donors template) with a new birth year and
     empty term cells, as a steward's later spreadsheet would, and show what the node does."""
     with source.open(encoding="utf-8", newline="") as handle:
@@ -39,20 +40,26 @@ def careless_reimport(node: Node, source: Path, folder: Path, code: str, actor: 
         import_files(node.db, node.keys, [later], institution=code, actor=actor)
         raise AssertionError("a changed record was written without --update")
     except ValidationFailed as refused:
-        console.print(f"{code}: a later donors file changes donor {donor}; refused "
-                      f"({refused.code}), nothing written:", highlight=False)  # fmt: skip
+        console.print(
+            f"{code}: a later donors file changes donor {donor}; refused "
+            f"({refused.code}), nothing written:",
+            highlight=False,
+        )
         for issue in refused.issues:
             console.print(f"  {issue.problem}", highlight=False)
-    result = import_files(node.db, node.keys, [later], institution=code, actor=actor,
-                          update=True)  # fmt: skip
+    result = import_files(node.db, node.keys, [later], institution=code, actor=actor, update=True)
     cleared = [d for d in result.differences if d.field in ("phenotypes", "diagnoses")]
-    console.print(f"with --update: import batch {result.batch_id}, {len(result.differences)} "
-                  f"field(s) changed; the empty phenotype and diagnosis cells cleared "
-                  f"{len(cleared)} (an empty cell keeps what is registered)",
-                  highlight=False)  # fmt: skip
+    console.print(
+        f"with --update: import batch {result.batch_id}, {len(result.differences)} "
+        f"field(s) changed; the empty phenotype and diagnosis cells cleared "
+        f"{len(cleared)} (an empty cell keeps what is registered)",
+        highlight=False,
+    )
     with node.db.reader() as session:
         table, rows = find_row(session, "donors", donor, code, node.keys.pseudonymiser.pseudonym)
         for line in history(session, table, rows):
-            console.print(f"  history of donor {donor}: {line['field']} {line['before']} → "
-                          f"{line['after']} ({line['source']}, {line['by']})",
-                          highlight=False)  # fmt: skip
+            console.print(
+                f"  history of donor {donor}: {line['field']} {line['before']} → "
+                f"{line['after']} ({line['source']}, {line['by']})",
+                highlight=False,
+            )

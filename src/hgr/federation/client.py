@@ -27,18 +27,29 @@ from hgr.exceptions import (
 __all__ = ["get_json", "post_json", "read_token_file"]
 
 TIMEOUT_SECONDS = 60.0
-_BY_STATUS: dict[int, type[HgrError]] = {401: NotAuthenticated, 403: Forbidden, 404: NotFound,
-                                         409: Conflict, 422: ValidationFailed}  # fmt: skip
+_BY_STATUS: dict[int, type[HgrError]] = {
+    401: NotAuthenticated,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    422: ValidationFailed,
+}
 
 
-def _request(url: str, path: str, token: str | None, payload: Any | None,
-             headers: dict[str, str] | None = None,
-             timeout: float = TIMEOUT_SECONDS) -> Any:  # fmt: skip
+def _request(
+    url: str,
+    path: str,
+    token: str | None,
+    payload: Any | None,
+    headers: dict[str, str] | None = None,
+    timeout: float = TIMEOUT_SECONDS,
+) -> Any:
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"{url!r} is not an http(s) address", code="E_URL")
     data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(url.rstrip("/") + path, data=data,
-                                     method="GET" if payload is None else "POST")  # fmt: skip
+    request = urllib.request.Request(
+        url.rstrip("/") + path, data=data, method="GET" if payload is None else "POST"
+    )
     request.add_header("Accept", "application/json")
     if data is not None:
         request.add_header("Content-Type", "application/json")
@@ -63,27 +74,41 @@ def _request(url: str, path: str, token: str | None, payload: Any | None,
         if not isinstance(problem, dict):
             problem = {}
         error = problem.get("error")  # a Beacon v2 beaconErrorResponse
-        detail = (problem.get("detail")
-                  or (error.get("errorMessage") if isinstance(error, dict) else None)
-                  or exc.reason)  # fmt: skip
+        detail = (
+            problem.get("detail")
+            or (error.get("errorMessage") if isinstance(error, dict) else None)
+            or exc.reason
+        )
         kind = _BY_STATUS.get(exc.code, UsageError)
-        raise kind(f"{url}{path} answered {exc.code}: {detail}",
-                   code=problem.get("code") or "E_REMOTE") from None  # fmt: skip
+        raise kind(
+            f"{url}{path} answered {exc.code}: {detail}", code=problem.get("code") or "E_REMOTE"
+        ) from None
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         reason = getattr(exc, "reason", exc)
         raise UsageError(f"cannot reach {url}: {reason}", code="E_UNREACHABLE") from None
 
 
-def get_json(url: str, path: str, token: str | None = None, *,
-             headers: dict[str, str] | None = None,
-             timeout: float = TIMEOUT_SECONDS) -> Any:  # fmt: skip
+def get_json(
+    url: str,
+    path: str,
+    token: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    timeout: float = TIMEOUT_SECONDS,
+) -> Any:
     """GET ``path`` of the node at ``url``; its JSON answer."""
     return _request(url, path, token, None, headers, timeout)
 
 
-def post_json(url: str, path: str, payload: Any, token: str | None = None, *,
-              headers: dict[str, str] | None = None,
-              timeout: float = TIMEOUT_SECONDS) -> Any:  # fmt: skip
+def post_json(
+    url: str,
+    path: str,
+    payload: Any,
+    token: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    timeout: float = TIMEOUT_SECONDS,
+) -> Any:
     """POST ``payload`` as JSON to ``path`` of the node at ``url``; its JSON answer."""
     return _request(url, path, token, payload, headers, timeout)
 
@@ -102,8 +127,9 @@ def read_token_file(home: Path, name: str, setting: str) -> str:
     try:
         token = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise ConfigurationError(f"{setting} {path} cannot be read: {exc.strerror}",
-                                 code="E_NODE_FILE") from None  # fmt: skip
+        raise ConfigurationError(
+            f"{setting} {path} cannot be read: {exc.strerror}", code="E_NODE_FILE"
+        ) from None
     if not token:
         raise ConfigurationError(f"{setting} {path} is empty", code="E_NODE_FILE")
     return token

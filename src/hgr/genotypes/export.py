@@ -20,9 +20,8 @@ from hgr.audit import SYSTEM, Actor, record
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import UsageError
-from hgr.genotypes.ingest import required_store, store_sources
 from hgr.genotypes.raw_files import export_sealed, recipient_key
-from hgr.genotypes.store import CollectionDirectory
+from hgr.genotypes.store import CollectionDirectory, required_store, store_sources
 
 __all__ = ["ExportedFile", "export_raw", "write_vcf_subset"]
 
@@ -91,8 +90,9 @@ def export_raw(
     return exported
 
 
-def write_vcf_subset(group: Any, columns: Sequence[int], names: Sequence[str],
-                     out: BinaryIO, *, source: str = "hgr") -> int:  # fmt: skip
+def write_vcf_subset(
+    group: Any, columns: Sequence[int], names: Sequence[str], out: BinaryIO, *, source: str = "hgr"
+) -> int:
     """Write the genotypes (GT) of the store's sample ``columns``, renamed ``names``, as a
     VCF 4.3 to ``out``; returns the number of records. Alleles, positions and phasing come
     from the VCF Zarr arrays (``contig_id``, ``variant_contig``, ``variant_position``,
@@ -100,11 +100,16 @@ def write_vcf_subset(group: Any, columns: Sequence[int], names: Sequence[str],
     if len(columns) != len(names) or not columns:
         raise UsageError("name each exported sample column once", code="E_EXPORT_SAMPLES")
     contigs = [str(c) for c in group["contig_id"][:]]
-    header = ["##fileformat=VCFv4.3", f"##source={source}",
-              *(f"##contig=<ID={c}>" for c in contigs),
-              '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
-              "#" + "\t".join(("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO",
-                                "FORMAT", *names))]  # fmt: skip
+    header = [
+        "##fileformat=VCFv4.3",
+        f"##source={source}",
+        *(f"##contig=<ID={c}>" for c in contigs),
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+        "#"
+        + "\t".join(
+            ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *names)
+        ),
+    ]
     out.write(("\n".join(header) + "\n").encode())
     total = int(group["variant_position"].shape[0])
     picked = np.asarray(columns)
@@ -122,8 +127,21 @@ def write_vcf_subset(group: Any, columns: Sequence[int], names: Sequence[str],
             for j in range(len(picked)):
                 call = [("." if a < 0 else str(a)) for a in calls[i, j] if a != -2]  # -2: pad
                 cells.append(("|" if phased[i, j] else "/").join(call) or ".")
-            lines.append("\t".join((contigs[int(contig[i])], str(int(position[i])), ".",
-                                    allele[0], ",".join(allele[1:]) or ".", ".", ".", ".",
-                                    "GT", *cells)))  # fmt: skip
+            lines.append(
+                "\t".join(
+                    (
+                        contigs[int(contig[i])],
+                        str(int(position[i])),
+                        ".",
+                        allele[0],
+                        ",".join(allele[1:]) or ".",
+                        ".",
+                        ".",
+                        ".",
+                        "GT",
+                        *cells,
+                    )
+                )
+            )
         out.write(("\n".join(lines) + "\n").encode())
     return total

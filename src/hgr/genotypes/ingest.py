@@ -37,7 +37,7 @@ from hgr.audit import SYSTEM, Actor, record
 from hgr.crypto import NodeKeys
 from hgr.dates import utc_now
 from hgr.db import Database
-from hgr.exceptions import Conflict, NotFound, UsageError
+from hgr.exceptions import Conflict, UsageError
 from hgr.genotypes.builds import GenomeBuild, detect_build
 from hgr.genotypes.encode import (
     encode_plink,
@@ -59,20 +59,19 @@ from hgr.genotypes.sources import (
     prepare_plink,
     prepare_previous,
 )
-from hgr.genotypes.store import STORE_FORMAT, CollectionDirectory
+from hgr.genotypes.store import (
+    STORE_FORMAT,
+    CollectionDirectory,
+    current_store,
+    find_collection,
+    store_sources,
+)
 from hgr.genotypes.vcf_scan import VcfLayout
 from hgr.progress import Progress, silent
 from hgr.registry import models as m
-from hgr.registry.vocabulary import Encryption, FileKind
+from hgr.vocabulary import Encryption, FileKind
 
-__all__ = [
-    "IngestResult",
-    "current_store",
-    "find_collection",
-    "ingest",
-    "required_store",
-    "store_sources",
-]
+__all__ = ["IngestResult", "ingest"]
 
 _FILE_KINDS = {"vcf": FileKind.VCF, "bcf": FileKind.BCF, "plink": FileKind.PLINK}
 
@@ -92,58 +91,6 @@ class IngestResult:
     added_variants: int
     sources: tuple[str, ...]
     swept: tuple[str, ...]
-
-
-def find_collection(session: Session, institution: str, collection: str) -> m.Collection:
-    """The collection ``collection`` of institution ``institution``.
-
-    Raises
-    ------
-    NotFound
-        When either is not registered.
-    """
-    found = session.scalar(
-        select(m.Collection)
-        .join(m.Institution, m.Institution.id == m.Collection.institution_id)
-        .where(m.Institution.code == institution, m.Collection.code == collection)
-    )
-    if found is None:
-        raise NotFound(
-            f"institution {institution!r} has no collection {collection!r}: register it in a "
-            "collections template first (hgr import)",
-            code="E_NO_COLLECTION",
-        )
-    return found
-
-
-def required_store(
-    session: Session, institution: str, collection: str
-) -> tuple[m.Collection, GenotypeStore]:
-    """A collection and the version of its store in use.
-
-    Raises
-    ------
-    NotFound
-        ``E_NO_COLLECTION``, or ``E_NO_GENOTYPES`` when nothing was ingested into it.
-    """
-    target = find_collection(session, institution, collection)
-    store = current_store(session, target.id)
-    if store is None:
-        raise NotFound(
-            f"collection {collection} has no genotypes: ingest them first (hgr genotypes ingest)",
-            code="E_NO_GENOTYPES",
-        )
-    return target, store
-
-
-def current_store(session: Session, collection_id: int) -> GenotypeStore | None:
-    """The version of a collection's store in use (the newest), or None."""
-    return session.scalar(
-        select(GenotypeStore)
-        .where(GenotypeStore.collection_id == collection_id)
-        .order_by(GenotypeStore.version.desc())
-        .limit(1)
-    )
 
 
 def _referenced(session: Session, collection_id: int) -> set[str]:
@@ -424,30 +371,6 @@ def _donor_facts(
         for sample_id, sex, population, region in rows:
             found[sample_id] = (str(sex), population, region)
     return [found[sample_id] for sample_id in sample_ids]
-
-
-def store_sources(
-    session: Session, store: GenotypeStore | None, directory: CollectionDirectory
-) -> list[tuple[GenotypeSource, SealedFile, int]]:
-    """A store version's source files in store order: row, sealed copy, data file id."""
-    if store is None:
-        return []
-    rows = session.execute(
-        select(GenotypeSource, m.DataFile)
-        .join(m.DataFile, m.DataFile.id == GenotypeSource.data_file_id)
-        .where(GenotypeSource.store_id == store.id)
-        .order_by(GenotypeSource.ordinal)
-    ).all()
-    return [
-        (
-            source,
-            SealedFile(
-                source.name, directory.absolute(data.location), data.size_bytes, data.sha256
-            ),
-            data.id,
-        )
-        for source, data in rows
-    ]
 
 
 def _publish(

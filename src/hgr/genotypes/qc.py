@@ -193,16 +193,27 @@ def summarise_store(
     grouped = []
     for k, (name, (ids, index)) in enumerate(indexed.items()):
         labels[k] = index
-        _add_array(group, f"{name}_id", data=np.array(ids or [""], dtype=str),
-                           dimensions=[name])  # fmt: skip
-        grouped.append((
-            _add_array(group, f"{name}_allele_count", shape=(n_variants, widths[k], n_alleles),
-                               chunks=(step, widths[k], n_alleles), dtype=np.int32,
-                               dimensions=["variants", name, "alleles"]),
-            _add_array(group, f"{name}_allele_total", shape=(n_variants, widths[k]),
-                               chunks=(step, widths[k]), dtype=np.int32,
-                               dimensions=["variants", name]),
-        ))  # fmt: skip
+        _add_array(group, f"{name}_id", data=np.array(ids or [""], dtype=str), dimensions=[name])
+        grouped.append(
+            (
+                _add_array(
+                    group,
+                    f"{name}_allele_count",
+                    shape=(n_variants, widths[k], n_alleles),
+                    chunks=(step, widths[k], n_alleles),
+                    dtype=np.int32,
+                    dimensions=["variants", name, "alleles"],
+                ),
+                _add_array(
+                    group,
+                    f"{name}_allele_total",
+                    shape=(n_variants, widths[k]),
+                    chunks=(step, widths[k]),
+                    dtype=np.int32,
+                    dimensions=["variants", name],
+                ),
+            )
+        )
 
     call_rate = np.zeros(n_variants, dtype=np.float32)
     allele_count = np.zeros((n_variants, n_alleles), dtype=np.int32)
@@ -266,8 +277,7 @@ def summarise_store(
         "variant_allele_hash": allele_hashes(alleles),
     }.items():
         dimensions = ["variants", "alleles"] if data.ndim == 2 else ["variants"]
-        _add_array(group, name, data=data, chunks=(step, *data.shape[1:]),
-                           dimensions=dimensions)  # fmt: skip
+        _add_array(group, name, data=data, chunks=(step, *data.shape[1:]), dimensions=dimensions)
 
     samples = _sample_results(
         limits,

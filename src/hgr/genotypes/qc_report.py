@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from hgr.db import Database
-from hgr.genotypes.ingest import required_store
 from hgr.genotypes.models import GenotypeSampleQc
 from hgr.genotypes.qc import QcReport
+from hgr.genotypes.store import required_store
 from hgr.registry import models as m
 
 __all__ = ["qc_report"]

@@ -79,8 +79,10 @@ def prepare_previous(
     calls = work / f"calls-{prefix}-{index}" if parse_calls else None
     reader = SourceReader(sealed.name, work / f"{prefix}-{index}.gz", calls)
     try:
-        with (unseal(sealed, keys, work / f"plain-{prefix}-{index}") as plain,
-              plain.open("rb") as handle):  # fmt: skip
+        with (
+            unseal(sealed, keys, work / f"plain-{prefix}-{index}") as plain,
+            plain.open("rb") as handle,
+        ):
             while chunk := handle.read(_READ_CHUNK):
                 reader(memoryview(chunk))
         layout = reader.finish()
@@ -151,8 +153,15 @@ def keep_working_copies(sources: Sequence[Source], work: Path, keys: NodeKeys) -
         return
     for index, source in enumerate(sources):
         if source.working is None:
-            again = prepare_previous(source.sealed, source.data_file_id, work, index, keys,
-                                     parse_calls=False, prefix="again")  # fmt: skip
+            again = prepare_previous(
+                source.sealed,
+                source.data_file_id,
+                work,
+                index,
+                keys,
+                parse_calls=False,
+                prefix="again",
+            )
             source.working, source.layout = again.working, again.layout
 
 

@@ -1,4 +1,5 @@
-"""Where a collection's genotypes live on disk, and opening a store safely.
+"""A collection's genotype store: which version is in use and what its columns are (the
+database side), where its versions live on disk, and opening one safely.
 
 ::
 
@@ -26,14 +27,25 @@ from pathlib import Path
 from typing import Any
 
 import zarr
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from hgr.exceptions import Conflict, FormatError, IntegrityBroken
+from hgr.exceptions import Conflict, FormatError, IntegrityBroken, NotFound
+from hgr.genotypes.models import GenotypeSample, GenotypeSource, GenotypeStore
+from hgr.genotypes.raw_files import SealedFile
+from hgr.registry import models as m
 
 __all__ = [
     "STORE_FORMAT",
     "SUPPORTED_VCF_ZARR",
     "CollectionDirectory",
+    "StoreColumn",
+    "current_store",
+    "find_collection",
     "open_store",
+    "required_store",
+    "store_columns",
+    "store_sources",
 ]
 
 # The VCF Zarr specification versions this code reads (vcf-zarr-spec, "vcf_zarr_version"),
@@ -42,6 +54,116 @@ SUPPORTED_VCF_ZARR = frozenset({"0.4", "0.5"})
 STORE_FORMAT = 1
 STAGING_PREFIX = ".staging-"
 RAW = "raw"
+
+
+def find_collection(session: Session, institution: str, collection: str) -> m.Collection:
+    """The collection ``collection`` of institution ``institution``.
+
+    Raises
+    ------
+    NotFound
+        When either is not registered.
+    """
+    found = session.scalar(
+        select(m.Collection)
+        .join(m.Institution, m.Institution.id == m.Collection.institution_id)
+        .where(m.Institution.code == institution, m.Collection.code == collection)
+    )
+    if found is None:
+        raise NotFound(
+            f"institution {institution!r} has no collection {collection!r}: register it in a "
+            "collections template first (hgr import)",
+            code="E_NO_COLLECTION",
+        )
+    return found
+
+
+def required_store(
+    session: Session, institution: str, collection: str
+) -> tuple[m.Collection, GenotypeStore]:
+    """A collection and the version of its store in use.
+
+    Raises
+    ------
+    NotFound
+        ``E_NO_COLLECTION``, or ``E_NO_GENOTYPES`` when nothing was ingested into it.
+    """
+    target = find_collection(session, institution, collection)
+    store = current_store(session, target.id)
+    if store is None:
+        raise NotFound(
+            f"collection {collection} has no genotypes: ingest them first (hgr genotypes ingest)",
+            code="E_NO_GENOTYPES",
+        )
+    return target, store
+
+
+def current_store(session: Session, collection_id: int) -> GenotypeStore | None:
+    """The version of a collection's store in use (the newest), or None."""
+    return session.scalar(
+        select(GenotypeStore)
+        .where(GenotypeStore.collection_id == collection_id)
+        .order_by(GenotypeStore.version.desc())
+        .limit(1)
+    )
+
+
+def store_sources(
+    session: Session, store: GenotypeStore | None, directory: CollectionDirectory
+) -> list[tuple[GenotypeSource, SealedFile, int]]:
+    """A store version's source files in store order: row, sealed copy, data file id."""
+    if store is None:
+        return []
+    rows = session.execute(
+        select(GenotypeSource, m.DataFile)
+        .join(m.DataFile, m.DataFile.id == GenotypeSource.data_file_id)
+        .where(GenotypeSource.store_id == store.id)
+        .order_by(GenotypeSource.ordinal)
+    ).all()
+    return [
+        (
+            source,
+            SealedFile(
+                source.name, directory.absolute(data.location), data.size_bytes, data.sha256
+            ),
+            data.id,
+        )
+        for source, data in rows
+    ]
+
+
+@dataclass(frozen=True)
+class StoreColumn:
+    """One sample column of a store version: the sample and donor it holds."""
+
+    position: int
+    sample_id: int
+    sample_code: str
+    donor_id: int
+    pseudonym: str
+    population: str | None
+    residence_region_id: int | None
+
+
+def store_columns(session: Session, store: GenotypeStore) -> list[StoreColumn]:
+    """Every sample column of ``store``, in column order, with its sample and donor."""
+    S, D = m.Sample, m.Donor
+    rows = session.execute(
+        select(
+            GenotypeSample.position,
+            S.id,
+            S.code,
+            D.id,
+            D.pseudonym,
+            D.population,
+            D.residence_region_id,
+        )
+        .join(S, S.id == GenotypeSample.sample_id)
+        .join(D, D.id == S.donor_id)
+        .where(GenotypeSample.store_id == store.id)
+        .order_by(GenotypeSample.position)
+    )
+    return [StoreColumn(*row) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,9 @@ from bio2zarr import plink as bio2zarr_plink
 
 from hgr.crypto import NodeKeys
 from hgr.db import Database
-from hgr.genotypes.ingest import required_store, store_sources
 from hgr.genotypes.models import GenotypeSource
 from hgr.genotypes.raw_files import SealedFile, unseal
-from hgr.genotypes.store import CollectionDirectory, open_store
+from hgr.genotypes.store import CollectionDirectory, open_store, required_store, store_sources
 from hgr.genotypes.vcf_scan import at_line
 from hgr.progress import Progress, silent
 

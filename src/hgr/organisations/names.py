@@ -12,12 +12,48 @@ __all__ = ["LEGAL_FORMS", "normalise_name"]
 # Legal-form words, matched at the end of a name after punctuation is removed (longest first):
 # UK Companies Act 2006 s.58-59, EU company forms, the PRC Company Law's 有限公司 and
 # 股份有限公司, and the common abbreviations.
-LEGAL_FORMS = sorted({
-    "limited", "ltd", "plc", "llp", "lp", "llc", "inc", "incorporated", "corp", "corporation",
-    "co", "company", "gmbh", "ag", "kg", "sa", "sas", "sarl", "spa", "srl", "bv", "nv", "ab",
-    "as", "oy", "kk", "pte", "pty", "holdings", "group",
-    "有限公司", "有限责任公司", "股份有限公司", "集团有限公司", "集团", "公司",
-}, key=len, reverse=True)  # fmt: skip
+LEGAL_FORMS = sorted(
+    {
+        "limited",
+        "ltd",
+        "plc",
+        "llp",
+        "lp",
+        "llc",
+        "inc",
+        "incorporated",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "gmbh",
+        "ag",
+        "kg",
+        "sa",
+        "sas",
+        "sarl",
+        "spa",
+        "srl",
+        "bv",
+        "nv",
+        "ab",
+        "as",
+        "oy",
+        "kk",
+        "pte",
+        "pty",
+        "holdings",
+        "group",
+        "有限公司",
+        "有限责任公司",
+        "股份有限公司",
+        "集团有限公司",
+        "集团",
+        "公司",
+    },
+    key=len,
+    reverse=True,
+)
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _CJK_GAP = re.compile(f"(?<=[{_CJK}]) +(?=[{_CJK}])")

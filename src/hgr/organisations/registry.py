@@ -68,9 +68,12 @@ class Fact:
 
     def checked(self) -> Fact:
         if not self.source.strip() or not self.verified_by.strip():
-            raise ValidationFailed("every fact of the organisation registry names its source "
-                                   "(--source) and the officer who verified it (--verified-by)",
-                                   [], code="E_ORG_FACT")  # fmt: skip
+            raise ValidationFailed(
+                "every fact of the organisation registry names its source "
+                "(--source) and the officer who verified it (--verified-by)",
+                [],
+                code="E_ORG_FACT",
+            )
         return Fact(self.source.strip()[:500], self.verified_by.strip()[:100])
 
 
@@ -88,15 +91,25 @@ def find_organisation(session: Session, key: str) -> Organisation:
     """
     found = session.scalar(select(Organisation).where(Organisation.key == key))
     if found is None:
-        raise NotFound(f"no organisation {key!r} in the registry: register it with hgr org add "
-                       f"{key} --country CC --name NAME --source S --verified-by OFFICER",
-                       code="E_UNKNOWN_ORGANISATION")  # fmt: skip
+        raise NotFound(
+            f"no organisation {key!r} in the registry: register it with hgr org add "
+            f"{key} --country CC --name NAME --source S --verified-by OFFICER",
+            code="E_UNKNOWN_ORGANISATION",
+        )
     return found
 
 
-def register_organisation(session: Session, by: Actor, key: str, country: str, name: str,
-                          fact: Fact, *, language: str = "en",
-                          identifiers: Iterable[str] = ()) -> Organisation:  # fmt: skip
+def register_organisation(
+    session: Session,
+    by: Actor,
+    key: str,
+    country: str,
+    name: str,
+    fact: Fact,
+    *,
+    language: str = "en",
+    identifiers: Iterable[str] = (),
+) -> Organisation:
     """Register an organisation with its first name and its identifiers.
 
     Raises
@@ -112,16 +125,31 @@ def register_organisation(session: Session, by: Actor, key: str, country: str, n
         raise _bad(f"country {country!r}: an ISO 3166-1 alpha-2 code such as CN or GB")
     if session.scalar(select(Organisation.id).where(Organisation.key == key)) is not None:
         raise _bad(f"key {key!r} is registered already: add names or identifiers to it")
-    organisation = Organisation(key=key, country=country, source=fact.source,
-                                verified_by=fact.verified_by, recorded_at=utc_now())  # fmt: skip
+    organisation = Organisation(
+        key=key,
+        country=country,
+        source=fact.source,
+        verified_by=fact.verified_by,
+        recorded_at=utc_now(),
+    )
     session.add(organisation)
     session.flush()
     add_name(session, by, organisation, name, fact, language=language, audit=False)
     for identifier in identifiers:
         add_identifier(session, by, organisation, identifier, fact, audit=False)
-    record(session, by, "org.register", f"organisations/{key}",
-           detail={"country": country, "name": name, "identifiers": sorted(identifiers),
-                   "source": fact.source, "verified_by": fact.verified_by})  # fmt: skip
+    record(
+        session,
+        by,
+        "org.register",
+        f"organisations/{key}",
+        detail={
+            "country": country,
+            "name": name,
+            "identifiers": sorted(identifiers),
+            "source": fact.source,
+            "verified_by": fact.verified_by,
+        },
+    )
     return organisation
 
 
@@ -140,8 +168,10 @@ def add_name(
     fact = fact.checked()
     normalised = normalise_name(name)
     if not normalised or len(name) > 300 or any(ord(c) < 32 for c in name):
-        raise _bad(f"name {name[:80]!r}: give the organisation's name (at most 300 characters, "
-                   "no control characters)")  # fmt: skip
+        raise _bad(
+            f"name {name[:80]!r}: give the organisation's name (at most 300 characters, "
+            "no control characters)"
+        )
     session.add(
         OrganisationName(
             organisation_id=organisation.id,
@@ -154,13 +184,30 @@ def add_name(
         )
     )
     if audit:
-        record(session, by, "org.name", f"organisations/{organisation.key}",
-               detail={"name": name, "language": language, "former": former,
-                       "source": fact.source, "verified_by": fact.verified_by})  # fmt: skip
+        record(
+            session,
+            by,
+            "org.name",
+            f"organisations/{organisation.key}",
+            detail={
+                "name": name,
+                "language": language,
+                "former": former,
+                "source": fact.source,
+                "verified_by": fact.verified_by,
+            },
+        )
 
 
-def add_identifier(session: Session, by: Actor, organisation: Organisation, identifier: str,
-                   fact: Fact, *, audit: bool = True) -> None:  # fmt: skip
+def add_identifier(
+    session: Session,
+    by: Actor,
+    organisation: Organisation,
+    identifier: str,
+    fact: Fact,
+    *,
+    audit: bool = True,
+) -> None:
     """Add a legal identifier (``SCHEME:VALUE``) to the organisation.
 
     Raises
@@ -171,10 +218,15 @@ def add_identifier(session: Session, by: Actor, organisation: Organisation, iden
     fact = fact.checked()
     identifier = normalise_identifier(identifier)
     if not _IDENTIFIER.match(identifier):
-        raise _bad(f"identifier {identifier[:80]!r}: write SCHEME:VALUE, such as "
-                   "USCC:91310000MA1FL0001R, CH:00000001 or LEI:5493001KJTIIGC8Y1R12")  # fmt: skip
-    holder = session.scalar(select(Organisation.key).join(OrganisationIdentifier).where(
-        OrganisationIdentifier.identifier == identifier))  # fmt: skip
+        raise _bad(
+            f"identifier {identifier[:80]!r}: write SCHEME:VALUE, such as "
+            "USCC:91310000MA1FL0001R, CH:00000001 or LEI:5493001KJTIIGC8Y1R12"
+        )
+    holder = session.scalar(
+        select(Organisation.key)
+        .join(OrganisationIdentifier)
+        .where(OrganisationIdentifier.identifier == identifier)
+    )
     if holder is not None:
         raise _bad(f"identifier {identifier} belongs to {holder} already")
     session.add(
@@ -186,9 +238,17 @@ def add_identifier(session: Session, by: Actor, organisation: Organisation, iden
         )
     )
     if audit:
-        record(session, by, "org.identifier", f"organisations/{organisation.key}",
-               detail={"identifier": identifier, "source": fact.source,
-                       "verified_by": fact.verified_by})  # fmt: skip
+        record(
+            session,
+            by,
+            "org.identifier",
+            f"organisations/{organisation.key}",
+            detail={
+                "identifier": identifier,
+                "source": fact.source,
+                "verified_by": fact.verified_by,
+            },
+        )
 
 
 def _controlling() -> object:
@@ -203,15 +263,28 @@ def controllers(session: Session, organisation_id: int) -> set[int]:
     seen: set[int] = set()
     frontier = {organisation_id}
     while frontier:
-        above = set(session.scalars(select(C.controller_id).where(
-            C.controlled_id.in_(sorted(frontier)), _controlling())))  # type: ignore[arg-type]  # fmt: skip
+        above = set(
+            session.scalars(
+                select(C.controller_id).where(
+                    C.controlled_id.in_(sorted(frontier)),
+                    _controlling(),  # type: ignore[arg-type]
+                )
+            )
+        )
         frontier = above - seen - {organisation_id}
         seen |= frontier
     return seen
 
 
-def add_control(session: Session, by: Actor, controller: str, controlled: str, kind: str,
-                share: float | None, fact: Fact) -> OrganisationControl:  # fmt: skip
+def add_control(
+    session: Session,
+    by: Actor,
+    controller: str,
+    controlled: str,
+    kind: str,
+    share: float | None,
+    fact: Fact,
+) -> OrganisationControl:
     """Record that ``controller`` holds ``share`` percent of ``controlled``'s equity or votes,
     or controls it by agreement.
 
@@ -236,27 +309,55 @@ def add_control(session: Session, by: Actor, controller: str, controlled: str, k
     elif share is None or not 0 < share <= 100:
         raise _bad(f"a holding of {kind} gives its share, above 0 and at most 100 percent")
     C = OrganisationControl
-    if session.scalar(select(C.id).where(C.controller_id == upper.id,
-                                         C.controlled_id == lower.id, C.kind == kind)):  # fmt: skip
+    if session.scalar(
+        select(C.id).where(C.controller_id == upper.id, C.controlled_id == lower.id, C.kind == kind)
+    ):
         raise _bad(f"{controller}'s {kind} in {controlled} is recorded already")
     if share is not None:
-        held = session.scalar(select(func.coalesce(func.sum(C.share), 0.0)).where(
-            C.controlled_id == lower.id, C.kind == kind)) or 0.0  # fmt: skip
+        held = (
+            session.scalar(
+                select(func.coalesce(func.sum(C.share), 0.0)).where(
+                    C.controlled_id == lower.id, C.kind == kind
+                )
+            )
+            or 0.0
+        )
         if held + share > 100 + 1e-9:
-            raise _bad(f"the recorded holdings of {controlled}'s {kind} come to {held:g}%: "
-                       f"{share:g}% more would exceed 100%")  # fmt: skip
+            raise _bad(
+                f"the recorded holdings of {controlled}'s {kind} come to {held:g}%: "
+                f"{share:g}% more would exceed 100%"
+            )
     if (kind == "agreement" or (share or 0) >= CONTROL_SHARE) and (
-            lower.id in controllers(session, upper.id)):  # fmt: skip
-        raise _bad(f"{controlled} controls {controller} already: {controller} controlling "
-                   f"{controlled} would make a control cycle")  # fmt: skip
-    relation = OrganisationControl(controller_id=upper.id, controlled_id=lower.id, kind=kind,
-                                   share=share, source=fact.source,
-                                   verified_by=fact.verified_by, recorded_at=utc_now())  # fmt: skip
+        lower.id in controllers(session, upper.id)
+    ):
+        raise _bad(
+            f"{controlled} controls {controller} already: {controller} controlling "
+            f"{controlled} would make a control cycle"
+        )
+    relation = OrganisationControl(
+        controller_id=upper.id,
+        controlled_id=lower.id,
+        kind=kind,
+        share=share,
+        source=fact.source,
+        verified_by=fact.verified_by,
+        recorded_at=utc_now(),
+    )
     session.add(relation)
     session.flush()
-    record(session, by, "org.control", f"organisations/{controlled}",
-           detail={"controller": controller, "kind": kind, "share": share,
-                   "source": fact.source, "verified_by": fact.verified_by})  # fmt: skip
+    record(
+        session,
+        by,
+        "org.control",
+        f"organisations/{controlled}",
+        detail={
+            "controller": controller,
+            "kind": kind,
+            "share": share,
+            "source": fact.source,
+            "verified_by": fact.verified_by,
+        },
+    )
     return relation
 
 
@@ -266,8 +367,9 @@ def organisations_named(session: Session, name: str) -> list[Organisation]:
     normalised = normalise_name(name)
     if not normalised:
         return []
-    query = select(Organisation).join(OrganisationName).where(
-        OrganisationName.normalised == normalised)  # fmt: skip
+    query = (
+        select(Organisation).join(OrganisationName).where(OrganisationName.normalised == normalised)
+    )
     return list(session.scalars(query.distinct().order_by(Organisation.id)))
 
 
@@ -277,8 +379,9 @@ def normalise_identifier(identifier: str) -> str:
     return "".join(identifier.split()).upper()
 
 
-def organisations_matching(session: Session, identifiers: Iterable[str],
-                           name: str) -> list[Organisation]:  # fmt: skip
+def organisations_matching(
+    session: Session, identifiers: Iterable[str], name: str
+) -> list[Organisation]:
     """Every registered organisation that holds one of ``identifiers`` or has ``name`` (in
     normalised form, in any country): all of them, so that adding another organisation's
     identifier to a request, or naming a namesake, cannot make one of them stand for the
@@ -286,14 +389,18 @@ def organisations_matching(session: Session, identifiers: Iterable[str],
     wanted = sorted({normalise_identifier(i) for i in identifiers if i.strip()})
     found = {o.id: o for o in organisations_named(session, name)}
     if wanted:
-        held = select(Organisation).join(OrganisationIdentifier).where(
-            OrganisationIdentifier.identifier.in_(wanted))  # fmt: skip
+        held = (
+            select(Organisation)
+            .join(OrganisationIdentifier)
+            .where(OrganisationIdentifier.identifier.in_(wanted))
+        )
         found |= {o.id: o for o in session.scalars(held)}
     return [found[k] for k in sorted(found)]
 
 
-def organisations_of_party(session: Session, key: str | None, identifiers: Iterable[str],
-                           name: str) -> list[Organisation]:  # fmt: skip
+def organisations_of_party(
+    session: Session, key: str | None, identifiers: Iterable[str], name: str
+) -> list[Organisation]:
     """The registered organisations a request's party stands for. A party with a registry
     ``key`` is that organisation and every holder of an identifier it gives (another's
     identifier added is not dropped), never a namesake: its name is the registry's. A party
@@ -306,16 +413,23 @@ def organisations_of_party(session: Session, key: str | None, identifiers: Itera
     return list(found.values())
 
 
-def organisation_by_identity(session: Session, identifiers: Iterable[str], name: str,
-                             country: str = "") -> Organisation | None:  # fmt: skip
+def organisation_by_identity(
+    session: Session, identifiers: Iterable[str], name: str, country: str = ""
+) -> Organisation | None:
     """The one registered organisation the identifiers and the name point to: by
     identifier, else by normalised name (in ``country`` first, else the only one anywhere);
     None when they point to none, or to several (hgr.organisations.organisations_matching
     gives them all)."""
     wanted = sorted({normalise_identifier(i) for i in identifiers if i.strip()})
     if wanted:
-        held = list(session.scalars(select(Organisation).join(OrganisationIdentifier).where(
-            OrganisationIdentifier.identifier.in_(wanted)).distinct()))  # fmt: skip
+        held = list(
+            session.scalars(
+                select(Organisation)
+                .join(OrganisationIdentifier)
+                .where(OrganisationIdentifier.identifier.in_(wanted))
+                .distinct()
+            )
+        )
         if len(held) == 1:
             return held[0]
         if held:
@@ -341,14 +455,22 @@ def _above(session: Session, organisation_id: int, kinds: tuple[str, ...]) -> _A
     held: dict[int, list[tuple[int, str, float]]] = {}
     members = frontier = {organisation_id}
     while frontier:
-        rows = session.execute(select(C.controlled_id, C.controller_id, C.kind, C.share).where(
-            C.controlled_id.in_(sorted(frontier)), C.kind.in_(kinds))).all()  # fmt: skip
+        rows = session.execute(
+            select(C.controlled_id, C.controller_id, C.kind, C.share).where(
+                C.controlled_id.in_(sorted(frontier)), C.kind.in_(kinds)
+            )
+        ).all()
         for lower, upper, kind, share in rows:
             held.setdefault(lower, []).append((upper, kind, share or 0.0))
         frontier = {upper for _, upper, _, _ in rows} - members
         members = members | frontier
-    countries = dict(session.execute(select(Organisation.id, Organisation.country).where(
-        Organisation.id.in_(sorted(members)))).all())  # fmt: skip
+    countries = dict(
+        session.execute(
+            select(Organisation.id, Organisation.country).where(
+                Organisation.id.in_(sorted(members))
+            )
+        ).all()
+    )
     return _Above(held, countries)
 
 
@@ -362,8 +484,14 @@ def _fixpoint(above: _Above, seeds: set[int], joins: Callable[[int, set[int]], b
 
 
 def _share(above: _Above, member: int, kind: str, holders: set[int]) -> float:
-    return min(sum(share for upper, k, share in above.held.get(member, ())
-                   if k == kind and upper in holders), 100.0)  # fmt: skip
+    return min(
+        sum(
+            share
+            for upper, k, share in above.held.get(member, ())
+            if k == kind and upper in holders
+        ),
+        100.0,
+    )
 
 
 def foreign_party(session: Session, organisation: Organisation, home: str = "CN") -> bool:
@@ -375,17 +503,21 @@ def foreign_party(session: Session, organisation: Organisation, home: str = "CN"
 
     def joins(member: int, foreign: set[int]) -> bool:
         pairs = above.held.get(member, ())
-        controlled = any(upper in foreign and (kind == "agreement" or share >= CONTROL_SHARE)
-                         for upper, kind, share in pairs)  # fmt: skip
-        return controlled or any(_share(above, member, kind, foreign) >= CONTROL_SHARE
-                                 for kind in ("equity", "votes"))  # fmt: skip
+        controlled = any(
+            upper in foreign and (kind == "agreement" or share >= CONTROL_SHARE)
+            for upper, kind, share in pairs
+        )
+        return controlled or any(
+            _share(above, member, kind, foreign) >= CONTROL_SHARE for kind in ("equity", "votes")
+        )
 
     abroad = {o for o, country in above.countries.items() if country != home}
     return organisation.id in _fixpoint(above, abroad, joins)
 
 
-def concern_ownership(session: Session, organisation: Organisation,
-                      concern: frozenset[str] = COUNTRIES_OF_CONCERN) -> float:  # fmt: skip
+def concern_ownership(
+    session: Session, organisation: Organisation, concern: frozenset[str] = COUNTRIES_OF_CONCERN
+) -> float:
     """The percent of the organisation's equity owned, directly or indirectly, individually or
     in aggregate, by countries of concern and covered persons (28 CFR 202.211(a)(1)): every
     holder established in a country of ``concern``, or itself so owned 50% or more (a covered
@@ -395,6 +527,7 @@ def concern_ownership(session: Session, organisation: Organisation,
     if above.countries.get(organisation.id) in concern:
         return 100.0
     seeds = {o for o, country in above.countries.items() if country in concern}
-    covered = _fixpoint(above, seeds, lambda member, found: _share(
-        above, member, "equity", found) >= CONTROL_SHARE)  # fmt: skip
+    covered = _fixpoint(
+        above, seeds, lambda member, found: _share(above, member, "equity", found) >= CONTROL_SHARE
+    )
     return _share(above, organisation.id, "equity", covered)

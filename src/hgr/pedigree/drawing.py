@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from html import escape
 
 from hgr.exceptions import ValidationFailed
-from hgr.registry.report import Issue, Origin, Severity
-from hgr.registry.vocabulary import AffectedStatus, Sex
+from hgr.issues import Issue, Origin, Severity
+from hgr.vocabulary import AffectedStatus, Sex
 
 __all__ = ["DrawnPerson", "draw_pedigree"]
 
@@ -77,15 +77,28 @@ def _check(people: Sequence[DrawnPerson]) -> dict[str, DrawnPerson]:
     by_id: dict[str, DrawnPerson] = {}
     for p in people:
         if p.id in by_id:
-            issues.append(Issue("E_PED_DUPLICATE", Severity.ERROR, Origin("pedigree"),
-                                f"{p.id} appears twice", "give each person once"))  # fmt: skip
+            issues.append(
+                Issue(
+                    "E_PED_DUPLICATE",
+                    Severity.ERROR,
+                    Origin("pedigree"),
+                    f"{p.id} appears twice",
+                    "give each person once",
+                )
+            )
         by_id[p.id] = p
     for p in people:
         for role, parent in (("father", p.father), ("mother", p.mother)):
             if parent and parent not in by_id:
-                issues.append(Issue("E_PED_PARENT", Severity.ERROR, Origin("pedigree"),
-                                    f"{p.id}'s {role} {parent} is not in the family",
-                                    "add the parent, or leave the parent blank"))  # fmt: skip
+                issues.append(
+                    Issue(
+                        "E_PED_PARENT",
+                        Severity.ERROR,
+                        Origin("pedigree"),
+                        f"{p.id}'s {role} {parent} is not in the family",
+                        "add the parent, or leave the parent blank",
+                    )
+                )
     if issues:
         raise ValidationFailed("the pedigree cannot be drawn", issues, code="E_PEDIGREE")
     state: dict[str, int] = {}  # 1: on the current path, 2: done
@@ -97,10 +110,19 @@ def _check(people: Sequence[DrawnPerson]) -> dict[str, DrawnPerson]:
             if parent is None or state.get(parent) == 2:
                 continue
             if state.get(parent) == 1:
-                raise ValidationFailed("the pedigree cannot be drawn", [Issue(
-                    "E_PED_CYCLE", Severity.ERROR, Origin("pedigree"),
-                    f"{parent} is their own ancestor", "correct the parents")],
-                    code="E_PEDIGREE")  # fmt: skip
+                raise ValidationFailed(
+                    "the pedigree cannot be drawn",
+                    [
+                        Issue(
+                            "E_PED_CYCLE",
+                            Severity.ERROR,
+                            Origin("pedigree"),
+                            f"{parent} is their own ancestor",
+                            "correct the parents",
+                        )
+                    ],
+                    code="E_PEDIGREE",
+                )
             visit(parent)
         state[pid] = 2
 
@@ -147,8 +169,10 @@ def _order(people: dict[str, DrawnPerson], generation: dict[str, int]) -> list[l
     return rows
 
 
-def _positions(rows: list[list[str]], people: dict[str, DrawnPerson],
-               ) -> dict[str, tuple[float, float]]:  # fmt: skip
+def _positions(
+    rows: list[list[str]],
+    people: dict[str, DrawnPerson],
+) -> dict[str, tuple[float, float]]:
     """Centre of each symbol; children's rows are shifted under their parents where room."""
     step = SIZE + GAP_X
     where: dict[str, tuple[float, float]] = {}
@@ -180,8 +204,10 @@ def _symbol(p: DrawnPerson, x: float, y: float) -> str:
     if p.affected is AffectedStatus.UNKNOWN:
         parts.append(f'<text x="{x}" y="{y + 5}" text-anchor="middle" class="q">?</text>')
     if p.deceased:
-        parts.append(f'<line x1="{x - half - 6}" y1="{y + half + 6}" x2="{x + half + 6}" '
-                     f'y2="{y - half - 6}" class="deceased"/>')  # fmt: skip
+        parts.append(
+            f'<line x1="{x - half - 6}" y1="{y + half + 6}" x2="{x + half + 6}" '
+            f'y2="{y - half - 6}" class="deceased"/>'
+        )
     if p.proband:
         tip_x, tip_y = x - half - 2, y + half + 2
         parts.append(
@@ -200,9 +226,19 @@ def draw_pedigree(people: Sequence[DrawnPerson], title: str = "") -> str:
     """
     by_id = _check(people)
     if not by_id:
-        raise ValidationFailed("the pedigree cannot be drawn", [Issue(
-            "E_PED_EMPTY", Severity.ERROR, Origin("pedigree"), "the family has no members",
-            "give at least one person")], code="E_PEDIGREE")  # fmt: skip
+        raise ValidationFailed(
+            "the pedigree cannot be drawn",
+            [
+                Issue(
+                    "E_PED_EMPTY",
+                    Severity.ERROR,
+                    Origin("pedigree"),
+                    "the family has no members",
+                    "give at least one person",
+                )
+            ],
+            code="E_PEDIGREE",
+        )
     generation = _generations(by_id)
     rows = _order(by_id, generation)
     where = _positions(rows, by_id)
@@ -223,8 +259,10 @@ def draw_pedigree(people: Sequence[DrawnPerson], title: str = "") -> str:
         kid_x = [where[k][0] for k in kids]
         bar_y = where[kids[0]][1] - half - GAP_Y / 3
         lines.append(f'<line x1="{top[0]}" y1="{top[1]}" x2="{top[0]}" y2="{bar_y}"/>')
-        lines.append(f'<line x1="{min([*kid_x, top[0]])}" y1="{bar_y}" '
-                     f'x2="{max([*kid_x, top[0]])}" y2="{bar_y}"/>')  # fmt: skip
+        lines.append(
+            f'<line x1="{min([*kid_x, top[0]])}" y1="{bar_y}" '
+            f'x2="{max([*kid_x, top[0]])}" y2="{bar_y}"/>'
+        )
         for k in kids:
             x, y = where[k]
             lines.append(f'<line x1="{x}" y1="{bar_y}" x2="{x}" y2="{y - half}"/>')
@@ -236,14 +274,16 @@ def draw_pedigree(people: Sequence[DrawnPerson], title: str = "") -> str:
         for n, pid in enumerate(row, start=1):
             x, _ = where[pid]
             symbols.append(_symbol(by_id[pid], x, y))
-            labels.append(f'<text x="{x}" y="{y + half + 14}" text-anchor="middle">'
-                          f"{numeral}-{n}</text>")  # fmt: skip
-            labels.append(f'<text x="{x}" y="{y + half + 26}" text-anchor="middle" class="id">'
-                          f"{escape(pid)}</text>")  # fmt: skip
+            labels.append(
+                f'<text x="{x}" y="{y + half + 14}" text-anchor="middle">{numeral}-{n}</text>'
+            )
+            labels.append(
+                f'<text x="{x}" y="{y + half + 26}" text-anchor="middle" class="id">'
+                f"{escape(pid)}</text>"
+            )
     width = max(x for x, _ in where.values()) + MARGIN + SIZE
     height = MARGIN * 2 + (len(rows) - 1) * GAP_Y + SIZE + 20
-    heading = (f'<text x="{MARGIN / 2}" y="24" class="title">{escape(title)}</text>'
-               if title else "")  # fmt: skip
+    heading = f'<text x="{MARGIN / 2}" y="24" class="title">{escape(title)}</text>' if title else ""
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="DejaVu Sans, Arial, sans-serif" '

@@ -17,7 +17,7 @@ from functools import cache
 
 from hgr.pedigree.ped import PedigreeRecord
 from hgr.pedigree.validate import generations
-from hgr.registry.vocabulary import Relationship
+from hgr.vocabulary import Relationship
 
 __all__ = ["declared_relation", "pedigree_kinship"]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hgr.registry.report import Origin, Report
-from hgr.registry.vocabulary import AffectedStatus, Sex
+from hgr.issues import Origin, Report
+from hgr.vocabulary import AffectedStatus, Sex
 
 __all__ = ["NO_FAMILY", "PedigreeRecord", "read_ped"]
 

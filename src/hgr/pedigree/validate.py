@@ -15,9 +15,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from hgr.issues import Issue, Report, Severity
 from hgr.pedigree.ped import NO_FAMILY, PedigreeRecord
-from hgr.registry.report import Issue, Report, Severity
-from hgr.registry.vocabulary import Sex
+from hgr.vocabulary import Sex
 
 __all__ = ["FamilyCheck", "check_pedigrees", "generations"]
 

@@ -30,8 +30,9 @@ LIST_TESTS = ("has", "has_any", "has_any_in_set", "only_in_set")
 TESTS = SCALAR_TESTS + LIST_TESTS
 
 
-def check(condition: Any, known: Mapping[str, type], sets: Mapping[str, Sequence[str]],
-          where: str) -> list[str]:  # fmt: skip
+def check(
+    condition: Any, known: Mapping[str, type], sets: Mapping[str, Sequence[str]], where: str
+) -> list[str]:
     """What is wrong with ``condition`` (empty when nothing is). ``known`` maps each fact the
     engine provides to its type (bool, int, str or list)."""
     if not isinstance(condition, Mapping):
@@ -45,8 +46,11 @@ def check(condition: Any, known: Mapping[str, type], sets: Mapping[str, Sequence
             return check(inner, known, sets, f"{where}/not")
         if not isinstance(inner, list) or not inner:
             return [f"{where}: {combination[0]} takes a non-empty list of conditions"]
-        return [p for n, c in enumerate(inner)
-                for p in check(c, known, sets, f"{where}/{combination[0]}/{n}")]  # fmt: skip
+        return [
+            p
+            for n, c in enumerate(inner)
+            for p in check(c, known, sets, f"{where}/{combination[0]}/{n}")
+        ]
     fact = condition.get("fact")
     tests = [k for k in condition if k != "fact"]
     if "fact" not in condition:
@@ -83,8 +87,9 @@ def _typed(value: Any, kind: type) -> bool:
     return isinstance(value, str)
 
 
-def holds(condition: Mapping[str, Any], facts: Mapping[str, Any],
-          sets: Mapping[str, Sequence[str]]) -> bool:  # fmt: skip
+def holds(
+    condition: Mapping[str, Any], facts: Mapping[str, Any], sets: Mapping[str, Sequence[str]]
+) -> bool:
     """Whether ``condition`` (already checked) holds for ``facts``."""
     if "all" in condition:
         return all(holds(c, facts, sets) for c in condition["all"])

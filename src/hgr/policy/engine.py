@@ -30,9 +30,14 @@ class Fired:
     rule: Rule
 
     def as_dict(self) -> dict[str, Any]:
-        return {"pack": self.pack, "rule": self.rule.id, "outcome": self.rule.outcome,
-                "citation": self.rule.citation, "reason": self.rule.reason,
-                "check": self.rule.check}  # fmt: skip
+        return {
+            "pack": self.pack,
+            "rule": self.rule.id,
+            "outcome": self.rule.outcome,
+            "citation": self.rule.citation,
+            "reason": self.rule.reason,
+            "check": self.rule.check,
+        }
 
 
 @dataclass(frozen=True)
@@ -68,10 +73,18 @@ class Decision:
             "rules": [f.as_dict() for f in self.fired],
             "exemptions": [f.as_dict() for f in self.exempted],
             "counted": list(self.counted),
-            "obligations": [{"rule": f.rule.id, "citation": f.rule.citation, "kind": o.kind,
-                             "text": o.text, "due_months": o.due_months}
-                            for f in self.fired for o in f.rule.obligations],
-        }  # fmt: skip
+            "obligations": [
+                {
+                    "rule": f.rule.id,
+                    "citation": f.rule.citation,
+                    "kind": o.kind,
+                    "text": o.text,
+                    "due_months": o.due_months,
+                }
+                for f in self.fired
+                for o in f.rule.obligations
+            ],
+        }
 
 
 def evaluate(request: AccessRequest, facts: NodeFacts, packs: Sequence[Pack]) -> Decision:
@@ -82,11 +95,13 @@ def evaluate(request: AccessRequest, facts: NodeFacts, packs: Sequence[Pack]) ->
     exempted: list[Fired] = []
     for pack in packs:
         if not holds(pack.applies_when, values, pack.sets):
-            uses.append(PackUse(pack.id, pack.version, False, "its scope does not cover this "
-                                                              "request"))  # fmt: skip
+            uses.append(
+                PackUse(pack.id, pack.version, False, "its scope does not cover this request")
+            )
             continue
-        exemptions = [Fired(pack.id, e) for e in pack.exemptions
-                      if holds(e.when, values, pack.sets)]  # fmt: skip
+        exemptions = [
+            Fired(pack.id, e) for e in pack.exemptions if holds(e.when, values, pack.sets)
+        ]
         if exemptions:
             exempted += exemptions
             ids = ", ".join(e.rule.id for e in exemptions)
@@ -98,22 +113,30 @@ def evaluate(request: AccessRequest, facts: NodeFacts, packs: Sequence[Pack]) ->
     counted = []
     declared, persons = request.data.persons, facts.persons
     if persons is not None and persons > declared:
-        counted.append(f"declared {declared} persons; the node counts {persons} in the "
-                       f"cohort, and decided on {persons}")  # fmt: skip
+        counted.append(
+            f"declared {declared} persons; the node counts {persons} in the "
+            f"cohort, and decided on {persons}"
+        )
     elif persons is not None and persons < declared:
-        counted.append(f"declared {declared} persons; the node counts {persons} in the "
-                       f"cohort, and decided on the {declared} declared")  # fmt: skip
+        counted.append(
+            f"declared {declared} persons; the node counts {persons} in the "
+            f"cohort, and decided on the {declared} declared"
+        )
     lives = [j for j in facts.jurisdictions if j not in request.data.donors_from]
     if lives:
         us = f" ({facts.us_persons} US persons)" if "US" in lives and facts.us_persons else ""
-        counted.append(f"declared donors from {', '.join(request.data.donors_from)}; the cohort "
-                       f"holds donors of {', '.join(lives)}{us}, and decided on both")  # fmt: skip
+        counted.append(
+            f"declared donors from {', '.join(request.data.donors_from)}; the cohort "
+            f"holds donors of {', '.join(lives)}{us}, and decided on both"
+        )
     extra = [str(c) for c in facts.categories if c not in request.data.categories]
     if extra:
         asked = ", ".join(str(c) for c in request.data.categories)
-        counted.append(f"declared {asked}; an export of the cohort also releases "
-                       f"{', '.join(extra)}, as the node's registry holds them, and decided on "
-                       "both")  # fmt: skip
+        counted.append(
+            f"declared {asked}; an export of the cohort also releases "
+            f"{', '.join(extra)}, as the node's registry holds them, and decided on "
+            "both"
+        )
     parties = {
         "provider": request.provider,
         "requester": request.requester,
@@ -133,7 +156,9 @@ def evaluate(request: AccessRequest, facts: NodeFacts, packs: Sequence[Pack]) ->
             registry = f"country {known.country}, " + (
                 "a foreign party" if known.foreign_party else "not a foreign party"
             )
-            counted.append(f"the {role.replace('_', ' ')} declared {' and '.join(said)}; the "
-                           f"registry holds {known.key}: {registry}, and decided on the "
-                           "registry")  # fmt: skip
+            counted.append(
+                f"the {role.replace('_', ' ')} declared {' and '.join(said)}; the "
+                f"registry holds {known.key}: {registry}, and decided on the "
+                "registry"
+            )
     return Decision(request.id, outcome, uses, fired, exempted, counted)

@@ -23,9 +23,9 @@ from typing import Any
 import yaml
 
 from hgr.exceptions import ValidationFailed
+from hgr.issues import Issue, Origin, Severity
 from hgr.policy.conditions import check
 from hgr.policy.request import FACT_TYPES
-from hgr.registry.report import Issue, Origin, Severity
 
 __all__ = ["OUTCOMES", "Obligation", "Pack", "Rule", "load_packs", "read_pack"]
 
@@ -73,8 +73,17 @@ def _problems(raw: Any, where: str) -> list[str]:
         return [f"{where}: a pack is a mapping"]
     required = ("pack", "version", "title", "jurisdiction", "applies_when", "rules")
     problems = [f"{where}: missing {k}" for k in required if k not in raw]
-    unknown = set(raw) - {"pack", "version", "title", "jurisdiction", "applies_when", "sets",
-                          "exemptions", "rules", "notes"}  # fmt: skip
+    unknown = set(raw) - {
+        "pack",
+        "version",
+        "title",
+        "jurisdiction",
+        "applies_when",
+        "sets",
+        "exemptions",
+        "rules",
+        "notes",
+    }
     problems += [f"{where}: unknown key {k!r}" for k in sorted(unknown)]
     if problems:
         return problems
@@ -110,8 +119,11 @@ def _problems(raw: Any, where: str) -> list[str]:
             if part == "rules" and rule.get("outcome") not in OUTCOMES:
                 problems.append(f"{at}: outcome is one of {', '.join(OUTCOMES)}")
             for m, obligation in enumerate(rule.get("obligations") or []):
-                if not isinstance(obligation, Mapping) or not obligation.get("kind") or not (
-                        obligation.get("text")):  # fmt: skip
+                if (
+                    not isinstance(obligation, Mapping)
+                    or not obligation.get("kind")
+                    or not (obligation.get("text"))
+                ):
                     problems.append(f"{at}/obligations/{m}: an obligation has kind and text")
             if "when" in rule:
                 problems += check(rule["when"], FACT_TYPES, sets, f"{at}/when")
@@ -119,11 +131,19 @@ def _problems(raw: Any, where: str) -> list[str]:
 
 
 def _rule(raw: Mapping[str, Any], outcome: str | None = None) -> Rule:
-    obligations = tuple(Obligation(str(o["kind"]), str(o["text"]), o.get("due_months"))
-                        for o in raw.get("obligations") or [])  # fmt: skip
-    return Rule(id=str(raw["id"]), citation=str(raw["citation"]), reason=str(raw["reason"]).strip(),
-                check=str(raw["check"]), outcome=outcome or str(raw["outcome"]),
-                when=raw["when"], obligations=obligations)  # fmt: skip
+    obligations = tuple(
+        Obligation(str(o["kind"]), str(o["text"]), o.get("due_months"))
+        for o in raw.get("obligations") or []
+    )
+    return Rule(
+        id=str(raw["id"]),
+        citation=str(raw["citation"]),
+        reason=str(raw["reason"]).strip(),
+        check=str(raw["check"]),
+        outcome=outcome or str(raw["outcome"]),
+        when=raw["when"],
+        obligations=obligations,
+    )
 
 
 def read_pack(text: str, source: str) -> Pack:
@@ -134,18 +154,30 @@ def read_pack(text: str, source: str) -> Pack:
         raise ValidationFailed(f"{source}: not YAML: {exc}", [], code="E_POLICY_PACK") from None
     problems = _problems(raw, "pack")
     if problems:
-        issues = [Issue("E_POLICY_PACK", Severity.ERROR, Origin(source), p,
-                        "correct the pack (docs/policy.md describes the format)")
-                  for p in problems]  # fmt: skip
-        raise ValidationFailed(f"{source}: {len(problems)} problem(s) in the rule pack", issues,
-                               code="E_POLICY_PACK")  # fmt: skip
+        issues = [
+            Issue(
+                "E_POLICY_PACK",
+                Severity.ERROR,
+                Origin(source),
+                p,
+                "correct the pack (docs/policy.md describes the format)",
+            )
+            for p in problems
+        ]
+        raise ValidationFailed(
+            f"{source}: {len(problems)} problem(s) in the rule pack", issues, code="E_POLICY_PACK"
+        )
     return Pack(
-        id=str(raw["pack"]), version=str(raw["version"]), title=str(raw["title"]),
-        jurisdiction=str(raw["jurisdiction"]), applies_when=raw["applies_when"],
+        id=str(raw["pack"]),
+        version=str(raw["version"]),
+        title=str(raw["title"]),
+        jurisdiction=str(raw["jurisdiction"]),
+        applies_when=raw["applies_when"],
         sets={k: tuple(v) for k, v in (raw.get("sets") or {}).items()},
         exemptions=tuple(_rule(r, "allow") for r in raw.get("exemptions") or []),
-        rules=tuple(_rule(r) for r in raw["rules"]), source=source,
-    )  # fmt: skip
+        rules=tuple(_rule(r) for r in raw["rules"]),
+        source=source,
+    )
 
 
 def load_packs(folder: Path | None = None) -> list[Pack]:
@@ -158,8 +190,9 @@ def load_packs(folder: Path | None = None) -> list[Pack]:
             packs[pack.id] = pack
     if folder is not None:
         if not folder.is_dir():
-            raise ValidationFailed(f"{folder}: no such folder of rule packs", [],
-                                   code="E_POLICY_PACK")  # fmt: skip
+            raise ValidationFailed(
+                f"{folder}: no such folder of rule packs", [], code="E_POLICY_PACK"
+            )
         for path in sorted(folder.glob("*.yaml")):
             pack = read_pack(path.read_text(encoding="utf-8"), str(path))
             packs[pack.id] = pack

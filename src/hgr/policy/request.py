@@ -25,8 +25,8 @@ from pydantic import (
 
 from hgr.dates import utc_today
 from hgr.exceptions import ValidationFailed
-from hgr.registry.report import Issue, Origin, Severity
-from hgr.registry.vocabulary import DataCategory
+from hgr.issues import Issue, Origin, Severity
+from hgr.vocabulary import DataCategory
 
 __all__ = [
     "FACT_TYPES",
@@ -45,8 +45,15 @@ REGISTRY_KEY = r"^[a-z0-9][a-z0-9._-]{1,63}$"
 Percent = Annotated[float, Field(ge=0, le=100)]
 Action = Literal["collect", "preserve", "use", "provide", "open_use", "export_material"]
 # The transaction classes of 28 CFR 202 and of research practice.
-Transaction = Literal["research_collaboration", "data_brokerage", "vendor", "employment",
-                      "investment", "clinical_trial", "publication"]  # fmt: skip
+Transaction = Literal[
+    "research_collaboration",
+    "data_brokerage",
+    "vendor",
+    "employment",
+    "investment",
+    "clinical_trial",
+    "publication",
+]
 
 
 def _refuse_nul(value: Any) -> Any:
@@ -96,8 +103,9 @@ class Organisation(_Strict):
         # A party is named by its registry key, or by its name and country until the node
         # binds it to the registry (hgr.access.parties).
         if self.key is None and (not self.name.strip() or self.country is None):
-            raise ValueError("name the organisation by its registry key (key), or give its "
-                             "name and country")  # fmt: skip
+            raise ValueError(
+                "name the organisation by its registry key (key), or give its name and country"
+            )
         return self
 
 
@@ -126,8 +134,9 @@ class Purpose(_Strict):
 
 
 # The registry fields an export may carry, one column each (hgr.access.export).
-DonorField = Literal["sex", "birth_year", "population", "residence", "vital_status",
-                     "diagnoses", "phenotypes"]  # fmt: skip
+DonorField = Literal[
+    "sex", "birth_year", "population", "residence", "vital_status", "diagnoses", "phenotypes"
+]
 
 
 # Beyond the registry's own categories: counts and frequencies computed from the data, as a
@@ -184,8 +193,9 @@ class AccessRequest(_Strict):
     nih_funded: bool = False
     nih_controlled_access: bool = False
     regulatory_approval_data: bool = False
-    gdpr_basis: Literal["explicit_consent", "research_safeguards", "public_health", "healthcare",
-                        "none"] = "none"  # fmt: skip
+    gdpr_basis: Literal[
+        "explicit_consent", "research_safeguards", "public_health", "healthcare", "none"
+    ] = "none"
     transfer_basis: Literal["adequacy", "safeguards", "derogation", "none"] = "none"
     dpia_done: bool = False
 
@@ -202,9 +212,10 @@ class RegisteredParty(_Strict):
     country: Country
     foreign_party: bool
     concern_ownership_pct: Percent = Field(
-        default=0, description="owned by countries of concern and covered persons, by the "
+        default=0,
+        description="owned by countries of concern and covered persons, by the "
         "registry's holdings (28 CFR 202.211(a)(1))",
-    )  # fmt: skip
+    )
 
 
 PARTY_ROLES = ("provider", "requester", "recipient", "domestic_partner")
@@ -235,20 +246,22 @@ class NodeFacts(_Strict):
         "requester, recipient, domestic_partner); they outrank the request's declarations",
     )
     persons: int | None = Field(
-        default=None, ge=0,
+        default=None,
+        ge=0,
         description="the distinct persons of the request's cohort, counted by the node (None: "
         "no cohort); it outranks the request's declared data.persons",
-    )  # fmt: skip
+    )
     jurisdictions: tuple[Country, ...] = Field(
         default=(),
         description="where the cohort's donors live (else their institution's country), "
         "beyond the request's donors_from; they are added to it",
     )
     us_persons: int | None = Field(
-        default=None, ge=0,
+        default=None,
+        ge=0,
         description="the distinct persons of the cohort who live in the US, counted by the "
         "node (None: no cohort)",
-    )  # fmt: skip
+    )
     categories: tuple[Category, ...] = Field(
         default=(),
         description="data categories an export of the request's cohort releases beyond those "
@@ -395,13 +408,29 @@ def fact_values(request: AccessRequest, facts: NodeFacts) -> dict[str, Any]:
     values["ethics_approved"] = (
         request.ethics_approved if facts.ethics_approved is None else facts.ethics_approved
     )
-    for name in ("written_consent", "sale", "within_approved_cooperation",
-                 "changes_approved_cooperation", "meets_technical_specifications", "usg_funded",
-                 "nih_funded", "nih_controlled_access", "regulatory_approval_data",
-                 "gdpr_basis", "transfer_basis", "dpia_done"):  # fmt: skip
+    for name in (
+        "written_consent",
+        "sale",
+        "within_approved_cooperation",
+        "changes_approved_cooperation",
+        "meets_technical_specifications",
+        "usg_funded",
+        "nih_funded",
+        "nih_controlled_access",
+        "regulatory_approval_data",
+        "gdpr_basis",
+        "transfer_basis",
+        "dpia_done",
+    ):
         values[name] = getattr(request, name)
-    for name in ("important_pedigree", "specific_region", "debarment", "debarment_near_miss",
-                 "cn_ban", "nist_800_171_attested"):  # fmt: skip
+    for name in (
+        "important_pedigree",
+        "specific_region",
+        "debarment",
+        "debarment_near_miss",
+        "cn_ban",
+        "nist_800_171_attested",
+    ):
         values[name] = getattr(facts, name)
     assert set(values) == set(FACT_TYPES), set(values) ^ set(FACT_TYPES)
     return values
@@ -416,18 +445,28 @@ def read_model(model: type[M], path: Path) -> M:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        issue = Issue("E_POLICY_FILE", Severity.ERROR, origin, f"cannot read it: {exc}",
-                      "give a YAML or JSON file")  # fmt: skip
+        issue = Issue(
+            "E_POLICY_FILE",
+            Severity.ERROR,
+            origin,
+            f"cannot read it: {exc}",
+            "give a YAML or JSON file",
+        )
         raise ValidationFailed(f"{path}: not readable", [issue], code="E_POLICY_FILE") from None
     try:
         return model.model_validate(raw if raw is not None else {})
     except ValidationError as exc:
         issues = [
-            Issue("E_POLICY_FIELD", Severity.ERROR,
-                  Origin(str(path), None, "/" + "/".join(str(p) for p in error["loc"])),
-                  error["msg"], "see docs/policy.md for the fields", field=".".join(
-                      str(p) for p in error["loc"]) or None)
+            Issue(
+                "E_POLICY_FIELD",
+                Severity.ERROR,
+                Origin(str(path), None, "/" + "/".join(str(p) for p in error["loc"])),
+                error["msg"],
+                "see docs/policy.md for the fields",
+                field=".".join(str(p) for p in error["loc"]) or None,
+            )
             for error in exc.errors()
-        ]  # fmt: skip
-        raise ValidationFailed(f"{path}: {len(issues)} field(s) are wrong", issues,
-                               code="E_POLICY_FIELD") from None  # fmt: skip
+        ]
+        raise ValidationFailed(
+            f"{path}: {len(issues)} field(s) are wrong", issues, code="E_POLICY_FIELD"
+        ) from None

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hgr.dates import utc_today
+from hgr.issues import Report
 from hgr.registry.fields import duo_terms
-from hgr.registry.report import Report
 from hgr.registry.staging import Staging
-from hgr.registry.vocabulary import ConsentStatus, ControlStatus
+from hgr.vocabulary import ConsentStatus, ControlStatus
 
 __all__ = ["KnownRecords", "check_staging"]
 
@@ -182,46 +182,70 @@ def _check_consents(staging: Staging, today: dt.date, report: Report) -> None:
         o = consent.origin
         if consent.signed_on > today:
             report.error(
-                "E_FUTURE_DATE", o, f"signed on {consent.signed_on}, a future date",
-                "correct the date", field="signed_on",
-            )  # fmt: skip
+                "E_FUTURE_DATE",
+                o,
+                f"signed on {consent.signed_on}, a future date",
+                "correct the date",
+                field="signed_on",
+            )
         # DUO: DS is "restricted to" a disease, GS to a place, TS to a date (DUO §5.1).
         if consent.permission == DS and not consent.disease:
             report.error(
-                "E_DUO_PARAMETER", o, "disease-specific consent (DS) names no disease",
-                "give the MONDO disease in `disease`", field="disease",
-            )  # fmt: skip
+                "E_DUO_PARAMETER",
+                o,
+                "disease-specific consent (DS) names no disease",
+                "give the MONDO disease in `disease`",
+                field="disease",
+            )
         if consent.disease and consent.permission != DS:
             report.error(
-                "E_DUO_PARAMETER", o, "a disease is given but the permission is not DS",
-                "set permission to DS, or clear `disease`", field="disease",
-            )  # fmt: skip
+                "E_DUO_PARAMETER",
+                o,
+                "a disease is given but the permission is not DS",
+                "set permission to DS, or clear `disease`",
+                field="disease",
+            )
         if (GS in consent.modifiers) != bool(consent.countries):
             report.error(
-                "E_DUO_PARAMETER", o, "geographical restriction (GS) and `countries` go together",
-                "give both GS in modifiers and the countries, or neither", field="countries",
-            )  # fmt: skip
+                "E_DUO_PARAMETER",
+                o,
+                "geographical restriction (GS) and `countries` go together",
+                "give both GS in modifiers and the countries, or neither",
+                field="countries",
+            )
         if (TS in consent.modifiers) != (consent.time_limit is not None):
             report.error(
-                "E_DUO_PARAMETER", o, "time limit (TS) and `time_limit` go together",
-                "give both TS in modifiers and the end date, or neither", field="time_limit",
-            )  # fmt: skip
+                "E_DUO_PARAMETER",
+                o,
+                "time limit (TS) and `time_limit` go together",
+                "give both TS in modifiers and the end date, or neither",
+                field="time_limit",
+            )
         withdrawn = consent.status is ConsentStatus.WITHDRAWN
         if withdrawn and consent.withdrawn_on is None:
             report.error(
-                "E_WITHDRAWAL", o, "status is withdrawn but no withdrawal date is given",
-                "give withdrawn_on", field="withdrawn_on",
-            )  # fmt: skip
+                "E_WITHDRAWAL",
+                o,
+                "status is withdrawn but no withdrawal date is given",
+                "give withdrawn_on",
+                field="withdrawn_on",
+            )
         if not withdrawn and consent.withdrawn_on is not None:
             report.error(
-                "E_WITHDRAWAL", o, f"a withdrawal date is given but status is {consent.status}",
-                "set status to withdrawn, or clear withdrawn_on", field="status",
-            )  # fmt: skip
+                "E_WITHDRAWAL",
+                o,
+                f"a withdrawal date is given but status is {consent.status}",
+                "set status to withdrawn, or clear withdrawn_on",
+                field="status",
+            )
         if consent.withdrawn_on and consent.withdrawn_on < consent.signed_on:
             report.error(
-                "E_DATE_ORDER", o, "withdrawn before it was signed",
-                "correct withdrawn_on or signed_on", field="withdrawn_on",
-            )  # fmt: skip
+                "E_DATE_ORDER",
+                o,
+                "withdrawn before it was signed",
+                "correct withdrawn_on or signed_on",
+                field="withdrawn_on",
+            )
 
 
 def check_staging(

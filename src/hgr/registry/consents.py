@@ -11,13 +11,14 @@ from hgr.audit import Actor, record
 from hgr.dates import utc_now
 from hgr.registry import models as m
 from hgr.registry.history import FieldChange, keep_versions
-from hgr.registry.vocabulary import ConsentStatus
+from hgr.vocabulary import ConsentStatus
 
 __all__ = ["withdraw_consent"]
 
 
-def withdraw_consent(session: Session, by: Actor, consent: m.Consent, on: dt.date, *,
-                     grounds: str = "") -> None:  # fmt: skip
+def withdraw_consent(
+    session: Session, by: Actor, consent: m.Consent, on: dt.date, *, grounds: str = ""
+) -> None:
     """Record that the donor withdrew ``consent`` on ``on``: resealed, versioned, audited."""
     old = {"status": consent.status, "withdrawn_on": consent.withdrawn_on}
     new = {"status": ConsentStatus.WITHDRAWN, "withdrawn_on": on}
@@ -27,8 +28,21 @@ def withdraw_consent(session: Session, by: Actor, consent: m.Consent, on: dt.dat
     consent.updated_at = now
     pseudonym = session.scalar(select(m.Donor.pseudonym).where(m.Donor.id == consent.donor_id))
     name = f"consent {consent.document_version} of donor {str(pseudonym)[:12]}…"
-    keep_versions(session, [FieldChange("consent", consent.id, name, field, old[field],
-                                        new[field]) for field in ("status", "withdrawn_on")],
-                  actor=by.name, source="consent withdrawn", at=now)  # fmt: skip
-    record(session, by, "registry.consent.withdraw", f"consents/{consent.id}", grounds=grounds,
-           detail={"on": on.isoformat()})  # fmt: skip
+    keep_versions(
+        session,
+        [
+            FieldChange("consent", consent.id, name, field, old[field], new[field])
+            for field in ("status", "withdrawn_on")
+        ],
+        actor=by.name,
+        source="consent withdrawn",
+        at=now,
+    )
+    record(
+        session,
+        by,
+        "registry.consent.withdraw",
+        f"consents/{consent.id}",
+        grounds=grounds,
+        detail={"on": on.isoformat()},
+    )

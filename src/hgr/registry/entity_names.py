@@ -5,10 +5,23 @@ line can name them in its help without loading the database layer.
 """
 
 ENTITY_NAMES = (
-    "regions", "institutions", "collections", "donors", "samples", "consents", "ethics",
-    "families", "members", "files",
-)  # fmt: skip
+    "regions",
+    "institutions",
+    "collections",
+    "donors",
+    "samples",
+    "consents",
+    "ethics",
+    "families",
+    "members",
+    "files",
+)
 
 # The entities whose history can be asked for (hgr history), and the table each is kept under.
-HISTORY_TABLES = {"donors": "donor", "samples": "sample", "collections": "collection",
-                  "families": "family", "institutions": "institution"}  # fmt: skip
+HISTORY_TABLES = {
+    "donors": "donor",
+    "samples": "sample",
+    "collections": "collection",
+    "families": "family",
+    "institutions": "institution",
+}

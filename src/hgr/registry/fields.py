@@ -14,7 +14,7 @@ from functools import cache
 from importlib.resources import files
 from typing import TypeVar
 
-from hgr.registry.vocabulary import choices
+from hgr.vocabulary import choices
 
 __all__ = [
     "DuoTerm",

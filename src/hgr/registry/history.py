@@ -71,23 +71,37 @@ class FieldChange:
     after: Any
 
     def as_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "record": self.record, "field": self.field,
-                "before": plain(self.before), "after": plain(self.after)}  # fmt: skip
+        return {
+            "table": self.table,
+            "record": self.record,
+            "field": self.field,
+            "before": plain(self.before),
+            "after": plain(self.after),
+        }
 
     def as_version(self) -> dict[str, Any]:
         """What a version keeps of the change: its row names the table and the row."""
         return {"field": self.field, "before": plain(self.before), "after": plain(self.after)}
 
 
-def keep_versions(session: Session, changes: Iterable[FieldChange], *, actor: str, source: str,
-                  at: dt.datetime) -> int:  # fmt: skip
+def keep_versions(
+    session: Session, changes: Iterable[FieldChange], *, actor: str, source: str, at: dt.datetime
+) -> int:
     """Write one version per changed row (its fields before and after); returns how many."""
     by_row: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for change in changes:
         by_row[(change.table, change.row_id)].append(change.as_version())
-    rows = [{"table_name": table, "row_id": row_id, "at": at, "actor": actor[:300],
-             "source": source[:200], "changes": fields}
-            for (table, row_id), fields in by_row.items()]  # fmt: skip
+    rows = [
+        {
+            "table_name": table,
+            "row_id": row_id,
+            "at": at,
+            "actor": actor[:300],
+            "source": source[:200],
+            "changes": fields,
+        }
+        for (table, row_id), fields in by_row.items()
+    ]
     if rows:
         table = cast(Table, RecordVersion.__table__)
         sealing = Sealing(session)
@@ -100,14 +114,22 @@ def keep_versions(session: Session, changes: Iterable[FieldChange], *, actor: st
 
 def versions_of(session: Session, table: str, row_id: int) -> list[RecordVersion]:
     """Every version of one row, oldest first."""
-    return list(session.scalars(
-        select(RecordVersion).where(RecordVersion.table_name == table,
-                                    RecordVersion.row_id == row_id)
-        .order_by(RecordVersion.id)))  # fmt: skip
+    return list(
+        session.scalars(
+            select(RecordVersion)
+            .where(RecordVersion.table_name == table, RecordVersion.row_id == row_id)
+            .order_by(RecordVersion.id)
+        )
+    )
 
 
-def find_row(session: Session, entity: str, key: str, institution: str | None,
-             pseudonym: Callable[[str, str], str]) -> tuple[str, list[int]]:  # fmt: skip
+def find_row(
+    session: Session,
+    entity: str,
+    key: str,
+    institution: str | None,
+    pseudonym: Callable[[str, str], str],
+) -> tuple[str, list[int]]:
     """The table and row ids whose versions tell ``entity`` ``key``'s history (for a donor,
     also their pedigree memberships). ``key`` is the institution's own identifier; a donor's
     is turned into its pseudonym with ``pseudonym(institution, key)``.
@@ -115,17 +137,24 @@ def find_row(session: Session, entity: str, key: str, institution: str | None,
     Raises NotFound (``E_NOT_FOUND``), or UsageError for an entity without a history.
     """
     if entity not in HISTORY_TABLES:
-        raise UsageError(f"history is kept for {', '.join(HISTORY_TABLES)}, not {entity}",
-                         code="E_NO_HISTORY")  # fmt: skip
+        raise UsageError(
+            f"history is kept for {', '.join(HISTORY_TABLES)}, not {entity}", code="E_NO_HISTORY"
+        )
     if entity == "institutions":
         found = session.scalar(select(m.Institution.id).where(m.Institution.code == key))
         return "institution", _found(found, entity, key)
     if not institution:
-        raise UsageError(f"name the institution whose {entity} these are (--institution)",
-                         code="E_HISTORY_INSTITUTION")  # fmt: skip
+        raise UsageError(
+            f"name the institution whose {entity} these are (--institution)",
+            code="E_HISTORY_INSTITUTION",
+        )
     owner = select(m.Institution.id).where(m.Institution.code == institution).scalar_subquery()
-    model: Any = {"donors": m.Donor, "samples": m.Sample, "collections": m.Collection,
-                  "families": m.Family}[entity]  # fmt: skip
+    model: Any = {
+        "donors": m.Donor,
+        "samples": m.Sample,
+        "collections": m.Collection,
+        "families": m.Family,
+    }[entity]
     column = model.pseudonym if entity == "donors" else model.code
     value = pseudonym(institution, key) if entity == "donors" else key
     found = session.scalar(select(model.id).where(model.institution_id == owner, column == value))
@@ -150,11 +179,17 @@ def history(session: Session, table: str, row_ids: list[int]) -> list[dict[str, 
     else:
         wanted = wanted & RecordVersion.row_id.in_(row_ids)
     lines = []
-    for version in session.scalars(select(RecordVersion).where(wanted)
-                                   .order_by(RecordVersion.id)):  # fmt: skip
+    for version in session.scalars(select(RecordVersion).where(wanted).order_by(RecordVersion.id)):
         for change in version.changes:
-            lines.append({"at": version.at.isoformat(timespec="seconds"), "by": version.actor,
-                          "source": version.source, "table": version.table_name,
-                          "field": change["field"], "before": change["before"],
-                          "after": change["after"]})  # fmt: skip
+            lines.append(
+                {
+                    "at": version.at.isoformat(timespec="seconds"),
+                    "by": version.actor,
+                    "source": version.source,
+                    "table": version.table_name,
+                    "field": change["field"],
+                    "before": change["before"],
+                    "after": change["after"],
+                }
+            )
     return lines

@@ -25,15 +25,15 @@ from hgr.dates import utc_now
 from hgr.db import Base, Database
 from hgr.db.seals import Sealing, allocate_ids, sealed_tables
 from hgr.exceptions import Conflict, NotFound, ValidationFailed
+from hgr.issues import Issue, Origin, Report, Severity
 from hgr.pedigree import NO_FAMILY, FamilyCheck, check_pedigrees
 from hgr.pedigree.ped import PedigreeRecord
 from hgr.progress import Progress, silent
 from hgr.registry import models as m
 from hgr.registry.checks import KnownRecords, check_staging
 from hgr.registry.history import FieldChange, keep_versions
-from hgr.registry.report import Issue, Origin, Report, Severity
-from hgr.registry.staging import Staging, stage_files
-from hgr.registry.vocabulary import AffectedStatus, Sex, StorageStatus, VitalStatus
+from hgr.registry.staging import Staging, TemplateRows, stage_files
+from hgr.vocabulary import AffectedStatus, Sex, StorageStatus, VitalStatus
 
 __all__ = ["ImportResult", "import_files"]
 
@@ -126,26 +126,34 @@ def _upsert(
         if found is None:
             to_insert.append(row)
             continue
-        changed = {c: row[c] for c in row
-                   if c not in keys and found[1][c] != row[c]
-                   and (clear is None or c in clear or not _blank(row[c]))}  # fmt: skip
+        changed = {
+            c: row[c]
+            for c in row
+            if c not in keys
+            and found[1][c] != row[c]
+            and (clear is None or c in clear or not _blank(row[c]))
+        }
         if not changed:
             changes.unchanged += 1
             continue
         update_row = {"id": found[0], **changed}
         if sealing is not None:
-            update_row["seal"] = sealing.updated(table.name, found[1], found[1] | changed,
-                                                 found[1]["seal"])  # fmt: skip
+            update_row["seal"] = sealing.updated(
+                table.name, found[1], found[1] | changed, found[1]["seal"]
+            )
         if stamped:
             update_row["updated_at"] = now
         to_update.append(update_row)
         if diffs is not None:
             record = names(key) if names else f"{table.name} {'/'.join(map(str, key[1:]))}"
-            diffs.extend(FieldChange(table.name, found[0], record, c, found[1][c], v)
-                         for c, v in changed.items())  # fmt: skip
+            diffs.extend(
+                FieldChange(table.name, found[0], record, c, found[1][c], v)
+                for c, v in changed.items()
+            )
     if to_insert and sealing is not None:
-        for row, row_id in zip(to_insert, allocate_ids(session, table, len(to_insert)),
-                               strict=True):  # fmt: skip
+        for row, row_id in zip(
+            to_insert, allocate_ids(session, table, len(to_insert)), strict=True
+        ):
             row["id"] = row_id
             sealing.inserted(table.name, row)
     if to_insert:
@@ -241,9 +249,17 @@ class _Writer:
         names: Callable[[tuple[Any, ...]], str] | None = None,
         clear: frozenset[str] = frozenset(),
     ) -> dict[tuple[Any, ...], int]:
-        changes, ids = _upsert(self.session, model, keys, rows, scope, self.now,
-                               diffs=self.diffs, names=names,
-                               clear=self.clear | clear)  # fmt: skip
+        changes, ids = _upsert(
+            self.session,
+            model,
+            keys,
+            rows,
+            scope,
+            self.now,
+            diffs=self.diffs,
+            names=names,
+            clear=self.clear | clear,
+        )
         if changes.inserted or changes.updated or changes.unchanged:
             self.changes[name] = changes
         self._wrote(model.__tablename__, changes.inserted + changes.updated)
@@ -355,8 +371,7 @@ class _Writer:
         )
         by_pseudonym = {key[1]: i for key, i in ids.items()}
         self.donor_ids = ids
-        self.donor_names = {i: f"donor {self.local_ids.get(p, p)}"
-                            for p, i in by_pseudonym.items()}  # fmt: skip
+        self.donor_names = {i: f"donor {self.local_ids.get(p, p)}" for p, i in by_pseudonym.items()}
         self.write_terms(
             m.DonorPhenotype,
             "phenotypes",
@@ -387,9 +402,11 @@ class _Writer:
         return donor_id
 
     def write_terms(
-        self, model: type[m.DonorPhenotype] | type[m.DonorDiagnosis], name: str,
+        self,
+        model: type[m.DonorPhenotype] | type[m.DonorDiagnosis],
+        name: str,
         wanted: dict[int, set[tuple[str, str | None, bool]]],
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Replace a donor's terms when the given set differs from the stored one."""
         if not wanted:
             return
@@ -409,10 +426,17 @@ class _Writer:
                 stored[row[0]].add((row[1], row[2], bool(row[3]) if has_excluded else False))
         changed = [d for d in wanted if wanted[d] != stored[d]]
         self.diffs.extend(
-            FieldChange("donor", d, self.donor_names.get(d, f"donor {d}"), name,
-                        sorted(stored[d]), sorted(wanted[d]))
-            for d in changed if stored[d]  # a donor's first terms are news, not a change
-        )  # fmt: skip
+            FieldChange(
+                "donor",
+                d,
+                self.donor_names.get(d, f"donor {d}"),
+                name,
+                sorted(stored[d]),
+                sorted(wanted[d]),
+            )
+            for d in changed
+            if stored[d]  # a donor's first terms are news, not a change
+        )
         if changed:
             sealing = Sealing(self.session)
             fields = sealed_tables()[table.name]
@@ -433,8 +457,9 @@ class _Writer:
                 for t, label, excluded in sorted(wanted[d], key=lambda x: x[0])
             ]
             if rows:
-                for new, row_id in zip(rows, allocate_ids(self.session, table, len(rows)),
-                                       strict=True):  # fmt: skip
+                for new, row_id in zip(
+                    rows, allocate_ids(self.session, table, len(rows)), strict=True
+                ):
                     new["id"] = row_id
                     sealing.inserted(table.name, new)
                 self.session.execute(insert(table), rows)
@@ -474,21 +499,30 @@ class _Writer:
         codes of the samples already registered."""
         query = select(m.Sample.code, m.Sample.donor_id).where(scope)
         owner = {row[0]: row[1] for row in self.session.execute(query)}
-        moved = [(r, self.staging.samples[r["code"]]) for r in rows
-                 if r["code"] in owner and owner[r["code"]] != r["donor_id"]]  # fmt: skip
+        moved = [
+            (r, self.staging.samples[r["code"]])
+            for r in rows
+            if r["code"] in owner and owner[r["code"]] != r["donor_id"]
+        ]
         if not moved:
             return set(owner)
         issues = [
-            Issue("E_SAMPLE_MOVE", Severity.ERROR, record.origin,
-                  f"sample {record.code} is registered to another donor; the file gives "
-                  f"{record.donor_id}",
-                  f"if the sample was misattributed, move it with `hgr sample move {record.code}"
-                  f" --to {record.donor_id} --reason ...`, then import again; else correct "
-                  "the donor_id", field="donor_id")
+            Issue(
+                "E_SAMPLE_MOVE",
+                Severity.ERROR,
+                record.origin,
+                f"sample {record.code} is registered to another donor; the file gives "
+                f"{record.donor_id}",
+                f"if the sample was misattributed, move it with `hgr sample move {record.code}"
+                f" --to {record.donor_id} --reason ...`, then import again; else correct "
+                "the donor_id",
+                field="donor_id",
+            )
             for _row, record in moved
-        ]  # fmt: skip
-        raise ValidationFailed(f"{len(issues)} sample(s) would move to another donor; nothing "
-                               "was written", issues)  # fmt: skip
+        ]
+        raise ValidationFailed(
+            f"{len(issues)} sample(s) would move to another donor; nothing was written", issues
+        )
 
     def write_consents(self, donors: Callable[[str], int]) -> None:
         rows = [
@@ -513,8 +547,14 @@ class _Writer:
             )
             # The withdrawal date follows the status: an empty one beside a status that is not
             # "withdrawn" clears it (the database checks that the two agree).
-            self.upsert("consents", m.Consent, ["donor_id", "document_version"], rows, scope,
-                        clear=frozenset({"withdrawn_on"}))  # fmt: skip
+            self.upsert(
+                "consents",
+                m.Consent,
+                ["donor_id", "document_version"],
+                rows,
+                scope,
+                clear=frozenset({"withdrawn_on"}),
+            )
 
     def write_ethics(self, collections: dict[str, int]) -> None:
         rows = [
@@ -592,8 +632,16 @@ class _Writer:
         # Parent links need every member's id, so they are a second pass over the same rows;
         # a PED line states both parents, so an empty one is a change too (clear=None).
         link_diffs: list[FieldChange] = []
-        _upsert(self.session, m.PedigreeMember, keys, links, member_scope, self.now,
-                diffs=link_diffs, clear=None)  # fmt: skip
+        _upsert(
+            self.session,
+            m.PedigreeMember,
+            keys,
+            links,
+            member_scope,
+            self.now,
+            diffs=link_diffs,
+            clear=None,
+        )
         donor_of = {i: key[1] for key, i in members.items()}
 
         pseudonym_of = {i: key[1] for key, i in self.donor_ids.items()}
@@ -604,10 +652,17 @@ class _Writer:
             return None if donor is None else f"donor {pseudonym_of.get(donor, '?')[:12]}…"
 
         self.diffs.extend(
-            FieldChange(d.table, d.row_id, f"pedigree member {parent(d.row_id)}", d.field,
-                        parent(d.before), parent(d.after))
-            for d in link_diffs if d.row_id in registered  # a new member's links are news
-        )  # fmt: skip
+            FieldChange(
+                d.table,
+                d.row_id,
+                f"pedigree member {parent(d.row_id)}",
+                d.field,
+                parent(d.before),
+                parent(d.after),
+            )
+            for d in link_diffs
+            if d.row_id in registered  # a new member's links are news
+        )
         conditions = {r.code: r.condition for r in staging.families.values()}
         affection_rows = [
             {
@@ -648,7 +703,7 @@ class _Writer:
 def import_files(
     db: Database,
     keys: NodeKeys,
-    paths: Sequence[Path],
+    paths: Sequence[Path | TemplateRows],
     *,
     institution: str | None = None,
     dry_run: bool = False,
@@ -667,7 +722,8 @@ def import_files(
     db, keys
         The node's database and keys (the pseudonym key turns donor ids into pseudonyms).
     paths
-        CSV/TSV templates, PED/FAM files and Phenopackets JSON, in any order.
+        CSV/TSV templates, PED/FAM files and Phenopackets JSON, in any order; template rows
+        given as data (``TemplateRows``) are read as a template file of them would be.
     institution
         Code of the institution the records belong to; needed for everything except an
         institutions template.
@@ -733,8 +789,15 @@ def import_files(
                 f"{len(report.errors)} error(s) in the input; nothing was written",
                 report.issues,
             )
-        writer = _Writer(session, staging, known, keys, code, families,
-                         clear=frozenset(_column(c) for c in clear))  # fmt: skip
+        writer = _Writer(
+            session,
+            staging,
+            known,
+            keys,
+            code,
+            families,
+            clear=frozenset(_column(c) for c in clear),
+        )
         writer.write(progress)
         result.changes = writer.changes
         result.differences = writer.diffs
@@ -743,8 +806,9 @@ def import_files(
             raise ValidationFailed(
                 f"the import would change {len(writer.diffs)} field(s) of registered records; "
                 "nothing was written: check each change, then import with --update",
-                [_as_issue(d) for d in writer.diffs], code="E_UPDATE_NOT_CONFIRMED",
-            )  # fmt: skip
+                [_as_issue(d) for d in writer.diffs],
+                code="E_UPDATE_NOT_CONFIRMED",
+            )
         if dry_run:
             session.rollback()
             return result
@@ -763,8 +827,13 @@ def import_files(
             session.add(batch)
             session.flush()
             result.batch_id = batch.id
-            keep_versions(session, writer.diffs, actor=actor.name,
-                          source=f"import batch {batch.id}", at=writer.now)  # fmt: skip
+            keep_versions(
+                session,
+                writer.diffs,
+                actor=actor.name,
+                source=f"import batch {batch.id}",
+                at=writer.now,
+            )
             # The change and its audit event commit together (ARCHITECTURE.md, layers).
             record(
                 session,
@@ -790,8 +859,10 @@ def import_files(
         taken = _taken_meanwhile(db, staging, known, keys, code)
         if not taken:  # no race: a rule the database enforces that the checks let through
             reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-            raise Conflict(f"the import breaks a rule of the registry ({reason}); nothing was "
-                           "written", code="E_REGISTRY_RULE") from exc  # fmt: skip
+            raise Conflict(
+                f"the import breaks a rule of the registry ({reason}); nothing was written",
+                code="E_REGISTRY_RULE",
+            ) from exc
         raise Conflict(
             "another import registered the same records while this one ran"
             + f" ({', '.join(taken[:10])}{' …' if len(taken) > 10 else ''})"
@@ -817,10 +888,15 @@ def _column(name: str) -> str:
 
 def _as_issue(change: FieldChange) -> Issue:
     before, after = change.as_dict()["before"], change.as_dict()["after"]
-    return Issue("E_WOULD_CHANGE", Severity.ERROR, Origin(change.record),
-                 f"{change.record}: {change.field} would change: {before} → {after}",
-                 "if this is meant, import again with --update (the old value is kept in its "
-                 "history); else correct the file", field=change.field)  # fmt: skip
+    return Issue(
+        "E_WOULD_CHANGE",
+        Severity.ERROR,
+        Origin(change.record),
+        f"{change.record}: {change.field} would change: {before} → {after}",
+        "if this is meant, import again with --update (the old value is kept in its "
+        "history); else correct the file",
+        field=change.field,
+    )
 
 
 def _recheck_families(session: Session, writer: _Writer, strict: bool) -> None:
@@ -830,25 +906,37 @@ def _recheck_families(session: Session, writer: _Writer, strict: bool) -> None:
     members = {d.row_id for d in writer.diffs if d.table == "pedigree_member"}
     if not donors and not members:
         return
-    families = set(session.scalars(
-        select(m.PedigreeMember.family_id).where(
-            m.PedigreeMember.donor_id.in_(donors) | m.PedigreeMember.id.in_(members))))  # fmt: skip
+    families = set(
+        session.scalars(
+            select(m.PedigreeMember.family_id).where(
+                m.PedigreeMember.donor_id.in_(donors) | m.PedigreeMember.id.in_(members)
+            )
+        )
+    )
     rows = session.execute(
         select(m.Family.code, m.PedigreeMember, m.Donor.sex)
         .join(m.PedigreeMember, m.PedigreeMember.family_id == m.Family.id)
         .join(m.Donor, m.Donor.id == m.PedigreeMember.donor_id)
         .where(m.Family.id.in_(families))
     ).all()
-    name = {member.id: writer.donor_names.get(member.donor_id, f"donor-{member.donor_id}")
-            .removeprefix("donor ") for _code, member, _sex in rows}  # fmt: skip
+    name = {
+        member.id: writer.donor_names.get(member.donor_id, f"donor-{member.donor_id}").removeprefix(
+            "donor "
+        )
+        for _code, member, _sex in rows
+    }
     records = [
-        PedigreeRecord(family_id=code, individual_id=name[member.id],
-                       father_id=name.get(member.father_id) if member.father_id else None,
-                       mother_id=name.get(member.mother_id) if member.mother_id else None,
-                       sex=sex, affected=AffectedStatus.UNKNOWN,
-                       origin=Origin(f"registered family {code}"))
+        PedigreeRecord(
+            family_id=code,
+            individual_id=name[member.id],
+            father_id=name.get(member.father_id) if member.father_id else None,
+            mother_id=name.get(member.mother_id) if member.mother_id else None,
+            sex=sex,
+            affected=AffectedStatus.UNKNOWN,
+            origin=Origin(f"registered family {code}"),
+        )
         for code, member, sex in rows
-    ]  # fmt: skip
+    ]
     report = Report()
     check_pedigrees(records, report, strict=strict)
     if report.errors:
@@ -859,18 +947,26 @@ def _recheck_families(session: Session, writer: _Writer, strict: bool) -> None:
         )
 
 
-def _taken_meanwhile(db: Database, staging: Staging, before: KnownRecords, keys: NodeKeys,
-                     code: str | None) -> list[str]:  # fmt: skip
+def _taken_meanwhile(
+    db: Database, staging: Staging, before: KnownRecords, keys: NodeKeys, code: str | None
+) -> list[str]:
     """The staged records, by the keys the importer's files give them, that were new when the
     import looked and are registered now."""
     with db.reader() as session:
-        institution_id = session.scalar(select(m.Institution.id)
-                                        .where(m.Institution.code == (code or "")))  # fmt: skip
+        institution_id = session.scalar(
+            select(m.Institution.id).where(m.Institution.code == (code or ""))
+        )
         now = _known(session, institution_id, pseudonyms=code is not None)
-    taken = [f"institution {c}" for c in sorted(staging.institutions)
-             if c not in before.institutions and c in now.institutions]  # fmt: skip
-    taken += [f"collection {c}" for c in sorted(staging.collections)
-              if c not in before.collections and c in now.collections]  # fmt: skip
+    taken = [
+        f"institution {c}"
+        for c in sorted(staging.institutions)
+        if c not in before.institutions and c in now.institutions
+    ]
+    taken += [
+        f"collection {c}"
+        for c in sorted(staging.collections)
+        if c not in before.collections and c in now.collections
+    ]
     for local_id in sorted(staging.donors):
         pseudonym = keys.pseudonymiser.pseudonym(code or "", local_id)
         if pseudonym not in before.donor_pseudonyms and pseudonym in now.donor_pseudonyms:

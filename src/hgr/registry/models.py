@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hgr.db.base import Base
 from hgr.db.seals import Sealed
-from hgr.registry.vocabulary import (
+from hgr.vocabulary import (
     AffectedStatus,
     ConsentStatus,
     ControlStatus,

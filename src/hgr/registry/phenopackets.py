@@ -12,11 +12,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hgr.issues import Origin, Report
 from hgr.pedigree.ped import PedigreeRecord
 from hgr.registry import fields as f
 from hgr.registry.records import DonorRecord, FamilyRecord
-from hgr.registry.report import Origin, Report
-from hgr.registry.vocabulary import AffectedStatus, Sex, VitalStatus
+from hgr.vocabulary import AffectedStatus, Sex, VitalStatus
 
 __all__ = ["PhenopacketContent", "read_phenopacket"]
 

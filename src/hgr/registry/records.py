@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from hgr.issues import Origin
 from hgr.registry.fields import Term
-from hgr.registry.report import Origin
-from hgr.registry.vocabulary import (
+from hgr.vocabulary import (
     ConsentStatus,
     ControlStatus,
     DataCategory,

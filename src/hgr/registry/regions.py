@@ -18,11 +18,11 @@ from hgr.audit import SYSTEM, Actor, record
 from hgr.crypto import file_sha256
 from hgr.db import Database
 from hgr.exceptions import ValidationFailed
+from hgr.issues import Origin, Report
 from hgr.registry import fields as f
 from hgr.registry.models import Region
-from hgr.registry.report import Origin, Report
 from hgr.registry.templates import Cells, read_table
-from hgr.registry.vocabulary import RegionLevel
+from hgr.vocabulary import RegionLevel
 
 __all__ = [
     "RegionRow",
@@ -59,9 +59,11 @@ def read_regions(path: Path, report: Report) -> list[RegionRow]:
         missing = [c for c in REQUIRED if c not in raw]
         if missing:
             report.error(
-                "E_MISSING_COLUMN", origin, f"columns missing: {', '.join(missing)}",
+                "E_MISSING_COLUMN",
+                origin,
+                f"columns missing: {', '.join(missing)}",
                 "give country, code, name, name_local, level, parent_code",
-            )  # fmt: skip
+            )
             return []
         c = Cells(raw, origin, report)
         row = RegionRow(
@@ -82,15 +84,20 @@ def read_regions(path: Path, report: Report) -> list[RegionRow]:
         parent = by_code.get(r.parent_code or "")
         if parent is None:
             report.error(
-                "E_REGION_PARENT", r.origin, f"parent {r.parent_code!r} is not in the list",
-                "give the code of the region one level up", field="parent_code",
-            )  # fmt: skip
+                "E_REGION_PARENT",
+                r.origin,
+                f"parent {r.parent_code!r} is not in the list",
+                "give the code of the region one level up",
+                field="parent_code",
+            )
         elif _ORDER[parent.level] != _ORDER[r.level] - 1:
             report.error(
-                "E_REGION_PARENT", r.origin,
+                "E_REGION_PARENT",
+                r.origin,
                 f"a {r.level} cannot sit under the {parent.level} {parent.code}",
-                "provinces sit under a nation, prefectures under a province", field="level",
-            )  # fmt: skip
+                "provinces sit under a nation, prefectures under a province",
+                field="level",
+            )
     return rows
 
 
@@ -143,8 +150,12 @@ def region_names(session: Session) -> dict[str, str]:
 
 def province_codes(session: Session) -> dict[int, str]:
     """The code of each region's province, by region id (a province is its own)."""
-    regions = {rid: (code, level, parent) for rid, code, level, parent in session.execute(
-        select(Region.id, Region.code, Region.level, Region.parent_id))}  # fmt: skip
+    regions = {
+        rid: (code, level, parent)
+        for rid, code, level, parent in session.execute(
+            select(Region.id, Region.code, Region.level, Region.parent_id)
+        )
+    }
     province: dict[int, str] = {}
     for rid in regions:
         at: int | None = rid

@@ -8,11 +8,15 @@ error.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from hgr.crypto import file_sha256
+from hgr.issues import Origin, Report
 from hgr.pedigree.ped import NO_FAMILY, PedigreeRecord, read_ped
 from hgr.progress import Progress, silent
 from hgr.registry.phenopackets import read_phenopacket
@@ -26,11 +30,10 @@ from hgr.registry.records import (
     InstitutionRecord,
     SampleRecord,
 )
-from hgr.registry.report import Origin, Report
-from hgr.registry.templates import TEMPLATES, read_template, template_for
-from hgr.registry.vocabulary import Sex
+from hgr.registry.templates import TEMPLATES, read_rows, read_template, template_for
+from hgr.vocabulary import Sex
 
-__all__ = ["InputFile", "Staging", "stage_files"]
+__all__ = ["InputFile", "Staging", "TemplateRows", "stage_files"]
 
 PED_SUFFIXES = {".ped", ".fam"}
 JSON_SUFFIXES = {".json"}
@@ -156,7 +159,12 @@ def _stage_template(staging: Staging, path: Path, report: Report) -> str | None:
             f"start the file name with one of: {', '.join(TEMPLATES)} (e.g. donors.csv)",
         )
         return None
-    for record in read_template(path, template, report):
+    _stage_records(staging, read_template(path, template, report), report)
+    return template.name
+
+
+def _stage_records(staging: Staging, records: list[Any], report: Report) -> None:
+    for record in records:
         match record:
             case InstitutionRecord():
                 _put(staging.institutions, record.code, record, "institution", report)
@@ -187,15 +195,43 @@ def _stage_template(staging: Staging, path: Path, report: Report) -> str | None:
                     _put(staging.families, record.code, record, "family", report)
             case DataFileRecord():
                 _put(staging.data_files, record.location, record, "data file", report)
-    return template.name
 
 
-def stage_files(paths: list[Path], report: Report, progress: Progress = silent) -> Staging:
-    """Read every file in ``paths`` into one :class:`Staging`; problems go to ``report``."""
+@dataclass(frozen=True)
+class TemplateRows:
+    """Rows of one template given as data rather than as a file (column -> cell, one mapping
+    per row), as the API receives them; ``source`` names them in issues."""
+
+    template: str
+    rows: Sequence[Mapping[str, str]]
+    source: str = "rows"
+
+    def provenance(self) -> InputFile:
+        """The rows' provenance: the size and SHA-256 of their canonical JSON."""
+        canonical = json.dumps(
+            [dict(row) for row in self.rows],
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        return InputFile(self.source, "rows", len(canonical), hashlib.sha256(canonical).hexdigest())
+
+
+def stage_files(
+    inputs: Sequence[Path | TemplateRows], report: Report, progress: Progress = silent
+) -> Staging:
+    """Read every input (a file, or template rows given as data) into one :class:`Staging`;
+    problems go to ``report``."""
     staging = Staging()
     seen: set[Path] = set()
-    for number, path in enumerate(paths):
-        progress(f"reading {path.name}", number, len(paths))
+    for number, path in enumerate(inputs):
+        if isinstance(path, TemplateRows):
+            progress(f"reading {path.template} rows", number, len(inputs))
+            template = TEMPLATES[path.template]
+            _stage_records(staging, read_rows(path.rows, template, report, path.source), report)
+            staging.files.append(path.provenance())
+            continue
+        progress(f"reading {path.name}", number, len(inputs))
         origin = Origin(str(path))
         if not path.is_file():
             report.error("E_NO_FILE", origin, "no such file", "check the path")

@@ -8,11 +8,12 @@ A template file is recognised by its name: ``donors.csv``, ``samples.tsv``,
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hgr.issues import Origin, Report
 from hgr.registry import fields as f
 from hgr.registry.records import (
     CollectionRecord,
@@ -24,8 +25,7 @@ from hgr.registry.records import (
     InstitutionRecord,
     SampleRecord,
 )
-from hgr.registry.report import Origin, Report
-from hgr.registry.vocabulary import (
+from hgr.vocabulary import (
     ConsentStatus,
     ControlStatus,
     DataCategory,
@@ -39,7 +39,15 @@ from hgr.registry.vocabulary import (
     VitalStatus,
 )
 
-__all__ = ["TEMPLATES", "Column", "Template", "read_table", "read_template", "template_for"]
+__all__ = [
+    "TEMPLATES",
+    "Column",
+    "Template",
+    "read_rows",
+    "read_table",
+    "read_template",
+    "template_for",
+]
 
 T = TypeVar("T")
 Record = Any
@@ -406,8 +414,36 @@ def read_table(
 
 def read_template(path: Path, template: Template, report: Report) -> list[Record]:
     """Read every row of a template file, reporting each bad cell."""
+    header_origin = Origin(str(path), 1)
+    rows = read_table(
+        path, report, lambda header: _check_header(header_origin, template, header, report)
+    )
+    return _build(template, rows, report)
+
+
+def read_rows(
+    rows: Sequence[Mapping[str, str]], template: Template, report: Report, source: str = "rows"
+) -> list[Record]:
+    """Read template rows given as data (column -> cell, one mapping per row), as
+    read_template reads a file. Issues point into ``source`` by JSON pointer: ``/rows/<n>``
+    for the n-th row, ``/rows`` for the columns of every row. A column a row leaves out is an
+    empty cell of it; a row of empty cells is skipped, as an empty line of a file is."""
+    named = [{column.strip().lower(): cell for column, cell in row.items()} for row in rows]
+    header = {column for row in named for column in row}
+    if not _check_header(Origin(source, None, "/rows"), template, header, report):
+        return []
+    given = (
+        (Origin(source, None, f"/rows/{n}"), {column: row.get(column, "") for column in header})
+        for n, row in enumerate(named)
+        if any(cell.strip() for cell in row.values())
+    )
+    return _build(template, given, report)
+
+
+def _build(
+    template: Template, rows: Iterable[tuple[Origin, dict[str, str]]], report: Report
+) -> list[Record]:
     records: list[Record] = []
-    rows = read_table(path, report, lambda header: _check_header(path, template, header, report))
     for origin, row in rows:
         cells = Cells(row, origin, report)
         record = template.build(cells)
@@ -416,8 +452,7 @@ def read_template(path: Path, template: Template, report: Report) -> list[Record
     return records
 
 
-def _check_header(path: Path, template: Template, header: set[str], report: Report) -> bool:
-    origin = Origin(str(path), 1)
+def _check_header(origin: Origin, template: Template, header: set[str], report: Report) -> bool:
     known = set(template.column_names)
     ok = True
     for name in sorted(header - known):

@@ -14,14 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from hgr.db import Database
 from hgr.exceptions import UsageError
-from hgr.genotypes.ingest import required_store
-from hgr.genotypes.models import GenotypeSample
-from hgr.genotypes.store import open_store
-from hgr.registry import models as m
+from hgr.genotypes.store import open_store, required_store, store_columns
 from hgr.relatedness.king import DEFAULT_MIN_KINSHIP, KingPairs, king_all_pairs
 from hgr.relatedness.packed import PackedGenotypes
 from hgr.relatedness.readers import read_store_genotypes, store_sites
@@ -66,12 +61,7 @@ def collections_kinship(
     with db.reader() as session:
         for institution, collection in collections:
             _target, store = required_store(session, institution, collection)
-            columns = session.execute(
-                select(GenotypeSample.position, m.Sample.code)
-                .join(m.Sample, m.Sample.id == GenotypeSample.sample_id)
-                .where(GenotypeSample.store_id == store.id)
-                .order_by(GenotypeSample.position)
-            ).all()
+            columns = [(c.position, c.sample_code) for c in store_columns(session, store)]
             names = [f"{institution}/{collection}/{code}" for _p, code in columns]
             stores.append((home / store.location, names, [p for p, _code in columns]))
     groups = [open_store(location) for location, _names, _columns in stores]

@@ -15,15 +15,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from hgr.db import Database
-from hgr.genotypes.ingest import required_store
-from hgr.genotypes.models import GenotypeSample
-from hgr.genotypes.store import open_store
+from hgr.genotypes.store import open_store, required_store, store_columns
 from hgr.pedigree.ped import PedigreeRecord
 from hgr.registry import models as m
-from hgr.registry.vocabulary import AffectedStatus
 from hgr.relatedness.king import king_all_pairs
 from hgr.relatedness.pedigree_check import FamilyReport, verify_pedigrees
 from hgr.relatedness.readers import SiteCounts, read_store_genotypes
+from hgr.vocabulary import AffectedStatus
 
 __all__ = ["CollectionPedigrees", "verify_collection_pedigrees"]
 
@@ -51,12 +49,7 @@ def verify_collection_pedigrees(
     """
     with db.reader() as session:
         target, store = required_store(session, institution, collection)
-        columns = session.execute(
-            select(GenotypeSample.position, m.Sample.code, m.Sample.donor_id)
-            .join(m.Sample, m.Sample.id == GenotypeSample.sample_id)
-            .where(GenotypeSample.store_id == store.id)
-            .order_by(GenotypeSample.position)
-        ).all()
+        columns = [(c.position, c.sample_code, c.donor_id) for c in store_columns(session, store)]
         name: dict[int, str] = {}
         chosen: list[tuple[int, str]] = []
         for position, code, donor in columns:

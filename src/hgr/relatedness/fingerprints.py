@@ -31,17 +31,13 @@ import cyvcf2
 import numpy as np
 from crypt4gh import lib as c4gh_lib
 from numpy.typing import NDArray
-from sqlalchemy import select
 
 from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.exceptions import FormatError, IntegrityBroken, UsageError
 from hgr.genotypes.builds import canonical_contig
-from hgr.genotypes.ingest import required_store
-from hgr.genotypes.models import GenotypeSample
 from hgr.genotypes.raw_files import recipient_key
-from hgr.genotypes.store import open_store
-from hgr.registry import models as m
+from hgr.genotypes.store import open_store, required_store, store_columns
 from hgr.relatedness.packed import MISSING, PackedGenotypes, pack_dosages
 from hgr.relatedness.readers import checked_vcf_copy, store_dosages
 
@@ -211,13 +207,7 @@ def fingerprint_collection(
     """
     with db.reader() as session:
         _collection, store = required_store(session, institution, collection)
-        rows = session.execute(
-            select(GenotypeSample.position, m.Donor.pseudonym)
-            .join(m.Sample, m.Sample.id == GenotypeSample.sample_id)
-            .join(m.Donor, m.Donor.id == m.Sample.donor_id)
-            .where(GenotypeSample.store_id == store.id)
-            .order_by(GenotypeSample.position)
-        ).all()
+        rows = [(c.position, c.pseudonym) for c in store_columns(session, store)]
         location = home / store.location
     dosages, found = _panel_dosages(open_store(location), panel)
     if found < len(panel.sites) / 2:
@@ -244,8 +234,12 @@ def seal_fingerprints(
     public = recipient_key(recipient)
     packed = fingerprints.genotypes
     buffer = io.BytesIO()
-    header = {"format": FORMAT, "panel_id": fingerprints.panel_id, "n_sites": packed.n_sites,
-              "samples": list(packed.samples)}  # fmt: skip
+    header = {
+        "format": FORMAT,
+        "panel_id": fingerprints.panel_id,
+        "n_sites": packed.n_sites,
+        "samples": list(packed.samples),
+    }
     np.savez(
         buffer,
         header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),

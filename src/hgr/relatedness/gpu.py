@@ -247,10 +247,15 @@ def torch_pairs(
                 assert sums is not None
                 parts.append(
                     _kept_pairs(
-                        torch, sums, het_count, packed.n_sites, min_kinship,
-                        (row_start, row_stop), (col_start, col_stop),
+                        torch,
+                        sums,
+                        het_count,
+                        packed.n_sites,
+                        min_kinship,
+                        (row_start, row_stop),
+                        (col_start, col_stop),
                     )
-                )  # fmt: skip
+                )
                 done += 1
                 if progress:
                     progress(done, total)

@@ -30,7 +30,6 @@ from hgr.dates import utc_now
 from hgr.db import Database
 from hgr.exceptions import Conflict
 from hgr.registry import models as m
-from hgr.registry.vocabulary import Relationship
 from hgr.relatedness.degrees import FIRST_DEGREE_MIN
 from hgr.relatedness.duplicates import LshSettings, find_duplicates
 from hgr.relatedness.fingerprints import Fingerprints, open_fingerprints
@@ -38,6 +37,7 @@ from hgr.relatedness.kernels import listed_pair_counts
 from hgr.relatedness.king import king_all_pairs
 from hgr.relatedness.models import DonorLink
 from hgr.relatedness.packed import PackedGenotypes
+from hgr.vocabulary import Relationship
 
 __all__ = ["RELATIVES", "LinkResult", "link_donors", "unique_donors"]
 
@@ -100,11 +100,17 @@ def _duplicates(
 ) -> tuple[list[_Finding], int]:
     found = find_duplicates(merged, settings=settings)
     findings = [
-        _Finding(int(found.a[k]), int(found.b[k]), Relationship.DUPLICATE,
-                 float(found.kinship[k]), int(found.ibs0[k]), int(found.discordant[k]),
-                 int(found.n_sites[k]))
+        _Finding(
+            int(found.a[k]),
+            int(found.b[k]),
+            Relationship.DUPLICATE,
+            float(found.kinship[k]),
+            int(found.ibs0[k]),
+            int(found.discordant[k]),
+            int(found.n_sites[k]),
+        )
         for k in range(len(found))
-    ]  # fmt: skip
+    ]
     return findings, found.candidates
 
 
@@ -123,10 +129,17 @@ def _relatives(merged: PackedGenotypes, client: Any) -> list[_Finding]:
     counts = listed_pair_counts(merged.planes, pairs.a[index], pairs.b[index])
     classes = pairs.relationships()
     return [
-        _Finding(int(pairs.a[k]), int(pairs.b[k]), classes[k], float(pairs.kinship[k]),
-                 int(pairs.ibs0[k]), int(counts[row, 5]), int(pairs.n_sites[k]))
+        _Finding(
+            int(pairs.a[k]),
+            int(pairs.b[k]),
+            classes[k],
+            float(pairs.kinship[k]),
+            int(pairs.ibs0[k]),
+            int(counts[row, 5]),
+            int(pairs.n_sites[k]),
+        )
         for row, k in enumerate(chosen)
-    ]  # fmt: skip
+    ]
 
 
 def link_donors(

@@ -46,7 +46,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hgr.exceptions import UsageError
-from hgr.registry.vocabulary import Relationship
 from hgr.relatedness.degrees import (
     DEFAULT_MIN_KINSHIP,
     DUPLICATE_MIN,
@@ -58,6 +57,7 @@ from hgr.relatedness.degrees import (
 )
 from hgr.relatedness.kernels import count_tile, listed_pair_counts
 from hgr.relatedness.packed import PackedGenotypes
+from hgr.vocabulary import Relationship
 
 __all__ = [
     "DEFAULT_MIN_KINSHIP",
@@ -279,8 +279,16 @@ def king_listed_pairs(packed: PackedGenotypes, pairs: list[tuple[int, int]]) -> 
     a, b = index.min(axis=1), index.max(axis=1)
     counts = listed_pair_counts(packed.planes, a, b)
     hethet, ibs0, het_a, het_b, n = (counts[:, k] for k in range(5))
-    part = {"a": a, "b": b, "hethet": hethet, "ibs0": ibs0, "het_a": het_a, "het_b": het_b,
-            "n_sites": n, "kinship": king_kinship(hethet, ibs0, het_a, het_b)}  # fmt: skip
+    part = {
+        "a": a,
+        "b": b,
+        "hethet": hethet,
+        "ibs0": ibs0,
+        "het_a": het_a,
+        "het_b": het_b,
+        "n_sites": n,
+        "kinship": king_kinship(hethet, ibs0, het_a, het_b),
+    }
     return _assemble(packed, [part])
 
 

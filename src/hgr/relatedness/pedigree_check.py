@@ -36,9 +36,9 @@ import numpy as np
 
 from hgr.pedigree.kinship import declared_relation, pedigree_kinship
 from hgr.pedigree.ped import NO_FAMILY, PedigreeRecord
-from hgr.registry.vocabulary import Relationship
 from hgr.relatedness.king import KingPairs, king_listed_pairs
 from hgr.relatedness.packed import MISSING, PackedGenotypes
+from hgr.vocabulary import Relationship
 
 __all__ = [
     "MENDEL_MAX_RATE",

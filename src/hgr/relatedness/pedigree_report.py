@@ -121,9 +121,16 @@ def pedigree_html(reports: list[FamilyReport], title: str) -> str:
             )
             for p in report.pairs:
                 row = (
-                    p.sample_a, p.sample_b, p.declared.value, p.inferred.value, p.kinship,
-                    p.expected_kinship, p.ibs0, p.n_sites, p.status,
-                )  # fmt: skip
+                    p.sample_a,
+                    p.sample_b,
+                    p.declared.value,
+                    p.inferred.value,
+                    p.kinship,
+                    p.expected_kinship,
+                    p.ibs0,
+                    p.n_sites,
+                    p.status,
+                )
                 cells = "".join(f"<td>{_cell(v)}</td>" for v in row)
                 parts.append(f'<tr class="{p.status}">{cells}</tr>')
             parts.append("</table>")

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from hgr.exceptions import UsageError, ValidationFailed
+from hgr.issues import Report
 from hgr.pedigree.ped import PedigreeRecord, read_ped
 from hgr.pedigree.validate import check_pedigrees
 from hgr.progress import Progress, silent
-from hgr.registry.report import Report
 from hgr.relatedness.gpu import choose_device
 from hgr.relatedness.king import DEFAULT_MIN_KINSHIP, KingPairs, king_all_pairs
 from hgr.relatedness.pedigree_check import FamilyReport, verify_pedigrees
@@ -50,8 +50,15 @@ __all__ = [
 
 PAIRS_HEADER = ("sample_a", "sample_b", "kinship", "ibs0", "n_sites", "relationship")
 PEDIGREE_HEADER = (
-    "family", "sample_a", "sample_b", "declared", "inferred", "kinship", "ibs0", "status",
-)  # fmt: skip
+    "family",
+    "sample_a",
+    "sample_b",
+    "declared",
+    "inferred",
+    "kinship",
+    "ibs0",
+    "status",
+)
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,10 @@ from hgr.audit import Actor, record
 from hgr.crypto import Signer, Verifier
 from hgr.dates import utc_now
 from hgr.exceptions import Conflict, NotFound, UsageError
+from hgr.federation.documents import Envelope, envelope_of, sign_document, store_document
+from hgr.federation.models import SignedDocument
 from hgr.survey.dictionary import DEFAULT_DICTIONARY, DataDictionary
-from hgr.survey.documents import Envelope, envelope_of, sign_document, store_document
-from hgr.survey.models import SurveyCycle, SurveyDocument
+from hgr.survey.models import SurveyCycle
 
 __all__ = [
     "CycleDates",
@@ -78,14 +79,20 @@ def default_dates(reference_date: dt.date, kind: str = "five_year") -> CycleDate
     )
 
 
-def _cycle_body(code: str, kind: str, title: str, nation: str, dates: CycleDates,
-                dictionary: DataDictionary) -> dict[str, object]:  # fmt: skip
+def _cycle_body(
+    code: str, kind: str, title: str, nation: str, dates: CycleDates, dictionary: DataDictionary
+) -> dict[str, object]:
     return {
-        "kind": "cycle", "cycle": code, "subject": nation, "version": 1, "replaces": None,
-        "cycle_kind": kind, "title": title,
+        "kind": "cycle",
+        "cycle": code,
+        "subject": nation,
+        "version": 1,
+        "replaces": None,
+        "cycle_kind": kind,
+        "title": title,
         **{name: getattr(dates, name).isoformat() for name in CycleDates.__dataclass_fields__},
         "dictionary": dictionary.as_dict(),
-    }  # fmt: skip
+    }
 
 
 def open_cycle(
@@ -102,8 +109,9 @@ def open_cycle(
 ) -> SurveyCycle:
     """Open cycle ``code`` and sign its definition as the nation's survey authority."""
     if not CYCLE_CODE.match(code):
-        raise UsageError(f"cycle code {code!r}: use letters, digits, '.', '_' or '-'",
-                         code="E_CYCLE")  # fmt: skip
+        raise UsageError(
+            f"cycle code {code!r}: use letters, digits, '.', '_' or '-'", code="E_CYCLE"
+        )
     if kind not in CYCLE_KINDS:
         raise UsageError(f"cycle kind {kind!r}: use five_year or ad_hoc", code="E_CYCLE")
     problems = dates.problems()
@@ -127,16 +135,29 @@ def import_cycle(
     found = session.scalar(select(SurveyCycle).where(SurveyCycle.code == document.cycle))
     if found is not None:
         return found
-    dates = {name: dt.date.fromisoformat(content[name])
-             for name in CycleDates.__dataclass_fields__}  # fmt: skip
-    cycle = SurveyCycle(code=document.cycle, kind=content["cycle_kind"], title=content["title"],
-                        dictionary=content["dictionary"], document_sha256=document.sha256,
-                        opened_at=utc_now(), **dates)  # fmt: skip
+    dates = {name: dt.date.fromisoformat(content[name]) for name in CycleDates.__dataclass_fields__}
+    cycle = SurveyCycle(
+        code=document.cycle,
+        kind=content["cycle_kind"],
+        title=content["title"],
+        dictionary=content["dictionary"],
+        document_sha256=document.sha256,
+        opened_at=utc_now(),
+        **dates,
+    )
     session.add(cycle)
     session.flush()
-    record(session, by, "survey.cycle.open", f"survey/{cycle.code}",
-           detail={"kind": cycle.kind, "reference_date": cycle.reference_date.isoformat(),
-                   "dictionary": content["dictionary"]["version"]})  # fmt: skip
+    record(
+        session,
+        by,
+        "survey.cycle.open",
+        f"survey/{cycle.code}",
+        detail={
+            "kind": cycle.kind,
+            "reference_date": cycle.reference_date.isoformat(),
+            "dictionary": content["dictionary"]["version"],
+        },
+    )
     return cycle
 
 
@@ -145,8 +166,9 @@ def get_cycle(session: Session, code: str) -> SurveyCycle:
     cycle = session.scalar(select(SurveyCycle).where(SurveyCycle.code == code))
     if cycle is None:
         known = session.scalars(select(SurveyCycle.code).order_by(SurveyCycle.id)).all()
-        raise NotFound(f"no survey cycle {code!r} (open: {', '.join(known) or 'none'})",
-                       code="E_NO_CYCLE")  # fmt: skip
+        raise NotFound(
+            f"no survey cycle {code!r} (open: {', '.join(known) or 'none'})", code="E_NO_CYCLE"
+        )
     return cycle
 
 
@@ -154,7 +176,7 @@ def cycle_envelope(session: Session, code: str) -> Envelope:
     """The signed definition of cycle ``code``, to send to provinces and institutions."""
     cycle = get_cycle(session, code)
     document = session.scalar(
-        select(SurveyDocument).where(SurveyDocument.sha256 == cycle.document_sha256)
+        select(SignedDocument).where(SignedDocument.sha256 == cycle.document_sha256)
     )
     assert document is not None, "a cycle is kept with its signed definition"
     return envelope_of(document)
@@ -163,8 +185,9 @@ def cycle_envelope(session: Session, code: str) -> Envelope:
 def cycle_facts(cycle: SurveyCycle) -> dict[str, str]:
     """What a report says of a cycle: title, kind and dates (ISO)."""
     facts = {"code": cycle.code, "title": cycle.title, "kind": cycle.kind}
-    return facts | {name: getattr(cycle, name).isoformat()
-                    for name in CycleDates.__dataclass_fields__}  # fmt: skip
+    return facts | {
+        name: getattr(cycle, name).isoformat() for name in CycleDates.__dataclass_fields__
+    }
 
 
 def cycle_dictionary(cycle: SurveyCycle) -> DataDictionary:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hgr.exceptions import ValidationFailed
-from hgr.registry.report import Issue, Origin, Severity
+from hgr.issues import Issue, Origin, Severity
 
 __all__ = ["DEFAULT_DICTIONARY", "DataDictionary", "FieldSpec", "read_dictionary"]
 
@@ -74,8 +74,9 @@ class DataDictionary:
         issues: list[Issue] = []
 
         def bad(pointer: str, problem: str, fix: str) -> None:
-            issues.append(Issue("E_DICTIONARY", Severity.ERROR, Origin(origin, None, pointer),
-                                problem, fix))  # fmt: skip
+            issues.append(
+                Issue("E_DICTIONARY", Severity.ERROR, Origin(origin, None, pointer), problem, fix)
+            )
 
         version = value.get("version") if isinstance(value, Mapping) else None
         if not isinstance(version, str) or not version.strip():
@@ -89,8 +90,11 @@ class DataDictionary:
         for n, item in enumerate(raw):
             at = f"/fields/{n}"
             if not isinstance(item, Mapping) or set(item) - names:
-                bad(at, "a field is not an object of known keys",
-                    f"use only: {', '.join(sorted(names))}")  # fmt: skip
+                bad(
+                    at,
+                    "a field is not an object of known keys",
+                    f"use only: {', '.join(sorted(names))}",
+                )
                 continue
             code = item.get("code")
             if not isinstance(code, str) or not code.isidentifier():
@@ -100,19 +104,29 @@ class DataDictionary:
                 bad(f"{at}/code", f"field {code} is defined twice", "keep one definition")
             seen.add(code)
             if item.get("source") not in SOURCES:
-                bad(f"{at}/source", f"{code}: source {item.get('source')!r} is not known",
-                    f"use one of {', '.join(SOURCES)}")  # fmt: skip
+                bad(
+                    f"{at}/source",
+                    f"{code}: source {item.get('source')!r} is not known",
+                    f"use one of {', '.join(SOURCES)}",
+                )
             if item.get("kind") not in KINDS:
-                bad(f"{at}/kind", f"{code}: kind {item.get('kind')!r} is not known",
-                    f"use one of {', '.join(KINDS)}")  # fmt: skip
+                bad(
+                    f"{at}/kind",
+                    f"{code}: kind {item.get('kind')!r} is not known",
+                    f"use one of {', '.join(KINDS)}",
+                )
             if item.get("source") == "computed" and code not in COMPUTABLE:
                 known = ", ".join(sorted(COMPUTABLE))
-                bad(f"{at}/code", f"{code}: hgr cannot compute this field",
-                    f"make it a form field, or use one of {known}")  # fmt: skip
+                bad(
+                    f"{at}/code",
+                    f"{code}: hgr cannot compute this field",
+                    f"make it a form field, or use one of {known}",
+                )
             fields.append(FieldSpec(**{k: item[k] for k in item}))
         if issues:
-            raise ValidationFailed(f"{origin}: the data dictionary is not valid", issues,
-                                   code="E_DICTIONARY")  # fmt: skip
+            raise ValidationFailed(
+                f"{origin}: the data dictionary is not valid", issues, code="E_DICTIONARY"
+            )
         return cls(str(version), tuple(fields))
 
 
@@ -123,20 +137,32 @@ def _c(code: str, label: str, kind: str = "count", by: str = "", help: str = "")
 # What the registry can count (hgr.survey.returns computes each of these).
 _COMPUTED = (
     _c("donors", "Donors (records)"),
-    _c("persons", "Persons (donors linked as one person counted once)",
-       help="duplicate links of the relatedness engine inside the institution"),
+    _c(
+        "persons",
+        "Persons (donors linked as one person counted once)",
+        help="duplicate links of the relatedness engine inside the institution",
+    ),
     _c("donors_by_sex", "Donors by sex", "table", "sex"),
     _c("samples", "Samples"),
     _c("samples_by_material", "Samples by material type", "table", "material"),
     _c("donors_by_material", "Donors with a sample of each material type", "table", "material"),
-    _c("persons_by_data_category", "Donors with data of each category", "table",
-       "data_category", help="from the categories of the collections holding their samples"),
+    _c(
+        "persons_by_data_category",
+        "Donors with data of each category",
+        "table",
+        "data_category",
+        help="from the categories of the collections holding their samples",
+    ),
     _c("genotyped_donors", "Donors with genotypes in the genotype store"),
     _c("donors_by_disease", "Donors by diagnosis", "table", "disease"),
     _c("donors_by_population", "Donors by population", "table", "population"),
     _c("donors_by_residence", "Donors by province of residence", "table", "region"),
-    _c("collections", "Collections", "list",
-       help="code, name, materials, data categories, disease focus, donors, samples"),
+    _c(
+        "collections",
+        "Collections",
+        "list",
+        help="code, name, materials, data categories, disease focus, donors, samples",
+    ),
     _c("consents_by_scope", "Active consents by DUO permission", "table", "duo"),
     _c("consent_modifiers", "Active consents by DUO modifier", "table", "duo"),
     _c("consents_withdrawn", "Consents withdrawn during the cycle's period"),
@@ -145,24 +171,48 @@ _COMPUTED = (
     _c("ethics_expired", "Ethics approvals expired by the reference date"),
     _c("families", "Families"),
     _c("pedigree_members", "Pedigree members"),
-    _c("declared_pedigrees", "Declared pedigrees with a condition", "list",
-       help="code, condition, generations, members, affected members, generations affected"),
-)  # fmt: skip
+    _c(
+        "declared_pedigrees",
+        "Declared pedigrees with a condition",
+        "list",
+        help="code, condition, generations, members, affected members, generations affected",
+    ),
+)
 COMPUTABLE = frozenset(f.code for f in _COMPUTED)
 
 _FORM = (
-    FieldSpec("foreign_cooperation_projects", "International cooperation projects active in "
-              "the period", "form", "count", required=True,
-              help="projects with a foreign party (Reg. Art. 21-22)"),
-    FieldSpec("foreign_partners", "Foreign parties cooperated with", "form", "list",
-              help="name and country of each"),
-    FieldSpec("information_provided_abroad", "Provisions of HGR information to foreign "
-              "parties filed in the period", "form", "count", required=True,
-              help="filings under Reg. Art. 28"),
-    FieldSpec("specific_region_resources", "Holds resources of populations of specific "
-              "regions", "form", "boolean", required=True),
+    FieldSpec(
+        "foreign_cooperation_projects",
+        "International cooperation projects active in the period",
+        "form",
+        "count",
+        required=True,
+        help="projects with a foreign party (Reg. Art. 21-22)",
+    ),
+    FieldSpec(
+        "foreign_partners",
+        "Foreign parties cooperated with",
+        "form",
+        "list",
+        help="name and country of each",
+    ),
+    FieldSpec(
+        "information_provided_abroad",
+        "Provisions of HGR information to foreign parties filed in the period",
+        "form",
+        "count",
+        required=True,
+        help="filings under Reg. Art. 28",
+    ),
+    FieldSpec(
+        "specific_region_resources",
+        "Holds resources of populations of specific regions",
+        "form",
+        "boolean",
+        required=True,
+    ),
     FieldSpec("remarks", "Remarks", "form", "text"),
-)  # fmt: skip
+)
 
 DEFAULT_DICTIONARY = DataDictionary("hgr-survey/1", _COMPUTED + _FORM)
 
@@ -172,8 +222,14 @@ def read_dictionary(path: Path) -> DataDictionary:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        issue = Issue("E_DICTIONARY", Severity.ERROR, Origin(str(path)),
-                      f"cannot read the dictionary: {exc}", "give a JSON file")  # fmt: skip
-        raise ValidationFailed(f"{path}: not a data dictionary", [issue],
-                               code="E_DICTIONARY") from None  # fmt: skip
+        issue = Issue(
+            "E_DICTIONARY",
+            Severity.ERROR,
+            Origin(str(path)),
+            f"cannot read the dictionary: {exc}",
+            "give a JSON file",
+        )
+        raise ValidationFailed(
+            f"{path}: not a data dictionary", [issue], code="E_DICTIONARY"
+        ) from None
     return DataDictionary.from_dict(value, str(path))

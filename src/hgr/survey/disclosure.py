@@ -83,8 +83,11 @@ class Table:
 
     def relations(self) -> list[tuple[Cell, list[Cell]]]:
         """Each published additive relation as (total cell, part cells)."""
-        found = [((g, c), [(leaf, c) for leaf in members])
-                 for g, members in self.groups.items() for c in self.columns]  # fmt: skip
+        found = [
+            ((g, c), [(leaf, c) for leaf in members])
+            for g, members in self.groups.items()
+            for c in self.columns
+        ]
         if self.partition:
             found += [((u, TOTAL), [(u, c) for c in self.categories]) for u in self.units]
         return found
@@ -104,8 +107,9 @@ class Protected:
         return {c: self.published[(unit, c)] for c in self.table.columns}
 
 
-def protect(table: Table, threshold: int = DEFAULT_THRESHOLD,
-            hidden: set[Cell] | None = None) -> Protected:  # fmt: skip
+def protect(
+    table: Table, threshold: int = DEFAULT_THRESHOLD, hidden: set[Cell] | None = None
+) -> Protected:
     """Suppress ``table``'s small counts and every cell that would give one away.
 
     ``hidden`` forces cells to stay hidden (a pattern already published elsewhere).
@@ -127,8 +131,10 @@ def protect(table: Table, threshold: int = DEFAULT_THRESHOLD,
         if not open_:
             return None
         # A partner of 1 adds no room to move (hidden cells are known to be at least 1).
-        return min(open_, key=lambda c: (values[c] < 2, values[c], c[0] in table.groups,
-                                          c[1] == TOTAL, order[c]))  # fmt: skip
+        return min(
+            open_,
+            key=lambda c: (values[c] < 2, values[c], c[0] in table.groups, c[1] == TOTAL, order[c]),
+        )
 
     while True:
         changed = True
@@ -160,8 +166,12 @@ def protect(table: Table, threshold: int = DEFAULT_THRESHOLD,
     return Protected(table, threshold, published, primary, suppressed - primary)
 
 
-def _free_direction(cell: Cell, relations: list[tuple[Cell, list[Cell]]],
-                    values: dict[Cell, int], suppressed: set[Cell]) -> set[Cell]:  # fmt: skip
+def _free_direction(
+    cell: Cell,
+    relations: list[tuple[Cell, list[Cell]]],
+    values: dict[Cell, int],
+    suppressed: set[Cell],
+) -> set[Cell]:
     """The cells of the cheapest change that moves ``cell`` by one and keeps every relation.
 
     A linear program in the changes (split into rises and falls): hidden cells cost almost
@@ -192,8 +202,7 @@ def _free_direction(cell: Cell, relations: list[tuple[Cell, list[Cell]]],
     rhs[-1] = 1.0
     weight = np.array([1e-3 if c in suppressed else 1.0 + values[c] for c in movable])
     fall = weight + np.array([1e3 if values[c] == 1 else 0.0 for c in movable])
-    found = linprog(np.r_[weight, fall], A_eq=matrix, b_eq=rhs, bounds=(0, None),
-                    method="highs")  # fmt: skip
+    found = linprog(np.r_[weight, fall], A_eq=matrix, b_eq=rhs, bounds=(0, None), method="highs")
     if found.status != 0:
         return set()
     change = found.x[:n] + found.x[n:]
@@ -241,10 +250,13 @@ def _pinned_by_bounds(matrix: np.ndarray, rhs: np.ndarray) -> list[int]:
     # Variables (x, t): maximise t subject to matrix @ x == rhs, x - t >= 1, 0 <= t <= 1.
     margin = linprog(
         np.r_[np.zeros(n), -1.0],
-        A_ub=np.c_[-np.eye(n), np.ones(n)], b_ub=-np.ones(n),
-        A_eq=np.c_[matrix, np.zeros(rows)], b_eq=rhs,
-        bounds=[(None, None)] * n + [(0, 1)], method="highs",
-    )  # fmt: skip
+        A_ub=np.c_[-np.eye(n), np.ones(n)],
+        b_ub=-np.ones(n),
+        A_eq=np.c_[matrix, np.zeros(rows)],
+        b_eq=rhs,
+        bounds=[(None, None)] * n + [(0, 1)],
+        method="highs",
+    )
     if margin.status == 0 and -margin.fun > 1e-6:
         return []
     # No common margin: then some columns cannot leave 1 at all (were each able to, the
@@ -258,10 +270,13 @@ def _pinned_by_bounds(matrix: np.ndarray, rhs: np.ndarray) -> list[int]:
         lift[np.arange(k), stuck] = -1.0
         raised = linprog(
             np.r_[np.zeros(n), -np.ones(k)],
-            A_ub=np.c_[lift, np.eye(k)], b_ub=-np.ones(k),
-            A_eq=np.c_[matrix, np.zeros((rows, k))], b_eq=rhs,
-            bounds=[(1, None)] * n + [(0, 1)] * k, method="highs",
-        )  # fmt: skip
+            A_ub=np.c_[lift, np.eye(k)],
+            b_ub=-np.ones(k),
+            A_eq=np.c_[matrix, np.zeros((rows, k))],
+            b_eq=rhs,
+            bounds=[(1, None)] * n + [(0, 1)] * k,
+            method="highs",
+        )
         if raised.status != 0:
             return []  # infeasible only by rounding
         moved = {stuck[i] for i in range(k) if raised.x[n + i] > 1e-6}

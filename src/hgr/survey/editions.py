@@ -26,12 +26,7 @@ from hgr.audit import Actor
 from hgr.crypto import Signer, Verifier
 from hgr.dates import utc_now, utc_today
 from hgr.exceptions import FormatError, IntegrityBroken, NotFound, UsageError, ValidationFailed
-from hgr.registry import models as m
-from hgr.registry.regions import province_codes
-from hgr.registry.report import Issue, Origin, Severity
-from hgr.relatedness.identity import unique_donors
-from hgr.survey.cycles import cycle_dictionary, get_cycle
-from hgr.survey.documents import (
+from hgr.federation.documents import (
     Envelope,
     envelope_of,
     latest_documents,
@@ -39,7 +34,13 @@ from hgr.survey.documents import (
     store_document,
     trusted_verifiers,
 )
-from hgr.survey.models import SurveyCycle, SurveyDocument
+from hgr.federation.models import SignedDocument
+from hgr.issues import Issue, Origin, Severity
+from hgr.registry import models as m
+from hgr.registry.regions import province_codes
+from hgr.relatedness.identity import unique_donors
+from hgr.survey.cycles import cycle_dictionary, get_cycle
+from hgr.survey.models import SurveyCycle
 from hgr.survey.returns import validate_return
 
 __all__ = [
@@ -54,14 +55,30 @@ __all__ = [
     "receive_package",
 ]
 
-ADDITIVE_COUNTS = ("donors", "samples", "genotyped_donors", "consents_withdrawn",
-                   "donors_without_consent", "ethics_approvals", "ethics_expired", "families",
-                   "pedigree_members")  # fmt: skip
+ADDITIVE_COUNTS = (
+    "donors",
+    "samples",
+    "genotyped_donors",
+    "consents_withdrawn",
+    "donors_without_consent",
+    "ethics_approvals",
+    "ethics_expired",
+    "families",
+    "pedigree_members",
+)
 """Count fields that add up over institutions (persons do not: one person may be enrolled at
 several institutions)."""
-ADDITIVE_TABLES = ("donors_by_sex", "samples_by_material", "donors_by_material",
-                   "persons_by_data_category", "donors_by_disease", "donors_by_population",
-                   "donors_by_residence", "consents_by_scope", "consent_modifiers")  # fmt: skip
+ADDITIVE_TABLES = (
+    "donors_by_sex",
+    "samples_by_material",
+    "donors_by_material",
+    "persons_by_data_category",
+    "donors_by_disease",
+    "donors_by_population",
+    "donors_by_residence",
+    "consents_by_scope",
+    "consent_modifiers",
+)
 CHANGE_WARNING = 0.5
 """A count that moved by more than half since the previous cycle is flagged for review."""
 
@@ -97,8 +114,9 @@ def _verifiers(session: Session, level: str, subject: str, own: Verifier | None)
     return [*trusted_verifiers(session, level, subject), *([own] if own else [])]
 
 
-def _check_return(session: Session, cycle: SurveyCycle, document: SurveyDocument,
-                  own: Verifier | None) -> list[str]:  # fmt: skip
+def _check_return(
+    session: Session, cycle: SurveyCycle, document: SignedDocument, own: Verifier | None
+) -> list[str]:
     problems = []
     envelope = envelope_of(document)
     why = envelope.check(_verifiers(session, "institution", document.subject, own))
@@ -110,9 +128,13 @@ def _check_return(session: Session, cycle: SurveyCycle, document: SurveyDocument
 
 
 def completeness(
-    session: Session, cycle_code: str, province: str, *, today: dt.date | None = None,
+    session: Session,
+    cycle_code: str,
+    province: str,
+    *,
+    today: dt.date | None = None,
     own: Verifier | None = None,
-) -> list[InstitutionStatus]:  # fmt: skip
+) -> list[InstitutionStatus]:
     """Who in ``province`` has returned, who is late, who has failed validation."""
     today = today or utc_today()
     cycle = get_cycle(session, cycle_code)
@@ -127,11 +149,22 @@ def completeness(
             continue
         problems = _check_return(session, cycle, document, own)
         received = _utc(document.received_at)
-        state = "invalid" if problems else (
-            "late" if received.date() > cycle.institution_due else "returned")  # fmt: skip
-        found.append(InstitutionStatus(institution.code, institution.name, state,
-                                       document.version, document.sha256, received,
-                                       problems))  # fmt: skip
+        state = (
+            "invalid"
+            if problems
+            else ("late" if received.date() > cycle.institution_due else "returned")
+        )
+        found.append(
+            InstitutionStatus(
+                institution.code,
+                institution.name,
+                state,
+                document.version,
+                document.sha256,
+                received,
+                problems,
+            )
+        )
     return found
 
 
@@ -158,12 +191,15 @@ def _sum_fields(bodies: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             counts[name] += int(fields.get(name, 0))
         for name in ADDITIVE_TABLES:
             tables[name].update(fields.get(name, {}))
-    return {**{n: counts[n] for n in ADDITIVE_COUNTS},
-            **{n: dict(sorted(t.items())) for n, t in tables.items()}}  # fmt: skip
+    return {
+        **{n: counts[n] for n in ADDITIVE_COUNTS},
+        **{n: dict(sorted(t.items())) for n, t in tables.items()},
+    }
 
 
-def _changes(now: Mapping[str, Any], before: Mapping[str, Any] | None,
-             where: str) -> list[dict[str, Any]]:  # fmt: skip
+def _changes(
+    now: Mapping[str, Any], before: Mapping[str, Any] | None, where: str
+) -> list[dict[str, Any]]:
     """Counts that moved by more than CHANGE_WARNING since the previous cycle."""
     if before is None:
         return []
@@ -171,21 +207,32 @@ def _changes(now: Mapping[str, Any], before: Mapping[str, Any] | None,
     for name in ("donors", "samples", "families"):
         old, new = int(before.get(name, 0)), int(now.get(name, 0))
         if old and abs(new - old) / old > CHANGE_WARNING:
-            flagged.append({"where": where, "field": name, "previous": old, "now": new,
-                            "change": round((new - old) / old, 3)})  # fmt: skip
+            flagged.append(
+                {
+                    "where": where,
+                    "field": name,
+                    "previous": old,
+                    "now": new,
+                    "change": round((new - old) / old, 3),
+                }
+            )
     return flagged
 
 
 def _next_header(session: Session, kind: str, cycle: str, subject: str) -> dict[str, Any]:
     latest = latest_documents(session, kind, cycle, [subject]).get(subject)
-    return {"kind": kind, "cycle": cycle, "subject": subject,
-            "version": 1 if latest is None else latest.version + 1,
-            "replaces": None if latest is None else latest.sha256}  # fmt: skip
+    return {
+        "kind": kind,
+        "cycle": cycle,
+        "subject": subject,
+        "version": 1 if latest is None else latest.version + 1,
+        "replaces": None if latest is None else latest.sha256,
+    }
 
 
 def compile_province(
     session: Session, signer: Signer, by: Actor, cycle_code: str, province: str
-) -> SurveyDocument:
+) -> SignedDocument:
     """Compile, sign and keep the province's edition (the next version of its chain).
 
     Returns that fail their signature or a validation rule stop the compilation (they must be
@@ -197,13 +244,23 @@ def compile_province(
     statuses = completeness(session, cycle.code, province, own=own)
     invalid = [s for s in statuses if s.state == "invalid"]
     if invalid:
-        issues = [Issue("E_SURVEY_INVALID_RETURN", Severity.ERROR,
-                        Origin(s.institution, None, f"/returns/{s.institution}"), p,
-                        "the institution corrects its return and signs a new version")
-                  for s in invalid for p in s.problems]  # fmt: skip
-        raise ValidationFailed(f"province {province}: {len(invalid)} return(s) fail their "
-                               "checks; no edition was signed", issues,
-                               code="E_SURVEY_INVALID_RETURN")  # fmt: skip
+        issues = [
+            Issue(
+                "E_SURVEY_INVALID_RETURN",
+                Severity.ERROR,
+                Origin(s.institution, None, f"/returns/{s.institution}"),
+                p,
+                "the institution corrects its return and signs a new version",
+            )
+            for s in invalid
+            for p in s.problems
+        ]
+        raise ValidationFailed(
+            f"province {province}: {len(invalid)} return(s) fail their "
+            "checks; no edition was signed",
+            issues,
+            code="E_SURVEY_INVALID_RETURN",
+        )
     returned = [s for s in statuses if s.sha256]
     codes = [s.institution for s in returned]
     documents = latest_documents(session, "return", cycle.code, codes)
@@ -244,19 +301,20 @@ def compile_province(
     return store_document(session, by, sign_document(signer, body), [own])
 
 
-def _key_of(session: Session, document: SurveyDocument, own: Verifier | None) -> str:
+def _key_of(session: Session, document: SignedDocument, own: Verifier | None) -> str:
     """The public key (hex) that verifies ``document``: the edition vouches for it."""
     envelope = envelope_of(document)
     for verifier in _verifiers(session, "institution", document.subject, own):
         if envelope.check([verifier]) is None:
             return verifier.public.hex()
-    raise IntegrityBroken(f"return of {document.subject} verifies under no trusted key",
-                          code="E_SIGNATURE")  # fmt: skip
+    raise IntegrityBroken(
+        f"return of {document.subject} verifies under no trusted key", code="E_SIGNATURE"
+    )
 
 
 def compile_nation(
     session: Session, signer: Signer, by: Actor, cycle_code: str, nation: str = "CN"
-) -> SurveyDocument:
+) -> SignedDocument:
     """Compile, sign and keep the national edition from the provinces' latest editions.
 
     Every province edition is checked against the keys trusted for its province, and every
@@ -267,12 +325,17 @@ def compile_nation(
     own = signer.verifier
     editions = latest_documents(session, "province", cycle.code)
     if not editions:
-        raise UsageError(f"no province has submitted an edition for {cycle.code}",
-                         code="E_SURVEY_NO_EDITIONS")  # fmt: skip
+        raise UsageError(
+            f"no province has submitted an edition for {cycle.code}", code="E_SURVEY_NO_EDITIONS"
+        )
     returns_by_digest = {
-        d.sha256: d for d in session.scalars(select(SurveyDocument).where(
-            SurveyDocument.kind == "return", SurveyDocument.cycle == cycle.code))
-    }  # fmt: skip
+        d.sha256: d
+        for d in session.scalars(
+            select(SignedDocument).where(
+                SignedDocument.kind == "return", SignedDocument.cycle == cycle.code
+            )
+        )
+    }
     bodies: dict[str, dict[str, Any]] = {}
     provinces: dict[str, Any] = {}
     for province, edition in sorted(editions.items()):
@@ -281,21 +344,28 @@ def compile_nation(
         for entry in content["returns"]:
             document = returns_by_digest.get(entry["sha256"])
             if document is None:
-                raise IntegrityBroken(f"edition of {province} names return {entry['sha256']} "
-                                      f"of {entry['institution']}, which is not held here",
-                                      code="E_SURVEY_MISSING_RETURN")  # fmt: skip
+                raise IntegrityBroken(
+                    f"edition of {province} names return {entry['sha256']} "
+                    f"of {entry['institution']}, which is not held here",
+                    code="E_SURVEY_MISSING_RETURN",
+                )
             vouched = Verifier(entry["signer"], bytes.fromhex(entry["key"]))
             why = envelope_of(document).check([vouched])
             if why:
-                raise IntegrityBroken(f"return of {entry['institution']}: {why}",
-                                      code="E_SIGNATURE")  # fmt: skip
+                raise IntegrityBroken(
+                    f"return of {entry['institution']}: {why}", code="E_SIGNATURE"
+                )
             _bind(session, province, entry["institution"], envelope_of(document).content)
             _registered_key(session, entry["institution"], vouched, own)
             bodies[entry["institution"]] = envelope_of(document).content
             returned.append(entry["institution"])
-        provinces[province] = {"edition": edition.sha256, "version": edition.version,
-                               "institutions": returned, "missing": content["missing"],
-                               "totals": content["totals"]}  # fmt: skip
+        provinces[province] = {
+            "edition": edition.sha256,
+            "version": edition.version,
+            "institutions": returned,
+            "missing": content["missing"],
+            "totals": content["totals"],
+        }
     donors = [(code, p) for code, body in bodies.items() for p in body["donor_pseudonyms"]]
     totals = _sum_fields(bodies.values())
     persons = unique_donors(session, donors)
@@ -344,8 +414,9 @@ def compile_nation(
     return store_document(session, by, sign_document(signer, body), [own])
 
 
-def _bind(session: Session, province: str, institution: str,
-          body: Mapping[str, Any] | None = None) -> None:  # fmt: skip
+def _bind(
+    session: Session, province: str, institution: str, body: Mapping[str, Any] | None = None
+) -> None:
     """Refuse a return that ``province`` cannot vouch for: an institution this node's registry
     does not hold, one the registry places in another province, or a return whose own body
     places it elsewhere (the registry decides where an institution belongs, not a document).
@@ -355,28 +426,36 @@ def _bind(session: Session, province: str, institution: str,
     IntegrityBroken
         With the institution, the provinces and the fix.
     """
-    row = session.execute(select(m.Institution.region_id).where(
-        m.Institution.code == institution)).first()  # fmt: skip
+    row = session.execute(
+        select(m.Institution.region_id).where(m.Institution.code == institution)
+    ).first()
     if row is None:
-        raise IntegrityBroken(f"the edition of {province} vouches for {institution}, which this "
-                              "node's registry does not hold: import the institutions list "
-                              "first (hgr import institutions.csv)",
-                              code="E_SURVEY_UNKNOWN_INSTITUTION")  # fmt: skip
+        raise IntegrityBroken(
+            f"the edition of {province} vouches for {institution}, which this "
+            "node's registry does not hold: import the institutions list "
+            "first (hgr import institutions.csv)",
+            code="E_SURVEY_UNKNOWN_INSTITUTION",
+        )
     registered = province_codes(session).get(row[0]) if row[0] is not None else None
     if registered != province:
-        raise IntegrityBroken(f"the edition of {province} vouches for {institution}, which "
-                              f"belongs to {registered or 'no province'}: a province vouches "
-                              "only for its own institutions",
-                              code="E_SURVEY_NOT_ITS_INSTITUTION")  # fmt: skip
+        raise IntegrityBroken(
+            f"the edition of {province} vouches for {institution}, which "
+            f"belongs to {registered or 'no province'}: a province vouches "
+            "only for its own institutions",
+            code="E_SURVEY_NOT_ITS_INSTITUTION",
+        )
     claimed = ((body or {}).get("institution") or {}).get("province", province)
     if claimed != registered:
-        raise IntegrityBroken(f"the return of {institution} places it in {claimed}, but it "
-                              f"belongs to {registered}: a return cannot move an institution",
-                              code="E_SURVEY_NOT_ITS_INSTITUTION")  # fmt: skip
+        raise IntegrityBroken(
+            f"the return of {institution} places it in {claimed}, but it "
+            f"belongs to {registered}: a return cannot move an institution",
+            code="E_SURVEY_NOT_ITS_INSTITUTION",
+        )
 
 
-def _registered_key(session: Session, institution: str, vouched: Verifier,
-                    own: Verifier | None) -> None:  # fmt: skip
+def _registered_key(
+    session: Session, institution: str, vouched: Verifier, own: Verifier | None
+) -> None:
     """Refuse a key an edition names for an institution unless this node has registered it
     for that institution (hgr survey trust institution …), or it is this node's own: a
     province vouches for its institutions' returns, but only with the keys the institutions
@@ -391,19 +470,24 @@ def _registered_key(session: Session, institution: str, vouched: Verifier,
     if own is not None and vouched.public == own.public:
         return
     if not registered:
-        raise IntegrityBroken(f"no signing key of {institution} is registered here, so its "
-                              "return cannot be checked: register the key the institution "
-                              f"gave (hgr survey trust --level institution --subject "
-                              f"{institution} --key KEY --signer NAME)",
-                              code="E_SURVEY_KEY_UNREGISTERED")  # fmt: skip
+        raise IntegrityBroken(
+            f"no signing key of {institution} is registered here, so its "
+            "return cannot be checked: register the key the institution "
+            f"gave (hgr survey trust --level institution --subject "
+            f"{institution} --key KEY --signer NAME)",
+            code="E_SURVEY_KEY_UNREGISTERED",
+        )
     if vouched.public not in {v.public for v in registered}:
-        raise IntegrityBroken(f"the return of {institution} is vouched for with a key that is "
-                              "not the one registered for it here",
-                              code="E_SIGNATURE")  # fmt: skip
+        raise IntegrityBroken(
+            f"the return of {institution} is vouched for with a key that is "
+            "not the one registered for it here",
+            code="E_SIGNATURE",
+        )
 
 
-def _checked_edition(session: Session, edition: SurveyDocument,
-                     own: Verifier | None) -> dict[str, Any]:  # fmt: skip
+def _checked_edition(
+    session: Session, edition: SignedDocument, own: Verifier | None
+) -> dict[str, Any]:
     envelope = envelope_of(edition)
     why = envelope.check(_verifiers(session, "province", edition.subject, own))
     if why:
@@ -411,50 +495,62 @@ def _checked_edition(session: Session, edition: SurveyDocument,
     return envelope.content
 
 
-def package(session: Session, edition: SurveyDocument) -> dict[str, Any]:
+def package(session: Session, edition: SignedDocument) -> dict[str, Any]:
     """An edition with every return it names, each with the versions it replaces: what a
     province sends the nation."""
     content = envelope_of(edition).content
     latest = {e["institution"]: e["version"] for e in content.get("returns", [])}
     chains = session.scalars(
-        select(SurveyDocument)
-        .where(SurveyDocument.kind == "return", SurveyDocument.cycle == edition.cycle,
-               SurveyDocument.subject.in_(sorted(latest)))
-        .order_by(SurveyDocument.subject, SurveyDocument.version)
-    )  # fmt: skip
+        select(SignedDocument)
+        .where(
+            SignedDocument.kind == "return",
+            SignedDocument.cycle == edition.cycle,
+            SignedDocument.subject.in_(sorted(latest)),
+        )
+        .order_by(SignedDocument.subject, SignedDocument.version)
+    )
     earlier = session.scalars(
-        select(SurveyDocument)
-        .where(SurveyDocument.kind == "province", SurveyDocument.cycle == edition.cycle,
-               SurveyDocument.subject == edition.subject,
-               SurveyDocument.version < edition.version)
-        .order_by(SurveyDocument.version)
-    )  # fmt: skip
-    return {"edition": envelope_of(edition).as_dict(),
-            "earlier": [envelope_of(d).as_dict() for d in earlier],
-            "returns": [envelope_of(d).as_dict() for d in chains
-                        if d.version <= latest[d.subject]]}  # fmt: skip
+        select(SignedDocument)
+        .where(
+            SignedDocument.kind == "province",
+            SignedDocument.cycle == edition.cycle,
+            SignedDocument.subject == edition.subject,
+            SignedDocument.version < edition.version,
+        )
+        .order_by(SignedDocument.version)
+    )
+    return {
+        "edition": envelope_of(edition).as_dict(),
+        "earlier": [envelope_of(d).as_dict() for d in earlier],
+        "returns": [envelope_of(d).as_dict() for d in chains if d.version <= latest[d.subject]],
+    }
 
 
-def receive_package(session: Session, by: Actor, sent: Any,
-                    own: Verifier | None = None) -> SurveyDocument:  # fmt: skip
+def receive_package(
+    session: Session, by: Actor, sent: Any, own: Verifier | None = None
+) -> SignedDocument:
     """Keep a province's edition and the returns it names, after checking every signature.
 
     The edition is checked first, against the keys trusted for its province; each return is
     then checked against the key the edition names for its institution.
     """
     if not isinstance(sent, Mapping) or not isinstance(sent.get("returns"), list):
-        raise FormatError("a package is an object with `edition` and a list of `returns`",
-                          code="E_PACKAGE")  # fmt: skip
+        raise FormatError(
+            "a package is an object with `edition` and a list of `returns`", code="E_PACKAGE"
+        )
     edition = Envelope.from_dict(sent.get("edition"), "package edition")
     content = edition.content
     if content["kind"] != "province":
-        raise FormatError(f"a package carries a province edition, not a {content['kind']}",
-                          code="E_PACKAGE")  # fmt: skip
+        raise FormatError(
+            f"a package carries a province edition, not a {content['kind']}", code="E_PACKAGE"
+        )
     why = edition.check(_verifiers(session, "province", content["subject"], own))
     if why:
         raise IntegrityBroken(f"edition of {content['subject']}: {why}", code="E_SIGNATURE")
-    keys = {e["institution"]: Verifier(e["signer"], bytes.fromhex(e["key"]))
-            for e in content.get("returns", [])}  # fmt: skip
+    keys = {
+        e["institution"]: Verifier(e["signer"], bytes.fromhex(e["key"]))
+        for e in content.get("returns", [])
+    }
     for institution, key in keys.items():
         _bind(session, content["subject"], institution)
         _registered_key(session, institution, key, own)
@@ -462,8 +558,9 @@ def receive_package(session: Session, by: Actor, sent: Any,
         envelope = Envelope.from_dict(raw, f"package return {n}")
         subject = envelope.content["subject"]
         if envelope.content["kind"] != "return" or subject not in keys:
-            raise IntegrityBroken(f"package return {n} is not a return the edition names",
-                                  code="E_PACKAGE_MISMATCH")  # fmt: skip
+            raise IntegrityBroken(
+                f"package return {n} is not a return the edition names", code="E_PACKAGE_MISMATCH"
+            )
         _bind(session, content["subject"], subject, envelope.content)
         store_document(session, by, envelope, [keys[subject]])
     province_keys = _verifiers(session, "province", content["subject"], own)
@@ -471,7 +568,9 @@ def receive_package(session: Session, by: Actor, sent: Any,
         earlier = Envelope.from_dict(raw, f"package earlier {n}")
         found = (earlier.content["kind"], earlier.content["subject"])
         if found != ("province", content["subject"]):
-            raise IntegrityBroken(f"package earlier {n} is not an edition of "
-                                  f"{content['subject']}", code="E_PACKAGE_MISMATCH")  # fmt: skip
+            raise IntegrityBroken(
+                f"package earlier {n} is not an edition of {content['subject']}",
+                code="E_PACKAGE_MISMATCH",
+            )
         store_document(session, by, earlier, province_keys)
     return store_document(session, by, edition, province_keys)

@@ -20,12 +20,23 @@ from hgr.survey.editions import ADDITIVE_COUNTS
 
 __all__ = ["HIDDEN", "PARTITIONS", "PublishedSurvey", "publish", "write_tables"]
 
-PARTITIONS = {"samples_by_material": "samples", "donors_by_sex": "donors",
-              "donors_by_population": "donors", "donors_by_residence": "donors"}  # fmt: skip
+PARTITIONS = {
+    "samples_by_material": "samples",
+    "donors_by_sex": "donors",
+    "donors_by_population": "donors",
+    "donors_by_residence": "donors",
+}
 """Tables whose categories split a count: each row adds up to it."""
-TABLES = ("samples_by_material", "donors_by_sex", "donors_by_material",
-          "persons_by_data_category", "donors_by_disease", "donors_by_population",
-          "donors_by_residence", "consents_by_scope")  # fmt: skip
+TABLES = (
+    "samples_by_material",
+    "donors_by_sex",
+    "donors_by_material",
+    "persons_by_data_category",
+    "donors_by_disease",
+    "donors_by_population",
+    "donors_by_residence",
+    "consents_by_scope",
+)
 COUNTS = "counts"
 HIDDEN = "x"
 """How a suppressed cell is shown."""
@@ -54,15 +65,22 @@ def _groups(institutions: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str
     return groups
 
 
-def publish(edition: Mapping[str, Any], edition_sha256: str,
-            threshold: int = DEFAULT_THRESHOLD) -> PublishedSurvey:  # fmt: skip
+def publish(
+    edition: Mapping[str, Any], edition_sha256: str, threshold: int = DEFAULT_THRESHOLD
+) -> PublishedSurvey:
     """Protect every table of the national edition ``edition`` (its signed content)."""
     institutions = edition["institutions"]
     groups = _groups(institutions)
     tables = {}
-    counts = Table(COUNTS, list(ADDITIVE_COUNTS),
-                   {code: {k: facts["fields"].get(k, 0) for k in ADDITIVE_COUNTS}
-                    for code, facts in institutions.items()}, groups)  # fmt: skip
+    counts = Table(
+        COUNTS,
+        list(ADDITIVE_COUNTS),
+        {
+            code: {k: facts["fields"].get(k, 0) for k in ADDITIVE_COUNTS}
+            for code, facts in institutions.items()
+        },
+        groups,
+    )
     tables[COUNTS] = protect(counts, threshold)
     for name in TABLES:
         rows = {code: dict(facts["fields"].get(name, {})) for code, facts in institutions.items()}

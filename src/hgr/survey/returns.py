@@ -24,22 +24,23 @@ from hgr.audit import Actor
 from hgr.crypto import Signer, Verifier
 from hgr.dates import utc_now
 from hgr.exceptions import NotFound, ValidationFailed
-from hgr.genotypes.models import GenotypeSample
-from hgr.registry import models as m
-from hgr.registry.regions import province_codes
-from hgr.registry.report import Issue, Origin, Severity
-from hgr.registry.vocabulary import AffectedStatus, ConsentStatus
-from hgr.relatedness.identity import unique_donors
-from hgr.survey.cycles import cycle_dictionary, get_cycle
-from hgr.survey.dictionary import DataDictionary, FieldSpec
-from hgr.survey.documents import (
+from hgr.federation.documents import (
     Envelope,
     latest_documents,
     sign_document,
     store_document,
     trusted_verifiers,
 )
-from hgr.survey.models import SurveyCycle, SurveyDocument
+from hgr.federation.models import SignedDocument
+from hgr.genotypes.models import GenotypeSample
+from hgr.issues import Issue, Origin, Severity
+from hgr.registry import models as m
+from hgr.registry.regions import province_codes
+from hgr.relatedness.identity import unique_donors
+from hgr.survey.cycles import cycle_dictionary, get_cycle
+from hgr.survey.dictionary import DataDictionary, FieldSpec
+from hgr.survey.models import SurveyCycle
+from hgr.vocabulary import AffectedStatus, ConsentStatus
 
 __all__ = ["draft_return", "receive_return", "submit_return", "validate_return"]
 
@@ -52,8 +53,10 @@ def _count(session: Session, query: Any) -> int:
 
 
 def _table(session: Session, query: Any) -> dict[str, int]:
-    return {str(getattr(k, "value", k) if k is not None else "unknown"): int(n)
-            for k, n in session.execute(query)}  # fmt: skip
+    return {
+        str(getattr(k, "value", k) if k is not None else "unknown"): int(n)
+        for k, n in session.execute(query)
+    }
 
 
 def _institution(session: Session, code: str) -> m.Institution:
@@ -63,16 +66,18 @@ def _institution(session: Session, code: str) -> m.Institution:
     return found
 
 
-def compute_fields(session: Session, institution: m.Institution, cycle: SurveyCycle,
-                   provinces: Mapping[int, str]) -> tuple[dict[str, Any], list[str]]:  # fmt: skip
+def compute_fields(
+    session: Session, institution: m.Institution, cycle: SurveyCycle, provinces: Mapping[int, str]
+) -> tuple[dict[str, Any], list[str]]:
     """Every computable field for ``institution`` as the registry stands now, and its donors'
     pseudonyms (sorted); ``provinces`` maps region ids to province codes."""
     iid = institution.id
     D, S, C = m.Donor, m.Sample, m.Consent
     donor_rows = session.execute(
-        select(D.id, D.pseudonym, D.sex, D.population, D.residence_region_id)
-        .where(D.institution_id == iid)
-    ).all()  # fmt: skip
+        select(D.id, D.pseudonym, D.sex, D.population, D.residence_region_id).where(
+            D.institution_id == iid
+        )
+    ).all()
     donor_ids = {r.id for r in donor_rows}
     pseudonyms = sorted(r.pseudonym for r in donor_rows)
     samples = session.execute(
@@ -93,32 +98,56 @@ def compute_fields(session: Session, institution: m.Institution, cycle: SurveyCy
     for collection in collections:
         for category in collection.data_categories or []:
             donors_category[category] |= donors_collection.get(collection.id, set())
-    genotyped = _count(session, select(func.count(func.distinct(S.donor_id)))
-                       .join(GenotypeSample, GenotypeSample.sample_id == S.id)
-                       .where(S.institution_id == iid))  # fmt: skip
+    genotyped = _count(
+        session,
+        select(func.count(func.distinct(S.donor_id)))
+        .join(GenotypeSample, GenotypeSample.sample_id == S.id)
+        .where(S.institution_id == iid),
+    )
     active = session.execute(
         select(C.donor_id, C.permission, C.modifiers)
         .join(D, D.id == C.donor_id)
         .where(D.institution_id == iid, C.status == ConsentStatus.ACTIVE)
-    ).all()  # fmt: skip
+    ).all()
     modifiers: Counter[str] = Counter(mod for c in active for mod in (c.modifiers or []))
-    withdrawn = _count(session, select(func.count()).select_from(C).join(D, D.id == C.donor_id)
-                       .where(D.institution_id == iid, C.status == ConsentStatus.WITHDRAWN,
-                              C.withdrawn_on >= cycle.period_start,
-                              C.withdrawn_on <= cycle.period_end))  # fmt: skip
+    withdrawn = _count(
+        session,
+        select(func.count())
+        .select_from(C)
+        .join(D, D.id == C.donor_id)
+        .where(
+            D.institution_id == iid,
+            C.status == ConsentStatus.WITHDRAWN,
+            C.withdrawn_on >= cycle.period_start,
+            C.withdrawn_on <= cycle.period_end,
+        ),
+    )
     E = m.EthicsApproval
     ref = cycle.reference_date
-    valid = _count(session, select(func.count()).select_from(E).where(
-        E.institution_id == iid, E.valid_from <= ref,
-        (E.valid_to.is_(None)) | (E.valid_to >= ref)))  # fmt: skip
-    expired = _count(session, select(func.count()).select_from(E).where(
-        E.institution_id == iid, E.valid_to < ref))  # fmt: skip
+    valid = _count(
+        session,
+        select(func.count())
+        .select_from(E)
+        .where(
+            E.institution_id == iid,
+            E.valid_from <= ref,
+            (E.valid_to.is_(None)) | (E.valid_to >= ref),
+        ),
+    )
+    expired = _count(
+        session,
+        select(func.count()).select_from(E).where(E.institution_id == iid, E.valid_to < ref),
+    )
     families = session.scalars(
         select(m.Family).where(m.Family.institution_id == iid).order_by(m.Family.code)
     ).all()
-    members = _count(session, select(func.count()).select_from(m.PedigreeMember)
-                     .join(m.Family, m.Family.id == m.PedigreeMember.family_id)
-                     .where(m.Family.institution_id == iid))  # fmt: skip
+    members = _count(
+        session,
+        select(func.count())
+        .select_from(m.PedigreeMember)
+        .join(m.Family, m.Family.id == m.PedigreeMember.family_id)
+        .where(m.Family.institution_id == iid),
+    )
     fields = {
         "donors": len(donor_rows),
         "persons": unique_donors(session, [(institution.code, p) for p in pseudonyms]),
@@ -177,10 +206,14 @@ def _pedigree(session: Session, family: m.Family) -> dict[str, Any]:
     P, A = m.PedigreeMember, m.PedigreeAffection
     rows = session.execute(select(P.id, P.generation).where(P.family_id == family.id)).all()
     affected = session.execute(
-        select(P.id, P.generation).join(A, A.member_id == P.id)
-        .where(P.family_id == family.id, A.condition == family.condition,
-               A.status == AffectedStatus.AFFECTED)
-    ).all()  # fmt: skip
+        select(P.id, P.generation)
+        .join(A, A.member_id == P.id)
+        .where(
+            P.family_id == family.id,
+            A.condition == family.condition,
+            A.status == AffectedStatus.AFFECTED,
+        )
+    ).all()
     return {
         "code": family.code,
         "condition": family.condition,
@@ -259,8 +292,9 @@ def _form_issues(spec: FieldSpec, value: Any) -> list[str]:
     return []
 
 
-def validate_return(body: Mapping[str, Any], dictionary: DataDictionary,
-                    origin: str = "return") -> list[Issue]:  # fmt: skip
+def validate_return(
+    body: Mapping[str, Any], dictionary: DataDictionary, origin: str = "return"
+) -> list[Issue]:
     """Every rule a return must meet; errors block signing, warnings go to the reviewer.
 
     The same rules run at the province on every return it receives.
@@ -275,34 +309,62 @@ def validate_return(body: Mapping[str, Any], dictionary: DataDictionary,
     assert isinstance(fields, dict)
     assert isinstance(form, dict)
     if body.get("dictionary") != dictionary.version:
-        issue("E_SURVEY_DICTIONARY", Severity.ERROR, "/dictionary",
-              f"the return answers dictionary {body.get('dictionary')!r}, the cycle asks "
-              f"{dictionary.version}", "draft the return again for this cycle")  # fmt: skip
+        issue(
+            "E_SURVEY_DICTIONARY",
+            Severity.ERROR,
+            "/dictionary",
+            f"the return answers dictionary {body.get('dictionary')!r}, the cycle asks "
+            f"{dictionary.version}",
+            "draft the return again for this cycle",
+        )
     for spec in dictionary.computed:
         if spec.code not in fields:
-            issue("E_SURVEY_MISSING", Severity.ERROR, f"/fields/{spec.code}",
-                  f"computed field {spec.code} is missing", "draft the return again")  # fmt: skip
+            issue(
+                "E_SURVEY_MISSING",
+                Severity.ERROR,
+                f"/fields/{spec.code}",
+                f"computed field {spec.code} is missing",
+                "draft the return again",
+            )
     known = {f.code for f in dictionary.form}
     for name in sorted(set(form) - known):
-        issue("E_SURVEY_FORM_UNKNOWN", Severity.ERROR, f"/form/{name}",
-              f"{name} is not a form field of {dictionary.version}",
-              f"answer only: {', '.join(sorted(known))}")  # fmt: skip
+        issue(
+            "E_SURVEY_FORM_UNKNOWN",
+            Severity.ERROR,
+            f"/form/{name}",
+            f"{name} is not a form field of {dictionary.version}",
+            f"answer only: {', '.join(sorted(known))}",
+        )
     for spec in dictionary.form:
         if spec.code not in form:
             if spec.required:
-                issue("E_SURVEY_FORM_MISSING", Severity.ERROR, f"/form/{spec.code}",
-                      f"{spec.label} ({spec.code}) is not answered",
-                      f"answer {spec.code} in the form file")  # fmt: skip
+                issue(
+                    "E_SURVEY_FORM_MISSING",
+                    Severity.ERROR,
+                    f"/form/{spec.code}",
+                    f"{spec.label} ({spec.code}) is not answered",
+                    f"answer {spec.code} in the form file",
+                )
             continue
         for problem in _form_issues(spec, form[spec.code]):
-            issue("E_SURVEY_FORM_VALUE", Severity.ERROR, f"/form/{spec.code}", problem,
-                  spec.help or "correct the answer")  # fmt: skip
+            issue(
+                "E_SURVEY_FORM_VALUE",
+                Severity.ERROR,
+                f"/form/{spec.code}",
+                problem,
+                spec.help or "correct the answer",
+            )
     for spec in dictionary.computed:
         value = fields.get(spec.code)
         if spec.code in fields and spec.kind in ("count", "table"):
             for problem in _form_issues(spec, value):
-                issue("E_SURVEY_VALUE", Severity.ERROR, f"/fields/{spec.code}", problem,
-                      "draft the return again")  # fmt: skip
+                issue(
+                    "E_SURVEY_VALUE",
+                    Severity.ERROR,
+                    f"/fields/{spec.code}",
+                    problem,
+                    "draft the return again",
+                )
     if issues:
         return issues  # the consistency rules below assume well-formed values
     issues.extend(_consistency(fields, form, origin))
@@ -316,37 +378,66 @@ def _consistency(fields: Mapping[str, Any], form: Mapping[str, Any], origin: str
         found.append(Issue(code, severity, Origin(origin, None, pointer), problem, fix))
 
     donors = fields.get("donors")
-    sums = [("samples_by_material", "samples"), ("donors_by_sex", "donors"),
-            ("donors_by_population", "donors"), ("donors_by_residence", "donors")]  # fmt: skip
+    sums = [
+        ("samples_by_material", "samples"),
+        ("donors_by_sex", "donors"),
+        ("donors_by_population", "donors"),
+        ("donors_by_residence", "donors"),
+    ]
     for table, total in sums:
         if table in fields and total in fields and sum(fields[table].values()) != fields[total]:
-            add("E_SURVEY_SUM", Severity.ERROR, f"/fields/{table}",
-                f"{table} adds up to {sum(fields[table].values())}, not {total} = "
-                f"{fields[total]}", "draft the return again")  # fmt: skip
+            add(
+                "E_SURVEY_SUM",
+                Severity.ERROR,
+                f"/fields/{table}",
+                f"{table} adds up to {sum(fields[table].values())}, not {total} = {fields[total]}",
+                "draft the return again",
+            )
     if donors is not None:
         for name in ("persons", "donors_without_consent", "genotyped_donors"):
             if name in fields and fields[name] > donors:
-                add("E_SURVEY_BOUND", Severity.ERROR, f"/fields/{name}",
+                add(
+                    "E_SURVEY_BOUND",
+                    Severity.ERROR,
+                    f"/fields/{name}",
                     f"{name} ({fields[name]}) exceeds donors ({donors})",
-                    "draft the return again")  # fmt: skip
+                    "draft the return again",
+                )
         for table in ("donors_by_material", "persons_by_data_category", "donors_by_disease"):
             over = {k: v for k, v in fields.get(table, {}).items() if v > donors}
             if over:
-                add("E_SURVEY_BOUND", Severity.ERROR, f"/fields/{table}",
+                add(
+                    "E_SURVEY_BOUND",
+                    Severity.ERROR,
+                    f"/fields/{table}",
                     f"{table} counts more donors than there are: {over}",
-                    "draft the return again")  # fmt: skip
+                    "draft the return again",
+                )
         if fields.get("donors_without_consent"):
-            add("W_SURVEY_NO_CONSENT", Severity.WARNING, "/fields/donors_without_consent",
+            add(
+                "W_SURVEY_NO_CONSENT",
+                Severity.WARNING,
+                "/fields/donors_without_consent",
                 f"{fields['donors_without_consent']} donor(s) have no active consent",
-                "register their consents, or record their withdrawal")  # fmt: skip
+                "register their consents, or record their withdrawal",
+            )
         if donors and fields.get("ethics_approvals") == 0:
-            add("W_SURVEY_NO_ETHICS", Severity.WARNING, "/fields/ethics_approvals",
+            add(
+                "W_SURVEY_NO_ETHICS",
+                Severity.WARNING,
+                "/fields/ethics_approvals",
                 "the institution holds donors but no ethics approval is valid at the reference "
-                "date", "register the approvals its collections were made under")  # fmt: skip
+                "date",
+                "register the approvals its collections were made under",
+            )
     if form.get("foreign_cooperation_projects") and not form.get("foreign_partners"):
-        add("W_SURVEY_PARTNERS", Severity.WARNING, "/form/foreign_partners",
+        add(
+            "W_SURVEY_PARTNERS",
+            Severity.WARNING,
+            "/form/foreign_partners",
             "international cooperation is reported but no foreign party is named",
-            "list each foreign party with its country")  # fmt: skip
+            "list each foreign party with its country",
+        )
     return found
 
 
@@ -359,7 +450,7 @@ def submit_return(
     by: Actor,
     body: Mapping[str, Any],
     origin: str = "return",
-) -> SurveyDocument:
+) -> SignedDocument:
     """Sign and keep a reviewed return: the next version of the institution's chain.
 
     Raises ValidationFailed (nothing is signed) when a validation rule fails.
@@ -368,8 +459,11 @@ def submit_return(
     issues = validate_return(body, cycle_dictionary(cycle), origin)
     errors = [i for i in issues if i.severity is Severity.ERROR]
     if errors:
-        raise ValidationFailed(f"{origin}: {len(errors)} rule(s) fail; nothing was signed",
-                               errors, code="E_SURVEY_RETURN")  # fmt: skip
+        raise ValidationFailed(
+            f"{origin}: {len(errors)} rule(s) fail; nothing was signed",
+            errors,
+            code="E_SURVEY_RETURN",
+        )
     subject = str(body.get("subject"))
     _institution(session, subject)
     latest = latest_documents(session, "return", cycle.code, [subject]).get(subject)
@@ -383,8 +477,9 @@ def submit_return(
     return store_document(session, by, sign_document(signer, signed), [signer.verifier])
 
 
-def receive_return(session: Session, by: Actor, sent: Any,
-                   own: Verifier | None = None) -> SurveyDocument:  # fmt: skip
+def receive_return(
+    session: Session, by: Actor, sent: Any, own: Verifier | None = None
+) -> SignedDocument:
     """Keep an institution's signed return, sent to this (provincial) node.
 
     It must be signed by a key trusted for that institution, answer a cycle held here, and
@@ -394,8 +489,9 @@ def receive_return(session: Session, by: Actor, sent: Any,
     envelope = Envelope.from_dict(sent, "return")
     content = envelope.content
     if content["kind"] != "return":
-        raise ValidationFailed(f"a {content['kind']} document is not a return", [],
-                               code="E_SURVEY_RETURN")  # fmt: skip
+        raise ValidationFailed(
+            f"a {content['kind']} document is not a return", [], code="E_SURVEY_RETURN"
+        )
     get_cycle(session, str(content["cycle"]))
     keys = trusted_verifiers(session, "institution", str(content["subject"]))
     return store_document(session, by, envelope, keys + ([own] if own else []))

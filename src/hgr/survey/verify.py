@@ -19,8 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.crypto import Verifier
-from hgr.survey.documents import LEVEL_OF_KIND, envelope_of, recorded_versions, trusted_verifiers
-from hgr.survey.models import SurveyDocument
+from hgr.federation.documents import (
+    LEVEL_OF_KIND,
+    envelope_of,
+    recorded_versions,
+    trusted_verifiers,
+)
+from hgr.federation.models import SignedDocument
 
 __all__ = ["SurveyCheck", "verify_survey"]
 
@@ -37,19 +42,20 @@ class SurveyCheck:
         return not self.problems
 
 
-def verify_survey(session: Session, cycle: str | None = None,
-                  own: Verifier | None = None) -> SurveyCheck:  # fmt: skip
+def verify_survey(
+    session: Session, cycle: str | None = None, own: Verifier | None = None
+) -> SurveyCheck:
     """Check every survey document (of ``cycle``, or of all cycles)."""
-    query = select(SurveyDocument).order_by(SurveyDocument.id)
+    query = select(SignedDocument).order_by(SignedDocument.id)
     if cycle is not None:
-        query = query.where(SurveyDocument.cycle == cycle)
+        query = query.where(SignedDocument.cycle == cycle)
     documents = list(session.scalars(query))
     by_digest = {d.sha256: d for d in documents}
     problems: list[str] = []
     vouched: dict[tuple[str, str], list[Verifier]] = defaultdict(list)
     name = {d.id: f"{d.cycle}/{d.kind}/{d.subject}/v{d.version}" for d in documents}
 
-    def trusted(document: SurveyDocument) -> list[Verifier]:
+    def trusted(document: SignedDocument) -> list[Verifier]:
         level = LEVEL_OF_KIND[document.kind]
         keys = trusted_verifiers(session, level, document.subject) + ([own] if own else [])
         return keys + vouched.get((document.cycle, document.subject), [])
@@ -72,59 +78,88 @@ def verify_survey(session: Session, cycle: str | None = None,
             problems.append(f"{name[document.id]}: {why}")
             continue
         content = envelope.content
-        header = (content["kind"], content["cycle"], content["subject"], content["version"],
-                  content["replaces"])  # fmt: skip
-        stored = (document.kind, document.cycle, document.subject, document.version,
-                  document.replaces)  # fmt: skip
+        header = (
+            content["kind"],
+            content["cycle"],
+            content["subject"],
+            content["version"],
+            content["replaces"],
+        )
+        stored = (
+            document.kind,
+            document.cycle,
+            document.subject,
+            document.version,
+            document.replaces,
+        )
         if header != stored:
             problems.append(f"{name[document.id]}: the stored header differs from the signed one")
         if document.version > 1:
             before = by_digest.get(document.replaces or "")
             if before is None or (before.kind, before.subject, before.version) != (
-                document.kind, document.subject, document.version - 1):  # fmt: skip
-                problems.append(f"{name[document.id]}: it does not replace version "
-                                f"{document.version - 1} of its chain")  # fmt: skip
+                document.kind,
+                document.subject,
+                document.version - 1,
+            ):
+                problems.append(
+                    f"{name[document.id]}: it does not replace version "
+                    f"{document.version - 1} of its chain"
+                )
         elif document.replaces is not None:
             problems.append(f"{name[document.id]}: a first version replaces nothing")
         if document.kind == "province":
             for entry in content.get("returns", []):
                 vouched[(document.cycle, entry["institution"])].append(
-                    Verifier(entry["signer"], bytes.fromhex(entry["key"])))  # fmt: skip
+                    Verifier(entry["signer"], bytes.fromhex(entry["key"]))
+                )
                 # A province vouches only with the keys its institutions registered here
                 # (hgr.survey.editions), whatever reached the table past the receiving code.
-                known = {v.public for v in trusted_verifiers(
-                    session, "institution", entry["institution"])}  # fmt: skip
+                known = {
+                    v.public
+                    for v in trusted_verifiers(session, "institution", entry["institution"])
+                }
                 known |= {own.public} if own else set()
                 if bytes.fromhex(entry["key"]) not in known:
-                    problems.append(f"{name[document.id]}: vouches for {entry['institution']} "
-                                    "with a key not registered here")  # fmt: skip
+                    problems.append(
+                        f"{name[document.id]}: vouches for {entry['institution']} "
+                        "with a key not registered here"
+                    )
                 held = by_digest.get(entry["sha256"])
                 if held is None or held.subject != entry["institution"]:
-                    problems.append(f"{name[document.id]}: names return {entry['sha256'][:12]} "
-                                    f"of {entry['institution']}, which is not held")  # fmt: skip
+                    problems.append(
+                        f"{name[document.id]}: names return {entry['sha256'][:12]} "
+                        f"of {entry['institution']}, which is not held"
+                    )
         if document.kind == "review":
             for institution, key in content.get("institutions", {}).items():
                 vouched[(document.cycle, institution)].append(
-                    Verifier(key["signer"], bytes.fromhex(key["key"])))  # fmt: skip
+                    Verifier(key["signer"], bytes.fromhex(key["key"]))
+                )
             for decision in content.get("decisions", []):
                 held = by_digest.get(decision.get("declaration") or "")
                 if decision.get("declaration") and held is None:
                     digest = decision["declaration"][:12]
-                    problems.append(f"{name[document.id]}: names declaration {digest}, "
-                                    "which is not held")  # fmt: skip
+                    problems.append(
+                        f"{name[document.id]}: names declaration {digest}, which is not held"
+                    )
         if document.kind == "nation":
             for province, entry in content.get("provinces", {}).items():
                 held = by_digest.get(entry["edition"])
                 if held is None or held.subject != province:
                     digest = entry["edition"][:12]
-                    problems.append(f"{name[document.id]}: names edition {digest} of "
-                                    f"{province}, which is not held")  # fmt: skip
+                    problems.append(
+                        f"{name[document.id]}: names edition {digest} of "
+                        f"{province}, which is not held"
+                    )
     # A version the audit log records as stored must still be held: deleting the latest
     # version of a chain (undoing a correction) leaves a chain that verifies on its own.
-    held_digests = set(session.scalars(select(SurveyDocument.sha256)))
-    for digest, (chain, version, _action) in sorted(recorded_versions(session, cycle).items(),
-                                                    key=lambda item: item[1]):  # fmt: skip
+    held_digests = set(session.scalars(select(SignedDocument.sha256)))
+    for digest, (chain, version, _action) in sorted(
+        recorded_versions(session, cycle).items(), key=lambda item: item[1]
+    ):
         if digest not in held_digests:
-            problems.append(f"{chain}/v{version}: recorded in the audit log ({digest[:12]}) "
-                            "but missing: a version was removed")  # fmt: skip
+            problems.append(
+                f"{chain}/v{version}: recorded in the audit log ({digest[:12]}) "
+                "but missing: a version was removed"
+            )
     return SurveyCheck(len(documents), problems)

@@ -18,6 +18,8 @@ import msprime
 import numpy as np
 import pysam
 
+from hgr.genotypes.builds import CHROMOSOME_LENGTHS, GenomeBuild
+
 __all__ = [
     "GRCH38_LENGTHS",
     "POPULATIONS",
@@ -29,16 +31,33 @@ __all__ = [
 
 POPULATIONS = ("NORTH", "SOUTH", "WEST", "HIGHLAND")
 
-GRCH38_LENGTHS = (
-    248956422, 242193529, 198295559, 190214555, 181538259, 170805979, 159345973, 145138636,
-    138394717, 133797422, 135086622, 133275309, 114364328, 107043718, 101991189, 90338345,
-    83257441, 80373285, 58617616, 64444167, 46709983, 50818468,
-)  # fmt: skip
+# The GRCh38 lengths of chromosomes 1-22 (hgr.genotypes.builds holds every build's).
+GRCH38_LENGTHS = tuple(CHROMOSOME_LENGTHS[GenomeBuild.GRCH38][str(c)] for c in range(1, 23))
 # Sex-averaged genetic map lengths (cM) of chromosomes 1-22, deCODE 2010 map, rounded.
 GENETIC_CM = (
-    286, 268, 223, 214, 204, 192, 187, 168, 166, 181, 158,
-    174, 126, 119, 141, 134, 128, 118, 107, 108, 62, 74,
-)  # fmt: skip
+    286,
+    268,
+    223,
+    214,
+    204,
+    192,
+    187,
+    168,
+    166,
+    181,
+    158,
+    174,
+    126,
+    119,
+    141,
+    134,
+    128,
+    118,
+    107,
+    108,
+    62,
+    74,
+)
 SIMULATED_BP = 2_000_000
 MIN_MINOR_FREQUENCY = 0.02
 # Sex chromosomes: sites go outside the pseudo-autosomal regions (GRCh38), where men carry

@@ -32,10 +32,10 @@ import numpy as np
 
 from hgr.crypto import file_sha256
 from hgr.exceptions import ConfigurationError
+from hgr.issues import Report
 from hgr.progress import Progress, silent
 from hgr.registry.fields import USCC_ALPHABET, uscc_check_character
 from hgr.registry.regions import default_region_file, read_regions
-from hgr.registry.report import Report
 from hgr.registry.templates import TEMPLATES
 from hgr.synth.genotypes import POPULATIONS, add_children, simulate_founders, write_vcf
 
@@ -316,12 +316,16 @@ def _write_institution(
         }
     ]
     if family_ids:
-        collections.append({"collection_id": f"{inst.code}-FAM", "name": "Family cohort",
-                            "material_types": "whole_blood;dna",
-                            "data_categories": "biological_samples;genotype_array;"
-                                               "genealogical_records",
-                            "disease_focus": ";".join(sorted(diseases)),
-                            "duo_codes": "HMB;IRB"})  # fmt: skip
+        collections.append(
+            {
+                "collection_id": f"{inst.code}-FAM",
+                "name": "Family cohort",
+                "material_types": "whole_blood;dna",
+                "data_categories": "biological_samples;genotype_array;genealogical_records",
+                "disease_focus": ";".join(sorted(diseases)),
+                "duo_codes": "HMB;IRB",
+            }
+        )
     _write_table(folder / "collections.csv", "collections", collections)
     donors, samples, consents, genotyped = [], [], [], {}
     for person, local_id in members:
@@ -330,55 +334,89 @@ def _write_institution(
         declared = person.sex
         if person.index in planted.sex_flipped:
             declared = "female" if person.sex == "male" else "male"
-        donors.append({
-            "donor_id": local_id, "sex": declared, "birth_year": person.birth_year,
-            "residence_region": inst.province, "population": person.population,
-            "vital_status": "deceased" if person.birth_year < DECEASED_BORN_BEFORE else "alive",
-            "phenotypes": ";".join(terms[2]) if terms and person.affected else "",
-            "diagnoses": terms[0] if terms and person.affected else "",
-        })  # fmt: skip
+        donors.append(
+            {
+                "donor_id": local_id,
+                "sex": declared,
+                "birth_year": person.birth_year,
+                "residence_region": inst.province,
+                "population": person.population,
+                "vital_status": "deceased" if person.birth_year < DECEASED_BORN_BEFORE else "alive",
+                "phenotypes": ";".join(terms[2]) if terms and person.affected else "",
+                "diagnoses": terms[0] if terms and person.affected else "",
+            }
+        )
         collection = f"{inst.code}-FAM" if person.family else f"{inst.code}-POP"
         year = min(max(person.birth_year + 18, 2015) + int(rng.integers(0, 8)), 2025)
         taken_on = dt.date(year, int(rng.integers(1, 13)), int(rng.integers(1, 29)))
         taken = taken_on.isoformat()
         for s in range(1 + int(rng.random() < 0.5)):
             code = f"{local_id}-S{s + 1}"
-            samples.append({"sample_id": code, "donor_id": local_id,
-                            "material_type": "dna" if s == 0 else str(rng.choice(MATERIALS)),
-                            "collection_id": collection, "collection_date": taken,
-                            "storage_status": "available"})  # fmt: skip
+            samples.append(
+                {
+                    "sample_id": code,
+                    "donor_id": local_id,
+                    "material_type": "dna" if s == 0 else str(rng.choice(MATERIALS)),
+                    "collection_id": collection,
+                    "collection_date": taken,
+                    "storage_status": "available",
+                }
+            )
         genotyped[f"{local_id}-S1"] = planted.swapped.get(person.index, person.index)
         withdrawn = rng.random() < builder.config.withdrawal_fraction
         mondo = MONDO.get(disease or "", "")
         version = "FAM-v2" if person.family else "POP-v1"
-        consents.append({
-            "donor_id": local_id, "document_version": version,
-            "document_sha256": _document_sha256(version), "signed_on": taken,
-            "permission": "DS" if mondo else ("HMB" if person.family else "GRU"),
-            "disease": mondo,
-            "modifiers": "IRB;NCU" if person.family else "",
-            "status": "withdrawn" if withdrawn else "active",
-            "withdrawn_on": (taken_on + dt.timedelta(days=int(rng.integers(30, 300)))).isoformat()
-            if withdrawn
-            else "",
-        })  # fmt: skip
+        consents.append(
+            {
+                "donor_id": local_id,
+                "document_version": version,
+                "document_sha256": _document_sha256(version),
+                "signed_on": taken,
+                "permission": "DS" if mondo else ("HMB" if person.family else "GRU"),
+                "disease": mondo,
+                "modifiers": "IRB;NCU" if person.family else "",
+                "status": "withdrawn" if withdrawn else "active",
+                "withdrawn_on": (
+                    taken_on + dt.timedelta(days=int(rng.integers(30, 300)))
+                ).isoformat()
+                if withdrawn
+                else "",
+            }
+        )
     _write_table(folder / "donors.csv", "donors", donors)
     _write_table(folder / "samples.csv", "samples", samples)
     _write_table(folder / "consents.csv", "consents", consents)
-    _write_table(folder / "ethics_approvals.csv", "ethics_approvals", [{
-        "committee": f"{inst.name} Ethics Committee", "reference": f"{inst.code}-EC-2015-01",
-        # Open-ended, as an institution-wide approval renewed by annual review is: an end date
-        # here would make every dataset of the synthetic nation lapse on that day.
-        "valid_from": "2015-01-01", "valid_to": "",
-        "scope": "Collection, storage and genetic research use of donated samples",
-    }])  # fmt: skip
+    _write_table(
+        folder / "ethics_approvals.csv",
+        "ethics_approvals",
+        [
+            {
+                "committee": f"{inst.name} Ethics Committee",
+                "reference": f"{inst.code}-EC-2015-01",
+                # Open-ended, as an institution-wide approval renewed by annual review is: an
+                # end date here would make every dataset of the synthetic nation lapse that day.
+                "valid_from": "2015-01-01",
+                "valid_to": "",
+                "scope": "Collection, storage and genetic research use of donated samples",
+            }
+        ],
+    )
     probands = _probands(members)
-    _write_table(folder / "families.csv", "families", [
-        {"family_id": f, "condition": builder.families[f][1] or "",
-         "condition_label": next((d[1] for d in DISEASES if d[0] == builder.families[f][1]), ""),
-         "proband": probands.get(f, "")}
-        for f in family_ids
-    ])  # fmt: skip
+    _write_table(
+        folder / "families.csv",
+        "families",
+        [
+            {
+                "family_id": f,
+                "condition": builder.families[f][1] or "",
+                "condition_label": next(
+                    (d[1] for d in DISEASES if d[0] == builder.families[f][1]), ""
+                ),
+                "proband": probands.get(f, ""),
+            }
+            for f in family_ids
+        ],
+    )
     ids = {p.index: local for p, local in members}
     with (folder / "pedigree.ped").open("w", encoding="utf-8") as ped:
         for person, local_id in members:
@@ -407,13 +445,26 @@ def synthesise_nation(
     builder.build_people()
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "truth").mkdir(exist_ok=True)
-    _write_table(out_dir / "institutions.csv", "institutions", [
-        {"code": i.code, "name": i.name, "kind": i.kind, "legal_person_id": i.legal_person_id,
-         "country": "CN", "region_code": i.province, "control": i.control,
-         "foreign_equity_pct": i.foreign_equity_pct or "",
-         "controlling_party": "Synthetic Holdings Ltd (overseas)" if i.foreign_equity_pct else ""}
-        for i in builder.institutions
-    ])  # fmt: skip
+    _write_table(
+        out_dir / "institutions.csv",
+        "institutions",
+        [
+            {
+                "code": i.code,
+                "name": i.name,
+                "kind": i.kind,
+                "legal_person_id": i.legal_person_id,
+                "country": "CN",
+                "region_code": i.province,
+                "control": i.control,
+                "foreign_equity_pct": i.foreign_equity_pct or "",
+                "controlling_party": "Synthetic Holdings Ltd (overseas)"
+                if i.foreign_equity_pct
+                else "",
+            }
+            for i in builder.institutions
+        ],
+    )
     members: dict[int, list[tuple[Person, str]]] = {i: [] for i in range(len(builder.institutions))}
     for person in builder.people:
         for inst, local_id in person.enrolments:
@@ -456,12 +507,20 @@ def synthesise_nation(
                 missing={f"D{i:07d}-S1": 0.10 for i in planted.low_quality},
                 seed=config.seed + number,
             )
-            _write_table(folder / "data_files.csv", "data_files", [
-                {"location": f"file:{path.name}", "kind": kind,
-                 "size_bytes": path.stat().st_size, "sha256": file_sha256(path),
-                 "encryption": "none"}
-                for path, kind in ((vcf, "vcf"), (vcf.with_name(vcf.name + ".tbi"), "other"))
-            ])  # fmt: skip
+            _write_table(
+                folder / "data_files.csv",
+                "data_files",
+                [
+                    {
+                        "location": f"file:{path.name}",
+                        "kind": kind,
+                        "size_bytes": path.stat().st_size,
+                        "sha256": file_sha256(path),
+                        "encryption": "none",
+                    }
+                    for path, kind in ((vcf, "vcf"), (vcf.with_name(vcf.name + ".tbi"), "other"))
+                ],
+            )
     with (out_dir / "truth" / "duplicates.tsv").open("w", encoding="utf-8") as handle:
         handle.write("institution_a\tdonor_a\tinstitution_b\tdonor_b\n")
         for p in builder.people:
@@ -494,10 +553,13 @@ def synthesise_nation(
         duplicates=sum(1 for p in builder.people if len(p.enrolments) == 2),
     )
     (out_dir / "nation.json").write_text(
-        json.dumps({"config": asdict(config), "summary": asdict(summary),
-                    "provinces": builder.provinces}, indent=2) + "\n",
+        json.dumps(
+            {"config": asdict(config), "summary": asdict(summary), "provinces": builder.provinces},
+            indent=2,
+        )
+        + "\n",
         encoding="utf-8",
-    )  # fmt: skip
+    )
     return summary
 
 

@@ -33,8 +33,14 @@ class ReportFiles:
     pdf: Path | None
 
 
-ACRONYMS = {"dna": "DNA", "rna": "RNA", "cdna": "cDNA", "pbmc": "PBMC", "csf": "CSF",
-            "tissue_ffpe": "Tissue (FFPE)"}  # fmt: skip
+ACRONYMS = {
+    "dna": "DNA",
+    "rna": "RNA",
+    "cdna": "cDNA",
+    "pbmc": "PBMC",
+    "csf": "CSF",
+    "tissue_ffpe": "Tissue (FFPE)",
+}
 
 
 def _label(code: str) -> str:
@@ -45,16 +51,19 @@ def _shown(value: int | None) -> str:
     return HIDDEN if value is None else f"{value:,}"
 
 
-def _bar_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[int | None]],
-               horizontal: bool = False) -> str:  # fmt: skip
+def _bar_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[int | None]],
+    horizontal: bool = False,
+) -> str:
     """An SVG bar chart (hidden values left out); the SVG text."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9,
-                         "svg.fonttype": "none"})  # fmt: skip
+    plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "svg.fonttype": "none"})
     height = max(2.6, 0.32 * len(labels) + 1.2) if horizontal else 3.0
     figure, axes = plt.subplots(figsize=(6.6, height))
     width = 0.8 / max(1, len(series))
@@ -85,8 +94,12 @@ def _bar_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[
         axes.set_yticks(ticks, labels)
         axes.invert_yaxis()
     else:
-        axes.set_xticks(ticks, labels, rotation=30 if len(labels) > 5 else 0, ha="right"
-                        if len(labels) > 5 else "center")  # fmt: skip
+        axes.set_xticks(
+            ticks,
+            labels,
+            rotation=30 if len(labels) > 5 else 0,
+            ha="right" if len(labels) > 5 else "center",
+        )
     axes.set_title(title, loc="left", fontsize=10, color=NAVY)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
@@ -100,11 +113,14 @@ def _bar_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[
     return svg[svg.index("<svg") :]  # drop the XML prolog: the SVG sits inside HTML
 
 
-def _table_rows(published: PublishedSurvey, name: str, units: Sequence[str],
-                names: Mapping[str, str]) -> list[dict[str, Any]]:  # fmt: skip
+def _table_rows(
+    published: PublishedSurvey, name: str, units: Sequence[str], names: Mapping[str, str]
+) -> list[dict[str, Any]]:
     protected = published.tables[name]
-    return [{"unit": names.get(u, u), "cells": [_shown(v) for v in protected.row(u).values()]}
-            for u in units]  # fmt: skip
+    return [
+        {"unit": names.get(u, u), "cells": [_shown(v) for v in protected.row(u).values()]}
+        for u in units
+    ]
 
 
 TREND_FIELDS = ("donors", "samples", "families")
@@ -115,8 +131,9 @@ def _count_row(counts: Protected, unit: str, names: Mapping[str, str]) -> dict[s
     return {"unit": names[unit], "cells": [_shown(counts.row(unit)[c]) for c in COUNT_COLUMNS]}
 
 
-def _trend(previous: Mapping[str, Any] | None, nation: Mapping[str, int | None],
-           published: PublishedSurvey) -> dict[str, Any] | None:  # fmt: skip
+def _trend(
+    previous: Mapping[str, Any] | None, nation: Mapping[str, int | None], published: PublishedSurvey
+) -> dict[str, Any] | None:
     """The national counts of the previous cycle beside this one's."""
     if not previous:
         return None
@@ -129,31 +146,41 @@ def _trend(previous: Mapping[str, Any] | None, nation: Mapping[str, int | None],
     for field in TREND_FIELDS:
         old, new = before[field], nation.get(field)
         change = f"{(new - old) / old:+.1%}" if old and new is not None else "–"
-        rows.append({"field": _label(field), "before": _shown(old), "now": _shown(new),
-                     "change": change})  # fmt: skip
+        rows.append(
+            {"field": _label(field), "before": _shown(old), "now": _shown(new), "change": change}
+        )
     series = {
         f"Cycle {previous['cycle']}": [before[f] for f in TREND_FIELDS],
         f"Cycle {published.cycle}": [nation.get(f) for f in TREND_FIELDS],
     }
-    chart = _bar_chart(f"Change since cycle {previous['cycle']}",
-                       [_label(f) for f in TREND_FIELDS], series)  # fmt: skip
+    chart = _bar_chart(
+        f"Change since cycle {previous['cycle']}", [_label(f) for f in TREND_FIELDS], series
+    )
     return {"cycle": previous["cycle"], "rows": rows, "chart": chart}
 
 
-def _catalogue(catalogue: Mapping[str, Any] | None,
-               names: Mapping[str, str]) -> dict[str, Any] | None:  # fmt: skip
+def _catalogue(
+    catalogue: Mapping[str, Any] | None, names: Mapping[str, str]
+) -> dict[str, Any] | None:
     """The catalogue section: entries by kind and stage, registered ones by province."""
     if catalogue is None:
         return None
     totals = catalogue["totals"]
-    rows = [{"province": names.get(p, p), "pedigree": c["pedigree"], "region": c["region"]}
-            for p, c in catalogue["registered_by_province"].items()]  # fmt: skip
+    rows = [
+        {"province": names.get(p, p), "pedigree": c["pedigree"], "region": c["region"]}
+        for p, c in catalogue["registered_by_province"].items()
+    ]
     return {"totals": totals, "rows": rows}
 
 
-def _context(published: PublishedSurvey, edition: Mapping[str, Any],
-             cycle: Mapping[str, Any], province_names: Mapping[str, str],
-             issuer: str, catalogue: Mapping[str, Any] | None) -> dict[str, Any]:  # fmt: skip
+def _context(
+    published: PublishedSurvey,
+    edition: Mapping[str, Any],
+    cycle: Mapping[str, Any],
+    province_names: Mapping[str, str],
+    issuer: str,
+    catalogue: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     counts = published.tables["counts"]
     provinces = [f"province:{p}" for p in published.provinces]
     kinds = [f"kind:{k}" for k in published.kinds]
@@ -165,8 +192,9 @@ def _context(published: PublishedSurvey, edition: Mapping[str, Any],
     diseases = published.tables["donors_by_disease"]
     consents = published.tables["consents_by_scope"]
     disease_row = diseases.row("nation")
-    top = sorted((c for c, v in disease_row.items() if v is not None),
-                 key=lambda c: -(disease_row[c] or 0))[:TOP_DISEASES]  # fmt: skip
+    top = sorted(
+        (c for c, v in disease_row.items() if v is not None), key=lambda c: -(disease_row[c] or 0)
+    )[:TOP_DISEASES]
     charts = {
         "provinces": _bar_chart(
             "Samples and donor records by province",
@@ -243,15 +271,22 @@ def _context(published: PublishedSurvey, edition: Mapping[str, Any],
     }
 
 
-def render_report(published: PublishedSurvey, edition: Mapping[str, Any],
-                  cycle: Mapping[str, Any], out: Path, *,
-                  province_names: Mapping[str, str] | None = None,
-                  issuer: str = "National authority", pdf: bool = True,
-                  catalogue: Mapping[str, Any] | None = None) -> ReportFiles:  # fmt: skip
+def render_report(
+    published: PublishedSurvey,
+    edition: Mapping[str, Any],
+    cycle: Mapping[str, Any],
+    out: Path,
+    *,
+    province_names: Mapping[str, str] | None = None,
+    issuer: str = "National authority",
+    pdf: bool = True,
+    catalogue: Mapping[str, Any] | None = None,
+) -> ReportFiles:
     """Write ``survey-report.html`` (and ``.pdf``) for a national edition into ``out``;
     ``catalogue`` is :func:`hgr.catalogue.summary` of the national node's catalogue."""
-    environment = Environment(loader=PackageLoader("hgr.web", "templates"),
-                              autoescape=select_autoescape(["html", "j2"]))  # fmt: skip
+    environment = Environment(
+        loader=PackageLoader("hgr.web", "templates"), autoescape=select_autoescape(["html", "j2"])
+    )
     context = _context(published, edition, cycle, province_names or {}, issuer, catalogue)
     html = environment.get_template("survey_report.html.j2").render(**context)
     out.mkdir(parents=True, exist_ok=True)

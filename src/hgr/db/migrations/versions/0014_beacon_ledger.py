@@ -73,8 +73,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("beacon_requester_budget", "beacon_epsilon_spent", "beacon_count_release",
-                  "beacon_donor_budget", "beacon_allele", "beacon_dataset"):  # fmt: skip
+    for table in (
+        "beacon_requester_budget",
+        "beacon_epsilon_spent",
+        "beacon_count_release",
+        "beacon_donor_budget",
+        "beacon_allele",
+        "beacon_dataset",
+    ):
         op.drop_table(table)
     with op.batch_alter_table("app_user") as batch:
         batch.drop_column("country")

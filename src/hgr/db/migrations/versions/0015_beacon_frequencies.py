@@ -15,9 +15,12 @@ depends_on = None
 
 TZ = sa.DateTime(timezone=True)
 # The defaults of hgr.beacon.exposure.Exposure, for datasets configured before this revision.
-SETTINGS = (("frequency_sd", sa.Float, "0.01"), ("frequency_rho", sa.Float, "0.25"),
-            ("frequency_rho_per_organisation", sa.Float, "0.125"),
-            ("frequency_min_donors", sa.Integer, "50"))  # fmt: skip
+SETTINGS = (
+    ("frequency_sd", sa.Float, "0.01"),
+    ("frequency_rho", sa.Float, "0.25"),
+    ("frequency_rho_per_organisation", sa.Float, "0.125"),
+    ("frequency_min_donors", sa.Integer, "50"),
+)
 
 
 def upgrade() -> None:

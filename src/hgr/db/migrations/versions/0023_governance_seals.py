@@ -19,20 +19,58 @@ branch_labels = None
 depends_on = None
 
 TABLES = (
-    "region", "institution", "collection", "donor_phenotype", "donor_diagnosis",
-    "ethics_approval", "family", "pedigree_member", "pedigree_affection", "data_file",
-    "import_batch", "access_request", "access_review", "access_filing", "access_export",
-    "withdrawal_notice", "debarment_entry", "control_relation", "catalogue_entry",
-    "organisation", "organisation_control", "organisation_identifier", "organisation_name",
-    "survey_cycle", "survey_document", "survey_key", "genotype_store", "genotype_source",
-    "genotype_sample", "genotype_sample_qc", "donor_link", "record_version", "beacon_dataset",
-)  # fmt: skip
+    "region",
+    "institution",
+    "collection",
+    "donor_phenotype",
+    "donor_diagnosis",
+    "ethics_approval",
+    "family",
+    "pedigree_member",
+    "pedigree_affection",
+    "data_file",
+    "import_batch",
+    "access_request",
+    "access_review",
+    "access_filing",
+    "access_export",
+    "withdrawal_notice",
+    "debarment_entry",
+    "control_relation",
+    "catalogue_entry",
+    "organisation",
+    "organisation_control",
+    "organisation_identifier",
+    "organisation_name",
+    "survey_cycle",
+    "survey_document",
+    "survey_key",
+    "genotype_store",
+    "genotype_source",
+    "genotype_sample",
+    "genotype_sample_qc",
+    "donor_link",
+    "record_version",
+    "beacon_dataset",
+)
 RESEALED = ("donor", "sample", "consent")
 
 # Survey documents stay append-only, but the node seals each one once, right after storing it
 # (the seal needs the row's id): an UPDATE that only fills an empty seal is let through.
-DOCUMENT_COLUMNS = ("id", "kind", "cycle", "subject", "version", "replaces", "body", "sha256",
-                    "signer", "key_id", "signature", "received_at")  # fmt: skip
+DOCUMENT_COLUMNS = (
+    "id",
+    "kind",
+    "cycle",
+    "subject",
+    "version",
+    "replaces",
+    "body",
+    "sha256",
+    "signer",
+    "key_id",
+    "signature",
+    "received_at",
+)
 PG_SEAL_ONCE = """
 CREATE OR REPLACE FUNCTION hgr_survey_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -49,9 +87,11 @@ BEGIN
     RAISE EXCEPTION 'survey documents are append-only: % on % refused', TG_OP, TG_TABLE_NAME;
 END $$
 """
-_SQLITE_UPDATE = ("CREATE TRIGGER survey_document_no_update BEFORE UPDATE ON survey_document "
-                  "{when}BEGIN SELECT RAISE(ABORT, 'survey documents are append-only: UPDATE "
-                  "on survey_document refused'); END")  # fmt: skip
+_SQLITE_UPDATE = (
+    "CREATE TRIGGER survey_document_no_update BEFORE UPDATE ON survey_document "
+    "{when}BEGIN SELECT RAISE(ABORT, 'survey documents are append-only: UPDATE "
+    "on survey_document refused'); END"
+)
 
 
 def _document_trigger(seal_once: bool) -> None:
@@ -61,9 +101,11 @@ def _document_trigger(seal_once: bool) -> None:
     # Dropping a column on SQLite remakes the table without its triggers: both are made again.
     op.execute("DROP TRIGGER IF EXISTS survey_document_no_update")
     op.execute("DROP TRIGGER IF EXISTS survey_document_no_delete")
-    op.execute("CREATE TRIGGER survey_document_no_delete BEFORE DELETE ON survey_document "
-               "BEGIN SELECT RAISE(ABORT, 'survey documents are append-only: DELETE on "
-               "survey_document refused'); END")  # fmt: skip
+    op.execute(
+        "CREATE TRIGGER survey_document_no_delete BEFORE DELETE ON survey_document "
+        "BEGIN SELECT RAISE(ABORT, 'survey documents are append-only: DELETE on "
+        "survey_document refused'); END"
+    )
     same = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in DOCUMENT_COLUMNS)
     when = f"WHEN NOT (OLD.seal IS NULL AND NEW.seal IS NOT NULL AND {same}) "
     op.execute(_SQLITE_UPDATE.format(when=when if seal_once else ""))

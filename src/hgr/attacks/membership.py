@@ -57,7 +57,7 @@ from hgr.beacon.exposure import Exposure, Requester, Tier
 from hgr.db import Database
 from hgr.progress import Progress
 from hgr.registry import models as m
-from hgr.registry.vocabulary import ControlStatus, InstitutionKind
+from hgr.vocabulary import ControlStatus, InstitutionKind
 
 __all__ = [
     "FALSE_POSITIVE_RATE",
@@ -118,8 +118,14 @@ class Population:
         return self.allele_carriers[self.allele_start[allele] : self.allele_start[allele + 1]]
 
 
-def simulate_population(members: int, outsiders: int, variants: int, seed: int,
-                        lowest: float = 1e-5, highest: float = 0.5) -> Population:  # fmt: skip
+def simulate_population(
+    members: int,
+    outsiders: int,
+    variants: int,
+    seed: int,
+    lowest: float = 1e-5,
+    highest: float = 0.5,
+) -> Population:
     """People carrying alleles of a log-uniform spectrum on [lowest, highest] (§1.7)."""
     rng = np.random.default_rng(seed)
     frequencies = np.exp(rng.uniform(math.log(lowest), math.log(highest), variants))
@@ -139,8 +145,9 @@ def simulate_population(members: int, outsiders: int, variants: int, seed: int,
     allele_carriers = member_of[order]
     counts = np.bincount(member_alleles, minlength=variants)
     allele_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return Population(frequencies, members, person_start, person_alleles, allele_start,
-                      allele_carriers)  # fmt: skip
+    return Population(
+        frequencies, members, person_start, person_alleles, allele_start, allele_carriers
+    )
 
 
 @dataclass(frozen=True)
@@ -202,31 +209,49 @@ class SimulationReport:
     def shortfalls(self) -> list[str]:
         """The targets this run misses: with defences, power at most 0.10 in every scenario;
         without, at least 0.95 for some attacker (the attacks have teeth)."""
-        missed = [f"{c.scenario.label}: power {c.max_power:.2f} > {DEFENDED_TARGET:.2f}"
-                  for c in self.curves
-                  if c.scenario.defended and c.max_power > DEFENDED_TARGET]  # fmt: skip
+        missed = [
+            f"{c.scenario.label}: power {c.max_power:.2f} > {DEFENDED_TARGET:.2f}"
+            for c in self.curves
+            if c.scenario.defended and c.max_power > DEFENDED_TARGET
+        ]
         bare = [c.max_power for c in self.curves if not c.scenario.defended]
         if bare and max(bare) < UNDEFENDED_TARGET:
-            missed.append(f"undefended: power {max(bare):.2f} < {UNDEFENDED_TARGET:.2f}: the "
-                          "attacks are too weak to show anything")  # fmt: skip
+            missed.append(
+                f"undefended: power {max(bare):.2f} < {UNDEFENDED_TARGET:.2f}: the "
+                "attacks are too weak to show anything"
+            )
         return missed
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "members": self.members, "outsiders": self.outsiders, "variants": self.variants,
-            "victims": self.victims, "false_positive_rate": FALSE_POSITIVE_RATE,
-            "exposure": {"min_carriers": self.exposure.min_carriers,
-                         "evidence_budget": self.exposure.evidence_budget},
-            "curves": [{"scenario": c.scenario.name, "label": c.scenario.label,
-                        "power": {str(n): v for n, v in c.power.items()},
-                        "max_power": c.max_power, "refused": c.refused} for c in self.curves],
-            "utility": self.utility, "utility_questions": self.utility_questions,
+            "members": self.members,
+            "outsiders": self.outsiders,
+            "variants": self.variants,
+            "victims": self.victims,
+            "false_positive_rate": FALSE_POSITIVE_RATE,
+            "exposure": {
+                "min_carriers": self.exposure.min_carriers,
+                "evidence_budget": self.exposure.evidence_budget,
+            },
+            "curves": [
+                {
+                    "scenario": c.scenario.name,
+                    "label": c.scenario.label,
+                    "power": {str(n): v for n, v in c.power.items()},
+                    "max_power": c.max_power,
+                    "refused": c.refused,
+                }
+                for c in self.curves
+            ],
+            "utility": self.utility,
+            "utility_questions": self.utility_questions,
             "shortfalls": self.shortfalls(),
-        }  # fmt: skip
+        }
 
 
-def power_at(members: NDArray[np.float64], outsiders: NDArray[np.float64],
-             rate: float = FALSE_POSITIVE_RATE) -> float:  # fmt: skip
+def power_at(
+    members: NDArray[np.float64], outsiders: NDArray[np.float64], rate: float = FALSE_POSITIVE_RATE
+) -> float:
     """The largest share of members a threshold on the score catches while catching at most
     ``rate`` of outsiders, trying high scores and low scores as the sign of membership."""
     best = 0.0
@@ -269,21 +294,33 @@ def _beacon(db: Database, members: int) -> Iterator[tuple[Session, int, NDArray[
     session = db.session()
     try:
         session.begin()
-        institution = m.Institution(code="SIM-ATTACK", name="Attack simulation",
-                                    kind=InstitutionKind.RESEARCH_INSTITUTE,
-                                    legal_person_id="SIM-ATTACK", country="CN",
-                                    control=ControlStatus.DOMESTIC)  # fmt: skip
+        institution = m.Institution(
+            code="SIM-ATTACK",
+            name="Attack simulation",
+            kind=InstitutionKind.RESEARCH_INSTITUTE,
+            legal_person_id="SIM-ATTACK",
+            country="CN",
+            control=ControlStatus.DOMESTIC,
+        )
         session.add(institution)
         session.flush()
         collection = m.Collection(institution_id=institution.id, code="SIM", name="Simulated")
         session.add(collection)
         session.flush()
-        session.execute(insert(m.Donor), [{"institution_id": institution.id,
-                                           "pseudonym": f"SIM-{i:07d}"}
-                                          for i in range(members)])  # fmt: skip
+        session.execute(
+            insert(m.Donor),
+            [
+                {"institution_id": institution.id, "pseudonym": f"SIM-{i:07d}"}
+                for i in range(members)
+            ],
+        )
         session.flush()
-        donor_ids = np.array(sorted(session.scalars(select(m.Donor.id).where(
-            m.Donor.institution_id == institution.id))), dtype=np.int64)  # fmt: skip
+        donor_ids = np.array(
+            sorted(
+                session.scalars(select(m.Donor.id).where(m.Donor.institution_id == institution.id))
+            ),
+            dtype=np.int64,
+        )
         yield session, collection.id, donor_ids
     finally:
         session.rollback()
@@ -301,8 +338,9 @@ class _Beacon:
     exposure: Exposure
     caps: bool
 
-    def ask(self, alleles: Sequence[int], accounts: Sequence[Requester],
-            first: int) -> NDArray[np.int8]:  # fmt: skip
+    def ask(
+        self, alleles: Sequence[int], accounts: Sequence[Requester], first: int
+    ) -> NDArray[np.int8]:
         """1 for "yes", 0 for "no", -1 for a refused question; question i is asked by
         account ``(first + i) % len(accounts)``."""
         answers = np.full(len(alleles), -1, dtype=np.int8)
@@ -316,32 +354,43 @@ class _Beacon:
                     taken = admit_questions(self.session, account, NOW.date(), len(mine))
                     admitted.extend(mine[:taken].tolist())
             admitted.sort()
-        facts = [AlleleFacts(f"sim:{alleles[i]}",
-                             self.donor_ids[self.population.carriers_of(int(alleles[i]))])
-                 for i in admitted]  # fmt: skip
-        shown = shown_alleles(self.session, self.collection_id, self.population.members,
-                              self.exposure, facts, NOW)  # fmt: skip
+        facts = [
+            AlleleFacts(
+                f"sim:{alleles[i]}", self.donor_ids[self.population.carriers_of(int(alleles[i]))]
+            )
+            for i in admitted
+        ]
+        shown = shown_alleles(
+            self.session, self.collection_id, self.population.members, self.exposure, facts, NOW
+        )
         answers[admitted] = np.array(shown, dtype=np.int8)
         return answers
 
 
 def _accounts(count: int) -> list[Requester]:
     # Each account in an organisation of its own: colluders gain most from separate caps.
-    return [Requester(f"sim:attacker-{i}", f"Colluder {i}", "CN", Tier.REGISTERED)
-            for i in range(count)]  # fmt: skip
+    return [
+        Requester(f"sim:attacker-{i}", f"Colluder {i}", "CN", Tier.REGISTERED) for i in range(count)
+    ]
 
 
-def _victims(population: Population, count: int, rng: np.random.Generator) -> tuple[
-        NDArray[np.int64], NDArray[np.int64]]:  # fmt: skip
+def _victims(
+    population: Population, count: int, rng: np.random.Generator
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     members = rng.choice(population.members, size=min(count, population.members), replace=False)
-    outsiders = population.members + rng.choice(population.outsiders,
-                                                 size=min(count, population.outsiders),
-                                                 replace=False)  # fmt: skip
+    outsiders = population.members + rng.choice(
+        population.outsiders, size=min(count, population.outsiders), replace=False
+    )
     return np.sort(members), np.sort(outsiders)
 
 
-def _scores(beacon: _Beacon, scenario: Scenario, victim: int, ratios: tuple[NDArray[np.float64],
-            ...], rng: np.random.Generator) -> tuple[NDArray[np.float64], int]:  # fmt: skip
+def _scores(
+    beacon: _Beacon,
+    scenario: Scenario,
+    victim: int,
+    ratios: tuple[NDArray[np.float64], ...],
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.float64], int]:
     """The attacker's score after each question about one victim, and the refusals."""
     carried = beacon.population.carried_by(victim)
     on_yes, on_no, kl = ratios
@@ -374,8 +423,7 @@ def _at(scores: NDArray[np.float64], n: int) -> float:
 def _utility(beacon: _Beacon, questions: int, rng: np.random.Generator) -> float:
     population = beacon.population
     counts = np.diff(population.allele_start)
-    asked = rng.choice(population.variants, size=min(questions, population.variants),
-                       replace=False)  # fmt: skip
+    asked = rng.choice(population.variants, size=min(questions, population.variants), replace=False)
     visible = asked[counts[asked] >= beacon.exposure.min_carriers]
     if len(visible) == 0:
         return 1.0
@@ -390,10 +438,16 @@ def _utility(beacon: _Beacon, questions: int, rng: np.random.Generator) -> float
     return shown / len(visible)
 
 
-def run_simulation(db: Database, population: Population, scenarios: Sequence[Scenario],
-                   victims: int, seed: int, exposure: Exposure | None = None,
-                   utility_questions: int = 5_000,
-                   progress: Progress | None = None) -> SimulationReport:  # fmt: skip
+def run_simulation(
+    db: Database,
+    population: Population,
+    scenarios: Sequence[Scenario],
+    victims: int,
+    seed: int,
+    exposure: Exposure | None = None,
+    utility_questions: int = 5_000,
+    progress: Progress | None = None,
+) -> SimulationReport:
     """Attack a beacon of ``population``'s members, whose ledger lives in ``db`` (rolled back
     afterwards), with each scenario, ``victims`` members and as many outsiders."""
     exposure = exposure or Exposure()
@@ -407,14 +461,20 @@ def run_simulation(db: Database, population: Population, scenarios: Sequence[Sce
     total, done = len(scenarios) * (len(members) + len(outsiders)), 0
     with _beacon(db, population.members) as (session, collection_id, donor_ids):
         for scenario in scenarios:
-            beacon = _Beacon(session, collection_id, donor_ids, population,
-                             exposure if scenario.defended else undefended,
-                             caps=scenario.defended)  # fmt: skip
+            beacon = _Beacon(
+                session,
+                collection_id,
+                donor_ids,
+                population,
+                exposure if scenario.defended else undefended,
+                caps=scenario.defended,
+            )
             k = bar if scenario.defended else 1
             scores, refused, asked = [], 0, 0
             for victim in [*members, *outsiders]:
-                victim_scores, victim_refused = _scores(beacon, scenario, int(victim),
-                                                        ratios[k], rng)  # fmt: skip
+                victim_scores, victim_refused = _scores(
+                    beacon, scenario, int(victim), ratios[k], rng
+                )
                 scores.append(victim_scores)
                 refused += victim_refused
                 asked += len(victim_scores)
@@ -426,14 +486,25 @@ def run_simulation(db: Database, population: Population, scenarios: Sequence[Sce
             for n in QUERY_STEPS:
                 if n > scenario.questions:
                     break
-                curve.power[n] = power_at(np.array([_at(s, n) for s in inside]),
-                                          np.array([_at(s, n) for s in outside]))  # fmt: skip
+                curve.power[n] = power_at(
+                    np.array([_at(s, n) for s in inside]), np.array([_at(s, n) for s in outside])
+                )
             curves.append(curve)
-        utility = _utility(_Beacon(session, collection_id, donor_ids, population, exposure,
-                                   caps=False), utility_questions, rng)  # fmt: skip
-    return SimulationReport(population.members, population.outsiders, population.variants,
-                            len(members), exposure, curves, utility,
-                            utility_questions)  # fmt: skip
+        utility = _utility(
+            _Beacon(session, collection_id, donor_ids, population, exposure, caps=False),
+            utility_questions,
+            rng,
+        )
+    return SimulationReport(
+        population.members,
+        population.outsiders,
+        population.variants,
+        len(members),
+        exposure,
+        curves,
+        utility,
+        utility_questions,
+    )
 
 
 @dataclass(frozen=True)
@@ -451,9 +522,15 @@ class UpdateDiff:
     changed: int  # answers that changed, over all the newcomers' alleles
 
 
-def update_diff(db: Database, population: Population, added: int, seed: int,
-                exposure: Exposure | None = None, *,
-                defended: bool = True) -> UpdateDiff:  # fmt: skip
+def update_diff(
+    db: Database,
+    population: Population,
+    added: int,
+    seed: int,
+    exposure: Exposure | None = None,
+    *,
+    defended: bool = True,
+) -> UpdateDiff:
     """Attacker D against an update that adds ``added`` of ``population``'s members to a
     beacon of the others; its ledger lives in ``db`` and is rolled back afterwards.
 
@@ -474,11 +551,13 @@ def update_diff(db: Database, population: Population, added: int, seed: int,
         def answers(donors: int, leave_out: NDArray[np.int64]) -> NDArray[np.bool_]:
             shown: list[bool] = []
             for start in range(0, len(alleles), BATCH):
-                facts = [AlleleFacts(f"sim:{alleles[i]}",
-                                     donor_ids[np.setdiff1d(carriers[i], leave_out)])
-                         for i in range(start, min(start + BATCH, len(alleles)))]  # fmt: skip
-                shown.extend(shown_alleles(session, collection_id, donors, exposure, facts,
-                                           NOW))  # fmt: skip
+                facts = [
+                    AlleleFacts(
+                        f"sim:{alleles[i]}", donor_ids[np.setdiff1d(carriers[i], leave_out)]
+                    )
+                    for i in range(start, min(start + BATCH, len(alleles)))
+                ]
+                shown.extend(shown_alleles(session, collection_id, donors, exposure, facts, NOW))
             return np.array(shown, dtype=bool)
 
         before = answers(population.members - added, newcomers)
@@ -488,18 +567,30 @@ def update_diff(db: Database, population: Population, added: int, seed: int,
     def share(rows: NDArray[np.bool_]) -> float:
         return float(changed[rows].mean()) if rows.any() else 0.0
 
-    return UpdateDiff(added, defended, int((counts == 1).sum()), int((counts == 2).sum()),
-                      share(counts == 1), share(counts == 2), int(changed.sum()))  # fmt: skip
+    return UpdateDiff(
+        added,
+        defended,
+        int((counts == 1).sum()),
+        int((counts == 2).sum()),
+        share(counts == 1),
+        share(counts == 2),
+        int(changed.sum()),
+    )
 
 
 def update_shortfalls(diffs: Sequence[UpdateDiff]) -> list[str]:
     """The T4 targets these runs miss: with defences, no singleton revealed; without, every
     one (the attack has teeth)."""
-    missed = [f"update of {d.added}: {d.revealed_singletons:.2f} of the newcomers' "
-              "singletons revealed with defences (target 0)"
-              for d in diffs if d.defended and d.revealed_singletons > 0]  # fmt: skip
+    missed = [
+        f"update of {d.added}: {d.revealed_singletons:.2f} of the newcomers' "
+        "singletons revealed with defences (target 0)"
+        for d in diffs
+        if d.defended and d.revealed_singletons > 0
+    ]
     bare = [d.revealed_singletons for d in diffs if not d.defended and d.singletons]
     if bare and min(bare) < UNDEFENDED_TARGET:
-        missed.append(f"update diff, undefended: {min(bare):.2f} of singletons revealed "
-                      f"< {UNDEFENDED_TARGET:.2f}: the attack is too weak")  # fmt: skip
+        missed.append(
+            f"update diff, undefended: {min(bare):.2f} of singletons revealed "
+            f"< {UNDEFENDED_TARGET:.2f}: the attack is too weak"
+        )
     return missed

@@ -29,7 +29,7 @@ from hgr.audit.models import AuditEvent
 from hgr.crypto import Signer, Verifier
 from hgr.dates import utc_now
 from hgr.exceptions import Conflict, FormatError, IntegrityBroken
-from hgr.survey.models import SurveyDocument, SurveyKey
+from hgr.federation.models import SignedDocument, TrustedKey
 
 __all__ = [
     "KINDS",
@@ -46,11 +46,17 @@ __all__ = [
 
 # The survey's documents, then the catalogue's (hgr.catalogue.exchange, cycle "catalogue"),
 # then the nation's debarment list (hgr.debarment.national, cycle "debarment").
-KINDS = ("cycle", "return", "province", "nation", "declarations", "review", "register",
-         "debarment")  # fmt: skip
-LEVEL_OF_KIND = {"cycle": "nation", "return": "institution", "province": "province",
-                 "nation": "nation", "declarations": "institution", "review": "province",
-                 "register": "nation", "debarment": "nation"}  # fmt: skip
+KINDS = ("cycle", "return", "province", "nation", "declarations", "review", "register", "debarment")
+LEVEL_OF_KIND = {
+    "cycle": "nation",
+    "return": "institution",
+    "province": "province",
+    "nation": "nation",
+    "declarations": "institution",
+    "review": "province",
+    "register": "nation",
+    "debarment": "nation",
+}
 _HEADER = ("kind", "cycle", "subject", "version", "replaces")
 
 
@@ -71,26 +77,36 @@ class Envelope:
         return value
 
     def as_dict(self) -> dict[str, str]:
-        return {"body": self.body, "sha256": self.sha256, "signer": self.signer,
-                "key_id": self.key_id, "signature": self.signature}  # fmt: skip
+        return {
+            "body": self.body,
+            "sha256": self.sha256,
+            "signer": self.signer,
+            "key_id": self.key_id,
+            "signature": self.signature,
+        }
 
     @classmethod
     def from_dict(cls, value: Any, origin: str = "document") -> Envelope:
         """An envelope from its JSON form; FormatError when a part is missing or malformed."""
         names = ("body", "sha256", "signer", "key_id", "signature")
         if not isinstance(value, Mapping) or any(not isinstance(value.get(n), str) for n in names):
-            raise FormatError(f"{origin}: a signed document has the string fields "
-                              f"{', '.join(names)}", code="E_DOCUMENT")  # fmt: skip
+            raise FormatError(
+                f"{origin}: a signed document has the string fields {', '.join(names)}",
+                code="E_DOCUMENT",
+            )
         envelope = cls(*(value[n] for n in names))
         try:
             content = envelope.content
         except (json.JSONDecodeError, AssertionError):
-            raise FormatError(f"{origin}: the body is not a JSON object",
-                              code="E_DOCUMENT") from None  # fmt: skip
+            raise FormatError(
+                f"{origin}: the body is not a JSON object", code="E_DOCUMENT"
+            ) from None
         missing = [h for h in _HEADER if h not in content]
         if missing or content.get("kind") not in KINDS:
-            raise FormatError(f"{origin}: the body lacks {', '.join(missing) or 'a known kind'}",
-                              code="E_DOCUMENT")  # fmt: skip
+            raise FormatError(
+                f"{origin}: the body lacks {', '.join(missing) or 'a known kind'}",
+                code="E_DOCUMENT",
+            )
         return envelope
 
     def check(self, verifiers: list[Verifier]) -> str | None:
@@ -126,31 +142,49 @@ def sign_document(signer: Signer, body: Mapping[str, Any]) -> Envelope:
 def trust_key(session: Session, by: Actor, level: str, subject: str, verifier: Verifier) -> bool:
     """Trust ``verifier`` to sign for ``subject`` at ``level``; False if it already was."""
     if level not in set(LEVEL_OF_KIND.values()):
-        raise FormatError(f"level {level!r} is not institution, province or nation",
-                          code="E_LEVEL")  # fmt: skip
-    found = session.scalar(select(SurveyKey).where(
-        SurveyKey.level == level, SurveyKey.subject == subject,
-        SurveyKey.key_id == verifier.key_id))  # fmt: skip
+        raise FormatError(f"level {level!r} is not institution, province or nation", code="E_LEVEL")
+    found = session.scalar(
+        select(TrustedKey).where(
+            TrustedKey.level == level,
+            TrustedKey.subject == subject,
+            TrustedKey.key_id == verifier.key_id,
+        )
+    )
     if found is not None:
         return False
-    session.add(SurveyKey(level=level, subject=subject, signer=verifier.name,
-                          public_key=verifier.public.hex(), key_id=verifier.key_id,
-                          added_at=utc_now()))  # fmt: skip
-    record(session, by, "survey.key.trust", f"survey/keys/{level}/{subject}",
-           detail={"signer": verifier.name, "key_id": verifier.key_id})  # fmt: skip
+    session.add(
+        TrustedKey(
+            level=level,
+            subject=subject,
+            signer=verifier.name,
+            public_key=verifier.public.hex(),
+            key_id=verifier.key_id,
+            added_at=utc_now(),
+        )
+    )
+    record(
+        session,
+        by,
+        "survey.key.trust",
+        f"survey/keys/{level}/{subject}",
+        detail={"signer": verifier.name, "key_id": verifier.key_id},
+    )
     return True
 
 
 def trusted_verifiers(session: Session, level: str, subject: str) -> list[Verifier]:
     """The keys trusted to sign for ``subject`` at ``level``."""
-    rows = session.execute(select(SurveyKey.signer, SurveyKey.public_key).where(
-        SurveyKey.level == level, SurveyKey.subject == subject))  # fmt: skip
+    rows = session.execute(
+        select(TrustedKey.signer, TrustedKey.public_key).where(
+            TrustedKey.level == level, TrustedKey.subject == subject
+        )
+    )
     return [Verifier(signer, bytes.fromhex(public)) for signer, public in rows]
 
 
 def store_document(
     session: Session, by: Actor, envelope: Envelope, verifiers: list[Verifier]
-) -> SurveyDocument:
+) -> SignedDocument:
     """Verify ``envelope`` and keep it; a version must replace the latest one of its chain.
 
     Storing the same envelope twice is harmless (it is returned as stored). Raises
@@ -159,18 +193,22 @@ def store_document(
     problem = envelope.check(verifiers)
     if problem:
         raise IntegrityBroken(f"refusing a survey document: {problem}", code="E_SIGNATURE")
-    same = session.scalar(select(SurveyDocument).where(SurveyDocument.sha256 == envelope.sha256))
+    same = session.scalar(select(SignedDocument).where(SignedDocument.sha256 == envelope.sha256))
     if same is not None:
         return same
     content = envelope.content
     kind, cycle, subject = content["kind"], content["cycle"], content["subject"]
     version, replaces = content["version"], content["replaces"]
     latest = session.scalar(
-        select(SurveyDocument)
-        .where(SurveyDocument.kind == kind, SurveyDocument.cycle == cycle,
-               SurveyDocument.subject == subject)
-        .order_by(SurveyDocument.version.desc()).limit(1)
-    )  # fmt: skip
+        select(SignedDocument)
+        .where(
+            SignedDocument.kind == kind,
+            SignedDocument.cycle == cycle,
+            SignedDocument.subject == subject,
+        )
+        .order_by(SignedDocument.version.desc())
+        .limit(1)
+    )
     expected = (1, None) if latest is None else (latest.version + 1, latest.sha256)
     if (version, replaces) != expected:
         raise Conflict(
@@ -179,12 +217,19 @@ def store_document(
             f"{expected[1] or 'nothing'})",
             code="E_VERSION",
         )
-    document = SurveyDocument(
-        kind=kind, cycle=cycle, subject=subject, version=version, replaces=replaces,
-        body=envelope.body, sha256=envelope.sha256, signer=envelope.signer,
-        key_id=envelope.key_id, signature=envelope.signature,
+    document = SignedDocument(
+        kind=kind,
+        cycle=cycle,
+        subject=subject,
+        version=version,
+        replaces=replaces,
+        body=envelope.body,
+        sha256=envelope.sha256,
+        signer=envelope.signer,
+        key_id=envelope.key_id,
+        signature=envelope.signature,
         received_at=utc_now(),
-    )  # fmt: skip
+    )
     session.add(document)
     try:
         session.flush()
@@ -194,8 +239,13 @@ def store_document(
             "at the same time; nothing was written: fetch the chain and send again",
             code="E_VERSION",
         ) from exc
-    record(session, by, f"survey.{kind}.store", f"survey/{cycle}/{kind}/{subject}/v{version}",
-           detail={"sha256": envelope.sha256, "replaces": replaces})  # fmt: skip
+    record(
+        session,
+        by,
+        f"survey.{kind}.store",
+        f"survey/{cycle}/{kind}/{subject}/v{version}",
+        detail={"sha256": envelope.sha256, "replaces": replaces},
+    )
     return document
 
 
@@ -208,8 +258,11 @@ def recorded_versions(
     it remembers a version that has since been deleted from the documents."""
     prefix = f"survey/{cycle}/" if cycle is not None else "survey/"
     A = AuditEvent
-    rows = session.execute(select(A.target, A.detail, A.action).where(
-        A.action.like("survey.%.store"), A.target.like(f"{prefix}%")))  # fmt: skip
+    rows = session.execute(
+        select(A.target, A.detail, A.action).where(
+            A.action.like("survey.%.store"), A.target.like(f"{prefix}%")
+        )
+    )
     out = {}
     for target, detail, action in rows:
         chain, _, version = str(target).removeprefix("survey/").rpartition("/v")
@@ -219,7 +272,7 @@ def recorded_versions(
     return out
 
 
-def latest_anchored(session: Session, kind: str, cycle: str, subject: str) -> SurveyDocument | None:
+def latest_anchored(session: Session, kind: str, cycle: str, subject: str) -> SignedDocument | None:
     """The latest stored version of a chain, refused when the audit log records a later
     version that is no longer held (a rollback: a correction deleted, the older version left
     to be published).
@@ -231,42 +284,47 @@ def latest_anchored(session: Session, kind: str, cycle: str, subject: str) -> Su
     """
     latest = latest_documents(session, kind, cycle, [subject]).get(subject)
     chain = f"{cycle}/{kind}/{subject}"
-    known = max((v for c, v, _a in recorded_versions(session, cycle).values() if c == chain),
-                default=0)  # fmt: skip
+    known = max(
+        (v for c, v, _a in recorded_versions(session, cycle).values() if c == chain), default=0
+    )
     held = latest.version if latest is not None else 0
     if known > held:
-        raise IntegrityBroken(f"the {kind} of {subject} for {cycle} is at version {known} in the "
-                              f"audit log, but version {held or 'none'} is the latest held: a "
-                              "later version was removed; restore it from a backup before "
-                              "publishing", code="E_SURVEY_ROLLBACK")  # fmt: skip
+        raise IntegrityBroken(
+            f"the {kind} of {subject} for {cycle} is at version {known} in the "
+            f"audit log, but version {held or 'none'} is the latest held: a "
+            "later version was removed; restore it from a backup before "
+            "publishing",
+            code="E_SURVEY_ROLLBACK",
+        )
     return latest
 
 
-def envelope_of(document: SurveyDocument) -> Envelope:
-    return Envelope(document.body, document.sha256, document.signer, document.key_id,
-                    document.signature)  # fmt: skip
+def envelope_of(document: SignedDocument) -> Envelope:
+    return Envelope(
+        document.body, document.sha256, document.signer, document.key_id, document.signature
+    )
 
 
 def latest_documents(
     session: Session, kind: str, cycle: str, subjects: Collection[str] | None = None
-) -> dict[str, SurveyDocument]:
+) -> dict[str, SignedDocument]:
     """The latest version of each subject's document of ``kind`` in ``cycle`` (of the given
     ``subjects`` only, when named: returns are large, and a province reads its own)."""
-    where = [SurveyDocument.kind == kind, SurveyDocument.cycle == cycle]
+    where = [SignedDocument.kind == kind, SignedDocument.cycle == cycle]
     if subjects is not None:
-        where.append(SurveyDocument.subject.in_(sorted(subjects)))
+        where.append(SignedDocument.subject.in_(sorted(subjects)))
     newest = (
-        select(SurveyDocument.subject, func.max(SurveyDocument.version).label("version"))
+        select(SignedDocument.subject, func.max(SignedDocument.version).label("version"))
         .where(*where)
-        .group_by(SurveyDocument.subject)
+        .group_by(SignedDocument.subject)
         .subquery()
     )
     rows = session.scalars(
-        select(SurveyDocument)
+        select(SignedDocument)
         .join(
             newest,
-            (SurveyDocument.subject == newest.c.subject)
-            & (SurveyDocument.version == newest.c.version),
+            (SignedDocument.subject == newest.c.subject)
+            & (SignedDocument.version == newest.c.version),
         )
         .where(*where)
     )

@@ -95,11 +95,14 @@ def trace(
 
     inside, out = scores(cohort[:victims]), scores(outside)
     return TracingResult(
-        members=members, variants=variants, frequency_sd=frequency_sd, rho=rho,
+        members=members,
+        variants=variants,
+        frequency_sd=frequency_sd,
+        rho=rho,
         power={a: _power(inside[a], out[a]) for a in ATTACKS},
         bound=membership_bound(rho) if frequency_sd > 0 else 1.0,
         released_within_001=within,
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Closed vocabularies of the registry.
+"""Closed vocabularies of the registry, shared by every package that reads or reports them.
 
 Values are the lower-case words written in templates and stored in the database. Where a
 standard exists the vocabulary follows it: material types after MIABIS 2.0 ``MaterialType``,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from hgr.beacon.attack import (
+from hgr.attacks.membership import (
     Scenario,
     UpdateDiff,
     power_at,
@@ -18,7 +18,7 @@ from hgr.beacon.attack import (
     update_diff,
     update_shortfalls,
 )
-from hgr.beacon.attack import _log_ratios as log_ratios
+from hgr.attacks.membership import _log_ratios as log_ratios
 from hgr.cli.main import app
 from hgr.db import Database
 from tests.conftest import table_counts
@@ -74,8 +74,9 @@ def test_attacks_have_teeth_without_defences_and_fail_with_them(sqlite_db: Datab
         Scenario("undefended-informed", "informed", defended=False, questions=100),
         Scenario("defended-informed", "informed", defended=True, questions=1_000),
     ]
-    report = run_simulation(sqlite_db, population, scenarios, victims=100, seed=5,
-                            utility_questions=3_000)  # fmt: skip
+    report = run_simulation(
+        sqlite_db, population, scenarios, victims=100, seed=5, utility_questions=3_000
+    )
     assert report.curve("undefended-informed").max_power >= 0.95
     one = report.curve("defended-informed")
     assert one.max_power <= 0.10, one.power
@@ -90,8 +91,9 @@ def test_colluding_accounts_fail_against_the_defences(sqlite_db: Database) -> No
     """Ten accounts of ten organisations pool their daily caps: 10,000 questions a victim."""
     population = simulate_population(**CI_POPULATION)
     sybil = Scenario("defended-sybil", "informed", defended=True, accounts=10, questions=10_000)
-    report = run_simulation(sqlite_db, population, [sybil], victims=100, seed=5,
-                            utility_questions=1)  # fmt: skip
+    report = run_simulation(
+        sqlite_db, population, [sybil], victims=100, seed=5, utility_questions=1
+    )
     curve = report.curve("defended-sybil")
     assert curve.max_power <= 0.10, curve.power
     assert set(curve.power) >= {5, 100, 1_000}  # every victim's alleles were asked about
@@ -102,17 +104,34 @@ def test_colluding_accounts_fail_against_the_defences(sqlite_db: Database) -> No
 def test_the_simulation_leaves_the_database_as_it_found_it(db: Database) -> None:
     before = table_counts(db)
     population = simulate_population(members=200, outsiders=20, variants=3_000, seed=2)
-    report = run_simulation(db, population, [Scenario("d", "informed", defended=True,
-                                                      accounts=2, questions=200)],
-                            victims=20, seed=3, utility_questions=500)  # fmt: skip
+    report = run_simulation(
+        db,
+        population,
+        [Scenario("d", "informed", defended=True, accounts=2, questions=200)],
+        victims=20,
+        seed=3,
+        utility_questions=500,
+    )
     assert report.curve("d").power
     assert table_counts(db) == before
 
 
 def test_the_command_prints_power_curves(tmp_path: object) -> None:
-    result = CliRunner().invoke(app, ["beacon", "attack-sim", "--members", "200",
-                                      "--victims", "20", "--variants", "2000",
-                                      "--questions", "50"])  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        [
+            "beacon",
+            "attack-sim",
+            "--members",
+            "200",
+            "--victims",
+            "20",
+            "--variants",
+            "2000",
+            "--questions",
+            "50",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Power at 5% false positives" in result.output
     assert "utility" in result.output
@@ -126,8 +145,11 @@ def test_update_diff_reveals_singletons_only_without_defences(sqlite_db: Databas
     db = sqlite_db
     before = table_counts(db)
     population = simulate_population(members=1_000, outsiders=10, variants=50_000, seed=11)
-    diffs = [update_diff(db, population, added, seed=3, defended=defended)
-             for added in (1, 2, 5) for defended in (False, True)]  # fmt: skip
+    diffs = [
+        update_diff(db, population, added, seed=3, defended=defended)
+        for added in (1, 2, 5)
+        for defended in (False, True)
+    ]
     for diff in diffs:
         assert diff.singletons > 0
         if diff.defended:

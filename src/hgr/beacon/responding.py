@@ -1,0 +1,110 @@
+"""One Beacon question answered end to end: who asks, the node's own answer (audited where
+it reaches records), and the answers of the network's other beacons merged into it.
+
+The HTTP route reads the request (who, from where, on whose behalf, by which peers it came)
+into an :class:`Asker` and renders what :meth:`Responder.respond` returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hgr.audit import Actor, record
+from hgr.auth.roles import Principal
+from hgr.beacon.exposure import requester_for
+from hgr.beacon.forwarding import forwarded_requester, on_behalf
+from hgr.beacon.framework import BeaconIdentity
+from hgr.beacon.ledger import RemoteLedger
+from hgr.beacon.network import MAX_VIA, ask_peers, forwardable, merge
+from hgr.beacon.query import BeaconQuery
+from hgr.beacon.service import answer
+from hgr.crypto import NodeKeys
+from hgr.dates import utc_today
+from hgr.db import Database
+
+__all__ = ["NETWORK_ENTRIES", "RECORD_ENTRIES", "Asker", "Responder"]
+
+NETWORK_ENTRIES = ("g_variants", "individuals", "biosamples")  # asked of the peers too
+RECORD_ENTRIES = NETWORK_ENTRIES  # whose record-level answers are audited
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks, as the request tells it: the caller, their address, the holder a peer node
+    asks on behalf of (None for a direct question), their credential as sent, the beacons the
+    question has passed through, and the question as asked (query parameters or body)."""
+
+    principal: Principal
+    address: str
+    behalf: str | None = None
+    authorization: str | None = None
+    via: tuple[str, ...] = ()
+    request_id: str = ""
+    params: Mapping[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Responder:
+    """A node's Beacon: its database, files and keys, the federation's question ledger where
+    another node keeps it, and its peers (address -> name) with this node's accounts there."""
+
+    db: Database
+    home: Path
+    keys: NodeKeys
+    ledger: RemoteLedger | None = None
+    peers: Mapping[str, str] = field(default_factory=dict)
+    node_tokens: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = 10.0
+
+    def respond(self, beacon: BeaconIdentity, asker: Asker, query: BeaconQuery) -> dict[str, Any]:
+        """The Beacon v2 response to ``query``: this node's answer and, for the entries the
+        network shares, its peers' answers merged in."""
+        with self.db.transaction() as session:
+            today = utc_today()
+            requester = (
+                requester_for(session, asker.principal, asker.address, today)
+                if asker.behalf is None
+                else forwarded_requester(session, asker.principal, asker.behalf, today)
+            )
+            document = answer(
+                session, self.home, self.keys, beacon, requester, query, ledger=self.ledger
+            )
+            if (
+                document["meta"]["returnedGranularity"] == "record"
+                and query.entry in RECORD_ENTRIES
+            ):
+                record(
+                    session,
+                    Actor(asker.principal.actor, asker.principal.role.value),
+                    "beacon.records",
+                    f"api/{query.entry}",
+                    grounds="controlled-access grant",
+                    request_id=asker.request_id,
+                    detail={
+                        "question": query.question()[:1000],
+                        "results": document["responseSummary"].get("numTotalResults", 0),
+                    },
+                )
+        if not self.peers or query.entry not in NETWORK_ENTRIES:
+            return document
+        # After the transaction: no database work waits on other nodes. A caller the peers
+        # cannot check themselves is vouched for by this node where it holds an account there
+        # (hgr.beacon.forwarding).
+        credential = None if asker.behalf is not None else forwardable(asker.authorization)
+        vouched = on_behalf(requester) if self.node_tokens else None
+        answers = ask_peers(
+            dict(self.peers),
+            query.entry,
+            dict(asker.params),
+            asker.body,
+            credential,
+            [*asker.via[:MAX_VIA], beacon.id],
+            self.timeout,
+            node_tokens=self.node_tokens,
+            on_behalf=vouched,
+        )
+        return merge(document, beacon.id, answers, query.granularity)
