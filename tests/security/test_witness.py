@@ -43,7 +43,7 @@ def peer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         assert answer.status_code == 200, answer.text
         return answer.json()
 
-    monkeypatch.setattr("hgr.cli.main.get_json", get_json)
+    monkeypatch.setattr("hgr.federation.client.get_json", get_json)
     return home
 
 
