@@ -604,6 +604,13 @@ CODES: tuple[Declared, ...] = (
             422,
             "Rename the column to one the template has, or remove it.",
         ),
+        _issue(
+            "E_DUPLICATE_COLUMN",
+            "error",
+            422,
+            "Give each column once in a row: names are read without case or spaces, so `Sex` "
+            "and `sex` are the same column.",
+        ),
         _issue("E_REQUIRED", "error", 422, "Fill in the value: the column is required."),
         _issue("E_FIELD", "error", 422, "Write the value in one of the forms the message lists."),
         _issue(

@@ -235,10 +235,13 @@ def test_rows_cannot_hide_as_comments_or_break_lines(api: Api) -> None:
     response = api.post("steward_bj", "/registry/donors", json=rows)
     assert response.status_code == 200, response.text
     assert response.json()["changes"]["donors"]["inserted"] == 1
-    rows = {"rows": [{"donor_id": "Z-2", "sex": "male\nfemale"}]}
-    response = api.post("steward_bj", "/registry/donors", json=rows)
-    assert response.status_code == 422
-    assert response.json()["issues"][0]["code"] == "E_CONTROL_CHARACTER"
+    # A line feed, and the separators a line reader also breaks on (NEL, U+2028, U+2029).
+    for cell in ("male\nfemale", "Han\x85X", "Han\u2028X", "Han\u2029X"):
+        rows = {"rows": [{"donor_id": "Z-2", "sex": "male", "population": cell}]}
+        response = api.post("steward_bj", "/registry/donors", json=rows)
+        assert response.status_code == 422, cell
+        assert response.json()["issues"][0]["code"] == "E_CONTROL_CHARACTER"
+    assert api.get("steward_bj", "/registry/donors").json()["total"] == 7
 
 
 @pytest.mark.without_regions  # the log's events are counted from the first

@@ -66,7 +66,7 @@ def test_the_import_records_the_rows_not_a_temporary_file(
     assert batch.provenance["files"] == [
         {
             "path": "rows",
-            "kind": "rows",
+            "kind": "donors",
             "size": len(canonical.encode()),
             "sha256": hashlib.sha256(canonical.encode()).hexdigest(),
         }
@@ -103,3 +103,14 @@ def test_a_missing_cell_is_empty_and_an_empty_row_is_skipped(
     rows = [{"donor_id": "D-1", "sex": "female"}, {"donor_id": "", "sex": " "}]
     result = import_files(registered, keys, [TemplateRows("donors", rows)], institution=INSTITUTION)
     assert result.changes["donors"].inserted == 1
+
+
+def test_a_column_given_twice_in_a_row_is_refused(registered: Database, keys: NodeKeys) -> None:
+    """Neither spelling may silently win, nor turn a row into an empty one that is skipped."""
+    rows = [{"donor_id": "D-1", "sex": "male"}, {"Donor_ID": "D-2", "donor_id": ""}]
+    before = table_counts(registered)
+    with pytest.raises(ValidationFailed) as refused:
+        import_files(registered, keys, [TemplateRows("donors", rows)], institution=INSTITUTION)
+    assert table_counts(registered) == before
+    found = [(i.code, str(i.origin), i.field) for i in refused.value.issues]
+    assert ("E_DUPLICATE_COLUMN", "rows#/rows/1", "donor_id") in found

@@ -48,7 +48,9 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_NAME = 200  # characters of an uploaded file's name (it names the file in every issue)
 # Control characters, and the halves of a UTF-16 surrogate pair that JSON's \\u escapes can
 # carry alone (RFC 8259 §8.2): neither is text a registry value can hold.
-CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
+# C0 and C1 controls (tab aside), the line and paragraph separators, and lone surrogates: no
+# registry value holds one, and each breaks a line or a reader downstream.
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 """Query values and keys: no control characters (they name nothing, and NUL cannot be
 stored in PostgreSQL text)."""

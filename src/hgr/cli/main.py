@@ -338,7 +338,7 @@ def audit_checkpoint(home: HomeOption = None, database_url: DatabaseOption = Non
     """Integrate pending events and print the signed checkpoint (keep it: it is your witness)."""
     from hgr.audit import checkpoint
 
-    with changing(home, database_url) as (node, session, _by):
+    with command_node(home, database_url) as node, node.db.transaction() as session:
         head = checkpoint(session, node.signer(), head_file=node.settings.audit_head_file)
     sys.stdout.write(head.note())
 

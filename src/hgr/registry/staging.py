@@ -207,14 +207,16 @@ class TemplateRows:
     source: str = "rows"
 
     def provenance(self) -> InputFile:
-        """The rows' provenance: the size and SHA-256 of their canonical JSON."""
+        """The rows' provenance: their template, and the size and SHA-256 of their canonical
+        JSON."""
         canonical = json.dumps(
             [dict(row) for row in self.rows],
             sort_keys=True,
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode("utf-8")
-        return InputFile(self.source, "rows", len(canonical), hashlib.sha256(canonical).hexdigest())
+        digest = hashlib.sha256(canonical).hexdigest()
+        return InputFile(self.source, self.template, len(canonical), digest)
 
 
 def stage_files(

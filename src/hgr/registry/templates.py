@@ -428,9 +428,24 @@ def read_rows(
     read_template reads a file. Issues point into ``source`` by JSON pointer: ``/rows/<n>``
     for the n-th row, ``/rows`` for the columns of every row. A column a row leaves out is an
     empty cell of it; a row of empty cells is skipped, as an empty line of a file is."""
-    named = [{column.strip().lower(): cell for column, cell in row.items()} for row in rows]
-    header = {column for row in named for column in row}
-    if not _check_header(Origin(source, None, "/rows"), template, header, report):
+    named: list[dict[str, str]] = []
+    for n, row in enumerate(rows):
+        cells: dict[str, str] = {}
+        for column, cell in row.items():
+            name = column.strip().lower()
+            if name in cells:
+                # Two keys for one column ("sex" and "Sex"): neither may silently win.
+                report.error(
+                    "E_DUPLICATE_COLUMN",
+                    Origin(source, None, f"/rows/{n}"),
+                    f"the row gives column `{name}` twice (as `{column}` and another spelling)",
+                    "give each column once: names are read without case or surrounding spaces",
+                    field=name,
+                )
+            cells[name] = cell
+        named.append(cells)
+    header = sorted({column for row in named for column in row})
+    if not _check_header(Origin(source, None, "/rows"), template, set(header), report):
         return []
     given = (
         (Origin(source, None, f"/rows/{n}"), {column: row.get(column, "") for column in header})
