@@ -362,3 +362,12 @@ def test_copy_of_examples_is_complete() -> None:
 
     names = {p.name.split(".")[0] for p in EXAMPLES.iterdir()}
     assert set(TEMPLATES) <= names
+
+
+def test_a_column_given_twice_in_a_file_is_refused(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    """``sex`` and ``Sex`` are one column: the last copy must not silently win."""
+    donors = tmp_path / "donors.csv"
+    donors.write_text("donor_id,sex,Sex\nD-1,male,female\n", encoding="utf-8")
+    assert _fails(registered, keys, [donors]) == ["E_DUPLICATE_COLUMN"]

@@ -178,8 +178,7 @@ def _genotype_files(
         store = current_store(session, collection.id)
         if store is None:
             continue
-        released = set(donors)
-        columns = [c for c in store_columns(session, store) if c.donor_id in released]
+        columns = store_columns(session, store, donors)
         if not columns:
             continue
         seen: dict[str, int] = {}

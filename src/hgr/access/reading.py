@@ -18,15 +18,10 @@ from hgr.auth.roles import Principal, Role
 from hgr.crypto import NodeKeys
 from hgr.exceptions import NotFound
 
-__all__ = ["OVERSEERS", "Notice", "readable", "readable_request", "user_of", "withdrawal_notices"]
+__all__ = ["OVERSEERS", "Notice", "readable", "readable_request", "withdrawal_notices"]
 
 # Who reads every request and every notice.
 OVERSEERS = frozenset({Role.NATIONAL_OFFICER, Role.AUDITOR})
-
-
-def user_of(principal: Principal) -> str:
-    """The user name of an authenticated principal (``user:<name>`` → ``<name>``)."""
-    return principal.actor.split(":", 1)[-1]
 
 
 def readable(session: Session, principal: Principal, entry: RequestRecord) -> bool:
@@ -34,7 +29,7 @@ def readable(session: Session, principal: Principal, entry: RequestRecord) -> bo
     if principal.role in OVERSEERS:
         return True
     if principal.role is Role.RESEARCHER:
-        return entry.requester == user_of(principal)
+        return entry.requester == principal.user
     kinds = [k for k, role in REVIEWER_ROLE.items() if role is principal.role]
     if not any(k in entry.reviews_needed for k in kinds):
         return False
@@ -73,7 +68,7 @@ def withdrawal_notices(session: Session, principal: Principal, keys: NodeKeys) -
         .order_by(WithdrawalNotice.id)
     )
     if principal.role not in OVERSEERS:
-        query = query.where(RequestRecord.requester == user_of(principal))
+        query = query.where(RequestRecord.requester == principal.user)
     return [
         Notice(number, export, n.donor, n.withdrawn_on, n.published_at)
         for n, number, export in session.execute(query)

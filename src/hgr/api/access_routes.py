@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hgr.access.facts import node_facts
 from hgr.access.models import RequestRecord
-from hgr.access.reading import readable_request, user_of, withdrawal_notices
+from hgr.access.reading import readable_request, withdrawal_notices
 from hgr.access.requests import (
     create_request,
     find_request,
@@ -116,7 +116,7 @@ def add_access_routes(
         actor = Actor(principal.actor, principal.role.value)
         with db.transaction() as session:
             node.outbound_list(session, body.action)
-            entry = create_request(session, actor, find_user(session, user_of(principal)), body)
+            entry = create_request(session, actor, find_user(session, principal.user), body)
             bound = AccessRequest.model_validate(entry.body)  # its parties as registered
             submit(session, actor, entry, node_facts(session, bound), node.rule_packs())
             return shown(session, entry)
@@ -154,7 +154,7 @@ def add_access_routes(
                 session,
                 actor,
                 entry,
-                find_user(session, user_of(principal)),
+                find_user(session, principal.user),
                 body.kind,
                 approve=body.approve,
                 note=body.note,

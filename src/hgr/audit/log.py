@@ -71,7 +71,7 @@ class Actor:
 SYSTEM = Actor("system", "system")
 
 
-def canonical_json(value: Mapping[str, Any]) -> str:
+def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no whitespace: one text for one value (RFC 8785 for the
     strings, integers, booleans and nulls that events carry)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -77,6 +77,11 @@ class Principal:
     def authenticated(self) -> bool:
         return self.role is not Role.PUBLIC
 
+    @property
+    def user(self) -> str:
+        """The account's name, without the kind of credential (``token:alice`` → ``alice``)."""
+        return self.actor.split(":", 1)[-1]
+
 
 def anonymous() -> Principal:
     """The caller who presented no credential."""

@@ -232,7 +232,7 @@ def requester_for(
     if not principal.authenticated:
         return Requester(f"anonymous:{address}", "", UNKNOWN_COUNTRY, Tier.ANONYMOUS)
     passport = principal.passport
-    name = principal.actor.split(":", 1)[1] if ":" in principal.actor else principal.actor
+    name = principal.user
     user = cached(session, ("beacon.user", name), lambda: _user_facts(session, name))
     identity = (
         f"passport:{passport.issuer}|{passport.subject}" if passport else f"{principal.actor}"

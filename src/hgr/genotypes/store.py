@@ -21,7 +21,7 @@ import contextlib
 import fcntl
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,10 +145,13 @@ class StoreColumn:
     residence_region_id: int | None
 
 
-def store_columns(session: Session, store: GenotypeStore) -> list[StoreColumn]:
-    """Every sample column of ``store``, in column order, with its sample and donor."""
+def store_columns(
+    session: Session, store: GenotypeStore, donors: Collection[int] | None = None
+) -> list[StoreColumn]:
+    """Every sample column of ``store`` (only those of ``donors``, when given), in column
+    order, with its sample and donor."""
     S, D = m.Sample, m.Donor
-    rows = session.execute(
+    query = (
         select(
             GenotypeSample.position,
             S.id,
@@ -163,6 +166,9 @@ def store_columns(session: Session, store: GenotypeStore) -> list[StoreColumn]:
         .where(GenotypeSample.store_id == store.id)
         .order_by(GenotypeSample.position)
     )
+    if donors is not None:
+        query = query.where(S.donor_id.in_(sorted(donors)))
+    rows = session.execute(query)
     return [StoreColumn(*row) for row in rows]
 
 

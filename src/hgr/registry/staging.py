@@ -9,12 +9,12 @@ error.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from hgr.audit.log import canonical_json
 from hgr.crypto import file_sha256
 from hgr.issues import Origin, Report
 from hgr.pedigree.ped import NO_FAMILY, PedigreeRecord, read_ped
@@ -209,12 +209,7 @@ class TemplateRows:
     def provenance(self) -> InputFile:
         """The rows' provenance: their template, and the size and SHA-256 of their canonical
         JSON."""
-        canonical = json.dumps(
-            [dict(row) for row in self.rows],
-            sort_keys=True,
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode("utf-8")
+        canonical = canonical_json([dict(row) for row in self.rows]).encode("utf-8")
         digest = hashlib.sha256(canonical).hexdigest()
         return InputFile(self.source, self.template, len(canonical), digest)
 

@@ -8,6 +8,7 @@ A template file is recognised by its name: ``donors.csv``, ``samples.tsv``,
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -391,6 +392,8 @@ def read_table(
     reader = csv.reader((line for _, line in lines), delimiter=delimiter, strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]
+        if repeated_columns(header, Origin(str(path), lines[0][0]), report):
+            return
         if check_header is not None and not check_header(set(header)):
             return
         for (number, _), cells in zip(lines[1:], reader, strict=False):
@@ -430,20 +433,9 @@ def read_rows(
     empty cell of it; a row of empty cells is skipped, as an empty line of a file is."""
     named: list[dict[str, str]] = []
     for n, row in enumerate(rows):
-        cells: dict[str, str] = {}
-        for column, cell in row.items():
-            name = column.strip().lower()
-            if name in cells:
-                # Two keys for one column ("sex" and "Sex"): neither may silently win.
-                report.error(
-                    "E_DUPLICATE_COLUMN",
-                    Origin(source, None, f"/rows/{n}"),
-                    f"the row gives column `{name}` twice (as `{column}` and another spelling)",
-                    "give each column once: names are read without case or surrounding spaces",
-                    field=name,
-                )
-            cells[name] = cell
-        named.append(cells)
+        names = [column.strip().lower() for column in row]
+        repeated_columns(names, Origin(source, None, f"/rows/{n}"), report)
+        named.append(dict(zip(names, row.values(), strict=True)))
     header = sorted({column for row in named for column in row})
     if not _check_header(Origin(source, None, "/rows"), template, set(header), report):
         return []
@@ -453,6 +445,22 @@ def read_rows(
         if any(cell.strip() for cell in row.values())
     )
     return _build(template, given, report)
+
+
+def repeated_columns(names: Sequence[str], origin: Origin, report: Report) -> bool:
+    """Report each column named more than once in ``names`` (already lower-cased and
+    stripped, so ``Sex`` and ``sex`` are one column), and say whether there was one: neither
+    copy may silently win over the other."""
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1)
+    for name in repeated:
+        report.error(
+            "E_DUPLICATE_COLUMN",
+            origin,
+            f"column `{name}` is given more than once",
+            "give each column once: names are read without case or surrounding spaces",
+            field=name,
+        )
+    return bool(repeated)
 
 
 def _build(
