@@ -41,6 +41,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "auth",
         "policy",
         "debarment",
+        "privacy",
         "beacon",
         "federation",
         "organisations",
@@ -84,8 +85,8 @@ ALLOWED_TEXT = {
     "synth": "crypto exceptions genotypes issues progress registry relatedness",
     # governance services
     "survey": (
-        "audit crypto dates db exceptions federation genotypes issues registry relatedness "
-        "spreadsheets vocabulary"
+        "audit crypto dates db exceptions federation genotypes issues privacy registry "
+        "relatedness spreadsheets vocabulary"
     ),
     "catalogue": (
         "audit config crypto dates db exceptions federation issues lifecycle pedigree registry "
@@ -98,29 +99,30 @@ ALLOWED_TEXT = {
     "auth": "audit config dates db exceptions organisations policy registry vocabulary",
     "policy": "dates exceptions issues vocabulary",
     "debarment": "audit crypto dates db exceptions federation lifecycle spreadsheets",
-    "beacon": (
-        "access audit auth config crypto dates db exceptions federation genotypes organisations "
-        "policy registry vocabulary"
+    "privacy": (
+        "access audit auth config dates db exceptions federation genotypes organisations policy "
+        "registry vocabulary"
     ),
+    "beacon": "audit auth crypto dates db exceptions federation genotypes privacy registry",
     "federation": "audit crypto dates db exceptions",
     "organisations": "audit dates db debarment exceptions policy",
     "backup": "audit auth config crypto dates exceptions node",
     "node": (
-        "access audit auth beacon catalogue config crypto dates db debarment exceptions "
-        "federation genotypes organisations policy registry relatedness survey"
+        "access audit auth catalogue config crypto dates db debarment exceptions federation "
+        "genotypes organisations policy privacy registry relatedness survey"
     ),
-    "attacks": "beacon db progress registry vocabulary",
+    "attacks": "beacon db privacy progress registry vocabulary",
     # adapters
     "cli": (
         "access api attacks audit auth backup beacon catalogue config crypto dates db debarment "
-        "demo exceptions federation genotypes issues node organisations pedigree policy progress "
-        "registry relatedness survey synth web"
+        "demo exceptions federation genotypes issues node organisations pedigree policy privacy "
+        "progress registry relatedness survey synth web"
     ),
     "api": (
         "access audit auth beacon catalogue config crypto dates db debarment exceptions "
-        "federation issues node policy registry survey web"
+        "federation issues node policy privacy registry survey web"
     ),
-    "web": "dates exceptions survey",
+    "web": "dates exceptions privacy survey",
     "demo": (
         "access audit auth catalogue config dates debarment exceptions federation genotypes node "
         "organisations policy registry relatedness survey synth web"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,14 +25,15 @@ from time_machine import TimeMachineFixture
 import hgr.access.models
 import hgr.audit.models
 import hgr.auth.models
-import hgr.beacon.models
 import hgr.catalogue.models
 import hgr.debarment.models
 import hgr.federation.models
 import hgr.genotypes.models
 import hgr.organisations.models
+import hgr.privacy.models
+import hgr.registry.history
 import hgr.relatedness.models
-import hgr.survey.models  # noqa: F401  (requests, users, stores, surveys, catalogue, lists)
+import hgr.survey.models  # noqa: F401  (every table, record versions included)
 from hgr.crypto import NodeKeys, create_node_keys
 from hgr.db import Base, Database, upgrade_schema
 from hgr.registry.regions import default_region_file, load_regions
@@ -73,6 +75,36 @@ def _no_ambient_node(monkeypatch: pytest.MonkeyPatch) -> None:
     be used by the CLI and by served nodes in place of the test's own."""
     for name in ("HGR_HOME", "HGR_DATABASE_URL", "HGR_REMOTE_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to head once, never opened again: the copy every node this
+    process initialises starts from."""
+    path = tmp_path_factory.mktemp("template") / "hgr.sqlite"
+    upgrade_schema(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _nodes_start_from_the_template(
+    monkeypatch: pytest.MonkeyPatch, migrated_template: Path
+) -> None:
+    """``hgr init`` (in this process) copies the migrated template where it would run every
+    migration on a new SQLite file: the same schema, without 24 migrations per node. The
+    migrations themselves are run by the database fixtures and tests/test_migrations.py;
+    nodes served in other processes still run them."""
+
+    def upgrade(url: str, revision: str = "head") -> None:
+        target = sa.engine.make_url(url)
+        file = Path(target.database or ":memory:")
+        sqlite = target.get_backend_name() == "sqlite" and file.name != ":memory:"
+        if sqlite and revision == "head" and file.parent.is_dir() and not file.exists():
+            shutil.copyfile(migrated_template, file)
+            return
+        upgrade_schema(url, revision)
+
+    monkeypatch.setattr("hgr.node.upgrade_schema", upgrade)
 
 
 @pytest.fixture

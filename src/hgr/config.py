@@ -178,7 +178,7 @@ class BeaconSettings:
     pairs (the id each peer gives in its ``/api/info``), the province and institution beacons
     this node asks too and whose answers it merges with its own, each optionally followed by
     a file, relative to the node's home, holding this node's bearer token at that peer (then
-    the node asks on behalf of callers the peer cannot recognise: hgr.beacon.forwarding);
+    the node asks on behalf of callers the peer cannot recognise: hgr.privacy.forwarding);
     ``timeout_seconds`` how long it waits for each. ``ledger`` is the URL of the node that
     keeps the federation's question ledger (normally the national node), and
     ``ledger_token_file`` a file, relative to the node's home, holding this node's bearer

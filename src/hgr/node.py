@@ -13,7 +13,6 @@ from hgr.access import models as access_models
 from hgr.access.ontology import DiseaseOntology, read_obo
 from hgr.audit import models as audit_models
 from hgr.auth import models as auth_models
-from hgr.beacon import models as beacon_models
 from hgr.catalogue import models as catalogue_models
 from hgr.config import NODE_FILE, NodeRole, Settings, load_settings, write_settings
 from hgr.crypto import (
@@ -34,6 +33,7 @@ from hgr.federation import models as federation_models
 from hgr.genotypes import models as genotypes_models
 from hgr.organisations import models as organisations_models
 from hgr.policy.packs import Pack, load_packs
+from hgr.privacy import models as privacy_models
 from hgr.registry import models as registry_models
 from hgr.registry.history import RecordVersion
 from hgr.registry.regions import default_region_file, load_regions
@@ -47,7 +47,7 @@ TABLES = (
     access_models,
     audit_models,
     auth_models,
-    beacon_models,
+    privacy_models,
     catalogue_models,
     debarment_models,
     federation_models,

@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from hgr.auth.models import User
-from hgr.beacon.disclosure import DAILY_QUESTIONS
-from hgr.beacon.exposure import Requester, Tier
-from hgr.beacon.forwarding import ON_BEHALF_HEADER, on_behalf
-from hgr.beacon.models import BeaconRequesterBudget
+from hgr.federation.network import ON_BEHALF_HEADER
+from hgr.privacy.exposure import Requester, Tier
+from hgr.privacy.forwarding import on_behalf
+from hgr.privacy.models import BeaconRequesterBudget
+from hgr.privacy.questions import DAILY_QUESTIONS
 from tests.api.beacon_node import debar
 from tests.api.conftest import Api
 from tests.beacon.schemas import problems

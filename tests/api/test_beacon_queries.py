@@ -154,10 +154,12 @@ def test_a_repeated_count_is_the_same_release(beacon_api: Api) -> None:
     counts = {a["responseSummary"]["numTotalResults"] for a in [first, *again]}
     assert len(counts) == 1
     with beacon_api.db.reader() as session:
-        from hgr.beacon.models import BeaconCountRelease, BeaconEpsilonSpent
+        from hgr.privacy.models import BeaconCountRelease, PrivacySpent
 
         releases = session.query(BeaconCountRelease).count()
-        spent = [(r.holder, r.spent) for r in session.query(BeaconEpsilonSpent)]
+        spent = [
+            (r.holder, r.spent) for r in session.query(PrivacySpent).filter_by(ledger="epsilon")
+        ]
     # One release per dataset, paid once by the first asker, as an identity and as an
     # organisation; the later askers paid nothing.
     assert releases >= 1

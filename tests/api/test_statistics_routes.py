@@ -14,11 +14,12 @@ from sqlalchemy import select
 from hgr.access.models import RequestRecord
 from hgr.audit import record
 from hgr.audit.models import AuditEvent
-from hgr.beacon.exposure import datasets, set_exposure
-from hgr.beacon.frequencies import SLICE_RHO, rho_for
-from hgr.beacon.models import BeaconFrequencyRelease, BeaconFrequencySlice, BeaconRhoSpent
+from hgr.beacon.frequencies import SLICE_RHO
 from hgr.dates import utc_now
 from hgr.genotypes.models import GenotypeSample
+from hgr.privacy.exposure import datasets, set_exposure
+from hgr.privacy.models import BeaconFrequencyRelease, BeaconFrequencySlice, PrivacySpent
+from hgr.privacy.noise import rho_for
 from hgr.registry.models import Sample
 from tests.api.beacon_node import ADMIN
 from tests.api.conftest import Api
@@ -193,7 +194,7 @@ def test_requesters_without_a_grant_are_refused_and_audited(stats_api: Api) -> N
             select(AuditEvent.outcome).where(AuditEvent.action == "beacon.frequencies")
         ).all()
         assert list(outcomes) == ["denied", "denied"]
-        assert session.query(BeaconRhoSpent).count() == 0  # nothing was charged
+        assert session.query(PrivacySpent).count() == 0  # nothing was charged
 
 
 def test_the_budget_runs_out_with_a_refusal_that_says_what_it_affords(stats_api: Api) -> None:
@@ -208,7 +209,7 @@ def test_the_budget_runs_out_with_a_refusal_that_says_what_it_affords(stats_api:
     with stats_api.db.reader() as session:
         # The slice's size was kept although the release was refused, and nothing else spent.
         (size,) = session.query(BeaconFrequencySlice).all()
-        assert {r.holder: r.spent for r in session.query(BeaconRhoSpent)} == {
+        assert {r.holder: r.spent for r in session.query(PrivacySpent).filter_by(ledger="rho")} == {
             "dataset": pytest.approx(SLICE_RHO),
             "org:example university": pytest.approx(SLICE_RHO),
         }

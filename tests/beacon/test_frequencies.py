@@ -1,6 +1,6 @@
 """Differentially private allele frequencies: the question's parsing, the noise against its
-claimed cost (security.md T6(a), (d)), the rho ledger on each database (T6(c)), and tracing
-attacks on the released frequencies (T5)."""
+claimed cost (security.md T6(a), (d)), and tracing attacks on the released frequencies (T5).
+The rho ledger is tested in tests/privacy/test_budgets.py."""
 
 from __future__ import annotations
 
@@ -10,26 +10,16 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 from scipy.stats import beta, norm
-from sqlalchemy import select
 
 from hgr.attacks.tracing import default_scenarios, trace
-from hgr.beacon.exposure import Exposure
 from hgr.beacon.frequencies import (
     MAX_VARIANTS,
     frequency_rows,
-    membership_bound,
-    noisy_counts,
     parse_question,
-    rho_for,
 )
-from hgr.beacon.frequencies import _spend_rho as spend_rho
-from hgr.beacon.models import BeaconRhoSpent
-from hgr.crypto import NodeKeys
-from hgr.db import Database
 from hgr.exceptions import UsageError
-from hgr.registry import models as m
-from hgr.registry.importer import import_files
-from tests.conftest import EXAMPLES, HOLDINGS
+from hgr.privacy.exposure import Exposure
+from hgr.privacy.noise import membership_bound, noisy_counts, rho_for
 
 
 def test_questions_are_read_into_canonical_variants() -> None:
@@ -138,31 +128,6 @@ def test_presented_rows_suppress_small_counts_and_give_standard_errors() -> None
     )
     assert rows[2].allele_count == 2_000
     assert rows[2].frequency == 1.0
-
-
-def test_rho_is_charged_to_every_holder_or_to_none(db: Database, keys: NodeKeys) -> None:
-    import_files(db, keys, [EXAMPLES / "institutions.csv"])
-    import_files(db, keys, HOLDINGS, institution="BJ-H001")
-    with db.reader() as session:
-        collection = session.scalars(select(m.Collection.id)).first()
-    assert collection is not None
-    holders = {"dataset": 0.5, "org:a": 0.25}
-    with db.transaction() as session:
-        assert spend_rho(session, collection, holders, 0.2, 2026)
-        assert not spend_rho(session, collection, holders, 0.1, 2026)  # org:a would pass 0.25
-        assert spend_rho(session, collection, {"dataset": 0.5, "org:b": 0.25}, 0.25, 2026)
-        assert not spend_rho(session, collection, {"dataset": 0.5, "org:c": 0.25}, 0.1, 2026)
-        assert spend_rho(session, collection, holders, 0.2, 2027)  # a new year, a new budget
-    with db.reader() as session:  # committed: a restart does not reset it
-        spent = {(r.holder, r.year): r.spent for r in session.scalars(select(BeaconRhoSpent))}
-    assert spent == {
-        ("dataset", 2026): pytest.approx(0.45),
-        ("org:a", 2026): pytest.approx(0.2),
-        ("org:b", 2026): pytest.approx(0.25),
-        ("org:c", 2026): 0.0,
-        ("dataset", 2027): pytest.approx(0.2),
-        ("org:a", 2027): pytest.approx(0.2),
-    }
 
 
 def test_tracing_breaks_a_plain_release_and_not_a_private_one() -> None:

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from hgr.auth.roles import Role
 from hgr.auth.users import add_user, create_token
 from hgr.beacon.framework import BeaconIdentity
-from hgr.beacon.models import BeaconRequesterBudget
 from hgr.genotypes.ingest import ingest
 from hgr.node import init_node, open_node
+from hgr.privacy.models import BeaconRequesterBudget
 from hgr.registry.importer import import_files
 from hgr.synth import SynthConfig, synthesise_nation
 from tests.api.beacon_node import INSTITUTION_FILES

@@ -22,14 +22,14 @@ from sqlalchemy import select, update
 from hgr.api.app import create_app
 from hgr.auth.roles import Role
 from hgr.auth.users import add_user, create_token
-from hgr.beacon.disclosure import DAILY_QUESTIONS
-from hgr.beacon.exposure import Requester, Tier
-from hgr.beacon.forwarding import ON_BEHALF_HEADER, on_behalf
-from hgr.beacon.ledger import LEDGER_PATH
-from hgr.beacon.models import BeaconFederatedQuestion, BeaconRequesterBudget
 from hgr.config import BeaconSettings
 from hgr.dates import utc_today
+from hgr.federation.network import ON_BEHALF_HEADER
 from hgr.node import Node, init_node, open_node
+from hgr.privacy.exposure import Requester, Tier
+from hgr.privacy.forwarding import on_behalf
+from hgr.privacy.models import BeaconFederatedQuestion, BeaconRequesterBudget
+from hgr.privacy.questions import DAILY_QUESTIONS, LEDGER_PATH
 from hgr.registry import models as m
 from hgr.registry.importer import import_files
 from tests.conftest import EXAMPLES, HOLDINGS, register_named
@@ -201,7 +201,7 @@ def test_a_question_is_charged_to_one_day_whatever_the_ledgers_time_zone(
 def test_a_forwarding_nodes_total_is_counted_at_the_ledger(
     nation: dict[str, Any], node_b: tuple[TestClient, Node, str]
 ) -> None:
-    # Node B's account asks there on behalf of callers (hgr.beacon.forwarding): the node's
+    # Node B's account asks there on behalf of callers (hgr.privacy.forwarding): the node's
     # total is a federated holder, so what it vouches for is summed at the ledger with what
     # the same node asks elsewhere.
     client, node, _bob = node_b

@@ -138,8 +138,12 @@ def test_no_sex_evidence_means_unknown(db: Database, keys: NodeKeys, tmp_path: P
     assert report.variant_counts["variants"] == 1
 
 
-def test_qc_finds_what_synth_planted(db: Database, keys: NodeKeys, tmp_path: Path) -> None:
+def test_qc_finds_what_synth_planted(sqlite_db: Database, keys: NodeKeys, tmp_path: Path) -> None:
+    """End to end over a synthetic nation, on SQLite: QC reads the stores, and the database
+    work of ingestion and reports runs on both databases in the tests above."""
     from hgr.registry.importer import import_files
+
+    db = sqlite_db
     from hgr.synth import SynthConfig, synthesise_nation
 
     nation = tmp_path / "nation"

@@ -225,6 +225,7 @@ UNSEALED_TABLES = {
     "app_user",
     "api_token",
     "number_counter",
+    "privacy_spent",  # the privacy budgets: the Beacon's ledgers, in one shape
 }
 
 
@@ -408,8 +409,8 @@ def test_a_savepoint_rolled_back_leaves_the_totals_whole(db: Database, keys: Nod
 def test_a_beacon_loosened_in_sql_is_named(db: Database, keys: NodeKeys) -> None:
     """The officer's exposure decision: a superuser who lets anonymous users see records, or
     shows alleles carried by one donor, is found."""
-    from hgr.beacon.exposure import set_exposure
     from hgr.dates import utc_now
+    from hgr.privacy.exposure import set_exposure
 
     import_files(db, keys, [EXAMPLES / "institutions.csv"])
     import_files(db, keys, HOLDINGS, institution="BJ-H001")

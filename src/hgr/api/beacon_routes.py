@@ -26,16 +26,16 @@ from hgr.beacon import (
     info,
     service_info,
 )
-from hgr.beacon.forwarding import NODE_ROLES, ON_BEHALF_HEADER
 from hgr.beacon.framework import API_VERSION
-from hgr.beacon.ledger import LEDGER_PATH, RemoteLedger, admit_federated, parse_charge
-from hgr.beacon.network import VIA_HEADER
 from hgr.beacon.query import ENTRY_PATHS, BeaconQuery, from_body, from_params
 from hgr.beacon.responding import Asker, Responder
 from hgr.dates import utc_today
 from hgr.exceptions import Forbidden, HgrError, NotAuthenticated, NotFound, RateLimited
 from hgr.federation import read_token_file
+from hgr.federation.network import ON_BEHALF_HEADER, VIA_HEADER
 from hgr.node import Node
+from hgr.privacy.forwarding import NODE_ROLES
+from hgr.privacy.questions import LEDGER_PATH, RemoteLedger, admit_federated, parse_charge
 
 __all__ = ["add_beacon_routes"]
 

@@ -12,11 +12,11 @@ from fastapi import Body, FastAPI, Request
 from hgr.audit import Actor
 from hgr.audit.access_log import record_denied
 from hgr.auth.roles import Principal
-from hgr.beacon.exposure import Dataset, datasets, requester_for
 from hgr.beacon.frequencies import parse_question, release_frequencies, size_slice
 from hgr.dates import utc_now
 from hgr.exceptions import Forbidden, NotAuthenticated, NotFound, PolicyDenied
 from hgr.node import Node
+from hgr.privacy.exposure import Dataset, datasets, requester_for
 
 __all__ = ["add_statistics_routes"]
 

@@ -6,8 +6,8 @@ The simulation follows security.md §1.7 (tests T1–T3):
   beacon's donors, and outsiders are drawn from the same population. A person carries allele
   j with probability ``1 - (1 - f_j)^2`` (Hardy–Weinberg).
 - The beacon's answers come from the beacon's own code: every question is counted against
-  the daily caps by :func:`hgr.beacon.disclosure.admit_questions` and answered by
-  :func:`hgr.beacon.disclosure.shown_alleles`, with the disclosure ledger in a real database.
+  the daily caps by :func:`hgr.privacy.membership.admit_questions` and answered by
+  :func:`hgr.privacy.membership.shown_alleles`, with the disclosure ledger in a real database.
   Each victim is attacked on a fresh ledger (a savepoint rolled back afterwards), so that
   every attack meets the beacon at its most exposed.
 - **Attacker A** (Shringarpure & Bustamante 2015, AJHG 97:631) asks about random alleles the
@@ -47,14 +47,10 @@ from numpy.typing import NDArray
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from hgr.beacon.disclosure import (
-    AlleleFacts,
-    admit_questions,
-    shown_alleles,
-    threshold,
-)
-from hgr.beacon.exposure import Exposure, Requester, Tier
 from hgr.db import Database
+from hgr.privacy.exposure import Exposure, Requester, Tier
+from hgr.privacy.membership import AlleleFacts, shown_alleles, threshold
+from hgr.privacy.questions import admit_questions
 from hgr.progress import Progress
 from hgr.registry import models as m
 from hgr.vocabulary import ControlStatus, InstitutionKind

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from hgr.beacon.frequencies import frequency_rows, membership_bound, noisy_counts
+from hgr.beacon.frequencies import frequency_rows
+from hgr.privacy.noise import membership_bound, noisy_counts
 
 __all__ = [
     "ATTACKS",

@@ -1,5 +1,6 @@
-"""GA4GH Beacon v2 discovery: the framework documents, queries with tiered exposure, and the
-defences against membership inference (see docs/beacon.md)."""
+"""GA4GH Beacon v2 discovery: the framework documents, queries and their answers, asked of this
+node and its peers, through the disclosure control of :mod:`hgr.privacy` (see
+docs/beacon.md)."""
 
 from hgr.beacon.framework import (
     API_VERSION,

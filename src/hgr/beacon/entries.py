@@ -15,21 +15,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, Subquery, and_, exists, func, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from hgr.beacon.framework import SEX_TERMS
 from hgr.beacon.query import Filter
 from hgr.crypto import NodeKeys
 from hgr.exceptions import UsageError
-from hgr.genotypes.models import GenotypeSample, GenotypeStore
+from hgr.genotypes.store import dataset_donors
 from hgr.registry import models as m
 
 __all__ = [
     "biosample_record",
     "collection_record",
-    "dataset_donors",
-    "donor_counts",
     "donor_filter",
     "individual_record",
     "matching_donors",
@@ -65,34 +63,6 @@ def donor_filter(item: Filter) -> Any:
     return exists(select(Dx.id).where(Dx.donor_id == D.id, Dx.term_id == term)) | exists(
         select(Ph.id).where(Ph.donor_id == D.id, Ph.term_id == term, Ph.excluded.is_(False))
     )
-
-
-def _memberships() -> Subquery:
-    """(collection, donor) pairs: donors with samples in a collection, and donors whose
-    samples were genotyped into the collection's store."""
-    S, G, T = m.Sample, GenotypeSample, GenotypeStore
-    sampled = select(S.collection_id.label("collection_id"), S.donor_id.label("donor_id")).where(
-        S.collection_id.is_not(None)
-    )
-    genotyped = (
-        select(T.collection_id, S.donor_id).join(G, G.sample_id == S.id).join(T, T.id == G.store_id)
-    )
-    return sampled.union(genotyped).subquery()
-
-
-def dataset_donors(collection_id: int) -> Select[Any]:
-    """The donors of one dataset (see :func:`_memberships`)."""
-    pairs = _memberships()
-    return select(pairs.c.donor_id).where(pairs.c.collection_id == collection_id)
-
-
-def donor_counts(session: Session) -> dict[int, int]:
-    """Every dataset's number of donors, in one query."""
-    pairs = _memberships()
-    rows = session.execute(
-        select(pairs.c.collection_id, func.count()).group_by(pairs.c.collection_id)
-    ).all()
-    return {int(collection): int(count) for collection, count in rows}
 
 
 def matching_donors(session: Session, collection_id: int, filters: Sequence[Filter]) -> set[int]:

@@ -46,17 +46,19 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor, record
-from hgr.beacon.exposure import Dataset, Exposure, Requester, datasets, granted
-from hgr.beacon.models import BeaconFrequencyRelease, BeaconFrequencySlice, BeaconRhoSpent
 from hgr.beacon.variants import StoreIndex, index_for
 from hgr.db.inserts import insert_missing
 from hgr.exceptions import Forbidden, NotFound, PolicyDenied, UsageError
 from hgr.genotypes.builds import canonical_contig
 from hgr.genotypes.store import current_store, store_columns
+from hgr.privacy.budgets import Ledger, charge, spending, spent
+from hgr.privacy.exposure import Dataset, Exposure, Requester, datasets, granted
+from hgr.privacy.models import BeaconFrequencyRelease, BeaconFrequencySlice
+from hgr.privacy.noise import gaussian, membership_bound, noisy_counts, rho_for
 from hgr.registry.regions import province_codes
 
 __all__ = [
@@ -68,11 +70,8 @@ __all__ = [
     "FrequencyRow",
     "frequency_ledger",
     "frequency_rows",
-    "membership_bound",
-    "noisy_counts",
     "parse_question",
     "release_frequencies",
-    "rho_for",
     "size_slice",
 ]
 
@@ -231,91 +230,6 @@ class FrequencyRelease:
         }
 
 
-def membership_bound(rho: float, fpr: float = 0.05) -> float:
-    """The most power any membership test has at ``fpr`` against Gaussian releases of total
-    zCDP ``rho``: they are sqrt(2 rho)-GDP (Dong, Roth & Su 2022, Gaussian differential
-    privacy, JRSS B 84:3), whose trade-off curve is Φ(Φ⁻¹(fpr) + μ)."""
-    from scipy.stats import norm  # here: scipy.stats is slow to import (disclosure.py)
-
-    return float(norm.cdf(norm.ppf(fpr) + math.sqrt(2 * rho)))
-
-
-def rho_for(variants: int, donors: int, frequency_sd: float) -> float:
-    """The zCDP rho of releasing ``variants`` counts over ``donors`` with noise of standard
-    deviation ``frequency_sd`` on each frequency (security.md §2.2)."""
-    return variants / (2 * donors**2 * frequency_sd**2)
-
-
-def _gaussian(values: Sequence[int], scale: float, sensitivity: float) -> tuple[list[int], float]:
-    """``values`` with OpenDP's discrete Gaussian noise, and the zCDP rho it costs (OpenDP's
-    own privacy map: no hand-rolled noise, Mironov 2012)."""
-    import opendp.prelude as dp
-
-    dp.enable_features("contrib")
-    if len(values) == 1:
-        scalar = dp.m.make_gaussian(
-            dp.atom_domain(T=int), dp.absolute_distance(T=float), scale=scale
-        )
-        return [int(scalar(int(values[0])))], float(scalar.map(sensitivity))  # type: ignore[no-untyped-call]
-    vector = dp.m.make_gaussian(
-        dp.vector_domain(dp.atom_domain(T=int)), dp.l2_distance(T=float), scale=scale
-    )
-    return [int(v) for v in vector([int(v) for v in values])], float(vector.map(sensitivity))  # type: ignore[no-untyped-call]
-
-
-def noisy_counts(
-    counts: Sequence[int], donors: int, frequency_sd: float
-) -> tuple[list[int], float]:
-    """Allele counts over a slice of ``donors`` with the noise that puts ``frequency_sd`` on
-    each frequency, and the rho that cost: one donor moves each count by at most 2, so the
-    counts' L2 sensitivity is 2√M."""
-    return _gaussian(counts, frequency_sd * 2 * donors, 2 * math.sqrt(len(counts)))
-
-
-def _spend_rho(
-    session: Session, collection_id: int, holders: Mapping[str, float], rho: float, year: int
-) -> bool:
-    """Charge ``rho`` to every holder (name -> budget) or to none."""
-    insert_missing(
-        session,
-        BeaconRhoSpent,
-        [
-            {"collection_id": collection_id, "holder": h, "year": year, "spent": 0.0}
-            for h in holders
-        ],
-    )
-    with session.begin_nested() as nested:
-        for holder, budget in holders.items():
-            charged = session.execute(
-                update(BeaconRhoSpent)
-                .where(
-                    BeaconRhoSpent.collection_id == collection_id,
-                    BeaconRhoSpent.holder == holder,
-                    BeaconRhoSpent.year == year,
-                    BeaconRhoSpent.spent + rho <= budget + 1e-12,
-                )
-                .values(spent=BeaconRhoSpent.spent + rho)
-                .execution_options(synchronize_session=False)
-            )
-            if charged.rowcount != 1:  # type: ignore[attr-defined]
-                nested.rollback()
-                return False
-    return True
-
-
-def _spent(session: Session, collection_id: int, holder: str, year: int) -> float:
-    return float(
-        session.scalar(
-            select(BeaconRhoSpent.spent).where(
-                BeaconRhoSpent.collection_id == collection_id,
-                BeaconRhoSpent.holder == holder,
-                BeaconRhoSpent.year == year,
-            )
-        )
-        or 0.0
-    )
-
-
 @dataclass(frozen=True)
 class _Slice:
     store_id: int
@@ -399,12 +313,12 @@ def size_slice(
     if released is not None:
         return int(released)
     holders = _holders(requester, dataset.exposure)
-    if not _spend_rho(session, dataset.collection_id, holders, SLICE_RHO, now.year):
+    if not charge(session, Ledger.RHO, dataset.collection_id, str(now.year), holders, SLICE_RHO):
         raise PolicyDenied(
             f"this year's privacy budget for {dataset.id} cannot pay for sizing a new slice",
             code="E_PRIVACY_BUDGET",
         )
-    (noisy,), _rho = _gaussian([len(part.columns)], 1 / math.sqrt(2 * SLICE_RHO), 1.0)
+    (noisy,), _rho = gaussian([len(part.columns)], 1 / math.sqrt(2 * SLICE_RHO), 1.0)
     insert_missing(
         session,
         BeaconFrequencySlice,
@@ -555,9 +469,9 @@ def release_frequencies(
     rho = 0.0
     if existing is None:
         rho = rho_for(len(question.variants), donors, sd)
-        if not _spend_rho(session, dataset.collection_id, holders, rho, now.year):
+        if not charge(session, Ledger.RHO, dataset.collection_id, str(now.year), holders, rho):
             left = min(
-                budget - _spent(session, dataset.collection_id, holder, now.year)
+                budget - spent(session, Ledger.RHO, dataset.collection_id, holder, str(now.year))
                 for holder, budget in holders.items()
             )
             affordable = max(0, math.floor(left * 2 * donors**2 * sd**2))
@@ -618,10 +532,12 @@ def release_frequencies(
         rows=frequency_rows(
             detail["variants"], detail["counts"], donors, sd, exposure.min_carriers
         ),
-        dataset_rho_spent=_spent(session, dataset.collection_id, DATASET_HOLDER, now.year),
+        dataset_rho_spent=spent(
+            session, Ledger.RHO, dataset.collection_id, DATASET_HOLDER, str(now.year)
+        ),
         dataset_rho_budget=exposure.frequency_rho,
         organisation_rho_left=exposure.frequency_rho_per_organisation
-        - _spent(session, dataset.collection_id, organisation, now.year),
+        - spent(session, Ledger.RHO, dataset.collection_id, organisation, str(now.year)),
     )
 
 
@@ -669,7 +585,7 @@ def frequency_ledger(session: Session, dataset: str | None = None) -> FrequencyL
             raise NotFound(
                 f"no dataset {dataset!r} (give INSTITUTION:COLLECTION)", code="E_NOT_FOUND"
             )
-    R, S = BeaconFrequencyRelease, BeaconRhoSpent
+    R = BeaconFrequencyRelease
     releases = tuple(
         LedgerRelease(
             known[r.collection_id].id,
@@ -685,11 +601,7 @@ def frequency_ledger(session: Session, dataset: str | None = None) -> FrequencyL
         )
     )
     spent = []
-    for row in session.scalars(
-        select(S)
-        .where(S.collection_id.in_(list(known)))
-        .order_by(S.collection_id, S.year, S.holder)
-    ):
+    for row in spending(session, Ledger.RHO, list(known)):
         exposure = known[row.collection_id].exposure
         budget = (
             exposure.frequency_rho
@@ -697,6 +609,6 @@ def frequency_ledger(session: Session, dataset: str | None = None) -> FrequencyL
             else exposure.frequency_rho_per_organisation
         )
         spent.append(
-            LedgerSpent(known[row.collection_id].id, row.year, row.holder, row.spent, budget)
+            LedgerSpent(known[row.collection_id].id, int(row.period), row.holder, row.spent, budget)
         )
     return FrequencyLedger(releases, tuple(spent))

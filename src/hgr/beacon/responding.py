@@ -14,16 +14,16 @@ from typing import Any
 
 from hgr.audit import Actor, record
 from hgr.auth.roles import Principal
-from hgr.beacon.exposure import requester_for
-from hgr.beacon.forwarding import forwarded_requester, on_behalf
 from hgr.beacon.framework import BeaconIdentity
-from hgr.beacon.ledger import RemoteLedger
-from hgr.beacon.network import MAX_VIA, ask_peers, forwardable, merge
 from hgr.beacon.query import BeaconQuery
 from hgr.beacon.service import answer
 from hgr.crypto import NodeKeys
 from hgr.dates import utc_today
 from hgr.db import Database
+from hgr.federation.network import MAX_VIA, ask_peers, forwardable, merge
+from hgr.privacy.exposure import requester_for
+from hgr.privacy.forwarding import forwarded_requester, on_behalf
+from hgr.privacy.questions import RemoteLedger
 
 __all__ = ["NETWORK_ENTRIES", "RECORD_ENTRIES", "Asker", "Responder"]
 
@@ -93,7 +93,7 @@ class Responder:
             return document
         # After the transaction: no database work waits on other nodes. A caller the peers
         # cannot check themselves is vouched for by this node where it holds an account there
-        # (hgr.beacon.forwarding).
+        # (hgr.privacy.forwarding).
         credential = None if asker.behalf is not None else forwardable(asker.authorization)
         vouched = on_behalf(requester) if self.node_tokens else None
         answers = ask_peers(

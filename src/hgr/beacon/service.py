@@ -1,5 +1,5 @@
 """Answering a Beacon v2 query: which datasets the requester may see, at which granularity,
-through the defences of :mod:`hgr.beacon.disclosure`, as a Beacon v2 response document.
+through the defences of :mod:`hgr.privacy.membership`, as a Beacon v2 response document.
 
 The returned granularity is the one requested, lowered to the most any dataset allows this
 requester; a dataset that allows less contributes only what it allows (a boolean dataset to
@@ -19,14 +19,6 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hgr.beacon.disclosure import (
-    AlleleFacts,
-    decided_alleles,
-    needs_carriers,
-    present_count,
-    release_count,
-    shown_alleles,
-)
 from hgr.beacon.entries import (
     biosample_record,
     collection_record,
@@ -34,9 +26,7 @@ from hgr.beacon.entries import (
     load_donors,
     matching_donors,
 )
-from hgr.beacon.exposure import LEVELS, Dataset, Requester, allowed_level, datasets
 from hgr.beacon.framework import API_VERSION, SCHEMA_BASE, BeaconIdentity
-from hgr.beacon.ledger import RemoteLedger, charge_question
 from hgr.beacon.query import BeaconQuery
 from hgr.beacon.variants import Hit, StoreIndex, index_for, variant_type
 from hgr.crypto import NodeKeys
@@ -45,6 +35,16 @@ from hgr.db import Database
 from hgr.exceptions import Forbidden, UsageError
 from hgr.genotypes.models import GenotypeStore
 from hgr.genotypes.store import current_store, store_columns
+from hgr.privacy.exposure import LEVELS, Dataset, Requester, allowed_level, datasets
+from hgr.privacy.membership import (
+    AlleleFacts,
+    decided_alleles,
+    needs_carriers,
+    present_count,
+    release_count,
+    shown_alleles,
+)
+from hgr.privacy.questions import RemoteLedger, charge_question
 from hgr.registry import models as m
 
 __all__ = ["MAX_VARIANT_DONOR_HITS", "answer", "open_store_indexes"]

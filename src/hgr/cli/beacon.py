@@ -30,7 +30,7 @@ Level = Annotated[str | None, typer.Option(help="none, boolean, count or record.
 @beacon_app.command("datasets")
 def datasets_(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """What each dataset exposes to each tier, and its thresholds."""
-    from hgr.beacon.exposure import datasets
+    from hgr.privacy.exposure import datasets
 
     with reading(home, database_url) as (node, session):
         found = datasets(session, node.settings.home)
@@ -79,7 +79,7 @@ def exposure(
     database_url: DatabaseOption = None,
 ) -> None:
     """Set what a dataset exposes to each tier, and its thresholds (the rest stays)."""
-    from hgr.beacon.exposure import set_exposure
+    from hgr.privacy.exposure import set_exposure
 
     given = {
         "anonymous": anonymous,

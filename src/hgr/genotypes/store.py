@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import zarr
-from sqlalchemy import select
+from sqlalchemy import Select, Subquery, func, select
 from sqlalchemy.orm import Session
 
 from hgr.exceptions import Conflict, FormatError, IntegrityBroken, NotFound
@@ -41,6 +41,8 @@ __all__ = [
     "CollectionDirectory",
     "StoreColumn",
     "current_store",
+    "dataset_donors",
+    "donor_counts",
     "find_collection",
     "open_store",
     "required_store",
@@ -54,6 +56,34 @@ SUPPORTED_VCF_ZARR = frozenset({"0.4", "0.5"})
 STORE_FORMAT = 1
 STAGING_PREFIX = ".staging-"
 RAW = "raw"
+
+
+def _memberships() -> Subquery:
+    """(collection, donor) pairs: donors with samples in a collection, and donors whose
+    samples were genotyped into the collection's store."""
+    S, G, T = m.Sample, GenotypeSample, GenotypeStore
+    sampled = select(S.collection_id.label("collection_id"), S.donor_id.label("donor_id")).where(
+        S.collection_id.is_not(None)
+    )
+    genotyped = (
+        select(T.collection_id, S.donor_id).join(G, G.sample_id == S.id).join(T, T.id == G.store_id)
+    )
+    return sampled.union(genotyped).subquery()
+
+
+def dataset_donors(collection_id: int) -> Select[Any]:
+    """The donors of one dataset (see :func:`_memberships`)."""
+    pairs = _memberships()
+    return select(pairs.c.donor_id).where(pairs.c.collection_id == collection_id)
+
+
+def donor_counts(session: Session) -> dict[int, int]:
+    """Every dataset's number of donors, in one query."""
+    pairs = _memberships()
+    rows = session.execute(
+        select(pairs.c.collection_id, func.count()).group_by(pairs.c.collection_id)
+    ).all()
+    return {int(collection): int(count) for collection, count in rows}
 
 
 def find_collection(session: Session, institution: str, collection: str) -> m.Collection:

@@ -8,7 +8,7 @@ editions into the national edition, counting **persons** rather than donor recor
 duplicate links of the relatedness engine.
 
 Editions carry the exact counts: they pass between authorities and are not published.
-Published tables go through :mod:`hgr.survey.disclosure`.
+Published tables go through :mod:`hgr.privacy.tables`.
 """
 
 from __future__ import annotations

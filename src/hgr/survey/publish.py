@@ -1,7 +1,7 @@
 """The published tables of a national edition, each protected by disclosure control.
 
 Every table covers the institutions, their provinces, their kinds and the nation at once, so
-that one suppression pattern serves every level (:mod:`hgr.survey.disclosure`). Persons are
+that one suppression pattern serves every level (:mod:`hgr.privacy.tables`). Persons are
 published for the nation, with primary suppression only: persons do not add up over
 institutions (one person may be enrolled at two), so no margin relates them to the tables.
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hgr.privacy.tables import DEFAULT_THRESHOLD, Protected, Table, protect
 from hgr.spreadsheets import safe_row
-from hgr.survey.disclosure import DEFAULT_THRESHOLD, Protected, Table, protect
 from hgr.survey.editions import ADDITIVE_COUNTS
 
 __all__ = ["HIDDEN", "PARTITIONS", "PublishedSurvey", "publish", "write_tables"]

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hgr.dates import utc_now
 from hgr.exceptions import ConfigurationError
-from hgr.survey.disclosure import Protected
+from hgr.privacy.tables import Protected
 from hgr.survey.publish import HIDDEN, PublishedSurvey
 
 __all__ = ["ReportFiles", "render_report"]

@@ -8,12 +8,19 @@ from typing import Any
 
 import pytest
 
-from hgr.beacon.exposure import Requester, Tier
-from hgr.beacon.forwarding import ON_BEHALF_HEADER, on_behalf
-from hgr.beacon.network import VIA_HEADER, PeerAnswer, ask_peers, forwardable, merge
 from hgr.config import load_settings
 from hgr.exceptions import ConfigurationError
+from hgr.federation.network import (
+    ON_BEHALF_HEADER,
+    VIA_HEADER,
+    PeerAnswer,
+    ask_peers,
+    forwardable,
+    merge,
+)
 from hgr.node import init_node
+from hgr.privacy.exposure import Requester, Tier
+from hgr.privacy.forwarding import on_behalf
 
 
 def _document(
@@ -87,7 +94,7 @@ def test_a_node_asks_with_its_own_account_for_callers_a_peer_cannot_check(
         asked[url] = (token, headers)
         return _document("boolean", True)
 
-    monkeypatch.setattr("hgr.beacon.network.get_json", get_json)
+    monkeypatch.setattr("hgr.federation.network.get_json", get_json)
     peers = {"a": "http://a", "b": "http://b"}
     ask_peers(
         peers,
@@ -193,7 +200,7 @@ def test_bad_peer_settings_are_refused(tmp_path: Path, table: str) -> None:
 def test_a_peer_answer_that_is_not_a_beacon_response_is_reported(
     monkeypatch: pytest.MonkeyPatch, reply: Any
 ) -> None:
-    monkeypatch.setattr("hgr.beacon.network.get_json", lambda *a, **k: reply)
+    monkeypatch.setattr("hgr.federation.network.get_json", lambda *a, **k: reply)
     answers = ask_peers({"p": "http://127.0.0.1:9"}, "g_variants", {}, None, None, ["me"], 1.0)
     assert [(a.peer, a.status) for a in answers] == [("p", "failed")]
     merged = merge(_document("boolean", False), "me", answers, "boolean")

@@ -1,6 +1,9 @@
-"""The federation's question ledger: daily question caps summed over every node.
+"""Question caps: how many new questions each identity and organisation may ask a day, here
+and across the federation.
 
-A node's own caps (:func:`hgr.beacon.disclosure.admit_questions`) count what is asked of it.
+Caps are checked before any data is read, so that a refusal says nothing about the data
+(security.md T3). A node's own caps (:func:`admit_questions`) count what is asked of it.
+
 An identity the whole federation knows (a GA4GH Passport or OIDC subject) or an organisation
 could ask each node its full allowance; security.md T3 asks for budgets per identity summed
 across the federation, which colluding accounts cannot multiply. So those holders are charged
@@ -22,43 +25,170 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete
+from sqlalchemy import Integer, Table, and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from hgr.beacon.disclosure import admit_holders, question_cap, question_caps, questions_exhausted
-from hgr.beacon.exposure import Requester, Tier
-from hgr.beacon.models import BeaconFederatedQuestion
 from hgr.config import Settings
+from hgr.dates import utc_now
+from hgr.db.inserts import insert_missing
 from hgr.exceptions import HgrError, RateLimited, UsageError
-from hgr.federation import post_json, read_token_file
+from hgr.federation.client import post_json, read_token_file
+from hgr.privacy.exposure import Requester, Tier
+from hgr.privacy.models import BeaconFederatedQuestion, BeaconRequesterBudget
 
 __all__ = [
+    "DAILY_QUESTIONS",
     "FEDERATED",
     "LEDGER_PATH",
     "LedgerUnreachable",
+    "QuestionsExhausted",
     "RemoteLedger",
     "admit_federated",
+    "admit_holders",
+    "admit_questions",
     "charge_question",
     "is_federated",
     "parse_charge",
+    "question_cap",
+    "question_caps",
     "question_hash",
+    "questions_exhausted",
 ]
+
+# Questions per day: (per identity, per organisation), by tier.
+DAILY_QUESTIONS = {
+    Tier.ANONYMOUS: (200, 200),
+    Tier.REGISTERED: (2_000, 10_000),
+    Tier.CONTROLLED: (20_000, 100_000),
+}
 
 LEDGER_PATH = "/beacon/ledger/questions"
 # Holders every node of the federation knows by the same name: a forwarding node is named by
-# the institution, province or nation its accounts are scoped to (hgr.beacon.forwarding).
+# the institution, province or nation its accounts are scoped to (hgr.privacy.forwarding).
 FEDERATED = ("id:passport:", "id:oidc:", "org:", "node:")
+
+
+class QuestionsExhausted(RateLimited):
+    """The daily question cap is reached; the refusal depends on nothing but the count."""
+
+    code = "E_BEACON_BUDGET"
 
 
 class LedgerUnreachable(RateLimited):
     """The federation's question ledger did not answer; the question is refused unasked."""
 
     code = "E_LEDGER_UNREACHABLE"
+
+
+def question_cap(holder: str, tier: Tier) -> int:
+    """A holder's daily questions at ``tier``: an identity's own allowance; an organisation's,
+    or a forwarding node's (the sum over everyone it vouches for), the shared one."""
+    identity_cap, shared_cap = DAILY_QUESTIONS[tier]
+    return identity_cap if holder.startswith("id:") else shared_cap
+
+
+def question_caps(requester: Requester) -> list[tuple[str, int]]:
+    """Every holder the requester's questions are charged to, with its daily cap."""
+    return [(h, question_cap(h, requester.tier)) for h in requester.holders]
+
+
+def admit_questions(session: Session, requester: Requester, day: dt.date, count: int) -> int:
+    """Count up to ``count`` new questions against the requester's daily caps, and return how
+    many the caps admit (the first ones asked)."""
+    return admit_holders(session, question_caps(requester), day, count)
+
+
+def admit_holders(
+    session: Session, limits: Sequence[tuple[str, int]], day: dt.date, count: int
+) -> int:
+    """Count up to ``count`` questions against each holder's daily cap (holder, cap), and
+    return how many every cap admits (the same number is charged to each)."""
+    if not limits:
+        return count
+    if _take(session, limits, day, count):
+        return count  # the common case: every holder's row exists and has room for them all
+    # A holder's first question of the day, or a cap too near for all of them: read what is
+    # left, and take the most that every cap admits.
+    insert_missing(
+        session,
+        BeaconRequesterBudget,
+        [{"holder": holder, "day": day, "questions": 0} for holder, _ in limits],
+    )
+    rows = session.connection().execute(_USED, {"on_day": day, "holders": [h for h, _ in limits]})
+    used = {str(holder): int(questions) for holder, questions in rows}
+    admitted = max(0, min([count, *(limit - used.get(h, 0) for h, limit in limits)]))
+    if admitted and _take(session, limits, day, admitted):
+        return admitted
+    return 0  # none left, or a concurrent request took them first
+
+
+def _take(session: Session, limits: Sequence[tuple[str, int]], day: dt.date, count: int) -> bool:
+    """``count`` questions taken from every holder, in one statement, where each holder's row
+    exists and has room for them; False (and nothing taken) otherwise.
+
+    One conditional update, atomic on both databases: on PostgreSQL the rows are locked as
+    they are updated, so two concurrent requests cannot both take the last question.
+    """
+    # On the table rather than the mapped class: this runs on every question, and the ORM's
+    # bulk-update machinery costs more than the statement.
+    connection = session.connection()
+    values: dict[str, object] = {"on_day": day, "count": count}
+    for n, (holder, limit) in enumerate(limits):
+        values[f"holder{n}"], values[f"limit{n}"] = holder, limit
+    taken = connection.execute(_take_statement(len(limits)), values).scalars().all()
+    if len(taken) == len(limits):
+        return True
+    if taken:  # undo, rather than a savepoint round trip on every question
+        B = _BUDGETS.c
+        connection.execute(
+            update(_BUDGETS)
+            .where(B.day == day, B.holder.in_(list(taken)))
+            .values(questions=B.questions - count)
+        )
+    return False
+
+
+@lru_cache(maxsize=8)
+def _take_statement(holders: int) -> Any:
+    """``UPDATE .. SET questions = questions + :count .. RETURNING holder`` for ``holders``
+    holders, each under its own limit; built once per number of holders."""
+    B = _BUDGETS.c
+    count = bindparam("count", type_=Integer)
+    room = or_(
+        *(
+            and_(B.holder == bindparam(f"holder{n}"), B.questions + count <= bindparam(f"limit{n}"))
+            for n in range(holders)
+        )
+    )
+    return (
+        update(_BUDGETS)
+        .where(B.day == bindparam("on_day"), room)
+        .values(questions=B.questions + count)
+        .returning(B.holder)
+    )
+
+
+_BUDGETS = cast(Table, BeaconRequesterBudget.__table__)
+_USED = select(_BUDGETS.c.holder, _BUDGETS.c.questions).where(
+    _BUDGETS.c.day == bindparam("on_day"),
+    _BUDGETS.c.holder.in_(bindparam("holders", expanding=True)),
+)
+
+
+def questions_exhausted(day: dt.date) -> QuestionsExhausted:
+    """The refusal of a question over a daily cap: the same whatever was asked."""
+    tomorrow = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
+    wait = int((tomorrow - utc_now()).total_seconds())
+    return QuestionsExhausted(
+        "this beacon's daily question allowance is used up; ask again tomorrow",
+        retry_after=max(1, wait),
+        code="E_BEACON_BUDGET",
+    )
 
 
 def is_federated(holder: str) -> bool:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from hgr.survey.disclosure import TOTAL, Cell, Protected, Table, protect
+from hgr.privacy.tables import TOTAL, Cell, Protected, Table, protect
 
 
 def attack(protected: Protected) -> dict[Cell, Fraction]:

@@ -1,7 +1,7 @@
 """Questions a node passes on for callers its peers cannot recognise themselves.
 
 A peer checks a GA4GH Passport or OIDC JWT itself, so the network passes those on unchanged
-(:mod:`hgr.beacon.network`). A node's own API tokens are its secrets and anonymous callers have
+(:mod:`hgr.federation.network`). A node's own API tokens are its secrets and anonymous callers have
 no credential at all; without more, a peer would see every such question as one anonymous
 caller, the forwarding node's address, and all of that node's users would share one
 anonymous allowance there and get booleans.
@@ -37,12 +37,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hgr.auth.roles import Principal, Role
-from hgr.beacon.exposure import UNKNOWN_COUNTRY, Requester, Tier, with_finding
 from hgr.exceptions import Forbidden, UsageError
+from hgr.federation.network import ON_BEHALF_HEADER
+from hgr.privacy.exposure import UNKNOWN_COUNTRY, Requester, Tier, with_finding
 
-__all__ = ["NODE_ROLES", "ON_BEHALF_HEADER", "forwarded_requester", "forwarder", "on_behalf"]
+__all__ = ["NODE_ROLES", "forwarded_requester", "forwarder", "on_behalf"]
 
-ON_BEHALF_HEADER = "Hgr-Beacon-On-Behalf"
 # The accounts the federation's nodes hold at one another.
 NODE_ROLES = frozenset({Role.INSTITUTION_STEWARD, Role.PROVINCIAL_OFFICER, Role.NATIONAL_OFFICER})
 MAX_ON_BEHALF = 2_048  # characters of the header

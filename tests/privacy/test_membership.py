@@ -10,20 +10,18 @@ import numpy as np
 import pytest
 from sqlalchemy import select, update
 
-from hgr.beacon.disclosure import (
+from hgr.crypto import NodeKeys
+from hgr.db import Database
+from hgr.privacy.exposure import Exposure, Requester, Tier
+from hgr.privacy.membership import (
     AlleleFacts,
-    QuestionsExhausted,
-    admit_holders,
     evidence_cost,
     present_count,
     release_count,
     shown_alleles,
 )
-from hgr.beacon.exposure import Exposure, Requester, Tier
-from hgr.beacon.ledger import charge_question
-from hgr.beacon.models import BeaconDonorBudget, BeaconRequesterBudget
-from hgr.crypto import NodeKeys
-from hgr.db import Database
+from hgr.privacy.models import BeaconDonorBudget, BeaconRequesterBudget
+from hgr.privacy.questions import QuestionsExhausted, admit_holders, charge_question
 from hgr.registry import models as m
 from hgr.registry.importer import import_files
 from tests.conftest import EXAMPLES, HOLDINGS

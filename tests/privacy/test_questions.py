@@ -11,13 +11,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from hgr.beacon.disclosure import DAILY_QUESTIONS, QuestionsExhausted
-from hgr.beacon.exposure import Requester, Tier
-from hgr.beacon.ledger import LedgerUnreachable, RemoteLedger, admit_federated, charge_question
-from hgr.beacon.models import BeaconFederatedQuestion, BeaconRequesterBudget
 from hgr.config import BeaconSettings, Settings
 from hgr.db import Database
 from hgr.exceptions import ConfigurationError
+from hgr.privacy.exposure import Requester, Tier
+from hgr.privacy.models import BeaconFederatedQuestion, BeaconRequesterBudget
+from hgr.privacy.questions import (
+    DAILY_QUESTIONS,
+    LedgerUnreachable,
+    QuestionsExhausted,
+    RemoteLedger,
+    admit_federated,
+    charge_question,
+)
 
 DAY = dt.date(2026, 11, 22)
 
@@ -93,6 +99,6 @@ def test_a_ledger_elsewhere_needs_a_readable_token(tmp_path: Path) -> None:
 
 
 def test_a_ledger_answer_that_is_not_one_is_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hgr.beacon.ledger.post_json", lambda *a, **k: {"admitted": "yes"})
+    monkeypatch.setattr("hgr.privacy.questions.post_json", lambda *a, **k: {"admitted": "yes"})
     with pytest.raises(LedgerUnreachable):
         RemoteLedger("http://x", "t", 1.0).admit(["org:a"], Tier.REGISTERED, "a" * 64)

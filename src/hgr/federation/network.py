@@ -5,7 +5,7 @@ Each peer applies its own rules: it sees the same requester where the requester'
 is one it can check itself (an OIDC or GA4GH Passport JWT, passed on unchanged). A node's
 personal API tokens are never passed on: they are secrets of the node that issued them. For
 those callers, and anonymous ones, a node that holds an account at the peer asks with it on
-the caller's behalf (:mod:`hgr.beacon.forwarding`); without one the peer sees an anonymous
+the caller's behalf (:mod:`hgr.privacy.forwarding`); without one the peer sees an anonymous
 caller. A question carries the beacons it has passed through
 (``Hgr-Beacon-Via``), so that no beacon is asked twice and a ring of peers cannot loop.
 
@@ -24,13 +24,22 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from hgr.beacon.forwarding import ON_BEHALF_HEADER
 from hgr.exceptions import HgrError
-from hgr.federation import get_json, post_json
+from hgr.federation.client import get_json, post_json
 
-__all__ = ["MAX_VIA", "VIA_HEADER", "PeerAnswer", "ask_peers", "forwardable", "merge"]
+__all__ = [
+    "MAX_VIA",
+    "ON_BEHALF_HEADER",
+    "VIA_HEADER",
+    "PeerAnswer",
+    "ask_peers",
+    "forwardable",
+    "merge",
+]
 
 VIA_HEADER = "Hgr-Beacon-Via"
+# Who a node asks for, when it asks with its own account (hgr.privacy.forwarding).
+ON_BEHALF_HEADER = "Hgr-Beacon-On-Behalf"
 MAX_VIA = 6  # beacons a question may pass through
 LEVELS = ("boolean", "count", "record")
 
@@ -103,7 +112,7 @@ def ask_peers(
 
     ``token`` is the caller's own credential where a peer can check it (:func:`forwardable`);
     without one, a peer for which ``node_tokens`` holds this node's token is asked with it
-    on behalf of the caller that ``on_behalf`` describes (:func:`hgr.beacon.forwarding.on_behalf`).
+    on behalf of the caller that ``on_behalf`` describes (:func:`hgr.privacy.forwarding.on_behalf`).
     """
     chosen = {p: u for p, u in peers.items() if p not in via}
     if not chosen or len(via) >= MAX_VIA:

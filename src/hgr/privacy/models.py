@@ -1,4 +1,4 @@
-"""The beacon's tables: what each dataset exposes, and the disclosure ledger.
+"""The disclosure tables: what each dataset exposes, and the ledgers of what was given away.
 
 The ledger is what makes the defences hold across requests, restarts and accounts:
 
@@ -9,15 +9,16 @@ The ledger is what makes the defences hold across requests, restarts and account
   summed over every requester (Raisaro et al. 2017, JAMIA 24:799, per-individual budgets;
   security.md §1.5: per-user budgets are defeated by Sybil accounts, per-individual ones are not).
 - ``beacon_count_release`` keeps each differentially private count as released, and
-  ``beacon_epsilon_spent`` the privacy loss each identity and each organisation has spent on a
-  dataset's counts (security.md T6(c): per researcher and per dataset, surviving restarts).
+  ``privacy_spent`` (ledger ``epsilon``) the privacy loss each identity and each organisation
+  has spent on a dataset's counts (security.md T6(c): per researcher and per dataset,
+  surviving restarts).
 - ``beacon_requester_budget`` counts each identity's and organisation's new questions per day;
   ``beacon_federated_question`` the questions the federation's ledger has counted for holders
   every node knows, so that one question reaching several nodes counts once.
 - ``beacon_frequency_slice`` and ``beacon_frequency_release`` keep the differentially private
-  slice sizes and allele counts released to approved collaborators, and ``beacon_rho_spent``
-  the privacy loss (zCDP rho) each year's releases have spent on a dataset, in all and per
-  organisation.
+  slice sizes and allele counts released to approved collaborators, and ``privacy_spent``
+  (ledger ``rho``) the privacy loss (zCDP rho) each year's releases have spent on a dataset, in
+  all and per organisation.
 """
 
 from __future__ import annotations
@@ -36,18 +37,17 @@ __all__ = [
     "BeaconCountRelease",
     "BeaconDataset",
     "BeaconDonorBudget",
-    "BeaconEpsilonSpent",
     "BeaconFederatedQuestion",
     "BeaconFrequencyRelease",
     "BeaconFrequencySlice",
     "BeaconRequesterBudget",
-    "BeaconRhoSpent",
+    "PrivacySpent",
 ]
 
 
 class BeaconDataset(Sealed, Base):
     """What one collection exposes to each tier, and the thresholds of its answers. A
-    collection without a row exposes the defaults of :mod:`hgr.beacon.exposure`."""
+    collection without a row exposes the defaults of :mod:`hgr.privacy.exposure`."""
 
     __tablename__ = "beacon_dataset"
     # The officer's exposure decision: what each tier may learn, and the privacy budgets.
@@ -122,17 +122,6 @@ class BeaconCountRelease(Base):
     released_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class BeaconEpsilonSpent(Base):
-    """The privacy loss (epsilon) one holder (an identity or an organisation) has spent on a
-    dataset's count releases."""
-
-    __tablename__ = "beacon_epsilon_spent"
-
-    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(400), primary_key=True)
-    spent: Mapped[float] = mapped_column(Float)
-
-
 class BeaconRequesterBudget(Base):
     """New questions asked on one day by one identity or one organisation."""
 
@@ -176,15 +165,22 @@ class BeaconFrequencyRelease(Base):
     released_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class BeaconRhoSpent(Base):
-    """The privacy loss (zCDP rho) spent on a dataset's frequency releases in one calendar
-    year by one holder: ``dataset`` (every requester together) or an organisation."""
+class PrivacySpent(Base):
+    """The privacy loss one holder has spent on a dataset, in one ledger and one period.
 
-    __tablename__ = "beacon_rho_spent"
+    Both differentially private releases keep their budgets here, in the same shape
+    (:mod:`hgr.privacy.budgets`): ``epsilon``, spent by count releases over the dataset's life
+    (period ``all``) by each identity and each organisation; and ``rho`` (zCDP), spent by
+    frequency releases in one calendar year (period ``2026``) by ``dataset`` (every requester
+    together) and by each organisation.
+    """
 
+    __tablename__ = "privacy_spent"
+
+    ledger: Mapped[str] = mapped_column(String(16), primary_key=True)  # epsilon | rho
     collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id"), primary_key=True)
     holder: Mapped[str] = mapped_column(String(400), primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)  # all | a year
     spent: Mapped[float] = mapped_column(Float)
 
 

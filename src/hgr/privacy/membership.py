@@ -26,8 +26,8 @@ Below the controlled tier:
    rounded; later askers get the same release. Each new release spends epsilon from the
    asking identity's and organisation's budget on the dataset, kept in the database so that a
    restart does not reset it (security.md T6).
-5. **Question caps per identity and organisation per day**, checked before any data is read,
-   so that a refusal says nothing about the data.
+
+Question caps per identity and organisation per day are :mod:`hgr.privacy.questions`.
 """
 
 from __future__ import annotations
@@ -42,56 +42,37 @@ from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from hgr.beacon.exposure import Exposure, Requester, Tier
-from hgr.beacon.models import (
+from hgr.db.inserts import insert_missing
+from hgr.privacy.budgets import LIFETIME, Ledger, charge
+from hgr.privacy.exposure import Exposure, Requester
+from hgr.privacy.models import (
     BeaconAllele,
     BeaconCountRelease,
     BeaconDonorBudget,
-    BeaconEpsilonSpent,
-    BeaconRequesterBudget,
 )
-from hgr.dates import utc_now
-from hgr.db.inserts import insert_missing
-from hgr.exceptions import RateLimited
+from hgr.privacy.noise import laplace_count
 
 __all__ = [
-    "DAILY_QUESTIONS",
     "NEGLIGIBLE",
     "AlleleFacts",
-    "QuestionsExhausted",
-    "admit_holders",
-    "admit_questions",
     "decided_alleles",
     "evidence_cost",
     "present_count",
-    "question_cap",
-    "question_caps",
-    "questions_exhausted",
     "release_count",
     "shown_alleles",
     "threshold",
 ]
 
-# Questions per day: (per identity, per organisation), by tier.
-DAILY_QUESTIONS = {
-    Tier.ANONYMOUS: (200, 200),
-    Tier.REGISTERED: (2_000, 10_000),
-    Tier.CONTROLLED: (20_000, 100_000),
-}
 # A cost below this many nats is not charged: the allele is common enough that a "yes" says
 # nothing about anyone, and its carriers need not be read.
 NEGLIGIBLE = 1e-6
 CONFIDENCE = 0.8  # of the lower bound on the allele's population carrier frequency
 KEYS_PER_STATEMENT = 5_000
-
-
-class QuestionsExhausted(RateLimited):
-    """The daily question cap is reached; the refusal depends on nothing but the count."""
-
-    code = "E_BEACON_BUDGET"
 
 
 @lru_cache(maxsize=65_536)
@@ -172,11 +153,7 @@ def _payers(
     every donor left can pay.
     """
     ids = [int(d) for d in carriers]
-    rows = session.execute(
-        select(BeaconDonorBudget.donor_id, BeaconDonorBudget.spent).where(
-            BeaconDonorBudget.donor_id.in_(ids)
-        )
-    ).all()
+    rows = session.connection().execute(_DONORS_SPENT, {"donors": ids})
     spent = {int(donor): float(value) for donor, value in rows}
     while True:
         cost = evidence_cost(len(ids), donors, k)
@@ -190,19 +167,34 @@ def _payers(
 
 def _charge_donors(session: Session, ids: list[int], cost: float, budget: float) -> bool:
     """Charge ``cost`` to every donor, or to none when any of them can no longer pay."""
-    insert_missing(session, BeaconDonorBudget, [{"donor_id": d, "spent": 0.0} for d in ids])
+    connection = session.connection()
+    connection.execute(_new_budgets(connection.dialect.name), [{"donor_id": d} for d in ids])
     # One statement: on PostgreSQL the rows are locked as they are updated, so two requests
     # cannot both spend a donor's last budget.
-    charged = session.execute(
-        update(BeaconDonorBudget)
-        .where(
-            BeaconDonorBudget.donor_id.in_(ids),
-            BeaconDonorBudget.spent + cost <= budget,
-        )
-        .values(spent=BeaconDonorBudget.spent + cost)
-        .execution_options(synchronize_session=False)
+    charged = connection.execute(_CHARGE, {"donors": ids, "cost": cost, "budget": budget})
+    return bool(charged.rowcount == len(ids))
+
+
+_BUDGETS = cast(Table, BeaconDonorBudget.__table__)
+_DONORS_SPENT = select(_BUDGETS.c.donor_id, _BUDGETS.c.spent).where(
+    _BUDGETS.c.donor_id.in_(bindparam("donors", expanding=True))
+)
+_CHARGE = (
+    update(_BUDGETS)
+    .where(
+        _BUDGETS.c.donor_id.in_(bindparam("donors", expanding=True)),
+        _BUDGETS.c.spent + bindparam("cost") <= bindparam("budget"),
     )
-    return bool(charged.rowcount == len(ids))  # type: ignore[attr-defined]
+    .values(spent=_BUDGETS.c.spent + bindparam("cost"))
+)
+
+
+@lru_cache(maxsize=2)
+def _new_budgets(dialect: str) -> Any:
+    """``INSERT .. ON CONFLICT DO NOTHING`` of a donor's empty budget, built once per
+    dialect (as :func:`hgr.db.inserts.insert_missing` does, without the ORM on the way)."""
+    make = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return make(_BUDGETS).values(donor_id=bindparam("donor_id"), spent=0.0).on_conflict_do_nothing()
 
 
 def shown_alleles(
@@ -272,38 +264,6 @@ def _question_id(collection_id: int, question: str) -> str:
     return hashlib.sha256(f"{collection_id}\n{question}".encode()).hexdigest()
 
 
-def _spend_epsilon(
-    session: Session, collection_id: int, holders: Sequence[str], epsilon: float, budget: float
-) -> bool:
-    insert_missing(
-        session,
-        BeaconEpsilonSpent,
-        [{"collection_id": collection_id, "holder": h, "spent": 0.0} for h in holders],
-    )
-    charged = session.execute(
-        update(BeaconEpsilonSpent)
-        .where(
-            BeaconEpsilonSpent.collection_id == collection_id,
-            BeaconEpsilonSpent.holder.in_(list(holders)),
-            BeaconEpsilonSpent.spent + epsilon <= budget + 1e-9,
-        )
-        .values(spent=BeaconEpsilonSpent.spent + epsilon)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(charged.rowcount == len(holders))  # type: ignore[attr-defined]
-
-
-def _noisy(true_count: int, epsilon: float) -> int:
-    # OpenDP's discrete Laplace (integer noise: no floating-point leak, Mironov 2012).
-    import opendp.prelude as dp
-
-    dp.enable_features("contrib")
-    measurement = dp.m.make_laplace(
-        dp.atom_domain(T=int), dp.absolute_distance(T=int), scale=1.0 / epsilon
-    )
-    return int(measurement(int(true_count)))
-
-
 def release_count(
     session: Session,
     collection_id: int,
@@ -324,17 +284,12 @@ def release_count(
     )
     if released is not None:
         return int(released)
-    with session.begin_nested() as nested:
-        if not _spend_epsilon(
-            session,
-            collection_id,
-            requester.holders,
-            exposure.count_epsilon,
-            exposure.epsilon_budget,
-        ):
-            nested.rollback()
-            return None
-    value = max(0, _noisy(true_count, exposure.count_epsilon))
+    budgets = dict.fromkeys(requester.holders, exposure.epsilon_budget)
+    if not charge(
+        session, Ledger.EPSILON, collection_id, LIFETIME, budgets, exposure.count_epsilon
+    ):
+        return None
+    value = max(0, laplace_count(true_count, exposure.count_epsilon))
     insert_missing(
         session,
         BeaconCountRelease,
@@ -367,125 +322,3 @@ def present_count(value: int, exposure: Exposure) -> int:
         return 0
     step = max(1, exposure.count_step)
     return max(exposure.count_floor, round(value / step) * step)
-
-
-def question_cap(holder: str, tier: Tier) -> int:
-    """A holder's daily questions at ``tier``: an identity's own allowance; an organisation's,
-    or a forwarding node's (the sum over everyone it vouches for), the shared one."""
-    identity_cap, shared_cap = DAILY_QUESTIONS[tier]
-    return identity_cap if holder.startswith("id:") else shared_cap
-
-
-def question_caps(requester: Requester) -> list[tuple[str, int]]:
-    """Every holder the requester's questions are charged to, with its daily cap."""
-    return [(h, question_cap(h, requester.tier)) for h in requester.holders]
-
-
-def admit_questions(session: Session, requester: Requester, day: dt.date, count: int) -> int:
-    """Count up to ``count`` new questions against the requester's daily caps, and return how
-    many the caps admit (the first ones asked)."""
-    return admit_holders(session, question_caps(requester), day, count)
-
-
-def admit_holders(
-    session: Session, limits: Sequence[tuple[str, int]], day: dt.date, count: int
-) -> int:
-    """Count up to ``count`` questions against each holder's daily cap (holder, cap), and
-    return how many every cap admits (the same number is charged to each)."""
-    if count == 1 and _take_one(session, limits, day):
-        return 1  # the common case: one question, every holder under its cap
-    admitted = count
-    for holder, limit in limits:
-        insert_missing(
-            session, BeaconRequesterBudget, [{"holder": holder, "day": day, "questions": 0}]
-        )
-        used = (
-            session.scalar(
-                select(BeaconRequesterBudget.questions).where(
-                    BeaconRequesterBudget.holder == holder, BeaconRequesterBudget.day == day
-                )
-            )
-            or 0
-        )
-        admitted = max(0, min(admitted, limit - used))
-    if admitted == 0 or not limits:
-        return admitted
-    # One conditional update per holder: on PostgreSQL the row is locked as it is updated,
-    # so concurrent requests cannot both take the last question.
-    with session.begin_nested() as nested:
-        for holder, limit in limits:
-            if not _take(session, holder, limit, day, admitted):
-                nested.rollback()  # a concurrent request took them first
-                return 0
-    return admitted
-
-
-def _take(session: Session, holder: str, limit: int, day: dt.date, count: int) -> bool:
-    """Add ``count`` to the holder's row if that keeps it within ``limit`` (one conditional
-    update, atomic on both databases)."""
-    charged = session.execute(
-        update(BeaconRequesterBudget)
-        .where(
-            BeaconRequesterBudget.holder == holder,
-            BeaconRequesterBudget.day == day,
-            BeaconRequesterBudget.questions + count <= limit,
-        )
-        .values(questions=BeaconRequesterBudget.questions + count)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(charged.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def _take_one(session: Session, limits: Sequence[tuple[str, int]], day: dt.date) -> bool:
-    """One question taken from every holder, in one statement, where each holder's row
-    exists and has room; False (and nothing taken) otherwise, for the slow path."""
-    # On the table rather than the mapped class: this runs on every question, and the ORM's
-    # bulk-update machinery costs more than the statement.
-    connection = session.connection()
-    values: dict[str, object] = {"on_day": day}
-    for n, (holder, limit) in enumerate(limits):
-        values[f"holder{n}"], values[f"limit{n}"] = holder, limit
-    taken = connection.execute(_take_statement(len(limits)), values).scalars().all()
-    if len(taken) == len(limits):
-        return True
-    if taken:  # undo, rather than a savepoint round trip on every question
-        B = _BUDGETS.c
-        connection.execute(
-            update(_BUDGETS)
-            .where(B.day == day, B.holder.in_(list(taken)))
-            .values(questions=B.questions - 1)
-        )
-    return False
-
-
-@lru_cache(maxsize=8)
-def _take_statement(holders: int) -> Any:
-    """``UPDATE .. SET questions = questions + 1 .. RETURNING holder`` for ``holders``
-    holders, each under its own limit; built once per number of holders."""
-    B = _BUDGETS.c
-    room = or_(
-        *(
-            and_(B.holder == bindparam(f"holder{n}"), B.questions + 1 <= bindparam(f"limit{n}"))
-            for n in range(holders)
-        )
-    )
-    return (
-        update(_BUDGETS)
-        .where(B.day == bindparam("on_day"), room)
-        .values(questions=B.questions + 1)
-        .returning(B.holder)
-    )
-
-
-_BUDGETS = cast(Table, BeaconRequesterBudget.__table__)
-
-
-def questions_exhausted(day: dt.date) -> QuestionsExhausted:
-    """The refusal of a question over a daily cap: the same whatever was asked."""
-    tomorrow = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
-    wait = int((tomorrow - utc_now()).total_seconds())
-    return QuestionsExhausted(
-        "this beacon's daily question allowance is used up; ask again tomorrow",
-        retry_after=max(1, wait),
-        code="E_BEACON_BUDGET",
-    )

@@ -30,15 +30,14 @@ from hgr.audit import Actor, record
 from hgr.audit.stamp import cached
 from hgr.auth.models import User
 from hgr.auth.roles import Principal, Role
-from hgr.beacon.entries import donor_counts
-from hgr.beacon.models import BeaconDataset
 from hgr.dates import utc_today
 from hgr.exceptions import NotFound, UsageError
-from hgr.genotypes.store import current_store
+from hgr.genotypes.store import current_store, donor_counts
 from hgr.organisations import screen_party
 from hgr.policy.engine import evaluate
 from hgr.policy.packs import Pack, load_packs
 from hgr.policy.request import AccessRequest, NodeFacts
+from hgr.privacy.models import BeaconDataset
 from hgr.registry import models as m
 from hgr.vocabulary import EthicsStatus
 
@@ -202,7 +201,7 @@ class Requester:
     institution: str = ""  # a steward's own institution
     grants: frozenset[str] = field(default_factory=frozenset)
     debarred: bool = False  # on the debarment list on a mandatory ground
-    # The federation node that vouches for a forwarded requester (hgr.beacon.forwarding).
+    # The federation node that vouches for a forwarded requester (hgr.privacy.forwarding).
     forwarder: str = ""
 
     @property
