@@ -100,11 +100,11 @@ ALLOWED_TEXT = {
     "policy": "dates exceptions issues vocabulary",
     "debarment": "audit crypto dates db exceptions federation lifecycle spreadsheets",
     "privacy": (
-        "access audit auth config dates db exceptions federation genotypes organisations policy "
-        "registry vocabulary"
+        "access audit auth dates db exceptions federation genotypes organisations policy registry "
+        "vocabulary"
     ),
     "beacon": "audit auth crypto dates db exceptions federation genotypes privacy registry",
-    "federation": "audit crypto dates db exceptions",
+    "federation": "audit config crypto dates db exceptions",
     "organisations": "audit dates db debarment exceptions policy",
     "backup": "audit auth config crypto dates exceptions node",
     "node": (

@@ -24,12 +24,13 @@ from hgr.auth.roles import Role
 from hgr.auth.users import add_user, create_token
 from hgr.config import BeaconSettings
 from hgr.dates import utc_today
+from hgr.federation.ledger import LEDGER_PATH
 from hgr.federation.network import ON_BEHALF_HEADER
 from hgr.node import Node, init_node, open_node
 from hgr.privacy.exposure import Requester, Tier
 from hgr.privacy.forwarding import on_behalf
 from hgr.privacy.models import BeaconFederatedQuestion, BeaconRequesterBudget
-from hgr.privacy.questions import DAILY_QUESTIONS, LEDGER_PATH
+from hgr.privacy.questions import DAILY_QUESTIONS
 from hgr.registry import models as m
 from hgr.registry.importer import import_files
 from tests.conftest import EXAMPLES, HOLDINGS, register_named

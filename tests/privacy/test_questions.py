@@ -1,10 +1,13 @@
-"""The question ledger on the node that keeps it: federated holders (organisations, Passport
-and OIDC identities) counted once per question a day, local ones every time; and a ledger
-elsewhere that cannot be reached or read."""
+"""Question caps: many questions at once taken from every cap alike, concurrent askers unable
+to share the last question; the ledger on the node that keeps it (federated holders,
+organisations, Passport and OIDC identities, counted once per question a day, local ones every
+time); and a ledger elsewhere that cannot be reached or read."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,14 +17,14 @@ from sqlalchemy import select, update
 from hgr.config import BeaconSettings, Settings
 from hgr.db import Database
 from hgr.exceptions import ConfigurationError
+from hgr.federation.ledger import LedgerUnreachable, RemoteLedger
 from hgr.privacy.exposure import Requester, Tier
 from hgr.privacy.models import BeaconFederatedQuestion, BeaconRequesterBudget
 from hgr.privacy.questions import (
     DAILY_QUESTIONS,
-    LedgerUnreachable,
     QuestionsExhausted,
-    RemoteLedger,
     admit_federated,
+    admit_holders,
     charge_question,
 )
 
@@ -31,6 +34,38 @@ DAY = dt.date(2026, 11, 22)
 def _counts(db: Database) -> dict[str, int]:
     with db.reader() as session:
         return {r.holder: r.questions for r in session.scalars(select(BeaconRequesterBudget))}
+
+
+def test_a_batch_is_cut_to_what_every_cap_admits(db: Database) -> None:
+    # 8 questions asked at once by an identity whose organisation has 5 left: 5 are admitted,
+    # and charged to both; the identity's own room cannot lend the organisation more.
+    with db.transaction() as session:
+        assert admit_holders(session, [("id:a", 100), ("org:o", 5)], DAY, 8) == 5
+        assert admit_holders(session, [("id:a", 100), ("org:o", 5)], DAY, 8) == 0
+        assert admit_holders(session, [("id:b", 100), ("org:p", 10)], DAY, 4) == 4
+        assert admit_holders(session, [("id:b", 100), ("org:p", 10)], DAY, 4) == 4
+        assert admit_holders(session, [("id:b", 100), ("org:p", 10)], DAY, 4) == 2
+        assert admit_holders(session, [], DAY, 3) == 3  # no cap applies
+    assert _counts(db) == {"id:a": 5, "org:o": 5, "id:b": 10, "org:p": 10}
+
+
+def test_concurrent_askers_cannot_share_the_last_questions(db: Database) -> None:
+    # Two colluding identities of one organisation, each sending a batch at the same moment
+    # for the organisation's last 3 questions: together they get 3, not 6.
+    with db.transaction() as session:
+        assert admit_holders(session, [("org:o", 10)], DAY, 7) == 7
+    barrier = threading.Barrier(2)
+
+    def ask(identity: str) -> int:
+        with db.transaction() as session:
+            session.execute(select(1))  # the transaction has begun
+            barrier.wait()
+            return admit_holders(session, [(identity, 100), ("org:o", 10)], DAY, 3)
+
+    with ThreadPoolExecutor(2) as pool:
+        taken = list(pool.map(ask, ["id:a", "id:b"]))
+    assert sorted(taken) == [0, 3]  # the first to write takes them; the other finds none
+    assert _counts(db)["org:o"] == 10
 
 
 def test_federated_holders_count_a_question_once(db: Database) -> None:
@@ -95,10 +130,10 @@ def test_a_ledger_elsewhere_needs_a_readable_token(tmp_path: Path) -> None:
     assert ledger == RemoteLedger("http://127.0.0.1:9", "secret", 10.0)
     assert RemoteLedger.from_settings(replace(settings, beacon=BeaconSettings())) is None
     with pytest.raises(LedgerUnreachable):
-        ledger.admit(["org:a"], Tier.REGISTERED, "a" * 64)
+        ledger.admit(["org:a"], "registered", "a" * 64)
 
 
 def test_a_ledger_answer_that_is_not_one_is_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hgr.privacy.questions.post_json", lambda *a, **k: {"admitted": "yes"})
+    monkeypatch.setattr("hgr.federation.ledger.post_json", lambda *a, **k: {"admitted": "yes"})
     with pytest.raises(LedgerUnreachable):
-        RemoteLedger("http://x", "t", 1.0).admit(["org:a"], Tier.REGISTERED, "a" * 64)
+        RemoteLedger("http://x", "t", 1.0).admit(["org:a"], "registered", "a" * 64)

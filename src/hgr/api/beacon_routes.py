@@ -32,10 +32,11 @@ from hgr.beacon.responding import Asker, Responder
 from hgr.dates import utc_today
 from hgr.exceptions import Forbidden, HgrError, NotAuthenticated, NotFound, RateLimited
 from hgr.federation import read_token_file
+from hgr.federation.ledger import LEDGER_PATH, RemoteLedger
 from hgr.federation.network import ON_BEHALF_HEADER, VIA_HEADER
 from hgr.node import Node
 from hgr.privacy.forwarding import NODE_ROLES
-from hgr.privacy.questions import LEDGER_PATH, RemoteLedger, admit_federated, parse_charge
+from hgr.privacy.questions import admit_federated, parse_charge
 
 __all__ = ["add_beacon_routes"]
 

@@ -20,10 +20,10 @@ from hgr.beacon.service import answer
 from hgr.crypto import NodeKeys
 from hgr.dates import utc_today
 from hgr.db import Database
+from hgr.federation.ledger import RemoteLedger
 from hgr.federation.network import MAX_VIA, ask_peers, forwardable, merge
 from hgr.privacy.exposure import requester_for
 from hgr.privacy.forwarding import forwarded_requester, on_behalf
-from hgr.privacy.questions import RemoteLedger
 
 __all__ = ["NETWORK_ENTRIES", "RECORD_ENTRIES", "Asker", "Responder"]
 

@@ -33,6 +33,7 @@ from hgr.crypto import NodeKeys
 from hgr.dates import utc_now
 from hgr.db import Database
 from hgr.exceptions import Forbidden, UsageError
+from hgr.federation.ledger import RemoteLedger
 from hgr.genotypes.models import GenotypeStore
 from hgr.genotypes.store import current_store, store_columns
 from hgr.privacy.exposure import LEVELS, Dataset, Requester, allowed_level, datasets
@@ -44,7 +45,7 @@ from hgr.privacy.membership import (
     release_count,
     shown_alleles,
 )
-from hgr.privacy.questions import RemoteLedger, charge_question
+from hgr.privacy.questions import charge_question
 from hgr.registry import models as m
 
 __all__ = ["MAX_VARIANT_DONOR_HITS", "answer", "open_store_indexes"]

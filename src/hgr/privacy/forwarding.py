@@ -1,9 +1,9 @@
 """Questions a node passes on for callers its peers cannot recognise themselves.
 
 A peer checks a GA4GH Passport or OIDC JWT itself, so the network passes those on unchanged
-(:mod:`hgr.federation.network`). A node's own API tokens are its secrets and anonymous callers have
-no credential at all; without more, a peer would see every such question as one anonymous
-caller, the forwarding node's address, and all of that node's users would share one
+(:mod:`hgr.federation.network`). A node's own API tokens are its secrets and anonymous callers
+have no credential at all; without more, a peer would see every such question as one
+anonymous caller, the forwarding node's address, and all of that node's users would share one
 anonymous allowance there and get booleans.
 
 So a node that holds an account at a peer (``[beacon] peers`` entry with a token file: a

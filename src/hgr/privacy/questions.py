@@ -12,7 +12,8 @@ others): a question from ``passport:…``, ``oidc:…`` or an organisation count
 against the holder's cap, at whichever node it is asked, however many nodes of the network
 it reaches (the network passes the same question and the same JWT to every peer, so the
 ledger knows the question by its hash and counts it once). Identities only one node knows (its
-own API tokens, anonymous addresses) are counted there.
+own API tokens, anonymous addresses) are counted there. The other nodes reach the ledger
+through :class:`hgr.federation.ledger.RemoteLedger`.
 
 If the ledger cannot be reached the question is refused, the same way whatever was asked:
 an unreachable ledger must not lift the caps.
@@ -24,7 +25,6 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, cast
 
@@ -33,21 +33,17 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from hgr.config import Settings
 from hgr.dates import utc_now
 from hgr.db.inserts import insert_missing
-from hgr.exceptions import HgrError, RateLimited, UsageError
-from hgr.federation.client import post_json, read_token_file
+from hgr.exceptions import RateLimited, UsageError
+from hgr.federation.ledger import RemoteLedger
 from hgr.privacy.exposure import Requester, Tier
 from hgr.privacy.models import BeaconFederatedQuestion, BeaconRequesterBudget
 
 __all__ = [
     "DAILY_QUESTIONS",
     "FEDERATED",
-    "LEDGER_PATH",
-    "LedgerUnreachable",
     "QuestionsExhausted",
-    "RemoteLedger",
     "admit_federated",
     "admit_holders",
     "admit_questions",
@@ -67,7 +63,6 @@ DAILY_QUESTIONS = {
     Tier.CONTROLLED: (20_000, 100_000),
 }
 
-LEDGER_PATH = "/beacon/ledger/questions"
 # Holders every node of the federation knows by the same name: a forwarding node is named by
 # the institution, province or nation its accounts are scoped to (hgr.privacy.forwarding).
 FEDERATED = ("id:passport:", "id:oidc:", "org:", "node:")
@@ -77,12 +72,6 @@ class QuestionsExhausted(RateLimited):
     """The daily question cap is reached; the refusal depends on nothing but the count."""
 
     code = "E_BEACON_BUDGET"
-
-
-class LedgerUnreachable(RateLimited):
-    """The federation's question ledger did not answer; the question is refused unasked."""
-
-    code = "E_LEDGER_UNREACHABLE"
 
 
 def question_cap(holder: str, tier: Tier) -> int:
@@ -294,59 +283,6 @@ def _note_question(dialect: str) -> Any:
     )
 
 
-@dataclass(frozen=True)
-class RemoteLedger:
-    """The ledger node, as this node reaches it."""
-
-    url: str
-    token: str
-    timeout: float
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RemoteLedger | None:
-        """The ledger ``[beacon]`` names, or None when this node keeps its own.
-
-        Raises
-        ------
-        ConfigurationError
-            The token file cannot be read or is empty.
-        """
-        beacon = settings.beacon
-        if not beacon.ledger:
-            return None
-        token = read_token_file(
-            settings.home, beacon.ledger_token_file, "[beacon] ledger_token_file"
-        )
-        return cls(beacon.ledger, token, beacon.timeout_seconds)
-
-    def admit(self, holders: Sequence[str], tier: Tier, question: str) -> bool:
-        """Whether the ledger admits the question for every holder.
-
-        Raises
-        ------
-        LedgerUnreachable
-            The ledger did not answer, or not as a ledger does.
-        """
-        try:
-            answer = post_json(
-                self.url,
-                LEDGER_PATH,
-                {"holders": list(holders), "tier": tier.name.lower(), "question": question},
-                self.token,
-                timeout=self.timeout,
-            )
-        except HgrError as exc:
-            raise LedgerUnreachable(
-                f"the federation's question ledger did not answer ({exc.code}); ask again later",
-                retry_after=60,
-            ) from None
-        if not isinstance(answer, dict) or not isinstance(answer.get("admitted"), bool):
-            raise LedgerUnreachable(
-                "the federation's question ledger gave no answer; ask again later", retry_after=60
-            )
-        return bool(answer["admitted"])
-
-
 def charge_question(
     session: Session,
     requester: Requester,
@@ -375,6 +311,6 @@ def charge_question(
     if local and admit_holders(session, local, day, 1) == 0:
         raise questions_exhausted(day)
     if federated and not ledger.admit(
-        [h for h, _ in federated], requester.tier, question_hash(question)
+        [h for h, _ in federated], requester.tier.name.lower(), question_hash(question)
     ):
         raise questions_exhausted(day)
