@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -84,6 +85,18 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "hgr.sqlite"
     upgrade_schema(f"sqlite:///{path}")
     return path
+
+
+@pytest.fixture
+def migrated_sqlite(migrated_template: Path) -> Callable[[Path], str]:
+    """Make a new SQLite database at a path, migrated to head (a copy of the template), and
+    give its URL: another node's database, beside the test's own."""
+
+    def make(path: Path) -> str:
+        shutil.copyfile(migrated_template, path)
+        return f"sqlite:///{path}"
+
+    return make
 
 
 @pytest.fixture(autouse=True)
@@ -240,6 +253,102 @@ def _fresh(
     if regions:
         load_regions(database, default_region_file())
     return database
+
+
+class Snapshots:
+    """Whole databases as a fixture left them, put back in place of building them again.
+
+    A fixture that fills a database the same way for every test (the API's two institutions
+    and users) fills it once per database and process, is snapshotted, and later tests get
+    the snapshot back: every row, the audit log's and the sequences' included, as the fixture
+    wrote it. On SQLite the file is copied with SQLite's backup API; on PostgreSQL each table's
+    rows are kept in a schema of their own and copied back with the triggers off.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, str], tuple[object, object]] = {}
+        self._schemas: list[tuple[str, str]] = []  # (PostgreSQL url, snapshot schema)
+
+    def restore(self, db: Database, name: str) -> object | None:
+        """Put back the snapshot ``name`` of ``db``'s database, and return what was kept with
+        it; None when there is none yet."""
+        kept = self._kept.get((db.url, name))
+        if kept is None:
+            return None
+        state, extra = kept
+        if db.dialect == "sqlite":
+            assert isinstance(state, sqlite3.Connection)
+            target = sqlite3.connect(_sqlite_path(db))
+            state.backup(target)
+            target.close()
+        else:
+            assert isinstance(state, str)
+            _pg_copy(db, source=state, target=None)
+        return extra
+
+    def take(self, db: Database, name: str, extra: object) -> None:
+        """Snapshot ``db``'s database as ``name``, with ``extra`` to give back on restore."""
+        if db.dialect == "sqlite":
+            source = sqlite3.connect(_sqlite_path(db))
+            state: object = sqlite3.connect(":memory:", check_same_thread=False)
+            source.backup(state)  # type: ignore[arg-type]
+            source.close()
+        else:
+            state = f"snap_{uuid.uuid4().hex[:12]}"
+            _pg_copy(db, source=None, target=str(state))
+            self._schemas.append((db.url, str(state)))
+        self._kept[(db.url, name)] = (state, extra)
+
+    def close(self) -> None:
+        for url, schema in self._schemas:
+            engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+            with engine.begin() as connection:
+                connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            engine.dispose()
+
+
+def _sqlite_path(db: Database) -> str:
+    return str(sa.engine.make_url(db.url).database)
+
+
+def _pg_copy(db: Database, source: str | None, target: str | None) -> None:
+    """Copy every table's rows, and the sequences, from the snapshot schema ``source`` into
+    the database's own schema, or from it into a new snapshot schema ``target``."""
+    with db.transaction() as session:
+        session.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        names = session.scalars(sa.text(_PG_TABLES)).all()
+        if target is not None:
+            session.execute(sa.text(f'CREATE SCHEMA "{target}"'))
+            for name in names:
+                session.execute(sa.text(f'CREATE TABLE "{target}"."{name}" AS TABLE "{name}"'))
+            session.execute(
+                sa.text(
+                    f'CREATE TABLE "{target}"."_sequences" AS SELECT sequencename AS name, '
+                    "last_value FROM pg_sequences WHERE schemaname = current_schema()"
+                )
+            )
+            return
+        assert source is not None
+        statements = [f'DELETE FROM "{name}"' for name in names]
+        statements += [
+            f'INSERT INTO "{name}" OVERRIDING SYSTEM VALUE SELECT * FROM "{source}"."{name}"'
+            for name in names
+        ]
+        session.execute(sa.text("; ".join(statements)))
+        session.execute(sa.text(_PG_RESTART))
+        session.execute(
+            sa.text(
+                f'SELECT setval(quote_ident(name), last_value) FROM "{source}"."_sequences" '
+                "WHERE last_value IS NOT NULL"
+            )
+        )
+
+
+@pytest.fixture(scope="session")
+def snapshots() -> Iterator[Snapshots]:
+    kept = Snapshots()
+    yield kept
+    kept.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -20,7 +20,7 @@ from hgr.node import Node
 from hgr.policy import AccessRequest, read_model
 from hgr.registry.importer import import_files
 from tests.api.beacon_node import BeaconNode, build_beacon_node, copy_node
-from tests.conftest import EXAMPLES, HOLDINGS, register_parties
+from tests.conftest import EXAMPLES, HOLDINGS, Snapshots, register_parties
 
 ADMIN = Actor("cli:test", "operator")
 
@@ -59,8 +59,9 @@ class Api:
         return self.client.post(path, headers=headers, **kw)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def api(db: Database, keys: NodeKeys, tmp_path: Path) -> Iterator[Api]:
+def _two_institutions(db: Database, keys: NodeKeys) -> dict[str, str]:
+    """The examples' two institutions with their holdings, and a user (with a token) for
+    every role."""
     import_files(db, keys, [EXAMPLES / "institutions.csv"])
     for code in ("BJ-H001", "SH-C001"):
         import_files(db, keys, HOLDINGS, institution=code)
@@ -71,6 +72,17 @@ def api(db: Database, keys: NodeKeys, tmp_path: Path) -> Iterator[Api]:
         for name, (role, scope) in USERS.items():
             add_user(session, ADMIN, name, role, scope, organisation=ORGANISATIONS.get(name, ""))
             tokens[name] = create_token(session, ADMIN, name).value
+    return tokens
+
+
+@pytest.fixture
+def api(db: Database, keys: NodeKeys, tmp_path: Path, snapshots: Snapshots) -> Iterator[Api]:
+    # Built once per database and process, and put back for every later test.
+    tokens = snapshots.restore(db, "api")
+    if tokens is None:
+        tokens = _two_institutions(db, keys)
+        snapshots.take(db, "api", tokens)
+    assert isinstance(tokens, dict)
     settings = Settings(
         home=tmp_path, name="test node", service=ServiceSettings(rate_per_second=1000, burst=1000)
     )

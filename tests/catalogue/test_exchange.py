@@ -4,7 +4,7 @@ nation, the signed register back down; forged or altered documents are refused w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from hgr.catalogue.exchange import (
     sign_review,
 )
 from hgr.crypto import NodeKeys, Signer, create_node_keys, load_signer
-from hgr.db import Database, upgrade_schema
+from hgr.db import Database
 from hgr.exceptions import Conflict, FormatError, IntegrityBroken
 from hgr.federation.documents import envelope_of, sign_document, trust_key
 from hgr.registry.importer import import_files
@@ -45,22 +45,23 @@ def _signer(tmp_path: Path, name: str) -> Signer:
     return load_signer(create_node_keys(tmp_path / name).signing_key, f"hgr/{name}")
 
 
-def _node(tmp_path: Path, name: str) -> Database:
-    url = f"sqlite:///{tmp_path / name}.sqlite"
-    upgrade_schema(url)
-    database = Database(url)
+def _node(tmp_path: Path, name: str, migrated_sqlite: Callable[[Path], str]) -> Database:
+    database = Database(migrated_sqlite(tmp_path / f"{name}.sqlite"))
     database.seal_with(create_node_keys(tmp_path / f"{name}-keys").record_key())
     return database
 
 
 @pytest.fixture
-def nodes(db: Database, keys: NodeKeys, tmp_path: Path) -> Iterator[dict[str, Any]]:
+def nodes(
+    db: Database, keys: NodeKeys, tmp_path: Path, migrated_sqlite: Callable[[Path], str]
+) -> Iterator[dict[str, Any]]:
     """An institution node (on each database) with examples/ declared, and a province and a
     nation node, each trusting the keys of the node below (or above) it."""
     import_files(db, keys, [EXAMPLES / "institutions.csv"])
     import_files(db, keys, HOLDINGS, institution=BJ)
     signers = {n: _signer(tmp_path, n) for n in ("institution", "province", "nation")}
-    province, nation = _node(tmp_path, "province"), _node(tmp_path, "nation")
+    province = _node(tmp_path, "province", migrated_sqlite)
+    nation = _node(tmp_path, "nation", migrated_sqlite)
     with db.transaction() as session:
         declare_pedigree(session, ACTOR, BJ, "HD-001")
         declare_region(session, ACTOR, BJ, "Han", PROVINCE, trait="a founder population")

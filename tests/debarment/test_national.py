@@ -5,7 +5,7 @@ held, and required fresh for outbound decisions."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from hgr.audit import Actor
 from hgr.crypto import NodeKeys, Signer, create_node_keys, load_signer
 from hgr.dates import utc_today
-from hgr.db import Database, upgrade_schema
+from hgr.db import Database
 from hgr.debarment.national import (
     held_list,
     publish_national_list,
@@ -43,11 +43,14 @@ def nation(db: Database, keys: NodeKeys) -> tuple[Database, Signer]:
 
 
 @pytest.fixture
-def province(tmp_path: Path, nation: tuple[Database, Signer], keys: NodeKeys) -> Iterator[Database]:
+def province(
+    tmp_path: Path,
+    nation: tuple[Database, Signer],
+    keys: NodeKeys,
+    migrated_sqlite: Callable[[Path], str],
+) -> Iterator[Database]:
     """Another node: the nation's key trusted, no list of its own."""
-    url = f"sqlite:///{tmp_path / 'province.sqlite'}"
-    upgrade_schema(url)
-    other = Database(url)
+    other = Database(migrated_sqlite(tmp_path / "province.sqlite"))
     other.seal_with(keys.record_key())
     load_regions(other, default_region_file())
     with other.transaction() as session:

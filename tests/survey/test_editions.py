@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from hgr.audit import Actor, record
 from hgr.crypto import NodeKeys, Signer, create_node_keys, load_signer
 from hgr.dates import utc_now
-from hgr.db import Database, upgrade_schema
+from hgr.db import Database
 from hgr.exceptions import IntegrityBroken, ValidationFailed
 from hgr.federation.documents import (
     Envelope,
@@ -203,13 +204,15 @@ def test_an_invalid_return_stops_the_province(nation_db: Database, signer: Signe
 
 
 def _other_nation(
-    tmp_path: Path, keys: NodeKeys, signer: Signer, institution_key: bool = True
+    tmp_path: Path,
+    migrated_sqlite: Callable[[Path], str],
+    keys: NodeKeys,
+    signer: Signer,
+    institution_key: bool = True,
 ) -> tuple[Database, Signer]:
     """A second node, the nation: the institutions list, the province 310000 trusted, and
     (with ``institution_key``) the key of its institution SH-C001 registered."""
-    url = f"sqlite:///{tmp_path / 'nation.sqlite'}"
-    upgrade_schema(url)
-    other = Database(url)
+    other = Database(migrated_sqlite(tmp_path / "nation.sqlite"))
     other.seal_with(keys.record_key())
     load_regions(other, default_region_file())
     import_files(other, keys, [EXAMPLES / "institutions.csv"])
@@ -260,14 +263,20 @@ def _forged_package(db: Database, signer: Signer, invented: Signer, change: Any)
     ids=["another-provinces-institution", "moved-by-its-body"],
 )
 def test_a_province_cannot_vouch_for_another_provinces_institution(
-    nation_db: Database, signer: Signer, keys: NodeKeys, tmp_path: Path, change: Any, says: str
+    nation_db: Database,
+    signer: Signer,
+    keys: NodeKeys,
+    tmp_path: Path,
+    migrated_sqlite: Callable[[Path], str],
+    change: Any,
+    says: str,
 ) -> None:
     # The attack: Shanghai signs an edition vouching for a Beijing institution's return,
     # signed with a key Shanghai invented, adding 100,000 donors. The nation refuses it and
     # keeps nothing.
     invented = load_signer(create_node_keys(tmp_path / "invented").signing_key, "hgr/invented")
     sent = _forged_package(nation_db, signer, invented, change)
-    other, national = _other_nation(tmp_path, keys, signer)
+    other, national = _other_nation(tmp_path, migrated_sqlite, keys, signer)
     try:
         with pytest.raises(IntegrityBroken, match=says) as refused, other.transaction() as s:
             receive_package(s, ACTOR, sent, national.verifier)
@@ -294,13 +303,17 @@ def test_a_return_cannot_move_its_institution_to_another_province(
 
 
 def test_a_registered_institution_key_must_be_the_one_vouched_for(
-    nation_db: Database, signer: Signer, keys: NodeKeys, tmp_path: Path
+    nation_db: Database,
+    signer: Signer,
+    keys: NodeKeys,
+    tmp_path: Path,
+    migrated_sqlite: Callable[[Path], str],
 ) -> None:
     _submit(nation_db, signer, "SH-C001")
     with nation_db.transaction() as session:
         edition = compile_province(session, signer, ACTOR, "2025", "310000")
         sent = json.loads(json.dumps(package(session, edition)))
-    other, national = _other_nation(tmp_path, keys, signer, institution_key=False)
+    other, national = _other_nation(tmp_path, migrated_sqlite, keys, signer, institution_key=False)
     registered = load_signer(create_node_keys(tmp_path / "sh-keys").signing_key, "hgr/sh")
     try:
         with other.transaction() as session:
@@ -315,16 +328,18 @@ def test_a_registered_institution_key_must_be_the_one_vouched_for(
 
 
 def test_a_package_travels_to_another_node(
-    nation_db: Database, signer: Signer, keys: NodeKeys, tmp_path: Path
+    nation_db: Database,
+    signer: Signer,
+    keys: NodeKeys,
+    tmp_path: Path,
+    migrated_sqlite: Callable[[Path], str],
 ) -> None:
     _submit(nation_db, signer, "SH-C001")
     _submit(nation_db, signer, "SH-C001", remarks="corrected")
     with nation_db.transaction() as session:
         edition = compile_province(session, signer, ACTOR, "2025", "310000")
         sent = json.loads(json.dumps(package(session, edition)))
-    url = f"sqlite:///{tmp_path / 'nation.sqlite'}"
-    upgrade_schema(url)
-    other = Database(url)
+    other = Database(migrated_sqlite(tmp_path / "nation.sqlite"))
     other.seal_with(keys.record_key())
     load_regions(other, default_region_file())
     import_files(other, keys, [EXAMPLES / "institutions.csv"])

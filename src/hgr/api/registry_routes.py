@@ -8,6 +8,7 @@ the CLI). ``POST /registry/import`` takes files as the CLI does.
 
 import re
 from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
 
@@ -83,7 +84,10 @@ class Rows(BaseModel):
     rows: list[dict[str, str]] = Field(min_length=1, max_length=MAX_ROWS)
 
 
-def _filters_model(spec: Entity) -> type[BaseModel]:
+# Built once per entity: the models are the same for every app (tests build many).
+@cache
+def _filters_model(entity: str) -> type[BaseModel]:
+    spec = ENTITIES[entity]
     fields: dict[str, Any] = {
         "limit": (int, Field(50, ge=1, le=1000)),
         "offset": (int, Field(0, ge=0, le=MAX_POSITION)),
@@ -102,7 +106,9 @@ def _filters_model(spec: Entity) -> type[BaseModel]:
     )
 
 
-def _key_model(spec: Entity) -> type[BaseModel]:
+@cache
+def _key_model(entity: str) -> type[BaseModel]:
+    spec = ENTITIES[entity]
     fields: dict[str, Any] = {
         k: (str, Field(min_length=1, max_length=500, pattern=PRINTABLE)) for k in spec.key
     }
@@ -277,8 +283,8 @@ def _entity_routes(
     run_import: Callable[..., ImportOut],
 ) -> None:
     name = spec.name
-    Filters = _filters_model(spec)
-    Key = _key_model(spec)
+    Filters = _filters_model(name)
+    Key = _key_model(name)
 
     def reader_of(principal: Principal, decision: Decision, request: Request) -> Reader:
         return Reader(
