@@ -8,6 +8,7 @@ be reached the PostgreSQL tests skip with the reason, except under ``CI=true``, 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import shutil
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import hypothesis
 import pytest
@@ -36,6 +38,7 @@ import hgr.registry.history
 import hgr.relatedness.models
 import hgr.survey.models  # noqa: F401  (every table, record versions included)
 from hgr.crypto import NodeKeys, create_node_keys
+from hgr.dates import utc_today
 from hgr.db import Base, Database, upgrade_schema
 from hgr.registry.regions import default_region_file, load_regions
 
@@ -259,20 +262,26 @@ class Snapshots:
     """Whole databases as a fixture left them, put back in place of building them again.
 
     A fixture that fills a database the same way for every test (the API's two institutions
-    and users) fills it once per database and process, is snapshotted, and later tests get
-    the snapshot back: every row, the audit log's and the sequences' included, as the fixture
-    wrote it. On SQLite the file is copied with SQLite's backup API; on PostgreSQL each table's
-    rows are kept in a schema of their own and copied back with the triggers off.
+    and users) fills it once per database, base state and day, is snapshotted, and later
+    tests get the snapshot back: every row, the audit log's and the sequences' included, as
+    the fixture wrote it. On SQLite the file is copied with SQLite's backup API; on PostgreSQL
+    each table's rows are kept in a schema of their own and copied back with the triggers off.
+
+    A snapshot replaces the whole database, so the fixture that restores one must be the
+    first to write after ``db``. The key holds the clock's day, so that tokens issued under a
+    frozen clock are never handed to a test on the real one, and whatever names the base state
+    (``base``: the regions loaded or not); what is kept beside the rows is given back as a
+    copy, so that no test sees another's changes to it.
     """
 
     def __init__(self) -> None:
-        self._kept: dict[tuple[str, str], tuple[object, object]] = {}
+        self._kept: dict[tuple[str, str, str], tuple[object, object]] = {}
         self._schemas: list[tuple[str, str]] = []  # (PostgreSQL url, snapshot schema)
 
-    def restore(self, db: Database, name: str) -> object | None:
-        """Put back the snapshot ``name`` of ``db``'s database, and return what was kept with
-        it; None when there is none yet."""
-        kept = self._kept.get((db.url, name))
+    def restore(self, db: Database, name: str) -> Any:
+        """Put back the snapshot ``name`` of ``db``'s database, and return a copy of what was
+        kept with it; None when there is none yet."""
+        kept = self._kept.get(self._key(db, name))
         if kept is None:
             return None
         state, extra = kept
@@ -284,7 +293,7 @@ class Snapshots:
         else:
             assert isinstance(state, str)
             _pg_copy(db, source=state, target=None)
-        return extra
+        return copy.deepcopy(extra)
 
     def take(self, db: Database, name: str, extra: object) -> None:
         """Snapshot ``db``'s database as ``name``, with ``extra`` to give back on restore."""
@@ -297,7 +306,11 @@ class Snapshots:
             state = f"snap_{uuid.uuid4().hex[:12]}"
             _pg_copy(db, source=None, target=str(state))
             self._schemas.append((db.url, str(state)))
-        self._kept[(db.url, name)] = (state, extra)
+        self._kept[self._key(db, name)] = (state, copy.deepcopy(extra))
+
+    @staticmethod
+    def _key(db: Database, name: str) -> tuple[str, str, str]:
+        return db.url, name, utc_today().isoformat()
 
     def close(self) -> None:
         for url, schema in self._schemas:

@@ -76,13 +76,19 @@ def _two_institutions(db: Database, keys: NodeKeys) -> dict[str, str]:
 
 
 @pytest.fixture
-def api(db: Database, keys: NodeKeys, tmp_path: Path, snapshots: Snapshots) -> Iterator[Api]:
-    # Built once per database and process, and put back for every later test.
-    tokens = snapshots.restore(db, "api")
+def api(
+    request: pytest.FixtureRequest,
+    db: Database,
+    keys: NodeKeys,
+    tmp_path: Path,
+    snapshots: Snapshots,
+) -> Iterator[Api]:
+    # Built once per database, base state and day, and put back for every later test.
+    base = "without-regions" if request.node.get_closest_marker("without_regions") else ""
+    tokens = snapshots.restore(db, f"api{base}")
     if tokens is None:
         tokens = _two_institutions(db, keys)
-        snapshots.take(db, "api", tokens)
-    assert isinstance(tokens, dict)
+        snapshots.take(db, f"api{base}", tokens)
     settings = Settings(
         home=tmp_path, name="test node", service=ServiceSettings(rate_per_second=1000, burst=1000)
     )

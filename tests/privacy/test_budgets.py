@@ -75,10 +75,23 @@ def test_the_ledgers_are_separate(db: Database, keys: NodeKeys) -> None:
     with db.transaction() as session:
         assert charge(session, Ledger.EPSILON, collection, LIFETIME, {"org:a": 1.0}, 1.0)
         assert not charge(session, Ledger.EPSILON, collection, LIFETIME, {"org:a": 1.0}, 0.5)
-        assert charge(session, Ledger.RHO, collection, LIFETIME, {"org:a": 1.0}, 0.5)
+        assert charge(session, Ledger.RHO, collection, "2026", {"org:a": 1.0}, 0.5)
     with db.reader() as session:
         assert spent(session, Ledger.EPSILON, collection, "org:a", LIFETIME) == 1.0
-        assert spent(session, Ledger.RHO, collection, "org:a", LIFETIME) == 0.5
+        assert spent(session, Ledger.RHO, collection, "org:a", "2026") == 0.5
+
+
+@pytest.mark.parametrize(
+    ("ledger", "period"),
+    [(Ledger.EPSILON, "2026"), (Ledger.EPSILON, ""), (Ledger.RHO, LIFETIME), (Ledger.RHO, "26")],
+)
+def test_a_period_of_another_kind_is_refused(
+    sqlite_db: Database, ledger: Ledger, period: str
+) -> None:
+    # A rho budget is a year's and an epsilon budget the dataset's life: a charge under any
+    # other period would open a budget of its own, which nothing reads or renews.
+    with pytest.raises(ValueError, match="not a period"), sqlite_db.transaction() as session:
+        charge(session, ledger, 1, period, {"org:a": 1.0}, 0.1)
 
 
 def test_the_upgrade_carries_every_budget_over(tmp_path: Path) -> None:

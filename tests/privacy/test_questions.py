@@ -46,7 +46,11 @@ def test_a_batch_is_cut_to_what_every_cap_admits(db: Database) -> None:
         assert admit_holders(session, [("id:b", 100), ("org:p", 10)], DAY, 4) == 4
         assert admit_holders(session, [("id:b", 100), ("org:p", 10)], DAY, 4) == 2
         assert admit_holders(session, [], DAY, 3) == 3  # no cap applies
-    assert _counts(db) == {"id:a": 5, "org:o": 5, "id:b": 10, "org:p": 10}
+        assert admit_holders(session, [("id:a", 100)], DAY, -4) == 0  # gives nothing back
+        # A holder named twice is charged once, under the lower cap.
+        assert admit_holders(session, [("id:c", 100), ("id:c", 6)], DAY, 4) == 4
+        assert admit_holders(session, [("id:c", 100), ("id:c", 6)], DAY, 4) == 2
+    assert _counts(db) == {"id:a": 5, "org:o": 5, "id:b": 10, "org:p": 10, "id:c": 6}
 
 
 def test_concurrent_askers_cannot_share_the_last_questions(db: Database) -> None:

@@ -6,7 +6,7 @@ The simulation follows security.md §1.7 (tests T1–T3):
   beacon's donors, and outsiders are drawn from the same population. A person carries allele
   j with probability ``1 - (1 - f_j)^2`` (Hardy–Weinberg).
 - The beacon's answers come from the beacon's own code: every question is counted against
-  the daily caps by :func:`hgr.privacy.membership.admit_questions` and answered by
+  the daily caps by :func:`hgr.privacy.questions.admit_questions` and answered by
   :func:`hgr.privacy.membership.shown_alleles`, with the disclosure ledger in a real database.
   Each victim is attacked on a fresh ledger (a savepoint rolled back afterwards), so that
   every attack meets the beacon at its most exposed.
@@ -262,7 +262,7 @@ def power_at(
 def _log_ratios(population: Population, k: int) -> tuple[NDArray[np.float64], ...]:
     """Per allele: log P1/P0 of a "yes", log (1-P1)/(1-P0) of a "no", and KL(P1 || P0), for a
     beacon hiding alleles with fewer than k carriers (§1.7, attacker B; δ-corrected)."""
-    from scipy.stats import binom  # here: scipy.stats is slow to import (disclosure.py)
+    from scipy.stats import binom  # here: scipy.stats is slow to import (privacy/membership.py)
 
     n = population.members
     c = 1.0 - (1.0 - population.frequencies) ** 2

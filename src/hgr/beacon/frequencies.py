@@ -600,7 +600,7 @@ def frequency_ledger(session: Session, dataset: str | None = None) -> FrequencyL
             select(R).where(R.collection_id.in_(list(known))).order_by(R.released_at, R.question)
         )
     )
-    spent = []
+    rows = []
     for row in spending(session, Ledger.RHO, list(known)):
         exposure = known[row.collection_id].exposure
         budget = (
@@ -608,7 +608,7 @@ def frequency_ledger(session: Session, dataset: str | None = None) -> FrequencyL
             if row.holder == DATASET_HOLDER
             else exposure.frequency_rho_per_organisation
         )
-        spent.append(
+        rows.append(
             LedgerSpent(known[row.collection_id].id, int(row.period), row.holder, row.spent, budget)
         )
-    return FrequencyLedger(releases, tuple(spent))
+    return FrequencyLedger(releases, tuple(rows))

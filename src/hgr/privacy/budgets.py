@@ -15,6 +15,7 @@ so that a restart does not reset it (security.md T6(c)). Two ledgers use it:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
@@ -26,7 +27,7 @@ from hgr.privacy.models import PrivacySpent
 
 __all__ = ["LIFETIME", "Ledger", "charge", "spending", "spent"]
 
-LIFETIME = "all"  # the period of a budget that is never renewed
+LIFETIME = "all"  # the period of an epsilon budget: the dataset's life; rho's is a year
 
 
 class Ledger(StrEnum):
@@ -54,7 +55,14 @@ def charge(
 
     Each holder is one conditional update, atomic on both databases: on PostgreSQL the row is
     locked as it is updated, so two concurrent releases cannot both take the last of a budget.
+
+    Raises
+    ------
+    ValueError
+        ``period`` is not the ledger's kind of period (``all`` for epsilon, a year for rho).
     """
+    if not _is_period(ledger, period):
+        raise ValueError(f"{period!r} is not a period of the {ledger.value} ledger")
     P = PrivacySpent
     insert_missing(
         session,
@@ -88,6 +96,13 @@ def charge(
                 nested.rollback()
                 return False
     return True
+
+
+def _is_period(ledger: Ledger, period: str) -> bool:
+    """Whether ``period`` is one of ``ledger``'s: ``all`` for epsilon, a year for rho."""
+    if ledger is Ledger.EPSILON:
+        return period == LIFETIME
+    return re.fullmatch(r"[0-9]{4}", period) is not None
 
 
 def spent(session: Session, ledger: Ledger, collection_id: int, holder: str, period: str) -> float:

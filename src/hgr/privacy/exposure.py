@@ -87,7 +87,7 @@ class Exposure:
     # false-positive rate (security.md §2.3): 0.5 nats gives 0.082 at 5%, under the 0.10 the
     # attack simulation must meet with room for its sampling error (ln 2 sat on 0.10 and
     # measured 0.11-0.12). With N = 1,000 donors it also raises the bar from k = 5 to 8
-    # carriers (disclosure.threshold): a "yes" at 5 carriers tells 0.62 nats.
+    # carriers (membership.threshold): a "yes" at 5 carriers tells 0.62 nats.
     evidence_budget: float = 0.5
     # Allele frequencies for approved collaborators (hgr.beacon.frequencies), released with
     # zCDP Gaussian noise whose standard deviation on a frequency is frequency_sd, whatever

@@ -97,6 +97,13 @@ def admit_holders(
 ) -> int:
     """Count up to ``count`` questions against each holder's daily cap (holder, cap), and
     return how many every cap admits (the same number is charged to each)."""
+    if count <= 0:
+        return 0
+    # One cap per holder: a holder named twice would otherwise be charged twice.
+    caps: dict[str, int] = {}
+    for holder, cap in limits:
+        caps[holder] = min(cap, caps.get(holder, cap))
+    limits = list(caps.items())
     if not limits:
         return count
     if _take(session, limits, day, count):
