@@ -24,7 +24,13 @@ $(STAMP): $(RUNTIME) pyproject.toml
 demo: $(RUNTIME)
 	$(BIN)/hgr demo $(DEMO_DIR) --force
 
-test: $(STAMP)
+# The console's browser tests drive Debian's Chromium; the Noto CJK fonts draw its Chinese.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get install -y -q chromium fonts-noto-cjk >/dev/null || { echo "error: Debian's chromium could not be installed (the console's browser tests need it)"; exit 1; }
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -n auto --durations=15  # on every core; the slowest tests printed
 
 # The suite in a shuffled order (modules, and tests within each): what an order dependence
@@ -42,8 +48,8 @@ bench: $(STAMP)
 	done
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/mypy
 
 clean:

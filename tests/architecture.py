@@ -27,6 +27,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "db",
         "error_codes",
         "exceptions",
+        "i18n",
         "issues",
         "lifecycle",
         "progress",
@@ -51,7 +52,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
     # The demo composes every layer into the main story, as an adapter would; ``python -m
     # hgr`` (__main__) is the command line.
-    "adapters": ("cli", "api", "web", "demo", "__main__"),
+    "adapters": ("cli", "api", "web", "console", "demo", "__main__"),
 }
 RANK = {part: rank for rank, parts in enumerate(LAYERS.values()) for part in parts}
 ADAPTERS = set(LAYERS["adapters"])
@@ -70,6 +71,7 @@ ALLOWED_TEXT = {
     "db": "exceptions",
     "error_codes": "exceptions",
     "exceptions": "",
+    "i18n": "",
     "issues": "",
     "lifecycle": "audit dates exceptions",
     "progress": "",
@@ -119,10 +121,11 @@ ALLOWED_TEXT = {
         "progress registry relatedness survey synth web"
     ),
     "api": (
-        "access audit auth beacon catalogue config crypto dates db debarment exceptions "
+        "access audit auth beacon catalogue config console crypto dates db debarment exceptions "
         "federation issues node policy privacy registry survey web"
     ),
     "web": "dates exceptions privacy survey",
+    "console": "debarment i18n node",
     "demo": (
         "access audit auth catalogue config dates debarment exceptions federation genotypes node "
         "organisations policy registry relatedness survey synth web"
@@ -235,7 +238,7 @@ if __name__ == "__main__":
 
 # What an adapter leaves to the services: reading and writing the database, and writing the
 # audit log. An adapter parses its input, calls a service and renders the answer.
-ADAPTER_PARTS = {"cli", "api", "web"}
+ADAPTER_PARTS = {"cli", "api", "web", "console"}
 _QUERY_CALLS = {"select", "insert", "update", "delete", "text", "record"}
 _SESSION_METHODS = {"execute", "scalar", "scalars", "add", "add_all", "get", "delete", "merge"}
 

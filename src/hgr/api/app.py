@@ -34,6 +34,7 @@ from hgr.auth.permissions import Action, authorize
 from hgr.auth.roles import Principal
 from hgr.beacon.service import open_store_indexes
 from hgr.config import Settings
+from hgr.console.public import add_console
 from hgr.exceptions import Forbidden, NotAuthenticated, NotFound
 from hgr.node import Node, open_node
 from hgr.registry.queries import count_summary
@@ -187,6 +188,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     add_registry_routes(app, node, Caller, refuse)
     add_survey_routes(app, node, Caller, refuse)
     add_debarment_routes(app, node, Caller)
+    add_console(app, node)
     add_access_routes(app, node, Caller, refuse)
     add_beacon_routes(app, node, Caller)
     add_statistics_routes(app, node, Caller)

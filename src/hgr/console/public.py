@@ -1,0 +1,88 @@
+"""The public pages: the node's landing page and the debarment list, open to everyone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from hgr.console.pages import locale_of, render
+from hgr.debarment.listing import published_list
+from hgr.i18n import translations
+from hgr.node import Node
+
+__all__ = ["add_console"]
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_SEARCH = 200  # characters of a search
+KINDS = {"": None, "mandatory": True, "discretionary": False}
+
+
+def add_console(app: FastAPI, node: Node) -> None:
+    """Add the console's pages under ``/console`` to ``app``."""
+    db, settings = node.db, node.settings
+    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+
+    @app.get("/console", include_in_schema=False)
+    def console_root() -> RedirectResponse:
+        return RedirectResponse("/console/", status_code=308)
+
+    @app.get("/console/", include_in_schema=False)
+    def landing(request: Request) -> HTMLResponse:
+        return render(
+            request,
+            "landing.html.j2",
+            title=None,
+            node_name=settings.name,
+            role=settings.role.value,
+            region=settings.region_code,
+        )
+
+    @app.get("/console/debarment", include_in_schema=False)
+    def debarment(request: Request) -> HTMLResponse:
+        params = request.query_params
+        text, ground, kind = params.get("q", ""), params.get("ground", ""), params.get("kind", "")
+        problem = _search_problem(text, kind, request)
+        with db.reader() as session:
+            listing = published_list(
+                session,
+                settings.survey.nation,
+                text="" if problem else text,
+                ground="" if problem else ground,
+                mandatory=KINDS.get(kind),
+            )
+        if not problem and ground and ground not in listing.grounds:
+            problem = _("no entry in force has the ground “%(ground)s”", request, ground=ground)
+        return render(
+            request,
+            "debarment.html.j2",
+            status=400 if problem else 200,
+            node_name=settings.name,
+            listing=listing,
+            problem=problem,
+            text=text[:MAX_SEARCH],
+            ground=ground[:MAX_SEARCH],
+            kind=kind if kind in KINDS else "",
+        )
+
+    @app.get("/console/{rest:path}", include_in_schema=False)
+    def not_found(request: Request, rest: str) -> HTMLResponse:
+        return render(request, "error.html.j2", status=404, node_name=settings.name)
+
+
+def _(message: str, request: Request, **values: str) -> str:
+    """``message`` in the request's language, with ``values`` put in."""
+    return translations(locale_of(request)).gettext(message) % values
+
+
+def _search_problem(text: str, kind: str, request: Request) -> str:
+    """What is wrong with a search, in the reader's language; empty when nothing is."""
+    if len(text) > MAX_SEARCH:
+        return _("a search is at most %(n)s characters", request, n=str(MAX_SEARCH))
+    if not text.isprintable():
+        return _("a search cannot hold control characters or line breaks", request)
+    if kind not in KINDS:
+        return _("choose mandatory or discretionary exclusions, or all", request)
+    return ""

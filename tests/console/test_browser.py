@@ -1,0 +1,148 @@
+"""The console in a real browser: Debian's Chromium, driven by Playwright, against `hgr serve`.
+
+On every page, in both languages and at a desktop and a phone's width, the test takes a
+screenshot into build/console-shots/ (not committed), fails on any error in the browser's
+console, and fails on any serious or critical axe-core violation (WCAG 2.1 A and AA). It
+checks that the page needs no sideways scrolling at 390 px, and that the keyboard reaches the
+content first through the skip link.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hgr.audit import Actor
+from hgr.config import NodeRole
+from hgr.crypto import load_signer
+from hgr.debarment.national import publish_national_list
+from hgr.node import init_node
+from hgr.registry.importer import import_files
+from tests.api.beacon_node import debar
+from tests.conftest import EXAMPLES, HOLDINGS, list_organisation
+from tests.federation.test_three_nodes import _serve
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "console-shots"
+# Each public page, and what it must say in each language.
+PAGES = {
+    "landing": ("/console/", {"zh_Hans": "公开信息", "en": "Open to everyone"}),
+    "debarment": ("/console/debarment", {"zh_Hans": "版本与签名", "en": "Version and signature"}),
+    "debarment-search": (
+        "/console/debarment?q=hk-cr&kind=mandatory",
+        {"zh_Hans": "生效条目", "en": "entries in force"},
+    ),
+    "not-found": ("/console/no-such-page", {"zh_Hans": "页面不存在", "en": "Page not found"}),
+}
+LOCALES = {"zh_Hans": "zh-CN", "en": "en-GB"}
+WIDTHS = (1280, 390)
+BLOCKING = {"serious", "critical"}
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        message = f"Debian's Chromium is not installed at {CHROMIUM} (make test installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A national node with the examples' holdings, two listed organisations and a signed
+    national list, served by `hgr serve`."""
+    home = tmp_path_factory.mktemp("console") / "nation"
+    node = init_node(home, name="国家节点 National node", role=NodeRole.NATION)
+    import_files(node.db, node.keys, [EXAMPLES / "institutions.csv"])
+    import_files(node.db, node.keys, HOLDINGS, institution="BJ-H001")
+    debar(node.db, "DEB-2026-0001", "GB-CH:00000001")
+    with node.db.transaction() as session:
+        list_organisation(session, "DEB-2026-0002", "Example Sequencing Ltd", "HK", ["HK-CR:1"])
+        signer = load_signer(node.keys.signing_key, "hgr/nation")
+        publish_national_list(session, signer, Actor("test", "operator"), "CN")
+    node.close()
+    url, server = _serve(home)
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def _visit(browser: Any, url: str, locale: str, width: int) -> tuple[Any, Any, list[str]]:
+    context = browser.new_context(locale=LOCALES[locale], viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    return context, page, errors
+
+
+def _axe_problems(page: Any) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in BLOCKING
+    ]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("locale", list(LOCALES))
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_public_page(browser: Any, console: str, name: str, locale: str, width: int) -> None:
+    path, says = PAGES[name]
+    context, page, errors = _visit(browser, console + path, locale, width)
+    try:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}-{locale}-{width}.png"), full_page=True)
+        assert page.locator("html").get_attribute("lang") == locale.replace("_", "-")
+        assert says[locale] in page.content()
+        assert _axe_problems(page) == []
+        # Usable at a phone's width: nothing wider than the screen.
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{overflow} px of sideways scrolling"
+        # The keyboard alone: the first Tab reaches the skip link, which leads to the content.
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip"
+        page.keyboard.press("Enter")
+        assert page.evaluate("location.hash") == "#main"
+        # The console's errors count only for pages that exist; a 404 logs its status.
+        if name != "not-found":
+            assert errors == []
+    finally:
+        context.close()
+
+
+def test_the_search_form_works_without_script(browser: Any, console: str) -> None:
+    context, page, errors = _visit(browser, console + "/console/debarment?lang=en", "en", 1280)
+    try:
+        page.fill("#q", "example sequencing")
+        page.select_option("#kind", "mandatory")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/console/debarment?*")
+        assert "Example Sequencing Ltd" in page.content()
+        assert "Debarred Ltd" not in page.content()
+        assert "1 of 2 entries in force" in page.content()
+        # The language chosen once stays with the reader.
+        page.goto(console + "/console/")
+        assert page.locator("html").get_attribute("lang") == "en"
+        page.click("a[hreflang=zh-Hans]")
+        assert page.locator("html").get_attribute("lang") == "zh-Hans"
+        assert errors == []
+    finally:
+        context.close()

@@ -1,0 +1,105 @@
+"""Write src/hgr/locale/zh_Hans/LC_MESSAGES/hgr.po from the template and the Chinese below.
+
+    pybabel extract -F babel.cfg -o src/hgr/locale/hgr.pot --no-location --sort-output src/hgr
+    python tools/translations_zh.py
+
+A message of the template without a Chinese text here stops the script with its name, so the
+catalogue is never written incomplete.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parents[1] / "src" / "hgr" / "locale"
+
+ZH = {
+    "%(shown)s of %(total)s entries in force": "生效条目 %(total)s 条，显示 %(shown)s 条",
+    "All grounds": "全部事由",
+    "Country": "国家或地区",
+    "Debarment list": "排除名单",
+    "Decided": "决定日期",
+    "Discretionary": "酌定排除",
+    "Download:": "下载：",
+    "Exclusion": "排除类型",
+    "Ground": "事由",
+    "Home": "首页",
+    "Identifiers": "标识号",
+    "Language": "语言",
+    "Listed": "列入日期",
+    "Mandatory": "强制排除",
+    "Mandatory and discretionary": "强制与酌定排除",
+    "Name, number or identifier": "名称、编号或标识号",
+    "No entry in force matches.": "没有符合条件的生效条目。",
+    "Open to everyone": "公开信息",
+    "Organisations excluded from receiving human genetic resources, with the grounds and "
+    "dates of each exclusion.": "被禁止获取人类遗传资源的组织，以及每项排除的事由和日期。",
+    "Organisations excluded from receiving human genetic resources. The list is public by "
+    "law, and shows every exclusion in force.": "被禁止获取人类遗传资源的组织。本名单依法公开，"
+    "列出全部生效的排除决定。",
+    "Page not found": "页面不存在",
+    "Pages": "页面",
+    "Received": "接收日期",
+    "Regime": "适用制度",
+    "SHA-256": "SHA-256 摘要",
+    "Search": "查询",
+    "Signed by": "签署方",
+    "Skip to the content": "跳到正文",
+    "There is no such page on this node. Use the links above, or go back to the home page.": (
+        "本节点没有这个页面。请使用上方链接，或返回首页。"
+    ),
+    "This node holds no signed national list: the entries below are those it keeps itself.": (
+        "本节点未持有经签署的国家名单：以下条目为本节点自行保存的条目。"
+    ),
+    "This node keeps the register of human genetic resources that its institutions hold: "
+    "samples, genotype data, consents and families. It governs every use of them, and answers "
+    "questions about them without letting raw data leave.": (
+        "本节点登记其所属机构保藏的人类遗传资源：样本、基因型数据、知情同意和家系。"
+        "本节点管理这些资源的每一次利用，并在原始数据不出境、不离开本节点的前提下回答相关查询。"
+    ),
+    "Until": "截止",
+    "Version": "版本",
+    "Version and signature": "版本与签名",
+    "a search cannot hold control characters or line breaks": "查询内容不能包含控制字符或换行",
+    "a search is at most %(n)s characters": "查询内容最多 %(n)s 个字符",
+    "choose mandatory or discretionary exclusions, or all": "请选择强制排除、酌定排除或全部",
+    "discretionary": "酌定",
+    "hgr %(version)s: governance of human genetic resources": (
+        "hgr %(version)s：人类遗传资源管理平台"
+    ),
+    "key": "密钥",
+    "mandatory": "强制",
+    "no entry in force has the ground “%(ground)s”": "没有以“%(ground)s”为事由的生效条目",
+    "permanent": "永久",
+    "the signed national list": "经签署的国家名单",
+    "until removed": "直至移除",
+}
+
+
+def main() -> int:
+    with (ROOT / "hgr.pot").open("rb") as handle:
+        template = read_po(handle)
+    template.locale = "zh_Hans_CN"  # type: ignore[assignment]
+    missing = [m.id for m in template if m.id and m.id not in ZH]
+    if missing:
+        print("no Chinese for:", *missing, sep="\n  ", file=sys.stderr)
+        return 1
+    for message in template:
+        if message.id:
+            message.string = ZH[str(message.id)]
+    template.project, template.version = "hgr", ""
+    template.copyright_holder = template.last_translator = template.language_team = "hgr"
+    template.msgid_bugs_address = ""
+    template.fuzzy = False
+    target = ROOT / "zh_Hans" / "LC_MESSAGES" / "hgr.po"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as handle:
+        write_po(handle, template, omit_header=False, sort_output=True, width=100)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
