@@ -125,7 +125,7 @@ ALLOWED_TEXT = {
         "federation issues node policy privacy registry survey web"
     ),
     "web": "dates exceptions privacy survey",
-    "console": "debarment i18n node",
+    "console": "audit auth debarment exceptions i18n node",
     "demo": (
         "access audit auth catalogue config dates debarment exceptions federation genotypes node "
         "organisations policy registry relatedness survey synth web"

@@ -61,6 +61,23 @@ ZH = {
         "本节点管理这些资源的每一次利用，并在原始数据不出境、不离开本节点的前提下回答相关查询。"
     ),
     "Until": "截止",
+    "Code from your authenticator app": "身份验证器应用中的验证码",
+    "Password": "密码",
+    "Role": "角色",
+    "Scope": "范围",
+    "Sign in": "登录",
+    "Sign out": "退出登录",
+    "Sign out of every browser": "在所有浏览器上退出登录",
+    "Signed in as": "当前用户",
+    "Six digits. Officers and committee members need one; leave it empty if you have no second "
+    "factor.": "六位数字。管理人员和委员会成员必须填写；未设置第二因素的用户请留空。",
+    "The name, password or code is not right, or the account is locked for 15 minutes after "
+    "five failures.": "用户名、密码或验证码不正确，或账户因连续五次失败已被锁定 15 分钟。",
+    "User name": "用户名",
+    "Your account": "我的账户",
+    "the form had expired: sign in again": "表单已过期，请重新登录",
+    "the form had expired: try again": "表单已过期，请重试",
+    "too many sign-ins from this address: wait a minute": "此地址登录尝试过多，请稍候一分钟",
     "Version": "版本",
     "Version and signature": "版本与签名",
     "a search cannot hold control characters or line breaks": "查询内容不能包含控制字符或换行",

@@ -344,6 +344,24 @@ CODES: tuple[Declared, ...] = (
             "Sign in again with a valid token; ask for a new one if yours expired or was revoked.",
         ),
         _raised(
+            "E_SIGN_IN",
+            NotAuthenticated,
+            401,
+            "Check the name, password and code; after five failures wait 15 minutes.",
+        ),
+        _raised(
+            "E_SESSION",
+            NotAuthenticated,
+            401,
+            "Sign in again: the session ended, was signed out, or was idle too long.",
+        ),
+        _raised(
+            "E_PASSWORD",
+            UsageError,
+            400,
+            "Choose a password of 12 to 256 characters that is not the user's name.",
+        ),
+        _raised(
             "E_TOKEN_LIFETIME",
             NotAuthenticated,
             401,

@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from hgr.audit import Actor
+from hgr.auth.passwords import set_password, totp_code
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user
 from hgr.config import NodeRole
 from hgr.crypto import load_signer
 from hgr.debarment.national import publish_national_list
@@ -42,6 +48,8 @@ PAGES = {
 LOCALES = {"zh_Hans": "zh-CN", "en": "en-GB"}
 WIDTHS = (1280, 390)
 BLOCKING = {"serious", "critical"}
+ADMIN = Actor("test", "operator")
+PASSWORD = "correct horse battery staple"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -61,9 +69,10 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A national node with the examples' holdings, two listed organisations and a signed
-    national list, served by `hgr serve`."""
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """A national node with the examples' holdings, two listed organisations, a signed
+    national list and a national officer with a password and a second factor, served by
+    `hgr serve`."""
     home = tmp_path_factory.mktemp("console") / "nation"
     node = init_node(home, name="国家节点 National node", role=NodeRole.NATION)
     import_files(node.db, node.keys, [EXAMPLES / "institutions.csv"])
@@ -72,10 +81,13 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with node.db.transaction() as session:
         list_organisation(session, "DEB-2026-0002", "Example Sequencing Ltd", "HK", ["HK-CR:1"])
         signer = load_signer(node.keys.signing_key, "hgr/nation")
-        publish_national_list(session, signer, Actor("test", "operator"), "CN")
+        publish_national_list(session, signer, ADMIN, "CN")
+        add_user(session, ADMIN, "li", Role.NATIONAL_OFFICER)
+        enrol = set_password(session, ADMIN, "li", PASSWORD)
+    assert enrol is not None
     node.close()
     url, server = _serve(home)
-    yield url
+    yield Console(url, parse_qs(urlparse(enrol).query)["secret"][0])
     server.terminate()
     server.wait(timeout=30)
 
@@ -90,6 +102,16 @@ def _visit(browser: Any, url: str, locale: str, width: int) -> tuple[Any, Any, l
     return context, page, errors
 
 
+def _check_page(page: Any, shot: str) -> None:
+    """What every page must pass: a screenshot taken, no axe-core violation of the levels
+    above, and no sideways scrolling (at 390 px, a phone's width)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+    assert _axe_problems(page) == []
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{overflow} px of sideways scrolling"
+
+
 def _axe_problems(page: Any) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
@@ -101,21 +123,24 @@ def _axe_problems(page: Any) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Console:
+    url: str
+    officer_secret: str
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("locale", list(LOCALES))
 @pytest.mark.parametrize("name", list(PAGES))
-def test_every_public_page(browser: Any, console: str, name: str, locale: str, width: int) -> None:
+def test_every_public_page(
+    browser: Any, console: Console, name: str, locale: str, width: int
+) -> None:
     path, says = PAGES[name]
-    context, page, errors = _visit(browser, console + path, locale, width)
+    context, page, errors = _visit(browser, console.url + path, locale, width)
     try:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}-{locale}-{width}.png"), full_page=True)
+        _check_page(page, f"{name}-{locale}-{width}")
         assert page.locator("html").get_attribute("lang") == locale.replace("_", "-")
         assert says[locale] in page.content()
-        assert _axe_problems(page) == []
-        # Usable at a phone's width: nothing wider than the screen.
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{overflow} px of sideways scrolling"
         # The keyboard alone: the first Tab reaches the skip link, which leads to the content.
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.className") == "skip"
@@ -128,8 +153,8 @@ def test_every_public_page(browser: Any, console: str, name: str, locale: str, w
         context.close()
 
 
-def test_the_search_form_works_without_script(browser: Any, console: str) -> None:
-    context, page, errors = _visit(browser, console + "/console/debarment?lang=en", "en", 1280)
+def test_the_search_form_works_without_script(browser: Any, console: Console) -> None:
+    context, page, errors = _visit(browser, console.url + "/console/debarment?lang=en", "en", 1280)
     try:
         page.fill("#q", "example sequencing")
         page.select_option("#kind", "mandatory")
@@ -139,10 +164,41 @@ def test_the_search_form_works_without_script(browser: Any, console: str) -> Non
         assert "Debarred Ltd" not in page.content()
         assert "1 of 2 entries in force" in page.content()
         # The language chosen once stays with the reader.
-        page.goto(console + "/console/")
+        page.goto(console.url + "/console/")
         assert page.locator("html").get_attribute("lang") == "en"
         page.click("a[hreflang=zh-Hans]")
         assert page.locator("html").get_attribute("lang") == "zh-Hans"
         assert errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_an_officer_signs_in_with_a_password_and_a_code(
+    browser: Any, console: Console, locale: str
+) -> None:
+    context, page, errors = _visit(browser, console.url + "/console/sign-in", locale, 390)
+    try:
+        _check_page(page, f"sign-in-{locale}-390")
+        page.fill("#name", "li")
+        page.fill("#password", "a wrong password!")
+        page.click("button[type=submit]")
+        assert page.locator("[role=alert]").count() == 1
+        _check_page(page, f"sign-in-refused-{locale}-390")
+        page.fill("#name", "li")
+        page.fill("#password", PASSWORD)
+        # A fresh code: each is accepted once, and the locales' tests share the officer.
+        step = int(time.time()) // 30 + (1 if locale == "en" else 0)
+        page.fill("#code", totp_code(console.officer_secret, step))
+        page.click("button[type=submit]")
+        page.wait_for_url("**/console/account")
+        assert "li" in page.locator("main dl").inner_text()
+        _check_page(page, f"account-{locale}-390")
+        page.click("form[action='/console/sign-out'] button")
+        page.wait_for_url("**/console/")
+        page.goto(console.url + "/console/account")
+        page.wait_for_url("**/console/sign-in")
+        # Refusals (401) are logged by the browser as failed loads; nothing else may be.
+        assert [e for e in errors if "401" not in e] == []
     finally:
         context.close()

@@ -224,6 +224,8 @@ UNSEALED_TABLES = {
     "audit_checkpoint",
     "app_user",
     "api_token",
+    "user_credential",
+    "browser_session",
     "number_counter",
     "privacy_spent",  # the privacy budgets: the Beacon's ledgers, in one shape
 }
@@ -434,10 +436,10 @@ def test_whoever_opens_a_node_checks_every_sealed_table(sqlite_url: str) -> None
     program = (
         "import sys, sqlalchemy as sa; import hgr.node; "
         "from hgr.db.seals import sealed_tables; "
+        "from hgr.audit.records import UNSEALED_ACCOUNTS as accounts; "
         "e = sa.create_engine(sys.argv[1]); i = sa.inspect(e); "
         "inbase = {t for t in i.get_table_names() "
         "if any(c['name'] == 'seal' for c in i.get_columns(t))}; "
-        "accounts = {'app_user', 'api_token'}; "
         "print(sorted(inbase - set(sealed_tables()) - accounts))"
     )
     done = subprocess.run(

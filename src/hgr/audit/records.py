@@ -19,7 +19,7 @@ from hgr.db.seals import Sealing, key_of, row_seal, sealed_tables, table_of, tot
 __all__ = ["seal_unsealed_rows", "unsealed_rows"]
 
 # Accounts carry seals of their own, checked at authentication (hgr.auth.seals).
-UNSEALED_ACCOUNTS = frozenset({"app_user", "api_token"})
+UNSEALED_ACCOUNTS = frozenset({"app_user", "api_token", "user_credential", "browser_session"})
 
 
 def _expected_totals(session: Session, key: bytes) -> tuple[dict[str, int], list[str]]:

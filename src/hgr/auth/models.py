@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hgr.auth.roles import Role
 from hgr.db import Base
 
-__all__ = ["ApiToken", "User"]
+__all__ = ["ApiToken", "BrowserSession", "Credential", "User"]
 
 
 class User(Base):
@@ -60,3 +60,36 @@ class ApiToken(Base):
     seal: Mapped[str | None] = mapped_column(String(64))  # hgr.auth.seals
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class Credential(Base):
+    """A user's password for the console (an argon2id hash) and second factor (a TOTP secret,
+    encrypted with a key the database does not hold), with the count of failed sign-ins that
+    locks the account for a while (hgr.auth.passwords)."""
+
+    __tablename__ = "user_credential"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(String(200))  # AES-GCM, base64
+    totp_step: Mapped[int | None] = mapped_column(Integer)  # the last code accepted
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    seal: Mapped[str | None] = mapped_column(String(64))  # hgr.auth.seals
+
+
+class BrowserSession(Base):
+    """A signed-in browser: the SHA-256 of its cookie's secret, its user, its CSRF token, and
+    when it was made, last used, ends at the latest, or was ended (hgr.auth.browser_sessions)."""
+
+    __tablename__ = "browser_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    seal: Mapped[str | None] = mapped_column(String(64))  # hgr.auth.seals

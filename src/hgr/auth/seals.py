@@ -26,7 +26,15 @@ from hgr.audit.models import AuditEvent
 from hgr.audit.records import seal_unsealed_rows
 from hgr.auth.models import ApiToken, User
 
-__all__ = ["reseal", "seal_unsealed", "token_seal", "unsealed_accounts", "user_seal"]
+__all__ = [
+    "credential_seal",
+    "reseal",
+    "seal_unsealed",
+    "session_seal",
+    "token_seal",
+    "unsealed_accounts",
+    "user_seal",
+]
 
 
 def _mac(key: bytes, table: str, fields: dict[str, Any]) -> str:
@@ -86,6 +94,27 @@ def token_seal(
             "expires": _seconds(expires_at),
             "revoked": _seconds(revoked_at),
         },
+    )
+
+
+def credential_seal(key: bytes, user: str, password_hash: str, totp_secret: str | None) -> str:
+    """The seal of a console credential: whose it is, its password's hash and its second
+    factor. A superuser who writes a hash of their own, or removes the second factor, breaks
+    it."""
+    return _mac(
+        key,
+        "user_credential",
+        {"user": user, "password_hash": password_hash, "totp": totp_secret},
+    )
+
+
+def session_seal(key: bytes, session_id: str, user: str, expires_at: dt.datetime) -> str:
+    """The seal of a browser session: whose it is and until when it may last. A row inserted
+    in SQL, or one whose end is moved later, breaks it."""
+    return _mac(
+        key,
+        "browser_session",
+        {"id": session_id, "user": user, "expires": _seconds(expires_at)},
     )
 
 

@@ -502,6 +502,42 @@ def user_add(
     out.print(f"user {name} added as {role.value}" + (f" of {scope}" if scope else ""))
 
 
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="The user who will sign in to the console.")],
+    second_factor: Annotated[
+        bool,
+        typer.Option(
+            "--second-factor",
+            help="Give them a TOTP second factor (always given to officers and committee members).",
+        ),
+    ] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Set a user's password for the console, and enrol a second factor where one is needed.
+
+    Example: hgr user password li --second-factor
+    """
+    from hgr.auth.passwords import set_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with changing(home, database_url) as (_node, session, by):
+        enrol = set_password(session, by, name, password, second_factor=second_factor)
+    out.print(f"console password set for {name}")
+    if enrol:
+        out.print(
+            "Add this to an authenticator app now (it is not shown again):\n" + enrol,
+            markup=False,
+        )
+
+
 @user_app.command("disable")
 def user_disable(
     name: Annotated[str, typer.Argument(help="The user to disable.")],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from hgr.console.account import add_account_pages
 from hgr.console.pages import locale_of, render
 from hgr.debarment.listing import published_list
 from hgr.i18n import translations
@@ -20,10 +22,12 @@ MAX_SEARCH = 200  # characters of a search
 KINDS = {"": None, "mandatory": True, "discretionary": False}
 
 
-def add_console(app: FastAPI, node: Node) -> None:
-    """Add the console's pages under ``/console`` to ``app``."""
+def add_console(app: FastAPI, node: Node, throttle: Callable[[str], None]) -> None:
+    """Add the console's pages under ``/console`` to ``app``; ``throttle(address)`` refuses
+    an address that tries to sign in too often."""
     db, settings = node.db, node.settings
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+    add_account_pages(app, node, throttle)
 
     @app.get("/console", include_in_schema=False)
     def console_root() -> RedirectResponse:

@@ -1,0 +1,177 @@
+"""Signing in and out of the console, and the signed-in reader's own page.
+
+The session cookie is HttpOnly, Secure and SameSite=Strict, and scoped to ``/console``. Every
+form carries a CSRF token: the session's own once signed in, and before that a token that the
+sign-in page also sets in a cookie of its own (a double submit). Sign-in attempts are limited
+per address, on top of the per-account lockout of :mod:`hgr.auth.passwords`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from hgr.audit import Actor
+from hgr.auth.browser_sessions import (
+    ABSOLUTE,
+    ActiveSession,
+    csrf_matches,
+    end_all_sessions,
+    end_session,
+    resume,
+)
+from hgr.auth.passwords import sign_in
+from hgr.console.pages import locale_of, render
+from hgr.exceptions import NotAuthenticated, RateLimited
+from hgr.i18n import translations
+from hgr.node import Node
+
+__all__ = ["SESSION_COOKIE", "add_account_pages", "current_session"]
+
+SESSION_COOKIE = "hgr_session"
+SIGN_IN_COOKIE = "hgr_sign_in"  # the sign-in form's CSRF token, before any session
+MAX_FIELD = 300  # characters of a name, password or code read from the form
+
+
+def current_session(node: Node, request: Request) -> ActiveSession | None:
+    """The reader's session, or None when they are not signed in (or it has ended)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return resume(node.db, token)
+    except NotAuthenticated:
+        return None
+
+
+def add_account_pages(app: FastAPI, node: Node, throttle: Callable[[str], None]) -> None:
+    """Add the sign-in, sign-out and account pages to ``app``; ``throttle(address)`` refuses
+    (RateLimited) an address that tries to sign in too often."""
+    settings = node.settings
+
+    def sign_in_page(request: Request, status: int = 200, problem: str = "") -> HTMLResponse:
+        token = secrets.token_urlsafe(32)
+        page = render(
+            request,
+            "sign_in.html.j2",
+            status=status,
+            node_name=settings.name,
+            csrf=token,
+            problem=problem,
+        )
+        _cookie(page, request, SIGN_IN_COOKIE, token, max_age=3600)
+        return page
+
+    @app.get("/console/sign-in", include_in_schema=False)
+    def sign_in_form(request: Request) -> Response:
+        if current_session(node, request) is not None:
+            return RedirectResponse("/console/account", status_code=303)
+        return sign_in_page(request)
+
+    @app.post("/console/sign-in", include_in_schema=False)
+    async def sign_in_submit(request: Request) -> Response:
+        form = await request.form()
+        field = {k: str(form.get(k, ""))[:MAX_FIELD] for k in ("name", "password", "code", "csrf")}
+        expected = request.cookies.get(SIGN_IN_COOKIE, "")
+        if not expected or not hmac.compare_digest(expected.encode(), field["csrf"].encode()):
+            return sign_in_page(request, 400, _("the form had expired: sign in again", request))
+        address = request.client.host if request.client else "unknown"
+        try:
+            throttle(f"sign-in:{address}")
+            signed = sign_in(
+                node.db,
+                field["name"].strip(),
+                field["password"],
+                field["code"].strip(),
+                address=address,
+                request_id=getattr(request.state, "request_id", ""),
+            )
+        except RateLimited:
+            return sign_in_page(
+                request, 429, _("too many sign-ins from this address: wait a minute", request)
+            )
+        except NotAuthenticated:
+            problem = _(
+                "The name, password or code is not right, or the account is locked for "
+                "15 minutes after five failures.",
+                request,
+            )
+            return sign_in_page(request, 401, problem)
+        done = RedirectResponse("/console/account", status_code=303)
+        _cookie(
+            done,
+            request,
+            SESSION_COOKIE,
+            signed.session.token,
+            max_age=int(ABSOLUTE.total_seconds()),
+        )
+        done.delete_cookie(SIGN_IN_COOKIE, path="/console")
+        return done
+
+    @app.get("/console/account", include_in_schema=False)
+    def account(request: Request) -> Response:
+        active = current_session(node, request)
+        if active is None:
+            return RedirectResponse("/console/sign-in", status_code=303)
+        return render(
+            request,
+            "account.html.j2",
+            node_name=settings.name,
+            session=active,
+            csrf=active.csrf,
+        )
+
+    @app.post("/console/sign-out", include_in_schema=False)
+    async def sign_out(request: Request) -> Response:
+        return await _signing_out(request, everywhere=False)
+
+    @app.post("/console/sign-out-everywhere", include_in_schema=False)
+    async def sign_out_everywhere(request: Request) -> Response:
+        return await _signing_out(request, everywhere=True)
+
+    async def _signing_out(request: Request, everywhere: bool) -> Response:
+        active = current_session(node, request)
+        form = await request.form()
+        if active is None:
+            return RedirectResponse("/console/sign-in", status_code=303)
+        if not csrf_matches(active, str(form.get("csrf", ""))[:MAX_FIELD]):
+            return render(
+                request,
+                "account.html.j2",
+                status=400,
+                node_name=settings.name,
+                session=active,
+                csrf=active.csrf,
+                problem=_("the form had expired: try again", request),
+            )
+        by = Actor(active.principal.actor, active.principal.role.value)
+        if everywhere:
+            end_all_sessions(node.db, active.user, by)
+        else:
+            end_session(node.db, request.cookies.get(SESSION_COOKIE, ""), by)
+        done = RedirectResponse("/console/", status_code=303)
+        done.delete_cookie(SESSION_COOKIE, path="/console")
+        return done
+
+
+def _(message: str, request: Request) -> str:
+    """``message`` in the request's language."""
+    return translations(locale_of(request)).gettext(message)
+
+
+def _cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    # Secure always: browsers keep a Secure cookie on https, and on http only for loopback
+    # (a node tried out on its own machine).
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/console",
+        httponly=True,
+        secure=True,
+        samesite="strict",
+    )
