@@ -6,6 +6,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -249,3 +252,94 @@ def test_a_session_moved_to_another_user_or_prolonged_in_sql_opens_nothing(db: D
         )
     with pytest.raises(NotAuthenticated):
         resume(db, token, NOW)
+
+
+def _together(count: int, attempt: Callable[[int], object]) -> list[object]:
+    """``attempt(i)`` for i in range(count), all started at the same moment."""
+    barrier = threading.Barrier(count)
+
+    def run(i: int) -> object:
+        barrier.wait()
+        try:
+            return attempt(i)
+        except NotAuthenticated as refused:
+            return refused
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_guesses_sent_together_still_lock_the_account(db: Database) -> None:
+    # Twenty guesses at once: each reads the count after the one before wrote it, so the
+    # fifth locks the account, and the right password is then refused.
+    _user(db, "ana", Role.AUDITOR)
+    _together(20, lambda i: sign_in(db, "ana", f"guess number {i}", "", address="x", now=NOW))
+    assert _refused(db, "ana", PASSWORD) == "locked after repeated failures"
+    assert _refusals(db).count("wrong password") == 4
+
+
+def test_one_code_sent_together_opens_one_session(db: Database) -> None:
+    secret = _secret(_user(db, "li", Role.NATIONAL_OFFICER))
+    code = _code(secret, NOW)
+    results = _together(8, lambda i: sign_in(db, "li", PASSWORD, code, address=f"a{i}", now=NOW))
+    assert sum(not isinstance(r, NotAuthenticated) for r in results) == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "accepted"),
+    [
+        ("full-width", True),  # an IME's digits are the same digits
+        ("arabic-indic", False),
+        ("superscript", False),
+        ("spaced", False),
+    ],
+)
+def test_a_code_in_other_digits_is_read_or_refused_never_a_crash(
+    db: Database, typed: str, accepted: bool
+) -> None:
+    secret = _secret(_user(db, "li", Role.NATIONAL_OFFICER))
+    code = _code(secret, NOW)
+    shown = {
+        "full-width": "".join(chr(0xFF10 + int(d)) for d in code),
+        "arabic-indic": "".join(chr(0x0660 + int(d)) for d in code),
+        "superscript": "²" * 6,
+        "spaced": " ".join(code),
+    }[typed]
+    if accepted:
+        sign_in(db, "li", PASSWORD, shown, address="x", now=NOW)
+    else:
+        assert _refused(db, "li", PASSWORD, shown) == "wrong second-factor code"
+
+
+def test_a_new_password_ends_the_old_sessions_and_keeps_the_second_factor(
+    db: Database,
+) -> None:
+    secret = _secret(_user(db, "ana", Role.AUDITOR, second_factor=True))
+    token = sign_in(db, "ana", PASSWORD, _code(secret, NOW), address="x", now=NOW).session.token
+    with db.transaction() as session:
+        assert set_password(session, ADMIN, "ana", "a brand new passphrase") is None
+    with pytest.raises(NotAuthenticated):
+        resume(db, token, NOW)
+    # The second factor is still asked for, with the same secret.
+    later = NOW + dt.timedelta(minutes=1)
+    assert _refused(db, "ana", "a brand new passphrase", at=later) == "wrong second-factor code"
+    sign_in(db, "ana", "a brand new passphrase", _code(secret, later), address="x", now=later)
+
+
+def test_a_superuser_cannot_bring_back_a_session_or_a_used_code_or_lift_a_lock(
+    db: Database,
+) -> None:
+    secret = _secret(_user(db, "li", Role.NATIONAL_OFFICER))
+    code = _code(secret, NOW)
+    token = sign_in(db, "li", PASSWORD, code, address="x", now=NOW).session.token
+    end_session(db, token, Actor("console:li", "national_officer"), NOW)
+    sessions, credentials = BrowserSession.__table__, Credential.__table__
+    with as_superuser(db) as session:  # signed out, brought back
+        session.execute(sa.update(sessions).values(ended_at=None))
+    with pytest.raises(NotAuthenticated):
+        resume(db, token, NOW)
+    with as_superuser(db) as session:  # the last code wound back, to use it again
+        session.execute(sa.update(credentials).values(totp_step=None))
+    assert _refused(db, "li", PASSWORD, code) == (
+        "the account or its credential was edited outside the node"
+    )

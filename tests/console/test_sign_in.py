@@ -181,3 +181,20 @@ def test_an_idle_session_is_refused_by_the_console(api: Api, time_machine) -> No
     time_machine.move_to(utc_now() + dt.timedelta(minutes=31), tick=True)
     page = api.client.get("/console/account", headers=_with(token), follow_redirects=False)
     assert page.headers["location"] == "/console/sign-in"
+
+
+@pytest.mark.parametrize("site", ["same-site", "cross-site"])
+def test_a_sign_in_posted_from_another_site_is_refused(api: Api, site: str) -> None:
+    # A sibling subdomain is "same-site" to SameSite cookies: it could plant a matching form
+    # cookie and sign the victim in as the attacker (a login CSRF). Browsers say where a form
+    # came from; only this node's own pages may post it.
+    _password(api, "steward_bj")
+    field, cookie = _form(api)
+    page = api.client.post(
+        "/console/sign-in",
+        data={"name": "steward_bj", "password": PASSWORD, "code": "", "csrf": field},
+        headers={**EN, "Cookie": f"{SIGN_IN_COOKIE}={cookie}", "Sec-Fetch-Site": site},
+        follow_redirects=False,
+    )
+    assert page.status_code == 400
+    assert SESSION_COOKIE not in page.headers.get("set-cookie", "")

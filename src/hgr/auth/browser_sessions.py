@@ -16,7 +16,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor, record
@@ -37,6 +37,7 @@ __all__ = [
     "csrf_matches",
     "end_all_sessions",
     "end_session",
+    "end_sessions_of",
     "open_session",
     "resume",
 ]
@@ -83,9 +84,15 @@ def open_session(session: Session, user: User, now: dt.datetime) -> OpenedSessio
         last_seen_at=now,
         expires_at=expires_at,
     )
-    row.seal = session_seal(seal_key(session), row.id, user.name, expires_at)
+    _seal(seal_key(session), row, user.name)
     session.add(row)
     return OpenedSession(token, csrf, expires_at)
+
+
+def _seal(key: bytes, row: BrowserSession, user: str) -> None:
+    row.seal = session_seal(
+        key, row.id, user, _utc(row.expires_at), _utc(row.last_seen_at), _maybe(row.ended_at)
+    )
 
 
 def resume(db: Database, token: str, now: dt.datetime | None = None) -> ActiveSession:
@@ -114,9 +121,15 @@ def resume(db: Database, token: str, now: dt.datetime | None = None) -> ActiveSe
             raise refused("unknown session")
         row, user = found
         key = seal_key(session)
-        if not hmac.compare_digest(
-            row.seal or "", session_seal(key, row.id, user.name, _utc(row.expires_at))
-        ) or not user_is_sealed(key, user):
+        expected = session_seal(
+            key,
+            row.id,
+            user.name,
+            _utc(row.expires_at),
+            _utc(row.last_seen_at),
+            _maybe(row.ended_at),
+        )
+        if not hmac.compare_digest(row.seal or "", expected) or not user_is_sealed(key, user):
             raise refused("the session or its user was edited outside the node")
         if row.ended_at is not None:
             raise refused("signed out")
@@ -128,6 +141,7 @@ def resume(db: Database, token: str, now: dt.datetime | None = None) -> ActiveSe
             raise refused("the user is disabled")
         if now - _utc(row.last_seen_at) >= TOUCH:
             row.last_seen_at = now
+            _seal(key, row, user.name)
         return ActiveSession(
             principal_for(user.name, user.role, user.scope, "console"), user.name, row.csrf
         )
@@ -142,28 +156,44 @@ def end_session(db: Database, token: str, by: Actor, now: dt.datetime | None = N
     """Sign out this browser: its session ends now (audited)."""
     now = now or utc_now()
     with db.transaction() as session:
-        ended = session.execute(
-            update(BrowserSession)
+        found = session.execute(
+            select(BrowserSession, User.name)
+            .join(User, User.id == BrowserSession.user_id)
             .where(BrowserSession.id == _digest(token), BrowserSession.ended_at.is_(None))
-            .values(ended_at=now)
+        ).first()
+        if found is not None:
+            row, name = found
+            row.ended_at = now
+            _seal(seal_key(session), row, name)
+            record(session, by, "auth.sign_out", f"users/{name}")
+
+
+def end_sessions_of(session: Session, user: User, now: dt.datetime) -> int:
+    """End every open session of ``user`` in ``session``'s transaction; how many ended."""
+    key = seal_key(session)
+    rows = session.scalars(
+        select(BrowserSession).where(
+            BrowserSession.user_id == user.id, BrowserSession.ended_at.is_(None)
         )
-        if ended.rowcount:  # type: ignore[attr-defined]
-            record(session, by, "auth.sign_out", f"users/{by.name.split(':', 1)[-1]}")
+    ).all()
+    for row in rows:
+        row.ended_at = now
+        _seal(key, row, user.name)
+    return len(rows)
 
 
 def end_all_sessions(db: Database, user: str, by: Actor, now: dt.datetime | None = None) -> int:
     """Sign ``user`` out of every browser; returns how many sessions ended (audited)."""
     now = now or utc_now()
     with db.transaction() as session:
-        ids = select(User.id).where(User.name == user).scalar_subquery()
-        ended = session.execute(
-            update(BrowserSession)
-            .where(BrowserSession.user_id == ids, BrowserSession.ended_at.is_(None))
-            .values(ended_at=now)
-        )
-        count = int(ended.rowcount)  # type: ignore[attr-defined]
+        found = session.scalars(select(User).where(User.name == user)).first()
+        count = end_sessions_of(session, found, now) if found is not None else 0
         record(session, by, "auth.sign_out_everywhere", f"users/{user}", detail={"sessions": count})
         return count
+
+
+def _maybe(moment: dt.datetime | None) -> dt.datetime | None:
+    return None if moment is None else _utc(moment)
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

@@ -25,17 +25,19 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor, record
 from hgr.audit.access_log import record_denied
-from hgr.auth.browser_sessions import OpenedSession, open_session
+from hgr.auth.browser_sessions import OpenedSession, end_sessions_of, open_session
 from hgr.auth.models import Credential, User
 from hgr.auth.roles import Principal, Role
 from hgr.auth.seals import credential_seal, user_is_sealed
@@ -43,7 +45,7 @@ from hgr.auth.users import find_user, principal_for
 from hgr.dates import utc_now
 from hgr.db import Database
 from hgr.db.seals import seal_key
-from hgr.exceptions import NotAuthenticated, UsageError
+from hgr.exceptions import IntegrityBroken, NotAuthenticated, UsageError
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -138,23 +140,35 @@ def set_password(
             code="E_PASSWORD",
         )
     key = seal_key(session)
+    now = utc_now()
+    credential = session.get(Credential, user.id)
     secret = None
     if second_factor or user.role_enum in SECOND_FACTOR_ROLES:
         secret = base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
-    credential = session.get(Credential, user.id) or Credential(user_id=user.id)
+    if credential is None:
+        credential = Credential(user_id=user.id, totp_secret=None)
+    elif not _sealed(key, name, credential):
+        raise IntegrityBroken(
+            f"the console credential of {name} was edited outside the node: check it "
+            "(hgr audit verify --records) before setting a new password",
+            code="E_INTEGRITY",
+        )
     credential.password_hash = _hasher().hash(password)
-    credential.totp_secret = _seal_secret(key, name, secret) if secret else None
-    credential.totp_step = None
+    if secret is not None:  # otherwise the second factor the user has, if any, stays
+        credential.totp_secret = _seal_secret(key, name, secret)
+        credential.totp_step = None
     credential.failures, credential.locked_until = 0, None
-    credential.changed_at = utc_now()
-    credential.seal = credential_seal(key, name, credential.password_hash, credential.totp_secret)
+    credential.changed_at = now
+    _seal(key, name, credential)
+    # A new password ends every session the old one opened: a stolen cookie goes with it.
+    end_sessions_of(session, user, now)
     session.add(credential)
     record(
         session,
         by,
         "auth.password.set",
         f"users/{name}",
-        detail={"second_factor": secret is not None},
+        detail={"new_second_factor": secret is not None},
     )
     if secret is None:
         return None
@@ -222,6 +236,27 @@ def sign_in(
     raise NotAuthenticated(BAD_SIGN_IN, code="E_SIGN_IN", reason=reason)
 
 
+def _seal(key: bytes, name: str, credential: Credential) -> None:
+    credential.seal = _credential_seal(key, name, credential)
+
+
+def _sealed(key: bytes, name: str, credential: Credential) -> bool:
+    return hmac.compare_digest(credential.seal or "", _credential_seal(key, name, credential))
+
+
+def _credential_seal(key: bytes, name: str, credential: Credential) -> str:
+    return credential_seal(
+        key,
+        name,
+        credential.password_hash,
+        credential.totp_secret,
+        credential.totp_step,
+        credential.failures or 0,
+        None if credential.locked_until is None else _utc(credential.locked_until),
+        _utc(credential.changed_at),
+    )
+
+
 def _check(
     session: Session, name: str, password: str, code: str, now: dt.datetime
 ) -> tuple[User | None, str]:
@@ -230,16 +265,26 @@ def _check(
     from argon2.exceptions import InvalidHashError, VerificationError
 
     user = session.scalars(select(User).where(User.name == name)).first()
-    credential = session.get(Credential, user.id) if user is not None else None
+    credential = None
+    if user is not None:
+        # The credential's row is taken before it is read: on PostgreSQL it stays locked to
+        # the end of the transaction, and SQLite takes its write lock. Concurrent attempts on
+        # one account are then checked one after another, so none reads a failure count or a
+        # last code that another is about to change (a race would lift the lockout, or let
+        # one code in twice).
+        session.execute(
+            update(Credential)
+            .where(Credential.user_id == user.id)
+            .values(failures=Credential.failures)
+            .execution_options(synchronize_session=False)
+        )
+        credential = session.get(Credential, user.id, populate_existing=True)
     if user is None or credential is None:
         _verify_dummy(password)
         return None, "no such user" if user is None else "no console password set"
     key = seal_key(session)
     early = ""
-    if not user_is_sealed(key, user) or not hmac.compare_digest(
-        credential.seal or "",
-        credential_seal(key, user.name, credential.password_hash, credential.totp_secret),
-    ):
+    if not user_is_sealed(key, user) or not _sealed(key, user.name, credential):
         early = "the account or its credential was edited outside the node"
     elif user.disabled_at is not None:
         early = "the user is disabled"
@@ -268,18 +313,23 @@ def _check(
             credential.locked_until = now + LOCKOUT
             credential.failures = 0
             reason += "; the account is locked for 15 minutes"
+        _seal(key, user.name, credential)
         return None, reason
     credential.failures, credential.locked_until = 0, None
+    _seal(key, user.name, credential)
     return user, ""
 
 
 def _accepted_step(secret: str, code: str, now: dt.datetime) -> int | None:
-    """The time step whose code ``code`` is, within one step of now (RFC 6238 §5.2)."""
-    if not (len(code) == DIGITS and code.isdigit()):
+    """The time step whose code ``code`` is, within one step of now (RFC 6238 §5.2). Digits
+    typed full-width (an IME's １２３) count as the ASCII ones; any other character, whatever
+    the script, makes the code wrong."""
+    code = unicodedata.normalize("NFKC", code)
+    if not re.fullmatch(f"[0-9]{{{DIGITS}}}", code):
         return None
     current = int(now.timestamp()) // STEP
     for step in (current - 1, current, current + 1):
-        if hmac.compare_digest(totp_code(secret, step), code):
+        if hmac.compare_digest(totp_code(secret, step).encode(), code.encode()):
             return step
     return None
 

@@ -97,24 +97,56 @@ def token_seal(
     )
 
 
-def credential_seal(key: bytes, user: str, password_hash: str, totp_secret: str | None) -> str:
-    """The seal of a console credential: whose it is, its password's hash and its second
-    factor. A superuser who writes a hash of their own, or removes the second factor, breaks
+def credential_seal(
+    key: bytes,
+    user: str,
+    password_hash: str,
+    totp_secret: str | None,
+    totp_step: int | None,
+    failures: int,
+    locked_until: dt.datetime | None,
+    changed_at: dt.datetime,
+) -> str:
+    """The seal of a console credential: whose it is, its password's hash, its second factor,
+    the last code used, and the failures and lock. A superuser who writes a hash of their own,
+    removes the second factor, winds back the last code (to replay it) or lifts a lock breaks
     it."""
     return _mac(
         key,
         "user_credential",
-        {"user": user, "password_hash": password_hash, "totp": totp_secret},
+        {
+            "user": user,
+            "password_hash": password_hash,
+            "totp": totp_secret,
+            "totp_step": totp_step,
+            "failures": failures,
+            "locked_until": _seconds(locked_until),
+            "changed": _seconds(changed_at),
+        },
     )
 
 
-def session_seal(key: bytes, session_id: str, user: str, expires_at: dt.datetime) -> str:
-    """The seal of a browser session: whose it is and until when it may last. A row inserted
-    in SQL, or one whose end is moved later, breaks it."""
+def session_seal(
+    key: bytes,
+    session_id: str,
+    user: str,
+    expires_at: dt.datetime,
+    last_seen_at: dt.datetime,
+    ended_at: dt.datetime | None,
+) -> str:
+    """The seal of a browser session: whose it is, until when it may last, when it was last
+    used and whether it was ended. A row inserted in SQL, or one made to last longer, kept from
+    idling out or brought back after sign-out, breaks it."""
     return _mac(
         key,
         "browser_session",
-        {"id": session_id, "user": user, "expires": _seconds(expires_at)},
+        {
+            "id": session_id,
+            "user": user,
+            "expires": _seconds(expires_at),
+            "seen": _seconds(last_seen_at),
+            "ended": _seconds(ended_at),
+        },
     )
 
 
