@@ -343,3 +343,23 @@ def test_a_superuser_cannot_bring_back_a_session_or_a_used_code_or_lift_a_lock(
     assert _refused(db, "li", PASSWORD, code) == (
         "the account or its credential was edited outside the node"
     )
+
+
+def test_the_operator_lifts_a_lock_someone_keeps_putting_on(db: Database) -> None:
+    # Anyone who knows a name can lock its account with five guesses; the operator lifts it,
+    # and the lifting is audited.
+    from hgr.auth.passwords import unlock
+
+    _user(db, "ana", Role.AUDITOR)
+    for _ in range(5):
+        _refused(db, "ana", "someone else's guess")
+    with db.transaction() as session:
+        assert unlock(session, ADMIN, "ana", NOW) is True
+    sign_in(db, "ana", PASSWORD, "", address="x", now=NOW + dt.timedelta(minutes=1))
+    with db.transaction() as session:
+        assert unlock(session, ADMIN, "ana", NOW) is False  # not locked: nothing to lift
+    with db.reader() as session:
+        lifted = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.action == "auth.unlock")
+        ).all()
+    assert len(lifted) == 2

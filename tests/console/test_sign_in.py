@@ -198,3 +198,32 @@ def test_a_sign_in_posted_from_another_site_is_refused(api: Api, site: str) -> N
     )
     assert page.status_code == 400
     assert SESSION_COOKIE not in page.headers.get("set-cookie", "")
+
+
+def test_the_cli_sets_a_password_and_lifts_a_lock(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from hgr.cli.main import app
+
+    runner = CliRunner()
+    home = tmp_path / "node"
+    assert runner.invoke(app, ["init", str(home)]).exit_code == 0
+    added = runner.invoke(
+        app, ["user", "add", "li", "--role", "national_officer", "--home", str(home)]
+    )
+    assert added.exit_code == 0, added.output
+    short = runner.invoke(
+        app, ["user", "password", "li", "--password-stdin", "--home", str(home)], input="short\n"
+    )
+    assert short.exit_code != 0
+    assert "12 to 256 characters" in short.output
+    done = runner.invoke(
+        app,
+        ["user", "password", "li", "--password-stdin", "--home", str(home)],
+        input=PASSWORD + "\n",
+    )
+    assert done.exit_code == 0, done.output
+    assert "otpauth://totp/hgr:li?secret=" in done.output  # an officer always gets one
+    unlocked = runner.invoke(app, ["user", "unlock", "li", "--home", str(home)])
+    assert unlocked.exit_code == 0, unlocked.output
+    assert "li was not locked" in unlocked.output

@@ -57,6 +57,7 @@ __all__ = [
     "set_password",
     "sign_in",
     "totp_code",
+    "unlock",
 ]
 
 SECOND_FACTOR_ROLES = frozenset(
@@ -178,6 +179,37 @@ def set_password(
         f"otpauth://totp/{quote(ISSUER)}:{quote(name)}?secret={secret}"
         f"&issuer={quote(ISSUER)}&algorithm=SHA1&digits={DIGITS}&period={STEP}"
     )
+
+
+def unlock(session: Session, by: Actor, name: str, now: dt.datetime | None = None) -> bool:
+    """Lift the lock that repeated failures put on ``name``'s console sign-in, and clear the
+    count (audited); False when the account was not locked. For the operator, when someone who
+    knows the name keeps an account locked.
+
+    Raises
+    ------
+    NotFound
+        No such user.
+    IntegrityBroken
+        The credential was edited outside the node.
+    """
+    user = find_user(session, name)
+    credential = session.get(Credential, user.id)
+    if credential is None:
+        return False
+    key = seal_key(session)
+    if not _sealed(key, name, credential):
+        raise IntegrityBroken(
+            f"the console credential of {name} was edited outside the node: check it "
+            "(hgr audit verify --records) before unlocking it",
+            code="E_INTEGRITY",
+        )
+    now = now or utc_now()
+    was_locked = credential.locked_until is not None and _utc(credential.locked_until) > now
+    credential.failures, credential.locked_until = 0, None
+    _seal(key, name, credential)
+    record(session, by, "auth.unlock", f"users/{name}", detail={"was_locked": was_locked})
+    return was_locked
 
 
 def sign_in(

@@ -538,6 +538,23 @@ def user_password(
         )
 
 
+@user_app.command("unlock")
+def user_unlock(
+    name: Annotated[str, typer.Argument(help="The user whose console sign-in is locked.")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Lift the 15-minute lock that five failed console sign-ins put on a user.
+
+    Example: hgr user unlock li
+    """
+    from hgr.auth.passwords import unlock
+
+    with changing(home, database_url) as (_node, session, by):
+        was_locked = unlock(session, by, name)
+    out.print(f"{name} unlocked" if was_locked else f"{name} was not locked")
+
+
 @user_app.command("disable")
 def user_disable(
     name: Annotated[str, typer.Argument(help="The user to disable.")],
