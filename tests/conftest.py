@@ -13,8 +13,10 @@ import datetime as dt
 import os
 import shutil
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -391,6 +393,22 @@ def sqlite_db(
 @pytest.fixture(scope="session")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> NodeKeys:
     return create_node_keys(tmp_path_factory.mktemp("keys"))
+
+
+def at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
+    """``work(n)`` for n in range(count), from ``count`` threads released together; an
+    exception a thread raised is returned in its place."""
+    start = threading.Barrier(count)
+
+    def run(n: int) -> Any:
+        start.wait()
+        try:
+            return work(n)
+        except Exception as exc:
+            return exc
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
 
 
 def table_counts(db: Database) -> dict[str, int]:

@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["months_after", "utc_now", "utc_today", "working_days_after", "years_after"]
+__all__ = ["as_utc", "months_after", "utc_now", "utc_today", "working_days_after", "years_after"]
 
 
 def utc_now() -> dt.datetime:
     """This moment, in UTC (timezone-aware)."""
     return dt.datetime.now(dt.UTC)
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in UTC. SQLite hands back naive datetimes; everything the node stores is
+    UTC (ASVS 16.2.2), so a naive one is read as UTC."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def utc_today() -> dt.date:

@@ -6,9 +6,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -29,7 +26,7 @@ from hgr.auth.roles import Role
 from hgr.auth.users import add_user, disable_user
 from hgr.db import Database
 from hgr.exceptions import NotAuthenticated, UsageError
-from tests.conftest import as_superuser
+from tests.conftest import as_superuser, at_once
 
 ADMIN = Actor("cli:test", "operator")
 NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
@@ -254,26 +251,14 @@ def test_a_session_moved_to_another_user_or_prolonged_in_sql_opens_nothing(db: D
         resume(db, token, NOW)
 
 
-def _together(count: int, attempt: Callable[[int], object]) -> list[object]:
-    """``attempt(i)`` for i in range(count), all started at the same moment."""
-    barrier = threading.Barrier(count)
-
-    def run(i: int) -> object:
-        barrier.wait()
-        try:
-            return attempt(i)
-        except NotAuthenticated as refused:
-            return refused
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(run, range(count)))
-
-
 def test_guesses_sent_together_still_lock_the_account(db: Database) -> None:
     # Twenty guesses at once: each reads the count after the one before wrote it, so the
     # fifth locks the account, and the right password is then refused.
     _user(db, "ana", Role.AUDITOR)
-    _together(20, lambda i: sign_in(db, "ana", f"guess number {i}", "", address="x", now=NOW))
+    guesses = at_once(
+        20, lambda i: sign_in(db, "ana", f"guess number {i}", "", address="x", now=NOW)
+    )
+    assert all(isinstance(g, NotAuthenticated) for g in guesses)
     assert _refused(db, "ana", PASSWORD) == "locked after repeated failures"
     assert _refusals(db).count("wrong password") == 4
 
@@ -281,8 +266,9 @@ def test_guesses_sent_together_still_lock_the_account(db: Database) -> None:
 def test_one_code_sent_together_opens_one_session(db: Database) -> None:
     secret = _secret(_user(db, "li", Role.NATIONAL_OFFICER))
     code = _code(secret, NOW)
-    results = _together(8, lambda i: sign_in(db, "li", PASSWORD, code, address=f"a{i}", now=NOW))
-    assert sum(not isinstance(r, NotAuthenticated) for r in results) == 1
+    results = at_once(8, lambda i: sign_in(db, "li", PASSWORD, code, address=f"a{i}", now=NOW))
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, NotAuthenticated) for r in results if isinstance(r, Exception))
 
 
 @pytest.mark.parametrize(

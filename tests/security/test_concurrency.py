@@ -5,10 +5,7 @@ Numbers were taken as count + 1, so 7 of 8 simultaneous access-request submissio
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,7 +16,7 @@ from hgr.debarment import open_case
 from hgr.exceptions import Conflict
 from hgr.registry.importer import import_files
 from tests.api.test_access_routes import BODY
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, at_once
 from tests.security.conftest import Api
 
 pytestmark = [
@@ -30,23 +27,8 @@ pytestmark = [
 OFFICER = Actor("cli:test", "operator")
 
 
-def _at_once(count: int, work: Any) -> list[Any]:
-    """``work(n)`` from ``count`` threads released together."""
-    start = threading.Barrier(count)
-
-    def run(n: int) -> Any:
-        start.wait()
-        try:
-            return work(n)
-        except Exception as exc:
-            return exc
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(run, range(count)))
-
-
 def test_twenty_simultaneous_submissions_all_get_distinct_numbers(api: Api) -> None:
-    answers = _at_once(20, lambda _: api.post("researcher", "/access/requests", json=BODY))
+    answers = at_once(20, lambda _: api.post("researcher", "/access/requests", json=BODY))
     statuses = [a.status_code for a in answers]
     assert statuses == [200] * 20, [a.text for a in answers if a.status_code != 200][:3]
     numbers = {a.json()["number"] for a in answers}
@@ -68,7 +50,7 @@ def test_simultaneous_debarment_cases_get_distinct_numbers(db: Database) -> None
             )
             return case.number
 
-    numbers = _at_once(12, open_one)
+    numbers = at_once(12, open_one)
     assert all(isinstance(n, str) for n in numbers), numbers
     assert len(set(numbers)) == 12
 
@@ -81,7 +63,7 @@ def test_two_imports_of_the_same_new_donors_give_one_success_and_one_409(
     donors = tmp_path / "donors.csv"
     rows = "".join(f"NEW-{n:04d},female,1980,110000,Han\n" for n in range(300))
     donors.write_text("donor_id,sex,birth_year,residence_region,population\n" + rows)
-    outcomes = _at_once(2, lambda _: import_files(db, keys, [donors], institution="BJ-H001"))
+    outcomes = at_once(2, lambda _: import_files(db, keys, [donors], institution="BJ-H001"))
     failures = [o for o in outcomes if isinstance(o, Exception)]
     assert len(failures) == 1, outcomes
     refused = failures[0]

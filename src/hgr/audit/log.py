@@ -37,7 +37,7 @@ from hgr.audit.merkle import inclusion_proof as _inclusion_proof
 from hgr.audit.models import AuditCheckpoint, AuditCounter, AuditEvent, AuditLeaf, AuditNode
 from hgr.audit.stamp import mark_changed
 from hgr.crypto.signing import Verifier
-from hgr.dates import utc_now
+from hgr.dates import as_utc, utc_now
 from hgr.db.seals import SEAL_EVENT, take_seals
 from hgr.exceptions import NotFound, UsageError
 
@@ -77,13 +77,8 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything here is stored in UTC (ASVS 16.2.2).
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
 def _iso(moment: dt.datetime) -> str:
-    return _utc(moment).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return as_utc(moment).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 # What an event's body holds, in the order of the table (its canonical JSON sorts them).
@@ -134,7 +129,7 @@ def record(
     # Sealed rows the transaction changes after this event go into one more event at commit.
     session.info[SEAL_EVENT] = partial(_seals_after, actor, action, target, request_id)
     values: dict[str, Any] = {
-        "at": _utc(at or utc_now()),
+        "at": as_utc(at or utc_now()),
         "actor": _encoded(actor.name)[:300],
         "role": _encoded(actor.role)[:32],
         "action": _encoded(action)[:100],
@@ -372,7 +367,7 @@ class Checkpoint:
     def from_row(cls, row: AuditCheckpoint) -> Checkpoint:
         origin = row.note.split("\n", 1)[0]
         return cls(
-            origin, row.size, bytes(row.root), _utc(row.at), row.key_id, bytes(row.signature)
+            origin, row.size, bytes(row.root), as_utc(row.at), row.key_id, bytes(row.signature)
         )
 
 
@@ -488,7 +483,7 @@ def verify_log(
     database, a log that no longer extends it (a truncation or a rewrite).
     """
     report = VerifyReport()
-    now = _utc(now or utc_now())
+    now = as_utc(now or utc_now())
     if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         # One snapshot for every read (and for what the caller checks after, in the same
         # session): on a busy node, an event committed between two reads would otherwise look
@@ -578,7 +573,7 @@ def _check_pending(
         select(func.count(), func.min(AuditEvent.at)).where(AuditEvent.seq >= size)
     ).one()
     report.pending = late[0] or 0
-    if late[1] is not None and _utc(late[1]) < since:
+    if late[1] is not None and as_utc(late[1]) < since:
         report.problems.append(
             f"{report.pending} event(s) wait to be integrated, the oldest since {_iso(late[1])}"
         )
@@ -592,7 +587,7 @@ def _check_pending(
         .join(AuditLeaf, AuditLeaf.event_id == AuditEvent.id)
         .where(AuditLeaf.seq >= signed)
     )
-    if oldest_unsigned is not None and _utc(oldest_unsigned) < since:
+    if oldest_unsigned is not None and as_utc(oldest_unsigned) < since:
         report.problems.append(
             f"leaves {signed} to {size - 1} are covered by no signed checkpoint, the oldest "
             f"since {_iso(oldest_unsigned)}"

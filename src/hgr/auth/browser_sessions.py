@@ -24,7 +24,7 @@ from hgr.auth.models import BrowserSession, User
 from hgr.auth.roles import Principal
 from hgr.auth.seals import session_seal, user_is_sealed
 from hgr.auth.users import principal_for
-from hgr.dates import utc_now
+from hgr.dates import as_utc, utc_now
 from hgr.db import Database
 from hgr.db.seals import seal_key
 from hgr.exceptions import NotAuthenticated
@@ -91,7 +91,7 @@ def open_session(session: Session, user: User, now: dt.datetime) -> OpenedSessio
 
 def _seal(key: bytes, row: BrowserSession, user: str) -> None:
     row.seal = session_seal(
-        key, row.id, user, _utc(row.expires_at), _utc(row.last_seen_at), _maybe(row.ended_at)
+        key, row.id, user, as_utc(row.expires_at), as_utc(row.last_seen_at), _maybe(row.ended_at)
     )
 
 
@@ -125,21 +125,21 @@ def resume(db: Database, token: str, now: dt.datetime | None = None) -> ActiveSe
             key,
             row.id,
             user.name,
-            _utc(row.expires_at),
-            _utc(row.last_seen_at),
+            as_utc(row.expires_at),
+            as_utc(row.last_seen_at),
             _maybe(row.ended_at),
         )
         if not hmac.compare_digest(row.seal or "", expected) or not user_is_sealed(key, user):
             raise refused("the session or its user was edited outside the node")
         if row.ended_at is not None:
             raise refused("signed out")
-        if _utc(row.expires_at) <= now:
+        if as_utc(row.expires_at) <= now:
             raise refused("past the session's 12 hours")
-        if now - _utc(row.last_seen_at) >= IDLE:
+        if now - as_utc(row.last_seen_at) >= IDLE:
             raise refused("idle for 30 minutes")
         if user.disabled_at is not None:
             raise refused("the user is disabled")
-        if now - _utc(row.last_seen_at) >= TOUCH:
+        if now - as_utc(row.last_seen_at) >= TOUCH:
             row.last_seen_at = now
             _seal(key, row, user.name)
         return ActiveSession(
@@ -193,8 +193,4 @@ def end_all_sessions(db: Database, user: str, by: Actor, now: dt.datetime | None
 
 
 def _maybe(moment: dt.datetime | None) -> dt.datetime | None:
-    return None if moment is None else _utc(moment)
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+    return None if moment is None else as_utc(moment)

@@ -42,7 +42,7 @@ from hgr.auth.models import Credential, User
 from hgr.auth.roles import Principal, Role
 from hgr.auth.seals import credential_seal, user_is_sealed
 from hgr.auth.users import find_user, principal_for
-from hgr.dates import utc_now
+from hgr.dates import as_utc, utc_now
 from hgr.db import Database
 from hgr.db.seals import seal_key
 from hgr.exceptions import IntegrityBroken, NotAuthenticated, UsageError
@@ -205,7 +205,7 @@ def unlock(session: Session, by: Actor, name: str, now: dt.datetime | None = Non
             code="E_INTEGRITY",
         )
     now = now or utc_now()
-    was_locked = credential.locked_until is not None and _utc(credential.locked_until) > now
+    was_locked = credential.locked_until is not None and as_utc(credential.locked_until) > now
     credential.failures, credential.locked_until = 0, None
     _seal(key, name, credential)
     record(session, by, "auth.unlock", f"users/{name}", detail={"was_locked": was_locked})
@@ -284,8 +284,8 @@ def _credential_seal(key: bytes, name: str, credential: Credential) -> str:
         credential.totp_secret,
         credential.totp_step,
         credential.failures or 0,
-        None if credential.locked_until is None else _utc(credential.locked_until),
-        _utc(credential.changed_at),
+        None if credential.locked_until is None else as_utc(credential.locked_until),
+        as_utc(credential.changed_at),
     )
 
 
@@ -320,7 +320,7 @@ def _check(
         early = "the account or its credential was edited outside the node"
     elif user.disabled_at is not None:
         early = "the user is disabled"
-    elif credential.locked_until is not None and _utc(credential.locked_until) > now:
+    elif credential.locked_until is not None and as_utc(credential.locked_until) > now:
         early = "locked after repeated failures"
     if early:
         _verify_dummy(password)  # as long as a wrong password: no timing oracle of which
@@ -374,7 +374,3 @@ def _verify_dummy(password: str) -> None:
         _DUMMY = _hasher().hash(secrets.token_urlsafe(16))
     with contextlib.suppress(VerificationError):
         _hasher().verify(_DUMMY, password)
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment

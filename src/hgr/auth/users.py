@@ -19,7 +19,7 @@ from hgr.audit import Actor, record
 from hgr.auth.models import ApiToken, User
 from hgr.auth.roles import ROLE_SCOPE, Principal, Role, ScopeLevel
 from hgr.auth.seals import seal_token, seal_user, token_seal, user_is_sealed, user_seal
-from hgr.dates import utc_now
+from hgr.dates import as_utc, utc_now
 from hgr.db import seal_key
 from hgr.exceptions import Conflict, NotAuthenticated, NotFound, UsageError
 from hgr.organisations import normalise_name, organisations_of_party
@@ -54,10 +54,6 @@ class IssuedToken:
     value: str
     token_id: str
     expires_at: dt.datetime
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
 
 
 def _check_scope(session: Session, role: Role, scope: str) -> None:
@@ -295,7 +291,7 @@ def list_tokens(
             else "user disabled"
             if user.disabled_at is not None
             else "expired"
-            if _utc(token.expires_at) <= now
+            if as_utc(token.expires_at) <= now
             else "live"
         )
         rows.append(
@@ -304,8 +300,8 @@ def list_tokens(
                 user.name,
                 user.role,
                 token.label,
-                _utc(token.created_at),
-                _utc(token.expires_at),
+                as_utc(token.created_at),
+                as_utc(token.expires_at),
                 status,
             )
         )
@@ -341,7 +337,7 @@ def authenticate_token(session: Session, value: str, now: dt.datetime | None = N
         raise refused(f"wrong secret for token {match[1]}")
     if found.revoked_at is not None:
         raise refused(f"token {match[1]} is revoked")
-    if _utc(found.expires_at) <= now:
+    if as_utc(found.expires_at) <= now:
         raise refused(f"token {match[1]} expired")
     if found.disabled_at is not None:
         raise refused(f"user {found.name} is disabled")

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from hgr.audit import Actor
 from hgr.crypto import Signer, Verifier
-from hgr.dates import utc_now, utc_today
+from hgr.dates import as_utc, utc_now, utc_today
 from hgr.exceptions import FormatError, IntegrityBroken, NotFound, UsageError, ValidationFailed
 from hgr.federation.documents import (
     Envelope,
@@ -148,7 +148,7 @@ def completeness(
             found.append(InstitutionStatus(institution.code, institution.name, state))
             continue
         problems = _check_return(session, cycle, document, own)
-        received = _utc(document.received_at)
+        received = as_utc(document.received_at)
         state = (
             "invalid"
             if problems
@@ -166,10 +166,6 @@ def completeness(
             )
         )
     return found
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
 
 
 def previous_cycle(session: Session, cycle: SurveyCycle) -> SurveyCycle | None:
