@@ -93,6 +93,92 @@ ZH = {
     "permanent": "永久",
     "the signed national list": "经签署的国家名单",
     "until removed": "直至移除",
+    "%(donors)s donors withdrew their consent, and %(samples)s of their samples are still "
+    "stored as available or reserved: record what became of them.": (
+        "%(donors)s 名捐献者已撤回同意，其 %(samples)s 份样本仍登记为可用或预留："
+        "请登记这些样本的去向。"
+    ),
+    "%(n)s consents are past their time limit but still marked active.": (
+        "%(n)s 份知情同意已过期限，但仍标为有效。"
+    ),
+    "%(n)s withdrawn": "已撤回 %(n)s 份",
+    "After": "修改后",
+    "Before": "修改前",
+    "Build": "参考基因组版本",
+    "By": "操作人",
+    "Code": "编号",
+    "Collection": "样本集",
+    "Collections": "样本集",
+    "Consents": "知情同意",
+    "Diagnoses": "诊断",
+    "Document": "同意书版本",
+    "Donor": "捐献者",
+    "Donor %(id)s": "捐献者 %(id)s",
+    "Donors": "捐献者",
+    "Ethics approval %(reference)s of %(committee)s ended on %(date)s but is still marked "
+    "active.": ("%(committee)s 的伦理批件 %(reference)s 已于 %(date)s 到期，但仍标为有效。"),
+    "Ethics approval %(reference)s of %(committee)s ends on %(date)s.": (
+        "%(committee)s 的伦理批件 %(reference)s 将于 %(date)s 到期。"
+    ),
+    "Ethics approvals": "伦理批件",
+    "Families": "家系",
+    "Family %(code)s, generation %(generation)s": "家系 %(code)s，第 %(generation)s 代",
+    "Field": "字段",
+    "Find": "查找",
+    "Find a donor or sample": "查找捐献者或样本",
+    "Flagged by QC": "质控标记",
+    "Found": "查找结果",
+    "Genotype stores": "基因型数据库",
+    "Give an identifier of at most %(n)s characters, on one line.": (
+        "请输入不超过 %(n)s 个字符的单行编号。"
+    ),
+    "History": "修改记录",
+    "Identifier": "编号",
+    "Identifier of a donor or sample": "捐献者或样本编号",
+    "Material": "样本类型",
+    "Modifiers": "附加条件",
+    "Name": "名称",
+    "Needs your attention": "待处理事项",
+    "No change since the record was registered.": "登记以来没有修改。",
+    "No collection is registered yet: import your templates to register them.": (
+        "尚未登记样本集：请导入模板进行登记。"
+    ),
+    "No consent is registered for this donor.": "该捐献者没有登记知情同意。",
+    "No donor of your institution has this pseudonym.": "本机构没有使用此假名的捐献者。",
+    "No donor or sample of your institution has the identifier “%(id)s”.": (
+        "本机构没有编号为“%(id)s”的捐献者或样本。"
+    ),
+    "No genotypes are stored for your collections.": "本机构的样本集尚无基因型数据。",
+    "No sample is registered for this donor.": "该捐献者没有登记样本。",
+    "No sample of your institution has this identifier.": "本机构没有此编号的样本。",
+    "Nothing needs your attention today.": "今天没有待处理事项。",
+    "Permission": "使用许可",
+    "Phenotypes": "表型",
+    "Population": "人群",
+    "Pseudonym": "假名",
+    "Residence": "居住地",
+    "Sample %(code)s": "样本 %(code)s",
+    "Samples": "样本",
+    "Search by your institution's own identifier. Donors are kept only under a pseudonym: "
+    "the identifier you give is turned into it here and is not stored.": (
+        "按本机构自己的编号查找。捐献者只以假名登记：您输入的编号在此处换算为假名，不会被保存。"
+    ),
+    "Sex": "性别",
+    "Status": "状态",
+    "Taken on": "采集日期",
+    "The form had expired": "表单已过期",
+    "This donor belongs to no registered family.": "该捐献者不属于任何已登记的家系。",
+    "This page is not for your role": "您的角色无权访问此页面",
+    "Variants": "变异位点",
+    "Vital status": "生存状态",
+    "What your institution holds": "本机构的资源",
+    "When": "时间",
+    "Withdrawn on": "撤回日期",
+    "Year of birth": "出生年份",
+    "Your institution": "本机构",
+    "Your role (%(role)s) does not allow this page. Ask your node's operator if you need it.": (
+        "您的角色（%(role)s）无权访问此页面。如需访问，请联系本节点的管理员。"
+    ),
 }
 
 

@@ -51,6 +51,7 @@ BLOCKING = {"serious", "critical"}
 ADMIN = Actor("test", "operator")
 PASSWORD = "correct horse battery staple"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+STEWARD = "wang"  # the steward of BJ-H001
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -84,6 +85,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         publish_national_list(session, signer, ADMIN, "CN")
         add_user(session, ADMIN, "li", Role.NATIONAL_OFFICER)
         enrol = set_password(session, ADMIN, "li", PASSWORD)
+        add_user(session, ADMIN, STEWARD, Role.INSTITUTION_STEWARD, "BJ-H001")
+        set_password(session, ADMIN, STEWARD, PASSWORD)
     assert enrol is not None
     node.close()
     url, server = _serve(home)
@@ -200,5 +203,44 @@ def test_an_officer_signs_in_with_a_password_and_a_code(
         page.wait_for_url("**/console/sign-in")
         # Refusals (401) are logged by the browser as failed loads; nothing else may be.
         assert [e for e in errors if "401" not in e] == []
+    finally:
+        context.close()
+
+
+def _sign_in(page: Any, name: str) -> None:
+    page.fill("#name", name)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+@pytest.mark.parametrize(("locale", "width"), [("zh_Hans", 390), ("en", 1280)])
+def test_a_steward_finds_a_donor_by_their_own_identifier(
+    browser: Any, console: Console, locale: str, width: int
+) -> None:
+    context, page, errors = _visit(browser, console.url + "/console/steward", locale, width)
+    try:
+        # Sent to sign in, and back to the page asked for.
+        page.wait_for_url("**/console/sign-in?next=/console/steward")
+        _sign_in(page, STEWARD)
+        page.wait_for_url("**/console/steward")
+        assert "BJ-H001" in page.content()
+        _check_page(page, f"steward-home-{locale}-{width}")
+        page.click("a[href='/console/find']")
+        page.wait_for_url("**/console/find")
+        _check_page(page, f"find-{locale}-{width}")
+        page.fill("#q", "no such donor")
+        page.press("#q", "Enter")  # the keyboard alone submits it
+        assert page.locator("[role=alert]").count() == 1
+        _check_page(page, f"find-not-found-{locale}-{width}")
+        page.fill("#q", "BJH-0001")
+        page.press("#q", "Enter")
+        page.wait_for_url("**/console/donors/*")
+        assert "BJH-0001" not in page.url
+        assert "S-0001" in page.content()
+        _check_page(page, f"donor-{locale}-{width}")
+        page.click("a[href='/console/samples/S-0001']")
+        page.wait_for_url("**/console/samples/S-0001")
+        _check_page(page, f"sample-{locale}-{width}")
+        assert errors == []
     finally:
         context.close()

@@ -9,8 +9,10 @@ per address, on top of the per-account lockout of :mod:`hgr.auth.passwords`.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -26,15 +28,16 @@ from hgr.auth.browser_sessions import (
     resume,
 )
 from hgr.auth.passwords import sign_in
-from hgr.console.pages import locale_of, render
+from hgr.console.pages import render
+from hgr.console.pages import say as _
 from hgr.exceptions import NotAuthenticated, RateLimited
-from hgr.i18n import translations
 from hgr.node import Node
 
-__all__ = ["SESSION_COOKIE", "add_account_pages", "current_session"]
+__all__ = ["SESSION_COOKIE", "add_account_pages", "current_session", "same_origin"]
 
 SESSION_COOKIE = "hgr_session"
 SIGN_IN_COOKIE = "hgr_sign_in"  # the sign-in form's CSRF token, before any session
+ONWARD = re.compile(r"/console/[A-Za-z0-9_\-./%]*")  # where sign-in may send the reader on
 MAX_FIELD = 300  # characters of a name, password or code read from the form
 
 
@@ -54,7 +57,9 @@ def add_account_pages(app: FastAPI, node: Node, throttle: Callable[[str], None])
     (RateLimited) an address that tries to sign in too often."""
     settings = node.settings
 
-    def sign_in_page(request: Request, status: int = 200, problem: str = "") -> HTMLResponse:
+    def sign_in_page(
+        request: Request, status: int = 200, problem: str = "", after: str = ""
+    ) -> HTMLResponse:
         token = secrets.token_urlsafe(32)
         page = render(
             request,
@@ -63,6 +68,7 @@ def add_account_pages(app: FastAPI, node: Node, throttle: Callable[[str], None])
             node_name=settings.name,
             csrf=token,
             problem=problem,
+            next=after,
         )
         _cookie(page, request, SIGN_IN_COOKIE, token, max_age=3600)
         return page
@@ -71,21 +77,25 @@ def add_account_pages(app: FastAPI, node: Node, throttle: Callable[[str], None])
     def sign_in_form(request: Request) -> Response:
         if current_session(node, request) is not None:
             return RedirectResponse("/console/account", status_code=303)
-        return sign_in_page(request)
+        return sign_in_page(request, after=onward(request.query_params.get("next", "")))
 
     @app.post("/console/sign-in", include_in_schema=False)
     async def sign_in_submit(request: Request) -> Response:
         async with request.form() as form:
             field = {
-                k: str(form.get(k, ""))[:MAX_FIELD] for k in ("name", "password", "code", "csrf")
+                k: str(form.get(k, ""))[:MAX_FIELD]
+                for k in ("name", "password", "code", "csrf", "next")
             }
+        after = onward(field["next"])
         expected = request.cookies.get(SIGN_IN_COOKIE, "")
         if (
-            not _same_origin(request)
+            not same_origin(request)
             or not expected
             or not hmac.compare_digest(expected.encode(), field["csrf"].encode())
         ):
-            return sign_in_page(request, 400, _("the form had expired: sign in again", request))
+            return sign_in_page(
+                request, 400, _("the form had expired: sign in again", request), after
+            )
         address = request.client.host if request.client else "unknown"
         try:
             throttle(f"sign-in:{address}")
@@ -102,7 +112,10 @@ def add_account_pages(app: FastAPI, node: Node, throttle: Callable[[str], None])
             )
         except RateLimited:
             return sign_in_page(
-                request, 429, _("too many sign-ins from this address: wait a minute", request)
+                request,
+                429,
+                _("too many sign-ins from this address: wait a minute", request),
+                after,
             )
         except NotAuthenticated:
             problem = _(
@@ -110,8 +123,8 @@ def add_account_pages(app: FastAPI, node: Node, throttle: Callable[[str], None])
                 "15 minutes after five failures.",
                 request,
             )
-            return sign_in_page(request, 401, problem)
-        done = RedirectResponse("/console/account", status_code=303)
+            return sign_in_page(request, 401, problem, after)
+        done = RedirectResponse(after or "/console/account", status_code=303)
         _cookie(
             done,
             request,
@@ -149,7 +162,7 @@ def add_account_pages(app: FastAPI, node: Node, throttle: Callable[[str], None])
             submitted = str(form.get("csrf", ""))[:MAX_FIELD]
         if active is None:
             return RedirectResponse("/console/sign-in", status_code=303)
-        if not _same_origin(request) or not csrf_matches(active, submitted):
+        if not same_origin(request) or not csrf_matches(active, submitted):
             return render(
                 request,
                 "account.html.j2",
@@ -171,17 +184,27 @@ def add_account_pages(app: FastAPI, node: Node, throttle: Callable[[str], None])
         return done
 
 
-def _same_origin(request: Request) -> bool:
+def onward(target: str) -> str:
+    """``target`` if it is a console page of this node to go on to after signing in, else
+    empty: an address elsewhere (``//evil.example``, ``/console/../api``, a backslash that
+    some browsers read as a slash) would make the sign-in page an open redirect."""
+    plain = unquote(target)  # browsers read %2e as "." in a path (WHATWG URL, 4.4)
+    if (
+        len(target) > 200
+        or not ONWARD.fullmatch(target)
+        or any(bad in plain for bad in ("//", "/.", "\\"))
+        or plain.startswith(("/console/sign-in", "/console/sign-out"))
+    ):
+        return ""
+    return target
+
+
+def same_origin(request: Request) -> bool:
     """Whether the browser says the form came from this node's own pages. A sibling
     subdomain is "same-site" to SameSite cookies, but not "same-origin" (Fetch Metadata,
     W3C); a browser that sends no such header (or a client that is not a browser) is judged by
     the CSRF token alone."""
     return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
-
-
-def _(message: str, request: Request) -> str:
-    """``message`` in the request's language."""
-    return translations(locale_of(request)).gettext(message)
 
 
 def _cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:

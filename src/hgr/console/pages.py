@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from hgr import __version__
 from hgr.i18n import LOCALES, format_date, format_number, html_lang, negotiate, translations
 
-__all__ = ["LANG_COOKIE", "POLICY", "locale_of", "render"]
+__all__ = ["LANG_COOKIE", "POLICY", "locale_of", "render", "say"]
 
 LANG_COOKIE = "hgr_lang"
 POLICY = (
@@ -92,3 +92,10 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             secure=request.url.scheme == "https",
         )
     return response
+
+
+def say(message: str, request: Request, **values: str) -> str:
+    """``message`` in the language of ``request``'s reader, with ``values`` put in. Modules
+    import it as ``_``, the name the message catalogue's extraction looks for."""
+    text = translations(locale_of(request)).gettext(message)
+    return text % values if values else text

@@ -10,9 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from hgr.console.account import add_account_pages
-from hgr.console.pages import locale_of, render
+from hgr.console.guard import add_refusals
+from hgr.console.pages import render
+from hgr.console.pages import say as _
+from hgr.console.steward import add_steward_pages
 from hgr.debarment.listing import published_list
-from hgr.i18n import translations
 from hgr.node import Node
 
 __all__ = ["add_console"]
@@ -27,7 +29,9 @@ def add_console(app: FastAPI, node: Node, throttle: Callable[[str], None]) -> No
     an address that tries to sign in too often."""
     db, settings = node.db, node.settings
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+    add_refusals(app)
     add_account_pages(app, node, throttle)
+    add_steward_pages(app, node)
 
     @app.get("/console", include_in_schema=False)
     def console_root() -> RedirectResponse:
@@ -74,11 +78,6 @@ def add_console(app: FastAPI, node: Node, throttle: Callable[[str], None]) -> No
     @app.get("/console/{rest:path}", include_in_schema=False)
     def not_found(request: Request, rest: str) -> HTMLResponse:
         return render(request, "error.html.j2", status=404, node_name=settings.name)
-
-
-def _(message: str, request: Request, **values: str) -> str:
-    """``message`` in the request's language, with ``values`` put in."""
-    return translations(locale_of(request)).gettext(message) % values
 
 
 def _search_problem(text: str, kind: str, request: Request) -> str:

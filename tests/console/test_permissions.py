@@ -1,0 +1,81 @@
+"""The console obeys exactly the API's authorization: every signed-in page, for every role and
+scope (and for a reader not signed in), is allowed, refused or not found exactly when the API
+request that reads the same records is."""
+
+from __future__ import annotations
+
+import pytest
+
+from hgr.auth.browser_sessions import open_session
+from hgr.auth.roles import Role
+from hgr.auth.users import find_user
+from hgr.console.account import SESSION_COOKIE
+from hgr.dates import utc_now
+from tests.api.conftest import USERS, Api
+from tests.console.test_steward import DONOR, find, signed_in
+
+# What each answer means, in the console and in the API.
+CONSOLE = {200: "allowed", 303: "sign in", 403: "refused", 404: "not found"}
+API = {200: "allowed", 401: "sign in", 403: "refused", 404: "not found"}
+OWN = "(the reader's institution)"
+
+
+def session_of(api: Api, name: str) -> str:
+    """A session cookie for ``name``, opened as signing in opens one (sign-in itself, and its
+    limit on attempts per address, are tested in test_sign_in)."""
+    with api.db.transaction() as session:
+        return open_session(session, find_user(session, name), utc_now()).token
+
+
+def _pages(bj_donor: str) -> list[tuple[str, str, dict[str, str]]]:
+    """Each console page, and the API request that reads what it shows."""
+    return [
+        ("/console/steward", "/registry/donors", {"institution": "BJ-H001"}),
+        ("/console/find", "/registry/donors", {}),
+        (
+            f"/console/donors/{bj_donor}",
+            "/registry/donors/record",
+            {"institution": "BJ-H001", "pseudonym": bj_donor},
+        ),
+        # A steward's pages name records of their own institution (OWN).
+        (
+            "/console/samples/S-0001",
+            "/registry/samples/record",
+            {"institution": OWN, "code": "S-0001"},
+        ),
+    ]
+
+
+def test_every_page_answers_every_reader_as_the_api_does(api: Api) -> None:
+    steward = signed_in(api, "steward_bj")
+    bj_donor = find(api, steward, DONOR).headers["location"].rsplit("/", 1)[1]
+    sessions = {name: session_of(api, name) for name in USERS}
+    seen: dict[tuple[str, str], str] = {}
+    for page, path, params in _pages(bj_donor):
+        for user in [None, *USERS]:
+            cookie = {"Cookie": f"{SESSION_COOKIE}={sessions[user]}"} if user else {}
+            shown = api.client.get(page, headers=cookie, follow_redirects=False)
+            own = (
+                USERS[user][1] if user and USERS[user][0] is Role.INSTITUTION_STEWARD else "BJ-H001"
+            )
+            asked = api.get(user, path, **{k: own if v == OWN else v for k, v in params.items()})
+            assert asked.status_code in API, (path, user, asked.text[:300])
+            console, through_api = CONSOLE[shown.status_code], API[asked.status_code]
+            assert console == through_api, (page, user, shown.status_code, asked.status_code)
+            if console == "sign in":
+                assert shown.headers["location"].startswith("/console/sign-in?next=")
+            seen[(page, user or "anonymous")] = console
+    # The matrix holds every kind of answer, so agreement is not agreement on one refusal.
+    assert set(seen.values()) == {"allowed", "sign in", "refused", "not found"}
+    assert seen[(f"/console/donors/{bj_donor}", "steward_bj")] == "allowed"
+    assert seen[(f"/console/donors/{bj_donor}", "steward_sh")] == "not found"
+    assert seen[("/console/steward", "officer_bj")] == "refused"
+
+
+@pytest.mark.parametrize("page", ["/console/steward", "/console/find", "/console/samples/S-0001"])
+def test_a_forged_or_ended_session_opens_no_page(api: Api, page: str) -> None:
+    for cookie in ("x" * 43, "", "a" * 5000):
+        shown = api.client.get(
+            page, headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}, follow_redirects=False
+        )
+        assert shown.status_code == 303
