@@ -44,8 +44,8 @@ PASS_THROUGHS = {
     # Starlette's refusals: the E_HTTP_<status> codes.
     ("api/problems.py install_problem_handlers.http_error", "f'E_HTTP_{exc.status_code}'"),
     # Uploaded files' issues, pointed at the request instead of the server's folder.
-    ("api/registry_routes.py _relabel", "i.code"),
-    ("api/registry_routes.py _relabel", "exc.code"),
+    ("console/uploads.py UploadFolder.relabel", "i.code"),
+    ("console/uploads.py UploadFolder.relabel", "exc.code"),
     # A survey document that does not verify is answered 422 with its own code.
     ("api/survey_routes.py add_survey_routes.keep", "exc.code"),
     # A peer's refusal keeps the peer's code, under the class of its HTTP status.

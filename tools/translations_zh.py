@@ -179,6 +179,60 @@ ZH = {
     "Your role (%(role)s) does not allow this page. Ask your node's operator if you need it.": (
         "您的角色（%(role)s）无权访问此页面。如需访问，请联系本节点的管理员。"
     ),
+    "Back to your institution": "返回本机构",
+    "Changed": "修改",
+    "Check the files": "检查文件",
+    "Choose between 1 and %(n)s files.": "请选择 1 至 %(n)s 个文件。",
+    "Fields that change": "将修改的字段",
+    "File": "文件",
+    "Files to check (up to %(n)s)": "要检查的文件（最多 %(n)s 个）",
+    "How to mend it": "修改方法",
+    "Import": "导入",
+    "Import more files": "继续导入文件",
+    "Imported": "已导入",
+    "Kind": "记录类型",
+    "New": "新增",
+    "Nothing was written. Mend each problem in its file, then upload the files again.": (
+        "没有写入任何内容。请在文件中逐一修改问题，然后重新上传。"
+    ),
+    "Problem": "问题",
+    "Problems to mend": "需要修改的问题",
+    "Record": "记录",
+    "Records by kind": "各类记录数",
+    "Review the changes": "核对修改",
+    "Row": "行",
+    "Start again with other files": "改用其他文件重新开始",
+    "The changes are written, as import batch %(batch)s. Each changed field keeps its "
+    "earlier value in the record's history.": (
+        "修改已写入，导入批次为 %(batch)s。每个被修改字段的原值都保存在该记录的修改记录中。"
+    ),
+    "The confirmation did not carry the files: upload them again.": (
+        "确认表单没有附带文件：请重新上传。"
+    ),
+    "The files passed every check. Nothing is written yet.": (
+        "文件已通过全部检查。尚未写入任何内容。"
+    ),
+    "The registry already holds everything in these files: there is nothing to write.": (
+        "登记库已包含这些文件中的全部内容：没有需要写入的内容。"
+    ),
+    "The registry changed since you checked these files, or the files did: nothing was "
+    "written. Review the changes as they stand now.": (
+        "在您检查之后，登记库或文件发生了变化：没有写入任何内容。请核对当前的修改。"
+    ),
+    "The templates and their columns are described in the template reference "
+    "(docs/templates.md), with an example of each file.": (
+        "模板及其各列见模板说明（docs/templates.md），其中附有每种文件的示例。"
+    ),
+    "Unchanged": "未改变",
+    "Upload your institution's templates (CSV or TSV), pedigree files (PED) and Phenopackets "
+    "(JSON). They are checked first: nothing is written until you have reviewed every change "
+    "and confirmed it.": (
+        "上传本机构的模板（CSV 或 TSV）、家系文件（PED）和 Phenopackets（JSON）。"
+        "文件会先经过检查：在您核对并确认每一项修改之前，不会写入任何内容。"
+    ),
+    "Warning:": "警告：",
+    "Warnings": "警告",
+    "Write these changes": "写入这些修改",
 }
 
 

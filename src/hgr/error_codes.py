@@ -568,6 +568,13 @@ CODES: tuple[Declared, ...] = (
             "what is left to change.",
         ),
         _raised(
+            "E_CHANGED_SINCE_REVIEW",
+            Conflict,
+            409,
+            "The files, or the records they change, are not as you reviewed them: review the "
+            "changes as they stand now, and confirm again.",
+        ),
+        _raised(
             "E_NO_FILE",
             UsageError,
             400,

@@ -244,3 +244,37 @@ def test_a_steward_finds_a_donor_by_their_own_identifier(
         assert errors == []
     finally:
         context.close()
+
+
+def test_a_steward_mends_an_import_reviews_the_update_and_confirms_it(
+    browser: Any, console: Console, tmp_path: Path
+) -> None:
+    donors = (EXAMPLES / "donors.csv").read_text(encoding="utf-8")
+    broken, fixed = tmp_path / "broken" / "donors.csv", tmp_path / "fixed" / "donors.csv"
+    broken.parent.mkdir()
+    fixed.parent.mkdir()
+    broken.write_text(donors.replace("BJH-0003,female,1972", "BJH-0003,robot,1972"), "utf-8")
+    fixed.write_text(donors.replace("BJH-0002,female,1950,", "BJH-0002,female,1951,"), "utf-8")
+    context, page, errors = _visit(browser, console.url + "/console/sign-in", "en", 1280)
+    try:
+        _sign_in(page, STEWARD)
+        page.goto(console.url + "/console/import")
+        _check_page(page, "import-en-1280")
+        page.set_input_files("#files", [str(broken)])
+        page.click("button[type=submit]")
+        row = page.locator("table.issues tr.error").first
+        assert row.locator("td").nth(0).inner_text() == "donors.csv"
+        assert row.locator("td").nth(1).inner_text() == "4"
+        assert row.locator("td").nth(2).inner_text() == "sex"
+        _check_page(page, "import-problems-en-1280")
+        page.set_input_files("#files", [str(fixed)])
+        page.click("button[type=submit]")
+        assert page.locator("ins", has_text="1951").count() == 1
+        assert page.locator("del", has_text="1950").count() == 1
+        _check_page(page, "import-review-en-1280")
+        page.click("form[action='/console/import/confirm'] button")
+        assert "import batch" in page.locator("[role=status]").inner_text()
+        _check_page(page, "import-done-en-1280")
+        assert errors == []
+    finally:
+        context.close()

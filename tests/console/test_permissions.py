@@ -12,12 +12,14 @@ from hgr.auth.users import find_user
 from hgr.console.account import SESSION_COOKIE
 from hgr.dates import utc_now
 from tests.api.conftest import USERS, Api
+from tests.conftest import EXAMPLES
 from tests.console.test_steward import DONOR, find, signed_in
 
 # What each answer means, in the console and in the API.
 CONSOLE = {200: "allowed", 303: "sign in", 403: "refused", 404: "not found"}
 API = {200: "allowed", 401: "sign in", 403: "refused", 404: "not found"}
 OWN = "(the reader's institution)"
+IMPORT = "(files to import)"
 
 
 def session_of(api: Api, name: str) -> str:
@@ -43,6 +45,8 @@ def _pages(bj_donor: str) -> list[tuple[str, str, dict[str, str]]]:
             "/registry/samples/record",
             {"institution": OWN, "code": "S-0001"},
         ),
+        # Importing: the API's dry run of the same files (IMPORT marks a POST of them).
+        ("/console/import", "/registry/import", {IMPORT: "donors.csv"}),
     ]
 
 
@@ -58,7 +62,17 @@ def test_every_page_answers_every_reader_as_the_api_does(api: Api) -> None:
             own = (
                 USERS[user][1] if user and USERS[user][0] is Role.INSTITUTION_STEWARD else "BJ-H001"
             )
-            asked = api.get(user, path, **{k: own if v == OWN else v for k, v in params.items()})
+            if IMPORT in params:
+                name = params[IMPORT]
+                asked = api.post(
+                    user,
+                    path,
+                    data={"dry_run": "true"},
+                    files=[("files", (name, (EXAMPLES / name).read_bytes(), "text/csv"))],
+                )
+            else:
+                values = {k: own if v == OWN else v for k, v in params.items()}
+                asked = api.get(user, path, **values)
             assert asked.status_code in API, (path, user, asked.text[:300])
             console, through_api = CONSOLE[shown.status_code], API[asked.status_code]
             assert console == through_api, (page, user, shown.status_code, asked.status_code)
@@ -72,7 +86,9 @@ def test_every_page_answers_every_reader_as_the_api_does(api: Api) -> None:
     assert seen[("/console/steward", "officer_bj")] == "refused"
 
 
-@pytest.mark.parametrize("page", ["/console/steward", "/console/find", "/console/samples/S-0001"])
+@pytest.mark.parametrize(
+    "page", ["/console/steward", "/console/find", "/console/samples/S-0001", "/console/import"]
+)
 def test_a_forged_or_ended_session_opens_no_page(api: Api, page: str) -> None:
     for cookie in ("x" * 43, "", "a" * 5000):
         shown = api.client.get(

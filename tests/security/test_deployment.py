@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from hgr.api.serve import check_service, database_refusals
-from hgr.api.uploads import PREFIX, clean_stale, upload_folder
 from hgr.config import ServiceSettings, Settings
+from hgr.console.uploads import PREFIX, clean_stale, upload_folder
 from hgr.crypto import create_node_keys, load_node_keys
 from hgr.crypto.keys import C4GH_SECRET, PSEUDONYM_KEY, SIGNING_KEY
 from hgr.db import Database

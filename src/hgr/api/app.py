@@ -25,7 +25,6 @@ from hgr.api.problems import MAX_POSITION, document_problems, install_problem_ha
 from hgr.api.registry_routes import add_registry_routes
 from hgr.api.statistics_routes import add_statistics_routes
 from hgr.api.survey_routes import add_survey_routes
-from hgr.api.uploads import clean_stale, keep_uploads_in_memory
 from hgr.audit import Actor, checkpoint, consistency, inclusion, latest_checkpoint
 from hgr.audit.access_log import read_events, record_denied
 from hgr.audit.checkpointer import Checkpointer
@@ -35,6 +34,7 @@ from hgr.auth.roles import Principal
 from hgr.beacon.service import open_store_indexes
 from hgr.config import Settings
 from hgr.console.public import add_console
+from hgr.console.uploads import clean_stale, keep_uploads_in_memory
 from hgr.exceptions import Forbidden, NotAuthenticated, NotFound
 from hgr.node import Node, open_node
 from hgr.registry.queries import count_summary

@@ -17,11 +17,17 @@ from fastapi import FastAPI, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from hgr.api.problems import MAX_POSITION
-from hgr.api.uploads import upload_folder
 from hgr.audit import Actor
-from hgr.auth.permissions import Action, Decision, authorize_entity
+from hgr.auth.permissions import (
+    Action,
+    Decision,
+    authorize_entity,
+    authorize_import,
+    import_target,
+)
 from hgr.auth.roles import Principal, ScopeLevel
-from hgr.exceptions import UsageError, ValidationFailed
+from hgr.console.uploads import UploadFolder, upload_folder
+from hgr.exceptions import ValidationFailed
 from hgr.issues import Issue, Origin, Severity
 from hgr.node import Node
 from hgr.registry.history import HISTORY_TABLES
@@ -29,7 +35,7 @@ from hgr.registry.importer import ImportResult, import_files
 from hgr.registry.queries import ENTITIES, Entity, filter_choices
 from hgr.registry.reading import Reader, read_history, read_listing, read_record
 from hgr.registry.staging import TemplateRows
-from hgr.registry.templates import TEMPLATES, template_for
+from hgr.registry.templates import TEMPLATES, entities_written
 
 __all__ = ["add_registry_routes"]
 
@@ -126,20 +132,6 @@ def _result(result: ImportResult) -> ImportOut:
     )
 
 
-def _relabel(exc: ValidationFailed, folder: Path) -> ValidationFailed:
-    """Point issues at the request instead of the server's temporary files."""
-
-    def where(origin: Origin) -> Origin:
-        name = origin.file.removeprefix(str(folder) + "/")
-        return Origin(name, origin.line, origin.pointer)
-
-    issues = [
-        Issue(i.code, i.severity, where(i.origin), i.problem, i.fix, i.field, i.family)
-        for i in exc.issues
-    ]
-    return ValidationFailed(exc.message, issues, code=exc.code)
-
-
 def add_registry_routes(
     app: FastAPI,
     node: Node,
@@ -156,26 +148,18 @@ def add_registry_routes(
         principal: Principal,
         request: Request,
         paths: Sequence[Path | TemplateRows],
-        folder: Path | None,
+        uploads: UploadFolder | None,
         institution: str | None,
         dry_run: bool,
         update: bool,
         entities: set[str],
     ) -> ImportOut:
-        # Every kind of record in the request must be the caller's to write: a steward cannot
-        # slip an institutions template in among its holdings.
-        if institution is None and principal.level is ScopeLevel.INSTITUTION:
-            institution = principal.scope
+        institution = import_target(principal, institution)
         target = f"institutions/{institution}" if institution else "institutions"
         with db.reader() as session:
-            decisions = [
-                authorize_entity(session, principal, e, Action.WRITE) for e in sorted(entities)
-            ]
-        for decision in decisions:
-            if not decision.allowed:
-                refuse(principal, "registry.import", target, decision.grounds, request)
-            if decision.visible is not None and (institution or "") not in decision.visible:
-                refuse(principal, "registry.import", target, "outside the caller's scope", request)
+            decision = authorize_import(session, principal, entities, institution)
+        if not decision.allowed:
+            refuse(principal, "registry.import", target, decision.grounds, request)
         try:
             result = import_files(
                 db,
@@ -185,13 +169,13 @@ def add_registry_routes(
                 dry_run=dry_run,
                 update=update,
                 actor=actor(principal),
-                grounds=decisions[0].grounds,
+                grounds=decision.grounds,
                 request_id=request.state.request_id,
             )
         except ValidationFailed as exc:
-            if folder is None:  # rows: their issues already point into the request
+            if uploads is None:  # rows: their issues already point into the request
                 raise
-            raise _relabel(exc, folder) from exc
+            raise uploads.relabel(exc) from exc
         return _result(result)
 
     for spec in ENTITIES.values():
@@ -248,28 +232,13 @@ def add_registry_routes(
         update: Annotated[bool, Form(description="allow changes to registered records")] = False,
     ) -> ImportOut:
         with upload_folder() as uploads:
-            folder = uploads.path
-            paths = []
-            for number, upload in enumerate(files):
-                name = _SAFE_NAME.sub("_", Path(upload.filename or f"file{number}").name)
-                path = folder / name
-                # NAME_MAX is 255 bytes on every file system the node runs on.
-                if len(name) > MAX_NAME or path.exists() or not name.strip("._"):
-                    raise UsageError(
-                        f"upload names a file twice, badly or in over {MAX_NAME} "
-                        f"characters: {(upload.filename or '')[:80]!r}",
-                        code="E_UPLOAD_NAME",
-                    )
-                paths.append(uploads.add(name, upload.file.read()))
-            # Institutions are registered by national officers; everything an institution holds
-            # by its steward (every holdings entity has the same writers, so collections
-            # stands for them all).
-            entities = {
-                "institutions" if template_for(p) is TEMPLATES["institutions"] else "collections"
-                for p in paths
-            }
+            paths = [
+                uploads.add_upload(upload.filename, upload.file.read(), number)
+                for number, upload in enumerate(files)
+            ]
+            entities = entities_written(paths)
             return run_import(
-                principal, request, paths, folder, institution, dry_run, update, entities
+                principal, request, paths, uploads, institution, dry_run, update, entities
             )
 
 

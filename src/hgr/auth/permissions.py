@@ -39,6 +39,8 @@ __all__ = [
     "Decision",
     "authorize",
     "authorize_entity",
+    "authorize_import",
+    "import_target",
     "visible_institutions",
 ]
 
@@ -219,3 +221,29 @@ def authorize(session: Session, principal: Principal, action: Action) -> Decisio
         return Decision(False, f"{principal.role.value} may not {action.value}")
     visible = None if action is Action.AUDIT_PROOFS else visible_institutions(session, principal)
     return Decision(True, _scope_words(principal), visible)
+
+
+def import_target(principal: Principal, institution: str | None) -> str | None:
+    """The institution an import writes to: the one named, else a steward's own."""
+    if institution is None and principal.level is ScopeLevel.INSTITUTION:
+        return principal.scope
+    return institution
+
+
+def authorize_import(
+    session: Session, principal: Principal, entities: Iterable[str], institution: str | None
+) -> Decision:
+    """May ``principal`` import records of every one of ``entities`` for ``institution``.
+
+    Every kind of record in an import must be the caller's to write: a steward cannot slip an
+    institutions template in among its holdings, nor write another institution's.
+    """
+    decisions = [authorize_entity(session, principal, e, Action.WRITE) for e in sorted(entities)]
+    for decision in decisions:
+        if not decision.allowed:
+            return decision
+        if decision.visible is not None and (institution or "") not in decision.visible:
+            return Decision(False, "outside the caller's scope")
+    if not decisions:
+        return Decision(False, "an import of nothing")
+    return decisions[0]

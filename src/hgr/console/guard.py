@@ -27,7 +27,7 @@ from hgr.console.pages import say as _
 from hgr.node import Node
 from hgr.registry.reading import Reader
 
-__all__ = ["Need", "PageRefused", "Permit", "add_refusals", "permit"]
+__all__ = ["Need", "PageRefused", "Permit", "add_refusals", "not_found", "permit", "refusal"]
 
 
 @dataclass(frozen=True)
@@ -103,26 +103,8 @@ def permit(node: Node, request: Request, need: Need, *, form_csrf: str | None = 
     with node.db.reader() as session:
         decision = need.decide(session, active.principal)
     if not decision.allowed:
-        by = Actor(active.principal.actor, active.principal.role.value)
-        target = f"console{request.url.path.removeprefix('/console')}"
-        record_denied(
-            node.db, by, f"console.{need.action.value}", target, decision.grounds, request_id
-        )
         raise PageRefused(
-            render(
-                request,
-                "error.html.j2",
-                status=403,
-                node_name=node.settings.name,
-                heading=_("This page is not for your role", request),
-                problem=_(
-                    "Your role (%(role)s) does not allow this page. Ask your node's operator if "
-                    "you need it.",
-                    request,
-                    role=active.principal.role.value,
-                ),
-                session=active,
-            )
+            refusal(node, request, active, f"console.{need.action.value}", decision.grounds)
         )
     if form_csrf is not None and (not same_origin(request) or not csrf_matches(active, form_csrf)):
         raise PageRefused(
@@ -137,6 +119,30 @@ def permit(node: Node, request: Request, need: Need, *, form_csrf: str | None = 
             )
         )
     return Permit(active, decision, request_id)
+
+
+def refusal(
+    node: Node, request: Request, active: ActiveSession, action: str, grounds: str
+) -> HTMLResponse:
+    """The page that refuses ``action`` to a signed-in reader whose role does not allow it,
+    the refusal audited in a transaction of its own (ASVS 16.3.2)."""
+    by = Actor(active.principal.actor, active.principal.role.value)
+    target = f"console{request.url.path.removeprefix('/console')}"
+    record_denied(node.db, by, action, target, grounds, getattr(request.state, "request_id", ""))
+    return render(
+        request,
+        "error.html.j2",
+        status=403,
+        node_name=node.settings.name,
+        heading=_("This page is not for your role", request),
+        problem=_(
+            "Your role (%(role)s) does not allow this page. Ask your node's operator if "
+            "you need it.",
+            request,
+            role=active.principal.role.value,
+        ),
+        session=active,
+    )
 
 
 def add_refusals(app: FastAPI) -> None:

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hgr.console.account import add_account_pages
 from hgr.console.guard import add_refusals
+from hgr.console.imports import add_import_pages
 from hgr.console.pages import render
 from hgr.console.pages import say as _
 from hgr.console.steward import add_steward_pages
@@ -32,6 +33,7 @@ def add_console(app: FastAPI, node: Node, throttle: Callable[[str], None]) -> No
     add_refusals(app)
     add_account_pages(app, node, throttle)
     add_steward_pages(app, node)
+    add_import_pages(app, node)
 
     @app.get("/console", include_in_schema=False)
     def console_root() -> RedirectResponse:

@@ -714,6 +714,7 @@ def import_files(
     actor: Actor = SYSTEM,
     grounds: str = "",
     request_id: str = "",
+    reviewed: Callable[[ImportResult], bool] | None = None,
 ) -> ImportResult:
     """Validate ``paths`` and, if every check passes, write them in one transaction.
 
@@ -741,6 +742,10 @@ def import_files(
         Told as files are read and entities written.
     actor, grounds, request_id
         Who imports and why it is allowed, for the audit event written with the changes.
+    reviewed
+        Whether the changes are those the person importing reviewed: asked, within the
+        transaction and before anything is committed, about what the import writes. False
+        rolls it all back (``E_CHANGED_SINCE_REVIEW``).
 
     Raises
     ------
@@ -812,6 +817,12 @@ def import_files(
         if dry_run:
             session.rollback()
             return result
+        if reviewed is not None and not reviewed(result):
+            raise Conflict(
+                "the files, or the records they change, are not as reviewed; nothing was "
+                "written: review the changes again",
+                code="E_CHANGED_SINCE_REVIEW",
+            )
         if result.changed:
             batch = m.ImportBatch(
                 institution_id=writer.institution_id,

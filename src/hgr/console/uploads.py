@@ -1,5 +1,7 @@
 """Uploaded files held in memory while the importer reads them: no plaintext copy on disk.
 
+The console's import form and the API's import route both take uploads through here.
+
 An upload carries raw donor identifiers, which the node never stores (it keeps keyed
 pseudonyms). The importer reads named files, so each upload becomes an anonymous in-memory
 file (Linux ``memfd_create(2)``) reached through a symbolic link of the upload's name, in a
@@ -11,6 +13,7 @@ included; the leftover folder of dangling links is removed when the next server 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -19,9 +22,14 @@ from pathlib import Path
 
 from starlette.formparsers import MultiPartParser
 
+from hgr.exceptions import UsageError, ValidationFailed
+from hgr.issues import Issue, Origin
+
 __all__ = ["UploadFolder", "clean_stale", "keep_uploads_in_memory", "upload_folder"]
 
 PREFIX = "hgr-upload-"
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_NAME = 200  # characters of an uploaded file's name (it names the file in every issue)
 
 
 class UploadFolder:
@@ -46,6 +54,36 @@ class UploadFolder:
             view = view[os.write(descriptor, view) :]
         link.symlink_to(f"/proc/{os.getpid()}/fd/{descriptor}")
         return link
+
+    def add_upload(self, filename: str | None, data: bytes, number: int) -> Path:
+        """Hold the ``number``-th upload, sent as ``filename``, under a safe name: the name
+        keeps the template it announces (``donors.csv``), stripped of any folder and of
+        characters a file name should not hold.
+
+        Raises UsageError (``E_UPLOAD_NAME``) for a name given twice, too long or empty.
+        """
+        name = _SAFE_NAME.sub("_", Path(filename or f"file{number}").name)
+        # NAME_MAX is 255 bytes on every file system the node runs on.
+        if len(name) > MAX_NAME or (self.path / name).exists() or not name.strip("._"):
+            raise UsageError(
+                f"upload names a file twice, badly or in over {MAX_NAME} "
+                f"characters: {(filename or '')[:80]!r}",
+                code="E_UPLOAD_NAME",
+            )
+        return self.add(name, data)
+
+    def relabel(self, exc: ValidationFailed) -> ValidationFailed:
+        """``exc`` with its issues pointing at the uploads by name, not at this folder."""
+
+        def where(origin: Origin) -> Origin:
+            name = origin.file.removeprefix(str(self.path) + "/")
+            return Origin(name, origin.line, origin.pointer)
+
+        issues = [
+            Issue(i.code, i.severity, where(i.origin), i.problem, i.fix, i.field, i.family)
+            for i in exc.issues
+        ]
+        return ValidationFailed(exc.message, issues, code=exc.code)
 
     def close(self) -> None:
         for descriptor in self._descriptors:

@@ -1,0 +1,179 @@
+"""The steward's import over HTTP: every problem shown at its file, row and field; the
+changes reviewed before anything is written; and what a forger, a meddler or a race gets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from hgr.audit.models import AuditEvent
+from hgr.crypto import NodeKeys
+from hgr.registry import models as m
+from hgr.registry.importer import import_files
+from tests.api.conftest import Api
+from tests.conftest import EXAMPLES
+from tests.console.test_sign_in import _with
+from tests.console.test_steward import csrf_of, signed_in
+
+DONORS = (EXAMPLES / "donors.csv").read_text(encoding="utf-8")
+BORN = "BJH-0002,female,1950,"  # a donor as registered
+
+
+def upload(api: Api, token: str, files: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+    csrf = csrf_of(api.client.get("/console/import", headers=_with(token)).text)
+    return api.client.post(
+        "/console/import",
+        data={"csrf": csrf},
+        files=[("files", (name, text.encode(), "text/csv")) for name, text in files],
+        headers=_with(token),
+    )
+
+
+def confirmation(page_text: str) -> dict[str, list[str]]:
+    """The confirmation form's fields, as the browser would send them."""
+    form = page_text[page_text.index('action="/console/import/confirm"') :]
+    fields: dict[str, list[str]] = {}
+    for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', form):
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
+def confirm(api: Api, token: str, fields: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+    return api.client.post("/console/import/confirm", data=fields, headers=_with(token))
+
+
+def years(api: Api) -> list[int | None]:
+    with api.db.reader() as session:
+        owner = session.scalar(select(m.Institution.id).where(m.Institution.code == "BJ-H001"))
+        return sorted(
+            session.scalars(select(m.Donor.birth_year).where(m.Donor.institution_id == owner)),
+            key=lambda y: y or 0,
+        )
+
+
+def test_every_problem_is_shown_at_its_file_row_and_field(api: Api) -> None:
+    token = signed_in(api, "steward_bj")
+    broken = DONORS.replace("BJH-0003,female,1972", "BJH-0003,robot,1972")
+    page = upload(api, token, [("donors.csv", broken)])
+    assert page.status_code == 200
+    row = re.search(r"<tr class=\"error\">(.*?)</tr>", page.text, re.S)
+    assert row is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row[1], re.S)
+    assert cells[0] == "donors.csv"
+    assert cells[1] == "4"  # the header is line 1
+    assert cells[2] == "sex"
+    assert "robot" in cells[3]
+    assert cells[4]  # how to mend it
+    assert 'action="/console/import/confirm"' not in page.text
+
+
+def test_an_update_is_reviewed_field_by_field_before_it_is_written(api: Api) -> None:
+    token = signed_in(api, "steward_bj")
+    before = years(api)
+    page = upload(api, token, [("donors.csv", DONORS.replace(BORN, "BJH-0002,female,1951,"))])
+    assert page.status_code == 200
+    assert "passed every check" in page.text
+    assert re.search(
+        r"<td>birth_year</td><td><del>1950</del></td><td><ins>1951</ins></td>", page.text
+    )
+    assert years(api) == before  # nothing is written by the review
+    done = confirm(api, token, confirmation(page.text))
+    assert done.status_code == 200
+    assert "import batch" in done.text
+    assert 1951 in years(api)
+    assert 1950 not in years(api)
+    with api.db.reader() as session:
+        imports = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "registry.import")
+        ).all()
+    assert any("steward_bj" in e.actor for e in imports)
+
+
+def test_a_confirmation_with_other_files_than_reviewed_writes_nothing(api: Api) -> None:
+    import base64
+
+    token = signed_in(api, "steward_bj")
+    page = upload(api, token, [("donors.csv", DONORS.replace(BORN, "BJH-0002,female,1951,"))])
+    fields = confirmation(page.text)
+    swapped = DONORS.replace(BORN, "BJH-0002,female,1999,")
+    fields["content"] = [base64.b64encode(swapped.encode()).decode()]
+    again = confirm(api, token, fields)
+    assert again.status_code == 200
+    assert "nothing was written" in again.text
+    assert 1999 not in years(api)
+    assert 1951 not in years(api)
+    # What it shows now is the change the files it carried would make, to review again.
+    assert "<ins>1999</ins>" in again.text
+
+
+def test_records_changed_by_another_import_since_the_review_are_reviewed_again(
+    api: Api, keys: NodeKeys, tmp_path: Path
+) -> None:
+    token = signed_in(api, "steward_bj")
+    page = upload(api, token, [("donors.csv", DONORS.replace(BORN, "BJH-0002,female,1951,"))])
+    # Meanwhile someone else corrects the same donor.
+    other = tmp_path / "donors.csv"
+    other.write_text(DONORS.replace(BORN, "BJH-0002,female,1952,"), encoding="utf-8")
+    import_files(api.db, keys, [other], institution="BJ-H001", update=True)
+    again = confirm(api, token, confirmation(page.text))
+    assert "nothing was written" in again.text
+    assert 1952 in years(api)
+    assert "<del>1952</del>" in again.text  # the review now starts from what is registered
+
+
+def test_a_steward_cannot_slip_in_an_institutions_template(api: Api) -> None:
+    token = signed_in(api, "steward_bj")
+    institutions = (EXAMPLES / "institutions.csv").read_text(encoding="utf-8")
+    page = upload(api, token, [("donors.csv", DONORS), ("institutions.csv", institutions)])
+    assert page.status_code == 403
+    with api.db.reader() as session:
+        denied = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.outcome == "denied", AuditEvent.action == "registry.import"
+            )
+        ).all()
+    assert len(denied) == 1
+
+
+def test_forged_and_broken_forms_are_refused(api: Api) -> None:
+    token = signed_in(api, "steward_bj")
+    forged = api.client.post(
+        "/console/import",
+        data={"csrf": "forged"},
+        files=[("files", ("donors.csv", DONORS.encode(), "text/csv"))],
+        headers=_with(token),
+    )
+    assert forged.status_code == 400
+    csrf = csrf_of(api.client.get("/console/import", headers=_with(token)).text)
+    bad = confirm(
+        api, token, {"csrf": [csrf], "digest": ["x"], "name": ["a.csv"], "content": ["%%%"]}
+    )
+    assert bad.status_code == 400
+    assert "upload them again" in bad.text
+    uneven = confirm(
+        api,
+        token,
+        {"csrf": [csrf], "digest": ["x"], "name": ["a.csv", "b.csv"], "content": ["YQ=="]},
+    )
+    assert uneven.status_code == 400
+    twice = upload(api, token, [("donors.csv", DONORS), ("donors.csv", DONORS)])
+    assert twice.status_code == 400
+    assert "names a file twice" in twice.text
+
+
+def test_a_hostile_file_name_names_nothing_outside(api: Api) -> None:
+    token = signed_in(api, "steward_bj")
+    page = upload(
+        api, token, [("../../donors.csv<script>", DONORS.replace("female,1972", "robot,1972"))]
+    )
+    assert "<script>" not in page.text
+    assert "<td>donors.csv_script_</td>" in page.text  # no folder, nothing to interpret
+
+
+@pytest.mark.parametrize("user", ["officer_bj", "national", "researcher"])
+def test_only_stewards_import(api: Api, user: str) -> None:
+    token = signed_in(api, user)
+    assert api.client.get("/console/import", headers=_with(token)).status_code == 403
