@@ -233,6 +233,51 @@ ZH = {
     "Warning:": "警告：",
     "Warnings": "警告",
     "Write these changes": "写入这些修改",
+    "Back to the survey": "返回调查",
+    "Category": "类别",
+    "Check the return": "检查填报",
+    "Count": "数量",
+    "Counted from the registry": "由登记库统计",
+    "Cycle": "调查周期",
+    "Due": "截止日期",
+    "Each survey cycle asks your institution for a return: counts from the registry, and a "
+    "few answers only you can give. You review it, sign it with the node's key, and it goes "
+    "to your province.": (
+        "每个调查周期都要求本机构填报：一部分由登记库统计，另一部分只能由您回答。"
+        "您核对后用本节点的密钥签署，再报送所在省份。"
+    ),
+    "Error:": "错误：",
+    "No": "否",
+    "No such survey cycle.": "没有这个调查周期。",
+    "None": "无",
+    "Not signed yet": "尚未签署",
+    "One per line, parts separated by “;”.": "每行一项，各部分用“;”分隔。",
+    "Replaces": "替代",
+    "Return signed": "填报已签署",
+    "Rules the return does not meet": "填报未满足的规则",
+    "Sign and submit": "签署并提交",
+    "Survey cycles": "调查周期",
+    "Survey return": "调查填报",
+    "The registry or your answers changed since the preview: nothing was signed. Check the "
+    "return as it stands now, then sign it.": (
+        "预览之后，登记库或您的回答发生了变化：没有签署任何内容。请检查当前的填报，然后再签署。"
+    ),
+    "The return of %(institution)s, counted from the registry as it stands now. Due on %(date)s.": (
+        "%(institution)s 的填报，按登记库当前内容统计。截止日期为 %(date)s。"
+    ),
+    "This node holds no survey cycle yet. A cycle arrives from the national authority "
+    "through your province.": ("本节点尚无调查周期。调查周期由国家主管部门经所在省份下达。"),
+    "Version %(version)s of your return to %(cycle)s is signed with the node's key and kept.": (
+        "您对 %(cycle)s 的第 %(version)s 版填报已用本节点的密钥签署并保存。"
+    ),
+    "Version %(version)s signed on %(date)s": "第 %(version)s 版，签署于 %(date)s",
+    "Yes": "是",
+    "Your answers": "您的回答",
+    "Your node's operator sends it to the province (hgr survey send).": (
+        "由本节点的管理员报送省级节点（hgr survey send）。"
+    ),
+    "Your return": "本机构的填报",
+    "required": "必填",
 }
 
 

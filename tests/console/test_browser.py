@@ -14,6 +14,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -29,6 +30,7 @@ from hgr.crypto import load_signer
 from hgr.debarment.national import publish_national_list
 from hgr.node import init_node
 from hgr.registry.importer import import_files
+from hgr.survey.cycles import default_dates, open_cycle
 from tests.api.beacon_node import debar
 from tests.conftest import EXAMPLES, HOLDINGS, list_organisation
 from tests.federation.test_three_nodes import _serve
@@ -85,6 +87,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         publish_national_list(session, signer, ADMIN, "CN")
         add_user(session, ADMIN, "li", Role.NATIONAL_OFFICER)
         enrol = set_password(session, ADMIN, "li", PASSWORD)
+        open_cycle(session, node.signer(), ADMIN, "2025", dates=default_dates(date(2025, 12, 31)))
         add_user(session, ADMIN, STEWARD, Role.INSTITUTION_STEWARD, "BJ-H001")
         set_password(session, ADMIN, STEWARD, PASSWORD)
     assert enrol is not None
@@ -275,6 +278,34 @@ def test_a_steward_mends_an_import_reviews_the_update_and_confirms_it(
         page.click("form[action='/console/import/confirm'] button")
         assert "import batch" in page.locator("[role=status]").inner_text()
         _check_page(page, "import-done-en-1280")
+        assert errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("locale", "width"), [("zh_Hans", 390), ("en", 1280)])
+def test_a_steward_drafts_signs_and_submits_the_survey_return(
+    browser: Any, console: Console, locale: str, width: int
+) -> None:
+    context, page, errors = _visit(browser, console.url + "/console/survey", locale, width)
+    try:
+        _sign_in(page, STEWARD)
+        page.wait_for_url("**/console/survey")
+        _check_page(page, f"survey-{locale}-{width}")
+        page.click("a[href='/console/survey/2025']")
+        page.wait_for_url("**/console/survey/2025")
+        _check_page(page, f"survey-draft-{locale}-{width}")
+        page.fill("#f-foreign_cooperation_projects", "1")
+        page.fill("#f-information_provided_abroad", "0")
+        page.select_option("#f-specific_region_resources", "no")
+        page.fill("#f-foreign_partners", "Example University of Oxbridge; GB")
+        page.click("button[value=check]")
+        page.locator("button[value=sign]").wait_for()
+        _check_page(page, f"survey-checked-{locale}-{width}")
+        page.click("button[value=sign]")
+        status = page.locator("[role=status]").inner_text()
+        assert "2025" in status  # signed: the version differs as the two locales sign in turn
+        _check_page(page, f"survey-signed-{locale}-{width}")
         assert errors == []
     finally:
         context.close()

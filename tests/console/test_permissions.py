@@ -4,15 +4,21 @@ request that reads the same records is."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from hgr.auth.browser_sessions import open_session
 from hgr.auth.roles import Role
 from hgr.auth.users import find_user
 from hgr.console.account import SESSION_COOKIE
+from hgr.crypto import NodeKeys, load_signer
 from hgr.dates import utc_now
+from hgr.survey.cycles import default_dates, open_cycle
 from tests.api.conftest import USERS, Api
+from tests.api.test_survey_routes import _return
 from tests.conftest import EXAMPLES
+from tests.console.test_sign_in import ADMIN
 from tests.console.test_steward import DONOR, find, signed_in
 
 # What each answer means, in the console and in the API.
@@ -20,6 +26,7 @@ CONSOLE = {200: "allowed", 303: "sign in", 403: "refused", 404: "not found"}
 API = {200: "allowed", 401: "sign in", 403: "refused", 404: "not found"}
 OWN = "(the reader's institution)"
 IMPORT = "(files to import)"
+RETURN = "(a signed return)"
 
 
 def session_of(api: Api, name: str) -> str:
@@ -47,10 +54,16 @@ def _pages(bj_donor: str) -> list[tuple[str, str, dict[str, str]]]:
         ),
         # Importing: the API's dry run of the same files (IMPORT marks a POST of them).
         ("/console/import", "/registry/import", {IMPORT: "donors.csv"}),
+        # The survey: the API receiving the reader's institution's signed return.
+        ("/console/survey", "/survey/returns", {RETURN: OWN}),
+        ("/console/survey/2025", "/survey/returns", {RETURN: OWN}),
     ]
 
 
-def test_every_page_answers_every_reader_as_the_api_does(api: Api) -> None:
+def test_every_page_answers_every_reader_as_the_api_does(api: Api, keys: NodeKeys) -> None:
+    signer = load_signer(keys.signing_key, "hgr/test-node")  # the api node signs as this
+    with api.db.transaction() as session:
+        open_cycle(session, signer, ADMIN, "2025", dates=default_dates(dt.date(2025, 12, 31)))
     steward = signed_in(api, "steward_bj")
     bj_donor = find(api, steward, DONOR).headers["location"].rsplit("/", 1)[1]
     sessions = {name: session_of(api, name) for name in USERS}
@@ -70,6 +83,8 @@ def test_every_page_answers_every_reader_as_the_api_does(api: Api) -> None:
                     data={"dry_run": "true"},
                     files=[("files", (name, (EXAMPLES / name).read_bytes(), "text/csv"))],
                 )
+            elif RETURN in params:
+                asked = api.post(user, path, json=_return(api, signer, own))
             else:
                 values = {k: own if v == OWN else v for k, v in params.items()}
                 asked = api.get(user, path, **values)
@@ -87,7 +102,15 @@ def test_every_page_answers_every_reader_as_the_api_does(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    "page", ["/console/steward", "/console/find", "/console/samples/S-0001", "/console/import"]
+    "page",
+    [
+        "/console/steward",
+        "/console/find",
+        "/console/samples/S-0001",
+        "/console/import",
+        "/console/survey",
+        "/console/survey/2025",
+    ],
 )
 def test_a_forged_or_ended_session_opens_no_page(api: Api, page: str) -> None:
     for cookie in ("x" * 43, "", "a" * 5000):

@@ -15,6 +15,7 @@ from hgr.console.imports import add_import_pages
 from hgr.console.pages import render
 from hgr.console.pages import say as _
 from hgr.console.steward import add_steward_pages
+from hgr.console.survey import add_survey_pages
 from hgr.debarment.listing import published_list
 from hgr.node import Node
 
@@ -34,6 +35,7 @@ def add_console(app: FastAPI, node: Node, throttle: Callable[[str], None]) -> No
     add_account_pages(app, node, throttle)
     add_steward_pages(app, node)
     add_import_pages(app, node)
+    add_survey_pages(app, node)
 
     @app.get("/console", include_in_schema=False)
     def console_root() -> RedirectResponse:

@@ -76,6 +76,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 POOL_SIZE = 20
+SQLITE_WAIT = 30
+"""Seconds a SQLite connection waits for another's write to end before it gives up ("database
+is locked"). SQLite writes one transaction at a time; Python's default of five seconds was
+too short for twenty sign-ins to one account sent together, each checking an argon2 hash
+while it holds the account's row (hgr.auth.passwords)."""
 """Connections kept open to a server database: one per request the server runs at once (the
 default of five made every request beyond the fifth open and close a connection of its own)."""
 
@@ -83,7 +88,7 @@ default of five made every request beyond the fifth open and close a connection 
 def _make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, future=True)
+        engine = create_engine(url, future=True, connect_args={"timeout": SQLITE_WAIT})
     else:
         engine = create_engine(url, future=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
     if engine.dialect.name == "sqlite":

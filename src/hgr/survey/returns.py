@@ -13,8 +13,10 @@ persons across institutions with the relatedness engine's duplicate links (issue
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,6 +28,7 @@ from hgr.dates import utc_now
 from hgr.exceptions import NotFound, ValidationFailed
 from hgr.federation.documents import (
     Envelope,
+    envelope_of,
     latest_documents,
     sign_document,
     store_document,
@@ -42,7 +45,14 @@ from hgr.survey.dictionary import DataDictionary, FieldSpec
 from hgr.survey.models import SurveyCycle
 from hgr.vocabulary import AffectedStatus, ConsentStatus
 
-__all__ = ["draft_return", "receive_return", "submit_return", "validate_return"]
+__all__ = [
+    "ReturnStatus",
+    "draft_return",
+    "receive_return",
+    "return_statuses",
+    "submit_return",
+    "validate_return",
+]
 
 SCHEMA = "hgr-survey-return/1"
 MAX_TEXT = 4000
@@ -439,6 +449,44 @@ def _consistency(fields: Mapping[str, Any], form: Mapping[str, Any], origin: str
             "list each foreign party with its country",
         )
     return found
+
+
+# --- the steward's view -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReturnStatus:
+    """A cycle held on this node, and where the institution's return to it stands: the latest
+    signed version (None before any), when it was signed, its digest, and its form answers."""
+
+    cycle: str
+    title: str
+    institution_due: dt.date
+    version: int | None
+    signed_at: str
+    sha256: str
+    form: dict[str, Any]
+
+
+def return_statuses(session: Session, institution: str) -> list[ReturnStatus]:
+    """Every cycle held here, newest first, with the institution's latest signed return."""
+    cycles = session.scalars(select(SurveyCycle).order_by(SurveyCycle.id.desc())).all()
+    statuses = []
+    for cycle in cycles:
+        latest = latest_documents(session, "return", cycle.code, [institution]).get(institution)
+        body = envelope_of(latest).content if latest is not None else {}
+        statuses.append(
+            ReturnStatus(
+                cycle.code,
+                cycle.title,
+                cycle.institution_due,
+                latest.version if latest is not None else None,
+                str(body.get("signed_at", "")),
+                latest.sha256 if latest is not None else "",
+                dict(body.get("form") or {}),
+            )
+        )
+    return statuses
 
 
 # --- signing ----------------------------------------------------------------------------
