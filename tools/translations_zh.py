@@ -278,6 +278,14 @@ ZH = {
     ),
     "Your return": "本机构的填报",
     "required": "必填",
+    "Go on": "继续",
+    "Sign in with your institution's identity provider": "通过本机构的身份提供方登录",
+    "Signed in": "已登录",
+    "The sign-in through your identity provider did not succeed. Try again, or sign in with "
+    "a password.": ("通过身份提供方登录未成功。请重试，或使用密码登录。"),
+    "Your identity provider cannot be reached: try again later, or sign in with a password.": (
+        "无法连接您的身份提供方：请稍后再试，或使用密码登录。"
+    ),
 }
 
 

@@ -85,10 +85,18 @@ class OidcSettings:
     ``/.well-known/openid-configuration``. A subject that no user names (``hgr user add
     --oidc-subject``) is refused unless ``admit_unregistered`` makes it a researcher. A token
     whose ``exp - iat`` exceeds ``max_lifetime_seconds`` is refused.
+
+    ``client_id`` (and, for a confidential client, ``client_secret``) lets people sign in to
+    the console through the issuer (the authorization-code flow with PKCE); ``redirect_uri``
+    is the console's address for the issuer to send them back to, when the node is reached
+    through a proxy under another address (else it is worked out from the request).
     """
 
     issuer: str = ""
     audience: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    redirect_uri: str = ""
     jwks_uri: str = ""
     algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256", "EdDSA")
     admit_unregistered: bool = False

@@ -98,3 +98,111 @@ def hmac_signed(claims: dict[str, Any], secret: bytes, **headers: Any) -> str:
     signing_input = f"{part({'alg': 'HS256', 'typ': 'JWT', **headers})}.{part(claims)}"
     mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+class Provider:
+    """A local OpenID provider on a loopback port, for the authorization-code flow with PKCE:
+    discovery, an authorization endpoint that signs ``subject`` in at once (as a user already
+    signed in at their institution's provider would be), a token endpoint that checks the
+    code, the redirect address, the client and the PKCE verifier, and the key set.
+
+    ``amr`` is what the ID token says of how the user signed in; ``tamper`` changes the ID
+    token's claims (an attacker's provider, or one that is wrong).
+    """
+
+    def __init__(self, folder: Path, client_id: str = "hgr-console") -> None:
+        import threading
+        from http.server import ThreadingHTTPServer
+
+        self.client_id = client_id
+        self.subject = "alice-sub"
+        self.amr: list[str] = ["pwd"]
+        self.tamper: dict[str, Any] = {}
+        self.codes: dict[str, dict[str, str]] = {}
+        self.token_requests: list[dict[str, str]] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.issuer = Issuer(folder, self.url)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self) -> Any:
+        import hashlib
+        import secrets
+        from http.server import BaseHTTPRequestHandler
+        from urllib.parse import parse_qs, urlencode, urlsplit
+
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def _json(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path == "/.well-known/openid-configuration":
+                    self._json(
+                        200,
+                        {
+                            "issuer": provider.url,
+                            "authorization_endpoint": provider.url + "/authorize",
+                            "token_endpoint": provider.url + "/token",
+                            "jwks_uri": provider.url + "/jwks",
+                        },
+                    )
+                elif parts.path == "/jwks":
+                    self._json(200, json.loads(provider.issuer.jwks_path.read_text()))
+                elif parts.path == "/authorize":
+                    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                    code = secrets.token_urlsafe(16)
+                    provider.codes[code] = query
+                    back = urlencode({"code": code, "state": query.get("state", "")})
+                    self.send_response(302)
+                    self.send_header("Location", f"{query['redirect_uri']}?{back}")
+                    self.end_headers()
+                else:
+                    self._json(404, {"error": "not_found"})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                provider.token_requests.append(form)
+                asked = provider.codes.pop(form.get("code", ""), None)  # each code once
+                verifier = form.get("code_verifier", "")
+                challenge = (
+                    base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+                    .decode()
+                    .rstrip("=")
+                )
+                if (
+                    asked is None
+                    or asked.get("redirect_uri") != form.get("redirect_uri")
+                    or asked.get("client_id") != form.get("client_id")
+                    or asked.get("code_challenge_method") != "S256"
+                    or asked.get("code_challenge") != challenge
+                ):
+                    self._json(400, {"error": "invalid_grant"})
+                    return
+                claims = provider.issuer.claims(
+                    sub=provider.subject,
+                    aud=provider.client_id,
+                    nonce=asked.get("nonce"),
+                    amr=provider.amr,
+                )
+                claims.update(provider.tamper)
+                id_token = provider.issuer.sign({k: v for k, v in claims.items() if v is not None})
+                self._json(200, {"id_token": id_token, "access_token": "x", "token_type": "Bearer"})
+
+        return Handler

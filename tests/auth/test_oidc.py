@@ -219,7 +219,7 @@ def test_keys_are_discovered_from_the_issuer_and_cached(
             'issuer = "https://x.example"\naudience = "hgr"\nalgorithms = "RS256"',
             "must be a list of strings",
         ),
-        ('issuer = "https://x.example"\nclient_secret = "s"', "unknown [oidc] setting"),
+        ('issuer = "https://x.example"\nclient_key = "s"', "unknown [oidc] setting"),
         ("issuer = 5", "must be a str"),
     ],
 )

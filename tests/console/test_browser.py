@@ -32,6 +32,7 @@ from hgr.node import init_node
 from hgr.registry.importer import import_files
 from hgr.survey.cycles import default_dates, open_cycle
 from tests.api.beacon_node import debar
+from tests.auth.idp import Provider
 from tests.conftest import EXAMPLES, HOLDINGS, list_organisation
 from tests.federation.test_three_nodes import _serve
 
@@ -89,13 +90,21 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         enrol = set_password(session, ADMIN, "li", PASSWORD)
         open_cycle(session, node.signer(), ADMIN, "2025", dates=default_dates(date(2025, 12, 31)))
         add_user(session, ADMIN, STEWARD, Role.INSTITUTION_STEWARD, "BJ-H001")
+        add_user(session, ADMIN, "zhao", Role.INSTITUTION_STEWARD, "BJ-H001", oidc_subject="zhao")
         set_password(session, ADMIN, STEWARD, PASSWORD)
     assert enrol is not None
     node.close()
+    provider = Provider(home.parent / "idp")
+    provider.subject = "zhao"
+    with (home / "node.toml").open("a", encoding="utf-8") as toml:
+        toml.write(
+            f'\n[oidc]\nissuer = "{provider.url}"\naudience = "hgr"\nclient_id = "hgr-console"\n'
+        )
     url, server = _serve(home)
     yield Console(url, parse_qs(urlparse(enrol).query)["secret"][0])
     server.terminate()
     server.wait(timeout=30)
+    provider.close()
 
 
 def _visit(browser: Any, url: str, locale: str, width: int) -> tuple[Any, Any, list[str]]:
@@ -306,6 +315,21 @@ def test_a_steward_drafts_signs_and_submits_the_survey_return(
         status = page.locator("[role=status]").inner_text()
         assert "2025" in status  # signed: the version differs as the two locales sign in turn
         _check_page(page, f"survey-signed-{locale}-{width}")
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_a_steward_signs_in_through_the_identity_provider(browser: Any, console: Console) -> None:
+    context, page, errors = _visit(browser, console.url + "/console/steward", "en", 390)
+    try:
+        page.wait_for_url("**/console/sign-in?next=/console/steward")
+        page.click("#oidc")
+        # Through the provider and back: the session cookie (SameSite=Strict) is sent on the
+        # page the console moves the browser on to.
+        page.wait_for_url("**/console/steward")
+        assert "BJ-H001" in page.content()
+        _check_page(page, "steward-home-after-oidc-en-390")
         assert errors == []
     finally:
         context.close()

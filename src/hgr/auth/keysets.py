@@ -14,6 +14,7 @@ import json
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ import jwt
 from hgr.config import is_loopback
 from hgr.exceptions import ConfigurationError, NotAuthenticated
 
-__all__ = ["KeySets", "SigningKey", "check_key_url", "fetch_json"]
+__all__ = ["KeySets", "SigningKey", "check_key_url", "fetch_json", "post_form"]
 
 MAX_DOCUMENT_BYTES = 1 << 20
 FETCH_TIMEOUT_SECONDS = 5.0
@@ -56,13 +57,40 @@ def fetch_json(url: str) -> dict[str, Any]:
     not served.
     """
     check_key_url(url)
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    return _json_answer(url, urllib.request.Request(url, headers={"Accept": "application/json"}))
+
+
+def post_form(
+    url: str, fields: dict[str, str], headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The JSON object an identity provider answers to a form POSTed to ``url`` (its token
+    endpoint: RFC 6749 §4.1.3), with the same limits as :func:`fetch_json`. An error answer
+    (400 with ``{"error": …}``) is a NotAuthenticated that names the error."""
+    check_key_url(url)
+    body = urllib.parse.urlencode(fields).encode()
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Accept": "application/json",
+            "Content-Type": "application/x-www-form-urlencoded",
+            **(headers or {}),
+        },
+    )
+    return _json_answer(url, request)
+
+
+def _json_answer(url: str, request: urllib.request.Request) -> dict[str, Any]:
     try:
         with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_SECONDS) as response:
             raw = response.read(MAX_DOCUMENT_BYTES + 1)
     except urllib.error.HTTPError as exc:
+        error = exc.read(1000).decode("utf-8", "replace")
         exc.close()  # an error response still holds its connection
-        raise NotAuthenticated(f"cannot fetch {url}: {exc}", code="E_KEYS_UNAVAILABLE") from exc
+        raise NotAuthenticated(
+            f"{url} answered {exc.code}: {error[:200]}", code="E_KEYS_UNAVAILABLE"
+        ) from exc
     except OSError as exc:
         raise NotAuthenticated(f"cannot fetch {url}: {exc}", code="E_KEYS_UNAVAILABLE") from exc
     if len(raw) > MAX_DOCUMENT_BYTES:

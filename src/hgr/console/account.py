@@ -12,6 +12,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable
+from typing import Literal
 from urllib.parse import unquote
 
 from fastapi import FastAPI, Request
@@ -27,9 +28,12 @@ from hgr.auth.browser_sessions import (
     end_session,
     resume,
 )
+from hgr.auth.keysets import KeySets
+from hgr.auth.oidc_sign_in import ATTEMPT, begin, enabled, finish
 from hgr.auth.passwords import sign_in
 from hgr.console.pages import render
 from hgr.console.pages import say as _
+from hgr.dates import utc_now
 from hgr.exceptions import NotAuthenticated, RateLimited
 from hgr.node import Node
 
@@ -37,6 +41,8 @@ __all__ = ["SESSION_COOKIE", "add_account_pages", "current_session", "same_origi
 
 SESSION_COOKIE = "hgr_session"
 SIGN_IN_COOKIE = "hgr_sign_in"  # the sign-in form's CSRF token, before any session
+OIDC_COOKIE = "hgr_oidc"  # an OIDC sign-in's attempt, sealed (hgr.auth.oidc_sign_in)
+MAX_ANSWER = 4000  # characters of the identity provider's code, state or error
 ONWARD = re.compile(r"/console/[A-Za-z0-9_\-./%]*")  # where sign-in may send the reader on
 MAX_FIELD = 300  # characters of a name, password or code read from the form
 
@@ -52,9 +58,12 @@ def current_session(node: Node, request: Request) -> ActiveSession | None:
         return None
 
 
-def add_account_pages(app: FastAPI, node: Node, throttle: Callable[[str], None]) -> None:
+def add_account_pages(
+    app: FastAPI, node: Node, throttle: Callable[[str], None], key_sets: KeySets
+) -> None:
     """Add the sign-in, sign-out and account pages to ``app``; ``throttle(address)`` refuses
-    (RateLimited) an address that tries to sign in too often."""
+    (RateLimited) an address that tries to sign in too often; ``key_sets`` holds the
+    identity provider's keys."""
     settings = node.settings
 
     def sign_in_page(
@@ -69,6 +78,7 @@ def add_account_pages(app: FastAPI, node: Node, throttle: Callable[[str], None])
             csrf=token,
             problem=problem,
             next=after,
+            oidc=enabled(settings.oidc),
         )
         _cookie(page, request, SIGN_IN_COOKIE, token, max_age=3600)
         return page
@@ -134,6 +144,80 @@ def add_account_pages(app: FastAPI, node: Node, throttle: Callable[[str], None])
         )
         done.delete_cookie(SIGN_IN_COOKIE, path="/console")
         return done
+
+    def redirect_uri(request: Request) -> str:
+        return settings.oidc.redirect_uri or (
+            str(request.base_url).rstrip("/") + "/console/sign-in/oidc/callback"
+        )
+
+    @app.get("/console/sign-in/oidc", include_in_schema=False)
+    def oidc_start(request: Request) -> Response:
+        after = onward(request.query_params.get("next", ""))
+        if not enabled(settings.oidc):
+            return render(request, "error.html.j2", status=404, node_name=settings.name)
+        try:
+            started = begin(node.db, settings.oidc, redirect_uri(request), after, utc_now())
+        except NotAuthenticated:
+            problem = _(
+                "Your identity provider cannot be reached: try again later, or sign in with "
+                "a password.",
+                request,
+            )
+            return sign_in_page(request, 503, problem, after)
+        go = RedirectResponse(started.location, status_code=303)
+        # Lax, not Strict: the cookie must come back with the identity provider's redirect,
+        # a navigation from another site. It holds nothing anyone else could use.
+        _cookie(go, request, OIDC_COOKIE, started.cookie, int(ATTEMPT.total_seconds()), "lax")
+        return go
+
+    @app.get("/console/sign-in/oidc/callback", include_in_schema=False)
+    def oidc_back(request: Request) -> Response:
+        answer = {
+            name: value[:MAX_ANSWER]
+            for name in ("code", "state", "error")
+            if (value := request.query_params.get(name)) is not None
+        }
+        address = request.client.host if request.client else "unknown"
+        try:
+            throttle(f"sign-in:{address}")
+            done = finish(
+                node.db,
+                settings.oidc,
+                key_sets,
+                answer,
+                request.cookies.get(OIDC_COOKIE, "")[:MAX_ANSWER],
+                redirect_uri(request),
+                address=address,
+                request_id=getattr(request.state, "request_id", ""),
+            )
+        except (NotAuthenticated, RateLimited):
+            problem = _(
+                "The sign-in through your identity provider did not succeed. Try again, or "
+                "sign in with a password.",
+                request,
+            )
+            refused = sign_in_page(request, 401, problem)
+            refused.delete_cookie(OIDC_COOKIE, path="/console")
+            return refused
+        # The identity provider's redirect was a navigation from another site, and a browser
+        # that follows RFC 6265bis (§5.2.1, redirect chains) treats a redirect after it as
+        # cross-site and withholds the SameSite=Strict session cookie: a page of this node
+        # moves the browser on instead, as a navigation of the node's own.
+        page = render(
+            request,
+            "signed_in.html.j2",
+            node_name=settings.name,
+            onward=done.onward or "/console/account",
+        )
+        _cookie(
+            page,
+            request,
+            SESSION_COOKIE,
+            done.signed.session.token,
+            max_age=int(ABSOLUTE.total_seconds()),
+        )
+        page.delete_cookie(OIDC_COOKIE, path="/console")
+        return page
 
     @app.get("/console/account", include_in_schema=False)
     def account(request: Request) -> Response:
@@ -207,7 +291,14 @@ def same_origin(request: Request) -> bool:
     return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
 
 
-def _cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+def _cookie(
+    response: Response,
+    request: Request,
+    name: str,
+    value: str,
+    max_age: int,
+    samesite: Literal["strict", "lax"] = "strict",
+) -> None:
     # Secure always: browsers keep a Secure cookie on https, and on http only for loopback
     # (a node tried out on its own machine).
     response.set_cookie(
@@ -217,5 +308,5 @@ def _cookie(response: Response, request: Request, name: str, value: str, max_age
         path="/console",
         httponly=True,
         secure=True,
-        samesite="strict",
+        samesite=samesite,
     )

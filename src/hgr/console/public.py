@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from hgr.auth.keysets import KeySets
 from hgr.console.account import add_account_pages
 from hgr.console.guard import add_refusals
 from hgr.console.imports import add_import_pages
@@ -26,13 +27,16 @@ MAX_SEARCH = 200  # characters of a search
 KINDS = {"": None, "mandatory": True, "discretionary": False}
 
 
-def add_console(app: FastAPI, node: Node, throttle: Callable[[str], None]) -> None:
+def add_console(
+    app: FastAPI, node: Node, throttle: Callable[[str], None], key_sets: KeySets
+) -> None:
     """Add the console's pages under ``/console`` to ``app``; ``throttle(address)`` refuses
-    an address that tries to sign in too often."""
+    an address that tries to sign in too often, and ``key_sets`` holds the identity
+    provider's keys."""
     db, settings = node.db, node.settings
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     add_refusals(app)
-    add_account_pages(app, node, throttle)
+    add_account_pages(app, node, throttle, key_sets)
     add_steward_pages(app, node)
     add_import_pages(app, node)
     add_survey_pages(app, node)
