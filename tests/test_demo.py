@@ -18,7 +18,7 @@ from hgr.demo import run_demo
 
 def test_the_demo_runs_the_whole_story(tmp_path: Path) -> None:
     printed = io.StringIO()
-    run_demo(tmp_path / "demo", donors=300, console=Console(file=printed, width=200))
+    nodes = run_demo(tmp_path / "demo", donors=300, console=Console(file=printed, width=200))
     text = printed.getvalue()
     # Persons counted once through the duplicate links equal the synthetic truth.
     assert "294 persons (synthetic truth: 294 people)" in text
@@ -75,3 +75,68 @@ def test_the_demo_runs_the_whole_story(tmp_path: Path) -> None:
         "Unregistered Lab' is not in the node's organisation registry"
     ) in text
     assert "Exome data of 2,300 persons" in (demo / "debarment" / "debarment.html").read_text()
+
+    # It ends by naming the console and a steward's sign-in, and serves the two nodes.
+    named = re.search(r"sign in as steward, password (\S+)", text)
+    assert named is not None
+    assert "the public:" in text
+    _click_through(nodes.institution, nodes.nation, named[1])
+
+
+def _click_through(institution: Path, nation: Path, password: str) -> None:
+    """What `hgr demo --serve` serves: the steward signs in at the institution's node, and
+    the public reads the nation's debarment list."""
+    import http.client
+    import threading
+    import time
+    from urllib.parse import urlencode
+
+    from hgr.api.serve import node_servers
+
+    ports = [_free_port(), _free_port()]
+    servers = node_servers([(institution, ports[0]), (nation, ports[1])])
+    for server in servers:
+        threading.Thread(target=server.run, daemon=True).start()
+    try:
+        while not all(s.started for s in servers):
+            time.sleep(0.05)
+
+        def ask(port: int, method: str, path: str, body: str = "", cookie: str = ""):  # type: ignore[no-untyped-def]
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            headers = {"Cookie": cookie, "Accept-Language": "en"}
+            if body:
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            try:
+                connection.request(method, path, body=body or None, headers=headers)
+                answer = connection.getresponse()
+                return answer.status, answer.getheaders(), answer.read().decode()
+            finally:
+                connection.close()
+
+        _, headers, page = ask(ports[0], "GET", "/console/sign-in")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf is not None
+        form_cookie = next(v for k, v in headers if k == "set-cookie").split(";")[0]
+        form = urlencode({"name": "steward", "password": password, "csrf": csrf[1], "code": ""})
+        status, headers, _ = ask(ports[0], "POST", "/console/sign-in", form, form_cookie)
+        assert status == 303
+        session = next(
+            v.split(";")[0] for k, v in headers if k == "set-cookie" and "hgr_session=" in v
+        )
+        status, _, home = ask(ports[0], "GET", "/console/steward", cookie=session)
+        assert status == 200
+        assert "What your institution holds" in home
+        status, _, listing = ask(ports[1], "GET", "/console/debarment")
+        assert status == 200
+        assert "entries in force" in listing
+    finally:
+        for server in servers:
+            server.should_exit = True
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

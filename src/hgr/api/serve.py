@@ -17,8 +17,11 @@ from __future__ import annotations
 import gc
 import ipaddress
 import os
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hgr.config import Settings, is_loopback, load_settings
 from hgr.crypto.keys import PSEUDONYM_KEY, SIGNING_KEY, exposed_keys
@@ -29,7 +32,7 @@ from hgr.exceptions import ConfigurationError
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["check_service", "database_refusals", "serve"]
+__all__ = ["check_service", "database_refusals", "node_servers", "serve", "serve_nodes"]
 
 
 def check_service(settings: Settings) -> list[str]:
@@ -152,3 +155,41 @@ def serve(settings: Settings) -> None:
         server_header=False,
         log_level="warning",
     )
+
+
+def serve_nodes(homes: Sequence[tuple[Path, int]]) -> None:
+    """Serve several nodes from one process, each on its own loopback port, until
+    interrupted: the demo's nodes, for a person to click through."""
+    servers = node_servers(homes)
+    for server in servers[1:]:
+        threading.Thread(target=server.run, daemon=True).start()
+    try:
+        servers[0].run()  # in the main thread, which receives Ctrl-C
+    finally:
+        for server in servers[1:]:
+            server.should_exit = True
+
+
+def node_servers(homes: Sequence[tuple[Path, int]]) -> list[Any]:
+    """A uvicorn server for each node at ``home``, on loopback ``port``; the configuration of
+    each is checked as ``hgr serve`` checks it."""
+    import uvicorn
+
+    from hgr.api.app import create_app
+
+    servers = []
+    for home, port in homes:
+        settings = load_settings(home)
+        settings = replace(settings, service=replace(settings.service, host="127.0.0.1", port=port))
+        refusals = check_service(settings)
+        if refusals:
+            raise ConfigurationError("; ".join(refusals), code="E_UNSAFE_CONFIG")
+        config = uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            server_header=False,
+        )
+        servers.append(uvicorn.Server(config))
+    return servers

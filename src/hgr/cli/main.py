@@ -701,11 +701,28 @@ def demo(
     directory: Annotated[Path, typer.Argument(help="Where the demo builds its nodes.")],
     force: Annotated[bool, typer.Option(help="Replace an earlier demo in the directory.")] = False,
     donors: Annotated[int, typer.Option(min=100, max=100_000)] = 300,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            help="Then keep the first institution's node and the nation's serving the web "
+            "console, to click through (Ctrl-C stops them)."
+        ),
+    ] = False,
 ) -> None:
     """Run the whole story: synthesise, create nodes, import, summarise."""
-    from hgr.demo import run_demo
+    from hgr.demo import CONSOLE_PORTS, run_demo
 
-    run_demo(directory, donors=donors, force=force, console=out)
+    nodes = run_demo(directory, donors=donors, force=force, console=out)
+    if serve:
+        from hgr.api.serve import serve_nodes
+
+        out.print("serving the console until Ctrl-C")
+        serve_nodes(
+            [
+                (nodes.institution, CONSOLE_PORTS["institution"]),
+                (nodes.nation, CONSOLE_PORTS["nation"]),
+            ]
+        )
 
 
 def main() -> None:

@@ -32,8 +32,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import secrets
 import shutil
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,9 @@ from rich.table import Table
 from sqlalchemy import select
 
 from hgr.audit import Actor
+from hgr.auth.passwords import set_password
+from hgr.auth.roles import Role
+from hgr.auth.users import add_user
 from hgr.catalogue import (
     declare_pedigree,
     declare_region,
@@ -375,8 +380,52 @@ def _survey(
     return content, report
 
 
-def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console: Console) -> None:
-    """Run the demo in ``directory`` and print what happened."""
+CONSOLE_PORTS = {"institution": 8470, "nation": 8471}
+"""Where ``hgr demo --serve`` serves the first institution's node and the national node."""
+
+
+@dataclass(frozen=True)
+class DemoNodes:
+    """The nodes a person can click through after the demo: the first institution's (where
+    a steward signs in) and the nation's (the public debarment list)."""
+
+    institution: Path
+    nation: Path
+
+
+def _console_sign_ins(
+    directory: Path, home: Path, code: str, nation: Path, console: Console
+) -> None:
+    """Give the first institution a steward who signs in to the console with a password, and
+    say where the console is and who may sign in."""
+    password = secrets.token_urlsafe(12)  # a fresh one each run, shown once and kept below
+    node = open_node(home)
+    try:
+        with node.db.transaction() as session:
+            add_user(session, DEMO_ACTOR, "steward", Role.INSTITUTION_STEWARD, code)
+            set_password(session, DEMO_ACTOR, "steward", password)
+    finally:
+        node.close()
+    sign_ins = directory / "console-sign-ins.txt"
+    sign_ins.write_text(f"steward of {code}: steward / {password}\n", encoding="utf-8")
+    sign_ins.chmod(0o600)
+    institution_url = f"http://127.0.0.1:{CONSOLE_PORTS['institution']}/console/"
+    nation_url = f"http://127.0.0.1:{CONSOLE_PORTS['nation']}/console/"
+    console.print(
+        f"the steward of {code}:  {institution_url}  sign in as steward, password {password}\n"
+        f"the public:          {nation_url}  (no sign-in: the landing page and the "
+        "debarment list)\n"
+        f"serve both:          hgr demo {directory} --serve, or "
+        f"hgr serve --home {home} --port {CONSOLE_PORTS['institution']} and "
+        f"hgr serve --home {nation} --port {CONSOLE_PORTS['nation']}\n"
+        f"the sign-ins are kept in {sign_ins}"
+    )
+
+
+def run_demo(
+    directory: Path, *, donors: int = 300, force: bool = False, console: Console
+) -> DemoNodes:
+    """Run the demo in ``directory`` and print what happened; returns the nodes to serve."""
     _prepare(directory, force)
     nation_dir = directory / "synthetic-nation"
     console.rule("1. Synthesise a nation")
@@ -553,3 +602,7 @@ def run_demo(directory: Path, *, donors: int = 300, force: bool = False, console
     for path in (report.html, report.pdf):
         if path is not None:
             console.print(str(path), highlight=False, soft_wrap=True)
+    console.rule("The web console")
+    home = nodes / f"institution-{first}"
+    _console_sign_ins(directory, home, first, nodes / "nation", console)
+    return DemoNodes(home, nodes / "nation")
