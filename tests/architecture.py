@@ -125,7 +125,9 @@ ALLOWED_TEXT = {
         "federation issues node policy privacy registry survey web"
     ),
     "web": "dates exceptions privacy survey",
-    "console": "audit auth dates debarment exceptions genotypes i18n issues node registry survey",
+    "console": (
+        "audit auth beacon dates debarment exceptions genotypes i18n issues node registry survey"
+    ),
     "demo": (
         "access audit auth catalogue config dates debarment exceptions federation genotypes node "
         "organisations policy registry relatedness survey synth web"

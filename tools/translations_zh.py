@@ -286,6 +286,53 @@ ZH = {
     "Your identity provider cannot be reached: try again later, or sign in with a password.": (
         "无法连接您的身份提供方：请稍后再试，或使用密码登录。"
     ),
+    "Alternate bases": "变异碱基",
+    "Ask": "查询",
+    "Ask whether any donor held here carries a variant.": "查询本节点是否有捐献者携带某个变异。",
+    "Beacon": "Beacon 查询",
+    "Beacon API": "Beacon 接口",
+    "Choose a chromosome.": "请选择染色体。",
+    "Choose the reference genome.": "请选择参考基因组。",
+    "Chromosome": "染色体",
+    "Counts below %(n)s are hidden, with every count that would give one away; a hidden "
+    "count is shown as “%(x)s”.": (
+        "小于 %(n)s 的数字以及可能据以推算出它们的数字均已隐去；隐去的数字显示为“%(x)s”。"
+    ),
+    "Edition": "版本",
+    "Nation": "全国",
+    "National survey": "全国调查",
+    "National survey %(cycle)s": "%(cycle)s 年度全国调查",
+    "No national edition of the survey is published on this node yet.": (
+        "本节点尚未发布全国调查结果。"
+    ),
+    "No: the Beacon does not report this variant.": "否：Beacon 未报告该变异。",
+    "Organisation": "机构",
+    "Persons in the nation": "全国人数",
+    "Position (from 1, as in a VCF)": "位置（从 1 起算，与 VCF 相同）",
+    "Reference bases": "参考碱基",
+    "Reference genome": "参考基因组",
+    "The bases are letters A, C, G, T or N.": "碱基只能是字母 A、C、G、T 或 N。",
+    "The national survey of human genetic resources counts, every cycle, what the "
+    "institutions hold. Its tables are published with small counts hidden, so that no one "
+    "can be picked out of them.": (
+        "全国人类遗传资源调查每个周期统计各机构保藏的资源。发布的表格隐去了较小的数字，"
+        "使任何人都无法从中被识别出来。"
+    ),
+    "The node's GA4GH Beacon v2 answers whether any donor it holds carries a variant. "
+    "Visitors who are not signed in get a yes or a no, within daily limits; no record about "
+    "any person leaves the node.": (
+        "本节点的 GA4GH Beacon v2 回答其保藏的捐献者中是否有人携带某个变异。"
+        "未登录的访问者在每日限额内得到“是”或“否”的回答；任何个人的记录都不会离开本节点。"
+    ),
+    "The position is a whole number from 1 to 300,000,000.": "位置是 1 至 300,000,000 之间的整数。",
+    "What the institutions hold, counted every cycle, with small counts hidden.": (
+        "各机构保藏的资源，每个周期统计一次，较小的数字已隐去。"
+    ),
+    "Where": "地区",
+    "Yes: at least one donor held here carries this variant.": (
+        "是：本节点至少有一名捐献者携带该变异。"
+    ),
+    "information (JSON)": "信息（JSON）",
 }
 
 

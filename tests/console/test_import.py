@@ -12,11 +12,12 @@ from sqlalchemy import select
 from hgr.audit.models import AuditEvent
 from hgr.crypto import NodeKeys
 from hgr.registry import models as m
+from hgr.registry.history import RecordVersion
 from hgr.registry.importer import import_files
 from tests.api.conftest import Api
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, at_once
 from tests.console.test_sign_in import _with
-from tests.console.test_steward import csrf_of, signed_in
+from tests.console.test_steward import csrf_of, session_of, signed_in
 
 DONORS = (EXAMPLES / "donors.csv").read_text(encoding="utf-8")
 BORN = "BJH-0002,female,1950,"  # a donor as registered
@@ -177,3 +178,48 @@ def test_a_hostile_file_name_names_nothing_outside(api: Api) -> None:
 def test_only_stewards_import(api: Api, user: str) -> None:
     token = signed_in(api, user)
     assert api.client.get("/console/import", headers=_with(token)).status_code == 403
+
+
+def test_two_confirmations_at_once_write_one_and_review_the_other(api: Api) -> None:
+    # Two stewards of one institution review different corrections of the same donor, then
+    # confirm together: one is written, and the other sees the change as it stands now.
+    first, second = session_of(api, "steward_bj"), session_of(api, "steward_bj")
+    forms = [
+        confirmation(
+            upload(
+                api, token, [("donors.csv", DONORS.replace(BORN, f"BJH-0002,female,{year},"))]
+            ).text
+        )
+        for token, year in ((first, 1951), (second, 1952))
+    ]
+    answers = at_once(2, lambda n: confirm(api, (first, second)[n], forms[n]))
+    assert sorted("import batch" in a.text for a in answers) == [False, True]
+    assert sum("nothing was written" in a.text for a in answers) == 1
+    with api.db.reader() as session:
+        versions = session.scalars(
+            select(RecordVersion).where(RecordVersion.table_name == "donor")
+        ).all()
+    changes = [c for v in versions for c in v.changes if c["field"] == "birth_year"]
+    assert len(changes) == 1
+    assert changes[0]["before"] == 1950
+
+
+def test_a_large_upload_is_confirmed_as_well_as_reviewed(api: Api) -> None:
+    # Over a mebibyte once carried back in the confirmation form (base64).
+    token = signed_in(api, "steward_bj")
+    rows = "".join(f"BULK-{n:05d},female,1980,110000,{'P' * 100},alive,,\n" for n in range(7000))
+    page = upload(api, token, [("donors.csv", DONORS + rows)])
+    assert "passed every check" in page.text
+    done = confirm(api, token, confirmation(page.text))
+    assert done.status_code == 200
+    assert "import batch" in done.text
+
+
+def test_an_upload_from_a_reader_not_signed_in_is_not_read(api: Api) -> None:
+    sent = api.client.post(
+        "/console/import",
+        files=[("files", ("donors.csv", DONORS.encode(), "text/csv"))],
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    assert sent.headers["location"].startswith("/console/sign-in")

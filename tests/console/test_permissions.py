@@ -8,18 +8,15 @@ import datetime as dt
 
 import pytest
 
-from hgr.auth.browser_sessions import open_session
 from hgr.auth.roles import Role
-from hgr.auth.users import find_user
 from hgr.console.account import SESSION_COOKIE
 from hgr.crypto import NodeKeys, load_signer
-from hgr.dates import utc_now
 from hgr.survey.cycles import default_dates, open_cycle
 from tests.api.conftest import USERS, Api
 from tests.api.test_survey_routes import _return
 from tests.conftest import EXAMPLES
 from tests.console.test_sign_in import ADMIN
-from tests.console.test_steward import DONOR, find, signed_in
+from tests.console.test_steward import DONOR, find, opened_for, session_of, signed_in
 
 # What each answer means, in the console and in the API.
 CONSOLE = {200: "allowed", 303: "sign in", 403: "refused", 404: "not found"}
@@ -27,13 +24,6 @@ API = {200: "allowed", 401: "sign in", 403: "refused", 404: "not found"}
 OWN = "(the reader's institution)"
 IMPORT = "(files to import)"
 RETURN = "(a signed return)"
-
-
-def session_of(api: Api, name: str) -> str:
-    """A session cookie for ``name``, opened as signing in opens one (sign-in itself, and its
-    limit on attempts per address, are tested in test_sign_in)."""
-    with api.db.transaction() as session:
-        return open_session(session, find_user(session, name), utc_now()).token
 
 
 def _pages(bj_donor: str) -> list[tuple[str, str, dict[str, str]]]:
@@ -118,3 +108,51 @@ def test_a_forged_or_ended_session_opens_no_page(api: Api, page: str) -> None:
             page, headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}, follow_redirects=False
         )
         assert shown.status_code == 303
+
+
+def test_every_form_answers_every_reader_as_the_api_does(api: Api, keys: NodeKeys) -> None:
+    # The forms (POST, each with the reader's own CSRF token), held to the API request that
+    # does the same: a search reads donors, an import writes holdings, a return is submitted.
+    signer = load_signer(keys.signing_key, "hgr/test-node")
+    with api.db.transaction() as session:
+        open_cycle(session, signer, ADMIN, "2025", dates=default_dates(dt.date(2025, 12, 31)))
+    donors = (EXAMPLES / "donors.csv").read_bytes()
+    forms = [
+        ("/console/find", {"q": "BJH-0001"}, None),
+        ("/console/import", {}, [("files", ("donors.csv", donors, "text/csv"))]),
+        ("/console/survey/2025", {"action": "check"}, None),
+    ]
+    seen: dict[tuple[str, str], str] = {}
+    for user in [None, *USERS]:
+        opened = opened_for(api, user) if user else None
+        own = USERS[user][1] if user and USERS[user][0] is Role.INSTITUTION_STEWARD else "BJ-H001"
+        twins = {
+            "/console/find": api.get(user, "/registry/donors"),
+            "/console/import": api.post(
+                user,
+                "/registry/import",
+                data={"dry_run": "true"},
+                files=[("files", ("donors.csv", donors, "text/csv"))],
+            ),
+            "/console/survey/2025": api.post(
+                user, "/survey/returns", json=_return(api, signer, own)
+            ),
+        }
+        for page, data, files in forms:
+            cookie = {"Cookie": f"{SESSION_COOKIE}={opened.token}"} if opened else {}
+            shown = api.client.post(
+                page,
+                data={**data, "csrf": opened.csrf if opened else ""},
+                files=files,
+                headers=cookie,
+                follow_redirects=False,
+            )
+            console = "allowed" if shown.status_code in (200, 303) else CONSOLE[shown.status_code]
+            if shown.status_code == 303 and "sign-in" in shown.headers["location"]:
+                console = "sign in"
+            through_api = API[twins[page].status_code]
+            assert console == through_api, (page, user, shown.status_code, twins[page].text[:200])
+            seen[(page, user or "anonymous")] = console
+    assert set(seen.values()) == {"allowed", "sign in", "refused"}
+    assert seen[("/console/survey/2025", "officer_bj")] == "refused"
+    assert seen[("/console/import", "national")] == "refused"

@@ -4,6 +4,7 @@ institution's own identifiers, and what other readers and forgers get."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -11,10 +12,14 @@ from sqlalchemy import select
 
 from hgr.audit import record
 from hgr.audit.models import AuditEvent
+from hgr.auth.browser_sessions import OpenedSession, open_session
 from hgr.auth.passwords import totp_code
+from hgr.auth.users import find_user
 from hgr.console.account import SIGN_IN_COOKIE, onward
+from hgr.crypto import NodeKeys
 from hgr.dates import utc_now
 from hgr.registry import models as m
+from hgr.registry.importer import import_files
 from hgr.vocabulary import ConsentStatus
 from tests.api.conftest import Api
 from tests.console.test_sign_in import ADMIN, EN, _cookies, _form, _password, _sign_in, _with
@@ -31,6 +36,18 @@ def signed_in(api: Api, name: str) -> str:
         secret = parse_qs(urlparse(enrol).query)["secret"][0]
         code = totp_code(secret, int(utc_now().timestamp()) // 30)
     return _cookies(_sign_in(api, name, code=code))["hgr_session"]
+
+
+def session_of(api: Api, name: str) -> str:
+    """A session cookie for ``name``, opened as signing in opens one (sign-in itself, and its
+    limit on attempts per address, are tested in test_sign_in)."""
+    return opened_for(api, name).token
+
+
+def opened_for(api: Api, name: str) -> OpenedSession:
+    """A session of ``name``: its cookie and the CSRF token its forms carry."""
+    with api.db.transaction() as session:
+        return open_session(session, find_user(session, name), utc_now())
 
 
 def csrf_of(page_text: str) -> str:
@@ -223,3 +240,23 @@ def test_sign_in_never_sends_the_reader_elsewhere(target: str) -> None:
 
 def test_sign_in_sends_the_reader_on_to_a_console_page() -> None:
     assert onward("/console/samples/S-0001") == "/console/samples/S-0001"
+
+
+def test_a_sample_code_with_a_slash_or_a_question_mark_opens_its_page(
+    api: Api, keys: NodeKeys, tmp_path: Path
+) -> None:
+    samples = tmp_path / "samples.csv"
+    samples.write_text(
+        "sample_id,donor_id,material_type,collection_id,collection_date,storage_status\n"
+        "S/9,BJH-0001,dna,COL-HD,2019-04-02,available\n"
+        "S?9#1,BJH-0001,dna,COL-HD,2019-04-02,available\n",
+        encoding="utf-8",
+    )
+    import_files(api.db, keys, [samples], institution="BJ-H001")
+    token = signed_in(api, "steward_bj")
+    for code in ("S/9", "S?9#1"):
+        found = find(api, token, code)
+        assert found.status_code == 303
+        page = api.client.get(found.headers["location"], headers=_with(token))
+        assert page.status_code == 200, code
+        assert f"Sample {code}" in page.text

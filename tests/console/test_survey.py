@@ -153,3 +153,31 @@ def test_each_steward_signs_only_their_own_institutions_return(api: Api, cycle: 
     checked = post(api, token, {**fields_of(start.text), **ANSWERS}, "check")
     post(api, token, {**fields_of(checked.text), **ANSWERS}, "sign")
     assert [d.subject for d in returns(api)] == ["SH-C001"]
+
+
+def test_one_preview_signs_one_version(api: Api, cycle: str) -> None:
+    token = signed_in(api, "steward_bj")
+    start = api.client.get("/console/survey/2025", headers=_with(token))
+    checked = post(api, token, {**fields_of(start.text), **ANSWERS}, "check")
+    form = {**fields_of(checked.text), **ANSWERS}
+    assert "Version 1 of your return" in post(api, token, form, "sign").text
+    again = post(api, token, form, "sign")  # the same form, sent again
+    assert "nothing was signed" in again.text
+    assert [d.version for d in returns(api)] == [1]
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        ({"foreign_cooperation_projects": "9" * 40}, "from 0 to 1000000000"),
+        ({"remarks": "a\x00b"}, "without control characters"),
+    ],
+)
+def test_an_answer_out_of_bounds_is_refused(
+    api: Api, cycle: str, answer: dict[str, str], says: str
+) -> None:
+    token = signed_in(api, "steward_bj")
+    start = api.client.get("/console/survey/2025", headers=_with(token))
+    page = post(api, token, {**fields_of(start.text), **ANSWERS, **answer}, "check")
+    assert says in page.text
+    assert 'value="sign"' not in page.text

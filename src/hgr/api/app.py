@@ -188,10 +188,10 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     add_registry_routes(app, node, Caller, refuse)
     add_survey_routes(app, node, Caller, refuse)
     add_debarment_routes(app, node, Caller)
-    # Sign-in attempts: ten a minute from one address, on top of the accounts' lockout.
-    add_console(app, node, RateLimiter(10 / 60, 10).check, authenticator.keys)
     add_access_routes(app, node, Caller, refuse)
-    add_beacon_routes(app, node, Caller)
+    beacon = add_beacon_routes(app, node, Caller)
+    # Sign-in attempts: ten a minute from one address, on top of the accounts' lockout.
+    add_console(app, node, RateLimiter(10 / 60, 10).check, authenticator.keys, beacon)
     add_statistics_routes(app, node, Caller)
 
     @app.get("/audit/checkpoint", tags=["audit"], summary="The latest signed tree head")

@@ -65,15 +65,17 @@ def _error(beacon: BeaconIdentity, exc: HgrError, granularity: str = "boolean") 
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
-    """Add the Beacon v2 routes to ``app``."""
+def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> Responder:
+    """Add the Beacon v2 routes to ``app``; returns the node's Beacon, which the console's
+    query form asks too."""
     settings = node.settings
-    organisation = settings.institution_code or settings.region_code or settings.name
 
     cached: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
     def identity(request: Request) -> BeaconIdentity:
-        return BeaconIdentity(settings.name, organisation, str(request.base_url))
+        return BeaconIdentity.for_node(
+            settings.name, settings.institution_code, settings.region_code, str(request.base_url)
+        )
 
     @app.get("/api", tags=["beacon"], summary="Beacon information (Beacon v2 root)")
     @app.get("/api/info", tags=["beacon"], summary="Beacon information")
@@ -185,6 +187,7 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> None:
 
     for path in ENTRY_PATHS:
         _add_entry_routes(app, caller, path, respond)
+    return responder
 
 
 def _add_entry_routes(app: FastAPI, caller: Any, path: str, respond: Any) -> None:

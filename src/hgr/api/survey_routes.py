@@ -17,7 +17,6 @@ nothing of it is kept.
 """
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
@@ -29,11 +28,11 @@ from hgr.auth.permissions import Action, authorize
 from hgr.auth.roles import Principal
 from hgr.catalogue.exchange import latest_register, receive_declarations, receive_review
 from hgr.exceptions import FormatError, IntegrityBroken, NotFound, ValidationFailed
-from hgr.federation.documents import Envelope, envelope_of, latest_anchored
+from hgr.federation.documents import Envelope, envelope_of
 from hgr.node import Node
 from hgr.survey.cycles import cycle_envelope
 from hgr.survey.editions import completeness, receive_package
-from hgr.survey.publish import TABLES, PublishedSurvey, publish
+from hgr.survey.publish import TABLES, published_edition
 from hgr.survey.returns import receive_return
 
 if TYPE_CHECKING:
@@ -113,8 +112,6 @@ def add_survey_routes(
     db = node.db
     own = node.verifier()
     settings = node.settings.survey
-    # Protecting the tables solves linear programs: once per edition, not once per request.
-    published_of: dict[str, PublishedSurvey] = {}
 
     def stored(document: Any) -> StoredOut:
         return StoredOut(
@@ -258,19 +255,14 @@ def add_survey_routes(
         principal: caller, cycle: Annotated[str, Path(pattern=CODE)], name: TableName
     ) -> TableOut:
         with db.reader() as session:
-            edition = latest_anchored(session, "nation", cycle, settings.nation)
-        if edition is None:
+            published = published_edition(session, cycle, settings.nation, settings.suppress_below)
+        if published is None:
             raise NotFound(f"no national edition of {cycle} is published", code="E_NO_EDITION")
-        if edition.sha256 not in published_of:
-            published_of[edition.sha256] = publish(
-                json.loads(edition.body), edition.sha256, settings.suppress_below
-            )
-        published = published_of[edition.sha256]
         protected = published.tables[name]
         rows = [{"unit": unit, **protected.row(unit)} for unit in protected.table.units]
         return TableOut(
             name=name,
-            edition=edition.sha256,
+            edition=published.edition,
             threshold=published.threshold,
             columns=protected.table.columns,
             rows=rows,

@@ -96,6 +96,14 @@ class BeaconIdentity:
         self.root_url = root_url.rstrip("/")
         self.environment = environment
 
+    @classmethod
+    def for_node(
+        cls, name: str, institution_code: str, region_code: str, root_url: str
+    ) -> BeaconIdentity:
+        """The beacon of the node called ``name``, answering at ``root_url``: its
+        organisation is the institution or region the node serves, else the node itself."""
+        return cls(name, institution_code or region_code or name, root_url)
+
 
 def _meta(beacon: BeaconIdentity, entity: str = "", schema: str = "") -> dict[str, Any]:
     returned = [{"entityType": entity, "schema": schema}] if entity else []

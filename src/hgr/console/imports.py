@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from hgr.auth.permissions import Action, authorize_import
+from hgr.console.account import current_session
 from hgr.console.guard import Need, PageRefused, Permit, permit, refusal
 from hgr.console.pages import render
 from hgr.console.pages import say as _
@@ -168,8 +169,15 @@ def add_import_pages(app: FastAPI, node: Node) -> None:
     def import_form(request: Request) -> HTMLResponse:
         return page(request, permit(node, request, WRITE_HOLDINGS))
 
+    def signed_in_first(request: Request) -> None:
+        """Refuse a reader who is not signed in before their upload is read: files are held
+        in memory, and only a signed-in steward may make the node hold them."""
+        if current_session(node, request) is None:
+            permit(node, request, WRITE_HOLDINGS)  # raises PageRefused: sign in first
+
     @app.post("/console/import", include_in_schema=False)
     async def import_check(request: Request) -> Response:
+        await run_in_threadpool(signed_in_first, request)
         async with request.form(max_files=MAX_FILES + 1) as form:
             csrf = str(form.get("csrf", ""))[:MAX_FIELD]
             sent = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
@@ -185,7 +193,9 @@ def add_import_pages(app: FastAPI, node: Node) -> None:
 
     @app.post("/console/import/confirm", include_in_schema=False)
     async def import_confirm(request: Request) -> Response:
-        async with request.form() as form:
+        await run_in_threadpool(signed_in_first, request)
+        # The files come back base64 in form fields, each as large as an upload may be.
+        async with request.form(max_part_size=settings.service.max_body_bytes) as form:
             csrf = str(form.get("csrf", ""))[:MAX_FIELD]
             shown = str(form.get("digest", ""))[:MAX_FIELD]
             names = [str(v)[:MAX_FIELD] for v in form.getlist("name")][: MAX_FILES + 1]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -51,6 +52,8 @@ def _environment(locale: str) -> Environment:
     environment.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     environment.filters["date"] = lambda value: _date(value, locale)
     environment.filters["number"] = lambda value: format_number(value, locale)
+    # A path segment: unlike urlencode, "/" is encoded too (a sample's code may hold one).
+    environment.filters["segment"] = lambda value: quote(str(value), safe="")
     return environment
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,29 +11,38 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from hgr.auth.keysets import KeySets
+from hgr.beacon.responding import Responder
 from hgr.console.account import add_account_pages
+from hgr.console.beacon import add_beacon_page
 from hgr.console.guard import add_refusals
 from hgr.console.imports import add_import_pages
-from hgr.console.pages import render
+from hgr.console.pages import locale_of, render
 from hgr.console.pages import say as _
 from hgr.console.steward import add_steward_pages
 from hgr.console.survey import add_survey_pages
 from hgr.debarment.listing import published_list
 from hgr.node import Node
+from hgr.registry.regions import region_labels
+from hgr.survey.publish import COUNTS, HIDDEN, published_cycles, published_edition
 
 __all__ = ["add_console"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_SEARCH = 200  # characters of a search
+CYCLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 KINDS = {"": None, "mandatory": True, "discretionary": False}
 
 
 def add_console(
-    app: FastAPI, node: Node, throttle: Callable[[str], None], key_sets: KeySets
+    app: FastAPI,
+    node: Node,
+    throttle: Callable[[str], None],
+    key_sets: KeySets,
+    beacon: Responder,
 ) -> None:
     """Add the console's pages under ``/console`` to ``app``; ``throttle(address)`` refuses
-    an address that tries to sign in too often, and ``key_sets`` holds the identity
-    provider's keys."""
+    an address that tries to sign in too often, ``key_sets`` holds the identity provider's
+    keys, and ``beacon`` is the node's Beacon, which the public query form asks."""
     db, settings = node.db, node.settings
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     add_refusals(app)
@@ -40,6 +50,7 @@ def add_console(
     add_steward_pages(app, node)
     add_import_pages(app, node)
     add_survey_pages(app, node)
+    add_beacon_page(app, node, beacon)
 
     @app.get("/console", include_in_schema=False)
     def console_root() -> RedirectResponse:
@@ -81,6 +92,69 @@ def add_console(
             text=text[:MAX_SEARCH],
             ground=ground[:MAX_SEARCH],
             kind=kind if kind in KINDS else "",
+        )
+
+    @app.get("/console/survey-report", include_in_schema=False)
+    def survey_reports(request: Request) -> HTMLResponse:
+        with db.reader() as session:
+            cycles = published_cycles(session, settings.survey.nation)
+        return render(
+            request,
+            "survey_reports.html.j2",
+            title=_("National survey", request),
+            node_name=settings.name,
+            cycles=cycles,
+        )
+
+    @app.get("/console/survey-report/{cycle}", include_in_schema=False)
+    def survey_report(request: Request, cycle: str) -> HTMLResponse:
+        published = None
+        if CYCLE.match(cycle):
+            with db.reader() as session:
+                published = published_edition(
+                    session, cycle, settings.survey.nation, settings.survey.suppress_below
+                )
+                regions = region_labels(session)
+        if published is None:
+            return render(request, "error.html.j2", status=404, node_name=settings.name)
+        chinese = locale_of(request) == "zh_Hans"
+
+        def label(unit: str) -> str:
+            if unit == "nation":
+                return _("Nation", request)
+            kind, _sep, code = unit.partition(":")
+            if kind == "province":
+                english, local = regions.get(code, (code, code))
+                return f"{local} {english}" if chinese and local != english else english
+            return code
+
+        units = [
+            "nation",
+            *sorted(u for u in published.tables[COUNTS].table.groups if u.startswith("province:")),
+            *sorted(u for u in published.tables[COUNTS].table.groups if u.startswith("kind:")),
+        ]
+        tables = [
+            {
+                "name": name,
+                "columns": protected.table.columns,
+                "rows": [
+                    (
+                        label(unit),
+                        [HIDDEN if v is None else v for v in protected.row(unit).values()],
+                    )
+                    for unit in units
+                ],
+            }
+            for name, protected in published.tables.items()
+        ]
+        return render(
+            request,
+            "survey_report.html.j2",
+            title=_("National survey %(cycle)s", request, cycle=cycle),
+            node_name=settings.name,
+            published=published,
+            tables=tables,
+            hidden=HIDDEN,
         )
 
     @app.get("/console/{rest:path}", include_in_schema=False)

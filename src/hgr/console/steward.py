@@ -12,6 +12,7 @@ consent is audited exactly as the API audits it (:class:`hgr.registry.reading.Re
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -94,7 +95,7 @@ def add_steward_pages(app: FastAPI, node: Node) -> None:
                 found.append((entity, target))
         if len(found) == 1:
             entity, target = found[0]
-            return RedirectResponse(f"/console/{entity}/{target}", status_code=303)
+            return RedirectResponse(f"/console/{entity}/{quote(target, safe='')}", status_code=303)
         if not found:
             problem = _(
                 "No donor or sample of your institution has the identifier “%(id)s”.",
@@ -173,7 +174,8 @@ def add_steward_pages(app: FastAPI, node: Node) -> None:
             changes=changes,
         )
 
-    @app.get("/console/samples/{code}", include_in_schema=False)
+    # {code:path}: a sample's code may hold "/", sent encoded and decoded before routing.
+    @app.get("/console/samples/{code:path}", include_in_schema=False)
     def sample(request: Request, code: str) -> HTMLResponse:
         allowed = permit(node, request, READ_SAMPLES)
         institution = allowed.institution

@@ -26,7 +26,7 @@ from hgr.auth.permissions import Action
 from hgr.console.guard import Need, Permit, not_found, permit
 from hgr.console.pages import render
 from hgr.console.pages import say as _
-from hgr.exceptions import NotFound, ValidationFailed
+from hgr.exceptions import Conflict, NotFound, ValidationFailed
 from hgr.issues import Severity
 from hgr.node import Node
 from hgr.survey.cycles import cycle_dictionary, get_cycle
@@ -44,6 +44,12 @@ LIST_COLUMNS = {"foreign_partners": ("name", "country")}
 
 class _NotAsPreviewed(Exception):
     """The return counted now is not the one the steward previewed."""
+
+
+def _latest(session: Any, cycle: str, institution: str) -> str:
+    """The digest of the institution's latest signed return to ``cycle`` (empty before one)."""
+    status = next((s for s in return_statuses(session, institution) if s.cycle == cycle), None)
+    return status.sha256 if status is not None else ""
 
 
 def answers_from(form: Mapping[str, str], fields: tuple[FieldSpec, ...]) -> dict[str, Any]:
@@ -83,9 +89,15 @@ def form_text(spec: FieldSpec, value: Any) -> str:
     return str(value)
 
 
-def _digest(body: Mapping[str, Any]) -> str:
-    """What the steward saw: the counts and the answers."""
-    shown = {"fields": body["fields"], "form": body["form"], "cycle": body["cycle"]}
+def _digest(body: Mapping[str, Any], latest: str) -> str:
+    """What the steward saw: the counts, the answers, and the version signed before (so that
+    one preview signs one version, however often its form is sent)."""
+    shown = {
+        "fields": body["fields"],
+        "form": body["form"],
+        "cycle": body["cycle"],
+        "latest": latest,
+    }
     return hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -124,6 +136,7 @@ def add_survey_pages(app: FastAPI, node: Node) -> None:
                 statuses = return_statuses(session, allowed.institution)
                 answers = next((s.form for s in statuses if s.cycle == cycle), {})
             body = draft_return(session, cycle, allowed.institution, answers)
+            latest = _latest(session, cycle, allowed.institution)
         issues = validate_return(body, dictionary, "return")
         errors = [i for i in issues if i.severity is Severity.ERROR]
         return render(
@@ -139,7 +152,7 @@ def add_survey_pages(app: FastAPI, node: Node) -> None:
             issues=issues,
             errors=errors,
             answers={f.code: form_text(f, body["form"].get(f.code)) for f in dictionary.form},
-            digest=_digest(body),
+            digest=_digest(body, latest),
             notice=notice,
         )
 
@@ -175,7 +188,8 @@ def add_survey_pages(app: FastAPI, node: Node) -> None:
         try:
             with db.transaction() as session:
                 body = draft_return(session, cycle, allowed.institution, answers)
-                if _digest(body) != sent.get("digest"):
+                latest = _latest(session, cycle, allowed.institution)
+                if _digest(body, latest) != sent.get("digest"):
                     raise _NotAsPreviewed
                 document = submit_return(
                     session, node.signer(), allowed.actor, body, f"return to {cycle}"
@@ -185,7 +199,7 @@ def add_survey_pages(app: FastAPI, node: Node) -> None:
                     "sha256": document.sha256,
                     "replaces": document.replaces,
                 }
-        except _NotAsPreviewed:
+        except (_NotAsPreviewed, Conflict):  # Conflict: another signature came first
             notice = _(
                 "The registry or your answers changed since the preview: nothing was signed. "
                 "Check the return as it stands now, then sign it.",

@@ -764,6 +764,8 @@ def import_files(
     session = db.session()
     try:
         session.begin()
+        if not dry_run:
+            _one_import_at_a_time(session, institution)
         institution_id = None
         if staging.needs_institution:
             if not institution:
@@ -887,6 +889,22 @@ def import_files(
         session.close()
     _refresh_statistics(db, writer.rows_written)
     return result
+
+
+def _one_import_at_a_time(session: Session, institution: str | None) -> None:
+    """Make imports that write to one institution run one after another, each computing its
+    changes from what the one before committed: two stewards confirming at once must not both
+    write against the same value "before" (the second would overwrite the first unseen, and
+    its history would name a value that was no longer there). PostgreSQL takes an advisory
+    lock per institution until the transaction ends; SQLite takes its one write lock now,
+    before anything is read, rather than at the first write."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"hgr import {institution or ''}"},
+        )
+    else:
+        session.execute(text("UPDATE institution SET code = code WHERE 0"))
 
 
 # Template columns that name a stored column differently.

@@ -30,6 +30,7 @@ __all__ = [
     "load_regions",
     "province_codes",
     "read_regions",
+    "region_labels",
     "region_names",
 ]
 
@@ -146,6 +147,17 @@ def _upsert_regions(session: Session, rows: list[RegionRow]) -> int:
 def region_names(session: Session) -> dict[str, str]:
     """Each region's name by its code."""
     return dict(session.execute(select(Region.code, Region.name)).all())
+
+
+def region_labels(session: Session) -> dict[str, tuple[str, str]]:
+    """Each region's name in English and in its own language (the English again where none
+    is registered), by its code."""
+    return {
+        code: (name, local or name)
+        for code, name, local in session.execute(
+            select(Region.code, Region.name, Region.name_local)
+        )
+    }
 
 
 def province_codes(session: Session) -> dict[int, str]:

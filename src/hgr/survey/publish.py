@@ -9,16 +9,30 @@ institutions (one person may be enrolled at two), so no margin relates them to t
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hgr.federation.documents import latest_anchored
+from hgr.federation.models import SignedDocument
 from hgr.privacy.tables import DEFAULT_THRESHOLD, Protected, Table, protect
 from hgr.spreadsheets import safe_row
 from hgr.survey.editions import ADDITIVE_COUNTS
 
-__all__ = ["HIDDEN", "PARTITIONS", "PublishedSurvey", "publish", "write_tables"]
+__all__ = [
+    "HIDDEN",
+    "PARTITIONS",
+    "PublishedSurvey",
+    "publish",
+    "published_cycles",
+    "published_edition",
+    "write_tables",
+]
 
 PARTITIONS = {
     "samples_by_material": "samples",
@@ -103,6 +117,39 @@ def publish(
             code: {"name": f["name"], "province": f["province"], "kind": f["kind"]}
             for code, f in sorted(institutions.items())
         },
+    )
+
+
+_PUBLISHED: dict[tuple[str, int], PublishedSurvey] = {}
+"""Protected editions by digest and threshold: an edition never changes under its digest,
+and protecting one takes a while."""
+
+
+def published_edition(
+    session: Session, cycle: str, nation: str, threshold: int
+) -> PublishedSurvey | None:
+    """What may be published of ``cycle``'s latest national edition for ``nation`` (None
+    before there is one)."""
+    edition = latest_anchored(session, "nation", cycle, nation)
+    if edition is None:
+        return None
+    key = (edition.sha256, threshold)
+    if key not in _PUBLISHED:
+        if len(_PUBLISHED) > 16:
+            _PUBLISHED.clear()
+        _PUBLISHED[key] = publish(json.loads(edition.body), edition.sha256, threshold)
+    return _PUBLISHED[key]
+
+
+def published_cycles(session: Session, nation: str) -> list[str]:
+    """The cycles for which ``nation`` has a national edition, newest first."""
+    return list(
+        session.scalars(
+            select(SignedDocument.cycle)
+            .where(SignedDocument.kind == "nation", SignedDocument.subject == nation)
+            .distinct()
+            .order_by(SignedDocument.cycle.desc())
+        )
     )
 
 

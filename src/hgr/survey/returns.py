@@ -14,6 +14,7 @@ persons across institutions with the relatedness engine's duplicate links (issue
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ __all__ = [
 
 SCHEMA = "hgr-survey-return/1"
 MAX_TEXT = 4000
+MAX_COUNT = 10**9  # more than any institution holds of anything: a larger count is a slip
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # line breaks and tabs allowed
 
 
 def _count(session: Session, query: Any) -> int:
@@ -278,13 +281,19 @@ def draft_return(
 
 def _form_issues(spec: FieldSpec, value: Any) -> list[str]:
     if spec.kind == "count":
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-        return [] if ok else [f"{spec.code} must be a whole number of at least 0, not {value!r}"]
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
+        shown = repr(value)[:40]
+        return (
+            [] if ok else [f"{spec.code} must be a whole number from 0 to {MAX_COUNT}, not {shown}"]
+        )
     if spec.kind == "boolean":
         return [] if isinstance(value, bool) else [f"{spec.code} must be true or false"]
     if spec.kind == "text":
-        if not isinstance(value, str) or len(value) > MAX_TEXT:
-            return [f"{spec.code} must be text of at most {MAX_TEXT} characters"]
+        if not isinstance(value, str) or len(value) > MAX_TEXT or _CONTROL.search(value):
+            return [
+                f"{spec.code} must be text of at most {MAX_TEXT} characters, without control "
+                "characters"
+            ]
         return []
     if spec.kind == "list":
         if not isinstance(value, list) or not all(
