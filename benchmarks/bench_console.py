@@ -7,11 +7,15 @@ steward (or by anyone, for the public pages). Where the API reads the same recor
 answer is timed alongside in the same run and the ratio printed (console / API).
 
     python benchmarks/bench_console.py [--donors 1000000] [--repeat 40]
+
+A node built once can be measured again: ``--home DIR --database URL`` builds it there the first
+time (in a schema the caller made) and reuses it after.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import re
 import statistics
@@ -29,6 +33,19 @@ from scratch import DEFAULT_POSTGRES, postgres_schema
 TARGET_P95_MS = 150.0
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PASSWORD = "a benchmark password of some length"
+
+
+def _token(home: Path) -> str:
+    """A fresh API token for the steward of a node built before."""
+    from hgr.audit import Actor
+    from hgr.auth.users import create_token
+    from hgr.node import open_node
+
+    node = open_node(home)
+    with node.db.transaction() as session:
+        token = create_token(session, Actor("bench", "operator"), "steward").value
+    node.close()
+    return token
 
 
 def _setup(home: Path, url: str, donors: int) -> str:
@@ -85,6 +102,9 @@ def main() -> None:
     parser.add_argument("--donors", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
+    parser.add_argument("--home", help="build the node here once, and reuse it after")
+    parser.add_argument("--database", help="with --home: the node's database URL")
+    parser.add_argument("--only", action="append", help="measure only these pages")
     args = parser.parse_args()
 
     from fastapi.testclient import TestClient
@@ -92,9 +112,17 @@ def main() -> None:
     from hgr.api.app import create_app
     from hgr.config import ServiceSettings, load_settings
 
-    with tempfile.TemporaryDirectory() as folder, postgres_schema(args.postgres) as (url, _, _a):
-        home = Path(folder) / "node"
-        api_token = _setup(home, url, args.donors)
+    with contextlib.ExitStack() as stack:
+        if args.home:
+            home, url = Path(args.home), args.database
+            api_token = (
+                _token(home) if (home / "node.toml").exists() else _setup(home, url, args.donors)
+            )
+        else:
+            folder = stack.enter_context(tempfile.TemporaryDirectory())
+            url, _, _admin = stack.enter_context(postgres_schema(args.postgres))
+            home = Path(folder) / "node"
+            api_token = _setup(home, url, args.donors)
         settings = load_settings(home)
         settings = replace(settings, service=ServiceSettings(rate_per_second=1e6, burst=10**6))
         app = create_app(settings)
@@ -175,6 +203,8 @@ def main() -> None:
             print(f"{'page':28} {'p50 ms':>8} {'p95 ms':>8} {'API p95':>8} {'ratio':>6}  target")
             failed = []
             for name, page_ask, api_ask in pages:
+                if args.only and name not in args.only:
+                    continue
                 times = _timed(page_ask, args.repeat)
                 p95 = _p95(times)
                 api = _p95(_timed(api_ask, args.repeat)) if api_ask else None

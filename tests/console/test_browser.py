@@ -46,6 +46,12 @@ PAGES = {
         "/console/debarment?q=hk-cr&kind=mandatory",
         {"zh_Hans": "生效条目", "en": "entries in force"},
     ),
+    "survey-report": ("/console/survey-report", {"zh_Hans": "全国调查", "en": "National survey"}),
+    "beacon": ("/console/beacon", {"zh_Hans": "参考基因组", "en": "Reference genome"}),
+    "beacon-asked": (
+        "/console/beacon?assembly=GRCh38&chromosome=1&position=100&reference=A&alternate=G",
+        {"zh_Hans": "否：", "en": "No: the Beacon does not report"},
+    ),
     "not-found": ("/console/no-such-page", {"zh_Hans": "页面不存在", "en": "Page not found"}),
 }
 LOCALES = {"zh_Hans": "zh-CN", "en": "en-GB"}

@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from sqlalchemy import select
 
-from hgr.audit import record
 from hgr.audit.models import AuditEvent
 from hgr.auth.browser_sessions import OpenedSession, open_session
 from hgr.auth.passwords import totp_code
@@ -19,8 +18,8 @@ from hgr.console.account import SIGN_IN_COOKIE, onward
 from hgr.crypto import NodeKeys
 from hgr.dates import utc_now
 from hgr.registry import models as m
+from hgr.registry.consents import withdraw_consent
 from hgr.registry.importer import import_files
-from hgr.vocabulary import ConsentStatus
 from tests.api.conftest import Api
 from tests.console.test_sign_in import ADMIN, EN, _cookies, _form, _password, _sign_in, _with
 
@@ -95,9 +94,8 @@ def test_a_withdrawal_with_samples_still_stored_needs_attention(api: Api) -> Non
         ).one()
         consent = session.scalars(select(m.Consent).where(m.Consent.donor_id == donor)).first()
         assert consent is not None
-        consent.status = ConsentStatus.WITHDRAWN
-        consent.withdrawn_on = consent.signed_on
-        record(session, ADMIN, "registry.update", "consents")
+        withdraw_consent(session, ADMIN, consent, consent.signed_on)
+    # The page counted before is not shown again: the registry has changed since.
     after = api.client.get("/console/steward", headers=_with(token)).text
     assert "1 donors withdrew their consent" in after
 
@@ -260,3 +258,15 @@ def test_a_sample_code_with_a_slash_or_a_question_mark_opens_its_page(
         page = api.client.get(found.headers["location"], headers=_with(token))
         assert page.status_code == 200, code
         assert f"Sample {code}" in page.text
+
+
+def test_controlled_values_are_shown_in_the_readers_language(api: Api) -> None:
+    token = signed_in(api, "steward_bj")
+    location = find(api, token, DONOR).headers["location"]
+    chinese = {"Cookie": f"hgr_session={token}", "Accept-Language": "zh-CN"}
+    page = api.client.get(location, headers=chinese).text
+    assert "<dd>男</dd>" in page  # male
+    assert "<dd>已故</dd>" in page  # deceased
+    assert "<td>全血</td>" in page  # whole_blood
+    english = api.client.get(location, headers=_with(token)).text
+    assert "<dd>male</dd>" in english

@@ -11,6 +11,11 @@ anything declared:
   reserved (a donor may withdraw at any time, and no use may follow: Art. 9 ¶2, Art. 12; the
   sample's status must say what became of it);
 * consents past their time limit that are still marked active.
+
+Counting an institution of a million donors takes seconds, so what it holds is counted once
+per state of the registry and day, and kept: every write hgr makes to the registry adds an
+import batch (new records) or a record version (a changed field: hgr.registry.history), so
+the newest of each names the state (:func:`registry_state`).
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ from sqlalchemy.orm import Session
 
 from hgr.exceptions import NotFound
 from hgr.registry import models as m
+from hgr.registry.history import RecordVersion
 from hgr.vocabulary import ConsentStatus, EthicsStatus, StorageStatus
 
-__all__ = ["EXPIRY_NOTICE", "CollectionSize", "Holdings", "holdings"]
+__all__ = ["EXPIRY_NOTICE", "CollectionSize", "Holdings", "holdings", "registry_state"]
 
 EXPIRY_NOTICE = dt.timedelta(days=90)
 # Samples that are still there to be used, and so must be acted on after a withdrawal.
@@ -75,11 +81,35 @@ def _count(session: Session, query: object) -> int:
     return int(session.scalar(query) or 0)  # type: ignore[call-overload]
 
 
+_COUNTED: dict[tuple[str, str, dt.date, tuple[int, int]], Holdings] = {}
+_KEPT = 256  # institutions' holdings kept at once
+
+
+def registry_state(session: Session) -> tuple[int, int]:
+    """What changes whenever hgr writes to the registry: the newest import batch and the
+    newest record version."""
+    batch = session.scalar(select(func.max(m.ImportBatch.id))) or 0
+    version = session.scalar(select(func.max(RecordVersion.id))) or 0
+    return int(batch), int(version)
+
+
 def holdings(session: Session, code: str, today: dt.date) -> Holdings:
     """What institution ``code`` holds and needs to act on, as of ``today``.
 
     Raises NotFound (``E_NOT_FOUND``) for an institution that is not registered.
     """
+    # The database's address too: one process may serve several nodes (the demo, tests).
+    key = (str(session.get_bind().engine.url), code, today, registry_state(session))
+    found = _COUNTED.get(key)
+    if found is None:
+        found = _count_holdings(session, code, today)
+        if len(_COUNTED) >= _KEPT:
+            _COUNTED.clear()
+        _COUNTED[key] = found
+    return found
+
+
+def _count_holdings(session: Session, code: str, today: dt.date) -> Holdings:
     institution = session.scalar(select(m.Institution).where(m.Institution.code == code))
     if institution is None:
         raise NotFound(f"no institutions record {code}", code="E_NOT_FOUND")

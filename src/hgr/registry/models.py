@@ -201,7 +201,8 @@ class Donor(Timestamps, Sealed, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    pseudonym: Mapped[str] = mapped_column(String(64))
+    # Indexed alone too: a sample's or consent's donor is found by pseudonym (migration 0026).
+    pseudonym: Mapped[str] = mapped_column(String(64), index=True)
     sex: Mapped[Sex] = mapped_column(_vocab(Sex), default=Sex.UNKNOWN)
     birth_year: Mapped[int | None] = mapped_column(Integer)
     residence_region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)

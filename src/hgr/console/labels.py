@@ -1,0 +1,55 @@
+"""The console's words for the registry's controlled values: sex, vital status, material,
+storage status and consent status (hgr.vocabulary).
+
+They are marked here for the message catalogue, and a page shows ``_(value)``: a reader of
+Chinese sees 男, 全血, 可用 where the registry holds ``male``, ``whole_blood``, ``available``.
+A value with no entry is shown as it is stored.
+"""
+
+from __future__ import annotations
+
+__all__ = ["VOCABULARY"]
+
+
+def _(message: str) -> str:
+    """Mark ``message`` for the catalogue (it is translated when a page shows it)."""
+    return message
+
+
+VOCABULARY = (
+    # hgr.vocabulary.Sex
+    _("male"),
+    _("female"),
+    _("other"),
+    _("unknown"),
+    # VitalStatus
+    _("alive"),
+    _("deceased"),
+    # MaterialType
+    _("whole_blood"),
+    _("serum"),
+    _("plasma"),
+    _("buffy_coat"),
+    _("pbmc"),
+    _("dna"),
+    _("rna"),
+    _("cdna"),
+    _("saliva"),
+    _("urine"),
+    _("feces"),
+    _("tissue_frozen"),
+    _("tissue_ffpe"),
+    _("cell_line"),
+    _("csf"),
+    # StorageStatus
+    _("available"),
+    _("reserved"),
+    _("depleted"),
+    _("destroyed"),
+    _("transferred"),
+    # ConsentStatus
+    _("active"),
+    _("withdrawn"),
+    _("expired"),
+    _("superseded"),
+)
