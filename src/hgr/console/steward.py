@@ -12,6 +12,7 @@ consent is audited exactly as the API audits it (:class:`hgr.registry.reading.Re
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -134,19 +135,11 @@ def add_steward_pages(app: FastAPI, node: Node) -> None:
         missing = _("No donor of your institution has this pseudonym.", request)
         if not PSEUDONYM.match(pseudonym):
             return not_found(node, request, allowed, missing)
-        target = f"donors/{institution}/{pseudonym}"
         with db.transaction() as session:
-            reader = allowed.reader()
-            try:
-                record = read_record(
-                    session,
-                    reader,
-                    "donors",
-                    {"institution": institution, "pseudonym": pseudonym},
-                    target,
-                )
-            except NotFound:
+            found = _record_and_history(session, allowed, "donors", pseudonym)
+            if found is None:
                 return not_found(node, request, allowed, missing)
+            record, changes = found
             own = {"institution": institution, "donor": pseudonym}
             related = {}
             for entity in ("samples", "consents", "members"):
@@ -158,9 +151,6 @@ def add_steward_pages(app: FastAPI, node: Node) -> None:
                     if entity_reader is not None
                     else None
                 )
-            changes = read_history(
-                session, reader, "donors", pseudonym, institution, _already_pseudonymised, target
-            )
         return render(
             request,
             "donor.html.j2",
@@ -178,22 +168,14 @@ def add_steward_pages(app: FastAPI, node: Node) -> None:
     @app.get("/console/samples/{code:path}", include_in_schema=False)
     def sample(request: Request, code: str) -> HTMLResponse:
         allowed = permit(node, request, READ_SAMPLES)
-        institution = allowed.institution
         missing = _("No sample of your institution has this identifier.", request)
         if not CODE.match(code):
             return not_found(node, request, allowed, missing)
-        target = f"samples/{institution}/{code}"
         with db.transaction() as session:
-            reader = allowed.reader()
-            try:
-                record = read_record(
-                    session, reader, "samples", {"institution": institution, "code": code}, target
-                )
-            except NotFound:
-                return not_found(node, request, allowed, missing)
-            changes = read_history(
-                session, reader, "samples", code, institution, _already_pseudonymised, target
-            )
+            found = _record_and_history(session, allowed, "samples", code)
+        if found is None:
+            return not_found(node, request, allowed, missing)
+        record, changes = found
         return render(
             request,
             "sample.html.j2",
@@ -203,6 +185,28 @@ def add_steward_pages(app: FastAPI, node: Node) -> None:
             sample=record,
             changes=changes,
         )
+
+
+def _record_and_history(
+    session: Any, allowed: Permit, entity: str, key: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The reader's institution's record of ``entity`` named by ``key`` (a donor's
+    pseudonym, a sample's code) and its history, both reads audited; None when there is none
+    (or it is another institution's)."""
+    institution = allowed.institution
+    target = f"{entity}/{institution}/{key}"
+    label = "pseudonym" if entity == "donors" else "code"
+    reader = allowed.reader()
+    try:
+        record = read_record(
+            session, reader, entity, {"institution": institution, label: key}, target
+        )
+    except NotFound:
+        return None
+    changes = read_history(
+        session, reader, entity, key, institution, _already_pseudonymised, target
+    )
+    return record, changes
 
 
 def _already_pseudonymised(_institution: str, key: str) -> str:
