@@ -20,7 +20,7 @@ from hgr.audit import Actor
 from hgr.audit.access_log import record_denied
 from hgr.auth.browser_sessions import ActiveSession, csrf_matches
 from hgr.auth.permissions import Action, Decision, authorize, authorize_entity
-from hgr.auth.roles import Principal
+from hgr.auth.roles import Principal, ScopeLevel
 from hgr.console.account import current_session, same_origin
 from hgr.console.pages import render
 from hgr.console.pages import say as _
@@ -38,6 +38,7 @@ class Need:
     entity: str = ""
 
     def decide(self, session: object, principal: Principal) -> Decision:
+        """The API's decision on this need for ``principal``."""
         if self.entity:
             return authorize_entity(session, principal, self.entity, self.action)  # type: ignore[arg-type]
         return authorize(session, principal, self.action)  # type: ignore[arg-type]
@@ -62,7 +63,7 @@ class Permit:
     @property
     def institution(self) -> str:
         """The institution the reader serves (empty for roles above one)."""
-        return self.principal.scope if self.principal.level.value == "institution" else ""
+        return self.principal.scope if self.principal.level is ScopeLevel.INSTITUTION else ""
 
     def reader(self) -> Reader:
         """The reader of registry records this permit makes (audited where individual)."""
