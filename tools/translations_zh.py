@@ -363,6 +363,19 @@ ZH = {
     "withdrawn": "已撤回",
     "expired": "已过期",
     "superseded": "已被取代",
+    "Column": "列",
+    "Each kind of record an institution registers has a template: a CSV or TSV file whose "
+    "first row names the columns. Download a blank one, fill in a row per record, and import "
+    "it. A file is recognised by its name (donors.csv, samples.tsv…).": (
+        "机构登记的每一类记录都有一个模板：一个 CSV 或 TSV 文件，第一行是各列的名称。"
+        "下载空白模板，每条记录填写一行，然后导入。系统按文件名识别文件（donors.csv、"
+        "samples.tsv……）。"
+    ),
+    "Required": "必填",
+    "Templates": "模板",
+    "The templates, their columns, and blank ones to download": "模板、各列说明及空白模板下载",
+    "What it holds": "内容",
+    "blank template (CSV)": "空白模板（CSV）",
 }
 
 

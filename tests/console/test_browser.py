@@ -52,6 +52,7 @@ PAGES = {
         "/console/beacon?assembly=GRCh38&chromosome=1&position=100&reference=A&alternate=G",
         {"zh_Hans": "否：", "en": "No: the Beacon does not report"},
     ),
+    "templates": ("/console/templates", {"zh_Hans": "空白模板", "en": "blank template"}),
     "not-found": ("/console/no-such-page", {"zh_Hans": "页面不存在", "en": "Page not found"}),
 }
 LOCALES = {"zh_Hans": "zh-CN", "en": "en-GB"}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from hgr.auth.keysets import KeySets
@@ -23,6 +23,7 @@ from hgr.console.survey import add_survey_pages
 from hgr.debarment.listing import published_list
 from hgr.node import Node
 from hgr.registry.regions import region_labels
+from hgr.registry.templates import TEMPLATES, blank_template
 from hgr.survey.publish import COUNTS, HIDDEN, published_cycles, published_edition
 
 __all__ = ["add_console"]
@@ -155,6 +156,26 @@ def add_console(
             published=published,
             tables=tables,
             hidden=HIDDEN,
+        )
+
+    @app.get("/console/templates", include_in_schema=False)
+    def templates(request: Request) -> HTMLResponse:
+        return render(
+            request,
+            "templates.html.j2",
+            title=_("Templates", request),
+            node_name=settings.name,
+            templates=list(TEMPLATES.values()),
+        )
+
+    @app.get("/console/templates/{name}.csv", include_in_schema=False)
+    def blank(request: Request, name: str) -> Response:
+        if name not in TEMPLATES:
+            return render(request, "error.html.j2", status=404, node_name=settings.name)
+        return Response(
+            blank_template(name),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
 
     @app.get("/console/{rest:path}", include_in_schema=False)

@@ -356,6 +356,13 @@ TEMPLATES: dict[str, Template] = {
 }
 
 
+def blank_template(name: str) -> str:
+    """A blank template to fill in: its header row, as CSV with a byte-order mark (so that a
+    spreadsheet opens the Chinese text in it as UTF-8; the importer reads it as
+    ``utf-8-sig``). Raises KeyError for a name that is no template."""
+    return "\ufeff" + ",".join(TEMPLATES[name].column_names) + "\r\n"
+
+
 def entities_written(paths: Sequence[Path]) -> set[str]:
     """The kinds of record importing ``paths`` writes, as the permission rules name them.
 

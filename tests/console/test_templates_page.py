@@ -1,0 +1,48 @@
+"""The template reference and the blank templates: every template, its columns, and a blank
+file that the importer reads back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hgr.crypto import NodeKeys
+from hgr.registry.importer import import_files
+from hgr.registry.templates import TEMPLATES
+from tests.api.conftest import Api
+from tests.console.test_sign_in import EN
+
+
+def test_the_reference_lists_every_template_and_column(api: Api) -> None:
+    page = api.client.get("/console/templates", headers=EN)
+    assert page.status_code == 200
+    for template in TEMPLATES.values():
+        assert f'href="/console/templates/{template.name}.csv"' in page.text
+        for column in template.columns:
+            assert f"<code>{column.name}</code>" in page.text
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_a_blank_template_has_the_columns_the_importer_reads(api: Api, name: str) -> None:
+    blank = api.client.get(f"/console/templates/{name}.csv")
+    assert blank.status_code == 200
+    assert blank.headers["content-type"].startswith("text/csv")
+    assert f'filename="{name}.csv"' in blank.headers["content-disposition"]
+    header = blank.content.decode("utf-8-sig").strip()
+    assert header.split(",") == list(TEMPLATES[name].column_names)
+
+
+def test_a_filled_in_blank_template_imports(api: Api, keys: NodeKeys, tmp_path: Path) -> None:
+    blank = api.client.get("/console/templates/donors.csv").content.decode("utf-8")
+    donors = tmp_path / "donors.csv"
+    columns = TEMPLATES["donors"].column_names
+    row = {"donor_id": "BLANK-1", "sex": "female", "birth_year": "1990"}
+    donors.write_text(blank + ",".join(row.get(c, "") for c in columns) + "\r\n", "utf-8")
+    result = import_files(api.db, keys, [donors], institution="BJ-H001")
+    assert result.changes["donors"].inserted == 1
+
+
+def test_an_unknown_template_is_not_found(api: Api) -> None:
+    for name in ("nope", "..%2Fdonors", "donors.csv%00"):
+        assert api.client.get(f"/console/templates/{name}.csv").status_code == 404
