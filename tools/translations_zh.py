@@ -376,6 +376,33 @@ ZH = {
     "The templates, their columns, and blank ones to download": "模板、各列说明及空白模板下载",
     "What it holds": "内容",
     "blank template (CSV)": "空白模板（CSV）",
+    "Call rate": "检出率",
+    "Call rate and heterozygosity": "检出率与杂合度",
+    "Declared sex": "登记性别",
+    "Each sample's X chromosome F coefficient against its Y call rate, coloured by declared "
+    "sex: below the first dashed line a sample looks female, above the second male.": (
+        "每个样本的 X 染色体 F 系数与 Y 染色体检出率，按登记性别着色："
+        "低于第一条虚线的样本像女性，高于第二条虚线的像男性。"
+    ),
+    "Each sample's call rate against its heterozygosity; the dashed line is the lowest call "
+    "rate a sample may have.": ("每个样本的检出率与杂合度；虚线是样本允许的最低检出率。"),
+    "Every sample": "全部样本",
+    "Flags": "标记",
+    "Genotype QC of %(collection)s": "%(collection)s 的基因型质控",
+    "Heterozygosity": "杂合度",
+    "Inferred sex": "推断性别",
+    "No collection of your institution has genotypes under this code.": (
+        "本机构没有此编号且带有基因型数据的样本集。"
+    ),
+    "No sample is flagged.": "没有样本被标记。",
+    "Sample": "样本",
+    "Samples flagged by QC": "质控标记的样本",
+    "Sex check": "性别核对",
+    "Store version": "数据库版本",
+    "X chromosome F": "X 染色体 F 系数",
+    "Y call rate": "Y 染色体检出率",
+    "flagged": "已标记",
+    "passed": "通过",
 }
 
 

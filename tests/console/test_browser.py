@@ -28,10 +28,10 @@ from hgr.auth.users import add_user
 from hgr.config import NodeRole
 from hgr.crypto import load_signer
 from hgr.debarment.national import publish_national_list
-from hgr.node import init_node
+from hgr.node import init_node, open_node
 from hgr.registry.importer import import_files
 from hgr.survey.cycles import default_dates, open_cycle
-from tests.api.beacon_node import debar
+from tests.api.beacon_node import build_beacon_node, debar
 from tests.auth.idp import Provider
 from tests.conftest import EXAMPLES, HOLDINGS, list_organisation
 from tests.federation.test_three_nodes import _serve
@@ -337,6 +337,39 @@ def test_a_steward_signs_in_through_the_identity_provider(browser: Any, console:
         page.wait_for_url("**/console/steward")
         assert "BJ-H001" in page.content()
         _check_page(page, "steward-home-after-oidc-en-390")
+        assert errors == []
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def genotyped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A node with a genotyped collection and its steward, served: (address, collection)."""
+    built = build_beacon_node(tmp_path_factory.mktemp("genotyped"))
+    node = open_node(built.home)
+    with node.db.transaction() as session:
+        add_user(session, ADMIN, STEWARD, Role.INSTITUTION_STEWARD, built.institution)
+        set_password(session, ADMIN, STEWARD, PASSWORD)
+    node.close()
+    url, server = _serve(built.home)
+    yield url, built.collection
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@pytest.mark.parametrize(("locale", "width"), [("zh_Hans", 390), ("en", 1280)])
+def test_a_steward_reads_the_genotype_qc_with_its_plots(
+    browser: Any, genotyped: tuple[str, str], locale: str, width: int
+) -> None:
+    url, collection = genotyped
+    context, page, errors = _visit(browser, url + "/console/steward", locale, width)
+    try:
+        _sign_in(page, STEWARD)
+        page.wait_for_url("**/console/steward")
+        page.click(f"a[href='/console/genotypes/{collection}']")
+        page.wait_for_url(f"**/console/genotypes/{collection}")
+        assert page.locator("svg.plot").count() == 2
+        _check_page(page, f"genotype-qc-{locale}-{width}")
         assert errors == []
     finally:
         context.close()

@@ -17,14 +17,17 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from hgr.auth.permissions import Action
 from hgr.console.guard import Need, Permit, not_found, permit
 from hgr.console.pages import render
 from hgr.console.pages import say as _
+from hgr.console.plots import Point, scatter
 from hgr.dates import utc_today
 from hgr.exceptions import NotFound
-from hgr.genotypes.qc_report import stores_of
+from hgr.genotypes.qc import QcReport
+from hgr.genotypes.qc_report import qc_report, stores_of
 from hgr.node import Node
 from hgr.registry.holdings import holdings
 from hgr.registry.reading import read_history, read_listing, read_record
@@ -128,6 +131,30 @@ def add_steward_pages(app: FastAPI, node: Node) -> None:
             found=found or [],
         )
 
+    @app.get("/console/genotypes/{collection}", include_in_schema=False)
+    def genotype_qc(request: Request, collection: str) -> HTMLResponse:
+        allowed = permit(node, request, READ_SAMPLES)
+        missing = _("No collection of your institution has genotypes under this code.", request)
+        if not CODE.match(collection):
+            return not_found(node, request, allowed, missing)
+        try:
+            report = qc_report(db, institution=allowed.institution, collection=collection)
+        except NotFound:
+            return not_found(node, request, allowed, missing)
+        with db.transaction() as session:  # each sample's QC is individual-level data
+            allowed.reader().audit(
+                session, "genotypes.qc", f"collections/{allowed.institution}/{collection}"
+            )
+        return render(
+            request,
+            "genotype_qc.html.j2",
+            title=_("Genotype QC of %(collection)s", request, collection=collection),
+            node_name=settings.name,
+            session=allowed.active,
+            report=report,
+            plots=_qc_plots(report, request),
+        )
+
     @app.get("/console/donors/{pseudonym}", include_in_schema=False)
     def donor(request: Request, pseudonym: str) -> HTMLResponse:
         allowed = permit(node, request, READ_DONORS)
@@ -185,6 +212,63 @@ def add_steward_pages(app: FastAPI, node: Node) -> None:
             sample=record,
             changes=changes,
         )
+
+
+def _qc_plots(report: QcReport, request: Request) -> list[Markup]:
+    """The QC plots of a store: call rate against heterozygosity, and the sex check (the X
+    chromosome's F coefficient, as PLINK's --check-sex computes it, by declared sex)."""
+    limits = report.thresholds
+    passed, flagged = _("passed", request), _("flagged", request)
+    rates = [
+        Point(
+            row["call_rate"],
+            row["heterozygosity"],
+            flagged if row["flags"] else passed,
+            row["sample"],
+        )
+        for row in report.samples
+        if row["heterozygosity"] is not None
+    ]
+    sexes = [
+        Point(
+            row["x_f"],
+            row["y_call_rate"] or 0.0,
+            _(str(row["declared_sex"]), request),
+            row["sample"],
+        )
+        for row in report.samples
+        if row["x_f"] is not None
+    ]
+    return [
+        scatter(
+            rates,
+            title=_("Call rate and heterozygosity", request),
+            description=_(
+                "Each sample's call rate against its heterozygosity; the dashed line is the "
+                "lowest call rate a sample may have.",
+                request,
+            ),
+            x_label=_("Call rate", request),
+            y_label=_("Heterozygosity", request),
+            x_lines=[float(limits.get("min_sample_call_rate", 0.95))],
+        ),
+        scatter(
+            sexes,
+            title=_("Sex check", request),
+            description=_(
+                "Each sample's X chromosome F coefficient against its Y call rate, coloured by "
+                "declared sex: below the first dashed line a sample looks female, above the "
+                "second male.",
+                request,
+            ),
+            x_label=_("X chromosome F", request),
+            y_label=_("Y call rate", request),
+            x_lines=[
+                float(limits.get("female_max_f", 0.2)),
+                float(limits.get("male_min_f", 0.8)),
+            ],
+        ),
+    ]
 
 
 def _record_and_history(
