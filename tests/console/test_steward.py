@@ -4,12 +4,14 @@ institution's own identifiers, and what other readers and forgers get."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from sqlalchemy import select
 
+from hgr.audit import record
 from hgr.audit.models import AuditEvent
 from hgr.auth.browser_sessions import OpenedSession, open_session
 from hgr.auth.passwords import totp_code
@@ -20,6 +22,7 @@ from hgr.dates import utc_now
 from hgr.registry import models as m
 from hgr.registry.consents import withdraw_consent
 from hgr.registry.importer import import_files
+from hgr.vocabulary import ConsentStatus
 from tests.api.conftest import Api
 from tests.console.test_sign_in import ADMIN, EN, _cookies, _form, _password, _sign_in, _with
 
@@ -270,3 +273,29 @@ def test_controlled_values_are_shown_in_the_readers_language(api: Api) -> None:
     assert "<td>全血</td>" in page  # whole_blood
     english = api.client.get(location, headers=_with(token)).text
     assert "<dd>male</dd>" in english
+
+
+def test_a_count_is_made_again_once_old_even_if_the_registry_state_stands(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A write whose ids do not move the registry's state (an import committed after a later
+    # one) is seen once the count is older than MAX_AGE.
+    from hgr.dates import utc_today
+    from hgr.registry import holdings as counted
+
+    with api.db.reader() as session:
+        first = counted.holdings(session, "BJ-H001", utc_today())
+    with api.db.transaction() as session:
+        consent = session.scalars(
+            select(m.Consent).where(m.Consent.status == ConsentStatus.ACTIVE)
+        ).first()
+        assert consent is not None
+        consent.status = ConsentStatus.WITHDRAWN  # no batch, no version: the state stands
+        consent.withdrawn_on = consent.signed_on
+        record(session, ADMIN, "test.withdraw", "consents")
+    with api.db.reader() as session:
+        assert counted.holdings(session, "BJ-H001", utc_today()) is first
+        later = time.monotonic() + counted.MAX_AGE + 1
+        monkeypatch.setattr(counted.time, "monotonic", lambda: later)
+        recounted = counted.holdings(session, "BJ-H001", utc_today())
+    assert recounted.counts["withdrawn"] == first.counts["withdrawn"] + 1

@@ -171,6 +171,7 @@ def test_one_preview_signs_one_version(api: Api, cycle: str) -> None:
     [
         ({"foreign_cooperation_projects": "9" * 40}, "from 0 to 1000000000"),
         ({"remarks": "a\x00b"}, "without control characters"),
+        ({"foreign_partners": "Lab\x1b[31m; GB"}, "without control characters"),
     ],
 )
 def test_an_answer_out_of_bounds_is_refused(

@@ -15,12 +15,16 @@ anything declared:
 Counting an institution of a million donors takes seconds, so what it holds is counted once
 per state of the registry and day, and kept: every write hgr makes to the registry adds an
 import batch (new records) or a record version (a changed field: hgr.registry.history), so
-the newest of each names the state (:func:`registry_state`).
+the newest of each names the state (:func:`registry_state`). Ids are handed out at insert, not
+at commit: an import that commits after a later one leaves the newest ids where they were, so a
+count is also made again at most ``MAX_AGE`` seconds after it was made (as hgr.audit.stamp does
+for the same reason), which bounds how long such a change can go unseen.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -81,8 +85,9 @@ def _count(session: Session, query: object) -> int:
     return int(session.scalar(query) or 0)  # type: ignore[call-overload]
 
 
-_COUNTED: dict[tuple[str, str, dt.date, tuple[int, int]], Holdings] = {}
+_COUNTED: dict[tuple[str, str, dt.date, tuple[int, int]], tuple[float, Holdings]] = {}
 _KEPT = 256  # institutions' holdings kept at once
+MAX_AGE = 60.0  # seconds a count is kept at most, however still the registry stands
 
 
 def registry_state(session: Session) -> tuple[int, int]:
@@ -100,12 +105,14 @@ def holdings(session: Session, code: str, today: dt.date) -> Holdings:
     """
     # The database's address too: one process may serve several nodes (the demo, tests).
     key = (str(session.get_bind().engine.url), code, today, registry_state(session))
-    found = _COUNTED.get(key)
-    if found is None:
-        found = _count_holdings(session, code, today)
-        if len(_COUNTED) >= _KEPT:
-            _COUNTED.clear()
-        _COUNTED[key] = found
+    now = time.monotonic()
+    kept = _COUNTED.get(key)
+    if kept is not None and now - kept[0] < MAX_AGE:
+        return kept[1]
+    found = _count_holdings(session, code, today)
+    if len(_COUNTED) >= _KEPT:
+        _COUNTED.clear()
+    _COUNTED[key] = (now, found)
     return found
 
 

@@ -297,9 +297,17 @@ def _form_issues(spec: FieldSpec, value: Any) -> list[str]:
         return []
     if spec.kind == "list":
         if not isinstance(value, list) or not all(
-            isinstance(v, dict) and all(isinstance(x, str) for x in v.values()) for v in value
+            isinstance(v, dict)
+            and all(
+                isinstance(x, str) and len(x) <= MAX_TEXT and not _CONTROL.search(x)
+                for x in v.values()
+            )
+            for v in value
         ):
-            return [f"{spec.code} must be a list of objects with text values"]
+            return [
+                f"{spec.code} must be a list of objects with text values, without control "
+                "characters"
+            ]
         return []
     if spec.kind == "table" and (
         not isinstance(value, dict)
