@@ -126,7 +126,8 @@ ALLOWED_TEXT = {
     ),
     "web": "dates exceptions privacy survey",
     "console": (
-        "audit auth beacon dates debarment exceptions genotypes i18n issues node registry survey"
+        "audit auth beacon catalogue dates debarment exceptions genotypes i18n issues node "
+        "pedigree registry relatedness survey"
     ),
     "demo": (
         "access audit auth catalogue config dates debarment exceptions federation genotypes node "

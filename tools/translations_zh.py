@@ -125,7 +125,6 @@ ZH = {
     "Family %(code)s, generation %(generation)s": "家系 %(code)s，第 %(generation)s 代",
     "Field": "字段",
     "Find": "查找",
-    "Find a donor or sample": "查找捐献者或样本",
     "Flagged by QC": "质控标记",
     "Found": "查找结果",
     "Genotype stores": "基因型数据库",
@@ -134,7 +133,6 @@ ZH = {
     ),
     "History": "修改记录",
     "Identifier": "编号",
-    "Identifier of a donor or sample": "捐献者或样本编号",
     "Material": "样本类型",
     "Modifiers": "附加条件",
     "Name": "名称",
@@ -145,9 +143,6 @@ ZH = {
     ),
     "No consent is registered for this donor.": "该捐献者没有登记知情同意。",
     "No donor of your institution has this pseudonym.": "本机构没有使用此假名的捐献者。",
-    "No donor or sample of your institution has the identifier “%(id)s”.": (
-        "本机构没有编号为“%(id)s”的捐献者或样本。"
-    ),
     "No genotypes are stored for your collections.": "本机构的样本集尚无基因型数据。",
     "No sample is registered for this donor.": "该捐献者没有登记样本。",
     "No sample of your institution has this identifier.": "本机构没有此编号的样本。",
@@ -218,10 +213,6 @@ ZH = {
     "The registry changed since you checked these files, or the files did: nothing was "
     "written. Review the changes as they stand now.": (
         "在您检查之后，登记库或文件发生了变化：没有写入任何内容。请核对当前的修改。"
-    ),
-    "The templates and their columns are described in the template reference "
-    "(docs/templates.md), with an example of each file.": (
-        "模板及其各列见模板说明（docs/templates.md），其中附有每种文件的示例。"
     ),
     "Unchanged": "未改变",
     "Upload your institution's templates (CSV or TSV), pedigree files (PED) and Phenopackets "
@@ -403,6 +394,121 @@ ZH = {
     "Y call rate": "Y 染色体检出率",
     "flagged": "已标记",
     "passed": "通过",
+    "%(n)s families": "%(n)s 个家系",
+    "%(population)s in %(region)s": "%(region)s的%(population)s",
+    "%(resident)s of the %(donors)s donors of this population live in the region; they gave "
+    "%(samples)s samples.": (
+        "该人群的 %(donors)s 名捐献者中有 %(resident)s 名居住在该地区，共提供 %(samples)s 份样本。"
+    ),
+    "Affected": "患病状态",
+    "Affected members in %(n)s generations (at least 3 are needed).": (
+        "%(n)s 代中有患病成员（至少需要 3 代）。"
+    ),
+    "Catalogue": "名录",
+    "Catalogue declarations": "名录申报",
+    "Check the relationships against the genotypes of": "用以下样本集的基因型核对亲缘关系",
+    "Choose a region from the list.": "请从列表中选择地区。",
+    "Choose one of your genotyped collections, or none.": (
+        "请选择本机构带有基因型数据的样本集，或不选。"
+    ),
+    "Condition": "疾病或性状",
+    "Declarations": "申报",
+    "Declare": "申报",
+    "Declare a population of a specific region": "申报特定地区人群",
+    "Declare again with the evidence as it is now": "按当前证据重新申报",
+    "Declare as an important pedigree": "申报为重要遗传家系",
+    "Declared on": "申报日期",
+    "Describe the trait in at most 1,000 characters.": "请用不超过 1,000 个字符描述性状。",
+    "Description": "说明",
+    "Evidence the node checked": "节点核查的证据",
+    "Family %(code)s": "家系 %(code)s",
+    "Father": "父亲",
+    "Find a donor, sample or family": "查找捐献者、样本或家系",
+    "Generations": "代数",
+    "Identifier of a donor, sample or family": "捐献者、样本或家系的标识号",
+    "Important pedigree declaration": "重要遗传家系申报",
+    "In the drawing": "系谱图中编号",
+    "Members": "成员",
+    "Mother": "母亲",
+    "Name the population in at most 100 characters, on one line.": (
+        "请在一行内用不超过 100 个字符填写人群名称。"
+    ),
+    "No donor, sample or family of your institution has the identifier “%(id)s”.": (
+        "本机构没有标识号为“%(id)s”的捐献者、样本或家系。"
+    ),
+    "No family is registered yet: import families.csv with the family's PED file.": (
+        "尚未登记家系：请导入 families.csv 及该家系的 PED 文件。"
+    ),
+    "No family of your institution has this code.": "本机构没有此编号的家系。",
+    "No member of this family is registered: import its PED file.": (
+        "该家系尚未登记成员：请导入其 PED 文件。"
+    ),
+    "Pedigree": "系谱图",
+    "Population, as in donors.csv": "人群（与 donors.csv 中一致）",
+    "Region": "地区",
+    "Reviewers' note": "审核意见",
+    "Say what makes the population's resources important, in at most 1,000 characters.": (
+        "请用不超过 1,000 个字符说明该人群资源的重要性。"
+    ),
+    "Say what makes the population's resources important.": "请说明该人群资源的重要性。",
+    "Squares are men, circles women, diamonds of unknown sex; filled symbols are affected by the "
+    "family's condition, “?” unknown; a slash marks a deceased member and the arrow the proband.": (
+        "方形为男性，圆形为女性，菱形为性别不明；实心符号表示患有该家系的疾病，“?”表示不明；斜线表"
+        "示已故成员，箭头指示先证者。"
+    ),
+    "The condition is a common one (%(term)s), which does not make an important pedigree.": (
+        "该疾病为常见病（%(term)s），不构成重要遗传家系。"
+    ),
+    "The condition is not on the list of common conditions.": "该疾病不在常见病清单中。",
+    "The condition or trait, in words (optional)": "疾病或性状的文字描述（可选）",
+    "The criteria are met.": "符合标准。",
+    "The criteria are not met: the province decides, and needs your reasons.": (
+        "不符合标准：由省级审核决定，并需要您说明理由。"
+    ),
+    "The families your institution registered, with their pedigrees and where their catalogue "
+    "declarations stand.": "本机构登记的家系，及其系谱图和名录申报进展。",
+    "The genotypes agree with the declared relationships.": "基因型与申报的亲缘关系一致。",
+    "The genotypes disagree with the declared relationships: %(flags)s.": (
+        "基因型与申报的亲缘关系不一致：%(flags)s。"
+    ),
+    "The node counts your donors of the population who live in the region, and their samples.": (
+        "节点将统计本机构居住在该地区的该人群捐献者及其样本。"
+    ),
+    "The relationships were not checked against genotypes.": "亲缘关系未经基因型核对。",
+    "This declaration is under review or registered already: it cannot be declared again.": (
+        "该申报正在审核或已登记，不能重新申报。"
+    ),
+    "This family has not been declared. A family followed for a rare hereditary condition, with "
+    "affected members in at least three generations, may be declared as an important genetic "
+    "pedigree; the province reviews the declaration and the nation registers it.": (
+        "该家系尚未申报。因罕见遗传病被随访、且至少三代中有患病成员的家系，可申报为重要遗传家系；由"
+        "省级审核申报，国家登记。"
+    ),
+    "This family names no condition. Register its condition (families.csv, column “condition”) "
+    "and declare it again.": (
+        "该家系未登记疾病。请登记其疾病（families.csv 的“condition”列）后重新申报。"
+    ),
+    "Trait": "性状",
+    "What makes its resources important": "其资源的重要性",
+    "Your institution has declared nothing yet. Families are declared from their own page.": (
+        "本机构尚未申报。家系请在其页面上申报。"
+    ),
+    "Your institution's declarations of important genetic pedigrees and of the resources of "
+    "populations of specific regions, with the evidence the node checked and where each stands. "
+    "The province reviews them and the nation registers them.": (
+        "本机构对重要遗传家系和特定地区人群资源的申报，附节点核查的证据及各项进展。由省级审核，国家"
+        "登记。"
+    ),
+    "affected": "患病",
+    "declared": "已申报",
+    "no collection": "不核对",
+    "not declared": "未申报",
+    "proband": "先证者",
+    "province_approved": "省级已通过",
+    "province_rejected": "省级未通过",
+    "registered": "已登记",
+    "rejected": "未通过",
+    "unaffected": "未患病",
 }
 
 

@@ -265,6 +265,43 @@ def test_a_steward_finds_a_donor_by_their_own_identifier(
         context.close()
 
 
+@pytest.mark.parametrize(("locale", "width"), [("zh_Hans", 390), ("en", 1280)])
+def test_a_steward_sees_a_pedigree_and_declares_it(
+    browser: Any, console: Console, locale: str, width: int
+) -> None:
+    context, page, errors = _visit(browser, console.url + "/console/families", locale, width)
+    try:
+        page.wait_for_url("**/console/sign-in?next=/console/families")
+        _sign_in(page, STEWARD)
+        page.wait_for_url("**/console/families")
+        _check_page(page, f"families-{locale}-{width}")
+        page.click("a[href='/console/families/HD-001']")
+        page.wait_for_url("**/console/families/HD-001")
+        drawing = page.locator(".pedigree svg[role=img]")
+        assert drawing.count() == 1
+        box = drawing.bounding_box()
+        assert box is not None and box["width"] > 100 and box["height"] > 100
+        _check_page(page, f"family-{locale}-{width}")
+        page.fill("#trait", "Huntington disease")
+        page.focus("#declaration-section button[type=submit]")
+        page.keyboard.press("Enter")  # the keyboard alone declares
+        page.wait_for_url("**/console/families/HD-001#declaration")
+        assert page.locator(".evidence li").count() >= 3
+        _check_page(page, f"family-declared-{locale}-{width}")
+        page.click("a[href='/console/catalogue']")
+        page.wait_for_url("**/console/catalogue")
+        page.fill("#population", "Han")
+        page.select_option("#region", "110000")
+        page.fill("#region-trait", "A population studied for its adaptation")
+        page.click("#declare-region ~ form button[type=submit]")
+        page.wait_for_url("**/console/catalogue#declarations")
+        assert page.locator("article.entry").count() == 2
+        _check_page(page, f"catalogue-{locale}-{width}")
+        assert errors == []
+    finally:
+        context.close()
+
+
 def test_a_steward_mends_an_import_reviews_the_update_and_confirms_it(
     browser: Any, console: Console, tmp_path: Path
 ) -> None:

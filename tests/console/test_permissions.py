@@ -42,6 +42,10 @@ def _pages(bj_donor: str) -> list[tuple[str, str, dict[str, str]]]:
             "/registry/samples/record",
             {"institution": OWN, "code": "S-0001"},
         ),
+        # Families and catalogue declarations show the family's members.
+        ("/console/families", "/registry/members", {"institution": OWN}),
+        ("/console/families/HD-001", "/registry/members", {"institution": OWN, "family": "HD-001"}),
+        ("/console/catalogue", "/registry/members", {"institution": OWN}),
         # Importing: the API's dry run of the same files (IMPORT marks a POST of them).
         ("/console/import", "/registry/import", {IMPORT: "donors.csv"}),
         # The survey: the API receiving the reader's institution's signed return.
@@ -121,6 +125,9 @@ def test_every_form_answers_every_reader_as_the_api_does(api: Api, keys: NodeKey
         ("/console/find", {"q": "BJH-0001"}, None),
         ("/console/import", {}, [("files", ("donors.csv", donors, "text/csv"))]),
         ("/console/survey/2025", {"action": "check"}, None),
+        # A declaration writes for the institution as an import does.
+        ("/console/families/HD-001", {"trait": "Huntington disease"}, None),
+        ("/console/catalogue", {"population": "Han", "region": "110000", "trait": "x"}, None),
     ]
     seen: dict[tuple[str, str], str] = {}
     for user in [None, *USERS]:
@@ -138,6 +145,7 @@ def test_every_form_answers_every_reader_as_the_api_does(api: Api, keys: NodeKey
                 user, "/survey/returns", json=_return(api, signer, own)
             ),
         }
+        twins["/console/families/HD-001"] = twins["/console/catalogue"] = twins["/console/import"]
         for page, data, files in forms:
             cookie = {"Cookie": f"{SESSION_COOKIE}={opened.token}"} if opened else {}
             shown = api.client.post(

@@ -162,7 +162,7 @@ def test_an_identifier_no_record_has_is_not_found(api: Api) -> None:
     token = signed_in(api, "steward_bj")
     page = find(api, token, "<script>alert(1)</script>")
     assert page.status_code == 200
-    assert "No donor or sample of your institution" in page.text
+    assert "No donor, sample or family of your institution" in page.text
     assert "<script>alert" not in page.text
     assert "&lt;script&gt;" in page.text
 

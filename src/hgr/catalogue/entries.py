@@ -43,10 +43,11 @@ from hgr.issues import Issue, Origin, Severity
 from hgr.lifecycle import Lifecycle, step
 from hgr.pedigree.drawing import DrawnPerson, draw_pedigree
 from hgr.registry import models as m
+from hgr.registry.families import family_members
 from hgr.registry.regions import province_codes
 from hgr.relatedness.pedigree_check import FamilyReport
 from hgr.spreadsheets import safe_record
-from hgr.vocabulary import AffectedStatus, Sex, VitalStatus
+from hgr.vocabulary import AffectedStatus, Sex
 
 __all__ = [
     "DEFAULT_EXCLUDED",
@@ -191,7 +192,7 @@ def declare_pedigree(
         "generations": found.generations,
         "affected": len({member for member, _ in affected}),
         "evidence": evidence,
-        "pedigree": _drawn_family(session, family, found),
+        "pedigree": _drawn_family(session, found),
     }
     return _keep_declaration(session, by, entry, "pedigree", institution, family, values)
 
@@ -383,12 +384,16 @@ def register(
     return entry
 
 
-def catalogue_entries(session: Session, *, registered_only: bool = False) -> list[CatalogueEntry]:
+def catalogue_entries(
+    session: Session, *, registered_only: bool = False, institution: str | None = None
+) -> list[CatalogueEntry]:
     """Every catalogue entry in the order it was declared (only the registered ones when
-    ``registered_only``)."""
+    ``registered_only``; only ``institution``'s when given)."""
     query = select(CatalogueEntry).order_by(CatalogueEntry.id)
     if registered_only:
         query = query.where(CatalogueEntry.status == CatalogueStatus.REGISTERED.value)
+    if institution is not None:
+        query = query.where(CatalogueEntry.institution == institution)
     return list(session.scalars(query))
 
 
@@ -509,36 +514,21 @@ def entries_csv(entries: Sequence[CatalogueEntry]) -> str:
     return buffer.getvalue()
 
 
-def _drawn_family(session: Session, code: str, family: m.Family) -> list[dict[str, Any]]:
+def _drawn_family(session: Session, family: m.Family) -> list[dict[str, Any]]:
     """The family as the drawing needs it: members known by their place in it (never by
     pseudonym or source id), sex, parents, affection for the family's condition, whether
     deceased, and the proband."""
-    P, A = m.PedigreeMember, m.PedigreeAffection
-    rows = session.execute(
-        select(P.id, m.Donor.sex, P.father_id, P.mother_id, m.Donor.vital_status, P.proband)
-        .join(m.Donor, m.Donor.id == P.donor_id)
-        .where(P.family_id == family.id)
-        .order_by(P.generation, P.id)
-    ).all()
-    status = dict(
-        session.execute(
-            select(A.member_id, A.status)
-            .join(P, P.id == A.member_id)
-            .where(P.family_id == family.id, A.condition == family.condition)
-        ).all()
-    )
-    label = {member: f"{code}-{n}" for n, (member, *_rest) in enumerate(rows, start=1)}
     return [
         {
-            "id": label[member],
-            "sex": str(sex),
-            "father": label.get(father) if father else None,
-            "mother": label.get(mother) if mother else None,
-            "affected": str(status.get(member, AffectedStatus.UNKNOWN)),
-            "deceased": vital == VitalStatus.DECEASED,
-            "proband": bool(proband),
+            "id": p.place,
+            "sex": str(p.sex),
+            "father": p.father,
+            "mother": p.mother,
+            "affected": str(p.affected),
+            "deceased": p.deceased,
+            "proband": p.proband,
         }
-        for member, sex, father, mother, vital, proband in rows
+        for p in family_members(session, family)
     ]
 
 

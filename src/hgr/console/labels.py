@@ -1,5 +1,6 @@
 """The console's words for the registry's controlled values: sex, vital status, material,
-storage status and consent status (hgr.vocabulary).
+storage status, consent status and affection (hgr.vocabulary), and the stages of a catalogue
+entry (hgr.catalogue.models).
 
 They are marked here for the message catalogue, and a page shows ``_(value)``: a reader of
 Chinese sees 男, 全血, 可用 where the registry holds ``male``, ``whole_blood``, ``available``.
@@ -52,4 +53,13 @@ VOCABULARY = (
     _("withdrawn"),
     _("expired"),
     _("superseded"),
+    # AffectedStatus ("unknown" above)
+    _("affected"),
+    _("unaffected"),
+    # hgr.catalogue.models.CatalogueStatus
+    _("declared"),
+    _("province_approved"),
+    _("province_rejected"),
+    _("registered"),
+    _("rejected"),
 )

@@ -14,6 +14,7 @@ from hgr.auth.keysets import KeySets
 from hgr.beacon.responding import Responder
 from hgr.console.account import add_account_pages
 from hgr.console.beacon import add_beacon_page
+from hgr.console.catalogue import add_catalogue_pages
 from hgr.console.guard import add_refusals
 from hgr.console.imports import add_import_pages
 from hgr.console.pages import locale_of, render
@@ -50,6 +51,7 @@ def add_console(
     add_account_pages(app, node, throttle, key_sets)
     add_steward_pages(app, node)
     add_import_pages(app, node)
+    add_catalogue_pages(app, node)
     add_survey_pages(app, node)
     add_beacon_page(app, node, beacon)
 

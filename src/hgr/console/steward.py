@@ -88,6 +88,7 @@ def add_steward_pages(app: FastAPI, node: Node) -> None:
             for entity, key, target in (
                 ("donors", {"institution": institution, "pseudonym": pseudonym}, pseudonym),
                 ("samples", {"institution": institution, "code": wanted}, wanted),
+                ("families", {"institution": institution, "code": wanted}, wanted),
             ):
                 reader = allowed.reader_of(session, entity)
                 if reader is None:
@@ -102,7 +103,7 @@ def add_steward_pages(app: FastAPI, node: Node) -> None:
             return RedirectResponse(f"/console/{entity}/{quote(target, safe='')}", status_code=303)
         if not found:
             problem = _(
-                "No donor or sample of your institution has the identifier “%(id)s”.",
+                "No donor, sample or family of your institution has the identifier “%(id)s”.",
                 request,
                 id=wanted,
             )
@@ -122,7 +123,7 @@ def add_steward_pages(app: FastAPI, node: Node) -> None:
             request,
             "find.html.j2",
             status=status,
-            title=_("Find a donor or sample", request),
+            title=_("Find a donor, sample or family", request),
             node_name=settings.name,
             session=allowed.active,
             csrf=allowed.active.csrf,

@@ -29,6 +29,7 @@ SIZE = 30  # symbol width, px
 GAP_X = 24  # between neighbouring symbols
 GAP_Y = 90  # between generation rows
 MARGIN = 60
+INK = "#1d2733"  # lines, symbols and text
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 
 
@@ -191,8 +192,8 @@ def _positions(
 
 def _symbol(p: DrawnPerson, x: float, y: float) -> str:
     half = SIZE / 2
-    fill = "#1d2733" if p.affected is AffectedStatus.AFFECTED else "#ffffff"
-    style = f'fill="{fill}" stroke="#1d2733" stroke-width="2"'
+    fill = INK if p.affected is AffectedStatus.AFFECTED else "#ffffff"
+    style = f'fill="{fill}" stroke="{INK}" stroke-width="2"'
     if p.sex is Sex.MALE:
         shape = f'<rect x="{x - half}" y="{y - half}" width="{SIZE}" height="{SIZE}" {style}/>'
     elif p.sex is Sex.FEMALE:
@@ -202,18 +203,23 @@ def _symbol(p: DrawnPerson, x: float, y: float) -> str:
         shape = f'<polygon points="{points}" {style}/>'
     parts = [shape]
     if p.affected is AffectedStatus.UNKNOWN:
-        parts.append(f'<text x="{x}" y="{y + 5}" text-anchor="middle" class="q">?</text>')
+        parts.append(
+            f'<text x="{x}" y="{y + 5}" text-anchor="middle" class="q" font-size="14" '
+            f'fill="{INK}">?</text>'
+        )
     if p.deceased:
         parts.append(
             f'<line x1="{x - half - 6}" y1="{y + half + 6}" x2="{x + half + 6}" '
-            f'y2="{y - half - 6}" class="deceased"/>'
+            f'y2="{y - half - 6}" class="deceased" stroke="{INK}" stroke-width="2"/>'
         )
     if p.proband:
         tip_x, tip_y = x - half - 2, y + half + 2
         parts.append(
-            f'<g class="proband"><line x1="{tip_x - 16}" y1="{tip_y + 16}" x2="{tip_x}" '
+            f'<g class="proband" stroke="{INK}" stroke-width="1.5" fill="{INK}">'
+            f'<line x1="{tip_x - 16}" y1="{tip_y + 16}" x2="{tip_x}" '
             f'y2="{tip_y}"/><polygon points="{tip_x},{tip_y} {tip_x - 8},{tip_y + 2} '
-            f'{tip_x - 2},{tip_y + 8}"/><text x="{tip_x - 24}" y="{tip_y + 24}">P</text></g>'
+            f'{tip_x - 2},{tip_y + 8}"/><text x="{tip_x - 24}" y="{tip_y + 24}" '
+            'stroke="none">P</text></g>'
         )
     return "".join(parts)
 
@@ -270,7 +276,10 @@ def draw_pedigree(people: Sequence[DrawnPerson], title: str = "") -> str:
     for g, row in enumerate(rows):
         y = MARGIN + g * GAP_Y + half
         numeral = ROMAN[g] if g < len(ROMAN) else str(g + 1)
-        labels.append(f'<text x="{MARGIN / 2}" y="{y + 4}" class="gen">{numeral}</text>')
+        labels.append(
+            f'<text x="{MARGIN / 2}" y="{y + 4}" class="gen" font-weight="bold" '
+            f'font-size="12">{numeral}</text>'
+        )
         for n, pid in enumerate(row, start=1):
             x, _ = where[pid]
             symbols.append(_symbol(by_id[pid], x, y))
@@ -278,20 +287,26 @@ def draw_pedigree(people: Sequence[DrawnPerson], title: str = "") -> str:
                 f'<text x="{x}" y="{y + half + 14}" text-anchor="middle">{numeral}-{n}</text>'
             )
             labels.append(
-                f'<text x="{x}" y="{y + half + 26}" text-anchor="middle" class="id">'
+                f'<text x="{x}" y="{y + half + 26}" text-anchor="middle" class="id" '
+                f'fill="#4a5663" font-size="8">'
                 f"{escape(pid)}</text>"
             )
     width = max(x for x, _ in where.values()) + MARGIN + SIZE
     height = MARGIN * 2 + (len(rows) - 1) * GAP_Y + SIZE + 20
-    heading = f'<text x="{MARGIN / 2}" y="24" class="title">{escape(title)}</text>' if title else ""
+    heading = (
+        f'<text x="{MARGIN / 2}" y="24" class="title" font-size="13" font-weight="bold">'
+        f"{escape(title)}</text>"
+        if title
+        else ""
+    )
+    # Presentation attributes, not a <style> element: the drawing is also put inline in the
+    # console's pages, whose Content-Security-Policy refuses inline style.
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="DejaVu Sans, Arial, sans-serif" '
-        'font-size="10">'
-        "<style>line{stroke:#1d2733;stroke-width:1.5}.deceased{stroke-width:2}"
-        ".proband line{stroke-width:1.5}.proband polygon{fill:#1d2733}"
-        ".gen{font-weight:bold;font-size:12px}.id{fill:#4a5663;font-size:8px}"
-        ".q{font-size:14px;fill:#1d2733}.title{font-size:13px;font-weight:bold}</style>"
-        f'<g class="lines">{"".join(lines)}</g><g class="people">{"".join(symbols)}</g>'
+        f'font-size="10" role="img" aria-label="{escape(title or "pedigree")}">'
+        f"<title>{escape(title or 'pedigree')}</title>"
+        f'<g class="lines" stroke="{INK}" stroke-width="1.5">{"".join(lines)}</g>'
+        f'<g class="people">{"".join(symbols)}</g>'
         f'<g class="labels">{heading}{"".join(labels)}</g></svg>'
     )
