@@ -215,12 +215,6 @@ ZH = {
         "在您检查之后，登记库或文件发生了变化：没有写入任何内容。请核对当前的修改。"
     ),
     "Unchanged": "未改变",
-    "Upload your institution's templates (CSV or TSV), pedigree files (PED) and Phenopackets "
-    "(JSON). They are checked first: nothing is written until you have reviewed every change "
-    "and confirmed it.": (
-        "上传本机构的模板（CSV 或 TSV）、家系文件（PED）和 Phenopackets（JSON）。"
-        "文件会先经过检查：在您核对并确认每一项修改之前，不会写入任何内容。"
-    ),
     "Warning:": "警告：",
     "Warnings": "警告",
     "Write these changes": "写入这些修改",
@@ -509,6 +503,20 @@ ZH = {
     "registered": "已登记",
     "rejected": "未通过",
     "unaffected": "未患病",
+    "All templates (Excel workbook)": "全部模板（Excel 工作簿）",
+    "The templates also come as one Excel workbook, with a sheet per template and a sheet "
+    "describing every column; a sheet is recognised by its name.": (
+        "模板也提供为一个 Excel 工作簿：每个模板一张工作表，另有一张工作表说明各列；工作表按名称识"
+        "别。"
+    ),
+    "Upload your institution's templates (CSV or TSV files, or an Excel workbook with a sheet per "
+    "template), pedigree files (PED) and Phenopackets (JSON). They are checked first: nothing is "
+    "written until you have reviewed every change and confirmed it.": (
+        "上传本机构的模板（CSV 或 TSV 文件，或每个模板一张工作表的 Excel 工作簿）、系谱文件（PED）"
+        "和 Phenopackets（JSON）。文件会先经过检查：在您核对并确认每一项修改之前，不会写入任何内容"
+        "。"
+    ),
+    "blank template (Excel)": "空白模板（Excel）",
 }
 
 

@@ -598,11 +598,26 @@ CODES: tuple[Declared, ...] = (
             "E_UNKNOWN_TEMPLATE",
             "error",
             422,
-            "Start the file name with the template's name, e.g. donors.csv.",
+            "Start the file name with the template's name, e.g. donors.csv; in a workbook, name "
+            "each sheet after its template.",
         ),
         _issue("E_ENCODING", "error", 422, "Save the file as UTF-8 text (in Excel: CSV UTF-8)."),
         _issue(
             "E_EMPTY", "error", 422, "Add the header line and the records, or leave the file out."
+        ),
+        _issue(
+            "E_XLSX",
+            "error",
+            422,
+            "Save the workbook from the spreadsheet as an Excel workbook (.xlsx), or its sheets as "
+            "CSV UTF-8 files; a workbook too large to unpack is split or sent as CSV.",
+        ),
+        _issue(
+            "W_SHEET_SKIPPED",
+            "warning",
+            None,
+            "Name each sheet of a workbook after its template (donors, samples…); other sheets "
+            "are not read.",
         ),
         _issue(
             "E_CSV",

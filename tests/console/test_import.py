@@ -223,3 +223,48 @@ def test_an_upload_from_a_reader_not_signed_in_is_not_read(api: Api) -> None:
     )
     assert sent.status_code == 303
     assert sent.headers["location"].startswith("/console/sign-in")
+
+
+def _workbook(donors_csv: str) -> bytes:
+    """The donors template as an Excel workbook, years typed as numbers."""
+    import csv
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "donors"
+    for n, row in enumerate(csv.reader(io.StringIO(donors_csv))):
+        sheet.append([int(c) if n and c.isdigit() else c for c in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_workbook_is_checked_at_its_sheet_and_row_then_reviewed_and_written(api: Api) -> None:
+    token = signed_in(api, "steward_bj")
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    def send(data: bytes):  # type: ignore[no-untyped-def]
+        csrf = csrf_of(api.client.get("/console/import", headers=_with(token)).text)
+        return api.client.post(
+            "/console/import",
+            data={"csrf": csrf},
+            files=[("files", ("holdings.xlsx", data, kind))],
+            headers=_with(token),
+        )
+
+    broken = send(_workbook(DONORS.replace("BJH-0003,female,1972", "BJH-0003,robot,1972")))
+    row = re.search(r"<tr class=\"error\">(.*?)</tr>", broken.text, re.S)
+    assert row is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row[1], re.S)
+    assert cells[:3] == ["holdings.xlsx [donors]", "4", "sex"]
+    mended = send(_workbook(DONORS.replace(BORN, "BJH-0002,female,1951,")))
+    assert re.search(
+        r"<td>birth_year</td><td><del>1950</del></td><td><ins>1951</ins></td>", mended.text
+    )
+    done = confirm(api, token, confirmation(mended.text))
+    assert done.status_code == 200
+    assert 1951 in years(api)

@@ -46,3 +46,22 @@ def test_a_filled_in_blank_template_imports(api: Api, keys: NodeKeys, tmp_path: 
 def test_an_unknown_template_is_not_found(api: Api) -> None:
     for name in ("nope", "..%2Fdonors", "donors.csv%00"):
         assert api.client.get(f"/console/templates/{name}.csv").status_code == 404
+
+
+def test_the_blank_workbooks_hold_the_templates_sheets(api: Api) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    page = api.client.get("/console/templates", headers=EN)
+    assert 'href="/console/templates/hgr-templates.xlsx"' in page.text
+    assert 'href="/console/templates/donors.xlsx"' in page.text
+    every = api.client.get("/console/templates/hgr-templates.xlsx")
+    assert every.status_code == 200
+    assert every.headers["content-type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(every.content))
+    assert book.sheetnames == [*TEMPLATES, "reference"]
+    one = load_workbook(io.BytesIO(api.client.get("/console/templates/samples.xlsx").content))
+    assert [c.value for c in one["samples"][1]] == list(TEMPLATES["samples"].column_names)
+    for name in ("nope", "donors.csv", "..%2Fdonors"):
+        assert api.client.get(f"/console/templates/{name}.xlsx").status_code == 404

@@ -25,9 +25,12 @@ from hgr.debarment.listing import published_list
 from hgr.node import Node
 from hgr.registry.regions import region_labels
 from hgr.registry.templates import TEMPLATES, blank_template
+from hgr.registry.workbooks import blank_workbook
 from hgr.survey.publish import COUNTS, HIDDEN, published_cycles, published_edition
 
 __all__ = ["add_console"]
+
+ALL_TEMPLATES = "hgr-templates"  # the workbook of every template
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_SEARCH = 200  # characters of a search
@@ -178,6 +181,17 @@ def add_console(
             blank_template(name),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+
+    @app.get("/console/templates/{name}.xlsx", include_in_schema=False)
+    def blank_excel(request: Request, name: str) -> Response:
+        names = list(TEMPLATES) if name == ALL_TEMPLATES else [name]
+        if not all(n in TEMPLATES for n in names):
+            return render(request, "error.html.j2", status=404, node_name=settings.name)
+        return Response(
+            blank_workbook(names),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
         )
 
     @app.get("/console/{rest:path}", include_in_schema=False)

@@ -31,6 +31,7 @@ from hgr.registry.records import (
     SampleRecord,
 )
 from hgr.registry.templates import TEMPLATES, read_rows, read_template, template_for
+from hgr.registry.workbooks import WORKBOOK_SUFFIXES, read_workbook
 from hgr.vocabulary import Sex
 
 __all__ = ["InputFile", "Staging", "TemplateRows", "stage_files"]
@@ -251,12 +252,25 @@ def stage_files(
             _stage_pedigree(staging, content.pedigree, report)
         elif suffix in TABLE_SUFFIXES:
             kind = _stage_template(staging, path, report)
+        elif suffix in WORKBOOK_SUFFIXES:
+            kind = "workbook"
+            for _template, records in read_workbook(path, report):
+                _stage_records(staging, records, report)
+        elif suffix == ".xls":
+            report.error(
+                "E_UNKNOWN_FORMAT",
+                origin,
+                "hgr import does not read the old Excel format (.xls)",
+                "save the workbook as an Excel workbook (.xlsx) or as CSV UTF-8",
+            )
+            kind = None
         else:
             report.error(
                 "E_UNKNOWN_FORMAT",
                 origin,
                 f"hgr import does not read {suffix or 'extension-less'} files",
-                "give CSV/TSV templates, PED/FAM files or Phenopackets JSON",
+                "give CSV/TSV templates or Excel workbooks (.xlsx), PED/FAM files or "
+                "Phenopackets JSON",
             )
             kind = None
         if kind is not None:

@@ -45,6 +45,7 @@ __all__ = [
     "Column",
     "Template",
     "read_rows",
+    "read_sheet",
     "read_table",
     "read_template",
     "template_for",
@@ -441,6 +442,23 @@ def read_template(path: Path, template: Template, report: Report) -> list[Record
     rows = read_table(
         path, report, lambda header: _check_header(header_origin, template, header, report)
     )
+    return _build(template, rows, report)
+
+
+def read_sheet(
+    header: Sequence[str],
+    rows: Iterable[tuple[Origin, dict[str, str]]],
+    template: Template,
+    report: Report,
+    header_origin: Origin,
+) -> list[Record]:
+    """Read rows already split into cells (a spreadsheet's sheet), as read_template reads a
+    file: ``header`` the column names (lower-cased and stripped), ``rows`` each row's origin
+    and cells by column."""
+    if repeated_columns(header, header_origin, report):
+        return []
+    if not _check_header(header_origin, template, set(header), report):
+        return []
     return _build(template, rows, report)
 
 
