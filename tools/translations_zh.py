@@ -258,9 +258,6 @@ ZH = {
     "Version %(version)s signed on %(date)s": "第 %(version)s 版，签署于 %(date)s",
     "Yes": "是",
     "Your answers": "您的回答",
-    "Your node's operator sends it to the province (hgr survey send).": (
-        "由本节点的管理员报送省级节点（hgr survey send）。"
-    ),
     "Your return": "本机构的填报",
     "required": "必填",
     "Go on": "继续",
@@ -517,6 +514,37 @@ ZH = {
         "。"
     ),
     "blank template (Excel)": "空白模板（Excel）",
+    "As the province sees it": "省级看到的情况",
+    "At the province": "省级状态",
+    "In that edition": "该版本中",
+    "Not compiled yet": "尚未汇编",
+    "Not yet": "尚未纳入",
+    "Problems the province found": "省级发现的问题",
+    "Province's edition": "省级汇编版本",
+    "Send it to the province, and see where it stands there": "报送省级，并查看其在省级的状态",
+    "Send version %(version)s to the province": "将第 %(version)s 版报送省级",
+    "Signed here": "本节点已签署",
+    "The node's settings name a province but its token cannot be read: tell your node's "
+    "operator.": "节点设置指定了省级节点，但无法读取其令牌：请告知本节点的管理员。",
+    "The province did not keep your return: %(why)s": "省级未接收您的填报：%(why)s",
+    "The province kept your return.": "省级已接收您的填报。",
+    "The province's node did not answer: %(why)s": "省级节点没有应答：%(why)s",
+    "This node does not reach its province's node.": "本节点未连接省级节点。",
+    "This node does not reach its province's node: your node's operator sends the return (hgr "
+    "survey send), or names the province in the node's settings ([survey] province).": (
+        "本节点未连接省级节点：由本节点的管理员报送填报（hgr survey send），或在节点设置中指定省级"
+        "节点（[survey] province）。"
+    ),
+    "Version %(version)s of your return": "您的填报第 %(version)s 版",
+    "Version %(version)s, compiled on %(date)s": "第 %(version)s 版，汇编于 %(date)s",
+    "Version received": "已收到的版本",
+    "Where it stands": "查看状态",
+    "Your return at the province": "您的填报在省级的状态",
+    "invalid": "未通过校验",
+    "late": "逾期报送",
+    "missing": "未报送",
+    "overdue": "已逾期未报送",
+    "returned": "已报送",
 }
 
 

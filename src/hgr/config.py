@@ -131,10 +131,16 @@ class SurveySettings:
 
     ``suppress_below``: published counts above zero and below this are hidden (with every
     cell that would give one away). ``nation``: the code the national edition speaks for.
+    ``province``: on an institution's node, the URL of its province's node, which the console
+    sends the signed return to and asks where it stands; ``province_token_file`` a file,
+    relative to the node's home, holding this node's bearer token there (a steward's token of
+    the province's node). Without them the return is sent with ``hgr survey send``.
     """
 
     suppress_below: int = 5
     nation: str = "CN"
+    province: str = ""
+    province_token_file: str = ""
 
 
 EXCLUDED_CONDITIONS = (
@@ -397,6 +403,15 @@ def _survey(path: Path, table: dict[str, object]) -> SurveySettings:
     if settings.suppress_below < 1:
         raise ConfigurationError(
             f"{path}: [survey] suppress_below must be at least 1", code="E_NODE_FILE"
+        )
+    if settings.province and (
+        not settings.province.startswith(("http://", "https://"))
+        or not settings.province_token_file
+    ):
+        raise ConfigurationError(
+            f"{path}: [survey] province must be an http(s) URL, with "
+            "province_token_file naming this node's token there",
+            code="E_NODE_FILE",
         )
     return settings
 

@@ -109,3 +109,46 @@ def test_packages_status_and_published_tables(api: Api, signer: Signer, cycle: s
         stored = session.query(SignedDocument).filter_by(kind="cycle").one()
     assert definition == envelope_of(stored).as_dict()
     assert api.get(None, "/survey/cycles/1999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("user", "status"),
+    [
+        ("steward_bj", 200),
+        ("officer_bj", 200),
+        ("national", 200),
+        ("steward_sh", 403),  # another institution's steward
+        ("officer_sh", 403),  # another province's officer
+        ("researcher", 403),
+        ("ethics_bj", 403),
+        (None, 401),
+    ],
+)
+def test_a_returns_status_is_told_to_its_steward_and_its_provinces_officers(
+    api: Api, signer: Signer, cycle: str, user: str | None, status: int
+) -> None:
+    path = f"/survey/{cycle}/returns/BJ-H001"
+    answer = api.get(user, path)
+    assert answer.status_code == status, answer.text
+    if status != 200:
+        return
+    before = answer.json()
+    # The 2025 cycle's institutions were due in 2026: none has returned, so it is overdue.
+    assert (before["state"], before["version"], before["province"]) == ("overdue", None, "110000")
+    assert api.post(
+        "steward_bj", "/survey/returns", json=_return(api, signer, "BJ-H001")
+    ).is_success
+    after = api.get(user, path).json()
+    assert (after["state"], after["version"], after["included_version"]) == ("late", 1, None)
+    with api.db.transaction() as session:
+        compile_province(session, signer, ADMIN, cycle, "110000")
+    compiled = api.get(user, path).json()
+    assert (compiled["edition_version"], compiled["included_version"]) == (1, 1)
+
+
+def test_a_returns_status_for_an_unknown_cycle_or_institution_is_not_found(
+    api: Api, cycle: str
+) -> None:
+    assert api.get("national", "/survey/2099/returns/BJ-H001").status_code == 404
+    assert api.get("national", f"/survey/{cycle}/returns/NO-SUCH").status_code == 404
+    assert api.get("national", f"/survey/{cycle}/returns/BJ%20H001").status_code == 422

@@ -360,6 +360,10 @@ def test_a_steward_drafts_signs_and_submits_the_survey_return(
         status = page.locator("[role=status]").inner_text()
         assert "2025" in status  # signed: the version differs as the two locales sign in turn
         _check_page(page, f"survey-signed-{locale}-{width}")
+        page.click("a[href='/console/survey/2025/province']")
+        page.wait_for_url("**/console/survey/2025/province")
+        assert "[survey] province" in page.content()  # this node reaches no province
+        _check_page(page, f"survey-province-{locale}-{width}")
         assert errors == []
     finally:
         context.close()

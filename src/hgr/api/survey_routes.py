@@ -3,7 +3,9 @@
 ``GET /survey/cycles/{code}`` hands out a cycle's signed definition; ``POST /survey/returns``
 takes an institution's signed return (from its steward); ``POST /survey/packages`` takes a
 province's edition with the returns it names (from its provincial officer); ``GET
-/survey/{cycle}/status`` shows a province's completeness; ``GET /survey/{cycle}/tables/{name}``
+/survey/{cycle}/status`` shows a province's completeness, and ``GET
+/survey/{cycle}/returns/{institution}`` where one institution's return stands there (to its
+steward, and to the province's officers); ``GET /survey/{cycle}/tables/{name}``
 serves the national edition's tables as published, with disclosure control.
 
 The catalogue's documents take the same road: ``POST /catalogue/declarations`` takes an
@@ -31,7 +33,7 @@ from hgr.exceptions import FormatError, IntegrityBroken, NotFound, ValidationFai
 from hgr.federation.documents import Envelope, envelope_of
 from hgr.node import Node
 from hgr.survey.cycles import cycle_envelope
-from hgr.survey.editions import completeness, receive_package
+from hgr.survey.editions import completeness, receive_package, return_at_province
 from hgr.survey.publish import TABLES, published_edition
 from hgr.survey.returns import receive_return
 
@@ -85,6 +87,15 @@ class StatusOut(BaseModel):
     sha256: str | None
     received_at: dt.datetime | None
     problems: list[str]
+
+
+class ReturnAtProvinceOut(StatusOut):
+    province: str
+    edition_version: int | None = Field(description="The province's latest edition, if any")
+    compiled_at: str
+    included_version: int | None = Field(
+        description="The version of this institution's return that edition holds"
+    )
 
 
 class TableOut(BaseModel):
@@ -245,6 +256,46 @@ def add_survey_routes(
                 ]
         grounds = decision.grounds if not decision.allowed else "outside the caller's scope"
         refuse(principal, "survey.status", target, grounds, request)
+
+    @app.get(
+        "/survey/{cycle}/returns/{institution}",
+        tags=["survey"],
+        summary="Where an institution's return stands at this province",
+    )
+    def return_status(
+        principal: caller,
+        request: Request,
+        cycle: Annotated[str, Path(pattern=CODE)],
+        institution: Annotated[str, Path(pattern=CODE)],
+    ) -> ReturnAtProvinceOut:
+        # The steward who sends the institution's return asks after it; the province's
+        # officers see every return of their province, as in its completeness.
+        target = f"survey/{cycle}/returns/{institution}"
+        with db.reader() as session:
+            steward = authorize(session, principal, Action.SURVEY_SUBMIT)
+            officer = authorize(session, principal, Action.SURVEY_STATUS)
+            if steward.allowed and principal.scope == institution:
+                found = return_at_province(session, cycle, institution, own=own)
+            elif officer.allowed:
+                found = return_at_province(session, cycle, institution, own=own)
+                if principal.scope not in ("", found.province):
+                    found = None
+            else:
+                found = None
+            if found is not None:
+                return ReturnAtProvinceOut(
+                    **found.status.__dict__,
+                    province=found.province,
+                    edition_version=found.edition_version,
+                    compiled_at=found.compiled_at,
+                    included_version=found.included_version,
+                )
+        grounds = (
+            steward.grounds
+            if not (steward.allowed or officer.allowed)
+            else "outside the caller's scope"
+        )
+        refuse(principal, "survey.return.status", target, grounds, request)
 
     @app.get(
         "/survey/{cycle}/tables/{name}",

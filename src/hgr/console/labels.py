@@ -1,6 +1,6 @@
 """The console's words for the registry's controlled values: sex, vital status, material,
-storage status, consent status and affection (hgr.vocabulary), and the stages of a catalogue
-entry (hgr.catalogue.models).
+storage status, consent status and affection (hgr.vocabulary), the stages of a catalogue
+entry (hgr.catalogue.models), and where a survey return stands at its province.
 
 They are marked here for the message catalogue, and a page shows ``_(value)``: a reader of
 Chinese sees 男, 全血, 可用 where the registry holds ``male``, ``whole_blood``, ``available``.
@@ -62,4 +62,10 @@ VOCABULARY = (
     _("province_rejected"),
     _("registered"),
     _("rejected"),
+    # hgr.survey.editions.InstitutionStatus: a return as its province sees it
+    _("returned"),
+    _("late"),
+    _("missing"),
+    _("overdue"),
+    _("invalid"),
 )

@@ -20,7 +20,7 @@ from hgr.console.imports import add_import_pages
 from hgr.console.pages import locale_of, render
 from hgr.console.pages import say as _
 from hgr.console.steward import add_steward_pages
-from hgr.console.survey import add_survey_pages
+from hgr.console.survey import add_province_pages, add_survey_pages
 from hgr.debarment.listing import published_list
 from hgr.node import Node
 from hgr.registry.regions import region_labels
@@ -56,6 +56,7 @@ def add_console(
     add_import_pages(app, node)
     add_catalogue_pages(app, node)
     add_survey_pages(app, node)
+    add_province_pages(app, node)
     add_beacon_page(app, node, beacon)
 
     @app.get("/console", include_in_schema=False)

@@ -20,20 +20,21 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hgr.auth.permissions import Action
 from hgr.console.guard import Need, Permit, not_found, permit
 from hgr.console.pages import render
 from hgr.console.pages import say as _
-from hgr.exceptions import Conflict, NotFound, ValidationFailed
+from hgr.exceptions import ConfigurationError, Conflict, HgrError, NotFound, ValidationFailed
 from hgr.issues import Severity
 from hgr.node import Node
 from hgr.survey.cycles import cycle_dictionary, get_cycle
+from hgr.survey.delivery import Province, province_of
 from hgr.survey.dictionary import FieldSpec
 from hgr.survey.returns import draft_return, return_statuses, submit_return, validate_return
 
-__all__ = ["SUBMIT_RETURN", "add_survey_pages"]
+__all__ = ["SUBMIT_RETURN", "add_province_pages", "add_survey_pages"]
 
 SUBMIT_RETURN = Need(Action.SURVEY_SUBMIT)
 CYCLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
@@ -217,3 +218,84 @@ def add_survey_pages(app: FastAPI, node: Node) -> None:
             cycle=cycle,
             signed=signed,
         )
+
+
+def add_province_pages(app: FastAPI, node: Node) -> None:
+    """Add the page that sends the return to the province and shows where it stands there."""
+    db, settings = node.db, node.settings
+
+    def province() -> Province | None:
+        return province_of(
+            settings.home, settings.survey.province, settings.survey.province_token_file
+        )
+
+    def page(
+        request: Request, allowed: Permit, cycle: str, notice: str = "", problem: str = ""
+    ) -> HTMLResponse:
+        with db.reader() as session:
+            statuses = {s.cycle: s for s in return_statuses(session, allowed.institution)}
+        if cycle not in statuses:
+            return not_found(node, request, allowed, _("No such survey cycle.", request))
+        there: dict[str, Any] | None = None
+        configured = bool(settings.survey.province)
+        try:
+            reached = province()
+            if reached is not None:
+                there = reached.return_status(cycle, allowed.institution)
+        except ConfigurationError:
+            problem = problem or _(
+                "The node's settings name a province but its token cannot be read: tell your "
+                "node's operator.",
+                request,
+            )
+        except HgrError as exc:
+            problem = problem or _(
+                "The province's node did not answer: %(why)s", request, why=exc.message
+            )
+        return render(
+            request,
+            "survey_province.html.j2",
+            status=502 if problem and not there and configured else 200,
+            title=_("Your return at the province", request),
+            node_name=settings.name,
+            session=allowed.active,
+            csrf=allowed.active.csrf,
+            cycle=cycle,
+            local=statuses[cycle],
+            configured=configured,
+            there=there,
+            notice=notice,
+            problem=problem,
+        )
+
+    @app.get("/console/survey/{cycle}/province", include_in_schema=False)
+    async def at_province(request: Request, cycle: str) -> HTMLResponse:
+        allowed = await run_in_threadpool(permit, node, request, SUBMIT_RETURN)
+        if not CYCLE.match(cycle):
+            return not_found(node, request, allowed, _("No such survey cycle.", request))
+        notice = (
+            _("The province kept your return.", request)
+            if request.query_params.get("sent") == "1"
+            else ""
+        )
+        return await run_in_threadpool(page, request, allowed, cycle, notice)
+
+    @app.post("/console/survey/{cycle}/province", include_in_schema=False)
+    async def send(request: Request, cycle: str) -> Response:
+        async with request.form() as form:
+            csrf = str(form.get("csrf", ""))[:200]
+        allowed = await run_in_threadpool(permit, node, request, SUBMIT_RETURN, form_csrf=csrf)
+        if not CYCLE.match(cycle):
+            return not_found(node, request, allowed, _("No such survey cycle.", request))
+        try:
+            reached = province()
+            if reached is None:
+                problem = _("This node does not reach its province's node.", request)
+            else:
+                await run_in_threadpool(
+                    reached.send_return, db, allowed.actor, cycle, allowed.institution
+                )
+                return RedirectResponse(f"/console/survey/{cycle}/province?sent=1", status_code=303)
+        except HgrError as exc:
+            problem = _("The province did not keep your return: %(why)s", request, why=exc.message)
+        return await run_in_threadpool(page, request, allowed, cycle, "", problem)

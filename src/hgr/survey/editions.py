@@ -47,12 +47,14 @@ __all__ = [
     "ADDITIVE_COUNTS",
     "CHANGE_WARNING",
     "InstitutionStatus",
+    "ReturnAtProvince",
     "compile_nation",
     "compile_province",
     "completeness",
     "package",
     "previous_cycle",
     "receive_package",
+    "return_at_province",
 ]
 
 ADDITIVE_COUNTS = (
@@ -140,32 +142,91 @@ def completeness(
     cycle = get_cycle(session, cycle_code)
     institutions = _province_institutions(session, province)
     returns = latest_documents(session, "return", cycle.code, [i.code for i in institutions])
-    found = []
-    for institution in institutions:
-        document = returns.get(institution.code)
-        if document is None:
-            state = "overdue" if today > cycle.institution_due else "missing"
-            found.append(InstitutionStatus(institution.code, institution.name, state))
-            continue
-        problems = _check_return(session, cycle, document, own)
-        received = as_utc(document.received_at)
-        state = (
-            "invalid"
-            if problems
-            else ("late" if received.date() > cycle.institution_due else "returned")
+    return [
+        _status(session, cycle, institution, returns.get(institution.code), today, own)
+        for institution in institutions
+    ]
+
+
+def _status(
+    session: Session,
+    cycle: SurveyCycle,
+    institution: m.Institution,
+    document: SignedDocument | None,
+    today: dt.date,
+    own: Verifier | None,
+) -> InstitutionStatus:
+    """Where ``institution``'s latest return (``document``, None before one) stands."""
+    if document is None:
+        state = "overdue" if today > cycle.institution_due else "missing"
+        return InstitutionStatus(institution.code, institution.name, state)
+    problems = _check_return(session, cycle, document, own)
+    received = as_utc(document.received_at)
+    state = (
+        "invalid"
+        if problems
+        else ("late" if received.date() > cycle.institution_due else "returned")
+    )
+    return InstitutionStatus(
+        institution.code,
+        institution.name,
+        state,
+        document.version,
+        document.sha256,
+        received,
+        problems,
+    )
+
+
+@dataclass(frozen=True)
+class ReturnAtProvince:
+    """An institution's return as its province sees it: ``status`` as the province's
+    completeness shows it, and the province's latest edition of the cycle (its version, when
+    it was compiled, and which version of the institution's return it holds; None where
+    there is no edition, or it holds none)."""
+
+    province: str
+    status: InstitutionStatus
+    edition_version: int | None
+    compiled_at: str
+    included_version: int | None
+
+
+def return_at_province(
+    session: Session,
+    cycle_code: str,
+    institution: str,
+    *,
+    today: dt.date | None = None,
+    own: Verifier | None = None,
+) -> ReturnAtProvince:
+    """Where ``institution``'s return to ``cycle_code`` stands on this (provincial) node.
+
+    Raises NotFound for a cycle not held here, or an institution not registered in a
+    province.
+    """
+    cycle = get_cycle(session, cycle_code)
+    found = session.scalar(select(m.Institution).where(m.Institution.code == institution))
+    province = province_codes(session).get(found.region_id or -1) if found is not None else None
+    if found is None or province is None:
+        raise NotFound(
+            f"no institution {institution!r} in a province of this node", code="E_NO_INSTITUTION"
         )
-        found.append(
-            InstitutionStatus(
-                institution.code,
-                institution.name,
-                state,
-                document.version,
-                document.sha256,
-                received,
-                problems,
-            )
-        )
-    return found
+    document = latest_documents(session, "return", cycle.code, [institution]).get(institution)
+    status = _status(session, cycle, found, document, today or utc_today(), own)
+    edition = latest_documents(session, "province", cycle.code, [province]).get(province)
+    content = envelope_of(edition).content if edition is not None else {}
+    included = next(
+        (int(r["version"]) for r in content.get("returns", []) if r["institution"] == institution),
+        None,
+    )
+    return ReturnAtProvince(
+        province,
+        status,
+        edition.version if edition is not None else None,
+        str(content.get("compiled_at", "")),
+        included,
+    )
 
 
 def previous_cycle(session: Session, cycle: SurveyCycle) -> SurveyCycle | None:
