@@ -71,7 +71,7 @@ ALLOWED_TEXT = {
     "db": "exceptions",
     "error_codes": "exceptions",
     "exceptions": "",
-    "i18n": "",
+    "i18n": "issues",
     "issues": "",
     "lifecycle": "audit dates exceptions",
     "progress": "",
@@ -117,8 +117,8 @@ ALLOWED_TEXT = {
     # adapters
     "cli": (
         "access api attacks audit auth backup beacon catalogue config crypto dates db debarment "
-        "demo exceptions federation genotypes issues node organisations pedigree policy privacy "
-        "progress registry relatedness survey synth web"
+        "demo exceptions federation genotypes i18n issues node organisations pedigree policy "
+        "privacy progress registry relatedness survey synth web"
     ),
     "api": (
         "access audit auth beacon catalogue config console crypto dates db debarment exceptions "

@@ -1,6 +1,6 @@
 """Write src/hgr/locale/zh_Hans/LC_MESSAGES/hgr.po from the template and the Chinese below.
 
-    pybabel extract -F babel.cfg -o src/hgr/locale/hgr.pot --no-location --sort-output src/hgr
+    pybabel extract -F babel.cfg -k N_ -o src/hgr/locale/hgr.pot --no-location --sort-output src/hgr
     python tools/translations_zh.py
 
 A message of the template without a Chinese text here stops the script with its name, so the
@@ -545,6 +545,325 @@ ZH = {
     "missing": "未报送",
     "overdue": "已逾期未报送",
     "returned": "已报送",
+    "%(cells)s cells where the header has %(columns)s": (
+        "有 %(cells)s 个单元格，而表头有 %(columns)s 列"
+    ),
+    "%(cells)s columns where PED needs 6": "有 %(cells)s 列，而 PED 文件需要 6 列",
+    "%(iid)s is their own ancestor: %(value)s": "%(iid)s 是自己的祖先：%(value)s",
+    "%(individual_id)s has %(father_id)s as both father and mother": (
+        "%(individual_id)s 的父亲和母亲都是 %(father_id)s"
+    ),
+    "%(individual_id)s has a %(value)s but no %(missing)s (half-founder)": (
+        "%(individual_id)s 有 %(value)s 但没有 %(missing)s（半奠基者）"
+    ),
+    "%(individual_id)s names parents but has family id 0 (no family)": (
+        "%(individual_id)s 填写了父母，但家系编号为 0（无家系）"
+    ),
+    "%(p)s appears twice": "%(p)s 出现了两次",
+    "%(p)s's %(role)s %(parent)s is not in the family": "%(p)s 的 %(role)s %(parent)s 不在该家系中",
+    "%(parent)s is their own ancestor": "%(parent)s 是自己的祖先",
+    "%(parent_id)s is the %(role)s of %(individual_id)s but has unknown sex": (
+        "%(parent_id)s 是 %(individual_id)s 的 %(role)s，但性别不明"
+    ),
+    "%(parent_id)s is the %(role)s of %(individual_id)s but is recorded as %(sex)s": (
+        "%(parent_id)s 是 %(individual_id)s 的 %(role)s，但登记的性别为 %(sex)s"
+    ),
+    "%(record)s: %(field)s would change: %(before)s → %(after)s": (
+        "%(record)s：%(field)s 将被修改：%(before)s → %(after)s"
+    ),
+    "%(role)s %(parent_id)s of %(individual_id)s is not in family %(family_id)s": (
+        "%(individual_id)s 的 %(role)s %(parent_id)s 不在家系 %(family_id)s 中"
+    ),
+    "%(term)s (%(id)s) is a data-use %(is_kind)s, not a %(kind)s": (
+        "%(term)s（%(id)s）是数据使用%(is_kind)s，不是%(kind)s"
+    ),
+    "%(value)s fails the GB 32100-2015 check character": (
+        "%(value)s 未通过 GB 32100-2015 校验码检查"
+    ),
+    "%(value)s is not a DUO term": "%(value)s 不是 DUO 术语",
+    "%(value)s is not a MONDO disease": "%(value)s 不是 MONDO 疾病术语",
+    "%(value)s is not a SHA-256 checksum": "%(value)s 不是 SHA-256 校验值",
+    "%(value)s is not a Unified Social Credit Code": "%(value)s 不是统一社会信用代码",
+    "%(value)s is not a country code": "%(value)s 不是国家或地区代码",
+    "%(value)s is not a date": "%(value)s 不是日期",
+    "%(value)s is not a diagnosis code": "%(value)s 不是诊断代码",
+    "%(value)s is not a known value": "%(value)s 不是可接受的取值",
+    "%(value)s is not a number": "%(value)s 不是数字",
+    "%(value)s is not a percentage": "%(value)s 不是百分比",
+    "%(value)s is not a whole number": "%(value)s 不是整数",
+    "%(value)s is not an HPO term": "%(value)s 不是 HPO 术语",
+    "%(value)s is not yes or no": "%(value)s 不是“是”或“否”",
+    "%(value)s is out of range": "%(value)s 超出范围",
+    "%(what)s %(key)s is given again with different values (first at %(first)s)": (
+        "%(what)s %(key)s 再次出现且取值不同（首次出现在 %(first)s）"
+    ),
+    "%(where)s: %(problem)s; fix: %(fix)s (%(code)s)": (
+        "%(where)s：%(problem)s；修改方法：%(fix)s（%(code)s）"
+    ),
+    "DUO's disease-specific code (DS) takes a MONDO term, e.g. MONDO:0007739": (
+        "DUO 的特定疾病代码（DS）须使用 MONDO 术语，例如 MONDO:0007739"
+    ),
+    "a %(level)s cannot sit under the %(parent_level)s %(parent)s": (
+        "%(level)s 不能隶属于 %(parent_level)s %(parent)s"
+    ),
+    "a disease is given but the permission is not DS": "填写了疾病，但使用许可不是 DS",
+    "a withdrawal date is given but status is %(status)s": "填写了撤回日期，但状态为 %(status)s",
+    "add PED lines": "请添加 PED 行",
+    "add a `%(column)s` column: %(meaning)s": "请添加“%(column)s”列：%(meaning)s",
+    "add a header line": "请添加表头行",
+    "add a header row": "请添加表头行",
+    "add a line for %(parent_id)s (with 0 0 as parents if unknown), or set the %(role)s column "
+    "to 0": "请为 %(parent_id)s 添加一行（父母不明时填 0 0），或将 %(role)s 列设为 0",
+    "add individualId": "请添加 individualId",
+    "add it to a collections template in this import, or correct the id": (
+        "请在本次导入的样本集模板中添加它，或更正编号"
+    ),
+    "add subject.id: the institution's id of the individual": (
+        "请添加 subject.id：本机构对该个体的编号"
+    ),
+    "add the donor to a donors template in this import, or correct the id": (
+        "请在本次导入的捐献者模板中添加该捐献者，或更正编号"
+    ),
+    "add the missing parent (with 0 0 as their parents) or set both to 0": (
+        "请添加缺少的父亲或母亲（其父母填 0 0），或将两者都设为 0"
+    ),
+    "add the parent, or leave the parent blank": "请添加该父亲或母亲，或将其留空",
+    "cannot tell which template this table is": "无法判断该表格属于哪个模板",
+    "check for a missing or extra separator, or quote cells that contain one": (
+        "请检查是否缺少或多出分隔符，或为含有分隔符的单元格加引号"
+    ),
+    "check the path": "请检查路径",
+    "collection %(collection_code)s is not registered": "样本集 %(collection_code)s 未登记",
+    "collection date %(collection_date)s is in the future": "采集日期 %(collection_date)s 晚于今天",
+    "column `%(column)s` is given more than once": "“%(column)s”列出现了不止一次",
+    "columns missing: %(columns)s": "缺少列：%(columns)s",
+    "copy the code again from the business licence; one character is wrong": (
+        "请从营业执照重新抄录代码；有一个字符有误"
+    ),
+    "correct the collection date or the donor's birth year": "请更正采集日期或捐献者的出生年份",
+    "correct the date": "请更正日期",
+    "correct the father or mother column": "请更正父亲或母亲列",
+    "correct the father or mother column of one individual on this path": (
+        "请更正此路径上某个个体的父亲或母亲列"
+    ),
+    "correct the parents": "请更正父母",
+    "correct the sex of %(parent_id)s, or the %(role)s column of %(individual_id)s": (
+        "请更正 %(parent_id)s 的性别，或 %(individual_id)s 的 %(role)s 列"
+    ),
+    "correct withdrawn_on or signed_on": "请更正 withdrawn_on 或 signed_on",
+    "declared domestic, but a foreign share of 50 %% or more, or control by agreement, makes "
+    "it foreign-controlled (HGR Regulation Art. 21)": (
+        "申报为境内机构，但境外持股或表决权达到 50%% 以上、或通过协议控制，即为外方实际控制（《人类"
+        "遗传资源管理条例》第二十一条）"
+    ),
+    "declared foreign-controlled without a foreign share of 50 %% or more or control by "
+    "agreement": "申报为外方实际控制，但没有 50%% 以上的境外持股或表决权，也没有协议控制",
+    "disease-specific consent (DS) names no disease": "特定疾病知情同意（DS）未指明疾病",
+    "donor %(donor)s: %(field)s is %(here)s here but %(there)s at %(first)s": (
+        "捐献者 %(donor)s：%(field)s 在此处为 %(here)s，而在 %(first)s 为 %(there)s"
+    ),
+    "donor %(donor_id)s is not registered": "捐献者 %(donor_id)s 未登记",
+    "export the record as a Phenopacket v2 (metaData.phenopacketSchemaVersion 2.0)": (
+        "请将记录导出为 Phenopacket v2（metaData.phenopacketSchemaVersion 2.0）"
+    ),
+    "fill in `%(column)s`: it is required": "请填写“%(column)s”：此项必填",
+    "geographical restriction (GS) and `countries` go together": (
+        "地域限制（GS）与“countries”须同时填写"
+    ),
+    "give CSV/TSV templates or Excel workbooks (.xlsx), PED/FAM files or Phenopackets JSON": (
+        "请提供 CSV/TSV 模板或 Excel 工作簿（.xlsx）、PED/FAM 文件或 Phenopackets JSON"
+    ),
+    "give a value from %(low)s to %(high)s": "请填写 %(low)s 至 %(high)s 之间的值",
+    "give a value from 0 to 100": "请填写 0 至 100 之间的值",
+    "give at least one person": "请至少提供一人",
+    "give both GS in modifiers and the countries, or neither": (
+        "请在附加条件中同时填写 GS 和国家，或两者都不填"
+    ),
+    "give both TS in modifiers and the end date, or neither": (
+        "请在附加条件中同时填写 TS 和截止日期，或两者都不填"
+    ),
+    "give country, code, name, name_local, level, parent_code": (
+        "请提供 country、code、name、name_local、level、parent_code"
+    ),
+    "give each column once: names are read without case or surrounding spaces": (
+        "每列只填一次：列名不区分大小写，也忽略首尾空格"
+    ),
+    "give each person once": "每人只填一次",
+    "give every individual a real id": "请为每个个体填写真实编号",
+    "give family, individual, father, mother, sex and phenotype on every line": (
+        "每行请填写家系、个体、父亲、母亲、性别和表型"
+    ),
+    "give foreign_equity_pct, foreign_voting_pct or control_by_agreement": (
+        "请填写 foreign_equity_pct、foreign_voting_pct 或 control_by_agreement"
+    ),
+    "give the 18-character code of GB 32100-2015 printed on the business licence": (
+        "请填写营业执照上 GB 32100-2015 规定的 18 位代码"
+    ),
+    "give the 64 hexadecimal digits printed by `sha256sum FILE`": (
+        "请填写“sha256sum FILE”输出的 64 位十六进制数字"
+    ),
+    "give the MONDO disease in `disease`": "请在“disease”中填写 MONDO 疾病术语",
+    "give the code of the region one level up": "请填写上一级地区的代码",
+    "give the family a family id in column 1": "请在第 1 列填写家系编号",
+    "give withdrawn_on": "请填写 withdrawn_on",
+    "hgr import does not read %(kind)s files": "hgr import 不读取 %(kind)s 文件",
+    "hgr import does not read the old Excel format (.xls)": (
+        "hgr import 不读取旧版 Excel 格式（.xls）"
+    ),
+    "if the sample was misattributed, move it with `hgr sample move %(sample)s --to %(donor)s "
+    "--reason ...`, then import again; else correct the donor_id": (
+        "如果样本归属有误，请用“hgr sample move %(sample)s --to %(donor)s --reason ...”转移后重新导"
+        "入；否则请更正 donor_id"
+    ),
+    "if this is meant, import again with --update (the old value is kept in its history); else "
+    "correct the file": (
+        "如确需修改，请加 --update 重新导入（旧值保留在修改记录中）；否则请更正文件"
+    ),
+    "import it as CSV files, or split it into smaller workbooks": (
+        "请以 CSV 文件导入，或拆分为较小的工作簿"
+    ),
+    "import the family's PED file together with families.csv, or correct the proband": (
+        "请将该家系的 PED 文件与 families.csv 一并导入，或更正先证者"
+    ),
+    "individual %(individual_id)s is listed twice in family %(family_id)s (first at line "
+    "%(line)s)": "个体 %(individual_id)s 在家系 %(family_id)s 中出现了两次（首次在第 %(line)s 行）",
+    "individual id %(iid)s is a missing-value code": "个体编号 %(iid)s 是缺失值代码",
+    "keep one line for it, or make the lines agree": "请只保留一行，或使各行一致",
+    "keep one line per individual and family": "每个个体在每个家系中只保留一行",
+    "legal-person id %(legal_person_id)s is already registered to institution %(owner)s": (
+        "法人代码 %(legal_person_id)s 已登记在机构 %(owner)s 名下"
+    ),
+    "make the files agree on this donor": "请使各文件中该捐献者的信息一致",
+    "name each sheet after its template: %(templates)s": "请按模板名称命名各工作表：%(templates)s",
+    "no sheet of the workbook is a template": "工作簿中没有模板工作表",
+    "no such file": "文件不存在",
+    "not UTF-8 text (byte %(start)s)": "不是 UTF-8 文本（第 %(start)s 字节）",
+    "not a GA4GH Phenopacket v2 document (%(found)s)": (
+        "不是 GA4GH Phenopacket v2 文档（%(found)s）"
+    ),
+    "not a valid table: %(why)s": "不是有效的表格：%(why)s",
+    "not valid JSON: %(msg)s (column %(colno)s)": "不是有效的 JSON：%(msg)s（第 %(colno)s 列）",
+    "open it in the spreadsheet and save it again as an Excel workbook (.xlsx)": (
+        "请在电子表格软件中打开，并重新保存为 Excel 工作簿（.xlsx）"
+    ),
+    "parent %(parent)s is not in the list": "上级 %(parent)s 不在列表中",
+    "pedigree person has no individualId": "系谱中的人员没有 individualId",
+    "phenotype %(phenotype)s is not 1 (unaffected) or 2 (affected); stored as unknown": (
+        "表型 %(phenotype)s 不是 1（未患病）或 2（患病）；按不明登记"
+    ),
+    "proband %(proband)s is not a member of family %(family)s in the pedigree of this import": (
+        "先证者 %(proband)s 不是本次导入的系谱中家系 %(family)s 的成员"
+    ),
+    "provinces sit under a nation, prefectures under a province": "省级隶属于国家，地级隶属于省级",
+    "put permissions (GRU, HMB, DS, POA, NRES) in `permission` and the rest in `modifiers`": (
+        "请将使用许可（GRU、HMB、DS、POA、NRES）填入“permission”，其余填入“modifiers”"
+    ),
+    "quote cells correctly": "请正确地为单元格加引号",
+    "region %(region_code)s is not in the node's region list": (
+        "地区 %(region_code)s 不在本节点的地区列表中"
+    ),
+    "region %(residence_region)s is not in the node's region list": (
+        "地区 %(residence_region)s 不在本节点的地区列表中"
+    ),
+    "remove the cells right of the last named column, or name their column": (
+        "请删除最后一个有名称的列右侧的单元格，或为其所在列命名"
+    ),
+    "rename or remove it; the columns are: %(columns)s": (
+        "请重命名或删除该列；可用的列为：%(columns)s"
+    ),
+    "repair the JSON; a validator such as `python -m json.tool FILE` shows where": (
+        "请修复 JSON；可用“python -m json.tool FILE”等校验工具查看出错位置"
+    ),
+    "required column `%(column)s` is missing": "缺少必填列“%(column)s”",
+    "sample %(sample)s is registered to another donor; the file gives %(donor)s": (
+        "样本 %(sample)s 已登记在另一名捐献者名下；文件中为 %(donor)s"
+    ),
+    "sample taken in %(year)s, before the donor's birth year %(born)s": (
+        "样本采集于 %(year)s 年，早于捐献者的出生年份 %(born)s"
+    ),
+    "save as UTF-8": "请保存为 UTF-8",
+    "save it as UTF-8 (Excel: CSV UTF-8)": "请保存为 UTF-8（Excel 中选择“CSV UTF-8”）",
+    "save it as UTF-8 plain text": "请保存为 UTF-8 纯文本",
+    "save it from the spreadsheet as an Excel workbook (.xlsx) or as CSV UTF-8": (
+        "请在电子表格软件中另存为 Excel 工作簿（.xlsx）或 CSV UTF-8"
+    ),
+    "save the workbook as an Excel workbook (.xlsx) or as CSV UTF-8": (
+        "请将工作簿另存为 Excel 工作簿（.xlsx）或 CSV UTF-8"
+    ),
+    "set control to foreign_controlled, or correct the shares": (
+        "请将 control 设为 foreign_controlled，或更正持股比例"
+    ),
+    "set permission to DS, or clear `disease`": "请将使用许可设为 DS，或清空“disease”",
+    "set status to withdrawn, or clear withdrawn_on": "请将状态设为 withdrawn，或清空 withdrawn_on",
+    "set the sex of %(parent_id)s to %(value)s": "请将 %(parent_id)s 的性别设为 %(value)s",
+    "signed on %(signed_on)s, a future date": "签署日期 %(signed_on)s 晚于今天",
+    "start the file name with one of: %(templates)s (e.g. donors.csv)": (
+        "文件名须以下列之一开头：%(templates)s（例如 donors.csv）"
+    ),
+    "status is withdrawn but no withdrawal date is given": "状态为已撤回，但未填写撤回日期",
+    "subject.dateOfBirth %(born)s is not a timestamp": "subject.dateOfBirth %(born)s 不是时间戳",
+    "subject.sex %(sex_raw)s is not a Phenopackets sex": (
+        "subject.sex %(sex_raw)s 不是 Phenopackets 的性别取值"
+    ),
+    "subject.vitalStatus.status %(vital_raw)s is not a Phenopackets vital status": (
+        "subject.vitalStatus.status %(vital_raw)s 不是 Phenopackets 的生存状态取值"
+    ),
+    "swap or correct the dates": "请调换或更正日期",
+    "the family has no members": "该家系没有成员",
+    "the file has no individuals": "文件中没有个体",
+    "the file is empty": "文件为空",
+    "the file is not UTF-8 text (byte %(byte)s)": "文件不是 UTF-8 文本（第 %(byte)s 字节）",
+    "the file is not UTF-8 text (byte %(start)s)": "文件不是 UTF-8 文本（第 %(start)s 字节）",
+    "the file is not an Excel workbook (.xlsx)": "文件不是 Excel 工作簿（.xlsx）",
+    "the phenopacket has no subject with an id": "该 phenopacket 没有带编号的 subject",
+    "the sheet is empty": "工作表为空",
+    "the sheet “%(sheet)s” is not a template, and was not read": (
+        "工作表“%(sheet)s”不是模板，未读取"
+    ),
+    "the workbook cannot be read (%(why)s)": "无法读取该工作簿（%(why)s）",
+    "the workbook is refused: its part %(part)s unpacks %(ratio)s-fold": (
+        "拒绝该工作簿：其组成部分 %(part)s 解压后膨胀 %(ratio)s 倍"
+    ),
+    "the workbook is refused: its parts unpack to %(size)s bytes, over %(limit)s": (
+        "拒绝该工作簿：其各部分解压后共 %(size)s 字节，超过 %(limit)s"
+    ),
+    "time limit (TS) and `time_limit` go together": "时间限制（TS）与“time_limit”须同时填写",
+    "unknown column `%(column)s` in a %(template)s template": (
+        "%(template)s 模板中没有“%(column)s”列"
+    ),
+    "use 1, 2, or 0 for missing; keep quantitative traits in a phenotype file": (
+        "请填写 1、2，缺失填 0；数量性状请放在表型文件中"
+    ),
+    "use a DUO id or shorthand, e.g. DUO:0000042 or GRU, HMB, DS, NCU, GS": (
+        "请使用 DUO 编号或简称，例如 DUO:0000042 或 GRU、HMB、DS、NCU、GS"
+    ),
+    "use an official code (GB/T 2260 for China) or load the country's regions with `hgr "
+    "regions load`": "请使用官方代码（中国为 GB/T 2260），或用“hgr regions load”载入该国的地区列表",
+    "use an official region code, e.g. 110000 for Beijing": "请使用官方地区代码，例如北京为 110000",
+    "use one of: %(choices)s": "请使用以下之一：%(choices)s",
+    "use one of: %(value)s": "请使用以下之一：%(value)s",
+    "use that institution's code, or correct the identifier": "请使用该机构的代码，或更正标识号",
+    "use the ISO 3166-1 alpha-2 code, e.g. CN, GB, US": (
+        "请使用 ISO 3166-1 二字母代码，例如 CN、GB、US"
+    ),
+    "valid_to %(valid_to)s is before valid_from %(valid_from)s": (
+        "valid_to %(valid_to)s 早于 valid_from %(valid_from)s"
+    ),
+    "value is missing": "缺少取值",
+    "withdrawn before it was signed": "撤回日期早于签署日期",
+    "write HP: and seven digits, e.g. HP:0001250 (prefix ! if the feature is excluded)": (
+        "请填写 HP: 加七位数字，例如 HP:0001250（排除的表型前加 !）"
+    ),
+    "write ICD10:G10, ORPHA:399, MONDO:0007739 or OMIM:143100": (
+        "请按 ICD10:G10、ORPHA:399、MONDO:0007739 或 OMIM:143100 的格式填写"
+    ),
+    "write a percentage such as 35 or 51.5": "请填写百分比，例如 35 或 51.5",
+    "write an ISO 8601 date: YYYY-MM-DD": "请按 ISO 8601 格式填写日期：YYYY-MM-DD",
+    "write an RFC 3339 timestamp, e.g. 1984-03-01T00:00:00Z": (
+        "请填写 RFC 3339 时间戳，例如 1984-03-01T00:00:00Z"
+    ),
+    "write digits only, e.g. 1984": "请只填写数字，例如 1984",
+    "write true or false": "请填写 true 或 false",
 }
 
 

@@ -2,9 +2,14 @@
 
 The source strings are English. The Chinese catalogue is ``locale/zh_Hans/LC_MESSAGES/hgr.po``,
 kept in the repository as text and compiled in memory when first needed, so that no build step
-stands between an edit and a running node. ``pybabel extract -F babel.cfg -o
-src/hgr/locale/hgr.pot .`` lists every message the code marks; ``tests/console/test_i18n.py``
+stands between an edit and a running node. ``pybabel extract -F babel.cfg -k N_ -o
+src/hgr/locale/hgr.pot src/hgr`` lists every message the code marks; ``tests/console/test_i18n.py``
 fails on one the Chinese catalogue does not translate.
+
+The console's pages mark their words with ``_``. Words made away from any reader (an import's
+problems and their fixes) are marked with :func:`hgr.issues.N_`, kept as English
+:class:`hgr.issues.Text`, and translated where they are shown: a page in its reader's
+language, the command line in :func:`command_line_locale`'s.
 
 Chinese comes first: the regulation is China's, and its officials and most stewards read Chinese
 first. A reader who asks for English (a language switch, or ``Accept-Language``) gets English.
@@ -13,17 +18,24 @@ first. A reader who asks for English (a language switch, or ``Accept-Language``)
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Mapping
 from functools import cache
 from gettext import NullTranslations
 from io import BytesIO
 from pathlib import Path
 
+from hgr.issues import Issue, Text
+
 __all__ = [
     "DEFAULT_LOCALE",
     "LOCALES",
+    "command_line_locale",
     "format_date",
     "format_number",
     "html_lang",
+    "issue_line",
+    "localized",
     "negotiate",
     "translations",
 ]
@@ -91,6 +103,47 @@ def negotiate(accept_language: str | None, chosen: str | None = None) -> str:
         if language == "en":
             return "en"
     return DEFAULT_LOCALE
+
+
+def localized(text: str, locale: str) -> str:
+    """``text`` in the language of ``locale``: a message marked for the catalogue (a
+    :class:`hgr.issues.Text`) is translated and filled in; any other text is shown as it is."""
+    if not isinstance(text, Text):
+        return text
+    return translations(locale).gettext(text.msgid) % text.values
+
+
+def issue_line(issue: Issue, locale: str) -> str:
+    """An issue on one line, as the command line prints it, in the language of ``locale``."""
+    where = str(issue.origin) + (f": {issue.field}" if issue.field else "")
+    line = translations(locale).gettext("%(where)s: %(problem)s; fix: %(fix)s (%(code)s)")
+    return line % {
+        "where": where,
+        "problem": localized(issue.problem, locale),
+        "fix": localized(issue.fix, locale),
+        "code": issue.code,
+    }
+
+
+def _(message: str) -> str:
+    """Mark ``message`` for the catalogue (translated where it is used)."""
+    return message
+
+
+# The line of an issue as the command line prints it (issue_line).
+_("%(where)s: %(problem)s; fix: %(fix)s (%(code)s)")
+
+
+def command_line_locale(environ: Mapping[str, str] = os.environ) -> str:
+    """The locale the command line speaks: ``HGR_LANG``, else the first of the POSIX locale
+    variables that is set (``LC_ALL``, ``LC_MESSAGES``, ``LANG``). Chinese where it names
+    Chinese (``zh_CN.UTF-8``), English otherwise: a terminal left at ``C`` or ``POSIX`` is
+    a machine's, and scripts read English."""
+    for name in ("HGR_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")
+        if value:
+            return "zh_Hans" if value.lower().startswith("zh") else "en"
+    return "en"
 
 
 def html_lang(locale: str) -> str:

@@ -6,11 +6,36 @@ with a stable code, so that a data steward can mend a file without reading hgr's
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-__all__ = ["Issue", "Origin", "Report", "Severity"]
+__all__ = ["N_", "Issue", "Origin", "Report", "Severity", "Text"]
+
+
+class Text(str):
+    """Words for a person that the reader's catalogue translates when they are shown
+    (hgr.i18n.localized): the English text itself, with the message as marked (``msgid``,
+    with ``%(name)s`` placeholders) and the ``values`` that fill it."""
+
+    msgid: str
+    values: dict[str, object]
+
+    def __new__(cls, msgid: str, values: Mapping[str, object]) -> Text:
+        # Always formatted, so that a literal percent sign is written %% in every message.
+        text = super().__new__(cls, msgid % dict(values))
+        text.msgid = msgid
+        text.values = dict(values)
+        return text
+
+    def __getnewargs__(self) -> tuple[str, dict[str, object]]:  # type: ignore[override]
+        return self.msgid, self.values
+
+
+def N_(msgid: str, **values: object) -> Text:
+    """``msgid`` marked for the message catalogue (``pybabel extract -k N_``), its
+    placeholders filled with ``values``: English until it is shown to a reader."""
+    return Text(msgid, values)
 
 
 class Severity(StrEnum):

@@ -163,3 +163,26 @@ def test_imports_are_audited_and_the_log_verifies(home: Path, tmp_path: Path) ->
             app, ["audit", "verify", "--witness", str(witness), "--home", str(home)]
         ).stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "says"),
+    [
+        ("zh_CN.UTF-8", ["'robot' 不是可接受的取值", "修改方法：请使用以下之一：", "（E_FIELD）"]),
+        ("en_GB.UTF-8", ["'robot' is not a known value", "fix: use one of:", "(E_FIELD)"]),
+        ("C", ["'robot' is not a known value"]),
+    ],
+)
+def test_import_problems_are_printed_in_the_terminals_language(
+    home: Path, tmp_path: Path, lang: str, says: list[str]
+) -> None:
+    # The same catalogue as the console's: the CLI follows HGR_LANG, else LANG.
+    donors = tmp_path / "donors.csv"
+    donors.write_text("donor_id,sex\nD-1,robot\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["import", str(donors), "--home", str(home)], env={"LANG": lang, "HGR_LANG": ""}
+    )
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    for words in says:
+        assert words in output, output

@@ -7,16 +7,20 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from hgr.i18n import LOCALE_DIR, format_date, format_number, negotiate, translations
 
 ROOT = Path(__file__).resolve().parents[2]
-METHODS = [
+METHODS = [  # as babel.cfg lists them
     ("console/**.py", "python"),
+    ("registry/**.py", "python"),
+    ("pedigree/**.py", "python"),
+    ("i18n.py", "python"),
     ("console/templates/**.j2", "jinja2"),
 ]
+KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}
 OPTIONS = {
     "console/templates/**.j2": {
         "extensions": "jinja2.ext.i18n",
@@ -28,7 +32,7 @@ OPTIONS = {
 
 def _marked() -> set[str]:
     """Every message the code marks for translation, read as ``pybabel extract`` reads it."""
-    found = extract_from_dir(ROOT / "src" / "hgr", METHODS, options_map=OPTIONS)
+    found = extract_from_dir(ROOT / "src" / "hgr", METHODS, options_map=OPTIONS, keywords=KEYWORDS)
     return {message if isinstance(message, str) else message[0] for *_, message, _c, _x in found}
 
 
@@ -89,3 +93,43 @@ def test_dates_and_numbers_follow_the_locale() -> None:
     assert translations("zh_Hans").gettext("Debarment list") == "排除名单"
     with pytest.raises(ValueError, match="no catalogue"):
         translations("fr")
+
+
+def test_a_marked_message_is_english_until_shown_in_a_language() -> None:
+    import pickle
+
+    from hgr.i18n import localized
+    from hgr.issues import N_, Text
+
+    text = N_("%(value)s is not a whole number", value="'x'")
+    assert text == "'x' is not a whole number"  # a str, English, wherever it goes
+    assert localized(text, "zh_Hans") == "'x' 不是整数"
+    assert localized(text, "en") == text
+    again = pickle.loads(pickle.dumps(text))  # issues cross process boundaries whole
+    assert isinstance(again, Text)
+    assert localized(again, "zh_Hans") == "'x' 不是整数"
+    percent = N_(
+        "declared foreign-controlled without a foreign share of 50 %% or more or control by "
+        "agreement"
+    )
+    assert "50 % or more" in percent
+    assert "50%" in localized(percent, "zh_Hans")
+    assert localized("plain words", "zh_Hans") == "plain words"
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, "en"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "zh_CN.UTF-8"}, "zh_Hans"),
+        ({"LANG": "zh_CN.UTF-8", "LC_ALL": "en_US.UTF-8"}, "en"),
+        ({"LANG": "en_GB.UTF-8", "HGR_LANG": "zh"}, "zh_Hans"),
+    ],
+)
+def test_the_command_lines_language_follows_the_environment(
+    environ: dict[str, str], expected: str
+) -> None:
+    from hgr.i18n import command_line_locale
+
+    assert command_line_locale(environ) == expected

@@ -268,3 +268,20 @@ def test_a_workbook_is_checked_at_its_sheet_and_row_then_reviewed_and_written(ap
     done = confirm(api, token, confirmation(mended.text))
     assert done.status_code == 200
     assert 1951 in years(api)
+
+
+def test_the_problems_and_their_fixes_are_in_the_readers_language(api: Api) -> None:
+    token = signed_in(api, "steward_bj")
+    csrf = csrf_of(api.client.get("/console/import", headers=_with(token)).text)
+    broken = DONORS.replace("BJH-0003,female,1972", "BJH-0003,robot,1972")
+    page = api.client.post(
+        "/console/import?lang=zh_Hans",
+        data={"csrf": csrf},
+        files=[("files", ("donors.csv", broken.encode(), "text/csv"))],
+        headers=_with(token),
+    )
+    row = re.search(r"<tr class=\"error\">(.*?)</tr>", page.text, re.S)
+    assert row is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row[1], re.S)
+    assert "&#39;robot&#39; 不是可接受的取值" in cells[3]
+    assert cells[4].startswith("请使用以下之一：male, female")

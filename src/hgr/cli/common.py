@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -101,9 +102,14 @@ def fail(exc: HgrError) -> NoReturn:
 
 
 def print_issues(issues: list[Issue]) -> None:
+    """Each issue on a line of its own, in the command line's language (HGR_LANG, LANG)."""
+    from hgr.i18n import command_line_locale, issue_line
+
+    locale = command_line_locale()
     for issue in sorted(issues, key=lambda i: (i.origin.file, i.origin.line or 0)):
         colour = "red" if issue.severity == "error" else "yellow"
-        err.print(f"  [{colour}]{issue.severity}[/{colour}] {issue}", highlight=False)
+        line = escape(issue_line(issue, locale))
+        err.print(f"  [{colour}]{issue.severity}[/{colour}] {line}", highlight=False)
 
 
 @contextmanager

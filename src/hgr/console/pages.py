@@ -20,7 +20,15 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hgr import __version__
-from hgr.i18n import LOCALES, format_date, format_number, html_lang, negotiate, translations
+from hgr.i18n import (
+    LOCALES,
+    format_date,
+    format_number,
+    html_lang,
+    localized,
+    negotiate,
+    translations,
+)
 
 __all__ = ["LANG_COOKIE", "POLICY", "locale_of", "render", "say"]
 
@@ -52,6 +60,8 @@ def _environment(locale: str) -> Environment:
     environment.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     environment.filters["date"] = lambda value: _date(value, locale)
     environment.filters["number"] = lambda value: format_number(value, locale)
+    # Words made away from the page (an import's problems and fixes) in the reader's language.
+    environment.filters["localized"] = lambda value: localized(value, locale)
     # A path segment: unlike urlencode, "/" is encoded too (a sample's code may hold one).
     environment.filters["segment"] = lambda value: quote(str(value), safe="")
     return environment

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from html import escape
 
 from hgr.exceptions import ValidationFailed
-from hgr.issues import Issue, Origin, Severity
+from hgr.issues import N_, Issue, Origin, Severity
 from hgr.vocabulary import AffectedStatus, Sex
 
 __all__ = ["DrawnPerson", "draw_pedigree"]
@@ -83,8 +83,8 @@ def _check(people: Sequence[DrawnPerson]) -> dict[str, DrawnPerson]:
                     "E_PED_DUPLICATE",
                     Severity.ERROR,
                     Origin("pedigree"),
-                    f"{p.id} appears twice",
-                    "give each person once",
+                    N_("%(p)s appears twice", p=p.id),
+                    N_("give each person once"),
                 )
             )
         by_id[p.id] = p
@@ -96,8 +96,13 @@ def _check(people: Sequence[DrawnPerson]) -> dict[str, DrawnPerson]:
                         "E_PED_PARENT",
                         Severity.ERROR,
                         Origin("pedigree"),
-                        f"{p.id}'s {role} {parent} is not in the family",
-                        "add the parent, or leave the parent blank",
+                        N_(
+                            "%(p)s's %(role)s %(parent)s is not in the family",
+                            p=p.id,
+                            role=role,
+                            parent=parent,
+                        ),
+                        N_("add the parent, or leave the parent blank"),
                     )
                 )
     if issues:
@@ -118,8 +123,8 @@ def _check(people: Sequence[DrawnPerson]) -> dict[str, DrawnPerson]:
                             "E_PED_CYCLE",
                             Severity.ERROR,
                             Origin("pedigree"),
-                            f"{parent} is their own ancestor",
-                            "correct the parents",
+                            N_("%(parent)s is their own ancestor", parent=parent),
+                            N_("correct the parents"),
                         )
                     ],
                     code="E_PEDIGREE",
@@ -239,8 +244,8 @@ def draw_pedigree(people: Sequence[DrawnPerson], title: str = "") -> str:
                     "E_PED_EMPTY",
                     Severity.ERROR,
                     Origin("pedigree"),
-                    "the family has no members",
-                    "give at least one person",
+                    N_("the family has no members"),
+                    N_("give at least one person"),
                 )
             ],
             code="E_PEDIGREE",

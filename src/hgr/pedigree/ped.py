@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hgr.issues import Origin, Report
+from hgr.issues import N_, Origin, Report
 from hgr.vocabulary import AffectedStatus, Sex
 
 __all__ = ["NO_FAMILY", "PedigreeRecord", "read_ped"]
@@ -46,8 +46,8 @@ def read_ped(path: Path, report: Report) -> list[PedigreeRecord]:
         report.error(
             "E_ENCODING",
             Origin(str(path)),
-            f"the file is not UTF-8 text (byte {exc.start})",
-            "save it as UTF-8 plain text",
+            N_("the file is not UTF-8 text (byte %(start)s)", start=exc.start),
+            N_("save it as UTF-8 plain text"),
         )
         return records
     for number, line in enumerate(text.splitlines(), 1):
@@ -59,8 +59,8 @@ def read_ped(path: Path, report: Report) -> list[PedigreeRecord]:
             report.error(
                 "E_PED_COLUMNS",
                 origin,
-                f"{len(cells)} columns where PED needs 6",
-                "give family, individual, father, mother, sex and phenotype on every line",
+                N_("%(cells)s columns where PED needs 6", cells=len(cells)),
+                N_("give family, individual, father, mother, sex and phenotype on every line"),
             )
             continue
         fid, iid, father, mother, sex, phenotype = cells[:6]
@@ -68,8 +68,8 @@ def read_ped(path: Path, report: Report) -> list[PedigreeRecord]:
             report.error(
                 "E_PED_ID",
                 origin,
-                f"individual id {iid!r} is a missing-value code",
-                "give every individual a real id",
+                N_("individual id %(iid)s is a missing-value code", iid=repr(iid)),
+                N_("give every individual a real id"),
                 field="individual",
             )
             continue
@@ -78,8 +78,12 @@ def read_ped(path: Path, report: Report) -> list[PedigreeRecord]:
             report.warning(
                 "E_PED_PHENOTYPE",
                 origin,
-                f"phenotype {phenotype!r} is not 1 (unaffected) or 2 (affected); stored as unknown",
-                "use 1, 2, or 0 for missing; keep quantitative traits in a phenotype file",
+                N_(
+                    "phenotype %(phenotype)s is not 1 (unaffected) or 2 (affected); stored "
+                    "as unknown",
+                    phenotype=repr(phenotype),
+                ),
+                N_("use 1, 2, or 0 for missing; keep quantitative traits in a phenotype file"),
                 field="phenotype",
             )
         records.append(
@@ -94,5 +98,7 @@ def read_ped(path: Path, report: Report) -> list[PedigreeRecord]:
             )
         )
     if not records and report.ok:
-        report.error("E_EMPTY", Origin(str(path)), "the file has no individuals", "add PED lines")
+        report.error(
+            "E_EMPTY", Origin(str(path)), N_("the file has no individuals"), N_("add PED lines")
+        )
     return records

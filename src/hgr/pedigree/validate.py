@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from hgr.issues import Issue, Report, Severity
+from hgr.issues import N_, Issue, Report, Severity
 from hgr.pedigree.ped import NO_FAMILY, PedigreeRecord
 from hgr.vocabulary import Sex
 
@@ -99,9 +99,14 @@ def _check_family(family_id: str, lines: list[PedigreeRecord], report: Report) -
             report.error(
                 "E_PED_DUPLICATE_ID",
                 record.origin,
-                f"individual {record.individual_id} is listed twice in family {family_id} "
-                f"(first at line {first.origin.line})",
-                "keep one line per individual and family",
+                N_(
+                    "individual %(individual_id)s is listed twice in family %(family_id)s "
+                    "(first at line %(line)s)",
+                    individual_id=record.individual_id,
+                    family_id=family_id,
+                    line=first.origin.line,
+                ),
+                N_("keep one line per individual and family"),
                 family=family_id,
             )
             continue
@@ -113,8 +118,11 @@ def _check_family(family_id: str, lines: list[PedigreeRecord], report: Report) -
                 report.error(
                     "E_PED_NO_FAMILY",
                     person.origin,
-                    f"{person.individual_id} names parents but has family id 0 (no family)",
-                    "give the family a family id in column 1",
+                    N_(
+                        "%(individual_id)s names parents but has family id 0 (no family)",
+                        individual_id=person.individual_id,
+                    ),
+                    N_("give the family a family id in column 1"),
                     family=family_id,
                 )
         return FamilyCheck(family_id, len(people), len(people), 1, dict.fromkeys(people, 1))
@@ -127,16 +135,25 @@ def _check_family(family_id: str, lines: list[PedigreeRecord], report: Report) -
             report.warning(
                 "E_PED_HALF_FOUNDER",
                 person.origin,
-                f"{person.individual_id} has a {given[0][0]} but no {missing} (half-founder)",
-                "add the missing parent (with 0 0 as their parents) or set both to 0",
+                N_(
+                    "%(individual_id)s has a %(value)s but no %(missing)s (half-founder)",
+                    individual_id=person.individual_id,
+                    value=given[0][0],
+                    missing=missing,
+                ),
+                N_("add the missing parent (with 0 0 as their parents) or set both to 0"),
                 family=family_id,
             )
         if person.father_id is not None and person.father_id == person.mother_id:
             report.error(
                 "E_PED_SAME_PARENT",
                 person.origin,
-                f"{person.individual_id} has {person.father_id} as both father and mother",
-                "correct the father or mother column",
+                N_(
+                    "%(individual_id)s has %(father_id)s as both father and mother",
+                    individual_id=person.individual_id,
+                    father_id=person.father_id,
+                ),
+                N_("correct the father or mother column"),
                 family=family_id,
             )
             continue
@@ -148,9 +165,20 @@ def _check_family(family_id: str, lines: list[PedigreeRecord], report: Report) -
                 report.error(
                     "E_PED_MISSING_PARENT",
                     person.origin,
-                    f"{role} {parent_id} of {person.individual_id} is not in family {family_id}",
-                    f"add a line for {parent_id} (with 0 0 as parents if unknown), or set the "
-                    f"{role} column to 0",
+                    N_(
+                        "%(role)s %(parent_id)s of %(individual_id)s is not in family "
+                        "%(family_id)s",
+                        role=role,
+                        parent_id=parent_id,
+                        individual_id=person.individual_id,
+                        family_id=family_id,
+                    ),
+                    N_(
+                        "add a line for %(parent_id)s (with 0 0 as parents if unknown), or set "
+                        "the %(role)s column to 0",
+                        parent_id=parent_id,
+                        role=role,
+                    ),
                     field=role,
                     family=family_id,
                 )
@@ -158,8 +186,17 @@ def _check_family(family_id: str, lines: list[PedigreeRecord], report: Report) -
                 report.warning(
                     "E_PED_PARENT_SEX_UNKNOWN",
                     parent.origin,
-                    f"{parent_id} is the {role} of {person.individual_id} but has unknown sex",
-                    f"set the sex of {parent_id} to {'1' if expected is Sex.MALE else '2'}",
+                    N_(
+                        "%(parent_id)s is the %(role)s of %(individual_id)s but has unknown sex",
+                        parent_id=parent_id,
+                        role=role,
+                        individual_id=person.individual_id,
+                    ),
+                    N_(
+                        "set the sex of %(parent_id)s to %(value)s",
+                        parent_id=parent_id,
+                        value="1" if expected is Sex.MALE else "2",
+                    ),
                     field="sex",
                     family=family_id,
                 )
@@ -167,10 +204,21 @@ def _check_family(family_id: str, lines: list[PedigreeRecord], report: Report) -
                 report.error(
                     "E_PED_FATHER_SEX" if role == "father" else "E_PED_MOTHER_SEX",
                     parent.origin,
-                    f"{parent_id} is the {role} of {person.individual_id} but is recorded as "
-                    f"{parent.sex.value}",
-                    f"correct the sex of {parent_id}, or the {role} column of "
-                    f"{person.individual_id}",
+                    N_(
+                        "%(parent_id)s is the %(role)s of %(individual_id)s but is recorded as "
+                        "%(sex)s",
+                        parent_id=parent_id,
+                        role=role,
+                        individual_id=person.individual_id,
+                        sex=parent.sex.value,
+                    ),
+                    N_(
+                        "correct the sex of %(parent_id)s, or the %(role)s column of "
+                        "%(individual_id)s",
+                        parent_id=parent_id,
+                        role=role,
+                        individual_id=person.individual_id,
+                    ),
                     field="sex",
                     family=family_id,
                 )
@@ -183,8 +231,10 @@ def _check_family(family_id: str, lines: list[PedigreeRecord], report: Report) -
                 report.error(
                     "E_PED_CYCLE",
                     people[iid].origin,
-                    f"{iid} is their own ancestor: {' → '.join(cycle)}",
-                    "correct the father or mother column of one individual on this path",
+                    N_(
+                        "%(iid)s is their own ancestor: %(value)s", iid=iid, value=" → ".join(cycle)
+                    ),
+                    N_("correct the father or mother column of one individual on this path"),
                     family=family_id,
                 )
     founders = sum(1 for p in people.values() if p.father_id is None and p.mother_id is None)

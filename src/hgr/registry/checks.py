@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hgr.dates import utc_today
-from hgr.issues import Report
+from hgr.issues import N_, Report
 from hgr.registry.fields import duo_terms
 from hgr.registry.staging import Staging
 from hgr.vocabulary import ConsentStatus, ControlStatus
@@ -39,9 +39,14 @@ def _check_institutions(staging: Staging, known: KnownRecords, report: Report) -
             report.error(
                 "E_UNKNOWN_REGION",
                 record.origin,
-                f"region {record.region_code} is not in the node's region list",
-                "use an official code (GB/T 2260 for China) or load the country's regions "
-                "with `hgr regions load`",
+                N_(
+                    "region %(region_code)s is not in the node's region list",
+                    region_code=record.region_code,
+                ),
+                N_(
+                    "use an official code (GB/T 2260 for China) or load the country's "
+                    "regions with `hgr regions load`"
+                ),
                 field="region_code",
             )
         owner = known.legal_ids.get(record.legal_person_id)
@@ -49,9 +54,13 @@ def _check_institutions(staging: Staging, known: KnownRecords, report: Report) -
             report.error(
                 "E_LEGAL_ID_TAKEN",
                 record.origin,
-                f"legal-person id {record.legal_person_id} is already registered to "
-                f"institution {owner}",
-                "use that institution's code, or correct the identifier",
+                N_(
+                    "legal-person id %(legal_person_id)s is already registered to "
+                    "institution %(owner)s",
+                    legal_person_id=record.legal_person_id,
+                    owner=owner,
+                ),
+                N_("use that institution's code, or correct the identifier"),
                 field="legal_person_id",
             )
         # "Actual control" by a foreign party: >= 50 % of equity or votes, or control by
@@ -65,18 +74,22 @@ def _check_institutions(staging: Staging, known: KnownRecords, report: Report) -
             report.error(
                 "E_CONTROL",
                 record.origin,
-                "declared domestic, but a foreign share of 50 % or more, or control by "
-                "agreement, makes it foreign-controlled (HGR Regulation Art. 21)",
-                "set control to foreign_controlled, or correct the shares",
+                N_(
+                    "declared domestic, but a foreign share of 50 %% or more, or control by "
+                    "agreement, makes it foreign-controlled (HGR Regulation Art. 21)"
+                ),
+                N_("set control to foreign_controlled, or correct the shares"),
                 field="control",
             )
         if record.control is ControlStatus.FOREIGN_CONTROLLED and not controlled:
             report.warning(
                 "E_CONTROL_FACTS",
                 record.origin,
-                "declared foreign-controlled without a foreign share of 50 % or more or "
-                "control by agreement",
-                "give foreign_equity_pct, foreign_voting_pct or control_by_agreement",
+                N_(
+                    "declared foreign-controlled without a foreign share of 50 %% or more or "
+                    "control by agreement"
+                ),
+                N_("give foreign_equity_pct, foreign_voting_pct or control_by_agreement"),
                 field="control",
             )
 
@@ -98,8 +111,11 @@ def _check_references(
             report.error(
                 "E_UNKNOWN_REGION",
                 donor.origin,
-                f"region {donor.residence_region} is not in the node's region list",
-                "use an official region code, e.g. 110000 for Beijing",
+                N_(
+                    "region %(residence_region)s is not in the node's region list",
+                    residence_region=donor.residence_region,
+                ),
+                N_("use an official region code, e.g. 110000 for Beijing"),
                 field="residence_region",
             )
     for code_field, records in (
@@ -112,8 +128,11 @@ def _check_references(
                 report.error(
                     "E_UNKNOWN_COLLECTION",
                     record.origin,
-                    f"collection {record.collection_code} is not registered",
-                    "add it to a collections template in this import, or correct the id",
+                    N_(
+                        "collection %(collection_code)s is not registered",
+                        collection_code=record.collection_code,
+                    ),
+                    N_("add it to a collections template in this import, or correct the id"),
                     field=code_field,
                 )
     donor_refs = [(r.donor_id, r.origin) for r in staging.samples.values()]
@@ -123,8 +142,8 @@ def _check_references(
             report.error(
                 "E_UNKNOWN_DONOR",
                 origin,
-                f"donor {donor_id} is not registered",
-                "add the donor to a donors template in this import, or correct the id",
+                N_("donor %(donor_id)s is not registered", donor_id=donor_id),
+                N_("add the donor to a donors template in this import, or correct the id"),
                 field="donor_id",
             )
 
@@ -138,9 +157,16 @@ def _check_probands(staging: Staging, report: Report) -> None:
             report.error(
                 "E_PROBAND",
                 family.origin,
-                f"proband {family.proband} is not a member of family {family.code} in the "
-                "pedigree of this import",
-                "import the family's PED file together with families.csv, or correct the proband",
+                N_(
+                    "proband %(proband)s is not a member of family %(family)s in the "
+                    "pedigree of this import",
+                    proband=family.proband,
+                    family=family.code,
+                ),
+                N_(
+                    "import the family's PED file together with families.csv, or correct "
+                    "the proband"
+                ),
                 field="proband",
             )
 
@@ -151,8 +177,11 @@ def _check_dates(staging: Staging, today: dt.date, report: Report) -> None:
             report.error(
                 "E_FUTURE_DATE",
                 sample.origin,
-                f"collection date {sample.collection_date} is in the future",
-                "correct the date",
+                N_(
+                    "collection date %(collection_date)s is in the future",
+                    collection_date=sample.collection_date,
+                ),
+                N_("correct the date"),
                 field="collection_date",
             )
         donor = staging.donors.get(sample.donor_id)
@@ -161,9 +190,12 @@ def _check_dates(staging: Staging, today: dt.date, report: Report) -> None:
             report.error(
                 "E_BEFORE_BIRTH",
                 sample.origin,
-                f"sample taken in {sample.collection_date.year}, before the donor's birth "
-                f"year {born}",
-                "correct the collection date or the donor's birth year",
+                N_(
+                    "sample taken in %(year)s, before the donor's birth year %(born)s",
+                    year=sample.collection_date.year,
+                    born=born,
+                ),
+                N_("correct the collection date or the donor's birth year"),
                 field="collection_date",
             )
     for approval in staging.ethics.values():
@@ -171,8 +203,12 @@ def _check_dates(staging: Staging, today: dt.date, report: Report) -> None:
             report.error(
                 "E_DATE_ORDER",
                 approval.origin,
-                f"valid_to {approval.valid_to} is before valid_from {approval.valid_from}",
-                "swap or correct the dates",
+                N_(
+                    "valid_to %(valid_to)s is before valid_from %(valid_from)s",
+                    valid_to=approval.valid_to,
+                    valid_from=approval.valid_from,
+                ),
+                N_("swap or correct the dates"),
                 field="valid_to",
             )
 
@@ -184,8 +220,8 @@ def _check_consents(staging: Staging, today: dt.date, report: Report) -> None:
             report.error(
                 "E_FUTURE_DATE",
                 o,
-                f"signed on {consent.signed_on}, a future date",
-                "correct the date",
+                N_("signed on %(signed_on)s, a future date", signed_on=consent.signed_on),
+                N_("correct the date"),
                 field="signed_on",
             )
         # DUO: DS is "restricted to" a disease, GS to a place, TS to a date (DUO §5.1).
@@ -193,32 +229,32 @@ def _check_consents(staging: Staging, today: dt.date, report: Report) -> None:
             report.error(
                 "E_DUO_PARAMETER",
                 o,
-                "disease-specific consent (DS) names no disease",
-                "give the MONDO disease in `disease`",
+                N_("disease-specific consent (DS) names no disease"),
+                N_("give the MONDO disease in `disease`"),
                 field="disease",
             )
         if consent.disease and consent.permission != DS:
             report.error(
                 "E_DUO_PARAMETER",
                 o,
-                "a disease is given but the permission is not DS",
-                "set permission to DS, or clear `disease`",
+                N_("a disease is given but the permission is not DS"),
+                N_("set permission to DS, or clear `disease`"),
                 field="disease",
             )
         if (GS in consent.modifiers) != bool(consent.countries):
             report.error(
                 "E_DUO_PARAMETER",
                 o,
-                "geographical restriction (GS) and `countries` go together",
-                "give both GS in modifiers and the countries, or neither",
+                N_("geographical restriction (GS) and `countries` go together"),
+                N_("give both GS in modifiers and the countries, or neither"),
                 field="countries",
             )
         if (TS in consent.modifiers) != (consent.time_limit is not None):
             report.error(
                 "E_DUO_PARAMETER",
                 o,
-                "time limit (TS) and `time_limit` go together",
-                "give both TS in modifiers and the end date, or neither",
+                N_("time limit (TS) and `time_limit` go together"),
+                N_("give both TS in modifiers and the end date, or neither"),
                 field="time_limit",
             )
         withdrawn = consent.status is ConsentStatus.WITHDRAWN
@@ -226,24 +262,24 @@ def _check_consents(staging: Staging, today: dt.date, report: Report) -> None:
             report.error(
                 "E_WITHDRAWAL",
                 o,
-                "status is withdrawn but no withdrawal date is given",
-                "give withdrawn_on",
+                N_("status is withdrawn but no withdrawal date is given"),
+                N_("give withdrawn_on"),
                 field="withdrawn_on",
             )
         if not withdrawn and consent.withdrawn_on is not None:
             report.error(
                 "E_WITHDRAWAL",
                 o,
-                f"a withdrawal date is given but status is {consent.status}",
-                "set status to withdrawn, or clear withdrawn_on",
+                N_("a withdrawal date is given but status is %(status)s", status=consent.status),
+                N_("set status to withdrawn, or clear withdrawn_on"),
                 field="status",
             )
         if consent.withdrawn_on and consent.withdrawn_on < consent.signed_on:
             report.error(
                 "E_DATE_ORDER",
                 o,
-                "withdrawn before it was signed",
-                "correct withdrawn_on or signed_on",
+                N_("withdrawn before it was signed"),
+                N_("correct withdrawn_on or signed_on"),
                 field="withdrawn_on",
             )
 

@@ -14,6 +14,7 @@ from functools import cache
 from importlib.resources import files
 from typing import TypeVar
 
+from hgr.issues import N_
 from hgr.vocabulary import choices
 
 __all__ = [
@@ -67,16 +68,25 @@ def parse_enum(enum: type[E], raw: str) -> E:
     try:
         return enum(value)
     except ValueError:
-        raise FieldError(f"{raw!r} is not a known value", f"use one of: {choices(enum)}") from None
+        raise FieldError(
+            N_("%(value)s is not a known value", value=repr(raw)),
+            N_("use one of: %(choices)s", choices=choices(enum)),
+        ) from None
 
 
 def parse_int(raw: str, *, low: int | None = None, high: int | None = None) -> int:
     try:
         value = int(raw.strip())
     except ValueError:
-        raise FieldError(f"{raw!r} is not a whole number", "write digits only, e.g. 1984") from None
+        raise FieldError(
+            N_("%(value)s is not a whole number", value=repr(raw)),
+            N_("write digits only, e.g. 1984"),
+        ) from None
     if (low is not None and value < low) or (high is not None and value > high):
-        raise FieldError(f"{value} is out of range", f"give a value from {low} to {high}")
+        raise FieldError(
+            N_("%(value)s is out of range", value=value),
+            N_("give a value from %(low)s to %(high)s", low=low, high=high),
+        )
     return value
 
 
@@ -85,10 +95,13 @@ def parse_percent(raw: str) -> float:
         value = float(raw.strip().rstrip("%"))
     except ValueError:
         raise FieldError(
-            f"{raw!r} is not a number", "write a percentage such as 35 or 51.5"
+            N_("%(value)s is not a number", value=repr(raw)),
+            N_("write a percentage such as 35 or 51.5"),
         ) from None
     if not 0 <= value <= 100:
-        raise FieldError(f"{value} is not a percentage", "give a value from 0 to 100")
+        raise FieldError(
+            N_("%(value)s is not a percentage", value=value), N_("give a value from 0 to 100")
+        )
     return value
 
 
@@ -102,7 +115,7 @@ def parse_bool(raw: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise FieldError(f"{raw!r} is not yes or no", "write true or false")
+    raise FieldError(N_("%(value)s is not yes or no", value=repr(raw)), N_("write true or false"))
 
 
 def parse_date(raw: str) -> dt.date:
@@ -110,7 +123,9 @@ def parse_date(raw: str) -> dt.date:
         return dt.date.fromisoformat(raw.strip())
     except ValueError:
         raise FieldError(
-            f"{raw!r} is not a date", "write an ISO 8601 date: YYYY-MM-DD", "E_DATE"
+            N_("%(value)s is not a date", value=repr(raw)),
+            N_("write an ISO 8601 date: YYYY-MM-DD"),
+            "E_DATE",
         ) from None
 
 
@@ -121,7 +136,8 @@ def parse_country(raw: str) -> str:
     value = raw.strip().upper()
     if not _COUNTRY.match(value):
         raise FieldError(
-            f"{raw!r} is not a country code", "use the ISO 3166-1 alpha-2 code, e.g. CN, GB, US"
+            N_("%(value)s is not a country code", value=repr(raw)),
+            N_("use the ISO 3166-1 alpha-2 code, e.g. CN, GB, US"),
         )
     return value
 
@@ -133,8 +149,8 @@ def parse_sha256(raw: str) -> str:
     value = raw.strip().lower()
     if not _SHA256.match(value):
         raise FieldError(
-            f"{raw!r} is not a SHA-256 checksum",
-            "give the 64 hexadecimal digits printed by `sha256sum FILE`",
+            N_("%(value)s is not a SHA-256 checksum", value=repr(raw)),
+            N_("give the 64 hexadecimal digits printed by `sha256sum FILE`"),
             "E_CHECKSUM",
         )
     return value
@@ -166,8 +182,8 @@ def parse_phenotype(raw: str) -> Term:
     bad = not _CURIE.match(value) or (value.upper().startswith("HP:") and not _HPO.match(value))
     if bad:
         raise FieldError(
-            f"{raw!r} is not an HPO term",
-            "write HP: and seven digits, e.g. HP:0001250 (prefix ! if the feature is excluded)",
+            N_("%(value)s is not an HPO term", value=repr(raw)),
+            N_("write HP: and seven digits, e.g. HP:0001250 (prefix ! if the feature is excluded)"),
             "E_TERM",
         )
     return Term(value, excluded=excluded)
@@ -188,8 +204,8 @@ def parse_diagnosis(raw: str) -> Term:
     pattern = _DIAGNOSIS.get(prefix.upper())
     if pattern is None or not pattern.match(local):
         raise FieldError(
-            f"{raw!r} is not a diagnosis code",
-            "write ICD10:G10, ORPHA:399, MONDO:0007739 or OMIM:143100",
+            N_("%(value)s is not a diagnosis code", value=repr(raw)),
+            N_("write ICD10:G10, ORPHA:399, MONDO:0007739 or OMIM:143100"),
             "E_TERM",
         )
     return Term(f"{prefix.upper()}:{local}")
@@ -199,8 +215,8 @@ def parse_mondo(raw: str) -> str:
     value = raw.strip()
     if not re.match(r"^MONDO:\d{7}$", value):
         raise FieldError(
-            f"{raw!r} is not a MONDO disease",
-            "DUO's disease-specific code (DS) takes a MONDO term, e.g. MONDO:0007739",
+            N_("%(value)s is not a MONDO disease", value=repr(raw)),
+            N_("DUO's disease-specific code (DS) takes a MONDO term, e.g. MONDO:0007739"),
             "E_TERM",
         )
     return value
@@ -232,14 +248,23 @@ def parse_duo(raw: str, kind: str | None = None) -> DuoTerm:
     term = duo_terms().get(value) or duo_terms().get(value.upper())
     if term is None:
         raise FieldError(
-            f"{raw!r} is not a DUO term",
-            "use a DUO id or shorthand, e.g. DUO:0000042 or GRU, HMB, DS, NCU, GS",
+            N_("%(value)s is not a DUO term", value=repr(raw)),
+            N_("use a DUO id or shorthand, e.g. DUO:0000042 or GRU, HMB, DS, NCU, GS"),
             "E_DUO",
         )
     if kind is not None and term.kind != kind:
         raise FieldError(
-            f"{term.shorthand} ({term.id}) is a data-use {term.kind}, not a {kind}",
-            "put permissions (GRU, HMB, DS, POA, NRES) in `permission` and the rest in `modifiers`",
+            N_(
+                "%(term)s (%(id)s) is a data-use %(is_kind)s, not a %(kind)s",
+                term=term.shorthand,
+                id=term.id,
+                is_kind=term.kind,
+                kind=kind,
+            ),
+            N_(
+                "put permissions (GRU, HMB, DS, POA, NRES) in `permission` and the rest in "
+                "`modifiers`"
+            ),
             "E_DUO",
         )
     return term
@@ -260,14 +285,14 @@ def parse_uscc(raw: str) -> str:
     value = raw.strip().upper()
     if len(value) != 18 or any(c not in USCC_ALPHABET for c in value):
         raise FieldError(
-            f"{raw!r} is not a Unified Social Credit Code",
-            "give the 18-character code of GB 32100-2015 printed on the business licence",
+            N_("%(value)s is not a Unified Social Credit Code", value=repr(raw)),
+            N_("give the 18-character code of GB 32100-2015 printed on the business licence"),
             "E_LEGAL_ID",
         )
     if uscc_check_character(value[:17]) != value[17]:
         raise FieldError(
-            f"{raw!r} fails the GB 32100-2015 check character",
-            "copy the code again from the business licence; one character is wrong",
+            N_("%(value)s fails the GB 32100-2015 check character", value=repr(raw)),
+            N_("copy the code again from the business licence; one character is wrong"),
             "E_LEGAL_ID",
         )
     return value

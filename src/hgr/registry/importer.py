@@ -25,7 +25,7 @@ from hgr.dates import utc_now
 from hgr.db import Base, Database
 from hgr.db.seals import Sealing, allocate_ids, sealed_tables
 from hgr.exceptions import Conflict, NotFound, ValidationFailed
-from hgr.issues import Issue, Origin, Report, Severity
+from hgr.issues import N_, Issue, Origin, Report, Severity
 from hgr.pedigree import NO_FAMILY, FamilyCheck, check_pedigrees
 from hgr.pedigree.ped import PedigreeRecord
 from hgr.progress import Progress, silent
@@ -511,11 +511,17 @@ class _Writer:
                 "E_SAMPLE_MOVE",
                 Severity.ERROR,
                 record.origin,
-                f"sample {record.code} is registered to another donor; the file gives "
-                f"{record.donor_id}",
-                f"if the sample was misattributed, move it with `hgr sample move {record.code}"
-                f" --to {record.donor_id} --reason ...`, then import again; else correct "
-                "the donor_id",
+                N_(
+                    "sample %(sample)s is registered to another donor; the file gives %(donor)s",
+                    sample=record.code,
+                    donor=record.donor_id,
+                ),
+                N_(
+                    "if the sample was misattributed, move it with `hgr sample move %(sample)s "
+                    "--to %(donor)s --reason ...`, then import again; else correct the donor_id",
+                    sample=record.code,
+                    donor=record.donor_id,
+                ),
                 field="donor_id",
             )
             for _row, record in moved
@@ -921,9 +927,17 @@ def _as_issue(change: FieldChange) -> Issue:
         "E_WOULD_CHANGE",
         Severity.ERROR,
         Origin(change.record),
-        f"{change.record}: {change.field} would change: {before} → {after}",
-        "if this is meant, import again with --update (the old value is kept in its "
-        "history); else correct the file",
+        N_(
+            "%(record)s: %(field)s would change: %(before)s → %(after)s",
+            record=change.record,
+            field=change.field,
+            before=before,
+            after=after,
+        ),
+        N_(
+            "if this is meant, import again with --update (the old value is kept in its "
+            "history); else correct the file"
+        ),
         field=change.field,
     )
 

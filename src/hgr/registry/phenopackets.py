@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hgr.issues import Origin, Report
+from hgr.issues import N_, Origin, Report
 from hgr.pedigree.ped import PedigreeRecord
 from hgr.registry import fields as f
 from hgr.registry.records import DonorRecord, FamilyRecord
@@ -64,8 +64,8 @@ def _individual(
         report.error(
             "E_PHENOPACKET_SUBJECT",
             origin,
-            "the phenopacket has no subject with an id",
-            "add subject.id: the institution's id of the individual",
+            N_("the phenopacket has no subject with an id"),
+            N_("add subject.id: the institution's id of the individual"),
             field="subject.id",
         )
         return None
@@ -87,8 +87,8 @@ def _individual(
         report.error(
             "E_FIELD",
             origin,
-            f"subject.sex {sex_raw!r} is not a Phenopackets sex",
-            f"use one of: {', '.join(_SEX)}",
+            N_("subject.sex %(sex_raw)s is not a Phenopackets sex", sex_raw=repr(sex_raw)),
+            N_("use one of: %(value)s", value=", ".join(_SEX)),
             field="subject.sex",
         )
     vital_raw = (subject.get("vitalStatus") or {}).get("status")
@@ -98,8 +98,11 @@ def _individual(
         report.error(
             "E_FIELD",
             origin,
-            f"subject.vitalStatus.status {vital_raw!r} is not a Phenopackets vital status",
-            f"use one of: {', '.join(_VITAL)}",
+            N_(
+                "subject.vitalStatus.status %(vital_raw)s is not a Phenopackets vital status",
+                vital_raw=repr(vital_raw),
+            ),
+            N_("use one of: %(value)s", value=", ".join(_VITAL)),
             field="subject.vitalStatus.status",
         )
     birth_year = None
@@ -112,8 +115,8 @@ def _individual(
             report.error(
                 "E_DATE",
                 origin,
-                f"subject.dateOfBirth {born!r} is not a timestamp",
-                "write an RFC 3339 timestamp, e.g. 1984-03-01T00:00:00Z",
+                N_("subject.dateOfBirth %(born)s is not a timestamp", born=repr(born)),
+                N_("write an RFC 3339 timestamp, e.g. 1984-03-01T00:00:00Z"),
                 field="subject.dateOfBirth",
             )
     phenotypes: dict[str, f.Term] = {}
@@ -164,7 +167,10 @@ def _pedigree(
         fid = str(person.get("familyId", "")).strip() or str(document.get("id", "")).strip()
         if not iid:
             report.error(
-                "E_PED_ID", origin, "pedigree person has no individualId", "add individualId"
+                "E_PED_ID",
+                origin,
+                N_("pedigree person has no individualId"),
+                N_("add individualId"),
             )
             continue
         status = _AFFECTED.get(str(person.get("affectedStatus", "MISSING")), AffectedStatus.UNKNOWN)
@@ -191,14 +197,19 @@ def read_phenopacket(path: Path, report: Report) -> PhenopacketContent:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
-        report.error("E_ENCODING", origin, f"not UTF-8 text (byte {exc.start})", "save as UTF-8")
+        report.error(
+            "E_ENCODING",
+            origin,
+            N_("not UTF-8 text (byte %(start)s)", start=exc.start),
+            N_("save as UTF-8"),
+        )
         return content
     except json.JSONDecodeError as exc:
         report.error(
             "E_JSON",
             Origin(str(path), exc.lineno),
-            f"not valid JSON: {exc.msg} (column {exc.colno})",
-            "repair the JSON; a validator such as `python -m json.tool FILE` shows where",
+            N_("not valid JSON: %(msg)s (column %(colno)s)", msg=exc.msg, colno=exc.colno),
+            N_("repair the JSON; a validator such as `python -m json.tool FILE` shows where"),
         )
         return content
     version = _schema_version(document) if isinstance(document, dict) else None
@@ -207,8 +218,8 @@ def read_phenopacket(path: Path, report: Report) -> PhenopacketContent:
         report.error(
             "E_NOT_PHENOPACKET",
             origin,
-            f"not a GA4GH Phenopacket v2 document ({found})",
-            "export the record as a Phenopacket v2 (metaData.phenopacketSchemaVersion 2.0)",
+            N_("not a GA4GH Phenopacket v2 document (%(found)s)", found=found),
+            N_("export the record as a Phenopacket v2 (metaData.phenopacketSchemaVersion 2.0)"),
         )
         return content
     if "proband" in document:

@@ -18,7 +18,7 @@ from hgr.audit import SYSTEM, Actor, record
 from hgr.crypto import file_sha256
 from hgr.db import Database
 from hgr.exceptions import ValidationFailed
-from hgr.issues import Origin, Report
+from hgr.issues import N_, Origin, Report
 from hgr.registry import fields as f
 from hgr.registry.models import Region
 from hgr.registry.templates import Cells, read_table
@@ -62,8 +62,8 @@ def read_regions(path: Path, report: Report) -> list[RegionRow]:
             report.error(
                 "E_MISSING_COLUMN",
                 origin,
-                f"columns missing: {', '.join(missing)}",
-                "give country, code, name, name_local, level, parent_code",
+                N_("columns missing: %(columns)s", columns=", ".join(missing)),
+                N_("give country, code, name, name_local, level, parent_code"),
             )
             return []
         c = Cells(raw, origin, report)
@@ -87,16 +87,21 @@ def read_regions(path: Path, report: Report) -> list[RegionRow]:
             report.error(
                 "E_REGION_PARENT",
                 r.origin,
-                f"parent {r.parent_code!r} is not in the list",
-                "give the code of the region one level up",
+                N_("parent %(parent)s is not in the list", parent=repr(r.parent_code)),
+                N_("give the code of the region one level up"),
                 field="parent_code",
             )
         elif _ORDER[parent.level] != _ORDER[r.level] - 1:
             report.error(
                 "E_REGION_PARENT",
                 r.origin,
-                f"a {r.level} cannot sit under the {parent.level} {parent.code}",
-                "provinces sit under a nation, prefectures under a province",
+                N_(
+                    "a %(level)s cannot sit under the %(parent_level)s %(parent)s",
+                    level=r.level,
+                    parent_level=parent.level,
+                    parent=parent.code,
+                ),
+                N_("provinces sit under a nation, prefectures under a province"),
                 field="level",
             )
     return rows

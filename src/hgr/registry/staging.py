@@ -16,7 +16,7 @@ from typing import Any
 
 from hgr.audit.log import canonical_json
 from hgr.crypto import file_sha256
-from hgr.issues import Origin, Report
+from hgr.issues import N_, Origin, Report
 from hgr.pedigree.ped import NO_FAMILY, PedigreeRecord, read_ped
 from hgr.progress import Progress, silent
 from hgr.registry.phenopackets import read_phenopacket
@@ -99,9 +99,13 @@ def _put(store: dict[Any, Any], key: Any, record: Any, what: str, report: Report
         report.error(
             "E_DUPLICATE_KEY",
             record.origin,
-            f"{what} {key if isinstance(key, str) else ' / '.join(key)} is given again with "
-            f"different values (first at {first.origin})",
-            "keep one line for it, or make the lines agree",
+            N_(
+                "%(what)s %(key)s is given again with different values (first at %(first)s)",
+                what=what,
+                key=key if isinstance(key, str) else " / ".join(key),
+                first=str(first.origin),
+            ),
+            N_("keep one line for it, or make the lines agree"),
         )
 
 
@@ -123,9 +127,15 @@ def _merge_donor(staging: Staging, record: DonorRecord, report: Report) -> None:
             report.error(
                 "E_DONOR_CONFLICT",
                 record.origin,
-                f"donor {record.local_id}: {f.name} is {_show(theirs)} here but "
-                f"{_show(mine)} at {first.origin}",
-                "make the files agree on this donor",
+                N_(
+                    "donor %(donor)s: %(field)s is %(here)s here but %(there)s at %(first)s",
+                    donor=record.local_id,
+                    field=f.name,
+                    here=_show(theirs),
+                    there=_show(mine),
+                    first=str(first.origin),
+                ),
+                N_("make the files agree on this donor"),
                 field=f.name,
             )
         merged[f.name] = mine if mine is not None else theirs
@@ -156,8 +166,11 @@ def _stage_template(staging: Staging, path: Path, report: Report) -> str | None:
         report.error(
             "E_UNKNOWN_TEMPLATE",
             Origin(str(path)),
-            "cannot tell which template this table is",
-            f"start the file name with one of: {', '.join(TEMPLATES)} (e.g. donors.csv)",
+            N_("cannot tell which template this table is"),
+            N_(
+                "start the file name with one of: %(templates)s (e.g. donors.csv)",
+                templates=", ".join(TEMPLATES),
+            ),
         )
         return None
     _stage_records(staging, read_template(path, template, report), report)
@@ -232,7 +245,7 @@ def stage_files(
         progress(f"reading {path.name}", number, len(inputs))
         origin = Origin(str(path))
         if not path.is_file():
-            report.error("E_NO_FILE", origin, "no such file", "check the path")
+            report.error("E_NO_FILE", origin, N_("no such file"), N_("check the path"))
             continue
         if path.resolve() in seen:
             continue
@@ -260,17 +273,19 @@ def stage_files(
             report.error(
                 "E_UNKNOWN_FORMAT",
                 origin,
-                "hgr import does not read the old Excel format (.xls)",
-                "save the workbook as an Excel workbook (.xlsx) or as CSV UTF-8",
+                N_("hgr import does not read the old Excel format (.xls)"),
+                N_("save the workbook as an Excel workbook (.xlsx) or as CSV UTF-8"),
             )
             kind = None
         else:
             report.error(
                 "E_UNKNOWN_FORMAT",
                 origin,
-                f"hgr import does not read {suffix or 'extension-less'} files",
-                "give CSV/TSV templates or Excel workbooks (.xlsx), PED/FAM files or "
-                "Phenopackets JSON",
+                N_("hgr import does not read %(kind)s files", kind=suffix or "extension-less"),
+                N_(
+                    "give CSV/TSV templates or Excel workbooks (.xlsx), PED/FAM files or "
+                    "Phenopackets JSON"
+                ),
             )
             kind = None
         if kind is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hgr.issues import Origin, Report
+from hgr.issues import N_, Origin, Report
 from hgr.registry import fields as f
 from hgr.registry.records import (
     CollectionRecord,
@@ -82,8 +82,8 @@ class Cells:
                 self.report.error(
                     "E_REQUIRED",
                     self.origin,
-                    "value is missing",
-                    f"fill in `{name}`: it is required",
+                    N_("value is missing"),
+                    N_("fill in `%(column)s`: it is required", column=name),
                     field=name,
                 )
             return None
@@ -402,13 +402,13 @@ def read_table(
         report.error(
             "E_ENCODING",
             Origin(str(path)),
-            f"the file is not UTF-8 text (byte {exc.start})",
-            "save it as UTF-8 (Excel: CSV UTF-8)",
+            N_("the file is not UTF-8 text (byte %(byte)s)", byte=exc.start),
+            N_("save it as UTF-8 (Excel: CSV UTF-8)"),
         )
         return
     lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if not line.startswith("#")]
     if not lines:
-        report.error("E_EMPTY", Origin(str(path)), "the file is empty", "add a header line")
+        report.error("E_EMPTY", Origin(str(path)), N_("the file is empty"), N_("add a header line"))
         return
     reader = csv.reader((line for _, line in lines), delimiter=delimiter, strict=True)
     try:
@@ -425,14 +425,21 @@ def read_table(
                 report.error(
                     "E_CELLS",
                     origin,
-                    f"{len(cells)} cells where the header has {len(header)}",
-                    "check for a missing or extra separator, or quote cells that contain one",
+                    N_(
+                        "%(cells)s cells where the header has %(columns)s",
+                        cells=len(cells),
+                        columns=len(header),
+                    ),
+                    N_("check for a missing or extra separator, or quote cells that contain one"),
                 )
                 continue
             yield origin, dict(zip(header, cells, strict=True))
     except csv.Error as exc:
         report.error(
-            "E_CSV", Origin(str(path)), f"not a valid table: {exc}", "quote cells correctly"
+            "E_CSV",
+            Origin(str(path)),
+            N_("not a valid table: %(why)s", why=str(exc)),
+            N_("quote cells correctly"),
         )
 
 
@@ -494,8 +501,8 @@ def repeated_columns(names: Sequence[str], origin: Origin, report: Report) -> bo
         report.error(
             "E_DUPLICATE_COLUMN",
             origin,
-            f"column `{name}` is given more than once",
-            "give each column once: names are read without case or surrounding spaces",
+            N_("column `%(column)s` is given more than once", column=name),
+            N_("give each column once: names are read without case or surrounding spaces"),
             field=name,
         )
     return bool(repeated)
@@ -521,8 +528,15 @@ def _check_header(origin: Origin, template: Template, header: set[str], report: 
         report.error(
             "E_UNKNOWN_COLUMN",
             origin,
-            f"unknown column `{name}` in a {template.name} template",
-            f"rename or remove it; the columns are: {', '.join(template.column_names)}",
+            N_(
+                "unknown column `%(column)s` in a %(template)s template",
+                column=name,
+                template=template.name,
+            ),
+            N_(
+                "rename or remove it; the columns are: %(columns)s",
+                columns=", ".join(template.column_names),
+            ),
             field=name,
         )
     for col in template.columns:
@@ -531,8 +545,8 @@ def _check_header(origin: Origin, template: Template, header: set[str], report: 
             report.error(
                 "E_MISSING_COLUMN",
                 origin,
-                f"required column `{col.name}` is missing",
-                f"add a `{col.name}` column: {col.meaning}",
+                N_("required column `%(column)s` is missing", column=col.name),
+                N_("add a `%(column)s` column: %(meaning)s", column=col.name, meaning=col.meaning),
                 field=col.name,
             )
     return ok

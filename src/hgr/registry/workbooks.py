@@ -24,7 +24,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hgr.issues import Origin, Report
+from hgr.issues import N_, Origin, Report, Text
 from hgr.registry.templates import TEMPLATES, Template, read_sheet
 
 __all__ = ["REFERENCE_SHEET", "WORKBOOK_SUFFIXES", "blank_workbook", "read_workbook"]
@@ -35,16 +35,25 @@ MAX_UNPACKED = 256 * 1024 * 1024  # bytes the parts of one workbook may unpack t
 MAX_RATIO = 200  # how much more a part may unpack to than it takes packed, past 1 MiB
 
 
-def _unpacked_size_problem(path: Path) -> str | None:
+def _unpacked_size_problem(path: Path) -> Text | None:
     """Why the zip's directory says the workbook is too big to unpack, or None."""
     with zipfile.ZipFile(path) as archive:
         parts = archive.infolist()
     total = sum(p.file_size for p in parts)
     if total > MAX_UNPACKED:
-        return f"its parts unpack to {total:,} bytes, over {MAX_UNPACKED:,}"
+        return N_(
+            "the workbook is refused: its parts unpack to %(size)s bytes, over %(limit)s",
+            size=f"{total:,}",
+            limit=f"{MAX_UNPACKED:,}",
+        )
     for part in parts:
-        if part.file_size > 1024 * 1024 and part.file_size > MAX_RATIO * max(part.compress_size, 1):
-            return f"its part {part.filename} unpacks {part.file_size // part.compress_size}-fold"
+        packed = max(part.compress_size, 1)  # a directory may claim a part packs to nothing
+        if part.file_size > 1024 * 1024 and part.file_size > MAX_RATIO * packed:
+            return N_(
+                "the workbook is refused: its part %(part)s unpacks %(ratio)s-fold",
+                part=part.filename,
+                ratio=part.file_size // packed,
+            )
     return None
 
 
@@ -74,7 +83,7 @@ def _rows(
     while header and not header[-1]:
         header.pop()  # trailing empty columns
     if not header:
-        report.error("E_EMPTY", Origin(source), "the sheet is empty", "add a header row")
+        report.error("E_EMPTY", Origin(source), N_("the sheet is empty"), N_("add a header row"))
         return None
 
     def rows() -> Iterator[tuple[Origin, dict[str, str]]]:
@@ -88,8 +97,12 @@ def _rows(
                 report.error(
                     "E_CELLS",
                     origin,
-                    f"{len(header) + len(extra)} cells where the header has {len(header)}",
-                    "remove the cells right of the last named column, or name their column",
+                    N_(
+                        "%(cells)s cells where the header has %(columns)s",
+                        cells=len(header) + len(extra),
+                        columns=len(header),
+                    ),
+                    N_("remove the cells right of the last named column, or name their column"),
                 )
                 continue
             texts += [""] * (len(header) - len(texts))
@@ -108,16 +121,16 @@ def read_workbook(path: Path, report: Report) -> list[tuple[Template, list[Any]]
         report.error(
             "E_XLSX",
             origin,
-            "the file is not an Excel workbook (.xlsx)",
-            "save it from the spreadsheet as an Excel workbook (.xlsx) or as CSV UTF-8",
+            N_("the file is not an Excel workbook (.xlsx)"),
+            N_("save it from the spreadsheet as an Excel workbook (.xlsx) or as CSV UTF-8"),
         )
         return []
     if too_big:
         report.error(
             "E_XLSX",
             origin,
-            f"the workbook is refused: {too_big}",
-            "import it as CSV files, or split it into smaller workbooks",
+            too_big,
+            N_("import it as CSV files, or split it into smaller workbooks"),
         )
         return []
     found: list[tuple[Template, list[Any]]] = []
@@ -134,8 +147,14 @@ def read_workbook(path: Path, report: Report) -> list[tuple[Template, list[Any]]
                     report.warning(
                         "W_SHEET_SKIPPED",
                         Origin(source),
-                        f"the sheet “{sheet.title}” is not a template, and was not read",
-                        f"name each sheet after its template: {', '.join(TEMPLATES)}",
+                        N_(
+                            "the sheet “%(sheet)s” is not a template, and was not read",
+                            sheet=sheet.title,
+                        ),
+                        N_(
+                            "name each sheet after its template: %(templates)s",
+                            templates=", ".join(TEMPLATES),
+                        ),
                     )
                     continue
                 read = _rows(sheet, source, report)
@@ -156,16 +175,16 @@ def read_workbook(path: Path, report: Report) -> list[tuple[Template, list[Any]]
         report.error(
             "E_XLSX",
             origin,
-            f"the workbook cannot be read ({type(cause).__name__})",
-            "open it in the spreadsheet and save it again as an Excel workbook (.xlsx)",
+            N_("the workbook cannot be read (%(why)s)", why=type(cause).__name__),
+            N_("open it in the spreadsheet and save it again as an Excel workbook (.xlsx)"),
         )
         return []
     if not found and not report.errors:
         report.error(
             "E_UNKNOWN_TEMPLATE",
             origin,
-            "no sheet of the workbook is a template",
-            f"name each sheet after its template: {', '.join(TEMPLATES)}",
+            N_("no sheet of the workbook is a template"),
+            N_("name each sheet after its template: %(templates)s", templates=", ".join(TEMPLATES)),
         )
     return found
 
