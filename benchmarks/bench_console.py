@@ -9,7 +9,9 @@ answer is timed alongside in the same run and the ratio printed (console / API).
     python benchmarks/bench_console.py [--donors 1000000] [--repeat 40]
 
 A node built once can be measured again: ``--home DIR --database URL`` builds it there the first
-time (in a schema the caller made) and reuses it after.
+time (in a schema the caller made) and reuses it after. The first answer of each page is timed
+too ("first"): the steward's home and the survey draft count once per state of the registry
+(hgr.registry.state), and the first view after a change waits for the count.
 """
 
 from __future__ import annotations
@@ -78,11 +80,14 @@ def _setup(home: Path, url: str, donors: int) -> str:
     return token
 
 
-def _timed(ask: Callable[[], Any], repeat: int) -> list[float]:
-    """Milliseconds of each of ``repeat`` answers, after two to warm up; each must be 2xx or
-    3xx (a page that fails is not a page that is fast)."""
-    for _ in range(2):
-        ask()
+def _timed(ask: Callable[[], Any], repeat: int) -> tuple[float, list[float]]:
+    """Milliseconds of the first answer (a page whose counts are kept while the registry
+    stands makes them then), and of each of ``repeat`` answers after two to warm up; each must
+    be 2xx or 3xx (a page that fails is not a page that is fast)."""
+    started = time.perf_counter()
+    ask()
+    first = (time.perf_counter() - started) * 1000
+    ask()
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -90,7 +95,7 @@ def _timed(ask: Callable[[], Any], repeat: int) -> list[float]:
         times.append((time.perf_counter() - started) * 1000)
         if answer.status_code >= 400 or "sign-in" in answer.headers.get("location", ""):
             raise SystemExit(f"{answer.request.url} answered {answer.status_code}")
-    return times
+    return first, times
 
 
 def _p95(times: list[float]) -> float:
@@ -200,21 +205,25 @@ def main() -> None:
                 ("account", get("/console/account", reader), None),
             ]
             print(f"\nconsole pages on PostgreSQL, {args.donors:,} donors, {args.repeat} each")
-            print(f"{'page':28} {'p50 ms':>8} {'p95 ms':>8} {'API p95':>8} {'ratio':>6}  target")
+            print(
+                f"{'page':28} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8} {'API p95':>8} "
+                f"{'ratio':>6}  target"
+            )
             failed = []
             for name, page_ask, api_ask in pages:
                 if args.only and name not in args.only:
                     continue
-                times = _timed(page_ask, args.repeat)
+                first, times = _timed(page_ask, args.repeat)
                 p95 = _p95(times)
-                api = _p95(_timed(api_ask, args.repeat)) if api_ask else None
+                api = _p95(_timed(api_ask, args.repeat)[1]) if api_ask else None
                 ratio = f"{p95 / api:.2f}" if api else "-"
                 verdict = "ok" if p95 < TARGET_P95_MS else "OVER"
                 if p95 >= TARGET_P95_MS:
                     failed.append(name)
                 shown_api = f"{api:.1f}" if api else "-"
                 print(
-                    f"{name:28} {statistics.median(times):8.1f} {p95:8.1f} {shown_api:>8} "
+                    f"{name:28} {first:9.1f} {statistics.median(times):8.1f} {p95:8.1f} "
+                    f"{shown_api:>8} "
                     f"{ratio:>6}  {verdict}"
                 )
             if failed:

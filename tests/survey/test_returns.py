@@ -209,3 +209,78 @@ def test_a_dictionary_is_checked_field_by_field(tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed, match="not a data dictionary"):
         read_dictionary(broken)
     assert json.loads(json.dumps(good.as_dict()))["version"] == "hgr-survey/1"
+
+
+def _link(session: sa.orm.Session, keys: NodeKeys, pairs: list[tuple[str, str, str]]) -> None:
+    """Duplicate links between (institution, donor id) pairs, as the relatedness engine
+    writes them."""
+    from hgr.audit import record
+    from hgr.dates import utc_now
+    from hgr.relatedness.models import DonorLink
+
+    def named(code: str, donor: str) -> str:
+        return keys.pseudonymiser.pseudonym(code, donor)
+
+    for first, second, other in pairs:
+        session.add(
+            DonorLink(
+                institution_a=INSTITUTION,
+                donor_a=named(INSTITUTION, first),
+                institution_b=other,
+                donor_b=named(other, second),
+                relationship="duplicate",
+                kinship=0.5,
+                ibs0=0.0,
+                discordance=0.0,
+                n_sites=1000,
+                panel_id="test",
+                created_at=utc_now(),
+            )
+        )
+    record(session, ACTOR, "relatedness.link", "test links")
+
+
+def test_persons_merge_duplicates_within_the_institution_only(
+    registry: Database, keys: NodeKeys
+) -> None:
+    from hgr.relatedness.identity import institution_persons, unique_donors
+
+    with registry.transaction() as session:
+        _link(
+            session,
+            keys,
+            [
+                ("BJH-0001", "BJH-0002", INSTITUTION),  # a chain of three is one person
+                ("BJH-0002", "BJH-0003", INSTITUTION),
+                ("BJH-0003", "BJH-0001", INSTITUTION),  # and a cycle merges nothing more
+                ("BJH-0004", "NOT-A-DONOR", INSTITUTION),  # a link to no donor of ours
+                ("BJH-0005", "BJH-0005", "SH-C001"),  # another institution's donor
+            ],
+        )
+    with registry.reader() as session:
+        body = draft_return(session, "2025", INSTITUTION, ANSWERS)
+        pairs = [(INSTITUTION, p) for p in body["donor_pseudonyms"]]
+        assert institution_persons(session, INSTITUTION) == unique_donors(session, pairs)
+    assert (body["fields"]["donors"], body["fields"]["persons"]) == (6, 4)
+
+
+def test_a_preview_keeps_its_counts_while_the_registry_stands_and_signing_counts_afresh(
+    registry: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    with registry.reader() as session:
+        preview = draft_return(session, "2025", INSTITUTION, ANSWERS, preview=True)
+    assert preview["donor_pseudonyms"] == []  # a preview shows none
+    with registry.transaction() as session:
+        _link(session, keys, [("BJH-0001", "BJH-0002", INSTITUTION)])  # not a registry write
+    with registry.reader() as session:
+        kept = draft_return(session, "2025", INSTITUTION, ANSWERS, preview=True)
+        fresh = draft_return(session, "2025", INSTITUTION, ANSWERS)
+    assert kept["fields"]["persons"] == 6  # kept: the registry's state has not moved
+    assert fresh["fields"]["persons"] == 5
+    # An import moves the registry's state: the preview counts again.
+    donors = tmp_path / "donors.csv"
+    donors.write_text("donor_id,sex\nNEW-1,female\n", encoding="utf-8")
+    import_files(registry, keys, [donors], institution=INSTITUTION)
+    with registry.reader() as session:
+        again = draft_return(session, "2025", INSTITUTION, ANSWERS, preview=True)
+    assert (again["fields"]["donors"], again["fields"]["persons"]) == (7, 6)

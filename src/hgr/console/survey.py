@@ -136,7 +136,7 @@ def add_survey_pages(app: FastAPI, node: Node) -> None:
             if answers is None:  # the latest signed answers, to start from
                 statuses = return_statuses(session, allowed.institution)
                 answers = next((s.form for s in statuses if s.cycle == cycle), {})
-            body = draft_return(session, cycle, allowed.institution, answers)
+            body = draft_return(session, cycle, allowed.institution, answers, preview=True)
             latest = _latest(session, cycle, allowed.institution)
         issues = validate_return(body, dictionary, "return")
         errors = [i for i in issues if i.severity is Severity.ERROR]

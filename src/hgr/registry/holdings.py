@@ -13,18 +13,12 @@ anything declared:
 * consents past their time limit that are still marked active.
 
 Counting an institution of a million donors takes seconds, so what it holds is counted once
-per state of the registry and day, and kept: every write hgr makes to the registry adds an
-import batch (new records) or a record version (a changed field: hgr.registry.history), so
-the newest of each names the state (:func:`registry_state`). Ids are handed out at insert, not
-at commit: an import that commits after a later one leaves the newest ids where they were, so a
-count is also made again at most ``MAX_AGE`` seconds after it was made (as hgr.audit.stamp does
-for the same reason), which bounds how long such a change can go unseen.
+per state of the registry and day (:func:`hgr.registry.state.counted`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -32,10 +26,10 @@ from sqlalchemy.orm import Session
 
 from hgr.exceptions import NotFound
 from hgr.registry import models as m
-from hgr.registry.history import RecordVersion
+from hgr.registry.state import counted
 from hgr.vocabulary import ConsentStatus, EthicsStatus, StorageStatus
 
-__all__ = ["EXPIRY_NOTICE", "CollectionSize", "Holdings", "holdings", "registry_state"]
+__all__ = ["EXPIRY_NOTICE", "CollectionSize", "Holdings", "holdings"]
 
 EXPIRY_NOTICE = dt.timedelta(days=90)
 # Samples that are still there to be used, and so must be acted on after a withdrawal.
@@ -85,35 +79,14 @@ def _count(session: Session, query: object) -> int:
     return int(session.scalar(query) or 0)  # type: ignore[call-overload]
 
 
-_COUNTED: dict[tuple[str, str, dt.date, tuple[int, int]], tuple[float, Holdings]] = {}
-_KEPT = 256  # institutions' holdings kept at once
-MAX_AGE = 60.0  # seconds a count is kept at most, however still the registry stands
-
-
-def registry_state(session: Session) -> tuple[int, int]:
-    """What changes whenever hgr writes to the registry: the newest import batch and the
-    newest record version."""
-    batch = session.scalar(select(func.max(m.ImportBatch.id))) or 0
-    version = session.scalar(select(func.max(RecordVersion.id))) or 0
-    return int(batch), int(version)
-
-
 def holdings(session: Session, code: str, today: dt.date) -> Holdings:
     """What institution ``code`` holds and needs to act on, as of ``today``.
 
     Raises NotFound (``E_NOT_FOUND``) for an institution that is not registered.
     """
-    # The database's address too: one process may serve several nodes (the demo, tests).
-    key = (str(session.get_bind().engine.url), code, today, registry_state(session))
-    now = time.monotonic()
-    kept = _COUNTED.get(key)
-    if kept is not None and now - kept[0] < MAX_AGE:
-        return kept[1]
-    found = _count_holdings(session, code, today)
-    if len(_COUNTED) >= _KEPT:
-        _COUNTED.clear()
-    _COUNTED[key] = (now, found)
-    return found
+    return counted(
+        session, ("holdings", code, today), lambda: _count_holdings(session, code, today)
+    )
 
 
 def _count_holdings(session: Session, code: str, today: dt.date) -> Holdings:

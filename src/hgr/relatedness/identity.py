@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor
@@ -261,3 +261,48 @@ def unique_donors(session: Session, donors: Sequence[tuple[str, str]] | None = N
         if first in parent and second in parent:
             parent[root(first)] = root(second)
     return len({root(donor) for donor in parent})
+
+
+def institution_persons(session: Session, institution: str) -> int:
+    """The number of people among ``institution``'s donors, counting donors linked as
+    duplicates once: what :func:`unique_donors` gives for the institution's donors, counted
+    without loading them (only the donors in a duplicate link are looked at)."""
+    total = session.scalar(
+        select(func.count())
+        .select_from(m.Donor)
+        .join(m.Institution, m.Institution.id == m.Donor.institution_id)
+        .where(m.Institution.code == institution)
+    )
+    links = session.execute(
+        select(DonorLink.donor_a, DonorLink.donor_b).where(
+            DonorLink.relationship == Relationship.DUPLICATE.value,
+            DonorLink.institution_a == institution,
+            DonorLink.institution_b == institution,
+        )
+    ).all()
+    named = {pseudonym for link in links for pseudonym in link}
+    registered = (
+        set(
+            session.scalars(
+                select(m.Donor.pseudonym)
+                .join(m.Institution, m.Institution.id == m.Donor.institution_id)
+                .where(m.Institution.code == institution, m.Donor.pseudonym.in_(named))
+            )
+        )
+        if named
+        else set()
+    )
+    parent = {donor: donor for donor in registered}
+
+    def root(donor: str) -> str:
+        while parent[donor] != donor:
+            parent[donor] = parent[parent[donor]]
+            donor = parent[donor]
+        return donor
+
+    merged = 0
+    for first, second in links:
+        if first in parent and second in parent and root(first) != root(second):
+            parent[root(first)] = root(second)
+            merged += 1
+    return int(total or 0) - merged

@@ -14,13 +14,14 @@ persons across institutions with the relatedness engine's duplicate links (issue
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from hgr.audit import Actor
@@ -40,7 +41,8 @@ from hgr.genotypes.models import GenotypeSample
 from hgr.issues import Issue, Origin, Severity
 from hgr.registry import models as m
 from hgr.registry.regions import province_codes
-from hgr.relatedness.identity import unique_donors
+from hgr.registry.state import counted
+from hgr.relatedness.identity import institution_persons
 from hgr.survey.cycles import cycle_dictionary, get_cycle
 from hgr.survey.dictionary import DataDictionary, FieldSpec
 from hgr.survey.models import SurveyCycle
@@ -79,57 +81,78 @@ def _institution(session: Session, code: str) -> m.Institution:
     return found
 
 
+def _merged(rows: Any, key: Any) -> dict[str, int]:
+    """Counts of grouped rows, their keys mapped by ``key`` (several may map to one), sorted."""
+    counts: Counter[str] = Counter()
+    for value, n in rows:
+        counts[key(value)] += int(n)
+    return dict(sorted(counts.items()))
+
+
 def compute_fields(
     session: Session, institution: m.Institution, cycle: SurveyCycle, provinces: Mapping[int, str]
-) -> tuple[dict[str, Any], list[str]]:
-    """Every computable field for ``institution`` as the registry stands now, and its donors'
-    pseudonyms (sorted); ``provinces`` maps region ids to province codes."""
+) -> dict[str, Any]:
+    """Every computable field for ``institution`` as the registry stands now; ``provinces``
+    maps region ids to province codes.
+
+    Each count is an aggregate the database makes: an institution of a million donors is
+    counted without loading its records.
+    """
     iid = institution.id
     D, S, C = m.Donor, m.Sample, m.Consent
-    donor_rows = session.execute(
-        select(D.id, D.pseudonym, D.sex, D.population, D.residence_region_id).where(
-            D.institution_id == iid
+    own_donors = D.institution_id == iid
+    own_samples = S.institution_id == iid
+
+    def grouped(column: Any, *where: Any, counted: Any = None) -> Any:
+        measure = func.count() if counted is None else func.count(func.distinct(counted))
+        return session.execute(select(column, measure).where(*where).group_by(column)).all()
+
+    donors = _count(session, select(func.count()).select_from(D).where(own_donors))
+    by_collection = {
+        collection: (int(people), int(samples))
+        for collection, people, samples in session.execute(
+            select(S.collection_id, func.count(func.distinct(S.donor_id)), func.count())
+            .where(own_samples)
+            .group_by(S.collection_id)
         )
-    ).all()
-    donor_ids = {r.id for r in donor_rows}
-    pseudonyms = sorted(r.pseudonym for r in donor_rows)
-    samples = session.execute(
-        select(S.donor_id, S.collection_id, S.material_type).where(S.institution_id == iid)
-    ).all()
-    by_material: Counter[str] = Counter(str(s.material_type) for s in samples)
-    donors_material: dict[str, set[int]] = defaultdict(set)
-    donors_collection: dict[int | None, set[int]] = defaultdict(set)
-    samples_collection: Counter[int | None] = Counter()
-    for s in samples:
-        donors_material[str(s.material_type)].add(s.donor_id)
-        donors_collection[s.collection_id].add(s.donor_id)
-        samples_collection[s.collection_id] += 1
+    }
     collections = session.scalars(
         select(m.Collection).where(m.Collection.institution_id == iid).order_by(m.Collection.code)
     ).all()
-    donors_category: dict[str, set[int]] = defaultdict(set)
+    in_category: dict[str, list[int]] = defaultdict(list)
     for collection in collections:
         for category in collection.data_categories or []:
-            donors_category[category] |= donors_collection.get(collection.id, set())
+            in_category[category].append(collection.id)
+    by_category = {
+        category: _count(
+            session,
+            select(func.count(func.distinct(S.donor_id))).where(
+                own_samples, S.collection_id.in_(ids)
+            ),
+        )
+        for category, ids in sorted(in_category.items())
+    }
     genotyped = _count(
         session,
         select(func.count(func.distinct(S.donor_id)))
         .join(GenotypeSample, GenotypeSample.sample_id == S.id)
-        .where(S.institution_id == iid),
+        .where(own_samples),
     )
-    active = session.execute(
-        select(C.donor_id, C.permission, C.modifiers)
-        .join(D, D.id == C.donor_id)
-        .where(D.institution_id == iid, C.status == ConsentStatus.ACTIVE)
-    ).all()
-    modifiers: Counter[str] = Counter(mod for c in active for mod in (c.modifiers or []))
+    active = (C.status == ConsentStatus.ACTIVE, C.donor_id.in_(select(D.id).where(own_donors)))
+    # Modifiers are a JSON list per consent: counted per distinct list (there are few), then
+    # per modifier. A JSON value has no equality in PostgreSQL, so the list is grouped as text.
+    modifiers: Counter[str] = Counter()
+    for listed, n in grouped(cast(C.modifiers, String), *active):
+        for modifier in json.loads(listed) if listed else []:
+            modifiers[modifier] += int(n)
+    consenting = _count(session, select(func.count(func.distinct(C.donor_id))).where(*active))
     withdrawn = _count(
         session,
         select(func.count())
         .select_from(C)
         .join(D, D.id == C.donor_id)
         .where(
-            D.institution_id == iid,
+            own_donors,
             C.status == ConsentStatus.WITHDRAWN,
             C.withdrawn_on >= cycle.period_start,
             C.withdrawn_on <= cycle.period_end,
@@ -161,34 +184,30 @@ def compute_fields(
         .join(m.Family, m.Family.id == m.PedigreeMember.family_id)
         .where(m.Family.institution_id == iid),
     )
-    fields = {
-        "donors": len(donor_rows),
-        "persons": unique_donors(session, [(institution.code, p) for p in pseudonyms]),
-        "donors_by_sex": dict(sorted(Counter(str(r.sex) for r in donor_rows).items())),
-        "samples": len(samples),
-        "samples_by_material": dict(sorted(by_material.items())),
-        "donors_by_material": {k: len(v) for k, v in sorted(donors_material.items())},
-        "persons_by_data_category": {k: len(v) for k, v in sorted(donors_category.items())},
+    return {
+        "donors": donors,
+        "persons": institution_persons(session, institution.code),
+        "donors_by_sex": _merged(grouped(D.sex, own_donors), str),
+        "samples": sum(samples for _, samples in by_collection.values()),
+        "samples_by_material": _merged(grouped(S.material_type, own_samples), str),
+        "donors_by_material": _merged(
+            grouped(S.material_type, own_samples, counted=S.donor_id), str
+        ),
+        "persons_by_data_category": by_category,
         "genotyped_donors": genotyped,
         "donors_by_disease": _table(
             session,
             select(m.DonorDiagnosis.term_id, func.count(func.distinct(D.id)))
             .join(D, D.id == m.DonorDiagnosis.donor_id)
-            .where(D.institution_id == iid)
+            .where(own_donors)
             .group_by(m.DonorDiagnosis.term_id),
         ),
-        "donors_by_population": dict(
-            sorted(Counter(r.population or "unknown" for r in donor_rows).items())
+        "donors_by_population": _merged(
+            grouped(D.population, own_donors), lambda p: p or "unknown"
         ),
-        "donors_by_residence": dict(
-            sorted(
-                Counter(
-                    provinces.get(r.residence_region_id, "unknown")
-                    if r.residence_region_id
-                    else "unknown"
-                    for r in donor_rows
-                ).items()
-            )
+        "donors_by_residence": _merged(
+            grouped(D.residence_region_id, own_donors),
+            lambda r: provinces.get(r, "unknown") if r else "unknown",
         ),
         "collections": [
             {
@@ -197,22 +216,33 @@ def compute_fields(
                 "materials": sorted(c.material_types or []),
                 "data_categories": sorted(c.data_categories or []),
                 "disease_focus": sorted(c.disease_focus or []),
-                "donors": len(donors_collection.get(c.id, ())),
-                "samples": samples_collection.get(c.id, 0),
+                "donors": by_collection.get(c.id, (0, 0))[0],
+                "samples": by_collection.get(c.id, (0, 0))[1],
             }
             for c in collections
         ],
-        "consents_by_scope": dict(sorted(Counter(c.permission for c in active).items())),
+        "consents_by_scope": _merged(grouped(C.permission, *active), str),
         "consent_modifiers": dict(sorted(modifiers.items())),
         "consents_withdrawn": withdrawn,
-        "donors_without_consent": len(donor_ids - {c.donor_id for c in active}),
+        "donors_without_consent": donors - consenting,
         "ethics_approvals": valid,
         "ethics_expired": expired,
         "families": len(families),
         "pedigree_members": members,
         "declared_pedigrees": [_pedigree(session, f) for f in families if f.condition],
     }
-    return fields, pseudonyms
+
+
+def donor_pseudonyms(session: Session, institution: m.Institution) -> list[str]:
+    """The pseudonyms of ``institution``'s donors, sorted: what the nation counts persons
+    across institutions with."""
+    return list(
+        session.scalars(
+            select(m.Donor.pseudonym)
+            .where(m.Donor.institution_id == institution.id)
+            .order_by(m.Donor.pseudonym)
+        )
+    )
 
 
 def _pedigree(session: Session, family: m.Family) -> dict[str, Any]:
@@ -239,18 +269,33 @@ def _pedigree(session: Session, family: m.Family) -> dict[str, Any]:
 
 
 def draft_return(
-    session: Session, cycle_code: str, institution_code: str, answers: Mapping[str, Any]
+    session: Session,
+    cycle_code: str,
+    institution_code: str,
+    answers: Mapping[str, Any],
+    *,
+    preview: bool = False,
 ) -> dict[str, Any]:
     """The body of ``institution_code``'s return to ``cycle_code``, for the steward to review.
 
     The header (version, replaces) is filled in when it is signed. Validation issues are
-    not raised here: ``validate_return`` lists them for review.
+    not raised here: ``validate_return`` lists them for review. A ``preview`` leaves out the
+    donors' pseudonyms (it shows none of them) and takes its counts from those kept while the
+    registry stands (hgr.registry.state); a return to sign is counted afresh, pseudonyms and all.
     """
     cycle = get_cycle(session, cycle_code)
     dictionary = cycle_dictionary(cycle)
     institution = _institution(session, institution_code)
     provinces = province_codes(session)
-    computed, pseudonyms = compute_fields(session, institution, cycle, provinces)
+    computed = (
+        counted(
+            session,
+            ("survey.draft", cycle.code, institution.code),
+            lambda: compute_fields(session, institution, cycle, provinces),
+        )
+        if preview
+        else compute_fields(session, institution, cycle, provinces)
+    )
     region = institution.region_id
     return {
         "kind": "return",
@@ -270,7 +315,7 @@ def draft_return(
         },
         "fields": {f.code: computed[f.code] for f in dictionary.computed},
         "form": dict(answers),
-        "donor_pseudonyms": pseudonyms,
+        "donor_pseudonyms": [] if preview else donor_pseudonyms(session, institution),
         "version": None,
         "replaces": None,
     }
