@@ -199,9 +199,22 @@ def main() -> None:
                     get("/console/samples/LS0000001-1", reader),
                     get("/registry/samples/record?institution=BJ-H001&code=LS0000001-1", bearer),
                 ),
+                (
+                    "families",
+                    get("/console/families", reader),
+                    get("/registry/families?institution=BJ-H001", bearer),
+                ),
+                (
+                    "family with pedigree",
+                    get("/console/families/HD-001", reader),
+                    get("/registry/members?institution=BJ-H001&family=HD-001", bearer),
+                ),
+                ("catalogue declarations", get("/console/catalogue", reader), None),
+                ("templates (public)", get("/console/templates", english), None),
                 ("import form", get("/console/import", reader), None),
                 ("survey returns", get("/console/survey", reader), None),
                 ("survey draft", get("/console/survey/2025", reader), None),
+                ("return at the province", get("/console/survey/2025/province", reader), None),
                 ("account", get("/console/account", reader), None),
             ]
             print(f"\nconsole pages on PostgreSQL, {args.donors:,} donors, {args.repeat} each")

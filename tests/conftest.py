@@ -43,6 +43,7 @@ from hgr.crypto import NodeKeys, create_node_keys
 from hgr.dates import utc_today
 from hgr.db import Base, Database, upgrade_schema
 from hgr.registry.regions import default_region_file, load_regions
+from hgr.registry.state import forget as forget_counts
 
 SHARED_DATA = Path(
     os.environ.get(
@@ -250,6 +251,7 @@ def _fresh(
     """The database at ``url`` emptied, with the default regions unless not ``regions`` (and
     on SQLite with the schema's ``triggers``), sealing with the record key of ``keys`` as a
     node's does."""
+    forget_counts()  # a database made again repeats the ids its counts were kept under
     database = Database(url)
     database.seal_with(keys.record_key())
     if triggers is not None:
@@ -287,6 +289,7 @@ class Snapshots:
         if kept is None:
             return None
         state, extra = kept
+        forget_counts()
         if db.dialect == "sqlite":
             assert isinstance(state, sqlite3.Connection)
             target = sqlite3.connect(_sqlite_path(db))

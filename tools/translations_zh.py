@@ -864,6 +864,96 @@ ZH = {
     ),
     "write digits only, e.g. 1984": "请只填写数字，例如 1984",
     "write true or false": "请填写 true 或 false",
+    "%(field)s must be a list of objects with text values, without control characters": (
+        "%(field)s 须为由文本值构成的对象列表，且不含控制字符"
+    ),
+    "%(field)s must be a whole number from 0 to %(most)s, not %(value)s": (
+        "%(field)s 须为 0 至 %(most)s 之间的整数，而不是 %(value)s"
+    ),
+    "%(field)s must be text of at most %(most)s characters, without control characters": (
+        "%(field)s 须为不超过 %(most)s 个字符的文本，且不含控制字符"
+    ),
+    "%(field)s must be true or false": "%(field)s 须为“是”或“否”",
+    "%(field)s must map categories to whole numbers of at least 0": (
+        "%(field)s 须将各类别对应到不小于 0 的整数"
+    ),
+    "%(label)s (%(spec)s) is not answered": "%(label)s（%(spec)s）未填写",
+    "%(name)s (%(value)s) exceeds donors (%(donors)s)": (
+        "%(name)s（%(value)s）超过捐献者人数（%(donors)s）"
+    ),
+    "%(name)s is not a form field of %(version)s": "%(name)s 不是 %(version)s 的填报字段",
+    "%(table)s adds up to %(value)s, not %(total)s = %(value2)s": (
+        "%(table)s 合计为 %(value)s，而不是 %(total)s = %(value2)s"
+    ),
+    "%(table)s counts more donors than there are: %(over)s": (
+        "%(table)s 统计的捐献者多于实际人数：%(over)s"
+    ),
+    "%(value)s donor(s) have no active consent": "%(value)s 名捐献者没有有效的知情同意",
+    "Active consents by DUO modifier": "按 DUO 附加条件统计的有效知情同意",
+    "Active consents by DUO permission": "按 DUO 使用许可统计的有效知情同意",
+    "Consents withdrawn during the cycle's period": "本周期内撤回的知情同意",
+    "Declared pedigrees with a condition": "登记了疾病的家系",
+    "Donors (records)": "捐献者（记录数）",
+    "Donors by diagnosis": "按诊断统计的捐献者",
+    "Donors by population": "按人群统计的捐献者",
+    "Donors by province of residence": "按居住省份统计的捐献者",
+    "Donors by sex": "按性别统计的捐献者",
+    "Donors with a sample of each material type": "各类样本的捐献者人数",
+    "Donors with data of each category": "各类数据的捐献者人数",
+    "Donors with genotypes in the genotype store": "基因型数据库中有基因型的捐献者",
+    "Donors with no active consent": "没有有效知情同意的捐献者",
+    "Ethics approvals expired by the reference date": "截至基准日已到期的伦理审查批件",
+    "Ethics approvals valid at the reference date": "基准日有效的伦理审查批件",
+    "Foreign parties cooperated with": "合作的外方单位",
+    "Holds resources of populations of specific regions": "保藏特定地区人群的资源",
+    "International cooperation projects active in the period": "本周期内进行中的国际合作项目",
+    "Pedigree members": "家系成员",
+    "Persons (donors linked as one person counted once)": "人数（关联为同一人的捐献者只计一次）",
+    "Provisions of HGR information to foreign parties filed in the period": (
+        "本周期内备案的向外方提供人类遗传资源信息"
+    ),
+    "Remarks": "备注",
+    "Samples by material type": "按样本类型统计的样本",
+    "answer %(spec)s in the form file": "请在填报文件中填写 %(spec)s",
+    "answer only: %(value)s": "只需填写：%(value)s",
+    "code, condition, generations, members, affected members, generations affected": (
+        "编号、疾病、代数、成员数、患病成员数、有患病成员的代数"
+    ),
+    "code, name, materials, data categories, disease focus, donors, samples": (
+        "编号、名称、样本类型、数据类别、疾病方向、捐献者数、样本数"
+    ),
+    "computed field %(spec)s is missing": "缺少统计字段 %(spec)s",
+    "correct the answer": "请更正填写内容",
+    "data_category": "数据类别",
+    "disease": "疾病",
+    "draft the return again": "请重新生成填报草稿",
+    "draft the return again for this cycle": "请针对本周期重新生成填报草稿",
+    "duo": "DUO 术语",
+    "duplicate links of the relatedness engine inside the institution": (
+        "依据亲缘关系分析在本机构内发现的重复关联"
+    ),
+    "filings under Reg. Art. 28": "依《条例》第二十八条的备案",
+    "from the categories of the collections holding their samples": "依其样本所属样本集的数据类别",
+    "international cooperation is reported but no foreign party is named": (
+        "填报了国际合作，但未列出外方单位"
+    ),
+    "list each foreign party with its country": "请列出每个外方单位及其国家或地区",
+    "material": "样本类型",
+    "name and country of each": "各单位的名称和国家或地区",
+    "population": "人群",
+    "projects with a foreign party (Reg. Art. 21-22)": (
+        "与外方合作的项目（《条例》第二十一、二十二条）"
+    ),
+    "region": "地区",
+    "register the approvals its collections were made under": "请登记其样本集所依据的伦理审查批件",
+    "register their consents, or record their withdrawal": "请登记其知情同意，或记录其撤回",
+    "sex": "性别",
+    "the institution holds donors but no ethics approval is valid at the reference date": (
+        "本机构有捐献者，但基准日没有有效的伦理审查批件"
+    ),
+    "the return answers dictionary %(value)s, the cycle asks %(version)s": (
+        "填报所依据的数据字典为 %(value)s，而本周期要求 %(version)s"
+    ),
 }
 
 

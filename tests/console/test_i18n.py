@@ -17,6 +17,8 @@ METHODS = [  # as babel.cfg lists them
     ("console/**.py", "python"),
     ("registry/**.py", "python"),
     ("pedigree/**.py", "python"),
+    ("survey/dictionary.py", "python"),
+    ("survey/returns.py", "python"),
     ("i18n.py", "python"),
     ("console/templates/**.j2", "jinja2"),
 ]

@@ -182,3 +182,22 @@ def test_an_answer_out_of_bounds_is_refused(
     page = post(api, token, {**fields_of(start.text), **ANSWERS, **answer}, "check")
     assert says in page.text
     assert 'value="sign"' not in page.text
+
+
+def test_the_return_speaks_the_readers_language(api: Api, cycle: str) -> None:
+    token = signed_in(api, "steward_bj")
+    start = api.client.get("/console/survey/2025?lang=zh_Hans", headers=_with(token))
+    # The cycle's labels (signed in the cycle's document, in English) and a table's categories.
+    assert "捐献者（记录数）" in start.text
+    assert "按性别统计的捐献者" in start.text
+    assert "<td>女</td>" in start.text
+    for lang, says in (
+        ("zh_Hans", "1 名捐献者没有有效的知情同意"),  # examples/: one donor without consent
+        ("en", "1 donor(s) have no active consent"),
+    ):
+        checked = api.client.post(
+            f"/console/survey/2025?lang={lang}",
+            data={**fields_of(start.text), **ANSWERS, "action": "check"},
+            headers=_with(token),
+        )
+        assert says in checked.text

@@ -68,4 +68,12 @@ VOCABULARY = (
     _("missing"),
     _("overdue"),
     _("invalid"),
+    # What a survey table is counted by (hgr.survey.dictionary FieldSpec.by)
+    _("sex"),
+    _("material"),
+    _("data_category"),
+    _("disease"),
+    _("population"),
+    _("region"),
+    _("duo"),
 )

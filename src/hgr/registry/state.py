@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from hgr.registry import models as m
 from hgr.registry.history import RecordVersion
 
-__all__ = ["MAX_AGE", "counted", "registry_state"]
+__all__ = ["MAX_AGE", "counted", "forget", "registry_state"]
 
 T = TypeVar("T")
 
@@ -59,3 +59,10 @@ def counted(session: Session, what: Hashable, count: Callable[[], T]) -> T:
             _COUNTED.clear()
         _COUNTED[key] = (now, value)
     return value
+
+
+def forget() -> None:
+    """Drop every kept count: for a database put back from a copy, whose import batches and
+    record versions may repeat the ids of a state counted before."""
+    with _LOCK:
+        _COUNTED.clear()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hgr.exceptions import ValidationFailed
-from hgr.issues import Issue, Origin, Severity
+from hgr.issues import N_, Issue, Origin, Severity
 
 __all__ = ["DEFAULT_DICTIONARY", "DataDictionary", "FieldSpec", "read_dictionary"]
 
@@ -136,46 +136,46 @@ def _c(code: str, label: str, kind: str = "count", by: str = "", help: str = "")
 
 # What the registry can count (hgr.survey.returns computes each of these).
 _COMPUTED = (
-    _c("donors", "Donors (records)"),
+    _c("donors", N_("Donors (records)")),
     _c(
         "persons",
-        "Persons (donors linked as one person counted once)",
-        help="duplicate links of the relatedness engine inside the institution",
+        N_("Persons (donors linked as one person counted once)"),
+        help=N_("duplicate links of the relatedness engine inside the institution"),
     ),
-    _c("donors_by_sex", "Donors by sex", "table", "sex"),
-    _c("samples", "Samples"),
-    _c("samples_by_material", "Samples by material type", "table", "material"),
-    _c("donors_by_material", "Donors with a sample of each material type", "table", "material"),
+    _c("donors_by_sex", N_("Donors by sex"), "table", "sex"),
+    _c("samples", N_("Samples")),
+    _c("samples_by_material", N_("Samples by material type"), "table", "material"),
+    _c("donors_by_material", N_("Donors with a sample of each material type"), "table", "material"),
     _c(
         "persons_by_data_category",
-        "Donors with data of each category",
+        N_("Donors with data of each category"),
         "table",
         "data_category",
-        help="from the categories of the collections holding their samples",
+        help=N_("from the categories of the collections holding their samples"),
     ),
-    _c("genotyped_donors", "Donors with genotypes in the genotype store"),
-    _c("donors_by_disease", "Donors by diagnosis", "table", "disease"),
-    _c("donors_by_population", "Donors by population", "table", "population"),
-    _c("donors_by_residence", "Donors by province of residence", "table", "region"),
+    _c("genotyped_donors", N_("Donors with genotypes in the genotype store")),
+    _c("donors_by_disease", N_("Donors by diagnosis"), "table", "disease"),
+    _c("donors_by_population", N_("Donors by population"), "table", "population"),
+    _c("donors_by_residence", N_("Donors by province of residence"), "table", "region"),
     _c(
         "collections",
-        "Collections",
+        N_("Collections"),
         "list",
-        help="code, name, materials, data categories, disease focus, donors, samples",
+        help=N_("code, name, materials, data categories, disease focus, donors, samples"),
     ),
-    _c("consents_by_scope", "Active consents by DUO permission", "table", "duo"),
-    _c("consent_modifiers", "Active consents by DUO modifier", "table", "duo"),
-    _c("consents_withdrawn", "Consents withdrawn during the cycle's period"),
-    _c("donors_without_consent", "Donors with no active consent"),
-    _c("ethics_approvals", "Ethics approvals valid at the reference date"),
-    _c("ethics_expired", "Ethics approvals expired by the reference date"),
-    _c("families", "Families"),
-    _c("pedigree_members", "Pedigree members"),
+    _c("consents_by_scope", N_("Active consents by DUO permission"), "table", "duo"),
+    _c("consent_modifiers", N_("Active consents by DUO modifier"), "table", "duo"),
+    _c("consents_withdrawn", N_("Consents withdrawn during the cycle's period")),
+    _c("donors_without_consent", N_("Donors with no active consent")),
+    _c("ethics_approvals", N_("Ethics approvals valid at the reference date")),
+    _c("ethics_expired", N_("Ethics approvals expired by the reference date")),
+    _c("families", N_("Families")),
+    _c("pedigree_members", N_("Pedigree members")),
     _c(
         "declared_pedigrees",
-        "Declared pedigrees with a condition",
+        N_("Declared pedigrees with a condition"),
         "list",
-        help="code, condition, generations, members, affected members, generations affected",
+        help=N_("code, condition, generations, members, affected members, generations affected"),
     ),
 )
 COMPUTABLE = frozenset(f.code for f in _COMPUTED)
@@ -183,35 +183,35 @@ COMPUTABLE = frozenset(f.code for f in _COMPUTED)
 _FORM = (
     FieldSpec(
         "foreign_cooperation_projects",
-        "International cooperation projects active in the period",
+        N_("International cooperation projects active in the period"),
         "form",
         "count",
         required=True,
-        help="projects with a foreign party (Reg. Art. 21-22)",
+        help=N_("projects with a foreign party (Reg. Art. 21-22)"),
     ),
     FieldSpec(
         "foreign_partners",
-        "Foreign parties cooperated with",
+        N_("Foreign parties cooperated with"),
         "form",
         "list",
-        help="name and country of each",
+        help=N_("name and country of each"),
     ),
     FieldSpec(
         "information_provided_abroad",
-        "Provisions of HGR information to foreign parties filed in the period",
+        N_("Provisions of HGR information to foreign parties filed in the period"),
         "form",
         "count",
         required=True,
-        help="filings under Reg. Art. 28",
+        help=N_("filings under Reg. Art. 28"),
     ),
     FieldSpec(
         "specific_region_resources",
-        "Holds resources of populations of specific regions",
+        N_("Holds resources of populations of specific regions"),
         "form",
         "boolean",
         required=True,
     ),
-    FieldSpec("remarks", "Remarks", "form", "text"),
+    FieldSpec("remarks", N_("Remarks"), "form", "text"),
 )
 
 DEFAULT_DICTIONARY = DataDictionary("hgr-survey/1", _COMPUTED + _FORM)

@@ -38,7 +38,7 @@ from hgr.federation.documents import (
 )
 from hgr.federation.models import SignedDocument
 from hgr.genotypes.models import GenotypeSample
-from hgr.issues import Issue, Origin, Severity
+from hgr.issues import N_, Issue, Origin, Severity
 from hgr.registry import models as m
 from hgr.registry.regions import province_codes
 from hgr.registry.state import counted
@@ -329,15 +329,32 @@ def _form_issues(spec: FieldSpec, value: Any) -> list[str]:
         ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
         shown = repr(value)[:40]
         return (
-            [] if ok else [f"{spec.code} must be a whole number from 0 to {MAX_COUNT}, not {shown}"]
+            []
+            if ok
+            else [
+                N_(
+                    "%(field)s must be a whole number from 0 to %(most)s, not %(value)s",
+                    field=spec.code,
+                    most=MAX_COUNT,
+                    value=shown,
+                )
+            ]
         )
     if spec.kind == "boolean":
-        return [] if isinstance(value, bool) else [f"{spec.code} must be true or false"]
+        return (
+            []
+            if isinstance(value, bool)
+            else [N_("%(field)s must be true or false", field=spec.code)]
+        )
     if spec.kind == "text":
         if not isinstance(value, str) or len(value) > MAX_TEXT or _CONTROL.search(value):
             return [
-                f"{spec.code} must be text of at most {MAX_TEXT} characters, without control "
-                "characters"
+                N_(
+                    "%(field)s must be text of at most %(most)s characters, without control "
+                    "characters",
+                    field=spec.code,
+                    most=MAX_TEXT,
+                )
             ]
         return []
     if spec.kind == "list":
@@ -350,8 +367,11 @@ def _form_issues(spec: FieldSpec, value: Any) -> list[str]:
             for v in value
         ):
             return [
-                f"{spec.code} must be a list of objects with text values, without control "
-                "characters"
+                N_(
+                    "%(field)s must be a list of objects with text values, without control "
+                    "characters",
+                    field=spec.code,
+                )
             ]
         return []
     if spec.kind == "table" and (
@@ -360,7 +380,7 @@ def _form_issues(spec: FieldSpec, value: Any) -> list[str]:
             isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value.values()
         )
     ):
-        return [f"{spec.code} must map categories to whole numbers of at least 0"]
+        return [N_("%(field)s must map categories to whole numbers of at least 0", field=spec.code)]
     return []
 
 
@@ -385,9 +405,12 @@ def validate_return(
             "E_SURVEY_DICTIONARY",
             Severity.ERROR,
             "/dictionary",
-            f"the return answers dictionary {body.get('dictionary')!r}, the cycle asks "
-            f"{dictionary.version}",
-            "draft the return again for this cycle",
+            N_(
+                "the return answers dictionary %(value)s, the cycle asks %(version)s",
+                value=repr(body.get("dictionary")),
+                version=dictionary.version,
+            ),
+            N_("draft the return again for this cycle"),
         )
     for spec in dictionary.computed:
         if spec.code not in fields:
@@ -395,8 +418,8 @@ def validate_return(
                 "E_SURVEY_MISSING",
                 Severity.ERROR,
                 f"/fields/{spec.code}",
-                f"computed field {spec.code} is missing",
-                "draft the return again",
+                N_("computed field %(spec)s is missing", spec=spec.code),
+                N_("draft the return again"),
             )
     known = {f.code for f in dictionary.form}
     for name in sorted(set(form) - known):
@@ -404,8 +427,10 @@ def validate_return(
             "E_SURVEY_FORM_UNKNOWN",
             Severity.ERROR,
             f"/form/{name}",
-            f"{name} is not a form field of {dictionary.version}",
-            f"answer only: {', '.join(sorted(known))}",
+            N_(
+                "%(name)s is not a form field of %(version)s", name=name, version=dictionary.version
+            ),
+            N_("answer only: %(value)s", value=", ".join(sorted(known))),
         )
     for spec in dictionary.form:
         if spec.code not in form:
@@ -414,8 +439,8 @@ def validate_return(
                     "E_SURVEY_FORM_MISSING",
                     Severity.ERROR,
                     f"/form/{spec.code}",
-                    f"{spec.label} ({spec.code}) is not answered",
-                    f"answer {spec.code} in the form file",
+                    N_("%(label)s (%(spec)s) is not answered", label=spec.label, spec=spec.code),
+                    N_("answer %(spec)s in the form file", spec=spec.code),
                 )
             continue
         for problem in _form_issues(spec, form[spec.code]):
@@ -424,7 +449,7 @@ def validate_return(
                 Severity.ERROR,
                 f"/form/{spec.code}",
                 problem,
-                spec.help or "correct the answer",
+                spec.help or N_("correct the answer"),
             )
     for spec in dictionary.computed:
         value = fields.get(spec.code)
@@ -435,7 +460,7 @@ def validate_return(
                     Severity.ERROR,
                     f"/fields/{spec.code}",
                     problem,
-                    "draft the return again",
+                    N_("draft the return again"),
                 )
     if issues:
         return issues  # the consistency rules below assume well-formed values
@@ -462,8 +487,14 @@ def _consistency(fields: Mapping[str, Any], form: Mapping[str, Any], origin: str
                 "E_SURVEY_SUM",
                 Severity.ERROR,
                 f"/fields/{table}",
-                f"{table} adds up to {sum(fields[table].values())}, not {total} = {fields[total]}",
-                "draft the return again",
+                N_(
+                    "%(table)s adds up to %(value)s, not %(total)s = %(value2)s",
+                    table=table,
+                    value=sum(fields[table].values()),
+                    total=total,
+                    value2=fields[total],
+                ),
+                N_("draft the return again"),
             )
     if donors is not None:
         for name in ("persons", "donors_without_consent", "genotyped_donors"):
@@ -472,8 +503,13 @@ def _consistency(fields: Mapping[str, Any], form: Mapping[str, Any], origin: str
                     "E_SURVEY_BOUND",
                     Severity.ERROR,
                     f"/fields/{name}",
-                    f"{name} ({fields[name]}) exceeds donors ({donors})",
-                    "draft the return again",
+                    N_(
+                        "%(name)s (%(value)s) exceeds donors (%(donors)s)",
+                        name=name,
+                        value=fields[name],
+                        donors=donors,
+                    ),
+                    N_("draft the return again"),
                 )
         for table in ("donors_by_material", "persons_by_data_category", "donors_by_disease"):
             over = {k: v for k, v in fields.get(table, {}).items() if v > donors}
@@ -482,33 +518,42 @@ def _consistency(fields: Mapping[str, Any], form: Mapping[str, Any], origin: str
                     "E_SURVEY_BOUND",
                     Severity.ERROR,
                     f"/fields/{table}",
-                    f"{table} counts more donors than there are: {over}",
-                    "draft the return again",
+                    N_(
+                        "%(table)s counts more donors than there are: %(over)s",
+                        table=table,
+                        over=over,
+                    ),
+                    N_("draft the return again"),
                 )
         if fields.get("donors_without_consent"):
             add(
                 "W_SURVEY_NO_CONSENT",
                 Severity.WARNING,
                 "/fields/donors_without_consent",
-                f"{fields['donors_without_consent']} donor(s) have no active consent",
-                "register their consents, or record their withdrawal",
+                N_(
+                    "%(value)s donor(s) have no active consent",
+                    value=fields["donors_without_consent"],
+                ),
+                N_("register their consents, or record their withdrawal"),
             )
         if donors and fields.get("ethics_approvals") == 0:
             add(
                 "W_SURVEY_NO_ETHICS",
                 Severity.WARNING,
                 "/fields/ethics_approvals",
-                "the institution holds donors but no ethics approval is valid at the reference "
-                "date",
-                "register the approvals its collections were made under",
+                N_(
+                    "the institution holds donors but no ethics approval is valid at the "
+                    "reference date"
+                ),
+                N_("register the approvals its collections were made under"),
             )
     if form.get("foreign_cooperation_projects") and not form.get("foreign_partners"):
         add(
             "W_SURVEY_PARTNERS",
             Severity.WARNING,
             "/form/foreign_partners",
-            "international cooperation is reported but no foreign party is named",
-            "list each foreign party with its country",
+            N_("international cooperation is reported but no foreign party is named"),
+            N_("list each foreign party with its country"),
         )
     return found
 
