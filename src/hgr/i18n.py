@@ -51,7 +51,9 @@ MAX_ACCEPT_LANGUAGE = 400  # characters of the header read; the rest is ignored
 
 @cache
 def translations(locale: str) -> NullTranslations:
-    """The catalogue of ``locale`` (English, the source language, translates to itself).
+    """The catalogue of ``locale``. English, the source language, translates only the
+    registry's stored values into words (``whole_blood``: whole blood); every other message
+    is its own English.
 
     Raises
     ------
@@ -60,8 +62,6 @@ def translations(locale: str) -> NullTranslations:
     """
     if locale not in LOCALES:
         raise ValueError(f"no catalogue for {locale!r}: one of {', '.join(LOCALES)}")
-    if locale == "en":
-        return NullTranslations()
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
     from babel.support import Translations

@@ -102,6 +102,7 @@ def test_a_declaration_under_review_cannot_be_made_again(api: Api) -> None:
     with api.db.transaction() as session:
         review(session, ADMIN, find_entry(session, "BJ-H001", "HD-001"), approve=True)
     page = api.client.get("/console/families/HD-001", headers=_with(token))
+    assert "approved by the province" in page.text  # the stored value, in words
     assert 'action="/console/families/HD-001"' not in page.text  # no form to declare again
     opened = opened_for(api, "steward_bj")
     again = api.client.post(

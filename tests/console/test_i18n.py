@@ -135,3 +135,11 @@ def test_the_command_lines_language_follows_the_environment(
     from hgr.i18n import command_line_locale
 
     assert command_line_locale(environ) == expected
+
+
+def test_english_readers_see_stored_values_as_words() -> None:
+    english = translations("en")
+    assert english.gettext("whole_blood") == "whole blood"
+    assert english.gettext("province_approved") == "approved by the province"
+    assert english.gettext("Donors") == "Donors"  # every other message is its own English
+    assert translations("zh_Hans").gettext("whole_blood") == "全血"
