@@ -954,6 +954,83 @@ ZH = {
     "the return answers dictionary %(value)s, the cycle asks %(version)s": (
         "填报所依据的数据字典为 %(value)s，而本周期要求 %(version)s"
     ),
+    "DUO data-use codes of the collection": "样本集的 DUO 数据使用代码",
+    "DUO modifiers, ;-separated (NCU, IRB, GS, TS …)": (
+        "DUO 附加条件，用 ; 分隔（NCU、IRB、GS、TS …）"
+    ),
+    "DUO permission: GRU, HMB, DS, POA or NRES": "DUO 使用许可：GRU、HMB、DS、POA 或 NRES",
+    "HPO terms, ;-separated; prefix ! for excluded": "HPO 术语，用 ; 分隔；排除的表型前加 !",
+    "ICD10/ORPHA/MONDO/OMIM codes, ;-separated": "ICD10/ORPHA/MONDO/OMIM 代码，用 ; 分隔",
+    "ISO 3166-1 alpha-2 country of registration": "注册地国家或地区（ISO 3166-1 二字母代码）",
+    "ISO countries, required with GS": "ISO 国家或地区代码，使用 GS 时必填",
+    "MONDO disease, required with DS": "MONDO 疾病术语，使用 DS 时必填",
+    "SHA-256 of the plaintext": "明文的 SHA-256 校验值",
+    "SHA-256 of the signed document": "已签署文件的 SHA-256 校验值",
+    "active (default), suspended or withdrawn": "active（默认）、suspended 或 withdrawn",
+    "active, withdrawn, expired or superseded": "active、withdrawn、expired 或 superseded",
+    "alive, deceased or unknown": "alive、deceased 或 unknown",
+    "available, reserved, depleted, destroyed, transferred": (
+        "available、reserved、depleted、destroyed、transferred"
+    ),
+    "collection it belongs to": "所属样本集",
+    "collection the approval covers": "批件涵盖的样本集",
+    "collection the file belongs to": "文件所属样本集",
+    "data held, ;-separated (MIABIS)": "保藏的数据类别，用 ; 分隔（MIABIS）",
+    "date of withdrawal, required when withdrawn": "撤回日期，已撤回时必填",
+    "date signed, YYYY-MM-DD": "签署日期，YYYY-MM-DD",
+    "date taken, YYYY-MM-DD": "采集日期，YYYY-MM-DD",
+    "diseases studied: ICD10/ORPHA/MONDO/OMIM codes": "研究的疾病：ICD10/ORPHA/MONDO/OMIM 代码",
+    "domestic, foreign or foreign_controlled": "domestic、foreign 或 foreign_controlled",
+    "donor id of the proband, a member in the family's PED": (
+        "先证者的捐献者编号，须为该家系 PED 文件中的成员"
+    ),
+    "end of permitted use, required with TS": "允许使用的截止日期，使用 TS 时必填",
+    "family id as used in PED files": "家系编号，与 PED 文件中一致",
+    "first day of validity": "生效日期",
+    "free text": "自由文本",
+    "hereditary condition followed: ICD10/ORPHA/MONDO/OMIM": (
+        "随访的遗传病：ICD10/ORPHA/MONDO/OMIM 代码"
+    ),
+    "hospital, university, research_institute, biobank or company": (
+        "hospital、university、research_institute、biobank 或 company"
+    ),
+    "last day of validity": "失效日期",
+    "legal-person identifier (USCC in China)": "法人标识（中国为统一社会信用代码）",
+    "male, female, other or unknown": "male、female、other 或 unknown",
+    "material type (MIABIS)": "样本类型（MIABIS）",
+    "materials held, ;-separated (MIABIS)": "保藏的样本类型，用 ; 分隔（MIABIS）",
+    "name of the collection": "样本集名称",
+    "name of the condition": "疾病名称",
+    "name of the controlling foreign party": "实际控制的外方名称",
+    "name of the ethics committee": "伦理委员会名称",
+    "none or crypt4gh": "none 或 crypt4gh",
+    "number of donors planned": "计划的捐献者人数",
+    "official code of the region of residence": "居住地区的官方代码",
+    "official code of the region, e.g. GB/T 2260 110000": (
+        "地区的官方代码，例如 GB/T 2260 的 110000"
+    ),
+    "path or URI of the file": "文件的路径或 URI",
+    "population or ethnic group": "人群或民族",
+    "registered name": "登记名称",
+    "share of equity held by foreign parties, 0-100": "外方持股比例，0-100",
+    "share of votes held by foreign parties, 0-100": "外方表决权比例，0-100",
+    "short code of the institution, unique on the node": "机构简码，在本节点内唯一",
+    "size in bytes": "大小（字节）",
+    "the committee's approval reference": "委员会的批件编号",
+    "the donor it was taken from": "样本来源的捐献者",
+    "the donor who signed": "签署的捐献者",
+    "the institution's code for the collection": "本机构对该样本集的编号",
+    "the institution's own donor id (stored only as an HMAC)": (
+        "本机构自己的捐献者编号（仅以 HMAC 形式保存）"
+    ),
+    "the institution's sample id": "本机构的样本编号",
+    "true if a foreign party controls by agreement": "外方通过协议控制时填 true",
+    "vcf, bcf, plink, cram, bam, fastq, phenotypes, …": (
+        "vcf、bcf、plink、cram、bam、fastq、phenotypes 等"
+    ),
+    "version of the consent form": "知情同意书版本",
+    "what the approval covers": "批件涵盖的范围",
+    "year of birth": "出生年份",
 }
 
 

@@ -65,3 +65,9 @@ def test_the_blank_workbooks_hold_the_templates_sheets(api: Api) -> None:
     assert [c.value for c in one["samples"][1]] == list(TEMPLATES["samples"].column_names)
     for name in ("nope", "donors.csv", "..%2Fdonors"):
         assert api.client.get(f"/console/templates/{name}.xlsx").status_code == 404
+
+
+def test_the_column_reference_is_in_the_readers_language(api: Api) -> None:
+    page = api.client.get("/console/templates?lang=zh_Hans").text
+    assert "本机构自己的捐献者编号（仅以 HMAC 形式保存）" in page
+    assert "the institution's own donor id" not in page
