@@ -82,6 +82,9 @@ def _no_ambient_node(monkeypatch: pytest.MonkeyPatch) -> None:
     be used by the CLI and by served nodes in place of the test's own."""
     for name in ("HGR_HOME", "HGR_DATABASE_URL", "HGR_REMOTE_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+    # The command line speaks the terminal's language (hgr.i18n.command_line_locale): the
+    # tests read English, whatever the developer's own terminal speaks.
+    monkeypatch.setenv("HGR_LANG", "en")
 
 
 @pytest.fixture(scope="session")

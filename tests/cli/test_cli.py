@@ -180,7 +180,9 @@ def test_import_problems_are_printed_in_the_terminals_language(
     donors = tmp_path / "donors.csv"
     donors.write_text("donor_id,sex\nD-1,robot\n", encoding="utf-8")
     result = runner.invoke(
-        app, ["import", str(donors), "--home", str(home)], env={"LANG": lang, "HGR_LANG": ""}
+        app,
+        ["import", str(donors), "--home", str(home)],
+        env={"LANG": lang, "HGR_LANG": None, "LC_ALL": None, "LC_MESSAGES": None},
     )
     assert result.exit_code == 1
     output = " ".join(result.output.split())
