@@ -1031,6 +1031,11 @@ ZH = {
     "version of the consent form": "知情同意书版本",
     "what the approval covers": "批件涵盖的范围",
     "year of birth": "出生年份",
+    "The pedigree cannot be drawn: its parents and children do not form a family tree. The "
+    "members are listed below.": "无法绘制该系谱图：其父母与子女关系不构成家系树。成员列于下方。",
+    "the sheet has more rows than a spreadsheet holds (%(most)s)": (
+        "工作表的行数超过电子表格的上限（%(most)s）"
+    ),
 }
 
 

@@ -191,3 +191,34 @@ def test_a_bad_region_declaration_gets_a_clear_error(
     assert problem in sent.text
     with api.db.reader() as session:
         assert session.scalar(_entries()) == 0  # type: ignore[arg-type]
+
+
+def test_a_pedigree_written_around_the_importer_that_cannot_be_drawn_still_shows(
+    api: Api,
+) -> None:
+    # A superuser makes the founder a child of their own grandchild: a cycle the importer
+    # would have refused. The page says so, and lists the members.
+    from hgr.audit import record
+    from hgr.registry import models as m
+
+    with api.db.transaction() as session:
+        family = session.scalar(
+            select(m.Family)
+            .join(m.Institution, m.Institution.id == m.Family.institution_id)
+            .where(m.Family.code == "HD-001", m.Institution.code == "BJ-H001")
+        )
+        assert family is not None
+        members = sorted(
+            session.scalars(
+                select(m.PedigreeMember).where(m.PedigreeMember.family_id == family.id)
+            ),
+            key=lambda p: p.generation,
+        )
+        members[0].father_id = members[-1].id
+        record(session, ADMIN, "test.edit", "pedigree")
+    token = signed_in(api, "steward_bj")
+    page = api.client.get("/console/families/HD-001", headers=_with(token))
+    assert page.status_code == 200
+    assert "cannot be drawn" in page.text
+    assert "<svg" not in page.text
+    assert page.text.count('href="/console/donors/') == 5

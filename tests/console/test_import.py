@@ -285,3 +285,68 @@ def test_the_problems_and_their_fixes_are_in_the_readers_language(api: Api) -> N
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row[1], re.S)
     assert "&#39;robot&#39; 不是可接受的取值" in cells[3]
     assert cells[4].startswith("请使用以下之一：male, female")
+
+
+def _sheets(sheets: dict[str, str]) -> bytes:
+    """A workbook with a sheet per name, each holding the CSV text given."""
+    import csv
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    assert book.active is not None
+    book.remove(book.active)
+    for name, text in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in csv.reader(io.StringIO(text)):
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+WORKBOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_a_steward_cannot_slip_in_institutions_as_a_workbooks_sheet(api: Api) -> None:
+    # The file's name says holdings; a sheet says institutions. What the import reads decides.
+    token = signed_in(api, "steward_bj")
+    institutions = (EXAMPLES / "institutions.csv").read_text(encoding="utf-8")
+    domestic = institutions.replace("foreign_controlled", "domestic")
+    csrf = csrf_of(api.client.get("/console/import", headers=_with(token)).text)
+    page = api.client.post(
+        "/console/import",
+        data={"csrf": csrf},
+        files=[("files", ("holdings.xlsx", _sheets({"institutions": domestic}), WORKBOOK))],
+        headers=_with(token),
+    )
+    assert page.status_code == 403
+    with api.db.reader() as session:
+        control = session.scalar(
+            select(m.Institution.control).where(m.Institution.code == "SH-C001")
+        )
+    assert str(control) == "foreign_controlled"
+
+
+def test_an_officer_cannot_slip_in_donors_as_a_workbooks_sheet(api: Api) -> None:
+    # Through the API: a national officer may register institutions, not an institution's
+    # donors, whatever the workbook is called.
+    before = years(api)
+    answer = api.post(
+        "national",
+        "/registry/import",
+        data={"institution": "BJ-H001"},
+        files=[
+            (
+                "files",
+                (
+                    "institutions.xlsx",
+                    _sheets({"donors": DONORS.replace(BORN, "BJH-0002,female,1951,")}),
+                    WORKBOOK,
+                ),
+            )
+        ],
+    )
+    assert answer.status_code == 403
+    assert years(api) == before

@@ -209,3 +209,89 @@ def test_a_hostile_workbook_is_refused_and_nothing_is_written(
     # What stopped it: the zip's directory before unpacking, defusedxml before expanding.
     says = {"zip bomb": "unpacks 1", "billion laughs": "EntitiesForbidden"}.get(attack, "")
     assert says in error.problem
+
+
+NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def _with_sheet(path: Path, sheet_xml: str) -> Path:
+    """A donors workbook whose first sheet's XML is ``sheet_xml``."""
+    return _zip(path, {**_valid_parts(), "xl/worksheets/sheet1.xml": sheet_xml.encode()})
+
+
+def _counting_cells(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many cells the reader turns into text, counted as it reads."""
+    from hgr.registry import workbooks
+
+    seen = [0]
+    text = workbooks._text
+
+    def counted(value: object) -> str:
+        seen[0] += 1
+        return text(value)
+
+    monkeypatch.setattr(workbooks, "_text", counted)
+    return seen
+
+
+def test_a_sheet_that_claims_to_be_huge_is_read_for_what_it_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 5 kB that declares A1:XFD1048576 and holds a cell in the last row: read as declared,
+    # it is 17 billion cells.
+    path = _with_sheet(
+        tmp_path / "donors.xlsx",
+        f'<worksheet {NS}><dimension ref="A1:XFD1048576"/><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>donor_id</t></is></c>'
+        '<c r="B1" t="inlineStr"><is><t>sex</t></is></c></row>'
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>XL-1</t></is></c></row>'
+        '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+        "</sheetData></worksheet>",
+    )
+    seen = _counting_cells(monkeypatch)
+    report = Report()
+    ((_template, records),) = read_workbook(path, report)
+    assert [r.local_id for r in records] == ["XL-1"]
+    assert report.errors == []
+    assert seen[0] < 100  # the header, the rows held and one column more: not the claim
+
+
+def test_a_sheet_past_the_last_row_a_spreadsheet_holds_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _with_sheet(
+        tmp_path / "donors.xlsx",
+        f"<worksheet {NS}><sheetData>"
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>donor_id</t></is></c></row>'
+        '<row r="999999999"><c r="A999999999" t="inlineStr"><is><t>x</t></is></c></row>'
+        "</sheetData></worksheet>",
+    )
+    seen = _counting_cells(monkeypatch)
+    report = Report()
+    read_workbook(path, report)
+    assert [i.code for i in report.errors] == ["E_XLSX"]
+    assert "more rows than a spreadsheet holds" in report.errors[0].problem
+    assert seen[0] < 100
+
+
+def _zip_directory_lies(data: bytes, how: str) -> bytes:
+    """``data`` (a zip) with its central directory damaged: an unknown version needed to
+    extract, or a name flagged UTF-8 that is not."""
+    damaged = bytearray(data)
+    at = damaged.index(b"PK\x01\x02")
+    if how == "version":
+        damaged[at + 6 : at + 8] = b"\xff\x00"
+    else:
+        damaged[at + 8 : at + 10] = (0x0800).to_bytes(2, "little")
+        damaged[at + 46] = 0xFF
+    return bytes(damaged)
+
+
+@pytest.mark.parametrize("how", ["version", "name"])
+def test_a_zip_whose_directory_lies_is_refused_with_a_clear_error(
+    registered: Database, keys: NodeKeys, tmp_path: Path, how: str
+) -> None:
+    path = tmp_path / "donors.xlsx"
+    path.write_bytes(_zip_directory_lies(blank_workbook(["donors"]), how))
+    (error,) = _refused(registered, keys, [path])
+    assert (error.code, str(error.origin)) == ("E_XLSX", str(path))

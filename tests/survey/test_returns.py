@@ -267,16 +267,34 @@ def test_persons_merge_duplicates_within_the_institution_only(
 def test_a_preview_keeps_its_counts_while_the_registry_stands_and_signing_counts_afresh(
     registry: Database, keys: NodeKeys, tmp_path: Path
 ) -> None:
+    from hgr.audit import record
+    from hgr.registry import models as m
+    from hgr.vocabulary import ConsentStatus
+
     with registry.reader() as session:
         preview = draft_return(session, "2025", INSTITUTION, ANSWERS, preview=True)
     assert preview["donor_pseudonyms"] == []  # a preview shows none
+    # A duplicate link is not a registry write, but persons follow it.
     with registry.transaction() as session:
-        _link(session, keys, [("BJH-0001", "BJH-0002", INSTITUTION)])  # not a registry write
+        _link(session, keys, [("BJH-0001", "BJH-0002", INSTITUTION)])
+    with registry.reader() as session:
+        linked = draft_return(session, "2025", INSTITUTION, ANSWERS, preview=True)
+    assert (preview["fields"]["persons"], linked["fields"]["persons"]) == (6, 5)
+    # A row changed without a record version leaves the registry's state where it was: the
+    # preview keeps its count (for at most MAX_AGE), and signing counts afresh.
+    with registry.transaction() as session:
+        consent = session.scalars(
+            sa.select(m.Consent).where(m.Consent.status == ConsentStatus.ACTIVE)
+        ).first()
+        assert consent is not None
+        consent.status = ConsentStatus.WITHDRAWN
+        consent.withdrawn_on = consent.signed_on
+        record(session, ACTOR, "test.withdraw", "consents")
     with registry.reader() as session:
         kept = draft_return(session, "2025", INSTITUTION, ANSWERS, preview=True)
         fresh = draft_return(session, "2025", INSTITUTION, ANSWERS)
-    assert kept["fields"]["persons"] == 6  # kept: the registry's state has not moved
-    assert fresh["fields"]["persons"] == 5
+    assert kept["fields"] == linked["fields"]
+    assert fresh["fields"]["consents_by_scope"] != kept["fields"]["consents_by_scope"]
     # An import moves the registry's state: the preview counts again.
     donors = tmp_path / "donors.csv"
     donors.write_text("donor_id,sex\nNEW-1,female\n", encoding="utf-8")
@@ -284,3 +302,18 @@ def test_a_preview_keeps_its_counts_while_the_registry_stands_and_signing_counts
     with registry.reader() as session:
         again = draft_return(session, "2025", INSTITUTION, ANSWERS, preview=True)
     assert (again["fields"]["donors"], again["fields"]["persons"]) == (7, 6)
+    assert again["fields"]["consents_by_scope"] == fresh["fields"]["consents_by_scope"]
+
+
+def test_a_consent_whose_modifiers_are_null_counts_none(registry: Database) -> None:
+    # Written outside the importer (a restore, a superuser's edit): JSON null, not a list.
+    from hgr.audit import record
+    from hgr.registry import models as m
+
+    with registry.transaction() as session:
+        session.execute(sa.update(m.Consent).values(modifiers=sa.JSON.NULL))
+        record(session, ACTOR, "test.edit", "consents")
+    with registry.reader() as session:
+        fields = draft_return(session, "2025", INSTITUTION, ANSWERS)["fields"]
+    assert fields["consent_modifiers"] == {}
+    assert sum(fields["consents_by_scope"].values()) == 5

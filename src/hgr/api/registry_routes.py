@@ -34,8 +34,8 @@ from hgr.registry.history import HISTORY_TABLES
 from hgr.registry.importer import ImportResult, import_files
 from hgr.registry.queries import ENTITIES, Entity, filter_choices
 from hgr.registry.reading import Reader, read_history, read_listing, read_record
-from hgr.registry.staging import TemplateRows
-from hgr.registry.templates import TEMPLATES, entities_written
+from hgr.registry.staging import TemplateRows, entities_written
+from hgr.registry.templates import TEMPLATES
 
 __all__ = ["add_registry_routes"]
 

@@ -107,11 +107,15 @@ def add_catalogue_pages(app: FastAPI, node: Node) -> None:
             members = family_members(session, found)
             entry = _entries(session, institution, "pedigree").get(code)
             stores = [s.collection for s in stores_of(session, institution)]
-        drawing = (
-            Markup(draw_pedigree(drawn(members), title=_("Family %(code)s", request, code=code)))
-            if members
-            else None
-        )
+        drawing, undrawable = None, False
+        if members:
+            try:
+                svg = draw_pedigree(drawn(members), title=_("Family %(code)s", request, code=code))
+                drawing = Markup(svg)  # the drawing escapes every name it writes
+            # The registry checks a pedigree on import; one written around it (a restore, a
+            # superuser) may not draw, and its page still shows the members.
+            except (ValidationFailed, RecursionError):
+                undrawable = True
         return render(
             request,
             "family.html.j2",
@@ -123,6 +127,7 @@ def add_catalogue_pages(app: FastAPI, node: Node) -> None:
             family=record,
             members=members,
             drawing=drawing,
+            undrawable=undrawable,
             entry=entry,
             may_declare=entry is None or entry.status in REDECLARABLE,
             stores=stores,

@@ -36,7 +36,7 @@ from hgr.exceptions import Conflict, NotFound, UsageError, ValidationFailed
 from hgr.issues import Issue
 from hgr.node import Node
 from hgr.registry.importer import ImportResult, import_files
-from hgr.registry.templates import entities_written
+from hgr.registry.staging import entities_written
 
 __all__ = ["WRITE_HOLDINGS", "add_import_pages"]
 

@@ -31,10 +31,10 @@ from hgr.registry.records import (
     SampleRecord,
 )
 from hgr.registry.templates import TEMPLATES, read_rows, read_template, template_for
-from hgr.registry.workbooks import WORKBOOK_SUFFIXES, read_workbook
+from hgr.registry.workbooks import WORKBOOK_SUFFIXES, read_workbook, template_sheets
 from hgr.vocabulary import Sex
 
-__all__ = ["InputFile", "Staging", "TemplateRows", "stage_files"]
+__all__ = ["InputFile", "Staging", "TemplateRows", "entities_written", "stage_files"]
 
 PED_SUFFIXES = {".ped", ".fam"}
 JSON_SUFFIXES = {".json"}
@@ -291,3 +291,23 @@ def stage_files(
         if kind is not None:
             staging.files.append(InputFile(str(path), kind, path.stat().st_size, file_sha256(path)))
     return staging
+
+
+def entities_written(paths: Sequence[Path]) -> set[str]:
+    """The kinds of record importing ``paths`` writes, as the permission rules name them.
+
+    Institutions are registered by national officers, and everything an institution holds
+    by its steward; every holdings entity has the same writers, so ``collections`` stands for
+    them all. A table is known by its file's name, a workbook by the names of the sheets the
+    import reads (a sheet named ``institutions`` in a file named ``holdings.xlsx`` writes
+    institutions).
+    """
+    kinds: set[str] = set()
+    for path in paths:
+        if path.suffix.lower() in WORKBOOK_SUFFIXES:
+            names = template_sheets(path) or {"collections"}
+        else:
+            template = template_for(path)
+            names = {template.name if template is not None else "collections"}
+        kinds |= {"institutions" if name == "institutions" else "collections" for name in names}
+    return kinds

@@ -372,19 +372,6 @@ def blank_template(name: str) -> str:
     return "\ufeff" + ",".join(TEMPLATES[name].column_names) + "\r\n"
 
 
-def entities_written(paths: Sequence[Path]) -> set[str]:
-    """The kinds of record importing ``paths`` writes, as the permission rules name them.
-
-    Institutions are registered by national officers, and everything an institution holds
-    by its steward; every holdings entity has the same writers, so ``collections`` stands for
-    them all.
-    """
-    return {
-        "institutions" if template_for(p) is TEMPLATES["institutions"] else "collections"
-        for p in paths
-    }
-
-
 def template_for(path: Path) -> Template | None:
     """The template a file name announces (longest matching name first), or None."""
     stem = path.name.lower()

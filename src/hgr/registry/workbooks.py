@@ -17,22 +17,30 @@ import datetime as dt
 import io
 import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
 
 from hgr.issues import N_, Origin, Report, Text
 from hgr.registry.templates import TEMPLATES, Template, read_sheet
 
-__all__ = ["REFERENCE_SHEET", "WORKBOOK_SUFFIXES", "blank_workbook", "read_workbook"]
+__all__ = [
+    "REFERENCE_SHEET",
+    "WORKBOOK_SUFFIXES",
+    "blank_workbook",
+    "read_workbook",
+    "template_sheets",
+]
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 REFERENCE_SHEET = "reference"  # the blank workbook's column reference; never imported
 MAX_UNPACKED = 256 * 1024 * 1024  # bytes the parts of one workbook may unpack to
 MAX_RATIO = 200  # how much more a part may unpack to than it takes packed, past 1 MiB
+MAX_ROWS = 1_048_576  # rows of a sheet, as Excel itself allows
+MAX_HEADER = 1_000  # columns of a header read (a template has a dozen)
 
 
 def _unpacked_size_problem(path: Path) -> Text | None:
@@ -73,21 +81,38 @@ def _text(value: Any) -> str:
 
 
 def _rows(
-    sheet: Worksheet, source: str, report: Report
+    sheet: Any, source: str, report: Report
 ) -> tuple[list[str], Iterator[tuple[Origin, dict[str, str]]]] | None:
-    """The header of ``sheet`` and its rows (empty ones skipped), or None when it has no
-    header."""
-    lines = sheet.iter_rows(values_only=True)
-    first = next(lines, None)
-    header = [_text(cell).strip().lower() for cell in (first or ())]
+    """The header of ``sheet`` (a read-only openpyxl worksheet, which openpyxl's type stubs
+    do not describe) and its rows (empty ones skipped), or None when it has no header."""
+    # The size a sheet declares is the file's claim: read-only openpyxl would pad every row to
+    # it (a 5 kB file declaring A1:XFD1048576 is 17 billion cells). Each row is read only as
+    # wide as the header and one column more, and no sheet has more rows than Excel allows.
+    sheet.reset_dimensions()
+    first = next(sheet.iter_rows(max_row=1, values_only=True), None)
+    header = [_text(cell).strip().lower() for cell in (first or ())[:MAX_HEADER]]
     while header and not header[-1]:
         header.pop()  # trailing empty columns
     if not header:
         report.error("E_EMPTY", Origin(source), N_("the sheet is empty"), N_("add a header row"))
         return None
+    lines = sheet.iter_rows(min_row=2, max_col=len(header) + 1, values_only=True)
 
     def rows() -> Iterator[tuple[Origin, dict[str, str]]]:
         for number, cells in enumerate(lines, start=2):
+            if number > MAX_ROWS:
+                report.error(
+                    "E_XLSX",
+                    Origin(source, number),
+                    N_(
+                        "the sheet has more rows than a spreadsheet holds (%(most)s)",
+                        most=MAX_ROWS,
+                    ),
+                    N_("import it as CSV files, or split it into smaller workbooks"),
+                )
+                return
+            if all(cell is None for cell in cells):
+                continue  # an empty row, or a gap between the rows the sheet holds
             texts = [_text(cell) for cell in cells]
             if not any(t.strip() for t in texts):
                 continue
@@ -117,7 +142,10 @@ def read_workbook(path: Path, report: Report) -> list[tuple[Template, list[Any]]
     origin = Origin(str(path))
     try:
         too_big = _unpacked_size_problem(path)
-    except (zipfile.BadZipFile, OSError):
+    # A zip's directory can fail to parse in many ways (BadZipFile, NotImplementedError for an
+    # unknown version, UnicodeDecodeError for a name, struct.error, EOFError): each is the
+    # file's fault.
+    except Exception:
         report.error(
             "E_XLSX",
             origin,
@@ -135,13 +163,12 @@ def read_workbook(path: Path, report: Report) -> list[tuple[Template, list[Any]]
         return []
     found: list[tuple[Template, list[Any]]] = []
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:
+        # The node opens the file itself: openpyxl leaves it open when a workbook fails.
+        with path.open("rb") as handle, _opened(handle) as book:
             for sheet in book.worksheets:
-                name = sheet.title.strip().lower()
-                if name == REFERENCE_SHEET:
+                if _is_reference(sheet.title):
                     continue
-                template = TEMPLATES.get(name)
+                template = _template_of(sheet.title)
                 source = f"{path} [{sheet.title}]"
                 if template is None:
                     report.warning(
@@ -163,8 +190,6 @@ def read_workbook(path: Path, report: Report) -> list[tuple[Template, list[Any]]
                     found.append(
                         (template, read_sheet(header, rows, template, report, Origin(source, 1)))
                     )
-        finally:
-            book.close()
     # openpyxl raises many kinds of error on a damaged or hostile workbook (KeyError for a
     # missing part, ValueError for a bad cell, defusedxml's for entities): each is the file's
     # fault, and is reported as such.
@@ -187,6 +212,44 @@ def read_workbook(path: Path, report: Report) -> list[tuple[Template, list[Any]]
             N_("name each sheet after its template: %(templates)s", templates=", ".join(TEMPLATES)),
         )
     return found
+
+
+@contextmanager
+def _opened(handle: BinaryIO) -> Iterator[Any]:
+    """The workbook read from ``handle`` (read-only: sheets are parsed as they are read, and
+    formulas give the values last computed), closed when the block ends."""
+    book = load_workbook(handle, read_only=True, data_only=True)
+    try:
+        yield book
+    finally:
+        book.close()
+
+
+def _template_of(title: str) -> Template | None:
+    """The template a sheet's name announces, or None."""
+    return TEMPLATES.get(title.strip().lower())
+
+
+def _is_reference(title: str) -> bool:
+    return title.strip().lower() == REFERENCE_SHEET
+
+
+def template_sheets(path: Path) -> set[str]:
+    """The names of the templates whose sheets :func:`read_workbook` would read from the
+    workbook at ``path``: what importing it writes. Empty for a workbook that cannot be read
+    (its import reads nothing, and reports why)."""
+    try:
+        if _unpacked_size_problem(path) is not None:
+            return set()
+        with path.open("rb") as handle, _opened(handle) as book:
+            titles = list(book.sheetnames)
+    except Exception:  # the import reports the same failure as E_XLSX
+        return set()
+    return {
+        template.name
+        for title in titles
+        if not _is_reference(title) and (template := _template_of(title)) is not None
+    }
 
 
 def blank_workbook(names: Sequence[str]) -> bytes:

@@ -273,24 +273,25 @@ def institution_persons(session: Session, institution: str) -> int:
         .join(m.Institution, m.Institution.id == m.Donor.institution_id)
         .where(m.Institution.code == institution)
     )
-    links = session.execute(
-        select(DonorLink.donor_a, DonorLink.donor_b).where(
-            DonorLink.relationship == Relationship.DUPLICATE.value,
-            DonorLink.institution_a == institution,
-            DonorLink.institution_b == institution,
+    duplicate = (
+        DonorLink.relationship == Relationship.DUPLICATE.value,
+        DonorLink.institution_a == institution,
+        DonorLink.institution_b == institution,
+    )
+    links = session.execute(select(DonorLink.donor_a, DonorLink.donor_b).where(*duplicate)).all()
+    # The linked donors that are this institution's, found by the database (a list of them
+    # bound as parameters would pass PostgreSQL's limit of 65,535 at 32,768 links).
+    named = (
+        select(DonorLink.donor_a)
+        .where(*duplicate)
+        .union(select(DonorLink.donor_b).where(*duplicate))
+    )
+    registered = set(
+        session.scalars(
+            select(m.Donor.pseudonym)
+            .join(m.Institution, m.Institution.id == m.Donor.institution_id)
+            .where(m.Institution.code == institution, m.Donor.pseudonym.in_(named))
         )
-    ).all()
-    named = {pseudonym for link in links for pseudonym in link}
-    registered = (
-        set(
-            session.scalars(
-                select(m.Donor.pseudonym)
-                .join(m.Institution, m.Institution.id == m.Donor.institution_id)
-                .where(m.Institution.code == institution, m.Donor.pseudonym.in_(named))
-            )
-        )
-        if named
-        else set()
     )
     parent = {donor: donor for donor in registered}
 

@@ -9,6 +9,7 @@ its checks pass, and whether its edition holds the return. The console asks it
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,13 @@ class Province:
                 f"{institution} has signed no return for {cycle}", code="E_SURVEY_NO_RETURN"
             )
         kept = post_json(self.url, "/survey/returns", envelope, self.token, timeout=TIMEOUT_SECONDS)
-        sent = SentReturn(int(kept["version"]), str(kept["sha256"]))
+        if not (
+            isinstance(kept, dict)
+            and type(kept.get("version")) is int
+            and isinstance(kept.get("sha256"), str)
+        ):
+            raise UsageError(f"{self.url} did not say what it kept", code="E_REMOTE")
+        sent = SentReturn(kept["version"], kept["sha256"])
         with db.transaction() as session:
             record(
                 session,
@@ -72,9 +79,39 @@ class Province:
         answer, as ``hgr.api`` serves it)."""
         path = f"/survey/{quote(cycle, safe='')}/returns/{quote(institution, safe='')}"
         answer = get_json(self.url, path, self.token, timeout=TIMEOUT_SECONDS)
-        if not isinstance(answer, dict) or "state" not in answer:
+        if not _is_status(answer):
             raise UsageError(f"{self.url}{path} did not answer a return's status", code="E_REMOTE")
-        return answer
+        return dict(answer)
+
+
+STATES = ("returned", "late", "missing", "overdue", "invalid")
+
+
+def _is_status(answer: Any) -> bool:
+    """Whether the province's answer has the shape of a return's status (the page shows each
+    part of it, and the province's node is another machine)."""
+
+    def number(value: Any) -> bool:
+        return value is None or type(value) is int
+
+    def day(value: Any) -> bool:
+        if value in (None, ""):
+            return True
+        try:
+            dt.date.fromisoformat(str(value)[:10])
+        except ValueError:
+            return False
+        return True
+
+    return (
+        isinstance(answer, dict)
+        and answer.get("state") in STATES
+        and all(number(answer.get(k)) for k in ("version", "edition_version", "included_version"))
+        and day(answer.get("received_at"))
+        and day(answer.get("compiled_at"))
+        and isinstance(answer.get("problems", []), list)
+        and all(isinstance(p, str) for p in answer.get("problems", []))
+    )
 
 
 def province_of(home: Path, url: str, token_file: str) -> Province | None:

@@ -43,6 +43,7 @@ from hgr.registry import models as m
 from hgr.registry.regions import province_codes
 from hgr.registry.state import counted
 from hgr.relatedness.identity import institution_persons
+from hgr.relatedness.models import DonorLink
 from hgr.survey.cycles import cycle_dictionary, get_cycle
 from hgr.survey.dictionary import DataDictionary, FieldSpec
 from hgr.survey.models import SurveyCycle
@@ -143,7 +144,7 @@ def compute_fields(
     # per modifier. A JSON value has no equality in PostgreSQL, so the list is grouped as text.
     modifiers: Counter[str] = Counter()
     for listed, n in grouped(cast(C.modifiers, String), *active):
-        for modifier in json.loads(listed) if listed else []:
+        for modifier in (json.loads(listed) if listed else None) or []:  # JSON null too
             modifiers[modifier] += int(n)
     consenting = _count(session, select(func.count(func.distinct(C.donor_id))).where(*active))
     withdrawn = _count(
@@ -233,6 +234,14 @@ def compute_fields(
     }
 
 
+def _beyond_the_registry(session: Session) -> tuple[int, int]:
+    """What a return counts that the registry's state does not follow: the newest genotyped
+    sample (genotyped donors) and the newest donor link (persons)."""
+    genotyped = session.scalar(select(func.max(GenotypeSample.id))) or 0
+    linked = session.scalar(select(func.max(DonorLink.id))) or 0
+    return int(genotyped), int(linked)
+
+
 def donor_pseudonyms(session: Session, institution: m.Institution) -> list[str]:
     """The pseudonyms of ``institution``'s donors, sorted: what the nation counts persons
     across institutions with."""
@@ -290,7 +299,7 @@ def draft_return(
     computed = (
         counted(
             session,
-            ("survey.draft", cycle.code, institution.code),
+            ("survey.draft", cycle.code, institution.code, _beyond_the_registry(session)),
             lambda: compute_fields(session, institution, cycle, provinces),
         )
         if preview
