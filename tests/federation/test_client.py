@@ -54,3 +54,45 @@ def test_answers_and_refusals(server: str) -> None:
         get_json(server, "/list-problem")
     with pytest.raises(UsageError, match="not an http"):
         post_json("ftp://x", "/survey/returns", {})
+
+
+def test_a_redirect_is_refused_and_the_token_goes_nowhere(server: str) -> None:
+    # A node (or whoever answers for it) redirects to a host of its choosing: urllib would
+    # carry the bearer token there.
+    seen: list[str | None] = []
+
+    class Elsewhere(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    elsewhere = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+    threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
+    target = f"http://127.0.0.1:{elsewhere.server_address[1]}/collect"
+
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    redirecting = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=redirecting.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(UsageError, match="302"):
+            get_json(f"http://127.0.0.1:{redirecting.server_address[1]}", "/x", "secret-token")
+    finally:
+        for httpd in (redirecting, elsewhere):
+            httpd.shutdown()
+            httpd.server_close()
+    assert seen == []

@@ -295,3 +295,33 @@ def test_a_zip_whose_directory_lies_is_refused_with_a_clear_error(
     path.write_bytes(_zip_directory_lies(blank_workbook(["donors"]), how))
     (error,) = _refused(registered, keys, [path])
     assert (error.code, str(error.origin)) == ("E_XLSX", str(path))
+
+
+def test_a_percentage_is_read_as_the_number_shown(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    # A steward formats foreign equity as a percentage: the cell holds 0.6 and shows 60%.
+    # Read as 0.6, a foreign-controlled institution would look domestic.
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "institutions"
+    with (EXAMPLES / "institutions.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    sheet.append(header)
+    equity = header.index("foreign_equity_pct")
+    for row in rows[1:]:
+        if row[equity]:
+            shown = float(row[equity])
+            sheet.append([shown / 100 if n == equity else c for n, c in enumerate(row)])
+            sheet.cell(sheet.max_row, equity + 1).number_format = "0%"
+        else:
+            sheet.append(row)
+    path = tmp_path / "institutions.xlsx"
+    book.save(path)
+    report = Report()
+    ((_template, records),) = read_workbook(path, report)
+    given = {row[0]: row[equity] for row in rows[1:]}
+    read = {r.code: r.foreign_equity_pct for r in records}
+    assert read == {code: float(v) if v else None for code, v in given.items()}

@@ -7,6 +7,7 @@ said. Standard library only: certificates are checked against the system's store
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -25,6 +26,18 @@ from hgr.exceptions import (
 )
 
 __all__ = ["get_json", "post_json", "read_token_file"]
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Refuse every redirect. urllib carries a request's headers to wherever a redirect points,
+    its bearer token included; a node's API never redirects, so one that does is answered
+    as an error rather than followed (OWASP ASVS 5.0 V14.2: tokens only to their audience)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 TIMEOUT_SECONDS = 60.0
 _BY_STATUS: dict[int, type[HgrError]] = {
@@ -58,7 +71,7 @@ def _request(
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             text = response.read()
         try:
             return json.loads(text)
@@ -83,7 +96,7 @@ def _request(
         raise kind(
             f"{url}{path} answered {exc.code}: {detail}", code=problem.get("code") or "E_REMOTE"
         ) from None
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
         reason = getattr(exc, "reason", exc)
         raise UsageError(f"cannot reach {url}: {reason}", code="E_UNREACHABLE") from None
 

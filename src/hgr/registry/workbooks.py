@@ -80,6 +80,20 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _value(cell: Any) -> Any:
+    """A cell's value as it was typed: a number shown as a percentage (60%) is held as its
+    fraction (0.6), and the templates' percentages are written out (60), so it is read as the
+    number shown; read otherwise, 60% foreign equity would be taken for 0.6%."""
+    value = cell.value
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and "%" in (cell.number_format or "")
+    ):
+        return round(value * 100, 10)
+    return value
+
+
 def _rows(
     sheet: Any, source: str, report: Report
 ) -> tuple[list[str], Iterator[tuple[Origin, dict[str, str]]]] | None:
@@ -96,7 +110,7 @@ def _rows(
     if not header:
         report.error("E_EMPTY", Origin(source), N_("the sheet is empty"), N_("add a header row"))
         return None
-    lines = sheet.iter_rows(min_row=2, max_col=len(header) + 1, values_only=True)
+    lines = sheet.iter_rows(min_row=2, max_col=len(header) + 1)
 
     def rows() -> Iterator[tuple[Origin, dict[str, str]]]:
         for number, cells in enumerate(lines, start=2):
@@ -111,9 +125,10 @@ def _rows(
                     N_("import it as CSV files, or split it into smaller workbooks"),
                 )
                 return
-            if all(cell is None for cell in cells):
+            values = [_value(cell) for cell in cells]
+            if all(value is None for value in values):
                 continue  # an empty row, or a gap between the rows the sheet holds
-            texts = [_text(cell) for cell in cells]
+            texts = [_text(value) for value in values]
             if not any(t.strip() for t in texts):
                 continue
             origin = Origin(source, number)
