@@ -1036,6 +1036,7 @@ ZH = {
     "the sheet has more rows than a spreadsheet holds (%(most)s)": (
         "工作表的行数超过电子表格的上限（%(most)s）"
     ),
+    "%(n)s error(s) in the input; nothing was written": "输入中有 %(n)s 处错误；未写入任何内容",
 }
 
 

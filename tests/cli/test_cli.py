@@ -168,7 +168,15 @@ def test_imports_are_audited_and_the_log_verifies(home: Path, tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("lang", "says"),
     [
-        ("zh_CN.UTF-8", ["'robot' 不是可接受的取值", "修改方法：请使用以下之一：", "（E_FIELD）"]),
+        (
+            "zh_CN.UTF-8",
+            [
+                "输入中有 1 处错误；未写入任何内容",
+                "'robot' 不是可接受的取值",
+                "修改方法：请使用以下之一：",
+                "（E_FIELD）",
+            ],
+        ),
         ("en_GB.UTF-8", ["'robot' is not a known value", "fix: use one of:", "(E_FIELD)"]),
         ("C", ["'robot' is not a known value"]),
     ],

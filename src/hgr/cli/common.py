@@ -94,8 +94,12 @@ class Commands(TyperGroup):
 
 
 def fail(exc: HgrError) -> NoReturn:
-    """Print ``exc`` as the command line reports errors, and exit with status 1."""
-    err.print(f"[red]error:[/red] {exc.message} ({exc.code})", highlight=False)
+    """Print ``exc`` as the command line reports errors (in the terminal's language where
+    its message is marked for the catalogue), and exit with status 1."""
+    from hgr.i18n import command_line_locale, localized
+
+    message = escape(localized(exc.message, command_line_locale()))
+    err.print(f"[red]error:[/red] {message} ({exc.code})", highlight=False)
     if isinstance(exc, ValidationFailed):
         print_issues(exc.issues)
     raise typer.Exit(1)

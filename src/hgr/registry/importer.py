@@ -799,7 +799,7 @@ def import_files(
         result = ImportResult(report=report, families=families, dry_run=dry_run)
         if not report.ok:
             raise ValidationFailed(
-                f"{len(report.errors)} error(s) in the input; nothing was written",
+                N_("%(n)s error(s) in the input; nothing was written", n=len(report.errors)),
                 report.issues,
             )
         writer = _Writer(
