@@ -1569,7 +1569,22 @@ CODES: tuple[Declared, ...] = (
             "E_SURVEY_NO_EDITIONS",
             UsageError,
             400,
-            "Compile the edition first (hgr survey compile), or wait for the provinces' editions.",
+            "Compile the edition first (hgr survey compile), or wait for the provinces' editions; "
+            "a national edition is published once signed off (hgr survey sign-off).",
+        ),
+        _issue(
+            "E_SURVEY_PROVINCE_MISSING",
+            "error",
+            422,
+            "Receive the province's edition (hgr survey receive, or over the API), compile the "
+            "national edition again, then sign it off.",
+        ),
+        _raised(
+            "E_SURVEY_INCOMPLETE",
+            ValidationFailed,
+            422,
+            "Receive the missing provinces' editions, compile the national edition again, then "
+            "sign it off.",
         ),
         _raised(
             "E_DOCUMENT", FormatError, 400, "Give a signed survey document exactly as hgr wrote it."

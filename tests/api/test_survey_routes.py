@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 
 from hgr.crypto import NodeKeys, Signer, load_signer
+from hgr.exceptions import ValidationFailed
 from hgr.federation.documents import envelope_of, sign_document
 from hgr.federation.models import SignedDocument
 from hgr.survey.cycles import default_dates, open_cycle
-from hgr.survey.editions import compile_nation, compile_province, package
+from hgr.survey.editions import compile_nation, compile_province, package, sign_off
 from hgr.survey.returns import draft_return
 from tests.api.conftest import ADMIN, Api
 from tests.conftest import table_counts
@@ -99,6 +100,14 @@ def test_packages_status_and_published_tables(api: Api, signer: Signer, cycle: s
     assert api.get(None, "/survey/2025/tables/samples_by_material").status_code == 404
     with api.db.transaction() as session:
         compile_nation(session, signer, ADMIN, "2025")
+    # Compiled but not signed off, and compiled before 310000 sent its edition: not public.
+    assert api.get(None, "/survey/2025/tables/samples_by_material").status_code == 404
+    with api.db.transaction() as session, pytest.raises(ValidationFailed) as refused:
+        sign_off(session, signer, ADMIN, "2025")
+    assert [i.code for i in refused.value.issues] == ["E_SURVEY_PROVINCE_MISSING"]
+    assert api.get(None, "/survey/2025/tables/samples_by_material").status_code == 404
+    with api.db.transaction() as session:
+        sign_off(session, signer, ADMIN, "2025", without=["310000"])
     table = api.get(None, "/survey/2025/tables/samples_by_material")
     assert table.status_code == 200, table.text
     nation = next(r for r in table.json()["rows"] if r["unit"] == "nation")
@@ -152,3 +161,28 @@ def test_a_returns_status_for_an_unknown_cycle_or_institution_is_not_found(
     assert api.get("national", "/survey/2099/returns/BJ-H001").status_code == 404
     assert api.get("national", f"/survey/{cycle}/returns/NO-SUCH").status_code == 404
     assert api.get("national", f"/survey/{cycle}/returns/BJ%20H001").status_code == 422
+
+
+def test_a_correction_is_public_only_once_signed_off(api: Api, signer: Signer, cycle: str) -> None:
+    assert api.post(
+        "steward_bj", "/survey/returns", json=_return(api, signer, "BJ-H001")
+    ).is_success
+    with api.db.transaction() as session:
+        package(session, compile_province(session, signer, ADMIN, "2025", "110000"))
+        first = compile_nation(session, signer, ADMIN, "2025")
+        sign_off(session, signer, ADMIN, "2025", without=["310000"])
+    shown = api.get(None, "/survey/2025/tables/samples_by_material").json()
+    assert shown["edition"] == first.sha256
+    # A correction travels up and is compiled: a draft until the nation signs it off.
+    with api.db.transaction() as session:
+        compile_province(session, signer, ADMIN, "2025", "110000")
+        second = compile_nation(session, signer, ADMIN, "2025")
+    assert second.sha256 != first.sha256
+    assert api.get(None, "/survey/2025/tables/samples_by_material").json()["edition"] == (
+        first.sha256
+    )
+    with api.db.transaction() as session:
+        sign_off(session, signer, ADMIN, "2025", without=["310000"])
+    assert api.get(None, "/survey/2025/tables/samples_by_material").json()["edition"] == (
+        second.sha256
+    )

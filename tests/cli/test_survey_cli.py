@@ -55,6 +55,17 @@ def test_a_whole_cycle_on_one_node(node: Path, tmp_path: Path) -> None:
     assert code == 0, output
     assert "4 survey document(s) verify" in output, output
     tables = tmp_path / "tables"
+    # Nothing is published before the nation signs an edition off, and not while a province
+    # with registered institutions (SH-C001's 310000) is left out unless named.
+    code, output = hgr(node, "survey", "tables", "--cycle", "2025", "-o", str(tables))
+    assert code == 1, output
+    assert "E_SURVEY_NO_EDITIONS" in output, output
+    code, output = hgr(node, "survey", "sign-off", "--cycle", "2025")
+    assert code == 1, output
+    assert "E_SURVEY_INCOMPLETE" in output, output
+    assert "310000" in output, output
+    code, output = hgr(node, "survey", "sign-off", "--cycle", "2025", "--without", "310000")
+    assert code == 0, output
     code, output = hgr(node, "survey", "tables", "--cycle", "2025", "-o", str(tables))
     assert code == 0, output
     with (tables / "samples_by_material.csv").open() as handle:

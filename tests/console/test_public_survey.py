@@ -8,7 +8,7 @@ import re
 import pytest
 
 from hgr.crypto import Signer
-from hgr.survey.editions import compile_nation, compile_province, package
+from hgr.survey.editions import compile_nation, compile_province, package, sign_off
 from tests.api.conftest import Api
 from tests.api.test_survey_routes import _return, cycle, signer  # noqa: F401  (fixtures)
 from tests.console.test_sign_in import ADMIN, EN
@@ -23,6 +23,7 @@ def _national_edition(api: Api, signer: Signer) -> None:  # noqa: F811
         edition = compile_province(session, signer, ADMIN, "2025", "110000")
         package(session, edition)
         compile_nation(session, signer, ADMIN, "2025")
+        sign_off(session, signer, ADMIN, "2025", without=["310000"])
 
 
 def test_nothing_is_shown_before_a_national_edition(api: Api, cycle: str) -> None:  # noqa: F811

@@ -236,6 +236,8 @@ def test_a_cycle_with_a_late_institution_and_a_correction(
     institution_sends("BJ-H001", remarks="corrected after review")
     province_sends()
     assert "version 3" in run("nation", "survey", "compile", "--cycle", "2025")
+    # The nation registers SH-C001 (310000) too, whose province runs no node here.
+    run("nation", "survey", "sign-off", "--cycle", "2025", "--without", "310000")
     assert "survey document(s) verify" in run("nation", "survey", "verify", "--cycle", "2025")
 
     node = open_node(homes["nation"])

@@ -219,6 +219,39 @@ def compile_(
         )
 
 
+@survey_app.command("sign-off")
+def sign_off_(
+    cycle: CycleOption,
+    without: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--without",
+            help="A province to publish without (it sent no edition); give it once for each.",
+        ),
+    ] = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Sign the latest national edition off as final: the one the node publishes. Refused
+    while a province with registered institutions has sent no edition, unless named with
+    --without."""
+    from hgr.survey.editions import sign_off
+
+    with changing(home, database_url) as (node, session, by):
+        final = sign_off(
+            session,
+            node.signer(),
+            by,
+            cycle,
+            node.settings.survey.nation,
+            without=without or (),
+        )
+        console.print(
+            f"edition {final.cycle} signed off as final (sign-off version {final.version}): "
+            "it is now published"
+        )
+
+
 @survey_app.command("export")
 def export(
     cycle: CycleOption,
@@ -309,15 +342,17 @@ def verify(
 def _published(
     session: "Session", node: "Node", cycle: str
 ) -> "tuple[SignedDocument, dict[str, Any], PublishedSurvey]":
-    """The latest national edition of ``cycle``, its content, and its protected tables."""
-    from hgr.federation.documents import latest_anchored
+    """The national edition of ``cycle`` signed off as final, its content, and its protected
+    tables."""
+    from hgr.survey.editions import signed_off_edition
     from hgr.survey.publish import publish
 
     nation = node.settings.survey.nation
-    edition = latest_anchored(session, "nation", cycle, nation)
+    edition = signed_off_edition(session, cycle, nation)
     if edition is None:
         raise UsageError(
-            f"no national edition for {cycle}: run `hgr survey compile`",
+            f"no national edition of {cycle} is signed off: run `hgr survey compile`, then "
+            "`hgr survey sign-off`",
             code="E_SURVEY_NO_EDITIONS",
         )
     content = json.loads(edition.body)

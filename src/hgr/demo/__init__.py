@@ -98,6 +98,7 @@ from hgr.survey.editions import (
     completeness,
     package,
     receive_package,
+    sign_off,
 )
 from hgr.survey.publish import publish, write_tables
 from hgr.survey.returns import draft_return, receive_return, submit_return
@@ -346,6 +347,8 @@ def _survey(
         send_edition(code, provinces[code])
         with national.db.transaction() as session:
             latest = compile_nation(session, national.signer(), DEMO_ACTOR, cycle_code)
+            # Published only once the nation signs the edition off as final.
+            sign_off(session, national.signer(), DEMO_ACTOR, cycle_code)
         for code, province in sorted(provinces.items()):
             with province.db.reader() as session:
                 states = Counter(s.state for s in completeness(session, cycle_code, code))

@@ -46,12 +46,23 @@ __all__ = [
 
 # The survey's documents, then the catalogue's (hgr.catalogue.exchange, cycle "catalogue"),
 # then the nation's debarment list (hgr.debarment.national, cycle "debarment").
-KINDS = ("cycle", "return", "province", "nation", "declarations", "review", "register", "debarment")
+KINDS = (
+    "cycle",
+    "return",
+    "province",
+    "nation",
+    "final",
+    "declarations",
+    "review",
+    "register",
+    "debarment",
+)
 LEVEL_OF_KIND = {
     "cycle": "nation",
     "return": "institution",
     "province": "province",
     "nation": "nation",
+    "final": "nation",  # the nation's sign-off: which national edition is published
     "declarations": "institution",
     "review": "province",
     "register": "nation",

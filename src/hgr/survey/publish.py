@@ -18,11 +18,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hgr.federation.documents import latest_anchored
 from hgr.federation.models import SignedDocument
 from hgr.privacy.tables import DEFAULT_THRESHOLD, Protected, Table, protect
 from hgr.spreadsheets import safe_row
-from hgr.survey.editions import ADDITIVE_COUNTS
+from hgr.survey.editions import ADDITIVE_COUNTS, signed_off_edition
 
 __all__ = [
     "HIDDEN",
@@ -128,9 +127,10 @@ and protecting one takes a while."""
 def published_edition(
     session: Session, cycle: str, nation: str, threshold: int
 ) -> PublishedSurvey | None:
-    """What may be published of ``cycle``'s latest national edition for ``nation`` (None
-    before there is one)."""
-    edition = latest_anchored(session, "nation", cycle, nation)
+    """What may be published of ``cycle``'s national edition for ``nation``: the one last
+    signed off as final (None before one is; a draft or a partial compilation is never
+    published)."""
+    edition = signed_off_edition(session, cycle, nation)
     if edition is None:
         return None
     key = (edition.sha256, threshold)
@@ -142,11 +142,11 @@ def published_edition(
 
 
 def published_cycles(session: Session, nation: str) -> list[str]:
-    """The cycles for which ``nation`` has a national edition, newest first."""
+    """The cycles for which ``nation`` has signed a national edition off, newest first."""
     return list(
         session.scalars(
             select(SignedDocument.cycle)
-            .where(SignedDocument.kind == "nation", SignedDocument.subject == nation)
+            .where(SignedDocument.kind == "final", SignedDocument.subject == nation)
             .distinct()
             .order_by(SignedDocument.cycle.desc())
         )

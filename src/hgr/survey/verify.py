@@ -64,6 +64,7 @@ def verify_survey(
     rank = {
         "cycle": 0,
         "nation": 1,
+        "final": 1,
         "register": 1,
         "debarment": 1,
         "province": 2,
@@ -107,6 +108,13 @@ def verify_survey(
                 )
         elif document.replaces is not None:
             problems.append(f"{name[document.id]}: a first version replaces nothing")
+        if document.kind == "final":
+            named = by_digest.get(str(content.get("edition")))
+            if named is None or (named.kind, named.subject) != ("nation", document.subject):
+                problems.append(
+                    f"{name[document.id]}: it signs off an edition of {document.subject} "
+                    "that is not held"
+                )
         if document.kind == "province":
             for entry in content.get("returns", []):
                 vouched[(document.cycle, entry["institution"])].append(
