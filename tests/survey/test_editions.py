@@ -144,6 +144,13 @@ def test_the_nation_counts_persons_once_across_institutions(
     content = envelope_of(national).content
     assert content["totals"]["donors"] == 6 + 8
     assert content["totals"]["persons"] == 6 + 8 - 1
+    # The one person enrolled in both provinces is one person in each, once in the nation.
+    assert content["persons"] == {
+        "nation": 6 + 8 - 1,
+        "by_province": {"110000": 6, "310000": 8},
+        "by_kind": {"company": 8, "hospital": 6},
+        "in_several_provinces": 1,
+    }
     assert content["totals"]["samples_by_material"]["saliva"] == 8
     assert set(content["by_kind"]) == {"hospital", "company"}
     with nation_db.reader() as session:
@@ -474,3 +481,42 @@ def test_a_rolled_back_correction_is_seen_and_not_published(
         with pytest.raises(IntegrityBroken, match="version 2 in the audit log") as refused:
             latest_anchored(session, "nation", "2025", "CN")
         assert refused.value.code == "E_SURVEY_ROLLBACK"
+
+
+def test_persons_within_each_group_agree_with_counting_each_group_alone(
+    nation_db: Database,
+) -> None:
+    from hgr.relatedness.identity import persons_within, unique_donors
+
+    def donor(n: int) -> tuple[str, str]:
+        return ("BJ-H001" if n < 4 else "SH-C001", f"{n:064x}")
+
+    pairs = [(1, 2), (2, 3), (3, 4), (1, 4), (5, 6), (2, 1)]  # a chain, a cycle, strangers
+    with nation_db.transaction() as session:
+        for a, b in pairs:
+            (institution_a, donor_a), (institution_b, donor_b) = donor(a), donor(b)
+            session.add(
+                DonorLink(
+                    institution_a=institution_a,
+                    donor_a=donor_a,
+                    institution_b=institution_b,
+                    donor_b=donor_b,
+                    relationship="duplicate",
+                    kinship=0.5,
+                    ibs0=0.0,
+                    discordance=0.0,
+                    n_sites=2000,
+                    panel_id="p",
+                    created_at=utc_now(),
+                )
+            )
+        record(session, ACTOR, "relatedness.link", "donor_link")
+    groups = {
+        "first": [donor(n) for n in (1, 2, 3)],
+        "second": [donor(n) for n in (3, 4, 7)],
+        "all": [donor(n) for n in range(1, 8)],
+    }
+    with nation_db.reader() as session:
+        within = persons_within(session, groups)
+        alone = {group: unique_donors(session, donors) for group, donors in groups.items()}
+    assert within == alone == {"first": 1, "second": 2, "all": 3}

@@ -14,7 +14,7 @@ linked as duplicates (transitively: a person enrolled at three institutions) cou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,14 @@ from hgr.relatedness.models import DonorLink
 from hgr.relatedness.packed import PackedGenotypes
 from hgr.vocabulary import Relationship
 
-__all__ = ["RELATIVES", "LinkResult", "link_donors", "unique_donors"]
+__all__ = [
+    "RELATIVES",
+    "LinkResult",
+    "institution_persons",
+    "link_donors",
+    "persons_within",
+    "unique_donors",
+]
 
 # First degree only: over a panel of a few thousand SNPs kinship has a standard error near
 # 0.02, so unrelated pairs reach the second-degree cut (0.088) by chance among many pairs,
@@ -307,3 +314,42 @@ def institution_persons(session: Session, institution: str) -> int:
             parent[root(first)] = root(second)
             merged += 1
     return int(total or 0) - merged
+
+
+def persons_within(
+    session: Session, groups: Mapping[str, Sequence[tuple[str, str]]]
+) -> dict[str, int]:
+    """The number of people in each group of donors ((institution code, pseudonym) pairs),
+    counting donors linked as duplicates once within the group: a person enrolled in two
+    provinces is one person in each, and one in the nation (:func:`unique_donors`).
+
+    Each group's donors are counted once, and only the linked ones are looked at: the work is
+    that of counting the nation, not one count per group.
+    """
+    member_of: dict[tuple[str, str], list[str]] = {}
+    for group, donors in groups.items():
+        for donor in donors:
+            member_of.setdefault(donor, []).append(group)
+    parents: dict[str, dict[tuple[str, str], tuple[str, str]]] = {g: {} for g in groups}
+    merged = dict.fromkeys(groups, 0)
+
+    def root(parent: dict[tuple[str, str], tuple[str, str]], donor: tuple[str, str]) -> Any:
+        parent.setdefault(donor, donor)
+        while parent[donor] != donor:
+            parent[donor] = parent[parent[donor]]
+            donor = parent[donor]
+        return donor
+
+    links = select(
+        DonorLink.institution_a, DonorLink.donor_a, DonorLink.institution_b, DonorLink.donor_b
+    ).where(DonorLink.relationship == Relationship.DUPLICATE.value)
+    for institution_a, donor_a, institution_b, donor_b in session.execute(links):
+        first, second = (institution_a, donor_a), (institution_b, donor_b)
+        shared = set(member_of.get(first, ())) & set(member_of.get(second, ()))
+        for group in shared:
+            parent = parents[group]
+            a, b = root(parent, first), root(parent, second)
+            if a != b:
+                parent[a] = b
+                merged[group] += 1
+    return {group: len(set(donors)) - merged[group] for group, donors in groups.items()}
