@@ -76,3 +76,7 @@ def test_a_return_status_is_taken_as_the_province_gave_it(
     url, answers = province
     answers.append(GOOD)
     assert Province(url, "token").return_status("2025", "BJ-H001") == GOOD
+
+
+def test_the_token_is_never_shown() -> None:
+    assert "secret-token" not in repr(Province("http://province", "secret-token"))

@@ -10,7 +10,7 @@ its checks pass, and whether its edition holds the return. The console asks it
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -40,7 +40,7 @@ class Province:
     bearer ``token`` there."""
 
     url: str
-    token: str
+    token: str = field(repr=False)  # never in a log line or a traceback's locals
 
     def send_return(self, db: Database, by: Actor, cycle: str, institution: str) -> SentReturn:
         """POST the institution's latest signed return to ``cycle`` to the province, and
