@@ -14,7 +14,7 @@ linked as duplicates (transitively: a person enrolled at three institutions) cou
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -237,6 +237,36 @@ def link_donors(
     )
 
 
+def _merges(pairs: Iterable[tuple[Hashable, Hashable]]) -> int:
+    """How many of ``pairs`` join two people not yet joined (union-find over the linked
+    donors alone): a set of donors less this is its number of people."""
+    parent: dict[Hashable, Hashable] = {}
+
+    def root(donor: Hashable) -> Hashable:
+        parent.setdefault(donor, donor)
+        while parent[donor] != donor:
+            parent[donor] = parent[parent[donor]]
+            donor = parent[donor]
+        return donor
+
+    merged = 0
+    for first, second in pairs:
+        a, b = root(first), root(second)
+        if a != b:
+            parent[a] = b
+            merged += 1
+    return merged
+
+
+def _duplicate_links(session: Session) -> Iterator[tuple[tuple[str, str], tuple[str, str]]]:
+    """Every duplicate link, as two (institution code, pseudonym) pairs."""
+    links = select(
+        DonorLink.institution_a, DonorLink.donor_a, DonorLink.institution_b, DonorLink.donor_b
+    ).where(DonorLink.relationship == Relationship.DUPLICATE.value)
+    for institution_a, donor_a, institution_b, donor_b in session.execute(links):
+        yield (institution_a, donor_a), (institution_b, donor_b)
+
+
 def unique_donors(session: Session, donors: Sequence[tuple[str, str]] | None = None) -> int:
     """The number of people among donors, counting donors linked as duplicates once.
 
@@ -252,22 +282,7 @@ def unique_donors(session: Session, donors: Sequence[tuple[str, str]] | None = N
                 )
             )
         ]
-    parent = {donor: donor for donor in donors}
-
-    def root(donor: tuple[str, str]) -> tuple[str, str]:
-        while parent[donor] != donor:
-            parent[donor] = parent[parent[donor]]
-            donor = parent[donor]
-        return donor
-
-    links = select(
-        DonorLink.institution_a, DonorLink.donor_a, DonorLink.institution_b, DonorLink.donor_b
-    ).where(DonorLink.relationship == Relationship.DUPLICATE.value)
-    for institution_a, donor_a, institution_b, donor_b in session.execute(links):
-        first, second = (institution_a, donor_a), (institution_b, donor_b)
-        if first in parent and second in parent:
-            parent[root(first)] = root(second)
-    return len({root(donor) for donor in parent})
+    return persons_within(session, {"": donors})[""]
 
 
 def institution_persons(session: Session, institution: str) -> int:
@@ -300,20 +315,8 @@ def institution_persons(session: Session, institution: str) -> int:
             .where(m.Institution.code == institution, m.Donor.pseudonym.in_(named))
         )
     )
-    parent = {donor: donor for donor in registered}
-
-    def root(donor: str) -> str:
-        while parent[donor] != donor:
-            parent[donor] = parent[parent[donor]]
-            donor = parent[donor]
-        return donor
-
-    merged = 0
-    for first, second in links:
-        if first in parent and second in parent and root(first) != root(second):
-            parent[root(first)] = root(second)
-            merged += 1
-    return int(total or 0) - merged
+    inside = [(a, b) for a, b in links if a in registered and b in registered]
+    return int(total or 0) - _merges(inside)
 
 
 def persons_within(
@@ -326,30 +329,12 @@ def persons_within(
     Each group's donors are counted once, and only the linked ones are looked at: the work is
     that of counting the nation, not one count per group.
     """
-    member_of: dict[tuple[str, str], list[str]] = {}
+    member_of: dict[tuple[str, str], set[str]] = {}
     for group, donors in groups.items():
         for donor in donors:
-            member_of.setdefault(donor, []).append(group)
-    parents: dict[str, dict[tuple[str, str], tuple[str, str]]] = {g: {} for g in groups}
-    merged = dict.fromkeys(groups, 0)
-
-    def root(parent: dict[tuple[str, str], tuple[str, str]], donor: tuple[str, str]) -> Any:
-        parent.setdefault(donor, donor)
-        while parent[donor] != donor:
-            parent[donor] = parent[parent[donor]]
-            donor = parent[donor]
-        return donor
-
-    links = select(
-        DonorLink.institution_a, DonorLink.donor_a, DonorLink.institution_b, DonorLink.donor_b
-    ).where(DonorLink.relationship == Relationship.DUPLICATE.value)
-    for institution_a, donor_a, institution_b, donor_b in session.execute(links):
-        first, second = (institution_a, donor_a), (institution_b, donor_b)
-        shared = set(member_of.get(first, ())) & set(member_of.get(second, ()))
-        for group in shared:
-            parent = parents[group]
-            a, b = root(parent, first), root(parent, second)
-            if a != b:
-                parent[a] = b
-                merged[group] += 1
-    return {group: len(set(donors)) - merged[group] for group, donors in groups.items()}
+            member_of.setdefault(donor, set()).add(group)
+    inside: dict[str, list[tuple[Hashable, Hashable]]] = {group: [] for group in groups}
+    for first, second in _duplicate_links(session):
+        for group in member_of.get(first, set()) & member_of.get(second, set()):
+            inside[group].append((first, second))
+    return {group: len(set(donors)) - _merges(inside[group]) for group, donors in groups.items()}

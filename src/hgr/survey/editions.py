@@ -39,7 +39,7 @@ from hgr.federation.models import SignedDocument
 from hgr.issues import Issue, Origin, Severity
 from hgr.registry import models as m
 from hgr.registry.regions import province_codes
-from hgr.relatedness.identity import persons_within, unique_donors
+from hgr.relatedness.identity import persons_within
 from hgr.survey.cycles import cycle_dictionary, get_cycle
 from hgr.survey.models import SurveyCycle
 from hgr.survey.returns import validate_return
@@ -428,16 +428,16 @@ def compile_nation(
         }
     donors = [(code, p) for code, body in bodies.items() for p in body["donor_pseudonyms"]]
     totals = _sum_fields(bodies.values())
-    persons = unique_donors(session, donors)
-    # Persons within each province and each kind of institution: a person enrolled in two
-    # provinces is one person in each, so the provinces add up to more than the nation, by
-    # the people enrolled in more than one ("overlap").
-    groups: dict[str, list[tuple[str, str]]] = {}
+    # Persons in the nation, and within each province and each kind of institution: a person
+    # enrolled in two provinces is one person in each, so the provinces add up to more than
+    # the nation, by the people enrolled in more than one ("overlap").
+    groups: dict[str, list[tuple[str, str]]] = {"nation": donors}
     for code, body in bodies.items():
         facts = body["institution"]
         for group in (f"province:{facts['province']}", f"kind:{facts['kind']}"):
             groups.setdefault(group, []).extend((code, p) for p in body["donor_pseudonyms"])
     within = persons_within(session, groups)
+    persons = within.pop("nation")
     in_province = {g.split(":", 1)[1]: n for g, n in sorted(within.items()) if g[0] == "p"}
     of_kind = {g.split(":", 1)[1]: n for g, n in sorted(within.items()) if g[0] == "k"}
     by_kind: dict[str, dict[str, Any]] = {}
