@@ -130,7 +130,10 @@ class SurveySettings:
     """The survey's disclosure control and catalogue (``[survey]`` in node.toml).
 
     ``suppress_below``: published counts above zero and below this are hidden (with every
-    cell that would give one away). ``nation``: the code the national edition speaks for.
+    cell that would give one away). ``protection_interval``: how wide the range that a reader
+    of every published table and edition can work out for a hidden count must be at least
+    (tau-Argus's sliding protection range; 0, the default, means ``suppress_below``).
+    ``nation``: the code the national edition speaks for.
     ``province``: on an institution's node, the URL of its province's node, which the console
     sends the signed return to and asks where it stands; ``province_token_file`` a file,
     relative to the node's home, holding this node's bearer token there (a steward's token of
@@ -138,9 +141,15 @@ class SurveySettings:
     """
 
     suppress_below: int = 5
+    protection_interval: int = 0
     nation: str = "CN"
     province: str = ""
     province_token_file: str = ""
+
+    @property
+    def interval(self) -> int:
+        """The protection interval in force."""
+        return self.protection_interval or self.suppress_below
 
 
 EXCLUDED_CONDITIONS = (
@@ -403,6 +412,11 @@ def _survey(path: Path, table: dict[str, object]) -> SurveySettings:
     if settings.suppress_below < 1:
         raise ConfigurationError(
             f"{path}: [survey] suppress_below must be at least 1", code="E_NODE_FILE"
+        )
+    if settings.protection_interval < 0:
+        raise ConfigurationError(
+            f"{path}: [survey] protection_interval must be 0 (as suppress_below) or more",
+            code="E_NODE_FILE",
         )
     if settings.province and (
         not settings.province.startswith(("http://", "https://"))

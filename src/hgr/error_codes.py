@@ -1586,6 +1586,20 @@ CODES: tuple[Declared, ...] = (
             "Receive the missing provinces' editions, compile the national edition again, then "
             "sign it off.",
         ),
+        _issue(
+            "E_SURVEY_CELL_EXPOSED",
+            "error",
+            422,
+            "Lower [survey] protection_interval, or leave the table out of the survey's "
+            "published tables, then sign off again.",
+        ),
+        _raised(
+            "E_SURVEY_UNPROTECTED",
+            ValidationFailed,
+            422,
+            "No suppression keeps every hidden count at least the protection interval wide "
+            "against the editions already published: see each issue, then sign off again.",
+        ),
         _raised(
             "E_DOCUMENT", FormatError, 400, "Give a signed survey document exactly as hgr wrote it."
         ),

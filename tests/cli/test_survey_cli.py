@@ -70,8 +70,13 @@ def test_a_whole_cycle_on_one_node(node: Path, tmp_path: Path) -> None:
     assert code == 0, output
     with (tables / "samples_by_material.csv").open() as handle:
         rows = {row["unit"]: row for row in csv.DictReader(handle)}
-    assert rows["nation"]["dna"] == "x"
-    assert rows["nation"]["total"] == "7"
+    # Each column says what it counts; seven samples in three small materials: all hidden.
+    assert rows["nation"]["dna (samples)"] == "x"
+    assert rows["nation"]["total (samples)"] == "x"
+    metadata = json.loads((tables / "tables.json").read_text())
+    described = {t["url"]: t for t in metadata["tables"]}
+    column = described["samples_by_material.csv"]["tableSchema"]["columns"][1]
+    assert (column["dc:description"], column["null"]) == ("samples", "x")
 
 
 def test_broken_inputs_are_refused_with_a_clear_error(node: Path, tmp_path: Path) -> None:

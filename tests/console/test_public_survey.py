@@ -8,7 +8,8 @@ import re
 import pytest
 
 from hgr.crypto import Signer
-from hgr.survey.editions import compile_nation, compile_province, package, sign_off
+from hgr.survey.editions import compile_nation, compile_province, package
+from hgr.survey.publish import sign_off
 from tests.api.conftest import Api
 from tests.api.test_survey_routes import _return, cycle, signer  # noqa: F401  (fixtures)
 from tests.console.test_sign_in import ADMIN, EN

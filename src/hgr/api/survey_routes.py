@@ -306,7 +306,7 @@ def add_survey_routes(
         principal: caller, cycle: Annotated[str, Path(pattern=CODE)], name: TableName
     ) -> TableOut:
         with db.reader() as session:
-            published = published_edition(session, cycle, settings.nation, settings.suppress_below)
+            published = published_edition(session, cycle, settings.nation)
         if published is None:
             raise NotFound(f"no national edition of {cycle} is published", code="E_NO_EDITION")
         protected = published.tables[name]

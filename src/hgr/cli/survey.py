@@ -235,7 +235,7 @@ def sign_off_(
     """Sign the latest national edition off as final: the one the node publishes. Refused
     while a province with registered institutions has sent no edition, unless named with
     --without."""
-    from hgr.survey.editions import sign_off
+    from hgr.survey.publish import sign_off
 
     with changing(home, database_url) as (node, session, by):
         final = sign_off(
@@ -245,6 +245,8 @@ def sign_off_(
             cycle,
             node.settings.survey.nation,
             without=without or (),
+            threshold=node.settings.survey.suppress_below,
+            interval=node.settings.survey.interval,
         )
         console.print(
             f"edition {final.cycle} signed off as final (sign-off version {final.version}): "
@@ -344,19 +346,19 @@ def _published(
 ) -> "tuple[SignedDocument, dict[str, Any], PublishedSurvey]":
     """The national edition of ``cycle`` signed off as final, its content, and its protected
     tables."""
-    from hgr.survey.editions import signed_off_edition
-    from hgr.survey.publish import publish
+    from hgr.survey.publish import published_edition, signed_off_edition
 
     nation = node.settings.survey.nation
     edition = signed_off_edition(session, cycle, nation)
-    if edition is None:
+    published = published_edition(session, cycle, nation)
+    if edition is None or published is None:
         raise UsageError(
             f"no national edition of {cycle} is signed off: run `hgr survey compile`, then "
             "`hgr survey sign-off`",
             code="E_SURVEY_NO_EDITIONS",
         )
     content = json.loads(edition.body)
-    return edition, content, publish(content, edition.sha256, node.settings.survey.suppress_below)
+    return edition, content, published
 
 
 @survey_app.command("tables")

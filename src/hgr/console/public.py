@@ -118,9 +118,7 @@ def add_console(
         published = None
         if CYCLE.match(cycle):
             with db.reader() as session:
-                published = published_edition(
-                    session, cycle, settings.survey.nation, settings.survey.suppress_below
-                )
+                published = published_edition(session, cycle, settings.survey.nation)
                 regions = region_labels(session)
         if published is None:
             return render(request, "error.html.j2", status=404, node_name=settings.name)

@@ -98,9 +98,8 @@ from hgr.survey.editions import (
     completeness,
     package,
     receive_package,
-    sign_off,
 )
-from hgr.survey.publish import publish, write_tables
+from hgr.survey.publish import published_edition, sign_off, write_tables
 from hgr.survey.returns import draft_return, receive_return, submit_return
 from hgr.survey.verify import verify_survey
 from hgr.synth import SynthConfig, synthesise_nation
@@ -292,6 +291,7 @@ def _survey(
 ) -> tuple[dict[str, Any], ReportFiles]:
     """One survey cycle across the demo's nodes: the national edition's content, the report."""
     cycle_code, dates = _cycle_dates()
+    survey = national.settings.survey
     with institutions_csv.open(encoding="utf-8") as handle:
         control = {row["code"]: row["control"] for row in csv.DictReader(handle)}
     nation_key = national.verifier()
@@ -341,14 +341,30 @@ def _survey(
             send_edition(code, provinces[code])
         with national.db.transaction() as session:
             first = compile_nation(session, national.signer(), DEMO_ACTOR, cycle_code)
+            # Published only once the nation signs the edition off as final.
+            sign_off(
+                session,
+                national.signer(),
+                DEMO_ACTOR,
+                cycle_code,
+                threshold=survey.suppress_below,
+                interval=survey.interval,
+            )
         # A correction travels the same way and makes a new version at every level.
         code, institutions = sorted(by_province.items())[0]
         send_return(institutions[0], provinces[code], remarks="corrected after review")
         send_edition(code, provinces[code])
         with national.db.transaction() as session:
             latest = compile_nation(session, national.signer(), DEMO_ACTOR, cycle_code)
-            # Published only once the nation signs the edition off as final.
-            sign_off(session, national.signer(), DEMO_ACTOR, cycle_code)
+            # The correction is protected together with the edition it corrects.
+            sign_off(
+                session,
+                national.signer(),
+                DEMO_ACTOR,
+                cycle_code,
+                threshold=survey.suppress_below,
+                interval=survey.interval,
+            )
         for code, province in sorted(provinces.items()):
             with province.db.reader() as session:
                 states = Counter(s.state for s in completeness(session, cycle_code, code))
@@ -358,8 +374,9 @@ def _survey(
             province.close()
     with national.db.reader() as session:
         check = verify_survey(session, cycle_code, nation_key)
+        published = published_edition(session, cycle_code, national.settings.survey.nation)
+    assert published is not None  # signed off above
     content: dict[str, Any] = json.loads(latest.body)
-    published = publish(content, latest.sha256, national.settings.survey.suppress_below)
     hidden = sum(len(p.primary) + len(p.secondary) for p in published.tables.values())
     write_tables(published, directory / "survey" / cycle_code)
     with national.db.reader() as session:

@@ -29,7 +29,6 @@ from hgr.exceptions import FormatError, IntegrityBroken, NotFound, UsageError, V
 from hgr.federation.documents import (
     Envelope,
     envelope_of,
-    latest_anchored,
     latest_documents,
     sign_document,
     store_document,
@@ -52,12 +51,11 @@ __all__ = [
     "compile_nation",
     "compile_province",
     "completeness",
+    "next_header",
     "package",
     "previous_cycle",
     "receive_package",
     "return_at_province",
-    "sign_off",
-    "signed_off_edition",
 ]
 
 ADDITIVE_COUNTS = (
@@ -279,7 +277,7 @@ def _changes(
     return flagged
 
 
-def _next_header(session: Session, kind: str, cycle: str, subject: str) -> dict[str, Any]:
+def next_header(session: Session, kind: str, cycle: str, subject: str) -> dict[str, Any]:
     latest = latest_documents(session, kind, cycle, [subject]).get(subject)
     return {
         "kind": kind,
@@ -339,7 +337,7 @@ def compile_province(
         )
     ]
     body = {
-        **_next_header(session, "province", cycle.code, province),
+        **next_header(session, "province", cycle.code, province),
         "cycle_document": cycle.document_sha256,
         "dictionary": cycle_dictionary(cycle).version,
         "returns": [
@@ -449,7 +447,7 @@ def compile_nation(
     )
     previous_totals = envelope_of(before).content["totals"] if before else None
     body = {
-        **_next_header(session, "nation", cycle.code, nation),
+        **next_header(session, "nation", cycle.code, nation),
         "cycle_document": cycle.document_sha256,
         "dictionary": cycle_dictionary(cycle).version,
         "provinces": provinces,
@@ -653,89 +651,3 @@ def receive_package(
             )
         store_document(session, by, earlier, province_keys)
     return store_document(session, by, edition, province_keys)
-
-
-# --- publication ------------------------------------------------------------------------
-
-
-def sign_off(
-    session: Session,
-    signer: Signer,
-    by: Actor,
-    cycle_code: str,
-    nation: str = "CN",
-    *,
-    without: Iterable[str] = (),
-) -> SignedDocument:
-    """Sign the latest national edition of ``cycle_code`` off as final: the one the node
-    publishes (:func:`signed_off_edition`). A later edition (a correction, a late province)
-    is published only once it is signed off in turn.
-
-    Raises UsageError (E_SURVEY_NO_EDITIONS) before a national edition, and ValidationFailed
-    (E_SURVEY_INCOMPLETE) while a province whose institutions are registered here has sent no
-    edition: a compilation made before every province was in is never published, unless the
-    officer names the provinces it goes ``without`` (kept in the signed sign-off).
-    """
-    cycle = get_cycle(session, cycle_code)
-    edition = latest_anchored(session, "nation", cycle.code, nation)
-    if edition is None:
-        raise UsageError(
-            f"no national edition of {cycle.code} to sign off: run `hgr survey compile`",
-            code="E_SURVEY_NO_EDITIONS",
-        )
-    compiled = set(envelope_of(edition).content["provinces"])
-    provinces = province_codes(session)
-    expected = {
-        provinces[region]
-        for region in session.scalars(select(m.Institution.region_id).distinct())
-        if region in provinces
-    }
-    absent = sorted(expected - compiled)
-    missing = [code for code in absent if code not in set(without)]
-    if missing:
-        raise ValidationFailed(
-            f"edition {edition.version} of {cycle.code} was compiled without "
-            f"{', '.join(missing)}: nothing was signed off",
-            [
-                Issue(
-                    "E_SURVEY_PROVINCE_MISSING",
-                    Severity.ERROR,
-                    Origin(f"{cycle.code}/nation/{nation}", None, f"/provinces/{code}"),
-                    f"province {code} has institutions but sent no edition",
-                    "receive the province's edition, compile again, then sign off",
-                )
-                for code in missing
-            ],
-            code="E_SURVEY_INCOMPLETE",
-        )
-    body = {
-        **_next_header(session, "final", cycle.code, nation),
-        "edition": edition.sha256,
-        "edition_version": edition.version,
-        "published_without": absent,
-        "signed_at": utc_now().isoformat(timespec="seconds"),
-    }
-    return store_document(session, by, sign_document(signer, body), [signer.verifier])
-
-
-def signed_off_edition(session: Session, cycle: str, nation: str) -> SignedDocument | None:
-    """The national edition of ``cycle`` last signed off as final (None before one): the only
-    one the node publishes. Raises IntegrityBroken when the edition a sign-off names is not
-    held, or a later sign-off was removed (hgr.federation.documents.latest_anchored)."""
-    final = latest_anchored(session, "final", cycle, nation)
-    if final is None:
-        return None
-    named = str(envelope_of(final).content["edition"])
-    edition = session.scalar(
-        select(SignedDocument).where(
-            SignedDocument.kind == "nation",
-            SignedDocument.cycle == cycle,
-            SignedDocument.sha256 == named,
-        )
-    )
-    if edition is None:
-        raise IntegrityBroken(
-            f"the sign-off of {cycle} names edition {named}, which is not held",
-            code="E_SURVEY_ROLLBACK",
-        )
-    return edition
