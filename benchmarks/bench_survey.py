@@ -46,7 +46,6 @@ from hgr.relatedness.models import DonorLink  # noqa: E402
 from hgr.survey.cycles import default_dates, open_cycle  # noqa: E402
 from hgr.survey.dictionary import DEFAULT_DICTIONARY  # noqa: E402
 from hgr.survey.editions import compile_nation, compile_province  # noqa: E402
-from hgr.survey.publish import publish  # noqa: E402
 
 TARGET_SECONDS = 120.0
 ACTOR = Actor("bench", "operator")
@@ -237,12 +236,6 @@ def main() -> None:
             totals = content["totals"]
         seconds = time.perf_counter() - timed
         db.dispose()
-        # Publication is not part of the target; its cost is shown beside it.
-        published_at = time.perf_counter()
-        published = publish(content, edition.sha256)
-        publish_seconds = time.perf_counter() - published_at
-        hidden = sum(len(p.primary) + len(p.secondary) for p in published.tables.values())
-        cells = sum(len(p.published) for p in published.tables.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ok = seconds < TARGET_SECONDS and totals["persons"] == people and totals["donors"] == records
     print(
@@ -258,10 +251,6 @@ def main() -> None:
         f"{seconds / TARGET_SECONDS:.2f})"
     )
     print(f"  persons          {totals['persons']:>10,}   (truth {people:,})")
-    print(
-        f"  publish          {publish_seconds:>8.1f} s   ({len(published.tables)} protected "
-        f"tables, {hidden:,} of {cells:,} cells hidden; not part of the target)"
-    )
     print(f"  peak memory      {peak:>8.0f} MiB (whole run)")
     print(f"  verdict: {'ok' if ok else 'MISSED'}")
 

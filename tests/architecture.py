@@ -124,14 +124,14 @@ ALLOWED_TEXT = {
         "access audit auth beacon catalogue config console crypto dates db debarment exceptions "
         "federation issues node policy privacy registry survey web"
     ),
-    "web": "dates exceptions privacy survey",
+    "web": "dates exceptions i18n privacy registry survey",
     "console": (
         "audit auth beacon catalogue dates debarment exceptions genotypes i18n issues node "
         "pedigree registry relatedness survey"
     ),
     "demo": (
-        "access audit auth catalogue config dates debarment exceptions federation genotypes node "
-        "organisations policy registry relatedness survey synth web"
+        "access audit auth catalogue config dates debarment exceptions federation genotypes i18n "
+        "node organisations policy registry relatedness survey synth web"
     ),
     "__main__": "cli",
 }

@@ -1037,6 +1037,163 @@ ZH = {
         "工作表的行数超过电子表格的上限（%(most)s）"
     ),
     "%(n)s error(s) in the input; nothing was written": "输入中有 %(n)s 处错误；未写入任何内容",
+    "%(returned)s of %(expected)s": "%(expected)s 家中的 %(returned)s 家",
+    "1. Resources by province": "一、各省资源",
+    "2. Resources by kind of institution": "二、各类机构资源",
+    "3. Samples by material": "三、按材料类型的样本",
+    "4. Donor records by sex": "四、按性别的捐献者记录",
+    "5. Data held about donors": "五、捐献者相关数据",
+    "6. Consents by permitted use": "六、按许可用途的知情同意",
+    "7. Diagnoses": "七、诊断",
+    "8. Important genetic pedigrees and specific-region resources": (
+        "八、重要遗传家系和特定地区人类遗传资源"
+    ),
+    "9. Change since the previous cycle": "九、与上一周期相比的变化",
+    "About these figures": "关于本报告的数字",
+    "Active consents by their GA4GH Data Use Ontology permission.": (
+        "按 GA4GH 数据使用本体（DUO）许可类型统计的有效知情同意。"
+    ),
+    "Change": "变化",
+    "Change since cycle %(cycle)s": "与 %(cycle)s 周期相比的变化",
+    "Consents withdrawn": "撤回的知情同意",
+    "Cycle %(cycle)s": "%(cycle)s 周期",
+    "Diagnosis": "诊断",
+    (
+        "Disclosure control. Counts from 1 to %(below)s are not published (shown as x). E"
+        "very table of this edition, and of every edition of this cycle published before "
+        "it, was audited together, as a reader holding all of them would: with the totals"
+        " at every level, the relations between tables (the breakdowns of the donor recor"
+        "ds add up to them, no category exceeds them, persons never exceed them) and the "
+        "counts a correction left unchanged. A linear program found the least and the gre"
+        "atest value of each hidden count, and of each small count of people enrolled twi"
+        "ce; more cells were hidden until every such range was at least %(interval)s wide"
+        ". A cell hidden in an earlier edition stays hidden. Charts leave hidden counts o"
+        "ut. Published zeros are true zeros."
+    ): (
+        "披露控制。1 至 %(below)s 的计数不予公布"
+        "（显示为 x）。本版的全部表格与本周期此前"
+        "公布的各版一并审查，如同持有全部表格的读"
+        "者所见：包括各层级的合计、表格之间的关系"
+        "（捐献者记录的各项分类之和等于其总数，任"
+        "何类别都不超过总数，人数不超过记录数），"
+        "以及更正版未改变的计数。线性规划求出每个"
+        "隐藏计数以及每个较小的重复登记人数的最小"
+        "值和最大值；继续隐藏更多单元格，直至每个"
+        "范围的宽度至少为 %(interval)s。此前版本"
+        "隐藏的单元格继续隐藏。图表不显示隐藏的计"
+        "数。公布的零即真实的零。"
+    ),
+    "Donor records": "捐献者记录",
+    (
+        "Donor records under every category of data that the collections holding their sa"
+        "mples declare. These are records, not persons: a person enrolled at two institut"
+        "ions counts twice here, so they are not the persons to which the 500-person thre"
+        "shold for provision abroad of whole-genome or whole-exome data applies."
+    ): (
+        "按保存其样本的样本集所声明的各类数据统计"
+        "的捐献者记录。这里是记录而非人数：在两家"
+        "机构登记的同一人在此计为两次，因此不是向"
+        "境外提供全基因组或全外显子组数据的 500 "
+        "人阈值所指的人数。"
+    ),
+    "Donor records with data of each category (nation)": "各类数据的捐献者记录（全国）",
+    (
+        "Each institution's return is signed by the institution, each provincial edition "
+        "by its province and this national edition by the national authority; hgr survey "
+        "verify checks every signature down to the returns. This edition's SHA-256 is %(s"
+        "ha256)s. Report generated %(generated)s."
+    ): (
+        "各机构的调查表由机构签名，各省汇总版由本"
+        "省签名，本全国汇总版由国家主管部门签名；"
+        "hgr survey verify 逐级核验直至各机构调查"
+        "表的全部签名。本版的 SHA-256 为 %(sha256"
+        ")s。报告生成于 %(generated)s。"
+    ),
+    "Important pedigrees": "重要遗传家系",
+    (
+        "Institutions declared %(declared)s families followed for a hereditary condition;"
+        " %(qualifying)s of them have affected members in at least three generations, the"
+        " first condition for entry in the national catalogue."
+    ): (
+        "各机构申报了 %(declared)s 个因遗传性疾病"
+        "而随访的家系；其中 %(qualifying)s 个至少"
+        "三代有患病成员，这是列入国家目录的首要条"
+        "件。"
+    ),
+    "Institutions returned": "已提交调查表的机构",
+    "National survey of human genetic resources %(cycle)s": "%(cycle)s 年全国人类遗传资源调查",
+    "No diagnosis was reported with enough donors to be published.": (
+        "没有捐献者人数足以公布的诊断。"
+    ),
+    "Persons": "人数",
+    "Persons (people, counted once)": "人数（每人只计一次）",
+    (
+        "Persons are counted once within each province: a person enrolled in two province"
+        "s counts in both, so the provinces add up to more than the nation."
+    ): ("人数在每个省内只计一次：在两个省登记的人在两省各计一次，因此各省之和大于全国人数。"),
+    "Province": "省份",
+    "Provinces": "省份",
+    "Samples and donor records by province": "各省样本与捐献者记录",
+    "Samples by material type (nation)": "按材料类型的样本（全国）",
+    "Specific-region resources": "特定地区人类遗传资源",
+    (
+        "Survey period %(start)s to %(end)s · counts at %(reference)s · national edition "
+        "%(version)s compiled %(compiled)s"
+    ): (
+        "调查期间 %(start)s 至 %(end)s · 计数截至"
+        " %(reference)s · 全国汇总版第 %(version)"
+        "s 版，汇总于 %(compiled)s"
+    ),
+    (
+        "The national catalogue holds %(pedigrees)s registered important pedigrees and %("
+        "regions)s registered specific-region resources. Under review: %(pedigrees_review"
+        ")s pedigree and %(regions_review)s specific-region declarations; not accepted: %"
+        "(pedigrees_rejected)s and %(regions_rejected)s. Registered resources are protect"
+        "ed: providing their information abroad needs a security review."
+    ): (
+        "国家目录收录已登记的重要遗传家系 %(pedig"
+        "rees)s 个、特定地区人类遗传资源 %(region"
+        "s)s 项。审核中：家系申报 %(pedigrees_rev"
+        "iew)s 件、特定地区申报 %(regions_review)"
+        "s 件；未获认定：%(pedigrees_rejected)s "
+        "件和 %(regions_rejected)s 件。已登记的资"
+        "源受保护：向境外提供其信息须经安全审查。"
+    ),
+    "This cycle": "本周期",
+    "This edition corrects an earlier one.": "本版更正了此前的一版。",
+    "This is the first cycle compiled on this platform: there is nothing to compare with yet.": (
+        "这是本平台汇总的第一个周期，尚无可比较的数据。"
+    ),
+    (
+        "This report summarises the human genetic resources held by the institutions that"
+        " returned the survey: donors and their samples, the data held about them, their "
+        "consents, and the families followed for hereditary conditions. Persons are count"
+        "ed once even when they are enrolled at several institutions: genotype fingerprin"
+        "ts link the records of one person."
+    ): (
+        "本报告汇总提交调查表的机构所保藏的人类遗"
+        "传资源：捐献者及其样本、相关数据、知情同"
+        "意，以及因遗传性疾病而随访的家系。同一人"
+        "在多家机构登记时只计一次：基因型指纹将同"
+        "一人的记录关联起来。"
+    ),
+    "Total": "合计",
+    (
+        "Units. A donor record is one institution's record of a donor; a person enrolled "
+        "at two institutions is two donor records and one person. Persons are counted onc"
+        "e within each province and each kind of institution, and once in the nation."
+    ): (
+        "计数单位。捐献者记录是一家机构对一名捐献"
+        "者的记录；在两家机构登记的同一人是两条捐"
+        "献者记录、一个人。人数在每个省和每类机构"
+        "内只计一次，在全国也只计一次。"
+    ),
+    "Hospital": "医院",
+    "University": "高等院校",
+    "Research institute": "科研院所",
+    "Biobank": "生物样本库",
+    "Company": "企业",
+    "Kind of institution": "机构类型",
 }
 
 

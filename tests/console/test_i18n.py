@@ -20,7 +20,9 @@ METHODS = [  # as babel.cfg lists them
     ("survey/dictionary.py", "python"),
     ("survey/returns.py", "python"),
     ("i18n.py", "python"),
+    ("web/report.py", "python"),
     ("console/templates/**.j2", "jinja2"),
+    ("web/templates/survey_report.html.j2", "jinja2"),
 ]
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}
 OPTIONS = {
@@ -28,7 +30,8 @@ OPTIONS = {
         "extensions": "jinja2.ext.i18n",
         "trim_blocks": "true",
         "lstrip_blocks": "true",
-    }
+    },
+    "web/templates/survey_report.html.j2": {"extensions": "jinja2.ext.i18n"},
 }
 
 

@@ -257,8 +257,9 @@ def test_a_cycle_with_a_late_institution_and_a_correction(
         ).read()
     )
     nation = next(r for r in table["rows"] if r["unit"] == "nation")
-    assert nation["saliva"] == 9
     assert nation["dna"] is None
+    counts = [v for k, v in nation.items() if k != "unit"]
+    assert all(v is None or v == 0 or v >= 5 for v in counts), nation
 
 
 def test_the_catalogue_travels_between_nodes(federation: dict[str, object]) -> None:

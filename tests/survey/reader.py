@@ -283,36 +283,41 @@ def _ranges(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each objective's least and greatest value over the program (or enough of the range to
     show it is ``interval`` wide: every solution found is a point the reader cannot rule out)."""
+    matrix = csr_matrix(np.array(objectives))
     seen_low, seen_high = values.copy(), values.copy()
-    everything = np.sum(objectives, axis=0)
-    # All targets up at once, then down: most ranges are settled by these two points.
-    for sign in (() if exact else (-1.0, 1.0)):
-        found = linprog(
-            sign * everything,
-            A_ub=a_ub,
-            b_ub=b_ub,
-            A_eq=a_eq,
-            b_eq=b_eq,
-            bounds=(0, None),
-            method="highs",
+
+    def solve(c: np.ndarray) -> Any:
+        return linprog(
+            c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs"
         )
-        if found.status == 0:
-            at = np.array([o @ found.x for o in objectives])
-            np.minimum(seen_low, at, out=seen_low)
-            np.maximum(seen_high, at, out=seen_high)
-    for k, c in enumerate(objectives):
+
+    def see(x: np.ndarray) -> None:
+        at = matrix @ x
+        np.minimum(seen_low, at, out=seen_low)
+        np.maximum(seen_high, at, out=seen_high)
+
+    # Sweeps first: many needy targets pushed up (or down) at once, with random weights, while
+    # a sweep still settles a good share of them.
+    rng = np.random.default_rng(0)
+    while not exact:
+        needy = np.flatnonzero(seen_high - seen_low < interval - 1e-6)
+        if needy.size < 8:
+            break
+        before = needy.size
+        for sign in (-1.0, 1.0):
+            weights = np.zeros(len(objectives))
+            weights[needy] = rng.random(needy.size) + 0.5
+            found = solve(sign * (weights @ matrix))
+            if found.status == 0:
+                see(found.x)
+        if np.sum(seen_high - seen_low < interval - 1e-6) > 0.9 * before:
+            break
+    for k in range(len(objectives)):
+        c = matrix[k].toarray().ravel()
         for sign in (-1.0, 1.0):
             if not exact and seen_high[k] - seen_low[k] >= interval - 1e-6:
                 break
-            found = linprog(
-                sign * c,
-                A_ub=a_ub,
-                b_ub=b_ub,
-                A_eq=a_eq,
-                b_eq=b_eq,
-                bounds=(0, None),
-                method="highs",
-            )
+            found = solve(sign * c)
             if found.status == 3:  # unbounded
                 if sign < 0:
                     seen_high[k] = np.inf
@@ -320,9 +325,7 @@ def _ranges(
                     seen_low[k] = -np.inf
                 continue
             assert found.status == 0, found.message  # the truth is feasible
-            at = np.array([o @ found.x for o in objectives])
-            np.minimum(seen_low, at, out=seen_low)
-            np.maximum(seen_high, at, out=seen_high)
+            see(found.x)
             if sign < 0:
                 seen_high[k] = max(seen_high[k], -found.fun)
             else:

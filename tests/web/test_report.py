@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
+import pypdfium2 as pdfium
+
 from hgr.survey.publish import publish
 from hgr.web.report import render_report
 
@@ -54,10 +57,10 @@ def test_the_report_shows_published_values_only(tmp_path: Path) -> None:
     published = publish(edition(), "ab" * 32, threshold=5)
     catalogue = {
         "totals": {
-            "pedigree": {"registered": 2, "under_review": 1, "rejected": 0},
+            "pedigree": {"registered": 7, "under_review": 1, "rejected": 0},
             "region": {"registered": 1, "under_review": 0, "rejected": 1},
         },
-        "registered_by_province": {"110000": {"pedigree": 2, "region": 1}},
+        "registered_by_province": {"110000": {"pedigree": 7, "region": 1}},
     }
     files = render_report(
         published,
@@ -68,8 +71,10 @@ def test_the_report_shows_published_values_only(tmp_path: Path) -> None:
         province_names={"110000": "Beijing", "310000": "Shanghai"},
     )
     html = files.html.read_text(encoding="utf-8")
-    assert "<b>2</b> registered\nimportant pedigrees" in html
-    assert "<td>Beijing</td><td>2</td>" in html
+    # The catalogue's small counts are hidden too, with the total that would give one back.
+    assert "holds 7 registered important pedigrees and x registered" in html
+    assert "<td>Beijing</td><td>7</td>\n    <td>x</td>" in html
+    assert files.html.name == "survey-report.en.html"
     assert "Beijing" in html
     assert "Change since cycle 2020" in html
     # Every table cell is a published value or x, and no hidden value shows in a table.
@@ -90,3 +95,71 @@ def test_the_html_alone_needs_no_pdf_engine(tmp_path: Path) -> None:
     assert files.pdf is None
     assert files.html.exists()
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def _glyphs(pdf: Path, characters: str) -> dict[str, np.ndarray]:
+    """Each of ``characters`` as drawn on the PDF's first page where it occurs: its ink,
+    cropped and scaled to 24 by 24 cells (True where inked)."""
+    document = pdfium.PdfDocument(str(pdf))
+    found: dict[str, np.ndarray] = {}
+    scale = 6
+    for page in document:
+        text = page.get_textpage()
+        image = np.asarray(page.render(scale=scale, grayscale=True).to_pil().convert("L"))
+        height = page.get_height()
+        content = text.get_text_range()
+        for index, character in enumerate(content):
+            if character not in characters or character in found:
+                continue
+            left, bottom, right, top = text.get_charbox(index)
+            box = image[
+                int((height - top) * scale) : int((height - bottom) * scale) + 1,
+                int(left * scale) : int(right * scale) + 1,
+            ]
+            ink = box < 128
+            if not ink.any():
+                continue
+            rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+            ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+            r = np.linspace(0, ink.shape[0] - 1, 24).astype(int)
+            c = np.linspace(0, ink.shape[1] - 1, 24).astype(int)
+            found[character] = ink[np.ix_(r, c)]
+    return found
+
+
+def test_the_chinese_edition_draws_its_characters(tmp_path: Path) -> None:
+    """The Chinese PDF embeds a CJK font: distinct characters are drawn as distinct glyphs,
+    none of them the empty box a font without the character leaves."""
+    published = publish(edition(), "ab" * 32, threshold=5)
+    files = render_report(
+        published,
+        edition(),
+        {**CYCLE, "title": "2025 年全国人类遗传资源调查"},
+        tmp_path,
+        province_names={"110000": "北京市", "310000": "上海市"},
+        locale="zh_Hans",
+    )
+    html = files.html.read_text(encoding="utf-8")
+    assert '<html lang="zh-Hans">' in html
+    assert "一、各省资源" in html
+    assert "披露控制" in html
+    assert files.pdf is not None
+    characters = "各省资源样本捐献者记录"
+    glyphs = _glyphs(files.pdf, characters)
+    assert set(glyphs) == set(characters), f"not drawn: {set(characters) - set(glyphs)}"
+    for character, ink in glyphs.items():
+        boxed = ink[0].all() and ink[-1].all() and ink[:, 0].all() and ink[:, -1].all()
+        assert not boxed, f"{character} is drawn as an empty box"
+    shapes = list(glyphs.values())
+    for n, one in enumerate(shapes):
+        for other in shapes[n + 1 :]:
+            assert (one != other).mean() > 0.1  # different characters, different shapes
+
+
+def test_the_english_edition_is_english(tmp_path: Path) -> None:
+    published = publish(edition(), "ab" * 32, threshold=5)
+    files = render_report(published, edition(), CYCLE, tmp_path, pdf=False, locale="en")
+    html = files.html.read_text(encoding="utf-8")
+    assert "1. Resources by province" in html
+    assert "各省" not in html
+    assert "Donor records by sex" in html

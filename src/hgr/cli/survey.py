@@ -389,28 +389,33 @@ def report(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Write the national survey report (HTML and PDF) from the latest national edition, with
-    the summary of this node's catalogue."""
+    """Write the national survey report (HTML and PDF, in Chinese and in English) from the
+    edition signed off as final, with the summary of this node's catalogue."""
     from hgr.catalogue import summary as catalogue_summary
-    from hgr.registry.regions import region_names
+    from hgr.i18n import LOCALES
+    from hgr.registry.regions import region_labels
     from hgr.survey.cycles import cycle_facts, get_cycle
     from hgr.web.report import render_report
 
     with reading(home, database_url) as (node, session):
         _, content, published = _published(session, node, cycle)
-        facts = get_cycle(session, cycle)
-        names = region_names(session)
+        facts = cycle_facts(get_cycle(session, cycle))
+        labels = region_labels(session)
+        catalogue = catalogue_summary(session)
+    for locale in LOCALES:
+        names = {code: pair[0 if locale == "en" else 1] for code, pair in labels.items()}
         files = render_report(
             published,
             content,
-            cycle_facts(facts),
+            facts,
             out,
             province_names=names,
             issuer=node.settings.name,
             pdf=pdf,
-            catalogue=catalogue_summary(session),
+            catalogue=catalogue,
+            locale=locale,
         )
-    console.print(f"report: {files.html}" + (f" and {files.pdf}" if files.pdf else ""))
+        console.print(f"report: {files.html}" + (f" and {files.pdf}" if files.pdf else ""))
 
 
 @survey_app.command("fetch")

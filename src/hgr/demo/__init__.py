@@ -74,11 +74,12 @@ from hgr.exceptions import ConfigurationError
 from hgr.federation.documents import envelope_of, trust_key
 from hgr.genotypes.ingest import ingest
 from hgr.genotypes.qc_report import qc_report
+from hgr.i18n import LOCALES
 from hgr.node import Node, init_node, open_node
 from hgr.registry.importer import import_files
 from hgr.registry.models import Donor, Family
 from hgr.registry.queries import count_summary
-from hgr.registry.regions import region_names
+from hgr.registry.regions import region_labels
 from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
 from hgr.relatedness.fingerprints import fingerprint_collection, seal_fingerprints, select_panel
 from hgr.relatedness.identity import link_donors, unique_donors
@@ -288,8 +289,9 @@ def _survey(
     institutions_csv: Path,
     catalogue: dict[str, Any],
     console: Console,
-) -> tuple[dict[str, Any], ReportFiles]:
-    """One survey cycle across the demo's nodes: the national edition's content, the report."""
+) -> tuple[dict[str, Any], list[ReportFiles]]:
+    """One survey cycle across the demo's nodes: the national edition's content, the report
+    in each language."""
     cycle_code, dates = _cycle_dates()
     survey = national.settings.survey
     with institutions_csv.open(encoding="utf-8") as handle:
@@ -381,23 +383,27 @@ def _survey(
     write_tables(published, directory / "survey" / cycle_code)
     with national.db.reader() as session:
         facts = cycle_facts(get_cycle(session, cycle_code))
-        names = region_names(session)
-    report = render_report(
-        published,
-        content,
-        facts,
-        directory / "survey" / cycle_code,
-        province_names=names,
-        issuer=national.settings.name,
-        catalogue=catalogue,
-    )
+        labels = region_labels(session)
+    reports = [
+        render_report(
+            published,
+            content,
+            facts,
+            directory / "survey" / cycle_code,
+            province_names={c: pair[0 if locale == "en" else 1] for c, pair in labels.items()},
+            issuer=national.settings.name,
+            catalogue=catalogue,
+            locale=locale,
+        )
+        for locale in LOCALES
+    ]
     console.print(
         f"national edition v{latest.version} replaces v{first.version} "
         f"({latest.replaces[:12] if latest.replaces else ''}); survey verify: "
         f"{'ok' if check.ok else check.problems} over {check.documents} documents at the "
         f"nation; {hidden} table cells suppressed below {published.threshold}"
     )
-    return content, report
+    return content, reports
 
 
 CONSOLE_PORTS = {"institution": 8470, "nation": 8471}
@@ -580,7 +586,7 @@ def run_demo(
     catalogue = _catalogue(directory, national, nodes, by_province, verified, console)
 
     console.rule("6. The national survey")
-    edition, report = _survey(
+    edition, reports = _survey(
         directory, national, nodes, by_province, institutions_csv, catalogue, console
     )
     truth = summary.donors - summary.duplicates
@@ -603,7 +609,7 @@ def run_demo(
     )
     console.rule("Where to look")
     console.print(f"synthetic files:   {nation_dir}")
-    console.print(f"survey tables (as published): {report.html.parent}")
+    console.print(f"survey tables (as published): {reports[0].html.parent}")
     console.print(f"catalogue (JSON, registered pedigrees as SVG): {directory / 'catalogue'}")
     console.print(f"access (filing, encrypted export, recipient key): {directory / 'access'}")
     console.print(f"debarment list (public page): {directory / 'debarment' / 'debarment.html'}")
@@ -619,9 +625,10 @@ def run_demo(
         f"      hgr catalogue list --home {nodes / 'nation'}"
     )
     console.rule("The national survey report")
-    for path in (report.html, report.pdf):
-        if path is not None:
-            console.print(str(path), highlight=False, soft_wrap=True)
+    for report in reports:
+        for path in (report.html, report.pdf):
+            if path is not None:
+                console.print(str(path), highlight=False, soft_wrap=True)
     console.rule("The web console")
     home = nodes / f"institution-{first}"
     _console_sign_ins(directory, home, first, nodes / "nation", console)

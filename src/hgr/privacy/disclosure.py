@@ -204,12 +204,12 @@ def _published_rows(
     for r, (expression, _, _) in enumerate(rows):
         for v in expression:
             by_variable[v].append(r)
+    # Unknowns left in each equation, counted down as variables become known.
+    left = [len(e) for e, _, _ in rows]
     queue = deque(r for r, (e, lo, hi) in enumerate(rows) if lo == hi and len(e) == 1)
     while queue:
         r = queue.popleft()
-        expression, lo, hi = rows[r]
-        if lo != hi:
-            continue
+        expression, lo, _ = rows[r]
         unknown = [v for v in expression if v not in known]
         if len(unknown) != 1:
             continue
@@ -217,8 +217,8 @@ def _published_rows(
         rest = sum(a * known[u] for u, a in expression.items() if u != v)
         known[v] = (lo - rest) / expression[v]
         for other in by_variable[v]:
-            e, olo, ohi = rows[other]
-            if olo == ohi and sum(u not in known for u in e) == 1:
+            left[other] -= 1
+            if left[other] == 1 and rows[other][1] == rows[other][2]:
                 queue.append(other)
     return rows, known
 
@@ -313,7 +313,7 @@ def audit(
     return {key: r for key, r in found.items() if r[1] - r[0] < width - TOLERANCE}
 
 
-LOCAL = 2_000
+LOCAL = 1_000
 """Unknowns in a program of its own: a larger component is audited piece by piece."""
 
 
@@ -421,9 +421,9 @@ def _component_ranges(
             np.maximum(seen_high, values, out=seen_high)
 
         for maximize in (True, False):
-            pending = [t for t in inside if needs(int(t))]
-            if pending:
-                _, point = program.optimum(np.asarray(sub[pending].sum(axis=0)).ravel(), maximize)
+            waiting = [int(t) for t in inside if needs(int(t))]
+            if waiting:
+                _, point = program.optimum(np.asarray(sub[waiting].sum(axis=0)).ravel(), maximize)
                 if point is not None:
                     see_here(point)
         for maximize in (True, False):

@@ -18,12 +18,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hgr.dates import utc_now
 from hgr.exceptions import ConfigurationError
-from hgr.privacy.tables import Protected
+from hgr.i18n import html_lang, translations
+from hgr.registry.fields import duo_terms
 from hgr.survey.publish import HIDDEN, PublishedSurvey
 
 __all__ = ["ReportFiles", "render_report"]
 
 NAVY, TEAL, GREY = "#1f3a5f", "#2a9d8f", "#9aa5b1"
+CJK_FONT = "Noto Sans CJK SC"  # Debian's fonts-noto-cjk, installed by the project's setup
 TOP_DISEASES = 10
 
 
@@ -43,7 +45,12 @@ ACRONYMS = {
 }
 
 
-def _label(code: str) -> str:
+def _label(code: str, locale: str = "en") -> str:
+    """A stored value in words: from the console's catalogue (``whole_blood``: whole blood,
+    全血), else spelled out."""
+    words = translations(locale).gettext(code)
+    if words != code:
+        return words if locale != "en" else ACRONYMS.get(code) or words.capitalize()
     return ACRONYMS.get(code) or code.replace("_", " ").capitalize()
 
 
@@ -51,20 +58,44 @@ def _shown(value: int | None) -> str:
     return HIDDEN if value is None else f"{value:,}"
 
 
+def _know_cjk_fonts() -> None:
+    """Make the system's Noto CJK fonts known to matplotlib, which measures the charts' text
+    (the PDF engine draws it): its font list is cached at its first run, perhaps before the
+    fonts were installed."""
+    from matplotlib import font_manager
+
+    try:
+        font_manager.findfont(CJK_FONT, fallback_to_default=False)
+    except ValueError:
+        for path in font_manager.findSystemFonts():
+            if "NotoSansCJK" in Path(path).name:
+                font_manager.fontManager.addfont(path)
+
+
 def _bar_chart(
     title: str,
     labels: Sequence[str],
     series: Mapping[str, Sequence[int | None]],
     horizontal: bool = False,
+    height: float = 2.5,
 ) -> str:
-    """An SVG bar chart (hidden values left out); the SVG text."""
+    """An SVG bar chart (hidden values left out), ``height`` inches high when upright; the SVG
+    text."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "svg.fonttype": "none"})
-    height = max(2.6, 0.32 * len(labels) + 1.2) if horizontal else 3.0
+    _know_cjk_fonts()
+    plt.rcParams.update(
+        {
+            "font.family": ["DejaVu Sans", CJK_FONT],
+            "font.size": 9,
+            "svg.fonttype": "none",
+        }
+    )
+    if horizontal:
+        height = max(2.6, 0.32 * len(labels) + 1.2)
     figure, axes = plt.subplots(figsize=(6.6, height))
     width = 0.8 / max(1, len(series))
     colours = [NAVY, TEAL, GREY]
@@ -127,16 +158,63 @@ TREND_FIELDS = ("donors", "samples", "families")
 COUNT_COLUMNS = ("donors", "samples", "families", "ethics_approvals", "consents_withdrawn")
 
 
-def _count_row(counts: Protected, unit: str, names: Mapping[str, str]) -> dict[str, Any]:
-    return {"unit": names[unit], "cells": [_shown(counts.row(unit)[c]) for c in COUNT_COLUMNS]}
+class _Words:
+    """The report's words in one language: the console's catalogue (shared gettext)."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+        self._ = translations(locale).gettext
+
+    def value(self, code: str) -> str:
+        return _label(code, self.locale)
+
+    def count(self, field: str) -> str:
+        _ = self._
+        names = {
+            "donors": _("Donor records"),
+            "samples": _("Samples"),
+            "families": _("Families"),
+            "ethics_approvals": _("Ethics approvals"),
+            "consents_withdrawn": _("Consents withdrawn"),
+        }
+        return names.get(field) or self.value(field)
+
+    def kind(self, code: str) -> str:
+        _ = self._
+        names = {
+            "hospital": _("Hospital"),
+            "university": _("University"),
+            "research_institute": _("Research institute"),
+            "biobank": _("Biobank"),
+            "company": _("Company"),
+        }
+        return names.get(code) or self.value(code)
+
+    def duo(self, code: str) -> str:
+        term = duo_terms().get(code)
+        return f"{term.shorthand} · {code}" if term else code
+
+
+def _count_row(published: PublishedSurvey, unit: str, names: Mapping[str, str]) -> dict[str, Any]:
+    """A unit's persons (people counted once within it) and its additive counts."""
+    counts = published.tables["counts"]
+    cells = [
+        _shown(published.persons.get(unit)),
+        *(_shown(counts.row(unit)[c]) for c in COUNT_COLUMNS),
+    ]
+    return {"unit": names[unit], "cells": cells}
 
 
 def _trend(
-    previous: Mapping[str, Any] | None, nation: Mapping[str, int | None], published: PublishedSurvey
+    previous: Mapping[str, Any] | None,
+    nation: Mapping[str, int | None],
+    published: PublishedSurvey,
+    words: _Words,
 ) -> dict[str, Any] | None:
     """The national counts of the previous cycle beside this one's."""
     if not previous:
         return None
+    _ = words._
     before: dict[str, int | None] = {}
     for field in TREND_FIELDS:
         old = previous["totals"].get(field)
@@ -147,30 +225,69 @@ def _trend(
         old, new = before[field], nation.get(field)
         change = f"{(new - old) / old:+.1%}" if old and new is not None else "–"
         rows.append(
-            {"field": _label(field), "before": _shown(old), "now": _shown(new), "change": change}
+            {
+                "field": words.count(field),
+                "before": _shown(old),
+                "now": _shown(new),
+                "change": change,
+            }
         )
     series = {
-        f"Cycle {previous['cycle']}": [before[f] for f in TREND_FIELDS],
-        f"Cycle {published.cycle}": [nation.get(f) for f in TREND_FIELDS],
+        _("Cycle %(cycle)s") % {"cycle": previous["cycle"]}: [before[f] for f in TREND_FIELDS],
+        _("Cycle %(cycle)s") % {"cycle": published.cycle}: [nation.get(f) for f in TREND_FIELDS],
     }
     chart = _bar_chart(
-        f"Change since cycle {previous['cycle']}", [_label(f) for f in TREND_FIELDS], series
+        _("Change since cycle %(cycle)s") % {"cycle": previous["cycle"]},
+        [words.count(f) for f in TREND_FIELDS],
+        series,
     )
     return {"cycle": previous["cycle"], "rows": rows, "chart": chart}
 
 
 def _catalogue(
-    catalogue: Mapping[str, Any] | None, names: Mapping[str, str]
+    catalogue: Mapping[str, Any] | None, names: Mapping[str, str], threshold: int
 ) -> dict[str, Any] | None:
-    """The catalogue section: entries by kind and stage, registered ones by province."""
+    """The catalogue section: entries by kind and stage, registered ones by province. A
+    province's count from 1 to ``threshold - 1`` is hidden, and so is the national total of a
+    kind with any hidden province (it would give the hidden one back)."""
     if catalogue is None:
         return None
-    totals = catalogue["totals"]
-    rows = [
-        {"province": names.get(p, p), "pedigree": c["pedigree"], "region": c["region"]}
-        for p, c in catalogue["registered_by_province"].items()
-    ]
+    by_province = catalogue["registered_by_province"]
+    rows = []
+    hidden_kinds: set[str] = set()
+    for province, counted in by_province.items():
+        row = {"province": names.get(province, province)}
+        for kind in ("pedigree", "region"):
+            small = 0 < counted[kind] < threshold
+            row[kind] = HIDDEN if small else f"{counted[kind]:,}"
+            if small:
+                hidden_kinds.add(kind)
+        rows.append(row)
+    totals: dict[str, dict[str, str]] = {}
+    for kind, stages in catalogue["totals"].items():
+        totals[kind] = {}
+        for stage, n in stages.items():
+            small = 0 < n < threshold or (stage == "registered" and kind in hidden_kinds)
+            totals[kind][stage] = HIDDEN if small else f"{n:,}"
     return {"totals": totals, "rows": rows}
+
+
+def _diseases(
+    published: PublishedSurvey, edition: Mapping[str, Any], words: _Words
+) -> list[dict[str, str]]:
+    """The most frequent published diagnoses, each with its label where the edition names
+    one (a declared pedigree's condition) beside its code."""
+    row = published.tables["donors_by_disease"].row("nation")
+    labels = {
+        p["condition"]: p["condition_label"]
+        for i in edition["institutions"].values()
+        for p in i.get("declared_pedigrees", [])
+        if p.get("condition") and p.get("condition_label")
+    }
+    top = sorted((c for c, v in row.items() if v is not None), key=lambda c: (-(row[c] or 0), c))
+    return [
+        {"term": c, "label": labels.get(c, c), "donors": _shown(row[c])} for c in top[:TOP_DISEASES]
+    ]
 
 
 def _context(
@@ -180,51 +297,56 @@ def _context(
     province_names: Mapping[str, str],
     issuer: str,
     catalogue: Mapping[str, Any] | None,
+    locale: str,
 ) -> dict[str, Any]:
+    words = _Words(locale)
+    _ = words._
     counts = published.tables["counts"]
     provinces = [f"province:{p}" for p in published.provinces]
     kinds = [f"kind:{k}" for k in published.kinds]
     names = {f"province:{code}": province_names.get(code, code) for code in published.provinces}
-    names |= {f"kind:{k}": _label(k) for k in published.kinds} | {"nation": "Nation"}
+    names |= {f"kind:{k}": words.kind(k) for k in published.kinds} | {"nation": _("Nation")}
     nation = counts.row("nation")
     materials = published.tables["samples_by_material"]
     categories = published.tables["persons_by_data_category"]
-    diseases = published.tables["donors_by_disease"]
     consents = published.tables["consents_by_scope"]
-    disease_row = diseases.row("nation")
-    top = sorted(
-        (c for c, v in disease_row.items() if v is not None), key=lambda c: -(disease_row[c] or 0)
-    )[:TOP_DISEASES]
+    sexes = published.tables["donors_by_sex"]
     charts = {
         "provinces": _bar_chart(
-            "Samples and donor records by province",
+            _("Samples and donor records by province"),
             [names[p] for p in provinces],
             {
-                "Samples": [counts.row(p)["samples"] for p in provinces],
-                "Donor records": [counts.row(p)["donors"] for p in provinces],
+                _("Samples"): [counts.row(p)["samples"] for p in provinces],
+                _("Donor records"): [counts.row(p)["donors"] for p in provinces],
             },
         ),
         "materials": _bar_chart(
-            "Samples by material type (nation)",
-            [_label(m) for m in materials.table.categories],
-            {"Samples": [materials.row("nation")[m] for m in materials.table.categories]},
+            _("Samples by material type (nation)"),
+            [words.value(m) for m in materials.table.categories],
+            {_("Samples"): [materials.row("nation")[m] for m in materials.table.categories]},
             horizontal=True,
         ),
         "categories": _bar_chart(
-            "Donors with data of each category (nation)",
-            [_label(c) for c in categories.table.categories],
-            {"Donors": [categories.row("nation")[c] for c in categories.table.categories]},
+            _("Donor records with data of each category (nation)"),
+            [words.value(c) for c in categories.table.categories],
+            {
+                _("Donor records"): [
+                    categories.row("nation")[c] for c in categories.table.categories
+                ]
+            },
             horizontal=True,
         ),
     }
-    trend = _trend(edition.get("previous"), nation, published)
+    trend = _trend(edition.get("previous"), nation, published, words)
     pedigrees = [p for i in edition["institutions"].values() for p in i["declared_pedigrees"]]
     qualifying = sum(1 for p in pedigrees if (p.get("generations_affected") or 0) >= 3)
     returned = sum(len(p["institutions"]) for p in edition["provinces"].values())
-    missing = sum(len(p["missing"]) for p in edition["provinces"].values())
+    missing = sum(len(p.get("missing", [])) for p in edition["provinces"].values())
+    total = _("Total")
     return {
+        "lang": html_lang(locale),
         "title": cycle.get("title")
-        or f"National survey of human genetic resources {published.cycle}",
+        or _("National survey of human genetic resources %(cycle)s") % {"cycle": published.cycle},
         "cycle": cycle,
         "issuer": issuer,
         "edition": {
@@ -234,28 +356,37 @@ def _context(
             "compiled_at": edition["compiled_at"][:10],
         },
         "threshold": published.threshold,
+        "interval": published.interval,
         "key": [
-            ("Persons (people, counted once)", _shown(published.persons["nation"])),
-            ("Donor records", _shown(nation["donors"])),
-            ("Samples", _shown(nation["samples"])),
-            ("Families", _shown(nation["families"])),
-            ("Institutions returned", f"{returned:,} of {returned + missing:,}"),
-            ("Provinces", f"{len(published.provinces):,}"),
+            (_("Persons (people, counted once)"), _shown(published.persons["nation"])),
+            (_("Donor records"), _shown(nation["donors"])),
+            (_("Samples"), _shown(nation["samples"])),
+            (_("Families"), _shown(nation["families"])),
+            (
+                _("Institutions returned"),
+                _("%(returned)s of %(expected)s")
+                % {"returned": f"{returned:,}", "expected": f"{returned + missing:,}"},
+            ),
+            (_("Provinces"), f"{len(published.provinces):,}"),
         ],
-        "counts_columns": [_label(c) for c in COUNT_COLUMNS],
-        "province_rows": [_count_row(counts, u, names) for u in [*provinces, "nation"]],
-        "kind_rows": [_count_row(counts, u, names) for u in kinds],
-        "material_columns": [_label(c) for c in materials.table.columns],
+        "counts_columns": [_("Persons"), *(words.count(c) for c in COUNT_COLUMNS)],
+        "province_rows": [_count_row(published, u, names) for u in [*provinces, "nation"]],
+        "kind_rows": [_count_row(published, u, names) for u in kinds],
+        "material_columns": [
+            total if c == "total" else words.value(c) for c in materials.table.columns
+        ],
         "material_rows": _table_rows(
             published, "samples_by_material", [*provinces, "nation"], names
         ),
-        "category_columns": [_label(c) for c in categories.table.columns],
+        "sex_columns": [total if c == "total" else words.value(c) for c in sexes.table.columns],
+        "sex_rows": _table_rows(published, "donors_by_sex", [*provinces, "nation"], names),
+        "category_columns": [words.value(c) for c in categories.table.columns],
         "category_rows": _table_rows(
             published, "persons_by_data_category", [*provinces, "nation"], names
         ),
-        "consent_columns": consents.table.columns,
+        "consent_columns": [words.duo(c) for c in consents.table.columns],
         "consent_rows": _table_rows(published, "consents_by_scope", [*provinces, "nation"], names),
-        "diseases": [{"term": c, "donors": _shown(disease_row[c])} for c in top],
+        "diseases": _diseases(published, edition, words),
         "pedigrees": {
             "declared": _shown(
                 len(pedigrees) if len(pedigrees) >= published.threshold or not pedigrees else None
@@ -264,7 +395,7 @@ def _context(
                 qualifying if qualifying >= published.threshold or not qualifying else None
             ),
         },
-        "catalogue": _catalogue(catalogue, province_names),
+        "catalogue": _catalogue(catalogue, province_names, published.threshold),
         "trend": trend,
         "charts": charts,
         "generated": utc_now().strftime("%Y-%m-%d %H:%M UTC"),
@@ -281,16 +412,21 @@ def render_report(
     issuer: str = "National authority",
     pdf: bool = True,
     catalogue: Mapping[str, Any] | None = None,
+    locale: str = "en",
 ) -> ReportFiles:
-    """Write ``survey-report.html`` (and ``.pdf``) for a national edition into ``out``;
-    ``catalogue`` is :func:`hgr.catalogue.summary` of the national node's catalogue."""
+    """Write ``survey-report.<locale>.html`` (and ``.pdf``) for a national edition into
+    ``out``, in the language of ``locale`` (one of :data:`hgr.i18n.LOCALES`); ``catalogue`` is
+    :func:`hgr.catalogue.summary` of the national node's catalogue."""
     environment = Environment(
-        loader=PackageLoader("hgr.web", "templates"), autoescape=select_autoescape(["html", "j2"])
+        loader=PackageLoader("hgr.web", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        extensions=["jinja2.ext.i18n"],
     )
-    context = _context(published, edition, cycle, province_names or {}, issuer, catalogue)
+    environment.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    context = _context(published, edition, cycle, province_names or {}, issuer, catalogue, locale)
     html = environment.get_template("survey_report.html.j2").render(**context)
     out.mkdir(parents=True, exist_ok=True)
-    html_path = out / "survey-report.html"
+    html_path = out / f"survey-report.{locale}.html"
     tmp = html_path.with_name(html_path.name + ".tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(html_path)
@@ -304,7 +440,7 @@ def render_report(
                 f"libpango-1.0-0 libpangoft2-1.0-0): {exc}",
                 code="E_PDF_ENGINE",
             ) from exc
-        pdf_path = out / "survey-report.pdf"
+        pdf_path = out / f"survey-report.{locale}.pdf"
         tmp_pdf = pdf_path.with_name(pdf_path.name + ".tmp")
         HTML(string=html, base_url=str(out)).write_pdf(str(tmp_pdf))
         tmp_pdf.replace(pdf_path)
