@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,9 +84,14 @@ def attack(
     interval: float,
     threshold: int,
     exact: bool = False,
+    shown: Callable[[int], tuple[float, float]] | None = None,
 ) -> list[Finding]:
     """Every hidden count of every edition (and every small count of people enrolled twice)
     that the reader of ``folders`` narrows below ``interval`` (every one, with ``exact``).
+
+    ``shown`` reads a perturbed publication (rounded, or with noise from a cell key): a
+    published figure then says only that the count lies in a range, and every small count,
+    published or not, is a target.
     ``editions`` give the institutions' provinces and kinds, and say which leaf counts a
     correction left unchanged."""
     program = _Program()
@@ -127,6 +132,11 @@ def attack(
                 if value is None:
                     program.add(expression, 1.0, np.inf)
                     targets.append((e, (table, unit, column), expression))
+                elif shown is not None:
+                    program.add(expression, *shown(value))
+                    true = sum(program.truth[v] * x for v, x in expression.items())
+                    if 0 < true < threshold:
+                        targets.append((e, (table, unit, column), expression))
                 else:
                     program.add(expression, value, value)
         for code in institutions:
@@ -175,6 +185,8 @@ def attack(
             if value is None:
                 program.add(expression, 1.0, np.inf)
                 targets.append((e, ("persons", unit), expression))
+            elif shown is not None:
+                program.add(expression, *shown(value))
             else:
                 program.add(expression, value, value)
             donors = expressions[("counts", unit, "donors")]
