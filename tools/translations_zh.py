@@ -1041,7 +1041,6 @@ ZH = {
     "1. Resources by province": "一、各省资源",
     "2. Resources by kind of institution": "二、各类机构资源",
     "3. Samples by material": "三、按材料类型的样本",
-    "4. Donor records by sex": "四、按性别的捐献者记录",
     "5. Data held about donors": "五、捐献者相关数据",
     "6. Consents by permitted use": "六、按许可用途的知情同意",
     "7. Diagnoses": "七、诊断",
@@ -1194,6 +1193,12 @@ ZH = {
     "Biobank": "生物样本库",
     "Company": "企业",
     "Kind of institution": "机构类型",
+    "4. Donor records by sex and age": "四、按性别和年龄的捐献者记录",
+    "Donor records by age at the reference date": "按调查基准日年龄的捐献者记录",
+    "Donors by age at the reference date": "按调查基准日年龄的捐献者",
+    "from the year of birth: 0-17, 18-39, 40-59, 60-79, 80+ or unknown": (
+        "按出生年份：0-17、18-39、40-59、60-79、80 岁及以上或未知"
+    ),
 }
 
 

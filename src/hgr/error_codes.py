@@ -1594,6 +1594,13 @@ CODES: tuple[Declared, ...] = (
             "published tables, then sign off again.",
         ),
         _raised(
+            "E_SURVEY_FINAL_BROKEN",
+            IntegrityBroken,
+            500,
+            "Sign the national edition off again (hgr survey sign-off): the sign-off must record "
+            "the cells it hides.",
+        ),
+        _raised(
             "E_SURVEY_UNPROTECTED",
             ValidationFailed,
             422,

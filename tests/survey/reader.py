@@ -28,7 +28,12 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix, vstack
 
-SUMS_TO_DONORS = ("donors_by_sex", "donors_by_population", "donors_by_residence")
+SUMS_TO_DONORS = (
+    "donors_by_sex",
+    "donors_by_age",
+    "donors_by_population",
+    "donors_by_residence",
+)
 AT_MOST_DONORS = ("donors_by_material", "persons_by_data_category", "donors_by_disease")
 
 
@@ -76,6 +81,13 @@ class _Program:
 
     def add(self, expression: Mapping[int, float], low: float, high: float) -> None:
         self.rows.append((dict(expression), low, high))
+
+    def guess(self, expression: Mapping[int, float], low: float, high: float) -> None:
+        """A relation the reader may guess (one consent per donor record, no person twice at
+        one institution): used where the true counts keep it, the strongest reader."""
+        value = sum(self.truth[v] * x for v, x in expression.items())
+        if low - 1e-9 <= value <= high + 1e-9:
+            self.add(expression, low, high)
 
 
 def attack(
@@ -171,6 +183,19 @@ def attack(
                 -np.inf,
                 0.0,
             )
+            consents: dict[int, float] = defaultdict(float)
+            for (table, unit, _), expression in expressions.items():
+                if table == "consents_by_scope" and unit == code:
+                    for v, x in expression.items():
+                        consents[v] += x
+            withdrawn = expressions[("counts", code, "consents_withdrawn")]
+            program.guess(minus(consents, donors), -np.inf, 0.0)
+            with_withdrawn = defaultdict(float, consents)
+            for v, x in withdrawn.items():
+                with_withdrawn[v] += x
+            program.guess(minus(with_withdrawn, donors), 0.0, 0.0)
+            without = expressions[("counts", code, "donors_without_consent")]
+            program.guess(minus(without, withdrawn), 0.0, 0.0)
         persons = published.get("persons", {})
         truth = _persons_truth(edition)
         person_var: dict[str, int] = {}
@@ -190,6 +215,12 @@ def attack(
             else:
                 program.add(expression, value, value)
             donors = expressions[("counts", unit, "donors")]
+            for code in members.get(unit, []):
+                own = expressions[("counts", code, "donors")]
+                at_least = {person_var[unit]: 1.0}
+                for v, x in own.items():
+                    at_least[v] = at_least.get(v, 0.0) - x
+                program.guess(at_least, 0.0, np.inf)
             twice = dict(donors)
             twice[person_var[unit]] = twice.get(person_var[unit], 0.0) - 1.0
             program.add(twice, 0.0, np.inf)

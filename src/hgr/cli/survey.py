@@ -66,7 +66,7 @@ def open_(
     kind: Annotated[str, typer.Option(help="five_year (the default) or ad_hoc.")] = "five_year",
     title: Annotated[str, typer.Option(help="Title shown in returns and the report.")] = "",
     dictionary: Annotated[
-        Path | None, typer.Option(help="Data dictionary JSON (default: hgr-survey/1).")
+        Path | None, typer.Option(help="Data dictionary JSON (default: hgr-survey/2).")
     ] = None,
     institution_due: DateOption = None,
     province_due: DateOption = None,

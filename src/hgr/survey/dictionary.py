@@ -8,7 +8,7 @@ every return and edition names the dictionary version it answers. Fields are of 
 ``form``      asked of the institution (facts the registry does not hold, such as cooperation
               with foreign parties), answered in a form file and checked against the field.
 
-The default dictionary below is version ``hgr-survey/1``. A deployment may give its own as a
+The default dictionary below is version ``hgr-survey/2``. A deployment may give its own as a
 JSON file of the same shape (``hgr survey open --dictionary FILE``).
 """
 
@@ -143,6 +143,13 @@ _COMPUTED = (
         help=N_("duplicate links of the relatedness engine inside the institution"),
     ),
     _c("donors_by_sex", N_("Donors by sex"), "table", "sex"),
+    _c(
+        "donors_by_age",
+        N_("Donors by age at the reference date"),
+        "table",
+        "age_band",
+        help=N_("from the year of birth: 0-17, 18-39, 40-59, 60-79, 80+ or unknown"),
+    ),
     _c("samples", N_("Samples")),
     _c("samples_by_material", N_("Samples by material type"), "table", "material"),
     _c("donors_by_material", N_("Donors with a sample of each material type"), "table", "material"),
@@ -214,7 +221,8 @@ _FORM = (
     FieldSpec("remarks", N_("Remarks"), "form", "text"),
 )
 
-DEFAULT_DICTIONARY = DataDictionary("hgr-survey/1", _COMPUTED + _FORM)
+DEFAULT_DICTIONARY = DataDictionary("hgr-survey/2", _COMPUTED + _FORM)
+"""Version 2 adds the donors by age; a cycle opened with version 1 keeps it."""
 
 
 def read_dictionary(path: Path) -> DataDictionary:

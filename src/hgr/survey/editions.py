@@ -73,6 +73,7 @@ ADDITIVE_COUNTS = (
 several institutions)."""
 ADDITIVE_TABLES = (
     "donors_by_sex",
+    "donors_by_age",
     "samples_by_material",
     "donors_by_material",
     "persons_by_data_category",

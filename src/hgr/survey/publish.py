@@ -85,6 +85,7 @@ __all__ = [
 PARTITIONS = {
     "samples_by_material": "samples",
     "donors_by_sex": "donors",
+    "donors_by_age": "donors",
     "donors_by_population": "donors",
     "donors_by_residence": "donors",
 }
@@ -92,6 +93,7 @@ PARTITIONS = {
 TABLES = (
     "samples_by_material",
     "donors_by_sex",
+    "donors_by_age",
     "donors_by_material",
     "persons_by_data_category",
     "donors_by_disease",
@@ -99,6 +101,8 @@ TABLES = (
     "donors_by_residence",
     "consents_by_scope",
 )
+LATER_TABLES = ("donors_by_age",)
+"""Tables a later version of the default dictionary added (hgr-survey/2)."""
 COUNTS = "counts"
 PERSONS = "persons"
 HIDDEN = "x"
@@ -107,6 +111,7 @@ HIDDEN = "x"
 UNITS = {
     "samples_by_material": "samples",
     "donors_by_sex": "donor records",
+    "donors_by_age": "donor records",
     "donors_by_material": "donor records",
     "persons_by_data_category": "donor records",
     "donors_by_disease": "donor records",
@@ -132,6 +137,7 @@ COUNT_UNITS = {
 
 LINKS: tuple[tuple[tuple[str, str], str, tuple[str, str]], ...] = (
     (("donors_by_sex", TOTAL), "==", (COUNTS, "donors")),
+    (("donors_by_age", TOTAL), "==", (COUNTS, "donors")),
     (("donors_by_population", TOTAL), "==", (COUNTS, "donors")),
     (("donors_by_residence", TOTAL), "==", (COUNTS, "donors")),
     (("samples_by_material", TOTAL), "==", (COUNTS, "samples")),
@@ -142,10 +148,16 @@ LINKS: tuple[tuple[tuple[str, str], str, tuple[str, str]], ...] = (
     ((COUNTS, "genotyped_donors"), "<=", (COUNTS, "donors")),
     ((COUNTS, "donors_without_consent"), "<=", (COUNTS, "donors")),
     ((COUNTS, "families"), "<=", (COUNTS, "pedigree_members")),
+    (("consents_by_scope", "sum"), "<=", (COUNTS, "donors")),
+    (("consents_by_scope", "sum+withdrawn"), "==", (COUNTS, "donors")),
+    ((COUNTS, "donors_without_consent"), "==", (COUNTS, "consents_withdrawn")),
 )
-"""Relations that hold for every institution between two published cells: ``each`` is every
-category of the left table against one cell; ``*`` is each category against the same category
-of the right table."""
+"""Relations between the published cells of each institution: ``each`` is every category of the
+left table against one cell; ``*`` each category against the same category of the right table;
+``sum`` the sum of the categories (``sum+withdrawn``: with the consents withdrawn). A reader
+may know or guess a relation; each is put in the reader's model for the institutions whose true
+counts keep it (one active consent per donor record, say, holds at many institutions and not
+at all), which can only make the reader stronger."""
 
 
 @dataclass
@@ -199,6 +211,8 @@ def _tables(edition: Mapping[str, Any]) -> dict[str, Table]:
         )
     }
     for name in TABLES:
+        if name in LATER_TABLES and not any(name in f["fields"] for f in institutions.values()):
+            continue  # the returns answered a dictionary from before the table
         rows = {code: dict(facts["fields"].get(name, {})) for code, facts in institutions.items()}
         categories = sorted({c for row in rows.values() for c in row})
         tables[name] = Table(name, categories, rows, groups, partition=name in PARTITIONS)
@@ -252,6 +266,21 @@ def _add_edition(
         )
     for code in edition["institutions"]:
         for (left_table, left), sense, (right_table, right) in LINKS:
+            if left_table not in tables or right_table not in tables:
+                continue
+            if left.startswith("sum"):
+                parts = [keys[left_table][(code, c)] for c in tables[left_table].categories]
+                if left == "sum+withdrawn":
+                    parts.append(keys[COUNTS][(code, "consents_withdrawn")])
+                total: dict[int, int] = {}
+                for part in parts:
+                    for v, coefficient in model.cells[part].items():
+                        total[v] = total.get(v, 0) + coefficient
+                right_cell = model.cells[keys[right_table][(code, right)]]
+                model.relation(
+                    _difference(total, right_cell), -float("inf") if sense == "<=" else 0.0, 0.0
+                )
+                continue
             lefts = tables[left_table].categories if left in ("*", "each") else [left]
             for column in lefts:
                 other = keys[right_table].get((code, column if right == "*" else right))
@@ -279,6 +308,11 @@ def _add_edition(
             records = _difference(donors, {variables[unit]: 1})
             model.relation(records, 0.0, float("inf"))  # persons <= donor records
             model.derived[(release, "enrolled more than once", unit)] = records
+            # No fewer persons than any one institution's donor records where that institution
+            # holds no person twice (left out by the truth check where it does).
+            for code in tables[COUNTS].groups.get(unit, []):
+                own = model.cells[keys[COUNTS][(code, "donors")]]
+                model.relation(_difference({variables[unit]: 1}, own), 0.0, float("inf"))
     nation = variables["nation"]
     for prefix in ("province:", "kind:"):
         members = [v for u, v in variables.items() if u.startswith(prefix)]
@@ -352,6 +386,13 @@ def publish(
     ``suppressed`` hidden (as recorded at sign-off; protected on its own when not given)."""
     if suppressed is None:
         release = protect_release(edition, (), threshold, interval)
+        if release.unprotected:
+            raise ValidationFailed(
+                f"{len(release.unprotected)} hidden count(s) of edition {edition_sha256[:12]} "
+                f"cannot be kept {release.interval} wide",
+                [],
+                code="E_SURVEY_UNPROTECTED",
+            )
         suppressed, interval = release.suppressed, release.interval
     tables = _tables(edition)
     persons = _persons(edition)
@@ -532,15 +573,21 @@ def published_edition(session: Session, cycle: str, nation: str) -> PublishedSur
     if final.sha256 not in _PUBLISHED:
         signed = envelope_of(final).content
         edition = _edition_named(session, cycle, str(signed["edition"]))
-        threshold = int(signed.get("threshold", DEFAULT_THRESHOLD))
+        if "suppressed" not in signed:
+            # Protecting it now, alone, would ignore the editions published before it.
+            raise IntegrityBroken(
+                f"the sign-off of {cycle} records no suppression: sign the edition off again",
+                code="E_SURVEY_FINAL_BROKEN",
+            )
+        threshold = int(signed["threshold"])
         if len(_PUBLISHED) > 16:
             _PUBLISHED.clear()
         _PUBLISHED[final.sha256] = publish(
             envelope_of(edition).content,
             edition.sha256,
             threshold,
-            signed.get("protection_interval"),
-            signed.get("suppressed"),
+            signed["protection_interval"],
+            signed["suppressed"],
         )
     return _PUBLISHED[final.sha256]
 

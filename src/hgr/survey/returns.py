@@ -189,6 +189,7 @@ def compute_fields(
         "donors": donors,
         "persons": institution_persons(session, institution.code),
         "donors_by_sex": _merged(grouped(D.sex, own_donors), str),
+        "donors_by_age": _age_bands(grouped(D.birth_year, own_donors), cycle.reference_date.year),
         "samples": sum(samples for _, samples in by_collection.values()),
         "samples_by_material": _merged(grouped(S.material_type, own_samples), str),
         "donors_by_material": _merged(
@@ -232,6 +233,23 @@ def compute_fields(
         "pedigree_members": members,
         "declared_pedigrees": [_pedigree(session, f) for f in families if f.condition],
     }
+
+
+AGE_BANDS = ((0, 17), (18, 39), (40, 59), (60, 79), (80, None))
+
+
+def _age_bands(by_birth_year: Any, year: int) -> dict[str, int]:
+    """Donors by band of age reached in ``year`` (the reference date's), from their year of
+    birth; ``unknown`` without one."""
+    found: Counter[str] = Counter()
+    for born, n in by_birth_year:
+        if born is None or born > year:
+            found["unknown"] += int(n)
+            continue
+        age = year - int(born)
+        low, high = next((lo, hi) for lo, hi in AGE_BANDS if hi is None or age <= hi)
+        found[f"{low}-{high}" if high is not None else f"{low}+"] += int(n)
+    return dict(sorted(found.items()))
 
 
 def _beyond_the_registry(session: Session) -> tuple[int, int]:

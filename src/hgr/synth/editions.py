@@ -20,6 +20,7 @@ import numpy as np
 __all__ = ["SyntheticNation", "synthetic_nation"]
 
 SEXES = ("female", "male", "unknown")
+AGES = ("0-17", "18-39", "40-59", "60-79", "80+", "unknown")
 POPULATIONS = ("han", "zhuang", "hui", "uyghur", "miao", "tibetan", "yi", "unknown")
 MATERIALS = ("whole_blood", "dna", "plasma", "serum", "saliva", "tissue_ffpe")
 CATEGORIES = ("biological_samples", "clinical", "genotype_array", "whole_exome", "whole_genome")
@@ -40,12 +41,13 @@ class SyntheticNation:
     institution: np.ndarray  # per record: index into institutions
     person: np.ndarray  # per record: the person (shared by a person's records)
     sex: np.ndarray
+    age: np.ndarray  # index into AGES
     population: np.ndarray
     residence: np.ndarray  # index into PROVINCES
     materials: np.ndarray  # (records, materials): samples of each material
     categories: np.ndarray  # (records, categories): bool
     disease: np.ndarray  # ORPHA index, or -1
-    scope: np.ndarray  # consent scope index
+    scope: np.ndarray  # consent scope index, or -1 (no consent recorded)
     withdrawn: np.ndarray  # bool: the consent was withdrawn in the cycle
     genotyped: np.ndarray  # bool
     facts: np.ndarray  # (institutions, 4): ethics approvals, expired, families, members
@@ -59,6 +61,7 @@ class SyntheticNation:
             for name in (
                 "institution",
                 "sex",
+                "age",
                 "population",
                 "residence",
                 "materials",
@@ -103,15 +106,17 @@ class SyntheticNation:
             inst[diseased] * DISEASES + self.disease[records][diseased],
             minlength=n_inst * DISEASES,
         ).reshape(n_inst, DISEASES)
-        active = ~self.withdrawn[records]
+        active = ~self.withdrawn[records] & (self.scope[records] >= 0)
         by_scope = np.bincount(
             inst[active] * len(SCOPES) + self.scope[records][active],
             minlength=n_inst * len(SCOPES),
         ).reshape(n_inst, len(SCOPES))
         withdrawn = np.bincount(inst, weights=self.withdrawn[records], minlength=n_inst)
+        unconsented = np.bincount(inst, weights=~active, minlength=n_inst)
         genotyped = np.bincount(inst, weights=self.genotyped[records], minlength=n_inst)
         tables = {
             "donors_by_sex": named(per(self.sex, len(SEXES)), SEXES),
+            "donors_by_age": named(per(self.age, len(AGES)), AGES),
             "donors_by_population": named(per(self.population, len(POPULATIONS)), POPULATIONS),
             "donors_by_residence": named(per(self.residence, len(PROVINCES)), PROVINCES),
             "samples_by_material": named(samples, MATERIALS),
@@ -130,7 +135,7 @@ class SyntheticNation:
                 "samples": int(samples[i].sum()),
                 "genotyped_donors": int(genotyped[i]),
                 "consents_withdrawn": int(withdrawn[i]),
-                "donors_without_consent": int(withdrawn[i]),
+                "donors_without_consent": int(unconsented[i]),
                 "ethics_approvals": approvals,
                 "ethics_expired": expired,
                 "families": families,
@@ -197,6 +202,7 @@ def synthetic_nation(
     again[0] = False
     person[again] = rng.choice(np.flatnonzero(~again), again.sum())
     sex = rng.choice(len(SEXES), donors, p=[0.5, 0.48, 0.02])
+    age = rng.choice(len(AGES), donors, p=[0.08, 0.3, 0.33, 0.22, 0.05, 0.02])
     population = rng.choice(
         len(POPULATIONS), donors, p=[0.86, 0.03, 0.03, 0.02, 0.02, 0.015, 0.015, 0.01]
     )
@@ -206,12 +212,13 @@ def synthetic_nation(
     weights = np.array([0.4, 0.25, 0.15, 0.1, 0.07, 0.03])
     materials = rng.poisson(weights * 2.0, (donors, len(MATERIALS)))
     materials[materials.sum(axis=1) == 0, 0] = 1  # every donor gave a sample
-    categories = rng.random((donors, len(CATEGORIES))) < np.array([1.0, 0.6, 0.3, 0.05, 0.02])
+    categories = rng.random((donors, len(CATEGORIES))) < np.array([0.97, 0.6, 0.3, 0.05, 0.02])
     rare = rng.random(donors) < 0.3
     zipf = 1.0 / np.arange(1, DISEASES + 1)
     disease = np.where(rare, rng.choice(DISEASES, donors, p=zipf / zipf.sum()), -1)
     scope = rng.choice(len(SCOPES), donors, p=[0.5, 0.25, 0.15, 0.07, 0.03])
-    withdrawn = rng.random(donors) < 0.005
+    scope[rng.random(donors) < 0.01] = -1  # no consent on record
+    withdrawn = (rng.random(donors) < 0.005) & (scope >= 0)
     genotyped = categories[:, 2] | categories[:, 3] | categories[:, 4]
     families = rng.poisson(2, institutions)
     facts = np.stack(
@@ -228,6 +235,7 @@ def synthetic_nation(
         institution,
         person,
         sex,
+        age,
         population,
         residence,
         materials,

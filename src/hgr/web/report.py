@@ -311,6 +311,7 @@ def _context(
     categories = published.tables["persons_by_data_category"]
     consents = published.tables["consents_by_scope"]
     sexes = published.tables["donors_by_sex"]
+    ages = published.tables.get("donors_by_age")
     charts = {
         "provinces": _bar_chart(
             _("Samples and donor records by province"),
@@ -380,6 +381,13 @@ def _context(
         ),
         "sex_columns": [total if c == "total" else words.value(c) for c in sexes.table.columns],
         "sex_rows": _table_rows(published, "donors_by_sex", [*provinces, "nation"], names),
+        "age_columns": [
+            total if c == "total" else words.value(c) if c == "unknown" else c
+            for c in (ages.table.columns if ages else [])
+        ],
+        "age_rows": (
+            _table_rows(published, "donors_by_age", [*provinces, "nation"], names) if ages else []
+        ),
         "category_columns": [words.value(c) for c in categories.table.columns],
         "category_rows": _table_rows(
             published, "persons_by_data_category", [*provinces, "nation"], names
