@@ -116,6 +116,12 @@ def test_packages_status_and_published_tables(api: Api, signer: Signer, cycle: s
     # Seven samples in three materials, each under 5: with the total shown, each would lie
     # in a range narrower than the protection interval (1..5), so the total is hidden too.
     assert nation["total"] is None
+    assert table.json()["units"]["dna"] == "samples"
+    assert table.json()["interval"] == 5
+    persons = api.get(None, "/survey/2025/tables/persons")
+    assert persons.status_code == 200, persons.text
+    assert persons.json()["units"] == {"persons": "persons"}
+    assert {r["unit"] for r in persons.json()["rows"]} >= {"nation", "province:110000"}
     definition = api.get(None, "/survey/cycles/2025").json()
     with api.db.reader() as session:
         stored = session.query(SignedDocument).filter_by(kind="cycle").one()

@@ -34,7 +34,7 @@ from hgr.federation.documents import Envelope, envelope_of
 from hgr.node import Node
 from hgr.survey.cycles import cycle_envelope
 from hgr.survey.editions import completeness, receive_package, return_at_province
-from hgr.survey.publish import TABLES, published_edition
+from hgr.survey.publish import PERSONS, TABLES, counted, published_edition
 from hgr.survey.returns import receive_return
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ __all__ = ["add_survey_routes"]
 
 CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 MAX_DOCUMENT = 64 * 1024 * 1024  # a return lists every donor's pseudonym (65 bytes each)
-TableName = Literal[("counts", *TABLES)]  # type: ignore[valid-type]
+TableName = Literal[("counts", *TABLES, "persons")]  # type: ignore[valid-type]
 
 
 class EnvelopeIn(BaseModel):
@@ -102,6 +102,8 @@ class TableOut(BaseModel):
     name: str
     edition: str = Field(description="SHA-256 of the national edition")
     threshold: int
+    interval: int = Field(description="the least width of what a hidden count can be worked out to")
+    units: dict[str, str] = Field(description="what each column counts")
     columns: list[str]
     rows: list[dict[str, Any]] = Field(description="unit, then each column (null: withheld)")
 
@@ -309,13 +311,24 @@ def add_survey_routes(
             published = published_edition(session, cycle, settings.nation)
         if published is None:
             raise NotFound(f"no national edition of {cycle} is published", code="E_NO_EDITION")
-        protected = published.tables[name]
-        rows = [{"unit": unit, **protected.row(unit)} for unit in protected.table.units]
+        if name == PERSONS:
+            columns = [PERSONS]
+            rows = [{"unit": unit, PERSONS: n} for unit, n in published.persons.items()]
+        elif name in published.tables:
+            protected = published.tables[name]
+            columns = protected.table.columns
+            rows = [{"unit": unit, **protected.row(unit)} for unit in protected.table.units]
+        else:  # a table added to the dictionary after the cycle was opened
+            raise NotFound(
+                f"the national edition of {cycle} has no table {name}", code="E_NO_EDITION"
+            )
         return TableOut(
             name=name,
             edition=published.edition,
             threshold=published.threshold,
-            columns=protected.table.columns,
+            interval=published.interval,
+            units={c: counted(name, c) for c in columns},
+            columns=columns,
             rows=rows,
         )
 

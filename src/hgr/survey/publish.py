@@ -73,6 +73,7 @@ __all__ = [
     "UNITS",
     "PublishedSurvey",
     "Release",
+    "counted",
     "protect_release",
     "publish",
     "published_cycles",
@@ -604,8 +605,13 @@ def published_cycles(session: Session, nation: str) -> list[str]:
     )
 
 
+def counted(name: str, column: str) -> str:
+    """What a column of a published table counts (donor records, persons, samples...)."""
+    return COUNT_UNITS.get(column, "") if name == COUNTS else UNITS.get(name, "")
+
+
 def _header(name: str, column: str) -> str:
-    unit = COUNT_UNITS.get(column, "") if name == COUNTS else UNITS.get(name, "")
+    unit = counted(name, column)
     return f"{column} ({unit})" if unit else column
 
 
@@ -648,9 +654,7 @@ def write_tables(published: PublishedSurvey, folder: Path) -> list[Path]:
                                 "titles": _header(name, c),
                                 "datatype": "nonNegativeInteger",
                                 "null": HIDDEN,
-                                "dc:description": (
-                                    COUNT_UNITS.get(c, "") if name == COUNTS else UNITS[name]
-                                ),
+                                "dc:description": counted(name, c),
                             }
                             for c in columns
                         ),
