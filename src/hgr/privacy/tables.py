@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 from hgr.privacy.disclosure import Model
 from hgr.privacy.disclosure import protect as protect_cells
 
-__all__ = ["DEFAULT_THRESHOLD", "Cell", "Protected", "Table", "add_table", "protect"]
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "Cell",
+    "Protected",
+    "Shared",
+    "Table",
+    "add_table",
+    "protect",
+    "protected",
+]
 
 DEFAULT_THRESHOLD = 5
 """Counts below this (and above zero) are not published; settable per node
