@@ -275,7 +275,9 @@ def audit(
     (``targets`` when given): only those narrower than ``width``, unless ``exact`` asks for
     every range exactly."""
     hidden = set(hidden)
-    wanted = list(targets) if targets is not None else [*hidden, *model.derived]
+    # In a fixed order: the seen ranges, and so the local audit's verdicts, follow the order in
+    # which targets are solved, and a set's order changes with each process's hash seed.
+    wanted = sorted(set(targets) if targets is not None else {*hidden, *model.derived}, key=repr)
     rows, known = _published_rows(model, hidden)
     reduced = _reduce(rows, known)
     component, rows_of = _components(reduced)
@@ -432,7 +434,9 @@ def _component_ranges(
             best, point = program.optimum(sub[i].toarray().ravel(), maximize)
             if point is not None:
                 see_here(point)
-            settle(i, best + (at_truth[i] - sub[i] @ truth[hood]), maximize)
+            # The program counts the target's unknowns in the neighbourhood; the rest stay true.
+            held = float(np.asarray(sub[i] @ truth[hood]).ravel()[0])
+            settle(i, best + float(at_truth[i]) - held, maximize)
     return {key: (float(seen_low[i]), float(seen_high[i])) for i, key in enumerate(keys)}
 
 
