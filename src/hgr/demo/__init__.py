@@ -294,6 +294,17 @@ def _survey(
     in each language."""
     cycle_code, dates = _cycle_dates()
     survey = national.settings.survey
+
+    def sign_off_as_final(session: Any) -> None:
+        sign_off(
+            session,
+            national.signer(),
+            DEMO_ACTOR,
+            cycle_code,
+            threshold=survey.suppress_below,
+            interval=survey.interval,
+        )
+
     with institutions_csv.open(encoding="utf-8") as handle:
         control = {row["code"]: row["control"] for row in csv.DictReader(handle)}
     nation_key = national.verifier()
@@ -344,14 +355,7 @@ def _survey(
         with national.db.transaction() as session:
             first = compile_nation(session, national.signer(), DEMO_ACTOR, cycle_code)
             # Published only once the nation signs the edition off as final.
-            sign_off(
-                session,
-                national.signer(),
-                DEMO_ACTOR,
-                cycle_code,
-                threshold=survey.suppress_below,
-                interval=survey.interval,
-            )
+            sign_off_as_final(session)
         # A correction travels the same way and makes a new version at every level.
         code, institutions = sorted(by_province.items())[0]
         send_return(institutions[0], provinces[code], remarks="corrected after review")
@@ -359,14 +363,7 @@ def _survey(
         with national.db.transaction() as session:
             latest = compile_nation(session, national.signer(), DEMO_ACTOR, cycle_code)
             # The correction is protected together with the edition it corrects.
-            sign_off(
-                session,
-                national.signer(),
-                DEMO_ACTOR,
-                cycle_code,
-                threshold=survey.suppress_below,
-                interval=survey.interval,
-            )
+            sign_off_as_final(session)
         for code, province in sorted(provinces.items()):
             with province.db.reader() as session:
                 states = Counter(s.state for s in completeness(session, cycle_code, code))
