@@ -124,7 +124,7 @@ ALLOWED_TEXT = {
         "access audit auth beacon catalogue config console crypto dates db debarment exceptions "
         "federation issues node policy privacy registry survey web"
     ),
-    "web": "dates exceptions i18n privacy registry survey",
+    "web": "dates exceptions i18n issues privacy registry survey",
     "console": (
         "audit auth beacon catalogue dates debarment exceptions genotypes i18n issues node "
         "pedigree registry relatedness survey"

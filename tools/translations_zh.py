@@ -854,9 +854,6 @@ ZH = {
     "write HP: and seven digits, e.g. HP:0001250 (prefix ! if the feature is excluded)": (
         "请填写 HP: 加七位数字，例如 HP:0001250（排除的表型前加 !）"
     ),
-    "write ICD10:G10, ORPHA:399, MONDO:0007739 or OMIM:143100": (
-        "请按 ICD10:G10、ORPHA:399、MONDO:0007739 或 OMIM:143100 的格式填写"
-    ),
     "write a percentage such as 35 or 51.5": "请填写百分比，例如 35 或 51.5",
     "write an ISO 8601 date: YYYY-MM-DD": "请按 ISO 8601 格式填写日期：YYYY-MM-DD",
     "write an RFC 3339 timestamp, e.g. 1984-03-01T00:00:00Z": (
@@ -960,7 +957,6 @@ ZH = {
     ),
     "DUO permission: GRU, HMB, DS, POA or NRES": "DUO 使用许可：GRU、HMB、DS、POA 或 NRES",
     "HPO terms, ;-separated; prefix ! for excluded": "HPO 术语，用 ; 分隔；排除的表型前加 !",
-    "ICD10/ORPHA/MONDO/OMIM codes, ;-separated": "ICD10/ORPHA/MONDO/OMIM 代码，用 ; 分隔",
     "ISO 3166-1 alpha-2 country of registration": "注册地国家或地区（ISO 3166-1 二字母代码）",
     "ISO countries, required with GS": "ISO 国家或地区代码，使用 GS 时必填",
     "MONDO disease, required with DS": "MONDO 疾病术语，使用 DS 时必填",
@@ -1083,18 +1079,6 @@ ZH = {
         "数。公布的零即真实的零。"
     ),
     "Donor records": "捐献者记录",
-    (
-        "Donor records under every category of data that the collections holding their sa"
-        "mples declare. These are records, not persons: a person enrolled at two institut"
-        "ions counts twice here, so they are not the persons to which the 500-person thre"
-        "shold for provision abroad of whole-genome or whole-exome data applies."
-    ): (
-        "按保存其样本的样本集所声明的各类数据统计"
-        "的捐献者记录。这里是记录而非人数：在两家"
-        "机构登记的同一人在此计为两次，因此不是向"
-        "境外提供全基因组或全外显子组数据的 500 "
-        "人阈值所指的人数。"
-    ),
     "Donor records with data of each category (nation)": "各类数据的捐献者记录（全国）",
     (
         "Each institution's return is signed by the institution, each provincial edition "
@@ -1198,6 +1182,52 @@ ZH = {
     "Donors by age at the reference date": "按调查基准日年龄的捐献者",
     "from the year of birth: 0-17, 18-39, 40-59, 60-79, 80+ or unknown": (
         "按出生年份：0-17、18-39、40-59、60-79、80 岁及以上或未知"
+    ),
+    (
+        "Donor records under every category of data that the collections holding their sa"
+        "mples declare. These are records, not persons: a person enrolled at two institut"
+        "ions counts twice here. The persons with whole-genome or whole-exome data, to wh"
+        "ich the 500-person threshold for provision abroad applies, are in tables 1 and 2"
+        "."
+    ): (
+        "按保存其样本的样本集所声明的各类数据统计"
+        "的捐献者记录。这里是记录而非人数：在两家"
+        "机构登记的同一人在此计为两次。向境外提供"
+        "时 500 人阈值所指的拥有全基因组或全"
+        "外显子组数据的人数，见表 1 和表 2。"
+    ),
+    "ICD10/ORPHA/MONDO/OMIM codes, ;-separated, each optionally with its label": (
+        "ICD10/ORPHA/MONDO/OMIM 代码，用 ; 分隔，每个代码后可附名称"
+    ),
+    "Names of the diagnoses": "诊断名称",
+    "Persons with genome or exome data": "有基因组或外显子组数据的人数",
+    (
+        "Persons with genome or exome data are the persons with whole-genome or whole-exo"
+        "me sequencing data, counted the same way: the persons to which the 500-person th"
+        "reshold for provision abroad applies."
+    ): (
+        "有基因组或外显子组数据的人数，指拥有全基"
+        "因组或全外显子组测序数据的人，按同样方式"
+        "计数：即向境外提供时 500 人阈值所指"
+        "的人数。"
+    ),
+    "disease specific research": "特定疾病研究",
+    "each diagnosis code counted, with the label most of its records give": (
+        "统计的每个诊断代码，及其多数记录所给的名称"
+    ),
+    "general research use": "一般研究用途",
+    "health or medical or biomedical research": "健康、医学或生物医学研究",
+    "no restriction": "无限制",
+    "population origins or ancestry research only": "仅限人群起源或祖源研究",
+    (
+        "write ICD10:G10, ORPHA:399, MONDO:0007739 or OMIM:143100, optionally followed by"
+        " the label (ORPHA:399 Huntington disease)"
+    ): (
+        "请按 ICD10:G10、ORPHA:3"
+        "99、MONDO:0007739 或 O"
+        "MIM:143100 的格式填写，代码后"
+        "可附名称（ORPHA:399 Hunti"
+        "ngton disease）"
     ),
 }
 

@@ -1671,6 +1671,13 @@ CODES: tuple[Declared, ...] = (
             "Ask the province to send its package again, with every return it names.",
         ),
         _raised(
+            "E_SURVEY_PSEUDONYMS",
+            IntegrityBroken,
+            500,
+            "Ask the institution to draft, sign and send its return again: its pseudonyms do "
+            "not agree with its counts.",
+        ),
+        _raised(
             "E_SURVEY_ROLLBACK",
             IntegrityBroken,
             500,

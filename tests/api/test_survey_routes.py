@@ -120,8 +120,12 @@ def test_packages_status_and_published_tables(api: Api, signer: Signer, cycle: s
     assert table.json()["interval"] == 5
     persons = api.get(None, "/survey/2025/tables/persons")
     assert persons.status_code == 200, persons.text
-    assert persons.json()["units"] == {"persons": "persons"}
+    assert persons.json()["units"] == {"persons": "persons", "whole_genome_or_exome": "persons"}
     assert {r["unit"] for r in persons.json()["rows"]} >= {"nation", "province:110000"}
+    diseases = api.get(None, "/survey/2025/tables/donors_by_disease").json()
+    assert diseases["labels"]["ORPHA:399"] == "Huntington disease"
+    consents = api.get(None, "/survey/2025/tables/consents_by_scope").json()
+    assert consents["labels"]["DUO:0000042"] == "general research use"
     definition = api.get(None, "/survey/cycles/2025").json()
     with api.db.reader() as session:
         stored = session.query(SignedDocument).filter_by(kind="cycle").one()

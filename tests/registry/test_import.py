@@ -136,7 +136,7 @@ BAD_CELLS = [
     ("donors.csv", "BJH-0002,female,1950", "BJH-0002,femme,1950", "E_FIELD"),
     ("donors.csv", "BJH-0002,female,1950", "BJH-0002,female,19x0", "E_FIELD"),
     ("donors.csv", "HP:0002072;HP:0000726", "HP:2072", "E_TERM"),
-    ("donors.csv", "ORPHA:399;ICD10:G10", "ICD10:10G", "E_TERM"),
+    ("donors.csv", "ORPHA:399 Huntington disease;ICD10:G10", "ICD10:10G", "E_TERM"),
     ("donors.csv", "1948,110000", "1948,999999", "E_UNKNOWN_REGION"),
     ("donors.csv", "Han,deceased", "Han,departed", "E_FIELD"),
     ("families.csv", "in each,BJH-0005", "in each,BJH-0101", "E_PROBAND"),

@@ -10,7 +10,8 @@ the test does not grade the library with the library's own arithmetic. The reade
   records, the materials to the samples; no category counts more donor records than there
   are; donors with a material never exceed its samples;
 - that persons never exceed donor records, and the nation's lie between the largest
-  province's and the provinces' sum;
+  province's and the provinces' sum; likewise the persons with whole-genome or whole-exome
+  data, who never exceed the persons, nor the donor records with genomes and exomes together;
 - that a hidden count is at least 1 (zeros are published);
 - which counts a correction left unchanged (the strongest reader: one told what changed).
 """
@@ -197,15 +198,21 @@ def attack(
             without = expressions[("counts", code, "donors_without_consent")]
             program.guess(minus(without, withdrawn), 0.0, 0.0)
         persons = published.get("persons", {})
-        truth = _persons_truth(edition)
+        truth = _persons_truth(edition["persons"])
         person_var: dict[str, int] = {}
-        for (unit, _), value in persons.items():
-            earlier = last.get(("persons", unit, "persons"))
-            if earlier is not None and earlier[0] == truth[unit]:
-                person_var[unit] = earlier[1]
-            else:
-                person_var[unit] = program.variable((e, "persons", unit), truth[unit])
-                last[("persons", unit, "persons")] = (truth[unit], person_var[unit])
+
+        def group(unit: str, column: str, truth: int, e: int = e) -> int:
+            earlier = last.get(("persons", unit, column))
+            if earlier is not None and earlier[0] == truth:
+                return earlier[1]
+            v = program.variable((e, column, unit), truth)
+            last[("persons", unit, column)] = (truth, v)
+            return v
+
+        for (unit, column), value in persons.items():
+            if column != "persons":
+                continue
+            person_var[unit] = group(unit, "persons", truth[unit])
             expression = {person_var[unit]: 1.0}
             if value is None:
                 program.add(expression, 1.0, np.inf)
@@ -226,10 +233,43 @@ def attack(
             program.add(twice, 0.0, np.inf)
             if 0 < sum(program.truth[v] * x for v, x in twice.items()) < threshold:
                 targets.append((e, ("enrolled more than once", unit), twice))
-        if "nation" in person_var:
-            nation = person_var["nation"]
+        # Persons with whole-genome or whole-exome data: no more than the persons, nor than
+        # the donor records with genomes and with exomes together; no fewer than either
+        # (a guess, true where no one is counted twice).
+        sequenced_truth = _persons_truth(edition["persons"].get("sequenced") or {"nation": 0})
+        sequenced_var: dict[str, int] = {}
+        for (unit, column), value in persons.items():
+            if column != "whole_genome_or_exome":
+                continue
+            v = sequenced_var[unit] = group(unit, column, sequenced_truth.get(unit, 0))
+            if value is None:
+                program.add({v: 1.0}, 1.0, np.inf)
+                targets.append((e, (column, unit), {v: 1.0}))
+            elif shown is not None:
+                program.add({v: 1.0}, *shown(value))
+            else:
+                program.add({v: 1.0}, value, value)
+            if unit in person_var:
+                program.add({person_var[unit]: 1.0, v: -1.0}, 0.0, np.inf)
+            records: dict[int, float] = defaultdict(float)
+            for category in ("whole_genome", "whole_exome"):
+                cell = expressions.get(("persons_by_data_category", unit, category))
+                if cell is None:
+                    continue
+                program.guess({v: 1.0, **{u: -x for u, x in cell.items()}}, 0.0, np.inf)
+                for u, x in cell.items():
+                    records[u] += x
+            records[v] -= 1.0
+            program.add(records, 0.0, np.inf)
+        for variables, derived in (
+            (person_var, "enrolled in several provinces"),
+            (sequenced_var, "sequenced in several provinces"),
+        ):
+            if "nation" not in variables:
+                continue
+            nation = variables["nation"]
             for prefix in ("province:", "kind:"):
-                parts = [v for u, v in person_var.items() if u.startswith(prefix)]
+                parts = [v for u, v in variables.items() if u.startswith(prefix)]
                 for v in parts:
                     program.add({nation: 1.0, v: -1.0}, 0.0, np.inf)
                 overlap = dict.fromkeys(parts, 1.0)
@@ -237,15 +277,14 @@ def attack(
                 program.add(overlap, 0.0, np.inf)
                 value = sum(program.truth[v] * x for v, x in overlap.items())
                 if prefix == "province:" and 0 < value < threshold:
-                    targets.append((e, ("enrolled in several provinces",), overlap))
+                    targets.append((e, (derived,), overlap))
     return _solve(program, targets, interval, exact)
 
 
-def _persons_truth(edition: Mapping[str, Any]) -> dict[str, int]:
-    counted = edition["persons"]
+def _persons_truth(counted: Mapping[str, Any]) -> dict[str, int]:
     found = {"nation": int(counted["nation"])}
-    found |= {f"province:{p}": int(n) for p, n in counted["by_province"].items()}
-    found |= {f"kind:{k}": int(n) for k, n in counted["by_kind"].items()}
+    found |= {f"province:{p}": int(n) for p, n in counted.get("by_province", {}).items()}
+    found |= {f"kind:{k}": int(n) for k, n in counted.get("by_kind", {}).items()}
     return found
 
 

@@ -150,6 +150,17 @@ def test_the_nation_counts_persons_once_across_institutions(
         "by_province": {"110000": 6, "310000": 8},
         "by_kind": {"company": 8, "hospital": 6},
         "in_several_provinces": 1,
+        # The five donors of the Huntington cohort, whose collection declares exomes.
+        "sequenced": {
+            "nation": 5,
+            "by_province": {"110000": 5, "310000": 0},
+            "by_kind": {"company": 0, "hospital": 5},
+            "in_several_provinces": 0,
+        },
+    }
+    assert content["diagnosis_labels"] == {
+        "ICD10:G10": "Huntington disease",
+        "ORPHA:399": "Huntington disease",
     }
     assert content["totals"]["samples_by_material"]["saliva"] == 8
     assert set(content["by_kind"]) == {"hospital", "company"}
@@ -208,6 +219,47 @@ def test_an_invalid_return_stops_the_province(nation_db: Database, signer: Signe
     refused = pytest.raises(ValidationFailed, match="fail their checks")
     with refused, nation_db.transaction() as session:
         compile_province(session, signer, ACTOR, "2025", "310000")
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda body: body["donor_pseudonyms"].pop(), "lists 5 donors' pseudonyms and counts 6"),
+        (
+            lambda body: body["donor_pseudonyms"].append(body["donor_pseudonyms"][0]),
+            "not a list of distinct",
+        ),
+        (lambda body: body["sequenced_pseudonyms"].pop(), "lists 4 donors with whole-genome"),
+        (
+            lambda body: body["sequenced_pseudonyms"].__setitem__(0, "f" * 64),
+            "not among its donors",
+        ),
+    ],
+    ids=["a-donor-left-out", "a-donor-twice", "a-sequenced-donor-left-out", "a-stranger"],
+)
+def test_a_return_whose_pseudonyms_disagree_with_its_counts_is_refused(
+    nation_db: Database, signer: Signer, change: Callable[[dict[str, Any]], Any], says: str
+) -> None:
+    # The attack: an institution under-declares the persons it holds (and the persons with
+    # exomes, which the 500-person threshold counts) by leaving pseudonyms out of a return
+    # whose counts are right. Persons are counted from the pseudonyms, so the nation checks
+    # them against the return's own counts and refuses the edition.
+    _submit(nation_db, signer, "SH-C001")
+    with nation_db.transaction() as session:
+        body = draft_return(session, "2025", "BJ-H001", ANSWERS)
+        assert len(body["donor_pseudonyms"]) == 6
+        assert len(body["sequenced_pseudonyms"]) == 5
+        change(body)
+        submit_return(session, signer, ACTOR, body)
+    with nation_db.transaction() as session:
+        for province in ("110000", "310000"):
+            compile_province(session, signer, ACTOR, "2025", province)
+    with (
+        pytest.raises(IntegrityBroken, match=says) as refused,
+        nation_db.transaction() as session,
+    ):
+        compile_nation(session, signer, ACTOR, "2025")
+    assert refused.value.code == "E_SURVEY_PSEUDONYMS"
 
 
 def _other_nation(

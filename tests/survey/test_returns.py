@@ -208,7 +208,7 @@ def test_a_dictionary_is_checked_field_by_field(tmp_path: Path) -> None:
 
     with pytest.raises(ValidationFailed, match="not a data dictionary"):
         read_dictionary(broken)
-    assert json.loads(json.dumps(good.as_dict()))["version"] == "hgr-survey/2"
+    assert json.loads(json.dumps(good.as_dict()))["version"] == "hgr-survey/3"
 
 
 def _link(session: sa.orm.Session, keys: NodeKeys, pairs: list[tuple[str, str, str]]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pypdfium2 as pdfium
 
-from hgr.survey.publish import publish
+from hgr.survey.publish import PublishedSurvey, publish
 from hgr.web.report import render_report
 
 PROVINCES = {"110000": ["A", "B"], "310000": ["C"]}
@@ -53,6 +53,29 @@ CYCLE = {
 }
 
 
+def _previous_cycle() -> PublishedSurvey:
+    """Cycle 2020 as it was published: its national samples hidden by its sign-off."""
+    body = {**edition(), "cycle": "2020"}
+    return publish(body, "cd" * 32, 5, 5, {"counts": [["nation", "samples"], ["A", "samples"]]})
+
+
+def test_the_trend_shows_what_the_previous_cycle_published(tmp_path: Path) -> None:
+    """The previous cycle's figures are those it published: a count its sign-off hid is not
+    shown beside this cycle's, where subtracting would give a hidden cell back."""
+    published = publish(edition(), "ab" * 32, threshold=5)
+    files = render_report(
+        published, edition(), CYCLE, tmp_path, pdf=False, previous=_previous_cycle()
+    )
+    html = files.html.read_text(encoding="utf-8")
+    section = html[html.index("Change since cycle 2020") :]
+    row = re.search(r"<td>Samples</td><td>([^<]*)</td><td>([^<]*)</td>", section)
+    assert row is not None
+    assert row.group(1) == "x"
+    donors = re.search(r"<td>Donor records</td><td>([^<]*)</td>", section)
+    assert donors is not None
+    assert donors.group(1) == "67"
+
+
 def test_the_report_shows_published_values_only(tmp_path: Path) -> None:
     published = publish(edition(), "ab" * 32, threshold=5)
     catalogue = {
@@ -69,6 +92,7 @@ def test_the_report_shows_published_values_only(tmp_path: Path) -> None:
         tmp_path,
         catalogue=catalogue,
         province_names={"110000": "Beijing", "310000": "Shanghai"},
+        previous=_previous_cycle(),
     )
     html = files.html.read_text(encoding="utf-8")
     # The catalogue's small counts are hidden too, with the total that would give one back.
@@ -163,3 +187,51 @@ def test_the_english_edition_is_english(tmp_path: Path) -> None:
     assert "1. Resources by province" in html
     assert "各省" not in html
     assert "Donor records by sex" in html
+
+
+def _coded_edition() -> dict[str, object]:
+    """The edition with diagnoses, consents and persons with genomes or exomes."""
+    body = edition()
+    for fields in body["institutions"].values():  # type: ignore[attr-defined]
+        donors = fields["fields"]["donors"]
+        fields["fields"]["donors_by_disease"] = {"ORPHA:399": donors // 2, "ORPHA:558": 0}
+        fields["fields"]["consents_by_scope"] = {"DUO:0000042": donors}
+    body["diagnosis_labels"] = {"ORPHA:399": "Huntington disease"}
+    body["persons"] = {
+        "nation": 66,
+        "by_province": {"110000": 64, "310000": 2},
+        "by_kind": {"hospital": 41, "biobank": 25},
+        "sequenced": {
+            "nation": 30,
+            "by_province": {"110000": 30},
+            "by_kind": {"hospital": 20, "biobank": 10},
+        },
+    }
+    return body
+
+
+def test_every_code_has_its_label_beside_it(tmp_path: Path) -> None:
+    body = _coded_edition()
+    published = publish(body, "ab" * 32, threshold=5)
+    for locale, words in (("en", "general research use"), ("zh_Hans", "一般研究用途")):
+        files = render_report(published, body, CYCLE, tmp_path / locale, pdf=False, locale=locale)
+        html = files.html.read_text(encoding="utf-8")
+        assert '<td>Huntington disease</td><td class="code">ORPHA:399</td>' in html
+        assert f'<b>GRU</b> {words} <span class="code">DUO:0000042</span>' in html
+
+
+def test_the_report_counts_the_persons_with_genomes_or_exomes(tmp_path: Path) -> None:
+    body = _coded_edition()
+    published = publish(body, "ab" * 32, threshold=5)
+    # A group the edition does not list has no one sequenced: a zero, not a hidden count.
+    assert published.sequenced == {
+        "nation": 30,
+        "province:110000": 30,
+        "province:310000": 0,
+        "kind:hospital": 20,
+        "kind:biobank": 10,
+    }
+    files = render_report(published, body, CYCLE, tmp_path, pdf=False, locale="en")
+    html = files.html.read_text(encoding="utf-8")
+    assert "<th>Persons with genome or exome data</th>" in html
+    assert "the 500-person threshold" in html

@@ -104,6 +104,9 @@ class TableOut(BaseModel):
     threshold: int
     interval: int = Field(description="the least width of what a hidden count can be worked out to")
     units: dict[str, str] = Field(description="what each column counts")
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="what a column's code means (diagnoses, DUO)"
+    )
     columns: list[str]
     rows: list[dict[str, Any]] = Field(description="unit, then each column (null: withheld)")
 
@@ -312,8 +315,8 @@ def add_survey_routes(
         if published is None:
             raise NotFound(f"no national edition of {cycle} is published", code="E_NO_EDITION")
         if name == PERSONS:
-            columns = [PERSONS]
-            rows = [{"unit": unit, PERSONS: n} for unit, n in published.persons.items()]
+            columns = published.person_columns()
+            rows = [{"unit": unit, **published.person_row(unit)} for unit in published.persons]
         elif name in published.tables:
             protected = published.tables[name]
             columns = protected.table.columns
@@ -328,6 +331,7 @@ def add_survey_routes(
             threshold=published.threshold,
             interval=published.interval,
             units={c: counted(name, c) for c in columns},
+            labels={c: label for c in columns if (label := published.label(name, c))},
             columns=columns,
             rows=rows,
         )

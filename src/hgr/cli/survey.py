@@ -66,7 +66,7 @@ def open_(
     kind: Annotated[str, typer.Option(help="five_year (the default) or ad_hoc.")] = "five_year",
     title: Annotated[str, typer.Option(help="Title shown in returns and the report.")] = "",
     dictionary: Annotated[
-        Path | None, typer.Option(help="Data dictionary JSON (default: hgr-survey/2).")
+        Path | None, typer.Option(help="Data dictionary JSON (default: hgr-survey/3).")
     ] = None,
     institution_due: DateOption = None,
     province_due: DateOption = None,
@@ -395,10 +395,15 @@ def report(
     from hgr.i18n import LOCALES
     from hgr.registry.regions import region_labels
     from hgr.survey.cycles import cycle_facts, get_cycle
+    from hgr.survey.publish import published_edition
     from hgr.web.report import render_report
 
     with reading(home, database_url) as (node, session):
         _, content, published = _published(session, node, cycle)
+        earlier = (content.get("previous") or {}).get("cycle")
+        previous = (
+            published_edition(session, earlier, node.settings.survey.nation) if earlier else None
+        )
         facts = cycle_facts(get_cycle(session, cycle))
         labels = region_labels(session)
         catalogue = catalogue_summary(session)
@@ -414,6 +419,7 @@ def report(
             pdf=pdf,
             catalogue=catalogue,
             locale=locale,
+            previous=previous,
         )
         console.print(f"report: {files.html}" + (f" and {files.pdf}" if files.pdf else ""))
 

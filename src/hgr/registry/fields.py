@@ -199,16 +199,22 @@ _DIAGNOSIS = {
 
 
 def parse_diagnosis(raw: str) -> Term:
-    value = raw.strip()
-    prefix, _, local = value.partition(":")
+    """A diagnosis code, optionally followed by its label after a space (``ORPHA:399
+    Huntington disease``): the label is what the survey report prints beside the code."""
+    code, _, words = raw.strip().partition(" ")
+    prefix, _, local = code.partition(":")
     pattern = _DIAGNOSIS.get(prefix.upper())
     if pattern is None or not pattern.match(local):
         raise FieldError(
             N_("%(value)s is not a diagnosis code", value=repr(raw)),
-            N_("write ICD10:G10, ORPHA:399, MONDO:0007739 or OMIM:143100"),
+            N_(
+                "write ICD10:G10, ORPHA:399, MONDO:0007739 or OMIM:143100, optionally followed "
+                "by the label (ORPHA:399 Huntington disease)"
+            ),
             "E_TERM",
         )
-    return Term(f"{prefix.upper()}:{local}")
+    label = " ".join(words.split())[:300] or None  # the stored label's length
+    return Term(f"{prefix.upper()}:{local}", label)
 
 
 def parse_mondo(raw: str) -> str:

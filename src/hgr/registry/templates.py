@@ -288,7 +288,11 @@ TEMPLATES: dict[str, Template] = {
                 ("population", False, N_("population or ethnic group")),
                 ("vital_status", False, N_("alive, deceased or unknown")),
                 ("phenotypes", False, N_("HPO terms, ;-separated; prefix ! for excluded")),
-                ("diagnoses", False, N_("ICD10/ORPHA/MONDO/OMIM codes, ;-separated")),
+                (
+                    "diagnoses",
+                    False,
+                    N_("ICD10/ORPHA/MONDO/OMIM codes, ;-separated, each optionally with its label"),
+                ),
             ),
             _donor,
         ),

@@ -8,7 +8,7 @@ every return and edition names the dictionary version it answers. Fields are of 
 ``form``      asked of the institution (facts the registry does not hold, such as cooperation
               with foreign parties), answered in a form file and checked against the field.
 
-The default dictionary below is version ``hgr-survey/2``. A deployment may give its own as a
+The default dictionary below is version ``hgr-survey/3``. A deployment may give its own as a
 JSON file of the same shape (``hgr survey open --dictionary FILE``).
 """
 
@@ -162,6 +162,12 @@ _COMPUTED = (
     ),
     _c("genotyped_donors", N_("Donors with genotypes in the genotype store")),
     _c("donors_by_disease", N_("Donors by diagnosis"), "table", "disease"),
+    _c(
+        "diagnosis_labels",
+        N_("Names of the diagnoses"),
+        "list",
+        help=N_("each diagnosis code counted, with the label most of its records give"),
+    ),
     _c("donors_by_population", N_("Donors by population"), "table", "population"),
     _c("donors_by_residence", N_("Donors by province of residence"), "table", "region"),
     _c(
@@ -221,8 +227,9 @@ _FORM = (
     FieldSpec("remarks", N_("Remarks"), "form", "text"),
 )
 
-DEFAULT_DICTIONARY = DataDictionary("hgr-survey/2", _COMPUTED + _FORM)
-"""Version 2 adds the donors by age; a cycle opened with version 1 keeps it."""
+DEFAULT_DICTIONARY = DataDictionary("hgr-survey/3", _COMPUTED + _FORM)
+"""Version 2 added the donors by age, version 3 the names of the diagnoses; a cycle opened
+with an earlier version keeps it."""
 
 
 def read_dictionary(path: Path) -> DataDictionary:

@@ -241,6 +241,78 @@ def previous_cycle(session: Session, cycle: SurveyCycle) -> SurveyCycle | None:
     )
 
 
+def _by_group(counts: Mapping[str, int]) -> dict[str, Any]:
+    """Counts by group name (``nation``, ``province:P``, ``kind:K``) as the edition holds them."""
+    nation = counts.get("nation", 0)
+    in_province = {
+        g.split(":", 1)[1]: n for g, n in sorted(counts.items()) if g.startswith("province:")
+    }
+    return {
+        "nation": nation,
+        "by_province": in_province,
+        "by_kind": {
+            g.split(":", 1)[1]: n for g, n in sorted(counts.items()) if g.startswith("kind:")
+        },
+        "in_several_provinces": sum(in_province.values()) - nation,
+    }
+
+
+def _check_pseudonyms(code: str, body: Mapping[str, Any]) -> None:
+    """Refuse a return whose pseudonyms do not match its own counts: persons are counted from
+    the pseudonyms, so a return that lists fewer donors than it counts (or sequenced donors
+    that are not its donors, or more or fewer than its whole-genome and whole-exome counts
+    allow) would change the nation's persons without changing a count.
+
+    Raises
+    ------
+    IntegrityBroken
+        ``E_SURVEY_PSEUDONYMS``, naming the institution and what disagrees.
+    """
+    fields = body["fields"]
+    donors = body.get("donor_pseudonyms")
+    problem = None
+    if not isinstance(donors, list) or len(set(donors)) != len(donors):
+        problem = "its donors' pseudonyms are not a list of distinct pseudonyms"
+    elif len(donors) != fields.get("donors"):
+        problem = f"it lists {len(donors)} donors' pseudonyms and counts {fields.get('donors')}"
+    elif "sequenced_pseudonyms" in body:
+        sequenced = body["sequenced_pseudonyms"]
+        by_category = fields.get("persons_by_data_category", {})
+        genome, exome = by_category.get("whole_genome", 0), by_category.get("whole_exome", 0)
+        if not isinstance(sequenced, list) or not set(sequenced) <= set(donors):
+            problem = "it lists sequenced donors that are not among its donors"
+        elif len(set(sequenced)) != len(sequenced):
+            problem = "it lists a sequenced donor twice"
+        elif not max(genome, exome) <= len(sequenced) <= genome + exome:
+            problem = (
+                f"it lists {len(sequenced)} donors with whole-genome or whole-exome data, "
+                f"but counts {genome} with genomes and {exome} with exomes"
+            )
+    if problem:
+        raise IntegrityBroken(
+            f"the return of {code} does not agree with itself: {problem}; the institution "
+            "drafts and signs its return again",
+            code="E_SURVEY_PSEUDONYMS",
+        )
+
+
+def _diagnosis_labels(bodies: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """One label per diagnosis code: the one given for most donor records across the returns
+    (each institution's label weighted by its donors with the code; ties: the first in order),
+    so that one institution's odd label does not name a code for the nation."""
+    votes: dict[str, Counter[str]] = {}
+    for body in bodies:
+        counted = body["fields"].get("donors_by_disease", {})
+        for row in body["fields"].get("diagnosis_labels", []):
+            term, label = row.get("term"), row.get("label")
+            if term and label:
+                votes.setdefault(term, Counter())[label] += max(1, int(counted.get(term, 0)))
+    return {
+        term: min(counter.items(), key=lambda item: (-item[1], item[0]))[0]
+        for term, counter in sorted(votes.items())
+    }
+
+
 def _sum_fields(bodies: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     tables: dict[str, Counter[str]] = {name: Counter() for name in ADDITIVE_TABLES}
@@ -425,20 +497,33 @@ def compile_nation(
             "missing": content["missing"],
             "totals": content["totals"],
         }
-    donors = [(code, p) for code, body in bodies.items() for p in body["donor_pseudonyms"]]
+    for code, body in bodies.items():
+        _check_pseudonyms(code, body)
     totals = _sum_fields(bodies.values())
     # Persons in the nation, and within each province and each kind of institution: a person
     # enrolled in two provinces is one person in each, so the provinces add up to more than
-    # the nation, by the people enrolled in more than one ("overlap").
-    groups: dict[str, list[tuple[str, str]]] = {"nation": donors}
-    for code, body in bodies.items():
-        facts = body["institution"]
-        for group in (f"province:{facts['province']}", f"kind:{facts['kind']}"):
-            groups.setdefault(group, []).extend((code, p) for p in body["donor_pseudonyms"])
+    # the nation, by the people enrolled in more than one ("overlap"). Likewise the persons
+    # with whole-genome or whole-exome data, where every return lists them.
+    lists = ["donor_pseudonyms"]
+    if all("sequenced_pseudonyms" in body for body in bodies.values()):
+        lists.append("sequenced_pseudonyms")
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for listed in lists:
+        for code, body in bodies.items():
+            facts = body["institution"]
+            for group in ("nation", f"province:{facts['province']}", f"kind:{facts['kind']}"):
+                named = f"{listed}/{group}"
+                groups.setdefault(named, []).extend((code, p) for p in body[listed])
     within = persons_within(session, groups)
-    persons = within.pop("nation")
-    in_province = {g.split(":", 1)[1]: n for g, n in sorted(within.items()) if g[0] == "p"}
-    of_kind = {g.split(":", 1)[1]: n for g, n in sorted(within.items()) if g[0] == "k"}
+    counted = {
+        listed: _by_group(
+            {g.split("/", 1)[1]: n for g, n in within.items() if g.startswith(f"{listed}/")}
+        )
+        for listed in lists
+    }
+    persons = counted["donor_pseudonyms"]["nation"]
+    in_province = counted["donor_pseudonyms"]["by_province"]
+    of_kind = counted["donor_pseudonyms"]["by_kind"]
     by_kind: dict[str, dict[str, Any]] = {}
     for kind in sorted({b["institution"]["kind"] for b in bodies.values()}):
         by_kind[kind] = _sum_fields(b for b in bodies.values() if b["institution"]["kind"] == kind)
@@ -469,6 +554,7 @@ def compile_nation(
             }
             for code, b in sorted(bodies.items())
         },
+        "diagnosis_labels": _diagnosis_labels(bodies.values()),
         "totals": {**totals, "persons": persons},
         # Exact, for the authorities: not published until the tables are protected together
         # with them (a province's donors less its persons would give its duplicates away).
@@ -477,6 +563,11 @@ def compile_nation(
             "by_province": in_province,
             "by_kind": of_kind,
             "in_several_provinces": sum(in_province.values()) - persons,
+            **(
+                {"sequenced": counted["sequenced_pseudonyms"]}
+                if "sequenced_pseudonyms" in counted
+                else {}
+            ),
         },
         "by_kind": by_kind,
         "previous": None

@@ -59,10 +59,12 @@ from hgr.privacy.tables import (
     protected,
 )
 from hgr.registry import models as m
+from hgr.registry.fields import duo_terms
 from hgr.registry.regions import province_codes
 from hgr.spreadsheets import safe_row
 from hgr.survey.cycles import get_cycle
 from hgr.survey.editions import ADDITIVE_COUNTS, next_header
+from hgr.survey.returns import SEQUENCED as SEQUENCED_CATEGORIES
 
 __all__ = [
     "COUNTS",
@@ -106,6 +108,8 @@ LATER_TABLES = ("donors_by_age",)
 """Tables a later version of the default dictionary added (hgr-survey/2)."""
 COUNTS = "counts"
 PERSONS = "persons"
+SEQUENCED = "whole_genome_or_exome"
+"""The persons table's second column: persons with whole-genome or whole-exome data."""
 HIDDEN = "x"
 """How a suppressed cell is shown."""
 
@@ -174,7 +178,26 @@ class PublishedSurvey:
     kinds: list[str]
     institutions: dict[str, dict[str, str]]
     interval: int = DEFAULT_THRESHOLD
-    persons_overlap: dict[str, int | None] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    """The words for the codes that name columns (diagnoses, DUO permissions)."""
+    sequenced: dict[str, int | None] = field(default_factory=dict)
+    """Persons with whole-genome or whole-exome data, by group (empty where not counted)."""
+
+    def person_columns(self) -> list[str]:
+        """The persons table's columns."""
+        return [PERSONS, SEQUENCED] if self.sequenced else [PERSONS]
+
+    def person_row(self, unit: str) -> dict[str, int | None]:
+        row = {PERSONS: self.persons.get(unit)}
+        if self.sequenced:
+            row[SEQUENCED] = self.sequenced.get(unit)
+        return row
+
+    def label(self, name: str, column: str) -> str | None:
+        """What a column's code means, where it is a code with a known name."""
+        if name in ("donors_by_disease", "consents_by_scope"):
+            return self.labels.get(column)
+        return None
 
 
 @dataclass
@@ -220,13 +243,22 @@ def _tables(edition: Mapping[str, Any]) -> dict[str, Table]:
     return tables
 
 
-def _persons(edition: Mapping[str, Any]) -> dict[str, int]:
-    """Persons per group: the nation, each province and each kind of institution."""
+def _persons(edition: Mapping[str, Any], column: str = PERSONS) -> dict[str, int]:
+    """Persons per group: the nation, each province and each kind of institution; with
+    ``column`` :data:`SEQUENCED`, the persons with whole-genome or whole-exome data (none
+    where the edition does not count them)."""
     counted = edition.get("persons") or {"nation": edition["totals"]["persons"]}
     found = {"nation": int(counted["nation"])}
     found |= {f"province:{p}": int(n) for p, n in counted.get("by_province", {}).items()}
     found |= {f"kind:{k}": int(n) for k, n in counted.get("by_kind", {}).items()}
-    return found
+    if column != SEQUENCED:
+        return found
+    sequenced = counted.get("sequenced")
+    if not sequenced:
+        return {}
+    # A group with no one sequenced is left out of the counts: it has zero.
+    within = _persons({"persons": sequenced})
+    return {unit: within.get(unit, 0) for unit in found}
 
 
 def _cost(unit: str, column: str, value: int) -> float:
@@ -294,12 +326,7 @@ def _add_edition(
     keys[PERSONS] = {}
     variables: dict[str, int] = {}
     for unit, value in persons.items():
-        earlier = shared.get((PERSONS, unit, PERSONS))
-        if earlier is not None and earlier[0] == value:
-            variables[unit] = earlier[1]
-        else:
-            variables[unit] = model.variable(value)
-            shared[(PERSONS, unit, PERSONS)] = (value, variables[unit])
+        variables[unit] = _group_variable(model, shared, PERSONS, unit, value)
         key = (release, PERSONS, unit, PERSONS)
         model.cells[key] = {variables[unit]: 1}
         model.cost[key] = _cost(unit, PERSONS, value)
@@ -314,6 +341,28 @@ def _add_edition(
             for code in tables[COUNTS].groups.get(unit, []):
                 own = model.cells[keys[COUNTS][(code, "donors")]]
                 model.relation(_difference({variables[unit]: 1}, own), 0.0, float("inf"))
+    _nested(model, variables, (release, "enrolled in several provinces", "nation"))
+    sequenced = _sequenced(model, edition, release, shared, keys, variables)
+    if sequenced:
+        _nested(model, sequenced, (release, "sequenced in several provinces", "nation"))
+    return _Edition(tables, keys)
+
+
+def _group_variable(model: Model, shared: Shared, column: str, unit: str, value: int) -> int:
+    """The unknown behind a group's persons (or sequenced persons): the earlier edition's
+    where the count did not change."""
+    earlier = shared.get((PERSONS, unit, column))
+    if earlier is not None and earlier[0] == value:
+        return earlier[1]
+    variable = model.variable(value)
+    shared[(PERSONS, unit, column)] = (value, variable)
+    return variable
+
+
+def _nested(model: Model, variables: Mapping[str, int], derived: Hashable) -> None:
+    """The nation's persons lie between the largest province's (or kind's) and their sum;
+    the provinces' sum less the nation's is the people enrolled in several provinces
+    (``derived``, a sensitive count when small)."""
     nation = variables["nation"]
     for prefix in ("province:", "kind:"):
         members = [v for u, v in variables.items() if u.startswith(prefix)]
@@ -324,8 +373,40 @@ def _add_edition(
         overlap = _difference(dict.fromkeys(members, 1), {nation: 1})
         model.relation(overlap, 0.0, float("inf"))
         if prefix == "province:":
-            model.derived[(release, "enrolled in several provinces", "nation")] = overlap
-    return _Edition(tables, keys)
+            model.derived[derived] = overlap
+
+
+def _sequenced(
+    model: Model,
+    edition: Mapping[str, Any],
+    release: int,
+    shared: Shared,
+    keys: dict[str, dict[Cell, Any]],
+    persons: Mapping[str, int],
+) -> dict[str, int]:
+    """Put each group's persons with whole-genome or whole-exome data into the model, bound
+    to its persons and to its donor records with genomes and with exomes: no more than the
+    persons, nor than the two together; no fewer than either where no one is counted twice."""
+    variables: dict[str, int] = {}
+    by_category = keys.get("persons_by_data_category", {})
+    for unit, value in _persons(edition, SEQUENCED).items():
+        variables[unit] = v = _group_variable(model, shared, SEQUENCED, unit, value)
+        key = (release, PERSONS, unit, SEQUENCED)
+        model.cells[key] = {v: 1}
+        model.cost[key] = _cost(unit, SEQUENCED, value)
+        keys[PERSONS][(unit, SEQUENCED)] = key
+        if unit in persons:
+            model.relation({persons[unit]: 1, v: -1}, 0.0, float("inf"))
+        records: dict[int, int] = {}
+        for category in SEQUENCED_CATEGORIES:
+            cell = by_category.get((unit, category))
+            if cell is None:
+                continue
+            model.relation(_difference({v: 1}, model.cells[cell]), 0.0, float("inf"))
+            for u, coefficient in model.cells[cell].items():
+                records[u] = records.get(u, 0) + coefficient
+        model.relation(_difference(records, {v: 1}), 0.0, float("inf"))
+    return variables
 
 
 def protect_release(
@@ -405,9 +486,10 @@ def publish(
         keys = {cell: (name, *cell) for cell in table.values()}
         published[name] = protected(table, threshold, keys, hidden)
     shown = {u: None if (PERSONS, u, PERSONS) in hidden else n for u, n in persons.items()}
-    provinces = [u for u in persons if u.startswith("province:")]
-    overlap = sum(persons[u] for u in provinces) - persons["nation"] if provinces else 0
-    exposed = all(shown[u] is not None for u in [*provinces, "nation"])
+    sequenced = {
+        u: None if (PERSONS, u, SEQUENCED) in hidden else n
+        for u, n in _persons(edition, SEQUENCED).items()
+    }
     institutions = edition["institutions"]
     return PublishedSurvey(
         cycle=edition["cycle"],
@@ -422,8 +504,20 @@ def publish(
             for code, f in sorted(institutions.items())
         },
         interval=threshold if interval is None else interval,
-        persons_overlap={"provinces": overlap if exposed else None},
+        labels=_code_labels(edition),
+        sequenced=sequenced,
     )
+
+
+def _code_labels(edition: Mapping[str, Any]) -> dict[str, str]:
+    """Labels of the diagnosis codes (as the returns give them) and of the DUO permissions
+    (from DUO itself)."""
+    labels = {term.id: term.label for term in duo_terms().values()}
+    for facts in edition["institutions"].values():
+        for pedigree in facts.get("declared_pedigrees", []):
+            if pedigree.get("condition") and pedigree.get("condition_label"):
+                labels.setdefault(pedigree["condition"], pedigree["condition_label"])
+    return labels | dict(edition.get("diagnosis_labels", {}))
 
 
 # --- sign-off ------------------------------------------------------------------------------
@@ -615,6 +709,11 @@ def _header(name: str, column: str) -> str:
     return f"{column} ({unit})" if unit else column
 
 
+def _labelled(published: PublishedSurvey, name: str, column: str) -> dict[str, str]:
+    label = published.label(name, column)
+    return {"rdfs:label": label} if label else {}
+
+
 def write_tables(published: PublishedSurvey, folder: Path) -> list[Path]:
     """Write each published table as CSV (suppressed cells shown as ``x``), each column's
     header naming what it counts, and ``tables.json``, the tables' metadata in the W3C's
@@ -630,9 +729,14 @@ def write_tables(published: PublishedSurvey, folder: Path) -> list[Path]:
         ]
         for name, table in published.tables.items()
     }
-    rows_of[PERSONS] = [[u, HIDDEN if n is None else n] for u, n in published.persons.items()]
+    rows_of[PERSONS] = [
+        [u, *(HIDDEN if n is None else n for n in published.person_row(u).values())]
+        for u in published.persons
+    ]
     for name, rows in rows_of.items():
-        columns = [PERSONS] if name == PERSONS else published.tables[name].table.columns
+        columns = (
+            published.person_columns() if name == PERSONS else published.tables[name].table.columns
+        )
         path = folder / f"{name}.csv"
         tmp = path.with_name(path.name + ".tmp")
         with tmp.open("w", newline="", encoding="utf-8") as handle:
@@ -655,6 +759,7 @@ def write_tables(published: PublishedSurvey, folder: Path) -> list[Path]:
                                 "datatype": "nonNegativeInteger",
                                 "null": HIDDEN,
                                 "dc:description": counted(name, c),
+                                **_labelled(published, name, c),
                             }
                             for c in columns
                         ),

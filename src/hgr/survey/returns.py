@@ -6,9 +6,9 @@ form fields come from the steward's answers. ``draft_return`` makes the body for
 ``submit_return`` checks it again, numbers it (a resubmission is the next version and names the
 digest of the one it replaces) and signs it.
 
-The body also lists the pseudonyms of the institution's donors: the nation needs them to count
-persons across institutions with the relatedness engine's duplicate links (issue: survey,
-"unique donors"). They are keyed pseudonyms, never published.
+The body also lists the pseudonyms of the institution's donors, and of those with whole-genome
+or whole-exome data: the nation needs them to count persons across institutions with the
+relatedness engine's duplicate links. They are keyed pseudonyms, never published.
 """
 
 from __future__ import annotations
@@ -73,6 +73,26 @@ def _table(session: Session, query: Any) -> dict[str, int]:
         str(getattr(k, "value", k) if k is not None else "unknown"): int(n)
         for k, n in session.execute(query)
     }
+
+
+def _diagnosis_labels(session: Session, own_donors: Any) -> list[dict[str, str]]:
+    """Each diagnosis code counted, with the label most of its records give (ties: the first
+    in order), for the report to print beside the code. Codes recorded without a label are
+    left out."""
+    Dx = m.DonorDiagnosis
+    rows = session.execute(
+        select(Dx.term_id, Dx.label, func.count())
+        .join(m.Donor, m.Donor.id == Dx.donor_id)
+        .where(own_donors, Dx.label.is_not(None), Dx.label != "")
+        .group_by(Dx.term_id, Dx.label)
+    ).all()
+    best: dict[str, tuple[int, str]] = {}
+    for term, label, n in rows:
+        label = " ".join(_CONTROL.sub("", str(label)).split())[:MAX_TEXT]
+        held = best.get(term)
+        if held is None or (-int(n), label) < (-held[0], held[1]):
+            best[term] = (int(n), label)
+    return [{"term": t, "label": best[t][1]} for t in sorted(best)]
 
 
 def _institution(session: Session, code: str) -> m.Institution:
@@ -204,6 +224,7 @@ def compute_fields(
             .where(own_donors)
             .group_by(m.DonorDiagnosis.term_id),
         ),
+        "diagnosis_labels": _diagnosis_labels(session, own_donors),
         "donors_by_population": _merged(
             grouped(D.population, own_donors), lambda p: p or "unknown"
         ),
@@ -267,6 +288,42 @@ def donor_pseudonyms(session: Session, institution: m.Institution) -> list[str]:
         session.scalars(
             select(m.Donor.pseudonym)
             .where(m.Donor.institution_id == institution.id)
+            .order_by(m.Donor.pseudonym)
+        )
+    )
+
+
+SEQUENCED = ("whole_genome", "whole_exome")
+"""The data categories whose persons the 500-person trigger of the security review counts
+(regulations.md CN-13: exome- or genome-sequencing information of more than 500 persons,
+Reg. Art. 28 ¶1 and the Implementing Rules)."""
+
+
+def sequenced_pseudonyms(session: Session, institution: m.Institution) -> list[str]:
+    """The pseudonyms of ``institution``'s donors with whole-genome or whole-exome data (a
+    sample in a collection that declares either), sorted: what the nation counts the persons
+    of the 500-person threshold with."""
+    S = m.Sample
+    declaring = [
+        c.id
+        for c in session.scalars(
+            select(m.Collection).where(m.Collection.institution_id == institution.id)
+        )
+        if set(c.data_categories or ()) & set(SEQUENCED)
+    ]
+    if not declaring:
+        return []
+    return list(
+        session.scalars(
+            select(m.Donor.pseudonym)
+            .where(
+                m.Donor.institution_id == institution.id,
+                m.Donor.id.in_(
+                    select(S.donor_id).where(
+                        S.institution_id == institution.id, S.collection_id.in_(declaring)
+                    )
+                ),
+            )
             .order_by(m.Donor.pseudonym)
         )
     )
@@ -343,6 +400,7 @@ def draft_return(
         "fields": {f.code: computed[f.code] for f in dictionary.computed},
         "form": dict(answers),
         "donor_pseudonyms": [] if preview else donor_pseudonyms(session, institution),
+        "sequenced_pseudonyms": [] if preview else sequenced_pseudonyms(session, institution),
         "version": None,
         "replaces": None,
     }

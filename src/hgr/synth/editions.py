@@ -31,6 +31,7 @@ _REGIONS = (
 )
 PROVINCES = tuple(f"{code}0000" for code in _REGIONS.split())
 DISEASES = 40
+SEQUENCED = [CATEGORIES.index("whole_exome"), CATEGORIES.index("whole_genome")]
 
 
 @dataclass(frozen=True)
@@ -161,14 +162,23 @@ class SyntheticNation:
         }
 
     def persons(self, without: frozenset[str] = frozenset()) -> dict[str, Any]:
-        """People counted once: in the nation, within each province and each kind."""
+        """People counted once: in the nation, within each province and each kind; and so
+        the people with whole-genome or whole-exome data (``sequenced``)."""
         kept = np.array([p not in without for _, p, _ in self.institutions])
         records = kept[self.institution]
+        sequenced = records & (self.categories[:, SEQUENCED].any(axis=1))
+        found = self._distinct(records)
+        return found | {"sequenced": self._distinct(sequenced)}
+
+    def _distinct(self, records: np.ndarray) -> dict[str, Any]:
+        """The persons among the donor records ``records`` (a mask), by group."""
         province = np.array([p for _, p, _ in self.institutions])[self.institution[records]]
         kind = np.array([k for _, _, k in self.institutions])[self.institution[records]]
         person = self.person[records]
 
         def distinct(groups: np.ndarray) -> dict[str, int]:
+            if not groups.size:
+                return {}
             pairs = np.unique(np.stack([np.unique(groups, return_inverse=True)[1], person]), axis=1)
             names = np.unique(groups)
             return {str(names[g]): int(n) for g, n in enumerate(np.bincount(pairs[0]))}

@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from hgr.dates import utc_now
 from hgr.exceptions import ConfigurationError
 from hgr.i18n import html_lang, translations
+from hgr.issues import N_
 from hgr.registry.fields import duo_terms
 from hgr.survey.publish import HIDDEN, PublishedSurvey
 
@@ -27,6 +28,14 @@ __all__ = ["ReportFiles", "render_report"]
 NAVY, TEAL, GREY = "#1f3a5f", "#2a9d8f", "#9aa5b1"
 CJK_FONT = "Noto Sans CJK SC"  # Debian's fonts-noto-cjk, installed by the project's setup
 TOP_DISEASES = 10
+DUO_WORDS = {
+    "DUO:0000004": N_("no restriction"),
+    "DUO:0000042": N_("general research use"),
+    "DUO:0000006": N_("health or medical or biomedical research"),
+    "DUO:0000007": N_("disease specific research"),
+    "DUO:0000011": N_("population origins or ancestry research only"),
+}
+"""DUO's permission labels (release 2021-02-23), in the catalogue so that they translate."""
 
 
 @dataclass(frozen=True)
@@ -194,32 +203,37 @@ class _Words:
         term = duo_terms().get(code)
         return f"{term.shorthand} · {code}" if term else code
 
+    def duo_label(self, code: str) -> str:
+        """A DUO term's label in this language (DUO's own English where not translated)."""
+        if code in DUO_WORDS:
+            return self._(DUO_WORDS[code])
+        term = duo_terms().get(code)
+        return term.label if term else code
+
 
 def _count_row(published: PublishedSurvey, unit: str, names: Mapping[str, str]) -> dict[str, Any]:
     """A unit's persons (people counted once within it) and its additive counts."""
     counts = published.tables["counts"]
     cells = [
-        _shown(published.persons.get(unit)),
+        *(_shown(v) for v in published.person_row(unit).values()),
         *(_shown(counts.row(unit)[c]) for c in COUNT_COLUMNS),
     ]
     return {"unit": names[unit], "cells": cells}
 
 
 def _trend(
-    previous: Mapping[str, Any] | None,
+    previous: PublishedSurvey | None,
     nation: Mapping[str, int | None],
     published: PublishedSurvey,
     words: _Words,
 ) -> dict[str, Any] | None:
-    """The national counts of the previous cycle beside this one's."""
-    if not previous:
+    """The national counts of the previous cycle, as that cycle published them (a count it
+    hid stays hidden), beside this one's."""
+    if previous is None:
         return None
     _ = words._
-    before: dict[str, int | None] = {}
-    for field in TREND_FIELDS:
-        old = previous["totals"].get(field)
-        # The previous edition's totals are margins of its own tables: small ones stay hidden.
-        before[field] = old if old is not None and old >= published.threshold else None
+    published_before = previous.tables["counts"].row("nation")
+    before = {field: published_before.get(field) for field in TREND_FIELDS}
     rows = []
     for field in TREND_FIELDS:
         old, new = before[field], nation.get(field)
@@ -233,15 +247,15 @@ def _trend(
             }
         )
     series = {
-        _("Cycle %(cycle)s") % {"cycle": previous["cycle"]}: [before[f] for f in TREND_FIELDS],
+        _("Cycle %(cycle)s") % {"cycle": previous.cycle}: [before[f] for f in TREND_FIELDS],
         _("Cycle %(cycle)s") % {"cycle": published.cycle}: [nation.get(f) for f in TREND_FIELDS],
     }
     chart = _bar_chart(
-        _("Change since cycle %(cycle)s") % {"cycle": previous["cycle"]},
+        _("Change since cycle %(cycle)s") % {"cycle": previous.cycle},
         [words.count(f) for f in TREND_FIELDS],
         series,
     )
-    return {"cycle": previous["cycle"], "rows": rows, "chart": chart}
+    return {"cycle": previous.cycle, "rows": rows, "chart": chart}
 
 
 def _catalogue(
@@ -275,8 +289,8 @@ def _catalogue(
 def _diseases(
     published: PublishedSurvey, edition: Mapping[str, Any], words: _Words
 ) -> list[dict[str, str]]:
-    """The most frequent published diagnoses, each with its label where the edition names
-    one (a declared pedigree's condition) beside its code."""
+    """The most frequent published diagnoses, each with its label beside its code: the label
+    the returns give it (most donor records), else a declared pedigree's condition label."""
     row = published.tables["donors_by_disease"].row("nation")
     labels = {
         p["condition"]: p["condition_label"]
@@ -284,6 +298,7 @@ def _diseases(
         for p in i.get("declared_pedigrees", [])
         if p.get("condition") and p.get("condition_label")
     }
+    labels |= edition.get("diagnosis_labels", {})
     top = sorted((c for c, v in row.items() if v is not None), key=lambda c: (-(row[c] or 0), c))
     return [
         {"term": c, "label": labels.get(c, c), "donors": _shown(row[c])} for c in top[:TOP_DISEASES]
@@ -298,6 +313,7 @@ def _context(
     issuer: str,
     catalogue: Mapping[str, Any] | None,
     locale: str,
+    previous: PublishedSurvey | None = None,
 ) -> dict[str, Any]:
     words = _Words(locale)
     _ = words._
@@ -338,7 +354,7 @@ def _context(
             horizontal=True,
         ),
     }
-    trend = _trend(edition.get("previous"), nation, published, words)
+    trend = _trend(previous, nation, published, words)
     pedigrees = [p for i in edition["institutions"].values() for p in i["declared_pedigrees"]]
     qualifying = sum(1 for p in pedigrees if (p.get("generations_affected") or 0) >= 3)
     returned = sum(len(p["institutions"]) for p in edition["provinces"].values())
@@ -370,7 +386,12 @@ def _context(
             ),
             (_("Provinces"), f"{len(published.provinces):,}"),
         ],
-        "counts_columns": [_("Persons"), *(words.count(c) for c in COUNT_COLUMNS)],
+        "counts_columns": [
+            _("Persons"),
+            *([_("Persons with genome or exome data")] if published.sequenced else []),
+            *(words.count(c) for c in COUNT_COLUMNS),
+        ],
+        "sequenced": bool(published.sequenced),
         "province_rows": [_count_row(published, u, names) for u in [*provinces, "nation"]],
         "kind_rows": [_count_row(published, u, names) for u in kinds],
         "material_columns": [
@@ -393,6 +414,10 @@ def _context(
             published, "persons_by_data_category", [*provinces, "nation"], names
         ),
         "consent_columns": [words.duo(c) for c in consents.table.columns],
+        "consent_legend": [
+            {"code": c, "shorthand": words.duo(c).split(" · ")[0], "label": words.duo_label(c)}
+            for c in consents.table.categories
+        ],
         "consent_rows": _table_rows(published, "consents_by_scope", [*provinces, "nation"], names),
         "diseases": _diseases(published, edition, words),
         "pedigrees": {
@@ -421,17 +446,21 @@ def render_report(
     pdf: bool = True,
     catalogue: Mapping[str, Any] | None = None,
     locale: str = "en",
+    previous: PublishedSurvey | None = None,
 ) -> ReportFiles:
     """Write ``survey-report.<locale>.html`` (and ``.pdf``) for a national edition into
     ``out``, in the language of ``locale`` (one of :data:`hgr.i18n.LOCALES`); ``catalogue`` is
-    :func:`hgr.catalogue.summary` of the national node's catalogue."""
+    :func:`hgr.catalogue.summary` of the national node's catalogue; ``previous`` is the
+    previous cycle's edition as published, for the trend."""
     environment = Environment(
         loader=PackageLoader("hgr.web", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         extensions=["jinja2.ext.i18n"],
     )
     environment.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
-    context = _context(published, edition, cycle, province_names or {}, issuer, catalogue, locale)
+    context = _context(
+        published, edition, cycle, province_names or {}, issuer, catalogue, locale, previous
+    )
     html = environment.get_template("survey_report.html.j2").render(**context)
     out.mkdir(parents=True, exist_ok=True)
     html_path = out / f"survey-report.{locale}.html"
