@@ -21,7 +21,10 @@ $(STAMP): $(RUNTIME) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(RUNTIME)
+# The survey report's Chinese PDF embeds them; a machine may have Chromium without them.
+CJK_FONTS := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+
+demo: $(RUNTIME) $(CJK_FONTS)
 	$(BIN)/hgr demo $(DEMO_DIR) --force
 
 # The console's browser tests drive Debian's Chromium; the Noto CJK fonts draw its Chinese.
@@ -30,7 +33,10 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get install -y -q chromium fonts-noto-cjk >/dev/null || { echo "error: Debian's chromium could not be installed (the console's browser tests need it)"; exit 1; }
 
-test: $(STAMP) $(CHROMIUM)
+$(CJK_FONTS):
+	apt-get install -y -q fonts-noto-cjk >/dev/null || { echo "error: Debian's fonts-noto-cjk could not be installed (the Chinese survey report needs them)"; exit 1; }
+
+test: $(STAMP) $(CHROMIUM) $(CJK_FONTS)
 	$(BIN)/python -m pytest -n auto --durations=15  # on every core; the slowest tests printed
 
 # The suite in a shuffled order (modules, and tests within each): what an order dependence
