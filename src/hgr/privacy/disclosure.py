@@ -510,8 +510,9 @@ def protect(
     otherwise (an earlier release). Primary suppression hides each choosable count with
     ``0 < n < threshold``, and ``must_hide`` (a cell hidden before stays hidden). Secondary
     suppression then hides the cheapest cells that give every hidden cell, and every small
-    derived count, a range at least ``width`` wide. ``unprotected`` names what no choice
-    could protect (it is empty when the release is safe).
+    derived count, a range at least ``width`` wide. A secondary cell that what is known
+    fixes exactly is published instead (it tells nothing and gives no room). ``unprotected``
+    names what no choice could protect (it is empty when the release is safe).
     """
     choosable = set(choosable)
     given_hidden = set(given_hidden)
@@ -682,26 +683,20 @@ def _wide_around(
     narrow the range: a range found wide enough here is wide enough)."""
     expression = model.cells.get(target) or model.derived[target]
     # One small neighbourhood: a wider one costs as much as finding room (which follows).
-    for reach in (limit // 40,):
-        variables = _neighbourhood(model, index, expression, reach)
-        rows, _, _ = _change_rows(model, index, variables, hidden, set())
-        local = {v: n for n, v in enumerate(variables)}
-        truth = np.array([model.values[v] for v in variables], dtype=float)
-        program = _Program(len(variables), rows, -truth, np.full(len(variables), INF))
-        objective = np.zeros(len(variables))
-        for v, a in expression.items():
-            if v in local:
-                objective[local[v]] += a
-        try:
-            high, _ = program.optimum(objective, maximize=True)
-            low, _ = program.optimum(objective, maximize=False)
-        except RuntimeError:
-            return False
-        if high - low >= width - TOLERANCE:
-            return True
-        if len(variables) < reach:
-            return False
-    return False
+    variables = _neighbourhood(model, index, expression, limit // 40)
+    rows, _, _ = _change_rows(model, index, variables, hidden, set())
+    local = {v: n for n, v in enumerate(variables)}
+    truth = np.array([model.values[v] for v in variables], dtype=float)
+    program = _Program(len(variables), rows, -truth, np.full(len(variables), INF))
+    objective = np.zeros(len(variables))
+    for v, a in expression.items():
+        objective[local[v]] += a
+    try:
+        high, _ = program.optimum(objective, maximize=True)
+        low, _ = program.optimum(objective, maximize=False)
+    except RuntimeError:
+        return False
+    return high - low >= width - TOLERANCE
 
 
 def _change_rows(
