@@ -63,6 +63,9 @@ def _narrowed(
         published.persons = {
             u: perturb(("persons", u), v) for u, v in published.persons.items() if v is not None
         }
+        published.sequenced = {
+            u: perturb(("sequenced", u), v) for u, v in published.sequenced.items() if v is not None
+        }
         folders.append(tmp_path / f"edition-{n}")
         write_tables(published, folders[-1])
     found = attack(editions, folders, INTERVAL, THRESHOLD, exact=exact, shown=shown)
