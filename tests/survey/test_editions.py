@@ -234,8 +234,18 @@ def test_an_invalid_return_stops_the_province(nation_db: Database, signer: Signe
             lambda body: body["sequenced_pseudonyms"].__setitem__(0, "f" * 64),
             "not among its donors",
         ),
+        (
+            lambda body: body["donor_pseudonyms"].__setitem__(0, ["not", "text"]),
+            "not lists of text",
+        ),
     ],
-    ids=["a-donor-left-out", "a-donor-twice", "a-sequenced-donor-left-out", "a-stranger"],
+    ids=[
+        "a-donor-left-out",
+        "a-donor-twice",
+        "a-sequenced-donor-left-out",
+        "a-stranger",
+        "not-text",
+    ],
 )
 def test_a_return_whose_pseudonyms_disagree_with_its_counts_is_refused(
     nation_db: Database, signer: Signer, change: Callable[[dict[str, Any]], Any], says: str

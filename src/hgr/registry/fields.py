@@ -201,7 +201,7 @@ _DIAGNOSIS = {
 def parse_diagnosis(raw: str) -> Term:
     """A diagnosis code, optionally followed by its label after a space (``ORPHA:399
     Huntington disease``): the label is what the survey report prints beside the code."""
-    code, _, words = raw.strip().partition(" ")
+    code, *words = raw.split(None, 1) or [""]
     prefix, _, local = code.partition(":")
     pattern = _DIAGNOSIS.get(prefix.upper())
     if pattern is None or not pattern.match(local):
@@ -213,7 +213,7 @@ def parse_diagnosis(raw: str) -> Term:
             ),
             "E_TERM",
         )
-    label = " ".join(words.split())[:300] or None  # the stored label's length
+    label = " ".join("".join(words).split())[:300] or None  # the stored label's length
     return Term(f"{prefix.upper()}:{local}", label)
 
 

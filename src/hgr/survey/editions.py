@@ -269,17 +269,19 @@ def _check_pseudonyms(code: str, body: Mapping[str, Any]) -> None:
         ``E_SURVEY_PSEUDONYMS``, naming the institution and what disagrees.
     """
     fields = body["fields"]
-    donors = body.get("donor_pseudonyms")
+    donors: Any = body.get("donor_pseudonyms")
+    sequenced = body.get("sequenced_pseudonyms", [])
     problem = None
-    if not isinstance(donors, list) or len(set(donors)) != len(donors):
+    if not all(_texts(listed) for listed in (donors, sequenced)):
+        problem = "its pseudonyms are not lists of text"
+    elif len(set(donors)) != len(donors):
         problem = "its donors' pseudonyms are not a list of distinct pseudonyms"
     elif len(donors) != fields.get("donors"):
         problem = f"it lists {len(donors)} donors' pseudonyms and counts {fields.get('donors')}"
     elif "sequenced_pseudonyms" in body:
-        sequenced = body["sequenced_pseudonyms"]
         by_category = fields.get("persons_by_data_category", {})
         genome, exome = by_category.get("whole_genome", 0), by_category.get("whole_exome", 0)
-        if not isinstance(sequenced, list) or not set(sequenced) <= set(donors):
+        if not set(sequenced) <= set(donors):
             problem = "it lists sequenced donors that are not among its donors"
         elif len(set(sequenced)) != len(sequenced):
             problem = "it lists a sequenced donor twice"
@@ -294,6 +296,10 @@ def _check_pseudonyms(code: str, body: Mapping[str, Any]) -> None:
             "drafts and signs its return again",
             code="E_SURVEY_PSEUDONYMS",
         )
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def _diagnosis_labels(bodies: Iterable[Mapping[str, Any]]) -> dict[str, str]:

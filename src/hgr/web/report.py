@@ -286,22 +286,14 @@ def _catalogue(
     return {"totals": totals, "rows": rows}
 
 
-def _diseases(
-    published: PublishedSurvey, edition: Mapping[str, Any], words: _Words
-) -> list[dict[str, str]]:
-    """The most frequent published diagnoses, each with its label beside its code: the label
-    the returns give it (most donor records), else a declared pedigree's condition label."""
+def _diseases(published: PublishedSurvey) -> list[dict[str, str]]:
+    """The most frequent published diagnoses, each with its label beside its code
+    (:attr:`PublishedSurvey.labels`)."""
     row = published.tables["donors_by_disease"].row("nation")
-    labels = {
-        p["condition"]: p["condition_label"]
-        for i in edition["institutions"].values()
-        for p in i.get("declared_pedigrees", [])
-        if p.get("condition") and p.get("condition_label")
-    }
-    labels |= edition.get("diagnosis_labels", {})
     top = sorted((c for c, v in row.items() if v is not None), key=lambda c: (-(row[c] or 0), c))
     return [
-        {"term": c, "label": labels.get(c, c), "donors": _shown(row[c])} for c in top[:TOP_DISEASES]
+        {"term": c, "label": published.labels.get(c, c), "donors": _shown(row[c])}
+        for c in top[:TOP_DISEASES]
     ]
 
 
@@ -415,11 +407,12 @@ def _context(
         ),
         "consent_columns": [words.duo(c) for c in consents.table.columns],
         "consent_legend": [
-            {"code": c, "shorthand": words.duo(c).split(" · ")[0], "label": words.duo_label(c)}
+            {"code": c, "shorthand": term.shorthand, "label": words.duo_label(c)}
             for c in consents.table.categories
+            if (term := duo_terms().get(c)) is not None
         ],
         "consent_rows": _table_rows(published, "consents_by_scope", [*provinces, "nation"], names),
-        "diseases": _diseases(published, edition, words),
+        "diseases": _diseases(published),
         "pedigrees": {
             "declared": _shown(
                 len(pedigrees) if len(pedigrees) >= published.threshold or not pedigrees else None
