@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -188,7 +188,7 @@ def test_the_search_form_works_without_script(browser: Any, console: Console) ->
         # The language chosen once stays with the reader.
         page.goto(console.url + "/console/")
         assert page.locator("html").get_attribute("lang") == "en"
-        page.click("a[hreflang=zh-Hans]")
+        _submit(page, lambda: page.click("a[hreflang=zh-Hans]"))
         assert page.locator("html").get_attribute("lang") == "zh-Hans"
         assert errors == []
     finally:
@@ -204,7 +204,7 @@ def test_an_officer_signs_in_with_a_password_and_a_code(
         _check_page(page, f"sign-in-{locale}-390")
         page.fill("#name", "li")
         page.fill("#password", "a wrong password!")
-        page.click("button[type=submit]")
+        _submit(page, lambda: page.click("button[type=submit]"))
         assert page.locator("[role=alert]").count() == 1
         _check_page(page, f"sign-in-refused-{locale}-390")
         page.fill("#name", "li")
@@ -224,6 +224,16 @@ def test_an_officer_signs_in_with_a_password_and_a_code(
         assert [e for e in errors if "401" not in e] == []
     finally:
         context.close()
+
+
+def _submit(page: Any, act: Callable[[], None]) -> None:
+    """Submit a form or follow a link, and wait for the page that answers.
+
+    The answer may come back to the same address, so waiting for the URL is not
+    enough; a count taken at once could read the page before.
+    """
+    with page.expect_navigation():
+        act()
 
 
 def _sign_in(page: Any, name: str) -> None:
@@ -248,7 +258,7 @@ def test_a_steward_finds_a_donor_by_their_own_identifier(
         page.wait_for_url("**/console/find")
         _check_page(page, f"find-{locale}-{width}")
         page.fill("#q", "no such donor")
-        page.press("#q", "Enter")  # the keyboard alone submits it
+        _submit(page, lambda: page.press("#q", "Enter"))  # the keyboard alone submits it
         assert page.locator("[role=alert]").count() == 1
         _check_page(page, f"find-not-found-{locale}-{width}")
         page.fill("#q", "BJH-0001")
@@ -318,18 +328,18 @@ def test_a_steward_mends_an_import_reviews_the_update_and_confirms_it(
         page.goto(console.url + "/console/import")
         _check_page(page, "import-en-1280")
         page.set_input_files("#files", [str(broken)])
-        page.click("button[type=submit]")
+        _submit(page, lambda: page.click("button[type=submit]"))
         row = page.locator("table.issues tr.error").first
         assert row.locator("td").nth(0).inner_text() == "donors.csv"
         assert row.locator("td").nth(1).inner_text() == "4"
         assert row.locator("td").nth(2).inner_text() == "sex"
         _check_page(page, "import-problems-en-1280")
         page.set_input_files("#files", [str(fixed)])
-        page.click("button[type=submit]")
+        _submit(page, lambda: page.click("button[type=submit]"))
         assert page.locator("ins", has_text="1951").count() == 1
         assert page.locator("del", has_text="1950").count() == 1
         _check_page(page, "import-review-en-1280")
-        page.click("form[action='/console/import/confirm'] button")
+        _submit(page, lambda: page.click("form[action='/console/import/confirm'] button"))
         assert "import batch" in page.locator("[role=status]").inner_text()
         _check_page(page, "import-done-en-1280")
         assert errors == []
@@ -356,7 +366,7 @@ def test_a_steward_drafts_signs_and_submits_the_survey_return(
         page.click("button[value=check]")
         page.locator("button[value=sign]").wait_for()
         _check_page(page, f"survey-checked-{locale}-{width}")
-        page.click("button[value=sign]")
+        _submit(page, lambda: page.click("button[value=sign]"))
         status = page.locator("[role=status]").inner_text()
         assert "2025" in status  # signed: the version differs as the two locales sign in turn
         _check_page(page, f"survey-signed-{locale}-{width}")
