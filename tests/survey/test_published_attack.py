@@ -123,11 +123,13 @@ def test_the_persons_table_publishes_the_persons_with_genomes_or_exomes(tmp_path
 def test_a_nation_audited_piece_by_piece_is_still_protected(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A component larger than the audit's whole-program size is audited around each target
-    with the rest held true, which can find a range narrower than the reader's. Such a count
-    is not refused: a change of the hidden counts alone that moves it by the interval is
-    the certificate that it is safe. The outsider still narrows nothing."""
+    """A component larger than the audit's whole-program size is audited block by block, then
+    around each target, with the rest held true, which can find a range narrower than the
+    reader's. Such a count is not refused: a change of the hidden counts alone that moves it by
+    the interval is the certificate that it is safe. The outsider still narrows nothing."""
     monkeypatch.setattr(disclosure, "LOCAL", 60)
+    monkeypatch.setattr(disclosure, "HOOD", 60)
+    monkeypatch.setattr(disclosure, "BLOCKS_ABOVE", 30)
     editions = _cycle(synthetic_nation(300, 8, 3, seed=3))
     folders = _publish_all(editions, tmp_path)
     assert attack(editions, folders, INTERVAL, THRESHOLD) == []

@@ -29,16 +29,18 @@ programs that differ only in their objective).
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 import os
 import threading
 from collections import defaultdict, deque
-from collections.abc import Collection, Hashable, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csc_matrix, csr_matrix
+from scipy.sparse import csc_matrix, csr_matrix, hstack, vstack
 
 __all__ = ["Model", "ProtectionResult", "audit", "protect"]
 
@@ -67,6 +69,9 @@ class Model:
     sums: list[tuple[Key, list[Key]]] = field(default_factory=list)
     """Cells that add up to another: (total, parts). Implied by the expressions already;
     listed so that suppression can start from the relations a reader sees first."""
+    blocks: dict[int, Hashable] = field(default_factory=dict)
+    """The block each unknown belongs to (an institution's province and kind), where there is
+    one: a large audit solves each block's unknowns on their own first (see :func:`audit`)."""
 
     def variable(self, value: int) -> int:
         """A new unknown whose true value is ``value``; its index."""
@@ -124,43 +129,68 @@ def _highs() -> Any:
     return solver
 
 
+Rows = list[tuple[dict[int, float], float, float]]
+"""Linear relations ``lower <= expression <= upper`` over numbered columns."""
+
+
+def _matrix(
+    rows: Sequence[tuple[Mapping[int, float], float, float]], n: int
+) -> tuple[csr_matrix, np.ndarray, np.ndarray]:
+    """``rows`` as a sparse matrix over ``n`` columns, with each row's lower and upper bound."""
+    r_idx: list[int] = []
+    c_idx: list[int] = []
+    data: list[float] = []
+    for r, (expression, _, _) in enumerate(rows):
+        r_idx.extend([r] * len(expression))
+        c_idx.extend(expression)
+        data.extend(expression.values())
+    matrix = csr_matrix((data, (r_idx, c_idx)), shape=(len(rows), n), dtype=float)
+    lower = np.array([lo for _, lo, _ in rows], dtype=float)
+    upper = np.array([hi for _, _, hi in rows], dtype=float)
+    return matrix, lower, upper
+
+
 class _Program:
     """One linear program over some variables, re-solved for many objectives."""
 
     def __init__(
         self,
-        n: int,
-        rows: list[tuple[dict[int, float], float, float]],
+        matrix: csr_matrix | csc_matrix,
+        row_lower: np.ndarray,
+        row_upper: np.ndarray,
         lower: np.ndarray,
         upper: np.ndarray,
     ) -> None:
         import highspy
 
+        n = matrix.shape[1]
         self.n = n
         self._highspy = highspy
         self.solver = _highs()
+        inf = highspy.kHighsInf
         lp = highspy.HighsLp()
         lp.num_col_ = n
-        lp.num_row_ = len(rows)
+        lp.num_row_ = matrix.shape[0]
         lp.col_cost_ = np.zeros(n)
-        lp.col_lower_ = lower
-        lp.col_upper_ = np.where(np.isinf(upper), highspy.kHighsInf, upper)
-        inf = highspy.kHighsInf
-        lp.row_lower_ = np.array([-inf if lo == -INF else lo for _, lo, _ in rows], dtype=float)
-        lp.row_upper_ = np.array([inf if hi == INF else hi for _, _, hi in rows], dtype=float)
-        r_idx, c_idx, data = [], [], []
-        for r, (expression, _, _) in enumerate(rows):
-            for c, a in expression.items():
-                r_idx.append(r)
-                c_idx.append(c)
-                data.append(float(a))
-        matrix = csc_matrix((data, (r_idx, c_idx)), shape=(len(rows), n))
+        lp.col_lower_ = np.asarray(lower, dtype=float)
+        lp.col_upper_ = np.where(np.isinf(upper), inf, upper).astype(float)
+        lp.row_lower_ = np.where(np.isinf(row_lower), -inf, row_lower).astype(float)
+        lp.row_upper_ = np.where(np.isinf(row_upper), inf, row_upper).astype(float)
+        columns = csc_matrix(matrix)
+        columns.sort_indices()
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-        lp.a_matrix_.value_ = matrix.data.astype(float)
+        lp.a_matrix_.start_ = columns.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = columns.indices.astype(np.int32)
+        lp.a_matrix_.value_ = columns.data.astype(float)
         self.solver.passModel(lp)
         self._cost = np.zeros(n)
+        self._solved = False
+
+    @classmethod
+    def of(cls, rows: Rows, n: int, lower: np.ndarray, upper: np.ndarray) -> _Program:
+        """The program of ``rows`` over ``n`` variables bounded by ``lower`` and ``upper``."""
+        matrix, row_lower, row_upper = _matrix(rows, n)
+        return cls(matrix, row_lower, row_upper, lower, upper)
 
     def optimum(self, objective: np.ndarray, maximize: bool) -> tuple[float, np.ndarray | None]:
         """The optimum of ``objective`` and a point reaching it (None when unbounded)."""
@@ -174,6 +204,13 @@ class _Program:
         sense = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
         self.solver.changeObjectiveSense(sense)
         self.solver.run()
+        if not self._solved:
+            # Only the objective changes from here on, so the last optimal basis stays
+            # primal feasible: the primal simplex starts from it (tens of iterations), where
+            # HiGHS's default dual simplex, having lost dual feasibility, starts nearly afresh
+            # (thousands: 50 times slower on a national table's program).
+            self.solver.setOptionValue("simplex_strategy", 4)
+            self._solved = True
         status = self.solver.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             point = np.array(self.solver.getSolution().col_value)
@@ -316,9 +353,90 @@ def audit(
 
 
 LOCAL = 20_000
-"""Unknowns in a program of its own: a larger component is audited piece by piece. Whole
-programs of this size still solve in well under a second with HiGHS (a 12,000-donor nation's
-three editions, about 5,000 unknowns, audit four times faster whole than piece by piece)."""
+"""Unknowns in a program of its own: a larger component is audited piece by piece, around each
+target still open after the blocks' pass. Whole programs of this size still solve in well under
+a second with HiGHS (a 12,000-donor nation's three editions, about 5,000 unknowns, audit four
+times faster whole than piece by piece)."""
+HOOD = 1_000
+"""Unknowns around a target in a component audited piece by piece."""
+BLOCKS_ABOVE = 300
+"""A component of more unknowns is first audited block by block (:attr:`Model.blocks`)."""
+
+
+class _Ranges:
+    """The least and greatest value seen so far of each target, over every point found that the
+    reader cannot rule out (the truth first), and which targets' own programs have been solved
+    to the end."""
+
+    def __init__(self, at_truth: np.ndarray, width: float, exact: bool) -> None:
+        self.low = at_truth.copy()
+        self.high = at_truth.copy()
+        self.settled = {True: np.zeros(len(at_truth), dtype=bool)}
+        self.settled[False] = np.zeros(len(at_truth), dtype=bool)
+        self.width = width
+        self.exact = exact
+
+    def needs(self, i: int) -> bool:
+        if self.settled[True][i] and self.settled[False][i]:
+            return False
+        return self.exact or self.high[i] - self.low[i] < self.width - TOLERANCE
+
+    def see(self, values: np.ndarray) -> None:
+        np.minimum(self.low, values, out=self.low)
+        np.maximum(self.high, values, out=self.high)
+
+    def settle(self, i: int, best: float, maximize: bool) -> None:
+        self.settled[maximize][i] = True
+        if maximize:
+            self.high[i] = max(self.high[i], best)
+        else:
+            self.low[i] = min(self.low[i], best)
+
+
+def _solve(
+    program: _Program,
+    sub: csr_matrix,
+    offset: np.ndarray,
+    ranges: _Ranges,
+    sweep: list[int],
+    each: list[int],
+    final: bool,
+) -> None:
+    """Widen ``ranges`` with the points of one program over some unknowns (a target's value at
+    a point is ``offset + sub @ point``).
+
+    Sweeping programs first: every open target of ``sweep`` pushed up at once, then down at
+    once, with weights drawn afresh each time (fixed seed: the same verdicts every run), while a
+    pair of sweeps still settles a tenth of those left. Then each open target of ``each`` gets
+    programs of its own (both directions only where one is not enough); with ``final``, their
+    optima are the targets' bounds and settle them.
+    """
+    rng = np.random.default_rng(0)
+
+    def see(point: np.ndarray | None) -> None:
+        if point is not None:
+            ranges.see(offset + sub @ point)
+
+    while True:
+        pending = [i for i in sweep if ranges.needs(i)]
+        if not pending:
+            break
+        for maximize in (True, False):
+            drawn = rng.uniform(0.5, 1.5, len(pending))
+            see(program.optimum(np.asarray(drawn @ sub[pending]).ravel(), maximize)[1])
+        left = sum(1 for i in pending if ranges.needs(i))
+        if len(pending) < 8 or left > 0.9 * len(pending):
+            break
+    for i in each:
+        for maximize in (True, False):
+            if not ranges.needs(i):
+                break
+            if ranges.settled[maximize][i]:
+                continue
+            best, point = program.optimum(sub[i].toarray().ravel(), maximize)
+            see(point)
+            if final:
+                ranges.settle(i, best + float(offset[i]), maximize)
 
 
 def _component_ranges(
@@ -333,13 +451,15 @@ def _component_ranges(
 
     Every solution found is a point the reader cannot rule out: the targets' values there
     widen their seen ranges, so most targets are settled by other targets' programs and only
-    the rest get programs of their own (both directions only where one is not enough).
+    the rest get programs of their own.
 
-    A component of more than :data:`LOCAL` unknowns (a national table whose every cell is
-    linked through its margins) is solved around each target in turn, with the unknowns
-    further away held at their true values. That can only narrow what the solver finds, never
-    widen it: a range found wide enough is wide enough, and one found too narrow is treated as
-    too narrow (more is hidden than strictly needed, never less).
+    A large component (a national table whose every cell is linked through its margins) is
+    first solved block by block (:attr:`Model.blocks`: an institution's province and kind),
+    each block's unknowns on their own with every other unknown held at its true value. That
+    can only narrow what the solver finds, never widen it: a range found wide enough in a block
+    is wide enough. The targets left open are then solved in the whole component's program; in
+    one of more than :data:`LOCAL` unknowns, around each target in turn, where a range found
+    too narrow is treated as too narrow (more is hidden than strictly needed, never less).
     """
     variables = sorted({v for r in row_ids for v in reduced[r][0]})
     local = {v: n for n, v in enumerate(variables)}
@@ -355,140 +475,113 @@ def _component_ranges(
     matrix = csr_matrix((t_data, (t_rows, t_cols)), shape=(len(keys), n))
     truth = np.array([model.values[v] for v in variables], dtype=float)
     at_truth = matrix @ truth
-    seen_low = at_truth.copy()
-    seen_high = at_truth.copy()
-    settled_low = np.zeros(len(keys), dtype=bool)
-    settled_high = np.zeros(len(keys), dtype=bool)
+    ranges = _Ranges(at_truth, width, exact)
+    everyone = list(range(len(keys)))
 
-    def needs(i: int) -> bool:
-        if settled_low[i] and settled_high[i]:
-            return False
-        return exact or seen_high[i] - seen_low[i] < width - TOLERANCE
+    def found() -> dict[Key, tuple[float, float]]:
+        return {key: (float(ranges.low[i]), float(ranges.high[i])) for i, key in enumerate(keys)}
 
-    def settle(i: int, best: float, maximize: bool) -> None:
-        if maximize:
-            settled_high[i] = True
-            seen_high[i] = max(seen_high[i], best)
-        else:
-            settled_low[i] = True
-            seen_low[i] = min(seen_low[i], best)
-
-    if n <= LOCAL or exact:
-        program = _Program(n, rows, np.zeros(n), np.full(n, INF))
-
-        def see(point: np.ndarray) -> None:
-            values = matrix @ point
-            np.minimum(seen_low, values, out=seen_low)
-            np.maximum(seen_high, values, out=seen_high)
-
-        # Sweeping programs first: every needy target pushed up at once, then down at once,
-        # with weights drawn afresh each time (fixed seed: the same verdicts every run), while
-        # a pair of sweeps still settles a tenth of those left.
-        rng = np.random.default_rng(0)
-        while True:
-            pending = np.array([needs(i) for i in range(len(keys))], dtype=bool)
-            before = int(pending.sum())
-            if not before:
-                break
-            for maximize in (True, False):
-                drawn = rng.uniform(0.5, 1.5, before)
-                weights = np.asarray(drawn @ matrix[pending]).ravel()
-                _, point = program.optimum(weights, maximize)
-                if point is not None:
-                    see(point)
-            left = sum(1 for i in range(len(keys)) if needs(i))
-            if before < 8 or left > 0.9 * before:
-                break
-        for i in range(len(keys)):
-            for maximize in (True, False):
-                if not needs(i):
-                    break
-                if (settled_high if maximize else settled_low)[i]:
-                    continue
-                best, point = program.optimum(matrix[i].toarray().ravel(), maximize)
-                if point is not None:
-                    see(point)
-                settle(i, best, maximize)
-        return {key: (float(seen_low[i]), float(seen_high[i])) for i, key in enumerate(keys)}
-
-    # Piece by piece: the neighbourhood of each unsettled target, the rest held fixed.
-    rows_of: list[list[int]] = [[] for _ in range(n)]
-    for r, (expression, _, _) in enumerate(rows):
-        for c in expression:
-            rows_of[c].append(r)
+    program_rows = _Rows(rows, n, truth)
     by_column = matrix.tocsc()
-    targets_of = [
-        by_column.indices[by_column.indptr[c] : by_column.indptr[c + 1]] for c in range(n)
-    ]
-    for i in range(len(keys)):
-        if not needs(i):
-            continue
-        hood = _around(matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]], rows, rows_of)
-        program = _restricted(hood, rows, rows_of, truth)
-        sub = by_column[:, hood].tocsr()
-        inside = np.unique(np.concatenate([targets_of[c] for c in hood]))
-
-        def see_here(point: np.ndarray, sub: csr_matrix = sub, hood: np.ndarray = hood) -> None:
-            values = at_truth + sub @ (point - truth[hood])
-            np.minimum(seen_low, values, out=seen_low)
-            np.maximum(seen_high, values, out=seen_high)
-
-        for maximize in (True, False):
-            waiting = [int(t) for t in inside if needs(int(t))]
-            if waiting:
-                _, point = program.optimum(np.asarray(sub[waiting].sum(axis=0)).ravel(), maximize)
-                if point is not None:
-                    see_here(point)
-        for maximize in (True, False):
-            if not needs(i):
-                break
-            best, point = program.optimum(sub[i].toarray().ravel(), maximize)
-            if point is not None:
-                see_here(point)
-            # The program counts the target's unknowns in the neighbourhood; the rest stay true.
-            held = float(np.asarray(sub[i] @ truth[hood]).ravel()[0])
-            settle(i, best + float(at_truth[i]) - held, maximize)
-    return {key: (float(seen_low[i]), float(seen_high[i])) for i, key in enumerate(keys)}
-
-
-def _around(
-    start: np.ndarray, rows: list[tuple[dict[int, float], float, float]], rows_of: list[list[int]]
-) -> np.ndarray:
-    """Up to :data:`LOCAL` unknowns nearest ``start`` through shared rows, nearest first."""
-    seen: dict[int, None] = dict.fromkeys(int(c) for c in start)
-    queue = deque(seen)
-    done: set[int] = set()
-    while queue and len(seen) < LOCAL:
-        c = queue.popleft()
-        for r in rows_of[c]:
-            if r in done:
+    if n > BLOCKS_ABOVE and not exact and model.blocks:
+        for block, inside in _blocks(model, variables, matrix):
+            open_ = [i for i in inside if ranges.needs(i)]
+            if not open_:
                 continue
-            done.add(r)
-            for other in rows[r][0]:
-                if other not in seen:
-                    seen[other] = None
-                    queue.append(other)
-    return np.array(sorted(list(seen)[:LOCAL] if len(seen) > LOCAL else seen), dtype=np.int64)
-
-
-def _restricted(
-    hood: np.ndarray,
-    rows: list[tuple[dict[int, float], float, float]],
-    rows_of: list[list[int]],
-    truth: np.ndarray,
-) -> _Program:
-    """The program over the unknowns ``hood``, every other unknown at its true value."""
-    position = {int(c): k for k, c in enumerate(hood)}
-    chosen = sorted({r for c in hood for r in rows_of[int(c)]})
-    local_rows = []
-    for r in chosen:
-        expression, lo, hi = rows[r]
-        rest = sum(a * truth[c] for c, a in expression.items() if c not in position)
-        local_rows.append(
-            ({position[c]: a for c, a in expression.items() if c in position}, lo - rest, hi - rest)
+            sub = by_column[:, block].tocsr()
+            offset = at_truth - sub @ truth[block]
+            _solve(program_rows.restricted(block), sub, offset, ranges, open_, open_, False)
+    if n <= LOCAL or exact:
+        program = _Program(
+            program_rows.matrix,
+            program_rows.lower,
+            program_rows.upper,
+            np.zeros(n),
+            np.full(n, INF),
         )
-    size = len(hood)
-    return _Program(size, local_rows, np.zeros(size), np.full(size, INF))
+        _solve(program, matrix, np.zeros(len(keys)), ranges, everyone, everyone, True)
+        return found()
+
+    # Piece by piece: the neighbourhood of each open target, the rest held fixed.
+    for i in everyone:
+        if not ranges.needs(i):
+            continue
+        hood = program_rows.around(matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]])
+        sub = by_column[:, hood].tocsr()
+        inside = np.flatnonzero(sub.getnnz(axis=1)).tolist()  # targets with unknowns here
+        # The target's own optima in its neighbourhood settle it: further away, it is held.
+        offset = at_truth - sub @ truth[hood]
+        _solve(program_rows.restricted(hood), sub, offset, ranges, inside, [i], True)
+    return found()
+
+
+class _Rows:
+    """A component's relations over its unknowns, and the programs over some of them with the
+    rest held at their true values."""
+
+    def __init__(self, rows: Rows, n: int, truth: np.ndarray) -> None:
+        self.matrix, self.lower, self.upper = _matrix(rows, n)
+        self.columns = self.matrix.tocsc()
+        self.truth = truth
+
+    def restricted(self, hood: np.ndarray) -> _Program:
+        """The program over the unknowns ``hood``, every other unknown at its true value."""
+        touching = self.columns[:, hood]
+        chosen = np.unique(touching.indices)
+        rows = self.matrix[chosen]
+        inside = touching[chosen]
+        rest = rows @ self.truth - inside @ self.truth[hood]
+        size = len(hood)
+        return _Program(
+            inside,
+            self.lower[chosen] - rest,
+            self.upper[chosen] - rest,
+            np.zeros(size),
+            np.full(size, INF),
+        )
+
+    def around(self, start: np.ndarray) -> np.ndarray:
+        """Up to :data:`HOOD` unknowns nearest ``start`` through shared rows, nearest first
+        (and at one distance, those of the shortest rows first)."""
+        chosen = np.zeros(self.matrix.shape[1], dtype=bool)
+        done = np.zeros(self.matrix.shape[0], dtype=bool)
+        frontier = np.unique(start)
+        chosen[frontier] = True
+        found = [frontier]
+        count = frontier.size
+        lengths = np.diff(self.matrix.indptr)
+        while count < HOOD and frontier.size:
+            rows = np.unique(self.columns[:, frontier].indices)
+            rows = rows[~done[rows]]
+            done[rows] = True
+            rows = rows[np.argsort(lengths[rows], kind="stable")]
+            reached = self.matrix[rows].indices
+            _, first = np.unique(reached, return_index=True)
+            reached = reached[np.sort(first)]
+            frontier = reached[~chosen[reached]][: HOOD - count]
+            chosen[frontier] = True
+            found.append(frontier)
+            count += frontier.size
+        return np.sort(np.concatenate(found)).astype(np.int64)
+
+
+def _blocks(
+    model: Model, variables: list[int], matrix: csr_matrix
+) -> list[tuple[np.ndarray, list[int]]]:
+    """The component's unknowns by block (local indices), each with the targets whose unknowns
+    all lie in it."""
+    members: dict[Hashable, list[int]] = defaultdict(list)
+    for c, v in enumerate(variables):
+        if v in model.blocks:
+            members[model.blocks[v]].append(c)
+    block_of = {c: label for label, columns in members.items() for c in columns}
+    inside: dict[Hashable, list[int]] = defaultdict(list)
+    for i in range(matrix.shape[0]):
+        columns = matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]]
+        labels = {block_of.get(int(c)) for c in columns}
+        if len(labels) == 1 and None not in labels:
+            inside[labels.pop()].append(i)
+    return [(np.array(members[label], dtype=np.int64), found) for label, found in inside.items()]
 
 
 # --- secondary suppression -----------------------------------------------------------------
@@ -537,6 +630,10 @@ def protect(
     while True:
         targets = [k for k in [*hidden, *derived] if k not in safe]
         unsafe = audit(model, hidden, width, targets=targets)
+        # A range found wide enough was seen at points the reader cannot rule out, and hiding
+        # more keeps every such point possible (publishing a pinned cell too: every point
+        # has it at its value): it stays wide enough, and only the rest are audited again.
+        safe.update(k for k in targets if k not in unsafe)
         if not unsafe:
             return ProtectionResult(hidden & choosable, primary, {})
         # A cell hidden only to give others room, whose value the rest of what is known
@@ -559,36 +656,34 @@ def protect(
                 return ProtectionResult(hidden & choosable, primary, {})
         added: set[Key] = set()
         stuck: dict[Key, tuple[float, float]] = {}
-        moved: set[int] = set()  # variables of the cells hidden in this round
         for key in sorted(unsafe, key=repr):
-            expression = model.cells.get(key) or model.derived[key]
-            if key in added or not moved.isdisjoint(expression):
-                continue  # what was just hidden may be room enough: the next audit tells
             if key in safe:
                 continue
-            if _wide_around(model, index, key, hidden | added, width, neighbourhood):
-                # The audit (local, for a large component) was narrower than the reader's
-                # range: a wider neighbourhood shows the range wide enough.
-                safe.add(key)
-                continue
+            # Each sees what was hidden for the ones before it: where that is room enough,
+            # nothing more is hidden.
             extra = _room(model, index, key, hidden | added, free, width, neighbourhood)
-            if extra is None:
+            if extra is None and _wide_around(model, index, key, hidden | added, width):
+                # Its range is wide enough though it cannot move by the whole interval one
+                # way (a count of 3 that can be 1 or 6): the two points are the certificate.
+                safe.add(key)
+            elif extra is None:
                 stuck[key] = unsafe[key]
             elif not extra:
                 # A change of the hidden counts alone moves it by the interval: that point
                 # is the certificate that the reader's range is wide enough.
                 safe.add(key)
             else:
+                # The change found is a point the reader cannot rule out once ``extra`` is
+                # hidden: the certificate that the range is then wide enough.
+                safe.add(key)
                 added |= extra
-                for cell in extra:
-                    moved.update(model.cells[cell])
         if stuck and not added - hidden:
             # No cheapest change was found within reach: hide every count that shares an
             # unknown with a stuck cell (its rows and columns), and audit again.
             for key in stuck:
                 expression = model.cells.get(key) or model.derived[key]
                 for v in expression:
-                    added.update(k for k in index.cells_of[v] if k in free and values[k] > 0)
+                    added.update(k for k in index.cells_with(v) if k in free and values[k] > 0)
         added -= hidden
         if not added:
             return ProtectionResult(hidden & choosable, primary, stuck)
@@ -635,22 +730,34 @@ def _partners(
 
 
 class _Index:
-    """Which cells and relations each variable appears in (for neighbourhoods), and the true
-    value of each."""
+    """Every cell and relation of the model as a row of a sparse matrix over its variables (for
+    neighbourhoods and programs of change), with their true values."""
 
     def __init__(self, model: Model) -> None:
-        self.cells_of: dict[int, list[Key]] = defaultdict(list)
-        self.value: dict[Key, int] = {}
-        for key, expression in model.cells.items():
-            self.value[key] = model.value(expression)
-            for v in expression:
-                self.cells_of[v].append(key)
-        self.relations_of: dict[int, list[int]] = defaultdict(list)
-        self.relation_value: list[int] = []
-        for r, (expression, _, _) in enumerate(model.constraints):
-            self.relation_value.append(model.value(expression))
-            for v in expression:
-                self.relations_of[v].append(r)
+        self.keys = list(model.cells)
+        n = len(model.values)
+        truth = np.array(model.values, dtype=float)
+        self.cells, _, _ = _matrix([(model.cells[k], 0.0, 0.0) for k in self.keys], n)
+        self.cell_value = self.cells @ truth
+        counts = np.rint(self.cell_value).astype(np.int64).tolist()
+        self.value: dict[Key, int] = dict(zip(self.keys, counts, strict=True))
+        self.cost = np.array(
+            [model.cost.get(k, 1.0 + self.value[k]) for k in self.keys], dtype=float
+        )
+        self.relations, self.relation_lower, self.relation_upper = _matrix(model.constraints, n)
+        self.relation_value = self.relations @ truth
+        self.cells_by_variable = self.cells.tocsc()
+        self.relations_by_variable = self.relations.tocsc()
+        self.links = vstack([self.cells, self.relations], format="csr")
+        """Cells and relations, one row each: what links the variables."""
+        self.links_by_variable = self.links.tocsc()
+
+    def cells_with(self, v: int) -> list[Key]:
+        """The cells whose expression holds variable ``v``."""
+        found = self.cells_by_variable.indices[
+            self.cells_by_variable.indptr[v] : self.cells_by_variable.indptr[v + 1]
+        ]
+        return [self.keys[c] for c in found.tolist()]
 
 
 def _room(
@@ -666,28 +773,26 @@ def _room(
     within reach keeps every relation and every settled cell."""
     expression = model.cells.get(target) or model.derived[target]
     # The neighbourhood: variables reached from the target through cells and relations,
-    # nearest first. A published national total reaches a whole column; capped at ``limit``.
-    for reach in (limit // 40, limit, limit * 10):
-        variables = _neighbourhood(model, index, expression, reach)
+    # smallest first, growing fourfold while no change is found in it, up to ``limit / 2``
+    # (a program's time grows faster than its size).
+    for reach in (limit // 40, limit // 10, limit // 2):
+        variables = _neighbourhood(index, expression, reach)
         found = _cheapest_change(model, index, expression, variables, hidden, choosable, width)
         if found is not None or len(variables) < reach:
             return found
     return None
 
 
-def _wide_around(
-    model: Model, index: _Index, target: Key, hidden: set[Key], width: float, limit: int
-) -> bool:
+def _wide_around(model: Model, index: _Index, target: Key, hidden: set[Key], width: float) -> bool:
     """Whether ``target``'s range is at least ``width`` in the reader's program restricted to
     its neighbourhood (every unknown further away held at its true value, which can only
     narrow the range: a range found wide enough here is wide enough)."""
     expression = model.cells.get(target) or model.derived[target]
-    # One small neighbourhood: a wider one costs as much as finding room (which follows).
-    variables = _neighbourhood(model, index, expression, limit // 40)
-    rows, _, _ = _change_rows(model, index, variables, hidden, set())
-    local = {v: n for n, v in enumerate(variables)}
-    truth = np.array([model.values[v] for v in variables], dtype=float)
-    program = _Program(len(variables), rows, -truth, np.full(len(variables), INF))
+    variables = _neighbourhood(index, expression, WIDE_AROUND)
+    matrix, lower, upper, _, _ = _change_rows(index, variables, hidden, set())
+    truth = np.array(model.values, dtype=float)[variables]
+    program = _Program(matrix, lower, upper, -truth, np.full(len(variables), INF))
+    local = {int(v): c for c, v in enumerate(variables)}
     objective = np.zeros(len(variables))
     for v, a in expression.items():
         objective[local[v]] += a
@@ -699,75 +804,109 @@ def _wide_around(
     return high - low >= width - TOLERANCE
 
 
+WIDE_AROUND = 2_000
+"""Unknowns around a count whose range is looked at once more before it is called stuck."""
+
+
 def _change_rows(
-    model: Model, index: _Index, variables: list[int], hidden: set[Key], choosable: set[Key]
-) -> tuple[list[tuple[dict[int, float], float, float]], list[Key], list[float]]:
-    """The rows of a program in the change ``d`` of ``variables`` (the rest unchanged): every
-    relation holds, each hidden cell stays at least 1, a cell of ``choosable`` may move at a
-    cost (a slack column each: the movers and their costs are returned), every other cell
-    stays as published."""
-    local = {v: n for n, v in enumerate(variables)}
-    n = len(variables)
-    rows: list[tuple[dict[int, float], float, float]] = []
-    costs: list[float] = []
-    movers: list[Key] = []
-    touched_cells: dict[Key, None] = {}
-    touched_relations: dict[int, None] = {}
-    for v in variables:
-        touched_cells.update(dict.fromkeys(index.cells_of[v]))
-        touched_relations.update(dict.fromkeys(index.relations_of[v]))
-    for r in touched_relations:
-        expression, lo, hi = model.constraints[r]
-        value = index.relation_value[r]
-        inside = {local[v]: float(a) for v, a in expression.items() if v in local}
-        rows.append((inside, lo - value, hi - value))
-    for key in touched_cells:
-        expression = model.cells[key]
-        value = index.value[key]
-        inside = {local[v]: float(a) for v, a in expression.items() if v in local}
-        if key in hidden:
-            rows.append((inside, 1.0 - value, INF))
-        elif key in choosable and value > 0:
-            # |change| <= s: one slack column per cell that may be hidden at a cost.
-            s = n + len(movers)
-            movers.append(key)
-            costs.append(model.cost.get(key, 1.0 + value))
-            rows.append(({**inside, s: -1.0}, -INF, 0.0))
-            rows.append(({**inside, s: 1.0}, 0.0, INF))
-        else:
-            rows.append((inside, 0.0, 0.0))  # settled, or a zero: it cannot move
-    return rows, movers, costs
+    index: _Index, variables: np.ndarray, hidden: set[Key], choosable: set[Key]
+) -> tuple[csr_matrix, np.ndarray, np.ndarray, list[Key], np.ndarray]:
+    """The rows of a program in the change ``d`` of ``variables`` (the rest unchanged), with
+    their bounds: every relation holds, each hidden cell stays at least 1, a cell of
+    ``choosable`` may move at a cost (a slack column each: the movers and their costs are
+    returned), every other cell stays as published."""
+    # Column slices: their row indices are the relations and cells the variables are in.
+    relations = index.relations_by_variable[:, variables]
+    touched = np.unique(relations.indices)
+    r_rows = relations.tocsr()[touched]
+    r_lower = index.relation_lower[touched] - index.relation_value[touched]
+    r_upper = index.relation_upper[touched] - index.relation_value[touched]
+    cells = index.cells_by_variable[:, variables]
+    touched = np.unique(cells.indices)
+    c_rows = cells.tocsr()[touched]
+    value = index.cell_value[touched]
+    keys = [index.keys[c] for c in touched.tolist()]
+    is_hidden = np.array([k in hidden for k in keys], dtype=bool)
+    # A cell that may be hidden at a cost moves by at most its slack s: |change| <= s. Once
+    # hidden it is at least 1 to the reader, so the change keeps it there.
+    moves = np.array([k in choosable for k in keys], dtype=bool) & ~is_hidden & (value > 0)
+    settled = ~is_hidden & ~moves  # settled, or a zero: it cannot move
+    m = int(moves.sum())
+    slack = csr_matrix((np.ones(m), (np.arange(m), np.arange(m))), shape=(m, m), dtype=float)
+
+    def wide(rows: csr_matrix) -> csr_matrix:
+        return hstack([rows, csr_matrix((rows.shape[0], m))])
+
+    moving = c_rows[moves]
+    matrix = vstack(
+        [
+            wide(r_rows),
+            wide(c_rows[is_hidden]),
+            wide(c_rows[settled]),
+            hstack([moving, -slack]),
+            hstack([moving, slack]),
+            wide(moving),
+        ],
+        format="csr",
+    )
+    zeros = np.zeros(int(settled.sum()))
+    lower = np.r_[
+        r_lower, 1.0 - value[is_hidden], zeros, np.full(m, -INF), np.zeros(m), 1.0 - value[moves]
+    ]
+    upper = np.r_[
+        r_upper,
+        np.full(int(is_hidden.sum()), INF),
+        zeros,
+        np.zeros(m),
+        np.full(m, INF),
+        np.full(m, INF),
+    ]
+    movers = [k for k, move in zip(keys, moves, strict=True) if move]
+    return matrix, lower, upper, movers, index.cost[touched[moves]]
 
 
-def _neighbourhood(model: Model, index: _Index, start: Expression, limit: int) -> list[int]:
-    seen: dict[int, None] = dict.fromkeys(start)
-    queue = deque(start)
-    visited_cells: set[Key] = set()
-    visited_relations: set[int] = set()
-    while queue and len(seen) < limit:
-        v = queue.popleft()
-        linked: list[Expression] = []
-        for key in index.cells_of[v]:
-            if key not in visited_cells:
-                visited_cells.add(key)
-                linked.append(model.cells[key])
-        for r in index.relations_of[v]:
-            if r not in visited_relations:
-                visited_relations.add(r)
-                linked.append(model.constraints[r][0])
-        for expression in linked:
-            for u in expression:
-                if u not in seen:
-                    seen[u] = None
-                    queue.append(u)
-    return list(seen)[: max(limit, len(start))]
+def _neighbourhood(index: _Index, start: Expression, limit: int) -> np.ndarray:
+    """Up to ``limit`` variables reached from ``start`` through cells and relations, the
+    smallest first: an institution's row and its province's column come before a national
+    column of thousands, so a neighbourhood holds the short cycles that give room."""
+    links, by_variable = index.links, index.links_by_variable
+    lengths = np.diff(links.indptr)
+    visited = np.zeros(links.shape[0], dtype=bool)
+    chosen = np.zeros(links.shape[1], dtype=bool)
+    heap: list[tuple[int, int, int]] = []  # (size, order, row of links)
+    order = itertools.count()
+
+    indices, starts = by_variable.indices, by_variable.indptr
+
+    def link(variables: np.ndarray) -> None:
+        rows = np.concatenate([indices[starts[v] : starts[v + 1]] for v in variables.tolist()])
+        rows = np.unique(rows[~visited[rows]])
+        visited[rows] = True
+        for r, size in zip(rows.tolist(), lengths[rows].tolist(), strict=True):
+            heapq.heappush(heap, (size, next(order), r))
+
+    first = np.array(list(start), dtype=np.int64)
+    chosen[first] = True
+    found = [first]
+    count = first.size
+    link(first)
+    while heap and count < limit:
+        _, _, r = heapq.heappop(heap)
+        members = links.indices[links.indptr[r] : links.indptr[r + 1]]
+        new = members[~chosen[members]][: limit - count]
+        if new.size:
+            chosen[new] = True
+            found.append(new)
+            count += new.size
+            link(new)
+    return np.concatenate(found).astype(np.int64)
 
 
 def _cheapest_change(
     model: Model,
     index: _Index,
     target: Expression,
-    variables: list[int],
+    variables: np.ndarray,
     hidden: set[Key],
     choosable: set[Key],
     width: float,
@@ -776,22 +915,29 @@ def _cheapest_change(
     (up, or down where the count allows), every relation and settled cell holds, each hidden
     cell stays at least 1, published zeros stay zero; the cost is what the published cells
     that move lose. The cells that move are returned."""
-    local = {v: n for n, v in enumerate(variables)}
     n = len(variables)
-    truth = np.array([model.values[v] for v in variables], dtype=float)
-    rows, movers, costs = _change_rows(model, index, variables, hidden, choosable)
+    truth = np.array(model.values, dtype=float)[variables]
+    matrix, row_lower, row_upper, movers, costs = _change_rows(index, variables, hidden, choosable)
+    local = {int(v): c for c, v in enumerate(variables)}
     t_inside = {local[v]: float(a) for v, a in target.items() if v in local}
+    aim, _, _ = _matrix([(t_inside, 0.0, 0.0)], matrix.shape[1])
     value = model.value(target)
     columns = n + len(movers)
     lower = np.r_[-truth, np.zeros(len(movers))]
     upper = np.full(columns, INF)
-    objective = np.r_[np.zeros(n), np.array(costs)]
+    objective = np.r_[np.zeros(n), costs]
     best: tuple[float, set[Key]] | None = None
     for sign in (1.0, -1.0):
         if sign < 0 and value - width < 0:
             continue  # cannot fall that far
         bound = (width, INF) if sign > 0 else (-INF, -width)
-        program = _Program(columns, [*rows, (t_inside, *bound)], lower, upper)
+        program = _Program(
+            vstack([matrix, aim], format="csr"),
+            np.r_[row_lower, bound[0]],
+            np.r_[row_upper, bound[1]],
+            lower,
+            upper,
+        )
         try:
             cost, point = program.optimum(objective, maximize=False)
         except RuntimeError:

@@ -113,9 +113,11 @@ def add_table(
     release: Hashable,
     shared: Shared | None = None,
     cost: Callable[[Cell, int], float] | None = None,
+    blocks: Mapping[str, Hashable] | None = None,
 ) -> dict[Cell, Hashable]:
     """Put ``table``, as published in ``release``, into the reader's ``model``: a variable
     per leaf cell (reused from ``shared`` when unchanged), a model cell per published cell.
+    ``blocks`` gives a leaf's cells their block in the model (:attr:`Model.blocks`).
     The model keys, ``(release, table, unit, column)``, by table cell."""
     shared = {} if shared is None else shared
     values = table.values()
@@ -129,6 +131,8 @@ def add_table(
             else:
                 variable[(leaf, c)] = model.variable(value)
                 shared[(table.name, leaf, c)] = (value, variable[(leaf, c)])
+                if blocks is not None and leaf in blocks:
+                    model.blocks[variable[(leaf, c)]] = blocks[leaf]
     keys: dict[Cell, Hashable] = {}
     for unit in table.units:
         members = table.groups.get(unit, [unit])

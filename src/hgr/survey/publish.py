@@ -293,9 +293,17 @@ def _add_edition(
     """Put one edition, its relations and its persons into the reader's ``model``."""
     tables = _tables(edition)
     keys: dict[str, dict[Cell, Any]] = {}
+    # An institution's counts are first audited with those of its province's institutions of
+    # its kind: the province's and the kind's published margins bind them most closely.
+    blocks = {code: (f["province"], f["kind"]) for code, f in edition["institutions"].items()}
     for name, table in tables.items():
         keys[name] = add_table(
-            model, table, release, shared, lambda cell, value: _cost(cell[0], cell[1], value)
+            model,
+            table,
+            release,
+            shared,
+            lambda cell, value: _cost(cell[0], cell[1], value),
+            blocks,
         )
     for code in edition["institutions"]:
         for (left_table, left), sense, (right_table, right) in LINKS:
