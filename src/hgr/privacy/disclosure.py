@@ -656,17 +656,21 @@ def protect(
                 return ProtectionResult(hidden & choosable, primary, {})
         added: set[Key] = set()
         stuck: dict[Key, tuple[float, float]] = {}
+        moved: set[int] = set()  # variables of the cells hidden in this round
         for key in sorted(unsafe, key=repr):
             if key in safe:
                 continue
-            # Each sees what was hidden for the ones before it: where that is room enough,
-            # nothing more is hidden.
-            extra = _room(model, index, key, hidden | added, free, width, neighbourhood)
-            if extra is None and _wide_around(model, index, key, hidden | added, width):
-                # Its range is wide enough though it cannot move by the whole interval one
-                # way (a count of 3 that can be 1 or 6): the two points are the certificate.
+            if not moved.isdisjoint(model.cells.get(key) or model.derived[key]):
+                continue  # what was just hidden may be room enough: the next audit tells
+            if _wide_around(model, index, key, hidden | added, width):
+                # The audit (around it, for a large component) was narrower than the
+                # reader's range, or it cannot move by the whole interval one way but its
+                # range is wide enough (a count of 3 that can be 1 or 6): the points found
+                # are the certificate.
                 safe.add(key)
-            elif extra is None:
+                continue
+            extra = _room(model, index, key, hidden | added, free, width, neighbourhood)
+            if extra is None:
                 stuck[key] = unsafe[key]
             elif not extra:
                 # A change of the hidden counts alone moves it by the interval: that point
@@ -677,6 +681,8 @@ def protect(
                 # hidden: the certificate that the range is then wide enough.
                 safe.add(key)
                 added |= extra
+                for cell in extra:
+                    moved.update(model.cells[cell])
         if stuck and not added - hidden:
             # No cheapest change was found within reach: hide every count that shares an
             # unknown with a stuck cell (its rows and columns), and audit again.
@@ -804,8 +810,9 @@ def _wide_around(model: Model, index: _Index, target: Key, hidden: set[Key], wid
     return high - low >= width - TOLERANCE
 
 
-WIDE_AROUND = 2_000
-"""Unknowns around a count whose range is looked at once more before it is called stuck."""
+WIDE_AROUND = 500
+"""Unknowns around a count found too narrow whose range is looked at once more (as small as
+step 3's first neighbourhood: a wider one costs as much as finding room, which follows)."""
 
 
 def _change_rows(
