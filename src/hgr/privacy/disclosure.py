@@ -873,39 +873,40 @@ def _change_rows(
 
 
 def _neighbourhood(index: _Index, start: Expression, limit: int) -> np.ndarray:
-    """Up to ``limit`` variables reached from ``start`` through cells and relations, the
-    smallest first: an institution's row and its province's column come before a national
-    column of thousands, so a neighbourhood holds the short cycles that give room."""
+    """Up to ``limit`` variables reached from ``start`` through cells and relations, nearest
+    and smallest first: a relation's priority is its distance from ``start`` (in relations
+    crossed) plus half the log of its size. An institution's own rows and its province's
+    column come before a national column of thousands, and before a flood of small relations
+    reached through many others."""
     links, by_variable = index.links, index.links_by_variable
-    lengths = np.diff(links.indptr)
+    weight = 0.5 * np.log2(np.maximum(np.diff(links.indptr), 1))
     visited = np.zeros(links.shape[0], dtype=bool)
     chosen = np.zeros(links.shape[1], dtype=bool)
-    heap: list[tuple[int, int, int]] = []  # (size, order, row of links)
+    heap: list[tuple[float, int, int, int]] = []  # (priority, order, distance, row of links)
     order = itertools.count()
-
     indices, starts = by_variable.indices, by_variable.indptr
 
-    def link(variables: np.ndarray) -> None:
+    def link(variables: np.ndarray, distance: int) -> None:
         rows = np.concatenate([indices[starts[v] : starts[v + 1]] for v in variables.tolist()])
         rows = np.unique(rows[~visited[rows]])
         visited[rows] = True
-        for r, size in zip(rows.tolist(), lengths[rows].tolist(), strict=True):
-            heapq.heappush(heap, (size, next(order), r))
+        for r, w in zip(rows.tolist(), weight[rows].tolist(), strict=True):
+            heapq.heappush(heap, (distance + w, next(order), distance, r))
 
     first = np.array(list(start), dtype=np.int64)
     chosen[first] = True
     found = [first]
     count = first.size
-    link(first)
+    link(first, 1)
     while heap and count < limit:
-        _, _, r = heapq.heappop(heap)
+        _, _, distance, r = heapq.heappop(heap)
         members = links.indices[links.indptr[r] : links.indptr[r + 1]]
         new = members[~chosen[members]][: limit - count]
         if new.size:
             chosen[new] = True
             found.append(new)
             count += new.size
-            link(new)
+            link(new, distance + 1)
     return np.concatenate(found).astype(np.int64)
 
 
