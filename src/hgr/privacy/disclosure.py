@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csc_matrix, csr_matrix, hstack, vstack
+from scipy.sparse import csc_matrix, csr_matrix, hstack, identity, vstack
 
 __all__ = ["Model", "ProtectionResult", "audit", "protect"]
 
@@ -185,12 +185,6 @@ class _Program:
         self.solver.passModel(lp)
         self._cost = np.zeros(n)
         self._solved = False
-
-    @classmethod
-    def of(cls, rows: Rows, n: int, lower: np.ndarray, upper: np.ndarray) -> _Program:
-        """The program of ``rows`` over ``n`` variables bounded by ``lower`` and ``upper``."""
-        matrix, row_lower, row_upper = _matrix(rows, n)
-        return cls(matrix, row_lower, row_upper, lower, upper)
 
     def optimum(self, objective: np.ndarray, maximize: bool) -> tuple[float, np.ndarray | None]:
         """The optimum of ``objective`` and a point reaching it (None when unbounded)."""
@@ -466,13 +460,8 @@ def _component_ranges(
     rows = [({local[v]: a for v, a in reduced[r][0].items()}, *reduced[r][1:]) for r in row_ids]
     n = len(variables)
     keys = list(targets)
-    t_rows, t_cols, t_data = [], [], []
-    for i, key in enumerate(keys):
-        for v, a in targets[key].items():
-            t_rows.append(i)
-            t_cols.append(local[v])
-            t_data.append(a)
-    matrix = csr_matrix((t_data, (t_rows, t_cols)), shape=(len(keys), n))
+    aims = [({local[v]: a for v, a in targets[key].items()}, 0.0, 0.0) for key in keys]
+    matrix, _, _ = _matrix(aims, n)
     truth = np.array([model.values[v] for v in variables], dtype=float)
     at_truth = matrix @ truth
     ranges = _Ranges(at_truth, width, exact)
@@ -742,7 +731,7 @@ class _Index:
     def __init__(self, model: Model) -> None:
         self.keys = list(model.cells)
         n = len(model.values)
-        truth = np.array(model.values, dtype=float)
+        self.truth = truth = np.array(model.values, dtype=float)
         self.cells, _, _ = _matrix([(model.cells[k], 0.0, 0.0) for k in self.keys], n)
         self.cell_value = self.cells @ truth
         counts = np.rint(self.cell_value).astype(np.int64).tolist()
@@ -796,7 +785,7 @@ def _wide_around(model: Model, index: _Index, target: Key, hidden: set[Key], wid
     expression = model.cells.get(target) or model.derived[target]
     variables = _neighbourhood(index, expression, WIDE_AROUND)
     matrix, lower, upper, _, _ = _change_rows(index, variables, hidden, set())
-    truth = np.array(model.values, dtype=float)[variables]
+    truth = index.truth[variables]
     program = _Program(matrix, lower, upper, -truth, np.full(len(variables), INF))
     local = {int(v): c for c, v in enumerate(variables)}
     objective = np.zeros(len(variables))
@@ -839,7 +828,7 @@ def _change_rows(
     moves = np.array([k in choosable for k in keys], dtype=bool) & ~is_hidden & (value > 0)
     settled = ~is_hidden & ~moves  # settled, or a zero: it cannot move
     m = int(moves.sum())
-    slack = csr_matrix((np.ones(m), (np.arange(m), np.arange(m))), shape=(m, m), dtype=float)
+    slack = identity(m, format="csr")
 
     def wide(rows: csr_matrix) -> csr_matrix:
         return hstack([rows, csr_matrix((rows.shape[0], m))])
@@ -924,7 +913,7 @@ def _cheapest_change(
     cell stays at least 1, published zeros stay zero; the cost is what the published cells
     that move lose. The cells that move are returned."""
     n = len(variables)
-    truth = np.array(model.values, dtype=float)[variables]
+    truth = index.truth[variables]
     matrix, row_lower, row_upper, movers, costs = _change_rows(index, variables, hidden, choosable)
     local = {int(v): c for c, v in enumerate(variables)}
     t_inside = {local[v]: float(a) for v, a in target.items() if v in local}
