@@ -1,9 +1,14 @@
-"""The disclosure module's search for room: what a neighbourhood holds."""
+"""The disclosure module's search for room (what a neighbourhood holds), and verdicts that do not
+depend on the machine."""
 
 from __future__ import annotations
 
+import pytest
+
 from hgr.privacy import disclosure
 from hgr.privacy.disclosure import Model
+from hgr.survey.publish import protect_release
+from hgr.synth.editions import synthetic_nation
 
 
 def test_a_neighbourhood_holds_the_counts_own_relation_before_a_flood_of_small_ones() -> None:
@@ -30,3 +35,23 @@ def test_a_neighbourhood_holds_the_counts_own_relation_before_a_flood_of_small_o
     found = set(disclosure._neighbourhood(index, {withdrawn: 1}, 20).tolist())
     assert set(scopes) <= found
     assert donors in found
+
+
+def test_the_cells_hidden_do_not_depend_on_the_machines_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Blocks and neighbourhoods are solved side by side on as many threads as the machine
+    has. A sign-off must hide the same cells on a laptop and on a server: a national edition
+    audited piece by piece (small sizes force the blocks and the neighbourhoods) hides the same
+    cells solved one program at a time and on four threads."""
+    monkeypatch.setattr(disclosure, "LOCAL", 60)
+    monkeypatch.setattr(disclosure, "HOOD", 60)
+    monkeypatch.setattr(disclosure, "BLOCKS_ABOVE", 30)
+    edition = synthetic_nation(300, 8, 3, seed=3).edition()
+    chosen = {}
+    for threads in (1, 4):
+        monkeypatch.setattr(disclosure, "THREADS", threads)
+        monkeypatch.setattr(disclosure, "_POOL", None)
+        chosen[threads] = protect_release(edition, (), 5, 5).suppressed
+    assert chosen[1] == chosen[4]
+    assert sum(len(cells) for cells in chosen[1].values()) > 0
