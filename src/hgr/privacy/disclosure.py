@@ -127,6 +127,8 @@ def _highs() -> Any:
         else:
             solver = highspy.Highs()  # type: ignore[no-untyped-call]
     solver.setOptionValue("output_flag", False)
+    # The simplex solves alone: parallelism comes from solving programs side by side.
+    solver.setOptionValue("threads", 1)
     return solver
 
 
@@ -238,7 +240,8 @@ def _published(index: _Index, hidden: Collection[Key]) -> tuple[csr_matrix, np.n
 def _fixed(matrix: csr_matrix, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """The variables that the equalities fix on their own (a published leaf, or an equality
     whose other variables are all fixed), as a mask. A fixed variable is at its true value:
-    every relation kept in the model holds at the true values (:meth:`Model.relation`)."""
+    every relation kept in the model holds at the true values, within :data:`TOLERANCE`
+    (:meth:`Model.relation`)."""
     equal = matrix[lower == upper]
     equal.eliminate_zeros()
     by_variable = equal.tocsc()
@@ -294,12 +297,13 @@ def audit(
     width: float,
     *,
     targets: Iterable[Key] | None = None,
-    exact: bool = False,
+    whole: bool = False,
     index: _Index | None = None,
 ) -> dict[Key, tuple[float, float]]:
     """The feasible range a reader can work out for each hidden cell and derived expression
-    (``targets`` when given): only those narrower than ``width``, unless ``exact`` asks for
-    every range exactly. ``index`` is the model's :class:`_Index`, where one is at hand."""
+    (``targets`` when given) that is narrower than ``width``. With ``whole``, each component
+    is solved in one program, never piece by piece, so every range reported is the reader's
+    own, not a narrower one. ``index`` is the model's :class:`_Index`, where one is at hand."""
     hidden = set(hidden)
     index = _Index(model) if index is None else index
     # In a fixed order: the seen ranges, and so the local audit's verdicts, follow the order in
@@ -308,18 +312,17 @@ def audit(
     if not wanted:
         return {}
     reader = _Reader(index, hidden)
-    aims = vstack(
+    cells = [k for k in wanted if k in index.row]
+    derived = [k for k in wanted if k not in index.row]
+    stacked = vstack(
         [
-            index.cells[[index.row[k] for k in wanted if k in index.row]],
-            _matrix(
-                [(model.derived[k], 0.0, 0.0) for k in wanted if k not in index.row],
-                index.cells.shape[1],
-            )[0],
+            index.cells[[index.row[k] for k in cells]],
+            _matrix([(model.derived[k], 0.0, 0.0) for k in derived], index.cells.shape[1])[0],
         ],
         format="csr",
     )
-    # The same order as ``wanted``: cells first, then derived, each in wanted's order.
-    order = [k for k in wanted if k in index.row] + [k for k in wanted if k not in index.row]
+    at = {k: i for i, k in enumerate(cells + derived)}
+    aims = stacked[[at[k] for k in wanted]]  # one row per target, in wanted's order
     # Each target splits over components; its fixed part is a constant.
     constant = aims @ np.where(reader.fixed, index.truth, 0.0)
     low, high = constant.copy(), constant.copy()
@@ -354,13 +357,11 @@ def audit(
             program_rows,
             aims[mine][:, reader.unknown[columns]].tocsr(),
             width,
-            exact,
+            whole,
         )
         low[mine] += lo
         high[mine] += hi
-    found = {key: (float(low[i]), float(high[i])) for i, key in enumerate(order)}
-    if exact:
-        return found
+    found = {key: (float(low[i]), float(high[i])) for i, key in enumerate(wanted)}
     return {key: r for key, r in found.items() if r[1] - r[0] < width - TOLERANCE}
 
 
@@ -380,18 +381,17 @@ class _Ranges:
     reader cannot rule out (the truth first), and which targets' own programs have been solved
     to the end."""
 
-    def __init__(self, at_truth: np.ndarray, width: float, exact: bool) -> None:
+    def __init__(self, at_truth: np.ndarray, width: float) -> None:
         self.low = at_truth.copy()
         self.high = at_truth.copy()
         self.settled = {True: np.zeros(len(at_truth), dtype=bool)}
         self.settled[False] = np.zeros(len(at_truth), dtype=bool)
         self.width = width
-        self.exact = exact
 
     def needs(self, i: int) -> bool:
         if self.settled[True][i] and self.settled[False][i]:
             return False
-        return self.exact or self.high[i] - self.low[i] < self.width - TOLERANCE
+        return bool(self.high[i] - self.low[i] < self.width - TOLERANCE)
 
     def see(self, values: np.ndarray) -> None:
         np.minimum(self.low, values, out=self.low)
@@ -406,7 +406,7 @@ class _Ranges:
 
     def copy(self) -> _Ranges:
         """A copy that programs solved elsewhere can widen on its own (see :meth:`merge`)."""
-        other = _Ranges(self.low, self.width, self.exact)
+        other = _Ranges(self.low, self.width)
         other.high = self.high.copy()
         other.settled = {way: done.copy() for way, done in self.settled.items()}
         return other
@@ -420,7 +420,7 @@ class _Ranges:
             self.settled[way] |= done
 
 
-THREADS = max(1, min(8, os.cpu_count() or 1))
+THREADS = max(1, min(8, len(os.sched_getaffinity(0))))
 """Programs solved at once (HiGHS releases the interpreter's lock while it solves)."""
 HOODS_AT_ONCE = 8
 """Neighbourhoods solved together, each from the ranges as they stood before: a fixed number,
@@ -504,7 +504,7 @@ def _component_ranges(
     program_rows: _Rows,
     matrix: csr_matrix,
     width: float,
-    exact: bool,
+    whole: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The least and greatest value of each target (a row of ``matrix`` over ``variables``)
     within one component of linked unknowns.
@@ -518,16 +518,17 @@ def _component_ranges(
     each block's unknowns on their own with every other unknown held at its true value. That
     can only narrow what the solver finds, never widen it: a range found wide enough in a block
     is wide enough. The targets left open are then solved in the whole component's program; in
-    one of more than :data:`LOCAL` unknowns, around each target in turn, where a range found
-    too narrow is treated as too narrow (more is hidden than strictly needed, never less).
+    one of more than :data:`LOCAL` unknowns, around each target, :data:`HOODS_AT_ONCE` at a
+    time, where a range found too narrow is treated as too narrow (more is hidden than strictly
+    needed, never less).
     """
     n = len(variables)
     truth = program_rows.truth
     at_truth = matrix @ truth
-    ranges = _Ranges(at_truth, width, exact)
+    ranges = _Ranges(at_truth, width)
     everyone = list(range(matrix.shape[0]))
     by_column = matrix.tocsc()
-    if n > BLOCKS_ABOVE and not exact and blocks:
+    if n > BLOCKS_ABOVE and not whole and blocks:
         # A block's own targets move only in its program, and the rest only widen: the blocks
         # are solved side by side, in any order, with the same verdicts.
         def block_task(block: np.ndarray, inside: list[int]) -> Callable[[_Ranges], None]:
@@ -541,7 +542,7 @@ def _component_ranges(
         tasks = [block_task(block, inside) for block, inside in _blocks(blocks, variables, matrix)]
         for start in range(0, len(tasks), 4 * THREADS):
             _each_on_a_copy(ranges, tasks[start : start + 4 * THREADS])
-    if n <= LOCAL or exact:
+    if n <= LOCAL or whole:
         program = _Program(
             program_rows.matrix,
             program_rows.lower,
@@ -706,8 +707,11 @@ def protect(
         pinned = [k for k, (lo, hi) in unsafe.items() if hi - lo < TOLERANCE and k in choosable]
         pinned = [k for k in pinned if k not in primary and k not in must_hide]
         if pinned:
-            exact_ranges = audit(model, hidden, width, targets=pinned, exact=True, index=index)
-            shown = {k for k in pinned if exact_ranges[k][1] - exact_ranges[k][0] < TOLERANCE}
+            # In the whole program: a count fixed around it may still move further away. A
+            # sweep shows most that move at once; the rest are solved each on its own.
+            shown = set(
+                audit(model, hidden, 2 * TOLERANCE, targets=pinned, whole=True, index=index)
+            )
             # Publishing a count the rest fixes changes no other range: the audit stands.
             hidden -= shown
             # Hidden again only where a later change moves it (more cells hidden around it);
