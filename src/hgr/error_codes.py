@@ -1047,6 +1047,14 @@ CODES: tuple[Declared, ...] = (
             "Correct the .fam or .bim line the message names (6 columns each).",
         ),
         _raised(
+            "E_PLINK_ALLELES",
+            FormatError,
+            400,
+            "Recode the alleles as bases (plink --update-alleles with the array's A/B-to-base "
+            "table, or plink2 --alleleACGT for 1/2 coding) before the fileset enters the store; "
+            "hgr relate reads the file as it is.",
+        ),
+        _raised(
             "E_PLINK_BED",
             FormatError,
             400,

@@ -249,3 +249,79 @@ def test_a_device_that_cannot_be_used_is_refused_before_any_work(
     assert result.exit_code == 1
     assert code in result.output  # type: ignore[attr-defined]
     assert not list(tmp_path.glob("out*"))
+
+
+KIN0 = "reference/king_plink2_autosomes_snps_min0.03.kin0"
+
+
+def _autosomes() -> list[Path]:
+    return sorted((shared("1kg_phase3_subset") / "vcf").glob("1KG_phase3_subset_chr[0-9]*.vcf.gz"))
+
+
+def test_the_kin0_table_is_plink2s_own(tmp_path: Path) -> None:
+    """--format kin0 writes what PLINK 2's --make-king-table wrote on the same 1000 Genomes
+    files, byte for byte: scripts written for PLINK read it unchanged."""
+    out = tmp_path / "kg"
+    result = _invoke(*_autosomes(), "--out", out, "--min-kinship", "0.03", "--format", "kin0")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert not Path(f"{out}.pairs.tsv").exists()
+    assert Path(f"{out}.kin0").read_bytes() == (shared("1kg_phase3_subset") / KIN0).read_bytes()
+
+
+def test_an_unknown_table_format_is_refused(tmp_path: Path) -> None:
+    result = _invoke(*_autosomes()[:1], "--out", tmp_path / "x", "--format", "king")
+    assert result.exit_code != 0
+    assert "E_USAGE" in result.output  # type: ignore[attr-defined]
+    assert list(tmp_path.iterdir()) == []
+
+
+# Illumina's A/B (allele 1 coded A, allele 2 B) and PLINK's --allele1234 coding.
+CODINGS = {"A/B": ("A", "B"), "1/2": ("1", "2")}
+
+
+def _array_coded_fileset(prefix: Path, codes: tuple[str, str]) -> Path:
+    """The 1000 Genomes subset's autosomal biallelic SNVs as a PLINK 1 fileset whose alleles
+    are array codes, not bases (the genotypes unchanged)."""
+    import cyvcf2
+    import numpy as np
+
+    samples: list[str] = []
+    bim: list[str] = []
+    planes = []
+    # PLINK's 2-bit codes from cyvcf2's gt_types (0 hom-ref, 1 het, 2 unknown, 3 hom-alt),
+    # allele 1 the alternate: hom-alt 00, missing 01, het 10, hom-ref 11.
+    bed_code = np.array([0b11, 0b10, 0b01, 0b00], dtype=np.uint8)
+    for path in _autosomes():
+        vcf = cyvcf2.VCF(str(path), gts012=False)
+        samples = list(vcf.samples)
+        for v in vcf:
+            alt = v.ALT[0] if v.ALT else "."
+            if len(v.ALT) > 1 or len(v.REF) != 1 or len(alt) != 1 or v.REF not in "ACGT":
+                continue
+            if alt != "." and alt not in "ACGT":
+                continue
+            allele_1 = codes[0] if alt != "." else "0"
+            bim.append(f"{v.CHROM}\t{v.ID or '.'}\t0\t{v.POS}\t{allele_1}\t{codes[1]}\n")
+            planes.append(bed_code[v.gt_types])
+        vcf.close()
+    codes_by_site = np.stack(planes)
+    padded = np.full((len(planes), -(-len(samples) // 4) * 4), 0b01, dtype=np.uint8)
+    padded[:, : len(samples)] = codes_by_site
+    quads = padded.reshape(len(planes), -1, 4)
+    packed = quads[:, :, 0] | quads[:, :, 1] << 2 | quads[:, :, 2] << 4 | quads[:, :, 3] << 6
+    prefix.with_suffix(".fam").write_text("".join(f"{s}\t{s}\t0\t0\t0\t-9\n" for s in samples))
+    prefix.with_suffix(".bim").write_text("".join(bim))
+    prefix.with_suffix(".bed").write_bytes(b"\x6c\x1b\x01" + packed.astype(np.uint8).tobytes())
+    return prefix
+
+
+@pytest.mark.parametrize("coding", list(CODINGS))
+def test_an_array_coded_fileset_gives_plink2s_kinship(tmp_path: Path, coding: str) -> None:
+    """Kinship needs no allele letters, only one coding within the file: the same genotypes
+    coded A/B or 1/2 give PLINK 2's table exactly (they were refused as 'not an SNV')."""
+    prefix = _array_coded_fileset(tmp_path / "array", CODINGS[coding])
+    out = tmp_path / "kg"
+    result = _invoke(prefix, "--out", out, "--min-kinship", "0.03", "--format", "kin0")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "22,220 autosomal biallelic SNVs" in result.output  # type: ignore[attr-defined]
+    assert Path(f"{out}.kin0").read_bytes() == (shared("1kg_phase3_subset") / KIN0).read_bytes()

@@ -98,11 +98,17 @@ def _short_line(prefix: Path) -> None:
     bim.write_text(bim.read_text().replace("rs200\t0\t", ""))
 
 
+def _array_coded(prefix: Path) -> None:
+    """Illumina's A/B coding: genotypes a kinship can count, alleles no Beacon can answer for."""
+    write_plink(prefix, variants=[VARIANTS[0], ("1", 200, "B", "A", [0, None, 1]), VARIANTS[2]])
+
+
 BAD = {
     "truncated bed": (_truncated, "E_PLINK_BED", ".bed: 5 bytes where 3 variants"),
     "duplicate individual": (_duplicate, "E_VCF_DUPLICATE_SAMPLE", ".fam:3: sample id 'S1'"),
     "unsorted bim": (_unsorted, "E_VCF_UNSORTED", ".bim:2: position 100 comes after 200"),
     "short bim line": (_short_line, "E_PLINK_MALFORMED", ".bim:2: expected 6 columns"),
+    "A/B alleles": (_array_coded, "E_PLINK_ALLELES", ".bim:2: allele 'B' is not a base"),
     "missing fam": (lambda p: p.with_suffix(".fam").unlink(), "E_PLINK_FILESET", ".fam: no such"),
 }
 

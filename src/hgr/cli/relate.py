@@ -36,6 +36,14 @@ def relate(
         typer.Option(help="Address of a Dask scheduler (tcp://host:8786) to compute on."),
     ] = None,
     device: DeviceOption = "auto",
+    table_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="Layout of the pairs table: pairs (PREFIX.pairs.tsv) or kin0 (PREFIX.kin0, "
+            "PLINK 2's --make-king-table layout).",
+        ),
+    ] = "pairs",
 ) -> None:
     """KING-robust kinship of every pair of samples; with --ped, check the declared families."""
     from hgr.relatedness.relate import relate_files
@@ -49,6 +57,7 @@ def relate(
             threads=threads,
             scheduler=scheduler,
             device=device,
+            table=table_format,
             progress=progress,
         )
     skipped = ", ".join(f"{n:,} {why}" for why, n in result.sites.skipped.most_common())

@@ -9,6 +9,7 @@ are the sample ids. Every error names the file and line.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from hgr.exceptions import FormatError
 from hgr.genotypes.vcf_scan import VcfLayout, at_line
 
-__all__ = ["PLINK_SUFFIXES", "PlinkFiles", "find_plink", "scan_plink"]
+__all__ = ["PLINK_SUFFIXES", "PlinkFiles", "find_plink", "require_bases", "scan_plink"]
 
 PLINK_SUFFIXES = (".bed", ".bim", ".fam")
 BED_MAGIC = b"\x6c\x1b\x01"
@@ -145,3 +146,31 @@ def scan_plink(files: PlinkFiles, shown: PlinkFiles) -> VcfLayout:
             code="E_PLINK_BED",
         )
     return layout
+
+
+_BASES = re.compile(r"^[ACGTNacgtn]+$")
+_NO_ALLELE = frozenset({"0", ".", "*", "-"})
+
+
+def require_bases(files: PlinkFiles, shown: PlinkFiles) -> None:
+    """Refuse a fileset whose alleles are not bases (A/B or 1/2 array coding, I/D indels).
+
+    A store's alleles are compared by letter: by the Beacon, which answers for a base, and by
+    the fingerprints that match samples across institutions. A/B means another allele at each
+    site (Illumina's TOP/BOT strand rule), so it cannot be read as bases.
+
+    Raises
+    ------
+    FormatError
+        ``E_PLINK_ALLELES``, naming the first .bim line and its allele.
+    """
+    for number, parts in _fields(files.bim, shown.bim):
+        for allele in parts[4:6]:
+            if allele not in _NO_ALLELE and not _BASES.match(allele):
+                raise FormatError(
+                    f"{at_line(str(shown.bim), number)}: allele {allele!r} is not a base: the "
+                    "store holds alleles as bases (A, C, G, T), which the Beacon and the "
+                    "fingerprints compare across institutions; an array's A/B or 1/2 coding "
+                    "must be recoded first",
+                    code="E_PLINK_ALLELES",
+                )

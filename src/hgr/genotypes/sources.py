@@ -21,7 +21,13 @@ from pysam.utils import SamtoolsError
 
 from hgr.crypto import NodeKeys
 from hgr.exceptions import Conflict, FormatError, UsageError
-from hgr.genotypes.plink_source import PLINK_SUFFIXES, PlinkFiles, find_plink, scan_plink
+from hgr.genotypes.plink_source import (
+    PLINK_SUFFIXES,
+    PlinkFiles,
+    find_plink,
+    require_bases,
+    scan_plink,
+)
 from hgr.genotypes.raw_files import SealedFile, seal, unseal
 from hgr.genotypes.vcf_scan import VcfLayout
 from hgr.genotypes.vcf_source import SourceReader, scan_bcf
@@ -104,7 +110,9 @@ def prepare_plink(files: PlinkFiles, work: Path, keys: NodeKeys) -> list[Source]
                 copy.write(view)
 
             sealed.append(seal(path, work / f"{uuid.uuid4().hex}.c4gh", keys, [keep]))
-    layout = scan_plink(PlinkFiles(*(prefix.with_suffix(p.suffix) for p in files.paths)), files)
+    copies = PlinkFiles(*(prefix.with_suffix(p.suffix) for p in files.paths))
+    layout = scan_plink(copies, files)
+    require_bases(copies, files)
     return [
         Source(path.name, seal_, f"plink{path.suffix}", layout, prefix.with_suffix(path.suffix))
         for path, seal_ in zip(files.paths, sealed, strict=True)

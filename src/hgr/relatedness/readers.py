@@ -6,6 +6,12 @@ sites are where genotyping errors gather. A site whose ALT is ``.`` (monomorphic
 adds to the number of sites compared and to nothing else. What was left out is counted by
 reason, so the user can see why a file gave fewer sites than it holds.
 
+Kinship counts genotypes, not allele letters, so a PLINK fileset may code its alleles A/B (as
+Illumina arrays export them) or 1/2 (PLINK's ``--allele1234``) as well as ACGT: any
+one-character code of a base or of an array's allele, the same within the file. Letters matter
+only where sites are compared across files (the fingerprints matched between institutions,
+the Beacon), and such a fileset does not enter a store (``E_PLINK_ALLELES``).
+
 Every file is checked before it is read: a VCF line by line (``genotypes.vcf_scan``), a BCF
 record by record, a PLINK fileset by its .fam, .bim and .bed size. Several files are read as
 one set of sites (a VCF per chromosome, say) and must hold the same samples in the same order.
@@ -42,6 +48,9 @@ __all__ = [
 ]
 
 _BASES = frozenset("ACGTacgt")
+# The one-character allele codes of genotyping arrays: A/B (Illumina's), 1-4 (PLINK's
+# --allele1234 for A, C, G, T). I and D (PLINK's insertion and deletion) are not SNVs.
+_CODES = _BASES | frozenset("Bb1234")
 # cyvcf2's gt_types codes: 0 hom-ref, 1 het, 2 unknown, 3 hom-alt.
 _CYVCF2_TO_DOSAGE = np.array([0, 1, MISSING, 2], dtype=np.int8)
 # PLINK 1 .bed two-bit codes, low bits first: 00 hom A1, 01 missing, 10 het, 11 hom A2.
@@ -63,14 +72,17 @@ class SiteCounts:
         self.skipped[reason] += 1
 
 
-def _site_reason(contig: str, ref: str, alts: Sequence[str]) -> str | None:
-    """Why a site is left out, or None to keep it."""
+def _site_reason(
+    contig: str, ref: str, alts: Sequence[str], codes: frozenset[str] = _BASES
+) -> str | None:
+    """Why a site is left out, or None to keep it. ``codes`` are the alleles an SNV may have
+    (bases; an array's codes too where only genotypes are counted)."""
     if canonical_contig(contig) not in AUTOSOMES:
         return "not autosomal"
     if len(alts) > 1:
         return "multi-allelic"
     alt = alts[0] if alts else "."
-    if len(ref) != 1 or ref not in _BASES or (alt != "." and (len(alt) != 1 or alt not in _BASES)):
+    if len(ref) != 1 or ref not in codes or (alt != "." and (len(alt) != 1 or alt not in codes)):
         return "not an SNV"
     return None
 
@@ -137,7 +149,7 @@ def _plink_blocks(
         contig, _id, _cm, _pos, a1, a2 = line.split()
         counts.read += 1
         alts = [] if a1 in {"0", "."} else [a1]
-        reason = _site_reason(contig, a2, alts)
+        reason = _site_reason(contig, a2, alts, _CODES)
         if reason is not None:
             counts.skip(reason)
         keep.append(reason is None)

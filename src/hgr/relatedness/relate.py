@@ -5,7 +5,8 @@ writes:
 
 - ``PREFIX.pairs.tsv``: ``sample_a sample_b kinship ibs0 n_sites relationship`` for every pair
   with kinship at least ``min_kinship`` (``ibs0`` is the proportion of compared sites, as in
-  KING's and PLINK's tables);
+  KING's and PLINK's tables); or, with ``table="kin0"``, ``PREFIX.kin0`` in PLINK 2's
+  ``--make-king-table`` layout, for scripts written for PLINK;
 - with a PED file, ``PREFIX.pedigree.tsv`` (``family sample_a sample_b declared inferred
   kinship ibs0 status``, one row per pair of genotyped members of a family), and the full
   report per family as ``PREFIX.pedigree.json`` and ``PREFIX.pedigree.html``.
@@ -26,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from hgr.exceptions import UsageError, ValidationFailed
 from hgr.issues import Report
 from hgr.pedigree.ped import PedigreeRecord, read_ped
@@ -44,10 +47,14 @@ __all__ = [
     "pedigree_paths",
     "relate_files",
     "staged_outputs",
+    "write_kin0",
     "write_pairs_tsv",
     "write_pedigree_files",
 ]
 
+KIN0_HEADER = ("#IID1", "IID2", "NSNP", "HETHET", "IBS0", "KINSHIP")
+TABLES = ("pairs", "kin0")
+"""The layouts of the pairs table: hgr's own, or PLINK 2's."""
 PAIRS_HEADER = ("sample_a", "sample_b", "kinship", "ibs0", "n_sites", "relationship")
 PEDIGREE_HEADER = (
     "family",
@@ -89,6 +96,29 @@ def write_pairs_tsv(path: Path, pairs: KingPairs) -> None:
                 f"{pairs.samples[int(pairs.a[row])]}\t{pairs.samples[int(pairs.b[row])]}\t"
                 f"{_number(float(pairs.kinship[row]), 7)}\t{_number(float(ibs0[row]), 7)}\t"
                 f"{int(pairs.n_sites[row])}\t{relationships[row]}\n"
+            )
+
+
+def _plink_number(value: float) -> str:
+    """A number as PLINK 2 prints a table's floats: six significant digits."""
+    return "nan" if math.isnan(value) else f"{value:.6g}"
+
+
+def write_kin0(path: Path, pairs: KingPairs) -> None:
+    """Write the pairs as PLINK 2's ``.kin0`` (``--make-king-table``) for samples without family
+    ids (PLINK 2 on a VCF): each pair with the later sample first, in the order of that
+    sample, then of the earlier one; the proportions of sites both heterozygous and of
+    opposite homozygotes over the sites both called; six significant digits."""
+    later, earlier = pairs.b, pairs.a
+    order = np.lexsort((earlier, later))
+    hethet, ibs0 = pairs.hethet_fraction, pairs.ibs0_fraction
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write("\t".join(KIN0_HEADER) + "\n")
+        for row in order.tolist():
+            handle.write(
+                f"{pairs.samples[int(later[row])]}\t{pairs.samples[int(earlier[row])]}\t"
+                f"{int(pairs.n_sites[row])}\t{_plink_number(float(hethet[row]))}\t"
+                f"{_plink_number(float(ibs0[row]))}\t{_plink_number(float(pairs.kinship[row]))}\n"
             )
 
 
@@ -157,11 +187,13 @@ def relate_files(
     threads: int | None = None,
     scheduler: str | None = None,
     device: str = "auto",
+    table: str = "pairs",
     progress: Progress = silent,
 ) -> RelateResult:
     """Compute relatedness of the samples in ``paths`` and write the tables (module docstring).
 
     ``device`` is ``auto`` (the GPU when PyTorch sees one, else the CPU), ``cpu`` or ``gpu``.
+    ``table`` is the pairs table's layout (:data:`TABLES`).
 
     Raises
     ------
@@ -174,6 +206,10 @@ def relate_files(
         A genotype file that cannot be read, naming the file and line.
     """
     check_output_prefix(out_prefix)
+    if table not in TABLES:
+        raise UsageError(
+            f"--format must be one of {', '.join(TABLES)}, not {table!r}", code="E_USAGE"
+        )
     if math.isnan(min_kinship):
         raise UsageError("--min-kinship must be a number", code="E_USAGE")
     device = choose_device(device, distributed=scheduler is not None)
@@ -199,11 +235,11 @@ def relate_files(
         started = time.perf_counter()
         families = verify_pedigrees(records, packed, pairs)
         seconds["pedigree"] = time.perf_counter() - started
-    final = [Path(f"{out_prefix}.pairs.tsv")]
+    final = [Path(f"{out_prefix}.kin0" if table == "kin0" else f"{out_prefix}.pairs.tsv")]
     if records is not None:
         final += pedigree_paths(out_prefix)
     with staged_outputs(final) as staged:
-        write_pairs_tsv(staged[0], pairs)
+        (write_kin0 if table == "kin0" else write_pairs_tsv)(staged[0], pairs)
         if records is not None:
             title = f"Pedigree check: {', '.join(p.name for p in paths)}"
             write_pedigree_files(staged[1:], families, title)
