@@ -51,6 +51,10 @@ def test_giab_trio_with_its_pedigree(tmp_path: Path) -> None:
         assert abs(float(row[2]) - 0.25) < 0.02
         assert row[5] == "parent-offspring"
     assert rows[frozenset(("HG003", "HG004"))][5] == "unrelated"
+    page = Path(f"{out}.html").read_text()
+    assert "<h1>Relatedness: ashk-trio.vcf.gz</h1>" in page
+    assert page.count('r="2.5"') == 3  # every pair drawn
+    assert page.count('r="6"') == 3  # each declared in the PED, ringed
     pedigree = Path(f"{out}.pedigree.tsv").read_text().splitlines()
     assert pedigree[0].split("\t") == [
         "family",
@@ -325,3 +329,14 @@ def test_an_array_coded_fileset_gives_plink2s_kinship(tmp_path: Path, coding: st
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     assert "22,220 autosomal biallelic SNVs" in result.output  # type: ignore[attr-defined]
     assert Path(f"{out}.kin0").read_bytes() == (shared("1kg_phase3_subset") / KIN0).read_bytes()
+
+
+def test_one_chromosome_is_warned_of_its_noise(tmp_path: Path) -> None:
+    """One chromosome of the 1000 Genomes subset (1,010 SNVs) called tens of thousands of
+    pairs related without a word: the run now says how few sites and how much noise."""
+    chromosome = shared("1kg_phase3_subset") / "vcf" / "1KG_phase3_subset_chr22.vcf.gz"
+    result = _invoke(chromosome, "--out", tmp_path / "one")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    output = " ".join(result.output.split())  # type: ignore[attr-defined]
+    assert "warning: only 1,010 sites compared" in output
+    assert "called duplicates by chance" in output

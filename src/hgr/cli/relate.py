@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import DeviceOption, progress_bar, table
+from hgr.cli.common import DeviceOption, err, progress_bar, table
 from hgr.cli.common import out as console
 from hgr.relatedness.degrees import DEFAULT_MIN_KINSHIP
 
@@ -60,6 +60,8 @@ def relate(
             table=table_format,
             progress=progress,
         )
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", highlight=False)
     skipped = ", ".join(f"{n:,} {why}" for why, n in result.sites.skipped.most_common())
     console.print(
         f"{result.samples:,} samples × {result.sites.kept:,} autosomal biallelic SNVs"

@@ -7,6 +7,8 @@ writes:
   with kinship at least ``min_kinship`` (``ibs0`` is the proportion of compared sites, as in
   KING's and PLINK's tables); or, with ``table="kin0"``, ``PREFIX.kin0`` in PLINK 2's
   ``--make-king-table`` layout, for scripts written for PLINK;
+- ``PREFIX.html``: the report (:mod:`hgr.relatedness.relate_report`): what was compared, its
+  noise, and every pair's kinship against IBS0, coloured by relationship, declared pairs ringed;
 - with a PED file, ``PREFIX.pedigree.tsv`` (``family sample_a sample_b declared inferred
   kinship ibs0 status``, one row per pair of genotyped members of a family), and the full
   report per family as ``PREFIX.pedigree.json`` and ``PREFIX.pedigree.html``.
@@ -36,9 +38,11 @@ from hgr.pedigree.validate import check_pedigrees
 from hgr.progress import Progress, silent
 from hgr.relatedness.gpu import choose_device
 from hgr.relatedness.king import DEFAULT_MIN_KINSHIP, KingPairs, king_all_pairs
+from hgr.relatedness.noise import kinship_noise, noise_warning
 from hgr.relatedness.pedigree_check import FamilyReport, verify_pedigrees
 from hgr.relatedness.pedigree_report import pedigree_html, pedigree_json
 from hgr.relatedness.readers import SiteCounts, read_genotype_files
+from hgr.relatedness.relate_report import relate_html
 
 __all__ = [
     "RelateResult",
@@ -46,6 +50,7 @@ __all__ = [
     "dask_client",
     "pedigree_paths",
     "relate_files",
+    "short_title",
     "staged_outputs",
     "write_kin0",
     "write_pairs_tsv",
@@ -79,6 +84,9 @@ class RelateResult:
     written: list[Path]
     seconds: dict[str, float] = field(default_factory=dict)
     device: str = "cpu"
+    noise: float = 0.0
+    """How much one pair's kinship moves from the sites alone (:mod:`hgr.relatedness.noise`)."""
+    warnings: list[str] = field(default_factory=list)
 
 
 def _number(value: float, digits: int) -> str:
@@ -230,20 +238,54 @@ def relate_files(
             device=device,
         )
     seconds["kinship"] = time.perf_counter() - started
+    noise = kinship_noise(packed)
+    warning = noise_warning(packed.n_sites, noise)
     families: list[FamilyReport] = []
     if records is not None:
         started = time.perf_counter()
         families = verify_pedigrees(records, packed, pairs)
         seconds["pedigree"] = time.perf_counter() - started
-    final = [Path(f"{out_prefix}.kin0" if table == "kin0" else f"{out_prefix}.pairs.tsv")]
+    final = [
+        Path(f"{out_prefix}.kin0" if table == "kin0" else f"{out_prefix}.pairs.tsv"),
+        Path(f"{out_prefix}.html"),
+    ]
     if records is not None:
         final += pedigree_paths(out_prefix)
     with staged_outputs(final) as staged:
         (write_kin0 if table == "kin0" else write_pairs_tsv)(staged[0], pairs)
+        page = relate_html(
+            f"Relatedness: {short_title(paths)}",
+            len(packed.samples),
+            packed.n_sites,
+            noise,
+            [warning] if warning else [],
+            pairs,
+            min_kinship,
+            families,
+        )
+        staged[1].write_text(page, encoding="utf-8")
         if records is not None:
-            title = f"Pedigree check: {', '.join(p.name for p in paths)}"
-            write_pedigree_files(staged[1:], families, title)
-    return RelateResult(len(packed.samples), sites, pairs, families, final, seconds, device)
+            title = f"Pedigree check: {short_title(paths)}"
+            write_pedigree_files(staged[2:], families, title)
+    return RelateResult(
+        len(packed.samples),
+        sites,
+        pairs,
+        families,
+        final,
+        seconds,
+        device,
+        noise,
+        [warning] if warning else [],
+    )
+
+
+def short_title(paths: Sequence[Path]) -> str:
+    """The input files as a report's title names them: one by name, several by the first and
+    their number (a VCF per chromosome is 22 names)."""
+    if len(paths) == 1:
+        return paths[0].name
+    return f"{paths[0].name} and {len(paths) - 1} more files"
 
 
 @contextmanager
