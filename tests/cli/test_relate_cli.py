@@ -269,6 +269,7 @@ def test_the_kin0_table_is_plink2s_own(tmp_path: Path) -> None:
     result = _invoke(*_autosomes(), "--out", out, "--min-kinship", "0.03", "--format", "kin0")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     assert not Path(f"{out}.pairs.tsv").exists()
+    assert not Path(f"{out}.sexcheck.tsv").exists()  # no X among the files: no sex check
     assert Path(f"{out}.kin0").read_bytes() == (shared("1kg_phase3_subset") / KIN0).read_bytes()
 
 
@@ -340,3 +341,24 @@ def test_one_chromosome_is_warned_of_its_noise(tmp_path: Path) -> None:
     output = " ".join(result.output.split())  # type: ignore[attr-defined]
     assert "warning: only 1,010 sites compared" in output
     assert "called duplicates by chance" in output
+
+
+def test_a_declared_sex_that_chromosome_x_contradicts_is_flagged(tmp_path: Path) -> None:
+    """HG00096 is a man (haploid on X): a PED that declares him a woman is a mismatch, in the
+    sex check's table and in the report."""
+    vcf = shared("1kg_phase3_subset") / "vcf"
+    ped = tmp_path / "two.ped"
+    ped.write_text("F1\tHG00096\t0\t0\t2\t-9\nF1\tHG00097\t0\t0\t2\t-9\n")
+    out = tmp_path / "sex"
+    files = [vcf / "1KG_phase3_subset_chr22.vcf.gz", vcf / "1KG_phase3_subset_chrX.vcf.gz"]
+    result = _invoke(*files, "--ped", ped, "--out", out)
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    rows = {
+        line.split("\t")[0]: line.split("\t")
+        for line in Path(f"{out}.sexcheck.tsv").read_text().splitlines()[1:]
+    }
+    assert rows["HG00096"][1:4] == ["female", "male", "mismatch"]
+    assert float(rows["HG00096"][4]) == 1.0
+    assert rows["HG00099"][1:4] == ["", "female", "inferred"]
+    page = Path(f"{out}.html").read_text()
+    assert "<td>HG00096</td><td>female</td><td>male</td><td>mismatch</td>" in page

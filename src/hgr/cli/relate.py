@@ -75,6 +75,15 @@ def relate(
             [{"relationship": str(k), "pairs": v} for k, v in sorted(classes.items())],
         )
     )
+    if result.sexes:
+        tally = Counter(c.inferred or "no call" for c in result.sexes)
+        mismatches = sum(c.status == "mismatch" for c in result.sexes)
+        console.print(
+            "sex from chromosome X: "
+            + ", ".join(f"{n:,} {what}" for what, n in sorted(tally.items()))
+            + (f"; {mismatches} unlike the PED" if mismatches else ""),
+            highlight=False,
+        )
     if result.families:
         flagged = [f for f in result.families if not f.ok]
         console.print(f"{len(result.families)} families checked, {len(flagged)} with flags")

@@ -36,6 +36,7 @@ from hgr.genotypes.plink_source import PlinkFiles, find_plink, scan_plink
 from hgr.genotypes.vcf_source import SourceReader, scan_bcf
 from hgr.relatedness.kernels import decode_bed
 from hgr.relatedness.packed import MISSING, PackedGenotypes, pack_dosages
+from hgr.relatedness.sex_check import XCounts, in_pseudo_autosomal
 
 __all__ = [
     "SiteCounts",
@@ -62,11 +63,13 @@ _READ_CHUNK = 1 << 20
 
 @dataclass
 class SiteCounts:
-    """Sites read, kept for KING, and left out by reason."""
+    """Sites read, kept for KING, and left out by reason; and the X calls for the sex check
+    (its biallelic SNVs outside the pseudo-autosomal regions, :mod:`hgr.relatedness.sex_check`)."""
 
     read: int = 0
     kept: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    x: XCounts | None = None
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] += 1
@@ -85,6 +88,35 @@ def _site_reason(
     if len(ref) != 1 or ref not in codes or (alt != "." and (len(alt) != 1 or alt not in codes)):
         return "not an SNV"
     return None
+
+
+def _sex_site(
+    contig: str, position: int, ref: str, alts: Sequence[str], codes: frozenset[str]
+) -> bool:
+    """Whether a site left out of KING counts for the sex check: a biallelic SNV of X outside
+    the pseudo-autosomal regions (PLINK's code 25, XY, is those regions)."""
+    if contig == "25" or canonical_contig(contig) != "X" or in_pseudo_autosomal(position):
+        return False
+    return _site_reason("1", ref, alts, codes) is None
+
+
+def _x_dosages(calls: NDArray[np.int16]) -> NDArray[np.int8]:
+    """Alternate-allele counts of one X site from cyvcf2's (samples, alleles + phase) array: a
+    haploid call (a man's, outside the pseudo-autosomal regions) counts as homozygous.
+    cyvcf2's genotype types cannot be used here: they call a haploid alternate allele
+    heterozygous."""
+    first = calls[:, 0]
+    second = calls[:, 1] if calls.shape[1] > 2 else np.full_like(first, -1)
+    alt = (first > 0).astype(np.int8)
+    dosage = np.where(second < 0, 2 * alt, alt + (second > 0)).astype(np.int8)
+    dosage[first < 0] = MISSING
+    return dosage
+
+
+def _add_x(counts: SiteCounts, rows: list[NDArray[np.int8]]) -> None:
+    if rows and counts.x is not None:
+        counts.x.add(np.stack(rows))
+    rows.clear()
 
 
 def checked_vcf_copy(path: Path, work: Path) -> tuple[Path, int]:
@@ -117,6 +149,7 @@ def _vcf_blocks(
 
     def blocks() -> Iterator[NDArray[np.int8]]:
         rows: list[NDArray[np.int8]] = []
+        x_rows: list[NDArray[np.int8]] = []
         try:
             for variant in vcf:
                 counts.read += 1
@@ -125,6 +158,12 @@ def _vcf_blocks(
                     reason = "not diploid"
                 if reason is not None:
                     counts.skip(reason)
+                    if reason == "not autosomal" and _sex_site(
+                        variant.CHROM, variant.POS, variant.REF, variant.ALT, _BASES
+                    ):
+                        x_rows.append(_x_dosages(variant.genotype.array()))
+                        if len(x_rows) == _BLOCK_SITES:
+                            _add_x(counts, x_rows)
                     continue
                 rows.append(_CYVCF2_TO_DOSAGE[variant.gt_types])
                 counts.kept += 1
@@ -133,6 +172,7 @@ def _vcf_blocks(
                     rows = []
             if rows:
                 yield np.stack(rows)
+            _add_x(counts, x_rows)
         finally:
             vcf.close()
 
@@ -145,15 +185,18 @@ def _plink_blocks(
     layout = scan_plink(files, files)
     samples = layout.samples
     keep = []
+    sex = []
     for line in files.bim.read_text(encoding="utf-8").splitlines():
-        contig, _id, _cm, _pos, a1, a2 = line.split()
+        contig, _id, _cm, position, a1, a2 = line.split()
         counts.read += 1
         alts = [] if a1 in {"0", "."} else [a1]
         reason = _site_reason(contig, a2, alts, _CODES)
         if reason is not None:
             counts.skip(reason)
         keep.append(reason is None)
+        sex.append(reason == "not autosomal" and _sex_site(contig, int(position), a2, alts, _CODES))
     kept = np.array(keep, dtype=bool)
+    on_x = np.array(sex, dtype=bool)
     counts.kept += int(kept.sum())
     width = (len(samples) + 3) // 4
 
@@ -166,6 +209,8 @@ def _plink_blocks(
                 data = handle.read((stop - start) * width)
                 rows = np.frombuffer(data, dtype=np.uint8).reshape(stop - start, width)
                 wanted = kept[start:stop]
+                if on_x[start:stop].any() and counts.x is not None:
+                    counts.x.add(decode_bed(rows[on_x[start:stop]], len(samples), _BED_CODES))
                 if wanted.any():
                     yield decode_bed(rows[wanted], len(samples), _BED_CODES)
 
@@ -214,6 +259,8 @@ def read_genotype_files(paths: Sequence[Path]) -> tuple[PackedGenotypes, SiteCou
                     code="E_RELATE_SAMPLES",
                 )
             samples = names
+            if counts.x is None:
+                counts.x = XCounts(len(names))
             sources.append(blocks)
         if samples is None or len(samples) < 2:
             raise UsageError(

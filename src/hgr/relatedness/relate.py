@@ -9,6 +9,9 @@ writes:
   ``--make-king-table`` layout, for scripts written for PLINK;
 - ``PREFIX.html``: the report (:mod:`hgr.relatedness.relate_report`): what was compared, its
   noise, and every pair's kinship against IBS0, coloured by relationship, declared pairs ringed;
+- ``PREFIX.sexcheck.tsv`` where the files hold chromosome X: ``sample declared inferred status
+  f x_sites``, each sample's sex from its X calls (:mod:`hgr.relatedness.sex_check`), against
+  the PED's where one is given;
 - with a PED file, ``PREFIX.pedigree.tsv`` (``family sample_a sample_b declared inferred
   kinship ibs0 status``, one row per pair of genotyped members of a family), and the full
   report per family as ``PREFIX.pedigree.json`` and ``PREFIX.pedigree.html``.
@@ -43,6 +46,8 @@ from hgr.relatedness.pedigree_check import FamilyReport, verify_pedigrees
 from hgr.relatedness.pedigree_report import pedigree_html, pedigree_json
 from hgr.relatedness.readers import SiteCounts, read_genotype_files
 from hgr.relatedness.relate_report import relate_html
+from hgr.relatedness.sex_check import SexCall, sex_calls
+from hgr.vocabulary import Sex
 
 __all__ = [
     "RelateResult",
@@ -55,6 +60,7 @@ __all__ = [
     "write_kin0",
     "write_pairs_tsv",
     "write_pedigree_files",
+    "write_sexcheck_tsv",
 ]
 
 KIN0_HEADER = ("#IID1", "IID2", "NSNP", "HETHET", "IBS0", "KINSHIP")
@@ -87,6 +93,8 @@ class RelateResult:
     noise: float = 0.0
     """How much one pair's kinship moves from the sites alone (:mod:`hgr.relatedness.noise`)."""
     warnings: list[str] = field(default_factory=list)
+    sexes: list[SexCall] = field(default_factory=list)
+    """Each sample's sex from chromosome X; empty when the files hold none of it."""
 
 
 def _number(value: float, digits: int) -> str:
@@ -240,6 +248,12 @@ def relate_files(
     seconds["kinship"] = time.perf_counter() - started
     noise = kinship_noise(packed)
     warning = noise_warning(packed.n_sites, noise)
+    sexes: list[SexCall] = []
+    if sites.x is not None and sites.x.sites:
+        declared = {
+            r.individual_id: r.sex.value for r in records or [] if r.sex in (Sex.MALE, Sex.FEMALE)
+        }
+        sexes = sex_calls(packed.samples, sites.x, declared)
     families: list[FamilyReport] = []
     if records is not None:
         started = time.perf_counter()
@@ -249,6 +263,8 @@ def relate_files(
         Path(f"{out_prefix}.kin0" if table == "kin0" else f"{out_prefix}.pairs.tsv"),
         Path(f"{out_prefix}.html"),
     ]
+    if sexes:
+        final.append(Path(f"{out_prefix}.sexcheck.tsv"))
     if records is not None:
         final += pedigree_paths(out_prefix)
     with staged_outputs(final) as staged:
@@ -262,11 +278,14 @@ def relate_files(
             pairs,
             min_kinship,
             families,
+            sexes,
         )
         staged[1].write_text(page, encoding="utf-8")
+        if sexes:
+            write_sexcheck_tsv(staged[2], sexes)
         if records is not None:
             title = f"Pedigree check: {short_title(paths)}"
-            write_pedigree_files(staged[2:], families, title)
+            write_pedigree_files(staged[-len(pedigree_paths(out_prefix)) :], families, title)
     return RelateResult(
         len(packed.samples),
         sites,
@@ -277,7 +296,19 @@ def relate_files(
         device,
         noise,
         [warning] if warning else [],
+        sexes,
     )
+
+
+def write_sexcheck_tsv(path: Path, sexes: Sequence[SexCall]) -> None:
+    """Write each sample's sex check (see the module docstring)."""
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write("sample\tdeclared\tinferred\tstatus\tf\tx_sites\n")
+        for call in sexes:
+            handle.write(
+                f"{call.sample}\t{call.declared or ''}\t{call.inferred or ''}\t{call.status}\t"
+                f"{_number(call.f, 4)}\t{call.sites}\n"
+            )
 
 
 def short_title(paths: Sequence[Path]) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 from hgr.relatedness.degrees import FIRST_DEGREE_MIN, SECOND_DEGREE_MIN, THIRD_DEGREE_MIN
 from hgr.relatedness.king import KingPairs
 from hgr.relatedness.pedigree_check import FamilyReport
+from hgr.relatedness.sex_check import FEMALE_BELOW, MALE_ABOVE, SexCall
 from hgr.vocabulary import Relationship
 
 __all__ = ["MOST_POINTS", "relate_html"]
@@ -142,6 +143,32 @@ def _scatter(
     return "".join(parts)
 
 
+def _sex_section(sexes: Sequence[SexCall]) -> str:
+    """The sex check: how many of each, then the samples whose call is missing or disagrees."""
+    tally = Counter(c.inferred or "no call" for c in sexes)
+    odd = [c for c in sexes if c.status in ("mismatch", "no call")]
+    parts = [
+        "<h2>Sex from chromosome X</h2>",
+        f"<p>F over each sample's X sites outside the pseudo-autosomal regions (PLINK's "
+        f"--check-sex): above {MALE_ABOVE} male, below {FEMALE_BELOW} female. "
+        + ", ".join(f"{n:,} {what}" for what, n in sorted(tally.items()))
+        + ".</p>",
+    ]
+    if odd:
+        parts.append(
+            "<table><tr><th>sample</th><th>declared</th><th>inferred</th><th>status</th>"
+            "<th>F</th><th>X sites</th></tr>"
+        )
+        parts.extend(
+            f"<tr><td>{escape(c.sample)}</td><td>{c.declared or ''}</td>"
+            f"<td>{c.inferred or ''}</td><td>{c.status}</td><td>{c.f:.3f}</td>"
+            f"<td>{c.sites:,}</td></tr>"
+            for c in odd
+        )
+        parts.append("</table>")
+    return "\n".join(parts)
+
+
 def relate_html(
     title: str,
     samples: int,
@@ -151,6 +178,7 @@ def relate_html(
     pairs: KingPairs,
     min_kinship: float,
     families: Sequence[FamilyReport] = (),
+    sexes: Sequence[SexCall] = (),
 ) -> str:
     """The report page (module docstring)."""
     relationships = pairs.relationships()
@@ -188,6 +216,8 @@ def relate_html(
         f"<figure>{_scatter(pairs, relationships, rows, declared)}"
         f"<figcaption>{escape(caption)}</figcaption></figure>"
     )
+    if sexes:
+        parts.append(_sex_section(sexes))
     if families:
         flagged = [f for f in families if not f.ok]
         parts.append(

@@ -1,0 +1,124 @@
+"""Sex from chromosome X: each sample's inbreeding coefficient F there, as PLINK's --check-sex.
+
+A man has one X, so his calls outside the pseudo-autosomal regions are homozygous (or haploid,
+counted as homozygous) and his F is near 1; a woman's are heterozygous as often as Hardy and
+Weinberg expect, and her F is near 0. F compares the homozygous calls observed with those
+expected (PLINK 1.9's --het and --check-sex, Purcell et al. 2007):
+
+    F = (O(hom) - E(hom)) / (N - E(hom)),
+    E(hom) = Σ over the sites called in the sample of 1 - 2p(1 - p) · 2n / (2n - 1),
+
+with ``p`` the alternate allele's frequency among the ``n`` samples called at the site (each
+called sample weighs the same) and ``N`` the sample's called sites. PLINK's thresholds: F above
+0.8 is male, below 0.2 female, between them no call.
+
+The pseudo-autosomal regions, where men have two copies, are left out in both builds (their
+union: X:10,001-2,781,479 and X:154,931,044-156,030,895), so no build need be known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hgr.relatedness.packed import MISSING
+
+__all__ = [
+    "FEMALE_BELOW",
+    "FEWEST_SITES",
+    "MALE_ABOVE",
+    "SexCall",
+    "XCounts",
+    "in_pseudo_autosomal",
+    "sex_calls",
+]
+
+MALE_ABOVE = 0.8
+FEMALE_BELOW = 0.2
+FEWEST_SITES = 100
+"""Polymorphic X sites a sample needs before its sex is called."""
+# GRCh37's and GRCh38's PAR1 and PAR2 (Genome Reference Consortium), merged.
+_PSEUDO_AUTOSOMAL = ((10_001, 2_781_479), (154_931_044, 156_030_895))
+
+
+def in_pseudo_autosomal(position: int) -> bool:
+    """Whether an X position lies in a pseudo-autosomal region of either build."""
+    return any(start <= position <= stop for start, stop in _PSEUDO_AUTOSOMAL)
+
+
+@dataclass
+class XCounts:
+    """Each sample's running counts over the X sites read: called, homozygous, expected
+    homozygous."""
+
+    samples: int
+    sites: int = 0
+    called: NDArray[np.int64] = field(init=False)
+    homozygous: NDArray[np.int64] = field(init=False)
+    expected: NDArray[np.float64] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.called = np.zeros(self.samples, dtype=np.int64)
+        self.homozygous = np.zeros(self.samples, dtype=np.int64)
+        self.expected = np.zeros(self.samples, dtype=np.float64)
+
+    def add(self, dosages: NDArray[np.int8]) -> None:
+        """Take in a block of X sites (sites, samples): alternate-allele counts, ``MISSING``
+        where not called; a haploid call counts as homozygous."""
+        called = dosages != MISSING
+        n = called.sum(axis=1)
+        alt = np.where(called, dosages, 0).sum(axis=1, dtype=np.int64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = alt / (2.0 * n)
+            # PLINK's small-sample correction of the expected heterozygosity.
+            expected = 1.0 - 2.0 * p * (1.0 - p) * (2.0 * n) / (2.0 * n - 1.0)
+        polymorphic = (n > 1) & (p > 0) & (p < 1)
+        if not polymorphic.any():
+            return
+        called, dosages = called[polymorphic], dosages[polymorphic]
+        self.sites += int(polymorphic.sum())
+        self.called += called.sum(axis=0)
+        self.homozygous += (called & (dosages != 1)).sum(axis=0)
+        self.expected += (called * expected[polymorphic][:, None]).sum(axis=0)
+
+
+@dataclass(frozen=True)
+class SexCall:
+    """One sample's sex from its X calls, beside the declared one (None where no PED says)."""
+
+    sample: str
+    declared: str | None
+    inferred: str | None
+    f: float
+    sites: int
+
+    @property
+    def status(self) -> str:
+        if self.inferred is None:
+            return "no call"
+        if self.declared is None:
+            return "inferred"
+        return "ok" if self.declared == self.inferred else "mismatch"
+
+
+def sex_calls(
+    samples: tuple[str, ...], counts: XCounts, declared: dict[str, str] | None = None
+) -> list[SexCall]:
+    """Every sample's F and inferred sex (``male``, ``female`` or None), against ``declared``
+    (sample → ``male`` or ``female``) where given."""
+    declared = declared or {}
+    calls = []
+    for k, sample in enumerate(samples):
+        n, observed, expected = (
+            int(counts.called[k]),
+            int(counts.homozygous[k]),
+            float(counts.expected[k]),
+        )
+        f = (observed - expected) / (n - expected) if n - expected > 0 else float("nan")
+        inferred = None
+        if n >= FEWEST_SITES and f == f:
+            inferred = "male" if f > MALE_ABOVE else "female" if f < FEMALE_BELOW else None
+        calls.append(SexCall(sample, declared.get(sample), inferred, f, n))
+    return calls
