@@ -314,7 +314,8 @@ def _array_coded_fileset(prefix: Path, codes: tuple[str, str]) -> Path:
     padded[:, : len(samples)] = codes_by_site
     quads = padded.reshape(len(planes), -1, 4)
     packed = quads[:, :, 0] | quads[:, :, 1] << 2 | quads[:, :, 2] << 4 | quads[:, :, 3] << 6
-    prefix.with_suffix(".fam").write_text("".join(f"{s}\t{s}\t0\t0\t0\t-9\n" for s in samples))
+    # Family ids 0, so that PLINK 2 would write its table without family columns, as from a VCF.
+    prefix.with_suffix(".fam").write_text("".join(f"0\t{s}\t0\t0\t0\t-9\n" for s in samples))
     prefix.with_suffix(".bim").write_text("".join(bim))
     prefix.with_suffix(".bed").write_bytes(b"\x6c\x1b\x01" + packed.astype(np.uint8).tobytes())
     return prefix
@@ -362,3 +363,23 @@ def test_a_declared_sex_that_chromosome_x_contradicts_is_flagged(tmp_path: Path)
     assert rows["HG00099"][1:4] == ["", "female", "inferred"]
     page = Path(f"{out}.html").read_text()
     assert "<td>HG00096</td><td>female</td><td>male</td><td>mismatch</td>" in page
+
+
+def test_a_filesets_family_ids_lead_the_kin0_table(tmp_path: Path) -> None:
+    """PLINK 2 writes FID1 IID1 FID2 IID2 when a fileset's family ids are not all 0."""
+    prefix = _array_coded_fileset(tmp_path / "array", CODINGS["A/B"])
+    fam = prefix.with_suffix(".fam")
+    fam.write_text(
+        "".join(f"POP{n % 3}\t{line[2:]}\n" for n, line in enumerate(fam.read_text().splitlines()))
+    )
+    out = tmp_path / "kg"
+    result = _invoke(prefix, "--out", out, "--min-kinship", "0.03", "--format", "kin0")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    family = {line.split("\t")[1]: line.split("\t")[0] for line in fam.read_text().splitlines()}
+    ours = Path(f"{out}.kin0").read_text().splitlines()
+    plink2 = (shared("1kg_phase3_subset") / KIN0).read_text().splitlines()
+    assert ours[0] == "#FID1\tIID1\tFID2\tIID2\tNSNP\tHETHET\tIBS0\tKINSHIP"
+    assert len(ours) == len(plink2)
+    for mine, theirs in zip(ours[1:], plink2[1:], strict=True):
+        a, b, *rest = theirs.split("\t")
+        assert mine == "\t".join([family[a], a, family[b], b, *rest])

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from hgr.exceptions import UsageError, ValidationFailed
+from hgr.genotypes.plink_source import find_plink
 from hgr.issues import Report
 from hgr.pedigree.ped import PedigreeRecord, read_ped
 from hgr.pedigree.validate import check_pedigrees
@@ -120,22 +121,40 @@ def _plink_number(value: float) -> str:
     return "nan" if math.isnan(value) else f"{value:.6g}"
 
 
-def write_kin0(path: Path, pairs: KingPairs) -> None:
-    """Write the pairs as PLINK 2's ``.kin0`` (``--make-king-table``) for samples without family
-    ids (PLINK 2 on a VCF): each pair with the later sample first, in the order of that
-    sample, then of the earlier one; the proportions of sites both heterozygous and of
-    opposite homozygotes over the sites both called; six significant digits."""
+def write_kin0(path: Path, pairs: KingPairs, family_ids: Sequence[str] | None = None) -> None:
+    """Write the pairs as PLINK 2's ``.kin0`` (``--make-king-table``): each pair with the later
+    sample first, in the order of that sample, then of the earlier one; the proportions of
+    sites both heterozygous and of opposite homozygotes over the sites both called; six
+    significant digits. With ``family_ids`` (a PLINK fileset's, one per sample), the family
+    columns lead, as PLINK 2 writes them when a family id is other than 0; without, the
+    layout is PLINK 2's for a VCF."""
     later, earlier = pairs.b, pairs.a
     order = np.lexsort((earlier, later))
     hethet, ibs0 = pairs.hethet_fraction, pairs.ibs0_fraction
+
+    def sample(k: int) -> str:
+        name = pairs.samples[k]
+        return name if family_ids is None else f"{family_ids[k]}\t{name}"
+
+    header = ("#FID1", "IID1", "FID2", "IID2") if family_ids is not None else ("#IID1", "IID2")
     with path.open("w", encoding="utf-8", newline="\n") as handle:
-        handle.write("\t".join(KIN0_HEADER) + "\n")
+        handle.write("\t".join((*header, *KIN0_HEADER[2:])) + "\n")
         for row in order.tolist():
             handle.write(
-                f"{pairs.samples[int(later[row])]}\t{pairs.samples[int(earlier[row])]}\t"
+                f"{sample(int(later[row]))}\t{sample(int(earlier[row]))}\t"
                 f"{int(pairs.n_sites[row])}\t{_plink_number(float(hethet[row]))}\t"
                 f"{_plink_number(float(ibs0[row]))}\t{_plink_number(float(pairs.kinship[row]))}\n"
             )
+
+
+def _family_ids(paths: Sequence[Path]) -> list[str] | None:
+    """A PLINK fileset's family ids (the .fam's first column), where any is other than 0
+    (PLINK 2 then writes them in its tables); None for VCF files."""
+    plink = find_plink(paths[0]) if len(paths) == 1 else None
+    if plink is None:
+        return None
+    ids = [line.split()[0] for line in plink.fam.read_text(encoding="utf-8").splitlines()]
+    return ids if any(i != "0" for i in ids) else None
 
 
 def _write_pedigree_tsv(path: Path, reports: list[FamilyReport]) -> None:
@@ -268,7 +287,10 @@ def relate_files(
     if records is not None:
         final += pedigree_paths(out_prefix)
     with staged_outputs(final) as staged:
-        (write_kin0 if table == "kin0" else write_pairs_tsv)(staged[0], pairs)
+        if table == "kin0":
+            write_kin0(staged[0], pairs, _family_ids(paths))
+        else:
+            write_pairs_tsv(staged[0], pairs)
         page = relate_html(
             f"Relatedness: {short_title(paths)}",
             len(packed.samples),
