@@ -734,6 +734,15 @@ ZH = {
         "法人代码 %(legal_person_id)s 已登记在机构 %(owner)s 名下"
     ),
     "make the files agree on this donor": "请使各文件中该捐献者的信息一致",
+    "make the files agree on this donor; if they are different people whose phenopackets "
+    "reuse one subject id (case reports of different publications), name each donor by its "
+    "phenopacket's id: --donor-key id": "请使各文件中该捐献者的信息一致；如果这些是不同的人，"
+    "只是表型包沿用了同一个受试者标识（不同文献的病例报告），请以表型包自身的标识命名每位"
+    "捐献者：--donor-key id",
+    "the phenopacket has no id, which names its donor here (--donor-key id)": "该表型包没有"
+    "标识，而此处以它命名捐献者（--donor-key id）",
+    "add the phenopacket's id, or name donors by subject.id (--donor-key subject)": "请补充"
+    "表型包的标识，或以 subject.id 命名捐献者（--donor-key subject）",
     "name each sheet after its template: %(templates)s": "请按模板名称命名各工作表：%(templates)s",
     "no sheet of the workbook is a template": "工作簿中没有模板工作表",
     "no such file": "文件不存在",

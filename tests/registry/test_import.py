@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hgr.crypto import NodeKeys
 from hgr.db import Database
-from hgr.exceptions import NotFound, ValidationFailed
+from hgr.exceptions import NotFound, UsageError, ValidationFailed
 from hgr.registry import models as m
 from hgr.registry.importer import import_files
 from tests.conftest import EXAMPLES, HOLDINGS, shared, table_counts
@@ -371,3 +371,91 @@ def test_a_column_given_twice_in_a_file_is_refused(
     donors = tmp_path / "donors.csv"
     donors.write_text("donor_id,sex,Sex\nD-1,male,female\n", encoding="utf-8")
     assert _fails(registered, keys, [donors]) == ["E_DUPLICATE_COLUMN"]
+
+
+def _collection(folder: Path) -> list[Path]:
+    """The shared case reports (ten publications) with their subject ids made to collide, as
+    in phenopacket-store, where "Patient 1" of one paper is not "Patient 1" of another."""
+    paths = []
+    for source in sorted(shared("phenopackets").glob("PMID_*.json")):
+        packet = json.loads(source.read_text())
+        packet["subject"]["id"] = "Patient 1"
+        path = folder / source.name
+        path.write_text(json.dumps(packet))
+        paths.append(path)
+    return paths
+
+
+def test_a_collection_whose_subject_ids_repeat_is_one_person_per_subject_id_by_default(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    """By subject id they are one donor with ten sexes and diagnoses: refused, and the fix
+    names the rule that reads them as ten people."""
+    with pytest.raises(ValidationFailed) as info:
+        import_files(registered, keys, _collection(tmp_path), institution=INSTITUTION)
+    conflicts = [i for i in info.value.issues if i.code == "E_DONOR_CONFLICT"]
+    assert conflicts
+    assert all("--donor-key id" in str(i.fix) for i in conflicts)
+
+
+def test_a_collection_imports_in_one_command_with_donors_named_by_phenopacket_id(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    paths = _collection(tmp_path)
+    result = import_files(registered, keys, paths, institution=INSTITUTION, donor_key="id")
+    assert result.changes["donors"].inserted == 10
+    with registered.reader() as session:
+        pseudonym = keys.pseudonymiser.pseudonym(INSTITUTION, "PMID_33912663_Sister")
+        sister = session.scalars(select(m.Donor).where(m.Donor.pseudonym == pseudonym)).one()
+        assert sister.sex == "female"
+
+
+def test_the_same_phenopacket_twice_with_another_sex_is_still_refused(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    """A real conflict: the same subject of the same source, given again as a man."""
+    paths = _collection(tmp_path)
+    again = json.loads(paths[1].read_text())  # PMID_33912663_Sister, a woman
+    assert again["id"] == "PMID_33912663_Sister"
+    again["subject"]["sex"] = "MALE"
+    (tmp_path / "again").mkdir()
+    copy = tmp_path / "again" / paths[1].name
+    copy.write_text(json.dumps(again))
+    codes = _fails(registered, keys, [*paths, copy], donor_key="id")
+    assert "E_DONOR_CONFLICT" in codes
+
+
+def test_a_phenopacket_without_an_id_cannot_be_named_by_it(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    packet = json.loads(shared("phenopackets", "PMID_33912663_son.json").read_text())
+    del packet["id"]
+    path = tmp_path / "no-id.json"
+    path.write_text(json.dumps(packet))
+    assert "E_PHENOPACKET_SUBJECT" in _fails(registered, keys, [path], donor_key="id")
+
+
+def test_an_unknown_donor_key_is_refused(registered: Database, keys: NodeKeys) -> None:
+    with pytest.raises(UsageError):
+        import_files(registered, keys, [], institution=INSTITUTION, donor_key="name")
+
+
+def test_a_familys_pedigree_names_its_members_as_their_donors_are_named(tmp_path: Path) -> None:
+    from hgr.issues import Report
+    from hgr.registry.phenopackets import read_phenopacket
+
+    son = json.loads(shared("phenopackets", "PMID_33912663_son.json").read_text())
+    persons = [
+        {"familyId": "F1", "individualId": "son", "paternalId": "dad", "sex": "MALE"},
+        {"familyId": "F1", "individualId": "dad", "sex": "MALE"},
+    ]
+    family = {"id": "FAM", "proband": son, "pedigree": {"persons": persons}}
+    family["metaData"] = son["metaData"]
+    path = tmp_path / "family.json"
+    path.write_text(json.dumps(family))
+    content = read_phenopacket(path, Report(), donor_key="id")
+    assert [d.local_id for d in content.donors] == ["PMID_33912663_son"]
+    assert [(r.individual_id, r.father_id) for r in content.pedigree] == [
+        ("PMID_33912663_son", "dad"),
+        ("dad", None),
+    ]

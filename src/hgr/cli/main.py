@@ -213,6 +213,14 @@ def import_(
         list[str] | None,
         typer.Option(help="A column whose empty cells clear the registered value (repeatable)."),
     ] = None,
+    donor_key: Annotated[
+        str,
+        typer.Option(
+            help="What names a phenopacket's donor: subject (its subject.id) or id (the "
+            "phenopacket's own id, for a collection from many publications whose subject ids "
+            "repeat, such as phenopacket-store)."
+        ),
+    ] = "subject",
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -235,6 +243,7 @@ def import_(
             clear=frozenset(clear or ()),
             progress=progress,
             actor=operator(),
+            donor_key=donor_key,
             grounds="operator of the node's command line",
         )
     _render_import(result)

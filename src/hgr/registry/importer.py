@@ -721,6 +721,7 @@ def import_files(
     grounds: str = "",
     request_id: str = "",
     reviewed: Callable[[ImportResult], bool] | None = None,
+    donor_key: str = "subject",
 ) -> ImportResult:
     """Validate ``paths`` and, if every check passes, write them in one transaction.
 
@@ -752,6 +753,10 @@ def import_files(
         Whether the changes are those the person importing reviewed: asked, within the
         transaction and before anything is committed, about what the import writes. False
         rolls it all back (``E_CHANGED_SINCE_REVIEW``).
+    donor_key
+        What names a phenopacket's donor: ``subject`` (its subject.id) or ``id`` (the
+        phenopacket's own id, for a collection whose sources reuse subject ids); see
+        :mod:`hgr.registry.phenopackets`.
 
     Raises
     ------
@@ -764,7 +769,7 @@ def import_files(
         while this one ran; it names them, and nothing of this import is written.
     """
     report = Report()
-    staging = stage_files(list(paths), report, progress)
+    staging = stage_files(list(paths), report, progress, donor_key)
     progress("checking", len(paths), len(paths))
     families = check_pedigrees(staging.pedigree, report, strict=strict)
     session = db.session()

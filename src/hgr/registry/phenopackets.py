@@ -2,7 +2,17 @@
 
 Reads a ``Phenopacket`` (one individual) or a ``Family`` (proband, relatives and a PED-like
 pedigree), following the v2 schema (phenopacket-schema.readthedocs.io, "Phenopacket" and
-"Family"). Elements that the registry does not keep (measurements, medical actions, variant
+"Family").
+
+**Which donor a phenopacket describes** (:data:`DONOR_KEYS`). By default its ``subject.id``,
+the institution's own id of the individual: two files with the same subject are the same
+donor, and must agree. A collection gathered from many sources (phenopacket-store's case
+reports) reuses subject ids across them ("Patient 2" of two publications is two people): there
+the donor is named by the phenopacket's own ``id``, unique in the collection
+(``--donor-key id``). A Family's pedigree then names its members by their phenopackets' ids
+too. The same phenopacket given twice with a different sex is still refused.
+
+Elements that the registry does not keep (measurements, medical actions, variant
 interpretations, files) are left to the file itself, which can be registered as a data file.
 """
 
@@ -18,7 +28,10 @@ from hgr.registry import fields as f
 from hgr.registry.records import DonorRecord, FamilyRecord
 from hgr.vocabulary import AffectedStatus, Sex, VitalStatus
 
-__all__ = ["PhenopacketContent", "read_phenopacket"]
+__all__ = ["DONOR_KEYS", "PhenopacketContent", "read_phenopacket"]
+
+DONOR_KEYS = ("subject", "id")
+"""What names a phenopacket's donor: its ``subject.id`` or the phenopacket's ``id``."""
 
 _SEX = {
     "MALE": Sex.MALE,
@@ -56,7 +69,7 @@ def _schema_version(document: dict[str, Any]) -> str | None:
 
 
 def _individual(
-    packet: dict[str, Any], path: Path, pointer: str, report: Report
+    packet: dict[str, Any], path: Path, pointer: str, report: Report, donor_key: str
 ) -> DonorRecord | None:
     origin = Origin(str(path), pointer=pointer)
     subject = packet.get("subject")
@@ -67,6 +80,15 @@ def _individual(
             N_("the phenopacket has no subject with an id"),
             N_("add subject.id: the institution's id of the individual"),
             field="subject.id",
+        )
+        return None
+    if donor_key == "id" and not str(packet.get("id", "")).strip():
+        report.error(
+            "E_PHENOPACKET_SUBJECT",
+            origin,
+            N_("the phenopacket has no id, which names its donor here (--donor-key id)"),
+            N_("add the phenopacket's id, or name donors by subject.id (--donor-key subject)"),
+            field="id",
         )
         return None
     failed = False
@@ -146,7 +168,7 @@ def _individual(
     if failed:
         return None
     return DonorRecord(
-        local_id=str(subject["id"]).strip(),
+        local_id=str((packet if donor_key == "id" else subject)["id"]).strip(),
         sex=sex,
         birth_year=birth_year,
         vital_status=vital,
@@ -157,8 +179,14 @@ def _individual(
 
 
 def _pedigree(
-    document: dict[str, Any], path: Path, conditions: list[str], report: Report
+    document: dict[str, Any],
+    path: Path,
+    conditions: list[str],
+    report: Report,
+    names: dict[str, str],
 ) -> list[PedigreeRecord]:
+    """The Family's pedigree; ``names`` renames a person described by a member phenopacket
+    (its subject id) to that member's donor id."""
     records = []
     persons = (document.get("pedigree") or {}).get("persons") or []
     for n, person in enumerate(persons):
@@ -174,12 +202,14 @@ def _pedigree(
             )
             continue
         status = _AFFECTED.get(str(person.get("affectedStatus", "MISSING")), AffectedStatus.UNKNOWN)
+        father = str(person.get("paternalId") or "").strip() or None
+        mother = str(person.get("maternalId") or "").strip() or None
         records.append(
             PedigreeRecord(
                 family_id=fid,
-                individual_id=iid,
-                father_id=str(person.get("paternalId") or "").strip() or None,
-                mother_id=str(person.get("maternalId") or "").strip() or None,
+                individual_id=names.get(iid, iid),
+                father_id=names.get(father, father) if father else None,
+                mother_id=names.get(mother, mother) if mother else None,
                 sex=_SEX.get(str(person.get("sex", "UNKNOWN_SEX")), Sex.UNKNOWN),
                 affected=status,
                 # "affected" refers to the proband's diagnosis, the family's condition
@@ -190,8 +220,9 @@ def _pedigree(
     return records
 
 
-def read_phenopacket(path: Path, report: Report) -> PhenopacketContent:
-    """Read a Phenopacket or Family document; problems go to ``report``."""
+def read_phenopacket(path: Path, report: Report, donor_key: str = "subject") -> PhenopacketContent:
+    """Read a Phenopacket or Family document, naming donors by ``donor_key`` (one of
+    :data:`DONOR_KEYS`, module docstring); problems go to ``report``."""
     content = PhenopacketContent()
     origin = Origin(str(path))
     try:
@@ -223,14 +254,21 @@ def read_phenopacket(path: Path, report: Report) -> PhenopacketContent:
         )
         return content
     if "proband" in document:
-        proband = _individual(document["proband"], path, "/proband", report)
-        members = [proband] + [
-            _individual(relative, path, f"/relatives/{n}", report)
-            for n, relative in enumerate(document.get("relatives") or [])
+        packets = [document["proband"], *(document.get("relatives") or [])]
+        pointers = ["/proband", *(f"/relatives/{n}" for n in range(len(packets) - 1))]
+        members = [
+            _individual(packet, path, pointer, report, donor_key)
+            for packet, pointer in zip(packets, pointers, strict=True)
         ]
+        proband = members[0]
         content.donors = [m for m in members if m is not None]
         conditions = [d.id for d in (proband.diagnoses or ())] if proband else []
-        content.pedigree = _pedigree(document, path, conditions, report)
+        names = {
+            str(packet["subject"]["id"]).strip(): member.local_id
+            for packet, member in zip(packets, members, strict=True)
+            if member is not None
+        }
+        content.pedigree = _pedigree(document, path, conditions, report, names)
         family_ids = {r.family_id for r in content.pedigree}
         labels = {d.id: d.label for d in (proband.diagnoses or ())} if proband else {}
         for family_id in sorted(family_ids):
@@ -245,7 +283,7 @@ def read_phenopacket(path: Path, report: Report) -> PhenopacketContent:
                 )
             )
     else:
-        donor = _individual(document, path, "", report)
+        donor = _individual(document, path, "", report, donor_key)
         if donor is not None:
             content.donors.append(donor)
     return content

@@ -16,10 +16,11 @@ from typing import Any
 
 from hgr.audit.log import canonical_json
 from hgr.crypto import file_sha256
+from hgr.exceptions import UsageError
 from hgr.issues import N_, Origin, Report
 from hgr.pedigree.ped import NO_FAMILY, PedigreeRecord, read_ped
 from hgr.progress import Progress, silent
-from hgr.registry.phenopackets import read_phenopacket
+from hgr.registry.phenopackets import DONOR_KEYS, read_phenopacket
 from hgr.registry.records import (
     CollectionRecord,
     ConsentRecord,
@@ -135,7 +136,13 @@ def _merge_donor(staging: Staging, record: DonorRecord, report: Report) -> None:
                     there=_show(mine),
                     first=str(first.origin),
                 ),
-                N_("make the files agree on this donor"),
+                N_(
+                    "make the files agree on this donor; if they are different people whose "
+                    "phenopackets reuse one subject id (case reports of different "
+                    "publications), name each donor by its phenopacket's id: --donor-key id"
+                )
+                if record.origin.pointer is not None
+                else N_("make the files agree on this donor"),
                 field=f.name,
             )
         merged[f.name] = mine if mine is not None else theirs
@@ -229,10 +236,19 @@ class TemplateRows:
 
 
 def stage_files(
-    inputs: Sequence[Path | TemplateRows], report: Report, progress: Progress = silent
+    inputs: Sequence[Path | TemplateRows],
+    report: Report,
+    progress: Progress = silent,
+    donor_key: str = "subject",
 ) -> Staging:
-    """Read every input (a file, or template rows given as data) into one :class:`Staging`;
-    problems go to ``report``."""
+    """Read every input (a file, or template rows given as data) into one :class:`Staging`,
+    naming a phenopacket's donor by ``donor_key`` (:data:`DONOR_KEYS`); problems go to
+    ``report``."""
+    if donor_key not in DONOR_KEYS:
+        raise UsageError(
+            f"--donor-key must be one of {', '.join(DONOR_KEYS)}, not {donor_key!r}",
+            code="E_USAGE",
+        )
     staging = Staging()
     seen: set[Path] = set()
     for number, path in enumerate(inputs):
@@ -257,7 +273,7 @@ def stage_files(
             _stage_pedigree(staging, read_ped(path, report), report)
         elif suffix in JSON_SUFFIXES:
             kind = "phenopacket"
-            content = read_phenopacket(path, report)
+            content = read_phenopacket(path, report, donor_key)
             for donor in content.donors:
                 _merge_donor(staging, donor, report)
             for family in content.families:
