@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from hgr.crypto import NodeKeys
 from hgr.db import Database
 from hgr.node import Node
 from tests.api.conftest import ADMIN, Api
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, shared
 
 
 def test_bad_credentials_are_refused_alike(api: Api) -> None:
@@ -267,3 +268,20 @@ def test_checkpoints_are_signed_at_an_interval(
     assert head is not None
     assert head.size == events == 2
     assert Node(settings, db, keys).signer().verifier.verify(head.body.encode(), head.signature)
+
+
+def test_a_phenopacket_collection_uploads_with_donors_named_by_phenopacket_id(api: Api) -> None:
+    """Two case reports of different publications, both of "Patient 1": two people."""
+    files = []
+    for name in ("PMID_33912663_Sister.json", "PMID_36932076_Patient_1.json"):
+        packet = json.loads(shared("phenopackets", name).read_text())
+        packet["subject"]["id"] = "Patient 1"
+        files.append(("files", (name, json.dumps(packet).encode(), "application/json")))
+    refused = api.post("steward_bj", "/registry/import", files=files)
+    assert refused.status_code == 422
+    assert "--donor-key id" in refused.text
+    response = api.post("steward_bj", "/registry/import", files=files, data={"donor_key": "id"})
+    assert response.status_code == 200, response.text
+    assert response.json()["changes"]["donors"]["inserted"] == 2
+    wrong = api.post("steward_bj", "/registry/import", files=files, data={"donor_key": "name"})
+    assert wrong.status_code == 422

@@ -153,6 +153,7 @@ def add_registry_routes(
         dry_run: bool,
         update: bool,
         entities: set[str],
+        donor_key: str = "subject",
     ) -> ImportOut:
         institution = import_target(principal, institution)
         target = f"institutions/{institution}" if institution else "institutions"
@@ -171,6 +172,7 @@ def add_registry_routes(
                 actor=actor(principal),
                 grounds=decision.grounds,
                 request_id=request.state.request_id,
+                donor_key=donor_key,
             )
         except ValidationFailed as exc:
             if uploads is None:  # rows: their issues already point into the request
@@ -230,6 +232,13 @@ def add_registry_routes(
         institution: Annotated[str | None, Form(max_length=64, pattern=PRINTABLE)] = None,
         dry_run: Annotated[bool, Form()] = False,
         update: Annotated[bool, Form(description="allow changes to registered records")] = False,
+        donor_key: Annotated[
+            Literal["subject", "id"],
+            Form(
+                description="what names a phenopacket's donor: its subject.id, or the "
+                "phenopacket's id (a collection whose sources reuse subject ids)"
+            ),
+        ] = "subject",
     ) -> ImportOut:
         with upload_folder() as uploads:
             paths = [
@@ -238,7 +247,15 @@ def add_registry_routes(
             ]
             entities = entities_written(paths)
             return run_import(
-                principal, request, paths, uploads, institution, dry_run, update, entities
+                principal,
+                request,
+                paths,
+                uploads,
+                institution,
+                dry_run,
+                update,
+                entities,
+                donor_key,
             )
 
 
