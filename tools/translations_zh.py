@@ -734,6 +734,10 @@ ZH = {
         "法人代码 %(legal_person_id)s 已登记在机构 %(owner)s 名下"
     ),
     "make the files agree on this donor": "请使各文件中该捐献者的信息一致",
+    "the columns are separated by %(found)s, but a %(kind)s file's are separated by "
+    "%(expected)s": "各列以 %(found)s 分隔，而 %(kind)s 文件应以 %(expected)s 分隔",
+    "save it as CSV UTF-8 (commas) or as tab-separated text named .tsv, or replace the "
+    "separators": "请另存为“CSV UTF-8（逗号分隔）”或以 .tsv 命名的制表符分隔文本，或替换分隔符",
     "make the files agree on this donor; if they are different people whose phenopackets "
     "reuse one subject id (case reports of different publications), name each donor by its "
     "phenopacket's id: --donor-key id": "请使各文件中该捐献者的信息一致；如果这些是不同的人，"

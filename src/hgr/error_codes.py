@@ -626,6 +626,13 @@ CODES: tuple[Declared, ...] = (
             "Quote cells that contain the separator, a quote or a line break.",
         ),
         _issue(
+            "E_DELIMITER",
+            "error",
+            422,
+            "Save the table with the separator its name announces: commas for .csv (Excel: CSV "
+            "UTF-8), tabs for .tsv.",
+        ),
+        _issue(
             "E_CELLS",
             "error",
             422,

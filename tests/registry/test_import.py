@@ -232,6 +232,24 @@ def test_structural_file_errors(registered: Database, keys: NodeKeys, tmp_path: 
     assert "E_NO_FILE" in _fails(registered, keys, [tmp_path / "absent.csv"])
 
 
+def test_a_table_with_another_separator_is_told_which(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    """Excel in much of Europe saves "CSV" with semicolons: read with commas the header is one
+    column, and the file was refused for every column missing, naming none of this."""
+    semicolons = tmp_path / "donors.csv"
+    semicolons.write_text("donor_id;sex;birth_year\nA-1;male;1990\n")
+    with pytest.raises(ValidationFailed) as info:
+        import_files(registered, keys, [semicolons], institution=INSTITUTION)
+    (issue,) = info.value.issues
+    assert issue.code == "E_DELIMITER"
+    assert "semicolons (;)" in issue.problem
+    assert "commas (,)" in issue.problem
+    commas = tmp_path / "donors.tsv"
+    commas.write_text("donor_id,sex\nA-1,male\n")
+    assert _fails(registered, keys, [commas]) == ["E_DELIMITER"]
+
+
 def test_duplicate_keys_with_different_values(
     registered: Database, keys: NodeKeys, tmp_path: Path
 ) -> None:

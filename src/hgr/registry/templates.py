@@ -385,6 +385,20 @@ def template_for(path: Path) -> Template | None:
     return None
 
 
+_DELIMITER_NAMES = {
+    ",": "commas (,)",
+    ";": "semicolons (;)",
+    "\t": "tabs",
+    "|": "vertical bars (|)",
+}
+
+
+def _other_delimiter(header: str, expected: str) -> str | None:
+    """The separator a one-column header line holds instead of ``expected``, if any."""
+    found = [d for d in _DELIMITER_NAMES if d != expected and d in header]
+    return max(found, key=header.count) if found else None
+
+
 def read_table(
     path: Path, report: Report, check_header: Callable[[set[str]], bool] | None = None
 ) -> Iterator[tuple[Origin, dict[str, str]]]:
@@ -412,6 +426,25 @@ def read_table(
     reader = csv.reader((line for _, line in lines), delimiter=delimiter, strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]
+        if len(header) == 1 and (other := _other_delimiter(lines[0][1], delimiter)):
+            # Excel in much of Europe saves "CSV" with semicolons; read with commas, the whole
+            # header is one column and every column looks missing.
+            report.error(
+                "E_DELIMITER",
+                Origin(str(path), lines[0][0]),
+                N_(
+                    "the columns are separated by %(found)s, but a %(kind)s file's are "
+                    "separated by %(expected)s",
+                    found=_DELIMITER_NAMES[other],
+                    kind="CSV" if delimiter == "," else "TSV",
+                    expected=_DELIMITER_NAMES[delimiter],
+                ),
+                N_(
+                    "save it as CSV UTF-8 (commas) or as tab-separated text named .tsv, or "
+                    "replace the separators"
+                ),
+            )
+            return
         if repeated_columns(header, Origin(str(path), lines[0][0]), report):
             return
         if check_header is not None and not check_header(set(header)):
