@@ -250,6 +250,20 @@ def test_a_table_with_another_separator_is_told_which(
     assert _fails(registered, keys, [commas]) == ["E_DELIMITER"]
 
 
+def test_an_institution_rows_own_error_comes_before_what_follows_from_it(
+    db: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    """A wrong USCC check character refuses the institution's row; its holdings, imported
+    with it, then name an institution that is not registered. The row's error is the one to
+    see (it was shown only when the institutions file was imported alone)."""
+    bad = _edit(tmp_path, "institutions.csv", "121100004000000014", "121100004000000015")
+    with pytest.raises(ValidationFailed) as info:
+        import_files(db, keys, [bad, *HOLDINGS], institution=INSTITUTION)
+    codes = [i.code for i in info.value.issues]
+    assert codes[0] == "E_LEGAL_ID"
+    assert info.value.issues[0].origin.file == str(bad)
+
+
 def test_duplicate_keys_with_different_values(
     registered: Database, keys: NodeKeys, tmp_path: Path
 ) -> None:

@@ -789,6 +789,15 @@ def import_files(
                 select(m.Institution.id).where(m.Institution.code == institution)
             )
             if institution_id is None and institution not in staging.institutions:
+                if not report.ok:
+                    # The files' own errors first: an institution row refused for its legal
+                    # id is why the institution is missing, and it must be named, not this.
+                    raise ValidationFailed(
+                        N_(
+                            "%(n)s error(s) in the input; nothing was written", n=len(report.errors)
+                        ),
+                        report.issues,
+                    )
                 raise NotFound(
                     f"institution {institution} is not registered: import its row of an "
                     "institutions template first (or in the same import)",
