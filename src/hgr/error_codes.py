@@ -961,6 +961,12 @@ CODES: tuple[Declared, ...] = (
             "Give the recipient's Crypt4GH or OpenSSH public key file.",
         ),
         _raised("E_EXPORT_EXISTS", UsageError, 400, "Export into an empty folder."),
+        _raised(
+            "E_TEMPLATES_EXIST",
+            UsageError,
+            400,
+            "Write the blanks into a new or empty folder, or move the earlier ones away.",
+        ),
         _raised("E_EXPORT_SAMPLES", UsageError, 400, "Name each sample to export once."),
         _raised(
             "E_SAMPLE_MAP",

@@ -40,6 +40,7 @@ from hgr.cli.records import history_command, sample_app
 from hgr.cli.relate import relate
 from hgr.cli.relatedness import relatedness_app
 from hgr.cli.survey import survey_app
+from hgr.cli.templates import templates_app
 from hgr.config import NodeRole
 from hgr.exceptions import IntegrityBroken, NotFound, UsageError
 from hgr.registry.entity_names import ENTITY_NAMES
@@ -78,6 +79,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(access_app, name="access")
 app.add_typer(beacon_app, name="beacon")
 app.add_typer(sample_app, name="sample")
+app.add_typer(templates_app, name="templates")
 app.command("history")(history_command)
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)

@@ -23,6 +23,7 @@ from hgr.console.steward import add_steward_pages
 from hgr.console.survey import add_province_pages, add_survey_pages
 from hgr.debarment.listing import published_list
 from hgr.node import Node
+from hgr.registry.blanks import ALL_TEMPLATES
 from hgr.registry.regions import region_labels
 from hgr.registry.templates import TEMPLATES, blank_template
 from hgr.registry.workbooks import blank_workbook
@@ -30,7 +31,6 @@ from hgr.survey.publish import COUNTS, HIDDEN, published_cycles, published_editi
 
 __all__ = ["add_console"]
 
-ALL_TEMPLATES = "hgr-templates"  # the workbook of every template
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_SEARCH = 200  # characters of a search
