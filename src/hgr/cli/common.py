@@ -18,7 +18,8 @@ from rich.progress import (
 )
 from rich.progress import Progress as RichProgress
 from rich.table import Table
-from typer.core import TyperGroup
+from typer import rich_utils
+from typer.core import TyperGroup, TyperOption, _TyperParameter
 
 from hgr.exceptions import HgrError, UsageError, ValidationFailed
 from hgr.issues import Issue
@@ -79,6 +80,60 @@ DeviceOption = Annotated[
         help="Where kinship is computed: auto (a CUDA GPU when PyTorch sees one), cpu or gpu."
     ),
 ]
+
+
+# Typer (0.29) names a parameter's type in help by its Python annotation (<list[Path]>,
+# <bool>, <int range>). The field's tools (PLINK, bcftools, GNU) name theirs TEXT, INTEGER,
+# PATH, and give a flag none; hgr's help does the same, for readers who are not programmers.
+_PLAIN = {
+    "str": "TEXT",
+    "int": "INTEGER",
+    "int range": "INTEGER",
+    "float": "NUMBER",
+    "float range": "NUMBER",
+    "Path": "PATH",
+    "path": "PATH",
+    "file": "FILE",
+    "directory": "FOLDER",
+    "datetime": "DATE",
+}
+_typer_display_type = _TyperParameter.display_type
+_typer_option_display = TyperOption.display_type_rich
+
+
+def _plain_type(self: Any, ctx: Any) -> str:
+    """A parameter's type in plain words: TEXT, INTEGER, PATH, a choice's values; a repeated
+    one ends in "..."."""
+    label = str(_typer_display_type(self, ctx)).strip("<>")
+    repeated = label.startswith("list[") and label.endswith("]")
+    if repeated:
+        label = label[5:-1]
+    label = _PLAIN.get(label, label)
+    return f"{label}..." if repeated else label
+
+
+def _plain_option_type(self: Any, ctx: Any) -> str | None:
+    """An option's type in help: none for a flag."""
+    if self.is_flag or self.type_descriptor.annotation is bool:
+        return None
+    return _typer_option_display(self, ctx)
+
+
+_TyperParameter.display_type = _plain_type  # type: ignore[method-assign]
+TyperOption.display_type_rich = _plain_option_type  # type: ignore[method-assign]
+
+
+def _paragraphs(paragraphs: list[str], markup_mode: Any) -> str:
+    """A command's help after its first line: each paragraph's lines joined, as typer joins
+    the first (it keeps the docstring's line breaks, cutting sentences in two), except an
+    example's indented lines."""
+    return "\n\n".join(
+        p if p.startswith(("\b", " ")) else " ".join(line.strip() for line in p.splitlines())
+        for p in paragraphs
+    )
+
+
+rich_utils._fix_linebreaks = _paragraphs
 
 
 class Commands(TyperGroup):
