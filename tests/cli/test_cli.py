@@ -196,3 +196,38 @@ def test_import_problems_are_printed_in_the_terminals_language(
     output = " ".join(result.output.split())
     for words in says:
         assert words in output, output
+
+
+def test_listings_for_scripts(home: Path) -> None:
+    """--json and --tsv on the listing, the record and the summary; a table written to a
+    pipe is as wide as its cells (it was cut at 80 columns, pseudonyms ending in "…")."""
+    import subprocess
+    import sys
+
+    assert runner.invoke(app, ["import", *HOLDINGS, "--home", str(home)]).exit_code == 0
+    tsv = runner.invoke(app, ["list", "donors", "--home", str(home), "--tsv"]).output
+    header, *rows = tsv.splitlines()
+    columns = header.split("\t")
+    assert "pseudonym" in columns
+    assert len(rows) == 6
+    assert all(len(r.split("\t")) == len(columns) for r in rows)
+    pseudonym = rows[0].split("\t")[columns.index("pseudonym")]
+    assert len(pseudonym) == 64
+    shown = runner.invoke(app, ["show", "donors", pseudonym, "--home", str(home), "--json"])
+    assert json.loads(shown.output)["pseudonym"] == pseudonym
+    record = runner.invoke(app, ["show", "donors", pseudonym, "--home", str(home), "--tsv"])
+    assert record.output.splitlines()[0] == "field\tvalue"
+    summary = runner.invoke(app, ["summary", "--home", str(home), "--json"]).output
+    assert {json.loads(line)["institution"] for line in summary.splitlines()} >= {"BJ-H001"}
+    both = runner.invoke(app, ["summary", "--home", str(home), "--json", "--tsv"])
+    assert both.exit_code == 1
+    assert "E_USAGE" in both.output
+    piped = subprocess.run(
+        [sys.executable, "-m", "hgr", "list", "donors", "--home", str(home)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={k: v for k, v in __import__("os").environ.items() if k != "COLUMNS"},
+    )
+    assert pseudonym in piped.stdout
+    assert "…" not in piped.stdout

@@ -40,5 +40,5 @@ def test_help_keeps_sentences_whole_and_types_plain() -> None:
     assert "PATH..." in result.output
     listing = runner.invoke(app, ["list", "--help"], env={"COLUMNS": "200"}).output
     json_line = next(line for line in listing.splitlines() if "--json" in line)
-    assert "Print JSON lines" in json_line
+    assert "Print JSON" in json_line
     assert "bool" not in json_line.lower()

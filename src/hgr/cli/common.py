@@ -1,6 +1,9 @@
 """What every ``hgr`` subcommand shares: consoles, options, errors, progress, tables."""
 
 import getpass
+import json
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,7 +58,10 @@ __all__ = [
     "table",
 ]
 
-out = Console()
+_UNLIMITED_WIDTH = 100_000
+# Written to a file or a pipe, tables are as wide as their cells: rich would cut them to 80
+# columns, and a script would read "…" where a pseudonym was. COLUMNS, where set, still wins.
+out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else _UNLIMITED_WIDTH)
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep
 
 HomeOption = Annotated[
@@ -243,6 +249,60 @@ def cell(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ";".join(str(v) for v in value)
     return str(getattr(value, "value", value))
+
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON: one object per line for a listing.")
+]
+TsvOption = Annotated[
+    bool, typer.Option("--tsv", help="Print tab-separated values with a header line.")
+]
+
+
+def _tsv_cell(value: Any) -> str:
+    # A tab or line break inside a cell would shift every column after it.
+    return " ".join(cell(value).split("\t")).replace("\r", " ").replace("\n", " ")
+
+
+def print_rows(
+    title: str,
+    rows: list[dict[str, Any]],
+    columns: list[str] | None = None,
+    *,
+    as_json: bool = False,
+    as_tsv: bool = False,
+) -> None:
+    """Rows as a table for people, or for scripts as JSON lines (``--json``) or TSV with a
+    header (``--tsv``); with ``columns``, those and in that order (JSON keeps every field)."""
+    if as_json and as_tsv:
+        raise UsageError("give --json or --tsv, not both", code="E_USAGE")
+    columns = columns or (list(rows[0]) if rows else [])
+    if as_json:
+        for row in rows:
+            sys.stdout.write(json.dumps(row, default=cell, ensure_ascii=False) + "\n")
+    elif as_tsv:
+        sys.stdout.write("\t".join(columns) + "\n")
+        for row in rows:
+            sys.stdout.write("\t".join(_tsv_cell(row.get(c)) for c in columns) + "\n")
+    else:
+        out.print(table(title, rows, columns))
+
+
+def print_record(detail: dict[str, Any], *, as_json: bool = False, as_tsv: bool = False) -> None:
+    """One record's fields: a two-column table, a JSON object, or ``field<TAB>value`` lines."""
+    if as_json and as_tsv:
+        raise UsageError("give --json or --tsv, not both", code="E_USAGE")
+    if as_json:
+        sys.stdout.write(json.dumps(detail, default=cell, ensure_ascii=False) + "\n")
+    elif as_tsv:
+        sys.stdout.write("field\tvalue\n")
+        for name, value in detail.items():
+            sys.stdout.write(f"{name}\t{_tsv_cell(value)}\n")
+    else:
+        grid = Table(show_header=False)
+        for name, value in detail.items():
+            grid.add_row(name, cell(value))
+        out.print(grid)
 
 
 def table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = None) -> Table:

@@ -3,13 +3,11 @@
 Errors print ``error: <message> (<CODE>)`` on stderr and exit with status 1 (2 for usage).
 """
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from hgr.auth.roles import Role
 from hgr.cli.access import access_app
@@ -20,13 +18,16 @@ from hgr.cli.common import (
     Commands,
     DatabaseOption,
     HomeOption,
-    cell,
+    JsonOption,
+    TsvOption,
     changing,
     command_node,
     err,
     operator,
     out,
     print_issues,
+    print_record,
+    print_rows,
     progress_bar,
     reading,
     table,
@@ -261,11 +262,19 @@ def list_(
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """List registered records of one entity, in natural-key order."""
+    """List registered records of one entity, in natural-key order.
+
+    Examples:
+
+        hgr list donors --where sex=female --limit 100
+
+        hgr list samples --tsv > samples.tsv
+    """
     from hgr.registry.queries import list_entities
 
     with command_node(home, database_url) as node:
@@ -276,13 +285,9 @@ def list_(
             spec, rows, total, exact = list_entities(
                 session, entity, filters=filters, limit=limit, offset=offset
             )
-    if as_json:
-        for row in rows:
-            sys.stdout.write(json.dumps(row, default=cell) + "\n")
-        return
     of = f"{total}" if exact else f"more than {total}"
     title = f"{entity}: {offset + 1}-{offset + len(rows)} of {of}" if rows else f"{entity}: none"
-    out.print(table(title, rows, spec.list_columns))
+    print_rows(title, rows, spec.list_columns, as_json=as_json, as_tsv=as_tsv)
 
 
 @app.command()
@@ -293,6 +298,8 @@ def show(
         typer.Argument(help="The record's natural key (code, pseudonym, reference …)."),
     ],
     institution: Annotated[str | None, typer.Option("--institution", "-i")] = None,
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -314,20 +321,22 @@ def show(
             named["institution"] = institution
         with node.db.reader() as session:
             detail = show_entity(session, entity, named)
-    grid = Table(show_header=False)
-    for name, value in detail.items():
-        grid.add_row(name, cell(value))
-    out.print(grid)
+    print_record(detail, as_json=as_json, as_tsv=as_tsv)
 
 
 @app.command()
-def summary(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+def summary(
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
     """What is registered, per institution."""
     from hgr.registry.queries import count_summary
 
     with reading(home, database_url) as (node, session):
         rows = count_summary(session)
-    out.print(table(f"Registered on {node.settings.name}", rows))
+    print_rows(f"Registered on {node.settings.name}", rows, as_json=as_json, as_tsv=as_tsv)
 
 
 @regions_app.command("load")
