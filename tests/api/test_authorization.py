@@ -171,3 +171,31 @@ def test_summary_is_scoped(api: Api, user: str, institutions: set[str] | None) -
         assert response.status_code == 403
     else:
         assert {r["institution"] for r in response.json()} == institutions
+
+
+def test_a_steward_finds_a_donor_by_the_institutions_own_id(api: Api) -> None:
+    """BJH-0001 is the institution's id of a donor the registry knows only by pseudonym: the
+    record, the listing filter and the audit all work with it, and the audit never holds it."""
+    record = api.get("steward_bj", "/registry/donors/record", institution=BJ, pseudonym="BJH-0001")
+    assert record.status_code == 200, record.text
+    pseudonym = record.json()["pseudonym"]
+    assert len(pseudonym) == 64
+    same = api.get("steward_bj", "/registry/donors/record", institution=BJ, pseudonym=pseudonym)
+    assert same.json() == record.json()
+    samples = api.get("steward_bj", "/registry/samples", donor="BJH-0001").json()["items"]
+    assert samples
+    assert {s["donor"] for s in samples} == {pseudonym}
+    events = [e["body"] for e in api.get("auditor", "/audit/events", limit=1000).json()["items"]]
+    assert not any("BJH-0001" in e for e in events)
+    assert any(pseudonym in e for e in events)
+
+
+def test_another_institutions_own_id_is_hidden_like_a_missing_one(api: Api) -> None:
+    """The other institution holds a donor it calls BJH-0001 too: asked by that id, a
+    steward of this one gets the answer a donor that does not exist gets."""
+    other = api.get("steward_bj", "/registry/donors/record", institution=SH, pseudonym="BJH-0001")
+    missing = api.get(
+        "steward_bj", "/registry/donors/record", institution=SH, pseudonym="NO-SUCH-ID"
+    )
+    assert other.status_code == missing.status_code
+    assert other.json()["code"] == missing.json()["code"]

@@ -231,3 +231,20 @@ def test_listings_for_scripts(home: Path) -> None:
     )
     assert pseudonym in piped.stdout
     assert "…" not in piped.stdout
+
+
+def test_a_steward_names_donors_by_the_institutions_own_ids(home: Path) -> None:
+    """`hgr show donors BJH-0001` answered not found: the registry holds pseudonyms only."""
+    assert runner.invoke(app, ["import", *HOLDINGS, "--home", str(home)]).exit_code == 0
+    shown = runner.invoke(app, ["show", "donors", "BJH-0001", "--home", str(home), "--json"])
+    assert shown.exit_code == 0, shown.output
+    donor = json.loads(shown.output)
+    assert donor["birth_year"] == 1948
+    listing = runner.invoke(
+        app, ["list", "samples", "--where", "donor=BJH-0001", "--home", str(home), "--json"]
+    )
+    donors = {json.loads(line)["donor"] for line in listing.output.splitlines()}
+    assert donors == {donor["pseudonym"]}
+    missing = runner.invoke(app, ["show", "donors", "BJH-9999", "--home", str(home)])
+    assert missing.exit_code == 1
+    assert "E_NOT_FOUND" in missing.output

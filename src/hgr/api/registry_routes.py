@@ -32,6 +32,7 @@ from hgr.issues import Issue, Origin, Severity
 from hgr.node import Node
 from hgr.registry.history import HISTORY_TABLES
 from hgr.registry.importer import ImportResult, import_files
+from hgr.registry.local_ids import with_pseudonyms
 from hgr.registry.queries import ENTITIES, Entity, filter_choices
 from hgr.registry.reading import Reader, read_history, read_listing, read_record
 from hgr.registry.staging import TemplateRows, entities_written
@@ -181,7 +182,9 @@ def add_registry_routes(
         return _result(result)
 
     for spec in ENTITIES.values():
-        _entity_routes(app, spec, caller, refuse, db, actor, run_import)
+        _entity_routes(
+            app, spec, caller, refuse, db, actor, run_import, node.keys.pseudonymiser.pseudonym
+        )
 
     @app.get(
         "/registry/history",
@@ -267,8 +270,18 @@ def _entity_routes(
     db: Any,
     actor: Any,
     run_import: Callable[..., ImportOut],
+    pseudonym: Callable[[str, str], str],
 ) -> None:
     name = spec.name
+
+    def own_ids(principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
+        """Donors named by the institution's own id, as pseudonyms (:mod:`local_ids`): the
+        institution given, else a steward's own."""
+        institution = values.get("institution")
+        if institution is None and principal.level is ScopeLevel.INSTITUTION:
+            institution = principal.scope
+        return with_pseudonyms(values, institution, pseudonym)
+
     Filters = _filters_model(name)
     Key = _key_model(name)
 
@@ -286,7 +299,7 @@ def _entity_routes(
         request: Request,
         params: Annotated[Filters, Query()],  # type: ignore[valid-type]
     ) -> Response:
-        values = params.model_dump(exclude_none=True)  # type: ignore[attr-defined]
+        values = own_ids(principal, params.model_dump(exclude_none=True))  # type: ignore[attr-defined]
         limit, offset, prefix = values.pop("limit"), values.pop("offset"), values.pop("q", None)
         with db.transaction() as session:
             decision = authorize_entity(session, principal, name, Action.READ)
@@ -313,8 +326,8 @@ def _entity_routes(
         refuse(principal, "registry.read", name, decision.grounds, request)
 
     def show_route(principal: caller, request: Request, key: Annotated[Key, Query()]) -> Response:  # type: ignore[valid-type]
-        parts = key.model_dump()  # type: ignore[attr-defined]
-        target = f"{name}/" + "/".join(parts.values())
+        parts = own_ids(principal, key.model_dump())  # type: ignore[attr-defined]
+        target = f"{name}/" + "/".join(str(v) for v in parts.values() if v is not None)
         with db.transaction() as session:
             decision = authorize_entity(session, principal, name, Action.READ)
             if decision.allowed:

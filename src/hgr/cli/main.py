@@ -45,6 +45,7 @@ from hgr.cli.templates import templates_app
 from hgr.config import NodeRole
 from hgr.exceptions import IntegrityBroken, NotFound, UsageError
 from hgr.registry.entity_names import ENTITY_NAMES
+from hgr.registry.local_ids import with_pseudonyms
 
 if TYPE_CHECKING:
     from hgr.registry.importer import ImportResult
@@ -281,6 +282,8 @@ def list_(
         filters = _pairs(where or [], "--where")
         if institution:
             filters["institution"] = institution
+        own = institution or node.settings.institution_code or None
+        filters = with_pseudonyms(filters, own, node.keys.pseudonymiser.pseudonym)
         with node.db.reader() as session:
             spec, rows, total, exact = list_entities(
                 session, entity, filters=filters, limit=limit, offset=offset
@@ -307,7 +310,14 @@ def show(
 
     Keys with several parts are given in order: `show samples S-1`, `show consents PSEUDONYM
     VERSION`, `show members FAMILY PSEUDONYM`; add --institution when several institutions
-    hold a record with that key.
+    hold a record with that key. A donor is named by its pseudonym or by the institution's
+    own id (the node's institution, or --institution).
+
+    Examples:
+
+        hgr show donors DLC-003
+
+        hgr show consents DLC-003 v2 --institution BJ-H001 --json
     """
     from hgr.registry.queries import ENTITIES, show_entity
 
@@ -319,6 +329,8 @@ def show(
         named = dict(zip(parts, key, strict=False))
         if institution:
             named["institution"] = institution
+        own = institution or node.settings.institution_code or None
+        named = with_pseudonyms(named, own, node.keys.pseudonymiser.pseudonym)
         with node.db.reader() as session:
             detail = show_entity(session, entity, named)
     print_record(detail, as_json=as_json, as_tsv=as_tsv)
