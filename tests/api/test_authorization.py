@@ -6,6 +6,8 @@ hgr.auth.permissions, so a change to the rules that the document does not share 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from hgr.registry.fields import uscc_check_character
@@ -190,12 +192,26 @@ def test_a_steward_finds_a_donor_by_the_institutions_own_id(api: Api) -> None:
     assert any(pseudonym in e for e in events)
 
 
-def test_another_institutions_own_id_is_hidden_like_a_missing_one(api: Api) -> None:
-    """The other institution holds a donor it calls BJH-0001 too: asked by that id, a
-    steward of this one gets the answer a donor that does not exist gets."""
+def test_no_one_computes_another_institutions_pseudonyms(api: Api) -> None:
+    """The other institution holds a donor it calls BJH-0001 too. Asked by that id, a steward
+    of this one gets the answer a donor that does not exist gets, and no pseudonym: computed
+    for a guessed id at another institution, it would re-identify that institution's donors
+    wherever pseudonyms travel. Nor does a national officer, and a steward's own miss names
+    the id as typed."""
+    hex64 = re.compile(r"[0-9a-f]{64}")
     other = api.get("steward_bj", "/registry/donors/record", institution=SH, pseudonym="BJH-0001")
     missing = api.get(
         "steward_bj", "/registry/donors/record", institution=SH, pseudonym="NO-SUCH-ID"
     )
     assert other.status_code == missing.status_code
     assert other.json()["code"] == missing.json()["code"]
+    assert not hex64.search(other.text)
+    officer = api.get("officer_sh", "/registry/donors/record", institution=SH, pseudonym="BJH-0001")
+    assert officer.status_code in (403, 404)
+    assert not hex64.search(officer.text)
+    own_miss = api.get(
+        "steward_bj", "/registry/donors/record", institution=BJ, pseudonym="BJH-9999"
+    )
+    assert own_miss.status_code == 404
+    assert "BJH-9999" in own_miss.json()["detail"]
+    assert not hex64.search(own_miss.text)

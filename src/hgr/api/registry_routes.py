@@ -27,7 +27,7 @@ from hgr.auth.permissions import (
 )
 from hgr.auth.roles import Principal, ScopeLevel
 from hgr.console.uploads import UploadFolder, upload_folder
-from hgr.exceptions import ValidationFailed
+from hgr.exceptions import NotFound, ValidationFailed
 from hgr.issues import Issue, Origin, Severity
 from hgr.node import Node
 from hgr.registry.history import HISTORY_TABLES
@@ -275,12 +275,15 @@ def _entity_routes(
     name = spec.name
 
     def own_ids(principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
-        """Donors named by the institution's own id, as pseudonyms (:mod:`local_ids`): the
-        institution given, else a steward's own."""
-        institution = values.get("institution")
-        if institution is None and principal.level is ScopeLevel.INSTITUTION:
-            institution = principal.scope
-        return with_pseudonyms(values, institution, pseudonym)
+        """Donors named by the institution's own id, as pseudonyms (:mod:`local_ids`), for a
+        steward of that institution only: computed for anyone else, the pseudonym of a
+        guessed id at another institution would re-identify its donors wherever pseudonyms
+        travel."""
+        if principal.level is not ScopeLevel.INSTITUTION:
+            return values
+        if values.get("institution") not in (None, principal.scope):
+            return values
+        return with_pseudonyms(values, principal.scope, pseudonym)
 
     Filters = _filters_model(name)
     Key = _key_model(name)
@@ -326,13 +329,21 @@ def _entity_routes(
         refuse(principal, "registry.read", name, decision.grounds, request)
 
     def show_route(principal: caller, request: Request, key: Annotated[Key, Query()]) -> Response:  # type: ignore[valid-type]
-        parts = own_ids(principal, key.model_dump())  # type: ignore[attr-defined]
+        given = key.model_dump()  # type: ignore[attr-defined]
+        parts = own_ids(principal, given)
         target = f"{name}/" + "/".join(str(v) for v in parts.values() if v is not None)
         with db.transaction() as session:
             decision = authorize_entity(session, principal, name, Action.READ)
             if decision.allowed:
                 reader = reader_of(principal, decision, request)
-                return _json(read_record(session, reader, name, parts, target))
+                try:
+                    return _json(read_record(session, reader, name, parts, target))
+                except NotFound as exc:
+                    if parts == given:
+                        raise
+                    # The message would name the pseudonym computed from the steward's id.
+                    shown = ", ".join(f"{k}={v}" for k, v in given.items() if v is not None)
+                    raise NotFound(f"no {name} record with {shown}", code=exc.code) from exc
         refuse(principal, "registry.read", target, decision.grounds, request)
 
     app.get(f"/registry/{name}", tags=["registry"], summary=f"List {name}", response_model=Page)(

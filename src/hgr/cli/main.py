@@ -282,7 +282,7 @@ def list_(
         filters = _pairs(where or [], "--where")
         if institution:
             filters["institution"] = institution
-        own = institution or node.settings.institution_code or None
+        own = filters.get("institution") or node.settings.institution_code or None
         filters = with_pseudonyms(filters, own, node.keys.pseudonymiser.pseudonym)
         with node.db.reader() as session:
             spec, rows, total, exact = list_entities(
