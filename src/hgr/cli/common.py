@@ -21,8 +21,7 @@ from rich.progress import (
 )
 from rich.progress import Progress as RichProgress
 from rich.table import Table
-from typer import rich_utils
-from typer.core import TyperGroup, TyperOption, _TyperParameter
+from typer.core import TyperCommand, TyperGroup, TyperOption, _TyperParameter
 
 from hgr.exceptions import HgrError, UsageError, ValidationFailed
 from hgr.issues import Issue
@@ -58,10 +57,7 @@ __all__ = [
     "table",
 ]
 
-_UNLIMITED_WIDTH = 100_000
-# Written to a file or a pipe, tables are as wide as their cells: rich would cut them to 80
-# columns, and a script would read "…" where a pseudonym was. COLUMNS, where set, still wins.
-out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else _UNLIMITED_WIDTH)
+out = Console()
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep
 
 HomeOption = Annotated[
@@ -103,14 +99,12 @@ _PLAIN = {
     "directory": "FOLDER",
     "datetime": "DATE",
 }
-_typer_display_type = _TyperParameter.display_type
-_typer_option_display = TyperOption.display_type_rich
 
 
 def _plain_type(self: Any, ctx: Any) -> str:
     """A parameter's type in plain words: TEXT, INTEGER, PATH, a choice's values; a repeated
     one ends in "..."."""
-    label = str(_typer_display_type(self, ctx)).strip("<>")
+    label = str(_TYPER_DISPLAY_TYPE(self, ctx)).strip("<>")
     repeated = label.startswith("list[") and label.endswith("]")
     if repeated:
         label = label[5:-1]
@@ -122,11 +116,8 @@ def _plain_option_type(self: Any, ctx: Any) -> str | None:
     """An option's type in help: none for a flag."""
     if self.is_flag or self.type_descriptor.annotation is bool:
         return None
-    return _typer_option_display(self, ctx)
-
-
-_TyperParameter.display_type = _plain_type  # type: ignore[method-assign]
-TyperOption.display_type_rich = _plain_option_type  # type: ignore[method-assign]
+    shown: str | None = _TYPER_OPTION_DISPLAY(self, ctx)
+    return shown
 
 
 def _paragraphs(paragraphs: list[str], markup_mode: Any) -> str:
@@ -139,7 +130,29 @@ def _paragraphs(paragraphs: list[str], markup_mode: Any) -> str:
     )
 
 
-rich_utils._fix_linebreaks = _paragraphs
+def _whole_paragraphs(format_help: Any) -> Any:
+    """``format_help`` with typer's help module (loaded only when help is shown, and then
+    patched) joining a paragraph's lines."""
+
+    def formatted(self: Any, ctx: Any, formatter: Any) -> Any:
+        from typer import rich_utils
+
+        if hasattr(rich_utils, "_fix_linebreaks"):
+            rich_utils._fix_linebreaks = _paragraphs
+        return format_help(self, ctx, formatter)
+
+    return formatted
+
+
+# These are typer's internals (0.29): where a release renames them, help falls back to typer's
+# own wording and tests/cli/test_help.py fails, rather than every command failing.
+_TYPER_DISPLAY_TYPE: Any = getattr(_TyperParameter, "display_type", None)
+_TYPER_OPTION_DISPLAY: Any = getattr(TyperOption, "display_type_rich", None)
+if _TYPER_DISPLAY_TYPE is not None and _TYPER_OPTION_DISPLAY is not None:
+    _TyperParameter.display_type = _plain_type  # type: ignore[method-assign]
+    TyperOption.display_type_rich = _plain_option_type  # type: ignore[method-assign]
+for _help_class in (TyperCommand, TyperGroup):
+    _help_class.format_help = _whole_paragraphs(_help_class.format_help)  # type: ignore[method-assign]
 
 
 class Commands(TyperGroup):
@@ -279,13 +292,13 @@ def print_rows(
     columns = columns or (list(rows[0]) if rows else [])
     if as_json:
         for row in rows:
-            sys.stdout.write(json.dumps(row, default=cell, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(row, default=cell) + "\n")
     elif as_tsv:
         sys.stdout.write("\t".join(columns) + "\n")
         for row in rows:
             sys.stdout.write("\t".join(_tsv_cell(row.get(c)) for c in columns) + "\n")
     else:
-        out.print(table(title, rows, columns))
+        print_table(table(title, rows, columns))
 
 
 def print_record(detail: dict[str, Any], *, as_json: bool = False, as_tsv: bool = False) -> None:
@@ -293,7 +306,7 @@ def print_record(detail: dict[str, Any], *, as_json: bool = False, as_tsv: bool 
     if as_json and as_tsv:
         raise UsageError("give --json or --tsv, not both", code="E_USAGE")
     if as_json:
-        sys.stdout.write(json.dumps(detail, default=cell, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(detail, default=cell) + "\n")
     elif as_tsv:
         sys.stdout.write("field\tvalue\n")
         for name, value in detail.items():
@@ -302,7 +315,21 @@ def print_record(detail: dict[str, Any], *, as_json: bool = False, as_tsv: bool 
         grid = Table(show_header=False)
         for name, value in detail.items():
             grid.add_row(name, cell(value))
+        print_table(grid)
+
+
+_UNLIMITED_WIDTH = 100_000
+
+
+def print_table(grid: Table) -> None:
+    """Print a table at the terminal's width, else (a file or a pipe) as wide as its cells:
+    rich would cut it to 80 columns, and a script would read "…" where a pseudonym was.
+    COLUMNS, where set, still wins. Only tables: a rule drawn this wide would be a line of
+    100,000 characters."""
+    if out.is_terminal or "COLUMNS" in os.environ:
         out.print(grid)
+    else:
+        Console(file=out.file, width=_UNLIMITED_WIDTH).print(grid)
 
 
 def table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = None) -> Table:

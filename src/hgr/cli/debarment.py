@@ -11,6 +11,7 @@ from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
     changing,
+    print_table,
     reading,
     table,
 )
@@ -234,7 +235,7 @@ def cases(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
             }
             for e in entries
         ]
-    console.print(table("Debarment cases", rows))
+    print_table(table("Debarment cases", rows))
 
 
 @debarment_app.command("export")

@@ -14,6 +14,7 @@ from hgr.cli.common import (
     command_node,
     institution_of,
     operator,
+    print_table,
     progress_bar,
     table,
 )
@@ -143,7 +144,7 @@ def export_raw_(
             grounds="operator of the node's command line",
         )
     rows = [{"file": f.path, "plaintext sha256": f.sha256} for f in exported]
-    console.print(table(f"Encrypted to {public_key}", rows))
+    print_table(table(f"Encrypted to {public_key}", rows))
 
 
 @genotypes_app.command("qc")
@@ -179,7 +180,7 @@ def qc(
         table(f"Variants of {collection} (store version {report.version})", [report.variant_counts])
     )
     title = "Samples" if show_all else "Flagged samples"
-    console.print(table(f"{title}: {len(report.flagged)} of {len(report.samples)} flagged", shown))
+    print_table(table(f"{title}: {len(report.flagged)} of {len(report.samples)} flagged", shown))
 
 
 def _rounded(value: float | None) -> str:

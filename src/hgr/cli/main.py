@@ -28,6 +28,7 @@ from hgr.cli.common import (
     print_issues,
     print_record,
     print_rows,
+    print_table,
     progress_bar,
     reading,
     table,
@@ -178,13 +179,13 @@ def _render_import(result: "ImportResult") -> None:
             for f in result.families
         ]
         shown = [r for r in rows if r["errors"] or r["warnings"]] or rows[:20]
-        out.print(table(f"Pedigree check ({len(rows)} families)", shown))
+        print_table(table(f"Pedigree check ({len(rows)} families)", shown))
     if result.report.warnings:
         err.print(f"{len(result.report.warnings)} warning(s):")
         print_issues(result.report.warnings)
     verb = "would change" if result.dry_run else "changed"
     rows = [{"entity": name, **c.as_dict()} for name, c in result.changes.items()]
-    out.print(table(f"What the import {verb}", rows))
+    print_table(table(f"What the import {verb}", rows))
     if result.differences:
         shown = [d.as_dict() for d in result.differences]
         out.print(

@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import DatabaseOption, HomeOption, reading, table
-from hgr.cli.common import out as console
+from hgr.cli.common import DatabaseOption, HomeOption, print_table, reading, table
 
 __all__ = ["policy_app"]
 
@@ -69,4 +68,4 @@ def rules(packs: PacksOption = None) -> None:
         for p in loaded
         for r in (*p.exemptions, *p.rules)
     ]
-    console.print(table("Rule packs", rows, ["pack", "rule", "outcome", "check", "citation"]))
+    print_table(table("Rule packs", rows, ["pack", "rule", "outcome", "check", "citation"]))

@@ -18,6 +18,7 @@ from hgr.cli.common import (
     institution_of,
     operator,
     print_issues,
+    print_table,
     reading,
     send_document,
     table,
@@ -188,7 +189,7 @@ def status(
         for s in found
     ]
     columns = ["institution", "name", "state", "version", "received", "problems"]
-    console.print(table(f"Returns of {province} to {cycle}", rows, columns))
+    print_table(table(f"Returns of {province} to {cycle}", rows, columns))
     for s in found:
         for problem in s.problems:
             console.print(f"  {s.institution}: {problem}", highlight=False)
