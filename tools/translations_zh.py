@@ -743,6 +743,10 @@ ZH = {
     "phenopacket's id: --donor-key id": "请使各文件中该捐献者的信息一致；如果这些是不同的人，"
     "只是表型包沿用了同一个受试者标识（不同文献的病例报告），请以表型包自身的标识命名每位"
     "捐献者：--donor-key id",
+    "the family has no id, within which its members are named here (--donor-key id)": "该家系"
+    "没有标识，而此处在其标识之内命名其成员（--donor-key id）",
+    "add the family's id, or name donors by subject.id (--donor-key subject)": "请补充家系的"
+    "标识，或以 subject.id 命名捐献者（--donor-key subject）",
     "the phenopacket has no id, which names its donor here (--donor-key id)": "该表型包没有"
     "标识，而此处以它命名捐献者（--donor-key id）",
     "add the phenopacket's id, or name donors by subject.id (--donor-key subject)": "请补充"

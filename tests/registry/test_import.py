@@ -487,7 +487,9 @@ def test_a_familys_pedigree_names_its_members_as_their_donors_are_named(tmp_path
     path.write_text(json.dumps(family))
     content = read_phenopacket(path, Report(), donor_key="id")
     assert [d.local_id for d in content.donors] == ["PMID_33912663_son"]
-    assert [(r.individual_id, r.father_id) for r in content.pedigree] == [
-        ("PMID_33912663_son", "dad"),
-        ("dad", None),
+    # A person without a phenopacket, and the family, are named within the Family's id: two
+    # publications' "dad" or "F1" are not one person or one family.
+    assert [(r.family_id, r.individual_id, r.father_id) for r in content.pedigree] == [
+        ("FAM/F1", "PMID_33912663_son", "FAM/dad"),
+        ("FAM/F1", "FAM/dad", None),
     ]

@@ -36,10 +36,14 @@ def test_1000_genomes_men_are_men_and_no_woman_but_one_is_called_a_man() -> None
 
 
 def test_a_haploid_alternate_call_is_homozygous() -> None:
-    """cyvcf2 types a man's haploid alternate allele [1, -1] as heterozygous: read that way,
-    every man with an alternate allele on X looks like a woman."""
-    calls = np.array([[1, -1, 0], [0, -1, 0], [0, 1, 1], [1, 1, 1], [-1, -1, 0]], dtype=np.int16)
-    assert _x_dosages(calls).tolist() == [2, 0, 1, 2, MISSING]
+    """The 1000 Genomes subset writes a man's X calls as half-calls (1/. is [1, -1]), which
+    cyvcf2 types heterozygous: read that way, every man with an alternate allele looks like a
+    woman. A haploid call (1 is [1, -2]) is homozygous too; ./1 is missing."""
+    calls = np.array(
+        [[1, -1, 0], [0, -1, 0], [1, -2, 0], [0, 1, 1], [1, 1, 1], [-1, -1, 0], [-1, 1, 0]],
+        dtype=np.int16,
+    )
+    assert _x_dosages(calls).tolist() == [2, 0, 2, 1, 2, MISSING, MISSING]
 
 
 def test_the_pseudo_autosomal_regions_of_both_builds_are_left_out() -> None:

@@ -10,7 +10,8 @@ donor, and must agree. A collection gathered from many sources (phenopacket-stor
 reports) reuses subject ids across them ("Patient 2" of two publications is two people): there
 the donor is named by the phenopacket's own ``id``, unique in the collection
 (``--donor-key id``). A Family's pedigree then names its members by their phenopackets' ids
-too. The same phenopacket given twice with a different sex is still refused.
+too, and a person without one, and the family, within the Family's id (``FAM-1/I-1``). The
+same phenopacket given twice with a different sex is still refused.
 
 Elements that the registry does not keep (measurements, medical actions, variant
 interpretations, files) are left to the file itself, which can be registered as a data file.
@@ -184,15 +185,27 @@ def _pedigree(
     conditions: list[str],
     report: Report,
     names: dict[str, str],
+    scoped: bool,
 ) -> list[PedigreeRecord]:
-    """The Family's pedigree; ``names`` renames a person described by a member phenopacket
-    (its subject id) to that member's donor id."""
+    """The Family's pedigree. ``names`` renames a person described by a member phenopacket
+    (its subject id) to that member's donor id; with ``scoped`` (donors named by phenopacket
+    id), every other person and the family are named within the Family's own id, so that two
+    publications' "I-1" or "F1" are not taken for one person or one family."""
     records = []
     persons = (document.get("pedigree") or {}).get("persons") or []
+    document_id = str(document.get("id", "")).strip()
+
+    def name(person_id: str) -> str:
+        if person_id in names:
+            return names[person_id]
+        return f"{document_id}/{person_id}" if scoped else person_id
+
     for n, person in enumerate(persons):
         origin = Origin(str(path), pointer=f"/pedigree/persons/{n}")
         iid = str(person.get("individualId", "")).strip()
-        fid = str(person.get("familyId", "")).strip() or str(document.get("id", "")).strip()
+        fid = str(person.get("familyId", "")).strip() or document_id
+        if scoped and fid != document_id:
+            fid = f"{document_id}/{fid}"
         if not iid:
             report.error(
                 "E_PED_ID",
@@ -207,9 +220,9 @@ def _pedigree(
         records.append(
             PedigreeRecord(
                 family_id=fid,
-                individual_id=names.get(iid, iid),
-                father_id=names.get(father, father) if father else None,
-                mother_id=names.get(mother, mother) if mother else None,
+                individual_id=name(iid),
+                father_id=name(father) if father else None,
+                mother_id=name(mother) if mother else None,
                 sex=_SEX.get(str(person.get("sex", "UNKNOWN_SEX")), Sex.UNKNOWN),
                 affected=status,
                 # "affected" refers to the proband's diagnosis, the family's condition
@@ -268,7 +281,20 @@ def read_phenopacket(path: Path, report: Report, donor_key: str = "subject") -> 
             for packet, member in zip(packets, members, strict=True)
             if member is not None
         }
-        content.pedigree = _pedigree(document, path, conditions, report, names)
+        if donor_key == "id" and not str(document.get("id", "")).strip():
+            report.error(
+                "E_PHENOPACKET_SUBJECT",
+                origin,
+                N_(
+                    "the family has no id, within which its members are named here (--donor-key id)"
+                ),
+                N_("add the family's id, or name donors by subject.id (--donor-key subject)"),
+                field="id",
+            )
+            return content
+        content.pedigree = _pedigree(
+            document, path, conditions, report, names, scoped=donor_key == "id"
+        )
         family_ids = {r.family_id for r in content.pedigree}
         labels = {d.id: d.label for d in (proband.diagnoses or ())} if proband else {}
         for family_id in sorted(family_ids):

@@ -110,7 +110,11 @@ def _put(store: dict[Any, Any], key: Any, record: Any, what: str, report: Report
         )
 
 
-def _merge_donor(staging: Staging, record: DonorRecord, report: Report) -> None:
+def _merge_donor(
+    staging: Staging, record: DonorRecord, report: Report, by_subject: bool = False
+) -> None:
+    """Add a donor, or merge it with one read before; ``by_subject``: a phenopacket's donor
+    named by its subject id, where a conflict may be two people (the fix says so)."""
     first = staging.donors.get(record.local_id)
     if first is None:
         staging.donors[record.local_id] = record
@@ -141,7 +145,7 @@ def _merge_donor(staging: Staging, record: DonorRecord, report: Report) -> None:
                     "phenopackets reuse one subject id (case reports of different "
                     "publications), name each donor by its phenopacket's id: --donor-key id"
                 )
-                if record.origin.pointer is not None
+                if by_subject
                 else N_("make the files agree on this donor"),
                 field=f.name,
             )
@@ -275,7 +279,7 @@ def stage_files(
             kind = "phenopacket"
             content = read_phenopacket(path, report, donor_key)
             for donor in content.donors:
-                _merge_donor(staging, donor, report)
+                _merge_donor(staging, donor, report, by_subject=donor_key == "subject")
             for family in content.families:
                 _put(staging.families, family.code, family, "family", report)
             _stage_pedigree(staging, content.pedigree, report)

@@ -31,7 +31,7 @@ from hgr.relatedness.degrees import (
 from hgr.relatedness.king import king_all_pairs
 from hgr.relatedness.packed import WORD_BITS, PackedGenotypes
 
-__all__ = ["MEASURED_ON", "kinship_noise", "noise_warning"]
+__all__ = ["MEASURED_ON", "kinship_noise", "measured_noise", "noise_warning"]
 
 MEASURED_ON = 200
 """Samples whose pairs (19,900) measure the noise: enough for a standard deviation, and quick
@@ -47,13 +47,21 @@ _DEGREES = (
 
 
 def kinship_noise(packed: PackedGenotypes) -> float:
-    """The standard deviation of one pair's kinship from the sites alone (module docstring)."""
+    """The standard deviation of one pair's kinship from the sites alone (module docstring):
+    as measured on halves, never below the independent-sites figure."""
     floor = math.sqrt(0.75 / packed.n_sites) if packed.n_sites else math.inf
+    measured = measured_noise(packed)
+    return floor if measured is None else max(floor, measured)
+
+
+def measured_noise(packed: PackedGenotypes) -> float | None:
+    """The noise measured on two halves of the sites; None where too few samples or sites
+    leave nothing to measure on."""
     words = packed.planes.shape[2]
     half = words // 2
     count = min(len(packed.samples), MEASURED_ON)
     if half == 0 or count * (count - 1) // 2 < _FEWEST_PAIRS:
-        return floor
+        return None
     samples = packed.samples[:count]
     first = PackedGenotypes.from_planes(samples, half * WORD_BITS, packed.planes[:, :count, :half])
     second = PackedGenotypes.from_planes(
@@ -64,8 +72,8 @@ def kinship_noise(packed: PackedGenotypes) -> float:
     difference = a.kinship - b.kinship  # the same pairs, in the same order
     difference = difference[np.isfinite(difference)]
     if difference.size < _FEWEST_PAIRS:
-        return floor
-    return max(floor, float(np.std(difference)) / 2)
+        return None
+    return float(np.std(difference)) / 2
 
 
 def noise_warning(sites: int, noise: float) -> str | None:

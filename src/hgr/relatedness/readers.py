@@ -101,10 +101,12 @@ def _sex_site(
 
 
 def _x_dosages(calls: NDArray[np.int16]) -> NDArray[np.int8]:
-    """Alternate-allele counts of one X site from cyvcf2's (samples, alleles + phase) array: a
-    haploid call (a man's, outside the pseudo-autosomal regions) counts as homozygous.
-    cyvcf2's genotype types cannot be used here: they call a haploid alternate allele
-    heterozygous."""
+    """Alternate-allele counts of one X site from cyvcf2's (samples, alleles + phase) array. A
+    man's call outside the pseudo-autosomal regions counts as homozygous whether written
+    haploid (``1``: a second allele of -2) or as a half-call (``1/.``: -1, as the 1000 Genomes
+    subset writes men). cyvcf2's genotype types cannot be used here: they call the half-call
+    ``1/.`` heterozygous, which made every man with an alternate allele look like a woman. A
+    call whose first allele is missing (``./1``) is missing."""
     first = calls[:, 0]
     second = calls[:, 1] if calls.shape[1] > 2 else np.full_like(first, -1)
     alt = (first > 0).astype(np.int8)

@@ -8,9 +8,11 @@ expected (PLINK 1.9's --het and --check-sex, Purcell et al. 2007):
     F = (O(hom) - E(hom)) / (N - E(hom)),
     E(hom) = Σ over the sites called in the sample of 1 - 2p(1 - p) · 2n / (2n - 1),
 
-with ``p`` the alternate allele's frequency among the ``n`` samples called at the site (each
-called sample weighs the same) and ``N`` the sample's called sites. PLINK's thresholds: F above
-0.8 is male, below 0.2 female, between them no call.
+with ``p`` the alternate allele's frequency among the ``n`` samples called at the site and
+``N`` the sample's called sites. PLINK's thresholds: F above 0.8 is male, below 0.2 female,
+between them no call. One difference from PLINK 1.9: a man's call weighs as two alleles in
+``p`` (PLINK counts it once); ``p`` is the same in expectation, and a man's own F is 1 either
+way.
 
 The pseudo-autosomal regions, where men have two copies, are left out in both builds (their
 union: X:10,001-2,781,479 and X:154,931,044-156,030,895), so no build need be known.
