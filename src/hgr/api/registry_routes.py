@@ -339,11 +339,11 @@ def _entity_routes(
                 try:
                     return _json(read_record(session, reader, name, parts, target))
                 except NotFound as exc:
-                    if parts == given:
+                    if parts == given or exc.code != "E_NOT_FOUND":
                         raise
                     # The message would name the pseudonym computed from the steward's id.
                     shown = ", ".join(f"{k}={v}" for k, v in given.items() if v is not None)
-                    raise NotFound(f"no {name} record with {shown}", code=exc.code) from exc
+                    raise NotFound(f"no {name} record with {shown}", code="E_NOT_FOUND") from exc
         refuse(principal, "registry.read", target, decision.grounds, request)
 
     app.get(f"/registry/{name}", tags=["registry"], summary=f"List {name}", response_model=Page)(
