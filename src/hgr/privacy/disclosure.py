@@ -441,13 +441,13 @@ def _pool() -> ThreadPoolExecutor:
 def _each_on_a_copy(ranges: _Ranges, tasks: Sequence[Callable[[_Ranges], None]]) -> None:
     """Run ``tasks`` side by side, each widening its own copy of ``ranges`` as they stand
     now, and merge the copies when all are done."""
+    copies = [ranges.copy() for _ in tasks]
+    pairs = zip(tasks, copies, strict=True)
     if len(tasks) == 1 or THREADS == 1:
-        copies = [ranges.copy() for _ in tasks]
-        for task, mine in zip(tasks, copies, strict=True):
+        for task, mine in pairs:
             task(mine)
     else:
-        copies = [ranges.copy() for _ in tasks]
-        list(_pool().map(lambda pair: pair[0](pair[1]), zip(tasks, copies, strict=True)))
+        list(_pool().map(lambda pair: pair[0](pair[1]), pairs))
     for mine in copies:
         ranges.merge(mine)
 
