@@ -189,7 +189,7 @@ def test_a_mandatorily_debarred_organisation_gets_nothing(beacon_api: Api) -> No
         ({"bogus": "1"}, "unknown query parameter"),
         ({"requestedGranularity": "aggregated"}, "requestedGranularity"),
         ({"limit": "1000"}, "at most"),
-        ({}, "names a variant"),
+        ({"filters": "population:Han"}, "not filtered by terms"),
         ({"referenceName": "1", "start": "1", "alternateBases": "A", "filters": "HP:\x00"}, "NUL"),
     ],
 )

@@ -31,6 +31,7 @@ from hgr.audit.checkpointer import Checkpointer
 from hgr.auth.credentials import Authenticator
 from hgr.auth.permissions import Action, authorize
 from hgr.auth.roles import Principal
+from hgr.beacon.framework import BeaconIdentity
 from hgr.beacon.service import open_store_indexes
 from hgr.config import Settings
 from hgr.console.public import add_console
@@ -119,7 +120,10 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    install_problem_handlers(app)
+    beacon_id = BeaconIdentity.for_node(
+        settings.name, settings.institution_code, settings.region_code, ""
+    ).id
+    install_problem_handlers(app, beacon_id)
 
     def caller(request: Request) -> Principal:
         try:
@@ -260,8 +264,8 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         refuse(principal, "audit.read", "audit/events", decision.grounds, request)
 
     document_problems(app)
-    app.add_middleware(BodyLimit, limit=settings.service.max_body_bytes)
-    app.add_middleware(HeaderLimit)
+    app.add_middleware(BodyLimit, limit=settings.service.max_body_bytes, beacon_id=beacon_id)
+    app.add_middleware(HeaderLimit, beacon_id=beacon_id)
     app.add_middleware(SecurityHeaders, hsts=bool(settings.service.tls_cert))
     return app
 

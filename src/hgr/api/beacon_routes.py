@@ -26,7 +26,7 @@ from hgr.beacon import (
     info,
     service_info,
 )
-from hgr.beacon.framework import API_VERSION
+from hgr.beacon.framework import error_response
 from hgr.beacon.query import ENTRY_PATHS, BeaconQuery, from_body, from_params
 from hgr.beacon.responding import Asker, Responder
 from hgr.dates import utc_today
@@ -43,24 +43,10 @@ __all__ = ["add_beacon_routes"]
 TERMS_TTL = 60.0  # seconds
 
 
-def _error(beacon: BeaconIdentity, exc: HgrError, granularity: str = "boolean") -> JSONResponse:
+def _error(beacon: BeaconIdentity, exc: HgrError) -> JSONResponse:
     status = next((code for kind, code in STATUS if isinstance(exc, kind)), 500)
     message = exc.message if status < 500 else "the node could not complete the request"
-    body = {
-        "meta": {
-            "beaconId": beacon.id,
-            "apiVersion": API_VERSION,
-            "returnedSchemas": [],
-            "returnedGranularity": granularity,
-            "receivedRequestSummary": {
-                "apiVersion": API_VERSION,
-                "requestedSchemas": [],
-                "pagination": {"skip": 0, "limit": 0},
-                "requestedGranularity": granularity,
-            },
-        },
-        "error": {"errorCode": status, "errorMessage": f"{message} ({exc.code})"},
-    }
+    body = error_response(beacon.id, status, f"{message} ({exc.code})")
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -98,18 +84,26 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> Responder:
     def beacon_entry_types(principal: caller, request: Request) -> dict[str, Any]:
         return entry_types(identity(request))
 
-    @app.get("/api/filtering_terms", tags=["beacon"], summary="Beacon filtering terms")
-    def beacon_filtering_terms(principal: caller, request: Request) -> dict[str, Any]:
+    def terms(request: Request, entry: str | None) -> dict[str, Any]:
         beacon = identity(request)
+        key = f"{beacon.root_url} {entry}"
         now = time.monotonic()
         # The terms group the whole registry; a public route recounts them at most once a
         # TERMS_TTL, not on every call (they change only when holdings are imported).
-        if cached.get(beacon.root_url, (0.0, None))[0] < now - TERMS_TTL:
+        if cached.get(key, (0.0, None))[0] < now - TERMS_TTL:
             with node.db.reader() as session:
-                cached[beacon.root_url] = (now, filtering_terms(session, beacon))
-        terms = cached[beacon.root_url][1]
-        assert terms is not None
-        return terms
+                cached[key] = (now, filtering_terms(session, beacon, entry))
+        found = cached[key][1]
+        assert found is not None
+        return found
+
+    @app.get("/api/filtering_terms", tags=["beacon"], summary="Beacon filtering terms")
+    def beacon_filtering_terms(principal: caller, request: Request) -> dict[str, Any]:
+        return terms(request, None)
+
+    for path in ENTRY_PATHS:
+        # Before the entry's /{id} route, which would read "filtering_terms" as an id.
+        _add_terms_route(app, caller, path, terms)
 
     peers = settings.beacon.peer_urls()
     # This node's accounts at its peers, read at startup so that a bad file stops the server.
@@ -190,14 +184,28 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> Responder:
     return responder
 
 
+SUMMARIES = {
+    "g_variants": "genomic variants",
+    "individuals": "individuals",
+    "biosamples": "biosamples",
+    "datasets": "datasets",
+    "cohorts": "cohorts",
+}
+
+
+def _add_terms_route(app: FastAPI, caller: Any, path: str, terms: Any) -> None:
+    @app.get(
+        f"/api/{path}/filtering_terms",
+        tags=["beacon"],
+        summary=f"Filtering terms of {SUMMARIES[path]}",
+        name=f"beacon_{path}_filtering_terms",
+    )
+    def entry_terms(principal: caller, request: Request) -> dict[str, Any]:
+        return terms(request, path)  # type: ignore[no-any-return]
+
+
 def _add_entry_routes(app: FastAPI, caller: Any, path: str, respond: Any) -> None:
-    summary = {
-        "g_variants": "genomic variants",
-        "individuals": "individuals",
-        "biosamples": "biosamples",
-        "datasets": "datasets",
-        "cohorts": "cohorts",
-    }[path]
+    summary = SUMMARIES[path]
 
     @app.get(
         f"/api/{path}", tags=["beacon"], summary=f"Query {summary} (GET)", name=f"beacon_{path}_get"
@@ -216,14 +224,23 @@ def _add_entry_routes(app: FastAPI, caller: Any, path: str, respond: Any) -> Non
     ) -> Any:
         return respond(principal, request, lambda: from_body(path, body), body)
 
-    if path in ("datasets", "cohorts"):
+    @app.get(
+        f"/api/{path}/{{entry_id}}",
+        tags=["beacon"],
+        summary=f"One of the {summary} (the map's singleEntryUrl)",
+        name=f"beacon_{path}_one",
+    )
+    def query_one(principal: caller, request: Request, entry_id: str) -> Any:
+        params = dict(request.query_params)
+        return respond(principal, request, lambda: from_params(path, params, entry_id))
 
-        @app.get(
-            f"/api/{path}/{{entry_id}}",
-            tags=["beacon"],
-            summary=f"One of the {summary}",
-            name=f"beacon_{path}_one",
-        )
-        def query_one(principal: caller, request: Request, entry_id: str) -> Any:
-            params = dict(request.query_params)
-            return respond(principal, request, lambda: from_params(path, params, entry_id))
+    @app.post(
+        f"/api/{path}/{{entry_id}}",
+        tags=["beacon"],
+        summary=f"One of the {summary} (POST)",
+        name=f"beacon_{path}_one_post",
+    )
+    def query_one_post(
+        principal: caller, request: Request, entry_id: str, body: Annotated[dict[str, Any], Body()]
+    ) -> Any:
+        return respond(principal, request, lambda: from_body(path, body, entry_id), body)

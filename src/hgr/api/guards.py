@@ -15,6 +15,7 @@ from fastapi import Request
 
 from hgr.auth.credentials import Authenticator
 from hgr.auth.roles import Principal, anonymous
+from hgr.beacon.framework import error_response, is_beacon_path
 from hgr.db import Database
 from hgr.exceptions import NotAuthenticated, RateLimited
 
@@ -114,8 +115,8 @@ class SecurityHeaders:
 class BodyLimit:
     """Refuses request bodies over ``limit`` bytes with 413, declared or streamed."""
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, *, limit: int, beacon_id: str) -> None:
+        self.app, self.limit, self.beacon_id = app, limit, beacon_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -123,7 +124,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _too_large(send, self.limit)
+            await self._too_large(scope, send)
             return
         seen = 0
 
@@ -139,17 +140,20 @@ class BodyLimit:
         try:
             await self.app(scope, counted, send)
         except _TooLarge:
-            await _too_large(send, self.limit)
+            await self._too_large(scope, send)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        await _refuse(
+            scope,
+            send,
+            self.beacon_id,
+            (413, "E_TOO_LARGE", "Request too large"),
+            f"the request body is over {self.limit} bytes",
+        )
 
 
 class _TooLarge(Exception):
     pass
-
-
-async def _too_large(send: Send, limit: int) -> None:
-    await _refuse(
-        send, 413, "E_TOO_LARGE", "Request too large", f"the request body is over {limit} bytes"
-    )
 
 
 MAX_HEADER_BYTES = 16 * 1024
@@ -161,40 +165,49 @@ class HeaderLimit:
     """Refuses requests whose headers add up to more than ``limit`` bytes, with 431 (RFC 6585
     §5): every header is parsed and held in memory for the whole request."""
 
-    def __init__(self, app: ASGIApp, *, limit: int = MAX_HEADER_BYTES) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, *, beacon_id: str, limit: int = MAX_HEADER_BYTES) -> None:
+        self.app, self.limit, self.beacon_id = app, limit, beacon_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             size = sum(len(name) + len(value) + 4 for name, value in scope.get("headers", []))
             if size > self.limit:
                 await _refuse(
+                    scope,
                     send,
-                    431,
-                    "E_HEADERS_TOO_LARGE",
-                    "Request header fields too large",
+                    self.beacon_id,
+                    (431, "E_HEADERS_TOO_LARGE", "Request header fields too large"),
                     f"the request's headers are over {self.limit} bytes",
                 )
                 return
         await self.app(scope, receive, send)
 
 
-async def _refuse(send: Send, status: int, code: str, title: str, detail: str) -> None:
-    body = json.dumps(
-        {
+async def _refuse(
+    scope: Scope, send: Send, beacon_id: str, refusal: tuple[int, str, str], detail: str
+) -> None:
+    """Answer (status, code, title) before the application sees the request: problem+json,
+    or a beaconErrorResponse under ``/api`` (as :mod:`hgr.api.problems` answers)."""
+    status, code, title = refusal
+    if is_beacon_path(str(scope.get("path", ""))):
+        document = error_response(beacon_id, status, f"{detail} ({code})")
+        media = b"application/json"
+    else:
+        document = {
             "type": f"urn:hgr:problem:{code}",
             "title": title,
             "status": status,
             "code": code,
             "detail": detail,
         }
-    ).encode()
+        media = b"application/problem+json"
+    body = json.dumps(document).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/problem+json"),
+                (b"content-type", media),
                 (b"content-length", str(len(body)).encode()),
             ],
         }

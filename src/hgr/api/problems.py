@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hgr.beacon.framework import error_response, is_beacon_path
 from hgr.exceptions import (
     ConfigurationError,
     Conflict,
@@ -78,11 +79,28 @@ def _status(exc: HgrError) -> int:
     return next((status for kind, status in STATUS if isinstance(exc, kind)), 500)
 
 
-def install_problem_handlers(app: FastAPI) -> None:
-    """Turn every error into problem+json; never leak a traceback (ASVS 16.5.1)."""
+def install_problem_handlers(app: FastAPI, beacon_id: str) -> None:
+    """Turn every error into problem+json, or under ``/api`` into a Beacon v2
+    ``beaconErrorResponse`` of the beacon ``beacon_id`` with the same status and code; never
+    leak a traceback (ASVS 16.5.1)."""
+
+    def answer(
+        request: Request,
+        status: int,
+        code: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> JSONResponse:
+        if is_beacon_path(request.url.path):
+            # Beacon clients and aggregators read errors in the Beacon's own shape, whatever
+            # refused the request: a bad token, an unknown path, a body that is not JSON.
+            body = error_response(beacon_id, status, f"{detail} ({code})")
+            return JSONResponse(body, status_code=status, headers=headers)
+        return problem(status, code, detail, headers, **extra)
 
     @app.exception_handler(HgrError)
-    async def hgr_error(_: Request, exc: HgrError) -> JSONResponse:
+    async def hgr_error(request: Request, exc: HgrError) -> JSONResponse:
         status = _status(exc)
         headers = {}
         extra: dict[str, Any] = {}
@@ -93,35 +111,52 @@ def install_problem_handlers(app: FastAPI) -> None:
         if isinstance(exc, ValidationFailed):
             extra["issues"] = [issue.as_dict() for issue in exc.issues]
         detail = exc.message if status < 500 else "the node could not complete the request"
-        return problem(status, exc.code, detail, headers, **extra)
+        return answer(request, status, exc.code, detail, headers, **extra)
 
     @app.exception_handler(RequestValidationError)
-    async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         issues = [
             {"location": ".".join(str(p) for p in error.get("loc", ())), "problem": error["msg"]}
             for error in exc.errors()
         ]
-        return problem(422, "E_REQUEST", "the request does not match the API", issues=issues)
+        if is_beacon_path(request.url.path):
+            # A Beacon request body that is not a JSON object is a bad request (400), as the
+            # Beacon's own checks of a body's contents answer.
+            return answer(
+                request,
+                400,
+                "E_BEACON_QUERY",
+                "the request body is a JSON object (beaconRequestBody): "
+                + "; ".join(f"{i['location']}: {i['problem']}" for i in issues),
+            )
+        return answer(
+            request, 422, "E_REQUEST", "the request does not match the API", issues=issues
+        )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Starlette's headers carry what the status promises: Allow on 405 (RFC 9110 §15.5.6).
-        return problem(
-            exc.status_code, f"E_HTTP_{exc.status_code}", str(exc.detail), dict(exc.headers or {})
+        return answer(
+            request,
+            exc.status_code,
+            f"E_HTTP_{exc.status_code}",
+            str(exc.detail),
+            dict(exc.headers or {}),
         )
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, UnicodeEncodeError) and "surrogates" in str(exc):
             # JSON lets a \u escape name half a surrogate pair (RFC 8259 §8.2); such a string
             # reaches no store, and the transaction it broke was rolled back.
-            return problem(
+            return answer(
+                request,
                 400,
                 "E_TEXT",
                 "the request holds a lone UTF-16 surrogate "
                 "(\\ud800-\\udfff), which is not text: send valid Unicode",
             )
-        return problem(500, "E_INTERNAL", "the node could not complete the request")
+        return answer(request, 500, "E_INTERNAL", "the node could not complete the request")
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

@@ -23,12 +23,15 @@ __all__ = [
     "API_VERSION",
     "ENTRY_TYPES",
     "MIN_TERM_DONORS",
+    "TERMED_PATHS",
     "BeaconIdentity",
     "beacon_map",
     "configuration",
     "entry_types",
+    "error_response",
     "filtering_terms",
     "info",
+    "is_beacon_path",
     "service_info",
 ]
 
@@ -103,6 +106,36 @@ class BeaconIdentity:
         """The beacon of the node called ``name``, answering at ``root_url``: its
         organisation is the institution or region the node serves, else the node itself."""
         return cls(name, institution_code or region_code or name, root_url)
+
+
+def is_beacon_path(path: str) -> bool:
+    """Whether an HTTP path is the Beacon's: everything under ``/api`` (hgr's own API lives
+    elsewhere), so that even a request that reaches no route is answered as a Beacon."""
+    return path == "/api" or path.startswith("/api/")
+
+
+def error_response(
+    beacon_id: str, status: int, message: str, summary: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A ``beaconErrorResponse`` (framework ``responses/beaconErrorResponse.json``): the
+    response meta, with the request's summary where it was read, and the error's HTTP status
+    and message. Every refusal under ``/api`` takes this shape, whatever refused it."""
+    received = summary or {
+        "apiVersion": API_VERSION,
+        "requestedSchemas": [],
+        "pagination": {"skip": 0, "limit": 0},
+        "requestedGranularity": "boolean",
+    }
+    return {
+        "meta": {
+            "beaconId": beacon_id,
+            "apiVersion": API_VERSION,
+            "returnedSchemas": [],
+            "returnedGranularity": "boolean",
+            "receivedRequestSummary": received,
+        },
+        "error": {"errorCode": status, "errorMessage": message},
+    }
 
 
 def _meta(beacon: BeaconIdentity, entity: str = "", schema: str = "") -> dict[str, Any]:
@@ -221,15 +254,26 @@ def _common(session: Session, column: Any, join: Any | None = None) -> list[tupl
     return [(str(term), str(label or term)) for term, label in rows if term]
 
 
-def filtering_terms(session: Session, beacon: BeaconIdentity) -> dict[str, Any]:
-    """``GET /api/filtering_terms``: the terms a query may filter on, each held by enough
+# The entry types a registry term filters: a biosample query selects the samples of the
+# donors its terms match (hgr.beacon.entries). Variants, datasets and cohorts take no terms.
+TERM_SCOPES = ["individual", "biosample"]
+TERMED_PATHS = ("individuals", "biosamples")
+
+
+def filtering_terms(
+    session: Session, beacon: BeaconIdentity, entry: str | None = None
+) -> dict[str, Any]:
+    """``GET /api/filtering_terms``, or one entry type's ``GET /api/<entry>/filtering_terms``
+    (the map's ``filteringTermsUrl``): the terms a query may filter on, each held by enough
     donors to say nothing about any one of them."""
+    if entry is not None and entry not in TERMED_PATHS:
+        return {"meta": _meta(beacon), "response": {"filteringTerms": []}}
     D, Dx, Ph = m.Donor, m.DonorDiagnosis, m.DonorPhenotype
     terms: list[dict[str, Any]] = []
 
-    def add(rows: Iterable[tuple[str, str]], kind: str, scope: str) -> None:
+    def add(rows: Iterable[tuple[str, str]], kind: str) -> None:
         for term, label in rows:
-            entry = {"type": kind, "id": term, "scopes": [scope]}
+            entry = {"type": kind, "id": term, "scopes": list(TERM_SCOPES)}
             if kind != "alphanumeric":
                 entry["label"] = label
             terms.append(entry)
@@ -237,16 +281,16 @@ def filtering_terms(session: Session, beacon: BeaconIdentity) -> dict[str, Any]:
     sexes = session.execute(
         select(D.sex).group_by(D.sex).having(func.count(D.id) >= MIN_TERM_DONORS).order_by(D.sex)
     ).scalars()
-    add((SEX_TERMS[str(s)] for s in sexes), "ontologyTerm", "individual")
-    add(_common(session, (Dx.term_id, Dx.label, Dx.donor_id)), "ontologyTerm", "individual")
-    add(_common(session, (Ph.term_id, Ph.label, Ph.donor_id)), "ontologyTerm", "individual")
+    add((SEX_TERMS[str(s)] for s in sexes), "ontologyTerm")
+    add(_common(session, (Dx.term_id, Dx.label, Dx.donor_id)), "ontologyTerm")
+    add(_common(session, (Ph.term_id, Ph.label, Ph.donor_id)), "ontologyTerm")
     populations = _common(session, (D.population, D.population, D.id))
-    add(((f"population:{p}", label) for p, label in populations), "custom", "individual")
+    add(((f"population:{p}", label) for p, label in populations), "custom")
     R = m.Region
     regions = _common(
         session,
         (R.code, R.name, D.id),
         D.__table__.join(R.__table__, R.id == D.residence_region_id),
     )
-    add(((f"region:{code}", name) for code, name in regions), "custom", "individual")
+    add(((f"region:{code}", name) for code, name in regions), "custom")
     return {"meta": _meta(beacon), "response": {"filteringTerms": terms}}

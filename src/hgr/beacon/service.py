@@ -25,9 +25,10 @@ from hgr.beacon.entries import (
     individual_record,
     load_donors,
     matching_donors,
+    requester_id,
 )
-from hgr.beacon.framework import API_VERSION, SCHEMA_BASE, BeaconIdentity
-from hgr.beacon.query import BeaconQuery
+from hgr.beacon.framework import API_VERSION, SCHEMA_BASE, TERMED_PATHS, BeaconIdentity
+from hgr.beacon.query import BeaconQuery, VariantParams
 from hgr.beacon.variants import Hit, StoreIndex, index_for, variant_type
 from hgr.crypto import NodeKeys
 from hgr.dates import utc_now
@@ -217,12 +218,43 @@ def _variant_record(dataset: Dataset, index: StoreIndex, hit: Hit) -> dict[str, 
     return record
 
 
+def _target_variant(target: str) -> tuple[str, VariantParams] | None:
+    """The dataset and the allele that a ``variantInternalId`` of this beacon names
+    (``INSTITUTION:COLLECTION:contig:position:ref:alt``, position 1-based as in the VCF), or
+    None for an id this beacon never gives."""
+    parts = target.split(":", 2)
+    if len(parts) != 3:
+        return None
+    fields = parts[2].rsplit(":", 3)
+    if len(fields) != 4 or not fields[1].isdigit() or not fields[2] or not fields[3]:
+        return None
+    contig, position, ref, alt = fields
+    if not contig or int(position) < 1:
+        return None
+    variant = VariantParams(
+        reference_name=contig,
+        start=(int(position) - 1,),
+        reference_bases=ref,
+        alternate_bases=alt,
+    )
+    return f"{parts[0]}:{parts[1]}", variant
+
+
 def _g_variants(session: Session, query: BeaconQuery, part: _Part, now: dt.datetime) -> None:
     dataset = part.dataset
-    if query.variant is None or dataset.store is None:
+    variant = query.variant
+    if query.target is not None:
+        named = _target_variant(query.target)
+        if named is None or named[0] != dataset.id:
+            return  # an id this beacon never gave, or another dataset's
+        variant = named[1]
+    if variant is None:
+        _every_variant(dataset, query, part)
+        return
+    if dataset.store is None:
         return
     index = index_for(dataset.store)
-    hits = _visible_hits(session, dataset, part.level, index.find(query.variant), now)
+    hits = _visible_hits(session, dataset, part.level, index.find(variant), now)
     part.exists = bool(hits)
     part.count = len(hits)
     if part.level == "record":
@@ -230,11 +262,37 @@ def _g_variants(session: Session, query: BeaconQuery, part: _Part, now: dt.datet
         part.records = [_variant_record(dataset, index, h) for h in page]
 
 
+def _every_variant(dataset: Dataset, query: BeaconQuery, part: _Part) -> None:
+    """A g_variants request without parameters: every allele of the store.
+
+    A controlled requester gets them in genome order, a page at a time. Below that tier the
+    answer is only whether the dataset holds genotypes: counting the alleles shown, or
+    listing them, would decide (and charge the donors for) every allele in one request, the
+    sweep the membership defences must not let anyone make (security.md T3).
+    """
+    if part.level != "record":
+        part.level = "boolean"
+    if dataset.store is None:
+        return
+    index = index_for(dataset.store)
+    part.exists = index.variants > 0
+    if part.level != "record":
+        return
+    part.count = index.alleles()
+    hits = index.page(query.skip, query.limit)
+    part.records = [_variant_record(dataset, index, h) for h in hits]
+
+
 def _donors_of_query(
     session: Session, query: BeaconQuery, part: _Part, now: dt.datetime
 ) -> set[int]:
     dataset = part.dataset
     donors = matching_donors(session, dataset.collection_id, query.filters)
+    if query.target is not None:
+        # One entry by the id it was given under (a keyed hash made for this requester):
+        # only a controlled requester was ever given one. Below that tier one donor is
+        # fewer than k, so the answer is "no" whoever it names, and nothing is looked up.
+        return donors if part.level == "record" else set()
     if query.variant is None:
         return donors
     if dataset.store is None:
@@ -266,13 +324,20 @@ def _people(
     dataset = part.dataset
     donors = _donors_of_query(session, query, part, now)
     if part.level == "record":
-        part.exists, part.count = bool(donors), len(donors)
         chosen = sorted(donors)
         if query.entry == "individuals":
-            page = load_donors(session, chosen)[query.skip : query.skip + query.limit]
+            people = load_donors(session, chosen)
+            if query.target is not None:
+                people = [
+                    (d, r)
+                    for d, r in people
+                    if requester_id(keys, requester.identity, d.pseudonym) == query.target
+                ]
+            part.exists, part.count = bool(people), len(people)
+            page = people[query.skip : query.skip + query.limit]
             part.records = [individual_record(keys, requester.identity, d, r) for d, r in page]
         else:
-            rows = session.execute(
+            rows: list[tuple[m.Sample, m.Donor]] = session.execute(  # type: ignore[assignment]
                 select(m.Sample, m.Donor)
                 .join(m.Donor, m.Donor.id == m.Sample.donor_id)
                 .where(
@@ -280,6 +345,13 @@ def _people(
                 )
                 .order_by(m.Sample.id)
             ).all()
+            if query.target is not None:
+                rows = [
+                    (s, d)
+                    for s, d in rows
+                    if requester_id(keys, requester.identity, f"{d.pseudonym}/{s.code}")
+                    == query.target
+                ]
             part.count = len(rows)
             part.exists = bool(rows)
             part.records = [
@@ -361,10 +433,10 @@ def answer(
             "your organisation is on the debarment list: this beacon gives it no answers",
             code="E_DEBARRED",
         )
-    if query.entry == "g_variants" and query.variant is None and query.target is None:
+    if query.filters and query.entry not in TERMED_PATHS:
         raise UsageError(
-            "a g_variants query names a variant: referenceName and start, with "
-            "alternateBases or an end",
+            f"{query.entry} are not filtered by terms here: the terms of "
+            "/api/filtering_terms select individuals and biosamples",
             code="E_BEACON_QUERY",
         )
     charge_question(session, requester, now.date(), query.question(), ledger)
@@ -376,17 +448,19 @@ def answer(
         if level == "none":
             continue
         parts.append(_Part(dataset, level))
-    wanted = max((LEVELS.index(p.level) for p in parts), default=1)
-    granularity = LEVELS[min(LEVELS.index(query.granularity), wanted)]
+    asked = LEVELS.index(query.granularity)
     for part in parts:
-        part.level = LEVELS[min(LEVELS.index(part.level), LEVELS.index(granularity))]
+        part.level = LEVELS[min(LEVELS.index(part.level), asked)]
         if query.entry == "g_variants":
             _g_variants(session, query, part, now)
         elif query.entry in ("individuals", "biosamples"):
             _people(session, keys, requester, query, part, now)
         else:
             _collections(query, part)
-    return _response(beacon, query, granularity, parts)
+    # The granularity returned, once every dataset has answered: a dataset may have fallen
+    # back to a boolean (its count budget spent, or a question only a yes or no can answer).
+    returned = max((LEVELS.index(p.level) for p in parts), default=1)
+    return _response(beacon, query, LEVELS[min(asked, returned)], parts)
 
 
 def _response(
@@ -397,13 +471,19 @@ def _response(
         "meta": _meta(beacon, query, granularity),
         "responseSummary": {"exists": exists},
     }
+    is_collection = query.entry in ("datasets", "cohorts")
+    if granularity != "record" and not is_collection and query.include != "NONE":
+        # Result sets carry records; below record granularity there are none to give, and
+        # the set is empty rather than absent (beacon-verifier-v2 reads every response of
+        # these entry types as a beaconResultsetsResponse).
+        document["response"] = {"resultSets": []}
     if granularity == "boolean":
         return document
     total = sum(p.count or 0 for p in parts if p.level != "boolean")
     document["responseSummary"]["numTotalResults"] = total
     if granularity == "count":
         return document
-    if query.entry in ("datasets", "cohorts"):
+    if is_collection:
         collections = [r for p in parts for r in (p.records or [])]
         document["response"] = {"collections": collections[query.skip : query.skip + query.limit]}
         document["responseSummary"]["numTotalResults"] = len(collections)
@@ -423,6 +503,7 @@ def _response(
                 "exists": part.exists,
                 "resultsCount": part.count or 0,
                 "results": part.records or [],
+                "returnedGranularity": part.level,
                 "info": {"granularity": part.level},
             }
         )

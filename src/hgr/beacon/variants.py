@@ -37,6 +37,7 @@ __all__ = ["MAX_CANDIDATES", "Hit", "StoreIndex", "index_for", "variant_type"]
 # A range or bracket query reads at most this many records: a wider one is refused with a
 # request to narrow it, so that no single query scans a chromosome.
 MAX_CANDIDATES = 100_000
+PAGE_ROWS = 1_000  # records read at a time when paging through a whole store
 CACHED_CHUNKS = 64  # decoded chunks of per-variant arrays kept per store version
 POSITION_MIN, POSITION_MAX = np.iinfo(np.int32).min, np.iinfo(np.int32).max
 IUPAC = {
@@ -157,6 +158,7 @@ class StoreIndex:
         if "variant_allele_hash" in self.group:
             self.hashes = np.asarray(self.group["variant_allele_hash"][:])
         self._max_ref: int | None = None
+        self._alleles_total: int | None = None
         # Opened arrays and decoded chunks of the small per-variant arrays, kept because a
         # store version never changes: opening an array reads its metadata, and decoding a
         # chunk of allele strings costs more than the rest of a lookup.
@@ -208,6 +210,41 @@ class StoreIndex:
                 longest = max(longest, max((len(str(r)) for r in refs), default=1))
             self._max_ref = longest
         return self._max_ref
+
+    def alleles(self) -> int:
+        """The number of alternate alleles in the store (a hit each), counted once."""
+        if self._alleles_total is None:
+            alleles = self.array("variant_allele")
+            step = int(alleles.chunks[0])
+            total = 0
+            for start in range(0, self.variants, step):
+                block = np.asarray(alleles[start : start + step, 1:])
+                total += int(np.sum((block != "") & (block != ".")))
+            self._alleles_total = total
+        return self._alleles_total
+
+    def page(self, skip: int, limit: int) -> list[Hit]:
+        """The alleles ``skip`` to ``skip + limit`` of the whole store, in genome order."""
+        names = sorted(self.bounds.items(), key=lambda item: item[1][0])
+        hits: list[Hit] = []
+        seen = 0
+        for contig, (lo, hi) in names:
+            for start in range(lo, hi, PAGE_ROWS):
+                stop = min(hi, start + PAGE_ROWS)
+                rows = [self.row(i) for i in range(start, stop)]
+                for k, found in enumerate(self._alleles(rows)):
+                    alts = [a for a in range(1, len(found)) if found[a] and found[a] != "."]
+                    if seen + len(alts) <= skip:
+                        seen += len(alts)
+                        continue
+                    for a in alts:
+                        if seen >= skip:
+                            position = int(self.position[start + k])
+                            hits.append(Hit(rows[k], a, contig, position, found[0], found[a]))
+                            if len(hits) == limit:
+                                return hits
+                        seen += 1
+        return hits
 
     def find(self, variant: VariantParams) -> list[Hit]:
         """The alleles that ``variant`` matches, in genome order."""
