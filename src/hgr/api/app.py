@@ -116,7 +116,8 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         title="hgr",
         version=__version__,
         description="Registry and governance of human genetic resources. Authenticate with "
-        "`Authorization: Bearer <token>`; errors are application/problem+json.",
+        "`Authorization: Bearer <token>`; errors are application/problem+json, and under `/api` "
+        "(the Beacon) Beacon v2 error documents.",
         docs_url=None,
         redoc_url=None,
     )

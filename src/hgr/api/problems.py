@@ -178,7 +178,6 @@ ANY_ROUTE = (400, 401, 403, 404, 422, 429, 500)
 WRITES = (409, 413)
 
 
-BEACON_ERRORS = (400, 403, 404, 429, 500)
 BEACON_ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["meta", "error"],
@@ -229,10 +228,9 @@ def document_problems(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 for status in statuses:
                     content: dict[str, Any] = {PROBLEM: {"schema": ref}}
-                    if route.startswith("/api/") and status in BEACON_ERRORS:
-                        # Beacon queries answer their own refusals as Beacon v2 error
-                        # documents; authentication and rate refusals stay problem+json.
-                        content["application/json"] = {"schema": BEACON_ERROR_SCHEMA}
+                    if is_beacon_path(route):
+                        # Every refusal under /api is a Beacon v2 error document.
+                        content = {"application/json": {"schema": BEACON_ERROR_SCHEMA}}
                     responses[str(status)] = {
                         "description": TITLES.get(status, "Error"),
                         "content": content,
