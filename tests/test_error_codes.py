@@ -30,7 +30,8 @@ CODE = re.compile(r"[EW]_[A-Z0-9_]+")
 # when none is given.
 FORWARDERS: dict[tuple[str, str], tuple[int, str, int | str | None, str | None]] = {
     ("genotypes/vcf_scan.py", "_error"): (1, "FormatError", None, None),
-    ("api/guards.py", "_refuse"): (2, "problem", 1, None),
+    ("api/guards.py", "_refuse"): (4, "problem", 3, None),
+    ("api/problems.py", "answer"): (2, "problem", 1, None),
     ("survey/returns.py", "issue"): (0, "issue", 1, None),
     ("survey/returns.py", "add"): (0, "issue", 1, None),
     ("registry/fields.py", "FieldError"): (2, "issue", "error", "E_FIELD"),
@@ -41,6 +42,8 @@ FORWARDERS: dict[tuple[str, str], tuple[int, str, int | str | None, str | None]]
 PASS_THROUGHS = {
     # An HgrError answered as problem+json keeps its code.
     ("api/problems.py install_problem_handlers.hgr_error", "exc.code"),
+    # The handlers' one way to answer: each hands it a code of its own (the forwarder above).
+    ("api/problems.py install_problem_handlers.answer", "code"),
     # Starlette's refusals: the E_HTTP_<status> codes.
     ("api/problems.py install_problem_handlers.http_error", "f'E_HTTP_{exc.status_code}'"),
     # Uploaded files' issues, pointed at the request instead of the server's folder.

@@ -176,6 +176,17 @@ CODES: tuple[Declared, ...] = (
             "(/docs) shows the expected shape.",
         ),
         _problem(
+            "E_BUSY",
+            503,
+            "Send the request again after the seconds Retry-After gives: the node's SQLite "
+            "database was busy with another write, and nothing of the request was kept.",
+        ),
+        _problem(
+            "E_BEACON_BODY",
+            400,
+            "Send a Beacon request body that is a JSON object (beaconRequestBody: meta and query).",
+        ),
+        _problem(
             "E_TEXT", 400, "Send valid Unicode text: a value holds half of a UTF-16 surrogate pair."
         ),
         _problem(
@@ -1718,6 +1729,14 @@ CODES: tuple[Declared, ...] = (
             UsageError,
             400,
             "Correct the query as the message says; narrow a range that is too wide.",
+        ),
+        _raised(
+            "E_BEACON_RANGE",
+            UsageError,
+            400,
+            "Ask about a narrower range, or in parts: below the controlled tier a question "
+            "that decides alleles spans at most 10,000 bases (anonymous) or 100,000 "
+            "(registered), at one of the day's questions per 1,000 bases.",
         ),
         _raised(
             "E_FREQUENCY_QUESTION",

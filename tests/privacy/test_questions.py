@@ -16,16 +16,21 @@ from sqlalchemy import select, update
 
 from hgr.config import BeaconSettings, Settings
 from hgr.db import Database
-from hgr.exceptions import ConfigurationError
+from hgr.exceptions import ConfigurationError, UsageError
 from hgr.federation.ledger import LedgerUnreachable, RemoteLedger
 from hgr.privacy.exposure import Requester, Tier
 from hgr.privacy.models import BeaconFederatedQuestion, BeaconRequesterBudget
 from hgr.privacy.questions import (
     DAILY_QUESTIONS,
+    MAX_COST,
+    RANGE_UNIT,
+    WIDEST_RANGE,
     QuestionsExhausted,
     admit_federated,
     admit_holders,
     charge_question,
+    parse_charge,
+    question_cost,
 )
 
 DAY = dt.date(2026, 11, 22)
@@ -141,3 +146,50 @@ def test_a_ledger_answer_that_is_not_one_is_unreachable(monkeypatch: pytest.Monk
     monkeypatch.setattr("hgr.federation.ledger.post_json", lambda *a, **k: {"admitted": "yes"})
     with pytest.raises(LedgerUnreachable):
         RemoteLedger("http://x", "t", 1.0).admit(["org:a"], "registered", "a" * 64)
+
+
+def test_a_question_costs_its_width_once_at_the_ledger(db: Database) -> None:
+    # An organisation's 200 anonymous questions: a range costing 150 is charged once however
+    # many nodes ask it; one costing 51 more is refused whole, and nothing of it is charged.
+    organisation = ["org:o"]
+    with db.transaction() as session:
+        assert admit_federated(session, organisation, Tier.ANONYMOUS, DAY, "c" * 64, cost=150)
+        assert admit_federated(session, organisation, Tier.ANONYMOUS, DAY, "c" * 64, cost=150)
+        assert not admit_federated(session, organisation, Tier.ANONYMOUS, DAY, "d" * 64, cost=51)
+        assert admit_federated(session, organisation, Tier.ANONYMOUS, DAY, "e" * 64, cost=50)
+    assert _counts(db) == {"org:o": 200}
+
+
+def test_a_local_holder_pays_a_cost_whole_or_not_at_all(db: Database) -> None:
+    requester = Requester("anonymous:192.0.2.1", "", "ZZ", Tier.ANONYMOUS)
+    with db.transaction() as session:
+        charge_question(session, requester, DAY, "q1", cost=195)
+        with pytest.raises(QuestionsExhausted):
+            charge_question(session, requester, DAY, "q2", cost=6)
+        charge_question(session, requester, DAY, "q3", cost=5)
+    assert _counts(db) == {"id:anonymous:192.0.2.1": 200}
+
+
+def test_a_cost_is_set_by_the_span_alone() -> None:
+    assert question_cost(1, Tier.ANONYMOUS) == 1
+    assert question_cost(RANGE_UNIT, Tier.ANONYMOUS) == 1
+    assert question_cost(RANGE_UNIT + 1, Tier.ANONYMOUS) == 2
+    assert question_cost(WIDEST_RANGE[Tier.ANONYMOUS], Tier.ANONYMOUS) == 10
+    with pytest.raises(UsageError, match="narrow it"):
+        question_cost(WIDEST_RANGE[Tier.ANONYMOUS] + 1, Tier.ANONYMOUS)
+    assert question_cost(WIDEST_RANGE[Tier.REGISTERED], Tier.REGISTERED) == MAX_COST
+
+
+@pytest.mark.parametrize(
+    ("cost", "fine"),
+    [(1, True), (MAX_COST, True), (0, False), (MAX_COST + 1, False), (True, False), ("3", False)],
+)
+def test_the_ledger_reads_a_cost(cost: object, fine: bool) -> None:
+    body = {"holders": ["org:o"], "tier": "registered", "question": "a" * 64, "cost": cost}
+    if fine:
+        assert parse_charge(body)[3] == cost
+    else:
+        with pytest.raises(UsageError, match="cost"):
+            parse_charge(body)
+    del body["cost"]
+    assert parse_charge(body)[3] == 1

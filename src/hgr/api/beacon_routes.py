@@ -129,7 +129,8 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> Responder:
         principal: caller, request: Request, body: Annotated[Any, Body()] = None
     ) -> dict[str, Any]:
         """For the other nodes of the federation (their accounts here: stewards and
-        officers): ``{"holders": [...], "tier": "registered", "question": "<sha256>"}``
+        officers): ``{"holders": [...], "tier": "registered", "question": "<sha256>",
+        "cost": 3}``
         answers ``{"admitted": true}`` when every holder's cap admits the question today."""
         if ledger is not None:
             raise NotFound(
@@ -153,9 +154,9 @@ def add_beacon_routes(app: FastAPI, node: Node, caller: Any) -> Responder:
                 "count questions here",
                 code="E_FORBIDDEN",
             )
-        holders, tier, question = parse_charge(body)
+        holders, tier, question, cost = parse_charge(body)
         with node.db.transaction() as session:
-            admitted = admit_federated(session, holders, tier, utc_today(), question)
+            admitted = admit_federated(session, holders, tier, utc_today(), question, cost)
         return {"admitted": admitted}
 
     def respond(

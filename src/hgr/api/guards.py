@@ -147,7 +147,9 @@ class BodyLimit:
             scope,
             send,
             self.beacon_id,
-            (413, "E_TOO_LARGE", "Request too large"),
+            413,
+            "E_TOO_LARGE",
+            "Request too large",
             f"the request body is over {self.limit} bytes",
         )
 
@@ -176,7 +178,9 @@ class HeaderLimit:
                     scope,
                     send,
                     self.beacon_id,
-                    (431, "E_HEADERS_TOO_LARGE", "Request header fields too large"),
+                    431,
+                    "E_HEADERS_TOO_LARGE",
+                    "Request header fields too large",
                     f"the request's headers are over {self.limit} bytes",
                 )
                 return
@@ -184,11 +188,10 @@ class HeaderLimit:
 
 
 async def _refuse(
-    scope: Scope, send: Send, beacon_id: str, refusal: tuple[int, str, str], detail: str
+    scope: Scope, send: Send, beacon_id: str, status: int, code: str, title: str, detail: str
 ) -> None:
-    """Answer (status, code, title) before the application sees the request: problem+json,
-    or a beaconErrorResponse under ``/api`` (as :mod:`hgr.api.problems` answers)."""
-    status, code, title = refusal
+    """Answer before the application sees the request: problem+json, or a
+    beaconErrorResponse under ``/api`` (as :mod:`hgr.api.problems` answers)."""
     if is_beacon_path(str(scope.get("path", ""))):
         document = error_response(beacon_id, status, f"{detail} ({code})")
         media = b"application/json"

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hgr.beacon.framework import error_response, is_beacon_path
+from hgr.db import is_busy
 from hgr.exceptions import (
     ConfigurationError,
     Conflict,
@@ -57,6 +58,7 @@ TITLES = {
     422: "Invalid input",
     429: "Too many requests",
     500: "Internal error",
+    503: "Service unavailable",
 }
 
 
@@ -125,7 +127,7 @@ def install_problem_handlers(app: FastAPI, beacon_id: str) -> None:
             return answer(
                 request,
                 400,
-                "E_BEACON_QUERY",
+                "E_BEACON_BODY",
                 "the request body is a JSON object (beaconRequestBody): "
                 + "; ".join(f"{i['location']}: {i['problem']}" for i in issues),
             )
@@ -156,6 +158,17 @@ def install_problem_handlers(app: FastAPI, beacon_id: str) -> None:
                 "the request holds a lone UTF-16 surrogate "
                 "(\\ud800-\\udfff), which is not text: send valid Unicode",
             )
+        if is_busy(exc):
+            # SQLite writes one transaction at a time; a write that waited its SQLITE_WAIT
+            # for another (an import, say) was rolled back whole and can simply be sent again.
+            return answer(
+                request,
+                503,
+                "E_BUSY",
+                "the node's database is busy with another write: send the request again "
+                "in a few seconds",
+                {"Retry-After": "5"},
+            )
         return answer(request, 500, "E_INTERNAL", "the node could not complete the request")
 
 
@@ -174,7 +187,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
 }
 
-ANY_ROUTE = (400, 401, 403, 404, 422, 429, 500)
+ANY_ROUTE = (400, 401, 403, 404, 422, 429, 500, 503)
 WRITES = (409, 413)
 
 
@@ -197,7 +210,8 @@ def document_problems(app: FastAPI) -> None:
 
     Every route can refuse a request it cannot act on (400), a credential (401), a role (403),
     a missing or unseen record (404), a malformed request (422), a caller over its rate (429),
-    or fail (500); routes that take a body can also refuse a conflict (409) or a size (413).
+    fail (500), or find its SQLite database busy with another write (503); routes that take
+    a body can also refuse a conflict (409) or a size (413).
     """
     build = app.openapi
 

@@ -103,6 +103,16 @@ class VariantParams:
             return "bracket"
         return "range" if self.end else "sequence"
 
+    @property
+    def span(self) -> int:
+        """The bases the question covers: a sequence's own length, a range's width, or a
+        bracket's from its lowest start to its highest end."""
+        if self.kind == "sequence":
+            return max(1, len(self.reference_bases or ""), len(self.alternate_bases or ""))
+        if self.kind == "range":
+            return self.end[0] - self.start[0]
+        return self.end[1] - self.start[0]
+
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"referenceName": self.reference_name, "start": list(self.start)}
         for key, value in (

@@ -63,7 +63,9 @@ class Responder:
     def respond(self, beacon: BeaconIdentity, asker: Asker, query: BeaconQuery) -> dict[str, Any]:
         """The Beacon v2 response to ``query``: this node's answer and, for the entries the
         network shares, its peers' answers merged in."""
-        with self.db.transaction() as session:
+        # Every question writes (its caps, the alleles it decides): on SQLite the questions
+        # take turns rather than fail when one takes longer than SQLite waits.
+        with self.db.one_writer(), self.db.transaction() as session:
             today = utc_today()
             requester = (
                 requester_for(session, asker.principal, asker.address, today)

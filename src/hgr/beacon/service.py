@@ -37,7 +37,14 @@ from hgr.exceptions import Forbidden, UsageError
 from hgr.federation.ledger import RemoteLedger
 from hgr.genotypes.models import GenotypeStore
 from hgr.genotypes.store import current_store, store_columns
-from hgr.privacy.exposure import LEVELS, Dataset, Requester, allowed_level, datasets
+from hgr.privacy.exposure import (
+    LEVELS,
+    Dataset,
+    Requester,
+    allowed_level,
+    cap_tier,
+    datasets,
+)
 from hgr.privacy.membership import (
     AlleleFacts,
     decided_alleles,
@@ -46,7 +53,7 @@ from hgr.privacy.membership import (
     release_count,
     shown_alleles,
 )
-from hgr.privacy.questions import charge_question
+from hgr.privacy.questions import charge_question, question_cost
 from hgr.registry import models as m
 
 __all__ = ["MAX_VARIANT_DONOR_HITS", "answer", "open_store_indexes"]
@@ -439,7 +446,7 @@ def answer(
             "/api/filtering_terms select individuals and biosamples",
             code="E_BEACON_QUERY",
         )
-    charge_question(session, requester, now.date(), query.question(), ledger)
+    asked = LEVELS.index(query.granularity)
     parts = []
     for dataset in datasets(session, home, now.date()):
         if query.entry in ("datasets", "cohorts") and query.target not in (None, dataset.id):
@@ -447,10 +454,15 @@ def answer(
         level = allowed_level(session, requester, dataset, now.date())
         if level == "none":
             continue
-        parts.append(_Part(dataset, level))
-    asked = LEVELS.index(query.granularity)
+        parts.append(_Part(dataset, LEVELS[min(LEVELS.index(level), asked)]))
+    # Charged before any data is read, at a cost set by the question alone
+    # (hgr.privacy.questions): a question that decides alleles below the controlled tier
+    # pays for the bases it spans, and a sweep is refused.
+    tier = cap_tier(session, requester, now.date())
+    decides = query.variant is not None and any(p.level != "record" for p in parts)
+    cost = question_cost(query.variant.span, tier) if decides and query.variant else 1
+    charge_question(session, requester, now.date(), query.question(), ledger, cost=cost, tier=tier)
     for part in parts:
-        part.level = LEVELS[min(LEVELS.index(part.level), asked)]
         if query.entry == "g_variants":
             _g_variants(session, query, part, now)
         elif query.entry in ("individuals", "biosamples"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hgr.db.seals import SEAL_KEY, watch
 from hgr.exceptions import ConfigurationError
 
-__all__ = ["Database", "after_commit", "normalise_url", "upgrade_schema"]
+__all__ = ["Database", "after_commit", "is_busy", "normalise_url", "upgrade_schema"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _HOOKS = "hgr.after_commit"  # session.info key: (action, undo) pairs of Database.transaction
@@ -85,6 +86,22 @@ while it holds the account's row (hgr.auth.passwords)."""
 default of five made every request beyond the fifth open and close a connection of its own)."""
 
 
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite giving up on a file another writer held longer than
+    SQLITE_WAIT: its transaction was rolled back whole, and can be sent again."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+_WRITER_LOCKS: dict[str, threading.Lock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(url: str) -> threading.Lock:
+    """The process's lock for the writers of one SQLite file."""
+    with _WRITER_LOCKS_GUARD:
+        return _WRITER_LOCKS.setdefault(url, threading.Lock())
+
+
 def _make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
@@ -136,6 +153,23 @@ class Database:
                 raise
             for action, _undo in hooks:
                 action()
+
+    @contextmanager
+    def one_writer(self) -> Iterator[None]:
+        """Take a turn among this process's writers, on SQLite; nothing on PostgreSQL.
+
+        SQLite writes one transaction at a time. A writer that finds the file locked waits
+        at most SQLITE_WAIT seconds and then fails ("database is locked"), and a transaction
+        that read before another committed cannot start writing at all (SQLITE_BUSY_SNAPSHOT,
+        sqlite.org/rescode.html#busy_snapshot). Writers that take turns here queue instead,
+        however long the one before them takes: for work that many callers do at once, such
+        as answering Beacon questions, each of which writes.
+        """
+        if self.dialect != "sqlite":
+            yield
+            return
+        with _writer_lock(self.url):
+            yield
 
     def session(self) -> Session:
         """A bare session; the caller commits or rolls back (used by dry runs)."""

@@ -51,9 +51,9 @@ class RemoteLedger:
         )
         return cls(beacon.ledger, token, beacon.timeout_seconds)
 
-    def admit(self, holders: Sequence[str], tier: str, question: str) -> bool:
-        """Whether the ledger admits the question (its SHA-256) for every holder at ``tier``
-        (anonymous, registered or controlled).
+    def admit(self, holders: Sequence[str], tier: str, question: str, cost: int = 1) -> bool:
+        """Whether the ledger admits the question (its SHA-256), at its cost in questions,
+        for every holder at ``tier`` (anonymous, registered or controlled).
 
         Raises
         ------
@@ -64,7 +64,7 @@ class RemoteLedger:
             answer = post_json(
                 self.url,
                 LEDGER_PATH,
-                {"holders": list(holders), "tier": tier, "question": question},
+                {"holders": list(holders), "tier": tier, "question": question, "cost": cost},
                 self.token,
                 timeout=self.timeout,
             )

@@ -43,6 +43,9 @@ from hgr.privacy.models import BeaconFederatedQuestion, BeaconRequesterBudget
 __all__ = [
     "DAILY_QUESTIONS",
     "FEDERATED",
+    "MAX_COST",
+    "RANGE_UNIT",
+    "WIDEST_RANGE",
     "QuestionsExhausted",
     "admit_federated",
     "admit_holders",
@@ -52,6 +55,7 @@ __all__ = [
     "parse_charge",
     "question_cap",
     "question_caps",
+    "question_cost",
     "question_hash",
     "questions_exhausted",
 ]
@@ -62,6 +66,23 @@ DAILY_QUESTIONS = {
     Tier.REGISTERED: (2_000, 10_000),
     Tier.CONTROLLED: (20_000, 100_000),
 }
+
+# A question whose answer decides alleles below the controlled tier (a g_variants question, or
+# an individuals or biosamples question by variant) costs one question per RANGE_UNIT bases it
+# spans, charged before it is answered, and may span at most WIDEST_RANGE bases. The cost is
+# set by the question alone, never by what the store holds: a cost counted from the alleles
+# in a range would make a refusal at the edge of a cap tell where alleles are, a private
+# singleton's too. With the 1000 Genomes' density (about one allele in 40 bases) a unit pays
+# for a couple of dozen decisions, so one anonymous question decides a few hundred alleles
+# at most, not a contig's tens of thousands: a sweep can no longer spend every donor's
+# evidence budget in one go, for everyone after it (security.md T3).
+RANGE_UNIT = 1_000
+WIDEST_RANGE = {
+    Tier.ANONYMOUS: 10_000,
+    Tier.REGISTERED: 100_000,
+    Tier.CONTROLLED: 100_000,
+}
+MAX_COST = max(WIDEST_RANGE.values()) // RANGE_UNIT  # the most one question can cost
 
 # Holders every node of the federation knows by the same name: a forwarding node is named by
 # the institution, province or nation its accounts are scoped to (hgr.privacy.forwarding).
@@ -74,6 +95,26 @@ class QuestionsExhausted(RateLimited):
     code = "E_BEACON_BUDGET"
 
 
+def question_cost(span: int, tier: Tier) -> int:
+    """What a question that decides alleles over ``span`` bases costs at ``tier``: one
+    question per started RANGE_UNIT.
+
+    Raises
+    ------
+    UsageError
+        The span is wider than the tier's WIDEST_RANGE (E_BEACON_RANGE).
+    """
+    widest = WIDEST_RANGE[tier]
+    if span > widest:
+        raise UsageError(
+            f"the question spans {span:,} bases; below the controlled tier a question spans at "
+            f"most {widest:,} at the {tier.name.lower()} tier, and costs one of the day's "
+            f"questions per {RANGE_UNIT:,} bases: narrow it, or ask in parts",
+            code="E_BEACON_RANGE",
+        )
+    return max(1, -(-span // RANGE_UNIT))
+
+
 def question_cap(holder: str, tier: Tier) -> int:
     """A holder's daily questions at ``tier``: an identity's own allowance; an organisation's,
     or a forwarding node's (the sum over everyone it vouches for), the shared one."""
@@ -81,9 +122,11 @@ def question_cap(holder: str, tier: Tier) -> int:
     return identity_cap if holder.startswith("id:") else shared_cap
 
 
-def question_caps(requester: Requester) -> list[tuple[str, int]]:
-    """Every holder the requester's questions are charged to, with its daily cap."""
-    return [(h, question_cap(h, requester.tier)) for h in requester.holders]
+def question_caps(requester: Requester, tier: Tier | None = None) -> list[tuple[str, int]]:
+    """Every holder the requester's questions are charged to, with its daily cap at ``tier``
+    (the requester's own by default)."""
+    tier = requester.tier if tier is None else tier
+    return [(h, question_cap(h, tier)) for h in requester.holders]
 
 
 def admit_questions(session: Session, requester: Requester, day: dt.date, count: int) -> int:
@@ -99,11 +142,7 @@ def admit_holders(
     return how many every cap admits (the same number is charged to each)."""
     if count <= 0:
         return 0
-    # One cap per holder: a holder named twice would otherwise be charged twice.
-    caps: dict[str, int] = {}
-    for holder, cap in limits:
-        caps[holder] = min(cap, caps.get(holder, cap))
-    limits = list(caps.items())
+    limits = _one_cap_each(limits)
     if not limits:
         return count
     if _take(session, limits, day, count):
@@ -121,6 +160,21 @@ def admit_holders(
     if admitted and _take(session, limits, day, admitted):
         return admitted
     return 0  # none left, or a concurrent request took them first
+
+
+def _take_all(
+    session: Session, limits: Sequence[tuple[str, int]], day: dt.date, count: int
+) -> bool:
+    """``count`` questions taken from every holder where each cap has room for all of
+    them, or none taken."""
+    if _take(session, limits, day, count):
+        return True
+    insert_missing(
+        session,
+        BeaconRequesterBudget,
+        [{"holder": holder, "day": day, "questions": 0} for holder, _ in limits],
+    )
+    return _take(session, limits, day, count)
 
 
 def _take(session: Session, limits: Sequence[tuple[str, int]], day: dt.date, count: int) -> bool:
@@ -191,18 +245,23 @@ def is_federated(holder: str) -> bool:
     return holder.startswith(FEDERATED)
 
 
-def parse_charge(body: object) -> tuple[list[str], Tier, str]:
-    """A ledger request's holders, tier and question hash.
+def parse_charge(body: object) -> tuple[list[str], Tier, str, int]:
+    """A ledger request's holders, tier, question hash and cost (1 when not given).
 
     Raises
     ------
     UsageError
         A field is missing or malformed, or a holder is not a federated one.
     """
-    if not isinstance(body, dict) or set(body) != {"holders", "tier", "question"}:
+    keys = {"holders", "tier", "question"}
+    if not isinstance(body, dict) or not keys <= set(body) <= keys | {"cost"}:
         raise UsageError(
-            "the body must be an object with holders, tier and question", code="E_LEDGER_REQUEST"
+            "the body must be an object with holders, tier and question (and cost)",
+            code="E_LEDGER_REQUEST",
         )
+    cost = body.get("cost", 1)
+    if isinstance(cost, bool) or not isinstance(cost, int) or not 1 <= cost <= MAX_COST:
+        raise UsageError(f"cost must be a whole number 1 to {MAX_COST}", code="E_LEDGER_REQUEST")
     holders, tier, question = body["holders"], body["tier"], body["question"]
     if (
         not isinstance(holders, list)
@@ -222,7 +281,7 @@ def parse_charge(body: object) -> tuple[list[str], Tier, str]:
         )
     if not isinstance(question, str) or not re.fullmatch(r"[0-9a-f]{64}", question):
         raise UsageError("question must be a SHA-256 in hex", code="E_LEDGER_REQUEST")
-    return list(dict.fromkeys(holders)), Tier[tier.upper()], question
+    return list(dict.fromkeys(holders)), Tier[tier.upper()], question, cost
 
 
 def question_hash(question: str) -> str:
@@ -230,11 +289,17 @@ def question_hash(question: str) -> str:
 
 
 def admit_federated(
-    session: Session, holders: Sequence[str], tier: Tier, day: dt.date, question: str
+    session: Session,
+    holders: Sequence[str],
+    tier: Tier,
+    day: dt.date,
+    question: str,
+    cost: int = 1,
 ) -> bool:
-    """Count the question (its hash) once a day against each federated holder's cap: on this
-    node, which is the ledger. True when every holder has it admitted (or had it before)."""
-    return _admit(session, [], _limits(holders, tier), day, question)
+    """Count the question (its hash) once a day against each federated holder's cap, at its
+    cost: on this node, which is the ledger. True when every holder has it admitted (or had
+    it before)."""
+    return _admit(session, [], _limits(holders, tier), day, question, cost)
 
 
 def _limits(holders: Sequence[str], tier: Tier) -> list[tuple[str, int]]:
@@ -247,10 +312,12 @@ def _admit(
     federated: list[tuple[str, int]],
     day: dt.date,
     question: str,
+    cost: int = 1,
 ) -> bool:
-    """Charge one question to every local holder, and to each federated one that has not
-    been charged this question (its hash) today; False, with nothing charged, when a cap is
-    reached. Two statements in the common case: the question noted, the caps taken."""
+    """Charge the question's cost to every local holder, and to each federated one that has
+    not been charged this question (its hash) today; False, with nothing charged, when a cap
+    cannot pay it whole. Two statements in the common case: the question noted, the caps
+    taken."""
     F = _QUESTIONS.c
     new: set[str] = set()
     connection = session.connection()
@@ -262,7 +329,7 @@ def _admit(
         values = {"day": day, "holder": holder, "question": question}
         new.update(connection.execute(note, values).scalars())
     limits = local + [(h, cap) for h, cap in federated if h in new]
-    if not limits or admit_holders(session, limits, day, 1) > 0:
+    if not limits or _take_all(session, _one_cap_each(limits), day, cost):
         return True
     if new:
         connection.execute(
@@ -296,28 +363,40 @@ def charge_question(
     day: dt.date,
     question: str,
     ledger: RemoteLedger | None = None,
+    *,
+    cost: int = 1,
+    tier: Tier | None = None,
 ) -> None:
-    """Count one question against the requester's daily caps, or refuse it: holders only
-    this node knows here, federated ones at the ledger (``ledger``, or this node when it is
-    None).
+    """Charge a question's ``cost`` against the requester's daily caps at ``tier`` (the
+    requester's own by default), whole or not at all, or refuse it: holders only this node
+    knows here, federated ones at the ledger (``ledger``, or this node when it is None).
 
     Raises
     ------
     QuestionsExhausted
-        A cap is reached. The refusal is the same whatever was asked.
+        A cap cannot pay the cost. The refusal is the same whatever was asked.
     LedgerUnreachable
         The ledger did not answer.
     """
-    caps = question_caps(requester)
+    tier = requester.tier if tier is None else tier
+    caps = question_caps(requester, tier)
     local = [(h, cap) for h, cap in caps if not is_federated(h)]
     federated = [(h, cap) for h, cap in caps if is_federated(h)]
     if ledger is None:  # this node keeps the ledger: every cap in one go
-        if not _admit(session, local, federated, day, question_hash(question)):
+        if not _admit(session, local, federated, day, question_hash(question), cost):
             raise questions_exhausted(day)
         return
-    if local and admit_holders(session, local, day, 1) == 0:
+    if local and not _take_all(session, _one_cap_each(local), day, cost):
         raise questions_exhausted(day)
     if federated and not ledger.admit(
-        [h for h, _ in federated], requester.tier.name.lower(), question_hash(question)
+        [h for h, _ in federated], tier.name.lower(), question_hash(question), cost
     ):
         raise questions_exhausted(day)
+
+
+def _one_cap_each(limits: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+    """One cap per holder, the lowest: a holder named twice would be charged twice."""
+    caps: dict[str, int] = {}
+    for holder, cap in limits:
+        caps[holder] = min(cap, caps.get(holder, cap))
+    return list(caps.items())
