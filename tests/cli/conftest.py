@@ -20,6 +20,13 @@ def hgr(node: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, " ".join(result.output.split())
 
 
+def hgr_lines(node: Path, *args: str) -> list[str]:
+    """The lines ``hgr ARGS --home NODE`` prints, as printed (for --json and --tsv)."""
+    result = runner.invoke(app, [*args, "--home", str(node)])
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
 @pytest.fixture
 def examples_node(tmp_path: Path) -> Path:
     """A node of BJ-H001 holding everything in examples/."""

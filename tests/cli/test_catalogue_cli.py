@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import hgr
+from tests.cli.conftest import hgr, hgr_lines
 
 
 @pytest.fixture
@@ -25,6 +25,12 @@ def test_declare_review_register_export(node: Path, tmp_path: Path) -> None:
     code, output = hgr(node, "catalogue", "register", "HD-001", "-i", "BJ-H001")
     assert code == 0, output
     assert "number HGP-" in output
+    (listed,) = [json.loads(line) for line in hgr_lines(node, "catalogue", "list", "--json")]
+    assert listed["number"].startswith("HGP-")
+    assert listed["institution"] == "BJ-H001"
+    code, output = hgr(node, "catalogue", "list", "--json", "--tsv")
+    assert code != 0
+    assert "--json or --tsv" in output
     out, drawings = tmp_path / "catalogue.json", tmp_path / "drawings"
     code, output = hgr(
         node,

@@ -17,7 +17,7 @@ from hgr.debarment.models import DebarmentEntry
 from hgr.federation.documents import envelope_of
 from hgr.federation.models import SignedDocument
 from hgr.node import open_node
-from tests.cli.conftest import hgr, runner
+from tests.cli.conftest import hgr, hgr_lines, runner
 from tests.conftest import EXAMPLES
 
 # The example holdings' approvals, consents and uses have real end dates (tests/conftest.py).
@@ -175,6 +175,10 @@ def test_a_case_from_investigation_to_the_published_page(
     cases = hgr(home, "debarment", "cases")[1]
     assert number in cases
     assert "listed" in cases
+    listed = [json.loads(line) for line in hgr_lines(home, "debarment", "cases", "--json")]
+    assert {"number": number, "status": "listed"}.items() <= next(
+        c for c in listed if c["number"] == number
+    ).items()
     # The subsidiary asks: the node's list makes the request prohibited (DEB-M).
     asked = tmp_path / "request.yaml"
     subsidiary = "  not_for_profit: true\n  identifiers: [CH:00000002]"

@@ -49,3 +49,8 @@ def test_rules_lists_every_pack() -> None:
     assert result.exit_code == 0, result.output
     for rule in ("CN-13", "US-D08", "UK-DP03", "EU-G05", "DEB-M"):
         assert rule in result.output
+    listed = RUNNER.invoke(app, ["policy", "rules", "--json"])
+    rules = [json.loads(line) for line in listed.output.splitlines()]
+    assert {"CN-13", "DEB-M"} <= {r["rule"] for r in rules}
+    # A citation is read whole, however long: a table would wrap or cut it.
+    assert all(r["citation"] for r in rules)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import hgr
+from tests.cli.conftest import hgr, hgr_lines
 
 ANSWERS = {
     "foreign_cooperation_projects": 1,
@@ -42,6 +42,18 @@ def test_a_whole_cycle_on_one_node(node: Path, tmp_path: Path) -> None:
     code, output = hgr(node, "survey", "status", "--cycle", "2025", "--province", "110000")
     assert code == 0, output
     assert "BJ-H001" in output, output
+    status = ["survey", "status", "--cycle", "2025", "--province", "110000"]
+    returns = [json.loads(line) for line in hgr_lines(node, *status, "--json")]
+    assert "BJ-H001" in {r["institution"] for r in returns}
+    assert all(isinstance(r["problems"], list) for r in returns)
+    assert hgr_lines(node, *status, "--tsv")[0].split("\t") == [
+        "institution",
+        "name",
+        "state",
+        "version",
+        "received",
+        "problems",
+    ]
     for args in (["--province", "110000"], []):
         code, output = hgr(node, "survey", "compile", "--cycle", "2025", *args)
         assert code == 0, output

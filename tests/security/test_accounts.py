@@ -13,7 +13,7 @@ from hgr.auth.users import add_user, authenticate_token, create_token
 from hgr.cli.main import app
 from hgr.exceptions import NotAuthenticated
 from hgr.node import open_node
-from tests.cli.conftest import hgr, runner
+from tests.cli.conftest import hgr, hgr_lines, runner
 
 ADMIN = Actor("cli:test", "operator")
 
@@ -47,6 +47,11 @@ def test_a_disabled_user_is_refused_and_listed(tmp_path: Path) -> None:
                 pass
         code, listing = hgr(home, "token", "list", "--user", "auditor1")
         assert listing.count("revoked") == 2, listing
+        listed = hgr_lines(home, "token", "list", "--user", "auditor1", "--tsv")
+        lines = [line.split("\t") for line in listed]
+        assert lines[0] == ["token", "user", "role", "label", "created", "expires", "status"]
+        assert sorted(line[3] for line in lines[1:]) == ["laptop", "script"]
+        assert {line[6] for line in lines[1:]} == {"revoked"}
         code, output = hgr(home, "user", "disable", "auditor1")
         assert code != 0
         assert "E_USER_DISABLED" in output

@@ -79,6 +79,7 @@ QUERY_STEPS = (5, 10, 30, 100, 300, 1_000, 3_000, 10_000)
 UPDATE_SIZES = (1, 2, 5)  # donors added by one update (security.md T4)
 MISMATCH = 1e-6  # genotyping mismatch rate δ (S&B)
 LOG_FLOOR = -700.0
+MID_CARRIERS = (8, 20)
 BATCH = 250  # questions answered per call of the beacon
 NOW = dt.datetime(2026, 1, 5, 12, tzinfo=dt.UTC)  # fixed so that daily caps are reproducible
 
@@ -198,6 +199,9 @@ class SimulationReport:
     curves: list[Curve]
     utility: float  # share of alleles with >= k carriers shown to a benign client
     utility_questions: int
+    # The same share among the alleles with MID_CARRIERS carriers: those the budgets decide
+    # (rarer ones are hidden by k, commoner ones cost next to nothing).
+    utility_mid: float = 0.0
 
     def curve(self, name: str) -> Curve:
         return next(c for c in self.curves if c.scenario.name == name)
@@ -240,6 +244,8 @@ class SimulationReport:
                 for c in self.curves
             ],
             "utility": self.utility,
+            "utility_mid": self.utility_mid,
+            "mid_carriers": list(MID_CARRIERS),
             "utility_questions": self.utility_questions,
             "shortfalls": self.shortfalls(),
         }
@@ -416,22 +422,27 @@ def _at(scores: NDArray[np.float64], n: int) -> float:
     return float(scores[min(n, len(scores)) - 1])
 
 
-def _utility(beacon: _Beacon, questions: int, rng: np.random.Generator) -> float:
+def _utility(beacon: _Beacon, questions: int, rng: np.random.Generator) -> tuple[float, float]:
+    """The shares of alleles with at least k carriers, and with MID_CARRIERS carriers, that
+    a benign client asking about random alleles is shown."""
     population = beacon.population
     counts = np.diff(population.allele_start)
     asked = rng.choice(population.variants, size=min(questions, population.variants), replace=False)
-    visible = asked[counts[asked] >= beacon.exposure.min_carriers]
-    if len(visible) == 0:
-        return 1.0
+    low, high = MID_CARRIERS
+    visible = counts[asked] >= beacon.exposure.min_carriers
+    middle = (counts[asked] >= low) & (counts[asked] <= high)
     benign = [Requester("sim:benign", "Benign", "CN", Tier.REGISTERED)]
-    shown = 0
+    answers = np.zeros(len(asked), dtype=np.int8)
     with beacon.session.begin_nested() as trial:
         for start in range(0, len(asked), BATCH):
             batch = asked[start : start + BATCH]
-            answers = beacon.ask(batch.tolist(), benign, start)
-            shown += int(np.sum(answers[counts[batch] >= beacon.exposure.min_carriers] == 1))
+            answers[start : start + len(batch)] = beacon.ask(batch.tolist(), benign, start)
         trial.rollback()
-    return shown / len(visible)
+
+    def share(chosen: NDArray[np.bool_]) -> float:
+        return float(np.mean(answers[chosen] == 1)) if chosen.any() else 1.0
+
+    return share(visible), share(middle)
 
 
 def run_simulation(
@@ -486,7 +497,7 @@ def run_simulation(
                     np.array([_at(s, n) for s in inside]), np.array([_at(s, n) for s in outside])
                 )
             curves.append(curve)
-        utility = _utility(
+        utility, utility_mid = _utility(
             _Beacon(session, collection_id, donor_ids, population, exposure, caps=False),
             utility_questions,
             rng,
@@ -500,6 +511,7 @@ def run_simulation(
         curves,
         utility,
         utility_questions,
+        utility_mid,
     )
 
 

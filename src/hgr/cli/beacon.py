@@ -171,6 +171,7 @@ def attack_sim(
     (Shringarpure–Bustamante, an informed attacker, colluding accounts) and print their
     power at a 5% false-positive rate, with and without the defences."""
     from hgr.attacks.membership import (
+        MID_CARRIERS,
         QUERY_STEPS,
         UPDATE_SIZES,
         default_scenarios,
@@ -221,7 +222,8 @@ def attack_sim(
     console.print(
         f"utility: {report.utility:.3f} of alleles with at least "
         f"{report.exposure.min_carriers} carriers shown to a benign client "
-        f"({report.utility_questions:,} random questions)"
+        f"({report.utility_questions:,} random questions); "
+        f"{report.utility_mid:.3f} of those with {MID_CARRIERS[0]} to {MID_CARRIERS[1]}"
     )
     console.print(
         table(

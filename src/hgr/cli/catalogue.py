@@ -10,15 +10,17 @@ from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
     InstitutionOption,
+    JsonOption,
     TokenOption,
+    TsvOption,
     UrlOption,
     changing,
     command_node,
     institution_of,
     operator,
+    print_rows,
     reading,
     send_document,
-    table,
 )
 from hgr.cli.common import out as console
 
@@ -151,8 +153,15 @@ def register_(
 
 
 @catalogue_app.command("list")
-def list_(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
-    """Every catalogue entry and where it stands."""
+def list_(
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
+) -> None:
+    """Every catalogue entry and where it stands.
+
+    Example: hgr catalogue list --tsv > catalogue.tsv"""
     from hgr.catalogue.entries import catalogue_entries
 
     with reading(home, database_url) as (_node, session):
@@ -170,22 +179,17 @@ def list_(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
             }
             for e in entries
         ]
-    console.print(
-        table(
-            "Catalogue",
-            rows,
-            [
-                "number",
-                "kind",
-                "institution",
-                "subject",
-                "condition",
-                "status",
-                "protected",
-                "criteria",
-            ],
-        )
-    )
+    columns = [
+        "number",
+        "kind",
+        "institution",
+        "subject",
+        "condition",
+        "status",
+        "protected",
+        "criteria",
+    ]
+    print_rows("Catalogue", rows, columns, as_json=as_json, as_tsv=as_tsv)
 
 
 @catalogue_app.command("send")

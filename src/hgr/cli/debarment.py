@@ -10,10 +10,11 @@ import typer
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
+    JsonOption,
+    TsvOption,
     changing,
-    print_table,
+    print_rows,
     reading,
-    table,
 )
 from hgr.cli.common import out as console
 from hgr.dates import utc_now, utc_today
@@ -218,8 +219,15 @@ def check(
 
 
 @debarment_app.command("cases")
-def cases(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
-    """Every case and where it stands (the published list shows only entries in force)."""
+def cases(
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
+) -> None:
+    """Every case and where it stands (the published list shows only entries in force).
+
+    Example: hgr debarment cases --json"""
     from hgr.debarment.cases import all_cases
 
     with reading(home, database_url) as (_node, session):
@@ -235,7 +243,7 @@ def cases(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
             }
             for e in entries
         ]
-    print_table(table("Debarment cases", rows))
+    print_rows("Debarment cases", rows, as_json=as_json, as_tsv=as_tsv)
 
 
 @debarment_app.command("export")

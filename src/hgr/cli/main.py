@@ -608,29 +608,29 @@ def token_list(
     user: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
 ) -> None:
-    """Every API token, newest first, with whether it still works (never its secret)."""
+    """Every API token, newest first, with whether it still works (never its secret).
+
+    Example: hgr token list --user alice --json"""
     from hgr.auth.users import list_tokens
 
     with reading(home, database_url) as (_node, session):
         rows = list_tokens(session, user)
-    out.print(
-        table(
-            "API tokens",
-            [
-                {
-                    "token": r.token_id,
-                    "user": r.user,
-                    "role": r.role,
-                    "label": r.label,
-                    "created": f"{r.created_at:%Y-%m-%d %H:%M}",
-                    "expires": f"{r.expires_at:%Y-%m-%d}",
-                    "status": r.status,
-                }
-                for r in rows
-            ],
-        )
-    )
+    listed = [
+        {
+            "token": r.token_id,
+            "user": r.user,
+            "role": r.role,
+            "label": r.label,
+            "created": f"{r.created_at:%Y-%m-%d %H:%M}",
+            "expires": f"{r.expires_at:%Y-%m-%d}",
+            "status": r.status,
+        }
+        for r in rows
+    ]
+    print_rows("API tokens", listed, as_json=as_json, as_tsv=as_tsv)
 
 
 @token_app.command("create")

@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import DatabaseOption, HomeOption, print_table, reading, table
+from hgr.cli.common import (
+    DatabaseOption,
+    HomeOption,
+    JsonOption,
+    TsvOption,
+    print_rows,
+    reading,
+)
 
 __all__ = ["policy_app"]
 
@@ -52,8 +59,12 @@ def evaluate_(
 
 
 @policy_app.command("rules")
-def rules(packs: PacksOption = None) -> None:
-    """Every pack and rule, with its outcome, citation and verification mark."""
+def rules(
+    packs: PacksOption = None, as_json: JsonOption = False, as_tsv: TsvOption = False
+) -> None:
+    """Every pack and rule, with its outcome, citation and verification mark.
+
+    Example: hgr policy rules --tsv"""
     from hgr.policy import load_packs
 
     loaded = load_packs(packs)
@@ -68,4 +79,5 @@ def rules(packs: PacksOption = None) -> None:
         for p in loaded
         for r in (*p.exemptions, *p.rules)
     ]
-    print_table(table("Rule packs", rows, ["pack", "rule", "outcome", "check", "citation"]))
+    columns = ["pack", "rule", "outcome", "check", "citation"]
+    print_rows("Rule packs", rows, columns, as_json=as_json, as_tsv=as_tsv)

@@ -11,17 +11,18 @@ from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
     InstitutionOption,
+    JsonOption,
     TokenOption,
+    TsvOption,
     UrlOption,
     changing,
     command_node,
     institution_of,
     operator,
     print_issues,
-    print_table,
+    print_rows,
     reading,
     send_document,
-    table,
 )
 from hgr.cli.common import out as console
 from hgr.exceptions import FormatError, IntegrityBroken, UsageError
@@ -171,13 +172,17 @@ def status(
     province: Annotated[str, typer.Option(help="Province code.")],
     home: HomeOption = None,
     database_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
 ) -> None:
-    """Who in the province has returned, who is late, who has failed validation."""
+    """Who in the province has returned, who is late, who has failed validation.
+
+    Example: hgr survey status --cycle 2026 --province 110000 --tsv"""
     from hgr.survey.editions import completeness
 
     with reading(home, database_url) as (node, session):
         found = completeness(session, cycle, province, own=node.verifier())
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "institution": s.institution,
             "name": s.name,
@@ -189,7 +194,13 @@ def status(
         for s in found
     ]
     columns = ["institution", "name", "state", "version", "received", "problems"]
-    print_table(table(f"Returns of {province} to {cycle}", rows, columns))
+    if as_json:  # every problem, not only their number
+        for row, s in zip(rows, found, strict=True):
+            row["problems"] = list(s.problems)
+    title = f"Returns of {province} to {cycle}"
+    print_rows(title, rows, columns, as_json=as_json, as_tsv=as_tsv)
+    if as_json or as_tsv:
+        return
     for s in found:
         for problem in s.problems:
             console.print(f"  {s.institution}: {problem}", highlight=False)
