@@ -84,6 +84,17 @@ def test_attacks_have_teeth_without_defences_and_fail_with_them(sqlite_db: Datab
     # A benign client still sees most alleles the beacon may show.
     assert report.utility > 0.8
     assert not math.isnan(report.utility)
+    # One question deciding every allele (a whole contig's range, before ranges paid for
+    # their width) spends the budgets for everyone: the same benign questions are shown
+    # far fewer of the alleles the budgets decide. A sweeper spending an anonymous address's
+    # day decides a tenth of them, and costs the benign client much less.
+    fresh = report.sweeps["none"]
+    whole = report.sweeps["one question, every allele"]
+    day = report.sweeps["one anonymous address's day"]
+    assert whole[0] == CI_POPULATION["variants"]
+    assert day[0] == 200 // 10 * 10_000 // 40
+    assert whole[2] < fresh[2] / 2
+    assert whole[2] < day[2] <= fresh[2]
     sqlite_db.dispose()
 
 
@@ -92,7 +103,7 @@ def test_colluding_accounts_fail_against_the_defences(sqlite_db: Database) -> No
     population = simulate_population(**CI_POPULATION)
     sybil = Scenario("defended-sybil", "informed", defended=True, accounts=10, questions=10_000)
     report = run_simulation(
-        sqlite_db, population, [sybil], victims=100, seed=5, utility_questions=1
+        sqlite_db, population, [sybil], victims=100, seed=5, utility_questions=1, sweeps_too=False
     )
     curve = report.curve("defended-sybil")
     assert curve.max_power <= 0.10, curve.power

@@ -22,7 +22,11 @@ The simulation follows security.md §1.7 (tests T1–T3):
   but 5% of outsiders reach. Both directions of the score are tried, and the better taken:
   a defence-aware attacker would also notice members answered "no" too often.
 - **Utility**: the share of alleles with at least k carriers that a benign client, asking
-  about random alleles, is shown.
+  about random alleles, is shown; and the share among those with 8 to 20 carriers, the ones
+  the budgets decide. It is read on a fresh beacon and after sweeps: one question deciding
+  every allele in genome order (what one range question over a whole contig did before
+  questions paid for the bases they span), and a sweeper spending one anonymous address's
+  day on the widest ranges it may ask, at :data:`SPACING` bases between alleles.
 - **Attacker D** (update diff, security.md T4; Ayoz et al. 2021, PoPETs) asks about every
   allele the newcomers of an update carry, before and after they join, and reads the answers
   that changed from "no" to "yes". What it learns is measured as the shares of the newcomers'
@@ -48,9 +52,15 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from hgr.db import Database
+from hgr.exceptions import RateLimited
 from hgr.privacy.exposure import Exposure, Requester, Tier
 from hgr.privacy.membership import AlleleFacts, shown_alleles, threshold
-from hgr.privacy.questions import admit_questions
+from hgr.privacy.questions import (
+    WIDEST_RANGE,
+    admit_questions,
+    charge_question,
+    question_cost,
+)
 from hgr.progress import Progress
 from hgr.registry import models as m
 from hgr.vocabulary import ControlStatus, InstitutionKind
@@ -80,6 +90,10 @@ UPDATE_SIZES = (1, 2, 5)  # donors added by one update (security.md T4)
 MISMATCH = 1e-6  # genotyping mismatch rate δ (S&B)
 LOG_FLOOR = -700.0
 MID_CARRIERS = (8, 20)
+# Bases between the simulated alleles, in genome order: 1000 Genomes phase 3 holds about 85
+# million variants over 3.1 gigabases, one in about 40.
+SPACING = 40
+SWEEPS = ("none", "one question, every allele", "one anonymous address's day")
 BATCH = 250  # questions answered per call of the beacon
 NOW = dt.datetime(2026, 1, 5, 12, tzinfo=dt.UTC)  # fixed so that daily caps are reproducible
 
@@ -202,6 +216,8 @@ class SimulationReport:
     # The same share among the alleles with MID_CARRIERS carriers: those the budgets decide
     # (rarer ones are hidden by k, commoner ones cost next to nothing).
     utility_mid: float = 0.0
+    # After each of SWEEPS: (alleles the sweep decided, utility, utility_mid).
+    sweeps: dict[str, tuple[int, float, float]] = field(default_factory=dict)
 
     def curve(self, name: str) -> Curve:
         return next(c for c in self.curves if c.scenario.name == name)
@@ -247,6 +263,10 @@ class SimulationReport:
             "utility_mid": self.utility_mid,
             "mid_carriers": list(MID_CARRIERS),
             "utility_questions": self.utility_questions,
+            "sweeps": {
+                name: {"decided": d, "utility": u, "utility_mid": mid}
+                for name, (d, u, mid) in self.sweeps.items()
+            },
             "shortfalls": self.shortfalls(),
         }
 
@@ -445,6 +465,33 @@ def _utility(beacon: _Beacon, questions: int, rng: np.random.Generator) -> tuple
     return share(visible), share(middle)
 
 
+def _sweep(beacon: _Beacon, kind: str) -> int:
+    """Decide alleles as a sweeper would (one of SWEEPS); the number decided."""
+    variants = beacon.population.variants
+    sweeper = [Requester("anonymous:sweeper", "", "ZZ", Tier.ANONYMOUS)]
+    if kind == SWEEPS[0]:
+        return 0
+    if kind == SWEEPS[1]:
+        last = variants
+    else:
+        # The widest range an anonymous caller may ask, again and again, each paid for
+        # whole before it is answered, until the address's day is spent.
+        width = WIDEST_RANGE[Tier.ANONYMOUS]
+        cost = question_cost(width, Tier.ANONYMOUS)
+        asked = 0
+        while asked * width // SPACING < variants:
+            try:
+                charge_question(beacon.session, sweeper[0], NOW.date(), f"sweep:{asked}", cost=cost)
+            except RateLimited:
+                break
+            asked += 1
+        last = min(variants, asked * width // SPACING)
+    for start in range(0, last, BATCH):
+        batch = list(range(start, min(last, start + BATCH)))
+        beacon.ask(batch, sweeper, start)
+    return last
+
+
 def run_simulation(
     db: Database,
     population: Population,
@@ -454,6 +501,7 @@ def run_simulation(
     exposure: Exposure | None = None,
     utility_questions: int = 5_000,
     progress: Progress | None = None,
+    sweeps_too: bool = True,
 ) -> SimulationReport:
     """Attack a beacon of ``population``'s members, whose ledger lives in ``db`` (rolled back
     afterwards), with each scenario, ``victims`` members and as many outsiders."""
@@ -497,11 +545,15 @@ def run_simulation(
                     np.array([_at(s, n) for s in inside]), np.array([_at(s, n) for s in outside])
                 )
             curves.append(curve)
-        utility, utility_mid = _utility(
-            _Beacon(session, collection_id, donor_ids, population, exposure, caps=False),
-            utility_questions,
-            rng,
-        )
+        benign = _Beacon(session, collection_id, donor_ids, population, exposure, caps=False)
+        sweeps = {}
+        for kind in SWEEPS if sweeps_too else SWEEPS[:1]:
+            with session.begin_nested() as trial:
+                decided = _sweep(benign, kind)
+                shares = _utility(benign, utility_questions, np.random.default_rng(seed))
+                trial.rollback()
+            sweeps[kind] = (decided, *shares)
+        _, utility, utility_mid = sweeps[SWEEPS[0]]
     return SimulationReport(
         population.members,
         population.outsiders,
@@ -512,6 +564,7 @@ def run_simulation(
         utility,
         utility_questions,
         utility_mid,
+        sweeps,
     )
 
 

@@ -227,6 +227,20 @@ def attack_sim(
     )
     console.print(
         table(
+            "Utility after a sweep: what the same benign questions are shown",
+            [
+                {
+                    "sweep": kind,
+                    "alleles decided": f"{decided:,}",
+                    "utility": f"{utility:.3f}",
+                    f"{MID_CARRIERS[0]}-{MID_CARRIERS[1]} carriers": f"{mid:.3f}",
+                }
+                for kind, (decided, utility, mid) in report.sweeps.items()
+            ],
+        )
+    )
+    console.print(
+        table(
             "Attacker D, update diff: the newcomers' rare alleles revealed by "
             "answers that changed from no to yes",
             [
