@@ -176,12 +176,6 @@ CODES: tuple[Declared, ...] = (
             "(/docs) shows the expected shape.",
         ),
         _problem(
-            "E_BUSY",
-            503,
-            "Send the request again after the seconds Retry-After gives: the node's SQLite "
-            "database was busy with another write, and nothing of the request was kept.",
-        ),
-        _problem(
             "E_BEACON_BODY",
             400,
             "Send a Beacon request body that is a JSON object (beaconRequestBody: meta and query).",
@@ -1729,6 +1723,13 @@ CODES: tuple[Declared, ...] = (
             UsageError,
             400,
             "Correct the query as the message says; narrow a range that is too wide.",
+        ),
+        _raised(
+            "E_BUSY",
+            "Busy",
+            503,
+            "Send the request again after the seconds Retry-After gives: the node's SQLite "
+            "database was busy with other writes, and nothing of the request was kept.",
         ),
         _raised(
             "E_BEACON_RANGE",

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from hgr.issues import Issue
 
 __all__ = [
+    "Busy",
     "ConfigurationError",
     "Conflict",
     "Forbidden",
@@ -136,6 +137,17 @@ class RateLimited(HgrError):
     """The caller exceeded its request rate; ``retry_after`` is in seconds."""
 
     code = "E_RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class Busy(HgrError):
+    """What the request needs stayed busy with other work for longer than the node waits; the
+    request changed nothing and can be sent again after ``retry_after`` seconds."""
+
+    code = "E_BUSY"
 
     def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
         super().__init__(message, code=code)

@@ -213,3 +213,66 @@ def test_a_write_held_elsewhere_is_answered_busy_not_failed(
     assert problems(answer.json(), "framework/json/responses/beaconErrorResponse.json") == []
     assert "E_BUSY" in answer.json()["error"]["errorMessage"]
     assert again.status_code == 200
+
+
+def test_a_bracket_pays_for_every_start_it_reads(beacon_api: Api) -> None:
+    """A bracket reads every record starting between its two starts, however near its ends
+    are: its span runs to the furthest of them."""
+    variant = first_variant(beacon_api)
+    position = int(variant["start"])
+    wide = {"referenceName": "1", "start": f"0,{position}", "end": "0,1"}
+    answer = beacon_api.get(None, "/api/g_variants", **wide)
+    assert answer.status_code == 400, answer.text
+    assert "E_BEACON_RANGE" in answer.json()["error"]["errorMessage"]
+    narrow = {"referenceName": "1", "start": f"{position - 2_500},{position}", "end": "0,1"}
+    assert beacon_api.get(None, "/api/g_variants", **narrow).status_code == 200
+    assert _used(beacon_api, "id:anonymous:testclient") == 3
+
+
+def test_a_refusal_after_the_charge_keeps_the_charge(
+    beacon_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refusal that depends on the store comes after the question is paid for, and says
+    no number: repeating it to learn where records are costs what any question costs."""
+    from hgr.beacon import variants
+
+    variant = first_variant(beacon_api)
+    position = int(variant["start"])
+    monkeypatch.setattr(variants, "MAX_CANDIDATES", 0)
+    answer = beacon_api.get(None, "/api/g_variants", **_range(position - 2_000, position + 1))
+    assert answer.status_code == 400
+    message = answer.json()["error"]["errorMessage"]
+    assert "more than 0 records" in message
+    assert not any(ch.isdigit() for ch in message.replace("more than 0", ""))
+    assert _used(beacon_api, "id:anonymous:testclient") == 3
+
+
+def test_a_single_entry_is_not_asked_of_the_peers(
+    beacon_template: BeaconNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An id is this beacon's own: a peer asked the entry type instead would answer for
+    every entry it holds (and spend its counts' budgets on it)."""
+    from hgr.auth.roles import anonymous
+    from hgr.beacon import responding
+    from hgr.beacon.framework import BeaconIdentity
+    from hgr.beacon.query import from_params
+    from hgr.beacon.responding import Asker, Responder
+
+    asked: list[str] = []
+
+    def ask_peers(*args: Any, **kwargs: Any) -> list[Any]:
+        asked.append(args[1])
+        return []
+
+    monkeypatch.setattr(responding, "ask_peers", ask_peers)
+    node, _tokens = copy_node(beacon_template, tmp_path)
+    try:
+        responder = Responder(node.db, node.settings.home, node.keys, peers={"https://p": "p"})
+        beacon = BeaconIdentity("n", "o", "https://n")
+        asker = Asker(anonymous(), "192.0.2.7")
+        responder.respond(beacon, asker, from_params("individuals", {}, "a" * 20))
+        assert asked == []
+        responder.respond(beacon, asker, from_params("individuals", {}))
+        assert asked == ["individuals"]
+    finally:
+        node.close()

@@ -158,6 +158,13 @@ def test_a_question_costs_its_width_once_at_the_ledger(db: Database) -> None:
         assert not admit_federated(session, organisation, Tier.ANONYMOUS, DAY, "d" * 64, cost=51)
         assert admit_federated(session, organisation, Tier.ANONYMOUS, DAY, "e" * 64, cost=50)
     assert _counts(db) == {"org:o": 200}
+    # A question counted cheaply first (where it decides nothing) is counted again at a
+    # higher cost: no node can have a wide question let through for the others.
+    with db.transaction() as session:
+        assert admit_federated(session, ["org:p"], Tier.REGISTERED, DAY, "f" * 64, cost=1)
+        assert admit_federated(session, ["org:p"], Tier.REGISTERED, DAY, "f" * 64, cost=100)
+        assert admit_federated(session, ["org:p"], Tier.REGISTERED, DAY, "f" * 64, cost=100)
+    assert _counts(db)["org:p"] == 101
 
 
 def test_a_local_holder_pays_a_cost_whole_or_not_at_all(db: Database) -> None:

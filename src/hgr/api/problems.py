@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hgr.beacon.framework import error_response, is_beacon_path
-from hgr.db import is_busy
+from hgr.db import busy, is_busy
 from hgr.exceptions import (
+    Busy,
     ConfigurationError,
     Conflict,
     Forbidden,
@@ -43,6 +44,7 @@ STATUS: list[tuple[type[HgrError], int]] = [
     (NotFound, 404),
     (Conflict, 409),
     (RateLimited, 429),
+    (Busy, 503),
     (IntegrityBroken, 500),
     (ConfigurationError, 500),
 ]
@@ -108,7 +110,7 @@ def install_problem_handlers(app: FastAPI, beacon_id: str) -> None:
         extra: dict[str, Any] = {}
         if isinstance(exc, NotAuthenticated):
             headers["WWW-Authenticate"] = 'Bearer realm="hgr"'
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RateLimited | Busy):
             headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, ValidationFailed):
             extra["issues"] = [issue.as_dict() for issue in exc.issues]
@@ -161,14 +163,7 @@ def install_problem_handlers(app: FastAPI, beacon_id: str) -> None:
         if is_busy(exc):
             # SQLite writes one transaction at a time; a write that waited its SQLITE_WAIT
             # for another (an import, say) was rolled back whole and can simply be sent again.
-            return answer(
-                request,
-                503,
-                "E_BUSY",
-                "the node's database is busy with another write: send the request again "
-                "in a few seconds",
-                {"Retry-After": "5"},
-            )
+            return await hgr_error(request, busy())
         return answer(request, 500, "E_INTERNAL", "the node could not complete the request")
 
 

@@ -105,13 +105,14 @@ class VariantParams:
 
     @property
     def span(self) -> int:
-        """The bases the question covers: a sequence's own length, a range's width, or a
-        bracket's from its lowest start to its highest end."""
+        """The bases whose variants the question reads: one for a sequence (one position),
+        a range's width, and for a bracket from its lowest start to the furthest of its
+        second start and end (every variant starting between its starts is read)."""
         if self.kind == "sequence":
-            return max(1, len(self.reference_bases or ""), len(self.alternate_bases or ""))
+            return 1
         if self.kind == "range":
             return self.end[0] - self.start[0]
-        return self.end[1] - self.start[0]
+        return max(self.start[1], self.end[1]) - self.start[0] + 1
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"referenceName": self.reference_name, "start": list(self.start)}

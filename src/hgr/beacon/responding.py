@@ -16,14 +16,15 @@ from hgr.audit import Actor, record
 from hgr.auth.roles import Principal
 from hgr.beacon.framework import BeaconIdentity
 from hgr.beacon.query import BeaconQuery
-from hgr.beacon.service import answer
+from hgr.beacon.service import answer_planned, plan
 from hgr.crypto import NodeKeys
-from hgr.dates import utc_today
+from hgr.dates import utc_now
 from hgr.db import Database
 from hgr.federation.ledger import RemoteLedger
 from hgr.federation.network import MAX_VIA, ask_peers, forwardable, merge
 from hgr.privacy.exposure import requester_for
 from hgr.privacy.forwarding import forwarded_requester, on_behalf
+from hgr.privacy.questions import charge_at_ledger, charge_here
 
 __all__ = ["NETWORK_ENTRIES", "RECORD_ENTRIES", "Asker", "Responder"]
 
@@ -63,18 +64,38 @@ class Responder:
     def respond(self, beacon: BeaconIdentity, asker: Asker, query: BeaconQuery) -> dict[str, Any]:
         """The Beacon v2 response to ``query``: this node's answer and, for the entries the
         network shares, its peers' answers merged in."""
-        # Every question writes (its caps, the alleles it decides): on SQLite the questions
-        # take turns rather than fail when one takes longer than SQLite waits.
-        with self.db.one_writer(), self.db.transaction() as session:
-            today = utc_today()
+        now = utc_now()
+        today = now.date()
+        with self.db.reader() as session:
             requester = (
                 requester_for(session, asker.principal, asker.address, today)
                 if asker.behalf is None
                 else forwarded_requester(session, asker.principal, asker.behalf, today)
             )
-            document = answer(
-                session, self.home, self.keys, beacon, requester, query, ledger=self.ledger
+            planned = plan(session, self.home, requester, query, now)
+        question = query.question()
+        # The question is paid for before anything is read, in a transaction of its own, so
+        # that the charge stands whatever the answer (a refusal that depends on the data
+        # included); the federation's ledger first, over the network, outside any
+        # transaction and any turn.
+        if self.ledger is not None:
+            charge_at_ledger(
+                self.ledger, requester, today, question, cost=planned.cost, tier=planned.tier
             )
+        # Every question writes (its caps, the alleles it decides): on SQLite the questions
+        # take turns rather than fail when one takes longer than SQLite waits.
+        with self.db.one_writer(), self.db.transaction() as session:
+            charge_here(
+                session,
+                requester,
+                today,
+                question,
+                cost=planned.cost,
+                tier=planned.tier,
+                ledger_here=self.ledger is None,
+            )
+        with self.db.one_writer(), self.db.transaction() as session:
+            document = answer_planned(session, self.keys, beacon, requester, query, planned, now)
             if (
                 document["meta"]["returnedGranularity"] == "record"
                 and query.entry in RECORD_ENTRIES
@@ -87,10 +108,12 @@ class Responder:
                     grounds="controlled-access grant",
                     request_id=asker.request_id,
                     detail={
-                        "question": query.question()[:1000],
+                        "question": question[:1000],
                         "results": document["responseSummary"].get("numTotalResults", 0),
                     },
                 )
+        if query.target is not None:
+            return document  # an entry by the id this beacon gave it: no peer holds it
         if not self.peers or query.entry not in NETWORK_ENTRIES:
             return document
         # After the transaction: no database work waits on other nodes. A caller the peers

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +42,8 @@ from hgr.privacy.exposure import (
     LEVELS,
     Dataset,
     Requester,
+    Tier,
     allowed_level,
-    cap_tier,
     datasets,
 )
 from hgr.privacy.membership import (
@@ -56,11 +57,21 @@ from hgr.privacy.membership import (
 from hgr.privacy.questions import charge_question, question_cost
 from hgr.registry import models as m
 
-__all__ = ["MAX_VARIANT_DONOR_HITS", "answer", "open_store_indexes"]
+__all__ = [
+    "MAX_VARIANT_DONOR_HITS",
+    "Plan",
+    "answer",
+    "answer_planned",
+    "open_store_indexes",
+    "plan",
+]
 
 log = logging.getLogger("hgr.beacon")
 
 MAX_VARIANT_DONOR_HITS = 1_000  # alleles an individuals query by variant may read carriers of
+# How far a g_variants request without parameters may page: each page is read from the start
+# of the store, so a skip of millions would read the store whole on every request.
+MAX_LISTED_SKIP = 10_000
 SCHEMAS = {
     "g_variants": ("genomicVariation", "genomicVariations"),
     "individuals": ("individual", "individuals"),
@@ -233,7 +244,9 @@ def _target_variant(target: str) -> tuple[str, VariantParams] | None:
     if len(parts) != 3:
         return None
     fields = parts[2].rsplit(":", 3)
-    if len(fields) != 4 or not fields[1].isdigit() or not fields[2] or not fields[3]:
+    if len(fields) != 4 or not re.fullmatch(r"[0-9]{1,10}", fields[1]):
+        return None
+    if not fields[2] or not fields[3]:
         return None
     contig, position, ref, alt = fields
     if not contig or int(position) < 1:
@@ -295,21 +308,23 @@ def _donors_of_query(
 ) -> set[int]:
     dataset = part.dataset
     donors = matching_donors(session, dataset.collection_id, query.filters)
-    if query.target is not None:
+    if query.target is not None and part.level != "record":
         # One entry by the id it was given under (a keyed hash made for this requester):
         # only a controlled requester was ever given one. Below that tier one donor is
         # fewer than k, so the answer is "no" whoever it names, and nothing is looked up.
-        return donors if part.level == "record" else set()
+        return set()
     if query.variant is None:
         return donors
     if dataset.store is None:
         return set()
     index = index_for(dataset.store)
     hits = index.find(query.variant)
-    if len(hits) > MAX_VARIANT_DONOR_HITS:
+    if part.level == "record" and len(hits) > MAX_VARIANT_DONOR_HITS:
+        # Only where the requester may see every allele anyway: below that tier a refusal
+        # that depends on how many alleles a range holds would tell where they are (the
+        # span the question may have bounds the work instead, hgr.privacy.questions).
         raise UsageError(
-            f"the variant query matches {len(hits):,} alleles, more than "
-            f"{MAX_VARIANT_DONOR_HITS:,}: narrow it",
+            f"the variant query matches more than {MAX_VARIANT_DONOR_HITS:,} alleles: narrow it",
             code="E_BEACON_QUERY",
         )
     hits = _visible_hits(session, dataset, part.level, hits, now)
@@ -410,31 +425,31 @@ def _meta(beacon: BeaconIdentity, query: BeaconQuery, granularity: str) -> dict[
     return meta
 
 
-def answer(
-    session: Session,
-    home: Path,
-    keys: NodeKeys,
-    beacon: BeaconIdentity,
-    requester: Requester,
-    query: BeaconQuery,
-    now: dt.datetime | None = None,
-    ledger: RemoteLedger | None = None,
-) -> dict[str, Any]:
-    """The Beacon v2 response to ``query`` from ``requester``; ``ledger`` is the federation's
-    question ledger where another node keeps it.
+@dataclass(frozen=True)
+class Plan:
+    """A question made ready to answer: the datasets that answer it, each at the level this
+    requester gets (lowered to the granularity asked), the tier whose caps it is charged to,
+    and its cost in questions."""
+
+    parts: tuple[tuple[Dataset, str], ...]
+    tier: Tier
+    cost: int
+
+
+def plan(
+    session: Session, home: Path, requester: Requester, query: BeaconQuery, now: dt.datetime
+) -> Plan:
+    """What answering ``query`` takes, decided from the datasets' exposure and the question
+    alone, before any data is read.
 
     Raises
     ------
     UsageError
-        A query this beacon cannot answer (E_BEACON_QUERY).
-    QuestionsExhausted
-        The requester's daily questions are used up (checked before any data is read).
-    LedgerUnreachable
-        The federation's question ledger did not answer (before any data is read).
+        A query this beacon cannot answer (E_BEACON_QUERY), or one spanning more bases than
+        the requester's tier may ask at once (E_BEACON_RANGE).
     Forbidden
         The requester's organisation is debarred on a mandatory ground.
     """
-    now = now or utc_now()
     if requester.debarred:
         raise Forbidden(
             "your organisation is on the debarment list: this beacon gives it no answers",
@@ -446,22 +461,91 @@ def answer(
             "/api/filtering_terms select individuals and biosamples",
             code="E_BEACON_QUERY",
         )
+    listing = query.entry == "g_variants" and query.variant is None and query.target is None
+    if listing and query.skip > MAX_LISTED_SKIP:
+        raise UsageError(
+            f"a listing of every variant pages through its first {MAX_LISTED_SKIP:,} "
+            "alleles (skip at most that): ask by range for the ones after",
+            code="E_BEACON_QUERY",
+        )
     asked = LEVELS.index(query.granularity)
     parts = []
+    granted = False
     for dataset in datasets(session, home, now.date()):
         if query.entry in ("datasets", "cohorts") and query.target not in (None, dataset.id):
             continue
         level = allowed_level(session, requester, dataset, now.date())
         if level == "none":
             continue
-        parts.append(_Part(dataset, LEVELS[min(LEVELS.index(level), asked)]))
-    # Charged before any data is read, at a cost set by the question alone
-    # (hgr.privacy.questions): a question that decides alleles below the controlled tier
-    # pays for the bases it spans, and a sweep is refused.
-    tier = cap_tier(session, requester, now.date())
-    decides = query.variant is not None and any(p.level != "record" for p in parts)
-    cost = question_cost(query.variant.span, tier) if decides and query.variant else 1
-    charge_question(session, requester, now.date(), query.question(), ledger, cost=cost, tier=tier)
+        granted = granted or level == "record"
+        parts.append((dataset, LEVELS[min(LEVELS.index(level), asked)]))
+    if listing:
+        for dataset, level in parts:
+            if level == "record" and dataset.store is not None:
+                # Counted once per store version, here rather than in the writers' turn:
+                # a large store takes a while.
+                index_for(dataset.store).alleles()
+    # A requester granted a dataset of this node has the controlled tier's daily caps.
+    tier = Tier.CONTROLLED if granted else requester.tier
+    # A question about a variant pays for the bases it spans (hgr.privacy.questions),
+    # whatever this node holds, so that every node of the federation charges the same
+    # question the same; only where it decides alleles is its width capped.
+    cost = 1
+    if query.variant is not None:
+        decides = any(level != "record" for _, level in parts)
+        cost = question_cost(query.variant.span, tier if decides else None)
+    return Plan(tuple(parts), tier, cost)
+
+
+def answer(
+    session: Session,
+    home: Path,
+    keys: NodeKeys,
+    beacon: BeaconIdentity,
+    requester: Requester,
+    query: BeaconQuery,
+    now: dt.datetime | None = None,
+    ledger: RemoteLedger | None = None,
+) -> dict[str, Any]:
+    """The Beacon v2 response to ``query`` from ``requester``, planned, charged and answered
+    in one transaction; ``ledger`` is the federation's question ledger where another node
+    keeps it. (A server charges in a transaction of its own first, so that a charge stands
+    whatever the answer: :class:`hgr.beacon.responding.Responder`.)
+
+    Raises
+    ------
+    UsageError, Forbidden
+        As :func:`plan`.
+    QuestionsExhausted
+        The requester's daily questions are used up (checked before any data is read).
+    LedgerUnreachable
+        The federation's question ledger did not answer (before any data is read).
+    """
+    now = now or utc_now()
+    planned = plan(session, home, requester, query, now)
+    charge_question(
+        session,
+        requester,
+        now.date(),
+        query.question(),
+        ledger,
+        cost=planned.cost,
+        tier=planned.tier,
+    )
+    return answer_planned(session, keys, beacon, requester, query, planned, now)
+
+
+def answer_planned(
+    session: Session,
+    keys: NodeKeys,
+    beacon: BeaconIdentity,
+    requester: Requester,
+    query: BeaconQuery,
+    planned: Plan,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The response to a question planned and charged."""
+    parts = [_Part(dataset, level) for dataset, level in planned.parts]
     for part in parts:
         if query.entry == "g_variants":
             _g_variants(session, query, part, now)
@@ -471,6 +555,7 @@ def answer(
             _collections(query, part)
     # The granularity returned, once every dataset has answered: a dataset may have fallen
     # back to a boolean (its count budget spent, or a question only a yes or no can answer).
+    asked = LEVELS.index(query.granularity)
     returned = max((LEVELS.index(p.level) for p in parts), default=1)
     return _response(beacon, query, LEVELS[min(asked, returned)], parts)
 

@@ -1,7 +1,7 @@
 """Database foundation: the declarative base, engines, sessions and migrations."""
 
 from hgr.db.base import Base
-from hgr.db.engine import Database, after_commit, is_busy, upgrade_schema
+from hgr.db.engine import Database, after_commit, busy, is_busy, upgrade_schema
 from hgr.db.numbering import NumberCounter, next_number
 from hgr.db.seals import seal_key
 
@@ -10,6 +10,7 @@ __all__ = [
     "Database",
     "NumberCounter",
     "after_commit",
+    "busy",
     "is_busy",
     "next_number",
     "seal_key",

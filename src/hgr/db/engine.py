@@ -16,9 +16,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hgr.db.seals import SEAL_KEY, watch
-from hgr.exceptions import ConfigurationError
+from hgr.exceptions import Busy, ConfigurationError
 
-__all__ = ["Database", "after_commit", "is_busy", "normalise_url", "upgrade_schema"]
+__all__ = ["Database", "after_commit", "busy", "is_busy", "normalise_url", "upgrade_schema"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _HOOKS = "hgr.after_commit"  # session.info key: (action, undo) pairs of Database.transaction
@@ -77,6 +77,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 POOL_SIZE = 20
+WRITER_TURN_WAIT = 60
+"""Seconds a writer waits for its turn among the process's writers (Database.one_writer):
+a Beacon question decides at most a few thousand alleles, a second or two each turn."""
 SQLITE_WAIT = 30
 """Seconds a SQLite connection waits for another's write to end before it gives up ("database
 is locked"). SQLite writes one transaction at a time; Python's default of five seconds was
@@ -84,6 +87,15 @@ too short for twenty sign-ins to one account sent together, each checking an arg
 while it holds the account's row (hgr.auth.passwords)."""
 """Connections kept open to a server database: one per request the server runs at once (the
 default of five made every request beyond the fifth open and close a connection of its own)."""
+
+
+def busy() -> Busy:
+    """The refusal of a request that found the database busy for longer than it waits."""
+    return Busy(
+        "the node's database is busy with other writes: send the request again in a few seconds",
+        retry_after=5,
+        code="E_BUSY",
+    )
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -168,8 +180,15 @@ class Database:
         if self.dialect != "sqlite":
             yield
             return
-        with _writer_lock(self.url):
+        lock = _writer_lock(self.url)
+        # A turn is waited for WRITER_TURN_WAIT, and no longer: a queue that grew without
+        # bound would hold the server's threads.
+        if not lock.acquire(timeout=WRITER_TURN_WAIT):
+            raise busy()
+        try:
             yield
+        finally:
+            lock.release()
 
     def session(self) -> Session:
         """A bare session; the caller commits or rolls back (used by dry runs)."""

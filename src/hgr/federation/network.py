@@ -172,6 +172,8 @@ def merge(
                     info["beaconId"] = beacon
                     sets.append({**result_set, "info": info})
         merged["response"] = {"resultSets": sets}
+    elif "response" in local:
+        merged["response"] = {"resultSets": []}  # as the local answer gives them: none
     network = []
     for answer in [PeerAnswer(local_id, "answered", local), *answers]:
         row: dict[str, Any] = {"beaconId": answer.peer, "status": answer.status}

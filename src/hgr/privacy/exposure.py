@@ -48,7 +48,6 @@ __all__ = [
     "Requester",
     "Tier",
     "allowed_level",
-    "cap_tier",
     "datasets",
     "granted",
     "requester_for",
@@ -307,23 +306,6 @@ def granted(session: Session, requester: Requester, dataset: Dataset, today: dt.
         ("beacon.grants", requester.user, today),
         lambda: _granted_institutions(session, requester, today),
     )
-
-
-def cap_tier(session: Session, requester: Requester, today: dt.date) -> Tier:
-    """The tier whose daily question caps the requester has: controlled for a registered
-    requester holding any grant (a steward of an institution, a ControlledAccessGrants visa,
-    an active access request of this node), else the tier of the credential."""
-    if requester.tier < Tier.REGISTERED:
-        return requester.tier
-    if requester.institution or requester.grants:
-        return Tier.CONTROLLED
-    if requester.user is not None and cached(
-        session,
-        ("beacon.grants", requester.user, today),
-        lambda: _granted_institutions(session, requester, today),
-    ):
-        return Tier.CONTROLLED
-    return requester.tier
 
 
 def _granted_institutions(session: Session, requester: Requester, today: dt.date) -> frozenset[str]:

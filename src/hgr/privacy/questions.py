@@ -50,6 +50,8 @@ __all__ = [
     "admit_federated",
     "admit_holders",
     "admit_questions",
+    "charge_at_ledger",
+    "charge_here",
     "charge_question",
     "is_federated",
     "parse_charge",
@@ -95,24 +97,25 @@ class QuestionsExhausted(RateLimited):
     code = "E_BEACON_BUDGET"
 
 
-def question_cost(span: int, tier: Tier) -> int:
-    """What a question that decides alleles over ``span`` bases costs at ``tier``: one
-    question per started RANGE_UNIT.
+def question_cost(span: int, tier: Tier | None) -> int:
+    """What a question about ``span`` bases costs: one question per started RANGE_UNIT.
+    ``tier`` is the asker's where the answer decides alleles (it caps the span), None where
+    it does not (a controlled requester's records).
 
     Raises
     ------
     UsageError
         The span is wider than the tier's WIDEST_RANGE (E_BEACON_RANGE).
     """
-    widest = WIDEST_RANGE[tier]
-    if span > widest:
+    if tier is not None and span > WIDEST_RANGE[tier]:
+        widest = WIDEST_RANGE[tier]
         raise UsageError(
             f"the question spans {span:,} bases; below the controlled tier a question spans at "
             f"most {widest:,} at the {tier.name.lower()} tier, and costs one of the day's "
             f"questions per {RANGE_UNIT:,} bases: narrow it, or ask in parts",
             code="E_BEACON_RANGE",
         )
-    return max(1, -(-span // RANGE_UNIT))
+    return min(MAX_COST, max(1, -(-span // RANGE_UNIT)))
 
 
 def question_cap(holder: str, tier: Tier) -> int:
@@ -319,6 +322,11 @@ def _admit(
     cannot pay it whole. Two statements in the common case: the question noted, the caps
     taken."""
     F = _QUESTIONS.c
+    # A question is counted once a day per holder at its cost; one costing more than when it
+    # was counted is another question to the ledger, so that no node can have a wide
+    # question counted cheaply first (at a node where it decides nothing) for the others.
+    if cost != 1:
+        question = hashlib.sha256(f"{question}\n{cost}".encode()).hexdigest()
     new: set[str] = set()
     connection = session.connection()
     note = _note_question(connection.dialect.name)
@@ -378,19 +386,59 @@ def charge_question(
     LedgerUnreachable
         The ledger did not answer.
     """
-    tier = requester.tier if tier is None else tier
-    caps = question_caps(requester, tier)
+    if ledger is not None:
+        charge_at_ledger(ledger, requester, day, question, cost=cost, tier=tier)
+    charge_here(session, requester, day, question, cost=cost, tier=tier, ledger_here=not ledger)
+
+
+def charge_here(
+    session: Session,
+    requester: Requester,
+    day: dt.date,
+    question: str,
+    *,
+    cost: int = 1,
+    tier: Tier | None = None,
+    ledger_here: bool = True,
+) -> None:
+    """:func:`charge_question`'s charges on this node: the holders only it knows, and the
+    federated ones too where it keeps the ledger (``ledger_here``).
+
+    Raises
+    ------
+    QuestionsExhausted
+        A cap cannot pay the cost.
+    """
+    caps = question_caps(requester, requester.tier if tier is None else tier)
     local = [(h, cap) for h, cap in caps if not is_federated(h)]
-    federated = [(h, cap) for h, cap in caps if is_federated(h)]
-    if ledger is None:  # this node keeps the ledger: every cap in one go
-        if not _admit(session, local, federated, day, question_hash(question), cost):
-            raise questions_exhausted(day)
-        return
-    if local and not _take_all(session, _one_cap_each(local), day, cost):
+    federated = [(h, cap) for h, cap in caps if is_federated(h)] if ledger_here else []
+    if not _admit(session, local, federated, day, question_hash(question), cost):
         raise questions_exhausted(day)
-    if federated and not ledger.admit(
-        [h for h, _ in federated], tier.name.lower(), question_hash(question), cost
-    ):
+
+
+def charge_at_ledger(
+    ledger: RemoteLedger,
+    requester: Requester,
+    day: dt.date,
+    question: str,
+    *,
+    cost: int = 1,
+    tier: Tier | None = None,
+) -> None:
+    """:func:`charge_question`'s charges at the federation's ledger on another node, for the
+    holders the whole federation knows: a call over the network, made outside any
+    transaction by a server.
+
+    Raises
+    ------
+    QuestionsExhausted
+        A cap cannot pay the cost.
+    LedgerUnreachable
+        The ledger did not answer.
+    """
+    tier = requester.tier if tier is None else tier
+    federated = [h for h, _ in question_caps(requester, tier) if is_federated(h)]
+    if federated and not ledger.admit(federated, tier.name.lower(), question_hash(question), cost):
         raise questions_exhausted(day)
 
 
