@@ -967,6 +967,12 @@ CODES: tuple[Declared, ...] = (
         ),
         _raised("E_EXPORT_EXISTS", UsageError, 400, "Export into an empty folder."),
         _raised(
+            "E_OUTPUT_EXISTS",
+            UsageError,
+            400,
+            "Name a new file: the node never writes over one.",
+        ),
+        _raised(
             "E_TEMPLATES_EXIST",
             UsageError,
             400,

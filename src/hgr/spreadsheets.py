@@ -9,10 +9,14 @@ as text; numbers are written as they are.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from enum import Enum
 from typing import Any
 
-__all__ = ["FORMULA_START", "safe_cell", "safe_record", "safe_row"]
+__all__ = ["FORMULA_START", "rows_workbook", "safe_cell", "safe_record", "safe_row"]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -33,3 +37,50 @@ def safe_row(values: Iterable[Any]) -> list[Any]:
 def safe_record(record: Mapping[str, Any]) -> dict[str, Any]:
     """Each value of a record (a csv.DictWriter row) made safe (safe_cell)."""
     return {k: safe_cell(v) for k, v in record.items()}
+
+
+# Characters a worksheet's title may not hold, and its longest (Excel's limits).
+_SHEET_FORBIDDEN = re.compile(r"[\\/*?:\[\]]")
+_SHEET_LONGEST = 31
+# Characters XML 1.0 cannot carry, which openpyxl refuses in a cell.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _workbook_cell(value: Any) -> Any:
+    """A value as a workbook keeps it: numbers, dates and booleans as themselves, lists
+    joined by ";", everything else as text."""
+    if value is None or isinstance(value, bool | int | float | dt.date):
+        return value
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, list | tuple):
+        value = ";".join(str(v) for v in value)
+    return _NOT_XML.sub(" ", str(value))
+
+
+def rows_workbook(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> bytes:
+    """An Excel workbook (openpyxl) of one sheet: a bold header of ``columns``, then the
+    rows. A text cell stays text, whatever it begins with: openpyxl would take a value
+    beginning with "=" as a formula, to be run on the reader's machine (as in safe_cell)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = (_SHEET_FORBIDDEN.sub(" ", title).strip() or "hgr")[:_SHEET_LONGEST]
+    sheet.append(list(columns))
+    for header in sheet[1]:
+        header.font = Font(bold=True)
+    for number, row in enumerate(rows, start=2):
+        for column, name in enumerate(columns, start=1):
+            value = _workbook_cell(row.get(name))
+            cell = sheet.cell(row=number, column=column, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text, never a formula
+            elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                cell.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

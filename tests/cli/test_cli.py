@@ -248,3 +248,39 @@ def test_a_steward_names_donors_by_the_institutions_own_ids(home: Path) -> None:
     missing = runner.invoke(app, ["show", "donors", "BJH-9999", "--home", str(home)])
     assert missing.exit_code == 1
     assert "E_NOT_FOUND" in missing.output
+
+
+def test_a_listing_written_to_a_workbook(home: Path, tmp_path: Path) -> None:
+    """--xlsx writes the same rows as --tsv to an Excel workbook, and never over a file."""
+    from openpyxl import load_workbook
+
+    assert runner.invoke(app, ["import", *HOLDINGS, "--home", str(home)]).exit_code == 0
+    book = tmp_path / "samples.xlsx"
+    written = runner.invoke(app, ["list", "samples", "--home", str(home), "--xlsx", str(book)])
+    assert written.exit_code == 0, written.output
+    tsv = runner.invoke(app, ["list", "samples", "--home", str(home), "--tsv"]).output
+    expected = [line.split("\t") for line in tsv.splitlines()]
+    sheet = load_workbook(book, read_only=True).active
+    assert sheet is not None
+    found = [[_as_listed(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    assert found == expected
+    before = book.read_bytes()
+    again = runner.invoke(app, ["list", "donors", "--home", str(home), "--xlsx", str(book)])
+    assert again.exit_code == 1
+    assert "E_OUTPUT_EXISTS" in again.output
+    assert book.read_bytes() == before
+    nowhere = tmp_path / "no-such-folder" / "x.xlsx"
+    missing = runner.invoke(app, ["list", "donors", "--home", str(home), "--xlsx", str(nowhere)])
+    assert missing.exit_code == 1
+    assert "E_NO_FILE" in missing.output
+
+
+def _as_listed(value: object) -> str:
+    """A workbook cell as the TSV listing prints it (Excel keeps a date as a date-time)."""
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    return str(value)

@@ -13,7 +13,7 @@ import pytest
 from hgr.audit import Actor
 from hgr.db import Database
 from hgr.debarment import decide, entries_csv, list_entry, notify, open_case, public_entries
-from hgr.spreadsheets import safe_cell, safe_row
+from hgr.spreadsheets import rows_workbook, safe_cell, safe_row
 
 ACTOR = Actor("cli:test", "operator")
 FORMULAS = [
@@ -91,3 +91,19 @@ def test_the_catalogue_export_escapes_a_declared_trait_and_population() -> None:
     (row,) = csv.DictReader(io.StringIO(entries.entries_csv([entry])))
     assert (row["subject"], row["trait"]) == ("'" + FORMULAS[3], "'" + FORMULAS[0])
     assert row["institution"] == "BJ-H001"
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_a_workbook_keeps_a_formula_as_text(formula: str) -> None:
+    """openpyxl would store a value beginning with "=" as a formula; the node's workbooks
+    store every text cell as text (hgr.spreadsheets.rows_workbook)."""
+    from openpyxl import load_workbook
+
+    data = rows_workbook("listing", [{"name": formula, "n": 7}], ["name", "n"])
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    cell = sheet.cell(row=2, column=1)
+    assert cell.data_type == "s"
+    # XML readers turn a carriage return into a line feed; the formula is what follows it.
+    assert str(cell.value).lstrip() == formula.lstrip()
+    assert sheet.cell(row=2, column=2).value == 7

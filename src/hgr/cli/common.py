@@ -272,6 +272,34 @@ TsvOption = Annotated[
 ]
 
 
+XlsxOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--xlsx",
+        help="Also write the listing to this Excel workbook (a new file: never over one).",
+    ),
+]
+
+
+def write_new(path: Path, content: bytes) -> None:
+    """Write ``content`` to a file that must not exist yet: nothing is written over.
+
+    Raises
+    ------
+    UsageError
+        ``E_OUTPUT_EXISTS`` when the file exists; ``E_NO_FILE`` when its folder does not.
+    """
+    try:
+        with path.open("xb") as handle:
+            handle.write(content)
+    except FileExistsError:
+        raise UsageError(
+            f"{path} exists already: name a new file", code="E_OUTPUT_EXISTS"
+        ) from None
+    except (FileNotFoundError, NotADirectoryError):
+        raise UsageError(f"{path.parent}: no such folder", code="E_NO_FILE") from None
+
+
 def _tsv_cell(value: Any) -> str:
     # A tab or line break inside a cell would shift every column after it.
     return " ".join(cell(value).split("\t")).replace("\r", " ").replace("\n", " ")

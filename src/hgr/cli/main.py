@@ -20,6 +20,7 @@ from hgr.cli.common import (
     HomeOption,
     JsonOption,
     TsvOption,
+    XlsxOption,
     changing,
     command_node,
     err,
@@ -32,6 +33,7 @@ from hgr.cli.common import (
     progress_bar,
     reading,
     table,
+    write_new,
 )
 from hgr.cli.debarment import debarment_app
 from hgr.cli.genotypes import genotypes_app
@@ -266,6 +268,7 @@ def list_(
     offset: Annotated[int, typer.Option(min=0)] = 0,
     as_json: JsonOption = False,
     as_tsv: TsvOption = False,
+    xlsx: XlsxOption = None,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -276,6 +279,8 @@ def list_(
         hgr list donors --where sex=female --limit 100
 
         hgr list samples --tsv > samples.tsv
+
+        hgr list consents --limit 10000 --xlsx consents.xlsx
     """
     from hgr.registry.queries import list_entities
 
@@ -291,6 +296,12 @@ def list_(
             )
     of = f"{total}" if exact else f"more than {total}"
     title = f"{entity}: {offset + 1}-{offset + len(rows)} of {of}" if rows else f"{entity}: none"
+    if xlsx is not None:
+        from hgr.spreadsheets import rows_workbook
+
+        columns = spec.list_columns or (list(rows[0]) if rows else [])
+        write_new(xlsx, rows_workbook(entity, rows, columns))
+        err.print(f"{len(rows)} {entity} written to {xlsx}")
     print_rows(title, rows, spec.list_columns, as_json=as_json, as_tsv=as_tsv)
 
 
