@@ -6,6 +6,7 @@ hgr.auth.permissions, so a change to the rules that the document does not share 
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -215,3 +216,26 @@ def test_no_one_computes_another_institutions_pseudonyms(api: Api) -> None:
     assert own_miss.status_code == 404
     assert "BJH-9999" in own_miss.json()["detail"]
     assert not hex64.search(own_miss.text)
+
+
+def test_an_institution_whose_own_ids_look_like_pseudonyms_finds_its_donors(api: Api) -> None:
+    """An institution that already names its donors by a SHA-256 in hex: its ids look like
+    pseudonyms, and were read as such (nothing found). They are tried as its own ids next."""
+    own = hashlib.sha256(b"patient 17").hexdigest()
+    rows = {"rows": [{"donor_id": own, "sex": "female", "birth_year": "1990"}]}
+    assert api.post("steward_bj", "/registry/donors", json=rows).status_code == 200
+    record = api.get("steward_bj", "/registry/donors/record", institution=BJ, pseudonym=own)
+    assert record.status_code == 200, record.text
+    assert record.json()["pseudonym"] != own
+    assert record.json()["birth_year"] == 1990
+    sample = {"sample_id": "S-HEX-1", "donor_id": own, "material_type": "dna"}
+    assert api.post("steward_bj", "/registry/samples", json={"rows": [sample]}).status_code == 200
+    listed = api.get("steward_bj", "/registry/samples", donor=own).json()["items"]
+    assert [s["donor"] for s in listed] == [record.json()["pseudonym"]]
+    # Another institution's steward is not read the id as its own there.
+    other = api.get("steward_sh", "/registry/donors/record", institution=BJ, pseudonym=own)
+    assert other.status_code in (403, 404)
+    missing = hashlib.sha256(b"nobody").hexdigest()
+    absent = api.get("steward_bj", "/registry/donors/record", institution=BJ, pseudonym=missing)
+    assert absent.status_code == 404
+    assert missing in absent.json()["detail"]

@@ -284,3 +284,32 @@ def _as_listed(value: object) -> str:
     if isinstance(value, dt.datetime) and value.time() == dt.time():
         return value.date().isoformat()
     return str(value)
+
+
+def test_own_ids_that_look_like_pseudonyms(home: Path, tmp_path: Path) -> None:
+    """Donor ids of 64 hex digits (a SHA-256 an institution made itself) are found by
+    `hgr show` and `hgr list --where` as the institution's own ids."""
+    import hashlib
+
+    own = hashlib.sha256(b"patient 17").hexdigest()
+    donors = tmp_path / "donors.csv"
+    donors.write_text(f"donor_id,sex,birth_year\n{own},female,1990\n", encoding="utf-8")
+    samples = tmp_path / "samples.csv"
+    samples.write_text(f"sample_id,donor_id,material_type\nS-HEX-1,{own},dna\n", encoding="utf-8")
+    imported = runner.invoke(app, ["import", str(donors), str(samples), "--home", str(home)])
+    assert imported.exit_code == 0, imported.output
+    shown = runner.invoke(app, ["show", "donors", own, "--home", str(home), "--json"])
+    assert shown.exit_code == 0, shown.output
+    record = json.loads(shown.output)
+    assert record["birth_year"] == 1990
+    assert record["pseudonym"] != own
+    listed = runner.invoke(
+        app, ["list", "samples", "--where", f"donor={own}", "--home", str(home), "--json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert [json.loads(line)["donor"] for line in listed.output.splitlines()] == [
+        record["pseudonym"]
+    ]
+    # The registry's own pseudonym still names the donor.
+    again = runner.invoke(app, ["show", "donors", record["pseudonym"], "--home", str(home)])
+    assert again.exit_code == 0

@@ -32,7 +32,7 @@ from hgr.issues import Issue, Origin, Severity
 from hgr.node import Node
 from hgr.registry.history import HISTORY_TABLES
 from hgr.registry.importer import ImportResult, import_files
-from hgr.registry.local_ids import with_pseudonyms
+from hgr.registry.local_ids import readings
 from hgr.registry.queries import ENTITIES, Entity, filter_choices
 from hgr.registry.reading import Reader, read_history, read_listing, read_record
 from hgr.registry.staging import TemplateRows, entities_written
@@ -274,16 +274,16 @@ def _entity_routes(
 ) -> None:
     name = spec.name
 
-    def own_ids(principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
-        """Donors named by the institution's own id, as pseudonyms (:mod:`local_ids`), for a
-        steward of that institution only: computed for anyone else, the pseudonym of a
-        guessed id at another institution would re-identify its donors wherever pseudonyms
-        travel."""
+    def own_ids(principal: Principal, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """The readings of donors named by the institution's own id, as pseudonyms
+        (:mod:`local_ids`), to try in order, for a steward of that institution only:
+        computed for anyone else, the pseudonym of a guessed id at another institution would
+        re-identify its donors wherever pseudonyms travel."""
         if principal.level is not ScopeLevel.INSTITUTION:
-            return values
+            return [values]
         if values.get("institution") not in (None, principal.scope):
-            return values
-        return with_pseudonyms(values, principal.scope, pseudonym)
+            return [values]
+        return readings(values, principal.scope, pseudonym)
 
     Filters = _filters_model(name)
     Key = _key_model(name)
@@ -302,20 +302,23 @@ def _entity_routes(
         request: Request,
         params: Annotated[Filters, Query()],  # type: ignore[valid-type]
     ) -> Response:
-        values = own_ids(principal, params.model_dump(exclude_none=True))  # type: ignore[attr-defined]
+        values = params.model_dump(exclude_none=True)  # type: ignore[attr-defined]
         limit, offset, prefix = values.pop("limit"), values.pop("offset"), values.pop("q", None)
         with db.transaction() as session:
             decision = authorize_entity(session, principal, name, Action.READ)
             if decision.allowed:
-                _, rows, total, exact = read_listing(
-                    session,
-                    reader_of(principal, decision, request),
-                    name,
-                    filters=values,
-                    limit=limit,
-                    offset=offset,
-                    prefix=prefix,
-                )
+                for reading in own_ids(principal, values):
+                    _, rows, total, exact = read_listing(
+                        session,
+                        reader_of(principal, decision, request),
+                        name,
+                        filters=reading,
+                        limit=limit,
+                        offset=offset,
+                        prefix=prefix,
+                    )
+                    if rows:
+                        break
                 # A Page's fields as a dict: the Page model would validate (copy) every row.
                 return _json(
                     {
@@ -330,20 +333,24 @@ def _entity_routes(
 
     def show_route(principal: caller, request: Request, key: Annotated[Key, Query()]) -> Response:  # type: ignore[valid-type]
         given = key.model_dump()  # type: ignore[attr-defined]
-        parts = own_ids(principal, given)
-        target = f"{name}/" + "/".join(str(v) for v in parts.values() if v is not None)
+        tried = own_ids(principal, given)
+        target = f"{name}/" + "/".join(str(v) for v in tried[0].values() if v is not None)
         with db.transaction() as session:
             decision = authorize_entity(session, principal, name, Action.READ)
             if decision.allowed:
                 reader = reader_of(principal, decision, request)
-                try:
-                    return _json(read_record(session, reader, name, parts, target))
-                except NotFound as exc:
-                    if parts == given or exc.code != "E_NOT_FOUND":
-                        raise
-                    # The message would name the pseudonym computed from the steward's id.
-                    shown = ", ".join(f"{k}={v}" for k, v in given.items() if v is not None)
-                    raise NotFound(f"no {name} record with {shown}", code="E_NOT_FOUND") from exc
+                for parts in tried:
+                    where = f"{name}/" + "/".join(str(v) for v in parts.values() if v is not None)
+                    try:
+                        return _json(read_record(session, reader, name, parts, where))
+                    except NotFound as exc:
+                        if exc.code != "E_NOT_FOUND":
+                            raise
+                        if tried == [given]:
+                            raise
+                # The message would name the pseudonym computed from the steward's id.
+                shown = ", ".join(f"{k}={v}" for k, v in given.items() if v is not None)
+                raise NotFound(f"no {name} record with {shown}", code="E_NOT_FOUND")
         refuse(principal, "registry.read", target, decision.grounds, request)
 
     app.get(f"/registry/{name}", tags=["registry"], summary=f"List {name}", response_model=Page)(

@@ -48,7 +48,7 @@ from hgr.cli.templates import templates_app
 from hgr.config import NodeRole
 from hgr.exceptions import IntegrityBroken, NotFound, UsageError
 from hgr.registry.entity_names import ENTITY_NAMES
-from hgr.registry.local_ids import with_pseudonyms
+from hgr.registry.local_ids import readings
 
 if TYPE_CHECKING:
     from hgr.registry.importer import ImportResult
@@ -289,11 +289,13 @@ def list_(
         if institution:
             filters["institution"] = institution
         own = filters.get("institution") or node.settings.institution_code or None
-        filters = with_pseudonyms(filters, own, node.keys.pseudonymiser.pseudonym)
         with node.db.reader() as session:
-            spec, rows, total, exact = list_entities(
-                session, entity, filters=filters, limit=limit, offset=offset
-            )
+            for reading in readings(filters, own, node.keys.pseudonymiser.pseudonym):
+                spec, rows, total, exact = list_entities(
+                    session, entity, filters=reading, limit=limit, offset=offset
+                )
+                if rows:
+                    break
     of = f"{total}" if exact else f"more than {total}"
     title = f"{entity}: {offset + 1}-{offset + len(rows)} of {of}" if rows else f"{entity}: none"
     if xlsx is not None:
@@ -342,9 +344,15 @@ def show(
         if institution:
             named["institution"] = institution
         own = institution or node.settings.institution_code or None
-        named = with_pseudonyms(named, own, node.keys.pseudonymiser.pseudonym)
+        tried = readings(named, own, node.keys.pseudonymiser.pseudonym)
         with node.db.reader() as session:
-            detail = show_entity(session, entity, named)
+            for n, reading in enumerate(tried, start=1):
+                try:
+                    detail = show_entity(session, entity, reading)
+                    break
+                except NotFound:
+                    if n == len(tried):
+                        raise
     print_record(detail, as_json=as_json, as_tsv=as_tsv)
 
 

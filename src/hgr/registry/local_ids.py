@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from typing import Any
 
-__all__ = ["DONOR_PARTS", "is_pseudonym", "with_pseudonyms"]
+__all__ = ["DONOR_PARTS", "is_pseudonym", "readings", "with_pseudonyms"]
 
 DONOR_PARTS = frozenset({"pseudonym", "donor"})
 """Key parts and filters that name a donor."""
@@ -38,3 +39,26 @@ def with_pseudonyms(
         if institution and not is_pseudonym(value):
             resolved[part] = pseudonym(institution, value)
     return resolved
+
+
+def readings(
+    values: Mapping[str, Any],
+    institution: str | None,
+    pseudonym: Callable[[str, str], str],
+) -> list[dict[str, Any]]:
+    """The ways a lookup may read ``values``, to be tried in order until one finds
+    something: as :func:`with_pseudonyms` reads them; then, where a donor part is 64 hex
+    digits and the institution is known, with that value as the institution's own id too. An
+    institution that already names its donors by a SHA-256 in hex would otherwise never find
+    them: its ids look like pseudonyms. (An own id equal to another donor's pseudonym, an
+    HMAC under the node's key, would take a collision of SHA-256.)"""
+    first = with_pseudonyms(values, institution, pseudonym)
+    if not institution:
+        return [first]
+    hexed = {p: str(values[p]) for p in DONOR_PARTS & set(values) if is_pseudonym(str(values[p]))}
+    if not hexed:
+        return [first]
+    second = dict(first)
+    for part, value in hexed.items():
+        second[part] = pseudonym(institution, value)
+    return [first, second]
