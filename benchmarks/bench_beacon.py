@@ -65,6 +65,7 @@ def _node(folder: Path, vcf: Path, url: str) -> tuple[Path, list[str]]:
     from hgr.auth.roles import Role
     from hgr.auth.users import add_user, create_token
     from hgr.node import init_node
+    from hgr.organisations import Fact, register_organisation
     from hgr.registry.importer import import_files
 
     with gzip.open(vcf, "rt") as handle:
@@ -91,13 +92,23 @@ def _node(folder: Path, vcf: Path, url: str) -> tuple[Path, list[str]]:
     tokens = []
     with node.db.transaction() as session:
         for i in range(CALLERS):
+            # A researcher's organisation is one the node's registry knows (an officer
+            # registers it first), named by its key.
+            register_organisation(
+                session,
+                admin,
+                f"organisation-{i}",
+                "CN",
+                f"Organisation {i}",
+                Fact("benchmark registry", "registry officer"),
+            )
             add_user(
                 session,
                 admin,
                 f"researcher{i}",
                 Role.RESEARCHER,
                 "",
-                organisation=f"Organisation {i}",
+                organisation=f"organisation-{i}",
                 country="CN",
             )
             tokens.append(create_token(session, admin, f"researcher{i}").value)
@@ -120,7 +131,11 @@ def _node(folder: Path, vcf: Path, url: str) -> tuple[Path, list[str]]:
     )
     with (home / "node.toml").open("a") as settings:
         # The load comes from one address: lift the per-caller rate limit above what is measured.
-        settings.write("[service]\nrate_per_second = 1000000.0\nburst = 1000000\n")
+        # The throw-away schema is reached as the test server's trust-authenticated
+        # superuser, which a production start refuses (hgr.api.serve): a development start.
+        settings.write(
+            "[service]\nrate_per_second = 1000000.0\nburst = 1000000\ndevelopment = true\n"
+        )
     return home, tokens
 
 

@@ -49,6 +49,10 @@ _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 def _workbook_cell(value: Any) -> Any:
     """A value as a workbook keeps it: numbers, dates and booleans as themselves, lists
     joined by ";", everything else as text."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        # A worksheet's date-times have no zone (openpyxl refuses one): the time is given
+        # as text with its offset, as the listing prints it.
+        return value.isoformat(sep=" ")
     if value is None or isinstance(value, bool | int | float | dt.date):
         return value
     if isinstance(value, Enum):

@@ -107,3 +107,19 @@ def test_a_workbook_keeps_a_formula_as_text(formula: str) -> None:
     # XML readers turn a carriage return into a line feed; the formula is what follows it.
     assert str(cell.value).lstrip() == formula.lstrip()
     assert sheet.cell(row=2, column=2).value == 7
+
+
+def test_a_workbook_takes_every_kind_of_cell() -> None:
+    """Dates, date-times with a zone (which openpyxl refuses as such), lists, text with
+    characters XML cannot carry, and None."""
+    from openpyxl import load_workbook
+
+    moment = dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC)
+    row = {"d": dt.date(2026, 1, 2), "t": moment, "l": ["a", "b"], "x": "a\x00b", "n": None}
+    data = rows_workbook("a/b:c*d?[e]", [row], list(row))
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    assert sheet.title == "a b c d  e"
+    values = [c.value for c in sheet[2]]
+    assert values[0] == dt.datetime(2026, 1, 2)
+    assert values[1:] == ["2026-12-07 08:00:00+00:00", "a;b", "a b", None]
