@@ -118,7 +118,7 @@ ALLOWED_TEXT = {
     "cli": (
         "access api attacks audit auth backup beacon catalogue config crypto dates db debarment "
         "demo exceptions federation genotypes i18n issues node organisations pedigree policy "
-        "privacy progress registry relatedness survey synth web"
+        "privacy progress registry relatedness spreadsheets survey synth web"
     ),
     "api": (
         "access audit auth beacon catalogue config console crypto dates db debarment exceptions "

@@ -1,4 +1,4 @@
-"""Cells of the CSV files the node writes for people to read.
+"""Cells of the CSV files and workbooks the node writes for people to read.
 
 People open these files in spreadsheets, and a spreadsheet takes a cell that begins with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula: ``=HYPERLINK(…)`` or
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
@@ -42,8 +43,11 @@ def safe_record(record: Mapping[str, Any]) -> dict[str, Any]:
 # Characters a worksheet's title may not hold, and its longest (Excel's limits).
 _SHEET_FORBIDDEN = re.compile(r"[\\/*?:\[\]]")
 _SHEET_LONGEST = 31
-# Characters XML 1.0 cannot carry, which openpyxl refuses in a cell.
-_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Characters XML 1.0 cannot carry (openpyxl refuses some in a cell, and writes others into
+# a file that no reader can open again).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_LONGEST_TEXT = 32_767  # characters in a cell (Excel's limit; openpyxl cuts silently)
+_CUT = " [cut: the cell held more than Excel keeps]"
 
 
 def _workbook_cell(value: Any) -> Any:
@@ -53,13 +57,18 @@ def _workbook_cell(value: Any) -> Any:
         # A worksheet's date-times have no zone (openpyxl refuses one): the time is given
         # as text with its offset, as the listing prints it.
         return value.isoformat(sep=" ")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # a worksheet has no NaN or infinity: as text
     if value is None or isinstance(value, bool | int | float | dt.date):
         return value
     if isinstance(value, Enum):
         value = value.value
     if isinstance(value, list | tuple):
         value = ";".join(str(v) for v in value)
-    return _NOT_XML.sub(" ", str(value))
+    text = _NOT_XML.sub(" ", str(value))
+    if len(text) > _LONGEST_TEXT:
+        text = text[: _LONGEST_TEXT - len(_CUT)] + _CUT
+    return text
 
 
 def rows_workbook(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> bytes:

@@ -276,3 +276,54 @@ def test_a_single_entry_is_not_asked_of_the_peers(
         assert asked == ["individuals"]
     finally:
         node.close()
+
+
+def test_an_exposure_lowered_while_a_question_is_paid_for_counts(
+    beacon_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A question is planned when it is paid for and again when it is answered: records
+    are not given from a dataset whose exposure was lowered in between."""
+    from hgr.audit import Actor
+    from hgr.beacon import responding
+    from hgr.dates import utc_now
+    from hgr.privacy.exposure import datasets, set_exposure
+
+    original = responding.plan
+    calls = []
+
+    def plan_then_lower(session: Any, home: Any, *args: Any) -> Any:
+        planned = original(session, home, *args)
+        if not calls:
+            with beacon_api.db.transaction() as other:
+                for dataset in datasets(other, home, utc_today()):
+                    set_exposure(
+                        other,
+                        Actor("cli:test", "operator"),
+                        dataset.id,
+                        utc_now(),
+                        controlled="count",
+                    )
+        calls.append(planned)
+        return planned
+
+    monkeypatch.setattr(responding, "plan", plan_then_lower)
+    body = beacon_api.get("steward", "/api/individuals", requestedGranularity="record").json()
+    assert body["meta"]["returnedGranularity"] == "count"
+    assert calls[0].parts[0][1] == "record"  # as planned when paid for
+
+
+def test_a_question_left_waiting_for_its_turn_is_not_charged(
+    beacon_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The charge and the answer take one turn: a question that never gets it is refused
+    503 with Retry-After and a message, and nothing is charged."""
+    from hgr.db.engine import _writer_lock
+
+    monkeypatch.setattr(engine, "WRITER_TURN_WAIT", 0.2)
+    lock = _writer_lock(beacon_api.db.url)
+    with lock:
+        answer = beacon_api.get(None, "/api/g_variants", **_range(0, 5_000))
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert "send the request again" in answer.json()["error"]["errorMessage"]
+    assert _used(beacon_api, "id:anonymous:testclient") == 0

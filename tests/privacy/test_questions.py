@@ -200,3 +200,16 @@ def test_the_ledger_reads_a_cost(cost: object, fine: bool) -> None:
             parse_charge(body)
     del body["cost"]
     assert parse_charge(body)[3] == 1
+
+
+def test_a_question_counted_under_a_higher_tier_still_meets_this_tiers_cap(db: Database) -> None:
+    """A holder over the registered cap on questions counted where it held a grant (the
+    controlled caps) is refused at a node that answers it at the registered tier."""
+    organisation = ["org:g"]
+    registered = DAILY_QUESTIONS[Tier.REGISTERED][1]
+    with db.transaction() as session:
+        session.add(BeaconRequesterBudget(holder="org:g", day=DAY, questions=registered))
+        assert admit_federated(session, organisation, Tier.CONTROLLED, DAY, "a" * 64)
+        assert admit_federated(session, organisation, Tier.CONTROLLED, DAY, "a" * 64)
+        assert not admit_federated(session, organisation, Tier.REGISTERED, DAY, "a" * 64)
+    assert _counts(db) == {"org:g": registered + 1}

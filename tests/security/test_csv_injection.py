@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 
 import pytest
 
@@ -123,3 +124,18 @@ def test_a_workbook_takes_every_kind_of_cell() -> None:
     values = [c.value for c in sheet[2]]
     assert values[0] == dt.datetime(2026, 1, 2)
     assert values[1:] == ["2026-12-07 08:00:00+00:00", "a;b", "a b", None]
+
+
+def test_a_workbook_holds_what_excel_cannot_as_text() -> None:
+    """Characters XML cannot carry (U+FFFE, U+FFFF) would leave a file no reader opens again;
+    a text longer than a cell holds is cut and says so; NaN and infinity are text."""
+    from openpyxl import load_workbook
+
+    row = {"odd": "a\ufffeb\uffffc", "long": "x" * 40_000, "nan": float("nan"), "inf": math.inf}
+    sheet = load_workbook(io.BytesIO(rows_workbook("t", [row], list(row)))).active
+    assert sheet is not None
+    odd, long, nan, inf = (c.value for c in sheet[2])
+    assert odd == "a b c"
+    assert len(str(long)) == 32_767
+    assert str(long).endswith("[cut: the cell held more than Excel keeps]")
+    assert (nan, inf) == ("nan", "inf")

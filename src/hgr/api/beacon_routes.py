@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from hgr.api.problems import STATUS
+from hgr.api.problems import STATUS, shown
 from hgr.audit import Actor
 from hgr.audit.access_log import record_denied
 from hgr.auth.roles import Principal
@@ -30,7 +30,7 @@ from hgr.beacon.framework import error_response
 from hgr.beacon.query import ENTRY_PATHS, BeaconQuery, from_body, from_params
 from hgr.beacon.responding import Asker, Responder
 from hgr.dates import utc_today
-from hgr.exceptions import Forbidden, HgrError, NotAuthenticated, NotFound, RateLimited
+from hgr.exceptions import Busy, Forbidden, HgrError, NotAuthenticated, NotFound, RateLimited
 from hgr.federation import read_token_file
 from hgr.federation.ledger import LEDGER_PATH, RemoteLedger
 from hgr.federation.network import ON_BEHALF_HEADER, VIA_HEADER
@@ -45,9 +45,9 @@ TERMS_TTL = 60.0  # seconds
 
 def _error(beacon: BeaconIdentity, exc: HgrError) -> JSONResponse:
     status = next((code for kind, code in STATUS if isinstance(exc, kind)), 500)
-    message = exc.message if status < 500 else "the node could not complete the request"
+    message = exc.message if shown(exc) else "the node could not complete the request"
     body = error_response(beacon.id, status, f"{message} ({exc.code})")
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited | Busy) else None
     return JSONResponse(body, status_code=status, headers=headers)
 
 

@@ -27,7 +27,14 @@ from hgr.exceptions import (
     ValidationFailed,
 )
 
-__all__ = ["MAX_POSITION", "PROBLEM", "document_problems", "install_problem_handlers", "problem"]
+__all__ = [
+    "MAX_POSITION",
+    "PROBLEM",
+    "document_problems",
+    "install_problem_handlers",
+    "problem",
+    "shown",
+]
 
 PROBLEM = "application/problem+json"
 MAX_POSITION = 2**53 - 1
@@ -79,6 +86,12 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def shown(exc: HgrError) -> bool:
+    """Whether the caller is told the error's own message: not for a failure of the node
+    (500), whose message may describe its insides; a busy node (503) says to retry."""
+    return _status(exc) < 500 or isinstance(exc, Busy)
+
+
 def _status(exc: HgrError) -> int:
     return next((status for kind, status in STATUS if isinstance(exc, kind)), 500)
 
@@ -114,7 +127,7 @@ def install_problem_handlers(app: FastAPI, beacon_id: str) -> None:
             headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, ValidationFailed):
             extra["issues"] = [issue.as_dict() for issue in exc.issues]
-        detail = exc.message if status < 500 else "the node could not complete the request"
+        detail = exc.message if shown(exc) else "the node could not complete the request"
         return answer(request, status, exc.code, detail, headers, **extra)
 
     @app.exception_handler(RequestValidationError)

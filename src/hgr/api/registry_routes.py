@@ -34,7 +34,7 @@ from hgr.registry.history import HISTORY_TABLES
 from hgr.registry.importer import ImportResult, import_files
 from hgr.registry.local_ids import readings
 from hgr.registry.queries import ENTITIES, Entity, filter_choices
-from hgr.registry.reading import Reader, read_history, read_listing, read_record
+from hgr.registry.reading import Reader, read_first_listing, read_history, read_record
 from hgr.registry.staging import TemplateRows, entities_written
 from hgr.registry.templates import TEMPLATES
 
@@ -307,18 +307,15 @@ def _entity_routes(
         with db.transaction() as session:
             decision = authorize_entity(session, principal, name, Action.READ)
             if decision.allowed:
-                for reading in own_ids(principal, values):
-                    _, rows, total, exact = read_listing(
-                        session,
-                        reader_of(principal, decision, request),
-                        name,
-                        filters=reading,
-                        limit=limit,
-                        offset=offset,
-                        prefix=prefix,
-                    )
-                    if rows:
-                        break
+                _, rows, total, exact = read_first_listing(
+                    session,
+                    reader_of(principal, decision, request),
+                    name,
+                    readings=own_ids(principal, values),
+                    limit=limit,
+                    offset=offset,
+                    prefix=prefix,
+                )
                 # A Page's fields as a dict: the Page model would validate (copy) every row.
                 return _json(
                     {

@@ -52,11 +52,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from hgr.db import Database
-from hgr.exceptions import RateLimited
 from hgr.privacy.exposure import Exposure, Requester, Tier
 from hgr.privacy.membership import AlleleFacts, shown_alleles, threshold
 from hgr.privacy.questions import (
     WIDEST_RANGE,
+    QuestionsExhausted,
     admit_questions,
     charge_question,
     question_cost,
@@ -482,7 +482,7 @@ def _sweep(beacon: _Beacon, kind: str) -> int:
         while asked * width // SPACING < variants:
             try:
                 charge_question(beacon.session, sweeper[0], NOW.date(), f"sweep:{asked}", cost=cost)
-            except RateLimited:
+            except QuestionsExhausted:
                 break
             asked += 1
         last = min(variants, asked * width // SPACING)

@@ -7,22 +7,25 @@ into an :class:`Asker` and renders what :meth:`Responder.respond` returns.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from hgr.audit import Actor, record
 from hgr.auth.roles import Principal
 from hgr.beacon.framework import BeaconIdentity
 from hgr.beacon.query import BeaconQuery
-from hgr.beacon.service import answer_planned, plan
+from hgr.beacon.service import answer_planned, lowest, plan
 from hgr.crypto import NodeKeys
 from hgr.dates import utc_now
 from hgr.db import Database
 from hgr.federation.ledger import RemoteLedger
 from hgr.federation.network import MAX_VIA, ask_peers, forwardable, merge
-from hgr.privacy.exposure import requester_for
+from hgr.privacy.exposure import Requester, requester_for
 from hgr.privacy.forwarding import forwarded_requester, on_behalf
 from hgr.privacy.questions import charge_at_ledger, charge_here
 
@@ -61,17 +64,20 @@ class Responder:
     node_tokens: Mapping[str, str] = field(default_factory=dict)
     timeout: float = 10.0
 
+    @staticmethod
+    def _requester(session: Session, asker: Asker, today: dt.date) -> Requester:
+        """Who asks, as this node knows them today."""
+        if asker.behalf is None:
+            return requester_for(session, asker.principal, asker.address, today)
+        return forwarded_requester(session, asker.principal, asker.behalf, today)
+
     def respond(self, beacon: BeaconIdentity, asker: Asker, query: BeaconQuery) -> dict[str, Any]:
         """The Beacon v2 response to ``query``: this node's answer and, for the entries the
         network shares, its peers' answers merged in."""
         now = utc_now()
         today = now.date()
         with self.db.reader() as session:
-            requester = (
-                requester_for(session, asker.principal, asker.address, today)
-                if asker.behalf is None
-                else forwarded_requester(session, asker.principal, asker.behalf, today)
-            )
+            requester = self._requester(session, asker, today)
             planned = plan(session, self.home, requester, query, now)
         question = query.question()
         # The question is paid for before anything is read, in a transaction of its own, so
@@ -83,35 +89,44 @@ class Responder:
                 self.ledger, requester, today, question, cost=planned.cost, tier=planned.tier
             )
         # Every question writes (its caps, the alleles it decides): on SQLite the questions
-        # take turns rather than fail when one takes longer than SQLite waits.
-        with self.db.one_writer(), self.db.transaction() as session:
-            charge_here(
-                session,
-                requester,
-                today,
-                question,
-                cost=planned.cost,
-                tier=planned.tier,
-                ledger_here=self.ledger is None,
-            )
-        with self.db.one_writer(), self.db.transaction() as session:
-            document = answer_planned(session, self.keys, beacon, requester, query, planned, now)
-            if (
-                document["meta"]["returnedGranularity"] == "record"
-                and query.entry in RECORD_ENTRIES
-            ):
-                record(
+        # take turns rather than fail when one takes longer than SQLite waits. One turn for
+        # the charge and the answer: a question is not charged and then left waiting.
+        with self.db.one_writer():
+            with self.db.transaction() as session:
+                charge_here(
                     session,
-                    Actor(asker.principal.actor, asker.principal.role.value),
-                    "beacon.records",
-                    f"api/{query.entry}",
-                    grounds="controlled-access grant",
-                    request_id=asker.request_id,
-                    detail={
-                        "question": question[:1000],
-                        "results": document["responseSummary"].get("numTotalResults", 0),
-                    },
+                    requester,
+                    today,
+                    question,
+                    cost=planned.cost,
+                    tier=planned.tier,
+                    ledger_here=self.ledger is None,
                 )
+            with self.db.transaction() as session:
+                # Planned again as the answer is read: an exposure lowered, a grant ended or
+                # an organisation debarred since the question was paid for counts (each
+                # dataset answers at the lower of the two levels).
+                requester = self._requester(session, asker, today)
+                again = plan(session, self.home, requester, query, now)
+                document = answer_planned(
+                    session, self.keys, beacon, requester, query, lowest(planned, again), now
+                )
+                if (
+                    document["meta"]["returnedGranularity"] == "record"
+                    and query.entry in RECORD_ENTRIES
+                ):
+                    record(
+                        session,
+                        Actor(asker.principal.actor, asker.principal.role.value),
+                        "beacon.records",
+                        f"api/{query.entry}",
+                        grounds="controlled-access grant",
+                        request_id=asker.request_id,
+                        detail={
+                            "question": question[:1000],
+                            "results": document["responseSummary"].get("numTotalResults", 0),
+                        },
+                    )
         if query.target is not None:
             return document  # an entry by the id this beacon gave it: no peer holds it
         if not self.peers or query.entry not in NETWORK_ENTRIES:

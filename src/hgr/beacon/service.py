@@ -32,10 +32,8 @@ from hgr.beacon.framework import API_VERSION, SCHEMA_BASE, TERMED_PATHS, BeaconI
 from hgr.beacon.query import BeaconQuery, VariantParams
 from hgr.beacon.variants import Hit, StoreIndex, index_for, variant_type
 from hgr.crypto import NodeKeys
-from hgr.dates import utc_now
 from hgr.db import Database
 from hgr.exceptions import Forbidden, UsageError
-from hgr.federation.ledger import RemoteLedger
 from hgr.genotypes.models import GenotypeStore
 from hgr.genotypes.store import current_store, store_columns
 from hgr.privacy.exposure import (
@@ -54,14 +52,14 @@ from hgr.privacy.membership import (
     release_count,
     shown_alleles,
 )
-from hgr.privacy.questions import charge_question, question_cost
+from hgr.privacy.questions import question_cost
 from hgr.registry import models as m
 
 __all__ = [
     "MAX_VARIANT_DONOR_HITS",
     "Plan",
-    "answer",
     "answer_planned",
+    "lowest",
     "open_store_indexes",
     "plan",
 ]
@@ -497,42 +495,17 @@ def plan(
     return Plan(tuple(parts), tier, cost)
 
 
-def answer(
-    session: Session,
-    home: Path,
-    keys: NodeKeys,
-    beacon: BeaconIdentity,
-    requester: Requester,
-    query: BeaconQuery,
-    now: dt.datetime | None = None,
-    ledger: RemoteLedger | None = None,
-) -> dict[str, Any]:
-    """The Beacon v2 response to ``query`` from ``requester``, planned, charged and answered
-    in one transaction; ``ledger`` is the federation's question ledger where another node
-    keeps it. (A server charges in a transaction of its own first, so that a charge stands
-    whatever the answer: :class:`hgr.beacon.responding.Responder`.)
-
-    Raises
-    ------
-    UsageError, Forbidden
-        As :func:`plan`.
-    QuestionsExhausted
-        The requester's daily questions are used up (checked before any data is read).
-    LedgerUnreachable
-        The federation's question ledger did not answer (before any data is read).
-    """
-    now = now or utc_now()
-    planned = plan(session, home, requester, query, now)
-    charge_question(
-        session,
-        requester,
-        now.date(),
-        query.question(),
-        ledger,
-        cost=planned.cost,
-        tier=planned.tier,
+def lowest(planned: Plan, again: Plan) -> Plan:
+    """``planned``, each dataset at the lower of its two levels, and without the datasets
+    ``again`` no longer answers from: a question planned twice (when paid for and when
+    answered) gets what both allowed."""
+    before = {dataset.id: level for dataset, level in planned.parts}
+    parts = tuple(
+        (dataset, LEVELS[min(LEVELS.index(level), LEVELS.index(before[dataset.id]))])
+        for dataset, level in again.parts
+        if dataset.id in before
     )
-    return answer_planned(session, keys, beacon, requester, query, planned, now)
+    return Plan(parts, planned.tier, planned.cost)
 
 
 def answer_planned(
@@ -544,7 +517,9 @@ def answer_planned(
     planned: Plan,
     now: dt.datetime,
 ) -> dict[str, Any]:
-    """The response to a question planned and charged."""
+    """The response to a question planned (:func:`plan`) and charged
+    (:func:`hgr.privacy.questions.charge_question`): :class:`hgr.beacon.responding.Responder`
+    charges in a transaction of its own first, so that a charge stands whatever the answer."""
     parts = [_Part(dataset, level) for dataset, level in planned.parts]
     for part in parts:
         if query.entry == "g_variants":

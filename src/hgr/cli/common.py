@@ -290,14 +290,22 @@ def write_new(path: Path, content: bytes) -> None:
         ``E_OUTPUT_EXISTS`` when the file exists; ``E_NO_FILE`` when its folder does not.
     """
     try:
-        with path.open("xb") as handle:
-            handle.write(content)
+        handle = path.open("xb")
     except FileExistsError:
         raise UsageError(
             f"{path} exists already: name a new file", code="E_OUTPUT_EXISTS"
         ) from None
     except (FileNotFoundError, NotADirectoryError):
         raise UsageError(f"{path.parent}: no such folder", code="E_NO_FILE") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be written ({exc.strerror})", code="E_NO_FILE") from None
+    try:
+        with handle:
+            handle.write(content)
+    except OSError as exc:
+        # Half a file would stand in the way of the next try: it goes.
+        path.unlink(missing_ok=True)
+        raise UsageError(f"{path}: cannot be written ({exc.strerror})", code="E_NO_FILE") from None
 
 
 def _tsv_cell(value: Any) -> str:

@@ -294,7 +294,7 @@ def list_(
                 spec, rows, total, exact = list_entities(
                     session, entity, filters=reading, limit=limit, offset=offset
                 )
-                if rows:
+                if total > 0:  # the first reading that holds any, whatever the page
                     break
     of = f"{total}" if exact else f"more than {total}"
     title = f"{entity}: {offset + 1}-{offset + len(rows)} of {of}" if rows else f"{entity}: none"

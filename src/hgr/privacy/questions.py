@@ -337,7 +337,12 @@ def _admit(
         values = {"day": day, "holder": holder, "question": question}
         new.update(connection.execute(note, values).scalars())
     limits = local + [(h, cap) for h, cap in federated if h in new]
-    if not limits or _take_all(session, _one_cap_each(limits), day, cost):
+    # A question counted already (at another node, perhaps under a higher tier's cap) is
+    # not counted again, but its holder must still be within this tier's cap: a grant at
+    # one node does not lift the caps at the others.
+    repeated = [(h, cap) for h, cap in federated if h not in new]
+    within = not repeated or _within(session, repeated, day)
+    if within and (not limits or _take_all(session, _one_cap_each(limits), day, cost)):
         return True
     if new:
         connection.execute(
@@ -346,6 +351,13 @@ def _admit(
             )
         )
     return False
+
+
+def _within(session: Session, limits: Sequence[tuple[str, int]], day: dt.date) -> bool:
+    """Whether every holder's questions today are within its cap (holder, cap)."""
+    rows = session.connection().execute(_USED, {"on_day": day, "holders": [h for h, _ in limits]})
+    used = {str(holder): int(questions) for holder, questions in rows}
+    return all(used.get(holder, 0) <= cap for holder, cap in limits)
 
 
 _QUESTIONS = cast(Table, BeaconFederatedQuestion.__table__)

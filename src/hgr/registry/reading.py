@@ -7,7 +7,7 @@ read it allowed and, when it reaches individual-level records, write the ``regis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ from hgr.audit import Actor, record
 from hgr.registry.history import find_row, history
 from hgr.registry.queries import Listing, list_entities, show_entity
 
-__all__ = ["Reader", "read_history", "read_listing", "read_record"]
+__all__ = ["Reader", "read_first_listing", "read_history", "read_listing", "read_record"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,37 @@ def read_listing(
         offset=offset,
         prefix=prefix,
     )
+    if reader.individual:
+        reader.audit(session, "registry.read", entity, filters=dict(filters), rows=len(listing[1]))
+    return listing
+
+
+def read_first_listing(
+    session: Session,
+    reader: Reader,
+    entity: str,
+    *,
+    readings: Sequence[Mapping[str, str]],
+    limit: int,
+    offset: int,
+    prefix: str | None = None,
+) -> Listing:
+    """:func:`read_listing` of the first of ``readings`` (the ways a request's filters may be
+    read, hgr.registry.local_ids.readings) that holds any record, or of the last: audited
+    once, with the filters used. A reading not taken is never written down: it may hold an
+    institution's own donor id."""
+    for n, filters in enumerate(readings, start=1):
+        listing = list_entities(
+            session,
+            entity,
+            filters=filters,
+            visible=reader.visible,
+            limit=limit,
+            offset=offset,
+            prefix=prefix,
+        )
+        if listing[2] > 0 or n == len(readings):
+            break
     if reader.individual:
         reader.audit(session, "registry.read", entity, filters=dict(filters), rows=len(listing[1]))
     return listing
