@@ -278,38 +278,67 @@ def test_a_single_entry_is_not_asked_of_the_peers(
         node.close()
 
 
-def test_an_exposure_lowered_while_a_question_is_paid_for_counts(
-    beacon_api: Api, monkeypatch: pytest.MonkeyPatch
+def test_an_exposure_lowered_while_the_ledger_is_asked_counts(
+    beacon_template: BeaconNode, tmp_path: Path
 ) -> None:
-    """A question is planned when it is paid for and again when it is answered: records
-    are not given from a dataset whose exposure was lowered in between."""
+    """Where the federation's ledger is another node's, the question is planned for it,
+    the ledger asked over the network, and the question planned again as it is answered:
+    records are not given from a dataset whose exposure was lowered meanwhile."""
     from hgr.audit import Actor
-    from hgr.beacon import responding
+    from hgr.auth.roles import Principal, Role
+    from hgr.beacon.framework import BeaconIdentity
+    from hgr.beacon.query import from_params
+    from hgr.beacon.responding import Asker, Responder
     from hgr.dates import utc_now
     from hgr.privacy.exposure import datasets, set_exposure
 
-    original = responding.plan
-    calls = []
+    node, _tokens = copy_node(beacon_template, tmp_path)
 
-    def plan_then_lower(session: Any, home: Any, *args: Any) -> Any:
-        planned = original(session, home, *args)
-        if not calls:
-            with beacon_api.db.transaction() as other:
-                for dataset in datasets(other, home, utc_today()):
+    class Ledger:
+        """A ledger that admits, while an officer lowers every dataset's exposure."""
+
+        def admit(self, holders: Any, tier: str, question: str, cost: int = 1) -> bool:
+            with node.db.transaction() as session:
+                for dataset in datasets(session, node.settings.home, utc_today()):
                     set_exposure(
-                        other,
+                        session,
                         Actor("cli:test", "operator"),
                         dataset.id,
                         utc_now(),
                         controlled="count",
                     )
-        calls.append(planned)
-        return planned
+            return True
 
-    monkeypatch.setattr(responding, "plan", plan_then_lower)
-    body = beacon_api.get("steward", "/api/individuals", requestedGranularity="record").json()
-    assert body["meta"]["returnedGranularity"] == "count"
-    assert calls[0].parts[0][1] == "record"  # as planned when paid for
+    from hgr.auth.users import add_user
+
+    with node.db.transaction() as session:
+        # A steward of an organisation: the organisation's questions are the federation's to
+        # count (an identity only this node knows is counted here, without the ledger).
+        add_user(
+            session,
+            Actor("cli:test", "operator"),
+            "steward2",
+            Role.INSTITUTION_STEWARD,
+            beacon_template.institution,
+            organisation="Peking Union Medical College",
+            country="CN",
+        )
+    try:
+        responder = Responder(
+            node.db,
+            node.settings.home,
+            node.keys,
+            ledger=Ledger(),  # type: ignore[arg-type]
+        )
+        steward = Principal("token:steward2", Role.INSTITUTION_STEWARD, beacon_template.institution)
+        asker = Asker(steward, "192.0.2.8")
+        query = from_params("individuals", {"requestedGranularity": "record"})
+        body = responder.respond(BeaconIdentity("n", "o", "https://n"), asker, query)
+        assert body["meta"]["returnedGranularity"] == "count"
+        again = responder.respond(BeaconIdentity("n", "o", "https://n"), asker, query)
+        assert again["meta"]["returnedGranularity"] == "count"
+    finally:
+        node.close()
 
 
 def test_a_question_left_waiting_for_its_turn_is_not_charged(

@@ -19,10 +19,11 @@ from hgr.audit import Actor, record
 from hgr.auth.roles import Principal
 from hgr.beacon.framework import BeaconIdentity
 from hgr.beacon.query import BeaconQuery
-from hgr.beacon.service import answer_planned, lowest, plan
+from hgr.beacon.service import Plan, answer_planned, lowest, plan
 from hgr.crypto import NodeKeys
 from hgr.dates import utc_now
 from hgr.db import Database
+from hgr.exceptions import HgrError
 from hgr.federation.ledger import RemoteLedger
 from hgr.federation.network import MAX_VIA, ask_peers, forwardable, merge
 from hgr.privacy.exposure import Requester, requester_for
@@ -76,41 +77,49 @@ class Responder:
         network shares, its peers' answers merged in."""
         now = utc_now()
         today = now.date()
-        with self.db.reader() as session:
+        question = query.question()
+        before: Plan | None = None
+        if self.ledger is not None:
+            # The federation's ledger is asked first, over the network, outside any
+            # transaction and any writer's turn; the question is planned for it in a reader.
+            with self.db.reader() as session:
+                requester = self._requester(session, asker, today)
+                before = plan(session, self.home, requester, query, now)
+            charge_at_ledger(
+                self.ledger, requester, today, question, cost=before.cost, tier=before.tier
+            )
+        refusal: HgrError | None = None
+        # Every question writes (its caps, the alleles it decides): on SQLite the questions
+        # take turns rather than fail when one takes longer than SQLite waits.
+        with self.db.one_writer(), self.db.transaction() as session:
             requester = self._requester(session, asker, today)
             planned = plan(session, self.home, requester, query, now)
-        question = query.question()
-        # The question is paid for before anything is read, in a transaction of its own, so
-        # that the charge stands whatever the answer (a refusal that depends on the data
-        # included); the federation's ledger first, over the network, outside any
-        # transaction and any turn.
-        if self.ledger is not None:
-            charge_at_ledger(
-                self.ledger, requester, today, question, cost=planned.cost, tier=planned.tier
+            charge_here(
+                session,
+                requester,
+                today,
+                question,
+                cost=planned.cost,
+                tier=planned.tier,
+                ledger_here=self.ledger is None,
             )
-        # Every question writes (its caps, the alleles it decides): on SQLite the questions
-        # take turns rather than fail when one takes longer than SQLite waits. One turn for
-        # the charge and the answer: a question is not charged and then left waiting.
-        with self.db.one_writer():
-            with self.db.transaction() as session:
-                charge_here(
-                    session,
-                    requester,
-                    today,
-                    question,
-                    cost=planned.cost,
-                    tier=planned.tier,
-                    ledger_here=self.ledger is None,
-                )
-            with self.db.transaction() as session:
-                # Planned again as the answer is read: an exposure lowered, a grant ended or
-                # an organisation debarred since the question was paid for counts (each
-                # dataset answers at the lower of the two levels).
-                requester = self._requester(session, asker, today)
-                again = plan(session, self.home, requester, query, now)
+            if before is not None:
+                # Planned again after the ledger's answer: an exposure lowered, a grant ended
+                # or a debarment meanwhile counts (each dataset at the lower of two levels).
+                planned = lowest(before, planned)
+            # The question is paid for before anything is read, and the charge stands
+            # whatever the answer: a refusal that depends on the data (a range over too many
+            # records) undoes the answer's work only.
+            answering = session.begin_nested()
+            try:
                 document = answer_planned(
-                    session, self.keys, beacon, requester, query, lowest(planned, again), now
+                    session, self.keys, beacon, requester, query, planned, now
                 )
+            except HgrError as exc:
+                answering.rollback()
+                refusal = exc
+            else:
+                answering.commit()
                 if (
                     document["meta"]["returnedGranularity"] == "record"
                     and query.entry in RECORD_ENTRIES
@@ -127,6 +136,8 @@ class Responder:
                             "results": document["responseSummary"].get("numTotalResults", 0),
                         },
                     )
+        if refusal is not None:
+            raise refusal
         if query.target is not None:
             return document  # an entry by the id this beacon gave it: no peer holds it
         if not self.peers or query.entry not in NETWORK_ENTRIES:

@@ -495,17 +495,17 @@ def plan(
     return Plan(tuple(parts), tier, cost)
 
 
-def lowest(planned: Plan, again: Plan) -> Plan:
-    """``planned``, each dataset at the lower of its two levels, and without the datasets
-    ``again`` no longer answers from: a question planned twice (when paid for and when
-    answered) gets what both allowed."""
-    before = {dataset.id: level for dataset, level in planned.parts}
+def lowest(before: Plan, now: Plan) -> Plan:
+    """``now``, each dataset at the lower of its levels in the two plans, and without the
+    datasets ``before`` did not answer from: a question planned twice (for the federation's
+    ledger and again when answered) gets what both allowed."""
+    levels = {dataset.id: level for dataset, level in before.parts}
     parts = tuple(
-        (dataset, LEVELS[min(LEVELS.index(level), LEVELS.index(before[dataset.id]))])
-        for dataset, level in again.parts
-        if dataset.id in before
+        (dataset, LEVELS[min(LEVELS.index(level), LEVELS.index(levels[dataset.id]))])
+        for dataset, level in now.parts
+        if dataset.id in levels
     )
-    return Plan(parts, planned.tier, planned.cost)
+    return Plan(parts, now.tier, now.cost)
 
 
 def answer_planned(
@@ -518,8 +518,9 @@ def answer_planned(
     now: dt.datetime,
 ) -> dict[str, Any]:
     """The response to a question planned (:func:`plan`) and charged
-    (:func:`hgr.privacy.questions.charge_question`): :class:`hgr.beacon.responding.Responder`
-    charges in a transaction of its own first, so that a charge stands whatever the answer."""
+    (:func:`hgr.privacy.questions.charge_question`). :class:`hgr.beacon.responding.Responder`
+    answers within a savepoint after the charge, so that a charge stands whatever the
+    answer."""
     parts = [_Part(dataset, level) for dataset, level in planned.parts]
     for part in parts:
         if query.entry == "g_variants":
