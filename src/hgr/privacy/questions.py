@@ -319,8 +319,9 @@ def _admit(
 ) -> bool:
     """Charge the question's cost to every local holder, and to each federated one that has
     not been charged this question (its hash) today; False, with nothing charged, when a cap
-    cannot pay it whole. Two statements in the common case: the question noted, the caps
-    taken."""
+    cannot pay it whole. Two statements in the common case (the question noted, the caps
+    taken), and a third where a federated holder asked the question before that day (its
+    count read against this tier's cap)."""
     F = _QUESTIONS.c
     # A question is counted once a day per holder at its cost; one costing more than when it
     # was counted is another question to the ledger, so that no node can have a wide
@@ -400,7 +401,7 @@ def charge_question(
     """
     if ledger is not None:
         charge_at_ledger(ledger, requester, day, question, cost=cost, tier=tier)
-    charge_here(session, requester, day, question, cost=cost, tier=tier, ledger_here=not ledger)
+    charge_here(session, requester, day, question, cost=cost, tier=tier, ledger_here=ledger is None)
 
 
 def charge_here(
