@@ -477,12 +477,6 @@ def plan(
             continue
         granted = granted or level == "record"
         parts.append((dataset, LEVELS[min(LEVELS.index(level), asked)]))
-    if listing:
-        for dataset, level in parts:
-            if level == "record" and dataset.store is not None:
-                # Counted once per store version, here rather than in the writers' turn:
-                # a large store takes a while.
-                index_for(dataset.store).alleles()
     # A requester granted a dataset of this node has the controlled tier's daily caps.
     tier = Tier.CONTROLLED if granted else requester.tier
     # A question about a variant pays for the bases it spans (hgr.privacy.questions),

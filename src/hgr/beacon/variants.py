@@ -212,7 +212,8 @@ class StoreIndex:
         return self._max_ref
 
     def alleles(self) -> int:
-        """The number of alternate alleles in the store (a hit each), counted once."""
+        """The number of alternate alleles in the store (a hit each), counted once per store
+        version and kept: the first listing of a large store waits for it."""
         if self._alleles_total is None:
             alleles = self.array("variant_allele")
             step = int(alleles.chunks[0])
