@@ -265,6 +265,12 @@ def test_a_single_individual_says_nothing_below_the_controlled_tier(beacon_api: 
         assert body.status_code == 200
         assert body.json()["responseSummary"]["exists"] is False
         assert body.json()["responseSummary"].get("numTotalResults", 0) == 0
+    # Nothing was released for it: a noisy count of nobody could have come out as "yes".
+    from hgr.privacy.models import BeaconCountRelease
+
+    with beacon_api.db.reader() as session:
+        released = session.query(BeaconCountRelease).all()
+    assert not [r for r in released if entry_id in str(r.detail.get("question", ""))]
 
 
 def test_every_filtering_terms_url_answers(beacon_api: Api) -> None:

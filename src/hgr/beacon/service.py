@@ -379,6 +379,11 @@ def _people(
                 for s, d in rows[query.skip : query.skip + query.limit]
             ]
         return
+    if query.target is not None:
+        # One entry, below the controlled tier: "no", with no count released (a noisy
+        # release of nobody could come out above the floor and say "yes").
+        part.exists, part.count = False, 0
+        return
     # Below the controlled tier a set smaller than k is "nobody": one person with a rare
     # combination of terms would otherwise be announced.
     true_count = len(donors)
