@@ -53,19 +53,10 @@ def read_listing(
     offset: int,
     prefix: str | None = None,
 ) -> Listing:
-    """One page of ``entity``'s records the reader may see (``list_entities``)."""
-    listing = list_entities(
-        session,
-        entity,
-        filters=filters,
-        visible=reader.visible,
-        limit=limit,
-        offset=offset,
-        prefix=prefix,
+    """One page of ``entity``'s records the reader may see (``list_entities``), audited."""
+    return read_first_listing(
+        session, reader, entity, readings=[filters], limit=limit, offset=offset, prefix=prefix
     )
-    if reader.individual:
-        reader.audit(session, "registry.read", entity, filters=dict(filters), rows=len(listing[1]))
-    return listing
 
 
 def read_first_listing(
