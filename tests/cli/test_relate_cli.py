@@ -358,8 +358,15 @@ def test_a_declared_sex_that_chromosome_x_contradicts_is_flagged(tmp_path: Path)
         line.split("\t")[0]: line.split("\t")
         for line in Path(f"{out}.sexcheck.tsv").read_text().splitlines()[1:]
     }
+    header = Path(f"{out}.sexcheck.tsv").read_text().splitlines()[0].split("\t")
+    assert header == [
+        *("sample", "declared", "inferred", "status", "f", "x_sites"),
+        *("het", "hom_alt", "het_ratio"),
+    ]
     assert rows["HG00096"][1:4] == ["female", "male", "mismatch"]
     assert float(rows["HG00096"][4]) == 1.0
+    assert rows["HG00096"][6] == "0"
+    assert float(rows["HG00096"][8]) == 0.0
     assert rows["HG00099"][1:4] == ["", "female", "inferred"]
     page = Path(f"{out}.html").read_text()
     assert "<td>HG00096</td><td>female</td><td>male</td><td>mismatch</td>" in page

@@ -325,11 +325,12 @@ def relate_files(
 def write_sexcheck_tsv(path: Path, sexes: Sequence[SexCall]) -> None:
     """Write each sample's sex check (see the module docstring)."""
     with path.open("w", encoding="utf-8", newline="\n") as handle:
-        handle.write("sample\tdeclared\tinferred\tstatus\tf\tx_sites\n")
+        handle.write("sample\tdeclared\tinferred\tstatus\tf\tx_sites\thet\thom_alt\thet_ratio\n")
         for call in sexes:
             handle.write(
                 f"{call.sample}\t{call.declared or ''}\t{call.inferred or ''}\t{call.status}\t"
-                f"{_number(call.f, 4)}\t{call.sites}\n"
+                f"{_number(call.f, 4)}\t{call.sites}\t{call.heterozygous}\t{call.alternate}\t"
+                f"{_number(call.het_ratio, 4)}\n"
             )
 
 

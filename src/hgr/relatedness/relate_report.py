@@ -24,7 +24,13 @@ import numpy as np
 from hgr.relatedness.degrees import FIRST_DEGREE_MIN, SECOND_DEGREE_MIN, THIRD_DEGREE_MIN
 from hgr.relatedness.king import KingPairs
 from hgr.relatedness.pedigree_check import FamilyReport
-from hgr.relatedness.sex_check import FEMALE_BELOW, MALE_ABOVE, SexCall
+from hgr.relatedness.sex_check import (
+    FEMALE_BELOW,
+    FEMALE_RATIO_ABOVE,
+    MALE_ABOVE,
+    MALE_RATIO_BELOW,
+    SexCall,
+)
 from hgr.vocabulary import Relationship
 
 __all__ = ["MOST_POINTS", "relate_html"]
@@ -149,20 +155,23 @@ def _sex_section(sexes: Sequence[SexCall]) -> str:
     odd = [c for c in sexes if c.status in ("mismatch", "no call")]
     parts = [
         "<h2>Sex from chromosome X</h2>",
-        f"<p>F over each sample's X sites outside the pseudo-autosomal regions (PLINK's "
-        f"--check-sex): above {MALE_ABOVE} male, below {FEMALE_BELOW} female. "
+        f"<p>Two statistics over each sample's X sites outside the pseudo-autosomal regions: "
+        f"F (PLINK's --check-sex; above {MALE_ABOVE} male, below {FEMALE_BELOW} female) and "
+        f"heterozygous over homozygous alternate calls (peddy's ratio; below "
+        f"{MALE_RATIO_BELOW} male, above {FEMALE_RATIO_ABOVE} female). The sex inferred is "
+        f"the one they agree on, or the one given by one while the other is silent. "
         + ", ".join(f"{n:,} {what}" for what, n in sorted(tally.items()))
         + ".</p>",
     ]
     if odd:
         parts.append(
             "<table><tr><th>sample</th><th>declared</th><th>inferred</th><th>status</th>"
-            "<th>F</th><th>X sites</th></tr>"
+            "<th>F</th><th>X sites</th><th>het / hom alt</th></tr>"
         )
         parts.extend(
             f"<tr><td>{escape(c.sample)}</td><td>{c.declared or ''}</td>"
             f"<td>{c.inferred or ''}</td><td>{c.status}</td><td>{c.f:.3f}</td>"
-            f"<td>{c.sites:,}</td></tr>"
+            f"<td>{c.sites:,}</td><td>{c.heterozygous:,} / {c.alternate:,}</td></tr>"
             for c in odd
         )
         parts.append("</table>")

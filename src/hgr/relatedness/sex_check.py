@@ -1,4 +1,4 @@
-"""Sex from chromosome X: each sample's inbreeding coefficient F there, as PLINK's --check-sex.
+"""Sex from chromosome X: PLINK's inbreeding coefficient F and peddy's heterozygous ratio.
 
 A man has one X, so his calls outside the pseudo-autosomal regions are homozygous (or haploid,
 counted as homozygous) and his F is near 1; a woman's are heterozygous as often as Hardy and
@@ -14,13 +14,28 @@ between them no call. One difference from PLINK 1.9: a man's call weighs as two 
 ``p`` (PLINK counts it once); ``p`` is the same in expectation, and a man's own F is 1 either
 way.
 
+F leans on ``p``, pooled over everyone in the files. In a cohort of several populations it
+is not each woman's: a site common in her population but rare overall expects few
+heterozygous calls and finds many (F well below 0), and the reverse (a Wahlund effect, F
+above 0). With few common X sites, as on an exome or a subset, a woman's F then spreads
+across the band where no call is made: on the 1000 Genomes subset's 12 populations, 228 of
+575 women got none. The second statistic needs no frequency: a sample's heterozygous calls
+over its homozygous alternate ones (peddy's ``het_ratio``, Pedersen & Quinlan 2017). A man has
+no heterozygous calls off the pseudo-autosomal regions but genotyping errors, so his ratio is
+near 0; a woman's is near 2(1 - p)/p at each site, above 1 for every allele under 2/3. Below
+0.2 is male, above 0.6 female (peddy's cutoff), between them silent, and it speaks only over
+at least 10 alternate calls. The sex inferred is the one both statistics give, or the one
+given by one while the other is silent; where they disagree (an XXY or X0 sample, a
+contaminated one) no call is made.
+
 The pseudo-autosomal regions, where men have two copies, are left out in both builds (their
 union: X:10,001-2,781,479 and X:154,931,044-156,030,895), so no build need be known.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,8 +44,11 @@ from hgr.relatedness.packed import MISSING
 
 __all__ = [
     "FEMALE_BELOW",
+    "FEMALE_RATIO_ABOVE",
+    "FEWEST_ALTERNATE",
     "FEWEST_SITES",
     "MALE_ABOVE",
+    "MALE_RATIO_BELOW",
     "SexCall",
     "XCounts",
     "in_pseudo_autosomal",
@@ -40,7 +58,11 @@ __all__ = [
 MALE_ABOVE = 0.8
 FEMALE_BELOW = 0.2
 FEWEST_SITES = 100
-"""Polymorphic X sites a sample needs before its sex is called."""
+"""Polymorphic X sites a sample needs before F speaks."""
+MALE_RATIO_BELOW = 0.2
+FEMALE_RATIO_ABOVE = 0.6
+FEWEST_ALTERNATE = 10
+"""Alternate calls (heterozygous or homozygous) a sample needs before its ratio speaks."""
 # GRCh37's and GRCh38's PAR1 and PAR2 (Genome Reference Consortium), merged.
 _PSEUDO_AUTOSOMAL = ((10_001, 2_781_479), (154_931_044, 156_030_895))
 
@@ -53,18 +75,22 @@ def in_pseudo_autosomal(position: int) -> bool:
 @dataclass
 class XCounts:
     """Each sample's running counts over the X sites read: called, homozygous, expected
-    homozygous."""
+    homozygous, heterozygous and homozygous for the alternate allele."""
 
     samples: int
     sites: int = 0
     called: NDArray[np.int64] = field(init=False)
     homozygous: NDArray[np.int64] = field(init=False)
     expected: NDArray[np.float64] = field(init=False)
+    heterozygous: NDArray[np.int64] = field(init=False)
+    alternate: NDArray[np.int64] = field(init=False)
 
     def __post_init__(self) -> None:
         self.called = np.zeros(self.samples, dtype=np.int64)
         self.homozygous = np.zeros(self.samples, dtype=np.int64)
         self.expected = np.zeros(self.samples, dtype=np.float64)
+        self.heterozygous = np.zeros(self.samples, dtype=np.int64)
+        self.alternate = np.zeros(self.samples, dtype=np.int64)
 
     def add(self, dosages: NDArray[np.int8]) -> None:
         """Take in a block of X sites (sites, samples): alternate-allele counts, ``MISSING``
@@ -83,18 +109,29 @@ class XCounts:
         self.sites += int(polymorphic.sum())
         self.called += called.sum(axis=0)
         self.homozygous += (called & (dosages != 1)).sum(axis=0)
+        self.heterozygous += (called & (dosages == 1)).sum(axis=0)
+        self.alternate += (called & (dosages == 2)).sum(axis=0)
         self.expected += (called * expected[polymorphic][:, None]).sum(axis=0)
 
 
 @dataclass(frozen=True)
 class SexCall:
-    """One sample's sex from its X calls, beside the declared one (None where no PED says)."""
+    """One sample's sex from its X calls, beside the declared one (None where no PED says):
+    F, its heterozygous and homozygous alternate calls, and their ratio (NaN with neither)."""
 
     sample: str
     declared: str | None
     inferred: str | None
     f: float
     sites: int
+    heterozygous: int = 0
+    alternate: int = 0
+
+    @property
+    def het_ratio(self) -> float:
+        if self.alternate:
+            return self.heterozygous / self.alternate
+        return math.inf if self.heterozygous else math.nan
 
     @property
     def status(self) -> str:
@@ -108,8 +145,8 @@ class SexCall:
 def sex_calls(
     samples: tuple[str, ...], counts: XCounts, declared: dict[str, str] | None = None
 ) -> list[SexCall]:
-    """Every sample's F and inferred sex (``male``, ``female`` or None), against ``declared``
-    (sample → ``male`` or ``female``) where given."""
+    """Every sample's F, heterozygous ratio and inferred sex (``male``, ``female`` or None; see
+    the module docstring), against ``declared`` (sample → ``male`` or ``female``) where given."""
     declared = declared or {}
     calls = []
     for k, sample in enumerate(samples):
@@ -118,9 +155,21 @@ def sex_calls(
             int(counts.homozygous[k]),
             float(counts.expected[k]),
         )
-        f = (observed - expected) / (n - expected) if n - expected > 0 else float("nan")
-        inferred = None
-        if n >= FEWEST_SITES and f == f:
-            inferred = "male" if f > MALE_ABOVE else "female" if f < FEMALE_BELOW else None
-        calls.append(SexCall(sample, declared.get(sample), inferred, f, n))
+        f = (observed - expected) / (n - expected) if n - expected > 0 else math.nan
+        het, alt = int(counts.heterozygous[k]), int(counts.alternate[k])
+        call = SexCall(sample, declared.get(sample), None, f, n, het, alt)
+        by_f = by_ratio = None
+        if n >= FEWEST_SITES and not math.isnan(f):
+            by_f = "male" if f > MALE_ABOVE else "female" if f < FEMALE_BELOW else None
+        if het + alt >= FEWEST_ALTERNATE:
+            ratio = call.het_ratio
+            by_ratio = (
+                "male"
+                if ratio < MALE_RATIO_BELOW
+                else "female"
+                if ratio > FEMALE_RATIO_ABOVE
+                else None
+            )
+        agreed = by_f == by_ratio or None in (by_f, by_ratio)
+        calls.append(replace(call, inferred=(by_f or by_ratio) if agreed else None))
     return calls
