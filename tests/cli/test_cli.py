@@ -248,6 +248,8 @@ def test_a_steward_names_donors_by_the_institutions_own_ids(home: Path) -> None:
     missing = runner.invoke(app, ["show", "donors", "BJH-9999", "--home", str(home)])
     assert missing.exit_code == 1
     assert "E_NOT_FOUND" in missing.output
+    # The id typed, not the pseudonym computed from it (which told the steward nothing).
+    assert "BJH-9999" in " ".join(missing.output.split())
 
 
 def test_a_listing_written_to_a_workbook(home: Path, tmp_path: Path) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -58,3 +61,20 @@ def test_nothing_is_overwritten(tmp_path: Path) -> None:
     assert [p.name for p in folder.iterdir()] == ["donors.csv"]
     missing_parent = runner.invoke(app, ["templates", "write", str(tmp_path / "a" / "b")])
     assert "E_NO_FILE" in missing_parent.output
+
+
+def test_a_pipe_gets_every_line_whole(tmp_path: Path) -> None:
+    """Written to a pipe, rich cut each "wrote PATH" line at 80 columns, and a script read a
+    path broken in two; only tables were printed full width."""
+    folder = tmp_path / ("a_rather_long_folder_name_for_the_blank_templates" * 2) / "blanks"
+    folder.parent.mkdir()
+    piped = subprocess.run(
+        [sys.executable, "-m", "hgr", "templates", "write", str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={k: v for k, v in os.environ.items() if k != "COLUMNS"},
+    )
+    written = [line.split()[-1] for line in piped.stdout.splitlines() if "wrote" in line]
+    assert written
+    assert all(Path(path).parent == folder for path in written), piped.stdout

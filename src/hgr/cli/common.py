@@ -57,7 +57,26 @@ __all__ = [
     "table",
 ]
 
-out = Console()
+_UNLIMITED_WIDTH = 100_000
+
+
+class _Output(Console):
+    """Standard output: at a terminal, wrapped to its width; to a file or a pipe, every line
+    whole and every table as wide as its cells. Rich would cut both at 80 columns, and a
+    script would read a path broken in two, or "…" where a pseudonym was. COLUMNS, where set,
+    still wins. Rules are not drawn wider: one as wide as a table could be would be a line of
+    100,000 characters."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        if self.is_terminal or "COLUMNS" in os.environ:
+            super().print(*objects, **options)
+        elif any(isinstance(o, Table) for o in objects):
+            Console(file=self.file, width=_UNLIMITED_WIDTH).print(*objects, **options)
+        else:
+            super().print(*objects, **{"soft_wrap": True, **options})
+
+
+out = _Output()
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep
 
 HomeOption = Annotated[
@@ -180,11 +199,13 @@ def fail(exc: HgrError) -> NoReturn:
 
 
 def print_issues(issues: list[Issue]) -> None:
-    """Each issue on a line of its own, in the command line's language (HGR_LANG, LANG)."""
+    """Each issue on a line of its own, in the command line's language (HGR_LANG, LANG), in
+    the order found: an import finds a row's own errors before the errors of the rows that
+    name it."""
     from hgr.i18n import command_line_locale, issue_line
 
     locale = command_line_locale()
-    for issue in sorted(issues, key=lambda i: (i.origin.file, i.origin.line or 0)):
+    for issue in issues:
         colour = "red" if issue.severity == "error" else "yellow"
         line = escape(issue_line(issue, locale))
         err.print(f"  [{colour}]{issue.severity}[/{colour}] {line}", highlight=False)
@@ -354,18 +375,9 @@ def print_record(detail: dict[str, Any], *, as_json: bool = False, as_tsv: bool 
         print_table(grid)
 
 
-_UNLIMITED_WIDTH = 100_000
-
-
 def print_table(grid: Table) -> None:
-    """Print a table at the terminal's width, else (a file or a pipe) as wide as its cells:
-    rich would cut it to 80 columns, and a script would read "…" where a pseudonym was.
-    COLUMNS, where set, still wins. Only tables: a rule drawn this wide would be a line of
-    100,000 characters."""
-    if out.is_terminal or "COLUMNS" in os.environ:
-        out.print(grid)
-    else:
-        Console(file=out.file, width=_UNLIMITED_WIDTH).print(grid)
+    """Print a table (see :class:`_Output`)."""
+    out.print(grid)
 
 
 def table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = None) -> Table:

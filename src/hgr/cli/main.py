@@ -350,9 +350,14 @@ def show(
                 try:
                     detail = show_entity(session, entity, reading)
                     break
-                except NotFound:
-                    if n == len(tried):
+                except NotFound as exc:
+                    if n < len(tried):
+                        continue
+                    if exc.code != "E_NOT_FOUND" or tried == [named]:
                         raise
+                    # The message would name the pseudonym computed from the id typed.
+                    shown = ", ".join(f"{k}={v}" for k, v in named.items())
+                    raise NotFound(f"no {entity} record with {shown}", code="E_NOT_FOUND") from None
     print_record(detail, as_json=as_json, as_tsv=as_tsv)
 
 
