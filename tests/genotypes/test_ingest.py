@@ -278,6 +278,16 @@ BAD = {
         "E_VCF_MALFORMED",
         ":8: the record has 11 columns",
     ),
+    "array's A/B alleles": (
+        lambda p: write(p, [*header(), record("1", 100, ["0/1", "1/1", "0/0"], alt="B")]),
+        "E_VCF_MALFORMED",
+        ":7: ALT 'B' is not a list of alleles",
+    ),
+    "alleles 1/2": (
+        lambda p: write(p, [*header(), record("1", 100, ["0/1", "1/1", "0/0"], alt="A,2")]),
+        "E_VCF_MALFORMED",
+        ":7: ALT 'A,2'",
+    ),
     "position not a number": (
         lambda p: write(p, [*header(), record("1", "1e5", ["0/0"] * 3)]),
         "E_VCF_MALFORMED",
@@ -361,6 +371,25 @@ def test_bad_input_is_named_and_writes_nothing(
     assert where in caught.value.message
     assert table_counts(db) == before
     assert _visible(tmp_path) == []
+
+
+def test_a_bcf_of_array_alleles_is_refused(db: Database, keys: NodeKeys, tmp_path: Path) -> None:
+    """A BCF was checked by htslib alone, which takes any letters for an allele: an A/B-coded
+    one went into the store, for the Beacon to answer B for a base."""
+    register(db, keys, tmp_path / "t", SAMPLES)
+    text = write(
+        tmp_path / "ab.vcf",
+        [*header(), record("1", 100, ["0/1", "1/1", "0/0"], alt="B")],
+        compress="none",
+    )
+    path = tmp_path / "ab.bcf"
+    pysam.bcftools.view("-Ob", "-o", str(path), str(text), catch_stdout=False)
+    before = table_counts(db)
+    with pytest.raises(HgrError) as caught:
+        _ingest(db, tmp_path, keys, path)
+    assert caught.value.code == "E_VCF_MALFORMED"
+    assert "record 1 (1:100): ALT 'B' is not a list of alleles" in caught.value.message
+    assert table_counts(db) == before
 
 
 def test_an_unmapped_sample_is_refused(db: Database, keys: NodeKeys, tmp_path: Path) -> None:

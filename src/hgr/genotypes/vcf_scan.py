@@ -24,7 +24,7 @@ from typing import Protocol
 
 from hgr.exceptions import FormatError
 
-__all__ = ["RecordSink", "VcfLayout", "VcfTextScanner", "at_line"]
+__all__ = ["RecordSink", "VcfLayout", "VcfTextScanner", "allele_problem", "at_line"]
 
 _FIXED = [b"#CHROM", b"POS", b"ID", b"REF", b"ALT", b"QUAL", b"FILTER", b"INFO"]
 _CONTIG = re.compile(rb"^##contig=<(.*)>\s*$")
@@ -32,6 +32,13 @@ _ID = re.compile(rb"(?:^|,)ID=([^,>]+)")  # of a structured line: contig, FILTER
 _CONTIG_LENGTH = re.compile(rb"(?:^|,)length=(\d+)")
 _REF = re.compile(rb"^[ACGTNacgtn]+$")
 _CHROM = re.compile(rb"^[!-~]+$")
+# One ALT allele (VCF 4.3 §1.6.1, column 5): bases, "*" (an upstream deletion), "." (none),
+# a symbolic allele "<ID>", or a breakend (§5.4: "G]17:198982]", ".A", "G.").
+_ALLELE = (
+    rb"[ACGTNacgtn]+|\*|\.|<[^<>,]+>"
+    rb"|[ACGTNacgtn]*[\[\]][^\[\],]+[\[\]][ACGTNacgtn]*|\.[ACGTNacgtn]+|[ACGTNacgtn]+\."
+)
+_ALT = re.compile(rb"^(?:" + _ALLELE + rb")(?:,(?:" + _ALLELE + rb"))*$")
 _META = re.compile(rb"^##([^=]+)=(.*)$")
 _DESCRIPTION = re.compile(rb'(?:^|,)Description="((?:[^"\\]|\\.)*)"')
 # Header lines that VCF Zarr keeps in arrays rather than in "vcf_meta_information".
@@ -83,6 +90,25 @@ class RecordSink(Protocol):
     ) -> None: ...
 
     def close(self) -> Path: ...
+
+
+def allele_problem(ref: bytes, alt: bytes) -> str | None:
+    """What is wrong with a record's REF and ALT, or None: REF must be bases, and ALT a list
+    of alleles as VCF writes them. The store holds alleles as bases, which the Beacon and the
+    fingerprints compare across institutions: an array's A/B or 1/2 coding would be taken for
+    other alleles than the ones called."""
+    if not _REF.match(ref):
+        return f"REF {ref.decode('utf-8', 'replace')[:20]!r} is not a DNA sequence (A, C, G, T, N)"
+    if not alt:
+        return "ALT is empty (use '.' for no alternate allele)"
+    if not _ALT.match(alt):
+        return (
+            f"ALT {alt.decode('utf-8', 'replace')[:20]!r} is not a list of alleles as VCF "
+            "writes them (bases, *, <ID> or a breakend): the store holds alleles as bases, "
+            "which the Beacon and the fingerprints compare across institutions; an array's "
+            "A/B or 1/2 coding must be recoded first"
+        )
+    return None
 
 
 class VcfTextScanner:
@@ -264,14 +290,8 @@ class VcfTextScanner:
                 f"POS {pos.decode('utf-8', 'replace')!r} is not a whole number",
                 "E_VCF_MALFORMED",
             )
-        if not _REF.match(ref):
-            raise self._error(
-                f"REF {ref.decode('utf-8', 'replace')[:20]!r} is not a DNA sequence (A, C, G, "
-                "T, N)",
-                "E_VCF_MALFORMED",
-            )
-        if not alt:
-            raise self._error("ALT is empty (use '.' for no alternate allele)", "E_VCF_MALFORMED")
+        if problem := allele_problem(ref, alt):
+            raise self._error(problem, "E_VCF_MALFORMED")
         if fmt.split(b":", 1)[0] != b"GT":
             raise self._error(
                 "FORMAT does not begin with GT: the record carries no genotypes (VCF 4.3 §1.6.2 "

@@ -22,7 +22,13 @@ from pysam.libcbgzf import BGZFile
 
 from hgr.exceptions import FormatError
 from hgr.genotypes.call_blocks import CallWriter
-from hgr.genotypes.vcf_scan import RecordSink, VcfLayout, VcfTextScanner, at_line
+from hgr.genotypes.vcf_scan import (
+    RecordSink,
+    VcfLayout,
+    VcfTextScanner,
+    allele_problem,
+    at_line,
+)
 
 __all__ = ["SourceReader", "scan_bcf"]
 
@@ -222,6 +228,9 @@ def scan_bcf(source: str, path: Path) -> VcfLayout:
                         code="E_VCF_UNSORTED",
                     )
                 position = variant.POS
+                alt = ",".join(variant.ALT) or "."
+                if problem := allele_problem(variant.REF.encode(), alt.encode()):
+                    raise FormatError(f"{here}: {problem}", code="E_VCF_MALFORMED")
                 layout.max_positions[chrom] = position
                 layout.records += 1
         except Exception as exc:
