@@ -734,6 +734,13 @@ ZH = {
         "法人代码 %(legal_person_id)s 已登记在机构 %(owner)s 名下"
     ),
     "make the files agree on this donor": "请使各文件中该捐献者的信息一致",
+    "subject %(subject)s of %(source)s is %(here)s here but %(there)s at %(first)s": (
+        "来源 %(source)s 的受试者 %(subject)s 在此为 %(here)s，而在 %(first)s 为 %(there)s"
+    ),
+    "one subject of one source is one person: correct the sex, or give different people "
+    "different subject ids": (
+        "同一来源的同一受试者即是同一人：请更正性别，或为不同的人使用不同的受试者编号"
+    ),
     "the columns are separated by %(found)s, but a %(kind)s file's are separated by "
     "%(expected)s": "各列以 %(found)s 分隔，而 %(kind)s 文件应以 %(expected)s 分隔",
     "save it as CSV UTF-8 (commas) or as tab-separated text named .tsv, or replace the "

@@ -547,6 +547,13 @@ CODES: tuple[Declared, ...] = (
             "Name the institution whose holdings the files describe (--institution CODE).",
         ),
         _raised(
+            "E_DONOR_KEY",
+            ValidationFailed,
+            422,
+            "Import the institution's phenopackets with the --donor-key its earlier imports "
+            "used, which the error names.",
+        ),
+        _raised(
             "E_UNKNOWN_INSTITUTION",
             NotFound,
             404,

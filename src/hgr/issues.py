@@ -91,9 +91,13 @@ class Issue:
 
 @dataclass
 class Report:
-    """All issues found while validating one import."""
+    """All issues found while validating one import, and the rows refused for their own
+    errors: ``refused`` holds each such row's template and key, so that a row naming it is
+    not reported again for naming something missing (the refused row's error is the one to
+    fix)."""
 
     issues: list[Issue] = field(default_factory=list)
+    refused: set[tuple[str, str]] = field(default_factory=set)
 
     def error(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -264,6 +265,39 @@ def test_an_institution_rows_own_error_comes_before_what_follows_from_it(
     assert info.value.issues[0].origin.file == str(bad)
 
 
+def test_a_refused_row_is_not_reported_again_by_the_rows_that_name_it(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    """A donor row refused for its sex, and a collection row for its size, made every sample
+    and consent that names them say "donor ... is not registered; add the donor to a donors
+    template in this import", which it already was. Only the rows' own errors are reported."""
+    donors = _edit(tmp_path, "donors.csv", "BJH-0001,male", "BJH-0001,mal")
+    collections = _edit(tmp_path, "collections.csv", "ORPHA:399;MONDO:0007739,400", "x,many")
+    paths = [donors if p.name == donors.name else p for p in _holdings_with(tmp_path, collections)]
+    with pytest.raises(ValidationFailed) as info:
+        import_files(registered, keys, paths, institution=INSTITUTION)
+    issues = info.value.issues
+    assert {i.origin.file for i in issues} == {str(donors), str(collections)}
+    assert "E_UNKNOWN_DONOR" not in [i.code for i in issues]
+    assert "E_UNKNOWN_COLLECTION" not in [i.code for i in issues]
+
+
+def test_errors_come_in_the_order_records_depend_on_each_other(
+    db: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    """With errors in both, the donors file's came first (files were listed by name):
+    the institution's row, on which the donors depend, is the one to fix first, whatever
+    order the files are given in."""
+    institutions = _edit(tmp_path, "institutions.csv", "121100004000000014", "121100004000000015")
+    donors = _edit(tmp_path, "donors.csv", "BJH-0001,male", "BJH-0001,mal")
+    for order in ([donors, institutions], [institutions, donors]):
+        with pytest.raises(ValidationFailed) as info:
+            import_files(db, keys, order, institution=INSTITUTION)
+        files = [i.origin.file for i in info.value.issues]
+        assert files == sorted(files, key=lambda f: f != str(institutions))
+        assert info.value.issues[0].code == "E_LEGAL_ID"
+
+
 def test_duplicate_keys_with_different_values(
     registered: Database, keys: NodeKeys, tmp_path: Path
 ) -> None:
@@ -406,12 +440,16 @@ def test_a_column_given_twice_in_a_file_is_refused(
 
 
 def _collection(folder: Path) -> list[Path]:
-    """The shared case reports (ten publications) with their subject ids made to collide, as
-    in phenopacket-store, where "Patient 1" of one paper is not "Patient 1" of another."""
+    """The shared case reports (ten phenopackets of six publications) with their subject
+    ids made to collide across publications, as in phenopacket-store, where "Patient 1" of
+    one paper is not "Patient 1" of another: each paper's are Patient 1, Patient 2, ..."""
     paths = []
+    numbered: Counter[str] = Counter()
     for source in sorted(shared("phenopackets").glob("PMID_*.json")):
         packet = json.loads(source.read_text())
-        packet["subject"]["id"] = "Patient 1"
+        paper = packet["metaData"]["externalReferences"][0]["id"]
+        numbered[paper] += 1
+        packet["subject"]["id"] = f"Patient {numbered[paper]}"
         path = folder / source.name
         path.write_text(json.dumps(packet))
         paths.append(path)
@@ -455,6 +493,44 @@ def test_the_same_phenopacket_twice_with_another_sex_is_still_refused(
     copy.write_text(json.dumps(again))
     codes = _fails(registered, keys, [*paths, copy], donor_key="id")
     assert "E_DONOR_CONFLICT" in codes
+
+
+def test_one_subject_of_one_source_with_two_sexes_is_refused_under_two_ids(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    """Named by phenopacket id, a second phenopacket of the same subject of the same paper,
+    under another id and as a man, was taken for another person: one person cannot be
+    both."""
+    paths = _collection(tmp_path)
+    again = json.loads(paths[1].read_text())  # PMID_33912663_Sister: Patient 1, a woman
+    again["id"] = "PMID_33912663_Sister_again"
+    again["subject"]["sex"] = "MALE"
+    copy = tmp_path / "PMID_33912663_Sister_again.json"
+    copy.write_text(json.dumps(again))
+    with pytest.raises(ValidationFailed) as info:
+        import_files(registered, keys, [*paths, copy], institution=INSTITUTION, donor_key="id")
+    conflicts = [i for i in info.value.issues if i.code == "E_DONOR_CONFLICT"]
+    assert len(conflicts) == 1
+    assert "Patient 1 of PMID:33912663" in conflicts[0].problem
+
+
+def test_phenopackets_keep_the_rule_that_named_their_donors(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    """Imported by subject id and then again by phenopacket id, the same ten phenopackets
+    made ten donors more (twenty in all): the second rule is now refused, and the first
+    still imports them (as the same donors)."""
+    paths = sorted(shared("phenopackets").glob("PMID_*.json"))
+    first = import_files(registered, keys, paths, institution=INSTITUTION)
+    assert first.changes["donors"].inserted == 10
+    with pytest.raises(ValidationFailed) as info:
+        import_files(registered, keys, paths, institution=INSTITUTION, donor_key="id")
+    assert info.value.code == "E_DONOR_KEY"
+    assert "--donor-key subject" in str(info.value)
+    again = import_files(registered, keys, paths, institution=INSTITUTION)
+    assert again.changes["donors"].inserted == 0
+    with registered.reader() as session:
+        assert len(session.scalars(select(m.Donor)).all()) == 10
 
 
 def test_a_phenopacket_without_an_id_cannot_be_named_by_it(

@@ -124,7 +124,8 @@ def _check_references(
         ("collection_id", staging.data_files.values()),
     ):
         for record in records:
-            if record.collection_code and record.collection_code not in collections:
+            code = record.collection_code
+            if code and code not in collections and ("collections", code) not in report.refused:
                 report.error(
                     "E_UNKNOWN_COLLECTION",
                     record.origin,
@@ -138,7 +139,7 @@ def _check_references(
     donor_refs = [(r.donor_id, r.origin) for r in staging.samples.values()]
     donor_refs += [(r.donor_id, r.origin) for r in staging.consents.values()]
     for donor_id, origin in donor_refs:
-        if not donor_known(donor_id):
+        if not donor_known(donor_id) and ("donors", donor_id) not in report.refused:
             report.error(
                 "E_UNKNOWN_DONOR",
                 origin,

@@ -803,6 +803,8 @@ def import_files(
                     "institutions template first (or in the same import)",
                     code="E_UNKNOWN_INSTITUTION",
                 )
+        if institution_id is not None and any(f.kind == "phenopacket" for f in staging.files):
+            _same_donor_key(session, institution_id, donor_key)
         known = _known(session, institution_id, pseudonyms=bool(staging.needs_institution))
         code = institution if staging.needs_institution else None
 
@@ -854,6 +856,11 @@ def import_files(
                     "version": __version__,
                     "strict": strict,
                     "files": [f.as_dict() for f in staging.files],
+                    **(
+                        {"donor_key": donor_key}
+                        if any(f.kind == "phenopacket" for f in staging.files)
+                        else {}
+                    ),
                 },
                 changes={k: v.as_dict() for k, v in writer.changes.items()},
             )
@@ -909,6 +916,25 @@ def import_files(
         session.close()
     _refresh_statistics(db, writer.rows_written)
     return result
+
+
+def _same_donor_key(session: Session, institution_id: int, donor_key: str) -> None:
+    """Refuse phenopackets whose donors are named by another rule than the institution's
+    earlier phenopackets were (their import batches record it; before it was recorded, only
+    ``subject`` existed). Read by the other rule, the same phenopackets would name their
+    donors anew, and every donor imported before would be registered a second time."""
+    batches = select(m.ImportBatch.provenance).where(m.ImportBatch.institution_id == institution_id)
+    for provenance in session.scalars(batches):
+        if not any(f.get("kind") == "phenopacket" for f in provenance.get("files", [])):
+            continue
+        before = provenance.get("donor_key", "subject")
+        if before != donor_key:
+            raise ValidationFailed(
+                f"this institution's phenopackets were imported with --donor-key {before}; "
+                f"read with --donor-key {donor_key}, the same phenopackets would register "
+                f"their donors a second time: import with --donor-key {before}",
+                code="E_DONOR_KEY",
+            )
 
 
 def _one_import_at_a_time(session: Session, institution: str | None) -> None:

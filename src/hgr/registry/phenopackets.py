@@ -10,8 +10,10 @@ donor, and must agree. A collection gathered from many sources (phenopacket-stor
 reports) reuses subject ids across them ("Patient 2" of two publications is two people): there
 the donor is named by the phenopacket's own ``id``, unique in the collection
 (``--donor-key id``). A Family's pedigree then names its members by their phenopackets' ids
-too, and a person without one, and the family, within the Family's id (``FAM-1/I-1``). The
-same phenopacket given twice with a different sex is still refused.
+too, and a person without one, and the family, within the Family's id (``FAM-1/I-1``). A
+real conflict is still refused: the same phenopacket given twice with a different sex, and
+two phenopackets of one subject of one source (the same ``subject.id`` and the same
+``metaData.externalReferences``) with a different sex.
 
 Elements that the registry does not keep (measurements, medical actions, variant
 interpretations, files) are left to the file itself, which can be registered as a data file.
@@ -59,6 +61,20 @@ class PhenopacketContent:
         self.donors: list[DonorRecord] = []
         self.families: list[FamilyRecord] = []
         self.pedigree: list[PedigreeRecord] = []
+        # Each donor's source and subject id: with donors named by phenopacket id, two
+        # phenopackets of one subject of one source still describe one person.
+        self.subjects: list[tuple[tuple[str, str], DonorRecord]] = []
+
+
+def _source(document: dict[str, Any]) -> str:
+    """Where a phenopacket comes from: its metaData's external references (phenopacket-store
+    gives each case report's PMID there), sorted; empty when it names none."""
+    meta = document.get("metaData")
+    references = meta.get("externalReferences") if isinstance(meta, dict) else None
+    if not isinstance(references, list):
+        return ""
+    ids = {str(r.get("id", "")).strip() for r in references if isinstance(r, dict)}
+    return ";".join(sorted(i for i in ids if i))
 
 
 def _schema_version(document: dict[str, Any]) -> str | None:
@@ -275,6 +291,11 @@ def read_phenopacket(path: Path, report: Report, donor_key: str = "subject") -> 
         ]
         proband = members[0]
         content.donors = [m for m in members if m is not None]
+        content.subjects = [
+            ((_source(document), str(packet["subject"]["id"]).strip()), member)
+            for packet, member in zip(packets, members, strict=True)
+            if member is not None
+        ]
         conditions = [d.id for d in (proband.diagnoses or ())] if proband else []
         names = {
             str(packet["subject"]["id"]).strip(): member.local_id
@@ -312,4 +333,6 @@ def read_phenopacket(path: Path, report: Report, donor_key: str = "subject") -> 
         donor = _individual(document, path, "", report, donor_key)
         if donor is not None:
             content.donors.append(donor)
+            subject = str(document["subject"]["id"]).strip()
+            content.subjects.append(((_source(document), subject), donor))
     return content

@@ -75,6 +75,8 @@ class Staging:
     pedigree: list[PedigreeRecord] = field(default_factory=list)
     data_files: dict[str, DataFileRecord] = field(default_factory=dict)
     template_donors: set[str] = field(default_factory=set)
+    # The first phenopacket donor of each (source, subject id), donors named by phenopacket id.
+    subjects: dict[tuple[str, str], DonorRecord] = field(default_factory=dict)
 
     @property
     def needs_institution(self) -> bool:
@@ -151,6 +153,37 @@ def _merge_donor(
             )
         merged[f.name] = mine if mine is not None else theirs
     staging.donors[record.local_id] = replace(first, **merged)
+
+
+def _same_subject(
+    staging: Staging, subjects: list[tuple[tuple[str, str], DonorRecord]], report: Report
+) -> None:
+    """With donors named by phenopacket id: refuse two phenopackets of one subject of one
+    source whose sexes differ (one person cannot be both); a phenopacket naming no source
+    cannot be told apart from another source's, and is not compared."""
+    for (source, subject), donor in subjects:
+        if not source:
+            continue
+        first = staging.subjects.setdefault((source, subject), donor)
+        known = {first.sex, donor.sex} - {None, Sex.UNKNOWN}
+        if len(known) > 1:
+            report.error(
+                "E_DONOR_CONFLICT",
+                donor.origin,
+                N_(
+                    "subject %(subject)s of %(source)s is %(here)s here but %(there)s at %(first)s",
+                    subject=subject,
+                    source=source,
+                    here=_show(donor.sex),
+                    there=_show(first.sex),
+                    first=str(first.origin),
+                ),
+                N_(
+                    "one subject of one source is one person: correct the sex, or give "
+                    "different people different subject ids"
+                ),
+                field="sex",
+            )
 
 
 def _show(value: Any) -> str:
@@ -239,6 +272,23 @@ class TemplateRows:
         return InputFile(self.source, self.template, len(canonical), digest)
 
 
+_RANK = {name: rank for rank, name in enumerate(TEMPLATES)}
+
+
+def _reading_order(given: Path | TemplateRows) -> int:
+    """Where an input is read: the templates in the order their records depend on each other
+    (institutions, collections, donors, ...), so that a row's own error is reported before
+    the errors of the rows that name it, whatever order the inputs were given in. PED files
+    and phenopackets describe donors and families; a workbook's sheets are ordered within it."""
+    if isinstance(given, TemplateRows):
+        return _RANK[given.template]
+    suffix = given.suffix.lower()
+    if suffix in PED_SUFFIXES or suffix in JSON_SUFFIXES:
+        return _RANK["donors"]
+    template = template_for(given) if suffix in TABLE_SUFFIXES else None
+    return _RANK[template.name] if template else -1
+
+
 def stage_files(
     inputs: Sequence[Path | TemplateRows],
     report: Report,
@@ -255,6 +305,7 @@ def stage_files(
         )
     staging = Staging()
     seen: set[Path] = set()
+    inputs = sorted(inputs, key=_reading_order)
     for number, path in enumerate(inputs):
         if isinstance(path, TemplateRows):
             progress(f"reading {path.template} rows", number, len(inputs))
@@ -280,6 +331,8 @@ def stage_files(
             content = read_phenopacket(path, report, donor_key)
             for donor in content.donors:
                 _merge_donor(staging, donor, report, by_subject=donor_key == "subject")
+            if donor_key == "id":
+                _same_subject(staging, content.subjects, report)
             for family in content.families:
                 _put(staging.families, family.code, family, "family", report)
             _stage_pedigree(staging, content.pedigree, report)

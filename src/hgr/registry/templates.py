@@ -234,6 +234,11 @@ class Template:
     def column_names(self) -> tuple[str, ...]:
         return tuple(col.name for col in self.columns)
 
+    @property
+    def key_column(self) -> str:
+        """The column that names a row for the rows of other templates: the first."""
+        return self.columns[0].name
+
 
 def _cols(*spec: tuple[str, bool, str]) -> tuple[Column, ...]:
     return tuple(Column(*s) for s in spec)
@@ -547,7 +552,9 @@ def _build(
     for origin, row in rows:
         cells = Cells(row, origin, report)
         record = template.build(cells)
-        if not cells.failed:
+        if cells.failed:
+            report.refused.add((template.name, row.get(template.key_column, "").strip()))
+        else:
             records.append(record)
     return records
 

@@ -180,7 +180,9 @@ def read_workbook(path: Path, report: Report) -> list[tuple[Template, list[Any]]
     try:
         # The node opens the file itself: openpyxl leaves it open when a workbook fails.
         with path.open("rb") as handle, _opened(handle) as book:
-            for sheet in book.worksheets:
+            # In the order records depend on each other: a row's own error comes before
+            # those of the rows that name it.
+            for sheet in sorted(book.worksheets, key=_dependency_rank):
                 if _is_reference(sheet.title):
                     continue
                 template = _template_of(sheet.title)
@@ -243,6 +245,13 @@ def _opened(handle: BinaryIO) -> Iterator[Any]:
 def _template_of(title: str) -> Template | None:
     """The template a sheet's name announces, or None."""
     return TEMPLATES.get(title.strip().lower())
+
+
+def _dependency_rank(sheet: Any) -> int:
+    """A sheet's place among the templates (TEMPLATES lists them in the order their records
+    depend on each other); a sheet of no template first, to be warned of and skipped."""
+    template = _template_of(sheet.title)
+    return list(TEMPLATES).index(template.name) if template else -1
 
 
 def _is_reference(title: str) -> bool:
