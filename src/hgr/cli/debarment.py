@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from hgr.cli.common import (
     JsonOption,
     TsvOption,
     changing,
+    print_record,
     print_rows,
     reading,
 )
@@ -192,12 +194,16 @@ def check(
     ] = None,
     name: Annotated[str, typer.Option(help="Its name, in any language or form.")] = "",
     key: Annotated[str, typer.Option(help="Its key in the organisation registry.")] = "",
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """What the list says of an organisation, as a request's party is screened: by its registry
     identity, every identifier and normalised name, and every organisation that controls it;
-    names close to a listed one are shown for a person to compare."""
+    names close to a listed one are shown for a person to compare.
+
+    Example: hgr debarment check USCC:91110000MA00000009 --name "Example Lab" --json"""
     from hgr.organisations import find_organisation, screen_party
 
     if not (identifier or name.strip() or key.strip()):
@@ -206,14 +212,28 @@ def check(
         if key.strip():
             find_organisation(session, key.strip())  # an unknown key says how to register it
         found = screen_party(session, identifier or [], name, utc_today(), key=key.strip() or None)
+    if as_json or as_tsv:
+        # A TSV cell holds text, not an object: there a near miss is "name ~ listed (entry, score)".
+        near: list[object] = [
+            asdict(n) if as_json else f"{n.name} ~ {n.listed} ({n.entry}, {n.score:g})"
+            for n in found.near_misses
+        ]
+        finding = {
+            "level": found.level,
+            "cn_ban": found.cn_ban,
+            "entries": list(found.entries),
+            "near_misses": near,
+        }
+        print_record(finding, as_json=as_json, as_tsv=as_tsv)
+        return
     console.print(
         f"{found.level}" + (f": {', '.join(found.entries)}" if found.entries else ""),
         highlight=False,
     )
-    for near in found.near_misses:
+    for near_miss in found.near_misses:
         console.print(
-            f"near miss, for a person to compare: {near.name!r} ~ {near.listed!r} "
-            f"({near.entry}, {near.score:g})",
+            f"near miss, for a person to compare: {near_miss.name!r} ~ {near_miss.listed!r} "
+            f"({near_miss.entry}, {near_miss.score:g})",
             highlight=False,
         )
 
@@ -313,19 +333,41 @@ def fetch(
 
 
 @debarment_app.command("status")
-def status(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
-    """Which version of the national list this node applies, and how old it is."""
+def status(
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Which version of the national list this node applies, and how old it is.
+
+    Example: hgr debarment status --json"""
     from hgr.debarment.national import held_list
 
     with reading(home, database_url) as (node, session):
-        found = held_list(session, node.settings.survey.nation)
+        nation = node.settings.survey.nation
+        found = held_list(session, nation)
         limit = node.settings.access.debarment_list_max_days
-    if found is None:
+    kept = found[0] if found else None
+    age = kept.age_days(utc_now()) if kept else None
+    if as_json or as_tsv:
+        held = {
+            "nation": nation,
+            "held": kept is not None,
+            "version": kept.version if kept else None,
+            "issued_at": kept.issued_at.isoformat() if kept else None,
+            "sha256": kept.sha256 if kept else None,
+            "entries": kept.entries if kept else None,
+            "age_days": round(age, 2) if age is not None else None,
+            "max_days": limit,
+            "current": age is not None and age <= limit,
+        }
+        print_record(held, as_json=as_json, as_tsv=as_tsv)
+        return
+    if kept is None or age is None:
         console.print(
-            f"no national debarment list of {node.settings.survey.nation} is held: "
-            "fetch it (hgr debarment fetch URL)"
+            f"no national debarment list of {nation} is held: fetch it (hgr debarment fetch URL)"
         )
         return
-    age = found[0].age_days(utc_now())
     verdict = "current" if age <= limit else f"stale: older than {limit} days"
-    console.print(f"applying {found[0].describe()}; {age:.1f} days old ({verdict})")
+    console.print(f"applying {kept.describe()}; {age:.1f} days old ({verdict})")

@@ -1,7 +1,5 @@
 """``hgr genotypes``: ingest genotype files into a collection's store, and verify it."""
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +9,12 @@ from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
     InstitutionOption,
+    JsonOption,
+    TsvOption,
     command_node,
     institution_of,
     operator,
+    print_rows,
     print_table,
     progress_bar,
     table,
@@ -30,6 +31,20 @@ genotypes_app = typer.Typer(
 
 CollectionOption = Annotated[
     str, typer.Option("--collection", "-c", help="Code of the collection the genotypes join.")
+]
+
+# Named here so that a QC with no flagged sample still gets its TSV header.
+_SAMPLE_QC_COLUMNS = [
+    "sample",
+    "call_rate",
+    "heterozygosity",
+    "ti_tv",
+    "x_f",
+    "x_sites",
+    "y_call_rate",
+    "declared_sex",
+    "inferred_sex",
+    "flags",
 ]
 
 
@@ -154,11 +169,16 @@ def qc(
     show_all: Annotated[
         bool, typer.Option("--all", help="Every sample, not only flagged.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per sample.")] = False,
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Quality control of the collection's genotypes: flagged samples and variant counts."""
+    """Quality control of the collection's genotypes: flagged samples and variant counts.
+
+    With --json or --tsv, one line per sample, unrounded, and no variant counts.
+
+    Example: hgr genotypes qc --collection COL-GT --all --tsv > qc.tsv"""
     from hgr.genotypes.qc_report import qc_report
 
     with command_node(home, database_url) as node:
@@ -168,9 +188,9 @@ def qc(
             collection=collection,
         )
     rows = report.samples if show_all else report.flagged
-    if as_json:
-        for row in rows:
-            sys.stdout.write(json.dumps(row) + "\n")
+    if as_json or as_tsv:
+        title = f"Samples of {collection}"
+        print_rows(title, rows, _SAMPLE_QC_COLUMNS, as_json=as_json, as_tsv=as_tsv)
         return
     shown = [
         {**row, **{k: _rounded(row[k]) for k in ("call_rate", "heterozygosity", "ti_tv", "x_f")}}

@@ -11,9 +11,12 @@ from hgr.cli.common import (
     DeviceOption,
     HomeOption,
     InstitutionOption,
+    JsonOption,
+    TsvOption,
     command_node,
     institution_of,
     operator,
+    print_record,
     reading,
 )
 from hgr.cli.common import out as console
@@ -211,10 +214,20 @@ def king(
 
 
 @relatedness_app.command("unique-donors")
-def unique(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
-    """Count people: donor records joined by duplicate links count once."""
+def unique(
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Count people: donor records joined by duplicate links count once.
+
+    Example: hgr relatedness unique-donors --json"""
     from hgr.relatedness.identity import unique_donors
 
     with reading(home, database_url) as (_node, session):
         people = unique_donors(session)
+    if as_json or as_tsv:
+        print_record({"unique_donors": people}, as_json=as_json, as_tsv=as_tsv)
+        return
     console.print(f"{people} unique donors")
