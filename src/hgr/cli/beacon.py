@@ -111,7 +111,9 @@ def exposure(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Set what a dataset exposes to each tier, and its thresholds (the rest stays)."""
+    """Set what a dataset exposes to each tier, and its thresholds (the rest stays).
+
+    Example: hgr beacon exposure BJ-H001:COL-HD --anonymous none --min-carriers 10"""
     from hgr.privacy.exposure import set_exposure
 
     given = {
@@ -215,7 +217,9 @@ def attack_sim(
 ) -> None:
     """Attack the beacon's defences with simulated membership-inference attackers
     (Shringarpure–Bustamante, an informed attacker, colluding accounts) and print their
-    power at a 5% false-positive rate, with and without the defences."""
+    power at a 5% false-positive rate, with and without the defences.
+
+    Example: hgr beacon attack-sim --victims 1000 --json figures.json --check"""
     from hgr.attacks.membership import (
         MID_CARRIERS,
         QUERY_STEPS,
@@ -329,7 +333,9 @@ def tracing_sim(
     ] = False,
 ) -> None:
     """Attack released allele frequencies (Homer, likelihood ratio, inner product) with and
-    without differential privacy, and print each attack's power at 5% false positives."""
+    without differential privacy, and print each attack's power at 5% false positives.
+
+    Example: hgr beacon tracing-sim --members 1000 --json tracing.json --check"""
     from hgr.attacks.tracing import ATTACKS, trace
     from hgr.attacks.tracing import default_scenarios as tracing_scenarios
     from hgr.attacks.tracing import shortfalls as tracing_shortfalls

@@ -44,7 +44,10 @@ def open_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Open an investigation into an organisation."""
+    """Open an investigation into an organisation.
+
+    Example: hgr debarment open --organisation "Example Holdings plc" --country GB --identifier
+    CH:00000001 --ground "Sch. 6 para 35: national security" --mandatory --regime uk"""
     from hgr.debarment import open_case
 
     with changing(home, database_url) as (_node, session, by):
@@ -65,7 +68,9 @@ def open_(
 def notify_(
     case: CaseArgument, home: HomeOption = None, database_url: DatabaseOption = None
 ) -> None:
-    """Record the notice sent to the organisation (grounds, how to make representations)."""
+    """Record the notice sent to the organisation (grounds, how to make representations).
+
+    Example: hgr debarment notify DEB-2026-0001"""
     from hgr.debarment import find_case, notify
 
     with changing(home, database_url) as (_node, session, by):
@@ -80,7 +85,10 @@ def represent_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Record the organisation's representations."""
+    """Record the organisation's representations.
+
+    Example: hgr debarment represent DEB-2026-0001 "The samples never left the country."
+    """
     from hgr.debarment import find_case, represent
 
     with changing(home, database_url) as (_node, session, by):
@@ -100,7 +108,11 @@ def decide_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Decide the case: debarment (then a standstill of 8 working days) or clearance."""
+    """Decide the case: debarment (then a standstill of 8 working days) or clearance.
+
+    Example: hgr debarment decide DEB-2026-0001 --debar --until 2028-12-31
+    --reasons "Genomes were passed to an excluded party."
+    """
     from hgr.debarment import decide, find_case
 
     end = dt.date.fromisoformat(until) if until else None
@@ -120,7 +132,9 @@ def decide_(
 
 @debarment_app.command("enter")
 def enter(case: CaseArgument, home: HomeOption = None, database_url: DatabaseOption = None) -> None:
-    """Enter the organisation on the published list, once the standstill has ended."""
+    """Enter the organisation on the published list, once the standstill has ended.
+
+    Example: hgr debarment enter DEB-2026-0001"""
     from hgr.debarment import find_case, list_entry
 
     with changing(home, database_url) as (_node, session, by):
@@ -136,7 +150,10 @@ def suspend_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Suspend entry while proceedings brought in the standstill run (s.63)."""
+    """Suspend entry while proceedings brought in the standstill run (s.63).
+
+    Example: hgr debarment suspend DEB-2026-0001 --note "judicial review filed"
+    """
     from hgr.debarment import find_case, suspend
 
     with changing(home, database_url) as (_node, session, by):
@@ -150,7 +167,10 @@ def resume_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Resume the standstill after proceedings that left the decision standing."""
+    """Resume the standstill after proceedings that left the decision standing.
+
+    Example: hgr debarment resume DEB-2026-0001 --note "judicial review dismissed"
+    """
     from hgr.debarment import find_case, resume
 
     with changing(home, database_url) as (_node, session, by):
@@ -164,7 +184,10 @@ def remove_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Remove an entry: appeal allowed, decision quashed, or self-cleansing shown (ss.64-65)."""
+    """Remove an entry: appeal allowed, decision quashed, or self-cleansing shown (ss.64-65).
+
+    Example: hgr debarment remove DEB-2026-0001 --note "appeal allowed"
+    """
     from hgr.debarment import find_case, remove
 
     with changing(home, database_url) as (_node, session, by):
@@ -179,7 +202,10 @@ def control(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Record that one organisation controls another, so the list reaches it."""
+    """Record that one organisation controls another, so the list reaches it.
+
+    Example: hgr debarment control CH:00000001 CH:00000002 --basis "100% of shares"
+    """
     from hgr.debarment import add_control
 
     with changing(home, database_url) as (_node, session, by):
@@ -272,7 +298,9 @@ def export(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Write the published list (entries in force) as JSON, CSV or the public HTML page."""
+    """Write the published list (entries in force) as JSON, CSV or the public HTML page.
+
+    Example: hgr debarment export --out debarment.html"""
     from hgr.debarment import entries_csv, public_entries
     from hgr.web.debarment import entries_html
 
@@ -293,7 +321,9 @@ def export(
 
 @debarment_app.command("publish")
 def publish_(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
-    """Sign the next version of the national list, for every node to fetch (the nation)."""
+    """Sign the next version of the national list, for every node to fetch (the nation).
+
+    Example: hgr debarment publish --home /srv/hgr/nation"""
     from hgr.debarment.national import publish_national_list
 
     with changing(home, database_url) as (node, session, by):
@@ -311,7 +341,9 @@ def fetch(
     database_url: DatabaseOption = None,
 ) -> None:
     """Fetch the nation's signed list, check it against the nation's trusted key, and apply
-    it alongside this node's own."""
+    it alongside this node's own.
+
+    Example: hgr debarment fetch https://nation.example.cn:8470"""
     from hgr.debarment.national import held_list, receive_national_list
     from hgr.federation import get_json
 

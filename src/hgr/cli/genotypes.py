@@ -64,7 +64,9 @@ def ingest_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Seal, check and encode files into the collection's store (all or nothing)."""
+    """Seal, check and encode files into the collection's store (all or nothing).
+
+    Example: hgr genotypes ingest batch1.vcf.gz --collection COL-HD --sample-map batch1-ids.tsv"""
     from hgr.genotypes.ingest import ingest
 
     with command_node(home, database_url) as node, progress_bar() as progress:
@@ -99,7 +101,9 @@ def verify(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Compare the store with its sealed source files, genotype by genotype."""
+    """Compare the store with its sealed source files, genotype by genotype.
+
+    Example: hgr genotypes verify --collection COL-HD"""
     from hgr.genotypes.verify import verify_store
 
     with command_node(home, database_url) as node, progress_bar() as progress:
@@ -143,7 +147,9 @@ def export_raw_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Re-encrypt the collection's raw files to a recipient's key (checked on the way)."""
+    """Re-encrypt the collection's raw files to a recipient's key (checked on the way).
+
+    Example: hgr genotypes export-raw -c COL-HD --public-key partner.c4gh.pub --out outbox/"""
     from hgr.genotypes.export import export_raw
 
     with command_node(home, database_url) as node:

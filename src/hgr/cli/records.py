@@ -72,7 +72,10 @@ def sample_move(
     database_url: DatabaseOption = None,
 ) -> None:
     """Move a misattributed sample to its donor, with the reason; the move is audited and
-    kept in the sample's history."""
+    kept in the sample's history.
+
+    Example: hgr sample move S-0004 --to BJH-0001 --reason "tube relabelled at intake"
+    """
     from hgr.registry.samples import move_sample
 
     with changing(home, database_url) as (node, session, by):
