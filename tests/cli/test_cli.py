@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hgr.cli.main import app
+from tests.cli.conftest import hgr, hgr_lines
 from tests.conftest import EXAMPLES
 from tests.conftest import HOLDINGS as HOLDING_PATHS
 
@@ -315,3 +316,25 @@ def test_own_ids_that_look_like_pseudonyms(home: Path, tmp_path: Path) -> None:
     # The registry's own pseudonym still names the donor.
     again = runner.invoke(app, ["show", "donors", record["pseudonym"], "--home", str(home)])
     assert again.exit_code == 0
+
+
+def test_history_for_scripts(examples_node: Path, tmp_path: Path) -> None:
+    """--json and --tsv on `hgr history`: a line for each field changed, the TSV under its
+    header even for a record that never changed."""
+    donors = (EXAMPLES / "donors.csv").read_text(encoding="utf-8")
+    later = tmp_path / "donors.csv"
+    later.write_text(donors.replace("BJH-0003,female,1972", "BJH-0003,female,1973"))
+    assert hgr(examples_node, "import", str(later), "--update")[0] == 0
+
+    lines = hgr_lines(examples_node, "history", "donors", "BJH-0003", "--json")
+    (change,) = [json.loads(line) for line in lines]
+    assert {"table": "donor", "field": "birth_year", "before": 1972, "after": 1973}.items() <= (
+        change.items()
+    )
+    assert change["source"].startswith("import batch")
+    header, row = hgr_lines(examples_node, "history", "donors", "BJH-0003", "--tsv")
+    columns = header.split("\t")
+    assert columns == ["at", "by", "source", "table", "field", "before", "after"]
+    assert dict(zip(columns, row.split("\t"), strict=True))["after"] == "1973"
+    assert hgr_lines(examples_node, "history", "donors", "BJH-0001", "--tsv") == [header]
+    assert hgr_lines(examples_node, "history", "donors", "BJH-0001", "--json") == []

@@ -303,3 +303,82 @@ def test_the_national_list_travels_to_an_institution_node(
     code, out = hgr(institution, "debarment", "fetch", str(bad))
     assert code == 1
     assert "not a JSON document" in out
+
+
+def _listed(home: Path) -> str:
+    """A mandatory entry for Example Holdings plc (CH:00000001), in force: its case number."""
+    number = f"DEB-{utc_today().year}-0001"
+    opened = hgr(
+        home,
+        "debarment",
+        "open",
+        "--organisation",
+        "Example Holdings plc",
+        "--country",
+        "GB",
+        "--identifier",
+        "CH:00000001",
+        "--ground",
+        "Sch. 6 para 35: national security",
+        "--mandatory",
+    )
+    assert opened[0] == 0, opened
+    assert hgr(home, "debarment", "notify", number)[0] == 0
+    until = (utc_today() + dt.timedelta(days=700)).isoformat()
+    decide = ["debarment", "decide", number, "--debar", "--reasons", "r", "--until", until]
+    decided = hgr(home, *decide)
+    assert decided[0] == 0, decided
+    _end_standstill(home, number)
+    assert hgr(home, "debarment", "enter", number)[0] == 0
+    return number
+
+
+def test_a_check_for_scripts(examples_node: Path) -> None:
+    """--json and --tsv on `hgr debarment check`: the level, the entries and the near misses
+    as fields."""
+    number = _listed(examples_node)
+    (finding,) = map(
+        json.loads, hgr_lines(examples_node, "debarment", "check", "CH:00000001", "--json")
+    )
+    assert finding == {
+        "level": "mandatory",
+        "cn_ban": False,
+        "entries": [number],
+        "near_misses": [],
+    }
+    (near,) = map(
+        json.loads,
+        hgr_lines(examples_node, "debarment", "check", "--name", "Examples Holdings", "--json"),
+    )
+    assert near["level"] == "none"
+    assert near["entries"] == []
+    [miss] = near["near_misses"]
+    assert {"entry": number, "listed": "Example Holdings plc"}.items() <= miss.items()
+    header, *fields = hgr_lines(
+        examples_node, "debarment", "check", "--name", "Examples Holdings", "--tsv"
+    )
+    assert header == "field\tvalue"
+    shown = dict(line.split("\t") for line in fields)
+    assert shown["level"] == "none"
+    assert shown["near_misses"].startswith(f"Examples Holdings ~ Example Holdings plc ({number}, ")
+
+
+def test_the_status_for_scripts(examples_node: Path) -> None:
+    """--json and --tsv on `hgr debarment status`: whether a list is held, which and how old,
+    also when none is."""
+    (none,) = map(json.loads, hgr_lines(examples_node, "debarment", "status", "--json"))
+    assert none["held"] is False
+    assert none["current"] is False
+    assert none["version"] is None
+    assert hgr(examples_node, "debarment", "publish")[0] == 0
+    (held,) = map(json.loads, hgr_lines(examples_node, "debarment", "status", "--json"))
+    assert {"nation": "CN", "held": True, "version": 1, "entries": 0, "current": True}.items() <= (
+        held.items()
+    )
+    assert len(held["sha256"]) == 64
+    header, *lines = hgr_lines(examples_node, "debarment", "status", "--tsv")
+    assert header == "field\tvalue"
+    shown = dict(line.split("\t") for line in lines)
+    assert shown["version"] == "1"
+    assert shown["sha256"] == held["sha256"]
+    assert shown["max_days"] == str(held["max_days"])

@@ -96,3 +96,28 @@ def test_a_refused_file_exits_1_naming_the_line(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["genotypes", "verify", "-c", "COL-GT", "--home", str(node)])
     assert missing.exit_code == 1
     assert "(E_NO_GENOTYPES)" in missing.stderr
+
+
+def test_qc_for_scripts(tmp_path: Path) -> None:
+    """--json and --tsv on `hgr genotypes qc`: a line per sample (every one with --all, else
+    the flagged), the values unrounded, the TSV under its header."""
+    node = _node(tmp_path)
+    vcf = good_vcf(tmp_path / "batch1.vcf.gz")
+    ingest = ["genotypes", "ingest", str(vcf), "-c", "COL-GT", "--workers", "0"]
+    assert runner.invoke(app, [*ingest, "--home", str(node)]).exit_code == 0
+    qc = ["genotypes", "qc", "-c", "COL-GT", "--home", str(node)]
+    every = runner.invoke(app, [*qc, "--all", "--json"])
+    rows = [json.loads(line) for line in every.output.splitlines()]
+    assert [row["sample"] for row in rows] == list(SAMPLES)
+    header, *lines = runner.invoke(app, [*qc, "--all", "--tsv"]).output.splitlines()
+    columns = header.split("\t")
+    assert columns[:2] == ["sample", "call_rate"]
+    assert "flags" in columns
+    parsed = [dict(zip(columns, line.split("\t"), strict=True)) for line in lines]
+    assert [r["sample"] for r in parsed] == list(SAMPLES)
+    assert [float(r["call_rate"]) for r in parsed] == [row["call_rate"] for row in rows]
+    (flagged,) = runner.invoke(app, [*qc, "--tsv"]).output.splitlines()[1:]
+    assert flagged.split("\t")[0] == "S2"  # it misses one call in four
+    both = runner.invoke(app, [*qc, "--json", "--tsv"])
+    assert both.exit_code == 1
+    assert "E_USAGE" in both.output

@@ -37,7 +37,9 @@ def submit(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Submit a request: the policy engine decides, and it is refused or sent to its reviews."""
+    """Submit a request: the policy engine decides, and it is refused or sent to its reviews.
+
+    Example: hgr access submit request.yaml --requester alice --facts node-facts.yaml"""
     from hgr.access.facts import node_facts
     from hgr.access.requests import create_request
     from hgr.access.requests import submit as submit_request
@@ -71,7 +73,9 @@ def review_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """One reviewer's decision; the request is approved when every review has two approvals."""
+    """One reviewer's decision; the request is approved when every review has two approvals.
+
+    Example: hgr access review REQ-2026-00001 --kind dac --reviewer wang --approve"""
     from hgr.access.requests import find_request, review
     from hgr.auth.users import find_user
 
@@ -92,7 +96,9 @@ def review_(
 def show(
     number: NumberArgument, home: HomeOption = None, database_url: DatabaseOption = None
 ) -> None:
-    """A request's status, decision, reviews and deadline, as JSON."""
+    """A request's status, decision, reviews and deadline, as JSON.
+
+    Example: hgr access show REQ-2026-00001"""
     from hgr.access.requests import find_request, review_state
 
     with reading(home, database_url) as (_node, session):
@@ -122,7 +128,9 @@ def show(
 def activate_(
     number: NumberArgument, home: HomeOption = None, database_url: DatabaseOption = None
 ) -> None:
-    """Start an approved request's use, for the months it asked."""
+    """Start an approved request's use, for the months it asked.
+
+    Example: hgr access activate REQ-2026-00001"""
     from hgr.access.requests import activate, find_request
 
     with changing(home, database_url) as (_node, session, by):
@@ -138,7 +146,10 @@ def end_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """End a request's use."""
+    """End a request's use.
+
+    Example: hgr access end REQ-2026-00001 --how revoke --note "data kept past the agreed term"
+    """
     from hgr.access.requests import end, find_request
 
     with changing(home, database_url) as (_node, session, by):
@@ -153,7 +164,9 @@ def key(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Register the key the request's exports are encrypted to."""
+    """Register the key the request's exports are encrypted to.
+
+    Example: hgr access key REQ-2026-00001 --public-key recipient.c4gh.pub"""
     from hgr.access.export import register_key
     from hgr.access.requests import find_request
 
@@ -175,7 +188,9 @@ def file(
     database_url: DatabaseOption = None,
 ) -> None:
     """Make the filing record of an outbound provision (recipient, data, legal basis, the
-    backup's SHA-256) before it starts."""
+    backup's SHA-256) before it starts.
+
+    Example: hgr access file REQ-2026-00001 --backup backup-REQ-2026-00001.zip --out filing.json"""
     from hgr.access.export import file_provision
     from hgr.access.requests import find_request
 
@@ -195,7 +210,9 @@ def export(
     database_url: DatabaseOption = None,
 ) -> None:
     """Make an export package of an active request: consented donors only, requested fields
-    only, encrypted to the recipient's key, with a signed manifest."""
+    only, encrypted to the recipient's key, with a signed manifest.
+
+    Example: hgr access export REQ-2026-00001 --out exports/"""
     from hgr.access.export import make_export, publish_withdrawals
     from hgr.access.requests import find_request
 
@@ -217,7 +234,9 @@ def export(
 
 @access_app.command("withdrawals")
 def withdrawals(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
-    """Publish a notice to the recipients of every exported donor who has withdrawn since."""
+    """Publish a notice to the recipients of every exported donor who has withdrawn since.
+
+    Example: hgr access withdrawals --home /srv/hgr/BJ-H001"""
     from hgr.access.export import publish_withdrawals
 
     with changing(home, database_url) as (node, session, by):

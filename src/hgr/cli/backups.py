@@ -18,7 +18,9 @@ def backup_command(
     database_url: DatabaseOption = None,
 ) -> None:
     """Back the node up: its database (a consistent copy), genotype stores, settings and audit
-    heads. The keys are left out on purpose: keep the key folder apart (docs/security.md)."""
+    heads. The keys are left out on purpose: keep the key folder apart (docs/security.md).
+
+    Example: hgr backup /mnt/backup/hgr-2026-06-01"""
     from hgr.backup import backup
 
     with command_node(home, database_url) as node:
@@ -40,7 +42,9 @@ def restore_command(
     ] = None,
 ) -> None:
     """Rebuild a node from a backup and its keys, then verify it as `hgr audit verify
-    --records` does."""
+    --records` does.
+
+    Example: hgr restore /mnt/backup/hgr-2026-06-01 /srv/hgr/restored --keys /secure/hgr-keys"""
     from hgr.backup import restore
 
     report = restore(source, home, keys, database_url=database_url)

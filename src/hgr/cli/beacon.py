@@ -3,6 +3,7 @@
 import json
 import secrets
 import tempfile
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,10 @@ import typer
 from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
+    JsonOption,
+    TsvOption,
     changing,
+    print_rows,
     progress_bar,
     reading,
     table,
@@ -26,14 +30,43 @@ beacon_app = typer.Typer(help="The Beacon v2 discovery service.", no_args_is_hel
 
 Level = Annotated[str | None, typer.Option(help="none, boolean, count or record.")]
 
+# The ledger's two kinds of line under one header: a release's fields, then those of a
+# year's spending that a release lacks.
+_LEDGER_COLUMNS = [
+    "entry",
+    "dataset",
+    "released_at",
+    "slice",
+    "variants",
+    "donors",
+    "rho",
+    "requester",
+    "year",
+    "holder",
+    "spent",
+    "budget",
+]
+
 
 @beacon_app.command("datasets")
-def datasets_(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
-    """What each dataset exposes to each tier, and its thresholds."""
-    from hgr.privacy.exposure import datasets
+def datasets_(
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """What each dataset exposes to each tier, and its thresholds.
+
+    Example: hgr beacon datasets --tsv > exposure.tsv"""
+    from hgr.privacy.exposure import Exposure, datasets
 
     with reading(home, database_url) as (node, session):
         found = datasets(session, node.settings.home)
+    if as_json or as_tsv:
+        rows = [{"dataset": d.id, "donors": d.donors, **asdict(d.exposure)} for d in found]
+        columns = ["dataset", "donors", *(f.name for f in fields(Exposure))]
+        print_rows("Beacon datasets", rows, columns, as_json=as_json, as_tsv=as_tsv)
+        return
     for d in found:
         e = d.exposure
         console.print(
@@ -78,7 +111,9 @@ def exposure(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Set what a dataset exposes to each tier, and its thresholds (the rest stays)."""
+    """Set what a dataset exposes to each tier, and its thresholds (the rest stays).
+
+    Example: hgr beacon exposure BJ-H001:COL-HD --anonymous none --min-carriers 10"""
     from hgr.privacy.exposure import set_exposure
 
     given = {
@@ -110,15 +145,28 @@ def frequency_ledger(
     dataset: Annotated[
         str | None, typer.Argument(help="INSTITUTION:COLLECTION (default: all).")
     ] = None,
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """The allele-frequency releases made to collaborators, and the privacy (zCDP rho) each
-    year's releases have spent, per dataset and per organisation."""
+    year's releases have spent, per dataset and per organisation.
+
+    With --json or --tsv both are one listing: a line's entry field says which it is
+    (release or spent), and it has only that kind's fields.
+
+    Example: hgr beacon frequency-ledger BJ-H001:COL-HD --json"""
     from hgr.beacon.frequencies import frequency_ledger as frequency_ledger_of
 
     with reading(home, database_url) as (_node, session):
         ledger = frequency_ledger_of(session, dataset)
+    if as_json or as_tsv:
+        rows = [{"entry": "release", **asdict(e)} for e in ledger.releases] + [
+            {"entry": "spent", **asdict(s)} for s in ledger.spent
+        ]
+        print_rows("Frequency ledger", rows, _LEDGER_COLUMNS, as_json=as_json, as_tsv=as_tsv)
+        return
     for entry in ledger.releases:
         console.print(
             f"{entry.released_at:%Y-%m-%d %H:%M} {entry.dataset} {entry.slice}: "
@@ -169,7 +217,9 @@ def attack_sim(
 ) -> None:
     """Attack the beacon's defences with simulated membership-inference attackers
     (Shringarpure–Bustamante, an informed attacker, colluding accounts) and print their
-    power at a 5% false-positive rate, with and without the defences."""
+    power at a 5% false-positive rate, with and without the defences.
+
+    Example: hgr beacon attack-sim --victims 1000 --json figures.json --check"""
     from hgr.attacks.membership import (
         MID_CARRIERS,
         QUERY_STEPS,
@@ -283,7 +333,9 @@ def tracing_sim(
     ] = False,
 ) -> None:
     """Attack released allele frequencies (Homer, likelihood ratio, inner product) with and
-    without differential privacy, and print each attack's power at 5% false positives."""
+    without differential privacy, and print each attack's power at 5% false positives.
+
+    Example: hgr beacon tracing-sim --members 1000 --json tracing.json --check"""
     from hgr.attacks.tracing import ATTACKS, trace
     from hgr.attacks.tracing import default_scenarios as tracing_scenarios
     from hgr.attacks.tracing import shortfalls as tracing_shortfalls

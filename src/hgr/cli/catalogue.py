@@ -50,7 +50,9 @@ def declare(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Declare a family as an important pedigree; hgr gathers the evidence it can check."""
+    """Declare a family as an important pedigree; hgr gathers the evidence it can check.
+
+    Example: hgr catalogue declare HD-001 --trait "Huntington disease" --collection COL-HD"""
     from hgr.catalogue import declare_pedigree
     from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
 
@@ -92,7 +94,10 @@ def declare_region_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Declare the institution's resources of a population of a specific region."""
+    """Declare the institution's resources of a population of a specific region.
+
+    Example: hgr catalogue declare-region Tibetan --region 540000 --trait "high-altitude adaptation"
+    """
     from hgr.catalogue import declare_region
 
     with changing(home, database_url) as (node, session, by):
@@ -115,7 +120,9 @@ def review_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """The province's review of a declaration."""
+    """The province's review of a declaration.
+
+    Example: hgr catalogue review HD-001 --institution BJ-H001 --approve"""
     from hgr.catalogue import find_entry, review
 
     with changing(home, database_url) as (_node, session, by):
@@ -135,7 +142,9 @@ def register_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """The nation's registration (numbered and protected) or rejection."""
+    """The nation's registration (numbered and protected) or rejection.
+
+    Example: hgr catalogue register HD-001 --institution BJ-H001"""
     from hgr.catalogue import find_entry, register
 
     with changing(home, database_url) as (_node, session, by):
@@ -205,7 +214,9 @@ def send(
     database_url: DatabaseOption = None,
 ) -> None:
     """Sign and send the institution's declarations to its province, or the province's review
-    (with the declarations it names) to the nation."""
+    (with the declarations it names) to the nation.
+
+    Example: hgr catalogue send --to https://province-110000.example.cn:8470"""
     from hgr.catalogue.exchange import review_package, sign_declarations, sign_review
     from hgr.federation.documents import envelope_of
 
@@ -224,7 +235,9 @@ def send(
 @catalogue_app.command("publish")
 def publish(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Sign the national register of registered and rejected entries (served to other nodes
-    at GET /catalogue/register)."""
+    at GET /catalogue/register).
+
+    Example: hgr catalogue publish --home /srv/hgr/nation"""
     from hgr.catalogue.exchange import sign_register
     from hgr.federation.documents import envelope_of
 
@@ -244,7 +257,9 @@ def fetch(
     database_url: DatabaseOption = None,
 ) -> None:
     """Fetch the nation's signed register and take its decisions (the nation's key must be
-    trusted: `hgr survey trust --level nation`)."""
+    trusted: `hgr survey trust --level nation`).
+
+    Example: hgr catalogue fetch --from https://nation.example.cn:8470"""
     from hgr.catalogue.entries import protected_numbers
     from hgr.catalogue.exchange import apply_register
     from hgr.federation import get_json
@@ -271,7 +286,9 @@ def export(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Export the catalogue as JSON or CSV, with pedigree drawings in standard notation."""
+    """Export the catalogue as JSON or CSV, with pedigree drawings in standard notation.
+
+    Example: hgr catalogue export --out catalogue.csv --drawings drawings/ --registered-only"""
     from hgr.catalogue import draw_entry, entries_csv, entries_json
     from hgr.catalogue.entries import catalogue_entries
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from hgr.cli.common import (
     JsonOption,
     TsvOption,
     changing,
+    print_record,
     print_rows,
     reading,
 )
@@ -42,7 +44,10 @@ def open_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Open an investigation into an organisation."""
+    """Open an investigation into an organisation.
+
+    Example: hgr debarment open --organisation "Example Holdings plc" --country GB --identifier
+    CH:00000001 --ground "Sch. 6 para 35: national security" --mandatory --regime uk"""
     from hgr.debarment import open_case
 
     with changing(home, database_url) as (_node, session, by):
@@ -63,7 +68,9 @@ def open_(
 def notify_(
     case: CaseArgument, home: HomeOption = None, database_url: DatabaseOption = None
 ) -> None:
-    """Record the notice sent to the organisation (grounds, how to make representations)."""
+    """Record the notice sent to the organisation (grounds, how to make representations).
+
+    Example: hgr debarment notify DEB-2026-0001"""
     from hgr.debarment import find_case, notify
 
     with changing(home, database_url) as (_node, session, by):
@@ -78,7 +85,10 @@ def represent_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Record the organisation's representations."""
+    """Record the organisation's representations.
+
+    Example: hgr debarment represent DEB-2026-0001 "The samples never left the country."
+    """
     from hgr.debarment import find_case, represent
 
     with changing(home, database_url) as (_node, session, by):
@@ -98,7 +108,11 @@ def decide_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Decide the case: debarment (then a standstill of 8 working days) or clearance."""
+    """Decide the case: debarment (then a standstill of 8 working days) or clearance.
+
+    Example: hgr debarment decide DEB-2026-0001 --debar --until 2028-12-31
+    --reasons "Genomes were passed to an excluded party."
+    """
     from hgr.debarment import decide, find_case
 
     end = dt.date.fromisoformat(until) if until else None
@@ -118,7 +132,9 @@ def decide_(
 
 @debarment_app.command("enter")
 def enter(case: CaseArgument, home: HomeOption = None, database_url: DatabaseOption = None) -> None:
-    """Enter the organisation on the published list, once the standstill has ended."""
+    """Enter the organisation on the published list, once the standstill has ended.
+
+    Example: hgr debarment enter DEB-2026-0001"""
     from hgr.debarment import find_case, list_entry
 
     with changing(home, database_url) as (_node, session, by):
@@ -134,7 +150,10 @@ def suspend_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Suspend entry while proceedings brought in the standstill run (s.63)."""
+    """Suspend entry while proceedings brought in the standstill run (s.63).
+
+    Example: hgr debarment suspend DEB-2026-0001 --note "judicial review filed"
+    """
     from hgr.debarment import find_case, suspend
 
     with changing(home, database_url) as (_node, session, by):
@@ -148,7 +167,10 @@ def resume_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Resume the standstill after proceedings that left the decision standing."""
+    """Resume the standstill after proceedings that left the decision standing.
+
+    Example: hgr debarment resume DEB-2026-0001 --note "judicial review dismissed"
+    """
     from hgr.debarment import find_case, resume
 
     with changing(home, database_url) as (_node, session, by):
@@ -162,7 +184,10 @@ def remove_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Remove an entry: appeal allowed, decision quashed, or self-cleansing shown (ss.64-65)."""
+    """Remove an entry: appeal allowed, decision quashed, or self-cleansing shown (ss.64-65).
+
+    Example: hgr debarment remove DEB-2026-0001 --note "appeal allowed"
+    """
     from hgr.debarment import find_case, remove
 
     with changing(home, database_url) as (_node, session, by):
@@ -177,7 +202,10 @@ def control(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Record that one organisation controls another, so the list reaches it."""
+    """Record that one organisation controls another, so the list reaches it.
+
+    Example: hgr debarment control CH:00000001 CH:00000002 --basis "100% of shares"
+    """
     from hgr.debarment import add_control
 
     with changing(home, database_url) as (_node, session, by):
@@ -192,12 +220,16 @@ def check(
     ] = None,
     name: Annotated[str, typer.Option(help="Its name, in any language or form.")] = "",
     key: Annotated[str, typer.Option(help="Its key in the organisation registry.")] = "",
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """What the list says of an organisation, as a request's party is screened: by its registry
     identity, every identifier and normalised name, and every organisation that controls it;
-    names close to a listed one are shown for a person to compare."""
+    names close to a listed one are shown for a person to compare.
+
+    Example: hgr debarment check USCC:91110000MA00000009 --name "Example Lab" --json"""
     from hgr.organisations import find_organisation, screen_party
 
     if not (identifier or name.strip() or key.strip()):
@@ -206,14 +238,28 @@ def check(
         if key.strip():
             find_organisation(session, key.strip())  # an unknown key says how to register it
         found = screen_party(session, identifier or [], name, utc_today(), key=key.strip() or None)
+    if as_json or as_tsv:
+        # A TSV cell holds text, not an object: there a near miss is "name ~ listed (entry, score)".
+        near: list[object] = [
+            asdict(n) if as_json else f"{n.name} ~ {n.listed} ({n.entry}, {n.score:g})"
+            for n in found.near_misses
+        ]
+        finding = {
+            "level": found.level,
+            "cn_ban": found.cn_ban,
+            "entries": list(found.entries),
+            "near_misses": near,
+        }
+        print_record(finding, as_json=as_json, as_tsv=as_tsv)
+        return
     console.print(
         f"{found.level}" + (f": {', '.join(found.entries)}" if found.entries else ""),
         highlight=False,
     )
-    for near in found.near_misses:
+    for near_miss in found.near_misses:
         console.print(
-            f"near miss, for a person to compare: {near.name!r} ~ {near.listed!r} "
-            f"({near.entry}, {near.score:g})",
+            f"near miss, for a person to compare: {near_miss.name!r} ~ {near_miss.listed!r} "
+            f"({near_miss.entry}, {near_miss.score:g})",
             highlight=False,
         )
 
@@ -252,7 +298,9 @@ def export(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Write the published list (entries in force) as JSON, CSV or the public HTML page."""
+    """Write the published list (entries in force) as JSON, CSV or the public HTML page.
+
+    Example: hgr debarment export --out debarment.html"""
     from hgr.debarment import entries_csv, public_entries
     from hgr.web.debarment import entries_html
 
@@ -273,7 +321,9 @@ def export(
 
 @debarment_app.command("publish")
 def publish_(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
-    """Sign the next version of the national list, for every node to fetch (the nation)."""
+    """Sign the next version of the national list, for every node to fetch (the nation).
+
+    Example: hgr debarment publish --home /srv/hgr/nation"""
     from hgr.debarment.national import publish_national_list
 
     with changing(home, database_url) as (node, session, by):
@@ -291,7 +341,9 @@ def fetch(
     database_url: DatabaseOption = None,
 ) -> None:
     """Fetch the nation's signed list, check it against the nation's trusted key, and apply
-    it alongside this node's own."""
+    it alongside this node's own.
+
+    Example: hgr debarment fetch https://nation.example.cn:8470"""
     from hgr.debarment.national import held_list, receive_national_list
     from hgr.federation import get_json
 
@@ -313,19 +365,41 @@ def fetch(
 
 
 @debarment_app.command("status")
-def status(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
-    """Which version of the national list this node applies, and how old it is."""
+def status(
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Which version of the national list this node applies, and how old it is.
+
+    Example: hgr debarment status --json"""
     from hgr.debarment.national import held_list
 
     with reading(home, database_url) as (node, session):
-        found = held_list(session, node.settings.survey.nation)
+        nation = node.settings.survey.nation
+        found = held_list(session, nation)
         limit = node.settings.access.debarment_list_max_days
-    if found is None:
+    kept = found[0] if found else None
+    age = kept.age_days(utc_now()) if kept else None
+    if as_json or as_tsv:
+        held = {
+            "nation": nation,
+            "held": kept is not None,
+            "version": kept.version if kept else None,
+            "issued_at": kept.issued_at.isoformat() if kept else None,
+            "sha256": kept.sha256 if kept else None,
+            "entries": kept.entries if kept else None,
+            "age_days": round(age, 2) if age is not None else None,
+            "max_days": limit,
+            "current": age is not None and age <= limit,
+        }
+        print_record(held, as_json=as_json, as_tsv=as_tsv)
+        return
+    if kept is None or age is None:
         console.print(
-            f"no national debarment list of {node.settings.survey.nation} is held: "
-            "fetch it (hgr debarment fetch URL)"
+            f"no national debarment list of {nation} is held: fetch it (hgr debarment fetch URL)"
         )
         return
-    age = found[0].age_days(utc_now())
     verdict = "current" if age <= limit else f"stale: older than {limit} days"
-    console.print(f"applying {found[0].describe()}; {age:.1f} days old ({verdict})")
+    console.print(f"applying {kept.describe()}; {age:.1f} days old ({verdict})")

@@ -1,7 +1,5 @@
 """``hgr genotypes``: ingest genotype files into a collection's store, and verify it."""
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +9,12 @@ from hgr.cli.common import (
     DatabaseOption,
     HomeOption,
     InstitutionOption,
+    JsonOption,
+    TsvOption,
     command_node,
     institution_of,
     operator,
+    print_rows,
     print_table,
     progress_bar,
     table,
@@ -30,6 +31,20 @@ genotypes_app = typer.Typer(
 
 CollectionOption = Annotated[
     str, typer.Option("--collection", "-c", help="Code of the collection the genotypes join.")
+]
+
+# Named here so that a QC with no flagged sample still gets its TSV header.
+_SAMPLE_QC_COLUMNS = [
+    "sample",
+    "call_rate",
+    "heterozygosity",
+    "ti_tv",
+    "x_f",
+    "x_sites",
+    "y_call_rate",
+    "declared_sex",
+    "inferred_sex",
+    "flags",
 ]
 
 
@@ -49,7 +64,9 @@ def ingest_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Seal, check and encode files into the collection's store (all or nothing)."""
+    """Seal, check and encode files into the collection's store (all or nothing).
+
+    Example: hgr genotypes ingest batch1.vcf.gz --collection COL-HD --sample-map batch1-ids.tsv"""
     from hgr.genotypes.ingest import ingest
 
     with command_node(home, database_url) as node, progress_bar() as progress:
@@ -84,7 +101,9 @@ def verify(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Compare the store with its sealed source files, genotype by genotype."""
+    """Compare the store with its sealed source files, genotype by genotype.
+
+    Example: hgr genotypes verify --collection COL-HD"""
     from hgr.genotypes.verify import verify_store
 
     with command_node(home, database_url) as node, progress_bar() as progress:
@@ -128,7 +147,9 @@ def export_raw_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Re-encrypt the collection's raw files to a recipient's key (checked on the way)."""
+    """Re-encrypt the collection's raw files to a recipient's key (checked on the way).
+
+    Example: hgr genotypes export-raw -c COL-HD --public-key partner.c4gh.pub --out outbox/"""
     from hgr.genotypes.export import export_raw
 
     with command_node(home, database_url) as node:
@@ -154,11 +175,16 @@ def qc(
     show_all: Annotated[
         bool, typer.Option("--all", help="Every sample, not only flagged.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per sample.")] = False,
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Quality control of the collection's genotypes: flagged samples and variant counts."""
+    """Quality control of the collection's genotypes: flagged samples and variant counts.
+
+    With --json or --tsv, one line per sample, unrounded, and no variant counts.
+
+    Example: hgr genotypes qc --collection COL-GT --all --tsv > qc.tsv"""
     from hgr.genotypes.qc_report import qc_report
 
     with command_node(home, database_url) as node:
@@ -168,9 +194,9 @@ def qc(
             collection=collection,
         )
     rows = report.samples if show_all else report.flagged
-    if as_json:
-        for row in rows:
-            sys.stdout.write(json.dumps(row) + "\n")
+    if as_json or as_tsv:
+        title = f"Samples of {collection}"
+        print_rows(title, rows, _SAMPLE_QC_COLUMNS, as_json=as_json, as_tsv=as_tsv)
         return
     shown = [
         {**row, **{k: _rounded(row[k]) for k in ("call_rate", "heterozygosity", "ti_tv", "x_f")}}

@@ -122,7 +122,9 @@ def _options(
 
 @app.command()
 def version() -> None:
-    """Print hgr's version."""
+    """Print hgr's version.
+
+    Example: hgr version"""
     from hgr import __version__
 
     out.print(__version__)
@@ -148,7 +150,9 @@ def init(
         ),
     ] = False,
 ) -> None:
-    """Create a node: data directory, database, keys and region list."""
+    """Create a node: data directory, database, keys and region list.
+
+    Example: hgr init /srv/hgr/BJ-H001 --role institution --institution BJ-H001 --region 110000"""
     from hgr.node import init_node
 
     node = init_node(
@@ -235,7 +239,9 @@ def import_(
 
     A file that changes registered records is refused until --update is given; run it with
     --dry-run first to see every field it changes. An empty cell never clears a registered
-    value unless its column is named with --clear."""
+    value unless its column is named with --clear.
+
+    Example: hgr import donors.csv samples.csv consents.csv HD-001.ped --dry-run"""
     from hgr.registry.importer import import_files
 
     with command_node(home, database_url) as node, progress_bar() as progress:
@@ -368,7 +374,9 @@ def summary(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """What is registered, per institution."""
+    """What is registered, per institution.
+
+    Example: hgr summary --tsv > summary.tsv"""
     from hgr.registry.queries import count_summary
 
     with reading(home, database_url) as (node, session):
@@ -382,7 +390,9 @@ def regions_load(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Load another country's region list."""
+    """Load another country's region list.
+
+    Example: hgr regions load gb-regions.csv"""
     from hgr.registry.regions import load_regions
 
     with command_node(home, database_url) as node:
@@ -392,7 +402,9 @@ def regions_load(
 
 @audit_app.command("checkpoint")
 def audit_checkpoint(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
-    """Integrate pending events and print the signed checkpoint (keep it: it is your witness)."""
+    """Integrate pending events and print the signed checkpoint (keep it: it is your witness).
+
+    Example: hgr audit checkpoint > witness/2026-06-01.note"""
     from hgr.audit import checkpoint
 
     with command_node(home, database_url) as node, node.db.transaction() as session:
@@ -415,7 +427,9 @@ def audit_verify(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Recompute the log from its events and check every hash and signature."""
+    """Recompute the log from its events and check every hash and signature.
+
+    Example: hgr audit verify --witness witness/2026-06-01.note --records"""
     from hgr.audit import parse_checkpoint, verify_log
     from hgr.audit.heads import read_head
     from hgr.audit.records import unsealed_rows
@@ -463,7 +477,14 @@ def audit_reseal(
     seals existed.
 
     Read the list first: a row inserted in SQL has no seal either, and sealing it would bless
-    it. A row whose seal is present but wrong is never resealed: it stays reported."""
+    it. A row whose seal is present but wrong is never resealed: it stays reported.
+
+    Examples:
+
+        hgr audit reseal
+
+        hgr audit reseal --yes
+    """
     from hgr.auth.seals import reseal
 
     with changing(home, database_url) as (node, session, by):
@@ -491,7 +512,9 @@ def audit_witness(
     """Witness a peer's audit log: fetch its head, check it extends the last one kept, co-sign.
 
     The co-signed note is printed; the head is kept under <home>/witness/. A peer whose log
-    was rewritten or cut is refused (E_WITNESS_INCONSISTENT)."""
+    was rewritten or cut is refused (E_WITNESS_INCONSISTENT).
+
+    Example: hgr audit witness https://sh-h002.example.cn:8470 --key peers/sh-h002/signing.pub"""
     import base64
 
     from hgr.audit import parse_checkpoint
@@ -542,7 +565,9 @@ def user_add(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Register a user with one role at one scope."""
+    """Register a user with one role at one scope.
+
+    Example: hgr user add li --role institution_steward --scope BJ-H001"""
     from hgr.auth.users import add_user
 
     with changing(home, database_url) as (_node, session, by):
@@ -619,7 +644,10 @@ def user_disable(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Disable a user at once, and revoke every token they hold."""
+    """Disable a user at once, and revoke every token they hold.
+
+    Example: hgr user disable li --reason "left the institution"
+    """
     from hgr.auth.users import disable_user
 
     with changing(home, database_url) as (_node, session, by):
@@ -665,7 +693,9 @@ def token_create(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Issue a personal API token; it is printed once and cannot be shown again."""
+    """Issue a personal API token; it is printed once and cannot be shown again.
+
+    Example: hgr token create li --days 30 --label "nightly listing" > li.token"""
     from hgr.auth.users import create_token
 
     with changing(home, database_url) as (_node, session, by):
@@ -680,7 +710,9 @@ def token_revoke(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Revoke a token at once."""
+    """Revoke a token at once.
+
+    Example: hgr token revoke 3f9c2a1b7d4e6f80"""
     from hgr.auth.users import revoke_token
 
     with changing(home, database_url) as (_node, session, by):
@@ -698,7 +730,9 @@ def serve_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Serve the node's HTTP API (refuses unsafe configurations)."""
+    """Serve the node's HTTP API (refuses unsafe configurations).
+
+    Example: hgr serve --port 8470 --workers 4"""
     from dataclasses import replace
 
     from hgr.api.serve import serve
@@ -724,7 +758,9 @@ def synth(
     genotypes: Annotated[bool, typer.Option(help="Simulate genotypes with msprime.")] = True,
     sites_per_chromosome: Annotated[int, typer.Option(min=10, max=100_000)] = 200,
 ) -> None:
-    """Write a seeded synthetic nation: templates, PED and VCF per institution, and truth."""
+    """Write a seeded synthetic nation: templates, PED and VCF per institution, and truth.
+
+    Example: hgr synth nation/ --donors 1000 --seed 7"""
     from hgr.synth import SynthConfig, synthesise_nation
 
     config = SynthConfig(
@@ -746,7 +782,9 @@ def synth_cohort(
     variants: Annotated[int, typer.Option(min=22, max=10_000_000)] = 100_000,
     seed: Annotated[int, typer.Option()] = 1,
 ) -> None:
-    """Write a seeded VCF of unrelated people (msprime), for benchmarks and scale tests."""
+    """Write a seeded VCF of unrelated people (msprime), for benchmarks and scale tests.
+
+    Example: hgr synth-cohort cohort.vcf.gz --samples 2000 --variants 500000"""
     from hgr.synth.genotypes import write_cohort_vcf
 
     write_cohort_vcf(out_file, samples, variants, seed)
@@ -766,7 +804,9 @@ def demo(
         ),
     ] = False,
 ) -> None:
-    """Run the whole story: synthesise, create nodes, import, summarise."""
+    """Run the whole story: synthesise, create nodes, import, summarise.
+
+    Example: hgr demo demo/ --donors 500 --serve"""
     from hgr.demo import CONSOLE_PORTS, run_demo
 
     nodes = run_demo(directory, donors=donors, force=force, console=out)

@@ -39,7 +39,10 @@ def add(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Register an organisation."""
+    """Register an organisation.
+
+    Example: hgr org add ex-lab --country CN --name "Example Lab" --identifier
+    USCC:91110000MA00000009 --source SAMR --verified-by li"""
     from hgr.organisations import Fact, register_organisation
 
     with changing(home, database_url) as (_node, session, by):
@@ -67,7 +70,9 @@ def name_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Add a name in another language, or a former name."""
+    """Add a name in another language, or a former name.
+
+    Example: hgr org name ex-lab 示例实验室 --language zh --source SAMR --verified-by li"""
     from hgr.organisations import Fact, add_name, find_organisation
 
     with changing(home, database_url) as (_node, session, by):
@@ -92,7 +97,9 @@ def identifier_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Add a legal identifier."""
+    """Add a legal identifier.
+
+    Example: hgr org identifier ex-lab LEI:5493001KJTIIGC8Y1R12 --source GLEIF --verified-by li"""
     from hgr.organisations import Fact, add_identifier, find_organisation
 
     with changing(home, database_url) as (_node, session, by):
@@ -114,7 +121,10 @@ def control(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Record a holding of equity or votes, or control by agreement (one per command)."""
+    """Record a holding of equity or votes, or control by agreement (one per command).
+
+    Example: hgr org control ex-holdings ex-lab --equity 100 --source "Companies House"
+    --verified-by li"""
     from hgr.organisations import Fact, add_control
 
     given: list[tuple[str, float | None]] = [
@@ -132,7 +142,9 @@ def control(
 
 @org_app.command("show")
 def show(key: KeyArgument, home: HomeOption = None, database_url: DatabaseOption = None) -> None:
-    """An organisation with what the node computes from the registry (JSON)."""
+    """An organisation with what the node computes from the registry (JSON).
+
+    Example: hgr org show ex-lab"""
     from hgr.organisations.profile import organisation_profile
 
     with reading(home, database_url) as (_node, session):

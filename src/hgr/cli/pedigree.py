@@ -24,7 +24,9 @@ def draw(
     proband: Annotated[str | None, typer.Option(help="Id of the proband.")] = None,
     deceased: Annotated[list[str] | None, typer.Option(help="Id of a deceased member.")] = None,
 ) -> None:
-    """Draw one family of a PED file as SVG (squares, circles, filled when affected)."""
+    """Draw one family of a PED file as SVG (squares, circles, filled when affected).
+
+    Example: hgr pedigree draw HD-001.ped --out HD-001.svg --proband BJH-0005 --deceased BJH-0001"""
     from hgr.issues import Report
     from hgr.pedigree.drawing import DrawnPerson, draw_pedigree
     from hgr.pedigree.ped import read_ped

@@ -43,7 +43,10 @@ def evaluate_(
 
     With a node (``--home`` or HGR_HOME), the catalogue's protected flags and the debarment
     list's finding come from the node, and its own rule packs are used; a facts file then adds
-    only what the node does not record (earlier US transactions, NIST attestation)."""
+    only what the node does not record (earlier US transactions, NIST attestation).
+
+    Example: hgr policy evaluate examples/policy/foreign-wgs-request.yaml --facts
+    examples/policy/node-facts.yaml"""
     from hgr.access.facts import node_facts
     from hgr.policy import AccessRequest, NodeFacts, evaluate, load_packs, read_model
 

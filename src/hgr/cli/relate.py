@@ -45,7 +45,9 @@ def relate(
         ),
     ] = "pairs",
 ) -> None:
-    """KING-robust kinship of every pair of samples; with --ped, check the declared families."""
+    """KING-robust kinship of every pair of samples; with --ped, check the declared families.
+
+    Example: hgr relate cohort.chr{1..22}.vcf.gz --ped families.ped --out kinship/cohort"""
     from hgr.relatedness.relate import relate_files
 
     with progress_bar() as progress:

@@ -11,9 +11,12 @@ from hgr.cli.common import (
     DeviceOption,
     HomeOption,
     InstitutionOption,
+    JsonOption,
+    TsvOption,
     command_node,
     institution_of,
     operator,
+    print_record,
     reading,
 )
 from hgr.cli.common import out as console
@@ -36,7 +39,9 @@ def panel(
     out: Annotated[Path, typer.Option("--out", "-o", help="Panel TSV to write.")],
     sites: Annotated[int, typer.Option(min=100, max=100_000)] = 2_048,
 ) -> None:
-    """Choose the federation's fingerprint panel: common, unambiguous autosomal SNVs."""
+    """Choose the federation's fingerprint panel: common, unambiguous autosomal SNVs.
+
+    Example: hgr relatedness panel reference.vcf.gz --sites 2048 --out panel.tsv"""
     from hgr.relatedness.fingerprints import select_panel
 
     chosen = select_panel(vcf, sites)
@@ -56,7 +61,10 @@ def fingerprint(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Fingerprint a collection's donors and seal the file to the recipient's key."""
+    """Fingerprint a collection's donors and seal the file to the recipient's key.
+
+    Example: hgr relatedness fingerprint -c COL-HD --panel panel.tsv --recipient nation.c4gh.pub
+    --out BJ-H001.fp.c4gh"""
     from hgr.relatedness.fingerprints import fingerprint_collection, read_panel, seal_fingerprints
 
     with command_node(home, database_url) as node:
@@ -89,7 +97,9 @@ def link(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Find the same people across fingerprint files and record the links in the registry."""
+    """Find the same people across fingerprint files and record the links in the registry.
+
+    Example: hgr relatedness link BJ-H001.fp.c4gh SH-H002.fp.c4gh --relatives"""
     from hgr.relatedness.identity import link_donors
     from hgr.relatedness.relate import dask_client
 
@@ -120,7 +130,9 @@ def pedigree(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Check the institution's declared families against a collection's genotypes."""
+    """Check the institution's declared families against a collection's genotypes.
+
+    Example: hgr relatedness pedigree -c COL-HD --out checks/COL-HD"""
     from hgr.relatedness.collection_pedigrees import verify_collection_pedigrees
     from hgr.relatedness.relate import (
         check_output_prefix,
@@ -171,7 +183,9 @@ def king(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """KING-robust kinship of every pair of samples within and across collections."""
+    """KING-robust kinship of every pair of samples within and across collections.
+
+    Example: hgr relatedness king -c COL-HD -c SH-H002/COL-CVD --out kinship/both --device cpu"""
     from hgr.relatedness.collection_kinship import collections_kinship
     from hgr.relatedness.gpu import choose_device
     from hgr.relatedness.relate import (
@@ -211,10 +225,20 @@ def king(
 
 
 @relatedness_app.command("unique-donors")
-def unique(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
-    """Count people: donor records joined by duplicate links count once."""
+def unique(
+    as_json: JsonOption = False,
+    as_tsv: TsvOption = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Count people: donor records joined by duplicate links count once.
+
+    Example: hgr relatedness unique-donors --json"""
     from hgr.relatedness.identity import unique_donors
 
     with reading(home, database_url) as (_node, session):
         people = unique_donors(session)
+    if as_json or as_tsv:
+        print_record({"unique_donors": people}, as_json=as_json, as_tsv=as_tsv)
+        return
     console.print(f"{people} unique donors")

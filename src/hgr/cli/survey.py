@@ -76,7 +76,10 @@ def open_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Open a survey cycle and sign its definition as the nation."""
+    """Open a survey cycle and sign its definition as the nation.
+
+    Example: hgr survey open 2025 --reference-date 2025-12-31 --title "Survey of 2025"
+    """
     from hgr.survey.cycles import CycleDates, default_dates, open_cycle
     from hgr.survey.dictionary import DEFAULT_DICTIONARY, read_dictionary
 
@@ -121,7 +124,9 @@ def draft(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Count the institution's return from the registry, for the steward to review."""
+    """Count the institution's return from the registry, for the steward to review.
+
+    Example: hgr survey draft --cycle 2025 --answers answers.json --out return-2025.json"""
     from hgr.survey.cycles import cycle_dictionary, get_cycle
     from hgr.survey.returns import draft_return, validate_return
 
@@ -151,7 +156,9 @@ def submit(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Sign the reviewed return with the node's key and keep it (a new version if resubmitted)."""
+    """Sign the reviewed return with the node's key and keep it (a new version if resubmitted).
+
+    Example: hgr survey submit return-2025.json"""
     from hgr.survey.returns import submit_return
 
     body = _read_json(draft_file, "draft return")
@@ -215,7 +222,9 @@ def compile_(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Compile and sign a provincial edition, or the national edition."""
+    """Compile and sign a provincial edition, or the national edition.
+
+    Example: hgr survey compile --cycle 2025 --province 110000"""
     from hgr.survey.editions import compile_nation, compile_province
 
     with changing(home, database_url) as (node, session, by):
@@ -246,7 +255,9 @@ def sign_off_(
 ) -> None:
     """Sign the latest national edition off as final: the one the node publishes. Refused
     while a province with registered institutions has sent no edition, unless named with
-    --without."""
+    --without.
+
+    Example: hgr survey sign-off --cycle 2025 --without 540000"""
     from hgr.survey.publish import sign_off
 
     with changing(home, database_url) as (node, session, by):
@@ -274,7 +285,9 @@ def export(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Write the province's latest edition with the returns it names, for the nation."""
+    """Write the province's latest edition with the returns it names, for the nation.
+
+    Example: hgr survey export --cycle 2025 --province 110000 --out 110000-2025.json"""
     from hgr.federation.documents import latest_documents
     from hgr.survey.editions import package
 
@@ -299,7 +312,9 @@ def receive(
     database_url: DatabaseOption = None,
 ) -> None:
     """Check and keep a province's package (edition and returns); nothing is kept if any
-    signature fails."""
+    signature fails.
+
+    Example: hgr survey receive 110000-2025.json"""
     from hgr.survey.editions import receive_package
 
     sent = _read_json(file, "package")
@@ -319,7 +334,10 @@ def trust(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Trust another node's key to sign survey documents for a subject."""
+    """Trust another node's key to sign survey documents for a subject.
+
+    Example: hgr survey trust --level province --subject 110000 --key signing.pub --signer
+    hgr/Province-110000"""
     from hgr.crypto import load_verifier
     from hgr.federation.documents import trust_key
 
@@ -338,7 +356,9 @@ def verify(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Check every survey signature, digest and version chain down to the returns."""
+    """Check every survey signature, digest and version chain down to the returns.
+
+    Example: hgr survey verify --cycle 2025"""
     from hgr.survey.verify import verify_survey
 
     with reading(home, database_url) as (node, session):
@@ -380,7 +400,9 @@ def tables(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Write the national edition's tables as published: small counts suppressed."""
+    """Write the national edition's tables as published: small counts suppressed.
+
+    Example: hgr survey tables --cycle 2025 --out tables-2025/"""
     from hgr.survey.publish import write_tables
 
     with reading(home, database_url) as (node, session):
@@ -402,7 +424,9 @@ def report(
     database_url: DatabaseOption = None,
 ) -> None:
     """Write the national survey report (HTML and PDF, in Chinese and in English) from the
-    edition signed off as final, with the summary of this node's catalogue."""
+    edition signed off as final, with the summary of this node's catalogue.
+
+    Example: hgr survey report --cycle 2025 --out report-2025/ --no-pdf"""
     from hgr.catalogue import summary as catalogue_summary
     from hgr.i18n import LOCALES
     from hgr.registry.regions import region_labels
@@ -445,7 +469,9 @@ def fetch(
     database_url: DatabaseOption = None,
 ) -> None:
     """Fetch a cycle's signed definition from another node and keep it (the nation's key must
-    be trusted: `hgr survey trust --level nation`)."""
+    be trusted: `hgr survey trust --level nation`).
+
+    Example: hgr survey fetch --cycle 2025 --from https://nation.example.cn:8470"""
     from hgr.federation import get_json
     from hgr.federation.documents import Envelope, trusted_verifiers
     from hgr.survey.cycles import import_cycle
@@ -472,7 +498,9 @@ def send(
     home: HomeOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Send the latest signed return (or provincial edition and its returns) to another node."""
+    """Send the latest signed return (or provincial edition and its returns) to another node.
+
+    Example: hgr survey send --cycle 2025 --to https://province-110000.example.cn:8470"""
     from hgr.federation.documents import envelope_of, latest_documents
     from hgr.survey.editions import package
 
