@@ -355,7 +355,7 @@ def print_rows(
         for row in rows:
             sys.stdout.write("\t".join(_tsv_cell(row.get(c)) for c in columns) + "\n")
     else:
-        print_table(table(title, rows, columns))
+        out.print(table(title, rows, columns))
 
 
 def print_record(detail: dict[str, Any], *, as_json: bool = False, as_tsv: bool = False) -> None:
@@ -372,12 +372,7 @@ def print_record(detail: dict[str, Any], *, as_json: bool = False, as_tsv: bool 
         grid = Table(show_header=False)
         for name, value in detail.items():
             grid.add_row(name, cell(value))
-        print_table(grid)
-
-
-def print_table(grid: Table) -> None:
-    """Print a table (see :class:`_Output`)."""
-    out.print(grid)
+        out.print(grid)
 
 
 def table(title: str, rows: list[dict[str, Any]], columns: list[str] | None = None) -> Table:

@@ -15,7 +15,6 @@ from hgr.cli.common import (
     institution_of,
     operator,
     print_rows,
-    print_table,
     progress_bar,
     table,
 )
@@ -165,7 +164,7 @@ def export_raw_(
             grounds="operator of the node's command line",
         )
     rows = [{"file": f.path, "plaintext sha256": f.sha256} for f in exported]
-    print_table(table(f"Encrypted to {public_key}", rows))
+    console.print(table(f"Encrypted to {public_key}", rows))
 
 
 @genotypes_app.command("qc")
@@ -206,7 +205,7 @@ def qc(
         table(f"Variants of {collection} (store version {report.version})", [report.variant_counts])
     )
     title = "Samples" if show_all else "Flagged samples"
-    print_table(table(f"{title}: {len(report.flagged)} of {len(report.samples)} flagged", shown))
+    console.print(table(f"{title}: {len(report.flagged)} of {len(report.samples)} flagged", shown))
 
 
 def _rounded(value: float | None) -> str:

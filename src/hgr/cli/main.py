@@ -29,7 +29,6 @@ from hgr.cli.common import (
     print_issues,
     print_record,
     print_rows,
-    print_table,
     progress_bar,
     reading,
     table,
@@ -185,13 +184,13 @@ def _render_import(result: "ImportResult") -> None:
             for f in result.families
         ]
         shown = [r for r in rows if r["errors"] or r["warnings"]] or rows[:20]
-        print_table(table(f"Pedigree check ({len(rows)} families)", shown))
+        out.print(table(f"Pedigree check ({len(rows)} families)", shown))
     if result.report.warnings:
         err.print(f"{len(result.report.warnings)} warning(s):")
         print_issues(result.report.warnings)
     verb = "would change" if result.dry_run else "changed"
     rows = [{"entity": name, **c.as_dict()} for name, c in result.changes.items()]
-    print_table(table(f"What the import {verb}", rows))
+    out.print(table(f"What the import {verb}", rows))
     if result.differences:
         shown = [d.as_dict() for d in result.differences]
         out.print(

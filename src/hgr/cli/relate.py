@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from hgr.cli.common import DeviceOption, err, print_table, progress_bar, table
+from hgr.cli.common import DeviceOption, err, progress_bar, table
 from hgr.cli.common import out as console
 from hgr.relatedness.degrees import DEFAULT_MIN_KINSHIP
 
@@ -95,7 +95,7 @@ def relate(
             for flag in f.flags
         ]
         if rows:
-            print_table(table("Pedigree flags", rows))
+            console.print(table("Pedigree flags", rows))
     for path in result.written:
         console.print(f"  wrote {path}", highlight=False)
     timings = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.seconds.items())
