@@ -550,8 +550,8 @@ CODES: tuple[Declared, ...] = (
             "E_DONOR_KEY",
             ValidationFailed,
             422,
-            "Import the institution's phenopackets with the --donor-key its earlier imports "
-            "used, which the error names.",
+            "Import the phenopacket with the --donor-key its earlier import used, which the "
+            "error names.",
         ),
         _raised(
             "E_UNKNOWN_INSTITUTION",

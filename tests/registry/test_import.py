@@ -514,21 +514,46 @@ def test_one_subject_of_one_source_with_two_sexes_is_refused_under_two_ids(
     assert "Patient 1 of PMID:33912663" in conflicts[0].problem
 
 
-def test_phenopackets_keep_the_rule_that_named_their_donors(
+def test_two_families_of_one_paper_may_each_have_their_ii_1(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    """In a Family, a subject id is a label of its pedigree: the son of one family and the
+    sister of another, both II-1 of one paper, are two people, not one with two sexes."""
+    paths = []
+    for name, family_id in (("son", "FAM-1"), ("Sister", "FAM-2")):
+        member = json.loads(shared("phenopackets", f"PMID_33912663_{name}.json").read_text())
+        member["subject"]["id"] = "II-1"
+        family = {
+            "id": family_id,
+            "proband": member,
+            "relatives": [],
+            "metaData": member["metaData"],
+        }
+        paths.append(tmp_path / f"{family_id}.json")
+        paths[-1].write_text(json.dumps(family))
+    result = import_files(registered, keys, paths, institution=INSTITUTION, donor_key="id")
+    assert result.changes["donors"].inserted == 2
+
+
+def test_a_phenopacket_keeps_the_rule_that_named_its_donor(
     registered: Database, keys: NodeKeys, tmp_path: Path
 ) -> None:
     """Imported by subject id and then again by phenopacket id, the same ten phenopackets
-    made ten donors more (twenty in all): the second rule is now refused, and the first
-    still imports them (as the same donors)."""
+    made ten donors more (twenty in all): the same files under the other rule are refused,
+    and the first rule still imports them (as the same donors). Other phenopackets may be
+    named by the other rule."""
     paths = sorted(shared("phenopackets").glob("PMID_*.json"))
-    first = import_files(registered, keys, paths, institution=INSTITUTION)
-    assert first.changes["donors"].inserted == 10
+    first = import_files(registered, keys, paths[:5], institution=INSTITUTION)
+    assert first.changes["donors"].inserted == 5
     with pytest.raises(ValidationFailed) as info:
-        import_files(registered, keys, paths, institution=INSTITUTION, donor_key="id")
+        import_files(registered, keys, paths[4:], institution=INSTITUTION, donor_key="id")
     assert info.value.code == "E_DONOR_KEY"
+    assert f"{paths[4]} was imported before" in str(info.value)
     assert "--donor-key subject" in str(info.value)
-    again = import_files(registered, keys, paths, institution=INSTITUTION)
+    again = import_files(registered, keys, paths[:5], institution=INSTITUTION)
     assert again.changes["donors"].inserted == 0
+    others = import_files(registered, keys, paths[5:], institution=INSTITUTION, donor_key="id")
+    assert others.changes["donors"].inserted == 5
     with registered.reader() as session:
         assert len(session.scalars(select(m.Donor)).all()) == 10
 

@@ -97,6 +97,22 @@ def test_statistics_that_disagree_make_no_call() -> None:
     assert c.inferred is None
 
 
+def test_the_ratio_alone_never_calls_a_woman_a_man() -> None:
+    """Women in Hardy-Weinberg proportions at 60 sites whose alternate allele is common
+    (p = 0.9): too few sites for F, and a ratio near 2(1 - p)/p = 0.22, below 0.2 for many.
+    The ratio alone called 154 of 500 male, a mismatch with their PED; now none is."""
+    rng = np.random.default_rng(3)
+    sites, women = 60, 500
+    p = np.full((sites, 1), 0.9)
+    genotypes = (rng.random((sites, women)) < p).astype(np.int8) + (rng.random((sites, women)) < p)
+    counts = XCounts(women)
+    counts.add(genotypes)
+    calls = sex_calls(tuple(f"W{i}" for i in range(women)), counts)
+    assert all(c.sites < 100 for c in calls)  # F is silent
+    assert sum(c.het_ratio < 0.2 for c in calls) > 50
+    assert not [c for c in calls if c.inferred == "male"]
+
+
 def test_a_haploid_alternate_call_is_homozygous() -> None:
     """The 1000 Genomes subset writes a man's X calls as half-calls (1/. is [1, -1]), which
     cyvcf2 types heterozygous: read that way, every man with an alternate allele looks like a

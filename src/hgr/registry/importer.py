@@ -804,7 +804,7 @@ def import_files(
                     code="E_UNKNOWN_INSTITUTION",
                 )
         if institution_id is not None and any(f.kind == "phenopacket" for f in staging.files):
-            _same_donor_key(session, institution_id, donor_key)
+            _same_donor_key(session, institution_id, staging, donor_key)
         known = _known(session, institution_id, pseudonyms=bool(staging.needs_institution))
         code = institution if staging.needs_institution else None
 
@@ -918,23 +918,29 @@ def import_files(
     return result
 
 
-def _same_donor_key(session: Session, institution_id: int, donor_key: str) -> None:
-    """Refuse phenopackets whose donors are named by another rule than the institution's
-    earlier phenopackets were (their import batches record it; before it was recorded, only
-    ``subject`` existed). Read by the other rule, the same phenopackets would name their
-    donors anew, and every donor imported before would be registered a second time."""
+def _same_donor_key(
+    session: Session, institution_id: int, staging: Staging, donor_key: str
+) -> None:
+    """Refuse a phenopacket that this institution imported before with its donor named by the
+    other rule (its import batch records the file's SHA-256 and the rule): read by this rule,
+    the same phenopacket would name its donor anew, and register the donor a second time.
+    Other phenopackets may be named by either rule; a batch of before the rule was recorded
+    cannot tell, and is not held against an import."""
+    mine = {f.sha256: f.path for f in staging.files if f.kind == "phenopacket"}
     batches = select(m.ImportBatch.provenance).where(m.ImportBatch.institution_id == institution_id)
     for provenance in session.scalars(batches):
-        if not any(f.get("kind") == "phenopacket" for f in provenance.get("files", [])):
+        before = provenance.get("donor_key")
+        if before is None or before == donor_key:
             continue
-        before = provenance.get("donor_key", "subject")
-        if before != donor_key:
-            raise ValidationFailed(
-                f"this institution's phenopackets were imported with --donor-key {before}; "
-                f"read with --donor-key {donor_key}, the same phenopackets would register "
-                f"their donors a second time: import with --donor-key {before}",
-                code="E_DONOR_KEY",
-            )
+        for earlier in provenance.get("files", []):
+            if earlier.get("kind") == "phenopacket" and earlier.get("sha256") in mine:
+                raise ValidationFailed(
+                    f"{mine[earlier['sha256']]} was imported before with its donor named by "
+                    f"the {'phenopacket id' if before == 'id' else 'subject id'} (--donor-key "
+                    f"{before}); named by the other, its donor would be registered a second "
+                    f"time: import it with --donor-key {before}",
+                    code="E_DONOR_KEY",
+                )
 
 
 def _one_import_at_a_time(session: Session, institution: str | None) -> None:

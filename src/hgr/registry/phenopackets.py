@@ -291,8 +291,11 @@ def read_phenopacket(path: Path, report: Report, donor_key: str = "subject") -> 
         ]
         proband = members[0]
         content.donors = [m for m in members if m is not None]
+        # A member's subject id is a label of its family's pedigree (II-1): one publication's
+        # two families each have their own II-1, so it is read within the Family's id.
+        family_id = str(document.get("id", "")).strip()
         content.subjects = [
-            ((_source(document), str(packet["subject"]["id"]).strip()), member)
+            ((_source(document), f"{family_id}/{str(packet['subject']['id']).strip()}"), member)
             for packet, member in zip(packets, members, strict=True)
             if member is not None
         ]

@@ -159,7 +159,8 @@ def _sex_section(sexes: Sequence[SexCall]) -> str:
         f"F (PLINK's --check-sex; above {MALE_ABOVE} male, below {FEMALE_BELOW} female) and "
         f"heterozygous over homozygous alternate calls (peddy's ratio; below "
         f"{MALE_RATIO_BELOW} male, above {FEMALE_RATIO_ABOVE} female). The sex inferred is "
-        f"the one they agree on, or the one given by one while the other is silent. "
+        f"the one they agree on, or F's while the ratio is silent; the ratio alone calls "
+        f"only women (a woman's ratio is low too where her alternate alleles are common). "
         + ", ".join(f"{n:,} {what}" for what, n in sorted(tally.items()))
         + ".</p>",
     ]

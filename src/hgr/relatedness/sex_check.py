@@ -24,9 +24,12 @@ over its homozygous alternate ones (peddy's ``het_ratio``, Pedersen & Quinlan 20
 no heterozygous calls off the pseudo-autosomal regions but genotyping errors, so his ratio is
 near 0; a woman's is near 2(1 - p)/p at each site, above 1 for every allele under 2/3. Below
 0.2 is male, above 0.6 female (peddy's cutoff), between them silent, and it speaks only over
-at least 10 alternate calls. The sex inferred is the one both statistics give, or the one
-given by one while the other is silent; where they disagree (an XXY or X0 sample, a
-contaminated one) no call is made.
+at least 10 alternate calls. The sex inferred is the one both statistics give, or F's
+while the ratio is silent; where they disagree (an XXY or X0 sample, a contaminated one) no
+call is made. The ratio alone may call a woman but never a man: a woman's ratio is low too
+where her alternate alleles are common (2(1 - p)/p is 0.22 at p = 0.9), and with few sites
+a low ratio would read as a man and her PED's sex as a sample swap; a man's few
+heterozygous calls (errors) keep his ratio low whatever p is, so a high one is a woman's.
 
 The pseudo-autosomal regions, where men have two copies, are left out in both builds (their
 union: X:10,001-2,781,479 and X:154,931,044-156,030,895), so no build need be known.
@@ -170,6 +173,9 @@ def sex_calls(
                 if ratio > FEMALE_RATIO_ABOVE
                 else None
             )
-        agreed = by_f == by_ratio or None in (by_f, by_ratio)
-        calls.append(replace(call, inferred=(by_f or by_ratio) if agreed else None))
+        if by_f and by_ratio:
+            inferred = by_f if by_f == by_ratio else None
+        else:
+            inferred = by_f or ("female" if by_ratio == "female" else None)
+        calls.append(replace(call, inferred=inferred))
     return calls
