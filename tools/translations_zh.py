@@ -734,6 +734,16 @@ ZH = {
         "法人代码 %(legal_person_id)s 已登记在机构 %(owner)s 名下"
     ),
     "make the files agree on this donor": "请使各文件中该捐献者的信息一致",
+    "Choose how phenopackets name their donors.": "请选择表型包（Phenopackets）如何标识捐献者。",
+    "Choose the phenopacket's own id for a collection gathered from many publications, whose "
+    "subject ids repeat (“Patient 1” of two papers is two people). Keep the choice for later "
+    "imports of the same phenopackets.": (
+        "若为汇集自多篇文献的集合，其受试者编号会重复（两篇论文的“Patient 1”是两个人），"
+        "请选择表型包自身的编号。之后导入同一批表型包时请保持相同的选择。"
+    ),
+    "In Phenopackets, each donor is named by": "在表型包中，每位捐献者的标识为",
+    "its subject id: the institution's own id of the person": "受试者编号：机构自己的个人编号",
+    "the phenopacket's own id": "表型包自身的编号",
     "subject %(subject)s of %(source)s is %(here)s here but %(there)s at %(first)s": (
         "来源 %(source)s 的受试者 %(subject)s 在此为 %(here)s，而在 %(first)s 为 %(there)s"
     ),

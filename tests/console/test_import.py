@@ -3,7 +3,9 @@ changes reviewed before anything is written; and what a forger, a meddler or a r
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from hgr.registry import models as m
 from hgr.registry.history import RecordVersion
 from hgr.registry.importer import import_files
 from tests.api.conftest import Api
-from tests.conftest import EXAMPLES, at_once
+from tests.conftest import EXAMPLES, at_once, shared
 from tests.console.test_sign_in import _with
 from tests.console.test_steward import csrf_of, session_of, signed_in
 
@@ -23,11 +25,11 @@ DONORS = (EXAMPLES / "donors.csv").read_text(encoding="utf-8")
 BORN = "BJH-0002,female,1950,"  # a donor as registered
 
 
-def upload(api: Api, token: str, files: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+def upload(api: Api, token: str, files: list[tuple[str, str]], **form: str):  # type: ignore[no-untyped-def]
     csrf = csrf_of(api.client.get("/console/import", headers=_with(token)).text)
     return api.client.post(
         "/console/import",
-        data={"csrf": csrf},
+        data={"csrf": csrf, **form},
         files=[("files", (name, text.encode(), "text/csv")) for name, text in files],
         headers=_with(token),
     )
@@ -350,3 +352,50 @@ def test_an_officer_cannot_slip_in_donors_as_a_workbooks_sheet(api: Api) -> None
     )
     assert answer.status_code == 403
     assert years(api) == before
+
+
+def _collection() -> list[tuple[str, str]]:
+    """The shared case reports with their subject ids made to collide across publications,
+    as phenopacket-store's do (each paper's are Patient 1, Patient 2, ...)."""
+    files, numbered = [], Counter[str]()
+    for source in sorted(shared("phenopackets").glob("PMID_*.json")):
+        packet = json.loads(source.read_text())
+        paper = packet["metaData"]["externalReferences"][0]["id"]
+        numbered[paper] += 1
+        packet["subject"]["id"] = f"Patient {numbered[paper]}"
+        files.append((source.name, json.dumps(packet)))
+    return files
+
+
+def test_a_phenopacket_collection_is_imported_with_donors_named_by_phenopacket_id(
+    api: Api,
+) -> None:
+    """The console had no donor key: a collection whose subject ids repeat across papers
+    could only be refused, each "Patient 1" taken for one person with many sexes. The
+    choice is made on the form, carried to the confirmation, and part of what was
+    reviewed."""
+    token = signed_in(api, "steward_bj")
+    form = api.client.get("/console/import", headers=_with(token)).text
+    assert 'name="donor_key"' in form
+    refused = upload(api, token, _collection())
+    assert "E_DONOR_CONFLICT" in refused.text
+    assert 'action="/console/import/confirm"' not in refused.text
+    page = upload(api, token, _collection(), donor_key="id")
+    assert page.status_code == 200, page.text
+    fields = confirmation(page.text)
+    assert fields["donor_key"] == ["id"]
+    switched = confirm(api, token, {**fields, "donor_key": ["subject"]})
+    assert "E_DONOR_CONFLICT" in switched.text  # read by the other key, nothing is written
+    done = confirm(api, token, fields)
+    assert done.status_code == 200
+    with api.db.reader() as session:
+        owner = session.scalar(select(m.Institution.id).where(m.Institution.code == "BJ-H001"))
+        ids = session.scalars(select(m.Donor.id).where(m.Donor.institution_id == owner)).all()
+    assert len(ids) == len(DONORS.splitlines()) - 1 + 10
+
+
+def test_an_unknown_donor_key_is_refused(api: Api) -> None:
+    token = signed_in(api, "steward_bj")
+    page = upload(api, token, [("donors.csv", DONORS)], donor_key="name")
+    assert page.status_code == 400
+    assert "Choose how phenopackets name their donors" in page.text

@@ -36,6 +36,7 @@ from hgr.exceptions import Conflict, NotFound, UsageError, ValidationFailed
 from hgr.issues import Issue
 from hgr.node import Node
 from hgr.registry.importer import ImportResult, import_files
+from hgr.registry.phenopackets import DONOR_KEYS
 from hgr.registry.staging import entities_written
 
 __all__ = ["WRITE_HOLDINGS", "add_import_pages"]
@@ -55,10 +56,12 @@ class Upload:
     data: bytes
 
 
-def _digest(uploads: Sequence[Upload], result: ImportResult) -> str:
-    """What the steward reviewed: the files, and every change they make."""
+def _digest(uploads: Sequence[Upload], donor_key: str, result: ImportResult) -> str:
+    """What the steward reviewed: the files, how their phenopackets name donors, and every
+    change they make."""
     shown = {
         "files": [[u.name, hashlib.sha256(u.data).hexdigest()] for u in uploads],
+        "donor_key": donor_key,
         "changes": {k: v.as_dict() for k, v in sorted(result.changes.items())},
         "differences": [d.as_dict() for d in result.differences],
     }
@@ -76,6 +79,7 @@ def add_import_pages(app: FastAPI, node: Node) -> None:
         issues: Sequence[Issue] = (),
         problem: str = "",
         status: int = 200,
+        donor_key: str = DONOR_KEYS[0],
     ) -> HTMLResponse:
         return render(
             request,
@@ -88,23 +92,25 @@ def add_import_pages(app: FastAPI, node: Node) -> None:
             issues=issues,
             problem=problem,
             max_files=MAX_FILES,
+            donor_key=donor_key,
         )
 
     def checked(
         request: Request,
         allowed: Permit,
         uploads: Sequence[Upload],
+        donor_key: str,
         shown: str | None = None,
     ) -> ImportResult | HTMLResponse:
-        """The dry run of importing ``uploads`` for ``allowed``'s reader, or, given the
-        digest ``shown`` of what they reviewed, the import itself; or the page that says why
-        it cannot be."""
+        """The dry run of importing ``uploads`` for ``allowed``'s reader, their phenopackets'
+        donors named by ``donor_key``, or, given the digest ``shown`` of what they reviewed,
+        the import itself; or the page that says why it cannot be."""
         institution = allowed.institution
         with upload_folder() as folder:
             try:
                 paths = [folder.add_upload(u.name, u.data, n) for n, u in enumerate(uploads)]
             except UsageError as exc:
-                return page(request, allowed, problem=exc.message, status=400)
+                return page(request, allowed, problem=exc.message, status=400, donor_key=donor_key)
             with node.db.reader() as session:
                 decision = authorize_import(
                     session, allowed.principal, entities_written(paths), institution
@@ -124,18 +130,27 @@ def add_import_pages(app: FastAPI, node: Node) -> None:
                     actor=allowed.actor,
                     grounds=decision.grounds,
                     request_id=allowed.request_id,
-                    reviewed=None if shown is None else lambda r: _digest(uploads, r) == shown,
+                    reviewed=None
+                    if shown is None
+                    else lambda r: _digest(uploads, donor_key, r) == shown,
+                    donor_key=donor_key,
                 )
             except ValidationFailed as exc:
                 found = folder.relabel(exc)
-                return page(request, allowed, issues=found.issues, problem=found.message)
+                return page(
+                    request,
+                    allowed,
+                    issues=found.issues,
+                    problem=found.message,
+                    donor_key=donor_key,
+                )
             except Conflict as exc:
                 if exc.code != "E_CHANGED_SINCE_REVIEW":
                     return page(request, allowed, problem=exc.message, status=409)
             except NotFound as exc:
                 return page(request, allowed, problem=exc.message, status=409)
         # Not as reviewed: the changes as they stand now, to review again.
-        again = checked(request, allowed, uploads)
+        again = checked(request, allowed, uploads, donor_key)
         if isinstance(again, Response):
             return again
         notice = _(
@@ -143,12 +158,13 @@ def add_import_pages(app: FastAPI, node: Node) -> None:
             "was written. Review the changes as they stand now.",
             request,
         )
-        return review(request, allowed, uploads, again, notice)
+        return review(request, allowed, uploads, donor_key, again, notice)
 
     def review(
         request: Request,
         allowed: Permit,
         uploads: Sequence[Upload],
+        donor_key: str,
         result: ImportResult,
         notice: str = "",
     ) -> HTMLResponse:
@@ -161,7 +177,8 @@ def add_import_pages(app: FastAPI, node: Node) -> None:
             csrf=allowed.active.csrf,
             result=result,
             files=[(u.name, base64.b64encode(u.data).decode()) for u in uploads],
-            digest=_digest(uploads, result),
+            donor_key=donor_key,
+            digest=_digest(uploads, donor_key, result),
             notice=notice,
         )
 
@@ -180,16 +197,20 @@ def add_import_pages(app: FastAPI, node: Node) -> None:
         await run_in_threadpool(signed_in_first, request)
         async with request.form(max_files=MAX_FILES + 1) as form:
             csrf = str(form.get("csrf", ""))[:MAX_FIELD]
+            donor_key = str(form.get("donor_key", DONOR_KEYS[0]))[:MAX_FIELD]
             sent = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
             uploads = [Upload(f.filename or "", await f.read()) for f in sent if f.filename]
         allowed = await run_in_threadpool(permit, node, request, WRITE_HOLDINGS, form_csrf=csrf)
+        if donor_key not in DONOR_KEYS:
+            problem = _("Choose how phenopackets name their donors.", request)
+            return page(request, allowed, problem=problem, status=400)
         if not uploads or len(uploads) > MAX_FILES:
             problem = _("Choose between 1 and %(n)s files.", request, n=str(MAX_FILES))
-            return page(request, allowed, problem=problem, status=400)
-        result = await run_in_threadpool(checked, request, allowed, uploads)
+            return page(request, allowed, problem=problem, status=400, donor_key=donor_key)
+        result = await run_in_threadpool(checked, request, allowed, uploads, donor_key)
         if isinstance(result, Response):
             return result
-        return review(request, allowed, uploads, result)
+        return review(request, allowed, uploads, donor_key, result)
 
     @app.post("/console/import/confirm", include_in_schema=False)
     async def import_confirm(request: Request) -> Response:
@@ -198,6 +219,7 @@ def add_import_pages(app: FastAPI, node: Node) -> None:
         async with request.form(max_part_size=settings.service.max_body_bytes) as form:
             csrf = str(form.get("csrf", ""))[:MAX_FIELD]
             shown = str(form.get("digest", ""))[:MAX_FIELD]
+            donor_key = str(form.get("donor_key", DONOR_KEYS[0]))[:MAX_FIELD]
             names = [str(v)[:MAX_FIELD] for v in form.getlist("name")][: MAX_FILES + 1]
             contents = [str(v) for v in form.getlist("content")][: MAX_FILES + 1]
         allowed = await run_in_threadpool(permit, node, request, WRITE_HOLDINGS, form_csrf=csrf)
@@ -208,10 +230,10 @@ def add_import_pages(app: FastAPI, node: Node) -> None:
             ]
         except (binascii.Error, ValueError):
             uploads = []
-        if not uploads or len(uploads) > MAX_FILES:
+        if not uploads or len(uploads) > MAX_FILES or donor_key not in DONOR_KEYS:
             problem = _("The confirmation did not carry the files: upload them again.", request)
             return page(request, allowed, problem=problem, status=400)
-        written = await run_in_threadpool(checked, request, allowed, uploads, shown)
+        written = await run_in_threadpool(checked, request, allowed, uploads, donor_key, shown)
         if isinstance(written, Response):
             return written
         return render(
