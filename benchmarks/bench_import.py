@@ -108,9 +108,9 @@ def child(url: str, folder: Path) -> None:
 
     upgrade_schema(url)
     db = Database(url)
-    load_regions(db, default_region_file())
     keys = create_node_keys(folder / f"keys-{uuid.uuid4().hex[:6]}")
-    db.seal_with(keys.record_key())  # as the node opens it
+    db.seal_with(keys.record_key())  # as the node opens it: regions are sealed rows too
+    load_regions(db, default_region_file())
     import_files(db, keys, [folder / "institutions.csv"])
     paths = sorted(folder.glob("*.csv"))
     paths = [p for p in paths if p.name != "institutions.csv"]
