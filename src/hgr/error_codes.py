@@ -550,8 +550,8 @@ CODES: tuple[Declared, ...] = (
             "E_DONOR_KEY",
             ValidationFailed,
             422,
-            "Import the phenopacket with the --donor-key its earlier import used, which the "
-            "error names.",
+            "Import the phenopacket with its donors named as its earlier import named them "
+            "(the error says how: --donor-key, or the console's import form).",
         ),
         _raised(
             "E_UNKNOWN_INSTITUTION",

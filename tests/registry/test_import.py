@@ -539,23 +539,43 @@ def test_a_phenopacket_keeps_the_rule_that_named_its_donor(
     registered: Database, keys: NodeKeys, tmp_path: Path
 ) -> None:
     """Imported by subject id and then again by phenopacket id, the same ten phenopackets
-    made ten donors more (twenty in all): the same files under the other rule are refused,
-    and the first rule still imports them (as the same donors). Other phenopackets may be
-    named by the other rule."""
+    made ten donors more (twenty in all). A phenopacket imported under one rule is refused
+    under the other, by its id, so a re-exported file (another layout, another date) is
+    refused too; the first rule still imports it (as the same donor), and other phenopackets
+    may be named by the other rule."""
     paths = sorted(shared("phenopackets").glob("PMID_*.json"))
     first = import_files(registered, keys, paths[:5], institution=INSTITUTION)
     assert first.changes["donors"].inserted == 5
+    reexported = tmp_path / paths[4].name
+    packet = json.loads(paths[4].read_text())
+    packet["metaData"]["created"] = "2027-01-01T00:00:00Z"
+    reexported.write_text(json.dumps(packet, indent=1))
     with pytest.raises(ValidationFailed) as info:
-        import_files(registered, keys, paths[4:], institution=INSTITUTION, donor_key="id")
+        import_files(registered, keys, [reexported], institution=INSTITUTION, donor_key="id")
     assert info.value.code == "E_DONOR_KEY"
-    assert f"{paths[4]} was imported before" in str(info.value)
-    assert "--donor-key subject" in str(info.value)
+    assert f"phenopacket {packet['id']} was imported before" in str(info.value)
+    assert "donors named by the subject id" in str(info.value)
+    assert str(tmp_path) not in str(info.value)  # a server's upload folder is nobody's business
     again = import_files(registered, keys, paths[:5], institution=INSTITUTION)
     assert again.changes["donors"].inserted == 0
     others = import_files(registered, keys, paths[5:], institution=INSTITUTION, donor_key="id")
     assert others.changes["donors"].inserted == 5
     with registered.reader() as session:
         assert len(session.scalars(select(m.Donor)).all()) == 10
+
+
+def test_a_phenopacket_named_alike_by_both_rules_is_not_refused(
+    registered: Database, keys: NodeKeys, tmp_path: Path
+) -> None:
+    """Whose id is its subject id, a phenopacket names one donor whichever the rule: its
+    import under the other rule registers nobody twice, and is not refused."""
+    packet = json.loads(shared("phenopackets", "PMID_33912663_Sister.json").read_text())
+    packet["subject"]["id"] = packet["id"]
+    path = tmp_path / "sister.json"
+    path.write_text(json.dumps(packet))
+    assert import_files(registered, keys, [path], institution=INSTITUTION).changed
+    again = import_files(registered, keys, [path], institution=INSTITUTION, donor_key="id")
+    assert again.changes["donors"].inserted == 0
 
 
 def test_a_phenopacket_without_an_id_cannot_be_named_by_it(

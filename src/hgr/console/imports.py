@@ -146,9 +146,11 @@ def add_import_pages(app: FastAPI, node: Node) -> None:
                 )
             except Conflict as exc:
                 if exc.code != "E_CHANGED_SINCE_REVIEW":
-                    return page(request, allowed, problem=exc.message, status=409)
+                    return page(
+                        request, allowed, problem=exc.message, status=409, donor_key=donor_key
+                    )
             except NotFound as exc:
-                return page(request, allowed, problem=exc.message, status=409)
+                return page(request, allowed, problem=exc.message, status=409, donor_key=donor_key)
         # Not as reviewed: the changes as they stand now, to review again.
         again = checked(request, allowed, uploads, donor_key)
         if isinstance(again, Response):

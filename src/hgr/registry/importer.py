@@ -803,8 +803,9 @@ def import_files(
                     "institutions template first (or in the same import)",
                     code="E_UNKNOWN_INSTITUTION",
                 )
-        if institution_id is not None and any(f.kind == "phenopacket" for f in staging.files):
-            _same_donor_key(session, institution_id, staging, donor_key)
+        digests = _phenopacket_digests(keys, institution or "", staging)
+        if institution_id is not None and digests:
+            _same_donor_key(session, institution_id, digests, donor_key)
         known = _known(session, institution_id, pseudonyms=bool(staging.needs_institution))
         code = institution if staging.needs_institution else None
 
@@ -857,7 +858,7 @@ def import_files(
                     "strict": strict,
                     "files": [f.as_dict() for f in staging.files],
                     **(
-                        {"donor_key": donor_key}
+                        {"donor_key": donor_key, "phenopackets": sorted(digests)}
                         if any(f.kind == "phenopacket" for f in staging.files)
                         else {}
                     ),
@@ -918,29 +919,41 @@ def import_files(
     return result
 
 
-def _same_donor_key(
-    session: Session, institution_id: int, staging: Staging, donor_key: str
-) -> None:
-    """Refuse a phenopacket that this institution imported before with its donor named by the
-    other rule (its import batch records the file's SHA-256 and the rule): read by this rule,
-    the same phenopacket would name its donor anew, and register the donor a second time.
-    Other phenopackets may be named by either rule; a batch of before the rule was recorded
-    cannot tell, and is not held against an import."""
-    mine = {f.sha256: f.path for f in staging.files if f.kind == "phenopacket"}
+def _phenopacket_digests(keys: NodeKeys, code: str, staging: Staging) -> dict[str, str]:
+    """Each phenopacket id of the import (those its two rules name differently) by its keyed
+    digest: what an import batch records, so that no id is kept in clear."""
+    return {
+        keys.pseudonymiser.pseudonym(code, f"phenopacket:{i}"): i for i in staging.phenopacket_ids
+    }
+
+
+def _same_donor_key(session: Session, institution_id: int, mine: dict[str, str], key: str) -> None:
+    """Refuse a phenopacket (by its id) that this institution imported before with its donor
+    named by the other rule: read by this rule, the same phenopacket would name its donor
+    anew, and register the donor a second time. The id, not the file, is compared: a
+    re-export or a newer release of a collection changes every file. Import batches record
+    the rule and their phenopackets' ids as keyed digests; a batch of before they were
+    recorded cannot tell, and is not held against an import. A phenopacket whose id is its
+    subject id is named alike by both rules, and is never refused."""
     batches = select(m.ImportBatch.provenance).where(m.ImportBatch.institution_id == institution_id)
     for provenance in session.scalars(batches):
         before = provenance.get("donor_key")
-        if before is None or before == donor_key:
+        if before is None or before == key:
             continue
-        for earlier in provenance.get("files", []):
-            if earlier.get("kind") == "phenopacket" and earlier.get("sha256") in mine:
-                raise ValidationFailed(
-                    f"{mine[earlier['sha256']]} was imported before with its donor named by "
-                    f"the {'phenopacket id' if before == 'id' else 'subject id'} (--donor-key "
-                    f"{before}); named by the other, its donor would be registered a second "
-                    f"time: import it with --donor-key {before}",
-                    code="E_DONOR_KEY",
-                )
+        both = set(mine).intersection(provenance.get("phenopackets", []))
+        if both:
+            named = _DONOR_KEY_WORDS[before]
+            found = ", ".join(sorted(mine[d] for d in both)[:5])
+            raise ValidationFailed(
+                f"phenopacket {found} was imported before with its donor named by {named} "
+                f"(donor key {before}); named by {_DONOR_KEY_WORDS[key]}, its donor would be "
+                f"registered a second time: import it with donors named by {named}",
+                code="E_DONOR_KEY",
+            )
+
+
+# How each donor key reads in a message, for the command line, the API and the console alike.
+_DONOR_KEY_WORDS = {"subject": "the subject id", "id": "the phenopacket's own id"}
 
 
 def _one_import_at_a_time(session: Session, institution: str | None) -> None:

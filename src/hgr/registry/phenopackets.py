@@ -64,6 +64,8 @@ class PhenopacketContent:
         # Each donor's source and subject id: with donors named by phenopacket id, two
         # phenopackets of one subject of one source still describe one person.
         self.subjects: list[tuple[tuple[str, str], DonorRecord]] = []
+        # Each donor's phenopacket id and subject id: the names the two rules give it.
+        self.names: list[tuple[str, str]] = []
 
 
 def _source(document: dict[str, Any]) -> str:
@@ -299,6 +301,11 @@ def read_phenopacket(path: Path, report: Report, donor_key: str = "subject") -> 
             for packet, member in zip(packets, members, strict=True)
             if member is not None
         ]
+        content.names = [
+            (str(packet.get("id", "")).strip(), str(packet["subject"]["id"]).strip())
+            for packet, member in zip(packets, members, strict=True)
+            if member is not None
+        ]
         conditions = [d.id for d in (proband.diagnoses or ())] if proband else []
         names = {
             str(packet["subject"]["id"]).strip(): member.local_id
@@ -338,4 +345,5 @@ def read_phenopacket(path: Path, report: Report, donor_key: str = "subject") -> 
             content.donors.append(donor)
             subject = str(document["subject"]["id"]).strip()
             content.subjects.append(((_source(document), subject), donor))
+            content.names.append((str(document.get("id", "")).strip(), subject))
     return content

@@ -77,6 +77,8 @@ class Staging:
     template_donors: set[str] = field(default_factory=set)
     # The first phenopacket donor of each (source, subject id), donors named by phenopacket id.
     subjects: dict[tuple[str, str], DonorRecord] = field(default_factory=dict)
+    # The phenopacket id of each phenopacket donor whose two rules name it differently.
+    phenopacket_ids: set[str] = field(default_factory=set)
 
     @property
     def needs_institution(self) -> bool:
@@ -279,7 +281,8 @@ def _reading_order(given: Path | TemplateRows) -> int:
     """Where an input is read: the templates in the order their records depend on each other
     (institutions, collections, donors, ...), so that a row's own error is reported before
     the errors of the rows that name it, whatever order the inputs were given in. PED files
-    and phenopackets describe donors and families; a workbook's sheets are ordered within it."""
+    and phenopackets describe donors and families. A workbook, which may hold any template,
+    comes first, its sheets in the same order within it (hgr.registry.workbooks)."""
     if isinstance(given, TemplateRows):
         return _RANK[given.template]
     suffix = given.suffix.lower()
@@ -333,6 +336,7 @@ def stage_files(
                 _merge_donor(staging, donor, report, by_subject=donor_key == "subject")
             if donor_key == "id":
                 _same_subject(staging, content.subjects, report)
+            staging.phenopacket_ids |= {i for i, subject in content.names if i and i != subject}
             for family in content.families:
                 _put(staging.families, family.code, family, "family", report)
             _stage_pedigree(staging, content.pedigree, report)
