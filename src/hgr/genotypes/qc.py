@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from hgr.genotypes.allele_hash import allele_hashes
 from hgr.genotypes.builds import AUTOSOMES, GenomeBuild, canonical_contig
 from hgr.genotypes.hwe import hwe_exact
+from hgr.genotypes.sex import by_ratio, by_x
 
 __all__ = ["QcReport", "QcThresholds", "SampleQc", "StoreSummary", "summarise_store"]
 
@@ -220,7 +221,7 @@ def summarise_store(
     allele_total = np.zeros(n_variants, dtype=np.int32)
     hwe_counts = np.zeros((n_variants, 3), dtype=np.int64)
     ploidy_error = np.zeros(n_variants, dtype=np.int8)
-    per_sample = np.zeros((9, n_samples), dtype=np.float64)
+    per_sample = np.zeros((11, n_samples), dtype=np.float64)
     lock = threading.Lock()
 
     def chunk(start: int) -> None:
@@ -228,7 +229,7 @@ def summarise_store(
         # chunk sums into its own array first. The kernel releases the GIL (nogil), as
         # does Blosc decompression, so chunks run in parallel on threads.
         stop = min(start + step, n_variants)
-        mine = np.zeros((9, n_samples), dtype=np.float64)
+        mine = np.zeros((11, n_samples), dtype=np.float64)
         counts = np.zeros((stop - start, labels.shape[0], max(widths), n_alleles), np.int32)
         totals = np.zeros((stop - start, labels.shape[0], max(widths)), np.int32)
         _accumulate(
@@ -319,19 +320,23 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 MIN_STRATUM = 10
 
 
-def _inferred_sex(f: float | None, y_rate: float | None, limits: QcThresholds) -> str:
-    """Sex from chrX F and chrY call rate: one decisive and the other silent or agreeing.
+def _inferred_sex(
+    f: float | None, ratio: str | None, y_rate: float | None, limits: QcThresholds
+) -> str:
+    """Sex from chrX (F and the heterozygous ratio, :func:`hgr.genotypes.sex.by_x`) and the
+    chrY call rate: one decisive and the other silent or agreeing.
 
     They disagree in sex-chromosome aneuploidy (XXY, X0) or a contaminated sample: unknown.
     """
-    by_x = by_y = None
+    by_f = by_y = None
     if f is not None:
-        by_x = "male" if f > limits.male_min_f else "female" if f < limits.female_max_f else None
+        by_f = "male" if f > limits.male_min_f else "female" if f < limits.female_max_f else None
+    x = by_x(by_f, ratio)
     if y_rate is not None:
         by_y = "male" if y_rate >= 0.5 else "female" if y_rate <= 0.1 else None
-    if by_x and by_y and by_x != by_y:
+    if (x and by_y and x != by_y) or (by_f and ratio and by_f != ratio):
         return "unknown"
-    return by_x or by_y or "unknown"
+    return x or by_y or "unknown"
 
 
 def _heterozygosity_bounds(
@@ -368,9 +373,19 @@ def _sample_results(
     n_y: int,
     per_sample: NDArray[np.float64],
 ) -> list[SampleQc]:
-    called_n, auto_called, auto_het, ts_n, tv_n, x_obs_hom, x_exp_hom, x_sites, y_called = (
-        per_sample
-    )
+    (
+        called_n,
+        auto_called,
+        auto_het,
+        ts_n,
+        tv_n,
+        x_obs_hom,
+        x_exp_hom,
+        x_sites,
+        y_called,
+        x_het,
+        x_alt,
+    ) = per_sample
     het = [_ratio(h, c) for h, c in zip(auto_het, auto_called, strict=True)]
     bounds = _heterozygosity_bounds(het, strata)
     results = []
@@ -379,7 +394,7 @@ def _sample_results(
         if x_sites[i] >= limits.min_sex_sites and x_sites[i] > x_exp_hom[i]:
             f = float((x_obs_hom[i] - x_exp_hom[i]) / (x_sites[i] - x_exp_hom[i]))
         y_rate = _ratio(y_called[i], n_y) if n_y >= limits.min_sex_sites else None
-        inferred = _inferred_sex(f, y_rate, limits)
+        inferred = _inferred_sex(f, by_ratio(int(x_het[i]), int(x_alt[i])), y_rate, limits)
         # Women have no chrY: its sites stay out of everyone's call rate (as PLINK's --mind
         # ignores women's chrY).
         counted = n_variants - n_y
@@ -435,7 +450,7 @@ def _accumulate(
 
     ``per_sample`` rows: called (outside chrY), autosomal called, autosomal heterozygous,
     transitions, transversions, chrX observed homozygous, chrX expected homozygous, chrX
-    sites, chrY called.
+    sites, chrY called, chrX heterozygous, chrX homozygous (or hemizygous) alternate.
     """
     n_variants, n_samples, ploidy = g.shape
     n_alleles = allele_count.shape[1]
@@ -513,6 +528,8 @@ def _accumulate(
                 per_sample[5, s] += called and not het
                 per_sample[6, s] += expected_hom * called
                 per_sample[7, s] += called
+                per_sample[9, s] += het
+                per_sample[10, s] += carrier and not het
             if is_y:
                 per_sample[8, s] += called
             if is_testable:

@@ -21,16 +21,11 @@ from html import escape
 
 import numpy as np
 
+from hgr.genotypes.sex import FEMALE_RATIO_ABOVE, MALE_RATIO_BELOW
 from hgr.relatedness.degrees import FIRST_DEGREE_MIN, SECOND_DEGREE_MIN, THIRD_DEGREE_MIN
 from hgr.relatedness.king import KingPairs
 from hgr.relatedness.pedigree_check import FamilyReport
-from hgr.relatedness.sex_check import (
-    FEMALE_BELOW,
-    FEMALE_RATIO_ABOVE,
-    MALE_ABOVE,
-    MALE_RATIO_BELOW,
-    SexCall,
-)
+from hgr.relatedness.sex_check import FEMALE_BELOW, MALE_ABOVE, SexCall
 from hgr.vocabulary import Relationship
 
 __all__ = ["MOST_POINTS", "relate_html"]

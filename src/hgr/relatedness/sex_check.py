@@ -19,17 +19,8 @@ is not each woman's: a site common in her population but rare overall expects fe
 heterozygous calls and finds many (F well below 0), and the reverse (a Wahlund effect, F
 above 0). With few common X sites, as on an exome or a subset, a woman's F then spreads
 across the band where no call is made: on the 1000 Genomes subset's 12 populations, 228 of
-575 women got none. The second statistic needs no frequency: a sample's heterozygous calls
-over its homozygous alternate ones (peddy's ``het_ratio``, Pedersen & Quinlan 2017). A man has
-no heterozygous calls off the pseudo-autosomal regions but genotyping errors, so his ratio is
-near 0; a woman's is near 2(1 - p)/p at each site, above 1 for every allele under 2/3. Below
-0.2 is male, above 0.6 female (peddy's cutoff), between them silent, and it speaks only over
-at least 10 alternate calls. The sex inferred is the one both statistics give, or F's
-while the ratio is silent; where they disagree (an XXY or X0 sample, a contaminated one) no
-call is made. The ratio alone may call a woman but never a man: a woman's ratio is low too
-where her alternate alleles are common (2(1 - p)/p is 0.22 at p = 0.9), and with few sites
-a low ratio would read as a man and her PED's sex as a sample swap; a man's few
-heterozygous calls (errors) keep his ratio low whatever p is, so a high one is a woman's.
+575 women got none. The heterozygous ratio, which needs no frequency, speaks beside it, by
+the rules the QC at ingestion shares (:mod:`hgr.genotypes.sex`).
 
 The pseudo-autosomal regions, where men have two copies, are left out in both builds (their
 union: X:10,001-2,781,479 and X:154,931,044-156,030,895), so no build need be known.
@@ -43,15 +34,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from hgr.genotypes.sex import by_ratio, by_x
 from hgr.relatedness.packed import MISSING
 
 __all__ = [
     "FEMALE_BELOW",
-    "FEMALE_RATIO_ABOVE",
-    "FEWEST_ALTERNATE",
     "FEWEST_SITES",
     "MALE_ABOVE",
-    "MALE_RATIO_BELOW",
     "SexCall",
     "XCounts",
     "in_pseudo_autosomal",
@@ -62,10 +51,7 @@ MALE_ABOVE = 0.8
 FEMALE_BELOW = 0.2
 FEWEST_SITES = 100
 """Polymorphic X sites a sample needs before F speaks."""
-MALE_RATIO_BELOW = 0.2
-FEMALE_RATIO_ABOVE = 0.6
-FEWEST_ALTERNATE = 10
-"""Alternate calls (heterozygous or homozygous) a sample needs before its ratio speaks."""
+
 # GRCh37's and GRCh38's PAR1 and PAR2 (Genome Reference Consortium), merged.
 _PSEUDO_AUTOSOMAL = ((10_001, 2_781_479), (154_931_044, 156_030_895))
 
@@ -161,21 +147,8 @@ def sex_calls(
         f = (observed - expected) / (n - expected) if n - expected > 0 else math.nan
         het, alt = int(counts.heterozygous[k]), int(counts.alternate[k])
         call = SexCall(sample, declared.get(sample), None, f, n, het, alt)
-        by_f = by_ratio = None
+        by_f = None
         if n >= FEWEST_SITES and not math.isnan(f):
             by_f = "male" if f > MALE_ABOVE else "female" if f < FEMALE_BELOW else None
-        if het + alt >= FEWEST_ALTERNATE:
-            ratio = call.het_ratio
-            by_ratio = (
-                "male"
-                if ratio < MALE_RATIO_BELOW
-                else "female"
-                if ratio > FEMALE_RATIO_ABOVE
-                else None
-            )
-        if by_f and by_ratio:
-            inferred = by_f if by_f == by_ratio else None
-        else:
-            inferred = by_f or ("female" if by_ratio == "female" else None)
-        calls.append(replace(call, inferred=inferred))
+        calls.append(replace(call, inferred=by_x(by_f, by_ratio(het, alt))))
     return calls
