@@ -32,20 +32,6 @@ CollectionOption = Annotated[
     str, typer.Option("--collection", "-c", help="Code of the collection the genotypes join.")
 ]
 
-# Named here so that a QC with no flagged sample still gets its TSV header.
-_SAMPLE_QC_COLUMNS = [
-    "sample",
-    "call_rate",
-    "heterozygosity",
-    "ti_tv",
-    "x_f",
-    "x_sites",
-    "y_call_rate",
-    "declared_sex",
-    "inferred_sex",
-    "flags",
-]
-
 
 @genotypes_app.command("ingest")
 def ingest_(
@@ -184,7 +170,7 @@ def qc(
     With --json or --tsv, one line per sample, unrounded, and no variant counts.
 
     Example: hgr genotypes qc --collection COL-GT --all --tsv > qc.tsv"""
-    from hgr.genotypes.qc_report import qc_report
+    from hgr.genotypes.qc_report import SAMPLE_COLUMNS, qc_report
 
     with command_node(home, database_url) as node:
         report = qc_report(
@@ -195,7 +181,7 @@ def qc(
     rows = report.samples if show_all else report.flagged
     if as_json or as_tsv:
         title = f"Samples of {collection}"
-        print_rows(title, rows, _SAMPLE_QC_COLUMNS, as_json=as_json, as_tsv=as_tsv)
+        print_rows(title, rows, list(SAMPLE_COLUMNS), as_json=as_json, as_tsv=as_tsv)
         return
     shown = [
         {**row, **{k: _rounded(row[k]) for k in ("call_rate", "heterozygosity", "ti_tv", "x_f")}}

@@ -14,7 +14,21 @@ from hgr.genotypes.qc import QcReport
 from hgr.genotypes.store import required_store
 from hgr.registry import models as m
 
-__all__ = ["StoreQc", "qc_report", "stores_of"]
+__all__ = ["SAMPLE_COLUMNS", "StoreQc", "qc_report", "stores_of"]
+
+SAMPLE_COLUMNS = (
+    "sample",
+    "call_rate",
+    "heterozygosity",
+    "ti_tv",
+    "x_f",
+    "x_sites",
+    "y_call_rate",
+    "declared_sex",
+    "inferred_sex",
+    "flags",
+)
+"""A sample's QC row, in order: its code, the sealed figures, and its flags."""
 
 
 @dataclass(frozen=True)
@@ -82,14 +96,7 @@ def qc_report(db: Database, *, institution: str, collection: str) -> QcReport:
         samples = [
             {
                 "sample": code,
-                "call_rate": qc.call_rate,
-                "heterozygosity": qc.heterozygosity,
-                "ti_tv": qc.ti_tv,
-                "x_f": qc.x_f,
-                "x_sites": qc.x_sites,
-                "y_call_rate": qc.y_call_rate,
-                "declared_sex": qc.declared_sex,
-                "inferred_sex": qc.inferred_sex,
+                **{column: getattr(qc, column) for column in SAMPLE_COLUMNS[1:-1]},
                 "flags": list(qc.flags),
             }
             for qc, code in rows

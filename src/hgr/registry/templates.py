@@ -236,7 +236,9 @@ class Template:
 
     @property
     def key_column(self) -> str:
-        """The column that names a row for the rows of other templates: the first."""
+        """The first column: the key by which rows of other templates name a row of this
+        one (institutions, collections, donors, samples, families); consents and ethics
+        approvals, which nothing names, have keys of two columns."""
         return self.columns[0].name
 
 
